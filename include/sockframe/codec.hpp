@@ -1,0 +1,144 @@
+#pragma once
+/// The codec interface: what a sans-IO codec returns from decode and how encode lays out a frame.
+///
+/// A codec is any class with these members (the built-in codecs and user codecs alike):
+///
+///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
+///     decode_result decode(const_buffer input);            // see below
+///     void reset();                                        // forget partial-scan state
+///     std::error_code encode(const_buffer payload, frame_parts& out) const;
+///
+/// decode(input): `input` is every buffered byte not yet consumed. Calls after a `need_more`
+/// result pass the same bytes again, extended by what arrived since; a codec may keep scan state
+/// across such calls so that it never rescans (the delimiter codec does), and it clears that state
+/// itself when it returns a frame or an error. Results:
+///   - need_more: no complete frame yet (input left untouched);
+///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
+///     frame (the caller drops them before the next decode);
+///   - error: `error` says why and `size` carries the offending length or position; `consumed`
+///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+///
+/// encode(payload, out): appends the frame's header and trailer around the payload, which is not
+/// copied, so that a sender gathers header, payload and trailer in one system call.
+
+#include <sockframe/buffer.hpp>
+#include <sockframe/error.hpp>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// The outcome of one decode call.
+struct decode_result {
+    enum class status : std::uint8_t { need_more, frame, error };
+
+    status state = status::need_more;
+    const_buffer payload;        ///< frame: the payload, a view into the decoded input
+    std::size_t consumed = 0;    ///< frame: input bytes the frame occupies; error: bytes to skip
+    std::error_code error;       ///< error: why
+    std::uint64_t size = 0;      ///< error: the offending length, or the byte position
+
+    static decode_result need_more() noexcept { return {}; }
+    static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
+        decode_result r;
+        r.state = status::frame;
+        r.payload = payload;
+        r.consumed = consumed;
+        return r;
+    }
+    static decode_result failure(std::error_code ec, std::uint64_t size, std::size_t skip = 0) noexcept {
+        decode_result r;
+        r.state = status::error;
+        r.error = ec;
+        r.size = size;
+        r.consumed = skip;
+        return r;
+    }
+    bool is_frame() const noexcept { return state == status::frame; }
+    bool is_error() const noexcept { return state == status::error; }
+    bool needs_more() const noexcept { return state == status::need_more; }
+};
+
+/// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
+/// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
+/// Views into the scratch area stay valid as long as this object lives and is not moved.
+class frame_parts {
+public:
+    static constexpr std::size_t max_segments = 8;
+    static constexpr std::size_t scratch_size = 64;
+
+    frame_parts() noexcept = default;
+    frame_parts(const frame_parts&) = delete;
+    frame_parts& operator=(const frame_parts&) = delete;
+
+    /// Starts a new frame around `payload` (drops whatever was there).
+    void reset(const_buffer payload) noexcept {
+        first_ = last_ = max_segments / 2;
+        segments_[first_] = payload;
+        ++last_;
+        used_ = 0;
+    }
+    /// Bytes of every segment together.
+    std::size_t size() const noexcept {
+        std::size_t n = 0;
+        for (std::size_t i = first_; i < last_; ++i) n += segments_[i].size();
+        return n;
+    }
+    std::size_t segment_count() const noexcept { return last_ - first_; }
+    const const_buffer* begin() const noexcept { return segments_.data() + first_; }
+    const const_buffer* end() const noexcept { return segments_.data() + last_; }
+    const const_buffer& operator[](std::size_t i) const noexcept { return segments_[first_ + i]; }
+
+    /// Reserves `n` scratch bytes, returns where to write them; nullptr if the scratch is full.
+    std::byte* allocate(std::size_t n) noexcept {
+        if (n > scratch_size - used_) return nullptr;
+        std::byte* p = scratch_.data() + used_;
+        used_ += n;
+        return p;
+    }
+    /// Puts a view before every segment; false if there is no room.
+    bool prepend(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        if (first_ == 0) return false;
+        segments_[--first_] = b;
+        return true;
+    }
+    /// Puts a view after every segment; false if there is no room.
+    bool append(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        if (last_ == max_segments) return false;
+        segments_[last_++] = b;
+        return true;
+    }
+    /// Copies `b` into the scratch area and prepends it; false if there is no room.
+    bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
+    /// Copies `b` into the scratch area and appends it; false if there is no room.
+    bool append_copy(const_buffer b) noexcept { return copy_and(b, false); }
+
+    /// Copies every segment, in order, into `out` (which must hold size() bytes).
+    void copy_to(std::byte* out) const noexcept {
+        for (const auto& s : *this) {
+            if (!s.empty()) std::memcpy(out, s.data(), s.size());
+            out += s.size();
+        }
+    }
+
+private:
+    bool copy_and(const_buffer b, bool front) noexcept {
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        if (!b.empty()) std::memcpy(p, b.data(), b.size());
+        return front ? prepend({p, b.size()}) : append({p, b.size()});
+    }
+
+    std::array<const_buffer, max_segments> segments_{};
+    std::array<std::byte, scratch_size> scratch_{};
+    std::size_t first_ = max_segments / 2;
+    std::size_t last_ = max_segments / 2;
+    std::size_t used_ = 0;
+};
+
+SOCKFRAME_NAMESPACE_END

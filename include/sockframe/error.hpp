@@ -1,0 +1,103 @@
+#pragma once
+/// sockframe's own error codes (framing, end of stream, truncation) and the exception that carries a size.
+
+#include <sockframe/config.hpp>
+
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <type_traits>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Conditions that the operating system has no code for. Compare with `ec == sockframe::errc::...`.
+enum class errc {
+    end_of_stream = 1,    ///< the peer closed its sending side in an orderly way (no more data)
+    truncated_stream,     ///< the peer closed in the middle of a frame or of a read_exact
+    frame_too_large,      ///< an announced or accumulated frame exceeds the decoder's max_frame
+    negative_length,      ///< a length field, after its adjustment, is smaller than zero
+    malformed_frame,      ///< the bytes cannot be a frame of this codec (bad varint, bad digits, ...)
+    checksum_mismatch,    ///< a frame's checksum does not match its contents
+    message_truncated,    ///< a datagram was larger than the buffer given to receive it (MSG_TRUNC)
+    frame_size_mismatch,  ///< a datagram's size disagrees with the frame its header announces
+    payload_too_large,    ///< encode: the payload cannot be expressed by the codec (field too narrow, > max)
+    invalid_argument,     ///< a codec or address parameter is out of range
+    bad_address,          ///< address text that does not parse, or a path too long for sun_path
+    not_supported,        ///< the operation is not available on this platform or socket type
+    would_block,          ///< non-blocking: no data/space now; poll and try again (see poller)
+    buffer_full,          ///< non-blocking framed send: the outgoing queue is at its high-water mark
+};
+
+namespace detail {
+class sockframe_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sockframe"; }
+    std::string message(int value) const override {
+        switch (static_cast<errc>(value)) {
+        case errc::end_of_stream: return "end of stream: the peer closed the connection";
+        case errc::truncated_stream: return "the peer closed the connection in the middle of a frame";
+        case errc::frame_too_large: return "frame larger than the maximum frame size";
+        case errc::negative_length: return "frame length is negative after adjustment";
+        case errc::malformed_frame: return "malformed frame";
+        case errc::checksum_mismatch: return "frame checksum mismatch";
+        case errc::message_truncated: return "datagram truncated: larger than the receive buffer";
+        case errc::frame_size_mismatch: return "datagram size disagrees with its frame header";
+        case errc::payload_too_large: return "payload too large for the codec's length field";
+        case errc::invalid_argument: return "invalid argument";
+        case errc::bad_address: return "bad address";
+        case errc::not_supported: return "operation not supported on this platform or socket type";
+        case errc::would_block: return "operation would block";
+        case errc::buffer_full: return "outgoing buffer full";
+        }
+        return "unknown sockframe error";
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (static_cast<errc>(value)) {
+        case errc::would_block: return std::errc::operation_would_block;
+        case errc::invalid_argument: return std::errc::invalid_argument;
+        case errc::not_supported: return std::errc::operation_not_supported;
+        case errc::message_truncated: return std::errc::message_size;
+        default: return {value, *this};
+        }
+    }
+};
+}  // namespace detail
+
+/// The category of sockframe::errc codes.
+inline const std::error_category& sockframe_category() noexcept {
+    static const detail::sockframe_category_impl category;
+    return category;
+}
+
+inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), sockframe_category()}; }
+inline std::error_condition make_error_condition(errc e) noexcept {
+    return {static_cast<int>(e), sockframe_category()};
+}
+
+/// A framing error thrown by the throwing overloads: the code plus the offending size or position.
+class frame_error : public std::system_error {
+public:
+    frame_error(std::error_code ec, std::uint64_t size, const std::string& what)
+        : std::system_error(ec, what + " (size " + std::to_string(size) + ")"), size_(size) {}
+    /// The announced length, accumulated size or byte position that caused the error.
+    std::uint64_t size() const noexcept { return size_; }
+
+private:
+    std::uint64_t size_;
+};
+
+namespace detail {
+[[noreturn]] inline void throw_error(const std::error_code& ec, const char* what) {
+    throw std::system_error(ec, what);
+}
+inline void throw_if(const std::error_code& ec, const char* what) {
+    if (ec) throw_error(ec, what);
+}
+}  // namespace detail
+
+SOCKFRAME_NAMESPACE_END
+
+namespace std {
+template <>
+struct is_error_code_enum<sockframe::errc> : true_type {};
+}  // namespace std

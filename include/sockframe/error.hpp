@@ -24,7 +24,6 @@ enum class errc {
     invalid_argument,     ///< a codec or address parameter is out of range
     bad_address,          ///< address text that does not parse, or a path too long for sun_path
     not_supported,        ///< the operation is not available on this platform or socket type
-    would_block,          ///< non-blocking: no data/space now; poll and try again (see poller)
     buffer_full,          ///< non-blocking framed send: the outgoing queue is at its high-water mark
 };
 
@@ -46,14 +45,12 @@ public:
         case errc::invalid_argument: return "invalid argument";
         case errc::bad_address: return "bad address";
         case errc::not_supported: return "operation not supported on this platform or socket type";
-        case errc::would_block: return "operation would block";
         case errc::buffer_full: return "outgoing buffer full";
         }
         return "unknown sockframe error";
     }
     std::error_condition default_error_condition(int value) const noexcept override {
         switch (static_cast<errc>(value)) {
-        case errc::would_block: return std::errc::operation_would_block;
         case errc::invalid_argument: return std::errc::invalid_argument;
         case errc::not_supported: return std::errc::operation_not_supported;
         case errc::message_truncated: return std::errc::message_size;
@@ -72,6 +69,12 @@ inline const std::error_category& sockframe_category() noexcept {
 inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), sockframe_category()}; }
 inline std::error_condition make_error_condition(errc e) noexcept {
     return {static_cast<int>(e), sockframe_category()};
+}
+
+/// Whether `ec` says "not now" on a non-blocking socket (EAGAIN, EWOULDBLOCK, WSAEWOULDBLOCK):
+/// wait for readiness and try again.
+inline bool is_would_block(const std::error_code& ec) noexcept {
+    return ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again;
 }
 
 /// A framing error thrown by the throwing overloads: the code plus the offending size or position.

@@ -1,0 +1,58 @@
+#pragma once
+/// deadline: when a blocking call must give up. Made from a duration (from now), a time point,
+/// never(), or left default to use the socket's own timeout (set_timeout).
+
+#include <sockframe/config.hpp>
+
+#include <chrono>
+#include <optional>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// The point in time by which a whole blocking operation must finish, else std::errc::timed_out.
+class deadline {
+public:
+    using clock = std::chrono::steady_clock;
+
+    /// Use the socket's timeout (none unless set_timeout was called).
+    constexpr deadline() noexcept = default;
+    /// `d` from now; a negative or zero duration means "only what is possible at once".
+    template <typename Rep, typename Period>
+    deadline(std::chrono::duration<Rep, Period> d) noexcept  // NOLINT(google-explicit-constructor)
+        : kind_(kind::at), when_(after(d)) {}
+    /// At `t` on the steady clock.
+    deadline(clock::time_point t) noexcept : kind_(kind::at), when_(t) {}  // NOLINT
+    /// No deadline, whatever the socket's timeout.
+    static constexpr deadline never() noexcept { return deadline(kind::never); }
+
+    /// The effective deadline given the socket's timeout (nullopt = wait forever).
+    std::optional<clock::time_point> resolve(const std::optional<clock::duration>& socket_timeout) const noexcept {
+        switch (kind_) {
+        case kind::at: return when_;
+        case kind::never: return std::nullopt;
+        case kind::socket_default: break;
+        }
+        if (!socket_timeout) return std::nullopt;
+        return after(*socket_timeout);
+    }
+    bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
+
+    /// now + d, saturating instead of overflowing for huge durations.
+    template <typename Rep, typename Period>
+    static clock::time_point after(std::chrono::duration<Rep, Period> d) noexcept {
+        auto now = clock::now();
+        using float_seconds = std::chrono::duration<double>;
+        if (std::chrono::duration_cast<float_seconds>(d) >
+            std::chrono::duration_cast<float_seconds>(clock::time_point::max() - now))
+            return clock::time_point::max();
+        return now + std::chrono::duration_cast<clock::duration>(d);
+    }
+
+private:
+    enum class kind : unsigned char { socket_default, at, never };
+    constexpr explicit deadline(kind k) noexcept : kind_(k) {}
+    kind kind_ = kind::socket_default;
+    clock::time_point when_{};
+};
+
+SOCKFRAME_NAMESPACE_END

@@ -1,0 +1,422 @@
+#pragma once
+/// Operating-system glue: the only place that includes socket headers. POSIX and Winsock.
+
+#include <sockframe/config.hpp>
+
+#if defined(SOCKFRAME_WINDOWS)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#define SOCKFRAME_UNDEF_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#define SOCKFRAME_UNDEF_NOMINMAX
+#endif
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#if __has_include(<afunix.h>)
+#include <afunix.h>
+#define SOCKFRAME_HAS_AF_UNIX 1
+#endif
+#ifdef SOCKFRAME_UNDEF_LEAN_AND_MEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef SOCKFRAME_UNDEF_LEAN_AND_MEAN
+#endif
+#ifdef SOCKFRAME_UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef SOCKFRAME_UNDEF_NOMINMAX
+#endif
+#ifdef ERROR
+#undef ERROR
+#endif
+#else
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <net/if.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <cerrno>
+#define SOCKFRAME_HAS_AF_UNIX 1
+#endif
+
+#include <sockframe/error.hpp>
+
+#include <chrono>
+#include <climits>
+#include <cstddef>
+#include <cstring>
+#include <optional>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+#if defined(SOCKFRAME_WINDOWS)
+using native_handle_type = SOCKET;
+using socklen_type = int;
+using io_size_type = int;
+inline constexpr native_handle_type invalid_handle = INVALID_SOCKET;
+using pollfd_type = WSAPOLLFD;
+inline constexpr short poll_in = POLLRDNORM;
+inline constexpr short poll_out = POLLWRNORM;
+inline constexpr int send_flags = 0;
+#else
+using native_handle_type = int;
+using socklen_type = socklen_t;
+using io_size_type = std::size_t;
+inline constexpr native_handle_type invalid_handle = -1;
+using pollfd_type = ::pollfd;
+inline constexpr short poll_in = POLLIN;
+inline constexpr short poll_out = POLLOUT;
+#if defined(MSG_NOSIGNAL)
+inline constexpr int send_flags = MSG_NOSIGNAL;  // never SIGPIPE on Linux and most BSDs
+#else
+inline constexpr int send_flags = 0;  // macOS: SO_NOSIGPIPE is set when the socket is made
+#endif
+#endif
+
+#if defined(SOCKFRAME_WINDOWS)
+/// Winsock error values mapped onto portable conditions (std::errc), so that the same comparisons
+/// hold on every system.
+class winsock_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "winsock"; }
+    std::string message(int value) const override {
+        char buffer[256] = {};
+        DWORD n = ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
+                                   static_cast<DWORD>(value), 0, buffer, sizeof buffer, nullptr);
+        while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == ' ')) --n;
+        return n > 0 ? std::string(buffer, n) : "winsock error " + std::to_string(value);
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        switch (value) {
+        case WSAEWOULDBLOCK: return std::errc::operation_would_block;
+        case WSAEINPROGRESS: return std::errc::operation_in_progress;
+        case WSAEALREADY: return std::errc::connection_already_in_progress;
+        case WSAECONNREFUSED: return std::errc::connection_refused;
+        case WSAECONNRESET: return std::errc::connection_reset;
+        case WSAECONNABORTED: return std::errc::connection_aborted;
+        case WSAETIMEDOUT: return std::errc::timed_out;
+        case WSAEADDRINUSE: return std::errc::address_in_use;
+        case WSAEADDRNOTAVAIL: return std::errc::address_not_available;
+        case WSAEAFNOSUPPORT: return std::errc::address_family_not_supported;
+        case WSAENOTCONN: return std::errc::not_connected;
+        case WSAEISCONN: return std::errc::already_connected;
+        case WSAENETUNREACH: return std::errc::network_unreachable;
+        case WSAEHOSTUNREACH: return std::errc::host_unreachable;
+        case WSAENETDOWN: return std::errc::network_down;
+        case WSAENETRESET: return std::errc::network_reset;
+        case WSAEMSGSIZE: return std::errc::message_size;
+        case WSAENOTSOCK: return std::errc::not_a_socket;
+        case WSAEBADF: return std::errc::bad_file_descriptor;
+        case WSAEINVAL: return std::errc::invalid_argument;
+        case WSAEFAULT: return std::errc::bad_address;
+        case WSAEMFILE: return std::errc::too_many_files_open;
+        case WSAENOBUFS: return std::errc::no_buffer_space;
+        case WSAEACCES: return std::errc::permission_denied;
+        case WSAEINTR: return std::errc::interrupted;
+        case WSAEOPNOTSUPP: return std::errc::operation_not_supported;
+        case WSAEPROTONOSUPPORT: return std::errc::protocol_not_supported;
+        case WSAEPROTOTYPE: return std::errc::wrong_protocol_type;
+        case WSAENOPROTOOPT: return std::errc::no_protocol_option;
+        case WSAESHUTDOWN: return std::errc::broken_pipe;
+        default: return {value, *this};
+        }
+    }
+};
+inline const std::error_category& winsock_category() noexcept {
+    static const winsock_category_impl category;
+    return category;
+}
+inline std::error_code error_from(int value) noexcept { return {value, winsock_category()}; }
+inline std::error_code last_error() noexcept { return error_from(::WSAGetLastError()); }
+inline bool last_was_interrupted() noexcept { return ::WSAGetLastError() == WSAEINTR; }
+inline bool last_would_block() noexcept { return ::WSAGetLastError() == WSAEWOULDBLOCK; }
+inline bool last_in_progress() noexcept {
+    int e = ::WSAGetLastError();
+    return e == WSAEWOULDBLOCK || e == WSAEINPROGRESS;
+}
+
+/// Starts Winsock once per process, lazily and thread-safely (a function-local static).
+class winsock_init {
+public:
+    winsock_init() noexcept {
+        WSADATA data;
+        result_ = ::WSAStartup(MAKEWORD(2, 2), &data);
+    }
+    ~winsock_init() {
+        if (result_ == 0) ::WSACleanup();
+    }
+    winsock_init(const winsock_init&) = delete;
+    winsock_init& operator=(const winsock_init&) = delete;
+    int result() const noexcept { return result_; }
+
+private:
+    int result_;
+};
+inline std::error_code ensure_started() noexcept {
+    static const winsock_init init;
+    return init.result() == 0 ? std::error_code{} : error_from(init.result());
+}
+#else
+inline std::error_code error_from(int value) noexcept { return {value, std::system_category()}; }
+inline std::error_code last_error() noexcept {
+    int e = errno;
+    if (e == EAGAIN || e == EWOULDBLOCK) return std::make_error_code(std::errc::operation_would_block);
+    return error_from(e);
+}
+inline bool last_was_interrupted() noexcept { return errno == EINTR; }
+inline bool last_would_block() noexcept { return errno == EAGAIN || errno == EWOULDBLOCK; }
+inline bool last_in_progress() noexcept { return errno == EINPROGRESS; }
+inline std::error_code ensure_started() noexcept { return {}; }
+#endif
+
+/// The portable "would block" code every non-blocking call reports.
+inline std::error_code would_block_error() noexcept {
+    return std::make_error_code(std::errc::operation_would_block);
+}
+inline std::error_code timed_out_error() noexcept { return std::make_error_code(std::errc::timed_out); }
+
+inline int close_handle(native_handle_type h) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return ::closesocket(h);
+#else
+    // close() is not retried on EINTR: on Linux the descriptor is released either way.
+    return ::close(h);
+#endif
+}
+
+/// Sets or clears the descriptor's non-blocking flag.
+inline std::error_code set_non_blocking(native_handle_type h, bool on) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    u_long value = on ? 1 : 0;
+    if (::ioctlsocket(h, FIONBIO, &value) != 0) return last_error();
+#else
+    int flags = ::fcntl(h, F_GETFL, 0);
+    if (flags < 0) return last_error();
+    int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    if (wanted != flags && ::fcntl(h, F_SETFL, wanted) < 0) return last_error();
+#endif
+    return {};
+}
+
+/// Makes a socket: close-on-exec, never SIGPIPE, and in the requested blocking mode.
+inline native_handle_type open_socket(int domain, int type, int protocol, bool non_blocking,
+                                      std::error_code& ec) noexcept {
+    ec = ensure_started();
+    if (ec) return invalid_handle;
+#if defined(SOCKFRAME_WINDOWS)
+    native_handle_type h = ::WSASocketW(domain, type, protocol, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+    if (h == invalid_handle) {
+        ec = last_error();
+        return h;
+    }
+#elif defined(SOCK_CLOEXEC)
+    native_handle_type h = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+    if (h < 0) {
+        ec = last_error();
+        return invalid_handle;
+    }
+#else
+    native_handle_type h = ::socket(domain, type, protocol);
+    if (h < 0) {
+        ec = last_error();
+        return invalid_handle;
+    }
+    ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    if (non_blocking) {
+        ec = set_non_blocking(h, true);
+        if (ec) {
+            close_handle(h);
+            return invalid_handle;
+        }
+    }
+    return h;
+}
+
+using clock = std::chrono::steady_clock;
+
+/// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
+inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noexcept {
+    if (!deadline) return -1;
+    auto left = *deadline - clock::now();
+    if (left <= clock::duration::zero()) return 0;
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+/// Waits until `h` is ready for `events` or the deadline passes (timed_out). EINTR is retried with
+/// the remaining time. Errors and hang-ups count as ready: the next call reports them.
+inline std::error_code wait_ready(native_handle_type h, short events,
+                                  const std::optional<clock::time_point>& deadline) noexcept {
+    for (;;) {
+        pollfd_type p{};
+        p.fd = h;
+        p.events = events;
+        int timeout = poll_timeout_ms(deadline);
+#if defined(SOCKFRAME_WINDOWS)
+        int n = ::WSAPoll(&p, 1, timeout);
+#else
+        int n = ::poll(&p, 1, timeout);
+#endif
+        if (n > 0) return {};
+        if (n == 0) {
+            if (deadline && clock::now() >= *deadline) return timed_out_error();
+            continue;
+        }
+        if (last_was_interrupted()) continue;
+        return last_error();
+    }
+}
+
+#if defined(SOCKFRAME_WINDOWS)
+using iovec_type = WSABUF;
+inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcept {
+    v.buf = static_cast<CHAR*>(const_cast<void*>(data));
+    v.len = static_cast<ULONG>(size);
+}
+inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.len; }
+inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
+    v.buf += n;
+    v.len -= static_cast<ULONG>(n);
+}
+inline constexpr std::size_t max_iovecs = 1024;
+#else
+using iovec_type = ::iovec;
+inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcept {
+    v.iov_base = const_cast<void*>(data);
+    v.iov_len = size;
+}
+inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.iov_len; }
+inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
+    v.iov_base = static_cast<char*>(v.iov_base) + n;
+    v.iov_len -= n;
+}
+#if defined(IOV_MAX)
+inline constexpr std::size_t max_iovecs = IOV_MAX;
+#else
+inline constexpr std::size_t max_iovecs = 1024;
+#endif
+#endif
+
+/// One send() of a contiguous buffer; never SIGPIPE. Returns bytes sent or -1 with ec set.
+inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                std::error_code& ec) noexcept {
+    for (;;) {
+#if defined(SOCKFRAME_WINDOWS)
+        int n = ::send(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                       flags);
+#else
+        ::ssize_t n = ::send(h, data, size, flags | send_flags);
+#endif
+        if (n >= 0) {
+            ec.clear();
+            return n;
+        }
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+}
+
+/// One gathered send of `count` iovecs (count <= max_iovecs); never SIGPIPE.
+inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
+                                  std::error_code& ec) noexcept {
+    for (;;) {
+#if defined(SOCKFRAME_WINDOWS)
+        DWORD sent = 0;
+        int r = ::WSASend(h, vecs, static_cast<DWORD>(count), &sent, static_cast<DWORD>(flags), nullptr, nullptr);
+        if (r == 0) {
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(sent);
+        }
+#else
+        ::msghdr msg{};
+        msg.msg_iov = vecs;
+        msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(count);
+        ::ssize_t n = ::sendmsg(h, &msg, flags | send_flags);
+        if (n >= 0) {
+            ec.clear();
+            return n;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+}
+
+/// One recv(); returns bytes (0 = orderly close on a stream) or -1 with ec set.
+inline std::ptrdiff_t receive_once(native_handle_type h, void* data, std::size_t size, int flags,
+                                   std::error_code& ec) noexcept {
+    for (;;) {
+#if defined(SOCKFRAME_WINDOWS)
+        int n = ::recv(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size), flags);
+#else
+        ::ssize_t n = ::recv(h, data, size, flags);
+#endif
+        if (n >= 0) {
+            ec.clear();
+            return n;
+        }
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+}
+
+/// One recvfrom()/recvmsg() of a message: reports truncation instead of silently cutting.
+/// `from`/`from_len` may be null. Returns bytes copied, or -1 with ec set; `truncated` tells
+/// whether the message was larger than `size`.
+inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::size_t size, int flags,
+                                      ::sockaddr* from, socklen_type* from_len, bool& truncated,
+                                      std::error_code& ec) noexcept {
+    truncated = false;
+    for (;;) {
+#if defined(SOCKFRAME_WINDOWS)
+        int n = ::recvfrom(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size), flags,
+                           from, from_len);
+        if (n >= 0) {
+            ec.clear();
+            return n;
+        }
+        if (::WSAGetLastError() == WSAEMSGSIZE) {
+            truncated = true;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(size);
+        }
+#else
+        ::iovec v{data, size};
+        ::msghdr msg{};
+        msg.msg_name = from;
+        msg.msg_namelen = from_len != nullptr ? *from_len : 0;
+        msg.msg_iov = &v;
+        msg.msg_iovlen = 1;
+        ::ssize_t n = ::recvmsg(h, &msg, flags);
+        if (n >= 0) {
+            if (from_len != nullptr) *from_len = msg.msg_namelen;
+            truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+            ec.clear();
+            return n;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+}
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END

@@ -1,0 +1,67 @@
+#pragma once
+/// The policies a socket is made of: family (ipv4, ipv6, local), type (stream, datagram,
+/// seqpacket, raw) and mode (blocking, non_blocking). A user-written policy with the same members
+/// plugs into basic_socket like these.
+
+#include <sockframe/address.hpp>
+#include <sockframe/detail/os.hpp>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Family: IPv4 (AF_INET).
+struct ipv4 {
+    using address_type = ipv4_address;
+    static int domain() noexcept { return AF_INET; }
+};
+/// Family: IPv6 (AF_INET6).
+struct ipv6 {
+    using address_type = ipv6_address;
+    static int domain() noexcept { return AF_INET6; }
+};
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Family: Unix domain (AF_UNIX), paths and Linux abstract names.
+struct local {
+    using address_type = local_address;
+    static int domain() noexcept { return AF_UNIX; }
+};
+#endif
+
+/// Type: a reliable byte stream (SOCK_STREAM); no message boundaries.
+struct stream {
+    static int value() noexcept { return SOCK_STREAM; }
+    static constexpr bool message_oriented = false;
+    static constexpr bool connection_oriented = true;
+};
+/// Type: datagrams (SOCK_DGRAM); each send is one message, delivered whole or not at all.
+struct datagram {
+    static int value() noexcept { return SOCK_DGRAM; }
+    static constexpr bool message_oriented = true;
+    static constexpr bool connection_oriented = false;
+};
+/// Type: reliable, ordered, connection-oriented messages (SOCK_SEQPACKET; Unix domain on Linux).
+struct seqpacket {
+#if defined(SOCK_SEQPACKET)
+    static int value() noexcept { return SOCK_SEQPACKET; }
+#else
+    static int value() noexcept { return -1; }
+#endif
+    static constexpr bool message_oriented = true;
+    static constexpr bool connection_oriented = true;
+};
+/// Type: raw packets (SOCK_RAW); give the protocol when opening, usually needs privileges.
+struct raw {
+    static int value() noexcept { return SOCK_RAW; }
+    static constexpr bool message_oriented = true;
+    static constexpr bool connection_oriented = false;
+};
+
+/// Mode: calls wait (up to the socket's timeout or the call's deadline).
+struct blocking {
+    static constexpr bool is_blocking = true;
+};
+/// Mode: calls never wait; "not now" is std::errc::operation_would_block.
+struct non_blocking {
+    static constexpr bool is_blocking = false;
+};
+
+SOCKFRAME_NAMESPACE_END

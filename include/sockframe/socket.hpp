@@ -1,0 +1,680 @@
+#pragma once
+/// basic_socket<Family, Type, Mode>: the RAII socket every endpoint is. Stream calls (read_some,
+/// write_all, ...) and message calls (send_to, receive_from, ...) are there for the types they fit.
+///
+/// Thread safety: distinct sockets may be used from distinct threads; one socket is used by one
+/// thread at a time (one reader plus one writer on a stream is also safe: they share no state
+/// but the descriptor and the timeout, which must not change meanwhile).
+
+#include <sockframe/address.hpp>
+#include <sockframe/buffer.hpp>
+#include <sockframe/deadline.hpp>
+#include <sockframe/detail/os.hpp>
+#include <sockframe/error.hpp>
+#include <sockframe/options.hpp>
+#include <sockframe/policies.hpp>
+#include <sockframe/resolve.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <initializer_list>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Which direction shutdown() closes.
+enum class shutdown_type {
+    receive,  ///< no more receiving (SHUT_RD)
+    send,     ///< no more sending: the peer reads end-of-stream (SHUT_WR)
+    both      ///< both (SHUT_RDWR)
+};
+
+/// What receive_from returns: bytes received and who sent them.
+template <typename Address>
+struct received_from {
+    std::size_t size = 0;
+    Address from;
+};
+
+template <typename Family, typename Type, typename Mode = blocking>
+class basic_socket {
+public:
+    using family_type = Family;
+    using socket_type = Type;
+    using mode_type = Mode;
+    using address_type = typename Family::address_type;
+    using native_handle_type = detail::native_handle_type;
+    using duration = deadline::clock::duration;
+
+    /// A closed socket (no descriptor).
+    basic_socket() noexcept = default;
+    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
+    explicit basic_socket(native_handle_type handle) noexcept : handle_(handle) {}
+    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
+    explicit basic_socket(const address_type& local, int protocol = 0) {
+        std::error_code ec;
+        *this = basic_socket(local, protocol, ec);
+        detail::throw_if(ec, "sockframe: bind");
+    }
+    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
+    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
+    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
+        *this = open(protocol, ec);
+        if (!ec) bind(local, ec);
+        if (ec) close();
+    }
+    /// Converts between blocking and non_blocking modes of the same socket.
+    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
+    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) {
+        native_handle_type h = other.release();
+        handle_ = h;
+        timeout_ = other.timeout();
+        if (h != detail::invalid_handle) {
+            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
+            detail::throw_if(ec, "sockframe: change blocking mode");
+        }
+    }
+
+    basic_socket(const basic_socket&) = delete;
+    basic_socket& operator=(const basic_socket&) = delete;
+    basic_socket(basic_socket&& other) noexcept
+        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
+    basic_socket& operator=(basic_socket&& other) noexcept {
+        if (this != &other) {
+            close();
+            handle_ = std::exchange(other.handle_, detail::invalid_handle);
+            timeout_ = other.timeout_;
+        }
+        return *this;
+    }
+    ~basic_socket() { close(); }
+
+    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
+    static basic_socket open(int protocol = 0) {
+        std::error_code ec;
+        auto s = open(protocol, ec);
+        detail::throw_if(ec, "sockframe: socket");
+        return s;
+    }
+    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
+    static basic_socket open(int protocol, std::error_code& ec) noexcept {
+        return basic_socket(
+            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
+    }
+
+    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
+    /// connection attempt itself is bounded, not only each system call).
+    static basic_socket connect(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+        return s;
+    }
+    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
+    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
+        return connect(remote, deadline{}, ec);
+    }
+    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto s = open(0, ec);
+        if (ec) return s;
+        s.connect_to(remote, d, ec);
+        if (ec) s.close();
+        return s;
+    }
+
+    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
+    /// the whole attempt. On failure the error is the last candidate's (or the resolver's).
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(host, service, d, ec);
+        if (ec)
+            throw std::system_error(ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
+        return s;
+    }
+    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
+        return connect(host, service, deadline{}, ec);
+    }
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d, std::error_code& ec) {
+        auto candidates = resolve<Family>(host, service, ec);
+        if (ec) return {};
+        basic_socket probe;  // only to resolve the socket-default timeout once for every candidate
+        auto when = d.resolve(std::nullopt);
+        deadline whole = when ? deadline(*when) : deadline::never();
+        if (d.is_socket_default()) whole = deadline::never();
+        for (const auto& address : candidates) {
+            auto s = connect(address, whole, ec);
+            if (!ec) return s;
+        }
+        return probe;
+    }
+
+    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The descriptor (fileno), still owned by this object.
+    native_handle_type native_handle() const noexcept { return handle_; }
+    /// Gives up ownership: the caller closes the returned descriptor.
+    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
+    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
+    void close() noexcept {
+        if (handle_ != detail::invalid_handle) detail::close_handle(std::exchange(handle_, detail::invalid_handle));
+    }
+
+    /// settimeout counterpart: the default deadline of every blocking call, measured from the
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait.
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        timeout_ = std::chrono::duration_cast<duration>(t);
+    }
+    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
+    /// gettimeout counterpart.
+    std::optional<duration> timeout() const noexcept { return timeout_; }
+
+    void bind(const address_type& local) {
+        std::error_code ec;
+        bind(local, ec);
+        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
+    }
+    void bind(const address_type& local, std::error_code& ec) noexcept {
+        if (::bind(handle_, local.data(), local.size()) != 0) ec = detail::last_error();
+        else ec.clear();
+    }
+
+    /// Connects this (open) socket; for datagram sockets it sets the default peer.
+    void connect_to(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        connect_to(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+    }
+    void connect_to(const address_type& remote, std::error_code& ec) noexcept { connect_to(remote, deadline{}, ec); }
+    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        if (Mode::is_blocking && when) {
+            ec = detail::set_non_blocking(handle_, true);
+            if (ec) return;
+            start_connect(remote, ec);
+            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
+            std::error_code restore = detail::set_non_blocking(handle_, false);
+            if (!ec) ec = restore;
+            return;
+        }
+        start_connect(remote, ec);
+        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
+    }
+    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
+    /// (SO_ERROR). An empty code means connected.
+    std::error_code connect_result() const noexcept {
+        int value = 0;
+        detail::socklen_type len = sizeof value;
+        if (::getsockopt(handle_, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&value), &len) != 0)
+            return detail::last_error();
+        return value == 0 ? std::error_code{} : detail::error_from(value);
+    }
+
+    /// getsockname counterpart.
+    address_type local_address() const {
+        std::error_code ec;
+        auto a = local_address(ec);
+        detail::throw_if(ec, "sockframe: getsockname");
+        return a;
+    }
+    address_type local_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        if (::getsockname(handle_, a.data(), &len) != 0) ec = detail::last_error();
+        else if (!a.assign_native(len)) ec = errc::bad_address;
+        else ec.clear();
+        return a;
+    }
+    /// getpeername counterpart.
+    address_type remote_address() const {
+        std::error_code ec;
+        auto a = remote_address(ec);
+        detail::throw_if(ec, "sockframe: getpeername");
+        return a;
+    }
+    address_type remote_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        if (::getpeername(handle_, a.data(), &len) != 0) ec = detail::last_error();
+        else if (!a.assign_native(len)) ec = errc::bad_address;
+        else ec.clear();
+        return a;
+    }
+
+    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
+    void shutdown(shutdown_type what) {
+        std::error_code ec;
+        shutdown(what, ec);
+        detail::throw_if(ec, "sockframe: shutdown");
+    }
+    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        int how = what == shutdown_type::receive ? SD_RECEIVE : what == shutdown_type::send ? SD_SEND : SD_BOTH;
+#else
+        int how = what == shutdown_type::receive ? SHUT_RD : what == shutdown_type::send ? SHUT_WR : SHUT_RDWR;
+#endif
+        if (::shutdown(handle_, how) != 0) ec = detail::last_error();
+        else ec.clear();
+    }
+
+    /// setsockopt with an option type: `s.set(no_delay{true})`.
+    template <typename Option>
+    void set(const Option& option) {
+        std::error_code ec;
+        set(option, ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    template <typename Option>
+    void set(const Option& option, std::error_code& ec) noexcept {
+        auto native = option.to_native();
+        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+    }
+    /// getsockopt with an option type: `s.get<no_delay>().value`.
+    template <typename Option>
+    Option get() const {
+        std::error_code ec;
+        Option o = get<Option>(ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return o;
+    }
+    template <typename Option>
+    Option get(std::error_code& ec) const noexcept {
+        decltype(std::declval<const Option&>().to_native()) native{};
+        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
+        return Option::from_native(native);
+    }
+    /// Raw setsockopt for any level/name, with an int value.
+    void set_option(int level, int name, int value) {
+        std::error_code ec;
+        set_option(level, name, const_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    /// Raw setsockopt with the option's bytes.
+    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
+        if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
+                         static_cast<detail::socklen_type>(value.size())) != 0)
+            ec = detail::last_error();
+        else ec.clear();
+    }
+    /// Raw getsockopt of an int-valued option.
+    int get_option(int level, int name) const {
+        int value = 0;
+        std::error_code ec;
+        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return value;
+    }
+    /// Raw getsockopt into `out`; returns the option's length.
+    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
+        auto len = static_cast<detail::socklen_type>(out.size());
+        if (::getsockopt(handle_, level, name, reinterpret_cast<char*>(out.data()), &len) != 0) {
+            ec = detail::last_error();
+            return 0;
+        }
+        ec.clear();
+        return static_cast<std::size_t>(len);
+    }
+
+    // ---- stream calls --------------------------------------------------------------------------
+
+    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
+    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
+    std::size_t read_some(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_some(out, d, ec);
+        detail::throw_if(ec, "sockframe: recv");
+        return n;
+    }
+    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept { return read_some(out, deadline{}, ec); }
+    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::receive_once(handle_, out.data(), out.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
+    std::size_t write_some(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_some(in, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept { return write_some(in, deadline{}, ec); }
+    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        if (in.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_once(handle_, in.data(), in.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
+    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
+    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_exact(out, d, ec);
+        detail::throw_if(ec, "sockframe: read_exact");
+        return n;
+    }
+    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept { return read_exact(out, deadline{}, ec); }
+    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        deadline fixed = when ? deadline(*when) : deadline::never();
+        std::size_t total = 0;
+        ec.clear();
+        while (total < out.size()) {
+            std::size_t n = read_some(out.subspan(total), fixed, ec);
+            if (ec) break;
+            if (n == 0) {
+                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
+    /// (in.size() unless `ec` is set; then the peer may have received that many).
+    std::size_t write_all(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept { return write_all(&in, 1, deadline{}, ec); }
+    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        return write_all(&in, 1, d, ec);
+    }
+    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
+    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in.begin(), in.size(), d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
+        return write_all(in.begin(), in.size(), deadline{}, ec);
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(buffers, count, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
+        std::size_t total = 0;
+        ec.clear();
+        std::size_t next = 0;  // first buffer not yet placed in vecs
+        std::size_t first = 0, used = 0;
+        for (;;) {
+            // refill the iovec window with buffers not yet sent
+            if (first == used) {
+                first = used = 0;
+                while (next < count && used < batch) {
+                    if (!buffers[next].empty()) detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
+                    ++next;
+                }
+                if (used == 0) return total;
+            }
+            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_vector(handle_, vecs + first, used - first, flags, e);
+            });
+            if (ec) return total;
+            auto sent = static_cast<std::size_t>(n);
+            total += sent;
+            while (sent > 0 && first < used) {
+                std::size_t here = detail::iovec_size(vecs[first]);
+                if (sent >= here) {
+                    sent -= here;
+                    ++first;
+                } else {
+                    detail::advance_iovec(vecs[first], sent);
+                    sent = 0;
+                }
+            }
+        }
+    }
+
+    // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
+
+    /// Sends one message to the connected peer (whole or not at all).
+    std::size_t send(const_buffer message, deadline d = {}) {
+        std::error_code ec;
+        auto n = send(message, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t send(const_buffer message, std::error_code& ec) noexcept { return send(message, deadline{}, ec); }
+    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_once(handle_, message.data(), message.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
+    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
+    /// end-of-stream.
+    std::size_t receive(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive");
+        return n;
+    }
+    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept { return receive(out, deadline{}, ec); }
+    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr, truncated, e);
+        });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
+    /// sendto counterpart: one datagram to `to`.
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
+        return send_to(message, to, deadline{}, ec);
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d, std::error_code& ec) noexcept {
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            for (;;) {
+#if defined(SOCKFRAME_WINDOWS)
+                int r = ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
+                                 static_cast<int>(std::min<std::size_t>(message.size(), INT_MAX)), flags, to.data(),
+                                 to.size());
+#else
+                ::ssize_t r = ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags,
+                                       to.data(), to.size());
+#endif
+                if (r >= 0) {
+                    e.clear();
+                    return static_cast<std::ptrdiff_t>(r);
+                }
+                if (detail::last_was_interrupted()) continue;
+                e = detail::last_error();
+                return std::ptrdiff_t{-1};
+            }
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
+    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto r = receive_from(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return r;
+    }
+    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive_from(out, deadline{}, ec);
+    }
+    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        received_from<address_type> r;
+        bool truncated = false;
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            detail::socklen_type len = address_type::capacity();
+            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len, truncated, e);
+            if (got >= 0) r.from.assign_native(len);
+            return got;
+        });
+        if (n < 0) return r;
+        r.size = static_cast<std::size_t>(n);
+        if (truncated) ec = errc::message_truncated;
+        return r;
+    }
+
+    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
+    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
+    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
+    template <typename Op>
+    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
+                            std::error_code& ec, Op&& op) noexcept {
+        if (!Mode::is_blocking) return op(0, ec);
+        if (!when) {
+            auto n = op(0, ec);
+            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
+            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
+            return n;
+        }
+#if defined(SOCKFRAME_WINDOWS)
+        ec = detail::set_non_blocking(handle_, true);
+        if (ec) return -1;
+        std::ptrdiff_t n;
+        for (;;) {
+            n = op(0, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) break;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) {
+                n = -1;
+                break;
+            }
+        }
+        std::error_code restore = detail::set_non_blocking(handle_, false);
+        if (!ec && restore) {
+            ec = restore;
+            n = -1;
+        }
+        return n;
+#else
+        for (;;) {
+            auto n = op(MSG_DONTWAIT, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) return n;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) return -1;
+        }
+#endif
+    }
+
+private:
+    template <typename F, typename T, typename M>
+    friend class basic_socket;
+
+    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
+        for (;;) {
+            if (::connect(handle_, remote.data(), remote.size()) == 0) {
+                ec.clear();
+                return;
+            }
+            if (detail::last_in_progress()) {
+                ec = std::make_error_code(std::errc::operation_in_progress);
+                return;
+            }
+#if defined(SOCKFRAME_POSIX)
+            // An interrupted connect goes on in the background: wait for it like a non-blocking one.
+            if (detail::last_was_interrupted()) {
+                ec = std::make_error_code(std::errc::operation_in_progress);
+                return;
+            }
+#endif
+            ec = detail::last_error();
+            return;
+        }
+    }
+    void finish_connect(const std::optional<deadline::clock::time_point>& when, std::error_code& ec) noexcept {
+        ec = detail::wait_ready(handle_, detail::poll_out, when);
+        if (!ec) ec = connect_result();
+    }
+
+    native_handle_type handle_ = detail::invalid_handle;
+    std::optional<duration> timeout_;
+};
+
+/// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
+/// Not on Windows (errc::not_supported).
+template <typename Socket>
+std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+    int type = Socket::socket_type::value();
+#if defined(SOCK_CLOEXEC)
+    type |= SOCK_CLOEXEC;
+#endif
+    if (::socketpair(Socket::family_type::domain(), type, 0, fds) != 0) {
+        ec = detail::last_error();
+        return {};
+    }
+    std::pair<Socket, Socket> result{Socket(fds[0]), Socket(fds[1])};
+    for (int fd : fds) {
+#if !defined(SOCK_CLOEXEC)
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+        if (!Socket::mode_type::is_blocking) {
+            ec = detail::set_non_blocking(fd, true);
+            if (ec) return {};
+        }
+    }
+    ec.clear();
+    return result;
+#else
+    ec = errc::not_supported;
+    return {};
+#endif
+}
+template <typename Socket>
+std::pair<Socket, Socket> socketpair() {
+    std::error_code ec;
+    auto p = socketpair<Socket>(ec);
+    detail::throw_if(ec, "sockframe: socketpair");
+    return p;
+}
+
+/// TCP over IPv4 / IPv6.
+using tcp_stream = basic_socket<ipv4, stream>;
+using tcp6_stream = basic_socket<ipv6, stream>;
+/// UDP over IPv4 / IPv6.
+using udp_socket = basic_socket<ipv4, datagram>;
+using udp6_socket = basic_socket<ipv6, datagram>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream, datagram and seqpacket sockets.
+using unix_stream = basic_socket<local, stream>;
+using unix_datagram = basic_socket<local, datagram>;
+using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
+
+SOCKFRAME_NAMESPACE_END

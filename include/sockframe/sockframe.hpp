@@ -1,0 +1,15 @@
+#pragma once
+/// sockframe: sockets and message framing for C++17. Include this for everything.
+
+#include <sockframe/version.hpp>
+#include <sockframe/config.hpp>
+#include <sockframe/buffer.hpp>
+#include <sockframe/error.hpp>
+#include <sockframe/deadline.hpp>
+#include <sockframe/address.hpp>
+#include <sockframe/resolve.hpp>
+#include <sockframe/policies.hpp>
+#include <sockframe/options.hpp>
+#include <sockframe/socket.hpp>
+#include <sockframe/listener.hpp>
+#include <sockframe/codec.hpp>

@@ -1,0 +1,94 @@
+#pragma once
+// Helpers for the network tests: temporary Unix paths that clean up after themselves, and a
+// thread that is always joined.
+
+#include <sockframe/sockframe.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <utility>
+
+#if !defined(_WIN32)
+#include <unistd.h>
+#endif
+
+namespace test_support {
+
+/// A fresh, unique directory for Unix socket paths; removed (with its files) on destruction.
+class temp_dir {
+public:
+    temp_dir() {
+#if defined(_WIN32)
+        char base[MAX_PATH];
+        ::GetTempPathA(MAX_PATH, base);
+        static std::atomic<unsigned> counter{0};
+        path_ = std::string(base) + "sockframe-" + std::to_string(::GetCurrentProcessId()) + "-" +
+                std::to_string(counter++);
+        ::CreateDirectoryA(path_.c_str(), nullptr);
+#else
+        char pattern[] = "/tmp/sockframe-test-XXXXXX";
+        const char* made = ::mkdtemp(pattern);
+        if (made != nullptr) path_ = made;
+#endif
+    }
+    ~temp_dir() {
+        for (const auto& f : files_) std::remove(f.c_str());
+#if defined(_WIN32)
+        ::RemoveDirectoryA(path_.c_str());
+#else
+        ::rmdir(path_.c_str());
+#endif
+    }
+    temp_dir(const temp_dir&) = delete;
+    temp_dir& operator=(const temp_dir&) = delete;
+
+    /// A path inside the directory, removed with it.
+    std::string file(const std::string& name) {
+        files_.push_back(path_ + "/" + name);
+        return files_.back();
+    }
+    const std::string& path() const { return path_; }
+
+private:
+    std::string path_;
+    std::vector<std::string> files_;
+};
+
+/// A std::thread that joins when it goes out of scope (even when a test assertion throws).
+class joining_thread {
+public:
+    template <typename F>
+    explicit joining_thread(F&& f) : thread_(std::forward<F>(f)) {}
+    joining_thread(joining_thread&&) = default;
+    ~joining_thread() {
+        if (thread_.joinable()) thread_.join();
+    }
+    void join() { thread_.join(); }
+    std::thread::native_handle_type native_handle() { return thread_.native_handle(); }
+
+private:
+    std::thread thread_;
+};
+
+/// A unique abstract-socket name for this process.
+inline std::string unique_name(const char* tag) {
+    static std::atomic<unsigned> counter{0};
+#if defined(_WIN32)
+    unsigned long pid = ::GetCurrentProcessId();
+#else
+    long pid = static_cast<long>(::getpid());
+#endif
+    return std::string("sockframe-test-") + tag + "-" + std::to_string(pid) + "-" + std::to_string(counter++);
+}
+
+/// Whether ::1 can be bound here (some containers have IPv6 disabled).
+inline bool has_ipv6_loopback() {
+    std::error_code ec;
+    sockframe::tcp6_listener l(sockframe::ipv6_address::loopback(0), ec);
+    return !ec;
+}
+
+}  // namespace test_support

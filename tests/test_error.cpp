@@ -1,0 +1,39 @@
+#include <sockframe/error.hpp>
+
+#include <doctest/doctest.h>
+
+#include <set>
+#include <string>
+
+namespace sf = sockframe;
+
+TEST_CASE("every sockframe error has its own message in the sockframe category") {
+    std::set<std::string> messages;
+    for (int v = static_cast<int>(sf::errc::end_of_stream); v <= static_cast<int>(sf::errc::buffer_full); ++v) {
+        std::error_code ec = static_cast<sf::errc>(v);
+        CHECK(std::string(ec.category().name()) == "sockframe");
+        CHECK_FALSE(ec.message().empty());
+        messages.insert(ec.message());
+    }
+    CHECK(messages.size() == static_cast<std::size_t>(sf::errc::buffer_full));
+    CHECK(std::error_code(999, sf::sockframe_category()).message() == "unknown sockframe error");
+}
+
+TEST_CASE("sockframe codes compare equal to the portable conditions they mean") {
+    CHECK(sf::is_would_block(std::make_error_code(std::errc::operation_would_block)));
+    CHECK_FALSE(sf::is_would_block(std::make_error_code(std::errc::timed_out)));
+    CHECK(std::error_code(sf::errc::message_truncated) == std::errc::message_size);
+    CHECK(std::error_code(sf::errc::invalid_argument) == std::errc::invalid_argument);
+    CHECK(std::error_code(sf::errc::end_of_stream) == sf::errc::end_of_stream);
+    CHECK(std::error_code(sf::errc::end_of_stream) != sf::errc::truncated_stream);
+    CHECK(std::error_code(sf::errc::frame_too_large) != std::errc::message_size);
+}
+
+TEST_CASE("frame_error carries the offending size into what()") {
+    sf::frame_error e(sf::errc::frame_too_large, 4294967295u, "sockframe: receive");
+    CHECK(e.code() == sf::errc::frame_too_large);
+    CHECK(e.size() == 4294967295u);
+    CHECK(std::string(e.what()).find("4294967295") != std::string::npos);
+    CHECK_THROWS_AS(sf::detail::throw_if(sf::errc::malformed_frame, "x"), std::system_error);
+    CHECK_NOTHROW(sf::detail::throw_if({}, "x"));
+}

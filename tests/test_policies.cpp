@@ -1,0 +1,71 @@
+#include <sockframe/policies.hpp>
+
+#include <sockframe/sockframe.hpp>
+
+#include <doctest/doctest.h>
+
+#include "support/net.hpp"
+
+namespace sf = sockframe;
+
+namespace {
+// A family written outside the library: IPv4 under another name, with its own address type
+// reused. It plugs into basic_socket and basic_listener like the built-in ones.
+struct my_inet {
+    using address_type = sf::ipv4_address;
+    static int domain() noexcept { return sf::ipv4::domain(); }
+};
+// A type written outside the library: reliable messages, spelled by hand.
+struct my_seqpacket {
+    static int value() noexcept { return sf::seqpacket::value(); }
+    static constexpr bool message_oriented = true;
+    static constexpr bool connection_oriented = true;
+};
+}  // namespace
+
+TEST_CASE("the built-in policies describe their family, type and mode") {
+    CHECK(sf::ipv4::domain() != sf::ipv6::domain());
+    CHECK_FALSE(sf::stream::message_oriented);
+    CHECK(sf::datagram::message_oriented);
+    CHECK_FALSE(sf::datagram::connection_oriented);
+    CHECK(sf::seqpacket::connection_oriented);
+    CHECK(sf::blocking::is_blocking);
+    CHECK_FALSE(sf::non_blocking::is_blocking);
+    CHECK(std::is_same_v<sf::tcp_stream, sf::basic_socket<sf::ipv4, sf::stream, sf::blocking>>);
+}
+
+TEST_CASE("a user-written family plugs into basic_socket and basic_listener") {
+    sf::basic_listener<my_inet> listener(sf::ipv4_address::loopback(0));
+    auto client = sf::basic_socket<my_inet, sf::stream>::connect(listener.local_address());
+    auto [server, from] = listener.accept();
+    client.write_all("ping");
+    char buffer[4];
+    server.read_exact(buffer);
+    CHECK(std::string(buffer, 4) == "ping");
+    CHECK(from == client.local_address());
+}
+
+#if defined(SOCKFRAME_POSIX)
+TEST_CASE("a user-written type plugs into basic_socket (seqpacket spelled by hand)") {
+    using socket = sf::basic_socket<sf::local, my_seqpacket>;
+    auto [a, b] = sf::socketpair<socket>();
+    a.send("one");
+    a.send("three");
+    char buffer[16];
+    CHECK(b.receive(buffer) == 3);
+    CHECK(b.receive(buffer) == 5);
+}
+
+TEST_CASE("raw sockets are reachable through the protocol parameter") {
+    std::error_code ec;
+    auto s = sf::basic_socket<sf::ipv4, sf::raw>::open(IPPROTO_ICMP, ec);
+    if (ec == std::errc::operation_not_permitted || ec == std::errc::permission_denied) {
+        MESSAGE("skipped: raw sockets need CAP_NET_RAW here (" << ec.message() << ")");
+        return;
+    }
+    REQUIRE_FALSE(ec);
+    CHECK(s.is_open());
+    CHECK(s.get_option(SOL_SOCKET, SO_TYPE) == SOCK_RAW);
+    CHECK(s.get_option(SOL_SOCKET, SO_PROTOCOL) == IPPROTO_ICMP);
+}
+#endif

@@ -1,0 +1,5 @@
+# g++, C++17, Debug: the whole suite and the examples.
+need_base
+cmake -S . -B build/gcc-cxx17 -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_CXX_STANDARD=17 -DCMAKE_BUILD_TYPE=Debug
+cmake --build build/gcc-cxx17
+ctest --test-dir build/gcc-cxx17 --output-on-failure -j2

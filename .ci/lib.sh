@@ -1,0 +1,25 @@
+# Shared helpers for test.sh, demo.sh and the CI jobs. Source it; do not run it.
+
+# need PACKAGE...: installs the Debian packages that are not installed yet (apt-get, as root or
+# through sudo). Runs `apt-get update` at most once per run.
+need() {
+    local missing=()
+    for p in "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    if [ -z "${SOCKFRAME_APT_UPDATED:-}" ]; then
+        $sudo apt-get update -qq
+        export SOCKFRAME_APT_UPDATED=1
+    fi
+    echo "installing: ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# section TITLE: a visible heading in the log.
+section() { printf '\n==== %s ====\n' "$*"; }
+
+# The packages every build needs.
+need_base() { need cmake ninja-build g++ doctest-dev python3; }

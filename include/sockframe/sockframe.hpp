@@ -12,4 +12,5 @@
 #include <sockframe/options.hpp>
 #include <sockframe/socket.hpp>
 #include <sockframe/listener.hpp>
+#include <sockframe/poller.hpp>
 #include <sockframe/codec.hpp>

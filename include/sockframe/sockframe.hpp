@@ -13,4 +13,5 @@
 #include <sockframe/socket.hpp>
 #include <sockframe/listener.hpp>
 #include <sockframe/poller.hpp>
+#include <sockframe/iostream.hpp>
 #include <sockframe/codec.hpp>

@@ -79,7 +79,9 @@ TEST_CASE("a line protocol over TCP loopback; reading sends pending output witho
 }
 
 TEST_CASE("a large transfer through both the buffered and the direct paths") {
-    auto [client, server] = connected_tcp();
+    auto pair = connected_tcp();  // not a structured binding: the lambda below captures it
+    auto& client = pair.client;
+    auto& server = pair.server;
     client.set_timeout(10s);
     server.set_timeout(10s);
     const std::size_t size = 8u << 20;

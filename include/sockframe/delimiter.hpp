@@ -29,7 +29,8 @@ public:
     /// Longest delimiter accepted.
     static constexpr std::size_t max_delimiter_size = 32;
 
-    /// Throws system_error(invalid_argument) if `delim` is empty or longer than 32 bytes.
+    /// Any bytes (std::string, string_view, vector, ...); throws system_error(invalid_argument)
+    /// if `delim` is empty or longer than 32 bytes.
     explicit delimiter(const_buffer delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
         : max_frame_(max_frame) {
         if (delim.empty() || delim.size() > max_delimiter_size)
@@ -44,12 +45,9 @@ public:
             fallback_[i] = static_cast<std::uint8_t>(k);
         }
     }
-    /// A string literal or string_view delimiter ("\r\n"); for a NUL byte use
-    /// `std::string_view{"\0", 1}`.
-    explicit delimiter(std::string_view delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
-        : delimiter(const_buffer{delim.data(), delim.size()}, max_frame) {}
+    /// A NUL-terminated delimiter ("\r\n"); for a NUL byte pass `std::string_view{"\0", 1}`.
     explicit delimiter(const char* delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
-        : delimiter(std::string_view{delim}, max_frame) {}
+        : delimiter(const_buffer{delim}, max_frame) {}
 
     std::size_t max_frame() const noexcept { return max_frame_; }
     std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, size_); }

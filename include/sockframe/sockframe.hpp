@@ -15,3 +15,10 @@
 #include <sockframe/poller.hpp>
 #include <sockframe/iostream.hpp>
 #include <sockframe/codec.hpp>
+#include <sockframe/length_prefix.hpp>
+#include <sockframe/delimiter.hpp>
+#include <sockframe/fixed_size.hpp>
+#include <sockframe/compose.hpp>
+#include <sockframe/netstring.hpp>
+#include <sockframe/any_codec.hpp>
+#include <sockframe/framed.hpp>

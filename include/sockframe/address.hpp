@@ -355,6 +355,9 @@ public:
     bool assign_native(detail::socklen_type length) noexcept {
         if (length > capacity()) return false;
         length_ = length < path_offset() ? path_offset() : length;
+#if defined(SOCKFRAME_WINDOWS)
+        if (storage_.sun_path[0] == '\0') length_ = path_offset();  // no abstract names: unnamed
+#endif
         storage_.sun_family = AF_UNIX;
         return true;
     }

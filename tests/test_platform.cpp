@@ -76,11 +76,12 @@ TEST_CASE("system error numbers compare equal to the portable std::errc conditio
         {WSAEACCES, std::errc::permission_denied},
         {WSAESHUTDOWN, std::errc::broken_pipe},
     };
-    for (const auto& [value, condition] : table) {
+    for (const auto& entry : table) {
+        int value = entry.first;
         CAPTURE(value);
         std::error_code ec = sf::detail::error_from(value);
         CHECK(std::string(ec.category().name()) == "winsock");
-        CHECK(ec == condition);
+        CHECK(ec == entry.second);
         CHECK_FALSE(ec.message().empty());  // the system's text, or ours with the number
     }
     CHECK(sf::is_would_block(sf::detail::error_from(WSAEWOULDBLOCK)));
@@ -93,9 +94,10 @@ TEST_CASE("system error numbers compare equal to the portable std::errc conditio
         {EADDRINUSE, std::errc::address_in_use},
         {EPIPE, std::errc::broken_pipe},
     };
-    for (const auto& [value, condition] : table) {
+    for (const auto& entry : table) {
+        int value = entry.first;
         CAPTURE(value);
-        CHECK(sf::detail::error_from(value) == condition);
+        CHECK(sf::detail::error_from(value) == entry.second);
     }
     CHECK(sf::is_would_block(sf::detail::error_from(EAGAIN)));
 #endif

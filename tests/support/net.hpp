@@ -87,7 +87,7 @@ inline std::string unique_name(const char* tag) {
 /// A test case that cannot run on this platform: it says so, and why, in the test output (every
 /// skip is named: grep the output for "skipped:"), and checks nothing.
 #define SOCKFRAME_SKIPPED_TEST_CASE(name, reason) \
-    TEST_CASE(name) { MESSAGE("skipped: " reason); }
+    TEST_CASE(name) { MESSAGE("skipped: " name ", because " reason); }
 
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Whether this system can make Unix-domain sockets of type `Type` (Windows 10 1803+ has Unix

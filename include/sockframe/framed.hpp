@@ -157,6 +157,9 @@ public:
     bool at_end() const noexcept { return at_end_; }
     /// The offending length or position of the last framing error (0 if none).
     std::uint64_t error_size() const noexcept { return error_size_; }
+    /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
+    /// for datagrams, unless the initial capacity is larger).
+    std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
     /// Bytes received but not yet delivered as frames.
     std::size_t buffered() const noexcept { return end_ - begin_ - consumed_; }
 
@@ -287,6 +290,7 @@ private:
                     fail(r, ec);
                     return std::nullopt;
                 }
+                begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
             }
             if (at_end_) {
                 if (end_ == begin_) {

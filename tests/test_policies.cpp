@@ -18,8 +18,8 @@ struct my_inet {
 // A type written outside the library: reliable messages, spelled by hand.
 struct my_seqpacket {
     static int value() noexcept { return sf::seqpacket::value(); }
-    static constexpr bool message_oriented = true;
-    static constexpr bool connection_oriented = true;
+    [[maybe_unused]] static constexpr bool message_oriented = true;
+    [[maybe_unused]] static constexpr bool connection_oriented = true;
 };
 }  // namespace
 

@@ -104,6 +104,23 @@ bool has_unix() {
 }
 #endif
 
+/// Two connected stream sockets: a Unix socketpair on POSIX; on Windows, which has no socketpair,
+/// a TCP loopback connection, so that the stream tests run there too.
+#if defined(SOCKFRAME_POSIX)
+using stream_pair_socket = sockframe::unix_stream;
+inline std::pair<stream_pair_socket, stream_pair_socket> stream_pair() {
+    return sockframe::socketpair<stream_pair_socket>();
+}
+#else
+using stream_pair_socket = sockframe::tcp_stream;
+inline std::pair<stream_pair_socket, stream_pair_socket> stream_pair() {
+    sockframe::tcp_listener l(sockframe::ipv4_address::loopback(0));
+    auto client = stream_pair_socket::connect(l.local_address(), std::chrono::seconds(5));
+    auto server = std::move(l.accept(std::chrono::seconds(5)).socket);
+    return {std::move(client), std::move(server)};
+}
+#endif
+
 /// Whether ::1 can be bound here (some containers have IPv6 disabled).
 inline bool has_ipv6_loopback() {
     std::error_code ec;

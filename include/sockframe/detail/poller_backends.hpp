@@ -411,7 +411,10 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
-            ready_event e{fds_[i].fd, keys_[i], (r & poll_in) != 0, (r & poll_out) != 0, (r & hangup_bits) != 0,
+            // After a hang-up a read returns at once (end-of-stream): readable, for a read interest.
+            // WSAPoll reports a peer's close as POLLHUP alone.
+            bool readable = (r & poll_in) != 0 || ((r & POLLHUP) != 0 && (fds_[i].events & poll_in) != 0);
+            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, (r & hangup_bits) != 0,
                           (r & (POLLERR | POLLNVAL)) != 0};
             emit(e);
             ++emitted;

@@ -4,22 +4,34 @@
 /// A codec is any class with these members (the built-in codecs and user codecs alike):
 ///
 ///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
+///     std::size_t max_frame_bytes() const;                 // max input bytes one frame occupies
 ///     decode_result decode(const_buffer input);            // see below
 ///     void reset();                                        // forget partial-scan state
 ///     std::error_code encode(const_buffer payload, frame_parts& out) const;
 ///
+/// and optionally, to be usable as the outer codec of a composition (see compose.hpp):
+///
+///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
+///
+/// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
+/// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
+///
 /// decode(input): `input` is every buffered byte not yet consumed. Calls after a `need_more`
-/// result pass the same bytes again, extended by what arrived since; a codec may keep scan state
-/// across such calls so that it never rescans (the delimiter codec does), and it clears that state
-/// itself when it returns a frame or an error. Results:
-///   - need_more: no complete frame yet (input left untouched);
+/// result pass the same bytes again (minus what that result consumed), extended by what arrived
+/// since; a codec may keep scan state across such calls so that it never rescans (the delimiter
+/// codec does), and it clears that state itself when it returns a frame or an error. Results:
+///   - need_more: no complete frame yet. `consumed` is 0, except while a codec silently discards
+///     the rest of an overlong frame it already reported (delimiter, line): then it is the number
+///     of garbage bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
 ///     frame (the caller drops them before the next decode);
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
 ///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+/// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
 ///
-/// encode(payload, out): appends the frame's header and trailer around the payload, which is not
-/// copied, so that a sender gathers header, payload and trailer in one system call.
+/// encode(payload, out): resets `out` to the payload, then adds the frame's header and trailer
+/// around it. The payload is not copied, so a sender gathers header, payload and trailer in one
+/// system call; `out` views the payload, which must outlive its use.
 
 #include <sockframe/buffer.hpp>
 #include <sockframe/error.hpp>
@@ -27,7 +39,10 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -113,6 +128,38 @@ public:
         segments_[last_++] = b;
         return true;
     }
+    /// Copies `b` into the scratch area and inserts it `at` bytes into the frame (splitting the
+    /// segment there); false if there is no room or `at` > size().
+    bool insert_copy(std::size_t at, const_buffer b) noexcept {
+        if (at == 0) return prepend_copy(b);
+        if (b.empty()) return at <= size();
+        std::size_t index = first_;
+        std::size_t skip = at;
+        while (index < last_ && skip >= segments_[index].size()) {
+            skip -= segments_[index].size();
+            ++index;
+        }
+        if (index == last_) return skip == 0 && append_copy(b);
+        if (skip == 0) {  // a segment boundary: one new segment
+            if (segment_count() + 1 > max_segments) return false;
+        } else if (segment_count() + 2 > max_segments) {
+            return false;
+        }
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        std::memcpy(p, b.data(), b.size());
+        std::array<const_buffer, max_segments> rebuilt{};
+        std::size_t count = 0;
+        for (std::size_t i = first_; i < index; ++i) rebuilt[count++] = segments_[i];
+        if (skip != 0) rebuilt[count++] = segments_[index].first(skip);
+        rebuilt[count++] = const_buffer{p, b.size()};
+        rebuilt[count++] = segments_[index].subspan(skip);
+        for (std::size_t i = index + 1; i < last_; ++i) rebuilt[count++] = segments_[i];
+        first_ = (max_segments - count) / 2;
+        last_ = first_ + count;
+        for (std::size_t i = 0; i < count; ++i) segments_[first_ + i] = rebuilt[i];
+        return true;
+    }
     /// Copies `b` into the scratch area and prepends it; false if there is no room.
     bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
     /// Copies `b` into the scratch area and appends it; false if there is no room.
@@ -140,5 +187,30 @@ private:
     std::size_t last_ = max_segments / 2;
     std::size_t used_ = 0;
 };
+
+namespace detail {
+template <typename Codec, typename = void>
+inline constexpr bool has_parts_encode_v = false;
+template <typename Codec>
+inline constexpr bool has_parts_encode_v<
+    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> =
+    true;
+
+/// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
+/// through encode(payload, out) and reports not_supported for anything else.
+template <typename Codec>
+std::error_code encode_parts(const Codec& codec, frame_parts& frame) {
+    if constexpr (has_parts_encode_v<Codec>) {
+        return codec.encode(frame);
+    } else {
+        if (frame.segment_count() != 1) return make_error_code(errc::not_supported);
+        const const_buffer payload = frame[0];
+        return codec.encode(payload, frame);
+    }
+}
+
+/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
+inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+}  // namespace detail
 
 SOCKFRAME_NAMESPACE_END

@@ -25,6 +25,8 @@ enum class errc {
     bad_address,          ///< address text that does not parse, or a path too long for sun_path
     not_supported,        ///< the operation is not available on this platform or socket type
     buffer_full,          ///< non-blocking framed send: the outgoing queue is at its high-water mark
+    already_registered,   ///< poller: the handle is registered already (use modify)
+    not_registered,       ///< poller: the handle is not registered (modify / remove)
 };
 
 namespace detail {
@@ -46,6 +48,8 @@ public:
         case errc::bad_address: return "bad address";
         case errc::not_supported: return "operation not supported on this platform or socket type";
         case errc::buffer_full: return "outgoing buffer full";
+        case errc::already_registered: return "handle already registered with the poller";
+        case errc::not_registered: return "handle not registered with the poller";
         }
         return "unknown sockframe error";
     }
@@ -54,6 +58,8 @@ public:
         case errc::invalid_argument: return std::errc::invalid_argument;
         case errc::not_supported: return std::errc::operation_not_supported;
         case errc::message_truncated: return std::errc::message_size;
+        case errc::already_registered: return std::errc::file_exists;              // as epoll's EEXIST
+        case errc::not_registered: return std::errc::no_such_file_or_directory;  // as epoll's ENOENT
         default: return {value, *this};
         }
     }

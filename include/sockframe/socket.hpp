@@ -140,16 +140,15 @@ public:
     }
     static basic_socket connect(std::string_view host, std::string_view service, deadline d, std::error_code& ec) {
         auto candidates = resolve<Family>(host, service, ec);
-        if (ec) return {};
-        basic_socket probe;  // only to resolve the socket-default timeout once for every candidate
+        if (ec) return basic_socket{};
+        // One deadline for the whole attempt, whichever candidate is being tried.
         auto when = d.resolve(std::nullopt);
         deadline whole = when ? deadline(*when) : deadline::never();
-        if (d.is_socket_default()) whole = deadline::never();
         for (const auto& address : candidates) {
             auto s = connect(address, whole, ec);
             if (!ec) return s;
         }
-        return probe;
+        return basic_socket{};
     }
 
     bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
@@ -452,6 +451,20 @@ public:
         }
     }
 
+    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+        detail::iovec_type vecs[gather_limit];
+        std::size_t used = to_iovecs(buffers, count, vecs);
+        if (used == 0) {
+            ec.clear();
+            return 0;
+        }
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_vector(handle_, vecs, used, flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
 
     /// Sends one message to the connected peer (whole or not at all).
@@ -465,6 +478,19 @@ public:
     std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             return detail::send_once(handle_, message.data(), message.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+        if (count > gather_limit) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        detail::iovec_type vecs[gather_limit];
+        std::size_t used = to_iovecs(buffers, count, vecs);
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_vector(handle_, vecs, used, flags, e);
         });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
@@ -587,9 +613,19 @@ public:
 #endif
     }
 
+    /// The most buffers one gathered call takes.
+    static constexpr std::size_t gather_limit = 64;
+
 private:
     template <typename F, typename T, typename M>
     friend class basic_socket;
+
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count, detail::iovec_type* vecs) noexcept {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
+            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        return used;
+    }
 
     void start_connect(const address_type& remote, std::error_code& ec) noexcept {
         for (;;) {

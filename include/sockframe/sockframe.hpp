@@ -12,4 +12,13 @@
 #include <sockframe/options.hpp>
 #include <sockframe/socket.hpp>
 #include <sockframe/listener.hpp>
+#include <sockframe/poller.hpp>
+#include <sockframe/iostream.hpp>
 #include <sockframe/codec.hpp>
+#include <sockframe/length_prefix.hpp>
+#include <sockframe/delimiter.hpp>
+#include <sockframe/fixed_size.hpp>
+#include <sockframe/compose.hpp>
+#include <sockframe/netstring.hpp>
+#include <sockframe/any_codec.hpp>
+#include <sockframe/framed.hpp>

@@ -251,8 +251,9 @@ using clock = std::chrono::steady_clock;
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
 inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noexcept {
     if (!deadline) return -1;
-    auto left = *deadline - clock::now();
-    if (left <= clock::duration::zero()) return 0;
+    auto now = clock::now();
+    if (*deadline <= now) return 0;
+    auto left = *deadline - now;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }

@@ -1,0 +1,455 @@
+#pragma once
+/// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
+/// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
+/// public API. Every backend is level-triggered.
+
+#include <sockframe/detail/os.hpp>
+#include <sockframe/error.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#if defined(SOCKFRAME_LINUX)
+#include <sys/epoll.h>
+#endif
+#if defined(SOCKFRAME_BSD)
+#include <sys/event.h>
+#include <sys/time.h>
+#endif
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+/// What a backend reports for one ready handle.
+struct ready_event {
+    native_handle_type handle;
+    std::uint64_t key;
+    bool readable, writable, hangup, error;
+};
+
+/// The memory of a backend allocation failure, as an error code.
+inline std::error_code out_of_memory_error() noexcept { return std::make_error_code(std::errc::not_enough_memory); }
+
+#if defined(SOCKFRAME_POSIX)
+/// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
+/// so a vector indexed by descriptor gives O(1) lookups without hashing.
+class descriptor_table {
+public:
+    struct slot {
+        std::uint64_t key = 0;
+        bool registered = false;
+        std::uint32_t batch = 0;      // kqueue: the wait in which `index` was last set
+        std::size_t index = 0;        // kqueue: where this descriptor's event is in that wait's output
+    };
+    slot* find(native_handle_type h) noexcept {
+        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() || !slots_[h].registered) return nullptr;
+        return &slots_[static_cast<std::size_t>(h)];
+    }
+    /// The slot for `h`, growing the table if needed; null if `h` is negative or memory runs out.
+    slot* make(native_handle_type h) noexcept {
+        if (h < 0) return nullptr;
+        auto i = static_cast<std::size_t>(h);
+        if (i >= slots_.size()) {
+            try {
+                slots_.resize(i + 1 < 64 ? 64 : (i + 1) * 3 / 2);
+            } catch (...) {
+                return nullptr;
+            }
+        }
+        return &slots_[i];
+    }
+
+private:
+    std::vector<slot> slots_;
+};
+#endif
+
+#if defined(SOCKFRAME_LINUX)
+/// epoll: the kernel keeps the interest set; a wait costs O(ready), not O(registered).
+class epoll_backend {
+public:
+    static const char* name() noexcept { return "epoll"; }
+
+    epoll_backend() noexcept = default;
+    epoll_backend(epoll_backend&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)),
+          table_(std::move(o.table_)),
+          ready_(std::move(o.ready_)),
+          count_(std::exchange(o.count_, 0)) {}
+    epoll_backend& operator=(epoll_backend&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = std::exchange(o.fd_, -1);
+            table_ = std::move(o.table_);
+            ready_ = std::move(o.ready_);
+            count_ = std::exchange(o.count_, 0);
+        }
+        return *this;
+    }
+    ~epoll_backend() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (fd_ < 0) ec = last_error();
+        else ec.clear();
+    }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+        if (table_.find(h) != nullptr) return errc::already_registered;
+        auto* s = table_.make(h);
+        if (s == nullptr) return out_of_memory_error();
+        ::epoll_event e = make_event(h, read, write);
+        if (::epoll_ctl(fd_, EPOLL_CTL_ADD, h, &e) != 0) {
+            if (errno == EEXIST) return errc::already_registered;
+            return last_error();
+        }
+        s->key = key;
+        s->registered = true;
+        ++count_;
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        ::epoll_event e = make_event(h, read, write);
+        if (::epoll_ctl(fd_, EPOLL_CTL_MOD, h, &e) != 0) return last_error();
+        s->key = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        s->registered = false;
+        --count_;
+        // A descriptor closed while registered has already left the epoll set (ENOENT/EBADF):
+        // forgetting it is all that is left to do.
+        ::epoll_event e{};
+        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF) return last_error();
+        return {};
+    }
+    std::size_t size() const noexcept { return count_; }
+
+    /// One epoll_wait; calls emit(ready_event) per ready descriptor. Returns the number of
+    /// events, or -1 with `ec` set (std::errc::interrupted on EINTR).
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+        std::size_t want = count_ < max_events ? count_ : max_events;
+        if (want == 0) want = 1;
+        if (ready_.size() < want) {
+            try {
+                ready_.resize(want);
+            } catch (...) {
+                ec = out_of_memory_error();
+                return -1;
+            }
+        }
+        int n = ::epoll_wait(fd_, ready_.data(), static_cast<int>(want), timeout_ms);
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        for (int i = 0; i < n; ++i) {
+            const ::epoll_event& e = ready_[static_cast<std::size_t>(i)];
+            native_handle_type h = e.data.fd;
+            auto* s = table_.find(h);
+            ready_event r{h, s != nullptr ? s->key : 0, (e.events & EPOLLIN) != 0, (e.events & EPOLLOUT) != 0,
+                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0, (e.events & EPOLLERR) != 0};
+            emit(r);
+        }
+        return n;
+    }
+
+private:
+    static ::epoll_event make_event(native_handle_type h, bool read, bool write) noexcept {
+        ::epoll_event e{};
+        // EPOLLRDHUP only with read interest: a half-closed peer would otherwise wake a
+        // write-only registration on every (level-triggered) wait.
+        e.events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (write ? EPOLLOUT : 0u);
+        e.data.fd = h;
+        return e;
+    }
+
+    int fd_ = -1;
+    descriptor_table table_;
+    std::vector<::epoll_event> ready_;
+    std::size_t count_ = 0;
+};
+#endif
+
+#if defined(SOCKFRAME_BSD)
+/// kqueue: one read and one write filter per descriptor, each enabled or disabled by interest.
+/// A descriptor ready both ways comes back as two kevents, merged here into one event.
+class kqueue_backend {
+public:
+    static const char* name() noexcept { return "kqueue"; }
+
+    kqueue_backend() noexcept = default;
+    kqueue_backend(kqueue_backend&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)),
+          table_(std::move(o.table_)),
+          ready_(std::move(o.ready_)),
+          count_(std::exchange(o.count_, 0)),
+          batch_(o.batch_) {}
+    kqueue_backend& operator=(kqueue_backend&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = std::exchange(o.fd_, -1);
+            table_ = std::move(o.table_);
+            ready_ = std::move(o.ready_);
+            count_ = std::exchange(o.count_, 0);
+            batch_ = o.batch_;
+        }
+        return *this;
+    }
+    ~kqueue_backend() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        fd_ = ::kqueue();
+        if (fd_ < 0) {
+            ec = last_error();
+            return;
+        }
+        ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
+        ec.clear();
+    }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+        if (table_.find(h) != nullptr) return errc::already_registered;
+        auto* s = table_.make(h);
+        if (s == nullptr) return out_of_memory_error();
+        if (auto ec = apply(h, read, write)) return ec;
+        s->key = key;
+        s->registered = true;
+        s->batch = 0;
+        ++count_;
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        if (auto ec = apply(h, read, write)) return ec;
+        s->key = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        s->registered = false;
+        --count_;
+        struct ::kevent changes[2];
+        EV_SET(&changes[0], h, EVFILT_READ, EV_DELETE, 0, 0, 0);
+        EV_SET(&changes[1], h, EVFILT_WRITE, EV_DELETE, 0, 0, 0);
+        // A descriptor closed while registered has already left the kqueue (ENOENT/EBADF).
+        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0 && errno != ENOENT && errno != EBADF)
+            return last_error();
+        return {};
+    }
+    std::size_t size() const noexcept { return count_; }
+
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+        // at most max_events kevents, so that the merged events never outnumber them
+        std::size_t want = count_ < max_events ? count_ : max_events;
+        if (want == 0) want = 1;
+        if (ready_.size() < want) {
+            try {
+                ready_.resize(want);
+                merged_.reserve(want);
+            } catch (...) {
+                ec = out_of_memory_error();
+                return -1;
+            }
+        }
+        ::timespec ts{};
+        ::timespec* tp = nullptr;
+        if (timeout_ms >= 0) {
+            ts.tv_sec = timeout_ms / 1000;
+            ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
+            tp = &ts;
+        }
+        int n = ::kevent(fd_, nullptr, 0, ready_.data(), static_cast<int>(want), tp);
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        if (++batch_ == 0) batch_ = 1;
+        merged_.clear();
+        for (int i = 0; i < n; ++i) {
+            const struct ::kevent& k = ready_[static_cast<std::size_t>(i)];
+            auto h = static_cast<native_handle_type>(k.ident);
+            auto* s = table_.find(h);
+            if (s == nullptr) continue;
+            if (s->batch != batch_) {
+                s->batch = batch_;
+                s->index = merged_.size();
+                merged_.push_back(ready_event{h, s->key, false, false, false, false});  // capacity reserved
+            }
+            ready_event& r = merged_[s->index];
+            if ((k.flags & EV_ERROR) != 0) {
+                r.error = true;
+                continue;
+            }
+            if (k.filter == EVFILT_READ) r.readable = true;
+            if (k.filter == EVFILT_WRITE) r.writable = true;
+            if ((k.flags & EV_EOF) != 0) {
+                r.hangup = true;
+                if (k.fflags != 0) r.error = true;  // the socket error, e.g. a refused connect
+            }
+        }
+        for (const auto& r : merged_) emit(r);
+        return static_cast<int>(merged_.size());
+    }
+
+private:
+    std::error_code apply(native_handle_type h, bool read, bool write) noexcept {
+        struct ::kevent changes[2];
+        EV_SET(&changes[0], h, EVFILT_READ, EV_ADD | (read ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
+        EV_SET(&changes[1], h, EVFILT_WRITE, EV_ADD | (write ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
+        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0) return last_error();
+        return {};
+    }
+
+    int fd_ = -1;
+    descriptor_table table_;
+    std::vector<struct ::kevent> ready_;
+    std::vector<ready_event> merged_;
+    std::size_t count_ = 0;
+    std::uint32_t batch_ = 0;
+};
+#endif
+
+/// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
+/// wait costs O(registered). Portable, and fine up to a few thousand handles.
+class poll_backend {
+public:
+    static const char* name() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        return "wsapoll";
+#else
+        return "poll";
+#endif
+    }
+
+    void open(std::error_code& ec) noexcept { ec = ensure_started(); }
+    void close() noexcept {}
+
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
+        if (index_.find(h) != index_.end()) return errc::already_registered;
+        try {
+            fds_.push_back(make_pollfd(h, read, write));
+            keys_.push_back(key);
+            index_.emplace(h, fds_.size() - 1);
+        } catch (...) {
+            if (keys_.size() > index_.size()) keys_.pop_back();
+            if (fds_.size() > index_.size()) fds_.pop_back();
+            return out_of_memory_error();
+        }
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto it = index_.find(h);
+        if (it == index_.end()) return errc::not_registered;
+        fds_[it->second] = make_pollfd(h, read, write);
+        keys_[it->second] = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto it = index_.find(h);
+        if (it == index_.end()) return errc::not_registered;
+        std::size_t i = it->second;
+        index_.erase(it);
+        std::size_t last = fds_.size() - 1;
+        if (i != last) {  // move the last entry into the hole
+            fds_[i] = fds_[last];
+            keys_[i] = keys_[last];
+            index_[fds_[i].fd] = i;  // exists: no allocation
+        }
+        fds_.pop_back();
+        keys_.pop_back();
+        return {};
+    }
+    std::size_t size() const noexcept { return fds_.size(); }
+
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        if (fds_.empty()) {  // WSAPoll rejects an empty set: just let the time pass
+            ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+            ec.clear();
+            return 0;
+        }
+        int n = ::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
+#else
+        int n = ::poll(fds_.data(), static_cast<::nfds_t>(fds_.size()), timeout_ms);
+#endif
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        int emitted = 0;
+        // Start where the previous wait stopped, so that a full batch cannot starve the rest.
+        std::size_t count = fds_.size();
+        if (start_ >= count) start_ = 0;
+        for (std::size_t j = 0; j < count && n > 0 && static_cast<std::size_t>(emitted) < max_events; ++j) {
+            std::size_t i = (start_ + j) % count;
+            short r = fds_[i].revents;
+            if (r == 0) continue;
+            --n;
+            ready_event e{fds_[i].fd, keys_[i], (r & poll_in) != 0, (r & poll_out) != 0, (r & hangup_bits) != 0,
+                          (r & (POLLERR | POLLNVAL)) != 0};
+            emit(e);
+            ++emitted;
+            if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
+        }
+        return emitted;
+    }
+
+private:
+#if defined(POLLRDHUP)
+    static constexpr short hangup_bits = POLLHUP | POLLRDHUP;
+    static constexpr short read_bits = poll_in | POLLRDHUP;
+#else
+    static constexpr short hangup_bits = POLLHUP;
+    static constexpr short read_bits = poll_in;
+#endif
+    static pollfd_type make_pollfd(native_handle_type h, bool read, bool write) noexcept {
+        pollfd_type p{};
+        p.fd = h;
+        p.events = static_cast<short>((read ? read_bits : 0) | (write ? poll_out : 0));
+        return p;
+    }
+
+    std::vector<pollfd_type> fds_;
+    std::vector<std::uint64_t> keys_;
+    std::unordered_map<native_handle_type, std::size_t> index_;
+    std::size_t start_ = 0;
+};
+
+#if defined(SOCKFRAME_POLLER_USE_POLL) || defined(SOCKFRAME_WINDOWS)
+using default_poller_backend = poll_backend;
+#elif defined(SOCKFRAME_LINUX)
+using default_poller_backend = epoll_backend;
+#elif defined(SOCKFRAME_BSD)
+using default_poller_backend = kqueue_backend;
+#else
+using default_poller_backend = poll_backend;
+#endif
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END

@@ -1,0 +1,44 @@
+#pragma once
+/// Fixed-size framing: every frame is exactly N bytes (Netty FixedLengthFrameDecoder).
+
+#include <sockframe/codec.hpp>
+
+#include <cstddef>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Frames of exactly `size` bytes with no header. decode never fails; encode of a payload of any
+/// other size returns frame_size_mismatch.
+class fixed_size {
+public:
+    /// Throws system_error(invalid_argument) if `size` is 0.
+    explicit fixed_size(std::size_t size) : size_(size) {
+        if (size_ == 0) detail::throw_error(errc::invalid_argument, "fixed_size: size must be at least 1");
+    }
+
+    /// The frame size (also the max frame).
+    std::size_t size() const noexcept { return size_; }
+    std::size_t max_frame() const noexcept { return size_; }
+    std::size_t max_frame_bytes() const noexcept { return size_; }
+
+    decode_result decode(const_buffer input) const noexcept {
+        if (input.size() < size_) return decode_result::need_more();
+        return decode_result::frame(input.first(size_), size_);
+    }
+    void reset() noexcept {}
+
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        if (out.size() != size_) return make_error_code(errc::frame_size_mismatch);
+        return {};
+    }
+
+private:
+    std::size_t size_;
+};
+
+SOCKFRAME_NAMESPACE_END

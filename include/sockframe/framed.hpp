@@ -1,0 +1,495 @@
+#pragma once
+/// framed<Endpoint, Codec>: whole messages over a socket. send() frames a payload with the codec
+/// and writes header, payload and trailer in one gathered system call; receive() returns the next
+/// payload as a view into the receive buffer.
+///
+/// Receiving: one system call may bring many frames; every complete frame already buffered is
+/// delivered before the next system call, and bytes after a frame stay buffered for the next
+/// receive. The view a receive returns is valid until the next receive (or destruction); the
+/// buffer grows only as far as the codec's max_frame_bytes().
+///
+/// Errors and state: end-of-stream at a frame boundary is not an error (receive returns an
+/// empty optional with no error code: at_end() is then true). End-of-stream inside a frame is
+/// errc::truncated_stream. A framing error the codec cannot resynchronise from (an oversized or
+/// malformed length) poisons the connection: that receive and every later one report the same
+/// error and the caller should close. A codec that resynchronises (line discarding an overlong
+/// line) reports the error once and the next receive continues after it. A timeout or would-block
+/// loses nothing: the partial frame stays buffered and the next receive carries on.
+///
+/// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
+/// fits, the rest is queued, bounded by a high-water mark). queue() only appends the frame to the
+/// outgoing buffer (copying it) and flush() writes everything queued in one gathered call: the
+/// way to send many small frames with few system calls. A queued frame leaves when flush() (or a
+/// later send()) runs, or when the queue passes its coalescing limit.
+///
+/// Thread safety: one framed object is used by one thread at a time.
+
+#include <sockframe/buffer.hpp>
+#include <sockframe/codec.hpp>
+#include <sockframe/deadline.hpp>
+#include <sockframe/error.hpp>
+#include <sockframe/socket.hpp>
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+template <typename E, typename = void>
+struct endpoint_traits {
+    static constexpr bool message_oriented = false;
+    static constexpr bool connection_oriented = true;
+    static constexpr bool is_blocking = true;
+};
+template <typename E>
+struct endpoint_traits<E, std::void_t<typename E::socket_type, typename E::mode_type>> {
+    static constexpr bool message_oriented = E::socket_type::message_oriented;
+    static constexpr bool connection_oriented = E::socket_type::connection_oriented;
+    static constexpr bool is_blocking = E::mode_type::is_blocking;
+};
+
+/// Holds a T that only lives within one call: moving the holder makes a fresh T.
+template <typename T>
+struct transient : T {
+    transient() = default;
+    transient(transient&&) noexcept {}
+    transient& operator=(transient&&) noexcept { return *this; }
+};
+
+/// A growable byte buffer that never value-initialises what it grows into and never shrinks.
+class byte_buffer {
+public:
+    std::byte* data() noexcept { return data_.get(); }
+    const std::byte* data() const noexcept { return data_.get(); }
+    std::size_t capacity() const noexcept { return capacity_; }
+    /// Grows to at least `n` bytes, keeping the first `keep` bytes.
+    void grow(std::size_t n, std::size_t keep) {
+        if (n <= capacity_) return;
+        std::unique_ptr<std::byte[]> next(new std::byte[n]);
+        if (keep > 0) std::memcpy(next.get(), data_.get(), keep);
+        data_ = std::move(next);
+        capacity_ = n;
+    }
+
+private:
+    std::unique_ptr<std::byte[]> data_;
+    std::size_t capacity_ = 0;
+};
+}  // namespace detail
+
+template <typename Endpoint, typename Codec>
+class framed {
+    using traits = detail::endpoint_traits<Endpoint>;
+
+public:
+    using endpoint_type = Endpoint;
+    using codec_type = Codec;
+
+    /// Default outgoing high-water mark for non-blocking sends, and coalescing limit of queue().
+    static constexpr std::size_t default_high_water_mark = 4u * 1024u * 1024u;
+    static constexpr std::size_t default_coalesce_limit = 64u * 1024u;
+
+    explicit framed(Endpoint endpoint, Codec codec = Codec{})
+        : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
+
+    framed(framed&&) noexcept = default;
+    framed& operator=(framed&&) noexcept = default;
+
+    Endpoint& endpoint() noexcept { return endpoint_; }
+    const Endpoint& endpoint() const noexcept { return endpoint_; }
+    Codec& codec() noexcept { return codec_; }
+    const Codec& codec() const noexcept { return codec_; }
+
+    // ---- receiving -----------------------------------------------------------------------------
+
+    /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
+    /// Throws frame_error for framing errors (with the offending size), std::system_error else.
+    std::optional<const_buffer> receive(deadline d = {}) {
+        std::error_code ec;
+        auto frame = receive(d, ec);
+        if (ec) raise(ec, "sockframe: receive");
+        return frame;
+    }
+    /// Never throws: nullopt with `ec` clear is end-of-stream; nullopt with `ec` set is an error.
+    std::optional<const_buffer> receive(std::error_code& ec) { return receive(deadline{}, ec); }
+    /// `d` bounds the whole frame, however many system calls it takes.
+    std::optional<const_buffer> receive(deadline d, std::error_code& ec) {
+        if (poisoned_) {
+            ec = poisoned_;
+            return std::nullopt;
+        }
+        if constexpr (traits::message_oriented) {
+            return receive_message(d, ec);
+        } else {
+            return receive_stream(d, ec);
+        }
+    }
+    /// Never waits: a frame already buffered, or what one read brings now; nothing there is
+    /// std::errc::operation_would_block (blocking endpoints included).
+    std::optional<const_buffer> try_receive(std::error_code& ec) {
+        auto frame = receive(deadline(deadline::clock::time_point::min()), ec);
+        if (ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
+        return frame;
+    }
+    /// The owning variant: a copy of the next payload in a Container (std::string, std::vector<char>, ...).
+    template <typename Container = std::vector<std::byte>>
+    std::optional<Container> receive_copy(deadline d = {}) {
+        auto frame = receive(d);
+        if (!frame) return std::nullopt;
+        return to_container<Container>(*frame);
+    }
+    template <typename Container = std::vector<std::byte>>
+    std::optional<Container> receive_copy(deadline d, std::error_code& ec) {
+        auto frame = receive(d, ec);
+        if (!frame) return std::nullopt;
+        return to_container<Container>(*frame);
+    }
+
+    /// True once the peer has closed at a frame boundary (receive returned nullopt without error).
+    bool at_end() const noexcept { return at_end_; }
+    /// The offending length or position of the last framing error (0 if none).
+    std::uint64_t error_size() const noexcept { return error_size_; }
+    /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
+    /// for datagrams, unless the initial capacity is larger).
+    std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
+    /// Bytes received but not yet delivered as frames.
+    std::size_t buffered() const noexcept { return end_ - begin_ - consumed_; }
+
+    // ---- sending -------------------------------------------------------------------------------
+
+    /// Frames and sends `payload` (any contiguous bytes: string_view, vector, array...). Frames
+    /// queued before it leave first. Blocking: returns once all is written. Non-blocking: writes
+    /// what fits and queues the rest; errc::buffer_full (nothing queued) past the high-water mark.
+    void send(const_buffer payload, deadline d = {}) {
+        std::error_code ec;
+        send(payload, d, ec);
+        if (ec) raise(ec, "sockframe: send");
+    }
+    void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
+    void send(const_buffer payload, deadline d, std::error_code& ec) {
+        ec = codec_.encode(payload, parts_);
+        if (ec) return;
+        if constexpr (traits::message_oriented) {
+            endpoint_.send(parts_.begin(), parts_.segment_count(), d, ec);
+        } else if constexpr (traits::is_blocking) {
+            write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
+        } else {
+            send_non_blocking(ec);
+        }
+    }
+
+    /// Appends a frame to the outgoing buffer without writing it (stream endpoints). Leaves when
+    /// flush() or a later send() runs, or at once (with what was queued) once the queue would
+    /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
+    void queue(const_buffer payload, deadline d = {}) {
+        std::error_code ec;
+        queue(payload, d, ec);
+        if (ec) raise(ec, "sockframe: queue");
+    }
+    void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
+    void queue(const_buffer payload, deadline d, std::error_code& ec) {
+        static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
+        ec = codec_.encode(payload, parts_);
+        if (ec) return;
+        std::size_t size = parts_.size();
+        if constexpr (!traits::is_blocking) {
+            (void)d;
+            append_out(size, ec);
+            return;
+        } else {
+            if (pending() + size > coalesce_limit_) {
+                write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
+                return;
+            }
+            append_out(size, ec);
+        }
+    }
+    /// Writes every queued byte. Blocking: waits (until `d`). Non-blocking: what fits now;
+    /// returns true when nothing is left queued (else poll for writability and call again).
+    bool flush(deadline d = {}) {
+        std::error_code ec;
+        bool done = flush(d, ec);
+        if (ec) raise(ec, "sockframe: flush");
+        return done;
+    }
+    bool flush(std::error_code& ec) { return flush(deadline{}, ec); }
+    bool flush(deadline d, std::error_code& ec) {
+        ec.clear();
+        if (pending() == 0) return true;
+        if constexpr (traits::is_blocking) {
+            write_with_queue(nullptr, 0, d, ec);
+        } else {
+            (void)d;
+            drain_non_blocking(ec);
+        }
+        return pending() == 0;
+    }
+    /// Bytes queued and not yet written.
+    std::size_t pending() const noexcept { return out_end_ - out_begin_; }
+    /// Whether queued bytes wait for writability (register for write readiness when true).
+    bool wants_write() const noexcept { return pending() > 0; }
+    /// Non-blocking sends past this many queued bytes fail with errc::buffer_full.
+    std::size_t high_water_mark() const noexcept { return high_water_; }
+    void set_high_water_mark(std::size_t bytes) noexcept { high_water_ = bytes; }
+    /// queue() writes once this many bytes are queued.
+    std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
+    void set_coalesce_limit(std::size_t bytes) noexcept { coalesce_limit_ = bytes; }
+
+private:
+    [[noreturn]] void raise(const std::error_code& ec, const char* what) const {
+        if (ec.category() == sockframe_category() && error_size_ != 0) throw frame_error(ec, error_size_, what);
+        throw std::system_error(ec, what);
+    }
+
+    template <typename Container>
+    static Container to_container(const_buffer b) {
+        using value_type = typename Container::value_type;
+        const auto* first = reinterpret_cast<const value_type*>(b.data());
+        return Container(first, first + b.size());
+    }
+
+    std::size_t receive_limit() const noexcept {
+        std::size_t limit = codec_.max_frame_bytes();
+        return limit < 64 ? 64 : limit;
+    }
+
+    void fail(const decode_result& r, std::error_code& ec) noexcept {
+        ec = r.error;
+        error_size_ = r.size;
+        if (r.consumed == 0) {
+            poisoned_ = r.error;
+        } else {
+            begin_ += r.consumed;  // the codec skipped past the bad bytes: carry on from there
+        }
+    }
+
+    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
+        begin_ += consumed_;
+        consumed_ = 0;
+        error_size_ = 0;
+        std::optional<deadline::clock::time_point> when;
+        bool when_known = false;
+        for (;;) {
+            if (begin_ == end_) begin_ = end_ = 0;
+            if (end_ > begin_ || at_end_) {
+                decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
+                if (r.is_frame()) {
+                    consumed_ = r.consumed;
+                    ec.clear();
+                    return r.payload;
+                }
+                if (r.is_error()) {
+                    fail(r, ec);
+                    return std::nullopt;
+                }
+                begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
+            }
+            if (at_end_) {
+                if (end_ == begin_) {
+                    ec.clear();
+                    return std::nullopt;
+                }
+                ec = errc::truncated_stream;
+                error_size_ = end_ - begin_;
+                poisoned_ = ec;
+                return std::nullopt;
+            }
+            if (!make_room(ec)) return std::nullopt;
+            if (!when_known) {
+                when = d.resolve(endpoint_.timeout());
+                when_known = true;
+            }
+            std::size_t n = endpoint_.read_some(
+                mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
+                when ? deadline(*when) : deadline::never(), ec);
+            if (ec) return std::nullopt;
+            if (n == 0) {
+                at_end_ = true;
+                continue;
+            }
+            end_ += n;
+        }
+    }
+
+    /// Makes free space after end_: compacts, else grows up to the codec's limit.
+    bool make_room(std::error_code& ec) {
+        if (end_ < buffer_.capacity()) return true;
+        std::size_t live = end_ - begin_;
+        std::size_t limit = receive_limit();
+        if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+            begin_ = 0;
+            end_ = live;
+            return true;
+        }
+        if (buffer_.capacity() >= limit) {
+            // A codec must report a frame larger than its limit; this guards codecs that do not.
+            ec = errc::frame_too_large;
+            error_size_ = live;
+            poisoned_ = ec;
+            return false;
+        }
+        std::size_t next = buffer_.capacity() == 0 ? std::size_t{SOCKFRAME_RECEIVE_BUFFER_INITIAL}
+                                                   : buffer_.capacity() * 2;
+        if (next > limit) next = limit;
+        if (begin_ > 0) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+            begin_ = 0;
+            end_ = live;
+        }
+        buffer_.grow(next, live);
+        return true;
+    }
+
+    std::optional<const_buffer> receive_message(deadline d, std::error_code& ec) {
+        error_size_ = 0;
+        if (at_end_) {
+            ec.clear();
+            return std::nullopt;
+        }
+        std::size_t capacity = receive_limit();
+        if constexpr (!traits::connection_oriented) {
+            if (capacity > max_datagram) capacity = max_datagram;
+        }
+        buffer_.grow(capacity, 0);
+        std::size_t n = endpoint_.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
+        if (ec == errc::message_truncated) {
+            ec = errc::frame_too_large;
+            error_size_ = n;
+            return std::nullopt;
+        }
+        if (ec) return std::nullopt;
+        if constexpr (traits::connection_oriented) {
+            if (n == 0) {  // seqpacket: end-of-stream
+                at_end_ = true;
+                return std::nullopt;
+            }
+        }
+        codec_.reset();
+        decode_result r = codec_.decode(const_buffer(buffer_.data(), n));
+        codec_.reset();
+        if (r.is_frame() && r.consumed == n) return r.payload;
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            return std::nullopt;
+        }
+        // a frame that ends before the datagram does, or a datagram too short for its frame
+        ec = errc::frame_size_mismatch;
+        error_size_ = n;
+        return std::nullopt;
+    }
+
+    // ---- outgoing queue ----
+
+    /// Copies the encoded frame in parts_ (size bytes) to the end of the outgoing buffer.
+    void append_out(std::size_t size, std::error_code& ec) {
+        if (!traits::is_blocking && pending() + size > high_water_) {
+            ec = errc::buffer_full;
+            return;
+        }
+        if (out_end_ + size > out_.capacity()) {
+            std::size_t live = pending();
+            if (out_begin_ > 0) {
+                std::memmove(out_.data(), out_.data() + out_begin_, live);
+                out_begin_ = 0;
+                out_end_ = live;
+            }
+            if (live + size > out_.capacity()) {
+                std::size_t next = out_.capacity() == 0 ? std::size_t{16384} : out_.capacity() * 2;
+                while (next < live + size) next *= 2;
+                out_.grow(next, live);
+            }
+        }
+        parts_.copy_to(out_.data() + out_end_);
+        out_end_ += size;
+        ec.clear();
+    }
+
+    /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
+    void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
+        const_buffer all[frame_parts::max_segments + 1];
+        std::size_t n = 0;
+        if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
+        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t from_queue = written < pending() ? written : pending();
+        out_begin_ += from_queue;
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        if (ec && written > from_queue) {
+            // part of an unqueued frame left: the stream is now mid-frame, nothing can repair it
+            poisoned_ = ec;
+        }
+    }
+
+    void send_non_blocking(std::error_code& ec) {
+        std::size_t size = parts_.size();
+        if (pending() > 0) {
+            append_out(size, ec);
+            if (ec) return;
+            drain_non_blocking(ec);
+            return;
+        }
+        std::size_t written = endpoint_.write_some(parts_.begin(), parts_.segment_count(), deadline{}, ec);
+        if (ec && !is_would_block(ec)) return;
+        ec.clear();
+        if (written == size) return;
+        // queue the rest of this frame (always accepted: it is already partly on the wire)
+        const_buffer rest[frame_parts::max_segments];
+        std::size_t count = 0, skip = written;
+        for (const auto& segment : parts_) {
+            if (skip >= segment.size()) {
+                skip -= segment.size();
+                continue;
+            }
+            rest[count++] = segment.subspan(skip);
+            skip = 0;
+        }
+        std::size_t left = size - written;
+        if (out_end_ + left > out_.capacity()) out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
+        for (std::size_t i = 0; i < count; ++i) {
+            std::memcpy(out_.data() + out_end_, rest[i].data(), rest[i].size());
+            out_end_ += rest[i].size();
+        }
+    }
+
+    void drain_non_blocking(std::error_code& ec) {
+        while (pending() > 0) {
+            std::size_t n = endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
+            if (ec) {
+                if (is_would_block(ec)) ec.clear();
+                return;
+            }
+            out_begin_ += n;
+        }
+        out_begin_ = out_end_ = 0;
+    }
+
+    static constexpr std::size_t max_datagram = 65536;
+
+    Endpoint endpoint_;
+    Codec codec_;
+    detail::byte_buffer buffer_;
+    std::size_t begin_ = 0;     // first byte not yet delivered
+    std::size_t end_ = 0;       // one past the last received byte
+    std::size_t consumed_ = 0;  // bytes of the frame delivered last, dropped on the next receive
+    bool at_end_ = false;
+    std::error_code poisoned_;
+    std::uint64_t error_size_ = 0;
+    detail::transient<frame_parts> parts_;
+    detail::byte_buffer out_;
+    std::size_t out_begin_ = 0;
+    std::size_t out_end_ = 0;
+    std::size_t high_water_ = default_high_water_mark;
+    std::size_t coalesce_limit_ = default_coalesce_limit;
+};
+
+SOCKFRAME_NAMESPACE_END

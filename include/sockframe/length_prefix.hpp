@@ -1,0 +1,253 @@
+#pragma once
+/// Length-prefixed framing: a fixed-width length field (1, 2, 4 or 8 bytes, either byte order,
+/// optionally inside a fixed header) or an unsigned LEB128 varint.
+
+#include <sockframe/codec.hpp>
+#include <sockframe/detail/endian.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Layout options of length_prefix (Netty LengthFieldBasedFrameDecoder / tokio LengthDelimitedCodec).
+///
+/// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
+/// bytes. decode delivers the frame minus its first `strip` bytes.
+struct length_prefix_options {
+    std::size_t offset = 0;              ///< header bytes before the length field
+    std::int64_t adjustment = 0;         ///< bytes after the field = field value + adjustment
+    std::optional<std::size_t> strip;    ///< bytes cut from the frame's start; default offset + field
+    std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
+};
+
+/// Frames prefixed by a `Field`-sized unsigned length in byte order `Endian`.
+///
+/// `length_prefix<std::uint32_t>{}` is the 4-byte big-endian payload length of tokio's
+/// LengthDelimitedCodec defaults and Python's struct.pack('>I', n).
+///
+/// encode(payload) writes the length field after the first `offset` bytes of the payload: with a
+/// header before the field, the caller supplies those header bytes as the payload's start (Netty's
+/// LengthFieldPrepender likewise writes only the field). decode(encode(p)) == p when offset is 0
+/// and strip is the default.
+///
+/// After a decode error (negative, oversized or overflowing length; strip beyond the frame) the
+/// codec is poisoned: the stream cannot be resynchronised, every decode repeats the error with
+/// consumed 0 until reset(). The error's size is the length field's value as read.
+template <typename Field = std::uint32_t, typename Endian = big_endian>
+class length_prefix {
+    static_assert(detail::is_length_field_v<Field>,
+                  "length_prefix: Field must be std::uint8_t, std::uint16_t, std::uint32_t or std::uint64_t");
+    static_assert(detail::is_endian_v<Endian>, "length_prefix: Endian must be big_endian or little_endian");
+
+public:
+    using field_type = Field;
+    using endian_type = Endian;
+    /// Bytes of the length field.
+    static constexpr std::size_t field_size = sizeof(Field);
+
+    /// Payload-only length at offset 0, default max_frame (16 MiB, or less if the field cannot say more).
+    length_prefix() : length_prefix(length_prefix_options{}) {}
+    /// Payload-only length at offset 0; throws system_error(invalid_argument) if the field cannot
+    /// express `max_frame`.
+    explicit length_prefix(std::size_t max_frame) : length_prefix(with_max(max_frame)) {}
+    /// Any layout; throws system_error(invalid_argument) on an impossible one.
+    explicit length_prefix(const length_prefix_options& options)
+        : offset_(options.offset), adjustment_(options.adjustment) {
+        if (offset_ > SIZE_MAX - field_size - 1) invalid("length_prefix: offset too large");
+        strip_ = options.strip ? *options.strip : header_size();
+        // The most a frame can deliver: header + field max + adjustment - strip.
+        detail::wide most = header_size();
+        most += std::numeric_limits<Field>::max();
+        if (adjustment_ > 0) most += static_cast<std::uint64_t>(adjustment_);
+        detail::wide least = strip_;
+        if (adjustment_ < 0) least += detail::magnitude(adjustment_);
+        if (most < least) invalid("length_prefix: no length value gives a frame of at least `strip` bytes");
+        detail::wide reach = most;
+        reach -= strip_;
+        if (adjustment_ < 0) reach -= detail::magnitude(adjustment_);
+        const std::uint64_t reach64 = reach.saturated();
+        if (options.max_frame) {
+            if (*options.max_frame > reach64)
+                invalid("length_prefix: max_frame is larger than the length field can express");
+            max_frame_ = *options.max_frame;
+        } else {
+            const std::uint64_t fallback = SOCKFRAME_DEFAULT_MAX_FRAME;
+            max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
+        }
+    }
+
+    /// Most payload bytes one decode delivers.
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies.
+    std::size_t max_frame_bytes() const noexcept {
+        const std::size_t frame = detail::saturating_add(strip_, max_frame_);
+        return frame > header_size() ? frame : header_size();
+    }
+    /// Bytes before the end of the length field.
+    std::size_t header_size() const noexcept { return offset_ + field_size; }
+    std::size_t offset() const noexcept { return offset_; }
+    std::int64_t adjustment() const noexcept { return adjustment_; }
+    std::size_t strip() const noexcept { return strip_; }
+
+    /// Decodes one frame from the front of `input`; see codec.hpp.
+    decode_result decode(const_buffer input) noexcept {
+        if (poisoned_.is_error()) return poisoned_;
+        if (input.size() < header_size()) return decode_result::need_more();
+        const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
+        detail::wide total = header_size();
+        total += value;
+        if (adjustment_ >= 0) {
+            total += static_cast<std::uint64_t>(adjustment_);
+        } else {
+            const std::uint64_t down = detail::magnitude(adjustment_);
+            if (value < down) return poison(errc::negative_length, value);
+            total -= down;
+        }
+        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        detail::wide payload = total;
+        payload -= strip_;
+        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
+            return poison(errc::frame_too_large, value);
+        const auto frame = static_cast<std::size_t>(total.lo);
+        if (input.size() < frame) return decode_result::need_more();
+        return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
+    }
+
+    /// Clears the poisoned state (only meaningful on a fresh stream).
+    void reset() noexcept { poisoned_ = decode_result{}; }
+
+    /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
+    /// field or max_frame cannot hold it, invalid_argument if it is shorter than the header
+    /// before the field or than the adjustment requires.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    /// Inserts the length field into the frame already in `out`, after its first `offset` bytes.
+    std::error_code encode(frame_parts& out) const {
+        const std::uint64_t size = out.size();
+        if (size < offset_) return make_error_code(errc::invalid_argument);
+        const std::uint64_t after = size - offset_;
+        detail::wide value = after;
+        if (adjustment_ >= 0) {
+            if (after < static_cast<std::uint64_t>(adjustment_)) return make_error_code(errc::invalid_argument);
+            value -= static_cast<std::uint64_t>(adjustment_);
+        } else {
+            value += detail::magnitude(adjustment_);
+        }
+        if (value > detail::wide{std::numeric_limits<Field>::max()}) return make_error_code(errc::payload_too_large);
+        detail::wide frame = size;
+        frame += field_size;
+        if (frame < detail::wide{strip_}) return make_error_code(errc::invalid_argument);
+        frame -= strip_;
+        if (frame > detail::wide{max_frame_}) return make_error_code(errc::payload_too_large);
+        std::byte field[field_size];
+        detail::store<Endian, Field>(static_cast<Field>(value.lo), field);
+        if (!out.insert_copy(offset_, const_buffer{field, field_size})) return detail::no_room();
+        return {};
+    }
+
+private:
+    static length_prefix_options with_max(std::size_t max_frame) {
+        length_prefix_options o;
+        o.max_frame = max_frame;
+        return o;
+    }
+    [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
+    decode_result poison(errc e, std::uint64_t value) noexcept {
+        poisoned_ = decode_result::failure(e, value);
+        return poisoned_;
+    }
+
+    std::size_t offset_ = 0;
+    std::int64_t adjustment_ = 0;
+    std::size_t strip_ = 0;
+    std::size_t max_frame_ = 0;
+    decode_result poisoned_;
+};
+
+/// Frames prefixed by their payload length as an unsigned LEB128 varint (protobuf's
+/// writeDelimitedTo / parseDelimitedFrom, Netty's ProtobufVarint32 codecs for lengths < 2^32).
+///
+/// Decode errors: a varint longer than 10 bytes or above 2^64 - 1 is malformed_frame (size = the
+/// bytes read); a length above max_frame is frame_too_large (size = the length). Non-minimal
+/// encodings are accepted, as protobuf does. After an error the codec is poisoned like
+/// length_prefix: every decode repeats it until reset().
+class varint_prefix {
+public:
+    /// Most bytes of a 64-bit varint.
+    static constexpr std::size_t max_varint_size = 10;
+
+    /// A codec delivering at most `max_frame` payload bytes.
+    explicit varint_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
+        : max_frame_(max_frame) {}
+
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(varint_size(max_frame_), max_frame_);
+    }
+    /// Bytes of the minimal varint encoding of `value`.
+    static constexpr std::size_t varint_size(std::uint64_t value) noexcept {
+        std::size_t n = 1;
+        while (value >= 0x80) {
+            value >>= 7;
+            ++n;
+        }
+        return n;
+    }
+
+    decode_result decode(const_buffer input) noexcept {
+        if (poisoned_.is_error()) return poisoned_;
+        std::uint64_t value = 0;
+        std::size_t i = 0;
+        for (;; ++i) {
+            if (i == input.size()) return decode_result::need_more();
+            const auto b = std::to_integer<std::uint64_t>(input[i]);
+            if (i == max_varint_size - 1 && b > 1) return poison(errc::malformed_frame, i + 1);
+            value |= (b & 0x7Fu) << (7 * i);
+            if ((b & 0x80u) == 0) break;
+        }
+        if (value > max_frame_) return poison(errc::frame_too_large, value);
+        const std::size_t header = i + 1;
+        if (input.size() - header < value) return decode_result::need_more();
+        const auto size = static_cast<std::size_t>(value);
+        return decode_result::frame(input.subspan(header, size), header + size);
+    }
+
+    void reset() noexcept { poisoned_ = decode_result{}; }
+
+    /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        std::uint64_t value = out.size();
+        if (value > max_frame_) return make_error_code(errc::payload_too_large);
+        std::byte bytes[max_varint_size];
+        std::size_t n = 0;
+        do {
+            auto b = static_cast<std::uint8_t>(value & 0x7Fu);
+            value >>= 7;
+            if (value != 0) b |= 0x80u;
+            bytes[n++] = static_cast<std::byte>(b);
+        } while (value != 0);
+        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
+        return {};
+    }
+
+private:
+    decode_result poison(errc e, std::uint64_t size) noexcept {
+        poisoned_ = decode_result::failure(e, size);
+        return poisoned_;
+    }
+
+    std::size_t max_frame_;
+    decode_result poisoned_;
+};
+
+SOCKFRAME_NAMESPACE_END

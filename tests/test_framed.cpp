@@ -1,0 +1,383 @@
+#include <sockframe/framed.hpp>
+
+#include <sockframe/sockframe.hpp>
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "support/net.hpp"
+
+namespace sf = sockframe;
+using namespace std::chrono_literals;
+using test_support::joining_thread;
+
+namespace {
+struct tcp_pair {
+    sf::tcp_stream client, server;
+};
+tcp_pair connected_tcp() {
+    sf::tcp_listener l(sf::ipv4_address::loopback(0));
+    tcp_pair p;
+    p.client = sf::tcp_stream::connect(l.local_address(), 5s);
+    p.server = std::move(l.accept(5s).socket);
+    return p;
+}
+// Seeded bytes that never contain `avoid` (so delimiter codecs can carry them).
+std::string payload_bytes(std::size_t n, std::uint32_t seed, int avoid = -1) {
+    std::mt19937 rng(seed);
+    std::string s(n, '\0');
+    for (auto& c : s) {
+        int v;
+        do v = static_cast<int>(rng() & 0xFF);
+        while (v == avoid || v == '\r' || v == '\n');
+        c = static_cast<char>(v);
+    }
+    return s;
+}
+std::string be32(std::uint32_t n) {
+    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+}
+}  // namespace
+
+TEST_CASE("length-prefixed messages of many sizes cross TCP whole and in order") {
+    auto p = connected_tcp();
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    std::vector<std::string> sent;
+    for (std::size_t i = 0; i < 300; ++i) sent.push_back(payload_bytes((i * 977) % 70000, static_cast<std::uint32_t>(i)));
+    joining_thread writer([&] {
+        for (const auto& m : sent) tx.send(m, 30s);
+        tx.endpoint().shutdown(sf::shutdown_type::send);
+    });
+    std::size_t i = 0;
+    while (auto m = rx.receive(30s)) {
+        REQUIRE(i < sent.size());
+        CHECK(m->str() == sent[i]);
+        ++i;
+    }
+    CHECK(i == sent.size());
+    CHECK(rx.at_end());
+}
+
+TEST_CASE("frames that arrive in one read are all delivered from the buffer, nothing after them is lost") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    std::string wire = be32(3) + "one" + be32(3) + "two" + be32(5) + "three" + be32(4) + "fo";
+    p.client.write_all(wire);
+    auto first = rx.receive(5s);
+    REQUIRE(first);
+    CHECK(first->str() == "one");
+    // The rest came with the same read if it all arrived; read until the tail is buffered.
+    while (rx.buffered() < wire.size() - 7) {
+        auto more = rx.receive(5s);
+        REQUIRE(more);
+    }
+    // Nothing more on the socket, yet two whole frames are delivered without waiting.
+    std::error_code ec;
+    std::vector<std::string> got;
+    while (auto m = rx.try_receive(ec)) got.push_back(m->to_string());
+    CHECK(sf::is_would_block(ec));
+    CHECK(rx.buffered() == 6);  // the partial "fo" frame is kept
+    p.client.write_all("ur");
+    auto last = rx.receive(5s);
+    REQUIRE(last);
+    CHECK(last->str() == "four");
+}
+
+TEST_CASE("end-of-stream at a frame boundary is not an error; inside a frame it is truncated_stream") {
+    {
+        auto p = connected_tcp();
+        sf::framed rx{std::move(p.server), sf::length_prefix<std::uint16_t>{}};
+        p.client.write_all(std::string("\x00\x02hi", 4));
+        p.client.close();
+        CHECK(rx.receive(5s)->str() == "hi");
+        std::error_code ec;
+        CHECK_FALSE(rx.receive(5s, ec));
+        CHECK_FALSE(ec);
+        CHECK(rx.at_end());
+        CHECK_FALSE(rx.receive(5s));  // stays at end
+    }
+    {
+        auto p = connected_tcp();
+        sf::framed rx{std::move(p.server), sf::length_prefix<std::uint16_t>{}};
+        p.client.write_all(std::string("\x00\x05hel", 5));
+        p.client.close();
+        std::error_code ec;
+        CHECK_FALSE(rx.receive(5s, ec));
+        CHECK(ec == sf::errc::truncated_stream);
+        CHECK(rx.error_size() == 5);
+    }
+}
+
+TEST_CASE("an oversized length is an error with its size, reported before any allocation, and poisons") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{1024}};
+    p.client.write_all(std::string("\xFF\xFF\xFF\xFF", 4));
+    std::error_code ec;
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_too_large);
+    CHECK(rx.error_size() == 0xFFFFFFFFu);
+    CHECK(rx.receive_capacity() <= 64 * 1024);  // nothing sized from the announced length
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_too_large);  // poisoned: the same error again
+    try {
+        rx.receive(5s);
+        FAIL("receive should have thrown");
+    } catch (const sf::frame_error& e) {
+        CHECK(e.code() == sf::errc::frame_too_large);
+        CHECK(e.size() == 0xFFFFFFFFu);
+    }
+}
+
+TEST_CASE("the line codec over a Unix stream strips CR LF and resynchronises after an overlong line") {
+    auto [a, b] = sf::socketpair<sf::unix_stream>();
+    sf::framed rx{std::move(b), sf::line{16}};
+    sf::framed tx{std::move(a), sf::line{16}};
+    tx.send("hello");
+    tx.endpoint().write_all("crlf\r\n" + std::string(100, 'x') + "\nafter\n");
+    CHECK(rx.receive(5s)->str() == "hello");
+    CHECK(rx.receive(5s)->str() == "crlf");
+    std::error_code ec;
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_too_large);
+    auto next = rx.receive(5s, ec);
+    // the line codec drops the overlong line and goes on with the next one
+    while (!next && ec == sf::errc::frame_too_large) next = rx.receive(5s, ec);
+    REQUIRE(next);
+    CHECK(next->str() == "after");
+    CHECK(rx.receive_capacity() <= 64 * 1024);
+}
+
+TEST_CASE("a whole-frame deadline: a frame that stalls times out, and nothing is lost") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    p.client.write_all(be32(7) + "par");
+    std::error_code ec;
+    auto start = sf::deadline::clock::now();
+    CHECK_FALSE(rx.receive(150ms, ec));
+    CHECK(ec == std::errc::timed_out);
+    CHECK(sf::deadline::clock::now() - start >= 150ms);
+    p.client.write_all("tial");
+    auto m = rx.receive(5s, ec);
+    REQUIRE(m);
+    CHECK(m->str() == "partial");
+    p.client.write_all(be32(4) + "ne");  // half a frame: times out again, then completes
+    CHECK_FALSE(rx.receive(100ms, ec));
+    CHECK(ec == std::errc::timed_out);
+    p.client.write_all("xt");
+    auto next = rx.receive(5s, ec);
+    REQUIRE(next);
+    CHECK(next->str() == "next");
+}
+
+TEST_CASE("receive_copy gives an owning copy; send takes strings, vectors and arrays") {
+    auto [a, b] = sf::socketpair<sf::unix_stream>();
+    sf::framed tx{std::move(a), sf::length_prefix<std::uint8_t>{}};
+    sf::framed rx{std::move(b), sf::length_prefix<std::uint8_t>{}};
+    std::vector<unsigned char> v{1, 2, 3};
+    std::array<char, 2> arr{'x', 'y'};
+    tx.send(std::string("str"));
+    tx.send(v);
+    tx.send(arr);
+    tx.send(std::string_view("sv"));
+    auto s = rx.receive_copy<std::string>(5s);
+    REQUIRE(s);
+    CHECK(*s == "str");
+    auto bytes = rx.receive_copy(5s);
+    REQUIRE(bytes);
+    CHECK(bytes->size() == 3);
+    CHECK((*bytes)[2] == std::byte{3});
+    CHECK(rx.receive_copy<std::string>(5s) == std::string("xy"));
+    CHECK(rx.receive_copy<std::string>(5s) == std::string("sv"));
+}
+
+TEST_CASE("a payload the codec cannot frame is refused before anything is written") {
+    auto [a, b] = sf::socketpair<sf::unix_stream>();
+    sf::framed tx{std::move(a), sf::length_prefix<std::uint8_t>{}};
+    sf::framed rx{std::move(b), sf::length_prefix<std::uint8_t>{}};
+    std::error_code ec;
+    tx.send(std::string(256, 'x'), ec);
+    CHECK(ec == sf::errc::payload_too_large);
+    CHECK_THROWS_AS(tx.send(std::string(300, 'x')), std::system_error);
+    tx.send("ok");
+    CHECK(rx.receive(5s)->str() == "ok");
+    sf::framed lines{std::move(tx.endpoint()), sf::line{}};
+    lines.send("two\nlines", ec);
+    CHECK(ec);
+}
+
+TEST_CASE("queue coalesces small frames into few writes; flush sends them, in order") {
+    auto p = connected_tcp();
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    for (int i = 0; i < 1000; ++i) tx.queue(std::to_string(i));
+    CHECK(tx.pending() > 0);
+    CHECK(tx.pending() < tx.coalesce_limit());
+    tx.queue(std::string(200000, 'L'));  // larger than the limit: goes out with the queue, uncopied
+    CHECK(tx.pending() == 0);
+    tx.queue("tail");
+    CHECK(tx.flush(5s));
+    CHECK(tx.pending() == 0);
+    for (int i = 0; i < 1000; ++i) CHECK(rx.receive(5s)->str() == std::to_string(i));
+    CHECK(rx.receive(5s)->size() == 200000);
+    CHECK(rx.receive(5s)->str() == "tail");
+}
+
+TEST_CASE("non-blocking send queues what does not fit, up to a visible high-water mark") {
+    auto p = connected_tcp();
+    using nb_stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
+    p.client.set(sf::send_buffer_size{8192});
+    p.server.set(sf::receive_buffer_size{8192});
+    sf::framed tx{nb_stream(std::move(p.client)), sf::length_prefix<std::uint32_t>{}};
+    tx.set_high_water_mark(256 * 1024);
+    std::string chunk(16 * 1024, 'q');
+    std::error_code ec;
+    int accepted = 0;
+    for (int i = 0; i < 1000; ++i) {
+        tx.send(chunk, ec);
+        if (ec) break;
+        ++accepted;
+    }
+    CHECK(ec == sf::errc::buffer_full);  // the slow reader pushed back
+    CHECK(tx.wants_write());
+    CHECK(tx.pending() <= tx.high_water_mark());
+    // the reader drains; the writer flushes on writability until nothing is left
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    int received = 0;
+    auto until = sf::deadline::clock::now() + 30s;
+    while (received < accepted && sf::deadline::clock::now() < until) {
+        std::error_code flush_error;
+        if (tx.wants_write()) tx.flush(flush_error);
+        REQUIRE_FALSE(flush_error);
+        auto m = rx.receive(50ms, ec);
+        if (m) {
+            CHECK(m->size() == chunk.size());
+            ++received;
+        } else {
+            REQUIRE(ec == std::errc::timed_out);
+        }
+    }
+    CHECK(received == accepted);
+    CHECK_FALSE(tx.wants_write());
+}
+
+TEST_CASE("try_receive on a non-blocking endpoint: would-block is an error code, not an exception") {
+    auto [a, b] = sf::socketpair<sf::unix_stream>();
+    using nb_unix = sf::basic_socket<sf::local, sf::stream, sf::non_blocking>;
+    sf::framed rx{nb_unix(std::move(b)), sf::line{}};
+    std::error_code ec;
+    CHECK_FALSE(rx.try_receive(ec));
+    CHECK(sf::is_would_block(ec));
+    a.write_all("x\ny\n");
+    REQUIRE_FALSE(sf::detail::wait_ready(rx.endpoint().native_handle(), sf::detail::poll_in, sf::deadline::clock::now() + 5s));
+    CHECK(rx.try_receive(ec)->str() == "x");
+    CHECK(rx.try_receive(ec)->str() == "y");
+    CHECK_FALSE(rx.try_receive(ec));
+    CHECK(sf::is_would_block(ec));
+}
+
+TEST_CASE("over datagrams each datagram is one frame, and the codec checks its size") {
+    sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
+    a.connect_to(b.local_address());
+    b.connect_to(a.local_address());
+    sf::framed tx{std::move(a), sf::length_prefix<std::uint16_t>{}};
+    sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{}};
+    tx.send("datagram one");
+    CHECK(rx.receive(5s)->str() == "datagram one");
+    // a length that disagrees with the datagram: too long, then too short
+    tx.endpoint().send(std::string("\x00\x09short", 7));
+    std::error_code ec;
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_size_mismatch);
+    tx.endpoint().send(std::string("\x00\x01xy", 4));
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_size_mismatch);
+    // the next good datagram is fine: datagram errors do not poison
+    tx.send("datagram two");
+    CHECK(rx.receive(5s)->str() == "datagram two");
+}
+
+TEST_CASE("over seqpacket, frames keep their boundaries and end-of-stream is reported") {
+    auto [a, b] = sf::socketpair<sf::unix_seqpacket>();
+    sf::framed tx{std::move(a), sf::fixed_size{4}};
+    sf::framed rx{std::move(b), sf::fixed_size{4}};
+    tx.send("abcd");
+    tx.send("efgh");
+    CHECK(rx.receive(5s)->str() == "abcd");
+    CHECK(rx.receive(5s)->str() == "efgh");
+    std::error_code ec;
+    tx.send("toolong", ec);
+    CHECK(ec);
+    tx.endpoint().close();
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK_FALSE(ec);
+    CHECK(rx.at_end());
+}
+
+namespace {
+template <typename Endpoint>
+void exchange_every_codec(Endpoint a, Endpoint b, bool datagram) {
+    const char* specs[] = {"len:1", "len:2:le", "len:4", "len:8:le", "varint", "line", "delim:\\r\\n", "delim:$_", "fixed:32"};
+    sf::framed<Endpoint, sf::any_codec> tx{std::move(a), sf::parse_codec_spec("len:4")};
+    sf::framed<Endpoint, sf::any_codec> rx{std::move(b), sf::parse_codec_spec("len:4")};
+    for (const char* spec : specs) {
+        CAPTURE(spec);
+        tx.codec() = sf::parse_codec_spec(spec);
+        rx.codec() = sf::parse_codec_spec(spec);
+        std::vector<std::string> sent;
+        for (std::uint32_t i = 0; i < 20; ++i) {
+            std::size_t size = std::string(spec) == "fixed:32" ? 32 : (i * 13) % (datagram ? 200 : 250);
+            sent.push_back(payload_bytes(size, i, '$'));
+        }
+        for (const auto& m : sent) tx.send(m, 5s);
+        for (const auto& m : sent) {
+            auto got = rx.receive(5s);
+            REQUIRE(got);
+            CHECK(got->str() == m);
+        }
+    }
+}
+}  // namespace
+
+TEST_CASE("every codec over TCP, Unix stream, Unix datagram and seqpacket") {
+    SUBCASE("tcp") {
+        auto p = connected_tcp();
+        exchange_every_codec(std::move(p.client), std::move(p.server), false);
+    }
+    SUBCASE("unix stream") {
+        auto [a, b] = sf::socketpair<sf::unix_stream>();
+        exchange_every_codec(std::move(a), std::move(b), false);
+    }
+    SUBCASE("unix datagram") {
+        auto [a, b] = sf::socketpair<sf::unix_datagram>();
+        exchange_every_codec(std::move(a), std::move(b), true);
+    }
+    SUBCASE("unix seqpacket") {
+        auto [a, b] = sf::socketpair<sf::unix_seqpacket>();
+        exchange_every_codec(std::move(a), std::move(b), true);
+    }
+}
+
+TEST_CASE("the receive buffer never grows past the codec's limit, whatever the peer sends") {
+    auto [a, b] = sf::socketpair<sf::unix_stream>();
+    sf::framed rx{std::move(b), sf::delimiter{"\r\n", 100000}};
+    std::string garbage(1 << 20, 'g');
+    joining_thread writer([&] {
+        std::error_code ec;
+        a.write_all(garbage, 30s, ec);
+        a.close();
+    });
+    std::error_code ec;
+    int errors = 0;
+    for (int i = 0; i < 100; ++i) {
+        auto m = rx.receive(30s, ec);
+        if (!m && !ec) break;
+        if (ec) ++errors;
+        CHECK(rx.receive_capacity() <= 100000 + 2);
+        if (ec && ec != sf::errc::frame_too_large) break;
+    }
+    CHECK(errors >= 1);
+}

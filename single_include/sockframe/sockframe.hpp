@@ -256,6 +256,8 @@ enum class errc {
     bad_address,          ///< address text that does not parse, or a path too long for sun_path
     not_supported,        ///< the operation is not available on this platform or socket type
     buffer_full,          ///< non-blocking framed send: the outgoing queue is at its high-water mark
+    already_registered,   ///< poller: the handle is registered already (use modify)
+    not_registered,       ///< poller: the handle is not registered (modify / remove)
 };
 
 namespace detail {
@@ -277,6 +279,8 @@ public:
         case errc::bad_address: return "bad address";
         case errc::not_supported: return "operation not supported on this platform or socket type";
         case errc::buffer_full: return "outgoing buffer full";
+        case errc::already_registered: return "handle already registered with the poller";
+        case errc::not_registered: return "handle not registered with the poller";
         }
         return "unknown sockframe error";
     }
@@ -285,6 +289,8 @@ public:
         case errc::invalid_argument: return std::errc::invalid_argument;
         case errc::not_supported: return std::errc::operation_not_supported;
         case errc::message_truncated: return std::errc::message_size;
+        case errc::already_registered: return std::errc::file_exists;              // as epoll's EEXIST
+        case errc::not_registered: return std::errc::no_such_file_or_directory;  // as epoll's ENOENT
         default: return {value, *this};
         }
     }
@@ -651,8 +657,9 @@ using clock = std::chrono::steady_clock;
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
 inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noexcept {
     if (!deadline) return -1;
-    auto left = *deadline - clock::now();
-    if (left <= clock::duration::zero()) return 0;
+    auto now = clock::now();
+    if (*deadline <= now) return 0;
+    auto left = *deadline - now;
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
@@ -1665,16 +1672,15 @@ public:
     }
     static basic_socket connect(std::string_view host, std::string_view service, deadline d, std::error_code& ec) {
         auto candidates = resolve<Family>(host, service, ec);
-        if (ec) return {};
-        basic_socket probe;  // only to resolve the socket-default timeout once for every candidate
+        if (ec) return basic_socket{};
+        // One deadline for the whole attempt, whichever candidate is being tried.
         auto when = d.resolve(std::nullopt);
         deadline whole = when ? deadline(*when) : deadline::never();
-        if (d.is_socket_default()) whole = deadline::never();
         for (const auto& address : candidates) {
             auto s = connect(address, whole, ec);
             if (!ec) return s;
         }
-        return probe;
+        return basic_socket{};
     }
 
     bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
@@ -1977,6 +1983,20 @@ public:
         }
     }
 
+    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+        detail::iovec_type vecs[gather_limit];
+        std::size_t used = to_iovecs(buffers, count, vecs);
+        if (used == 0) {
+            ec.clear();
+            return 0;
+        }
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_vector(handle_, vecs, used, flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
 
     /// Sends one message to the connected peer (whole or not at all).
@@ -1990,6 +2010,19 @@ public:
     std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             return detail::send_once(handle_, message.data(), message.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+        if (count > gather_limit) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        detail::iovec_type vecs[gather_limit];
+        std::size_t used = to_iovecs(buffers, count, vecs);
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_vector(handle_, vecs, used, flags, e);
         });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
@@ -2112,9 +2145,19 @@ public:
 #endif
     }
 
+    /// The most buffers one gathered call takes.
+    static constexpr std::size_t gather_limit = 64;
+
 private:
     template <typename F, typename T, typename M>
     friend class basic_socket;
+
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count, detail::iovec_type* vecs) noexcept {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
+            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        return used;
+    }
 
     void start_connect(const address_type& remote, std::error_code& ec) noexcept {
         for (;;) {
@@ -2368,34 +2411,958 @@ using unix_seqpacket_listener = basic_listener<local, seqpacket>;
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/listener.hpp> ----
 
+// ---- begin <sockframe/poller.hpp> ----
+/// poller: waits until any of many non-blocking sockets is ready to read or write. Level-triggered:
+/// a handle that is still ready is reported again by the next wait. epoll on Linux, kqueue on
+/// macOS/BSD, WSAPoll on Windows; poll() everywhere with SOCKFRAME_POLLER_USE_POLL.
+///
+/// Thread safety: one poller is used by one thread at a time (add, modify, remove and wait
+/// included). To wake a waiting poller from another thread, register one end of a socketpair and
+/// write a byte to the other.
+
+// ---- begin <sockframe/detail/poller_backends.hpp> ----
+/// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
+/// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
+/// public API. Every backend is level-triggered.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#if defined(SOCKFRAME_LINUX)
+#include <sys/epoll.h>
+#endif
+#if defined(SOCKFRAME_BSD)
+#include <sys/event.h>
+#include <sys/time.h>
+#endif
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+/// What a backend reports for one ready handle.
+struct ready_event {
+    native_handle_type handle;
+    std::uint64_t key;
+    bool readable, writable, hangup, error;
+};
+
+/// The memory of a backend allocation failure, as an error code.
+inline std::error_code out_of_memory_error() noexcept { return std::make_error_code(std::errc::not_enough_memory); }
+
+#if defined(SOCKFRAME_POSIX)
+/// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
+/// so a vector indexed by descriptor gives O(1) lookups without hashing.
+class descriptor_table {
+public:
+    struct slot {
+        std::uint64_t key = 0;
+        bool registered = false;
+        std::uint32_t batch = 0;      // kqueue: the wait in which `index` was last set
+        std::size_t index = 0;        // kqueue: where this descriptor's event is in that wait's output
+    };
+    slot* find(native_handle_type h) noexcept {
+        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() || !slots_[h].registered) return nullptr;
+        return &slots_[static_cast<std::size_t>(h)];
+    }
+    /// The slot for `h`, growing the table if needed; null if `h` is negative or memory runs out.
+    slot* make(native_handle_type h) noexcept {
+        if (h < 0) return nullptr;
+        auto i = static_cast<std::size_t>(h);
+        if (i >= slots_.size()) {
+            try {
+                slots_.resize(i + 1 < 64 ? 64 : (i + 1) * 3 / 2);
+            } catch (...) {
+                return nullptr;
+            }
+        }
+        return &slots_[i];
+    }
+
+private:
+    std::vector<slot> slots_;
+};
+#endif
+
+#if defined(SOCKFRAME_LINUX)
+/// epoll: the kernel keeps the interest set; a wait costs O(ready), not O(registered).
+class epoll_backend {
+public:
+    static const char* name() noexcept { return "epoll"; }
+
+    epoll_backend() noexcept = default;
+    epoll_backend(epoll_backend&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)),
+          table_(std::move(o.table_)),
+          ready_(std::move(o.ready_)),
+          count_(std::exchange(o.count_, 0)) {}
+    epoll_backend& operator=(epoll_backend&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = std::exchange(o.fd_, -1);
+            table_ = std::move(o.table_);
+            ready_ = std::move(o.ready_);
+            count_ = std::exchange(o.count_, 0);
+        }
+        return *this;
+    }
+    ~epoll_backend() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (fd_ < 0) ec = last_error();
+        else ec.clear();
+    }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+        if (table_.find(h) != nullptr) return errc::already_registered;
+        auto* s = table_.make(h);
+        if (s == nullptr) return out_of_memory_error();
+        ::epoll_event e = make_event(h, read, write);
+        if (::epoll_ctl(fd_, EPOLL_CTL_ADD, h, &e) != 0) {
+            if (errno == EEXIST) return errc::already_registered;
+            return last_error();
+        }
+        s->key = key;
+        s->registered = true;
+        ++count_;
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        ::epoll_event e = make_event(h, read, write);
+        if (::epoll_ctl(fd_, EPOLL_CTL_MOD, h, &e) != 0) return last_error();
+        s->key = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        s->registered = false;
+        --count_;
+        // A descriptor closed while registered has already left the epoll set (ENOENT/EBADF):
+        // forgetting it is all that is left to do.
+        ::epoll_event e{};
+        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF) return last_error();
+        return {};
+    }
+    std::size_t size() const noexcept { return count_; }
+
+    /// One epoll_wait; calls emit(ready_event) per ready descriptor. Returns the number of
+    /// events, or -1 with `ec` set (std::errc::interrupted on EINTR).
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+        std::size_t want = count_ < max_events ? count_ : max_events;
+        if (want == 0) want = 1;
+        if (ready_.size() < want) {
+            try {
+                ready_.resize(want);
+            } catch (...) {
+                ec = out_of_memory_error();
+                return -1;
+            }
+        }
+        int n = ::epoll_wait(fd_, ready_.data(), static_cast<int>(want), timeout_ms);
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        for (int i = 0; i < n; ++i) {
+            const ::epoll_event& e = ready_[static_cast<std::size_t>(i)];
+            native_handle_type h = e.data.fd;
+            auto* s = table_.find(h);
+            ready_event r{h, s != nullptr ? s->key : 0, (e.events & EPOLLIN) != 0, (e.events & EPOLLOUT) != 0,
+                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0, (e.events & EPOLLERR) != 0};
+            emit(r);
+        }
+        return n;
+    }
+
+private:
+    static ::epoll_event make_event(native_handle_type h, bool read, bool write) noexcept {
+        ::epoll_event e{};
+        // EPOLLRDHUP only with read interest: a half-closed peer would otherwise wake a
+        // write-only registration on every (level-triggered) wait.
+        e.events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (write ? EPOLLOUT : 0u);
+        e.data.fd = h;
+        return e;
+    }
+
+    int fd_ = -1;
+    descriptor_table table_;
+    std::vector<::epoll_event> ready_;
+    std::size_t count_ = 0;
+};
+#endif
+
+#if defined(SOCKFRAME_BSD)
+/// kqueue: one read and one write filter per descriptor, each enabled or disabled by interest.
+/// A descriptor ready both ways comes back as two kevents, merged here into one event.
+class kqueue_backend {
+public:
+    static const char* name() noexcept { return "kqueue"; }
+
+    kqueue_backend() noexcept = default;
+    kqueue_backend(kqueue_backend&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)),
+          table_(std::move(o.table_)),
+          ready_(std::move(o.ready_)),
+          count_(std::exchange(o.count_, 0)),
+          batch_(o.batch_) {}
+    kqueue_backend& operator=(kqueue_backend&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = std::exchange(o.fd_, -1);
+            table_ = std::move(o.table_);
+            ready_ = std::move(o.ready_);
+            count_ = std::exchange(o.count_, 0);
+            batch_ = o.batch_;
+        }
+        return *this;
+    }
+    ~kqueue_backend() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        fd_ = ::kqueue();
+        if (fd_ < 0) {
+            ec = last_error();
+            return;
+        }
+        ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
+        ec.clear();
+    }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+        if (table_.find(h) != nullptr) return errc::already_registered;
+        auto* s = table_.make(h);
+        if (s == nullptr) return out_of_memory_error();
+        if (auto ec = apply(h, read, write)) return ec;
+        s->key = key;
+        s->registered = true;
+        s->batch = 0;
+        ++count_;
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        if (auto ec = apply(h, read, write)) return ec;
+        s->key = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        s->registered = false;
+        --count_;
+        struct ::kevent changes[2];
+        EV_SET(&changes[0], h, EVFILT_READ, EV_DELETE, 0, 0, 0);
+        EV_SET(&changes[1], h, EVFILT_WRITE, EV_DELETE, 0, 0, 0);
+        // A descriptor closed while registered has already left the kqueue (ENOENT/EBADF).
+        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0 && errno != ENOENT && errno != EBADF)
+            return last_error();
+        return {};
+    }
+    std::size_t size() const noexcept { return count_; }
+
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+        // at most max_events kevents, so that the merged events never outnumber them
+        std::size_t want = count_ < max_events ? count_ : max_events;
+        if (want == 0) want = 1;
+        if (ready_.size() < want) {
+            try {
+                ready_.resize(want);
+                merged_.reserve(want);
+            } catch (...) {
+                ec = out_of_memory_error();
+                return -1;
+            }
+        }
+        ::timespec ts{};
+        ::timespec* tp = nullptr;
+        if (timeout_ms >= 0) {
+            ts.tv_sec = timeout_ms / 1000;
+            ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
+            tp = &ts;
+        }
+        int n = ::kevent(fd_, nullptr, 0, ready_.data(), static_cast<int>(want), tp);
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        if (++batch_ == 0) batch_ = 1;
+        merged_.clear();
+        for (int i = 0; i < n; ++i) {
+            const struct ::kevent& k = ready_[static_cast<std::size_t>(i)];
+            auto h = static_cast<native_handle_type>(k.ident);
+            auto* s = table_.find(h);
+            if (s == nullptr) continue;
+            if (s->batch != batch_) {
+                s->batch = batch_;
+                s->index = merged_.size();
+                merged_.push_back(ready_event{h, s->key, false, false, false, false});  // capacity reserved
+            }
+            ready_event& r = merged_[s->index];
+            if ((k.flags & EV_ERROR) != 0) {
+                r.error = true;
+                continue;
+            }
+            if (k.filter == EVFILT_READ) r.readable = true;
+            if (k.filter == EVFILT_WRITE) r.writable = true;
+            if ((k.flags & EV_EOF) != 0) {
+                r.hangup = true;
+                if (k.fflags != 0) r.error = true;  // the socket error, e.g. a refused connect
+            }
+        }
+        for (const auto& r : merged_) emit(r);
+        return static_cast<int>(merged_.size());
+    }
+
+private:
+    std::error_code apply(native_handle_type h, bool read, bool write) noexcept {
+        struct ::kevent changes[2];
+        EV_SET(&changes[0], h, EVFILT_READ, EV_ADD | (read ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
+        EV_SET(&changes[1], h, EVFILT_WRITE, EV_ADD | (write ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
+        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0) return last_error();
+        return {};
+    }
+
+    int fd_ = -1;
+    descriptor_table table_;
+    std::vector<struct ::kevent> ready_;
+    std::vector<ready_event> merged_;
+    std::size_t count_ = 0;
+    std::uint32_t batch_ = 0;
+};
+#endif
+
+/// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
+/// wait costs O(registered). Portable, and fine up to a few thousand handles.
+class poll_backend {
+public:
+    static const char* name() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        return "wsapoll";
+#else
+        return "poll";
+#endif
+    }
+
+    void open(std::error_code& ec) noexcept { ec = ensure_started(); }
+    void close() noexcept {}
+
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
+        if (index_.find(h) != index_.end()) return errc::already_registered;
+        try {
+            fds_.push_back(make_pollfd(h, read, write));
+            keys_.push_back(key);
+            index_.emplace(h, fds_.size() - 1);
+        } catch (...) {
+            if (keys_.size() > index_.size()) keys_.pop_back();
+            if (fds_.size() > index_.size()) fds_.pop_back();
+            return out_of_memory_error();
+        }
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto it = index_.find(h);
+        if (it == index_.end()) return errc::not_registered;
+        fds_[it->second] = make_pollfd(h, read, write);
+        keys_[it->second] = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto it = index_.find(h);
+        if (it == index_.end()) return errc::not_registered;
+        std::size_t i = it->second;
+        index_.erase(it);
+        std::size_t last = fds_.size() - 1;
+        if (i != last) {  // move the last entry into the hole
+            fds_[i] = fds_[last];
+            keys_[i] = keys_[last];
+            index_[fds_[i].fd] = i;  // exists: no allocation
+        }
+        fds_.pop_back();
+        keys_.pop_back();
+        return {};
+    }
+    std::size_t size() const noexcept { return fds_.size(); }
+
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        if (fds_.empty()) {  // WSAPoll rejects an empty set: just let the time pass
+            ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+            ec.clear();
+            return 0;
+        }
+        int n = ::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
+#else
+        int n = ::poll(fds_.data(), static_cast<::nfds_t>(fds_.size()), timeout_ms);
+#endif
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        int emitted = 0;
+        // Start where the previous wait stopped, so that a full batch cannot starve the rest.
+        std::size_t count = fds_.size();
+        if (start_ >= count) start_ = 0;
+        for (std::size_t j = 0; j < count && n > 0 && static_cast<std::size_t>(emitted) < max_events; ++j) {
+            std::size_t i = (start_ + j) % count;
+            short r = fds_[i].revents;
+            if (r == 0) continue;
+            --n;
+            ready_event e{fds_[i].fd, keys_[i], (r & poll_in) != 0, (r & poll_out) != 0, (r & hangup_bits) != 0,
+                          (r & (POLLERR | POLLNVAL)) != 0};
+            emit(e);
+            ++emitted;
+            if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
+        }
+        return emitted;
+    }
+
+private:
+#if defined(POLLRDHUP)
+    static constexpr short hangup_bits = POLLHUP | POLLRDHUP;
+    static constexpr short read_bits = poll_in | POLLRDHUP;
+#else
+    static constexpr short hangup_bits = POLLHUP;
+    static constexpr short read_bits = poll_in;
+#endif
+    static pollfd_type make_pollfd(native_handle_type h, bool read, bool write) noexcept {
+        pollfd_type p{};
+        p.fd = h;
+        p.events = static_cast<short>((read ? read_bits : 0) | (write ? poll_out : 0));
+        return p;
+    }
+
+    std::vector<pollfd_type> fds_;
+    std::vector<std::uint64_t> keys_;
+    std::unordered_map<native_handle_type, std::size_t> index_;
+    std::size_t start_ = 0;
+};
+
+#if defined(SOCKFRAME_POLLER_USE_POLL) || defined(SOCKFRAME_WINDOWS)
+using default_poller_backend = poll_backend;
+#elif defined(SOCKFRAME_LINUX)
+using default_poller_backend = epoll_backend;
+#elif defined(SOCKFRAME_BSD)
+using default_poller_backend = kqueue_backend;
+#else
+using default_poller_backend = poll_backend;
+#endif
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/poller_backends.hpp> ----
+
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+/// The most events one wait() returns; the others stay ready for the next wait (level-triggered).
+#ifndef SOCKFRAME_POLLER_MAX_EVENTS
+#define SOCKFRAME_POLLER_MAX_EVENTS 1024
+#endif
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// What a registration waits for; combine with `|`.
+enum class interest : unsigned { none = 0, read = 1, write = 2 };
+
+constexpr interest operator|(interest a, interest b) noexcept {
+    return static_cast<interest>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+constexpr interest operator&(interest a, interest b) noexcept {
+    return static_cast<interest>(static_cast<unsigned>(a) & static_cast<unsigned>(b));
+}
+constexpr interest operator^(interest a, interest b) noexcept {
+    return static_cast<interest>(static_cast<unsigned>(a) ^ static_cast<unsigned>(b));
+}
+constexpr interest& operator|=(interest& a, interest b) noexcept { return a = a | b; }
+constexpr interest& operator&=(interest& a, interest b) noexcept { return a = a & b; }
+constexpr interest& operator^=(interest& a, interest b) noexcept { return a = a ^ b; }
+
+/// One ready handle, as reported by poller::wait.
+struct poll_event {
+    detail::native_handle_type handle;  ///< the registered handle
+    std::uint64_t key;                  ///< the key given to add()/modify()
+    bool readable;  ///< a read will not block (data, a pending connection, or end-of-stream)
+    bool writable;  ///< a write will not block; after a non-blocking connect: the connect finished
+    bool hangup;    ///< the peer closed (at least its sending side): reads soon give end-of-stream
+    bool error;     ///< the socket has a pending error (read it with connect_result() or a call)
+};
+
+/// The poller over a given backend; use the alias `poller`, which picks the platform's best.
+template <typename Backend>
+class basic_poller {
+public:
+    using native_handle_type = detail::native_handle_type;
+
+    /// Creates the kernel object (epoll_create1(EPOLL_CLOEXEC), kqueue(); nothing for poll).
+    basic_poller() {
+        std::error_code ec;
+        backend_.open(ec);
+        detail::throw_if(ec, "sockframe: create poller");
+    }
+    explicit basic_poller(std::error_code& ec) noexcept { backend_.open(ec); }
+
+    basic_poller(const basic_poller&) = delete;
+    basic_poller& operator=(const basic_poller&) = delete;
+    basic_poller(basic_poller&&) noexcept = default;
+    basic_poller& operator=(basic_poller&&) noexcept = default;
+    ~basic_poller() = default;
+
+    /// Registers `h` for `what`; each event for it carries `key`. Registering a handle twice is
+    /// errc::already_registered. Remove a handle before closing it.
+    void add(native_handle_type h, interest what, std::uint64_t key) {
+        std::error_code ec;
+        add(h, what, key, ec);
+        detail::throw_if(ec, "sockframe: poller add");
+    }
+    void add(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        ec = backend_.add(h, wants_read(what), wants_write(what), key);
+    }
+    /// Changes the interest and key of a registered handle (errc::not_registered otherwise).
+    void modify(native_handle_type h, interest what, std::uint64_t key) {
+        std::error_code ec;
+        modify(h, what, key, ec);
+        detail::throw_if(ec, "sockframe: poller modify");
+    }
+    void modify(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        ec = backend_.modify(h, wants_read(what), wants_write(what), key);
+    }
+    /// Unregisters `h` (errc::not_registered if it is not). Events already returned by a wait
+    /// for it are stale: check the key, or process removals after the batch.
+    void remove(native_handle_type h) {
+        std::error_code ec;
+        remove(h, ec);
+        detail::throw_if(ec, "sockframe: poller remove");
+    }
+    void remove(native_handle_type h, std::error_code& ec) noexcept { ec = backend_.remove(h); }
+
+    /// The same for anything with native_handle(): sockets, listeners.
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void add(const Socket& s, interest what, std::uint64_t key) {
+        add(s.native_handle(), what, key);
+    }
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void add(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        add(s.native_handle(), what, key, ec);
+    }
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void modify(const Socket& s, interest what, std::uint64_t key) {
+        modify(s.native_handle(), what, key);
+    }
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void modify(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        modify(s.native_handle(), what, key, ec);
+    }
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void remove(const Socket& s) {
+        remove(s.native_handle());
+    }
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void remove(const Socket& s, std::error_code& ec) noexcept {
+        remove(s.native_handle(), ec);
+    }
+
+    /// Waits until at least one registered handle is ready or `d` passes (default: no limit).
+    /// Clears `events` and fills it (at most SOCKFRAME_POLLER_MAX_EVENTS; its capacity is reused,
+    /// so a steady loop does not allocate). Returns the count; a timeout is 0 events, not an
+    /// error. EINTR is retried with the time left.
+    std::size_t wait(std::vector<poll_event>& events, deadline d = {}) {
+        std::error_code ec;
+        auto n = wait(events, d, ec);
+        detail::throw_if(ec, "sockframe: poller wait");
+        return n;
+    }
+    std::size_t wait(std::vector<poll_event>& events, std::error_code& ec) noexcept {
+        return wait(events, deadline{}, ec);
+    }
+    std::size_t wait(std::vector<poll_event>& events, deadline d, std::error_code& ec) noexcept {
+        events.clear();
+        const std::size_t max_events = SOCKFRAME_POLLER_MAX_EVENTS;
+        std::size_t want = backend_.size() < max_events ? backend_.size() : max_events;
+        if (events.capacity() < want) {
+            try {
+                events.reserve(want);
+            } catch (const std::bad_alloc&) {
+                ec = detail::out_of_memory_error();
+                return 0;
+            }
+        }
+        auto when = d.resolve(std::nullopt);
+        for (;;) {
+            int n = backend_.wait(
+                detail::poll_timeout_ms(when), max_events,
+                [&](const detail::ready_event& r) {
+                    // capacity reserved above: push_back does not allocate
+                    events.push_back(poll_event{r.handle, r.key, r.readable, r.writable, r.hangup, r.error});
+                },
+                ec);
+            if (n < 0) {
+                if (ec == std::errc::interrupted) continue;
+                return 0;
+            }
+            if (!events.empty()) return events.size();
+            // nothing yet: timed out (0 events, no error), or woken early by rounding
+            if (when && deadline::clock::now() >= *when) return 0;
+        }
+    }
+
+    /// The number of registered handles.
+    std::size_t size() const noexcept { return backend_.size(); }
+    /// The mechanism in use: "epoll", "kqueue", "poll" or "wsapoll".
+    static const char* backend() noexcept { return Backend::name(); }
+
+private:
+    static bool wants_read(interest what) noexcept { return (what & interest::read) != interest::none; }
+    static bool wants_write(interest what) noexcept { return (what & interest::write) != interest::none; }
+
+    Backend backend_;
+};
+
+/// The poller of this platform: epoll, kqueue or WSAPoll (poll() with SOCKFRAME_POLLER_USE_POLL).
+/// A distinct type per backend, so translation units that choose differently can share a program.
+using poller = basic_poller<detail::default_poller_backend>;
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/poller.hpp> ----
+
+// ---- begin <sockframe/iostream.hpp> ----
+/// The makefile counterpart: a std::streambuf and a std::iostream over a blocking stream socket,
+/// for text protocols (`ios << "HELLO\n" << std::flush; std::getline(ios, line);`).
+///
+/// Errors: end-of-stream is eofbit (as for a file). Any other failure (the socket's timeout, a
+/// reset, a broken pipe) sets badbit; error() then tells which. After a read timeout nothing is
+/// lost: clear() the stream and read again. After a write error the unsent output is discarded.
+///
+/// Thread safety: one stream is used by one thread at a time.
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <istream>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <streambuf>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+/// The size of each of a socket streambuf's two buffers (get and put), in bytes.
+#ifndef SOCKFRAME_IOSTREAM_BUFFER_SIZE
+#define SOCKFRAME_IOSTREAM_BUFFER_SIZE 8192
+#endif
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// A std::streambuf over a blocking stream socket (owned or referenced), with its own get and put
+/// areas. Every socket call uses the socket's timeout (set_timeout). Before a read has to wait
+/// for the peer, pending output is sent first, so a request/response exchange cannot deadlock on
+/// a forgotten flush. A read failure other than end-of-stream throws std::system_error out of
+/// underflow (an istream turns that into badbit); a write failure makes overflow/sync fail.
+template <typename Socket>
+class basic_socket_streambuf : public std::streambuf {
+    static_assert(Socket::mode_type::is_blocking, "basic_socket_streambuf needs a blocking socket");
+    static_assert(!Socket::socket_type::message_oriented, "basic_socket_streambuf needs a stream socket");
+
+public:
+    using socket_type = Socket;
+    static constexpr std::size_t default_buffer_size = SOCKFRAME_IOSTREAM_BUFFER_SIZE;
+
+    /// Owns `s` (closed with this buffer).
+    explicit basic_socket_streambuf(Socket&& s, std::size_t buffer_size = default_buffer_size)
+        : owned_(std::move(s)), socket_(&*owned_) {
+        allocate(buffer_size);
+    }
+    /// Refers to `s`, which must outlive this buffer and stays open after it.
+    explicit basic_socket_streambuf(Socket& s, std::size_t buffer_size = default_buffer_size) : socket_(&s) {
+        allocate(buffer_size);
+    }
+    basic_socket_streambuf(const basic_socket_streambuf&) = delete;
+    basic_socket_streambuf& operator=(const basic_socket_streambuf&) = delete;
+    /// Sends pending output (errors ignored), then closes the socket if owned.
+    ~basic_socket_streambuf() override {
+        std::error_code ec;
+        flush(ec);
+    }
+
+    /// The socket: for options, set_timeout, shutdown. Flush before using it to write directly.
+    Socket& socket() noexcept { return *socket_; }
+    const Socket& socket() const noexcept { return *socket_; }
+    /// The error of the last socket call that failed (empty after a successful one). End-of-stream
+    /// is not an error.
+    const std::error_code& error() const noexcept { return error_; }
+
+    /// Sends pending output, then closes the socket (owned or not).
+    void close(std::error_code& ec) noexcept {
+        flush(ec);
+        socket_->close();
+        setg(get_begin(), get_begin(), get_begin());
+    }
+
+    /// Sends what is in the put area. Returns false (and sets error()) on failure.
+    bool flush(std::error_code& ec) noexcept {
+        auto pending = static_cast<std::size_t>(pptr() - pbase());
+        ec.clear();
+        if (pending == 0) return true;
+        if (!socket_->is_open()) {
+            ec = std::make_error_code(std::errc::not_connected);
+        } else {
+            socket_->write_all(const_buffer(pbase(), pending), ec);
+        }
+        setp(put_begin(), put_begin() + buffer_size_);  // sent, or discarded after an error
+        error_ = ec;
+        return !ec;
+    }
+
+protected:
+    int_type underflow() override {
+        if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+        std::size_t n = read_into(get_begin(), buffer_size_);
+        if (n == 0) return traits_type::eof();
+        setg(get_begin(), get_begin(), get_begin() + n);
+        return traits_type::to_int_type(*gptr());
+    }
+
+    int_type overflow(int_type c) override {
+        std::error_code ec;
+        if (!flush(ec)) return traits_type::eof();
+        if (!traits_type::eq_int_type(c, traits_type::eof())) {
+            *pptr() = traits_type::to_char_type(c);
+            pbump(1);
+        }
+        return traits_type::not_eof(c);
+    }
+
+    int sync() override {
+        std::error_code ec;
+        return flush(ec) ? 0 : -1;
+    }
+
+    std::streamsize xsputn(const char_type* s, std::streamsize n) override {
+        if (n <= 0) return 0;
+        auto size = static_cast<std::size_t>(n);
+        auto room = static_cast<std::size_t>(epptr() - pptr());
+        if (size <= room) {
+            std::memcpy(pptr(), s, size);
+            pbump(static_cast<int>(size));
+            return n;
+        }
+        std::error_code ec;
+        if (!flush(ec)) return 0;
+        if (size < buffer_size_) {
+            std::memcpy(pptr(), s, size);
+            pbump(static_cast<int>(size));
+            return n;
+        }
+        // a large write goes straight to the socket, without a copy
+        auto sent = socket_->write_all(const_buffer(s, size), ec);
+        error_ = ec;
+        return static_cast<std::streamsize>(sent);
+    }
+
+    std::streamsize xsgetn(char_type* s, std::streamsize n) override {
+        if (n <= 0) return 0;
+        auto wanted = static_cast<std::size_t>(n);
+        std::size_t copied = 0;
+        while (copied < wanted) {
+            auto available = static_cast<std::size_t>(egptr() - gptr());
+            if (available > 0) {
+                std::size_t take = std::min(available, wanted - copied);
+                std::memcpy(s + copied, gptr(), take);
+                gbump(static_cast<int>(take));
+                copied += take;
+                continue;
+            }
+            std::size_t got;
+            if (wanted - copied >= buffer_size_) {
+                got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
+                copied += got;
+            } else {
+                got = read_into(get_begin(), buffer_size_);
+                setg(get_begin(), get_begin(), get_begin() + got);
+            }
+            if (got == 0) break;  // end-of-stream
+        }
+        return static_cast<std::streamsize>(copied);
+    }
+
+    std::streamsize showmanyc() override {
+        return !socket_->is_open() ? -1 : 0;
+    }
+
+private:
+    char* get_begin() noexcept { return storage_.get(); }
+    char* put_begin() noexcept { return storage_.get() + buffer_size_; }
+
+    void allocate(std::size_t size) {
+        buffer_size_ = std::max<std::size_t>(size, 1);
+        storage_ = std::make_unique<char[]>(2 * buffer_size_);
+        setg(get_begin(), get_begin(), get_begin());
+        setp(put_begin(), put_begin() + buffer_size_);
+    }
+
+    /// One read_some (after sending pending output); 0 = end-of-stream; throws on failure.
+    std::size_t read_into(char* out, std::size_t size) {
+        std::error_code ec;
+        if (!flush(ec)) throw std::system_error(ec, "sockframe: socket stream write");
+        if (!socket_->is_open()) {
+            error_ = std::make_error_code(std::errc::not_connected);
+            throw std::system_error(error_, "sockframe: socket stream read");
+        }
+        std::size_t n = socket_->read_some(mutable_buffer(out, size), ec);
+        error_ = ec;
+        if (ec) throw std::system_error(ec, "sockframe: socket stream read");
+        return n;
+    }
+
+    std::optional<Socket> owned_;
+    Socket* socket_;
+    std::unique_ptr<char[]> storage_;  // the get area, then the put area
+    std::size_t buffer_size_ = 0;
+    std::error_code error_;
+};
+
+/// A std::iostream over a blocking stream socket, owned (constructed from an rvalue) or referenced
+/// (from an lvalue, which must outlive the stream). `flush` sends; reading first sends what is
+/// pending. End-of-stream sets eofbit; a timeout or another socket error sets badbit (and throws
+/// the std::system_error if badbit is in exceptions()); error() tells which.
+template <typename Socket>
+class basic_socket_iostream : public std::iostream {
+public:
+    using socket_type = Socket;
+    using streambuf_type = basic_socket_streambuf<Socket>;
+
+    explicit basic_socket_iostream(Socket&& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
+        : std::iostream(nullptr), buf_(std::move(s), buffer_size) {
+        init(&buf_);
+    }
+    explicit basic_socket_iostream(Socket& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
+        : std::iostream(nullptr), buf_(s, buffer_size) {
+        init(&buf_);
+    }
+    /// Connects to `host`:`service` (within `d`). On failure the stream is in failbit and
+    /// error() says why, as an fstream whose file does not open.
+    basic_socket_iostream(std::string_view host, std::string_view service, deadline d = {})
+        : std::iostream(nullptr), buf_(Socket{}) {
+        init(&buf_);
+        std::error_code ec;
+        buf_.socket() = Socket::connect(host, service, d, ec);
+        if (ec) {
+            connect_error_ = ec;
+            setstate(std::ios_base::failbit);
+        }
+    }
+    basic_socket_iostream(const basic_socket_iostream&) = delete;
+    basic_socket_iostream& operator=(const basic_socket_iostream&) = delete;
+
+    streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
+    Socket& socket() noexcept { return buf_.socket(); }
+    const Socket& socket() const noexcept { return buf_.socket(); }
+    /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the
+    /// connect error; empty at plain end-of-stream.
+    std::error_code error() const noexcept { return buf_.error() ? buf_.error() : connect_error_; }
+
+    /// Sends pending output and closes the socket; badbit if the output could not be sent.
+    void close() {
+        std::error_code ec;
+        buf_.close(ec);
+        if (ec) setstate(std::ios_base::badbit);
+    }
+
+private:
+    streambuf_type buf_;
+    std::error_code connect_error_;
+};
+
+// Class template argument deduction works from the constructors:
+// `sf::basic_socket_iostream ios{std::move(sock)}` owns, `sf::basic_socket_iostream ios{sock}` refers.
+
+/// A streambuf / iostream over TCP (IPv4), the usual makefile().
+using socket_streambuf = basic_socket_streambuf<tcp_stream>;
+using socket_iostream = basic_socket_iostream<tcp_stream>;
+using tcp6_iostream = basic_socket_iostream<tcp6_stream>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// The same over a Unix-domain stream socket.
+using unix_iostream = basic_socket_iostream<unix_stream>;
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/iostream.hpp> ----
+
 // ---- begin <sockframe/codec.hpp> ----
 /// The codec interface: what a sans-IO codec returns from decode and how encode lays out a frame.
 ///
 /// A codec is any class with these members (the built-in codecs and user codecs alike):
 ///
 ///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
+///     std::size_t max_frame_bytes() const;                 // max input bytes one frame occupies
 ///     decode_result decode(const_buffer input);            // see below
 ///     void reset();                                        // forget partial-scan state
 ///     std::error_code encode(const_buffer payload, frame_parts& out) const;
 ///
+/// and optionally, to be usable as the outer codec of a composition (see compose.hpp):
+///
+///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
+///
+/// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
+/// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
+///
 /// decode(input): `input` is every buffered byte not yet consumed. Calls after a `need_more`
-/// result pass the same bytes again, extended by what arrived since; a codec may keep scan state
-/// across such calls so that it never rescans (the delimiter codec does), and it clears that state
-/// itself when it returns a frame or an error. Results:
-///   - need_more: no complete frame yet (input left untouched);
+/// result pass the same bytes again (minus what that result consumed), extended by what arrived
+/// since; a codec may keep scan state across such calls so that it never rescans (the delimiter
+/// codec does), and it clears that state itself when it returns a frame or an error. Results:
+///   - need_more: no complete frame yet. `consumed` is 0, except while a codec silently discards
+///     the rest of an overlong frame it already reported (delimiter, line): then it is the number
+///     of garbage bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
 ///     frame (the caller drops them before the next decode);
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
 ///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+/// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
 ///
-/// encode(payload, out): appends the frame's header and trailer around the payload, which is not
-/// copied, so that a sender gathers header, payload and trailer in one system call.
+/// encode(payload, out): resets `out` to the payload, then adds the frame's header and trailer
+/// around it. The payload is not copied, so a sender gathers header, payload and trailer in one
+/// system call; `out` views the payload, which must outlive its use.
 
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
+#include <type_traits>
+#include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -2481,6 +3448,38 @@ public:
         segments_[last_++] = b;
         return true;
     }
+    /// Copies `b` into the scratch area and inserts it `at` bytes into the frame (splitting the
+    /// segment there); false if there is no room or `at` > size().
+    bool insert_copy(std::size_t at, const_buffer b) noexcept {
+        if (at == 0) return prepend_copy(b);
+        if (b.empty()) return at <= size();
+        std::size_t index = first_;
+        std::size_t skip = at;
+        while (index < last_ && skip >= segments_[index].size()) {
+            skip -= segments_[index].size();
+            ++index;
+        }
+        if (index == last_) return skip == 0 && append_copy(b);
+        if (skip == 0) {  // a segment boundary: one new segment
+            if (segment_count() + 1 > max_segments) return false;
+        } else if (segment_count() + 2 > max_segments) {
+            return false;
+        }
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        std::memcpy(p, b.data(), b.size());
+        std::array<const_buffer, max_segments> rebuilt{};
+        std::size_t count = 0;
+        for (std::size_t i = first_; i < index; ++i) rebuilt[count++] = segments_[i];
+        if (skip != 0) rebuilt[count++] = segments_[index].first(skip);
+        rebuilt[count++] = const_buffer{p, b.size()};
+        rebuilt[count++] = segments_[index].subspan(skip);
+        for (std::size_t i = index + 1; i < last_; ++i) rebuilt[count++] = segments_[i];
+        first_ = (max_segments - count) / 2;
+        last_ = first_ + count;
+        for (std::size_t i = 0; i < count; ++i) segments_[first_ + i] = rebuilt[i];
+        return true;
+    }
     /// Copies `b` into the scratch area and prepends it; false if there is no room.
     bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
     /// Copies `b` into the scratch area and appends it; false if there is no room.
@@ -2509,8 +3508,1742 @@ private:
     std::size_t used_ = 0;
 };
 
+namespace detail {
+template <typename Codec, typename = void>
+inline constexpr bool has_parts_encode_v = false;
+template <typename Codec>
+inline constexpr bool has_parts_encode_v<
+    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> =
+    true;
+
+/// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
+/// through encode(payload, out) and reports not_supported for anything else.
+template <typename Codec>
+std::error_code encode_parts(const Codec& codec, frame_parts& frame) {
+    if constexpr (has_parts_encode_v<Codec>) {
+        return codec.encode(frame);
+    } else {
+        if (frame.segment_count() != 1) return make_error_code(errc::not_supported);
+        const const_buffer payload = frame[0];
+        return codec.encode(payload, frame);
+    }
+}
+
+/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
+inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+}  // namespace detail
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/codec.hpp> ----
+
+// ---- begin <sockframe/length_prefix.hpp> ----
+/// Length-prefixed framing: a fixed-width length field (1, 2, 4 or 8 bytes, either byte order,
+/// optionally inside a fixed header) or an unsigned LEB128 varint.
+
+// ---- begin <sockframe/detail/endian.hpp> ----
+/// Byte-order tags and portable loads/stores of unsigned integers (no alignment assumed).
+
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Byte-order tag: most significant byte first (network byte order).
+struct big_endian {};
+/// Byte-order tag: least significant byte first.
+struct little_endian {};
+
+namespace detail {
+
+template <typename Endian>
+inline constexpr bool is_endian_v =
+    std::is_same_v<Endian, big_endian> || std::is_same_v<Endian, little_endian>;
+
+template <typename T>
+inline constexpr bool is_length_field_v =
+    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> ||
+    std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t>;
+
+template <typename Endian, typename T>
+constexpr T load(const std::byte* p) noexcept {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+        const std::size_t at = std::is_same_v<Endian, big_endian> ? i : sizeof(T) - 1 - i;
+        v = (v << 8) | std::to_integer<std::uint64_t>(p[at]);
+    }
+    return static_cast<T>(v);
+}
+
+template <typename Endian, typename T>
+constexpr void store(T value, std::byte* p) noexcept {
+    std::uint64_t v = value;
+    for (std::size_t i = 0; i < sizeof(T); ++i) {
+        const std::size_t at = std::is_same_v<Endian, big_endian> ? sizeof(T) - 1 - i : i;
+        p[at] = static_cast<std::byte>(v & 0xFFu);
+        v >>= 8;
+    }
+}
+
+/// A 128-bit unsigned sum of 64-bit terms, enough to evaluate header + length + adjustment exactly.
+struct wide {
+    std::uint64_t hi = 0;
+    std::uint64_t lo = 0;
+
+    constexpr wide() noexcept = default;
+    constexpr wide(std::uint64_t v) noexcept : lo(v) {}  // NOLINT(google-explicit-constructor)
+
+    constexpr wide& operator+=(std::uint64_t v) noexcept {
+        lo += v;
+        if (lo < v) ++hi;
+        return *this;
+    }
+    /// Subtracts `v`; the caller guarantees the result is not negative.
+    constexpr wide& operator-=(std::uint64_t v) noexcept {
+        if (lo < v) --hi;
+        lo -= v;
+        return *this;
+    }
+    friend constexpr bool operator<(const wide& a, const wide& b) noexcept {
+        return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo;
+    }
+    friend constexpr bool operator>(const wide& a, const wide& b) noexcept { return b < a; }
+    /// The value, or UINT64_MAX if it does not fit.
+    constexpr std::uint64_t saturated() const noexcept { return hi != 0 ? UINT64_MAX : lo; }
+};
+
+/// |v| of a negative adjustment as an unsigned value (also for INT64_MIN).
+constexpr std::uint64_t magnitude(std::int64_t v) noexcept {
+    return v < 0 ? std::uint64_t{0} - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+}
+
+constexpr std::size_t saturating_add(std::size_t a, std::size_t b) noexcept {
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+}  // namespace detail
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/endian.hpp> ----
+
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Layout options of length_prefix (Netty LengthFieldBasedFrameDecoder / tokio LengthDelimitedCodec).
+///
+/// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
+/// bytes. decode delivers the frame minus its first `strip` bytes.
+struct length_prefix_options {
+    std::size_t offset = 0;              ///< header bytes before the length field
+    std::int64_t adjustment = 0;         ///< bytes after the field = field value + adjustment
+    std::optional<std::size_t> strip;    ///< bytes cut from the frame's start; default offset + field
+    std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
+};
+
+/// Frames prefixed by a `Field`-sized unsigned length in byte order `Endian`.
+///
+/// `length_prefix<std::uint32_t>{}` is the 4-byte big-endian payload length of tokio's
+/// LengthDelimitedCodec defaults and Python's struct.pack('>I', n).
+///
+/// encode(payload) writes the length field after the first `offset` bytes of the payload: with a
+/// header before the field, the caller supplies those header bytes as the payload's start (Netty's
+/// LengthFieldPrepender likewise writes only the field). decode(encode(p)) == p when offset is 0
+/// and strip is the default.
+///
+/// After a decode error (negative, oversized or overflowing length; strip beyond the frame) the
+/// codec is poisoned: the stream cannot be resynchronised, every decode repeats the error with
+/// consumed 0 until reset(). The error's size is the length field's value as read.
+template <typename Field = std::uint32_t, typename Endian = big_endian>
+class length_prefix {
+    static_assert(detail::is_length_field_v<Field>,
+                  "length_prefix: Field must be std::uint8_t, std::uint16_t, std::uint32_t or std::uint64_t");
+    static_assert(detail::is_endian_v<Endian>, "length_prefix: Endian must be big_endian or little_endian");
+
+public:
+    using field_type = Field;
+    using endian_type = Endian;
+    /// Bytes of the length field.
+    static constexpr std::size_t field_size = sizeof(Field);
+
+    /// Payload-only length at offset 0, default max_frame (16 MiB, or less if the field cannot say more).
+    length_prefix() : length_prefix(length_prefix_options{}) {}
+    /// Payload-only length at offset 0; throws system_error(invalid_argument) if the field cannot
+    /// express `max_frame`.
+    explicit length_prefix(std::size_t max_frame) : length_prefix(with_max(max_frame)) {}
+    /// Any layout; throws system_error(invalid_argument) on an impossible one.
+    explicit length_prefix(const length_prefix_options& options)
+        : offset_(options.offset), adjustment_(options.adjustment) {
+        if (offset_ > SIZE_MAX - field_size - 1) invalid("length_prefix: offset too large");
+        strip_ = options.strip ? *options.strip : header_size();
+        // The most a frame can deliver: header + field max + adjustment - strip.
+        detail::wide most = header_size();
+        most += std::numeric_limits<Field>::max();
+        if (adjustment_ > 0) most += static_cast<std::uint64_t>(adjustment_);
+        detail::wide least = strip_;
+        if (adjustment_ < 0) least += detail::magnitude(adjustment_);
+        if (most < least) invalid("length_prefix: no length value gives a frame of at least `strip` bytes");
+        detail::wide reach = most;
+        reach -= strip_;
+        if (adjustment_ < 0) reach -= detail::magnitude(adjustment_);
+        const std::uint64_t reach64 = reach.saturated();
+        if (options.max_frame) {
+            if (*options.max_frame > reach64)
+                invalid("length_prefix: max_frame is larger than the length field can express");
+            max_frame_ = *options.max_frame;
+        } else {
+            const std::uint64_t fallback = SOCKFRAME_DEFAULT_MAX_FRAME;
+            max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
+        }
+    }
+
+    /// Most payload bytes one decode delivers.
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies.
+    std::size_t max_frame_bytes() const noexcept {
+        const std::size_t frame = detail::saturating_add(strip_, max_frame_);
+        return frame > header_size() ? frame : header_size();
+    }
+    /// Bytes before the end of the length field.
+    std::size_t header_size() const noexcept { return offset_ + field_size; }
+    std::size_t offset() const noexcept { return offset_; }
+    std::int64_t adjustment() const noexcept { return adjustment_; }
+    std::size_t strip() const noexcept { return strip_; }
+
+    /// Decodes one frame from the front of `input`; see codec.hpp.
+    decode_result decode(const_buffer input) noexcept {
+        if (poisoned_.is_error()) return poisoned_;
+        if (input.size() < header_size()) return decode_result::need_more();
+        const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
+        detail::wide total = header_size();
+        total += value;
+        if (adjustment_ >= 0) {
+            total += static_cast<std::uint64_t>(adjustment_);
+        } else {
+            const std::uint64_t down = detail::magnitude(adjustment_);
+            if (value < down) return poison(errc::negative_length, value);
+            total -= down;
+        }
+        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        detail::wide payload = total;
+        payload -= strip_;
+        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
+            return poison(errc::frame_too_large, value);
+        const auto frame = static_cast<std::size_t>(total.lo);
+        if (input.size() < frame) return decode_result::need_more();
+        return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
+    }
+
+    /// Clears the poisoned state (only meaningful on a fresh stream).
+    void reset() noexcept { poisoned_ = decode_result{}; }
+
+    /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
+    /// field or max_frame cannot hold it, invalid_argument if it is shorter than the header
+    /// before the field or than the adjustment requires.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    /// Inserts the length field into the frame already in `out`, after its first `offset` bytes.
+    std::error_code encode(frame_parts& out) const {
+        const std::uint64_t size = out.size();
+        if (size < offset_) return make_error_code(errc::invalid_argument);
+        const std::uint64_t after = size - offset_;
+        detail::wide value = after;
+        if (adjustment_ >= 0) {
+            if (after < static_cast<std::uint64_t>(adjustment_)) return make_error_code(errc::invalid_argument);
+            value -= static_cast<std::uint64_t>(adjustment_);
+        } else {
+            value += detail::magnitude(adjustment_);
+        }
+        if (value > detail::wide{std::numeric_limits<Field>::max()}) return make_error_code(errc::payload_too_large);
+        detail::wide frame = size;
+        frame += field_size;
+        if (frame < detail::wide{strip_}) return make_error_code(errc::invalid_argument);
+        frame -= strip_;
+        if (frame > detail::wide{max_frame_}) return make_error_code(errc::payload_too_large);
+        std::byte field[field_size];
+        detail::store<Endian, Field>(static_cast<Field>(value.lo), field);
+        if (!out.insert_copy(offset_, const_buffer{field, field_size})) return detail::no_room();
+        return {};
+    }
+
+private:
+    static length_prefix_options with_max(std::size_t max_frame) {
+        length_prefix_options o;
+        o.max_frame = max_frame;
+        return o;
+    }
+    [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
+    decode_result poison(errc e, std::uint64_t value) noexcept {
+        poisoned_ = decode_result::failure(e, value);
+        return poisoned_;
+    }
+
+    std::size_t offset_ = 0;
+    std::int64_t adjustment_ = 0;
+    std::size_t strip_ = 0;
+    std::size_t max_frame_ = 0;
+    decode_result poisoned_;
+};
+
+/// Frames prefixed by their payload length as an unsigned LEB128 varint (protobuf's
+/// writeDelimitedTo / parseDelimitedFrom, Netty's ProtobufVarint32 codecs for lengths < 2^32).
+///
+/// Decode errors: a varint longer than 10 bytes or above 2^64 - 1 is malformed_frame (size = the
+/// bytes read); a length above max_frame is frame_too_large (size = the length). Non-minimal
+/// encodings are accepted, as protobuf does. After an error the codec is poisoned like
+/// length_prefix: every decode repeats it until reset().
+class varint_prefix {
+public:
+    /// Most bytes of a 64-bit varint.
+    static constexpr std::size_t max_varint_size = 10;
+
+    /// A codec delivering at most `max_frame` payload bytes.
+    explicit varint_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
+        : max_frame_(max_frame) {}
+
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(varint_size(max_frame_), max_frame_);
+    }
+    /// Bytes of the minimal varint encoding of `value`.
+    static constexpr std::size_t varint_size(std::uint64_t value) noexcept {
+        std::size_t n = 1;
+        while (value >= 0x80) {
+            value >>= 7;
+            ++n;
+        }
+        return n;
+    }
+
+    decode_result decode(const_buffer input) noexcept {
+        if (poisoned_.is_error()) return poisoned_;
+        std::uint64_t value = 0;
+        std::size_t i = 0;
+        for (;; ++i) {
+            if (i == input.size()) return decode_result::need_more();
+            const auto b = std::to_integer<std::uint64_t>(input[i]);
+            if (i == max_varint_size - 1 && b > 1) return poison(errc::malformed_frame, i + 1);
+            value |= (b & 0x7Fu) << (7 * i);
+            if ((b & 0x80u) == 0) break;
+        }
+        if (value > max_frame_) return poison(errc::frame_too_large, value);
+        const std::size_t header = i + 1;
+        if (input.size() - header < value) return decode_result::need_more();
+        const auto size = static_cast<std::size_t>(value);
+        return decode_result::frame(input.subspan(header, size), header + size);
+    }
+
+    void reset() noexcept { poisoned_ = decode_result{}; }
+
+    /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        std::uint64_t value = out.size();
+        if (value > max_frame_) return make_error_code(errc::payload_too_large);
+        std::byte bytes[max_varint_size];
+        std::size_t n = 0;
+        do {
+            auto b = static_cast<std::uint8_t>(value & 0x7Fu);
+            value >>= 7;
+            if (value != 0) b |= 0x80u;
+            bytes[n++] = static_cast<std::byte>(b);
+        } while (value != 0);
+        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
+        return {};
+    }
+
+private:
+    decode_result poison(errc e, std::uint64_t size) noexcept {
+        poisoned_ = decode_result::failure(e, size);
+        return poisoned_;
+    }
+
+    std::size_t max_frame_;
+    decode_result poisoned_;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/length_prefix.hpp> ----
+
+// ---- begin <sockframe/delimiter.hpp> ----
+/// Delimiter framing: frames end with a byte string (Netty DelimiterBasedFrameDecoder), and the
+/// line codec (Netty LineBasedFrameDecoder, tokio LinesCodec): '\n' with an optional '\r' before it.
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Frames that end with a delimiter: any non-empty byte string of up to 32 bytes ("\r\n", "$_",
+/// a NUL byte, ...). decode strips the delimiter, encode appends it.
+///
+/// The search keeps its state across need_more results (a Knuth-Morris-Pratt automaton), so each
+/// input byte is examined once however the input is split.
+///
+/// After an error the stream resynchronises, like Netty's DelimiterBasedFrameDecoder: a frame
+/// longer than max_frame is reported once as frame_too_large (size = the bytes counted so far,
+/// consumed = the bytes scanned), then the rest of it, up to and including the next delimiter,
+/// is dropped silently (need_more results with consumed > 0) and decoding resumes after it.
+class delimiter {
+public:
+    /// Longest delimiter accepted.
+    static constexpr std::size_t max_delimiter_size = 32;
+
+    /// Any bytes (std::string, string_view, vector, ...); throws system_error(invalid_argument)
+    /// if `delim` is empty or longer than 32 bytes.
+    explicit delimiter(const_buffer delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
+        : max_frame_(max_frame) {
+        if (delim.empty() || delim.size() > max_delimiter_size)
+            detail::throw_error(errc::invalid_argument, "delimiter: must be 1 to 32 bytes");
+        size_ = delim.size();
+        std::memcpy(delim_.data(), delim.data(), size_);
+        std::size_t k = 0;  // fallback_[i]: longest proper border of delim[0..i]
+        fallback_[0] = 0;
+        for (std::size_t i = 1; i < size_; ++i) {
+            while (k > 0 && delim_[i] != delim_[k]) k = fallback_[k - 1];
+            if (delim_[i] == delim_[k]) ++k;
+            fallback_[i] = static_cast<std::uint8_t>(k);
+        }
+    }
+    /// A NUL-terminated delimiter ("\r\n"); for a NUL byte pass `std::string_view{"\0", 1}`.
+    explicit delimiter(const char* delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
+        : delimiter(const_buffer{delim}, max_frame) {}
+
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, size_); }
+    /// The delimiter's bytes (a view into this codec).
+    const_buffer bytes() const noexcept { return {delim_.data(), size_}; }
+
+    decode_result decode(const_buffer input) noexcept {
+        const std::byte* in = input.data();
+        const std::size_t n = input.size();
+        std::size_t base = 0;  // where the current frame starts (bytes before it are garbage)
+        std::size_t i = scanned_;
+        for (;;) {
+            if (!discarding_ && i - base - matched_ > max_frame_) {
+                const std::size_t counted = i - base - matched_;
+                discarding_ = true;
+                scanned_ = 0;
+                return decode_result::failure(make_error_code(errc::frame_too_large), counted, i);
+            }
+            if (i == n) break;
+            if (matched_ == 0) {
+                // Nothing pending: jump to the next first byte, but not past max_frame + 1 bytes.
+                const std::size_t stop = discarding_ || n - base <= max_frame_ ? n : base + max_frame_ + 1;
+                const void* hit = std::memchr(in + i, std::to_integer<int>(delim_[0]), stop - i);
+                if (hit == nullptr) {
+                    i = stop;
+                    continue;
+                }
+                i = static_cast<std::size_t>(static_cast<const std::byte*>(hit) - in);
+            }
+            const std::byte b = in[i++];
+            while (matched_ > 0 && delim_[matched_] != b) matched_ = fallback_[matched_ - 1];
+            if (delim_[matched_] == b) ++matched_;
+            if (matched_ == size_) {
+                matched_ = 0;
+                if (discarding_) {
+                    discarding_ = false;
+                    base = i;
+                    continue;
+                }
+                scanned_ = 0;
+                return decode_result::frame(input.subspan(base, i - size_ - base), i);
+            }
+        }
+        decode_result r;
+        if (discarding_) {
+            scanned_ = 0;  // the automaton state (matched_) is all that is needed of these bytes
+            r.consumed = n;
+        } else {
+            scanned_ = i - base;
+            r.consumed = base;
+        }
+        return r;
+    }
+
+    /// Forgets the scan position and any discarding in progress.
+    void reset() noexcept {
+        scanned_ = 0;
+        matched_ = 0;
+        discarding_ = false;
+    }
+
+    /// Appends the delimiter. invalid_argument if the payload contains it (or ends with part of
+    /// it so that payload + delimiter would end a frame early); payload_too_large above max_frame.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
+        std::size_t m = 0;
+        for (const const_buffer& segment : out)
+            for (std::byte b : segment)
+                if (step(m, b) == size_) return make_error_code(errc::invalid_argument);
+        for (std::size_t i = 0; i + 1 < size_; ++i)
+            if (step(m, delim_[i]) == size_) return make_error_code(errc::invalid_argument);
+        if (!out.append_copy(bytes())) return detail::no_room();
+        return {};
+    }
+
+private:
+    std::size_t step(std::size_t& m, std::byte b) const noexcept {
+        while (m > 0 && delim_[m] != b) m = fallback_[m - 1];
+        if (delim_[m] == b) ++m;
+        return m;
+    }
+
+    std::array<std::byte, max_delimiter_size> delim_{};
+    std::array<std::uint8_t, max_delimiter_size> fallback_{};
+    std::size_t size_ = 0;
+    std::size_t max_frame_;
+    std::size_t scanned_ = 0;  // input bytes already examined (relative to the frame start)
+    std::size_t matched_ = 0;  // delimiter bytes matched at the end of what was scanned
+    bool discarding_ = false;
+};
+
+/// How line::encode ends a line.
+enum class line_ending : std::uint8_t { lf, crlf };
+
+/// Text lines: a frame ends at '\n'; a '\r' just before it is stripped too, so "\n" and "\r\n"
+/// peers both work (Netty LineBasedFrameDecoder, tokio LinesCodec, Python readline). max_frame
+/// counts the line without its ending.
+///
+/// After an overlong line the stream resynchronises as tokio's LinesCodec does: frame_too_large
+/// is reported once (size = the bytes counted so far, consumed = the bytes scanned), the rest of
+/// the line through its '\n' is dropped silently, and decoding resumes with the next line.
+class line {
+public:
+    explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
+                  line_ending ending = line_ending::lf) noexcept
+        : max_frame_(max_frame), ending_(ending) {}
+
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, 2); }
+    line_ending ending() const noexcept { return ending_; }
+
+    decode_result decode(const_buffer input) noexcept {
+        const std::byte* in = input.data();
+        const std::size_t n = input.size();
+        std::size_t base = 0;
+        std::size_t i = scanned_;
+        for (;;) {
+            if (!discarding_ && i > base) {
+                // The line so far has i - base bytes; a final '\r' may still turn out to be its ending.
+                const std::size_t counted = i - base;
+                const bool cr = in[i - 1] == std::byte{'\r'};
+                if (counted - (cr ? 1 : 0) > max_frame_) {
+                    discarding_ = true;
+                    scanned_ = 0;
+                    return decode_result::failure(make_error_code(errc::frame_too_large), counted, i);
+                }
+            }
+            if (i == n) break;
+            std::size_t stop = n;
+            if (!discarding_) {
+                // Look no further than where the length check must run again.
+                const std::size_t room = detail::saturating_add(max_frame_, i - base <= max_frame_ ? 1 : 2);
+                if (n - base > room) stop = base + room;
+            }
+            const void* hit = std::memchr(in + i, '\n', stop - i);
+            if (hit == nullptr) {
+                i = stop;
+                continue;
+            }
+            const auto eol = static_cast<std::size_t>(static_cast<const std::byte*>(hit) - in);
+            i = eol + 1;
+            if (discarding_) {
+                discarding_ = false;
+                base = i;
+                continue;
+            }
+            std::size_t size = eol - base;
+            if (size > 0 && in[eol - 1] == std::byte{'\r'}) --size;
+            scanned_ = 0;
+            if (size > max_frame_) return decode_result::failure(make_error_code(errc::frame_too_large), size, i);
+            return decode_result::frame(input.subspan(base, size), i);
+        }
+        decode_result r;
+        if (discarding_) {
+            scanned_ = 0;
+            r.consumed = n;
+        } else {
+            scanned_ = i - base;
+            r.consumed = base;
+        }
+        return r;
+    }
+
+    void reset() noexcept {
+        scanned_ = 0;
+        discarding_ = false;
+    }
+
+    /// Appends "\n" (or "\r\n"). invalid_argument if the payload contains '\n', or, with the lf
+    /// ending, ends with '\r' (the decoder would strip it); payload_too_large above max_frame.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
+        std::byte last{0};
+        for (const const_buffer& segment : out) {
+            if (segment.empty()) continue;
+            if (std::memchr(segment.data(), '\n', segment.size()) != nullptr)
+                return make_error_code(errc::invalid_argument);
+            last = segment[segment.size() - 1];
+        }
+        if (ending_ == line_ending::lf && last == std::byte{'\r'}) return make_error_code(errc::invalid_argument);
+        const bool ok = ending_ == line_ending::lf ? out.append_copy("\n") : out.append_copy("\r\n");
+        if (!ok) return detail::no_room();
+        return {};
+    }
+
+private:
+    std::size_t max_frame_;
+    line_ending ending_;
+    std::size_t scanned_ = 0;
+    bool discarding_ = false;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/delimiter.hpp> ----
+
+// ---- begin <sockframe/fixed_size.hpp> ----
+/// Fixed-size framing: every frame is exactly N bytes (Netty FixedLengthFrameDecoder).
+
+
+#include <cstddef>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Frames of exactly `size` bytes with no header. decode never fails; encode of a payload of any
+/// other size returns frame_size_mismatch.
+class fixed_size {
+public:
+    /// Throws system_error(invalid_argument) if `size` is 0.
+    explicit fixed_size(std::size_t size) : size_(size) {
+        if (size_ == 0) detail::throw_error(errc::invalid_argument, "fixed_size: size must be at least 1");
+    }
+
+    /// The frame size (also the max frame).
+    std::size_t size() const noexcept { return size_; }
+    std::size_t max_frame() const noexcept { return size_; }
+    std::size_t max_frame_bytes() const noexcept { return size_; }
+
+    decode_result decode(const_buffer input) const noexcept {
+        if (input.size() < size_) return decode_result::need_more();
+        return decode_result::frame(input.first(size_), size_);
+    }
+    void reset() noexcept {}
+
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        if (out.size() != size_) return make_error_code(errc::frame_size_mismatch);
+        return {};
+    }
+
+private:
+    std::size_t size_;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/fixed_size.hpp> ----
+
+// ---- begin <sockframe/compose.hpp> ----
+/// Codec composition: a checksum trailer inside another codec's frame (checked), a codec decoding
+/// the payload of another's frame (nested), and a fixed byte string after each frame (suffixed).
+
+// ---- begin <sockframe/detail/crc32c.hpp> ----
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven slicing by 8.
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+using crc32c_tables = std::array<std::array<std::uint32_t, 256>, 8>;
+
+constexpr crc32c_tables make_crc32c_tables() noexcept {
+    crc32c_tables t{};
+    for (std::uint32_t i = 0; i < 256; ++i) {
+        std::uint32_t c = i;
+        for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+        t[0][i] = c;
+    }
+    for (std::size_t s = 1; s < 8; ++s)
+        for (std::size_t i = 0; i < 256; ++i) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFFu];
+    return t;
+}
+
+inline constexpr crc32c_tables crc32c_table = make_crc32c_tables();
+
+/// Continues a CRC-32C: `crc` is the result for the bytes before (0 to start).
+inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
+    const auto& t = crc32c_table;
+    std::uint32_t c = ~crc;
+    auto at = [&p](std::size_t i) { return std::to_integer<std::uint32_t>(p[i]); };
+    while (n >= 8) {
+        const std::uint32_t lo = c ^ (at(0) | at(1) << 8 | at(2) << 16 | at(3) << 24);
+        c = t[7][lo & 0xFFu] ^ t[6][(lo >> 8) & 0xFFu] ^ t[5][(lo >> 16) & 0xFFu] ^ t[4][lo >> 24] ^
+            t[3][at(4)] ^ t[2][at(5)] ^ t[1][at(6)] ^ t[0][at(7)];
+        p += 8;
+        n -= 8;
+    }
+    for (std::size_t i = 0; i < n; ++i) c = (c >> 8) ^ t[0][(c ^ at(i)) & 0xFFu];
+    return ~c;
+}
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/crc32c.hpp> ----
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// The CRC-32C (Castagnoli) checksum policy for `checked`: a 4-byte trailer in byte order `Endian`.
+///
+/// A checksum policy provides `size`, `value_type`, `update(value, bytes)` (from 0),
+/// `store(value, out)` and `load(in)`.
+template <typename Endian = big_endian>
+struct basic_crc32c {
+    using value_type = std::uint32_t;
+    /// Bytes of the trailer.
+    static constexpr std::size_t size = 4;
+
+    /// Continues the checksum `crc` (0 to start) over `data`.
+    static value_type update(value_type crc, const_buffer data) noexcept {
+        return detail::crc32c_update(crc, data.data(), data.size());
+    }
+    /// The checksum of `data`.
+    static value_type compute(const_buffer data) noexcept { return update(0, data); }
+    static void store(value_type value, std::byte* out) noexcept { detail::store<Endian>(value, out); }
+    static value_type load(const std::byte* in) noexcept { return detail::load<Endian, value_type>(in); }
+};
+
+/// CRC-32C with a big-endian trailer.
+using crc32c = basic_crc32c<big_endian>;
+
+/// A checksum trailer inside the frames of `Codec`: each frame's payload is the message followed
+/// by `Checksum::size` bytes of checksum over the message (e.g. `checked<length_prefix<>>`, whose
+/// length counts message + CRC). decode verifies and strips it; encode appends it.
+///
+/// Errors: a frame shorter than the trailer is malformed_frame, a wrong checksum is
+/// checksum_mismatch (size = the message bytes); both skip the bad frame (consumed = its bytes),
+/// so the stream stays in sync. Errors of `Codec` pass through unchanged.
+template <typename Codec, typename Checksum = crc32c>
+class checked {
+public:
+    /// Throws system_error(invalid_argument) if the codec's max_frame cannot hold the trailer.
+    explicit checked(Codec codec = Codec{}) : codec_(std::move(codec)) {
+        if (codec_.max_frame() < Checksum::size)
+            detail::throw_error(errc::invalid_argument, "checked: max_frame smaller than the checksum");
+    }
+
+    /// Most message bytes: the inner max_frame less the trailer.
+    std::size_t max_frame() const noexcept { return codec_.max_frame() - Checksum::size; }
+    std::size_t max_frame_bytes() const noexcept { return codec_.max_frame_bytes(); }
+    /// The wrapped codec.
+    const Codec& inner() const noexcept { return codec_; }
+
+    decode_result decode(const_buffer input) {
+        decode_result r = codec_.decode(input);
+        if (!r.is_frame()) return r;
+        const const_buffer payload = r.payload;
+        if (payload.size() < Checksum::size)
+            return decode_result::failure(make_error_code(errc::malformed_frame), payload.size(), r.consumed);
+        const const_buffer message = payload.first(payload.size() - Checksum::size);
+        if (Checksum::compute(message) != Checksum::load(payload.data() + message.size()))
+            return decode_result::failure(make_error_code(errc::checksum_mismatch), message.size(),
+                                          r.consumed);
+        return decode_result::frame(message, r.consumed);
+    }
+    void reset() { codec_.reset(); }
+
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    /// Appends the checksum of the segments in `out`, then lets the inner codec frame them.
+    std::error_code encode(frame_parts& out) const {
+        typename Checksum::value_type sum{};
+        for (const const_buffer& segment : out) sum = Checksum::update(sum, segment);
+        std::byte trailer[Checksum::size];
+        Checksum::store(sum, trailer);
+        if (!out.append_copy(const_buffer{trailer, Checksum::size})) return detail::no_room();
+        return detail::encode_parts(codec_, out);
+    }
+
+private:
+    Codec codec_;
+};
+
+/// `Inner` decodes the payload of each `Outer` frame as one whole message: Outer finds the frame
+/// boundaries, Inner interprets (and strips) what is inside. Encode runs Inner, then Outer around
+/// the result.
+///
+/// Errors: Inner wanting more bytes than the frame holds, or leaving some unread, is
+/// frame_size_mismatch (size = the outer payload's bytes); Inner's own errors keep their code and
+/// size. Both skip the outer frame (consumed = its bytes), so the stream stays in sync. Errors of
+/// Outer pass through unchanged (with Outer's state after error).
+template <typename Outer, typename Inner>
+class nested {
+public:
+    explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
+        : outer_(std::move(outer)), inner_(std::move(inner)) {}
+
+    std::size_t max_frame() const noexcept {
+        const std::size_t a = outer_.max_frame();
+        const std::size_t b = inner_.max_frame();
+        return a < b ? a : b;
+    }
+    std::size_t max_frame_bytes() const noexcept { return outer_.max_frame_bytes(); }
+    const Outer& outer() const noexcept { return outer_; }
+    const Inner& inner() const noexcept { return inner_; }
+
+    decode_result decode(const_buffer input) {
+        decode_result r = outer_.decode(input);
+        if (!r.is_frame()) return r;
+        inner_.reset();
+        decode_result m = inner_.decode(r.payload);
+        if (m.is_error()) return decode_result::failure(m.error, m.size, r.consumed);
+        if (!m.is_frame() || m.consumed != r.payload.size())
+            return decode_result::failure(make_error_code(errc::frame_size_mismatch), r.payload.size(),
+                                          r.consumed);
+        return decode_result::frame(m.payload, r.consumed);
+    }
+    void reset() {
+        outer_.reset();
+        inner_.reset();
+    }
+
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        if (std::error_code ec = detail::encode_parts(inner_, out)) return ec;
+        return detail::encode_parts(outer_, out);
+    }
+
+private:
+    Outer outer_;
+    Inner inner_;
+};
+
+/// A fixed byte string (1 to 16 bytes) that must follow each frame of `Codec`, outside the frame
+/// (netstrings' ','). decode checks and consumes it, encode appends it.
+///
+/// A wrong byte where the suffix belongs is malformed_frame (size = its position in the input)
+/// and poisons the codec: the framing is no longer trustworthy, every decode repeats the error
+/// until reset(). Errors of `Codec` pass through unchanged.
+template <typename Codec>
+class suffixed {
+public:
+    static constexpr std::size_t max_suffix_size = 16;
+
+    /// Throws system_error(invalid_argument) if `suffix` is empty or longer than 16 bytes.
+    suffixed(Codec codec, std::string_view suffix) : codec_(std::move(codec)) {
+        if (suffix.empty() || suffix.size() > max_suffix_size)
+            detail::throw_error(errc::invalid_argument, "suffixed: the suffix must be 1 to 16 bytes");
+        size_ = suffix.size();
+        std::memcpy(suffix_.data(), suffix.data(), size_);
+    }
+
+    std::size_t max_frame() const noexcept { return codec_.max_frame(); }
+    std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(codec_.max_frame_bytes(), size_); }
+    const Codec& inner() const noexcept { return codec_; }
+    /// The suffix's bytes (a view into this codec).
+    const_buffer suffix() const noexcept { return {suffix_.data(), size_}; }
+
+    decode_result decode(const_buffer input) {
+        if (poisoned_.is_error()) return poisoned_;
+        decode_result r = codec_.decode(input);
+        if (!r.is_frame()) return r;
+        const std::size_t end = r.consumed;
+        const std::size_t have = input.size() - end < size_ ? input.size() - end : size_;
+        for (std::size_t i = 0; i < have; ++i) {
+            if (input[end + i] != suffix_[i]) {
+                poisoned_ = decode_result::failure(make_error_code(errc::malformed_frame), end + i);
+                return poisoned_;
+            }
+        }
+        if (have < size_) return decode_result::need_more();
+        return decode_result::frame(r.payload, end + size_);
+    }
+    void reset() {
+        codec_.reset();
+        poisoned_ = decode_result{};
+    }
+
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        if (std::error_code ec = detail::encode_parts(codec_, out)) return ec;
+        if (!out.append_copy(suffix())) return detail::no_room();
+        return {};
+    }
+
+private:
+    Codec codec_;
+    std::array<std::byte, max_suffix_size> suffix_{};
+    std::size_t size_ = 0;
+    decode_result poisoned_;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/compose.hpp> ----
+
+// ---- begin <sockframe/netstring.hpp> ----
+/// Netstrings (`<decimal length>:<payload>,`, https://cr.yp.to/proto/netstrings.txt), built from
+/// two composable parts: a decimal-text length prefix and a ',' suffix.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Frames prefixed by their payload length in decimal ASCII digits and a separator (':').
+///
+/// Strict like the netstring spec: at least one digit, no leading zero (except "0" itself), no
+/// sign or space. Decode errors, which poison the codec (every decode repeats the error until
+/// reset()): a non-digit, a leading zero, or a missing length is malformed_frame (size = the
+/// byte's position); a length above max_frame is frame_too_large as soon as its digits exceed it
+/// (size = the value of the digits read so far).
+class decimal_prefix {
+public:
+    explicit decimal_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME, char separator = ':')
+        : max_frame_(max_frame), separator_(static_cast<std::byte>(separator)) {
+        if (separator >= '0' && separator <= '9')
+            detail::throw_error(errc::invalid_argument, "decimal_prefix: the separator cannot be a digit");
+    }
+
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(digits(max_frame_) + 1, max_frame_);
+    }
+    /// Digits of `value` in decimal.
+    static constexpr std::size_t digits(std::uint64_t value) noexcept {
+        std::size_t n = 1;
+        while (value >= 10) {
+            value /= 10;
+            ++n;
+        }
+        return n;
+    }
+
+    decode_result decode(const_buffer input) noexcept {
+        if (poisoned_.is_error()) return poisoned_;
+        std::uint64_t value = 0;
+        std::size_t i = 0;
+        for (;; ++i) {
+            if (i == input.size()) return decode_result::need_more();
+            const std::byte b = input[i];
+            if (b == separator_) break;
+            const int c = std::to_integer<int>(b);
+            if (c < '0' || c > '9') return poison(errc::malformed_frame, i);
+            if (i == 1 && input[0] == std::byte{'0'}) return poison(errc::malformed_frame, i);
+            const auto d = static_cast<std::uint64_t>(c - '0');
+            if (value > (UINT64_MAX - d) / 10) return poison(errc::frame_too_large, UINT64_MAX);
+            value = value * 10 + d;
+            if (value > max_frame_) return poison(errc::frame_too_large, value);
+        }
+        if (i == 0) return poison(errc::malformed_frame, 0);
+        const std::size_t header = i + 1;
+        if (input.size() - header < value) return decode_result::need_more();
+        const auto size = static_cast<std::size_t>(value);
+        return decode_result::frame(input.subspan(header, size), header + size);
+    }
+    void reset() noexcept { poisoned_ = decode_result{}; }
+
+    /// Prepends the payload size in decimal and the separator; payload_too_large above max_frame.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(frame_parts& out) const {
+        std::uint64_t value = out.size();
+        if (value > max_frame_) return make_error_code(errc::payload_too_large);
+        std::byte text[24];
+        std::size_t at = sizeof text;
+        text[--at] = separator_;
+        do {
+            text[--at] = static_cast<std::byte>('0' + value % 10);
+            value /= 10;
+        } while (value != 0);
+        if (!out.prepend_copy(const_buffer{text + at, sizeof text - at})) return detail::no_room();
+        return {};
+    }
+
+private:
+    decode_result poison(errc e, std::uint64_t size) noexcept {
+        poisoned_ = decode_result::failure(e, size);
+        return poisoned_;
+    }
+
+    std::size_t max_frame_;
+    std::byte separator_;
+    decode_result poisoned_;
+};
+
+/// The netstring codec: `decimal_prefix` followed by a ',' suffix.
+using netstring = suffixed<decimal_prefix>;
+
+/// A netstring codec delivering at most `max_frame` payload bytes. A missing ',' is
+/// malformed_frame at its position; errors poison the codec (see decimal_prefix, suffixed).
+inline netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
+    return netstring{decimal_prefix{max_frame}, ","};
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/netstring.hpp> ----
+
+// ---- begin <sockframe/any_codec.hpp> ----
+/// any_codec, a type-erased codec, and parse_codec_spec, which picks a built-in codec from text.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Holds any codec by value behind the codec interface, to choose a codec at run time.
+///
+/// Constructing (and copying) allocates once; decode and encode do not. A moved-from any_codec
+/// may only be assigned to or destroyed. Copying requires the held codec to be copyable (else it
+/// throws system_error(not_supported)).
+class any_codec {
+public:
+    template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
+    any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
+        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))) {}
+    any_codec(const any_codec& other) : self_(other.self_->clone()) {}
+    any_codec(any_codec&&) noexcept = default;
+    any_codec& operator=(const any_codec& other) {
+        if (this != &other) self_ = other.self_->clone();
+        return *this;
+    }
+    any_codec& operator=(any_codec&&) noexcept = default;
+    ~any_codec() = default;
+
+    std::size_t max_frame() const { return self_->max_frame(); }
+    std::size_t max_frame_bytes() const { return self_->max_frame_bytes(); }
+    decode_result decode(const_buffer input) { return self_->decode(input); }
+    void reset() { self_->reset(); }
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return self_->encode(out);
+    }
+    /// Wraps the frame in `out`; not_supported if the held codec lacks this overload and `out`
+    /// has more than one segment.
+    std::error_code encode(frame_parts& out) const { return self_->encode(out); }
+
+    /// The held codec if it is a `Codec`, else nullptr.
+    template <typename Codec>
+    Codec* target() noexcept {
+        if (self_->type() != &type_tag<Codec>) return nullptr;
+        return &static_cast<model<Codec>*>(self_.get())->codec;
+    }
+    template <typename Codec>
+    const Codec* target() const noexcept {
+        if (self_->type() != &type_tag<Codec>) return nullptr;
+        return &static_cast<const model<Codec>*>(self_.get())->codec;
+    }
+
+private:
+    template <typename Codec>
+    static constexpr char type_tag = 0;
+
+    struct concept_t {
+        virtual ~concept_t() = default;
+        virtual const void* type() const noexcept = 0;
+        virtual std::unique_ptr<concept_t> clone() const = 0;
+        virtual std::size_t max_frame() const = 0;
+        virtual std::size_t max_frame_bytes() const = 0;
+        virtual decode_result decode(const_buffer input) = 0;
+        virtual void reset() = 0;
+        virtual std::error_code encode(frame_parts& out) const = 0;
+    };
+    template <typename Codec>
+    struct model final : concept_t {
+        template <typename C>
+        explicit model(C&& c) : codec(std::forward<C>(c)) {}
+        std::unique_ptr<concept_t> clone() const override {
+            if constexpr (std::is_copy_constructible_v<Codec>) {
+                return std::make_unique<model>(codec);
+            } else {
+                detail::throw_error(errc::not_supported, "any_codec: the held codec cannot be copied");
+            }
+        }
+        const void* type() const noexcept override { return &type_tag<Codec>; }
+        std::size_t max_frame() const override { return codec.max_frame(); }
+        std::size_t max_frame_bytes() const override { return codec.max_frame_bytes(); }
+        decode_result decode(const_buffer input) override { return codec.decode(input); }
+        void reset() override { codec.reset(); }
+        std::error_code encode(frame_parts& out) const override { return detail::encode_parts(codec, out); }
+        Codec codec;
+    };
+
+    std::unique_ptr<concept_t> self_;
+};
+
+namespace detail {
+
+[[noreturn]] inline void bad_spec(std::string_view spec, const char* why) {
+    throw std::system_error(make_error_code(errc::invalid_argument),
+                            "bad codec spec '" + std::string(spec) + "': " + why +
+                                " (expected len:W[:be|le] with W = 1, 2, 4 or 8, varint, line, "
+                                "delim:STRING, fixed:N or netstring)");
+}
+
+inline std::optional<std::size_t> parse_size(std::string_view text) {
+    if (text.empty() || text.size() > 19) return std::nullopt;
+    std::uint64_t v = 0;
+    for (char c : text) {
+        if (c < '0' || c > '9') return std::nullopt;
+        v = v * 10 + static_cast<std::uint64_t>(c - '0');
+    }
+    if (v > SIZE_MAX) return std::nullopt;
+    return static_cast<std::size_t>(v);
+}
+
+inline int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// Decodes \r \n \t \0 \\ and \xHH escapes.
+inline std::string unescape(std::string_view spec, std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] != '\\') {
+            out += text[i];
+            continue;
+        }
+        if (++i == text.size()) bad_spec(spec, "the delimiter ends with a lone backslash");
+        switch (text[i]) {
+        case 'r': out += '\r'; break;
+        case 'n': out += '\n'; break;
+        case 't': out += '\t'; break;
+        case '0': out += '\0'; break;
+        case '\\': out += '\\'; break;
+        case 'x': {
+            const int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
+            const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+            if (hi < 0 || lo < 0) bad_spec(spec, "\\x needs two hex digits");
+            out += static_cast<char>(hi * 16 + lo);
+            i += 2;
+            break;
+        }
+        default: bad_spec(spec, "unknown escape in the delimiter (use \\r \\n \\t \\0 \\\\ \\xHH)");
+        }
+    }
+    return out;
+}
+
+template <typename Field, typename Endian>
+any_codec make_length_prefix(std::optional<std::size_t> max_frame) {
+    length_prefix_options o;
+    o.max_frame = max_frame;
+    return length_prefix<Field, Endian>{o};
+}
+
+template <typename Endian>
+any_codec make_length_prefix(std::string_view spec, std::string_view width, std::optional<std::size_t> max_frame) {
+    if (width == "1") return make_length_prefix<std::uint8_t, Endian>(max_frame);
+    if (width == "2") return make_length_prefix<std::uint16_t, Endian>(max_frame);
+    if (width == "4") return make_length_prefix<std::uint32_t, Endian>(max_frame);
+    if (width == "8") return make_length_prefix<std::uint64_t, Endian>(max_frame);
+    bad_spec(spec, "the length field width must be 1, 2, 4 or 8");
+}
+
+inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame) {
+    const std::size_t colon = spec.find(':');
+    const std::string_view kind = spec.substr(0, colon);
+    const std::string_view rest = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
+    const bool has_rest = colon != std::string_view::npos;
+    const std::size_t limit = max_frame ? *max_frame : SOCKFRAME_DEFAULT_MAX_FRAME;
+    if (kind == "len") {
+        if (!has_rest) bad_spec(spec, "len needs a width");
+        const std::size_t colon2 = rest.find(':');
+        const std::string_view width = rest.substr(0, colon2);
+        if (colon2 == std::string_view::npos || rest.substr(colon2 + 1) == "be")
+            return make_length_prefix<big_endian>(spec, width, max_frame);
+        if (rest.substr(colon2 + 1) == "le") return make_length_prefix<little_endian>(spec, width, max_frame);
+        bad_spec(spec, "the byte order must be be or le");
+    }
+    if (kind == "varint" && !has_rest) return varint_prefix{limit};
+    if (kind == "line" && !has_rest) return line{limit};
+    if (kind == "netstring" && !has_rest) return make_netstring(limit);
+    if (kind == "delim") {
+        const std::string bytes = unescape(spec, rest);
+        if (bytes.empty() || bytes.size() > delimiter::max_delimiter_size)
+            bad_spec(spec, "the delimiter must be 1 to 32 bytes");
+        return delimiter{std::string_view{bytes}, limit};
+    }
+    if (kind == "fixed") {
+        const std::optional<std::size_t> n = parse_size(rest);
+        if (!has_rest || !n || *n == 0) bad_spec(spec, "fixed needs a size of at least 1");
+        if (max_frame && *n > *max_frame) bad_spec(spec, "the fixed size exceeds max_frame");
+        return fixed_size{*n};
+    }
+    bad_spec(spec, "unknown codec");
+}
+
+}  // namespace detail
+
+/// The codec named by `spec`: `len:W[:be|le]` (payload length in W = 1, 2, 4 or 8 bytes, big
+/// endian by default), `varint`, `line`, `delim:STRING` (escapes \r \n \t \0 \\ \xHH),
+/// `fixed:N` or `netstring`, each with its default max_frame (len:1 and len:2 cap it at what the
+/// field can express). Throws system_error(invalid_argument) naming the problem on a bad spec.
+inline any_codec parse_codec_spec(std::string_view spec) { return detail::parse_codec_spec(spec, std::nullopt); }
+
+/// As parse_codec_spec(spec), with `max_frame` payload bytes; also throws
+/// system_error(invalid_argument) if the codec cannot express it (len:1 above 255, fixed:N above it).
+inline any_codec parse_codec_spec(std::string_view spec, std::size_t max_frame) {
+    return detail::parse_codec_spec(spec, max_frame);
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/any_codec.hpp> ----
+
+// ---- begin <sockframe/framed.hpp> ----
+/// framed<Endpoint, Codec>: whole messages over a socket. send() frames a payload with the codec
+/// and writes header, payload and trailer in one gathered system call; receive() returns the next
+/// payload as a view into the receive buffer.
+///
+/// Receiving: one system call may bring many frames; every complete frame already buffered is
+/// delivered before the next system call, and bytes after a frame stay buffered for the next
+/// receive. The view a receive returns is valid until the next receive (or destruction); the
+/// buffer grows only as far as the codec's max_frame_bytes().
+///
+/// Errors and state: end-of-stream at a frame boundary is not an error (receive returns an
+/// empty optional with no error code: at_end() is then true). End-of-stream inside a frame is
+/// errc::truncated_stream. A framing error the codec cannot resynchronise from (an oversized or
+/// malformed length) poisons the connection: that receive and every later one report the same
+/// error and the caller should close. A codec that resynchronises (line discarding an overlong
+/// line) reports the error once and the next receive continues after it. A timeout or would-block
+/// loses nothing: the partial frame stays buffered and the next receive carries on.
+///
+/// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
+/// fits, the rest is queued, bounded by a high-water mark). queue() only appends the frame to the
+/// outgoing buffer (copying it) and flush() writes everything queued in one gathered call: the
+/// way to send many small frames with few system calls. A queued frame leaves when flush() (or a
+/// later send()) runs, or when the queue passes its coalescing limit.
+///
+/// Thread safety: one framed object is used by one thread at a time.
+
+
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+template <typename E, typename = void>
+struct endpoint_traits {
+    static constexpr bool message_oriented = false;
+    static constexpr bool connection_oriented = true;
+    static constexpr bool is_blocking = true;
+};
+template <typename E>
+struct endpoint_traits<E, std::void_t<typename E::socket_type, typename E::mode_type>> {
+    static constexpr bool message_oriented = E::socket_type::message_oriented;
+    static constexpr bool connection_oriented = E::socket_type::connection_oriented;
+    static constexpr bool is_blocking = E::mode_type::is_blocking;
+};
+
+/// Holds a T that only lives within one call: moving the holder makes a fresh T.
+template <typename T>
+struct transient : T {
+    transient() = default;
+    transient(transient&&) noexcept {}
+    transient& operator=(transient&&) noexcept { return *this; }
+};
+
+/// A growable byte buffer that never value-initialises what it grows into and never shrinks.
+class byte_buffer {
+public:
+    std::byte* data() noexcept { return data_.get(); }
+    const std::byte* data() const noexcept { return data_.get(); }
+    std::size_t capacity() const noexcept { return capacity_; }
+    /// Grows to at least `n` bytes, keeping the first `keep` bytes.
+    void grow(std::size_t n, std::size_t keep) {
+        if (n <= capacity_) return;
+        std::unique_ptr<std::byte[]> next(new std::byte[n]);
+        if (keep > 0) std::memcpy(next.get(), data_.get(), keep);
+        data_ = std::move(next);
+        capacity_ = n;
+    }
+
+private:
+    std::unique_ptr<std::byte[]> data_;
+    std::size_t capacity_ = 0;
+};
+}  // namespace detail
+
+template <typename Endpoint, typename Codec>
+class framed {
+    using traits = detail::endpoint_traits<Endpoint>;
+
+public:
+    using endpoint_type = Endpoint;
+    using codec_type = Codec;
+
+    /// Default outgoing high-water mark for non-blocking sends, and coalescing limit of queue().
+    static constexpr std::size_t default_high_water_mark = 4u * 1024u * 1024u;
+    static constexpr std::size_t default_coalesce_limit = 64u * 1024u;
+
+    explicit framed(Endpoint endpoint, Codec codec = Codec{})
+        : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
+
+    framed(framed&&) noexcept = default;
+    framed& operator=(framed&&) noexcept = default;
+
+    Endpoint& endpoint() noexcept { return endpoint_; }
+    const Endpoint& endpoint() const noexcept { return endpoint_; }
+    Codec& codec() noexcept { return codec_; }
+    const Codec& codec() const noexcept { return codec_; }
+
+    // ---- receiving -----------------------------------------------------------------------------
+
+    /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
+    /// Throws frame_error for framing errors (with the offending size), std::system_error else.
+    std::optional<const_buffer> receive(deadline d = {}) {
+        std::error_code ec;
+        auto frame = receive(d, ec);
+        if (ec) raise(ec, "sockframe: receive");
+        return frame;
+    }
+    /// Never throws: nullopt with `ec` clear is end-of-stream; nullopt with `ec` set is an error.
+    std::optional<const_buffer> receive(std::error_code& ec) { return receive(deadline{}, ec); }
+    /// `d` bounds the whole frame, however many system calls it takes.
+    std::optional<const_buffer> receive(deadline d, std::error_code& ec) {
+        if (poisoned_) {
+            ec = poisoned_;
+            return std::nullopt;
+        }
+        if constexpr (traits::message_oriented) {
+            return receive_message(d, ec);
+        } else {
+            return receive_stream(d, ec);
+        }
+    }
+    /// Never waits: a frame already buffered, or what one read brings now; nothing there is
+    /// std::errc::operation_would_block (blocking endpoints included).
+    std::optional<const_buffer> try_receive(std::error_code& ec) {
+        auto frame = receive(deadline(deadline::clock::time_point::min()), ec);
+        if (ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
+        return frame;
+    }
+    /// The owning variant: a copy of the next payload in a Container (std::string, std::vector<char>, ...).
+    template <typename Container = std::vector<std::byte>>
+    std::optional<Container> receive_copy(deadline d = {}) {
+        auto frame = receive(d);
+        if (!frame) return std::nullopt;
+        return to_container<Container>(*frame);
+    }
+    template <typename Container = std::vector<std::byte>>
+    std::optional<Container> receive_copy(deadline d, std::error_code& ec) {
+        auto frame = receive(d, ec);
+        if (!frame) return std::nullopt;
+        return to_container<Container>(*frame);
+    }
+
+    /// True once the peer has closed at a frame boundary (receive returned nullopt without error).
+    bool at_end() const noexcept { return at_end_; }
+    /// The offending length or position of the last framing error (0 if none).
+    std::uint64_t error_size() const noexcept { return error_size_; }
+    /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
+    /// for datagrams, unless the initial capacity is larger).
+    std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
+    /// Bytes received but not yet delivered as frames.
+    std::size_t buffered() const noexcept { return end_ - begin_ - consumed_; }
+
+    // ---- sending -------------------------------------------------------------------------------
+
+    /// Frames and sends `payload` (any contiguous bytes: string_view, vector, array...). Frames
+    /// queued before it leave first. Blocking: returns once all is written. Non-blocking: writes
+    /// what fits and queues the rest; errc::buffer_full (nothing queued) past the high-water mark.
+    void send(const_buffer payload, deadline d = {}) {
+        std::error_code ec;
+        send(payload, d, ec);
+        if (ec) raise(ec, "sockframe: send");
+    }
+    void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
+    void send(const_buffer payload, deadline d, std::error_code& ec) {
+        ec = codec_.encode(payload, parts_);
+        if (ec) return;
+        if constexpr (traits::message_oriented) {
+            endpoint_.send(parts_.begin(), parts_.segment_count(), d, ec);
+        } else if constexpr (traits::is_blocking) {
+            write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
+        } else {
+            send_non_blocking(ec);
+        }
+    }
+
+    /// Appends a frame to the outgoing buffer without writing it (stream endpoints). Leaves when
+    /// flush() or a later send() runs, or at once (with what was queued) once the queue would
+    /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
+    void queue(const_buffer payload, deadline d = {}) {
+        std::error_code ec;
+        queue(payload, d, ec);
+        if (ec) raise(ec, "sockframe: queue");
+    }
+    void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
+    void queue(const_buffer payload, deadline d, std::error_code& ec) {
+        static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
+        ec = codec_.encode(payload, parts_);
+        if (ec) return;
+        std::size_t size = parts_.size();
+        if constexpr (!traits::is_blocking) {
+            (void)d;
+            append_out(size, ec);
+            return;
+        } else {
+            if (pending() + size > coalesce_limit_) {
+                write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
+                return;
+            }
+            append_out(size, ec);
+        }
+    }
+    /// Writes every queued byte. Blocking: waits (until `d`). Non-blocking: what fits now;
+    /// returns true when nothing is left queued (else poll for writability and call again).
+    bool flush(deadline d = {}) {
+        std::error_code ec;
+        bool done = flush(d, ec);
+        if (ec) raise(ec, "sockframe: flush");
+        return done;
+    }
+    bool flush(std::error_code& ec) { return flush(deadline{}, ec); }
+    bool flush(deadline d, std::error_code& ec) {
+        ec.clear();
+        if (pending() == 0) return true;
+        if constexpr (traits::is_blocking) {
+            write_with_queue(nullptr, 0, d, ec);
+        } else {
+            (void)d;
+            drain_non_blocking(ec);
+        }
+        return pending() == 0;
+    }
+    /// Bytes queued and not yet written.
+    std::size_t pending() const noexcept { return out_end_ - out_begin_; }
+    /// Whether queued bytes wait for writability (register for write readiness when true).
+    bool wants_write() const noexcept { return pending() > 0; }
+    /// Non-blocking sends past this many queued bytes fail with errc::buffer_full.
+    std::size_t high_water_mark() const noexcept { return high_water_; }
+    void set_high_water_mark(std::size_t bytes) noexcept { high_water_ = bytes; }
+    /// queue() writes once this many bytes are queued.
+    std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
+    void set_coalesce_limit(std::size_t bytes) noexcept { coalesce_limit_ = bytes; }
+
+private:
+    [[noreturn]] void raise(const std::error_code& ec, const char* what) const {
+        if (ec.category() == sockframe_category() && error_size_ != 0) throw frame_error(ec, error_size_, what);
+        throw std::system_error(ec, what);
+    }
+
+    template <typename Container>
+    static Container to_container(const_buffer b) {
+        using value_type = typename Container::value_type;
+        const auto* first = reinterpret_cast<const value_type*>(b.data());
+        return Container(first, first + b.size());
+    }
+
+    std::size_t receive_limit() const noexcept {
+        std::size_t limit = codec_.max_frame_bytes();
+        return limit < 64 ? 64 : limit;
+    }
+
+    void fail(const decode_result& r, std::error_code& ec) noexcept {
+        ec = r.error;
+        error_size_ = r.size;
+        if (r.consumed == 0) {
+            poisoned_ = r.error;
+        } else {
+            begin_ += r.consumed;  // the codec skipped past the bad bytes: carry on from there
+        }
+    }
+
+    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
+        begin_ += consumed_;
+        consumed_ = 0;
+        error_size_ = 0;
+        std::optional<deadline::clock::time_point> when;
+        bool when_known = false;
+        for (;;) {
+            if (begin_ == end_) begin_ = end_ = 0;
+            if (end_ > begin_ || at_end_) {
+                decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
+                if (r.is_frame()) {
+                    consumed_ = r.consumed;
+                    ec.clear();
+                    return r.payload;
+                }
+                if (r.is_error()) {
+                    fail(r, ec);
+                    return std::nullopt;
+                }
+                begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
+            }
+            if (at_end_) {
+                if (end_ == begin_) {
+                    ec.clear();
+                    return std::nullopt;
+                }
+                ec = errc::truncated_stream;
+                error_size_ = end_ - begin_;
+                poisoned_ = ec;
+                return std::nullopt;
+            }
+            if (!make_room(ec)) return std::nullopt;
+            if (!when_known) {
+                when = d.resolve(endpoint_.timeout());
+                when_known = true;
+            }
+            std::size_t n = endpoint_.read_some(
+                mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
+                when ? deadline(*when) : deadline::never(), ec);
+            if (ec) return std::nullopt;
+            if (n == 0) {
+                at_end_ = true;
+                continue;
+            }
+            end_ += n;
+        }
+    }
+
+    /// Makes free space after end_: compacts, else grows up to the codec's limit.
+    bool make_room(std::error_code& ec) {
+        if (end_ < buffer_.capacity()) return true;
+        std::size_t live = end_ - begin_;
+        std::size_t limit = receive_limit();
+        if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+            begin_ = 0;
+            end_ = live;
+            return true;
+        }
+        if (buffer_.capacity() >= limit) {
+            // A codec must report a frame larger than its limit; this guards codecs that do not.
+            ec = errc::frame_too_large;
+            error_size_ = live;
+            poisoned_ = ec;
+            return false;
+        }
+        std::size_t next = buffer_.capacity() == 0 ? std::size_t{SOCKFRAME_RECEIVE_BUFFER_INITIAL}
+                                                   : buffer_.capacity() * 2;
+        if (next > limit) next = limit;
+        if (begin_ > 0) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+            begin_ = 0;
+            end_ = live;
+        }
+        buffer_.grow(next, live);
+        return true;
+    }
+
+    std::optional<const_buffer> receive_message(deadline d, std::error_code& ec) {
+        error_size_ = 0;
+        if (at_end_) {
+            ec.clear();
+            return std::nullopt;
+        }
+        std::size_t capacity = receive_limit();
+        if constexpr (!traits::connection_oriented) {
+            if (capacity > max_datagram) capacity = max_datagram;
+        }
+        buffer_.grow(capacity, 0);
+        std::size_t n = endpoint_.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
+        if (ec == errc::message_truncated) {
+            ec = errc::frame_too_large;
+            error_size_ = n;
+            return std::nullopt;
+        }
+        if (ec) return std::nullopt;
+        if constexpr (traits::connection_oriented) {
+            if (n == 0) {  // seqpacket: end-of-stream
+                at_end_ = true;
+                return std::nullopt;
+            }
+        }
+        codec_.reset();
+        decode_result r = codec_.decode(const_buffer(buffer_.data(), n));
+        codec_.reset();
+        if (r.is_frame() && r.consumed == n) return r.payload;
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            return std::nullopt;
+        }
+        // a frame that ends before the datagram does, or a datagram too short for its frame
+        ec = errc::frame_size_mismatch;
+        error_size_ = n;
+        return std::nullopt;
+    }
+
+    // ---- outgoing queue ----
+
+    /// Copies the encoded frame in parts_ (size bytes) to the end of the outgoing buffer.
+    void append_out(std::size_t size, std::error_code& ec) {
+        if (!traits::is_blocking && pending() + size > high_water_) {
+            ec = errc::buffer_full;
+            return;
+        }
+        if (out_end_ + size > out_.capacity()) {
+            std::size_t live = pending();
+            if (out_begin_ > 0) {
+                std::memmove(out_.data(), out_.data() + out_begin_, live);
+                out_begin_ = 0;
+                out_end_ = live;
+            }
+            if (live + size > out_.capacity()) {
+                std::size_t next = out_.capacity() == 0 ? std::size_t{16384} : out_.capacity() * 2;
+                while (next < live + size) next *= 2;
+                out_.grow(next, live);
+            }
+        }
+        parts_.copy_to(out_.data() + out_end_);
+        out_end_ += size;
+        ec.clear();
+    }
+
+    /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
+    void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
+        const_buffer all[frame_parts::max_segments + 1];
+        std::size_t n = 0;
+        if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
+        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t from_queue = written < pending() ? written : pending();
+        out_begin_ += from_queue;
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        if (ec && written > from_queue) {
+            // part of an unqueued frame left: the stream is now mid-frame, nothing can repair it
+            poisoned_ = ec;
+        }
+    }
+
+    void send_non_blocking(std::error_code& ec) {
+        std::size_t size = parts_.size();
+        if (pending() > 0) {
+            append_out(size, ec);
+            if (ec) return;
+            drain_non_blocking(ec);
+            return;
+        }
+        std::size_t written = endpoint_.write_some(parts_.begin(), parts_.segment_count(), deadline{}, ec);
+        if (ec && !is_would_block(ec)) return;
+        ec.clear();
+        if (written == size) return;
+        // queue the rest of this frame (always accepted: it is already partly on the wire)
+        const_buffer rest[frame_parts::max_segments];
+        std::size_t count = 0, skip = written;
+        for (const auto& segment : parts_) {
+            if (skip >= segment.size()) {
+                skip -= segment.size();
+                continue;
+            }
+            rest[count++] = segment.subspan(skip);
+            skip = 0;
+        }
+        std::size_t left = size - written;
+        if (out_end_ + left > out_.capacity()) out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
+        for (std::size_t i = 0; i < count; ++i) {
+            std::memcpy(out_.data() + out_end_, rest[i].data(), rest[i].size());
+            out_end_ += rest[i].size();
+        }
+    }
+
+    void drain_non_blocking(std::error_code& ec) {
+        while (pending() > 0) {
+            std::size_t n = endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
+            if (ec) {
+                if (is_would_block(ec)) ec.clear();
+                return;
+            }
+            out_begin_ += n;
+        }
+        out_begin_ = out_end_ = 0;
+    }
+
+    static constexpr std::size_t max_datagram = 65536;
+
+    Endpoint endpoint_;
+    Codec codec_;
+    detail::byte_buffer buffer_;
+    std::size_t begin_ = 0;     // first byte not yet delivered
+    std::size_t end_ = 0;       // one past the last received byte
+    std::size_t consumed_ = 0;  // bytes of the frame delivered last, dropped on the next receive
+    bool at_end_ = false;
+    std::error_code poisoned_;
+    std::uint64_t error_size_ = 0;
+    detail::transient<frame_parts> parts_;
+    detail::byte_buffer out_;
+    std::size_t out_begin_ = 0;
+    std::size_t out_end_ = 0;
+    std::size_t high_water_ = default_high_water_mark;
+    std::size_t coalesce_limit_ = default_coalesce_limit;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/framed.hpp> ----
 
 // ---- end <sockframe/sockframe.hpp> ----
 

@@ -248,6 +248,8 @@ int send(const options& o) {
             if (write_error) break;
         }
         if (!write_error) out.flush(write_error);
+        std::error_code ignored;
+        if (write_error) out.endpoint().shutdown(sf::shutdown_type::both, ignored);  // wake the reader
         out.endpoint().release();  // the reader owns the descriptor
     });
 
@@ -270,7 +272,7 @@ int send(const options& o) {
     }
     if (!failure.empty()) reader.endpoint().shutdown(sf::shutdown_type::both, ec);  // unblock the writer
     writer.join();
-    if (failure.empty() && write_error) failure = "send: " + write_error.message();
+    if (write_error) failure = "send: " + write_error.message();
     if (!failure.empty()) {
         std::cout << "FAIL " << failure << std::endl;
         return 1;

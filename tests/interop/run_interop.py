@@ -10,6 +10,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PEERS = [sys.executable, os.path.join(HERE, "peers.py")]
@@ -109,10 +110,24 @@ def main(framed_echo):
                run([framed_echo, "send", "--codec", "len:4", "--max-frame", "100", "--host", "127.0.0.1",
                     "--port", str(s.port), "--count", "1", "--sizes", "101"])[0], 1)
     # A peer that closes early makes `send` fail, not hang.
-    with Server(PEERS + ["serve", "--codec", "len:2"]) as s:
-        code, out = run([framed_echo, "send", "--codec", "len:4", "--host", "127.0.0.1", "--port", str(s.port),
-                         "--count", "3", "--sizes", "70000"])
-        expect("send reports a peer that closes early", (code, out.startswith("FAIL")), (1, True))
+    early = socket.create_server(("127.0.0.1", 0))
+    early.settimeout(30)
+
+    def close_early():
+        try:
+            conn, _ = early.accept()
+            conn.recv(10)
+            conn.close()
+        except OSError:
+            pass
+
+    closer = threading.Thread(target=close_early)
+    closer.start()
+    code, out = run([framed_echo, "send", "--codec", "len:4", "--host", "127.0.0.1",
+                     "--port", str(early.getsockname()[1]), "--count", "3", "--sizes", "70000"])
+    closer.join()
+    early.close()
+    expect("send reports a peer that closes early", (code, out.startswith("FAIL")), (1, True))
     # Usage errors exit 2.
     expect("bad codec spec is a usage error", run([framed_echo, "serve", "--codec", "len:3"])[0], 2)
     expect("send without --count is a usage error",

@@ -167,7 +167,8 @@ TEST_CASE("length_prefix: a length above max_frame is frame_too_large before the
         CHECK(again.error == sf::errc::frame_too_large);
         CHECK(again.size == 0x7FFFFFFFu);
         codec.reset();
-        const auto fresh = codec.decode(bytes({0, 0, 0, 1}) + "x");
+        const std::string input = bytes({0, 0, 0, 1}) + "x";  // the payload views it: keep it alive
+        const auto fresh = codec.decode(input);
         REQUIRE(fresh.is_frame());
         CHECK(fresh.payload.str() == "x");
     }
@@ -376,5 +377,15 @@ TEST_CASE("varint_prefix errors") {
     CHECK(poisoned.decode(bytes({0x01, 'a'})).error == sf::errc::frame_too_large);
     poisoned.reset();
     CHECK(poisoned.decode(bytes({0x01, 'a'})).is_frame());
-    CHECK(sf::varint_prefix{300}.max_frame_bytes() == 302);
+    CHECK(sf::varint_prefix{300}.max_frame_bytes() == 310);
+}
+
+TEST_CASE("varint_prefix max_frame_bytes covers a non-minimal varint (found by fuzz_varint_prefix)") {
+    // A length of 0 may take all ten varint bytes: a reader holding max_frame_bytes() must have
+    // a decision, so the bound is 10 + max_frame, not the minimal varint's size + max_frame.
+    auto make = [] { return sf::varint_prefix{0}; };
+    CHECK(make().max_frame_bytes() == 10);
+    CHECK(decode_all_ways(make, bytes({0x80, 0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00})) ==
+          events{frame(""), frame("")});
+    CHECK(decode_all_ways(make, bytes({0xC8, 0x01, 'y'})) == events{error(sf::errc::frame_too_large, 200)});
 }

@@ -1,0 +1,29 @@
+# libFuzzer (clang + ASan + UBSan): every target in tests/fuzz replays its seed corpus (ctest
+# label "fuzz"), then fuzzes for a bounded time from a scratch copy of it. A crash leaves its
+# input under build/fuzz/artifacts and fails the job. About 9 x 20 s.
+need_base
+need clang libclang-rt-14-dev
+build=build/fuzz
+cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DSOCKFRAME_BUILD_FUZZERS=ON -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF \
+      -DSOCKFRAME_INSTALL=OFF -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF
+cmake --build "$build"
+ctest --test-dir "$build" -L fuzz --output-on-failure -j2
+seconds=${SOCKFRAME_FUZZ_SECONDS:-20}
+rm -rf "$build/corpus" "$build/artifacts"
+mkdir -p "$build/artifacts"
+for target in length_prefix varint_prefix delimiter line fixed_size netstring compose framed address; do
+    section "fuzz_$target (${seconds}s)"
+    mkdir -p "$build/corpus/$target"
+    cp tests/fuzz/corpus/"$target"/* "$build/corpus/$target/"
+    # -rss_limit_mb / -malloc_limit_mb: no input may make the decoders' process grow large.
+    timeout $((seconds + 60)) "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -max_len=4096 \
+        -rss_limit_mb=512 -malloc_limit_mb=64 -print_final_stats=1 \
+        -artifact_prefix="$build/artifacts/$target-" "$build/corpus/$target" 2>&1 |
+        grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|Done)|ERROR|SUMMARY|fuzz check failed|runtime error" || true
+    if [ -n "$(ls "$build/artifacts" 2>/dev/null)" ]; then
+        echo "fuzz_$target found a failing input:" >&2
+        ls -l "$build/artifacts" >&2
+        exit 1
+    fi
+done

@@ -1,0 +1,29 @@
+// delimiter: a delimiter of 1 to 8 bytes taken from the input (self-overlapping ones included),
+// small max_frame values, resynchronisation after overlong frames.
+// Input: [delimiter length][delimiter bytes...][max_frame][seed] stream...
+#include "fuzz_harness.hpp"
+
+#include <sockframe/delimiter.hpp>
+
+#include <string>
+
+namespace sf = sockframe;
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    fuzz::install_allocation_hooks();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::input in{data, size};
+    const std::size_t length = 1 + in.byte() % 8;
+    std::string delim;
+    for (std::size_t i = 0; i < length; ++i) delim += static_cast<char>(in.byte());
+    const std::size_t max_frame = in.byte();
+    const std::uint64_t seed = in.byte();
+    auto make = [&] { return sf::delimiter{sf::const_buffer{delim}, max_frame}; };
+    fuzz::differential(make, in.data, in.size, seed);
+    auto codec = make();
+    fuzz::round_trip(codec, in.data, in.size);
+    return 0;
+}

@@ -1,0 +1,118 @@
+// framed<Endpoint, any_codec> over a scripted endpoint that hands the stream over in chunks whose
+// sizes come from the input: what framed::receive delivers (frames, errors, end-of-stream,
+// truncated_stream) must equal a one-shot decode of the whole stream by the same codec, and the
+// receive buffer must never grow past the codec's max_frame_bytes() (64 bytes at least).
+// Input: [codec][max_frame][seed][chunk limit] stream...
+#include "fuzz_harness.hpp"
+
+#include <sockframe/any_codec.hpp>
+#include <sockframe/framed.hpp>
+
+#include <chrono>
+#include <optional>
+
+namespace sf = sockframe;
+
+namespace {
+
+/// A stream endpoint that reads from memory, `split` deciding how much each read returns.
+class scripted_endpoint {
+public:
+    scripted_endpoint(const std::uint8_t* data, std::size_t size, fuzz::splitter split)
+        : data_(data), size_(size), split_(split) {}
+    std::optional<sf::deadline::clock::duration> timeout() const noexcept { return std::nullopt; }
+    std::size_t read_some(sf::mutable_buffer out, sf::deadline, std::error_code& ec) {
+        ec.clear();
+        FUZZ_CHECK(out.size() > 0);  // framed never reads into a full buffer
+        if (at_ == size_) return 0;  // end-of-stream
+        std::size_t n = split_.next(size_ - at_);
+        if (n > out.size()) n = out.size();
+        std::memcpy(out.data(), data_ + at_, n);
+        at_ += n;
+        return n;
+    }
+
+private:
+    const std::uint8_t* data_;
+    std::size_t size_;
+    std::size_t at_ = 0;
+    fuzz::splitter split_;
+};
+
+const char* const specs[] = {"len:1", "len:2", "len:4:le", "len:8", "varint", "line", "delim:\\r\\n",
+                             "delim:aab", "fixed:5", "netstring"};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+    fuzz::install_allocation_hooks();
+    return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    fuzz::input in{data, size};
+    const char* spec = specs[in.byte() % (sizeof specs / sizeof specs[0])];
+    const std::size_t max_frame = 5 + in.byte();  // fixed:5 needs 5
+    const std::uint64_t seed = in.byte();
+    const std::size_t chunk_limit = 1 + in.byte();
+    std::optional<sf::any_codec> made;
+    try {
+        made.emplace(sf::parse_codec_spec(spec, max_frame));
+    } catch (const std::system_error&) {
+        return 0;  // len:1 cannot express a max_frame above 255
+    }
+    const sf::any_codec& prototype = *made;
+
+    // The reference: the codec alone, on the whole stream.
+    sf::any_codec reference = prototype;
+    const fuzz::outcome expected = fuzz::feed(reference, in.data, in.size, nullptr);
+
+    sf::framed<scripted_endpoint, sf::any_codec> reader(
+        scripted_endpoint(in.data, in.size, fuzz::splitter(seed, chunk_limit)), prototype);
+    const std::size_t limit = prototype.max_frame_bytes() < 64 ? 64 : prototype.max_frame_bytes();
+    std::size_t next = 0;  // index into expected.events
+    std::size_t delivered = 0;
+    for (std::size_t guard = 0;; ++guard) {
+        FUZZ_CHECK(guard <= in.size + 4);
+        std::error_code ec;
+        std::optional<sf::const_buffer> frame;
+        {
+            fuzz::watching w;
+            frame = reader.receive(ec);
+            FUZZ_CHECK(w.largest() <= limit);  // no allocation sized beyond the codec's limit
+        }
+        FUZZ_CHECK(reader.receive_capacity() <= limit);
+        if (frame) {
+            FUZZ_CHECK(next < expected.events.size() && expected.events[next].is_frame);
+            const fuzz::event& e = expected.events[next++];
+            FUZZ_CHECK(frame->size() == e.payload.size());
+            FUZZ_CHECK(frame->empty() || std::memcmp(frame->data(), e.payload.data(), e.payload.size()) == 0);
+            delivered = e.end;
+            continue;
+        }
+        if (!ec) {  // end-of-stream at a frame boundary
+            FUZZ_CHECK(!expected.poisoned && next == expected.events.size() && expected.left.empty());
+            FUZZ_CHECK(reader.at_end());
+            break;
+        }
+        if (ec == sf::errc::truncated_stream) {  // end-of-stream inside a frame
+            FUZZ_CHECK(!expected.poisoned && next == expected.events.size() && !expected.left.empty());
+            FUZZ_CHECK(reader.error_size() == expected.left.size());
+            std::error_code again;
+            FUZZ_CHECK(!reader.receive(again) && again == sf::errc::truncated_stream);
+            break;
+        }
+        // a framing error: the next expected event
+        FUZZ_CHECK(next < expected.events.size() && !expected.events[next].is_frame);
+        const fuzz::event& e = expected.events[next++];
+        FUZZ_CHECK(ec == e.error);
+        FUZZ_CHECK(reader.error_size() == e.size);
+        if (next == expected.events.size() && expected.poisoned) {
+            std::error_code again;
+            FUZZ_CHECK(!reader.receive(again) && again == e.error);  // poisoned: the same error again
+            break;
+        }
+    }
+    (void)delivered;
+    return 0;
+}

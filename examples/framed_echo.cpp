@@ -7,13 +7,15 @@
 //
 // `serve` prints "READY <port>" once listening and serves every client on one thread with a
 // poller: each connection is a non-blocking framed endpoint. A framing error closes that
-// connection only. `send` writes COUNT frames while it reads the echoes back, and prints
+// connection only. When accept runs out of descriptors (EMFILE) the server stops accepting for
+// 100 ms at a time, serving its connections meanwhile, rather than spinning on the listener. `send` writes COUNT frames while it reads the echoes back, and prints
 // "OK <count>" (exit 0) or "FAIL <reason>" (exit 1). Usage errors exit 2.
 #include <sockframe/sockframe.hpp>
 
 #include <sockframe/poller.hpp>
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -153,14 +155,37 @@ int serve(const options& o, const typename Family::address_type& address) {
         return true;  // back-pressure: stop reading until the queue drains
     };
 
+    // Out of descriptors (EMFILE, ENFILE) or memory, accept fails while the connection waits in
+    // the backlog, so the level-triggered listener stays readable: stop watching it for a while
+    // instead of spinning, and try again once connections have had time to close.
+    std::optional<sf::deadline::clock::time_point> accept_paused_until;
+    auto pause_accept = [&] {
+        std::error_code ignored;
+        poller.modify(listener, sf::interest::none, listener_key, ignored);
+        accept_paused_until = sf::deadline::clock::now() + std::chrono::milliseconds(100);
+    };
+
     for (;;) {
-        poller.wait(events);
+        if (accept_paused_until) {
+            poller.wait(events, sf::deadline(*accept_paused_until));
+            if (sf::deadline::clock::now() >= *accept_paused_until) {
+                accept_paused_until.reset();
+                poller.modify(listener, sf::interest::read, listener_key);
+            }
+        } else {
+            poller.wait(events);
+        }
         for (const auto& ev : events) {
             if (ev.key == listener_key) {
                 for (;;) {  // accept every pending connection
                     std::error_code ec;
                     auto accepted = listener.accept(ec);
-                    if (ec) break;  // would-block, or a transient error such as EMFILE
+                    if (ec) {
+                        if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
+                            ec == std::errc::not_enough_memory || ec == std::errc::no_buffer_space)
+                            pause_accept();
+                        break;  // would-block, or a transient error
+                    }
                     std::uint64_t key = next_key++;
                     auto it = connections.emplace(key, connection(std::move(accepted.socket), prototype)).first;
                     poller.add(it->second.endpoint(), sf::interest::read, key, ec);

@@ -1,6 +1,6 @@
 // framed_echo: a framed echo server and a pipelining client that checks every echo.
 //
-//   framed_echo serve --codec SPEC [--max-frame N] [--upper] [--host H] [--port P]
+//   framed_echo serve --codec SPEC [--max-frame N] [--upper] [--host H] [--port P] [--exit-after N]
 //   framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P
 //                     --count N --sizes A[,B,...] [--seed S]
 //   SPEC: len:W[:be|le] (W = 1, 2, 4, 8) | varint | line | delim:STRING | fixed:N
@@ -36,6 +36,7 @@ struct options {
     std::optional<std::size_t> max_frame;
     bool upper = false, expect_upper = false;
     std::size_t count = 0;
+    std::optional<std::uint64_t> exit_after;
     std::vector<std::size_t> sizes;
     std::uint64_t seed = 1;
 };
@@ -43,6 +44,7 @@ struct options {
 [[noreturn]] void usage(const std::string& why) {
     std::cerr << "framed_echo: " << why << "\n"
               << "usage: framed_echo serve --codec SPEC [--max-frame N] [--upper] [--host H] [--port P]\n"
+              << "                         [--exit-after N]   (exit 0 once N connections have closed)\n"
               << "       framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P\n"
               << "                         --count N --sizes A[,B,...] [--seed S]\n";
     std::exit(2);
@@ -69,6 +71,7 @@ options parse(int argc, char** argv) {
         if (arg == "--codec") o.codec = value();
         else if (arg == "--max-frame") o.max_frame = number(value(), "--max-frame");
         else if (arg == "--upper" && o.mode == "serve") o.upper = true;
+        else if (arg == "--exit-after" && o.mode == "serve") o.exit_after = number(value(), "--exit-after");
         else if (arg == "--expect-upper" && o.mode == "send") o.expect_upper = true;
         else if (arg == "--host") o.host = value(), have_host = true;
         else if (arg == "--port") o.port = value(), have_port = true;
@@ -121,6 +124,7 @@ int serve(const options& o, const typename Family::address_type& address) {
 
     std::unordered_map<std::uint64_t, connection> connections;
     std::uint64_t next_key = 1;
+    std::uint64_t closed = 0;
     std::vector<sf::poll_event> events;
     std::string scratch;
 
@@ -130,6 +134,7 @@ int serve(const options& o, const typename Family::address_type& address) {
         std::error_code ignored;
         poller.remove(it->second.endpoint(), ignored);
         connections.erase(it);
+        ++closed;
     };
     // Reads every frame that is there and echoes it; false when the connection is done.
     auto serve_one = [&](connection& c) {
@@ -165,7 +170,7 @@ int serve(const options& o, const typename Family::address_type& address) {
         accept_paused_until = sf::deadline::clock::now() + std::chrono::milliseconds(100);
     };
 
-    for (;;) {
+    while (!o.exit_after || closed < *o.exit_after) {
         if (accept_paused_until) {
             poller.wait(events, sf::deadline(*accept_paused_until));
             if (sf::deadline::clock::now() >= *accept_paused_until) {
@@ -211,6 +216,7 @@ int serve(const options& o, const typename Family::address_type& address) {
             if (ec) close(ev.key);
         }
     }
+    return 0;
 }
 
 // ---- send -----------------------------------------------------------------------------------

@@ -1,0 +1,35 @@
+# Sanitizers and valgrind:
+#   1. the whole suite (tests, examples, interop, fault injection) under ASan + UBSan (clang,
+#      -fno-sanitize-recover=all: the first report fails the test);
+#   2. the threaded tests and the examples under TSan;
+#   3. valgrind memcheck on the examples (--error-exitcode=1 --leak-check=full).
+# -O1 keeps the instrumented builds quick to run; consumer tests are covered by 50-consumers.
+need_base
+need clang libclang-rt-14-dev valgrind
+
+common=(-G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF
+        -DSOCKFRAME_INSTALL=OFF)
+
+section "ASan + UBSan: the whole suite"
+san="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+cmake -S . -B build/asan "${common[@]}" -DCMAKE_CXX_FLAGS="$san" \
+      -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
+cmake --build build/asan
+ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build/asan --output-on-failure -j2
+
+section "TSan: threaded tests and the examples"
+tsan="-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
+cmake -S . -B build/tsan "${common[@]}" -DCMAKE_CXX_FLAGS="$tsan" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
+cmake --build build/tsan --target sockframe_test_framed sockframe_test_socket sockframe_test_listener \
+      sockframe_test_poller sockframe_test_iostream sockframe_test_hardening framed_echo
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+    ctest --test-dir build/tsan --output-on-failure -j2 \
+          -R '^(framed|socket|listener|poller|iostream|hardening|interop_framed_echo_python|fault_framed_echo)$'
+
+section "valgrind memcheck: the examples"
+cmake -S . -B build/valgrind -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Debug \
+      -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF -DSOCKFRAME_INSTALL=OFF
+cmake --build build/valgrind
+timeout 900 python3 tests/fault/memcheck_examples.py build/valgrind/examples/framed_echo

@@ -3928,9 +3928,9 @@ public:
         : max_frame_(max_frame) {}
 
     std::size_t max_frame() const noexcept { return max_frame_; }
-    std::size_t max_frame_bytes() const noexcept {
-        return detail::saturating_add(varint_size(max_frame_), max_frame_);
-    }
+    /// Most input bytes one frame occupies: a 10-byte varint (non-minimal encodings are accepted,
+    /// so a small length may take all ten) plus max_frame.
+    std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_varint_size, max_frame_); }
     /// Bytes of the minimal varint encoding of `value`.
     static constexpr std::size_t varint_size(std::uint64_t value) noexcept {
         std::size_t n = 1;

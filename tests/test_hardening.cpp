@@ -63,7 +63,8 @@ int storm(pthread_t target, int handled, const std::atomic<bool>& stop) {
 }
 
 std::string be32(std::uint32_t n) {
-    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+            static_cast<char>(n)};
 }
 
 }  // namespace
@@ -212,7 +213,7 @@ TEST_CASE("EMFILE: accept reports too_many_files_open as an error code; the list
     }
     REQUIRE(!filler.empty());
     REQUIRE(::dup(listener.native_handle()) == -1);  // the table is full
-    ::close(filler.back());   // room for the client's socket only
+    ::close(filler.back());                          // room for the client's socket only
     filler.pop_back();
     auto client = sf::tcp_stream::connect(listener.local_address(), 5s);
     std::error_code ec;

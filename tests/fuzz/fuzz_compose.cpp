@@ -33,14 +33,59 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::size_t max = 4 + in.byte();  // checked needs room for its trailer
     const std::uint64_t seed = in.byte();
     switch (which % 8) {
-    case 0: both([&] { return sf::checked<sf::length_prefix<std::uint16_t>>{sf::length_prefix<std::uint16_t>{max}}; }, in, seed); break;
-    case 1: both([&] { return sf::checked<sf::varint_prefix>{sf::varint_prefix{max}}; }, in, seed); break;
-    case 2: both([&] { return sf::checked<sf::line>{sf::line{max}}; }, in, seed); break;
-    case 3: both([&] { return sf::nested<sf::length_prefix<std::uint32_t>, sf::varint_prefix>{sf::length_prefix<std::uint32_t>{max}, sf::varint_prefix{max}}; }, in, seed); break;
-    case 4: both([&] { return sf::nested<sf::delimiter, sf::decimal_prefix>{sf::delimiter{"$_", max}, sf::decimal_prefix{max}}; }, in, seed); break;
-    case 5: both([&] { return sf::nested<sf::length_prefix<std::uint64_t, sf::little_endian>, sf::checked<sf::fixed_size>>{sf::length_prefix<std::uint64_t, sf::little_endian>{max}, sf::checked<sf::fixed_size>{sf::fixed_size{8}}}; }, in, seed); break;
-    case 6: both([&] { return sf::suffixed<sf::length_prefix<std::uint8_t>>{sf::length_prefix<std::uint8_t>{max > 255 ? 255 : max}, "\r\n"}; }, in, seed); break;
-    case 7: both([&] { return sf::checked<sf::nested<sf::varint_prefix, sf::netstring>>{sf::nested<sf::varint_prefix, sf::netstring>{sf::varint_prefix{max}, sf::make_netstring(max)}}; }, in, seed); break;
+        case 0:
+            both(
+                [&] {
+                    return sf::checked<sf::length_prefix<std::uint16_t>>{
+                        sf::length_prefix<std::uint16_t>{max}};
+                },
+                in, seed);
+            break;
+        case 1: both([&] { return sf::checked<sf::varint_prefix>{sf::varint_prefix{max}}; }, in, seed); break;
+        case 2: both([&] { return sf::checked<sf::line>{sf::line{max}}; }, in, seed); break;
+        case 3:
+            both(
+                [&] {
+                    return sf::nested<sf::length_prefix<std::uint32_t>, sf::varint_prefix>{
+                        sf::length_prefix<std::uint32_t>{max}, sf::varint_prefix{max}};
+                },
+                in, seed);
+            break;
+        case 4:
+            both(
+                [&] {
+                    return sf::nested<sf::delimiter, sf::decimal_prefix>{sf::delimiter{"$_", max},
+                                                                         sf::decimal_prefix{max}};
+                },
+                in, seed);
+            break;
+        case 5:
+            both(
+                [&] {
+                    return sf::nested<sf::length_prefix<std::uint64_t, sf::little_endian>,
+                                      sf::checked<sf::fixed_size>>{
+                        sf::length_prefix<std::uint64_t, sf::little_endian>{max},
+                        sf::checked<sf::fixed_size>{sf::fixed_size{8}}};
+                },
+                in, seed);
+            break;
+        case 6:
+            both(
+                [&] {
+                    return sf::suffixed<sf::length_prefix<std::uint8_t>>{
+                        sf::length_prefix<std::uint8_t>{max > 255 ? 255 : max}, "\r\n"};
+                },
+                in, seed);
+            break;
+        case 7:
+            both(
+                [&] {
+                    return sf::checked<sf::nested<sf::varint_prefix, sf::netstring>>{
+                        sf::nested<sf::varint_prefix, sf::netstring>{sf::varint_prefix{max},
+                                                                     sf::make_netstring(max)}};
+                },
+                in, seed);
+            break;
     }
     return 0;
 }

@@ -39,8 +39,8 @@ private:
     fuzz::splitter split_;
 };
 
-const char* const specs[] = {"len:1", "len:2", "len:4:le", "len:8", "varint", "line", "delim:\\r\\n",
-                             "delim:aab", "fixed:5", "netstring"};
+const char* const specs[] = {"len:1", "len:2",        "len:4:le",  "len:8",   "varint",
+                             "line",  "delim:\\r\\n", "delim:aab", "fixed:5", "netstring"};
 
 }  // namespace
 

@@ -29,8 +29,8 @@ namespace fuzz {
     std::fprintf(stderr, "fuzz check failed: %s (%s:%d)\n", what, file, line);
     std::abort();
 }
-#define FUZZ_CHECK(cond)                                  \
-    do {                                                  \
+#define FUZZ_CHECK(cond)                                      \
+    do {                                                      \
         if (!(cond)) ::fuzz::fail(#cond, __FILE__, __LINE__); \
     } while (0)
 
@@ -107,10 +107,10 @@ private:
 
 struct event {
     bool is_frame = false;
-    std::string payload;       // frame: its bytes
-    std::size_t end = 0;       // frame: stream offset just past it
-    std::error_code error;     // error: the code
-    std::uint64_t size = 0;    // error: the offending size
+    std::string payload;     // frame: its bytes
+    std::size_t end = 0;     // frame: stream offset just past it
+    std::error_code error;   // error: the code
+    std::uint64_t size = 0;  // error: the offending size
     bool operator==(const event& o) const {
         return is_frame == o.is_frame && payload == o.payload && end == o.end && error == o.error &&
                size == o.size;
@@ -120,8 +120,8 @@ struct event {
 
 struct outcome {
     std::vector<event> events;
-    std::string left;        // bytes buffered at the end of the stream (not poisoned)
-    bool poisoned = false;   // stopped at an error the codec cannot resynchronise from
+    std::string left;       // bytes buffered at the end of the stream (not poisoned)
+    bool poisoned = false;  // stopped at an error the codec cannot resynchronise from
 };
 
 /// Feeds `stream` to `codec` in chunks from `split` (one chunk when null), as a reader would.
@@ -154,7 +154,8 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
                 FUZZ_CHECK(r.consumed > 0);
                 FUZZ_CHECK(r.payload.size() <= max_frame);
                 FUZZ_CHECK(r.payload.data() >= exact.get() || r.payload.empty());
-                FUZZ_CHECK(r.payload.empty() || r.payload.data() + r.payload.size() <= exact.get() + r.consumed);
+                FUZZ_CHECK(r.payload.empty() ||
+                           r.payload.data() + r.payload.size() <= exact.get() + r.consumed);
                 // The frame itself (bytes a resynchronising codec skipped before it aside) fits
                 // in max_frame_bytes().
                 FUZZ_CHECK(r.payload.empty() || exact.get() + r.consumed - r.payload.data() <=

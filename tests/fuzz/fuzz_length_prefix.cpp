@@ -21,7 +21,8 @@ void run(const sf::length_prefix_options& options, fuzz::input in, std::uint64_t
         return;  // an impossible layout is rejected up front: nothing to decode
     }
     fuzz::differential([&] { return *probe; }, in.data, in.size, seed);
-    if (options.offset == 0 && options.adjustment == 0 && !options.strip) fuzz::round_trip(*probe, in.data, in.size);
+    if (options.offset == 0 && options.adjustment == 0 && !options.strip)
+        fuzz::round_trip(*probe, in.data, in.size);
 }
 
 template <typename Field>
@@ -48,21 +49,28 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sf::length_prefix_options o;
     o.max_frame = static_cast<std::size_t>(max % 1024);
     switch ((layout >> 3) & 7) {
-    case 0: break;                                                   // payload length only
-    case 1: o.offset = 2; break;                                     // header before the field
-    case 2: o.adjustment = -4; break;                                // the length counts itself
-    case 3: o.adjustment = 3; break;                                 // a trailer after the payload
-    case 4: o.offset = 1; o.strip = 0; break;                        // deliver the whole frame
-    case 5: o.offset = 3; o.adjustment = -2; o.strip = 1; break;     // Netty-style mixed layout
-    case 6: o.max_frame.reset(); break;                              // default max_frame (16 MiB)
-    case 7: o.adjustment = INT64_MIN; break;                         // extreme adjustment
+        case 0: break;                     // payload length only
+        case 1: o.offset = 2; break;       // header before the field
+        case 2: o.adjustment = -4; break;  // the length counts itself
+        case 3: o.adjustment = 3; break;   // a trailer after the payload
+        case 4:
+            o.offset = 1;
+            o.strip = 0;
+            break;  // deliver the whole frame
+        case 5:
+            o.offset = 3;
+            o.adjustment = -2;
+            o.strip = 1;
+            break;                                // Netty-style mixed layout
+        case 6: o.max_frame.reset(); break;       // default max_frame (16 MiB)
+        case 7: o.adjustment = INT64_MIN; break;  // extreme adjustment
     }
     const bool little = (layout & 4) != 0;
     switch (layout & 3) {
-    case 0: by_endian<std::uint8_t>(little, o, in, seed); break;
-    case 1: by_endian<std::uint16_t>(little, o, in, seed); break;
-    case 2: by_endian<std::uint32_t>(little, o, in, seed); break;
-    case 3: by_endian<std::uint64_t>(little, o, in, seed); break;
+        case 0: by_endian<std::uint8_t>(little, o, in, seed); break;
+        case 1: by_endian<std::uint16_t>(little, o, in, seed); break;
+        case 2: by_endian<std::uint32_t>(little, o, in, seed); break;
+        case 3: by_endian<std::uint64_t>(little, o, in, seed); break;
     }
     return 0;
 }

@@ -11,7 +11,10 @@ common=(-G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DSOCKFRA
         -DSOCKFRAME_INSTALL=OFF)
 
 section "ASan + UBSan: the whole suite"
-san="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
+# Every UBSan check but vptr: the vptr check tests that an object is readable by writing it to a
+# pipe, which fails while every descriptor is in use (the EMFILE tests), and then reports valid
+# std::error_category objects as bad.
+san="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all"
 cmake -S . -B build/asan "${common[@]}" -DCMAKE_CXX_FLAGS="$san" \
       -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 cmake --build build/asan

@@ -169,10 +169,13 @@ class Server:
         self.close()
 
 
-def until(what, predicate, timeout=DEADLINE):
-    """Polls predicate (bounded by timeout, with a short select-based pause between tries)."""
+def until(server, what, predicate, timeout=DEADLINE):
+    """Polls predicate (bounded by timeout, with a short select-based pause between tries); fails
+    at once if the server exits."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
+        if not server.alive():
+            raise AssertionError("the server exited with %s while waiting for %s" % (server.proc.returncode, what))
         if predicate():
             return True
         select.select([], [], [], 0.02)
@@ -285,7 +288,7 @@ def case_slowloris(fe):
                 s = srv.connect()
                 s.sendall(struct.pack(">I", 1000) + b"y" * (i % 50))  # a header promising 1000 bytes
                 idle.append(s)
-            until("the server to accept every idle connection", lambda: srv.open_fds() >= 300)
+            until(srv, "the server to accept every idle connection", lambda: srv.open_fds() >= 300)
             took = good_client(srv, count=100)
             if took > 5.0:
                 raise AssertionError("good client took %.1fs beside 300 idle connections" % took)
@@ -295,7 +298,7 @@ def case_slowloris(fe):
         finally:
             for s in idle:
                 s.close()
-        until("the server to close the idle connections", lambda: srv.open_fds() < 20)
+        until(srv, "the server to close the idle connections", lambda: srv.open_fds() < 20)
         return srv, check_after(srv)
 
 
@@ -362,7 +365,7 @@ def case_connection_storm(fe):
             else:
                 s.close()
         good_client(srv)
-        until("the server to close the storm's connections", lambda: srv.open_fds() < 20)
+        until(srv, "the server to close the storm's connections", lambda: srv.open_fds() < 20)
         return srv, check_after(srv)
 
 
@@ -375,7 +378,7 @@ def case_fd_exhaustion(fe):
         try:
             for _ in range(100):  # beyond the limit: the rest wait in the listen backlog
                 hogs.append(srv.connect())
-            until("the server to run out of descriptors", lambda: srv.open_fds() >= 60)
+            until(srv, "the server to run out of descriptors", lambda: srv.open_fds() >= 60)
             cpu0, wall0 = srv.cpu_seconds(), time.monotonic()
             select.select([], [], [], 1.0)  # a measurement window, not synchronisation
             busy = (srv.cpu_seconds() - cpu0) / (time.monotonic() - wall0)

@@ -4,7 +4,8 @@
     run_fault.py FRAMED_ECHO [CASE...]
 
 Each case attacks a running server (resets mid-frame, half-close, one byte at a time, slowloris,
-oversized and overflowing lengths, garbage, connection storms, descriptor exhaustion) and then
+oversized and overflowing lengths, garbage, connection storms, descriptor exhaustion, SIGSTOP /
+SIGCONT storms that make the poller's wait fail with EINTR) and then
 checks that:
   - the server process is still running,
   - a well-behaved client is still served, within a bounded time, and every frame it sent is
@@ -141,6 +142,10 @@ class Server:
                 if line.startswith(field + ":"):
                     return int(line.split()[1])
         raise KeyError(field)
+
+    def status_letter(self):
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
 
     def rss_kb(self):
         return self.status("VmRSS")
@@ -395,6 +400,40 @@ def case_fd_exhaustion(fe):
         return srv, check_after(srv)
 
 
+def case_stop_continue(fe):
+    """SIGSTOP / SIGCONT, 100 times, while a good client is mid-conversation: on Linux every
+    stop-and-continue makes a blocked epoll_wait / poll return EINTR, with no handler installed,
+    so the poller's retry is exercised in the real server. No frame is lost or repeated."""
+    import signal
+    import threading
+    with Server(fe, "len:4") as srv:
+        result = {}
+
+        def client():
+            try:
+                result["took"] = good_client(srv, count=300, seed=3)
+            except Exception as e:  # noqa: BLE001 - reported by the main thread
+                result["error"] = e
+
+        t = threading.Thread(target=client)
+        t.start()
+        try:
+            for _ in range(100):
+                os.kill(srv.proc.pid, signal.SIGSTOP)
+                until(srv, "the server to stop", lambda: srv.status_letter() == "T")
+                os.kill(srv.proc.pid, signal.SIGCONT)
+                until(srv, "the server to continue", lambda: srv.status_letter() != "T")
+        finally:
+            os.kill(srv.proc.pid, signal.SIGCONT)
+            t.join(DEADLINE * 2)
+        if t.is_alive():
+            raise AssertionError("the good client did not finish")
+        if "error" in result:
+            raise result["error"]
+        good_client(srv)
+        return srv, check_after(srv)
+
+
 def check_after(srv):
     if not srv.alive():
         raise AssertionError("the server exited with %s" % srv.proc.returncode)
@@ -410,6 +449,7 @@ CASES = {
     "garbage": case_garbage,
     "connection_storm": case_connection_storm,
     "fd_exhaustion": case_fd_exhaustion,
+    "stop_continue": case_stop_continue,
 }
 
 

@@ -19,7 +19,7 @@ cmake -S . -B build/asan "${common[@]}" -DCMAKE_CXX_FLAGS="$san" \
       -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 cmake --build build/asan
 ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1:check_initialization_order=1 \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SOCKFRAME_FAULT_MEMORY_FACTOR=4 \
     ctest --test-dir build/asan --output-on-failure -j2
 
 section "TSan: threaded tests and the examples"
@@ -27,7 +27,7 @@ tsan="-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
 cmake -S . -B build/tsan "${common[@]}" -DCMAKE_CXX_FLAGS="$tsan" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
 cmake --build build/tsan --target sockframe_test_framed sockframe_test_socket sockframe_test_listener \
       sockframe_test_poller sockframe_test_iostream sockframe_test_hardening framed_echo
-TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SOCKFRAME_FAULT_MEMORY_FACTOR=8 \
     ctest --test-dir build/tsan --output-on-failure -j2 \
           -R '^(framed|socket|listener|poller|iostream|hardening|interop_framed_echo_python|fault_framed_echo)$'
 

@@ -7,9 +7,11 @@
 //
 // `serve` prints "READY <port>" once listening and serves every client on one thread with a
 // poller: each connection is a non-blocking framed endpoint. A framing error closes that
-// connection only. When accept runs out of descriptors (EMFILE) the server stops accepting for
-// 100 ms at a time, serving its connections meanwhile, rather than spinning on the listener. `send` writes COUNT frames while it reads the echoes back, and prints
-// "OK <count>" (exit 0) or "FAIL <reason>" (exit 1). Usage errors exit 2.
+// connection only. When accept fails (out of descriptors: EMFILE, or memory) the server stops
+// accepting for 100 ms at a time, serving its connections meanwhile, rather than spinning on the
+// listener. With --exit-after N it exits 0 once N connections have closed. `send` writes COUNT
+// frames while it reads the echoes back, and prints "OK <count>" (exit 0) or "FAIL <reason>"
+// (exit 1). Usage errors exit 2.
 #include <sockframe/sockframe.hpp>
 
 #include <sockframe/poller.hpp>
@@ -161,8 +163,8 @@ int serve(const options& o, const typename Family::address_type& address) {
     };
 
     // Out of descriptors (EMFILE, ENFILE) or memory, accept fails while the connection waits in
-    // the backlog, so the level-triggered listener stays readable: stop watching it for a while
-    // instead of spinning, and try again once connections have had time to close.
+    // the backlog, so the level-triggered listener stays readable: stop watching it for 100 ms
+    // instead of spinning, keep serving the connections already open, then try again.
     std::optional<sf::deadline::clock::time_point> accept_paused_until;
     auto pause_accept = [&] {
         std::error_code ignored;
@@ -186,10 +188,10 @@ int serve(const options& o, const typename Family::address_type& address) {
                     std::error_code ec;
                     auto accepted = listener.accept(ec);
                     if (ec) {
-                        if (ec == std::errc::too_many_files_open || ec == std::errc::too_many_files_open_in_system ||
-                            ec == std::errc::not_enough_memory || ec == std::errc::no_buffer_space)
-                            pause_accept();
-                        break;  // would-block, or a transient error
+                        // would-block: all accepted. Anything else (EMFILE, ENFILE, ENOMEM,
+                        // ENOBUFS...) leaves the connection pending: back off.
+                        if (!sf::is_would_block(ec)) pause_accept();
+                        break;
                     }
                     std::uint64_t key = next_key++;
                     auto it = connections.emplace(key, connection(std::move(accepted.socket), prototype)).first;

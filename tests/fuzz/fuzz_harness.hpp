@@ -36,16 +36,15 @@ namespace fuzz {
 
 // ---- allocation watch -----------------------------------------------------------------------
 
-/// Heap allocations seen while `armed`: how many and the largest.
+/// Heap allocations made by this thread while `armed`: how many and the largest. Per thread, so
+/// that libFuzzer's own threads (the RSS watcher) do not count.
 struct allocation_watch {
     bool armed = false;
     std::size_t count = 0;
     std::size_t largest = 0;
 };
-inline allocation_watch& watch() {
-    static allocation_watch w;
-    return w;
-}
+inline thread_local allocation_watch current_watch;
+inline allocation_watch& watch() { return current_watch; }
 inline void on_malloc(const volatile void*, std::size_t size) {
     allocation_watch& w = watch();
     if (!w.armed) return;

@@ -95,7 +95,8 @@ TEST_CASE("parse_codec_spec: length prefixes") {
 }
 
 TEST_CASE("parse_codec_spec: varint, line, delim, fixed, netstring") {
-    CHECK(encode(sf::parse_codec_spec("varint"), std::string(300, 'v')) == bytes({0xAC, 0x02}) + std::string(300, 'v'));
+    CHECK(encode(sf::parse_codec_spec("varint"), std::string(300, 'v')) ==
+          bytes({0xAC, 0x02}) + std::string(300, 'v'));
     CHECK(encode(sf::parse_codec_spec("line"), "hi") == "hi\n");
     CHECK(encode(sf::parse_codec_spec("delim:$_"), "hi") == "hi$_");
     CHECK(encode(sf::parse_codec_spec("delim:\\r\\n"), "hi") == "hi\r\n");
@@ -115,9 +116,28 @@ TEST_CASE("parse_codec_spec: varint, line, delim, fixed, netstring") {
 }
 
 TEST_CASE("parse_codec_spec: bad specs are invalid_argument naming the spec") {
-    for (const char* spec : {"", "len", "len:", "len:3", "len:16", "len:4:xx", "len:4:be:x", "varint:1", "line:x",
-                             "delim:", "delim:\\q", "delim:\\x4", "delim:\\", "fixed", "fixed:", "fixed:0",
-                             "fixed:x", "fixed:-1", "fixed:99999999999999999999", "bogus", "LINE", "netstring:"}) {
+    for (const char* spec : {"",
+                             "len",
+                             "len:",
+                             "len:3",
+                             "len:16",
+                             "len:4:xx",
+                             "len:4:be:x",
+                             "varint:1",
+                             "line:x",
+                             "delim:",
+                             "delim:\\q",
+                             "delim:\\x4",
+                             "delim:\\",
+                             "fixed",
+                             "fixed:",
+                             "fixed:0",
+                             "fixed:x",
+                             "fixed:-1",
+                             "fixed:99999999999999999999",
+                             "bogus",
+                             "LINE",
+                             "netstring:"}) {
         INFO("spec " << spec);
         const std::string what = spec_error(spec);
         CHECK(what.find("bad codec spec '" + std::string(spec) + "'") != std::string::npos);
@@ -156,8 +176,9 @@ TEST_CASE("any_codec copies are independent") {
 TEST_CASE("any_codec holds a user codec and composes") {
     sf::any_codec any = pair_codec{};
     CHECK(encode(any, "A") == bytes({'A', 0xBE}));
-    CHECK(decode_all_ways([] { return sf::any_codec{pair_codec{}}; }, bytes({'A', 0xBE, 'B', 0xBD, 'C', 0})) ==
-          events{frame("A"), frame("B"), error(sf::errc::malformed_frame, 1)});
+    CHECK(
+        decode_all_ways([] { return sf::any_codec{pair_codec{}}; }, bytes({'A', 0xBE, 'B', 0xBD, 'C', 0})) ==
+        events{frame("A"), frame("B"), error(sf::errc::malformed_frame, 1)});
     CHECK(any.decode("A").needs_more());
     CHECK(any.target<pair_codec>()->decodes == 1);
     CHECK(any.target<sf::line>() == nullptr);

@@ -166,7 +166,9 @@ public:
     }
 
     std::size_t max_frame() const noexcept { return codec_.max_frame(); }
-    std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(codec_.max_frame_bytes(), size_); }
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(codec_.max_frame_bytes(), size_);
+    }
     const Codec& inner() const noexcept { return codec_; }
     /// The suffix's bytes (a view into this codec).
     const_buffer suffix() const noexcept { return {suffix_.data(), size_}; }

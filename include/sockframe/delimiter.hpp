@@ -201,7 +201,8 @@ public:
             std::size_t size = eol - base;
             if (size > 0 && in[eol - 1] == std::byte{'\r'}) --size;
             scanned_ = 0;
-            if (size > max_frame_) return decode_result::failure(make_error_code(errc::frame_too_large), size, i);
+            if (size > max_frame_)
+                return decode_result::failure(make_error_code(errc::frame_too_large), size, i);
             return decode_result::frame(input.subspan(base, size), i);
         }
         decode_result r;
@@ -235,7 +236,8 @@ public:
                 return make_error_code(errc::invalid_argument);
             last = segment[segment.size() - 1];
         }
-        if (ending_ == line_ending::lf && last == std::byte{'\r'}) return make_error_code(errc::invalid_argument);
+        if (ending_ == line_ending::lf && last == std::byte{'\r'})
+            return make_error_code(errc::invalid_argument);
         const bool ok = ending_ == line_ending::lf ? out.append_copy("\n") : out.append_copy("\r\n");
         if (!ok) return detail::no_room();
         return {};

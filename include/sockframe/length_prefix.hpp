@@ -18,9 +18,9 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
 /// bytes. decode delivers the frame minus its first `strip` bytes.
 struct length_prefix_options {
-    std::size_t offset = 0;              ///< header bytes before the length field
-    std::int64_t adjustment = 0;         ///< bytes after the field = field value + adjustment
-    std::optional<std::size_t> strip;    ///< bytes cut from the frame's start; default offset + field
+    std::size_t offset = 0;                ///< header bytes before the length field
+    std::int64_t adjustment = 0;           ///< bytes after the field = field value + adjustment
+    std::optional<std::size_t> strip;      ///< bytes cut from the frame's start; default offset + field
     std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
 };
 
@@ -134,12 +134,14 @@ public:
         const std::uint64_t after = size - offset_;
         detail::wide value = after;
         if (adjustment_ >= 0) {
-            if (after < static_cast<std::uint64_t>(adjustment_)) return make_error_code(errc::invalid_argument);
+            if (after < static_cast<std::uint64_t>(adjustment_))
+                return make_error_code(errc::invalid_argument);
             value -= static_cast<std::uint64_t>(adjustment_);
         } else {
             value += detail::magnitude(adjustment_);
         }
-        if (value > detail::wide{std::numeric_limits<Field>::max()}) return make_error_code(errc::payload_too_large);
+        if (value > detail::wide{std::numeric_limits<Field>::max()})
+            return make_error_code(errc::payload_too_large);
         detail::wide frame = size;
         frame += field_size;
         if (frame < detail::wide{strip_}) return make_error_code(errc::invalid_argument);

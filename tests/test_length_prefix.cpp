@@ -169,7 +169,8 @@ TEST_CASE("length_prefix: a length above max_frame is frame_too_large before the
         CHECK(again.error == sf::errc::frame_too_large);
         CHECK(again.size == 0x7FFFFFFFu);
         codec.reset();
-        const auto fresh = codec.decode(bytes({0, 0, 0, 1}) + "x");
+        const std::string wire = bytes({0, 0, 0, 1}) + "x";
+        const auto fresh = codec.decode(wire);
         REQUIRE(fresh.is_frame());
         CHECK(fresh.payload.str() == "x");
     }

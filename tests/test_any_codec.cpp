@@ -4,6 +4,9 @@
 
 #include <sockframe/compose.hpp>
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <string>
 #include <system_error>
 
@@ -195,4 +198,83 @@ TEST_CASE("any_codec holds a user codec and composes") {
     // ...but a user codec without it cannot wrap several segments.
     const sf::checked<sf::any_codec> user{sf::any_codec{bang_codec{}}};
     CHECK(codec_test::encode_error(user, "") == sf::errc::not_supported);
+}
+
+// Counts every allocation in the test program, to show that codecs do not allocate per frame.
+namespace {
+std::atomic<std::size_t> allocations{0};
+}  // namespace
+
+// Out of line, so that no caller sees malloc paired with operator delete (g++ -Wmismatched-new-delete).
+#if defined(__GNUC__)
+#define TEST_NOINLINE __attribute__((noinline))
+#else
+#define TEST_NOINLINE
+#endif
+TEST_NOINLINE void* operator new(std::size_t size) {
+    ++allocations;
+    if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+    throw std::bad_alloc{};
+}
+TEST_NOINLINE void operator delete(void* p) noexcept { std::free(p); }
+TEST_NOINLINE void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+template <typename Codec>
+std::size_t allocations_while_framing(Codec& codec, const std::string& payload, int rounds) {
+    sf::frame_parts parts;
+    std::string wire;
+    wire.reserve(1 << 16);
+    const std::size_t before = allocations.load();
+    std::size_t frames = 0;
+    for (int i = 0; i < rounds; ++i) {
+        wire.clear();
+        for (int k = 0; k < 3; ++k) {
+            if (codec.encode(sf::const_buffer{payload}, parts)) return SIZE_MAX;
+            for (const auto& segment : parts) wire.append(segment.str());
+        }
+        // decode in two pieces, dropping consumed bytes like a reader
+        std::size_t begin = 0;
+        const std::size_t half = wire.size() / 2;
+        for (std::size_t end : {half, wire.size()}) {
+            for (;;) {
+                const auto r = codec.decode(sf::const_buffer{wire.data() + begin, end - begin});
+                begin += r.consumed;
+                if (!r.is_frame()) break;
+                ++frames;
+            }
+        }
+    }
+    const std::size_t after = allocations.load();
+    if (frames != static_cast<std::size_t>(rounds) * 3) return SIZE_MAX;
+    return after - before;
+}
+
+}  // namespace
+
+TEST_CASE("encode and decode do not allocate") {
+    const std::string payload = codec_test::random_bytes(1000, 17, "\n$");
+    sf::length_prefix<std::uint32_t> length;
+    sf::varint_prefix varint;
+    sf::delimiter delim{"$_"};
+    sf::line lines;
+    sf::fixed_size fixed{1000};
+    sf::netstring net = sf::make_netstring();
+    sf::nested<sf::checked<sf::length_prefix<std::uint16_t>>, sf::varint_prefix> layered;
+    sf::any_codec any = sf::parse_codec_spec("len:4:le");
+    CHECK(allocations_while_framing(length, payload, 100) == 0);
+    CHECK(allocations_while_framing(varint, payload, 100) == 0);
+    CHECK(allocations_while_framing(delim, payload, 100) == 0);
+    CHECK(allocations_while_framing(lines, payload, 100) == 0);
+    CHECK(allocations_while_framing(fixed, payload, 100) == 0);
+    CHECK(allocations_while_framing(net, payload, 100) == 0);
+    CHECK(allocations_while_framing(layered, payload, 100) == 0);
+    CHECK(allocations_while_framing(any, payload, 100) == 0);
+    // the counter works
+    const std::size_t before = allocations.load();
+    static std::string* volatile sink = nullptr;
+    sink = new std::string(100, 'x');
+    delete sink;
+    CHECK(allocations.load() > before);
 }

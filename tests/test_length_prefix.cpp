@@ -385,5 +385,9 @@ TEST_CASE("varint_prefix errors") {
     CHECK(poisoned.decode(bytes({0x01, 'a'})).error == sf::errc::frame_too_large);
     poisoned.reset();
     CHECK(poisoned.decode(bytes({0x01, 'a'})).is_frame());
-    CHECK(sf::varint_prefix{300}.max_frame_bytes() == 302);
+    CHECK(sf::varint_prefix{300}.max_frame_bytes() == 310);
+    // A non-minimal length still fits in what a reader buffers.
+    const std::string padded =
+        bytes({0xAC, 0x82, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00}) + std::string(300, 'p');
+    CHECK(decode_all_ways(make, padded) == events{frame(std::string(300, 'p'))});
 }

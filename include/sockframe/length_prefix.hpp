@@ -189,8 +189,9 @@ public:
         : max_frame_(max_frame) {}
 
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// max_frame plus 10: a peer may send a non-minimal (longer) varint.
     std::size_t max_frame_bytes() const noexcept {
-        return detail::saturating_add(varint_size(max_frame_), max_frame_);
+        return detail::saturating_add(max_varint_size, max_frame_);
     }
     /// Bytes of the minimal varint encoding of `value`.
     static constexpr std::size_t varint_size(std::uint64_t value) noexcept {

@@ -38,10 +38,15 @@ public:
     any_codec& operator=(any_codec&&) noexcept = default;
     ~any_codec() = default;
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const { return self_->max_frame(); }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const { return self_->max_frame_bytes(); }
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) { return self_->decode(input); }
+    /// Forgets scan state and any error, for a new stream.
     void reset() { self_->reset(); }
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return self_->encode(out);

@@ -89,8 +89,11 @@ public:
     }
     /// Bytes before the end of the length field.
     std::size_t header_size() const noexcept { return offset_ + field_size; }
+    /// Header bytes before the length field.
     std::size_t offset() const noexcept { return offset_; }
+    /// Frame bytes after the field = field value + adjustment.
     std::int64_t adjustment() const noexcept { return adjustment_; }
+    /// Bytes cut from the front of each frame before it is delivered.
     std::size_t strip() const noexcept { return strip_; }
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
@@ -188,6 +191,7 @@ public:
     explicit varint_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
         : max_frame_(max_frame) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
     /// max_frame plus 10: a peer may send a non-minimal (longer) varint.
     std::size_t max_frame_bytes() const noexcept {
@@ -203,6 +207,7 @@ public:
         return n;
     }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
@@ -221,6 +226,7 @@ public:
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
+    /// Forgets scan state and any error, for a new stream.
     void reset() noexcept { poisoned_ = decode_result{}; }
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
@@ -228,6 +234,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         std::uint64_t value = out.size();
         if (value > max_frame_) return make_error_code(errc::payload_too_large);

@@ -1,6 +1,9 @@
 #pragma once
 /// Codec composition: a checksum trailer inside another codec's frame (checked), a codec decoding
 /// the payload of another's frame (nested), and a fixed byte string after each frame (suffixed).
+///
+/// A wrapped codec must round-trip (decode(encode(p)) == p), as every built-in codec does except
+/// length_prefix with a header before its field or a non-default strip.
 
 #include <sockframe/codec.hpp>
 #include <sockframe/detail/crc32c.hpp>

@@ -7,7 +7,9 @@
 #include <atomic>
 #include <cstdlib>
 #include <new>
+#include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 namespace sf = sockframe;
@@ -277,4 +279,26 @@ TEST_CASE("encode and decode do not allocate") {
     sink = new std::string(100, 'x');
     delete sink;
     CHECK(allocations.load() > before);
+}
+
+TEST_CASE("every codec gives the same frames and errors on random input however it is split") {
+    // Bytes from a small alphabet, so that lengths, digits and delimiters occur often.
+    const std::string alphabet =
+        bytes({0, 1, 2, 3, 0x80, '\n', '\r', '$', '_', ':', ',', '0', '1', '2', '9', 'a'});
+    std::mt19937 rng(4242u);
+    for (int round = 0; round < 40; ++round) {
+        std::string wire;
+        for (int i = 0; i < 48; ++i) wire += alphabet[rng() % alphabet.size()];
+        INFO("round " << round);
+        for (const char* spec :
+             {"len:1", "len:2:le", "varint", "line", "delim:$_", "delim:\\r\\n", "fixed:3", "netstring"}) {
+            INFO("spec " << spec);
+            const bool resync =
+                std::string_view{spec} == "line" || std::string_view{spec}.substr(0, 5) == "delim";
+            (void)decode_all_ways([spec] { return sf::parse_codec_spec(spec, 6); }, wire, !resync);
+        }
+        (void)decode_all_ways([] { return sf::checked<sf::length_prefix<std::uint8_t>>{}; }, wire, false);
+        (void)decode_all_ways([] { return sf::nested<sf::length_prefix<std::uint8_t>, sf::line>{}; }, wire,
+                              false);
+    }
 }

@@ -411,8 +411,11 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
-            ready_event e{fds_[i].fd, keys_[i], (r & poll_in) != 0, (r & poll_out) != 0, (r & hangup_bits) != 0,
-                          (r & (POLLERR | POLLNVAL)) != 0};
+            bool hangup = (r & hangup_bits) != 0;
+            // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
+            // and kqueue do, also where WSAPoll reports POLLHUP alone.
+            bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
+            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, hangup, (r & (POLLERR | POLLNVAL)) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;

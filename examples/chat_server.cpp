@@ -39,8 +39,10 @@ public:
         for (;;) {
             poller_.wait(events);
             for (const auto& e : events) {
-                if (e.key == listener_key) accept_all();
-                else serve(e);
+                if (e.key == listener_key)
+                    accept_all();
+                else
+                    serve(e);
             }
             drop_pending();
         }
@@ -70,7 +72,8 @@ private:
         if (e.writable) {
             // Its queue can move on: write what fits; stop asking for writability once empty.
             std::error_code ec;
-            if (c.conn.flush(sf::deadline{}, ec)) poller_.modify(c.conn.endpoint(), sf::interest::read, e.key);
+            if (c.conn.flush(sf::deadline{}, ec))
+                poller_.modify(c.conn.endpoint(), sf::interest::read, e.key);
             if (ec) return drop_later(e.key);
         }
         if (e.readable || e.hangup || e.error) {
@@ -105,7 +108,8 @@ private:
         std::error_code ec;
         c.conn.send(text, sf::deadline{}, ec);  // non-blocking: writes what fits, queues the rest
         if (ec) return drop_later(id);          // errc::buffer_full: too slow; or a broken connection
-        if (c.conn.wants_write()) poller_.modify(c.conn.endpoint(), sf::interest::read | sf::interest::write, id);
+        if (c.conn.wants_write())
+            poller_.modify(c.conn.endpoint(), sf::interest::read | sf::interest::write, id);
     }
     void broadcast(std::uint64_t from, const std::string& text) {
         for (auto& [id, c] : clients_)

@@ -33,7 +33,8 @@ std::string round_trip(const std::string& host, const std::string& port, const s
     std::string echoed;
     char buffer[65536];
     std::error_code ec;
-    while (std::size_t n = socket.read_some(sf::mutable_buffer(buffer, sizeof buffer), ec)) echoed.append(buffer, n);
+    while (std::size_t n = socket.read_some(sf::mutable_buffer(buffer, sizeof buffer), ec))
+        echoed.append(buffer, n);
     sender.join();
     if (send_error) throw std::system_error(send_error, "send");
     if (ec) throw std::system_error(ec, "receive");
@@ -74,8 +75,10 @@ int main(int argc, char** argv) {
         for (auto& t : threads) t.join();
         int failures = 0;
         for (int good : ok) {
-            if (good) std::cout << "OK " << size << " bytes echoed\n";
-            else ++failures;
+            if (good)
+                std::cout << "OK " << size << " bytes echoed\n";
+            else
+                ++failures;
         }
         return failures == 0 ? 0 : 1;
     } catch (const std::exception& e) {

@@ -3,7 +3,8 @@
 //
 //   echo_server [port]        (port 0 or none: the system picks one; printed as "READY <port>")
 //
-// Python's version:  s.bind(...); s.listen(); conn, addr = s.accept(); while data := conn.recv(1024): conn.sendall(data)
+// Python's version:   conn, addr = s.accept()
+//                      while data := conn.recv(1024): conn.sendall(data)
 #include <sockframe/sockframe.hpp>
 
 #include <cstdlib>

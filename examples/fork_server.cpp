@@ -60,8 +60,10 @@ int main(int argc, char** argv) {
             client.close();
             std::_Exit(0);  // leave without running the parent's exit handlers twice
         }
-        if (child < 0) std::cout << "fork failed; dropping " << from << std::endl;
-        else std::cout << from << " served by process " << child << std::endl;
+        if (child < 0)
+            std::cout << "fork failed; dropping " << from << std::endl;
+        else
+            std::cout << from << " served by process " << child << std::endl;
         // The parent: the child has its own copy of the client socket; close ours.
         client.close();
     }

@@ -34,8 +34,8 @@ struct direction {
 // One client and its connection to the target.
 struct session {
     stream client, target;
-    bool connected = false;   // the target's non-blocking connect has completed
-    direction up, down;       // up: client -> target, down: target -> client
+    bool connected = false;  // the target's non-blocking connect has completed
+    direction up, down;      // up: client -> target, down: target -> client
     bool client_registered = false, target_registered = false;
 };
 
@@ -73,7 +73,8 @@ bool pump(stream& from, stream& to, direction& d) {
 // would otherwise keep reporting its hang-up on every (level-triggered) wait.
 void update(sf::poller& poller, std::uint64_t id, session& s) {
     auto want = [](bool read, bool write) {
-        return (read ? sf::interest::read : sf::interest::none) | (write ? sf::interest::write : sf::interest::none);
+        return (read ? sf::interest::read : sf::interest::none) |
+               (write ? sf::interest::write : sf::interest::none);
     };
     struct side {
         stream& socket;
@@ -172,8 +173,10 @@ int main(int argc, char** argv) {
             // A socket error (a reset) ends the session: the connection is broken both ways.
             if (event.error && s.connected) ok = false;
             if (ok && s.connected) ok = pump(s.client, s.target, s.up) && pump(s.target, s.client, s.down);
-            if (!ok || (s.up.finished() && s.down.finished())) close_session(poller, sessions, id);
-            else update(poller, id, s);
+            if (!ok || (s.up.finished() && s.down.finished()))
+                close_session(poller, sessions, id);
+            else
+                update(poller, id, s);
         }
     }
 }

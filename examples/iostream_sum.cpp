@@ -28,8 +28,10 @@ int serve() {
             std::istringstream numbers(line);
             double sum = 0, x = 0;
             while (numbers >> x) sum += x;
-            if (!numbers.eof()) stream << line << " = error: not a number\n";
-            else stream << line << " = " << sum << "\n";
+            if (!numbers.eof())
+                stream << line << " = error: not a number\n";
+            else
+                stream << line << " = " << sum << "\n";
             stream.flush();  // send the answer now: the client is waiting for it
         }
         // getline failed: eof() is the client's orderly close; bad() an error such as the timeout.
@@ -49,7 +51,8 @@ int ask(const char* host, const char* port, int count, char** lines) {
         stream << lines[i] << '\n';
         std::string answer;
         if (!std::getline(stream, answer)) {
-            std::cerr << "no answer: " << (stream.bad() ? stream.error().message() : "connection closed") << "\n";
+            std::cerr << "no answer: " << (stream.bad() ? stream.error().message() : "connection closed")
+                      << "\n";
             return 1;
         }
         std::cout << answer << "\n";

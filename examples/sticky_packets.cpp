@@ -108,8 +108,8 @@ void framed() {
         auto got = in.receive();
         sender.join();
         bool intact = got && got->str() == message;
-        std::cout << "framed: 1 message of " << (got ? got->size() : 0) << " bytes, " << (intact ? "intact" : "BROKEN")
-                  << "\n";
+        std::cout << "framed: 1 message of " << (got ? got->size() : 0) << " bytes, "
+                  << (intact ? "intact" : "BROKEN") << "\n";
     }
 }
 }  // namespace

@@ -32,7 +32,8 @@ int serve(const std::string& path) {
         std::error_code ec;
         while (auto line = connection.receive(sf::deadline{}, ec)) {
             std::string reply = "reply: ";
-            for (char c : line->str()) reply += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            for (char c : line->str())
+                reply += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             connection.send(reply, sf::deadline{}, ec);
             if (ec) break;
         }

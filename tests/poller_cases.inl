@@ -46,7 +46,8 @@ const sf::poll_event* find_key(const std::vector<sf::poll_event>& events, std::u
 }
 
 /// Waits until an event with `key` arrives (or `limit` passes); returns it, or null.
-std::optional<sf::poll_event> wait_for_key(sf::poller& p, std::uint64_t key, std::chrono::milliseconds limit = 5s) {
+std::optional<sf::poll_event> wait_for_key(sf::poller& p, std::uint64_t key,
+                                           std::chrono::milliseconds limit = 5s) {
     std::vector<sf::poll_event> events;
     auto until = sf::deadline::clock::now() + limit;
     while (sf::deadline::clock::now() < until) {
@@ -410,15 +411,17 @@ TEST_CASE("ten thousand idle registered sockets and one active") {
         const int rounds = 200;
         auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < rounds; ++i) q.wait(events, 0ms);
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count() /
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+                   .count() /
                rounds;
     };
     auto many = time_waits(p);
     sf::poller small;
     small.add(pairs[active].first, sf::interest::read, 0);
     auto one = time_waits(small);
-    MESSAGE(std::string(sf::poller::backend()) << ": wait with one ready among " << p.size() << " registered: " << many
-                                  << " ns; among 1 registered: " << one << " ns");
+    MESSAGE(std::string(sf::poller::backend())
+            << ": wait with one ready among " << p.size() << " registered: " << many
+            << " ns; among 1 registered: " << one << " ns");
     if (std::string(sf::poller::backend()) != "poll" && std::string(sf::poller::backend()) != "wsapoll") {
         // epoll / kqueue: the idle registrations cost a wait nothing (poll() would take ~1 ms here)
         CHECK(many < 10 * one + 200000);

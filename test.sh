@@ -20,7 +20,8 @@ for job in "${jobs[@]}"; do
     name=$(basename "$job" .sh)
     section "$name"
     start=$(date +%s)
-    if (set -euo pipefail; . "$job"); then
+    # A child shell, not a subshell in the `if`: errexit is ignored inside an if condition.
+    if bash -c 'set -euo pipefail; . .ci/lib.sh; . "$1"' "$name" "$job"; then
         passed=$((passed + 1))
         echo "job $name: passed in $(( $(date +%s) - start ))s"
     else

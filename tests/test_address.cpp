@@ -108,7 +108,10 @@ TEST_CASE("local_address abstract names (Linux) are named with a leading @") {
     sf::local_address::abstract(std::string(sizeof(sockaddr_un::sun_path), 'x'), ec);
     CHECK(ec == sf::errc::bad_address);
 #else
+    MESSAGE("abstract names are Linux-only: elsewhere local_address::abstract is errc::not_supported");
     CHECK(ec == sf::errc::not_supported);
+    CHECK(a.is_unnamed());
+    CHECK_THROWS_AS(sf::local_address::abstract("sockframe-abc"), std::system_error);
 #endif
 }
 #endif

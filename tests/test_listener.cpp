@@ -57,11 +57,18 @@ TEST_CASE("listening on a bad or busy address is a clear error") {
     sf::tcp_listener l(sf::ipv4_address::parse("192.0.2.1", 0), ec);  // not an address of this host
     CHECK(ec == std::errc::address_not_available);
     CHECK_FALSE(l.is_open());
-#if defined(SOCKFRAME_POSIX)
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    if (!test_support::has_unix<sf::stream>()) {
+        MESSAGE("skipped: the busy Unix path half, because this system has no AF_UNIX stream sockets "
+                "(Windows before 10 1803, wine)");
+        return;
+    }
     test_support::temp_dir dir;
     sf::local_address p(dir.file("busy.sock"));
     sf::unix_listener first(p);
     sf::unix_listener second(p, ec);
     CHECK(ec == std::errc::address_in_use);
+#else
+    MESSAGE("skipped: the busy Unix path half, because this platform has no AF_UNIX");
 #endif
 }

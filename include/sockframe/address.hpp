@@ -168,10 +168,12 @@ public:
         }
         if (percent != std::string_view::npos) {
             std::string_view scope = host.substr(percent + 1);
-            if (!parse_scope(scope, a.storage_.sin6_scope_id)) {
+            std::uint32_t id = 0;  // sin6_scope_id is a u_long on Windows
+            if (!parse_scope(scope, id)) {
                 ec = errc::bad_address;
                 return {};
             }
+            a.storage_.sin6_scope_id = id;
         }
         ec.clear();
         return a;
@@ -353,6 +355,9 @@ public:
     bool assign_native(detail::socklen_type length) noexcept {
         if (length > capacity()) return false;
         length_ = length < path_offset() ? path_offset() : length;
+#if defined(SOCKFRAME_WINDOWS)
+        if (storage_.sun_path[0] == '\0') length_ = path_offset();  // no abstract names: unnamed
+#endif
         storage_.sun_family = AF_UNIX;
         return true;
     }

@@ -43,8 +43,8 @@ public:
         auto now = clock::now();
         using float_seconds = std::chrono::duration<double>;
         if (std::chrono::duration_cast<float_seconds>(d) >
-            std::chrono::duration_cast<float_seconds>(clock::time_point::max() - now))
-            return clock::time_point::max();
+            std::chrono::duration_cast<float_seconds>((clock::time_point::max)() - now))
+            return (clock::time_point::max)();
         return now + std::chrono::duration_cast<clock::duration>(d);
     }
 

@@ -135,7 +135,7 @@ public:
     /// Never waits: a frame already buffered, or what one read brings now; nothing there is
     /// std::errc::operation_would_block (blocking endpoints included).
     std::optional<const_buffer> try_receive(std::error_code& ec) {
-        auto frame = receive(deadline(deadline::clock::time_point::min()), ec);
+        auto frame = receive(deadline((deadline::clock::time_point::min)()), ec);
         if (ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
         return frame;
     }

@@ -145,7 +145,7 @@ protected:
         while (copied < wanted) {
             auto available = static_cast<std::size_t>(egptr() - gptr());
             if (available > 0) {
-                std::size_t take = std::min(available, wanted - copied);
+                std::size_t take = (std::min)(available, wanted - copied);
                 std::memcpy(s + copied, gptr(), take);
                 gbump(static_cast<int>(take));
                 copied += take;

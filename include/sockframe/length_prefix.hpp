@@ -61,7 +61,7 @@ public:
         strip_ = options.strip ? *options.strip : header_size();
         // The most a frame can deliver: header + field max + adjustment - strip.
         detail::wide most = header_size();
-        most += std::numeric_limits<Field>::max();
+        most += (std::numeric_limits<Field>::max)();
         if (adjustment_ > 0) most += static_cast<std::uint64_t>(adjustment_);
         detail::wide least = strip_;
         if (adjustment_ < 0) least += detail::magnitude(adjustment_);
@@ -139,7 +139,7 @@ public:
         } else {
             value += detail::magnitude(adjustment_);
         }
-        if (value > detail::wide{std::numeric_limits<Field>::max()}) return make_error_code(errc::payload_too_large);
+        if (value > detail::wide{(std::numeric_limits<Field>::max)()}) return make_error_code(errc::payload_too_large);
         detail::wide frame = size;
         frame += field_size;
         if (frame < detail::wide{strip_}) return make_error_code(errc::invalid_argument);

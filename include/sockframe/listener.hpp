@@ -126,6 +126,8 @@ private:
             if (h != detail::invalid_handle) {
 #if defined(SOCKFRAME_POSIX)
                 ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#else
+                detail::set_no_inherit(h);  // accepted sockets may inherit "inheritable"
 #endif
 #if defined(SO_NOSIGPIPE)
                 int one = 1;
@@ -156,7 +158,9 @@ using tcp_listener = basic_listener<ipv4, stream>;
 using tcp6_listener = basic_listener<ipv6, stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 using unix_listener = basic_listener<local, stream>;
-using unix_seqpacket_listener = basic_listener<local, seqpacket>;
+#if defined(SOCKFRAME_POSIX)
+using unix_seqpacket_listener = basic_listener<local, seqpacket>;  // not Windows: no SOCK_SEQPACKET
+#endif
 #endif
 
 SOCKFRAME_NAMESPACE_END

@@ -87,7 +87,11 @@ struct linger {
     bool enabled = false;
     std::chrono::seconds timeout{0};
     static int level() noexcept { return SOL_SOCKET; }
+#if defined(SO_LINGER_SEC)
+    static int name() noexcept { return SO_LINGER_SEC; }  // macOS: SO_LINGER counts clock ticks
+#else
     static int name() noexcept { return SO_LINGER; }
+#endif
     using native_type = ::linger;
     native_type to_native() const noexcept {
         native_type l{};

@@ -27,10 +27,8 @@ public:
 #endif
     }
     std::error_condition default_error_condition(int value) const noexcept override {
-#if defined(SOCKFRAME_POSIX)
-        if (value == EAI_MEMORY) return std::errc::not_enough_memory;
-        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;
-#endif
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
         return {value, *this};
     }
 };

@@ -649,7 +649,7 @@ private:
         }
     }
     void finish_connect(const std::optional<deadline::clock::time_point>& when, std::error_code& ec) noexcept {
-        ec = detail::wait_ready(handle_, detail::poll_out, when);
+        ec = detail::wait_connected(handle_, when);
         if (!ec) ec = connect_result();
     }
 
@@ -707,10 +707,12 @@ using tcp6_stream = basic_socket<ipv6, stream>;
 using udp_socket = basic_socket<ipv4, datagram>;
 using udp6_socket = basic_socket<ipv6, datagram>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream, datagram and seqpacket sockets.
+/// Unix-domain stream, datagram and seqpacket sockets (Windows: stream only).
 using unix_stream = basic_socket<local, stream>;
+#if defined(SOCKFRAME_POSIX)
 using unix_datagram = basic_socket<local, datagram>;
 using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
 #endif
 
 SOCKFRAME_NAMESPACE_END

@@ -84,6 +84,43 @@ inline std::string unique_name(const char* tag) {
     return std::string("sockframe-test-") + tag + "-" + std::to_string(pid) + "-" + std::to_string(counter++);
 }
 
+/// A test case that cannot run on this platform: it says so, and why, in the test output (every
+/// skip is named: grep the output for "skipped:"), and checks nothing.
+#define SOCKFRAME_SKIPPED_TEST_CASE(name, reason) \
+    TEST_CASE(name) { MESSAGE("skipped: " name ", because " reason); }
+
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Whether this system can make Unix-domain sockets of type `Type` (Windows 10 1803+ has Unix
+/// stream sockets only; wine has none; macOS has no seqpacket).
+template <typename Type>
+bool has_unix() {
+    std::error_code ec;
+    auto s = sockframe::basic_socket<sockframe::local, Type>::open(ec);
+    if (ec == std::errc::address_family_not_supported || ec == std::errc::not_supported ||
+        ec == std::errc::protocol_not_supported || ec == std::errc::operation_not_supported)
+        return false;
+    if (ec) throw std::system_error(ec, "probing for Unix-domain sockets");  // not a "no"
+    return true;
+}
+#endif
+
+/// Two connected stream sockets: a Unix socketpair on POSIX; on Windows, which has no socketpair,
+/// a TCP loopback connection, so that the stream tests run there too.
+#if defined(SOCKFRAME_POSIX)
+using stream_pair_socket = sockframe::unix_stream;
+inline std::pair<stream_pair_socket, stream_pair_socket> stream_pair() {
+    return sockframe::socketpair<stream_pair_socket>();
+}
+#else
+using stream_pair_socket = sockframe::tcp_stream;
+inline std::pair<stream_pair_socket, stream_pair_socket> stream_pair() {
+    sockframe::tcp_listener l(sockframe::ipv4_address::loopback(0));
+    auto client = stream_pair_socket::connect(l.local_address(), std::chrono::seconds(5));
+    auto server = std::move(l.accept(std::chrono::seconds(5)).socket);
+    return {std::move(client), std::move(server)};
+}
+#endif
+
 /// Whether ::1 can be bound here (some containers have IPv6 disabled).
 inline bool has_ipv6_loopback() {
     std::error_code ec;

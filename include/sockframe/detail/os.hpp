@@ -4,6 +4,15 @@
 #include <sockframe/config.hpp>
 
 #if defined(SOCKFRAME_WINDOWS)
+// <winsock2.h> includes <windows.h>. If sockframe is the first to include it, it asks for the lean
+// variant without the min/max macros and removes the one lowercase-free macro that still collides
+// with ordinary C++ names (wingdi.h's ERROR); a later #include <windows.h> is then a no-op, so
+// these macros never reach the user's code. If <windows.h> came first, its macros are the user's
+// and are left alone (it must then come after <winsock2.h> or with WIN32_LEAN_AND_MEAN, as for
+// every Winsock program: otherwise it pulls in the old <winsock.h>).
+#if !defined(_INC_WINDOWS) && !defined(_WINDOWS_)
+#define SOCKFRAME_OWNS_WINDOWS_H
+#endif
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #define SOCKFRAME_UNDEF_LEAN_AND_MEAN
@@ -14,6 +23,7 @@
 #endif
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <mswsock.h>
 #if __has_include(<afunix.h>)
 #include <afunix.h>
 #define SOCKFRAME_HAS_AF_UNIX 1
@@ -26,8 +36,9 @@
 #undef NOMINMAX
 #undef SOCKFRAME_UNDEF_NOMINMAX
 #endif
-#ifdef ERROR
+#ifdef SOCKFRAME_OWNS_WINDOWS_H
 #undef ERROR
+#undef SOCKFRAME_OWNS_WINDOWS_H
 #endif
 #else
 #include <arpa/inet.h>
@@ -92,8 +103,13 @@ public:
         char buffer[256] = {};
         DWORD n = ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
                                    static_cast<DWORD>(value), 0, buffer, sizeof buffer, nullptr);
-        while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == ' ')) --n;
-        return n > 0 ? std::string(buffer, n) : "winsock error " + std::to_string(value);
+        while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == ' ' ||
+                         buffer[n - 1] == '.'))
+            --n;
+        if (n > 0) return std::string(buffer, n);
+        // Some systems (wine) have no text for socket errors: say at least what the code means.
+        const char* text = fallback_text(value);
+        return (text != nullptr ? std::string(text) + " (winsock error " : "winsock error (") + std::to_string(value) + ")";
     }
     std::error_condition default_error_condition(int value) const noexcept override {
         switch (value) {
@@ -127,7 +143,48 @@ public:
         case WSAEPROTOTYPE: return std::errc::wrong_protocol_type;
         case WSAENOPROTOOPT: return std::errc::no_protocol_option;
         case WSAESHUTDOWN: return std::errc::broken_pipe;
+        case WSAESOCKTNOSUPPORT: return std::errc::not_supported;
+        case WSAEPFNOSUPPORT: return std::errc::address_family_not_supported;
+        case WSAEDESTADDRREQ: return std::errc::destination_address_required;
+        case WSAENAMETOOLONG: return std::errc::filename_too_long;
+        case WSAEHOSTDOWN: return std::errc::host_unreachable;
+        case WSA_NOT_ENOUGH_MEMORY: return std::errc::not_enough_memory;
+        case WSA_INVALID_HANDLE: return std::errc::bad_file_descriptor;
+        case WSA_INVALID_PARAMETER: return std::errc::invalid_argument;
         default: return {value, *this};
+        }
+    }
+private:
+    static const char* fallback_text(int value) noexcept {
+        switch (value) {
+        case WSAEWOULDBLOCK: return "operation would block";
+        case WSAEINPROGRESS: return "operation in progress";
+        case WSAEALREADY: return "connection already in progress";
+        case WSAECONNREFUSED: return "connection refused";
+        case WSAECONNRESET: return "connection reset by peer";
+        case WSAECONNABORTED: return "connection aborted";
+        case WSAETIMEDOUT: return "connection timed out";
+        case WSAEADDRINUSE: return "address in use";
+        case WSAEADDRNOTAVAIL: return "address not available";
+        case WSAEAFNOSUPPORT: return "address family not supported";
+        case WSAESOCKTNOSUPPORT: return "socket type not supported";
+        case WSAENOTCONN: return "socket is not connected";
+        case WSAEISCONN: return "socket is already connected";
+        case WSAENETUNREACH: return "network unreachable";
+        case WSAEHOSTUNREACH: return "host unreachable";
+        case WSAEMSGSIZE: return "message too long";
+        case WSAENOTSOCK: return "not a socket";
+        case WSAEINVAL: return "invalid argument";
+        case WSAEACCES: return "permission denied";
+        case WSAENOPROTOOPT: return "protocol not available";
+        case WSAESHUTDOWN: return "cannot send after socket shutdown";
+        case WSANOTINITIALISED: return "Winsock not initialised";
+        case WSAHOST_NOT_FOUND: return "host not found";
+        case WSATRY_AGAIN: return "temporary failure in name resolution";
+        case WSANO_RECOVERY: return "non-recoverable failure in name resolution";
+        case WSANO_DATA: return "no address for this name";
+        case WSATYPE_NOT_FOUND: return "service not found";
+        default: return nullptr;
         }
     }
 };
@@ -236,6 +293,16 @@ inline native_handle_type open_socket(int domain, int type, int protocol, bool n
     int one = 1;
     ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+#if defined(SOCKFRAME_WINDOWS) && defined(SIO_UDP_CONNRESET)
+    // By default Windows fails the next recvfrom with WSAECONNRESET when an earlier sendto drew an
+    // ICMP "port unreachable": one vanished peer would break a UDP server. POSIX never reports it
+    // on an unconnected socket; neither does sockframe.
+    if (type == SOCK_DGRAM) {
+        BOOL report = FALSE;
+        DWORD returned = 0;
+        ::WSAIoctl(h, SIO_UDP_CONNRESET, &report, sizeof report, nullptr, 0, &returned, nullptr, nullptr);
+    }
+#endif
     if (non_blocking) {
         ec = set_non_blocking(h, true);
         if (ec) {
@@ -281,6 +348,41 @@ inline std::error_code wait_ready(native_handle_type h, short events,
         return last_error();
     }
 }
+
+/// Waits until a non-blocking connect on `h` has finished, successfully or not, or the deadline
+/// passes (timed_out); the outcome is then in SO_ERROR. Windows uses select(): WSAPoll does not
+/// report a refused connect before Windows 10 2004, it waits for the whole deadline.
+inline std::error_code wait_connected(native_handle_type h,
+                                      const std::optional<clock::time_point>& deadline) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    for (;;) {
+        fd_set writable, failed;
+        FD_ZERO(&writable);
+        FD_ZERO(&failed);
+        FD_SET(h, &writable);
+        FD_SET(h, &failed);
+        int ms = poll_timeout_ms(deadline);
+        ::timeval tv{ms / 1000, (ms % 1000) * 1000};
+        int n = ::select(0, nullptr, &writable, &failed, ms < 0 ? nullptr : &tv);
+        if (n > 0) return {};
+        if (n == 0) {
+            if (deadline && clock::now() >= *deadline) return timed_out_error();
+            continue;
+        }
+        if (last_was_interrupted()) continue;
+        return last_error();
+    }
+#else
+    return wait_ready(h, poll_out, deadline);
+#endif
+}
+
+#if defined(SOCKFRAME_WINDOWS)
+/// Stops a handle from being inherited by child processes (the Windows close-on-exec).
+inline void set_no_inherit(native_handle_type h) noexcept {
+    ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
+}
+#endif
 
 #if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;

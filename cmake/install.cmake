@@ -1,0 +1,69 @@
+# Install rules, included by CMakeLists.txt when SOCKFRAME_INSTALL is ON (the default only when
+# sockframe is the top-level project). Installs the headers, the exported target
+# sockframe::sockframe with its config and version files, and sockframe.pc. Never tests, examples
+# or any binary: the install tree is include/ and share/ only (architecture independent).
+#
+#   <prefix>/include/sockframe/...
+#   <prefix>/share/cmake/sockframe/sockframe{Config,ConfigVersion,Targets}.cmake
+#   <prefix>/share/pkgconfig/sockframe.pc
+
+include(CMakePackageConfigHelpers)
+
+set(SOCKFRAME_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/sockframe"
+    CACHE STRING "Where sockframe's CMake package files are installed (relative to the prefix)")
+set(SOCKFRAME_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
+    CACHE STRING "Where sockframe.pc is installed (relative to the prefix)")
+mark_as_advanced(SOCKFRAME_INSTALL_CMAKEDIR SOCKFRAME_INSTALL_PKGCONFIGDIR)
+
+install(TARGETS sockframe EXPORT sockframeTargets)
+# Always the headers of include/ (the single header is for copying, not for installing).
+install(DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/include/"
+        DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"
+        FILES_MATCHING PATTERN "*.hpp")
+install(EXPORT sockframeTargets
+        NAMESPACE sockframe::
+        FILE sockframeTargets.cmake
+        DESTINATION "${SOCKFRAME_INSTALL_CMAKEDIR}")
+
+# find_dependency for whatever the target links that is itself a CMake package. Today that is
+# nothing: the only link is ws2_32 on Windows, a system library.
+get_target_property(_sockframe_links sockframe INTERFACE_LINK_LIBRARIES)
+set(SOCKFRAME_CONFIG_DEPENDENCIES "")
+if(_sockframe_links AND "Threads::Threads" IN_LIST _sockframe_links)
+  string(APPEND SOCKFRAME_CONFIG_DEPENDENCIES "find_dependency(Threads)\n")
+endif()
+
+configure_package_config_file(
+  "${CMAKE_CURRENT_LIST_DIR}/sockframeConfig.cmake.in"
+  "${CMAKE_CURRENT_BINARY_DIR}/sockframeConfig.cmake"
+  INSTALL_DESTINATION "${SOCKFRAME_INSTALL_CMAKEDIR}")
+write_basic_package_version_file(
+  "${CMAKE_CURRENT_BINARY_DIR}/sockframeConfigVersion.cmake"
+  VERSION "${PROJECT_VERSION}"
+  COMPATIBILITY SameMajorVersion
+  ARCH_INDEPENDENT)
+install(FILES "${CMAKE_CURRENT_BINARY_DIR}/sockframeConfig.cmake"
+              "${CMAKE_CURRENT_BINARY_DIR}/sockframeConfigVersion.cmake"
+        DESTINATION "${SOCKFRAME_INSTALL_CMAKEDIR}")
+
+# pkg-config: relocatable (paths relative to the .pc file), so `cmake --install --prefix` works.
+if(IS_ABSOLUTE "${SOCKFRAME_INSTALL_PKGCONFIGDIR}")
+  set(SOCKFRAME_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH _sockframe_up "/root/${SOCKFRAME_INSTALL_PKGCONFIGDIR}" "/root")
+  string(REGEX REPLACE "/$" "" _sockframe_up "${_sockframe_up}")
+  set(SOCKFRAME_PC_PREFIX "\${pcfiledir}/${_sockframe_up}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(SOCKFRAME_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+else()
+  set(SOCKFRAME_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+# Header-only: the consumer's own objects call Winsock, so ws2_32 belongs in Libs (not only
+# Libs.private, which pkg-config reports for --static alone).
+set(SOCKFRAME_PC_LIBS "")
+if(WIN32)
+  set(SOCKFRAME_PC_LIBS "-lws2_32")
+endif()
+configure_file("${CMAKE_CURRENT_LIST_DIR}/sockframe.pc.in" "${CMAKE_CURRENT_BINARY_DIR}/sockframe.pc" @ONLY)
+install(FILES "${CMAKE_CURRENT_BINARY_DIR}/sockframe.pc" DESTINATION "${SOCKFRAME_INSTALL_PKGCONFIGDIR}")

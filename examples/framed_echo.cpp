@@ -1,0 +1,301 @@
+// framed_echo: a framed echo server and a pipelining client that checks every echo.
+//
+//   framed_echo serve --codec SPEC [--max-frame N] [--upper] [--host H] [--port P]
+//   framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P
+//                     --count N --sizes A[,B,...] [--seed S]
+//   SPEC: len:W[:be|le] (W = 1, 2, 4, 8) | varint | line | delim:STRING | fixed:N
+//
+// `serve` prints "READY <port>" once listening and serves every client on one thread with a
+// poller: each connection is a non-blocking framed endpoint. A framing error closes that
+// connection only. `send` writes COUNT frames while it reads the echoes back, and prints
+// "OK <count>" (exit 0) or "FAIL <reason>" (exit 1). Usage errors exit 2.
+#include <sockframe/sockframe.hpp>
+
+#include <sockframe/poller.hpp>
+
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace sf = sockframe;
+
+namespace {
+
+struct options {
+    std::string mode, codec, host = "127.0.0.1", port = "0";
+    std::optional<std::size_t> max_frame;
+    bool upper = false, expect_upper = false;
+    std::size_t count = 0;
+    std::vector<std::size_t> sizes;
+    std::uint64_t seed = 1;
+};
+
+[[noreturn]] void usage(const std::string& why) {
+    std::cerr << "framed_echo: " << why << "\n"
+              << "usage: framed_echo serve --codec SPEC [--max-frame N] [--upper] [--host H] [--port P]\n"
+              << "       framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P\n"
+              << "                         --count N --sizes A[,B,...] [--seed S]\n";
+    std::exit(2);
+}
+
+std::uint64_t number(const std::string& text, const char* what) {
+    if (text.empty() || text.size() > 19 || text.find_first_not_of("0123456789") != std::string::npos)
+        usage(std::string("bad ") + what + ": '" + text + "'");
+    return std::stoull(text);
+}
+
+options parse(int argc, char** argv) {
+    if (argc < 2) usage("missing mode");
+    options o;
+    o.mode = argv[1];
+    if (o.mode != "serve" && o.mode != "send") usage("mode must be serve or send");
+    bool have_host = false, have_port = false;
+    for (int i = 2; i < argc; ++i) {
+        std::string arg = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage(arg + " needs a value");
+            return argv[++i];
+        };
+        if (arg == "--codec") o.codec = value();
+        else if (arg == "--max-frame") o.max_frame = number(value(), "--max-frame");
+        else if (arg == "--upper" && o.mode == "serve") o.upper = true;
+        else if (arg == "--expect-upper" && o.mode == "send") o.expect_upper = true;
+        else if (arg == "--host") o.host = value(), have_host = true;
+        else if (arg == "--port") o.port = value(), have_port = true;
+        else if (arg == "--count" && o.mode == "send") o.count = number(value(), "--count");
+        else if (arg == "--seed" && o.mode == "send") o.seed = number(value(), "--seed");
+        else if (arg == "--sizes" && o.mode == "send") {
+            std::string list = value();
+            std::size_t start = 0;
+            for (;;) {
+                auto comma = list.find(',', start);
+                o.sizes.push_back(number(list.substr(start, comma - start), "--sizes"));
+                if (comma == std::string::npos) break;
+                start = comma + 1;
+            }
+        } else usage("unknown option '" + arg + "'");
+    }
+    if (o.codec.empty()) usage("--codec is required");
+    number(o.port, "--port");
+    if (o.mode == "send" && (!have_host || !have_port || o.sizes.empty() || o.count == 0))
+        usage("send needs --host, --port, --count and --sizes");
+    return o;
+}
+
+sf::any_codec make_codec(const options& o) {
+    try {
+        return o.max_frame ? sf::parse_codec_spec(o.codec, *o.max_frame) : sf::parse_codec_spec(o.codec);
+    } catch (const std::exception& e) {
+        usage(e.what());
+    }
+}
+
+void to_upper(std::string& s) {
+    for (auto& c : s)
+        if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+}
+
+// ---- serve ----------------------------------------------------------------------------------
+
+template <typename Family>
+int serve(const options& o, const typename Family::address_type& address) {
+    using stream = sf::basic_socket<Family, sf::stream, sf::non_blocking>;
+    using connection = sf::framed<stream, sf::any_codec>;
+    const sf::any_codec prototype = make_codec(o);
+
+    sf::basic_listener<Family, sf::stream, sf::non_blocking> listener(address);
+    sf::poller poller;
+    constexpr std::uint64_t listener_key = 0;
+    poller.add(listener, sf::interest::read, listener_key);
+    std::cout << "READY " << listener.local_address().port() << std::endl;
+
+    std::unordered_map<std::uint64_t, connection> connections;
+    std::uint64_t next_key = 1;
+    std::vector<sf::poll_event> events;
+    std::string scratch;
+
+    auto close = [&](std::uint64_t key) {
+        auto it = connections.find(key);
+        if (it == connections.end()) return;
+        std::error_code ignored;
+        poller.remove(it->second.endpoint(), ignored);
+        connections.erase(it);
+    };
+    // Reads every frame that is there and echoes it; false when the connection is done.
+    auto serve_one = [&](connection& c) {
+        std::error_code ec;
+        while (!c.wants_write() || c.pending() < c.high_water_mark() / 2) {
+            auto frame = c.try_receive(ec);
+            if (!frame) {
+                if (sf::is_would_block(ec)) return true;
+                if (ec) return false;        // framing or socket error: drop this client only
+                return c.wants_write();      // end of stream: finish sending, then close
+            }
+            const sf::const_buffer* reply = &*frame;
+            sf::const_buffer upper;
+            if (o.upper) {
+                scratch.assign(frame->str());
+                to_upper(scratch);
+                upper = scratch;
+                reply = &upper;
+            }
+            c.send(*reply, ec);
+            if (ec) return false;
+        }
+        return true;  // back-pressure: stop reading until the queue drains
+    };
+
+    for (;;) {
+        poller.wait(events);
+        for (const auto& ev : events) {
+            if (ev.key == listener_key) {
+                for (;;) {  // accept every pending connection
+                    std::error_code ec;
+                    auto accepted = listener.accept(ec);
+                    if (ec) break;  // would-block, or a transient error such as EMFILE
+                    std::uint64_t key = next_key++;
+                    auto it = connections.emplace(key, connection(std::move(accepted.socket), prototype)).first;
+                    poller.add(it->second.endpoint(), sf::interest::read, key, ec);
+                    if (ec) connections.erase(it);
+                }
+                continue;
+            }
+            auto it = connections.find(ev.key);
+            if (it == connections.end()) continue;
+            connection& c = it->second;
+            std::error_code ec;
+            if (ev.writable && c.wants_write()) c.flush(ec);
+            bool keep = !ec && serve_one(c);
+            if (!keep || (c.at_end() && !c.wants_write())) {
+                close(ev.key);
+                continue;
+            }
+            auto want = c.at_end() ? sf::interest::write
+                        : c.wants_write() ? sf::interest::read | sf::interest::write
+                                          : sf::interest::read;
+            if (c.pending() >= c.high_water_mark() / 2) want = sf::interest::write;
+            poller.modify(c.endpoint(), want, ev.key, ec);
+            if (ec) close(ev.key);
+        }
+    }
+}
+
+// ---- send -----------------------------------------------------------------------------------
+
+/// splitmix64: a small seeded generator, so a run can be repeated exactly.
+struct generator {
+    std::uint64_t state;
+    std::uint64_t next() {
+        std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+        return z ^ (z >> 31);
+    }
+};
+
+/// Bytes a payload must avoid so that the codec can carry it.
+std::string forbidden_bytes(const std::string& codec) {
+    if (codec == "line") return "\r\n";
+    if (codec.rfind("delim:", 0) == 0) return sf::parse_codec_spec(codec).target<sf::delimiter>()->bytes().to_string();
+    return {};
+}
+
+std::string make_payload(generator& g, std::size_t size, const std::string& avoid) {
+    std::string s(size, '\0');
+    for (auto& c : s) {
+        char v;
+        do v = static_cast<char>(g.next() & 0xFF);
+        while (!avoid.empty() && avoid.find(v) != std::string::npos);
+        c = v;
+    }
+    return s;
+}
+
+template <typename Family>
+int send(const options& o) {
+    using stream = sf::basic_socket<Family, sf::stream>;
+    std::error_code ec;
+    auto socket = stream::connect(o.host, o.port, std::chrono::seconds(10), ec);
+    if (ec) {
+        std::cout << "FAIL connect: " << ec.message() << std::endl;
+        return 1;
+    }
+    socket.set(sf::no_delay{true});
+    // The writer gets its own descriptor, so reading and writing run in parallel.
+    sf::framed<stream, sf::any_codec> reader(std::move(socket), make_codec(o));
+
+    std::string avoid = forbidden_bytes(o.codec);
+    std::vector<std::string> payloads;
+    payloads.reserve(o.count);
+    generator g{o.seed};
+    for (std::size_t i = 0; i < o.count; ++i) payloads.push_back(make_payload(g, o.sizes[i % o.sizes.size()], avoid));
+
+    std::error_code write_error;
+    std::thread writer([&] {
+        // a second framed over a duplicate view of the same socket: only its send side is used
+        stream view(reader.endpoint().native_handle());
+        sf::framed<stream, sf::any_codec> out(std::move(view), make_codec(o));
+        for (const auto& p : payloads) {
+            out.queue(p, write_error);
+            if (write_error) break;
+        }
+        if (!write_error) out.flush(write_error);
+        out.endpoint().release();  // the reader owns the descriptor
+    });
+
+    std::size_t done = 0;
+    std::string failure;
+    for (; done < o.count; ++done) {
+        auto frame = reader.receive(std::chrono::seconds(60), ec);
+        if (!frame) {
+            failure = ec ? "receive frame " + std::to_string(done) + ": " + ec.message()
+                         : "peer closed after " + std::to_string(done) + " of " + std::to_string(o.count) + " frames";
+            break;
+        }
+        std::string expected = payloads[done];
+        if (o.expect_upper) to_upper(expected);
+        if (frame->str() != expected) {
+            failure = "frame " + std::to_string(done) + " differs (" + std::to_string(frame->size()) + " bytes, expected " +
+                      std::to_string(expected.size()) + ")";
+            break;
+        }
+    }
+    if (!failure.empty()) reader.endpoint().shutdown(sf::shutdown_type::both, ec);  // unblock the writer
+    writer.join();
+    if (failure.empty() && write_error) failure = "send: " + write_error.message();
+    if (!failure.empty()) {
+        std::cout << "FAIL " << failure << std::endl;
+        return 1;
+    }
+    std::cout << "OK " << o.count << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    options o = parse(argc, argv);
+    bool v6 = o.host.find(':') != std::string::npos;
+    try {
+        if (o.mode == "serve") {
+            auto port = static_cast<std::uint16_t>(number(o.port, "--port"));
+            if (v6) return serve<sf::ipv6>(o, sf::ipv6_address::parse(o.host, port));
+            return serve<sf::ipv4>(o, sf::ipv4_address::parse(o.host, port));
+        }
+        if (o.codec.rfind("fixed:", 0) == 0)
+            for (auto size : o.sizes)
+                if (size != make_codec(o).max_frame()) usage("every --sizes value must be N for fixed:N");
+        return v6 ? send<sf::ipv6>(o) : send<sf::ipv4>(o);
+    } catch (const std::exception& e) {
+        std::cout << "FAIL " << e.what() << std::endl;
+        return 1;
+    }
+}

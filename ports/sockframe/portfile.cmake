@@ -1,0 +1,29 @@
+# vcpkg port of sockframe (header-only). The install tree it relies on is tested by
+# `tests/consumers/run.sh vcpkg`, which repeats these steps without vcpkg.
+set(VCPKG_BUILD_TYPE release) # header-only: one configuration
+
+# TO FILL AT RELEASE: REPO (owner/name on GitHub) and SHA512 of the v${VERSION} tarball
+# (`vcpkg install sockframe` prints the expected SHA512 when this one is wrong).
+vcpkg_from_github(
+    OUT_SOURCE_PATH SOURCE_PATH
+    REPO OWNER/sockframe
+    REF "v${VERSION}"
+    SHA512 0
+    HEAD_REF main
+)
+
+vcpkg_cmake_configure(
+    SOURCE_PATH "${SOURCE_PATH}"
+    OPTIONS
+        -DSOCKFRAME_BUILD_TESTS=OFF
+        -DSOCKFRAME_BUILD_EXAMPLES=OFF
+        -DSOCKFRAME_INSTALL=ON
+)
+vcpkg_cmake_install()
+vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/sockframe)
+vcpkg_fixup_pkgconfig()
+
+file(REMOVE_RECURSE "${CURRENT_PACKAGES_DIR}/debug")
+
+file(INSTALL "${CMAKE_CURRENT_LIST_DIR}/usage" DESTINATION "${CURRENT_PACKAGES_DIR}/share/${PORT}")
+vcpkg_install_copyright(FILE_LIST "${SOURCE_PATH}/LICENSE")

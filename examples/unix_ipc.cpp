@@ -61,8 +61,13 @@ int send(const std::string& path, int count, char** lines) {
 
 int main(int argc, char** argv) {
     std::string mode = argc > 2 ? argv[1] : "";
-    if (mode == "serve") return serve(argv[2]);
-    if (mode == "send") return send(argv[2], argc - 3, argv + 3);
+    try {
+        if (mode == "serve") return serve(argv[2]);
+        if (mode == "send") return send(argv[2], argc - 3, argv + 3);
+    } catch (const std::exception& e) {
+        std::cerr << "unix_ipc: " << e.what() << "\n";
+        return 1;
+    }
     std::cerr << "usage: unix_ipc serve PATH | unix_ipc send PATH LINE...\n";
     return 2;
 }

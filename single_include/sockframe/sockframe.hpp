@@ -387,8 +387,8 @@ public:
         auto now = clock::now();
         using float_seconds = std::chrono::duration<double>;
         if (std::chrono::duration_cast<float_seconds>(d) >
-            std::chrono::duration_cast<float_seconds>(clock::time_point::max() - now))
-            return clock::time_point::max();
+            std::chrono::duration_cast<float_seconds>((clock::time_point::max)() - now))
+            return (clock::time_point::max)();
         return now + std::chrono::duration_cast<clock::duration>(d);
     }
 
@@ -411,6 +411,15 @@ SOCKFRAME_NAMESPACE_END
 
 
 #if defined(SOCKFRAME_WINDOWS)
+// <winsock2.h> includes <windows.h>. If sockframe is the first to include it, it asks for the lean
+// variant without the min/max macros and removes the one lowercase-free macro that still collides
+// with ordinary C++ names (wingdi.h's ERROR); a later #include <windows.h> is then a no-op, so
+// these macros never reach the user's code. If <windows.h> came first, its macros are the user's
+// and are left alone (it must then come after <winsock2.h> or with WIN32_LEAN_AND_MEAN, as for
+// every Winsock program: otherwise it pulls in the old <winsock.h>).
+#if !defined(_INC_WINDOWS) && !defined(_WINDOWS_)
+#define SOCKFRAME_OWNS_WINDOWS_H
+#endif
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
 #define SOCKFRAME_UNDEF_LEAN_AND_MEAN
@@ -421,6 +430,7 @@ SOCKFRAME_NAMESPACE_END
 #endif
 #include <winsock2.h>
 #include <ws2tcpip.h>
+#include <mswsock.h>
 #if __has_include(<afunix.h>)
 #include <afunix.h>
 #define SOCKFRAME_HAS_AF_UNIX 1
@@ -433,8 +443,9 @@ SOCKFRAME_NAMESPACE_END
 #undef NOMINMAX
 #undef SOCKFRAME_UNDEF_NOMINMAX
 #endif
-#ifdef ERROR
+#ifdef SOCKFRAME_OWNS_WINDOWS_H
 #undef ERROR
+#undef SOCKFRAME_OWNS_WINDOWS_H
 #endif
 #else
 #include <arpa/inet.h>
@@ -498,8 +509,13 @@ public:
         char buffer[256] = {};
         DWORD n = ::FormatMessageA(FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS, nullptr,
                                    static_cast<DWORD>(value), 0, buffer, sizeof buffer, nullptr);
-        while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == ' ')) --n;
-        return n > 0 ? std::string(buffer, n) : "winsock error " + std::to_string(value);
+        while (n > 0 && (buffer[n - 1] == '\n' || buffer[n - 1] == '\r' || buffer[n - 1] == ' ' ||
+                         buffer[n - 1] == '.'))
+            --n;
+        if (n > 0) return std::string(buffer, n);
+        // Some systems (wine) have no text for socket errors: say at least what the code means.
+        const char* text = fallback_text(value);
+        return (text != nullptr ? std::string(text) + " (winsock error " : "winsock error (") + std::to_string(value) + ")";
     }
     std::error_condition default_error_condition(int value) const noexcept override {
         switch (value) {
@@ -533,7 +549,48 @@ public:
         case WSAEPROTOTYPE: return std::errc::wrong_protocol_type;
         case WSAENOPROTOOPT: return std::errc::no_protocol_option;
         case WSAESHUTDOWN: return std::errc::broken_pipe;
+        case WSAESOCKTNOSUPPORT: return std::errc::not_supported;
+        case WSAEPFNOSUPPORT: return std::errc::address_family_not_supported;
+        case WSAEDESTADDRREQ: return std::errc::destination_address_required;
+        case WSAENAMETOOLONG: return std::errc::filename_too_long;
+        case WSAEHOSTDOWN: return std::errc::host_unreachable;
+        case WSA_NOT_ENOUGH_MEMORY: return std::errc::not_enough_memory;
+        case WSA_INVALID_HANDLE: return std::errc::bad_file_descriptor;
+        case WSA_INVALID_PARAMETER: return std::errc::invalid_argument;
         default: return {value, *this};
+        }
+    }
+private:
+    static const char* fallback_text(int value) noexcept {
+        switch (value) {
+        case WSAEWOULDBLOCK: return "operation would block";
+        case WSAEINPROGRESS: return "operation in progress";
+        case WSAEALREADY: return "connection already in progress";
+        case WSAECONNREFUSED: return "connection refused";
+        case WSAECONNRESET: return "connection reset by peer";
+        case WSAECONNABORTED: return "connection aborted";
+        case WSAETIMEDOUT: return "connection timed out";
+        case WSAEADDRINUSE: return "address in use";
+        case WSAEADDRNOTAVAIL: return "address not available";
+        case WSAEAFNOSUPPORT: return "address family not supported";
+        case WSAESOCKTNOSUPPORT: return "socket type not supported";
+        case WSAENOTCONN: return "socket is not connected";
+        case WSAEISCONN: return "socket is already connected";
+        case WSAENETUNREACH: return "network unreachable";
+        case WSAEHOSTUNREACH: return "host unreachable";
+        case WSAEMSGSIZE: return "message too long";
+        case WSAENOTSOCK: return "not a socket";
+        case WSAEINVAL: return "invalid argument";
+        case WSAEACCES: return "permission denied";
+        case WSAENOPROTOOPT: return "protocol not available";
+        case WSAESHUTDOWN: return "cannot send after socket shutdown";
+        case WSANOTINITIALISED: return "Winsock not initialised";
+        case WSAHOST_NOT_FOUND: return "host not found";
+        case WSATRY_AGAIN: return "temporary failure in name resolution";
+        case WSANO_RECOVERY: return "non-recoverable failure in name resolution";
+        case WSANO_DATA: return "no address for this name";
+        case WSATYPE_NOT_FOUND: return "service not found";
+        default: return nullptr;
         }
     }
 };
@@ -642,6 +699,16 @@ inline native_handle_type open_socket(int domain, int type, int protocol, bool n
     int one = 1;
     ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
 #endif
+#if defined(SOCKFRAME_WINDOWS) && defined(SIO_UDP_CONNRESET)
+    // By default Windows fails the next recvfrom with WSAECONNRESET when an earlier sendto drew an
+    // ICMP "port unreachable": one vanished peer would break a UDP server. POSIX never reports it
+    // on an unconnected socket; neither does sockframe.
+    if (type == SOCK_DGRAM) {
+        BOOL report = FALSE;
+        DWORD returned = 0;
+        ::WSAIoctl(h, SIO_UDP_CONNRESET, &report, sizeof report, nullptr, 0, &returned, nullptr, nullptr);
+    }
+#endif
     if (non_blocking) {
         ec = set_non_blocking(h, true);
         if (ec) {
@@ -687,6 +754,41 @@ inline std::error_code wait_ready(native_handle_type h, short events,
         return last_error();
     }
 }
+
+/// Waits until a non-blocking connect on `h` has finished, successfully or not, or the deadline
+/// passes (timed_out); the outcome is then in SO_ERROR. Windows uses select(): WSAPoll does not
+/// report a refused connect before Windows 10 2004, it waits for the whole deadline.
+inline std::error_code wait_connected(native_handle_type h,
+                                      const std::optional<clock::time_point>& deadline) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    for (;;) {
+        fd_set writable, failed;
+        FD_ZERO(&writable);
+        FD_ZERO(&failed);
+        FD_SET(h, &writable);
+        FD_SET(h, &failed);
+        int ms = poll_timeout_ms(deadline);
+        ::timeval tv{ms / 1000, (ms % 1000) * 1000};
+        int n = ::select(0, nullptr, &writable, &failed, ms < 0 ? nullptr : &tv);
+        if (n > 0) return {};
+        if (n == 0) {
+            if (deadline && clock::now() >= *deadline) return timed_out_error();
+            continue;
+        }
+        if (last_was_interrupted()) continue;
+        return last_error();
+    }
+#else
+    return wait_ready(h, poll_out, deadline);
+#endif
+}
+
+#if defined(SOCKFRAME_WINDOWS)
+/// Stops a handle from being inherited by child processes (the Windows close-on-exec).
+inline void set_no_inherit(native_handle_type h) noexcept {
+    ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
+}
+#endif
 
 #if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;
@@ -993,10 +1095,12 @@ public:
         }
         if (percent != std::string_view::npos) {
             std::string_view scope = host.substr(percent + 1);
-            if (!parse_scope(scope, a.storage_.sin6_scope_id)) {
+            std::uint32_t id = 0;  // sin6_scope_id is a u_long on Windows
+            if (!parse_scope(scope, id)) {
                 ec = errc::bad_address;
                 return {};
             }
+            a.storage_.sin6_scope_id = id;
         }
         ec.clear();
         return a;
@@ -1178,6 +1282,9 @@ public:
     bool assign_native(detail::socklen_type length) noexcept {
         if (length > capacity()) return false;
         length_ = length < path_offset() ? path_offset() : length;
+#if defined(SOCKFRAME_WINDOWS)
+        if (storage_.sun_path[0] == '\0') length_ = path_offset();  // no abstract names: unnamed
+#endif
         storage_.sun_family = AF_UNIX;
         return true;
     }
@@ -1241,10 +1348,8 @@ public:
 #endif
     }
     std::error_condition default_error_condition(int value) const noexcept override {
-#if defined(SOCKFRAME_POSIX)
-        if (value == EAI_MEMORY) return std::errc::not_enough_memory;
-        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;
-#endif
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
         return {value, *this};
     }
 };
@@ -1484,7 +1589,11 @@ struct linger {
     bool enabled = false;
     std::chrono::seconds timeout{0};
     static int level() noexcept { return SOL_SOCKET; }
+#if defined(SO_LINGER_SEC)
+    static int name() noexcept { return SO_LINGER_SEC; }  // macOS: SO_LINGER counts clock ticks
+#else
     static int name() noexcept { return SO_LINGER; }
+#endif
     using native_type = ::linger;
     native_type to_native() const noexcept {
         native_type l{};
@@ -2181,7 +2290,7 @@ private:
         }
     }
     void finish_connect(const std::optional<deadline::clock::time_point>& when, std::error_code& ec) noexcept {
-        ec = detail::wait_ready(handle_, detail::poll_out, when);
+        ec = detail::wait_connected(handle_, when);
         if (!ec) ec = connect_result();
     }
 
@@ -2239,10 +2348,12 @@ using tcp6_stream = basic_socket<ipv6, stream>;
 using udp_socket = basic_socket<ipv4, datagram>;
 using udp6_socket = basic_socket<ipv6, datagram>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream, datagram and seqpacket sockets.
+/// Unix-domain stream, datagram and seqpacket sockets (Windows: stream only).
 using unix_stream = basic_socket<local, stream>;
+#if defined(SOCKFRAME_POSIX)
 using unix_datagram = basic_socket<local, datagram>;
 using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
 #endif
 
 SOCKFRAME_NAMESPACE_END
@@ -2375,6 +2486,8 @@ private:
             if (h != detail::invalid_handle) {
 #if defined(SOCKFRAME_POSIX)
                 ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#else
+                detail::set_no_inherit(h);  // accepted sockets may inherit "inheritable"
 #endif
 #if defined(SO_NOSIGPIPE)
                 int one = 1;
@@ -2405,7 +2518,9 @@ using tcp_listener = basic_listener<ipv4, stream>;
 using tcp6_listener = basic_listener<ipv6, stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 using unix_listener = basic_listener<local, stream>;
-using unix_seqpacket_listener = basic_listener<local, seqpacket>;
+#if defined(SOCKFRAME_POSIX)
+using unix_seqpacket_listener = basic_listener<local, seqpacket>;  // not Windows: no SOCK_SEQPACKET
+#endif
 #endif
 
 SOCKFRAME_NAMESPACE_END
@@ -2452,7 +2567,9 @@ struct ready_event {
 };
 
 /// The memory of a backend allocation failure, as an error code.
-inline std::error_code out_of_memory_error() noexcept { return std::make_error_code(std::errc::not_enough_memory); }
+inline std::error_code out_of_memory_error() noexcept {
+    return std::make_error_code(std::errc::not_enough_memory);
+}
 
 #if defined(SOCKFRAME_POSIX)
 /// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
@@ -2462,8 +2579,8 @@ public:
     struct slot {
         std::uint64_t key = 0;
         bool registered = false;
-        std::uint32_t batch = 0;      // kqueue: the wait in which `index` was last set
-        std::size_t index = 0;        // kqueue: where this descriptor's event is in that wait's output
+        std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
+        std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
     };
     slot* find(native_handle_type h) noexcept {
         if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() || !slots_[h].registered) return nullptr;
@@ -2514,8 +2631,10 @@ public:
 
     void open(std::error_code& ec) noexcept {
         fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-        if (fd_ < 0) ec = last_error();
-        else ec.clear();
+        if (fd_ < 0)
+            ec = last_error();
+        else
+            ec.clear();
     }
     void close() noexcept {
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
@@ -2552,7 +2671,8 @@ public:
         // A descriptor closed while registered has already left the epoll set (ENOENT/EBADF):
         // forgetting it is all that is left to do.
         ::epoll_event e{};
-        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF) return last_error();
+        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF)
+            return last_error();
         return {};
     }
     std::size_t size() const noexcept { return count_; }
@@ -2581,8 +2701,12 @@ public:
             const ::epoll_event& e = ready_[static_cast<std::size_t>(i)];
             native_handle_type h = e.data.fd;
             auto* s = table_.find(h);
-            ready_event r{h, s != nullptr ? s->key : 0, (e.events & EPOLLIN) != 0, (e.events & EPOLLOUT) != 0,
-                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0, (e.events & EPOLLERR) != 0};
+            ready_event r{h,
+                          s != nullptr ? s->key : 0,
+                          (e.events & EPOLLIN) != 0,
+                          (e.events & EPOLLOUT) != 0,
+                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0,
+                          (e.events & EPOLLERR) != 0};
             emit(r);
         }
         return n;
@@ -2831,8 +2955,12 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
-            ready_event e{fds_[i].fd, keys_[i], (r & poll_in) != 0, (r & poll_out) != 0, (r & hangup_bits) != 0,
-                          (r & (POLLERR | POLLNVAL)) != 0};
+            bool hangup = (r & hangup_bits) != 0;
+            // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
+            // and kqueue do, also where WSAPoll reports POLLHUP alone.
+            bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
+            ready_event e{fds_[i].fd,          keys_[i], readable,
+                          (r & poll_out) != 0, hangup,   (r & (POLLERR | POLLNVAL)) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
@@ -3198,7 +3326,7 @@ protected:
         while (copied < wanted) {
             auto available = static_cast<std::size_t>(egptr() - gptr());
             if (available > 0) {
-                std::size_t take = std::min(available, wanted - copied);
+                std::size_t take = (std::min)(available, wanted - copied);
                 std::memcpy(s + copied, gptr(), take);
                 gbump(static_cast<int>(take));
                 copied += take;
@@ -3217,9 +3345,7 @@ protected:
         return static_cast<std::streamsize>(copied);
     }
 
-    std::streamsize showmanyc() override {
-        return !socket_->is_open() ? -1 : 0;
-    }
+    std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
     char* get_begin() noexcept { return storage_.get(); }
@@ -3684,7 +3810,7 @@ public:
         strip_ = options.strip ? *options.strip : header_size();
         // The most a frame can deliver: header + field max + adjustment - strip.
         detail::wide most = header_size();
-        most += std::numeric_limits<Field>::max();
+        most += (std::numeric_limits<Field>::max)();
         if (adjustment_ > 0) most += static_cast<std::uint64_t>(adjustment_);
         detail::wide least = strip_;
         if (adjustment_ < 0) least += detail::magnitude(adjustment_);
@@ -3762,7 +3888,7 @@ public:
         } else {
             value += detail::magnitude(adjustment_);
         }
-        if (value > detail::wide{std::numeric_limits<Field>::max()}) return make_error_code(errc::payload_too_large);
+        if (value > detail::wide{(std::numeric_limits<Field>::max)()}) return make_error_code(errc::payload_too_large);
         detail::wide frame = size;
         frame += field_size;
         if (frame < detail::wide{strip_}) return make_error_code(errc::invalid_argument);
@@ -4885,7 +5011,7 @@ public:
     /// Never waits: a frame already buffered, or what one read brings now; nothing there is
     /// std::errc::operation_would_block (blocking endpoints included).
     std::optional<const_buffer> try_receive(std::error_code& ec) {
-        auto frame = receive(deadline(deadline::clock::time_point::min()), ec);
+        auto frame = receive(deadline((deadline::clock::time_point::min)()), ec);
         if (ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
         return frame;
     }

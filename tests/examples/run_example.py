@@ -28,7 +28,8 @@ class Runner:
     def __init__(self, bin_dir, suffix, emulator):
         self.bin_dir = bin_dir
         self.suffix = suffix
-        self.emulator = shlex.split(emulator) if emulator else []
+        # CMake passes its CROSSCOMPILING_EMULATOR list ';'-separated
+        self.emulator = shlex.split(emulator.replace(";", " ")) if emulator else []
         self.processes = []
 
     def command(self, program, *args):

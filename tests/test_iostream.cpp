@@ -86,7 +86,7 @@ TEST_CASE("a large transfer through both the buffered and the direct paths") {
     joining_thread writer([&] {
         sf::socket_iostream out{std::move(client)};
         out.write(blob.data(), static_cast<std::streamsize>(blob.size()));  // larger than the buffer: direct
-        for (int i = 0; i < numbers; ++i) out << i << ' ';                    // many small writes: buffered
+        for (int i = 0; i < numbers; ++i) out << i << ' ';                  // many small writes: buffered
         out << std::flush;
         CHECK(out);
         out.socket().shutdown(sf::shutdown_type::send);

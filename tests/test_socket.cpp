@@ -523,6 +523,10 @@ TEST_CASE("non-blocking connect completes on writability; connect_result reports
     CHECK((!ec || ec == std::errc::operation_in_progress));
     REQUIRE_FALSE(sf::detail::wait_ready(s.native_handle(), sf::detail::poll_out, sf::deadline::clock::now() + 5s));
     CHECK_FALSE(s.connect_result());
+    // the static connect of a non-blocking socket hands over the connection in progress
+    auto started = nb_stream::connect(l.local_address(), ec);
+    CHECK((!ec || ec == std::errc::operation_in_progress));
+    CHECK(started.is_open());
 
     sf::ipv4_address dead;
     {

@@ -70,15 +70,24 @@ options parse(int argc, char** argv) {
             if (i + 1 >= argc) usage(arg + " needs a value");
             return argv[++i];
         };
-        if (arg == "--codec") o.codec = value();
-        else if (arg == "--max-frame") o.max_frame = number(value(), "--max-frame");
-        else if (arg == "--upper" && o.mode == "serve") o.upper = true;
-        else if (arg == "--exit-after" && o.mode == "serve") o.exit_after = number(value(), "--exit-after");
-        else if (arg == "--expect-upper" && o.mode == "send") o.expect_upper = true;
-        else if (arg == "--host") o.host = value(), have_host = true;
-        else if (arg == "--port") o.port = value(), have_port = true;
-        else if (arg == "--count" && o.mode == "send") o.count = number(value(), "--count");
-        else if (arg == "--seed" && o.mode == "send") o.seed = number(value(), "--seed");
+        if (arg == "--codec")
+            o.codec = value();
+        else if (arg == "--max-frame")
+            o.max_frame = number(value(), "--max-frame");
+        else if (arg == "--upper" && o.mode == "serve")
+            o.upper = true;
+        else if (arg == "--exit-after" && o.mode == "serve")
+            o.exit_after = number(value(), "--exit-after");
+        else if (arg == "--expect-upper" && o.mode == "send")
+            o.expect_upper = true;
+        else if (arg == "--host")
+            o.host = value(), have_host = true;
+        else if (arg == "--port")
+            o.port = value(), have_port = true;
+        else if (arg == "--count" && o.mode == "send")
+            o.count = number(value(), "--count");
+        else if (arg == "--seed" && o.mode == "send")
+            o.seed = number(value(), "--seed");
         else if (arg == "--sizes" && o.mode == "send") {
             std::string list = value();
             std::size_t start = 0;
@@ -88,7 +97,8 @@ options parse(int argc, char** argv) {
                 if (comma == std::string::npos) break;
                 start = comma + 1;
             }
-        } else usage("unknown option '" + arg + "'");
+        } else
+            usage("unknown option '" + arg + "'");
     }
     if (o.codec.empty()) usage("--codec is required");
     number(o.port, "--port");
@@ -145,8 +155,8 @@ int serve(const options& o, const typename Family::address_type& address) {
             auto frame = c.try_receive(ec);
             if (!frame) {
                 if (sf::is_would_block(ec)) return true;
-                if (ec) return false;        // framing or socket error: drop this client only
-                return c.wants_write();      // end of stream: finish sending, then close
+                if (ec) return false;    // framing or socket error: drop this client only
+                return c.wants_write();  // end of stream: finish sending, then close
             }
             const sf::const_buffer* reply = &*frame;
             sf::const_buffer upper;
@@ -194,7 +204,10 @@ int serve(const options& o, const typename Family::address_type& address) {
                         break;
                     }
                     std::uint64_t key = next_key++;
-                    auto it = connections.emplace(key, connection(std::move(accepted.socket), prototype)).first;
+                    auto it =
+                        connections.emplace(key, connection(std::move(accepted.socket), prototype)).first;
+                    // small first buffer: an idle connection costs little; it grows with the frames
+                    it->second.set_initial_receive_capacity(4096);
                     poller.add(it->second.endpoint(), sf::interest::read, key, ec);
                     if (ec) connections.erase(it);
                 }
@@ -210,7 +223,7 @@ int serve(const options& o, const typename Family::address_type& address) {
                 close(ev.key);
                 continue;
             }
-            auto want = c.at_end() ? sf::interest::write
+            auto want = c.at_end()        ? sf::interest::write
                         : c.wants_write() ? sf::interest::read | sf::interest::write
                                           : sf::interest::read;
             if (c.pending() >= c.high_water_mark() / 2) want = sf::interest::write;
@@ -237,7 +250,8 @@ struct generator {
 /// Bytes a payload must avoid so that the codec can carry it.
 std::string forbidden_bytes(const std::string& codec) {
     if (codec == "line") return "\r\n";
-    if (codec.rfind("delim:", 0) == 0) return sf::parse_codec_spec(codec).target<sf::delimiter>()->bytes().to_string();
+    if (codec.rfind("delim:", 0) == 0)
+        return sf::parse_codec_spec(codec).target<sf::delimiter>()->bytes().to_string();
     return {};
 }
 
@@ -269,7 +283,8 @@ int send(const options& o) {
     std::vector<std::string> payloads;
     payloads.reserve(o.count);
     generator g{o.seed};
-    for (std::size_t i = 0; i < o.count; ++i) payloads.push_back(make_payload(g, o.sizes[i % o.sizes.size()], avoid));
+    for (std::size_t i = 0; i < o.count; ++i)
+        payloads.push_back(make_payload(g, o.sizes[i % o.sizes.size()], avoid));
 
     std::error_code write_error;
     std::thread writer([&] {
@@ -292,14 +307,15 @@ int send(const options& o) {
         auto frame = reader.receive(std::chrono::seconds(60), ec);
         if (!frame) {
             failure = ec ? "receive frame " + std::to_string(done) + ": " + ec.message()
-                         : "peer closed after " + std::to_string(done) + " of " + std::to_string(o.count) + " frames";
+                         : "peer closed after " + std::to_string(done) + " of " + std::to_string(o.count) +
+                               " frames";
             break;
         }
         std::string expected = payloads[done];
         if (o.expect_upper) to_upper(expected);
         if (frame->str() != expected) {
-            failure = "frame " + std::to_string(done) + " differs (" + std::to_string(frame->size()) + " bytes, expected " +
-                      std::to_string(expected.size()) + ")";
+            failure = "frame " + std::to_string(done) + " differs (" + std::to_string(frame->size()) +
+                      " bytes, expected " + std::to_string(expected.size()) + ")";
             break;
         }
     }

@@ -22,19 +22,10 @@
 
 namespace sf = sockframe;
 using namespace std::chrono_literals;
+using test_support::connected_tcp;
 using test_support::joining_thread;
 
 namespace {
-struct tcp_pair {
-    sf::tcp_stream client, server;
-};
-tcp_pair connected_tcp() {
-    sf::tcp_listener l(sf::ipv4_address::loopback(0));
-    tcp_pair p;
-    p.client = sf::tcp_stream::connect(l.local_address(), 5s);
-    p.server = std::move(l.accept(5s).socket);
-    return p;
-}
 std::vector<unsigned char> pattern(std::size_t n) {
     std::vector<unsigned char> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<unsigned char>((i * 131 + 7) % 251);
@@ -532,6 +523,10 @@ TEST_CASE("non-blocking connect completes on writability; connect_result reports
     CHECK((!ec || ec == std::errc::operation_in_progress));
     REQUIRE_FALSE(sf::detail::wait_ready(s.native_handle(), sf::detail::poll_out, sf::deadline::clock::now() + 5s));
     CHECK_FALSE(s.connect_result());
+    // the static connect of a non-blocking socket hands over the connection in progress
+    auto started = nb_stream::connect(l.local_address(), ec);
+    CHECK((!ec || ec == std::errc::operation_in_progress));
+    CHECK(started.is_open());
 
     sf::ipv4_address dead;
     {

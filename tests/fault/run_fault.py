@@ -135,6 +135,7 @@ class Server:
             self.close()
             raise RuntimeError("server did not start: %r" % line)
         self.port = int(line.split()[1])
+        self.base_rss_kb = self.rss_kb()
 
     def alive(self):
         return self.proc.poll() is None
@@ -445,9 +446,13 @@ def case_stop_continue(fe):
 
 
 def check_after(srv):
+    """The server is up and its memory grew by less than RSS_GROWTH_LIMIT_KB since it started."""
     if not srv.alive():
         raise AssertionError("the server exited with %s" % srv.proc.returncode)
-    return srv.rss_kb()
+    rss = srv.rss_kb()
+    if rss - srv.base_rss_kb > RSS_GROWTH_LIMIT_KB:
+        raise AssertionError("VmRSS grew from %d to %d KiB" % (srv.base_rss_kb, rss))
+    return rss
 
 
 CASES = {
@@ -477,7 +482,7 @@ def main(argv):
         start = time.monotonic()
         try:
             _, rss = CASES[name](fe)
-            print("ok     %-20s %5.1fs  server VmRSS %d KiB" % (name, time.monotonic() - start, rss))
+            print("ok     %-20s %5.1fs  server VmRSS at the end %d KiB" % (name, time.monotonic() - start, rss))
         except Exception as e:  # noqa: BLE001 - report every case
             failed.append(name)
             print("FAILED %-20s %5.1fs  %s: %s" % (name, time.monotonic() - start, type(e).__name__, e))

@@ -8,10 +8,12 @@
 //   chat_server [port]      prints "READY <port>"
 #include <sockframe/sockframe.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,7 +39,15 @@ public:
     void run() {
         std::vector<sf::poll_event> events;
         for (;;) {
-            poller_.wait(events);
+            if (accept_paused_until_) {
+                poller_.wait(events, sf::deadline(*accept_paused_until_));
+                if (sf::deadline::clock::now() >= *accept_paused_until_) {
+                    accept_paused_until_.reset();
+                    poller_.modify(listener_, sf::interest::read, listener_key);
+                }
+            } else {
+                poller_.wait(events);
+            }
             for (const auto& e : events) {
                 if (e.key == listener_key)
                     accept_all();
@@ -55,7 +65,16 @@ private:
         for (;;) {
             std::error_code ec;
             auto accepted = listener_.accept(ec);
-            if (ec) return;  // would-block: no more pending connections
+            if (ec) {
+                // would-block: no more pending connections. Anything else (out of descriptors:
+                // EMFILE) leaves the connection pending and the listener readable: stop watching
+                // it for 100 ms rather than spin, and keep serving the clients meanwhile.
+                if (!sf::is_would_block(ec)) {
+                    poller_.modify(listener_, sf::interest::none, listener_key);
+                    accept_paused_until_ = sf::deadline::clock::now() + std::chrono::milliseconds(100);
+                }
+                return;
+            }
             std::uint64_t id = next_id_++;
             poller_.add(accepted.socket, sf::interest::read, id);
             auto& c = clients_.emplace(id, client{connection{std::move(accepted.socket)}, {}}).first->second;
@@ -138,6 +157,7 @@ private:
     sf::poller poller_;
     std::map<std::uint64_t, client> clients_;
     std::vector<std::uint64_t> to_drop_;
+    std::optional<sf::deadline::clock::time_point> accept_paused_until_;
     std::uint64_t next_id_ = 0;
 };
 }  // namespace

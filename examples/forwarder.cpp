@@ -7,6 +7,7 @@
 //   forwarder LISTEN_PORT TARGET_HOST TARGET_PORT      prints "READY <port>"
 #include <sockframe/sockframe.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
@@ -130,15 +131,34 @@ int main(int argc, char** argv) {
     std::uint64_t next_id = 0;
     std::vector<sf::poll_event> events;
 
+    // While accept fails with anything but would-block (out of descriptors: EMFILE), the pending
+    // connection keeps the listener readable: stop watching it for 100 ms rather than spin.
+    bool accept_paused = false;
+    sf::deadline::clock::time_point accept_paused_until{};
     for (;;) {
-        poller.wait(events);  // no deadline: until something is ready
+        if (accept_paused) {
+            poller.wait(events, sf::deadline(accept_paused_until));
+            if (sf::deadline::clock::now() >= accept_paused_until) {
+                accept_paused = false;
+                poller.modify(server, sf::interest::read, listener_key);
+            }
+        } else {
+            poller.wait(events);  // no deadline: until something is ready
+        }
         for (const auto& event : events) {
             if (event.key == listener_key) {
                 // Accept every pending client (until would-block) and start connecting to the target.
                 for (;;) {
                     std::error_code ec;
                     auto accepted = server.accept(ec);
-                    if (ec) break;  // would-block: no more for now (other errors: try next time)
+                    if (ec) {  // would-block: no more for now; other errors: back off, try later
+                        if (!sf::is_would_block(ec)) {
+                            poller.modify(server, sf::interest::none, listener_key);
+                            accept_paused = true;
+                            accept_paused_until = sf::deadline::clock::now() + std::chrono::milliseconds(100);
+                        }
+                        break;
+                    }
                     auto s = std::make_unique<session>();
                     s->client = std::move(accepted.socket);
                     s->target = stream::open();

@@ -121,14 +121,15 @@ def payloads(spec, count, seed, max_size=2000):
 class Server:
     """framed_echo serve: started, checked, killed and reaped on exit."""
 
-    def __init__(self, framed_echo, spec, nofile=None):
+    def __init__(self, framed_echo, spec, nofile=None, argv=None):
         self.spec = spec
         preexec = None
         if nofile is not None:
             def preexec():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-        self.proc = subprocess.Popen([framed_echo, "serve", "--codec", spec, "--max-frame", str(MAX_FRAME)],
-                                     stdout=subprocess.PIPE, text=True, preexec_fn=preexec)
+        if argv is None:
+            argv = [framed_echo, "serve", "--codec", spec, "--max-frame", str(MAX_FRAME)]
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True, preexec_fn=preexec)
         ready, _, _ = select.select([self.proc.stdout], [], [], DEADLINE)
         line = self.proc.stdout.readline() if ready else ""
         if not line.startswith("READY "):
@@ -411,6 +412,44 @@ def case_fd_exhaustion(fe):
         return srv, check_after(srv)
 
 
+def case_fd_exhaustion_chat_server(fe):
+    """The same EMFILE attack on the other poller-based framed server, examples/chat_server (its
+    protocol: a 4-byte length-prefixed name, answered by "welcome <name>")."""
+    chat = os.path.join(os.path.dirname(fe), "chat_server" + os.path.splitext(fe)[1])
+    if not os.path.exists(chat):
+        raise AssertionError("chat_server not found next to framed_echo: " + chat)
+    with Server(fe, "len:4", nofile=64, argv=[chat, "0"]) as srv:
+        hogs = []
+        try:
+            for _ in range(100):
+                hogs.append(srv.connect())
+            until(srv, "the server to run out of descriptors", lambda: srv.open_fds() >= 60)
+            cpu0, wall0 = srv.cpu_seconds(), time.monotonic()
+            select.select([], [], [], 1.0)  # a measurement window, not synchronisation
+            busy = (srv.cpu_seconds() - cpu0) / (time.monotonic() - wall0)
+            if busy > 0.5:
+                raise AssertionError("chat_server spins at EMFILE: %.0f%% CPU" % (busy * 100))
+        finally:
+            for s in hogs:
+                s.close()
+        c = srv.connect()
+        try:
+            c.sendall(encode("len:4", b"alice"))
+            buf = b""
+            end = time.monotonic() + DEADLINE
+            while not decode("len:4", buf)[0] and time.monotonic() < end:
+                chunk = c.recv(4096)
+                if not chunk:
+                    break
+                buf += chunk
+            frames = decode("len:4", buf)[0]
+            if not frames or frames[0] != b"welcome alice":
+                raise AssertionError("chat_server after EMFILE answered %r" % frames[:1])
+        finally:
+            c.close()
+        return srv, check_after(srv)
+
+
 def case_stop_continue(fe):
     """SIGSTOP / SIGCONT, 100 times, while a good client is mid-conversation: on Linux every
     stop-and-continue makes a blocked epoll_wait / poll return EINTR, with no handler installed,
@@ -465,6 +504,7 @@ CASES = {
     "connection_storm": case_connection_storm,
     "fd_exhaustion": case_fd_exhaustion,
     "stop_continue": case_stop_continue,
+    "fd_exhaustion_chat_server": case_fd_exhaustion_chat_server,
 }
 
 

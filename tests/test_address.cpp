@@ -24,7 +24,8 @@ TEST_CASE("ipv4_address parses and formats dotted quads and ports") {
 }
 
 TEST_CASE("bad IPv4 text is errc::bad_address, never a guess") {
-    for (const char* bad : {"256.1.1.1", "1.2.3", "", "1.2.3.4 ", "a.b.c.d", "1.2.3.4.5", "::1", "-1.2.3.4"}) {
+    for (const char* bad :
+         {"256.1.1.1", "1.2.3", "", "1.2.3.4 ", "a.b.c.d", "1.2.3.4.5", "::1", "-1.2.3.4"}) {
         CAPTURE(bad);
         std::error_code ec;
         sf::ipv4_address::parse(bad, 80, ec);
@@ -57,7 +58,8 @@ TEST_CASE("ipv6_address parses, formats, and keeps the scope id") {
 }
 
 TEST_CASE("bad IPv6 text is errc::bad_address") {
-    for (const char* bad : {"::g", "1:2:3:4:5:6:7:8:9", "", "12345::", "fe80::1%", "fe80::1%99999999999", "1.2.3.4"}) {
+    for (const char* bad :
+         {"::g", "1:2:3:4:5:6:7:8:9", "", "12345::", "fe80::1%", "fe80::1%99999999999", "1.2.3.4"}) {
         CAPTURE(bad);
         std::error_code ec;
         sf::ipv6_address::parse(bad, 1, ec);

@@ -9,7 +9,8 @@ namespace sf = sockframe;
 
 TEST_CASE("every sockframe error has its own message in the sockframe category") {
     std::set<std::string> messages;
-    for (int v = static_cast<int>(sf::errc::end_of_stream); v <= static_cast<int>(sf::errc::buffer_full); ++v) {
+    for (int v = static_cast<int>(sf::errc::end_of_stream); v <= static_cast<int>(sf::errc::buffer_full);
+         ++v) {
         std::error_code ec = static_cast<sf::errc>(v);
         CHECK(std::string(ec.category().name()) == "sockframe");
         CHECK_FALSE(ec.message().empty());

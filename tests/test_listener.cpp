@@ -44,7 +44,8 @@ TEST_CASE("a non-blocking listener reports would-block instead of waiting") {
     auto a = l.accept(ec);
     CHECK(ec == std::errc::operation_would_block);
     auto c = sf::tcp_stream::connect(l.local_address());
-    REQUIRE_FALSE(sf::detail::wait_ready(l.native_handle(), sf::detail::poll_in, sf::deadline::clock::now() + 5s));
+    REQUIRE_FALSE(
+        sf::detail::wait_ready(l.native_handle(), sf::detail::poll_in, sf::deadline::clock::now() + 5s));
     auto b = l.accept(ec);
     REQUIRE_FALSE(ec);
     char buffer[1];
@@ -59,8 +60,9 @@ TEST_CASE("listening on a bad or busy address is a clear error") {
     CHECK_FALSE(l.is_open());
 #if defined(SOCKFRAME_HAS_AF_UNIX)
     if (!test_support::has_unix<sf::stream>()) {
-        MESSAGE("skipped: the busy Unix path half, because this system has no AF_UNIX stream sockets "
-                "(Windows before 10 1803, wine)");
+        MESSAGE(
+            "skipped: the busy Unix path half, because this system has no AF_UNIX stream sockets "
+            "(Windows before 10 1803, wine)");
         return;
     }
     test_support::temp_dir dir;

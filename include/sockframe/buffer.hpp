@@ -16,15 +16,15 @@ SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
 
 template <typename T>
-inline constexpr bool is_byte_like_v =
-    sizeof(T) == 1 && std::is_trivially_copyable_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool>;
+inline constexpr bool is_byte_like_v = sizeof(T) == 1 && std::is_trivially_copyable_v<T> &&
+                                       !std::is_same_v<std::remove_cv_t<T>, bool>;
 
 template <typename R, typename = void>
 struct contiguous_element {};
 
 template <typename R>
-struct contiguous_element<R, std::void_t<decltype(std::data(std::declval<R&>())),
-                                         decltype(std::size(std::declval<R&>()))>> {
+struct contiguous_element<
+    R, std::void_t<decltype(std::data(std::declval<R&>())), decltype(std::size(std::declval<R&>()))>> {
     using pointer = decltype(std::data(std::declval<R&>()));
     using type = std::remove_pointer_t<pointer>;
 };
@@ -70,7 +70,8 @@ public:
 
     /// The bytes from `offset` on (clamped to the size).
     constexpr const_buffer subspan(std::size_t offset) const noexcept {
-        return offset >= size_ ? const_buffer{data_ + size_, 0} : const_buffer{data_ + offset, size_ - offset};
+        return offset >= size_ ? const_buffer{data_ + size_, 0}
+                               : const_buffer{data_ + offset, size_ - offset};
     }
     /// At most `count` bytes from `offset` on (both clamped to the size).
     constexpr const_buffer subspan(std::size_t offset, std::size_t count) const noexcept {

@@ -72,7 +72,9 @@ public:
     address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
     /// The default accept deadline (settimeout on a listening socket).
     template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept { socket_.set_timeout(t); }
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        socket_.set_timeout(t);
+    }
     void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
     auto timeout() const noexcept { return socket_.timeout(); }
 
@@ -112,7 +114,8 @@ private:
         }
         ec.clear();
     }
-    native_handle_type accept_once_(address_type& from, detail::socklen_type& len, std::error_code& ec) noexcept {
+    native_handle_type accept_once_(address_type& from, detail::socklen_type& len,
+                                    std::error_code& ec) noexcept {
         for (;;) {
 #if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
             int flags = SOCK_CLOEXEC | (Mode::is_blocking ? 0 : SOCK_NONBLOCK);

@@ -88,13 +88,15 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
     }
     ::freeaddrinfo(list);
     ec.clear();
-    if (out.empty()) ec = {
+    if (out.empty())
+        ec = {
 #if defined(SOCKFRAME_WINDOWS)
             WSAHOST_NOT_FOUND,
 #else
             EAI_NONAME,
 #endif
-            resolver_category()};
+            resolver_category()
+        };
     return out;
 }
 
@@ -105,8 +107,8 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
     std::error_code ec;
     auto out = resolve<Family>(host, service, ec, passive);
     if (ec)
-        throw std::system_error(ec, "sockframe: resolve '" + std::string(host) + "' service '" +
-                                        std::string(service) + "'");
+        throw std::system_error(
+            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
     return out;
 }
 

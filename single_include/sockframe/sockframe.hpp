@@ -108,15 +108,15 @@ SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
 
 template <typename T>
-inline constexpr bool is_byte_like_v =
-    sizeof(T) == 1 && std::is_trivially_copyable_v<T> && !std::is_same_v<std::remove_cv_t<T>, bool>;
+inline constexpr bool is_byte_like_v = sizeof(T) == 1 && std::is_trivially_copyable_v<T> &&
+                                       !std::is_same_v<std::remove_cv_t<T>, bool>;
 
 template <typename R, typename = void>
 struct contiguous_element {};
 
 template <typename R>
-struct contiguous_element<R, std::void_t<decltype(std::data(std::declval<R&>())),
-                                         decltype(std::size(std::declval<R&>()))>> {
+struct contiguous_element<
+    R, std::void_t<decltype(std::data(std::declval<R&>())), decltype(std::size(std::declval<R&>()))>> {
     using pointer = decltype(std::data(std::declval<R&>()));
     using type = std::remove_pointer_t<pointer>;
 };
@@ -162,7 +162,8 @@ public:
 
     /// The bytes from `offset` on (clamped to the size).
     constexpr const_buffer subspan(std::size_t offset) const noexcept {
-        return offset >= size_ ? const_buffer{data_ + size_, 0} : const_buffer{data_ + offset, size_ - offset};
+        return offset >= size_ ? const_buffer{data_ + size_, 0}
+                               : const_buffer{data_ + offset, size_ - offset};
     }
     /// At most `count` bytes from `offset` on (both clamped to the size).
     constexpr const_buffer subspan(std::size_t offset, std::size_t count) const noexcept {
@@ -1409,13 +1410,15 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
     }
     ::freeaddrinfo(list);
     ec.clear();
-    if (out.empty()) ec = {
+    if (out.empty())
+        ec = {
 #if defined(SOCKFRAME_WINDOWS)
             WSAHOST_NOT_FOUND,
 #else
             EAI_NONAME,
 #endif
-            resolver_category()};
+            resolver_category()
+        };
     return out;
 }
 
@@ -1426,8 +1429,8 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
     std::error_code ec;
     auto out = resolve<Family>(host, service, ec, passive);
     if (ec)
-        throw std::system_error(ec, "sockframe: resolve '" + std::string(host) + "' service '" +
-                                        std::string(service) + "'");
+        throw std::system_error(
+            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
     return out;
 }
 
@@ -2433,7 +2436,9 @@ public:
     address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
     /// The default accept deadline (settimeout on a listening socket).
     template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept { socket_.set_timeout(t); }
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        socket_.set_timeout(t);
+    }
     void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
     auto timeout() const noexcept { return socket_.timeout(); }
 
@@ -2473,7 +2478,8 @@ private:
         }
         ec.clear();
     }
-    native_handle_type accept_once_(address_type& from, detail::socklen_type& len, std::error_code& ec) noexcept {
+    native_handle_type accept_once_(address_type& from, detail::socklen_type& len,
+                                    std::error_code& ec) noexcept {
         for (;;) {
 #if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
             int flags = SOCK_CLOEXEC | (Mode::is_blocking ? 0 : SOCK_NONBLOCK);

@@ -29,7 +29,7 @@ int main() {
         std::fprintf(stderr, "consumer: %s\n", e.what());
         return 1;
     }
-    std::printf("consumer ok: sockframe %d.%d.%d, C++ %ld\n", SOCKFRAME_VERSION_MAJOR, SOCKFRAME_VERSION_MINOR,
-                SOCKFRAME_VERSION_PATCH, static_cast<long>(__cplusplus));
+    std::printf("consumer ok: sockframe %d.%d.%d, C++ %ld\n", SOCKFRAME_VERSION_MAJOR,
+                SOCKFRAME_VERSION_MINOR, SOCKFRAME_VERSION_PATCH, static_cast<long>(__cplusplus));
     return 0;
 }

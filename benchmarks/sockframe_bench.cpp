@@ -80,6 +80,7 @@ struct config {
     double duration = 1.0;  // seconds of the measured window
     int repeats = 5;
     bool json = false;
+    bool mixed = false;  // --mixed: also sockframe's sender against raw's receiver and vice versa
     std::vector<std::string> only;
     int cpu_a = 0, cpu_b = 1;
 };
@@ -257,6 +258,8 @@ struct stream_run {
     }
 };
 
+constexpr std::size_t raw_receive_buffer = 256 * 1024;
+
 // raw: the sender copies frames into a 64 KiB buffer and sends it whole (small frames), or
 // gathers header and payload of 16 frames in one writev (large frames); the receiver recv()s into
 // a 256 KiB buffer and decodes every complete frame before the next recv.
@@ -311,7 +314,7 @@ void raw_stream_sender(stream_run& r, int fd) {
 }
 
 void raw_stream_receiver(stream_run& r, int fd) {
-    const std::size_t capacity = 256 * 1024;
+    const std::size_t capacity = raw_receive_buffer;
     std::vector<std::byte> in(capacity);
     std::size_t begin = 0, end = 0;
     for (;;) {
@@ -354,6 +357,7 @@ void sockframe_stream_sender(stream_run& r, int fd) {
 
 void sockframe_stream_receiver(stream_run& r, int fd) {
     framed_tcp conn{sf::tcp_stream(fd)};
+    conn.reserve_receive(raw_receive_buffer);  // the same buffer as the raw loop's
     std::size_t n = 0;
     while (auto frame = conn.receive()) {
         r.got(frame->data(), frame->size());
@@ -911,6 +915,10 @@ std::vector<result> run_all(const config& cfg) {
 #if SOCKFRAME_BENCH_HAVE_ASIO
         c.push_back({"asio", [&, size] { return run_stream(cfg, size, asio_stream_sender, asio_stream_receiver); }});
 #endif
+        if (cfg.mixed) {  // which side limits: sockframe's sender or its receiver against raw's other side
+            c.push_back({"sf_tx+raw_rx", [&, size] { return run_stream(cfg, size, sockframe_stream_sender, raw_stream_receiver); }});
+            c.push_back({"raw_tx+sf_rx", [&, size] { return run_stream(cfg, size, raw_stream_sender, sockframe_stream_receiver); }});
+        }
         measure(cfg, "stream", size, true, false, c, out);
     }
     for (bool same : {false, true}) {
@@ -1012,6 +1020,8 @@ int main(int argc, char** argv) {
             cfg.repeats = 1;
             cfg.duration = 0.3;
             cfg.warmup = 0.1;
+        } else if (a == "--mixed") {
+            cfg.mixed = true;
         } else if (a == "--json") {
             cfg.json = true;
         } else if (a == "--repeats" && i + 1 < argc) {

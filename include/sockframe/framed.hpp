@@ -113,7 +113,7 @@ public:
     /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
     /// Throws frame_error for framing errors (with the offending size), std::system_error else.
     std::optional<const_buffer> receive(deadline d = {}) {
-        std::error_code ec;
+        std::error_code ec(0, *system_category_);
         auto frame = receive(d, ec);
         if (ec) raise(ec, "sockframe: receive");
         return frame;
@@ -160,6 +160,12 @@ public:
     /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
     /// for datagrams, unless the initial capacity is larger).
     std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
+    /// Grows the receive buffer to at least `bytes` now. It otherwise starts at
+    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL and grows only when a frame needs it; a larger buffer
+    /// means fewer, larger reads on a stream of many frames. Buffered bytes are kept.
+    void reserve_receive(std::size_t bytes) {
+        if (bytes > buffer_.capacity()) buffer_.grow(bytes, end_);
+    }
     /// Bytes received but not yet delivered as frames.
     std::size_t buffered() const noexcept { return end_ - begin_ - consumed_; }
 
@@ -169,7 +175,7 @@ public:
     /// queued before it leave first. Blocking: returns once all is written. Non-blocking: writes
     /// what fits and queues the rest; errc::buffer_full (nothing queued) past the high-water mark.
     void send(const_buffer payload, deadline d = {}) {
-        std::error_code ec;
+        std::error_code ec = detail::no_error();
         send(payload, d, ec);
         if (ec) raise(ec, "sockframe: send");
     }
@@ -190,13 +196,22 @@ public:
     /// flush() or a later send() runs, or at once (with what was queued) once the queue would
     /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
     void queue(const_buffer payload, deadline d = {}) {
-        std::error_code ec;
+        if constexpr (detail::has_encode_prefix_v<Codec>) {
+            if (queue_in_place(payload)) return;
+        }
+        std::error_code ec(0, *system_category_);
         queue(payload, d, ec);
         if (ec) raise(ec, "sockframe: queue");
     }
     void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
         static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
+        if constexpr (detail::has_encode_prefix_v<Codec>) {
+            if (queue_in_place(payload)) {
+                ec.assign(0, *system_category_);
+                return;
+            }
+        }
         ec = codec_.encode(payload, parts_);
         if (ec) return;
         std::size_t size = parts_.size();
@@ -271,10 +286,29 @@ private:
         }
     }
 
+    /// The hot path, small enough to inline: a whole frame is already buffered.
     std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
         begin_ += consumed_;
         consumed_ = 0;
         error_size_ = 0;
+        if (end_ > begin_) {
+            decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
+            if (r.is_frame()) {
+                consumed_ = r.consumed;
+                ec.assign(0, *system_category_);
+                return r.payload;
+            }
+            if (r.is_error()) {
+                fail(r, ec);
+                return std::nullopt;
+            }
+            begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
+        }
+        return receive_more(d, ec);
+    }
+
+    /// Reads until a frame is complete (a codec may see the same bytes again: codec.hpp allows it).
+    SOCKFRAME_NOINLINE std::optional<const_buffer> receive_more(deadline d, std::error_code& ec) {
         std::optional<deadline::clock::time_point> when;
         bool when_known = false;
         for (;;) {
@@ -283,7 +317,7 @@ private:
                 decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
                 if (r.is_frame()) {
                     consumed_ = r.consumed;
-                    ec.clear();
+                    ec = detail::no_error();
                     return r.payload;
                 }
                 if (r.is_error()) {
@@ -321,8 +355,15 @@ private:
 
     /// Makes free space after end_: compacts, else grows up to the codec's limit.
     bool make_room(std::error_code& ec) {
-        if (end_ < buffer_.capacity()) return true;
         std::size_t live = end_ - begin_;
+        // A short partial frame moves to the front at once: copying a few bytes is cheaper than
+        // the ever smaller reads into what is left at the end of the buffer.
+        if (begin_ > 0 && live <= compact_below) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+            begin_ = 0;
+            end_ = live;
+        }
+        if (end_ < buffer_.capacity()) return true;
         std::size_t limit = receive_limit();
         if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
             std::memmove(buffer_.data(), buffer_.data() + begin_, live);
@@ -390,6 +431,21 @@ private:
 
     // ---- outgoing queue ----
 
+    /// The short cut of queue() for header + payload codecs: writes the header and copies the
+    /// payload straight into the send buffer when they fit there without passing the coalescing
+    /// limit (or the high-water mark). False: nothing was queued, take the general path.
+    bool queue_in_place(const_buffer payload) noexcept {
+        const std::size_t most = Codec::max_prefix_size + payload.size();
+        const std::size_t limit = traits::is_blocking ? coalesce_limit_ : high_water_;
+        if (out_end_ + most > out_.capacity() || pending() + most > limit) return false;
+        std::byte* at = out_.data() + out_end_;
+        const std::size_t header = codec_.encode_prefix(payload.size(), at);
+        if (header == 0) return false;
+        detail::copy_bytes(at + header, payload.data(), payload.size());
+        out_end_ += header + payload.size();
+        return true;
+    }
+
     /// Copies the encoded frame in parts_ (size bytes) to the end of the outgoing buffer.
     void append_out(std::size_t size, std::error_code& ec) {
         if (!traits::is_blocking && pending() + size > high_water_) {
@@ -411,7 +467,7 @@ private:
         }
         parts_.copy_to(out_.data() + out_end_);
         out_end_ += size;
-        ec.clear();
+        ec = detail::no_error();
     }
 
     /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
@@ -474,6 +530,7 @@ private:
     }
 
     static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t compact_below = 4096;
 
     Endpoint endpoint_;
     Codec codec_;
@@ -490,6 +547,8 @@ private:
     std::size_t out_end_ = 0;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
+    // std::system_category() is a call into the C++ runtime: made once here, not per frame.
+    const std::error_category* system_category_ = &std::system_category();
 };
 
 SOCKFRAME_NAMESPACE_END

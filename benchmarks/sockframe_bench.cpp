@@ -400,15 +400,16 @@ struct asio_stream_reader {
             if (ec) return;
             std::uint32_t len = load_be32(header);
             if (len > body.size()) die("asio: frame too large");
-            asio::async_read(s, asio::buffer(body.data(), len), [this](const asio::error_code& e, std::size_t got) {
-                if (e) return;
-                r.got(body.data(), got);
-                if (++n == r.check_every) {
-                    n = 0;
-                    if (!r.m.done()) r.m.check();
-                }
-                read_header();
-            });
+            asio::async_read(s, asio::buffer(body.data(), len),
+                             [this](const asio::error_code& e, std::size_t got) {
+                                 if (e) return;
+                                 r.got(body.data(), got);
+                                 if (++n == r.check_every) {
+                                     n = 0;
+                                     if (!r.m.done()) r.m.check();
+                                 }
+                                 read_header();
+                             });
         });
     }
 };
@@ -587,13 +588,16 @@ struct asio_echo {
         asio::async_read(s, asio::buffer(header), [this](const asio::error_code& ec, std::size_t) {
             if (ec) return;
             std::uint32_t len = load_be32(header);
-            asio::async_read(s, asio::buffer(body.data(), len), [this, len](const asio::error_code& e, std::size_t) {
-                if (e) return;
-                asio::async_write(s, std::array<asio::const_buffer, 2>{asio::buffer(header), asio::buffer(body.data(), len)},
-                                  [this](const asio::error_code& w, std::size_t) {
-                                      if (!w) read_header();
-                                  });
-            });
+            asio::async_read(s, asio::buffer(body.data(), len),
+                             [this, len](const asio::error_code& e, std::size_t) {
+                                 if (e) return;
+                                 asio::async_write(s,
+                                                   std::array<asio::const_buffer, 2>{
+                                                       asio::buffer(header), asio::buffer(body.data(), len)},
+                                                   [this](const asio::error_code& w, std::size_t) {
+                                                       if (!w) read_header();
+                                                   });
+                             });
         });
     }
 };
@@ -806,7 +810,9 @@ struct asio_udp_reader {
     asio::ip::udp::socket s;
     std::byte in[2048];
     bool finished = false;
-    asio_udp_reader(udp_run& run, asio::io_context& ctx, int fd) : r(run), s(ctx) { s.assign(asio::ip::udp::v4(), fd); }
+    asio_udp_reader(udp_run& run, asio::io_context& ctx, int fd) : r(run), s(ctx) {
+        s.assign(asio::ip::udp::v4(), fd);
+    }
     void receive() {
         s.async_receive(asio::buffer(in), [this](const asio::error_code& ec, std::size_t n) {
             if (ec || !r.got(in, n)) {
@@ -910,14 +916,22 @@ std::vector<result> run_all(const config& cfg) {
     for (std::size_t size : {std::size_t{16}, std::size_t{128}, std::size_t{1024}, std::size_t{65536}}) {
         if (!wanted(cfg, "stream")) break;
         std::vector<candidate> c;
-        c.push_back({"sockframe", [&, size] { return run_stream(cfg, size, sockframe_stream_sender, sockframe_stream_receiver); }});
-        c.push_back({"raw", [&, size] { return run_stream(cfg, size, raw_stream_sender, raw_stream_receiver); }});
+        c.push_back({"sockframe", [&, size] {
+                         return run_stream(cfg, size, sockframe_stream_sender, sockframe_stream_receiver);
+                     }});
+        c.push_back(
+            {"raw", [&, size] { return run_stream(cfg, size, raw_stream_sender, raw_stream_receiver); }});
 #if SOCKFRAME_BENCH_HAVE_ASIO
-        c.push_back({"asio", [&, size] { return run_stream(cfg, size, asio_stream_sender, asio_stream_receiver); }});
+        c.push_back(
+            {"asio", [&, size] { return run_stream(cfg, size, asio_stream_sender, asio_stream_receiver); }});
 #endif
         if (cfg.mixed) {  // which side limits: sockframe's sender or its receiver against raw's other side
-            c.push_back({"sf_tx+raw_rx", [&, size] { return run_stream(cfg, size, sockframe_stream_sender, raw_stream_receiver); }});
-            c.push_back({"raw_tx+sf_rx", [&, size] { return run_stream(cfg, size, raw_stream_sender, sockframe_stream_receiver); }});
+            c.push_back({"sf_tx+raw_rx", [&, size] {
+                             return run_stream(cfg, size, sockframe_stream_sender, raw_stream_receiver);
+                         }});
+            c.push_back({"raw_tx+sf_rx", [&, size] {
+                             return run_stream(cfg, size, raw_stream_sender, sockframe_stream_receiver);
+                         }});
         }
         measure(cfg, "stream", size, true, false, c, out);
     }
@@ -925,16 +939,22 @@ std::vector<result> run_all(const config& cfg) {
         std::string name = same ? "pingpong_same_cpu" : "pingpong";
         if (!wanted(cfg, name)) continue;
         std::vector<candidate> c;
-        c.push_back({"sockframe", [&, same] { return run_pingpong(cfg, same, sockframe_pingpong_client, sockframe_pingpong_server); }});
-        c.push_back({"raw", [&, same] { return run_pingpong(cfg, same, raw_pingpong_client, raw_pingpong_server); }});
+        c.push_back({"sockframe", [&, same] {
+                         return run_pingpong(cfg, same, sockframe_pingpong_client, sockframe_pingpong_server);
+                     }});
+        c.push_back(
+            {"raw", [&, same] { return run_pingpong(cfg, same, raw_pingpong_client, raw_pingpong_server); }});
 #if SOCKFRAME_BENCH_HAVE_ASIO
-        c.push_back({"asio", [&, same] { return run_pingpong(cfg, same, asio_pingpong_client, asio_pingpong_server); }});
+        c.push_back({"asio", [&, same] {
+                         return run_pingpong(cfg, same, asio_pingpong_client, asio_pingpong_server);
+                     }});
 #endif
         measure(cfg, name, pingpong_size, false, true, c, out);
     }
     if (wanted(cfg, "udp")) {
         std::vector<candidate> c;
-        c.push_back({"sockframe", [&] { return run_udp(cfg, sockframe_udp_sender, sockframe_udp_receiver); }});
+        c.push_back(
+            {"sockframe", [&] { return run_udp(cfg, sockframe_udp_sender, sockframe_udp_receiver); }});
         c.push_back({"raw", [&] { return run_udp(cfg, raw_udp_sender, raw_udp_receiver); }});
 #if SOCKFRAME_BENCH_HAVE_ASIO
         c.push_back({"asio", [&] { return run_udp(cfg, asio_udp_sender, asio_udp_receiver); }});
@@ -943,7 +963,9 @@ std::vector<result> run_all(const config& cfg) {
     }
     if (wanted(cfg, "udp_batched")) {
         std::vector<candidate> c;
-        c.push_back({"sockframe", [&] { return run_udp(cfg, sockframe_udp_batched_sender, sockframe_udp_batched_receiver); }});
+        c.push_back({"sockframe", [&] {
+                         return run_udp(cfg, sockframe_udp_batched_sender, sockframe_udp_batched_receiver);
+                     }});
         c.push_back({"raw", [&] { return run_udp(cfg, raw_udp_batched_sender, raw_udp_batched_receiver); }});
         measure(cfg, "udp_batched", udp_size, true, false, c, out);
     }
@@ -962,8 +984,8 @@ void print_json(const std::vector<result>& all) {
     std::printf("[\n");
     for (std::size_t i = 0; i < all.size(); ++i) {
         const auto& r = all[i];
-        std::printf("  {\"workload\": \"%s\", \"size\": %zu, \"impl\": \"%s\", \"msgs_per_s\": %.1f", r.workload.c_str(),
-                    r.size, r.impl.c_str(), r.s.msgs_per_s);
+        std::printf("  {\"workload\": \"%s\", \"size\": %zu, \"impl\": \"%s\", \"msgs_per_s\": %.1f",
+                    r.workload.c_str(), r.size, r.impl.c_str(), r.s.msgs_per_s);
         if (r.has_mb) std::printf(", \"mb_per_s\": %.2f", r.s.mb_per_s);
         if (r.has_latency) std::printf(", \"p50_us\": %.2f, \"p99_us\": %.2f", r.s.p50_us, r.s.p99_us);
         std::printf(", \"allocs_per_msg\": %.6f}%s\n", r.s.allocs_per_msg, i + 1 < all.size() ? "," : "");
@@ -972,14 +994,15 @@ void print_json(const std::vector<result>& all) {
 }
 
 void print_table(const config& cfg, const std::vector<result>& all) {
-    std::printf("sockframe_bench: %d repeat(s) of %.2f s (after %.2f s warm-up), median; sender/client on CPU %d, "
-                "receiver/server on CPU %d (pingpong_same_cpu: both on CPU %d)\n",
-                cfg.repeats, cfg.duration, cfg.warmup, cfg.cpu_a, cfg.cpu_b, cfg.cpu_a);
+    std::printf(
+        "sockframe_bench: %d repeat(s) of %.2f s (after %.2f s warm-up), median; sender/client on CPU %d, "
+        "receiver/server on CPU %d (pingpong_same_cpu: both on CPU %d)\n",
+        cfg.repeats, cfg.duration, cfg.warmup, cfg.cpu_a, cfg.cpu_b, cfg.cpu_a);
 #if !SOCKFRAME_BENCH_HAVE_ASIO
     std::printf("note: built without asio.hpp (install libasio-dev): no asio rows\n");
 #endif
-    std::printf("%-18s %6s %-10s %14s %10s %9s %9s %8s %7s %8s %8s\n", "workload", "size", "impl", "msgs/s", "MB/s",
-                "p50 us", "p99 us", "allocs", "loss", "x raw", "p99/raw");
+    std::printf("%-18s %6s %-10s %14s %10s %9s %9s %8s %7s %8s %8s\n", "workload", "size", "impl", "msgs/s",
+                "MB/s", "p50 us", "p99 us", "allocs", "loss", "x raw", "p99/raw");
     for (const auto& r : all) {
         const result* raw = find(all, r, "raw");
         char mb[32] = "-", p50[32] = "-", p99[32] = "-", loss[32] = "-", ratio[32] = "-", p99r[32] = "-";
@@ -987,10 +1010,12 @@ void print_table(const config& cfg, const std::vector<result>& all) {
         if (r.has_latency) {
             std::snprintf(p50, sizeof p50, "%.1f", r.s.p50_us);
             std::snprintf(p99, sizeof p99, "%.1f", r.s.p99_us);
-            if (raw && raw->s.p99_us > 0) std::snprintf(p99r, sizeof p99r, "%.2f", r.s.p99_us / raw->s.p99_us);
+            if (raw && raw->s.p99_us > 0)
+                std::snprintf(p99r, sizeof p99r, "%.2f", r.s.p99_us / raw->s.p99_us);
         }
         if (r.s.loss >= 0) std::snprintf(loss, sizeof loss, "%.1f%%", r.s.loss * 100);
-        if (raw && raw->s.msgs_per_s > 0) std::snprintf(ratio, sizeof ratio, "%.2f", r.s.msgs_per_s / raw->s.msgs_per_s);
+        if (raw && raw->s.msgs_per_s > 0)
+            std::snprintf(ratio, sizeof ratio, "%.2f", r.s.msgs_per_s / raw->s.msgs_per_s);
         std::printf("%-18s %6zu %-10s %14.0f %10s %9s %9s %8.3f %7s %8s %8s\n", r.workload.c_str(), r.size,
                     r.impl.c_str(), r.s.msgs_per_s, mb, p50, p99, r.s.allocs_per_msg, loss, ratio, p99r);
     }
@@ -998,16 +1023,18 @@ void print_table(const config& cfg, const std::vector<result>& all) {
         if (r.workload != "stream" || r.impl != "sockframe") continue;
         const result* asio = find(all, r, "asio");
         if (asio && asio->s.msgs_per_s > 0)
-            std::printf("stream %zu B: sockframe is %.1fx asio\n", r.size, r.s.msgs_per_s / asio->s.msgs_per_s);
+            std::printf("stream %zu B: sockframe is %.1fx asio\n", r.size,
+                        r.s.msgs_per_s / asio->s.msgs_per_s);
     }
 }
 
 void usage() {
-    std::fprintf(stderr,
-                 "usage: sockframe_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]...\n"
-                 "  --quick      one short repeat of each (under a minute in all)\n"
-                 "  --json       a JSON array on stdout instead of the table\n"
-                 "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n");
+    std::fprintf(
+        stderr,
+        "usage: sockframe_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]...\n"
+        "  --quick      one short repeat of each (under a minute in all)\n"
+        "  --json       a JSON array on stdout instead of the table\n"
+        "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n");
 }
 
 }  // namespace
@@ -1045,7 +1072,9 @@ int main(int argc, char** argv) {
     cfg.cpu_b = cpus.size() > 1 ? cpus[1] : cfg.cpu_a;
 
     auto results = run_all(cfg);
-    if (cfg.json) print_json(results);
-    else print_table(cfg, results);
+    if (cfg.json)
+        print_json(results);
+    else
+        print_table(cfg, results);
     return 0;
 }

@@ -437,7 +437,7 @@ TEST_CASE("reserve_receive grows the receive buffer at once and keeps what is bu
     rx.reserve_receive(1 << 20);
     CHECK(rx.receive_capacity() >= (1u << 20));
     CHECK(rx.receive(5s)->str() == "two");  // the second frame survived the move
-    rx.reserve_receive(16);                   // never shrinks
+    rx.reserve_receive(16);                 // never shrinks
     CHECK(rx.receive_capacity() >= (1u << 20));
 }
 
@@ -453,7 +453,8 @@ TEST_CASE("many frames split across reads at every offset arrive whole (short ta
     joining_thread writer([&] {
         // odd-sized writes, so that reads end inside frames
         for (std::size_t at = 0; at < wire.size(); at += 977) {
-            p.client.write_all(sf::const_buffer(wire.data() + at, std::min<std::size_t>(977, wire.size() - at)), 5s);
+            p.client.write_all(
+                sf::const_buffer(wire.data() + at, std::min<std::size_t>(977, wire.size() - at)), 5s);
         }
         p.client.shutdown(sf::shutdown_type::send);
     });

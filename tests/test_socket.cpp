@@ -606,13 +606,15 @@ SOCKFRAME_SKIPPED_TEST_CASE("EINTR is retried: a signal during a blocking read d
                             "Windows has no signals that interrupt a Winsock call (no EINTR to retry)")
 #endif
 
-TEST_CASE("send_batch / receive_batch move many datagrams per call, in order, sizes and truncation per slot") {
+TEST_CASE(
+    "send_batch / receive_batch move many datagrams per call, in order, sizes and truncation per slot") {
     sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
     a.connect_to(b.local_address());
     b.connect_to(a.local_address());
     // more than one system call's worth (batch_limit), of varied sizes, one too big for its slot
     std::vector<std::string> messages;
-    for (int i = 0; i < 100; ++i) messages.push_back(std::string(static_cast<std::size_t>(i % 7 + 1), char('a' + i % 26)));
+    for (int i = 0; i < 100; ++i)
+        messages.push_back(std::string(static_cast<std::size_t>(i % 7 + 1), char('a' + i % 26)));
     messages[42] = std::string(100, 'T');
     std::vector<sf::const_buffer> out(messages.begin(), messages.end());
     CHECK(a.send_batch(out.data(), out.size(), 5s) == out.size());
@@ -622,7 +624,8 @@ TEST_CASE("send_batch / receive_batch move many datagrams per call, in order, si
     char storage[sf::udp_socket::batch_limit][16];
     sf::message_slot slots[sf::udp_socket::batch_limit];
     while (got.size() < messages.size()) {
-        for (std::size_t i = 0; i < sf::udp_socket::batch_limit; ++i) slots[i].buffer = sf::mutable_buffer(storage[i], sizeof storage[i]);
+        for (std::size_t i = 0; i < sf::udp_socket::batch_limit; ++i)
+            slots[i].buffer = sf::mutable_buffer(storage[i], sizeof storage[i]);
         std::size_t n = b.receive_batch(slots, sf::udp_socket::batch_limit, 5s);
         REQUIRE(n >= 1);
         CHECK(n <= sf::udp_socket::batch_limit);
@@ -637,15 +640,18 @@ TEST_CASE("send_batch / receive_batch move many datagrams per call, in order, si
     }
     CHECK(truncated_seen);
     for (std::size_t i = 0; i < messages.size(); ++i) {
-        if (i == 42) CHECK(got[i] == std::string(16, 'T'));
-        else CHECK(got[i] == messages[i]);
+        if (i == 42)
+            CHECK(got[i] == std::string(16, 'T'));
+        else
+            CHECK(got[i] == messages[i]);
     }
 #if defined(__linux__)
     CHECK(sf::udp_socket::batches_natively);  // sendmmsg / recvmmsg
 #endif
 }
 
-TEST_CASE("receive_batch waits for the first datagram only, and honours deadlines; non-blocking says would-block") {
+TEST_CASE(
+    "receive_batch waits for the first datagram only, and honours deadlines; non-blocking says would-block") {
     sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
     a.connect_to(b.local_address());
     b.connect_to(a.local_address());

@@ -227,9 +227,10 @@ inline constexpr bool has_parts_encode_v<
 template <typename Codec, typename = void>
 inline constexpr bool has_encode_prefix_v = false;
 template <typename Codec>
-inline constexpr bool has_encode_prefix_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(std::size_t{}, std::declval<std::byte*>())),
-                       decltype(Codec::max_prefix_size)>> = true;
+inline constexpr bool
+    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
+                                               std::size_t{}, std::declval<std::byte*>())),
+                                           decltype(Codec::max_prefix_size)>> = true;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.

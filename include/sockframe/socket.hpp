@@ -635,7 +635,8 @@ public:
     std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
         return receive_batch(slots, count, deadline{}, ec);
     }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d, std::error_code& ec) noexcept {
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
         if (count > batch_limit) count = batch_limit;
         if (count == 0) {
             ec.clear();
@@ -644,7 +645,8 @@ public:
         detail::iovec_type vecs[batch_limit];
         std::size_t sizes[batch_limit];
         bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i) detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
         auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
         });

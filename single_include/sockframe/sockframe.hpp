@@ -2389,7 +2389,8 @@ public:
     std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
         return receive_batch(slots, count, deadline{}, ec);
     }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d, std::error_code& ec) noexcept {
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
         if (count > batch_limit) count = batch_limit;
         if (count == 0) {
             ec.clear();
@@ -2398,7 +2399,8 @@ public:
         detail::iovec_type vecs[batch_limit];
         std::size_t sizes[batch_limit];
         bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i) detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
         auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
         });
@@ -3863,9 +3865,10 @@ inline constexpr bool has_parts_encode_v<
 template <typename Codec, typename = void>
 inline constexpr bool has_encode_prefix_v = false;
 template <typename Codec>
-inline constexpr bool has_encode_prefix_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(std::size_t{}, std::declval<std::byte*>())),
-                       decltype(Codec::max_prefix_size)>> = true;
+inline constexpr bool
+    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
+                                               std::size_t{}, std::declval<std::byte*>())),
+                                           decltype(Codec::max_prefix_size)>> = true;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.
@@ -3928,7 +3931,8 @@ constexpr unsigned byte_shift(std::size_t i, std::size_t n) noexcept {
 // store plus a byte swap where needed.
 template <typename Endian, typename T, std::size_t... I>
 constexpr T load_bytes(const std::byte* p, std::index_sequence<I...>) noexcept {
-    return static_cast<T>(((std::to_integer<std::uint64_t>(p[I]) << byte_shift<Endian>(I, sizeof...(I))) | ...));
+    return static_cast<T>(
+        ((std::to_integer<std::uint64_t>(p[I]) << byte_shift<Endian>(I, sizeof...(I))) | ...));
 }
 template <typename Endian, typename T, std::size_t... I>
 constexpr void store_bytes(T value, std::byte* p, std::index_sequence<I...>) noexcept {

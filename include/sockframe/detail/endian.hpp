@@ -36,7 +36,8 @@ constexpr unsigned byte_shift(std::size_t i, std::size_t n) noexcept {
 // store plus a byte swap where needed.
 template <typename Endian, typename T, std::size_t... I>
 constexpr T load_bytes(const std::byte* p, std::index_sequence<I...>) noexcept {
-    return static_cast<T>(((std::to_integer<std::uint64_t>(p[I]) << byte_shift<Endian>(I, sizeof...(I))) | ...));
+    return static_cast<T>(
+        ((std::to_integer<std::uint64_t>(p[I]) << byte_shift<Endian>(I, sizeof...(I))) | ...));
 }
 template <typename Endian, typename T, std::size_t... I>
 constexpr void store_bytes(T value, std::byte* p, std::index_sequence<I...>) noexcept {

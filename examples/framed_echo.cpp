@@ -163,6 +163,8 @@ int serve(const options& o, const typename Family::address_type& address) {
                     if (ec) break;  // would-block, or a transient error such as EMFILE
                     std::uint64_t key = next_key++;
                     auto it = connections.emplace(key, connection(std::move(accepted.socket), prototype)).first;
+                    // small first buffer: an idle connection costs little; it grows with the frames
+                    it->second.set_initial_receive_capacity(4096);
                     poller.add(it->second.endpoint(), sf::interest::read, key, ec);
                     if (ec) connections.erase(it);
                 }

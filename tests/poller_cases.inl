@@ -15,7 +15,12 @@
 #include "support/net.hpp"
 
 #if defined(SOCKFRAME_POSIX)
+#include <pthread.h>
 #include <sys/resource.h>
+
+#include <atomic>
+#include <csignal>
+#include <thread>
 #endif
 
 namespace sf = sockframe;
@@ -46,7 +51,8 @@ const sf::poll_event* find_key(const std::vector<sf::poll_event>& events, std::u
 }
 
 /// Waits until an event with `key` arrives (or `limit` passes); returns it, or null.
-std::optional<sf::poll_event> wait_for_key(sf::poller& p, std::uint64_t key, std::chrono::milliseconds limit = 5s) {
+std::optional<sf::poll_event> wait_for_key(sf::poller& p, std::uint64_t key,
+                                           std::chrono::milliseconds limit = 5s) {
     std::vector<sf::poll_event> events;
     auto until = sf::deadline::clock::now() + limit;
     while (sf::deadline::clock::now() < until) {
@@ -244,8 +250,9 @@ TEST_CASE("peer close is a hangup, and readable (the read then gives end-of-stre
         CHECK(e->hangup);
     }
 #else
-    MESSAGE("skipped: the unix socketpair subcase, because Windows has no socketpair (the TCP subcases "
-            "cover hang-ups there)");
+    MESSAGE(
+        "skipped: the unix socketpair subcase, because Windows has no socketpair (the TCP subcases "
+        "cover hang-ups there)");
 #endif
 }
 
@@ -425,15 +432,17 @@ TEST_CASE("ten thousand idle registered sockets and one active") {
         const int rounds = 200;
         auto start = std::chrono::steady_clock::now();
         for (int i = 0; i < rounds; ++i) q.wait(events, 0ms);
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count() /
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
+                   .count() /
                rounds;
     };
     auto many = time_waits(p);
     sf::poller small;
     small.add(pairs[active].first, sf::interest::read, 0);
     auto one = time_waits(small);
-    MESSAGE(std::string(sf::poller::backend()) << ": wait with one ready among " << p.size() << " registered: " << many
-                                  << " ns; among 1 registered: " << one << " ns");
+    MESSAGE(std::string(sf::poller::backend())
+            << ": wait with one ready among " << p.size() << " registered: " << many
+            << " ns; among 1 registered: " << one << " ns");
     if (std::string(sf::poller::backend()) != "poll" && std::string(sf::poller::backend()) != "wsapoll") {
         // epoll / kqueue: the idle registrations cost a wait nothing (poll() would take ~1 ms here)
         CHECK(many < 10 * one + 200000);
@@ -482,3 +491,67 @@ TEST_CASE("a steady wait loop reuses the events vector's storage") {
         CHECK(events.capacity() == capacity);
     }
 }
+
+#if defined(SOCKFRAME_POSIX)
+namespace {
+std::atomic<int> poller_signals{0};
+extern "C" void count_poller_signal(int) { poller_signals.fetch_add(1); }
+}  // namespace
+
+TEST_CASE("EINTR is retried with the time left: signals neither end a wait early nor stretch it") {
+    struct sigaction action {
+    }, previous{};
+    action.sa_handler = count_poller_signal;
+    sigemptyset(&action.sa_mask);
+    action.sa_flags = 0;  // no SA_RESTART: the wait really is interrupted
+    REQUIRE(::sigaction(SIGUSR1, &action, &previous) == 0);
+    auto [a, b] = connected_tcp();
+    sf::poller p;
+    p.add(a, sf::interest::read, 1);
+
+    auto interrupt = [&](test_support::joining_thread& t, std::atomic<bool>& done) {
+        for (int i = 0; i < 5 && !done; ++i) {
+            int before = poller_signals.load();
+            ::pthread_kill(t.native_handle(), SIGUSR1);
+            auto until = std::chrono::steady_clock::now() + 5s;
+            while (poller_signals.load() == before && std::chrono::steady_clock::now() < until)
+                std::this_thread::yield();
+        }
+    };
+
+    SUBCASE("an event after the signals") {
+        std::vector<sf::poll_event> events;
+        std::error_code ec;
+        std::size_t n = 0;
+        std::atomic<bool> done{false};
+        test_support::joining_thread waiter([&] {
+            n = p.wait(events, 20s, ec);
+            done = true;
+        });
+        interrupt(waiter, done);
+        b.write_all("x");
+        waiter.join();
+        CHECK_FALSE(ec);
+        CHECK(n == 1);
+    }
+    SUBCASE("a timeout despite the signals") {
+        std::vector<sf::poll_event> events;
+        std::error_code ec;
+        std::size_t n = 99;
+        std::atomic<bool> done{false};
+        auto start = std::chrono::steady_clock::now();
+        test_support::joining_thread waiter([&] {
+            n = p.wait(events, 300ms, ec);
+            done = true;
+        });
+        interrupt(waiter, done);
+        waiter.join();
+        auto took = std::chrono::steady_clock::now() - start;
+        CHECK_FALSE(ec);
+        CHECK(n == 0);
+        CHECK(took >= 290ms);
+        CHECK(took < 3s);
+    }
+    ::sigaction(SIGUSR1, &previous, nullptr);
+}
+#endif

@@ -72,7 +72,8 @@ TEST_CASE("frame_parts: prepend, append and insert_copy keep the payload uncopie
         while (parts.insert_copy(5, "x")) ++inserted;
         CHECK(parts.segment_count() <= sf::frame_parts::max_segments);
         CHECK(inserted >= 1);
-        CHECK(flatten(parts).substr(0, 5 + inserted) == "[h]HE" + std::string(static_cast<std::size_t>(inserted), 'x'));
+        CHECK(flatten(parts).substr(0, 5 + inserted) ==
+              "[h]HE" + std::string(static_cast<std::size_t>(inserted), 'x'));
     }
 }
 

@@ -34,8 +34,8 @@ std::uint32_t crc32c_reference(const std::string& data) {
 }
 
 std::string be32(std::uint32_t v) {
-    return bytes({static_cast<int>(v >> 24), static_cast<int>((v >> 16) & 0xFF), static_cast<int>((v >> 8) & 0xFF),
-                  static_cast<int>(v & 0xFF)});
+    return bytes({static_cast<int>(v >> 24), static_cast<int>((v >> 16) & 0xFF),
+                  static_cast<int>((v >> 8) & 0xFF), static_cast<int>(v & 0xFF)});
 }
 
 std::string le32(std::uint32_t v) {
@@ -71,7 +71,8 @@ TEST_CASE("crc32c agrees with a bitwise reference at every length, offset and sp
             REQUIRE(sf::crc32c::compute(piece) == expected);
             const std::size_t half = n / 3;
             const sf::const_buffer all{piece};
-            REQUIRE(sf::crc32c::update(sf::crc32c::update(0, all.first(half)), all.subspan(half)) == expected);
+            REQUIRE(sf::crc32c::update(sf::crc32c::update(0, all.first(half)), all.subspan(half)) ==
+                    expected);
         }
     }
 }
@@ -98,13 +99,14 @@ TEST_CASE("checked: a corrupt frame is checksum_mismatch and skipped; the stream
           events{error(sf::errc::checksum_mismatch, 7), frame("next")});
     std::string bad_crc = encode(codec, "payload");
     bad_crc.back() ^= 1;
-    CHECK(decode_all_ways([] { return crc_frames{}; }, bad_crc) == events{error(sf::errc::checksum_mismatch, 7)});
+    CHECK(decode_all_ways([] { return crc_frames{}; }, bad_crc) ==
+          events{error(sf::errc::checksum_mismatch, 7)});
     // A frame too short to hold the trailer.
-    CHECK(decode_all_ways([] { return crc_frames{}; }, bytes({0, 0, 0, 3, 1, 2, 3}) + encode(codec, "ok"), keep_going) ==
-          events{error(sf::errc::malformed_frame, 3), frame("ok")});
+    CHECK(decode_all_ways([] { return crc_frames{}; }, bytes({0, 0, 0, 3, 1, 2, 3}) + encode(codec, "ok"),
+                          keep_going) == events{error(sf::errc::malformed_frame, 3), frame("ok")});
     // The inner codec's errors pass through (and poison it).
-    CHECK(decode_all_ways([] { return crc_frames{sf::length_prefix<std::uint32_t>{100}}; }, bytes({0, 0, 1, 0})) ==
-          events{error(sf::errc::frame_too_large, 256)});
+    CHECK(decode_all_ways([] { return crc_frames{sf::length_prefix<std::uint32_t>{100}}; },
+                          bytes({0, 0, 1, 0})) == events{error(sf::errc::frame_too_large, 256)});
 }
 
 TEST_CASE("checked: limits and other framings") {
@@ -128,7 +130,8 @@ TEST_CASE("checked: limits and other framings") {
     CHECK(decode_all_ways([&] { return fixed; }, encode(fixed, "abcd") + encode(fixed, "wxyz")) ==
           events{frame("abcd"), frame("wxyz")});
 
-    using le_crc = sf::checked<sf::length_prefix<std::uint16_t, sf::little_endian>, sf::basic_crc32c<sf::little_endian>>;
+    using le_crc =
+        sf::checked<sf::length_prefix<std::uint16_t, sf::little_endian>, sf::basic_crc32c<sf::little_endian>>;
     const le_crc le;
     CHECK(encode(le, "abc") == bytes({7, 0}) + "abc" + le32(crc32c_reference("abc")));
     CHECK(decode_all_ways([] { return le_crc{}; }, encode(le, "abc")) == events{frame("abc")});
@@ -143,11 +146,11 @@ TEST_CASE("nested: a line inside each length-prefixed frame") {
           events{frame("abc"), frame("xyz")});
     SUBCASE("the inner codec must consume exactly the outer payload") {
         // leftover after the line
-        CHECK(decode_all_ways([] { return codec{}; }, bytes({0, 0, 0, 5}) + "ab\ncd" + encode(c, "ok"), keep_going) ==
-              events{error(sf::errc::frame_size_mismatch, 5), frame("ok")});
+        CHECK(decode_all_ways([] { return codec{}; }, bytes({0, 0, 0, 5}) + "ab\ncd" + encode(c, "ok"),
+                              keep_going) == events{error(sf::errc::frame_size_mismatch, 5), frame("ok")});
         // the line never ends inside the frame
-        CHECK(decode_all_ways([] { return codec{}; }, bytes({0, 0, 0, 2}) + "ab" + encode(c, "ok"), keep_going) ==
-              events{error(sf::errc::frame_size_mismatch, 2), frame("ok")});
+        CHECK(decode_all_ways([] { return codec{}; }, bytes({0, 0, 0, 2}) + "ab" + encode(c, "ok"),
+                              keep_going) == events{error(sf::errc::frame_size_mismatch, 2), frame("ok")});
     }
     SUBCASE("inner errors keep their code and skip the outer frame") {
         auto make = [] { return codec{sf::length_prefix<std::uint32_t>{}, sf::line{2}}; };
@@ -164,7 +167,8 @@ TEST_CASE("nested: protobuf-delimited message inside a checked length frame, thr
     const codec c;
     const std::string message(300, 'm');
     const std::string inner = bytes({0xAC, 0x02}) + message;
-    const std::string wire = bytes({0x01, 0x32}) + inner + be32(crc32c_reference(inner));  // 0x132 = 2 + 300 + 4
+    const std::string wire =
+        bytes({0x01, 0x32}) + inner + be32(crc32c_reference(inner));  // 0x132 = 2 + 300 + 4
     CHECK(encode(c, message) == wire);
     CHECK(codec_test::payload_not_copied(c, message));
     CHECK(decode_all_ways([] { return codec{}; }, wire + encode(c, "") + encode(c, "x")) ==

@@ -40,34 +40,52 @@ TEST_CASE("delimiter: \"\\r\\n\", NUL and single bytes") {
           events{frame(""), frame(""), frame("a"), frame("bc")});
     const std::string binary = bytes({0xFF, 0x00, 0xFE});
     CHECK(decode_all_ways([&] { return sf::delimiter{sf::const_buffer{binary}}; },
-                          "x" + binary + bytes({0xFF, 0x00}) + "y" + binary) == events{frame("x"), frame(bytes({0xFF, 0x00}) + "y")});
+                          "x" + binary + bytes({0xFF, 0x00}) + "y" + binary) ==
+          events{frame("x"), frame(bytes({0xFF, 0x00}) + "y")});
 }
 
 TEST_CASE("delimiter: self-overlapping delimiters end each frame at the first occurrence") {
-    CHECK(decode_all_ways([] { return sf::delimiter{"aab"}; }, "xaaabyaab") == events{frame("xa"), frame("y")});
-    CHECK(decode_all_ways([] { return sf::delimiter{"abab"}; }, "xabacabababababx" "abab") ==
-          events{frame("xabac"), frame(""), frame("abx")});
+    CHECK(decode_all_ways([] { return sf::delimiter{"aab"}; }, "xaaabyaab") ==
+          events{frame("xa"), frame("y")});
+    CHECK(decode_all_ways([] { return sf::delimiter{"abab"}; },
+                          "xabacabababababx"
+                          "abab") == events{frame("xabac"), frame(""), frame("abx")});
     CHECK(decode_all_ways([] { return sf::delimiter{"aa"}; }, "aaaaa") == events{frame(""), frame("")});
 }
 
-TEST_CASE("delimiter: a frame longer than max_frame is reported once, then skipped through the next delimiter") {
+TEST_CASE(
+    "delimiter: a frame longer than max_frame is reported once, then skipped through the next delimiter") {
     auto make = [] { return sf::delimiter{"$_", 5}; };
     CHECK(make().max_frame_bytes() == 7);
     CHECK(decode_all_ways(make, "abcde$_") == events{frame("abcde")});
     CHECK(decode_all_ways(make, "abcdef$_ok$_", keep_going) ==
           events{error(sf::errc::frame_too_large, 6), frame("ok")});
     CHECK(decode_all_ways(make, "abcdefghijklmnop$$$_ok$_123456789$_$_", keep_going) ==
-          events{error(sf::errc::frame_too_large, 6), frame("ok"), error(sf::errc::frame_too_large, 6), frame("")});
+          events{error(sf::errc::frame_too_large, 6), frame("ok"), error(sf::errc::frame_too_large, 6),
+                 frame("")});
     // A partial delimiter that fails to complete turns back into frame bytes.
-    CHECK(decode_all_ways([] { return sf::delimiter{"$_", 3}; }, "abc$x$_z$_", keep_going) ==
-          events{error(sf::errc::frame_too_large, 5), frame("z")});
+    CHECK(decode_all_ways(
+              [] {
+                  return sf::delimiter{"$_", 3};
+              },
+              "abc$x$_z$_", keep_going) == events{error(sf::errc::frame_too_large, 5), frame("z")});
     CHECK(decode_all_ways([] { return sf::delimiter{"$_", 3}; }, "ab$$_") == events{frame("ab$")});
     // The discarded part may end with a delimiter split across reads and across the error.
-    CHECK(decode_all_ways([] { return sf::delimiter{"abc", 2}; }, "xyzab" "cq" "abc", keep_going) ==
-          events{error(sf::errc::frame_too_large, 3), frame("q")});
+    CHECK(decode_all_ways(
+              [] {
+                  return sf::delimiter{"abc", 2};
+              },
+              "xyzab"
+              "cq"
+              "abc",
+              keep_going) == events{error(sf::errc::frame_too_large, 3), frame("q")});
     // max_frame 0 admits only empty frames.
-    CHECK(decode_all_ways([] { return sf::delimiter{";", 0}; }, ";;x;;", keep_going) ==
-          events{frame(""), frame(""), error(sf::errc::frame_too_large, 1), frame("")});
+    CHECK(decode_all_ways(
+              [] {
+                  return sf::delimiter{";", 0};
+              },
+              ";;x;;",
+              keep_going) == events{frame(""), frame(""), error(sf::errc::frame_too_large, 1), frame("")});
 }
 
 TEST_CASE("delimiter: consumed bytes while discarding") {
@@ -166,7 +184,8 @@ TEST_CASE("line: Netty LineBasedFrameDecoder, tokio LinesCodec, Python readline"
 TEST_CASE("line: an overlong line is reported once and skipped through its '\\n'") {
     auto make = [] { return sf::line{4}; };
     CHECK(decode_all_ways(make, "abcd\nabcd\r\n") == events{frame("abcd"), frame("abcd")});
-    CHECK(decode_all_ways(make, "abcde\nok\n", keep_going) == events{error(sf::errc::frame_too_large, 5), frame("ok")});
+    CHECK(decode_all_ways(make, "abcde\nok\n", keep_going) ==
+          events{error(sf::errc::frame_too_large, 5), frame("ok")});
     CHECK(decode_all_ways(make, "abcdefghijkl\r\nok\r\nxxxxxxxxx", keep_going) ==
           events{error(sf::errc::frame_too_large, 5), frame("ok"), error(sf::errc::frame_too_large, 5)});
     // A '\r' at the limit may still be the line's ending...

@@ -25,7 +25,8 @@ TEST_CASE("fixed_size: Netty FixedLengthFrameDecoder(3)") {
 }
 
 TEST_CASE("fixed_size: one-byte and large frames") {
-    CHECK(decode_all_ways([] { return sf::fixed_size{1}; }, "xyz") == events{frame("x"), frame("y"), frame("z")});
+    CHECK(decode_all_ways([] { return sf::fixed_size{1}; }, "xyz") ==
+          events{frame("x"), frame("y"), frame("z")});
     const std::string big = codec_test::random_bytes(1000, 3);
     CHECK(decode_all_ways([] { return sf::fixed_size{500}; }, big) ==
           events{frame(big.substr(0, 500)), frame(big.substr(500))});

@@ -12,19 +12,10 @@
 
 namespace sf = sockframe;
 using namespace std::chrono_literals;
+using test_support::connected_tcp;
 using test_support::joining_thread;
 
 namespace {
-struct tcp_pair {
-    sf::tcp_stream client, server;
-};
-tcp_pair connected_tcp() {
-    sf::tcp_listener l(sf::ipv4_address::loopback(0));
-    tcp_pair p;
-    p.client = sf::tcp_stream::connect(l.local_address(), 5s);
-    p.server = std::move(l.accept(5s).socket);
-    return p;
-}
 // Seeded bytes that never contain `avoid` (so delimiter codecs can carry them).
 std::string payload_bytes(std::size_t n, std::uint32_t seed, int avoid = -1) {
     std::mt19937 rng(seed);

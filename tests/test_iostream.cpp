@@ -15,19 +15,10 @@
 
 namespace sf = sockframe;
 using namespace std::chrono_literals;
+using test_support::connected_tcp;
 using test_support::joining_thread;
 
 namespace {
-struct tcp_pair {
-    sf::tcp_stream client, server;
-};
-tcp_pair connected_tcp() {
-    sf::tcp_listener l(sf::ipv4_address::loopback(0));
-    tcp_pair p;
-    p.client = sf::tcp_stream::connect(l.local_address(), 5s);
-    p.server = std::move(l.accept(5s).socket);
-    return p;
-}
 std::string upper(std::string s) {
     for (auto& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     return s;
@@ -95,7 +86,7 @@ TEST_CASE("a large transfer through both the buffered and the direct paths") {
     joining_thread writer([&] {
         sf::socket_iostream out{std::move(client)};
         out.write(blob.data(), static_cast<std::streamsize>(blob.size()));  // larger than the buffer: direct
-        for (int i = 0; i < numbers; ++i) out << i << ' ';                    // many small writes: buffered
+        for (int i = 0; i < numbers; ++i) out << i << ' ';                  // many small writes: buffered
         out << std::flush;
         CHECK(out);
         out.socket().shutdown(sf::shutdown_type::send);

@@ -36,7 +36,8 @@ TEST_CASE("netstring: leading zeros, signs, spaces and non-digits are malformed"
     CHECK(decode_all_ways(make, " 1:x,") == events{error(sf::errc::malformed_frame, 0)});
     CHECK(decode_all_ways(make, "+1:x,") == events{error(sf::errc::malformed_frame, 0)});
     CHECK(decode_all_ways(make, ":,") == events{error(sf::errc::malformed_frame, 0)});
-    CHECK(decode_all_ways(make, "0:,5:hello,1 :x,") == events{frame(""), frame("hello"), error(sf::errc::malformed_frame, 1)});
+    CHECK(decode_all_ways(make, "0:,5:hello,1 :x,") ==
+          events{frame(""), frame("hello"), error(sf::errc::malformed_frame, 1)});
 }
 
 TEST_CASE("netstring: a missing or wrong ',' is malformed at its position") {
@@ -51,9 +52,11 @@ TEST_CASE("netstring: lengths above max_frame are rejected while the digits arri
     auto make = [] { return sf::make_netstring(999); };
     CHECK(make().max_frame() == 999);
     CHECK(make().max_frame_bytes() == 3 + 1 + 999 + 1);
-    CHECK(decode_all_ways(make, "999:" + std::string(999, 'x') + ",") == events{frame(std::string(999, 'x'))});
+    CHECK(decode_all_ways(make, "999:" + std::string(999, 'x') + ",") ==
+          events{frame(std::string(999, 'x'))});
     CHECK(decode_all_ways(make, "1000:") == events{error(sf::errc::frame_too_large, 1000)});
-    CHECK(decode_all_ways(make, "99999999999999999999999999:") == events{error(sf::errc::frame_too_large, 9999)});
+    CHECK(decode_all_ways(make, "99999999999999999999999999:") ==
+          events{error(sf::errc::frame_too_large, 9999)});
     auto unlimited = [] { return sf::make_netstring(std::numeric_limits<std::size_t>::max()); };
     CHECK(decode_all_ways(unlimited, "99999999999999999999:") ==
           events{error(sf::errc::frame_too_large, std::numeric_limits<std::uint64_t>::max())});
@@ -74,7 +77,8 @@ TEST_CASE("netstring: errors poison the codec until reset") {
 TEST_CASE("decimal_prefix on its own and with another separator") {
     auto make = [] { return sf::decimal_prefix{100, '#'}; };
     CHECK(encode(make(), "abc") == "3#abc");
-    CHECK(decode_all_ways(make, "3#abc0#10#0123456789") == events{frame("abc"), frame(""), frame("0123456789")});
+    CHECK(decode_all_ways(make, "3#abc0#10#0123456789") ==
+          events{frame("abc"), frame(""), frame("0123456789")});
     CHECK(sf::decimal_prefix::digits(0) == 1);
     CHECK(sf::decimal_prefix::digits(std::numeric_limits<std::uint64_t>::max()) == 20);
     bool invalid = false;

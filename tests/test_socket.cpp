@@ -22,19 +22,10 @@
 
 namespace sf = sockframe;
 using namespace std::chrono_literals;
+using test_support::connected_tcp;
 using test_support::joining_thread;
 
 namespace {
-struct tcp_pair {
-    sf::tcp_stream client, server;
-};
-tcp_pair connected_tcp() {
-    sf::tcp_listener l(sf::ipv4_address::loopback(0));
-    tcp_pair p;
-    p.client = sf::tcp_stream::connect(l.local_address(), 5s);
-    p.server = std::move(l.accept(5s).socket);
-    return p;
-}
 std::vector<unsigned char> pattern(std::size_t n) {
     std::vector<unsigned char> v(n);
     for (std::size_t i = 0; i < n; ++i) v[i] = static_cast<unsigned char>((i * 131 + 7) % 251);

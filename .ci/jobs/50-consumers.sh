@@ -1,5 +1,5 @@
 # Consumer tests (tests/consumers/run.sh): sockframe used as each way in documented in
-# docs/packaging.md, as C++17 and C++20. Here every tool is installed and a skipped test is a
+# the README, "Getting sockframe", as C++17 and C++20. Here every tool is installed and a skipped test is a
 # failure. Nothing needs building first: each test configures and builds its own consumer.
 need_base
 need clang meson pkg-config git

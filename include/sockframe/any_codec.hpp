@@ -38,10 +38,15 @@ public:
     any_codec& operator=(any_codec&&) noexcept = default;
     ~any_codec() = default;
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const { return self_->max_frame(); }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const { return self_->max_frame_bytes(); }
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) { return self_->decode(input); }
+    /// Forgets scan state and any error, for a new stream.
     void reset() { self_->reset(); }
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return self_->encode(out);
@@ -136,20 +141,20 @@ inline std::string unescape(std::string_view spec, std::string_view text) {
         }
         if (++i == text.size()) bad_spec(spec, "the delimiter ends with a lone backslash");
         switch (text[i]) {
-        case 'r': out += '\r'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case '0': out += '\0'; break;
-        case '\\': out += '\\'; break;
-        case 'x': {
-            const int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
-            const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
-            if (hi < 0 || lo < 0) bad_spec(spec, "\\x needs two hex digits");
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-            break;
-        }
-        default: bad_spec(spec, "unknown escape in the delimiter (use \\r \\n \\t \\0 \\\\ \\xHH)");
+            case 'r': out += '\r'; break;
+            case 'n': out += '\n'; break;
+            case 't': out += '\t'; break;
+            case '0': out += '\0'; break;
+            case '\\': out += '\\'; break;
+            case 'x': {
+                const int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
+                const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+                if (hi < 0 || lo < 0) bad_spec(spec, "\\x needs two hex digits");
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+                break;
+            }
+            default: bad_spec(spec, "unknown escape in the delimiter (use \\r \\n \\t \\0 \\\\ \\xHH)");
         }
     }
     return out;
@@ -163,7 +168,8 @@ any_codec make_length_prefix(std::optional<std::size_t> max_frame) {
 }
 
 template <typename Endian>
-any_codec make_length_prefix(std::string_view spec, std::string_view width, std::optional<std::size_t> max_frame) {
+any_codec make_length_prefix(std::string_view spec, std::string_view width,
+                             std::optional<std::size_t> max_frame) {
     if (width == "1") return make_length_prefix<std::uint8_t, Endian>(max_frame);
     if (width == "2") return make_length_prefix<std::uint16_t, Endian>(max_frame);
     if (width == "4") return make_length_prefix<std::uint32_t, Endian>(max_frame);
@@ -174,7 +180,8 @@ any_codec make_length_prefix(std::string_view spec, std::string_view width, std:
 inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame) {
     const std::size_t colon = spec.find(':');
     const std::string_view kind = spec.substr(0, colon);
-    const std::string_view rest = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
+    const std::string_view rest =
+        colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
     const bool has_rest = colon != std::string_view::npos;
     const std::size_t limit = max_frame ? *max_frame : SOCKFRAME_DEFAULT_MAX_FRAME;
     if (kind == "len") {
@@ -210,7 +217,9 @@ inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size
 /// endian by default), `varint`, `line`, `delim:STRING` (escapes \r \n \t \0 \\ \xHH),
 /// `fixed:N` or `netstring`, each with its default max_frame (len:1 and len:2 cap it at what the
 /// field can express). Throws system_error(invalid_argument) naming the problem on a bad spec.
-inline any_codec parse_codec_spec(std::string_view spec) { return detail::parse_codec_spec(spec, std::nullopt); }
+inline any_codec parse_codec_spec(std::string_view spec) {
+    return detail::parse_codec_spec(spec, std::nullopt);
+}
 
 /// As parse_codec_spec(spec), with `max_frame` payload bytes; also throws
 /// system_error(invalid_argument) if the codec cannot express it (len:1 above 255, fixed:N above it).

@@ -62,10 +62,10 @@ struct decode_result {
     enum class status : std::uint8_t { need_more, frame, error };
 
     status state = status::need_more;
-    const_buffer payload;        ///< frame: the payload, a view into the decoded input
-    std::size_t consumed = 0;    ///< frame: input bytes the frame occupies; error: bytes to skip
+    const_buffer payload;      ///< frame: the payload, a view into the decoded input
+    std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
     std::error_code error = detail::no_error();  ///< error: why
-    std::uint64_t size = 0;      ///< error: the offending length, or the byte position
+    std::uint64_t size = 0;                      ///< error: the offending length, or the byte position
 
     static decode_result need_more() noexcept { return {}; }
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
@@ -221,8 +221,7 @@ template <typename Codec, typename = void>
 inline constexpr bool has_parts_encode_v = false;
 template <typename Codec>
 inline constexpr bool has_parts_encode_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> =
-    true;
+    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
 
 template <typename Codec, typename = void>
 inline constexpr bool has_encode_prefix_v = false;

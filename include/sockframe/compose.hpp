@@ -1,6 +1,9 @@
 #pragma once
 /// Codec composition: a checksum trailer inside another codec's frame (checked), a codec decoding
 /// the payload of another's frame (nested), and a fixed byte string after each frame (suffixed).
+///
+/// A wrapped codec must round-trip (decode(encode(p)) == p), as every built-in codec does except
+/// length_prefix with a header before its field or a non-default strip.
 
 #include <sockframe/codec.hpp>
 #include <sockframe/detail/crc32c.hpp>
@@ -32,7 +35,9 @@ struct basic_crc32c {
     }
     /// The checksum of `data`.
     static value_type compute(const_buffer data) noexcept { return update(0, data); }
+    /// Writes `value` as the trailer at `out`.
     static void store(value_type value, std::byte* out) noexcept { detail::store<Endian>(value, out); }
+    /// Reads the trailer at `in`.
     static value_type load(const std::byte* in) noexcept { return detail::load<Endian, value_type>(in); }
 };
 
@@ -57,10 +62,12 @@ public:
 
     /// Most message bytes: the inner max_frame less the trailer.
     std::size_t max_frame() const noexcept { return codec_.max_frame() - Checksum::size; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return codec_.max_frame_bytes(); }
     /// The wrapped codec.
     const Codec& inner() const noexcept { return codec_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
         decode_result r = codec_.decode(input);
         if (!r.is_frame()) return r;
@@ -73,8 +80,10 @@ public:
                                           r.consumed);
         return decode_result::frame(message, r.consumed);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() { codec_.reset(); }
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
@@ -107,15 +116,18 @@ public:
     explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
         : outer_(std::move(outer)), inner_(std::move(inner)) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept {
         const std::size_t a = outer_.max_frame();
         const std::size_t b = inner_.max_frame();
         return a < b ? a : b;
     }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return outer_.max_frame_bytes(); }
     const Outer& outer() const noexcept { return outer_; }
     const Inner& inner() const noexcept { return inner_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
         decode_result r = outer_.decode(input);
         if (!r.is_frame()) return r;
@@ -127,15 +139,18 @@ public:
                                           r.consumed);
         return decode_result::frame(m.payload, r.consumed);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() {
         outer_.reset();
         inner_.reset();
     }
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (std::error_code ec = detail::encode_parts(inner_, out)) return ec;
         return detail::encode_parts(outer_, out);
@@ -165,12 +180,17 @@ public:
         std::memcpy(suffix_.data(), suffix.data(), size_);
     }
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return codec_.max_frame(); }
-    std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(codec_.max_frame_bytes(), size_); }
+    /// Most input bytes one frame occupies on the wire.
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(codec_.max_frame_bytes(), size_);
+    }
     const Codec& inner() const noexcept { return codec_; }
     /// The suffix's bytes (a view into this codec).
     const_buffer suffix() const noexcept { return {suffix_.data(), size_}; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
         if (poisoned_.is_error()) return poisoned_;
         decode_result r = codec_.decode(input);
@@ -186,15 +206,18 @@ public:
         if (have < size_) return decode_result::need_more();
         return decode_result::frame(r.payload, end + size_);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() {
         codec_.reset();
         poisoned_ = decode_result{};
     }
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (std::error_code ec = detail::encode_parts(codec_, out)) return ec;
         if (!out.append_copy(suffix())) return detail::no_room();

@@ -49,11 +49,14 @@ public:
     explicit delimiter(const char* delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
         : delimiter(const_buffer{delim}, max_frame) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, size_); }
     /// The delimiter's bytes (a view into this codec).
     const_buffer bytes() const noexcept { return {delim_.data(), size_}; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         const std::byte* in = input.data();
         const std::size_t n = input.size();
@@ -115,6 +118,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
         std::size_t m = 0;
@@ -159,10 +163,13 @@ public:
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, 2); }
     line_ending ending() const noexcept { return ending_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         const std::byte* in = input.data();
         const std::size_t n = input.size();
@@ -201,7 +208,8 @@ public:
             std::size_t size = eol - base;
             if (size > 0 && in[eol - 1] == std::byte{'\r'}) --size;
             scanned_ = 0;
-            if (size > max_frame_) return decode_result::failure(make_error_code(errc::frame_too_large), size, i);
+            if (size > max_frame_)
+                return decode_result::failure(make_error_code(errc::frame_too_large), size, i);
             return decode_result::frame(input.subspan(base, size), i);
         }
         decode_result r;
@@ -215,6 +223,7 @@ public:
         return r;
     }
 
+    /// Forgets scan state and any error, for a new stream.
     void reset() noexcept {
         scanned_ = 0;
         discarding_ = false;
@@ -226,6 +235,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
         std::byte last{0};
@@ -235,7 +245,8 @@ public:
                 return make_error_code(errc::invalid_argument);
             last = segment[segment.size() - 1];
         }
-        if (ending_ == line_ending::lf && last == std::byte{'\r'}) return make_error_code(errc::invalid_argument);
+        if (ending_ == line_ending::lf && last == std::byte{'\r'})
+            return make_error_code(errc::invalid_argument);
         const bool ok = ending_ == line_ending::lf ? out.append_copy("\n") : out.append_copy("\r\n");
         if (!ok) return detail::no_room();
         return {};

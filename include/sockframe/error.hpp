@@ -19,7 +19,7 @@ enum class errc {
     malformed_frame,      ///< the bytes cannot be a frame of this codec (bad varint, bad digits, ...)
     checksum_mismatch,    ///< a frame's checksum does not match its contents
     message_truncated,    ///< a datagram was larger than the buffer given to receive it (MSG_TRUNC)
-    frame_size_mismatch,  ///< a datagram's size disagrees with the frame its header announces
+    frame_size_mismatch,  ///< a message's size disagrees with its frame (a datagram, a nested frame, fixed_size)
     payload_too_large,    ///< encode: the payload cannot be expressed by the codec (field too narrow, > max)
     invalid_argument,     ///< a codec or address parameter is out of range
     bad_address,          ///< address text that does not parse, or a path too long for sun_path
@@ -42,7 +42,7 @@ public:
         case errc::malformed_frame: return "malformed frame";
         case errc::checksum_mismatch: return "frame checksum mismatch";
         case errc::message_truncated: return "datagram truncated: larger than the receive buffer";
-        case errc::frame_size_mismatch: return "datagram size disagrees with its frame header";
+        case errc::frame_size_mismatch: return "message size disagrees with its frame";
         case errc::payload_too_large: return "payload too large for the codec's length field";
         case errc::invalid_argument: return "invalid argument";
         case errc::bad_address: return "bad address";

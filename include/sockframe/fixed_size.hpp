@@ -19,19 +19,25 @@ public:
 
     /// The frame size (also the max frame).
     std::size_t size() const noexcept { return size_; }
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return size_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return size_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) const noexcept {
         if (input.size() < size_) return decode_result::need_more();
         return decode_result::frame(input.first(size_), size_);
     }
+    /// Nothing to forget: fixed_size keeps no state.
     void reset() noexcept {}
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() != size_) return make_error_code(errc::frame_size_mismatch);
         return {};

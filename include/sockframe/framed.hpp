@@ -157,6 +157,10 @@ public:
     bool at_end() const noexcept { return at_end_; }
     /// The offending length or position of the last framing error (0 if none).
     std::uint64_t error_size() const noexcept { return error_size_; }
+    /// The receive buffer's first allocation (made by the first receive; default
+    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB). Smaller saves memory per idle connection, larger
+    /// saves system calls; the buffer still grows as far as a frame needs.
+    void set_initial_receive_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
     /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
     /// for datagrams, unless the initial capacity is larger).
     std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
@@ -378,8 +382,7 @@ private:
             poisoned_ = ec;
             return false;
         }
-        std::size_t next = buffer_.capacity() == 0 ? std::size_t{SOCKFRAME_RECEIVE_BUFFER_INITIAL}
-                                                   : buffer_.capacity() * 2;
+        std::size_t next = buffer_.capacity() == 0 ? initial_capacity_ : buffer_.capacity() * 2;
         if (next > limit) next = limit;
         if (begin_ > 0) {
             std::memmove(buffer_.data(), buffer_.data() + begin_, live);
@@ -545,6 +548,7 @@ private:
     detail::byte_buffer out_;
     std::size_t out_begin_ = 0;
     std::size_t out_end_ = 0;
+    std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
     // std::system_category() is a call into the C++ runtime: made once here, not per frame.

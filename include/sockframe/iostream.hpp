@@ -164,9 +164,7 @@ protected:
         return static_cast<std::streamsize>(copied);
     }
 
-    std::streamsize showmanyc() override {
-        return !socket_->is_open() ? -1 : 0;
-    }
+    std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
     char* get_begin() noexcept { return storage_.get(); }

@@ -18,9 +18,9 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
 /// bytes. decode delivers the frame minus its first `strip` bytes.
 struct length_prefix_options {
-    std::size_t offset = 0;              ///< header bytes before the length field
-    std::int64_t adjustment = 0;         ///< bytes after the field = field value + adjustment
-    std::optional<std::size_t> strip;    ///< bytes cut from the frame's start; default offset + field
+    std::size_t offset = 0;                ///< header bytes before the length field
+    std::int64_t adjustment = 0;           ///< bytes after the field = field value + adjustment
+    std::optional<std::size_t> strip;      ///< bytes cut from the frame's start; default offset + field
     std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
 };
 
@@ -90,8 +90,11 @@ public:
     }
     /// Bytes before the end of the length field.
     std::size_t header_size() const noexcept { return offset_ + field_size; }
+    /// Header bytes before the length field.
     std::size_t offset() const noexcept { return offset_; }
+    /// Frame bytes after the field = field value + adjustment.
     std::int64_t adjustment() const noexcept { return adjustment_; }
+    /// Bytes cut from the front of each frame before it is delivered.
     std::size_t strip() const noexcept { return strip_; }
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
@@ -140,12 +143,14 @@ public:
         const std::uint64_t after = size - offset_;
         detail::wide value = after;
         if (adjustment_ >= 0) {
-            if (after < static_cast<std::uint64_t>(adjustment_)) return make_error_code(errc::invalid_argument);
+            if (after < static_cast<std::uint64_t>(adjustment_))
+                return make_error_code(errc::invalid_argument);
             value -= static_cast<std::uint64_t>(adjustment_);
         } else {
             value += detail::magnitude(adjustment_);
         }
-        if (value > detail::wide{(std::numeric_limits<Field>::max)()}) return make_error_code(errc::payload_too_large);
+        if (value > detail::wide{(std::numeric_limits<Field>::max)()})
+            return make_error_code(errc::payload_too_large);
         detail::wide frame = size;
         frame += field_size;
         if (frame < detail::wide{strip_}) return make_error_code(errc::invalid_argument);
@@ -217,9 +222,11 @@ public:
     explicit varint_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
         : max_frame_(max_frame) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// max_frame plus 10: a peer may send a non-minimal (longer) varint.
     std::size_t max_frame_bytes() const noexcept {
-        return detail::saturating_add(varint_size(max_frame_), max_frame_);
+        return detail::saturating_add(max_varint_size, max_frame_);
     }
     /// Bytes of the minimal varint encoding of `value`.
     static constexpr std::size_t varint_size(std::uint64_t value) noexcept {
@@ -231,6 +238,7 @@ public:
         return n;
     }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
@@ -249,6 +257,7 @@ public:
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
+    /// Forgets scan state and any error, for a new stream.
     void reset() noexcept { poisoned_ = decode_result{}; }
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
@@ -256,6 +265,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         std::uint64_t value = out.size();
         if (value > max_frame_) return make_error_code(errc::payload_too_large);

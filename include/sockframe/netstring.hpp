@@ -26,7 +26,9 @@ public:
             detail::throw_error(errc::invalid_argument, "decimal_prefix: the separator cannot be a digit");
     }
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept {
         return detail::saturating_add(digits(max_frame_) + 1, max_frame_);
     }
@@ -40,6 +42,7 @@ public:
         return n;
     }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
@@ -62,6 +65,7 @@ public:
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() noexcept { poisoned_ = decode_result{}; }
 
     /// Prepends the payload size in decimal and the separator; payload_too_large above max_frame.
@@ -69,6 +73,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         std::uint64_t value = out.size();
         if (value > max_frame_) return make_error_code(errc::payload_too_large);

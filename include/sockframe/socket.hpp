@@ -131,7 +131,8 @@ public:
         auto s = open(0, ec);
         if (ec) return s;
         s.connect_to(remote, d, ec);
-        if (ec) s.close();
+        // a non-blocking connect goes on after operation_in_progress: keep that socket
+        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
         return s;
     }
 

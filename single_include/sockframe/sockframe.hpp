@@ -260,7 +260,7 @@ enum class errc {
     malformed_frame,      ///< the bytes cannot be a frame of this codec (bad varint, bad digits, ...)
     checksum_mismatch,    ///< a frame's checksum does not match its contents
     message_truncated,    ///< a datagram was larger than the buffer given to receive it (MSG_TRUNC)
-    frame_size_mismatch,  ///< a datagram's size disagrees with the frame its header announces
+    frame_size_mismatch,  ///< a message's size disagrees with its frame (a datagram, a nested frame, fixed_size)
     payload_too_large,    ///< encode: the payload cannot be expressed by the codec (field too narrow, > max)
     invalid_argument,     ///< a codec or address parameter is out of range
     bad_address,          ///< address text that does not parse, or a path too long for sun_path
@@ -283,7 +283,7 @@ public:
         case errc::malformed_frame: return "malformed frame";
         case errc::checksum_mismatch: return "frame checksum mismatch";
         case errc::message_truncated: return "datagram truncated: larger than the receive buffer";
-        case errc::frame_size_mismatch: return "datagram size disagrees with its frame header";
+        case errc::frame_size_mismatch: return "message size disagrees with its frame";
         case errc::payload_too_large: return "payload too large for the codec's length field";
         case errc::invalid_argument: return "invalid argument";
         case errc::bad_address: return "bad address";
@@ -1885,7 +1885,8 @@ public:
         auto s = open(0, ec);
         if (ec) return s;
         s.connect_to(remote, d, ec);
-        if (ec) s.close();
+        // a non-blocking connect goes on after operation_in_progress: keep that socket
+        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
         return s;
     }
 
@@ -2767,7 +2768,9 @@ struct ready_event {
 };
 
 /// The memory of a backend allocation failure, as an error code.
-inline std::error_code out_of_memory_error() noexcept { return std::make_error_code(std::errc::not_enough_memory); }
+inline std::error_code out_of_memory_error() noexcept {
+    return std::make_error_code(std::errc::not_enough_memory);
+}
 
 #if defined(SOCKFRAME_POSIX)
 /// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
@@ -2777,8 +2780,8 @@ public:
     struct slot {
         std::uint64_t key = 0;
         bool registered = false;
-        std::uint32_t batch = 0;      // kqueue: the wait in which `index` was last set
-        std::size_t index = 0;        // kqueue: where this descriptor's event is in that wait's output
+        std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
+        std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
     };
     slot* find(native_handle_type h) noexcept {
         if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() || !slots_[h].registered) return nullptr;
@@ -2829,8 +2832,10 @@ public:
 
     void open(std::error_code& ec) noexcept {
         fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-        if (fd_ < 0) ec = last_error();
-        else ec.clear();
+        if (fd_ < 0)
+            ec = last_error();
+        else
+            ec.clear();
     }
     void close() noexcept {
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
@@ -2867,7 +2872,8 @@ public:
         // A descriptor closed while registered has already left the epoll set (ENOENT/EBADF):
         // forgetting it is all that is left to do.
         ::epoll_event e{};
-        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF) return last_error();
+        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF)
+            return last_error();
         return {};
     }
     std::size_t size() const noexcept { return count_; }
@@ -2896,8 +2902,12 @@ public:
             const ::epoll_event& e = ready_[static_cast<std::size_t>(i)];
             native_handle_type h = e.data.fd;
             auto* s = table_.find(h);
-            ready_event r{h, s != nullptr ? s->key : 0, (e.events & EPOLLIN) != 0, (e.events & EPOLLOUT) != 0,
-                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0, (e.events & EPOLLERR) != 0};
+            ready_event r{h,
+                          s != nullptr ? s->key : 0,
+                          (e.events & EPOLLIN) != 0,
+                          (e.events & EPOLLOUT) != 0,
+                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0,
+                          (e.events & EPOLLERR) != 0};
             emit(r);
         }
         return n;
@@ -3146,11 +3156,12 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
-            // After a hang-up a read returns at once (end-of-stream): readable, for a read interest.
-            // WSAPoll reports a peer's close as POLLHUP alone.
-            bool readable = (r & poll_in) != 0 || ((r & POLLHUP) != 0 && (fds_[i].events & poll_in) != 0);
-            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, (r & hangup_bits) != 0,
-                          (r & (POLLERR | POLLNVAL)) != 0};
+            bool hangup = (r & hangup_bits) != 0;
+            // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
+            // and kqueue do, also where WSAPoll reports POLLHUP alone.
+            bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
+            ready_event e{fds_[i].fd,          keys_[i], readable,
+                          (r & poll_out) != 0, hangup,   (r & (POLLERR | POLLNVAL)) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
@@ -3535,9 +3546,7 @@ protected:
         return static_cast<std::streamsize>(copied);
     }
 
-    std::streamsize showmanyc() override {
-        return !socket_->is_open() ? -1 : 0;
-    }
+    std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
     char* get_begin() noexcept { return storage_.get(); }
@@ -3700,10 +3709,10 @@ struct decode_result {
     enum class status : std::uint8_t { need_more, frame, error };
 
     status state = status::need_more;
-    const_buffer payload;        ///< frame: the payload, a view into the decoded input
-    std::size_t consumed = 0;    ///< frame: input bytes the frame occupies; error: bytes to skip
+    const_buffer payload;      ///< frame: the payload, a view into the decoded input
+    std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
     std::error_code error = detail::no_error();  ///< error: why
-    std::uint64_t size = 0;      ///< error: the offending length, or the byte position
+    std::uint64_t size = 0;                      ///< error: the offending length, or the byte position
 
     static decode_result need_more() noexcept { return {}; }
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
@@ -3859,8 +3868,7 @@ template <typename Codec, typename = void>
 inline constexpr bool has_parts_encode_v = false;
 template <typename Codec>
 inline constexpr bool has_parts_encode_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> =
-    true;
+    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
 
 template <typename Codec, typename = void>
 inline constexpr bool has_encode_prefix_v = false;
@@ -3918,8 +3926,8 @@ inline constexpr bool is_endian_v =
 
 template <typename T>
 inline constexpr bool is_length_field_v =
-    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> ||
-    std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t>;
+    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> || std::is_same_v<T, std::uint32_t> ||
+    std::is_same_v<T, std::uint64_t>;
 
 /// The shift of byte `i` of an `n`-byte value in byte order `Endian`.
 template <typename Endian>
@@ -4005,9 +4013,9 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
 /// bytes. decode delivers the frame minus its first `strip` bytes.
 struct length_prefix_options {
-    std::size_t offset = 0;              ///< header bytes before the length field
-    std::int64_t adjustment = 0;         ///< bytes after the field = field value + adjustment
-    std::optional<std::size_t> strip;    ///< bytes cut from the frame's start; default offset + field
+    std::size_t offset = 0;                ///< header bytes before the length field
+    std::int64_t adjustment = 0;           ///< bytes after the field = field value + adjustment
+    std::optional<std::size_t> strip;      ///< bytes cut from the frame's start; default offset + field
     std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
 };
 
@@ -4077,8 +4085,11 @@ public:
     }
     /// Bytes before the end of the length field.
     std::size_t header_size() const noexcept { return offset_ + field_size; }
+    /// Header bytes before the length field.
     std::size_t offset() const noexcept { return offset_; }
+    /// Frame bytes after the field = field value + adjustment.
     std::int64_t adjustment() const noexcept { return adjustment_; }
+    /// Bytes cut from the front of each frame before it is delivered.
     std::size_t strip() const noexcept { return strip_; }
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
@@ -4127,12 +4138,14 @@ public:
         const std::uint64_t after = size - offset_;
         detail::wide value = after;
         if (adjustment_ >= 0) {
-            if (after < static_cast<std::uint64_t>(adjustment_)) return make_error_code(errc::invalid_argument);
+            if (after < static_cast<std::uint64_t>(adjustment_))
+                return make_error_code(errc::invalid_argument);
             value -= static_cast<std::uint64_t>(adjustment_);
         } else {
             value += detail::magnitude(adjustment_);
         }
-        if (value > detail::wide{(std::numeric_limits<Field>::max)()}) return make_error_code(errc::payload_too_large);
+        if (value > detail::wide{(std::numeric_limits<Field>::max)()})
+            return make_error_code(errc::payload_too_large);
         detail::wide frame = size;
         frame += field_size;
         if (frame < detail::wide{strip_}) return make_error_code(errc::invalid_argument);
@@ -4204,9 +4217,11 @@ public:
     explicit varint_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
         : max_frame_(max_frame) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// max_frame plus 10: a peer may send a non-minimal (longer) varint.
     std::size_t max_frame_bytes() const noexcept {
-        return detail::saturating_add(varint_size(max_frame_), max_frame_);
+        return detail::saturating_add(max_varint_size, max_frame_);
     }
     /// Bytes of the minimal varint encoding of `value`.
     static constexpr std::size_t varint_size(std::uint64_t value) noexcept {
@@ -4218,6 +4233,7 @@ public:
         return n;
     }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
@@ -4236,6 +4252,7 @@ public:
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
+    /// Forgets scan state and any error, for a new stream.
     void reset() noexcept { poisoned_ = decode_result{}; }
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
@@ -4243,6 +4260,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         std::uint64_t value = out.size();
         if (value > max_frame_) return make_error_code(errc::payload_too_large);
@@ -4320,11 +4338,14 @@ public:
     explicit delimiter(const char* delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
         : delimiter(const_buffer{delim}, max_frame) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, size_); }
     /// The delimiter's bytes (a view into this codec).
     const_buffer bytes() const noexcept { return {delim_.data(), size_}; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         const std::byte* in = input.data();
         const std::size_t n = input.size();
@@ -4386,6 +4407,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
         std::size_t m = 0;
@@ -4430,10 +4452,13 @@ public:
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, 2); }
     line_ending ending() const noexcept { return ending_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         const std::byte* in = input.data();
         const std::size_t n = input.size();
@@ -4472,7 +4497,8 @@ public:
             std::size_t size = eol - base;
             if (size > 0 && in[eol - 1] == std::byte{'\r'}) --size;
             scanned_ = 0;
-            if (size > max_frame_) return decode_result::failure(make_error_code(errc::frame_too_large), size, i);
+            if (size > max_frame_)
+                return decode_result::failure(make_error_code(errc::frame_too_large), size, i);
             return decode_result::frame(input.subspan(base, size), i);
         }
         decode_result r;
@@ -4486,6 +4512,7 @@ public:
         return r;
     }
 
+    /// Forgets scan state and any error, for a new stream.
     void reset() noexcept {
         scanned_ = 0;
         discarding_ = false;
@@ -4497,6 +4524,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
         std::byte last{0};
@@ -4506,7 +4534,8 @@ public:
                 return make_error_code(errc::invalid_argument);
             last = segment[segment.size() - 1];
         }
-        if (ending_ == line_ending::lf && last == std::byte{'\r'}) return make_error_code(errc::invalid_argument);
+        if (ending_ == line_ending::lf && last == std::byte{'\r'})
+            return make_error_code(errc::invalid_argument);
         const bool ok = ending_ == line_ending::lf ? out.append_copy("\n") : out.append_copy("\r\n");
         if (!ok) return detail::no_room();
         return {};
@@ -4542,19 +4571,25 @@ public:
 
     /// The frame size (also the max frame).
     std::size_t size() const noexcept { return size_; }
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return size_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return size_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) const noexcept {
         if (input.size() < size_) return decode_result::need_more();
         return decode_result::frame(input.first(size_), size_);
     }
+    /// Nothing to forget: fixed_size keeps no state.
     void reset() noexcept {}
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() != size_) return make_error_code(errc::frame_size_mismatch);
         return {};
@@ -4570,6 +4605,9 @@ SOCKFRAME_NAMESPACE_END
 // ---- begin <sockframe/compose.hpp> ----
 /// Codec composition: a checksum trailer inside another codec's frame (checked), a codec decoding
 /// the payload of another's frame (nested), and a fixed byte string after each frame (suffixed).
+///
+/// A wrapped codec must round-trip (decode(encode(p)) == p), as every built-in codec does except
+/// length_prefix with a header before its field or a non-default strip.
 
 // ---- begin <sockframe/detail/crc32c.hpp> ----
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven slicing by 8.
@@ -4645,7 +4683,9 @@ struct basic_crc32c {
     }
     /// The checksum of `data`.
     static value_type compute(const_buffer data) noexcept { return update(0, data); }
+    /// Writes `value` as the trailer at `out`.
     static void store(value_type value, std::byte* out) noexcept { detail::store<Endian>(value, out); }
+    /// Reads the trailer at `in`.
     static value_type load(const std::byte* in) noexcept { return detail::load<Endian, value_type>(in); }
 };
 
@@ -4670,10 +4710,12 @@ public:
 
     /// Most message bytes: the inner max_frame less the trailer.
     std::size_t max_frame() const noexcept { return codec_.max_frame() - Checksum::size; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return codec_.max_frame_bytes(); }
     /// The wrapped codec.
     const Codec& inner() const noexcept { return codec_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
         decode_result r = codec_.decode(input);
         if (!r.is_frame()) return r;
@@ -4686,8 +4728,10 @@ public:
                                           r.consumed);
         return decode_result::frame(message, r.consumed);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() { codec_.reset(); }
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
@@ -4720,15 +4764,18 @@ public:
     explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
         : outer_(std::move(outer)), inner_(std::move(inner)) {}
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept {
         const std::size_t a = outer_.max_frame();
         const std::size_t b = inner_.max_frame();
         return a < b ? a : b;
     }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return outer_.max_frame_bytes(); }
     const Outer& outer() const noexcept { return outer_; }
     const Inner& inner() const noexcept { return inner_; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
         decode_result r = outer_.decode(input);
         if (!r.is_frame()) return r;
@@ -4740,15 +4787,18 @@ public:
                                           r.consumed);
         return decode_result::frame(m.payload, r.consumed);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() {
         outer_.reset();
         inner_.reset();
     }
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (std::error_code ec = detail::encode_parts(inner_, out)) return ec;
         return detail::encode_parts(outer_, out);
@@ -4778,12 +4828,17 @@ public:
         std::memcpy(suffix_.data(), suffix.data(), size_);
     }
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return codec_.max_frame(); }
-    std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(codec_.max_frame_bytes(), size_); }
+    /// Most input bytes one frame occupies on the wire.
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(codec_.max_frame_bytes(), size_);
+    }
     const Codec& inner() const noexcept { return codec_; }
     /// The suffix's bytes (a view into this codec).
     const_buffer suffix() const noexcept { return {suffix_.data(), size_}; }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
         if (poisoned_.is_error()) return poisoned_;
         decode_result r = codec_.decode(input);
@@ -4799,15 +4854,18 @@ public:
         if (have < size_) return decode_result::need_more();
         return decode_result::frame(r.payload, end + size_);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() {
         codec_.reset();
         poisoned_ = decode_result{};
     }
 
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (std::error_code ec = detail::encode_parts(codec_, out)) return ec;
         if (!out.append_copy(suffix())) return detail::no_room();
@@ -4850,7 +4908,9 @@ public:
             detail::throw_error(errc::invalid_argument, "decimal_prefix: the separator cannot be a digit");
     }
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const noexcept { return max_frame_; }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept {
         return detail::saturating_add(digits(max_frame_) + 1, max_frame_);
     }
@@ -4864,6 +4924,7 @@ public:
         return n;
     }
 
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
         if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
@@ -4886,6 +4947,7 @@ public:
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
+    /// Forgets scan state and any error, for a new stream.
     void reset() noexcept { poisoned_ = decode_result{}; }
 
     /// Prepends the payload size in decimal and the separator; payload_too_large above max_frame.
@@ -4893,6 +4955,7 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         std::uint64_t value = out.size();
         if (value > max_frame_) return make_error_code(errc::payload_too_large);
@@ -4965,10 +5028,15 @@ public:
     any_codec& operator=(any_codec&&) noexcept = default;
     ~any_codec() = default;
 
+    /// Most payload bytes one decode delivers.
     std::size_t max_frame() const { return self_->max_frame(); }
+    /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const { return self_->max_frame_bytes(); }
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) { return self_->decode(input); }
+    /// Forgets scan state and any error, for a new stream.
     void reset() { self_->reset(); }
+    /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return self_->encode(out);
@@ -5063,20 +5131,20 @@ inline std::string unescape(std::string_view spec, std::string_view text) {
         }
         if (++i == text.size()) bad_spec(spec, "the delimiter ends with a lone backslash");
         switch (text[i]) {
-        case 'r': out += '\r'; break;
-        case 'n': out += '\n'; break;
-        case 't': out += '\t'; break;
-        case '0': out += '\0'; break;
-        case '\\': out += '\\'; break;
-        case 'x': {
-            const int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
-            const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
-            if (hi < 0 || lo < 0) bad_spec(spec, "\\x needs two hex digits");
-            out += static_cast<char>(hi * 16 + lo);
-            i += 2;
-            break;
-        }
-        default: bad_spec(spec, "unknown escape in the delimiter (use \\r \\n \\t \\0 \\\\ \\xHH)");
+            case 'r': out += '\r'; break;
+            case 'n': out += '\n'; break;
+            case 't': out += '\t'; break;
+            case '0': out += '\0'; break;
+            case '\\': out += '\\'; break;
+            case 'x': {
+                const int hi = i + 1 < text.size() ? hex_digit(text[i + 1]) : -1;
+                const int lo = i + 2 < text.size() ? hex_digit(text[i + 2]) : -1;
+                if (hi < 0 || lo < 0) bad_spec(spec, "\\x needs two hex digits");
+                out += static_cast<char>(hi * 16 + lo);
+                i += 2;
+                break;
+            }
+            default: bad_spec(spec, "unknown escape in the delimiter (use \\r \\n \\t \\0 \\\\ \\xHH)");
         }
     }
     return out;
@@ -5090,7 +5158,8 @@ any_codec make_length_prefix(std::optional<std::size_t> max_frame) {
 }
 
 template <typename Endian>
-any_codec make_length_prefix(std::string_view spec, std::string_view width, std::optional<std::size_t> max_frame) {
+any_codec make_length_prefix(std::string_view spec, std::string_view width,
+                             std::optional<std::size_t> max_frame) {
     if (width == "1") return make_length_prefix<std::uint8_t, Endian>(max_frame);
     if (width == "2") return make_length_prefix<std::uint16_t, Endian>(max_frame);
     if (width == "4") return make_length_prefix<std::uint32_t, Endian>(max_frame);
@@ -5101,7 +5170,8 @@ any_codec make_length_prefix(std::string_view spec, std::string_view width, std:
 inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame) {
     const std::size_t colon = spec.find(':');
     const std::string_view kind = spec.substr(0, colon);
-    const std::string_view rest = colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
+    const std::string_view rest =
+        colon == std::string_view::npos ? std::string_view{} : spec.substr(colon + 1);
     const bool has_rest = colon != std::string_view::npos;
     const std::size_t limit = max_frame ? *max_frame : SOCKFRAME_DEFAULT_MAX_FRAME;
     if (kind == "len") {
@@ -5137,7 +5207,9 @@ inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size
 /// endian by default), `varint`, `line`, `delim:STRING` (escapes \r \n \t \0 \\ \xHH),
 /// `fixed:N` or `netstring`, each with its default max_frame (len:1 and len:2 cap it at what the
 /// field can express). Throws system_error(invalid_argument) naming the problem on a bad spec.
-inline any_codec parse_codec_spec(std::string_view spec) { return detail::parse_codec_spec(spec, std::nullopt); }
+inline any_codec parse_codec_spec(std::string_view spec) {
+    return detail::parse_codec_spec(spec, std::nullopt);
+}
 
 /// As parse_codec_spec(spec), with `max_frame` payload bytes; also throws
 /// system_error(invalid_argument) if the codec cannot express it (len:1 above 255, fixed:N above it).
@@ -5302,6 +5374,10 @@ public:
     bool at_end() const noexcept { return at_end_; }
     /// The offending length or position of the last framing error (0 if none).
     std::uint64_t error_size() const noexcept { return error_size_; }
+    /// The receive buffer's first allocation (made by the first receive; default
+    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB). Smaller saves memory per idle connection, larger
+    /// saves system calls; the buffer still grows as far as a frame needs.
+    void set_initial_receive_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
     /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
     /// for datagrams, unless the initial capacity is larger).
     std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
@@ -5523,8 +5599,7 @@ private:
             poisoned_ = ec;
             return false;
         }
-        std::size_t next = buffer_.capacity() == 0 ? std::size_t{SOCKFRAME_RECEIVE_BUFFER_INITIAL}
-                                                   : buffer_.capacity() * 2;
+        std::size_t next = buffer_.capacity() == 0 ? initial_capacity_ : buffer_.capacity() * 2;
         if (next > limit) next = limit;
         if (begin_ > 0) {
             std::memmove(buffer_.data(), buffer_.data() + begin_, live);
@@ -5690,6 +5765,7 @@ private:
     detail::byte_buffer out_;
     std::size_t out_begin_ = 0;
     std::size_t out_end_ = 0;
+    std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
     // std::system_category() is a call into the C++ runtime: made once here, not per frame.

@@ -37,7 +37,8 @@ struct event {
                 if (c >= 0x20 && c < 0x7F)
                     os << c;
                 else
-                    os << "\\x" << "0123456789abcdef"[(c >> 4) & 0xF] << "0123456789abcdef"[c & 0xF];
+                    os << "\\x"
+                       << "0123456789abcdef"[(c >> 4) & 0xF] << "0123456789abcdef"[c & 0xF];
             }
             return os << '"';
         }
@@ -58,9 +59,9 @@ inline event error(sockframe::errc e, std::uint64_t size) { return error(make_er
 /// What a whole feed produced.
 struct feed_result {
     std::vector<event> events;
-    std::string left;        ///< bytes still buffered at the end
-    bool stopped = false;    ///< stopped at an error
-    bool overfull = false;   ///< need_more while holding max_frame_bytes() or more: a codec bug
+    std::string left;       ///< bytes still buffered at the end
+    bool stopped = false;   ///< stopped at an error
+    bool overfull = false;  ///< need_more while holding max_frame_bytes() or more: a codec bug
 };
 
 /// Feeds `wire` in chunks of the given sizes (the rest in a last chunk). With stop_on_error the

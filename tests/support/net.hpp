@@ -121,6 +121,18 @@ inline std::pair<stream_pair_socket, stream_pair_socket> stream_pair() {
 }
 #endif
 
+/// A connected TCP pair over 127.0.0.1: `client` connected to `server`, the accepted side.
+struct tcp_pair {
+    sockframe::tcp_stream client, server;
+};
+inline tcp_pair connected_tcp() {
+    sockframe::tcp_listener l(sockframe::ipv4_address::loopback(0));
+    tcp_pair p;
+    p.client = sockframe::tcp_stream::connect(l.local_address(), std::chrono::seconds(5));
+    p.server = std::move(l.accept(std::chrono::seconds(5)).socket);
+    return p;
+}
+
 /// Whether ::1 can be bound here (some containers have IPv6 disabled).
 inline bool has_ipv6_loopback() {
     std::error_code ec;

@@ -23,8 +23,8 @@ inline constexpr bool is_endian_v =
 
 template <typename T>
 inline constexpr bool is_length_field_v =
-    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> ||
-    std::is_same_v<T, std::uint32_t> || std::is_same_v<T, std::uint64_t>;
+    std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> || std::is_same_v<T, std::uint32_t> ||
+    std::is_same_v<T, std::uint64_t>;
 
 /// The shift of byte `i` of an `n`-byte value in byte order `Endian`.
 template <typename Endian>

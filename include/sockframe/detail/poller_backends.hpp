@@ -32,7 +32,9 @@ struct ready_event {
 };
 
 /// The memory of a backend allocation failure, as an error code.
-inline std::error_code out_of_memory_error() noexcept { return std::make_error_code(std::errc::not_enough_memory); }
+inline std::error_code out_of_memory_error() noexcept {
+    return std::make_error_code(std::errc::not_enough_memory);
+}
 
 #if defined(SOCKFRAME_POSIX)
 /// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
@@ -42,8 +44,8 @@ public:
     struct slot {
         std::uint64_t key = 0;
         bool registered = false;
-        std::uint32_t batch = 0;      // kqueue: the wait in which `index` was last set
-        std::size_t index = 0;        // kqueue: where this descriptor's event is in that wait's output
+        std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
+        std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
     };
     slot* find(native_handle_type h) noexcept {
         if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() || !slots_[h].registered) return nullptr;
@@ -94,8 +96,10 @@ public:
 
     void open(std::error_code& ec) noexcept {
         fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-        if (fd_ < 0) ec = last_error();
-        else ec.clear();
+        if (fd_ < 0)
+            ec = last_error();
+        else
+            ec.clear();
     }
     void close() noexcept {
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
@@ -132,7 +136,8 @@ public:
         // A descriptor closed while registered has already left the epoll set (ENOENT/EBADF):
         // forgetting it is all that is left to do.
         ::epoll_event e{};
-        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF) return last_error();
+        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF)
+            return last_error();
         return {};
     }
     std::size_t size() const noexcept { return count_; }
@@ -161,8 +166,12 @@ public:
             const ::epoll_event& e = ready_[static_cast<std::size_t>(i)];
             native_handle_type h = e.data.fd;
             auto* s = table_.find(h);
-            ready_event r{h, s != nullptr ? s->key : 0, (e.events & EPOLLIN) != 0, (e.events & EPOLLOUT) != 0,
-                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0, (e.events & EPOLLERR) != 0};
+            ready_event r{h,
+                          s != nullptr ? s->key : 0,
+                          (e.events & EPOLLIN) != 0,
+                          (e.events & EPOLLOUT) != 0,
+                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0,
+                          (e.events & EPOLLERR) != 0};
             emit(r);
         }
         return n;
@@ -411,11 +420,12 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
-            // After a hang-up a read returns at once (end-of-stream): readable, for a read interest.
-            // WSAPoll reports a peer's close as POLLHUP alone.
-            bool readable = (r & poll_in) != 0 || ((r & POLLHUP) != 0 && (fds_[i].events & poll_in) != 0);
-            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, (r & hangup_bits) != 0,
-                          (r & (POLLERR | POLLNVAL)) != 0};
+            bool hangup = (r & hangup_bits) != 0;
+            // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
+            // and kqueue do, also where WSAPoll reports POLLHUP alone.
+            bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
+            ready_event e{fds_[i].fd,          keys_[i], readable,
+                          (r & poll_out) != 0, hangup,   (r & (POLLERR | POLLNVAL)) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;

@@ -185,6 +185,21 @@ public:
     }
     void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
     void send(const_buffer payload, deadline d, std::error_code& ec) {
+        if constexpr (!traits::message_oriented && traits::is_blocking && detail::has_encode_prefix_v<Codec>) {
+            // A small frame is copied behind its header: one contiguous send() costs less than a
+            // gathered one. If none of it could be written it is taken back, as if never sent.
+            const std::size_t before = out_end_ - out_begin_;
+            if (payload.size() <= small_send && queue_in_place(payload)) {
+                const std::size_t frame = pending() - before;
+                write_with_queue(nullptr, 0, d, ec);
+                if (ec) {
+                    const std::size_t left = pending();
+                    if (left >= frame) out_end_ -= frame;  // none of it left: taken back
+                    else if (left > 0) poisoned_ = ec;     // part of it left: the stream is mid-frame
+                }
+                return;
+            }
+        }
         ec = codec_.encode(payload, parts_);
         if (ec) return;
         if constexpr (traits::message_oriented) {
@@ -534,6 +549,7 @@ private:
 
     static constexpr std::size_t max_datagram = 65536;
     static constexpr std::size_t compact_below = 4096;
+    static constexpr std::size_t small_send = 512;  // send() copies payloads up to this size
 
     Endpoint endpoint_;
     Codec codec_;

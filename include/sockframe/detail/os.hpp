@@ -391,6 +391,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.len = static_cast<ULONG>(size);
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.buf; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.buf += n;
     v.len -= static_cast<ULONG>(n);
@@ -403,6 +404,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.iov_len = size;
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.iov_len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.iov_base; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.iov_base = static_cast<char*>(v.iov_base) + n;
     v.iov_len -= n;

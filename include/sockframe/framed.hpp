@@ -490,11 +490,17 @@ private:
 
     /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
     void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        const_buffer all[frame_parts::max_segments + 1];
-        std::size_t n = 0;
-        if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
-        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t written;
+        if (count == 0) {  // the queue alone
+            const const_buffer queued(out_.data() + out_begin_, pending());
+            written = endpoint_.write_all(&queued, 1, d, ec);
+        } else {
+            const_buffer all[frame_parts::max_segments + 1];
+            std::size_t n = 0;
+            if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
+            for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+            written = endpoint_.write_all(all, n, d, ec);
+        }
         std::size_t from_queue = written < pending() ? written : pending();
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;

@@ -426,10 +426,24 @@ public:
     std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
                           std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
         std::size_t total = 0;
         ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
         std::size_t next = 0;  // first buffer not yet placed in vecs
         std::size_t first = 0, used = 0;
         for (;;) {

@@ -387,13 +387,9 @@ public:
 
     /// The effective deadline given the socket's timeout (nullopt = wait forever).
     std::optional<clock::time_point> resolve(const std::optional<clock::duration>& socket_timeout) const noexcept {
-        switch (kind_) {
-        case kind::at: return when_;
-        case kind::never: return std::nullopt;
-        case kind::socket_default: break;
-        }
-        if (!socket_timeout) return std::nullopt;
-        return after(*socket_timeout);
+        if (kind_ == kind::at) return when_;
+        if (kind_ == kind::never || !socket_timeout) return std::nullopt;
+        return after_timeout(*socket_timeout);
     }
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
@@ -409,6 +405,9 @@ public:
     }
 
 private:
+    // Out of line, so that resolve() stays small enough to inline where there is no timeout.
+    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept { return after(d); }
+
     enum class kind : unsigned char { socket_default, at, never };
     constexpr explicit deadline(kind k) noexcept : kind_(k) {}
     kind kind_ = kind::socket_default;
@@ -813,6 +812,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.len = static_cast<ULONG>(size);
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.buf; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.buf += n;
     v.len -= static_cast<ULONG>(n);
@@ -825,6 +825,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.iov_len = size;
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.iov_len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.iov_base; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.iov_base = static_cast<char*>(v.iov_base) + n;
     v.iov_len -= n;
@@ -2180,10 +2181,24 @@ public:
     std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
                           std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
         std::size_t total = 0;
         ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
         std::size_t next = 0;  // first buffer not yet placed in vecs
         std::size_t first = 0, used = 0;
         for (;;) {
@@ -2197,6 +2212,9 @@ public:
                 if (used == 0) return total;
             }
             auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
+                    return detail::send_once(handle_, detail::iovec_data(vecs[first]), detail::iovec_size(vecs[first]),
+                                             flags, e);
                 return detail::send_vector(handle_, vecs + first, used - first, flags, e);
             });
             if (ec) return total;
@@ -5402,6 +5420,21 @@ public:
     }
     void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
     void send(const_buffer payload, deadline d, std::error_code& ec) {
+        if constexpr (!traits::message_oriented && traits::is_blocking && detail::has_encode_prefix_v<Codec>) {
+            // A small frame is copied behind its header: one contiguous send() costs less than a
+            // gathered one. If none of it could be written it is taken back, as if never sent.
+            const std::size_t before = out_end_ - out_begin_;
+            if (payload.size() <= small_send && queue_in_place(payload)) {
+                const std::size_t frame = pending() - before;
+                write_with_queue(nullptr, 0, d, ec);
+                if (ec) {
+                    const std::size_t left = pending();
+                    if (left >= frame) out_end_ -= frame;  // none of it left: taken back
+                    else if (left > 0) poisoned_ = ec;     // part of it left: the stream is mid-frame
+                }
+                return;
+            }
+        }
         ec = codec_.encode(payload, parts_);
         if (ec) return;
         if constexpr (traits::message_oriented) {
@@ -5692,11 +5725,17 @@ private:
 
     /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
     void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        const_buffer all[frame_parts::max_segments + 1];
-        std::size_t n = 0;
-        if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
-        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t written;
+        if (count == 0) {  // the queue alone
+            const const_buffer queued(out_.data() + out_begin_, pending());
+            written = endpoint_.write_all(&queued, 1, d, ec);
+        } else {
+            const_buffer all[frame_parts::max_segments + 1];
+            std::size_t n = 0;
+            if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
+            for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+            written = endpoint_.write_all(all, n, d, ec);
+        }
         std::size_t from_queue = written < pending() ? written : pending();
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
@@ -5751,6 +5790,7 @@ private:
 
     static constexpr std::size_t max_datagram = 65536;
     static constexpr std::size_t compact_below = 4096;
+    static constexpr std::size_t small_send = 512;  // send() copies payloads up to this size
 
     Endpoint endpoint_;
     Codec codec_;

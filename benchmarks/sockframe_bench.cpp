@@ -340,16 +340,23 @@ void raw_stream_receiver(stream_run& r, int fd) {
     }
 }
 
-// sockframe: queue() every frame (coalesced into one buffer, large payloads gathered, never
-// copied), flush() after each 64 KiB's worth; the receiver is receive() in a loop.
+// sockframe: queue() every small frame (coalesced into one buffer), flush() after each 64 KiB's
+// worth; large payloads go 16 at a time through send_batch() (gathered, never copied); the
+// receiver is receive() in a loop.
 using framed_tcp = sf::framed<sf::tcp_stream, sf::length_prefix<std::uint32_t>>;
 
 void sockframe_stream_sender(stream_run& r, int fd) {
     framed_tcp conn{sf::tcp_stream(fd)};
     const sf::const_buffer payload(r.payload);
-    while (!r.stop.load(std::memory_order_relaxed)) {
-        for (std::size_t i = 0; i < r.check_every; ++i) conn.queue(payload);
-        conn.flush();
+    if (r.size + 4 <= 8192) {
+        while (!r.stop.load(std::memory_order_relaxed)) {
+            for (std::size_t i = 0; i < r.check_every; ++i) conn.queue(payload);
+            conn.flush();
+        }
+    } else {  // large payloads: 16 frames per gathered write, as the raw loop does, never copied
+        sf::const_buffer batch[16];
+        for (auto& b : batch) b = payload;
+        while (!r.stop.load(std::memory_order_relaxed)) conn.send_batch(batch, 16);
     }
     conn.endpoint().shutdown(sf::shutdown_type::send);
     (void)conn.endpoint().release();

@@ -457,3 +457,40 @@ TEST_CASE("many frames split across reads at every offset arrive whole (short ta
     CHECK_FALSE(rx.receive(5s));
     CHECK(rx.at_end());
 }
+
+TEST_CASE("send_batch gathers many frames, large ones uncopied, after the queue, byte-identical to send") {
+    auto p = connected_tcp();
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{100000}};
+    sf::tcp_stream raw = std::move(p.server);
+    std::vector<std::string> payloads;
+    for (std::size_t i = 0; i < 70; ++i)  // more than one gathered call's worth
+        payloads.push_back(payload_bytes(i % 5 == 0 ? 70000 : i % 3, static_cast<std::uint32_t>(i)));
+    payloads.push_back(std::string(100001, 'x'));  // refused: stops the batch here
+    payloads.push_back("never");
+    std::vector<sf::const_buffer> views(payloads.begin(), payloads.end());
+    tx.queue("first");
+    std::string wire_expected = be32(5) + "first";
+    for (std::size_t i = 0; i < 70; ++i)
+        wire_expected += be32(static_cast<std::uint32_t>(payloads[i].size())) + payloads[i];
+    std::string wire(wire_expected.size(), '\0');
+    joining_thread reader([&] { raw.read_exact(sf::mutable_buffer(wire), 10s); });
+    std::error_code ec;
+    tx.send_batch(views.data(), views.size(), 10s, ec);
+    CHECK(ec == sf::errc::payload_too_large);
+    CHECK(tx.pending() == 0);
+    reader.join();
+    CHECK(wire == wire_expected);
+}
+
+TEST_CASE("send_batch with a layout that is not header + payload sends frame by frame") {
+    auto p = connected_tcp();
+    sf::length_prefix_options o;
+    o.adjustment = -4;
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{o}};
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{o}};
+    const sf::const_buffer views[] = {sf::const_buffer("a"), sf::const_buffer("bc"), sf::const_buffer("")};
+    tx.send_batch(views, 3, 5s);
+    CHECK(rx.receive(5s)->str() == "a");
+    CHECK(rx.receive(5s)->str() == "bc");
+    CHECK(rx.receive(5s)->str().empty());
+}

@@ -211,6 +211,54 @@ public:
         }
     }
 
+    /// Frames and sends `count` payloads, in order, after whatever is queued, gathering headers
+    /// and payloads into as few system calls as the OS allows (writev of up to 64 buffers): the
+    /// way to send many large payloads without copying them. The payloads are only read during
+    /// the call. Blocking stream endpoints gather; others send each frame as send() would.
+    /// Errors as send(): a payload the codec refuses stops the batch before it (those before it
+    /// are sent).
+    void send_batch(const const_buffer* payloads, std::size_t count, deadline d = {}) {
+        std::error_code ec = detail::no_error();
+        send_batch(payloads, count, d, ec);
+        if (ec) raise(ec, "sockframe: send_batch");
+    }
+    void send_batch(const const_buffer* payloads, std::size_t count, std::error_code& ec) {
+        send_batch(payloads, count, deadline{}, ec);
+    }
+    void send_batch(const const_buffer* payloads, std::size_t count, deadline d, std::error_code& ec) {
+        ec = detail::no_error();
+        if constexpr (!traits::message_oriented && traits::is_blocking && detail::has_encode_prefix_v<Codec>) {
+            constexpr std::size_t per_call = 31;  // 31 headers + 31 payloads + the queue: 63 buffers
+            auto when = d.resolve(endpoint_.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec_.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[used++] = const_buffer(headers[n], header);
+                    if (!payload.empty()) parts[used++] = payload;
+                }
+                if (used > 0) {
+                    write_gathered(parts, used, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (done < count && n < per_call) {
+                    send(payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
+        } else {
+            for (std::size_t i = 0; i < count && !ec; ++i) send(payloads[i], d, ec);
+        }
+    }
+
     /// Appends a frame to the outgoing buffer without writing it (stream endpoints). Leaves when
     /// flush() or a later send() runs, or at once (with what was queued) once the queue would
     /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
@@ -508,6 +556,20 @@ private:
             // part of an unqueued frame left: the stream is now mid-frame, nothing can repair it
             poisoned_ = ec;
         }
+    }
+
+    /// Blocking: writes the queue, then `count` (<= 63) buffers, in one gathered sequence.
+    void write_gathered(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
+        const_buffer all[64];
+        std::size_t n = 0;
+        const std::size_t queued = pending();
+        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
+        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t from_queue = written < queued ? written : queued;
+        out_begin_ += from_queue;
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        if (ec && written > from_queue) poisoned_ = ec;  // part of an unqueued frame left: mid-frame
     }
 
     void send_non_blocking(std::error_code& ec) {

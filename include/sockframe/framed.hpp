@@ -227,7 +227,8 @@ public:
     }
     void send_batch(const const_buffer* payloads, std::size_t count, deadline d, std::error_code& ec) {
         ec = detail::no_error();
-        if constexpr (!traits::message_oriented && traits::is_blocking && detail::has_encode_prefix_v<Codec>) {
+        if constexpr (!traits::message_oriented && traits::is_blocking &&
+                      detail::has_encode_prefix_v<Codec>) {
             constexpr std::size_t per_call = 31;  // 31 headers + 31 payloads + the queue: 63 buffers
             auto when = d.resolve(endpoint_.timeout());
             const deadline whole = when ? deadline(*when) : deadline::never();

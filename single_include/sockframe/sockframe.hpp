@@ -5257,10 +5257,14 @@ SOCKFRAME_NAMESPACE_END
 /// loses nothing: the partial frame stays buffered and the next receive carries on.
 ///
 /// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
-/// fits, the rest is queued, bounded by a high-water mark). queue() only appends the frame to the
-/// outgoing buffer (copying it) and flush() writes everything queued in one gathered call: the
-/// way to send many small frames with few system calls. A queued frame leaves when flush() (or a
-/// later send()) runs, or when the queue passes its coalescing limit.
+/// fits, the rest is queued, bounded by a high-water mark). Header and payload go out in one
+/// system call: gathered (writev), or, for a payload of at most 512 bytes and a header + payload
+/// codec, copied behind the header and written with one send(), which costs less than a gathered
+/// call. queue() only appends the frame to the outgoing buffer (copying it) and flush() writes
+/// everything queued in one call: the way to send many small frames with few system calls. A
+/// queued frame leaves when flush() (or a later send() or send_batch()) runs, or when the queue
+/// passes its coalescing limit. send_batch() frames many payloads and gathers them, uncopied,
+/// into few writev calls: the way to send many large ones.
 ///
 /// Thread safety: one framed object is used by one thread at a time.
 

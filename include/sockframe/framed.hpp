@@ -189,7 +189,8 @@ public:
     }
     void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
     void send(const_buffer payload, deadline d, std::error_code& ec) {
-        if constexpr (!traits::message_oriented && traits::is_blocking && detail::has_encode_prefix_v<Codec>) {
+        if constexpr (!traits::message_oriented && traits::is_blocking &&
+                      detail::has_encode_prefix_v<Codec>) {
             // A small frame is copied behind its header: one contiguous send() costs less than a
             // gathered one. If none of it could be written it is taken back, as if never sent.
             const std::size_t before = out_end_ - out_begin_;
@@ -198,8 +199,12 @@ public:
                 write_with_queue(nullptr, 0, d, ec);
                 if (ec) {
                     const std::size_t left = pending();
-                    if (left >= frame) out_end_ -= frame;  // none of it left: taken back
-                    else if (left > 0) poisoned_ = ec;     // part of it left: the stream is mid-frame
+                    // none of it left: taken back; part of it left: the stream is mid-frame
+                    if (left >= frame) {
+                        out_end_ -= frame;
+                    } else if (left > 0) {
+                        poisoned_ = ec;
+                    }
                 }
                 return;
             }

@@ -458,8 +458,8 @@ public:
             }
             auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
                 if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
-                    return detail::send_once(handle_, detail::iovec_data(vecs[first]), detail::iovec_size(vecs[first]),
-                                             flags, e);
+                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
                 return detail::send_vector(handle_, vecs + first, used - first, flags, e);
             });
             if (ec) return total;

@@ -2213,8 +2213,8 @@ public:
             }
             auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
                 if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
-                    return detail::send_once(handle_, detail::iovec_data(vecs[first]), detail::iovec_size(vecs[first]),
-                                             flags, e);
+                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
                 return detail::send_vector(handle_, vecs + first, used - first, flags, e);
             });
             if (ec) return total;
@@ -5424,7 +5424,8 @@ public:
     }
     void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
     void send(const_buffer payload, deadline d, std::error_code& ec) {
-        if constexpr (!traits::message_oriented && traits::is_blocking && detail::has_encode_prefix_v<Codec>) {
+        if constexpr (!traits::message_oriented && traits::is_blocking &&
+                      detail::has_encode_prefix_v<Codec>) {
             // A small frame is copied behind its header: one contiguous send() costs less than a
             // gathered one. If none of it could be written it is taken back, as if never sent.
             const std::size_t before = out_end_ - out_begin_;
@@ -5433,8 +5434,12 @@ public:
                 write_with_queue(nullptr, 0, d, ec);
                 if (ec) {
                     const std::size_t left = pending();
-                    if (left >= frame) out_end_ -= frame;  // none of it left: taken back
-                    else if (left > 0) poisoned_ = ec;     // part of it left: the stream is mid-frame
+                    // none of it left: taken back; part of it left: the stream is mid-frame
+                    if (left >= frame) {
+                        out_end_ -= frame;
+                    } else if (left > 0) {
+                        poisoned_ = ec;
+                    }
                 }
                 return;
             }

@@ -11,8 +11,9 @@
 //   udp                64-byte datagrams, one system call per datagram
 //   udp_batched        64-byte datagrams, sendmmsg/recvmmsg (64 per call)
 //
-// Each (workload, size) runs every implementation in turn, `repeats` times (interleaved), and
-// reports the median. allocs_per_msg counts global operator new calls during the measured window
+// Each (workload, size) runs every implementation in turn, `repeats` times (interleaved, the
+// order reversed every other repeat), and reports the median; ratios to raw are the medians of
+// the per-repeat ratios. allocs_per_msg counts global operator new calls during the measured window
 // only (both threads), divided by the messages of that window.
 //
 // Linux only (thread pinning, sendmmsg/recvmmsg in the raw baseline).
@@ -77,8 +78,8 @@ using clock_type = std::chrono::steady_clock;
 
 struct config {
     double warmup = 0.2;    // seconds before the measured window
-    double duration = 1.0;  // seconds of the measured window
-    int repeats = 5;
+    double duration = 0.5;  // seconds of the measured window
+    int repeats = 9;
     bool json = false;
     bool mixed = false;  // --mixed: also sockframe's sender against raw's receiver and vice versa
     std::vector<std::string> only;
@@ -95,6 +96,7 @@ struct result {
     std::string impl;
     sample s;
     bool has_mb = false, has_latency = false;
+    double ratio = -1, p99_ratio = -1;  // medians of the per-repeat ratios to raw
 };
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -885,9 +887,18 @@ double median(std::vector<double> v) {
 /// Runs every candidate `repeats` times, interleaved, and keeps each one's medians.
 void measure(const config& cfg, const std::string& workload, std::size_t size, bool has_mb, bool has_latency,
              std::vector<candidate> candidates, std::vector<result>& out) {
-    std::vector<std::vector<sample>> samples(candidates.size());
+    // Forward, then backward, then forward...: a machine that speeds up or slows down during the
+    // run favours no implementation; ratios are taken within each repeat (neighbours in time).
+    std::vector<std::vector<sample>> samples(candidates.size(),
+                                             std::vector<sample>(static_cast<std::size_t>(cfg.repeats)));
     for (int rep = 0; rep < cfg.repeats; ++rep)
-        for (std::size_t i = 0; i < candidates.size(); ++i) samples[i].push_back(candidates[i].run());
+        for (std::size_t k = 0; k < candidates.size(); ++k) {
+            std::size_t i = rep % 2 == 0 ? k : candidates.size() - 1 - k;
+            samples[i][static_cast<std::size_t>(rep)] = candidates[i].run();
+        }
+    std::size_t raw_index = candidates.size();
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        if (candidates[i].impl == "raw") raw_index = i;
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         auto pick = [&](double sample::*field) {
             std::vector<double> v;
@@ -906,6 +917,17 @@ void measure(const config& cfg, const std::string& workload, std::size_t size, b
         r.s.loss = pick(&sample::loss);
         r.has_mb = has_mb;
         r.has_latency = has_latency;
+        if (raw_index < candidates.size()) {
+            std::vector<double> rate, p99;
+            for (std::size_t k = 0; k < samples[i].size(); ++k) {
+                const sample& mine = samples[i][k];
+                const sample& raw = samples[raw_index][k];
+                if (raw.msgs_per_s > 0) rate.push_back(mine.msgs_per_s / raw.msgs_per_s);
+                if (raw.p99_us > 0) p99.push_back(mine.p99_us / raw.p99_us);
+            }
+            r.ratio = median(rate);
+            r.p99_ratio = median(p99);
+        }
         out.push_back(r);
         if (!cfg.json)
             std::fprintf(stderr, "  %-18s %6zu %-10s %14.0f msgs/s\n", workload.c_str(), size, r.impl.c_str(),
@@ -1002,8 +1024,11 @@ void print_json(const std::vector<result>& all) {
 
 void print_table(const config& cfg, const std::vector<result>& all) {
     std::printf(
-        "sockframe_bench: %d repeat(s) of %.2f s (after %.2f s warm-up), median; sender/client on CPU %d, "
-        "receiver/server on CPU %d (pingpong_same_cpu: both on CPU %d)\n",
+        "sockframe_bench: %d repeat(s) of %.2f s (after %.2f s warm-up), medians; x raw and p99/raw are "
+        "medians of "
+        "the per-repeat ratios; sender/client on CPU %d, receiver/server on CPU %d (pingpong_same_cpu: both "
+        "on "
+        "CPU %d)\n",
         cfg.repeats, cfg.duration, cfg.warmup, cfg.cpu_a, cfg.cpu_b, cfg.cpu_a);
 #if !SOCKFRAME_BENCH_HAVE_ASIO
     std::printf("note: built without asio.hpp (install libasio-dev): no asio rows\n");
@@ -1011,18 +1036,15 @@ void print_table(const config& cfg, const std::vector<result>& all) {
     std::printf("%-18s %6s %-10s %14s %10s %9s %9s %8s %7s %8s %8s\n", "workload", "size", "impl", "msgs/s",
                 "MB/s", "p50 us", "p99 us", "allocs", "loss", "x raw", "p99/raw");
     for (const auto& r : all) {
-        const result* raw = find(all, r, "raw");
         char mb[32] = "-", p50[32] = "-", p99[32] = "-", loss[32] = "-", ratio[32] = "-", p99r[32] = "-";
         if (r.has_mb) std::snprintf(mb, sizeof mb, "%.1f", r.s.mb_per_s);
         if (r.has_latency) {
             std::snprintf(p50, sizeof p50, "%.1f", r.s.p50_us);
             std::snprintf(p99, sizeof p99, "%.1f", r.s.p99_us);
-            if (raw && raw->s.p99_us > 0)
-                std::snprintf(p99r, sizeof p99r, "%.2f", r.s.p99_us / raw->s.p99_us);
+            if (r.p99_ratio > 0) std::snprintf(p99r, sizeof p99r, "%.2f", r.p99_ratio);
         }
         if (r.s.loss >= 0) std::snprintf(loss, sizeof loss, "%.1f%%", r.s.loss * 100);
-        if (raw && raw->s.msgs_per_s > 0)
-            std::snprintf(ratio, sizeof ratio, "%.2f", r.s.msgs_per_s / raw->s.msgs_per_s);
+        if (r.ratio > 0) std::snprintf(ratio, sizeof ratio, "%.2f", r.ratio);
         std::printf("%-18s %6zu %-10s %14.0f %10s %9s %9s %8.3f %7s %8s %8s\n", r.workload.c_str(), r.size,
                     r.impl.c_str(), r.s.msgs_per_s, mb, p50, p99, r.s.allocs_per_msg, loss, ratio, p99r);
     }

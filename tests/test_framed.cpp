@@ -383,3 +383,114 @@ TEST_CASE("the receive buffer never grows past the codec's limit, whatever the p
     }
     CHECK(errors >= 1);
 }
+
+TEST_CASE("queue writes small frames in place, byte-identical to send, and never past the coalescing limit") {
+    auto p = connected_tcp();
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    sf::tcp_stream raw = std::move(p.server);
+    tx.set_coalesce_limit(100);
+    std::vector<std::string> sent;
+    for (std::size_t i = 0; i < 40; ++i) {
+        sent.push_back(payload_bytes(i % 17, static_cast<std::uint32_t>(i)));
+        tx.queue(sent.back());
+        CHECK(tx.pending() <= 100);  // at the limit the queue left, with the frame that would pass it
+    }
+    tx.send("last");  // queued frames leave first
+    CHECK(tx.pending() == 0);
+    std::string expected;
+    for (const auto& s : sent) expected += be32(static_cast<std::uint32_t>(s.size())) + s;
+    expected += be32(4) + "last";
+    std::string wire(expected.size(), '\0');
+    CHECK(raw.read_exact(sf::mutable_buffer(wire), 5s) == wire.size());
+    CHECK(wire == expected);
+}
+
+TEST_CASE("a codec whose layout has no plain prefix still queues through the general path") {
+    auto p = connected_tcp();
+    sf::length_prefix_options o;
+    o.adjustment = -4;  // the field counts itself (Netty's lengthAdjustment = -4)
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{o}};
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{o}};
+    tx.queue("abc");
+    tx.queue("");
+    CHECK(tx.flush(5s));
+    CHECK(rx.receive(5s)->str() == "abc");
+    CHECK(rx.receive(5s)->str().empty());
+}
+
+TEST_CASE("reserve_receive grows the receive buffer at once and keeps what is buffered") {
+    auto p = connected_tcp();
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    tx.send("one");
+    tx.send("two");
+    CHECK(rx.receive(5s)->str() == "one");
+    rx.reserve_receive(1 << 20);
+    CHECK(rx.receive_capacity() >= (1u << 20));
+    CHECK(rx.receive(5s)->str() == "two");  // the second frame survived the move
+    rx.reserve_receive(16);                 // never shrinks
+    CHECK(rx.receive_capacity() >= (1u << 20));
+}
+
+TEST_CASE("many frames split across reads at every offset arrive whole (short tails move to the front)") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    std::string wire;
+    std::vector<std::string> sent;
+    for (std::size_t i = 0; i < 5000; ++i) {
+        sent.push_back(payload_bytes(i % 37, static_cast<std::uint32_t>(i)));
+        wire += be32(static_cast<std::uint32_t>(sent.back().size())) + sent.back();
+    }
+    joining_thread writer([&] {
+        // odd-sized writes, so that reads end inside frames
+        for (std::size_t at = 0; at < wire.size(); at += 977) {
+            p.client.write_all(
+                sf::const_buffer(wire.data() + at, std::min<std::size_t>(977, wire.size() - at)), 5s);
+        }
+        p.client.shutdown(sf::shutdown_type::send);
+    });
+    for (const auto& s : sent) {
+        auto frame = rx.receive(5s);
+        REQUIRE(frame);
+        CHECK(frame->str() == s);
+    }
+    CHECK_FALSE(rx.receive(5s));
+    CHECK(rx.at_end());
+}
+
+TEST_CASE("send_batch gathers many frames, large ones uncopied, after the queue, byte-identical to send") {
+    auto p = connected_tcp();
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{100000}};
+    sf::tcp_stream raw = std::move(p.server);
+    std::vector<std::string> payloads;
+    for (std::size_t i = 0; i < 70; ++i)  // more than one gathered call's worth
+        payloads.push_back(payload_bytes(i % 5 == 0 ? 70000 : i % 3, static_cast<std::uint32_t>(i)));
+    payloads.push_back(std::string(100001, 'x'));  // refused: stops the batch here
+    payloads.push_back("never");
+    std::vector<sf::const_buffer> views(payloads.begin(), payloads.end());
+    tx.queue("first");
+    std::string wire_expected = be32(5) + "first";
+    for (std::size_t i = 0; i < 70; ++i)
+        wire_expected += be32(static_cast<std::uint32_t>(payloads[i].size())) + payloads[i];
+    std::string wire(wire_expected.size(), '\0');
+    joining_thread reader([&] { raw.read_exact(sf::mutable_buffer(wire), 10s); });
+    std::error_code ec;
+    tx.send_batch(views.data(), views.size(), 10s, ec);
+    CHECK(ec == sf::errc::payload_too_large);
+    CHECK(tx.pending() == 0);
+    reader.join();
+    CHECK(wire == wire_expected);
+}
+
+TEST_CASE("send_batch with a layout that is not header + payload sends frame by frame") {
+    auto p = connected_tcp();
+    sf::length_prefix_options o;
+    o.adjustment = -4;
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{o}};
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{o}};
+    const sf::const_buffer views[] = {sf::const_buffer("a"), sf::const_buffer("bc"), sf::const_buffer("")};
+    tx.send_batch(views, 3, 5s);
+    CHECK(rx.receive(5s)->str() == "a");
+    CHECK(rx.receive(5s)->str() == "bc");
+    CHECK(rx.receive(5s)->str().empty());
+}

@@ -403,3 +403,32 @@ TEST_CASE(
                                        0x00})) == events{frame(""), frame("")});
     CHECK(decode_all_ways(make, bytes({0xC8, 0x01, 'y'})) == events{error(sf::errc::frame_too_large, 200)});
 }
+
+TEST_CASE("length_prefix encode_prefix writes what encode puts before the payload, or declines") {
+    std::byte out[8] = {};
+    sf::length_prefix<std::uint32_t> be;
+    CHECK(be.encode_prefix(0x00102030, out) == 4);
+    CHECK(sf::const_buffer(out, 4).str() == bytes({0, 0x10, 0x20, 0x30}));
+    sf::length_prefix<std::uint16_t, sf::little_endian> le;
+    CHECK(le.encode_prefix(0x0102, out) == 2);
+    CHECK(sf::const_buffer(out, 2).str() == bytes({2, 1}));
+    CHECK(decltype(le)::max_prefix_size == 2);
+    sf::length_prefix<std::uint32_t> small(100);
+    CHECK(small.encode_prefix(101, out) == 0);  // too large: encode() reports it
+    sf::length_prefix_options o;
+    o.offset = 2;
+    CHECK(sf::length_prefix<std::uint32_t>{o}.encode_prefix(3, out) == 0);  // not header + payload
+}
+
+TEST_CASE("loads and stores of every width and byte order round-trip") {
+    std::byte b[8];
+    sf::detail::store<sf::big_endian, std::uint64_t>(0x0102030405060708u, b);
+    CHECK(std::to_integer<int>(b[0]) == 1);
+    CHECK(std::to_integer<int>(b[7]) == 8);
+    CHECK((sf::detail::load<sf::big_endian, std::uint64_t>(b)) == 0x0102030405060708u);
+    CHECK((sf::detail::load<sf::little_endian, std::uint64_t>(b)) == 0x0807060504030201u);
+    sf::detail::store<sf::little_endian, std::uint16_t>(0xA1B2, b);
+    CHECK(std::to_integer<int>(b[0]) == 0xB2);
+    CHECK((sf::detail::load<sf::little_endian, std::uint16_t>(b)) == 0xA1B2);
+    CHECK((sf::detail::load<sf::big_endian, std::uint8_t>(b)) == 0xB2);
+}

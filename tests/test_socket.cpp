@@ -600,3 +600,70 @@ TEST_CASE("EINTR is retried: a signal during a blocking read does not surface as
 SOCKFRAME_SKIPPED_TEST_CASE("EINTR is retried: a signal during a blocking read does not surface as an error",
                             "Windows has no signals that interrupt a Winsock call (no EINTR to retry)")
 #endif
+
+TEST_CASE(
+    "send_batch / receive_batch move many datagrams per call, in order, sizes and truncation per slot") {
+    sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
+    a.connect_to(b.local_address());
+    b.connect_to(a.local_address());
+    // more than one system call's worth (batch_limit), of varied sizes, one too big for its slot
+    std::vector<std::string> messages;
+    for (int i = 0; i < 100; ++i)
+        messages.push_back(std::string(static_cast<std::size_t>(i % 7 + 1), char('a' + i % 26)));
+    messages[42] = std::string(100, 'T');
+    std::vector<sf::const_buffer> out(messages.begin(), messages.end());
+    CHECK(a.send_batch(out.data(), out.size(), 5s) == out.size());
+
+    std::vector<std::string> got;
+    bool truncated_seen = false;
+    char storage[sf::udp_socket::batch_limit][16];
+    sf::message_slot slots[sf::udp_socket::batch_limit];
+    while (got.size() < messages.size()) {
+        for (std::size_t i = 0; i < sf::udp_socket::batch_limit; ++i)
+            slots[i].buffer = sf::mutable_buffer(storage[i], sizeof storage[i]);
+        std::size_t n = b.receive_batch(slots, sf::udp_socket::batch_limit, 5s);
+        REQUIRE(n >= 1);
+        CHECK(n <= sf::udp_socket::batch_limit);
+        for (std::size_t i = 0; i < n; ++i) {
+            if (slots[i].truncated) {
+                truncated_seen = true;
+                CHECK(got.size() == 42);
+                CHECK(slots[i].size == sizeof storage[i]);  // what was kept
+            }
+            got.emplace_back(storage[i], slots[i].size);
+        }
+    }
+    CHECK(truncated_seen);
+    for (std::size_t i = 0; i < messages.size(); ++i) {
+        if (i == 42)
+            CHECK(got[i] == std::string(16, 'T'));
+        else
+            CHECK(got[i] == messages[i]);
+    }
+#if defined(__linux__)
+    CHECK(sf::udp_socket::batches_natively);  // sendmmsg / recvmmsg
+#endif
+}
+
+TEST_CASE(
+    "receive_batch waits for the first datagram only, and honours deadlines; non-blocking says would-block") {
+    sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
+    a.connect_to(b.local_address());
+    b.connect_to(a.local_address());
+    char storage[4][8];
+    sf::message_slot slots[4];
+    for (int i = 0; i < 4; ++i) slots[i].buffer = sf::mutable_buffer(storage[i], sizeof storage[i]);
+    std::error_code ec;
+    CHECK(b.receive_batch(slots, 4, 50ms, ec) == 0);
+    CHECK(ec == std::errc::timed_out);
+    a.send("one");
+    CHECK(b.receive_batch(slots, 4, 5s, ec) == 1);  // one is there: no waiting for four
+    CHECK_FALSE(ec);
+    CHECK(std::string(storage[0], slots[0].size) == "one");
+
+    sf::basic_socket<sf::ipv4, sf::datagram, sf::non_blocking> nb(std::move(b));
+    CHECK(nb.receive_batch(slots, 4, ec) == 0);
+    CHECK(ec == std::errc::operation_would_block);
+    CHECK(nb.receive_batch(slots, 0, ec) == 0);
+    CHECK_FALSE(ec);
+}

@@ -13,6 +13,17 @@
 ///
 ///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
 ///
+/// and optionally, for codecs whose frame is a short header followed by the unchanged payload
+/// (a length prefix), so that framed<> can write small frames straight into its send buffer:
+///
+///     static constexpr std::size_t max_prefix_size = N;    // the longest header
+///     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept;
+///
+/// encode_prefix writes the header of a `payload_size`-byte frame to `out` (room for
+/// max_prefix_size bytes) and returns its size, or returns 0 when encode() must do it (an error
+/// to report, or a layout that is not header + payload); what it writes equals what encode()
+/// would put before the payload.
+///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
 ///
@@ -53,8 +64,8 @@ struct decode_result {
     status state = status::need_more;
     const_buffer payload;      ///< frame: the payload, a view into the decoded input
     std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
-    std::error_code error;     ///< error: why
-    std::uint64_t size = 0;    ///< error: the offending length, or the byte position
+    std::error_code error = detail::no_error();  ///< error: why
+    std::uint64_t size = 0;                      ///< error: the offending length, or the byte position
 
     static decode_result need_more() noexcept { return {}; }
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
@@ -76,6 +87,23 @@ struct decode_result {
     bool is_error() const noexcept { return state == status::error; }
     bool needs_more() const noexcept { return state == status::need_more; }
 };
+
+namespace detail {
+/// memcpy, with the small sizes of headers and short payloads done inline (no library call).
+inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noexcept {
+    if (n > 16) {
+        std::memcpy(to, from, n);
+    } else if (n >= 8) {
+        std::memcpy(to, from, 8);
+        std::memcpy(to + n - 8, from + n - 8, 8);
+    } else if (n >= 4) {
+        std::memcpy(to, from, 4);
+        std::memcpy(to + n - 4, from + n - 4, 4);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+    }
+}
+}  // namespace detail
 
 /// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
 /// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
@@ -168,7 +196,7 @@ public:
     /// Copies every segment, in order, into `out` (which must hold size() bytes).
     void copy_to(std::byte* out) const noexcept {
         for (const auto& s : *this) {
-            if (!s.empty()) std::memcpy(out, s.data(), s.size());
+            detail::copy_bytes(out, s.data(), s.size());
             out += s.size();
         }
     }
@@ -194,6 +222,14 @@ inline constexpr bool has_parts_encode_v = false;
 template <typename Codec>
 inline constexpr bool has_parts_encode_v<
     Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
+
+template <typename Codec, typename = void>
+inline constexpr bool has_encode_prefix_v = false;
+template <typename Codec>
+inline constexpr bool
+    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
+                                               std::size_t{}, std::declval<std::byte*>())),
+                                           decltype(Codec::max_prefix_size)>> = true;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.

@@ -27,3 +27,13 @@
 #ifndef SOCKFRAME_RECEIVE_BUFFER_INITIAL
 #define SOCKFRAME_RECEIVE_BUFFER_INITIAL (64u * 1024u)
 #endif
+
+/// Keeps a rarely taken path out of line, so that the hot path around it stays small enough to
+/// be inlined.
+#if defined(__GNUC__) || defined(__clang__)
+#define SOCKFRAME_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define SOCKFRAME_NOINLINE __declspec(noinline)
+#else
+#define SOCKFRAME_NOINLINE
+#endif

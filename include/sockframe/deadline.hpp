@@ -27,13 +27,9 @@ public:
 
     /// The effective deadline given the socket's timeout (nullopt = wait forever).
     std::optional<clock::time_point> resolve(const std::optional<clock::duration>& socket_timeout) const noexcept {
-        switch (kind_) {
-        case kind::at: return when_;
-        case kind::never: return std::nullopt;
-        case kind::socket_default: break;
-        }
-        if (!socket_timeout) return std::nullopt;
-        return after(*socket_timeout);
+        if (kind_ == kind::at) return when_;
+        if (kind_ == kind::never || !socket_timeout) return std::nullopt;
+        return after_timeout(*socket_timeout);
     }
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
@@ -49,6 +45,9 @@ public:
     }
 
 private:
+    // Out of line, so that resolve() stays small enough to inline where there is no timeout.
+    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept { return after(d); }
+
     enum class kind : unsigned char { socket_default, at, never };
     constexpr explicit deadline(kind k) noexcept : kind_(k) {}
     kind kind_ = kind::socket_default;

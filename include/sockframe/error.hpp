@@ -102,6 +102,12 @@ namespace detail {
 inline void throw_if(const std::error_code& ec, const char* what) {
     if (ec) throw_error(ec, what);
 }
+/// An empty error code made once: copying it costs no call into the C++ runtime, which
+/// std::error_code's default constructor and clear() make (std::system_category()) every time.
+inline const std::error_code& no_error() noexcept {
+    static const std::error_code none;
+    return none;
+}
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END

@@ -17,10 +17,12 @@
 /// loses nothing: the partial frame stays buffered and the next receive carries on.
 ///
 /// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
-/// fits, the rest is queued, bounded by a high-water mark). queue() only appends the frame to the
-/// outgoing buffer (copying it) and flush() writes everything queued in one gathered call: the
-/// way to send many small frames with few system calls. A queued frame leaves when flush() (or a
-/// later send()) runs, or when the queue passes its coalescing limit.
+/// fits, the rest is queued, bounded by a high-water mark). Header, payload and trailer go out in
+/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to the outgoing buffer (copying it) and flush() writes
+/// everything queued in one call: the way to send many small frames with few system calls. A
+/// queued frame leaves when flush() (or a later send() or send_batch()) runs, or when the queue
+/// passes its coalescing limit. send_batch() frames many payloads and gathers them, uncopied,
+/// into few writev calls: the way to send many large ones.
 ///
 /// Thread safety: one framed object is used by one thread at a time.
 
@@ -113,7 +115,7 @@ public:
     /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
     /// Throws frame_error for framing errors (with the offending size), std::system_error else.
     std::optional<const_buffer> receive(deadline d = {}) {
-        std::error_code ec;
+        std::error_code ec(0, *system_category_);
         auto frame = receive(d, ec);
         if (ec) raise(ec, "sockframe: receive");
         return frame;
@@ -164,6 +166,12 @@ public:
     /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
     /// for datagrams, unless the initial capacity is larger).
     std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
+    /// Grows the receive buffer to at least `bytes` now. It otherwise starts at
+    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL and grows only when a frame needs it; a larger buffer
+    /// means fewer, larger reads on a stream of many frames. Buffered bytes are kept.
+    void reserve_receive(std::size_t bytes) {
+        if (bytes > buffer_.capacity()) buffer_.grow(bytes, end_);
+    }
     /// Bytes received but not yet delivered as frames.
     std::size_t buffered() const noexcept { return end_ - begin_ - consumed_; }
 
@@ -173,7 +181,7 @@ public:
     /// queued before it leave first. Blocking: returns once all is written. Non-blocking: writes
     /// what fits and queues the rest; errc::buffer_full (nothing queued) past the high-water mark.
     void send(const_buffer payload, deadline d = {}) {
-        std::error_code ec;
+        std::error_code ec = detail::no_error();
         send(payload, d, ec);
         if (ec) raise(ec, "sockframe: send");
     }
@@ -190,17 +198,75 @@ public:
         }
     }
 
+    /// Frames and sends `count` payloads, in order, after whatever is queued, gathering headers
+    /// and payloads into as few system calls as the OS allows (writev of up to 64 buffers): the
+    /// way to send many large payloads without copying them. The payloads are only read during
+    /// the call. Blocking stream endpoints gather; others send each frame as send() would.
+    /// Errors as send(): a payload the codec refuses stops the batch before it (those before it
+    /// are sent).
+    void send_batch(const const_buffer* payloads, std::size_t count, deadline d = {}) {
+        std::error_code ec = detail::no_error();
+        send_batch(payloads, count, d, ec);
+        if (ec) raise(ec, "sockframe: send_batch");
+    }
+    void send_batch(const const_buffer* payloads, std::size_t count, std::error_code& ec) {
+        send_batch(payloads, count, deadline{}, ec);
+    }
+    void send_batch(const const_buffer* payloads, std::size_t count, deadline d, std::error_code& ec) {
+        ec = detail::no_error();
+        if constexpr (!traits::message_oriented && traits::is_blocking &&
+                      detail::has_encode_prefix_v<Codec>) {
+            constexpr std::size_t per_call = 31;  // 31 headers + 31 payloads + the queue: 63 buffers
+            auto when = d.resolve(endpoint_.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec_.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[used++] = const_buffer(headers[n], header);
+                    if (!payload.empty()) parts[used++] = payload;
+                }
+                if (used > 0) {
+                    write_gathered(parts, used, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (done < count && n < per_call) {
+                    send(payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
+        } else {
+            for (std::size_t i = 0; i < count && !ec; ++i) send(payloads[i], d, ec);
+        }
+    }
+
     /// Appends a frame to the outgoing buffer without writing it (stream endpoints). Leaves when
     /// flush() or a later send() runs, or at once (with what was queued) once the queue would
     /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
     void queue(const_buffer payload, deadline d = {}) {
-        std::error_code ec;
+        if constexpr (detail::has_encode_prefix_v<Codec>) {
+            if (queue_in_place(payload)) return;
+        }
+        std::error_code ec(0, *system_category_);
         queue(payload, d, ec);
         if (ec) raise(ec, "sockframe: queue");
     }
     void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
         static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
+        if constexpr (detail::has_encode_prefix_v<Codec>) {
+            if (queue_in_place(payload)) {
+                ec.assign(0, *system_category_);
+                return;
+            }
+        }
         ec = codec_.encode(payload, parts_);
         if (ec) return;
         std::size_t size = parts_.size();
@@ -275,10 +341,29 @@ private:
         }
     }
 
+    /// The hot path, small enough to inline: a whole frame is already buffered.
     std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
         begin_ += consumed_;
         consumed_ = 0;
         error_size_ = 0;
+        if (end_ > begin_) {
+            decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
+            if (r.is_frame()) {
+                consumed_ = r.consumed;
+                ec.assign(0, *system_category_);
+                return r.payload;
+            }
+            if (r.is_error()) {
+                fail(r, ec);
+                return std::nullopt;
+            }
+            begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
+        }
+        return receive_more(d, ec);
+    }
+
+    /// Reads until a frame is complete (a codec may see the same bytes again: codec.hpp allows it).
+    SOCKFRAME_NOINLINE std::optional<const_buffer> receive_more(deadline d, std::error_code& ec) {
         std::optional<deadline::clock::time_point> when;
         bool when_known = false;
         for (;;) {
@@ -287,7 +372,7 @@ private:
                 decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
                 if (r.is_frame()) {
                     consumed_ = r.consumed;
-                    ec.clear();
+                    ec = detail::no_error();
                     return r.payload;
                 }
                 if (r.is_error()) {
@@ -325,8 +410,15 @@ private:
 
     /// Makes free space after end_: compacts, else grows up to the codec's limit.
     bool make_room(std::error_code& ec) {
-        if (end_ < buffer_.capacity()) return true;
         std::size_t live = end_ - begin_;
+        // A short partial frame moves to the front at once: copying a few bytes is cheaper than
+        // the ever smaller reads into what is left at the end of the buffer.
+        if (begin_ > 0 && live <= compact_below) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+            begin_ = 0;
+            end_ = live;
+        }
+        if (end_ < buffer_.capacity()) return true;
         std::size_t limit = receive_limit();
         if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
             std::memmove(buffer_.data(), buffer_.data() + begin_, live);
@@ -393,6 +485,21 @@ private:
 
     // ---- outgoing queue ----
 
+    /// The short cut of queue() for header + payload codecs: writes the header and copies the
+    /// payload straight into the send buffer when they fit there without passing the coalescing
+    /// limit (or the high-water mark). False: nothing was queued, take the general path.
+    bool queue_in_place(const_buffer payload) noexcept {
+        const std::size_t most = Codec::max_prefix_size + payload.size();
+        const std::size_t limit = traits::is_blocking ? coalesce_limit_ : high_water_;
+        if (out_end_ + most > out_.capacity() || pending() + most > limit) return false;
+        std::byte* at = out_.data() + out_end_;
+        const std::size_t header = codec_.encode_prefix(payload.size(), at);
+        if (header == 0) return false;
+        detail::copy_bytes(at + header, payload.data(), payload.size());
+        out_end_ += header + payload.size();
+        return true;
+    }
+
     /// Copies the encoded frame in parts_ (size bytes) to the end of the outgoing buffer.
     void append_out(std::size_t size, std::error_code& ec) {
         if (!traits::is_blocking && pending() + size > high_water_) {
@@ -414,16 +521,22 @@ private:
         }
         parts_.copy_to(out_.data() + out_end_);
         out_end_ += size;
-        ec.clear();
+        ec = detail::no_error();
     }
 
     /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
     void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        const_buffer all[frame_parts::max_segments + 1];
-        std::size_t n = 0;
-        if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
-        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t written;
+        if (count == 0) {  // the queue alone
+            const const_buffer queued(out_.data() + out_begin_, pending());
+            written = endpoint_.write_all(&queued, 1, d, ec);
+        } else {
+            const_buffer all[frame_parts::max_segments + 1];
+            std::size_t n = 0;
+            if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
+            for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+            written = endpoint_.write_all(all, n, d, ec);
+        }
         std::size_t from_queue = written < pending() ? written : pending();
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
@@ -431,6 +544,20 @@ private:
             // part of an unqueued frame left: the stream is now mid-frame, nothing can repair it
             poisoned_ = ec;
         }
+    }
+
+    /// Blocking: writes the queue, then `count` (<= 63) buffers, in one gathered sequence.
+    void write_gathered(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
+        const_buffer all[64];
+        std::size_t n = 0;
+        const std::size_t queued = pending();
+        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
+        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t from_queue = written < queued ? written : queued;
+        out_begin_ += from_queue;
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        if (ec && written > from_queue) poisoned_ = ec;  // part of an unqueued frame left: mid-frame
     }
 
     void send_non_blocking(std::error_code& ec) {
@@ -477,6 +604,7 @@ private:
     }
 
     static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t compact_below = 4096;
 
     Endpoint endpoint_;
     Codec codec_;
@@ -494,6 +622,8 @@ private:
     std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
+    // std::system_category() is a call into the C++ runtime: made once here, not per frame.
+    const std::error_category* system_category_ = &std::system_category();
 };
 
 SOCKFRAME_NAMESPACE_END

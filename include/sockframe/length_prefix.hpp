@@ -78,6 +78,7 @@ public:
             const std::uint64_t fallback = SOCKFRAME_DEFAULT_MAX_FRAME;
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
+        plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
     }
 
     /// Most payload bytes one decode delivers.
@@ -98,26 +99,16 @@ public:
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
-        if (input.size() < header_size()) return decode_result::need_more();
-        const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
-        detail::wide total = header_size();
-        total += value;
-        if (adjustment_ >= 0) {
-            total += static_cast<std::uint64_t>(adjustment_);
-        } else {
-            const std::uint64_t down = detail::magnitude(adjustment_);
-            if (value < down) return poison(errc::negative_length, value);
-            total -= down;
+        // The usual layout (the field holds the payload length) with a whole frame there: small
+        // enough to be inlined into a reader's loop. Everything else takes decode_any().
+        if (plain_ && !poisoned_.is_error() && input.size() >= field_size) {
+            const std::uint64_t length = detail::load<Endian, Field>(input.data());
+            if (length <= max_frame_ && input.size() - field_size >= length) {
+                const auto n = static_cast<std::size_t>(length);
+                return decode_result::frame(const_buffer(input.data() + field_size, n), field_size + n);
+            }
         }
-        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
-        detail::wide payload = total;
-        payload -= strip_;
-        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
-            return poison(errc::frame_too_large, value);
-        const auto frame = static_cast<std::size_t>(total.lo);
-        if (input.size() < frame) return decode_result::need_more();
-        return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
+        return decode_any(input);
     }
 
     /// Clears the poisoned state (only meaningful on a fresh stream).
@@ -128,7 +119,22 @@ public:
     /// before the field or than the adjustment requires.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
+        if (plain_) {
+            if (payload.size() > max_frame_) return make_error_code(errc::payload_too_large);
+            std::byte field[field_size];
+            detail::store<Endian, Field>(static_cast<Field>(payload.size()), field);
+            if (!out.prepend_copy(const_buffer{field, field_size})) return detail::no_room();
+            return detail::no_error();
+        }
         return encode(out);
+    }
+    /// The length field alone, for framed's send buffer (see codec.hpp); 0 unless the layout is
+    /// the plain one (offset 0, adjustment 0, default strip) and the payload fits max_frame.
+    static constexpr std::size_t max_prefix_size = field_size;
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (!plain_ || payload_size > max_frame_) return 0;
+        detail::store<Endian, Field>(static_cast<Field>(payload_size), out);
+        return field_size;
     }
     /// Inserts the length field into the frame already in `out`, after its first `offset` bytes.
     std::error_code encode(frame_parts& out) const {
@@ -157,6 +163,30 @@ public:
     }
 
 private:
+    /// Every layout and outcome: need more, frame, error.
+    SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
+        if (poisoned_.is_error()) return poisoned_;
+        if (input.size() < header_size()) return decode_result::need_more();
+        const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
+        detail::wide total = header_size();
+        total += value;
+        if (adjustment_ >= 0) {
+            total += static_cast<std::uint64_t>(adjustment_);
+        } else {
+            const std::uint64_t down = detail::magnitude(adjustment_);
+            if (value < down) return poison(errc::negative_length, value);
+            total -= down;
+        }
+        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        detail::wide payload = total;
+        payload -= strip_;
+        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
+            return poison(errc::frame_too_large, value);
+        const auto frame = static_cast<std::size_t>(total.lo);
+        if (input.size() < frame) return decode_result::need_more();
+        return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
+    }
+
     static length_prefix_options with_max(std::size_t max_frame) {
         length_prefix_options o;
         o.max_frame = max_frame;
@@ -172,6 +202,7 @@ private:
     std::int64_t adjustment_ = 0;
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
+    bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
     decode_result poisoned_;
 };
 

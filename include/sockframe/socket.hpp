@@ -40,6 +40,15 @@ struct received_from {
     Address from;
 };
 
+/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
+/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
+/// buffer.size() bytes are there, the rest is lost).
+struct message_slot {
+    mutable_buffer buffer;
+    std::size_t size = 0;
+    bool truncated = false;
+};
+
 template <typename Family, typename Type, typename Mode = blocking>
 class basic_socket {
 public:
@@ -417,10 +426,24 @@ public:
     std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
                           std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
         std::size_t total = 0;
         ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
         std::size_t next = 0;  // first buffer not yet placed in vecs
         std::size_t first = 0, used = 0;
         for (;;) {
@@ -434,6 +457,9 @@ public:
                 if (used == 0) return total;
             }
             auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
+                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
                 return detail::send_vector(handle_, vecs + first, used - first, flags, e);
             });
             if (ec) return total;
@@ -570,6 +596,84 @@ public:
         r.size = static_cast<std::size_t>(n);
         if (truncated) ec = errc::message_truncated;
         return r;
+    }
+
+    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
+    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
+    static constexpr bool batches_natively = detail::batched_messages;
+    /// The most messages one system call of send_batch / receive_batch carries.
+    static constexpr std::size_t batch_limit = 64;
+
+    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
+    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
+    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
+    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
+        return send_batch(messages, count, deadline{}, ec);
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit];
+            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
+            for (std::size_t i = 0; i < chunk; ++i)
+                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
+            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_messages(handle_, vecs, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+
+    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
+    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
+    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
+    /// slot is kept in part and flagged `truncated`, not reported as an error.
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_batch(slots, count, d, ec);
+        detail::throw_if(ec, "sockframe: receive_batch");
+        return n;
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
+        return receive_batch(slots, count, deadline{}, ec);
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
+        if (count > batch_limit) count = batch_limit;
+        if (count == 0) {
+            ec.clear();
+            return 0;
+        }
+        detail::iovec_type vecs[batch_limit];
+        std::size_t sizes[batch_limit];
+        bool truncated[batch_limit];
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
+        });
+        if (n < 0) return 0;
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            slots[i].size = sizes[i];
+            slots[i].truncated = truncated[i];
+        }
+        return static_cast<std::size_t>(n);
     }
 
     /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until

@@ -89,6 +89,16 @@
 #ifndef SOCKFRAME_RECEIVE_BUFFER_INITIAL
 #define SOCKFRAME_RECEIVE_BUFFER_INITIAL (64u * 1024u)
 #endif
+
+/// Keeps a rarely taken path out of line, so that the hot path around it stays small enough to
+/// be inlined.
+#if defined(__GNUC__) || defined(__clang__)
+#define SOCKFRAME_NOINLINE __attribute__((noinline))
+#elif defined(_MSC_VER)
+#define SOCKFRAME_NOINLINE __declspec(noinline)
+#else
+#define SOCKFRAME_NOINLINE
+#endif
 // ---- end <sockframe/config.hpp> ----
 
 // ---- begin <sockframe/buffer.hpp> ----
@@ -334,6 +344,12 @@ namespace detail {
 inline void throw_if(const std::error_code& ec, const char* what) {
     if (ec) throw_error(ec, what);
 }
+/// An empty error code made once: copying it costs no call into the C++ runtime, which
+/// std::error_code's default constructor and clear() make (std::system_category()) every time.
+inline const std::error_code& no_error() noexcept {
+    static const std::error_code none;
+    return none;
+}
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END
@@ -372,13 +388,9 @@ public:
 
     /// The effective deadline given the socket's timeout (nullopt = wait forever).
     std::optional<clock::time_point> resolve(const std::optional<clock::duration>& socket_timeout) const noexcept {
-        switch (kind_) {
-        case kind::at: return when_;
-        case kind::never: return std::nullopt;
-        case kind::socket_default: break;
-        }
-        if (!socket_timeout) return std::nullopt;
-        return after(*socket_timeout);
+        if (kind_ == kind::at) return when_;
+        if (kind_ == kind::never || !socket_timeout) return std::nullopt;
+        return after_timeout(*socket_timeout);
     }
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
@@ -394,6 +406,9 @@ public:
     }
 
 private:
+    // Out of line, so that resolve() stays small enough to inline where there is no timeout.
+    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept { return after(d); }
+
     enum class kind : unsigned char { socket_default, at, never };
     constexpr explicit deadline(kind k) noexcept : kind_(k) {}
     kind kind_ = kind::socket_default;
@@ -798,6 +813,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.len = static_cast<ULONG>(size);
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.buf; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.buf += n;
     v.len -= static_cast<ULONG>(n);
@@ -810,6 +826,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.iov_len = size;
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.iov_len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.iov_base; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.iov_base = static_cast<char*>(v.iov_base) + n;
     v.iov_len -= n;
@@ -926,6 +943,103 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         ec = last_error();
         return -1;
     }
+}
+
+/// Whether send_messages/receive_messages use one system call for many messages.
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__)
+#define SOCKFRAME_HAS_MMSG 1
+inline constexpr bool batched_messages = true;
+#else
+inline constexpr bool batched_messages = false;
+#endif
+
+/// Sends `count` messages (`count` <= 64), message i from vecs[i]: one sendmmsg where the OS has
+/// it, else one send per message. Returns how many left (>= 1: an error after the first ends the
+/// batch, and the next call reports it), or -1 with ec set when none did.
+inline std::ptrdiff_t send_messages(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
+                                    std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    if (count > 64) count = 64;
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        messages[i].msg_hdr.msg_iov = &vecs[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (;;) {
+        int n = ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags);
+        if (n >= 0) {
+            ec.clear();
+            return n;
+        }
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        if (send_vector(h, vecs + i, 1, flags, ec) < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+/// Receives up to `count` messages (`count` <= 64) into vecs[i], waiting (per `flags`) only for
+/// the first: one recvmmsg where the OS has it; else one call per message, later ones not
+/// waiting (Winsock, which has no per-call "don't wait": one message per call). sizes[i] and
+/// truncated[i] describe message i. Returns how many arrived, or -1 with ec set when none did.
+inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
+                                       std::size_t* sizes, bool* truncated, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    if (count > 64) count = 64;
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        messages[i].msg_hdr.msg_iov = &vecs[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (;;) {
+        int n = ::recvmmsg(h, messages, static_cast<unsigned>(count), flags | MSG_WAITFORONE, nullptr);
+        if (n >= 0) {
+            for (int i = 0; i < n; ++i) {
+                sizes[i] = messages[i].msg_len;
+                truncated[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+            }
+            ec.clear();
+            return n;
+        }
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+#if defined(SOCKFRAME_WINDOWS)
+        if (i > 0) return static_cast<std::ptrdiff_t>(i);
+        int f = flags;
+        void* data = vecs[i].buf;
+#else
+        int f = i == 0 ? flags : flags | MSG_DONTWAIT;
+        void* data = vecs[i].iov_base;
+#endif
+        bool cut = false;
+        auto n = receive_message(h, data, iovec_size(vecs[i]), f, nullptr, nullptr, cut, ec);
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+        sizes[i] = static_cast<std::size_t>(n);
+        truncated[i] = cut;
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
 }
 
 }  // namespace detail
@@ -1684,6 +1798,15 @@ struct received_from {
     Address from;
 };
 
+/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
+/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
+/// buffer.size() bytes are there, the rest is lost).
+struct message_slot {
+    mutable_buffer buffer;
+    std::size_t size = 0;
+    bool truncated = false;
+};
+
 template <typename Family, typename Type, typename Mode = blocking>
 class basic_socket {
 public:
@@ -2061,10 +2184,24 @@ public:
     std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
                           std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
         std::size_t total = 0;
         ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
         std::size_t next = 0;  // first buffer not yet placed in vecs
         std::size_t first = 0, used = 0;
         for (;;) {
@@ -2078,6 +2215,9 @@ public:
                 if (used == 0) return total;
             }
             auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
+                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
                 return detail::send_vector(handle_, vecs + first, used - first, flags, e);
             });
             if (ec) return total;
@@ -2214,6 +2354,84 @@ public:
         r.size = static_cast<std::size_t>(n);
         if (truncated) ec = errc::message_truncated;
         return r;
+    }
+
+    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
+    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
+    static constexpr bool batches_natively = detail::batched_messages;
+    /// The most messages one system call of send_batch / receive_batch carries.
+    static constexpr std::size_t batch_limit = 64;
+
+    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
+    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
+    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
+    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
+        return send_batch(messages, count, deadline{}, ec);
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit];
+            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
+            for (std::size_t i = 0; i < chunk; ++i)
+                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
+            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_messages(handle_, vecs, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+
+    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
+    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
+    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
+    /// slot is kept in part and flagged `truncated`, not reported as an error.
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_batch(slots, count, d, ec);
+        detail::throw_if(ec, "sockframe: receive_batch");
+        return n;
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
+        return receive_batch(slots, count, deadline{}, ec);
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
+        if (count > batch_limit) count = batch_limit;
+        if (count == 0) {
+            ec.clear();
+            return 0;
+        }
+        detail::iovec_type vecs[batch_limit];
+        std::size_t sizes[batch_limit];
+        bool truncated[batch_limit];
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
+        });
+        if (n < 0) return 0;
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            slots[i].size = sizes[i];
+            slots[i].truncated = truncated[i];
+        }
+        return static_cast<std::size_t>(n);
     }
 
     /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
@@ -3468,6 +3686,17 @@ SOCKFRAME_NAMESPACE_END
 ///
 ///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
 ///
+/// and optionally, for codecs whose frame is a short header followed by the unchanged payload
+/// (a length prefix), so that framed<> can write small frames straight into its send buffer:
+///
+///     static constexpr std::size_t max_prefix_size = N;    // the longest header
+///     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept;
+///
+/// encode_prefix writes the header of a `payload_size`-byte frame to `out` (room for
+/// max_prefix_size bytes) and returns its size, or returns 0 when encode() must do it (an error
+/// to report, or a layout that is not header + payload); what it writes equals what encode()
+/// would put before the payload.
+///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
 ///
@@ -3506,8 +3735,8 @@ struct decode_result {
     status state = status::need_more;
     const_buffer payload;      ///< frame: the payload, a view into the decoded input
     std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
-    std::error_code error;     ///< error: why
-    std::uint64_t size = 0;    ///< error: the offending length, or the byte position
+    std::error_code error = detail::no_error();  ///< error: why
+    std::uint64_t size = 0;                      ///< error: the offending length, or the byte position
 
     static decode_result need_more() noexcept { return {}; }
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
@@ -3529,6 +3758,23 @@ struct decode_result {
     bool is_error() const noexcept { return state == status::error; }
     bool needs_more() const noexcept { return state == status::need_more; }
 };
+
+namespace detail {
+/// memcpy, with the small sizes of headers and short payloads done inline (no library call).
+inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noexcept {
+    if (n > 16) {
+        std::memcpy(to, from, n);
+    } else if (n >= 8) {
+        std::memcpy(to, from, 8);
+        std::memcpy(to + n - 8, from + n - 8, 8);
+    } else if (n >= 4) {
+        std::memcpy(to, from, 4);
+        std::memcpy(to + n - 4, from + n - 4, 4);
+    } else {
+        for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+    }
+}
+}  // namespace detail
 
 /// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
 /// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
@@ -3621,7 +3867,7 @@ public:
     /// Copies every segment, in order, into `out` (which must hold size() bytes).
     void copy_to(std::byte* out) const noexcept {
         for (const auto& s : *this) {
-            if (!s.empty()) std::memcpy(out, s.data(), s.size());
+            detail::copy_bytes(out, s.data(), s.size());
             out += s.size();
         }
     }
@@ -3647,6 +3893,14 @@ inline constexpr bool has_parts_encode_v = false;
 template <typename Codec>
 inline constexpr bool has_parts_encode_v<
     Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
+
+template <typename Codec, typename = void>
+inline constexpr bool has_encode_prefix_v = false;
+template <typename Codec>
+inline constexpr bool
+    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
+                                               std::size_t{}, std::declval<std::byte*>())),
+                                           decltype(Codec::max_prefix_size)>> = true;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.
@@ -3679,6 +3933,7 @@ SOCKFRAME_NAMESPACE_END
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -3698,24 +3953,33 @@ inline constexpr bool is_length_field_v =
     std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> || std::is_same_v<T, std::uint32_t> ||
     std::is_same_v<T, std::uint64_t>;
 
+/// The shift of byte `i` of an `n`-byte value in byte order `Endian`.
+template <typename Endian>
+constexpr unsigned byte_shift(std::size_t i, std::size_t n) noexcept {
+    return static_cast<unsigned>(8 * (std::is_same_v<Endian, big_endian> ? n - 1 - i : i));
+}
+
+// Written as one expression over every byte (no loop), which compilers turn into a single load or
+// store plus a byte swap where needed.
+template <typename Endian, typename T, std::size_t... I>
+constexpr T load_bytes(const std::byte* p, std::index_sequence<I...>) noexcept {
+    return static_cast<T>(
+        ((std::to_integer<std::uint64_t>(p[I]) << byte_shift<Endian>(I, sizeof...(I))) | ...));
+}
+template <typename Endian, typename T, std::size_t... I>
+constexpr void store_bytes(T value, std::byte* p, std::index_sequence<I...>) noexcept {
+    const std::uint64_t v = value;
+    ((p[I] = static_cast<std::byte>((v >> byte_shift<Endian>(I, sizeof...(I))) & 0xFFu)), ...);
+}
+
 template <typename Endian, typename T>
 constexpr T load(const std::byte* p) noexcept {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-        const std::size_t at = std::is_same_v<Endian, big_endian> ? i : sizeof(T) - 1 - i;
-        v = (v << 8) | std::to_integer<std::uint64_t>(p[at]);
-    }
-    return static_cast<T>(v);
+    return load_bytes<Endian, T>(p, std::make_index_sequence<sizeof(T)>{});
 }
 
 template <typename Endian, typename T>
 constexpr void store(T value, std::byte* p) noexcept {
-    std::uint64_t v = value;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-        const std::size_t at = std::is_same_v<Endian, big_endian> ? sizeof(T) - 1 - i : i;
-        p[at] = static_cast<std::byte>(v & 0xFFu);
-        v >>= 8;
-    }
+    store_bytes<Endian, T>(value, p, std::make_index_sequence<sizeof(T)>{});
 }
 
 /// A 128-bit unsigned sum of 64-bit terms, enough to evaluate header + length + adjustment exactly.
@@ -3833,6 +4097,7 @@ public:
             const std::uint64_t fallback = SOCKFRAME_DEFAULT_MAX_FRAME;
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
+        plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
     }
 
     /// Most payload bytes one decode delivers.
@@ -3853,26 +4118,16 @@ public:
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
-        if (input.size() < header_size()) return decode_result::need_more();
-        const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
-        detail::wide total = header_size();
-        total += value;
-        if (adjustment_ >= 0) {
-            total += static_cast<std::uint64_t>(adjustment_);
-        } else {
-            const std::uint64_t down = detail::magnitude(adjustment_);
-            if (value < down) return poison(errc::negative_length, value);
-            total -= down;
+        // The usual layout (the field holds the payload length) with a whole frame there: small
+        // enough to be inlined into a reader's loop. Everything else takes decode_any().
+        if (plain_ && !poisoned_.is_error() && input.size() >= field_size) {
+            const std::uint64_t length = detail::load<Endian, Field>(input.data());
+            if (length <= max_frame_ && input.size() - field_size >= length) {
+                const auto n = static_cast<std::size_t>(length);
+                return decode_result::frame(const_buffer(input.data() + field_size, n), field_size + n);
+            }
         }
-        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
-        detail::wide payload = total;
-        payload -= strip_;
-        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
-            return poison(errc::frame_too_large, value);
-        const auto frame = static_cast<std::size_t>(total.lo);
-        if (input.size() < frame) return decode_result::need_more();
-        return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
+        return decode_any(input);
     }
 
     /// Clears the poisoned state (only meaningful on a fresh stream).
@@ -3883,7 +4138,22 @@ public:
     /// before the field or than the adjustment requires.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
+        if (plain_) {
+            if (payload.size() > max_frame_) return make_error_code(errc::payload_too_large);
+            std::byte field[field_size];
+            detail::store<Endian, Field>(static_cast<Field>(payload.size()), field);
+            if (!out.prepend_copy(const_buffer{field, field_size})) return detail::no_room();
+            return detail::no_error();
+        }
         return encode(out);
+    }
+    /// The length field alone, for framed's send buffer (see codec.hpp); 0 unless the layout is
+    /// the plain one (offset 0, adjustment 0, default strip) and the payload fits max_frame.
+    static constexpr std::size_t max_prefix_size = field_size;
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (!plain_ || payload_size > max_frame_) return 0;
+        detail::store<Endian, Field>(static_cast<Field>(payload_size), out);
+        return field_size;
     }
     /// Inserts the length field into the frame already in `out`, after its first `offset` bytes.
     std::error_code encode(frame_parts& out) const {
@@ -3912,6 +4182,30 @@ public:
     }
 
 private:
+    /// Every layout and outcome: need more, frame, error.
+    SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
+        if (poisoned_.is_error()) return poisoned_;
+        if (input.size() < header_size()) return decode_result::need_more();
+        const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
+        detail::wide total = header_size();
+        total += value;
+        if (adjustment_ >= 0) {
+            total += static_cast<std::uint64_t>(adjustment_);
+        } else {
+            const std::uint64_t down = detail::magnitude(adjustment_);
+            if (value < down) return poison(errc::negative_length, value);
+            total -= down;
+        }
+        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        detail::wide payload = total;
+        payload -= strip_;
+        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
+            return poison(errc::frame_too_large, value);
+        const auto frame = static_cast<std::size_t>(total.lo);
+        if (input.size() < frame) return decode_result::need_more();
+        return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
+    }
+
     static length_prefix_options with_max(std::size_t max_frame) {
         length_prefix_options o;
         o.max_frame = max_frame;
@@ -3927,6 +4221,7 @@ private:
     std::int64_t adjustment_ = 0;
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
+    bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
     decode_result poisoned_;
 };
 
@@ -4968,10 +5263,12 @@ SOCKFRAME_NAMESPACE_END
 /// loses nothing: the partial frame stays buffered and the next receive carries on.
 ///
 /// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
-/// fits, the rest is queued, bounded by a high-water mark). queue() only appends the frame to the
-/// outgoing buffer (copying it) and flush() writes everything queued in one gathered call: the
-/// way to send many small frames with few system calls. A queued frame leaves when flush() (or a
-/// later send()) runs, or when the queue passes its coalescing limit.
+/// fits, the rest is queued, bounded by a high-water mark). Header, payload and trailer go out in
+/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to the outgoing buffer (copying it) and flush() writes
+/// everything queued in one call: the way to send many small frames with few system calls. A
+/// queued frame leaves when flush() (or a later send() or send_batch()) runs, or when the queue
+/// passes its coalescing limit. send_batch() frames many payloads and gathers them, uncopied,
+/// into few writev calls: the way to send many large ones.
 ///
 /// Thread safety: one framed object is used by one thread at a time.
 
@@ -5059,7 +5356,7 @@ public:
     /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
     /// Throws frame_error for framing errors (with the offending size), std::system_error else.
     std::optional<const_buffer> receive(deadline d = {}) {
-        std::error_code ec;
+        std::error_code ec(0, *system_category_);
         auto frame = receive(d, ec);
         if (ec) raise(ec, "sockframe: receive");
         return frame;
@@ -5110,6 +5407,12 @@ public:
     /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
     /// for datagrams, unless the initial capacity is larger).
     std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
+    /// Grows the receive buffer to at least `bytes` now. It otherwise starts at
+    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL and grows only when a frame needs it; a larger buffer
+    /// means fewer, larger reads on a stream of many frames. Buffered bytes are kept.
+    void reserve_receive(std::size_t bytes) {
+        if (bytes > buffer_.capacity()) buffer_.grow(bytes, end_);
+    }
     /// Bytes received but not yet delivered as frames.
     std::size_t buffered() const noexcept { return end_ - begin_ - consumed_; }
 
@@ -5119,7 +5422,7 @@ public:
     /// queued before it leave first. Blocking: returns once all is written. Non-blocking: writes
     /// what fits and queues the rest; errc::buffer_full (nothing queued) past the high-water mark.
     void send(const_buffer payload, deadline d = {}) {
-        std::error_code ec;
+        std::error_code ec = detail::no_error();
         send(payload, d, ec);
         if (ec) raise(ec, "sockframe: send");
     }
@@ -5136,17 +5439,75 @@ public:
         }
     }
 
+    /// Frames and sends `count` payloads, in order, after whatever is queued, gathering headers
+    /// and payloads into as few system calls as the OS allows (writev of up to 64 buffers): the
+    /// way to send many large payloads without copying them. The payloads are only read during
+    /// the call. Blocking stream endpoints gather; others send each frame as send() would.
+    /// Errors as send(): a payload the codec refuses stops the batch before it (those before it
+    /// are sent).
+    void send_batch(const const_buffer* payloads, std::size_t count, deadline d = {}) {
+        std::error_code ec = detail::no_error();
+        send_batch(payloads, count, d, ec);
+        if (ec) raise(ec, "sockframe: send_batch");
+    }
+    void send_batch(const const_buffer* payloads, std::size_t count, std::error_code& ec) {
+        send_batch(payloads, count, deadline{}, ec);
+    }
+    void send_batch(const const_buffer* payloads, std::size_t count, deadline d, std::error_code& ec) {
+        ec = detail::no_error();
+        if constexpr (!traits::message_oriented && traits::is_blocking &&
+                      detail::has_encode_prefix_v<Codec>) {
+            constexpr std::size_t per_call = 31;  // 31 headers + 31 payloads + the queue: 63 buffers
+            auto when = d.resolve(endpoint_.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec_.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[used++] = const_buffer(headers[n], header);
+                    if (!payload.empty()) parts[used++] = payload;
+                }
+                if (used > 0) {
+                    write_gathered(parts, used, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (done < count && n < per_call) {
+                    send(payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
+        } else {
+            for (std::size_t i = 0; i < count && !ec; ++i) send(payloads[i], d, ec);
+        }
+    }
+
     /// Appends a frame to the outgoing buffer without writing it (stream endpoints). Leaves when
     /// flush() or a later send() runs, or at once (with what was queued) once the queue would
     /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
     void queue(const_buffer payload, deadline d = {}) {
-        std::error_code ec;
+        if constexpr (detail::has_encode_prefix_v<Codec>) {
+            if (queue_in_place(payload)) return;
+        }
+        std::error_code ec(0, *system_category_);
         queue(payload, d, ec);
         if (ec) raise(ec, "sockframe: queue");
     }
     void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
         static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
+        if constexpr (detail::has_encode_prefix_v<Codec>) {
+            if (queue_in_place(payload)) {
+                ec.assign(0, *system_category_);
+                return;
+            }
+        }
         ec = codec_.encode(payload, parts_);
         if (ec) return;
         std::size_t size = parts_.size();
@@ -5221,10 +5582,29 @@ private:
         }
     }
 
+    /// The hot path, small enough to inline: a whole frame is already buffered.
     std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
         begin_ += consumed_;
         consumed_ = 0;
         error_size_ = 0;
+        if (end_ > begin_) {
+            decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
+            if (r.is_frame()) {
+                consumed_ = r.consumed;
+                ec.assign(0, *system_category_);
+                return r.payload;
+            }
+            if (r.is_error()) {
+                fail(r, ec);
+                return std::nullopt;
+            }
+            begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
+        }
+        return receive_more(d, ec);
+    }
+
+    /// Reads until a frame is complete (a codec may see the same bytes again: codec.hpp allows it).
+    SOCKFRAME_NOINLINE std::optional<const_buffer> receive_more(deadline d, std::error_code& ec) {
         std::optional<deadline::clock::time_point> when;
         bool when_known = false;
         for (;;) {
@@ -5233,7 +5613,7 @@ private:
                 decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
                 if (r.is_frame()) {
                     consumed_ = r.consumed;
-                    ec.clear();
+                    ec = detail::no_error();
                     return r.payload;
                 }
                 if (r.is_error()) {
@@ -5271,8 +5651,15 @@ private:
 
     /// Makes free space after end_: compacts, else grows up to the codec's limit.
     bool make_room(std::error_code& ec) {
-        if (end_ < buffer_.capacity()) return true;
         std::size_t live = end_ - begin_;
+        // A short partial frame moves to the front at once: copying a few bytes is cheaper than
+        // the ever smaller reads into what is left at the end of the buffer.
+        if (begin_ > 0 && live <= compact_below) {
+            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+            begin_ = 0;
+            end_ = live;
+        }
+        if (end_ < buffer_.capacity()) return true;
         std::size_t limit = receive_limit();
         if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
             std::memmove(buffer_.data(), buffer_.data() + begin_, live);
@@ -5339,6 +5726,21 @@ private:
 
     // ---- outgoing queue ----
 
+    /// The short cut of queue() for header + payload codecs: writes the header and copies the
+    /// payload straight into the send buffer when they fit there without passing the coalescing
+    /// limit (or the high-water mark). False: nothing was queued, take the general path.
+    bool queue_in_place(const_buffer payload) noexcept {
+        const std::size_t most = Codec::max_prefix_size + payload.size();
+        const std::size_t limit = traits::is_blocking ? coalesce_limit_ : high_water_;
+        if (out_end_ + most > out_.capacity() || pending() + most > limit) return false;
+        std::byte* at = out_.data() + out_end_;
+        const std::size_t header = codec_.encode_prefix(payload.size(), at);
+        if (header == 0) return false;
+        detail::copy_bytes(at + header, payload.data(), payload.size());
+        out_end_ += header + payload.size();
+        return true;
+    }
+
     /// Copies the encoded frame in parts_ (size bytes) to the end of the outgoing buffer.
     void append_out(std::size_t size, std::error_code& ec) {
         if (!traits::is_blocking && pending() + size > high_water_) {
@@ -5360,16 +5762,22 @@ private:
         }
         parts_.copy_to(out_.data() + out_end_);
         out_end_ += size;
-        ec.clear();
+        ec = detail::no_error();
     }
 
     /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
     void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        const_buffer all[frame_parts::max_segments + 1];
-        std::size_t n = 0;
-        if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
-        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t written;
+        if (count == 0) {  // the queue alone
+            const const_buffer queued(out_.data() + out_begin_, pending());
+            written = endpoint_.write_all(&queued, 1, d, ec);
+        } else {
+            const_buffer all[frame_parts::max_segments + 1];
+            std::size_t n = 0;
+            if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
+            for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+            written = endpoint_.write_all(all, n, d, ec);
+        }
         std::size_t from_queue = written < pending() ? written : pending();
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
@@ -5377,6 +5785,20 @@ private:
             // part of an unqueued frame left: the stream is now mid-frame, nothing can repair it
             poisoned_ = ec;
         }
+    }
+
+    /// Blocking: writes the queue, then `count` (<= 63) buffers, in one gathered sequence.
+    void write_gathered(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
+        const_buffer all[64];
+        std::size_t n = 0;
+        const std::size_t queued = pending();
+        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
+        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+        std::size_t written = endpoint_.write_all(all, n, d, ec);
+        std::size_t from_queue = written < queued ? written : queued;
+        out_begin_ += from_queue;
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        if (ec && written > from_queue) poisoned_ = ec;  // part of an unqueued frame left: mid-frame
     }
 
     void send_non_blocking(std::error_code& ec) {
@@ -5423,6 +5845,7 @@ private:
     }
 
     static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t compact_below = 4096;
 
     Endpoint endpoint_;
     Codec codec_;
@@ -5440,6 +5863,8 @@ private:
     std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
+    // std::system_category() is a call into the C++ runtime: made once here, not per frame.
+    const std::error_category* system_category_ = &std::system_category();
 };
 
 SOCKFRAME_NAMESPACE_END

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -25,24 +26,33 @@ inline constexpr bool is_length_field_v =
     std::is_same_v<T, std::uint8_t> || std::is_same_v<T, std::uint16_t> || std::is_same_v<T, std::uint32_t> ||
     std::is_same_v<T, std::uint64_t>;
 
+/// The shift of byte `i` of an `n`-byte value in byte order `Endian`.
+template <typename Endian>
+constexpr unsigned byte_shift(std::size_t i, std::size_t n) noexcept {
+    return static_cast<unsigned>(8 * (std::is_same_v<Endian, big_endian> ? n - 1 - i : i));
+}
+
+// Written as one expression over every byte (no loop), which compilers turn into a single load or
+// store plus a byte swap where needed.
+template <typename Endian, typename T, std::size_t... I>
+constexpr T load_bytes(const std::byte* p, std::index_sequence<I...>) noexcept {
+    return static_cast<T>(
+        ((std::to_integer<std::uint64_t>(p[I]) << byte_shift<Endian>(I, sizeof...(I))) | ...));
+}
+template <typename Endian, typename T, std::size_t... I>
+constexpr void store_bytes(T value, std::byte* p, std::index_sequence<I...>) noexcept {
+    const std::uint64_t v = value;
+    ((p[I] = static_cast<std::byte>((v >> byte_shift<Endian>(I, sizeof...(I))) & 0xFFu)), ...);
+}
+
 template <typename Endian, typename T>
 constexpr T load(const std::byte* p) noexcept {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-        const std::size_t at = std::is_same_v<Endian, big_endian> ? i : sizeof(T) - 1 - i;
-        v = (v << 8) | std::to_integer<std::uint64_t>(p[at]);
-    }
-    return static_cast<T>(v);
+    return load_bytes<Endian, T>(p, std::make_index_sequence<sizeof(T)>{});
 }
 
 template <typename Endian, typename T>
 constexpr void store(T value, std::byte* p) noexcept {
-    std::uint64_t v = value;
-    for (std::size_t i = 0; i < sizeof(T); ++i) {
-        const std::size_t at = std::is_same_v<Endian, big_endian> ? sizeof(T) - 1 - i : i;
-        p[at] = static_cast<std::byte>(v & 0xFFu);
-        v >>= 8;
-    }
+    store_bytes<Endian, T>(value, p, std::make_index_sequence<sizeof(T)>{});
 }
 
 /// A 128-bit unsigned sum of 64-bit terms, enough to evaluate header + length + adjustment exactly.

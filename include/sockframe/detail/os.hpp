@@ -391,6 +391,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.len = static_cast<ULONG>(size);
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.buf; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.buf += n;
     v.len -= static_cast<ULONG>(n);
@@ -403,6 +404,7 @@ inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcep
     v.iov_len = size;
 }
 inline std::size_t iovec_size(const iovec_type& v) noexcept { return v.iov_len; }
+inline const void* iovec_data(const iovec_type& v) noexcept { return v.iov_base; }
 inline void advance_iovec(iovec_type& v, std::size_t n) noexcept {
     v.iov_base = static_cast<char*>(v.iov_base) + n;
     v.iov_len -= n;
@@ -519,6 +521,103 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         ec = last_error();
         return -1;
     }
+}
+
+/// Whether send_messages/receive_messages use one system call for many messages.
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__)
+#define SOCKFRAME_HAS_MMSG 1
+inline constexpr bool batched_messages = true;
+#else
+inline constexpr bool batched_messages = false;
+#endif
+
+/// Sends `count` messages (`count` <= 64), message i from vecs[i]: one sendmmsg where the OS has
+/// it, else one send per message. Returns how many left (>= 1: an error after the first ends the
+/// batch, and the next call reports it), or -1 with ec set when none did.
+inline std::ptrdiff_t send_messages(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
+                                    std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    if (count > 64) count = 64;
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        messages[i].msg_hdr.msg_iov = &vecs[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (;;) {
+        int n = ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags);
+        if (n >= 0) {
+            ec.clear();
+            return n;
+        }
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        if (send_vector(h, vecs + i, 1, flags, ec) < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+/// Receives up to `count` messages (`count` <= 64) into vecs[i], waiting (per `flags`) only for
+/// the first: one recvmmsg where the OS has it; else one call per message, later ones not
+/// waiting (Winsock, which has no per-call "don't wait": one message per call). sizes[i] and
+/// truncated[i] describe message i. Returns how many arrived, or -1 with ec set when none did.
+inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
+                                       std::size_t* sizes, bool* truncated, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    if (count > 64) count = 64;
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        messages[i].msg_hdr.msg_iov = &vecs[i];
+        messages[i].msg_hdr.msg_iovlen = 1;
+    }
+    for (;;) {
+        int n = ::recvmmsg(h, messages, static_cast<unsigned>(count), flags | MSG_WAITFORONE, nullptr);
+        if (n >= 0) {
+            for (int i = 0; i < n; ++i) {
+                sizes[i] = messages[i].msg_len;
+                truncated[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+            }
+            ec.clear();
+            return n;
+        }
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        return -1;
+    }
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+#if defined(SOCKFRAME_WINDOWS)
+        if (i > 0) return static_cast<std::ptrdiff_t>(i);
+        int f = flags;
+        void* data = vecs[i].buf;
+#else
+        int f = i == 0 ? flags : flags | MSG_DONTWAIT;
+        void* data = vecs[i].iov_base;
+#endif
+        bool cut = false;
+        auto n = receive_message(h, data, iovec_size(vecs[i]), f, nullptr, nullptr, cut, ec);
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+        sizes[i] = static_cast<std::size_t>(n);
+        truncated[i] = cut;
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
 }
 
 }  // namespace detail

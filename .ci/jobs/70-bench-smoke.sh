@@ -1,0 +1,32 @@
+# Benchmark smoke run: sockframe_bench builds (Release, with standalone Asio) and its --quick --json
+# run prints a JSON array with the documented schema. No timing is checked: the numbers of a
+# shared CI machine mean nothing.
+need_base
+need libasio-dev
+build=build/bench
+cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
+      -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF -DSOCKFRAME_INSTALL=OFF \
+      -DSOCKFRAME_BUILD_BENCHMARKS=ON
+cmake --build "$build" --target sockframe_bench
+timeout 120 "$build/benchmarks/sockframe_bench" --quick --json > "$build/bench.json"
+python3 - "$build/bench.json" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert isinstance(rows, list) and rows, "expected a non-empty JSON array"
+allowed = {"workload", "size", "impl", "msgs_per_s", "mb_per_s", "p50_us", "p99_us", "allocs_per_msg"}
+required = {"workload", "size", "impl", "msgs_per_s", "allocs_per_msg"}
+for row in rows:
+    keys = set(row)
+    assert required <= keys, f"missing {required - keys} in {row}"
+    assert keys <= allowed, f"unexpected {keys - allowed} in {row}"
+    assert isinstance(row["workload"], str) and isinstance(row["impl"], str), row
+    assert isinstance(row["size"], int), row
+    for k in keys - {"workload", "impl", "size"}:
+        assert isinstance(row[k], (int, float)), f"{k} is not a number in {row}"
+seen = {(r["workload"], r["impl"]) for r in rows}
+for workload in ("stream", "pingpong", "pingpong_same_cpu", "udp", "udp_batched"):
+    for impl in ("sockframe", "raw", "asio") if workload != "udp_batched" else ("sockframe", "raw"):
+        assert (workload, impl) in seen, f"no row for {workload}/{impl}"
+assert {r["size"] for r in rows if r["workload"] == "stream"} == {16, 128, 1024, 65536}
+print(f"sockframe_bench --quick --json: {len(rows)} rows, schema ok")
+PY

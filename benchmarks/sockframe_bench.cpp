@@ -1,0 +1,1109 @@
+// sockframe_bench: framed messaging over loopback, sockframe against a hand-written raw-syscall
+// loop and standalone Asio, all measured in the same process run.
+//
+//   sockframe_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]
+//
+// Workloads (see docs/benchmarks.md):
+//   stream             one-way TCP, 4-byte big-endian length prefix, payloads 16/128/1024/65536
+//                      bytes; the receiver checksums every payload byte
+//   pingpong           one 64-byte frame echoed; client and server pinned to different CPUs
+//   pingpong_same_cpu  the same with both pinned to one CPU
+//   udp                64-byte datagrams, one system call per datagram
+//   udp_batched        64-byte datagrams, sendmmsg/recvmmsg (64 per call)
+//
+// Each (workload, size) runs every implementation in turn, `repeats` times (interleaved, the
+// order reversed every other repeat), and reports the median; ratios to raw are the medians of
+// the per-repeat ratios. allocs_per_msg counts global operator new calls during the measured window
+// only (both threads), divided by the messages of that window.
+//
+// Linux only (thread pinning, sendmmsg/recvmmsg in the raw baseline).
+
+#include <sockframe/sockframe.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <new>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#if SOCKFRAME_BENCH_HAVE_ASIO
+#include <asio.hpp>
+#endif
+
+// ---- counting global operator new ------------------------------------------------------------
+
+static std::atomic<std::uint64_t> g_allocations{0};
+
+static void* counted_alloc(std::size_t n) {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+    throw std::bad_alloc();
+}
+void* operator new(std::size_t n) { return counted_alloc(n); }
+void* operator new[](std::size_t n) { return counted_alloc(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(n == 0 ? 1 : n);
+}
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
+    g_allocations.fetch_add(1, std::memory_order_relaxed);
+    return std::malloc(n == 0 ? 1 : n);
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+namespace {
+
+namespace sf = sockframe;
+using clock_type = std::chrono::steady_clock;
+
+// ---- configuration and results ----------------------------------------------------------------
+
+struct config {
+    double warmup = 0.2;    // seconds before the measured window
+    double duration = 0.5;  // seconds of the measured window
+    int repeats = 9;
+    bool json = false;
+    bool mixed = false;  // --mixed: also sockframe's sender against raw's receiver and vice versa
+    std::vector<std::string> only;
+    int cpu_a = 0, cpu_b = 1;
+};
+
+struct sample {
+    double msgs_per_s = 0, mb_per_s = 0, p50_us = -1, p99_us = -1, allocs_per_msg = 0, loss = -1;
+};
+
+struct result {
+    std::string workload;
+    std::size_t size = 0;
+    std::string impl;
+    sample s;
+    bool has_mb = false, has_latency = false;
+    double ratio = -1, p99_ratio = -1;  // medians of the per-repeat ratios to raw
+};
+
+// ---- helpers ----------------------------------------------------------------------------------
+
+void pin_to(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+[[noreturn]] void die(const char* what) {
+    std::perror(what);
+    std::exit(2);
+}
+
+/// The sum of every payload byte (8 at a time): the receiver's "touch every byte".
+inline std::uint64_t checksum(const std::byte* p, std::size_t n) noexcept {
+    std::uint64_t sum = 0;
+    std::size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p + i, 8);
+        sum += w;
+    }
+    for (; i < n; ++i) sum += std::to_integer<std::uint64_t>(p[i]);
+    return sum;
+}
+
+inline void store_be32(std::byte* p, std::uint32_t v) noexcept {
+    p[0] = std::byte(v >> 24);
+    p[1] = std::byte(v >> 16);
+    p[2] = std::byte(v >> 8);
+    p[3] = std::byte(v);
+}
+inline std::uint32_t load_be32(const std::byte* p) noexcept {
+    return (std::to_integer<std::uint32_t>(p[0]) << 24) | (std::to_integer<std::uint32_t>(p[1]) << 16) |
+           (std::to_integer<std::uint32_t>(p[2]) << 8) | std::to_integer<std::uint32_t>(p[3]);
+}
+
+std::vector<std::byte> make_payload(std::size_t n) {
+    std::vector<std::byte> v(n);
+    for (std::size_t i = 0; i < n; ++i) v[i] = std::byte((i * 131 + 7) % 251);
+    return v;
+}
+
+/// A connected TCP pair over loopback: {client (sender), server (receiver)}, as raw descriptors.
+std::pair<int, int> tcp_pair(bool no_delay) {
+    sf::tcp_listener listener(sf::ipv4_address::loopback(0));
+    auto client = sf::tcp_stream::connect(listener.local_address(), std::chrono::seconds(5));
+    auto server = std::move(listener.accept(std::chrono::seconds(5)).socket);
+    if (no_delay) {
+        client.set(sf::no_delay{true});
+        server.set(sf::no_delay{true});
+    }
+    return {client.release(), server.release()};
+}
+
+/// A bound UDP receiver and a sender connected to it, as raw descriptors: {sender, receiver}.
+std::pair<int, int> udp_pair() {
+    sf::udp_socket receiver(sf::ipv4_address::loopback(0));
+    int big = 4 << 20;
+    receiver.set_option(SOL_SOCKET, SO_RCVBUF, big);
+    ::timeval tv{1, 0};  // a safety net only: the sender ends the run with empty datagrams
+    ::setsockopt(receiver.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    auto sender = sf::udp_socket::open();
+    sender.connect_to(receiver.local_address());
+    return {sender.release(), receiver.release()};
+}
+
+void send_all_raw(int fd, const std::byte* p, std::size_t n) {
+    while (n > 0) {
+        ssize_t k = ::send(fd, p, n, MSG_NOSIGNAL);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            die("send");
+        }
+        p += k;
+        n -= static_cast<std::size_t>(k);
+    }
+}
+
+/// The measured window, kept by the measuring thread: warm-up, then `duration` seconds, then
+/// `stop` is raised for the other side. check() is called every few messages.
+class meter {
+public:
+    meter(const config& c, std::atomic<bool>& stop)
+        : stop_(stop),
+          begin_at_(clock_type::now() + std::chrono::duration_cast<clock_type::duration>(
+                                            std::chrono::duration<double>(c.warmup))),
+          end_at_(begin_at_ + std::chrono::duration_cast<clock_type::duration>(
+                                  std::chrono::duration<double>(c.duration))) {}
+
+    std::uint64_t msgs = 0, bytes = 0;
+
+    bool measuring() const noexcept { return phase_ == 1; }
+    bool done() const noexcept { return phase_ == 2; }
+    /// Moves through the phases by the clock; returns true once the window has closed.
+    bool check() noexcept { return check(clock_type::now()); }
+    bool check(clock_type::time_point now) noexcept {
+        if (phase_ == 0 && now >= begin_at_) {
+            phase_ = 1;
+            m0_ = msgs;
+            b0_ = bytes;
+            a0_ = g_allocations.load(std::memory_order_relaxed);
+            t0_ = now;
+        } else if (phase_ == 1 && now >= end_at_) {
+            phase_ = 2;
+            dm_ = msgs - m0_;
+            db_ = bytes - b0_;
+            da_ = g_allocations.load(std::memory_order_relaxed) - a0_;
+            seconds_ = std::chrono::duration<double>(now - t0_).count();
+            stop_.store(true, std::memory_order_relaxed);
+        }
+        return phase_ == 2;
+    }
+    sample result() const {
+        sample s;
+        s.msgs_per_s = seconds_ > 0 ? static_cast<double>(dm_) / seconds_ : 0;
+        s.mb_per_s = seconds_ > 0 ? static_cast<double>(db_) / seconds_ / 1e6 : 0;
+        s.allocs_per_msg = dm_ > 0 ? static_cast<double>(da_) / static_cast<double>(dm_) : 0;
+        return s;
+    }
+    std::uint64_t window_messages() const noexcept { return dm_; }
+
+private:
+    std::atomic<bool>& stop_;
+    clock_type::time_point begin_at_, end_at_, t0_;
+    int phase_ = 0;
+    std::uint64_t m0_ = 0, b0_ = 0, a0_ = 0, dm_ = 0, db_ = 0, da_ = 0;
+    double seconds_ = 0;
+};
+
+/// Frames per 64 KiB of stream: how often a sender checks `stop` and a receiver the clock.
+std::size_t frames_per_chunk(std::size_t size) {
+    std::size_t n = 65536 / (size + 4);
+    return n == 0 ? 1 : n;
+}
+
+// ---- stream -----------------------------------------------------------------------------------
+
+struct stream_run {
+    const config& cfg;
+    std::size_t size;
+    std::atomic<bool> stop{false};
+    std::vector<std::byte> payload;
+    meter m;
+    std::uint64_t sum = 0;
+    std::size_t check_every;
+    explicit stream_run(const config& c, std::size_t s)
+        : cfg(c), size(s), payload(make_payload(s)), m(c, stop), check_every(frames_per_chunk(s)) {}
+
+    void got(const std::byte* p, std::size_t n) {
+        if (n != size) {
+            std::fprintf(stderr, "stream: frame of %zu bytes, expected %zu\n", n, size);
+            std::exit(3);
+        }
+        sum += checksum(p, n);
+        ++m.msgs;
+        m.bytes += n;
+    }
+};
+
+constexpr std::size_t raw_receive_buffer = 256 * 1024;
+
+// raw: the sender copies frames into a 64 KiB buffer and sends it whole (small frames), or
+// gathers header and payload of 16 frames in one writev (large frames); the receiver recv()s into
+// a 256 KiB buffer and decodes every complete frame before the next recv.
+void raw_stream_sender(stream_run& r, int fd) {
+    const std::size_t frame = r.size + 4;
+    if (frame <= 8192) {
+        std::vector<std::byte> out(65536);
+        while (!r.stop.load(std::memory_order_relaxed)) {
+            std::size_t used = 0;
+            for (std::size_t i = 0; i < r.check_every; ++i) {
+                store_be32(out.data() + used, static_cast<std::uint32_t>(r.size));
+                std::memcpy(out.data() + used + 4, r.payload.data(), r.size);
+                used += frame;
+            }
+            send_all_raw(fd, out.data(), used);
+        }
+    } else {
+        constexpr int per_call = 16;
+        std::byte header[4];
+        store_be32(header, static_cast<std::uint32_t>(r.size));
+        while (!r.stop.load(std::memory_order_relaxed)) {
+            ::iovec v[2 * per_call];
+            for (int i = 0; i < per_call; ++i) {
+                v[2 * i] = {header, 4};
+                v[2 * i + 1] = {r.payload.data(), r.size};
+            }
+            ::iovec* first = v;
+            int count = 2 * per_call;
+            while (count > 0) {
+                ::msghdr msg{};
+                msg.msg_iov = first;
+                msg.msg_iovlen = static_cast<std::size_t>(count);
+                ssize_t k = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
+                if (k < 0) {
+                    if (errno == EINTR) continue;
+                    die("sendmsg");
+                }
+                auto left = static_cast<std::size_t>(k);
+                while (count > 0 && left >= first->iov_len) {
+                    left -= first->iov_len;
+                    ++first;
+                    --count;
+                }
+                if (count > 0) {
+                    first->iov_base = static_cast<char*>(first->iov_base) + left;
+                    first->iov_len -= left;
+                }
+            }
+        }
+    }
+    ::shutdown(fd, SHUT_WR);
+}
+
+void raw_stream_receiver(stream_run& r, int fd) {
+    const std::size_t capacity = raw_receive_buffer;
+    std::vector<std::byte> in(capacity);
+    std::size_t begin = 0, end = 0;
+    for (;;) {
+        ssize_t k = ::recv(fd, in.data() + end, capacity - end, 0);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            die("recv");
+        }
+        if (k == 0) break;
+        end += static_cast<std::size_t>(k);
+        for (;;) {
+            if (end - begin < 4) break;
+            std::uint32_t len = load_be32(in.data() + begin);
+            if (len > capacity - 4) die("raw: frame too large");
+            if (end - begin < 4 + len) break;
+            r.got(in.data() + begin + 4, len);
+            begin += 4 + len;
+        }
+        if (!r.m.done()) r.m.check();
+        std::memmove(in.data(), in.data() + begin, end - begin);
+        end -= begin;
+        begin = 0;
+    }
+}
+
+// sockframe: queue() every small frame (coalesced into one buffer), flush() after each 64 KiB's
+// worth; large payloads go 16 at a time through send_batch() (gathered, never copied); the
+// receiver is receive() in a loop.
+using framed_tcp = sf::framed<sf::tcp_stream, sf::length_prefix<std::uint32_t>>;
+
+void sockframe_stream_sender(stream_run& r, int fd) {
+    framed_tcp conn{sf::tcp_stream(fd)};
+    const sf::const_buffer payload(r.payload);
+    if (r.size + 4 <= 8192) {
+        while (!r.stop.load(std::memory_order_relaxed)) {
+            for (std::size_t i = 0; i < r.check_every; ++i) conn.queue(payload);
+            conn.flush();
+        }
+    } else {  // large payloads: 16 frames per gathered write, as the raw loop does, never copied
+        sf::const_buffer batch[16];
+        for (auto& b : batch) b = payload;
+        while (!r.stop.load(std::memory_order_relaxed)) conn.send_batch(batch, 16);
+    }
+    conn.endpoint().shutdown(sf::shutdown_type::send);
+    (void)conn.endpoint().release();
+}
+
+void sockframe_stream_receiver(stream_run& r, int fd) {
+    framed_tcp conn{sf::tcp_stream(fd)};
+    conn.reserve_receive(raw_receive_buffer);  // the same buffer as the raw loop's
+    std::size_t n = 0;
+    while (auto frame = conn.receive()) {
+        r.got(frame->data(), frame->size());
+        if (++n == r.check_every) {
+            n = 0;
+            if (!r.m.done()) r.m.check();
+        }
+    }
+    (void)conn.endpoint().release();
+}
+
+#if SOCKFRAME_BENCH_HAVE_ASIO
+// asio: asio::write of {header, payload} per message; the receiver async_read()s the 4-byte
+// header, then the body into a reused buffer, then the next header.
+void asio_stream_sender(stream_run& r, int fd) {
+    asio::io_context ctx;
+    asio::ip::tcp::socket s(ctx);
+    s.assign(asio::ip::tcp::v4(), fd);
+    std::byte header[4];
+    store_be32(header, static_cast<std::uint32_t>(r.size));
+    const std::array<asio::const_buffer, 2> frame{asio::buffer(header), asio::buffer(r.payload)};
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < r.check_every; ++i) asio::write(s, frame);
+    }
+    s.shutdown(asio::ip::tcp::socket::shutdown_send);
+    (void)s.release();
+}
+
+struct asio_stream_reader {
+    stream_run& r;
+    asio::ip::tcp::socket s;
+    std::byte header[4];
+    std::vector<std::byte> body;
+    std::size_t n = 0;
+    asio_stream_reader(stream_run& run, asio::io_context& ctx, int fd) : r(run), s(ctx), body(65536 + 16) {
+        s.assign(asio::ip::tcp::v4(), fd);
+    }
+    void read_header() {
+        asio::async_read(s, asio::buffer(header), [this](const asio::error_code& ec, std::size_t) {
+            if (ec) return;
+            std::uint32_t len = load_be32(header);
+            if (len > body.size()) die("asio: frame too large");
+            asio::async_read(s, asio::buffer(body.data(), len),
+                             [this](const asio::error_code& e, std::size_t got) {
+                                 if (e) return;
+                                 r.got(body.data(), got);
+                                 if (++n == r.check_every) {
+                                     n = 0;
+                                     if (!r.m.done()) r.m.check();
+                                 }
+                                 read_header();
+                             });
+        });
+    }
+};
+
+void asio_stream_receiver(stream_run& r, int fd) {
+    asio::io_context ctx;
+    asio_stream_reader reader(r, ctx, fd);
+    reader.read_header();
+    ctx.run();
+    (void)reader.s.release();
+}
+#endif
+
+using stream_fn = void (*)(stream_run&, int);
+
+sample run_stream(const config& cfg, std::size_t size, stream_fn sender, stream_fn receiver) {
+    auto [client, server] = tcp_pair(false);
+    stream_run r(cfg, size);
+    std::thread rx([&, fd = server] {
+        pin_to(cfg.cpu_b);
+        receiver(r, fd);
+    });
+    std::thread tx([&, fd = client] {
+        pin_to(cfg.cpu_a);
+        sender(r, fd);
+    });
+    tx.join();
+    rx.join();
+    ::close(client);
+    ::close(server);
+    if (!r.m.done()) {
+        std::fprintf(stderr, "stream: the run ended before its window closed\n");
+        std::exit(3);
+    }
+    return r.m.result();
+}
+
+// ---- pingpong ---------------------------------------------------------------------------------
+
+constexpr std::size_t pingpong_size = 64;
+
+struct pingpong_run {
+    const config& cfg;
+    std::atomic<bool> stop{false};
+    std::vector<std::byte> payload = make_payload(pingpong_size);
+    meter m;
+    std::vector<double> latencies;  // microseconds, measured window only
+    explicit pingpong_run(const config& c) : cfg(c), m(c, stop) {
+        latencies.reserve(static_cast<std::size_t>(c.duration * 2e6) + 1024);
+    }
+    /// Records one round trip that started at `t0`; returns true when the client should stop.
+    bool round_trip(clock_type::time_point t0, std::size_t got) {
+        if (got != pingpong_size) {
+            std::fprintf(stderr, "pingpong: frame of %zu bytes\n", got);
+            std::exit(3);
+        }
+        auto t1 = clock_type::now();
+        ++m.msgs;
+        m.bytes += got;
+        if (m.measuring() && latencies.size() < latencies.capacity())
+            latencies.push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
+        return m.check(t1);
+    }
+};
+
+// raw: send() of header and payload from one buffer; recv() into a big buffer, decoding every
+// complete frame; the server answers all frames one recv brought with one send.
+void raw_pingpong_client(pingpong_run& r, int fd) {
+    std::byte out[4 + pingpong_size];
+    std::vector<std::byte> in(65536);
+    std::size_t begin = 0, end = 0;
+    for (;;) {
+        auto t0 = clock_type::now();
+        store_be32(out, pingpong_size);
+        std::memcpy(out + 4, r.payload.data(), pingpong_size);
+        send_all_raw(fd, out, sizeof out);
+        std::size_t len = 0;
+        for (;;) {
+            if (end - begin >= 4) {
+                len = load_be32(in.data() + begin);
+                if (end - begin >= 4 + len) break;
+            }
+            if (begin > 0) {
+                std::memmove(in.data(), in.data() + begin, end - begin);
+                end -= begin;
+                begin = 0;
+            }
+            ssize_t k = ::recv(fd, in.data() + end, in.size() - end, 0);
+            if (k <= 0) die("recv");
+            end += static_cast<std::size_t>(k);
+        }
+        const std::byte* frame = in.data() + begin + 4;
+        (void)checksum(frame, len);
+        begin += 4 + len;
+        if (begin == end) begin = end = 0;
+        if (r.round_trip(t0, len)) break;
+    }
+    ::shutdown(fd, SHUT_WR);
+}
+
+void raw_pingpong_server(pingpong_run&, int fd) {
+    std::vector<std::byte> in(65536), out(65536);
+    std::size_t begin = 0, end = 0;
+    for (;;) {
+        ssize_t k = ::recv(fd, in.data() + end, in.size() - end, 0);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) break;
+        end += static_cast<std::size_t>(k);
+        std::size_t used = 0;
+        while (end - begin >= 4) {
+            std::uint32_t len = load_be32(in.data() + begin);
+            if (end - begin < 4 + len) break;
+            std::memcpy(out.data() + used, in.data() + begin, 4 + len);
+            used += 4 + len;
+            begin += 4 + len;
+        }
+        if (used > 0) send_all_raw(fd, out.data(), used);
+        std::memmove(in.data(), in.data() + begin, end - begin);
+        end -= begin;
+        begin = 0;
+    }
+}
+
+void sockframe_pingpong_client(pingpong_run& r, int fd) {
+    framed_tcp conn{sf::tcp_stream(fd)};
+    const sf::const_buffer payload(r.payload);
+    for (;;) {
+        auto t0 = clock_type::now();
+        conn.send(payload);
+        auto frame = conn.receive();
+        if (!frame) die("sockframe pingpong: end of stream");
+        (void)checksum(frame->data(), frame->size());
+        if (r.round_trip(t0, frame->size())) break;
+    }
+    conn.endpoint().shutdown(sf::shutdown_type::send);
+    (void)conn.endpoint().release();
+}
+
+void sockframe_pingpong_server(pingpong_run&, int fd) {
+    framed_tcp conn{sf::tcp_stream(fd)};
+    std::error_code ec;
+    while (auto frame = conn.receive(ec)) conn.send(*frame, ec);
+    (void)conn.endpoint().release();
+}
+
+#if SOCKFRAME_BENCH_HAVE_ASIO
+// asio: the client writes {header, payload} with asio::write and reads header then body with
+// asio::read; the server async_read()s header then body and answers with async_write.
+void asio_pingpong_client(pingpong_run& r, int fd) {
+    asio::io_context ctx;
+    asio::ip::tcp::socket s(ctx);
+    s.assign(asio::ip::tcp::v4(), fd);
+    std::byte header[4];
+    store_be32(header, pingpong_size);
+    std::byte in_header[4];
+    std::vector<std::byte> body(65536);
+    for (;;) {
+        auto t0 = clock_type::now();
+        asio::write(s, std::array<asio::const_buffer, 2>{asio::buffer(header), asio::buffer(r.payload)});
+        asio::read(s, asio::buffer(in_header));
+        std::uint32_t len = load_be32(in_header);
+        asio::read(s, asio::buffer(body.data(), len));
+        (void)checksum(body.data(), len);
+        if (r.round_trip(t0, len)) break;
+    }
+    s.shutdown(asio::ip::tcp::socket::shutdown_send);
+    (void)s.release();
+}
+
+struct asio_echo {
+    asio::ip::tcp::socket s;
+    std::byte header[4];
+    std::vector<std::byte> body;
+    asio_echo(asio::io_context& ctx, int fd) : s(ctx), body(65536) { s.assign(asio::ip::tcp::v4(), fd); }
+    void read_header() {
+        asio::async_read(s, asio::buffer(header), [this](const asio::error_code& ec, std::size_t) {
+            if (ec) return;
+            std::uint32_t len = load_be32(header);
+            asio::async_read(s, asio::buffer(body.data(), len),
+                             [this, len](const asio::error_code& e, std::size_t) {
+                                 if (e) return;
+                                 asio::async_write(s,
+                                                   std::array<asio::const_buffer, 2>{
+                                                       asio::buffer(header), asio::buffer(body.data(), len)},
+                                                   [this](const asio::error_code& w, std::size_t) {
+                                                       if (!w) read_header();
+                                                   });
+                             });
+        });
+    }
+};
+
+void asio_pingpong_server(pingpong_run&, int fd) {
+    asio::io_context ctx;
+    asio_echo echo(ctx, fd);
+    echo.read_header();
+    ctx.run();
+    (void)echo.s.release();
+}
+#endif
+
+using pingpong_fn = void (*)(pingpong_run&, int);
+
+double percentile(std::vector<double>& v, double q) {
+    if (v.empty()) return 0;
+    auto k = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1));
+    std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
+    return v[k];
+}
+
+sample run_pingpong(const config& cfg, bool same_cpu, pingpong_fn client, pingpong_fn server) {
+    auto [c, s] = tcp_pair(true);
+    pingpong_run r(cfg);
+    std::thread srv([&, fd = s] {
+        pin_to(same_cpu ? cfg.cpu_a : cfg.cpu_b);
+        server(r, fd);
+    });
+    std::thread cli([&, fd = c] {
+        pin_to(cfg.cpu_a);
+        client(r, fd);
+    });
+    cli.join();
+    srv.join();
+    ::close(c);
+    ::close(s);
+    sample out = r.m.result();
+    out.p50_us = percentile(r.latencies, 0.50);
+    out.p99_us = percentile(r.latencies, 0.99);
+    return out;
+}
+
+// ---- udp --------------------------------------------------------------------------------------
+
+constexpr std::size_t udp_size = 64;
+constexpr std::size_t udp_batch = 64;
+
+struct udp_run {
+    const config& cfg;
+    std::atomic<bool> stop{false};
+    std::vector<std::byte> payload = make_payload(udp_size);
+    meter m;
+    std::uint64_t sent = 0, received = 0, sum = 0;
+    std::size_t n = 0;
+    explicit udp_run(const config& c) : cfg(c), m(c, stop) {}
+    /// Counts one datagram; returns false for the empty datagram that ends the run.
+    bool got(const std::byte* p, std::size_t size) {
+        if (size == 0) return false;
+        if (size != udp_size) {
+            std::fprintf(stderr, "udp: datagram of %zu bytes\n", size);
+            std::exit(3);
+        }
+        sum += checksum(p, size);
+        ++received;
+        ++m.msgs;
+        m.bytes += size;
+        if (++n == udp_batch) {
+            n = 0;
+            if (!m.done()) m.check();
+        }
+        return true;
+    }
+};
+
+/// After the window: lets the receiver drain, then ends the run with empty datagrams.
+void udp_finish(int fd) {
+    for (int i = 0; i < 5; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        ::send(fd, "", 0, 0);
+    }
+}
+
+void raw_udp_sender(udp_run& r, int fd) {
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < udp_batch; ++i) {
+            ssize_t k = ::send(fd, r.payload.data(), udp_size, 0);
+            if (k == static_cast<ssize_t>(udp_size)) ++r.sent;
+        }
+    }
+    udp_finish(fd);
+}
+
+void raw_udp_receiver(udp_run& r, int fd) {
+    std::byte in[2048];
+    for (;;) {
+        ssize_t k = ::recv(fd, in, sizeof in, 0);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            break;  // the 1 s safety timeout
+        }
+        if (!r.got(in, static_cast<std::size_t>(k))) break;
+    }
+}
+
+void raw_udp_batched_sender(udp_run& r, int fd) {
+    ::iovec v[udp_batch];
+    ::mmsghdr msgs[udp_batch];
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < udp_batch; ++i) {
+            v[i] = {r.payload.data(), udp_size};
+            msgs[i] = ::mmsghdr{};
+            msgs[i].msg_hdr.msg_iov = &v[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int k = ::sendmmsg(fd, msgs, udp_batch, 0);
+        if (k > 0) r.sent += static_cast<std::uint64_t>(k);
+    }
+    udp_finish(fd);
+}
+
+void raw_udp_batched_receiver(udp_run& r, int fd) {
+    static thread_local std::byte in[udp_batch][2048];
+    ::iovec v[udp_batch];
+    ::mmsghdr msgs[udp_batch];
+    for (;;) {
+        for (std::size_t i = 0; i < udp_batch; ++i) {
+            v[i] = {in[i], sizeof in[i]};
+            msgs[i] = ::mmsghdr{};
+            msgs[i].msg_hdr.msg_iov = &v[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int k = ::recvmmsg(fd, msgs, udp_batch, MSG_WAITFORONE, nullptr);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        for (int i = 0; i < k; ++i)
+            if (!r.got(in[i], msgs[i].msg_len)) return;
+    }
+}
+
+void sockframe_udp_sender(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    std::error_code ec;
+    const sf::const_buffer payload(r.payload);
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < udp_batch; ++i)
+            if (s.send(payload, ec) == udp_size) ++r.sent;
+    }
+    udp_finish(fd);
+    (void)s.release();
+}
+
+void sockframe_udp_receiver(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    std::byte in[2048];
+    std::error_code ec;
+    for (;;) {
+        std::size_t k = s.receive(sf::mutable_buffer(in, sizeof in), ec);
+        if (ec) break;
+        if (!r.got(in, k)) break;
+    }
+    (void)s.release();
+}
+
+void sockframe_udp_batched_sender(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    std::error_code ec;
+    sf::const_buffer batch[udp_batch];
+    for (auto& b : batch) b = sf::const_buffer(r.payload);
+    while (!r.stop.load(std::memory_order_relaxed)) r.sent += s.send_batch(batch, udp_batch, ec);
+    udp_finish(fd);
+    (void)s.release();
+}
+
+void sockframe_udp_batched_receiver(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    static thread_local std::byte in[udp_batch][2048];
+    sf::message_slot slots[udp_batch];
+    for (std::size_t i = 0; i < udp_batch; ++i) slots[i].buffer = sf::mutable_buffer(in[i], sizeof in[i]);
+    std::error_code ec;
+    for (;;) {
+        std::size_t k = s.receive_batch(slots, udp_batch, ec);
+        if (ec) break;
+        for (std::size_t i = 0; i < k; ++i)
+            if (!r.got(slots[i].buffer.data(), slots[i].size)) goto done;
+    }
+done:
+    (void)s.release();
+}
+
+#if SOCKFRAME_BENCH_HAVE_ASIO
+// asio: socket.send() per datagram; the receiver chains async_receive.
+void asio_udp_sender(udp_run& r, int fd) {
+    asio::io_context ctx;
+    asio::ip::udp::socket s(ctx);
+    s.assign(asio::ip::udp::v4(), fd);
+    asio::error_code ec;
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < udp_batch; ++i)
+            if (s.send(asio::buffer(r.payload), 0, ec) == udp_size) ++r.sent;
+    }
+    udp_finish(fd);
+    (void)s.release();
+}
+
+struct asio_udp_reader {
+    udp_run& r;
+    asio::ip::udp::socket s;
+    std::byte in[2048];
+    bool finished = false;
+    asio_udp_reader(udp_run& run, asio::io_context& ctx, int fd) : r(run), s(ctx) {
+        s.assign(asio::ip::udp::v4(), fd);
+    }
+    void receive() {
+        s.async_receive(asio::buffer(in), [this](const asio::error_code& ec, std::size_t n) {
+            if (ec || !r.got(in, n)) {
+                finished = true;
+                return;
+            }
+            receive();
+        });
+    }
+};
+
+void asio_udp_receiver(udp_run& r, int fd) {
+    asio::io_context ctx;
+    asio_udp_reader reader(r, ctx, fd);
+    reader.receive();
+    std::uint64_t last = ~std::uint64_t{0};
+    while (!reader.finished) {  // safety net: give up after 1 s without a datagram once stopped
+        ctx.run_for(std::chrono::seconds(1));
+        if (r.stop.load() && r.received == last) break;
+        last = r.received;
+    }
+    (void)reader.s.release();
+}
+#endif
+
+using udp_fn = void (*)(udp_run&, int);
+
+sample run_udp(const config& cfg, udp_fn sender, udp_fn receiver) {
+    auto [tx_fd, rx_fd] = udp_pair();
+    udp_run r(cfg);
+    std::thread rx([&, fd = rx_fd] {
+        pin_to(cfg.cpu_b);
+        receiver(r, fd);
+    });
+    std::thread tx([&, fd = tx_fd] {
+        pin_to(cfg.cpu_a);
+        sender(r, fd);
+    });
+    tx.join();
+    rx.join();
+    ::close(tx_fd);
+    ::close(rx_fd);
+    sample out = r.m.result();
+    out.loss = r.sent > 0 ? 1.0 - static_cast<double>(r.received) / static_cast<double>(r.sent) : 0;
+    if (out.loss < 0) out.loss = 0;
+    return out;
+}
+
+// ---- the plan -----------------------------------------------------------------------------------
+
+struct candidate {
+    std::string impl;
+    std::function<sample()> run;
+};
+
+double median(std::vector<double> v) {
+    if (v.empty()) return -1;
+    std::sort(v.begin(), v.end());
+    std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// Runs every candidate `repeats` times, interleaved, and keeps each one's medians.
+void measure(const config& cfg, const std::string& workload, std::size_t size, bool has_mb, bool has_latency,
+             std::vector<candidate> candidates, std::vector<result>& out) {
+    // Forward, then backward, then forward...: a machine that speeds up or slows down during the
+    // run favours no implementation; ratios are taken within each repeat (neighbours in time).
+    std::vector<std::vector<sample>> samples(candidates.size(),
+                                             std::vector<sample>(static_cast<std::size_t>(cfg.repeats)));
+    for (int rep = 0; rep < cfg.repeats; ++rep)
+        for (std::size_t k = 0; k < candidates.size(); ++k) {
+            std::size_t i = rep % 2 == 0 ? k : candidates.size() - 1 - k;
+            samples[i][static_cast<std::size_t>(rep)] = candidates[i].run();
+        }
+    std::size_t raw_index = candidates.size();
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        if (candidates[i].impl == "raw") raw_index = i;
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
+        auto pick = [&](double sample::*field) {
+            std::vector<double> v;
+            for (const auto& s : samples[i]) v.push_back(s.*field);
+            return median(v);
+        };
+        result r;
+        r.workload = workload;
+        r.size = size;
+        r.impl = candidates[i].impl;
+        r.s.msgs_per_s = pick(&sample::msgs_per_s);
+        r.s.mb_per_s = pick(&sample::mb_per_s);
+        r.s.p50_us = pick(&sample::p50_us);
+        r.s.p99_us = pick(&sample::p99_us);
+        r.s.allocs_per_msg = pick(&sample::allocs_per_msg);
+        r.s.loss = pick(&sample::loss);
+        r.has_mb = has_mb;
+        r.has_latency = has_latency;
+        if (raw_index < candidates.size()) {
+            std::vector<double> rate, p99;
+            for (std::size_t k = 0; k < samples[i].size(); ++k) {
+                const sample& mine = samples[i][k];
+                const sample& raw = samples[raw_index][k];
+                if (raw.msgs_per_s > 0) rate.push_back(mine.msgs_per_s / raw.msgs_per_s);
+                if (raw.p99_us > 0) p99.push_back(mine.p99_us / raw.p99_us);
+            }
+            r.ratio = median(rate);
+            r.p99_ratio = median(p99);
+        }
+        out.push_back(r);
+        if (!cfg.json)
+            std::fprintf(stderr, "  %-18s %6zu %-10s %14.0f msgs/s\n", workload.c_str(), size, r.impl.c_str(),
+                         r.s.msgs_per_s);
+    }
+}
+
+bool wanted(const config& cfg, const std::string& workload) {
+    if (cfg.only.empty()) return true;
+    return std::find(cfg.only.begin(), cfg.only.end(), workload) != cfg.only.end();
+}
+
+std::vector<result> run_all(const config& cfg) {
+    std::vector<result> out;
+    for (std::size_t size : {std::size_t{16}, std::size_t{128}, std::size_t{1024}, std::size_t{65536}}) {
+        if (!wanted(cfg, "stream")) break;
+        std::vector<candidate> c;
+        c.push_back({"sockframe", [&, size] {
+                         return run_stream(cfg, size, sockframe_stream_sender, sockframe_stream_receiver);
+                     }});
+        c.push_back(
+            {"raw", [&, size] { return run_stream(cfg, size, raw_stream_sender, raw_stream_receiver); }});
+#if SOCKFRAME_BENCH_HAVE_ASIO
+        c.push_back(
+            {"asio", [&, size] { return run_stream(cfg, size, asio_stream_sender, asio_stream_receiver); }});
+#endif
+        if (cfg.mixed) {  // which side limits: sockframe's sender or its receiver against raw's other side
+            c.push_back({"sf_tx+raw_rx", [&, size] {
+                             return run_stream(cfg, size, sockframe_stream_sender, raw_stream_receiver);
+                         }});
+            c.push_back({"raw_tx+sf_rx", [&, size] {
+                             return run_stream(cfg, size, raw_stream_sender, sockframe_stream_receiver);
+                         }});
+        }
+        measure(cfg, "stream", size, true, false, c, out);
+    }
+    for (bool same : {false, true}) {
+        std::string name = same ? "pingpong_same_cpu" : "pingpong";
+        if (!wanted(cfg, name)) continue;
+        std::vector<candidate> c;
+        c.push_back({"sockframe", [&, same] {
+                         return run_pingpong(cfg, same, sockframe_pingpong_client, sockframe_pingpong_server);
+                     }});
+        c.push_back(
+            {"raw", [&, same] { return run_pingpong(cfg, same, raw_pingpong_client, raw_pingpong_server); }});
+#if SOCKFRAME_BENCH_HAVE_ASIO
+        c.push_back({"asio", [&, same] {
+                         return run_pingpong(cfg, same, asio_pingpong_client, asio_pingpong_server);
+                     }});
+#endif
+        measure(cfg, name, pingpong_size, false, true, c, out);
+    }
+    if (wanted(cfg, "udp")) {
+        std::vector<candidate> c;
+        c.push_back(
+            {"sockframe", [&] { return run_udp(cfg, sockframe_udp_sender, sockframe_udp_receiver); }});
+        c.push_back({"raw", [&] { return run_udp(cfg, raw_udp_sender, raw_udp_receiver); }});
+#if SOCKFRAME_BENCH_HAVE_ASIO
+        c.push_back({"asio", [&] { return run_udp(cfg, asio_udp_sender, asio_udp_receiver); }});
+#endif
+        measure(cfg, "udp", udp_size, true, false, c, out);
+    }
+    if (wanted(cfg, "udp_batched")) {
+        std::vector<candidate> c;
+        c.push_back({"sockframe", [&] {
+                         return run_udp(cfg, sockframe_udp_batched_sender, sockframe_udp_batched_receiver);
+                     }});
+        c.push_back({"raw", [&] { return run_udp(cfg, raw_udp_batched_sender, raw_udp_batched_receiver); }});
+        measure(cfg, "udp_batched", udp_size, true, false, c, out);
+    }
+    return out;
+}
+
+// ---- output -------------------------------------------------------------------------------------
+
+const result* find(const std::vector<result>& all, const result& r, const char* impl) {
+    for (const auto& x : all)
+        if (x.workload == r.workload && x.size == r.size && x.impl == impl) return &x;
+    return nullptr;
+}
+
+void print_json(const std::vector<result>& all) {
+    std::printf("[\n");
+    for (std::size_t i = 0; i < all.size(); ++i) {
+        const auto& r = all[i];
+        std::printf("  {\"workload\": \"%s\", \"size\": %zu, \"impl\": \"%s\", \"msgs_per_s\": %.1f",
+                    r.workload.c_str(), r.size, r.impl.c_str(), r.s.msgs_per_s);
+        if (r.has_mb) std::printf(", \"mb_per_s\": %.2f", r.s.mb_per_s);
+        if (r.has_latency) std::printf(", \"p50_us\": %.2f, \"p99_us\": %.2f", r.s.p50_us, r.s.p99_us);
+        std::printf(", \"allocs_per_msg\": %.6f}%s\n", r.s.allocs_per_msg, i + 1 < all.size() ? "," : "");
+    }
+    std::printf("]\n");
+}
+
+void print_table(const config& cfg, const std::vector<result>& all) {
+    std::printf(
+        "sockframe_bench: %d repeat(s) of %.2f s (after %.2f s warm-up), medians; x raw and p99/raw are "
+        "medians of "
+        "the per-repeat ratios; sender/client on CPU %d, receiver/server on CPU %d (pingpong_same_cpu: both "
+        "on "
+        "CPU %d)\n",
+        cfg.repeats, cfg.duration, cfg.warmup, cfg.cpu_a, cfg.cpu_b, cfg.cpu_a);
+#if !SOCKFRAME_BENCH_HAVE_ASIO
+    std::printf("note: built without asio.hpp (install libasio-dev): no asio rows\n");
+#endif
+    std::printf("%-18s %6s %-10s %14s %10s %9s %9s %8s %7s %8s %8s\n", "workload", "size", "impl", "msgs/s",
+                "MB/s", "p50 us", "p99 us", "allocs", "loss", "x raw", "p99/raw");
+    for (const auto& r : all) {
+        char mb[32] = "-", p50[32] = "-", p99[32] = "-", loss[32] = "-", ratio[32] = "-", p99r[32] = "-";
+        if (r.has_mb) std::snprintf(mb, sizeof mb, "%.1f", r.s.mb_per_s);
+        if (r.has_latency) {
+            std::snprintf(p50, sizeof p50, "%.1f", r.s.p50_us);
+            std::snprintf(p99, sizeof p99, "%.1f", r.s.p99_us);
+            if (r.p99_ratio > 0) std::snprintf(p99r, sizeof p99r, "%.2f", r.p99_ratio);
+        }
+        if (r.s.loss >= 0) std::snprintf(loss, sizeof loss, "%.1f%%", r.s.loss * 100);
+        if (r.ratio > 0) std::snprintf(ratio, sizeof ratio, "%.2f", r.ratio);
+        std::printf("%-18s %6zu %-10s %14.0f %10s %9s %9s %8.3f %7s %8s %8s\n", r.workload.c_str(), r.size,
+                    r.impl.c_str(), r.s.msgs_per_s, mb, p50, p99, r.s.allocs_per_msg, loss, ratio, p99r);
+    }
+    for (const auto& r : all) {
+        if (r.workload != "stream" || r.impl != "sockframe") continue;
+        const result* asio = find(all, r, "asio");
+        if (asio && asio->s.msgs_per_s > 0)
+            std::printf("stream %zu B: sockframe is %.1fx asio\n", r.size,
+                        r.s.msgs_per_s / asio->s.msgs_per_s);
+    }
+}
+
+void usage() {
+    std::fprintf(
+        stderr,
+        "usage: sockframe_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]...\n"
+        "  --quick      one short repeat of each (under a minute in all)\n"
+        "  --json       a JSON array on stdout instead of the table\n"
+        "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    config cfg;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--quick") {
+            cfg.repeats = 1;
+            cfg.duration = 0.3;
+            cfg.warmup = 0.1;
+        } else if (a == "--mixed") {
+            cfg.mixed = true;
+        } else if (a == "--json") {
+            cfg.json = true;
+        } else if (a == "--repeats" && i + 1 < argc) {
+            cfg.repeats = std::max(1, std::atoi(argv[++i]));
+        } else if (a == "--seconds" && i + 1 < argc) {
+            cfg.duration = std::max(0.05, std::atof(argv[++i]));
+        } else if (a == "--only" && i + 1 < argc) {
+            cfg.only.push_back(argv[++i]);
+        } else {
+            usage();
+            return a == "--help" || a == "-h" ? 0 : 2;
+        }
+    }
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    sched_getaffinity(0, sizeof allowed, &allowed);
+    std::vector<int> cpus;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+        if (CPU_ISSET(c, &allowed)) cpus.push_back(c);
+    cfg.cpu_a = cpus.empty() ? 0 : cpus[0];
+    cfg.cpu_b = cpus.size() > 1 ? cpus[1] : cfg.cpu_a;
+
+    auto results = run_all(cfg);
+    if (cfg.json)
+        print_json(results);
+    else
+        print_table(cfg, results);
+    return 0;
+}

@@ -29,7 +29,8 @@ std::string payload_bytes(std::size_t n, std::uint32_t seed, int avoid = -1) {
     return s;
 }
 std::string be32(std::uint32_t n) {
-    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8), static_cast<char>(n)};
+    return {static_cast<char>(n >> 24), static_cast<char>(n >> 16), static_cast<char>(n >> 8),
+            static_cast<char>(n)};
 }
 }  // namespace
 
@@ -38,7 +39,8 @@ TEST_CASE("length-prefixed messages of many sizes cross TCP whole and in order")
     sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
     sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
     std::vector<std::string> sent;
-    for (std::size_t i = 0; i < 300; ++i) sent.push_back(payload_bytes((i * 977) % 70000, static_cast<std::uint32_t>(i)));
+    for (std::size_t i = 0; i < 300; ++i)
+        sent.push_back(payload_bytes((i * 977) % 70000, static_cast<std::uint32_t>(i)));
     joining_thread writer([&] {
         for (const auto& m : sent) tx.send(m, 30s);
         tx.endpoint().shutdown(sf::shutdown_type::send);
@@ -257,13 +259,15 @@ TEST_CASE("non-blocking send queues what does not fit, up to a visible high-wate
 
 TEST_CASE("try_receive on a non-blocking endpoint: would-block is an error code, not an exception") {
     auto [a, b] = test_support::stream_pair();  // Windows: TCP loopback
-    using nb_unix = sf::basic_socket<test_support::stream_pair_socket::family_type, sf::stream, sf::non_blocking>;
+    using nb_unix =
+        sf::basic_socket<test_support::stream_pair_socket::family_type, sf::stream, sf::non_blocking>;
     sf::framed rx{nb_unix(std::move(b)), sf::line{}};
     std::error_code ec;
     CHECK_FALSE(rx.try_receive(ec));
     CHECK(sf::is_would_block(ec));
     a.write_all("x\ny\n");
-    REQUIRE_FALSE(sf::detail::wait_ready(rx.endpoint().native_handle(), sf::detail::poll_in, sf::deadline::clock::now() + 5s));
+    REQUIRE_FALSE(sf::detail::wait_ready(rx.endpoint().native_handle(), sf::detail::poll_in,
+                                         sf::deadline::clock::now() + 5s));
     CHECK(rx.try_receive(ec)->str() == "x");
     CHECK(rx.try_receive(ec)->str() == "y");
     CHECK_FALSE(rx.try_receive(ec));
@@ -316,7 +320,8 @@ SOCKFRAME_SKIPPED_TEST_CASE("over seqpacket, frames keep their boundaries and en
 namespace {
 template <typename Endpoint>
 void exchange_every_codec(Endpoint a, Endpoint b, bool datagram) {
-    const char* specs[] = {"len:1", "len:2:le", "len:4", "len:8:le", "varint", "line", "delim:\\r\\n", "delim:$_", "fixed:32"};
+    const char* specs[] = {"len:1", "len:2:le",     "len:4",    "len:8:le", "varint",
+                           "line",  "delim:\\r\\n", "delim:$_", "fixed:32"};
     sf::framed<Endpoint, sf::any_codec> tx{std::move(a), sf::parse_codec_spec("len:4")};
     sf::framed<Endpoint, sf::any_codec> rx{std::move(b), sf::parse_codec_spec("len:4")};
     for (const char* spec : specs) {
@@ -357,8 +362,9 @@ TEST_CASE("every codec over TCP, Unix stream, Unix datagram and seqpacket") {
         exchange_every_codec(std::move(a), std::move(b), true);
     }
 #else
-    MESSAGE("skipped: the Unix datagram and seqpacket subcases, because Windows has neither (and no "
-            "socketpair); the Unix stream subcase runs over TCP loopback there");
+    MESSAGE(
+        "skipped: the Unix datagram and seqpacket subcases, because Windows has neither (and no "
+        "socketpair); the Unix stream subcase runs over TCP loopback there");
 #endif
 }
 

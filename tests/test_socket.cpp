@@ -221,8 +221,9 @@ TEST_CASE("socketpair gives connected stream, datagram and seqpacket pairs") {
     CHECK_FALSE(a.is_open());
     CHECK_FALSE(b.is_open());
     CHECK_THROWS_AS(sf::socketpair<sf::tcp_stream>(), std::system_error);
-    MESSAGE("skipped: the pairs themselves, because Windows has no socketpair "
-            "(sockframe::socketpair is errc::not_supported, as checked here)");
+    MESSAGE(
+        "skipped: the pairs themselves, because Windows has no socketpair "
+        "(sockframe::socketpair is errc::not_supported, as checked here)");
 }
 SOCKFRAME_SKIPPED_TEST_CASE("seqpacket over a Unix listener preserves message boundaries",
                             "Windows has no SOCK_SEQPACKET (unix_seqpacket and unix_seqpacket_listener "
@@ -363,8 +364,9 @@ TEST_CASE("writing to a closed peer is an error, never SIGPIPE (no handler insta
     a.write_all("x", ec);
     CHECK(ec == std::errc::broken_pipe);
 #else
-    MESSAGE("skipped: the SIGPIPE disposition check and the Unix socketpair half, because Windows has "
-            "no signals and no socketpair (a send to a closed peer only ever returns an error there)");
+    MESSAGE(
+        "skipped: the SIGPIPE disposition check and the Unix socketpair half, because Windows has "
+        "no signals and no socketpair (a send to a closed peer only ever returns an error there)");
 #endif
 }
 
@@ -505,7 +507,8 @@ TEST_CASE("converting to non_blocking makes would-block a cheap error code, and 
     CHECK(sf::is_would_block(ec));
     p.client.write_all("ab");
     // wait for readiness with a bounded deadline, then the read succeeds
-    REQUIRE_FALSE(sf::detail::wait_ready(nb.native_handle(), sf::detail::poll_in, sf::deadline::clock::now() + 5s));
+    REQUIRE_FALSE(
+        sf::detail::wait_ready(nb.native_handle(), sf::detail::poll_in, sf::deadline::clock::now() + 5s));
     CHECK(nb.read_some(buffer, ec) == 2);
     CHECK_FALSE(ec);
     sf::tcp_stream back(std::move(nb));
@@ -521,7 +524,8 @@ TEST_CASE("non-blocking connect completes on writability; connect_result reports
     std::error_code ec;
     s.connect_to(l.local_address(), ec);
     CHECK((!ec || ec == std::errc::operation_in_progress));
-    REQUIRE_FALSE(sf::detail::wait_ready(s.native_handle(), sf::detail::poll_out, sf::deadline::clock::now() + 5s));
+    REQUIRE_FALSE(
+        sf::detail::wait_ready(s.native_handle(), sf::detail::poll_out, sf::deadline::clock::now() + 5s));
     CHECK_FALSE(s.connect_result());
     // the static connect of a non-blocking socket hands over the connection in progress
     auto started = nb_stream::connect(l.local_address(), ec);
@@ -536,7 +540,8 @@ TEST_CASE("non-blocking connect completes on writability; connect_result reports
     auto r = nb_stream::open();
     r.connect_to(dead, ec);
     if (ec == std::errc::operation_in_progress) {
-        REQUIRE_FALSE(sf::detail::wait_ready(r.native_handle(), sf::detail::poll_out, sf::deadline::clock::now() + 5s));
+        REQUIRE_FALSE(
+            sf::detail::wait_ready(r.native_handle(), sf::detail::poll_out, sf::deadline::clock::now() + 5s));
         ec = r.connect_result();
     }
     CHECK(ec == std::errc::connection_refused);
@@ -566,7 +571,8 @@ extern "C" void count_signal(int) { signals_seen.fetch_add(1); }
 }  // namespace
 
 TEST_CASE("EINTR is retried: a signal during a blocking read does not surface as an error") {
-    struct sigaction action {}, previous{};
+    struct sigaction action {
+    }, previous{};
     action.sa_handler = count_signal;
     sigemptyset(&action.sa_mask);
     action.sa_flags = 0;  // no SA_RESTART: recv really is interrupted

@@ -26,7 +26,8 @@ public:
     static constexpr deadline never() noexcept { return deadline(kind::never); }
 
     /// The effective deadline given the socket's timeout (nullopt = wait forever).
-    std::optional<clock::time_point> resolve(const std::optional<clock::duration>& socket_timeout) const noexcept {
+    std::optional<clock::time_point> resolve(
+        const std::optional<clock::duration>& socket_timeout) const noexcept {
         if (kind_ == kind::at) return when_;
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
         return after_timeout(*socket_timeout);

@@ -19,7 +19,8 @@ enum class errc {
     malformed_frame,      ///< the bytes cannot be a frame of this codec (bad varint, bad digits, ...)
     checksum_mismatch,    ///< a frame's checksum does not match its contents
     message_truncated,    ///< a datagram was larger than the buffer given to receive it (MSG_TRUNC)
-    frame_size_mismatch,  ///< a message's size disagrees with its frame (a datagram, a nested frame, fixed_size)
+    frame_size_mismatch,  ///< a message's size disagrees with its frame (a datagram, a nested frame,
+                          ///< fixed_size)
     payload_too_large,    ///< encode: the payload cannot be expressed by the codec (field too narrow, > max)
     invalid_argument,     ///< a codec or address parameter is out of range
     bad_address,          ///< address text that does not parse, or a path too long for sun_path
@@ -35,32 +36,32 @@ public:
     const char* name() const noexcept override { return "sockframe"; }
     std::string message(int value) const override {
         switch (static_cast<errc>(value)) {
-        case errc::end_of_stream: return "end of stream: the peer closed the connection";
-        case errc::truncated_stream: return "the peer closed the connection in the middle of a frame";
-        case errc::frame_too_large: return "frame larger than the maximum frame size";
-        case errc::negative_length: return "frame length is negative after adjustment";
-        case errc::malformed_frame: return "malformed frame";
-        case errc::checksum_mismatch: return "frame checksum mismatch";
-        case errc::message_truncated: return "datagram truncated: larger than the receive buffer";
-        case errc::frame_size_mismatch: return "message size disagrees with its frame";
-        case errc::payload_too_large: return "payload too large for the codec's length field";
-        case errc::invalid_argument: return "invalid argument";
-        case errc::bad_address: return "bad address";
-        case errc::not_supported: return "operation not supported on this platform or socket type";
-        case errc::buffer_full: return "outgoing buffer full";
-        case errc::already_registered: return "handle already registered with the poller";
-        case errc::not_registered: return "handle not registered with the poller";
+            case errc::end_of_stream: return "end of stream: the peer closed the connection";
+            case errc::truncated_stream: return "the peer closed the connection in the middle of a frame";
+            case errc::frame_too_large: return "frame larger than the maximum frame size";
+            case errc::negative_length: return "frame length is negative after adjustment";
+            case errc::malformed_frame: return "malformed frame";
+            case errc::checksum_mismatch: return "frame checksum mismatch";
+            case errc::message_truncated: return "datagram truncated: larger than the receive buffer";
+            case errc::frame_size_mismatch: return "message size disagrees with its frame";
+            case errc::payload_too_large: return "payload too large for the codec's length field";
+            case errc::invalid_argument: return "invalid argument";
+            case errc::bad_address: return "bad address";
+            case errc::not_supported: return "operation not supported on this platform or socket type";
+            case errc::buffer_full: return "outgoing buffer full";
+            case errc::already_registered: return "handle already registered with the poller";
+            case errc::not_registered: return "handle not registered with the poller";
         }
         return "unknown sockframe error";
     }
     std::error_condition default_error_condition(int value) const noexcept override {
         switch (static_cast<errc>(value)) {
-        case errc::invalid_argument: return std::errc::invalid_argument;
-        case errc::not_supported: return std::errc::operation_not_supported;
-        case errc::message_truncated: return std::errc::message_size;
-        case errc::already_registered: return std::errc::file_exists;              // as epoll's EEXIST
-        case errc::not_registered: return std::errc::no_such_file_or_directory;  // as epoll's ENOENT
-        default: return {value, *this};
+            case errc::invalid_argument: return std::errc::invalid_argument;
+            case errc::not_supported: return std::errc::operation_not_supported;
+            case errc::message_truncated: return std::errc::message_size;
+            case errc::already_registered: return std::errc::file_exists;            // as epoll's EEXIST
+            case errc::not_registered: return std::errc::no_such_file_or_directory;  // as epoll's ENOENT
+            default: return {value, *this};
         }
     }
 };
@@ -72,7 +73,9 @@ inline const std::error_category& sockframe_category() noexcept {
     return category;
 }
 
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), sockframe_category()}; }
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), sockframe_category()};
+}
 inline std::error_condition make_error_condition(errc e) noexcept {
     return {static_cast<int>(e), sockframe_category()};
 }

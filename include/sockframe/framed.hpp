@@ -18,11 +18,11 @@
 ///
 /// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
 /// fits, the rest is queued, bounded by a high-water mark). Header, payload and trailer go out in
-/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to the outgoing buffer (copying it) and flush() writes
-/// everything queued in one call: the way to send many small frames with few system calls. A
-/// queued frame leaves when flush() (or a later send() or send_batch()) runs, or when the queue
-/// passes its coalescing limit. send_batch() frames many payloads and gathers them, uncopied,
-/// into few writev calls: the way to send many large ones.
+/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to
+/// the outgoing buffer (copying it) and flush() writes everything queued in one call: the way to send many
+/// small frames with few system calls. A queued frame leaves when flush() (or a later send() or send_batch())
+/// runs, or when the queue passes its coalescing limit. send_batch() frames many payloads and gathers them,
+/// uncopied, into few writev calls: the way to send many large ones.
 ///
 /// Thread safety: one framed object is used by one thread at a time.
 
@@ -162,7 +162,9 @@ public:
     /// The receive buffer's first allocation (made by the first receive; default
     /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB). Smaller saves memory per idle connection, larger
     /// saves system calls; the buffer still grows as far as a frame needs.
-    void set_initial_receive_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
+    void set_initial_receive_capacity(std::size_t bytes) noexcept {
+        initial_capacity_ = bytes < 64 ? 64 : bytes;
+    }
     /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
     /// for datagrams, unless the initial capacity is larger).
     std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
@@ -315,7 +317,8 @@ public:
 
 private:
     [[noreturn]] void raise(const std::error_code& ec, const char* what) const {
-        if (ec.category() == sockframe_category() && error_size_ != 0) throw frame_error(ec, error_size_, what);
+        if (ec.category() == sockframe_category() && error_size_ != 0)
+            throw frame_error(ec, error_size_, what);
         throw std::system_error(ec, what);
     }
 
@@ -396,9 +399,9 @@ private:
                 when = d.resolve(endpoint_.timeout());
                 when_known = true;
             }
-            std::size_t n = endpoint_.read_some(
-                mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
-                when ? deadline(*when) : deadline::never(), ec);
+            std::size_t n =
+                endpoint_.read_some(mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
+                                    when ? deadline(*when) : deadline::never(), ec);
             if (ec) return std::nullopt;
             if (n == 0) {
                 at_end_ = true;
@@ -584,7 +587,8 @@ private:
             skip = 0;
         }
         std::size_t left = size - written;
-        if (out_end_ + left > out_.capacity()) out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
+        if (out_end_ + left > out_.capacity())
+            out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
         for (std::size_t i = 0; i < count; ++i) {
             std::memcpy(out_.data() + out_end_, rest[i].data(), rest[i].size());
             out_end_ += rest[i].size();
@@ -593,7 +597,8 @@ private:
 
     void drain_non_blocking(std::error_code& ec) {
         while (pending() > 0) {
-            std::size_t n = endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
+            std::size_t n =
+                endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
             if (ec) {
                 if (is_would_block(ec)) ec.clear();
                 return;

@@ -142,13 +142,15 @@ public:
         std::error_code ec;
         auto s = connect(host, service, d, ec);
         if (ec)
-            throw std::system_error(ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
+            throw std::system_error(
+                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
         return s;
     }
     static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
         return connect(host, service, deadline{}, ec);
     }
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d, std::error_code& ec) {
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
+                                std::error_code& ec) {
         auto candidates = resolve<Family>(host, service, ec);
         if (ec) return basic_socket{};
         // One deadline for the whole attempt, whichever candidate is being tried.
@@ -169,7 +171,8 @@ public:
     native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
     /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
     void close() noexcept {
-        if (handle_ != detail::invalid_handle) detail::close_handle(std::exchange(handle_, detail::invalid_handle));
+        if (handle_ != detail::invalid_handle)
+            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
     }
 
     /// settimeout counterpart: the default deadline of every blocking call, measured from the
@@ -188,8 +191,10 @@ public:
         if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
     }
     void bind(const address_type& local, std::error_code& ec) noexcept {
-        if (::bind(handle_, local.data(), local.size()) != 0) ec = detail::last_error();
-        else ec.clear();
+        if (::bind(handle_, local.data(), local.size()) != 0)
+            ec = detail::last_error();
+        else
+            ec.clear();
     }
 
     /// Connects this (open) socket; for datagram sockets it sets the default peer.
@@ -198,7 +203,9 @@ public:
         connect_to(remote, d, ec);
         if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
     }
-    void connect_to(const address_type& remote, std::error_code& ec) noexcept { connect_to(remote, deadline{}, ec); }
+    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
+        connect_to(remote, deadline{}, ec);
+    }
     void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
         if (Mode::is_blocking && when) {
@@ -233,9 +240,12 @@ public:
     address_type local_address(std::error_code& ec) const noexcept {
         address_type a;
         detail::socklen_type len = address_type::capacity();
-        if (::getsockname(handle_, a.data(), &len) != 0) ec = detail::last_error();
-        else if (!a.assign_native(len)) ec = errc::bad_address;
-        else ec.clear();
+        if (::getsockname(handle_, a.data(), &len) != 0)
+            ec = detail::last_error();
+        else if (!a.assign_native(len))
+            ec = errc::bad_address;
+        else
+            ec.clear();
         return a;
     }
     /// getpeername counterpart.
@@ -248,9 +258,12 @@ public:
     address_type remote_address(std::error_code& ec) const noexcept {
         address_type a;
         detail::socklen_type len = address_type::capacity();
-        if (::getpeername(handle_, a.data(), &len) != 0) ec = detail::last_error();
-        else if (!a.assign_native(len)) ec = errc::bad_address;
-        else ec.clear();
+        if (::getpeername(handle_, a.data(), &len) != 0)
+            ec = detail::last_error();
+        else if (!a.assign_native(len))
+            ec = errc::bad_address;
+        else
+            ec.clear();
         return a;
     }
 
@@ -262,12 +275,18 @@ public:
     }
     void shutdown(shutdown_type what, std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_WINDOWS)
-        int how = what == shutdown_type::receive ? SD_RECEIVE : what == shutdown_type::send ? SD_SEND : SD_BOTH;
+        int how = what == shutdown_type::receive ? SD_RECEIVE
+                  : what == shutdown_type::send  ? SD_SEND
+                                                 : SD_BOTH;
 #else
-        int how = what == shutdown_type::receive ? SHUT_RD : what == shutdown_type::send ? SHUT_WR : SHUT_RDWR;
+        int how = what == shutdown_type::receive ? SHUT_RD
+                  : what == shutdown_type::send  ? SHUT_WR
+                                                 : SHUT_RDWR;
 #endif
-        if (::shutdown(handle_, how) != 0) ec = detail::last_error();
-        else ec.clear();
+        if (::shutdown(handle_, how) != 0)
+            ec = detail::last_error();
+        else
+            ec.clear();
     }
 
     /// setsockopt with an option type: `s.set(no_delay{true})`.
@@ -307,7 +326,8 @@ public:
         if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
                          static_cast<detail::socklen_type>(value.size())) != 0)
             ec = detail::last_error();
-        else ec.clear();
+        else
+            ec.clear();
     }
     /// Raw getsockopt of an int-valued option.
     int get_option(int level, int name) const {
@@ -338,7 +358,9 @@ public:
         detail::throw_if(ec, "sockframe: recv");
         return n;
     }
-    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept { return read_some(out, deadline{}, ec); }
+    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_some(out, deadline{}, ec);
+    }
     std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
         if (out.empty()) {
             ec.clear();
@@ -357,7 +379,9 @@ public:
         detail::throw_if(ec, "sockframe: send");
         return n;
     }
-    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept { return write_some(in, deadline{}, ec); }
+    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
+        return write_some(in, deadline{}, ec);
+    }
     std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
         if (in.empty()) {
             ec.clear();
@@ -377,7 +401,9 @@ public:
         detail::throw_if(ec, "sockframe: read_exact");
         return n;
     }
-    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept { return read_exact(out, deadline{}, ec); }
+    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_exact(out, deadline{}, ec);
+    }
     std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
         deadline fixed = when ? deadline(*when) : deadline::never();
@@ -403,7 +429,9 @@ public:
         detail::throw_if(ec, "sockframe: write_all");
         return n;
     }
-    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept { return write_all(&in, 1, deadline{}, ec); }
+    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
+        return write_all(&in, 1, deadline{}, ec);
+    }
     std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
         return write_all(&in, 1, d, ec);
     }
@@ -451,7 +479,8 @@ public:
             if (first == used) {
                 first = used = 0;
                 while (next < count && used < batch) {
-                    if (!buffers[next].empty()) detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
+                    if (!buffers[next].empty())
+                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
                     ++next;
                 }
                 if (used == 0) return total;
@@ -479,7 +508,8 @@ public:
     }
 
     /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
-    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
         detail::iovec_type vecs[gather_limit];
         std::size_t used = to_iovecs(buffers, count, vecs);
         if (used == 0) {
@@ -501,7 +531,9 @@ public:
         detail::throw_if(ec, "sockframe: send");
         return n;
     }
-    std::size_t send(const_buffer message, std::error_code& ec) noexcept { return send(message, deadline{}, ec); }
+    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
+        return send(message, deadline{}, ec);
+    }
     std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             return detail::send_once(handle_, message.data(), message.size(), flags, e);
@@ -509,7 +541,8 @@ public:
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
     /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
-    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
+                     std::error_code& ec) noexcept {
         if (count > gather_limit) {
             ec = errc::invalid_argument;
             return 0;
@@ -530,11 +563,14 @@ public:
         detail::throw_if(ec, "sockframe: receive");
         return n;
     }
-    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept { return receive(out, deadline{}, ec); }
+    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive(out, deadline{}, ec);
+    }
     std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
         bool truncated = false;
         auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr, truncated, e);
+            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
+                                           truncated, e);
         });
         if (n < 0) return 0;
         if (truncated) ec = errc::message_truncated;
@@ -551,13 +587,14 @@ public:
     std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
         return send_to(message, to, deadline{}, ec);
     }
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d, std::error_code& ec) noexcept {
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
+                        std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             for (;;) {
 #if defined(SOCKFRAME_WINDOWS)
                 int r = ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                 static_cast<int>(std::min<std::size_t>(message.size(), INT_MAX)), flags, to.data(),
-                                 to.size());
+                                 static_cast<int>(std::min<std::size_t>(message.size(), INT_MAX)), flags,
+                                 to.data(), to.size());
 #else
                 ::ssize_t r = ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags,
                                        to.data(), to.size());
@@ -588,7 +625,8 @@ public:
         bool truncated = false;
         auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             detail::socklen_type len = address_type::capacity();
-            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len, truncated, e);
+            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
+                                               truncated, e);
             if (got >= 0) r.from.assign_native(len);
             return got;
         });
@@ -725,7 +763,8 @@ private:
     template <typename F, typename T, typename M>
     friend class basic_socket;
 
-    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count, detail::iovec_type* vecs) noexcept {
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
+                                 detail::iovec_type* vecs) noexcept {
         std::size_t used = 0;
         for (std::size_t i = 0; i < count && used < gather_limit; ++i)
             if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
@@ -753,7 +792,8 @@ private:
             return;
         }
     }
-    void finish_connect(const std::optional<deadline::clock::time_point>& when, std::error_code& ec) noexcept {
+    void finish_connect(const std::optional<deadline::clock::time_point>& when,
+                        std::error_code& ec) noexcept {
         ec = detail::wait_connected(handle_, when);
         if (!ec) ec = connect_result();
     }

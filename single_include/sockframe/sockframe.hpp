@@ -261,7 +261,8 @@ enum class errc {
     malformed_frame,      ///< the bytes cannot be a frame of this codec (bad varint, bad digits, ...)
     checksum_mismatch,    ///< a frame's checksum does not match its contents
     message_truncated,    ///< a datagram was larger than the buffer given to receive it (MSG_TRUNC)
-    frame_size_mismatch,  ///< a message's size disagrees with its frame (a datagram, a nested frame, fixed_size)
+    frame_size_mismatch,  ///< a message's size disagrees with its frame (a datagram, a nested frame,
+                          ///< fixed_size)
     payload_too_large,    ///< encode: the payload cannot be expressed by the codec (field too narrow, > max)
     invalid_argument,     ///< a codec or address parameter is out of range
     bad_address,          ///< address text that does not parse, or a path too long for sun_path
@@ -277,32 +278,32 @@ public:
     const char* name() const noexcept override { return "sockframe"; }
     std::string message(int value) const override {
         switch (static_cast<errc>(value)) {
-        case errc::end_of_stream: return "end of stream: the peer closed the connection";
-        case errc::truncated_stream: return "the peer closed the connection in the middle of a frame";
-        case errc::frame_too_large: return "frame larger than the maximum frame size";
-        case errc::negative_length: return "frame length is negative after adjustment";
-        case errc::malformed_frame: return "malformed frame";
-        case errc::checksum_mismatch: return "frame checksum mismatch";
-        case errc::message_truncated: return "datagram truncated: larger than the receive buffer";
-        case errc::frame_size_mismatch: return "message size disagrees with its frame";
-        case errc::payload_too_large: return "payload too large for the codec's length field";
-        case errc::invalid_argument: return "invalid argument";
-        case errc::bad_address: return "bad address";
-        case errc::not_supported: return "operation not supported on this platform or socket type";
-        case errc::buffer_full: return "outgoing buffer full";
-        case errc::already_registered: return "handle already registered with the poller";
-        case errc::not_registered: return "handle not registered with the poller";
+            case errc::end_of_stream: return "end of stream: the peer closed the connection";
+            case errc::truncated_stream: return "the peer closed the connection in the middle of a frame";
+            case errc::frame_too_large: return "frame larger than the maximum frame size";
+            case errc::negative_length: return "frame length is negative after adjustment";
+            case errc::malformed_frame: return "malformed frame";
+            case errc::checksum_mismatch: return "frame checksum mismatch";
+            case errc::message_truncated: return "datagram truncated: larger than the receive buffer";
+            case errc::frame_size_mismatch: return "message size disagrees with its frame";
+            case errc::payload_too_large: return "payload too large for the codec's length field";
+            case errc::invalid_argument: return "invalid argument";
+            case errc::bad_address: return "bad address";
+            case errc::not_supported: return "operation not supported on this platform or socket type";
+            case errc::buffer_full: return "outgoing buffer full";
+            case errc::already_registered: return "handle already registered with the poller";
+            case errc::not_registered: return "handle not registered with the poller";
         }
         return "unknown sockframe error";
     }
     std::error_condition default_error_condition(int value) const noexcept override {
         switch (static_cast<errc>(value)) {
-        case errc::invalid_argument: return std::errc::invalid_argument;
-        case errc::not_supported: return std::errc::operation_not_supported;
-        case errc::message_truncated: return std::errc::message_size;
-        case errc::already_registered: return std::errc::file_exists;              // as epoll's EEXIST
-        case errc::not_registered: return std::errc::no_such_file_or_directory;  // as epoll's ENOENT
-        default: return {value, *this};
+            case errc::invalid_argument: return std::errc::invalid_argument;
+            case errc::not_supported: return std::errc::operation_not_supported;
+            case errc::message_truncated: return std::errc::message_size;
+            case errc::already_registered: return std::errc::file_exists;            // as epoll's EEXIST
+            case errc::not_registered: return std::errc::no_such_file_or_directory;  // as epoll's ENOENT
+            default: return {value, *this};
         }
     }
 };
@@ -314,7 +315,9 @@ inline const std::error_category& sockframe_category() noexcept {
     return category;
 }
 
-inline std::error_code make_error_code(errc e) noexcept { return {static_cast<int>(e), sockframe_category()}; }
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), sockframe_category()};
+}
 inline std::error_condition make_error_condition(errc e) noexcept {
     return {static_cast<int>(e), sockframe_category()};
 }
@@ -387,7 +390,8 @@ public:
     static constexpr deadline never() noexcept { return deadline(kind::never); }
 
     /// The effective deadline given the socket's timeout (nullopt = wait forever).
-    std::optional<clock::time_point> resolve(const std::optional<clock::duration>& socket_timeout) const noexcept {
+    std::optional<clock::time_point> resolve(
+        const std::optional<clock::duration>& socket_timeout) const noexcept {
         if (kind_ == kind::at) return when_;
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
         return after_timeout(*socket_timeout);
@@ -531,82 +535,84 @@ public:
         if (n > 0) return std::string(buffer, n);
         // Some systems (wine) have no text for socket errors: say at least what the code means.
         const char* text = fallback_text(value);
-        return (text != nullptr ? std::string(text) + " (winsock error " : "winsock error (") + std::to_string(value) + ")";
+        return (text != nullptr ? std::string(text) + " (winsock error " : "winsock error (") +
+               std::to_string(value) + ")";
     }
     std::error_condition default_error_condition(int value) const noexcept override {
         switch (value) {
-        case WSAEWOULDBLOCK: return std::errc::operation_would_block;
-        case WSAEINPROGRESS: return std::errc::operation_in_progress;
-        case WSAEALREADY: return std::errc::connection_already_in_progress;
-        case WSAECONNREFUSED: return std::errc::connection_refused;
-        case WSAECONNRESET: return std::errc::connection_reset;
-        case WSAECONNABORTED: return std::errc::connection_aborted;
-        case WSAETIMEDOUT: return std::errc::timed_out;
-        case WSAEADDRINUSE: return std::errc::address_in_use;
-        case WSAEADDRNOTAVAIL: return std::errc::address_not_available;
-        case WSAEAFNOSUPPORT: return std::errc::address_family_not_supported;
-        case WSAENOTCONN: return std::errc::not_connected;
-        case WSAEISCONN: return std::errc::already_connected;
-        case WSAENETUNREACH: return std::errc::network_unreachable;
-        case WSAEHOSTUNREACH: return std::errc::host_unreachable;
-        case WSAENETDOWN: return std::errc::network_down;
-        case WSAENETRESET: return std::errc::network_reset;
-        case WSAEMSGSIZE: return std::errc::message_size;
-        case WSAENOTSOCK: return std::errc::not_a_socket;
-        case WSAEBADF: return std::errc::bad_file_descriptor;
-        case WSAEINVAL: return std::errc::invalid_argument;
-        case WSAEFAULT: return std::errc::bad_address;
-        case WSAEMFILE: return std::errc::too_many_files_open;
-        case WSAENOBUFS: return std::errc::no_buffer_space;
-        case WSAEACCES: return std::errc::permission_denied;
-        case WSAEINTR: return std::errc::interrupted;
-        case WSAEOPNOTSUPP: return std::errc::operation_not_supported;
-        case WSAEPROTONOSUPPORT: return std::errc::protocol_not_supported;
-        case WSAEPROTOTYPE: return std::errc::wrong_protocol_type;
-        case WSAENOPROTOOPT: return std::errc::no_protocol_option;
-        case WSAESHUTDOWN: return std::errc::broken_pipe;
-        case WSAESOCKTNOSUPPORT: return std::errc::not_supported;
-        case WSAEPFNOSUPPORT: return std::errc::address_family_not_supported;
-        case WSAEDESTADDRREQ: return std::errc::destination_address_required;
-        case WSAENAMETOOLONG: return std::errc::filename_too_long;
-        case WSAEHOSTDOWN: return std::errc::host_unreachable;
-        case WSA_NOT_ENOUGH_MEMORY: return std::errc::not_enough_memory;
-        case WSA_INVALID_HANDLE: return std::errc::bad_file_descriptor;
-        case WSA_INVALID_PARAMETER: return std::errc::invalid_argument;
-        default: return {value, *this};
+            case WSAEWOULDBLOCK: return std::errc::operation_would_block;
+            case WSAEINPROGRESS: return std::errc::operation_in_progress;
+            case WSAEALREADY: return std::errc::connection_already_in_progress;
+            case WSAECONNREFUSED: return std::errc::connection_refused;
+            case WSAECONNRESET: return std::errc::connection_reset;
+            case WSAECONNABORTED: return std::errc::connection_aborted;
+            case WSAETIMEDOUT: return std::errc::timed_out;
+            case WSAEADDRINUSE: return std::errc::address_in_use;
+            case WSAEADDRNOTAVAIL: return std::errc::address_not_available;
+            case WSAEAFNOSUPPORT: return std::errc::address_family_not_supported;
+            case WSAENOTCONN: return std::errc::not_connected;
+            case WSAEISCONN: return std::errc::already_connected;
+            case WSAENETUNREACH: return std::errc::network_unreachable;
+            case WSAEHOSTUNREACH: return std::errc::host_unreachable;
+            case WSAENETDOWN: return std::errc::network_down;
+            case WSAENETRESET: return std::errc::network_reset;
+            case WSAEMSGSIZE: return std::errc::message_size;
+            case WSAENOTSOCK: return std::errc::not_a_socket;
+            case WSAEBADF: return std::errc::bad_file_descriptor;
+            case WSAEINVAL: return std::errc::invalid_argument;
+            case WSAEFAULT: return std::errc::bad_address;
+            case WSAEMFILE: return std::errc::too_many_files_open;
+            case WSAENOBUFS: return std::errc::no_buffer_space;
+            case WSAEACCES: return std::errc::permission_denied;
+            case WSAEINTR: return std::errc::interrupted;
+            case WSAEOPNOTSUPP: return std::errc::operation_not_supported;
+            case WSAEPROTONOSUPPORT: return std::errc::protocol_not_supported;
+            case WSAEPROTOTYPE: return std::errc::wrong_protocol_type;
+            case WSAENOPROTOOPT: return std::errc::no_protocol_option;
+            case WSAESHUTDOWN: return std::errc::broken_pipe;
+            case WSAESOCKTNOSUPPORT: return std::errc::not_supported;
+            case WSAEPFNOSUPPORT: return std::errc::address_family_not_supported;
+            case WSAEDESTADDRREQ: return std::errc::destination_address_required;
+            case WSAENAMETOOLONG: return std::errc::filename_too_long;
+            case WSAEHOSTDOWN: return std::errc::host_unreachable;
+            case WSA_NOT_ENOUGH_MEMORY: return std::errc::not_enough_memory;
+            case WSA_INVALID_HANDLE: return std::errc::bad_file_descriptor;
+            case WSA_INVALID_PARAMETER: return std::errc::invalid_argument;
+            default: return {value, *this};
         }
     }
+
 private:
     static const char* fallback_text(int value) noexcept {
         switch (value) {
-        case WSAEWOULDBLOCK: return "operation would block";
-        case WSAEINPROGRESS: return "operation in progress";
-        case WSAEALREADY: return "connection already in progress";
-        case WSAECONNREFUSED: return "connection refused";
-        case WSAECONNRESET: return "connection reset by peer";
-        case WSAECONNABORTED: return "connection aborted";
-        case WSAETIMEDOUT: return "connection timed out";
-        case WSAEADDRINUSE: return "address in use";
-        case WSAEADDRNOTAVAIL: return "address not available";
-        case WSAEAFNOSUPPORT: return "address family not supported";
-        case WSAESOCKTNOSUPPORT: return "socket type not supported";
-        case WSAENOTCONN: return "socket is not connected";
-        case WSAEISCONN: return "socket is already connected";
-        case WSAENETUNREACH: return "network unreachable";
-        case WSAEHOSTUNREACH: return "host unreachable";
-        case WSAEMSGSIZE: return "message too long";
-        case WSAENOTSOCK: return "not a socket";
-        case WSAEINVAL: return "invalid argument";
-        case WSAEACCES: return "permission denied";
-        case WSAENOPROTOOPT: return "protocol not available";
-        case WSAESHUTDOWN: return "cannot send after socket shutdown";
-        case WSANOTINITIALISED: return "Winsock not initialised";
-        case WSAHOST_NOT_FOUND: return "host not found";
-        case WSATRY_AGAIN: return "temporary failure in name resolution";
-        case WSANO_RECOVERY: return "non-recoverable failure in name resolution";
-        case WSANO_DATA: return "no address for this name";
-        case WSATYPE_NOT_FOUND: return "service not found";
-        default: return nullptr;
+            case WSAEWOULDBLOCK: return "operation would block";
+            case WSAEINPROGRESS: return "operation in progress";
+            case WSAEALREADY: return "connection already in progress";
+            case WSAECONNREFUSED: return "connection refused";
+            case WSAECONNRESET: return "connection reset by peer";
+            case WSAECONNABORTED: return "connection aborted";
+            case WSAETIMEDOUT: return "connection timed out";
+            case WSAEADDRINUSE: return "address in use";
+            case WSAEADDRNOTAVAIL: return "address not available";
+            case WSAEAFNOSUPPORT: return "address family not supported";
+            case WSAESOCKTNOSUPPORT: return "socket type not supported";
+            case WSAENOTCONN: return "socket is not connected";
+            case WSAEISCONN: return "socket is already connected";
+            case WSAENETUNREACH: return "network unreachable";
+            case WSAEHOSTUNREACH: return "host unreachable";
+            case WSAEMSGSIZE: return "message too long";
+            case WSAENOTSOCK: return "not a socket";
+            case WSAEINVAL: return "invalid argument";
+            case WSAEACCES: return "permission denied";
+            case WSAENOPROTOOPT: return "protocol not available";
+            case WSAESHUTDOWN: return "cannot send after socket shutdown";
+            case WSANOTINITIALISED: return "Winsock not initialised";
+            case WSAHOST_NOT_FOUND: return "host not found";
+            case WSATRY_AGAIN: return "temporary failure in name resolution";
+            case WSANO_RECOVERY: return "non-recoverable failure in name resolution";
+            case WSANO_DATA: return "no address for this name";
+            case WSATYPE_NOT_FOUND: return "service not found";
+            default: return nullptr;
         }
     }
 };
@@ -743,7 +749,8 @@ inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noe
     auto now = clock::now();
     if (*deadline <= now) return 0;
     auto left = *deadline - now;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
@@ -864,7 +871,8 @@ inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::s
     for (;;) {
 #if defined(SOCKFRAME_WINDOWS)
         DWORD sent = 0;
-        int r = ::WSASend(h, vecs, static_cast<DWORD>(count), &sent, static_cast<DWORD>(flags), nullptr, nullptr);
+        int r =
+            ::WSASend(h, vecs, static_cast<DWORD>(count), &sent, static_cast<DWORD>(flags), nullptr, nullptr);
         if (r == 0) {
             ec.clear();
             return static_cast<std::ptrdiff_t>(sent);
@@ -913,8 +921,8 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
     truncated = false;
     for (;;) {
 #if defined(SOCKFRAME_WINDOWS)
-        int n = ::recvfrom(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size), flags,
-                           from, from_len);
+        int n = ::recvfrom(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                           flags, from, from_len);
         if (n >= 0) {
             ec.clear();
             return n;
@@ -1900,13 +1908,15 @@ public:
         std::error_code ec;
         auto s = connect(host, service, d, ec);
         if (ec)
-            throw std::system_error(ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
+            throw std::system_error(
+                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
         return s;
     }
     static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
         return connect(host, service, deadline{}, ec);
     }
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d, std::error_code& ec) {
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
+                                std::error_code& ec) {
         auto candidates = resolve<Family>(host, service, ec);
         if (ec) return basic_socket{};
         // One deadline for the whole attempt, whichever candidate is being tried.
@@ -1927,7 +1937,8 @@ public:
     native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
     /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
     void close() noexcept {
-        if (handle_ != detail::invalid_handle) detail::close_handle(std::exchange(handle_, detail::invalid_handle));
+        if (handle_ != detail::invalid_handle)
+            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
     }
 
     /// settimeout counterpart: the default deadline of every blocking call, measured from the
@@ -1946,8 +1957,10 @@ public:
         if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
     }
     void bind(const address_type& local, std::error_code& ec) noexcept {
-        if (::bind(handle_, local.data(), local.size()) != 0) ec = detail::last_error();
-        else ec.clear();
+        if (::bind(handle_, local.data(), local.size()) != 0)
+            ec = detail::last_error();
+        else
+            ec.clear();
     }
 
     /// Connects this (open) socket; for datagram sockets it sets the default peer.
@@ -1956,7 +1969,9 @@ public:
         connect_to(remote, d, ec);
         if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
     }
-    void connect_to(const address_type& remote, std::error_code& ec) noexcept { connect_to(remote, deadline{}, ec); }
+    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
+        connect_to(remote, deadline{}, ec);
+    }
     void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
         if (Mode::is_blocking && when) {
@@ -1991,9 +2006,12 @@ public:
     address_type local_address(std::error_code& ec) const noexcept {
         address_type a;
         detail::socklen_type len = address_type::capacity();
-        if (::getsockname(handle_, a.data(), &len) != 0) ec = detail::last_error();
-        else if (!a.assign_native(len)) ec = errc::bad_address;
-        else ec.clear();
+        if (::getsockname(handle_, a.data(), &len) != 0)
+            ec = detail::last_error();
+        else if (!a.assign_native(len))
+            ec = errc::bad_address;
+        else
+            ec.clear();
         return a;
     }
     /// getpeername counterpart.
@@ -2006,9 +2024,12 @@ public:
     address_type remote_address(std::error_code& ec) const noexcept {
         address_type a;
         detail::socklen_type len = address_type::capacity();
-        if (::getpeername(handle_, a.data(), &len) != 0) ec = detail::last_error();
-        else if (!a.assign_native(len)) ec = errc::bad_address;
-        else ec.clear();
+        if (::getpeername(handle_, a.data(), &len) != 0)
+            ec = detail::last_error();
+        else if (!a.assign_native(len))
+            ec = errc::bad_address;
+        else
+            ec.clear();
         return a;
     }
 
@@ -2020,12 +2041,18 @@ public:
     }
     void shutdown(shutdown_type what, std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_WINDOWS)
-        int how = what == shutdown_type::receive ? SD_RECEIVE : what == shutdown_type::send ? SD_SEND : SD_BOTH;
+        int how = what == shutdown_type::receive ? SD_RECEIVE
+                  : what == shutdown_type::send  ? SD_SEND
+                                                 : SD_BOTH;
 #else
-        int how = what == shutdown_type::receive ? SHUT_RD : what == shutdown_type::send ? SHUT_WR : SHUT_RDWR;
+        int how = what == shutdown_type::receive ? SHUT_RD
+                  : what == shutdown_type::send  ? SHUT_WR
+                                                 : SHUT_RDWR;
 #endif
-        if (::shutdown(handle_, how) != 0) ec = detail::last_error();
-        else ec.clear();
+        if (::shutdown(handle_, how) != 0)
+            ec = detail::last_error();
+        else
+            ec.clear();
     }
 
     /// setsockopt with an option type: `s.set(no_delay{true})`.
@@ -2065,7 +2092,8 @@ public:
         if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
                          static_cast<detail::socklen_type>(value.size())) != 0)
             ec = detail::last_error();
-        else ec.clear();
+        else
+            ec.clear();
     }
     /// Raw getsockopt of an int-valued option.
     int get_option(int level, int name) const {
@@ -2096,7 +2124,9 @@ public:
         detail::throw_if(ec, "sockframe: recv");
         return n;
     }
-    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept { return read_some(out, deadline{}, ec); }
+    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_some(out, deadline{}, ec);
+    }
     std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
         if (out.empty()) {
             ec.clear();
@@ -2115,7 +2145,9 @@ public:
         detail::throw_if(ec, "sockframe: send");
         return n;
     }
-    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept { return write_some(in, deadline{}, ec); }
+    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
+        return write_some(in, deadline{}, ec);
+    }
     std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
         if (in.empty()) {
             ec.clear();
@@ -2135,7 +2167,9 @@ public:
         detail::throw_if(ec, "sockframe: read_exact");
         return n;
     }
-    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept { return read_exact(out, deadline{}, ec); }
+    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_exact(out, deadline{}, ec);
+    }
     std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
         auto when = d.resolve(timeout_);
         deadline fixed = when ? deadline(*when) : deadline::never();
@@ -2161,7 +2195,9 @@ public:
         detail::throw_if(ec, "sockframe: write_all");
         return n;
     }
-    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept { return write_all(&in, 1, deadline{}, ec); }
+    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
+        return write_all(&in, 1, deadline{}, ec);
+    }
     std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
         return write_all(&in, 1, d, ec);
     }
@@ -2209,7 +2245,8 @@ public:
             if (first == used) {
                 first = used = 0;
                 while (next < count && used < batch) {
-                    if (!buffers[next].empty()) detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
+                    if (!buffers[next].empty())
+                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
                     ++next;
                 }
                 if (used == 0) return total;
@@ -2237,7 +2274,8 @@ public:
     }
 
     /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
-    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
         detail::iovec_type vecs[gather_limit];
         std::size_t used = to_iovecs(buffers, count, vecs);
         if (used == 0) {
@@ -2259,7 +2297,9 @@ public:
         detail::throw_if(ec, "sockframe: send");
         return n;
     }
-    std::size_t send(const_buffer message, std::error_code& ec) noexcept { return send(message, deadline{}, ec); }
+    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
+        return send(message, deadline{}, ec);
+    }
     std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             return detail::send_once(handle_, message.data(), message.size(), flags, e);
@@ -2267,7 +2307,8 @@ public:
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
     /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
-    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d, std::error_code& ec) noexcept {
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
+                     std::error_code& ec) noexcept {
         if (count > gather_limit) {
             ec = errc::invalid_argument;
             return 0;
@@ -2288,11 +2329,14 @@ public:
         detail::throw_if(ec, "sockframe: receive");
         return n;
     }
-    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept { return receive(out, deadline{}, ec); }
+    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive(out, deadline{}, ec);
+    }
     std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
         bool truncated = false;
         auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr, truncated, e);
+            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
+                                           truncated, e);
         });
         if (n < 0) return 0;
         if (truncated) ec = errc::message_truncated;
@@ -2309,13 +2353,14 @@ public:
     std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
         return send_to(message, to, deadline{}, ec);
     }
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d, std::error_code& ec) noexcept {
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
+                        std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             for (;;) {
 #if defined(SOCKFRAME_WINDOWS)
                 int r = ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                 static_cast<int>(std::min<std::size_t>(message.size(), INT_MAX)), flags, to.data(),
-                                 to.size());
+                                 static_cast<int>(std::min<std::size_t>(message.size(), INT_MAX)), flags,
+                                 to.data(), to.size());
 #else
                 ::ssize_t r = ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags,
                                        to.data(), to.size());
@@ -2346,7 +2391,8 @@ public:
         bool truncated = false;
         auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
             detail::socklen_type len = address_type::capacity();
-            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len, truncated, e);
+            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
+                                               truncated, e);
             if (got >= 0) r.from.assign_native(len);
             return got;
         });
@@ -2483,7 +2529,8 @@ private:
     template <typename F, typename T, typename M>
     friend class basic_socket;
 
-    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count, detail::iovec_type* vecs) noexcept {
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
+                                 detail::iovec_type* vecs) noexcept {
         std::size_t used = 0;
         for (std::size_t i = 0; i < count && used < gather_limit; ++i)
             if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
@@ -2511,7 +2558,8 @@ private:
             return;
         }
     }
-    void finish_connect(const std::optional<deadline::clock::time_point>& when, std::error_code& ec) noexcept {
+    void finish_connect(const std::optional<deadline::clock::time_point>& when,
+                        std::error_code& ec) noexcept {
         ec = detail::wait_connected(handle_, when);
         if (!ec) ec = connect_result();
     }
@@ -5264,11 +5312,11 @@ SOCKFRAME_NAMESPACE_END
 ///
 /// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
 /// fits, the rest is queued, bounded by a high-water mark). Header, payload and trailer go out in
-/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to the outgoing buffer (copying it) and flush() writes
-/// everything queued in one call: the way to send many small frames with few system calls. A
-/// queued frame leaves when flush() (or a later send() or send_batch()) runs, or when the queue
-/// passes its coalescing limit. send_batch() frames many payloads and gathers them, uncopied,
-/// into few writev calls: the way to send many large ones.
+/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to
+/// the outgoing buffer (copying it) and flush() writes everything queued in one call: the way to send many
+/// small frames with few system calls. A queued frame leaves when flush() (or a later send() or send_batch())
+/// runs, or when the queue passes its coalescing limit. send_batch() frames many payloads and gathers them,
+/// uncopied, into few writev calls: the way to send many large ones.
 ///
 /// Thread safety: one framed object is used by one thread at a time.
 
@@ -5403,7 +5451,9 @@ public:
     /// The receive buffer's first allocation (made by the first receive; default
     /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB). Smaller saves memory per idle connection, larger
     /// saves system calls; the buffer still grows as far as a frame needs.
-    void set_initial_receive_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
+    void set_initial_receive_capacity(std::size_t bytes) noexcept {
+        initial_capacity_ = bytes < 64 ? 64 : bytes;
+    }
     /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
     /// for datagrams, unless the initial capacity is larger).
     std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
@@ -5556,7 +5606,8 @@ public:
 
 private:
     [[noreturn]] void raise(const std::error_code& ec, const char* what) const {
-        if (ec.category() == sockframe_category() && error_size_ != 0) throw frame_error(ec, error_size_, what);
+        if (ec.category() == sockframe_category() && error_size_ != 0)
+            throw frame_error(ec, error_size_, what);
         throw std::system_error(ec, what);
     }
 
@@ -5637,9 +5688,9 @@ private:
                 when = d.resolve(endpoint_.timeout());
                 when_known = true;
             }
-            std::size_t n = endpoint_.read_some(
-                mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
-                when ? deadline(*when) : deadline::never(), ec);
+            std::size_t n =
+                endpoint_.read_some(mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
+                                    when ? deadline(*when) : deadline::never(), ec);
             if (ec) return std::nullopt;
             if (n == 0) {
                 at_end_ = true;
@@ -5825,7 +5876,8 @@ private:
             skip = 0;
         }
         std::size_t left = size - written;
-        if (out_end_ + left > out_.capacity()) out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
+        if (out_end_ + left > out_.capacity())
+            out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
         for (std::size_t i = 0; i < count; ++i) {
             std::memcpy(out_.data() + out_end_, rest[i].data(), rest[i].size());
             out_end_ += rest[i].size();
@@ -5834,7 +5886,8 @@ private:
 
     void drain_non_blocking(std::error_code& ec) {
         while (pending() > 0) {
-            std::size_t n = endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
+            std::size_t n =
+                endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
             if (ec) {
                 if (is_would_block(ec)) ec.clear();
                 return;

@@ -109,82 +109,84 @@ public:
         if (n > 0) return std::string(buffer, n);
         // Some systems (wine) have no text for socket errors: say at least what the code means.
         const char* text = fallback_text(value);
-        return (text != nullptr ? std::string(text) + " (winsock error " : "winsock error (") + std::to_string(value) + ")";
+        return (text != nullptr ? std::string(text) + " (winsock error " : "winsock error (") +
+               std::to_string(value) + ")";
     }
     std::error_condition default_error_condition(int value) const noexcept override {
         switch (value) {
-        case WSAEWOULDBLOCK: return std::errc::operation_would_block;
-        case WSAEINPROGRESS: return std::errc::operation_in_progress;
-        case WSAEALREADY: return std::errc::connection_already_in_progress;
-        case WSAECONNREFUSED: return std::errc::connection_refused;
-        case WSAECONNRESET: return std::errc::connection_reset;
-        case WSAECONNABORTED: return std::errc::connection_aborted;
-        case WSAETIMEDOUT: return std::errc::timed_out;
-        case WSAEADDRINUSE: return std::errc::address_in_use;
-        case WSAEADDRNOTAVAIL: return std::errc::address_not_available;
-        case WSAEAFNOSUPPORT: return std::errc::address_family_not_supported;
-        case WSAENOTCONN: return std::errc::not_connected;
-        case WSAEISCONN: return std::errc::already_connected;
-        case WSAENETUNREACH: return std::errc::network_unreachable;
-        case WSAEHOSTUNREACH: return std::errc::host_unreachable;
-        case WSAENETDOWN: return std::errc::network_down;
-        case WSAENETRESET: return std::errc::network_reset;
-        case WSAEMSGSIZE: return std::errc::message_size;
-        case WSAENOTSOCK: return std::errc::not_a_socket;
-        case WSAEBADF: return std::errc::bad_file_descriptor;
-        case WSAEINVAL: return std::errc::invalid_argument;
-        case WSAEFAULT: return std::errc::bad_address;
-        case WSAEMFILE: return std::errc::too_many_files_open;
-        case WSAENOBUFS: return std::errc::no_buffer_space;
-        case WSAEACCES: return std::errc::permission_denied;
-        case WSAEINTR: return std::errc::interrupted;
-        case WSAEOPNOTSUPP: return std::errc::operation_not_supported;
-        case WSAEPROTONOSUPPORT: return std::errc::protocol_not_supported;
-        case WSAEPROTOTYPE: return std::errc::wrong_protocol_type;
-        case WSAENOPROTOOPT: return std::errc::no_protocol_option;
-        case WSAESHUTDOWN: return std::errc::broken_pipe;
-        case WSAESOCKTNOSUPPORT: return std::errc::not_supported;
-        case WSAEPFNOSUPPORT: return std::errc::address_family_not_supported;
-        case WSAEDESTADDRREQ: return std::errc::destination_address_required;
-        case WSAENAMETOOLONG: return std::errc::filename_too_long;
-        case WSAEHOSTDOWN: return std::errc::host_unreachable;
-        case WSA_NOT_ENOUGH_MEMORY: return std::errc::not_enough_memory;
-        case WSA_INVALID_HANDLE: return std::errc::bad_file_descriptor;
-        case WSA_INVALID_PARAMETER: return std::errc::invalid_argument;
-        default: return {value, *this};
+            case WSAEWOULDBLOCK: return std::errc::operation_would_block;
+            case WSAEINPROGRESS: return std::errc::operation_in_progress;
+            case WSAEALREADY: return std::errc::connection_already_in_progress;
+            case WSAECONNREFUSED: return std::errc::connection_refused;
+            case WSAECONNRESET: return std::errc::connection_reset;
+            case WSAECONNABORTED: return std::errc::connection_aborted;
+            case WSAETIMEDOUT: return std::errc::timed_out;
+            case WSAEADDRINUSE: return std::errc::address_in_use;
+            case WSAEADDRNOTAVAIL: return std::errc::address_not_available;
+            case WSAEAFNOSUPPORT: return std::errc::address_family_not_supported;
+            case WSAENOTCONN: return std::errc::not_connected;
+            case WSAEISCONN: return std::errc::already_connected;
+            case WSAENETUNREACH: return std::errc::network_unreachable;
+            case WSAEHOSTUNREACH: return std::errc::host_unreachable;
+            case WSAENETDOWN: return std::errc::network_down;
+            case WSAENETRESET: return std::errc::network_reset;
+            case WSAEMSGSIZE: return std::errc::message_size;
+            case WSAENOTSOCK: return std::errc::not_a_socket;
+            case WSAEBADF: return std::errc::bad_file_descriptor;
+            case WSAEINVAL: return std::errc::invalid_argument;
+            case WSAEFAULT: return std::errc::bad_address;
+            case WSAEMFILE: return std::errc::too_many_files_open;
+            case WSAENOBUFS: return std::errc::no_buffer_space;
+            case WSAEACCES: return std::errc::permission_denied;
+            case WSAEINTR: return std::errc::interrupted;
+            case WSAEOPNOTSUPP: return std::errc::operation_not_supported;
+            case WSAEPROTONOSUPPORT: return std::errc::protocol_not_supported;
+            case WSAEPROTOTYPE: return std::errc::wrong_protocol_type;
+            case WSAENOPROTOOPT: return std::errc::no_protocol_option;
+            case WSAESHUTDOWN: return std::errc::broken_pipe;
+            case WSAESOCKTNOSUPPORT: return std::errc::not_supported;
+            case WSAEPFNOSUPPORT: return std::errc::address_family_not_supported;
+            case WSAEDESTADDRREQ: return std::errc::destination_address_required;
+            case WSAENAMETOOLONG: return std::errc::filename_too_long;
+            case WSAEHOSTDOWN: return std::errc::host_unreachable;
+            case WSA_NOT_ENOUGH_MEMORY: return std::errc::not_enough_memory;
+            case WSA_INVALID_HANDLE: return std::errc::bad_file_descriptor;
+            case WSA_INVALID_PARAMETER: return std::errc::invalid_argument;
+            default: return {value, *this};
         }
     }
+
 private:
     static const char* fallback_text(int value) noexcept {
         switch (value) {
-        case WSAEWOULDBLOCK: return "operation would block";
-        case WSAEINPROGRESS: return "operation in progress";
-        case WSAEALREADY: return "connection already in progress";
-        case WSAECONNREFUSED: return "connection refused";
-        case WSAECONNRESET: return "connection reset by peer";
-        case WSAECONNABORTED: return "connection aborted";
-        case WSAETIMEDOUT: return "connection timed out";
-        case WSAEADDRINUSE: return "address in use";
-        case WSAEADDRNOTAVAIL: return "address not available";
-        case WSAEAFNOSUPPORT: return "address family not supported";
-        case WSAESOCKTNOSUPPORT: return "socket type not supported";
-        case WSAENOTCONN: return "socket is not connected";
-        case WSAEISCONN: return "socket is already connected";
-        case WSAENETUNREACH: return "network unreachable";
-        case WSAEHOSTUNREACH: return "host unreachable";
-        case WSAEMSGSIZE: return "message too long";
-        case WSAENOTSOCK: return "not a socket";
-        case WSAEINVAL: return "invalid argument";
-        case WSAEACCES: return "permission denied";
-        case WSAENOPROTOOPT: return "protocol not available";
-        case WSAESHUTDOWN: return "cannot send after socket shutdown";
-        case WSANOTINITIALISED: return "Winsock not initialised";
-        case WSAHOST_NOT_FOUND: return "host not found";
-        case WSATRY_AGAIN: return "temporary failure in name resolution";
-        case WSANO_RECOVERY: return "non-recoverable failure in name resolution";
-        case WSANO_DATA: return "no address for this name";
-        case WSATYPE_NOT_FOUND: return "service not found";
-        default: return nullptr;
+            case WSAEWOULDBLOCK: return "operation would block";
+            case WSAEINPROGRESS: return "operation in progress";
+            case WSAEALREADY: return "connection already in progress";
+            case WSAECONNREFUSED: return "connection refused";
+            case WSAECONNRESET: return "connection reset by peer";
+            case WSAECONNABORTED: return "connection aborted";
+            case WSAETIMEDOUT: return "connection timed out";
+            case WSAEADDRINUSE: return "address in use";
+            case WSAEADDRNOTAVAIL: return "address not available";
+            case WSAEAFNOSUPPORT: return "address family not supported";
+            case WSAESOCKTNOSUPPORT: return "socket type not supported";
+            case WSAENOTCONN: return "socket is not connected";
+            case WSAEISCONN: return "socket is already connected";
+            case WSAENETUNREACH: return "network unreachable";
+            case WSAEHOSTUNREACH: return "host unreachable";
+            case WSAEMSGSIZE: return "message too long";
+            case WSAENOTSOCK: return "not a socket";
+            case WSAEINVAL: return "invalid argument";
+            case WSAEACCES: return "permission denied";
+            case WSAENOPROTOOPT: return "protocol not available";
+            case WSAESHUTDOWN: return "cannot send after socket shutdown";
+            case WSANOTINITIALISED: return "Winsock not initialised";
+            case WSAHOST_NOT_FOUND: return "host not found";
+            case WSATRY_AGAIN: return "temporary failure in name resolution";
+            case WSANO_RECOVERY: return "non-recoverable failure in name resolution";
+            case WSANO_DATA: return "no address for this name";
+            case WSATYPE_NOT_FOUND: return "service not found";
+            default: return nullptr;
         }
     }
 };
@@ -321,7 +323,8 @@ inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noe
     auto now = clock::now();
     if (*deadline <= now) return 0;
     auto left = *deadline - now;
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
@@ -442,7 +445,8 @@ inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::s
     for (;;) {
 #if defined(SOCKFRAME_WINDOWS)
         DWORD sent = 0;
-        int r = ::WSASend(h, vecs, static_cast<DWORD>(count), &sent, static_cast<DWORD>(flags), nullptr, nullptr);
+        int r =
+            ::WSASend(h, vecs, static_cast<DWORD>(count), &sent, static_cast<DWORD>(flags), nullptr, nullptr);
         if (r == 0) {
             ec.clear();
             return static_cast<std::ptrdiff_t>(sent);
@@ -491,8 +495,8 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
     truncated = false;
     for (;;) {
 #if defined(SOCKFRAME_WINDOWS)
-        int n = ::recvfrom(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size), flags,
-                           from, from_len);
+        int n = ::recvfrom(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                           flags, from, from_len);
         if (n >= 0) {
             ec.clear();
             return n;

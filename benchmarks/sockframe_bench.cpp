@@ -3,7 +3,7 @@
 //
 //   sockframe_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]
 //
-// Workloads (see docs/benchmarks.md):
+// Workloads (see the README, "Performance"):
 //   stream             one-way TCP, 4-byte big-endian length prefix, payloads 16/128/1024/65536
 //                      bytes; the receiver checksums every payload byte
 //   pingpong           one 64-byte frame echoed; client and server pinned to different CPUs

@@ -590,23 +590,16 @@ public:
     std::size_t send_to(const_buffer message, const address_type& to, deadline d,
                         std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            for (;;) {
+            return detail::retry_interrupted(e, [&] {
 #if defined(SOCKFRAME_WINDOWS)
-                int r = ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                 static_cast<int>(std::min<std::size_t>(message.size(), INT_MAX)), flags,
-                                 to.data(), to.size());
+                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
+                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
+                                to.data(), to.size());
 #else
-                ::ssize_t r = ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags,
-                                       to.data(), to.size());
+                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
+                                to.size());
 #endif
-                if (r >= 0) {
-                    e.clear();
-                    return static_cast<std::ptrdiff_t>(r);
-                }
-                if (detail::last_was_interrupted()) continue;
-                e = detail::last_error();
-                return std::ptrdiff_t{-1};
-            }
+            });
         });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }

@@ -845,16 +845,13 @@ inline constexpr std::size_t max_iovecs = 1024;
 #endif
 #endif
 
-/// One send() of a contiguous buffer; never SIGPIPE. Returns bytes sent or -1 with ec set.
-inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::size_t size, int flags,
-                                std::error_code& ec) noexcept {
+/// Makes one system call through `call` (which returns a count, or a negative value on failure)
+/// and retries it while it is interrupted (EINTR). Returns the count with `ec` clear, or -1 with
+/// `ec` set from the OS error.
+template <typename Call>
+std::ptrdiff_t retry_interrupted(std::error_code& ec, Call&& call) noexcept {
     for (;;) {
-#if defined(SOCKFRAME_WINDOWS)
-        int n = ::send(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
-                       flags);
-#else
-        ::ssize_t n = ::send(h, data, size, flags | send_flags);
-#endif
+        const auto n = static_cast<std::ptrdiff_t>(call());
         if (n >= 0) {
             ec.clear();
             return n;
@@ -863,53 +860,49 @@ inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::siz
         ec = last_error();
         return -1;
     }
+}
+
+/// One send() of a contiguous buffer; never SIGPIPE. Returns bytes sent or -1 with ec set.
+inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                std::error_code& ec) noexcept {
+    return retry_interrupted(ec, [&] {
+#if defined(SOCKFRAME_WINDOWS)
+        return ::send(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                      flags);
+#else
+        return ::send(h, data, size, flags | send_flags);
+#endif
+    });
 }
 
 /// One gathered send of `count` iovecs (count <= max_iovecs); never SIGPIPE.
 inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
                                   std::error_code& ec) noexcept {
-    for (;;) {
+    return retry_interrupted(ec, [&]() -> std::ptrdiff_t {
 #if defined(SOCKFRAME_WINDOWS)
         DWORD sent = 0;
         int r =
             ::WSASend(h, vecs, static_cast<DWORD>(count), &sent, static_cast<DWORD>(flags), nullptr, nullptr);
-        if (r == 0) {
-            ec.clear();
-            return static_cast<std::ptrdiff_t>(sent);
-        }
+        return r == 0 ? static_cast<std::ptrdiff_t>(sent) : -1;
 #else
         ::msghdr msg{};
         msg.msg_iov = vecs;
         msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(count);
-        ::ssize_t n = ::sendmsg(h, &msg, flags | send_flags);
-        if (n >= 0) {
-            ec.clear();
-            return n;
-        }
+        return ::sendmsg(h, &msg, flags | send_flags);
 #endif
-        if (last_was_interrupted()) continue;
-        ec = last_error();
-        return -1;
-    }
+    });
 }
 
 /// One recv(); returns bytes (0 = orderly close on a stream) or -1 with ec set.
 inline std::ptrdiff_t receive_once(native_handle_type h, void* data, std::size_t size, int flags,
                                    std::error_code& ec) noexcept {
-    for (;;) {
+    return retry_interrupted(ec, [&] {
 #if defined(SOCKFRAME_WINDOWS)
-        int n = ::recv(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size), flags);
+        return ::recv(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size), flags);
 #else
-        ::ssize_t n = ::recv(h, data, size, flags);
+        return ::recv(h, data, size, flags);
 #endif
-        if (n >= 0) {
-            ec.clear();
-            return n;
-        }
-        if (last_was_interrupted()) continue;
-        ec = last_error();
-        return -1;
-    }
+    });
 }
 
 /// One recvfrom()/recvmsg() of a message: reports truncation instead of silently cutting.
@@ -919,19 +912,15 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
                                       ::sockaddr* from, socklen_type* from_len, bool& truncated,
                                       std::error_code& ec) noexcept {
     truncated = false;
-    for (;;) {
+    return retry_interrupted(ec, [&]() -> std::ptrdiff_t {
 #if defined(SOCKFRAME_WINDOWS)
         int n = ::recvfrom(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
                            flags, from, from_len);
-        if (n >= 0) {
-            ec.clear();
-            return n;
-        }
-        if (::WSAGetLastError() == WSAEMSGSIZE) {
-            truncated = true;
-            ec.clear();
+        if (n < 0 && ::WSAGetLastError() == WSAEMSGSIZE) {
+            truncated = true;  // Winsock fills the buffer and reports the rest as an error
             return static_cast<std::ptrdiff_t>(size);
         }
+        return n;
 #else
         ::iovec v{data, size};
         ::msghdr msg{};
@@ -943,14 +932,10 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         if (n >= 0) {
             if (from_len != nullptr) *from_len = msg.msg_namelen;
             truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-            ec.clear();
-            return n;
         }
+        return n;
 #endif
-        if (last_was_interrupted()) continue;
-        ec = last_error();
-        return -1;
-    }
+    });
 }
 
 /// Whether send_messages/receive_messages use one system call for many messages.
@@ -974,16 +959,8 @@ inline std::ptrdiff_t send_messages(native_handle_type h, iovec_type* vecs, std:
         messages[i].msg_hdr.msg_iov = &vecs[i];
         messages[i].msg_hdr.msg_iovlen = 1;
     }
-    for (;;) {
-        int n = ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags);
-        if (n >= 0) {
-            ec.clear();
-            return n;
-        }
-        if (last_was_interrupted()) continue;
-        ec = last_error();
-        return -1;
-    }
+    return retry_interrupted(
+        ec, [&] { return ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags); });
 #else
     for (std::size_t i = 0; i < count; ++i) {
         if (send_vector(h, vecs + i, 1, flags, ec) < 0) {
@@ -1011,20 +988,14 @@ inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, s
         messages[i].msg_hdr.msg_iov = &vecs[i];
         messages[i].msg_hdr.msg_iovlen = 1;
     }
-    for (;;) {
-        int n = ::recvmmsg(h, messages, static_cast<unsigned>(count), flags | MSG_WAITFORONE, nullptr);
-        if (n >= 0) {
-            for (int i = 0; i < n; ++i) {
-                sizes[i] = messages[i].msg_len;
-                truncated[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-            }
-            ec.clear();
-            return n;
-        }
-        if (last_was_interrupted()) continue;
-        ec = last_error();
-        return -1;
+    const auto n = retry_interrupted(ec, [&] {
+        return ::recvmmsg(h, messages, static_cast<unsigned>(count), flags | MSG_WAITFORONE, nullptr);
+    });
+    for (std::ptrdiff_t i = 0; i < n; ++i) {
+        sizes[i] = messages[i].msg_len;
+        truncated[i] = (messages[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
     }
+    return n;
 #else
     for (std::size_t i = 0; i < count; ++i) {
 #if defined(SOCKFRAME_WINDOWS)
@@ -2356,23 +2327,16 @@ public:
     std::size_t send_to(const_buffer message, const address_type& to, deadline d,
                         std::error_code& ec) noexcept {
         auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            for (;;) {
+            return detail::retry_interrupted(e, [&] {
 #if defined(SOCKFRAME_WINDOWS)
-                int r = ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                 static_cast<int>(std::min<std::size_t>(message.size(), INT_MAX)), flags,
-                                 to.data(), to.size());
+                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
+                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
+                                to.data(), to.size());
 #else
-                ::ssize_t r = ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags,
-                                       to.data(), to.size());
+                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
+                                to.size());
 #endif
-                if (r >= 0) {
-                    e.clear();
-                    return static_cast<std::ptrdiff_t>(r);
-                }
-                if (detail::last_was_interrupted()) continue;
-                e = detail::last_error();
-                return std::ptrdiff_t{-1};
-            }
+            });
         });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }

@@ -81,8 +81,10 @@ struct config {
     double duration = 0.5;  // seconds of the measured window
     int repeats = 9;
     bool json = false;
-    bool mixed = false;  // --mixed: also sockframe's sender against raw's receiver and vice versa
+    bool mixed = false;  // --mixed: also each sockframe side against raw's other side, and receive()
     std::vector<std::string> only;
+    std::vector<std::size_t> sizes;  // --size: stream payload sizes to run (default all four)
+    std::vector<std::string> impls;  // --impl: implementations to run (default all; ratios need raw)
     int cpu_a = 0, cpu_b = 1;
 };
 
@@ -344,7 +346,7 @@ void raw_stream_receiver(stream_run& r, int fd) {
 
 // sockframe: queue() every small frame (coalesced into one buffer), flush() after each 64 KiB's
 // worth; large payloads go 16 at a time through send_batch() (gathered, never copied); the
-// receiver is receive() in a loop.
+// receiver is receive_batch() in a loop.
 using framed_tcp = sf::framed<sf::tcp_stream, sf::length_prefix<std::uint32_t>>;
 
 void sockframe_stream_sender(stream_run& r, int fd) {
@@ -367,6 +369,17 @@ void sockframe_stream_sender(stream_run& r, int fd) {
 void sockframe_stream_receiver(stream_run& r, int fd) {
     framed_tcp conn{sf::tcp_stream(fd)};
     conn.reserve_receive(raw_receive_buffer);  // the same buffer as the raw loop's
+    // every frame one read brought, decoded in one loop; the clock is checked once per batch
+    while (conn.receive_batch([&r](sf::const_buffer frame) { r.got(frame.data(), frame.size()); })) {
+        if (!r.m.done()) r.m.check();
+    }
+    (void)conn.endpoint().release();
+}
+
+// The same receiver one receive() call per frame (--mixed): what the per-frame API costs.
+void sockframe_stream_receiver_per_frame(stream_run& r, int fd) {
+    framed_tcp conn{sf::tcp_stream(fd)};
+    conn.reserve_receive(raw_receive_buffer);
     std::size_t n = 0;
     while (auto frame = conn.receive()) {
         r.got(frame->data(), frame->size());
@@ -887,6 +900,12 @@ double median(std::vector<double> v) {
 /// Runs every candidate `repeats` times, interleaved, and keeps each one's medians.
 void measure(const config& cfg, const std::string& workload, std::size_t size, bool has_mb, bool has_latency,
              std::vector<candidate> candidates, std::vector<result>& out) {
+    if (!cfg.impls.empty()) {
+        auto unwanted = [&](const candidate& c) {
+            return std::find(cfg.impls.begin(), cfg.impls.end(), c.impl) == cfg.impls.end();
+        };
+        candidates.erase(std::remove_if(candidates.begin(), candidates.end(), unwanted), candidates.end());
+    }
     // Forward, then backward, then forward...: a machine that speeds up or slows down during the
     // run favours no implementation; ratios are taken within each repeat (neighbours in time).
     std::vector<std::vector<sample>> samples(candidates.size(),
@@ -944,6 +963,8 @@ std::vector<result> run_all(const config& cfg) {
     std::vector<result> out;
     for (std::size_t size : {std::size_t{16}, std::size_t{128}, std::size_t{1024}, std::size_t{65536}}) {
         if (!wanted(cfg, "stream")) break;
+        if (!cfg.sizes.empty() && std::find(cfg.sizes.begin(), cfg.sizes.end(), size) == cfg.sizes.end())
+            continue;
         std::vector<candidate> c;
         c.push_back({"sockframe", [&, size] {
                          return run_stream(cfg, size, sockframe_stream_sender, sockframe_stream_receiver);
@@ -960,6 +981,10 @@ std::vector<result> run_all(const config& cfg) {
                          }});
             c.push_back({"raw_tx+sf_rx", [&, size] {
                              return run_stream(cfg, size, raw_stream_sender, sockframe_stream_receiver);
+                         }});
+            c.push_back({"sf_receive()", [&, size] {
+                             return run_stream(cfg, size, sockframe_stream_sender,
+                                               sockframe_stream_receiver_per_frame);
                          }});
         }
         measure(cfg, "stream", size, true, false, c, out);
@@ -1061,9 +1086,16 @@ void usage() {
     std::fprintf(
         stderr,
         "usage: sockframe_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]...\n"
+        "                       [--size N]... [--impl NAME]... [--mixed]\n"
         "  --quick      one short repeat of each (under a minute in all)\n"
         "  --json       a JSON array on stdout instead of the table\n"
-        "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n");
+        "  --repeats N  measured repeats per row (default 9); the table shows medians\n"
+        "  --seconds S  measured window of each repeat (default 0.5)\n"
+        "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n"
+        "  --size N     stream payload size: 16, 128, 1024 or 65536 (repeatable; default all)\n"
+        "  --impl NAME  run only this implementation (repeatable; for profiling: no ratio without raw)\n"
+        "  --mixed      stream also with sockframe's sender against raw's receiver and the reverse,\n"
+        "               and with sockframe's receiver calling receive() once per frame\n");
 }
 
 }  // namespace
@@ -1086,6 +1118,10 @@ int main(int argc, char** argv) {
             cfg.duration = std::max(0.05, std::atof(argv[++i]));
         } else if (a == "--only" && i + 1 < argc) {
             cfg.only.push_back(argv[++i]);
+        } else if (a == "--size" && i + 1 < argc) {
+            cfg.sizes.push_back(static_cast<std::size_t>(std::strtoull(argv[++i], nullptr, 10)));
+        } else if (a == "--impl" && i + 1 < argc) {
+            cfg.impls.push_back(argv[++i]);
         } else {
             usage();
             return a == "--help" || a == "-h" ? 0 : 2;

@@ -18,6 +18,19 @@ TEST_CASE("every sockframe error has its own message in the sockframe category")
     }
     CHECK(messages.size() == static_cast<std::size_t>(sf::errc::buffer_full));
     CHECK(std::error_code(999, sf::sockframe_category()).message() == "unknown sockframe error");
+    CHECK(std::error_code(0, sf::sockframe_category()).message() == "success");
+    CHECK_FALSE(std::error_code(0, sf::sockframe_category()));
+}
+
+// Built at static-initialisation time, before any code of this program runs: the category is
+// usable then (it is constant-initialised, not built on first use).
+static const std::string category_name_at_startup = sf::sockframe_category().name();
+static const std::string message_at_startup = std::error_code(sf::errc::frame_too_large).message();
+
+TEST_CASE("the sockframe category works during static initialisation and is one object") {
+    CHECK(category_name_at_startup == "sockframe");
+    CHECK(message_at_startup == std::error_code(sf::errc::frame_too_large).message());
+    CHECK(&sf::sockframe_category() == &std::error_code(sf::errc::truncated_stream).category());
 }
 
 TEST_CASE("sockframe codes compare equal to the portable conditions they mean") {

@@ -4,7 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <random>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -499,4 +501,161 @@ TEST_CASE("send_batch with a layout that is not header + payload sends frame by 
     CHECK(rx.receive(5s)->str() == "a");
     CHECK(rx.receive(5s)->str() == "bc");
     CHECK(rx.receive(5s)->str().empty());
+}
+
+TEST_CASE("receive_batch hands over every buffered frame in one call and keeps a partial one") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    const std::string wire = be32(3) + "one" + be32(3) + "two" + be32(5) + "three" + be32(4) + "fo";
+    p.client.write_all(wire);
+    std::vector<std::string> got;
+    std::vector<std::size_t> counts;
+    // Loopback delivers a write before write_all returns, so the first read sees it whole; the
+    // loop only guards against a read that ends early.
+    for (int calls = 0; got.size() < 3 && calls < 3; ++calls)
+        counts.push_back(
+            rx.receive_batch([&](sf::const_buffer frame) { got.push_back(frame.to_string()); }, 5s));
+    CHECK(got == std::vector<std::string>{"one", "two", "three"});
+    CHECK(counts.front() >= 1);
+    std::size_t total = 0;
+    for (auto n : counts) total += n;
+    CHECK(total == 3);
+    CHECK(rx.buffered() == 6);  // the partial "fo" frame stays
+    p.client.write_all("ur");
+    CHECK(rx.receive_batch([&](sf::const_buffer frame) { got.push_back(frame.to_string()); }, 5s) == 1);
+    CHECK(got.back() == "four");
+    p.client.close();
+    std::error_code ec;
+    CHECK(rx.receive_batch([&](sf::const_buffer) { FAIL("no frame expected"); }, 5s, ec) == 0);
+    CHECK_FALSE(ec);
+    CHECK(rx.at_end());
+}
+
+TEST_CASE("receive_batch over reads split at every offset delivers every frame once, in order") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    std::string wire;
+    std::vector<std::string> sent;
+    for (std::size_t i = 0; i < 5000; ++i) {
+        sent.push_back(payload_bytes(i % 41, static_cast<std::uint32_t>(i) + 7));
+        wire += be32(static_cast<std::uint32_t>(sent.back().size())) + sent.back();
+    }
+    joining_thread writer([&] {
+        std::size_t step = 1;
+        for (std::size_t at = 0; at < wire.size(); at += step, step = step % 97 + 1)
+            p.client.write_all(sf::const_buffer(wire.data() + at, std::min(step, wire.size() - at)), 5s);
+        p.client.shutdown(sf::shutdown_type::send);
+    });
+    std::size_t next = 0, calls = 0, most = 0;
+    bool in_order = true;
+    for (;;) {
+        REQUIRE(calls++ <= sent.size() + 1);
+        const std::size_t n = rx.receive_batch(
+            [&](sf::const_buffer frame) {
+                in_order = in_order && next < sent.size() && frame.str() == sent[next];
+                ++next;
+            },
+            5s);
+        if (n == 0) break;
+        most = std::max(most, n);
+    }
+    CHECK(in_order);
+    CHECK(next == sent.size());
+    CHECK(rx.at_end());
+    CHECK(most >= 1);
+}
+
+TEST_CASE("receive_batch: a framing error after frames is reported after them, and poisons") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{1024}};
+    p.client.write_all(be32(1) + "a" + be32(2) + "bc" + std::string("\xFF\xFF\xFF\xFF", 4));
+    std::vector<std::string> got;
+    std::error_code ec;
+    for (int calls = 0; !ec && calls < 3; ++calls)
+        rx.receive_batch([&](sf::const_buffer frame) { got.push_back(frame.to_string()); }, 5s, ec);
+    CHECK(got == std::vector<std::string>{"a", "bc"});
+    CHECK(ec == sf::errc::frame_too_large);
+    CHECK(rx.error_size() == 0xFFFFFFFFu);
+    CHECK(rx.receive_batch([&](sf::const_buffer) { FAIL("poisoned"); }, 5s, ec) == 0);
+    CHECK(ec == sf::errc::frame_too_large);
+    CHECK_THROWS_AS(rx.receive_batch([](sf::const_buffer) {}, 5s), sf::frame_error);
+}
+
+TEST_CASE("receive_batch: the line codec reports an overlong line once, then carries on") {
+    auto [a, b] = test_support::stream_pair();
+    sf::framed rx{std::move(b), sf::line{16}};
+    a.write_all("first\n" + std::string(100, 'x') + "\nafter\n");
+    a.shutdown(sf::shutdown_type::send);
+    std::vector<std::string> got;
+    std::vector<std::error_code> errors;
+    for (int calls = 0; calls < 10; ++calls) {
+        std::error_code ec;
+        const std::size_t n =
+            rx.receive_batch([&](sf::const_buffer frame) { got.push_back(frame.to_string()); }, 5s, ec);
+        if (ec) errors.push_back(ec);
+        if (n == 0 && !ec) break;
+    }
+    CHECK(got == std::vector<std::string>{"first", "after"});
+    REQUIRE(errors.size() == 1);
+    CHECK(errors[0] == sf::errc::frame_too_large);
+    CHECK(rx.at_end());
+}
+
+TEST_CASE("receive_batch: a frame counts once handed over; if the callback throws the rest stay buffered") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    p.client.write_all(be32(1) + "1" + be32(1) + "2" + be32(1) + "3");
+    std::vector<std::string> got;
+    auto throw_on_second = [&](sf::const_buffer frame) {
+        got.push_back(frame.to_string());
+        if (got.size() == 2) throw std::runtime_error("stop");
+    };
+    bool thrown = false;
+    for (int calls = 0; !thrown && calls < 3; ++calls) {
+        try {
+            rx.receive_batch(throw_on_second, 5s);
+        } catch (const std::runtime_error&) {
+            thrown = true;
+        }
+    }
+    CHECK(thrown);
+    CHECK(got == std::vector<std::string>{"1", "2"});  // "2" is not handed over again
+    auto last = rx.receive(5s);
+    REQUIRE(last);
+    CHECK(last->str() == "3");  // and "3" is not lost
+}
+
+TEST_CASE("receive_batch: the callback may queue replies on the same object (an echo)") {
+    auto p = connected_tcp();
+    sf::framed client{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    sf::framed server{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    constexpr int count = 2000;
+    joining_thread echo([&] {
+        while (server.receive_batch([&](sf::const_buffer frame) { server.queue(frame); }, 10s) > 0)
+            server.flush(10s);
+        server.endpoint().shutdown(sf::shutdown_type::send);
+    });
+    for (int i = 0; i < count; ++i) client.queue(std::to_string(i));
+    client.flush(10s);
+    client.endpoint().shutdown(sf::shutdown_type::send);
+    int i = 0;
+    bool in_order = true;
+    while (auto reply = client.receive(10s)) in_order = in_order && reply->str() == std::to_string(i++);
+    CHECK(in_order);
+    CHECK(i == count);
+}
+
+TEST_CASE("receive_batch over datagrams delivers one datagram per call") {
+    sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
+    a.connect_to(b.local_address());
+    b.connect_to(a.local_address());
+    sf::framed tx{std::move(a), sf::length_prefix<std::uint16_t>{}};
+    sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{}};
+    tx.send("one");
+    tx.send("two");
+    std::vector<std::string> got;
+    auto keep = [&](sf::const_buffer frame) { got.push_back(frame.to_string()); };
+    CHECK(rx.receive_batch(keep, 5s) == 1);
+    CHECK(rx.receive_batch(keep, 5s) == 1);
+    CHECK(got == std::vector<std::string>{"one", "two"});
 }

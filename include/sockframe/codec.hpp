@@ -64,8 +64,8 @@ struct decode_result {
     status state = status::need_more;
     const_buffer payload;      ///< frame: the payload, a view into the decoded input
     std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
-    std::error_code error = detail::no_error();  ///< error: why
-    std::uint64_t size = 0;                      ///< error: the offending length, or the byte position
+    std::error_code error{0, sockframe_category()};  ///< error: why (value 0 otherwise)
+    std::uint64_t size = 0;                          ///< error: the offending length, or the byte position
 
     static decode_result need_more() noexcept { return {}; }
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {

@@ -28,6 +28,15 @@
 #define SOCKFRAME_RECEIVE_BUFFER_INITIAL (64u * 1024u)
 #endif
 
+/// Asks the compiler to prove that a static object is initialised at compile time.
+#if defined(__cpp_constinit) && __cpp_constinit >= 201907L
+#define SOCKFRAME_CONSTINIT constinit
+#elif defined(__clang__)
+#define SOCKFRAME_CONSTINIT [[clang::require_constant_initialization]]
+#else
+#define SOCKFRAME_CONSTINIT
+#endif
+
 /// Keeps a rarely taken path out of line, so that the hot path around it stays small enough to
 /// be inlined.
 #if defined(__GNUC__) || defined(__clang__)

@@ -33,8 +33,10 @@ enum class errc {
 namespace detail {
 class sockframe_category_impl : public std::error_category {
 public:
+    constexpr sockframe_category_impl() noexcept = default;
     const char* name() const noexcept override { return "sockframe"; }
     std::string message(int value) const override {
+        if (value == 0) return "success";
         switch (static_cast<errc>(value)) {
             case errc::end_of_stream: return "end of stream: the peer closed the connection";
             case errc::truncated_stream: return "the peer closed the connection in the middle of a frame";
@@ -65,12 +67,20 @@ public:
         }
     }
 };
+
+/// The category object: constant-initialised (a use is a plain address, no initialisation check)
+/// and never destroyed (codes stay usable while other static objects are destroyed).
+union sockframe_category_storage {
+    constexpr sockframe_category_storage() noexcept : impl() {}
+    ~sockframe_category_storage() {}
+    sockframe_category_impl impl;
+};
+SOCKFRAME_CONSTINIT inline sockframe_category_storage sockframe_category_object;
 }  // namespace detail
 
 /// The category of sockframe::errc codes.
 inline const std::error_category& sockframe_category() noexcept {
-    static const detail::sockframe_category_impl category;
-    return category;
+    return detail::sockframe_category_object.impl;
 }
 
 inline std::error_code make_error_code(errc e) noexcept {

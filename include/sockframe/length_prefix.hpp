@@ -79,6 +79,7 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
+        fast_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -101,7 +102,7 @@ public:
     decode_result decode(const_buffer input) noexcept {
         // The usual layout (the field holds the payload length) with a whole frame there: small
         // enough to be inlined into a reader's loop. Everything else takes decode_any().
-        if (plain_ && !poisoned_.is_error() && input.size() >= field_size) {
+        if (fast_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -112,7 +113,10 @@ public:
     }
 
     /// Clears the poisoned state (only meaningful on a fresh stream).
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    void reset() noexcept {
+        poisoned_ = decode_result{};
+        fast_ = plain_;
+    }
 
     /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
     /// field or max_frame cannot hold it, invalid_argument if it is shorter than the header
@@ -195,6 +199,7 @@ private:
     [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
     decode_result poison(errc e, std::uint64_t value) noexcept {
         poisoned_ = decode_result::failure(e, value);
+        fast_ = false;
         return poisoned_;
     }
 
@@ -203,6 +208,7 @@ private:
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
+    bool fast_ = false;   // plain_ and not poisoned: decode's short cut, one test per frame
     decode_result poisoned_;
 };
 

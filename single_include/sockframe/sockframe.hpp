@@ -90,6 +90,15 @@
 #define SOCKFRAME_RECEIVE_BUFFER_INITIAL (64u * 1024u)
 #endif
 
+/// Asks the compiler to prove that a static object is initialised at compile time.
+#if defined(__cpp_constinit) && __cpp_constinit >= 201907L
+#define SOCKFRAME_CONSTINIT constinit
+#elif defined(__clang__)
+#define SOCKFRAME_CONSTINIT [[clang::require_constant_initialization]]
+#else
+#define SOCKFRAME_CONSTINIT
+#endif
+
 /// Keeps a rarely taken path out of line, so that the hot path around it stays small enough to
 /// be inlined.
 #if defined(__GNUC__) || defined(__clang__)
@@ -275,8 +284,10 @@ enum class errc {
 namespace detail {
 class sockframe_category_impl : public std::error_category {
 public:
+    constexpr sockframe_category_impl() noexcept = default;
     const char* name() const noexcept override { return "sockframe"; }
     std::string message(int value) const override {
+        if (value == 0) return "success";
         switch (static_cast<errc>(value)) {
             case errc::end_of_stream: return "end of stream: the peer closed the connection";
             case errc::truncated_stream: return "the peer closed the connection in the middle of a frame";
@@ -307,12 +318,20 @@ public:
         }
     }
 };
+
+/// The category object: constant-initialised (a use is a plain address, no initialisation check)
+/// and never destroyed (codes stay usable while other static objects are destroyed).
+union sockframe_category_storage {
+    constexpr sockframe_category_storage() noexcept : impl() {}
+    ~sockframe_category_storage() {}
+    sockframe_category_impl impl;
+};
+SOCKFRAME_CONSTINIT inline sockframe_category_storage sockframe_category_object;
 }  // namespace detail
 
 /// The category of sockframe::errc codes.
 inline const std::error_category& sockframe_category() noexcept {
-    static const detail::sockframe_category_impl category;
-    return category;
+    return detail::sockframe_category_object.impl;
 }
 
 inline std::error_code make_error_code(errc e) noexcept {
@@ -3747,8 +3766,8 @@ struct decode_result {
     status state = status::need_more;
     const_buffer payload;      ///< frame: the payload, a view into the decoded input
     std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
-    std::error_code error = detail::no_error();  ///< error: why
-    std::uint64_t size = 0;                      ///< error: the offending length, or the byte position
+    std::error_code error{0, sockframe_category()};  ///< error: why (value 0 otherwise)
+    std::uint64_t size = 0;                          ///< error: the offending length, or the byte position
 
     static decode_result need_more() noexcept { return {}; }
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
@@ -4110,6 +4129,7 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
+        fast_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -4132,7 +4152,7 @@ public:
     decode_result decode(const_buffer input) noexcept {
         // The usual layout (the field holds the payload length) with a whole frame there: small
         // enough to be inlined into a reader's loop. Everything else takes decode_any().
-        if (plain_ && !poisoned_.is_error() && input.size() >= field_size) {
+        if (fast_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -4143,7 +4163,10 @@ public:
     }
 
     /// Clears the poisoned state (only meaningful on a fresh stream).
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    void reset() noexcept {
+        poisoned_ = decode_result{};
+        fast_ = plain_;
+    }
 
     /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
     /// field or max_frame cannot hold it, invalid_argument if it is shorter than the header
@@ -4226,6 +4249,7 @@ private:
     [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
     decode_result poison(errc e, std::uint64_t value) noexcept {
         poisoned_ = decode_result::failure(e, value);
+        fast_ = false;
         return poisoned_;
     }
 
@@ -4234,6 +4258,7 @@ private:
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
+    bool fast_ = false;   // plain_ and not poisoned: decode's short cut, one test per frame
     decode_result poisoned_;
 };
 
@@ -5264,7 +5289,8 @@ SOCKFRAME_NAMESPACE_END
 /// Receiving: one system call may bring many frames; every complete frame already buffered is
 /// delivered before the next system call, and bytes after a frame stay buffered for the next
 /// receive. The view a receive returns is valid until the next receive (or destruction); the
-/// buffer grows only as far as the codec's max_frame_bytes().
+/// buffer grows only as far as the codec's max_frame_bytes(). receive_batch() hands every
+/// buffered frame to a callback in one call: the fastest way to read many small frames.
 ///
 /// Errors and state: end-of-stream at a frame boundary is not an error (receive returns an
 /// empty optional with no error code: at_end() is then true). End-of-stream inside a frame is
@@ -5408,6 +5434,53 @@ public:
         return to_container<Container>(*frame);
     }
 
+    /// The batch form of receive(): waits for the next frame as receive() does, then calls
+    /// `on_frame(const_buffer payload)` for it and for every further complete frame already
+    /// buffered, with no system call in between. Returns how many frames it delivered: 0 is
+    /// end-of-stream (at_end()). A framing error after some frames is thrown after they were
+    /// delivered. Each view is valid during its call only; a frame counts as received once it is
+    /// handed over (if on_frame throws, the frames after it stay buffered). on_frame may send or
+    /// queue on this object but must not receive from it. Message endpoints deliver one frame.
+    template <typename F>
+    std::size_t receive_batch(F&& on_frame, deadline d = {}) {
+        std::error_code ec(0, *system_category_);
+        const std::size_t n = receive_batch(on_frame, d, ec);
+        if (ec) raise(ec, "sockframe: receive");
+        return n;
+    }
+    /// Never throws (unless on_frame does): 0 with `ec` clear is end-of-stream; `ec` set is an
+    /// error met after the frames delivered (the count returned).
+    template <typename F>
+    std::size_t receive_batch(F&& on_frame, deadline d, std::error_code& ec) {
+        auto first = receive(d, ec);
+        if (!first) return 0;
+        on_frame(*first);
+        std::size_t delivered = 1;
+        if constexpr (!traits::message_oriented) {
+            // The position lives in a local (a register) rather than in begin_, which is only
+            // stored: a member re-read per frame would chain every frame behind the last store.
+            const std::byte* const base = buffer_.data();
+            const std::size_t end = end_;
+            std::size_t at = begin_;
+            while (at < end) {
+                const decode_result r = codec_.decode(const_buffer(base + at, end - at));
+                if (!r.is_frame()) {
+                    if (r.is_error()) {
+                        fail(r, ec);
+                    } else {
+                        begin_ = at + r.consumed;  // a resynchronising codec's garbage, if any
+                    }
+                    break;
+                }
+                at += r.consumed;
+                begin_ = at;
+                on_frame(r.payload);
+                ++delivered;
+            }
+        }
+        return delivered;
+    }
+
     /// True once the peer has closed at a frame boundary (receive returned nullopt without error).
     bool at_end() const noexcept { return at_end_; }
     /// The offending length or position of the last framing error (0 if none).
@@ -5428,7 +5501,7 @@ public:
         if (bytes > buffer_.capacity()) buffer_.grow(bytes, end_);
     }
     /// Bytes received but not yet delivered as frames.
-    std::size_t buffered() const noexcept { return end_ - begin_ - consumed_; }
+    std::size_t buffered() const noexcept { return end_ - begin_; }
 
     // ---- sending -------------------------------------------------------------------------------
 
@@ -5599,13 +5672,11 @@ private:
 
     /// The hot path, small enough to inline: a whole frame is already buffered.
     std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
-        begin_ += consumed_;
-        consumed_ = 0;
         error_size_ = 0;
         if (end_ > begin_) {
             decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
             if (r.is_frame()) {
-                consumed_ = r.consumed;
+                begin_ += r.consumed;  // the view stays valid: nothing moves before the next receive
                 ec.assign(0, *system_category_);
                 return r.payload;
             }
@@ -5627,7 +5698,7 @@ private:
             if (end_ > begin_ || at_end_) {
                 decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
                 if (r.is_frame()) {
-                    consumed_ = r.consumed;
+                    begin_ += r.consumed;
                     ec = detail::no_error();
                     return r.payload;
                 }
@@ -5867,9 +5938,8 @@ private:
     Endpoint endpoint_;
     Codec codec_;
     detail::byte_buffer buffer_;
-    std::size_t begin_ = 0;     // first byte not yet delivered
-    std::size_t end_ = 0;       // one past the last received byte
-    std::size_t consumed_ = 0;  // bytes of the frame delivered last, dropped on the next receive
+    std::size_t begin_ = 0;  // first byte not yet delivered
+    std::size_t end_ = 0;    // one past the last received byte
     bool at_end_ = false;
     std::error_code poisoned_;
     std::uint64_t error_size_ = 0;

@@ -51,3 +51,9 @@ TEST_CASE("fixed_size rejects size 0") {
     }
     CHECK(invalid);
 }
+
+TEST_CASE("fixed_size decode_frame is decode's frame wherever it answers") {
+    std::size_t declined = 0;
+    CHECK(codec_test::check_decode_frame([] { return sf::fixed_size{3}; }, "abcdefg", declined) == 5);
+    CHECK(declined == 0);
+}

@@ -420,6 +420,34 @@ TEST_CASE("length_prefix encode_prefix writes what encode puts before the payloa
     CHECK(sf::length_prefix<std::uint32_t>{o}.encode_prefix(3, out) == 0);  // not header + payload
 }
 
+TEST_CASE("length_prefix decode_frame is decode's frame wherever it answers, and declines the rest") {
+    const std::string wire = bytes({0, 0, 0, 3}) + "abc" + bytes({0, 0, 0, 0}) + bytes({0, 0, 0, 2}) + "de";
+    std::size_t declined = 0;
+    // the plain layout answers every prefix that holds a whole first frame
+    CHECK(codec_test::check_decode_frame([] { return sf::length_prefix<std::uint32_t>{}; }, wire, declined) ==
+          wire.size() - 7 + 1);
+    CHECK(declined == 0);
+    CHECK(codec_test::check_decode_frame([] { return sf::length_prefix<std::uint16_t, sf::little_endian>{}; },
+                                         bytes({2, 0}) + "xy" + bytes({1, 0}), declined) == 3);
+    CHECK(declined == 0);
+    // other layouts always decline: decode() decides
+    CHECK(codec_test::check_decode_frame([] { return sf::length_prefix<std::uint32_t>{layout(2, 0, 0)}; },
+                                         bytes({9, 9, 0, 0, 0, 1}) + "z", declined) == 0);
+    CHECK(declined == 1);
+    // a length above max_frame declines (decode reports the error)
+    CHECK(codec_test::check_decode_frame([] { return sf::length_prefix<std::uint32_t>{2}; }, wire,
+                                         declined) == 0);
+    // a poisoned codec declines even a good frame
+    sf::length_prefix<std::uint32_t> codec{2};
+    CHECK(codec.decode(sf::const_buffer(wire)).is_error());
+    sf::const_buffer payload;
+    CHECK(codec.decode_frame(sf::const_buffer(bytes({0, 0, 0, 1}) + "q"), payload) == 0);
+    codec.reset();
+    const std::string good = bytes({0, 0, 0, 1}) + "q";
+    CHECK(codec.decode_frame(sf::const_buffer(good), payload) == 5);
+    CHECK(payload.str() == "q");
+}
+
 TEST_CASE("loads and stores of every width and byte order round-trip") {
     std::byte b[8];
     sf::detail::store<sf::big_endian, std::uint64_t>(0x0102030405060708u, b);

@@ -24,6 +24,15 @@
 /// to report, or a layout that is not header + payload); what it writes equals what encode()
 /// would put before the payload.
 ///
+/// and optionally, the receiving counterpart, for a reader's loop over many buffered frames:
+///
+///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+///
+/// decode_frame is decode()'s short cut: when a whole frame of the common case is at the front of
+/// `input` it sets `payload` and returns the frame's size (what decode would report as frame and
+/// consumed); otherwise it returns 0 and changes nothing, and the reader calls decode(), which
+/// decides. It keeps no state.
+///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
 ///
@@ -230,6 +239,13 @@ inline constexpr bool
     has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
                                                std::size_t{}, std::declval<std::byte*>())),
                                            decltype(Codec::max_prefix_size)>> = true;
+
+template <typename Codec, typename = void>
+inline constexpr bool has_decode_frame_v = false;
+template <typename Codec>
+inline constexpr bool
+    has_decode_frame_v<Codec, std::void_t<decltype(std::declval<const Codec&>().decode_frame(
+                                  std::declval<const_buffer>(), std::declval<const_buffer&>()))>> = true;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.

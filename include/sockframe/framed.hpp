@@ -185,18 +185,26 @@ public:
             const std::size_t end = end_;
             std::size_t at = begin_;
             while (at < end) {
-                const decode_result r = codec_.decode(const_buffer(base + at, end - at));
-                if (!r.is_frame()) {
-                    if (r.is_error()) {
-                        fail(r, ec);
-                    } else {
-                        begin_ = at + r.consumed;  // a resynchronising codec's garbage, if any
+                const_buffer payload;
+                std::size_t size = 0;
+                if constexpr (detail::has_decode_frame_v<Codec>)
+                    size = codec_.decode_frame(const_buffer(base + at, end - at), payload);
+                if (size == 0) {
+                    const decode_result r = codec_.decode(const_buffer(base + at, end - at));
+                    if (!r.is_frame()) {
+                        if (r.is_error()) {
+                            fail(r, ec);
+                        } else {
+                            begin_ = at + r.consumed;  // a resynchronising codec's garbage, if any
+                        }
+                        break;
                     }
-                    break;
+                    payload = r.payload;
+                    size = r.consumed;
                 }
-                at += r.consumed;
+                at += size;
                 begin_ = at;
-                on_frame(r.payload);
+                on_frame(payload);
                 ++delivered;
             }
         }
@@ -395,6 +403,15 @@ private:
     /// The hot path, small enough to inline: a whole frame is already buffered.
     std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
         error_size_ = 0;
+        if constexpr (detail::has_decode_frame_v<Codec>) {
+            const_buffer payload;
+            if (const std::size_t n =
+                    codec_.decode_frame(const_buffer(buffer_.data() + begin_, end_ - begin_), payload)) {
+                begin_ += n;  // the view stays valid: nothing moves before the next receive
+                ec.assign(0, *system_category_);
+                return payload;
+            }
+        }
         if (end_ > begin_) {
             decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
             if (r.is_frame()) {

@@ -102,14 +102,23 @@ public:
     decode_result decode(const_buffer input) noexcept {
         // The usual layout (the field holds the payload length) with a whole frame there: small
         // enough to be inlined into a reader's loop. Everything else takes decode_any().
+        const_buffer payload;
+        if (const std::size_t n = decode_frame(input, payload)) return decode_result::frame(payload, n);
+        return decode_any(input);
+    }
+    /// decode()'s short cut (see codec.hpp): the size of the whole plain-layout frame at the front
+    /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
+    /// partial frame).
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
         if (fast_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
-                return decode_result::frame(const_buffer(input.data() + field_size, n), field_size + n);
+                payload = const_buffer(input.data() + field_size, n);
+                return field_size + n;
             }
         }
-        return decode_any(input);
+        return 0;
     }
 
     /// Clears the poisoned state (only meaningful on a fresh stream).

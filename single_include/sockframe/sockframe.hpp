@@ -3728,6 +3728,15 @@ SOCKFRAME_NAMESPACE_END
 /// to report, or a layout that is not header + payload); what it writes equals what encode()
 /// would put before the payload.
 ///
+/// and optionally, the receiving counterpart, for a reader's loop over many buffered frames:
+///
+///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+///
+/// decode_frame is decode()'s short cut: when a whole frame of the common case is at the front of
+/// `input` it sets `payload` and returns the frame's size (what decode would report as frame and
+/// consumed); otherwise it returns 0 and changes nothing, and the reader calls decode(), which
+/// decides. It keeps no state.
+///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
 ///
@@ -3932,6 +3941,13 @@ inline constexpr bool
     has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
                                                std::size_t{}, std::declval<std::byte*>())),
                                            decltype(Codec::max_prefix_size)>> = true;
+
+template <typename Codec, typename = void>
+inline constexpr bool has_decode_frame_v = false;
+template <typename Codec>
+inline constexpr bool
+    has_decode_frame_v<Codec, std::void_t<decltype(std::declval<const Codec&>().decode_frame(
+                                  std::declval<const_buffer>(), std::declval<const_buffer&>()))>> = true;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.
@@ -4152,14 +4168,23 @@ public:
     decode_result decode(const_buffer input) noexcept {
         // The usual layout (the field holds the payload length) with a whole frame there: small
         // enough to be inlined into a reader's loop. Everything else takes decode_any().
+        const_buffer payload;
+        if (const std::size_t n = decode_frame(input, payload)) return decode_result::frame(payload, n);
+        return decode_any(input);
+    }
+    /// decode()'s short cut (see codec.hpp): the size of the whole plain-layout frame at the front
+    /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
+    /// partial frame).
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
         if (fast_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
-                return decode_result::frame(const_buffer(input.data() + field_size, n), field_size + n);
+                payload = const_buffer(input.data() + field_size, n);
+                return field_size + n;
             }
         }
-        return decode_any(input);
+        return 0;
     }
 
     /// Clears the poisoned state (only meaningful on a fresh stream).
@@ -4641,6 +4666,12 @@ public:
     decode_result decode(const_buffer input) const noexcept {
         if (input.size() < size_) return decode_result::need_more();
         return decode_result::frame(input.first(size_), size_);
+    }
+    /// decode()'s short cut (see codec.hpp): `size` with `payload` set when a whole frame is there.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if (input.size() < size_) return 0;
+        payload = input.first(size_);
+        return size_;
     }
     /// Nothing to forget: fixed_size keeps no state.
     void reset() noexcept {}
@@ -5463,18 +5494,26 @@ public:
             const std::size_t end = end_;
             std::size_t at = begin_;
             while (at < end) {
-                const decode_result r = codec_.decode(const_buffer(base + at, end - at));
-                if (!r.is_frame()) {
-                    if (r.is_error()) {
-                        fail(r, ec);
-                    } else {
-                        begin_ = at + r.consumed;  // a resynchronising codec's garbage, if any
+                const_buffer payload;
+                std::size_t size = 0;
+                if constexpr (detail::has_decode_frame_v<Codec>)
+                    size = codec_.decode_frame(const_buffer(base + at, end - at), payload);
+                if (size == 0) {
+                    const decode_result r = codec_.decode(const_buffer(base + at, end - at));
+                    if (!r.is_frame()) {
+                        if (r.is_error()) {
+                            fail(r, ec);
+                        } else {
+                            begin_ = at + r.consumed;  // a resynchronising codec's garbage, if any
+                        }
+                        break;
                     }
-                    break;
+                    payload = r.payload;
+                    size = r.consumed;
                 }
-                at += r.consumed;
+                at += size;
                 begin_ = at;
-                on_frame(r.payload);
+                on_frame(payload);
                 ++delivered;
             }
         }
@@ -5673,6 +5712,15 @@ private:
     /// The hot path, small enough to inline: a whole frame is already buffered.
     std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
         error_size_ = 0;
+        if constexpr (detail::has_decode_frame_v<Codec>) {
+            const_buffer payload;
+            if (const std::size_t n =
+                    codec_.decode_frame(const_buffer(buffer_.data() + begin_, end_ - begin_), payload)) {
+                begin_ += n;  // the view stays valid: nothing moves before the next receive
+                ec.assign(0, *system_category_);
+                return payload;
+            }
+        }
         if (end_ > begin_) {
             decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
             if (r.is_frame()) {

@@ -194,4 +194,34 @@ inline std::string random_bytes(std::size_t n, unsigned seed, std::string_view a
     return s;
 }
 
+/// Checks a codec's optional decode_frame short cut against decode on every prefix of `input`
+/// (fresh codecs from `make`): where it answers, it must be decode's frame (same payload bytes in
+/// place, same size). Returns how many prefixes it answered; `declined_frames` counts prefixes
+/// where decode gives a frame and decode_frame declined.
+template <typename MakeCodec>
+std::size_t check_decode_frame(MakeCodec make, const std::string& input, std::size_t& declined_frames) {
+    std::size_t answered = 0;
+    declined_frames = 0;
+    const auto* data = reinterpret_cast<const std::byte*>(input.data());
+    for (std::size_t k = 0; k <= input.size(); ++k) {
+        const sockframe::const_buffer in(data, k);
+        auto quick = make();
+        auto full = make();
+        sockframe::const_buffer payload;
+        const std::size_t n = quick.decode_frame(in, payload);
+        const sockframe::decode_result r = full.decode(in);
+        if (n == 0) {
+            CHECK(payload.data() == nullptr);  // nothing changed
+            if (r.is_frame()) ++declined_frames;
+            continue;
+        }
+        ++answered;
+        REQUIRE(r.is_frame());
+        CHECK(r.consumed == n);
+        CHECK(r.payload.data() == payload.data());
+        CHECK(r.payload.size() == payload.size());
+    }
+    return answered;
+}
+
 }  // namespace codec_test

@@ -5425,6 +5425,7 @@ public:
     /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
     /// Throws frame_error for framing errors (with the offending size), std::system_error else.
     std::optional<const_buffer> receive(deadline d = {}) {
+        if (auto frame = take_buffered()) return frame;  // the common case, without an error_code
         std::error_code ec(0, *system_category_);
         auto frame = receive(d, ec);
         if (ec) raise(ec, "sockframe: receive");
@@ -5709,18 +5710,29 @@ private:
         }
     }
 
-    /// The hot path, small enough to inline: a whole frame is already buffered.
-    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
-        error_size_ = 0;
-        if constexpr (detail::has_decode_frame_v<Codec>) {
+    /// A whole buffered frame through the codec's decode_frame short cut, if it has one (stream
+    /// endpoints, connection not poisoned); nullopt: the general path decides.
+    std::optional<const_buffer> take_buffered() noexcept {
+        if constexpr (!traits::message_oriented && detail::has_decode_frame_v<Codec>) {
             const_buffer payload;
+            if (poisoned_) return std::nullopt;
             if (const std::size_t n =
                     codec_.decode_frame(const_buffer(buffer_.data() + begin_, end_ - begin_), payload)) {
                 begin_ += n;  // the view stays valid: nothing moves before the next receive
-                ec.assign(0, *system_category_);
+                error_size_ = 0;
                 return payload;
             }
         }
+        return std::nullopt;
+    }
+
+    /// The hot path, small enough to inline: a whole frame is already buffered.
+    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
+        if (auto frame = take_buffered()) {
+            ec.assign(0, *system_category_);
+            return frame;
+        }
+        error_size_ = 0;
         if (end_ > begin_) {
             decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
             if (r.is_frame()) {

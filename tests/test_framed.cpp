@@ -645,6 +645,32 @@ TEST_CASE("receive_batch: the callback may queue replies on the same object (an 
     CHECK(i == count);
 }
 
+TEST_CASE(
+    "receive_batch: a callback that receives on the same object ends the batch, nothing lost or repeated") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    std::string wire;
+    for (int i = 0; i < 6; ++i) wire += be32(1) + std::to_string(i);
+    p.client.write_all(wire);
+    p.client.shutdown(sf::shutdown_type::send);
+    std::vector<std::string> got;
+    for (int calls = 0; calls < 10; ++calls) {
+        const std::size_t n = rx.receive_batch(
+            [&](sf::const_buffer frame) {
+                got.push_back(frame.to_string());
+                if (got.size() == 2) {  // misuse: take the next frame from inside the callback
+                    auto inner = rx.receive(5s);
+                    REQUIRE(inner);
+                    got.push_back(inner->to_string());
+                }
+            },
+            5s);
+        if (n == 0) break;
+    }
+    CHECK(got == std::vector<std::string>{"0", "1", "2", "3", "4", "5"});
+    CHECK(rx.at_end());
+}
+
 TEST_CASE("receive_batch over datagrams delivers one datagram per call") {
     sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
     a.connect_to(b.local_address());

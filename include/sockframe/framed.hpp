@@ -162,8 +162,9 @@ public:
     /// buffered, with no system call in between. Returns how many frames it delivered: 0 is
     /// end-of-stream (at_end()). A framing error after some frames is thrown after they were
     /// delivered. Each view is valid during its call only; a frame counts as received once it is
-    /// handed over (if on_frame throws, the frames after it stay buffered). on_frame may send or
-    /// queue on this object but must not receive from it. Message endpoints deliver one frame.
+    /// handed over (if on_frame throws, the frames after it stay buffered). on_frame may send,
+    /// queue or flush on this object; it should not receive from it (if it does, the batch ends
+    /// after that call, nothing lost or repeated). Message endpoints deliver one frame.
     template <typename F>
     std::size_t receive_batch(F&& on_frame, deadline d = {}) {
         std::error_code ec(0, *system_category_);
@@ -207,6 +208,9 @@ public:
                 begin_ = at;
                 on_frame(payload);
                 ++delivered;
+                // on_frame received on this object after all (or resized its buffer): what it
+                // left in begin_ and end_ is the truth; stop here rather than read stale bytes
+                if (begin_ != at || buffer_.data() != base) break;
             }
         }
         return delivered;

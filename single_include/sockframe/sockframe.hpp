@@ -5427,7 +5427,7 @@ public:
     std::optional<const_buffer> receive(deadline d = {}) {
         if (auto frame = take_buffered()) return frame;  // the common case, without an error_code
         std::error_code ec(0, *system_category_);
-        auto frame = receive(d, ec);
+        auto frame = receive_general(d, ec);
         if (ec) raise(ec, "sockframe: receive");
         return frame;
     }
@@ -5435,15 +5435,11 @@ public:
     std::optional<const_buffer> receive(std::error_code& ec) { return receive(deadline{}, ec); }
     /// `d` bounds the whole frame, however many system calls it takes.
     std::optional<const_buffer> receive(deadline d, std::error_code& ec) {
-        if (poisoned_) {
-            ec = poisoned_;
-            return std::nullopt;
+        if (auto frame = take_buffered()) {
+            ec.assign(0, *system_category_);
+            return frame;
         }
-        if constexpr (traits::message_oriented) {
-            return receive_message(d, ec);
-        } else {
-            return receive_stream(d, ec);
-        }
+        return receive_general(d, ec);
     }
     /// Never waits: a frame already buffered, or what one read brings now; nothing there is
     /// std::errc::operation_would_block (blocking endpoints included).
@@ -5730,12 +5726,22 @@ private:
         return std::nullopt;
     }
 
-    /// The hot path, small enough to inline: a whole frame is already buffered.
-    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
-        if (auto frame = take_buffered()) {
-            ec.assign(0, *system_category_);
-            return frame;
+    /// Everything take_buffered() left: a poisoned connection, a datagram, a frame decode() must
+    /// decide, or a read.
+    std::optional<const_buffer> receive_general(deadline d, std::error_code& ec) {
+        if (poisoned_) {
+            ec = poisoned_;
+            return std::nullopt;
         }
+        if constexpr (traits::message_oriented) {
+            return receive_message(d, ec);
+        } else {
+            return receive_stream(d, ec);
+        }
+    }
+
+    /// A stream frame through the codec's decode() (small enough to inline), else a read.
+    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
         error_size_ = 0;
         if (end_ > begin_) {
             decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));

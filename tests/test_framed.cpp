@@ -238,7 +238,9 @@ TEST_CASE("non-blocking send queues what does not fit, up to a visible high-wate
     }
     CHECK(ec == sf::errc::buffer_full);  // the slow reader pushed back
     CHECK(tx.wants_write());
-    CHECK(tx.pending() <= tx.high_water_mark());
+    CHECK_FALSE(tx.writable());
+    CHECK(tx.pending() >= tx.high_water_mark());                    // refused only at the mark
+    CHECK(tx.pending() < tx.high_water_mark() + chunk.size() + 4);  // at most one frame past it
     // the reader drains; the writer flushes on writability until nothing is left
     sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
     int received = 0;
@@ -684,4 +686,283 @@ TEST_CASE("receive_batch over datagrams delivers one datagram per call") {
     CHECK(rx.receive_batch(keep, 5s) == 1);
     CHECK(rx.receive_batch(keep, 5s) == 1);
     CHECK(got == std::vector<std::string>{"one", "two"});
+}
+
+// ---- regression tests: each failed before framed was rebuilt around one reader and one writer ----
+
+namespace {
+bool is_frame_error(const std::system_error& e) {
+    return dynamic_cast<const sf::frame_error*>(&e) != nullptr;
+}
+}  // namespace
+
+TEST_CASE("a framing error of size 0 is thrown as frame_error with its true size") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::checked<sf::length_prefix<std::uint32_t>>{}};
+    p.client.write_all(be32(0));  // a frame too short to hold its checksum: malformed, size 0
+    try {
+        rx.receive(5s);
+        FAIL("receive should have thrown");
+    } catch (const sf::frame_error& e) {
+        CHECK(e.code() == sf::errc::malformed_frame);
+        CHECK(e.size() == 0);
+    } catch (const std::system_error& e) {
+        FAIL("a framing error thrown as std::system_error: " << e.what());
+    }
+}
+
+TEST_CASE("buffer_full is a std::system_error, not a frame_error carrying an earlier error's size") {
+    auto p = connected_tcp();
+    using nb_stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
+    p.client.set(sf::send_buffer_size{8192});
+    sf::framed conn{nb_stream(std::move(p.client)), sf::length_prefix<std::uint32_t>{1024}};
+    p.server.write_all(std::string("\x00\x01\x00\x00", 4));  // 65536 > 1024: a framing error
+    std::error_code ec;
+    const auto until = sf::deadline::clock::now() + 10s;
+    while (!conn.receive(ec) && sf::is_would_block(ec) && sf::deadline::clock::now() < until) {
+    }
+    REQUIRE(ec == sf::errc::frame_too_large);
+    CHECK(conn.error_size() == 65536);
+    conn.set_high_water_mark(1);
+    conn.queue("x");  // one byte queued: the mark is reached
+    bool thrown = false;
+    try {
+        conn.send("refused");
+    } catch (const std::system_error& e) {
+        thrown = true;
+        CHECK(e.code() == sf::errc::buffer_full);
+        CHECK_FALSE(is_frame_error(e));
+    }
+    CHECK(thrown);
+}
+
+TEST_CASE("after a send that stopped inside a frame, every later send fails and writes nothing") {
+    auto p = connected_tcp();
+    p.client.set(sf::send_buffer_size{4096});
+    p.server.set(sf::receive_buffer_size{4096});
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    const std::string big(4u << 20, 'a');
+    std::error_code ec;
+    tx.send(big, 200ms, ec);  // nobody reads: the deadline stops it inside the frame
+    REQUIRE(ec == std::errc::timed_out);
+    tx.send("x", ec);
+    CHECK(ec == sf::errc::stream_broken);
+    tx.queue("y", ec);
+    CHECK(ec == sf::errc::stream_broken);
+    CHECK_FALSE(tx.flush(ec));
+    CHECK(ec == sf::errc::stream_broken);
+    CHECK_FALSE(tx.writable());
+    CHECK_THROWS_AS(tx.send("z"), std::system_error);
+    // The peer sees a prefix of the first frame and nothing else.
+    tx.endpoint().shutdown(sf::shutdown_type::send);
+    const std::string frame = be32(static_cast<std::uint32_t>(big.size())) + big;
+    std::string wire;
+    char chunk[65536];
+    const auto until = sf::deadline::clock::now() + 20s;
+    while (sf::deadline::clock::now() < until) {
+        const std::size_t n = p.server.read_some(sf::mutable_buffer(chunk, sizeof chunk), 10s);
+        if (n == 0) break;
+        wire.append(chunk, n);
+    }
+    CHECK(wire.size() < frame.size());
+    CHECK(wire == frame.substr(0, wire.size()));
+}
+
+TEST_CASE("a moved-from framed reports errors and never crashes") {
+    auto p = connected_tcp();
+    sf::framed a{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    p.server.write_all(be32(2) + "hi" + be32(5) + "par");  // a frame, then part of one
+    CHECK(a.receive(5s)->str() == "hi");
+    a.queue("queued");
+    auto b = std::move(a);
+    std::error_code ec;
+    CHECK_FALSE(a.receive(5s, ec));  // NOLINT(bugprone-use-after-move): the point of the test
+    CHECK(ec == std::errc::not_connected);
+    a.queue("x", ec);
+    CHECK(ec == std::errc::not_connected);
+    a.send("x", ec);
+    CHECK(ec == std::errc::not_connected);
+    CHECK_FALSE(a.flush(ec));
+    CHECK_FALSE(a.try_receive(ec));
+    CHECK(ec == std::errc::not_connected);
+    CHECK_THROWS_AS(a.receive(), std::system_error);
+    CHECK_THROWS_AS(a.queue("x"), std::system_error);
+    CHECK(a.receive_batch([](sf::const_buffer) {}, 1s, ec) == 0);
+    CHECK(ec == std::errc::not_connected);
+    // the object it moved into works, and a moved-from object can be assigned to again
+    b.send("hello");
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    CHECK(rx.receive(5s)->str() == "queued");
+    CHECK(rx.receive(5s)->str() == "hello");
+    rx.endpoint().write_all(std::string("ts"));
+    CHECK(b.receive(5s)->str() == "parts");  // the partial frame moved along
+    a = std::move(b);
+    a.send("again");
+    CHECK(rx.receive(5s)->str() == "again");
+}
+
+TEST_CASE("non-blocking queue writes once the coalescing limit would be passed") {
+    auto p = connected_tcp();
+    using nb_stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
+    sf::framed tx{nb_stream(std::move(p.client)), sf::length_prefix<std::uint32_t>{}};
+    tx.set_coalesce_limit(100);
+    std::string expected;
+    for (std::size_t i = 0; i < 40; ++i) {
+        const std::string m = payload_bytes(i % 17, static_cast<std::uint32_t>(i));
+        tx.queue(m);
+        expected += be32(static_cast<std::uint32_t>(m.size())) + m;
+        CHECK(tx.pending() <= 100);
+    }
+    const auto until = sf::deadline::clock::now() + 10s;
+    while (!tx.flush() && sf::deadline::clock::now() < until) {
+    }
+    std::string wire(expected.size(), '\0');
+    CHECK(p.server.read_exact(sf::mutable_buffer(wire), 5s) == wire.size());
+    CHECK(wire == expected);
+}
+
+TEST_CASE("back-pressure: any frame is accepted below the high-water mark, none at or above it") {
+    using nb_stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
+    {  // a frame larger than the mark, with a little queued already: accepted whole
+        auto p = connected_tcp();
+        sf::framed tx{nb_stream(std::move(p.client)), sf::length_prefix<std::uint32_t>{}};
+        tx.set_high_water_mark(1u << 20);
+        tx.queue("abc");
+        CHECK(tx.writable());
+        const std::string big(2u << 20, 'b');
+        std::error_code ec;
+        tx.send(big, ec);
+        CHECK_FALSE(ec);
+        CHECK(tx.pending() <= 7 + 4 + big.size());
+        // everything arrives, in order
+        sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+        joining_thread reader([&] {
+            CHECK(rx.receive(20s)->str() == "abc");
+            CHECK(rx.receive(20s)->size() == big.size());
+        });
+        const auto until = sf::deadline::clock::now() + 20s;
+        while (!tx.flush() && sf::deadline::clock::now() < until) {
+        }
+    }
+    {  // a reader that does not read: refused exactly once the mark is reached
+        auto p = connected_tcp();
+        p.client.set(sf::send_buffer_size{4096});
+        p.server.set(sf::receive_buffer_size{4096});
+        sf::framed tx{nb_stream(std::move(p.client)), sf::length_prefix<std::uint32_t>{}};
+        tx.set_high_water_mark(100000);
+        const std::string m(1000, 'm');
+        std::error_code ec;
+        std::size_t before_last_accepted = 0;
+        for (int i = 0; i < 100000 && !ec; ++i) {
+            const std::size_t before = tx.pending();
+            tx.send(m, ec);
+            if (!ec) before_last_accepted = before;
+        }
+        CHECK(ec == sf::errc::buffer_full);
+        CHECK(before_last_accepted < tx.high_water_mark());
+        CHECK(tx.pending() >= tx.high_water_mark());
+        CHECK(tx.pending() < tx.high_water_mark() + m.size() + 4);
+        tx.queue(m, ec);
+        CHECK(ec == sf::errc::buffer_full);
+    }
+    // the defaults let the largest frame of the default codec through
+    CHECK(sf::framed<sf::tcp_stream, sf::length_prefix<>>::default_high_water_mark > 0);
+}
+
+TEST_CASE("split: a reader thread and a writer thread on one connection") {
+    auto p = connected_tcp();
+    sf::framed a{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    sf::framed b{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    auto [a_rx, a_tx] = a.split();
+    constexpr int count = 2000;
+    // b echoes every frame; a writes from one thread and reads the echoes from another
+    joining_thread echo([&] {
+        while (b.receive_batch([&](sf::const_buffer m) { b.queue(m); }, 20s) > 0) b.flush(20s);
+    });
+    std::vector<std::string> got;
+    joining_thread reader([&, rx = a_rx]() mutable {
+        while (got.size() < count) {
+            auto m = rx.receive(20s);
+            if (!m) break;
+            got.emplace_back(m->str());
+        }
+    });
+    {
+        joining_thread writer([&, tx = a_tx]() mutable {
+            for (int i = 0; i < count; ++i)
+                tx.send(payload_bytes(static_cast<std::size_t>(i % 300), 7u + i), 20s);
+        });
+    }
+    reader.join();
+    a.endpoint().shutdown(sf::shutdown_type::send);
+    echo.join();
+    REQUIRE(got.size() == count);
+    for (int i = 0; i < count; ++i) CHECK(got[i] == payload_bytes(static_cast<std::size_t>(i % 300), 7u + i));
+}
+
+TEST_CASE("send of several buffers forms one frame, byte-identical to sending them joined") {
+    const std::string head = "HEAD:", body = payload_bytes(3000, 11, '\n'), tail = "!";
+    const std::string joined = head + body + tail;
+    auto check = [&](auto codec) {
+        auto p = connected_tcp();
+        sf::framed tx{std::move(p.client), codec};
+        sf::framed rx{std::move(p.server), codec};
+        tx.send({sf::const_buffer(head), sf::const_buffer(body), sf::const_buffer(tail)});
+        std::vector<sf::const_buffer> many;  // forty one-byte pieces
+        for (std::size_t i = 0; i < 40; ++i) many.emplace_back(joined.data() + i, 1);
+        tx.send(many);
+        tx.send(joined);
+        CHECK(rx.receive(5s)->str() == joined);
+        CHECK(rx.receive(5s)->str() == joined.substr(0, 40));
+        CHECK(rx.receive(5s)->str() == joined);
+    };
+    check(sf::length_prefix<std::uint32_t>{});
+    check(sf::checked<sf::length_prefix<std::uint32_t>>{});
+    check(sf::line{});
+    check(sf::make_netstring());
+    // too many pieces is a clear error, nothing written
+    auto p = connected_tcp();
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    std::vector<sf::const_buffer> lots(100, sf::const_buffer("x"));
+    std::error_code ec;
+    tx.send(lots, ec);
+    CHECK(ec == sf::errc::invalid_argument);
+}
+
+TEST_CASE("the receive buffer grows while reads fill it and shrinks back once traffic is light") {
+    auto p = connected_tcp();
+    p.server.set(sf::receive_buffer_size{1 << 20});
+    sf::framed tx{std::move(p.client), sf::length_prefix<std::uint32_t>{}};
+    sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{}};
+    const std::size_t initial = rx.receive_capacity() == 0 ? SOCKFRAME_RECEIVE_BUFFER_INITIAL : 0;
+    CHECK(initial == SOCKFRAME_RECEIVE_BUFFER_INITIAL);
+    const std::string m(12, 's');
+    constexpr std::size_t frames = 400000;  // 6.4 MB: reads keep filling the buffer
+    std::size_t largest = 0, received = 0;
+    {
+        joining_thread writer([&] {
+            for (std::size_t i = 0; i < frames; ++i) tx.queue(m);
+            tx.flush(30s);
+        });
+        while (received < frames) {
+            const std::size_t n =
+                rx.receive_batch([&](sf::const_buffer b) { CHECK(b.size() == m.size()); }, 30s);
+            if (n == 0) break;
+            received += n;
+            largest = std::max(largest, rx.receive_capacity());
+        }
+    }
+    CHECK(received == frames);
+    CHECK(largest > initial);
+    CHECK(largest <= decltype(rx)::adaptive_receive_limit);
+    CHECK(tx.coalesce_limit() > decltype(tx)::default_coalesce_limit);  // queue() kept reaching it
+    CHECK(tx.coalesce_limit() <= decltype(tx)::adaptive_coalesce_limit);
+    // light traffic: one small frame at a time; the buffer goes back to its first size
+    for (int i = 0; i < 3; ++i) {
+        tx.send(m);
+        CHECK(rx.receive(5s)->size() == m.size());
+    }
+    std::error_code ec;
+    CHECK_FALSE(rx.try_receive(ec));
+    CHECK(rx.receive_capacity() == initial);
 }

@@ -28,6 +28,7 @@ enum class errc {
     buffer_full,          ///< non-blocking framed send: the outgoing queue is at its high-water mark
     already_registered,   ///< poller: the handle is registered already (use modify)
     not_registered,       ///< poller: the handle is not registered (modify / remove)
+    stream_broken,        ///< framed send: an earlier send stopped inside a frame; nothing more can be sent
 };
 
 namespace detail {
@@ -53,6 +54,8 @@ public:
             case errc::buffer_full: return "outgoing buffer full";
             case errc::already_registered: return "handle already registered with the poller";
             case errc::not_registered: return "handle not registered with the poller";
+            case errc::stream_broken:
+                return "an earlier send stopped inside a frame: no further frame can be sent on this stream";
         }
         return "unknown sockframe error";
     }

@@ -151,7 +151,7 @@ int serve(const options& o, const typename Family::address_type& address) {
     // Reads every frame that is there and echoes it; false when the connection is done.
     auto serve_one = [&](connection& c) {
         std::error_code ec;
-        while (!c.wants_write() || c.pending() < c.high_water_mark() / 2) {
+        while (c.writable()) {  // back-pressure: below the high-water mark, any frame is accepted
             auto frame = c.try_receive(ec);
             if (!frame) {
                 if (sf::is_would_block(ec)) return true;
@@ -169,7 +169,7 @@ int serve(const options& o, const typename Family::address_type& address) {
             c.send(*reply, ec);
             if (ec) return false;
         }
-        return true;  // back-pressure: stop reading until the queue drains
+        return true;  // at the mark: stop reading until the queue drains
     };
 
     // Out of descriptors (EMFILE, ENFILE) or memory, accept fails while the connection waits in
@@ -226,7 +226,7 @@ int serve(const options& o, const typename Family::address_type& address) {
             auto want = c.at_end()        ? sf::interest::write
                         : c.wants_write() ? sf::interest::read | sf::interest::write
                                           : sf::interest::read;
-            if (c.pending() >= c.high_water_mark() / 2) want = sf::interest::write;
+            if (!c.writable()) want = sf::interest::write;
             poller.modify(c.endpoint(), want, ev.key, ec);
             if (ec) close(ev.key);
         }

@@ -23,6 +23,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 DEADLINE = 20.0          # seconds any one wait may take
@@ -484,6 +485,31 @@ def case_stop_continue(fe):
         return srv, check_after(srv)
 
 
+def case_large_pipelined_frames(fe):
+    """With the default limits, a client that pipelines frames as large as the default high-water
+    mark (4 MiB) without reading gets every echo, whole: the server pushes back by not reading,
+    it does not drop the client."""
+    argv = [fe, "serve", "--codec", "len:4"]
+    with Server(fe, "len:4", argv=argv) as srv:
+        s = srv.connect()
+        frames = [bytes([65 + i]) * (4 << 20) for i in range(3)]
+        sender = threading.Thread(target=lambda: s.sendall(b"".join(encode("len:4", f) for f in frames)))
+        sender.start()
+        got = b""
+        want = sum(4 + len(f) for f in frames)
+        deadline = time.monotonic() + DEADLINE
+        while len(got) < want and time.monotonic() < deadline:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+        sender.join(DEADLINE)
+        s.close()
+        if got != b"".join(encode("len:4", f) for f in frames):
+            raise AssertionError("echo of %d bytes, expected %d" % (len(got), want))
+        return srv, check_after(srv)
+
+
 def check_after(srv):
     """The server is up and its memory grew by less than RSS_GROWTH_LIMIT_KB since it started."""
     if not srv.alive():
@@ -505,6 +531,7 @@ CASES = {
     "fd_exhaustion": case_fd_exhaustion,
     "stop_continue": case_stop_continue,
     "fd_exhaustion_chat_server": case_fd_exhaustion_chat_server,
+    "large_pipelined_frames": case_large_pipelined_frames,
 }
 
 

@@ -2,7 +2,10 @@
 // sizes come from the input: what framed::receive delivers (frames, errors, end-of-stream,
 // truncated_stream) must equal a one-shot decode of the whole stream by the same codec, and the
 // receive buffer must never grow past the codec's max_frame_bytes() (64 bytes at least). The seed's
-// high bit reads with receive_batch() instead of receive(): the same outcome is required.
+// high bit reads with receive_batch() instead of receive(), its next bit through the read half of
+// split(): the same outcome is required. The first frames are then sent back through a
+// recording endpoint as pieces cut by the same splitter (send({...}), one frame from many
+// buffers) and whole: the bytes written must be identical.
 // Input: [codec][max_frame][seed][chunk limit] stream...
 #include "fuzz_harness.hpp"
 
@@ -11,6 +14,8 @@
 
 #include <chrono>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace sf = sockframe;
 
@@ -39,6 +44,45 @@ private:
     std::size_t at_ = 0;
     fuzz::splitter split_;
 };
+
+/// A blocking stream endpoint that appends everything written to a string.
+class recording_endpoint {
+public:
+    std::optional<sf::deadline::clock::duration> timeout() const noexcept { return std::nullopt; }
+    std::size_t write_all(const sf::const_buffer* buffers, std::size_t count, sf::deadline,
+                          std::error_code& ec) {
+        ec.clear();
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            wire.append(reinterpret_cast<const char*>(buffers[i].data()), buffers[i].size());
+            n += buffers[i].size();
+        }
+        return n;
+    }
+    std::size_t read_some(sf::mutable_buffer, sf::deadline, std::error_code& ec) {
+        ec.clear();
+        return 0;
+    }
+    std::string wire;
+};
+
+/// Sends `payload` whole through one recorder and in pieces through another; both must agree.
+void check_pieces(const sf::any_codec& codec, sf::const_buffer payload, fuzz::splitter split) {
+    sf::framed<recording_endpoint, sf::any_codec> whole(recording_endpoint{}, codec);
+    sf::framed<recording_endpoint, sf::any_codec> pieces(recording_endpoint{}, codec);
+    std::error_code whole_error, pieces_error;
+    whole.send(payload, whole_error);
+    std::vector<sf::const_buffer> cut;
+    for (std::size_t at = 0; at < payload.size() && cut.size() < 60;) {
+        std::size_t n = split.next(payload.size() - at);
+        if (cut.size() == 59) n = payload.size() - at;
+        cut.emplace_back(payload.data() + at, n);
+        at += n;
+    }
+    pieces.send(cut, pieces_error);
+    FUZZ_CHECK(whole_error == pieces_error);
+    FUZZ_CHECK(whole.endpoint().wire == pieces.endpoint().wire);
+}
 
 const char* const specs[] = {"len:1", "len:2",        "len:4:le",  "len:8",   "varint",
                              "line",  "delim:\\r\\n", "delim:aab", "fixed:5", "netstring"};
@@ -72,6 +116,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         scripted_endpoint(in.data, in.size, fuzz::splitter(seed, chunk_limit)), prototype);
     const std::size_t limit = prototype.max_frame_bytes() < 64 ? 64 : prototype.max_frame_bytes();
     const bool batch = (seed & 0x80) != 0;
+    const bool half = (seed & 0x40) != 0;
+    auto read_half = reader.split().first;
     std::size_t next = 0;  // index into expected.events
     auto check_frame = [&](sf::const_buffer frame) {
         FUZZ_CHECK(next < expected.events.size() && expected.events[next].is_frame);
@@ -87,7 +133,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             fuzz::watching w;
             if (batch) {
                 delivered = reader.receive_batch(check_frame, sf::deadline{}, ec) > 0;
-            } else if (auto frame = reader.receive(ec)) {
+            } else if (auto frame = half ? read_half.receive(ec) : reader.receive(ec)) {
                 check_frame(*frame);
                 delivered = true;
             }
@@ -118,6 +164,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(!reader.receive(again) && again == e.error);  // poisoned: the same error again
             break;
         }
+    }
+    std::size_t resent = 0;
+    for (const fuzz::event& e : expected.events) {
+        if (!e.is_frame) continue;
+        if (resent++ == 8) break;
+        check_pieces(prototype, sf::const_buffer(e.payload.data(), e.payload.size()),
+                     fuzz::splitter(seed + resent, chunk_limit));
     }
     return 0;
 }

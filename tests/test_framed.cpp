@@ -966,3 +966,95 @@ TEST_CASE("the receive buffer grows while reads fill it and shrinks back once tr
     CHECK_FALSE(rx.try_receive(ec));
     CHECK(rx.receive_capacity() == initial);
 }
+
+namespace {
+/// A message codec that takes each whole input as one frame, the empty one included.
+struct whole_message {
+    std::size_t max_frame() const noexcept { return 1u << 20; }
+    std::size_t max_frame_bytes() const noexcept { return 1u << 20; }
+    sf::decode_result decode(sf::const_buffer input) { return sf::decode_result::frame(input, input.size()); }
+    void reset() noexcept {}
+    std::error_code encode(sf::const_buffer payload, sf::frame_parts& out) const {
+        out.reset(payload);
+        return {};
+    }
+};
+}  // namespace
+
+TEST_CASE("over UDP, an oversized datagram is reported with its true size, and the next one arrives") {
+    sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
+    a.connect_to(b.local_address());
+    b.connect_to(a.local_address());
+    sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{1000}};
+    a.send(std::string(2, '\x0B') + std::string(3000 - 2, 'u'));  // 3000 bytes: more than the codec allows
+    std::error_code ec;
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_too_large);
+    CHECK(rx.error_size() == 3000);
+    a.send(std::string("\x00\x02ok", 4));
+    CHECK(rx.receive(5s)->str() == "ok");
+}
+
+#if defined(SOCKFRAME_POSIX)
+TEST_CASE(
+    "over a Unix datagram socket a frame larger than 64 KiB arrives whole; an oversized one is "
+    "reported with its true size") {
+    auto [a, b] = sf::socketpair<sf::unix_datagram>();
+    a.set(sf::send_buffer_size{1 << 20});
+    b.set(sf::receive_buffer_size{1 << 20});
+    sf::framed tx{std::move(a), sf::length_prefix<std::uint32_t>{}};
+    sf::framed rx{std::move(b), sf::length_prefix<std::uint32_t>{200000}};
+    const std::string big = payload_bytes(100000, 3);
+    tx.send(big);
+    auto got = rx.receive(5s);
+    REQUIRE(got);
+    CHECK(got->str() == big);
+    const std::string huge(250000, 'h');
+    tx.send(huge);
+    std::error_code ec;
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_too_large);
+    CHECK(rx.error_size() == huge.size() + 4);
+    tx.send("after");
+    CHECK(rx.receive(5s)->str() == "after");
+}
+
+TEST_CASE("over seqpacket an empty record is an empty frame, not end-of-stream; later records arrive") {
+    auto [a, b] = sf::socketpair<sf::unix_seqpacket>();
+    sf::framed rx{std::move(b), whole_message{}};
+    a.send(sf::const_buffer{});
+    a.send(std::string("abc"));
+    a.send(sf::const_buffer{});
+    a.send(sf::const_buffer{});
+    a.send(std::string("z"));
+    a.close();
+    auto m = rx.receive(5s);
+    REQUIRE(m);
+    CHECK(m->empty());
+    CHECK_FALSE(rx.at_end());
+    CHECK(rx.receive(5s)->str() == "abc");
+    CHECK(rx.receive(5s)->empty());
+    CHECK(rx.receive(5s)->empty());
+    CHECK(rx.receive(5s)->str() == "z");
+    std::error_code ec;
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK_FALSE(ec);
+    CHECK(rx.at_end());
+    // with a codec that has no empty frame, an empty record is that codec's error, once
+    auto [c, d] = sf::socketpair<sf::unix_seqpacket>();
+    sf::framed lp{std::move(d), sf::length_prefix<std::uint32_t>{}};
+    c.send(sf::const_buffer{});
+    c.send(be32(2) + "ok");
+    CHECK_FALSE(lp.receive(5s, ec));
+    CHECK(ec == sf::errc::frame_size_mismatch);
+    CHECK(lp.receive(5s)->str() == "ok");
+}
+#else
+SOCKFRAME_SKIPPED_TEST_CASE(
+    "over a Unix datagram socket a frame larger than 64 KiB arrives whole; an oversized one "
+    "is reported with its true size",
+    "Windows has no Unix datagram sockets")
+SOCKFRAME_SKIPPED_TEST_CASE(
+    "over seqpacket an empty record is an empty frame, not end-of-stream; later records arrive",
+    "Windows has no SOCK_SEQPACKET and no socketpair")
+#endif

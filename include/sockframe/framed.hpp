@@ -431,7 +431,10 @@ private:
             ec = no_error();
             return std::nullopt;
         }
-        std::size_t capacity = receive_limit(codec);
+        // A datagram larger than the codec allows must still be received whole to learn its
+        // size: the buffer holds any IP datagram (64 KiB), whatever the codec's limit.
+        const std::size_t limit = codec.max_frame_bytes();
+        std::size_t capacity = limit < max_datagram ? max_datagram : limit;
         if constexpr (!traits::connection_oriented) {
             if (capacity > max_datagram) capacity = max_datagram;
         }
@@ -448,6 +451,11 @@ private:
                 at_end_ = true;
                 return std::nullopt;
             }
+        }
+        if (n > limit) {
+            ec = errc::frame_too_large;
+            error_size_ = n;
+            return std::nullopt;
         }
         codec.reset();
         const decode_result r = codec.decode(const_buffer(buffer_.data(), n));

@@ -1,7 +1,9 @@
 #pragma once
-/// The codec interface: what a sans-IO codec returns from decode and how encode lays out a frame.
+/// The codec contract: what a sans-IO codec provides, what decode returns and how encode lays out
+/// a frame. codec_traits.hpp checks it at compile time (codec_check<C>, the C++20 `codec` concept)
+/// and tells which optional members a codec has (codec_traits<C>).
 ///
-/// A codec is any class with these members (the built-in codecs and user codecs alike):
+/// Required (built-in and user codecs alike; any declaration callable this way will do):
 ///
 ///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
 ///     std::size_t max_frame_bytes() const;                 // max input bytes one frame occupies
@@ -9,29 +11,39 @@
 ///     void reset();                                        // forget partial-scan state
 ///     std::error_code encode(const_buffer payload, frame_parts& out) const;
 ///
-/// and optionally, to be usable as the outer codec of a composition (see compose.hpp):
+/// Optional, each with exactly ONE accepted signature. A member of one of these names declared
+/// in any other way is a compile error from codec_check (it would otherwise be silently ignored):
 ///
-///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
-///
-/// and optionally, for codecs whose frame is a short header followed by the unchanged payload
-/// (a length prefix), so that framed<> can write small frames straight into its send buffer:
-///
-///     static constexpr std::size_t max_prefix_size = N;    // the longest header
+///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in
+///                                                          // `frame` (outer of a composition)
+///     static constexpr std::size_t max_prefix_size = N;    // header, then the unchanged payload
 ///     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept;
+///     static constexpr std::size_t max_overhead = N;       // the whole frame, written in place
+///     std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept;
+///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+///     decode_result decode_eof(const_buffer input);        // (const allowed)
 ///
 /// encode_prefix writes the header of a `payload_size`-byte frame to `out` (room for
-/// max_prefix_size bytes) and returns its size, or returns 0 when encode() must do it (an error
-/// to report, or a layout that is not header + payload); what it writes equals what encode()
-/// would put before the payload.
+/// max_prefix_size bytes) and returns its size, or 0 when encode() must do it (an error to
+/// report, or a layout that is not header + payload); what it writes equals what encode() would
+/// put before the payload.
 ///
-/// and optionally, the receiving counterpart, for a reader's loop over many buffered frames:
-///
-///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+/// encode_into writes the WHOLE frame of `payload` (header, a copy of the payload, trailer)
+/// contiguously at `out`, which has room for payload.size() + max_overhead bytes, and returns the
+/// frame's size; or returns 0 when encode() must decide (an error, or a frame that needs more
+/// room). Its bytes equal what encode() produces. detail::encode_into(codec, payload, out) uses
+/// it, else encode_prefix and a copy, else returns 0; codec_traits<C>::max_overhead_v is the room
+/// it needs beyond the payload.
 ///
 /// decode_frame is decode()'s short cut: when a whole frame of the common case is at the front of
 /// `input` it sets `payload` and returns the frame's size (what decode would report as frame and
 /// consumed); otherwise it returns 0 and changes nothing, and the reader calls decode(), which
 /// decides. It keeps no state.
+///
+/// decode_eof(input) is called once the peer has closed while `input` (not empty, and on which
+/// decode() returned need_more) is still buffered: it returns the final frame those bytes form
+/// (a line without its ending, where the codec is configured to accept one), or an error. Without
+/// it (detail::decode_eof) the result is truncated_stream with size = input.size().
 ///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
@@ -41,13 +53,18 @@
 /// since; a codec may keep scan state across such calls so that it never rescans (the delimiter
 /// codec does), and it clears that state itself when it returns a frame or an error. Results:
 ///   - need_more: no complete frame yet. `consumed` is 0, except while a codec silently discards
-///     the rest of an overlong frame it already reported (delimiter, line): then it is the number
-///     of garbage bytes to drop;
+///     bytes it will never deliver (the rest of an overlong frame it already reported, or, in
+///     length_prefix's discard mode, the oversized frame): then it is the number of bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
 ///     frame (the caller drops them before the next decode);
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
-///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+///     bytes may be dropped to resynchronise.
 /// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
+///
+/// Poisoning belongs to the reader, not to codecs: an error with consumed == 0 means the stream
+/// cannot be resynchronised, and the reader stops decoding and repeats that error itself (until
+/// the codec is reset() for a new stream). A codec keeps no "poisoned" state; a codec called
+/// again after such an error decodes the same bytes again, typically to the same error.
 ///
 /// encode(payload, out): resets `out` to the payload, then adds the frame's header and trailer
 /// around it. The payload is not copied, so a sender gathers header, payload and trailer in one
@@ -226,42 +243,11 @@ private:
 };
 
 namespace detail {
-template <typename Codec, typename = void>
-inline constexpr bool has_parts_encode_v = false;
-template <typename Codec>
-inline constexpr bool has_parts_encode_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
-
-template <typename Codec, typename = void>
-inline constexpr bool has_encode_prefix_v = false;
-template <typename Codec>
-inline constexpr bool
-    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
-                                               std::size_t{}, std::declval<std::byte*>())),
-                                           decltype(Codec::max_prefix_size)>> = true;
-
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_frame_v = false;
-template <typename Codec>
-inline constexpr bool
-    has_decode_frame_v<Codec, std::void_t<decltype(std::declval<const Codec&>().decode_frame(
-                                  std::declval<const_buffer>(), std::declval<const_buffer&>()))>> = true;
-
-/// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
-/// through encode(payload, out) and reports not_supported for anything else.
-template <typename Codec>
-std::error_code encode_parts(const Codec& codec, frame_parts& frame) {
-    if constexpr (has_parts_encode_v<Codec>) {
-        return codec.encode(frame);
-    } else {
-        if (frame.segment_count() != 1) return make_error_code(errc::not_supported);
-        const const_buffer payload = frame[0];
-        return codec.encode(payload, frame);
-    }
-}
-
 /// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
 inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END
+
+// The compile-time contract (codec_traits, codec_check, the detail helpers) comes with this header.
+#include <sockframe/codec_traits.hpp>

@@ -3703,9 +3703,11 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/iostream.hpp> ----
 
 // ---- begin <sockframe/codec.hpp> ----
-/// The codec interface: what a sans-IO codec returns from decode and how encode lays out a frame.
+/// The codec contract: what a sans-IO codec provides, what decode returns and how encode lays out
+/// a frame. codec_traits.hpp checks it at compile time (codec_check<C>, the C++20 `codec` concept)
+/// and tells which optional members a codec has (codec_traits<C>).
 ///
-/// A codec is any class with these members (the built-in codecs and user codecs alike):
+/// Required (built-in and user codecs alike; any declaration callable this way will do):
 ///
 ///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
 ///     std::size_t max_frame_bytes() const;                 // max input bytes one frame occupies
@@ -3713,29 +3715,39 @@ SOCKFRAME_NAMESPACE_END
 ///     void reset();                                        // forget partial-scan state
 ///     std::error_code encode(const_buffer payload, frame_parts& out) const;
 ///
-/// and optionally, to be usable as the outer codec of a composition (see compose.hpp):
+/// Optional, each with exactly ONE accepted signature. A member of one of these names declared
+/// in any other way is a compile error from codec_check (it would otherwise be silently ignored):
 ///
-///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
-///
-/// and optionally, for codecs whose frame is a short header followed by the unchanged payload
-/// (a length prefix), so that framed<> can write small frames straight into its send buffer:
-///
-///     static constexpr std::size_t max_prefix_size = N;    // the longest header
+///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in
+///                                                          // `frame` (outer of a composition)
+///     static constexpr std::size_t max_prefix_size = N;    // header, then the unchanged payload
 ///     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept;
+///     static constexpr std::size_t max_overhead = N;       // the whole frame, written in place
+///     std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept;
+///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+///     decode_result decode_eof(const_buffer input);        // (const allowed)
 ///
 /// encode_prefix writes the header of a `payload_size`-byte frame to `out` (room for
-/// max_prefix_size bytes) and returns its size, or returns 0 when encode() must do it (an error
-/// to report, or a layout that is not header + payload); what it writes equals what encode()
-/// would put before the payload.
+/// max_prefix_size bytes) and returns its size, or 0 when encode() must do it (an error to
+/// report, or a layout that is not header + payload); what it writes equals what encode() would
+/// put before the payload.
 ///
-/// and optionally, the receiving counterpart, for a reader's loop over many buffered frames:
-///
-///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+/// encode_into writes the WHOLE frame of `payload` (header, a copy of the payload, trailer)
+/// contiguously at `out`, which has room for payload.size() + max_overhead bytes, and returns the
+/// frame's size; or returns 0 when encode() must decide (an error, or a frame that needs more
+/// room). Its bytes equal what encode() produces. detail::encode_into(codec, payload, out) uses
+/// it, else encode_prefix and a copy, else returns 0; codec_traits<C>::max_overhead_v is the room
+/// it needs beyond the payload.
 ///
 /// decode_frame is decode()'s short cut: when a whole frame of the common case is at the front of
 /// `input` it sets `payload` and returns the frame's size (what decode would report as frame and
 /// consumed); otherwise it returns 0 and changes nothing, and the reader calls decode(), which
 /// decides. It keeps no state.
+///
+/// decode_eof(input) is called once the peer has closed while `input` (not empty, and on which
+/// decode() returned need_more) is still buffered: it returns the final frame those bytes form
+/// (a line without its ending, where the codec is configured to accept one), or an error. Without
+/// it (detail::decode_eof) the result is truncated_stream with size = input.size().
 ///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
@@ -3745,13 +3757,18 @@ SOCKFRAME_NAMESPACE_END
 /// since; a codec may keep scan state across such calls so that it never rescans (the delimiter
 /// codec does), and it clears that state itself when it returns a frame or an error. Results:
 ///   - need_more: no complete frame yet. `consumed` is 0, except while a codec silently discards
-///     the rest of an overlong frame it already reported (delimiter, line): then it is the number
-///     of garbage bytes to drop;
+///     bytes it will never deliver (the rest of an overlong frame it already reported, or, in
+///     length_prefix's discard mode, the oversized frame): then it is the number of bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
 ///     frame (the caller drops them before the next decode);
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
-///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+///     bytes may be dropped to resynchronise.
 /// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
+///
+/// Poisoning belongs to the reader, not to codecs: an error with consumed == 0 means the stream
+/// cannot be resynchronised, and the reader stops decoding and repeats that error itself (until
+/// the codec is reset() for a new stream). A codec keeps no "poisoned" state; a codec called
+/// again after such an error decodes the same bytes again, typically to the same error.
 ///
 /// encode(payload, out): resets `out` to the payload, then adds the frame's header and trailer
 /// around it. The payload is not copied, so a sender gathers header, payload and trailer in one
@@ -3928,26 +3945,281 @@ private:
 };
 
 namespace detail {
-template <typename Codec, typename = void>
-inline constexpr bool has_parts_encode_v = false;
-template <typename Codec>
-inline constexpr bool has_parts_encode_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
+/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
+inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+}  // namespace detail
 
-template <typename Codec, typename = void>
-inline constexpr bool has_encode_prefix_v = false;
-template <typename Codec>
-inline constexpr bool
-    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
-                                               std::size_t{}, std::declval<std::byte*>())),
-                                           decltype(Codec::max_prefix_size)>> = true;
+SOCKFRAME_NAMESPACE_END
 
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_frame_v = false;
-template <typename Codec>
+// The compile-time contract (codec_traits, codec_check, the detail helpers) comes with this header.
+// ---- begin <sockframe/codec_traits.hpp> ----
+/// The codec contract checked at compile time: codec_traits (which optional members a codec has),
+/// codec_check (static_asserts naming a missing or mis-declared member), the C++20 `codec`
+/// concept, and the detail helpers a reader or writer calls whether or not a codec has the
+/// optional member. The contract itself is described in codec.hpp.
+
+
+#include <cstddef>
+#include <cstring>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+
+// ---- exact signatures of the optional members ------------------------------------------------
+// Each is checked by converting a pointer to the member to the one accepted type: an overload set
+// picks the matching overload, and anything else (another parameter list, a missing const or
+// noexcept, another return type) fails the conversion.
+
+template <typename C, typename = void>
+inline constexpr bool exact_decode_frame_v = false;
+template <typename C>
+inline constexpr bool exact_decode_frame_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(const_buffer, const_buffer&) const noexcept>(
+           &C::decode_frame))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_prefix_fn_v = false;
+template <typename C>
+inline constexpr bool exact_encode_prefix_fn_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(std::size_t, std::byte*) const noexcept>(
+           &C::encode_prefix))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_max_prefix_size_v = false;
+template <typename C>
+inline constexpr bool exact_max_prefix_size_v<C, std::void_t<decltype(&C::max_prefix_size)>> =
+    std::is_same_v<decltype(&C::max_prefix_size), const std::size_t*>;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_into_fn_v = false;
+template <typename C>
+inline constexpr bool exact_encode_into_fn_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(const_buffer, std::byte*) const noexcept>(
+           &C::encode_into))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_max_overhead_v = false;
+template <typename C>
+inline constexpr bool exact_max_overhead_v<C, std::void_t<decltype(&C::max_overhead)>> =
+    std::is_same_v<decltype(&C::max_overhead), const std::size_t*>;
+
+// decode_eof may be const or not (a codec keeping scan state needs it non-const).
+template <typename C, typename = void>
+inline constexpr bool exact_decode_eof_mutable_v = false;
+template <typename C>
+inline constexpr bool exact_decode_eof_mutable_v<
+    C, std::void_t<decltype(static_cast<decode_result (C::*)(const_buffer)>(&C::decode_eof))>> = true;
+template <typename C, typename = void>
+inline constexpr bool exact_decode_eof_const_v = false;
+template <typename C>
+inline constexpr bool exact_decode_eof_const_v<
+    C, std::void_t<decltype(static_cast<decode_result (C::*)(const_buffer) const>(&C::decode_eof))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_parts_v = false;
+template <typename C>
+inline constexpr bool exact_encode_parts_v<
+    C, std::void_t<decltype(static_cast<std::error_code (C::*)(frame_parts&) const>(&C::encode))>> = true;
+
+// ---- required members (checked by use, any compatible declaration will do) ------------------
+
+template <typename C, typename = void>
+inline constexpr bool has_max_frame_v = false;
+template <typename C>
+inline constexpr bool has_max_frame_v<C, std::void_t<decltype(std::declval<const C&>().max_frame())>> =
+    std::is_convertible_v<decltype(std::declval<const C&>().max_frame()), std::size_t>;
+
+template <typename C, typename = void>
+inline constexpr bool has_max_frame_bytes_v = false;
+template <typename C>
 inline constexpr bool
-    has_decode_frame_v<Codec, std::void_t<decltype(std::declval<const Codec&>().decode_frame(
-                                  std::declval<const_buffer>(), std::declval<const_buffer&>()))>> = true;
+    has_max_frame_bytes_v<C, std::void_t<decltype(std::declval<const C&>().max_frame_bytes())>> =
+        std::is_convertible_v<decltype(std::declval<const C&>().max_frame_bytes()), std::size_t>;
+
+template <typename C, typename = void>
+inline constexpr bool has_decode_v = false;
+template <typename C>
+inline constexpr bool has_decode_v<C, std::void_t<decltype(std::declval<C&>().decode(const_buffer{}))>> =
+    std::is_same_v<decltype(std::declval<C&>().decode(const_buffer{})), decode_result>;
+
+template <typename C, typename = void>
+inline constexpr bool has_reset_v = false;
+template <typename C>
+inline constexpr bool has_reset_v<C, std::void_t<decltype(std::declval<C&>().reset())>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool has_encode_v = false;
+template <typename C>
+inline constexpr bool has_encode_v<
+    C, std::void_t<decltype(std::declval<const C&>().encode(const_buffer{}, std::declval<frame_parts&>()))>> =
+    std::is_same_v<decltype(std::declval<const C&>().encode(const_buffer{}, std::declval<frame_parts&>())),
+                   std::error_code>;
+
+// ---- is a name declared at all, whatever its signature? -------------------------------------
+// A class deriving from both C and a probe that declares the name: taking the name's address is
+// ambiguous (a substitution failure) exactly when C declares it too. Final classes cannot be
+// derived from; for them a declared name is seen only through its accepted signature.
+
+#define SOCKFRAME_DETAIL_NAME_PROBE(name)                                                               \
+    struct probe_##name {                                                                               \
+        int name;                                                                                       \
+    };                                                                                                  \
+    template <typename C>                                                                               \
+    struct mix_##name : C, probe_##name {};                                                             \
+    template <typename C, typename = void>                                                              \
+    inline constexpr bool ambiguous_##name##_v = true;                                                  \
+    template <typename C>                                                                               \
+    inline constexpr bool ambiguous_##name##_v<C, std::void_t<decltype(&mix_##name<C>::name)>> = false; \
+    template <typename C>                                                                               \
+    constexpr bool declares_##name() noexcept {                                                         \
+        if constexpr (std::is_class_v<C> && !std::is_final_v<C>) {                                      \
+            return ambiguous_##name##_v<C>;                                                             \
+        } else {                                                                                        \
+            return false;                                                                               \
+        }                                                                                               \
+    }
+
+SOCKFRAME_DETAIL_NAME_PROBE(decode_frame)
+SOCKFRAME_DETAIL_NAME_PROBE(encode_prefix)
+SOCKFRAME_DETAIL_NAME_PROBE(max_prefix_size)
+SOCKFRAME_DETAIL_NAME_PROBE(encode_into)
+SOCKFRAME_DETAIL_NAME_PROBE(max_overhead)
+SOCKFRAME_DETAIL_NAME_PROBE(decode_eof)
+
+#undef SOCKFRAME_DETAIL_NAME_PROBE
+
+template <typename C>
+constexpr std::size_t prefix_size_of() noexcept {
+    if constexpr (exact_encode_prefix_fn_v<C> && exact_max_prefix_size_v<C>) {
+        return C::max_prefix_size;
+    } else {
+        return 0;
+    }
+}
+template <typename C>
+constexpr std::size_t overhead_of() noexcept {
+    if constexpr (exact_encode_into_fn_v<C> && exact_max_overhead_v<C>) {
+        return C::max_overhead;
+    } else {
+        return 0;
+    }
+}
+
+}  // namespace detail
+
+/// What a codec type provides of the contract in codec.hpp (compile-time constants only).
+template <typename Codec>
+struct codec_traits {
+    using codec_type = std::remove_cv_t<Codec>;
+
+    /// Has every required member (max_frame, max_frame_bytes, decode, reset, encode).
+    static constexpr bool is_codec = detail::has_max_frame_v<codec_type> &&
+                                     detail::has_max_frame_bytes_v<codec_type> &&
+                                     detail::has_decode_v<codec_type> && detail::has_reset_v<codec_type> &&
+                                     detail::has_encode_v<codec_type>;
+    /// `std::size_t decode_frame(const_buffer, const_buffer&) const noexcept`.
+    static constexpr bool has_decode_frame = detail::exact_decode_frame_v<codec_type>;
+    /// `static constexpr std::size_t max_prefix_size` and
+    /// `std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`.
+    static constexpr bool has_encode_prefix =
+        detail::exact_encode_prefix_fn_v<codec_type> && detail::exact_max_prefix_size_v<codec_type>;
+    /// `std::error_code encode(frame_parts&) const`.
+    static constexpr bool has_encode_parts = detail::exact_encode_parts_v<codec_type>;
+    /// `decode_result decode_eof(const_buffer)` (const or not).
+    static constexpr bool has_decode_eof =
+        detail::exact_decode_eof_mutable_v<codec_type> || detail::exact_decode_eof_const_v<codec_type>;
+    /// `static constexpr std::size_t max_overhead` and
+    /// `std::size_t encode_into(const_buffer, std::byte*) const noexcept`.
+    static constexpr bool has_encode_into =
+        detail::exact_encode_into_fn_v<codec_type> && detail::exact_max_overhead_v<codec_type>;
+
+    /// The codec's max_prefix_size, 0 without encode_prefix.
+    static constexpr std::size_t max_prefix_size = detail::prefix_size_of<codec_type>();
+    /// The codec's max_overhead, 0 without encode_into.
+    static constexpr std::size_t max_overhead = detail::overhead_of<codec_type>();
+    /// Room beyond the payload that detail::encode_into needs at `out`: max_overhead with
+    /// encode_into, else max_prefix_size with encode_prefix, else 0 (it cannot write in place).
+    static constexpr std::size_t max_overhead_v = has_encode_into ? max_overhead : max_prefix_size;
+    /// detail::encode_into can write whole frames in place.
+    static constexpr bool can_encode_into = has_encode_into || has_encode_prefix;
+};
+
+/// Instantiating `codec_check<C>::ok` checks `C` against the contract: a static_assert names each
+/// missing required member, and each optional member that is declared with another signature
+/// than the one accepted (a silently slower path otherwise).
+template <typename Codec>
+struct codec_check {
+    using C = std::remove_cv_t<Codec>;
+    static_assert(detail::has_max_frame_v<C>,
+                  "sockframe codec: missing required member `std::size_t max_frame() const`");
+    static_assert(detail::has_max_frame_bytes_v<C>,
+                  "sockframe codec: missing required member `std::size_t max_frame_bytes() const`");
+    static_assert(detail::has_decode_v<C>,
+                  "sockframe codec: missing required member `decode_result decode(const_buffer)`");
+    static_assert(detail::has_reset_v<C>, "sockframe codec: missing required member `void reset()`");
+    static_assert(detail::has_encode_v<C>,
+                  "sockframe codec: missing required member "
+                  "`std::error_code encode(const_buffer, frame_parts&) const`");
+    static_assert(!detail::declares_decode_frame<C>() || detail::exact_decode_frame_v<C>,
+                  "sockframe codec: decode_frame is declared with the wrong signature; the one accepted "
+                  "is `std::size_t decode_frame(const_buffer, const_buffer&) const noexcept`");
+    static_assert(!detail::declares_encode_prefix<C>() || detail::exact_encode_prefix_fn_v<C>,
+                  "sockframe codec: encode_prefix is declared with the wrong signature; the one accepted "
+                  "is `std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_prefix<C>() || detail::exact_max_prefix_size_v<C>,
+                  "sockframe codec: encode_prefix needs `static constexpr std::size_t max_prefix_size`");
+    static_assert(!detail::declares_max_prefix_size<C>() || detail::exact_max_prefix_size_v<C>,
+                  "sockframe codec: max_prefix_size must be `static constexpr std::size_t`");
+    static_assert(!detail::declares_max_prefix_size<C>() || detail::exact_encode_prefix_fn_v<C>,
+                  "sockframe codec: max_prefix_size needs "
+                  "`std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_into<C>() || detail::exact_encode_into_fn_v<C>,
+                  "sockframe codec: encode_into is declared with the wrong signature; the one accepted "
+                  "is `std::size_t encode_into(const_buffer, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_into<C>() || detail::exact_max_overhead_v<C>,
+                  "sockframe codec: encode_into needs `static constexpr std::size_t max_overhead`");
+    static_assert(!detail::declares_max_overhead<C>() || detail::exact_max_overhead_v<C>,
+                  "sockframe codec: max_overhead must be `static constexpr std::size_t`");
+    static_assert(!detail::declares_max_overhead<C>() || detail::exact_encode_into_fn_v<C>,
+                  "sockframe codec: max_overhead needs "
+                  "`std::size_t encode_into(const_buffer, std::byte*) const noexcept`");
+    static_assert(!detail::declares_decode_eof<C>() || codec_traits<C>::has_decode_eof,
+                  "sockframe codec: decode_eof is declared with the wrong signature; the one accepted "
+                  "is `decode_result decode_eof(const_buffer)` (const allowed)");
+    /// True; reaching it means every assertion above held.
+    static constexpr bool ok = true;
+};
+
+#if defined(__cpp_concepts) && __cpp_concepts >= 201907L
+/// A type meeting the codec contract of codec.hpp (required members; optional ones, where
+/// declared, with their accepted signatures).
+template <typename C>
+concept codec = codec_traits<C>::is_codec &&
+                (!detail::declares_decode_frame<C>() || codec_traits<C>::has_decode_frame) &&
+                (!detail::declares_encode_prefix<C>() || codec_traits<C>::has_encode_prefix) &&
+                (!detail::declares_max_prefix_size<C>() || codec_traits<C>::has_encode_prefix) &&
+                (!detail::declares_encode_into<C>() || codec_traits<C>::has_encode_into) &&
+                (!detail::declares_max_overhead<C>() || codec_traits<C>::has_encode_into) &&
+                (!detail::declares_decode_eof<C>() || codec_traits<C>::has_decode_eof);
+#endif
+
+namespace detail {
+
+/// Kept names (the reader and writer use them): the traits above.
+template <typename Codec>
+inline constexpr bool has_parts_encode_v = codec_traits<Codec>::has_encode_parts;
+template <typename Codec>
+inline constexpr bool has_encode_prefix_v = codec_traits<Codec>::has_encode_prefix;
+template <typename Codec>
+inline constexpr bool has_decode_frame_v = codec_traits<Codec>::has_decode_frame;
+template <typename Codec>
+inline constexpr bool has_decode_eof_v = codec_traits<Codec>::has_decode_eof;
+template <typename Codec>
+inline constexpr bool has_encode_into_v = codec_traits<Codec>::has_encode_into;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.
@@ -3962,11 +4234,55 @@ std::error_code encode_parts(const Codec& codec, frame_parts& frame) {
     }
 }
 
-/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
-inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+/// codec.decode_frame(input, payload) where the codec has it, else 0 (decode() decides).
+template <typename Codec>
+std::size_t decode_frame(Codec& codec, const_buffer input, const_buffer& payload) noexcept {
+    if constexpr (has_decode_frame_v<Codec>) {
+        return codec.decode_frame(input, payload);
+    } else {
+        (void)codec;
+        (void)input;
+        (void)payload;
+        return 0;
+    }
+}
+
+/// codec.decode_eof(input) where the codec has it; else truncated_stream (size = the bytes left).
+template <typename Codec>
+decode_result decode_eof(Codec& codec, const_buffer input) {
+    if constexpr (has_decode_eof_v<Codec>) {
+        return codec.decode_eof(input);
+    } else {
+        (void)codec;
+        return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+    }
+}
+
+/// Writes the whole frame of `payload` at `out` (room for payload.size() plus
+/// codec_traits<Codec>::max_overhead_v bytes) through encode_into, else encode_prefix and a copy
+/// of the payload; returns the frame's size, or 0 when encode() must do it.
+template <typename Codec>
+std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out) noexcept {
+    if constexpr (has_encode_into_v<Codec>) {
+        return codec.encode_into(payload, out);
+    } else if constexpr (has_encode_prefix_v<Codec>) {
+        const std::size_t header = codec.encode_prefix(payload.size(), out);
+        if (header == 0) return 0;
+        copy_bytes(out + header, payload.data(), payload.size());
+        return header + payload.size();
+    } else {
+        (void)codec;
+        (void)payload;
+        (void)out;
+        return 0;
+    }
+}
+
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/codec_traits.hpp> ----
+
 // ---- end <sockframe/codec.hpp> ----
 
 // ---- begin <sockframe/length_prefix.hpp> ----

@@ -1,0 +1,203 @@
+// The compile-time codec contract: codec_traits for every built-in codec, codec_check, the C++20
+// concept, and the detail helpers that work whether or not a codec has an optional member.
+#include <sockframe/any_codec.hpp>
+#include <sockframe/codec_traits.hpp>
+#include <sockframe/compose.hpp>
+#include <sockframe/delimiter.hpp>
+#include <sockframe/fixed_size.hpp>
+#include <sockframe/length_prefix.hpp>
+#include <sockframe/netstring.hpp>
+
+#include "support/codec_test.hpp"
+
+#include <doctest/doctest.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace sf = sockframe;
+
+namespace {
+
+// Required members only.
+struct minimal_codec {
+    std::size_t max_frame() const { return 100; }
+    std::size_t max_frame_bytes() const { return 101; }
+    sf::decode_result decode(sf::const_buffer) { return sf::decode_result::need_more(); }
+    void reset() {}
+    std::error_code encode(sf::const_buffer payload, sf::frame_parts& out) const {
+        out.reset(payload);
+        return {};
+    }
+};
+
+// Every optional member, declared as accepted (decode_eof const).
+struct full_codec : minimal_codec {
+    std::error_code encode(sf::const_buffer payload, sf::frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    std::error_code encode(sf::frame_parts& out) const {
+        return out.prepend_copy("#") ? std::error_code{} : sf::detail::no_room();
+    }
+    static constexpr std::size_t max_prefix_size = 1;
+    std::size_t encode_prefix(std::size_t, std::byte* out) const noexcept {
+        *out = std::byte{'#'};
+        return 1;
+    }
+    static constexpr std::size_t max_overhead = 2;
+    std::size_t encode_into(sf::const_buffer payload, std::byte* out) const noexcept {
+        out[0] = std::byte{'#'};
+        sf::detail::copy_bytes(out + 1, payload.data(), payload.size());
+        return payload.size() + 1;
+    }
+    std::size_t decode_frame(sf::const_buffer, sf::const_buffer&) const noexcept { return 0; }
+    sf::decode_result decode_eof(sf::const_buffer input) const {
+        return sf::decode_result::frame(input, input.size());
+    }
+};
+
+// Mis-declared optional members: never taken as the optional member (and codec_check rejects
+// them, see tests/compile_fail/).
+struct wrong_decode_frame : minimal_codec {
+    std::size_t decode_frame(sf::const_buffer, sf::const_buffer&) noexcept { return 0; }  // not const
+};
+struct wrong_encode_prefix : minimal_codec {
+    static constexpr std::size_t max_prefix_size = 4;
+    int encode_prefix(std::size_t, std::byte*) const noexcept { return 0; }  // returns int
+};
+struct wrong_max_overhead : minimal_codec {
+    static constexpr int max_overhead = 4;  // not std::size_t
+    std::size_t encode_into(sf::const_buffer, std::byte*) const noexcept { return 0; }
+};
+struct wrong_decode_eof : minimal_codec {
+    void decode_eof(sf::const_buffer) {}
+};
+struct final_codec final : minimal_codec {
+    std::size_t decode_frame(sf::const_buffer, sf::const_buffer&) const noexcept { return 0; }
+};
+
+struct missing_reset {
+    std::size_t max_frame() const { return 1; }
+    std::size_t max_frame_bytes() const { return 1; }
+    sf::decode_result decode(sf::const_buffer) { return {}; }
+    std::error_code encode(sf::const_buffer, sf::frame_parts&) const { return {}; }
+};
+
+template <typename C>
+constexpr bool checked_ok = sf::codec_check<C>::ok;
+
+}  // namespace
+
+// Every built-in codec passes the contract.
+static_assert(checked_ok<sf::length_prefix<>>);
+static_assert(checked_ok<sf::length_prefix<std::uint8_t, sf::little_endian>>);
+static_assert(checked_ok<sf::varint_prefix>);
+static_assert(checked_ok<sf::delimiter>);
+static_assert(checked_ok<sf::line>);
+static_assert(checked_ok<sf::fixed_size>);
+static_assert(checked_ok<sf::decimal_prefix>);
+static_assert(checked_ok<sf::netstring>);
+static_assert(checked_ok<sf::checked<sf::length_prefix<>>>);
+static_assert(checked_ok<sf::nested<sf::length_prefix<>, sf::varint_prefix>>);
+static_assert(checked_ok<sf::suffixed<sf::line>>);
+static_assert(checked_ok<sf::any_codec>);
+static_assert(checked_ok<minimal_codec>);
+static_assert(checked_ok<full_codec>);
+static_assert(checked_ok<final_codec>);
+
+static_assert(sf::codec_traits<minimal_codec>::is_codec);
+static_assert(!sf::codec_traits<missing_reset>::is_codec);
+static_assert(!sf::codec_traits<int>::is_codec);
+
+#if defined(__cpp_concepts) && __cpp_concepts >= 201907L
+static_assert(sf::codec<sf::length_prefix<>>);
+static_assert(sf::codec<sf::any_codec>);
+static_assert(sf::codec<full_codec>);
+static_assert(!sf::codec<missing_reset>);
+static_assert(!sf::codec<wrong_decode_frame>);
+static_assert(!sf::codec<wrong_encode_prefix>);
+static_assert(!sf::codec<wrong_max_overhead>);
+static_assert(!sf::codec<wrong_decode_eof>);
+#endif
+
+// The optional members of the plain codecs.
+using lp_traits = sf::codec_traits<sf::length_prefix<>>;
+static_assert(lp_traits::has_decode_frame && lp_traits::has_encode_prefix && lp_traits::has_encode_parts);
+static_assert(lp_traits::max_prefix_size == 4 && lp_traits::max_overhead_v == 4);
+static_assert(sf::codec_traits<sf::length_prefix<std::uint64_t>>::max_prefix_size == 8);
+static_assert(!sf::codec_traits<sf::varint_prefix>::has_decode_frame);
+static_assert(sf::codec_traits<sf::varint_prefix>::has_encode_parts);
+static_assert(sf::codec_traits<sf::fixed_size>::has_decode_frame);
+static_assert(!sf::codec_traits<sf::fixed_size>::has_encode_prefix);
+static_assert(sf::codec_traits<sf::delimiter>::has_encode_parts);
+static_assert(!sf::codec_traits<sf::delimiter>::has_encode_prefix);
+static_assert(sf::codec_traits<sf::line>::has_encode_parts);
+static_assert(!sf::codec_traits<minimal_codec>::has_encode_parts);
+static_assert(!sf::codec_traits<minimal_codec>::has_decode_frame);
+static_assert(!sf::codec_traits<minimal_codec>::has_decode_eof);
+static_assert(!sf::codec_traits<minimal_codec>::can_encode_into);
+static_assert(sf::codec_traits<minimal_codec>::max_overhead_v == 0);
+
+// Every accepted declaration is found; the kept detail names agree.
+using full_traits = sf::codec_traits<full_codec>;
+static_assert(full_traits::has_decode_frame && full_traits::has_encode_prefix &&
+              full_traits::has_encode_parts && full_traits::has_decode_eof && full_traits::has_encode_into);
+static_assert(full_traits::max_prefix_size == 1 && full_traits::max_overhead == 2 &&
+              full_traits::max_overhead_v == 2);
+static_assert(sf::detail::has_decode_frame_v<full_codec> && sf::detail::has_encode_prefix_v<full_codec> &&
+              sf::detail::has_parts_encode_v<full_codec>);
+static_assert(sf::codec_traits<const full_codec>::has_decode_frame);
+static_assert(sf::codec_traits<final_codec>::has_decode_frame);
+
+// A mis-declared member is not taken for the optional one, and is seen as declared.
+static_assert(!sf::codec_traits<wrong_decode_frame>::has_decode_frame);
+static_assert(sf::detail::declares_decode_frame<wrong_decode_frame>());
+static_assert(!sf::detail::declares_decode_frame<minimal_codec>());
+static_assert(!sf::codec_traits<wrong_encode_prefix>::has_encode_prefix);
+static_assert(sf::detail::declares_encode_prefix<wrong_encode_prefix>());
+static_assert(!sf::codec_traits<wrong_max_overhead>::has_encode_into);
+static_assert(sf::detail::declares_max_overhead<wrong_max_overhead>());
+static_assert(!sf::codec_traits<wrong_decode_eof>::has_decode_eof);
+static_assert(sf::detail::declares_decode_eof<wrong_decode_eof>());
+static_assert(!sf::detail::declares_decode_frame<final_codec>());  // final: seen by its signature only
+
+TEST_CASE("detail::decode_frame is 0 without the member and the member's answer with it") {
+    const std::string wire = codec_test::bytes({0, 0, 0, 2}) + "hi";
+    sf::const_buffer payload;
+    minimal_codec minimal;
+    CHECK(sf::detail::decode_frame(minimal, sf::const_buffer{wire}, payload) == 0);
+    CHECK(payload.data() == nullptr);
+    sf::length_prefix<> lp;
+    CHECK(sf::detail::decode_frame(lp, sf::const_buffer{wire}, payload) == 6);
+    CHECK(payload.str() == "hi");
+}
+
+TEST_CASE("detail::decode_eof is truncated_stream without the member") {
+    minimal_codec minimal;
+    const sf::decode_result r = sf::detail::decode_eof(minimal, sf::const_buffer{"abc"});
+    CHECK(r.is_error());
+    CHECK(r.error == sf::errc::truncated_stream);
+    CHECK(r.size == 3);
+    CHECK(r.consumed == 0);
+    full_codec full;
+    const sf::decode_result f = sf::detail::decode_eof(full, sf::const_buffer{"abc"});
+    REQUIRE(f.is_frame());
+    CHECK(f.payload.str() == "abc");
+}
+
+TEST_CASE("detail::encode_into: encode_into, else encode_prefix and a copy, else 0") {
+    std::vector<std::byte> out(64);
+    CHECK(sf::detail::encode_into(minimal_codec{}, sf::const_buffer{"abc"}, out.data()) == 0);
+    full_codec full;
+    REQUIRE(sf::detail::encode_into(full, sf::const_buffer{"abc"}, out.data()) == 4);
+    CHECK(sf::const_buffer(out.data(), 4).str() == "#abc");
+    sf::length_prefix<std::uint16_t> lp;
+    REQUIRE(sf::detail::encode_into(lp, sf::const_buffer{"abc"}, out.data()) == 5);
+    CHECK(sf::const_buffer(out.data(), 5).str() == codec_test::encode(lp, "abc"));
+    sf::length_prefix<std::uint16_t> small{2};
+    CHECK(sf::detail::encode_into(small, sf::const_buffer{"abc"}, out.data()) == 0);  // encode() reports
+}

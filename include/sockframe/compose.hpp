@@ -165,8 +165,8 @@ private:
 /// (netstrings' ','). decode checks and consumes it, encode appends it.
 ///
 /// A wrong byte where the suffix belongs is malformed_frame (size = its position in the input)
-/// and poisons the codec: the framing is no longer trustworthy, every decode repeats the error
-/// until reset(). Errors of `Codec` pass through unchanged.
+/// with consumed 0: the framing is no longer trustworthy, the reader stops (codec.hpp). Errors of
+/// `Codec` pass through unchanged.
 template <typename Codec>
 class suffixed {
 public:
@@ -192,25 +192,19 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
-        if (poisoned_.is_error()) return poisoned_;
         decode_result r = codec_.decode(input);
         if (!r.is_frame()) return r;
         const std::size_t end = r.consumed;
         const std::size_t have = input.size() - end < size_ ? input.size() - end : size_;
         for (std::size_t i = 0; i < have; ++i) {
-            if (input[end + i] != suffix_[i]) {
-                poisoned_ = decode_result::failure(make_error_code(errc::malformed_frame), end + i);
-                return poisoned_;
-            }
+            if (input[end + i] != suffix_[i])
+                return decode_result::failure(make_error_code(errc::malformed_frame), end + i);
         }
         if (have < size_) return decode_result::need_more();
         return decode_result::frame(r.payload, end + size_);
     }
     /// Forgets scan state and any error, for a new stream.
-    void reset() {
-        codec_.reset();
-        poisoned_ = decode_result{};
-    }
+    void reset() { codec_.reset(); }
 
     /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -228,7 +222,6 @@ private:
     Codec codec_;
     std::array<std::byte, max_suffix_size> suffix_{};
     std::size_t size_ = 0;
-    decode_result poisoned_;
 };
 
 SOCKFRAME_NAMESPACE_END

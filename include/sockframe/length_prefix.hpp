@@ -34,9 +34,10 @@ struct length_prefix_options {
 /// LengthFieldPrepender likewise writes only the field). decode(encode(p)) == p when offset is 0
 /// and strip is the default.
 ///
-/// After a decode error (negative, oversized or overflowing length; strip beyond the frame) the
-/// codec is poisoned: the stream cannot be resynchronised, every decode repeats the error with
-/// consumed 0 until reset(). The error's size is the length field's value as read.
+/// A decode error (negative, oversized or overflowing length; strip beyond the frame) has
+/// consumed 0: the stream cannot be resynchronised, and the reader stops there (codec.hpp). The
+/// error's size is the length field's value as read. The codec keeps no error state: decoding the
+/// same bytes again gives the same error.
 template <typename Field = std::uint32_t, typename Endian = big_endian>
 class length_prefix {
     static_assert(detail::is_length_field_v<Field>,
@@ -79,7 +80,6 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
-        fast_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -110,7 +110,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (fast_ && input.size() >= field_size) {
+        if (plain_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -121,11 +121,8 @@ public:
         return 0;
     }
 
-    /// Clears the poisoned state (only meaningful on a fresh stream).
-    void reset() noexcept {
-        poisoned_ = decode_result{};
-        fast_ = plain_;
-    }
+    /// Nothing to forget: length_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
     /// field or max_frame cannot hold it, invalid_argument if it is shorter than the header
@@ -178,7 +175,6 @@ public:
 private:
     /// Every layout and outcome: need more, frame, error.
     SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         if (input.size() < header_size()) return decode_result::need_more();
         const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
         detail::wide total = header_size();
@@ -187,14 +183,14 @@ private:
             total += static_cast<std::uint64_t>(adjustment_);
         } else {
             const std::uint64_t down = detail::magnitude(adjustment_);
-            if (value < down) return poison(errc::negative_length, value);
+            if (value < down) return fatal(errc::negative_length, value);
             total -= down;
         }
-        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        if (total < detail::wide{strip_}) return fatal(errc::malformed_frame, value);
         detail::wide payload = total;
         payload -= strip_;
         if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
-            return poison(errc::frame_too_large, value);
+            return fatal(errc::frame_too_large, value);
         const auto frame = static_cast<std::size_t>(total.lo);
         if (input.size() < frame) return decode_result::need_more();
         return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
@@ -206,10 +202,8 @@ private:
         return o;
     }
     [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
-    decode_result poison(errc e, std::uint64_t value) noexcept {
-        poisoned_ = decode_result::failure(e, value);
-        fast_ = false;
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t value) noexcept {
+        return decode_result::failure(e, value);
     }
 
     std::size_t offset_ = 0;
@@ -217,8 +211,6 @@ private:
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
-    bool fast_ = false;   // plain_ and not poisoned: decode's short cut, one test per frame
-    decode_result poisoned_;
 };
 
 /// Frames prefixed by their payload length as an unsigned LEB128 varint (protobuf's
@@ -226,8 +218,8 @@ private:
 ///
 /// Decode errors: a varint longer than 10 bytes or above 2^64 - 1 is malformed_frame (size = the
 /// bytes read); a length above max_frame is frame_too_large (size = the length). Non-minimal
-/// encodings are accepted, as protobuf does. After an error the codec is poisoned like
-/// length_prefix: every decode repeats it until reset().
+/// encodings are accepted, as protobuf does. Errors have consumed 0: the stream cannot be
+/// resynchronised (the reader stops, codec.hpp); the codec keeps no error state.
 class varint_prefix {
 public:
     /// Most bytes of a 64-bit varint.
@@ -255,25 +247,24 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
             if (i == input.size()) return decode_result::need_more();
             const auto b = std::to_integer<std::uint64_t>(input[i]);
-            if (i == max_varint_size - 1 && b > 1) return poison(errc::malformed_frame, i + 1);
+            if (i == max_varint_size - 1 && b > 1) return fatal(errc::malformed_frame, i + 1);
             value |= (b & 0x7Fu) << (7 * i);
             if ((b & 0x80u) == 0) break;
         }
-        if (value > max_frame_) return poison(errc::frame_too_large, value);
+        if (value > max_frame_) return fatal(errc::frame_too_large, value);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: varint_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -297,13 +288,11 @@ public:
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
-    decode_result poisoned_;
 };
 
 SOCKFRAME_NAMESPACE_END

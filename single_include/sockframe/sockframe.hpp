@@ -4416,9 +4416,10 @@ struct length_prefix_options {
 /// LengthFieldPrepender likewise writes only the field). decode(encode(p)) == p when offset is 0
 /// and strip is the default.
 ///
-/// After a decode error (negative, oversized or overflowing length; strip beyond the frame) the
-/// codec is poisoned: the stream cannot be resynchronised, every decode repeats the error with
-/// consumed 0 until reset(). The error's size is the length field's value as read.
+/// A decode error (negative, oversized or overflowing length; strip beyond the frame) has
+/// consumed 0: the stream cannot be resynchronised, and the reader stops there (codec.hpp). The
+/// error's size is the length field's value as read. The codec keeps no error state: decoding the
+/// same bytes again gives the same error.
 template <typename Field = std::uint32_t, typename Endian = big_endian>
 class length_prefix {
     static_assert(detail::is_length_field_v<Field>,
@@ -4461,7 +4462,6 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
-        fast_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -4492,7 +4492,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (fast_ && input.size() >= field_size) {
+        if (plain_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -4503,11 +4503,8 @@ public:
         return 0;
     }
 
-    /// Clears the poisoned state (only meaningful on a fresh stream).
-    void reset() noexcept {
-        poisoned_ = decode_result{};
-        fast_ = plain_;
-    }
+    /// Nothing to forget: length_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
     /// field or max_frame cannot hold it, invalid_argument if it is shorter than the header
@@ -4560,7 +4557,6 @@ public:
 private:
     /// Every layout and outcome: need more, frame, error.
     SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         if (input.size() < header_size()) return decode_result::need_more();
         const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
         detail::wide total = header_size();
@@ -4569,14 +4565,14 @@ private:
             total += static_cast<std::uint64_t>(adjustment_);
         } else {
             const std::uint64_t down = detail::magnitude(adjustment_);
-            if (value < down) return poison(errc::negative_length, value);
+            if (value < down) return fatal(errc::negative_length, value);
             total -= down;
         }
-        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        if (total < detail::wide{strip_}) return fatal(errc::malformed_frame, value);
         detail::wide payload = total;
         payload -= strip_;
         if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
-            return poison(errc::frame_too_large, value);
+            return fatal(errc::frame_too_large, value);
         const auto frame = static_cast<std::size_t>(total.lo);
         if (input.size() < frame) return decode_result::need_more();
         return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
@@ -4588,10 +4584,8 @@ private:
         return o;
     }
     [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
-    decode_result poison(errc e, std::uint64_t value) noexcept {
-        poisoned_ = decode_result::failure(e, value);
-        fast_ = false;
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t value) noexcept {
+        return decode_result::failure(e, value);
     }
 
     std::size_t offset_ = 0;
@@ -4599,8 +4593,6 @@ private:
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
-    bool fast_ = false;   // plain_ and not poisoned: decode's short cut, one test per frame
-    decode_result poisoned_;
 };
 
 /// Frames prefixed by their payload length as an unsigned LEB128 varint (protobuf's
@@ -4608,8 +4600,8 @@ private:
 ///
 /// Decode errors: a varint longer than 10 bytes or above 2^64 - 1 is malformed_frame (size = the
 /// bytes read); a length above max_frame is frame_too_large (size = the length). Non-minimal
-/// encodings are accepted, as protobuf does. After an error the codec is poisoned like
-/// length_prefix: every decode repeats it until reset().
+/// encodings are accepted, as protobuf does. Errors have consumed 0: the stream cannot be
+/// resynchronised (the reader stops, codec.hpp); the codec keeps no error state.
 class varint_prefix {
 public:
     /// Most bytes of a 64-bit varint.
@@ -4637,25 +4629,24 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
             if (i == input.size()) return decode_result::need_more();
             const auto b = std::to_integer<std::uint64_t>(input[i]);
-            if (i == max_varint_size - 1 && b > 1) return poison(errc::malformed_frame, i + 1);
+            if (i == max_varint_size - 1 && b > 1) return fatal(errc::malformed_frame, i + 1);
             value |= (b & 0x7Fu) << (7 * i);
             if ((b & 0x80u) == 0) break;
         }
-        if (value > max_frame_) return poison(errc::frame_too_large, value);
+        if (value > max_frame_) return fatal(errc::frame_too_large, value);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: varint_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -4679,13 +4670,11 @@ public:
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
-    decode_result poisoned_;
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -5221,8 +5210,8 @@ private:
 /// (netstrings' ','). decode checks and consumes it, encode appends it.
 ///
 /// A wrong byte where the suffix belongs is malformed_frame (size = its position in the input)
-/// and poisons the codec: the framing is no longer trustworthy, every decode repeats the error
-/// until reset(). Errors of `Codec` pass through unchanged.
+/// with consumed 0: the framing is no longer trustworthy, the reader stops (codec.hpp). Errors of
+/// `Codec` pass through unchanged.
 template <typename Codec>
 class suffixed {
 public:
@@ -5248,25 +5237,19 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
-        if (poisoned_.is_error()) return poisoned_;
         decode_result r = codec_.decode(input);
         if (!r.is_frame()) return r;
         const std::size_t end = r.consumed;
         const std::size_t have = input.size() - end < size_ ? input.size() - end : size_;
         for (std::size_t i = 0; i < have; ++i) {
-            if (input[end + i] != suffix_[i]) {
-                poisoned_ = decode_result::failure(make_error_code(errc::malformed_frame), end + i);
-                return poisoned_;
-            }
+            if (input[end + i] != suffix_[i])
+                return decode_result::failure(make_error_code(errc::malformed_frame), end + i);
         }
         if (have < size_) return decode_result::need_more();
         return decode_result::frame(r.payload, end + size_);
     }
     /// Forgets scan state and any error, for a new stream.
-    void reset() {
-        codec_.reset();
-        poisoned_ = decode_result{};
-    }
+    void reset() { codec_.reset(); }
 
     /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -5284,7 +5267,6 @@ private:
     Codec codec_;
     std::array<std::byte, max_suffix_size> suffix_{};
     std::size_t size_ = 0;
-    decode_result poisoned_;
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -5304,10 +5286,10 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// Frames prefixed by their payload length in decimal ASCII digits and a separator (':').
 ///
 /// Strict like the netstring spec: at least one digit, no leading zero (except "0" itself), no
-/// sign or space. Decode errors, which poison the codec (every decode repeats the error until
-/// reset()): a non-digit, a leading zero, or a missing length is malformed_frame (size = the
-/// byte's position); a length above max_frame is frame_too_large as soon as its digits exceed it
-/// (size = the value of the digits read so far).
+/// sign or space. Decode errors, all with consumed 0 (the stream cannot be resynchronised; the
+/// reader stops, see codec.hpp): a non-digit, a leading zero, or a missing length is malformed_frame (size =
+/// the byte's position); a length above max_frame is frame_too_large as soon as its digits exceed it (size =
+/// the value of the digits read so far).
 class decimal_prefix {
 public:
     explicit decimal_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME, char separator = ':')
@@ -5334,7 +5316,6 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
@@ -5342,21 +5323,21 @@ public:
             const std::byte b = input[i];
             if (b == separator_) break;
             const int c = std::to_integer<int>(b);
-            if (c < '0' || c > '9') return poison(errc::malformed_frame, i);
-            if (i == 1 && input[0] == std::byte{'0'}) return poison(errc::malformed_frame, i);
+            if (c < '0' || c > '9') return fatal(errc::malformed_frame, i);
+            if (i == 1 && input[0] == std::byte{'0'}) return fatal(errc::malformed_frame, i);
             const auto d = static_cast<std::uint64_t>(c - '0');
-            if (value > (UINT64_MAX - d) / 10) return poison(errc::frame_too_large, UINT64_MAX);
+            if (value > (UINT64_MAX - d) / 10) return fatal(errc::frame_too_large, UINT64_MAX);
             value = value * 10 + d;
-            if (value > max_frame_) return poison(errc::frame_too_large, value);
+            if (value > max_frame_) return fatal(errc::frame_too_large, value);
         }
-        if (i == 0) return poison(errc::malformed_frame, 0);
+        if (i == 0) return fatal(errc::malformed_frame, 0);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: decimal_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the payload size in decimal and the separator; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -5379,21 +5360,19 @@ public:
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
     std::byte separator_;
-    decode_result poisoned_;
 };
 
 /// The netstring codec: `decimal_prefix` followed by a ',' suffix.
 using netstring = suffixed<decimal_prefix>;
 
 /// A netstring codec delivering at most `max_frame` payload bytes. A missing ',' is
-/// malformed_frame at its position; errors poison the codec (see decimal_prefix, suffixed).
+/// malformed_frame at its position; errors cannot be resynchronised (see decimal_prefix, suffixed).
 inline netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
     return netstring{decimal_prefix{max_frame}, ","};
 }

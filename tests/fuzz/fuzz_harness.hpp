@@ -171,7 +171,8 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
                 e.size = r.size;
                 out.events.push_back(e);
                 if (r.consumed == 0) {
-                    // poisoned: the same error again, whatever the input
+                    // the reader stops here (codec.hpp); a codec keeps no error state, so the
+                    // same bytes give the same error
                     const sockframe::decode_result again = codec.decode(in);
                     FUZZ_CHECK(again.is_error() && again.error == r.error && again.size == r.size &&
                                again.consumed == 0);

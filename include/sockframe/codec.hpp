@@ -134,10 +134,14 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noex
 /// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
 /// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
 /// Views into the scratch area stay valid as long as this object lives and is not moved.
+///
+/// Views that are contiguous in memory are merged into one segment (so the headers and trailers
+/// of any depth of composition take one segment each: appended scratch bytes are allocated
+/// upwards, prepended ones downwards), and the segments re-centre when one end runs out.
 class frame_parts {
 public:
     static constexpr std::size_t max_segments = 8;
-    static constexpr std::size_t scratch_size = 64;
+    static constexpr std::size_t scratch_size = 128;
 
     frame_parts() noexcept = default;
     frame_parts(const frame_parts&) = delete;
@@ -148,7 +152,8 @@ public:
         first_ = last_ = max_segments / 2;
         segments_[first_] = payload;
         ++last_;
-        used_ = 0;
+        low_ = 0;
+        high_ = scratch_size;
     }
     /// Bytes of every segment together.
     std::size_t size() const noexcept {
@@ -156,29 +161,42 @@ public:
         for (std::size_t i = first_; i < last_; ++i) n += segments_[i].size();
         return n;
     }
+    /// Segments in the frame.
     std::size_t segment_count() const noexcept { return last_ - first_; }
+    /// The first segment.
     const const_buffer* begin() const noexcept { return segments_.data() + first_; }
+    /// Past the last segment.
     const const_buffer* end() const noexcept { return segments_.data() + last_; }
+    /// Segment `i` in wire order.
     const const_buffer& operator[](std::size_t i) const noexcept { return segments_[first_ + i]; }
 
     /// Reserves `n` scratch bytes, returns where to write them; nullptr if the scratch is full.
     std::byte* allocate(std::size_t n) noexcept {
-        if (n > scratch_size - used_) return nullptr;
-        std::byte* p = scratch_.data() + used_;
-        used_ += n;
+        if (n > high_ - low_) return nullptr;
+        std::byte* p = scratch_.data() + low_;
+        low_ += n;
         return p;
     }
     /// Puts a view before every segment; false if there is no room.
     bool prepend(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (first_ == 0) return false;
+        if (first_ < last_ && b.data() + b.size() == segments_[first_].data()) {
+            segments_[first_] = const_buffer{b.data(), b.size() + segments_[first_].size()};
+            return true;
+        }
+        if (first_ == 0 && !recentre(true)) return false;
         segments_[--first_] = b;
         return true;
     }
     /// Puts a view after every segment; false if there is no room.
     bool append(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (last_ == max_segments) return false;
+        if (first_ < last_ && segments_[last_ - 1].data() + segments_[last_ - 1].size() == b.data()) {
+            segments_[last_ - 1] =
+                const_buffer{segments_[last_ - 1].data(), segments_[last_ - 1].size() + b.size()};
+            return true;
+        }
+        if (last_ == max_segments && !recentre(false)) return false;
         segments_[last_++] = b;
         return true;
     }
@@ -215,9 +233,25 @@ public:
         return true;
     }
     /// Copies `b` into the scratch area and prepends it; false if there is no room.
-    bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
+    bool prepend_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        if (b.size() > high_ - low_) return false;
+        high_ -= b.size();
+        std::memcpy(scratch_.data() + high_, b.data(), b.size());
+        if (prepend(const_buffer{scratch_.data() + high_, b.size()})) return true;
+        high_ += b.size();
+        return false;
+    }
     /// Copies `b` into the scratch area and appends it; false if there is no room.
-    bool append_copy(const_buffer b) noexcept { return copy_and(b, false); }
+    bool append_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        std::memcpy(p, b.data(), b.size());
+        if (append(const_buffer{p, b.size()})) return true;
+        low_ -= b.size();
+        return false;
+    }
 
     /// Copies every segment, in order, into `out` (which must hold size() bytes).
     void copy_to(std::byte* out) const noexcept {
@@ -228,18 +262,27 @@ public:
     }
 
 private:
-    bool copy_and(const_buffer b, bool front) noexcept {
-        std::byte* p = allocate(b.size());
-        if (p == nullptr) return false;
-        if (!b.empty()) std::memcpy(p, b.data(), b.size());
-        return front ? prepend({p, b.size()}) : append({p, b.size()});
+    /// Moves the segments to the middle so that the `front` (else back) end has a free slot.
+    bool recentre(bool front) noexcept {
+        const std::size_t count = last_ - first_;
+        if (count >= max_segments) return false;
+        std::size_t to = (max_segments - count + (front ? 1 : 0)) / 2;
+        if (front && to == 0) to = 1;
+        if (!front && to + count == max_segments) to = max_segments - count - 1;
+        std::array<const_buffer, max_segments> moved{};
+        for (std::size_t i = 0; i < count; ++i) moved[i] = segments_[first_ + i];
+        for (std::size_t i = 0; i < count; ++i) segments_[to + i] = moved[i];
+        first_ = to;
+        last_ = to + count;
+        return true;
     }
 
     std::array<const_buffer, max_segments> segments_{};
     std::array<std::byte, scratch_size> scratch_{};
     std::size_t first_ = max_segments / 2;
     std::size_t last_ = max_segments / 2;
-    std::size_t used_ = 0;
+    std::size_t low_ = 0;              // scratch bytes [0, low_) hold appended copies
+    std::size_t high_ = scratch_size;  // scratch bytes [high_, scratch_size) hold prepended copies
 };
 
 namespace detail {

@@ -325,6 +325,62 @@ std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out
     }
 }
 
+// ---- optional members for wrappers ----------------------------------------------------------
+// A wrapping codec (checked, nested, suffixed) derives from these to have an optional member
+// exactly when the shape allows it: with Enable false the base is empty and the name is not
+// declared at all (a member that is declared but unusable would trip codec_check). Each calls
+// the wrapper's private forward_* function, which the wrapper makes visible by friendship.
+
+template <typename D, bool Enable>
+struct optional_decode_frame {};
+template <typename D>
+struct optional_decode_frame<D, true> {
+    /// decode()'s short cut (see codec.hpp), from the wrapped codec's.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        return static_cast<const D&>(*this).forward_decode_frame(input, payload);
+    }
+};
+
+template <typename D, bool Enable>
+struct optional_decode_eof {};
+template <typename D>
+struct optional_decode_eof<D, true> {
+    /// The final frame of a closed stream (see codec.hpp), from the wrapped codec's.
+    decode_result decode_eof(const_buffer input) { return static_cast<D&>(*this).forward_decode_eof(input); }
+};
+
+template <typename D, bool Enable, std::size_t Prefix>
+struct optional_encode_prefix {};
+template <typename D, std::size_t Prefix>
+struct optional_encode_prefix<D, true, Prefix> {
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = Prefix;
+    /// The header of a `payload_size`-byte frame (see codec.hpp); 0: encode() decides.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_prefix(payload_size, out);
+    }
+};
+
+template <typename D, bool Enable, std::size_t Overhead>
+struct optional_encode_into {};
+template <typename D, std::size_t Overhead>
+struct optional_encode_into<D, true, Overhead> {
+    /// Most bytes encode_into adds to the payload.
+    static constexpr std::size_t max_overhead = Overhead;
+    /// The whole frame of `payload` written at `out` (see codec.hpp); 0: encode() decides.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_into(payload, out);
+    }
+};
+
+/// True when C declares `static constexpr bool delimited_payload = true`: its frames end at a
+/// byte pattern that must not occur in the payload (delimiter, line, and wrappers around them).
+template <typename C, typename = void>
+inline constexpr bool delimited_payload_v = false;
+template <typename C>
+inline constexpr bool delimited_payload_v<C, std::void_t<decltype(C::delimited_payload)>> =
+    C::delimited_payload;
+
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END

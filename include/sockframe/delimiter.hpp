@@ -28,6 +28,8 @@ class delimiter {
 public:
     /// Longest delimiter accepted.
     static constexpr std::size_t max_delimiter_size = 32;
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
 
     /// Any bytes (std::string, string_view, vector, ...); throws system_error(invalid_argument)
     /// if `delim` is empty or longer than 32 bytes.
@@ -87,6 +89,7 @@ public:
                 matched_ = 0;
                 if (discarding_) {
                     discarding_ = false;
+                    discard_end_ = i;
                     base = i;
                     continue;
                 }
@@ -104,6 +107,11 @@ public:
         }
         return r;
     }
+
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// Where, in the input of the decode call that ended the last drop, the dropped bytes ended.
+    std::size_t discard_end() const noexcept { return discard_end_; }
 
     /// Forgets the scan position and any discarding in progress.
     void reset() noexcept {
@@ -144,6 +152,7 @@ private:
     std::size_t max_frame_;
     std::size_t scanned_ = 0;  // input bytes already examined (relative to the frame start)
     std::size_t matched_ = 0;  // delimiter bytes matched at the end of what was scanned
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
 };
 
@@ -159,6 +168,9 @@ enum class line_ending : std::uint8_t { lf, crlf };
 /// the line through its '\n' is dropped silently, and decoding resumes with the next line.
 class line {
 public:
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
+
     explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
@@ -202,6 +214,7 @@ public:
             i = eol + 1;
             if (discarding_) {
                 discarding_ = false;
+                discard_end_ = i;
                 base = i;
                 continue;
             }
@@ -223,7 +236,12 @@ public:
         return r;
     }
 
-    /// Forgets scan state and any error, for a new stream.
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// Where, in the input of the decode call that ended the last drop, the dropped bytes ended.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
+    /// Forgets scan state and any discarding in progress, for a new stream.
     void reset() noexcept {
         scanned_ = 0;
         discarding_ = false;
@@ -256,6 +274,7 @@ private:
     std::size_t max_frame_;
     line_ending ending_;
     std::size_t scanned_ = 0;
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
 };
 

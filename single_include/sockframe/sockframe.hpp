@@ -3836,10 +3836,14 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noex
 /// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
 /// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
 /// Views into the scratch area stay valid as long as this object lives and is not moved.
+///
+/// Views that are contiguous in memory are merged into one segment (so the headers and trailers
+/// of any depth of composition take one segment each: appended scratch bytes are allocated
+/// upwards, prepended ones downwards), and the segments re-centre when one end runs out.
 class frame_parts {
 public:
     static constexpr std::size_t max_segments = 8;
-    static constexpr std::size_t scratch_size = 64;
+    static constexpr std::size_t scratch_size = 128;
 
     frame_parts() noexcept = default;
     frame_parts(const frame_parts&) = delete;
@@ -3850,7 +3854,8 @@ public:
         first_ = last_ = max_segments / 2;
         segments_[first_] = payload;
         ++last_;
-        used_ = 0;
+        low_ = 0;
+        high_ = scratch_size;
     }
     /// Bytes of every segment together.
     std::size_t size() const noexcept {
@@ -3858,29 +3863,42 @@ public:
         for (std::size_t i = first_; i < last_; ++i) n += segments_[i].size();
         return n;
     }
+    /// Segments in the frame.
     std::size_t segment_count() const noexcept { return last_ - first_; }
+    /// The first segment.
     const const_buffer* begin() const noexcept { return segments_.data() + first_; }
+    /// Past the last segment.
     const const_buffer* end() const noexcept { return segments_.data() + last_; }
+    /// Segment `i` in wire order.
     const const_buffer& operator[](std::size_t i) const noexcept { return segments_[first_ + i]; }
 
     /// Reserves `n` scratch bytes, returns where to write them; nullptr if the scratch is full.
     std::byte* allocate(std::size_t n) noexcept {
-        if (n > scratch_size - used_) return nullptr;
-        std::byte* p = scratch_.data() + used_;
-        used_ += n;
+        if (n > high_ - low_) return nullptr;
+        std::byte* p = scratch_.data() + low_;
+        low_ += n;
         return p;
     }
     /// Puts a view before every segment; false if there is no room.
     bool prepend(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (first_ == 0) return false;
+        if (first_ < last_ && b.data() + b.size() == segments_[first_].data()) {
+            segments_[first_] = const_buffer{b.data(), b.size() + segments_[first_].size()};
+            return true;
+        }
+        if (first_ == 0 && !recentre(true)) return false;
         segments_[--first_] = b;
         return true;
     }
     /// Puts a view after every segment; false if there is no room.
     bool append(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (last_ == max_segments) return false;
+        if (first_ < last_ && segments_[last_ - 1].data() + segments_[last_ - 1].size() == b.data()) {
+            segments_[last_ - 1] =
+                const_buffer{segments_[last_ - 1].data(), segments_[last_ - 1].size() + b.size()};
+            return true;
+        }
+        if (last_ == max_segments && !recentre(false)) return false;
         segments_[last_++] = b;
         return true;
     }
@@ -3917,9 +3935,25 @@ public:
         return true;
     }
     /// Copies `b` into the scratch area and prepends it; false if there is no room.
-    bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
+    bool prepend_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        if (b.size() > high_ - low_) return false;
+        high_ -= b.size();
+        std::memcpy(scratch_.data() + high_, b.data(), b.size());
+        if (prepend(const_buffer{scratch_.data() + high_, b.size()})) return true;
+        high_ += b.size();
+        return false;
+    }
     /// Copies `b` into the scratch area and appends it; false if there is no room.
-    bool append_copy(const_buffer b) noexcept { return copy_and(b, false); }
+    bool append_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        std::memcpy(p, b.data(), b.size());
+        if (append(const_buffer{p, b.size()})) return true;
+        low_ -= b.size();
+        return false;
+    }
 
     /// Copies every segment, in order, into `out` (which must hold size() bytes).
     void copy_to(std::byte* out) const noexcept {
@@ -3930,18 +3964,27 @@ public:
     }
 
 private:
-    bool copy_and(const_buffer b, bool front) noexcept {
-        std::byte* p = allocate(b.size());
-        if (p == nullptr) return false;
-        if (!b.empty()) std::memcpy(p, b.data(), b.size());
-        return front ? prepend({p, b.size()}) : append({p, b.size()});
+    /// Moves the segments to the middle so that the `front` (else back) end has a free slot.
+    bool recentre(bool front) noexcept {
+        const std::size_t count = last_ - first_;
+        if (count >= max_segments) return false;
+        std::size_t to = (max_segments - count + (front ? 1 : 0)) / 2;
+        if (front && to == 0) to = 1;
+        if (!front && to + count == max_segments) to = max_segments - count - 1;
+        std::array<const_buffer, max_segments> moved{};
+        for (std::size_t i = 0; i < count; ++i) moved[i] = segments_[first_ + i];
+        for (std::size_t i = 0; i < count; ++i) segments_[to + i] = moved[i];
+        first_ = to;
+        last_ = to + count;
+        return true;
     }
 
     std::array<const_buffer, max_segments> segments_{};
     std::array<std::byte, scratch_size> scratch_{};
     std::size_t first_ = max_segments / 2;
     std::size_t last_ = max_segments / 2;
-    std::size_t used_ = 0;
+    std::size_t low_ = 0;              // scratch bytes [0, low_) hold appended copies
+    std::size_t high_ = scratch_size;  // scratch bytes [high_, scratch_size) hold prepended copies
 };
 
 namespace detail {
@@ -4277,6 +4320,62 @@ std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out
         return 0;
     }
 }
+
+// ---- optional members for wrappers ----------------------------------------------------------
+// A wrapping codec (checked, nested, suffixed) derives from these to have an optional member
+// exactly when the shape allows it: with Enable false the base is empty and the name is not
+// declared at all (a member that is declared but unusable would trip codec_check). Each calls
+// the wrapper's private forward_* function, which the wrapper makes visible by friendship.
+
+template <typename D, bool Enable>
+struct optional_decode_frame {};
+template <typename D>
+struct optional_decode_frame<D, true> {
+    /// decode()'s short cut (see codec.hpp), from the wrapped codec's.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        return static_cast<const D&>(*this).forward_decode_frame(input, payload);
+    }
+};
+
+template <typename D, bool Enable>
+struct optional_decode_eof {};
+template <typename D>
+struct optional_decode_eof<D, true> {
+    /// The final frame of a closed stream (see codec.hpp), from the wrapped codec's.
+    decode_result decode_eof(const_buffer input) { return static_cast<D&>(*this).forward_decode_eof(input); }
+};
+
+template <typename D, bool Enable, std::size_t Prefix>
+struct optional_encode_prefix {};
+template <typename D, std::size_t Prefix>
+struct optional_encode_prefix<D, true, Prefix> {
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = Prefix;
+    /// The header of a `payload_size`-byte frame (see codec.hpp); 0: encode() decides.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_prefix(payload_size, out);
+    }
+};
+
+template <typename D, bool Enable, std::size_t Overhead>
+struct optional_encode_into {};
+template <typename D, std::size_t Overhead>
+struct optional_encode_into<D, true, Overhead> {
+    /// Most bytes encode_into adds to the payload.
+    static constexpr std::size_t max_overhead = Overhead;
+    /// The whole frame of `payload` written at `out` (see codec.hpp); 0: encode() decides.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_into(payload, out);
+    }
+};
+
+/// True when C declares `static constexpr bool delimited_payload = true`: its frames end at a
+/// byte pattern that must not occur in the payload (delimiter, line, and wrappers around them).
+template <typename C, typename = void>
+inline constexpr bool delimited_payload_v = false;
+template <typename C>
+inline constexpr bool delimited_payload_v<C, std::void_t<decltype(C::delimited_payload)>> =
+    C::delimited_payload;
 
 }  // namespace detail
 
@@ -4708,6 +4807,8 @@ class delimiter {
 public:
     /// Longest delimiter accepted.
     static constexpr std::size_t max_delimiter_size = 32;
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
 
     /// Any bytes (std::string, string_view, vector, ...); throws system_error(invalid_argument)
     /// if `delim` is empty or longer than 32 bytes.
@@ -4767,6 +4868,7 @@ public:
                 matched_ = 0;
                 if (discarding_) {
                     discarding_ = false;
+                    discard_end_ = i;
                     base = i;
                     continue;
                 }
@@ -4784,6 +4886,11 @@ public:
         }
         return r;
     }
+
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// Where, in the input of the decode call that ended the last drop, the dropped bytes ended.
+    std::size_t discard_end() const noexcept { return discard_end_; }
 
     /// Forgets the scan position and any discarding in progress.
     void reset() noexcept {
@@ -4824,6 +4931,7 @@ private:
     std::size_t max_frame_;
     std::size_t scanned_ = 0;  // input bytes already examined (relative to the frame start)
     std::size_t matched_ = 0;  // delimiter bytes matched at the end of what was scanned
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
 };
 
@@ -4839,6 +4947,9 @@ enum class line_ending : std::uint8_t { lf, crlf };
 /// the line through its '\n' is dropped silently, and decoding resumes with the next line.
 class line {
 public:
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
+
     explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
@@ -4882,6 +4993,7 @@ public:
             i = eol + 1;
             if (discarding_) {
                 discarding_ = false;
+                discard_end_ = i;
                 base = i;
                 continue;
             }
@@ -4903,7 +5015,12 @@ public:
         return r;
     }
 
-    /// Forgets scan state and any error, for a new stream.
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// Where, in the input of the decode call that ended the last drop, the dropped bytes ended.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
+    /// Forgets scan state and any discarding in progress, for a new stream.
     void reset() noexcept {
         scanned_ = 0;
         discarding_ = false;
@@ -4936,6 +5053,7 @@ private:
     std::size_t max_frame_;
     line_ending ending_;
     std::size_t scanned_ = 0;
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
 };
 
@@ -5060,14 +5178,30 @@ SOCKFRAME_NAMESPACE_END
 #include <cstring>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
+namespace detail {
+template <typename C, typename = void>
+inline constexpr bool has_discarding_v = false;
+template <typename C>
+inline constexpr bool has_discarding_v<C, std::void_t<decltype(std::declval<const C&>().discarding()),
+                                                      decltype(std::declval<const C&>().discard_end())>> =
+    true;
+
+template <typename P, typename = void>
+inline constexpr bool delimiter_free_v = false;
+template <typename P>
+inline constexpr bool delimiter_free_v<P, std::void_t<decltype(P::delimiter_free)>> = P::delimiter_free;
+}  // namespace detail
+
 /// The CRC-32C (Castagnoli) checksum policy for `checked`: a 4-byte trailer in byte order `Endian`.
 ///
-/// A checksum policy provides `size`, `value_type`, `update(value, bytes)` (from 0),
-/// `store(value, out)` and `load(in)`.
+/// A checksum policy provides `size`, `value_type`, `update(value, bytes)` (from value_type{}),
+/// `store(value, out)` and `load(in)`; and `static constexpr bool delimiter_free = true` if its
+/// trailer bytes can never form a delimiter-based codec's delimiter (see checked).
 template <typename Endian = big_endian>
 struct basic_crc32c {
     using value_type = std::uint32_t;
@@ -5089,16 +5223,79 @@ struct basic_crc32c {
 /// CRC-32C with a big-endian trailer.
 using crc32c = basic_crc32c<big_endian>;
 
+/// CRC-32C as 8 lowercase hexadecimal digits: a printable trailer with no control bytes, the
+/// default of `checked` around delimiter-based codecs (line, delimiter), where binary checksum
+/// bytes could contain the delimiter and make encode refuse the payload.
+struct crc32c_hex {
+    /// Wider than the checksum, so that a trailer that is not hex loads as a value no CRC has.
+    using value_type = std::uint64_t;
+    /// Bytes of the trailer.
+    static constexpr std::size_t size = 8;
+    /// Its bytes are '0'-'9' and 'a'-'f' only.
+    static constexpr bool delimiter_free = true;
+
+    /// Continues the checksum `crc` (0 to start) over `data`.
+    static value_type update(value_type crc, const_buffer data) noexcept {
+        return detail::crc32c_update(static_cast<std::uint32_t>(crc), data.data(), data.size());
+    }
+    /// The checksum of `data`.
+    static value_type compute(const_buffer data) noexcept { return update(0, data); }
+    /// Writes `value` as 8 hex digits, most significant first, at `out`.
+    static void store(value_type value, std::byte* out) noexcept {
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = static_cast<std::byte>("0123456789abcdef"[(value >> (4 * (size - 1 - i))) & 0xFu]);
+    }
+    /// Reads 8 hex digits at `in`; anything else gives 2^32 (never a checksum).
+    static value_type load(const std::byte* in) noexcept {
+        value_type value = 0;
+        for (std::size_t i = 0; i < size; ++i) {
+            const int c = std::to_integer<int>(in[i]);
+            int digit = -1;
+            if (c >= '0' && c <= '9') digit = c - '0';
+            if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+            if (digit < 0) return value_type{1} << 32;
+            value = value * 16 + static_cast<value_type>(digit);
+        }
+        return value;
+    }
+};
+
+/// The checksum policy `checked<Codec>` uses by default: crc32c_hex when Codec's frames end at a
+/// delimiter (Codec::delimited_payload), else the binary crc32c.
+template <typename Codec>
+using default_checksum_t = std::conditional_t<detail::delimited_payload_v<Codec>, crc32c_hex, crc32c>;
+
 /// A checksum trailer inside the frames of `Codec`: each frame's payload is the message followed
 /// by `Checksum::size` bytes of checksum over the message (e.g. `checked<length_prefix<>>`, whose
 /// length counts message + CRC). decode verifies and strips it; encode appends it.
 ///
+/// Around a delimiter-based codec (line, delimiter, or a wrapper of one) the default checksum is
+/// crc32c_hex, so that the trailer never contains the delimiter and checked<line> carries every
+/// payload line carries; a binary checksum there is a compile error. (With a delimiter that
+/// itself contains lowercase hex digits, a payload may still be refused.)
+///
 /// Errors: a frame shorter than the trailer is malformed_frame, a wrong checksum is
 /// checksum_mismatch (size = the message bytes); both skip the bad frame (consumed = its bytes),
 /// so the stream stays in sync. Errors of `Codec` pass through unchanged.
-template <typename Codec, typename Checksum = crc32c>
-class checked {
+///
+/// Forwards the inner codec's decode_frame (a frame whose checksum fails is left to decode(),
+/// which reports it) and decode_eof, and has encode_into where the inner codec has encode_prefix.
+template <typename Codec, typename Checksum = default_checksum_t<Codec>>
+class checked
+    : public detail::optional_decode_frame<checked<Codec, Checksum>, codec_traits<Codec>::has_decode_frame>,
+      public detail::optional_decode_eof<checked<Codec, Checksum>, codec_traits<Codec>::has_decode_eof>,
+      public detail::optional_encode_into<checked<Codec, Checksum>, codec_traits<Codec>::has_encode_prefix,
+                                          codec_traits<Codec>::max_prefix_size + Checksum::size> {
+    static_assert(codec_check<Codec>::ok, "checked: the wrapped type is not a codec");
+    static_assert(!detail::delimited_payload_v<Codec> || detail::delimiter_free_v<Checksum>,
+                  "checked: the inner codec ends frames at a delimiter, and this checksum's binary "
+                  "trailer may contain it (encode would then refuse the payload); use crc32c_hex, the "
+                  "default for delimiter-based codecs");
+
 public:
+    /// Frames end at a delimiter where the inner codec's do.
+    static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;
+
     /// Throws system_error(invalid_argument) if the codec's max_frame cannot hold the trailer.
     explicit checked(Codec codec = Codec{}) : codec_(std::move(codec)) {
         if (codec_.max_frame() < Checksum::size)
@@ -5113,19 +5310,8 @@ public:
     const Codec& inner() const noexcept { return codec_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
-    decode_result decode(const_buffer input) {
-        decode_result r = codec_.decode(input);
-        if (!r.is_frame()) return r;
-        const const_buffer payload = r.payload;
-        if (payload.size() < Checksum::size)
-            return decode_result::failure(make_error_code(errc::malformed_frame), payload.size(), r.consumed);
-        const const_buffer message = payload.first(payload.size() - Checksum::size);
-        if (Checksum::compute(message) != Checksum::load(payload.data() + message.size()))
-            return decode_result::failure(make_error_code(errc::checksum_mismatch), message.size(),
-                                          r.consumed);
-        return decode_result::frame(message, r.consumed);
-    }
-    /// Forgets scan state and any error, for a new stream.
+    decode_result decode(const_buffer input) { return verify(codec_.decode(input)); }
+    /// Forgets scan state, for a new stream.
     void reset() { codec_.reset(); }
 
     /// Frames `payload` into `out` without copying it.
@@ -5144,6 +5330,45 @@ public:
     }
 
 private:
+    friend struct detail::optional_decode_frame<checked, true>;
+    friend struct detail::optional_decode_eof<checked, true>;
+    friend struct detail::optional_encode_into<checked, true,
+                                               codec_traits<Codec>::max_prefix_size + Checksum::size>;
+
+    static bool matches(const_buffer message, const std::byte* trailer) noexcept {
+        return Checksum::update(typename Checksum::value_type{}, message) == Checksum::load(trailer);
+    }
+    decode_result verify(const decode_result& r) const noexcept {
+        if (!r.is_frame()) return r;
+        const const_buffer payload = r.payload;
+        if (payload.size() < Checksum::size)
+            return decode_result::failure(make_error_code(errc::malformed_frame), payload.size(), r.consumed);
+        const const_buffer message = payload.first(payload.size() - Checksum::size);
+        if (!matches(message, payload.data() + message.size()))
+            return decode_result::failure(make_error_code(errc::checksum_mismatch), message.size(),
+                                          r.consumed);
+        return decode_result::frame(message, r.consumed);
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const_buffer framed;
+        const std::size_t n = codec_.decode_frame(input, framed);
+        if (n == 0 || framed.size() < Checksum::size) return 0;
+        const const_buffer message = framed.first(framed.size() - Checksum::size);
+        if (!matches(message, framed.data() + message.size())) return 0;  // decode() reports it
+        payload = message;
+        return n;
+    }
+    decode_result forward_decode_eof(const_buffer input) { return verify(codec_.decode_eof(input)); }
+    std::size_t forward_encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame()) return 0;
+        const std::size_t header = codec_.encode_prefix(payload.size() + Checksum::size, out);
+        if (header == 0) return 0;
+        detail::copy_bytes(out + header, payload.data(), payload.size());
+        Checksum::store(Checksum::update(typename Checksum::value_type{}, payload),
+                        out + header + payload.size());
+        return header + payload.size() + Checksum::size;
+    }
+
     Codec codec_;
 };
 
@@ -5154,10 +5379,27 @@ private:
 /// Errors: Inner wanting more bytes than the frame holds, or leaving some unread, is
 /// frame_size_mismatch (size = the outer payload's bytes); Inner's own errors keep their code and
 /// size. Both skip the outer frame (consumed = its bytes), so the stream stays in sync. Errors of
-/// Outer pass through unchanged (with Outer's state after error).
+/// Outer pass through unchanged.
+///
+/// Has decode_frame and encode_prefix (both headers) where both codecs have them, and forwards
+/// Outer's decode_eof.
 template <typename Outer, typename Inner>
-class nested {
+class nested
+    : public detail::optional_decode_frame<nested<Outer, Inner>, codec_traits<Outer>::has_decode_frame &&
+                                                                     codec_traits<Inner>::has_decode_frame>,
+      public detail::optional_decode_eof<nested<Outer, Inner>, codec_traits<Outer>::has_decode_eof>,
+      public detail::optional_encode_prefix<
+          nested<Outer, Inner>,
+          codec_traits<Outer>::has_encode_prefix && codec_traits<Inner>::has_encode_prefix,
+          codec_traits<Outer>::max_prefix_size + codec_traits<Inner>::max_prefix_size> {
+    static_assert(codec_check<Outer>::ok, "nested: Outer is not a codec");
+    static_assert(codec_check<Inner>::ok, "nested: Inner is not a codec");
+
 public:
+    /// Frames end at a delimiter where either codec's do (the inner frame is the outer payload).
+    static constexpr bool delimited_payload =
+        detail::delimited_payload_v<Outer> || detail::delimited_payload_v<Inner>;
+
     explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
         : outer_(std::move(outer)), inner_(std::move(inner)) {}
 
@@ -5169,22 +5411,14 @@ public:
     }
     /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return outer_.max_frame_bytes(); }
+    /// The codec finding frame boundaries.
     const Outer& outer() const noexcept { return outer_; }
+    /// The codec decoding each outer payload.
     const Inner& inner() const noexcept { return inner_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
-    decode_result decode(const_buffer input) {
-        decode_result r = outer_.decode(input);
-        if (!r.is_frame()) return r;
-        inner_.reset();
-        decode_result m = inner_.decode(r.payload);
-        if (m.is_error()) return decode_result::failure(m.error, m.size, r.consumed);
-        if (!m.is_frame() || m.consumed != r.payload.size())
-            return decode_result::failure(make_error_code(errc::frame_size_mismatch), r.payload.size(),
-                                          r.consumed);
-        return decode_result::frame(m.payload, r.consumed);
-    }
-    /// Forgets scan state and any error, for a new stream.
+    decode_result decode(const_buffer input) { return unwrap(outer_.decode(input)); }
+    /// Forgets scan state, for a new stream.
     void reset() {
         outer_.reset();
         inner_.reset();
@@ -5202,6 +5436,42 @@ public:
     }
 
 private:
+    static constexpr std::size_t prefix_room = codec_traits<Inner>::max_prefix_size + 1;
+    friend struct detail::optional_decode_frame<nested, true>;
+    friend struct detail::optional_decode_eof<nested, true>;
+    friend struct detail::optional_encode_prefix<
+        nested, true, codec_traits<Outer>::max_prefix_size + codec_traits<Inner>::max_prefix_size>;
+
+    decode_result unwrap(const decode_result& r) {
+        if (!r.is_frame()) return r;
+        inner_.reset();
+        decode_result m = inner_.decode(r.payload);
+        if (m.is_error()) return decode_result::failure(m.error, m.size, r.consumed);
+        if (!m.is_frame() || m.consumed != r.payload.size())
+            return decode_result::failure(make_error_code(errc::frame_size_mismatch), r.payload.size(),
+                                          r.consumed);
+        return decode_result::frame(m.payload, r.consumed);
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const_buffer outer_payload;
+        const std::size_t n = outer_.decode_frame(input, outer_payload);
+        if (n == 0) return 0;
+        const_buffer message;
+        if (inner_.decode_frame(outer_payload, message) != outer_payload.size()) return 0;
+        payload = message;
+        return n;
+    }
+    decode_result forward_decode_eof(const_buffer input) { return unwrap(outer_.decode_eof(input)); }
+    std::size_t forward_encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        std::array<std::byte, prefix_room> header{};
+        const std::size_t inner = inner_.encode_prefix(payload_size, header.data());
+        if (inner == 0 || payload_size > SIZE_MAX - inner) return 0;
+        const std::size_t outer = outer_.encode_prefix(inner + payload_size, out);
+        if (outer == 0) return 0;
+        detail::copy_bytes(out + outer, header.data(), inner);
+        return outer + inner;
+    }
+
     Outer outer_;
     Inner inner_;
 };
@@ -5211,11 +5481,23 @@ private:
 ///
 /// A wrong byte where the suffix belongs is malformed_frame (size = its position in the input)
 /// with consumed 0: the framing is no longer trustworthy, the reader stops (codec.hpp). Errors of
-/// `Codec` pass through unchanged.
+/// `Codec` pass through unchanged. When `Codec` skips a bad frame to resynchronise (an overlong
+/// line or delimited frame, a discarded length_prefix frame: codecs with discarding() and
+/// discard_end()), the suffix that followed the bad frame is checked and dropped too, so the next
+/// frame delivered is the next one the peer sent.
+///
+/// Forwards the inner codec's decode_frame, and has encode_into where the inner codec has
+/// encode_into or encode_prefix.
 template <typename Codec>
-class suffixed {
+class suffixed : public detail::optional_decode_frame<suffixed<Codec>, codec_traits<Codec>::has_decode_frame>,
+                 public detail::optional_encode_into<suffixed<Codec>, codec_traits<Codec>::can_encode_into,
+                                                     codec_traits<Codec>::max_overhead_v + 16> {
+    static_assert(codec_check<Codec>::ok, "suffixed: the wrapped type is not a codec");
+
 public:
     static constexpr std::size_t max_suffix_size = 16;
+    /// Frames end at a delimiter where the inner codec's do.
+    static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;
 
     /// Throws system_error(invalid_argument) if `suffix` is empty or longer than 16 bytes.
     suffixed(Codec codec, std::string_view suffix) : codec_(std::move(codec)) {
@@ -5231,25 +5513,65 @@ public:
     std::size_t max_frame_bytes() const noexcept {
         return detail::saturating_add(codec_.max_frame_bytes(), size_);
     }
+    /// The wrapped codec.
     const Codec& inner() const noexcept { return codec_; }
     /// The suffix's bytes (a view into this codec).
     const_buffer suffix() const noexcept { return {suffix_.data(), size_}; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
-        decode_result r = codec_.decode(input);
-        if (!r.is_frame()) return r;
-        const std::size_t end = r.consumed;
-        const std::size_t have = input.size() - end < size_ ? input.size() - end : size_;
-        for (std::size_t i = 0; i < have; ++i) {
-            if (input[end + i] != suffix_[i])
-                return decode_result::failure(make_error_code(errc::malformed_frame), end + i);
+        std::size_t skipped = 0;  // bytes of a bad frame's suffix already dropped in this call
+        for (int round = 0; round < 4; ++round) {
+            if (owed_ > 0) {
+                // The suffix of a frame the inner codec skipped: check it and drop it.
+                const std::size_t left = input.size() - skipped;
+                const std::size_t k = owed_ < left ? owed_ : left;
+                const std::size_t from = size_ - owed_;
+                for (std::size_t i = 0; i < k; ++i)
+                    if (input[skipped + i] != suffix_[from + i])
+                        return decode_result::failure(make_error_code(errc::malformed_frame), skipped + i);
+                owed_ -= k;
+                skipped += k;
+                if (owed_ > 0) return shifted(decode_result::need_more(), skipped);
+            }
+            const const_buffer rest = input.subspan(skipped);
+            decode_result r = codec_.decode(rest);
+            if constexpr (detail::has_discarding_v<Codec>) {
+                if (resyncing_) {
+                    if (codec_.discarding()) return shifted(r, skipped);
+                    // The skip ended inside this call: the bad frame's suffix starts there.
+                    const std::size_t end = codec_.discard_end();
+                    resyncing_ = false;
+                    owed_ = size_;
+                    codec_.reset();  // it may have scanned past the suffix: decode again after it
+                    skipped += end;
+                    continue;
+                }
+                if (r.is_error() && r.consumed > 0) {
+                    if (codec_.discarding())
+                        resyncing_ = true;
+                    else
+                        owed_ = size_;
+                    return shifted(r, skipped);
+                }
+            }
+            if (!r.is_frame()) return shifted(r, skipped);
+            const std::size_t end = r.consumed;
+            const std::size_t have = rest.size() - end < size_ ? rest.size() - end : size_;
+            for (std::size_t i = 0; i < have; ++i)
+                if (rest[end + i] != suffix_[i])
+                    return decode_result::failure(make_error_code(errc::malformed_frame), skipped + end + i);
+            if (have < size_) return shifted(decode_result::need_more(), skipped);
+            return decode_result::frame(r.payload, skipped + end + size_);
         }
-        if (have < size_) return decode_result::need_more();
-        return decode_result::frame(r.payload, end + size_);
+        return shifted(decode_result::need_more(), skipped);  // not reached: two rounds suffice
     }
-    /// Forgets scan state and any error, for a new stream.
-    void reset() { codec_.reset(); }
+    /// Forgets scan state, for a new stream.
+    void reset() {
+        codec_.reset();
+        owed_ = 0;
+        resyncing_ = false;
+    }
 
     /// Frames `payload` into `out` without copying it.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -5264,9 +5586,34 @@ public:
     }
 
 private:
+    friend struct detail::optional_decode_frame<suffixed, true>;
+    friend struct detail::optional_encode_into<suffixed, true, codec_traits<Codec>::max_overhead_v + 16>;
+
+    static decode_result shifted(decode_result r, std::size_t skipped) noexcept {
+        if (r.consumed > 0 || !r.is_error()) r.consumed += skipped;  // an unrecoverable error stays at 0
+        return r;
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if (owed_ > 0 || resyncing_) return 0;
+        const_buffer inner;
+        const std::size_t n = codec_.decode_frame(input, inner);
+        if (n == 0 || input.size() - n < size_ || std::memcmp(input.data() + n, suffix_.data(), size_) != 0)
+            return 0;
+        payload = inner;
+        return n + size_;
+    }
+    std::size_t forward_encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = detail::encode_into(codec_, payload, out);
+        if (n == 0) return 0;
+        std::memcpy(out + n, suffix_.data(), size_);
+        return n + size_;
+    }
+
     Codec codec_;
     std::array<std::byte, max_suffix_size> suffix_{};
     std::size_t size_ = 0;
+    std::size_t owed_ = 0;    // bytes of a skipped frame's suffix still to check and drop
+    bool resyncing_ = false;  // the inner codec is dropping the rest of a bad frame
 };
 
 SOCKFRAME_NAMESPACE_END

@@ -14,6 +14,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <random>
+#include <type_traits>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -200,4 +202,113 @@ TEST_CASE("detail::encode_into: encode_into, else encode_prefix and a copy, else
     CHECK(sf::const_buffer(out.data(), 5).str() == codec_test::encode(lp, "abc"));
     sf::length_prefix<std::uint16_t> small{2};
     CHECK(sf::detail::encode_into(small, sf::const_buffer{"abc"}, out.data()) == 0);  // encode() reports
+}
+
+// ---- composition and type erasure forward every capability the shape allows ----
+
+using checked_lp = sf::checked<sf::length_prefix<>>;
+static_assert(sf::codec_traits<checked_lp>::has_decode_frame);
+static_assert(sf::codec_traits<checked_lp>::has_encode_into);
+static_assert(sf::codec_traits<checked_lp>::max_overhead == 8);
+static_assert(!sf::codec_traits<checked_lp>::has_encode_prefix);  // a trailer: not header + payload
+static_assert(!sf::codec_traits<sf::checked<sf::varint_prefix>>::has_decode_frame);
+static_assert(!sf::codec_traits<sf::checked<sf::varint_prefix>>::has_encode_into);
+static_assert(sf::codec_traits<sf::checked<full_codec>>::has_decode_eof);
+using nested_lp = sf::nested<sf::length_prefix<std::uint16_t>, sf::length_prefix<std::uint8_t>>;
+static_assert(sf::codec_traits<nested_lp>::has_decode_frame &&
+              sf::codec_traits<nested_lp>::has_encode_prefix);
+static_assert(sf::codec_traits<nested_lp>::max_prefix_size == 3);
+static_assert(!sf::codec_traits<sf::nested<sf::length_prefix<>, sf::line>>::has_decode_frame);
+using suffixed_lp = sf::suffixed<sf::length_prefix<>>;
+static_assert(sf::codec_traits<suffixed_lp>::has_decode_frame &&
+              sf::codec_traits<suffixed_lp>::has_encode_into);
+static_assert(sf::codec_traits<sf::any_codec>::has_decode_frame &&
+              sf::codec_traits<sf::any_codec>::has_encode_into &&
+              sf::codec_traits<sf::any_codec>::has_encode_prefix &&
+              sf::codec_traits<sf::any_codec>::has_decode_eof);
+static_assert(checked_ok<sf::checked<sf::line>>);
+static_assert(std::is_same_v<sf::default_checksum_t<sf::line>, sf::crc32c_hex>);
+static_assert(std::is_same_v<sf::default_checksum_t<sf::suffixed<sf::delimiter>>, sf::crc32c_hex>);
+static_assert(std::is_same_v<sf::default_checksum_t<sf::length_prefix<>>, sf::crc32c>);
+
+namespace {
+
+// A stream of frames of `make()`'s codec around random payloads, with a corrupted byte or two
+// now and then, so that prefixes end everywhere: inside headers, payloads, trailers.
+template <typename Make>
+std::string random_stream(Make make, unsigned seed) {
+    std::mt19937 rng(seed);
+    const auto codec = make();
+    std::string wire;
+    for (int i = 0; i < 12; ++i) {
+        const std::string payload = codec_test::random_bytes(rng() % 40, static_cast<unsigned>(rng()));
+        wire += codec_test::encode(codec, payload);
+    }
+    if (seed % 2 == 1) wire[rng() % wire.size()] ^= 0x20;
+    return wire;
+}
+
+// encode_into writes the bytes encode() gathers, or declines exactly when encode() fails.
+template <typename Codec>
+void encode_into_matches_encode(const Codec& codec, unsigned seed, std::size_t max_payload) {
+    std::mt19937 rng(seed);
+    std::vector<std::byte> out(max_payload + sf::codec_traits<Codec>::max_overhead_v);
+    for (int i = 0; i < 200; ++i) {
+        const std::string payload =
+            codec_test::random_bytes(rng() % (max_payload + 1), static_cast<unsigned>(rng()));
+        const std::size_t n = sf::detail::encode_into(codec, sf::const_buffer{payload}, out.data());
+        if (codec_test::encode_error(codec, payload)) {
+            CHECK(n == 0);
+            continue;
+        }
+        REQUIRE(n != 0);
+        CHECK(sf::const_buffer(out.data(), n).str() == codec_test::encode(codec, payload));
+    }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "checked<length_prefix<>> and any_codec(length_prefix<>): decode_frame agrees with decode on every "
+    "prefix") {
+    auto make_checked = [] { return checked_lp{}; };
+    auto make_any = [] { return sf::any_codec{sf::length_prefix<>{}}; };
+    auto make_any_checked = [] { return sf::any_codec{checked_lp{}}; };
+    auto make_nested = [] { return nested_lp{}; };
+    auto make_suffixed = [] { return suffixed_lp{sf::length_prefix<>{}, "\r\n"}; };
+    for (unsigned seed = 1; seed <= 6; ++seed) {
+        std::size_t declined = 0;
+        INFO("seed " << seed);
+        const std::size_t a =
+            codec_test::check_decode_frame(make_checked, random_stream(make_checked, seed), declined);
+        if (seed % 2 == 0) CHECK(declined == 0);  // an intact stream: every frame takes the short cut
+        CHECK(a > 0);
+        CHECK(codec_test::check_decode_frame(make_any, random_stream(make_any, seed), declined) > 0);
+        if (seed % 2 == 0) CHECK(declined == 0);
+        codec_test::check_decode_frame(make_any_checked, random_stream(make_any_checked, seed), declined);
+        if (seed % 2 == 0) CHECK(declined == 0);
+        codec_test::check_decode_frame(make_nested, random_stream(make_nested, seed), declined);
+        codec_test::check_decode_frame(make_suffixed, random_stream(make_suffixed, seed), declined);
+        if (seed % 2 == 0) CHECK(declined == 0);
+    }
+}
+
+TEST_CASE("encode_into of composed and type-erased codecs equals encode") {
+    encode_into_matches_encode(checked_lp{}, 1, 300);
+    encode_into_matches_encode(sf::checked<sf::length_prefix<std::uint8_t>>{}, 2, 300);  // some too large
+    encode_into_matches_encode(nested_lp{}, 3, 300);
+    encode_into_matches_encode(suffixed_lp{sf::length_prefix<>{}, "!"}, 4, 300);
+    encode_into_matches_encode(sf::any_codec{sf::length_prefix<>{}}, 5, 300);
+    encode_into_matches_encode(sf::any_codec{checked_lp{}}, 6, 300);
+    encode_into_matches_encode(sf::any_codec{sf::length_prefix<std::uint8_t>{}}, 7, 300);
+    // No fast path: 0, and encode() decides.
+    std::vector<std::byte> out(128);
+    CHECK(sf::detail::encode_into(sf::any_codec{sf::line{}}, sf::const_buffer{"abc"}, out.data()) == 0);
+    CHECK(sf::any_codec{sf::line{}}.encode_prefix(3, out.data()) == 0);
+    sf::const_buffer payload;
+    CHECK(sf::any_codec{sf::line{}}.decode_frame(sf::const_buffer{"abc\n"}, payload) == 0);
+    sf::any_codec erased{sf::line{}};
+    const sf::decode_result eof = erased.decode_eof(sf::const_buffer{"abc"});
+    CHECK(eof.error == sf::errc::truncated_stream);
+    CHECK(eof.size == 3);
 }

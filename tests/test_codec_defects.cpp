@@ -155,6 +155,12 @@ TEST_CASE("suffixed<delimiter> resynchronises after an overlong frame; a wrong s
     CHECK(got[0].error == sf::errc::frame_too_large);
     CHECK(got[1] == frame("hi"));
     CHECK(got[2] == frame(""));
+    // Two overlong frames back to back, then a good one.
+    const events twice = decode_all_ways(make, "0123456789ABCD$$#;0123456789EFGH$$#;ok$$#;", keep_going);
+    REQUIRE(twice.size() == 3);
+    CHECK(twice[0].error == sf::errc::frame_too_large);
+    CHECK(twice[1].error == sf::errc::frame_too_large);
+    CHECK(twice[2] == frame("ok"));
     // The peer did not send the suffix after the overlong frame: the framing is lost, an error
     // that cannot be resynchronised (consumed 0).
     auto codec = make();

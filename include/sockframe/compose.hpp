@@ -375,9 +375,9 @@ public:
             decode_result r = codec_.decode(rest);
             if constexpr (detail::has_discarding_v<Codec>) {
                 if (resyncing_) {
-                    if (codec_.discarding()) return shifted(r, skipped);
-                    // The skip ended inside this call: the bad frame's suffix starts there.
                     const std::size_t end = codec_.discard_end();
+                    if (end == SIZE_MAX) return shifted(r, skipped);  // still dropping the bad frame
+                    // The drop ended inside this call: the bad frame's suffix starts there.
                     resyncing_ = false;
                     owed_ = size_;
                     codec_.reset();  // it may have scanned past the suffix: decode again after it

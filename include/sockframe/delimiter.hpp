@@ -64,6 +64,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;  // where the current frame starts (bytes before it are garbage)
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i - base - matched_ > max_frame_) {
                 const std::size_t counted = i - base - matched_;
@@ -110,7 +111,8 @@ public:
 
     /// True while decode drops the rest of an overlong frame it reported (see the class comment).
     bool discarding() const noexcept { return discarding_; }
-    /// Where, in the input of the decode call that ended the last drop, the dropped bytes ended.
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
     std::size_t discard_end() const noexcept { return discard_end_; }
 
     /// Forgets the scan position and any discarding in progress.
@@ -187,6 +189,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i > base) {
                 // The line so far has i - base bytes; a final '\r' may still turn out to be its ending.
@@ -238,7 +241,8 @@ public:
 
     /// True while decode drops the rest of an overlong frame it reported (see the class comment).
     bool discarding() const noexcept { return discarding_; }
-    /// Where, in the input of the decode call that ended the last drop, the dropped bytes ended.
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
     std::size_t discard_end() const noexcept { return discard_end_; }
 
     /// Forgets scan state and any discarding in progress, for a new stream.

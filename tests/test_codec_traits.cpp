@@ -312,3 +312,7 @@ TEST_CASE("encode_into of composed and type-erased codecs equals encode") {
     CHECK(eof.error == sf::errc::truncated_stream);
     CHECK(eof.size == 3);
 }
+
+static_assert(sf::codec_traits<sf::line>::has_decode_eof && sf::codec_traits<sf::delimiter>::has_decode_eof);
+static_assert(sf::codec_traits<sf::checked<sf::line>>::has_decode_eof);
+static_assert(!sf::codec_traits<sf::length_prefix<>>::has_decode_eof);

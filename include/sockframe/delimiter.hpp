@@ -122,6 +122,38 @@ public:
         discarding_ = false;
     }
 
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    delimiter with_final_unterminated(bool on = true) const noexcept {
+        delimiter copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
+    }
+
     /// Appends the delimiter. invalid_argument if the payload contains it (or ends with part of
     /// it so that payload + delimiter would end a frame early); payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -156,6 +188,7 @@ private:
     std::size_t matched_ = 0;  // delimiter bytes matched at the end of what was scanned
     std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 /// How line::encode ends a line.
@@ -251,6 +284,39 @@ public:
         discarding_ = false;
     }
 
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    line with_final_unterminated(bool on = true) const noexcept {
+        line copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame without a final '\r' (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (input[size - 1] == std::byte{'\r'}) --size;
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
+    }
+
     /// Appends "\n" (or "\r\n"). invalid_argument if the payload contains '\n', or, with the lf
     /// ending, ends with '\r' (the decoder would strip it); payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -280,6 +346,7 @@ private:
     std::size_t scanned_ = 0;
     std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 SOCKFRAME_NAMESPACE_END

@@ -316,3 +316,15 @@ TEST_CASE("encode_into of composed and type-erased codecs equals encode") {
 static_assert(sf::codec_traits<sf::line>::has_decode_eof && sf::codec_traits<sf::delimiter>::has_decode_eof);
 static_assert(sf::codec_traits<sf::checked<sf::line>>::has_decode_eof);
 static_assert(!sf::codec_traits<sf::length_prefix<>>::has_decode_eof);
+
+TEST_CASE("nested decode_frame declines when the inner codec declines (an empty outer frame)") {
+    std::size_t declined = 0;
+    // {00 00}: an empty outer frame, which decode() reports as frame_size_mismatch.
+    CHECK(codec_test::check_decode_frame([] { return nested_lp{}; }, codec_test::bytes({0, 0, 0, 2, 1, 'x'}),
+                                         declined) == 0);
+    nested_lp codec;
+    sf::const_buffer payload;
+    const std::string wire = codec_test::bytes({0, 0});
+    CHECK(codec.decode_frame(sf::const_buffer{wire}, payload) == 0);
+    CHECK(codec.decode(sf::const_buffer{wire}).error == sf::errc::frame_size_mismatch);
+}

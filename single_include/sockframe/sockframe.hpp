@@ -5605,7 +5605,8 @@ private:
         const std::size_t n = outer_.decode_frame(input, outer_payload);
         if (n == 0) return 0;
         const_buffer message;
-        if (inner_.decode_frame(outer_payload, message) != outer_payload.size()) return 0;
+        const std::size_t m = inner_.decode_frame(outer_payload, message);
+        if (m == 0 || m != outer_payload.size()) return 0;  // declined, or not the whole payload
         payload = message;
         return n;
     }
@@ -5627,12 +5628,13 @@ private:
 /// A fixed byte string (1 to 16 bytes) that must follow each frame of `Codec`, outside the frame
 /// (netstrings' ','). decode checks and consumes it, encode appends it.
 ///
-/// A wrong byte where the suffix belongs is malformed_frame (size = its position in the input)
+/// A wrong byte where the suffix belongs is malformed_frame (size = its offset from the frame's start)
 /// with consumed 0: the framing is no longer trustworthy, the reader stops (codec.hpp). Errors of
 /// `Codec` pass through unchanged. When `Codec` skips a bad frame to resynchronise (an overlong
 /// line or delimited frame, a discarded length_prefix frame: codecs with discarding() and
 /// discard_end()), the suffix that followed the bad frame is checked and dropped too, so the next
-/// frame delivered is the next one the peer sent.
+/// frame delivered is the next one the peer sent (a wrong byte there is malformed_frame with
+/// consumed 0, size = its offset from the end of the skipped frame).
 ///
 /// Forwards the inner codec's decode_frame, and has encode_into where the inner codec has
 /// encode_into or encode_prefix.
@@ -5676,8 +5678,9 @@ public:
                 const std::size_t k = owed_ < left ? owed_ : left;
                 const std::size_t from = size_ - owed_;
                 for (std::size_t i = 0; i < k; ++i)
-                    if (input[skipped + i] != suffix_[from + i])
-                        return decode_result::failure(make_error_code(errc::malformed_frame), skipped + i);
+                    if (input[skipped + i] !=
+                        suffix_[from + i])  // size: counted from the skipped frame's end
+                        return decode_result::failure(make_error_code(errc::malformed_frame), from + i);
                 owed_ -= k;
                 skipped += k;
                 if (owed_ > 0) return shifted(decode_result::need_more(), skipped);
@@ -5708,7 +5711,8 @@ public:
             const std::size_t have = rest.size() - end < size_ ? rest.size() - end : size_;
             for (std::size_t i = 0; i < have; ++i)
                 if (rest[end + i] != suffix_[i])
-                    return decode_result::failure(make_error_code(errc::malformed_frame), skipped + end + i);
+                    return decode_result::failure(make_error_code(errc::malformed_frame),
+                                                  end + i);  // from the frame's start
             if (have < size_) return shifted(decode_result::need_more(), skipped);
             return decode_result::frame(r.payload, skipped + end + size_);
         }

@@ -5,11 +5,13 @@
 // and again fed in chunks whose sizes come from the input itself, the way a socket reader sees
 // it; both must give the same frames and errors. On the way it checks the decode contract of
 // codec.hpp: `consumed` within the input, payload views inside the consumed bytes, payloads no
-// larger than max_frame(), a decision (frame or error) once max_frame_bytes() are buffered, a
-// poisoned codec repeating its error, and no heap allocation at all inside decode. Every decode
+// larger than max_frame(), a decision (frame or error) once max_frame_bytes() are buffered,
+// decode_frame agreeing with decode, decode_eof at the end of the stream, and no heap allocation
+// at all inside decode. Every decode
 // sees an exactly-sized heap copy of the buffered bytes, so ASan reports any read past them.
 
 #include <sockframe/codec.hpp>
+#include <sockframe/codec_traits.hpp>
 
 #include <sanitizer/allocator_interface.h>
 
@@ -143,10 +145,19 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
             if (live != 0) std::memcpy(exact.get(), buffer.data(), live);
             const sockframe::const_buffer in{exact.get(), live};
             sockframe::decode_result r;
+            sockframe::const_buffer quick_payload;
+            std::size_t quick = 0;
             {
                 watching w;
+                // decode_frame, where the codec has it, must agree with decode when it answers
+                quick = sockframe::detail::decode_frame(codec, in, quick_payload);
                 r = codec.decode(in);
                 FUZZ_CHECK(w.count() == 0);  // decode never allocates
+            }
+            if (quick != 0) {
+                FUZZ_CHECK(r.is_frame() && r.consumed == quick);
+                FUZZ_CHECK(r.payload.data() == quick_payload.data() &&
+                           r.payload.size() == quick_payload.size());
             }
             FUZZ_CHECK(r.consumed <= live);
             if (r.is_frame()) {
@@ -171,11 +182,7 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
                 e.size = r.size;
                 out.events.push_back(e);
                 if (r.consumed == 0) {
-                    // the reader stops here (codec.hpp); a codec keeps no error state, so the
-                    // same bytes give the same error
-                    const sockframe::decode_result again = codec.decode(in);
-                    FUZZ_CHECK(again.is_error() && again.error == r.error && again.size == r.size &&
-                               again.consumed == 0);
+                    // the stream cannot be resynchronised: the reader stops here (codec.hpp)
                     out.poisoned = true;
                     return out;
                 }
@@ -188,6 +195,32 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
             if (r.needs_more()) break;
         }
     } while (at < size);
+    // The peer closes: what is still buffered goes to decode_eof (the codec's, or truncated_stream).
+    if (!buffer.empty()) {
+        const std::size_t live = buffer.size();
+        std::unique_ptr<std::byte[]> exact(new std::byte[live]);
+        std::memcpy(exact.get(), buffer.data(), live);
+        const sockframe::decode_result r =
+            sockframe::detail::decode_eof(codec, sockframe::const_buffer{exact.get(), live});
+        FUZZ_CHECK(r.consumed <= live);
+        event e;
+        if (r.is_frame()) {
+            FUZZ_CHECK(r.payload.size() <= max_frame);
+            FUZZ_CHECK(r.payload.empty() ||
+                       (r.payload.data() >= exact.get() &&
+                        r.payload.data() + r.payload.size() <= exact.get() + r.consumed));
+            e.is_frame = true;
+            e.payload.assign(reinterpret_cast<const char*>(r.payload.data()), r.payload.size());
+            e.end = offset + r.consumed;
+            out.events.push_back(std::move(e));
+        } else if (r.is_error()) {
+            FUZZ_CHECK(r.error);
+            e.error = r.error;
+            e.size = r.size;
+            out.events.push_back(e);
+        }
+        buffer.erase(0, r.consumed);
+    }
     out.left = buffer;
     return out;
 }

@@ -17,6 +17,7 @@
 #include <random>
 #include <type_traits>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -212,7 +213,8 @@ static_assert(sf::codec_traits<checked_lp>::has_encode_into);
 static_assert(sf::codec_traits<checked_lp>::max_overhead == 8);
 static_assert(!sf::codec_traits<checked_lp>::has_encode_prefix);  // a trailer: not header + payload
 static_assert(!sf::codec_traits<sf::checked<sf::varint_prefix>>::has_decode_frame);
-static_assert(!sf::codec_traits<sf::checked<sf::varint_prefix>>::has_encode_into);
+static_assert(sf::codec_traits<sf::checked<sf::varint_prefix>>::has_encode_into);  // varint has encode_prefix
+static_assert(!sf::codec_traits<sf::checked<sf::line>>::has_encode_into);  // a trailer inside a trailer
 static_assert(sf::codec_traits<sf::checked<full_codec>>::has_decode_eof);
 using nested_lp = sf::nested<sf::length_prefix<std::uint16_t>, sf::length_prefix<std::uint8_t>>;
 static_assert(sf::codec_traits<nested_lp>::has_decode_frame &&
@@ -301,9 +303,21 @@ TEST_CASE("encode_into of composed and type-erased codecs equals encode") {
     encode_into_matches_encode(sf::any_codec{sf::length_prefix<>{}}, 5, 300);
     encode_into_matches_encode(sf::any_codec{checked_lp{}}, 6, 300);
     encode_into_matches_encode(sf::any_codec{sf::length_prefix<std::uint8_t>{}}, 7, 300);
+    // Every built-in codec writes whole frames in place.
+    encode_into_matches_encode(sf::line{}, 8, 300);
+    encode_into_matches_encode(sf::line{100, sf::line_ending::crlf}, 9, 120);
+    encode_into_matches_encode(sf::delimiter{"\r\n", 200}, 10, 300);
+    encode_into_matches_encode(sf::delimiter{std::string_view{"\0", 1}}, 11, 300);
+    encode_into_matches_encode(sf::varint_prefix{250}, 12, 300);
+    encode_into_matches_encode(sf::make_netstring(250), 13, 300);
+    encode_into_matches_encode(sf::decimal_prefix{}, 14, 300);
+    encode_into_matches_encode(sf::fixed_size{3}, 15, 5);
+    encode_into_matches_encode(sf::suffixed<sf::line>{sf::line{}, "!"}, 16, 300);
+    encode_into_matches_encode(sf::checked<sf::varint_prefix>{}, 17, 300);
+    encode_into_matches_encode(sf::any_codec{sf::line{}}, 18, 300);
     // No fast path: 0, and encode() decides.
     std::vector<std::byte> out(128);
-    CHECK(sf::detail::encode_into(sf::any_codec{sf::line{}}, sf::const_buffer{"abc"}, out.data()) == 0);
+    CHECK(sf::detail::encode_into(sf::any_codec{minimal_codec{}}, sf::const_buffer{"abc"}, out.data()) == 0);
     CHECK(sf::any_codec{sf::line{}}.encode_prefix(3, out.data()) == 0);
     sf::const_buffer payload;
     CHECK(sf::any_codec{sf::line{}}.decode_frame(sf::const_buffer{"abc\n"}, payload) == 0);

@@ -160,6 +160,20 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Most bytes encode_into adds: the longest delimiter.
+    static constexpr std::size_t max_overhead = max_delimiter_size;
+    /// The payload and the delimiter at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame_) return 0;
+        std::size_t m = 0;
+        for (std::byte b : payload)
+            if (step(m, b) == size_) return 0;
+        for (std::size_t i = 0; i + 1 < size_; ++i)
+            if (step(m, delim_[i]) == size_) return 0;
+        detail::copy_bytes(out, payload.data(), payload.size());
+        std::memcpy(out + payload.size(), delim_.data(), size_);
+        return payload.size() + size_;
+    }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
@@ -322,6 +336,23 @@ public:
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Most bytes encode_into adds: "\r\n".
+    static constexpr std::size_t max_overhead = 2;
+    /// The payload and the line ending at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = payload.size();
+        if (n > max_frame_) return 0;
+        if (n > 0 && std::memchr(payload.data(), '\n', n) != nullptr) return 0;
+        if (ending_ == line_ending::lf && n > 0 && payload[n - 1] == std::byte{'\r'}) return 0;
+        detail::copy_bytes(out, payload.data(), n);
+        if (ending_ == line_ending::lf) {
+            out[n] = std::byte{'\n'};
+            return n + 1;
+        }
+        out[n] = std::byte{'\r'};
+        out[n + 1] = std::byte{'\n'};
+        return n + 2;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {

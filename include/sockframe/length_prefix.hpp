@@ -350,18 +350,26 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
         std::byte bytes[max_varint_size];
+        const std::size_t n = encode_prefix(out.size(), bytes);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
+        return {};
+    }
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = max_varint_size;
+    /// The minimal varint of `payload_size` at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
         std::size_t n = 0;
         do {
             auto b = static_cast<std::uint8_t>(value & 0x7Fu);
             value >>= 7;
             if (value != 0) b |= 0x80u;
-            bytes[n++] = static_cast<std::byte>(b);
+            out[n++] = static_cast<std::byte>(b);
         } while (value != 0);
-        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
-        return {};
+        return n;
     }
 
 private:

@@ -74,17 +74,25 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
-        std::byte text[24];
-        std::size_t at = sizeof text;
-        text[--at] = separator_;
-        do {
-            text[--at] = static_cast<std::byte>('0' + value % 10);
-            value /= 10;
-        } while (value != 0);
-        if (!out.prepend_copy(const_buffer{text + at, sizeof text - at})) return detail::no_room();
+        std::byte text[max_prefix_size];
+        const std::size_t n = encode_prefix(out.size(), text);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{text, n})) return detail::no_room();
         return {};
+    }
+    /// The longest header encode_prefix writes: 20 digits and the separator.
+    static constexpr std::size_t max_prefix_size = 21;
+    /// The decimal length and the separator at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
+        const std::size_t n = digits(value);
+        for (std::size_t i = n; i-- > 0;) {
+            out[i] = static_cast<std::byte>('0' + value % 10);
+            value /= 10;
+        }
+        out[n] = separator_;
+        return n + 1;
     }
 
 private:

@@ -4831,18 +4831,26 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
         std::byte bytes[max_varint_size];
+        const std::size_t n = encode_prefix(out.size(), bytes);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
+        return {};
+    }
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = max_varint_size;
+    /// The minimal varint of `payload_size` at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
         std::size_t n = 0;
         do {
             auto b = static_cast<std::uint8_t>(value & 0x7Fu);
             value >>= 7;
             if (value != 0) b |= 0x80u;
-            bytes[n++] = static_cast<std::byte>(b);
+            out[n++] = static_cast<std::byte>(b);
         } while (value != 0);
-        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
-        return {};
+        return n;
     }
 
 private:
@@ -5016,6 +5024,20 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Most bytes encode_into adds: the longest delimiter.
+    static constexpr std::size_t max_overhead = max_delimiter_size;
+    /// The payload and the delimiter at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame_) return 0;
+        std::size_t m = 0;
+        for (std::byte b : payload)
+            if (step(m, b) == size_) return 0;
+        for (std::size_t i = 0; i + 1 < size_; ++i)
+            if (step(m, delim_[i]) == size_) return 0;
+        detail::copy_bytes(out, payload.data(), payload.size());
+        std::memcpy(out + payload.size(), delim_.data(), size_);
+        return payload.size() + size_;
+    }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
@@ -5179,6 +5201,23 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Most bytes encode_into adds: "\r\n".
+    static constexpr std::size_t max_overhead = 2;
+    /// The payload and the line ending at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = payload.size();
+        if (n > max_frame_) return 0;
+        if (n > 0 && std::memchr(payload.data(), '\n', n) != nullptr) return 0;
+        if (ending_ == line_ending::lf && n > 0 && payload[n - 1] == std::byte{'\r'}) return 0;
+        detail::copy_bytes(out, payload.data(), n);
+        if (ending_ == line_ending::lf) {
+            out[n] = std::byte{'\n'};
+            return n + 1;
+        }
+        out[n] = std::byte{'\r'};
+        out[n + 1] = std::byte{'\n'};
+        return n + 2;
+    }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() > max_frame_) return make_error_code(errc::payload_too_large);
@@ -5251,6 +5290,14 @@ public:
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Nothing is added to a frame.
+    static constexpr std::size_t max_overhead = 0;
+    /// Copies a `size`-byte payload to `out` (see codec.hpp); 0 for any other size.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() != size_) return 0;
+        detail::copy_bytes(out, payload.data(), size_);
+        return size_;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -5845,17 +5892,25 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
-        std::byte text[24];
-        std::size_t at = sizeof text;
-        text[--at] = separator_;
-        do {
-            text[--at] = static_cast<std::byte>('0' + value % 10);
-            value /= 10;
-        } while (value != 0);
-        if (!out.prepend_copy(const_buffer{text + at, sizeof text - at})) return detail::no_room();
+        std::byte text[max_prefix_size];
+        const std::size_t n = encode_prefix(out.size(), text);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{text, n})) return detail::no_room();
         return {};
+    }
+    /// The longest header encode_prefix writes: 20 digits and the separator.
+    static constexpr std::size_t max_prefix_size = 21;
+    /// The decimal length and the separator at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
+        const std::size_t n = digits(value);
+        for (std::size_t i = n; i-- > 0;) {
+            out[i] = static_cast<std::byte>('0' + value % 10);
+            value /= 10;
+        }
+        out[n] = separator_;
+        return n + 1;
     }
 
 private:

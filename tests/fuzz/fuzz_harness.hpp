@@ -125,9 +125,11 @@ struct outcome {
     bool poisoned = false;  // stopped at an error the codec cannot resynchronise from
 };
 
-/// Feeds `stream` to `codec` in chunks from `split` (one chunk when null), as a reader would.
+/// Feeds `stream` to `codec` in chunks from `split` (one chunk when null), as a reader would;
+/// with `at_eof`, the stream then ends and what is still buffered goes to decode_eof.
 template <typename Codec>
-outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitter* split) {
+outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitter* split,
+             bool at_eof = false) {
     outcome out;
     std::string buffer;      // the reader's receive buffer
     std::size_t offset = 0;  // stream offset of buffer[0]
@@ -196,7 +198,7 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
         }
     } while (at < size);
     // The peer closes: what is still buffered goes to decode_eof (the codec's, or truncated_stream).
-    if (!buffer.empty()) {
+    if (at_eof && !buffer.empty()) {
         const std::size_t live = buffer.size();
         std::unique_ptr<std::byte[]> exact(new std::byte[live]);
         std::memcpy(exact.get(), buffer.data(), live);
@@ -229,12 +231,12 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
 template <typename Make>
 void differential(Make make, const std::uint8_t* stream, std::size_t size, std::uint64_t seed) {
     auto whole_codec = make();
-    const outcome whole = feed(whole_codec, stream, size, nullptr);
+    const outcome whole = feed(whole_codec, stream, size, nullptr, true);
     // random chunks, then byte by byte
     for (std::size_t limit : {std::size_t{1} + (seed % 17), std::size_t{1}}) {
         auto codec = make();
         splitter split(seed, limit);
-        const outcome parts = feed(codec, stream, size, &split);
+        const outcome parts = feed(codec, stream, size, &split, true);
         FUZZ_CHECK(parts.events.size() == whole.events.size());
         for (std::size_t i = 0; i < parts.events.size(); ++i) FUZZ_CHECK(parts.events[i] == whole.events[i]);
         FUZZ_CHECK(parts.poisoned == whole.poisoned);
@@ -242,16 +244,31 @@ void differential(Make make, const std::uint8_t* stream, std::size_t size, std::
     }
     // After reset(), a codec decodes a fresh stream as a new one would.
     whole_codec.reset();
-    const outcome again = feed(whole_codec, stream, size, nullptr);
+    const outcome again = feed(whole_codec, stream, size, nullptr, true);
     FUZZ_CHECK(again.events.size() == whole.events.size());
     for (std::size_t i = 0; i < again.events.size(); ++i) FUZZ_CHECK(again.events[i] == whole.events[i]);
 }
 
-/// Checks that encode(payload) decodes back to payload when encode accepts it.
+/// Checks that encode(payload) decodes back to payload when encode accepts it, and that
+/// detail::encode_into agrees with encode.
 template <typename Codec>
 void round_trip(Codec& codec, const std::uint8_t* payload, std::size_t size) {
     sockframe::frame_parts parts;
-    if (codec.encode(sockframe::const_buffer{payload, size}, parts)) return;
+    // encode_into (or encode_prefix and a copy), where it answers, writes what encode gathers.
+    std::unique_ptr<std::byte[]> in_place(
+        new std::byte[size + sockframe::codec_traits<Codec>::max_overhead_v + 1]);
+    const std::size_t whole =
+        sockframe::detail::encode_into(codec, sockframe::const_buffer{payload, size}, in_place.get());
+    if (codec.encode(sockframe::const_buffer{payload, size}, parts)) {
+        FUZZ_CHECK(whole == 0);
+        return;
+    }
+    if (whole != 0) {
+        FUZZ_CHECK(whole == parts.size());
+        std::unique_ptr<std::byte[]> gathered(new std::byte[whole]);
+        parts.copy_to(gathered.get());
+        FUZZ_CHECK(std::memcmp(gathered.get(), in_place.get(), whole) == 0);
+    }
     std::unique_ptr<std::byte[]> wire(new std::byte[parts.size() == 0 ? 1 : parts.size()]);
     parts.copy_to(wire.get());
     codec.reset();

@@ -4157,6 +4157,7 @@ constexpr std::size_t overhead_of() noexcept {
 /// What a codec type provides of the contract in codec.hpp (compile-time constants only).
 template <typename Codec>
 struct codec_traits {
+    /// The codec type without const or volatile.
     using codec_type = std::remove_cv_t<Codec>;
 
     /// Has every required member (max_frame, max_frame_bytes, decode, reset, encode).
@@ -4196,6 +4197,7 @@ struct codec_traits {
 /// than the one accepted (a silently slower path otherwise).
 template <typename Codec>
 struct codec_check {
+    /// The codec type checked, without const or volatile.
     using C = std::remove_cv_t<Codec>;
     static_assert(detail::has_max_frame_v<C>,
                   "sockframe codec: missing required member `std::size_t max_frame() const`");

@@ -15,6 +15,7 @@
 #include <sockframe/poller.hpp>
 #include <sockframe/iostream.hpp>
 #include <sockframe/codec.hpp>
+#include <sockframe/codec_traits.hpp>
 #include <sockframe/length_prefix.hpp>
 #include <sockframe/delimiter.hpp>
 #include <sockframe/fixed_size.hpp>

@@ -3703,9 +3703,11 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/iostream.hpp> ----
 
 // ---- begin <sockframe/codec.hpp> ----
-/// The codec interface: what a sans-IO codec returns from decode and how encode lays out a frame.
+/// The codec contract: what a sans-IO codec provides, what decode returns and how encode lays out
+/// a frame. codec_traits.hpp checks it at compile time (codec_check<C>, the C++20 `codec` concept)
+/// and tells which optional members a codec has (codec_traits<C>).
 ///
-/// A codec is any class with these members (the built-in codecs and user codecs alike):
+/// Required (built-in and user codecs alike; any declaration callable this way will do):
 ///
 ///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
 ///     std::size_t max_frame_bytes() const;                 // max input bytes one frame occupies
@@ -3713,29 +3715,39 @@ SOCKFRAME_NAMESPACE_END
 ///     void reset();                                        // forget partial-scan state
 ///     std::error_code encode(const_buffer payload, frame_parts& out) const;
 ///
-/// and optionally, to be usable as the outer codec of a composition (see compose.hpp):
+/// Optional, each with exactly ONE accepted signature. A member of one of these names declared
+/// in any other way is a compile error from codec_check (it would otherwise be silently ignored):
 ///
-///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
-///
-/// and optionally, for codecs whose frame is a short header followed by the unchanged payload
-/// (a length prefix), so that framed<> can write small frames straight into its send buffer:
-///
-///     static constexpr std::size_t max_prefix_size = N;    // the longest header
+///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in
+///                                                          // `frame` (outer of a composition)
+///     static constexpr std::size_t max_prefix_size = N;    // header, then the unchanged payload
 ///     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept;
+///     static constexpr std::size_t max_overhead = N;       // the whole frame, written in place
+///     std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept;
+///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+///     decode_result decode_eof(const_buffer input);        // (const allowed)
 ///
 /// encode_prefix writes the header of a `payload_size`-byte frame to `out` (room for
-/// max_prefix_size bytes) and returns its size, or returns 0 when encode() must do it (an error
-/// to report, or a layout that is not header + payload); what it writes equals what encode()
-/// would put before the payload.
+/// max_prefix_size bytes) and returns its size, or 0 when encode() must do it (an error to
+/// report, or a layout that is not header + payload); what it writes equals what encode() would
+/// put before the payload.
 ///
-/// and optionally, the receiving counterpart, for a reader's loop over many buffered frames:
-///
-///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+/// encode_into writes the WHOLE frame of `payload` (header, a copy of the payload, trailer)
+/// contiguously at `out`, which has room for payload.size() + max_overhead bytes, and returns the
+/// frame's size; or returns 0 when encode() must decide (an error, or a frame that needs more
+/// room). Its bytes equal what encode() produces. detail::encode_into(codec, payload, out) uses
+/// it, else encode_prefix and a copy, else returns 0; codec_traits<C>::max_overhead_v is the room
+/// it needs beyond the payload.
 ///
 /// decode_frame is decode()'s short cut: when a whole frame of the common case is at the front of
 /// `input` it sets `payload` and returns the frame's size (what decode would report as frame and
 /// consumed); otherwise it returns 0 and changes nothing, and the reader calls decode(), which
 /// decides. It keeps no state.
+///
+/// decode_eof(input) is called once the peer has closed while `input` (not empty, and on which
+/// decode() returned need_more) is still buffered: it returns the final frame those bytes form
+/// (a line without its ending, where the codec is configured to accept one), or an error. Without
+/// it (detail::decode_eof) the result is truncated_stream with size = input.size().
 ///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
@@ -3745,13 +3757,18 @@ SOCKFRAME_NAMESPACE_END
 /// since; a codec may keep scan state across such calls so that it never rescans (the delimiter
 /// codec does), and it clears that state itself when it returns a frame or an error. Results:
 ///   - need_more: no complete frame yet. `consumed` is 0, except while a codec silently discards
-///     the rest of an overlong frame it already reported (delimiter, line): then it is the number
-///     of garbage bytes to drop;
+///     bytes it will never deliver (the rest of an overlong frame it already reported, or, in
+///     length_prefix's discard mode, the oversized frame): then it is the number of bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
 ///     frame (the caller drops them before the next decode);
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
-///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+///     bytes may be dropped to resynchronise.
 /// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
+///
+/// Poisoning belongs to the reader, not to codecs: an error with consumed == 0 means the stream
+/// cannot be resynchronised, and the reader stops decoding and repeats that error itself (until
+/// the codec is reset() for a new stream). A codec keeps no "poisoned" state; a codec called
+/// again after such an error decodes the same bytes again, typically to the same error.
 ///
 /// encode(payload, out): resets `out` to the payload, then adds the frame's header and trailer
 /// around it. The payload is not copied, so a sender gathers header, payload and trailer in one
@@ -3819,10 +3836,14 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noex
 /// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
 /// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
 /// Views into the scratch area stay valid as long as this object lives and is not moved.
+///
+/// Views that are contiguous in memory are merged into one segment (so the headers and trailers
+/// of any depth of composition take one segment each: appended scratch bytes are allocated
+/// upwards, prepended ones downwards), and the segments re-centre when one end runs out.
 class frame_parts {
 public:
     static constexpr std::size_t max_segments = 8;
-    static constexpr std::size_t scratch_size = 64;
+    static constexpr std::size_t scratch_size = 128;
 
     frame_parts() noexcept = default;
     frame_parts(const frame_parts&) = delete;
@@ -3833,7 +3854,8 @@ public:
         first_ = last_ = max_segments / 2;
         segments_[first_] = payload;
         ++last_;
-        used_ = 0;
+        low_ = 0;
+        high_ = scratch_size;
     }
     /// Bytes of every segment together.
     std::size_t size() const noexcept {
@@ -3841,29 +3863,42 @@ public:
         for (std::size_t i = first_; i < last_; ++i) n += segments_[i].size();
         return n;
     }
+    /// Segments in the frame.
     std::size_t segment_count() const noexcept { return last_ - first_; }
+    /// The first segment.
     const const_buffer* begin() const noexcept { return segments_.data() + first_; }
+    /// Past the last segment.
     const const_buffer* end() const noexcept { return segments_.data() + last_; }
+    /// Segment `i` in wire order.
     const const_buffer& operator[](std::size_t i) const noexcept { return segments_[first_ + i]; }
 
     /// Reserves `n` scratch bytes, returns where to write them; nullptr if the scratch is full.
     std::byte* allocate(std::size_t n) noexcept {
-        if (n > scratch_size - used_) return nullptr;
-        std::byte* p = scratch_.data() + used_;
-        used_ += n;
+        if (n > high_ - low_) return nullptr;
+        std::byte* p = scratch_.data() + low_;
+        low_ += n;
         return p;
     }
     /// Puts a view before every segment; false if there is no room.
     bool prepend(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (first_ == 0) return false;
+        if (first_ < last_ && b.data() + b.size() == segments_[first_].data()) {
+            segments_[first_] = const_buffer{b.data(), b.size() + segments_[first_].size()};
+            return true;
+        }
+        if (first_ == 0 && !recentre(true)) return false;
         segments_[--first_] = b;
         return true;
     }
     /// Puts a view after every segment; false if there is no room.
     bool append(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (last_ == max_segments) return false;
+        if (first_ < last_ && segments_[last_ - 1].data() + segments_[last_ - 1].size() == b.data()) {
+            segments_[last_ - 1] =
+                const_buffer{segments_[last_ - 1].data(), segments_[last_ - 1].size() + b.size()};
+            return true;
+        }
+        if (last_ == max_segments && !recentre(false)) return false;
         segments_[last_++] = b;
         return true;
     }
@@ -3900,9 +3935,25 @@ public:
         return true;
     }
     /// Copies `b` into the scratch area and prepends it; false if there is no room.
-    bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
+    bool prepend_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        if (b.size() > high_ - low_) return false;
+        high_ -= b.size();
+        std::memcpy(scratch_.data() + high_, b.data(), b.size());
+        if (prepend(const_buffer{scratch_.data() + high_, b.size()})) return true;
+        high_ += b.size();
+        return false;
+    }
     /// Copies `b` into the scratch area and appends it; false if there is no room.
-    bool append_copy(const_buffer b) noexcept { return copy_and(b, false); }
+    bool append_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        std::memcpy(p, b.data(), b.size());
+        if (append(const_buffer{p, b.size()})) return true;
+        low_ -= b.size();
+        return false;
+    }
 
     /// Copies every segment, in order, into `out` (which must hold size() bytes).
     void copy_to(std::byte* out) const noexcept {
@@ -3913,41 +3964,307 @@ public:
     }
 
 private:
-    bool copy_and(const_buffer b, bool front) noexcept {
-        std::byte* p = allocate(b.size());
-        if (p == nullptr) return false;
-        if (!b.empty()) std::memcpy(p, b.data(), b.size());
-        return front ? prepend({p, b.size()}) : append({p, b.size()});
+    /// Moves the segments to the middle so that the `front` (else back) end has a free slot.
+    bool recentre(bool front) noexcept {
+        const std::size_t count = last_ - first_;
+        if (count >= max_segments) return false;
+        std::size_t to = (max_segments - count + (front ? 1 : 0)) / 2;
+        if (front && to == 0) to = 1;
+        if (!front && to + count == max_segments) to = max_segments - count - 1;
+        std::array<const_buffer, max_segments> moved{};
+        for (std::size_t i = 0; i < count; ++i) moved[i] = segments_[first_ + i];
+        for (std::size_t i = 0; i < count; ++i) segments_[to + i] = moved[i];
+        first_ = to;
+        last_ = to + count;
+        return true;
     }
 
     std::array<const_buffer, max_segments> segments_{};
     std::array<std::byte, scratch_size> scratch_{};
     std::size_t first_ = max_segments / 2;
     std::size_t last_ = max_segments / 2;
-    std::size_t used_ = 0;
+    std::size_t low_ = 0;              // scratch bytes [0, low_) hold appended copies
+    std::size_t high_ = scratch_size;  // scratch bytes [high_, scratch_size) hold prepended copies
 };
 
 namespace detail {
-template <typename Codec, typename = void>
-inline constexpr bool has_parts_encode_v = false;
-template <typename Codec>
-inline constexpr bool has_parts_encode_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
+/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
+inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+}  // namespace detail
 
-template <typename Codec, typename = void>
-inline constexpr bool has_encode_prefix_v = false;
-template <typename Codec>
-inline constexpr bool
-    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
-                                               std::size_t{}, std::declval<std::byte*>())),
-                                           decltype(Codec::max_prefix_size)>> = true;
+SOCKFRAME_NAMESPACE_END
 
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_frame_v = false;
-template <typename Codec>
+// The compile-time contract (codec_traits, codec_check, the detail helpers) comes with this header.
+// ---- begin <sockframe/codec_traits.hpp> ----
+/// The codec contract checked at compile time: codec_traits (which optional members a codec has),
+/// codec_check (static_asserts naming a missing or mis-declared member), the C++20 `codec`
+/// concept, and the detail helpers a reader or writer calls whether or not a codec has the
+/// optional member. The contract itself is described in codec.hpp.
+
+
+#include <cstddef>
+#include <cstring>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+
+// ---- exact signatures of the optional members ------------------------------------------------
+// Each is checked by converting a pointer to the member to the one accepted type: an overload set
+// picks the matching overload, and anything else (another parameter list, a missing const or
+// noexcept, another return type) fails the conversion.
+
+template <typename C, typename = void>
+inline constexpr bool exact_decode_frame_v = false;
+template <typename C>
+inline constexpr bool exact_decode_frame_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(const_buffer, const_buffer&) const noexcept>(
+           &C::decode_frame))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_prefix_fn_v = false;
+template <typename C>
+inline constexpr bool exact_encode_prefix_fn_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(std::size_t, std::byte*) const noexcept>(
+           &C::encode_prefix))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_max_prefix_size_v = false;
+template <typename C>
+inline constexpr bool exact_max_prefix_size_v<C, std::void_t<decltype(&C::max_prefix_size)>> =
+    std::is_same_v<decltype(&C::max_prefix_size), const std::size_t*>;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_into_fn_v = false;
+template <typename C>
+inline constexpr bool exact_encode_into_fn_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(const_buffer, std::byte*) const noexcept>(
+           &C::encode_into))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_max_overhead_v = false;
+template <typename C>
+inline constexpr bool exact_max_overhead_v<C, std::void_t<decltype(&C::max_overhead)>> =
+    std::is_same_v<decltype(&C::max_overhead), const std::size_t*>;
+
+// decode_eof may be const or not (a codec keeping scan state needs it non-const).
+template <typename C, typename = void>
+inline constexpr bool exact_decode_eof_mutable_v = false;
+template <typename C>
+inline constexpr bool exact_decode_eof_mutable_v<
+    C, std::void_t<decltype(static_cast<decode_result (C::*)(const_buffer)>(&C::decode_eof))>> = true;
+template <typename C, typename = void>
+inline constexpr bool exact_decode_eof_const_v = false;
+template <typename C>
+inline constexpr bool exact_decode_eof_const_v<
+    C, std::void_t<decltype(static_cast<decode_result (C::*)(const_buffer) const>(&C::decode_eof))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_parts_v = false;
+template <typename C>
+inline constexpr bool exact_encode_parts_v<
+    C, std::void_t<decltype(static_cast<std::error_code (C::*)(frame_parts&) const>(&C::encode))>> = true;
+
+// ---- required members (checked by use, any compatible declaration will do) ------------------
+
+template <typename C, typename = void>
+inline constexpr bool has_max_frame_v = false;
+template <typename C>
+inline constexpr bool has_max_frame_v<C, std::void_t<decltype(std::declval<const C&>().max_frame())>> =
+    std::is_convertible_v<decltype(std::declval<const C&>().max_frame()), std::size_t>;
+
+template <typename C, typename = void>
+inline constexpr bool has_max_frame_bytes_v = false;
+template <typename C>
 inline constexpr bool
-    has_decode_frame_v<Codec, std::void_t<decltype(std::declval<const Codec&>().decode_frame(
-                                  std::declval<const_buffer>(), std::declval<const_buffer&>()))>> = true;
+    has_max_frame_bytes_v<C, std::void_t<decltype(std::declval<const C&>().max_frame_bytes())>> =
+        std::is_convertible_v<decltype(std::declval<const C&>().max_frame_bytes()), std::size_t>;
+
+template <typename C, typename = void>
+inline constexpr bool has_decode_v = false;
+template <typename C>
+inline constexpr bool has_decode_v<C, std::void_t<decltype(std::declval<C&>().decode(const_buffer{}))>> =
+    std::is_same_v<decltype(std::declval<C&>().decode(const_buffer{})), decode_result>;
+
+template <typename C, typename = void>
+inline constexpr bool has_reset_v = false;
+template <typename C>
+inline constexpr bool has_reset_v<C, std::void_t<decltype(std::declval<C&>().reset())>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool has_encode_v = false;
+template <typename C>
+inline constexpr bool has_encode_v<
+    C, std::void_t<decltype(std::declval<const C&>().encode(const_buffer{}, std::declval<frame_parts&>()))>> =
+    std::is_same_v<decltype(std::declval<const C&>().encode(const_buffer{}, std::declval<frame_parts&>())),
+                   std::error_code>;
+
+// ---- is a name declared at all, whatever its signature? -------------------------------------
+// A class deriving from both C and a probe that declares the name: taking the name's address is
+// ambiguous (a substitution failure) exactly when C declares it too. Final classes cannot be
+// derived from; for them a declared name is seen only through its accepted signature.
+
+#define SOCKFRAME_DETAIL_NAME_PROBE(name)                                                               \
+    struct probe_##name {                                                                               \
+        int name;                                                                                       \
+    };                                                                                                  \
+    template <typename C>                                                                               \
+    struct mix_##name : C, probe_##name {};                                                             \
+    template <typename C, typename = void>                                                              \
+    inline constexpr bool ambiguous_##name##_v = true;                                                  \
+    template <typename C>                                                                               \
+    inline constexpr bool ambiguous_##name##_v<C, std::void_t<decltype(&mix_##name<C>::name)>> = false; \
+    template <typename C>                                                                               \
+    constexpr bool declares_##name() noexcept {                                                         \
+        if constexpr (std::is_class_v<C> && !std::is_final_v<C>) {                                      \
+            return ambiguous_##name##_v<C>;                                                             \
+        } else {                                                                                        \
+            return false;                                                                               \
+        }                                                                                               \
+    }
+
+SOCKFRAME_DETAIL_NAME_PROBE(decode_frame)
+SOCKFRAME_DETAIL_NAME_PROBE(encode_prefix)
+SOCKFRAME_DETAIL_NAME_PROBE(max_prefix_size)
+SOCKFRAME_DETAIL_NAME_PROBE(encode_into)
+SOCKFRAME_DETAIL_NAME_PROBE(max_overhead)
+SOCKFRAME_DETAIL_NAME_PROBE(decode_eof)
+
+#undef SOCKFRAME_DETAIL_NAME_PROBE
+
+template <typename C>
+constexpr std::size_t prefix_size_of() noexcept {
+    if constexpr (exact_encode_prefix_fn_v<C> && exact_max_prefix_size_v<C>) {
+        return C::max_prefix_size;
+    } else {
+        return 0;
+    }
+}
+template <typename C>
+constexpr std::size_t overhead_of() noexcept {
+    if constexpr (exact_encode_into_fn_v<C> && exact_max_overhead_v<C>) {
+        return C::max_overhead;
+    } else {
+        return 0;
+    }
+}
+
+}  // namespace detail
+
+/// What a codec type provides of the contract in codec.hpp (compile-time constants only).
+template <typename Codec>
+struct codec_traits {
+    /// The codec type without const or volatile.
+    using codec_type = std::remove_cv_t<Codec>;
+
+    /// Has every required member (max_frame, max_frame_bytes, decode, reset, encode).
+    static constexpr bool is_codec = detail::has_max_frame_v<codec_type> &&
+                                     detail::has_max_frame_bytes_v<codec_type> &&
+                                     detail::has_decode_v<codec_type> && detail::has_reset_v<codec_type> &&
+                                     detail::has_encode_v<codec_type>;
+    /// `std::size_t decode_frame(const_buffer, const_buffer&) const noexcept`.
+    static constexpr bool has_decode_frame = detail::exact_decode_frame_v<codec_type>;
+    /// `static constexpr std::size_t max_prefix_size` and
+    /// `std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`.
+    static constexpr bool has_encode_prefix =
+        detail::exact_encode_prefix_fn_v<codec_type> && detail::exact_max_prefix_size_v<codec_type>;
+    /// `std::error_code encode(frame_parts&) const`.
+    static constexpr bool has_encode_parts = detail::exact_encode_parts_v<codec_type>;
+    /// `decode_result decode_eof(const_buffer)` (const or not).
+    static constexpr bool has_decode_eof =
+        detail::exact_decode_eof_mutable_v<codec_type> || detail::exact_decode_eof_const_v<codec_type>;
+    /// `static constexpr std::size_t max_overhead` and
+    /// `std::size_t encode_into(const_buffer, std::byte*) const noexcept`.
+    static constexpr bool has_encode_into =
+        detail::exact_encode_into_fn_v<codec_type> && detail::exact_max_overhead_v<codec_type>;
+
+    /// The codec's max_prefix_size, 0 without encode_prefix.
+    static constexpr std::size_t max_prefix_size = detail::prefix_size_of<codec_type>();
+    /// The codec's max_overhead, 0 without encode_into.
+    static constexpr std::size_t max_overhead = detail::overhead_of<codec_type>();
+    /// Room beyond the payload that detail::encode_into needs at `out`: max_overhead with
+    /// encode_into, else max_prefix_size with encode_prefix, else 0 (it cannot write in place).
+    static constexpr std::size_t max_overhead_v = has_encode_into ? max_overhead : max_prefix_size;
+    /// detail::encode_into can write whole frames in place.
+    static constexpr bool can_encode_into = has_encode_into || has_encode_prefix;
+};
+
+/// Instantiating `codec_check<C>::ok` checks `C` against the contract: a static_assert names each
+/// missing required member, and each optional member that is declared with another signature
+/// than the one accepted (a silently slower path otherwise).
+template <typename Codec>
+struct codec_check {
+    /// The codec type checked, without const or volatile.
+    using C = std::remove_cv_t<Codec>;
+    static_assert(detail::has_max_frame_v<C>,
+                  "sockframe codec: missing required member `std::size_t max_frame() const`");
+    static_assert(detail::has_max_frame_bytes_v<C>,
+                  "sockframe codec: missing required member `std::size_t max_frame_bytes() const`");
+    static_assert(detail::has_decode_v<C>,
+                  "sockframe codec: missing required member `decode_result decode(const_buffer)`");
+    static_assert(detail::has_reset_v<C>, "sockframe codec: missing required member `void reset()`");
+    static_assert(detail::has_encode_v<C>,
+                  "sockframe codec: missing required member "
+                  "`std::error_code encode(const_buffer, frame_parts&) const`");
+    static_assert(!detail::declares_decode_frame<C>() || detail::exact_decode_frame_v<C>,
+                  "sockframe codec: decode_frame is declared with the wrong signature; the one accepted "
+                  "is `std::size_t decode_frame(const_buffer, const_buffer&) const noexcept`");
+    static_assert(!detail::declares_encode_prefix<C>() || detail::exact_encode_prefix_fn_v<C>,
+                  "sockframe codec: encode_prefix is declared with the wrong signature; the one accepted "
+                  "is `std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_prefix<C>() || detail::exact_max_prefix_size_v<C>,
+                  "sockframe codec: encode_prefix needs `static constexpr std::size_t max_prefix_size`");
+    static_assert(!detail::declares_max_prefix_size<C>() || detail::exact_max_prefix_size_v<C>,
+                  "sockframe codec: max_prefix_size must be `static constexpr std::size_t`");
+    static_assert(!detail::declares_max_prefix_size<C>() || detail::exact_encode_prefix_fn_v<C>,
+                  "sockframe codec: max_prefix_size needs "
+                  "`std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_into<C>() || detail::exact_encode_into_fn_v<C>,
+                  "sockframe codec: encode_into is declared with the wrong signature; the one accepted "
+                  "is `std::size_t encode_into(const_buffer, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_into<C>() || detail::exact_max_overhead_v<C>,
+                  "sockframe codec: encode_into needs `static constexpr std::size_t max_overhead`");
+    static_assert(!detail::declares_max_overhead<C>() || detail::exact_max_overhead_v<C>,
+                  "sockframe codec: max_overhead must be `static constexpr std::size_t`");
+    static_assert(!detail::declares_max_overhead<C>() || detail::exact_encode_into_fn_v<C>,
+                  "sockframe codec: max_overhead needs "
+                  "`std::size_t encode_into(const_buffer, std::byte*) const noexcept`");
+    static_assert(!detail::declares_decode_eof<C>() || codec_traits<C>::has_decode_eof,
+                  "sockframe codec: decode_eof is declared with the wrong signature; the one accepted "
+                  "is `decode_result decode_eof(const_buffer)` (const allowed)");
+    /// True; reaching it means every assertion above held.
+    static constexpr bool ok = true;
+};
+
+#if defined(__cpp_concepts) && __cpp_concepts >= 201907L
+/// A type meeting the codec contract of codec.hpp (required members; optional ones, where
+/// declared, with their accepted signatures).
+template <typename C>
+concept codec = codec_traits<C>::is_codec &&
+                (!detail::declares_decode_frame<C>() || codec_traits<C>::has_decode_frame) &&
+                (!detail::declares_encode_prefix<C>() || codec_traits<C>::has_encode_prefix) &&
+                (!detail::declares_max_prefix_size<C>() || codec_traits<C>::has_encode_prefix) &&
+                (!detail::declares_encode_into<C>() || codec_traits<C>::has_encode_into) &&
+                (!detail::declares_max_overhead<C>() || codec_traits<C>::has_encode_into) &&
+                (!detail::declares_decode_eof<C>() || codec_traits<C>::has_decode_eof);
+#endif
+
+namespace detail {
+
+/// Kept names (the reader and writer use them): the traits above.
+template <typename Codec>
+inline constexpr bool has_parts_encode_v = codec_traits<Codec>::has_encode_parts;
+template <typename Codec>
+inline constexpr bool has_encode_prefix_v = codec_traits<Codec>::has_encode_prefix;
+template <typename Codec>
+inline constexpr bool has_decode_frame_v = codec_traits<Codec>::has_decode_frame;
+template <typename Codec>
+inline constexpr bool has_decode_eof_v = codec_traits<Codec>::has_decode_eof;
+template <typename Codec>
+inline constexpr bool has_encode_into_v = codec_traits<Codec>::has_encode_into;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.
@@ -3962,11 +4279,111 @@ std::error_code encode_parts(const Codec& codec, frame_parts& frame) {
     }
 }
 
-/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
-inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+/// codec.decode_frame(input, payload) where the codec has it, else 0 (decode() decides).
+template <typename Codec>
+std::size_t decode_frame(Codec& codec, const_buffer input, const_buffer& payload) noexcept {
+    if constexpr (has_decode_frame_v<Codec>) {
+        return codec.decode_frame(input, payload);
+    } else {
+        (void)codec;
+        (void)input;
+        (void)payload;
+        return 0;
+    }
+}
+
+/// codec.decode_eof(input) where the codec has it; else truncated_stream (size = the bytes left).
+template <typename Codec>
+decode_result decode_eof(Codec& codec, const_buffer input) {
+    if constexpr (has_decode_eof_v<Codec>) {
+        return codec.decode_eof(input);
+    } else {
+        (void)codec;
+        return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+    }
+}
+
+/// Writes the whole frame of `payload` at `out` (room for payload.size() plus
+/// codec_traits<Codec>::max_overhead_v bytes) through encode_into, else encode_prefix and a copy
+/// of the payload; returns the frame's size, or 0 when encode() must do it.
+template <typename Codec>
+std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out) noexcept {
+    if constexpr (has_encode_into_v<Codec>) {
+        return codec.encode_into(payload, out);
+    } else if constexpr (has_encode_prefix_v<Codec>) {
+        const std::size_t header = codec.encode_prefix(payload.size(), out);
+        if (header == 0) return 0;
+        copy_bytes(out + header, payload.data(), payload.size());
+        return header + payload.size();
+    } else {
+        (void)codec;
+        (void)payload;
+        (void)out;
+        return 0;
+    }
+}
+
+// ---- optional members for wrappers ----------------------------------------------------------
+// A wrapping codec (checked, nested, suffixed) derives from these to have an optional member
+// exactly when the shape allows it: with Enable false the base is empty and the name is not
+// declared at all (a member that is declared but unusable would trip codec_check). Each calls
+// the wrapper's private forward_* function, which the wrapper makes visible by friendship.
+
+template <typename D, bool Enable>
+struct optional_decode_frame {};
+template <typename D>
+struct optional_decode_frame<D, true> {
+    /// decode()'s short cut (see codec.hpp), from the wrapped codec's.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        return static_cast<const D&>(*this).forward_decode_frame(input, payload);
+    }
+};
+
+template <typename D, bool Enable>
+struct optional_decode_eof {};
+template <typename D>
+struct optional_decode_eof<D, true> {
+    /// The final frame of a closed stream (see codec.hpp), from the wrapped codec's.
+    decode_result decode_eof(const_buffer input) { return static_cast<D&>(*this).forward_decode_eof(input); }
+};
+
+template <typename D, bool Enable, std::size_t Prefix>
+struct optional_encode_prefix {};
+template <typename D, std::size_t Prefix>
+struct optional_encode_prefix<D, true, Prefix> {
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = Prefix;
+    /// The header of a `payload_size`-byte frame (see codec.hpp); 0: encode() decides.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_prefix(payload_size, out);
+    }
+};
+
+template <typename D, bool Enable, std::size_t Overhead>
+struct optional_encode_into {};
+template <typename D, std::size_t Overhead>
+struct optional_encode_into<D, true, Overhead> {
+    /// Most bytes encode_into adds to the payload.
+    static constexpr std::size_t max_overhead = Overhead;
+    /// The whole frame of `payload` written at `out` (see codec.hpp); 0: encode() decides.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_into(payload, out);
+    }
+};
+
+/// True when C declares `static constexpr bool delimited_payload = true`: its frames end at a
+/// byte pattern that must not occur in the payload (delimiter, line, and wrappers around them).
+template <typename C, typename = void>
+inline constexpr bool delimited_payload_v = false;
+template <typename C>
+inline constexpr bool delimited_payload_v<C, std::void_t<decltype(C::delimited_payload)>> =
+    C::delimited_payload;
+
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/codec_traits.hpp> ----
+
 // ---- end <sockframe/codec.hpp> ----
 
 // ---- begin <sockframe/length_prefix.hpp> ----
@@ -4079,6 +4496,18 @@ SOCKFRAME_NAMESPACE_END
 
 SOCKFRAME_NAMESPACE_BEGIN
 
+/// What length_prefix does with a frame whose length is above max_frame (Netty's
+/// LengthFieldBasedFrameDecoder: fail, or discardTooLongFrame with and without failFast).
+enum class oversized_frame : std::uint8_t {
+    /// Report frame_too_large with consumed 0: the stream cannot go on (the default).
+    fail,
+    /// Drop the frame as its bytes arrive, never buffering it; once it is gone, report
+    /// frame_too_large once (size = its length field) and go on with the next frame.
+    discard,
+    /// As discard, but report frame_too_large as soon as the length is read, then drop the frame.
+    discard_fail_fast,
+};
+
 /// Layout options of length_prefix (Netty LengthFieldBasedFrameDecoder / tokio LengthDelimitedCodec).
 ///
 /// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
@@ -4088,6 +4517,7 @@ struct length_prefix_options {
     std::int64_t adjustment = 0;           ///< bytes after the field = field value + adjustment
     std::optional<std::size_t> strip;      ///< bytes cut from the frame's start; default offset + field
     std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
+    oversized_frame on_oversized = oversized_frame::fail;  ///< a length above max_frame: stop or skip
 };
 
 /// Frames prefixed by a `Field`-sized unsigned length in byte order `Endian`.
@@ -4100,9 +4530,16 @@ struct length_prefix_options {
 /// LengthFieldPrepender likewise writes only the field). decode(encode(p)) == p when offset is 0
 /// and strip is the default.
 ///
-/// After a decode error (negative, oversized or overflowing length; strip beyond the frame) the
-/// codec is poisoned: the stream cannot be resynchronised, every decode repeats the error with
-/// consumed 0 until reset(). The error's size is the length field's value as read.
+/// A decode error (negative, oversized or overflowing length; strip beyond the frame) has
+/// consumed 0: the stream cannot be resynchronised, and the reader stops there (codec.hpp). The
+/// error's size is the length field's value as read. The codec keeps no error state: decoding the
+/// same bytes again gives the same error.
+///
+/// Discard mode (options.on_oversized, see oversized_frame): a frame longer than max_frame whose
+/// total size is known is skipped instead. Its bytes are dropped as they arrive (need_more results
+/// with consumed > 0, so a reader never buffers it), frame_too_large is reported once (size = the
+/// length field), with consumed > 0, before or after the drop, and decoding goes on with the next
+/// frame. Other errors (negative length, strip beyond the frame, a total beyond 2^64) still stop.
 template <typename Field = std::uint32_t, typename Endian = big_endian>
 class length_prefix {
     static_assert(detail::is_length_field_v<Field>,
@@ -4120,9 +4557,12 @@ public:
     /// Payload-only length at offset 0; throws system_error(invalid_argument) if the field cannot
     /// express `max_frame`.
     explicit length_prefix(std::size_t max_frame) : length_prefix(with_max(max_frame)) {}
+    /// Payload-only length at offset 0 with `on_oversized` for lengths above `max_frame`.
+    length_prefix(std::size_t max_frame, oversized_frame on_oversized)
+        : length_prefix(with_max(max_frame, on_oversized)) {}
     /// Any layout; throws system_error(invalid_argument) on an impossible one.
     explicit length_prefix(const length_prefix_options& options)
-        : offset_(options.offset), adjustment_(options.adjustment) {
+        : offset_(options.offset), adjustment_(options.adjustment), on_oversized_(options.on_oversized) {
         if (offset_ > SIZE_MAX - field_size - 1) invalid("length_prefix: offset too large");
         strip_ = options.strip ? *options.strip : header_size();
         // The most a frame can deliver: header + field max + adjustment - strip.
@@ -4145,7 +4585,6 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
-        fast_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -4163,6 +4602,13 @@ public:
     std::int64_t adjustment() const noexcept { return adjustment_; }
     /// Bytes cut from the front of each frame before it is delivered.
     std::size_t strip() const noexcept { return strip_; }
+    /// What happens to a frame above max_frame.
+    oversized_frame on_oversized() const noexcept { return on_oversized_; }
+    /// True while decode drops the rest of an oversized frame (discard modes).
+    bool discarding() const noexcept { return discard_left_ > 0; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
     decode_result decode(const_buffer input) noexcept {
@@ -4176,7 +4622,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (fast_ && input.size() >= field_size) {
+        if (plain_ && discard_left_ == 0 && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -4187,10 +4633,10 @@ public:
         return 0;
     }
 
-    /// Clears the poisoned state (only meaningful on a fresh stream).
+    /// Forgets a discard in progress, for a new stream.
     void reset() noexcept {
-        poisoned_ = decode_result{};
-        fast_ = plain_;
+        discard_left_ = 0;
+        report_pending_ = false;
     }
 
     /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
@@ -4242,9 +4688,28 @@ public:
     }
 
 private:
-    /// Every layout and outcome: need more, frame, error.
+    /// Every layout and outcome: need more, frame, error; and the rest of a discarded frame.
     SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
+        if (discard_left_ == 0) return decode_one(input);
+        const std::size_t k =
+            discard_left_ < input.size() ? static_cast<std::size_t>(discard_left_) : input.size();
+        discard_left_ -= k;
+        decode_result r;
+        r.consumed = k;
+        discard_end_ = SIZE_MAX;
+        if (discard_left_ > 0) return r;  // still dropping: all of it
+        discard_end_ = k;
+        if (report_pending_) {
+            report_pending_ = false;
+            return decode_result::failure(make_error_code(errc::frame_too_large), discard_value_, k);
+        }
+        r = decode_one(input.subspan(k));
+        if (r.consumed > 0 || !r.is_error()) r.consumed += k;  // an error that stops stays at 0
+        return r;
+    }
+
+    /// One frame from the front of `input` (no discard in progress).
+    decode_result decode_one(const_buffer input) noexcept {
         if (input.size() < header_size()) return decode_result::need_more();
         const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
         detail::wide total = header_size();
@@ -4253,38 +4718,59 @@ private:
             total += static_cast<std::uint64_t>(adjustment_);
         } else {
             const std::uint64_t down = detail::magnitude(adjustment_);
-            if (value < down) return poison(errc::negative_length, value);
+            if (value < down) return fatal(errc::negative_length, value);
             total -= down;
         }
-        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        if (total < detail::wide{strip_}) return fatal(errc::malformed_frame, value);
         detail::wide payload = total;
         payload -= strip_;
-        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
-            return poison(errc::frame_too_large, value);
+        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX}) {
+            if (on_oversized_ == oversized_frame::fail || total.hi != 0)
+                return fatal(errc::frame_too_large, value);
+            return oversized(input, total.lo, value);
+        }
         const auto frame = static_cast<std::size_t>(total.lo);
         if (input.size() < frame) return decode_result::need_more();
         return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
     }
 
-    static length_prefix_options with_max(std::size_t max_frame) {
+    /// Starts skipping the `frame`-byte frame at the front of `input` (discard modes).
+    decode_result oversized(const_buffer input, std::uint64_t frame, std::uint64_t value) noexcept {
+        if (input.size() >= frame)  // all buffered: drop it with the report
+            return decode_result::failure(make_error_code(errc::frame_too_large), value,
+                                          static_cast<std::size_t>(frame));
+        discard_left_ = frame - input.size();
+        if (on_oversized_ == oversized_frame::discard_fail_fast)
+            return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
+        report_pending_ = true;
+        discard_value_ = value;
+        decode_result r;
+        r.consumed = input.size();
+        return r;
+    }
+
+    static length_prefix_options with_max(std::size_t max_frame,
+                                          oversized_frame on_oversized = oversized_frame::fail) {
         length_prefix_options o;
         o.max_frame = max_frame;
+        o.on_oversized = on_oversized;
         return o;
     }
     [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
-    decode_result poison(errc e, std::uint64_t value) noexcept {
-        poisoned_ = decode_result::failure(e, value);
-        fast_ = false;
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t value) noexcept {
+        return decode_result::failure(e, value);
     }
 
     std::size_t offset_ = 0;
     std::int64_t adjustment_ = 0;
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
+    oversized_frame on_oversized_ = oversized_frame::fail;
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
-    bool fast_ = false;   // plain_ and not poisoned: decode's short cut, one test per frame
-    decode_result poisoned_;
+    bool report_pending_ = false;      // discard: frame_too_large is reported once the drop is done
+    std::uint64_t discard_left_ = 0;   // bytes of an oversized frame still to drop
+    std::uint64_t discard_value_ = 0;  // its length field, for the deferred report
+    std::size_t discard_end_ = 0;
 };
 
 /// Frames prefixed by their payload length as an unsigned LEB128 varint (protobuf's
@@ -4292,8 +4778,8 @@ private:
 ///
 /// Decode errors: a varint longer than 10 bytes or above 2^64 - 1 is malformed_frame (size = the
 /// bytes read); a length above max_frame is frame_too_large (size = the length). Non-minimal
-/// encodings are accepted, as protobuf does. After an error the codec is poisoned like
-/// length_prefix: every decode repeats it until reset().
+/// encodings are accepted, as protobuf does. Errors have consumed 0: the stream cannot be
+/// resynchronised (the reader stops, codec.hpp); the codec keeps no error state.
 class varint_prefix {
 public:
     /// Most bytes of a 64-bit varint.
@@ -4321,25 +4807,24 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
             if (i == input.size()) return decode_result::need_more();
             const auto b = std::to_integer<std::uint64_t>(input[i]);
-            if (i == max_varint_size - 1 && b > 1) return poison(errc::malformed_frame, i + 1);
+            if (i == max_varint_size - 1 && b > 1) return fatal(errc::malformed_frame, i + 1);
             value |= (b & 0x7Fu) << (7 * i);
             if ((b & 0x80u) == 0) break;
         }
-        if (value > max_frame_) return poison(errc::frame_too_large, value);
+        if (value > max_frame_) return fatal(errc::frame_too_large, value);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: varint_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -4348,28 +4833,34 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
         std::byte bytes[max_varint_size];
+        const std::size_t n = encode_prefix(out.size(), bytes);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
+        return {};
+    }
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = max_varint_size;
+    /// The minimal varint of `payload_size` at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
         std::size_t n = 0;
         do {
             auto b = static_cast<std::uint8_t>(value & 0x7Fu);
             value >>= 7;
             if (value != 0) b |= 0x80u;
-            bytes[n++] = static_cast<std::byte>(b);
+            out[n++] = static_cast<std::byte>(b);
         } while (value != 0);
-        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
-        return {};
+        return n;
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
-    decode_result poisoned_;
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -4403,6 +4894,8 @@ class delimiter {
 public:
     /// Longest delimiter accepted.
     static constexpr std::size_t max_delimiter_size = 32;
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
 
     /// Any bytes (std::string, string_view, vector, ...); throws system_error(invalid_argument)
     /// if `delim` is empty or longer than 32 bytes.
@@ -4437,6 +4930,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;  // where the current frame starts (bytes before it are garbage)
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i - base - matched_ > max_frame_) {
                 const std::size_t counted = i - base - matched_;
@@ -4462,6 +4956,7 @@ public:
                 matched_ = 0;
                 if (discarding_) {
                     discarding_ = false;
+                    discard_end_ = i;
                     base = i;
                     continue;
                 }
@@ -4480,6 +4975,12 @@ public:
         return r;
     }
 
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
     /// Forgets the scan position and any discarding in progress.
     void reset() noexcept {
         scanned_ = 0;
@@ -4487,11 +4988,57 @@ public:
         discarding_ = false;
     }
 
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    delimiter with_final_unterminated(bool on = true) const noexcept {
+        delimiter copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
+    }
+
     /// Appends the delimiter. invalid_argument if the payload contains it (or ends with part of
     /// it so that payload + delimiter would end a frame early); payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Most bytes encode_into adds: the longest delimiter.
+    static constexpr std::size_t max_overhead = max_delimiter_size;
+    /// The payload and the delimiter at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame_) return 0;
+        std::size_t m = 0;
+        for (std::byte b : payload)
+            if (step(m, b) == size_) return 0;
+        for (std::size_t i = 0; i + 1 < size_; ++i)
+            if (step(m, delim_[i]) == size_) return 0;
+        detail::copy_bytes(out, payload.data(), payload.size());
+        std::memcpy(out + payload.size(), delim_.data(), size_);
+        return payload.size() + size_;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -4519,7 +5066,9 @@ private:
     std::size_t max_frame_;
     std::size_t scanned_ = 0;  // input bytes already examined (relative to the frame start)
     std::size_t matched_ = 0;  // delimiter bytes matched at the end of what was scanned
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 /// How line::encode ends a line.
@@ -4534,6 +5083,9 @@ enum class line_ending : std::uint8_t { lf, crlf };
 /// the line through its '\n' is dropped silently, and decoding resumes with the next line.
 class line {
 public:
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
+
     explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
@@ -4550,6 +5102,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i > base) {
                 // The line so far has i - base bytes; a final '\r' may still turn out to be its ending.
@@ -4577,6 +5130,7 @@ public:
             i = eol + 1;
             if (discarding_) {
                 discarding_ = false;
+                discard_end_ = i;
                 base = i;
                 continue;
             }
@@ -4598,10 +5152,49 @@ public:
         return r;
     }
 
-    /// Forgets scan state and any error, for a new stream.
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
+    /// Forgets scan state and any discarding in progress, for a new stream.
     void reset() noexcept {
         scanned_ = 0;
         discarding_ = false;
+    }
+
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    line with_final_unterminated(bool on = true) const noexcept {
+        line copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame without a final '\r' (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (input[size - 1] == std::byte{'\r'}) --size;
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
     }
 
     /// Appends "\n" (or "\r\n"). invalid_argument if the payload contains '\n', or, with the lf
@@ -4609,6 +5202,23 @@ public:
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Most bytes encode_into adds: "\r\n".
+    static constexpr std::size_t max_overhead = 2;
+    /// The payload and the line ending at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = payload.size();
+        if (n > max_frame_) return 0;
+        if (n > 0 && std::memchr(payload.data(), '\n', n) != nullptr) return 0;
+        if (ending_ == line_ending::lf && n > 0 && payload[n - 1] == std::byte{'\r'}) return 0;
+        detail::copy_bytes(out, payload.data(), n);
+        if (ending_ == line_ending::lf) {
+            out[n] = std::byte{'\n'};
+            return n + 1;
+        }
+        out[n] = std::byte{'\r'};
+        out[n + 1] = std::byte{'\n'};
+        return n + 2;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -4631,7 +5241,9 @@ private:
     std::size_t max_frame_;
     line_ending ending_;
     std::size_t scanned_ = 0;
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -4680,6 +5292,14 @@ public:
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Nothing is added to a frame.
+    static constexpr std::size_t max_overhead = 0;
+    /// Copies a `size`-byte payload to `out` (see codec.hpp); 0 for any other size.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() != size_) return 0;
+        detail::copy_bytes(out, payload.data(), size_);
+        return size_;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -4755,14 +5375,30 @@ SOCKFRAME_NAMESPACE_END
 #include <cstring>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
+namespace detail {
+template <typename C, typename = void>
+inline constexpr bool has_discarding_v = false;
+template <typename C>
+inline constexpr bool has_discarding_v<C, std::void_t<decltype(std::declval<const C&>().discarding()),
+                                                      decltype(std::declval<const C&>().discard_end())>> =
+    true;
+
+template <typename P, typename = void>
+inline constexpr bool delimiter_free_v = false;
+template <typename P>
+inline constexpr bool delimiter_free_v<P, std::void_t<decltype(P::delimiter_free)>> = P::delimiter_free;
+}  // namespace detail
+
 /// The CRC-32C (Castagnoli) checksum policy for `checked`: a 4-byte trailer in byte order `Endian`.
 ///
-/// A checksum policy provides `size`, `value_type`, `update(value, bytes)` (from 0),
-/// `store(value, out)` and `load(in)`.
+/// A checksum policy provides `size`, `value_type`, `update(value, bytes)` (from value_type{}),
+/// `store(value, out)` and `load(in)`; and `static constexpr bool delimiter_free = true` if its
+/// trailer bytes can never form a delimiter-based codec's delimiter (see checked).
 template <typename Endian = big_endian>
 struct basic_crc32c {
     using value_type = std::uint32_t;
@@ -4784,16 +5420,79 @@ struct basic_crc32c {
 /// CRC-32C with a big-endian trailer.
 using crc32c = basic_crc32c<big_endian>;
 
+/// CRC-32C as 8 lowercase hexadecimal digits: a printable trailer with no control bytes, the
+/// default of `checked` around delimiter-based codecs (line, delimiter), where binary checksum
+/// bytes could contain the delimiter and make encode refuse the payload.
+struct crc32c_hex {
+    /// Wider than the checksum, so that a trailer that is not hex loads as a value no CRC has.
+    using value_type = std::uint64_t;
+    /// Bytes of the trailer.
+    static constexpr std::size_t size = 8;
+    /// Its bytes are '0'-'9' and 'a'-'f' only.
+    static constexpr bool delimiter_free = true;
+
+    /// Continues the checksum `crc` (0 to start) over `data`.
+    static value_type update(value_type crc, const_buffer data) noexcept {
+        return detail::crc32c_update(static_cast<std::uint32_t>(crc), data.data(), data.size());
+    }
+    /// The checksum of `data`.
+    static value_type compute(const_buffer data) noexcept { return update(0, data); }
+    /// Writes `value` as 8 hex digits, most significant first, at `out`.
+    static void store(value_type value, std::byte* out) noexcept {
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = static_cast<std::byte>("0123456789abcdef"[(value >> (4 * (size - 1 - i))) & 0xFu]);
+    }
+    /// Reads 8 hex digits at `in`; anything else gives 2^32 (never a checksum).
+    static value_type load(const std::byte* in) noexcept {
+        value_type value = 0;
+        for (std::size_t i = 0; i < size; ++i) {
+            const int c = std::to_integer<int>(in[i]);
+            int digit = -1;
+            if (c >= '0' && c <= '9') digit = c - '0';
+            if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+            if (digit < 0) return value_type{1} << 32;
+            value = value * 16 + static_cast<value_type>(digit);
+        }
+        return value;
+    }
+};
+
+/// The checksum policy `checked<Codec>` uses by default: crc32c_hex when Codec's frames end at a
+/// delimiter (Codec::delimited_payload), else the binary crc32c.
+template <typename Codec>
+using default_checksum_t = std::conditional_t<detail::delimited_payload_v<Codec>, crc32c_hex, crc32c>;
+
 /// A checksum trailer inside the frames of `Codec`: each frame's payload is the message followed
 /// by `Checksum::size` bytes of checksum over the message (e.g. `checked<length_prefix<>>`, whose
 /// length counts message + CRC). decode verifies and strips it; encode appends it.
 ///
+/// Around a delimiter-based codec (line, delimiter, or a wrapper of one) the default checksum is
+/// crc32c_hex, so that the trailer never contains the delimiter and checked<line> carries every
+/// payload line carries; a binary checksum there is a compile error. (With a delimiter that
+/// itself contains lowercase hex digits, a payload may still be refused.)
+///
 /// Errors: a frame shorter than the trailer is malformed_frame, a wrong checksum is
 /// checksum_mismatch (size = the message bytes); both skip the bad frame (consumed = its bytes),
 /// so the stream stays in sync. Errors of `Codec` pass through unchanged.
-template <typename Codec, typename Checksum = crc32c>
-class checked {
+///
+/// Forwards the inner codec's decode_frame (a frame whose checksum fails is left to decode(),
+/// which reports it) and decode_eof, and has encode_into where the inner codec has encode_prefix.
+template <typename Codec, typename Checksum = default_checksum_t<Codec>>
+class checked
+    : public detail::optional_decode_frame<checked<Codec, Checksum>, codec_traits<Codec>::has_decode_frame>,
+      public detail::optional_decode_eof<checked<Codec, Checksum>, codec_traits<Codec>::has_decode_eof>,
+      public detail::optional_encode_into<checked<Codec, Checksum>, codec_traits<Codec>::has_encode_prefix,
+                                          codec_traits<Codec>::max_prefix_size + Checksum::size> {
+    static_assert(codec_check<Codec>::ok, "checked: the wrapped type is not a codec");
+    static_assert(!detail::delimited_payload_v<Codec> || detail::delimiter_free_v<Checksum>,
+                  "checked: the inner codec ends frames at a delimiter, and this checksum's binary "
+                  "trailer may contain it (encode would then refuse the payload); use crc32c_hex, the "
+                  "default for delimiter-based codecs");
+
 public:
+    /// Frames end at a delimiter where the inner codec's do.
+    static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;
+
     /// Throws system_error(invalid_argument) if the codec's max_frame cannot hold the trailer.
     explicit checked(Codec codec = Codec{}) : codec_(std::move(codec)) {
         if (codec_.max_frame() < Checksum::size)
@@ -4808,19 +5507,8 @@ public:
     const Codec& inner() const noexcept { return codec_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
-    decode_result decode(const_buffer input) {
-        decode_result r = codec_.decode(input);
-        if (!r.is_frame()) return r;
-        const const_buffer payload = r.payload;
-        if (payload.size() < Checksum::size)
-            return decode_result::failure(make_error_code(errc::malformed_frame), payload.size(), r.consumed);
-        const const_buffer message = payload.first(payload.size() - Checksum::size);
-        if (Checksum::compute(message) != Checksum::load(payload.data() + message.size()))
-            return decode_result::failure(make_error_code(errc::checksum_mismatch), message.size(),
-                                          r.consumed);
-        return decode_result::frame(message, r.consumed);
-    }
-    /// Forgets scan state and any error, for a new stream.
+    decode_result decode(const_buffer input) { return verify(codec_.decode(input)); }
+    /// Forgets scan state, for a new stream.
     void reset() { codec_.reset(); }
 
     /// Frames `payload` into `out` without copying it.
@@ -4839,6 +5527,45 @@ public:
     }
 
 private:
+    friend struct detail::optional_decode_frame<checked, true>;
+    friend struct detail::optional_decode_eof<checked, true>;
+    friend struct detail::optional_encode_into<checked, true,
+                                               codec_traits<Codec>::max_prefix_size + Checksum::size>;
+
+    static bool matches(const_buffer message, const std::byte* trailer) noexcept {
+        return Checksum::update(typename Checksum::value_type{}, message) == Checksum::load(trailer);
+    }
+    decode_result verify(const decode_result& r) const noexcept {
+        if (!r.is_frame()) return r;
+        const const_buffer payload = r.payload;
+        if (payload.size() < Checksum::size)
+            return decode_result::failure(make_error_code(errc::malformed_frame), payload.size(), r.consumed);
+        const const_buffer message = payload.first(payload.size() - Checksum::size);
+        if (!matches(message, payload.data() + message.size()))
+            return decode_result::failure(make_error_code(errc::checksum_mismatch), message.size(),
+                                          r.consumed);
+        return decode_result::frame(message, r.consumed);
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const_buffer framed;
+        const std::size_t n = codec_.decode_frame(input, framed);
+        if (n == 0 || framed.size() < Checksum::size) return 0;
+        const const_buffer message = framed.first(framed.size() - Checksum::size);
+        if (!matches(message, framed.data() + message.size())) return 0;  // decode() reports it
+        payload = message;
+        return n;
+    }
+    decode_result forward_decode_eof(const_buffer input) { return verify(codec_.decode_eof(input)); }
+    std::size_t forward_encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame()) return 0;
+        const std::size_t header = codec_.encode_prefix(payload.size() + Checksum::size, out);
+        if (header == 0) return 0;
+        detail::copy_bytes(out + header, payload.data(), payload.size());
+        Checksum::store(Checksum::update(typename Checksum::value_type{}, payload),
+                        out + header + payload.size());
+        return header + payload.size() + Checksum::size;
+    }
+
     Codec codec_;
 };
 
@@ -4849,10 +5576,27 @@ private:
 /// Errors: Inner wanting more bytes than the frame holds, or leaving some unread, is
 /// frame_size_mismatch (size = the outer payload's bytes); Inner's own errors keep their code and
 /// size. Both skip the outer frame (consumed = its bytes), so the stream stays in sync. Errors of
-/// Outer pass through unchanged (with Outer's state after error).
+/// Outer pass through unchanged.
+///
+/// Has decode_frame and encode_prefix (both headers) where both codecs have them, and forwards
+/// Outer's decode_eof.
 template <typename Outer, typename Inner>
-class nested {
+class nested
+    : public detail::optional_decode_frame<nested<Outer, Inner>, codec_traits<Outer>::has_decode_frame &&
+                                                                     codec_traits<Inner>::has_decode_frame>,
+      public detail::optional_decode_eof<nested<Outer, Inner>, codec_traits<Outer>::has_decode_eof>,
+      public detail::optional_encode_prefix<
+          nested<Outer, Inner>,
+          codec_traits<Outer>::has_encode_prefix && codec_traits<Inner>::has_encode_prefix,
+          codec_traits<Outer>::max_prefix_size + codec_traits<Inner>::max_prefix_size> {
+    static_assert(codec_check<Outer>::ok, "nested: Outer is not a codec");
+    static_assert(codec_check<Inner>::ok, "nested: Inner is not a codec");
+
 public:
+    /// Frames end at a delimiter where either codec's do (the inner frame is the outer payload).
+    static constexpr bool delimited_payload =
+        detail::delimited_payload_v<Outer> || detail::delimited_payload_v<Inner>;
+
     explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
         : outer_(std::move(outer)), inner_(std::move(inner)) {}
 
@@ -4864,22 +5608,14 @@ public:
     }
     /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return outer_.max_frame_bytes(); }
+    /// The codec finding frame boundaries.
     const Outer& outer() const noexcept { return outer_; }
+    /// The codec decoding each outer payload.
     const Inner& inner() const noexcept { return inner_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
-    decode_result decode(const_buffer input) {
-        decode_result r = outer_.decode(input);
-        if (!r.is_frame()) return r;
-        inner_.reset();
-        decode_result m = inner_.decode(r.payload);
-        if (m.is_error()) return decode_result::failure(m.error, m.size, r.consumed);
-        if (!m.is_frame() || m.consumed != r.payload.size())
-            return decode_result::failure(make_error_code(errc::frame_size_mismatch), r.payload.size(),
-                                          r.consumed);
-        return decode_result::frame(m.payload, r.consumed);
-    }
-    /// Forgets scan state and any error, for a new stream.
+    decode_result decode(const_buffer input) { return unwrap(outer_.decode(input)); }
+    /// Forgets scan state, for a new stream.
     void reset() {
         outer_.reset();
         inner_.reset();
@@ -4897,6 +5633,43 @@ public:
     }
 
 private:
+    static constexpr std::size_t prefix_room = codec_traits<Inner>::max_prefix_size + 1;
+    friend struct detail::optional_decode_frame<nested, true>;
+    friend struct detail::optional_decode_eof<nested, true>;
+    friend struct detail::optional_encode_prefix<
+        nested, true, codec_traits<Outer>::max_prefix_size + codec_traits<Inner>::max_prefix_size>;
+
+    decode_result unwrap(const decode_result& r) {
+        if (!r.is_frame()) return r;
+        inner_.reset();
+        decode_result m = inner_.decode(r.payload);
+        if (m.is_error()) return decode_result::failure(m.error, m.size, r.consumed);
+        if (!m.is_frame() || m.consumed != r.payload.size())
+            return decode_result::failure(make_error_code(errc::frame_size_mismatch), r.payload.size(),
+                                          r.consumed);
+        return decode_result::frame(m.payload, r.consumed);
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const_buffer outer_payload;
+        const std::size_t n = outer_.decode_frame(input, outer_payload);
+        if (n == 0) return 0;
+        const_buffer message;
+        const std::size_t m = inner_.decode_frame(outer_payload, message);
+        if (m == 0 || m != outer_payload.size()) return 0;  // declined, or not the whole payload
+        payload = message;
+        return n;
+    }
+    decode_result forward_decode_eof(const_buffer input) { return unwrap(outer_.decode_eof(input)); }
+    std::size_t forward_encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        std::array<std::byte, prefix_room> header{};
+        const std::size_t inner = inner_.encode_prefix(payload_size, header.data());
+        if (inner == 0 || payload_size > SIZE_MAX - inner) return 0;
+        const std::size_t outer = outer_.encode_prefix(inner + payload_size, out);
+        if (outer == 0) return 0;
+        detail::copy_bytes(out + outer, header.data(), inner);
+        return outer + inner;
+    }
+
     Outer outer_;
     Inner inner_;
 };
@@ -4904,13 +5677,26 @@ private:
 /// A fixed byte string (1 to 16 bytes) that must follow each frame of `Codec`, outside the frame
 /// (netstrings' ','). decode checks and consumes it, encode appends it.
 ///
-/// A wrong byte where the suffix belongs is malformed_frame (size = its position in the input)
-/// and poisons the codec: the framing is no longer trustworthy, every decode repeats the error
-/// until reset(). Errors of `Codec` pass through unchanged.
+/// A wrong byte where the suffix belongs is malformed_frame (size = its offset from the frame's start)
+/// with consumed 0: the framing is no longer trustworthy, the reader stops (codec.hpp). Errors of
+/// `Codec` pass through unchanged. When `Codec` skips a bad frame to resynchronise (an overlong
+/// line or delimited frame, a discarded length_prefix frame: codecs with discarding() and
+/// discard_end()), the suffix that followed the bad frame is checked and dropped too, so the next
+/// frame delivered is the next one the peer sent (a wrong byte there is malformed_frame with
+/// consumed 0, size = its offset from the end of the skipped frame).
+///
+/// Forwards the inner codec's decode_frame, and has encode_into where the inner codec has
+/// encode_into or encode_prefix.
 template <typename Codec>
-class suffixed {
+class suffixed : public detail::optional_decode_frame<suffixed<Codec>, codec_traits<Codec>::has_decode_frame>,
+                 public detail::optional_encode_into<suffixed<Codec>, codec_traits<Codec>::can_encode_into,
+                                                     codec_traits<Codec>::max_overhead_v + 16> {
+    static_assert(codec_check<Codec>::ok, "suffixed: the wrapped type is not a codec");
+
 public:
     static constexpr std::size_t max_suffix_size = 16;
+    /// Frames end at a delimiter where the inner codec's do.
+    static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;
 
     /// Throws system_error(invalid_argument) if `suffix` is empty or longer than 16 bytes.
     suffixed(Codec codec, std::string_view suffix) : codec_(std::move(codec)) {
@@ -4926,30 +5712,66 @@ public:
     std::size_t max_frame_bytes() const noexcept {
         return detail::saturating_add(codec_.max_frame_bytes(), size_);
     }
+    /// The wrapped codec.
     const Codec& inner() const noexcept { return codec_; }
     /// The suffix's bytes (a view into this codec).
     const_buffer suffix() const noexcept { return {suffix_.data(), size_}; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
-        if (poisoned_.is_error()) return poisoned_;
-        decode_result r = codec_.decode(input);
-        if (!r.is_frame()) return r;
-        const std::size_t end = r.consumed;
-        const std::size_t have = input.size() - end < size_ ? input.size() - end : size_;
-        for (std::size_t i = 0; i < have; ++i) {
-            if (input[end + i] != suffix_[i]) {
-                poisoned_ = decode_result::failure(make_error_code(errc::malformed_frame), end + i);
-                return poisoned_;
+        std::size_t skipped = 0;  // bytes of a bad frame's suffix already dropped in this call
+        for (int round = 0; round < 4; ++round) {
+            if (owed_ > 0) {
+                // The suffix of a frame the inner codec skipped: check it and drop it.
+                const std::size_t left = input.size() - skipped;
+                const std::size_t k = owed_ < left ? owed_ : left;
+                const std::size_t from = size_ - owed_;
+                for (std::size_t i = 0; i < k; ++i)
+                    if (input[skipped + i] !=
+                        suffix_[from + i])  // size: counted from the skipped frame's end
+                        return decode_result::failure(make_error_code(errc::malformed_frame), from + i);
+                owed_ -= k;
+                skipped += k;
+                if (owed_ > 0) return shifted(decode_result::need_more(), skipped);
             }
+            const const_buffer rest = input.subspan(skipped);
+            decode_result r = codec_.decode(rest);
+            if constexpr (detail::has_discarding_v<Codec>) {
+                if (resyncing_) {
+                    const std::size_t end = codec_.discard_end();
+                    if (end == SIZE_MAX) return shifted(r, skipped);  // still dropping the bad frame
+                    // The drop ended inside this call: the bad frame's suffix starts there.
+                    resyncing_ = false;
+                    owed_ = size_;
+                    codec_.reset();  // it may have scanned past the suffix: decode again after it
+                    skipped += end;
+                    continue;
+                }
+                if (r.is_error() && r.consumed > 0) {
+                    if (codec_.discarding())
+                        resyncing_ = true;
+                    else
+                        owed_ = size_;
+                    return shifted(r, skipped);
+                }
+            }
+            if (!r.is_frame()) return shifted(r, skipped);
+            const std::size_t end = r.consumed;
+            const std::size_t have = rest.size() - end < size_ ? rest.size() - end : size_;
+            for (std::size_t i = 0; i < have; ++i)
+                if (rest[end + i] != suffix_[i])
+                    return decode_result::failure(make_error_code(errc::malformed_frame),
+                                                  end + i);  // from the frame's start
+            if (have < size_) return shifted(decode_result::need_more(), skipped);
+            return decode_result::frame(r.payload, skipped + end + size_);
         }
-        if (have < size_) return decode_result::need_more();
-        return decode_result::frame(r.payload, end + size_);
+        return shifted(decode_result::need_more(), skipped);  // not reached: two rounds suffice
     }
-    /// Forgets scan state and any error, for a new stream.
+    /// Forgets scan state, for a new stream.
     void reset() {
         codec_.reset();
-        poisoned_ = decode_result{};
+        owed_ = 0;
+        resyncing_ = false;
     }
 
     /// Frames `payload` into `out` without copying it.
@@ -4965,10 +5787,34 @@ public:
     }
 
 private:
+    friend struct detail::optional_decode_frame<suffixed, true>;
+    friend struct detail::optional_encode_into<suffixed, true, codec_traits<Codec>::max_overhead_v + 16>;
+
+    static decode_result shifted(decode_result r, std::size_t skipped) noexcept {
+        if (r.consumed > 0 || !r.is_error()) r.consumed += skipped;  // an unrecoverable error stays at 0
+        return r;
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if (owed_ > 0 || resyncing_) return 0;
+        const_buffer inner;
+        const std::size_t n = codec_.decode_frame(input, inner);
+        if (n == 0 || input.size() - n < size_ || std::memcmp(input.data() + n, suffix_.data(), size_) != 0)
+            return 0;
+        payload = inner;
+        return n + size_;
+    }
+    std::size_t forward_encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = detail::encode_into(codec_, payload, out);
+        if (n == 0) return 0;
+        std::memcpy(out + n, suffix_.data(), size_);
+        return n + size_;
+    }
+
     Codec codec_;
     std::array<std::byte, max_suffix_size> suffix_{};
     std::size_t size_ = 0;
-    decode_result poisoned_;
+    std::size_t owed_ = 0;    // bytes of a skipped frame's suffix still to check and drop
+    bool resyncing_ = false;  // the inner codec is dropping the rest of a bad frame
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -4988,10 +5834,10 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// Frames prefixed by their payload length in decimal ASCII digits and a separator (':').
 ///
 /// Strict like the netstring spec: at least one digit, no leading zero (except "0" itself), no
-/// sign or space. Decode errors, which poison the codec (every decode repeats the error until
-/// reset()): a non-digit, a leading zero, or a missing length is malformed_frame (size = the
-/// byte's position); a length above max_frame is frame_too_large as soon as its digits exceed it
-/// (size = the value of the digits read so far).
+/// sign or space. Decode errors, all with consumed 0 (the stream cannot be resynchronised; the
+/// reader stops, see codec.hpp): a non-digit, a leading zero, or a missing length is malformed_frame (size =
+/// the byte's position); a length above max_frame is frame_too_large as soon as its digits exceed it (size =
+/// the value of the digits read so far).
 class decimal_prefix {
 public:
     explicit decimal_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME, char separator = ':')
@@ -5018,7 +5864,6 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
@@ -5026,21 +5871,21 @@ public:
             const std::byte b = input[i];
             if (b == separator_) break;
             const int c = std::to_integer<int>(b);
-            if (c < '0' || c > '9') return poison(errc::malformed_frame, i);
-            if (i == 1 && input[0] == std::byte{'0'}) return poison(errc::malformed_frame, i);
+            if (c < '0' || c > '9') return fatal(errc::malformed_frame, i);
+            if (i == 1 && input[0] == std::byte{'0'}) return fatal(errc::malformed_frame, i);
             const auto d = static_cast<std::uint64_t>(c - '0');
-            if (value > (UINT64_MAX - d) / 10) return poison(errc::frame_too_large, UINT64_MAX);
+            if (value > (UINT64_MAX - d) / 10) return fatal(errc::frame_too_large, UINT64_MAX);
             value = value * 10 + d;
-            if (value > max_frame_) return poison(errc::frame_too_large, value);
+            if (value > max_frame_) return fatal(errc::frame_too_large, value);
         }
-        if (i == 0) return poison(errc::malformed_frame, 0);
+        if (i == 0) return fatal(errc::malformed_frame, 0);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: decimal_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the payload size in decimal and the separator; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -5049,35 +5894,41 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
-        std::byte text[24];
-        std::size_t at = sizeof text;
-        text[--at] = separator_;
-        do {
-            text[--at] = static_cast<std::byte>('0' + value % 10);
-            value /= 10;
-        } while (value != 0);
-        if (!out.prepend_copy(const_buffer{text + at, sizeof text - at})) return detail::no_room();
+        std::byte text[max_prefix_size];
+        const std::size_t n = encode_prefix(out.size(), text);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{text, n})) return detail::no_room();
         return {};
+    }
+    /// The longest header encode_prefix writes: 20 digits and the separator.
+    static constexpr std::size_t max_prefix_size = 21;
+    /// The decimal length and the separator at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
+        const std::size_t n = digits(value);
+        for (std::size_t i = n; i-- > 0;) {
+            out[i] = static_cast<std::byte>('0' + value % 10);
+            value /= 10;
+        }
+        out[n] = separator_;
+        return n + 1;
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
     std::byte separator_;
-    decode_result poisoned_;
 };
 
 /// The netstring codec: `decimal_prefix` followed by a ',' suffix.
 using netstring = suffixed<decimal_prefix>;
 
 /// A netstring codec delivering at most `max_frame` payload bytes. A missing ',' is
-/// malformed_frame at its position; errors poison the codec (see decimal_prefix, suffixed).
+/// malformed_frame at its position; errors cannot be resynchronised (see decimal_prefix, suffixed).
 inline netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
     return netstring{decimal_prefix{max_frame}, ","};
 }
@@ -5106,15 +5957,30 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// Constructing (and copying) allocates once; decode and encode do not. A moved-from any_codec
 /// may only be assigned to or destroyed. Copying requires the held codec to be copyable (else it
 /// throws system_error(not_supported)).
+///
+/// Every optional member of the contract (codec.hpp) is forwarded, so a reader or writer takes
+/// the held codec's fast paths: decode_frame, decode_eof, encode_prefix and encode_into. Their
+/// static sizes are upper bounds (max_prefix_size 32, max_overhead 64); encode_prefix and
+/// encode_into return 0 (encode() decides) when the held codec lacks them or needs more room, and
+/// decode_frame returns 0 at once, without a virtual call, when the held codec lacks it.
 class any_codec {
 public:
+    /// Longest header encode_prefix writes (a held codec with a longer one is not forwarded).
+    static constexpr std::size_t max_prefix_size = 32;
+    /// Most bytes encode_into adds to a payload (a held codec needing more is not forwarded).
+    static constexpr std::size_t max_overhead = 64;
+
     template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
     any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
-        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))) {}
-    any_codec(const any_codec& other) : self_(other.self_->clone()) {}
+        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
+          caps_(capabilities<std::decay_t<Codec>>()) {}
+    any_codec(const any_codec& other) : self_(other.self_->clone()), caps_(other.caps_) {}
     any_codec(any_codec&&) noexcept = default;
     any_codec& operator=(const any_codec& other) {
-        if (this != &other) self_ = other.self_->clone();
+        if (this != &other) {
+            self_ = other.self_->clone();
+            caps_ = other.caps_;
+        }
         return *this;
     }
     any_codec& operator=(any_codec&&) noexcept = default;
@@ -5137,6 +6003,25 @@ public:
     /// has more than one segment.
     std::error_code encode(frame_parts& out) const { return self_->encode(out); }
 
+    /// The held codec's decode_frame (see codec.hpp); 0 if it has none.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if ((caps_ & cap_decode_frame) == 0) return 0;
+        return self_->decode_frame(input, payload);
+    }
+    /// The held codec's decode_eof; truncated_stream (size = input.size()) if it has none.
+    decode_result decode_eof(const_buffer input) { return self_->decode_eof(input); }
+    /// The held codec's encode_prefix (header within 32 bytes); 0: encode() decides.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if ((caps_ & cap_encode_prefix) == 0) return 0;
+        return self_->encode_prefix(payload_size, out);
+    }
+    /// The whole frame written at `out` (room for payload.size() + 64 bytes) through the held
+    /// codec's encode_into or encode_prefix; 0: encode() decides.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if ((caps_ & cap_encode_into) == 0) return 0;
+        return self_->encode_into(payload, out);
+    }
+
     /// The held codec if it is a `Codec`, else nullptr.
     template <typename Codec>
     Codec* target() noexcept {
@@ -5153,6 +6038,21 @@ private:
     template <typename Codec>
     static constexpr char type_tag = 0;
 
+    static constexpr unsigned cap_decode_frame = 1;
+    static constexpr unsigned cap_encode_prefix = 2;
+    static constexpr unsigned cap_encode_into = 4;
+    template <typename Codec>
+    static constexpr bool prefix_fits =
+        codec_traits<Codec>::has_encode_prefix&& codec_traits<Codec>::max_prefix_size <= max_prefix_size;
+    template <typename Codec>
+    static constexpr bool into_fits =
+        codec_traits<Codec>::can_encode_into&& codec_traits<Codec>::max_overhead_v <= max_overhead;
+    template <typename Codec>
+    static constexpr unsigned capabilities() noexcept {
+        return (codec_traits<Codec>::has_decode_frame ? cap_decode_frame : 0u) |
+               (prefix_fits<Codec> ? cap_encode_prefix : 0u) | (into_fits<Codec> ? cap_encode_into : 0u);
+    }
+
     struct concept_t {
         virtual ~concept_t() = default;
         virtual const void* type() const noexcept = 0;
@@ -5162,9 +6062,14 @@ private:
         virtual decode_result decode(const_buffer input) = 0;
         virtual void reset() = 0;
         virtual std::error_code encode(frame_parts& out) const = 0;
+        virtual std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept = 0;
+        virtual decode_result decode_eof(const_buffer input) = 0;
+        virtual std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept = 0;
+        virtual std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept = 0;
     };
     template <typename Codec>
     struct model final : concept_t {
+        static_assert(codec_check<Codec>::ok, "any_codec: the held type is not a codec");
         template <typename C>
         explicit model(C&& c) : codec(std::forward<C>(c)) {}
         std::unique_ptr<concept_t> clone() const override {
@@ -5180,10 +6085,33 @@ private:
         decode_result decode(const_buffer input) override { return codec.decode(input); }
         void reset() override { codec.reset(); }
         std::error_code encode(frame_parts& out) const override { return detail::encode_parts(codec, out); }
+        std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept override {
+            return detail::decode_frame(codec, input, payload);
+        }
+        decode_result decode_eof(const_buffer input) override { return detail::decode_eof(codec, input); }
+        std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept override {
+            if constexpr (prefix_fits<Codec>) {
+                return codec.encode_prefix(payload_size, out);
+            } else {
+                (void)payload_size;
+                (void)out;
+                return 0;
+            }
+        }
+        std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept override {
+            if constexpr (into_fits<Codec>) {
+                return detail::encode_into(codec, payload, out);
+            } else {
+                (void)payload;
+                (void)out;
+                return 0;
+            }
+        }
         Codec codec;
     };
 
     std::unique_ptr<concept_t> self_;
+    unsigned caps_ = 0;  // which optional members the held codec has (no virtual call to find out)
 };
 
 namespace detail {

@@ -49,6 +49,7 @@
 
 #include <sockframe/buffer.hpp>
 #include <sockframe/codec.hpp>
+#include <sockframe/codec_traits.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/socket.hpp>
@@ -155,14 +156,6 @@ inline bool is_framing_error(const std::error_code& ec) noexcept {
     if (is_framing_error(ec)) throw frame_error(ec, size, what);
     throw std::system_error(ec, what);
 }
-
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_eof_v = false;
-template <typename Codec>
-inline constexpr bool has_decode_eof_v<
-    Codec, std::enable_if_t<std::is_same_v<
-               decltype(std::declval<Codec&>().decode_eof(std::declval<const_buffer>())), decode_result>>> =
-    true;
 
 /// Whether T is a sequence of buffers (iterable, each element a const_buffer or mutable_buffer).
 template <typename T, typename = void>
@@ -350,19 +343,17 @@ private:
             ec = no_error();
             return std::nullopt;
         }
-        if constexpr (has_decode_eof_v<Codec>) {
-            const decode_result r = codec.decode_eof(buffered());
-            if (r.is_frame() && r.consumed > 0) {
-                begin_ += r.consumed;
-                ec = no_error();
-                return r.payload;
-            }
-            if (r.is_error()) {
-                ec = r.error;
-                error_size_ = r.size;
-                poisoned_ = ec;
-                return std::nullopt;
-            }
+        const decode_result r = detail::decode_eof(codec, buffered());
+        if (r.is_frame() && r.consumed > 0) {
+            begin_ += r.consumed;
+            ec = no_error();
+            return r.payload;
+        }
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            poisoned_ = ec;
+            return std::nullopt;
         }
         ec = errc::truncated_stream;
         error_size_ = end_ - begin_;
@@ -618,11 +609,9 @@ public:
                std::error_code& ec) {
         static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
         if (refused(ec)) return;
-        if constexpr (has_encode_prefix_v<Codec>) {
-            if (queue_in_place(codec, payload)) {
-                ec = no_error();
-                return;
-            }
+        if (queue_in_place(codec, payload)) {
+            ec = no_error();
+            return;
         }
         ec = codec.encode(payload, parts_);
         if (ec) {
@@ -639,20 +628,18 @@ public:
         ec = no_error();
     }
 
-    /// The short cut of queue() for header + payload codecs: the frame straight into the queue
-    /// when it fits there without passing the coalescing limit. False: nothing was queued.
+    /// The short cut of queue() for codecs that write whole frames in place (encode_into or
+    /// encode_prefix): the frame straight into the queue when it fits there without passing the
+    /// coalescing limit. False: nothing was queued.
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
-        if constexpr (has_encode_prefix_v<Codec>) {
-            const std::size_t most = Codec::max_prefix_size + payload.size();
+        if constexpr (codec_traits<Codec>::can_encode_into) {
+            const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
             if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
                 broken_)
                 return false;
-            std::byte* at = out_.data() + out_end_;
-            const std::size_t header = codec.encode_prefix(payload.size(), at);
-            if (header == 0) return false;
-            copy_bytes(at + header, payload.data(), payload.size());
-            out_end_ += header + payload.size();
-            return true;
+            const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
+            out_end_ += size;
+            return size != 0;
         } else {
             (void)codec;
             (void)payload;
@@ -1085,6 +1072,7 @@ private:
 template <typename Endpoint, typename Codec>
 class framed : public detail::framed_receiving<framed<Endpoint, Codec>, Endpoint, Codec>,
                public detail::framed_sending<framed<Endpoint, Codec>, Endpoint, Codec> {
+    static_assert(codec_check<Codec>::ok, "framed: Codec does not meet the codec contract (codec.hpp)");
     using writer_type = detail::frame_writer<Endpoint, Codec>;
 
 public:

@@ -11,11 +11,14 @@
 //   udp                64-byte datagrams, one system call per datagram
 //   udp_batched        64-byte datagrams, sendmmsg/recvmmsg (64 per call)
 //
-// Implementations (stream; the ping-pong and udp workloads have sockframe, raw and asio):
+// Implementations (stream; ping-pong has sockframe, sockframe_checked, sockframe_any, raw and asio;
+// udp sockframe, raw and asio):
 //   sockframe          framed used as tuned: reserve_receive(256 KiB), queue + flush per 64 KiB,
 //                      send_batch of 16 for 64 KiB payloads, receive_batch
 //   sockframe_default  framed as the README teaches, default settings: queue() per frame and one
 //                      flush() at the end, receive_batch
+//   sockframe_checked  the sockframe row with checked<length_prefix<>> (CRC-32C trailer)
+//   sockframe_any      the sockframe row with any_codec holding length_prefix<>
 //   raw                recv into 256 KiB, frames copied into 64 KiB sends (16 gathered if large)
 //   raw_big            recv into 1 MiB, frames copied into 256 KiB sends (gathered if large)
 //   asio               async_read header + body, asio::write per message
@@ -381,12 +384,20 @@ void raw_big_stream_receiver(stream_run& r, int fd) { raw_stream_receive<raw_big
 // sockframe: queue() every small frame (coalesced into one buffer), flush() after each 64 KiB's
 // worth; large payloads go 16 at a time through send_batch() (gathered, never copied); the
 // receiver is receive_batch() in a loop, after reserve_receive() of the raw loop's buffer size.
+// sockframe_checked and sockframe_any are the same code with checked<length_prefix<>> (a CRC-32C
+// trailer in every frame) and with any_codec holding length_prefix<>: what a composed and a
+// type-erased codec cost (both ends are sockframe; checked's frames are 4 bytes longer on the wire).
 using lp_codec = sf::length_prefix<std::uint32_t>;
+using checked_codec = sf::checked<sf::length_prefix<>>;
 using framed_tcp = sf::framed<sf::tcp_stream, lp_codec>;
 
 template <typename Codec>
 Codec make_codec() {
     return Codec{};
+}
+template <>
+sf::any_codec make_codec<sf::any_codec>() {
+    return sf::any_codec(sf::length_prefix<>{});
 }
 
 template <typename Codec>
@@ -621,7 +632,8 @@ void raw_pingpong_server(pingpong_run&, int fd) {
     }
 }
 
-// sockframe: send() + receive(); the server answers each frame with send().
+// sockframe: send() + receive(); the server answers each frame with send(). sockframe_checked
+// and sockframe_any: the same with checked<length_prefix<>> and with any_codec (see stream).
 template <typename Codec>
 void sockframe_pingpong_client(pingpong_run& r, int fd) {
     sf::framed<sf::tcp_stream, Codec> conn{sf::tcp_stream(fd), make_codec<Codec>()};
@@ -1058,6 +1070,14 @@ std::vector<result> run_all(const config& cfg) {
         c.push_back({"raw_big", [&, size] {
                          return run_stream(cfg, size, raw_big_stream_sender, raw_big_stream_receiver);
                      }});
+        c.push_back({"sockframe_checked", [&, size] {
+                         return run_stream(cfg, size, sockframe_stream_sender<checked_codec>,
+                                           sockframe_stream_receiver<checked_codec>);
+                     }});
+        c.push_back({"sockframe_any", [&, size] {
+                         return run_stream(cfg, size, sockframe_stream_sender<sf::any_codec>,
+                                           sockframe_stream_receiver<sf::any_codec>);
+                     }});
 #if SOCKFRAME_BENCH_HAVE_ASIO
         c.push_back(
             {"asio", [&, size] { return run_stream(cfg, size, asio_stream_sender, asio_stream_receiver); }});
@@ -1088,6 +1108,14 @@ std::vector<result> run_all(const config& cfg) {
                      }});
         c.push_back(
             {"raw", [&, same] { return run_pingpong(cfg, same, raw_pingpong_client, raw_pingpong_server); }});
+        c.push_back({"sockframe_checked", [&, same] {
+                         return run_pingpong(cfg, same, sockframe_pingpong_client<checked_codec>,
+                                             sockframe_pingpong_server<checked_codec>);
+                     }});
+        c.push_back({"sockframe_any", [&, same] {
+                         return run_pingpong(cfg, same, sockframe_pingpong_client<sf::any_codec>,
+                                             sockframe_pingpong_server<sf::any_codec>);
+                     }});
 #if SOCKFRAME_BENCH_HAVE_ASIO
         c.push_back({"asio", [&, same] {
                          return run_pingpong(cfg, same, asio_pingpong_client, asio_pingpong_server);
@@ -1193,7 +1221,8 @@ void usage() {
         "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n"
         "  --size N     stream payload size: 16, 128, 1024 or 65536 (repeatable; default all)\n"
         "  --impl NAME  run only this implementation (repeatable; for profiling: no ratio without raw)\n"
-        "               stream: sockframe sockframe_default raw raw_big asio; pingpong: sockframe raw asio\n"
+        "               stream: sockframe sockframe_default sockframe_checked sockframe_any raw raw_big\n"
+        "               asio; pingpong: sockframe sockframe_checked sockframe_any raw asio\n"
         "  --mixed      stream also with sockframe's sender against raw's receiver and the reverse,\n"
         "               and with sockframe's receiver calling receive() once per frame\n");
 }

@@ -111,8 +111,10 @@ struct result {
     std::string impl;
     sample s;
     bool has_mb = false, has_latency = false;
-    double ratio = -1, p99_ratio = -1;  // medians of the per-repeat ratios to raw
-    double ratio_big = -1;              // median of the per-repeat msgs/s ratios to raw_big
+    double ratio = -1, p99_ratio = -1;            // medians of the per-repeat ratios to raw
+    double ratio_big = -1;                        // median of the per-repeat msgs/s ratios to raw_big
+    double ratio_big_lo = -1, ratio_big_hi = -1;  // their lower and upper quartiles
+    double ratio_sf = -1;  // median of the per-repeat msgs/s ratios to the sockframe row
 };
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -978,6 +980,16 @@ double median(std::vector<double> v) {
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/// The q-quantile (0..1) of `v`, linearly interpolated; -1 if empty.
+double quantile(std::vector<double> v, double q) {
+    if (v.empty()) return -1;
+    std::sort(v.begin(), v.end());
+    const double at = q * static_cast<double>(v.size() - 1);
+    const auto i = static_cast<std::size_t>(at);
+    if (i + 1 >= v.size()) return v.back();
+    return v[i] + (at - static_cast<double>(i)) * (v[i + 1] - v[i]);
+}
+
 /// Runs every candidate `repeats` times, interleaved, and keeps each one's medians.
 void measure(const config& cfg, const std::string& workload, std::size_t size, bool has_mb, bool has_latency,
              std::vector<candidate> candidates, std::vector<result>& out) {
@@ -996,11 +1008,21 @@ void measure(const config& cfg, const std::string& workload, std::size_t size, b
             std::size_t i = rep % 2 == 0 ? k : candidates.size() - 1 - k;
             samples[i][static_cast<std::size_t>(rep)] = candidates[i].run();
         }
-    std::size_t raw_index = candidates.size(), raw_big_index = candidates.size();
+    std::size_t raw_index = candidates.size(), raw_big_index = candidates.size(),
+                sf_index = candidates.size();
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         if (candidates[i].impl == "raw") raw_index = i;
         if (candidates[i].impl == "raw_big") raw_big_index = i;
+        if (candidates[i].impl == "sockframe") sf_index = i;
     }
+    // msgs/s of candidate i over candidate `base`, one ratio per repeat (neighbours in time)
+    auto rates_against = [&](std::size_t i, std::size_t base) {
+        std::vector<double> rate;
+        for (std::size_t k = 0; k < samples[i].size(); ++k)
+            if (samples[base][k].msgs_per_s > 0)
+                rate.push_back(samples[i][k].msgs_per_s / samples[base][k].msgs_per_s);
+        return rate;
+    };
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         auto pick = [&](double sample::*field) {
             std::vector<double> v;
@@ -1031,13 +1053,12 @@ void measure(const config& cfg, const std::string& workload, std::size_t size, b
             r.p99_ratio = median(p99);
         }
         if (raw_big_index < candidates.size()) {
-            std::vector<double> rate;
-            for (std::size_t k = 0; k < samples[i].size(); ++k) {
-                const sample& big = samples[raw_big_index][k];
-                if (big.msgs_per_s > 0) rate.push_back(samples[i][k].msgs_per_s / big.msgs_per_s);
-            }
+            const std::vector<double> rate = rates_against(i, raw_big_index);
             r.ratio_big = median(rate);
+            r.ratio_big_lo = quantile(rate, 0.25);
+            r.ratio_big_hi = quantile(rate, 0.75);
         }
+        if (sf_index < candidates.size()) r.ratio_sf = median(rates_against(i, sf_index));
         out.push_back(r);
         if (!cfg.json)
             std::fprintf(stderr, "  %-18s %6zu %-17s %14.0f msgs/s\n", workload.c_str(), size, r.impl.c_str(),
@@ -1204,8 +1225,14 @@ void print_table(const config& cfg, const std::vector<result>& all) {
     for (const auto& r : all) {  // the default-settings goal: >= 0.9x raw_big at 16 and 128 bytes
         if (r.workload != "stream" || r.impl != "sockframe_default" || r.ratio_big <= 0) continue;
         std::printf(
-            "stream %zu B: sockframe_default is %.2fx raw_big%s\n", r.size, r.ratio_big,
+            "stream %zu B: sockframe_default is %.2fx raw_big (quartiles of the repeats %.2f-%.2f)%s\n",
+            r.size, r.ratio_big, r.ratio_big_lo, r.ratio_big_hi,
             r.size <= 128 ? (r.ratio_big >= 0.9 ? " (goal >= 0.9: met)" : " (goal >= 0.9: not met)") : "");
+    }
+    for (const auto& r : all) {  // composed and type-erased codecs against the plain one, same repeats
+        if ((r.impl != "sockframe_checked" && r.impl != "sockframe_any") || r.ratio_sf <= 0) continue;
+        std::printf("%s %zu B: %s is %.2fx sockframe\n", r.workload.c_str(), r.size, r.impl.c_str(),
+                    r.ratio_sf);
     }
 }
 

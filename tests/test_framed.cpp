@@ -1131,3 +1131,29 @@ TEST_CASE("composed and type-erased codecs queue in place, byte-identical to sen
     check(sf::any_codec(sf::length_prefix<std::uint32_t>{}));
     check(sf::any_codec(sf::checked<sf::length_prefix<std::uint16_t>>{}));
 }
+
+TEST_CASE(
+    "send_batch gathers frames of any layout (a checksum trailer, a delimiter), and stops at a refused one") {
+    auto check = [](auto codec) {
+        auto p = connected_tcp();
+        sf::framed tx{std::move(p.client), codec};
+        sf::framed rx{std::move(p.server), codec};
+        std::vector<std::string> payloads;
+        for (std::uint32_t i = 0; i < 200; ++i) payloads.push_back(payload_bytes(i * 37 % 500, i, '\n'));
+        payloads[150] = "bad\nline";  // the line codec refuses it; the others carry it
+        std::vector<sf::const_buffer> views(payloads.begin(), payloads.end());
+        std::error_code ec;
+        tx.send_batch(views.data(), views.size(), 10s, ec);
+        const bool refused = static_cast<bool>(ec);
+        const std::size_t expected = refused ? 150 : 200;
+        for (std::size_t i = 0; i < expected; ++i) {
+            auto m = rx.receive(10s);
+            REQUIRE(m);
+            CHECK(m->str() == payloads[i]);
+        }
+        return refused;
+    };
+    CHECK_FALSE(check(sf::checked<sf::length_prefix<std::uint32_t>>{}));
+    CHECK(check(sf::line{}));
+    CHECK_FALSE(check(sf::make_netstring()));
+}

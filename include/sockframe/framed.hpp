@@ -600,6 +600,37 @@ public:
                     ++done;
                 }
             }
+        } else if constexpr (!traits::message_oriented && traits::is_blocking) {
+            // Any other layout: each frame encoded into its own frame_parts, many gathered per call.
+            constexpr std::size_t per_call = 16;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            frame_parts frames[per_call];
+            const_buffer parts[gather_max - 1];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0, bytes = 0;
+                std::error_code refused;
+                for (; n < per_call && done + n < count; ++n) {
+                    refused = codec.encode(payloads[done + n], frames[n]);
+                    if (refused) {
+                        error_size_ = payloads[done + n].size();
+                        break;
+                    }
+                    if (used + frames[n].segment_count() > gather_max - 1) break;  // the next call's
+                    for (const const_buffer& segment : frames[n]) parts[used++] = segment;
+                    bytes += frames[n].size();
+                }
+                if (used > 0) {
+                    write_blocking(endpoint, parts, used, bytes, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (refused && done < count) {
+                    ec = refused;
+                    return;
+                }
+            }
         } else {
             for (std::size_t i = 0; i < count && !ec; ++i) send(endpoint, codec, payloads[i], d, ec);
         }

@@ -342,3 +342,18 @@ TEST_CASE("nested decode_frame declines when the inner codec declines (an empty 
     CHECK(codec.decode_frame(sf::const_buffer{wire}, payload) == 0);
     CHECK(codec.decode(sf::const_buffer{wire}).error == sf::errc::frame_size_mismatch);
 }
+
+TEST_CASE("checked forwards decode_eof: a final unterminated line is verified like any other") {
+    auto make = [] { return sf::checked<sf::line>{sf::line{}.with_final_unterminated()}; };
+    std::string last = codec_test::encode(make(), "last");
+    REQUIRE(last.back() == '\n');
+    last.pop_back();  // the peer closed without the line ending
+    const std::string wire = codec_test::encode(make(), "first") + last;
+    CHECK(codec_test::decode_all_ways(make, wire, true, true) ==
+          std::vector<codec_test::event>{codec_test::frame("first"), codec_test::frame("last")});
+    std::string bad = wire;
+    bad[bad.size() - 9] ^= 1;  // a byte of "last"
+    CHECK(codec_test::decode_all_ways(make, bad, true, true) ==
+          std::vector<codec_test::event>{codec_test::frame("first"),
+                                         codec_test::error(sf::errc::checksum_mismatch, 4)});
+}

@@ -4261,10 +4261,6 @@ template <typename Codec>
 inline constexpr bool has_encode_prefix_v = codec_traits<Codec>::has_encode_prefix;
 template <typename Codec>
 inline constexpr bool has_decode_frame_v = codec_traits<Codec>::has_decode_frame;
-template <typename Codec>
-inline constexpr bool has_decode_eof_v = codec_traits<Codec>::has_decode_eof;
-template <typename Codec>
-inline constexpr bool has_encode_into_v = codec_traits<Codec>::has_encode_into;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.
@@ -4295,7 +4291,7 @@ std::size_t decode_frame(Codec& codec, const_buffer input, const_buffer& payload
 /// codec.decode_eof(input) where the codec has it; else truncated_stream (size = the bytes left).
 template <typename Codec>
 decode_result decode_eof(Codec& codec, const_buffer input) {
-    if constexpr (has_decode_eof_v<Codec>) {
+    if constexpr (codec_traits<Codec>::has_decode_eof) {
         return codec.decode_eof(input);
     } else {
         (void)codec;
@@ -4308,7 +4304,7 @@ decode_result decode_eof(Codec& codec, const_buffer input) {
 /// of the payload; returns the frame's size, or 0 when encode() must do it.
 template <typename Codec>
 std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out) noexcept {
-    if constexpr (has_encode_into_v<Codec>) {
+    if constexpr (codec_traits<Codec>::has_encode_into) {
         return codec.encode_into(payload, out);
     } else if constexpr (has_encode_prefix_v<Codec>) {
         const std::size_t header = codec.encode_prefix(payload.size(), out);

@@ -673,3 +673,30 @@ TEST_CASE(
     CHECK(nb.receive_batch(slots, 0, ec) == 0);
     CHECK_FALSE(ec);
 }
+
+TEST_CASE("set_timeout saturates: a huge timeout is none, a negative one is zero") {
+    auto p = connected_tcp();
+    p.server.set_timeout(std::chrono::hours::max());
+    CHECK_FALSE(p.server.timeout().has_value());
+    // The read must wait for the byte the peer sends after our "go", not time out at once.
+    test_support::joining_thread peer([&] {
+        char go = 0;
+        std::error_code ec;
+        p.client.read_exact(sf::mutable_buffer(&go, 1), 5s, ec);
+        if (!ec) p.client.write_all(sf::const_buffer("x", 1), 5s, ec);
+    });
+    p.server.write_all("g");
+    char got = 0;
+    std::error_code ec;
+    std::size_t n = p.server.read_some(sf::mutable_buffer(&got, 1), ec);
+    CHECK_FALSE(ec);
+    CHECK(n == 1);
+    CHECK(got == 'x');
+    peer.join();
+
+    p.server.set_timeout(std::chrono::seconds::min());
+    REQUIRE(p.server.timeout().has_value());
+    CHECK(*p.server.timeout() == std::chrono::seconds(0));
+    p.server.read_some(sf::mutable_buffer(&got, 1), ec);
+    CHECK(ec == std::errc::timed_out);
+}

@@ -6,6 +6,7 @@
 #include <sockframe/detail/os.hpp>
 #include <sockframe/error.hpp>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -32,6 +33,12 @@ public:
         return {value, *this};
     }
 };
+/// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
+/// a decimal port.
+inline bool is_service_name(std::string_view service) noexcept {
+    char c = service.empty() ? '\0' : service.front();
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 }  // namespace detail
 
 /// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
@@ -42,7 +49,8 @@ inline const std::error_category& resolver_category() noexcept {
 
 /// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4 or ipv6).
 /// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
-/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL.
+/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL or a
+/// numeric service that is not a port 0..65535 ("99999", "-1", "80x", " 80").
 template <typename Family>
 std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
                                                    std::error_code& ec, bool passive = false) {
@@ -53,6 +61,15 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
     if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
         ec = errc::bad_address;
         return out;
+    }
+    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
+    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
+    if (!service.empty() && !detail::is_service_name(service)) {
+        std::uint16_t port = 0;
+        if (!detail::parse_port(service, port)) {
+            ec = errc::bad_address;
+            return out;
+        }
     }
     std::string host_text(host), service_text(service);
     ::addrinfo hints{};

@@ -176,10 +176,17 @@ public:
     }
 
     /// settimeout counterpart: the default deadline of every blocking call, measured from the
-    /// call's start (nullopt: wait forever). Non-blocking sockets never wait.
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
+    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
+    /// nullopt), a negative one means zero (calls do only what is possible at once).
     template <typename Rep, typename Period>
     void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        timeout_ = std::chrono::duration_cast<duration>(t);
+        if (!(t > std::chrono::duration<Rep, Period>::zero()))
+            timeout_ = duration::zero();
+        else if (deadline::exceeds(t, (duration::max)()))
+            timeout_.reset();
+        else
+            timeout_ = std::chrono::duration_cast<duration>(t);
     }
     void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
     /// gettimeout counterpart.

@@ -417,15 +417,22 @@ public:
     }
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
-    /// now + d, saturating instead of overflowing for huge durations.
+    /// now + d, saturating instead of overflowing: a huge duration is time_point::max() (never
+    /// reached), a negative or zero one is now (already expired), however large.
     template <typename Rep, typename Period>
     static clock::time_point after(std::chrono::duration<Rep, Period> d) noexcept {
         auto now = clock::now();
-        using float_seconds = std::chrono::duration<double>;
-        if (std::chrono::duration_cast<float_seconds>(d) >
-            std::chrono::duration_cast<float_seconds>((clock::time_point::max)() - now))
-            return (clock::time_point::max)();
+        if (!(d > std::chrono::duration<Rep, Period>::zero())) return now;
+        if (exceeds(d, (clock::time_point::max)() - now)) return (clock::time_point::max)();
         return now + std::chrono::duration_cast<clock::duration>(d);
+    }
+
+    /// Whether `d` is longer than `limit`, compared without overflow in either unit.
+    template <typename Rep, typename Period>
+    static constexpr bool exceeds(std::chrono::duration<Rep, Period> d, clock::duration limit) noexcept {
+        using float_seconds = std::chrono::duration<long double>;
+        return std::chrono::duration_cast<float_seconds>(d) >=
+               std::chrono::duration_cast<float_seconds>(limit);
     }
 
 private:
@@ -495,6 +502,7 @@ SOCKFRAME_NAMESPACE_END
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -507,6 +515,7 @@ SOCKFRAME_NAMESPACE_END
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <system_error>
@@ -758,6 +767,23 @@ inline native_handle_type open_socket(int domain, int type, int protocol, bool n
         }
     }
     return h;
+}
+
+/// The device and inode of an open descriptor (fstat), which tell two sockets apart even when
+/// they had the same descriptor number at different times. False where unknown (Windows).
+inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint64_t& inode) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(h, &st) != 0) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#else
+    (void)h;
+    (void)device;
+    (void)inode;
+    return false;
+#endif
 }
 
 using clock = std::chrono::steady_clock;
@@ -1440,6 +1466,7 @@ SOCKFRAME_NAMESPACE_END
 /// system prefers.
 
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -1466,6 +1493,12 @@ public:
         return {value, *this};
     }
 };
+/// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
+/// a decimal port.
+inline bool is_service_name(std::string_view service) noexcept {
+    char c = service.empty() ? '\0' : service.front();
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 }  // namespace detail
 
 /// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
@@ -1476,7 +1509,8 @@ inline const std::error_category& resolver_category() noexcept {
 
 /// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4 or ipv6).
 /// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
-/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL.
+/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL or a
+/// numeric service that is not a port 0..65535 ("99999", "-1", "80x", " 80").
 template <typename Family>
 std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
                                                    std::error_code& ec, bool passive = false) {
@@ -1487,6 +1521,15 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
     if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
         ec = errc::bad_address;
         return out;
+    }
+    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
+    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
+    if (!service.empty() && !detail::is_service_name(service)) {
+        std::uint16_t port = 0;
+        if (!detail::parse_port(service, port)) {
+            ec = errc::bad_address;
+            return out;
+        }
     }
     std::string host_text(host), service_text(service);
     ::addrinfo hints{};
@@ -1932,10 +1975,17 @@ public:
     }
 
     /// settimeout counterpart: the default deadline of every blocking call, measured from the
-    /// call's start (nullopt: wait forever). Non-blocking sockets never wait.
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
+    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
+    /// nullopt), a negative one means zero (calls do only what is possible at once).
     template <typename Rep, typename Period>
     void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        timeout_ = std::chrono::duration_cast<duration>(t);
+        if (!(t > std::chrono::duration<Rep, Period>::zero()))
+            timeout_ = duration::zero();
+        else if (deadline::exceeds(t, (duration::max)()))
+            timeout_.reset();
+        else
+            timeout_ = std::chrono::duration_cast<duration>(t);
     }
     void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
     /// gettimeout counterpart.
@@ -2795,6 +2845,18 @@ SOCKFRAME_NAMESPACE_END
 /// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
 /// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
 /// public API. Every backend is level-triggered.
+///
+/// A handle closed while registered (not removed first) leaves a stale entry; every backend makes
+/// it harmless for a later add() of a socket that gets the same number:
+/// - epoll: the kernel drops a closed descriptor from the set; add() asks the kernel
+///   (EPOLL_CTL_ADD, EEXIST only for a live registration) and replaces the stale entry. size()
+///   counts the stale entry until then; remove() of it succeeds.
+/// - kqueue: the kernel drops the closed descriptor's filters; add() compares the socket's
+///   identity (fstat device and inode) with the one registered and replaces a stale entry.
+/// - poll (POSIX): the same identity check on add(); a wait drops entries whose descriptor is
+///   closed (POLLNVAL) without reporting them, so size() is right again after it.
+/// - WSAPoll (Windows): no identity check (add() of a reused handle value is already_registered
+///   until the next wait); a wait drops closed handles (POLLNVAL) without reporting them.
 
 
 #include <cstddef>
@@ -2822,6 +2884,26 @@ struct ready_event {
     bool readable, writable, hangup, error;
 };
 
+/// Which open socket a descriptor number names, to tell a live registration from a stale one
+/// whose descriptor was closed and whose number was reused (POSIX: device and inode; a socket's
+/// inode is unique while it is open). Unknown (all zero) where the system cannot tell.
+struct handle_identity {
+    std::uint64_t device = 0, inode = 0;
+    bool known() const noexcept { return device != 0 || inode != 0; }
+    friend bool operator==(const handle_identity& a, const handle_identity& b) noexcept {
+        return a.device == b.device && a.inode == b.inode;
+    }
+};
+inline handle_identity identity_of(native_handle_type h) noexcept {
+    handle_identity id;
+    std::uint64_t device = 0, inode = 0;
+    if (file_identity(h, device, inode)) {
+        id.device = device;
+        id.inode = inode;
+    }
+    return id;
+}
+
 /// The memory of a backend allocation failure, as an error code.
 inline std::error_code out_of_memory_error() noexcept {
     return std::make_error_code(std::errc::not_enough_memory);
@@ -2834,6 +2916,7 @@ class descriptor_table {
 public:
     struct slot {
         std::uint64_t key = 0;
+        handle_identity identity{};  // kqueue: which open socket the registration was made for
         bool registered = false;
         std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
         std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
@@ -2896,9 +2979,11 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A descriptor this table still lists may have been closed (which takes it out of the
+    /// epoll set) and its number reused: the kernel, not the table, decides. EPOLL_CTL_ADD fails
+    /// with EEXIST only for a live registration; otherwise the stale entry is replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         ::epoll_event e = make_event(h, read, write);
@@ -2907,8 +2992,10 @@ public:
             return last_error();
         }
         s->key = key;
-        s->registered = true;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -3025,16 +3112,23 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A closed descriptor leaves the kqueue by itself; its entry here is recognised as stale
+    /// when the same number comes back as another socket (a different identity) and replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto* old = table_.find(h); old != nullptr && old->identity == id)
+            return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         if (auto ec = apply(h, read, write)) return ec;
         s->key = key;
-        s->registered = true;
+        s->identity = id;
         s->batch = 0;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -3147,14 +3241,26 @@ public:
     void open(std::error_code& ec) noexcept { ec = ensure_started(); }
     void close() noexcept {}
 
+    /// An entry whose handle was closed and whose number now names another socket (a different
+    /// identity; POSIX) is stale: it is replaced. Entries of closed handles that nobody reuses are
+    /// dropped by the next wait (poll reports them as POLLNVAL).
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (index_.find(h) != index_.end()) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto it = index_.find(h); it != index_.end()) {
+            if (!id.known() || ids_[it->second] == id) return errc::already_registered;
+            fds_[it->second] = make_pollfd(h, read, write);
+            keys_[it->second] = key;
+            ids_[it->second] = id;
+            return {};
+        }
         try {
             fds_.push_back(make_pollfd(h, read, write));
             keys_.push_back(key);
+            ids_.push_back(id);
             index_.emplace(h, fds_.size() - 1);
         } catch (...) {
+            if (ids_.size() > index_.size()) ids_.pop_back();
             if (keys_.size() > index_.size()) keys_.pop_back();
             if (fds_.size() > index_.size()) fds_.pop_back();
             return out_of_memory_error();
@@ -3177,10 +3283,12 @@ public:
         if (i != last) {  // move the last entry into the hole
             fds_[i] = fds_[last];
             keys_[i] = keys_[last];
+            ids_[i] = ids_[last];
             index_[fds_[i].fd] = i;  // exists: no allocation
         }
         fds_.pop_back();
         keys_.pop_back();
+        ids_.pop_back();
         return {};
     }
     std::size_t size() const noexcept { return fds_.size(); }
@@ -3203,6 +3311,7 @@ public:
         }
         ec.clear();
         int emitted = 0;
+        bool invalid = false;
         // Start where the previous wait stopped, so that a full batch cannot starve the rest.
         std::size_t count = fds_.size();
         if (start_ >= count) start_ = 0;
@@ -3211,15 +3320,22 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
+            if ((r & POLLNVAL) != 0) {  // closed while registered: dropped below, not reported
+                invalid = true;
+                continue;
+            }
             bool hangup = (r & hangup_bits) != 0;
             // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
             // and kqueue do, also where WSAPoll reports POLLHUP alone.
             bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
-            ready_event e{fds_[i].fd,          keys_[i], readable,
-                          (r & poll_out) != 0, hangup,   (r & (POLLERR | POLLNVAL)) != 0};
+            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, hangup, (r & POLLERR) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
+        }
+        if (invalid) {
+            for (std::size_t i = fds_.size(); i-- > 0;)
+                if ((fds_[i].revents & POLLNVAL) != 0) remove(fds_[i].fd);
         }
         return emitted;
     }
@@ -3241,6 +3357,7 @@ private:
 
     std::vector<pollfd_type> fds_;
     std::vector<std::uint64_t> keys_;
+    std::vector<handle_identity> ids_;
     std::unordered_map<native_handle_type, std::size_t> index_;
     std::size_t start_ = 0;
 };
@@ -3445,7 +3562,10 @@ SOCKFRAME_NAMESPACE_END
 ///
 /// Errors: end-of-stream is eofbit (as for a file). Any other failure (the socket's timeout, a
 /// reset, a broken pipe) sets badbit; error() then tells which. After a read timeout nothing is
-/// lost: clear() the stream and read again. After a write error the unsent output is discarded.
+/// lost: clear() the stream and read again; a read(n) that had taken some bytes before the timeout
+/// gives them back, so the next read returns them first (a getline keeps the characters it took in
+/// its string, as std::getline does for every failure). After a write error the unsent output is
+/// discarded.
 ///
 /// Thread safety: one stream is used by one thread at a time.
 
@@ -3532,7 +3652,7 @@ public:
 protected:
     int_type underflow() override {
         if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-        std::size_t n = read_into(get_begin(), buffer_size_);
+        std::size_t n = read_into(get_begin(), get_capacity_);
         if (n == 0) return traits_type::eof();
         setg(get_begin(), get_begin(), get_begin() + n);
         return traits_type::to_int_type(*gptr());
@@ -3579,24 +3699,31 @@ protected:
         if (n <= 0) return 0;
         auto wanted = static_cast<std::size_t>(n);
         std::size_t copied = 0;
-        while (copied < wanted) {
-            auto available = static_cast<std::size_t>(egptr() - gptr());
-            if (available > 0) {
-                std::size_t take = (std::min)(available, wanted - copied);
-                std::memcpy(s + copied, gptr(), take);
-                gbump(static_cast<int>(take));
-                copied += take;
-                continue;
+        try {
+            while (copied < wanted) {
+                auto available = static_cast<std::size_t>(egptr() - gptr());
+                if (available > 0) {
+                    std::size_t take = (std::min)(available, wanted - copied);
+                    std::memcpy(s + copied, gptr(), take);
+                    gbump(static_cast<int>(take));
+                    copied += take;
+                    continue;
+                }
+                std::size_t got;
+                if (wanted - copied >= buffer_size_) {
+                    got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
+                    copied += got;
+                } else {
+                    got = read_into(get_begin(), get_capacity_);
+                    setg(get_begin(), get_begin(), get_begin() + got);
+                }
+                if (got == 0) break;  // end-of-stream
             }
-            std::size_t got;
-            if (wanted - copied >= buffer_size_) {
-                got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
-                copied += got;
-            } else {
-                got = read_into(get_begin(), buffer_size_);
-                setg(get_begin(), get_begin(), get_begin() + got);
-            }
-            if (got == 0) break;  // end-of-stream
+        } catch (...) {
+            // The istream reports a failed read as extracting nothing: give the bytes already
+            // taken back to the get area, so that the next read (after clear()) returns them.
+            if (copied > 0) unread(s, copied);
+            throw;
         }
         return static_cast<std::streamsize>(copied);
     }
@@ -3604,14 +3731,27 @@ protected:
     std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
-    char* get_begin() noexcept { return storage_.get(); }
-    char* put_begin() noexcept { return storage_.get() + buffer_size_; }
+    char* get_begin() noexcept { return get_.get(); }
+    char* put_begin() noexcept { return put_.get(); }
 
     void allocate(std::size_t size) {
         buffer_size_ = std::max<std::size_t>(size, 1);
-        storage_ = std::make_unique<char[]>(2 * buffer_size_);
+        get_capacity_ = buffer_size_;
+        get_ = std::make_unique<char[]>(get_capacity_);
+        put_ = std::make_unique<char[]>(buffer_size_);
         setg(get_begin(), get_begin(), get_begin());
         setp(put_begin(), put_begin() + buffer_size_);
+    }
+
+    /// Puts `n` bytes taken by a read that then failed back in front of the (empty) get area,
+    /// growing it if they do not fit.
+    void unread(const char* bytes, std::size_t n) {
+        if (n > get_capacity_) {
+            get_ = std::make_unique<char[]>(n);
+            get_capacity_ = n;
+        }
+        std::memmove(get_begin(), bytes, n);
+        setg(get_begin(), get_begin(), get_begin() + n);
     }
 
     /// One read_some (after sending pending output); 0 = end-of-stream; throws on failure.
@@ -3630,8 +3770,10 @@ private:
 
     std::optional<Socket> owned_;
     Socket* socket_;
-    std::unique_ptr<char[]> storage_;  // the get area, then the put area
+    std::unique_ptr<char[]> get_;  // the get area (grown only to give back a failed read's bytes)
+    std::unique_ptr<char[]> put_;  // the put area
     std::size_t buffer_size_ = 0;
+    std::size_t get_capacity_ = 0;
     std::error_code error_;
 };
 

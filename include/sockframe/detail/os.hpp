@@ -49,6 +49,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -62,6 +63,7 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
 #include <system_error>
@@ -313,6 +315,23 @@ inline native_handle_type open_socket(int domain, int type, int protocol, bool n
         }
     }
     return h;
+}
+
+/// The device and inode of an open descriptor (fstat), which tell two sockets apart even when
+/// they had the same descriptor number at different times. False where unknown (Windows).
+inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint64_t& inode) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(h, &st) != 0) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#else
+    (void)h;
+    (void)device;
+    (void)inode;
+    return false;
+#endif
 }
 
 using clock = std::chrono::steady_clock;

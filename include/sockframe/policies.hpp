@@ -6,6 +6,8 @@
 #include <sockframe/address.hpp>
 #include <sockframe/detail/os.hpp>
 
+#include <type_traits>
+
 SOCKFRAME_NAMESPACE_BEGIN
 
 /// Family: IPv4 (AF_INET).
@@ -63,5 +65,22 @@ struct blocking {
 struct non_blocking {
     static constexpr bool is_blocking = false;
 };
+
+namespace detail {
+template <typename Family, typename = void>
+struct has_dual_stack_default : std::false_type {};
+template <typename Family>
+struct has_dual_stack_default<Family, std::void_t<decltype(Family::dual_stack_by_default)>> : std::true_type {
+};
+/// Whether a listener of `Family` on an IPv6 address turns IPV6_V6ONLY off unless told otherwise
+/// (a family's optional `dual_stack_by_default` member; false without it).
+template <typename Family>
+constexpr bool dual_stack_by_default() noexcept {
+    if constexpr (has_dual_stack_default<Family>::value)
+        return Family::dual_stack_by_default;
+    else
+        return false;
+}
+}  // namespace detail
 
 SOCKFRAME_NAMESPACE_END

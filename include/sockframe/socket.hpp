@@ -114,6 +114,12 @@ public:
         return basic_socket(
             detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
     }
+    /// Opens an unbound socket of the address family `address` is in (the runtime `ip` family
+    /// chooses IPv4 or IPv6 here; fixed families always use theirs).
+    static basic_socket open_for(const address_type& address, int protocol, std::error_code& ec) noexcept {
+        return basic_socket(detail::open_socket(detail::domain_of(address.data()), Type::value(), protocol,
+                                                !Mode::is_blocking, ec));
+    }
 
     /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
     /// connection attempt itself is bounded, not only each system call).

@@ -786,6 +786,191 @@ inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint
 #endif
 }
 
+/// The address family (AF_INET, AF_INET6, AF_UNIX) of a socket address.
+inline int domain_of(const ::sockaddr* address) noexcept { return static_cast<int>(address->sa_family); }
+
+/// Makes an accepted or socketpair descriptor safe as open_socket does (close-on-exec, never
+/// SIGPIPE) and sets its blocking mode.
+inline std::error_code prepare_handle(native_handle_type h, bool non_blocking, bool cloexec_done) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    if (!cloexec_done)
+        ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);  // not inherited
+#else
+    if (!cloexec_done) ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return set_non_blocking(h, non_blocking);
+}
+
+/// bind().
+inline std::error_code bind_socket(native_handle_type h, const ::sockaddr* address,
+                                   socklen_type length) noexcept {
+    return ::bind(h, address, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// listen().
+inline std::error_code listen_socket(native_handle_type h, int backlog) noexcept {
+    return ::listen(h, backlog) == 0 ? std::error_code{} : last_error();
+}
+
+/// accept(): the new descriptor close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// EINTR and connections reset before they were accepted (ECONNABORTED) are retried. Returns
+/// invalid_handle with `ec` set on failure (operation_would_block: none pending).
+inline native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from, socklen_type* length,
+                                        bool non_blocking, std::error_code& ec) noexcept {
+    const socklen_type capacity = length != nullptr ? *length : 0;
+    for (;;) {
+        if (length != nullptr) *length = capacity;
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        native_handle_type h =
+            ::accept4(listener, from, length, SOCK_CLOEXEC | (non_blocking ? SOCK_NONBLOCK : 0));
+        if (h >= 0) {
+#if defined(SO_NOSIGPIPE)
+            int one = 1;
+            ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+            ec.clear();
+            return h;
+        }
+#else
+        native_handle_type h = ::accept(listener, from, length);
+        if (h != invalid_handle) {
+            // accepted sockets may inherit the listener's flags here: set them all
+            ec = prepare_handle(h, non_blocking, false);
+            if (ec) {
+                close_handle(h);
+                return invalid_handle;
+            }
+            return h;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        if (ec == std::errc::connection_aborted) continue;  // reset before accept: take the next one
+        return invalid_handle;
+    }
+}
+
+/// connect(), first step: clear (connected at once), operation_in_progress (goes on in the
+/// background; also after EINTR, when POSIX lets the connect go on), or the error.
+inline std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
+                                      socklen_type length) noexcept {
+    if (::connect(h, address, length) == 0) return {};
+    if (last_in_progress()) return std::make_error_code(std::errc::operation_in_progress);
+#if defined(SOCKFRAME_POSIX)
+    if (last_was_interrupted()) return std::make_error_code(std::errc::operation_in_progress);
+#endif
+    return last_error();
+}
+
+/// Which direction shutdown_socket closes: 0 receive, 1 send, 2 both.
+inline std::error_code shutdown_socket(native_handle_type h, int what) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int how = what == 0 ? SD_RECEIVE : what == 1 ? SD_SEND : SD_BOTH;
+#else
+    int how = what == 0 ? SHUT_RD : what == 1 ? SHUT_WR : SHUT_RDWR;
+#endif
+    return ::shutdown(h, how) == 0 ? std::error_code{} : last_error();
+}
+
+/// setsockopt().
+inline std::error_code set_socket_option(native_handle_type h, int level, int name, const void* value,
+                                         std::size_t size) noexcept {
+    if (::setsockopt(h, level, name, static_cast<const char*>(value), static_cast<socklen_type>(size)) != 0)
+        return last_error();
+    return {};
+}
+
+/// getsockopt(); `size` is the buffer's size on entry and the option's length on return.
+inline std::error_code get_socket_option(native_handle_type h, int level, int name, void* value,
+                                         std::size_t& size) noexcept {
+    auto length = static_cast<socklen_type>(size);
+    if (::getsockopt(h, level, name, static_cast<char*>(value), &length) != 0) return last_error();
+    size = static_cast<std::size_t>(length);
+    return {};
+}
+
+/// The pending error of a socket (SO_ERROR): a non-blocking connect's outcome.
+inline std::error_code pending_error(native_handle_type h) noexcept {
+    int value = 0;
+    std::size_t size = sizeof value;
+    if (auto ec = get_socket_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
+    return value == 0 ? std::error_code{} : error_from(value);
+}
+
+/// getsockname() / getpeername(); `length` is the capacity on entry, the length on return.
+inline std::error_code local_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getsockname(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+inline std::error_code peer_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getpeername(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// socketpair(): both ends close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// Windows has none: errc::not_supported.
+inline std::error_code make_socketpair(int domain, int type, bool non_blocking,
+                                       native_handle_type (&out)[2]) noexcept {
+    out[0] = out[1] = invalid_handle;
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+#if defined(SOCK_CLOEXEC)
+    const bool cloexec_done = true;
+    if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return last_error();
+#else
+    const bool cloexec_done = false;
+    if (::socketpair(domain, type, 0, fds) != 0) return last_error();
+#endif
+    for (int fd : fds) {
+        if (auto ec = prepare_handle(fd, non_blocking, cloexec_done)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            return ec;
+        }
+    }
+    out[0] = fds[0];
+    out[1] = fds[1];
+    return {};
+#else
+    (void)domain;
+    (void)type;
+    (void)non_blocking;
+    return errc::not_supported;
+#endif
+}
+
+/// sendto() of one datagram; never SIGPIPE; EINTR retried. Returns bytes sent or -1 with ec set.
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept;
+
+/// Removes a file (a Unix socket's path). False if it could not be removed.
+inline bool remove_file(const char* path) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return ::DeleteFileA(path) != 0;
+#else
+    return ::unlink(path) == 0;
+#endif
+}
+
+/// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
+/// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.
+inline bool socket_file_identity(const char* path, std::uint64_t& device, std::uint64_t& inode) noexcept {
+    device = inode = 0;
+#if defined(SOCKFRAME_WINDOWS)
+    DWORD attributes = ::GetFileAttributesA(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+#else
+    struct ::stat st {};
+    if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#endif
+}
+
 using clock = std::chrono::steady_clock;
 
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
@@ -916,6 +1101,19 @@ inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::siz
                       flags);
 #else
         return ::send(h, data, size, flags | send_flags);
+#endif
+    });
+}
+
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept {
+    return retry_interrupted(ec, [&] {
+#if defined(SOCKFRAME_WINDOWS)
+        return ::sendto(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                        flags, to, to_length);
+#else
+        return ::sendto(h, data, size, flags | send_flags, to, to_length);
 #endif
     });
 }
@@ -1598,6 +1796,8 @@ SOCKFRAME_NAMESPACE_END
 /// plugs into basic_socket like these.
 
 
+#include <type_traits>
+
 SOCKFRAME_NAMESPACE_BEGIN
 
 /// Family: IPv4 (AF_INET).
@@ -1656,6 +1856,23 @@ struct non_blocking {
     static constexpr bool is_blocking = false;
 };
 
+namespace detail {
+template <typename Family, typename = void>
+struct has_dual_stack_default : std::false_type {};
+template <typename Family>
+struct has_dual_stack_default<Family, std::void_t<decltype(Family::dual_stack_by_default)>> : std::true_type {
+};
+/// Whether a listener of `Family` on an IPv6 address turns IPV6_V6ONLY off unless told otherwise
+/// (a family's optional `dual_stack_by_default` member; false without it).
+template <typename Family>
+constexpr bool dual_stack_by_default() noexcept {
+    if constexpr (has_dual_stack_default<Family>::value)
+        return Family::dual_stack_by_default;
+    else
+        return false;
+}
+}  // namespace detail
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/policies.hpp> ----
 
@@ -1703,6 +1920,15 @@ struct reuse_port : detail::boolean_option<reuse_port> {
     using boolean_option::boolean_option;
     static int level() noexcept { return SOL_SOCKET; }
     static int name() noexcept { return SO_REUSEPORT; }
+};
+#endif
+#if defined(SO_EXCLUSIVEADDRUSE)
+/// SO_EXCLUSIVEADDRUSE (Windows): no other socket may bind the same address and port; what
+/// listeners set there instead of SO_REUSEADDR.
+struct exclusive_address_use : detail::boolean_option<exclusive_address_use> {
+    using boolean_option::boolean_option;
+    static int level() noexcept { return SOL_SOCKET; }
+    static int name() noexcept { return SO_EXCLUSIVEADDRUSE; }
 };
 #endif
 /// TCP_NODELAY: send small segments at once (disable Nagle's algorithm).
@@ -1912,6 +2138,12 @@ public:
     static basic_socket open(int protocol, std::error_code& ec) noexcept {
         return basic_socket(
             detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
+    }
+    /// Opens an unbound socket of the address family `address` is in (the runtime `ip` family
+    /// chooses IPv4 or IPv6 here; fixed families always use theirs).
+    static basic_socket open_for(const address_type& address, int protocol, std::error_code& ec) noexcept {
+        return basic_socket(detail::open_socket(detail::domain_of(address.data()), Type::value(), protocol,
+                                                !Mode::is_blocking, ec));
     }
 
     /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
@@ -2664,8 +2896,16 @@ SOCKFRAME_NAMESPACE_END
 
 // ---- begin <sockframe/listener.hpp> ----
 /// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
+///
+/// Unix listeners (filesystem paths) remove their socket file when they close, as Go's do
+/// (listen_options::unlink_on_close, on by default), and can take over the path of a crashed
+/// process's socket file (listen_options::replace_stale, off by default: only when nothing
+/// listens there). Linux abstract names (local_address::abstract) have no file at all.
 
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
@@ -2675,6 +2915,25 @@ template <typename Socket>
 struct accepted {
     Socket socket;
     typename Socket::address_type from;
+};
+
+/// How a listener binds and listens; each member has the usual default.
+struct listen_options {
+    /// The backlog of pending connections (SOMAXCONN: the system's maximum).
+    int backlog = SOMAXCONN;
+    /// IP families: SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE), so that a restarted server can
+    /// bind while old connections linger in TIME_WAIT.
+    bool reuse_address = true;
+    /// IPv6 and the runtime `ip` family bound to an IPv6 address: IPV6_V6ONLY. Unset: the
+    /// family's default (`ip`: off, one dual-stack socket for IPv4 and IPv6; `ipv6`: the system's).
+    std::optional<bool> v6_only;
+    /// Unix paths: remove the socket file when the listener closes (only if it is still the file
+    /// this listener made).
+    bool unlink_on_close = true;
+    /// Unix paths: if a socket file is already there and nothing accepts connections on it (a
+    /// crashed process left it), remove it and bind. A file that is not a socket, or a socket
+    /// somebody listens on, is left alone: bind then fails with address_in_use.
+    bool replace_stale = false;
 };
 
 template <typename Family, typename Type = stream, typename Mode = blocking>
@@ -2691,18 +2950,37 @@ public:
     basic_listener() noexcept = default;
     /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
     /// Port 0 picks an ephemeral port: read it back with local_address().
-    explicit basic_listener(const address_type& local, int backlog = default_backlog) {
+    explicit basic_listener(const address_type& local, int backlog = default_backlog)
+        : basic_listener(local, with_backlog(backlog)) {}
+    /// The same with options (backlog, Unix socket file handling, IPV6_V6ONLY).
+    basic_listener(const address_type& local, const listen_options& options) {
         std::error_code ec;
-        *this = basic_listener(local, backlog, ec);
+        *this = basic_listener(local, options, ec);
         if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
     }
+    /// Never throwing: `ec` says what failed (the listener is then closed).
     basic_listener(const address_type& local, std::error_code& ec) noexcept
-        : basic_listener(local, default_backlog, ec) {}
-    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        socket_ = socket_type::open(0, ec);
-        if (!ec) setup_(local, backlog, ec);
-        if (ec) socket_.close();
+        : basic_listener(local, listen_options{}, ec) {}
+    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
+        : basic_listener(local, with_backlog(backlog), ec) {}
+    basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        socket_ = socket_type::open_for(local, 0, ec);
+        if (!ec) setup(local, options, ec);
+        if (ec) close();
     }
+
+    basic_listener(basic_listener&& other) noexcept
+        : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
+    basic_listener& operator=(basic_listener&& other) noexcept {
+        if (this != &other) {
+            close();
+            socket_ = std::move(other.socket_);
+            file_ = std::exchange(other.file_, socket_file{});
+        }
+        return *this;
+    }
+    /// Closes, removing a Unix socket file as close() does.
+    ~basic_listener() { close(); }
 
     /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
     /// listener returns std::errc::operation_would_block when none is pending.
@@ -2718,7 +2996,8 @@ public:
         auto when = d.resolve(socket_.timeout());
         for (;;) {
             detail::socklen_type len = address_type::capacity();
-            native_handle_type h = accept_once_(result.from, len, ec);
+            native_handle_type h = detail::accept_socket(socket_.native_handle(), result.from.data(), &len,
+                                                         !Mode::is_blocking, ec);
             if (h != detail::invalid_handle) {
                 result.socket = socket_type(h);
                 if (!result.from.assign_native(len)) result.from = address_type{};
@@ -2738,94 +3017,121 @@ public:
     void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
         socket_.set_timeout(t);
     }
+    /// No default accept deadline.
     void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
+    /// The default accept deadline (nullopt: none).
     auto timeout() const noexcept { return socket_.timeout(); }
 
+    /// Whether the listener holds a socket.
     bool is_open() const noexcept { return socket_.is_open(); }
+    /// is_open().
     explicit operator bool() const noexcept { return is_open(); }
+    /// The listening descriptor, still owned by this object.
     native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
-    void close() noexcept { socket_.close(); }
+    /// Stops listening; a Unix listener also removes its socket file (unless unlink_on_close was
+    /// off, or the file is no longer the one it made).
+    void close() noexcept {
+        socket_.close();
+        if (!file_.path.empty()) {
+            std::uint64_t device = 0, inode = 0;
+            if (detail::socket_file_identity(file_.path.c_str(), device, inode) && device == file_.device &&
+                inode == file_.inode)
+                detail::remove_file(file_.path.c_str());
+            file_ = socket_file{};
+        }
+    }
     /// The listening socket itself, for options.
     socket_type& socket() noexcept { return socket_; }
+    /// The listening socket itself, for options.
     const socket_type& socket() const noexcept { return socket_; }
 
 private:
-    static const_buffer one_() noexcept {
-        static const int one = 1;
-        return {&one, sizeof one};
+    /// The socket file a Unix listener made, to remove when it closes.
+    struct socket_file {
+        std::string path;
+        std::uint64_t device = 0, inode = 0;
+    };
+
+    static listen_options with_backlog(int backlog) noexcept {
+        listen_options o;
+        o.backlog = backlog;
+        return o;
     }
-    void setup_(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        if (Family::domain() == AF_INET || Family::domain() == AF_INET6) {
+
+    void setup(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        const int domain = detail::domain_of(local.data());
+        if (domain == AF_INET || domain == AF_INET6) {
+            if (options.reuse_address) {
 #if defined(SOCKFRAME_WINDOWS)
-            socket_.set_option(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, one_(), ec);
+                socket_.set(exclusive_address_use{true}, ec);
 #else
-            socket_.set(reuse_address{true}, ec);
+                socket_.set(reuse_address{true}, ec);
 #endif
-            if (ec) return;
+                if (ec) return;
+            }
+            std::optional<bool> only = options.v6_only;
+            if (!only && detail::dual_stack_by_default<Family>()) only = false;
+            if (domain == AF_INET6 && only) {
+                socket_.set(v6_only{*only}, ec);
+                if (ec) return;
+            }
         }
+        std::string path = unix_path(local);
+        if (!path.empty() && options.replace_stale) remove_stale(local, path);
         socket_.bind(local, ec);
         if (ec) return;
-        if (::listen(socket_.native_handle(), backlog) != 0) {
-            ec = detail::last_error();
-            return;
+        if (!path.empty() && options.unlink_on_close) {
+            file_.path = path;
+            detail::socket_file_identity(path.c_str(), file_.device, file_.inode);
         }
+        ec = detail::listen_socket(socket_.native_handle(), options.backlog);
+        if (ec) return;
         // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
         // on a connection that vanished between readiness and accept.
-        if (Mode::is_blocking) {
-            ec = detail::set_non_blocking(socket_.native_handle(), true);
-            if (ec) return;
-        }
-        ec.clear();
+        if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
     }
-    native_handle_type accept_once_(address_type& from, detail::socklen_type& len,
-                                    std::error_code& ec) noexcept {
-        for (;;) {
-#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-            int flags = SOCK_CLOEXEC | (Mode::is_blocking ? 0 : SOCK_NONBLOCK);
-            native_handle_type h = ::accept4(socket_.native_handle(), from.data(), &len, flags);
-            if (h >= 0) {
-                ec.clear();
-                return h;
+
+    /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
+    static std::string unix_path(const address_type& local) {
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
+            if (local.is_abstract() || local.is_unnamed()) return {};
+            try {
+                return std::string(local.name());
+            } catch (...) {
+                return {};
             }
-#else
-            native_handle_type h = ::accept(socket_.native_handle(), from.data(), &len);
-            if (h != detail::invalid_handle) {
-#if defined(SOCKFRAME_POSIX)
-                ::fcntl(h, F_SETFD, FD_CLOEXEC);
-#else
-                detail::set_no_inherit(h);  // accepted sockets may inherit "inheritable"
-#endif
-#if defined(SO_NOSIGPIPE)
-                int one = 1;
-                ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-                // accepted sockets inherit the listener's non-blocking flag here: set it per Mode
-                ec = detail::set_non_blocking(h, !Mode::is_blocking);
-                if (ec) {
-                    detail::close_handle(h);
-                    return detail::invalid_handle;
-                }
-                return h;
-            }
-#endif
-            if (detail::last_was_interrupted()) continue;
-            ec = detail::last_error();
-            // the connection was reset before accept: try the next one
-            if (ec == std::errc::connection_aborted) continue;
-            return detail::invalid_handle;
         }
+#endif
+        (void)local;
+        return {};
+    }
+
+    /// Removes a socket file at `path` that nobody listens on (a connect to it is refused).
+    static void remove_stale(const address_type& local, const std::string& path) noexcept {
+        std::uint64_t device = 0, inode = 0;
+        if (!detail::socket_file_identity(path.c_str(), device, inode)) return;  // absent, or not a socket
+        std::error_code ec;
+        auto probe = basic_socket<Family, Type, non_blocking>::open_for(local, 0, ec);
+        if (ec) return;
+        ec = detail::connect_socket(probe.native_handle(), local.data(), local.size());
+        if (ec == std::errc::connection_refused) detail::remove_file(path.c_str());
     }
 
     socket_type socket_;
+    socket_file file_;
 };
 
 /// Listeners for TCP (IPv4, IPv6) and Unix stream / seqpacket sockets.
 using tcp_listener = basic_listener<ipv4, stream>;
+/// TCP over IPv6.
 using tcp6_listener = basic_listener<ipv6, stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream listener (paths; abstract names on Linux).
 using unix_listener = basic_listener<local, stream>;
 #if defined(SOCKFRAME_POSIX)
-using unix_seqpacket_listener = basic_listener<local, seqpacket>;  // not Windows: no SOCK_SEQPACKET
+/// Unix-domain seqpacket listener (not Windows: no SOCK_SEQPACKET).
+using unix_seqpacket_listener = basic_listener<local, seqpacket>;
 #endif
 #endif
 

@@ -334,6 +334,191 @@ inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint
 #endif
 }
 
+/// The address family (AF_INET, AF_INET6, AF_UNIX) of a socket address.
+inline int domain_of(const ::sockaddr* address) noexcept { return static_cast<int>(address->sa_family); }
+
+/// Makes an accepted or socketpair descriptor safe as open_socket does (close-on-exec, never
+/// SIGPIPE) and sets its blocking mode.
+inline std::error_code prepare_handle(native_handle_type h, bool non_blocking, bool cloexec_done) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    if (!cloexec_done)
+        ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);  // not inherited
+#else
+    if (!cloexec_done) ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return set_non_blocking(h, non_blocking);
+}
+
+/// bind().
+inline std::error_code bind_socket(native_handle_type h, const ::sockaddr* address,
+                                   socklen_type length) noexcept {
+    return ::bind(h, address, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// listen().
+inline std::error_code listen_socket(native_handle_type h, int backlog) noexcept {
+    return ::listen(h, backlog) == 0 ? std::error_code{} : last_error();
+}
+
+/// accept(): the new descriptor close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// EINTR and connections reset before they were accepted (ECONNABORTED) are retried. Returns
+/// invalid_handle with `ec` set on failure (operation_would_block: none pending).
+inline native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from, socklen_type* length,
+                                        bool non_blocking, std::error_code& ec) noexcept {
+    const socklen_type capacity = length != nullptr ? *length : 0;
+    for (;;) {
+        if (length != nullptr) *length = capacity;
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        native_handle_type h =
+            ::accept4(listener, from, length, SOCK_CLOEXEC | (non_blocking ? SOCK_NONBLOCK : 0));
+        if (h >= 0) {
+#if defined(SO_NOSIGPIPE)
+            int one = 1;
+            ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+            ec.clear();
+            return h;
+        }
+#else
+        native_handle_type h = ::accept(listener, from, length);
+        if (h != invalid_handle) {
+            // accepted sockets may inherit the listener's flags here: set them all
+            ec = prepare_handle(h, non_blocking, false);
+            if (ec) {
+                close_handle(h);
+                return invalid_handle;
+            }
+            return h;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        if (ec == std::errc::connection_aborted) continue;  // reset before accept: take the next one
+        return invalid_handle;
+    }
+}
+
+/// connect(), first step: clear (connected at once), operation_in_progress (goes on in the
+/// background; also after EINTR, when POSIX lets the connect go on), or the error.
+inline std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
+                                      socklen_type length) noexcept {
+    if (::connect(h, address, length) == 0) return {};
+    if (last_in_progress()) return std::make_error_code(std::errc::operation_in_progress);
+#if defined(SOCKFRAME_POSIX)
+    if (last_was_interrupted()) return std::make_error_code(std::errc::operation_in_progress);
+#endif
+    return last_error();
+}
+
+/// Which direction shutdown_socket closes: 0 receive, 1 send, 2 both.
+inline std::error_code shutdown_socket(native_handle_type h, int what) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int how = what == 0 ? SD_RECEIVE : what == 1 ? SD_SEND : SD_BOTH;
+#else
+    int how = what == 0 ? SHUT_RD : what == 1 ? SHUT_WR : SHUT_RDWR;
+#endif
+    return ::shutdown(h, how) == 0 ? std::error_code{} : last_error();
+}
+
+/// setsockopt().
+inline std::error_code set_socket_option(native_handle_type h, int level, int name, const void* value,
+                                         std::size_t size) noexcept {
+    if (::setsockopt(h, level, name, static_cast<const char*>(value), static_cast<socklen_type>(size)) != 0)
+        return last_error();
+    return {};
+}
+
+/// getsockopt(); `size` is the buffer's size on entry and the option's length on return.
+inline std::error_code get_socket_option(native_handle_type h, int level, int name, void* value,
+                                         std::size_t& size) noexcept {
+    auto length = static_cast<socklen_type>(size);
+    if (::getsockopt(h, level, name, static_cast<char*>(value), &length) != 0) return last_error();
+    size = static_cast<std::size_t>(length);
+    return {};
+}
+
+/// The pending error of a socket (SO_ERROR): a non-blocking connect's outcome.
+inline std::error_code pending_error(native_handle_type h) noexcept {
+    int value = 0;
+    std::size_t size = sizeof value;
+    if (auto ec = get_socket_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
+    return value == 0 ? std::error_code{} : error_from(value);
+}
+
+/// getsockname() / getpeername(); `length` is the capacity on entry, the length on return.
+inline std::error_code local_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getsockname(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+inline std::error_code peer_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getpeername(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// socketpair(): both ends close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// Windows has none: errc::not_supported.
+inline std::error_code make_socketpair(int domain, int type, bool non_blocking,
+                                       native_handle_type (&out)[2]) noexcept {
+    out[0] = out[1] = invalid_handle;
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+#if defined(SOCK_CLOEXEC)
+    const bool cloexec_done = true;
+    if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return last_error();
+#else
+    const bool cloexec_done = false;
+    if (::socketpair(domain, type, 0, fds) != 0) return last_error();
+#endif
+    for (int fd : fds) {
+        if (auto ec = prepare_handle(fd, non_blocking, cloexec_done)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            return ec;
+        }
+    }
+    out[0] = fds[0];
+    out[1] = fds[1];
+    return {};
+#else
+    (void)domain;
+    (void)type;
+    (void)non_blocking;
+    return errc::not_supported;
+#endif
+}
+
+/// sendto() of one datagram; never SIGPIPE; EINTR retried. Returns bytes sent or -1 with ec set.
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept;
+
+/// Removes a file (a Unix socket's path). False if it could not be removed.
+inline bool remove_file(const char* path) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return ::DeleteFileA(path) != 0;
+#else
+    return ::unlink(path) == 0;
+#endif
+}
+
+/// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
+/// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.
+inline bool socket_file_identity(const char* path, std::uint64_t& device, std::uint64_t& inode) noexcept {
+    device = inode = 0;
+#if defined(SOCKFRAME_WINDOWS)
+    DWORD attributes = ::GetFileAttributesA(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+#else
+    struct ::stat st {};
+    if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#endif
+}
+
 using clock = std::chrono::steady_clock;
 
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
@@ -464,6 +649,19 @@ inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::siz
                       flags);
 #else
         return ::send(h, data, size, flags | send_flags);
+#endif
+    });
+}
+
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept {
+    return retry_interrupted(ec, [&] {
+#if defined(SOCKFRAME_WINDOWS)
+        return ::sendto(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                        flags, to, to_length);
+#else
+        return ::sendto(h, data, size, flags | send_flags, to, to_length);
 #endif
     });
 }

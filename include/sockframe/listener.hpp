@@ -228,9 +228,9 @@ private:
     socket_file file_;
 };
 
-/// Listeners for TCP (IPv4, IPv6) and Unix stream / seqpacket sockets.
+/// TCP listener over IPv4.
 using tcp_listener = basic_listener<ipv4, stream>;
-/// TCP over IPv6.
+/// TCP listener over IPv6.
 using tcp6_listener = basic_listener<ipv6, stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Unix-domain stream listener (paths; abstract names on Linux).
@@ -238,6 +238,22 @@ using unix_listener = basic_listener<local, stream>;
 #if defined(SOCKFRAME_POSIX)
 /// Unix-domain seqpacket listener (not Windows: no SOCK_SEQPACKET).
 using unix_seqpacket_listener = basic_listener<local, seqpacket>;
+#endif
+#endif
+
+// Non-blocking listeners (`_nb`): accept() returns operation_would_block when no connection is
+// pending, and the sockets it returns are non-blocking too (tcp_listener_nb gives tcp_stream_nb).
+
+/// Non-blocking TCP listener over IPv4.
+using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv6.
+using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream listener.
+using unix_listener_nb = basic_listener<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain seqpacket listener.
+using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking>;
 #endif
 #endif
 

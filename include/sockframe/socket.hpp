@@ -851,18 +851,45 @@ std::pair<Socket, Socket> socketpair() {
     return p;
 }
 
-/// TCP over IPv4 / IPv6.
+/// TCP over IPv4.
 using tcp_stream = basic_socket<ipv4, stream>;
+/// TCP over IPv6.
 using tcp6_stream = basic_socket<ipv6, stream>;
-/// UDP over IPv4 / IPv6.
+/// UDP over IPv4.
 using udp_socket = basic_socket<ipv4, datagram>;
+/// UDP over IPv6.
 using udp6_socket = basic_socket<ipv6, datagram>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream, datagram and seqpacket sockets (Windows: stream only).
+/// Unix-domain stream socket (Windows 10 1803+ too).
 using unix_stream = basic_socket<local, stream>;
 #if defined(SOCKFRAME_POSIX)
+/// Unix-domain datagram socket (POSIX).
 using unix_datagram = basic_socket<local, datagram>;
+/// Unix-domain seqpacket socket (POSIX; not macOS).
 using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
+#endif
+
+// Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
+// non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
+// with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
+
+/// Non-blocking TCP over IPv4.
+using tcp_stream_nb = basic_socket<ipv4, stream, non_blocking>;
+/// Non-blocking TCP over IPv6.
+using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
+/// Non-blocking UDP over IPv4.
+using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
+/// Non-blocking UDP over IPv6.
+using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream socket.
+using unix_stream_nb = basic_socket<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain datagram socket.
+using unix_datagram_nb = basic_socket<local, datagram, non_blocking>;
+/// Non-blocking Unix-domain seqpacket socket.
+using unix_seqpacket_nb = basic_socket<local, seqpacket, non_blocking>;
 #endif
 #endif
 

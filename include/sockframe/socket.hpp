@@ -13,16 +13,19 @@
 #include <sockframe/error.hpp>
 #include <sockframe/options.hpp>
 #include <sockframe/policies.hpp>
+#include <sockframe/poller.hpp>
 #include <sockframe/resolve.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <initializer_list>
+#include <new>
 #include <optional>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -48,6 +51,27 @@ struct message_slot {
     std::size_t size = 0;
     bool truncated = false;
 };
+
+/// How connect(host, service) and connect(candidates) try several addresses.
+struct connect_options {
+    /// RFC 8305 Happy Eyeballs: instead of one address after the other, start the next attempt
+    /// `attempt_delay` after the previous one (at once when one fails) while the earlier ones go
+    /// on, alternating IPv6 and IPv4 addresses (first the family the resolver put first). The
+    /// first to connect wins; the others are closed. Off: strictly in order, one at a time.
+    bool happy_eyeballs = false;
+    /// The stagger between Happy Eyeballs attempts (RFC 8305 recommends 250 ms).
+    std::chrono::milliseconds attempt_delay{250};
+};
+
+namespace detail {
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept;
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept;
+}  // namespace detail
 
 template <typename Family, typename Type, typename Mode = blocking>
 class basic_socket {
@@ -134,7 +158,7 @@ public:
         return connect(remote, deadline{}, ec);
     }
     static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto s = open(0, ec);
+        auto s = open_for(remote, 0, ec);
         if (ec) return s;
         s.connect_to(remote, d, ec);
         // a non-blocking connect goes on after operation_in_progress: keep that socket
@@ -143,30 +167,72 @@ public:
     }
 
     /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
-    /// the whole attempt. On failure the error is the last candidate's (or the resolver's).
+    /// the whole attempt, shared across the candidates. On failure the error is the last
+    /// candidate's (timed_out once `d` passed), or the resolver's. A non-blocking socket is
+    /// connected the same way (waiting up to `d`), then returned in its non-blocking mode.
     static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
+        return connect(host, service, connect_options{}, d);
+    }
+    /// The same, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
+        return connect(host, service, connect_options{}, deadline{}, ec);
+    }
+    /// The same with a deadline, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
+                                std::error_code& ec) {
+        return connect(host, service, connect_options{}, d, ec);
+    }
+    /// The same with options: connect_options::happy_eyeballs races the candidates (RFC 8305).
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d = {}) {
         std::error_code ec;
-        auto s = connect(host, service, d, ec);
+        auto s = connect(host, service, options, d, ec);
         if (ec)
             throw std::system_error(
                 ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
         return s;
     }
-    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
-        return connect(host, service, deadline{}, ec);
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
-                                std::error_code& ec) {
+    /// The same with options, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d, std::error_code& ec) {
+        auto when = d.resolve(std::nullopt);  // measured from now, before the resolver's time
         auto candidates = resolve<Family>(host, service, ec);
         if (ec) return basic_socket{};
-        // One deadline for the whole attempt, whichever candidate is being tried.
+        return connect(candidates, options, when ? deadline(*when) : deadline::never(), ec);
+    }
+    /// Tries each of `candidates` in order (or races them: connect_options::happy_eyeballs)
+    /// until one connects, all within `d`. On failure `ec` is the last candidate's error
+    /// (timed_out once `d` passed; invalid_argument for an empty list).
+    static basic_socket connect(const std::vector<address_type>& candidates, const connect_options& options,
+                                deadline d, std::error_code& ec) noexcept {
         auto when = d.resolve(std::nullopt);
-        deadline whole = when ? deadline(*when) : deadline::never();
-        for (const auto& address : candidates) {
-            auto s = connect(address, whole, ec);
-            if (!ec) return s;
+        if (candidates.empty()) {
+            ec = errc::invalid_argument;
+            return basic_socket{};
         }
-        return basic_socket{};
+        using blocking_socket = basic_socket<Family, Type, blocking>;
+        blocking_socket s =
+            options.happy_eyeballs
+                ? detail::connect_racing<blocking_socket>(candidates, options.attempt_delay, when, ec)
+                : detail::connect_in_order<blocking_socket>(candidates, when, ec);
+        if (ec) return basic_socket{};
+        if constexpr (Mode::is_blocking) {
+            return s;
+        } else {
+            native_handle_type h = s.release();
+            ec = detail::set_non_blocking(h, true);
+            basic_socket result(h);
+            if (ec) result.close();
+            return result;
+        }
+    }
+    /// Throwing form of connect(candidates, options, d, ec).
+    static basic_socket connect(const std::vector<address_type>& candidates,
+                                const connect_options& options = {}, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(candidates, options, d, ec);
+        detail::throw_if(ec, "sockframe: connect");
+        return s;
     }
 
     bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
@@ -807,6 +873,123 @@ private:
     native_handle_type handle_ = detail::invalid_handle;
     std::optional<duration> timeout_;
 };
+
+namespace detail {
+/// One candidate after the other, one deadline for them all; the last error wins.
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
+    const deadline whole = when ? deadline(*when) : deadline::never();
+    ec = errc::invalid_argument;
+    for (const auto& address : candidates) {
+        if (when && clock::now() >= *when) {
+            ec = timed_out_error();
+            break;
+        }
+        std::error_code attempt;
+        auto s = Socket::connect(address, whole, attempt);
+        if (!attempt) {
+            ec.clear();
+            return s;
+        }
+        ec = attempt;
+    }
+    return Socket{};
+}
+
+/// The candidates reordered as RFC 8305 asks: families alternating, the first address's first.
+template <typename Address>
+std::vector<std::size_t> interleave_families(const std::vector<Address>& candidates) {
+    std::vector<std::size_t> first, other, order;
+    const int lead = domain_of(candidates.front().data());
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        (domain_of(candidates[i].data()) == lead ? first : other).push_back(i);
+    for (std::size_t i = 0; i < first.size() || i < other.size(); ++i) {
+        if (i < first.size()) order.push_back(first[i]);
+        if (i < other.size()) order.push_back(other[i]);
+    }
+    return order;
+}
+
+/// Happy Eyeballs: staggered non-blocking attempts watched by one poller; first success wins.
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept {
+    using attempt_socket =
+        basic_socket<typename Socket::family_type, typename Socket::socket_type, non_blocking>;
+    try {
+        const std::vector<std::size_t> order = interleave_families(candidates);
+        std::vector<attempt_socket> attempts(order.size());
+        poller watcher(ec);
+        if (ec) return Socket{};
+        std::vector<poll_event> events;
+        std::size_t next = 0, active = 0;
+        auto next_start = clock::now();
+        std::error_code last = errc::invalid_argument;
+        auto win = [&](std::size_t i) {
+            ec.clear();
+            native_handle_type h = attempts[i].release();
+            std::error_code mode = set_non_blocking(h, false);
+            Socket s(h);
+            if (mode) {
+                ec = mode;
+                s.close();
+            }
+            return s;  // the other attempts close with `attempts`
+        };
+        for (;;) {
+            auto now = clock::now();
+            if (when && now >= *when) {
+                ec = timed_out_error();
+                return Socket{};
+            }
+            // Start the next attempt when its time has come, or at once when none is running.
+            while (next < order.size() && (active == 0 || now >= next_start)) {
+                std::size_t i = next++;
+                const auto& address = candidates[order[i]];
+                std::error_code e;
+                attempts[i] = attempt_socket::open_for(address, 0, e);
+                if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
+                if (!e) return win(i);
+                if (e == std::errc::operation_in_progress) {
+                    watcher.add(attempts[i], interest::write, i, e);
+                    if (!e) {
+                        ++active;
+                        next_start = clock::now() + delay;
+                        break;
+                    }
+                }
+                last = e;
+                attempts[i].close();
+            }
+            if (active == 0 && next >= order.size()) {
+                ec = last;
+                return Socket{};
+            }
+            std::optional<clock::time_point> until = when;
+            if (next < order.size() && (!until || next_start < *until)) until = next_start;
+            watcher.wait(events, until ? deadline(*until) : deadline::never(), ec);
+            if (ec) return Socket{};
+            for (const auto& event : events) {
+                auto i = static_cast<std::size_t>(event.key);
+                if (!attempts[i].is_open()) continue;
+                std::error_code outcome = attempts[i].connect_result();
+                if (!outcome) return win(i);
+                last = outcome;
+                std::error_code ignored;
+                watcher.remove(attempts[i], ignored);
+                attempts[i].close();
+                --active;
+                next_start = clock::now();  // a failure starts the next attempt at once
+            }
+        }
+    } catch (const std::bad_alloc&) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return Socket{};
+    }
+}
+}  // namespace detail
 
 /// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
 /// Not on Windows (errc::not_supported).

@@ -2039,1148 +2039,6 @@ SOCKFRAME_NAMESPACE_END
 /// thread at a time (one reader plus one writer on a stream is also safe: they share no state
 /// but the descriptor and the timeout, which must not change meanwhile).
 
-
-#include <algorithm>
-#include <chrono>
-#include <cstddef>
-#include <initializer_list>
-#include <optional>
-#include <system_error>
-#include <type_traits>
-#include <utility>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// Which direction shutdown() closes.
-enum class shutdown_type {
-    receive,  ///< no more receiving (SHUT_RD)
-    send,     ///< no more sending: the peer reads end-of-stream (SHUT_WR)
-    both      ///< both (SHUT_RDWR)
-};
-
-/// What receive_from returns: bytes received and who sent them.
-template <typename Address>
-struct received_from {
-    std::size_t size = 0;
-    Address from;
-};
-
-/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
-/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
-/// buffer.size() bytes are there, the rest is lost).
-struct message_slot {
-    mutable_buffer buffer;
-    std::size_t size = 0;
-    bool truncated = false;
-};
-
-template <typename Family, typename Type, typename Mode = blocking>
-class basic_socket {
-public:
-    using family_type = Family;
-    using socket_type = Type;
-    using mode_type = Mode;
-    using address_type = typename Family::address_type;
-    using native_handle_type = detail::native_handle_type;
-    using duration = deadline::clock::duration;
-
-    /// A closed socket (no descriptor).
-    basic_socket() noexcept = default;
-    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
-    explicit basic_socket(native_handle_type handle) noexcept : handle_(handle) {}
-    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
-    explicit basic_socket(const address_type& local, int protocol = 0) {
-        std::error_code ec;
-        *this = basic_socket(local, protocol, ec);
-        detail::throw_if(ec, "sockframe: bind");
-    }
-    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
-    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
-    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
-        *this = open(protocol, ec);
-        if (!ec) bind(local, ec);
-        if (ec) close();
-    }
-    /// Converts between blocking and non_blocking modes of the same socket.
-    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
-    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) {
-        native_handle_type h = other.release();
-        handle_ = h;
-        timeout_ = other.timeout();
-        if (h != detail::invalid_handle) {
-            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
-            detail::throw_if(ec, "sockframe: change blocking mode");
-        }
-    }
-
-    basic_socket(const basic_socket&) = delete;
-    basic_socket& operator=(const basic_socket&) = delete;
-    basic_socket(basic_socket&& other) noexcept
-        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
-    basic_socket& operator=(basic_socket&& other) noexcept {
-        if (this != &other) {
-            close();
-            handle_ = std::exchange(other.handle_, detail::invalid_handle);
-            timeout_ = other.timeout_;
-        }
-        return *this;
-    }
-    ~basic_socket() { close(); }
-
-    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
-    static basic_socket open(int protocol = 0) {
-        std::error_code ec;
-        auto s = open(protocol, ec);
-        detail::throw_if(ec, "sockframe: socket");
-        return s;
-    }
-    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
-    static basic_socket open(int protocol, std::error_code& ec) noexcept {
-        return basic_socket(
-            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
-    }
-    /// Opens an unbound socket of the address family `address` is in (the runtime `ip` family
-    /// chooses IPv4 or IPv6 here; fixed families always use theirs).
-    static basic_socket open_for(const address_type& address, int protocol, std::error_code& ec) noexcept {
-        return basic_socket(detail::open_socket(detail::domain_of(address.data()), Type::value(), protocol,
-                                                !Mode::is_blocking, ec));
-    }
-
-    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
-    /// connection attempt itself is bounded, not only each system call).
-    static basic_socket connect(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-        return s;
-    }
-    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
-    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
-        return connect(remote, deadline{}, ec);
-    }
-    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto s = open(0, ec);
-        if (ec) return s;
-        s.connect_to(remote, d, ec);
-        // a non-blocking connect goes on after operation_in_progress: keep that socket
-        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
-        return s;
-    }
-
-    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
-    /// the whole attempt. On failure the error is the last candidate's (or the resolver's).
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(host, service, d, ec);
-        if (ec)
-            throw std::system_error(
-                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
-        return s;
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
-        return connect(host, service, deadline{}, ec);
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
-                                std::error_code& ec) {
-        auto candidates = resolve<Family>(host, service, ec);
-        if (ec) return basic_socket{};
-        // One deadline for the whole attempt, whichever candidate is being tried.
-        auto when = d.resolve(std::nullopt);
-        deadline whole = when ? deadline(*when) : deadline::never();
-        for (const auto& address : candidates) {
-            auto s = connect(address, whole, ec);
-            if (!ec) return s;
-        }
-        return basic_socket{};
-    }
-
-    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
-    explicit operator bool() const noexcept { return is_open(); }
-    /// The descriptor (fileno), still owned by this object.
-    native_handle_type native_handle() const noexcept { return handle_; }
-    /// Gives up ownership: the caller closes the returned descriptor.
-    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
-    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
-    void close() noexcept {
-        if (handle_ != detail::invalid_handle)
-            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
-    }
-
-    /// settimeout counterpart: the default deadline of every blocking call, measured from the
-    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
-    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
-    /// nullopt), a negative one means zero (calls do only what is possible at once).
-    template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        if (!(t > std::chrono::duration<Rep, Period>::zero()))
-            timeout_ = duration::zero();
-        else if (deadline::exceeds(t, (duration::max)()))
-            timeout_.reset();
-        else
-            timeout_ = std::chrono::duration_cast<duration>(t);
-    }
-    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
-    /// gettimeout counterpart.
-    std::optional<duration> timeout() const noexcept { return timeout_; }
-
-    void bind(const address_type& local) {
-        std::error_code ec;
-        bind(local, ec);
-        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
-    }
-    void bind(const address_type& local, std::error_code& ec) noexcept {
-        if (::bind(handle_, local.data(), local.size()) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// Connects this (open) socket; for datagram sockets it sets the default peer.
-    void connect_to(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        connect_to(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-    }
-    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
-        connect_to(remote, deadline{}, ec);
-    }
-    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        if (Mode::is_blocking && when) {
-            ec = detail::set_non_blocking(handle_, true);
-            if (ec) return;
-            start_connect(remote, ec);
-            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
-            std::error_code restore = detail::set_non_blocking(handle_, false);
-            if (!ec) ec = restore;
-            return;
-        }
-        start_connect(remote, ec);
-        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
-    }
-    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
-    /// (SO_ERROR). An empty code means connected.
-    std::error_code connect_result() const noexcept {
-        int value = 0;
-        detail::socklen_type len = sizeof value;
-        if (::getsockopt(handle_, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&value), &len) != 0)
-            return detail::last_error();
-        return value == 0 ? std::error_code{} : detail::error_from(value);
-    }
-
-    /// getsockname counterpart.
-    address_type local_address() const {
-        std::error_code ec;
-        auto a = local_address(ec);
-        detail::throw_if(ec, "sockframe: getsockname");
-        return a;
-    }
-    address_type local_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getsockname(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-    /// getpeername counterpart.
-    address_type remote_address() const {
-        std::error_code ec;
-        auto a = remote_address(ec);
-        detail::throw_if(ec, "sockframe: getpeername");
-        return a;
-    }
-    address_type remote_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getpeername(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-
-    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
-    void shutdown(shutdown_type what) {
-        std::error_code ec;
-        shutdown(what, ec);
-        detail::throw_if(ec, "sockframe: shutdown");
-    }
-    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-        int how = what == shutdown_type::receive ? SD_RECEIVE
-                  : what == shutdown_type::send  ? SD_SEND
-                                                 : SD_BOTH;
-#else
-        int how = what == shutdown_type::receive ? SHUT_RD
-                  : what == shutdown_type::send  ? SHUT_WR
-                                                 : SHUT_RDWR;
-#endif
-        if (::shutdown(handle_, how) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// setsockopt with an option type: `s.set(no_delay{true})`.
-    template <typename Option>
-    void set(const Option& option) {
-        std::error_code ec;
-        set(option, ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    template <typename Option>
-    void set(const Option& option, std::error_code& ec) noexcept {
-        auto native = option.to_native();
-        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
-    }
-    /// getsockopt with an option type: `s.get<no_delay>().value`.
-    template <typename Option>
-    Option get() const {
-        std::error_code ec;
-        Option o = get<Option>(ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return o;
-    }
-    template <typename Option>
-    Option get(std::error_code& ec) const noexcept {
-        decltype(std::declval<const Option&>().to_native()) native{};
-        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
-        return Option::from_native(native);
-    }
-    /// Raw setsockopt for any level/name, with an int value.
-    void set_option(int level, int name, int value) {
-        std::error_code ec;
-        set_option(level, name, const_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    /// Raw setsockopt with the option's bytes.
-    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
-        if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
-                         static_cast<detail::socklen_type>(value.size())) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-    /// Raw getsockopt of an int-valued option.
-    int get_option(int level, int name) const {
-        int value = 0;
-        std::error_code ec;
-        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return value;
-    }
-    /// Raw getsockopt into `out`; returns the option's length.
-    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
-        auto len = static_cast<detail::socklen_type>(out.size());
-        if (::getsockopt(handle_, level, name, reinterpret_cast<char*>(out.data()), &len) != 0) {
-            ec = detail::last_error();
-            return 0;
-        }
-        ec.clear();
-        return static_cast<std::size_t>(len);
-    }
-
-    // ---- stream calls --------------------------------------------------------------------------
-
-    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
-    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
-    std::size_t read_some(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_some(out, d, ec);
-        detail::throw_if(ec, "sockframe: recv");
-        return n;
-    }
-    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_some(out, deadline{}, ec);
-    }
-    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        if (out.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_once(handle_, out.data(), out.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
-    std::size_t write_some(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_some(in, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
-        return write_some(in, deadline{}, ec);
-    }
-    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        if (in.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, in.data(), in.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
-    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
-    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_exact(out, d, ec);
-        detail::throw_if(ec, "sockframe: read_exact");
-        return n;
-    }
-    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_exact(out, deadline{}, ec);
-    }
-    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        deadline fixed = when ? deadline(*when) : deadline::never();
-        std::size_t total = 0;
-        ec.clear();
-        while (total < out.size()) {
-            std::size_t n = read_some(out.subspan(total), fixed, ec);
-            if (ec) break;
-            if (n == 0) {
-                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
-                break;
-            }
-            total += n;
-        }
-        return total;
-    }
-
-    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
-    /// (in.size() unless `ec` is set; then the peer may have received that many).
-    std::size_t write_all(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
-        return write_all(&in, 1, deadline{}, ec);
-    }
-    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        return write_all(&in, 1, d, ec);
-    }
-    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
-    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in.begin(), in.size(), d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
-        return write_all(in.begin(), in.size(), deadline{}, ec);
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(buffers, count, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
-                          std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        if (count == 1) {  // one buffer: plain send() until it is all written
-            const std::byte* p = buffers[0].data();
-            std::size_t left = buffers[0].size();
-            while (left > 0) {
-                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                    return detail::send_once(handle_, p, left, flags, e);
-                });
-                if (ec) return total;
-                p += n;
-                left -= static_cast<std::size_t>(n);
-                total += static_cast<std::size_t>(n);
-            }
-            return total;
-        }
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
-        std::size_t next = 0;  // first buffer not yet placed in vecs
-        std::size_t first = 0, used = 0;
-        for (;;) {
-            // refill the iovec window with buffers not yet sent
-            if (first == used) {
-                first = used = 0;
-                while (next < count && used < batch) {
-                    if (!buffers[next].empty())
-                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
-                    ++next;
-                }
-                if (used == 0) return total;
-            }
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
-                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
-                                             detail::iovec_size(vecs[first]), flags, e);
-                return detail::send_vector(handle_, vecs + first, used - first, flags, e);
-            });
-            if (ec) return total;
-            auto sent = static_cast<std::size_t>(n);
-            total += sent;
-            while (sent > 0 && first < used) {
-                std::size_t here = detail::iovec_size(vecs[first]);
-                if (sent >= here) {
-                    sent -= here;
-                    ++first;
-                } else {
-                    detail::advance_iovec(vecs[first], sent);
-                    sent = 0;
-                }
-            }
-        }
-    }
-
-    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
-    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        if (used == 0) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
-
-    /// Sends one message to the connected peer (whole or not at all).
-    std::size_t send(const_buffer message, deadline d = {}) {
-        std::error_code ec;
-        auto n = send(message, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
-        return send(message, deadline{}, ec);
-    }
-    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, message.data(), message.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
-    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
-                     std::error_code& ec) noexcept {
-        if (count > gather_limit) {
-            ec = errc::invalid_argument;
-            return 0;
-        }
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
-    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
-    /// end-of-stream.
-    std::size_t receive(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive");
-        return n;
-    }
-    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive(out, deadline{}, ec);
-    }
-    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
-                                           truncated, e);
-        });
-        if (n < 0) return 0;
-        if (truncated) ec = errc::message_truncated;
-        return static_cast<std::size_t>(n);
-    }
-
-    /// sendto counterpart: one datagram to `to`.
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_to(message, to, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
-        return n;
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
-        return send_to(message, to, deadline{}, ec);
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
-                        std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::retry_interrupted(e, [&] {
-#if defined(SOCKFRAME_WINDOWS)
-                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
-                                to.data(), to.size());
-#else
-                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
-                                to.size());
-#endif
-            });
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
-    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto r = receive_from(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive_from");
-        return r;
-    }
-    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive_from(out, deadline{}, ec);
-    }
-    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        received_from<address_type> r;
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            detail::socklen_type len = address_type::capacity();
-            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
-                                               truncated, e);
-            if (got >= 0) r.from.assign_native(len);
-            return got;
-        });
-        if (n < 0) return r;
-        r.size = static_cast<std::size_t>(n);
-        if (truncated) ec = errc::message_truncated;
-        return r;
-    }
-
-    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
-    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
-    static constexpr bool batches_natively = detail::batched_messages;
-    /// The most messages one system call of send_batch / receive_batch carries.
-    static constexpr std::size_t batch_limit = 64;
-
-    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
-    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
-    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
-    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_batch(messages, count, d, ec);
-        detail::throw_if(ec, "sockframe: send_batch");
-        return n;
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
-        return send_batch(messages, count, deadline{}, ec);
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        while (total < count) {
-            detail::iovec_type vecs[batch_limit];
-            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
-            for (std::size_t i = 0; i < chunk; ++i)
-                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                return detail::send_messages(handle_, vecs, chunk, flags, e);
-            });
-            if (n < 0) {
-                if (!Mode::is_blocking && total > 0) ec.clear();
-                return total;
-            }
-            total += static_cast<std::size_t>(n);
-            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
-        }
-        return total;
-    }
-
-    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
-    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
-    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
-    /// slot is kept in part and flagged `truncated`, not reported as an error.
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive_batch(slots, count, d, ec);
-        detail::throw_if(ec, "sockframe: receive_batch");
-        return n;
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
-        return receive_batch(slots, count, deadline{}, ec);
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
-                              std::error_code& ec) noexcept {
-        if (count > batch_limit) count = batch_limit;
-        if (count == 0) {
-            ec.clear();
-            return 0;
-        }
-        detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i)
-            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
-        });
-        if (n < 0) return 0;
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
-        }
-        return static_cast<std::size_t>(n);
-    }
-
-    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
-    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
-    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
-    template <typename Op>
-    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
-                            std::error_code& ec, Op&& op) noexcept {
-        if (!Mode::is_blocking) return op(0, ec);
-        if (!when) {
-            auto n = op(0, ec);
-            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
-            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
-            return n;
-        }
-#if defined(SOCKFRAME_WINDOWS)
-        ec = detail::set_non_blocking(handle_, true);
-        if (ec) return -1;
-        std::ptrdiff_t n;
-        for (;;) {
-            n = op(0, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) break;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) {
-                n = -1;
-                break;
-            }
-        }
-        std::error_code restore = detail::set_non_blocking(handle_, false);
-        if (!ec && restore) {
-            ec = restore;
-            n = -1;
-        }
-        return n;
-#else
-        for (;;) {
-            auto n = op(MSG_DONTWAIT, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) return n;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) return -1;
-        }
-#endif
-    }
-
-    /// The most buffers one gathered call takes.
-    static constexpr std::size_t gather_limit = 64;
-
-private:
-    template <typename F, typename T, typename M>
-    friend class basic_socket;
-
-    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
-                                 detail::iovec_type* vecs) noexcept {
-        std::size_t used = 0;
-        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
-            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
-        return used;
-    }
-
-    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
-        for (;;) {
-            if (::connect(handle_, remote.data(), remote.size()) == 0) {
-                ec.clear();
-                return;
-            }
-            if (detail::last_in_progress()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#if defined(SOCKFRAME_POSIX)
-            // An interrupted connect goes on in the background: wait for it like a non-blocking one.
-            if (detail::last_was_interrupted()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#endif
-            ec = detail::last_error();
-            return;
-        }
-    }
-    void finish_connect(const std::optional<deadline::clock::time_point>& when,
-                        std::error_code& ec) noexcept {
-        ec = detail::wait_connected(handle_, when);
-        if (!ec) ec = connect_result();
-    }
-
-    native_handle_type handle_ = detail::invalid_handle;
-    std::optional<duration> timeout_;
-};
-
-/// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
-/// Not on Windows (errc::not_supported).
-template <typename Socket>
-std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_POSIX)
-    int fds[2] = {-1, -1};
-    int type = Socket::socket_type::value();
-#if defined(SOCK_CLOEXEC)
-    type |= SOCK_CLOEXEC;
-#endif
-    if (::socketpair(Socket::family_type::domain(), type, 0, fds) != 0) {
-        ec = detail::last_error();
-        return {};
-    }
-    std::pair<Socket, Socket> result{Socket(fds[0]), Socket(fds[1])};
-    for (int fd : fds) {
-#if !defined(SOCK_CLOEXEC)
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
-#if defined(SO_NOSIGPIPE)
-        int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-        if (!Socket::mode_type::is_blocking) {
-            ec = detail::set_non_blocking(fd, true);
-            if (ec) return {};
-        }
-    }
-    ec.clear();
-    return result;
-#else
-    ec = errc::not_supported;
-    return {};
-#endif
-}
-template <typename Socket>
-std::pair<Socket, Socket> socketpair() {
-    std::error_code ec;
-    auto p = socketpair<Socket>(ec);
-    detail::throw_if(ec, "sockframe: socketpair");
-    return p;
-}
-
-/// TCP over IPv4.
-using tcp_stream = basic_socket<ipv4, stream>;
-/// TCP over IPv6.
-using tcp6_stream = basic_socket<ipv6, stream>;
-/// UDP over IPv4.
-using udp_socket = basic_socket<ipv4, datagram>;
-/// UDP over IPv6.
-using udp6_socket = basic_socket<ipv6, datagram>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream socket (Windows 10 1803+ too).
-using unix_stream = basic_socket<local, stream>;
-#if defined(SOCKFRAME_POSIX)
-/// Unix-domain datagram socket (POSIX).
-using unix_datagram = basic_socket<local, datagram>;
-/// Unix-domain seqpacket socket (POSIX; not macOS).
-using unix_seqpacket = basic_socket<local, seqpacket>;
-#endif
-#endif
-
-// Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
-// non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
-// with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
-
-/// Non-blocking TCP over IPv4.
-using tcp_stream_nb = basic_socket<ipv4, stream, non_blocking>;
-/// Non-blocking TCP over IPv6.
-using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
-/// Non-blocking UDP over IPv4.
-using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
-/// Non-blocking UDP over IPv6.
-using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Non-blocking Unix-domain stream socket.
-using unix_stream_nb = basic_socket<local, stream, non_blocking>;
-#if defined(SOCKFRAME_POSIX)
-/// Non-blocking Unix-domain datagram socket.
-using unix_datagram_nb = basic_socket<local, datagram, non_blocking>;
-/// Non-blocking Unix-domain seqpacket socket.
-using unix_seqpacket_nb = basic_socket<local, seqpacket, non_blocking>;
-#endif
-#endif
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/socket.hpp> ----
-
-// ---- begin <sockframe/listener.hpp> ----
-/// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
-///
-/// Unix listeners (filesystem paths) remove their socket file when they close, as Go's do
-/// (listen_options::unlink_on_close, on by default), and can take over the path of a crashed
-/// process's socket file (listen_options::replace_stale, off by default: only when nothing
-/// listens there). Linux abstract names (local_address::abstract) have no file at all.
-
-
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <utility>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
-template <typename Socket>
-struct accepted {
-    Socket socket;
-    typename Socket::address_type from;
-};
-
-/// How a listener binds and listens; each member has the usual default.
-struct listen_options {
-    /// The backlog of pending connections (SOMAXCONN: the system's maximum).
-    int backlog = SOMAXCONN;
-    /// IP families: SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE), so that a restarted server can
-    /// bind while old connections linger in TIME_WAIT.
-    bool reuse_address = true;
-    /// IPv6 and the runtime `ip` family bound to an IPv6 address: IPV6_V6ONLY. Unset: the
-    /// family's default (`ip`: off, one dual-stack socket for IPv4 and IPv6; `ipv6`: the system's).
-    std::optional<bool> v6_only;
-    /// Unix paths: remove the socket file when the listener closes (only if it is still the file
-    /// this listener made).
-    bool unlink_on_close = true;
-    /// Unix paths: if a socket file is already there and nothing accepts connections on it (a
-    /// crashed process left it), remove it and bind. A file that is not a socket, or a socket
-    /// somebody listens on, is left alone: bind then fails with address_in_use.
-    bool replace_stale = false;
-};
-
-template <typename Family, typename Type = stream, typename Mode = blocking>
-class basic_listener {
-public:
-    using socket_type = basic_socket<Family, Type, Mode>;
-    using address_type = typename Family::address_type;
-    using native_handle_type = detail::native_handle_type;
-
-    /// The backlog used when none is given: the system's maximum (SOMAXCONN).
-    static constexpr int default_backlog = SOMAXCONN;
-
-    /// A closed listener.
-    basic_listener() noexcept = default;
-    /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
-    /// Port 0 picks an ephemeral port: read it back with local_address().
-    explicit basic_listener(const address_type& local, int backlog = default_backlog)
-        : basic_listener(local, with_backlog(backlog)) {}
-    /// The same with options (backlog, Unix socket file handling, IPV6_V6ONLY).
-    basic_listener(const address_type& local, const listen_options& options) {
-        std::error_code ec;
-        *this = basic_listener(local, options, ec);
-        if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
-    }
-    /// Never throwing: `ec` says what failed (the listener is then closed).
-    basic_listener(const address_type& local, std::error_code& ec) noexcept
-        : basic_listener(local, listen_options{}, ec) {}
-    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
-        : basic_listener(local, with_backlog(backlog), ec) {}
-    basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
-        socket_ = socket_type::open_for(local, 0, ec);
-        if (!ec) setup(local, options, ec);
-        if (ec) close();
-    }
-
-    basic_listener(basic_listener&& other) noexcept
-        : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
-    basic_listener& operator=(basic_listener&& other) noexcept {
-        if (this != &other) {
-            close();
-            socket_ = std::move(other.socket_);
-            file_ = std::exchange(other.file_, socket_file{});
-        }
-        return *this;
-    }
-    /// Closes, removing a Unix socket file as close() does.
-    ~basic_listener() { close(); }
-
-    /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
-    /// listener returns std::errc::operation_would_block when none is pending.
-    accepted<socket_type> accept(deadline d = {}) {
-        std::error_code ec;
-        auto a = accept(d, ec);
-        detail::throw_if(ec, "sockframe: accept");
-        return a;
-    }
-    accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
-    accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
-        accepted<socket_type> result;
-        auto when = d.resolve(socket_.timeout());
-        for (;;) {
-            detail::socklen_type len = address_type::capacity();
-            native_handle_type h = detail::accept_socket(socket_.native_handle(), result.from.data(), &len,
-                                                         !Mode::is_blocking, ec);
-            if (h != detail::invalid_handle) {
-                result.socket = socket_type(h);
-                if (!result.from.assign_native(len)) result.from = address_type{};
-                return result;
-            }
-            if (!Mode::is_blocking || ec != std::errc::operation_would_block) return result;
-            ec = detail::wait_ready(socket_.native_handle(), detail::poll_in, when);
-            if (ec) return result;
-        }
-    }
-
-    /// The bound address (the real port when bound to port 0).
-    address_type local_address() const { return socket_.local_address(); }
-    address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
-    /// The default accept deadline (settimeout on a listening socket).
-    template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        socket_.set_timeout(t);
-    }
-    /// No default accept deadline.
-    void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
-    /// The default accept deadline (nullopt: none).
-    auto timeout() const noexcept { return socket_.timeout(); }
-
-    /// Whether the listener holds a socket.
-    bool is_open() const noexcept { return socket_.is_open(); }
-    /// is_open().
-    explicit operator bool() const noexcept { return is_open(); }
-    /// The listening descriptor, still owned by this object.
-    native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
-    /// Stops listening; a Unix listener also removes its socket file (unless unlink_on_close was
-    /// off, or the file is no longer the one it made).
-    void close() noexcept {
-        socket_.close();
-        if (!file_.path.empty()) {
-            std::uint64_t device = 0, inode = 0;
-            if (detail::socket_file_identity(file_.path.c_str(), device, inode) && device == file_.device &&
-                inode == file_.inode)
-                detail::remove_file(file_.path.c_str());
-            file_ = socket_file{};
-        }
-    }
-    /// The listening socket itself, for options.
-    socket_type& socket() noexcept { return socket_; }
-    /// The listening socket itself, for options.
-    const socket_type& socket() const noexcept { return socket_; }
-
-private:
-    /// The socket file a Unix listener made, to remove when it closes.
-    struct socket_file {
-        std::string path;
-        std::uint64_t device = 0, inode = 0;
-    };
-
-    static listen_options with_backlog(int backlog) noexcept {
-        listen_options o;
-        o.backlog = backlog;
-        return o;
-    }
-
-    void setup(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
-        const int domain = detail::domain_of(local.data());
-        if (domain == AF_INET || domain == AF_INET6) {
-            if (options.reuse_address) {
-#if defined(SOCKFRAME_WINDOWS)
-                socket_.set(exclusive_address_use{true}, ec);
-#else
-                socket_.set(reuse_address{true}, ec);
-#endif
-                if (ec) return;
-            }
-            std::optional<bool> only = options.v6_only;
-            if (!only && detail::dual_stack_by_default<Family>()) only = false;
-            if (domain == AF_INET6 && only) {
-                socket_.set(v6_only{*only}, ec);
-                if (ec) return;
-            }
-        }
-        std::string path = unix_path(local);
-        if (!path.empty() && options.replace_stale) remove_stale(local, path);
-        socket_.bind(local, ec);
-        if (ec) return;
-        if (!path.empty() && options.unlink_on_close) {
-            file_.path = path;
-            detail::socket_file_identity(path.c_str(), file_.device, file_.inode);
-        }
-        ec = detail::listen_socket(socket_.native_handle(), options.backlog);
-        if (ec) return;
-        // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
-        // on a connection that vanished between readiness and accept.
-        if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
-    }
-
-    /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
-    static std::string unix_path(const address_type& local) {
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-        if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
-            if (local.is_abstract() || local.is_unnamed()) return {};
-            try {
-                return std::string(local.name());
-            } catch (...) {
-                return {};
-            }
-        }
-#endif
-        (void)local;
-        return {};
-    }
-
-    /// Removes a socket file at `path` that nobody listens on (a connect to it is refused).
-    static void remove_stale(const address_type& local, const std::string& path) noexcept {
-        std::uint64_t device = 0, inode = 0;
-        if (!detail::socket_file_identity(path.c_str(), device, inode)) return;  // absent, or not a socket
-        std::error_code ec;
-        auto probe = basic_socket<Family, Type, non_blocking>::open_for(local, 0, ec);
-        if (ec) return;
-        ec = detail::connect_socket(probe.native_handle(), local.data(), local.size());
-        if (ec == std::errc::connection_refused) detail::remove_file(path.c_str());
-    }
-
-    socket_type socket_;
-    socket_file file_;
-};
-
-/// TCP listener over IPv4.
-using tcp_listener = basic_listener<ipv4, stream>;
-/// TCP listener over IPv6.
-using tcp6_listener = basic_listener<ipv6, stream>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream listener (paths; abstract names on Linux).
-using unix_listener = basic_listener<local, stream>;
-#if defined(SOCKFRAME_POSIX)
-/// Unix-domain seqpacket listener (not Windows: no SOCK_SEQPACKET).
-using unix_seqpacket_listener = basic_listener<local, seqpacket>;
-#endif
-#endif
-
-// Non-blocking listeners (`_nb`): accept() returns operation_would_block when no connection is
-// pending, and the sockets it returns are non-blocking too (tcp_listener_nb gives tcp_stream_nb).
-
-/// Non-blocking TCP listener over IPv4.
-using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
-/// Non-blocking TCP listener over IPv6.
-using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Non-blocking Unix-domain stream listener.
-using unix_listener_nb = basic_listener<local, stream, non_blocking>;
-#if defined(SOCKFRAME_POSIX)
-/// Non-blocking Unix-domain seqpacket listener.
-using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking>;
-#endif
-#endif
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/listener.hpp> ----
-
 // ---- begin <sockframe/poller.hpp> ----
 /// poller: waits until any of many non-blocking sockets is ready to read or write. Level-triggered:
 /// a handle that is still ready is reported again by the next wait. epoll on Linux, kqueue on
@@ -3904,6 +2762,1330 @@ using poller = basic_poller<detail::default_poller_backend>;
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/poller.hpp> ----
+
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <initializer_list>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Which direction shutdown() closes.
+enum class shutdown_type {
+    receive,  ///< no more receiving (SHUT_RD)
+    send,     ///< no more sending: the peer reads end-of-stream (SHUT_WR)
+    both      ///< both (SHUT_RDWR)
+};
+
+/// What receive_from returns: bytes received and who sent them.
+template <typename Address>
+struct received_from {
+    std::size_t size = 0;
+    Address from;
+};
+
+/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
+/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
+/// buffer.size() bytes are there, the rest is lost).
+struct message_slot {
+    mutable_buffer buffer;
+    std::size_t size = 0;
+    bool truncated = false;
+};
+
+/// How connect(host, service) and connect(candidates) try several addresses.
+struct connect_options {
+    /// RFC 8305 Happy Eyeballs: instead of one address after the other, start the next attempt
+    /// `attempt_delay` after the previous one (at once when one fails) while the earlier ones go
+    /// on, alternating IPv6 and IPv4 addresses (first the family the resolver put first). The
+    /// first to connect wins; the others are closed. Off: strictly in order, one at a time.
+    bool happy_eyeballs = false;
+    /// The stagger between Happy Eyeballs attempts (RFC 8305 recommends 250 ms).
+    std::chrono::milliseconds attempt_delay{250};
+};
+
+namespace detail {
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept;
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept;
+}  // namespace detail
+
+template <typename Family, typename Type, typename Mode = blocking>
+class basic_socket {
+public:
+    using family_type = Family;
+    using socket_type = Type;
+    using mode_type = Mode;
+    using address_type = typename Family::address_type;
+    using native_handle_type = detail::native_handle_type;
+    using duration = deadline::clock::duration;
+
+    /// A closed socket (no descriptor).
+    basic_socket() noexcept = default;
+    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
+    explicit basic_socket(native_handle_type handle) noexcept : handle_(handle) {}
+    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
+    explicit basic_socket(const address_type& local, int protocol = 0) {
+        std::error_code ec;
+        *this = basic_socket(local, protocol, ec);
+        detail::throw_if(ec, "sockframe: bind");
+    }
+    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
+    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
+    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
+        *this = open(protocol, ec);
+        if (!ec) bind(local, ec);
+        if (ec) close();
+    }
+    /// Converts between blocking and non_blocking modes of the same socket.
+    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
+    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) {
+        native_handle_type h = other.release();
+        handle_ = h;
+        timeout_ = other.timeout();
+        if (h != detail::invalid_handle) {
+            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
+            detail::throw_if(ec, "sockframe: change blocking mode");
+        }
+    }
+
+    basic_socket(const basic_socket&) = delete;
+    basic_socket& operator=(const basic_socket&) = delete;
+    basic_socket(basic_socket&& other) noexcept
+        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
+    basic_socket& operator=(basic_socket&& other) noexcept {
+        if (this != &other) {
+            close();
+            handle_ = std::exchange(other.handle_, detail::invalid_handle);
+            timeout_ = other.timeout_;
+        }
+        return *this;
+    }
+    ~basic_socket() { close(); }
+
+    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
+    static basic_socket open(int protocol = 0) {
+        std::error_code ec;
+        auto s = open(protocol, ec);
+        detail::throw_if(ec, "sockframe: socket");
+        return s;
+    }
+    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
+    static basic_socket open(int protocol, std::error_code& ec) noexcept {
+        return basic_socket(
+            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
+    }
+    /// Opens an unbound socket of the address family `address` is in (the runtime `ip` family
+    /// chooses IPv4 or IPv6 here; fixed families always use theirs).
+    static basic_socket open_for(const address_type& address, int protocol, std::error_code& ec) noexcept {
+        return basic_socket(detail::open_socket(detail::domain_of(address.data()), Type::value(), protocol,
+                                                !Mode::is_blocking, ec));
+    }
+
+    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
+    /// connection attempt itself is bounded, not only each system call).
+    static basic_socket connect(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+        return s;
+    }
+    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
+    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
+        return connect(remote, deadline{}, ec);
+    }
+    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto s = open_for(remote, 0, ec);
+        if (ec) return s;
+        s.connect_to(remote, d, ec);
+        // a non-blocking connect goes on after operation_in_progress: keep that socket
+        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
+        return s;
+    }
+
+    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
+    /// the whole attempt, shared across the candidates. On failure the error is the last
+    /// candidate's (timed_out once `d` passed), or the resolver's. A non-blocking socket is
+    /// connected the same way (waiting up to `d`), then returned in its non-blocking mode.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
+        return connect(host, service, connect_options{}, d);
+    }
+    /// The same, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
+        return connect(host, service, connect_options{}, deadline{}, ec);
+    }
+    /// The same with a deadline, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
+                                std::error_code& ec) {
+        return connect(host, service, connect_options{}, d, ec);
+    }
+    /// The same with options: connect_options::happy_eyeballs races the candidates (RFC 8305).
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(host, service, options, d, ec);
+        if (ec)
+            throw std::system_error(
+                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
+        return s;
+    }
+    /// The same with options, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d, std::error_code& ec) {
+        auto when = d.resolve(std::nullopt);  // measured from now, before the resolver's time
+        auto candidates = resolve<Family>(host, service, ec);
+        if (ec) return basic_socket{};
+        return connect(candidates, options, when ? deadline(*when) : deadline::never(), ec);
+    }
+    /// Tries each of `candidates` in order (or races them: connect_options::happy_eyeballs)
+    /// until one connects, all within `d`. On failure `ec` is the last candidate's error
+    /// (timed_out once `d` passed; invalid_argument for an empty list).
+    static basic_socket connect(const std::vector<address_type>& candidates, const connect_options& options,
+                                deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(std::nullopt);
+        if (candidates.empty()) {
+            ec = errc::invalid_argument;
+            return basic_socket{};
+        }
+        using blocking_socket = basic_socket<Family, Type, blocking>;
+        blocking_socket s =
+            options.happy_eyeballs
+                ? detail::connect_racing<blocking_socket>(candidates, options.attempt_delay, when, ec)
+                : detail::connect_in_order<blocking_socket>(candidates, when, ec);
+        if (ec) return basic_socket{};
+        if constexpr (Mode::is_blocking) {
+            return s;
+        } else {
+            native_handle_type h = s.release();
+            ec = detail::set_non_blocking(h, true);
+            basic_socket result(h);
+            if (ec) result.close();
+            return result;
+        }
+    }
+    /// Throwing form of connect(candidates, options, d, ec).
+    static basic_socket connect(const std::vector<address_type>& candidates,
+                                const connect_options& options = {}, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(candidates, options, d, ec);
+        detail::throw_if(ec, "sockframe: connect");
+        return s;
+    }
+
+    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The descriptor (fileno), still owned by this object.
+    native_handle_type native_handle() const noexcept { return handle_; }
+    /// Gives up ownership: the caller closes the returned descriptor.
+    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
+    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
+    void close() noexcept {
+        if (handle_ != detail::invalid_handle)
+            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
+    }
+
+    /// settimeout counterpart: the default deadline of every blocking call, measured from the
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
+    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
+    /// nullopt), a negative one means zero (calls do only what is possible at once).
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        if (!(t > std::chrono::duration<Rep, Period>::zero()))
+            timeout_ = duration::zero();
+        else if (deadline::exceeds(t, (duration::max)()))
+            timeout_.reset();
+        else
+            timeout_ = std::chrono::duration_cast<duration>(t);
+    }
+    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
+    /// gettimeout counterpart.
+    std::optional<duration> timeout() const noexcept { return timeout_; }
+
+    void bind(const address_type& local) {
+        std::error_code ec;
+        bind(local, ec);
+        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
+    }
+    void bind(const address_type& local, std::error_code& ec) noexcept {
+        if (::bind(handle_, local.data(), local.size()) != 0)
+            ec = detail::last_error();
+        else
+            ec.clear();
+    }
+
+    /// Connects this (open) socket; for datagram sockets it sets the default peer.
+    void connect_to(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        connect_to(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+    }
+    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
+        connect_to(remote, deadline{}, ec);
+    }
+    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        if (Mode::is_blocking && when) {
+            ec = detail::set_non_blocking(handle_, true);
+            if (ec) return;
+            start_connect(remote, ec);
+            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
+            std::error_code restore = detail::set_non_blocking(handle_, false);
+            if (!ec) ec = restore;
+            return;
+        }
+        start_connect(remote, ec);
+        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
+    }
+    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
+    /// (SO_ERROR). An empty code means connected.
+    std::error_code connect_result() const noexcept {
+        int value = 0;
+        detail::socklen_type len = sizeof value;
+        if (::getsockopt(handle_, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&value), &len) != 0)
+            return detail::last_error();
+        return value == 0 ? std::error_code{} : detail::error_from(value);
+    }
+
+    /// getsockname counterpart.
+    address_type local_address() const {
+        std::error_code ec;
+        auto a = local_address(ec);
+        detail::throw_if(ec, "sockframe: getsockname");
+        return a;
+    }
+    address_type local_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        if (::getsockname(handle_, a.data(), &len) != 0)
+            ec = detail::last_error();
+        else if (!a.assign_native(len))
+            ec = errc::bad_address;
+        else
+            ec.clear();
+        return a;
+    }
+    /// getpeername counterpart.
+    address_type remote_address() const {
+        std::error_code ec;
+        auto a = remote_address(ec);
+        detail::throw_if(ec, "sockframe: getpeername");
+        return a;
+    }
+    address_type remote_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        if (::getpeername(handle_, a.data(), &len) != 0)
+            ec = detail::last_error();
+        else if (!a.assign_native(len))
+            ec = errc::bad_address;
+        else
+            ec.clear();
+        return a;
+    }
+
+    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
+    void shutdown(shutdown_type what) {
+        std::error_code ec;
+        shutdown(what, ec);
+        detail::throw_if(ec, "sockframe: shutdown");
+    }
+    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        int how = what == shutdown_type::receive ? SD_RECEIVE
+                  : what == shutdown_type::send  ? SD_SEND
+                                                 : SD_BOTH;
+#else
+        int how = what == shutdown_type::receive ? SHUT_RD
+                  : what == shutdown_type::send  ? SHUT_WR
+                                                 : SHUT_RDWR;
+#endif
+        if (::shutdown(handle_, how) != 0)
+            ec = detail::last_error();
+        else
+            ec.clear();
+    }
+
+    /// setsockopt with an option type: `s.set(no_delay{true})`.
+    template <typename Option>
+    void set(const Option& option) {
+        std::error_code ec;
+        set(option, ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    template <typename Option>
+    void set(const Option& option, std::error_code& ec) noexcept {
+        auto native = option.to_native();
+        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+    }
+    /// getsockopt with an option type: `s.get<no_delay>().value`.
+    template <typename Option>
+    Option get() const {
+        std::error_code ec;
+        Option o = get<Option>(ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return o;
+    }
+    template <typename Option>
+    Option get(std::error_code& ec) const noexcept {
+        decltype(std::declval<const Option&>().to_native()) native{};
+        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
+        return Option::from_native(native);
+    }
+    /// Raw setsockopt for any level/name, with an int value.
+    void set_option(int level, int name, int value) {
+        std::error_code ec;
+        set_option(level, name, const_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    /// Raw setsockopt with the option's bytes.
+    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
+        if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
+                         static_cast<detail::socklen_type>(value.size())) != 0)
+            ec = detail::last_error();
+        else
+            ec.clear();
+    }
+    /// Raw getsockopt of an int-valued option.
+    int get_option(int level, int name) const {
+        int value = 0;
+        std::error_code ec;
+        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return value;
+    }
+    /// Raw getsockopt into `out`; returns the option's length.
+    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
+        auto len = static_cast<detail::socklen_type>(out.size());
+        if (::getsockopt(handle_, level, name, reinterpret_cast<char*>(out.data()), &len) != 0) {
+            ec = detail::last_error();
+            return 0;
+        }
+        ec.clear();
+        return static_cast<std::size_t>(len);
+    }
+
+    // ---- stream calls --------------------------------------------------------------------------
+
+    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
+    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
+    std::size_t read_some(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_some(out, d, ec);
+        detail::throw_if(ec, "sockframe: recv");
+        return n;
+    }
+    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_some(out, deadline{}, ec);
+    }
+    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::receive_once(handle_, out.data(), out.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
+    std::size_t write_some(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_some(in, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
+        return write_some(in, deadline{}, ec);
+    }
+    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        if (in.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_once(handle_, in.data(), in.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
+    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
+    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_exact(out, d, ec);
+        detail::throw_if(ec, "sockframe: read_exact");
+        return n;
+    }
+    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_exact(out, deadline{}, ec);
+    }
+    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        deadline fixed = when ? deadline(*when) : deadline::never();
+        std::size_t total = 0;
+        ec.clear();
+        while (total < out.size()) {
+            std::size_t n = read_some(out.subspan(total), fixed, ec);
+            if (ec) break;
+            if (n == 0) {
+                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
+    /// (in.size() unless `ec` is set; then the peer may have received that many).
+    std::size_t write_all(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
+        return write_all(&in, 1, deadline{}, ec);
+    }
+    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        return write_all(&in, 1, d, ec);
+    }
+    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
+    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in.begin(), in.size(), d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
+        return write_all(in.begin(), in.size(), deadline{}, ec);
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(buffers, count, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
+        std::size_t next = 0;  // first buffer not yet placed in vecs
+        std::size_t first = 0, used = 0;
+        for (;;) {
+            // refill the iovec window with buffers not yet sent
+            if (first == used) {
+                first = used = 0;
+                while (next < count && used < batch) {
+                    if (!buffers[next].empty())
+                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
+                    ++next;
+                }
+                if (used == 0) return total;
+            }
+            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
+                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
+                return detail::send_vector(handle_, vecs + first, used - first, flags, e);
+            });
+            if (ec) return total;
+            auto sent = static_cast<std::size_t>(n);
+            total += sent;
+            while (sent > 0 && first < used) {
+                std::size_t here = detail::iovec_size(vecs[first]);
+                if (sent >= here) {
+                    sent -= here;
+                    ++first;
+                } else {
+                    detail::advance_iovec(vecs[first], sent);
+                    sent = 0;
+                }
+            }
+        }
+    }
+
+    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        detail::iovec_type vecs[gather_limit];
+        std::size_t used = to_iovecs(buffers, count, vecs);
+        if (used == 0) {
+            ec.clear();
+            return 0;
+        }
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_vector(handle_, vecs, used, flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
+
+    /// Sends one message to the connected peer (whole or not at all).
+    std::size_t send(const_buffer message, deadline d = {}) {
+        std::error_code ec;
+        auto n = send(message, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
+        return send(message, deadline{}, ec);
+    }
+    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_once(handle_, message.data(), message.size(), flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
+                     std::error_code& ec) noexcept {
+        if (count > gather_limit) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        detail::iovec_type vecs[gather_limit];
+        std::size_t used = to_iovecs(buffers, count, vecs);
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::send_vector(handle_, vecs, used, flags, e);
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
+    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
+    /// end-of-stream.
+    std::size_t receive(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive");
+        return n;
+    }
+    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive(out, deadline{}, ec);
+    }
+    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
+                                           truncated, e);
+        });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
+    /// sendto counterpart: one datagram to `to`.
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
+        return send_to(message, to, deadline{}, ec);
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
+                        std::error_code& ec) noexcept {
+        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::retry_interrupted(e, [&] {
+#if defined(SOCKFRAME_WINDOWS)
+                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
+                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
+                                to.data(), to.size());
+#else
+                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
+                                to.size());
+#endif
+            });
+        });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
+    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto r = receive_from(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return r;
+    }
+    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive_from(out, deadline{}, ec);
+    }
+    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        received_from<address_type> r;
+        bool truncated = false;
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            detail::socklen_type len = address_type::capacity();
+            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
+                                               truncated, e);
+            if (got >= 0) r.from.assign_native(len);
+            return got;
+        });
+        if (n < 0) return r;
+        r.size = static_cast<std::size_t>(n);
+        if (truncated) ec = errc::message_truncated;
+        return r;
+    }
+
+    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
+    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
+    static constexpr bool batches_natively = detail::batched_messages;
+    /// The most messages one system call of send_batch / receive_batch carries.
+    static constexpr std::size_t batch_limit = 64;
+
+    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
+    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
+    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
+    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
+        return send_batch(messages, count, deadline{}, ec);
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit];
+            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
+            for (std::size_t i = 0; i < chunk; ++i)
+                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
+            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_messages(handle_, vecs, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+
+    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
+    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
+    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
+    /// slot is kept in part and flagged `truncated`, not reported as an error.
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_batch(slots, count, d, ec);
+        detail::throw_if(ec, "sockframe: receive_batch");
+        return n;
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
+        return receive_batch(slots, count, deadline{}, ec);
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
+        if (count > batch_limit) count = batch_limit;
+        if (count == 0) {
+            ec.clear();
+            return 0;
+        }
+        detail::iovec_type vecs[batch_limit];
+        std::size_t sizes[batch_limit];
+        bool truncated[batch_limit];
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
+            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
+        });
+        if (n < 0) return 0;
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            slots[i].size = sizes[i];
+            slots[i].truncated = truncated[i];
+        }
+        return static_cast<std::size_t>(n);
+    }
+
+    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
+    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
+    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
+    template <typename Op>
+    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
+                            std::error_code& ec, Op&& op) noexcept {
+        if (!Mode::is_blocking) return op(0, ec);
+        if (!when) {
+            auto n = op(0, ec);
+            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
+            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
+            return n;
+        }
+#if defined(SOCKFRAME_WINDOWS)
+        ec = detail::set_non_blocking(handle_, true);
+        if (ec) return -1;
+        std::ptrdiff_t n;
+        for (;;) {
+            n = op(0, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) break;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) {
+                n = -1;
+                break;
+            }
+        }
+        std::error_code restore = detail::set_non_blocking(handle_, false);
+        if (!ec && restore) {
+            ec = restore;
+            n = -1;
+        }
+        return n;
+#else
+        for (;;) {
+            auto n = op(MSG_DONTWAIT, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) return n;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) return -1;
+        }
+#endif
+    }
+
+    /// The most buffers one gathered call takes.
+    static constexpr std::size_t gather_limit = 64;
+
+private:
+    template <typename F, typename T, typename M>
+    friend class basic_socket;
+
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
+                                 detail::iovec_type* vecs) noexcept {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
+            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        return used;
+    }
+
+    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
+        for (;;) {
+            if (::connect(handle_, remote.data(), remote.size()) == 0) {
+                ec.clear();
+                return;
+            }
+            if (detail::last_in_progress()) {
+                ec = std::make_error_code(std::errc::operation_in_progress);
+                return;
+            }
+#if defined(SOCKFRAME_POSIX)
+            // An interrupted connect goes on in the background: wait for it like a non-blocking one.
+            if (detail::last_was_interrupted()) {
+                ec = std::make_error_code(std::errc::operation_in_progress);
+                return;
+            }
+#endif
+            ec = detail::last_error();
+            return;
+        }
+    }
+    void finish_connect(const std::optional<deadline::clock::time_point>& when,
+                        std::error_code& ec) noexcept {
+        ec = detail::wait_connected(handle_, when);
+        if (!ec) ec = connect_result();
+    }
+
+    native_handle_type handle_ = detail::invalid_handle;
+    std::optional<duration> timeout_;
+};
+
+namespace detail {
+/// One candidate after the other, one deadline for them all; the last error wins.
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
+    const deadline whole = when ? deadline(*when) : deadline::never();
+    ec = errc::invalid_argument;
+    for (const auto& address : candidates) {
+        if (when && clock::now() >= *when) {
+            ec = timed_out_error();
+            break;
+        }
+        std::error_code attempt;
+        auto s = Socket::connect(address, whole, attempt);
+        if (!attempt) {
+            ec.clear();
+            return s;
+        }
+        ec = attempt;
+    }
+    return Socket{};
+}
+
+/// The candidates reordered as RFC 8305 asks: families alternating, the first address's first.
+template <typename Address>
+std::vector<std::size_t> interleave_families(const std::vector<Address>& candidates) {
+    std::vector<std::size_t> first, other, order;
+    const int lead = domain_of(candidates.front().data());
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        (domain_of(candidates[i].data()) == lead ? first : other).push_back(i);
+    for (std::size_t i = 0; i < first.size() || i < other.size(); ++i) {
+        if (i < first.size()) order.push_back(first[i]);
+        if (i < other.size()) order.push_back(other[i]);
+    }
+    return order;
+}
+
+/// Happy Eyeballs: staggered non-blocking attempts watched by one poller; first success wins.
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept {
+    using attempt_socket =
+        basic_socket<typename Socket::family_type, typename Socket::socket_type, non_blocking>;
+    try {
+        const std::vector<std::size_t> order = interleave_families(candidates);
+        std::vector<attempt_socket> attempts(order.size());
+        poller watcher(ec);
+        if (ec) return Socket{};
+        std::vector<poll_event> events;
+        std::size_t next = 0, active = 0;
+        auto next_start = clock::now();
+        std::error_code last = errc::invalid_argument;
+        auto win = [&](std::size_t i) {
+            ec.clear();
+            native_handle_type h = attempts[i].release();
+            std::error_code mode = set_non_blocking(h, false);
+            Socket s(h);
+            if (mode) {
+                ec = mode;
+                s.close();
+            }
+            return s;  // the other attempts close with `attempts`
+        };
+        for (;;) {
+            auto now = clock::now();
+            if (when && now >= *when) {
+                ec = timed_out_error();
+                return Socket{};
+            }
+            // Start the next attempt when its time has come, or at once when none is running.
+            while (next < order.size() && (active == 0 || now >= next_start)) {
+                std::size_t i = next++;
+                const auto& address = candidates[order[i]];
+                std::error_code e;
+                attempts[i] = attempt_socket::open_for(address, 0, e);
+                if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
+                if (!e) return win(i);
+                if (e == std::errc::operation_in_progress) {
+                    watcher.add(attempts[i], interest::write, i, e);
+                    if (!e) {
+                        ++active;
+                        next_start = clock::now() + delay;
+                        break;
+                    }
+                }
+                last = e;
+                attempts[i].close();
+            }
+            if (active == 0 && next >= order.size()) {
+                ec = last;
+                return Socket{};
+            }
+            std::optional<clock::time_point> until = when;
+            if (next < order.size() && (!until || next_start < *until)) until = next_start;
+            watcher.wait(events, until ? deadline(*until) : deadline::never(), ec);
+            if (ec) return Socket{};
+            for (const auto& event : events) {
+                auto i = static_cast<std::size_t>(event.key);
+                if (!attempts[i].is_open()) continue;
+                std::error_code outcome = attempts[i].connect_result();
+                if (!outcome) return win(i);
+                last = outcome;
+                std::error_code ignored;
+                watcher.remove(attempts[i], ignored);
+                attempts[i].close();
+                --active;
+                next_start = clock::now();  // a failure starts the next attempt at once
+            }
+        }
+    } catch (const std::bad_alloc&) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return Socket{};
+    }
+}
+}  // namespace detail
+
+/// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
+/// Not on Windows (errc::not_supported).
+template <typename Socket>
+std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+    int type = Socket::socket_type::value();
+#if defined(SOCK_CLOEXEC)
+    type |= SOCK_CLOEXEC;
+#endif
+    if (::socketpair(Socket::family_type::domain(), type, 0, fds) != 0) {
+        ec = detail::last_error();
+        return {};
+    }
+    std::pair<Socket, Socket> result{Socket(fds[0]), Socket(fds[1])};
+    for (int fd : fds) {
+#if !defined(SOCK_CLOEXEC)
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+        if (!Socket::mode_type::is_blocking) {
+            ec = detail::set_non_blocking(fd, true);
+            if (ec) return {};
+        }
+    }
+    ec.clear();
+    return result;
+#else
+    ec = errc::not_supported;
+    return {};
+#endif
+}
+template <typename Socket>
+std::pair<Socket, Socket> socketpair() {
+    std::error_code ec;
+    auto p = socketpair<Socket>(ec);
+    detail::throw_if(ec, "sockframe: socketpair");
+    return p;
+}
+
+/// TCP over IPv4.
+using tcp_stream = basic_socket<ipv4, stream>;
+/// TCP over IPv6.
+using tcp6_stream = basic_socket<ipv6, stream>;
+/// UDP over IPv4.
+using udp_socket = basic_socket<ipv4, datagram>;
+/// UDP over IPv6.
+using udp6_socket = basic_socket<ipv6, datagram>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream socket (Windows 10 1803+ too).
+using unix_stream = basic_socket<local, stream>;
+#if defined(SOCKFRAME_POSIX)
+/// Unix-domain datagram socket (POSIX).
+using unix_datagram = basic_socket<local, datagram>;
+/// Unix-domain seqpacket socket (POSIX; not macOS).
+using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
+#endif
+
+// Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
+// non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
+// with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
+
+/// Non-blocking TCP over IPv4.
+using tcp_stream_nb = basic_socket<ipv4, stream, non_blocking>;
+/// Non-blocking TCP over IPv6.
+using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
+/// Non-blocking UDP over IPv4.
+using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
+/// Non-blocking UDP over IPv6.
+using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream socket.
+using unix_stream_nb = basic_socket<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain datagram socket.
+using unix_datagram_nb = basic_socket<local, datagram, non_blocking>;
+/// Non-blocking Unix-domain seqpacket socket.
+using unix_seqpacket_nb = basic_socket<local, seqpacket, non_blocking>;
+#endif
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/socket.hpp> ----
+
+// ---- begin <sockframe/listener.hpp> ----
+/// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
+///
+/// Unix listeners (filesystem paths) remove their socket file when they close, as Go's do
+/// (listen_options::unlink_on_close, on by default), and can take over the path of a crashed
+/// process's socket file (listen_options::replace_stale, off by default: only when nothing
+/// listens there). Linux abstract names (local_address::abstract) have no file at all.
+
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
+template <typename Socket>
+struct accepted {
+    Socket socket;
+    typename Socket::address_type from;
+};
+
+/// How a listener binds and listens; each member has the usual default.
+struct listen_options {
+    /// The backlog of pending connections (SOMAXCONN: the system's maximum).
+    int backlog = SOMAXCONN;
+    /// IP families: SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE), so that a restarted server can
+    /// bind while old connections linger in TIME_WAIT.
+    bool reuse_address = true;
+    /// IPv6 and the runtime `ip` family bound to an IPv6 address: IPV6_V6ONLY. Unset: the
+    /// family's default (`ip`: off, one dual-stack socket for IPv4 and IPv6; `ipv6`: the system's).
+    std::optional<bool> v6_only;
+    /// Unix paths: remove the socket file when the listener closes (only if it is still the file
+    /// this listener made).
+    bool unlink_on_close = true;
+    /// Unix paths: if a socket file is already there and nothing accepts connections on it (a
+    /// crashed process left it), remove it and bind. A file that is not a socket, or a socket
+    /// somebody listens on, is left alone: bind then fails with address_in_use.
+    bool replace_stale = false;
+};
+
+template <typename Family, typename Type = stream, typename Mode = blocking>
+class basic_listener {
+public:
+    using socket_type = basic_socket<Family, Type, Mode>;
+    using address_type = typename Family::address_type;
+    using native_handle_type = detail::native_handle_type;
+
+    /// The backlog used when none is given: the system's maximum (SOMAXCONN).
+    static constexpr int default_backlog = SOMAXCONN;
+
+    /// A closed listener.
+    basic_listener() noexcept = default;
+    /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
+    /// Port 0 picks an ephemeral port: read it back with local_address().
+    explicit basic_listener(const address_type& local, int backlog = default_backlog)
+        : basic_listener(local, with_backlog(backlog)) {}
+    /// The same with options (backlog, Unix socket file handling, IPV6_V6ONLY).
+    basic_listener(const address_type& local, const listen_options& options) {
+        std::error_code ec;
+        *this = basic_listener(local, options, ec);
+        if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
+    }
+    /// Never throwing: `ec` says what failed (the listener is then closed).
+    basic_listener(const address_type& local, std::error_code& ec) noexcept
+        : basic_listener(local, listen_options{}, ec) {}
+    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
+        : basic_listener(local, with_backlog(backlog), ec) {}
+    basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        socket_ = socket_type::open_for(local, 0, ec);
+        if (!ec) setup(local, options, ec);
+        if (ec) close();
+    }
+
+    basic_listener(basic_listener&& other) noexcept
+        : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
+    basic_listener& operator=(basic_listener&& other) noexcept {
+        if (this != &other) {
+            close();
+            socket_ = std::move(other.socket_);
+            file_ = std::exchange(other.file_, socket_file{});
+        }
+        return *this;
+    }
+    /// Closes, removing a Unix socket file as close() does.
+    ~basic_listener() { close(); }
+
+    /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
+    /// listener returns std::errc::operation_would_block when none is pending.
+    accepted<socket_type> accept(deadline d = {}) {
+        std::error_code ec;
+        auto a = accept(d, ec);
+        detail::throw_if(ec, "sockframe: accept");
+        return a;
+    }
+    accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
+    accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
+        accepted<socket_type> result;
+        auto when = d.resolve(socket_.timeout());
+        for (;;) {
+            detail::socklen_type len = address_type::capacity();
+            native_handle_type h = detail::accept_socket(socket_.native_handle(), result.from.data(), &len,
+                                                         !Mode::is_blocking, ec);
+            if (h != detail::invalid_handle) {
+                result.socket = socket_type(h);
+                if (!result.from.assign_native(len)) result.from = address_type{};
+                return result;
+            }
+            if (!Mode::is_blocking || ec != std::errc::operation_would_block) return result;
+            ec = detail::wait_ready(socket_.native_handle(), detail::poll_in, when);
+            if (ec) return result;
+        }
+    }
+
+    /// The bound address (the real port when bound to port 0).
+    address_type local_address() const { return socket_.local_address(); }
+    address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
+    /// The default accept deadline (settimeout on a listening socket).
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        socket_.set_timeout(t);
+    }
+    /// No default accept deadline.
+    void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
+    /// The default accept deadline (nullopt: none).
+    auto timeout() const noexcept { return socket_.timeout(); }
+
+    /// Whether the listener holds a socket.
+    bool is_open() const noexcept { return socket_.is_open(); }
+    /// is_open().
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The listening descriptor, still owned by this object.
+    native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
+    /// Stops listening; a Unix listener also removes its socket file (unless unlink_on_close was
+    /// off, or the file is no longer the one it made).
+    void close() noexcept {
+        socket_.close();
+        if (!file_.path.empty()) {
+            std::uint64_t device = 0, inode = 0;
+            if (detail::socket_file_identity(file_.path.c_str(), device, inode) && device == file_.device &&
+                inode == file_.inode)
+                detail::remove_file(file_.path.c_str());
+            file_ = socket_file{};
+        }
+    }
+    /// The listening socket itself, for options.
+    socket_type& socket() noexcept { return socket_; }
+    /// The listening socket itself, for options.
+    const socket_type& socket() const noexcept { return socket_; }
+
+private:
+    /// The socket file a Unix listener made, to remove when it closes.
+    struct socket_file {
+        std::string path;
+        std::uint64_t device = 0, inode = 0;
+    };
+
+    static listen_options with_backlog(int backlog) noexcept {
+        listen_options o;
+        o.backlog = backlog;
+        return o;
+    }
+
+    void setup(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        const int domain = detail::domain_of(local.data());
+        if (domain == AF_INET || domain == AF_INET6) {
+            if (options.reuse_address) {
+#if defined(SOCKFRAME_WINDOWS)
+                socket_.set(exclusive_address_use{true}, ec);
+#else
+                socket_.set(reuse_address{true}, ec);
+#endif
+                if (ec) return;
+            }
+            std::optional<bool> only = options.v6_only;
+            if (!only && detail::dual_stack_by_default<Family>()) only = false;
+            if (domain == AF_INET6 && only) {
+                socket_.set(v6_only{*only}, ec);
+                if (ec) return;
+            }
+        }
+        std::string path = unix_path(local);
+        if (!path.empty() && options.replace_stale) remove_stale(local, path);
+        socket_.bind(local, ec);
+        if (ec) return;
+        if (!path.empty() && options.unlink_on_close) {
+            file_.path = path;
+            detail::socket_file_identity(path.c_str(), file_.device, file_.inode);
+        }
+        ec = detail::listen_socket(socket_.native_handle(), options.backlog);
+        if (ec) return;
+        // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
+        // on a connection that vanished between readiness and accept.
+        if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
+    }
+
+    /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
+    static std::string unix_path(const address_type& local) {
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
+            if (local.is_abstract() || local.is_unnamed()) return {};
+            try {
+                return std::string(local.name());
+            } catch (...) {
+                return {};
+            }
+        }
+#endif
+        (void)local;
+        return {};
+    }
+
+    /// Removes a socket file at `path` that nobody listens on (a connect to it is refused).
+    static void remove_stale(const address_type& local, const std::string& path) noexcept {
+        std::uint64_t device = 0, inode = 0;
+        if (!detail::socket_file_identity(path.c_str(), device, inode)) return;  // absent, or not a socket
+        std::error_code ec;
+        auto probe = basic_socket<Family, Type, non_blocking>::open_for(local, 0, ec);
+        if (ec) return;
+        ec = detail::connect_socket(probe.native_handle(), local.data(), local.size());
+        if (ec == std::errc::connection_refused) detail::remove_file(path.c_str());
+    }
+
+    socket_type socket_;
+    socket_file file_;
+};
+
+/// TCP listener over IPv4.
+using tcp_listener = basic_listener<ipv4, stream>;
+/// TCP listener over IPv6.
+using tcp6_listener = basic_listener<ipv6, stream>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream listener (paths; abstract names on Linux).
+using unix_listener = basic_listener<local, stream>;
+#if defined(SOCKFRAME_POSIX)
+/// Unix-domain seqpacket listener (not Windows: no SOCK_SEQPACKET).
+using unix_seqpacket_listener = basic_listener<local, seqpacket>;
+#endif
+#endif
+
+// Non-blocking listeners (`_nb`): accept() returns operation_would_block when no connection is
+// pending, and the sockets it returns are non-blocking too (tcp_listener_nb gives tcp_stream_nb).
+
+/// Non-blocking TCP listener over IPv4.
+using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv6.
+using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream listener.
+using unix_listener_nb = basic_listener<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain seqpacket listener.
+using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking>;
+#endif
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/listener.hpp> ----
 
 // ---- begin <sockframe/iostream.hpp> ----
 /// The makefile counterpart: a std::streambuf and a std::iostream over a blocking stream socket,

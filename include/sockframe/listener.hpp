@@ -197,16 +197,23 @@ private:
         if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
     }
 
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    static std::string unix_path_of(const sockframe::local_address& local) {
+        if (local.is_abstract() || local.is_unnamed()) return {};
+        try {
+            return std::string(local.name());
+        } catch (...) {
+            return {};
+        }
+    }
+#endif
     /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
     static std::string unix_path(const address_type& local) {
 #if defined(SOCKFRAME_HAS_AF_UNIX)
         if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
-            if (local.is_abstract() || local.is_unnamed()) return {};
-            try {
-                return std::string(local.name());
-            } catch (...) {
-                return {};
-            }
+            return unix_path_of(local);
+        } else if constexpr (std::is_same_v<address_type, any_address>) {
+            return local.is_local() ? unix_path_of(local.local()) : std::string();
         }
 #endif
         (void)local;
@@ -232,6 +239,10 @@ private:
 using tcp_listener = basic_listener<ipv4, stream>;
 /// TCP listener over IPv6.
 using tcp6_listener = basic_listener<ipv6, stream>;
+/// TCP listener over IPv4 or IPv6; bound to ip_address::any(port) (::) it is dual-stack.
+using ip_tcp_listener = basic_listener<ip, stream>;
+/// A stream listener bound to any family's address (TCP or Unix); accept gives any_stream.
+using any_listener = basic_listener<any_family, stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Unix-domain stream listener (paths; abstract names on Linux).
 using unix_listener = basic_listener<local, stream>;
@@ -248,6 +259,10 @@ using unix_seqpacket_listener = basic_listener<local, seqpacket>;
 using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
 /// Non-blocking TCP listener over IPv6.
 using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv4 or IPv6.
+using ip_tcp_listener_nb = basic_listener<ip, stream, non_blocking>;
+/// Non-blocking stream listener of any family.
+using any_listener_nb = basic_listener<any_family, stream, non_blocking>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Non-blocking Unix-domain stream listener.
 using unix_listener_nb = basic_listener<local, stream, non_blocking>;

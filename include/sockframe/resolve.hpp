@@ -5,6 +5,7 @@
 #include <sockframe/address.hpp>
 #include <sockframe/detail/os.hpp>
 #include <sockframe/error.hpp>
+#include <sockframe/policies.hpp>
 
 #include <cstdint>
 #include <cstring>
@@ -47,7 +48,8 @@ inline const std::error_category& resolver_category() noexcept {
     return category;
 }
 
-/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4 or ipv6).
+/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4, ipv6, or
+/// ip / any_family for both, in the system's order: e.g. ::1 then 127.0.0.1).
 /// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
 /// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL or a
 /// numeric service that is not a port 0..65535 ("99999", "-1", "80x", " 80").
@@ -73,7 +75,8 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
     }
     std::string host_text(host), service_text(service);
     ::addrinfo hints{};
-    hints.ai_family = Family::domain();
+    const int wanted = detail::resolve_domain<Family>();
+    hints.ai_family = wanted;
     hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
     hints.ai_flags = passive ? AI_PASSIVE : 0;
 #if defined(AI_ADDRCONFIG)
@@ -93,7 +96,9 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
         return out;
     }
     for (auto* p = list; p != nullptr; p = p->ai_next) {
-        if (p->ai_family != Family::domain()) continue;
+        if (wanted != AF_UNSPEC ? p->ai_family != wanted
+                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
+            continue;
         auto len = static_cast<detail::socklen_type>(p->ai_addrlen);
         if (len > address_type::capacity()) continue;
         address_type a;

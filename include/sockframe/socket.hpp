@@ -96,7 +96,7 @@ public:
     /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
     basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
     basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
-        *this = open(protocol, ec);
+        *this = open_for(local, protocol, ec);
         if (!ec) bind(local, ec);
         if (ec) close();
     }
@@ -111,6 +111,14 @@ public:
             detail::throw_if(ec, "sockframe: change blocking mode");
         }
     }
+
+    /// Widens the family of a socket of the same type and mode: a tcp_stream or tcp6_stream
+    /// becomes an ip_tcp_stream, any TCP or Unix stream an any_stream (one handler for both).
+    template <typename OtherFamily,
+              typename = std::enable_if_t<detail::family_converts_v<OtherFamily, Family>>>
+    basic_socket(
+        basic_socket<OtherFamily, Type, Mode>&& other) noexcept  // NOLINT(google-explicit-constructor)
+        : handle_(other.release()), timeout_(other.timeout()) {}
 
     basic_socket(const basic_socket&) = delete;
     basic_socket& operator=(const basic_socket&) = delete;
@@ -1053,6 +1061,14 @@ using unix_seqpacket = basic_socket<local, seqpacket>;
 #endif
 #endif
 
+/// TCP over IPv4 or IPv6, chosen at run time (connect by name, dual-stack listeners).
+using ip_tcp_stream = basic_socket<ip, stream>;
+/// UDP over IPv4 or IPv6, chosen at run time (by the address bound or connected to).
+using ip_udp_socket = basic_socket<ip, datagram>;
+/// A connected stream of any family: TCP (IPv4, IPv6) or Unix domain. Made from any of them
+/// (`sf::any_stream s = std::move(tcp);`) or accepted from an any_listener.
+using any_stream = basic_socket<any_family, stream>;
+
 // Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
 // non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
 // with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
@@ -1065,6 +1081,12 @@ using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
 using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
 /// Non-blocking UDP over IPv6.
 using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
+/// Non-blocking TCP over IPv4 or IPv6.
+using ip_tcp_stream_nb = basic_socket<ip, stream, non_blocking>;
+/// Non-blocking UDP over IPv4 or IPv6.
+using ip_udp_socket_nb = basic_socket<ip, datagram, non_blocking>;
+/// Non-blocking stream of any family.
+using any_stream_nb = basic_socket<any_family, stream, non_blocking>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Non-blocking Unix-domain stream socket.
 using unix_stream_nb = basic_socket<local, stream, non_blocking>;

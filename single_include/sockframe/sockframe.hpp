@@ -449,8 +449,8 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/deadline.hpp> ----
 
 // ---- begin <sockframe/address.hpp> ----
-/// Socket addresses: ipv4_address, ipv6_address (address + port), local_address (Unix paths and
-/// Linux abstract names).
+/// Socket addresses: ipv4_address, ipv6_address (address + port), ip_address (either, chosen at
+/// run time), local_address (Unix paths and Linux abstract names) and any_address (any of them).
 
 // ---- begin <sockframe/detail/os.hpp> ----
 /// Operating-system glue: the only place that includes socket headers. POSIX and Winsock.
@@ -1544,6 +1544,140 @@ private:
     ::sockaddr_in6 storage_{};
 };
 
+/// An IPv4 or IPv6 address with a port, the family chosen at run time (what the runtime `ip`
+/// family uses): from a parsed text, a resolved name, or either fixed-family address. Default:
+/// :: port 0 (every interface, both families on a dual-stack socket).
+class ip_address {
+public:
+    ip_address() noexcept : ip_address(ipv6_address::any(0)) {}
+    /// An IPv4 address.
+    ip_address(const ipv4_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in));
+    }
+    /// An IPv6 address.
+    ip_address(const ipv6_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in6));
+    }
+
+    /// :: (every interface; with IPV6_V6ONLY off, IPv4 ones too).
+    static ip_address any(std::uint16_t port = 0) noexcept { return ipv6_address::any(port); }
+
+    /// Parses IPv4 ("192.0.2.1") or IPv6 ("::1", "fe80::1%eth0") text; else errc::bad_address.
+    static ip_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+        auto v4 = ipv4_address::parse(host, port, ec);
+        if (!ec) return v4;
+        auto v6 = ipv6_address::parse(host, port, ec);
+        if (!ec) return v6;
+        return {};
+    }
+    /// Throwing parse(host, port).
+    static ip_address parse(std::string_view host, std::uint16_t port) {
+        std::error_code ec;
+        auto a = parse(host, port, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP address: '" + std::string(host) + "'");
+        return a;
+    }
+    /// Parses "192.0.2.1:80" or "[::1]:80".
+    static ip_address parse(std::string_view text, std::error_code& ec) noexcept {
+        if (!text.empty() && text.front() == '[') {
+            auto v6 = ipv6_address::parse(text, ec);
+            return ec ? ip_address{} : ip_address(v6);
+        }
+        auto v4 = ipv4_address::parse(text, ec);
+        return ec ? ip_address{} : ip_address(v4);
+    }
+    /// Throwing parse(text).
+    static ip_address parse(std::string_view text) {
+        std::error_code ec;
+        auto a = parse(text, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP host:port: '" + std::string(text) + "'");
+        return a;
+    }
+
+    /// AF_INET or AF_INET6.
+    int family() const noexcept { return storage_.v4.sin_family; }
+    /// Whether this is an IPv4 address.
+    bool is_v4() const noexcept { return family() == AF_INET; }
+    /// Whether this is an IPv6 address (IPv4-mapped ones included).
+    bool is_v6() const noexcept { return family() == AF_INET6; }
+    /// The IPv4 address (meaningful when is_v4()).
+    ipv4_address v4() const noexcept {
+        ipv4_address a;
+        if (is_v4()) std::memcpy(a.data(), &storage_.v4, sizeof(::sockaddr_in));
+        return a;
+    }
+    /// The IPv6 address (meaningful when is_v6()).
+    ipv6_address v6() const noexcept {
+        ipv6_address a;
+        if (is_v6()) std::memcpy(a.data(), &storage_.v6, sizeof(::sockaddr_in6));
+        return a;
+    }
+    /// An IPv4-mapped IPv6 address (::ffff:192.0.2.1, how a dual-stack socket sees IPv4 peers)
+    /// as the IPv4 address it stands for; any other address unchanged.
+    ip_address unmapped() const noexcept {
+        if (!is_v6() || !v6().is_v4_mapped()) return *this;
+        auto b = v6().bytes();
+        return ipv4_address({b[12], b[13], b[14], b[15]}, port());
+    }
+
+    /// The port.
+    std::uint16_t port() const noexcept { return is_v4() ? v4().port() : v6().port(); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept {
+        if (is_v4())
+            storage_.v4.sin_port = htons(p);
+        else
+            storage_.v6.sin6_port = htons(p);
+    }
+    /// Whether this is a loopback address (127.0.0.0/8 or ::1).
+    bool is_loopback() const noexcept { return is_v4() ? v4().is_loopback() : v6().is_loopback(); }
+    /// Whether this is the wildcard address (0.0.0.0 or ::).
+    bool is_any() const noexcept { return is_v4() ? v4().is_any() : v6().is_any(); }
+    /// The address without the port.
+    std::string host() const { return is_v4() ? v4().host() : v6().host(); }
+    /// "192.0.2.1:80" or "[::1]:80".
+    std::string to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
+
+    /// The native sockaddr, for calls sockframe does not wrap.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for calls sockframe does not wrap.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length of this address.
+    detail::socklen_type size() const noexcept {
+        return static_cast<detail::socklen_type>(is_v4() ? sizeof(::sockaddr_in) : sizeof(::sockaddr_in6));
+    }
+    /// The most a native address of this type takes.
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (is_v4()) return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+        return is_v6() && length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+
+    /// Same family, address, port (and scope).
+    friend bool operator==(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        return a.is_v4() ? a.v4() == b.v4() : a.v6() == b.v6();
+    }
+    /// Not equal.
+    friend bool operator!=(const ip_address& a, const ip_address& b) noexcept { return !(a == b); }
+    /// IPv4 before IPv6, then by address and port.
+    friend bool operator<(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return a.is_v4();
+        return a.is_v4() ? a.v4() < b.v4() : a.v6() < b.v6();
+    }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
+
+private:
+    union storage {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } storage_{};
+};
+
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// A Unix-domain address: a filesystem path, a Linux abstract name, or unnamed (an unbound or
 /// socketpair socket). Paths longer than sun_path are errc::bad_address, never cut.
@@ -1656,6 +1790,109 @@ private:
 };
 #endif
 
+/// Any socket address: IPv4, IPv6 or (where the system has it) Unix domain, the family known
+/// only at run time. The address type of the `any_family` family, so that one listener, stream
+/// or handler type serves TCP and Unix sockets alike (any_stream). Default: unspecified.
+class any_address {
+public:
+    any_address() noexcept { storage_.ss_family = AF_UNSPEC; }
+    /// From an IPv4 address.
+    any_address(const ipv4_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv6 address.
+    any_address(const ipv6_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv4 or IPv6 address.
+    any_address(const ip_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// From a Unix-domain address.
+    any_address(const local_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#endif
+
+    /// AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC.
+    int family() const noexcept { return storage_.ss_family; }
+    /// Whether this is an IPv4 or IPv6 address.
+    bool is_ip() const noexcept { return family() == AF_INET || family() == AF_INET6; }
+    /// The IP address (meaningful when is_ip()).
+    ip_address ip() const noexcept {
+        if (family() == AF_INET) return as<ipv4_address>();
+        if (family() == AF_INET6) return as<ipv6_address>();
+        return {};
+    }
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain address.
+    bool is_local() const noexcept { return family() == AF_UNIX; }
+    /// The Unix-domain address (meaningful when is_local()).
+    local_address local() const noexcept {
+        local_address a;
+        if (is_local()) {
+            std::memcpy(a.data(), &storage_, static_cast<std::size_t>(length_));
+            a.assign_native(length_);
+        }
+        return a;
+    }
+#endif
+    /// The address as text, as its own type prints it ("" when unspecified).
+    std::string to_string() const {
+        if (is_ip()) return ip().to_string();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (is_local()) return local().to_string();
+#endif
+        return {};
+    }
+
+    /// The native sockaddr.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length.
+    detail::socklen_type size() const noexcept { return length_; }
+    /// The most a native address takes (sockaddr_storage).
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_storage));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (length > capacity()) return false;
+        length_ = length;
+        switch (family()) {
+            case AF_INET: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+            case AF_INET6: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+            case AF_UNIX: return true;
+#endif
+            default: return false;
+        }
+    }
+
+    /// Same family and address.
+    friend bool operator==(const any_address& a, const any_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        if (a.is_ip()) return a.ip() == b.ip();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (a.is_local()) return a.local() == b.local();
+#endif
+        return true;
+    }
+    /// Not equal.
+    friend bool operator!=(const any_address& a, const any_address& b) noexcept { return !(a == b); }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const any_address& a) { return os << a.to_string(); }
+
+private:
+    template <typename Address>
+    Address as() const noexcept {
+        Address a;
+        std::memcpy(a.data(), &storage_, static_cast<std::size_t>(Address::capacity()));
+        return a;
+    }
+    void assign(const ::sockaddr* address, detail::socklen_type length) noexcept {
+        std::memcpy(&storage_, address, static_cast<std::size_t>(length));
+        length_ = length;
+    }
+
+    ::sockaddr_storage storage_{};
+    detail::socklen_type length_ = 0;
+};
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/address.hpp> ----
 
@@ -1663,135 +1900,8 @@ SOCKFRAME_NAMESPACE_END
 /// Name resolution (getaddrinfo): every address a host and service name map to, in the order the
 /// system prefers.
 
-
-#include <cstdint>
-#include <cstring>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-namespace detail {
-/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
-class resolver_category_impl : public std::error_category {
-public:
-    const char* name() const noexcept override { return "sockframe.resolver"; }
-    std::string message(int value) const override {
-#if defined(SOCKFRAME_WINDOWS)
-        return winsock_category().message(value);
-#else
-        return ::gai_strerror(value);
-#endif
-    }
-    std::error_condition default_error_condition(int value) const noexcept override {
-        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
-        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
-        return {value, *this};
-    }
-};
-/// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
-/// a decimal port.
-inline bool is_service_name(std::string_view service) noexcept {
-    char c = service.empty() ? '\0' : service.front();
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-}  // namespace detail
-
-/// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
-inline const std::error_category& resolver_category() noexcept {
-    static const detail::resolver_category_impl category;
-    return category;
-}
-
-/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4 or ipv6).
-/// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
-/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL or a
-/// numeric service that is not a port 0..65535 ("99999", "-1", "80x", " 80").
-template <typename Family>
-std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
-                                                   std::error_code& ec, bool passive = false) {
-    using address_type = typename Family::address_type;
-    std::vector<address_type> out;
-    ec = detail::ensure_started();
-    if (ec) return out;
-    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
-        ec = errc::bad_address;
-        return out;
-    }
-    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
-    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
-    if (!service.empty() && !detail::is_service_name(service)) {
-        std::uint16_t port = 0;
-        if (!detail::parse_port(service, port)) {
-            ec = errc::bad_address;
-            return out;
-        }
-    }
-    std::string host_text(host), service_text(service);
-    ::addrinfo hints{};
-    hints.ai_family = Family::domain();
-    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
-    hints.ai_flags = passive ? AI_PASSIVE : 0;
-#if defined(AI_ADDRCONFIG)
-    if (!host_text.empty() && host_text != "localhost") hints.ai_flags |= AI_ADDRCONFIG;
-#endif
-    ::addrinfo* list = nullptr;
-    int rc = ::getaddrinfo(host_text.empty() ? nullptr : host_text.c_str(),
-                           service_text.empty() ? nullptr : service_text.c_str(), &hints, &list);
-    if (rc != 0) {
-#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
-        if (rc == EAI_SYSTEM) {
-            ec = detail::error_from(errno);
-            return out;
-        }
-#endif
-        ec = {rc, resolver_category()};
-        return out;
-    }
-    for (auto* p = list; p != nullptr; p = p->ai_next) {
-        if (p->ai_family != Family::domain()) continue;
-        auto len = static_cast<detail::socklen_type>(p->ai_addrlen);
-        if (len > address_type::capacity()) continue;
-        address_type a;
-        std::memcpy(a.data(), p->ai_addr, static_cast<std::size_t>(len));
-        if (!a.assign_native(len)) continue;
-        bool seen = false;
-        for (const auto& b : out) seen = seen || b == a;
-        if (!seen) out.push_back(a);
-    }
-    ::freeaddrinfo(list);
-    ec.clear();
-    if (out.empty())
-        ec = {
-#if defined(SOCKFRAME_WINDOWS)
-            WSAHOST_NOT_FOUND,
-#else
-            EAI_NONAME,
-#endif
-            resolver_category()
-        };
-    return out;
-}
-
-/// Throwing resolve.
-template <typename Family>
-std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
-                                                   bool passive = false) {
-    std::error_code ec;
-    auto out = resolve<Family>(host, service, ec, passive);
-    if (ec)
-        throw std::system_error(
-            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
-    return out;
-}
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/resolve.hpp> ----
-
 // ---- begin <sockframe/policies.hpp> ----
-/// The policies a socket is made of: family (ipv4, ipv6, local), type (stream, datagram,
+/// The policies a socket is made of: family (ipv4, ipv6, ip, any_family, local), type (stream, datagram,
 /// seqpacket, raw) and mode (blocking, non_blocking). A user-written policy with the same members
 /// plugs into basic_socket like these.
 
@@ -1810,6 +1920,27 @@ struct ipv6 {
     using address_type = ipv6_address;
     static int domain() noexcept { return AF_INET6; }
 };
+/// Family: IPv4 or IPv6, chosen at run time from the address (a resolved name, a parsed text).
+/// A socket opened without an address (open()) is IPv6; a listener bound to :: serves both
+/// families (IPV6_V6ONLY off unless listen_options::v6_only says otherwise).
+struct ip {
+    using address_type = ip_address;
+    static int domain() noexcept { return AF_INET6; }
+    /// What resolve<ip> asks getaddrinfo for: both families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+/// Family: any address family, chosen at run time (IPv4, IPv6, Unix domain): the family of
+/// any_stream and of a listener that may be bound to a TCP or a Unix address. open() without an
+/// address is not possible (address_family_not_supported): open_for(address) or connect.
+struct any_family {
+    using address_type = any_address;
+    static int domain() noexcept { return AF_UNSPEC; }
+    /// What resolve<any_family> asks getaddrinfo for: both IP families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Family: Unix domain (AF_UNIX), paths and Linux abstract names.
 struct local {
@@ -1858,6 +1989,27 @@ struct non_blocking {
 
 namespace detail {
 template <typename Family, typename = void>
+struct has_resolve_domain : std::false_type {};
+template <typename Family>
+struct has_resolve_domain<Family, std::void_t<decltype(Family::resolve_domain())>> : std::true_type {};
+/// The address family resolve<Family> asks for: the family's optional resolve_domain(), else
+/// its domain().
+template <typename Family>
+int resolve_domain() noexcept {
+    if constexpr (has_resolve_domain<Family>::value)
+        return Family::resolve_domain();
+    else
+        return Family::domain();
+}
+
+/// Whether addresses of `From` convert to those of `To` (ipv4 -> ip -> any_family, ...): a
+/// socket of family `From` may then become one of family `To`.
+template <typename From, typename To>
+inline constexpr bool family_converts_v =
+    !std::is_same_v<From, To> &&
+    std::is_convertible_v<const typename From::address_type&, typename To::address_type>;
+
+template <typename Family, typename = void>
 struct has_dual_stack_default : std::false_type {};
 template <typename Family>
 struct has_dual_stack_default<Family, std::void_t<decltype(Family::dual_stack_by_default)>> : std::true_type {
@@ -1875,6 +2027,137 @@ constexpr bool dual_stack_by_default() noexcept {
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/policies.hpp> ----
+
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
+class resolver_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sockframe.resolver"; }
+    std::string message(int value) const override {
+#if defined(SOCKFRAME_WINDOWS)
+        return winsock_category().message(value);
+#else
+        return ::gai_strerror(value);
+#endif
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
+        return {value, *this};
+    }
+};
+/// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
+/// a decimal port.
+inline bool is_service_name(std::string_view service) noexcept {
+    char c = service.empty() ? '\0' : service.front();
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+}  // namespace detail
+
+/// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
+inline const std::error_category& resolver_category() noexcept {
+    static const detail::resolver_category_impl category;
+    return category;
+}
+
+/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4, ipv6, or
+/// ip / any_family for both, in the system's order: e.g. ::1 then 127.0.0.1).
+/// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
+/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL or a
+/// numeric service that is not a port 0..65535 ("99999", "-1", "80x", " 80").
+template <typename Family>
+std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
+                                                   std::error_code& ec, bool passive = false) {
+    using address_type = typename Family::address_type;
+    std::vector<address_type> out;
+    ec = detail::ensure_started();
+    if (ec) return out;
+    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
+        ec = errc::bad_address;
+        return out;
+    }
+    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
+    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
+    if (!service.empty() && !detail::is_service_name(service)) {
+        std::uint16_t port = 0;
+        if (!detail::parse_port(service, port)) {
+            ec = errc::bad_address;
+            return out;
+        }
+    }
+    std::string host_text(host), service_text(service);
+    ::addrinfo hints{};
+    const int wanted = detail::resolve_domain<Family>();
+    hints.ai_family = wanted;
+    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+#if defined(AI_ADDRCONFIG)
+    if (!host_text.empty() && host_text != "localhost") hints.ai_flags |= AI_ADDRCONFIG;
+#endif
+    ::addrinfo* list = nullptr;
+    int rc = ::getaddrinfo(host_text.empty() ? nullptr : host_text.c_str(),
+                           service_text.empty() ? nullptr : service_text.c_str(), &hints, &list);
+    if (rc != 0) {
+#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
+        if (rc == EAI_SYSTEM) {
+            ec = detail::error_from(errno);
+            return out;
+        }
+#endif
+        ec = {rc, resolver_category()};
+        return out;
+    }
+    for (auto* p = list; p != nullptr; p = p->ai_next) {
+        if (wanted != AF_UNSPEC ? p->ai_family != wanted
+                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
+            continue;
+        auto len = static_cast<detail::socklen_type>(p->ai_addrlen);
+        if (len > address_type::capacity()) continue;
+        address_type a;
+        std::memcpy(a.data(), p->ai_addr, static_cast<std::size_t>(len));
+        if (!a.assign_native(len)) continue;
+        bool seen = false;
+        for (const auto& b : out) seen = seen || b == a;
+        if (!seen) out.push_back(a);
+    }
+    ::freeaddrinfo(list);
+    ec.clear();
+    if (out.empty())
+        ec = {
+#if defined(SOCKFRAME_WINDOWS)
+            WSAHOST_NOT_FOUND,
+#else
+            EAI_NONAME,
+#endif
+            resolver_category()
+        };
+    return out;
+}
+
+/// Throwing resolve.
+template <typename Family>
+std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
+                                                   bool passive = false) {
+    std::error_code ec;
+    auto out = resolve<Family>(host, service, ec, passive);
+    if (ec)
+        throw std::system_error(
+            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
+    return out;
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/resolve.hpp> ----
 
 // ---- begin <sockframe/options.hpp> ----
 /// Socket options as types: `s.set(no_delay{true})`, `s.get<no_delay>().value`. A raw
@@ -2844,7 +3127,7 @@ public:
     /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
     basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
     basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
-        *this = open(protocol, ec);
+        *this = open_for(local, protocol, ec);
         if (!ec) bind(local, ec);
         if (ec) close();
     }
@@ -2859,6 +3142,14 @@ public:
             detail::throw_if(ec, "sockframe: change blocking mode");
         }
     }
+
+    /// Widens the family of a socket of the same type and mode: a tcp_stream or tcp6_stream
+    /// becomes an ip_tcp_stream, any TCP or Unix stream an any_stream (one handler for both).
+    template <typename OtherFamily,
+              typename = std::enable_if_t<detail::family_converts_v<OtherFamily, Family>>>
+    basic_socket(
+        basic_socket<OtherFamily, Type, Mode>&& other) noexcept  // NOLINT(google-explicit-constructor)
+        : handle_(other.release()), timeout_(other.timeout()) {}
 
     basic_socket(const basic_socket&) = delete;
     basic_socket& operator=(const basic_socket&) = delete;
@@ -3801,6 +4092,14 @@ using unix_seqpacket = basic_socket<local, seqpacket>;
 #endif
 #endif
 
+/// TCP over IPv4 or IPv6, chosen at run time (connect by name, dual-stack listeners).
+using ip_tcp_stream = basic_socket<ip, stream>;
+/// UDP over IPv4 or IPv6, chosen at run time (by the address bound or connected to).
+using ip_udp_socket = basic_socket<ip, datagram>;
+/// A connected stream of any family: TCP (IPv4, IPv6) or Unix domain. Made from any of them
+/// (`sf::any_stream s = std::move(tcp);`) or accepted from an any_listener.
+using any_stream = basic_socket<any_family, stream>;
+
 // Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
 // non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
 // with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
@@ -3813,6 +4112,12 @@ using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
 using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
 /// Non-blocking UDP over IPv6.
 using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
+/// Non-blocking TCP over IPv4 or IPv6.
+using ip_tcp_stream_nb = basic_socket<ip, stream, non_blocking>;
+/// Non-blocking UDP over IPv4 or IPv6.
+using ip_udp_socket_nb = basic_socket<ip, datagram, non_blocking>;
+/// Non-blocking stream of any family.
+using any_stream_nb = basic_socket<any_family, stream, non_blocking>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Non-blocking Unix-domain stream socket.
 using unix_stream_nb = basic_socket<local, stream, non_blocking>;
@@ -4024,16 +4329,23 @@ private:
         if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
     }
 
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    static std::string unix_path_of(const sockframe::local_address& local) {
+        if (local.is_abstract() || local.is_unnamed()) return {};
+        try {
+            return std::string(local.name());
+        } catch (...) {
+            return {};
+        }
+    }
+#endif
     /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
     static std::string unix_path(const address_type& local) {
 #if defined(SOCKFRAME_HAS_AF_UNIX)
         if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
-            if (local.is_abstract() || local.is_unnamed()) return {};
-            try {
-                return std::string(local.name());
-            } catch (...) {
-                return {};
-            }
+            return unix_path_of(local);
+        } else if constexpr (std::is_same_v<address_type, any_address>) {
+            return local.is_local() ? unix_path_of(local.local()) : std::string();
         }
 #endif
         (void)local;
@@ -4059,6 +4371,10 @@ private:
 using tcp_listener = basic_listener<ipv4, stream>;
 /// TCP listener over IPv6.
 using tcp6_listener = basic_listener<ipv6, stream>;
+/// TCP listener over IPv4 or IPv6; bound to ip_address::any(port) (::) it is dual-stack.
+using ip_tcp_listener = basic_listener<ip, stream>;
+/// A stream listener bound to any family's address (TCP or Unix); accept gives any_stream.
+using any_listener = basic_listener<any_family, stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Unix-domain stream listener (paths; abstract names on Linux).
 using unix_listener = basic_listener<local, stream>;
@@ -4075,6 +4391,10 @@ using unix_seqpacket_listener = basic_listener<local, seqpacket>;
 using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
 /// Non-blocking TCP listener over IPv6.
 using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv4 or IPv6.
+using ip_tcp_listener_nb = basic_listener<ip, stream, non_blocking>;
+/// Non-blocking stream listener of any family.
+using any_listener_nb = basic_listener<any_family, stream, non_blocking>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Non-blocking Unix-domain stream listener.
 using unix_listener_nb = basic_listener<local, stream, non_blocking>;

@@ -12,6 +12,7 @@
 /// Thread safety: one stream is used by one thread at a time.
 
 #include <sockframe/buffer.hpp>
+#include <sockframe/config.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/socket.hpp>
@@ -27,11 +28,6 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
-
-/// The size of each of a socket streambuf's two buffers (get and put), in bytes.
-#ifndef SOCKFRAME_IOSTREAM_BUFFER_SIZE
-#define SOCKFRAME_IOSTREAM_BUFFER_SIZE 8192
-#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 

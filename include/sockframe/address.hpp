@@ -28,19 +28,6 @@ inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
     port = static_cast<std::uint16_t>(value);
     return true;
 }
-/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
-inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
-    char buffer[64];
-    if (text.empty() || text.size() >= sizeof buffer) return false;
-    std::memcpy(buffer, text.data(), text.size());
-    buffer[text.size()] = '\0';
-    return ::inet_pton(family, buffer, out) == 1;
-}
-inline std::string binary_to_text(int family, const void* binary) {
-    char buffer[64] = {};
-    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
-    return buffer;
-}
 }  // namespace detail
 
 /// An IPv4 address and port (a sockaddr_in). Default: 0.0.0.0 port 0.
@@ -51,7 +38,7 @@ public:
     ipv4_address() noexcept { storage_.sin_family = AF_INET; }
     ipv4_address(const bytes_type& bytes, std::uint16_t port) noexcept : ipv4_address() {
         std::memcpy(&storage_.sin_addr, bytes.data(), 4);
-        storage_.sin_port = htons(port);
+        storage_.sin_port = detail::to_network(port);
     }
 
     /// 0.0.0.0 (every interface).
@@ -64,7 +51,7 @@ public:
     /// Parses dotted-quad text ("192.0.2.1"); anything else is errc::bad_address.
     static ipv4_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv4_address a;
-        a.storage_.sin_port = htons(port);
+        a.storage_.sin_port = detail::to_network(port);
         if (!detail::text_to_binary(AF_INET, host, &a.storage_.sin_addr)) {
             ec = errc::bad_address;
             return {};
@@ -95,8 +82,8 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin_port = htons(p); }
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
+    void port(std::uint16_t p) noexcept { storage_.sin_port = detail::to_network(p); }
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin_addr, 4);
@@ -143,7 +130,7 @@ public:
     ipv6_address(const bytes_type& bytes, std::uint16_t port, std::uint32_t scope_id = 0) noexcept
         : ipv6_address() {
         std::memcpy(&storage_.sin6_addr, bytes.data(), 16);
-        storage_.sin6_port = htons(port);
+        storage_.sin6_port = detail::to_network(port);
         storage_.sin6_scope_id = scope_id;
     }
 
@@ -159,7 +146,7 @@ public:
     /// Parses IPv6 text ("::1", "fe80::1%2" or "fe80::1%eth0" with a scope); else errc::bad_address.
     static ipv6_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv6_address a;
-        a.storage_.sin6_port = htons(port);
+        a.storage_.sin6_port = detail::to_network(port);
         auto percent = host.find('%');
         std::string_view ip = host.substr(0, percent);
         if (!detail::text_to_binary(AF_INET6, ip, &a.storage_.sin6_addr)) {
@@ -202,8 +189,8 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin6_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin6_port = htons(p); }
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
+    void port(std::uint16_t p) noexcept { storage_.sin6_port = detail::to_network(p); }
     std::uint32_t scope_id() const noexcept { return storage_.sin6_scope_id; }
     void scope_id(std::uint32_t id) noexcept { storage_.sin6_scope_id = id; }
     bytes_type bytes() const noexcept {
@@ -267,14 +254,8 @@ private:
             id = static_cast<std::uint32_t>(value);
             return true;
         }
-#if defined(SOCKFRAME_POSIX)
-        char name[16] = {};
-        std::memcpy(name, scope.data(), scope.size());
-        id = ::if_nametoindex(name);
+        id = detail::interface_index(scope);
         return id != 0;
-#else
-        return false;
-#endif
     }
 
     ::sockaddr_in6 storage_{};
@@ -361,9 +342,9 @@ public:
     /// Sets the port.
     void port(std::uint16_t p) noexcept {
         if (is_v4())
-            storage_.v4.sin_port = htons(p);
+            storage_.v4.sin_port = detail::to_network(p);
         else
-            storage_.v6.sin6_port = htons(p);
+            storage_.v6.sin6_port = detail::to_network(p);
     }
     /// Whether this is a loopback address (127.0.0.0/8 or ::1).
     bool is_loopback() const noexcept { return is_v4() ? v4().is_loopback() : v6().is_loopback(); }

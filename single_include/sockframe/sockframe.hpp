@@ -564,6 +564,8 @@ SOCKFRAME_NAMESPACE_END
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 SOCKFRAME_NAMESPACE_BEGIN
@@ -578,6 +580,7 @@ using pollfd_type = WSAPOLLFD;
 inline constexpr short poll_in = POLLRDNORM;
 inline constexpr short poll_out = POLLWRNORM;
 inline constexpr int send_flags = 0;
+inline constexpr int dont_wait = 0;  // Winsock has no per-call flag: the socket is made non-blocking
 #else
 using native_handle_type = int;
 using socklen_type = socklen_t;
@@ -586,6 +589,7 @@ inline constexpr native_handle_type invalid_handle = -1;
 using pollfd_type = ::pollfd;
 inline constexpr short poll_in = POLLIN;
 inline constexpr short poll_out = POLLOUT;
+inline constexpr int dont_wait = MSG_DONTWAIT;   // one call that does not wait, whatever the mode
 #if defined(MSG_NOSIGNAL)
 inline constexpr int send_flags = MSG_NOSIGNAL;  // never SIGPIPE on Linux and most BSDs
 #else
@@ -736,6 +740,101 @@ inline bool last_would_block() noexcept { return errno == EAGAIN || errno == EWO
 inline bool last_in_progress() noexcept { return errno == EINPROGRESS; }
 inline std::error_code ensure_started() noexcept { return {}; }
 #endif
+
+/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
+class resolver_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sockframe.resolver"; }
+    std::string message(int value) const override {
+#if defined(SOCKFRAME_WINDOWS)
+        return winsock_category().message(value);
+#else
+        return ::gai_strerror(value);
+#endif
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
+        return {value, *this};
+    }
+};
+inline const std::error_category& resolver_error_category() noexcept {
+    static const resolver_category_impl category;
+    return category;
+}
+
+/// "No address for this name", as the resolver says it.
+inline std::error_code no_such_host_error() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return {WSAHOST_NOT_FOUND, resolver_error_category()};
+#else
+    return {EAI_NONAME, resolver_error_category()};
+#endif
+}
+
+/// getaddrinfo for `host` and `service` (null: none) in `domain` (AF_UNSPEC: IPv4 and IPv6),
+/// calling found(sockaddr*, length) for each IPv4/IPv6 address in the system's order. Errors:
+/// resolver codes, or the system error behind EAI_SYSTEM.
+template <typename Found>
+std::error_code resolve_names(const char* host, const char* service, int domain, bool passive,
+                              Found&& found) {
+    ::addrinfo hints{};
+    hints.ai_family = domain;
+    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+#if defined(AI_ADDRCONFIG)
+    if (host != nullptr && std::strcmp(host, "localhost") != 0) hints.ai_flags |= AI_ADDRCONFIG;
+#endif
+    ::addrinfo* list = nullptr;
+    int rc = ::getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
+        if (rc == EAI_SYSTEM) return error_from(errno);
+#endif
+        return {rc, resolver_error_category()};
+    }
+    struct list_owner {
+        ::addrinfo* p;
+        ~list_owner() { ::freeaddrinfo(p); }
+    } owner{list};
+    for (auto* p = list; p != nullptr; p = p->ai_next) {
+        if (domain != AF_UNSPEC ? p->ai_family != domain
+                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
+            continue;
+        found(static_cast<const ::sockaddr*>(p->ai_addr), static_cast<socklen_type>(p->ai_addrlen));
+    }
+    return {};
+}
+
+/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
+inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
+    char buffer[64];
+    if (text.empty() || text.size() >= sizeof buffer) return false;
+    std::memcpy(buffer, text.data(), text.size());
+    buffer[text.size()] = '\0';
+    return ::inet_pton(family, buffer, out) == 1;
+}
+/// inet_ntop into a string ("" if the OS refuses).
+inline std::string binary_to_text(int family, const void* binary) {
+    char buffer[64] = {};
+    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
+    return buffer;
+}
+/// htons / ntohs.
+inline std::uint16_t to_network(std::uint16_t v) noexcept { return htons(v); }
+inline std::uint16_t from_network(std::uint16_t v) noexcept { return ntohs(v); }
+/// if_nametoindex for a name of at most 15 bytes (0: unknown, or not on this system).
+inline std::uint32_t interface_index(std::string_view name) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    char text[16] = {};
+    if (name.size() >= sizeof text) return 0;
+    std::memcpy(text, name.data(), name.size());
+    return ::if_nametoindex(text);
+#else
+    (void)name;
+    return 0;
+#endif
+}
 
 /// The portable "would block" code every non-blocking call reports.
 inline std::error_code would_block_error() noexcept {
@@ -1083,13 +1182,6 @@ inline std::error_code wait_connected(native_handle_type h,
 }
 
 #if defined(SOCKFRAME_WINDOWS)
-/// Stops a handle from being inherited by child processes (the Windows close-on-exec).
-inline void set_no_inherit(native_handle_type h) noexcept {
-    ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
-}
-#endif
-
-#if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;
 inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcept {
     v.buf = static_cast<CHAR*>(const_cast<void*>(data));
@@ -1338,19 +1430,6 @@ inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
     port = static_cast<std::uint16_t>(value);
     return true;
 }
-/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
-inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
-    char buffer[64];
-    if (text.empty() || text.size() >= sizeof buffer) return false;
-    std::memcpy(buffer, text.data(), text.size());
-    buffer[text.size()] = '\0';
-    return ::inet_pton(family, buffer, out) == 1;
-}
-inline std::string binary_to_text(int family, const void* binary) {
-    char buffer[64] = {};
-    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
-    return buffer;
-}
 }  // namespace detail
 
 /// An IPv4 address and port (a sockaddr_in). Default: 0.0.0.0 port 0.
@@ -1361,7 +1440,7 @@ public:
     ipv4_address() noexcept { storage_.sin_family = AF_INET; }
     ipv4_address(const bytes_type& bytes, std::uint16_t port) noexcept : ipv4_address() {
         std::memcpy(&storage_.sin_addr, bytes.data(), 4);
-        storage_.sin_port = htons(port);
+        storage_.sin_port = detail::to_network(port);
     }
 
     /// 0.0.0.0 (every interface).
@@ -1374,7 +1453,7 @@ public:
     /// Parses dotted-quad text ("192.0.2.1"); anything else is errc::bad_address.
     static ipv4_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv4_address a;
-        a.storage_.sin_port = htons(port);
+        a.storage_.sin_port = detail::to_network(port);
         if (!detail::text_to_binary(AF_INET, host, &a.storage_.sin_addr)) {
             ec = errc::bad_address;
             return {};
@@ -1405,8 +1484,8 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin_port = htons(p); }
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
+    void port(std::uint16_t p) noexcept { storage_.sin_port = detail::to_network(p); }
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin_addr, 4);
@@ -1453,7 +1532,7 @@ public:
     ipv6_address(const bytes_type& bytes, std::uint16_t port, std::uint32_t scope_id = 0) noexcept
         : ipv6_address() {
         std::memcpy(&storage_.sin6_addr, bytes.data(), 16);
-        storage_.sin6_port = htons(port);
+        storage_.sin6_port = detail::to_network(port);
         storage_.sin6_scope_id = scope_id;
     }
 
@@ -1469,7 +1548,7 @@ public:
     /// Parses IPv6 text ("::1", "fe80::1%2" or "fe80::1%eth0" with a scope); else errc::bad_address.
     static ipv6_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv6_address a;
-        a.storage_.sin6_port = htons(port);
+        a.storage_.sin6_port = detail::to_network(port);
         auto percent = host.find('%');
         std::string_view ip = host.substr(0, percent);
         if (!detail::text_to_binary(AF_INET6, ip, &a.storage_.sin6_addr)) {
@@ -1512,8 +1591,8 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin6_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin6_port = htons(p); }
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
+    void port(std::uint16_t p) noexcept { storage_.sin6_port = detail::to_network(p); }
     std::uint32_t scope_id() const noexcept { return storage_.sin6_scope_id; }
     void scope_id(std::uint32_t id) noexcept { storage_.sin6_scope_id = id; }
     bytes_type bytes() const noexcept {
@@ -1577,14 +1656,8 @@ private:
             id = static_cast<std::uint32_t>(value);
             return true;
         }
-#if defined(SOCKFRAME_POSIX)
-        char name[16] = {};
-        std::memcpy(name, scope.data(), scope.size());
-        id = ::if_nametoindex(name);
+        id = detail::interface_index(scope);
         return id != 0;
-#else
-        return false;
-#endif
     }
 
     ::sockaddr_in6 storage_{};
@@ -1671,9 +1744,9 @@ public:
     /// Sets the port.
     void port(std::uint16_t p) noexcept {
         if (is_v4())
-            storage_.v4.sin_port = htons(p);
+            storage_.v4.sin_port = detail::to_network(p);
         else
-            storage_.v6.sin6_port = htons(p);
+            storage_.v6.sin6_port = detail::to_network(p);
     }
     /// Whether this is a loopback address (127.0.0.0/8 or ::1).
     bool is_loopback() const noexcept { return is_v4() ? v4().is_loopback() : v6().is_loopback(); }
@@ -2085,23 +2158,6 @@ SOCKFRAME_NAMESPACE_END
 SOCKFRAME_NAMESPACE_BEGIN
 
 namespace detail {
-/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
-class resolver_category_impl : public std::error_category {
-public:
-    const char* name() const noexcept override { return "sockframe.resolver"; }
-    std::string message(int value) const override {
-#if defined(SOCKFRAME_WINDOWS)
-        return winsock_category().message(value);
-#else
-        return ::gai_strerror(value);
-#endif
-    }
-    std::error_condition default_error_condition(int value) const noexcept override {
-        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
-        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
-        return {value, *this};
-    }
-};
 /// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
 /// a decimal port.
 inline bool is_service_name(std::string_view service) noexcept {
@@ -2111,10 +2167,7 @@ inline bool is_service_name(std::string_view service) noexcept {
 }  // namespace detail
 
 /// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
-inline const std::error_category& resolver_category() noexcept {
-    static const detail::resolver_category_impl category;
-    return category;
-}
+inline const std::error_category& resolver_category() noexcept { return detail::resolver_error_category(); }
 
 /// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4, ipv6, or
 /// ip / any_family for both, in the system's order: e.g. ::1 then 127.0.0.1).
@@ -2141,52 +2194,20 @@ std::vector<typename Family::address_type> resolve(std::string_view host, std::s
             return out;
         }
     }
-    std::string host_text(host), service_text(service);
-    ::addrinfo hints{};
+    const std::string host_text(host), service_text(service);
     const int wanted = detail::resolve_domain<Family>();
-    hints.ai_family = wanted;
-    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
-    hints.ai_flags = passive ? AI_PASSIVE : 0;
-#if defined(AI_ADDRCONFIG)
-    if (!host_text.empty() && host_text != "localhost") hints.ai_flags |= AI_ADDRCONFIG;
-#endif
-    ::addrinfo* list = nullptr;
-    int rc = ::getaddrinfo(host_text.empty() ? nullptr : host_text.c_str(),
-                           service_text.empty() ? nullptr : service_text.c_str(), &hints, &list);
-    if (rc != 0) {
-#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
-        if (rc == EAI_SYSTEM) {
-            ec = detail::error_from(errno);
-            return out;
-        }
-#endif
-        ec = {rc, resolver_category()};
-        return out;
-    }
-    for (auto* p = list; p != nullptr; p = p->ai_next) {
-        if (wanted != AF_UNSPEC ? p->ai_family != wanted
-                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
-            continue;
-        auto len = static_cast<detail::socklen_type>(p->ai_addrlen);
-        if (len > address_type::capacity()) continue;
-        address_type a;
-        std::memcpy(a.data(), p->ai_addr, static_cast<std::size_t>(len));
-        if (!a.assign_native(len)) continue;
-        bool seen = false;
-        for (const auto& b : out) seen = seen || b == a;
-        if (!seen) out.push_back(a);
-    }
-    ::freeaddrinfo(list);
-    ec.clear();
-    if (out.empty())
-        ec = {
-#if defined(SOCKFRAME_WINDOWS)
-            WSAHOST_NOT_FOUND,
-#else
-            EAI_NONAME,
-#endif
-            resolver_category()
-        };
+    ec = detail::resolve_names(host_text.empty() ? nullptr : host_text.c_str(),
+                               service_text.empty() ? nullptr : service_text.c_str(), wanted, passive,
+                               [&](const ::sockaddr* address, detail::socklen_type len) {
+                                   if (len > address_type::capacity()) return;
+                                   address_type a;
+                                   std::memcpy(a.data(), address, static_cast<std::size_t>(len));
+                                   if (!a.assign_native(len)) return;
+                                   for (const auto& b : out)
+                                       if (b == a) return;
+                                   out.push_back(a);  // may throw bad_alloc, as this function may
+                               });
+    if (!ec && out.empty()) ec = detail::no_such_host_error();
     return out;
 }
 
@@ -3124,6 +3145,9 @@ struct message_slot {
     bool truncated = false;
 };
 
+template <typename Family, typename Type, typename Mode>
+class basic_socket;
+
 /// How connect(host, service) and connect(candidates) try several addresses.
 struct connect_options {
     /// RFC 8305 Happy Eyeballs: instead of one address after the other, start the next attempt
@@ -3145,8 +3169,12 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
                       std::error_code& ec) noexcept;
 }  // namespace detail
 
-template <typename Family, typename Type, typename Mode = blocking>
-class basic_socket {
+namespace detail {
+/// What every socket has, whatever its type: the descriptor and its timeout, options, addresses,
+/// bind, connect_to and shutdown. The calls that fit only some types are added by the layers
+/// below (stream_calls, message_calls, datagram_calls); basic_socket picks them by its Type.
+template <typename Family, typename Type, typename Mode>
+class socket_core {
 public:
     using family_type = Family;
     using socket_type = Type;
@@ -3155,10 +3183,668 @@ public:
     using native_handle_type = detail::native_handle_type;
     using duration = deadline::clock::duration;
 
+    /// The most buffers one gathered call takes.
+    static constexpr std::size_t gather_limit = 64;
+
+    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The descriptor (fileno), still owned by this object.
+    native_handle_type native_handle() const noexcept { return handle_; }
+    /// Gives up ownership: the caller closes the returned descriptor.
+    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
+    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
+    void close() noexcept {
+        if (handle_ != detail::invalid_handle)
+            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
+    }
+
+    /// settimeout counterpart: the default deadline of every blocking call, measured from the
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
+    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
+    /// nullopt), a negative one means zero (calls do only what is possible at once).
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        if (!(t > std::chrono::duration<Rep, Period>::zero()))
+            timeout_ = duration::zero();
+        else if (deadline::exceeds(t, (duration::max)()))
+            timeout_.reset();
+        else
+            timeout_ = std::chrono::duration_cast<duration>(t);
+    }
+    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
+    /// gettimeout counterpart.
+    std::optional<duration> timeout() const noexcept { return timeout_; }
+
+    void bind(const address_type& local) {
+        std::error_code ec;
+        bind(local, ec);
+        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
+    }
+    void bind(const address_type& local, std::error_code& ec) noexcept {
+        ec = detail::bind_socket(handle_, local.data(), local.size());
+    }
+
+    /// Connects this (open) socket; for datagram sockets it sets the default peer.
+    void connect_to(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        connect_to(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+    }
+    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
+        connect_to(remote, deadline{}, ec);
+    }
+    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        if (Mode::is_blocking && when) {
+            ec = detail::set_non_blocking(handle_, true);
+            if (ec) return;
+            start_connect(remote, ec);
+            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
+            std::error_code restore = detail::set_non_blocking(handle_, false);
+            if (!ec) ec = restore;
+            return;
+        }
+        start_connect(remote, ec);
+        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
+    }
+    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
+    /// (SO_ERROR). An empty code means connected.
+    std::error_code connect_result() const noexcept { return detail::pending_error(handle_); }
+
+    /// getsockname counterpart.
+    address_type local_address() const {
+        std::error_code ec;
+        auto a = local_address(ec);
+        detail::throw_if(ec, "sockframe: getsockname");
+        return a;
+    }
+    address_type local_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        ec = detail::local_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
+        return a;
+    }
+    /// getpeername counterpart.
+    address_type remote_address() const {
+        std::error_code ec;
+        auto a = remote_address(ec);
+        detail::throw_if(ec, "sockframe: getpeername");
+        return a;
+    }
+    address_type remote_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        ec = detail::peer_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
+        return a;
+    }
+
+    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
+    void shutdown(shutdown_type what) {
+        std::error_code ec;
+        shutdown(what, ec);
+        detail::throw_if(ec, "sockframe: shutdown");
+    }
+    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
+        ec = detail::shutdown_socket(handle_, what == shutdown_type::receive ? 0
+                                              : what == shutdown_type::send  ? 1
+                                                                             : 2);
+    }
+
+    /// setsockopt with an option type: `s.set(no_delay{true})`.
+    template <typename Option>
+    void set(const Option& option) {
+        std::error_code ec;
+        set(option, ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    template <typename Option>
+    void set(const Option& option, std::error_code& ec) noexcept {
+        auto native = option.to_native();
+        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+    }
+    /// getsockopt with an option type: `s.get<no_delay>().value`.
+    template <typename Option>
+    Option get() const {
+        std::error_code ec;
+        Option o = get<Option>(ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return o;
+    }
+    template <typename Option>
+    Option get(std::error_code& ec) const noexcept {
+        decltype(std::declval<const Option&>().to_native()) native{};
+        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
+        return Option::from_native(native);
+    }
+    /// Raw setsockopt for any level/name, with an int value.
+    void set_option(int level, int name, int value) {
+        std::error_code ec;
+        set_option(level, name, const_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    /// Raw setsockopt with the option's bytes.
+    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
+        ec = detail::set_socket_option(handle_, level, name, value.data(), value.size());
+    }
+    /// Raw getsockopt of an int-valued option.
+    int get_option(int level, int name) const {
+        int value = 0;
+        std::error_code ec;
+        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return value;
+    }
+    /// Raw getsockopt into `out`; returns the option's length.
+    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
+        std::size_t size = out.size();
+        ec = detail::get_socket_option(handle_, level, name, out.data(), size);
+        return ec ? 0 : size;
+    }
+
+protected:
+    socket_core() noexcept = default;
+    explicit socket_core(native_handle_type handle) noexcept : handle_(handle) {}
+    socket_core(const socket_core&) = delete;
+    socket_core& operator=(const socket_core&) = delete;
+    socket_core(socket_core&& other) noexcept
+        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
+    socket_core& operator=(socket_core&& other) noexcept {
+        if (this != &other) {
+            close();
+            handle_ = std::exchange(other.handle_, detail::invalid_handle);
+            timeout_ = other.timeout_;
+        }
+        return *this;
+    }
+    ~socket_core() { close(); }
+
+    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
+    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
+    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
+    template <typename Op>
+    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
+                            std::error_code& ec, Op&& op) noexcept {
+        if (!Mode::is_blocking) return op(0, ec);
+        if (!when) {
+            auto n = op(0, ec);
+            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
+            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
+            return n;
+        }
+#if defined(SOCKFRAME_WINDOWS)
+        ec = detail::set_non_blocking(handle_, true);
+        if (ec) return -1;
+        std::ptrdiff_t n;
+        for (;;) {
+            n = op(0, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) break;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) {
+                n = -1;
+                break;
+            }
+        }
+        std::error_code restore = detail::set_non_blocking(handle_, false);
+        if (!ec && restore) {
+            ec = restore;
+            n = -1;
+        }
+        return n;
+#else
+        for (;;) {
+            auto n = op(detail::dont_wait, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) return n;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) return -1;
+        }
+#endif
+    }
+
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
+                                 detail::iovec_type* vecs) noexcept {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
+            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        return used;
+    }
+
+    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
+        // An interrupted connect goes on in the background: the OS layer reports it as in progress.
+        ec = detail::connect_socket(handle_, remote.data(), remote.size());
+    }
+    void finish_connect(const std::optional<deadline::clock::time_point>& when,
+                        std::error_code& ec) noexcept {
+        ec = detail::wait_connected(handle_, when);
+        if (!ec) ec = connect_result();
+    }
+
+    native_handle_type handle_ = detail::invalid_handle;
+    std::optional<duration> timeout_;
+};
+
+/// Stream calls (TCP, Unix stream): read_some, write_some, read_exact, write_all.
+template <typename Base>
+class stream_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+
+    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
+    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
+    std::size_t read_some(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_some(out, d, ec);
+        detail::throw_if(ec, "sockframe: recv");
+        return n;
+    }
+    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_some(out, deadline{}, ec);
+    }
+    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_once(this->handle_, out.data(), out.size(), flags, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
+    std::size_t write_some(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_some(in, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
+        return write_some(in, deadline{}, ec);
+    }
+    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        if (in.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_once(this->handle_, in.data(), in.size(), flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
+    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
+    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_exact(out, d, ec);
+        detail::throw_if(ec, "sockframe: read_exact");
+        return n;
+    }
+    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_exact(out, deadline{}, ec);
+    }
+    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        deadline fixed = when ? deadline(*when) : deadline::never();
+        std::size_t total = 0;
+        ec.clear();
+        while (total < out.size()) {
+            std::size_t n = read_some(out.subspan(total), fixed, ec);
+            if (ec) break;
+            if (n == 0) {
+                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
+    /// (in.size() unless `ec` is set; then the peer may have received that many).
+    std::size_t write_all(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
+        return write_all(&in, 1, deadline{}, ec);
+    }
+    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        return write_all(&in, 1, d, ec);
+    }
+    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
+    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in.begin(), in.size(), d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
+        return write_all(in.begin(), in.size(), deadline{}, ec);
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(buffers, count, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(this->handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
+        std::size_t next = 0;  // first buffer not yet placed in vecs
+        std::size_t first = 0, used = 0;
+        for (;;) {
+            // refill the iovec window with buffers not yet sent
+            if (first == used) {
+                first = used = 0;
+                while (next < count && used < batch) {
+                    if (!buffers[next].empty())
+                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
+                    ++next;
+                }
+                if (used == 0) return total;
+            }
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
+                    return detail::send_once(this->handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
+                return detail::send_vector(this->handle_, vecs + first, used - first, flags, e);
+            });
+            if (ec) return total;
+            auto sent = static_cast<std::size_t>(n);
+            total += sent;
+            while (sent > 0 && first < used) {
+                std::size_t here = detail::iovec_size(vecs[first]);
+                if (sent >= here) {
+                    sent -= here;
+                    ++first;
+                } else {
+                    detail::advance_iovec(vecs[first], sent);
+                    sent = 0;
+                }
+            }
+        }
+    }
+
+    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
+        if (used == 0) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+};
+
+/// Message calls (datagram, seqpacket, raw; connected or with a default peer): send, receive,
+/// send_batch, receive_batch.
+template <typename Base>
+class message_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+
+    /// Sends one message to the connected peer (whole or not at all).
+    std::size_t send(const_buffer message, deadline d = {}) {
+        std::error_code ec;
+        auto n = send(message, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
+        return send(message, deadline{}, ec);
+    }
+    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(
+            detail::poll_out, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::send_once(this->handle_, message.data(), message.size(), flags, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
+                     std::error_code& ec) noexcept {
+        if (count > Base::gather_limit) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
+    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
+    /// end-of-stream.
+    std::size_t receive(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive");
+        return n;
+    }
+    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive(out, deadline{}, ec);
+    }
+    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::receive_message(this->handle_, out.data(), out.size(),
+                                                                   flags, nullptr, nullptr, truncated, e);
+                                });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
+    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
+    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
+    static constexpr bool batches_natively = detail::batched_messages;
+    /// The most messages one system call of send_batch / receive_batch carries.
+    static constexpr std::size_t batch_limit = 64;
+
+    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
+    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
+    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
+    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
+        return send_batch(messages, count, deadline{}, ec);
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit];
+            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
+            for (std::size_t i = 0; i < chunk; ++i)
+                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_messages(this->handle_, vecs, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+
+    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
+    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
+    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
+    /// slot is kept in part and flagged `truncated`, not reported as an error.
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_batch(slots, count, d, ec);
+        detail::throw_if(ec, "sockframe: receive_batch");
+        return n;
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
+        return receive_batch(slots, count, deadline{}, ec);
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
+        if (count > batch_limit) count = batch_limit;
+        if (count == 0) {
+            ec.clear();
+            return 0;
+        }
+        detail::iovec_type vecs[batch_limit];
+        std::size_t sizes[batch_limit];
+        bool truncated[batch_limit];
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+            });
+        if (n < 0) return 0;
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            slots[i].size = sizes[i];
+            slots[i].truncated = truncated[i];
+        }
+        return static_cast<std::size_t>(n);
+    }
+};
+
+/// Calls with an address per message (connectionless types: datagram, raw): send_to,
+/// receive_from.
+template <typename Base>
+class datagram_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+    using address_type = typename Base::address_type;
+
+    /// sendto counterpart: one datagram to `to`.
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
+        return send_to(message, to, deadline{}, ec);
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
+                        std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_to_once(this->handle_, message.data(), message.size(),
+                                                                flags, to.data(), to.size(), e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
+    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto r = receive_from(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return r;
+    }
+    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive_from(out, deadline{}, ec);
+    }
+    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        received_from<address_type> r;
+        bool truncated = false;
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                detail::socklen_type len = address_type::capacity();
+                auto got = detail::receive_message(this->handle_, out.data(), out.size(), flags,
+                                                   r.from.data(), &len, truncated, e);
+                if (got >= 0) r.from.assign_native(len);
+                return got;
+            });
+        if (n < 0) return r;
+        r.size = static_cast<std::size_t>(n);
+        if (truncated) ec = errc::message_truncated;
+        return r;
+    }
+};
+
+/// The layers a socket of `Type` is made of.
+template <typename Family, typename Type, typename Mode>
+using socket_layers_t = std::conditional_t<
+    Type::message_oriented,
+    std::conditional_t<Type::connection_oriented, message_calls<socket_core<Family, Type, Mode>>,
+                       datagram_calls<message_calls<socket_core<Family, Type, Mode>>>>,
+    stream_calls<socket_core<Family, Type, Mode>>>;
+}  // namespace detail
+
+/// A socket of `Family` (ipv4, ipv6, ip, any_family, local), `Type` (stream, datagram,
+/// seqpacket, raw) and `Mode` (blocking, non_blocking). What it offers follows from its Type:
+/// stream calls on stream types, message calls on message types, send_to/receive_from on
+/// connectionless ones; a call that does not fit the type does not exist (a compile error).
+template <typename Family, typename Type, typename Mode = blocking>
+class basic_socket : public detail::socket_layers_t<Family, Type, Mode> {
+    using base = detail::socket_layers_t<Family, Type, Mode>;
+
+    template <typename F, typename T, typename M>
+    friend class basic_socket;
+
+public:
+    using base::bind;
+    using base::close;
+    using base::connect_to;
+    using typename base::address_type;
+    using typename base::duration;
+    using typename base::family_type;
+    using typename base::mode_type;
+    using typename base::native_handle_type;
+    using typename base::socket_type;
+
     /// A closed socket (no descriptor).
     basic_socket() noexcept = default;
     /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
-    explicit basic_socket(native_handle_type handle) noexcept : handle_(handle) {}
+    explicit basic_socket(native_handle_type handle) noexcept : base(handle) {}
     /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
     explicit basic_socket(const address_type& local, int protocol = 0) {
         std::error_code ec;
@@ -3174,10 +3860,9 @@ public:
     }
     /// Converts between blocking and non_blocking modes of the same socket.
     template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
-    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) {
-        native_handle_type h = other.release();
-        handle_ = h;
-        timeout_ = other.timeout();
+    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) : base(other.release()) {
+        this->timeout_ = other.timeout();
+        native_handle_type h = this->native_handle();
         if (h != detail::invalid_handle) {
             std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
             detail::throw_if(ec, "sockframe: change blocking mode");
@@ -3190,21 +3875,16 @@ public:
               typename = std::enable_if_t<detail::family_converts_v<OtherFamily, Family>>>
     basic_socket(
         basic_socket<OtherFamily, Type, Mode>&& other) noexcept  // NOLINT(google-explicit-constructor)
-        : handle_(other.release()), timeout_(other.timeout()) {}
+        : base(other.release()) {
+        this->timeout_ = other.timeout();
+    }
 
     basic_socket(const basic_socket&) = delete;
     basic_socket& operator=(const basic_socket&) = delete;
-    basic_socket(basic_socket&& other) noexcept
-        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
-    basic_socket& operator=(basic_socket&& other) noexcept {
-        if (this != &other) {
-            close();
-            handle_ = std::exchange(other.handle_, detail::invalid_handle);
-            timeout_ = other.timeout_;
-        }
-        return *this;
-    }
-    ~basic_socket() { close(); }
+    basic_socket(basic_socket&&) noexcept = default;
+    basic_socket& operator=(basic_socket&&) noexcept = default;
+    /// Closes the descriptor.
+    ~basic_socket() = default;
 
     /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
     static basic_socket open(int protocol = 0) {
@@ -3314,644 +3994,6 @@ public:
         detail::throw_if(ec, "sockframe: connect");
         return s;
     }
-
-    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
-    explicit operator bool() const noexcept { return is_open(); }
-    /// The descriptor (fileno), still owned by this object.
-    native_handle_type native_handle() const noexcept { return handle_; }
-    /// Gives up ownership: the caller closes the returned descriptor.
-    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
-    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
-    void close() noexcept {
-        if (handle_ != detail::invalid_handle)
-            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
-    }
-
-    /// settimeout counterpart: the default deadline of every blocking call, measured from the
-    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
-    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
-    /// nullopt), a negative one means zero (calls do only what is possible at once).
-    template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        if (!(t > std::chrono::duration<Rep, Period>::zero()))
-            timeout_ = duration::zero();
-        else if (deadline::exceeds(t, (duration::max)()))
-            timeout_.reset();
-        else
-            timeout_ = std::chrono::duration_cast<duration>(t);
-    }
-    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
-    /// gettimeout counterpart.
-    std::optional<duration> timeout() const noexcept { return timeout_; }
-
-    void bind(const address_type& local) {
-        std::error_code ec;
-        bind(local, ec);
-        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
-    }
-    void bind(const address_type& local, std::error_code& ec) noexcept {
-        if (::bind(handle_, local.data(), local.size()) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// Connects this (open) socket; for datagram sockets it sets the default peer.
-    void connect_to(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        connect_to(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-    }
-    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
-        connect_to(remote, deadline{}, ec);
-    }
-    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        if (Mode::is_blocking && when) {
-            ec = detail::set_non_blocking(handle_, true);
-            if (ec) return;
-            start_connect(remote, ec);
-            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
-            std::error_code restore = detail::set_non_blocking(handle_, false);
-            if (!ec) ec = restore;
-            return;
-        }
-        start_connect(remote, ec);
-        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
-    }
-    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
-    /// (SO_ERROR). An empty code means connected.
-    std::error_code connect_result() const noexcept {
-        int value = 0;
-        detail::socklen_type len = sizeof value;
-        if (::getsockopt(handle_, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&value), &len) != 0)
-            return detail::last_error();
-        return value == 0 ? std::error_code{} : detail::error_from(value);
-    }
-
-    /// getsockname counterpart.
-    address_type local_address() const {
-        std::error_code ec;
-        auto a = local_address(ec);
-        detail::throw_if(ec, "sockframe: getsockname");
-        return a;
-    }
-    address_type local_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getsockname(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-    /// getpeername counterpart.
-    address_type remote_address() const {
-        std::error_code ec;
-        auto a = remote_address(ec);
-        detail::throw_if(ec, "sockframe: getpeername");
-        return a;
-    }
-    address_type remote_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getpeername(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-
-    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
-    void shutdown(shutdown_type what) {
-        std::error_code ec;
-        shutdown(what, ec);
-        detail::throw_if(ec, "sockframe: shutdown");
-    }
-    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-        int how = what == shutdown_type::receive ? SD_RECEIVE
-                  : what == shutdown_type::send  ? SD_SEND
-                                                 : SD_BOTH;
-#else
-        int how = what == shutdown_type::receive ? SHUT_RD
-                  : what == shutdown_type::send  ? SHUT_WR
-                                                 : SHUT_RDWR;
-#endif
-        if (::shutdown(handle_, how) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// setsockopt with an option type: `s.set(no_delay{true})`.
-    template <typename Option>
-    void set(const Option& option) {
-        std::error_code ec;
-        set(option, ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    template <typename Option>
-    void set(const Option& option, std::error_code& ec) noexcept {
-        auto native = option.to_native();
-        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
-    }
-    /// getsockopt with an option type: `s.get<no_delay>().value`.
-    template <typename Option>
-    Option get() const {
-        std::error_code ec;
-        Option o = get<Option>(ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return o;
-    }
-    template <typename Option>
-    Option get(std::error_code& ec) const noexcept {
-        decltype(std::declval<const Option&>().to_native()) native{};
-        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
-        return Option::from_native(native);
-    }
-    /// Raw setsockopt for any level/name, with an int value.
-    void set_option(int level, int name, int value) {
-        std::error_code ec;
-        set_option(level, name, const_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    /// Raw setsockopt with the option's bytes.
-    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
-        if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
-                         static_cast<detail::socklen_type>(value.size())) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-    /// Raw getsockopt of an int-valued option.
-    int get_option(int level, int name) const {
-        int value = 0;
-        std::error_code ec;
-        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return value;
-    }
-    /// Raw getsockopt into `out`; returns the option's length.
-    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
-        auto len = static_cast<detail::socklen_type>(out.size());
-        if (::getsockopt(handle_, level, name, reinterpret_cast<char*>(out.data()), &len) != 0) {
-            ec = detail::last_error();
-            return 0;
-        }
-        ec.clear();
-        return static_cast<std::size_t>(len);
-    }
-
-    // ---- stream calls --------------------------------------------------------------------------
-
-    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
-    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
-    std::size_t read_some(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_some(out, d, ec);
-        detail::throw_if(ec, "sockframe: recv");
-        return n;
-    }
-    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_some(out, deadline{}, ec);
-    }
-    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        if (out.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_once(handle_, out.data(), out.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
-    std::size_t write_some(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_some(in, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
-        return write_some(in, deadline{}, ec);
-    }
-    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        if (in.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, in.data(), in.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
-    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
-    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_exact(out, d, ec);
-        detail::throw_if(ec, "sockframe: read_exact");
-        return n;
-    }
-    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_exact(out, deadline{}, ec);
-    }
-    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        deadline fixed = when ? deadline(*when) : deadline::never();
-        std::size_t total = 0;
-        ec.clear();
-        while (total < out.size()) {
-            std::size_t n = read_some(out.subspan(total), fixed, ec);
-            if (ec) break;
-            if (n == 0) {
-                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
-                break;
-            }
-            total += n;
-        }
-        return total;
-    }
-
-    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
-    /// (in.size() unless `ec` is set; then the peer may have received that many).
-    std::size_t write_all(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
-        return write_all(&in, 1, deadline{}, ec);
-    }
-    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        return write_all(&in, 1, d, ec);
-    }
-    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
-    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in.begin(), in.size(), d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
-        return write_all(in.begin(), in.size(), deadline{}, ec);
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(buffers, count, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
-                          std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        if (count == 1) {  // one buffer: plain send() until it is all written
-            const std::byte* p = buffers[0].data();
-            std::size_t left = buffers[0].size();
-            while (left > 0) {
-                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                    return detail::send_once(handle_, p, left, flags, e);
-                });
-                if (ec) return total;
-                p += n;
-                left -= static_cast<std::size_t>(n);
-                total += static_cast<std::size_t>(n);
-            }
-            return total;
-        }
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
-        std::size_t next = 0;  // first buffer not yet placed in vecs
-        std::size_t first = 0, used = 0;
-        for (;;) {
-            // refill the iovec window with buffers not yet sent
-            if (first == used) {
-                first = used = 0;
-                while (next < count && used < batch) {
-                    if (!buffers[next].empty())
-                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
-                    ++next;
-                }
-                if (used == 0) return total;
-            }
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
-                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
-                                             detail::iovec_size(vecs[first]), flags, e);
-                return detail::send_vector(handle_, vecs + first, used - first, flags, e);
-            });
-            if (ec) return total;
-            auto sent = static_cast<std::size_t>(n);
-            total += sent;
-            while (sent > 0 && first < used) {
-                std::size_t here = detail::iovec_size(vecs[first]);
-                if (sent >= here) {
-                    sent -= here;
-                    ++first;
-                } else {
-                    detail::advance_iovec(vecs[first], sent);
-                    sent = 0;
-                }
-            }
-        }
-    }
-
-    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
-    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        if (used == 0) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
-
-    /// Sends one message to the connected peer (whole or not at all).
-    std::size_t send(const_buffer message, deadline d = {}) {
-        std::error_code ec;
-        auto n = send(message, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
-        return send(message, deadline{}, ec);
-    }
-    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, message.data(), message.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
-    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
-                     std::error_code& ec) noexcept {
-        if (count > gather_limit) {
-            ec = errc::invalid_argument;
-            return 0;
-        }
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
-    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
-    /// end-of-stream.
-    std::size_t receive(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive");
-        return n;
-    }
-    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive(out, deadline{}, ec);
-    }
-    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
-                                           truncated, e);
-        });
-        if (n < 0) return 0;
-        if (truncated) ec = errc::message_truncated;
-        return static_cast<std::size_t>(n);
-    }
-
-    /// sendto counterpart: one datagram to `to`.
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_to(message, to, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
-        return n;
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
-        return send_to(message, to, deadline{}, ec);
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
-                        std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::retry_interrupted(e, [&] {
-#if defined(SOCKFRAME_WINDOWS)
-                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
-                                to.data(), to.size());
-#else
-                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
-                                to.size());
-#endif
-            });
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
-    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto r = receive_from(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive_from");
-        return r;
-    }
-    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive_from(out, deadline{}, ec);
-    }
-    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        received_from<address_type> r;
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            detail::socklen_type len = address_type::capacity();
-            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
-                                               truncated, e);
-            if (got >= 0) r.from.assign_native(len);
-            return got;
-        });
-        if (n < 0) return r;
-        r.size = static_cast<std::size_t>(n);
-        if (truncated) ec = errc::message_truncated;
-        return r;
-    }
-
-    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
-    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
-    static constexpr bool batches_natively = detail::batched_messages;
-    /// The most messages one system call of send_batch / receive_batch carries.
-    static constexpr std::size_t batch_limit = 64;
-
-    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
-    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
-    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
-    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_batch(messages, count, d, ec);
-        detail::throw_if(ec, "sockframe: send_batch");
-        return n;
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
-        return send_batch(messages, count, deadline{}, ec);
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        while (total < count) {
-            detail::iovec_type vecs[batch_limit];
-            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
-            for (std::size_t i = 0; i < chunk; ++i)
-                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                return detail::send_messages(handle_, vecs, chunk, flags, e);
-            });
-            if (n < 0) {
-                if (!Mode::is_blocking && total > 0) ec.clear();
-                return total;
-            }
-            total += static_cast<std::size_t>(n);
-            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
-        }
-        return total;
-    }
-
-    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
-    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
-    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
-    /// slot is kept in part and flagged `truncated`, not reported as an error.
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive_batch(slots, count, d, ec);
-        detail::throw_if(ec, "sockframe: receive_batch");
-        return n;
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
-        return receive_batch(slots, count, deadline{}, ec);
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
-                              std::error_code& ec) noexcept {
-        if (count > batch_limit) count = batch_limit;
-        if (count == 0) {
-            ec.clear();
-            return 0;
-        }
-        detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i)
-            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
-        });
-        if (n < 0) return 0;
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
-        }
-        return static_cast<std::size_t>(n);
-    }
-
-    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
-    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
-    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
-    template <typename Op>
-    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
-                            std::error_code& ec, Op&& op) noexcept {
-        if (!Mode::is_blocking) return op(0, ec);
-        if (!when) {
-            auto n = op(0, ec);
-            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
-            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
-            return n;
-        }
-#if defined(SOCKFRAME_WINDOWS)
-        ec = detail::set_non_blocking(handle_, true);
-        if (ec) return -1;
-        std::ptrdiff_t n;
-        for (;;) {
-            n = op(0, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) break;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) {
-                n = -1;
-                break;
-            }
-        }
-        std::error_code restore = detail::set_non_blocking(handle_, false);
-        if (!ec && restore) {
-            ec = restore;
-            n = -1;
-        }
-        return n;
-#else
-        for (;;) {
-            auto n = op(MSG_DONTWAIT, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) return n;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) return -1;
-        }
-#endif
-    }
-
-    /// The most buffers one gathered call takes.
-    static constexpr std::size_t gather_limit = 64;
-
-private:
-    template <typename F, typename T, typename M>
-    friend class basic_socket;
-
-    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
-                                 detail::iovec_type* vecs) noexcept {
-        std::size_t used = 0;
-        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
-            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
-        return used;
-    }
-
-    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
-        for (;;) {
-            if (::connect(handle_, remote.data(), remote.size()) == 0) {
-                ec.clear();
-                return;
-            }
-            if (detail::last_in_progress()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#if defined(SOCKFRAME_POSIX)
-            // An interrupted connect goes on in the background: wait for it like a non-blocking one.
-            if (detail::last_was_interrupted()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#endif
-            ec = detail::last_error();
-            return;
-        }
-    }
-    void finish_connect(const std::optional<deadline::clock::time_point>& when,
-                        std::error_code& ec) noexcept {
-        ec = detail::wait_connected(handle_, when);
-        if (!ec) ec = connect_result();
-    }
-
-    native_handle_type handle_ = detail::invalid_handle;
-    std::optional<duration> timeout_;
 };
 
 namespace detail {
@@ -4075,37 +4117,13 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
 /// Not on Windows (errc::not_supported).
 template <typename Socket>
 std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_POSIX)
-    int fds[2] = {-1, -1};
-    int type = Socket::socket_type::value();
-#if defined(SOCK_CLOEXEC)
-    type |= SOCK_CLOEXEC;
-#endif
-    if (::socketpair(Socket::family_type::domain(), type, 0, fds) != 0) {
-        ec = detail::last_error();
-        return {};
-    }
-    std::pair<Socket, Socket> result{Socket(fds[0]), Socket(fds[1])};
-    for (int fd : fds) {
-#if !defined(SOCK_CLOEXEC)
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
-#if defined(SO_NOSIGPIPE)
-        int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-        if (!Socket::mode_type::is_blocking) {
-            ec = detail::set_non_blocking(fd, true);
-            if (ec) return {};
-        }
-    }
-    ec.clear();
-    return result;
-#else
-    ec = errc::not_supported;
-    return {};
-#endif
+    detail::native_handle_type handles[2];
+    ec = detail::make_socketpair(Socket::family_type::domain(), Socket::socket_type::value(),
+                                 !Socket::mode_type::is_blocking, handles);
+    if (ec) return {};
+    return {Socket(handles[0]), Socket(handles[1])};
 }
+/// Throwing socketpair.
 template <typename Socket>
 std::pair<Socket, Socket> socketpair() {
     std::error_code ec;

@@ -66,6 +66,8 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 SOCKFRAME_NAMESPACE_BEGIN
@@ -80,6 +82,7 @@ using pollfd_type = WSAPOLLFD;
 inline constexpr short poll_in = POLLRDNORM;
 inline constexpr short poll_out = POLLWRNORM;
 inline constexpr int send_flags = 0;
+inline constexpr int dont_wait = 0;  // Winsock has no per-call flag: the socket is made non-blocking
 #else
 using native_handle_type = int;
 using socklen_type = socklen_t;
@@ -88,6 +91,7 @@ inline constexpr native_handle_type invalid_handle = -1;
 using pollfd_type = ::pollfd;
 inline constexpr short poll_in = POLLIN;
 inline constexpr short poll_out = POLLOUT;
+inline constexpr int dont_wait = MSG_DONTWAIT;   // one call that does not wait, whatever the mode
 #if defined(MSG_NOSIGNAL)
 inline constexpr int send_flags = MSG_NOSIGNAL;  // never SIGPIPE on Linux and most BSDs
 #else
@@ -238,6 +242,101 @@ inline bool last_would_block() noexcept { return errno == EAGAIN || errno == EWO
 inline bool last_in_progress() noexcept { return errno == EINPROGRESS; }
 inline std::error_code ensure_started() noexcept { return {}; }
 #endif
+
+/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
+class resolver_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sockframe.resolver"; }
+    std::string message(int value) const override {
+#if defined(SOCKFRAME_WINDOWS)
+        return winsock_category().message(value);
+#else
+        return ::gai_strerror(value);
+#endif
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
+        return {value, *this};
+    }
+};
+inline const std::error_category& resolver_error_category() noexcept {
+    static const resolver_category_impl category;
+    return category;
+}
+
+/// "No address for this name", as the resolver says it.
+inline std::error_code no_such_host_error() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return {WSAHOST_NOT_FOUND, resolver_error_category()};
+#else
+    return {EAI_NONAME, resolver_error_category()};
+#endif
+}
+
+/// getaddrinfo for `host` and `service` (null: none) in `domain` (AF_UNSPEC: IPv4 and IPv6),
+/// calling found(sockaddr*, length) for each IPv4/IPv6 address in the system's order. Errors:
+/// resolver codes, or the system error behind EAI_SYSTEM.
+template <typename Found>
+std::error_code resolve_names(const char* host, const char* service, int domain, bool passive,
+                              Found&& found) {
+    ::addrinfo hints{};
+    hints.ai_family = domain;
+    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+#if defined(AI_ADDRCONFIG)
+    if (host != nullptr && std::strcmp(host, "localhost") != 0) hints.ai_flags |= AI_ADDRCONFIG;
+#endif
+    ::addrinfo* list = nullptr;
+    int rc = ::getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
+        if (rc == EAI_SYSTEM) return error_from(errno);
+#endif
+        return {rc, resolver_error_category()};
+    }
+    struct list_owner {
+        ::addrinfo* p;
+        ~list_owner() { ::freeaddrinfo(p); }
+    } owner{list};
+    for (auto* p = list; p != nullptr; p = p->ai_next) {
+        if (domain != AF_UNSPEC ? p->ai_family != domain
+                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
+            continue;
+        found(static_cast<const ::sockaddr*>(p->ai_addr), static_cast<socklen_type>(p->ai_addrlen));
+    }
+    return {};
+}
+
+/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
+inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
+    char buffer[64];
+    if (text.empty() || text.size() >= sizeof buffer) return false;
+    std::memcpy(buffer, text.data(), text.size());
+    buffer[text.size()] = '\0';
+    return ::inet_pton(family, buffer, out) == 1;
+}
+/// inet_ntop into a string ("" if the OS refuses).
+inline std::string binary_to_text(int family, const void* binary) {
+    char buffer[64] = {};
+    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
+    return buffer;
+}
+/// htons / ntohs.
+inline std::uint16_t to_network(std::uint16_t v) noexcept { return htons(v); }
+inline std::uint16_t from_network(std::uint16_t v) noexcept { return ntohs(v); }
+/// if_nametoindex for a name of at most 15 bytes (0: unknown, or not on this system).
+inline std::uint32_t interface_index(std::string_view name) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    char text[16] = {};
+    if (name.size() >= sizeof text) return 0;
+    std::memcpy(text, name.data(), name.size());
+    return ::if_nametoindex(text);
+#else
+    (void)name;
+    return 0;
+#endif
+}
 
 /// The portable "would block" code every non-blocking call reports.
 inline std::error_code would_block_error() noexcept {
@@ -583,13 +682,6 @@ inline std::error_code wait_connected(native_handle_type h,
     return wait_ready(h, poll_out, deadline);
 #endif
 }
-
-#if defined(SOCKFRAME_WINDOWS)
-/// Stops a handle from being inherited by child processes (the Windows close-on-exec).
-inline void set_no_inherit(native_handle_type h) noexcept {
-    ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
-}
-#endif
 
 #if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;

@@ -29,6 +29,7 @@ sf::connect_options racing(std::chrono::milliseconds delay = 250ms) {
     return o;
 }
 
+#if defined(SOCKFRAME_LINUX)
 /// A listener whose accept queue is full, so that a new connect to it gets no answer (Linux drops
 /// the SYN): a peer that never answers, on loopback. Holds the connections that fill it.
 struct unanswered {
@@ -53,6 +54,7 @@ void make_unanswered(unanswered& u) {
         }
     }
 }
+#endif
 }  // namespace
 
 TEST_CASE("every candidate is tried in order; the first that accepts wins, with or without racing") {

@@ -4740,7 +4740,12 @@ private:
 /// A streambuf / iostream over TCP (IPv4), the usual makefile().
 using socket_streambuf = basic_socket_streambuf<tcp_stream>;
 using socket_iostream = basic_socket_iostream<tcp_stream>;
+/// The same over TCP/IPv6.
 using tcp6_iostream = basic_socket_iostream<tcp6_stream>;
+/// The same over TCP, IPv4 or IPv6 as the name resolves (connects by name across both).
+using ip_tcp_iostream = basic_socket_iostream<ip_tcp_stream>;
+/// The same over any stream (TCP or Unix domain).
+using any_iostream = basic_socket_iostream<any_stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// The same over a Unix-domain stream socket.
 using unix_iostream = basic_socket_iostream<unix_stream>;

@@ -82,14 +82,19 @@ public:
         return a;
     }
 
+    /// The port.
     std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
+    /// Sets the port.
     void port(std::uint16_t p) noexcept { storage_.sin_port = detail::to_network(p); }
+    /// The four address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin_addr, 4);
         return b;
     }
+    /// Whether this is 127.0.0.0/8.
     bool is_loopback() const noexcept { return bytes()[0] == 127; }
+    /// Whether this is 0.0.0.0.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
     /// The address without the port ("127.0.0.1").
     std::string host() const { return detail::binary_to_text(AF_INET, &storage_.sin_addr); }
@@ -189,17 +194,25 @@ public:
         return a;
     }
 
+    /// The port.
     std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
+    /// Sets the port.
     void port(std::uint16_t p) noexcept { storage_.sin6_port = detail::to_network(p); }
+    /// The scope (interface) id; 0 for none.
     std::uint32_t scope_id() const noexcept { return storage_.sin6_scope_id; }
+    /// Sets the scope id.
     void scope_id(std::uint32_t id) noexcept { storage_.sin6_scope_id = id; }
+    /// The sixteen address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin6_addr, 16);
         return b;
     }
+    /// Whether this is ::1.
     bool is_loopback() const noexcept { return *this == loopback(port()); }
+    /// Whether this is ::.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
+    /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
         for (int i = 0; i < 10; ++i)
@@ -443,7 +456,9 @@ public:
         return a;
     }
 
+    /// Whether the address is unnamed (an unbound or socketpair socket).
     bool is_unnamed() const noexcept { return length_ <= path_offset(); }
+    /// Whether this is a Linux abstract name.
     bool is_abstract() const noexcept { return !is_unnamed() && storage_.sun_path[0] == '\0'; }
     /// The filesystem path, or the abstract name (without its leading NUL); empty when unnamed.
     std::string_view name() const noexcept {

@@ -32,6 +32,7 @@ public:
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
         return after_timeout(*socket_timeout);
     }
+    /// Whether this deadline defers to the socket's timeout.
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
     /// now + d, saturating instead of overflowing: a huge duration is time_point::max() (never

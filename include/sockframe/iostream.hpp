@@ -252,7 +252,9 @@ public:
     basic_socket_iostream(const basic_socket_iostream&) = delete;
     basic_socket_iostream& operator=(const basic_socket_iostream&) = delete;
 
+    /// The socket streambuf.
     streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
+    /// The socket (for set_timeout, options, shutdown).
     Socket& socket() noexcept { return buf_.socket(); }
     const Socket& socket() const noexcept { return buf_.socket(); }
     /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the

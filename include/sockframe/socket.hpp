@@ -93,7 +93,9 @@ public:
     /// The most buffers one gathered call takes.
     static constexpr std::size_t gather_limit = 64;
 
+    /// Whether the socket holds a descriptor.
     bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    /// is_open().
     explicit operator bool() const noexcept { return is_open(); }
     /// The descriptor (fileno), still owned by this object.
     native_handle_type native_handle() const noexcept { return handle_; }
@@ -122,6 +124,7 @@ public:
     /// gettimeout counterpart.
     std::optional<duration> timeout() const noexcept { return timeout_; }
 
+    /// bind counterpart: gives the socket its local address.
     void bind(const address_type& local) {
         std::error_code ec;
         bind(local, ec);
@@ -733,9 +736,6 @@ using socket_layers_t = std::conditional_t<
 template <typename Family, typename Type, typename Mode = blocking>
 class basic_socket : public detail::socket_layers_t<Family, Type, Mode> {
     using base = detail::socket_layers_t<Family, Type, Mode>;
-
-    template <typename F, typename T, typename M>
-    friend class basic_socket;
 
 public:
     using base::bind;

@@ -461,6 +461,7 @@ public:
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
         return after_timeout(*socket_timeout);
     }
+    /// Whether this deadline defers to the socket's timeout.
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
     /// now + d, saturating instead of overflowing: a huge duration is time_point::max() (never
@@ -1484,14 +1485,19 @@ public:
         return a;
     }
 
+    /// The port.
     std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
+    /// Sets the port.
     void port(std::uint16_t p) noexcept { storage_.sin_port = detail::to_network(p); }
+    /// The four address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin_addr, 4);
         return b;
     }
+    /// Whether this is 127.0.0.0/8.
     bool is_loopback() const noexcept { return bytes()[0] == 127; }
+    /// Whether this is 0.0.0.0.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
     /// The address without the port ("127.0.0.1").
     std::string host() const { return detail::binary_to_text(AF_INET, &storage_.sin_addr); }
@@ -1591,17 +1597,25 @@ public:
         return a;
     }
 
+    /// The port.
     std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
+    /// Sets the port.
     void port(std::uint16_t p) noexcept { storage_.sin6_port = detail::to_network(p); }
+    /// The scope (interface) id; 0 for none.
     std::uint32_t scope_id() const noexcept { return storage_.sin6_scope_id; }
+    /// Sets the scope id.
     void scope_id(std::uint32_t id) noexcept { storage_.sin6_scope_id = id; }
+    /// The sixteen address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin6_addr, 16);
         return b;
     }
+    /// Whether this is ::1.
     bool is_loopback() const noexcept { return *this == loopback(port()); }
+    /// Whether this is ::.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
+    /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
         for (int i = 0; i < 10; ++i)
@@ -1845,7 +1859,9 @@ public:
         return a;
     }
 
+    /// Whether the address is unnamed (an unbound or socketpair socket).
     bool is_unnamed() const noexcept { return length_ <= path_offset(); }
+    /// Whether this is a Linux abstract name.
     bool is_abstract() const noexcept { return !is_unnamed() && storage_.sun_path[0] == '\0'; }
     /// The filesystem path, or the abstract name (without its leading NUL); empty when unnamed.
     std::string_view name() const noexcept {
@@ -3186,7 +3202,9 @@ public:
     /// The most buffers one gathered call takes.
     static constexpr std::size_t gather_limit = 64;
 
+    /// Whether the socket holds a descriptor.
     bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    /// is_open().
     explicit operator bool() const noexcept { return is_open(); }
     /// The descriptor (fileno), still owned by this object.
     native_handle_type native_handle() const noexcept { return handle_; }
@@ -3215,6 +3233,7 @@ public:
     /// gettimeout counterpart.
     std::optional<duration> timeout() const noexcept { return timeout_; }
 
+    /// bind counterpart: gives the socket its local address.
     void bind(const address_type& local) {
         std::error_code ec;
         bind(local, ec);
@@ -3826,9 +3845,6 @@ using socket_layers_t = std::conditional_t<
 template <typename Family, typename Type, typename Mode = blocking>
 class basic_socket : public detail::socket_layers_t<Family, Type, Mode> {
     using base = detail::socket_layers_t<Family, Type, Mode>;
-
-    template <typename F, typename T, typename M>
-    friend class basic_socket;
 
 public:
     using base::bind;
@@ -4715,7 +4731,9 @@ public:
     basic_socket_iostream(const basic_socket_iostream&) = delete;
     basic_socket_iostream& operator=(const basic_socket_iostream&) = delete;
 
+    /// The socket streambuf.
     streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
+    /// The socket (for set_timeout, options, shutdown).
     Socket& socket() noexcept { return buf_.socket(); }
     const Socket& socket() const noexcept { return buf_.socket(); }
     /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the

@@ -583,6 +583,28 @@ public:
         return static_cast<std::size_t>(n);
     }
 
+    /// The size of the next message, without taking it: waits (as receive() does) until one is
+    /// there, then reports its whole size, so that a buffer can be made to fit before receive().
+    /// Exact where the system can say (Linux: MSG_PEEK | MSG_TRUNC; Windows: FIONREAD gives the
+    /// first datagram's size); elsewhere (BSD, macOS: FIONREAD counts every queued byte) an
+    /// upper bound. On a seqpacket socket 0 is an empty record or end-of-stream.
+    std::size_t next_message_size(deadline d = {}) {
+        std::error_code ec;
+        auto n = next_message_size(d, ec);
+        detail::throw_if(ec, "sockframe: next_message_size");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t next_message_size(std::error_code& ec) noexcept { return next_message_size(deadline{}, ec); }
+    /// The same with a deadline, never throwing.
+    std::size_t next_message_size(deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::peek_message_size(this->handle_, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
     /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
     static constexpr bool batches_natively = detail::batched_messages;

@@ -548,6 +548,7 @@ SOCKFRAME_NAMESPACE_END
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -1318,6 +1319,38 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         return n;
 #endif
     });
+}
+
+/// The whole size of the next queued message, leaving it queued. Linux: recv(MSG_PEEK |
+/// MSG_TRUNC), exact. Elsewhere the message is first waited for with a one-byte peek (so that
+/// "none yet" is would-block, as for a receive), then FIONREAD: the first datagram's size on
+/// Windows, all queued bytes on BSD and macOS (an upper bound).
+inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    return retry_interrupted(ec, [&] {
+        char byte;
+        return ::recv(h, &byte, 1, flags | MSG_PEEK | MSG_TRUNC);
+    });
+#else
+    char byte;
+    bool truncated = false;
+    if (receive_message(h, &byte, 1, flags | MSG_PEEK, nullptr, nullptr, truncated, ec) < 0) return -1;
+#if defined(SOCKFRAME_WINDOWS)
+    u_long size = 0;
+    if (::ioctlsocket(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#else
+    int size = 0;
+    if (::ioctl(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#endif
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(size);
+#endif
 }
 
 /// Whether send_messages/receive_messages use one system call for many messages.
@@ -3690,6 +3723,28 @@ public:
         if (n < 0) return 0;
         if (truncated) ec = errc::message_truncated;
         return static_cast<std::size_t>(n);
+    }
+
+    /// The size of the next message, without taking it: waits (as receive() does) until one is
+    /// there, then reports its whole size, so that a buffer can be made to fit before receive().
+    /// Exact where the system can say (Linux: MSG_PEEK | MSG_TRUNC; Windows: FIONREAD gives the
+    /// first datagram's size); elsewhere (BSD, macOS: FIONREAD counts every queued byte) an
+    /// upper bound. On a seqpacket socket 0 is an empty record or end-of-stream.
+    std::size_t next_message_size(deadline d = {}) {
+        std::error_code ec;
+        auto n = next_message_size(d, ec);
+        detail::throw_if(ec, "sockframe: next_message_size");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t next_message_size(std::error_code& ec) noexcept { return next_message_size(deadline{}, ec); }
+    /// The same with a deadline, never throwing.
+    std::size_t next_message_size(deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::peek_message_size(this->handle_, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
 
     /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and

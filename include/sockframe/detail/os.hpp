@@ -48,6 +48,7 @@
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -819,6 +820,38 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         return n;
 #endif
     });
+}
+
+/// The whole size of the next queued message, leaving it queued. Linux: recv(MSG_PEEK |
+/// MSG_TRUNC), exact. Elsewhere the message is first waited for with a one-byte peek (so that
+/// "none yet" is would-block, as for a receive), then FIONREAD: the first datagram's size on
+/// Windows, all queued bytes on BSD and macOS (an upper bound).
+inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    return retry_interrupted(ec, [&] {
+        char byte;
+        return ::recv(h, &byte, 1, flags | MSG_PEEK | MSG_TRUNC);
+    });
+#else
+    char byte;
+    bool truncated = false;
+    if (receive_message(h, &byte, 1, flags | MSG_PEEK, nullptr, nullptr, truncated, ec) < 0) return -1;
+#if defined(SOCKFRAME_WINDOWS)
+    u_long size = 0;
+    if (::ioctlsocket(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#else
+    int size = 0;
+    if (::ioctl(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#endif
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(size);
+#endif
 }
 
 /// Whether send_messages/receive_messages use one system call for many messages.

@@ -1991,7 +1991,7 @@ public:
     /// The Unix-domain address (meaningful when is_local()).
     local_address local() const noexcept {
         local_address a;
-        if (is_local()) {
+        if (is_local() && length_ <= local_address::capacity()) {
             std::memcpy(a.data(), &storage_, static_cast<std::size_t>(length_));
             a.assign_native(length_);
         }
@@ -2025,7 +2025,7 @@ public:
             case AF_INET: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
             case AF_INET6: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
 #if defined(SOCKFRAME_HAS_AF_UNIX)
-            case AF_UNIX: return true;
+            case AF_UNIX: return length <= local_address::capacity();
 #endif
             default: return false;
         }

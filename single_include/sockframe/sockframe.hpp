@@ -38,7 +38,13 @@
 /// sockframe: sockets and message framing for C++17. Include this for everything.
 
 // ---- begin <sockframe/version.hpp> ----
-/// sockframe version macros and the versioned inline namespace.
+/// sockframe version macros. The versioned inline namespace they name is made in config.hpp.
+
+// Two different sockframe versions in one translation unit: a clear error, not a mix of both.
+#if defined(SOCKFRAME_VERSION_MAJOR) && \
+    (SOCKFRAME_VERSION_MAJOR != 0 || SOCKFRAME_VERSION_MINOR != 1 || SOCKFRAME_VERSION_PATCH != 0)
+#error "sockframe: two different sockframe versions are included in one translation unit"
+#endif
 
 #define SOCKFRAME_VERSION_MAJOR 0
 #define SOCKFRAME_VERSION_MINOR 1
@@ -46,24 +52,74 @@
 /// Single number: major * 10000 + minor * 100 + patch.
 #define SOCKFRAME_VERSION \
     (SOCKFRAME_VERSION_MAJOR * 10000 + SOCKFRAME_VERSION_MINOR * 100 + SOCKFRAME_VERSION_PATCH)
-
-#define SOCKFRAME_ABI_CONCAT_(a, b, c) v##a##_##b##_##c
-#define SOCKFRAME_ABI_CONCAT(a, b, c) SOCKFRAME_ABI_CONCAT_(a, b, c)
-/// Inline namespace name, so that two versions linked in one program never mix their types.
-#define SOCKFRAME_ABI_NAMESPACE \
-    SOCKFRAME_ABI_CONCAT(SOCKFRAME_VERSION_MAJOR, SOCKFRAME_VERSION_MINOR, SOCKFRAME_VERSION_PATCH)
-
-#define SOCKFRAME_NAMESPACE_BEGIN \
-    namespace sockframe {         \
-    inline namespace SOCKFRAME_ABI_NAMESPACE {
-#define SOCKFRAME_NAMESPACE_END \
-    }                           \
-    }
 // ---- end <sockframe/version.hpp> ----
 
 // ---- begin <sockframe/config.hpp> ----
-/// Tunables (define before including sockframe to change them) and platform detection.
+/// Every tunable of sockframe (define before including any sockframe header to change it), the
+/// versioned inline namespace, and platform detection.
+///
+/// The tunables that change what a type holds or how an inline function behaves are part of the
+/// inline namespace's name when they differ from their defaults: `sockframe::v0_1_0` with the
+/// defaults, e.g. `sockframe::v0_1_0_c1048576_65536_1024_8192` otherwise. Two translation units
+/// built with different values then use different types, and passing a sockframe object from
+/// one to the other fails to link instead of silently breaking the one-definition rule. The
+/// same holds for two sockframe versions in one program; in one translation unit they are a
+/// compile error (version.hpp). Define these as plain integer literals (`1048576`, `0x100000`,
+/// `1048576u`): they become part of a name.
 
+
+/// Default maximum payload size of every decoder, in bytes (16 MiB).
+#ifndef SOCKFRAME_DEFAULT_MAX_FRAME
+#define SOCKFRAME_DEFAULT_MAX_FRAME 16777216u
+#endif
+
+/// Initial capacity of a framed endpoint's receive buffer, in bytes (64 KiB).
+#ifndef SOCKFRAME_RECEIVE_BUFFER_INITIAL
+#define SOCKFRAME_RECEIVE_BUFFER_INITIAL 65536u
+#endif
+
+/// The most events one poller::wait returns; the others stay ready for the next wait.
+#ifndef SOCKFRAME_POLLER_MAX_EVENTS
+#define SOCKFRAME_POLLER_MAX_EVENTS 1024
+#endif
+
+/// The size of each of a socket streambuf's two buffers (get and put), in bytes.
+#ifndef SOCKFRAME_IOSTREAM_BUFFER_SIZE
+#define SOCKFRAME_IOSTREAM_BUFFER_SIZE 8192
+#endif
+
+// SOCKFRAME_POLLER_USE_POLL (defined, no value): `poller` uses poll() instead of epoll/kqueue.
+// Not part of the namespace name: each backend is a distinct type (basic_poller<Backend>).
+
+#define SOCKFRAME_ABI_CONCAT_(a, b, c) v##a##_##b##_##c
+#define SOCKFRAME_ABI_CONCAT(a, b, c) SOCKFRAME_ABI_CONCAT_(a, b, c)
+#define SOCKFRAME_ABI_CONFIG_(base, f, r, p, i) base##_c##f##_##r##_##p##_##i
+#define SOCKFRAME_ABI_CONFIG(base, f, r, p, i) SOCKFRAME_ABI_CONFIG_(base, f, r, p, i)
+/// The version part of the inline namespace's name (v0_1_0).
+#define SOCKFRAME_ABI_VERSION_NAME \
+    SOCKFRAME_ABI_CONCAT(SOCKFRAME_VERSION_MAJOR, SOCKFRAME_VERSION_MINOR, SOCKFRAME_VERSION_PATCH)
+#if SOCKFRAME_DEFAULT_MAX_FRAME != 16777216 || SOCKFRAME_RECEIVE_BUFFER_INITIAL != 65536 || \
+    SOCKFRAME_POLLER_MAX_EVENTS != 1024 || SOCKFRAME_IOSTREAM_BUFFER_SIZE != 8192
+/// Whether a tunable differs from its default (the namespace's name then carries them all).
+#define SOCKFRAME_CUSTOM_CONFIG 1
+/// Inline namespace name, so that two versions or configurations linked in one program never mix
+/// their types.
+#define SOCKFRAME_ABI_NAMESPACE                                                         \
+    SOCKFRAME_ABI_CONFIG(SOCKFRAME_ABI_VERSION_NAME, SOCKFRAME_DEFAULT_MAX_FRAME,       \
+                         SOCKFRAME_RECEIVE_BUFFER_INITIAL, SOCKFRAME_POLLER_MAX_EVENTS, \
+                         SOCKFRAME_IOSTREAM_BUFFER_SIZE)
+#else
+#define SOCKFRAME_ABI_NAMESPACE SOCKFRAME_ABI_VERSION_NAME
+#endif
+
+/// Opens the library's namespace (sockframe and its versioned inline namespace).
+#define SOCKFRAME_NAMESPACE_BEGIN \
+    namespace sockframe {         \
+    inline namespace SOCKFRAME_ABI_NAMESPACE {
+/// Closes what SOCKFRAME_NAMESPACE_BEGIN opened.
+#define SOCKFRAME_NAMESPACE_END \
+    }                           \
+    }
 
 #if defined(_WIN32)
 #define SOCKFRAME_WINDOWS 1
@@ -78,16 +134,6 @@
 #if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
     defined(__DragonFly__)
 #define SOCKFRAME_BSD 1
-#endif
-
-/// Default maximum payload size of every decoder, in bytes (16 MiB).
-#ifndef SOCKFRAME_DEFAULT_MAX_FRAME
-#define SOCKFRAME_DEFAULT_MAX_FRAME (16u * 1024u * 1024u)
-#endif
-
-/// Initial capacity of a framed endpoint's receive buffer, in bytes.
-#ifndef SOCKFRAME_RECEIVE_BUFFER_INITIAL
-#define SOCKFRAME_RECEIVE_BUFFER_INITIAL (64u * 1024u)
 #endif
 
 /// Asks the compiler to prove that a static object is initialised at compile time.
@@ -279,6 +325,7 @@ enum class errc {
     buffer_full,          ///< non-blocking framed send: the outgoing queue is at its high-water mark
     already_registered,   ///< poller: the handle is registered already (use modify)
     not_registered,       ///< poller: the handle is not registered (modify / remove)
+    stream_broken,        ///< framed send: an earlier send stopped inside a frame; nothing more can be sent
 };
 
 namespace detail {
@@ -304,6 +351,8 @@ public:
             case errc::buffer_full: return "outgoing buffer full";
             case errc::already_registered: return "handle already registered with the poller";
             case errc::not_registered: return "handle not registered with the poller";
+            case errc::stream_broken:
+                return "an earlier send stopped inside a frame: no further frame can be sent on this stream";
         }
         return "unknown sockframe error";
     }
@@ -415,17 +464,25 @@ public:
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
         return after_timeout(*socket_timeout);
     }
+    /// Whether this deadline defers to the socket's timeout.
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
-    /// now + d, saturating instead of overflowing for huge durations.
+    /// now + d, saturating instead of overflowing: a huge duration is time_point::max() (never
+    /// reached), a negative or zero one is now (already expired), however large.
     template <typename Rep, typename Period>
     static clock::time_point after(std::chrono::duration<Rep, Period> d) noexcept {
         auto now = clock::now();
-        using float_seconds = std::chrono::duration<double>;
-        if (std::chrono::duration_cast<float_seconds>(d) >
-            std::chrono::duration_cast<float_seconds>((clock::time_point::max)() - now))
-            return (clock::time_point::max)();
+        if (!(d > std::chrono::duration<Rep, Period>::zero())) return now;
+        if (exceeds(d, (clock::time_point::max)() - now)) return (clock::time_point::max)();
         return now + std::chrono::duration_cast<clock::duration>(d);
+    }
+
+    /// Whether `d` is longer than `limit`, compared without overflow in either unit.
+    template <typename Rep, typename Period>
+    static constexpr bool exceeds(std::chrono::duration<Rep, Period> d, clock::duration limit) noexcept {
+        using float_seconds = std::chrono::duration<long double>;
+        return std::chrono::duration_cast<float_seconds>(d) >=
+               std::chrono::duration_cast<float_seconds>(limit);
     }
 
 private:
@@ -442,8 +499,8 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/deadline.hpp> ----
 
 // ---- begin <sockframe/address.hpp> ----
-/// Socket addresses: ipv4_address, ipv6_address (address + port), local_address (Unix paths and
-/// Linux abstract names).
+/// Socket addresses: ipv4_address, ipv6_address (address + port), ip_address (either, chosen at
+/// run time), local_address (Unix paths and Linux abstract names) and any_address (any of them).
 
 // ---- begin <sockframe/detail/os.hpp> ----
 /// Operating-system glue: the only place that includes socket headers. POSIX and Winsock.
@@ -494,7 +551,9 @@ SOCKFRAME_NAMESPACE_END
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -507,8 +566,11 @@ SOCKFRAME_NAMESPACE_END
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 SOCKFRAME_NAMESPACE_BEGIN
@@ -523,6 +585,7 @@ using pollfd_type = WSAPOLLFD;
 inline constexpr short poll_in = POLLRDNORM;
 inline constexpr short poll_out = POLLWRNORM;
 inline constexpr int send_flags = 0;
+inline constexpr int dont_wait = 0;  // Winsock has no per-call flag: the socket is made non-blocking
 #else
 using native_handle_type = int;
 using socklen_type = socklen_t;
@@ -531,6 +594,7 @@ inline constexpr native_handle_type invalid_handle = -1;
 using pollfd_type = ::pollfd;
 inline constexpr short poll_in = POLLIN;
 inline constexpr short poll_out = POLLOUT;
+inline constexpr int dont_wait = MSG_DONTWAIT;   // one call that does not wait, whatever the mode
 #if defined(MSG_NOSIGNAL)
 inline constexpr int send_flags = MSG_NOSIGNAL;  // never SIGPIPE on Linux and most BSDs
 #else
@@ -682,6 +746,101 @@ inline bool last_in_progress() noexcept { return errno == EINPROGRESS; }
 inline std::error_code ensure_started() noexcept { return {}; }
 #endif
 
+/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
+class resolver_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sockframe.resolver"; }
+    std::string message(int value) const override {
+#if defined(SOCKFRAME_WINDOWS)
+        return winsock_category().message(value);
+#else
+        return ::gai_strerror(value);
+#endif
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
+        return {value, *this};
+    }
+};
+inline const std::error_category& resolver_error_category() noexcept {
+    static const resolver_category_impl category;
+    return category;
+}
+
+/// "No address for this name", as the resolver says it.
+inline std::error_code no_such_host_error() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return {WSAHOST_NOT_FOUND, resolver_error_category()};
+#else
+    return {EAI_NONAME, resolver_error_category()};
+#endif
+}
+
+/// getaddrinfo for `host` and `service` (null: none) in `domain` (AF_UNSPEC: IPv4 and IPv6),
+/// calling found(sockaddr*, length) for each IPv4/IPv6 address in the system's order. Errors:
+/// resolver codes, or the system error behind EAI_SYSTEM.
+template <typename Found>
+std::error_code resolve_names(const char* host, const char* service, int domain, bool passive,
+                              Found&& found) {
+    ::addrinfo hints{};
+    hints.ai_family = domain;
+    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+#if defined(AI_ADDRCONFIG)
+    if (host != nullptr && std::strcmp(host, "localhost") != 0) hints.ai_flags |= AI_ADDRCONFIG;
+#endif
+    ::addrinfo* list = nullptr;
+    int rc = ::getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
+        if (rc == EAI_SYSTEM) return error_from(errno);
+#endif
+        return {rc, resolver_error_category()};
+    }
+    struct list_owner {
+        ::addrinfo* p;
+        ~list_owner() { ::freeaddrinfo(p); }
+    } owner{list};
+    for (auto* p = list; p != nullptr; p = p->ai_next) {
+        if (domain != AF_UNSPEC ? p->ai_family != domain
+                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
+            continue;
+        found(static_cast<const ::sockaddr*>(p->ai_addr), static_cast<socklen_type>(p->ai_addrlen));
+    }
+    return {};
+}
+
+/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
+inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
+    char buffer[64];
+    if (text.empty() || text.size() >= sizeof buffer) return false;
+    std::memcpy(buffer, text.data(), text.size());
+    buffer[text.size()] = '\0';
+    return ::inet_pton(family, buffer, out) == 1;
+}
+/// inet_ntop into a string ("" if the OS refuses).
+inline std::string binary_to_text(int family, const void* binary) {
+    char buffer[64] = {};
+    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
+    return buffer;
+}
+/// htons / ntohs.
+inline std::uint16_t to_network(std::uint16_t v) noexcept { return htons(v); }
+inline std::uint16_t from_network(std::uint16_t v) noexcept { return ntohs(v); }
+/// if_nametoindex for a name of at most 15 bytes (0: unknown, or not on this system).
+inline std::uint32_t interface_index(std::string_view name) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    char text[16] = {};
+    if (name.size() >= sizeof text) return 0;
+    std::memcpy(text, name.data(), name.size());
+    return ::if_nametoindex(text);
+#else
+    (void)name;
+    return 0;
+#endif
+}
+
 /// The portable "would block" code every non-blocking call reports.
 inline std::error_code would_block_error() noexcept {
     return std::make_error_code(std::errc::operation_would_block);
@@ -760,6 +919,208 @@ inline native_handle_type open_socket(int domain, int type, int protocol, bool n
     return h;
 }
 
+/// The device and inode of an open descriptor (fstat), which tell two sockets apart even when
+/// they had the same descriptor number at different times. False where unknown (Windows).
+inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint64_t& inode) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(h, &st) != 0) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#else
+    (void)h;
+    (void)device;
+    (void)inode;
+    return false;
+#endif
+}
+
+/// The address family (AF_INET, AF_INET6, AF_UNIX) of a socket address.
+inline int domain_of(const ::sockaddr* address) noexcept { return static_cast<int>(address->sa_family); }
+
+/// Makes an accepted or socketpair descriptor safe as open_socket does (close-on-exec, never
+/// SIGPIPE) and sets its blocking mode.
+inline std::error_code prepare_handle(native_handle_type h, bool non_blocking, bool cloexec_done) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    if (!cloexec_done)
+        ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);  // not inherited
+#else
+    if (!cloexec_done) ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return set_non_blocking(h, non_blocking);
+}
+
+/// bind().
+inline std::error_code bind_socket(native_handle_type h, const ::sockaddr* address,
+                                   socklen_type length) noexcept {
+    return ::bind(h, address, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// listen().
+inline std::error_code listen_socket(native_handle_type h, int backlog) noexcept {
+    return ::listen(h, backlog) == 0 ? std::error_code{} : last_error();
+}
+
+/// accept(): the new descriptor close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// EINTR and connections reset before they were accepted (ECONNABORTED) are retried. Returns
+/// invalid_handle with `ec` set on failure (operation_would_block: none pending).
+inline native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from, socklen_type* length,
+                                        bool non_blocking, std::error_code& ec) noexcept {
+    const socklen_type capacity = length != nullptr ? *length : 0;
+    for (;;) {
+        if (length != nullptr) *length = capacity;
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        native_handle_type h =
+            ::accept4(listener, from, length, SOCK_CLOEXEC | (non_blocking ? SOCK_NONBLOCK : 0));
+        if (h >= 0) {
+#if defined(SO_NOSIGPIPE)
+            int one = 1;
+            ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+            ec.clear();
+            return h;
+        }
+#else
+        native_handle_type h = ::accept(listener, from, length);
+        if (h != invalid_handle) {
+            // accepted sockets may inherit the listener's flags here: set them all
+            ec = prepare_handle(h, non_blocking, false);
+            if (ec) {
+                close_handle(h);
+                return invalid_handle;
+            }
+            return h;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        if (ec == std::errc::connection_aborted) continue;  // reset before accept: take the next one
+        return invalid_handle;
+    }
+}
+
+/// connect(), first step: clear (connected at once), operation_in_progress (goes on in the
+/// background; also after EINTR, when POSIX lets the connect go on), or the error.
+inline std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
+                                      socklen_type length) noexcept {
+    if (::connect(h, address, length) == 0) return {};
+    if (last_in_progress()) return std::make_error_code(std::errc::operation_in_progress);
+#if defined(SOCKFRAME_POSIX)
+    if (last_was_interrupted()) return std::make_error_code(std::errc::operation_in_progress);
+#endif
+    return last_error();
+}
+
+/// Which direction shutdown_socket closes: 0 receive, 1 send, 2 both.
+inline std::error_code shutdown_socket(native_handle_type h, int what) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int how = what == 0 ? SD_RECEIVE : what == 1 ? SD_SEND : SD_BOTH;
+#else
+    int how = what == 0 ? SHUT_RD : what == 1 ? SHUT_WR : SHUT_RDWR;
+#endif
+    return ::shutdown(h, how) == 0 ? std::error_code{} : last_error();
+}
+
+/// setsockopt().
+inline std::error_code set_socket_option(native_handle_type h, int level, int name, const void* value,
+                                         std::size_t size) noexcept {
+    if (::setsockopt(h, level, name, static_cast<const char*>(value), static_cast<socklen_type>(size)) != 0)
+        return last_error();
+    return {};
+}
+
+/// getsockopt(); `size` is the buffer's size on entry and the option's length on return.
+inline std::error_code get_socket_option(native_handle_type h, int level, int name, void* value,
+                                         std::size_t& size) noexcept {
+    auto length = static_cast<socklen_type>(size);
+    if (::getsockopt(h, level, name, static_cast<char*>(value), &length) != 0) return last_error();
+    size = static_cast<std::size_t>(length);
+    return {};
+}
+
+/// The pending error of a socket (SO_ERROR): a non-blocking connect's outcome.
+inline std::error_code pending_error(native_handle_type h) noexcept {
+    int value = 0;
+    std::size_t size = sizeof value;
+    if (auto ec = get_socket_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
+    return value == 0 ? std::error_code{} : error_from(value);
+}
+
+/// getsockname() / getpeername(); `length` is the capacity on entry, the length on return.
+inline std::error_code local_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getsockname(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+inline std::error_code peer_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getpeername(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// socketpair(): both ends close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// Windows has none: errc::not_supported.
+inline std::error_code make_socketpair(int domain, int type, bool non_blocking,
+                                       native_handle_type (&out)[2]) noexcept {
+    out[0] = out[1] = invalid_handle;
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+#if defined(SOCK_CLOEXEC)
+    const bool cloexec_done = true;
+    if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return last_error();
+#else
+    const bool cloexec_done = false;
+    if (::socketpair(domain, type, 0, fds) != 0) return last_error();
+#endif
+    for (int fd : fds) {
+        if (auto ec = prepare_handle(fd, non_blocking, cloexec_done)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            return ec;
+        }
+    }
+    out[0] = fds[0];
+    out[1] = fds[1];
+    return {};
+#else
+    (void)domain;
+    (void)type;
+    (void)non_blocking;
+    return errc::not_supported;
+#endif
+}
+
+/// sendto() of one datagram; never SIGPIPE; EINTR retried. Returns bytes sent or -1 with ec set.
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept;
+
+/// Removes a file (a Unix socket's path). False if it could not be removed.
+inline bool remove_file(const char* path) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return ::DeleteFileA(path) != 0;
+#else
+    return ::unlink(path) == 0;
+#endif
+}
+
+/// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
+/// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.
+inline bool socket_file_identity(const char* path, std::uint64_t& device, std::uint64_t& inode) noexcept {
+    device = inode = 0;
+#if defined(SOCKFRAME_WINDOWS)
+    DWORD attributes = ::GetFileAttributesA(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+#else
+    struct ::stat st {};
+    if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#endif
+}
+
 using clock = std::chrono::steady_clock;
 
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
@@ -826,13 +1187,6 @@ inline std::error_code wait_connected(native_handle_type h,
 }
 
 #if defined(SOCKFRAME_WINDOWS)
-/// Stops a handle from being inherited by child processes (the Windows close-on-exec).
-inline void set_no_inherit(native_handle_type h) noexcept {
-    ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
-}
-#endif
-
-#if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;
 inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcept {
     v.buf = static_cast<CHAR*>(const_cast<void*>(data));
@@ -890,6 +1244,19 @@ inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::siz
                       flags);
 #else
         return ::send(h, data, size, flags | send_flags);
+#endif
+    });
+}
+
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept {
+    return retry_interrupted(ec, [&] {
+#if defined(SOCKFRAME_WINDOWS)
+        return ::sendto(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                        flags, to, to_length);
+#else
+        return ::sendto(h, data, size, flags | send_flags, to, to_length);
 #endif
     });
 }
@@ -955,6 +1322,38 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         return n;
 #endif
     });
+}
+
+/// The whole size of the next queued message, leaving it queued. Linux: recv(MSG_PEEK |
+/// MSG_TRUNC), exact. Elsewhere the message is first waited for with a one-byte peek (so that
+/// "none yet" is would-block, as for a receive), then FIONREAD: the first datagram's size on
+/// Windows, all queued bytes on BSD and macOS (an upper bound).
+inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    return retry_interrupted(ec, [&] {
+        char byte;
+        return ::recv(h, &byte, 1, flags | MSG_PEEK | MSG_TRUNC);
+    });
+#else
+    char byte;
+    bool truncated = false;
+    if (receive_message(h, &byte, 1, flags | MSG_PEEK, nullptr, nullptr, truncated, ec) < 0) return -1;
+#if defined(SOCKFRAME_WINDOWS)
+    u_long size = 0;
+    if (::ioctlsocket(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#else
+    int size = 0;
+    if (::ioctl(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#endif
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(size);
+#endif
 }
 
 /// Whether send_messages/receive_messages use one system call for many messages.
@@ -1068,19 +1467,6 @@ inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
     port = static_cast<std::uint16_t>(value);
     return true;
 }
-/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
-inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
-    char buffer[64];
-    if (text.empty() || text.size() >= sizeof buffer) return false;
-    std::memcpy(buffer, text.data(), text.size());
-    buffer[text.size()] = '\0';
-    return ::inet_pton(family, buffer, out) == 1;
-}
-inline std::string binary_to_text(int family, const void* binary) {
-    char buffer[64] = {};
-    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
-    return buffer;
-}
 }  // namespace detail
 
 /// An IPv4 address and port (a sockaddr_in). Default: 0.0.0.0 port 0.
@@ -1091,7 +1477,7 @@ public:
     ipv4_address() noexcept { storage_.sin_family = AF_INET; }
     ipv4_address(const bytes_type& bytes, std::uint16_t port) noexcept : ipv4_address() {
         std::memcpy(&storage_.sin_addr, bytes.data(), 4);
-        storage_.sin_port = htons(port);
+        storage_.sin_port = detail::to_network(port);
     }
 
     /// 0.0.0.0 (every interface).
@@ -1104,7 +1490,7 @@ public:
     /// Parses dotted-quad text ("192.0.2.1"); anything else is errc::bad_address.
     static ipv4_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv4_address a;
-        a.storage_.sin_port = htons(port);
+        a.storage_.sin_port = detail::to_network(port);
         if (!detail::text_to_binary(AF_INET, host, &a.storage_.sin_addr)) {
             ec = errc::bad_address;
             return {};
@@ -1135,14 +1521,19 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin_port = htons(p); }
+    /// The port.
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept { storage_.sin_port = detail::to_network(p); }
+    /// The four address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin_addr, 4);
         return b;
     }
+    /// Whether this is 127.0.0.0/8.
     bool is_loopback() const noexcept { return bytes()[0] == 127; }
+    /// Whether this is 0.0.0.0.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
     /// The address without the port ("127.0.0.1").
     std::string host() const { return detail::binary_to_text(AF_INET, &storage_.sin_addr); }
@@ -1183,7 +1574,7 @@ public:
     ipv6_address(const bytes_type& bytes, std::uint16_t port, std::uint32_t scope_id = 0) noexcept
         : ipv6_address() {
         std::memcpy(&storage_.sin6_addr, bytes.data(), 16);
-        storage_.sin6_port = htons(port);
+        storage_.sin6_port = detail::to_network(port);
         storage_.sin6_scope_id = scope_id;
     }
 
@@ -1199,7 +1590,7 @@ public:
     /// Parses IPv6 text ("::1", "fe80::1%2" or "fe80::1%eth0" with a scope); else errc::bad_address.
     static ipv6_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv6_address a;
-        a.storage_.sin6_port = htons(port);
+        a.storage_.sin6_port = detail::to_network(port);
         auto percent = host.find('%');
         std::string_view ip = host.substr(0, percent);
         if (!detail::text_to_binary(AF_INET6, ip, &a.storage_.sin6_addr)) {
@@ -1242,17 +1633,25 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin6_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin6_port = htons(p); }
+    /// The port.
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept { storage_.sin6_port = detail::to_network(p); }
+    /// The scope (interface) id; 0 for none.
     std::uint32_t scope_id() const noexcept { return storage_.sin6_scope_id; }
+    /// Sets the scope id.
     void scope_id(std::uint32_t id) noexcept { storage_.sin6_scope_id = id; }
+    /// The sixteen address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin6_addr, 16);
         return b;
     }
+    /// Whether this is ::1.
     bool is_loopback() const noexcept { return *this == loopback(port()); }
+    /// Whether this is ::.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
+    /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
         for (int i = 0; i < 10; ++i)
@@ -1307,17 +1706,145 @@ private:
             id = static_cast<std::uint32_t>(value);
             return true;
         }
-#if defined(SOCKFRAME_POSIX)
-        char name[16] = {};
-        std::memcpy(name, scope.data(), scope.size());
-        id = ::if_nametoindex(name);
+        id = detail::interface_index(scope);
         return id != 0;
-#else
-        return false;
-#endif
     }
 
     ::sockaddr_in6 storage_{};
+};
+
+/// An IPv4 or IPv6 address with a port, the family chosen at run time (what the runtime `ip`
+/// family uses): from a parsed text, a resolved name, or either fixed-family address. Default:
+/// :: port 0 (every interface, both families on a dual-stack socket).
+class ip_address {
+public:
+    ip_address() noexcept : ip_address(ipv6_address::any(0)) {}
+    /// An IPv4 address.
+    ip_address(const ipv4_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in));
+    }
+    /// An IPv6 address.
+    ip_address(const ipv6_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in6));
+    }
+
+    /// :: (every interface; with IPV6_V6ONLY off, IPv4 ones too).
+    static ip_address any(std::uint16_t port = 0) noexcept { return ipv6_address::any(port); }
+
+    /// Parses IPv4 ("192.0.2.1") or IPv6 ("::1", "fe80::1%eth0") text; else errc::bad_address.
+    static ip_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+        auto v4 = ipv4_address::parse(host, port, ec);
+        if (!ec) return v4;
+        auto v6 = ipv6_address::parse(host, port, ec);
+        if (!ec) return v6;
+        return {};
+    }
+    /// Throwing parse(host, port).
+    static ip_address parse(std::string_view host, std::uint16_t port) {
+        std::error_code ec;
+        auto a = parse(host, port, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP address: '" + std::string(host) + "'");
+        return a;
+    }
+    /// Parses "192.0.2.1:80" or "[::1]:80".
+    static ip_address parse(std::string_view text, std::error_code& ec) noexcept {
+        if (!text.empty() && text.front() == '[') {
+            auto v6 = ipv6_address::parse(text, ec);
+            return ec ? ip_address{} : ip_address(v6);
+        }
+        auto v4 = ipv4_address::parse(text, ec);
+        return ec ? ip_address{} : ip_address(v4);
+    }
+    /// Throwing parse(text).
+    static ip_address parse(std::string_view text) {
+        std::error_code ec;
+        auto a = parse(text, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP host:port: '" + std::string(text) + "'");
+        return a;
+    }
+
+    /// AF_INET or AF_INET6.
+    int family() const noexcept { return storage_.v4.sin_family; }
+    /// Whether this is an IPv4 address.
+    bool is_v4() const noexcept { return family() == AF_INET; }
+    /// Whether this is an IPv6 address (IPv4-mapped ones included).
+    bool is_v6() const noexcept { return family() == AF_INET6; }
+    /// The IPv4 address (meaningful when is_v4()).
+    ipv4_address v4() const noexcept {
+        ipv4_address a;
+        if (is_v4()) std::memcpy(a.data(), &storage_.v4, sizeof(::sockaddr_in));
+        return a;
+    }
+    /// The IPv6 address (meaningful when is_v6()).
+    ipv6_address v6() const noexcept {
+        ipv6_address a;
+        if (is_v6()) std::memcpy(a.data(), &storage_.v6, sizeof(::sockaddr_in6));
+        return a;
+    }
+    /// An IPv4-mapped IPv6 address (::ffff:192.0.2.1, how a dual-stack socket sees IPv4 peers)
+    /// as the IPv4 address it stands for; any other address unchanged.
+    ip_address unmapped() const noexcept {
+        if (!is_v6() || !v6().is_v4_mapped()) return *this;
+        auto b = v6().bytes();
+        return ipv4_address({b[12], b[13], b[14], b[15]}, port());
+    }
+
+    /// The port.
+    std::uint16_t port() const noexcept { return is_v4() ? v4().port() : v6().port(); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept {
+        if (is_v4())
+            storage_.v4.sin_port = detail::to_network(p);
+        else
+            storage_.v6.sin6_port = detail::to_network(p);
+    }
+    /// Whether this is a loopback address (127.0.0.0/8 or ::1).
+    bool is_loopback() const noexcept { return is_v4() ? v4().is_loopback() : v6().is_loopback(); }
+    /// Whether this is the wildcard address (0.0.0.0 or ::).
+    bool is_any() const noexcept { return is_v4() ? v4().is_any() : v6().is_any(); }
+    /// The address without the port.
+    std::string host() const { return is_v4() ? v4().host() : v6().host(); }
+    /// "192.0.2.1:80" or "[::1]:80".
+    std::string to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
+
+    /// The native sockaddr, for calls sockframe does not wrap.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for calls sockframe does not wrap.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length of this address.
+    detail::socklen_type size() const noexcept {
+        return static_cast<detail::socklen_type>(is_v4() ? sizeof(::sockaddr_in) : sizeof(::sockaddr_in6));
+    }
+    /// The most a native address of this type takes.
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (is_v4()) return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+        return is_v6() && length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+
+    /// Same family, address, port (and scope).
+    friend bool operator==(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        return a.is_v4() ? a.v4() == b.v4() : a.v6() == b.v6();
+    }
+    /// Not equal.
+    friend bool operator!=(const ip_address& a, const ip_address& b) noexcept { return !(a == b); }
+    /// IPv4 before IPv6, then by address and port.
+    friend bool operator<(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return a.is_v4();
+        return a.is_v4() ? a.v4() < b.v4() : a.v6() < b.v6();
+    }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
+
+private:
+    union storage {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } storage_{};
 };
 
 #if defined(SOCKFRAME_HAS_AF_UNIX)
@@ -1368,7 +1895,9 @@ public:
         return a;
     }
 
+    /// Whether the address is unnamed (an unbound or socketpair socket).
     bool is_unnamed() const noexcept { return length_ <= path_offset(); }
+    /// Whether this is a Linux abstract name.
     bool is_abstract() const noexcept { return !is_unnamed() && storage_.sun_path[0] == '\0'; }
     /// The filesystem path, or the abstract name (without its leading NUL); empty when unnamed.
     std::string_view name() const noexcept {
@@ -1432,6 +1961,109 @@ private:
 };
 #endif
 
+/// Any socket address: IPv4, IPv6 or (where the system has it) Unix domain, the family known
+/// only at run time. The address type of the `any_family` family, so that one listener, stream
+/// or handler type serves TCP and Unix sockets alike (any_stream). Default: unspecified.
+class any_address {
+public:
+    any_address() noexcept { storage_.ss_family = AF_UNSPEC; }
+    /// From an IPv4 address.
+    any_address(const ipv4_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv6 address.
+    any_address(const ipv6_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv4 or IPv6 address.
+    any_address(const ip_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// From a Unix-domain address.
+    any_address(const local_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#endif
+
+    /// AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC.
+    int family() const noexcept { return storage_.ss_family; }
+    /// Whether this is an IPv4 or IPv6 address.
+    bool is_ip() const noexcept { return family() == AF_INET || family() == AF_INET6; }
+    /// The IP address (meaningful when is_ip()).
+    ip_address ip() const noexcept {
+        if (family() == AF_INET) return as<ipv4_address>();
+        if (family() == AF_INET6) return as<ipv6_address>();
+        return {};
+    }
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain address.
+    bool is_local() const noexcept { return family() == AF_UNIX; }
+    /// The Unix-domain address (meaningful when is_local()).
+    local_address local() const noexcept {
+        local_address a;
+        if (is_local() && length_ <= local_address::capacity()) {
+            std::memcpy(a.data(), &storage_, static_cast<std::size_t>(length_));
+            a.assign_native(length_);
+        }
+        return a;
+    }
+#endif
+    /// The address as text, as its own type prints it ("" when unspecified).
+    std::string to_string() const {
+        if (is_ip()) return ip().to_string();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (is_local()) return local().to_string();
+#endif
+        return {};
+    }
+
+    /// The native sockaddr.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length.
+    detail::socklen_type size() const noexcept { return length_; }
+    /// The most a native address takes (sockaddr_storage).
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_storage));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (length > capacity()) return false;
+        length_ = length;
+        switch (family()) {
+            case AF_INET: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+            case AF_INET6: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+            case AF_UNIX: return length <= local_address::capacity();
+#endif
+            default: return false;
+        }
+    }
+
+    /// Same family and address.
+    friend bool operator==(const any_address& a, const any_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        if (a.is_ip()) return a.ip() == b.ip();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (a.is_local()) return a.local() == b.local();
+#endif
+        return true;
+    }
+    /// Not equal.
+    friend bool operator!=(const any_address& a, const any_address& b) noexcept { return !(a == b); }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const any_address& a) { return os << a.to_string(); }
+
+private:
+    template <typename Address>
+    Address as() const noexcept {
+        Address a;
+        std::memcpy(a.data(), &storage_, static_cast<std::size_t>(Address::capacity()));
+        return a;
+    }
+    void assign(const ::sockaddr* address, detail::socklen_type length) noexcept {
+        std::memcpy(&storage_, address, static_cast<std::size_t>(length));
+        length_ = length;
+    }
+
+    ::sockaddr_storage storage_{};
+    detail::socklen_type length_ = 0;
+};
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/address.hpp> ----
 
@@ -1439,121 +2071,13 @@ SOCKFRAME_NAMESPACE_END
 /// Name resolution (getaddrinfo): every address a host and service name map to, in the order the
 /// system prefers.
 
-
-#include <cstring>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-namespace detail {
-/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
-class resolver_category_impl : public std::error_category {
-public:
-    const char* name() const noexcept override { return "sockframe.resolver"; }
-    std::string message(int value) const override {
-#if defined(SOCKFRAME_WINDOWS)
-        return winsock_category().message(value);
-#else
-        return ::gai_strerror(value);
-#endif
-    }
-    std::error_condition default_error_condition(int value) const noexcept override {
-        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
-        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
-        return {value, *this};
-    }
-};
-}  // namespace detail
-
-/// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
-inline const std::error_category& resolver_category() noexcept {
-    static const detail::resolver_category_impl category;
-    return category;
-}
-
-/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4 or ipv6).
-/// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
-/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL.
-template <typename Family>
-std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
-                                                   std::error_code& ec, bool passive = false) {
-    using address_type = typename Family::address_type;
-    std::vector<address_type> out;
-    ec = detail::ensure_started();
-    if (ec) return out;
-    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
-        ec = errc::bad_address;
-        return out;
-    }
-    std::string host_text(host), service_text(service);
-    ::addrinfo hints{};
-    hints.ai_family = Family::domain();
-    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
-    hints.ai_flags = passive ? AI_PASSIVE : 0;
-#if defined(AI_ADDRCONFIG)
-    if (!host_text.empty() && host_text != "localhost") hints.ai_flags |= AI_ADDRCONFIG;
-#endif
-    ::addrinfo* list = nullptr;
-    int rc = ::getaddrinfo(host_text.empty() ? nullptr : host_text.c_str(),
-                           service_text.empty() ? nullptr : service_text.c_str(), &hints, &list);
-    if (rc != 0) {
-#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
-        if (rc == EAI_SYSTEM) {
-            ec = detail::error_from(errno);
-            return out;
-        }
-#endif
-        ec = {rc, resolver_category()};
-        return out;
-    }
-    for (auto* p = list; p != nullptr; p = p->ai_next) {
-        if (p->ai_family != Family::domain()) continue;
-        auto len = static_cast<detail::socklen_type>(p->ai_addrlen);
-        if (len > address_type::capacity()) continue;
-        address_type a;
-        std::memcpy(a.data(), p->ai_addr, static_cast<std::size_t>(len));
-        if (!a.assign_native(len)) continue;
-        bool seen = false;
-        for (const auto& b : out) seen = seen || b == a;
-        if (!seen) out.push_back(a);
-    }
-    ::freeaddrinfo(list);
-    ec.clear();
-    if (out.empty())
-        ec = {
-#if defined(SOCKFRAME_WINDOWS)
-            WSAHOST_NOT_FOUND,
-#else
-            EAI_NONAME,
-#endif
-            resolver_category()
-        };
-    return out;
-}
-
-/// Throwing resolve.
-template <typename Family>
-std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
-                                                   bool passive = false) {
-    std::error_code ec;
-    auto out = resolve<Family>(host, service, ec, passive);
-    if (ec)
-        throw std::system_error(
-            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
-    return out;
-}
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/resolve.hpp> ----
-
 // ---- begin <sockframe/policies.hpp> ----
-/// The policies a socket is made of: family (ipv4, ipv6, local), type (stream, datagram,
+/// The policies a socket is made of: family (ipv4, ipv6, ip, any_family, local), type (stream, datagram,
 /// seqpacket, raw) and mode (blocking, non_blocking). A user-written policy with the same members
 /// plugs into basic_socket like these.
 
+
+#include <type_traits>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -1567,6 +2091,27 @@ struct ipv6 {
     using address_type = ipv6_address;
     static int domain() noexcept { return AF_INET6; }
 };
+/// Family: IPv4 or IPv6, chosen at run time from the address (a resolved name, a parsed text).
+/// A socket opened without an address (open()) is IPv6; a listener bound to :: serves both
+/// families (IPV6_V6ONLY off unless listen_options::v6_only says otherwise).
+struct ip {
+    using address_type = ip_address;
+    static int domain() noexcept { return AF_INET6; }
+    /// What resolve<ip> asks getaddrinfo for: both families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+/// Family: any address family, chosen at run time (IPv4, IPv6, Unix domain): the family of
+/// any_stream and of a listener that may be bound to a TCP or a Unix address. open() without an
+/// address is not possible (address_family_not_supported): open_for(address) or connect.
+struct any_family {
+    using address_type = any_address;
+    static int domain() noexcept { return AF_UNSPEC; }
+    /// What resolve<any_family> asks getaddrinfo for: both IP families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Family: Unix domain (AF_UNIX), paths and Linux abstract names.
 struct local {
@@ -1613,8 +2158,125 @@ struct non_blocking {
     static constexpr bool is_blocking = false;
 };
 
+namespace detail {
+template <typename Family, typename = void>
+struct has_resolve_domain : std::false_type {};
+template <typename Family>
+struct has_resolve_domain<Family, std::void_t<decltype(Family::resolve_domain())>> : std::true_type {};
+/// The address family resolve<Family> asks for: the family's optional resolve_domain(), else
+/// its domain().
+template <typename Family>
+int resolve_domain() noexcept {
+    if constexpr (has_resolve_domain<Family>::value)
+        return Family::resolve_domain();
+    else
+        return Family::domain();
+}
+
+/// Whether addresses of `From` convert to those of `To` (ipv4 -> ip -> any_family, ...): a
+/// socket of family `From` may then become one of family `To`.
+template <typename From, typename To>
+inline constexpr bool family_converts_v =
+    !std::is_same_v<From, To> &&
+    std::is_convertible_v<const typename From::address_type&, typename To::address_type>;
+
+template <typename Family, typename = void>
+struct has_dual_stack_default : std::false_type {};
+template <typename Family>
+struct has_dual_stack_default<Family, std::void_t<decltype(Family::dual_stack_by_default)>> : std::true_type {
+};
+/// Whether a listener of `Family` on an IPv6 address turns IPV6_V6ONLY off unless told otherwise
+/// (a family's optional `dual_stack_by_default` member; false without it).
+template <typename Family>
+constexpr bool dual_stack_by_default() noexcept {
+    if constexpr (has_dual_stack_default<Family>::value)
+        return Family::dual_stack_by_default;
+    else
+        return false;
+}
+}  // namespace detail
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/policies.hpp> ----
+
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+/// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
+/// a decimal port.
+inline bool is_service_name(std::string_view service) noexcept {
+    char c = service.empty() ? '\0' : service.front();
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+}  // namespace detail
+
+/// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
+inline const std::error_category& resolver_category() noexcept { return detail::resolver_error_category(); }
+
+/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4, ipv6, or
+/// ip / any_family for both, in the system's order: e.g. ::1 then 127.0.0.1).
+/// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
+/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL or a
+/// numeric service that is not a port 0..65535 ("99999", "-1", "80x", " 80").
+template <typename Family>
+std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
+                                                   std::error_code& ec, bool passive = false) {
+    using address_type = typename Family::address_type;
+    std::vector<address_type> out;
+    ec = detail::ensure_started();
+    if (ec) return out;
+    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
+        ec = errc::bad_address;
+        return out;
+    }
+    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
+    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
+    if (!service.empty() && !detail::is_service_name(service)) {
+        std::uint16_t port = 0;
+        if (!detail::parse_port(service, port)) {
+            ec = errc::bad_address;
+            return out;
+        }
+    }
+    const std::string host_text(host), service_text(service);
+    const int wanted = detail::resolve_domain<Family>();
+    ec = detail::resolve_names(host_text.empty() ? nullptr : host_text.c_str(),
+                               service_text.empty() ? nullptr : service_text.c_str(), wanted, passive,
+                               [&](const ::sockaddr* address, detail::socklen_type len) {
+                                   if (len > address_type::capacity()) return;
+                                   address_type a;
+                                   std::memcpy(a.data(), address, static_cast<std::size_t>(len));
+                                   if (!a.assign_native(len)) return;
+                                   for (const auto& b : out)
+                                       if (b == a) return;
+                                   out.push_back(a);  // may throw bad_alloc, as this function may
+                               });
+    if (!ec && out.empty()) ec = detail::no_such_host_error();
+    return out;
+}
+
+/// Throwing resolve.
+template <typename Family>
+std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
+                                                   bool passive = false) {
+    std::error_code ec;
+    auto out = resolve<Family>(host, service, ec, passive);
+    if (ec)
+        throw std::system_error(
+            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
+    return out;
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/resolve.hpp> ----
 
 // ---- begin <sockframe/options.hpp> ----
 /// Socket options as types: `s.set(no_delay{true})`, `s.get<no_delay>().value`. A raw
@@ -1660,6 +2322,15 @@ struct reuse_port : detail::boolean_option<reuse_port> {
     using boolean_option::boolean_option;
     static int level() noexcept { return SOL_SOCKET; }
     static int name() noexcept { return SO_REUSEPORT; }
+};
+#endif
+#if defined(SO_EXCLUSIVEADDRUSE)
+/// SO_EXCLUSIVEADDRUSE (Windows): no other socket may bind the same address and port; what
+/// listeners set there instead of SO_REUSEADDR.
+struct exclusive_address_use : detail::boolean_option<exclusive_address_use> {
+    using boolean_option::boolean_option;
+    static int level() noexcept { return SOL_SOCKET; }
+    static int name() noexcept { return SO_EXCLUSIVEADDRUSE; }
 };
 #endif
 /// TCP_NODELAY: send small segments at once (disable Nagle's algorithm).
@@ -1770,1018 +2441,6 @@ SOCKFRAME_NAMESPACE_END
 /// thread at a time (one reader plus one writer on a stream is also safe: they share no state
 /// but the descriptor and the timeout, which must not change meanwhile).
 
-
-#include <algorithm>
-#include <chrono>
-#include <cstddef>
-#include <initializer_list>
-#include <optional>
-#include <system_error>
-#include <type_traits>
-#include <utility>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// Which direction shutdown() closes.
-enum class shutdown_type {
-    receive,  ///< no more receiving (SHUT_RD)
-    send,     ///< no more sending: the peer reads end-of-stream (SHUT_WR)
-    both      ///< both (SHUT_RDWR)
-};
-
-/// What receive_from returns: bytes received and who sent them.
-template <typename Address>
-struct received_from {
-    std::size_t size = 0;
-    Address from;
-};
-
-/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
-/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
-/// buffer.size() bytes are there, the rest is lost).
-struct message_slot {
-    mutable_buffer buffer;
-    std::size_t size = 0;
-    bool truncated = false;
-};
-
-template <typename Family, typename Type, typename Mode = blocking>
-class basic_socket {
-public:
-    using family_type = Family;
-    using socket_type = Type;
-    using mode_type = Mode;
-    using address_type = typename Family::address_type;
-    using native_handle_type = detail::native_handle_type;
-    using duration = deadline::clock::duration;
-
-    /// A closed socket (no descriptor).
-    basic_socket() noexcept = default;
-    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
-    explicit basic_socket(native_handle_type handle) noexcept : handle_(handle) {}
-    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
-    explicit basic_socket(const address_type& local, int protocol = 0) {
-        std::error_code ec;
-        *this = basic_socket(local, protocol, ec);
-        detail::throw_if(ec, "sockframe: bind");
-    }
-    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
-    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
-    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
-        *this = open(protocol, ec);
-        if (!ec) bind(local, ec);
-        if (ec) close();
-    }
-    /// Converts between blocking and non_blocking modes of the same socket.
-    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
-    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) {
-        native_handle_type h = other.release();
-        handle_ = h;
-        timeout_ = other.timeout();
-        if (h != detail::invalid_handle) {
-            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
-            detail::throw_if(ec, "sockframe: change blocking mode");
-        }
-    }
-
-    basic_socket(const basic_socket&) = delete;
-    basic_socket& operator=(const basic_socket&) = delete;
-    basic_socket(basic_socket&& other) noexcept
-        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
-    basic_socket& operator=(basic_socket&& other) noexcept {
-        if (this != &other) {
-            close();
-            handle_ = std::exchange(other.handle_, detail::invalid_handle);
-            timeout_ = other.timeout_;
-        }
-        return *this;
-    }
-    ~basic_socket() { close(); }
-
-    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
-    static basic_socket open(int protocol = 0) {
-        std::error_code ec;
-        auto s = open(protocol, ec);
-        detail::throw_if(ec, "sockframe: socket");
-        return s;
-    }
-    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
-    static basic_socket open(int protocol, std::error_code& ec) noexcept {
-        return basic_socket(
-            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
-    }
-
-    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
-    /// connection attempt itself is bounded, not only each system call).
-    static basic_socket connect(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-        return s;
-    }
-    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
-    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
-        return connect(remote, deadline{}, ec);
-    }
-    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto s = open(0, ec);
-        if (ec) return s;
-        s.connect_to(remote, d, ec);
-        // a non-blocking connect goes on after operation_in_progress: keep that socket
-        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
-        return s;
-    }
-
-    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
-    /// the whole attempt. On failure the error is the last candidate's (or the resolver's).
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(host, service, d, ec);
-        if (ec)
-            throw std::system_error(
-                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
-        return s;
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
-        return connect(host, service, deadline{}, ec);
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
-                                std::error_code& ec) {
-        auto candidates = resolve<Family>(host, service, ec);
-        if (ec) return basic_socket{};
-        // One deadline for the whole attempt, whichever candidate is being tried.
-        auto when = d.resolve(std::nullopt);
-        deadline whole = when ? deadline(*when) : deadline::never();
-        for (const auto& address : candidates) {
-            auto s = connect(address, whole, ec);
-            if (!ec) return s;
-        }
-        return basic_socket{};
-    }
-
-    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
-    explicit operator bool() const noexcept { return is_open(); }
-    /// The descriptor (fileno), still owned by this object.
-    native_handle_type native_handle() const noexcept { return handle_; }
-    /// Gives up ownership: the caller closes the returned descriptor.
-    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
-    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
-    void close() noexcept {
-        if (handle_ != detail::invalid_handle)
-            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
-    }
-
-    /// settimeout counterpart: the default deadline of every blocking call, measured from the
-    /// call's start (nullopt: wait forever). Non-blocking sockets never wait.
-    template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        timeout_ = std::chrono::duration_cast<duration>(t);
-    }
-    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
-    /// gettimeout counterpart.
-    std::optional<duration> timeout() const noexcept { return timeout_; }
-
-    void bind(const address_type& local) {
-        std::error_code ec;
-        bind(local, ec);
-        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
-    }
-    void bind(const address_type& local, std::error_code& ec) noexcept {
-        if (::bind(handle_, local.data(), local.size()) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// Connects this (open) socket; for datagram sockets it sets the default peer.
-    void connect_to(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        connect_to(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-    }
-    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
-        connect_to(remote, deadline{}, ec);
-    }
-    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        if (Mode::is_blocking && when) {
-            ec = detail::set_non_blocking(handle_, true);
-            if (ec) return;
-            start_connect(remote, ec);
-            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
-            std::error_code restore = detail::set_non_blocking(handle_, false);
-            if (!ec) ec = restore;
-            return;
-        }
-        start_connect(remote, ec);
-        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
-    }
-    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
-    /// (SO_ERROR). An empty code means connected.
-    std::error_code connect_result() const noexcept {
-        int value = 0;
-        detail::socklen_type len = sizeof value;
-        if (::getsockopt(handle_, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&value), &len) != 0)
-            return detail::last_error();
-        return value == 0 ? std::error_code{} : detail::error_from(value);
-    }
-
-    /// getsockname counterpart.
-    address_type local_address() const {
-        std::error_code ec;
-        auto a = local_address(ec);
-        detail::throw_if(ec, "sockframe: getsockname");
-        return a;
-    }
-    address_type local_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getsockname(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-    /// getpeername counterpart.
-    address_type remote_address() const {
-        std::error_code ec;
-        auto a = remote_address(ec);
-        detail::throw_if(ec, "sockframe: getpeername");
-        return a;
-    }
-    address_type remote_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getpeername(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-
-    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
-    void shutdown(shutdown_type what) {
-        std::error_code ec;
-        shutdown(what, ec);
-        detail::throw_if(ec, "sockframe: shutdown");
-    }
-    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-        int how = what == shutdown_type::receive ? SD_RECEIVE
-                  : what == shutdown_type::send  ? SD_SEND
-                                                 : SD_BOTH;
-#else
-        int how = what == shutdown_type::receive ? SHUT_RD
-                  : what == shutdown_type::send  ? SHUT_WR
-                                                 : SHUT_RDWR;
-#endif
-        if (::shutdown(handle_, how) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// setsockopt with an option type: `s.set(no_delay{true})`.
-    template <typename Option>
-    void set(const Option& option) {
-        std::error_code ec;
-        set(option, ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    template <typename Option>
-    void set(const Option& option, std::error_code& ec) noexcept {
-        auto native = option.to_native();
-        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
-    }
-    /// getsockopt with an option type: `s.get<no_delay>().value`.
-    template <typename Option>
-    Option get() const {
-        std::error_code ec;
-        Option o = get<Option>(ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return o;
-    }
-    template <typename Option>
-    Option get(std::error_code& ec) const noexcept {
-        decltype(std::declval<const Option&>().to_native()) native{};
-        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
-        return Option::from_native(native);
-    }
-    /// Raw setsockopt for any level/name, with an int value.
-    void set_option(int level, int name, int value) {
-        std::error_code ec;
-        set_option(level, name, const_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    /// Raw setsockopt with the option's bytes.
-    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
-        if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
-                         static_cast<detail::socklen_type>(value.size())) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-    /// Raw getsockopt of an int-valued option.
-    int get_option(int level, int name) const {
-        int value = 0;
-        std::error_code ec;
-        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return value;
-    }
-    /// Raw getsockopt into `out`; returns the option's length.
-    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
-        auto len = static_cast<detail::socklen_type>(out.size());
-        if (::getsockopt(handle_, level, name, reinterpret_cast<char*>(out.data()), &len) != 0) {
-            ec = detail::last_error();
-            return 0;
-        }
-        ec.clear();
-        return static_cast<std::size_t>(len);
-    }
-
-    // ---- stream calls --------------------------------------------------------------------------
-
-    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
-    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
-    std::size_t read_some(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_some(out, d, ec);
-        detail::throw_if(ec, "sockframe: recv");
-        return n;
-    }
-    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_some(out, deadline{}, ec);
-    }
-    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        if (out.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_once(handle_, out.data(), out.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
-    std::size_t write_some(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_some(in, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
-        return write_some(in, deadline{}, ec);
-    }
-    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        if (in.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, in.data(), in.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
-    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
-    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_exact(out, d, ec);
-        detail::throw_if(ec, "sockframe: read_exact");
-        return n;
-    }
-    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_exact(out, deadline{}, ec);
-    }
-    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        deadline fixed = when ? deadline(*when) : deadline::never();
-        std::size_t total = 0;
-        ec.clear();
-        while (total < out.size()) {
-            std::size_t n = read_some(out.subspan(total), fixed, ec);
-            if (ec) break;
-            if (n == 0) {
-                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
-                break;
-            }
-            total += n;
-        }
-        return total;
-    }
-
-    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
-    /// (in.size() unless `ec` is set; then the peer may have received that many).
-    std::size_t write_all(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
-        return write_all(&in, 1, deadline{}, ec);
-    }
-    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        return write_all(&in, 1, d, ec);
-    }
-    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
-    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in.begin(), in.size(), d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
-        return write_all(in.begin(), in.size(), deadline{}, ec);
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(buffers, count, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
-                          std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        if (count == 1) {  // one buffer: plain send() until it is all written
-            const std::byte* p = buffers[0].data();
-            std::size_t left = buffers[0].size();
-            while (left > 0) {
-                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                    return detail::send_once(handle_, p, left, flags, e);
-                });
-                if (ec) return total;
-                p += n;
-                left -= static_cast<std::size_t>(n);
-                total += static_cast<std::size_t>(n);
-            }
-            return total;
-        }
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
-        std::size_t next = 0;  // first buffer not yet placed in vecs
-        std::size_t first = 0, used = 0;
-        for (;;) {
-            // refill the iovec window with buffers not yet sent
-            if (first == used) {
-                first = used = 0;
-                while (next < count && used < batch) {
-                    if (!buffers[next].empty())
-                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
-                    ++next;
-                }
-                if (used == 0) return total;
-            }
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
-                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
-                                             detail::iovec_size(vecs[first]), flags, e);
-                return detail::send_vector(handle_, vecs + first, used - first, flags, e);
-            });
-            if (ec) return total;
-            auto sent = static_cast<std::size_t>(n);
-            total += sent;
-            while (sent > 0 && first < used) {
-                std::size_t here = detail::iovec_size(vecs[first]);
-                if (sent >= here) {
-                    sent -= here;
-                    ++first;
-                } else {
-                    detail::advance_iovec(vecs[first], sent);
-                    sent = 0;
-                }
-            }
-        }
-    }
-
-    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
-    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        if (used == 0) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
-
-    /// Sends one message to the connected peer (whole or not at all).
-    std::size_t send(const_buffer message, deadline d = {}) {
-        std::error_code ec;
-        auto n = send(message, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
-        return send(message, deadline{}, ec);
-    }
-    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, message.data(), message.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
-    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
-                     std::error_code& ec) noexcept {
-        if (count > gather_limit) {
-            ec = errc::invalid_argument;
-            return 0;
-        }
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
-    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
-    /// end-of-stream.
-    std::size_t receive(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive");
-        return n;
-    }
-    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive(out, deadline{}, ec);
-    }
-    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
-                                           truncated, e);
-        });
-        if (n < 0) return 0;
-        if (truncated) ec = errc::message_truncated;
-        return static_cast<std::size_t>(n);
-    }
-
-    /// sendto counterpart: one datagram to `to`.
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_to(message, to, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
-        return n;
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
-        return send_to(message, to, deadline{}, ec);
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
-                        std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::retry_interrupted(e, [&] {
-#if defined(SOCKFRAME_WINDOWS)
-                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
-                                to.data(), to.size());
-#else
-                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
-                                to.size());
-#endif
-            });
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
-    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto r = receive_from(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive_from");
-        return r;
-    }
-    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive_from(out, deadline{}, ec);
-    }
-    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        received_from<address_type> r;
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            detail::socklen_type len = address_type::capacity();
-            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
-                                               truncated, e);
-            if (got >= 0) r.from.assign_native(len);
-            return got;
-        });
-        if (n < 0) return r;
-        r.size = static_cast<std::size_t>(n);
-        if (truncated) ec = errc::message_truncated;
-        return r;
-    }
-
-    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
-    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
-    static constexpr bool batches_natively = detail::batched_messages;
-    /// The most messages one system call of send_batch / receive_batch carries.
-    static constexpr std::size_t batch_limit = 64;
-
-    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
-    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
-    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
-    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_batch(messages, count, d, ec);
-        detail::throw_if(ec, "sockframe: send_batch");
-        return n;
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
-        return send_batch(messages, count, deadline{}, ec);
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        while (total < count) {
-            detail::iovec_type vecs[batch_limit];
-            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
-            for (std::size_t i = 0; i < chunk; ++i)
-                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                return detail::send_messages(handle_, vecs, chunk, flags, e);
-            });
-            if (n < 0) {
-                if (!Mode::is_blocking && total > 0) ec.clear();
-                return total;
-            }
-            total += static_cast<std::size_t>(n);
-            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
-        }
-        return total;
-    }
-
-    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
-    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
-    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
-    /// slot is kept in part and flagged `truncated`, not reported as an error.
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive_batch(slots, count, d, ec);
-        detail::throw_if(ec, "sockframe: receive_batch");
-        return n;
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
-        return receive_batch(slots, count, deadline{}, ec);
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
-                              std::error_code& ec) noexcept {
-        if (count > batch_limit) count = batch_limit;
-        if (count == 0) {
-            ec.clear();
-            return 0;
-        }
-        detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i)
-            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
-        });
-        if (n < 0) return 0;
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
-        }
-        return static_cast<std::size_t>(n);
-    }
-
-    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
-    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
-    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
-    template <typename Op>
-    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
-                            std::error_code& ec, Op&& op) noexcept {
-        if (!Mode::is_blocking) return op(0, ec);
-        if (!when) {
-            auto n = op(0, ec);
-            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
-            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
-            return n;
-        }
-#if defined(SOCKFRAME_WINDOWS)
-        ec = detail::set_non_blocking(handle_, true);
-        if (ec) return -1;
-        std::ptrdiff_t n;
-        for (;;) {
-            n = op(0, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) break;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) {
-                n = -1;
-                break;
-            }
-        }
-        std::error_code restore = detail::set_non_blocking(handle_, false);
-        if (!ec && restore) {
-            ec = restore;
-            n = -1;
-        }
-        return n;
-#else
-        for (;;) {
-            auto n = op(MSG_DONTWAIT, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) return n;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) return -1;
-        }
-#endif
-    }
-
-    /// The most buffers one gathered call takes.
-    static constexpr std::size_t gather_limit = 64;
-
-private:
-    template <typename F, typename T, typename M>
-    friend class basic_socket;
-
-    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
-                                 detail::iovec_type* vecs) noexcept {
-        std::size_t used = 0;
-        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
-            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
-        return used;
-    }
-
-    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
-        for (;;) {
-            if (::connect(handle_, remote.data(), remote.size()) == 0) {
-                ec.clear();
-                return;
-            }
-            if (detail::last_in_progress()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#if defined(SOCKFRAME_POSIX)
-            // An interrupted connect goes on in the background: wait for it like a non-blocking one.
-            if (detail::last_was_interrupted()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#endif
-            ec = detail::last_error();
-            return;
-        }
-    }
-    void finish_connect(const std::optional<deadline::clock::time_point>& when,
-                        std::error_code& ec) noexcept {
-        ec = detail::wait_connected(handle_, when);
-        if (!ec) ec = connect_result();
-    }
-
-    native_handle_type handle_ = detail::invalid_handle;
-    std::optional<duration> timeout_;
-};
-
-/// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
-/// Not on Windows (errc::not_supported).
-template <typename Socket>
-std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_POSIX)
-    int fds[2] = {-1, -1};
-    int type = Socket::socket_type::value();
-#if defined(SOCK_CLOEXEC)
-    type |= SOCK_CLOEXEC;
-#endif
-    if (::socketpair(Socket::family_type::domain(), type, 0, fds) != 0) {
-        ec = detail::last_error();
-        return {};
-    }
-    std::pair<Socket, Socket> result{Socket(fds[0]), Socket(fds[1])};
-    for (int fd : fds) {
-#if !defined(SOCK_CLOEXEC)
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
-#if defined(SO_NOSIGPIPE)
-        int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-        if (!Socket::mode_type::is_blocking) {
-            ec = detail::set_non_blocking(fd, true);
-            if (ec) return {};
-        }
-    }
-    ec.clear();
-    return result;
-#else
-    ec = errc::not_supported;
-    return {};
-#endif
-}
-template <typename Socket>
-std::pair<Socket, Socket> socketpair() {
-    std::error_code ec;
-    auto p = socketpair<Socket>(ec);
-    detail::throw_if(ec, "sockframe: socketpair");
-    return p;
-}
-
-/// TCP over IPv4 / IPv6.
-using tcp_stream = basic_socket<ipv4, stream>;
-using tcp6_stream = basic_socket<ipv6, stream>;
-/// UDP over IPv4 / IPv6.
-using udp_socket = basic_socket<ipv4, datagram>;
-using udp6_socket = basic_socket<ipv6, datagram>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream, datagram and seqpacket sockets (Windows: stream only).
-using unix_stream = basic_socket<local, stream>;
-#if defined(SOCKFRAME_POSIX)
-using unix_datagram = basic_socket<local, datagram>;
-using unix_seqpacket = basic_socket<local, seqpacket>;
-#endif
-#endif
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/socket.hpp> ----
-
-// ---- begin <sockframe/listener.hpp> ----
-/// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
-
-
-#include <utility>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
-template <typename Socket>
-struct accepted {
-    Socket socket;
-    typename Socket::address_type from;
-};
-
-template <typename Family, typename Type = stream, typename Mode = blocking>
-class basic_listener {
-public:
-    using socket_type = basic_socket<Family, Type, Mode>;
-    using address_type = typename Family::address_type;
-    using native_handle_type = detail::native_handle_type;
-
-    /// The backlog used when none is given: the system's maximum (SOMAXCONN).
-    static constexpr int default_backlog = SOMAXCONN;
-
-    /// A closed listener.
-    basic_listener() noexcept = default;
-    /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
-    /// Port 0 picks an ephemeral port: read it back with local_address().
-    explicit basic_listener(const address_type& local, int backlog = default_backlog) {
-        std::error_code ec;
-        *this = basic_listener(local, backlog, ec);
-        if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
-    }
-    basic_listener(const address_type& local, std::error_code& ec) noexcept
-        : basic_listener(local, default_backlog, ec) {}
-    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        socket_ = socket_type::open(0, ec);
-        if (!ec) setup_(local, backlog, ec);
-        if (ec) socket_.close();
-    }
-
-    /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
-    /// listener returns std::errc::operation_would_block when none is pending.
-    accepted<socket_type> accept(deadline d = {}) {
-        std::error_code ec;
-        auto a = accept(d, ec);
-        detail::throw_if(ec, "sockframe: accept");
-        return a;
-    }
-    accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
-    accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
-        accepted<socket_type> result;
-        auto when = d.resolve(socket_.timeout());
-        for (;;) {
-            detail::socklen_type len = address_type::capacity();
-            native_handle_type h = accept_once_(result.from, len, ec);
-            if (h != detail::invalid_handle) {
-                result.socket = socket_type(h);
-                if (!result.from.assign_native(len)) result.from = address_type{};
-                return result;
-            }
-            if (!Mode::is_blocking || ec != std::errc::operation_would_block) return result;
-            ec = detail::wait_ready(socket_.native_handle(), detail::poll_in, when);
-            if (ec) return result;
-        }
-    }
-
-    /// The bound address (the real port when bound to port 0).
-    address_type local_address() const { return socket_.local_address(); }
-    address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
-    /// The default accept deadline (settimeout on a listening socket).
-    template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        socket_.set_timeout(t);
-    }
-    void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
-    auto timeout() const noexcept { return socket_.timeout(); }
-
-    bool is_open() const noexcept { return socket_.is_open(); }
-    explicit operator bool() const noexcept { return is_open(); }
-    native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
-    void close() noexcept { socket_.close(); }
-    /// The listening socket itself, for options.
-    socket_type& socket() noexcept { return socket_; }
-    const socket_type& socket() const noexcept { return socket_; }
-
-private:
-    static const_buffer one_() noexcept {
-        static const int one = 1;
-        return {&one, sizeof one};
-    }
-    void setup_(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        if (Family::domain() == AF_INET || Family::domain() == AF_INET6) {
-#if defined(SOCKFRAME_WINDOWS)
-            socket_.set_option(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, one_(), ec);
-#else
-            socket_.set(reuse_address{true}, ec);
-#endif
-            if (ec) return;
-        }
-        socket_.bind(local, ec);
-        if (ec) return;
-        if (::listen(socket_.native_handle(), backlog) != 0) {
-            ec = detail::last_error();
-            return;
-        }
-        // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
-        // on a connection that vanished between readiness and accept.
-        if (Mode::is_blocking) {
-            ec = detail::set_non_blocking(socket_.native_handle(), true);
-            if (ec) return;
-        }
-        ec.clear();
-    }
-    native_handle_type accept_once_(address_type& from, detail::socklen_type& len,
-                                    std::error_code& ec) noexcept {
-        for (;;) {
-#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-            int flags = SOCK_CLOEXEC | (Mode::is_blocking ? 0 : SOCK_NONBLOCK);
-            native_handle_type h = ::accept4(socket_.native_handle(), from.data(), &len, flags);
-            if (h >= 0) {
-                ec.clear();
-                return h;
-            }
-#else
-            native_handle_type h = ::accept(socket_.native_handle(), from.data(), &len);
-            if (h != detail::invalid_handle) {
-#if defined(SOCKFRAME_POSIX)
-                ::fcntl(h, F_SETFD, FD_CLOEXEC);
-#else
-                detail::set_no_inherit(h);  // accepted sockets may inherit "inheritable"
-#endif
-#if defined(SO_NOSIGPIPE)
-                int one = 1;
-                ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-                // accepted sockets inherit the listener's non-blocking flag here: set it per Mode
-                ec = detail::set_non_blocking(h, !Mode::is_blocking);
-                if (ec) {
-                    detail::close_handle(h);
-                    return detail::invalid_handle;
-                }
-                return h;
-            }
-#endif
-            if (detail::last_was_interrupted()) continue;
-            ec = detail::last_error();
-            // the connection was reset before accept: try the next one
-            if (ec == std::errc::connection_aborted) continue;
-            return detail::invalid_handle;
-        }
-    }
-
-    socket_type socket_;
-};
-
-/// Listeners for TCP (IPv4, IPv6) and Unix stream / seqpacket sockets.
-using tcp_listener = basic_listener<ipv4, stream>;
-using tcp6_listener = basic_listener<ipv6, stream>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-using unix_listener = basic_listener<local, stream>;
-#if defined(SOCKFRAME_POSIX)
-using unix_seqpacket_listener = basic_listener<local, seqpacket>;  // not Windows: no SOCK_SEQPACKET
-#endif
-#endif
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/listener.hpp> ----
-
 // ---- begin <sockframe/poller.hpp> ----
 /// poller: waits until any of many non-blocking sockets is ready to read or write. Level-triggered:
 /// a handle that is still ready is reported again by the next wait. epoll on Linux, kqueue on
@@ -2795,6 +2454,18 @@ SOCKFRAME_NAMESPACE_END
 /// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
 /// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
 /// public API. Every backend is level-triggered.
+///
+/// A handle closed while registered (not removed first) leaves a stale entry; every backend makes
+/// it harmless for a later add() of a socket that gets the same number:
+/// - epoll: the kernel drops a closed descriptor from the set; add() asks the kernel
+///   (EPOLL_CTL_ADD, EEXIST only for a live registration) and replaces the stale entry. size()
+///   counts the stale entry until then; remove() of it succeeds.
+/// - kqueue: the kernel drops the closed descriptor's filters; add() compares the socket's
+///   identity (fstat device and inode) with the one registered and replaces a stale entry.
+/// - poll (POSIX): the same identity check on add(); a wait drops entries whose descriptor is
+///   closed (POLLNVAL) without reporting them, so size() is right again after it.
+/// - WSAPoll (Windows): no identity check (add() of a reused handle value is already_registered
+///   until the next wait); a wait drops closed handles (POLLNVAL) without reporting them.
 
 
 #include <cstddef>
@@ -2822,6 +2493,26 @@ struct ready_event {
     bool readable, writable, hangup, error;
 };
 
+/// Which open socket a descriptor number names, to tell a live registration from a stale one
+/// whose descriptor was closed and whose number was reused (POSIX: device and inode; a socket's
+/// inode is unique while it is open). Unknown (all zero) where the system cannot tell.
+struct handle_identity {
+    std::uint64_t device = 0, inode = 0;
+    bool known() const noexcept { return device != 0 || inode != 0; }
+    friend bool operator==(const handle_identity& a, const handle_identity& b) noexcept {
+        return a.device == b.device && a.inode == b.inode;
+    }
+};
+inline handle_identity identity_of(native_handle_type h) noexcept {
+    handle_identity id;
+    std::uint64_t device = 0, inode = 0;
+    if (file_identity(h, device, inode)) {
+        id.device = device;
+        id.inode = inode;
+    }
+    return id;
+}
+
 /// The memory of a backend allocation failure, as an error code.
 inline std::error_code out_of_memory_error() noexcept {
     return std::make_error_code(std::errc::not_enough_memory);
@@ -2834,6 +2525,7 @@ class descriptor_table {
 public:
     struct slot {
         std::uint64_t key = 0;
+        handle_identity identity{};  // kqueue: which open socket the registration was made for
         bool registered = false;
         std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
         std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
@@ -2896,9 +2588,11 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A descriptor this table still lists may have been closed (which takes it out of the
+    /// epoll set) and its number reused: the kernel, not the table, decides. EPOLL_CTL_ADD fails
+    /// with EEXIST only for a live registration; otherwise the stale entry is replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         ::epoll_event e = make_event(h, read, write);
@@ -2907,8 +2601,10 @@ public:
             return last_error();
         }
         s->key = key;
-        s->registered = true;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -3025,16 +2721,23 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A closed descriptor leaves the kqueue by itself; its entry here is recognised as stale
+    /// when the same number comes back as another socket (a different identity) and replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto* old = table_.find(h); old != nullptr && old->identity == id)
+            return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         if (auto ec = apply(h, read, write)) return ec;
         s->key = key;
-        s->registered = true;
+        s->identity = id;
         s->batch = 0;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -3147,14 +2850,26 @@ public:
     void open(std::error_code& ec) noexcept { ec = ensure_started(); }
     void close() noexcept {}
 
+    /// An entry whose handle was closed and whose number now names another socket (a different
+    /// identity; POSIX) is stale: it is replaced. Entries of closed handles that nobody reuses are
+    /// dropped by the next wait (poll reports them as POLLNVAL).
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (index_.find(h) != index_.end()) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto it = index_.find(h); it != index_.end()) {
+            if (!id.known() || ids_[it->second] == id) return errc::already_registered;
+            fds_[it->second] = make_pollfd(h, read, write);
+            keys_[it->second] = key;
+            ids_[it->second] = id;
+            return {};
+        }
         try {
             fds_.push_back(make_pollfd(h, read, write));
             keys_.push_back(key);
+            ids_.push_back(id);
             index_.emplace(h, fds_.size() - 1);
         } catch (...) {
+            if (ids_.size() > index_.size()) ids_.pop_back();
             if (keys_.size() > index_.size()) keys_.pop_back();
             if (fds_.size() > index_.size()) fds_.pop_back();
             return out_of_memory_error();
@@ -3177,10 +2892,12 @@ public:
         if (i != last) {  // move the last entry into the hole
             fds_[i] = fds_[last];
             keys_[i] = keys_[last];
+            ids_[i] = ids_[last];
             index_[fds_[i].fd] = i;  // exists: no allocation
         }
         fds_.pop_back();
         keys_.pop_back();
+        ids_.pop_back();
         return {};
     }
     std::size_t size() const noexcept { return fds_.size(); }
@@ -3203,6 +2920,7 @@ public:
         }
         ec.clear();
         int emitted = 0;
+        bool invalid = false;
         // Start where the previous wait stopped, so that a full batch cannot starve the rest.
         std::size_t count = fds_.size();
         if (start_ >= count) start_ = 0;
@@ -3211,15 +2929,22 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
+            if ((r & POLLNVAL) != 0) {  // closed while registered: dropped below, not reported
+                invalid = true;
+                continue;
+            }
             bool hangup = (r & hangup_bits) != 0;
             // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
             // and kqueue do, also where WSAPoll reports POLLHUP alone.
             bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
-            ready_event e{fds_[i].fd,          keys_[i], readable,
-                          (r & poll_out) != 0, hangup,   (r & (POLLERR | POLLNVAL)) != 0};
+            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, hangup, (r & POLLERR) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
+        }
+        if (invalid) {
+            for (std::size_t i = fds_.size(); i-- > 0;)
+                if ((fds_[i].revents & POLLNVAL) != 0) remove(fds_[i].fd);
         }
         return emitted;
     }
@@ -3241,6 +2966,7 @@ private:
 
     std::vector<pollfd_type> fds_;
     std::vector<std::uint64_t> keys_;
+    std::vector<handle_identity> ids_;
     std::unordered_map<native_handle_type, std::size_t> index_;
     std::size_t start_ = 0;
 };
@@ -3268,11 +2994,6 @@ SOCKFRAME_NAMESPACE_END
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-/// The most events one wait() returns; the others stay ready for the next wait (level-triggered).
-#ifndef SOCKFRAME_POLLER_MAX_EVENTS
-#define SOCKFRAME_POLLER_MAX_EVENTS 1024
-#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -3439,13 +3160,1396 @@ using poller = basic_poller<detail::default_poller_backend>;
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/poller.hpp> ----
 
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <initializer_list>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Which direction shutdown() closes.
+enum class shutdown_type {
+    receive,  ///< no more receiving (SHUT_RD)
+    send,     ///< no more sending: the peer reads end-of-stream (SHUT_WR)
+    both      ///< both (SHUT_RDWR)
+};
+
+/// What receive_from returns: bytes received and who sent them.
+template <typename Address>
+struct received_from {
+    std::size_t size = 0;
+    Address from;
+};
+
+/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
+/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
+/// buffer.size() bytes are there, the rest is lost).
+struct message_slot {
+    mutable_buffer buffer;
+    std::size_t size = 0;
+    bool truncated = false;
+};
+
+template <typename Family, typename Type, typename Mode>
+class basic_socket;
+
+/// How connect(host, service) and connect(candidates) try several addresses.
+struct connect_options {
+    /// RFC 8305 Happy Eyeballs: instead of one address after the other, start the next attempt
+    /// `attempt_delay` after the previous one (at once when one fails) while the earlier ones go
+    /// on, alternating IPv6 and IPv4 addresses (first the family the resolver put first). The
+    /// first to connect wins; the others are closed. Off: strictly in order, one at a time.
+    bool happy_eyeballs = false;
+    /// The stagger between Happy Eyeballs attempts (RFC 8305 recommends 250 ms).
+    std::chrono::milliseconds attempt_delay{250};
+};
+
+namespace detail {
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept;
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept;
+}  // namespace detail
+
+namespace detail {
+/// What every socket has, whatever its type: the descriptor and its timeout, options, addresses,
+/// bind, connect_to and shutdown. The calls that fit only some types are added by the layers
+/// below (stream_calls, message_calls, datagram_calls); basic_socket picks them by its Type.
+template <typename Family, typename Type, typename Mode>
+class socket_core {
+public:
+    using family_type = Family;
+    using socket_type = Type;
+    using mode_type = Mode;
+    using address_type = typename Family::address_type;
+    using native_handle_type = detail::native_handle_type;
+    using duration = deadline::clock::duration;
+
+    /// The most buffers one gathered call takes.
+    static constexpr std::size_t gather_limit = 64;
+
+    /// Whether the socket holds a descriptor.
+    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    /// is_open().
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The descriptor (fileno), still owned by this object.
+    native_handle_type native_handle() const noexcept { return handle_; }
+    /// Gives up ownership: the caller closes the returned descriptor.
+    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
+    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
+    void close() noexcept {
+        if (handle_ != detail::invalid_handle)
+            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
+    }
+
+    /// settimeout counterpart: the default deadline of every blocking call, measured from the
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
+    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
+    /// nullopt), a negative one means zero (calls do only what is possible at once).
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        if (!(t > std::chrono::duration<Rep, Period>::zero()))
+            timeout_ = duration::zero();
+        else if (deadline::exceeds(t, (duration::max)()))
+            timeout_.reset();
+        else
+            timeout_ = std::chrono::duration_cast<duration>(t);
+    }
+    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
+    /// gettimeout counterpart.
+    std::optional<duration> timeout() const noexcept { return timeout_; }
+
+    /// bind counterpart: gives the socket its local address.
+    void bind(const address_type& local) {
+        std::error_code ec;
+        bind(local, ec);
+        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
+    }
+    void bind(const address_type& local, std::error_code& ec) noexcept {
+        ec = detail::bind_socket(handle_, local.data(), local.size());
+    }
+
+    /// Connects this (open) socket; for datagram sockets it sets the default peer.
+    void connect_to(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        connect_to(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+    }
+    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
+        connect_to(remote, deadline{}, ec);
+    }
+    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        if (Mode::is_blocking && when) {
+            ec = detail::set_non_blocking(handle_, true);
+            if (ec) return;
+            start_connect(remote, ec);
+            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
+            std::error_code restore = detail::set_non_blocking(handle_, false);
+            if (!ec) ec = restore;
+            return;
+        }
+        start_connect(remote, ec);
+        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
+    }
+    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
+    /// (SO_ERROR). An empty code means connected.
+    std::error_code connect_result() const noexcept { return detail::pending_error(handle_); }
+
+    /// getsockname counterpart.
+    address_type local_address() const {
+        std::error_code ec;
+        auto a = local_address(ec);
+        detail::throw_if(ec, "sockframe: getsockname");
+        return a;
+    }
+    address_type local_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        ec = detail::local_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
+        return a;
+    }
+    /// getpeername counterpart.
+    address_type remote_address() const {
+        std::error_code ec;
+        auto a = remote_address(ec);
+        detail::throw_if(ec, "sockframe: getpeername");
+        return a;
+    }
+    address_type remote_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        ec = detail::peer_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
+        return a;
+    }
+
+    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
+    void shutdown(shutdown_type what) {
+        std::error_code ec;
+        shutdown(what, ec);
+        detail::throw_if(ec, "sockframe: shutdown");
+    }
+    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
+        ec = detail::shutdown_socket(handle_, what == shutdown_type::receive ? 0
+                                              : what == shutdown_type::send  ? 1
+                                                                             : 2);
+    }
+
+    /// setsockopt with an option type: `s.set(no_delay{true})`.
+    template <typename Option>
+    void set(const Option& option) {
+        std::error_code ec;
+        set(option, ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    template <typename Option>
+    void set(const Option& option, std::error_code& ec) noexcept {
+        auto native = option.to_native();
+        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+    }
+    /// getsockopt with an option type: `s.get<no_delay>().value`.
+    template <typename Option>
+    Option get() const {
+        std::error_code ec;
+        Option o = get<Option>(ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return o;
+    }
+    template <typename Option>
+    Option get(std::error_code& ec) const noexcept {
+        decltype(std::declval<const Option&>().to_native()) native{};
+        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
+        return Option::from_native(native);
+    }
+    /// Raw setsockopt for any level/name, with an int value.
+    void set_option(int level, int name, int value) {
+        std::error_code ec;
+        set_option(level, name, const_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    /// Raw setsockopt with the option's bytes.
+    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
+        ec = detail::set_socket_option(handle_, level, name, value.data(), value.size());
+    }
+    /// Raw getsockopt of an int-valued option.
+    int get_option(int level, int name) const {
+        int value = 0;
+        std::error_code ec;
+        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return value;
+    }
+    /// Raw getsockopt into `out`; returns the option's length.
+    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
+        std::size_t size = out.size();
+        ec = detail::get_socket_option(handle_, level, name, out.data(), size);
+        return ec ? 0 : size;
+    }
+
+protected:
+    socket_core() noexcept = default;
+    explicit socket_core(native_handle_type handle) noexcept : handle_(handle) {}
+    socket_core(const socket_core&) = delete;
+    socket_core& operator=(const socket_core&) = delete;
+    socket_core(socket_core&& other) noexcept
+        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
+    socket_core& operator=(socket_core&& other) noexcept {
+        if (this != &other) {
+            close();
+            handle_ = std::exchange(other.handle_, detail::invalid_handle);
+            timeout_ = other.timeout_;
+        }
+        return *this;
+    }
+    ~socket_core() { close(); }
+
+    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
+    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
+    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
+    template <typename Op>
+    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
+                            std::error_code& ec, Op&& op) noexcept {
+        if (!Mode::is_blocking) return op(0, ec);
+        if (!when) {
+            auto n = op(0, ec);
+            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
+            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
+            return n;
+        }
+#if defined(SOCKFRAME_WINDOWS)
+        ec = detail::set_non_blocking(handle_, true);
+        if (ec) return -1;
+        std::ptrdiff_t n;
+        for (;;) {
+            n = op(0, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) break;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) {
+                n = -1;
+                break;
+            }
+        }
+        std::error_code restore = detail::set_non_blocking(handle_, false);
+        if (!ec && restore) {
+            ec = restore;
+            n = -1;
+        }
+        return n;
+#else
+        for (;;) {
+            auto n = op(detail::dont_wait, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) return n;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) return -1;
+        }
+#endif
+    }
+
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
+                                 detail::iovec_type* vecs) noexcept {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
+            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        return used;
+    }
+
+    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
+        // An interrupted connect goes on in the background: the OS layer reports it as in progress.
+        ec = detail::connect_socket(handle_, remote.data(), remote.size());
+    }
+    void finish_connect(const std::optional<deadline::clock::time_point>& when,
+                        std::error_code& ec) noexcept {
+        ec = detail::wait_connected(handle_, when);
+        if (!ec) ec = connect_result();
+    }
+
+    native_handle_type handle_ = detail::invalid_handle;
+    std::optional<duration> timeout_;
+};
+
+/// Stream calls (TCP, Unix stream): read_some, write_some, read_exact, write_all.
+template <typename Base>
+class stream_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+
+    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
+    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
+    std::size_t read_some(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_some(out, d, ec);
+        detail::throw_if(ec, "sockframe: recv");
+        return n;
+    }
+    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_some(out, deadline{}, ec);
+    }
+    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_once(this->handle_, out.data(), out.size(), flags, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
+    std::size_t write_some(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_some(in, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
+        return write_some(in, deadline{}, ec);
+    }
+    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        if (in.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_once(this->handle_, in.data(), in.size(), flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
+    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
+    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_exact(out, d, ec);
+        detail::throw_if(ec, "sockframe: read_exact");
+        return n;
+    }
+    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_exact(out, deadline{}, ec);
+    }
+    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        deadline fixed = when ? deadline(*when) : deadline::never();
+        std::size_t total = 0;
+        ec.clear();
+        while (total < out.size()) {
+            std::size_t n = read_some(out.subspan(total), fixed, ec);
+            if (ec) break;
+            if (n == 0) {
+                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
+    /// (in.size() unless `ec` is set; then the peer may have received that many).
+    std::size_t write_all(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
+        return write_all(&in, 1, deadline{}, ec);
+    }
+    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        return write_all(&in, 1, d, ec);
+    }
+    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
+    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in.begin(), in.size(), d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
+        return write_all(in.begin(), in.size(), deadline{}, ec);
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(buffers, count, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(this->handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
+        std::size_t next = 0;  // first buffer not yet placed in vecs
+        std::size_t first = 0, used = 0;
+        for (;;) {
+            // refill the iovec window with buffers not yet sent
+            if (first == used) {
+                first = used = 0;
+                while (next < count && used < batch) {
+                    if (!buffers[next].empty())
+                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
+                    ++next;
+                }
+                if (used == 0) return total;
+            }
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
+                    return detail::send_once(this->handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
+                return detail::send_vector(this->handle_, vecs + first, used - first, flags, e);
+            });
+            if (ec) return total;
+            auto sent = static_cast<std::size_t>(n);
+            total += sent;
+            while (sent > 0 && first < used) {
+                std::size_t here = detail::iovec_size(vecs[first]);
+                if (sent >= here) {
+                    sent -= here;
+                    ++first;
+                } else {
+                    detail::advance_iovec(vecs[first], sent);
+                    sent = 0;
+                }
+            }
+        }
+    }
+
+    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
+        if (used == 0) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+};
+
+/// Message calls (datagram, seqpacket, raw; connected or with a default peer): send, receive,
+/// send_batch, receive_batch.
+template <typename Base>
+class message_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+
+    /// Sends one message to the connected peer (whole or not at all).
+    std::size_t send(const_buffer message, deadline d = {}) {
+        std::error_code ec;
+        auto n = send(message, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
+        return send(message, deadline{}, ec);
+    }
+    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(
+            detail::poll_out, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::send_once(this->handle_, message.data(), message.size(), flags, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
+                     std::error_code& ec) noexcept {
+        if (count > Base::gather_limit) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
+    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
+    /// end-of-stream.
+    std::size_t receive(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive");
+        return n;
+    }
+    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive(out, deadline{}, ec);
+    }
+    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::receive_message(this->handle_, out.data(), out.size(),
+                                                                   flags, nullptr, nullptr, truncated, e);
+                                });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
+    /// The size of the next message, without taking it: waits (as receive() does) until one is
+    /// there, then reports its whole size, so that a buffer can be made to fit before receive().
+    /// Exact where the system can say (Linux: MSG_PEEK | MSG_TRUNC; Windows: FIONREAD gives the
+    /// first datagram's size); elsewhere (BSD, macOS: FIONREAD counts every queued byte) an
+    /// upper bound. On a seqpacket socket 0 is an empty record or end-of-stream.
+    std::size_t next_message_size(deadline d = {}) {
+        std::error_code ec;
+        auto n = next_message_size(d, ec);
+        detail::throw_if(ec, "sockframe: next_message_size");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t next_message_size(std::error_code& ec) noexcept { return next_message_size(deadline{}, ec); }
+    /// The same with a deadline, never throwing.
+    std::size_t next_message_size(deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::peek_message_size(this->handle_, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
+    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
+    static constexpr bool batches_natively = detail::batched_messages;
+    /// The most messages one system call of send_batch / receive_batch carries.
+    static constexpr std::size_t batch_limit = 64;
+
+    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
+    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
+    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
+    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
+        return send_batch(messages, count, deadline{}, ec);
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit];
+            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
+            for (std::size_t i = 0; i < chunk; ++i)
+                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_messages(this->handle_, vecs, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+
+    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
+    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
+    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
+    /// slot is kept in part and flagged `truncated`, not reported as an error.
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_batch(slots, count, d, ec);
+        detail::throw_if(ec, "sockframe: receive_batch");
+        return n;
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
+        return receive_batch(slots, count, deadline{}, ec);
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
+        if (count > batch_limit) count = batch_limit;
+        if (count == 0) {
+            ec.clear();
+            return 0;
+        }
+        detail::iovec_type vecs[batch_limit];
+        std::size_t sizes[batch_limit];
+        bool truncated[batch_limit];
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+            });
+        if (n < 0) return 0;
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            slots[i].size = sizes[i];
+            slots[i].truncated = truncated[i];
+        }
+        return static_cast<std::size_t>(n);
+    }
+};
+
+/// Calls with an address per message (connectionless types: datagram, raw): send_to,
+/// receive_from.
+template <typename Base>
+class datagram_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+    using address_type = typename Base::address_type;
+
+    /// sendto counterpart: one datagram to `to`.
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
+        return send_to(message, to, deadline{}, ec);
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
+                        std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_to_once(this->handle_, message.data(), message.size(),
+                                                                flags, to.data(), to.size(), e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
+    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto r = receive_from(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return r;
+    }
+    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive_from(out, deadline{}, ec);
+    }
+    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        received_from<address_type> r;
+        bool truncated = false;
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                detail::socklen_type len = address_type::capacity();
+                auto got = detail::receive_message(this->handle_, out.data(), out.size(), flags,
+                                                   r.from.data(), &len, truncated, e);
+                if (got >= 0) r.from.assign_native(len);
+                return got;
+            });
+        if (n < 0) return r;
+        r.size = static_cast<std::size_t>(n);
+        if (truncated) ec = errc::message_truncated;
+        return r;
+    }
+};
+
+/// The layers a socket of `Type` is made of.
+template <typename Family, typename Type, typename Mode>
+using socket_layers_t = std::conditional_t<
+    Type::message_oriented,
+    std::conditional_t<Type::connection_oriented, message_calls<socket_core<Family, Type, Mode>>,
+                       datagram_calls<message_calls<socket_core<Family, Type, Mode>>>>,
+    stream_calls<socket_core<Family, Type, Mode>>>;
+}  // namespace detail
+
+/// A socket of `Family` (ipv4, ipv6, ip, any_family, local), `Type` (stream, datagram,
+/// seqpacket, raw) and `Mode` (blocking, non_blocking). What it offers follows from its Type:
+/// stream calls on stream types, message calls on message types, send_to/receive_from on
+/// connectionless ones; a call that does not fit the type does not exist (a compile error).
+template <typename Family, typename Type, typename Mode = blocking>
+class basic_socket : public detail::socket_layers_t<Family, Type, Mode> {
+    using base = detail::socket_layers_t<Family, Type, Mode>;
+
+public:
+    using base::bind;
+    using base::close;
+    using base::connect_to;
+    using typename base::address_type;
+    using typename base::duration;
+    using typename base::family_type;
+    using typename base::mode_type;
+    using typename base::native_handle_type;
+    using typename base::socket_type;
+
+    /// A closed socket (no descriptor).
+    basic_socket() noexcept = default;
+    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
+    explicit basic_socket(native_handle_type handle) noexcept : base(handle) {}
+    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
+    explicit basic_socket(const address_type& local, int protocol = 0) {
+        std::error_code ec;
+        *this = basic_socket(local, protocol, ec);
+        detail::throw_if(ec, "sockframe: bind");
+    }
+    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
+    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
+    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
+        *this = open_for(local, protocol, ec);
+        if (!ec) bind(local, ec);
+        if (ec) close();
+    }
+    /// Converts between blocking and non_blocking modes of the same socket.
+    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
+    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) : base(other.release()) {
+        this->timeout_ = other.timeout();
+        native_handle_type h = this->native_handle();
+        if (h != detail::invalid_handle) {
+            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
+            detail::throw_if(ec, "sockframe: change blocking mode");
+        }
+    }
+
+    /// Widens the family of a socket of the same type and mode: a tcp_stream or tcp6_stream
+    /// becomes an ip_tcp_stream, any TCP or Unix stream an any_stream (one handler for both).
+    template <typename OtherFamily,
+              typename = std::enable_if_t<detail::family_converts_v<OtherFamily, Family>>>
+    basic_socket(
+        basic_socket<OtherFamily, Type, Mode>&& other) noexcept  // NOLINT(google-explicit-constructor)
+        : base(other.release()) {
+        this->timeout_ = other.timeout();
+    }
+
+    basic_socket(const basic_socket&) = delete;
+    basic_socket& operator=(const basic_socket&) = delete;
+    basic_socket(basic_socket&&) noexcept = default;
+    basic_socket& operator=(basic_socket&&) noexcept = default;
+    /// Closes the descriptor.
+    ~basic_socket() = default;
+
+    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
+    static basic_socket open(int protocol = 0) {
+        std::error_code ec;
+        auto s = open(protocol, ec);
+        detail::throw_if(ec, "sockframe: socket");
+        return s;
+    }
+    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
+    static basic_socket open(int protocol, std::error_code& ec) noexcept {
+        return basic_socket(
+            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
+    }
+    /// Opens an unbound socket of the address family `address` is in (the runtime `ip` family
+    /// chooses IPv4 or IPv6 here; fixed families always use theirs).
+    static basic_socket open_for(const address_type& address, int protocol, std::error_code& ec) noexcept {
+        return basic_socket(detail::open_socket(detail::domain_of(address.data()), Type::value(), protocol,
+                                                !Mode::is_blocking, ec));
+    }
+
+    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
+    /// connection attempt itself is bounded, not only each system call).
+    static basic_socket connect(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+        return s;
+    }
+    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
+    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
+        return connect(remote, deadline{}, ec);
+    }
+    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto s = open_for(remote, 0, ec);
+        if (ec) return s;
+        s.connect_to(remote, d, ec);
+        // a non-blocking connect goes on after operation_in_progress: keep that socket
+        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
+        return s;
+    }
+
+    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
+    /// the whole attempt, shared across the candidates. On failure the error is the last
+    /// candidate's (timed_out once `d` passed), or the resolver's. A non-blocking socket is
+    /// connected the same way (waiting up to `d`), then returned in its non-blocking mode.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
+        return connect(host, service, connect_options{}, d);
+    }
+    /// The same, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
+        return connect(host, service, connect_options{}, deadline{}, ec);
+    }
+    /// The same with a deadline, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
+                                std::error_code& ec) {
+        return connect(host, service, connect_options{}, d, ec);
+    }
+    /// The same with options: connect_options::happy_eyeballs races the candidates (RFC 8305).
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(host, service, options, d, ec);
+        if (ec)
+            throw std::system_error(
+                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
+        return s;
+    }
+    /// The same with options, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d, std::error_code& ec) {
+        auto when = d.resolve(std::nullopt);  // measured from now, before the resolver's time
+        auto candidates = resolve<Family>(host, service, ec);
+        if (ec) return basic_socket{};
+        return connect(candidates, options, when ? deadline(*when) : deadline::never(), ec);
+    }
+    /// Tries each of `candidates` in order (or races them: connect_options::happy_eyeballs)
+    /// until one connects, all within `d`. On failure `ec` is the last candidate's error
+    /// (timed_out once `d` passed; invalid_argument for an empty list).
+    static basic_socket connect(const std::vector<address_type>& candidates, const connect_options& options,
+                                deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(std::nullopt);
+        if (candidates.empty()) {
+            ec = errc::invalid_argument;
+            return basic_socket{};
+        }
+        using blocking_socket = basic_socket<Family, Type, blocking>;
+        blocking_socket s =
+            options.happy_eyeballs
+                ? detail::connect_racing<blocking_socket>(candidates, options.attempt_delay, when, ec)
+                : detail::connect_in_order<blocking_socket>(candidates, when, ec);
+        if (ec) return basic_socket{};
+        if constexpr (Mode::is_blocking) {
+            return s;
+        } else {
+            native_handle_type h = s.release();
+            ec = detail::set_non_blocking(h, true);
+            basic_socket result(h);
+            if (ec) result.close();
+            return result;
+        }
+    }
+    /// Throwing form of connect(candidates, options, d, ec).
+    static basic_socket connect(const std::vector<address_type>& candidates,
+                                const connect_options& options = {}, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(candidates, options, d, ec);
+        detail::throw_if(ec, "sockframe: connect");
+        return s;
+    }
+};
+
+namespace detail {
+/// One candidate after the other, one deadline for them all; the last error wins.
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
+    const deadline whole = when ? deadline(*when) : deadline::never();
+    ec = errc::invalid_argument;
+    for (const auto& address : candidates) {
+        if (when && clock::now() >= *when) {
+            ec = timed_out_error();
+            break;
+        }
+        std::error_code attempt;
+        auto s = Socket::connect(address, whole, attempt);
+        if (!attempt) {
+            ec.clear();
+            return s;
+        }
+        ec = attempt;
+    }
+    return Socket{};
+}
+
+/// The candidates reordered as RFC 8305 asks: families alternating, the first address's first.
+template <typename Address>
+std::vector<std::size_t> interleave_families(const std::vector<Address>& candidates) {
+    std::vector<std::size_t> first, other, order;
+    const int lead = domain_of(candidates.front().data());
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        (domain_of(candidates[i].data()) == lead ? first : other).push_back(i);
+    for (std::size_t i = 0; i < first.size() || i < other.size(); ++i) {
+        if (i < first.size()) order.push_back(first[i]);
+        if (i < other.size()) order.push_back(other[i]);
+    }
+    return order;
+}
+
+/// Happy Eyeballs: staggered non-blocking attempts watched by one poller; first success wins.
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept {
+    using attempt_socket =
+        basic_socket<typename Socket::family_type, typename Socket::socket_type, non_blocking>;
+    try {
+        const std::vector<std::size_t> order = interleave_families(candidates);
+        std::vector<attempt_socket> attempts(order.size());
+        poller watcher(ec);
+        if (ec) return Socket{};
+        std::vector<poll_event> events;
+        std::size_t next = 0, active = 0;
+        auto next_start = clock::now();
+        std::error_code last = errc::invalid_argument;
+        auto win = [&](std::size_t i) {
+            ec.clear();
+            native_handle_type h = attempts[i].release();
+            std::error_code mode = set_non_blocking(h, false);
+            Socket s(h);
+            if (mode) {
+                ec = mode;
+                s.close();
+            }
+            return s;  // the other attempts close with `attempts`
+        };
+        for (;;) {
+            auto now = clock::now();
+            if (when && now >= *when) {
+                ec = timed_out_error();
+                return Socket{};
+            }
+            // Start the next attempt when its time has come, or at once when none is running.
+            while (next < order.size() && (active == 0 || now >= next_start)) {
+                std::size_t i = next++;
+                const auto& address = candidates[order[i]];
+                std::error_code e;
+                attempts[i] = attempt_socket::open_for(address, 0, e);
+                if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
+                if (!e) return win(i);
+                if (e == std::errc::operation_in_progress) {
+                    watcher.add(attempts[i], interest::write, i, e);
+                    if (!e) {
+                        ++active;
+                        next_start = clock::now() + delay;
+                        break;
+                    }
+                }
+                last = e;
+                attempts[i].close();
+            }
+            if (active == 0 && next >= order.size()) {
+                ec = last;
+                return Socket{};
+            }
+            std::optional<clock::time_point> until = when;
+            if (next < order.size() && (!until || next_start < *until)) until = next_start;
+            watcher.wait(events, until ? deadline(*until) : deadline::never(), ec);
+            if (ec) return Socket{};
+            for (const auto& event : events) {
+                auto i = static_cast<std::size_t>(event.key);
+                if (!attempts[i].is_open()) continue;
+                std::error_code outcome = attempts[i].connect_result();
+                if (!outcome) return win(i);
+                last = outcome;
+                std::error_code ignored;
+                watcher.remove(attempts[i], ignored);
+                attempts[i].close();
+                --active;
+                next_start = clock::now();  // a failure starts the next attempt at once
+            }
+        }
+    } catch (const std::bad_alloc&) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return Socket{};
+    }
+}
+}  // namespace detail
+
+/// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
+/// Not on Windows (errc::not_supported).
+template <typename Socket>
+std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
+    detail::native_handle_type handles[2];
+    ec = detail::make_socketpair(Socket::family_type::domain(), Socket::socket_type::value(),
+                                 !Socket::mode_type::is_blocking, handles);
+    if (ec) return {};
+    return {Socket(handles[0]), Socket(handles[1])};
+}
+/// Throwing socketpair.
+template <typename Socket>
+std::pair<Socket, Socket> socketpair() {
+    std::error_code ec;
+    auto p = socketpair<Socket>(ec);
+    detail::throw_if(ec, "sockframe: socketpair");
+    return p;
+}
+
+/// TCP over IPv4.
+using tcp_stream = basic_socket<ipv4, stream>;
+/// TCP over IPv6.
+using tcp6_stream = basic_socket<ipv6, stream>;
+/// UDP over IPv4.
+using udp_socket = basic_socket<ipv4, datagram>;
+/// UDP over IPv6.
+using udp6_socket = basic_socket<ipv6, datagram>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream socket (Windows 10 1803+ too).
+using unix_stream = basic_socket<local, stream>;
+#if defined(SOCKFRAME_POSIX)
+/// Unix-domain datagram socket (POSIX).
+using unix_datagram = basic_socket<local, datagram>;
+/// Unix-domain seqpacket socket (POSIX; not macOS).
+using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
+#endif
+
+/// TCP over IPv4 or IPv6, chosen at run time (connect by name, dual-stack listeners).
+using ip_tcp_stream = basic_socket<ip, stream>;
+/// UDP over IPv4 or IPv6, chosen at run time (by the address bound or connected to).
+using ip_udp_socket = basic_socket<ip, datagram>;
+/// A connected stream of any family: TCP (IPv4, IPv6) or Unix domain. Made from any of them
+/// (`sf::any_stream s = std::move(tcp);`) or accepted from an any_listener.
+using any_stream = basic_socket<any_family, stream>;
+
+// Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
+// non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
+// with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
+
+/// Non-blocking TCP over IPv4.
+using tcp_stream_nb = basic_socket<ipv4, stream, non_blocking>;
+/// Non-blocking TCP over IPv6.
+using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
+/// Non-blocking UDP over IPv4.
+using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
+/// Non-blocking UDP over IPv6.
+using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
+/// Non-blocking TCP over IPv4 or IPv6.
+using ip_tcp_stream_nb = basic_socket<ip, stream, non_blocking>;
+/// Non-blocking UDP over IPv4 or IPv6.
+using ip_udp_socket_nb = basic_socket<ip, datagram, non_blocking>;
+/// Non-blocking stream of any family.
+using any_stream_nb = basic_socket<any_family, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream socket.
+using unix_stream_nb = basic_socket<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain datagram socket.
+using unix_datagram_nb = basic_socket<local, datagram, non_blocking>;
+/// Non-blocking Unix-domain seqpacket socket.
+using unix_seqpacket_nb = basic_socket<local, seqpacket, non_blocking>;
+#endif
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/socket.hpp> ----
+
+// ---- begin <sockframe/listener.hpp> ----
+/// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
+///
+/// Unix listeners (filesystem paths) remove their socket file when they close, as Go's do
+/// (listen_options::unlink_on_close, on by default), and can take over the path of a crashed
+/// process's socket file (listen_options::replace_stale, off by default: only when nothing
+/// listens there). Linux abstract names (local_address::abstract) have no file at all.
+
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
+template <typename Socket>
+struct accepted {
+    Socket socket;
+    typename Socket::address_type from;
+};
+
+/// How a listener binds and listens; each member has the usual default.
+struct listen_options {
+    /// The backlog of pending connections (SOMAXCONN: the system's maximum).
+    int backlog = SOMAXCONN;
+    /// IP families: SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE), so that a restarted server can
+    /// bind while old connections linger in TIME_WAIT.
+    bool reuse_address = true;
+    /// IPv6 and the runtime `ip` family bound to an IPv6 address: IPV6_V6ONLY. Unset: the
+    /// family's default (`ip`: off, one dual-stack socket for IPv4 and IPv6; `ipv6`: the system's).
+    std::optional<bool> v6_only;
+    /// Unix paths: remove the socket file when the listener closes (only if it is still the file
+    /// this listener made).
+    bool unlink_on_close = true;
+    /// Unix paths: if a socket file is already there and nothing accepts connections on it (a
+    /// crashed process left it), remove it and bind. A file that is not a socket, or a socket
+    /// somebody listens on, is left alone: bind then fails with address_in_use.
+    bool replace_stale = false;
+};
+
+template <typename Family, typename Type = stream, typename Mode = blocking>
+class basic_listener {
+public:
+    using socket_type = basic_socket<Family, Type, Mode>;
+    using address_type = typename Family::address_type;
+    using native_handle_type = detail::native_handle_type;
+
+    /// The backlog used when none is given: the system's maximum (SOMAXCONN).
+    static constexpr int default_backlog = SOMAXCONN;
+
+    /// A closed listener.
+    basic_listener() noexcept = default;
+    /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
+    /// Port 0 picks an ephemeral port: read it back with local_address().
+    explicit basic_listener(const address_type& local, int backlog = default_backlog)
+        : basic_listener(local, with_backlog(backlog)) {}
+    /// The same with options (backlog, Unix socket file handling, IPV6_V6ONLY).
+    basic_listener(const address_type& local, const listen_options& options) {
+        std::error_code ec;
+        *this = basic_listener(local, options, ec);
+        if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
+    }
+    /// Never throwing: `ec` says what failed (the listener is then closed).
+    basic_listener(const address_type& local, std::error_code& ec) noexcept
+        : basic_listener(local, listen_options{}, ec) {}
+    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
+        : basic_listener(local, with_backlog(backlog), ec) {}
+    basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        socket_ = socket_type::open_for(local, 0, ec);
+        if (!ec) setup(local, options, ec);
+        if (ec) close();
+    }
+
+    basic_listener(basic_listener&& other) noexcept
+        : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
+    basic_listener& operator=(basic_listener&& other) noexcept {
+        if (this != &other) {
+            close();
+            socket_ = std::move(other.socket_);
+            file_ = std::exchange(other.file_, socket_file{});
+        }
+        return *this;
+    }
+    /// Closes, removing a Unix socket file as close() does.
+    ~basic_listener() { close(); }
+
+    /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
+    /// listener returns std::errc::operation_would_block when none is pending.
+    accepted<socket_type> accept(deadline d = {}) {
+        std::error_code ec;
+        auto a = accept(d, ec);
+        detail::throw_if(ec, "sockframe: accept");
+        return a;
+    }
+    accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
+    accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
+        accepted<socket_type> result;
+        auto when = d.resolve(socket_.timeout());
+        for (;;) {
+            detail::socklen_type len = address_type::capacity();
+            native_handle_type h = detail::accept_socket(socket_.native_handle(), result.from.data(), &len,
+                                                         !Mode::is_blocking, ec);
+            if (h != detail::invalid_handle) {
+                result.socket = socket_type(h);
+                if (!result.from.assign_native(len)) result.from = address_type{};
+                return result;
+            }
+            if (!Mode::is_blocking || ec != std::errc::operation_would_block) return result;
+            ec = detail::wait_ready(socket_.native_handle(), detail::poll_in, when);
+            if (ec) return result;
+        }
+    }
+
+    /// The bound address (the real port when bound to port 0).
+    address_type local_address() const { return socket_.local_address(); }
+    address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
+    /// The default accept deadline (settimeout on a listening socket).
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        socket_.set_timeout(t);
+    }
+    /// No default accept deadline.
+    void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
+    /// The default accept deadline (nullopt: none).
+    auto timeout() const noexcept { return socket_.timeout(); }
+
+    /// Whether the listener holds a socket.
+    bool is_open() const noexcept { return socket_.is_open(); }
+    /// is_open().
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The listening descriptor, still owned by this object.
+    native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
+    /// Stops listening; a Unix listener also removes its socket file (unless unlink_on_close was
+    /// off, or the file is no longer the one it made).
+    void close() noexcept {
+        socket_.close();
+        if (!file_.path.empty()) {
+            std::uint64_t device = 0, inode = 0;
+            if (detail::socket_file_identity(file_.path.c_str(), device, inode) && device == file_.device &&
+                inode == file_.inode)
+                detail::remove_file(file_.path.c_str());
+            file_ = socket_file{};
+        }
+    }
+    /// The listening socket itself, for options.
+    socket_type& socket() noexcept { return socket_; }
+    /// The listening socket itself, for options.
+    const socket_type& socket() const noexcept { return socket_; }
+
+private:
+    /// The socket file a Unix listener made, to remove when it closes.
+    struct socket_file {
+        std::string path;
+        std::uint64_t device = 0, inode = 0;
+    };
+
+    static listen_options with_backlog(int backlog) noexcept {
+        listen_options o;
+        o.backlog = backlog;
+        return o;
+    }
+
+    void setup(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        const int domain = detail::domain_of(local.data());
+        if (domain == AF_INET || domain == AF_INET6) {
+            if (options.reuse_address) {
+#if defined(SOCKFRAME_WINDOWS)
+                socket_.set(exclusive_address_use{true}, ec);
+#else
+                socket_.set(reuse_address{true}, ec);
+#endif
+                if (ec) return;
+            }
+            std::optional<bool> only = options.v6_only;
+            if (!only && detail::dual_stack_by_default<Family>()) only = false;
+            if (domain == AF_INET6 && only) {
+                socket_.set(v6_only{*only}, ec);
+                if (ec) return;
+            }
+        }
+        std::string path = unix_path(local);
+        if (!path.empty() && options.replace_stale) remove_stale(local, path);
+        socket_.bind(local, ec);
+        if (ec) return;
+        if (!path.empty() && options.unlink_on_close) {
+            file_.path = path;
+            detail::socket_file_identity(path.c_str(), file_.device, file_.inode);
+        }
+        ec = detail::listen_socket(socket_.native_handle(), options.backlog);
+        if (ec) return;
+        // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
+        // on a connection that vanished between readiness and accept.
+        if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
+    }
+
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    static std::string unix_path_of(const sockframe::local_address& local) {
+        if (local.is_abstract() || local.is_unnamed()) return {};
+        try {
+            return std::string(local.name());
+        } catch (...) {
+            return {};
+        }
+    }
+#endif
+    /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
+    static std::string unix_path(const address_type& local) {
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
+            return unix_path_of(local);
+        } else if constexpr (std::is_same_v<address_type, any_address>) {
+            return local.is_local() ? unix_path_of(local.local()) : std::string();
+        }
+#endif
+        (void)local;
+        return {};
+    }
+
+    /// Removes a socket file at `path` that nobody listens on (a connect to it is refused).
+    static void remove_stale(const address_type& local, const std::string& path) noexcept {
+        std::uint64_t device = 0, inode = 0;
+        if (!detail::socket_file_identity(path.c_str(), device, inode)) return;  // absent, or not a socket
+        std::error_code ec;
+        auto probe = basic_socket<Family, Type, non_blocking>::open_for(local, 0, ec);
+        if (ec) return;
+        ec = detail::connect_socket(probe.native_handle(), local.data(), local.size());
+        if (ec == std::errc::connection_refused) detail::remove_file(path.c_str());
+    }
+
+    socket_type socket_;
+    socket_file file_;
+};
+
+/// TCP listener over IPv4.
+using tcp_listener = basic_listener<ipv4, stream>;
+/// TCP listener over IPv6.
+using tcp6_listener = basic_listener<ipv6, stream>;
+/// TCP listener over IPv4 or IPv6; bound to ip_address::any(port) (::) it is dual-stack.
+using ip_tcp_listener = basic_listener<ip, stream>;
+/// A stream listener bound to any family's address (TCP or Unix); accept gives any_stream.
+using any_listener = basic_listener<any_family, stream>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream listener (paths; abstract names on Linux).
+using unix_listener = basic_listener<local, stream>;
+#if defined(SOCKFRAME_POSIX)
+/// Unix-domain seqpacket listener (not Windows: no SOCK_SEQPACKET).
+using unix_seqpacket_listener = basic_listener<local, seqpacket>;
+#endif
+#endif
+
+// Non-blocking listeners (`_nb`): accept() returns operation_would_block when no connection is
+// pending, and the sockets it returns are non-blocking too (tcp_listener_nb gives tcp_stream_nb).
+
+/// Non-blocking TCP listener over IPv4.
+using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv6.
+using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv4 or IPv6.
+using ip_tcp_listener_nb = basic_listener<ip, stream, non_blocking>;
+/// Non-blocking stream listener of any family.
+using any_listener_nb = basic_listener<any_family, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream listener.
+using unix_listener_nb = basic_listener<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain seqpacket listener.
+using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking>;
+#endif
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/listener.hpp> ----
+
 // ---- begin <sockframe/iostream.hpp> ----
 /// The makefile counterpart: a std::streambuf and a std::iostream over a blocking stream socket,
 /// for text protocols (`ios << "HELLO\n" << std::flush; std::getline(ios, line);`).
 ///
 /// Errors: end-of-stream is eofbit (as for a file). Any other failure (the socket's timeout, a
 /// reset, a broken pipe) sets badbit; error() then tells which. After a read timeout nothing is
-/// lost: clear() the stream and read again. After a write error the unsent output is discarded.
+/// lost: clear() the stream and read again; a read(n) that had taken some bytes before the timeout
+/// gives them back, so the next read returns them first (a getline keeps the characters it took in
+/// its string, as std::getline does for every failure). After a write error the unsent output is
+/// discarded.
 ///
 /// Thread safety: one stream is used by one thread at a time.
 
@@ -3461,11 +4565,6 @@ SOCKFRAME_NAMESPACE_END
 #include <string_view>
 #include <system_error>
 #include <utility>
-
-/// The size of each of a socket streambuf's two buffers (get and put), in bytes.
-#ifndef SOCKFRAME_IOSTREAM_BUFFER_SIZE
-#define SOCKFRAME_IOSTREAM_BUFFER_SIZE 8192
-#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -3532,7 +4631,7 @@ public:
 protected:
     int_type underflow() override {
         if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-        std::size_t n = read_into(get_begin(), buffer_size_);
+        std::size_t n = read_into(get_begin(), get_capacity_);
         if (n == 0) return traits_type::eof();
         setg(get_begin(), get_begin(), get_begin() + n);
         return traits_type::to_int_type(*gptr());
@@ -3579,24 +4678,31 @@ protected:
         if (n <= 0) return 0;
         auto wanted = static_cast<std::size_t>(n);
         std::size_t copied = 0;
-        while (copied < wanted) {
-            auto available = static_cast<std::size_t>(egptr() - gptr());
-            if (available > 0) {
-                std::size_t take = (std::min)(available, wanted - copied);
-                std::memcpy(s + copied, gptr(), take);
-                gbump(static_cast<int>(take));
-                copied += take;
-                continue;
+        try {
+            while (copied < wanted) {
+                auto available = static_cast<std::size_t>(egptr() - gptr());
+                if (available > 0) {
+                    std::size_t take = (std::min)(available, wanted - copied);
+                    std::memcpy(s + copied, gptr(), take);
+                    gbump(static_cast<int>(take));
+                    copied += take;
+                    continue;
+                }
+                std::size_t got;
+                if (wanted - copied >= buffer_size_) {
+                    got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
+                    copied += got;
+                } else {
+                    got = read_into(get_begin(), get_capacity_);
+                    setg(get_begin(), get_begin(), get_begin() + got);
+                }
+                if (got == 0) break;  // end-of-stream
             }
-            std::size_t got;
-            if (wanted - copied >= buffer_size_) {
-                got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
-                copied += got;
-            } else {
-                got = read_into(get_begin(), buffer_size_);
-                setg(get_begin(), get_begin(), get_begin() + got);
-            }
-            if (got == 0) break;  // end-of-stream
+        } catch (...) {
+            // The istream reports a failed read as extracting nothing: give the bytes already
+            // taken back to the get area, so that the next read (after clear()) returns them.
+            if (copied > 0) unread(s, copied);
+            throw;
         }
         return static_cast<std::streamsize>(copied);
     }
@@ -3604,14 +4710,27 @@ protected:
     std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
-    char* get_begin() noexcept { return storage_.get(); }
-    char* put_begin() noexcept { return storage_.get() + buffer_size_; }
+    char* get_begin() noexcept { return get_.get(); }
+    char* put_begin() noexcept { return put_.get(); }
 
     void allocate(std::size_t size) {
         buffer_size_ = std::max<std::size_t>(size, 1);
-        storage_ = std::make_unique<char[]>(2 * buffer_size_);
+        get_capacity_ = buffer_size_;
+        get_ = std::make_unique<char[]>(get_capacity_);
+        put_ = std::make_unique<char[]>(buffer_size_);
         setg(get_begin(), get_begin(), get_begin());
         setp(put_begin(), put_begin() + buffer_size_);
+    }
+
+    /// Puts `n` bytes taken by a read that then failed back in front of the (empty) get area,
+    /// growing it if they do not fit.
+    void unread(const char* bytes, std::size_t n) {
+        if (n > get_capacity_) {
+            get_ = std::make_unique<char[]>(n);
+            get_capacity_ = n;
+        }
+        std::memmove(get_begin(), bytes, n);
+        setg(get_begin(), get_begin(), get_begin() + n);
     }
 
     /// One read_some (after sending pending output); 0 = end-of-stream; throws on failure.
@@ -3630,8 +4749,10 @@ private:
 
     std::optional<Socket> owned_;
     Socket* socket_;
-    std::unique_ptr<char[]> storage_;  // the get area, then the put area
+    std::unique_ptr<char[]> get_;  // the get area (grown only to give back a failed read's bytes)
+    std::unique_ptr<char[]> put_;  // the put area
     std::size_t buffer_size_ = 0;
+    std::size_t get_capacity_ = 0;
     std::error_code error_;
 };
 
@@ -3668,7 +4789,9 @@ public:
     basic_socket_iostream(const basic_socket_iostream&) = delete;
     basic_socket_iostream& operator=(const basic_socket_iostream&) = delete;
 
+    /// The socket streambuf.
     streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
+    /// The socket (for set_timeout, options, shutdown).
     Socket& socket() noexcept { return buf_.socket(); }
     const Socket& socket() const noexcept { return buf_.socket(); }
     /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the
@@ -3693,7 +4816,12 @@ private:
 /// A streambuf / iostream over TCP (IPv4), the usual makefile().
 using socket_streambuf = basic_socket_streambuf<tcp_stream>;
 using socket_iostream = basic_socket_iostream<tcp_stream>;
+/// The same over TCP/IPv6.
 using tcp6_iostream = basic_socket_iostream<tcp6_stream>;
+/// The same over TCP, IPv4 or IPv6 as the name resolves (connects by name across both).
+using ip_tcp_iostream = basic_socket_iostream<ip_tcp_stream>;
+/// The same over any stream (TCP or Unix domain).
+using any_iostream = basic_socket_iostream<any_stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// The same over a Unix-domain stream socket.
 using unix_iostream = basic_socket_iostream<unix_stream>;
@@ -5318,12 +6446,18 @@ SOCKFRAME_NAMESPACE_END
 /// length_prefix with a header before its field or a non-default strip.
 
 // ---- begin <sockframe/detail/crc32c.hpp> ----
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven slicing by 8.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the SSE 4.2 crc32 instruction where the
+/// processor has it (x86-64, g++ and clang++, checked at run time), else table-driven slicing by 8.
 
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#define SOCKFRAME_CRC32C_HARDWARE 1
+#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
@@ -5344,8 +6478,8 @@ constexpr crc32c_tables make_crc32c_tables() noexcept {
 
 inline constexpr crc32c_tables crc32c_table = make_crc32c_tables();
 
-/// Continues a CRC-32C: `crc` is the result for the bytes before (0 to start).
-inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
+/// crc32c_update in software.
+inline std::uint32_t crc32c_software(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
     const auto& t = crc32c_table;
     std::uint32_t c = ~crc;
     auto at = [&p](std::size_t i) { return std::to_integer<std::uint32_t>(p[i]); };
@@ -5358,6 +6492,33 @@ inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::s
     }
     for (std::size_t i = 0; i < n; ++i) c = (c >> 8) ^ t[0][(c ^ at(i)) & 0xFFu];
     return ~c;
+}
+
+#if defined(SOCKFRAME_CRC32C_HARDWARE)
+/// crc32c_update with the crc32 instruction (only called where the processor has SSE 4.2).
+__attribute__((target("sse4.2"))) inline std::uint32_t crc32c_hardware(std::uint32_t crc, const std::byte* p,
+                                                                       std::size_t n) noexcept {
+    std::uint64_t c = ~crc;
+    while (n >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        c = __builtin_ia32_crc32di(c, word);
+        p += 8;
+        n -= 8;
+    }
+    auto c32 = static_cast<std::uint32_t>(c);
+    for (std::size_t i = 0; i < n; ++i)
+        c32 = __builtin_ia32_crc32qi(c32, std::to_integer<unsigned char>(p[i]));
+    return ~c32;
+}
+#endif
+
+/// Continues a CRC-32C: `crc` is the result for the bytes before (0 to start).
+inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
+#if defined(SOCKFRAME_CRC32C_HARDWARE)
+    if (__builtin_cpu_supports("sse4.2")) return crc32c_hardware(crc, p, n);
+#endif
+    return crc32c_software(crc, p, n);
 }
 
 }  // namespace detail
@@ -6245,29 +7406,51 @@ SOCKFRAME_NAMESPACE_END
 /// delivered before the next system call, and bytes after a frame stay buffered for the next
 /// receive. The view a receive returns is valid until the next receive (or destruction); the
 /// buffer grows only as far as the codec's max_frame_bytes(). receive_batch() hands every
-/// buffered frame to a callback in one call: the fastest way to read many small frames.
+/// buffered frame to a callback in one call: the fastest way to read many small frames. The
+/// receive buffer adapts to the traffic: it grows (up to adaptive_receive_limit, bounded by the
+/// codec's maximum) while reads keep filling it, and goes back to its initial size once reads
+/// are small again and nothing is buffered.
 ///
 /// Errors and state: end-of-stream at a frame boundary is not an error (receive returns an
 /// empty optional with no error code: at_end() is then true). End-of-stream inside a frame is
-/// errc::truncated_stream. A framing error the codec cannot resynchronise from (an oversized or
-/// malformed length) poisons the connection: that receive and every later one report the same
-/// error and the caller should close. A codec that resynchronises (line discarding an overlong
-/// line) reports the error once and the next receive continues after it. A timeout or would-block
-/// loses nothing: the partial frame stays buffered and the next receive carries on.
+/// errc::truncated_stream, unless the codec's decode_eof() accepts the rest as a final frame. A
+/// framing error the codec cannot resynchronise from (an error with nothing to skip: an oversized
+/// or malformed length) poisons the receiving side: that receive and every later one report the
+/// same error and the caller should close. A codec that resynchronises (line discarding an
+/// overlong line) reports the error once and the next receive continues after it. A timeout or
+/// would-block loses nothing: the partial frame stays buffered and the next receive carries on.
+/// The throwing overloads throw frame_error (with the offending size) for framing errors and
+/// std::system_error for everything else.
 ///
 /// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
-/// fits, the rest is queued, bounded by a high-water mark). Header, payload and trailer go out in
-/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to
-/// the outgoing buffer (copying it) and flush() writes everything queued in one call: the way to send many
-/// small frames with few system calls. A queued frame leaves when flush() (or a later send() or send_batch())
-/// runs, or when the queue passes its coalescing limit. send_batch() frames many payloads and gathers them,
-/// uncopied, into few writev calls: the way to send many large ones.
+/// fits, the rest is queued). Header, payload and trailer go out in one gathered system call
+/// (sendmsg/WSASend); the payload is never copied. A frame may be sent from several buffers
+/// (send({header, body})). queue() only appends the frame to the outgoing buffer (copying it) and
+/// flush() writes everything queued in one call: the way to send many small frames with few
+/// system calls. A queued frame leaves when flush() (or a later send() or send_batch()) runs, or
+/// when the queue would pass its coalescing limit, which adapts to the traffic. send_batch()
+/// frames many payloads and gathers them, uncopied, into few writev calls.
 ///
-/// Thread safety: one framed object is used by one thread at a time.
+/// Back-pressure (non-blocking endpoints), one rule: a frame is accepted whole while fewer than
+/// high_water_mark() bytes are queued, and refused with errc::buffer_full (nothing queued) once
+/// pending() reaches the mark. So any frame the codec allows can be sent, and the queue never
+/// holds more than the mark plus one frame. writable() says which side of the mark the queue is.
+///
+/// A send that fails after part of a frame reached the socket (a blocking send that times out
+/// half-way) leaves the stream inside a frame: every later send, queue and flush then fails with
+/// errc::stream_broken and writes nothing. Receiving is not affected.
+///
+/// Thread safety: one framed object is used by one thread at a time. split() gives a read half
+/// and a write half that two threads may use at the same time (one each); the codec's decode()
+/// and its const encode() then run concurrently, which every built-in codec allows.
+///
+/// A moved-from framed behaves as a closed connection: its calls report an error, never crash.
 
 
 #include <cstddef>
 #include <cstring>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -6277,6 +7460,13 @@ SOCKFRAME_NAMESPACE_END
 #include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
+
+template <typename Endpoint, typename Codec>
+class framed;
+template <typename Endpoint, typename Codec>
+class framed_read_half;
+template <typename Endpoint, typename Codec>
+class framed_write_half;
 
 namespace detail {
 template <typename E, typename = void>
@@ -6300,70 +7490,797 @@ struct transient : T {
     transient& operator=(transient&&) noexcept { return *this; }
 };
 
-/// A growable byte buffer that never value-initialises what it grows into and never shrinks.
+/// A growable byte buffer that never value-initialises what it grows into. Moving leaves the
+/// source empty.
 class byte_buffer {
 public:
+    byte_buffer() noexcept = default;
+    byte_buffer(byte_buffer&& other) noexcept
+        : data_(std::move(other.data_)), capacity_(std::exchange(other.capacity_, 0)) {}
+    byte_buffer& operator=(byte_buffer&& other) noexcept {
+        data_ = std::move(other.data_);
+        capacity_ = std::exchange(other.capacity_, 0);
+        return *this;
+    }
+
     std::byte* data() noexcept { return data_.get(); }
     const std::byte* data() const noexcept { return data_.get(); }
     std::size_t capacity() const noexcept { return capacity_; }
     /// Grows to at least `n` bytes, keeping the first `keep` bytes.
     void grow(std::size_t n, std::size_t keep) {
-        if (n <= capacity_) return;
+        if (n > capacity_) reallocate(n, keep);
+    }
+    /// Replaces the storage with exactly `n` bytes (more or fewer), keeping the first `keep` (<= n).
+    void reallocate(std::size_t n, std::size_t keep) {
         std::unique_ptr<std::byte[]> next(new std::byte[n]);
         if (keep > 0) std::memcpy(next.get(), data_.get(), keep);
         data_ = std::move(next);
         capacity_ = n;
+    }
+    /// Frees the storage.
+    void release() noexcept {
+        data_.reset();
+        capacity_ = 0;
     }
 
 private:
     std::unique_ptr<std::byte[]> data_;
     std::size_t capacity_ = 0;
 };
-}  // namespace detail
 
+/// Whether `ec` is a framing error (thrown as frame_error by framed's throwing overloads).
+inline bool is_framing_error(const std::error_code& ec) noexcept {
+    if (ec.category() != sockframe_category()) return false;
+    switch (static_cast<errc>(ec.value())) {
+        case errc::truncated_stream:
+        case errc::frame_too_large:
+        case errc::negative_length:
+        case errc::malformed_frame:
+        case errc::checksum_mismatch:
+        case errc::message_truncated:
+        case errc::frame_size_mismatch:
+        case errc::payload_too_large: return true;
+        default: return false;
+    }
+}
+
+/// Throws frame_error(ec, size) for a framing error, std::system_error(ec) otherwise.
+[[noreturn]] inline void throw_framed(const std::error_code& ec, std::uint64_t size, const char* what) {
+    if (is_framing_error(ec)) throw frame_error(ec, size, what);
+    throw std::system_error(ec, what);
+}
+
+/// Whether T is a sequence of buffers (iterable, each element a const_buffer or mutable_buffer).
+template <typename T, typename = void>
+inline constexpr bool is_buffer_sequence_v = false;
+template <typename T>
+inline constexpr bool is_buffer_sequence_v<
+    T,
+    std::enable_if_t<std::is_convertible_v<decltype(*std::begin(std::declval<const T&>())), const_buffer> &&
+                     !std::is_convertible_v<const T&, const_buffer>>> = true;
+
+/// The receiving state of a framed connection: the receive buffer, the read position, the
+/// end-of-stream and poisoned states, and the one decode step every receive path takes.
 template <typename Endpoint, typename Codec>
-class framed {
-    using traits = detail::endpoint_traits<Endpoint>;
+class frame_reader {
+    using traits = endpoint_traits<Endpoint>;
 
 public:
-    using endpoint_type = Endpoint;
-    using codec_type = Codec;
+    /// Bytes the receive buffer may grow to while reads keep filling it (bounded by the codec).
+    static constexpr std::size_t adaptive_limit = std::size_t{1} << 20;
 
-    /// Default outgoing high-water mark for non-blocking sends, and coalescing limit of queue().
+    frame_reader() noexcept = default;
+    frame_reader(frame_reader&& other) noexcept { take(other); }
+    frame_reader& operator=(frame_reader&& other) noexcept {
+        if (this != &other) take(other);
+        return *this;
+    }
+
+    /// A whole buffered frame through the codec's decode_frame short cut (stream endpoints,
+    /// nothing poisoned); nullopt: the general path decides.
+    std::optional<const_buffer> take_buffered(Codec& codec) noexcept {
+        if constexpr (!traits::message_oriented && has_decode_frame_v<Codec>) {
+            if (poisoned_) return std::nullopt;
+            const_buffer payload;
+            if (const std::size_t n = codec.decode_frame(buffered(), payload)) {
+                begin_ += n;  // the view stays valid: nothing moves before the next receive
+                return payload;
+            }
+        }
+        return std::nullopt;
+    }
+
+    /// The next frame, reading as needed until `d`; nullopt with `ec` clear is end-of-stream.
+    std::optional<const_buffer> receive(Endpoint& endpoint, Codec& codec, deadline d, std::error_code& ec) {
+        if (poisoned_) {
+            ec = poisoned_;
+            return std::nullopt;
+        }
+        if constexpr (traits::message_oriented) {
+            return receive_message(endpoint, codec, d, ec);
+        } else {
+            if (end_ > begin_) {  // a buffered frame decode() must decide (small enough to inline)
+                const decode_result r = decode_step(codec, buffered());
+                if (r.is_frame()) {
+                    begin_ += r.consumed;
+                    ec = no_error();
+                    return r.payload;
+                }
+                settle(r, ec);
+                if (r.is_error()) return std::nullopt;
+            }
+            return receive_more(endpoint, codec, d, ec);
+        }
+    }
+
+    /// receive(), then every further complete buffered frame, each to `on_frame`.
+    template <typename F>
+    std::size_t receive_batch(Endpoint& endpoint, Codec& codec, F& on_frame, deadline d,
+                              std::error_code& ec) {
+        std::optional<const_buffer> first = take_buffered(codec);
+        if (first) {
+            ec = no_error();
+        } else {
+            first = receive(endpoint, codec, d, ec);
+            if (!first) return 0;
+        }
+        on_frame(*first);
+        std::size_t delivered = 1;
+        if constexpr (!traits::message_oriented) {
+            // The position lives in a local (a register) rather than in begin_, which is only
+            // stored: a member re-read per frame would chain every frame behind the last store.
+            const std::byte* const base = buffer_.data();
+            const std::size_t end = end_;
+            std::size_t at = begin_;
+            while (at < end) {
+                const decode_result r = decode_step(codec, const_buffer(base + at, end - at));
+                if (!r.is_frame()) {
+                    settle(r, ec);
+                    break;
+                }
+                at += r.consumed;
+                begin_ = at;
+                on_frame(r.payload);
+                ++delivered;
+                // on_frame received on this object after all (or resized its buffer): what it
+                // left in begin_ and end_ is the truth; stop here rather than read stale bytes
+                if (begin_ != at || buffer_.data() != base) break;
+            }
+        }
+        return delivered;
+    }
+
+    bool at_end() const noexcept { return at_end_; }
+    std::uint64_t error_size() const noexcept { return error_size_; }
+    std::size_t buffered_size() const noexcept { return end_ - begin_; }
+    std::size_t capacity() const noexcept { return buffer_.capacity(); }
+    void set_initial_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
+    /// After a move: every receive reports not_connected.
+    void close_moved_from() noexcept { poisoned_ = std::make_error_code(std::errc::not_connected); }
+    void reserve(std::size_t bytes) {
+        if (bytes <= buffer_.capacity()) return;
+        compact();
+        buffer_.grow(bytes, end_);
+        if (bytes > initial_capacity_) initial_capacity_ = bytes;  // the floor the buffer shrinks to
+    }
+
+private:
+    static const std::error_code& no_error() noexcept { return detail::no_error(); }
+
+    const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
+
+    /// The one decode step: the codec's stateless short cut where it has one, else decode().
+    static decode_result decode_step(Codec& codec, const_buffer input) {
+        if constexpr (has_decode_frame_v<Codec>) {
+            const_buffer payload;
+            if (const std::size_t n = codec.decode_frame(input, payload))
+                return decode_result::frame(payload, n);
+        }
+        return codec.decode(input);
+    }
+
+    /// A result that is not a frame: drops the bytes a resynchronising codec skips, records an
+    /// error (poisoning when nothing can be skipped).
+    void settle(const decode_result& r, std::error_code& ec) noexcept {
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            if (r.consumed == 0) poisoned_ = r.error;
+        }
+        begin_ += r.consumed;
+    }
+
+    /// Reads until a frame is complete (a codec may see the same bytes again: codec.hpp allows it).
+    SOCKFRAME_NOINLINE std::optional<const_buffer> receive_more(Endpoint& endpoint, Codec& codec, deadline d,
+                                                                std::error_code& ec) {
+        std::optional<deadline::clock::time_point> when;
+        bool when_known = false;
+        for (;;) {
+            if (begin_ == end_) begin_ = end_ = 0;
+            if (end_ > begin_) {
+                const decode_result r = decode_step(codec, buffered());
+                if (r.is_frame()) {
+                    begin_ += r.consumed;
+                    ec = no_error();
+                    return r.payload;
+                }
+                settle(r, ec);
+                if (r.is_error()) return std::nullopt;
+                if (r.consumed > 0) continue;  // skipped garbage: decode what is left
+            }
+            if (at_end_) return finish(codec, ec);
+            if (!make_room(codec, ec)) return std::nullopt;
+            if (!when_known) {
+                when = d.resolve(endpoint.timeout());
+                when_known = true;
+            }
+            const std::size_t space = buffer_.capacity() - end_;
+            const std::size_t n = endpoint.read_some(mutable_buffer(buffer_.data() + end_, space),
+                                                     when ? deadline(*when) : deadline::never(), ec);
+            if (ec) return std::nullopt;
+            if (n == 0) {
+                at_end_ = true;
+                continue;
+            }
+            end_ += n;
+            // Adapting: reads that fill what was free ask for a larger buffer; small ones let it shrink.
+            full_reads_ = n == space ? full_reads_ + 1 : 0;
+            quiet_ = n < buffer_.capacity() / 8;
+        }
+    }
+
+    /// The peer closed: nothing buffered is end-of-stream; a partial frame goes to the codec's
+    /// decode_eof() if it has one, else it is truncated_stream. Either way nothing can follow.
+    std::optional<const_buffer> finish(Codec& codec, std::error_code& ec) {
+        if (end_ == begin_) {
+            ec = no_error();
+            return std::nullopt;
+        }
+        const decode_result r = detail::decode_eof(codec, buffered());
+        if (r.is_frame() && r.consumed > 0) {
+            begin_ += r.consumed;
+            ec = no_error();
+            return r.payload;
+        }
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            poisoned_ = ec;
+            return std::nullopt;
+        }
+        ec = errc::truncated_stream;
+        error_size_ = end_ - begin_;
+        poisoned_ = ec;
+        return std::nullopt;
+    }
+
+    std::size_t receive_limit(const Codec& codec) const noexcept {
+        const std::size_t limit = codec.max_frame_bytes();
+        return limit < 64 ? 64 : limit;
+    }
+
+    void compact() noexcept {
+        const std::size_t live = end_ - begin_;
+        if (begin_ > 0 && live > 0) std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+        begin_ = 0;
+        end_ = live;
+    }
+
+    /// Makes free space after end_: compacts, grows while reads fill the buffer (up to the
+    /// adaptive limit) or while a frame needs it (up to the codec's limit), shrinks back once
+    /// reads are small and nothing is buffered.
+    bool make_room(const Codec& codec, std::error_code& ec) {
+        const std::size_t live = end_ - begin_;
+        const std::size_t capacity = buffer_.capacity();
+        if (live == 0 && quiet_ && capacity > initial_capacity_) {
+            buffer_.release();  // idle again: back to the initial size below
+            begin_ = end_ = 0;
+            full_reads_ = 0;
+        }
+        // A short partial frame moves to the front at once: copying a few bytes is cheaper than
+        // the ever smaller reads into what is left at the end of the buffer.
+        if (begin_ > 0 && live <= compact_below) compact();
+        const std::size_t limit = receive_limit(codec);
+        if (full_reads_ >= grow_after && buffer_.capacity() != 0 && buffer_.capacity() < limit) {
+            const std::size_t cap = limit < adaptive_limit ? limit : adaptive_limit;
+            if (buffer_.capacity() < cap) {
+                full_reads_ = 0;
+                compact();
+                buffer_.grow(buffer_.capacity() * 2 < cap ? buffer_.capacity() * 2 : cap, end_);
+                return true;
+            }
+        }
+        if (end_ < buffer_.capacity()) return true;
+        if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
+            compact();
+            return true;
+        }
+        if (buffer_.capacity() >= limit) {
+            // A codec must report a frame larger than its limit; this guards codecs that do not.
+            ec = errc::frame_too_large;
+            error_size_ = live;
+            poisoned_ = ec;
+            return false;
+        }
+        std::size_t next = buffer_.capacity() == 0 ? initial_capacity_ : buffer_.capacity() * 2;
+        if (next > limit) next = limit;
+        compact();
+        buffer_.grow(next, end_);
+        return true;
+    }
+
+    std::optional<const_buffer> receive_message(Endpoint& endpoint, Codec& codec, deadline d,
+                                                std::error_code& ec) {
+        if (at_end_) {
+            ec = no_error();
+            return std::nullopt;
+        }
+        // A datagram larger than the codec allows must still be received whole to learn its
+        // size: the buffer holds any IP datagram (64 KiB), whatever the codec's limit.
+        const std::size_t limit = codec.max_frame_bytes();
+        std::size_t capacity = limit < max_datagram ? max_datagram : limit;
+        if constexpr (!traits::connection_oriented) {
+            if (capacity > max_datagram) capacity = max_datagram;
+        }
+        buffer_.grow(capacity, 0);
+        std::size_t n = endpoint.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
+        if (ec == errc::message_truncated) {
+            ec = errc::frame_too_large;
+            error_size_ = n;
+            return std::nullopt;
+        }
+        if (ec) return std::nullopt;
+        if constexpr (traits::connection_oriented) {
+            if (n == 0) {  // seqpacket: end-of-stream
+                at_end_ = true;
+                return std::nullopt;
+            }
+        }
+        if (n > limit) {
+            ec = errc::frame_too_large;
+            error_size_ = n;
+            return std::nullopt;
+        }
+        codec.reset();
+        const decode_result r = codec.decode(const_buffer(buffer_.data(), n));
+        codec.reset();
+        if (r.is_frame() && r.consumed == n) return r.payload;
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            return std::nullopt;
+        }
+        // a frame that ends before the datagram does, or a datagram too short for its frame
+        ec = errc::frame_size_mismatch;
+        error_size_ = n;
+        return std::nullopt;
+    }
+
+    void take(frame_reader& other) noexcept {
+        buffer_ = std::move(other.buffer_);
+        begin_ = std::exchange(other.begin_, 0);
+        end_ = std::exchange(other.end_, 0);
+        at_end_ = std::exchange(other.at_end_, false);
+        poisoned_ = std::exchange(other.poisoned_, std::error_code{});
+        error_size_ = std::exchange(other.error_size_, 0);
+        initial_capacity_ = other.initial_capacity_;
+        full_reads_ = std::exchange(other.full_reads_, 0);
+        quiet_ = std::exchange(other.quiet_, false);
+    }
+
+    static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t compact_below = 4096;
+    static constexpr unsigned grow_after = 2;  // reads in a row that filled the free space
+
+    byte_buffer buffer_;
+    std::size_t begin_ = 0;  // first byte not yet delivered
+    std::size_t end_ = 0;    // one past the last received byte
+    bool at_end_ = false;
+    bool quiet_ = false;  // the last read filled less than an eighth of the buffer
+    unsigned full_reads_ = 0;
+    std::error_code poisoned_;
+    std::uint64_t error_size_ = 0;
+    std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
+};
+
+/// The sending state of a framed connection: the outgoing queue, its limits, the broken state,
+/// and the one gathered write every send path takes.
+template <typename Endpoint, typename Codec>
+class frame_writer {
+    using traits = endpoint_traits<Endpoint>;
+
+public:
+    /// Default outgoing high-water mark (non-blocking) and initial coalescing limit of queue().
     static constexpr std::size_t default_high_water_mark = 4u * 1024u * 1024u;
     static constexpr std::size_t default_coalesce_limit = 64u * 1024u;
+    /// The coalescing limit grows up to this while queue() keeps reaching it.
+    static constexpr std::size_t adaptive_coalesce_limit = 256u * 1024u;
+    /// The most buffers one gathered write takes (the queue included).
+    static constexpr std::size_t gather_max = 64;
 
-    explicit framed(Endpoint endpoint, Codec codec = Codec{})
-        : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
+    frame_writer() noexcept = default;
+    frame_writer(frame_writer&& other) noexcept { take(other); }
+    frame_writer& operator=(frame_writer&& other) noexcept {
+        if (this != &other) take(other);
+        return *this;
+    }
 
-    framed(framed&&) noexcept = default;
-    framed& operator=(framed&&) noexcept = default;
+    void send(Endpoint& endpoint, const Codec& codec, const_buffer payload, deadline d, std::error_code& ec) {
+        if (refused(ec)) return;
+        ec = codec.encode(payload, parts_);
+        if (ec) {
+            error_size_ = payload.size();
+            return;
+        }
+        write_frame(endpoint, parts_.begin(), parts_.segment_count(), parts_.size(), d, ec);
+    }
 
-    Endpoint& endpoint() noexcept { return endpoint_; }
-    const Endpoint& endpoint() const noexcept { return endpoint_; }
-    Codec& codec() noexcept { return codec_; }
-    const Codec& codec() const noexcept { return codec_; }
+    /// One frame whose payload is the concatenation of `count` buffers, none copied where the
+    /// codec's shape allows (a header before the payload, or room in frame_parts).
+    void send_gathered(Endpoint& endpoint, const Codec& codec, const const_buffer* buffers, std::size_t count,
+                       deadline d, std::error_code& ec) {
+        if (count == 1) return send(endpoint, codec, buffers[0], d, ec);
+        if (refused(ec)) return;
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < count; ++i) total += buffers[i].size();
+        if constexpr (has_encode_prefix_v<Codec>) {
+            if (count < gather_max - 1) {
+                std::byte header[Codec::max_prefix_size];
+                if (const std::size_t h = codec.encode_prefix(total, header)) {
+                    const_buffer all[gather_max];
+                    all[0] = const_buffer(header, h);
+                    for (std::size_t i = 0; i < count; ++i) all[i + 1] = buffers[i];
+                    write_frame(endpoint, all, count + 1, h + total, d, ec);
+                    return;
+                }
+            }
+        }
+        if (count <= frame_parts::max_segments / 2 - 1) {
+            parts_.reset(buffers[0]);
+            bool room = true;
+            for (std::size_t i = 1; i < count; ++i) room = room && parts_.append(buffers[i]);
+            if (room) {
+                ec = encode_parts(codec, parts_);
+                if (!ec) {
+                    write_frame(endpoint, parts_.begin(), parts_.segment_count(), parts_.size(), d, ec);
+                    return;
+                }
+                if (ec != std::errc::no_buffer_space && ec != errc::not_supported) {
+                    error_size_ = total;
+                    return;
+                }
+            }
+        }
+        // A codec that cannot frame the pieces where they are: one contiguous copy.
+        scratch_.grow(total, 0);
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!buffers[i].empty()) std::memcpy(scratch_.data() + at, buffers[i].data(), buffers[i].size());
+            at += buffers[i].size();
+        }
+        send(endpoint, codec, const_buffer(scratch_.data(), total), d, ec);
+    }
 
-    // ---- receiving -----------------------------------------------------------------------------
+    void send_batch(Endpoint& endpoint, const Codec& codec, const const_buffer* payloads, std::size_t count,
+                    deadline d, std::error_code& ec) {
+        ec = no_error();
+        if (refused(ec)) return;
+        if constexpr (!traits::message_oriented && traits::is_blocking && has_encode_prefix_v<Codec>) {
+            constexpr std::size_t per_call = (gather_max - 1) / 2;  // headers + payloads + the queue
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0, bytes = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[used++] = const_buffer(headers[n], header);
+                    if (!payload.empty()) parts[used++] = payload;
+                    bytes += header + payload.size();
+                }
+                if (used > 0) {
+                    write_blocking(endpoint, parts, used, bytes, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (done < count && n < per_call) {
+                    send(endpoint, codec, payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
+        } else if constexpr (!traits::message_oriented && traits::is_blocking) {
+            // Any other layout: each frame encoded into its own frame_parts, many gathered per call.
+            constexpr std::size_t per_call = 16;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            frame_parts frames[per_call];
+            const_buffer parts[gather_max - 1];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0, bytes = 0;
+                std::error_code refused;
+                for (; n < per_call && done + n < count; ++n) {
+                    refused = codec.encode(payloads[done + n], frames[n]);
+                    if (refused) {
+                        error_size_ = payloads[done + n].size();
+                        break;
+                    }
+                    if (used + frames[n].segment_count() > gather_max - 1) break;  // the next call's
+                    for (const const_buffer& segment : frames[n]) parts[used++] = segment;
+                    bytes += frames[n].size();
+                }
+                if (used > 0) {
+                    write_blocking(endpoint, parts, used, bytes, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (refused && done < count) {
+                    ec = refused;
+                    return;
+                }
+            }
+        } else {
+            for (std::size_t i = 0; i < count && !ec; ++i) send(endpoint, codec, payloads[i], d, ec);
+        }
+    }
 
+    void queue(Endpoint& endpoint, const Codec& codec, const_buffer payload, deadline d,
+               std::error_code& ec) {
+        static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
+        if (refused(ec)) return;
+        if (queue_in_place(codec, payload)) {
+            ec = no_error();
+            return;
+        }
+        ec = codec.encode(payload, parts_);
+        if (ec) {
+            error_size_ = payload.size();
+            return;
+        }
+        const std::size_t size = parts_.size();
+        if (pending() + size > coalesce_limit_) {  // the queue leaves now, with this frame uncopied
+            reached_limit();
+            write_frame(endpoint, parts_.begin(), parts_.segment_count(), size, d, ec);
+            return;
+        }
+        append(parts_.begin(), parts_.segment_count(), 0);
+        ec = no_error();
+    }
+
+    /// The short cut of queue() for codecs that write whole frames in place (encode_into or
+    /// encode_prefix): the frame straight into the queue when it fits there without passing the
+    /// coalescing limit. False: nothing was queued.
+    bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
+        if constexpr (codec_traits<Codec>::can_encode_into) {
+            const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
+            if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
+                broken_)
+                return false;
+            const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
+            out_end_ += size;
+            return size != 0;
+        } else {
+            (void)codec;
+            (void)payload;
+            return false;
+        }
+    }
+
+    bool flush(Endpoint& endpoint, deadline d, std::error_code& ec) {
+        ec = no_error();
+        if (broken_) {
+            ec = broken_;
+            return false;
+        }
+        if (pending() == 0) return true;
+        if (pending() < coalesce_limit_ / 4) quieter();
+        if constexpr (traits::is_blocking) {
+            write_blocking(endpoint, nullptr, 0, 0, d, ec);
+        } else {
+            (void)d;
+            drain(endpoint, ec);
+        }
+        return pending() == 0;
+    }
+
+    std::size_t pending() const noexcept { return out_end_ - out_begin_; }
+    bool accepting() const noexcept { return traits::is_blocking || pending() < high_water_; }
+    bool broken() const noexcept { return static_cast<bool>(broken_); }
+    std::uint64_t error_size() const noexcept { return error_size_; }
+    std::size_t high_water_mark() const noexcept { return high_water_; }
+    void set_high_water_mark(std::size_t bytes) noexcept { high_water_ = bytes; }
+    std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
+    void set_coalesce_limit(std::size_t bytes) noexcept {
+        coalesce_limit_ = bytes;
+        adaptive_ = false;
+    }
+    /// After a move: every call reports not_connected.
+    void close_moved_from() noexcept { broken_ = std::make_error_code(std::errc::not_connected); }
+
+private:
+    static const std::error_code& no_error() noexcept { return detail::no_error(); }
+
+    /// Sending is refused: the stream is broken, or (non-blocking) the queue is at its mark.
+    bool refused(std::error_code& ec) noexcept {
+        if (broken_) {
+            ec = broken_;
+            return true;
+        }
+        if (!accepting()) {
+            ec = errc::buffer_full;
+            return true;
+        }
+        return false;
+    }
+
+    void reached_limit() noexcept {
+        if (adaptive_ && ++limit_hits_ >= 4 && coalesce_limit_ < adaptive_coalesce_limit) {
+            coalesce_limit_ *= 2;
+            limit_hits_ = 0;
+        }
+        quiet_flushes_ = 0;
+    }
+    void quieter() noexcept {
+        if (adaptive_ && ++quiet_flushes_ >= 16 && coalesce_limit_ > default_coalesce_limit) {
+            coalesce_limit_ /= 2;
+            quiet_flushes_ = 0;
+        }
+        limit_hits_ = 0;
+    }
+
+    /// The one way a frame leaves: after the queue, in one gathered write (message endpoints:
+    /// one message).
+    void write_frame(Endpoint& endpoint, const const_buffer* segments, std::size_t count, std::size_t bytes,
+                     deadline d, std::error_code& ec) {
+        if constexpr (traits::message_oriented) {
+            (void)bytes;
+            endpoint.send(segments, count, d, ec);
+        } else if constexpr (traits::is_blocking) {
+            write_blocking(endpoint, segments, count, bytes, d, ec);
+        } else {
+            (void)d;
+            write_non_blocking(endpoint, segments, count, ec);
+        }
+    }
+
+    /// Blocking: the queue, then `count` (< gather_max) buffers of `bytes`, all written. If the
+    /// write stops inside those buffers, the stream is broken: nothing more may be sent.
+    void write_blocking(Endpoint& endpoint, const const_buffer* extra, std::size_t count, std::size_t bytes,
+                        deadline d, std::error_code& ec) {
+        const_buffer all[gather_max];
+        std::size_t n = 0;
+        const std::size_t queued = pending();
+        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
+        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+        const std::size_t written = endpoint.write_all(all, n, d, ec);
+        const std::size_t from_queue = written < queued ? written : queued;
+        out_begin_ += from_queue;
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        if (ec && written > queued && written < queued + bytes) broken_ = errc::stream_broken;
+    }
+
+    /// Non-blocking: the queue and the frame in one gathered write of what fits now; what is
+    /// left of the frame joins the queue (accepted whole: the caller checked the mark).
+    void write_non_blocking(Endpoint& endpoint, const const_buffer* segments, std::size_t count,
+                            std::error_code& ec) {
+        const_buffer all[gather_max];
+        std::size_t n = 0;
+        const std::size_t queued = pending();
+        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
+        for (std::size_t i = 0; i < count; ++i) all[n++] = segments[i];
+        std::size_t written = endpoint.write_some(all, n, deadline{}, ec);
+        if (ec) {
+            if (!is_would_block(ec)) return;  // nothing was written
+            written = 0;
+        }
+        ec = no_error();
+        const std::size_t from_queue = written < queued ? written : queued;
+        out_begin_ += from_queue;
+        append(segments, count, written - from_queue);
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+    }
+
+    /// Copies `count` segments, less their first `skip` bytes, to the end of the queue.
+    void append(const const_buffer* segments, std::size_t count, std::size_t skip) {
+        std::size_t size = 0;
+        for (std::size_t i = 0; i < count; ++i) size += segments[i].size();
+        if (skip >= size) return;
+        size -= skip;
+        if (out_end_ + size > out_.capacity()) {
+            const std::size_t live = pending();
+            if (out_begin_ > 0) {
+                if (live > 0) std::memmove(out_.data(), out_.data() + out_begin_, live);
+                out_begin_ = 0;
+                out_end_ = live;
+            }
+            if (live + size > out_.capacity()) {
+                std::size_t next = out_.capacity() == 0 ? std::size_t{16384} : out_.capacity() * 2;
+                while (next < live + size) next *= 2;
+                out_.grow(next, live);
+            }
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            const_buffer s = segments[i];
+            if (skip >= s.size()) {
+                skip -= s.size();
+                continue;
+            }
+            s = s.subspan(skip);
+            skip = 0;
+            copy_bytes(out_.data() + out_end_, s.data(), s.size());
+            out_end_ += s.size();
+        }
+    }
+
+    void drain(Endpoint& endpoint, std::error_code& ec) {
+        while (pending() > 0) {
+            const std::size_t n =
+                endpoint.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
+            if (ec) {
+                if (is_would_block(ec)) ec = no_error();
+                return;
+            }
+            out_begin_ += n;
+        }
+        out_begin_ = out_end_ = 0;
+    }
+
+    void take(frame_writer& other) noexcept {
+        out_ = std::move(other.out_);
+        scratch_ = std::move(other.scratch_);
+        out_begin_ = std::exchange(other.out_begin_, 0);
+        out_end_ = std::exchange(other.out_end_, 0);
+        broken_ = std::exchange(other.broken_, std::error_code{});
+        error_size_ = std::exchange(other.error_size_, 0);
+        high_water_ = other.high_water_;
+        coalesce_limit_ = other.coalesce_limit_;
+        adaptive_ = other.adaptive_;
+        limit_hits_ = std::exchange(other.limit_hits_, 0);
+        quiet_flushes_ = std::exchange(other.quiet_flushes_, 0);
+    }
+
+    byte_buffer out_;
+    std::size_t out_begin_ = 0;
+    std::size_t out_end_ = 0;
+    std::error_code broken_;
+    std::uint64_t error_size_ = 0;
+    std::size_t high_water_ = default_high_water_mark;
+    std::size_t coalesce_limit_ = default_coalesce_limit;
+    bool adaptive_ = true;  // the coalescing limit adapts until set by hand
+    unsigned limit_hits_ = 0;
+    unsigned quiet_flushes_ = 0;
+    transient<frame_parts> parts_;
+    byte_buffer scratch_;
+};
+
+/// The receiving calls of framed and of its read half. `Derived` lends its endpoint, codec and
+/// frame_reader through io_endpoint(), io_codec() and io_reader().
+template <typename Derived, typename Endpoint, typename Codec>
+class framed_receiving {
+public:
     /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
     /// Throws frame_error for framing errors (with the offending size), std::system_error else.
     std::optional<const_buffer> receive(deadline d = {}) {
-        if (auto frame = take_buffered()) return frame;  // the common case, without an error_code
-        std::error_code ec(0, *system_category_);
-        auto frame = receive_general(d, ec);
-        if (ec) raise(ec, "sockframe: receive");
+        if (auto frame = reader().take_buffered(codec())) return frame;  // without an error_code
+        std::error_code ec = detail::no_error();
+        auto frame = reader().receive(endpoint(), codec(), d, ec);
+        if (ec) throw_framed(ec, reader().error_size(), "sockframe: receive");
         return frame;
     }
     /// Never throws: nullopt with `ec` clear is end-of-stream; nullopt with `ec` set is an error.
     std::optional<const_buffer> receive(std::error_code& ec) { return receive(deadline{}, ec); }
     /// `d` bounds the whole frame, however many system calls it takes.
     std::optional<const_buffer> receive(deadline d, std::error_code& ec) {
-        if (auto frame = take_buffered()) {
-            ec.assign(0, *system_category_);
+        if (auto frame = reader().take_buffered(codec())) {
+            ec = detail::no_error();
             return frame;
         }
-        return receive_general(d, ec);
+        return reader().receive(endpoint(), codec(), d, ec);
     }
     /// Never waits: a frame already buffered, or what one read brings now; nothing there is
     /// std::errc::operation_would_block (blocking endpoints included).
@@ -6396,98 +8313,97 @@ public:
     /// after that call, nothing lost or repeated). Message endpoints deliver one frame.
     template <typename F>
     std::size_t receive_batch(F&& on_frame, deadline d = {}) {
-        std::error_code ec(0, *system_category_);
-        const std::size_t n = receive_batch(on_frame, d, ec);
-        if (ec) raise(ec, "sockframe: receive");
+        std::error_code ec = detail::no_error();
+        const std::size_t n = reader().receive_batch(endpoint(), codec(), on_frame, d, ec);
+        if (ec) throw_framed(ec, reader().error_size(), "sockframe: receive");
         return n;
     }
     /// Never throws (unless on_frame does): 0 with `ec` clear is end-of-stream; `ec` set is an
     /// error met after the frames delivered (the count returned).
     template <typename F>
     std::size_t receive_batch(F&& on_frame, deadline d, std::error_code& ec) {
-        auto first = receive(d, ec);
-        if (!first) return 0;
-        on_frame(*first);
-        std::size_t delivered = 1;
-        if constexpr (!traits::message_oriented) {
-            // The position lives in a local (a register) rather than in begin_, which is only
-            // stored: a member re-read per frame would chain every frame behind the last store.
-            const std::byte* const base = buffer_.data();
-            const std::size_t end = end_;
-            std::size_t at = begin_;
-            while (at < end) {
-                const_buffer payload;
-                std::size_t size = 0;
-                if constexpr (detail::has_decode_frame_v<Codec>)
-                    size = codec_.decode_frame(const_buffer(base + at, end - at), payload);
-                if (size == 0) {
-                    const decode_result r = codec_.decode(const_buffer(base + at, end - at));
-                    if (!r.is_frame()) {
-                        if (r.is_error()) {
-                            fail(r, ec);
-                        } else {
-                            begin_ = at + r.consumed;  // a resynchronising codec's garbage, if any
-                        }
-                        break;
-                    }
-                    payload = r.payload;
-                    size = r.consumed;
-                }
-                at += size;
-                begin_ = at;
-                on_frame(payload);
-                ++delivered;
-                // on_frame received on this object after all (or resized its buffer): what it
-                // left in begin_ and end_ is the truth; stop here rather than read stale bytes
-                if (begin_ != at || buffer_.data() != base) break;
-            }
-        }
-        return delivered;
+        return reader().receive_batch(endpoint(), codec(), on_frame, d, ec);
     }
 
     /// True once the peer has closed at a frame boundary (receive returned nullopt without error).
-    bool at_end() const noexcept { return at_end_; }
-    /// The offending length or position of the last framing error (0 if none).
-    std::uint64_t error_size() const noexcept { return error_size_; }
+    bool at_end() const noexcept { return reader().at_end(); }
+    /// The offending length or position of the last framing error met while receiving (0 if none).
+    std::uint64_t error_size() const noexcept { return reader().error_size(); }
     /// The receive buffer's first allocation (made by the first receive; default
-    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB). Smaller saves memory per idle connection, larger
-    /// saves system calls; the buffer still grows as far as a frame needs.
-    void set_initial_receive_capacity(std::size_t bytes) noexcept {
-        initial_capacity_ = bytes < 64 ? 64 : bytes;
-    }
-    /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
-    /// for datagrams, unless the initial capacity is larger).
-    std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
-    /// Grows the receive buffer to at least `bytes` now. It otherwise starts at
-    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL and grows only when a frame needs it; a larger buffer
-    /// means fewer, larger reads on a stream of many frames. Buffered bytes are kept.
-    void reserve_receive(std::size_t bytes) {
-        if (bytes > buffer_.capacity()) buffer_.grow(bytes, end_);
-    }
+    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB), and the size it shrinks back to when idle.
+    void set_initial_receive_capacity(std::size_t bytes) noexcept { reader().set_initial_capacity(bytes); }
+    /// Bytes the receive buffer holds now.
+    std::size_t receive_capacity() const noexcept { return reader().capacity(); }
+    /// Grows the receive buffer to at least `bytes` now (and never shrinks it below that).
+    /// Buffered bytes are kept.
+    void reserve_receive(std::size_t bytes) { reader().reserve(bytes); }
     /// Bytes received but not yet delivered as frames.
-    std::size_t buffered() const noexcept { return end_ - begin_; }
+    std::size_t buffered() const noexcept { return reader().buffered_size(); }
 
-    // ---- sending -------------------------------------------------------------------------------
+private:
+    template <typename Container>
+    static Container to_container(const_buffer b) {
+        using value_type = typename Container::value_type;
+        const auto* first = reinterpret_cast<const value_type*>(b.data());
+        return Container(first, first + b.size());
+    }
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+    Endpoint& endpoint() noexcept { return self().io_endpoint(); }
+    Codec& codec() noexcept { return self().io_codec(); }
+    frame_reader<Endpoint, Codec>& reader() noexcept { return self().io_reader(); }
+    const frame_reader<Endpoint, Codec>& reader() const noexcept { return self().io_reader(); }
+};
 
+/// The sending calls of framed and of its write half. `Derived` lends its endpoint, codec and
+/// frame_writer through io_endpoint(), io_codec() and io_writer().
+template <typename Derived, typename Endpoint, typename Codec>
+class framed_sending {
+    using writer_type = frame_writer<Endpoint, Codec>;
+
+public:
     /// Frames and sends `payload` (any contiguous bytes: string_view, vector, array...). Frames
     /// queued before it leave first. Blocking: returns once all is written. Non-blocking: writes
-    /// what fits and queues the rest; errc::buffer_full (nothing queued) past the high-water mark.
+    /// what fits and queues the rest; errc::buffer_full (nothing queued) once pending() has
+    /// reached the high-water mark.
     void send(const_buffer payload, deadline d = {}) {
         std::error_code ec = detail::no_error();
         send(payload, d, ec);
-        if (ec) raise(ec, "sockframe: send");
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send");
     }
     void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
     void send(const_buffer payload, deadline d, std::error_code& ec) {
-        ec = codec_.encode(payload, parts_);
-        if (ec) return;
-        if constexpr (traits::message_oriented) {
-            endpoint_.send(parts_.begin(), parts_.segment_count(), d, ec);
-        } else if constexpr (traits::is_blocking) {
-            write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
-        } else {
-            send_non_blocking(ec);
-        }
+        writer().send(endpoint(), codec(), payload, d, ec);
+    }
+
+    /// One frame whose payload is these buffers one after another (a header struct and a body,
+    /// say), gathered without copying where the codec's layout allows: `send({head, body})`.
+    /// At most 62 buffers (more is errc::invalid_argument).
+    void send(std::initializer_list<const_buffer> buffers, deadline d = {}) {
+        std::error_code ec = detail::no_error();
+        send(buffers, d, ec);
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send");
+    }
+    void send(std::initializer_list<const_buffer> buffers, std::error_code& ec) {
+        send(buffers, deadline{}, ec);
+    }
+    void send(std::initializer_list<const_buffer> buffers, deadline d, std::error_code& ec) {
+        send_pieces(buffers.begin(), buffers.end(), d, ec);
+    }
+    /// The same for any sequence of buffers (std::array, std::vector of const_buffer, ...).
+    template <typename Buffers, typename = std::enable_if_t<is_buffer_sequence_v<Buffers>>>
+    void send(const Buffers& buffers, deadline d = {}) {
+        std::error_code ec = detail::no_error();
+        send(buffers, d, ec);
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send");
+    }
+    template <typename Buffers, typename = std::enable_if_t<is_buffer_sequence_v<Buffers>>>
+    void send(const Buffers& buffers, std::error_code& ec) {
+        send(buffers, deadline{}, ec);
+    }
+    template <typename Buffers, typename = std::enable_if_t<is_buffer_sequence_v<Buffers>>>
+    void send(const Buffers& buffers, deadline d, std::error_code& ec) {
+        send_pieces(std::begin(buffers), std::end(buffers), d, ec);
     }
 
     /// Frames and sends `count` payloads, in order, after whatever is queued, gathering headers
@@ -6499,453 +8415,203 @@ public:
     void send_batch(const const_buffer* payloads, std::size_t count, deadline d = {}) {
         std::error_code ec = detail::no_error();
         send_batch(payloads, count, d, ec);
-        if (ec) raise(ec, "sockframe: send_batch");
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send_batch");
     }
     void send_batch(const const_buffer* payloads, std::size_t count, std::error_code& ec) {
         send_batch(payloads, count, deadline{}, ec);
     }
     void send_batch(const const_buffer* payloads, std::size_t count, deadline d, std::error_code& ec) {
-        ec = detail::no_error();
-        if constexpr (!traits::message_oriented && traits::is_blocking &&
-                      detail::has_encode_prefix_v<Codec>) {
-            constexpr std::size_t per_call = 31;  // 31 headers + 31 payloads + the queue: 63 buffers
-            auto when = d.resolve(endpoint_.timeout());
-            const deadline whole = when ? deadline(*when) : deadline::never();
-            std::byte headers[per_call][Codec::max_prefix_size];
-            const_buffer parts[2 * per_call];
-            std::size_t done = 0;
-            while (done < count) {
-                std::size_t n = 0, used = 0;
-                for (; n < per_call && done + n < count; ++n) {
-                    const const_buffer payload = payloads[done + n];
-                    const std::size_t header = codec_.encode_prefix(payload.size(), headers[n]);
-                    if (header == 0) break;  // refused or not header + payload: send() says why
-                    parts[used++] = const_buffer(headers[n], header);
-                    if (!payload.empty()) parts[used++] = payload;
-                }
-                if (used > 0) {
-                    write_gathered(parts, used, whole, ec);
-                    if (ec) return;
-                }
-                done += n;
-                if (done < count && n < per_call) {
-                    send(payloads[done], whole, ec);
-                    if (ec) return;
-                    ++done;
-                }
-            }
-        } else {
-            for (std::size_t i = 0; i < count && !ec; ++i) send(payloads[i], d, ec);
-        }
+        writer().send_batch(endpoint(), codec(), payloads, count, d, ec);
     }
 
-    /// Appends a frame to the outgoing buffer without writing it (stream endpoints). Leaves when
-    /// flush() or a later send() runs, or at once (with what was queued) once the queue would
-    /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
+    /// Appends a frame to the outgoing buffer without writing it (stream endpoints). It leaves
+    /// when flush() or a later send() runs, or at once (with what was queued, the frame uncopied)
+    /// when it would take the queue past the coalescing limit. Non-blocking: errc::buffer_full
+    /// once pending() has reached the high-water mark, as send().
     void queue(const_buffer payload, deadline d = {}) {
-        if constexpr (detail::has_encode_prefix_v<Codec>) {
-            if (queue_in_place(payload)) return;
-        }
-        std::error_code ec(0, *system_category_);
+        if (writer().queue_in_place(codec(), payload)) return;
+        std::error_code ec = detail::no_error();
         queue(payload, d, ec);
-        if (ec) raise(ec, "sockframe: queue");
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: queue");
     }
     void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
-        static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
-        if constexpr (detail::has_encode_prefix_v<Codec>) {
-            if (queue_in_place(payload)) {
-                ec.assign(0, *system_category_);
-                return;
-            }
-        }
-        ec = codec_.encode(payload, parts_);
-        if (ec) return;
-        std::size_t size = parts_.size();
-        if constexpr (!traits::is_blocking) {
-            (void)d;
-            append_out(size, ec);
-            return;
-        } else {
-            if (pending() + size > coalesce_limit_) {
-                write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
-                return;
-            }
-            append_out(size, ec);
-        }
+        writer().queue(endpoint(), codec(), payload, d, ec);
     }
     /// Writes every queued byte. Blocking: waits (until `d`). Non-blocking: what fits now;
     /// returns true when nothing is left queued (else poll for writability and call again).
     bool flush(deadline d = {}) {
-        std::error_code ec;
-        bool done = flush(d, ec);
-        if (ec) raise(ec, "sockframe: flush");
+        std::error_code ec = detail::no_error();
+        const bool done = flush(d, ec);
+        if (ec) throw_framed(ec, 0, "sockframe: flush");
         return done;
     }
     bool flush(std::error_code& ec) { return flush(deadline{}, ec); }
-    bool flush(deadline d, std::error_code& ec) {
-        ec.clear();
-        if (pending() == 0) return true;
-        if constexpr (traits::is_blocking) {
-            write_with_queue(nullptr, 0, d, ec);
-        } else {
-            (void)d;
-            drain_non_blocking(ec);
-        }
-        return pending() == 0;
-    }
+    bool flush(deadline d, std::error_code& ec) { return writer().flush(endpoint(), d, ec); }
+
     /// Bytes queued and not yet written.
-    std::size_t pending() const noexcept { return out_end_ - out_begin_; }
+    std::size_t pending() const noexcept { return writer().pending(); }
     /// Whether queued bytes wait for writability (register for write readiness when true).
-    bool wants_write() const noexcept { return pending() > 0; }
-    /// Non-blocking sends past this many queued bytes fail with errc::buffer_full.
-    std::size_t high_water_mark() const noexcept { return high_water_; }
-    void set_high_water_mark(std::size_t bytes) noexcept { high_water_ = bytes; }
-    /// queue() writes once this many bytes are queued.
-    std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
-    void set_coalesce_limit(std::size_t bytes) noexcept { coalesce_limit_ = bytes; }
+    bool wants_write() const noexcept { return writer().pending() > 0; }
+    /// Whether a frame would be accepted now: always for blocking endpoints; for non-blocking
+    /// ones, while pending() is below the high-water mark (Netty's isWritable). False also once
+    /// the stream is broken.
+    bool writable() const noexcept { return writer().accepting() && !writer().broken(); }
+    /// Non-blocking: sends and queues are refused (errc::buffer_full) once this many bytes are
+    /// queued; a frame accepted below the mark is taken whole, whatever its size.
+    std::size_t high_water_mark() const noexcept { return writer().high_water_mark(); }
+    void set_high_water_mark(std::size_t bytes) noexcept { writer().set_high_water_mark(bytes); }
+    /// queue() writes what is queued rather than let it pass this many bytes. It starts at
+    /// default_coalesce_limit and adapts (up to adaptive_coalesce_limit while queue() keeps
+    /// reaching it, back down while flushes find little queued) until set by hand.
+    std::size_t coalesce_limit() const noexcept { return writer().coalesce_limit(); }
+    void set_coalesce_limit(std::size_t bytes) noexcept { writer().set_coalesce_limit(bytes); }
 
 private:
-    [[noreturn]] void raise(const std::error_code& ec, const char* what) const {
-        if (ec.category() == sockframe_category() && error_size_ != 0)
-            throw frame_error(ec, error_size_, what);
-        throw std::system_error(ec, what);
-    }
-
-    template <typename Container>
-    static Container to_container(const_buffer b) {
-        using value_type = typename Container::value_type;
-        const auto* first = reinterpret_cast<const value_type*>(b.data());
-        return Container(first, first + b.size());
-    }
-
-    std::size_t receive_limit() const noexcept {
-        std::size_t limit = codec_.max_frame_bytes();
-        return limit < 64 ? 64 : limit;
-    }
-
-    void fail(const decode_result& r, std::error_code& ec) noexcept {
-        ec = r.error;
-        error_size_ = r.size;
-        if (r.consumed == 0) {
-            poisoned_ = r.error;
-        } else {
-            begin_ += r.consumed;  // the codec skipped past the bad bytes: carry on from there
-        }
-    }
-
-    /// A whole buffered frame through the codec's decode_frame short cut, if it has one (stream
-    /// endpoints, connection not poisoned); nullopt: the general path decides.
-    std::optional<const_buffer> take_buffered() noexcept {
-        if constexpr (!traits::message_oriented && detail::has_decode_frame_v<Codec>) {
-            const_buffer payload;
-            if (poisoned_) return std::nullopt;
-            if (const std::size_t n =
-                    codec_.decode_frame(const_buffer(buffer_.data() + begin_, end_ - begin_), payload)) {
-                begin_ += n;  // the view stays valid: nothing moves before the next receive
-                error_size_ = 0;
-                return payload;
-            }
-        }
-        return std::nullopt;
-    }
-
-    /// Everything take_buffered() left: a poisoned connection, a datagram, a frame decode() must
-    /// decide, or a read.
-    std::optional<const_buffer> receive_general(deadline d, std::error_code& ec) {
-        if (poisoned_) {
-            ec = poisoned_;
-            return std::nullopt;
-        }
-        if constexpr (traits::message_oriented) {
-            return receive_message(d, ec);
-        } else {
-            return receive_stream(d, ec);
-        }
-    }
-
-    /// A stream frame through the codec's decode() (small enough to inline), else a read.
-    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
-        error_size_ = 0;
-        if (end_ > begin_) {
-            decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
-            if (r.is_frame()) {
-                begin_ += r.consumed;  // the view stays valid: nothing moves before the next receive
-                ec.assign(0, *system_category_);
-                return r.payload;
-            }
-            if (r.is_error()) {
-                fail(r, ec);
-                return std::nullopt;
-            }
-            begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
-        }
-        return receive_more(d, ec);
-    }
-
-    /// Reads until a frame is complete (a codec may see the same bytes again: codec.hpp allows it).
-    SOCKFRAME_NOINLINE std::optional<const_buffer> receive_more(deadline d, std::error_code& ec) {
-        std::optional<deadline::clock::time_point> when;
-        bool when_known = false;
-        for (;;) {
-            if (begin_ == end_) begin_ = end_ = 0;
-            if (end_ > begin_ || at_end_) {
-                decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
-                    ec = detail::no_error();
-                    return r.payload;
-                }
-                if (r.is_error()) {
-                    fail(r, ec);
-                    return std::nullopt;
-                }
-                begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
-            }
-            if (at_end_) {
-                if (end_ == begin_) {
-                    ec.clear();
-                    return std::nullopt;
-                }
-                ec = errc::truncated_stream;
-                error_size_ = end_ - begin_;
-                poisoned_ = ec;
-                return std::nullopt;
-            }
-            if (!make_room(ec)) return std::nullopt;
-            if (!when_known) {
-                when = d.resolve(endpoint_.timeout());
-                when_known = true;
-            }
-            std::size_t n =
-                endpoint_.read_some(mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
-                                    when ? deadline(*when) : deadline::never(), ec);
-            if (ec) return std::nullopt;
-            if (n == 0) {
-                at_end_ = true;
-                continue;
-            }
-            end_ += n;
-        }
-    }
-
-    /// Makes free space after end_: compacts, else grows up to the codec's limit.
-    bool make_room(std::error_code& ec) {
-        std::size_t live = end_ - begin_;
-        // A short partial frame moves to the front at once: copying a few bytes is cheaper than
-        // the ever smaller reads into what is left at the end of the buffer.
-        if (begin_ > 0 && live <= compact_below) {
-            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
-            begin_ = 0;
-            end_ = live;
-        }
-        if (end_ < buffer_.capacity()) return true;
-        std::size_t limit = receive_limit();
-        if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
-            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
-            begin_ = 0;
-            end_ = live;
-            return true;
-        }
-        if (buffer_.capacity() >= limit) {
-            // A codec must report a frame larger than its limit; this guards codecs that do not.
-            ec = errc::frame_too_large;
-            error_size_ = live;
-            poisoned_ = ec;
-            return false;
-        }
-        std::size_t next = buffer_.capacity() == 0 ? initial_capacity_ : buffer_.capacity() * 2;
-        if (next > limit) next = limit;
-        if (begin_ > 0) {
-            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
-            begin_ = 0;
-            end_ = live;
-        }
-        buffer_.grow(next, live);
-        return true;
-    }
-
-    std::optional<const_buffer> receive_message(deadline d, std::error_code& ec) {
-        error_size_ = 0;
-        if (at_end_) {
-            ec.clear();
-            return std::nullopt;
-        }
-        std::size_t capacity = receive_limit();
-        if constexpr (!traits::connection_oriented) {
-            if (capacity > max_datagram) capacity = max_datagram;
-        }
-        buffer_.grow(capacity, 0);
-        std::size_t n = endpoint_.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
-        if (ec == errc::message_truncated) {
-            ec = errc::frame_too_large;
-            error_size_ = n;
-            return std::nullopt;
-        }
-        if (ec) return std::nullopt;
-        if constexpr (traits::connection_oriented) {
-            if (n == 0) {  // seqpacket: end-of-stream
-                at_end_ = true;
-                return std::nullopt;
-            }
-        }
-        codec_.reset();
-        decode_result r = codec_.decode(const_buffer(buffer_.data(), n));
-        codec_.reset();
-        if (r.is_frame() && r.consumed == n) return r.payload;
-        if (r.is_error()) {
-            ec = r.error;
-            error_size_ = r.size;
-            return std::nullopt;
-        }
-        // a frame that ends before the datagram does, or a datagram too short for its frame
-        ec = errc::frame_size_mismatch;
-        error_size_ = n;
-        return std::nullopt;
-    }
-
-    // ---- outgoing queue ----
-
-    /// The short cut of queue() for header + payload codecs: writes the header and copies the
-    /// payload straight into the send buffer when they fit there without passing the coalescing
-    /// limit (or the high-water mark). False: nothing was queued, take the general path.
-    bool queue_in_place(const_buffer payload) noexcept {
-        const std::size_t most = Codec::max_prefix_size + payload.size();
-        const std::size_t limit = traits::is_blocking ? coalesce_limit_ : high_water_;
-        if (out_end_ + most > out_.capacity() || pending() + most > limit) return false;
-        std::byte* at = out_.data() + out_end_;
-        const std::size_t header = codec_.encode_prefix(payload.size(), at);
-        if (header == 0) return false;
-        detail::copy_bytes(at + header, payload.data(), payload.size());
-        out_end_ += header + payload.size();
-        return true;
-    }
-
-    /// Copies the encoded frame in parts_ (size bytes) to the end of the outgoing buffer.
-    void append_out(std::size_t size, std::error_code& ec) {
-        if (!traits::is_blocking && pending() + size > high_water_) {
-            ec = errc::buffer_full;
-            return;
-        }
-        if (out_end_ + size > out_.capacity()) {
-            std::size_t live = pending();
-            if (out_begin_ > 0) {
-                std::memmove(out_.data(), out_.data() + out_begin_, live);
-                out_begin_ = 0;
-                out_end_ = live;
-            }
-            if (live + size > out_.capacity()) {
-                std::size_t next = out_.capacity() == 0 ? std::size_t{16384} : out_.capacity() * 2;
-                while (next < live + size) next *= 2;
-                out_.grow(next, live);
-            }
-        }
-        parts_.copy_to(out_.data() + out_end_);
-        out_end_ += size;
-        ec = detail::no_error();
-    }
-
-    /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
-    void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        std::size_t written;
-        if (count == 0) {  // the queue alone
-            const const_buffer queued(out_.data() + out_begin_, pending());
-            written = endpoint_.write_all(&queued, 1, d, ec);
-        } else {
-            const_buffer all[frame_parts::max_segments + 1];
-            std::size_t n = 0;
-            if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
-            for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-            written = endpoint_.write_all(all, n, d, ec);
-        }
-        std::size_t from_queue = written < pending() ? written : pending();
-        out_begin_ += from_queue;
-        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
-        if (ec && written > from_queue) {
-            // part of an unqueued frame left: the stream is now mid-frame, nothing can repair it
-            poisoned_ = ec;
-        }
-    }
-
-    /// Blocking: writes the queue, then `count` (<= 63) buffers, in one gathered sequence.
-    void write_gathered(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        const_buffer all[64];
-        std::size_t n = 0;
-        const std::size_t queued = pending();
-        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
-        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-        std::size_t written = endpoint_.write_all(all, n, d, ec);
-        std::size_t from_queue = written < queued ? written : queued;
-        out_begin_ += from_queue;
-        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
-        if (ec && written > from_queue) poisoned_ = ec;  // part of an unqueued frame left: mid-frame
-    }
-
-    void send_non_blocking(std::error_code& ec) {
-        std::size_t size = parts_.size();
-        if (pending() > 0) {
-            append_out(size, ec);
-            if (ec) return;
-            drain_non_blocking(ec);
-            return;
-        }
-        std::size_t written = endpoint_.write_some(parts_.begin(), parts_.segment_count(), deadline{}, ec);
-        if (ec && !is_would_block(ec)) return;
-        ec.clear();
-        if (written == size) return;
-        // queue the rest of this frame (always accepted: it is already partly on the wire)
-        const_buffer rest[frame_parts::max_segments];
-        std::size_t count = 0, skip = written;
-        for (const auto& segment : parts_) {
-            if (skip >= segment.size()) {
-                skip -= segment.size();
-                continue;
-            }
-            rest[count++] = segment.subspan(skip);
-            skip = 0;
-        }
-        std::size_t left = size - written;
-        if (out_end_ + left > out_.capacity())
-            out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
-        for (std::size_t i = 0; i < count; ++i) {
-            std::memcpy(out_.data() + out_end_, rest[i].data(), rest[i].size());
-            out_end_ += rest[i].size();
-        }
-    }
-
-    void drain_non_blocking(std::error_code& ec) {
-        while (pending() > 0) {
-            std::size_t n =
-                endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
-            if (ec) {
-                if (is_would_block(ec)) ec.clear();
+    template <typename It>
+    void send_pieces(It first, It last, deadline d, std::error_code& ec) {
+        const_buffer pieces[writer_type::gather_max - 2];
+        std::size_t count = 0;
+        for (; first != last; ++first) {
+            if (count == writer_type::gather_max - 2) {
+                ec = errc::invalid_argument;
                 return;
             }
-            out_begin_ += n;
+            pieces[count++] = *first;
         }
-        out_begin_ = out_end_ = 0;
+        if (count == 0) return writer().send(endpoint(), codec(), const_buffer{}, d, ec);
+        writer().send_gathered(endpoint(), codec(), pieces, count, d, ec);
+    }
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+    Endpoint& endpoint() noexcept { return self().io_endpoint(); }
+    const Codec& codec() noexcept { return self().io_codec(); }
+    writer_type& writer() noexcept { return self().io_writer(); }
+    const writer_type& writer() const noexcept { return self().io_writer(); }
+};
+}  // namespace detail
+
+/// Whole messages over `Endpoint` (a socket, or any type with the same calls), framed by `Codec`.
+/// See the top of this header for the receiving, sending, error and back-pressure rules.
+template <typename Endpoint, typename Codec>
+class framed : public detail::framed_receiving<framed<Endpoint, Codec>, Endpoint, Codec>,
+               public detail::framed_sending<framed<Endpoint, Codec>, Endpoint, Codec> {
+    static_assert(codec_check<Codec>::ok, "framed: Codec does not meet the codec contract (codec.hpp)");
+    using writer_type = detail::frame_writer<Endpoint, Codec>;
+
+public:
+    using endpoint_type = Endpoint;
+    using codec_type = Codec;
+    using read_half = framed_read_half<Endpoint, Codec>;
+    using write_half = framed_write_half<Endpoint, Codec>;
+
+    /// Default outgoing high-water mark for non-blocking sends, and first coalescing limit of queue().
+    static constexpr std::size_t default_high_water_mark = writer_type::default_high_water_mark;
+    static constexpr std::size_t default_coalesce_limit = writer_type::default_coalesce_limit;
+    /// The most the coalescing limit adapts to on its own.
+    static constexpr std::size_t adaptive_coalesce_limit = writer_type::adaptive_coalesce_limit;
+    /// The most the receive buffer adapts to on its own (a frame that needs more still gets it).
+    static constexpr std::size_t adaptive_receive_limit =
+        detail::frame_reader<Endpoint, Codec>::adaptive_limit;
+
+    explicit framed(Endpoint endpoint, Codec codec = Codec{})
+        : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
+
+    /// Moving leaves `other` as a closed connection: its calls report std::errc::not_connected.
+    framed(framed&& other) noexcept
+        : endpoint_(std::move(other.endpoint_)),
+          codec_(std::move(other.codec_)),
+          reader_(std::move(other.reader_)),
+          writer_(std::move(other.writer_)) {
+        other.mark_moved_from();
+    }
+    framed& operator=(framed&& other) noexcept {
+        if (this != &other) {
+            endpoint_ = std::move(other.endpoint_);
+            codec_ = std::move(other.codec_);
+            reader_ = std::move(other.reader_);
+            writer_ = std::move(other.writer_);
+            other.mark_moved_from();
+        }
+        return *this;
+    }
+    framed(const framed&) = delete;
+    framed& operator=(const framed&) = delete;
+    ~framed() = default;
+
+    Endpoint& endpoint() noexcept { return endpoint_; }
+    const Endpoint& endpoint() const noexcept { return endpoint_; }
+    Codec& codec() noexcept { return codec_; }
+    const Codec& codec() const noexcept { return codec_; }
+
+    /// A read half and a write half of this connection, for a reader thread and a writer thread
+    /// (each half used by one thread at a time). They refer to this object, which must outlive
+    /// them and must not be used itself meanwhile (but for endpoint() calls that are thread-safe
+    /// at the OS level, such as shutdown).
+    std::pair<read_half, write_half> split() noexcept { return {read_half(*this), write_half(*this)}; }
+
+private:
+    friend class detail::framed_receiving<framed, Endpoint, Codec>;
+    friend class detail::framed_sending<framed, Endpoint, Codec>;
+    friend class framed_read_half<Endpoint, Codec>;
+    friend class framed_write_half<Endpoint, Codec>;
+
+    void mark_moved_from() noexcept {
+        reader_.close_moved_from();
+        writer_.close_moved_from();
     }
 
-    static constexpr std::size_t max_datagram = 65536;
-    static constexpr std::size_t compact_below = 4096;
+    Endpoint& io_endpoint() noexcept { return endpoint_; }
+    Codec& io_codec() noexcept { return codec_; }
+    detail::frame_reader<Endpoint, Codec>& io_reader() noexcept { return reader_; }
+    const detail::frame_reader<Endpoint, Codec>& io_reader() const noexcept { return reader_; }
+    writer_type& io_writer() noexcept { return writer_; }
+    const writer_type& io_writer() const noexcept { return writer_; }
 
     Endpoint endpoint_;
     Codec codec_;
-    detail::byte_buffer buffer_;
-    std::size_t begin_ = 0;  // first byte not yet delivered
-    std::size_t end_ = 0;    // one past the last received byte
-    bool at_end_ = false;
-    std::error_code poisoned_;
-    std::uint64_t error_size_ = 0;
-    detail::transient<frame_parts> parts_;
-    detail::byte_buffer out_;
-    std::size_t out_begin_ = 0;
-    std::size_t out_end_ = 0;
-    std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
-    std::size_t high_water_ = default_high_water_mark;
-    std::size_t coalesce_limit_ = default_coalesce_limit;
-    // std::system_category() is a call into the C++ runtime: made once here, not per frame.
-    const std::error_category* system_category_ = &std::system_category();
+    detail::frame_reader<Endpoint, Codec> reader_;
+    writer_type writer_;
+};
+
+/// The receiving side of a framed connection (framed::split()): receive, receive_batch,
+/// try_receive, receive_copy and the receive buffer's state.
+template <typename Endpoint, typename Codec>
+class framed_read_half : public detail::framed_receiving<framed_read_half<Endpoint, Codec>, Endpoint, Codec> {
+public:
+    /// The connection this half belongs to.
+    framed<Endpoint, Codec>& connection() noexcept { return *owner_; }
+
+private:
+    friend class framed<Endpoint, Codec>;
+    friend class detail::framed_receiving<framed_read_half, Endpoint, Codec>;
+    explicit framed_read_half(framed<Endpoint, Codec>& owner) noexcept : owner_(&owner) {}
+    Endpoint& io_endpoint() noexcept { return owner_->endpoint_; }
+    Codec& io_codec() noexcept { return owner_->codec_; }
+    detail::frame_reader<Endpoint, Codec>& io_reader() noexcept { return owner_->reader_; }
+    const detail::frame_reader<Endpoint, Codec>& io_reader() const noexcept { return owner_->reader_; }
+
+    framed<Endpoint, Codec>* owner_;
+};
+
+/// The sending side of a framed connection (framed::split()): send, send_batch, queue, flush and
+/// the outgoing queue's state.
+template <typename Endpoint, typename Codec>
+class framed_write_half : public detail::framed_sending<framed_write_half<Endpoint, Codec>, Endpoint, Codec> {
+public:
+    /// The connection this half belongs to.
+    framed<Endpoint, Codec>& connection() noexcept { return *owner_; }
+
+private:
+    friend class framed<Endpoint, Codec>;
+    friend class detail::framed_sending<framed_write_half, Endpoint, Codec>;
+    explicit framed_write_half(framed<Endpoint, Codec>& owner) noexcept : owner_(&owner) {}
+    Endpoint& io_endpoint() noexcept { return owner_->endpoint_; }
+    Codec& io_codec() noexcept { return owner_->codec_; }
+    detail::frame_writer<Endpoint, Codec>& io_writer() noexcept { return owner_->writer_; }
+    const detail::frame_writer<Endpoint, Codec>& io_writer() const noexcept { return owner_->writer_; }
+
+    framed<Endpoint, Codec>* owner_;
 };
 
 SOCKFRAME_NAMESPACE_END

@@ -736,3 +736,31 @@ TEST_CASE("next_message_size tells the whole size of the next message and leaves
     CHECK(d.receive(sf::mutable_buffer(&whole[0], whole.size()), 5s) == big.size());
 #endif
 }
+
+TEST_CASE("seqpacket: next_message_size and receive(out, end) tell an empty record from end-of-stream") {
+    if (!test_support::has_unix<sf::seqpacket>()) {
+        MESSAGE("skipped: this system has no AF_UNIX SOCK_SEQPACKET (Windows, macOS)");
+        return;
+    }
+#if defined(SOCKFRAME_LINUX)
+    auto [a, b] = sf::socketpair<sf::unix_seqpacket>();
+    a.send(sf::const_buffer{});
+    a.send(std::string(70000, 'r'));
+    a.close();
+    std::vector<char> buffer(100000);
+    std::error_code ec;
+    bool end = true;
+    CHECK(b.next_message_size(5s) == 0);
+    CHECK(b.receive(sf::mutable_buffer(buffer), end, 5s, ec) == 0);
+    CHECK_FALSE(ec);
+    CHECK_FALSE(end);  // an empty record
+    CHECK(b.next_message_size(5s) == 70000);
+    CHECK(b.receive(sf::mutable_buffer(buffer), end, 5s, ec) == 70000);
+    CHECK_FALSE(end);
+    CHECK(b.next_message_size(5s) == 0);
+    CHECK(b.receive(sf::mutable_buffer(buffer), end, 5s, ec) == 0);
+    CHECK_FALSE(ec);
+    CHECK(end);                                         // the peer closed
+    CHECK(b.get_option(SOL_SOCKET, SO_PASSCRED) == 0);  // left as it was
+#endif
+}

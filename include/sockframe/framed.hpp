@@ -77,16 +77,25 @@ class framed_write_half;
 
 namespace detail {
 template <typename E, typename = void>
+struct is_local_family : std::false_type {};
+template <typename E>
+struct is_local_family<E, std::void_t<typename E::family_type>>
+    : std::bool_constant<std::is_same_v<typename E::family_type, local>> {};
+
+template <typename E, typename = void>
 struct endpoint_traits {
     static constexpr bool message_oriented = false;
     static constexpr bool connection_oriented = true;
     static constexpr bool is_blocking = true;
+    static constexpr bool is_local = false;
 };
 template <typename E>
 struct endpoint_traits<E, std::void_t<typename E::socket_type, typename E::mode_type>> {
     static constexpr bool message_oriented = E::socket_type::message_oriented;
     static constexpr bool connection_oriented = E::socket_type::connection_oriented;
     static constexpr bool is_blocking = E::mode_type::is_blocking;
+    /// A Unix-domain message socket: messages may exceed 64 KiB, records may be empty.
+    static constexpr bool is_local = is_local_family<E>::value;
 };
 
 /// Holds a T that only lives within one call: moving the holder makes a fresh T.
@@ -171,6 +180,7 @@ inline constexpr bool is_buffer_sequence_v<
 template <typename Endpoint, typename Codec>
 class frame_reader {
     using traits = endpoint_traits<Endpoint>;
+    static constexpr bool is_local_v = traits::is_local;
 
 public:
     /// Bytes the receive buffer may grow to while reads keep filling it (bounded by the codec).
@@ -422,25 +432,53 @@ private:
             ec = no_error();
             return std::nullopt;
         }
-        // A datagram larger than the codec allows must still be received whole to learn its
-        // size: the buffer holds any IP datagram (64 KiB), whatever the codec's limit.
         const std::size_t limit = codec.max_frame_bytes();
-        std::size_t capacity = limit < max_datagram ? max_datagram : limit;
-        if constexpr (!traits::connection_oriented) {
-            if (capacity > max_datagram) capacity = max_datagram;
-        }
-        buffer_.grow(capacity, 0);
-        std::size_t n = endpoint.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
-        if (ec == errc::message_truncated) {
-            ec = errc::frame_too_large;
-            error_size_ = n;
-            return std::nullopt;
-        }
-        if (ec) return std::nullopt;
-        if constexpr (traits::connection_oriented) {
-            if (n == 0) {  // seqpacket: end-of-stream
+        std::size_t n = 0;
+        if constexpr (is_local_v) {
+            // Unix messages can be larger than 64 KiB: learn the next one's size first, so the
+            // buffer fits it (within the codec's limit) and an oversized one is reported with
+            // its true size. A 0 on seqpacket is an empty record or the end: ask which.
+            const std::size_t size = endpoint.next_message_size(d, ec);
+            if (ec) return std::nullopt;
+            const std::size_t room = size < limit ? size : limit;
+            buffer_.grow(room < 64 ? 64 : room, 0);
+            const mutable_buffer into(buffer_.data(), buffer_.capacity());
+            bool end = false;
+            if constexpr (traits::connection_oriented) {
+                n = size == 0 ? endpoint.receive(into, end, d, ec) : endpoint.receive(into, d, ec);
+            } else {
+                n = endpoint.receive(into, d, ec);
+            }
+            if (ec == errc::message_truncated || (!ec && size > limit)) {
+                ec = errc::frame_too_large;
+                error_size_ = size > n ? size : n;
+                return std::nullopt;
+            }
+            if (ec) return std::nullopt;
+            if (end) {
                 at_end_ = true;
                 return std::nullopt;
+            }
+        } else {
+            // A datagram larger than the codec allows must still be received whole to learn its
+            // size: the buffer holds any IP datagram (64 KiB), whatever the codec's limit.
+            std::size_t capacity = limit < max_datagram ? max_datagram : limit;
+            if constexpr (!traits::connection_oriented) {
+                if (capacity > max_datagram) capacity = max_datagram;
+            }
+            buffer_.grow(capacity, 0);
+            n = endpoint.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
+            if (ec == errc::message_truncated) {
+                ec = errc::frame_too_large;
+                error_size_ = n;
+                return std::nullopt;
+            }
+            if (ec) return std::nullopt;
+            if constexpr (traits::connection_oriented) {
+                if (n == 0) {  // seqpacket outside the Unix family: 0 is end-of-stream
+                    at_end_ = true;
+                    return std::nullopt;
+                }
             }
         }
         if (n > limit) {

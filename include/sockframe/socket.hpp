@@ -605,6 +605,19 @@ public:
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
 
+    /// Receives one message as receive() does, telling an empty record from end-of-stream on a
+    /// seqpacket socket (both read as 0 bytes): `end` is set only when the peer has closed. Exact
+    /// on Linux (the receive briefly turns SO_PASSCRED on: a record carries credentials, the end
+    /// does not; three more system calls, so call it when next_message_size() said 0); elsewhere
+    /// every 0 is end-of-stream.
+    std::size_t receive(mutable_buffer out, bool& end, deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_record(this->handle_, out.data(), out.size(), flags, end, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
     /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
     static constexpr bool batches_natively = detail::batched_messages;

@@ -854,6 +854,49 @@ inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::er
 #endif
 }
 
+/// One record of a seqpacket socket, telling an empty record from end-of-stream (both read as 0
+/// bytes): `end` is set only at end-of-stream. Linux: the receive is made with SO_PASSCRED on
+/// (turned back off after, unless it was on), so a record carries a credentials message and
+/// end-of-stream does not. Elsewhere 0 is taken as end-of-stream. Returns bytes, or -1 with ec.
+inline std::ptrdiff_t receive_record(native_handle_type h, void* data, std::size_t size, int flags, bool& end,
+                                     std::error_code& ec) noexcept {
+    end = false;
+#if defined(SOCKFRAME_LINUX)
+    int was_on = 0;
+    ::socklen_t length = sizeof was_on;
+    if (::getsockopt(h, SOL_SOCKET, SO_PASSCRED, &was_on, &length) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    const int on = 1;
+    if (was_on == 0 && ::setsockopt(h, SOL_SOCKET, SO_PASSCRED, &on, sizeof on) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    alignas(::cmsghdr) char control[CMSG_SPACE(sizeof(::ucred))];
+    ::iovec v{data, size};
+    ::msghdr msg{};
+    msg.msg_iov = &v;
+    msg.msg_iovlen = 1;
+    const std::ptrdiff_t n = retry_interrupted(ec, [&] {
+        msg.msg_control = control;
+        msg.msg_controllen = sizeof control;
+        return ::recvmsg(h, &msg, flags);
+    });
+    if (was_on == 0) {
+        const int off = 0;
+        ::setsockopt(h, SOL_SOCKET, SO_PASSCRED, &off, sizeof off);
+    }
+    if (n == 0) end = msg.msg_controllen == 0;
+    return n;
+#else
+    bool truncated = false;
+    const std::ptrdiff_t n = receive_message(h, data, size, flags, nullptr, nullptr, truncated, ec);
+    end = n == 0;
+    return n;
+#endif
+}
+
 /// Whether send_messages/receive_messages use one system call for many messages.
 #if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__)
 #define SOCKFRAME_HAS_MMSG 1

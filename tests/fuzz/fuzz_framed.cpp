@@ -45,6 +45,92 @@ private:
     fuzz::splitter split_;
 };
 
+/// A Unix seqpacket endpoint that hands the stream over as records whose sizes come from the
+/// input (empty ones included), then end-of-stream.
+class scripted_records {
+public:
+    using family_type = sf::local;
+    using socket_type = sf::seqpacket;
+    using mode_type = sf::blocking;
+
+    scripted_records(const std::uint8_t* data, std::size_t size, fuzz::splitter split) : data_(data) {
+        std::size_t at = 0, empty = 0;
+        while (at < size) {
+            std::size_t n = split.next(size - at + 1) - 1;  // 0 to all that is left
+            if (n == 0 && ++empty > 16) n = 1;
+            records_.push_back({at, n});
+            at += n;
+        }
+        if (split.next(3) > 1) records_.push_back({at, 0});  // sometimes an empty record last
+    }
+    std::optional<sf::deadline::clock::duration> timeout() const noexcept { return std::nullopt; }
+    std::size_t next_message_size(sf::deadline, std::error_code& ec) {
+        ec.clear();
+        return next_ < records_.size() ? records_[next_].size : 0;
+    }
+    std::size_t receive(sf::mutable_buffer out, sf::deadline, std::error_code& ec) {
+        bool end = false;
+        return receive(out, end, sf::deadline{}, ec);
+    }
+    std::size_t receive(sf::mutable_buffer out, bool& end, sf::deadline, std::error_code& ec) {
+        ec.clear();
+        end = next_ == records_.size();
+        if (end) return 0;
+        const record r = records_[next_++];
+        const std::size_t n = r.size < out.size() ? r.size : out.size();
+        if (n > 0) std::memcpy(out.data(), data_ + r.offset, n);
+        if (n < r.size) ec = sf::errc::message_truncated;
+        last_ = sf::const_buffer(data_ + r.offset, r.size);
+        return n;
+    }
+    std::size_t send(const sf::const_buffer*, std::size_t, sf::deadline, std::error_code& ec) {
+        ec.clear();
+        return 0;
+    }
+    /// The record the last receive took.
+    sf::const_buffer last() const noexcept { return last_; }
+
+private:
+    struct record {
+        std::size_t offset, size;
+    };
+    const std::uint8_t* data_;
+    std::vector<record> records_;
+    std::size_t next_ = 0;
+    sf::const_buffer last_;
+};
+
+/// Reads every record through framed: each frame or error must be what a fresh codec makes of
+/// that record alone; errors concern one record; the end comes once every record is read.
+void check_records(const sf::any_codec& prototype, const std::uint8_t* data, std::size_t size,
+                   std::uint64_t seed, std::size_t chunk_limit) {
+    sf::framed<scripted_records, sf::any_codec> reader(
+        scripted_records(data, size, fuzz::splitter(seed, chunk_limit)), prototype);
+    const std::size_t limit = prototype.max_frame_bytes();
+    for (std::size_t guard = 0;; ++guard) {
+        FUZZ_CHECK(guard <= size + 32);
+        std::error_code ec;
+        auto frame = reader.receive(ec);
+        if (!frame && !ec) {
+            FUZZ_CHECK(reader.at_end());
+            break;
+        }
+        const sf::const_buffer record = reader.endpoint().last();
+        sf::any_codec fresh = prototype;
+        const sf::decode_result r = fresh.decode(record);
+        if (frame) {
+            FUZZ_CHECK(record.size() <= limit && r.is_frame() && r.consumed == record.size());
+            FUZZ_CHECK(frame->size() == r.payload.size());
+            FUZZ_CHECK(frame->empty() || std::memcmp(frame->data(), r.payload.data(), frame->size()) == 0);
+        } else if (record.size() > limit) {
+            FUZZ_CHECK(ec == sf::errc::frame_too_large && reader.error_size() == record.size());
+        } else {
+            FUZZ_CHECK(!(r.is_frame() && r.consumed == record.size()));
+        }
+        FUZZ_CHECK(!reader.at_end());
+    }
+}
+
 /// A blocking stream endpoint that appends everything written to a string.
 class recording_endpoint {
 public:
@@ -165,6 +251,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             break;
         }
     }
+    check_records(prototype, in.data, in.size, seed, chunk_limit);
     std::size_t resent = 0;
     for (const fuzz::event& e : expected.events) {
         if (!e.is_frame) continue;

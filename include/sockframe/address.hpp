@@ -215,7 +215,7 @@ public:
     /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
-        for (int i = 0; i < 10; ++i)
+        for (std::size_t i = 0; i < 10; ++i)
             if (b[i] != 0) return false;
         return b[10] == 0xff && b[11] == 0xff;
     }

@@ -1,6 +1,7 @@
 #pragma once
 /// any_codec, a type-erased codec, and parse_codec_spec, which picks a built-in codec from text.
 
+#include <sockframe/detail/convert.hpp>
 #include <sockframe/codec.hpp>
 #include <sockframe/delimiter.hpp>
 #include <sockframe/fixed_size.hpp>
@@ -198,7 +199,7 @@ inline std::optional<std::size_t> parse_size(std::string_view text) {
         v = v * 10 + static_cast<std::uint64_t>(c - '0');
     }
     if (v > SIZE_MAX) return std::nullopt;
-    return static_cast<std::size_t>(v);
+    return detail::convert<std::size_t>(v);
 }
 
 inline int hex_digit(char c) {

@@ -2,6 +2,7 @@
 /// Length-prefixed framing: a fixed-width length field (1, 2, 4 or 8 bytes, either byte order,
 /// optionally inside a fixed header) or an unsigned LEB128 varint.
 
+#include <sockframe/detail/convert.hpp>
 #include <sockframe/codec.hpp>
 #include <sockframe/detail/endian.hpp>
 
@@ -209,7 +210,7 @@ private:
     SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
         if (discard_left_ == 0) return decode_one(input);
         const std::size_t k =
-            discard_left_ < input.size() ? static_cast<std::size_t>(discard_left_) : input.size();
+            discard_left_ < input.size() ? detail::convert<std::size_t>(discard_left_) : input.size();
         discard_left_ -= k;
         decode_result r;
         r.consumed = k;
@@ -246,7 +247,7 @@ private:
                 return fatal(errc::frame_too_large, value);
             return oversized(input, total.lo, value);
         }
-        const auto frame = static_cast<std::size_t>(total.lo);
+        const auto frame = detail::convert<std::size_t>(total.lo);
         if (input.size() < frame) return decode_result::need_more();
         return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
     }
@@ -255,7 +256,7 @@ private:
     decode_result oversized(const_buffer input, std::uint64_t frame, std::uint64_t value) noexcept {
         if (input.size() >= frame)  // all buffered: drop it with the report
             return decode_result::failure(make_error_code(errc::frame_too_large), value,
-                                          static_cast<std::size_t>(frame));
+                                          detail::convert<std::size_t>(frame));
         discard_left_ = frame - input.size();
         if (on_oversized_ == oversized_frame::discard_fail_fast)
             return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
@@ -336,7 +337,7 @@ public:
         if (value > max_frame_) return fatal(errc::frame_too_large, value);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
-        const auto size = static_cast<std::size_t>(value);
+        const auto size = detail::convert<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 

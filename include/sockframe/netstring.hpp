@@ -2,6 +2,7 @@
 /// Netstrings (`<decimal length>:<payload>,`, https://cr.yp.to/proto/netstrings.txt), built from
 /// two composable parts: a decimal-text length prefix and a ',' suffix.
 
+#include <sockframe/detail/convert.hpp>
 #include <sockframe/codec.hpp>
 #include <sockframe/compose.hpp>
 
@@ -61,7 +62,7 @@ public:
         if (i == 0) return fatal(errc::malformed_frame, 0);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
-        const auto size = static_cast<std::size_t>(value);
+        const auto size = detail::convert<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
     /// Nothing to forget: decimal_prefix keeps no state between decodes.

@@ -505,6 +505,23 @@ SOCKFRAME_NAMESPACE_END
 // ---- begin <sockframe/detail/os.hpp> ----
 /// Operating-system glue: the only place that includes socket headers. POSIX and Winsock.
 
+// ---- begin <sockframe/detail/convert.hpp> ----
+/// detail::convert<To>(value): a static_cast written once, for conversions between integer types
+/// that are the same type on some platforms and not on others (std::uint64_t and a file's device
+/// number, std::size_t and socklen_t...), so that -Wuseless-cast stays quiet where they match.
+
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+/// `value` as a `To`.
+template <typename To, typename From>
+constexpr To convert(From value) noexcept {
+    return static_cast<To>(value);
+}
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/convert.hpp> ----
+
 
 #if defined(SOCKFRAME_WINDOWS)
 // <winsock2.h> includes <windows.h>. If sockframe is the first to include it, it asks for the lean
@@ -806,7 +823,7 @@ std::error_code resolve_names(const char* host, const char* service, int domain,
         if (domain != AF_UNSPEC ? p->ai_family != domain
                                 : p->ai_family != AF_INET && p->ai_family != AF_INET6)
             continue;
-        found(static_cast<const ::sockaddr*>(p->ai_addr), static_cast<socklen_type>(p->ai_addrlen));
+        found(static_cast<const ::sockaddr*>(p->ai_addr), convert<socklen_type>(p->ai_addrlen));
     }
     return {};
 }
@@ -925,8 +942,8 @@ inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint
 #if defined(SOCKFRAME_POSIX)
     struct ::stat st {};
     if (::fstat(h, &st) != 0) return false;
-    device = static_cast<std::uint64_t>(st.st_dev);
-    inode = static_cast<std::uint64_t>(st.st_ino);
+    device = convert<std::uint64_t>(st.st_dev);
+    inode = convert<std::uint64_t>(st.st_ino);
     return true;
 #else
     (void)h;
@@ -1115,8 +1132,8 @@ inline bool socket_file_identity(const char* path, std::uint64_t& device, std::u
 #else
     struct ::stat st {};
     if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
-    device = static_cast<std::uint64_t>(st.st_dev);
-    inode = static_cast<std::uint64_t>(st.st_ino);
+    device = convert<std::uint64_t>(st.st_dev);
+    inode = convert<std::uint64_t>(st.st_ino);
     return true;
 #endif
 }
@@ -1273,7 +1290,7 @@ inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::s
 #else
         ::msghdr msg{};
         msg.msg_iov = vecs;
-        msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(count);
+        msg.msg_iovlen = convert<decltype(msg.msg_iovlen)>(count);
         return ::sendmsg(h, &msg, flags | send_flags);
 #endif
     });
@@ -1697,7 +1714,7 @@ public:
     /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
-        for (int i = 0; i < 10; ++i)
+        for (std::size_t i = 0; i < 10; ++i)
             if (b[i] != 0) return false;
         return b[10] == 0xff && b[11] == 0xff;
     }
@@ -2574,7 +2591,9 @@ public:
         std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
     };
     slot* find(native_handle_type h) noexcept {
-        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() || !slots_[h].registered) return nullptr;
+        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() ||
+            !slots_[static_cast<std::size_t>(h)].registered)
+            return nullptr;
         return &slots_[static_cast<std::size_t>(h)];
     }
     /// The slot for `h`, growing the table if needed; null if `h` is negative or memory runs out.
@@ -2955,7 +2974,7 @@ public:
         }
         int n = ::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
 #else
-        int n = ::poll(fds_.data(), static_cast<::nfds_t>(fds_.size()), timeout_ms);
+        int n = ::poll(fds_.data(), convert<::nfds_t>(fds_.size()), timeout_ms);
 #endif
         if (n < 0) {
             ec = last_error();
@@ -5872,7 +5891,7 @@ private:
     SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
         if (discard_left_ == 0) return decode_one(input);
         const std::size_t k =
-            discard_left_ < input.size() ? static_cast<std::size_t>(discard_left_) : input.size();
+            discard_left_ < input.size() ? detail::convert<std::size_t>(discard_left_) : input.size();
         discard_left_ -= k;
         decode_result r;
         r.consumed = k;
@@ -5909,7 +5928,7 @@ private:
                 return fatal(errc::frame_too_large, value);
             return oversized(input, total.lo, value);
         }
-        const auto frame = static_cast<std::size_t>(total.lo);
+        const auto frame = detail::convert<std::size_t>(total.lo);
         if (input.size() < frame) return decode_result::need_more();
         return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
     }
@@ -5918,7 +5937,7 @@ private:
     decode_result oversized(const_buffer input, std::uint64_t frame, std::uint64_t value) noexcept {
         if (input.size() >= frame)  // all buffered: drop it with the report
             return decode_result::failure(make_error_code(errc::frame_too_large), value,
-                                          static_cast<std::size_t>(frame));
+                                          detail::convert<std::size_t>(frame));
         discard_left_ = frame - input.size();
         if (on_oversized_ == oversized_frame::discard_fail_fast)
             return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
@@ -5999,7 +6018,7 @@ public:
         if (value > max_frame_) return fatal(errc::frame_too_large, value);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
-        const auto size = static_cast<std::size_t>(value);
+        const auto size = detail::convert<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
@@ -7094,7 +7113,7 @@ public:
         if (i == 0) return fatal(errc::malformed_frame, 0);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
-        const auto size = static_cast<std::size_t>(value);
+        const auto size = detail::convert<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
     /// Nothing to forget: decimal_prefix keeps no state between decodes.
@@ -7344,7 +7363,7 @@ inline std::optional<std::size_t> parse_size(std::string_view text) {
         v = v * 10 + static_cast<std::uint64_t>(c - '0');
     }
     if (v > SIZE_MAX) return std::nullopt;
-    return static_cast<std::size_t>(v);
+    return detail::convert<std::size_t>(v);
 }
 
 inline int hex_digit(char c) {

@@ -1,6 +1,7 @@
 #pragma once
 /// Operating-system glue: the only place that includes socket headers. POSIX and Winsock.
 
+#include <sockframe/detail/convert.hpp>
 #include <sockframe/config.hpp>
 
 #if defined(SOCKFRAME_WINDOWS)
@@ -304,7 +305,7 @@ std::error_code resolve_names(const char* host, const char* service, int domain,
         if (domain != AF_UNSPEC ? p->ai_family != domain
                                 : p->ai_family != AF_INET && p->ai_family != AF_INET6)
             continue;
-        found(static_cast<const ::sockaddr*>(p->ai_addr), static_cast<socklen_type>(p->ai_addrlen));
+        found(static_cast<const ::sockaddr*>(p->ai_addr), convert<socklen_type>(p->ai_addrlen));
     }
     return {};
 }
@@ -423,8 +424,8 @@ inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint
 #if defined(SOCKFRAME_POSIX)
     struct ::stat st {};
     if (::fstat(h, &st) != 0) return false;
-    device = static_cast<std::uint64_t>(st.st_dev);
-    inode = static_cast<std::uint64_t>(st.st_ino);
+    device = convert<std::uint64_t>(st.st_dev);
+    inode = convert<std::uint64_t>(st.st_ino);
     return true;
 #else
     (void)h;
@@ -613,8 +614,8 @@ inline bool socket_file_identity(const char* path, std::uint64_t& device, std::u
 #else
     struct ::stat st {};
     if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
-    device = static_cast<std::uint64_t>(st.st_dev);
-    inode = static_cast<std::uint64_t>(st.st_ino);
+    device = convert<std::uint64_t>(st.st_dev);
+    inode = convert<std::uint64_t>(st.st_ino);
     return true;
 #endif
 }
@@ -771,7 +772,7 @@ inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::s
 #else
         ::msghdr msg{};
         msg.msg_iov = vecs;
-        msg.msg_iovlen = static_cast<decltype(msg.msg_iovlen)>(count);
+        msg.msg_iovlen = convert<decltype(msg.msg_iovlen)>(count);
         return ::sendmsg(h, &msg, flags | send_flags);
 #endif
     });

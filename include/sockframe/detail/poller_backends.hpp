@@ -15,6 +15,7 @@
 /// - WSAPoll (Windows): no identity check (add() of a reused handle value is already_registered
 ///   until the next wait); a wait drops closed handles (POLLNVAL) without reporting them.
 
+#include <sockframe/detail/convert.hpp>
 #include <sockframe/detail/os.hpp>
 #include <sockframe/error.hpp>
 
@@ -81,7 +82,9 @@ public:
         std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
     };
     slot* find(native_handle_type h) noexcept {
-        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() || !slots_[h].registered) return nullptr;
+        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() ||
+            !slots_[static_cast<std::size_t>(h)].registered)
+            return nullptr;
         return &slots_[static_cast<std::size_t>(h)];
     }
     /// The slot for `h`, growing the table if needed; null if `h` is negative or memory runs out.
@@ -462,7 +465,7 @@ public:
         }
         int n = ::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
 #else
-        int n = ::poll(fds_.data(), static_cast<::nfds_t>(fds_.size()), timeout_ms);
+        int n = ::poll(fds_.data(), convert<::nfds_t>(fds_.size()), timeout_ms);
 #endif
         if (n < 0) {
             ec = last_error();

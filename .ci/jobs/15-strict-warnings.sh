@@ -1,0 +1,18 @@
+# Strict warnings, as a user who compiles with them sees the library: the single header, its
+# templates instantiated by tests/strict/strict_warnings.cpp, under g++ and clang++, C++17 and
+# C++20, with -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast (and g++'s -Wuseless-cast)
+# as errors.
+need_base
+need clang
+strict=(-Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Werror)
+python3 tools/amalgamate.py --check
+for cxx in g++ clang++; do
+    extra=()
+    [ "$cxx" = g++ ] && extra=(-Wuseless-cast)
+    for std in 17 20; do
+        echo "$cxx -std=c++$std ${strict[*]} ${extra[*]}"
+        "$cxx" -std=c++$std -c -o /dev/null -Isingle_include "${strict[@]}" "${extra[@]}" \
+            tests/strict/strict_warnings.cpp
+    done
+done
+echo "strict warnings: the single header is clean under g++ and clang++, C++17 and C++20"

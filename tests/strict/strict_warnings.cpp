@@ -1,0 +1,97 @@
+// Compiled by CI with the strictest warnings a user might enable (-Wconversion -Wsign-conversion
+// -Wshadow -Wold-style-cast -Wuseless-cast ... -Werror) against the single header: it
+// instantiates the library's templates the way programs use them, so that warnings inside
+// templates show up too. It is built, never run.
+#include <sockframe/sockframe.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace sf = sockframe;
+
+namespace {
+
+template <typename Endpoint, typename Codec>
+void use_framed(Endpoint endpoint, Codec codec) {
+    sf::framed conn{std::move(endpoint), std::move(codec)};
+    std::error_code ec;
+    const std::string payload = "payload";
+    conn.send(payload);
+    conn.send(payload, ec);
+    conn.send({sf::const_buffer(payload), sf::const_buffer(payload)}, ec);
+    const sf::const_buffer views[] = {sf::const_buffer(payload), sf::const_buffer(payload)};
+    conn.send_batch(views, 2, ec);
+    if (auto m = conn.receive(std::chrono::seconds(1), ec)) (void)m->size();
+    if (auto m = conn.try_receive(ec)) (void)m->size();
+    if (auto s = conn.template receive_copy<std::string>(sf::deadline{}, ec)) (void)s->size();
+    conn.receive_batch([](sf::const_buffer b) { (void)b.size(); }, sf::deadline{}, ec);
+    (void)conn.at_end();
+    (void)conn.error_size();
+    (void)conn.buffered();
+    conn.reserve_receive(1 << 16);
+    auto halves = conn.split();
+    (void)halves.first.receive(ec);
+    halves.second.send(payload, ec);
+}
+
+template <typename Endpoint, typename Codec>
+void use_stream_framed(Endpoint endpoint, Codec codec) {
+    sf::framed conn{std::move(endpoint), std::move(codec)};
+    std::error_code ec;
+    conn.queue(std::string("x"), ec);
+    conn.flush(ec);
+    (void)conn.pending();
+    (void)conn.writable();
+    conn.set_high_water_mark(1 << 20);
+    conn.set_coalesce_limit(1 << 16);
+    use_framed(std::move(conn.endpoint()), conn.codec());
+}
+
+[[maybe_unused]] void instantiate() {
+    std::error_code ec;
+    use_stream_framed(sf::tcp_stream{}, sf::length_prefix<std::uint32_t>{});
+    use_stream_framed(sf::tcp_stream{}, sf::length_prefix<std::uint16_t, sf::little_endian>{});
+    use_stream_framed(sf::tcp_stream_nb{}, sf::varint_prefix{});
+    use_stream_framed(sf::tcp_stream{}, sf::line{});
+    use_stream_framed(sf::tcp_stream{}, sf::delimiter{"\r\n"});
+    use_stream_framed(sf::tcp_stream{}, sf::fixed_size{8});
+    use_stream_framed(sf::tcp_stream{}, sf::make_netstring());
+    use_stream_framed(sf::tcp_stream{}, sf::checked<sf::length_prefix<>>{});
+    use_stream_framed(sf::tcp_stream{}, sf::checked<sf::line>{});
+    use_stream_framed(sf::tcp_stream{}, sf::parse_codec_spec("len:4"));
+    use_stream_framed(sf::ip_tcp_stream{}, sf::length_prefix<>{});
+    use_framed(sf::udp_socket{}, sf::length_prefix<std::uint16_t>{});
+    use_framed(sf::ip_udp_socket{}, sf::length_prefix<std::uint16_t>{});
+#if defined(SOCKFRAME_POSIX)
+    use_stream_framed(sf::unix_stream{}, sf::length_prefix<>{});
+    use_framed(sf::unix_datagram{}, sf::length_prefix<>{});
+    use_framed(sf::unix_seqpacket{}, sf::length_prefix<>{});
+#endif
+
+    auto listener = sf::tcp_listener(sf::ipv4_address::loopback(0));
+    auto accepted = listener.accept(std::chrono::seconds(1), ec);
+    (void)accepted;
+    auto stream = sf::tcp_stream::connect("localhost", "7000", std::chrono::seconds(1), ec);
+    std::vector<char> buffer(64);
+    (void)stream.read_some(sf::mutable_buffer(buffer), ec);
+    (void)stream.write_all(sf::const_buffer("abc"), ec);
+    (void)stream.local_address(ec);
+    stream.set_timeout(std::chrono::milliseconds(5));
+    sf::udp_socket udp(sf::ipv4_address::loopback(0));
+    (void)udp.send_to(sf::const_buffer("x"), udp.local_address(), ec);
+    (void)udp.receive_from(sf::mutable_buffer(buffer), ec);
+    sf::poller poller;
+    std::vector<sf::poll_event> events;
+    poller.add(udp, sf::interest::read, 1, ec);
+    poller.wait(events, sf::deadline(std::chrono::milliseconds(1)), ec);
+    sf::ip_tcp_iostream io("localhost", "7000");
+    io << "x" << std::flush;
+    (void)sf::resolve<sf::ipv4>("localhost", "80", ec);
+    (void)sf::ipv6_address::parse("::1", 80);
+}
+
+}  // namespace
+
+int main() { return 0; }

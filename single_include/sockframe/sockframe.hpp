@@ -279,6 +279,7 @@ enum class errc {
     buffer_full,          ///< non-blocking framed send: the outgoing queue is at its high-water mark
     already_registered,   ///< poller: the handle is registered already (use modify)
     not_registered,       ///< poller: the handle is not registered (modify / remove)
+    stream_broken,        ///< framed send: an earlier send stopped inside a frame; nothing more can be sent
 };
 
 namespace detail {
@@ -304,6 +305,8 @@ public:
             case errc::buffer_full: return "outgoing buffer full";
             case errc::already_registered: return "handle already registered with the poller";
             case errc::not_registered: return "handle not registered with the poller";
+            case errc::stream_broken:
+                return "an earlier send stopped inside a frame: no further frame can be sent on this stream";
         }
         return "unknown sockframe error";
     }
@@ -3439,6 +3442,1227 @@ using poller = basic_poller<detail::default_poller_backend>;
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/poller.hpp> ----
 
+// ---- begin <sockframe/event_loop.hpp> ----
+/// event_loop: one thread's poller, timers, cross-thread post() and signals. One loop per thread,
+/// no hidden threads; many cores = many loops.
+///
+/// Thread safety: post() and stop() may be called from any thread at any time while the loop
+/// exists. Everything else (watch, timers, signals, run*) belongs to the thread that runs the
+/// loop, or to any one thread while no thread runs it. Handles (io_watch, timer) must not
+/// outlive their loop.
+
+// ---- begin <sockframe/detail/event_loop_os.hpp> ----
+/// The event loop's operating-system glue: the wake-up channel (eventfd on Linux, a pipe on other
+/// POSIX systems, a loopback TCP pair on Windows) and signal delivery (signalfd on Linux, a
+/// self-pipe written by a sigaction handler on other POSIX systems, none on Windows).
+
+
+#if defined(SOCKFRAME_WINDOWS)
+#else
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+#include <cerrno>
+#if defined(SOCKFRAME_LINUX) && !defined(SOCKFRAME_EVENT_LOOP_USE_PIPES)
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#define SOCKFRAME_EVENT_LOOP_EVENTFD 1
+#define SOCKFRAME_EVENT_LOOP_SIGNALFD 1
+#else
+#define SOCKFRAME_EVENT_LOOP_SELF_PIPE 1
+#endif
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+using loop_handle = poller::native_handle_type;
+
+#if defined(SOCKFRAME_POSIX)
+inline std::error_code errno_error() noexcept { return {errno, std::system_category()}; }
+
+/// Makes a descriptor non-blocking and close-on-exec.
+inline std::error_code prepare_descriptor(int fd) noexcept {
+    int flags = ::fcntl(fd, F_GETFL, 0);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return errno_error();
+    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error();
+    return {};
+}
+
+/// A non-blocking pipe: read end first.
+inline std::error_code open_pipe(int (&fds)[2]) noexcept {
+    if (::pipe(fds) != 0) return errno_error();
+    for (int fd : fds) {
+        if (auto ec = prepare_descriptor(fd)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            fds[0] = fds[1] = -1;
+            return ec;
+        }
+    }
+    return {};
+}
+
+/// Reads and discards everything a non-blocking descriptor holds.
+inline void drain_descriptor(int fd) noexcept {
+    unsigned char buffer[256];
+    for (;;) {
+        ::ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        return;
+    }
+}
+#endif
+
+/// Wakes a loop blocked in its poller from any thread. notify() may be called concurrently from
+/// many threads; drain() only from the loop's thread.
+class wakeup_channel {
+public:
+    wakeup_channel() noexcept = default;
+    wakeup_channel(const wakeup_channel&) = delete;
+    wakeup_channel& operator=(const wakeup_channel&) = delete;
+    ~wakeup_channel() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_EVENT_LOOP_EVENTFD)
+        read_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        ec = read_fd_ < 0 ? errno_error() : std::error_code{};
+#elif defined(SOCKFRAME_POSIX)
+        int fds[2] = {-1, -1};
+        ec = open_pipe(fds);
+        read_fd_ = fds[0];
+        write_fd_ = fds[1];
+#else
+        // Windows has no pipe that WSAPoll accepts: a connected loopback TCP pair.
+        basic_listener<ipv4, stream> listener(ipv4_address::loopback(0), ec);
+        if (ec) return;
+        auto address = listener.local_address(ec);
+        if (ec) return;
+        auto writer = basic_socket<ipv4, stream>::connect(address, std::chrono::seconds(10), ec);
+        if (ec) return;
+        auto reader = std::move(listener.accept(std::chrono::seconds(10), ec).socket);
+        if (ec) return;
+        try {
+            reader_ = socket_type(std::move(reader));
+            writer_ = socket_type(std::move(writer));
+        } catch (const std::system_error& e) {
+            ec = e.code();
+            reader_.close();
+            writer_.close();
+        }
+#endif
+    }
+    void close() noexcept {
+#if defined(SOCKFRAME_POSIX)
+        if (read_fd_ >= 0) ::close(std::exchange(read_fd_, -1));
+        if (write_fd_ >= 0) ::close(std::exchange(write_fd_, -1));
+#else
+        reader_.close();
+        writer_.close();
+#endif
+    }
+
+    /// The handle the poller watches for reading.
+    loop_handle handle() const noexcept {
+#if defined(SOCKFRAME_POSIX)
+        return read_fd_;
+#else
+        return reader_.native_handle();
+#endif
+    }
+
+    /// Makes handle() readable. Safe from any thread; never blocks (a full channel is already
+    /// readable, which is all that matters).
+    void notify() noexcept {
+#if defined(SOCKFRAME_EVENT_LOOP_EVENTFD)
+        std::uint64_t one = 1;
+        while (::write(read_fd_, &one, sizeof one) < 0 && errno == EINTR) {
+        }
+#elif defined(SOCKFRAME_POSIX)
+        unsigned char one = 1;
+        while (::write(write_fd_, &one, 1) < 0 && errno == EINTR) {
+        }
+#else
+        unsigned char one = 1;
+        std::error_code ec;
+        writer_.write_some(const_buffer(&one, 1), ec);
+#endif
+    }
+
+    /// Consumes every pending notification (the loop's thread).
+    void drain() noexcept {
+#if defined(SOCKFRAME_POSIX)
+        drain_descriptor(read_fd_);
+#else
+        unsigned char buffer[64];
+        std::error_code ec;
+        for (;;) {
+            std::size_t n = reader_.read_some(mutable_buffer(buffer, sizeof buffer), ec);
+            if (ec || n == 0) return;
+        }
+#endif
+    }
+
+private:
+#if defined(SOCKFRAME_POSIX)
+    int read_fd_ = -1;
+    int write_fd_ = -1;
+#else
+    using socket_type = basic_socket<ipv4, stream, non_blocking>;
+    socket_type reader_;
+    socket_type writer_;
+#endif
+};
+
+#if defined(SOCKFRAME_EVENT_LOOP_SELF_PIPE)
+/// The write end of each signal's self-pipe (-1: none). Process-global by nature: a signal
+/// disposition belongs to the process, so one loop at a time may own a signal.
+#if defined(NSIG)
+inline constexpr int max_signal = NSIG;
+#else
+inline constexpr int max_signal = 65;
+#endif
+/// Stored as descriptor + 1, so that the zero-initialised table means "no pipe".
+inline std::atomic<int> signal_pipe_write_end[max_signal] = {};
+
+extern "C" inline void sockframe_signal_to_pipe(int signo) {
+    int saved = errno;
+    if (signo > 0 && signo < max_signal) {
+        int fd = signal_pipe_write_end[signo].load(std::memory_order_relaxed) - 1;
+        if (fd >= 0) {
+            unsigned char byte = static_cast<unsigned char>(signo);
+            (void)!::write(fd, &byte, 1);
+        }
+    }
+    errno = saved;
+}
+#endif
+
+/// The signals a loop handles, turned into a readable handle. Linux: a signalfd over signals
+/// blocked in the owning thread. Other POSIX: a sigaction handler writing the signal number to
+/// a pipe. Windows: not supported.
+class signal_source {
+public:
+    signal_source() noexcept = default;
+    signal_source(const signal_source&) = delete;
+    signal_source& operator=(const signal_source&) = delete;
+    ~signal_source() { close(); }
+
+    /// Whether the source has a handle (the first add() makes it).
+    bool is_open() const noexcept {
+#if defined(SOCKFRAME_POSIX)
+        return read_fd_ >= 0;
+#else
+        return false;
+#endif
+    }
+    loop_handle handle() const noexcept {
+#if defined(SOCKFRAME_POSIX)
+        return read_fd_;
+#else
+        return poller::native_handle_type();
+#endif
+    }
+    /// Whether `signo` is handled here.
+    bool contains(int signo) const noexcept {
+        for (const auto& e : entries_)
+            if (e.signo == signo) return true;
+        return false;
+    }
+
+    /// Starts turning `signo` into readable bytes (nothing if it is handled already).
+    void add(int signo, std::error_code& ec) noexcept {
+        ec.clear();
+        if (contains(signo)) return;
+#if defined(SOCKFRAME_WINDOWS)
+        (void)signo;
+        ec = errc::not_supported;
+#else
+        if (signo <= 0 || signo >= max_signal_number()) {
+            ec = errc::invalid_argument;
+            return;
+        }
+        try {
+            entries_.reserve(entries_.size() + 1);
+        } catch (...) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return;
+        }
+        entry e{};
+        e.signo = signo;
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+        if (entries_.empty()) owner_ = std::this_thread::get_id();
+        ::sigset_t one, previous;
+        ::sigemptyset(&one);
+        ::sigaddset(&one, signo);
+        if (int r = ::pthread_sigmask(SIG_BLOCK, &one, &previous); r != 0) {
+            ec = {r, std::system_category()};
+            return;
+        }
+        e.was_blocked = ::sigismember(&previous, signo) == 1;
+        ::sigset_t all = mask_with(signo);
+        int fd = ::signalfd(read_fd_, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (fd < 0) {
+            ec = errno_error();
+            if (!e.was_blocked) ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+            return;
+        }
+        read_fd_ = fd;
+#else
+        if (read_fd_ < 0) {
+            int fds[2] = {-1, -1};
+            if ((ec = open_pipe(fds))) return;
+            read_fd_ = fds[0];
+            write_fd_ = fds[1];
+        }
+        int expected = 0;
+        if (!signal_pipe_write_end[signo].compare_exchange_strong(expected, write_fd_ + 1)) {
+            ec = std::make_error_code(std::errc::device_or_resource_busy);  // another loop owns it
+            return;
+        }
+        struct ::sigaction action {};
+        action.sa_handler = &sockframe_signal_to_pipe;
+        ::sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        if (::sigaction(signo, &action, &e.previous) != 0) {
+            ec = errno_error();
+            signal_pipe_write_end[signo].store(0);
+            return;
+        }
+#endif
+        entries_.push_back(e);  // capacity reserved: no throw
+#endif
+    }
+
+    /// Stops handling `signo` and restores what add() changed (see close()).
+    void remove(int signo) noexcept {
+#if defined(SOCKFRAME_POSIX)
+        for (std::size_t i = 0; i < entries_.size(); ++i) {
+            if (entries_[i].signo != signo) continue;
+            entry e = entries_[i];
+            entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+            restore(e);
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+            if (read_fd_ >= 0) {
+                ::sigset_t all = mask_with(0);
+                (void)::signalfd(read_fd_, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+            }
+#endif
+            return;
+        }
+#else
+        (void)signo;
+#endif
+    }
+
+    /// Calls on(signo) for each signal that arrived since the last call (the loop's thread).
+    template <typename On>
+    void read(On&& on) {
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+        ::signalfd_siginfo info[8];
+        for (;;) {
+            ::ssize_t n = ::read(read_fd_, info, sizeof info);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            std::size_t count = static_cast<std::size_t>(n) / sizeof info[0];
+            for (std::size_t i = 0; i < count; ++i) on(static_cast<int>(info[i].ssi_signo));
+        }
+#elif defined(SOCKFRAME_POSIX)
+        unsigned char bytes[64];
+        for (;;) {
+            ::ssize_t n = ::read(read_fd_, bytes, sizeof bytes);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            for (::ssize_t i = 0; i < n; ++i) on(static_cast<int>(bytes[i]));
+        }
+#else
+        (void)on;
+#endif
+    }
+
+    /// Restores every signal's previous state and closes the handle. signalfd: signals that are
+    /// pending are consumed, then the signals this source blocked are unblocked again, if this
+    /// runs in the thread that blocked them (another thread's mask cannot be changed from here).
+    void close() noexcept {
+#if defined(SOCKFRAME_POSIX)
+        while (!entries_.empty()) {
+            entry e = entries_.back();
+            entries_.pop_back();
+            restore(e);
+        }
+        if (read_fd_ >= 0) ::close(std::exchange(read_fd_, -1));
+        if (write_fd_ >= 0) ::close(std::exchange(write_fd_, -1));
+#endif
+    }
+
+private:
+#if defined(SOCKFRAME_POSIX)
+    struct entry {
+        int signo;
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+        bool was_blocked;
+#else
+        struct ::sigaction previous;
+#endif
+    };
+
+    static int max_signal_number() noexcept {
+#if defined(NSIG)
+        return NSIG;
+#else
+        return 65;
+#endif
+    }
+
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+    ::sigset_t mask_with(int extra) const noexcept {
+        ::sigset_t all;
+        ::sigemptyset(&all);
+        for (const auto& e : entries_) ::sigaddset(&all, e.signo);
+        if (extra > 0) ::sigaddset(&all, extra);
+        return all;
+    }
+#endif
+
+    void restore(const entry& e) noexcept {
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+        if (e.was_blocked || owner_ != std::this_thread::get_id()) return;
+        ::sigset_t one;
+        ::sigemptyset(&one);
+        ::sigaddset(&one, e.signo);
+        // Consume a pending instance first: unblocking it would run the default action (for
+        // SIGTERM: end the process) for a signal this loop has taken responsibility for.
+        ::timespec zero{};
+        while (::sigtimedwait(&one, nullptr, &zero) > 0) {
+        }
+        ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+#else
+        ::sigaction(e.signo, &e.previous, nullptr);
+        signal_pipe_write_end[e.signo].store(0);
+#endif
+    }
+
+    int read_fd_ = -1;
+    int write_fd_ = -1;
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+    std::thread::id owner_{};
+#endif
+    std::vector<entry> entries_;
+#endif
+};
+
+/// block_signals' work: blocks `signals` in the calling thread where the loop reads them from a
+/// signalfd; nothing elsewhere.
+inline std::error_code block_signals_in_thread(std::initializer_list<int> signals) noexcept {
+#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+    ::sigset_t set;
+    ::sigemptyset(&set);
+    for (int s : signals)
+        if (::sigaddset(&set, s) != 0) return errc::invalid_argument;
+    if (int r = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); r != 0) return {r, std::system_category()};
+    return {};
+#else
+    (void)signals;
+    return {};
+#endif
+}
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/event_loop_os.hpp> ----
+
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+class event_loop;
+
+/// What a watch callback is told about its handle (flags as in poll_event, filtered by the
+/// watch's current interest; hangup and error are reported whatever the interest).
+struct io_event {
+    bool readable;  ///< a read will not block (data, a pending connection, or end-of-stream)
+    bool writable;  ///< a write will not block; after a non-blocking connect: the connect finished
+    bool hangup;    ///< the peer closed (at least its sending side)
+    bool error;     ///< the handle has a pending error
+};
+
+/// A registration made by event_loop::watch. A plain handle: copying it copies the reference,
+/// dropping it does not cancel. Cancel it before closing the watched handle.
+class io_watch {
+public:
+    /// A handle to nothing (active() is false).
+    io_watch() noexcept = default;
+
+    /// Whether the registration is still in force.
+    bool active() const noexcept;
+    /// The same as active().
+    explicit operator bool() const noexcept { return active(); }
+    /// Changes what the registration waits for (errc::not_registered once cancelled).
+    void modify(interest what);
+    /// The same, never throwing.
+    void modify(interest what, std::error_code& ec) noexcept;
+    /// Ends the registration; its callback is not called again, not even for an event already
+    /// collected in the current batch. Returns false if it was not active. O(1).
+    bool cancel() noexcept;
+
+private:
+    friend class event_loop;
+    io_watch(event_loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
+        : loop_(loop), index_(index), generation_(generation) {}
+    event_loop* loop_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+/// A timer armed by event_loop::after, at or every. A plain handle: dropping it does not cancel.
+class timer {
+public:
+    /// A handle to nothing (active() is false).
+    timer() noexcept = default;
+
+    /// Whether the timer will still fire: false once a one-shot timer's callback has started,
+    /// or once cancelled.
+    bool active() const noexcept;
+    /// The same as active().
+    explicit operator bool() const noexcept { return active(); }
+    /// Disarms the timer (a periodic one too, also from inside its own callback). Returns false
+    /// if it was not active (fired already, cancelled, or empty). O(1).
+    bool cancel() noexcept;
+
+private:
+    friend class event_loop;
+    timer(event_loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
+        : loop_(loop), index_(index), generation_(generation) {}
+    event_loop* loop_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+/// Blocks `signals` in the calling thread where the event loop receives signals through a
+/// signalfd (Linux); does nothing elsewhere. Call it before starting other threads (they inherit
+/// the mask): a signal that some thread does not block may be delivered to that thread, with its
+/// default action, instead of to the loop.
+inline void block_signals(std::initializer_list<int> signals, std::error_code& ec) noexcept {
+    ec = detail::block_signals_in_thread(signals);
+}
+/// The same, throwing std::system_error. With no argument: SIGINT and SIGTERM.
+inline void block_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM}) {
+    std::error_code ec;
+    block_signals(signals, ec);
+    detail::throw_if(ec, "sockframe: block signals");
+}
+
+/// One thread's event loop: I/O readiness callbacks over a poller, one-shot and periodic timers
+/// on the steady clock, callbacks posted from any thread, and signals.
+///
+/// An iteration waits in the poller (until the earliest timer at most), then runs, in this order:
+/// the I/O callbacks of the ready handles, the timers that are due, the callbacks posted before
+/// the iteration began. Callbacks never run re-entrantly: one posted or armed by a callback runs
+/// in a later iteration. An exception thrown by a callback propagates out of run*(); the loop
+/// stays usable, and what that iteration did not get to runs in the next one (ready handles are
+/// reported again, being level-triggered; posted callbacks keep their order).
+class event_loop {
+public:
+    /// The clock of timers and deadlines.
+    using clock = deadline::clock;
+    /// A handle as the poller knows it (a descriptor, or a SOCKET on Windows).
+    using native_handle_type = poller::native_handle_type;
+
+    /// Creates the poller and the wake-up channel; throws std::system_error on failure.
+    event_loop() {
+        std::error_code ec;
+        open(ec);
+        detail::throw_if(ec, "sockframe: create event loop");
+    }
+    /// The same, never throwing; `ec` says what failed (the loop is then unusable).
+    explicit event_loop(std::error_code& ec) noexcept { open(ec); }
+
+    event_loop(const event_loop&) = delete;
+    event_loop& operator=(const event_loop&) = delete;
+    /// Callbacks still posted are destroyed without running; signal dispositions and masks are
+    /// restored (see on_signal).
+    ~event_loop() = default;
+
+    // ---- running ----------------------------------------------------------------------------
+
+    /// Runs iterations until stop() is called, then returns. It does not return when there is
+    /// nothing to do: another thread may still post. Each stop() ends one run(); a stop() made
+    /// before run() starts makes it return at once.
+    void run() {
+        std::error_code ec;
+        run(ec);
+        detail::throw_if(ec, "sockframe: event loop run");
+    }
+    /// The same; `ec` reports the loop's own failures (the poller, a re-entrant call:
+    /// std::errc::resource_deadlock_would_occur). Exceptions from callbacks still propagate.
+    void run(std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return;
+        while (!stop_requested_.exchange(false)) {
+            step(std::nullopt, ec);
+            if (ec) return;
+        }
+    }
+
+    /// Waits until something happens (a ready handle, a due timer, a post, a signal, a stop()),
+    /// runs it, and returns the number of callbacks run (0 when woken by stop() alone).
+    std::size_t run_once() {
+        std::error_code ec;
+        auto n = run_once(ec);
+        detail::throw_if(ec, "sockframe: event loop run_once");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
+    std::size_t run_once(std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return 0;
+        for (;;) {
+            std::size_t n = step(std::nullopt, ec);
+            if (n != 0 || ec || !events_.empty() || stop_requested_.load()) return n;
+            // woken for a timer that is not quite due (the poller's millisecond rounding)
+        }
+    }
+
+    /// Runs what is ready now without waiting; returns the number of callbacks run.
+    std::size_t poll() {
+        std::error_code ec;
+        auto n = poll(ec);
+        detail::throw_if(ec, "sockframe: event loop poll");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
+    std::size_t poll(std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return 0;
+        return step(clock::now(), ec);
+    }
+
+    /// Runs iterations for `d` or until stop() (which it then consumes, as run() does); returns
+    /// the number of callbacks run.
+    template <typename Rep, typename Period>
+    std::size_t run_for(std::chrono::duration<Rep, Period> d) {
+        std::error_code ec;
+        auto n = run_for(d, ec);
+        detail::throw_if(ec, "sockframe: event loop run_for");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
+    template <typename Rep, typename Period>
+    std::size_t run_for(std::chrono::duration<Rep, Period> d, std::error_code& ec) {
+        return run_until(deadline::after(d), ec);
+    }
+    /// Runs iterations until `t` or until stop(); returns the number of callbacks run.
+    std::size_t run_until(clock::time_point t, std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return 0;
+        std::size_t total = 0;
+        while (!stop_requested_.exchange(false)) {
+            total += step(t, ec);
+            if (ec || clock::now() >= t) break;
+        }
+        return total;
+    }
+
+    /// Makes run() / run_for() return once the current iteration is over. Thread-safe; wakes a
+    /// waiting loop.
+    void stop() noexcept {
+        stop_requested_.store(true);
+        wake();
+    }
+    /// Whether a stop() has not yet been consumed by run() / run_for().
+    bool stop_requested() const noexcept { return stop_requested_.load(); }
+    /// Whether the calling thread is inside this loop's run*() (so callbacks may be invoked
+    /// directly instead of posted).
+    bool running_in_this_thread() const noexcept {
+        return running_.load() && thread_.load() == std::this_thread::get_id();
+    }
+
+    /// Queues `f` (callable as f()) to run on the loop's thread in a later iteration and wakes
+    /// the loop. Thread-safe. Callbacks run in the order posted. Throws only std::bad_alloc.
+    template <typename F>
+    void post(F&& f) {
+        {
+            std::lock_guard<std::mutex> lock(post_mutex_);
+            posted_.emplace_back(std::forward<F>(f));
+        }
+        wake();
+    }
+
+    // ---- I/O --------------------------------------------------------------------------------
+
+    /// Calls `f(io_event)` whenever `h` is ready for `what` (level-triggered: again and again
+    /// while it stays ready). A handle can be watched once at a time (errc::already_registered).
+    /// Cancel the watch before closing the handle.
+    template <typename F>
+    io_watch watch(native_handle_type h, interest what, F&& f) {
+        std::error_code ec;
+        auto w = watch(h, what, std::forward<F>(f), ec);
+        detail::throw_if(ec, "sockframe: event loop watch");
+        return w;
+    }
+    /// The same, never throwing (std::errc::not_enough_memory if the callback cannot be stored).
+    template <typename F>
+    io_watch watch(native_handle_type h, interest what, F&& f, std::error_code& ec) noexcept {
+        std::uint32_t index = 0;
+        try {
+            free_watches_.reserve(watches_.size() + 1);
+            if (free_watches_.empty()) {
+                watches_.emplace_back();
+                index = static_cast<std::uint32_t>(watches_.size() - 1);
+            } else {
+                index = free_watches_.back();
+                free_watches_.pop_back();
+            }
+        } catch (...) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return {};
+        }
+        watch_slot& slot = watches_[index];
+        try {
+            slot.fn = std::forward<F>(f);
+        } catch (...) {
+            release_watch(index);
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return {};
+        }
+        poller_.add(h, what, watch_key(index, slot.generation), ec);
+        if (ec) {
+            release_watch(index);
+            return {};
+        }
+        slot.handle = h;
+        slot.what = what;
+        slot.active = true;
+        ++watch_count_;
+        return io_watch(this, index, slot.generation);
+    }
+    /// The same for anything with native_handle() (sockets, listeners).
+    template <typename Socket, typename F, typename = decltype(std::declval<const Socket&>().native_handle())>
+    io_watch watch(const Socket& s, interest what, F&& f) {
+        return watch(s.native_handle(), what, std::forward<F>(f));
+    }
+    /// The same, never throwing.
+    template <typename Socket, typename F, typename = decltype(std::declval<const Socket&>().native_handle())>
+    io_watch watch(const Socket& s, interest what, F&& f, std::error_code& ec) noexcept {
+        return watch(s.native_handle(), what, std::forward<F>(f), ec);
+    }
+    /// The number of active watches.
+    std::size_t watch_count() const noexcept { return watch_count_; }
+
+    // ---- timers -----------------------------------------------------------------------------
+
+    /// Calls `f()` once, `d` from now (a zero or negative `d`: in the next iteration). Throws
+    /// only std::bad_alloc.
+    template <typename Rep, typename Period, typename F>
+    timer after(std::chrono::duration<Rep, Period> d, F&& f) {
+        return arm(deadline::after(d), clock::duration::zero(), std::forward<F>(f));
+    }
+    /// Calls `f()` once at `t` on the steady clock.
+    template <typename F>
+    timer at(clock::time_point t, F&& f) {
+        return arm(t, clock::duration::zero(), std::forward<F>(f));
+    }
+    /// Calls `f()` every `period` (the first time one period from now) until cancelled. Ticks
+    /// keep to the original schedule; when the loop falls more than a period behind, the missed
+    /// ticks are skipped, not run in a burst. A period that is not positive is
+    /// errc::invalid_argument (thrown).
+    template <typename Rep, typename Period, typename F>
+    timer every(std::chrono::duration<Rep, Period> period, F&& f) {
+        auto p = std::chrono::ceil<clock::duration>(period);
+        if (p <= clock::duration::zero())
+            detail::throw_error(make_error_code(errc::invalid_argument), "sockframe: timer period");
+        return arm(deadline::after(p), p, std::forward<F>(f));
+    }
+    /// The number of armed timers.
+    std::size_t timer_count() const noexcept { return live_timers_; }
+
+    // ---- signals ----------------------------------------------------------------------------
+
+    /// Calls `f(signo)` on the loop's thread when signal `signo` arrives (several callbacks for
+    /// one signal run in the order added).
+    ///
+    /// Linux: the signal is blocked in the calling thread and read from a signalfd. It must be
+    /// blocked in every thread of the process (block_signals() before starting threads), else
+    /// the kernel may deliver it to a thread that does not block it. The loop's destructor (or
+    /// cancel_signal) consumes a pending instance and unblocks the signal again if this thread
+    /// blocked it and the destructor runs in this thread.
+    /// Other POSIX systems: a process-wide handler (sigaction) writes to a pipe; the previous
+    /// handler is restored by cancel_signal or the destructor. A signal has one such handler per
+    /// process: one loop at a time may handle it (std::errc::device_or_resource_busy otherwise).
+    /// Windows: errc::not_supported.
+    template <typename F>
+    void on_signal(int signo, F&& f) {
+        std::error_code ec;
+        on_signal(signo, std::forward<F>(f), ec);
+        detail::throw_if(ec, "sockframe: event loop on_signal");
+    }
+    /// The same, never throwing.
+    template <typename F>
+    void on_signal(int signo, F&& f, std::error_code& ec) noexcept {
+        bool had = signals_.contains(signo);
+        signals_.add(signo, ec);
+        if (ec) return;
+        if (!signals_registered_) {
+            poller_.add(signals_.handle(), interest::read, signal_key, ec);
+            if (ec) {
+                signals_.remove(signo);
+                return;
+            }
+            signals_registered_ = true;
+        }
+        try {
+            signal_handlers_.emplace_back(signo, std::forward<F>(f));
+        } catch (...) {
+            if (!had) signals_.remove(signo);
+            ec = std::make_error_code(std::errc::not_enough_memory);
+        }
+    }
+    /// Removes every callback for `signo` and restores the signal's previous state (see
+    /// on_signal).
+    void cancel_signal(int signo) noexcept {
+        signal_handlers_.erase(std::remove_if(signal_handlers_.begin(), signal_handlers_.end(),
+                                              [&](const auto& h) { return h.first == signo; }),
+                               signal_handlers_.end());
+        signals_.remove(signo);
+    }
+    /// Makes SIGINT and SIGTERM call stop() (a graceful end of run()); see on_signal.
+    void stop_on_signals() {
+        std::error_code ec;
+        stop_on_signals(ec);
+        detail::throw_if(ec, "sockframe: event loop stop_on_signals");
+    }
+    /// The same, never throwing (errc::not_supported on Windows).
+    void stop_on_signals(std::error_code& ec) noexcept {
+        on_signal(
+            SIGINT, [this](int) { stop(); }, ec);
+        if (ec) return;
+        on_signal(
+            SIGTERM, [this](int) { stop(); }, ec);
+        if (ec) cancel_signal(SIGINT);
+    }
+
+private:
+    friend class io_watch;
+    friend class timer;
+
+    static constexpr std::uint32_t none = (std::numeric_limits<std::uint32_t>::max)();
+    static constexpr std::uint64_t wake_key = (std::numeric_limits<std::uint64_t>::max)();
+    static constexpr std::uint64_t signal_key = wake_key - 1;
+    /// Below this many heap entries, cancelled timers are left for the heap to drop lazily.
+    static constexpr std::size_t compact_threshold = 1024;
+
+    struct watch_slot {
+        std::function<void(io_event)> fn;
+        native_handle_type handle{};
+        interest what = interest::none;
+        std::uint32_t generation = 1;
+        bool active = false;
+    };
+    struct timer_slot {
+        std::function<void()> fn;
+        clock::duration period{};
+        std::uint32_t generation = 1;
+        bool armed = false;
+    };
+    struct heap_entry {
+        clock::time_point due;
+        std::uint64_t sequence;  // ties fire in the order armed
+        std::uint32_t index;
+        std::uint32_t generation;
+    };
+    /// Orders std::push_heap & co. so that the front is the earliest entry.
+    static bool fires_later(const heap_entry& a, const heap_entry& b) noexcept {
+        return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+    }
+    static std::uint64_t watch_key(std::uint32_t index, std::uint32_t generation) noexcept {
+        return (static_cast<std::uint64_t>(generation) << 32) | index;
+    }
+
+    /// Marks the loop as running in this thread for the duration of a run*() call.
+    class run_guard {
+    public:
+        run_guard(event_loop& loop, std::error_code& ec) noexcept : loop_(loop) {
+            ec.clear();
+            if (loop_.open_error_) {
+                ec = loop_.open_error_;
+                return;
+            }
+            if (loop_.running_.exchange(true)) {
+                ec = std::make_error_code(std::errc::resource_deadlock_would_occur);
+                return;
+            }
+            owns_ = true;
+            loop_.thread_.store(std::this_thread::get_id());
+        }
+        run_guard(const run_guard&) = delete;
+        run_guard& operator=(const run_guard&) = delete;
+        ~run_guard() {
+            if (!owns_) return;
+            loop_.thread_.store(std::thread::id{});
+            loop_.running_.store(false);
+        }
+
+    private:
+        event_loop& loop_;
+        bool owns_ = false;
+    };
+
+    void open(std::error_code& ec) noexcept {
+        ec = poller_error_;
+        if (!ec) wakeup_.open(ec);
+        if (!ec) poller_.add(wakeup_.handle(), interest::read, wake_key, ec);
+        open_error_ = ec;
+    }
+
+    void wake() noexcept {
+        if (!wake_pending_.exchange(true)) wakeup_.notify();
+    }
+
+    /// One iteration: wait (at most until `limit` and the earliest timer), then run callbacks.
+    std::size_t step(std::optional<clock::time_point> limit, std::error_code& ec) {
+        if (!running_posts_.empty()) requeue_posts(0);  // left over by a callback that threw
+        const std::uint64_t first_new_timer = sequence_;
+        std::optional<clock::time_point> when = limit;
+        if (auto t = earliest_timer(); t && (!when || *t < *when)) when = t;
+        poller_.wait(events_, when ? deadline(*when) : deadline::never(), ec);
+        if (ec) return 0;
+        std::size_t ran = 0;
+        for (const poll_event& e : events_) {
+            if (e.key == wake_key) {
+                // Take the posted callbacks now: those posted by this iteration's callbacks
+                // wait for the next one.
+                wakeup_.drain();
+                wake_pending_.store(false);
+                std::lock_guard<std::mutex> lock(post_mutex_);
+                running_posts_.swap(posted_);
+            } else if (e.key == signal_key) {
+                ran += read_signals();
+            } else {
+                ran += dispatch_io(e);
+            }
+        }
+        ran += run_due_timers(first_new_timer);
+        if (!running_posts_.empty()) ran += run_posts();
+        return ran;
+    }
+
+    std::size_t dispatch_io(const poll_event& e) {
+        auto index = static_cast<std::uint32_t>(e.key);
+        auto generation = static_cast<std::uint32_t>(e.key >> 32);
+        if (index >= watches_.size()) return 0;
+        watch_slot& slot = watches_[index];
+        // cancelled, or cancelled and reused, since the batch was collected: a stale event
+        if (!slot.active || slot.generation != generation) return 0;
+        io_event ev{e.readable && (slot.what & interest::read) != interest::none,
+                    e.writable && (slot.what & interest::write) != interest::none, e.hangup, e.error};
+        if (!ev.readable && !ev.writable && !ev.hangup && !ev.error) return 0;  // interest changed
+        running_watch_ = index;
+        struct after_call {
+            event_loop& loop;
+            std::uint32_t index;
+            ~after_call() {
+                loop.running_watch_ = none;
+                if (!loop.watches_[index].active) loop.release_watch(index);  // cancelled inside
+            }
+        } guard{*this, index};
+        slot.fn(ev);
+        return 1;
+    }
+
+    /// Frees a slot whose registration has ended. The free list's capacity was reserved when
+    /// the slot was made, so this never allocates.
+    void release_watch(std::uint32_t index) noexcept {
+        watch_slot& slot = watches_[index];
+        slot.fn = nullptr;
+        slot.active = false;
+        free_watches_.push_back(index);
+    }
+
+    bool cancel_watch(std::uint32_t index, std::uint32_t generation) noexcept {
+        if (index >= watches_.size()) return false;
+        watch_slot& slot = watches_[index];
+        if (!slot.active || slot.generation != generation) return false;
+        std::error_code ignored;  // a handle closed already has left the kernel's set
+        poller_.remove(slot.handle, ignored);
+        slot.active = false;
+        ++slot.generation;
+        --watch_count_;
+        if (index != running_watch_) release_watch(index);  // else after its callback returns
+        return true;
+    }
+
+    bool watch_active(std::uint32_t index, std::uint32_t generation) const noexcept {
+        return index < watches_.size() && watches_[index].active && watches_[index].generation == generation;
+    }
+
+    void modify_watch(std::uint32_t index, std::uint32_t generation, interest what,
+                      std::error_code& ec) noexcept {
+        if (!watch_active(index, generation)) {
+            ec = errc::not_registered;
+            return;
+        }
+        watch_slot& slot = watches_[index];
+        poller_.modify(slot.handle, what, watch_key(index, generation), ec);
+        if (!ec) slot.what = what;
+    }
+
+    template <typename F>
+    timer arm(clock::time_point due, clock::duration period, F&& f) {
+        free_timers_.reserve(timers_.size() + 1);
+        std::uint32_t index;
+        if (free_timers_.empty()) {
+            timers_.emplace_back();
+            index = static_cast<std::uint32_t>(timers_.size() - 1);
+        } else {
+            index = free_timers_.back();
+            free_timers_.pop_back();
+        }
+        timer_slot& slot = timers_[index];
+        try {
+            slot.fn = std::forward<F>(f);
+            heap_.push_back(heap_entry{due, sequence_++, index, slot.generation});
+        } catch (...) {
+            release_timer(index);
+            throw;
+        }
+        std::push_heap(heap_.begin(), heap_.end(), fires_later);
+        slot.period = period;
+        slot.armed = true;
+        ++live_timers_;
+        return timer(this, index, slot.generation);
+    }
+
+    void release_timer(std::uint32_t index) noexcept {
+        timers_[index].fn = nullptr;
+        free_timers_.push_back(index);  // capacity reserved by arm()
+    }
+
+    bool stale(const heap_entry& e) const noexcept {
+        const timer_slot& slot = timers_[e.index];
+        return !slot.armed || slot.generation != e.generation;
+    }
+
+    bool timer_active(std::uint32_t index, std::uint32_t generation) const noexcept {
+        return index < timers_.size() && timers_[index].armed && timers_[index].generation == generation;
+    }
+
+    bool cancel_timer(std::uint32_t index, std::uint32_t generation) noexcept {
+        if (!timer_active(index, generation)) return false;
+        timer_slot& slot = timers_[index];
+        slot.armed = false;
+        ++slot.generation;
+        --live_timers_;
+        if (index != running_timer_) release_timer(index);  // else after its callback returns
+        // Lazy deletion: the heap entry stays until it reaches the front, unless cancelled
+        // entries outnumber live ones; then they are dropped in one O(n) pass.
+        if (heap_.size() >= compact_threshold && heap_.size() > 2 * live_timers_) {
+            heap_.erase(
+                std::remove_if(heap_.begin(), heap_.end(), [this](const heap_entry& e) { return stale(e); }),
+                heap_.end());
+            std::make_heap(heap_.begin(), heap_.end(), fires_later);
+        }
+        return true;
+    }
+
+    void pop_timer() noexcept {
+        std::pop_heap(heap_.begin(), heap_.end(), fires_later);
+        heap_.pop_back();
+    }
+
+    std::optional<clock::time_point> earliest_timer() noexcept {
+        while (!heap_.empty() && stale(heap_.front())) pop_timer();
+        if (heap_.empty()) return std::nullopt;
+        return heap_.front().due;
+    }
+
+    /// Runs the timers due now that were armed before this iteration (one armed by a callback,
+    /// even for "now", waits for the next iteration).
+    std::size_t run_due_timers(std::uint64_t first_new) {
+        if (heap_.empty()) return 0;
+        const auto now = clock::now();
+        std::size_t ran = 0;
+        while (!heap_.empty()) {
+            const heap_entry e = heap_.front();
+            if (stale(e)) {
+                pop_timer();
+                continue;
+            }
+            if (e.due > now || e.sequence >= first_new) break;
+            pop_timer();
+            fire(e, now);
+            ++ran;
+        }
+        return ran;
+    }
+
+    void fire(const heap_entry& e, clock::time_point now) {
+        timer_slot& slot = timers_[e.index];
+        const bool periodic = slot.period != clock::duration::zero();
+        if (!periodic) {  // a one-shot timer is over once its callback starts
+            slot.armed = false;
+            ++slot.generation;
+            --live_timers_;
+        }
+        running_timer_ = e.index;
+        struct after_call {
+            event_loop& loop;
+            const heap_entry& e;
+            clock::time_point now;
+            ~after_call() {
+                loop.running_timer_ = none;
+                timer_slot& s = loop.timers_[e.index];
+                if (!s.armed) {
+                    loop.release_timer(e.index);
+                    return;
+                }
+                auto next = e.due + s.period;
+                if (next <= now) next = now + s.period;  // fell behind: skip the missed ticks
+                try {
+                    loop.heap_.push_back(heap_entry{next, loop.sequence_++, e.index, e.generation});
+                    std::push_heap(loop.heap_.begin(), loop.heap_.end(), fires_later);
+                } catch (...) {  // no memory to re-arm: the timer ends
+                    s.armed = false;
+                    ++s.generation;
+                    --loop.live_timers_;
+                    loop.release_timer(e.index);
+                }
+            }
+        } guard{*this, e, now};
+        slot.fn();
+    }
+
+    std::size_t read_signals() {
+        std::size_t ran = 0;
+        signals_.read([&](int signo) {
+            // by index and by copy: a callback may add or cancel signal callbacks
+            for (std::size_t i = 0; i < signal_handlers_.size(); ++i) {
+                if (signal_handlers_[i].first != signo) continue;
+                auto f = signal_handlers_[i].second;
+                f(signo);
+                ++ran;
+            }
+        });
+        return ran;
+    }
+
+    std::size_t run_posts() {
+        std::size_t i = 0;
+        try {
+            for (; i < running_posts_.size(); ++i) running_posts_[i]();
+        } catch (...) {
+            requeue_posts(i + 1);
+            throw;
+        }
+        running_posts_.clear();
+        return i;
+    }
+
+    /// After a posted callback threw: the ones after it go back to the front of the queue.
+    void requeue_posts(std::size_t from) noexcept {
+        try {
+            std::lock_guard<std::mutex> lock(post_mutex_);
+            posted_.insert(
+                posted_.begin(),
+                std::make_move_iterator(running_posts_.begin() + static_cast<std::ptrdiff_t>(from)),
+                std::make_move_iterator(running_posts_.end()));
+        } catch (...) {  // no memory: they are lost
+        }
+        running_posts_.clear();
+        wake();
+    }
+
+    // Order matters: the poller's error is taken before the poller is made.
+    std::error_code poller_error_;
+    poller poller_{poller_error_};
+    std::error_code open_error_;
+    detail::wakeup_channel wakeup_;
+    detail::signal_source signals_;
+    bool signals_registered_ = false;
+    std::vector<poll_event> events_;
+
+    std::deque<watch_slot> watches_;  // a deque: slots never move while a callback runs
+    std::vector<std::uint32_t> free_watches_;
+    std::size_t watch_count_ = 0;
+    std::uint32_t running_watch_ = none;
+
+    std::deque<timer_slot> timers_;
+    std::vector<std::uint32_t> free_timers_;
+    std::vector<heap_entry> heap_;
+    std::size_t live_timers_ = 0;
+    std::uint64_t sequence_ = 0;
+    std::uint32_t running_timer_ = none;
+
+    std::vector<std::pair<int, std::function<void(int)>>> signal_handlers_;
+
+    std::mutex post_mutex_;
+    std::vector<std::function<void()>> posted_;
+    std::vector<std::function<void()>> running_posts_;
+
+    std::atomic<bool> wake_pending_{false};
+    std::atomic<bool> stop_requested_{false};
+    std::atomic<bool> running_{false};
+    std::atomic<std::thread::id> thread_{};
+};
+
+inline bool io_watch::active() const noexcept {
+    return loop_ != nullptr && loop_->watch_active(index_, generation_);
+}
+inline void io_watch::modify(interest what) {
+    std::error_code ec;
+    modify(what, ec);
+    detail::throw_if(ec, "sockframe: io_watch modify");
+}
+inline void io_watch::modify(interest what, std::error_code& ec) noexcept {
+    if (loop_ == nullptr) {
+        ec = errc::not_registered;
+        return;
+    }
+    ec.clear();
+    loop_->modify_watch(index_, generation_, what, ec);
+}
+inline bool io_watch::cancel() noexcept {
+    return loop_ != nullptr && loop_->cancel_watch(index_, generation_);
+}
+
+inline bool timer::active() const noexcept {
+    return loop_ != nullptr && loop_->timer_active(index_, generation_);
+}
+inline bool timer::cancel() noexcept { return loop_ != nullptr && loop_->cancel_timer(index_, generation_); }
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/event_loop.hpp> ----
+
 // ---- begin <sockframe/iostream.hpp> ----
 /// The makefile counterpart: a std::streambuf and a std::iostream over a blocking stream socket,
 /// for text protocols (`ios << "HELLO\n" << std::flush; std::getline(ios, line);`).
@@ -5321,29 +6545,51 @@ SOCKFRAME_NAMESPACE_END
 /// delivered before the next system call, and bytes after a frame stay buffered for the next
 /// receive. The view a receive returns is valid until the next receive (or destruction); the
 /// buffer grows only as far as the codec's max_frame_bytes(). receive_batch() hands every
-/// buffered frame to a callback in one call: the fastest way to read many small frames.
+/// buffered frame to a callback in one call: the fastest way to read many small frames. The
+/// receive buffer adapts to the traffic: it grows (up to adaptive_receive_limit, bounded by the
+/// codec's maximum) while reads keep filling it, and goes back to its initial size once reads
+/// are small again and nothing is buffered.
 ///
 /// Errors and state: end-of-stream at a frame boundary is not an error (receive returns an
 /// empty optional with no error code: at_end() is then true). End-of-stream inside a frame is
-/// errc::truncated_stream. A framing error the codec cannot resynchronise from (an oversized or
-/// malformed length) poisons the connection: that receive and every later one report the same
-/// error and the caller should close. A codec that resynchronises (line discarding an overlong
-/// line) reports the error once and the next receive continues after it. A timeout or would-block
-/// loses nothing: the partial frame stays buffered and the next receive carries on.
+/// errc::truncated_stream, unless the codec's decode_eof() accepts the rest as a final frame. A
+/// framing error the codec cannot resynchronise from (an error with nothing to skip: an oversized
+/// or malformed length) poisons the receiving side: that receive and every later one report the
+/// same error and the caller should close. A codec that resynchronises (line discarding an
+/// overlong line) reports the error once and the next receive continues after it. A timeout or
+/// would-block loses nothing: the partial frame stays buffered and the next receive carries on.
+/// The throwing overloads throw frame_error (with the offending size) for framing errors and
+/// std::system_error for everything else.
 ///
 /// Sending: send() writes the frame at once (blocking mode: all of it; non-blocking mode: what
-/// fits, the rest is queued, bounded by a high-water mark). Header, payload and trailer go out in
-/// one gathered system call (sendmsg/WSASend); the payload is never copied. queue() only appends the frame to
-/// the outgoing buffer (copying it) and flush() writes everything queued in one call: the way to send many
-/// small frames with few system calls. A queued frame leaves when flush() (or a later send() or send_batch())
-/// runs, or when the queue passes its coalescing limit. send_batch() frames many payloads and gathers them,
-/// uncopied, into few writev calls: the way to send many large ones.
+/// fits, the rest is queued). Header, payload and trailer go out in one gathered system call
+/// (sendmsg/WSASend); the payload is never copied. A frame may be sent from several buffers
+/// (send({header, body})). queue() only appends the frame to the outgoing buffer (copying it) and
+/// flush() writes everything queued in one call: the way to send many small frames with few
+/// system calls. A queued frame leaves when flush() (or a later send() or send_batch()) runs, or
+/// when the queue would pass its coalescing limit, which adapts to the traffic. send_batch()
+/// frames many payloads and gathers them, uncopied, into few writev calls.
 ///
-/// Thread safety: one framed object is used by one thread at a time.
+/// Back-pressure (non-blocking endpoints), one rule: a frame is accepted whole while fewer than
+/// high_water_mark() bytes are queued, and refused with errc::buffer_full (nothing queued) once
+/// pending() reaches the mark. So any frame the codec allows can be sent, and the queue never
+/// holds more than the mark plus one frame. writable() says which side of the mark the queue is.
+///
+/// A send that fails after part of a frame reached the socket (a blocking send that times out
+/// half-way) leaves the stream inside a frame: every later send, queue and flush then fails with
+/// errc::stream_broken and writes nothing. Receiving is not affected.
+///
+/// Thread safety: one framed object is used by one thread at a time. split() gives a read half
+/// and a write half that two threads may use at the same time (one each); the codec's decode()
+/// and its const encode() then run concurrently, which every built-in codec allows.
+///
+/// A moved-from framed behaves as a closed connection: its calls report an error, never crash.
 
 
 #include <cstddef>
 #include <cstring>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
@@ -5353,6 +6599,13 @@ SOCKFRAME_NAMESPACE_END
 #include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
+
+template <typename Endpoint, typename Codec>
+class framed;
+template <typename Endpoint, typename Codec>
+class framed_read_half;
+template <typename Endpoint, typename Codec>
+class framed_write_half;
 
 namespace detail {
 template <typename E, typename = void>
@@ -5376,70 +6629,780 @@ struct transient : T {
     transient& operator=(transient&&) noexcept { return *this; }
 };
 
-/// A growable byte buffer that never value-initialises what it grows into and never shrinks.
+/// A growable byte buffer that never value-initialises what it grows into. Moving leaves the
+/// source empty.
 class byte_buffer {
 public:
+    byte_buffer() noexcept = default;
+    byte_buffer(byte_buffer&& other) noexcept
+        : data_(std::move(other.data_)), capacity_(std::exchange(other.capacity_, 0)) {}
+    byte_buffer& operator=(byte_buffer&& other) noexcept {
+        data_ = std::move(other.data_);
+        capacity_ = std::exchange(other.capacity_, 0);
+        return *this;
+    }
+
     std::byte* data() noexcept { return data_.get(); }
     const std::byte* data() const noexcept { return data_.get(); }
     std::size_t capacity() const noexcept { return capacity_; }
     /// Grows to at least `n` bytes, keeping the first `keep` bytes.
     void grow(std::size_t n, std::size_t keep) {
-        if (n <= capacity_) return;
+        if (n > capacity_) reallocate(n, keep);
+    }
+    /// Replaces the storage with exactly `n` bytes (more or fewer), keeping the first `keep` (<= n).
+    void reallocate(std::size_t n, std::size_t keep) {
         std::unique_ptr<std::byte[]> next(new std::byte[n]);
         if (keep > 0) std::memcpy(next.get(), data_.get(), keep);
         data_ = std::move(next);
         capacity_ = n;
+    }
+    /// Frees the storage.
+    void release() noexcept {
+        data_.reset();
+        capacity_ = 0;
     }
 
 private:
     std::unique_ptr<std::byte[]> data_;
     std::size_t capacity_ = 0;
 };
-}  // namespace detail
 
+/// Whether `ec` is a framing error (thrown as frame_error by framed's throwing overloads).
+inline bool is_framing_error(const std::error_code& ec) noexcept {
+    if (ec.category() != sockframe_category()) return false;
+    switch (static_cast<errc>(ec.value())) {
+        case errc::truncated_stream:
+        case errc::frame_too_large:
+        case errc::negative_length:
+        case errc::malformed_frame:
+        case errc::checksum_mismatch:
+        case errc::message_truncated:
+        case errc::frame_size_mismatch:
+        case errc::payload_too_large: return true;
+        default: return false;
+    }
+}
+
+/// Throws frame_error(ec, size) for a framing error, std::system_error(ec) otherwise.
+[[noreturn]] inline void throw_framed(const std::error_code& ec, std::uint64_t size, const char* what) {
+    if (is_framing_error(ec)) throw frame_error(ec, size, what);
+    throw std::system_error(ec, what);
+}
+
+template <typename Codec, typename = void>
+inline constexpr bool has_decode_eof_v = false;
+template <typename Codec>
+inline constexpr bool has_decode_eof_v<
+    Codec, std::enable_if_t<std::is_same_v<
+               decltype(std::declval<Codec&>().decode_eof(std::declval<const_buffer>())), decode_result>>> =
+    true;
+
+/// Whether T is a sequence of buffers (iterable, each element a const_buffer or mutable_buffer).
+template <typename T, typename = void>
+inline constexpr bool is_buffer_sequence_v = false;
+template <typename T>
+inline constexpr bool is_buffer_sequence_v<
+    T,
+    std::enable_if_t<std::is_convertible_v<decltype(*std::begin(std::declval<const T&>())), const_buffer> &&
+                     !std::is_convertible_v<const T&, const_buffer>>> = true;
+
+/// The receiving state of a framed connection: the receive buffer, the read position, the
+/// end-of-stream and poisoned states, and the one decode step every receive path takes.
 template <typename Endpoint, typename Codec>
-class framed {
-    using traits = detail::endpoint_traits<Endpoint>;
+class frame_reader {
+    using traits = endpoint_traits<Endpoint>;
 
 public:
-    using endpoint_type = Endpoint;
-    using codec_type = Codec;
+    /// Bytes the receive buffer may grow to while reads keep filling it (bounded by the codec).
+    static constexpr std::size_t adaptive_limit = std::size_t{1} << 20;
 
-    /// Default outgoing high-water mark for non-blocking sends, and coalescing limit of queue().
+    frame_reader() noexcept = default;
+    frame_reader(frame_reader&& other) noexcept { take(other); }
+    frame_reader& operator=(frame_reader&& other) noexcept {
+        if (this != &other) take(other);
+        return *this;
+    }
+
+    /// A whole buffered frame through the codec's decode_frame short cut (stream endpoints,
+    /// nothing poisoned); nullopt: the general path decides.
+    std::optional<const_buffer> take_buffered(Codec& codec) noexcept {
+        if constexpr (!traits::message_oriented && has_decode_frame_v<Codec>) {
+            if (poisoned_) return std::nullopt;
+            const_buffer payload;
+            if (const std::size_t n = codec.decode_frame(buffered(), payload)) {
+                begin_ += n;  // the view stays valid: nothing moves before the next receive
+                return payload;
+            }
+        }
+        return std::nullopt;
+    }
+
+    /// The next frame, reading as needed until `d`; nullopt with `ec` clear is end-of-stream.
+    std::optional<const_buffer> receive(Endpoint& endpoint, Codec& codec, deadline d, std::error_code& ec) {
+        if (poisoned_) {
+            ec = poisoned_;
+            return std::nullopt;
+        }
+        if constexpr (traits::message_oriented) {
+            return receive_message(endpoint, codec, d, ec);
+        } else {
+            if (end_ > begin_) {  // a buffered frame decode() must decide (small enough to inline)
+                const decode_result r = decode_step(codec, buffered());
+                if (r.is_frame()) {
+                    begin_ += r.consumed;
+                    ec = no_error();
+                    return r.payload;
+                }
+                settle(r, ec);
+                if (r.is_error()) return std::nullopt;
+            }
+            return receive_more(endpoint, codec, d, ec);
+        }
+    }
+
+    /// receive(), then every further complete buffered frame, each to `on_frame`.
+    template <typename F>
+    std::size_t receive_batch(Endpoint& endpoint, Codec& codec, F& on_frame, deadline d,
+                              std::error_code& ec) {
+        std::optional<const_buffer> first = take_buffered(codec);
+        if (first) {
+            ec = no_error();
+        } else {
+            first = receive(endpoint, codec, d, ec);
+            if (!first) return 0;
+        }
+        on_frame(*first);
+        std::size_t delivered = 1;
+        if constexpr (!traits::message_oriented) {
+            // The position lives in a local (a register) rather than in begin_, which is only
+            // stored: a member re-read per frame would chain every frame behind the last store.
+            const std::byte* const base = buffer_.data();
+            const std::size_t end = end_;
+            std::size_t at = begin_;
+            while (at < end) {
+                const decode_result r = decode_step(codec, const_buffer(base + at, end - at));
+                if (!r.is_frame()) {
+                    settle(r, ec);
+                    break;
+                }
+                at += r.consumed;
+                begin_ = at;
+                on_frame(r.payload);
+                ++delivered;
+                // on_frame received on this object after all (or resized its buffer): what it
+                // left in begin_ and end_ is the truth; stop here rather than read stale bytes
+                if (begin_ != at || buffer_.data() != base) break;
+            }
+        }
+        return delivered;
+    }
+
+    bool at_end() const noexcept { return at_end_; }
+    std::uint64_t error_size() const noexcept { return error_size_; }
+    std::size_t buffered_size() const noexcept { return end_ - begin_; }
+    std::size_t capacity() const noexcept { return buffer_.capacity(); }
+    void set_initial_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
+    /// After a move: every receive reports not_connected.
+    void close_moved_from() noexcept { poisoned_ = std::make_error_code(std::errc::not_connected); }
+    void reserve(std::size_t bytes) {
+        if (bytes <= buffer_.capacity()) return;
+        compact();
+        buffer_.grow(bytes, end_);
+        if (bytes > initial_capacity_) initial_capacity_ = bytes;  // the floor the buffer shrinks to
+    }
+
+private:
+    static const std::error_code& no_error() noexcept { return detail::no_error(); }
+
+    const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
+
+    /// The one decode step: the codec's stateless short cut where it has one, else decode().
+    static decode_result decode_step(Codec& codec, const_buffer input) {
+        if constexpr (has_decode_frame_v<Codec>) {
+            const_buffer payload;
+            if (const std::size_t n = codec.decode_frame(input, payload))
+                return decode_result::frame(payload, n);
+        }
+        return codec.decode(input);
+    }
+
+    /// A result that is not a frame: drops the bytes a resynchronising codec skips, records an
+    /// error (poisoning when nothing can be skipped).
+    void settle(const decode_result& r, std::error_code& ec) noexcept {
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            if (r.consumed == 0) poisoned_ = r.error;
+        }
+        begin_ += r.consumed;
+    }
+
+    /// Reads until a frame is complete (a codec may see the same bytes again: codec.hpp allows it).
+    SOCKFRAME_NOINLINE std::optional<const_buffer> receive_more(Endpoint& endpoint, Codec& codec, deadline d,
+                                                                std::error_code& ec) {
+        std::optional<deadline::clock::time_point> when;
+        bool when_known = false;
+        for (;;) {
+            if (begin_ == end_) begin_ = end_ = 0;
+            if (end_ > begin_) {
+                const decode_result r = decode_step(codec, buffered());
+                if (r.is_frame()) {
+                    begin_ += r.consumed;
+                    ec = no_error();
+                    return r.payload;
+                }
+                settle(r, ec);
+                if (r.is_error()) return std::nullopt;
+                if (r.consumed > 0) continue;  // skipped garbage: decode what is left
+            }
+            if (at_end_) return finish(codec, ec);
+            if (!make_room(codec, ec)) return std::nullopt;
+            if (!when_known) {
+                when = d.resolve(endpoint.timeout());
+                when_known = true;
+            }
+            const std::size_t space = buffer_.capacity() - end_;
+            const std::size_t n = endpoint.read_some(mutable_buffer(buffer_.data() + end_, space),
+                                                     when ? deadline(*when) : deadline::never(), ec);
+            if (ec) return std::nullopt;
+            if (n == 0) {
+                at_end_ = true;
+                continue;
+            }
+            end_ += n;
+            // Adapting: reads that fill what was free ask for a larger buffer; small ones let it shrink.
+            full_reads_ = n == space ? full_reads_ + 1 : 0;
+            quiet_ = n < buffer_.capacity() / 8;
+        }
+    }
+
+    /// The peer closed: nothing buffered is end-of-stream; a partial frame goes to the codec's
+    /// decode_eof() if it has one, else it is truncated_stream. Either way nothing can follow.
+    std::optional<const_buffer> finish(Codec& codec, std::error_code& ec) {
+        if (end_ == begin_) {
+            ec = no_error();
+            return std::nullopt;
+        }
+        if constexpr (has_decode_eof_v<Codec>) {
+            const decode_result r = codec.decode_eof(buffered());
+            if (r.is_frame() && r.consumed > 0) {
+                begin_ += r.consumed;
+                ec = no_error();
+                return r.payload;
+            }
+            if (r.is_error()) {
+                ec = r.error;
+                error_size_ = r.size;
+                poisoned_ = ec;
+                return std::nullopt;
+            }
+        }
+        ec = errc::truncated_stream;
+        error_size_ = end_ - begin_;
+        poisoned_ = ec;
+        return std::nullopt;
+    }
+
+    std::size_t receive_limit(const Codec& codec) const noexcept {
+        const std::size_t limit = codec.max_frame_bytes();
+        return limit < 64 ? 64 : limit;
+    }
+
+    void compact() noexcept {
+        const std::size_t live = end_ - begin_;
+        if (begin_ > 0 && live > 0) std::memmove(buffer_.data(), buffer_.data() + begin_, live);
+        begin_ = 0;
+        end_ = live;
+    }
+
+    /// Makes free space after end_: compacts, grows while reads fill the buffer (up to the
+    /// adaptive limit) or while a frame needs it (up to the codec's limit), shrinks back once
+    /// reads are small and nothing is buffered.
+    bool make_room(const Codec& codec, std::error_code& ec) {
+        const std::size_t live = end_ - begin_;
+        const std::size_t capacity = buffer_.capacity();
+        if (live == 0 && quiet_ && capacity > initial_capacity_) {
+            buffer_.release();  // idle again: back to the initial size below
+            begin_ = end_ = 0;
+            full_reads_ = 0;
+        }
+        // A short partial frame moves to the front at once: copying a few bytes is cheaper than
+        // the ever smaller reads into what is left at the end of the buffer.
+        if (begin_ > 0 && live <= compact_below) compact();
+        const std::size_t limit = receive_limit(codec);
+        if (full_reads_ >= grow_after && buffer_.capacity() != 0 && buffer_.capacity() < limit) {
+            const std::size_t cap = limit < adaptive_limit ? limit : adaptive_limit;
+            if (buffer_.capacity() < cap) {
+                full_reads_ = 0;
+                compact();
+                buffer_.grow(buffer_.capacity() * 2 < cap ? buffer_.capacity() * 2 : cap, end_);
+                return true;
+            }
+        }
+        if (end_ < buffer_.capacity()) return true;
+        if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
+            compact();
+            return true;
+        }
+        if (buffer_.capacity() >= limit) {
+            // A codec must report a frame larger than its limit; this guards codecs that do not.
+            ec = errc::frame_too_large;
+            error_size_ = live;
+            poisoned_ = ec;
+            return false;
+        }
+        std::size_t next = buffer_.capacity() == 0 ? initial_capacity_ : buffer_.capacity() * 2;
+        if (next > limit) next = limit;
+        compact();
+        buffer_.grow(next, end_);
+        return true;
+    }
+
+    std::optional<const_buffer> receive_message(Endpoint& endpoint, Codec& codec, deadline d,
+                                                std::error_code& ec) {
+        if (at_end_) {
+            ec = no_error();
+            return std::nullopt;
+        }
+        // A datagram larger than the codec allows must still be received whole to learn its
+        // size: the buffer holds any IP datagram (64 KiB), whatever the codec's limit.
+        const std::size_t limit = codec.max_frame_bytes();
+        std::size_t capacity = limit < max_datagram ? max_datagram : limit;
+        if constexpr (!traits::connection_oriented) {
+            if (capacity > max_datagram) capacity = max_datagram;
+        }
+        buffer_.grow(capacity, 0);
+        std::size_t n = endpoint.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
+        if (ec == errc::message_truncated) {
+            ec = errc::frame_too_large;
+            error_size_ = n;
+            return std::nullopt;
+        }
+        if (ec) return std::nullopt;
+        if constexpr (traits::connection_oriented) {
+            if (n == 0) {  // seqpacket: end-of-stream
+                at_end_ = true;
+                return std::nullopt;
+            }
+        }
+        if (n > limit) {
+            ec = errc::frame_too_large;
+            error_size_ = n;
+            return std::nullopt;
+        }
+        codec.reset();
+        const decode_result r = codec.decode(const_buffer(buffer_.data(), n));
+        codec.reset();
+        if (r.is_frame() && r.consumed == n) return r.payload;
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            return std::nullopt;
+        }
+        // a frame that ends before the datagram does, or a datagram too short for its frame
+        ec = errc::frame_size_mismatch;
+        error_size_ = n;
+        return std::nullopt;
+    }
+
+    void take(frame_reader& other) noexcept {
+        buffer_ = std::move(other.buffer_);
+        begin_ = std::exchange(other.begin_, 0);
+        end_ = std::exchange(other.end_, 0);
+        at_end_ = std::exchange(other.at_end_, false);
+        poisoned_ = std::exchange(other.poisoned_, std::error_code{});
+        error_size_ = std::exchange(other.error_size_, 0);
+        initial_capacity_ = other.initial_capacity_;
+        full_reads_ = std::exchange(other.full_reads_, 0);
+        quiet_ = std::exchange(other.quiet_, false);
+    }
+
+    static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t compact_below = 4096;
+    static constexpr unsigned grow_after = 2;  // reads in a row that filled the free space
+
+    byte_buffer buffer_;
+    std::size_t begin_ = 0;  // first byte not yet delivered
+    std::size_t end_ = 0;    // one past the last received byte
+    bool at_end_ = false;
+    bool quiet_ = false;  // the last read filled less than an eighth of the buffer
+    unsigned full_reads_ = 0;
+    std::error_code poisoned_;
+    std::uint64_t error_size_ = 0;
+    std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
+};
+
+/// The sending state of a framed connection: the outgoing queue, its limits, the broken state,
+/// and the one gathered write every send path takes.
+template <typename Endpoint, typename Codec>
+class frame_writer {
+    using traits = endpoint_traits<Endpoint>;
+
+public:
+    /// Default outgoing high-water mark (non-blocking) and initial coalescing limit of queue().
     static constexpr std::size_t default_high_water_mark = 4u * 1024u * 1024u;
     static constexpr std::size_t default_coalesce_limit = 64u * 1024u;
+    /// The coalescing limit grows up to this while queue() keeps reaching it.
+    static constexpr std::size_t adaptive_coalesce_limit = 256u * 1024u;
+    /// The most buffers one gathered write takes (the queue included).
+    static constexpr std::size_t gather_max = 64;
 
-    explicit framed(Endpoint endpoint, Codec codec = Codec{})
-        : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
+    frame_writer() noexcept = default;
+    frame_writer(frame_writer&& other) noexcept { take(other); }
+    frame_writer& operator=(frame_writer&& other) noexcept {
+        if (this != &other) take(other);
+        return *this;
+    }
 
-    framed(framed&&) noexcept = default;
-    framed& operator=(framed&&) noexcept = default;
+    void send(Endpoint& endpoint, const Codec& codec, const_buffer payload, deadline d, std::error_code& ec) {
+        if (refused(ec)) return;
+        ec = codec.encode(payload, parts_);
+        if (ec) {
+            error_size_ = payload.size();
+            return;
+        }
+        write_frame(endpoint, parts_.begin(), parts_.segment_count(), parts_.size(), d, ec);
+    }
 
-    Endpoint& endpoint() noexcept { return endpoint_; }
-    const Endpoint& endpoint() const noexcept { return endpoint_; }
-    Codec& codec() noexcept { return codec_; }
-    const Codec& codec() const noexcept { return codec_; }
+    /// One frame whose payload is the concatenation of `count` buffers, none copied where the
+    /// codec's shape allows (a header before the payload, or room in frame_parts).
+    void send_gathered(Endpoint& endpoint, const Codec& codec, const const_buffer* buffers, std::size_t count,
+                       deadline d, std::error_code& ec) {
+        if (count == 1) return send(endpoint, codec, buffers[0], d, ec);
+        if (refused(ec)) return;
+        std::size_t total = 0;
+        for (std::size_t i = 0; i < count; ++i) total += buffers[i].size();
+        if constexpr (has_encode_prefix_v<Codec>) {
+            if (count < gather_max - 1) {
+                std::byte header[Codec::max_prefix_size];
+                if (const std::size_t h = codec.encode_prefix(total, header)) {
+                    const_buffer all[gather_max];
+                    all[0] = const_buffer(header, h);
+                    for (std::size_t i = 0; i < count; ++i) all[i + 1] = buffers[i];
+                    write_frame(endpoint, all, count + 1, h + total, d, ec);
+                    return;
+                }
+            }
+        }
+        if (count <= frame_parts::max_segments / 2 - 1) {
+            parts_.reset(buffers[0]);
+            bool room = true;
+            for (std::size_t i = 1; i < count; ++i) room = room && parts_.append(buffers[i]);
+            if (room) {
+                ec = encode_parts(codec, parts_);
+                if (!ec) {
+                    write_frame(endpoint, parts_.begin(), parts_.segment_count(), parts_.size(), d, ec);
+                    return;
+                }
+                if (ec != std::errc::no_buffer_space && ec != errc::not_supported) {
+                    error_size_ = total;
+                    return;
+                }
+            }
+        }
+        // A codec that cannot frame the pieces where they are: one contiguous copy.
+        scratch_.grow(total, 0);
+        std::size_t at = 0;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (!buffers[i].empty()) std::memcpy(scratch_.data() + at, buffers[i].data(), buffers[i].size());
+            at += buffers[i].size();
+        }
+        send(endpoint, codec, const_buffer(scratch_.data(), total), d, ec);
+    }
 
-    // ---- receiving -----------------------------------------------------------------------------
+    void send_batch(Endpoint& endpoint, const Codec& codec, const const_buffer* payloads, std::size_t count,
+                    deadline d, std::error_code& ec) {
+        ec = no_error();
+        if (refused(ec)) return;
+        if constexpr (!traits::message_oriented && traits::is_blocking && has_encode_prefix_v<Codec>) {
+            constexpr std::size_t per_call = (gather_max - 1) / 2;  // headers + payloads + the queue
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0, bytes = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[used++] = const_buffer(headers[n], header);
+                    if (!payload.empty()) parts[used++] = payload;
+                    bytes += header + payload.size();
+                }
+                if (used > 0) {
+                    write_blocking(endpoint, parts, used, bytes, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (done < count && n < per_call) {
+                    send(endpoint, codec, payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
+        } else {
+            for (std::size_t i = 0; i < count && !ec; ++i) send(endpoint, codec, payloads[i], d, ec);
+        }
+    }
 
+    void queue(Endpoint& endpoint, const Codec& codec, const_buffer payload, deadline d,
+               std::error_code& ec) {
+        static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
+        if (refused(ec)) return;
+        if constexpr (has_encode_prefix_v<Codec>) {
+            if (queue_in_place(codec, payload)) {
+                ec = no_error();
+                return;
+            }
+        }
+        ec = codec.encode(payload, parts_);
+        if (ec) {
+            error_size_ = payload.size();
+            return;
+        }
+        const std::size_t size = parts_.size();
+        if (pending() + size > coalesce_limit_) {  // the queue leaves now, with this frame uncopied
+            reached_limit();
+            write_frame(endpoint, parts_.begin(), parts_.segment_count(), size, d, ec);
+            return;
+        }
+        append(parts_.begin(), parts_.segment_count(), 0);
+        ec = no_error();
+    }
+
+    /// The short cut of queue() for header + payload codecs: the frame straight into the queue
+    /// when it fits there without passing the coalescing limit. False: nothing was queued.
+    bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
+        if constexpr (has_encode_prefix_v<Codec>) {
+            const std::size_t most = Codec::max_prefix_size + payload.size();
+            if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
+                broken_)
+                return false;
+            std::byte* at = out_.data() + out_end_;
+            const std::size_t header = codec.encode_prefix(payload.size(), at);
+            if (header == 0) return false;
+            copy_bytes(at + header, payload.data(), payload.size());
+            out_end_ += header + payload.size();
+            return true;
+        } else {
+            (void)codec;
+            (void)payload;
+            return false;
+        }
+    }
+
+    bool flush(Endpoint& endpoint, deadline d, std::error_code& ec) {
+        ec = no_error();
+        if (broken_) {
+            ec = broken_;
+            return false;
+        }
+        if (pending() == 0) return true;
+        if (pending() < coalesce_limit_ / 4) quieter();
+        if constexpr (traits::is_blocking) {
+            write_blocking(endpoint, nullptr, 0, 0, d, ec);
+        } else {
+            (void)d;
+            drain(endpoint, ec);
+        }
+        return pending() == 0;
+    }
+
+    std::size_t pending() const noexcept { return out_end_ - out_begin_; }
+    bool accepting() const noexcept { return traits::is_blocking || pending() < high_water_; }
+    bool broken() const noexcept { return static_cast<bool>(broken_); }
+    std::uint64_t error_size() const noexcept { return error_size_; }
+    std::size_t high_water_mark() const noexcept { return high_water_; }
+    void set_high_water_mark(std::size_t bytes) noexcept { high_water_ = bytes; }
+    std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
+    void set_coalesce_limit(std::size_t bytes) noexcept {
+        coalesce_limit_ = bytes;
+        adaptive_ = false;
+    }
+    /// After a move: every call reports not_connected.
+    void close_moved_from() noexcept { broken_ = std::make_error_code(std::errc::not_connected); }
+
+private:
+    static const std::error_code& no_error() noexcept { return detail::no_error(); }
+
+    /// Sending is refused: the stream is broken, or (non-blocking) the queue is at its mark.
+    bool refused(std::error_code& ec) noexcept {
+        if (broken_) {
+            ec = broken_;
+            return true;
+        }
+        if (!accepting()) {
+            ec = errc::buffer_full;
+            return true;
+        }
+        return false;
+    }
+
+    void reached_limit() noexcept {
+        if (adaptive_ && ++limit_hits_ >= 4 && coalesce_limit_ < adaptive_coalesce_limit) {
+            coalesce_limit_ *= 2;
+            limit_hits_ = 0;
+        }
+        quiet_flushes_ = 0;
+    }
+    void quieter() noexcept {
+        if (adaptive_ && ++quiet_flushes_ >= 16 && coalesce_limit_ > default_coalesce_limit) {
+            coalesce_limit_ /= 2;
+            quiet_flushes_ = 0;
+        }
+        limit_hits_ = 0;
+    }
+
+    /// The one way a frame leaves: after the queue, in one gathered write (message endpoints:
+    /// one message).
+    void write_frame(Endpoint& endpoint, const const_buffer* segments, std::size_t count, std::size_t bytes,
+                     deadline d, std::error_code& ec) {
+        if constexpr (traits::message_oriented) {
+            (void)bytes;
+            endpoint.send(segments, count, d, ec);
+        } else if constexpr (traits::is_blocking) {
+            write_blocking(endpoint, segments, count, bytes, d, ec);
+        } else {
+            (void)d;
+            write_non_blocking(endpoint, segments, count, ec);
+        }
+    }
+
+    /// Blocking: the queue, then `count` (< gather_max) buffers of `bytes`, all written. If the
+    /// write stops inside those buffers, the stream is broken: nothing more may be sent.
+    void write_blocking(Endpoint& endpoint, const const_buffer* extra, std::size_t count, std::size_t bytes,
+                        deadline d, std::error_code& ec) {
+        const_buffer all[gather_max];
+        std::size_t n = 0;
+        const std::size_t queued = pending();
+        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
+        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
+        const std::size_t written = endpoint.write_all(all, n, d, ec);
+        const std::size_t from_queue = written < queued ? written : queued;
+        out_begin_ += from_queue;
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        if (ec && written > queued && written < queued + bytes) broken_ = errc::stream_broken;
+    }
+
+    /// Non-blocking: the queue and the frame in one gathered write of what fits now; what is
+    /// left of the frame joins the queue (accepted whole: the caller checked the mark).
+    void write_non_blocking(Endpoint& endpoint, const const_buffer* segments, std::size_t count,
+                            std::error_code& ec) {
+        const_buffer all[gather_max];
+        std::size_t n = 0;
+        const std::size_t queued = pending();
+        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
+        for (std::size_t i = 0; i < count; ++i) all[n++] = segments[i];
+        std::size_t written = endpoint.write_some(all, n, deadline{}, ec);
+        if (ec) {
+            if (!is_would_block(ec)) return;  // nothing was written
+            written = 0;
+        }
+        ec = no_error();
+        const std::size_t from_queue = written < queued ? written : queued;
+        out_begin_ += from_queue;
+        append(segments, count, written - from_queue);
+        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+    }
+
+    /// Copies `count` segments, less their first `skip` bytes, to the end of the queue.
+    void append(const const_buffer* segments, std::size_t count, std::size_t skip) {
+        std::size_t size = 0;
+        for (std::size_t i = 0; i < count; ++i) size += segments[i].size();
+        if (skip >= size) return;
+        size -= skip;
+        if (out_end_ + size > out_.capacity()) {
+            const std::size_t live = pending();
+            if (out_begin_ > 0) {
+                if (live > 0) std::memmove(out_.data(), out_.data() + out_begin_, live);
+                out_begin_ = 0;
+                out_end_ = live;
+            }
+            if (live + size > out_.capacity()) {
+                std::size_t next = out_.capacity() == 0 ? std::size_t{16384} : out_.capacity() * 2;
+                while (next < live + size) next *= 2;
+                out_.grow(next, live);
+            }
+        }
+        for (std::size_t i = 0; i < count; ++i) {
+            const_buffer s = segments[i];
+            if (skip >= s.size()) {
+                skip -= s.size();
+                continue;
+            }
+            s = s.subspan(skip);
+            skip = 0;
+            copy_bytes(out_.data() + out_end_, s.data(), s.size());
+            out_end_ += s.size();
+        }
+    }
+
+    void drain(Endpoint& endpoint, std::error_code& ec) {
+        while (pending() > 0) {
+            const std::size_t n =
+                endpoint.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
+            if (ec) {
+                if (is_would_block(ec)) ec = no_error();
+                return;
+            }
+            out_begin_ += n;
+        }
+        out_begin_ = out_end_ = 0;
+    }
+
+    void take(frame_writer& other) noexcept {
+        out_ = std::move(other.out_);
+        scratch_ = std::move(other.scratch_);
+        out_begin_ = std::exchange(other.out_begin_, 0);
+        out_end_ = std::exchange(other.out_end_, 0);
+        broken_ = std::exchange(other.broken_, std::error_code{});
+        error_size_ = std::exchange(other.error_size_, 0);
+        high_water_ = other.high_water_;
+        coalesce_limit_ = other.coalesce_limit_;
+        adaptive_ = other.adaptive_;
+        limit_hits_ = std::exchange(other.limit_hits_, 0);
+        quiet_flushes_ = std::exchange(other.quiet_flushes_, 0);
+    }
+
+    byte_buffer out_;
+    std::size_t out_begin_ = 0;
+    std::size_t out_end_ = 0;
+    std::error_code broken_;
+    std::uint64_t error_size_ = 0;
+    std::size_t high_water_ = default_high_water_mark;
+    std::size_t coalesce_limit_ = default_coalesce_limit;
+    bool adaptive_ = true;  // the coalescing limit adapts until set by hand
+    unsigned limit_hits_ = 0;
+    unsigned quiet_flushes_ = 0;
+    transient<frame_parts> parts_;
+    byte_buffer scratch_;
+};
+
+/// The receiving calls of framed and of its read half. `Derived` lends its endpoint, codec and
+/// frame_reader through io_endpoint(), io_codec() and io_reader().
+template <typename Derived, typename Endpoint, typename Codec>
+class framed_receiving {
+public:
     /// The next frame's payload (a view valid until the next receive), or nullopt at end-of-stream.
     /// Throws frame_error for framing errors (with the offending size), std::system_error else.
     std::optional<const_buffer> receive(deadline d = {}) {
-        if (auto frame = take_buffered()) return frame;  // the common case, without an error_code
-        std::error_code ec(0, *system_category_);
-        auto frame = receive_general(d, ec);
-        if (ec) raise(ec, "sockframe: receive");
+        if (auto frame = reader().take_buffered(codec())) return frame;  // without an error_code
+        std::error_code ec = detail::no_error();
+        auto frame = reader().receive(endpoint(), codec(), d, ec);
+        if (ec) throw_framed(ec, reader().error_size(), "sockframe: receive");
         return frame;
     }
     /// Never throws: nullopt with `ec` clear is end-of-stream; nullopt with `ec` set is an error.
     std::optional<const_buffer> receive(std::error_code& ec) { return receive(deadline{}, ec); }
     /// `d` bounds the whole frame, however many system calls it takes.
     std::optional<const_buffer> receive(deadline d, std::error_code& ec) {
-        if (auto frame = take_buffered()) {
-            ec.assign(0, *system_category_);
+        if (auto frame = reader().take_buffered(codec())) {
+            ec = detail::no_error();
             return frame;
         }
-        return receive_general(d, ec);
+        return reader().receive(endpoint(), codec(), d, ec);
     }
     /// Never waits: a frame already buffered, or what one read brings now; nothing there is
     /// std::errc::operation_would_block (blocking endpoints included).
@@ -5472,98 +7435,97 @@ public:
     /// after that call, nothing lost or repeated). Message endpoints deliver one frame.
     template <typename F>
     std::size_t receive_batch(F&& on_frame, deadline d = {}) {
-        std::error_code ec(0, *system_category_);
-        const std::size_t n = receive_batch(on_frame, d, ec);
-        if (ec) raise(ec, "sockframe: receive");
+        std::error_code ec = detail::no_error();
+        const std::size_t n = reader().receive_batch(endpoint(), codec(), on_frame, d, ec);
+        if (ec) throw_framed(ec, reader().error_size(), "sockframe: receive");
         return n;
     }
     /// Never throws (unless on_frame does): 0 with `ec` clear is end-of-stream; `ec` set is an
     /// error met after the frames delivered (the count returned).
     template <typename F>
     std::size_t receive_batch(F&& on_frame, deadline d, std::error_code& ec) {
-        auto first = receive(d, ec);
-        if (!first) return 0;
-        on_frame(*first);
-        std::size_t delivered = 1;
-        if constexpr (!traits::message_oriented) {
-            // The position lives in a local (a register) rather than in begin_, which is only
-            // stored: a member re-read per frame would chain every frame behind the last store.
-            const std::byte* const base = buffer_.data();
-            const std::size_t end = end_;
-            std::size_t at = begin_;
-            while (at < end) {
-                const_buffer payload;
-                std::size_t size = 0;
-                if constexpr (detail::has_decode_frame_v<Codec>)
-                    size = codec_.decode_frame(const_buffer(base + at, end - at), payload);
-                if (size == 0) {
-                    const decode_result r = codec_.decode(const_buffer(base + at, end - at));
-                    if (!r.is_frame()) {
-                        if (r.is_error()) {
-                            fail(r, ec);
-                        } else {
-                            begin_ = at + r.consumed;  // a resynchronising codec's garbage, if any
-                        }
-                        break;
-                    }
-                    payload = r.payload;
-                    size = r.consumed;
-                }
-                at += size;
-                begin_ = at;
-                on_frame(payload);
-                ++delivered;
-                // on_frame received on this object after all (or resized its buffer): what it
-                // left in begin_ and end_ is the truth; stop here rather than read stale bytes
-                if (begin_ != at || buffer_.data() != base) break;
-            }
-        }
-        return delivered;
+        return reader().receive_batch(endpoint(), codec(), on_frame, d, ec);
     }
 
     /// True once the peer has closed at a frame boundary (receive returned nullopt without error).
-    bool at_end() const noexcept { return at_end_; }
-    /// The offending length or position of the last framing error (0 if none).
-    std::uint64_t error_size() const noexcept { return error_size_; }
+    bool at_end() const noexcept { return reader().at_end(); }
+    /// The offending length or position of the last framing error met while receiving (0 if none).
+    std::uint64_t error_size() const noexcept { return reader().error_size(); }
     /// The receive buffer's first allocation (made by the first receive; default
-    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB). Smaller saves memory per idle connection, larger
-    /// saves system calls; the buffer still grows as far as a frame needs.
-    void set_initial_receive_capacity(std::size_t bytes) noexcept {
-        initial_capacity_ = bytes < 64 ? 64 : bytes;
-    }
-    /// Bytes the receive buffer holds now (never more than the codec's max_frame_bytes(), or 64 KiB
-    /// for datagrams, unless the initial capacity is larger).
-    std::size_t receive_capacity() const noexcept { return buffer_.capacity(); }
-    /// Grows the receive buffer to at least `bytes` now. It otherwise starts at
-    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL and grows only when a frame needs it; a larger buffer
-    /// means fewer, larger reads on a stream of many frames. Buffered bytes are kept.
-    void reserve_receive(std::size_t bytes) {
-        if (bytes > buffer_.capacity()) buffer_.grow(bytes, end_);
-    }
+    /// SOCKFRAME_RECEIVE_BUFFER_INITIAL = 64 KiB), and the size it shrinks back to when idle.
+    void set_initial_receive_capacity(std::size_t bytes) noexcept { reader().set_initial_capacity(bytes); }
+    /// Bytes the receive buffer holds now.
+    std::size_t receive_capacity() const noexcept { return reader().capacity(); }
+    /// Grows the receive buffer to at least `bytes` now (and never shrinks it below that).
+    /// Buffered bytes are kept.
+    void reserve_receive(std::size_t bytes) { reader().reserve(bytes); }
     /// Bytes received but not yet delivered as frames.
-    std::size_t buffered() const noexcept { return end_ - begin_; }
+    std::size_t buffered() const noexcept { return reader().buffered_size(); }
 
-    // ---- sending -------------------------------------------------------------------------------
+private:
+    template <typename Container>
+    static Container to_container(const_buffer b) {
+        using value_type = typename Container::value_type;
+        const auto* first = reinterpret_cast<const value_type*>(b.data());
+        return Container(first, first + b.size());
+    }
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+    Endpoint& endpoint() noexcept { return self().io_endpoint(); }
+    Codec& codec() noexcept { return self().io_codec(); }
+    frame_reader<Endpoint, Codec>& reader() noexcept { return self().io_reader(); }
+    const frame_reader<Endpoint, Codec>& reader() const noexcept { return self().io_reader(); }
+};
 
+/// The sending calls of framed and of its write half. `Derived` lends its endpoint, codec and
+/// frame_writer through io_endpoint(), io_codec() and io_writer().
+template <typename Derived, typename Endpoint, typename Codec>
+class framed_sending {
+    using writer_type = frame_writer<Endpoint, Codec>;
+
+public:
     /// Frames and sends `payload` (any contiguous bytes: string_view, vector, array...). Frames
     /// queued before it leave first. Blocking: returns once all is written. Non-blocking: writes
-    /// what fits and queues the rest; errc::buffer_full (nothing queued) past the high-water mark.
+    /// what fits and queues the rest; errc::buffer_full (nothing queued) once pending() has
+    /// reached the high-water mark.
     void send(const_buffer payload, deadline d = {}) {
         std::error_code ec = detail::no_error();
         send(payload, d, ec);
-        if (ec) raise(ec, "sockframe: send");
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send");
     }
     void send(const_buffer payload, std::error_code& ec) { send(payload, deadline{}, ec); }
     void send(const_buffer payload, deadline d, std::error_code& ec) {
-        ec = codec_.encode(payload, parts_);
-        if (ec) return;
-        if constexpr (traits::message_oriented) {
-            endpoint_.send(parts_.begin(), parts_.segment_count(), d, ec);
-        } else if constexpr (traits::is_blocking) {
-            write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
-        } else {
-            send_non_blocking(ec);
-        }
+        writer().send(endpoint(), codec(), payload, d, ec);
+    }
+
+    /// One frame whose payload is these buffers one after another (a header struct and a body,
+    /// say), gathered without copying where the codec's layout allows: `send({head, body})`.
+    /// At most 62 buffers (more is errc::invalid_argument).
+    void send(std::initializer_list<const_buffer> buffers, deadline d = {}) {
+        std::error_code ec = detail::no_error();
+        send(buffers, d, ec);
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send");
+    }
+    void send(std::initializer_list<const_buffer> buffers, std::error_code& ec) {
+        send(buffers, deadline{}, ec);
+    }
+    void send(std::initializer_list<const_buffer> buffers, deadline d, std::error_code& ec) {
+        send_pieces(buffers.begin(), buffers.end(), d, ec);
+    }
+    /// The same for any sequence of buffers (std::array, std::vector of const_buffer, ...).
+    template <typename Buffers, typename = std::enable_if_t<is_buffer_sequence_v<Buffers>>>
+    void send(const Buffers& buffers, deadline d = {}) {
+        std::error_code ec = detail::no_error();
+        send(buffers, d, ec);
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send");
+    }
+    template <typename Buffers, typename = std::enable_if_t<is_buffer_sequence_v<Buffers>>>
+    void send(const Buffers& buffers, std::error_code& ec) {
+        send(buffers, deadline{}, ec);
+    }
+    template <typename Buffers, typename = std::enable_if_t<is_buffer_sequence_v<Buffers>>>
+    void send(const Buffers& buffers, deadline d, std::error_code& ec) {
+        send_pieces(std::begin(buffers), std::end(buffers), d, ec);
     }
 
     /// Frames and sends `count` payloads, in order, after whatever is queued, gathering headers
@@ -5575,453 +7537,202 @@ public:
     void send_batch(const const_buffer* payloads, std::size_t count, deadline d = {}) {
         std::error_code ec = detail::no_error();
         send_batch(payloads, count, d, ec);
-        if (ec) raise(ec, "sockframe: send_batch");
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: send_batch");
     }
     void send_batch(const const_buffer* payloads, std::size_t count, std::error_code& ec) {
         send_batch(payloads, count, deadline{}, ec);
     }
     void send_batch(const const_buffer* payloads, std::size_t count, deadline d, std::error_code& ec) {
-        ec = detail::no_error();
-        if constexpr (!traits::message_oriented && traits::is_blocking &&
-                      detail::has_encode_prefix_v<Codec>) {
-            constexpr std::size_t per_call = 31;  // 31 headers + 31 payloads + the queue: 63 buffers
-            auto when = d.resolve(endpoint_.timeout());
-            const deadline whole = when ? deadline(*when) : deadline::never();
-            std::byte headers[per_call][Codec::max_prefix_size];
-            const_buffer parts[2 * per_call];
-            std::size_t done = 0;
-            while (done < count) {
-                std::size_t n = 0, used = 0;
-                for (; n < per_call && done + n < count; ++n) {
-                    const const_buffer payload = payloads[done + n];
-                    const std::size_t header = codec_.encode_prefix(payload.size(), headers[n]);
-                    if (header == 0) break;  // refused or not header + payload: send() says why
-                    parts[used++] = const_buffer(headers[n], header);
-                    if (!payload.empty()) parts[used++] = payload;
-                }
-                if (used > 0) {
-                    write_gathered(parts, used, whole, ec);
-                    if (ec) return;
-                }
-                done += n;
-                if (done < count && n < per_call) {
-                    send(payloads[done], whole, ec);
-                    if (ec) return;
-                    ++done;
-                }
-            }
-        } else {
-            for (std::size_t i = 0; i < count && !ec; ++i) send(payloads[i], d, ec);
-        }
+        writer().send_batch(endpoint(), codec(), payloads, count, d, ec);
     }
 
-    /// Appends a frame to the outgoing buffer without writing it (stream endpoints). Leaves when
-    /// flush() or a later send() runs, or at once (with what was queued) once the queue would
-    /// pass the coalescing limit; payloads larger than that limit are not copied but gathered.
+    /// Appends a frame to the outgoing buffer without writing it (stream endpoints). It leaves
+    /// when flush() or a later send() runs, or at once (with what was queued, the frame uncopied)
+    /// when it would take the queue past the coalescing limit. Non-blocking: errc::buffer_full
+    /// once pending() has reached the high-water mark, as send().
     void queue(const_buffer payload, deadline d = {}) {
-        if constexpr (detail::has_encode_prefix_v<Codec>) {
-            if (queue_in_place(payload)) return;
-        }
-        std::error_code ec(0, *system_category_);
+        if (writer().queue_in_place(codec(), payload)) return;
+        std::error_code ec = detail::no_error();
         queue(payload, d, ec);
-        if (ec) raise(ec, "sockframe: queue");
+        if (ec) throw_framed(ec, writer().error_size(), "sockframe: queue");
     }
     void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
-        static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
-        if constexpr (detail::has_encode_prefix_v<Codec>) {
-            if (queue_in_place(payload)) {
-                ec.assign(0, *system_category_);
-                return;
-            }
-        }
-        ec = codec_.encode(payload, parts_);
-        if (ec) return;
-        std::size_t size = parts_.size();
-        if constexpr (!traits::is_blocking) {
-            (void)d;
-            append_out(size, ec);
-            return;
-        } else {
-            if (pending() + size > coalesce_limit_) {
-                write_with_queue(parts_.begin(), parts_.segment_count(), d, ec);
-                return;
-            }
-            append_out(size, ec);
-        }
+        writer().queue(endpoint(), codec(), payload, d, ec);
     }
     /// Writes every queued byte. Blocking: waits (until `d`). Non-blocking: what fits now;
     /// returns true when nothing is left queued (else poll for writability and call again).
     bool flush(deadline d = {}) {
-        std::error_code ec;
-        bool done = flush(d, ec);
-        if (ec) raise(ec, "sockframe: flush");
+        std::error_code ec = detail::no_error();
+        const bool done = flush(d, ec);
+        if (ec) throw_framed(ec, 0, "sockframe: flush");
         return done;
     }
     bool flush(std::error_code& ec) { return flush(deadline{}, ec); }
-    bool flush(deadline d, std::error_code& ec) {
-        ec.clear();
-        if (pending() == 0) return true;
-        if constexpr (traits::is_blocking) {
-            write_with_queue(nullptr, 0, d, ec);
-        } else {
-            (void)d;
-            drain_non_blocking(ec);
-        }
-        return pending() == 0;
-    }
+    bool flush(deadline d, std::error_code& ec) { return writer().flush(endpoint(), d, ec); }
+
     /// Bytes queued and not yet written.
-    std::size_t pending() const noexcept { return out_end_ - out_begin_; }
+    std::size_t pending() const noexcept { return writer().pending(); }
     /// Whether queued bytes wait for writability (register for write readiness when true).
-    bool wants_write() const noexcept { return pending() > 0; }
-    /// Non-blocking sends past this many queued bytes fail with errc::buffer_full.
-    std::size_t high_water_mark() const noexcept { return high_water_; }
-    void set_high_water_mark(std::size_t bytes) noexcept { high_water_ = bytes; }
-    /// queue() writes once this many bytes are queued.
-    std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
-    void set_coalesce_limit(std::size_t bytes) noexcept { coalesce_limit_ = bytes; }
+    bool wants_write() const noexcept { return writer().pending() > 0; }
+    /// Whether a frame would be accepted now: always for blocking endpoints; for non-blocking
+    /// ones, while pending() is below the high-water mark (Netty's isWritable). False also once
+    /// the stream is broken.
+    bool writable() const noexcept { return writer().accepting() && !writer().broken(); }
+    /// Non-blocking: sends and queues are refused (errc::buffer_full) once this many bytes are
+    /// queued; a frame accepted below the mark is taken whole, whatever its size.
+    std::size_t high_water_mark() const noexcept { return writer().high_water_mark(); }
+    void set_high_water_mark(std::size_t bytes) noexcept { writer().set_high_water_mark(bytes); }
+    /// queue() writes what is queued rather than let it pass this many bytes. It starts at
+    /// default_coalesce_limit and adapts (up to adaptive_coalesce_limit while queue() keeps
+    /// reaching it, back down while flushes find little queued) until set by hand.
+    std::size_t coalesce_limit() const noexcept { return writer().coalesce_limit(); }
+    void set_coalesce_limit(std::size_t bytes) noexcept { writer().set_coalesce_limit(bytes); }
 
 private:
-    [[noreturn]] void raise(const std::error_code& ec, const char* what) const {
-        if (ec.category() == sockframe_category() && error_size_ != 0)
-            throw frame_error(ec, error_size_, what);
-        throw std::system_error(ec, what);
-    }
-
-    template <typename Container>
-    static Container to_container(const_buffer b) {
-        using value_type = typename Container::value_type;
-        const auto* first = reinterpret_cast<const value_type*>(b.data());
-        return Container(first, first + b.size());
-    }
-
-    std::size_t receive_limit() const noexcept {
-        std::size_t limit = codec_.max_frame_bytes();
-        return limit < 64 ? 64 : limit;
-    }
-
-    void fail(const decode_result& r, std::error_code& ec) noexcept {
-        ec = r.error;
-        error_size_ = r.size;
-        if (r.consumed == 0) {
-            poisoned_ = r.error;
-        } else {
-            begin_ += r.consumed;  // the codec skipped past the bad bytes: carry on from there
-        }
-    }
-
-    /// A whole buffered frame through the codec's decode_frame short cut, if it has one (stream
-    /// endpoints, connection not poisoned); nullopt: the general path decides.
-    std::optional<const_buffer> take_buffered() noexcept {
-        if constexpr (!traits::message_oriented && detail::has_decode_frame_v<Codec>) {
-            const_buffer payload;
-            if (poisoned_) return std::nullopt;
-            if (const std::size_t n =
-                    codec_.decode_frame(const_buffer(buffer_.data() + begin_, end_ - begin_), payload)) {
-                begin_ += n;  // the view stays valid: nothing moves before the next receive
-                error_size_ = 0;
-                return payload;
-            }
-        }
-        return std::nullopt;
-    }
-
-    /// Everything take_buffered() left: a poisoned connection, a datagram, a frame decode() must
-    /// decide, or a read.
-    std::optional<const_buffer> receive_general(deadline d, std::error_code& ec) {
-        if (poisoned_) {
-            ec = poisoned_;
-            return std::nullopt;
-        }
-        if constexpr (traits::message_oriented) {
-            return receive_message(d, ec);
-        } else {
-            return receive_stream(d, ec);
-        }
-    }
-
-    /// A stream frame through the codec's decode() (small enough to inline), else a read.
-    std::optional<const_buffer> receive_stream(deadline d, std::error_code& ec) {
-        error_size_ = 0;
-        if (end_ > begin_) {
-            decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
-            if (r.is_frame()) {
-                begin_ += r.consumed;  // the view stays valid: nothing moves before the next receive
-                ec.assign(0, *system_category_);
-                return r.payload;
-            }
-            if (r.is_error()) {
-                fail(r, ec);
-                return std::nullopt;
-            }
-            begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
-        }
-        return receive_more(d, ec);
-    }
-
-    /// Reads until a frame is complete (a codec may see the same bytes again: codec.hpp allows it).
-    SOCKFRAME_NOINLINE std::optional<const_buffer> receive_more(deadline d, std::error_code& ec) {
-        std::optional<deadline::clock::time_point> when;
-        bool when_known = false;
-        for (;;) {
-            if (begin_ == end_) begin_ = end_ = 0;
-            if (end_ > begin_ || at_end_) {
-                decode_result r = codec_.decode(const_buffer(buffer_.data() + begin_, end_ - begin_));
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
-                    ec = detail::no_error();
-                    return r.payload;
-                }
-                if (r.is_error()) {
-                    fail(r, ec);
-                    return std::nullopt;
-                }
-                begin_ += r.consumed;  // bytes a resynchronising codec discards while it waits
-            }
-            if (at_end_) {
-                if (end_ == begin_) {
-                    ec.clear();
-                    return std::nullopt;
-                }
-                ec = errc::truncated_stream;
-                error_size_ = end_ - begin_;
-                poisoned_ = ec;
-                return std::nullopt;
-            }
-            if (!make_room(ec)) return std::nullopt;
-            if (!when_known) {
-                when = d.resolve(endpoint_.timeout());
-                when_known = true;
-            }
-            std::size_t n =
-                endpoint_.read_some(mutable_buffer(buffer_.data() + end_, buffer_.capacity() - end_),
-                                    when ? deadline(*when) : deadline::never(), ec);
-            if (ec) return std::nullopt;
-            if (n == 0) {
-                at_end_ = true;
-                continue;
-            }
-            end_ += n;
-        }
-    }
-
-    /// Makes free space after end_: compacts, else grows up to the codec's limit.
-    bool make_room(std::error_code& ec) {
-        std::size_t live = end_ - begin_;
-        // A short partial frame moves to the front at once: copying a few bytes is cheaper than
-        // the ever smaller reads into what is left at the end of the buffer.
-        if (begin_ > 0 && live <= compact_below) {
-            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
-            begin_ = 0;
-            end_ = live;
-        }
-        if (end_ < buffer_.capacity()) return true;
-        std::size_t limit = receive_limit();
-        if (begin_ > 0 && (live < buffer_.capacity() / 2 || buffer_.capacity() >= limit)) {
-            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
-            begin_ = 0;
-            end_ = live;
-            return true;
-        }
-        if (buffer_.capacity() >= limit) {
-            // A codec must report a frame larger than its limit; this guards codecs that do not.
-            ec = errc::frame_too_large;
-            error_size_ = live;
-            poisoned_ = ec;
-            return false;
-        }
-        std::size_t next = buffer_.capacity() == 0 ? initial_capacity_ : buffer_.capacity() * 2;
-        if (next > limit) next = limit;
-        if (begin_ > 0) {
-            std::memmove(buffer_.data(), buffer_.data() + begin_, live);
-            begin_ = 0;
-            end_ = live;
-        }
-        buffer_.grow(next, live);
-        return true;
-    }
-
-    std::optional<const_buffer> receive_message(deadline d, std::error_code& ec) {
-        error_size_ = 0;
-        if (at_end_) {
-            ec.clear();
-            return std::nullopt;
-        }
-        std::size_t capacity = receive_limit();
-        if constexpr (!traits::connection_oriented) {
-            if (capacity > max_datagram) capacity = max_datagram;
-        }
-        buffer_.grow(capacity, 0);
-        std::size_t n = endpoint_.receive(mutable_buffer(buffer_.data(), buffer_.capacity()), d, ec);
-        if (ec == errc::message_truncated) {
-            ec = errc::frame_too_large;
-            error_size_ = n;
-            return std::nullopt;
-        }
-        if (ec) return std::nullopt;
-        if constexpr (traits::connection_oriented) {
-            if (n == 0) {  // seqpacket: end-of-stream
-                at_end_ = true;
-                return std::nullopt;
-            }
-        }
-        codec_.reset();
-        decode_result r = codec_.decode(const_buffer(buffer_.data(), n));
-        codec_.reset();
-        if (r.is_frame() && r.consumed == n) return r.payload;
-        if (r.is_error()) {
-            ec = r.error;
-            error_size_ = r.size;
-            return std::nullopt;
-        }
-        // a frame that ends before the datagram does, or a datagram too short for its frame
-        ec = errc::frame_size_mismatch;
-        error_size_ = n;
-        return std::nullopt;
-    }
-
-    // ---- outgoing queue ----
-
-    /// The short cut of queue() for header + payload codecs: writes the header and copies the
-    /// payload straight into the send buffer when they fit there without passing the coalescing
-    /// limit (or the high-water mark). False: nothing was queued, take the general path.
-    bool queue_in_place(const_buffer payload) noexcept {
-        const std::size_t most = Codec::max_prefix_size + payload.size();
-        const std::size_t limit = traits::is_blocking ? coalesce_limit_ : high_water_;
-        if (out_end_ + most > out_.capacity() || pending() + most > limit) return false;
-        std::byte* at = out_.data() + out_end_;
-        const std::size_t header = codec_.encode_prefix(payload.size(), at);
-        if (header == 0) return false;
-        detail::copy_bytes(at + header, payload.data(), payload.size());
-        out_end_ += header + payload.size();
-        return true;
-    }
-
-    /// Copies the encoded frame in parts_ (size bytes) to the end of the outgoing buffer.
-    void append_out(std::size_t size, std::error_code& ec) {
-        if (!traits::is_blocking && pending() + size > high_water_) {
-            ec = errc::buffer_full;
-            return;
-        }
-        if (out_end_ + size > out_.capacity()) {
-            std::size_t live = pending();
-            if (out_begin_ > 0) {
-                std::memmove(out_.data(), out_.data() + out_begin_, live);
-                out_begin_ = 0;
-                out_end_ = live;
-            }
-            if (live + size > out_.capacity()) {
-                std::size_t next = out_.capacity() == 0 ? std::size_t{16384} : out_.capacity() * 2;
-                while (next < live + size) next *= 2;
-                out_.grow(next, live);
-            }
-        }
-        parts_.copy_to(out_.data() + out_end_);
-        out_end_ += size;
-        ec = detail::no_error();
-    }
-
-    /// Blocking: writes the queue, then `count` extra buffers, in one gathered sequence.
-    void write_with_queue(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        std::size_t written;
-        if (count == 0) {  // the queue alone
-            const const_buffer queued(out_.data() + out_begin_, pending());
-            written = endpoint_.write_all(&queued, 1, d, ec);
-        } else {
-            const_buffer all[frame_parts::max_segments + 1];
-            std::size_t n = 0;
-            if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
-            for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-            written = endpoint_.write_all(all, n, d, ec);
-        }
-        std::size_t from_queue = written < pending() ? written : pending();
-        out_begin_ += from_queue;
-        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
-        if (ec && written > from_queue) {
-            // part of an unqueued frame left: the stream is now mid-frame, nothing can repair it
-            poisoned_ = ec;
-        }
-    }
-
-    /// Blocking: writes the queue, then `count` (<= 63) buffers, in one gathered sequence.
-    void write_gathered(const const_buffer* extra, std::size_t count, deadline d, std::error_code& ec) {
-        const_buffer all[64];
-        std::size_t n = 0;
-        const std::size_t queued = pending();
-        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
-        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-        std::size_t written = endpoint_.write_all(all, n, d, ec);
-        std::size_t from_queue = written < queued ? written : queued;
-        out_begin_ += from_queue;
-        if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
-        if (ec && written > from_queue) poisoned_ = ec;  // part of an unqueued frame left: mid-frame
-    }
-
-    void send_non_blocking(std::error_code& ec) {
-        std::size_t size = parts_.size();
-        if (pending() > 0) {
-            append_out(size, ec);
-            if (ec) return;
-            drain_non_blocking(ec);
-            return;
-        }
-        std::size_t written = endpoint_.write_some(parts_.begin(), parts_.segment_count(), deadline{}, ec);
-        if (ec && !is_would_block(ec)) return;
-        ec.clear();
-        if (written == size) return;
-        // queue the rest of this frame (always accepted: it is already partly on the wire)
-        const_buffer rest[frame_parts::max_segments];
-        std::size_t count = 0, skip = written;
-        for (const auto& segment : parts_) {
-            if (skip >= segment.size()) {
-                skip -= segment.size();
-                continue;
-            }
-            rest[count++] = segment.subspan(skip);
-            skip = 0;
-        }
-        std::size_t left = size - written;
-        if (out_end_ + left > out_.capacity())
-            out_.grow(out_end_ + left < 16384 ? 16384 : out_end_ + left, out_end_);
-        for (std::size_t i = 0; i < count; ++i) {
-            std::memcpy(out_.data() + out_end_, rest[i].data(), rest[i].size());
-            out_end_ += rest[i].size();
-        }
-    }
-
-    void drain_non_blocking(std::error_code& ec) {
-        while (pending() > 0) {
-            std::size_t n =
-                endpoint_.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
-            if (ec) {
-                if (is_would_block(ec)) ec.clear();
+    template <typename It>
+    void send_pieces(It first, It last, deadline d, std::error_code& ec) {
+        const_buffer pieces[writer_type::gather_max - 2];
+        std::size_t count = 0;
+        for (; first != last; ++first) {
+            if (count == writer_type::gather_max - 2) {
+                ec = errc::invalid_argument;
                 return;
             }
-            out_begin_ += n;
+            pieces[count++] = *first;
         }
-        out_begin_ = out_end_ = 0;
+        if (count == 0) return writer().send(endpoint(), codec(), const_buffer{}, d, ec);
+        writer().send_gathered(endpoint(), codec(), pieces, count, d, ec);
+    }
+    Derived& self() noexcept { return static_cast<Derived&>(*this); }
+    const Derived& self() const noexcept { return static_cast<const Derived&>(*this); }
+    Endpoint& endpoint() noexcept { return self().io_endpoint(); }
+    const Codec& codec() noexcept { return self().io_codec(); }
+    writer_type& writer() noexcept { return self().io_writer(); }
+    const writer_type& writer() const noexcept { return self().io_writer(); }
+};
+}  // namespace detail
+
+/// Whole messages over `Endpoint` (a socket, or any type with the same calls), framed by `Codec`.
+/// See the top of this header for the receiving, sending, error and back-pressure rules.
+template <typename Endpoint, typename Codec>
+class framed : public detail::framed_receiving<framed<Endpoint, Codec>, Endpoint, Codec>,
+               public detail::framed_sending<framed<Endpoint, Codec>, Endpoint, Codec> {
+    using writer_type = detail::frame_writer<Endpoint, Codec>;
+
+public:
+    using endpoint_type = Endpoint;
+    using codec_type = Codec;
+    using read_half = framed_read_half<Endpoint, Codec>;
+    using write_half = framed_write_half<Endpoint, Codec>;
+
+    /// Default outgoing high-water mark for non-blocking sends, and first coalescing limit of queue().
+    static constexpr std::size_t default_high_water_mark = writer_type::default_high_water_mark;
+    static constexpr std::size_t default_coalesce_limit = writer_type::default_coalesce_limit;
+    /// The most the coalescing limit adapts to on its own.
+    static constexpr std::size_t adaptive_coalesce_limit = writer_type::adaptive_coalesce_limit;
+    /// The most the receive buffer adapts to on its own (a frame that needs more still gets it).
+    static constexpr std::size_t adaptive_receive_limit =
+        detail::frame_reader<Endpoint, Codec>::adaptive_limit;
+
+    explicit framed(Endpoint endpoint, Codec codec = Codec{})
+        : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
+
+    /// Moving leaves `other` as a closed connection: its calls report std::errc::not_connected.
+    framed(framed&& other) noexcept
+        : endpoint_(std::move(other.endpoint_)),
+          codec_(std::move(other.codec_)),
+          reader_(std::move(other.reader_)),
+          writer_(std::move(other.writer_)) {
+        other.mark_moved_from();
+    }
+    framed& operator=(framed&& other) noexcept {
+        if (this != &other) {
+            endpoint_ = std::move(other.endpoint_);
+            codec_ = std::move(other.codec_);
+            reader_ = std::move(other.reader_);
+            writer_ = std::move(other.writer_);
+            other.mark_moved_from();
+        }
+        return *this;
+    }
+    framed(const framed&) = delete;
+    framed& operator=(const framed&) = delete;
+    ~framed() = default;
+
+    Endpoint& endpoint() noexcept { return endpoint_; }
+    const Endpoint& endpoint() const noexcept { return endpoint_; }
+    Codec& codec() noexcept { return codec_; }
+    const Codec& codec() const noexcept { return codec_; }
+
+    /// A read half and a write half of this connection, for a reader thread and a writer thread
+    /// (each half used by one thread at a time). They refer to this object, which must outlive
+    /// them and must not be used itself meanwhile (but for endpoint() calls that are thread-safe
+    /// at the OS level, such as shutdown).
+    std::pair<read_half, write_half> split() noexcept { return {read_half(*this), write_half(*this)}; }
+
+private:
+    friend class detail::framed_receiving<framed, Endpoint, Codec>;
+    friend class detail::framed_sending<framed, Endpoint, Codec>;
+    friend class framed_read_half<Endpoint, Codec>;
+    friend class framed_write_half<Endpoint, Codec>;
+
+    void mark_moved_from() noexcept {
+        reader_.close_moved_from();
+        writer_.close_moved_from();
     }
 
-    static constexpr std::size_t max_datagram = 65536;
-    static constexpr std::size_t compact_below = 4096;
+    Endpoint& io_endpoint() noexcept { return endpoint_; }
+    Codec& io_codec() noexcept { return codec_; }
+    detail::frame_reader<Endpoint, Codec>& io_reader() noexcept { return reader_; }
+    const detail::frame_reader<Endpoint, Codec>& io_reader() const noexcept { return reader_; }
+    writer_type& io_writer() noexcept { return writer_; }
+    const writer_type& io_writer() const noexcept { return writer_; }
 
     Endpoint endpoint_;
     Codec codec_;
-    detail::byte_buffer buffer_;
-    std::size_t begin_ = 0;  // first byte not yet delivered
-    std::size_t end_ = 0;    // one past the last received byte
-    bool at_end_ = false;
-    std::error_code poisoned_;
-    std::uint64_t error_size_ = 0;
-    detail::transient<frame_parts> parts_;
-    detail::byte_buffer out_;
-    std::size_t out_begin_ = 0;
-    std::size_t out_end_ = 0;
-    std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
-    std::size_t high_water_ = default_high_water_mark;
-    std::size_t coalesce_limit_ = default_coalesce_limit;
-    // std::system_category() is a call into the C++ runtime: made once here, not per frame.
-    const std::error_category* system_category_ = &std::system_category();
+    detail::frame_reader<Endpoint, Codec> reader_;
+    writer_type writer_;
+};
+
+/// The receiving side of a framed connection (framed::split()): receive, receive_batch,
+/// try_receive, receive_copy and the receive buffer's state.
+template <typename Endpoint, typename Codec>
+class framed_read_half : public detail::framed_receiving<framed_read_half<Endpoint, Codec>, Endpoint, Codec> {
+public:
+    /// The connection this half belongs to.
+    framed<Endpoint, Codec>& connection() noexcept { return *owner_; }
+
+private:
+    friend class framed<Endpoint, Codec>;
+    friend class detail::framed_receiving<framed_read_half, Endpoint, Codec>;
+    explicit framed_read_half(framed<Endpoint, Codec>& owner) noexcept : owner_(&owner) {}
+    Endpoint& io_endpoint() noexcept { return owner_->endpoint_; }
+    Codec& io_codec() noexcept { return owner_->codec_; }
+    detail::frame_reader<Endpoint, Codec>& io_reader() noexcept { return owner_->reader_; }
+    const detail::frame_reader<Endpoint, Codec>& io_reader() const noexcept { return owner_->reader_; }
+
+    framed<Endpoint, Codec>* owner_;
+};
+
+/// The sending side of a framed connection (framed::split()): send, send_batch, queue, flush and
+/// the outgoing queue's state.
+template <typename Endpoint, typename Codec>
+class framed_write_half : public detail::framed_sending<framed_write_half<Endpoint, Codec>, Endpoint, Codec> {
+public:
+    /// The connection this half belongs to.
+    framed<Endpoint, Codec>& connection() noexcept { return *owner_; }
+
+private:
+    friend class framed<Endpoint, Codec>;
+    friend class detail::framed_sending<framed_write_half, Endpoint, Codec>;
+    explicit framed_write_half(framed<Endpoint, Codec>& owner) noexcept : owner_(&owner) {}
+    Endpoint& io_endpoint() noexcept { return owner_->endpoint_; }
+    Codec& io_codec() noexcept { return owner_->codec_; }
+    detail::frame_writer<Endpoint, Codec>& io_writer() noexcept { return owner_->writer_; }
+    const detail::frame_writer<Endpoint, Codec>& io_writer() const noexcept { return owner_->writer_; }
+
+    framed<Endpoint, Codec>* owner_;
 };
 
 SOCKFRAME_NAMESPACE_END

@@ -27,8 +27,8 @@ namespace {
 constexpr auto limit = 10s;
 
 /// Runs `loop` until `done()` or `limit`; returns whether `done()` became true.
-template <typename Done>
-bool run_until(sf::event_loop& loop, Done done) {
+template <typename Loop, typename Done>
+bool run_until(Loop& loop, Done done) {
     auto end = sf::deadline::clock::now() + limit;
     while (!done() && sf::deadline::clock::now() < end) loop.run_for(50ms);
     return done();
@@ -262,7 +262,9 @@ TEST_CASE("event_loop: 100,000 timers armed, half cancelled") {
 }
 
 TEST_CASE("event_loop: an I/O callback sees a readable socket; modify and cancel") {
-    auto [a, b] = test_support::stream_pair();
+    auto pair_a = test_support::stream_pair();
+    auto& a = pair_a.first;
+    auto& b = pair_a.second;
     sf::event_loop loop;
     std::string received;
     int writable = 0;
@@ -316,8 +318,12 @@ TEST_CASE("event_loop: an I/O callback sees a readable socket; modify and cancel
 }
 
 TEST_CASE("event_loop: a watch cancelled by another callback of the same batch is not called") {
-    auto [a1, b1] = test_support::stream_pair();
-    auto [a2, b2] = test_support::stream_pair();
+    auto pair_a1 = test_support::stream_pair();
+    auto& a1 = pair_a1.first;
+    auto& b1 = pair_a1.second;
+    auto pair_a2 = test_support::stream_pair();
+    auto& a2 = pair_a2.first;
+    auto& b2 = pair_a2.second;
     sf::event_loop loop;
     int calls = 0;
     sf::io_watch w1, w2;
@@ -349,7 +355,9 @@ TEST_CASE("event_loop: a watch cancelled by another callback of the same batch i
 }
 
 TEST_CASE("event_loop: a peer's close is reported to the watch") {
-    auto [a, b] = test_support::stream_pair();
+    auto pair_a = test_support::stream_pair();
+    auto& a = pair_a.first;
+    auto& b = pair_a.second;
     sf::event_loop loop;
     bool closed = false;
     sf::io_watch w = loop.watch(b, sf::interest::read, [&](sf::io_event e) {
@@ -365,6 +373,31 @@ TEST_CASE("event_loop: a peer's close is reported to the watch") {
     a.close();
     CHECK(run_until(loop, [&] { return closed; }));
     CHECK_FALSE(w.active());
+}
+
+TEST_CASE("basic_event_loop over the poll() backend: a raw handle, a timer, a post") {
+    using poll_loop = sf::basic_event_loop<sf::basic_poller<sf::detail::poll_backend>>;
+    auto pair_a = test_support::stream_pair();
+    auto& a = pair_a.first;
+    auto& b = pair_a.second;
+    poll_loop loop;
+    std::vector<std::string> log;
+    poll_loop::io_watch w = loop.watch(b.native_handle(), sf::interest::read, [&](sf::io_event e) {
+        CHECK(e.readable);
+        char buffer[16];
+        auto n = b.read_some(sf::mutable_buffer(buffer, sizeof buffer));
+        log.emplace_back(buffer, n);
+        w.cancel();
+    });
+    poll_loop::timer t = loop.after(1ms, [&] {
+        log.emplace_back("timer");
+        a.write_all(sf::const_buffer("io", 2));
+    });
+    loop.post([&] { log.emplace_back("post"); });
+    CHECK(t.active());
+    CHECK(run_until(loop, [&] { return log.size() == 3; }));
+    CHECK(log == std::vector<std::string>{"post", "timer", "io"});
+    CHECK(loop.watch_count() == 0);
 }
 
 #if defined(_WIN32)

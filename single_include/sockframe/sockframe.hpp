@@ -3677,8 +3677,12 @@ public:
     }
     /// Whether `signo` is handled here.
     bool contains(int signo) const noexcept {
+#if defined(SOCKFRAME_POSIX)
         for (const auto& e : entries_)
             if (e.signo == signo) return true;
+#else
+        (void)signo;
+#endif
         return false;
     }
 
@@ -3906,7 +3910,8 @@ SOCKFRAME_NAMESPACE_END
 
 SOCKFRAME_NAMESPACE_BEGIN
 
-class event_loop;
+template <typename Poller>
+class basic_event_loop;
 
 /// What a watch callback is told about its handle (flags as in poll_event, filtered by the
 /// watch's current interest; hangup and error are reported whatever the interest).
@@ -3917,54 +3922,68 @@ struct io_event {
     bool error;     ///< the handle has a pending error
 };
 
-/// A registration made by event_loop::watch. A plain handle: copying it copies the reference,
-/// dropping it does not cancel. Cancel it before closing the watched handle.
-class io_watch {
+/// A registration made by event_loop::watch (use the alias `io_watch`). A plain handle: copying
+/// it copies the reference, dropping it does not cancel. Cancel it before closing the watched
+/// handle.
+template <typename Loop>
+class basic_io_watch {
 public:
     /// A handle to nothing (active() is false).
-    io_watch() noexcept = default;
+    basic_io_watch() noexcept = default;
 
     /// Whether the registration is still in force.
-    bool active() const noexcept;
+    bool active() const noexcept { return loop_ != nullptr && loop_->watch_active(index_, generation_); }
     /// The same as active().
     explicit operator bool() const noexcept { return active(); }
     /// Changes what the registration waits for (errc::not_registered once cancelled).
-    void modify(interest what);
+    void modify(interest what) {
+        std::error_code ec;
+        modify(what, ec);
+        detail::throw_if(ec, "sockframe: io_watch modify");
+    }
     /// The same, never throwing.
-    void modify(interest what, std::error_code& ec) noexcept;
+    void modify(interest what, std::error_code& ec) noexcept {
+        ec.clear();
+        if (loop_ == nullptr)
+            ec = errc::not_registered;
+        else
+            loop_->modify_watch(index_, generation_, what, ec);
+    }
     /// Ends the registration; its callback is not called again, not even for an event already
     /// collected in the current batch. Returns false if it was not active. O(1).
-    bool cancel() noexcept;
+    bool cancel() noexcept { return loop_ != nullptr && loop_->cancel_watch(index_, generation_); }
 
 private:
-    friend class event_loop;
-    io_watch(event_loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
+    friend Loop;
+    basic_io_watch(Loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
         : loop_(loop), index_(index), generation_(generation) {}
-    event_loop* loop_ = nullptr;
+    Loop* loop_ = nullptr;
     std::uint32_t index_ = 0;
     std::uint32_t generation_ = 0;
 };
 
-/// A timer armed by event_loop::after, at or every. A plain handle: dropping it does not cancel.
-class timer {
+/// A timer armed by event_loop::after, at or every (use the alias `timer`). A plain handle:
+/// dropping it does not cancel.
+template <typename Loop>
+class basic_timer {
 public:
     /// A handle to nothing (active() is false).
-    timer() noexcept = default;
+    basic_timer() noexcept = default;
 
     /// Whether the timer will still fire: false once a one-shot timer's callback has started,
     /// or once cancelled.
-    bool active() const noexcept;
+    bool active() const noexcept { return loop_ != nullptr && loop_->timer_active(index_, generation_); }
     /// The same as active().
     explicit operator bool() const noexcept { return active(); }
     /// Disarms the timer (a periodic one too, also from inside its own callback). Returns false
     /// if it was not active (fired already, cancelled, or empty). O(1).
-    bool cancel() noexcept;
+    bool cancel() noexcept { return loop_ != nullptr && loop_->cancel_timer(index_, generation_); }
 
 private:
-    friend class event_loop;
-    timer(event_loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
+    friend Loop;
+    basic_timer(Loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
         : loop_(loop), index_(index), generation_(generation) {}
-    event_loop* loop_ = nullptr;
+    Loop* loop_ = nullptr;
     std::uint32_t index_ = 0;
     std::uint32_t generation_ = 0;
 };
@@ -3992,27 +4011,37 @@ inline void block_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM}
 /// in a later iteration. An exception thrown by a callback propagates out of run*(); the loop
 /// stays usable, and what that iteration did not get to runs in the next one (ready handles are
 /// reported again, being level-triggered; posted callbacks keep their order).
-class event_loop {
+///
+/// Use the alias `event_loop` (over the platform's `poller`); basic_event_loop<Poller> exists so
+/// that translation units choosing different poller backends stay distinct types.
+template <typename Poller>
+class basic_event_loop {
 public:
+    /// The poller type underneath.
+    using poller_type = Poller;
+    /// The handle type returned by watch().
+    using io_watch = basic_io_watch<basic_event_loop>;
+    /// The handle type returned by after(), at() and every().
+    using timer = basic_timer<basic_event_loop>;
     /// The clock of timers and deadlines.
     using clock = deadline::clock;
     /// A handle as the poller knows it (a descriptor, or a SOCKET on Windows).
-    using native_handle_type = poller::native_handle_type;
+    using native_handle_type = typename Poller::native_handle_type;
 
     /// Creates the poller and the wake-up channel; throws std::system_error on failure.
-    event_loop() {
+    basic_event_loop() {
         std::error_code ec;
         open(ec);
         detail::throw_if(ec, "sockframe: create event loop");
     }
     /// The same, never throwing; `ec` says what failed (the loop is then unusable).
-    explicit event_loop(std::error_code& ec) noexcept { open(ec); }
+    explicit basic_event_loop(std::error_code& ec) noexcept { open(ec); }
 
-    event_loop(const event_loop&) = delete;
-    event_loop& operator=(const event_loop&) = delete;
+    basic_event_loop(const basic_event_loop&) = delete;
+    basic_event_loop& operator=(const basic_event_loop&) = delete;
     /// Callbacks still posted are destroyed without running; signal dispositions and masks are
     /// restored (see on_signal).
-    ~event_loop() = default;
+    ~basic_event_loop() = default;
 
     // ---- running ----------------------------------------------------------------------------
 
@@ -4136,7 +4165,7 @@ public:
     io_watch watch(native_handle_type h, interest what, F&& f, std::error_code& ec) noexcept {
         std::uint32_t index = 0;
         try {
-            free_watches_.reserve(watches_.size() + 1);
+            reserve_free_list(free_watches_, watches_.size() + 1);
             if (free_watches_.empty()) {
                 watches_.emplace_back();
                 index = static_cast<std::uint32_t>(watches_.size() - 1);
@@ -4273,8 +4302,8 @@ public:
     }
 
 private:
-    friend class io_watch;
-    friend class timer;
+    friend io_watch;
+    friend timer;
 
     static constexpr std::uint32_t none = (std::numeric_limits<std::uint32_t>::max)();
     static constexpr std::uint64_t wake_key = (std::numeric_limits<std::uint64_t>::max)();
@@ -4305,6 +4334,11 @@ private:
     static bool fires_later(const heap_entry& a, const heap_entry& b) noexcept {
         return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
     }
+    /// Room for every slot's index in a free list, so that freeing a slot never allocates;
+    /// grown geometrically (reserve alone would reallocate for every new slot).
+    static void reserve_free_list(std::vector<std::uint32_t>& list, std::size_t slots) {
+        if (list.capacity() < slots) list.reserve(std::max<std::size_t>(slots, 2 * list.capacity()));
+    }
     static std::uint64_t watch_key(std::uint32_t index, std::uint32_t generation) noexcept {
         return (static_cast<std::uint64_t>(generation) << 32) | index;
     }
@@ -4312,7 +4346,7 @@ private:
     /// Marks the loop as running in this thread for the duration of a run*() call.
     class run_guard {
     public:
-        run_guard(event_loop& loop, std::error_code& ec) noexcept : loop_(loop) {
+        run_guard(basic_event_loop& loop, std::error_code& ec) noexcept : loop_(loop) {
             ec.clear();
             if (loop_.open_error_) {
                 ec = loop_.open_error_;
@@ -4334,7 +4368,7 @@ private:
         }
 
     private:
-        event_loop& loop_;
+        basic_event_loop& loop_;
         bool owns_ = false;
     };
 
@@ -4389,7 +4423,7 @@ private:
         if (!ev.readable && !ev.writable && !ev.hangup && !ev.error) return 0;  // interest changed
         running_watch_ = index;
         struct after_call {
-            event_loop& loop;
+            basic_event_loop& loop;
             std::uint32_t index;
             ~after_call() {
                 loop.running_watch_ = none;
@@ -4439,7 +4473,7 @@ private:
 
     template <typename F>
     timer arm(clock::time_point due, clock::duration period, F&& f) {
-        free_timers_.reserve(timers_.size() + 1);
+        reserve_free_list(free_timers_, timers_.size() + 1);
         std::uint32_t index;
         if (free_timers_.empty()) {
             timers_.emplace_back();
@@ -4536,7 +4570,7 @@ private:
         }
         running_timer_ = e.index;
         struct after_call {
-            event_loop& loop;
+            basic_event_loop& loop;
             const heap_entry& e;
             clock::time_point now;
             ~after_call() {
@@ -4604,7 +4638,7 @@ private:
 
     // Order matters: the poller's error is taken before the poller is made.
     std::error_code poller_error_;
-    poller poller_{poller_error_};
+    Poller poller_{poller_error_};
     std::error_code open_error_;
     detail::wakeup_channel wakeup_;
     detail::signal_source signals_;
@@ -4635,30 +4669,12 @@ private:
     std::atomic<std::thread::id> thread_{};
 };
 
-inline bool io_watch::active() const noexcept {
-    return loop_ != nullptr && loop_->watch_active(index_, generation_);
-}
-inline void io_watch::modify(interest what) {
-    std::error_code ec;
-    modify(what, ec);
-    detail::throw_if(ec, "sockframe: io_watch modify");
-}
-inline void io_watch::modify(interest what, std::error_code& ec) noexcept {
-    if (loop_ == nullptr) {
-        ec = errc::not_registered;
-        return;
-    }
-    ec.clear();
-    loop_->modify_watch(index_, generation_, what, ec);
-}
-inline bool io_watch::cancel() noexcept {
-    return loop_ != nullptr && loop_->cancel_watch(index_, generation_);
-}
-
-inline bool timer::active() const noexcept {
-    return loop_ != nullptr && loop_->timer_active(index_, generation_);
-}
-inline bool timer::cancel() noexcept { return loop_ != nullptr && loop_->cancel_timer(index_, generation_); }
+/// The event loop over the platform's poller.
+using event_loop = basic_event_loop<poller>;
+/// What event_loop::watch returns.
+using io_watch = event_loop::io_watch;
+/// What event_loop::after, at and every return.
+using timer = event_loop::timer;
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/event_loop.hpp> ----

@@ -231,8 +231,12 @@ public:
     }
     /// Whether `signo` is handled here.
     bool contains(int signo) const noexcept {
+#if defined(SOCKFRAME_POSIX)
         for (const auto& e : entries_)
             if (e.signo == signo) return true;
+#else
+        (void)signo;
+#endif
         return false;
     }
 

@@ -211,6 +211,36 @@ TEST_CASE("event_loop: cancelling timers: before firing, from another's callback
     CHECK(loop.timer_count() == 1);
 }
 
+TEST_CASE("event_loop: a throwing timer callback propagates; a periodic timer stays armed") {
+    std::error_code ec;
+    sf::event_loop loop(ec);
+    REQUIRE_FALSE(ec);
+    int ticks = 0;
+    sf::timer t = loop.every(1ms, [&] {
+        if (++ticks == 1) throw std::runtime_error("tick");
+    });
+    auto end = sf::deadline::clock::now() + limit;
+    bool thrown = false;
+    while (!thrown && sf::deadline::clock::now() < end) {
+        try {
+            loop.run_until(sf::deadline::clock::now() + 50ms);
+        } catch (const std::runtime_error&) {
+            thrown = true;
+        }
+    }
+    CHECK(thrown);
+    CHECK(t.active());
+    CHECK(run_until(loop, [&] { return ticks >= 3; }));
+    CHECK(t.cancel());
+
+    sf::io_watch none;
+    CHECK_FALSE(none.active());
+    CHECK_FALSE(none.cancel());
+    none.modify(sf::interest::read, ec);
+    CHECK(ec == sf::errc::not_registered);
+    CHECK_THROWS_AS(none.modify(sf::interest::read), std::system_error);
+}
+
 TEST_CASE("event_loop: a timer armed by a timer callback for now waits for the next iteration") {
     sf::event_loop loop;
     int first = 0, second = 0;

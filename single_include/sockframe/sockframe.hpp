@@ -4112,6 +4112,13 @@ public:
         return run_until(deadline::after(d), ec);
     }
     /// Runs iterations until `t` or until stop(); returns the number of callbacks run.
+    std::size_t run_until(clock::time_point t) {
+        std::error_code ec;
+        auto n = run_until(t, ec);
+        detail::throw_if(ec, "sockframe: event loop run_until");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
     std::size_t run_until(clock::time_point t, std::error_code& ec) {
         run_guard guard(*this, ec);
         if (ec) return 0;

@@ -277,7 +277,10 @@ public:
             std::lock_guard<std::mutex> lock(post_mutex_);
             posted_.emplace_back(std::forward<F>(f));
         }
-        wake();
+        if (running_in_this_thread())
+            local_posts_ = true;  // the loop looks at this before it waits: no system call needed
+        else
+            wake();
     }
 
     // ---- I/O --------------------------------------------------------------------------------
@@ -462,10 +465,13 @@ private:
         std::uint32_t index;
         std::uint32_t generation;
     };
-    /// Orders std::push_heap & co. so that the front is the earliest entry.
-    static bool fires_later(const heap_entry& a, const heap_entry& b) noexcept {
-        return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
-    }
+    /// Orders std::push_heap & co. so that the front is the earliest entry (a function object,
+    /// which the heap algorithms inline; a function pointer they may not).
+    struct fires_later {
+        bool operator()(const heap_entry& a, const heap_entry& b) const noexcept {
+            return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+        }
+    };
     /// Room for every slot's index in a free list, so that freeing a slot never allocates;
     /// grown geometrically (reserve alone would reallocate for every new slot).
     static void reserve_free_list(std::vector<std::uint32_t>& list, std::size_t slots) {
@@ -518,25 +524,38 @@ private:
     /// One iteration: wait (at most until `limit` and the earliest timer), then run callbacks.
     std::size_t step(std::optional<clock::time_point> limit, std::error_code& ec) {
         if (!running_posts_.empty()) requeue_posts(0);  // left over by a callback that threw
+        bool take_posts = std::exchange(local_posts_, false);
         const std::uint64_t first_new_timer = sequence_;
         std::optional<clock::time_point> when = limit;
-        if (auto t = earliest_timer(); t && (!when || *t < *when)) when = t;
+        if (take_posts)
+            when = clock::time_point{};  // posted callbacks wait: do not block
+        else if (auto t = earliest_timer(); t && (!when || *t < *when))
+            when = t;
         poller_.wait(events_, when ? deadline(*when) : deadline::never(), ec);
-        if (ec) return 0;
-        std::size_t ran = 0;
+        if (ec) {
+            local_posts_ = take_posts;
+            return 0;
+        }
         for (const poll_event& e : events_) {
             if (e.key == wake_key) {
-                // Take the posted callbacks now: those posted by this iteration's callbacks
-                // wait for the next one.
                 wakeup_.drain();
                 wake_pending_.store(false);
-                std::lock_guard<std::mutex> lock(post_mutex_);
-                running_posts_.swap(posted_);
-            } else if (e.key == signal_key) {
-                ran += read_signals();
-            } else {
-                ran += dispatch_io(e);
+                take_posts = true;
+                break;
             }
+        }
+        if (take_posts) {
+            // Taken before any callback runs: what this iteration's callbacks post waits for the
+            // next iteration.
+            std::lock_guard<std::mutex> lock(post_mutex_);
+            running_posts_.swap(posted_);
+        }
+        std::size_t ran = 0;
+        for (const poll_event& e : events_) {
+            if (e.key == signal_key)
+                ran += read_signals();
+            else if (e.key != wake_key)
+                ran += dispatch_io(e);
         }
         ran += run_due_timers(first_new_timer);
         if (!running_posts_.empty()) ran += run_posts();
@@ -622,7 +641,7 @@ private:
             release_timer(index);
             throw;
         }
-        std::push_heap(heap_.begin(), heap_.end(), fires_later);
+        std::push_heap(heap_.begin(), heap_.end(), fires_later{});
         slot.period = period;
         slot.armed = true;
         ++live_timers_;
@@ -656,13 +675,13 @@ private:
             heap_.erase(
                 std::remove_if(heap_.begin(), heap_.end(), [this](const heap_entry& e) { return stale(e); }),
                 heap_.end());
-            std::make_heap(heap_.begin(), heap_.end(), fires_later);
+            std::make_heap(heap_.begin(), heap_.end(), fires_later{});
         }
         return true;
     }
 
     void pop_timer() noexcept {
-        std::pop_heap(heap_.begin(), heap_.end(), fires_later);
+        std::pop_heap(heap_.begin(), heap_.end(), fires_later{});
         heap_.pop_back();
     }
 
@@ -716,7 +735,7 @@ private:
                 if (next <= now) next = now + s.period;  // fell behind: skip the missed ticks
                 try {
                     loop.heap_.push_back(heap_entry{next, loop.sequence_++, e.index, e.generation});
-                    std::push_heap(loop.heap_.begin(), loop.heap_.end(), fires_later);
+                    std::push_heap(loop.heap_.begin(), loop.heap_.end(), fires_later{});
                 } catch (...) {  // no memory to re-arm: the timer ends
                     s.armed = false;
                     ++s.generation;
@@ -765,7 +784,7 @@ private:
         } catch (...) {  // no memory: they are lost
         }
         running_posts_.clear();
-        wake();
+        local_posts_ = true;
     }
 
     // Order matters: the poller's error is taken before the poller is made.
@@ -794,6 +813,7 @@ private:
     std::mutex post_mutex_;
     std::vector<std::function<void()>> posted_;
     std::vector<std::function<void()>> running_posts_;
+    bool local_posts_ = false;  // posted from the loop's own thread since the last look
 
     std::atomic<bool> wake_pending_{false};
     std::atomic<bool> stop_requested_{false};

@@ -2,6 +2,9 @@
 /// The event loop's operating-system glue: the wake-up channel (eventfd on Linux, a pipe on other
 /// POSIX systems, a loopback TCP pair on Windows) and signal delivery (signalfd on Linux, a
 /// self-pipe written by a sigaction handler on other POSIX systems, none on Windows).
+///
+/// SOCKFRAME_EVENT_LOOP_USE_PIPES (Linux) selects the other POSIX systems' pipe paths, so that
+/// they can be tested here; like every tunable, define it the same way in every translation unit.
 
 #include <sockframe/config.hpp>
 #include <sockframe/error.hpp>

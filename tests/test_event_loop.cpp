@@ -117,6 +117,35 @@ TEST_CASE("event_loop: a callback posted by a callback runs in the next iteratio
     CHECK(loop.poll() == 0);
 }
 
+TEST_CASE("event_loop: a callback posted by an I/O callback waits, even with a wake-up in the batch") {
+    auto pair_a = test_support::stream_pair();
+    auto& a = pair_a.first;
+    auto& b = pair_a.second;
+    sf::event_loop loop;
+    int iteration = 0, io_at = -1, before_at = -1, after_at = -1;
+    a.write_all(sf::const_buffer("x", 1));  // readable at the first wait (on POSIX)
+    sf::io_watch w;
+    w = loop.watch(b, sf::interest::read, [&](sf::io_event) {
+        io_at = iteration;
+        loop.post([&] { after_at = iteration; });
+        w.cancel();
+    });
+    loop.post([&] { before_at = iteration; });  // a wake-up, in the same batch on POSIX
+    auto end = sf::deadline::clock::now() + limit;
+    while (after_at < 0 && sf::deadline::clock::now() < end) {
+        loop.run_once();
+        ++iteration;
+    }
+    CHECK(io_at >= 0);
+    CHECK(before_at >= 0);
+    CHECK(after_at > io_at);
+#if !defined(_WIN32)
+    CHECK(io_at == 0);
+    CHECK(before_at == 0);
+    CHECK(after_at == 1);
+#endif
+}
+
 TEST_CASE("event_loop: an exception from a posted callback propagates; the rest run later") {
     sf::event_loop loop;
     std::vector<int> order;

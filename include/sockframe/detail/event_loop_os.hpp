@@ -109,8 +109,22 @@ public:
         if (ec) return;
         auto writer = basic_socket<ipv4, stream>::connect(address, std::chrono::seconds(10), ec);
         if (ec) return;
-        auto reader = std::move(listener.accept(std::chrono::seconds(10), ec).socket);
+        auto mine = writer.local_address(ec);
         if (ec) return;
+        basic_socket<ipv4, stream> reader;
+        // Another local program may connect to the listener first: take only our own connection.
+        for (int attempt = 0; attempt < 16; ++attempt) {
+            auto a = listener.accept(std::chrono::seconds(10), ec);
+            if (ec) return;
+            if (a.from == mine) {
+                reader = std::move(a.socket);
+                break;
+            }
+        }
+        if (!reader.is_open()) {
+            ec = std::make_error_code(std::errc::connection_refused);
+            return;
+        }
         try {
             reader_ = socket_type(std::move(reader));
             writer_ = socket_type(std::move(writer));

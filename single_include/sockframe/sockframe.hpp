@@ -4277,6 +4277,8 @@ public:
     /// handler is restored by cancel_signal or the destructor. A signal has one such handler per
     /// process: one loop at a time may handle it (std::errc::device_or_resource_busy otherwise).
     /// Windows: errc::not_supported.
+    /// Several arrivals of one signal before the loop reads them may count as one. If a signal
+    /// callback throws, the signals read with it that were not yet delivered are lost.
     template <typename F>
     void on_signal(int signo, F&& f) {
         std::error_code ec;
@@ -4325,7 +4327,12 @@ public:
         if (ec) return;
         on_signal(
             SIGTERM, [this](int) { stop(); }, ec);
-        if (ec) cancel_signal(SIGINT);
+        if (ec) {  // undo the SIGINT callback just added, and only that
+            signal_handlers_.pop_back();
+            if (std::none_of(signal_handlers_.begin(), signal_handlers_.end(),
+                             [](const auto& h) { return h.first == SIGINT; }))
+                signals_.remove(SIGINT);
+        }
     }
 
 private:

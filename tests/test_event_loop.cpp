@@ -479,6 +479,13 @@ SOCKFRAME_SKIPPED_TEST_CASE("event_loop: stop_on_signals ends run on SIGTERM", "
 SOCKFRAME_SKIPPED_TEST_CASE("event_loop: destruction restores the signal mask and handlers",
                             "Windows has no POSIX signals")
 #else
+// Whether the default loop reads signals from a signalfd (and block_signals blocks them).
+#if defined(__linux__) && !defined(SOCKFRAME_EVENT_LOOP_USE_PIPES)
+#define SIGNALS_BY_SIGNALFD 1
+#else
+#define SIGNALS_BY_SIGNALFD 0
+#endif
+
 namespace {
 bool blocked_here(int signo) {
     sigset_t current;
@@ -519,7 +526,7 @@ TEST_CASE("event_loop: a raised signal reaches its callback") {
         CHECK(run_until(loop, [&] { return again == 1; }));
         CHECK(seen.size() == 2);
     }
-#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+#if SIGNALS_BY_SIGNALFD
     CHECK(blocked_here(SIGUSR1));  // blocked before the loop: left blocked
 #endif
     unblock_here(SIGUSR1);
@@ -539,7 +546,7 @@ TEST_CASE("event_loop: stop_on_signals ends run on SIGTERM") {
         loop.run();
         CHECK_FALSE(timed_out);
     }
-#if defined(SOCKFRAME_EVENT_LOOP_SIGNALFD)
+#if SIGNALS_BY_SIGNALFD
     CHECK(blocked_here(SIGTERM));
 #endif
     unblock_here(SIGTERM);
@@ -560,5 +567,39 @@ TEST_CASE("event_loop: destruction restores the signal mask and handlers") {
     }
     CHECK_FALSE(blocked_here(SIGUSR2));
     CHECK((current_handler(SIGUSR2) == before));
+}
+TEST_CASE("event_loop over the portable POSIX mechanisms: a pipe wake-up, a self-pipe signal handler") {
+    using posix_loop = sf::basic_event_loop<sf::poller, sf::detail::posix_loop_os>;
+    unblock_here(SIGUSR1);  // the handler runs where the signal is not blocked
+    auto before = current_handler(SIGUSR1);
+    {
+        posix_loop loop;
+        std::atomic<bool> posted{false};
+        {
+            test_support::joining_thread poster([&] { loop.post([&] { posted = true; }); });
+            CHECK(run_until(loop, [&] { return posted.load(); }));
+        }
+        int seen = 0;
+        loop.on_signal(SIGUSR1, [&](int s) {
+            CHECK(s == SIGUSR1);
+            ++seen;
+        });
+        CHECK((current_handler(SIGUSR1) != before));
+        posix_loop other;
+        std::error_code ec;
+        other.on_signal(
+            SIGUSR1, [](int) {}, ec);
+        CHECK(ec == std::errc::device_or_resource_busy);  // a handler is process-wide
+        REQUIRE(::raise(SIGUSR1) == 0);
+        CHECK(run_until(loop, [&] { return seen == 1; }));
+
+        loop.cancel_signal(SIGUSR1);
+        CHECK((current_handler(SIGUSR1) == before));
+        other.on_signal(
+            SIGUSR1, [](int) {}, ec);  // free again
+        CHECK_FALSE(ec);
+        CHECK((current_handler(SIGUSR1) != before));
+    }
+    CHECK((current_handler(SIGUSR1) == before));
 }
 #endif

@@ -35,7 +35,7 @@
 
 SOCKFRAME_NAMESPACE_BEGIN
 
-template <typename Poller>
+template <typename Poller, typename Os>
 class basic_event_loop;
 
 /// What a watch callback is told about its handle (flags as in poll_event, filtered by the
@@ -137,9 +137,11 @@ inline void block_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM}
 /// stays usable, and what that iteration did not get to runs in the next one (ready handles are
 /// reported again, being level-triggered; posted callbacks keep their order).
 ///
-/// Use the alias `event_loop` (over the platform's `poller`); basic_event_loop<Poller> exists so
-/// that translation units choosing different poller backends stay distinct types.
-template <typename Poller>
+/// Use the alias `event_loop` (over the platform's `poller` and wake-up and signal mechanisms);
+/// basic_event_loop<Poller, Os> exists so that translation units choosing different poller
+/// backends stay distinct types, and so that the portable POSIX mechanisms
+/// (detail::posix_loop_os: a pipe and a sigaction self-pipe) can be used and tested on Linux.
+template <typename Poller, typename Os = detail::default_loop_os>
 class basic_event_loop {
 public:
     /// The poller type underneath.
@@ -798,8 +800,8 @@ private:
     std::error_code poller_error_;
     Poller poller_{poller_error_};
     std::error_code open_error_;
-    detail::wakeup_channel wakeup_;
-    detail::signal_source signals_;
+    typename Os::wakeup wakeup_;
+    typename Os::signals signals_;
     bool signals_registered_ = false;
     std::vector<poll_event> events_;
 

@@ -478,6 +478,9 @@ SOCKFRAME_SKIPPED_TEST_CASE("event_loop: a raised signal reaches its callback",
 SOCKFRAME_SKIPPED_TEST_CASE("event_loop: stop_on_signals ends run on SIGTERM", "Windows has no POSIX signals")
 SOCKFRAME_SKIPPED_TEST_CASE("event_loop: destruction restores the signal mask and handlers",
                             "Windows has no POSIX signals")
+SOCKFRAME_SKIPPED_TEST_CASE(
+    "event_loop over the portable POSIX mechanisms: a pipe wake-up, a self-pipe signal handler",
+    "Windows has neither pipes that WSAPoll accepts nor POSIX signals")
 #else
 // Whether the default loop reads signals from a signalfd (and block_signals blocks them).
 #if defined(__linux__) && !defined(SOCKFRAME_EVENT_LOOP_USE_PIPES)

@@ -11,6 +11,19 @@
 //   udp                64-byte datagrams, one system call per datagram
 //   udp_batched        64-byte datagrams, sendmmsg/recvmmsg (64 per call)
 //
+// Implementations (stream; ping-pong has sockframe, sockframe_checked, sockframe_any, raw and asio;
+// udp sockframe, raw and asio):
+//   sockframe          framed used as tuned: reserve_receive(256 KiB), queue + flush per 64 KiB,
+//                      send_batch of 16 for 64 KiB payloads, receive_batch
+//   sockframe_default  framed as the README teaches, default settings: queue() per frame and one
+//                      flush() at the end, receive_batch
+//   sockframe_checked  the sockframe row with checked<length_prefix<>> (CRC-32C trailer)
+//   sockframe_any      the sockframe row with any_codec holding length_prefix<>
+//   raw                recv into 256 KiB, frames copied into 64 KiB sends (16 gathered if large)
+//   raw_big            recv into 1 MiB, frames copied into 256 KiB sends (gathered if large)
+//   asio               async_read header + body, asio::write per message
+// The table gives every row's ratio to raw and to raw_big, each from the same repeats.
+//
 // Each (workload, size) runs every implementation in turn, `repeats` times (interleaved, the
 // order reversed every other repeat), and reports the median; ratios to raw are the medians of
 // the per-repeat ratios. allocs_per_msg counts global operator new calls during the measured window
@@ -98,7 +111,10 @@ struct result {
     std::string impl;
     sample s;
     bool has_mb = false, has_latency = false;
-    double ratio = -1, p99_ratio = -1;  // medians of the per-repeat ratios to raw
+    double ratio = -1, p99_ratio = -1;            // medians of the per-repeat ratios to raw
+    double ratio_big = -1;                        // median of the per-repeat msgs/s ratios to raw_big
+    double ratio_big_lo = -1, ratio_big_hi = -1;  // their lower and upper quartiles
+    double ratio_sf = -1;  // median of the per-repeat msgs/s ratios to the sockframe row
 };
 
 // ---- helpers ----------------------------------------------------------------------------------
@@ -265,17 +281,29 @@ struct stream_run {
 };
 
 constexpr std::size_t raw_receive_buffer = 256 * 1024;
+constexpr std::size_t raw_send_batch = 64 * 1024;
+constexpr std::size_t raw_big_receive_buffer = 1024 * 1024;
+constexpr std::size_t raw_big_send_batch = 256 * 1024;
 
 // raw: the sender copies frames into a 64 KiB buffer and sends it whole (small frames), or
 // gathers header and payload of 16 frames in one writev (large frames); the receiver recv()s into
 // a 256 KiB buffer and decodes every complete frame before the next recv.
-void raw_stream_sender(stream_run& r, int fd) {
+// raw_big: the same loops with a 1 MiB receive buffer and 256 KiB send batches: small frames are
+// copied into a 256 KiB buffer sent whole, large ones gathered as many whole frames as fit in
+// 256 KiB (at least one) per sendmsg.
+//
+// `Batch` is the send buffer of small frames; `LargePerCall` the frames gathered per sendmsg
+// (0: as many as fit in `Batch`, at least one). Constants, so each loop compiles as if written
+// by hand.
+template <std::size_t Batch, int LargePerCall>
+void raw_stream_send(stream_run& r, int fd) {
     const std::size_t frame = r.size + 4;
     if (frame <= 8192) {
-        std::vector<std::byte> out(65536);
+        const std::size_t per_batch = Batch / frame;
+        std::vector<std::byte> out(Batch);
         while (!r.stop.load(std::memory_order_relaxed)) {
             std::size_t used = 0;
-            for (std::size_t i = 0; i < r.check_every; ++i) {
+            for (std::size_t i = 0; i < per_batch; ++i) {
                 store_be32(out.data() + used, static_cast<std::uint32_t>(r.size));
                 std::memcpy(out.data() + used + 4, r.payload.data(), r.size);
                 used += frame;
@@ -283,11 +311,14 @@ void raw_stream_sender(stream_run& r, int fd) {
             send_all_raw(fd, out.data(), used);
         }
     } else {
-        constexpr int per_call = 16;
+        constexpr int most_per_call = 32;
+        static_assert(LargePerCall <= most_per_call, "too many frames per sendmsg");
+        const int fit = static_cast<int>(std::min<std::size_t>(most_per_call, Batch / frame));
+        const int per_call = LargePerCall > 0 ? LargePerCall : std::max(1, fit);
         std::byte header[4];
         store_be32(header, static_cast<std::uint32_t>(r.size));
         while (!r.stop.load(std::memory_order_relaxed)) {
-            ::iovec v[2 * per_call];
+            ::iovec v[2 * most_per_call];
             for (int i = 0; i < per_call; ++i) {
                 v[2 * i] = {header, 4};
                 v[2 * i + 1] = {r.payload.data(), r.size};
@@ -319,8 +350,9 @@ void raw_stream_sender(stream_run& r, int fd) {
     ::shutdown(fd, SHUT_WR);
 }
 
-void raw_stream_receiver(stream_run& r, int fd) {
-    const std::size_t capacity = raw_receive_buffer;
+template <std::size_t Capacity>
+void raw_stream_receive(stream_run& r, int fd) {
+    const std::size_t capacity = Capacity;
     std::vector<std::byte> in(capacity);
     std::size_t begin = 0, end = 0;
     for (;;) {
@@ -346,13 +378,33 @@ void raw_stream_receiver(stream_run& r, int fd) {
     }
 }
 
+void raw_stream_sender(stream_run& r, int fd) { raw_stream_send<raw_send_batch, 16>(r, fd); }
+void raw_stream_receiver(stream_run& r, int fd) { raw_stream_receive<raw_receive_buffer>(r, fd); }
+void raw_big_stream_sender(stream_run& r, int fd) { raw_stream_send<raw_big_send_batch, 0>(r, fd); }
+void raw_big_stream_receiver(stream_run& r, int fd) { raw_stream_receive<raw_big_receive_buffer>(r, fd); }
+
 // sockframe: queue() every small frame (coalesced into one buffer), flush() after each 64 KiB's
 // worth; large payloads go 16 at a time through send_batch() (gathered, never copied); the
-// receiver is receive_batch() in a loop.
-using framed_tcp = sf::framed<sf::tcp_stream, sf::length_prefix<std::uint32_t>>;
+// receiver is receive_batch() in a loop, after reserve_receive() of the raw loop's buffer size.
+// sockframe_checked and sockframe_any are the same code with checked<length_prefix<>> (a CRC-32C
+// trailer in every frame) and with any_codec holding length_prefix<>: what a composed and a
+// type-erased codec cost (both ends are sockframe; checked's frames are 4 bytes longer on the wire).
+using lp_codec = sf::length_prefix<std::uint32_t>;
+using checked_codec = sf::checked<sf::length_prefix<>>;
+using framed_tcp = sf::framed<sf::tcp_stream, lp_codec>;
 
+template <typename Codec>
+Codec make_codec() {
+    return Codec{};
+}
+template <>
+sf::any_codec make_codec<sf::any_codec>() {
+    return sf::any_codec(sf::length_prefix<>{});
+}
+
+template <typename Codec>
 void sockframe_stream_sender(stream_run& r, int fd) {
-    framed_tcp conn{sf::tcp_stream(fd)};
+    sf::framed<sf::tcp_stream, Codec> conn{sf::tcp_stream(fd), make_codec<Codec>()};
     const sf::const_buffer payload(r.payload);
     if (r.size + 4 <= 8192) {
         while (!r.stop.load(std::memory_order_relaxed)) {
@@ -368,10 +420,35 @@ void sockframe_stream_sender(stream_run& r, int fd) {
     (void)conn.endpoint().release();
 }
 
+template <typename Codec>
 void sockframe_stream_receiver(stream_run& r, int fd) {
-    framed_tcp conn{sf::tcp_stream(fd)};
+    sf::framed<sf::tcp_stream, Codec> conn{sf::tcp_stream(fd), make_codec<Codec>()};
     conn.reserve_receive(raw_receive_buffer);  // the same buffer as the raw loop's
     // every frame one read brought, decoded in one loop; the clock is checked once per batch
+    while (conn.receive_batch([&r](sf::const_buffer frame) { r.got(frame.data(), frame.size()); })) {
+        if (!r.m.done()) r.m.check();
+    }
+    (void)conn.endpoint().release();
+}
+
+// sockframe_default: written the way the README teaches, with default settings (no
+// reserve_receive, set_coalesce_limit or send_batch): the sender queue()s every frame and
+// flush()es once at the end, so frames leave whenever the queue reaches its default coalescing
+// limit; the receiver is receive_batch() in a loop with the default receive buffer. Measured
+// against raw_big, the speed a program gets without tuning.
+void sockframe_default_stream_sender(stream_run& r, int fd) {
+    framed_tcp conn{sf::tcp_stream(fd)};
+    const sf::const_buffer payload(r.payload);
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < r.check_every; ++i) conn.queue(payload);
+    }
+    conn.flush();
+    conn.endpoint().shutdown(sf::shutdown_type::send);
+    (void)conn.endpoint().release();
+}
+
+void sockframe_default_stream_receiver(stream_run& r, int fd) {
+    framed_tcp conn{sf::tcp_stream(fd)};
     while (conn.receive_batch([&r](sf::const_buffer frame) { r.got(frame.data(), frame.size()); })) {
         if (!r.m.done()) r.m.check();
     }
@@ -557,8 +634,11 @@ void raw_pingpong_server(pingpong_run&, int fd) {
     }
 }
 
+// sockframe: send() + receive(); the server answers each frame with send(). sockframe_checked
+// and sockframe_any: the same with checked<length_prefix<>> and with any_codec (see stream).
+template <typename Codec>
 void sockframe_pingpong_client(pingpong_run& r, int fd) {
-    framed_tcp conn{sf::tcp_stream(fd)};
+    sf::framed<sf::tcp_stream, Codec> conn{sf::tcp_stream(fd), make_codec<Codec>()};
     const sf::const_buffer payload(r.payload);
     for (;;) {
         auto t0 = clock_type::now();
@@ -572,8 +652,9 @@ void sockframe_pingpong_client(pingpong_run& r, int fd) {
     (void)conn.endpoint().release();
 }
 
+template <typename Codec>
 void sockframe_pingpong_server(pingpong_run&, int fd) {
-    framed_tcp conn{sf::tcp_stream(fd)};
+    sf::framed<sf::tcp_stream, Codec> conn{sf::tcp_stream(fd), make_codec<Codec>()};
     std::error_code ec;
     while (auto frame = conn.receive(ec)) conn.send(*frame, ec);
     (void)conn.endpoint().release();
@@ -899,6 +980,16 @@ double median(std::vector<double> v) {
     return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/// The q-quantile (0..1) of `v`, linearly interpolated; -1 if empty.
+double quantile(std::vector<double> v, double q) {
+    if (v.empty()) return -1;
+    std::sort(v.begin(), v.end());
+    const double at = q * static_cast<double>(v.size() - 1);
+    const auto i = static_cast<std::size_t>(at);
+    if (i + 1 >= v.size()) return v.back();
+    return v[i] + (at - static_cast<double>(i)) * (v[i + 1] - v[i]);
+}
+
 /// Runs every candidate `repeats` times, interleaved, and keeps each one's medians.
 void measure(const config& cfg, const std::string& workload, std::size_t size, bool has_mb, bool has_latency,
              std::vector<candidate> candidates, std::vector<result>& out) {
@@ -917,9 +1008,21 @@ void measure(const config& cfg, const std::string& workload, std::size_t size, b
             std::size_t i = rep % 2 == 0 ? k : candidates.size() - 1 - k;
             samples[i][static_cast<std::size_t>(rep)] = candidates[i].run();
         }
-    std::size_t raw_index = candidates.size();
-    for (std::size_t i = 0; i < candidates.size(); ++i)
+    std::size_t raw_index = candidates.size(), raw_big_index = candidates.size(),
+                sf_index = candidates.size();
+    for (std::size_t i = 0; i < candidates.size(); ++i) {
         if (candidates[i].impl == "raw") raw_index = i;
+        if (candidates[i].impl == "raw_big") raw_big_index = i;
+        if (candidates[i].impl == "sockframe") sf_index = i;
+    }
+    // msgs/s of candidate i over candidate `base`, one ratio per repeat (neighbours in time)
+    auto rates_against = [&](std::size_t i, std::size_t base) {
+        std::vector<double> rate;
+        for (std::size_t k = 0; k < samples[i].size(); ++k)
+            if (samples[base][k].msgs_per_s > 0)
+                rate.push_back(samples[i][k].msgs_per_s / samples[base][k].msgs_per_s);
+        return rate;
+    };
     for (std::size_t i = 0; i < candidates.size(); ++i) {
         auto pick = [&](double sample::*field) {
             std::vector<double> v;
@@ -949,9 +1052,16 @@ void measure(const config& cfg, const std::string& workload, std::size_t size, b
             r.ratio = median(rate);
             r.p99_ratio = median(p99);
         }
+        if (raw_big_index < candidates.size()) {
+            const std::vector<double> rate = rates_against(i, raw_big_index);
+            r.ratio_big = median(rate);
+            r.ratio_big_lo = quantile(rate, 0.25);
+            r.ratio_big_hi = quantile(rate, 0.75);
+        }
+        if (sf_index < candidates.size()) r.ratio_sf = median(rates_against(i, sf_index));
         out.push_back(r);
         if (!cfg.json)
-            std::fprintf(stderr, "  %-18s %6zu %-10s %14.0f msgs/s\n", workload.c_str(), size, r.impl.c_str(),
+            std::fprintf(stderr, "  %-18s %6zu %-17s %14.0f msgs/s\n", workload.c_str(), size, r.impl.c_str(),
                          r.s.msgs_per_s);
     }
 }
@@ -969,23 +1079,41 @@ std::vector<result> run_all(const config& cfg) {
             continue;
         std::vector<candidate> c;
         c.push_back({"sockframe", [&, size] {
-                         return run_stream(cfg, size, sockframe_stream_sender, sockframe_stream_receiver);
+                         return run_stream(cfg, size, sockframe_stream_sender<lp_codec>,
+                                           sockframe_stream_receiver<lp_codec>);
+                     }});
+        c.push_back({"sockframe_default", [&, size] {
+                         return run_stream(cfg, size, sockframe_default_stream_sender,
+                                           sockframe_default_stream_receiver);
                      }});
         c.push_back(
             {"raw", [&, size] { return run_stream(cfg, size, raw_stream_sender, raw_stream_receiver); }});
+        c.push_back({"raw_big", [&, size] {
+                         return run_stream(cfg, size, raw_big_stream_sender, raw_big_stream_receiver);
+                     }});
+        c.push_back({"sockframe_checked", [&, size] {
+                         return run_stream(cfg, size, sockframe_stream_sender<checked_codec>,
+                                           sockframe_stream_receiver<checked_codec>);
+                     }});
+        c.push_back({"sockframe_any", [&, size] {
+                         return run_stream(cfg, size, sockframe_stream_sender<sf::any_codec>,
+                                           sockframe_stream_receiver<sf::any_codec>);
+                     }});
 #if SOCKFRAME_BENCH_HAVE_ASIO
         c.push_back(
             {"asio", [&, size] { return run_stream(cfg, size, asio_stream_sender, asio_stream_receiver); }});
 #endif
         if (cfg.mixed) {  // which side limits: sockframe's sender or its receiver against raw's other side
             c.push_back({"sf_tx+raw_rx", [&, size] {
-                             return run_stream(cfg, size, sockframe_stream_sender, raw_stream_receiver);
+                             return run_stream(cfg, size, sockframe_stream_sender<lp_codec>,
+                                               raw_stream_receiver);
                          }});
             c.push_back({"raw_tx+sf_rx", [&, size] {
-                             return run_stream(cfg, size, raw_stream_sender, sockframe_stream_receiver);
+                             return run_stream(cfg, size, raw_stream_sender,
+                                               sockframe_stream_receiver<lp_codec>);
                          }});
             c.push_back({"sf_receive()", [&, size] {
-                             return run_stream(cfg, size, sockframe_stream_sender,
+                             return run_stream(cfg, size, sockframe_stream_sender<lp_codec>,
                                                sockframe_stream_receiver_per_frame);
                          }});
         }
@@ -996,10 +1124,19 @@ std::vector<result> run_all(const config& cfg) {
         if (!wanted(cfg, name)) continue;
         std::vector<candidate> c;
         c.push_back({"sockframe", [&, same] {
-                         return run_pingpong(cfg, same, sockframe_pingpong_client, sockframe_pingpong_server);
+                         return run_pingpong(cfg, same, sockframe_pingpong_client<lp_codec>,
+                                             sockframe_pingpong_server<lp_codec>);
                      }});
         c.push_back(
             {"raw", [&, same] { return run_pingpong(cfg, same, raw_pingpong_client, raw_pingpong_server); }});
+        c.push_back({"sockframe_checked", [&, same] {
+                         return run_pingpong(cfg, same, sockframe_pingpong_client<checked_codec>,
+                                             sockframe_pingpong_server<checked_codec>);
+                     }});
+        c.push_back({"sockframe_any", [&, same] {
+                         return run_pingpong(cfg, same, sockframe_pingpong_client<sf::any_codec>,
+                                             sockframe_pingpong_server<sf::any_codec>);
+                     }});
 #if SOCKFRAME_BENCH_HAVE_ASIO
         c.push_back({"asio", [&, same] {
                          return run_pingpong(cfg, same, asio_pingpong_client, asio_pingpong_server);
@@ -1060,10 +1197,11 @@ void print_table(const config& cfg, const std::vector<result>& all) {
 #if !SOCKFRAME_BENCH_HAVE_ASIO
     std::printf("note: built without asio.hpp (install libasio-dev): no asio rows\n");
 #endif
-    std::printf("%-18s %6s %-10s %14s %10s %9s %9s %8s %7s %8s %8s\n", "workload", "size", "impl", "msgs/s",
-                "MB/s", "p50 us", "p99 us", "allocs", "loss", "x raw", "p99/raw");
+    std::printf("%-18s %6s %-17s %14s %10s %9s %9s %8s %7s %8s %8s %10s\n", "workload", "size", "impl",
+                "msgs/s", "MB/s", "p50 us", "p99 us", "allocs", "loss", "x raw", "p99/raw", "x raw_big");
     for (const auto& r : all) {
-        char mb[32] = "-", p50[32] = "-", p99[32] = "-", loss[32] = "-", ratio[32] = "-", p99r[32] = "-";
+        char mb[32] = "-", p50[32] = "-", p99[32] = "-", loss[32] = "-", ratio[32] = "-", p99r[32] = "-",
+             big[32] = "-";
         if (r.has_mb) std::snprintf(mb, sizeof mb, "%.1f", r.s.mb_per_s);
         if (r.has_latency) {
             std::snprintf(p50, sizeof p50, "%.1f", r.s.p50_us);
@@ -1072,8 +1210,10 @@ void print_table(const config& cfg, const std::vector<result>& all) {
         }
         if (r.s.loss >= 0) std::snprintf(loss, sizeof loss, "%.1f%%", r.s.loss * 100);
         if (r.ratio > 0) std::snprintf(ratio, sizeof ratio, "%.2f", r.ratio);
-        std::printf("%-18s %6zu %-10s %14.0f %10s %9s %9s %8.3f %7s %8s %8s\n", r.workload.c_str(), r.size,
-                    r.impl.c_str(), r.s.msgs_per_s, mb, p50, p99, r.s.allocs_per_msg, loss, ratio, p99r);
+        if (r.ratio_big > 0) std::snprintf(big, sizeof big, "%.2f", r.ratio_big);
+        std::printf("%-18s %6zu %-17s %14.0f %10s %9s %9s %8.3f %7s %8s %8s %10s\n", r.workload.c_str(),
+                    r.size, r.impl.c_str(), r.s.msgs_per_s, mb, p50, p99, r.s.allocs_per_msg, loss, ratio,
+                    p99r, big);
     }
     for (const auto& r : all) {
         if (r.workload != "stream" || r.impl != "sockframe") continue;
@@ -1081,6 +1221,18 @@ void print_table(const config& cfg, const std::vector<result>& all) {
         if (asio && asio->s.msgs_per_s > 0)
             std::printf("stream %zu B: sockframe is %.1fx asio\n", r.size,
                         r.s.msgs_per_s / asio->s.msgs_per_s);
+    }
+    for (const auto& r : all) {  // the default-settings goal: >= 0.9x raw_big at 16 and 128 bytes
+        if (r.workload != "stream" || r.impl != "sockframe_default" || r.ratio_big <= 0) continue;
+        std::printf(
+            "stream %zu B: sockframe_default is %.2fx raw_big (quartiles of the repeats %.2f-%.2f)%s\n",
+            r.size, r.ratio_big, r.ratio_big_lo, r.ratio_big_hi,
+            r.size <= 128 ? (r.ratio_big >= 0.9 ? " (goal >= 0.9: met)" : " (goal >= 0.9: not met)") : "");
+    }
+    for (const auto& r : all) {  // composed and type-erased codecs against the plain one, same repeats
+        if ((r.impl != "sockframe_checked" && r.impl != "sockframe_any") || r.ratio_sf <= 0) continue;
+        std::printf("%s %zu B: %s is %.2fx sockframe\n", r.workload.c_str(), r.size, r.impl.c_str(),
+                    r.ratio_sf);
     }
 }
 
@@ -1096,6 +1248,8 @@ void usage() {
         "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n"
         "  --size N     stream payload size: 16, 128, 1024 or 65536 (repeatable; default all)\n"
         "  --impl NAME  run only this implementation (repeatable; for profiling: no ratio without raw)\n"
+        "               stream: sockframe sockframe_default sockframe_checked sockframe_any raw raw_big\n"
+        "               asio; pingpong: sockframe sockframe_checked sockframe_any raw asio\n"
         "  --mixed      stream also with sockframe's sender against raw's receiver and the reverse,\n"
         "               and with sockframe's receiver calling receive() once per frame\n");
 }

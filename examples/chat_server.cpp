@@ -20,8 +20,8 @@
 namespace sf = sockframe;
 
 namespace {
-using stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
-using listener = sf::basic_listener<sf::ipv4, sf::stream, sf::non_blocking>;
+using stream = sf::tcp_stream_nb;
+using listener = sf::tcp_listener_nb;
 using connection = sf::framed<stream, sf::length_prefix<std::uint32_t>>;
 
 struct client {

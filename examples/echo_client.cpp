@@ -21,7 +21,8 @@ namespace {
 // that the server sent back. Sending runs on its own thread: a large message could otherwise
 // fill both directions' kernel buffers while nobody reads, and both sides would wait forever.
 std::string round_trip(const std::string& host, const std::string& port, const std::string& message) {
-    auto socket = sf::tcp_stream::connect(host, port, 5s);  // resolve + connect, within 5 seconds
+    // ip_tcp_stream: IPv4 or IPv6, whichever the name gives; every address is tried within 5 s
+    auto socket = sf::ip_tcp_stream::connect(host, port, 5s);
     socket.set_timeout(30s);  // settimeout(): no later call may wait longer than this
 
     // One thread writes while this one reads (a socket may have one reader and one writer at once).

@@ -19,8 +19,8 @@ namespace sf = sockframe;
 
 namespace {
 // Non-blocking sockets: calls never wait; "not now" is an error code that is_would_block() spots.
-using stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
-using listener = sf::basic_listener<sf::ipv4, sf::stream, sf::non_blocking>;
+using stream = sf::tcp_stream_nb;
+using listener = sf::tcp_listener_nb;
 
 // Bytes on their way from one socket to the other.
 struct direction {

@@ -17,10 +17,12 @@ namespace sf = sockframe;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 namespace {
 int serve(const std::string& path) {
-    // A socket file left by an earlier run that did not clean up would make bind() fail
-    // with "address in use": remove it first.
-    std::remove(path.c_str());
-    sf::unix_listener listener{sf::local_address(path)};
+    // The listener removes its socket file when it closes. A file left by an earlier run that
+    // crashed would make bind() fail with "address in use": replace_stale removes it first, but
+    // only if nobody listens there any more (and only if it is a socket).
+    sf::listen_options options;
+    options.replace_stale = true;
+    sf::unix_listener listener{sf::local_address(path), options};
     std::cout << "READY " << path << std::endl;
 
     for (;;) {

@@ -556,3 +556,47 @@ TEST_CASE("EINTR is retried with the time left: signals neither end a wait early
     ::sigaction(SIGUSR1, &previous, nullptr);
 }
 #endif
+
+#if defined(SOCKFRAME_POSIX)
+TEST_CASE("a socket closed while registered leaves no stale entry in the way of the next one") {
+    sf::poller p;
+    auto [a, b] = stream_pair();
+    const auto number = a.native_handle();
+    p.add(a, sf::interest::read, 1);
+    REQUIRE(p.size() == 1);
+    a.close();  // closed while still registered
+
+    // A new socket with the same descriptor number (POSIX gives the lowest free one).
+    std::vector<nb_pair_socket> held;
+    nb_pair_socket c, d;
+    for (int i = 0; i < 64 && !c.is_open(); ++i) {
+        auto pair = stream_pair();
+        if (pair.first.native_handle() == number) {
+            c = std::move(pair.first);
+            d = std::move(pair.second);
+        } else if (pair.second.native_handle() == number) {
+            c = std::move(pair.second);
+            d = std::move(pair.first);
+        } else {
+            held.push_back(std::move(pair.first));
+            held.push_back(std::move(pair.second));
+        }
+    }
+    REQUIRE(c.is_open());
+    std::error_code ec;
+    p.add(c, sf::interest::read, 2, ec);
+    CHECK_FALSE(ec);
+    CHECK(p.size() == 1);
+    d.write_some(sf::const_buffer("x", 1));
+    auto e = wait_for_key(p, 2);
+    REQUIRE(e);
+    CHECK(e->handle == number);
+    CHECK(e->readable);
+
+    // A live registration is still a duplicate.
+    p.add(c, sf::interest::read, 3, ec);
+    CHECK(ec == sf::errc::already_registered);
+    p.remove(c);
+    CHECK(p.size() == 0);
+}
+#endif

@@ -110,15 +110,21 @@ TEST_CASE("frame_parts gathers header, payload and trailer in wire order without
     std::vector<std::byte> out(parts.size());
     parts.copy_to(out.data());
     CHECK(sf::const_buffer(out).str() == "H1H2payloadT1T2");
-    CHECK(parts[2].data() == reinterpret_cast<const std::byte*>(payload.data()));
+    // "H1" and "H2" were copied next to each other in the scratch area: one segment
+    CHECK(parts[1].data() == reinterpret_cast<const std::byte*>(payload.data()));
 }
 
 TEST_CASE("frame_parts refuses, rather than overflows, when segments or scratch run out") {
     sf::frame_parts parts;
     parts.reset("p");
     int prepended = 0;
-    while (parts.prepend(sf::const_buffer("h")) && prepended < 100) ++prepended;
-    CHECK(prepended == static_cast<int>(sf::frame_parts::max_segments / 2));
+    const std::string hs(100, 'h');
+    // views of separate bytes (not contiguous in memory, so never merged): the segments re-centre
+    // until every slot is used
+    for (std::size_t i = 0;
+         i < hs.size() && parts.prepend(sf::const_buffer(hs.data() + 99 - 2 * (i % 40), 1)); ++i)
+        ++prepended;
+    CHECK(prepended == static_cast<int>(sf::frame_parts::max_segments - 1));
     parts.reset("p");
     std::string big(sf::frame_parts::scratch_size + 1, 'x');
     CHECK_FALSE(parts.append_copy(big));
@@ -126,6 +132,28 @@ TEST_CASE("frame_parts refuses, rather than overflows, when segments or scratch 
     CHECK(parts.allocate(1) == nullptr);
     CHECK(parts.prepend(sf::const_buffer{}));  // an empty view costs no segment
     CHECK(parts.segment_count() == 1);
+}
+
+TEST_CASE("frame_parts merges contiguous views and re-centres when one end is full") {
+    const std::string payload = "payload";
+    sf::frame_parts parts;
+    parts.reset(payload);
+    // Any number of small headers and trailers copied in: one segment on each side.
+    for (int i = 0; i < 10; ++i) {
+        CHECK(parts.prepend_copy("<"));
+        CHECK(parts.append_copy(">"));
+    }
+    CHECK(parts.segment_count() == 3);
+    CHECK(flatten(parts) == std::string(10, '<') + payload + std::string(10, '>'));
+    // Separate views: appends use the free slots at the front too.
+    parts.reset(payload);
+    const std::string t = "0123456789";
+    int appended = 0;
+    for (std::size_t i = 0;
+         i < t.size() && parts.append(sf::const_buffer(t.data() + (i % 2 == 0 ? i : 9 - i), 1)); ++i)
+        ++appended;
+    CHECK(appended == static_cast<int>(sf::frame_parts::max_segments - 1));
+    CHECK(parts[0].data() == reinterpret_cast<const std::byte*>(payload.data()));
 }
 
 TEST_CASE("decode_result factories say what happened, with sizes beyond 32 bits") {

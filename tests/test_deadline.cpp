@@ -35,3 +35,15 @@ TEST_CASE("a huge duration saturates instead of overflowing into the past") {
     REQUIRE(when.has_value());
     CHECK(*when == sf::deadline::clock::time_point::max());
 }
+
+TEST_CASE("a huge negative duration is already expired, not a wait") {
+    auto before = sf::deadline::clock::now();
+    for (sf::deadline d :
+         {sf::deadline(std::chrono::hours::min()), sf::deadline(std::chrono::nanoseconds::min()),
+          sf::deadline(std::chrono::seconds(-1))}) {
+        auto when = d.resolve(std::nullopt);
+        REQUIRE(when.has_value());
+        CHECK(*when <= sf::deadline::clock::now());
+        CHECK(*when >= before);
+    }
+}

@@ -245,3 +245,38 @@ TEST_CASE("line encode") {
           events{frame("ab\r"), frame("xy")});
     CHECK(encode_error(crlf, "\n") == sf::errc::invalid_argument);
 }
+
+// ---- end of stream inside a frame: decode_eof ----
+
+TEST_CASE("line and delimiter at end of stream: truncated by default, a final frame when asked") {
+    constexpr bool stop = true;
+    constexpr bool at_eof = true;
+    // Default: a final unterminated line is truncated_stream with the bytes left as its size.
+    auto plain = [] { return sf::line{}; };
+    CHECK(decode_all_ways(plain, "a\nb\r\nlast", stop, at_eof) ==
+          events{frame("a"), frame("b"), error(sf::errc::truncated_stream, 4)});
+    CHECK_FALSE(sf::line{}.final_unterminated());
+    // with_final_unterminated: it is the last frame (a '\r' before the end is stripped, as before '\n').
+    auto lenient = [] { return sf::line{}.with_final_unterminated(); };
+    CHECK(lenient().final_unterminated());
+    CHECK(decode_all_ways(lenient, "a\nb\r\nlast", stop, at_eof) ==
+          events{frame("a"), frame("b"), frame("last")});
+    CHECK(decode_all_ways(lenient, "a\nlast\r", stop, at_eof) == events{frame("a"), frame("last")});
+    CHECK(decode_all_ways(lenient, "a\n", stop, at_eof) ==
+          events{frame("a")});  // nothing left: no extra frame
+    // Still bounded by max_frame.
+    auto small = [] { return sf::line{4}.with_final_unterminated(); };
+    CHECK(decode_all_ways(small, "ab\nabcd", stop, at_eof) == events{frame("ab"), frame("abcd")});
+    // The same for any delimiter; a partial delimiter at the end is payload.
+    auto crlf = [] { return sf::delimiter{"\r\n"}.with_final_unterminated(); };
+    CHECK(decode_all_ways(crlf, "x\r\ny\r", stop, at_eof) == events{frame("x"), frame("y\r")});
+    auto strict = [] { return sf::delimiter{"\r\n"}; };
+    CHECK(decode_all_ways(strict, "x\r\ny\r", stop, at_eof) ==
+          events{frame("x"), error(sf::errc::truncated_stream, 2)});
+    // Direct calls.
+    sf::line codec = sf::line{8}.with_final_unterminated();
+    CHECK(codec.decode_eof(sf::const_buffer{}).needs_more());
+    const sf::decode_result r = codec.decode_eof(sf::const_buffer{"123456789"});
+    CHECK(r.error == sf::errc::frame_too_large);
+    CHECK(r.consumed == 9);
+}

@@ -1058,3 +1058,102 @@ SOCKFRAME_SKIPPED_TEST_CASE(
     "over seqpacket an empty record is an empty frame, not end-of-stream; later records arrive",
     "Windows has no SOCK_SEQPACKET and no socketpair")
 #endif
+
+TEST_CASE(
+    "length_prefix discard mode through framed: the oversized frame is skipped unbuffered, reported "
+    "once, and the next frame arrives") {
+    for (auto mode : {sf::oversized_frame::discard, sf::oversized_frame::discard_fail_fast}) {
+        auto p = connected_tcp();
+        sf::framed rx{std::move(p.server), sf::length_prefix<std::uint32_t>{1000, mode}};
+        const std::string huge(3u << 20, 'h');
+        joining_thread writer([&] {
+            p.client.write_all(be32(3) + "ok1" + be32(static_cast<std::uint32_t>(huge.size())));
+            p.client.write_all(huge);
+            p.client.write_all(be32(3) + "ok2");
+        });
+        CHECK(rx.receive(10s)->str() == "ok1");
+        std::error_code ec;
+        CHECK_FALSE(rx.receive(10s, ec));
+        CHECK(ec == sf::errc::frame_too_large);
+        CHECK(rx.error_size() == huge.size());
+        CHECK(rx.receive(10s)->str() == "ok2");
+        CHECK(rx.receive_capacity() <= 64 * 1024);  // never buffered
+    }
+}
+
+TEST_CASE("a codec's decode_eof through framed: a final unterminated line is delivered at end-of-stream") {
+    auto p = connected_tcp();
+    sf::framed rx{std::move(p.server), sf::line{}.with_final_unterminated()};
+    p.client.write_all(std::string("first\nlast"));
+    p.client.close();
+    CHECK(rx.receive(5s)->str() == "first");
+    CHECK(rx.receive(5s)->str() == "last");
+    std::error_code ec;
+    CHECK_FALSE(rx.receive(5s, ec));
+    CHECK_FALSE(ec);
+    CHECK(rx.at_end());
+    // without the option the same bytes end in truncated_stream
+    auto q = connected_tcp();
+    sf::framed strict{std::move(q.server), sf::line{}};
+    q.client.write_all(std::string("first\nlast"));
+    q.client.close();
+    CHECK(strict.receive(5s)->str() == "first");
+    CHECK_FALSE(strict.receive(5s, ec));
+    CHECK(ec == sf::errc::truncated_stream);
+}
+
+TEST_CASE("composed and type-erased codecs queue in place, byte-identical to send") {
+    auto check = [](auto codec) {
+        static_assert(sf::codec_traits<decltype(codec)>::can_encode_into);
+        auto p = connected_tcp();
+        sf::framed queued{std::move(p.client), codec};
+        std::string expected;
+        {
+            auto q = connected_tcp();
+            sf::framed sent{std::move(q.client), codec};
+            for (std::uint32_t i = 0; i < 50; ++i) sent.send(payload_bytes(i * 7 % 90, i));
+            sent.endpoint().shutdown(sf::shutdown_type::send);
+            char chunk[4096];
+            for (;;) {
+                const std::size_t n = q.server.read_some(sf::mutable_buffer(chunk, sizeof chunk), 5s);
+                if (n == 0) break;
+                expected.append(chunk, n);
+            }
+        }
+        for (std::uint32_t i = 0; i < 50; ++i) queued.queue(payload_bytes(i * 7 % 90, i));
+        CHECK(queued.pending() == expected.size());  // every frame went into the queue in place
+        queued.flush();
+        std::string wire(expected.size(), '\0');
+        CHECK(p.server.read_exact(sf::mutable_buffer(wire), 5s) == wire.size());
+        CHECK(wire == expected);
+    };
+    check(sf::checked<sf::length_prefix<std::uint32_t>>{});
+    check(sf::any_codec(sf::length_prefix<std::uint32_t>{}));
+    check(sf::any_codec(sf::checked<sf::length_prefix<std::uint16_t>>{}));
+}
+
+TEST_CASE(
+    "send_batch gathers frames of any layout (a checksum trailer, a delimiter), and stops at a refused one") {
+    auto check = [](auto codec) {
+        auto p = connected_tcp();
+        sf::framed tx{std::move(p.client), codec};
+        sf::framed rx{std::move(p.server), codec};
+        std::vector<std::string> payloads;
+        for (std::uint32_t i = 0; i < 200; ++i) payloads.push_back(payload_bytes(i * 37 % 500, i, '\n'));
+        payloads[150] = "bad\nline";  // the line codec refuses it; the others carry it
+        std::vector<sf::const_buffer> views(payloads.begin(), payloads.end());
+        std::error_code ec;
+        tx.send_batch(views.data(), views.size(), 10s, ec);
+        const bool refused = static_cast<bool>(ec);
+        const std::size_t expected = refused ? 150 : 200;
+        for (std::size_t i = 0; i < expected; ++i) {
+            auto m = rx.receive(10s);
+            REQUIRE(m);
+            CHECK(m->str() == payloads[i]);
+        }
+        return refused;
+    };
+    CHECK_FALSE(check(sf::checked<sf::length_prefix<std::uint32_t>>{}));
+    CHECK(check(sf::line{}));
+    CHECK_FALSE(check(sf::make_netstring()));
+}

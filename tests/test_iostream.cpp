@@ -227,3 +227,46 @@ TEST_CASE("the streambuf alone: sgetc, snextc, sputn, a small buffer") {
     CHECK_THROWS_AS(in.sgetc(), std::system_error);
     CHECK(in.error() == std::errc::timed_out);
 }
+
+TEST_CASE("bytes that arrived before a read timeout are returned by the next read") {
+    auto [client, server] = connected_tcp();
+    server.set_timeout(100ms);
+    sf::socket_iostream in{std::move(server)};
+    client.write_all("abc");
+    char buffer[6] = {};
+    CHECK_FALSE(in.read(buffer, 6));
+    CHECK(in.bad());
+    CHECK(in.error() == std::errc::timed_out);
+
+    client.write_all("def");
+    in.clear();
+    in.socket().set_timeout(5s);
+    REQUIRE(in.read(buffer, 6));
+    CHECK(std::string(buffer, 6) == "abcdef");
+
+    SUBCASE("more than the stream's buffer: read straight into the caller's memory, then given back") {
+        sf::socket_iostream small{in.socket(), 4};
+        in.socket().set_timeout(100ms);
+        std::string part(10, 'x'), rest(6, 'y');
+        client.write_all(part);
+        std::string got(16, '\0');
+        CHECK_FALSE(small.read(&got[0], 16));
+        CHECK(small.error() == std::errc::timed_out);
+        client.write_all(rest);
+        small.clear();
+        in.socket().set_timeout(5s);
+        REQUIRE(small.read(&got[0], 16));
+        CHECK(got == part + rest);
+    }
+    SUBCASE("a getline cut by the timeout keeps its characters; the rest of the line follows") {
+        in.socket().set_timeout(100ms);
+        client.write_all("ear");
+        std::string first, second;
+        CHECK_FALSE(std::getline(in, first));
+        client.write_all("ly\n");
+        in.clear();
+        in.socket().set_timeout(5s);
+        REQUIRE(std::getline(in, second));
+        CHECK(first + second == "early");
+    }
+}

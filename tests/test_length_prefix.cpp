@@ -1,4 +1,5 @@
 #include <sockframe/length_prefix.hpp>
+#include <sockframe/compose.hpp>
 
 #include "support/codec_test.hpp"
 
@@ -161,18 +162,19 @@ TEST_CASE("length_prefix: a length above max_frame is frame_too_large before the
         CHECK(r.size == 0x7FFFFFFFu);
         CHECK(r.consumed == 0);
     }
-    SUBCASE("the codec stays poisoned until reset") {
+    SUBCASE("the codec keeps no error state: poisoning is the reader's") {
         sf::length_prefix<std::uint32_t> codec{1000};
-        CHECK(codec.decode(bytes({0x7F, 0xFF, 0xFF, 0xFF})).is_error());
-        const auto again = codec.decode(bytes({0, 0, 0, 1}) + "x");
-        CHECK(again.is_error());
-        CHECK(again.error == sf::errc::frame_too_large);
-        CHECK(again.size == 0x7FFFFFFFu);
-        codec.reset();
+        const auto first = codec.decode(bytes({0x7F, 0xFF, 0xFF, 0xFF}));
+        CHECK(first.is_error());
+        CHECK(first.consumed == 0);  // cannot be resynchronised: the reader stops and repeats it
+        // The same bytes give the same error; other bytes decode as on a fresh codec.
+        const auto same = codec.decode(bytes({0x7F, 0xFF, 0xFF, 0xFF}));
+        CHECK(same.error == sf::errc::frame_too_large);
+        CHECK(same.size == 0x7FFFFFFFu);
         const std::string wire = bytes({0, 0, 0, 1}) + "x";
-        const auto fresh = codec.decode(wire);
-        REQUIRE(fresh.is_frame());
-        CHECK(fresh.payload.str() == "x");
+        const auto next = codec.decode(wire);
+        REQUIRE(next.is_frame());
+        CHECK(next.payload.str() == "x");
     }
     SUBCASE("8-byte lengths of 2^63 and 2^64-1") {
         auto make8 = [] { return sf::length_prefix<std::uint64_t>{}; };
@@ -380,11 +382,11 @@ TEST_CASE("varint_prefix errors") {
           events{error(sf::errc::frame_too_large, std::numeric_limits<std::uint64_t>::max())});
     CHECK(decode_all_ways(make, bytes({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00})) ==
           events{frame("")});
-    sf::varint_prefix poisoned{10};
-    CHECK(poisoned.decode(bytes({0x0B})).is_error());
-    CHECK(poisoned.decode(bytes({0x01, 'a'})).error == sf::errc::frame_too_large);
-    poisoned.reset();
-    CHECK(poisoned.decode(bytes({0x01, 'a'})).is_frame());
+    sf::varint_prefix stateless{10};  // errors have consumed 0; the codec keeps no error state
+    const auto bad = stateless.decode(bytes({0x0B}));
+    CHECK(bad.is_error());
+    CHECK(bad.consumed == 0);
+    CHECK(stateless.decode(bytes({0x01, 'a'})).is_frame());
     CHECK(sf::varint_prefix{300}.max_frame_bytes() == 310);
     // A non-minimal length still fits in what a reader buffers.
     const std::string padded =
@@ -437,12 +439,10 @@ TEST_CASE("length_prefix decode_frame is decode's frame wherever it answers, and
     // a length above max_frame declines (decode reports the error)
     CHECK(codec_test::check_decode_frame([] { return sf::length_prefix<std::uint32_t>{2}; }, wire,
                                          declined) == 0);
-    // a poisoned codec declines even a good frame
+    // no error state: after an error the short cut still answers (the reader stops, not the codec)
     sf::length_prefix<std::uint32_t> codec{2};
     CHECK(codec.decode(sf::const_buffer(wire)).is_error());
     sf::const_buffer payload;
-    CHECK(codec.decode_frame(sf::const_buffer(bytes({0, 0, 0, 1}) + "q"), payload) == 0);
-    codec.reset();
     const std::string good = bytes({0, 0, 0, 1}) + "q";
     CHECK(codec.decode_frame(sf::const_buffer(good), payload) == 5);
     CHECK(payload.str() == "q");
@@ -459,4 +459,98 @@ TEST_CASE("loads and stores of every width and byte order round-trip") {
     CHECK(std::to_integer<int>(b[0]) == 0xB2);
     CHECK((sf::detail::load<sf::little_endian, std::uint16_t>(b)) == 0xA1B2);
     CHECK((sf::detail::load<sf::big_endian, std::uint8_t>(b)) == 0xB2);
+}
+
+// ---- discard mode (Netty's discardTooLongFrame, with and without failFast) ----
+
+TEST_CASE("length_prefix discard mode: an oversized frame is reported once with its length and skipped") {
+    constexpr bool keep_going = false;
+    const std::string big = bytes({0, 0, 0, 20}) + std::string(20, 'B');
+    const std::string wire =
+        bytes({0, 0, 0, 2}) + "ok" + big + bytes({0, 0, 0, 3}) + "yes" + big + big + bytes({0, 0, 0, 0});
+    const events expected{frame("ok"),
+                          error(sf::errc::frame_too_large, 20),
+                          frame("yes"),
+                          error(sf::errc::frame_too_large, 20),
+                          error(sf::errc::frame_too_large, 20),
+                          frame("")};
+    for (auto mode : {sf::oversized_frame::discard, sf::oversized_frame::discard_fail_fast}) {
+        INFO("fail fast: " << (mode == sf::oversized_frame::discard_fail_fast));
+        auto make = [mode] { return sf::length_prefix<std::uint32_t>{8, mode}; };
+        CHECK(decode_all_ways(make, wire, keep_going) == expected);
+        // Other layouts too: a 2-byte header before the field, a length that counts itself.
+        auto netty = [mode] {
+            sf::length_prefix_options o = layout(2, -4, 0, 16);
+            o.on_oversized = mode;
+            return sf::length_prefix<std::uint32_t>{o};
+        };
+        const std::string small = "HH" + bytes({0, 0, 0, 6}) + "ab";
+        const std::string large = "HH" + bytes({0, 0, 0, 40}) + std::string(36, 'L');
+        CHECK(decode_all_ways(netty, small + large + small, keep_going) ==
+              events{frame("HH" + bytes({0, 0, 0, 6}) + "ab"), error(sf::errc::frame_too_large, 40),
+                     frame("HH" + bytes({0, 0, 0, 6}) + "ab")});
+    }
+    // The default stays fail-and-stop: consumed 0.
+    sf::length_prefix<std::uint32_t> strict{8};
+    CHECK(strict.on_oversized() == sf::oversized_frame::fail);
+    const sf::decode_result r = strict.decode(sf::const_buffer{big});
+    CHECK(r.error == sf::errc::frame_too_large);
+    CHECK(r.consumed == 0);
+}
+
+TEST_CASE("length_prefix discard mode never buffers the oversized frame; fail-fast reports at the header") {
+    // A 4 GiB frame: its bytes are dropped as they come (consumed = everything buffered).
+    const std::string start = bytes({0xFF, 0xFF, 0xFF, 0xFF}) + std::string(100, 'x');
+    sf::length_prefix<std::uint32_t> quiet{1024, sf::oversized_frame::discard};
+    sf::decode_result r = quiet.decode(sf::const_buffer{start});
+    CHECK(r.needs_more());
+    CHECK(r.consumed == start.size());
+    CHECK(quiet.discarding());
+    const std::string more(500, 'y');
+    r = quiet.decode(sf::const_buffer{more});
+    CHECK(r.needs_more());
+    CHECK(r.consumed == more.size());
+    sf::const_buffer payload;
+    CHECK(quiet.decode_frame(sf::const_buffer{bytes({0, 0, 0, 1}) + "z"}, payload) ==
+          0);  // not while dropping
+
+    sf::length_prefix<std::uint32_t> fast{1024, sf::oversized_frame::discard_fail_fast};
+    r = fast.decode(sf::const_buffer{start.substr(0, 4)});
+    REQUIRE(r.is_error());
+    CHECK(r.error == sf::errc::frame_too_large);
+    CHECK(r.size == 0xFFFFFFFFu);
+    CHECK(r.consumed == 4);
+    CHECK(fast.discarding());
+    r = fast.decode(sf::const_buffer{more});
+    CHECK(r.needs_more());
+    CHECK(r.consumed == more.size());
+    fast.reset();  // a new stream
+    CHECK_FALSE(fast.discarding());
+    const std::string good = bytes({0, 0, 0, 1}) + "z";
+    CHECK(fast.decode(sf::const_buffer{good}).is_frame());
+
+    // Errors whose frame size is unknown still stop the stream.
+    sf::length_prefix_options o = layout(0, -4, std::nullopt, 100);
+    o.on_oversized = sf::oversized_frame::discard;
+    sf::length_prefix<std::uint32_t> negative{o};
+    const sf::decode_result n = negative.decode(sf::const_buffer{bytes({0, 0, 0, 1})});
+    CHECK(n.error == sf::errc::negative_length);
+    CHECK(n.consumed == 0);
+    sf::length_prefix<std::uint64_t> huge{1024, sf::oversized_frame::discard};
+    const sf::decode_result h = huge.decode(sf::const_buffer{std::string(8, '\xFF')});
+    CHECK(h.error == sf::errc::frame_too_large);
+    CHECK(h.consumed == 0);  // 8 + 2^64 - 1 bytes: no size to skip
+}
+
+TEST_CASE("suffixed<length_prefix> in discard mode drops the oversized frame's suffix too") {
+    constexpr bool keep_going = false;
+    for (auto mode : {sf::oversized_frame::discard, sf::oversized_frame::discard_fail_fast}) {
+        auto make = [mode] {
+            return sf::suffixed<sf::length_prefix<std::uint8_t>>{sf::length_prefix<std::uint8_t>{4, mode},
+                                                                 "\r\n"};
+        };
+        CHECK(decode_all_ways(
+                  make, bytes({2}) + "ab\r\n" + bytes({9}) + "123456789\r\n" + bytes({1}) + "c\r\n",
+                  keep_going) == events{frame("ab"), error(sf::errc::frame_too_large, 9), frame("c")});
+    }
 }

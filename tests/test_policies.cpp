@@ -4,6 +4,9 @@
 
 #include <doctest/doctest.h>
 
+#include <type_traits>
+#include <vector>
+
 #include "support/net.hpp"
 
 namespace sf = sockframe;
@@ -86,4 +89,36 @@ TEST_CASE("raw sockets are reachable through the protocol parameter") {
 #else
     MESSAGE("skipped: the SO_PROTOCOL check, because this system has no SO_PROTOCOL (Windows, macOS)");
 #endif
+}
+
+TEST_CASE("the _nb aliases are the non-blocking forms of the blocking names") {
+    static_assert(
+        std::is_same_v<sf::tcp_stream_nb, sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>>);
+    static_assert(
+        std::is_same_v<sf::tcp6_stream_nb, sf::basic_socket<sf::ipv6, sf::stream, sf::non_blocking>>);
+    static_assert(
+        std::is_same_v<sf::udp_socket_nb, sf::basic_socket<sf::ipv4, sf::datagram, sf::non_blocking>>);
+    static_assert(std::is_same_v<sf::tcp_listener_nb::socket_type, sf::tcp_stream_nb>);
+    static_assert(std::is_same_v<sf::tcp6_listener_nb::socket_type, sf::tcp6_stream_nb>);
+    static_assert(!sf::tcp_stream_nb::mode_type::is_blocking);
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    static_assert(std::is_same_v<sf::unix_listener_nb::socket_type, sf::unix_stream_nb>);
+#endif
+    sf::tcp_listener_nb l(sf::ipv4_address::loopback(0));
+    std::error_code ec;
+    auto none = l.accept(ec);
+    CHECK(ec == std::errc::operation_would_block);
+    CHECK_FALSE(none.socket.is_open());
+    auto c = sf::tcp_stream::connect(l.local_address(), std::chrono::seconds(5));
+    sf::poller p;
+    p.add(l, sf::interest::read, 0);
+    std::vector<sf::poll_event> events;
+    for (int i = 0; i < 100 && events.empty(); ++i) p.wait(events, std::chrono::seconds(5));
+    REQUIRE(events.size() == 1);
+    auto a = l.accept(ec);
+    REQUIRE_FALSE(ec);
+    sf::tcp_stream_nb& s = a.socket;
+    char b[1];
+    s.read_some(b, ec);
+    CHECK(ec == std::errc::operation_would_block);
 }

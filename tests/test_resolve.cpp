@@ -55,3 +55,21 @@ TEST_CASE("connecting by host name tries the candidates until one connects") {
     CHECK(ec);
     CHECK_FALSE(bad.is_open());
 }
+
+TEST_CASE("an out-of-range or malformed numeric service is a clear error, never a wrapped port") {
+    for (const char* service : {"99999", "65536", "-1", "+80", " 80", "80 ", "8o", "123456"}) {
+        CAPTURE(service);
+        std::error_code ec;
+        auto all = sf::resolve<sf::ipv4>("127.0.0.1", service, ec);
+        CHECK(ec == sf::errc::bad_address);
+        CHECK(all.empty());
+        auto s = sf::tcp_stream::connect("127.0.0.1", service, std::chrono::seconds(5), ec);
+        CHECK(ec == sf::errc::bad_address);
+        CHECK_FALSE(s.is_open());
+    }
+    CHECK_THROWS_AS(sf::resolve<sf::ipv4>("localhost", "99999"), std::system_error);
+    auto edge = sf::resolve<sf::ipv4>("127.0.0.1", "65535");
+    REQUIRE(edge.size() == 1);
+    CHECK(edge[0].port() == 65535);
+    CHECK(sf::resolve<sf::ipv4>("127.0.0.1", "00080")[0].port() == 80);
+}

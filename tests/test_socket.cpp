@@ -673,3 +673,66 @@ TEST_CASE(
     CHECK(nb.receive_batch(slots, 0, ec) == 0);
     CHECK_FALSE(ec);
 }
+
+TEST_CASE("set_timeout saturates: a huge timeout is none, a negative one is zero") {
+    auto p = connected_tcp();
+    p.server.set_timeout(std::chrono::hours::max());
+    CHECK_FALSE(p.server.timeout().has_value());
+    // The read must wait for the byte the peer sends after our "go", not time out at once.
+    test_support::joining_thread peer([&] {
+        char go = 0;
+        std::error_code ec;
+        p.client.read_exact(sf::mutable_buffer(&go, 1), 5s, ec);
+        if (!ec) p.client.write_all(sf::const_buffer("x", 1), 5s, ec);
+    });
+    p.server.write_all("g");
+    char got = 0;
+    std::error_code ec;
+    std::size_t n = p.server.read_some(sf::mutable_buffer(&got, 1), ec);
+    CHECK_FALSE(ec);
+    CHECK(n == 1);
+    CHECK(got == 'x');
+    peer.join();
+
+    p.server.set_timeout(std::chrono::seconds::min());
+    REQUIRE(p.server.timeout().has_value());
+    CHECK(*p.server.timeout() == std::chrono::seconds(0));
+    p.server.read_some(sf::mutable_buffer(&got, 1), ec);
+    CHECK(ec == std::errc::timed_out);
+}
+
+TEST_CASE("next_message_size tells the whole size of the next message and leaves it queued") {
+    sf::udp_socket a(sf::ipv4_address::loopback(0)), b(sf::ipv4_address::loopback(0));
+    std::string message(3000, 'm');
+    a.send_to(message, b.local_address());
+    std::size_t size = b.next_message_size(5s);
+#if defined(SOCKFRAME_LINUX) || defined(_WIN32)
+    CHECK(size == 3000);
+#else
+    CHECK(size >= 3000);  // BSD, macOS: every queued byte
+#endif
+    std::string got(size, '\0');
+    auto r = b.receive_from(sf::mutable_buffer(&got[0], got.size()), 5s);
+    CHECK(r.size == 3000);
+    std::error_code ec;
+    b.next_message_size(20ms, ec);
+    CHECK(ec == std::errc::timed_out);
+    sf::udp_socket_nb nb(std::move(b));
+    nb.next_message_size(ec);
+    CHECK(ec == std::errc::operation_would_block);
+#if defined(SOCKFRAME_POSIX)
+    auto [c, d] = sf::socketpair<sf::unix_datagram>();
+    c.set(sf::send_buffer_size{1 << 20});
+    d.set(sf::receive_buffer_size{1 << 20});
+    std::string big(100000, 'b');
+    c.send(big);
+    std::size_t n = d.next_message_size(5s);
+#if defined(SOCKFRAME_LINUX)
+    CHECK(n == big.size());  // more than any IP datagram: sized before receiving it whole
+#else
+    CHECK(n >= big.size());
+#endif
+    std::string whole(n, '\0');
+    CHECK(d.receive(sf::mutable_buffer(&whole[0], whole.size()), 5s) == big.size());
+#endif
+}

@@ -1,5 +1,7 @@
 #include <sockframe/version.hpp>
 
+#include <sockframe/config.hpp>
+
 #include <doctest/doctest.h>
 
 #include <string>

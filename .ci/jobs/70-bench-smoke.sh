@@ -28,5 +28,15 @@ for workload in ("stream", "pingpong", "pingpong_same_cpu", "udp", "udp_batched"
     for impl in ("sockframe", "raw", "asio") if workload != "udp_batched" else ("sockframe", "raw"):
         assert (workload, impl) in seen, f"no row for {workload}/{impl}"
 assert {r["size"] for r in rows if r["workload"] == "stream"} == {16, 128, 1024, 65536}
+# Every stream size has the default-settings row and the raw_big baseline it is compared with,
+# and the composed (checked) and type-erased (any_codec) codecs' rows; ping-pong has the latter two.
+cells = {(r["workload"], r["size"], r["impl"]) for r in rows}
+stream_impls = ("sockframe", "sockframe_default", "sockframe_checked", "sockframe_any", "raw", "raw_big", "asio")
+for size in (16, 128, 1024, 65536):
+    for impl in stream_impls:
+        assert ("stream", size, impl) in cells, f"no row for stream/{size}/{impl}"
+for workload in ("pingpong", "pingpong_same_cpu"):
+    for impl in ("sockframe_checked", "sockframe_any"):
+        assert (workload, impl) in seen, f"no row for {workload}/{impl}"
 print(f"sockframe_bench --quick --json: {len(rows)} rows, schema ok")
 PY

@@ -1,6 +1,6 @@
 #pragma once
-/// Socket addresses: ipv4_address, ipv6_address (address + port), local_address (Unix paths and
-/// Linux abstract names).
+/// Socket addresses: ipv4_address, ipv6_address (address + port), ip_address (either, chosen at
+/// run time), local_address (Unix paths and Linux abstract names) and any_address (any of them).
 
 #include <sockframe/detail/os.hpp>
 #include <sockframe/error.hpp>
@@ -28,19 +28,6 @@ inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
     port = static_cast<std::uint16_t>(value);
     return true;
 }
-/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
-inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
-    char buffer[64];
-    if (text.empty() || text.size() >= sizeof buffer) return false;
-    std::memcpy(buffer, text.data(), text.size());
-    buffer[text.size()] = '\0';
-    return ::inet_pton(family, buffer, out) == 1;
-}
-inline std::string binary_to_text(int family, const void* binary) {
-    char buffer[64] = {};
-    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
-    return buffer;
-}
 }  // namespace detail
 
 /// An IPv4 address and port (a sockaddr_in). Default: 0.0.0.0 port 0.
@@ -51,7 +38,7 @@ public:
     ipv4_address() noexcept { storage_.sin_family = AF_INET; }
     ipv4_address(const bytes_type& bytes, std::uint16_t port) noexcept : ipv4_address() {
         std::memcpy(&storage_.sin_addr, bytes.data(), 4);
-        storage_.sin_port = htons(port);
+        storage_.sin_port = detail::to_network(port);
     }
 
     /// 0.0.0.0 (every interface).
@@ -64,7 +51,7 @@ public:
     /// Parses dotted-quad text ("192.0.2.1"); anything else is errc::bad_address.
     static ipv4_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv4_address a;
-        a.storage_.sin_port = htons(port);
+        a.storage_.sin_port = detail::to_network(port);
         if (!detail::text_to_binary(AF_INET, host, &a.storage_.sin_addr)) {
             ec = errc::bad_address;
             return {};
@@ -95,14 +82,19 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin_port = htons(p); }
+    /// The port.
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept { storage_.sin_port = detail::to_network(p); }
+    /// The four address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin_addr, 4);
         return b;
     }
+    /// Whether this is 127.0.0.0/8.
     bool is_loopback() const noexcept { return bytes()[0] == 127; }
+    /// Whether this is 0.0.0.0.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
     /// The address without the port ("127.0.0.1").
     std::string host() const { return detail::binary_to_text(AF_INET, &storage_.sin_addr); }
@@ -143,7 +135,7 @@ public:
     ipv6_address(const bytes_type& bytes, std::uint16_t port, std::uint32_t scope_id = 0) noexcept
         : ipv6_address() {
         std::memcpy(&storage_.sin6_addr, bytes.data(), 16);
-        storage_.sin6_port = htons(port);
+        storage_.sin6_port = detail::to_network(port);
         storage_.sin6_scope_id = scope_id;
     }
 
@@ -159,7 +151,7 @@ public:
     /// Parses IPv6 text ("::1", "fe80::1%2" or "fe80::1%eth0" with a scope); else errc::bad_address.
     static ipv6_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv6_address a;
-        a.storage_.sin6_port = htons(port);
+        a.storage_.sin6_port = detail::to_network(port);
         auto percent = host.find('%');
         std::string_view ip = host.substr(0, percent);
         if (!detail::text_to_binary(AF_INET6, ip, &a.storage_.sin6_addr)) {
@@ -202,17 +194,25 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin6_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin6_port = htons(p); }
+    /// The port.
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept { storage_.sin6_port = detail::to_network(p); }
+    /// The scope (interface) id; 0 for none.
     std::uint32_t scope_id() const noexcept { return storage_.sin6_scope_id; }
+    /// Sets the scope id.
     void scope_id(std::uint32_t id) noexcept { storage_.sin6_scope_id = id; }
+    /// The sixteen address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin6_addr, 16);
         return b;
     }
+    /// Whether this is ::1.
     bool is_loopback() const noexcept { return *this == loopback(port()); }
+    /// Whether this is ::.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
+    /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
         for (int i = 0; i < 10; ++i)
@@ -267,17 +267,145 @@ private:
             id = static_cast<std::uint32_t>(value);
             return true;
         }
-#if defined(SOCKFRAME_POSIX)
-        char name[16] = {};
-        std::memcpy(name, scope.data(), scope.size());
-        id = ::if_nametoindex(name);
+        id = detail::interface_index(scope);
         return id != 0;
-#else
-        return false;
-#endif
     }
 
     ::sockaddr_in6 storage_{};
+};
+
+/// An IPv4 or IPv6 address with a port, the family chosen at run time (what the runtime `ip`
+/// family uses): from a parsed text, a resolved name, or either fixed-family address. Default:
+/// :: port 0 (every interface, both families on a dual-stack socket).
+class ip_address {
+public:
+    ip_address() noexcept : ip_address(ipv6_address::any(0)) {}
+    /// An IPv4 address.
+    ip_address(const ipv4_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in));
+    }
+    /// An IPv6 address.
+    ip_address(const ipv6_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in6));
+    }
+
+    /// :: (every interface; with IPV6_V6ONLY off, IPv4 ones too).
+    static ip_address any(std::uint16_t port = 0) noexcept { return ipv6_address::any(port); }
+
+    /// Parses IPv4 ("192.0.2.1") or IPv6 ("::1", "fe80::1%eth0") text; else errc::bad_address.
+    static ip_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+        auto v4 = ipv4_address::parse(host, port, ec);
+        if (!ec) return v4;
+        auto v6 = ipv6_address::parse(host, port, ec);
+        if (!ec) return v6;
+        return {};
+    }
+    /// Throwing parse(host, port).
+    static ip_address parse(std::string_view host, std::uint16_t port) {
+        std::error_code ec;
+        auto a = parse(host, port, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP address: '" + std::string(host) + "'");
+        return a;
+    }
+    /// Parses "192.0.2.1:80" or "[::1]:80".
+    static ip_address parse(std::string_view text, std::error_code& ec) noexcept {
+        if (!text.empty() && text.front() == '[') {
+            auto v6 = ipv6_address::parse(text, ec);
+            return ec ? ip_address{} : ip_address(v6);
+        }
+        auto v4 = ipv4_address::parse(text, ec);
+        return ec ? ip_address{} : ip_address(v4);
+    }
+    /// Throwing parse(text).
+    static ip_address parse(std::string_view text) {
+        std::error_code ec;
+        auto a = parse(text, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP host:port: '" + std::string(text) + "'");
+        return a;
+    }
+
+    /// AF_INET or AF_INET6.
+    int family() const noexcept { return storage_.v4.sin_family; }
+    /// Whether this is an IPv4 address.
+    bool is_v4() const noexcept { return family() == AF_INET; }
+    /// Whether this is an IPv6 address (IPv4-mapped ones included).
+    bool is_v6() const noexcept { return family() == AF_INET6; }
+    /// The IPv4 address (meaningful when is_v4()).
+    ipv4_address v4() const noexcept {
+        ipv4_address a;
+        if (is_v4()) std::memcpy(a.data(), &storage_.v4, sizeof(::sockaddr_in));
+        return a;
+    }
+    /// The IPv6 address (meaningful when is_v6()).
+    ipv6_address v6() const noexcept {
+        ipv6_address a;
+        if (is_v6()) std::memcpy(a.data(), &storage_.v6, sizeof(::sockaddr_in6));
+        return a;
+    }
+    /// An IPv4-mapped IPv6 address (::ffff:192.0.2.1, how a dual-stack socket sees IPv4 peers)
+    /// as the IPv4 address it stands for; any other address unchanged.
+    ip_address unmapped() const noexcept {
+        if (!is_v6() || !v6().is_v4_mapped()) return *this;
+        auto b = v6().bytes();
+        return ipv4_address({b[12], b[13], b[14], b[15]}, port());
+    }
+
+    /// The port.
+    std::uint16_t port() const noexcept { return is_v4() ? v4().port() : v6().port(); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept {
+        if (is_v4())
+            storage_.v4.sin_port = detail::to_network(p);
+        else
+            storage_.v6.sin6_port = detail::to_network(p);
+    }
+    /// Whether this is a loopback address (127.0.0.0/8 or ::1).
+    bool is_loopback() const noexcept { return is_v4() ? v4().is_loopback() : v6().is_loopback(); }
+    /// Whether this is the wildcard address (0.0.0.0 or ::).
+    bool is_any() const noexcept { return is_v4() ? v4().is_any() : v6().is_any(); }
+    /// The address without the port.
+    std::string host() const { return is_v4() ? v4().host() : v6().host(); }
+    /// "192.0.2.1:80" or "[::1]:80".
+    std::string to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
+
+    /// The native sockaddr, for calls sockframe does not wrap.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for calls sockframe does not wrap.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length of this address.
+    detail::socklen_type size() const noexcept {
+        return static_cast<detail::socklen_type>(is_v4() ? sizeof(::sockaddr_in) : sizeof(::sockaddr_in6));
+    }
+    /// The most a native address of this type takes.
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (is_v4()) return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+        return is_v6() && length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+
+    /// Same family, address, port (and scope).
+    friend bool operator==(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        return a.is_v4() ? a.v4() == b.v4() : a.v6() == b.v6();
+    }
+    /// Not equal.
+    friend bool operator!=(const ip_address& a, const ip_address& b) noexcept { return !(a == b); }
+    /// IPv4 before IPv6, then by address and port.
+    friend bool operator<(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return a.is_v4();
+        return a.is_v4() ? a.v4() < b.v4() : a.v6() < b.v6();
+    }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
+
+private:
+    union storage {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } storage_{};
 };
 
 #if defined(SOCKFRAME_HAS_AF_UNIX)
@@ -328,7 +456,9 @@ public:
         return a;
     }
 
+    /// Whether the address is unnamed (an unbound or socketpair socket).
     bool is_unnamed() const noexcept { return length_ <= path_offset(); }
+    /// Whether this is a Linux abstract name.
     bool is_abstract() const noexcept { return !is_unnamed() && storage_.sun_path[0] == '\0'; }
     /// The filesystem path, or the abstract name (without its leading NUL); empty when unnamed.
     std::string_view name() const noexcept {
@@ -391,5 +521,108 @@ private:
     detail::socklen_type length_;
 };
 #endif
+
+/// Any socket address: IPv4, IPv6 or (where the system has it) Unix domain, the family known
+/// only at run time. The address type of the `any_family` family, so that one listener, stream
+/// or handler type serves TCP and Unix sockets alike (any_stream). Default: unspecified.
+class any_address {
+public:
+    any_address() noexcept { storage_.ss_family = AF_UNSPEC; }
+    /// From an IPv4 address.
+    any_address(const ipv4_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv6 address.
+    any_address(const ipv6_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv4 or IPv6 address.
+    any_address(const ip_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// From a Unix-domain address.
+    any_address(const local_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#endif
+
+    /// AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC.
+    int family() const noexcept { return storage_.ss_family; }
+    /// Whether this is an IPv4 or IPv6 address.
+    bool is_ip() const noexcept { return family() == AF_INET || family() == AF_INET6; }
+    /// The IP address (meaningful when is_ip()).
+    ip_address ip() const noexcept {
+        if (family() == AF_INET) return as<ipv4_address>();
+        if (family() == AF_INET6) return as<ipv6_address>();
+        return {};
+    }
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain address.
+    bool is_local() const noexcept { return family() == AF_UNIX; }
+    /// The Unix-domain address (meaningful when is_local()).
+    local_address local() const noexcept {
+        local_address a;
+        if (is_local() && length_ <= local_address::capacity()) {
+            std::memcpy(a.data(), &storage_, static_cast<std::size_t>(length_));
+            a.assign_native(length_);
+        }
+        return a;
+    }
+#endif
+    /// The address as text, as its own type prints it ("" when unspecified).
+    std::string to_string() const {
+        if (is_ip()) return ip().to_string();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (is_local()) return local().to_string();
+#endif
+        return {};
+    }
+
+    /// The native sockaddr.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length.
+    detail::socklen_type size() const noexcept { return length_; }
+    /// The most a native address takes (sockaddr_storage).
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_storage));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (length > capacity()) return false;
+        length_ = length;
+        switch (family()) {
+            case AF_INET: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+            case AF_INET6: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+            case AF_UNIX: return length <= local_address::capacity();
+#endif
+            default: return false;
+        }
+    }
+
+    /// Same family and address.
+    friend bool operator==(const any_address& a, const any_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        if (a.is_ip()) return a.ip() == b.ip();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (a.is_local()) return a.local() == b.local();
+#endif
+        return true;
+    }
+    /// Not equal.
+    friend bool operator!=(const any_address& a, const any_address& b) noexcept { return !(a == b); }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const any_address& a) { return os << a.to_string(); }
+
+private:
+    template <typename Address>
+    Address as() const noexcept {
+        Address a;
+        std::memcpy(a.data(), &storage_, static_cast<std::size_t>(Address::capacity()));
+        return a;
+    }
+    void assign(const ::sockaddr* address, detail::socklen_type length) noexcept {
+        std::memcpy(&storage_, address, static_cast<std::size_t>(length));
+        length_ = length;
+    }
+
+    ::sockaddr_storage storage_{};
+    detail::socklen_type length_ = 0;
+};
 
 SOCKFRAME_NAMESPACE_END

@@ -24,15 +24,30 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// Constructing (and copying) allocates once; decode and encode do not. A moved-from any_codec
 /// may only be assigned to or destroyed. Copying requires the held codec to be copyable (else it
 /// throws system_error(not_supported)).
+///
+/// Every optional member of the contract (codec.hpp) is forwarded, so a reader or writer takes
+/// the held codec's fast paths: decode_frame, decode_eof, encode_prefix and encode_into. Their
+/// static sizes are upper bounds (max_prefix_size 32, max_overhead 64); encode_prefix and
+/// encode_into return 0 (encode() decides) when the held codec lacks them or needs more room, and
+/// decode_frame returns 0 at once, without a virtual call, when the held codec lacks it.
 class any_codec {
 public:
+    /// Longest header encode_prefix writes (a held codec with a longer one is not forwarded).
+    static constexpr std::size_t max_prefix_size = 32;
+    /// Most bytes encode_into adds to a payload (a held codec needing more is not forwarded).
+    static constexpr std::size_t max_overhead = 64;
+
     template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
     any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
-        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))) {}
-    any_codec(const any_codec& other) : self_(other.self_->clone()) {}
+        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
+          caps_(capabilities<std::decay_t<Codec>>()) {}
+    any_codec(const any_codec& other) : self_(other.self_->clone()), caps_(other.caps_) {}
     any_codec(any_codec&&) noexcept = default;
     any_codec& operator=(const any_codec& other) {
-        if (this != &other) self_ = other.self_->clone();
+        if (this != &other) {
+            self_ = other.self_->clone();
+            caps_ = other.caps_;
+        }
         return *this;
     }
     any_codec& operator=(any_codec&&) noexcept = default;
@@ -55,6 +70,25 @@ public:
     /// has more than one segment.
     std::error_code encode(frame_parts& out) const { return self_->encode(out); }
 
+    /// The held codec's decode_frame (see codec.hpp); 0 if it has none.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if ((caps_ & cap_decode_frame) == 0) return 0;
+        return self_->decode_frame(input, payload);
+    }
+    /// The held codec's decode_eof; truncated_stream (size = input.size()) if it has none.
+    decode_result decode_eof(const_buffer input) { return self_->decode_eof(input); }
+    /// The held codec's encode_prefix (header within 32 bytes); 0: encode() decides.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if ((caps_ & cap_encode_prefix) == 0) return 0;
+        return self_->encode_prefix(payload_size, out);
+    }
+    /// The whole frame written at `out` (room for payload.size() + 64 bytes) through the held
+    /// codec's encode_into or encode_prefix; 0: encode() decides.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if ((caps_ & cap_encode_into) == 0) return 0;
+        return self_->encode_into(payload, out);
+    }
+
     /// The held codec if it is a `Codec`, else nullptr.
     template <typename Codec>
     Codec* target() noexcept {
@@ -71,6 +105,21 @@ private:
     template <typename Codec>
     static constexpr char type_tag = 0;
 
+    static constexpr unsigned cap_decode_frame = 1;
+    static constexpr unsigned cap_encode_prefix = 2;
+    static constexpr unsigned cap_encode_into = 4;
+    template <typename Codec>
+    static constexpr bool prefix_fits =
+        codec_traits<Codec>::has_encode_prefix&& codec_traits<Codec>::max_prefix_size <= max_prefix_size;
+    template <typename Codec>
+    static constexpr bool into_fits =
+        codec_traits<Codec>::can_encode_into&& codec_traits<Codec>::max_overhead_v <= max_overhead;
+    template <typename Codec>
+    static constexpr unsigned capabilities() noexcept {
+        return (codec_traits<Codec>::has_decode_frame ? cap_decode_frame : 0u) |
+               (prefix_fits<Codec> ? cap_encode_prefix : 0u) | (into_fits<Codec> ? cap_encode_into : 0u);
+    }
+
     struct concept_t {
         virtual ~concept_t() = default;
         virtual const void* type() const noexcept = 0;
@@ -80,9 +129,14 @@ private:
         virtual decode_result decode(const_buffer input) = 0;
         virtual void reset() = 0;
         virtual std::error_code encode(frame_parts& out) const = 0;
+        virtual std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept = 0;
+        virtual decode_result decode_eof(const_buffer input) = 0;
+        virtual std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept = 0;
+        virtual std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept = 0;
     };
     template <typename Codec>
     struct model final : concept_t {
+        static_assert(codec_check<Codec>::ok, "any_codec: the held type is not a codec");
         template <typename C>
         explicit model(C&& c) : codec(std::forward<C>(c)) {}
         std::unique_ptr<concept_t> clone() const override {
@@ -98,10 +152,33 @@ private:
         decode_result decode(const_buffer input) override { return codec.decode(input); }
         void reset() override { codec.reset(); }
         std::error_code encode(frame_parts& out) const override { return detail::encode_parts(codec, out); }
+        std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept override {
+            return detail::decode_frame(codec, input, payload);
+        }
+        decode_result decode_eof(const_buffer input) override { return detail::decode_eof(codec, input); }
+        std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept override {
+            if constexpr (prefix_fits<Codec>) {
+                return codec.encode_prefix(payload_size, out);
+            } else {
+                (void)payload_size;
+                (void)out;
+                return 0;
+            }
+        }
+        std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept override {
+            if constexpr (into_fits<Codec>) {
+                return detail::encode_into(codec, payload, out);
+            } else {
+                (void)payload;
+                (void)out;
+                return 0;
+            }
+        }
         Codec codec;
     };
 
     std::unique_ptr<concept_t> self_;
+    unsigned caps_ = 0;  // which optional members the held codec has (no virtual call to find out)
 };
 
 namespace detail {

@@ -1,7 +1,9 @@
 #pragma once
-/// The codec interface: what a sans-IO codec returns from decode and how encode lays out a frame.
+/// The codec contract: what a sans-IO codec provides, what decode returns and how encode lays out
+/// a frame. codec_traits.hpp checks it at compile time (codec_check<C>, the C++20 `codec` concept)
+/// and tells which optional members a codec has (codec_traits<C>).
 ///
-/// A codec is any class with these members (the built-in codecs and user codecs alike):
+/// Required (built-in and user codecs alike; any declaration callable this way will do):
 ///
 ///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
 ///     std::size_t max_frame_bytes() const;                 // max input bytes one frame occupies
@@ -9,29 +11,39 @@
 ///     void reset();                                        // forget partial-scan state
 ///     std::error_code encode(const_buffer payload, frame_parts& out) const;
 ///
-/// and optionally, to be usable as the outer codec of a composition (see compose.hpp):
+/// Optional, each with exactly ONE accepted signature. A member of one of these names declared
+/// in any other way is a compile error from codec_check (it would otherwise be silently ignored):
 ///
-///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
-///
-/// and optionally, for codecs whose frame is a short header followed by the unchanged payload
-/// (a length prefix), so that framed<> can write small frames straight into its send buffer:
-///
-///     static constexpr std::size_t max_prefix_size = N;    // the longest header
+///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in
+///                                                          // `frame` (outer of a composition)
+///     static constexpr std::size_t max_prefix_size = N;    // header, then the unchanged payload
 ///     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept;
+///     static constexpr std::size_t max_overhead = N;       // the whole frame, written in place
+///     std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept;
+///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+///     decode_result decode_eof(const_buffer input);        // (const allowed)
 ///
 /// encode_prefix writes the header of a `payload_size`-byte frame to `out` (room for
-/// max_prefix_size bytes) and returns its size, or returns 0 when encode() must do it (an error
-/// to report, or a layout that is not header + payload); what it writes equals what encode()
-/// would put before the payload.
+/// max_prefix_size bytes) and returns its size, or 0 when encode() must do it (an error to
+/// report, or a layout that is not header + payload); what it writes equals what encode() would
+/// put before the payload.
 ///
-/// and optionally, the receiving counterpart, for a reader's loop over many buffered frames:
-///
-///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+/// encode_into writes the WHOLE frame of `payload` (header, a copy of the payload, trailer)
+/// contiguously at `out`, which has room for payload.size() + max_overhead bytes, and returns the
+/// frame's size; or returns 0 when encode() must decide (an error, or a frame that needs more
+/// room). Its bytes equal what encode() produces. detail::encode_into(codec, payload, out) uses
+/// it, else encode_prefix and a copy, else returns 0; codec_traits<C>::max_overhead_v is the room
+/// it needs beyond the payload.
 ///
 /// decode_frame is decode()'s short cut: when a whole frame of the common case is at the front of
 /// `input` it sets `payload` and returns the frame's size (what decode would report as frame and
 /// consumed); otherwise it returns 0 and changes nothing, and the reader calls decode(), which
 /// decides. It keeps no state.
+///
+/// decode_eof(input) is called once the peer has closed while `input` (not empty, and on which
+/// decode() returned need_more) is still buffered: it returns the final frame those bytes form
+/// (a line without its ending, where the codec is configured to accept one), or an error. Without
+/// it (detail::decode_eof) the result is truncated_stream with size = input.size().
 ///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
@@ -41,13 +53,18 @@
 /// since; a codec may keep scan state across such calls so that it never rescans (the delimiter
 /// codec does), and it clears that state itself when it returns a frame or an error. Results:
 ///   - need_more: no complete frame yet. `consumed` is 0, except while a codec silently discards
-///     the rest of an overlong frame it already reported (delimiter, line): then it is the number
-///     of garbage bytes to drop;
+///     bytes it will never deliver (the rest of an overlong frame it already reported, or, in
+///     length_prefix's discard mode, the oversized frame): then it is the number of bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
 ///     frame (the caller drops them before the next decode);
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
-///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+///     bytes may be dropped to resynchronise.
 /// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
+///
+/// Poisoning belongs to the reader, not to codecs: an error with consumed == 0 means the stream
+/// cannot be resynchronised, and the reader stops decoding and repeats that error itself (until
+/// the codec is reset() for a new stream). A codec keeps no "poisoned" state; a codec called
+/// again after such an error decodes the same bytes again, typically to the same error.
 ///
 /// encode(payload, out): resets `out` to the payload, then adds the frame's header and trailer
 /// around it. The payload is not copied, so a sender gathers header, payload and trailer in one
@@ -117,10 +134,14 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noex
 /// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
 /// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
 /// Views into the scratch area stay valid as long as this object lives and is not moved.
+///
+/// Views that are contiguous in memory are merged into one segment (so the headers and trailers
+/// of any depth of composition take one segment each: appended scratch bytes are allocated
+/// upwards, prepended ones downwards), and the segments re-centre when one end runs out.
 class frame_parts {
 public:
     static constexpr std::size_t max_segments = 8;
-    static constexpr std::size_t scratch_size = 64;
+    static constexpr std::size_t scratch_size = 128;
 
     frame_parts() noexcept = default;
     frame_parts(const frame_parts&) = delete;
@@ -131,7 +152,8 @@ public:
         first_ = last_ = max_segments / 2;
         segments_[first_] = payload;
         ++last_;
-        used_ = 0;
+        low_ = 0;
+        high_ = scratch_size;
     }
     /// Bytes of every segment together.
     std::size_t size() const noexcept {
@@ -139,29 +161,42 @@ public:
         for (std::size_t i = first_; i < last_; ++i) n += segments_[i].size();
         return n;
     }
+    /// Segments in the frame.
     std::size_t segment_count() const noexcept { return last_ - first_; }
+    /// The first segment.
     const const_buffer* begin() const noexcept { return segments_.data() + first_; }
+    /// Past the last segment.
     const const_buffer* end() const noexcept { return segments_.data() + last_; }
+    /// Segment `i` in wire order.
     const const_buffer& operator[](std::size_t i) const noexcept { return segments_[first_ + i]; }
 
     /// Reserves `n` scratch bytes, returns where to write them; nullptr if the scratch is full.
     std::byte* allocate(std::size_t n) noexcept {
-        if (n > scratch_size - used_) return nullptr;
-        std::byte* p = scratch_.data() + used_;
-        used_ += n;
+        if (n > high_ - low_) return nullptr;
+        std::byte* p = scratch_.data() + low_;
+        low_ += n;
         return p;
     }
     /// Puts a view before every segment; false if there is no room.
     bool prepend(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (first_ == 0) return false;
+        if (first_ < last_ && b.data() + b.size() == segments_[first_].data()) {
+            segments_[first_] = const_buffer{b.data(), b.size() + segments_[first_].size()};
+            return true;
+        }
+        if (first_ == 0 && !recentre(true)) return false;
         segments_[--first_] = b;
         return true;
     }
     /// Puts a view after every segment; false if there is no room.
     bool append(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (last_ == max_segments) return false;
+        if (first_ < last_ && segments_[last_ - 1].data() + segments_[last_ - 1].size() == b.data()) {
+            segments_[last_ - 1] =
+                const_buffer{segments_[last_ - 1].data(), segments_[last_ - 1].size() + b.size()};
+            return true;
+        }
+        if (last_ == max_segments && !recentre(false)) return false;
         segments_[last_++] = b;
         return true;
     }
@@ -198,9 +233,25 @@ public:
         return true;
     }
     /// Copies `b` into the scratch area and prepends it; false if there is no room.
-    bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
+    bool prepend_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        if (b.size() > high_ - low_) return false;
+        high_ -= b.size();
+        std::memcpy(scratch_.data() + high_, b.data(), b.size());
+        if (prepend(const_buffer{scratch_.data() + high_, b.size()})) return true;
+        high_ += b.size();
+        return false;
+    }
     /// Copies `b` into the scratch area and appends it; false if there is no room.
-    bool append_copy(const_buffer b) noexcept { return copy_and(b, false); }
+    bool append_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        std::memcpy(p, b.data(), b.size());
+        if (append(const_buffer{p, b.size()})) return true;
+        low_ -= b.size();
+        return false;
+    }
 
     /// Copies every segment, in order, into `out` (which must hold size() bytes).
     void copy_to(std::byte* out) const noexcept {
@@ -211,57 +262,35 @@ public:
     }
 
 private:
-    bool copy_and(const_buffer b, bool front) noexcept {
-        std::byte* p = allocate(b.size());
-        if (p == nullptr) return false;
-        if (!b.empty()) std::memcpy(p, b.data(), b.size());
-        return front ? prepend({p, b.size()}) : append({p, b.size()});
+    /// Moves the segments to the middle so that the `front` (else back) end has a free slot.
+    bool recentre(bool front) noexcept {
+        const std::size_t count = last_ - first_;
+        if (count >= max_segments) return false;
+        std::size_t to = (max_segments - count + (front ? 1 : 0)) / 2;
+        if (front && to == 0) to = 1;
+        if (!front && to + count == max_segments) to = max_segments - count - 1;
+        std::array<const_buffer, max_segments> moved{};
+        for (std::size_t i = 0; i < count; ++i) moved[i] = segments_[first_ + i];
+        for (std::size_t i = 0; i < count; ++i) segments_[to + i] = moved[i];
+        first_ = to;
+        last_ = to + count;
+        return true;
     }
 
     std::array<const_buffer, max_segments> segments_{};
     std::array<std::byte, scratch_size> scratch_{};
     std::size_t first_ = max_segments / 2;
     std::size_t last_ = max_segments / 2;
-    std::size_t used_ = 0;
+    std::size_t low_ = 0;              // scratch bytes [0, low_) hold appended copies
+    std::size_t high_ = scratch_size;  // scratch bytes [high_, scratch_size) hold prepended copies
 };
 
 namespace detail {
-template <typename Codec, typename = void>
-inline constexpr bool has_parts_encode_v = false;
-template <typename Codec>
-inline constexpr bool has_parts_encode_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
-
-template <typename Codec, typename = void>
-inline constexpr bool has_encode_prefix_v = false;
-template <typename Codec>
-inline constexpr bool
-    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
-                                               std::size_t{}, std::declval<std::byte*>())),
-                                           decltype(Codec::max_prefix_size)>> = true;
-
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_frame_v = false;
-template <typename Codec>
-inline constexpr bool
-    has_decode_frame_v<Codec, std::void_t<decltype(std::declval<const Codec&>().decode_frame(
-                                  std::declval<const_buffer>(), std::declval<const_buffer&>()))>> = true;
-
-/// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
-/// through encode(payload, out) and reports not_supported for anything else.
-template <typename Codec>
-std::error_code encode_parts(const Codec& codec, frame_parts& frame) {
-    if constexpr (has_parts_encode_v<Codec>) {
-        return codec.encode(frame);
-    } else {
-        if (frame.segment_count() != 1) return make_error_code(errc::not_supported);
-        const const_buffer payload = frame[0];
-        return codec.encode(payload, frame);
-    }
-}
-
 /// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
 inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END
+
+// The compile-time contract (codec_traits, codec_check, the detail helpers) comes with this header.
+#include <sockframe/codec_traits.hpp>

@@ -32,17 +32,25 @@ public:
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
         return after_timeout(*socket_timeout);
     }
+    /// Whether this deadline defers to the socket's timeout.
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
-    /// now + d, saturating instead of overflowing for huge durations.
+    /// now + d, saturating instead of overflowing: a huge duration is time_point::max() (never
+    /// reached), a negative or zero one is now (already expired), however large.
     template <typename Rep, typename Period>
     static clock::time_point after(std::chrono::duration<Rep, Period> d) noexcept {
         auto now = clock::now();
-        using float_seconds = std::chrono::duration<double>;
-        if (std::chrono::duration_cast<float_seconds>(d) >
-            std::chrono::duration_cast<float_seconds>((clock::time_point::max)() - now))
-            return (clock::time_point::max)();
+        if (!(d > std::chrono::duration<Rep, Period>::zero())) return now;
+        if (exceeds(d, (clock::time_point::max)() - now)) return (clock::time_point::max)();
         return now + std::chrono::duration_cast<clock::duration>(d);
+    }
+
+    /// Whether `d` is longer than `limit`, compared without overflow in either unit.
+    template <typename Rep, typename Period>
+    static constexpr bool exceeds(std::chrono::duration<Rep, Period> d, clock::duration limit) noexcept {
+        using float_seconds = std::chrono::duration<long double>;
+        return std::chrono::duration_cast<float_seconds>(d) >=
+               std::chrono::duration_cast<float_seconds>(limit);
     }
 
 private:

@@ -28,6 +28,8 @@ class delimiter {
 public:
     /// Longest delimiter accepted.
     static constexpr std::size_t max_delimiter_size = 32;
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
 
     /// Any bytes (std::string, string_view, vector, ...); throws system_error(invalid_argument)
     /// if `delim` is empty or longer than 32 bytes.
@@ -62,6 +64,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;  // where the current frame starts (bytes before it are garbage)
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i - base - matched_ > max_frame_) {
                 const std::size_t counted = i - base - matched_;
@@ -87,6 +90,7 @@ public:
                 matched_ = 0;
                 if (discarding_) {
                     discarding_ = false;
+                    discard_end_ = i;
                     base = i;
                     continue;
                 }
@@ -105,6 +109,12 @@ public:
         return r;
     }
 
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
     /// Forgets the scan position and any discarding in progress.
     void reset() noexcept {
         scanned_ = 0;
@@ -112,11 +122,57 @@ public:
         discarding_ = false;
     }
 
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    delimiter with_final_unterminated(bool on = true) const noexcept {
+        delimiter copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
+    }
+
     /// Appends the delimiter. invalid_argument if the payload contains it (or ends with part of
     /// it so that payload + delimiter would end a frame early); payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Most bytes encode_into adds: the longest delimiter.
+    static constexpr std::size_t max_overhead = max_delimiter_size;
+    /// The payload and the delimiter at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame_) return 0;
+        std::size_t m = 0;
+        for (std::byte b : payload)
+            if (step(m, b) == size_) return 0;
+        for (std::size_t i = 0; i + 1 < size_; ++i)
+            if (step(m, delim_[i]) == size_) return 0;
+        detail::copy_bytes(out, payload.data(), payload.size());
+        std::memcpy(out + payload.size(), delim_.data(), size_);
+        return payload.size() + size_;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -144,7 +200,9 @@ private:
     std::size_t max_frame_;
     std::size_t scanned_ = 0;  // input bytes already examined (relative to the frame start)
     std::size_t matched_ = 0;  // delimiter bytes matched at the end of what was scanned
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 /// How line::encode ends a line.
@@ -159,6 +217,9 @@ enum class line_ending : std::uint8_t { lf, crlf };
 /// the line through its '\n' is dropped silently, and decoding resumes with the next line.
 class line {
 public:
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
+
     explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
@@ -175,6 +236,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i > base) {
                 // The line so far has i - base bytes; a final '\r' may still turn out to be its ending.
@@ -202,6 +264,7 @@ public:
             i = eol + 1;
             if (discarding_) {
                 discarding_ = false;
+                discard_end_ = i;
                 base = i;
                 continue;
             }
@@ -223,10 +286,49 @@ public:
         return r;
     }
 
-    /// Forgets scan state and any error, for a new stream.
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
+    /// Forgets scan state and any discarding in progress, for a new stream.
     void reset() noexcept {
         scanned_ = 0;
         discarding_ = false;
+    }
+
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    line with_final_unterminated(bool on = true) const noexcept {
+        line copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame without a final '\r' (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (input[size - 1] == std::byte{'\r'}) --size;
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
     }
 
     /// Appends "\n" (or "\r\n"). invalid_argument if the payload contains '\n', or, with the lf
@@ -234,6 +336,23 @@ public:
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Most bytes encode_into adds: "\r\n".
+    static constexpr std::size_t max_overhead = 2;
+    /// The payload and the line ending at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = payload.size();
+        if (n > max_frame_) return 0;
+        if (n > 0 && std::memchr(payload.data(), '\n', n) != nullptr) return 0;
+        if (ending_ == line_ending::lf && n > 0 && payload[n - 1] == std::byte{'\r'}) return 0;
+        detail::copy_bytes(out, payload.data(), n);
+        if (ending_ == line_ending::lf) {
+            out[n] = std::byte{'\n'};
+            return n + 1;
+        }
+        out[n] = std::byte{'\r'};
+        out[n + 1] = std::byte{'\n'};
+        return n + 2;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -256,7 +375,9 @@ private:
     std::size_t max_frame_;
     line_ending ending_;
     std::size_t scanned_ = 0;
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 SOCKFRAME_NAMESPACE_END

@@ -43,6 +43,14 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Nothing is added to a frame.
+    static constexpr std::size_t max_overhead = 0;
+    /// Copies a `size`-byte payload to `out` (see codec.hpp); 0 for any other size.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() != size_) return 0;
+        detail::copy_bytes(out, payload.data(), size_);
+        return size_;
+    }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() != size_) return make_error_code(errc::frame_size_mismatch);

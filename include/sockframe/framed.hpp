@@ -49,6 +49,7 @@
 
 #include <sockframe/buffer.hpp>
 #include <sockframe/codec.hpp>
+#include <sockframe/codec_traits.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/socket.hpp>
@@ -155,14 +156,6 @@ inline bool is_framing_error(const std::error_code& ec) noexcept {
     if (is_framing_error(ec)) throw frame_error(ec, size, what);
     throw std::system_error(ec, what);
 }
-
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_eof_v = false;
-template <typename Codec>
-inline constexpr bool has_decode_eof_v<
-    Codec, std::enable_if_t<std::is_same_v<
-               decltype(std::declval<Codec&>().decode_eof(std::declval<const_buffer>())), decode_result>>> =
-    true;
 
 /// Whether T is a sequence of buffers (iterable, each element a const_buffer or mutable_buffer).
 template <typename T, typename = void>
@@ -350,19 +343,17 @@ private:
             ec = no_error();
             return std::nullopt;
         }
-        if constexpr (has_decode_eof_v<Codec>) {
-            const decode_result r = codec.decode_eof(buffered());
-            if (r.is_frame() && r.consumed > 0) {
-                begin_ += r.consumed;
-                ec = no_error();
-                return r.payload;
-            }
-            if (r.is_error()) {
-                ec = r.error;
-                error_size_ = r.size;
-                poisoned_ = ec;
-                return std::nullopt;
-            }
+        const decode_result r = detail::decode_eof(codec, buffered());
+        if (r.is_frame() && r.consumed > 0) {
+            begin_ += r.consumed;
+            ec = no_error();
+            return r.payload;
+        }
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            poisoned_ = ec;
+            return std::nullopt;
         }
         ec = errc::truncated_stream;
         error_size_ = end_ - begin_;
@@ -609,6 +600,37 @@ public:
                     ++done;
                 }
             }
+        } else if constexpr (!traits::message_oriented && traits::is_blocking) {
+            // Any other layout: each frame encoded into its own frame_parts, many gathered per call.
+            constexpr std::size_t per_call = 16;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            frame_parts frames[per_call];
+            const_buffer parts[gather_max - 1];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0, bytes = 0;
+                std::error_code refused;
+                for (; n < per_call && done + n < count; ++n) {
+                    refused = codec.encode(payloads[done + n], frames[n]);
+                    if (refused) {
+                        error_size_ = payloads[done + n].size();
+                        break;
+                    }
+                    if (used + frames[n].segment_count() > gather_max - 1) break;  // the next call's
+                    for (const const_buffer& segment : frames[n]) parts[used++] = segment;
+                    bytes += frames[n].size();
+                }
+                if (used > 0) {
+                    write_blocking(endpoint, parts, used, bytes, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (refused && done < count) {
+                    ec = refused;
+                    return;
+                }
+            }
         } else {
             for (std::size_t i = 0; i < count && !ec; ++i) send(endpoint, codec, payloads[i], d, ec);
         }
@@ -618,11 +640,9 @@ public:
                std::error_code& ec) {
         static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
         if (refused(ec)) return;
-        if constexpr (has_encode_prefix_v<Codec>) {
-            if (queue_in_place(codec, payload)) {
-                ec = no_error();
-                return;
-            }
+        if (queue_in_place(codec, payload)) {
+            ec = no_error();
+            return;
         }
         ec = codec.encode(payload, parts_);
         if (ec) {
@@ -639,20 +659,18 @@ public:
         ec = no_error();
     }
 
-    /// The short cut of queue() for header + payload codecs: the frame straight into the queue
-    /// when it fits there without passing the coalescing limit. False: nothing was queued.
+    /// The short cut of queue() for codecs that write whole frames in place (encode_into or
+    /// encode_prefix): the frame straight into the queue when it fits there without passing the
+    /// coalescing limit. False: nothing was queued.
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
-        if constexpr (has_encode_prefix_v<Codec>) {
-            const std::size_t most = Codec::max_prefix_size + payload.size();
+        if constexpr (codec_traits<Codec>::can_encode_into) {
+            const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
             if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
                 broken_)
                 return false;
-            std::byte* at = out_.data() + out_end_;
-            const std::size_t header = codec.encode_prefix(payload.size(), at);
-            if (header == 0) return false;
-            copy_bytes(at + header, payload.data(), payload.size());
-            out_end_ += header + payload.size();
-            return true;
+            const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
+            out_end_ += size;
+            return size != 0;
         } else {
             (void)codec;
             (void)payload;
@@ -1085,6 +1103,7 @@ private:
 template <typename Endpoint, typename Codec>
 class framed : public detail::framed_receiving<framed<Endpoint, Codec>, Endpoint, Codec>,
                public detail::framed_sending<framed<Endpoint, Codec>, Endpoint, Codec> {
+    static_assert(codec_check<Codec>::ok, "framed: Codec does not meet the codec contract (codec.hpp)");
     using writer_type = detail::frame_writer<Endpoint, Codec>;
 
 public:

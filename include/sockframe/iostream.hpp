@@ -4,11 +4,15 @@
 ///
 /// Errors: end-of-stream is eofbit (as for a file). Any other failure (the socket's timeout, a
 /// reset, a broken pipe) sets badbit; error() then tells which. After a read timeout nothing is
-/// lost: clear() the stream and read again. After a write error the unsent output is discarded.
+/// lost: clear() the stream and read again; a read(n) that had taken some bytes before the timeout
+/// gives them back, so the next read returns them first (a getline keeps the characters it took in
+/// its string, as std::getline does for every failure). After a write error the unsent output is
+/// discarded.
 ///
 /// Thread safety: one stream is used by one thread at a time.
 
 #include <sockframe/buffer.hpp>
+#include <sockframe/config.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/socket.hpp>
@@ -24,11 +28,6 @@
 #include <string_view>
 #include <system_error>
 #include <utility>
-
-/// The size of each of a socket streambuf's two buffers (get and put), in bytes.
-#ifndef SOCKFRAME_IOSTREAM_BUFFER_SIZE
-#define SOCKFRAME_IOSTREAM_BUFFER_SIZE 8192
-#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -95,7 +94,7 @@ public:
 protected:
     int_type underflow() override {
         if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-        std::size_t n = read_into(get_begin(), buffer_size_);
+        std::size_t n = read_into(get_begin(), get_capacity_);
         if (n == 0) return traits_type::eof();
         setg(get_begin(), get_begin(), get_begin() + n);
         return traits_type::to_int_type(*gptr());
@@ -142,24 +141,31 @@ protected:
         if (n <= 0) return 0;
         auto wanted = static_cast<std::size_t>(n);
         std::size_t copied = 0;
-        while (copied < wanted) {
-            auto available = static_cast<std::size_t>(egptr() - gptr());
-            if (available > 0) {
-                std::size_t take = (std::min)(available, wanted - copied);
-                std::memcpy(s + copied, gptr(), take);
-                gbump(static_cast<int>(take));
-                copied += take;
-                continue;
+        try {
+            while (copied < wanted) {
+                auto available = static_cast<std::size_t>(egptr() - gptr());
+                if (available > 0) {
+                    std::size_t take = (std::min)(available, wanted - copied);
+                    std::memcpy(s + copied, gptr(), take);
+                    gbump(static_cast<int>(take));
+                    copied += take;
+                    continue;
+                }
+                std::size_t got;
+                if (wanted - copied >= buffer_size_) {
+                    got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
+                    copied += got;
+                } else {
+                    got = read_into(get_begin(), get_capacity_);
+                    setg(get_begin(), get_begin(), get_begin() + got);
+                }
+                if (got == 0) break;  // end-of-stream
             }
-            std::size_t got;
-            if (wanted - copied >= buffer_size_) {
-                got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
-                copied += got;
-            } else {
-                got = read_into(get_begin(), buffer_size_);
-                setg(get_begin(), get_begin(), get_begin() + got);
-            }
-            if (got == 0) break;  // end-of-stream
+        } catch (...) {
+            // The istream reports a failed read as extracting nothing: give the bytes already
+            // taken back to the get area, so that the next read (after clear()) returns them.
+            if (copied > 0) unread(s, copied);
+            throw;
         }
         return static_cast<std::streamsize>(copied);
     }
@@ -167,14 +173,27 @@ protected:
     std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
-    char* get_begin() noexcept { return storage_.get(); }
-    char* put_begin() noexcept { return storage_.get() + buffer_size_; }
+    char* get_begin() noexcept { return get_.get(); }
+    char* put_begin() noexcept { return put_.get(); }
 
     void allocate(std::size_t size) {
         buffer_size_ = std::max<std::size_t>(size, 1);
-        storage_ = std::make_unique<char[]>(2 * buffer_size_);
+        get_capacity_ = buffer_size_;
+        get_ = std::make_unique<char[]>(get_capacity_);
+        put_ = std::make_unique<char[]>(buffer_size_);
         setg(get_begin(), get_begin(), get_begin());
         setp(put_begin(), put_begin() + buffer_size_);
+    }
+
+    /// Puts `n` bytes taken by a read that then failed back in front of the (empty) get area,
+    /// growing it if they do not fit.
+    void unread(const char* bytes, std::size_t n) {
+        if (n > get_capacity_) {
+            get_ = std::make_unique<char[]>(n);
+            get_capacity_ = n;
+        }
+        std::memmove(get_begin(), bytes, n);
+        setg(get_begin(), get_begin(), get_begin() + n);
     }
 
     /// One read_some (after sending pending output); 0 = end-of-stream; throws on failure.
@@ -193,8 +212,10 @@ private:
 
     std::optional<Socket> owned_;
     Socket* socket_;
-    std::unique_ptr<char[]> storage_;  // the get area, then the put area
+    std::unique_ptr<char[]> get_;  // the get area (grown only to give back a failed read's bytes)
+    std::unique_ptr<char[]> put_;  // the put area
     std::size_t buffer_size_ = 0;
+    std::size_t get_capacity_ = 0;
     std::error_code error_;
 };
 
@@ -231,7 +252,9 @@ public:
     basic_socket_iostream(const basic_socket_iostream&) = delete;
     basic_socket_iostream& operator=(const basic_socket_iostream&) = delete;
 
+    /// The socket streambuf.
     streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
+    /// The socket (for set_timeout, options, shutdown).
     Socket& socket() noexcept { return buf_.socket(); }
     const Socket& socket() const noexcept { return buf_.socket(); }
     /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the
@@ -256,7 +279,12 @@ private:
 /// A streambuf / iostream over TCP (IPv4), the usual makefile().
 using socket_streambuf = basic_socket_streambuf<tcp_stream>;
 using socket_iostream = basic_socket_iostream<tcp_stream>;
+/// The same over TCP/IPv6.
 using tcp6_iostream = basic_socket_iostream<tcp6_stream>;
+/// The same over TCP, IPv4 or IPv6 as the name resolves (connects by name across both).
+using ip_tcp_iostream = basic_socket_iostream<ip_tcp_stream>;
+/// The same over any stream (TCP or Unix domain).
+using any_iostream = basic_socket_iostream<any_stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// The same over a Unix-domain stream socket.
 using unix_iostream = basic_socket_iostream<unix_stream>;

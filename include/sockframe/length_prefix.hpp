@@ -13,6 +13,18 @@
 
 SOCKFRAME_NAMESPACE_BEGIN
 
+/// What length_prefix does with a frame whose length is above max_frame (Netty's
+/// LengthFieldBasedFrameDecoder: fail, or discardTooLongFrame with and without failFast).
+enum class oversized_frame : std::uint8_t {
+    /// Report frame_too_large with consumed 0: the stream cannot go on (the default).
+    fail,
+    /// Drop the frame as its bytes arrive, never buffering it; once it is gone, report
+    /// frame_too_large once (size = its length field) and go on with the next frame.
+    discard,
+    /// As discard, but report frame_too_large as soon as the length is read, then drop the frame.
+    discard_fail_fast,
+};
+
 /// Layout options of length_prefix (Netty LengthFieldBasedFrameDecoder / tokio LengthDelimitedCodec).
 ///
 /// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
@@ -22,6 +34,7 @@ struct length_prefix_options {
     std::int64_t adjustment = 0;           ///< bytes after the field = field value + adjustment
     std::optional<std::size_t> strip;      ///< bytes cut from the frame's start; default offset + field
     std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
+    oversized_frame on_oversized = oversized_frame::fail;  ///< a length above max_frame: stop or skip
 };
 
 /// Frames prefixed by a `Field`-sized unsigned length in byte order `Endian`.
@@ -34,9 +47,16 @@ struct length_prefix_options {
 /// LengthFieldPrepender likewise writes only the field). decode(encode(p)) == p when offset is 0
 /// and strip is the default.
 ///
-/// After a decode error (negative, oversized or overflowing length; strip beyond the frame) the
-/// codec is poisoned: the stream cannot be resynchronised, every decode repeats the error with
-/// consumed 0 until reset(). The error's size is the length field's value as read.
+/// A decode error (negative, oversized or overflowing length; strip beyond the frame) has
+/// consumed 0: the stream cannot be resynchronised, and the reader stops there (codec.hpp). The
+/// error's size is the length field's value as read. The codec keeps no error state: decoding the
+/// same bytes again gives the same error.
+///
+/// Discard mode (options.on_oversized, see oversized_frame): a frame longer than max_frame whose
+/// total size is known is skipped instead. Its bytes are dropped as they arrive (need_more results
+/// with consumed > 0, so a reader never buffers it), frame_too_large is reported once (size = the
+/// length field), with consumed > 0, before or after the drop, and decoding goes on with the next
+/// frame. Other errors (negative length, strip beyond the frame, a total beyond 2^64) still stop.
 template <typename Field = std::uint32_t, typename Endian = big_endian>
 class length_prefix {
     static_assert(detail::is_length_field_v<Field>,
@@ -54,9 +74,12 @@ public:
     /// Payload-only length at offset 0; throws system_error(invalid_argument) if the field cannot
     /// express `max_frame`.
     explicit length_prefix(std::size_t max_frame) : length_prefix(with_max(max_frame)) {}
+    /// Payload-only length at offset 0 with `on_oversized` for lengths above `max_frame`.
+    length_prefix(std::size_t max_frame, oversized_frame on_oversized)
+        : length_prefix(with_max(max_frame, on_oversized)) {}
     /// Any layout; throws system_error(invalid_argument) on an impossible one.
     explicit length_prefix(const length_prefix_options& options)
-        : offset_(options.offset), adjustment_(options.adjustment) {
+        : offset_(options.offset), adjustment_(options.adjustment), on_oversized_(options.on_oversized) {
         if (offset_ > SIZE_MAX - field_size - 1) invalid("length_prefix: offset too large");
         strip_ = options.strip ? *options.strip : header_size();
         // The most a frame can deliver: header + field max + adjustment - strip.
@@ -79,7 +102,6 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
-        fast_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -97,6 +119,13 @@ public:
     std::int64_t adjustment() const noexcept { return adjustment_; }
     /// Bytes cut from the front of each frame before it is delivered.
     std::size_t strip() const noexcept { return strip_; }
+    /// What happens to a frame above max_frame.
+    oversized_frame on_oversized() const noexcept { return on_oversized_; }
+    /// True while decode drops the rest of an oversized frame (discard modes).
+    bool discarding() const noexcept { return discard_left_ > 0; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
     decode_result decode(const_buffer input) noexcept {
@@ -110,7 +139,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (fast_ && input.size() >= field_size) {
+        if (plain_ && discard_left_ == 0 && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -121,10 +150,10 @@ public:
         return 0;
     }
 
-    /// Clears the poisoned state (only meaningful on a fresh stream).
+    /// Forgets a discard in progress, for a new stream.
     void reset() noexcept {
-        poisoned_ = decode_result{};
-        fast_ = plain_;
+        discard_left_ = 0;
+        report_pending_ = false;
     }
 
     /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
@@ -176,9 +205,28 @@ public:
     }
 
 private:
-    /// Every layout and outcome: need more, frame, error.
+    /// Every layout and outcome: need more, frame, error; and the rest of a discarded frame.
     SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
+        if (discard_left_ == 0) return decode_one(input);
+        const std::size_t k =
+            discard_left_ < input.size() ? static_cast<std::size_t>(discard_left_) : input.size();
+        discard_left_ -= k;
+        decode_result r;
+        r.consumed = k;
+        discard_end_ = SIZE_MAX;
+        if (discard_left_ > 0) return r;  // still dropping: all of it
+        discard_end_ = k;
+        if (report_pending_) {
+            report_pending_ = false;
+            return decode_result::failure(make_error_code(errc::frame_too_large), discard_value_, k);
+        }
+        r = decode_one(input.subspan(k));
+        if (r.consumed > 0 || !r.is_error()) r.consumed += k;  // an error that stops stays at 0
+        return r;
+    }
+
+    /// One frame from the front of `input` (no discard in progress).
+    decode_result decode_one(const_buffer input) noexcept {
         if (input.size() < header_size()) return decode_result::need_more();
         const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
         detail::wide total = header_size();
@@ -187,38 +235,59 @@ private:
             total += static_cast<std::uint64_t>(adjustment_);
         } else {
             const std::uint64_t down = detail::magnitude(adjustment_);
-            if (value < down) return poison(errc::negative_length, value);
+            if (value < down) return fatal(errc::negative_length, value);
             total -= down;
         }
-        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        if (total < detail::wide{strip_}) return fatal(errc::malformed_frame, value);
         detail::wide payload = total;
         payload -= strip_;
-        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
-            return poison(errc::frame_too_large, value);
+        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX}) {
+            if (on_oversized_ == oversized_frame::fail || total.hi != 0)
+                return fatal(errc::frame_too_large, value);
+            return oversized(input, total.lo, value);
+        }
         const auto frame = static_cast<std::size_t>(total.lo);
         if (input.size() < frame) return decode_result::need_more();
         return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
     }
 
-    static length_prefix_options with_max(std::size_t max_frame) {
+    /// Starts skipping the `frame`-byte frame at the front of `input` (discard modes).
+    decode_result oversized(const_buffer input, std::uint64_t frame, std::uint64_t value) noexcept {
+        if (input.size() >= frame)  // all buffered: drop it with the report
+            return decode_result::failure(make_error_code(errc::frame_too_large), value,
+                                          static_cast<std::size_t>(frame));
+        discard_left_ = frame - input.size();
+        if (on_oversized_ == oversized_frame::discard_fail_fast)
+            return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
+        report_pending_ = true;
+        discard_value_ = value;
+        decode_result r;
+        r.consumed = input.size();
+        return r;
+    }
+
+    static length_prefix_options with_max(std::size_t max_frame,
+                                          oversized_frame on_oversized = oversized_frame::fail) {
         length_prefix_options o;
         o.max_frame = max_frame;
+        o.on_oversized = on_oversized;
         return o;
     }
     [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
-    decode_result poison(errc e, std::uint64_t value) noexcept {
-        poisoned_ = decode_result::failure(e, value);
-        fast_ = false;
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t value) noexcept {
+        return decode_result::failure(e, value);
     }
 
     std::size_t offset_ = 0;
     std::int64_t adjustment_ = 0;
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
+    oversized_frame on_oversized_ = oversized_frame::fail;
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
-    bool fast_ = false;   // plain_ and not poisoned: decode's short cut, one test per frame
-    decode_result poisoned_;
+    bool report_pending_ = false;      // discard: frame_too_large is reported once the drop is done
+    std::uint64_t discard_left_ = 0;   // bytes of an oversized frame still to drop
+    std::uint64_t discard_value_ = 0;  // its length field, for the deferred report
+    std::size_t discard_end_ = 0;
 };
 
 /// Frames prefixed by their payload length as an unsigned LEB128 varint (protobuf's
@@ -226,8 +295,8 @@ private:
 ///
 /// Decode errors: a varint longer than 10 bytes or above 2^64 - 1 is malformed_frame (size = the
 /// bytes read); a length above max_frame is frame_too_large (size = the length). Non-minimal
-/// encodings are accepted, as protobuf does. After an error the codec is poisoned like
-/// length_prefix: every decode repeats it until reset().
+/// encodings are accepted, as protobuf does. Errors have consumed 0: the stream cannot be
+/// resynchronised (the reader stops, codec.hpp); the codec keeps no error state.
 class varint_prefix {
 public:
     /// Most bytes of a 64-bit varint.
@@ -255,25 +324,24 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
             if (i == input.size()) return decode_result::need_more();
             const auto b = std::to_integer<std::uint64_t>(input[i]);
-            if (i == max_varint_size - 1 && b > 1) return poison(errc::malformed_frame, i + 1);
+            if (i == max_varint_size - 1 && b > 1) return fatal(errc::malformed_frame, i + 1);
             value |= (b & 0x7Fu) << (7 * i);
             if ((b & 0x80u) == 0) break;
         }
-        if (value > max_frame_) return poison(errc::frame_too_large, value);
+        if (value > max_frame_) return fatal(errc::frame_too_large, value);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: varint_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -282,28 +350,34 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
         std::byte bytes[max_varint_size];
+        const std::size_t n = encode_prefix(out.size(), bytes);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
+        return {};
+    }
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = max_varint_size;
+    /// The minimal varint of `payload_size` at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
         std::size_t n = 0;
         do {
             auto b = static_cast<std::uint8_t>(value & 0x7Fu);
             value >>= 7;
             if (value != 0) b |= 0x80u;
-            bytes[n++] = static_cast<std::byte>(b);
+            out[n++] = static_cast<std::byte>(b);
         } while (value != 0);
-        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
-        return {};
+        return n;
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
-    decode_result poisoned_;
 };
 
 SOCKFRAME_NAMESPACE_END

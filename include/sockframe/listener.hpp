@@ -1,8 +1,17 @@
 #pragma once
 /// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
+///
+/// Unix listeners (filesystem paths) remove their socket file when they close, as Go's do
+/// (listen_options::unlink_on_close, on by default), and can take over the path of a crashed
+/// process's socket file (listen_options::replace_stale, off by default: only when nothing
+/// listens there). Linux abstract names (local_address::abstract) have no file at all.
 
+#include <sockframe/detail/os.hpp>
 #include <sockframe/socket.hpp>
 
+#include <cstdint>
+#include <optional>
+#include <string>
 #include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
@@ -12,6 +21,25 @@ template <typename Socket>
 struct accepted {
     Socket socket;
     typename Socket::address_type from;
+};
+
+/// How a listener binds and listens; each member has the usual default.
+struct listen_options {
+    /// The backlog of pending connections (SOMAXCONN: the system's maximum).
+    int backlog = SOMAXCONN;
+    /// IP families: SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE), so that a restarted server can
+    /// bind while old connections linger in TIME_WAIT.
+    bool reuse_address = true;
+    /// IPv6 and the runtime `ip` family bound to an IPv6 address: IPV6_V6ONLY. Unset: the
+    /// family's default (`ip`: off, one dual-stack socket for IPv4 and IPv6; `ipv6`: the system's).
+    std::optional<bool> v6_only;
+    /// Unix paths: remove the socket file when the listener closes (only if it is still the file
+    /// this listener made).
+    bool unlink_on_close = true;
+    /// Unix paths: if a socket file is already there and nothing accepts connections on it (a
+    /// crashed process left it), remove it and bind. A file that is not a socket, or a socket
+    /// somebody listens on, is left alone: bind then fails with address_in_use.
+    bool replace_stale = false;
 };
 
 template <typename Family, typename Type = stream, typename Mode = blocking>
@@ -28,18 +56,37 @@ public:
     basic_listener() noexcept = default;
     /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
     /// Port 0 picks an ephemeral port: read it back with local_address().
-    explicit basic_listener(const address_type& local, int backlog = default_backlog) {
+    explicit basic_listener(const address_type& local, int backlog = default_backlog)
+        : basic_listener(local, with_backlog(backlog)) {}
+    /// The same with options (backlog, Unix socket file handling, IPV6_V6ONLY).
+    basic_listener(const address_type& local, const listen_options& options) {
         std::error_code ec;
-        *this = basic_listener(local, backlog, ec);
+        *this = basic_listener(local, options, ec);
         if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
     }
+    /// Never throwing: `ec` says what failed (the listener is then closed).
     basic_listener(const address_type& local, std::error_code& ec) noexcept
-        : basic_listener(local, default_backlog, ec) {}
-    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        socket_ = socket_type::open(0, ec);
-        if (!ec) setup_(local, backlog, ec);
-        if (ec) socket_.close();
+        : basic_listener(local, listen_options{}, ec) {}
+    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
+        : basic_listener(local, with_backlog(backlog), ec) {}
+    basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        socket_ = socket_type::open_for(local, 0, ec);
+        if (!ec) setup(local, options, ec);
+        if (ec) close();
     }
+
+    basic_listener(basic_listener&& other) noexcept
+        : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
+    basic_listener& operator=(basic_listener&& other) noexcept {
+        if (this != &other) {
+            close();
+            socket_ = std::move(other.socket_);
+            file_ = std::exchange(other.file_, socket_file{});
+        }
+        return *this;
+    }
+    /// Closes, removing a Unix socket file as close() does.
+    ~basic_listener() { close(); }
 
     /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
     /// listener returns std::errc::operation_would_block when none is pending.
@@ -55,7 +102,8 @@ public:
         auto when = d.resolve(socket_.timeout());
         for (;;) {
             detail::socklen_type len = address_type::capacity();
-            native_handle_type h = accept_once_(result.from, len, ec);
+            native_handle_type h = detail::accept_socket(socket_.native_handle(), result.from.data(), &len,
+                                                         !Mode::is_blocking, ec);
             if (h != detail::invalid_handle) {
                 result.socket = socket_type(h);
                 if (!result.from.assign_native(len)) result.from = address_type{};
@@ -75,94 +123,152 @@ public:
     void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
         socket_.set_timeout(t);
     }
+    /// No default accept deadline.
     void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
+    /// The default accept deadline (nullopt: none).
     auto timeout() const noexcept { return socket_.timeout(); }
 
+    /// Whether the listener holds a socket.
     bool is_open() const noexcept { return socket_.is_open(); }
+    /// is_open().
     explicit operator bool() const noexcept { return is_open(); }
+    /// The listening descriptor, still owned by this object.
     native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
-    void close() noexcept { socket_.close(); }
+    /// Stops listening; a Unix listener also removes its socket file (unless unlink_on_close was
+    /// off, or the file is no longer the one it made).
+    void close() noexcept {
+        socket_.close();
+        if (!file_.path.empty()) {
+            std::uint64_t device = 0, inode = 0;
+            if (detail::socket_file_identity(file_.path.c_str(), device, inode) && device == file_.device &&
+                inode == file_.inode)
+                detail::remove_file(file_.path.c_str());
+            file_ = socket_file{};
+        }
+    }
     /// The listening socket itself, for options.
     socket_type& socket() noexcept { return socket_; }
+    /// The listening socket itself, for options.
     const socket_type& socket() const noexcept { return socket_; }
 
 private:
-    static const_buffer one_() noexcept {
-        static const int one = 1;
-        return {&one, sizeof one};
+    /// The socket file a Unix listener made, to remove when it closes.
+    struct socket_file {
+        std::string path;
+        std::uint64_t device = 0, inode = 0;
+    };
+
+    static listen_options with_backlog(int backlog) noexcept {
+        listen_options o;
+        o.backlog = backlog;
+        return o;
     }
-    void setup_(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        if (Family::domain() == AF_INET || Family::domain() == AF_INET6) {
+
+    void setup(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        const int domain = detail::domain_of(local.data());
+        if (domain == AF_INET || domain == AF_INET6) {
+            if (options.reuse_address) {
 #if defined(SOCKFRAME_WINDOWS)
-            socket_.set_option(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, one_(), ec);
+                socket_.set(exclusive_address_use{true}, ec);
 #else
-            socket_.set(reuse_address{true}, ec);
+                socket_.set(reuse_address{true}, ec);
 #endif
-            if (ec) return;
+                if (ec) return;
+            }
+            std::optional<bool> only = options.v6_only;
+            if (!only && detail::dual_stack_by_default<Family>()) only = false;
+            if (domain == AF_INET6 && only) {
+                socket_.set(v6_only{*only}, ec);
+                if (ec) return;
+            }
         }
+        std::string path = unix_path(local);
+        if (!path.empty() && options.replace_stale) remove_stale(local, path);
         socket_.bind(local, ec);
         if (ec) return;
-        if (::listen(socket_.native_handle(), backlog) != 0) {
-            ec = detail::last_error();
-            return;
+        if (!path.empty() && options.unlink_on_close) {
+            file_.path = path;
+            detail::socket_file_identity(path.c_str(), file_.device, file_.inode);
         }
+        ec = detail::listen_socket(socket_.native_handle(), options.backlog);
+        if (ec) return;
         // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
         // on a connection that vanished between readiness and accept.
-        if (Mode::is_blocking) {
-            ec = detail::set_non_blocking(socket_.native_handle(), true);
-            if (ec) return;
-        }
-        ec.clear();
+        if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
     }
-    native_handle_type accept_once_(address_type& from, detail::socklen_type& len,
-                                    std::error_code& ec) noexcept {
-        for (;;) {
-#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-            int flags = SOCK_CLOEXEC | (Mode::is_blocking ? 0 : SOCK_NONBLOCK);
-            native_handle_type h = ::accept4(socket_.native_handle(), from.data(), &len, flags);
-            if (h >= 0) {
-                ec.clear();
-                return h;
-            }
-#else
-            native_handle_type h = ::accept(socket_.native_handle(), from.data(), &len);
-            if (h != detail::invalid_handle) {
-#if defined(SOCKFRAME_POSIX)
-                ::fcntl(h, F_SETFD, FD_CLOEXEC);
-#else
-                detail::set_no_inherit(h);  // accepted sockets may inherit "inheritable"
-#endif
-#if defined(SO_NOSIGPIPE)
-                int one = 1;
-                ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-                // accepted sockets inherit the listener's non-blocking flag here: set it per Mode
-                ec = detail::set_non_blocking(h, !Mode::is_blocking);
-                if (ec) {
-                    detail::close_handle(h);
-                    return detail::invalid_handle;
-                }
-                return h;
-            }
-#endif
-            if (detail::last_was_interrupted()) continue;
-            ec = detail::last_error();
-            // the connection was reset before accept: try the next one
-            if (ec == std::errc::connection_aborted) continue;
-            return detail::invalid_handle;
+
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    static std::string unix_path_of(const sockframe::local_address& local) {
+        if (local.is_abstract() || local.is_unnamed()) return {};
+        try {
+            return std::string(local.name());
+        } catch (...) {
+            return {};
         }
+    }
+#endif
+    /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
+    static std::string unix_path(const address_type& local) {
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
+            return unix_path_of(local);
+        } else if constexpr (std::is_same_v<address_type, any_address>) {
+            return local.is_local() ? unix_path_of(local.local()) : std::string();
+        }
+#endif
+        (void)local;
+        return {};
+    }
+
+    /// Removes a socket file at `path` that nobody listens on (a connect to it is refused).
+    static void remove_stale(const address_type& local, const std::string& path) noexcept {
+        std::uint64_t device = 0, inode = 0;
+        if (!detail::socket_file_identity(path.c_str(), device, inode)) return;  // absent, or not a socket
+        std::error_code ec;
+        auto probe = basic_socket<Family, Type, non_blocking>::open_for(local, 0, ec);
+        if (ec) return;
+        ec = detail::connect_socket(probe.native_handle(), local.data(), local.size());
+        if (ec == std::errc::connection_refused) detail::remove_file(path.c_str());
     }
 
     socket_type socket_;
+    socket_file file_;
 };
 
-/// Listeners for TCP (IPv4, IPv6) and Unix stream / seqpacket sockets.
+/// TCP listener over IPv4.
 using tcp_listener = basic_listener<ipv4, stream>;
+/// TCP listener over IPv6.
 using tcp6_listener = basic_listener<ipv6, stream>;
+/// TCP listener over IPv4 or IPv6; bound to ip_address::any(port) (::) it is dual-stack.
+using ip_tcp_listener = basic_listener<ip, stream>;
+/// A stream listener bound to any family's address (TCP or Unix); accept gives any_stream.
+using any_listener = basic_listener<any_family, stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream listener (paths; abstract names on Linux).
 using unix_listener = basic_listener<local, stream>;
 #if defined(SOCKFRAME_POSIX)
-using unix_seqpacket_listener = basic_listener<local, seqpacket>;  // not Windows: no SOCK_SEQPACKET
+/// Unix-domain seqpacket listener (not Windows: no SOCK_SEQPACKET).
+using unix_seqpacket_listener = basic_listener<local, seqpacket>;
+#endif
+#endif
+
+// Non-blocking listeners (`_nb`): accept() returns operation_would_block when no connection is
+// pending, and the sockets it returns are non-blocking too (tcp_listener_nb gives tcp_stream_nb).
+
+/// Non-blocking TCP listener over IPv4.
+using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv6.
+using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv4 or IPv6.
+using ip_tcp_listener_nb = basic_listener<ip, stream, non_blocking>;
+/// Non-blocking stream listener of any family.
+using any_listener_nb = basic_listener<any_family, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream listener.
+using unix_listener_nb = basic_listener<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain seqpacket listener.
+using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking>;
 #endif
 #endif
 

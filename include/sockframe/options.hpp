@@ -45,6 +45,15 @@ struct reuse_port : detail::boolean_option<reuse_port> {
     static int name() noexcept { return SO_REUSEPORT; }
 };
 #endif
+#if defined(SO_EXCLUSIVEADDRUSE)
+/// SO_EXCLUSIVEADDRUSE (Windows): no other socket may bind the same address and port; what
+/// listeners set there instead of SO_REUSEADDR.
+struct exclusive_address_use : detail::boolean_option<exclusive_address_use> {
+    using boolean_option::boolean_option;
+    static int level() noexcept { return SOL_SOCKET; }
+    static int name() noexcept { return SO_EXCLUSIVEADDRUSE; }
+};
+#endif
 /// TCP_NODELAY: send small segments at once (disable Nagle's algorithm).
 struct no_delay : detail::boolean_option<no_delay> {
     using boolean_option::boolean_option;

@@ -1,10 +1,12 @@
 #pragma once
-/// The policies a socket is made of: family (ipv4, ipv6, local), type (stream, datagram,
+/// The policies a socket is made of: family (ipv4, ipv6, ip, any_family, local), type (stream, datagram,
 /// seqpacket, raw) and mode (blocking, non_blocking). A user-written policy with the same members
 /// plugs into basic_socket like these.
 
 #include <sockframe/address.hpp>
 #include <sockframe/detail/os.hpp>
+
+#include <type_traits>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -18,6 +20,27 @@ struct ipv6 {
     using address_type = ipv6_address;
     static int domain() noexcept { return AF_INET6; }
 };
+/// Family: IPv4 or IPv6, chosen at run time from the address (a resolved name, a parsed text).
+/// A socket opened without an address (open()) is IPv6; a listener bound to :: serves both
+/// families (IPV6_V6ONLY off unless listen_options::v6_only says otherwise).
+struct ip {
+    using address_type = ip_address;
+    static int domain() noexcept { return AF_INET6; }
+    /// What resolve<ip> asks getaddrinfo for: both families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+/// Family: any address family, chosen at run time (IPv4, IPv6, Unix domain): the family of
+/// any_stream and of a listener that may be bound to a TCP or a Unix address. open() without an
+/// address is not possible (address_family_not_supported): open_for(address) or connect.
+struct any_family {
+    using address_type = any_address;
+    static int domain() noexcept { return AF_UNSPEC; }
+    /// What resolve<any_family> asks getaddrinfo for: both IP families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Family: Unix domain (AF_UNIX), paths and Linux abstract names.
 struct local {
@@ -63,5 +86,43 @@ struct blocking {
 struct non_blocking {
     static constexpr bool is_blocking = false;
 };
+
+namespace detail {
+template <typename Family, typename = void>
+struct has_resolve_domain : std::false_type {};
+template <typename Family>
+struct has_resolve_domain<Family, std::void_t<decltype(Family::resolve_domain())>> : std::true_type {};
+/// The address family resolve<Family> asks for: the family's optional resolve_domain(), else
+/// its domain().
+template <typename Family>
+int resolve_domain() noexcept {
+    if constexpr (has_resolve_domain<Family>::value)
+        return Family::resolve_domain();
+    else
+        return Family::domain();
+}
+
+/// Whether addresses of `From` convert to those of `To` (ipv4 -> ip -> any_family, ...): a
+/// socket of family `From` may then become one of family `To`.
+template <typename From, typename To>
+inline constexpr bool family_converts_v =
+    !std::is_same_v<From, To> &&
+    std::is_convertible_v<const typename From::address_type&, typename To::address_type>;
+
+template <typename Family, typename = void>
+struct has_dual_stack_default : std::false_type {};
+template <typename Family>
+struct has_dual_stack_default<Family, std::void_t<decltype(Family::dual_stack_by_default)>> : std::true_type {
+};
+/// Whether a listener of `Family` on an IPv6 address turns IPV6_V6ONLY off unless told otherwise
+/// (a family's optional `dual_stack_by_default` member; false without it).
+template <typename Family>
+constexpr bool dual_stack_by_default() noexcept {
+    if constexpr (has_dual_stack_default<Family>::value)
+        return Family::dual_stack_by_default;
+    else
+        return false;
+}
+}  // namespace detail
 
 SOCKFRAME_NAMESPACE_END

@@ -7,6 +7,7 @@
 /// included). To wake a waiting poller from another thread, register one end of a socketpair and
 /// write a byte to the other.
 
+#include <sockframe/config.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/detail/os.hpp>
 #include <sockframe/detail/poller_backends.hpp>
@@ -20,11 +21,6 @@
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-/// The most events one wait() returns; the others stay ready for the next wait (level-triggered).
-#ifndef SOCKFRAME_POLLER_MAX_EVENTS
-#define SOCKFRAME_POLLER_MAX_EVENTS 1024
-#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 

@@ -13,16 +13,19 @@
 #include <sockframe/error.hpp>
 #include <sockframe/options.hpp>
 #include <sockframe/policies.hpp>
+#include <sockframe/poller.hpp>
 #include <sockframe/resolve.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <initializer_list>
+#include <new>
 #include <optional>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -49,8 +52,36 @@ struct message_slot {
     bool truncated = false;
 };
 
-template <typename Family, typename Type, typename Mode = blocking>
-class basic_socket {
+template <typename Family, typename Type, typename Mode>
+class basic_socket;
+
+/// How connect(host, service) and connect(candidates) try several addresses.
+struct connect_options {
+    /// RFC 8305 Happy Eyeballs: instead of one address after the other, start the next attempt
+    /// `attempt_delay` after the previous one (at once when one fails) while the earlier ones go
+    /// on, alternating IPv6 and IPv4 addresses (first the family the resolver put first). The
+    /// first to connect wins; the others are closed. Off: strictly in order, one at a time.
+    bool happy_eyeballs = false;
+    /// The stagger between Happy Eyeballs attempts (RFC 8305 recommends 250 ms).
+    std::chrono::milliseconds attempt_delay{250};
+};
+
+namespace detail {
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept;
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept;
+}  // namespace detail
+
+namespace detail {
+/// What every socket has, whatever its type: the descriptor and its timeout, options, addresses,
+/// bind, connect_to and shutdown. The calls that fit only some types are added by the layers
+/// below (stream_calls, message_calls, datagram_calls); basic_socket picks them by its Type.
+template <typename Family, typename Type, typename Mode>
+class socket_core {
 public:
     using family_type = Family;
     using socket_type = Type;
@@ -59,111 +90,12 @@ public:
     using native_handle_type = detail::native_handle_type;
     using duration = deadline::clock::duration;
 
-    /// A closed socket (no descriptor).
-    basic_socket() noexcept = default;
-    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
-    explicit basic_socket(native_handle_type handle) noexcept : handle_(handle) {}
-    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
-    explicit basic_socket(const address_type& local, int protocol = 0) {
-        std::error_code ec;
-        *this = basic_socket(local, protocol, ec);
-        detail::throw_if(ec, "sockframe: bind");
-    }
-    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
-    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
-    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
-        *this = open(protocol, ec);
-        if (!ec) bind(local, ec);
-        if (ec) close();
-    }
-    /// Converts between blocking and non_blocking modes of the same socket.
-    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
-    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) {
-        native_handle_type h = other.release();
-        handle_ = h;
-        timeout_ = other.timeout();
-        if (h != detail::invalid_handle) {
-            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
-            detail::throw_if(ec, "sockframe: change blocking mode");
-        }
-    }
+    /// The most buffers one gathered call takes.
+    static constexpr std::size_t gather_limit = 64;
 
-    basic_socket(const basic_socket&) = delete;
-    basic_socket& operator=(const basic_socket&) = delete;
-    basic_socket(basic_socket&& other) noexcept
-        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
-    basic_socket& operator=(basic_socket&& other) noexcept {
-        if (this != &other) {
-            close();
-            handle_ = std::exchange(other.handle_, detail::invalid_handle);
-            timeout_ = other.timeout_;
-        }
-        return *this;
-    }
-    ~basic_socket() { close(); }
-
-    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
-    static basic_socket open(int protocol = 0) {
-        std::error_code ec;
-        auto s = open(protocol, ec);
-        detail::throw_if(ec, "sockframe: socket");
-        return s;
-    }
-    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
-    static basic_socket open(int protocol, std::error_code& ec) noexcept {
-        return basic_socket(
-            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
-    }
-
-    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
-    /// connection attempt itself is bounded, not only each system call).
-    static basic_socket connect(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-        return s;
-    }
-    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
-    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
-        return connect(remote, deadline{}, ec);
-    }
-    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto s = open(0, ec);
-        if (ec) return s;
-        s.connect_to(remote, d, ec);
-        // a non-blocking connect goes on after operation_in_progress: keep that socket
-        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
-        return s;
-    }
-
-    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
-    /// the whole attempt. On failure the error is the last candidate's (or the resolver's).
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(host, service, d, ec);
-        if (ec)
-            throw std::system_error(
-                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
-        return s;
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
-        return connect(host, service, deadline{}, ec);
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
-                                std::error_code& ec) {
-        auto candidates = resolve<Family>(host, service, ec);
-        if (ec) return basic_socket{};
-        // One deadline for the whole attempt, whichever candidate is being tried.
-        auto when = d.resolve(std::nullopt);
-        deadline whole = when ? deadline(*when) : deadline::never();
-        for (const auto& address : candidates) {
-            auto s = connect(address, whole, ec);
-            if (!ec) return s;
-        }
-        return basic_socket{};
-    }
-
+    /// Whether the socket holds a descriptor.
     bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    /// is_open().
     explicit operator bool() const noexcept { return is_open(); }
     /// The descriptor (fileno), still owned by this object.
     native_handle_type native_handle() const noexcept { return handle_; }
@@ -176,25 +108,30 @@ public:
     }
 
     /// settimeout counterpart: the default deadline of every blocking call, measured from the
-    /// call's start (nullopt: wait forever). Non-blocking sockets never wait.
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
+    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
+    /// nullopt), a negative one means zero (calls do only what is possible at once).
     template <typename Rep, typename Period>
     void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        timeout_ = std::chrono::duration_cast<duration>(t);
+        if (!(t > std::chrono::duration<Rep, Period>::zero()))
+            timeout_ = duration::zero();
+        else if (deadline::exceeds(t, (duration::max)()))
+            timeout_.reset();
+        else
+            timeout_ = std::chrono::duration_cast<duration>(t);
     }
     void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
     /// gettimeout counterpart.
     std::optional<duration> timeout() const noexcept { return timeout_; }
 
+    /// bind counterpart: gives the socket its local address.
     void bind(const address_type& local) {
         std::error_code ec;
         bind(local, ec);
         if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
     }
     void bind(const address_type& local, std::error_code& ec) noexcept {
-        if (::bind(handle_, local.data(), local.size()) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
+        ec = detail::bind_socket(handle_, local.data(), local.size());
     }
 
     /// Connects this (open) socket; for datagram sockets it sets the default peer.
@@ -222,13 +159,7 @@ public:
     }
     /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
     /// (SO_ERROR). An empty code means connected.
-    std::error_code connect_result() const noexcept {
-        int value = 0;
-        detail::socklen_type len = sizeof value;
-        if (::getsockopt(handle_, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&value), &len) != 0)
-            return detail::last_error();
-        return value == 0 ? std::error_code{} : detail::error_from(value);
-    }
+    std::error_code connect_result() const noexcept { return detail::pending_error(handle_); }
 
     /// getsockname counterpart.
     address_type local_address() const {
@@ -240,12 +171,8 @@ public:
     address_type local_address(std::error_code& ec) const noexcept {
         address_type a;
         detail::socklen_type len = address_type::capacity();
-        if (::getsockname(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
+        ec = detail::local_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
         return a;
     }
     /// getpeername counterpart.
@@ -258,12 +185,8 @@ public:
     address_type remote_address(std::error_code& ec) const noexcept {
         address_type a;
         detail::socklen_type len = address_type::capacity();
-        if (::getpeername(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
+        ec = detail::peer_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
         return a;
     }
 
@@ -274,19 +197,9 @@ public:
         detail::throw_if(ec, "sockframe: shutdown");
     }
     void shutdown(shutdown_type what, std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-        int how = what == shutdown_type::receive ? SD_RECEIVE
-                  : what == shutdown_type::send  ? SD_SEND
-                                                 : SD_BOTH;
-#else
-        int how = what == shutdown_type::receive ? SHUT_RD
-                  : what == shutdown_type::send  ? SHUT_WR
-                                                 : SHUT_RDWR;
-#endif
-        if (::shutdown(handle_, how) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
+        ec = detail::shutdown_socket(handle_, what == shutdown_type::receive ? 0
+                                              : what == shutdown_type::send  ? 1
+                                                                             : 2);
     }
 
     /// setsockopt with an option type: `s.set(no_delay{true})`.
@@ -323,11 +236,7 @@ public:
     }
     /// Raw setsockopt with the option's bytes.
     void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
-        if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
-                         static_cast<detail::socklen_type>(value.size())) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
+        ec = detail::set_socket_option(handle_, level, name, value.data(), value.size());
     }
     /// Raw getsockopt of an int-valued option.
     int get_option(int level, int name) const {
@@ -339,16 +248,99 @@ public:
     }
     /// Raw getsockopt into `out`; returns the option's length.
     std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
-        auto len = static_cast<detail::socklen_type>(out.size());
-        if (::getsockopt(handle_, level, name, reinterpret_cast<char*>(out.data()), &len) != 0) {
-            ec = detail::last_error();
-            return 0;
-        }
-        ec.clear();
-        return static_cast<std::size_t>(len);
+        std::size_t size = out.size();
+        ec = detail::get_socket_option(handle_, level, name, out.data(), size);
+        return ec ? 0 : size;
     }
 
-    // ---- stream calls --------------------------------------------------------------------------
+protected:
+    socket_core() noexcept = default;
+    explicit socket_core(native_handle_type handle) noexcept : handle_(handle) {}
+    socket_core(const socket_core&) = delete;
+    socket_core& operator=(const socket_core&) = delete;
+    socket_core(socket_core&& other) noexcept
+        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
+    socket_core& operator=(socket_core&& other) noexcept {
+        if (this != &other) {
+            close();
+            handle_ = std::exchange(other.handle_, detail::invalid_handle);
+            timeout_ = other.timeout_;
+        }
+        return *this;
+    }
+    ~socket_core() { close(); }
+
+    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
+    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
+    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
+    template <typename Op>
+    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
+                            std::error_code& ec, Op&& op) noexcept {
+        if (!Mode::is_blocking) return op(0, ec);
+        if (!when) {
+            auto n = op(0, ec);
+            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
+            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
+            return n;
+        }
+#if defined(SOCKFRAME_WINDOWS)
+        ec = detail::set_non_blocking(handle_, true);
+        if (ec) return -1;
+        std::ptrdiff_t n;
+        for (;;) {
+            n = op(0, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) break;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) {
+                n = -1;
+                break;
+            }
+        }
+        std::error_code restore = detail::set_non_blocking(handle_, false);
+        if (!ec && restore) {
+            ec = restore;
+            n = -1;
+        }
+        return n;
+#else
+        for (;;) {
+            auto n = op(detail::dont_wait, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) return n;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) return -1;
+        }
+#endif
+    }
+
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
+                                 detail::iovec_type* vecs) noexcept {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
+            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        return used;
+    }
+
+    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
+        // An interrupted connect goes on in the background: the OS layer reports it as in progress.
+        ec = detail::connect_socket(handle_, remote.data(), remote.size());
+    }
+    void finish_connect(const std::optional<deadline::clock::time_point>& when,
+                        std::error_code& ec) noexcept {
+        ec = detail::wait_connected(handle_, when);
+        if (!ec) ec = connect_result();
+    }
+
+    native_handle_type handle_ = detail::invalid_handle;
+    std::optional<duration> timeout_;
+};
+
+/// Stream calls (TCP, Unix stream): read_some, write_some, read_exact, write_all.
+template <typename Base>
+class stream_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
 
     /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
     /// at end-of-stream (the peer's orderly close) or when `out` is empty.
@@ -366,9 +358,10 @@ public:
             ec.clear();
             return 0;
         }
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_once(handle_, out.data(), out.size(), flags, e);
-        });
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_once(this->handle_, out.data(), out.size(), flags, e);
+            });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
 
@@ -387,9 +380,10 @@ public:
             ec.clear();
             return 0;
         }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, in.data(), in.size(), flags, e);
-        });
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_once(this->handle_, in.data(), in.size(), flags, e);
+                                });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
 
@@ -405,7 +399,7 @@ public:
         return read_exact(out, deadline{}, ec);
     }
     std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
+        auto when = d.resolve(this->timeout_);
         deadline fixed = when ? deadline(*when) : deadline::never();
         std::size_t total = 0;
         ec.clear();
@@ -453,15 +447,15 @@ public:
     }
     std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
                           std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
+        auto when = d.resolve(this->timeout_);
         std::size_t total = 0;
         ec.clear();
         if (count == 1) {  // one buffer: plain send() until it is all written
             const std::byte* p = buffers[0].data();
             std::size_t left = buffers[0].size();
             while (left > 0) {
-                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                    return detail::send_once(handle_, p, left, flags, e);
+                auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(this->handle_, p, left, flags, e);
                 });
                 if (ec) return total;
                 p += n;
@@ -485,11 +479,11 @@ public:
                 }
                 if (used == 0) return total;
             }
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
                 if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
-                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
+                    return detail::send_once(this->handle_, detail::iovec_data(vecs[first]),
                                              detail::iovec_size(vecs[first]), flags, e);
-                return detail::send_vector(handle_, vecs + first, used - first, flags, e);
+                return detail::send_vector(this->handle_, vecs + first, used - first, flags, e);
             });
             if (ec) return total;
             auto sent = static_cast<std::size_t>(n);
@@ -510,19 +504,28 @@ public:
     /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
     std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
                            std::error_code& ec) noexcept {
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
         if (used == 0) {
             ec.clear();
             return 0;
         }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
+};
 
-    // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
+/// Message calls (datagram, seqpacket, raw; connected or with a default peer): send, receive,
+/// send_batch, receive_batch.
+template <typename Base>
+class message_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
 
     /// Sends one message to the connected peer (whole or not at all).
     std::size_t send(const_buffer message, deadline d = {}) {
@@ -535,23 +538,25 @@ public:
         return send(message, deadline{}, ec);
     }
     std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, message.data(), message.size(), flags, e);
-        });
+        auto n = this->wait_and(
+            detail::poll_out, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::send_once(this->handle_, message.data(), message.size(), flags, e);
+            });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
     /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
     std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
                      std::error_code& ec) noexcept {
-        if (count > gather_limit) {
+        if (count > Base::gather_limit) {
             ec = errc::invalid_argument;
             return 0;
         }
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
     /// Receives one message. A message larger than `out` is errc::message_truncated (its first
@@ -568,65 +573,36 @@ public:
     }
     std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
         bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
-                                           truncated, e);
-        });
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::receive_message(this->handle_, out.data(), out.size(),
+                                                                   flags, nullptr, nullptr, truncated, e);
+                                });
         if (n < 0) return 0;
         if (truncated) ec = errc::message_truncated;
         return static_cast<std::size_t>(n);
     }
 
-    /// sendto counterpart: one datagram to `to`.
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
+    /// The size of the next message, without taking it: waits (as receive() does) until one is
+    /// there, then reports its whole size, so that a buffer can be made to fit before receive().
+    /// Exact where the system can say (Linux: MSG_PEEK | MSG_TRUNC; Windows: FIONREAD gives the
+    /// first datagram's size); elsewhere (BSD, macOS: FIONREAD counts every queued byte) an
+    /// upper bound. On a seqpacket socket 0 is an empty record or end-of-stream.
+    std::size_t next_message_size(deadline d = {}) {
         std::error_code ec;
-        auto n = send_to(message, to, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        auto n = next_message_size(d, ec);
+        detail::throw_if(ec, "sockframe: next_message_size");
         return n;
     }
-    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
-        return send_to(message, to, deadline{}, ec);
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
-                        std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::retry_interrupted(e, [&] {
-#if defined(SOCKFRAME_WINDOWS)
-                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
-                                to.data(), to.size());
-#else
-                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
-                                to.size());
-#endif
-            });
-        });
+    /// The same, never throwing.
+    std::size_t next_message_size(std::error_code& ec) noexcept { return next_message_size(deadline{}, ec); }
+    /// The same with a deadline, never throwing.
+    std::size_t next_message_size(deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::peek_message_size(this->handle_, flags, e);
+                                });
         return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
-    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto r = receive_from(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive_from");
-        return r;
-    }
-    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive_from(out, deadline{}, ec);
-    }
-    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        received_from<address_type> r;
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            detail::socklen_type len = address_type::capacity();
-            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
-                                               truncated, e);
-            if (got >= 0) r.from.assign_native(len);
-            return got;
-        });
-        if (n < 0) return r;
-        r.size = static_cast<std::size_t>(n);
-        if (truncated) ec = errc::message_truncated;
-        return r;
     }
 
     /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
@@ -650,7 +626,7 @@ public:
     }
     std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
                            std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
+        auto when = d.resolve(this->timeout_);
         std::size_t total = 0;
         ec.clear();
         while (total < count) {
@@ -658,8 +634,8 @@ public:
             std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
             for (std::size_t i = 0; i < chunk; ++i)
                 detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                return detail::send_messages(handle_, vecs, chunk, flags, e);
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_messages(this->handle_, vecs, chunk, flags, e);
             });
             if (n < 0) {
                 if (!Mode::is_blocking && total > 0) ec.clear();
@@ -696,9 +672,10 @@ public:
         bool truncated[batch_limit];
         for (std::size_t i = 0; i < count; ++i)
             detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
-        });
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+            });
         if (n < 0) return 0;
         for (std::ptrdiff_t i = 0; i < n; ++i) {
             slots[i].size = sizes[i];
@@ -706,130 +683,376 @@ public:
         }
         return static_cast<std::size_t>(n);
     }
-
-    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
-    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
-    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
-    template <typename Op>
-    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
-                            std::error_code& ec, Op&& op) noexcept {
-        if (!Mode::is_blocking) return op(0, ec);
-        if (!when) {
-            auto n = op(0, ec);
-            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
-            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
-            return n;
-        }
-#if defined(SOCKFRAME_WINDOWS)
-        ec = detail::set_non_blocking(handle_, true);
-        if (ec) return -1;
-        std::ptrdiff_t n;
-        for (;;) {
-            n = op(0, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) break;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) {
-                n = -1;
-                break;
-            }
-        }
-        std::error_code restore = detail::set_non_blocking(handle_, false);
-        if (!ec && restore) {
-            ec = restore;
-            n = -1;
-        }
-        return n;
-#else
-        for (;;) {
-            auto n = op(MSG_DONTWAIT, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) return n;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) return -1;
-        }
-#endif
-    }
-
-    /// The most buffers one gathered call takes.
-    static constexpr std::size_t gather_limit = 64;
-
-private:
-    template <typename F, typename T, typename M>
-    friend class basic_socket;
-
-    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
-                                 detail::iovec_type* vecs) noexcept {
-        std::size_t used = 0;
-        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
-            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
-        return used;
-    }
-
-    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
-        for (;;) {
-            if (::connect(handle_, remote.data(), remote.size()) == 0) {
-                ec.clear();
-                return;
-            }
-            if (detail::last_in_progress()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#if defined(SOCKFRAME_POSIX)
-            // An interrupted connect goes on in the background: wait for it like a non-blocking one.
-            if (detail::last_was_interrupted()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#endif
-            ec = detail::last_error();
-            return;
-        }
-    }
-    void finish_connect(const std::optional<deadline::clock::time_point>& when,
-                        std::error_code& ec) noexcept {
-        ec = detail::wait_connected(handle_, when);
-        if (!ec) ec = connect_result();
-    }
-
-    native_handle_type handle_ = detail::invalid_handle;
-    std::optional<duration> timeout_;
 };
+
+/// Calls with an address per message (connectionless types: datagram, raw): send_to,
+/// receive_from.
+template <typename Base>
+class datagram_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+    using address_type = typename Base::address_type;
+
+    /// sendto counterpart: one datagram to `to`.
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
+        return send_to(message, to, deadline{}, ec);
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
+                        std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_to_once(this->handle_, message.data(), message.size(),
+                                                                flags, to.data(), to.size(), e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
+    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto r = receive_from(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return r;
+    }
+    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive_from(out, deadline{}, ec);
+    }
+    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        received_from<address_type> r;
+        bool truncated = false;
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                detail::socklen_type len = address_type::capacity();
+                auto got = detail::receive_message(this->handle_, out.data(), out.size(), flags,
+                                                   r.from.data(), &len, truncated, e);
+                if (got >= 0) r.from.assign_native(len);
+                return got;
+            });
+        if (n < 0) return r;
+        r.size = static_cast<std::size_t>(n);
+        if (truncated) ec = errc::message_truncated;
+        return r;
+    }
+};
+
+/// The layers a socket of `Type` is made of.
+template <typename Family, typename Type, typename Mode>
+using socket_layers_t = std::conditional_t<
+    Type::message_oriented,
+    std::conditional_t<Type::connection_oriented, message_calls<socket_core<Family, Type, Mode>>,
+                       datagram_calls<message_calls<socket_core<Family, Type, Mode>>>>,
+    stream_calls<socket_core<Family, Type, Mode>>>;
+}  // namespace detail
+
+/// A socket of `Family` (ipv4, ipv6, ip, any_family, local), `Type` (stream, datagram,
+/// seqpacket, raw) and `Mode` (blocking, non_blocking). What it offers follows from its Type:
+/// stream calls on stream types, message calls on message types, send_to/receive_from on
+/// connectionless ones; a call that does not fit the type does not exist (a compile error).
+template <typename Family, typename Type, typename Mode = blocking>
+class basic_socket : public detail::socket_layers_t<Family, Type, Mode> {
+    using base = detail::socket_layers_t<Family, Type, Mode>;
+
+public:
+    using base::bind;
+    using base::close;
+    using base::connect_to;
+    using typename base::address_type;
+    using typename base::duration;
+    using typename base::family_type;
+    using typename base::mode_type;
+    using typename base::native_handle_type;
+    using typename base::socket_type;
+
+    /// A closed socket (no descriptor).
+    basic_socket() noexcept = default;
+    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
+    explicit basic_socket(native_handle_type handle) noexcept : base(handle) {}
+    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
+    explicit basic_socket(const address_type& local, int protocol = 0) {
+        std::error_code ec;
+        *this = basic_socket(local, protocol, ec);
+        detail::throw_if(ec, "sockframe: bind");
+    }
+    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
+    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
+    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
+        *this = open_for(local, protocol, ec);
+        if (!ec) bind(local, ec);
+        if (ec) close();
+    }
+    /// Converts between blocking and non_blocking modes of the same socket.
+    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
+    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) : base(other.release()) {
+        this->timeout_ = other.timeout();
+        native_handle_type h = this->native_handle();
+        if (h != detail::invalid_handle) {
+            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
+            detail::throw_if(ec, "sockframe: change blocking mode");
+        }
+    }
+
+    /// Widens the family of a socket of the same type and mode: a tcp_stream or tcp6_stream
+    /// becomes an ip_tcp_stream, any TCP or Unix stream an any_stream (one handler for both).
+    template <typename OtherFamily,
+              typename = std::enable_if_t<detail::family_converts_v<OtherFamily, Family>>>
+    basic_socket(
+        basic_socket<OtherFamily, Type, Mode>&& other) noexcept  // NOLINT(google-explicit-constructor)
+        : base(other.release()) {
+        this->timeout_ = other.timeout();
+    }
+
+    basic_socket(const basic_socket&) = delete;
+    basic_socket& operator=(const basic_socket&) = delete;
+    basic_socket(basic_socket&&) noexcept = default;
+    basic_socket& operator=(basic_socket&&) noexcept = default;
+    /// Closes the descriptor.
+    ~basic_socket() = default;
+
+    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
+    static basic_socket open(int protocol = 0) {
+        std::error_code ec;
+        auto s = open(protocol, ec);
+        detail::throw_if(ec, "sockframe: socket");
+        return s;
+    }
+    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
+    static basic_socket open(int protocol, std::error_code& ec) noexcept {
+        return basic_socket(
+            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
+    }
+    /// Opens an unbound socket of the address family `address` is in (the runtime `ip` family
+    /// chooses IPv4 or IPv6 here; fixed families always use theirs).
+    static basic_socket open_for(const address_type& address, int protocol, std::error_code& ec) noexcept {
+        return basic_socket(detail::open_socket(detail::domain_of(address.data()), Type::value(), protocol,
+                                                !Mode::is_blocking, ec));
+    }
+
+    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
+    /// connection attempt itself is bounded, not only each system call).
+    static basic_socket connect(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+        return s;
+    }
+    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
+    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
+        return connect(remote, deadline{}, ec);
+    }
+    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto s = open_for(remote, 0, ec);
+        if (ec) return s;
+        s.connect_to(remote, d, ec);
+        // a non-blocking connect goes on after operation_in_progress: keep that socket
+        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
+        return s;
+    }
+
+    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
+    /// the whole attempt, shared across the candidates. On failure the error is the last
+    /// candidate's (timed_out once `d` passed), or the resolver's. A non-blocking socket is
+    /// connected the same way (waiting up to `d`), then returned in its non-blocking mode.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
+        return connect(host, service, connect_options{}, d);
+    }
+    /// The same, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
+        return connect(host, service, connect_options{}, deadline{}, ec);
+    }
+    /// The same with a deadline, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
+                                std::error_code& ec) {
+        return connect(host, service, connect_options{}, d, ec);
+    }
+    /// The same with options: connect_options::happy_eyeballs races the candidates (RFC 8305).
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(host, service, options, d, ec);
+        if (ec)
+            throw std::system_error(
+                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
+        return s;
+    }
+    /// The same with options, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d, std::error_code& ec) {
+        auto when = d.resolve(std::nullopt);  // measured from now, before the resolver's time
+        auto candidates = resolve<Family>(host, service, ec);
+        if (ec) return basic_socket{};
+        return connect(candidates, options, when ? deadline(*when) : deadline::never(), ec);
+    }
+    /// Tries each of `candidates` in order (or races them: connect_options::happy_eyeballs)
+    /// until one connects, all within `d`. On failure `ec` is the last candidate's error
+    /// (timed_out once `d` passed; invalid_argument for an empty list).
+    static basic_socket connect(const std::vector<address_type>& candidates, const connect_options& options,
+                                deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(std::nullopt);
+        if (candidates.empty()) {
+            ec = errc::invalid_argument;
+            return basic_socket{};
+        }
+        using blocking_socket = basic_socket<Family, Type, blocking>;
+        blocking_socket s =
+            options.happy_eyeballs
+                ? detail::connect_racing<blocking_socket>(candidates, options.attempt_delay, when, ec)
+                : detail::connect_in_order<blocking_socket>(candidates, when, ec);
+        if (ec) return basic_socket{};
+        if constexpr (Mode::is_blocking) {
+            return s;
+        } else {
+            native_handle_type h = s.release();
+            ec = detail::set_non_blocking(h, true);
+            basic_socket result(h);
+            if (ec) result.close();
+            return result;
+        }
+    }
+    /// Throwing form of connect(candidates, options, d, ec).
+    static basic_socket connect(const std::vector<address_type>& candidates,
+                                const connect_options& options = {}, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(candidates, options, d, ec);
+        detail::throw_if(ec, "sockframe: connect");
+        return s;
+    }
+};
+
+namespace detail {
+/// One candidate after the other, one deadline for them all; the last error wins.
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
+    const deadline whole = when ? deadline(*when) : deadline::never();
+    ec = errc::invalid_argument;
+    for (const auto& address : candidates) {
+        if (when && clock::now() >= *when) {
+            ec = timed_out_error();
+            break;
+        }
+        std::error_code attempt;
+        auto s = Socket::connect(address, whole, attempt);
+        if (!attempt) {
+            ec.clear();
+            return s;
+        }
+        ec = attempt;
+    }
+    return Socket{};
+}
+
+/// The candidates reordered as RFC 8305 asks: families alternating, the first address's first.
+template <typename Address>
+std::vector<std::size_t> interleave_families(const std::vector<Address>& candidates) {
+    std::vector<std::size_t> first, other, order;
+    const int lead = domain_of(candidates.front().data());
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        (domain_of(candidates[i].data()) == lead ? first : other).push_back(i);
+    for (std::size_t i = 0; i < first.size() || i < other.size(); ++i) {
+        if (i < first.size()) order.push_back(first[i]);
+        if (i < other.size()) order.push_back(other[i]);
+    }
+    return order;
+}
+
+/// Happy Eyeballs: staggered non-blocking attempts watched by one poller; first success wins.
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept {
+    using attempt_socket =
+        basic_socket<typename Socket::family_type, typename Socket::socket_type, non_blocking>;
+    try {
+        const std::vector<std::size_t> order = interleave_families(candidates);
+        std::vector<attempt_socket> attempts(order.size());
+        poller watcher(ec);
+        if (ec) return Socket{};
+        std::vector<poll_event> events;
+        std::size_t next = 0, active = 0;
+        auto next_start = clock::now();
+        std::error_code last = errc::invalid_argument;
+        auto win = [&](std::size_t i) {
+            ec.clear();
+            native_handle_type h = attempts[i].release();
+            std::error_code mode = set_non_blocking(h, false);
+            Socket s(h);
+            if (mode) {
+                ec = mode;
+                s.close();
+            }
+            return s;  // the other attempts close with `attempts`
+        };
+        for (;;) {
+            auto now = clock::now();
+            if (when && now >= *when) {
+                ec = timed_out_error();
+                return Socket{};
+            }
+            // Start the next attempt when its time has come, or at once when none is running.
+            while (next < order.size() && (active == 0 || now >= next_start)) {
+                std::size_t i = next++;
+                const auto& address = candidates[order[i]];
+                std::error_code e;
+                attempts[i] = attempt_socket::open_for(address, 0, e);
+                if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
+                if (!e) return win(i);
+                if (e == std::errc::operation_in_progress) {
+                    watcher.add(attempts[i], interest::write, i, e);
+                    if (!e) {
+                        ++active;
+                        next_start = clock::now() + delay;
+                        break;
+                    }
+                }
+                last = e;
+                attempts[i].close();
+            }
+            if (active == 0 && next >= order.size()) {
+                ec = last;
+                return Socket{};
+            }
+            std::optional<clock::time_point> until = when;
+            if (next < order.size() && (!until || next_start < *until)) until = next_start;
+            watcher.wait(events, until ? deadline(*until) : deadline::never(), ec);
+            if (ec) return Socket{};
+            for (const auto& event : events) {
+                auto i = static_cast<std::size_t>(event.key);
+                if (!attempts[i].is_open()) continue;
+                std::error_code outcome = attempts[i].connect_result();
+                if (!outcome) return win(i);
+                last = outcome;
+                std::error_code ignored;
+                watcher.remove(attempts[i], ignored);
+                attempts[i].close();
+                --active;
+                next_start = clock::now();  // a failure starts the next attempt at once
+            }
+        }
+    } catch (const std::bad_alloc&) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return Socket{};
+    }
+}
+}  // namespace detail
 
 /// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
 /// Not on Windows (errc::not_supported).
 template <typename Socket>
 std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_POSIX)
-    int fds[2] = {-1, -1};
-    int type = Socket::socket_type::value();
-#if defined(SOCK_CLOEXEC)
-    type |= SOCK_CLOEXEC;
-#endif
-    if (::socketpair(Socket::family_type::domain(), type, 0, fds) != 0) {
-        ec = detail::last_error();
-        return {};
-    }
-    std::pair<Socket, Socket> result{Socket(fds[0]), Socket(fds[1])};
-    for (int fd : fds) {
-#if !defined(SOCK_CLOEXEC)
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
-#if defined(SO_NOSIGPIPE)
-        int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-        if (!Socket::mode_type::is_blocking) {
-            ec = detail::set_non_blocking(fd, true);
-            if (ec) return {};
-        }
-    }
-    ec.clear();
-    return result;
-#else
-    ec = errc::not_supported;
-    return {};
-#endif
+    detail::native_handle_type handles[2];
+    ec = detail::make_socketpair(Socket::family_type::domain(), Socket::socket_type::value(),
+                                 !Socket::mode_type::is_blocking, handles);
+    if (ec) return {};
+    return {Socket(handles[0]), Socket(handles[1])};
 }
+/// Throwing socketpair.
 template <typename Socket>
 std::pair<Socket, Socket> socketpair() {
     std::error_code ec;
@@ -838,18 +1061,59 @@ std::pair<Socket, Socket> socketpair() {
     return p;
 }
 
-/// TCP over IPv4 / IPv6.
+/// TCP over IPv4.
 using tcp_stream = basic_socket<ipv4, stream>;
+/// TCP over IPv6.
 using tcp6_stream = basic_socket<ipv6, stream>;
-/// UDP over IPv4 / IPv6.
+/// UDP over IPv4.
 using udp_socket = basic_socket<ipv4, datagram>;
+/// UDP over IPv6.
 using udp6_socket = basic_socket<ipv6, datagram>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream, datagram and seqpacket sockets (Windows: stream only).
+/// Unix-domain stream socket (Windows 10 1803+ too).
 using unix_stream = basic_socket<local, stream>;
 #if defined(SOCKFRAME_POSIX)
+/// Unix-domain datagram socket (POSIX).
 using unix_datagram = basic_socket<local, datagram>;
+/// Unix-domain seqpacket socket (POSIX; not macOS).
 using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
+#endif
+
+/// TCP over IPv4 or IPv6, chosen at run time (connect by name, dual-stack listeners).
+using ip_tcp_stream = basic_socket<ip, stream>;
+/// UDP over IPv4 or IPv6, chosen at run time (by the address bound or connected to).
+using ip_udp_socket = basic_socket<ip, datagram>;
+/// A connected stream of any family: TCP (IPv4, IPv6) or Unix domain. Made from any of them
+/// (`sf::any_stream s = std::move(tcp);`) or accepted from an any_listener.
+using any_stream = basic_socket<any_family, stream>;
+
+// Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
+// non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
+// with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
+
+/// Non-blocking TCP over IPv4.
+using tcp_stream_nb = basic_socket<ipv4, stream, non_blocking>;
+/// Non-blocking TCP over IPv6.
+using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
+/// Non-blocking UDP over IPv4.
+using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
+/// Non-blocking UDP over IPv6.
+using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
+/// Non-blocking TCP over IPv4 or IPv6.
+using ip_tcp_stream_nb = basic_socket<ip, stream, non_blocking>;
+/// Non-blocking UDP over IPv4 or IPv6.
+using ip_udp_socket_nb = basic_socket<ip, datagram, non_blocking>;
+/// Non-blocking stream of any family.
+using any_stream_nb = basic_socket<any_family, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream socket.
+using unix_stream_nb = basic_socket<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain datagram socket.
+using unix_datagram_nb = basic_socket<local, datagram, non_blocking>;
+/// Non-blocking Unix-domain seqpacket socket.
+using unix_seqpacket_nb = basic_socket<local, seqpacket, non_blocking>;
 #endif
 #endif
 

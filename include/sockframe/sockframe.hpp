@@ -16,6 +16,7 @@
 #include <sockframe/event_loop.hpp>
 #include <sockframe/iostream.hpp>
 #include <sockframe/codec.hpp>
+#include <sockframe/codec_traits.hpp>
 #include <sockframe/length_prefix.hpp>
 #include <sockframe/delimiter.hpp>
 #include <sockframe/fixed_size.hpp>

@@ -1,5 +1,11 @@
 #pragma once
-/// sockframe version macros and the versioned inline namespace.
+/// sockframe version macros. The versioned inline namespace they name is made in config.hpp.
+
+// Two different sockframe versions in one translation unit: a clear error, not a mix of both.
+#if defined(SOCKFRAME_VERSION_MAJOR) && \
+    (SOCKFRAME_VERSION_MAJOR != 0 || SOCKFRAME_VERSION_MINOR != 1 || SOCKFRAME_VERSION_PATCH != 0)
+#error "sockframe: two different sockframe versions are included in one translation unit"
+#endif
 
 #define SOCKFRAME_VERSION_MAJOR 0
 #define SOCKFRAME_VERSION_MINOR 1
@@ -7,16 +13,3 @@
 /// Single number: major * 10000 + minor * 100 + patch.
 #define SOCKFRAME_VERSION \
     (SOCKFRAME_VERSION_MAJOR * 10000 + SOCKFRAME_VERSION_MINOR * 100 + SOCKFRAME_VERSION_PATCH)
-
-#define SOCKFRAME_ABI_CONCAT_(a, b, c) v##a##_##b##_##c
-#define SOCKFRAME_ABI_CONCAT(a, b, c) SOCKFRAME_ABI_CONCAT_(a, b, c)
-/// Inline namespace name, so that two versions linked in one program never mix their types.
-#define SOCKFRAME_ABI_NAMESPACE \
-    SOCKFRAME_ABI_CONCAT(SOCKFRAME_VERSION_MAJOR, SOCKFRAME_VERSION_MINOR, SOCKFRAME_VERSION_PATCH)
-
-#define SOCKFRAME_NAMESPACE_BEGIN \
-    namespace sockframe {         \
-    inline namespace SOCKFRAME_ABI_NAMESPACE {
-#define SOCKFRAME_NAMESPACE_END \
-    }                           \
-    }

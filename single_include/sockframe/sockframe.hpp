@@ -38,7 +38,13 @@
 /// sockframe: sockets and message framing for C++17. Include this for everything.
 
 // ---- begin <sockframe/version.hpp> ----
-/// sockframe version macros and the versioned inline namespace.
+/// sockframe version macros. The versioned inline namespace they name is made in config.hpp.
+
+// Two different sockframe versions in one translation unit: a clear error, not a mix of both.
+#if defined(SOCKFRAME_VERSION_MAJOR) && \
+    (SOCKFRAME_VERSION_MAJOR != 0 || SOCKFRAME_VERSION_MINOR != 1 || SOCKFRAME_VERSION_PATCH != 0)
+#error "sockframe: two different sockframe versions are included in one translation unit"
+#endif
 
 #define SOCKFRAME_VERSION_MAJOR 0
 #define SOCKFRAME_VERSION_MINOR 1
@@ -46,24 +52,74 @@
 /// Single number: major * 10000 + minor * 100 + patch.
 #define SOCKFRAME_VERSION \
     (SOCKFRAME_VERSION_MAJOR * 10000 + SOCKFRAME_VERSION_MINOR * 100 + SOCKFRAME_VERSION_PATCH)
-
-#define SOCKFRAME_ABI_CONCAT_(a, b, c) v##a##_##b##_##c
-#define SOCKFRAME_ABI_CONCAT(a, b, c) SOCKFRAME_ABI_CONCAT_(a, b, c)
-/// Inline namespace name, so that two versions linked in one program never mix their types.
-#define SOCKFRAME_ABI_NAMESPACE \
-    SOCKFRAME_ABI_CONCAT(SOCKFRAME_VERSION_MAJOR, SOCKFRAME_VERSION_MINOR, SOCKFRAME_VERSION_PATCH)
-
-#define SOCKFRAME_NAMESPACE_BEGIN \
-    namespace sockframe {         \
-    inline namespace SOCKFRAME_ABI_NAMESPACE {
-#define SOCKFRAME_NAMESPACE_END \
-    }                           \
-    }
 // ---- end <sockframe/version.hpp> ----
 
 // ---- begin <sockframe/config.hpp> ----
-/// Tunables (define before including sockframe to change them) and platform detection.
+/// Every tunable of sockframe (define before including any sockframe header to change it), the
+/// versioned inline namespace, and platform detection.
+///
+/// The tunables that change what a type holds or how an inline function behaves are part of the
+/// inline namespace's name when they differ from their defaults: `sockframe::v0_1_0` with the
+/// defaults, e.g. `sockframe::v0_1_0_c1048576_65536_1024_8192` otherwise. Two translation units
+/// built with different values then use different types, and passing a sockframe object from
+/// one to the other fails to link instead of silently breaking the one-definition rule. The
+/// same holds for two sockframe versions in one program; in one translation unit they are a
+/// compile error (version.hpp). Define these as plain integer literals (`1048576`, `0x100000`,
+/// `1048576u`): they become part of a name.
 
+
+/// Default maximum payload size of every decoder, in bytes (16 MiB).
+#ifndef SOCKFRAME_DEFAULT_MAX_FRAME
+#define SOCKFRAME_DEFAULT_MAX_FRAME 16777216u
+#endif
+
+/// Initial capacity of a framed endpoint's receive buffer, in bytes (64 KiB).
+#ifndef SOCKFRAME_RECEIVE_BUFFER_INITIAL
+#define SOCKFRAME_RECEIVE_BUFFER_INITIAL 65536u
+#endif
+
+/// The most events one poller::wait returns; the others stay ready for the next wait.
+#ifndef SOCKFRAME_POLLER_MAX_EVENTS
+#define SOCKFRAME_POLLER_MAX_EVENTS 1024
+#endif
+
+/// The size of each of a socket streambuf's two buffers (get and put), in bytes.
+#ifndef SOCKFRAME_IOSTREAM_BUFFER_SIZE
+#define SOCKFRAME_IOSTREAM_BUFFER_SIZE 8192
+#endif
+
+// SOCKFRAME_POLLER_USE_POLL (defined, no value): `poller` uses poll() instead of epoll/kqueue.
+// Not part of the namespace name: each backend is a distinct type (basic_poller<Backend>).
+
+#define SOCKFRAME_ABI_CONCAT_(a, b, c) v##a##_##b##_##c
+#define SOCKFRAME_ABI_CONCAT(a, b, c) SOCKFRAME_ABI_CONCAT_(a, b, c)
+#define SOCKFRAME_ABI_CONFIG_(base, f, r, p, i) base##_c##f##_##r##_##p##_##i
+#define SOCKFRAME_ABI_CONFIG(base, f, r, p, i) SOCKFRAME_ABI_CONFIG_(base, f, r, p, i)
+/// The version part of the inline namespace's name (v0_1_0).
+#define SOCKFRAME_ABI_VERSION_NAME \
+    SOCKFRAME_ABI_CONCAT(SOCKFRAME_VERSION_MAJOR, SOCKFRAME_VERSION_MINOR, SOCKFRAME_VERSION_PATCH)
+#if SOCKFRAME_DEFAULT_MAX_FRAME != 16777216 || SOCKFRAME_RECEIVE_BUFFER_INITIAL != 65536 || \
+    SOCKFRAME_POLLER_MAX_EVENTS != 1024 || SOCKFRAME_IOSTREAM_BUFFER_SIZE != 8192
+/// Whether a tunable differs from its default (the namespace's name then carries them all).
+#define SOCKFRAME_CUSTOM_CONFIG 1
+/// Inline namespace name, so that two versions or configurations linked in one program never mix
+/// their types.
+#define SOCKFRAME_ABI_NAMESPACE                                                         \
+    SOCKFRAME_ABI_CONFIG(SOCKFRAME_ABI_VERSION_NAME, SOCKFRAME_DEFAULT_MAX_FRAME,       \
+                         SOCKFRAME_RECEIVE_BUFFER_INITIAL, SOCKFRAME_POLLER_MAX_EVENTS, \
+                         SOCKFRAME_IOSTREAM_BUFFER_SIZE)
+#else
+#define SOCKFRAME_ABI_NAMESPACE SOCKFRAME_ABI_VERSION_NAME
+#endif
+
+/// Opens the library's namespace (sockframe and its versioned inline namespace).
+#define SOCKFRAME_NAMESPACE_BEGIN \
+    namespace sockframe {         \
+    inline namespace SOCKFRAME_ABI_NAMESPACE {
+/// Closes what SOCKFRAME_NAMESPACE_BEGIN opened.
+#define SOCKFRAME_NAMESPACE_END \
+    }                           \
+    }
 
 #if defined(_WIN32)
 #define SOCKFRAME_WINDOWS 1
@@ -78,16 +134,6 @@
 #if defined(__APPLE__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__) || \
     defined(__DragonFly__)
 #define SOCKFRAME_BSD 1
-#endif
-
-/// Default maximum payload size of every decoder, in bytes (16 MiB).
-#ifndef SOCKFRAME_DEFAULT_MAX_FRAME
-#define SOCKFRAME_DEFAULT_MAX_FRAME (16u * 1024u * 1024u)
-#endif
-
-/// Initial capacity of a framed endpoint's receive buffer, in bytes.
-#ifndef SOCKFRAME_RECEIVE_BUFFER_INITIAL
-#define SOCKFRAME_RECEIVE_BUFFER_INITIAL (64u * 1024u)
 #endif
 
 /// Asks the compiler to prove that a static object is initialised at compile time.
@@ -418,17 +464,25 @@ public:
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
         return after_timeout(*socket_timeout);
     }
+    /// Whether this deadline defers to the socket's timeout.
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
 
-    /// now + d, saturating instead of overflowing for huge durations.
+    /// now + d, saturating instead of overflowing: a huge duration is time_point::max() (never
+    /// reached), a negative or zero one is now (already expired), however large.
     template <typename Rep, typename Period>
     static clock::time_point after(std::chrono::duration<Rep, Period> d) noexcept {
         auto now = clock::now();
-        using float_seconds = std::chrono::duration<double>;
-        if (std::chrono::duration_cast<float_seconds>(d) >
-            std::chrono::duration_cast<float_seconds>((clock::time_point::max)() - now))
-            return (clock::time_point::max)();
+        if (!(d > std::chrono::duration<Rep, Period>::zero())) return now;
+        if (exceeds(d, (clock::time_point::max)() - now)) return (clock::time_point::max)();
         return now + std::chrono::duration_cast<clock::duration>(d);
+    }
+
+    /// Whether `d` is longer than `limit`, compared without overflow in either unit.
+    template <typename Rep, typename Period>
+    static constexpr bool exceeds(std::chrono::duration<Rep, Period> d, clock::duration limit) noexcept {
+        using float_seconds = std::chrono::duration<long double>;
+        return std::chrono::duration_cast<float_seconds>(d) >=
+               std::chrono::duration_cast<float_seconds>(limit);
     }
 
 private:
@@ -445,8 +499,8 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/deadline.hpp> ----
 
 // ---- begin <sockframe/address.hpp> ----
-/// Socket addresses: ipv4_address, ipv6_address (address + port), local_address (Unix paths and
-/// Linux abstract names).
+/// Socket addresses: ipv4_address, ipv6_address (address + port), ip_address (either, chosen at
+/// run time), local_address (Unix paths and Linux abstract names) and any_address (any of them).
 
 // ---- begin <sockframe/detail/os.hpp> ----
 /// Operating-system glue: the only place that includes socket headers. POSIX and Winsock.
@@ -497,7 +551,9 @@ SOCKFRAME_NAMESPACE_END
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -510,8 +566,11 @@ SOCKFRAME_NAMESPACE_END
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 SOCKFRAME_NAMESPACE_BEGIN
@@ -526,6 +585,7 @@ using pollfd_type = WSAPOLLFD;
 inline constexpr short poll_in = POLLRDNORM;
 inline constexpr short poll_out = POLLWRNORM;
 inline constexpr int send_flags = 0;
+inline constexpr int dont_wait = 0;  // Winsock has no per-call flag: the socket is made non-blocking
 #else
 using native_handle_type = int;
 using socklen_type = socklen_t;
@@ -534,6 +594,7 @@ inline constexpr native_handle_type invalid_handle = -1;
 using pollfd_type = ::pollfd;
 inline constexpr short poll_in = POLLIN;
 inline constexpr short poll_out = POLLOUT;
+inline constexpr int dont_wait = MSG_DONTWAIT;   // one call that does not wait, whatever the mode
 #if defined(MSG_NOSIGNAL)
 inline constexpr int send_flags = MSG_NOSIGNAL;  // never SIGPIPE on Linux and most BSDs
 #else
@@ -685,6 +746,101 @@ inline bool last_in_progress() noexcept { return errno == EINPROGRESS; }
 inline std::error_code ensure_started() noexcept { return {}; }
 #endif
 
+/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
+class resolver_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sockframe.resolver"; }
+    std::string message(int value) const override {
+#if defined(SOCKFRAME_WINDOWS)
+        return winsock_category().message(value);
+#else
+        return ::gai_strerror(value);
+#endif
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
+        return {value, *this};
+    }
+};
+inline const std::error_category& resolver_error_category() noexcept {
+    static const resolver_category_impl category;
+    return category;
+}
+
+/// "No address for this name", as the resolver says it.
+inline std::error_code no_such_host_error() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return {WSAHOST_NOT_FOUND, resolver_error_category()};
+#else
+    return {EAI_NONAME, resolver_error_category()};
+#endif
+}
+
+/// getaddrinfo for `host` and `service` (null: none) in `domain` (AF_UNSPEC: IPv4 and IPv6),
+/// calling found(sockaddr*, length) for each IPv4/IPv6 address in the system's order. Errors:
+/// resolver codes, or the system error behind EAI_SYSTEM.
+template <typename Found>
+std::error_code resolve_names(const char* host, const char* service, int domain, bool passive,
+                              Found&& found) {
+    ::addrinfo hints{};
+    hints.ai_family = domain;
+    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+#if defined(AI_ADDRCONFIG)
+    if (host != nullptr && std::strcmp(host, "localhost") != 0) hints.ai_flags |= AI_ADDRCONFIG;
+#endif
+    ::addrinfo* list = nullptr;
+    int rc = ::getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
+        if (rc == EAI_SYSTEM) return error_from(errno);
+#endif
+        return {rc, resolver_error_category()};
+    }
+    struct list_owner {
+        ::addrinfo* p;
+        ~list_owner() { ::freeaddrinfo(p); }
+    } owner{list};
+    for (auto* p = list; p != nullptr; p = p->ai_next) {
+        if (domain != AF_UNSPEC ? p->ai_family != domain
+                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
+            continue;
+        found(static_cast<const ::sockaddr*>(p->ai_addr), static_cast<socklen_type>(p->ai_addrlen));
+    }
+    return {};
+}
+
+/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
+inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
+    char buffer[64];
+    if (text.empty() || text.size() >= sizeof buffer) return false;
+    std::memcpy(buffer, text.data(), text.size());
+    buffer[text.size()] = '\0';
+    return ::inet_pton(family, buffer, out) == 1;
+}
+/// inet_ntop into a string ("" if the OS refuses).
+inline std::string binary_to_text(int family, const void* binary) {
+    char buffer[64] = {};
+    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
+    return buffer;
+}
+/// htons / ntohs.
+inline std::uint16_t to_network(std::uint16_t v) noexcept { return htons(v); }
+inline std::uint16_t from_network(std::uint16_t v) noexcept { return ntohs(v); }
+/// if_nametoindex for a name of at most 15 bytes (0: unknown, or not on this system).
+inline std::uint32_t interface_index(std::string_view name) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    char text[16] = {};
+    if (name.size() >= sizeof text) return 0;
+    std::memcpy(text, name.data(), name.size());
+    return ::if_nametoindex(text);
+#else
+    (void)name;
+    return 0;
+#endif
+}
+
 /// The portable "would block" code every non-blocking call reports.
 inline std::error_code would_block_error() noexcept {
     return std::make_error_code(std::errc::operation_would_block);
@@ -763,6 +919,208 @@ inline native_handle_type open_socket(int domain, int type, int protocol, bool n
     return h;
 }
 
+/// The device and inode of an open descriptor (fstat), which tell two sockets apart even when
+/// they had the same descriptor number at different times. False where unknown (Windows).
+inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint64_t& inode) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(h, &st) != 0) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#else
+    (void)h;
+    (void)device;
+    (void)inode;
+    return false;
+#endif
+}
+
+/// The address family (AF_INET, AF_INET6, AF_UNIX) of a socket address.
+inline int domain_of(const ::sockaddr* address) noexcept { return static_cast<int>(address->sa_family); }
+
+/// Makes an accepted or socketpair descriptor safe as open_socket does (close-on-exec, never
+/// SIGPIPE) and sets its blocking mode.
+inline std::error_code prepare_handle(native_handle_type h, bool non_blocking, bool cloexec_done) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    if (!cloexec_done)
+        ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);  // not inherited
+#else
+    if (!cloexec_done) ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return set_non_blocking(h, non_blocking);
+}
+
+/// bind().
+inline std::error_code bind_socket(native_handle_type h, const ::sockaddr* address,
+                                   socklen_type length) noexcept {
+    return ::bind(h, address, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// listen().
+inline std::error_code listen_socket(native_handle_type h, int backlog) noexcept {
+    return ::listen(h, backlog) == 0 ? std::error_code{} : last_error();
+}
+
+/// accept(): the new descriptor close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// EINTR and connections reset before they were accepted (ECONNABORTED) are retried. Returns
+/// invalid_handle with `ec` set on failure (operation_would_block: none pending).
+inline native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from, socklen_type* length,
+                                        bool non_blocking, std::error_code& ec) noexcept {
+    const socklen_type capacity = length != nullptr ? *length : 0;
+    for (;;) {
+        if (length != nullptr) *length = capacity;
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        native_handle_type h =
+            ::accept4(listener, from, length, SOCK_CLOEXEC | (non_blocking ? SOCK_NONBLOCK : 0));
+        if (h >= 0) {
+#if defined(SO_NOSIGPIPE)
+            int one = 1;
+            ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+            ec.clear();
+            return h;
+        }
+#else
+        native_handle_type h = ::accept(listener, from, length);
+        if (h != invalid_handle) {
+            // accepted sockets may inherit the listener's flags here: set them all
+            ec = prepare_handle(h, non_blocking, false);
+            if (ec) {
+                close_handle(h);
+                return invalid_handle;
+            }
+            return h;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        if (ec == std::errc::connection_aborted) continue;  // reset before accept: take the next one
+        return invalid_handle;
+    }
+}
+
+/// connect(), first step: clear (connected at once), operation_in_progress (goes on in the
+/// background; also after EINTR, when POSIX lets the connect go on), or the error.
+inline std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
+                                      socklen_type length) noexcept {
+    if (::connect(h, address, length) == 0) return {};
+    if (last_in_progress()) return std::make_error_code(std::errc::operation_in_progress);
+#if defined(SOCKFRAME_POSIX)
+    if (last_was_interrupted()) return std::make_error_code(std::errc::operation_in_progress);
+#endif
+    return last_error();
+}
+
+/// Which direction shutdown_socket closes: 0 receive, 1 send, 2 both.
+inline std::error_code shutdown_socket(native_handle_type h, int what) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int how = what == 0 ? SD_RECEIVE : what == 1 ? SD_SEND : SD_BOTH;
+#else
+    int how = what == 0 ? SHUT_RD : what == 1 ? SHUT_WR : SHUT_RDWR;
+#endif
+    return ::shutdown(h, how) == 0 ? std::error_code{} : last_error();
+}
+
+/// setsockopt().
+inline std::error_code set_socket_option(native_handle_type h, int level, int name, const void* value,
+                                         std::size_t size) noexcept {
+    if (::setsockopt(h, level, name, static_cast<const char*>(value), static_cast<socklen_type>(size)) != 0)
+        return last_error();
+    return {};
+}
+
+/// getsockopt(); `size` is the buffer's size on entry and the option's length on return.
+inline std::error_code get_socket_option(native_handle_type h, int level, int name, void* value,
+                                         std::size_t& size) noexcept {
+    auto length = static_cast<socklen_type>(size);
+    if (::getsockopt(h, level, name, static_cast<char*>(value), &length) != 0) return last_error();
+    size = static_cast<std::size_t>(length);
+    return {};
+}
+
+/// The pending error of a socket (SO_ERROR): a non-blocking connect's outcome.
+inline std::error_code pending_error(native_handle_type h) noexcept {
+    int value = 0;
+    std::size_t size = sizeof value;
+    if (auto ec = get_socket_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
+    return value == 0 ? std::error_code{} : error_from(value);
+}
+
+/// getsockname() / getpeername(); `length` is the capacity on entry, the length on return.
+inline std::error_code local_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getsockname(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+inline std::error_code peer_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getpeername(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// socketpair(): both ends close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// Windows has none: errc::not_supported.
+inline std::error_code make_socketpair(int domain, int type, bool non_blocking,
+                                       native_handle_type (&out)[2]) noexcept {
+    out[0] = out[1] = invalid_handle;
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+#if defined(SOCK_CLOEXEC)
+    const bool cloexec_done = true;
+    if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return last_error();
+#else
+    const bool cloexec_done = false;
+    if (::socketpair(domain, type, 0, fds) != 0) return last_error();
+#endif
+    for (int fd : fds) {
+        if (auto ec = prepare_handle(fd, non_blocking, cloexec_done)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            return ec;
+        }
+    }
+    out[0] = fds[0];
+    out[1] = fds[1];
+    return {};
+#else
+    (void)domain;
+    (void)type;
+    (void)non_blocking;
+    return errc::not_supported;
+#endif
+}
+
+/// sendto() of one datagram; never SIGPIPE; EINTR retried. Returns bytes sent or -1 with ec set.
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept;
+
+/// Removes a file (a Unix socket's path). False if it could not be removed.
+inline bool remove_file(const char* path) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return ::DeleteFileA(path) != 0;
+#else
+    return ::unlink(path) == 0;
+#endif
+}
+
+/// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
+/// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.
+inline bool socket_file_identity(const char* path, std::uint64_t& device, std::uint64_t& inode) noexcept {
+    device = inode = 0;
+#if defined(SOCKFRAME_WINDOWS)
+    DWORD attributes = ::GetFileAttributesA(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+#else
+    struct ::stat st {};
+    if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#endif
+}
+
 using clock = std::chrono::steady_clock;
 
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
@@ -829,13 +1187,6 @@ inline std::error_code wait_connected(native_handle_type h,
 }
 
 #if defined(SOCKFRAME_WINDOWS)
-/// Stops a handle from being inherited by child processes (the Windows close-on-exec).
-inline void set_no_inherit(native_handle_type h) noexcept {
-    ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
-}
-#endif
-
-#if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;
 inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcept {
     v.buf = static_cast<CHAR*>(const_cast<void*>(data));
@@ -893,6 +1244,19 @@ inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::siz
                       flags);
 #else
         return ::send(h, data, size, flags | send_flags);
+#endif
+    });
+}
+
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept {
+    return retry_interrupted(ec, [&] {
+#if defined(SOCKFRAME_WINDOWS)
+        return ::sendto(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                        flags, to, to_length);
+#else
+        return ::sendto(h, data, size, flags | send_flags, to, to_length);
 #endif
     });
 }
@@ -958,6 +1322,38 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         return n;
 #endif
     });
+}
+
+/// The whole size of the next queued message, leaving it queued. Linux: recv(MSG_PEEK |
+/// MSG_TRUNC), exact. Elsewhere the message is first waited for with a one-byte peek (so that
+/// "none yet" is would-block, as for a receive), then FIONREAD: the first datagram's size on
+/// Windows, all queued bytes on BSD and macOS (an upper bound).
+inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    return retry_interrupted(ec, [&] {
+        char byte;
+        return ::recv(h, &byte, 1, flags | MSG_PEEK | MSG_TRUNC);
+    });
+#else
+    char byte;
+    bool truncated = false;
+    if (receive_message(h, &byte, 1, flags | MSG_PEEK, nullptr, nullptr, truncated, ec) < 0) return -1;
+#if defined(SOCKFRAME_WINDOWS)
+    u_long size = 0;
+    if (::ioctlsocket(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#else
+    int size = 0;
+    if (::ioctl(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#endif
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(size);
+#endif
 }
 
 /// Whether send_messages/receive_messages use one system call for many messages.
@@ -1071,19 +1467,6 @@ inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
     port = static_cast<std::uint16_t>(value);
     return true;
 }
-/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
-inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
-    char buffer[64];
-    if (text.empty() || text.size() >= sizeof buffer) return false;
-    std::memcpy(buffer, text.data(), text.size());
-    buffer[text.size()] = '\0';
-    return ::inet_pton(family, buffer, out) == 1;
-}
-inline std::string binary_to_text(int family, const void* binary) {
-    char buffer[64] = {};
-    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
-    return buffer;
-}
 }  // namespace detail
 
 /// An IPv4 address and port (a sockaddr_in). Default: 0.0.0.0 port 0.
@@ -1094,7 +1477,7 @@ public:
     ipv4_address() noexcept { storage_.sin_family = AF_INET; }
     ipv4_address(const bytes_type& bytes, std::uint16_t port) noexcept : ipv4_address() {
         std::memcpy(&storage_.sin_addr, bytes.data(), 4);
-        storage_.sin_port = htons(port);
+        storage_.sin_port = detail::to_network(port);
     }
 
     /// 0.0.0.0 (every interface).
@@ -1107,7 +1490,7 @@ public:
     /// Parses dotted-quad text ("192.0.2.1"); anything else is errc::bad_address.
     static ipv4_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv4_address a;
-        a.storage_.sin_port = htons(port);
+        a.storage_.sin_port = detail::to_network(port);
         if (!detail::text_to_binary(AF_INET, host, &a.storage_.sin_addr)) {
             ec = errc::bad_address;
             return {};
@@ -1138,14 +1521,19 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin_port = htons(p); }
+    /// The port.
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept { storage_.sin_port = detail::to_network(p); }
+    /// The four address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin_addr, 4);
         return b;
     }
+    /// Whether this is 127.0.0.0/8.
     bool is_loopback() const noexcept { return bytes()[0] == 127; }
+    /// Whether this is 0.0.0.0.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
     /// The address without the port ("127.0.0.1").
     std::string host() const { return detail::binary_to_text(AF_INET, &storage_.sin_addr); }
@@ -1186,7 +1574,7 @@ public:
     ipv6_address(const bytes_type& bytes, std::uint16_t port, std::uint32_t scope_id = 0) noexcept
         : ipv6_address() {
         std::memcpy(&storage_.sin6_addr, bytes.data(), 16);
-        storage_.sin6_port = htons(port);
+        storage_.sin6_port = detail::to_network(port);
         storage_.sin6_scope_id = scope_id;
     }
 
@@ -1202,7 +1590,7 @@ public:
     /// Parses IPv6 text ("::1", "fe80::1%2" or "fe80::1%eth0" with a scope); else errc::bad_address.
     static ipv6_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
         ipv6_address a;
-        a.storage_.sin6_port = htons(port);
+        a.storage_.sin6_port = detail::to_network(port);
         auto percent = host.find('%');
         std::string_view ip = host.substr(0, percent);
         if (!detail::text_to_binary(AF_INET6, ip, &a.storage_.sin6_addr)) {
@@ -1245,17 +1633,25 @@ public:
         return a;
     }
 
-    std::uint16_t port() const noexcept { return ntohs(storage_.sin6_port); }
-    void port(std::uint16_t p) noexcept { storage_.sin6_port = htons(p); }
+    /// The port.
+    std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept { storage_.sin6_port = detail::to_network(p); }
+    /// The scope (interface) id; 0 for none.
     std::uint32_t scope_id() const noexcept { return storage_.sin6_scope_id; }
+    /// Sets the scope id.
     void scope_id(std::uint32_t id) noexcept { storage_.sin6_scope_id = id; }
+    /// The sixteen address bytes, in network order.
     bytes_type bytes() const noexcept {
         bytes_type b{};
         std::memcpy(b.data(), &storage_.sin6_addr, 16);
         return b;
     }
+    /// Whether this is ::1.
     bool is_loopback() const noexcept { return *this == loopback(port()); }
+    /// Whether this is ::.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
+    /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
         for (int i = 0; i < 10; ++i)
@@ -1310,17 +1706,145 @@ private:
             id = static_cast<std::uint32_t>(value);
             return true;
         }
-#if defined(SOCKFRAME_POSIX)
-        char name[16] = {};
-        std::memcpy(name, scope.data(), scope.size());
-        id = ::if_nametoindex(name);
+        id = detail::interface_index(scope);
         return id != 0;
-#else
-        return false;
-#endif
     }
 
     ::sockaddr_in6 storage_{};
+};
+
+/// An IPv4 or IPv6 address with a port, the family chosen at run time (what the runtime `ip`
+/// family uses): from a parsed text, a resolved name, or either fixed-family address. Default:
+/// :: port 0 (every interface, both families on a dual-stack socket).
+class ip_address {
+public:
+    ip_address() noexcept : ip_address(ipv6_address::any(0)) {}
+    /// An IPv4 address.
+    ip_address(const ipv4_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in));
+    }
+    /// An IPv6 address.
+    ip_address(const ipv6_address& a) noexcept {  // NOLINT(google-explicit-constructor)
+        std::memcpy(&storage_, a.data(), sizeof(::sockaddr_in6));
+    }
+
+    /// :: (every interface; with IPV6_V6ONLY off, IPv4 ones too).
+    static ip_address any(std::uint16_t port = 0) noexcept { return ipv6_address::any(port); }
+
+    /// Parses IPv4 ("192.0.2.1") or IPv6 ("::1", "fe80::1%eth0") text; else errc::bad_address.
+    static ip_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
+        auto v4 = ipv4_address::parse(host, port, ec);
+        if (!ec) return v4;
+        auto v6 = ipv6_address::parse(host, port, ec);
+        if (!ec) return v6;
+        return {};
+    }
+    /// Throwing parse(host, port).
+    static ip_address parse(std::string_view host, std::uint16_t port) {
+        std::error_code ec;
+        auto a = parse(host, port, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP address: '" + std::string(host) + "'");
+        return a;
+    }
+    /// Parses "192.0.2.1:80" or "[::1]:80".
+    static ip_address parse(std::string_view text, std::error_code& ec) noexcept {
+        if (!text.empty() && text.front() == '[') {
+            auto v6 = ipv6_address::parse(text, ec);
+            return ec ? ip_address{} : ip_address(v6);
+        }
+        auto v4 = ipv4_address::parse(text, ec);
+        return ec ? ip_address{} : ip_address(v4);
+    }
+    /// Throwing parse(text).
+    static ip_address parse(std::string_view text) {
+        std::error_code ec;
+        auto a = parse(text, ec);
+        if (ec) throw std::system_error(ec, "sockframe: not an IP host:port: '" + std::string(text) + "'");
+        return a;
+    }
+
+    /// AF_INET or AF_INET6.
+    int family() const noexcept { return storage_.v4.sin_family; }
+    /// Whether this is an IPv4 address.
+    bool is_v4() const noexcept { return family() == AF_INET; }
+    /// Whether this is an IPv6 address (IPv4-mapped ones included).
+    bool is_v6() const noexcept { return family() == AF_INET6; }
+    /// The IPv4 address (meaningful when is_v4()).
+    ipv4_address v4() const noexcept {
+        ipv4_address a;
+        if (is_v4()) std::memcpy(a.data(), &storage_.v4, sizeof(::sockaddr_in));
+        return a;
+    }
+    /// The IPv6 address (meaningful when is_v6()).
+    ipv6_address v6() const noexcept {
+        ipv6_address a;
+        if (is_v6()) std::memcpy(a.data(), &storage_.v6, sizeof(::sockaddr_in6));
+        return a;
+    }
+    /// An IPv4-mapped IPv6 address (::ffff:192.0.2.1, how a dual-stack socket sees IPv4 peers)
+    /// as the IPv4 address it stands for; any other address unchanged.
+    ip_address unmapped() const noexcept {
+        if (!is_v6() || !v6().is_v4_mapped()) return *this;
+        auto b = v6().bytes();
+        return ipv4_address({b[12], b[13], b[14], b[15]}, port());
+    }
+
+    /// The port.
+    std::uint16_t port() const noexcept { return is_v4() ? v4().port() : v6().port(); }
+    /// Sets the port.
+    void port(std::uint16_t p) noexcept {
+        if (is_v4())
+            storage_.v4.sin_port = detail::to_network(p);
+        else
+            storage_.v6.sin6_port = detail::to_network(p);
+    }
+    /// Whether this is a loopback address (127.0.0.0/8 or ::1).
+    bool is_loopback() const noexcept { return is_v4() ? v4().is_loopback() : v6().is_loopback(); }
+    /// Whether this is the wildcard address (0.0.0.0 or ::).
+    bool is_any() const noexcept { return is_v4() ? v4().is_any() : v6().is_any(); }
+    /// The address without the port.
+    std::string host() const { return is_v4() ? v4().host() : v6().host(); }
+    /// "192.0.2.1:80" or "[::1]:80".
+    std::string to_string() const { return is_v4() ? v4().to_string() : v6().to_string(); }
+
+    /// The native sockaddr, for calls sockframe does not wrap.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for calls sockframe does not wrap.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length of this address.
+    detail::socklen_type size() const noexcept {
+        return static_cast<detail::socklen_type>(is_v4() ? sizeof(::sockaddr_in) : sizeof(::sockaddr_in6));
+    }
+    /// The most a native address of this type takes.
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (is_v4()) return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+        return is_v6() && length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+    }
+
+    /// Same family, address, port (and scope).
+    friend bool operator==(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        return a.is_v4() ? a.v4() == b.v4() : a.v6() == b.v6();
+    }
+    /// Not equal.
+    friend bool operator!=(const ip_address& a, const ip_address& b) noexcept { return !(a == b); }
+    /// IPv4 before IPv6, then by address and port.
+    friend bool operator<(const ip_address& a, const ip_address& b) noexcept {
+        if (a.family() != b.family()) return a.is_v4();
+        return a.is_v4() ? a.v4() < b.v4() : a.v6() < b.v6();
+    }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
+
+private:
+    union storage {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } storage_{};
 };
 
 #if defined(SOCKFRAME_HAS_AF_UNIX)
@@ -1371,7 +1895,9 @@ public:
         return a;
     }
 
+    /// Whether the address is unnamed (an unbound or socketpair socket).
     bool is_unnamed() const noexcept { return length_ <= path_offset(); }
+    /// Whether this is a Linux abstract name.
     bool is_abstract() const noexcept { return !is_unnamed() && storage_.sun_path[0] == '\0'; }
     /// The filesystem path, or the abstract name (without its leading NUL); empty when unnamed.
     std::string_view name() const noexcept {
@@ -1435,6 +1961,109 @@ private:
 };
 #endif
 
+/// Any socket address: IPv4, IPv6 or (where the system has it) Unix domain, the family known
+/// only at run time. The address type of the `any_family` family, so that one listener, stream
+/// or handler type serves TCP and Unix sockets alike (any_stream). Default: unspecified.
+class any_address {
+public:
+    any_address() noexcept { storage_.ss_family = AF_UNSPEC; }
+    /// From an IPv4 address.
+    any_address(const ipv4_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv6 address.
+    any_address(const ipv6_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+    /// From an IPv4 or IPv6 address.
+    any_address(const ip_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// From a Unix-domain address.
+    any_address(const local_address& a) noexcept { assign(a.data(), a.size()); }  // NOLINT
+#endif
+
+    /// AF_INET, AF_INET6, AF_UNIX or AF_UNSPEC.
+    int family() const noexcept { return storage_.ss_family; }
+    /// Whether this is an IPv4 or IPv6 address.
+    bool is_ip() const noexcept { return family() == AF_INET || family() == AF_INET6; }
+    /// The IP address (meaningful when is_ip()).
+    ip_address ip() const noexcept {
+        if (family() == AF_INET) return as<ipv4_address>();
+        if (family() == AF_INET6) return as<ipv6_address>();
+        return {};
+    }
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain address.
+    bool is_local() const noexcept { return family() == AF_UNIX; }
+    /// The Unix-domain address (meaningful when is_local()).
+    local_address local() const noexcept {
+        local_address a;
+        if (is_local() && length_ <= local_address::capacity()) {
+            std::memcpy(a.data(), &storage_, static_cast<std::size_t>(length_));
+            a.assign_native(length_);
+        }
+        return a;
+    }
+#endif
+    /// The address as text, as its own type prints it ("" when unspecified).
+    std::string to_string() const {
+        if (is_ip()) return ip().to_string();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (is_local()) return local().to_string();
+#endif
+        return {};
+    }
+
+    /// The native sockaddr.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length.
+    detail::socklen_type size() const noexcept { return length_; }
+    /// The most a native address takes (sockaddr_storage).
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_storage));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        if (length > capacity()) return false;
+        length_ = length;
+        switch (family()) {
+            case AF_INET: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
+            case AF_INET6: return length >= static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+            case AF_UNIX: return length <= local_address::capacity();
+#endif
+            default: return false;
+        }
+    }
+
+    /// Same family and address.
+    friend bool operator==(const any_address& a, const any_address& b) noexcept {
+        if (a.family() != b.family()) return false;
+        if (a.is_ip()) return a.ip() == b.ip();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if (a.is_local()) return a.local() == b.local();
+#endif
+        return true;
+    }
+    /// Not equal.
+    friend bool operator!=(const any_address& a, const any_address& b) noexcept { return !(a == b); }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const any_address& a) { return os << a.to_string(); }
+
+private:
+    template <typename Address>
+    Address as() const noexcept {
+        Address a;
+        std::memcpy(a.data(), &storage_, static_cast<std::size_t>(Address::capacity()));
+        return a;
+    }
+    void assign(const ::sockaddr* address, detail::socklen_type length) noexcept {
+        std::memcpy(&storage_, address, static_cast<std::size_t>(length));
+        length_ = length;
+    }
+
+    ::sockaddr_storage storage_{};
+    detail::socklen_type length_ = 0;
+};
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/address.hpp> ----
 
@@ -1442,121 +2071,13 @@ SOCKFRAME_NAMESPACE_END
 /// Name resolution (getaddrinfo): every address a host and service name map to, in the order the
 /// system prefers.
 
-
-#include <cstring>
-#include <string>
-#include <string_view>
-#include <system_error>
-#include <vector>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-namespace detail {
-/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
-class resolver_category_impl : public std::error_category {
-public:
-    const char* name() const noexcept override { return "sockframe.resolver"; }
-    std::string message(int value) const override {
-#if defined(SOCKFRAME_WINDOWS)
-        return winsock_category().message(value);
-#else
-        return ::gai_strerror(value);
-#endif
-    }
-    std::error_condition default_error_condition(int value) const noexcept override {
-        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
-        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
-        return {value, *this};
-    }
-};
-}  // namespace detail
-
-/// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
-inline const std::error_category& resolver_category() noexcept {
-    static const detail::resolver_category_impl category;
-    return category;
-}
-
-/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4 or ipv6).
-/// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
-/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL.
-template <typename Family>
-std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
-                                                   std::error_code& ec, bool passive = false) {
-    using address_type = typename Family::address_type;
-    std::vector<address_type> out;
-    ec = detail::ensure_started();
-    if (ec) return out;
-    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
-        ec = errc::bad_address;
-        return out;
-    }
-    std::string host_text(host), service_text(service);
-    ::addrinfo hints{};
-    hints.ai_family = Family::domain();
-    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
-    hints.ai_flags = passive ? AI_PASSIVE : 0;
-#if defined(AI_ADDRCONFIG)
-    if (!host_text.empty() && host_text != "localhost") hints.ai_flags |= AI_ADDRCONFIG;
-#endif
-    ::addrinfo* list = nullptr;
-    int rc = ::getaddrinfo(host_text.empty() ? nullptr : host_text.c_str(),
-                           service_text.empty() ? nullptr : service_text.c_str(), &hints, &list);
-    if (rc != 0) {
-#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
-        if (rc == EAI_SYSTEM) {
-            ec = detail::error_from(errno);
-            return out;
-        }
-#endif
-        ec = {rc, resolver_category()};
-        return out;
-    }
-    for (auto* p = list; p != nullptr; p = p->ai_next) {
-        if (p->ai_family != Family::domain()) continue;
-        auto len = static_cast<detail::socklen_type>(p->ai_addrlen);
-        if (len > address_type::capacity()) continue;
-        address_type a;
-        std::memcpy(a.data(), p->ai_addr, static_cast<std::size_t>(len));
-        if (!a.assign_native(len)) continue;
-        bool seen = false;
-        for (const auto& b : out) seen = seen || b == a;
-        if (!seen) out.push_back(a);
-    }
-    ::freeaddrinfo(list);
-    ec.clear();
-    if (out.empty())
-        ec = {
-#if defined(SOCKFRAME_WINDOWS)
-            WSAHOST_NOT_FOUND,
-#else
-            EAI_NONAME,
-#endif
-            resolver_category()
-        };
-    return out;
-}
-
-/// Throwing resolve.
-template <typename Family>
-std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
-                                                   bool passive = false) {
-    std::error_code ec;
-    auto out = resolve<Family>(host, service, ec, passive);
-    if (ec)
-        throw std::system_error(
-            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
-    return out;
-}
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/resolve.hpp> ----
-
 // ---- begin <sockframe/policies.hpp> ----
-/// The policies a socket is made of: family (ipv4, ipv6, local), type (stream, datagram,
+/// The policies a socket is made of: family (ipv4, ipv6, ip, any_family, local), type (stream, datagram,
 /// seqpacket, raw) and mode (blocking, non_blocking). A user-written policy with the same members
 /// plugs into basic_socket like these.
 
+
+#include <type_traits>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -1570,6 +2091,27 @@ struct ipv6 {
     using address_type = ipv6_address;
     static int domain() noexcept { return AF_INET6; }
 };
+/// Family: IPv4 or IPv6, chosen at run time from the address (a resolved name, a parsed text).
+/// A socket opened without an address (open()) is IPv6; a listener bound to :: serves both
+/// families (IPV6_V6ONLY off unless listen_options::v6_only says otherwise).
+struct ip {
+    using address_type = ip_address;
+    static int domain() noexcept { return AF_INET6; }
+    /// What resolve<ip> asks getaddrinfo for: both families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+/// Family: any address family, chosen at run time (IPv4, IPv6, Unix domain): the family of
+/// any_stream and of a listener that may be bound to a TCP or a Unix address. open() without an
+/// address is not possible (address_family_not_supported): open_for(address) or connect.
+struct any_family {
+    using address_type = any_address;
+    static int domain() noexcept { return AF_UNSPEC; }
+    /// What resolve<any_family> asks getaddrinfo for: both IP families.
+    static int resolve_domain() noexcept { return AF_UNSPEC; }
+    static constexpr bool dual_stack_by_default = true;
+};
+
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Family: Unix domain (AF_UNIX), paths and Linux abstract names.
 struct local {
@@ -1616,8 +2158,125 @@ struct non_blocking {
     static constexpr bool is_blocking = false;
 };
 
+namespace detail {
+template <typename Family, typename = void>
+struct has_resolve_domain : std::false_type {};
+template <typename Family>
+struct has_resolve_domain<Family, std::void_t<decltype(Family::resolve_domain())>> : std::true_type {};
+/// The address family resolve<Family> asks for: the family's optional resolve_domain(), else
+/// its domain().
+template <typename Family>
+int resolve_domain() noexcept {
+    if constexpr (has_resolve_domain<Family>::value)
+        return Family::resolve_domain();
+    else
+        return Family::domain();
+}
+
+/// Whether addresses of `From` convert to those of `To` (ipv4 -> ip -> any_family, ...): a
+/// socket of family `From` may then become one of family `To`.
+template <typename From, typename To>
+inline constexpr bool family_converts_v =
+    !std::is_same_v<From, To> &&
+    std::is_convertible_v<const typename From::address_type&, typename To::address_type>;
+
+template <typename Family, typename = void>
+struct has_dual_stack_default : std::false_type {};
+template <typename Family>
+struct has_dual_stack_default<Family, std::void_t<decltype(Family::dual_stack_by_default)>> : std::true_type {
+};
+/// Whether a listener of `Family` on an IPv6 address turns IPV6_V6ONLY off unless told otherwise
+/// (a family's optional `dual_stack_by_default` member; false without it).
+template <typename Family>
+constexpr bool dual_stack_by_default() noexcept {
+    if constexpr (has_dual_stack_default<Family>::value)
+        return Family::dual_stack_by_default;
+    else
+        return false;
+}
+}  // namespace detail
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/policies.hpp> ----
+
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+/// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
+/// a decimal port.
+inline bool is_service_name(std::string_view service) noexcept {
+    char c = service.empty() ? '\0' : service.front();
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+}  // namespace detail
+
+/// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
+inline const std::error_category& resolver_category() noexcept { return detail::resolver_error_category(); }
+
+/// Resolves `host` and `service` ("localhost", "7000" or "http") for `Family` (ipv4, ipv6, or
+/// ip / any_family for both, in the system's order: e.g. ::1 then 127.0.0.1).
+/// An empty host means the loopback address; `passive` asks for the wildcard address instead (to
+/// bind). Fails with a resolver_category() code, or errc::bad_address for text with a NUL or a
+/// numeric service that is not a port 0..65535 ("99999", "-1", "80x", " 80").
+template <typename Family>
+std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
+                                                   std::error_code& ec, bool passive = false) {
+    using address_type = typename Family::address_type;
+    std::vector<address_type> out;
+    ec = detail::ensure_started();
+    if (ec) return out;
+    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
+        ec = errc::bad_address;
+        return out;
+    }
+    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
+    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
+    if (!service.empty() && !detail::is_service_name(service)) {
+        std::uint16_t port = 0;
+        if (!detail::parse_port(service, port)) {
+            ec = errc::bad_address;
+            return out;
+        }
+    }
+    const std::string host_text(host), service_text(service);
+    const int wanted = detail::resolve_domain<Family>();
+    ec = detail::resolve_names(host_text.empty() ? nullptr : host_text.c_str(),
+                               service_text.empty() ? nullptr : service_text.c_str(), wanted, passive,
+                               [&](const ::sockaddr* address, detail::socklen_type len) {
+                                   if (len > address_type::capacity()) return;
+                                   address_type a;
+                                   std::memcpy(a.data(), address, static_cast<std::size_t>(len));
+                                   if (!a.assign_native(len)) return;
+                                   for (const auto& b : out)
+                                       if (b == a) return;
+                                   out.push_back(a);  // may throw bad_alloc, as this function may
+                               });
+    if (!ec && out.empty()) ec = detail::no_such_host_error();
+    return out;
+}
+
+/// Throwing resolve.
+template <typename Family>
+std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
+                                                   bool passive = false) {
+    std::error_code ec;
+    auto out = resolve<Family>(host, service, ec, passive);
+    if (ec)
+        throw std::system_error(
+            ec, "sockframe: resolve '" + std::string(host) + "' service '" + std::string(service) + "'");
+    return out;
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/resolve.hpp> ----
 
 // ---- begin <sockframe/options.hpp> ----
 /// Socket options as types: `s.set(no_delay{true})`, `s.get<no_delay>().value`. A raw
@@ -1663,6 +2322,15 @@ struct reuse_port : detail::boolean_option<reuse_port> {
     using boolean_option::boolean_option;
     static int level() noexcept { return SOL_SOCKET; }
     static int name() noexcept { return SO_REUSEPORT; }
+};
+#endif
+#if defined(SO_EXCLUSIVEADDRUSE)
+/// SO_EXCLUSIVEADDRUSE (Windows): no other socket may bind the same address and port; what
+/// listeners set there instead of SO_REUSEADDR.
+struct exclusive_address_use : detail::boolean_option<exclusive_address_use> {
+    using boolean_option::boolean_option;
+    static int level() noexcept { return SOL_SOCKET; }
+    static int name() noexcept { return SO_EXCLUSIVEADDRUSE; }
 };
 #endif
 /// TCP_NODELAY: send small segments at once (disable Nagle's algorithm).
@@ -1773,1018 +2441,6 @@ SOCKFRAME_NAMESPACE_END
 /// thread at a time (one reader plus one writer on a stream is also safe: they share no state
 /// but the descriptor and the timeout, which must not change meanwhile).
 
-
-#include <algorithm>
-#include <chrono>
-#include <cstddef>
-#include <initializer_list>
-#include <optional>
-#include <system_error>
-#include <type_traits>
-#include <utility>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// Which direction shutdown() closes.
-enum class shutdown_type {
-    receive,  ///< no more receiving (SHUT_RD)
-    send,     ///< no more sending: the peer reads end-of-stream (SHUT_WR)
-    both      ///< both (SHUT_RDWR)
-};
-
-/// What receive_from returns: bytes received and who sent them.
-template <typename Address>
-struct received_from {
-    std::size_t size = 0;
-    Address from;
-};
-
-/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
-/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
-/// buffer.size() bytes are there, the rest is lost).
-struct message_slot {
-    mutable_buffer buffer;
-    std::size_t size = 0;
-    bool truncated = false;
-};
-
-template <typename Family, typename Type, typename Mode = blocking>
-class basic_socket {
-public:
-    using family_type = Family;
-    using socket_type = Type;
-    using mode_type = Mode;
-    using address_type = typename Family::address_type;
-    using native_handle_type = detail::native_handle_type;
-    using duration = deadline::clock::duration;
-
-    /// A closed socket (no descriptor).
-    basic_socket() noexcept = default;
-    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
-    explicit basic_socket(native_handle_type handle) noexcept : handle_(handle) {}
-    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
-    explicit basic_socket(const address_type& local, int protocol = 0) {
-        std::error_code ec;
-        *this = basic_socket(local, protocol, ec);
-        detail::throw_if(ec, "sockframe: bind");
-    }
-    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
-    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
-    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
-        *this = open(protocol, ec);
-        if (!ec) bind(local, ec);
-        if (ec) close();
-    }
-    /// Converts between blocking and non_blocking modes of the same socket.
-    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
-    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) {
-        native_handle_type h = other.release();
-        handle_ = h;
-        timeout_ = other.timeout();
-        if (h != detail::invalid_handle) {
-            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
-            detail::throw_if(ec, "sockframe: change blocking mode");
-        }
-    }
-
-    basic_socket(const basic_socket&) = delete;
-    basic_socket& operator=(const basic_socket&) = delete;
-    basic_socket(basic_socket&& other) noexcept
-        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
-    basic_socket& operator=(basic_socket&& other) noexcept {
-        if (this != &other) {
-            close();
-            handle_ = std::exchange(other.handle_, detail::invalid_handle);
-            timeout_ = other.timeout_;
-        }
-        return *this;
-    }
-    ~basic_socket() { close(); }
-
-    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
-    static basic_socket open(int protocol = 0) {
-        std::error_code ec;
-        auto s = open(protocol, ec);
-        detail::throw_if(ec, "sockframe: socket");
-        return s;
-    }
-    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
-    static basic_socket open(int protocol, std::error_code& ec) noexcept {
-        return basic_socket(
-            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
-    }
-
-    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
-    /// connection attempt itself is bounded, not only each system call).
-    static basic_socket connect(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-        return s;
-    }
-    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
-    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
-        return connect(remote, deadline{}, ec);
-    }
-    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto s = open(0, ec);
-        if (ec) return s;
-        s.connect_to(remote, d, ec);
-        // a non-blocking connect goes on after operation_in_progress: keep that socket
-        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
-        return s;
-    }
-
-    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
-    /// the whole attempt. On failure the error is the last candidate's (or the resolver's).
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
-        std::error_code ec;
-        auto s = connect(host, service, d, ec);
-        if (ec)
-            throw std::system_error(
-                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
-        return s;
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
-        return connect(host, service, deadline{}, ec);
-    }
-    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
-                                std::error_code& ec) {
-        auto candidates = resolve<Family>(host, service, ec);
-        if (ec) return basic_socket{};
-        // One deadline for the whole attempt, whichever candidate is being tried.
-        auto when = d.resolve(std::nullopt);
-        deadline whole = when ? deadline(*when) : deadline::never();
-        for (const auto& address : candidates) {
-            auto s = connect(address, whole, ec);
-            if (!ec) return s;
-        }
-        return basic_socket{};
-    }
-
-    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
-    explicit operator bool() const noexcept { return is_open(); }
-    /// The descriptor (fileno), still owned by this object.
-    native_handle_type native_handle() const noexcept { return handle_; }
-    /// Gives up ownership: the caller closes the returned descriptor.
-    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
-    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
-    void close() noexcept {
-        if (handle_ != detail::invalid_handle)
-            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
-    }
-
-    /// settimeout counterpart: the default deadline of every blocking call, measured from the
-    /// call's start (nullopt: wait forever). Non-blocking sockets never wait.
-    template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        timeout_ = std::chrono::duration_cast<duration>(t);
-    }
-    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
-    /// gettimeout counterpart.
-    std::optional<duration> timeout() const noexcept { return timeout_; }
-
-    void bind(const address_type& local) {
-        std::error_code ec;
-        bind(local, ec);
-        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
-    }
-    void bind(const address_type& local, std::error_code& ec) noexcept {
-        if (::bind(handle_, local.data(), local.size()) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// Connects this (open) socket; for datagram sockets it sets the default peer.
-    void connect_to(const address_type& remote, deadline d = {}) {
-        std::error_code ec;
-        connect_to(remote, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
-    }
-    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
-        connect_to(remote, deadline{}, ec);
-    }
-    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        if (Mode::is_blocking && when) {
-            ec = detail::set_non_blocking(handle_, true);
-            if (ec) return;
-            start_connect(remote, ec);
-            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
-            std::error_code restore = detail::set_non_blocking(handle_, false);
-            if (!ec) ec = restore;
-            return;
-        }
-        start_connect(remote, ec);
-        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
-    }
-    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
-    /// (SO_ERROR). An empty code means connected.
-    std::error_code connect_result() const noexcept {
-        int value = 0;
-        detail::socklen_type len = sizeof value;
-        if (::getsockopt(handle_, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&value), &len) != 0)
-            return detail::last_error();
-        return value == 0 ? std::error_code{} : detail::error_from(value);
-    }
-
-    /// getsockname counterpart.
-    address_type local_address() const {
-        std::error_code ec;
-        auto a = local_address(ec);
-        detail::throw_if(ec, "sockframe: getsockname");
-        return a;
-    }
-    address_type local_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getsockname(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-    /// getpeername counterpart.
-    address_type remote_address() const {
-        std::error_code ec;
-        auto a = remote_address(ec);
-        detail::throw_if(ec, "sockframe: getpeername");
-        return a;
-    }
-    address_type remote_address(std::error_code& ec) const noexcept {
-        address_type a;
-        detail::socklen_type len = address_type::capacity();
-        if (::getpeername(handle_, a.data(), &len) != 0)
-            ec = detail::last_error();
-        else if (!a.assign_native(len))
-            ec = errc::bad_address;
-        else
-            ec.clear();
-        return a;
-    }
-
-    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
-    void shutdown(shutdown_type what) {
-        std::error_code ec;
-        shutdown(what, ec);
-        detail::throw_if(ec, "sockframe: shutdown");
-    }
-    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-        int how = what == shutdown_type::receive ? SD_RECEIVE
-                  : what == shutdown_type::send  ? SD_SEND
-                                                 : SD_BOTH;
-#else
-        int how = what == shutdown_type::receive ? SHUT_RD
-                  : what == shutdown_type::send  ? SHUT_WR
-                                                 : SHUT_RDWR;
-#endif
-        if (::shutdown(handle_, how) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-
-    /// setsockopt with an option type: `s.set(no_delay{true})`.
-    template <typename Option>
-    void set(const Option& option) {
-        std::error_code ec;
-        set(option, ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    template <typename Option>
-    void set(const Option& option, std::error_code& ec) noexcept {
-        auto native = option.to_native();
-        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
-    }
-    /// getsockopt with an option type: `s.get<no_delay>().value`.
-    template <typename Option>
-    Option get() const {
-        std::error_code ec;
-        Option o = get<Option>(ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return o;
-    }
-    template <typename Option>
-    Option get(std::error_code& ec) const noexcept {
-        decltype(std::declval<const Option&>().to_native()) native{};
-        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
-        return Option::from_native(native);
-    }
-    /// Raw setsockopt for any level/name, with an int value.
-    void set_option(int level, int name, int value) {
-        std::error_code ec;
-        set_option(level, name, const_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: setsockopt");
-    }
-    /// Raw setsockopt with the option's bytes.
-    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
-        if (::setsockopt(handle_, level, name, reinterpret_cast<const char*>(value.data()),
-                         static_cast<detail::socklen_type>(value.size())) != 0)
-            ec = detail::last_error();
-        else
-            ec.clear();
-    }
-    /// Raw getsockopt of an int-valued option.
-    int get_option(int level, int name) const {
-        int value = 0;
-        std::error_code ec;
-        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
-        detail::throw_if(ec, "sockframe: getsockopt");
-        return value;
-    }
-    /// Raw getsockopt into `out`; returns the option's length.
-    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
-        auto len = static_cast<detail::socklen_type>(out.size());
-        if (::getsockopt(handle_, level, name, reinterpret_cast<char*>(out.data()), &len) != 0) {
-            ec = detail::last_error();
-            return 0;
-        }
-        ec.clear();
-        return static_cast<std::size_t>(len);
-    }
-
-    // ---- stream calls --------------------------------------------------------------------------
-
-    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
-    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
-    std::size_t read_some(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_some(out, d, ec);
-        detail::throw_if(ec, "sockframe: recv");
-        return n;
-    }
-    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_some(out, deadline{}, ec);
-    }
-    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        if (out.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_once(handle_, out.data(), out.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
-    std::size_t write_some(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_some(in, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
-        return write_some(in, deadline{}, ec);
-    }
-    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        if (in.empty()) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, in.data(), in.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
-    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
-    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = read_exact(out, d, ec);
-        detail::throw_if(ec, "sockframe: read_exact");
-        return n;
-    }
-    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
-        return read_exact(out, deadline{}, ec);
-    }
-    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        deadline fixed = when ? deadline(*when) : deadline::never();
-        std::size_t total = 0;
-        ec.clear();
-        while (total < out.size()) {
-            std::size_t n = read_some(out.subspan(total), fixed, ec);
-            if (ec) break;
-            if (n == 0) {
-                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
-                break;
-            }
-            total += n;
-        }
-        return total;
-    }
-
-    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
-    /// (in.size() unless `ec` is set; then the peer may have received that many).
-    std::size_t write_all(const_buffer in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
-        return write_all(&in, 1, deadline{}, ec);
-    }
-    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
-        return write_all(&in, 1, d, ec);
-    }
-    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
-    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(in.begin(), in.size(), d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
-        return write_all(in.begin(), in.size(), deadline{}, ec);
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = write_all(buffers, count, d, ec);
-        detail::throw_if(ec, "sockframe: write_all");
-        return n;
-    }
-    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
-                          std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        if (count == 1) {  // one buffer: plain send() until it is all written
-            const std::byte* p = buffers[0].data();
-            std::size_t left = buffers[0].size();
-            while (left > 0) {
-                auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                    return detail::send_once(handle_, p, left, flags, e);
-                });
-                if (ec) return total;
-                p += n;
-                left -= static_cast<std::size_t>(n);
-                total += static_cast<std::size_t>(n);
-            }
-            return total;
-        }
-        constexpr std::size_t batch = 64;
-        detail::iovec_type vecs[batch];
-        std::size_t next = 0;  // first buffer not yet placed in vecs
-        std::size_t first = 0, used = 0;
-        for (;;) {
-            // refill the iovec window with buffers not yet sent
-            if (first == used) {
-                first = used = 0;
-                while (next < count && used < batch) {
-                    if (!buffers[next].empty())
-                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
-                    ++next;
-                }
-                if (used == 0) return total;
-            }
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
-                    return detail::send_once(handle_, detail::iovec_data(vecs[first]),
-                                             detail::iovec_size(vecs[first]), flags, e);
-                return detail::send_vector(handle_, vecs + first, used - first, flags, e);
-            });
-            if (ec) return total;
-            auto sent = static_cast<std::size_t>(n);
-            total += sent;
-            while (sent > 0 && first < used) {
-                std::size_t here = detail::iovec_size(vecs[first]);
-                if (sent >= here) {
-                    sent -= here;
-                    ++first;
-                } else {
-                    detail::advance_iovec(vecs[first], sent);
-                    sent = 0;
-                }
-            }
-        }
-    }
-
-    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
-    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        if (used == 0) {
-            ec.clear();
-            return 0;
-        }
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-
-    // ---- message calls (datagram, seqpacket, connected datagram) ------------------------------
-
-    /// Sends one message to the connected peer (whole or not at all).
-    std::size_t send(const_buffer message, deadline d = {}) {
-        std::error_code ec;
-        auto n = send(message, d, ec);
-        detail::throw_if(ec, "sockframe: send");
-        return n;
-    }
-    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
-        return send(message, deadline{}, ec);
-    }
-    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_once(handle_, message.data(), message.size(), flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
-    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
-                     std::error_code& ec) noexcept {
-        if (count > gather_limit) {
-            ec = errc::invalid_argument;
-            return 0;
-        }
-        detail::iovec_type vecs[gather_limit];
-        std::size_t used = to_iovecs(buffers, count, vecs);
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::send_vector(handle_, vecs, used, flags, e);
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
-    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
-    /// end-of-stream.
-    std::size_t receive(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive");
-        return n;
-    }
-    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive(out, deadline{}, ec);
-    }
-    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_message(handle_, out.data(), out.size(), flags, nullptr, nullptr,
-                                           truncated, e);
-        });
-        if (n < 0) return 0;
-        if (truncated) ec = errc::message_truncated;
-        return static_cast<std::size_t>(n);
-    }
-
-    /// sendto counterpart: one datagram to `to`.
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_to(message, to, d, ec);
-        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
-        return n;
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
-        return send_to(message, to, deadline{}, ec);
-    }
-    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
-                        std::error_code& ec) noexcept {
-        auto n = wait_and(detail::poll_out, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::retry_interrupted(e, [&] {
-#if defined(SOCKFRAME_WINDOWS)
-                return ::sendto(handle_, reinterpret_cast<const char*>(message.data()),
-                                static_cast<int>((std::min<std::size_t>)(message.size(), INT_MAX)), flags,
-                                to.data(), to.size());
-#else
-                return ::sendto(handle_, message.data(), message.size(), flags | detail::send_flags, to.data(),
-                                to.size());
-#endif
-            });
-        });
-        return n < 0 ? 0 : static_cast<std::size_t>(n);
-    }
-    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
-    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
-        std::error_code ec;
-        auto r = receive_from(out, d, ec);
-        detail::throw_if(ec, "sockframe: receive_from");
-        return r;
-    }
-    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
-        return receive_from(out, deadline{}, ec);
-    }
-    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
-        received_from<address_type> r;
-        bool truncated = false;
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            detail::socklen_type len = address_type::capacity();
-            auto got = detail::receive_message(handle_, out.data(), out.size(), flags, r.from.data(), &len,
-                                               truncated, e);
-            if (got >= 0) r.from.assign_native(len);
-            return got;
-        });
-        if (n < 0) return r;
-        r.size = static_cast<std::size_t>(n);
-        if (truncated) ec = errc::message_truncated;
-        return r;
-    }
-
-    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
-    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
-    static constexpr bool batches_natively = detail::batched_messages;
-    /// The most messages one system call of send_batch / receive_batch carries.
-    static constexpr std::size_t batch_limit = 64;
-
-    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
-    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
-    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
-    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = send_batch(messages, count, d, ec);
-        detail::throw_if(ec, "sockframe: send_batch");
-        return n;
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
-        return send_batch(messages, count, deadline{}, ec);
-    }
-    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
-                           std::error_code& ec) noexcept {
-        auto when = d.resolve(timeout_);
-        std::size_t total = 0;
-        ec.clear();
-        while (total < count) {
-            detail::iovec_type vecs[batch_limit];
-            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
-            for (std::size_t i = 0; i < chunk; ++i)
-                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
-            auto n = wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
-                return detail::send_messages(handle_, vecs, chunk, flags, e);
-            });
-            if (n < 0) {
-                if (!Mode::is_blocking && total > 0) ec.clear();
-                return total;
-            }
-            total += static_cast<std::size_t>(n);
-            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
-        }
-        return total;
-    }
-
-    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
-    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
-    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
-    /// slot is kept in part and flagged `truncated`, not reported as an error.
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
-        std::error_code ec;
-        auto n = receive_batch(slots, count, d, ec);
-        detail::throw_if(ec, "sockframe: receive_batch");
-        return n;
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
-        return receive_batch(slots, count, deadline{}, ec);
-    }
-    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
-                              std::error_code& ec) noexcept {
-        if (count > batch_limit) count = batch_limit;
-        if (count == 0) {
-            ec.clear();
-            return 0;
-        }
-        detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i)
-            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
-        auto n = wait_and(detail::poll_in, d.resolve(timeout_), ec, [&](int flags, std::error_code& e) {
-            return detail::receive_messages(handle_, vecs, count, flags, sizes, truncated, e);
-        });
-        if (n < 0) return 0;
-        for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
-        }
-        return static_cast<std::size_t>(n);
-    }
-
-    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
-    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
-    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
-    template <typename Op>
-    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
-                            std::error_code& ec, Op&& op) noexcept {
-        if (!Mode::is_blocking) return op(0, ec);
-        if (!when) {
-            auto n = op(0, ec);
-            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
-            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
-            return n;
-        }
-#if defined(SOCKFRAME_WINDOWS)
-        ec = detail::set_non_blocking(handle_, true);
-        if (ec) return -1;
-        std::ptrdiff_t n;
-        for (;;) {
-            n = op(0, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) break;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) {
-                n = -1;
-                break;
-            }
-        }
-        std::error_code restore = detail::set_non_blocking(handle_, false);
-        if (!ec && restore) {
-            ec = restore;
-            n = -1;
-        }
-        return n;
-#else
-        for (;;) {
-            auto n = op(MSG_DONTWAIT, ec);
-            if (n >= 0 || ec != std::errc::operation_would_block) return n;
-            ec = detail::wait_ready(handle_, events, when);
-            if (ec) return -1;
-        }
-#endif
-    }
-
-    /// The most buffers one gathered call takes.
-    static constexpr std::size_t gather_limit = 64;
-
-private:
-    template <typename F, typename T, typename M>
-    friend class basic_socket;
-
-    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
-                                 detail::iovec_type* vecs) noexcept {
-        std::size_t used = 0;
-        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
-            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
-        return used;
-    }
-
-    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
-        for (;;) {
-            if (::connect(handle_, remote.data(), remote.size()) == 0) {
-                ec.clear();
-                return;
-            }
-            if (detail::last_in_progress()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#if defined(SOCKFRAME_POSIX)
-            // An interrupted connect goes on in the background: wait for it like a non-blocking one.
-            if (detail::last_was_interrupted()) {
-                ec = std::make_error_code(std::errc::operation_in_progress);
-                return;
-            }
-#endif
-            ec = detail::last_error();
-            return;
-        }
-    }
-    void finish_connect(const std::optional<deadline::clock::time_point>& when,
-                        std::error_code& ec) noexcept {
-        ec = detail::wait_connected(handle_, when);
-        if (!ec) ec = connect_result();
-    }
-
-    native_handle_type handle_ = detail::invalid_handle;
-    std::optional<duration> timeout_;
-};
-
-/// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
-/// Not on Windows (errc::not_supported).
-template <typename Socket>
-std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_POSIX)
-    int fds[2] = {-1, -1};
-    int type = Socket::socket_type::value();
-#if defined(SOCK_CLOEXEC)
-    type |= SOCK_CLOEXEC;
-#endif
-    if (::socketpair(Socket::family_type::domain(), type, 0, fds) != 0) {
-        ec = detail::last_error();
-        return {};
-    }
-    std::pair<Socket, Socket> result{Socket(fds[0]), Socket(fds[1])};
-    for (int fd : fds) {
-#if !defined(SOCK_CLOEXEC)
-        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
-#endif
-#if defined(SO_NOSIGPIPE)
-        int one = 1;
-        ::setsockopt(fd, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-        if (!Socket::mode_type::is_blocking) {
-            ec = detail::set_non_blocking(fd, true);
-            if (ec) return {};
-        }
-    }
-    ec.clear();
-    return result;
-#else
-    ec = errc::not_supported;
-    return {};
-#endif
-}
-template <typename Socket>
-std::pair<Socket, Socket> socketpair() {
-    std::error_code ec;
-    auto p = socketpair<Socket>(ec);
-    detail::throw_if(ec, "sockframe: socketpair");
-    return p;
-}
-
-/// TCP over IPv4 / IPv6.
-using tcp_stream = basic_socket<ipv4, stream>;
-using tcp6_stream = basic_socket<ipv6, stream>;
-/// UDP over IPv4 / IPv6.
-using udp_socket = basic_socket<ipv4, datagram>;
-using udp6_socket = basic_socket<ipv6, datagram>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-/// Unix-domain stream, datagram and seqpacket sockets (Windows: stream only).
-using unix_stream = basic_socket<local, stream>;
-#if defined(SOCKFRAME_POSIX)
-using unix_datagram = basic_socket<local, datagram>;
-using unix_seqpacket = basic_socket<local, seqpacket>;
-#endif
-#endif
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/socket.hpp> ----
-
-// ---- begin <sockframe/listener.hpp> ----
-/// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
-
-
-#include <utility>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
-template <typename Socket>
-struct accepted {
-    Socket socket;
-    typename Socket::address_type from;
-};
-
-template <typename Family, typename Type = stream, typename Mode = blocking>
-class basic_listener {
-public:
-    using socket_type = basic_socket<Family, Type, Mode>;
-    using address_type = typename Family::address_type;
-    using native_handle_type = detail::native_handle_type;
-
-    /// The backlog used when none is given: the system's maximum (SOMAXCONN).
-    static constexpr int default_backlog = SOMAXCONN;
-
-    /// A closed listener.
-    basic_listener() noexcept = default;
-    /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
-    /// Port 0 picks an ephemeral port: read it back with local_address().
-    explicit basic_listener(const address_type& local, int backlog = default_backlog) {
-        std::error_code ec;
-        *this = basic_listener(local, backlog, ec);
-        if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
-    }
-    basic_listener(const address_type& local, std::error_code& ec) noexcept
-        : basic_listener(local, default_backlog, ec) {}
-    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        socket_ = socket_type::open(0, ec);
-        if (!ec) setup_(local, backlog, ec);
-        if (ec) socket_.close();
-    }
-
-    /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
-    /// listener returns std::errc::operation_would_block when none is pending.
-    accepted<socket_type> accept(deadline d = {}) {
-        std::error_code ec;
-        auto a = accept(d, ec);
-        detail::throw_if(ec, "sockframe: accept");
-        return a;
-    }
-    accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
-    accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
-        accepted<socket_type> result;
-        auto when = d.resolve(socket_.timeout());
-        for (;;) {
-            detail::socklen_type len = address_type::capacity();
-            native_handle_type h = accept_once_(result.from, len, ec);
-            if (h != detail::invalid_handle) {
-                result.socket = socket_type(h);
-                if (!result.from.assign_native(len)) result.from = address_type{};
-                return result;
-            }
-            if (!Mode::is_blocking || ec != std::errc::operation_would_block) return result;
-            ec = detail::wait_ready(socket_.native_handle(), detail::poll_in, when);
-            if (ec) return result;
-        }
-    }
-
-    /// The bound address (the real port when bound to port 0).
-    address_type local_address() const { return socket_.local_address(); }
-    address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
-    /// The default accept deadline (settimeout on a listening socket).
-    template <typename Rep, typename Period>
-    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
-        socket_.set_timeout(t);
-    }
-    void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
-    auto timeout() const noexcept { return socket_.timeout(); }
-
-    bool is_open() const noexcept { return socket_.is_open(); }
-    explicit operator bool() const noexcept { return is_open(); }
-    native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
-    void close() noexcept { socket_.close(); }
-    /// The listening socket itself, for options.
-    socket_type& socket() noexcept { return socket_; }
-    const socket_type& socket() const noexcept { return socket_; }
-
-private:
-    static const_buffer one_() noexcept {
-        static const int one = 1;
-        return {&one, sizeof one};
-    }
-    void setup_(const address_type& local, int backlog, std::error_code& ec) noexcept {
-        if (Family::domain() == AF_INET || Family::domain() == AF_INET6) {
-#if defined(SOCKFRAME_WINDOWS)
-            socket_.set_option(SOL_SOCKET, SO_EXCLUSIVEADDRUSE, one_(), ec);
-#else
-            socket_.set(reuse_address{true}, ec);
-#endif
-            if (ec) return;
-        }
-        socket_.bind(local, ec);
-        if (ec) return;
-        if (::listen(socket_.native_handle(), backlog) != 0) {
-            ec = detail::last_error();
-            return;
-        }
-        // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
-        // on a connection that vanished between readiness and accept.
-        if (Mode::is_blocking) {
-            ec = detail::set_non_blocking(socket_.native_handle(), true);
-            if (ec) return;
-        }
-        ec.clear();
-    }
-    native_handle_type accept_once_(address_type& from, detail::socklen_type& len,
-                                    std::error_code& ec) noexcept {
-        for (;;) {
-#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-            int flags = SOCK_CLOEXEC | (Mode::is_blocking ? 0 : SOCK_NONBLOCK);
-            native_handle_type h = ::accept4(socket_.native_handle(), from.data(), &len, flags);
-            if (h >= 0) {
-                ec.clear();
-                return h;
-            }
-#else
-            native_handle_type h = ::accept(socket_.native_handle(), from.data(), &len);
-            if (h != detail::invalid_handle) {
-#if defined(SOCKFRAME_POSIX)
-                ::fcntl(h, F_SETFD, FD_CLOEXEC);
-#else
-                detail::set_no_inherit(h);  // accepted sockets may inherit "inheritable"
-#endif
-#if defined(SO_NOSIGPIPE)
-                int one = 1;
-                ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-                // accepted sockets inherit the listener's non-blocking flag here: set it per Mode
-                ec = detail::set_non_blocking(h, !Mode::is_blocking);
-                if (ec) {
-                    detail::close_handle(h);
-                    return detail::invalid_handle;
-                }
-                return h;
-            }
-#endif
-            if (detail::last_was_interrupted()) continue;
-            ec = detail::last_error();
-            // the connection was reset before accept: try the next one
-            if (ec == std::errc::connection_aborted) continue;
-            return detail::invalid_handle;
-        }
-    }
-
-    socket_type socket_;
-};
-
-/// Listeners for TCP (IPv4, IPv6) and Unix stream / seqpacket sockets.
-using tcp_listener = basic_listener<ipv4, stream>;
-using tcp6_listener = basic_listener<ipv6, stream>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-using unix_listener = basic_listener<local, stream>;
-#if defined(SOCKFRAME_POSIX)
-using unix_seqpacket_listener = basic_listener<local, seqpacket>;  // not Windows: no SOCK_SEQPACKET
-#endif
-#endif
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/listener.hpp> ----
-
 // ---- begin <sockframe/poller.hpp> ----
 /// poller: waits until any of many non-blocking sockets is ready to read or write. Level-triggered:
 /// a handle that is still ready is reported again by the next wait. epoll on Linux, kqueue on
@@ -2798,6 +2454,18 @@ SOCKFRAME_NAMESPACE_END
 /// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
 /// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
 /// public API. Every backend is level-triggered.
+///
+/// A handle closed while registered (not removed first) leaves a stale entry; every backend makes
+/// it harmless for a later add() of a socket that gets the same number:
+/// - epoll: the kernel drops a closed descriptor from the set; add() asks the kernel
+///   (EPOLL_CTL_ADD, EEXIST only for a live registration) and replaces the stale entry. size()
+///   counts the stale entry until then; remove() of it succeeds.
+/// - kqueue: the kernel drops the closed descriptor's filters; add() compares the socket's
+///   identity (fstat device and inode) with the one registered and replaces a stale entry.
+/// - poll (POSIX): the same identity check on add(); a wait drops entries whose descriptor is
+///   closed (POLLNVAL) without reporting them, so size() is right again after it.
+/// - WSAPoll (Windows): no identity check (add() of a reused handle value is already_registered
+///   until the next wait); a wait drops closed handles (POLLNVAL) without reporting them.
 
 
 #include <cstddef>
@@ -2825,6 +2493,26 @@ struct ready_event {
     bool readable, writable, hangup, error;
 };
 
+/// Which open socket a descriptor number names, to tell a live registration from a stale one
+/// whose descriptor was closed and whose number was reused (POSIX: device and inode; a socket's
+/// inode is unique while it is open). Unknown (all zero) where the system cannot tell.
+struct handle_identity {
+    std::uint64_t device = 0, inode = 0;
+    bool known() const noexcept { return device != 0 || inode != 0; }
+    friend bool operator==(const handle_identity& a, const handle_identity& b) noexcept {
+        return a.device == b.device && a.inode == b.inode;
+    }
+};
+inline handle_identity identity_of(native_handle_type h) noexcept {
+    handle_identity id;
+    std::uint64_t device = 0, inode = 0;
+    if (file_identity(h, device, inode)) {
+        id.device = device;
+        id.inode = inode;
+    }
+    return id;
+}
+
 /// The memory of a backend allocation failure, as an error code.
 inline std::error_code out_of_memory_error() noexcept {
     return std::make_error_code(std::errc::not_enough_memory);
@@ -2837,6 +2525,7 @@ class descriptor_table {
 public:
     struct slot {
         std::uint64_t key = 0;
+        handle_identity identity{};  // kqueue: which open socket the registration was made for
         bool registered = false;
         std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
         std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
@@ -2899,9 +2588,11 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A descriptor this table still lists may have been closed (which takes it out of the
+    /// epoll set) and its number reused: the kernel, not the table, decides. EPOLL_CTL_ADD fails
+    /// with EEXIST only for a live registration; otherwise the stale entry is replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         ::epoll_event e = make_event(h, read, write);
@@ -2910,8 +2601,10 @@ public:
             return last_error();
         }
         s->key = key;
-        s->registered = true;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -3028,16 +2721,23 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A closed descriptor leaves the kqueue by itself; its entry here is recognised as stale
+    /// when the same number comes back as another socket (a different identity) and replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto* old = table_.find(h); old != nullptr && old->identity == id)
+            return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         if (auto ec = apply(h, read, write)) return ec;
         s->key = key;
-        s->registered = true;
+        s->identity = id;
         s->batch = 0;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -3150,14 +2850,26 @@ public:
     void open(std::error_code& ec) noexcept { ec = ensure_started(); }
     void close() noexcept {}
 
+    /// An entry whose handle was closed and whose number now names another socket (a different
+    /// identity; POSIX) is stale: it is replaced. Entries of closed handles that nobody reuses are
+    /// dropped by the next wait (poll reports them as POLLNVAL).
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (index_.find(h) != index_.end()) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto it = index_.find(h); it != index_.end()) {
+            if (!id.known() || ids_[it->second] == id) return errc::already_registered;
+            fds_[it->second] = make_pollfd(h, read, write);
+            keys_[it->second] = key;
+            ids_[it->second] = id;
+            return {};
+        }
         try {
             fds_.push_back(make_pollfd(h, read, write));
             keys_.push_back(key);
+            ids_.push_back(id);
             index_.emplace(h, fds_.size() - 1);
         } catch (...) {
+            if (ids_.size() > index_.size()) ids_.pop_back();
             if (keys_.size() > index_.size()) keys_.pop_back();
             if (fds_.size() > index_.size()) fds_.pop_back();
             return out_of_memory_error();
@@ -3180,10 +2892,12 @@ public:
         if (i != last) {  // move the last entry into the hole
             fds_[i] = fds_[last];
             keys_[i] = keys_[last];
+            ids_[i] = ids_[last];
             index_[fds_[i].fd] = i;  // exists: no allocation
         }
         fds_.pop_back();
         keys_.pop_back();
+        ids_.pop_back();
         return {};
     }
     std::size_t size() const noexcept { return fds_.size(); }
@@ -3206,6 +2920,7 @@ public:
         }
         ec.clear();
         int emitted = 0;
+        bool invalid = false;
         // Start where the previous wait stopped, so that a full batch cannot starve the rest.
         std::size_t count = fds_.size();
         if (start_ >= count) start_ = 0;
@@ -3214,15 +2929,22 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
+            if ((r & POLLNVAL) != 0) {  // closed while registered: dropped below, not reported
+                invalid = true;
+                continue;
+            }
             bool hangup = (r & hangup_bits) != 0;
             // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
             // and kqueue do, also where WSAPoll reports POLLHUP alone.
             bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
-            ready_event e{fds_[i].fd,          keys_[i], readable,
-                          (r & poll_out) != 0, hangup,   (r & (POLLERR | POLLNVAL)) != 0};
+            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, hangup, (r & POLLERR) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
+        }
+        if (invalid) {
+            for (std::size_t i = fds_.size(); i-- > 0;)
+                if ((fds_[i].revents & POLLNVAL) != 0) remove(fds_[i].fd);
         }
         return emitted;
     }
@@ -3244,6 +2966,7 @@ private:
 
     std::vector<pollfd_type> fds_;
     std::vector<std::uint64_t> keys_;
+    std::vector<handle_identity> ids_;
     std::unordered_map<native_handle_type, std::size_t> index_;
     std::size_t start_ = 0;
 };
@@ -3271,11 +2994,6 @@ SOCKFRAME_NAMESPACE_END
 #include <type_traits>
 #include <utility>
 #include <vector>
-
-/// The most events one wait() returns; the others stay ready for the next wait (level-triggered).
-#ifndef SOCKFRAME_POLLER_MAX_EVENTS
-#define SOCKFRAME_POLLER_MAX_EVENTS 1024
-#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -3441,6 +3159,1386 @@ using poller = basic_poller<detail::default_poller_backend>;
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/poller.hpp> ----
+
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <initializer_list>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Which direction shutdown() closes.
+enum class shutdown_type {
+    receive,  ///< no more receiving (SHUT_RD)
+    send,     ///< no more sending: the peer reads end-of-stream (SHUT_WR)
+    both      ///< both (SHUT_RDWR)
+};
+
+/// What receive_from returns: bytes received and who sent them.
+template <typename Address>
+struct received_from {
+    std::size_t size = 0;
+    Address from;
+};
+
+/// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
+/// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
+/// buffer.size() bytes are there, the rest is lost).
+struct message_slot {
+    mutable_buffer buffer;
+    std::size_t size = 0;
+    bool truncated = false;
+};
+
+template <typename Family, typename Type, typename Mode>
+class basic_socket;
+
+/// How connect(host, service) and connect(candidates) try several addresses.
+struct connect_options {
+    /// RFC 8305 Happy Eyeballs: instead of one address after the other, start the next attempt
+    /// `attempt_delay` after the previous one (at once when one fails) while the earlier ones go
+    /// on, alternating IPv6 and IPv4 addresses (first the family the resolver put first). The
+    /// first to connect wins; the others are closed. Off: strictly in order, one at a time.
+    bool happy_eyeballs = false;
+    /// The stagger between Happy Eyeballs attempts (RFC 8305 recommends 250 ms).
+    std::chrono::milliseconds attempt_delay{250};
+};
+
+namespace detail {
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept;
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept;
+}  // namespace detail
+
+namespace detail {
+/// What every socket has, whatever its type: the descriptor and its timeout, options, addresses,
+/// bind, connect_to and shutdown. The calls that fit only some types are added by the layers
+/// below (stream_calls, message_calls, datagram_calls); basic_socket picks them by its Type.
+template <typename Family, typename Type, typename Mode>
+class socket_core {
+public:
+    using family_type = Family;
+    using socket_type = Type;
+    using mode_type = Mode;
+    using address_type = typename Family::address_type;
+    using native_handle_type = detail::native_handle_type;
+    using duration = deadline::clock::duration;
+
+    /// The most buffers one gathered call takes.
+    static constexpr std::size_t gather_limit = 64;
+
+    /// Whether the socket holds a descriptor.
+    bool is_open() const noexcept { return handle_ != detail::invalid_handle; }
+    /// is_open().
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The descriptor (fileno), still owned by this object.
+    native_handle_type native_handle() const noexcept { return handle_; }
+    /// Gives up ownership: the caller closes the returned descriptor.
+    native_handle_type release() noexcept { return std::exchange(handle_, detail::invalid_handle); }
+    /// Closes the descriptor; a second close does nothing. Errors from close are ignored.
+    void close() noexcept {
+        if (handle_ != detail::invalid_handle)
+            detail::close_handle(std::exchange(handle_, detail::invalid_handle));
+    }
+
+    /// settimeout counterpart: the default deadline of every blocking call, measured from the
+    /// call's start (nullopt: wait forever). Non-blocking sockets never wait. Saturating: a
+    /// duration too long for the clock (hours::max()) means no timeout (timeout() is then
+    /// nullopt), a negative one means zero (calls do only what is possible at once).
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        if (!(t > std::chrono::duration<Rep, Period>::zero()))
+            timeout_ = duration::zero();
+        else if (deadline::exceeds(t, (duration::max)()))
+            timeout_.reset();
+        else
+            timeout_ = std::chrono::duration_cast<duration>(t);
+    }
+    void set_timeout(std::nullopt_t) noexcept { timeout_.reset(); }
+    /// gettimeout counterpart.
+    std::optional<duration> timeout() const noexcept { return timeout_; }
+
+    /// bind counterpart: gives the socket its local address.
+    void bind(const address_type& local) {
+        std::error_code ec;
+        bind(local, ec);
+        if (ec) throw std::system_error(ec, "sockframe: bind to " + local.to_string());
+    }
+    void bind(const address_type& local, std::error_code& ec) noexcept {
+        ec = detail::bind_socket(handle_, local.data(), local.size());
+    }
+
+    /// Connects this (open) socket; for datagram sockets it sets the default peer.
+    void connect_to(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        connect_to(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+    }
+    void connect_to(const address_type& remote, std::error_code& ec) noexcept {
+        connect_to(remote, deadline{}, ec);
+    }
+    void connect_to(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(timeout_);
+        if (Mode::is_blocking && when) {
+            ec = detail::set_non_blocking(handle_, true);
+            if (ec) return;
+            start_connect(remote, ec);
+            if (ec == std::errc::operation_in_progress) finish_connect(when, ec);
+            std::error_code restore = detail::set_non_blocking(handle_, false);
+            if (!ec) ec = restore;
+            return;
+        }
+        start_connect(remote, ec);
+        if (Mode::is_blocking && ec == std::errc::operation_in_progress) finish_connect(std::nullopt, ec);
+    }
+    /// Non-blocking connect, second half: after the socket turned writable, the connect's outcome
+    /// (SO_ERROR). An empty code means connected.
+    std::error_code connect_result() const noexcept { return detail::pending_error(handle_); }
+
+    /// getsockname counterpart.
+    address_type local_address() const {
+        std::error_code ec;
+        auto a = local_address(ec);
+        detail::throw_if(ec, "sockframe: getsockname");
+        return a;
+    }
+    address_type local_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        ec = detail::local_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
+        return a;
+    }
+    /// getpeername counterpart.
+    address_type remote_address() const {
+        std::error_code ec;
+        auto a = remote_address(ec);
+        detail::throw_if(ec, "sockframe: getpeername");
+        return a;
+    }
+    address_type remote_address(std::error_code& ec) const noexcept {
+        address_type a;
+        detail::socklen_type len = address_type::capacity();
+        ec = detail::peer_name(handle_, a.data(), &len);
+        if (!ec && !a.assign_native(len)) ec = errc::bad_address;
+        return a;
+    }
+
+    /// Closes one or both directions; after shutdown(send) the peer reads end-of-stream.
+    void shutdown(shutdown_type what) {
+        std::error_code ec;
+        shutdown(what, ec);
+        detail::throw_if(ec, "sockframe: shutdown");
+    }
+    void shutdown(shutdown_type what, std::error_code& ec) noexcept {
+        ec = detail::shutdown_socket(handle_, what == shutdown_type::receive ? 0
+                                              : what == shutdown_type::send  ? 1
+                                                                             : 2);
+    }
+
+    /// setsockopt with an option type: `s.set(no_delay{true})`.
+    template <typename Option>
+    void set(const Option& option) {
+        std::error_code ec;
+        set(option, ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    template <typename Option>
+    void set(const Option& option, std::error_code& ec) noexcept {
+        auto native = option.to_native();
+        set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+    }
+    /// getsockopt with an option type: `s.get<no_delay>().value`.
+    template <typename Option>
+    Option get() const {
+        std::error_code ec;
+        Option o = get<Option>(ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return o;
+    }
+    template <typename Option>
+    Option get(std::error_code& ec) const noexcept {
+        decltype(std::declval<const Option&>().to_native()) native{};
+        get_option(Option::level(), Option::name(), mutable_buffer(&native, sizeof native), ec);
+        return Option::from_native(native);
+    }
+    /// Raw setsockopt for any level/name, with an int value.
+    void set_option(int level, int name, int value) {
+        std::error_code ec;
+        set_option(level, name, const_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: setsockopt");
+    }
+    /// Raw setsockopt with the option's bytes.
+    void set_option(int level, int name, const_buffer value, std::error_code& ec) noexcept {
+        ec = detail::set_socket_option(handle_, level, name, value.data(), value.size());
+    }
+    /// Raw getsockopt of an int-valued option.
+    int get_option(int level, int name) const {
+        int value = 0;
+        std::error_code ec;
+        get_option(level, name, mutable_buffer(&value, sizeof value), ec);
+        detail::throw_if(ec, "sockframe: getsockopt");
+        return value;
+    }
+    /// Raw getsockopt into `out`; returns the option's length.
+    std::size_t get_option(int level, int name, mutable_buffer out, std::error_code& ec) const noexcept {
+        std::size_t size = out.size();
+        ec = detail::get_socket_option(handle_, level, name, out.data(), size);
+        return ec ? 0 : size;
+    }
+
+protected:
+    socket_core() noexcept = default;
+    explicit socket_core(native_handle_type handle) noexcept : handle_(handle) {}
+    socket_core(const socket_core&) = delete;
+    socket_core& operator=(const socket_core&) = delete;
+    socket_core(socket_core&& other) noexcept
+        : handle_(std::exchange(other.handle_, detail::invalid_handle)), timeout_(other.timeout_) {}
+    socket_core& operator=(socket_core&& other) noexcept {
+        if (this != &other) {
+            close();
+            handle_ = std::exchange(other.handle_, detail::invalid_handle);
+            timeout_ = other.timeout_;
+        }
+        return *this;
+    }
+    ~socket_core() { close(); }
+
+    /// Runs `op(flags, ec)` (one system call returning bytes or -1), waiting for `events` until
+    /// `when` if it would block. Blocking mode without a deadline blocks in the kernel; with one,
+    /// the call is made non-waiting and poll() bounds the wait. Non-blocking mode never waits.
+    template <typename Op>
+    std::ptrdiff_t wait_and(short events, const std::optional<deadline::clock::time_point>& when,
+                            std::error_code& ec, Op&& op) noexcept {
+        if (!Mode::is_blocking) return op(0, ec);
+        if (!when) {
+            auto n = op(0, ec);
+            // SO_RCVTIMEO/SO_SNDTIMEO set by hand make a blocking call return EAGAIN.
+            if (n < 0 && ec == std::errc::operation_would_block) ec = detail::timed_out_error();
+            return n;
+        }
+#if defined(SOCKFRAME_WINDOWS)
+        ec = detail::set_non_blocking(handle_, true);
+        if (ec) return -1;
+        std::ptrdiff_t n;
+        for (;;) {
+            n = op(0, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) break;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) {
+                n = -1;
+                break;
+            }
+        }
+        std::error_code restore = detail::set_non_blocking(handle_, false);
+        if (!ec && restore) {
+            ec = restore;
+            n = -1;
+        }
+        return n;
+#else
+        for (;;) {
+            auto n = op(detail::dont_wait, ec);
+            if (n >= 0 || ec != std::errc::operation_would_block) return n;
+            ec = detail::wait_ready(handle_, events, when);
+            if (ec) return -1;
+        }
+#endif
+    }
+
+    static std::size_t to_iovecs(const const_buffer* buffers, std::size_t count,
+                                 detail::iovec_type* vecs) noexcept {
+        std::size_t used = 0;
+        for (std::size_t i = 0; i < count && used < gather_limit; ++i)
+            if (!buffers[i].empty()) detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        return used;
+    }
+
+    void start_connect(const address_type& remote, std::error_code& ec) noexcept {
+        // An interrupted connect goes on in the background: the OS layer reports it as in progress.
+        ec = detail::connect_socket(handle_, remote.data(), remote.size());
+    }
+    void finish_connect(const std::optional<deadline::clock::time_point>& when,
+                        std::error_code& ec) noexcept {
+        ec = detail::wait_connected(handle_, when);
+        if (!ec) ec = connect_result();
+    }
+
+    native_handle_type handle_ = detail::invalid_handle;
+    std::optional<duration> timeout_;
+};
+
+/// Stream calls (TCP, Unix stream): read_some, write_some, read_exact, write_all.
+template <typename Base>
+class stream_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+
+    /// recv counterpart: reads what is there (at least one byte, waiting if needed). Returns 0 only
+    /// at end-of-stream (the peer's orderly close) or when `out` is empty.
+    std::size_t read_some(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_some(out, d, ec);
+        detail::throw_if(ec, "sockframe: recv");
+        return n;
+    }
+    std::size_t read_some(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_some(out, deadline{}, ec);
+    }
+    std::size_t read_some(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_once(this->handle_, out.data(), out.size(), flags, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// send counterpart: writes what fits now (at least one byte, waiting if needed).
+    std::size_t write_some(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_some(in, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t write_some(const_buffer in, std::error_code& ec) noexcept {
+        return write_some(in, deadline{}, ec);
+    }
+    std::size_t write_some(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        if (in.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_once(this->handle_, in.data(), in.size(), flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// Fills `out` completely. End-of-stream before the first byte is errc::end_of_stream, after
+    /// it errc::truncated_stream. Returns the bytes read (out.size() unless `ec` is set).
+    std::size_t read_exact(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = read_exact(out, d, ec);
+        detail::throw_if(ec, "sockframe: read_exact");
+        return n;
+    }
+    std::size_t read_exact(mutable_buffer out, std::error_code& ec) noexcept {
+        return read_exact(out, deadline{}, ec);
+    }
+    std::size_t read_exact(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        deadline fixed = when ? deadline(*when) : deadline::never();
+        std::size_t total = 0;
+        ec.clear();
+        while (total < out.size()) {
+            std::size_t n = read_some(out.subspan(total), fixed, ec);
+            if (ec) break;
+            if (n == 0) {
+                ec = total == 0 ? errc::end_of_stream : errc::truncated_stream;
+                break;
+            }
+            total += n;
+        }
+        return total;
+    }
+
+    /// sendall counterpart: writes every byte, completing partial sends. Returns the bytes written
+    /// (in.size() unless `ec` is set; then the peer may have received that many).
+    std::size_t write_all(const_buffer in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const_buffer in, std::error_code& ec) noexcept {
+        return write_all(&in, 1, deadline{}, ec);
+    }
+    std::size_t write_all(const_buffer in, deadline d, std::error_code& ec) noexcept {
+        return write_all(&in, 1, d, ec);
+    }
+    /// Gathered sendall: every buffer, in order, in as few system calls as the OS allows (writev).
+    std::size_t write_all(std::initializer_list<const_buffer> in, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(in.begin(), in.size(), d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(std::initializer_list<const_buffer> in, std::error_code& ec) noexcept {
+        return write_all(in.begin(), in.size(), deadline{}, ec);
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = write_all(buffers, count, d, ec);
+        detail::throw_if(ec, "sockframe: write_all");
+        return n;
+    }
+    std::size_t write_all(const const_buffer* buffers, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        if (count == 1) {  // one buffer: plain send() until it is all written
+            const std::byte* p = buffers[0].data();
+            std::size_t left = buffers[0].size();
+            while (left > 0) {
+                auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_once(this->handle_, p, left, flags, e);
+                });
+                if (ec) return total;
+                p += n;
+                left -= static_cast<std::size_t>(n);
+                total += static_cast<std::size_t>(n);
+            }
+            return total;
+        }
+        constexpr std::size_t batch = 64;
+        detail::iovec_type vecs[batch];
+        std::size_t next = 0;  // first buffer not yet placed in vecs
+        std::size_t first = 0, used = 0;
+        for (;;) {
+            // refill the iovec window with buffers not yet sent
+            if (first == used) {
+                first = used = 0;
+                while (next < count && used < batch) {
+                    if (!buffers[next].empty())
+                        detail::set_iovec(vecs[used++], buffers[next].data(), buffers[next].size());
+                    ++next;
+                }
+                if (used == 0) return total;
+            }
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                if (used - first == 1)  // one buffer: plain send(), cheaper than a gathered call
+                    return detail::send_once(this->handle_, detail::iovec_data(vecs[first]),
+                                             detail::iovec_size(vecs[first]), flags, e);
+                return detail::send_vector(this->handle_, vecs + first, used - first, flags, e);
+            });
+            if (ec) return total;
+            auto sent = static_cast<std::size_t>(n);
+            total += sent;
+            while (sent > 0 && first < used) {
+                std::size_t here = detail::iovec_size(vecs[first]);
+                if (sent >= here) {
+                    sent -= here;
+                    ++first;
+                } else {
+                    detail::advance_iovec(vecs[first], sent);
+                    sent = 0;
+                }
+            }
+        }
+    }
+
+    /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
+    std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
+        if (used == 0) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+};
+
+/// Message calls (datagram, seqpacket, raw; connected or with a default peer): send, receive,
+/// send_batch, receive_batch.
+template <typename Base>
+class message_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+
+    /// Sends one message to the connected peer (whole or not at all).
+    std::size_t send(const_buffer message, deadline d = {}) {
+        std::error_code ec;
+        auto n = send(message, d, ec);
+        detail::throw_if(ec, "sockframe: send");
+        return n;
+    }
+    std::size_t send(const_buffer message, std::error_code& ec) noexcept {
+        return send(message, deadline{}, ec);
+    }
+    std::size_t send(const_buffer message, deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(
+            detail::poll_out, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::send_once(this->handle_, message.data(), message.size(), flags, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Sends one message gathered from up to 64 buffers (one sendmsg: one datagram or record).
+    std::size_t send(const const_buffer* buffers, std::size_t count, deadline d,
+                     std::error_code& ec) noexcept {
+        if (count > Base::gather_limit) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        detail::iovec_type vecs[Base::gather_limit];
+        std::size_t used = this->to_iovecs(buffers, count, vecs);
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_vector(this->handle_, vecs, used, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// Receives one message. A message larger than `out` is errc::message_truncated (its first
+    /// out.size() bytes are in `out`), never silently cut. On a seqpacket socket 0 also means
+    /// end-of-stream.
+    std::size_t receive(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive");
+        return n;
+    }
+    std::size_t receive(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive(out, deadline{}, ec);
+    }
+    std::size_t receive(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::receive_message(this->handle_, out.data(), out.size(),
+                                                                   flags, nullptr, nullptr, truncated, e);
+                                });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
+    /// The size of the next message, without taking it: waits (as receive() does) until one is
+    /// there, then reports its whole size, so that a buffer can be made to fit before receive().
+    /// Exact where the system can say (Linux: MSG_PEEK | MSG_TRUNC; Windows: FIONREAD gives the
+    /// first datagram's size); elsewhere (BSD, macOS: FIONREAD counts every queued byte) an
+    /// upper bound. On a seqpacket socket 0 is an empty record or end-of-stream.
+    std::size_t next_message_size(deadline d = {}) {
+        std::error_code ec;
+        auto n = next_message_size(d, ec);
+        detail::throw_if(ec, "sockframe: next_message_size");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t next_message_size(std::error_code& ec) noexcept { return next_message_size(deadline{}, ec); }
+    /// The same with a deadline, never throwing.
+    std::size_t next_message_size(deadline d, std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_in, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::peek_message_size(this->handle_, flags, e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
+    /// Whether send_batch / receive_batch move many messages per system call here (sendmmsg and
+    /// recvmmsg: Linux, FreeBSD, NetBSD); elsewhere they loop over one call per message.
+    static constexpr bool batches_natively = detail::batched_messages;
+    /// The most messages one system call of send_batch / receive_batch carries.
+    static constexpr std::size_t batch_limit = 64;
+
+    /// Sends each buffer as one message to the connected peer, in order, in as few system calls
+    /// as the OS allows (sendmmsg: up to batch_limit per call). Returns how many were sent.
+    /// Blocking: all of them unless an error (then `ec` is set and the return says how many went
+    /// before it). Non-blocking: as many as fit now; none is operation_would_block.
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, std::error_code& ec) noexcept {
+        return send_batch(messages, count, deadline{}, ec);
+    }
+    std::size_t send_batch(const const_buffer* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit];
+            std::size_t chunk = count - total < batch_limit ? count - total : batch_limit;
+            for (std::size_t i = 0; i < chunk; ++i)
+                detail::set_iovec(vecs[i], messages[total + i].data(), messages[total + i].size());
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_messages(this->handle_, vecs, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+
+    /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
+    /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
+    /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
+    /// slot is kept in part and flagged `truncated`, not reported as an error.
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_batch(slots, count, d, ec);
+        detail::throw_if(ec, "sockframe: receive_batch");
+        return n;
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, std::error_code& ec) noexcept {
+        return receive_batch(slots, count, deadline{}, ec);
+    }
+    std::size_t receive_batch(message_slot* slots, std::size_t count, deadline d,
+                              std::error_code& ec) noexcept {
+        if (count > batch_limit) count = batch_limit;
+        if (count == 0) {
+            ec.clear();
+            return 0;
+        }
+        detail::iovec_type vecs[batch_limit];
+        std::size_t sizes[batch_limit];
+        bool truncated[batch_limit];
+        for (std::size_t i = 0; i < count; ++i)
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+            });
+        if (n < 0) return 0;
+        for (std::ptrdiff_t i = 0; i < n; ++i) {
+            slots[i].size = sizes[i];
+            slots[i].truncated = truncated[i];
+        }
+        return static_cast<std::size_t>(n);
+    }
+};
+
+/// Calls with an address per message (connectionless types: datagram, raw): send_to,
+/// receive_from.
+template <typename Base>
+class datagram_calls : public Base {
+    using Mode = typename Base::mode_type;
+
+public:
+    using Base::Base;
+    using address_type = typename Base::address_type;
+
+    /// sendto counterpart: one datagram to `to`.
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, std::error_code& ec) noexcept {
+        return send_to(message, to, deadline{}, ec);
+    }
+    std::size_t send_to(const_buffer message, const address_type& to, deadline d,
+                        std::error_code& ec) noexcept {
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_to_once(this->handle_, message.data(), message.size(),
+                                                                flags, to.data(), to.size(), e);
+                                });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+    /// recvfrom counterpart: one datagram and its sender. Truncation as in receive().
+    received_from<address_type> receive_from(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto r = receive_from(out, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return r;
+    }
+    received_from<address_type> receive_from(mutable_buffer out, std::error_code& ec) noexcept {
+        return receive_from(out, deadline{}, ec);
+    }
+    received_from<address_type> receive_from(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        received_from<address_type> r;
+        bool truncated = false;
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                detail::socklen_type len = address_type::capacity();
+                auto got = detail::receive_message(this->handle_, out.data(), out.size(), flags,
+                                                   r.from.data(), &len, truncated, e);
+                if (got >= 0) r.from.assign_native(len);
+                return got;
+            });
+        if (n < 0) return r;
+        r.size = static_cast<std::size_t>(n);
+        if (truncated) ec = errc::message_truncated;
+        return r;
+    }
+};
+
+/// The layers a socket of `Type` is made of.
+template <typename Family, typename Type, typename Mode>
+using socket_layers_t = std::conditional_t<
+    Type::message_oriented,
+    std::conditional_t<Type::connection_oriented, message_calls<socket_core<Family, Type, Mode>>,
+                       datagram_calls<message_calls<socket_core<Family, Type, Mode>>>>,
+    stream_calls<socket_core<Family, Type, Mode>>>;
+}  // namespace detail
+
+/// A socket of `Family` (ipv4, ipv6, ip, any_family, local), `Type` (stream, datagram,
+/// seqpacket, raw) and `Mode` (blocking, non_blocking). What it offers follows from its Type:
+/// stream calls on stream types, message calls on message types, send_to/receive_from on
+/// connectionless ones; a call that does not fit the type does not exist (a compile error).
+template <typename Family, typename Type, typename Mode = blocking>
+class basic_socket : public detail::socket_layers_t<Family, Type, Mode> {
+    using base = detail::socket_layers_t<Family, Type, Mode>;
+
+public:
+    using base::bind;
+    using base::close;
+    using base::connect_to;
+    using typename base::address_type;
+    using typename base::duration;
+    using typename base::family_type;
+    using typename base::mode_type;
+    using typename base::native_handle_type;
+    using typename base::socket_type;
+
+    /// A closed socket (no descriptor).
+    basic_socket() noexcept = default;
+    /// Adopts an open descriptor, which this object then closes. Its blocking flag is not changed.
+    explicit basic_socket(native_handle_type handle) noexcept : base(handle) {}
+    /// Opens a socket and binds it to `local` (the usual start of a UDP socket).
+    explicit basic_socket(const address_type& local, int protocol = 0) {
+        std::error_code ec;
+        *this = basic_socket(local, protocol, ec);
+        detail::throw_if(ec, "sockframe: bind");
+    }
+    /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
+    basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
+    basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
+        *this = open_for(local, protocol, ec);
+        if (!ec) bind(local, ec);
+        if (ec) close();
+    }
+    /// Converts between blocking and non_blocking modes of the same socket.
+    template <typename OtherMode, typename = std::enable_if_t<!std::is_same_v<OtherMode, Mode>>>
+    explicit basic_socket(basic_socket<Family, Type, OtherMode>&& other) : base(other.release()) {
+        this->timeout_ = other.timeout();
+        native_handle_type h = this->native_handle();
+        if (h != detail::invalid_handle) {
+            std::error_code ec = detail::set_non_blocking(h, !Mode::is_blocking);
+            detail::throw_if(ec, "sockframe: change blocking mode");
+        }
+    }
+
+    /// Widens the family of a socket of the same type and mode: a tcp_stream or tcp6_stream
+    /// becomes an ip_tcp_stream, any TCP or Unix stream an any_stream (one handler for both).
+    template <typename OtherFamily,
+              typename = std::enable_if_t<detail::family_converts_v<OtherFamily, Family>>>
+    basic_socket(
+        basic_socket<OtherFamily, Type, Mode>&& other) noexcept  // NOLINT(google-explicit-constructor)
+        : base(other.release()) {
+        this->timeout_ = other.timeout();
+    }
+
+    basic_socket(const basic_socket&) = delete;
+    basic_socket& operator=(const basic_socket&) = delete;
+    basic_socket(basic_socket&&) noexcept = default;
+    basic_socket& operator=(basic_socket&&) noexcept = default;
+    /// Closes the descriptor.
+    ~basic_socket() = default;
+
+    /// Opens an unbound socket (protocol 0 = the family's default; e.g. IPPROTO_ICMP for raw).
+    static basic_socket open(int protocol = 0) {
+        std::error_code ec;
+        auto s = open(protocol, ec);
+        detail::throw_if(ec, "sockframe: socket");
+        return s;
+    }
+    static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
+    static basic_socket open(int protocol, std::error_code& ec) noexcept {
+        return basic_socket(
+            detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
+    }
+    /// Opens an unbound socket of the address family `address` is in (the runtime `ip` family
+    /// chooses IPv4 or IPv6 here; fixed families always use theirs).
+    static basic_socket open_for(const address_type& address, int protocol, std::error_code& ec) noexcept {
+        return basic_socket(detail::open_socket(detail::domain_of(address.data()), Type::value(), protocol,
+                                                !Mode::is_blocking, ec));
+    }
+
+    /// Connects a new socket to `remote`, waiting at most until `d` (a real deadline: the
+    /// connection attempt itself is bounded, not only each system call).
+    static basic_socket connect(const address_type& remote, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(remote, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: connect to " + remote.to_string());
+        return s;
+    }
+    /// connect_ex: connects, never throwing; on failure `ec` is set and the socket returned is closed.
+    static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
+        return connect(remote, deadline{}, ec);
+    }
+    static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
+        auto s = open_for(remote, 0, ec);
+        if (ec) return s;
+        s.connect_to(remote, d, ec);
+        // a non-blocking connect goes on after operation_in_progress: keep that socket
+        if (ec && (Mode::is_blocking || ec != std::errc::operation_in_progress)) s.close();
+        return s;
+    }
+
+    /// Resolves `host`/`service` and tries each address in order until one connects; `d` bounds
+    /// the whole attempt, shared across the candidates. On failure the error is the last
+    /// candidate's (timed_out once `d` passed), or the resolver's. A non-blocking socket is
+    /// connected the same way (waiting up to `d`), then returned in its non-blocking mode.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d = {}) {
+        return connect(host, service, connect_options{}, d);
+    }
+    /// The same, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, std::error_code& ec) {
+        return connect(host, service, connect_options{}, deadline{}, ec);
+    }
+    /// The same with a deadline, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service, deadline d,
+                                std::error_code& ec) {
+        return connect(host, service, connect_options{}, d, ec);
+    }
+    /// The same with options: connect_options::happy_eyeballs races the candidates (RFC 8305).
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(host, service, options, d, ec);
+        if (ec)
+            throw std::system_error(
+                ec, "sockframe: connect to " + std::string(host) + ":" + std::string(service));
+        return s;
+    }
+    /// The same with options, never throwing.
+    static basic_socket connect(std::string_view host, std::string_view service,
+                                const connect_options& options, deadline d, std::error_code& ec) {
+        auto when = d.resolve(std::nullopt);  // measured from now, before the resolver's time
+        auto candidates = resolve<Family>(host, service, ec);
+        if (ec) return basic_socket{};
+        return connect(candidates, options, when ? deadline(*when) : deadline::never(), ec);
+    }
+    /// Tries each of `candidates` in order (or races them: connect_options::happy_eyeballs)
+    /// until one connects, all within `d`. On failure `ec` is the last candidate's error
+    /// (timed_out once `d` passed; invalid_argument for an empty list).
+    static basic_socket connect(const std::vector<address_type>& candidates, const connect_options& options,
+                                deadline d, std::error_code& ec) noexcept {
+        auto when = d.resolve(std::nullopt);
+        if (candidates.empty()) {
+            ec = errc::invalid_argument;
+            return basic_socket{};
+        }
+        using blocking_socket = basic_socket<Family, Type, blocking>;
+        blocking_socket s =
+            options.happy_eyeballs
+                ? detail::connect_racing<blocking_socket>(candidates, options.attempt_delay, when, ec)
+                : detail::connect_in_order<blocking_socket>(candidates, when, ec);
+        if (ec) return basic_socket{};
+        if constexpr (Mode::is_blocking) {
+            return s;
+        } else {
+            native_handle_type h = s.release();
+            ec = detail::set_non_blocking(h, true);
+            basic_socket result(h);
+            if (ec) result.close();
+            return result;
+        }
+    }
+    /// Throwing form of connect(candidates, options, d, ec).
+    static basic_socket connect(const std::vector<address_type>& candidates,
+                                const connect_options& options = {}, deadline d = {}) {
+        std::error_code ec;
+        auto s = connect(candidates, options, d, ec);
+        detail::throw_if(ec, "sockframe: connect");
+        return s;
+    }
+};
+
+namespace detail {
+/// One candidate after the other, one deadline for them all; the last error wins.
+template <typename Socket>
+Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+                        const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
+    const deadline whole = when ? deadline(*when) : deadline::never();
+    ec = errc::invalid_argument;
+    for (const auto& address : candidates) {
+        if (when && clock::now() >= *when) {
+            ec = timed_out_error();
+            break;
+        }
+        std::error_code attempt;
+        auto s = Socket::connect(address, whole, attempt);
+        if (!attempt) {
+            ec.clear();
+            return s;
+        }
+        ec = attempt;
+    }
+    return Socket{};
+}
+
+/// The candidates reordered as RFC 8305 asks: families alternating, the first address's first.
+template <typename Address>
+std::vector<std::size_t> interleave_families(const std::vector<Address>& candidates) {
+    std::vector<std::size_t> first, other, order;
+    const int lead = domain_of(candidates.front().data());
+    for (std::size_t i = 0; i < candidates.size(); ++i)
+        (domain_of(candidates[i].data()) == lead ? first : other).push_back(i);
+    for (std::size_t i = 0; i < first.size() || i < other.size(); ++i) {
+        if (i < first.size()) order.push_back(first[i]);
+        if (i < other.size()) order.push_back(other[i]);
+    }
+    return order;
+}
+
+/// Happy Eyeballs: staggered non-blocking attempts watched by one poller; first success wins.
+template <typename Socket>
+Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+                      std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
+                      std::error_code& ec) noexcept {
+    using attempt_socket =
+        basic_socket<typename Socket::family_type, typename Socket::socket_type, non_blocking>;
+    try {
+        const std::vector<std::size_t> order = interleave_families(candidates);
+        std::vector<attempt_socket> attempts(order.size());
+        poller watcher(ec);
+        if (ec) return Socket{};
+        std::vector<poll_event> events;
+        std::size_t next = 0, active = 0;
+        auto next_start = clock::now();
+        std::error_code last = errc::invalid_argument;
+        auto win = [&](std::size_t i) {
+            ec.clear();
+            native_handle_type h = attempts[i].release();
+            std::error_code mode = set_non_blocking(h, false);
+            Socket s(h);
+            if (mode) {
+                ec = mode;
+                s.close();
+            }
+            return s;  // the other attempts close with `attempts`
+        };
+        for (;;) {
+            auto now = clock::now();
+            if (when && now >= *when) {
+                ec = timed_out_error();
+                return Socket{};
+            }
+            // Start the next attempt when its time has come, or at once when none is running.
+            while (next < order.size() && (active == 0 || now >= next_start)) {
+                std::size_t i = next++;
+                const auto& address = candidates[order[i]];
+                std::error_code e;
+                attempts[i] = attempt_socket::open_for(address, 0, e);
+                if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
+                if (!e) return win(i);
+                if (e == std::errc::operation_in_progress) {
+                    watcher.add(attempts[i], interest::write, i, e);
+                    if (!e) {
+                        ++active;
+                        next_start = clock::now() + delay;
+                        break;
+                    }
+                }
+                last = e;
+                attempts[i].close();
+            }
+            if (active == 0 && next >= order.size()) {
+                ec = last;
+                return Socket{};
+            }
+            std::optional<clock::time_point> until = when;
+            if (next < order.size() && (!until || next_start < *until)) until = next_start;
+            watcher.wait(events, until ? deadline(*until) : deadline::never(), ec);
+            if (ec) return Socket{};
+            for (const auto& event : events) {
+                auto i = static_cast<std::size_t>(event.key);
+                if (!attempts[i].is_open()) continue;
+                std::error_code outcome = attempts[i].connect_result();
+                if (!outcome) return win(i);
+                last = outcome;
+                std::error_code ignored;
+                watcher.remove(attempts[i], ignored);
+                attempts[i].close();
+                --active;
+                next_start = clock::now();  // a failure starts the next attempt at once
+            }
+        }
+    } catch (const std::bad_alloc&) {
+        ec = std::make_error_code(std::errc::not_enough_memory);
+        return Socket{};
+    }
+}
+}  // namespace detail
+
+/// socketpair counterpart: two connected local sockets (Unix stream, datagram or seqpacket).
+/// Not on Windows (errc::not_supported).
+template <typename Socket>
+std::pair<Socket, Socket> socketpair(std::error_code& ec) noexcept {
+    detail::native_handle_type handles[2];
+    ec = detail::make_socketpair(Socket::family_type::domain(), Socket::socket_type::value(),
+                                 !Socket::mode_type::is_blocking, handles);
+    if (ec) return {};
+    return {Socket(handles[0]), Socket(handles[1])};
+}
+/// Throwing socketpair.
+template <typename Socket>
+std::pair<Socket, Socket> socketpair() {
+    std::error_code ec;
+    auto p = socketpair<Socket>(ec);
+    detail::throw_if(ec, "sockframe: socketpair");
+    return p;
+}
+
+/// TCP over IPv4.
+using tcp_stream = basic_socket<ipv4, stream>;
+/// TCP over IPv6.
+using tcp6_stream = basic_socket<ipv6, stream>;
+/// UDP over IPv4.
+using udp_socket = basic_socket<ipv4, datagram>;
+/// UDP over IPv6.
+using udp6_socket = basic_socket<ipv6, datagram>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream socket (Windows 10 1803+ too).
+using unix_stream = basic_socket<local, stream>;
+#if defined(SOCKFRAME_POSIX)
+/// Unix-domain datagram socket (POSIX).
+using unix_datagram = basic_socket<local, datagram>;
+/// Unix-domain seqpacket socket (POSIX; not macOS).
+using unix_seqpacket = basic_socket<local, seqpacket>;
+#endif
+#endif
+
+/// TCP over IPv4 or IPv6, chosen at run time (connect by name, dual-stack listeners).
+using ip_tcp_stream = basic_socket<ip, stream>;
+/// UDP over IPv4 or IPv6, chosen at run time (by the address bound or connected to).
+using ip_udp_socket = basic_socket<ip, datagram>;
+/// A connected stream of any family: TCP (IPv4, IPv6) or Unix domain. Made from any of them
+/// (`sf::any_stream s = std::move(tcp);`) or accepted from an any_listener.
+using any_stream = basic_socket<any_family, stream>;
+
+// Non-blocking aliases: the same names with `_nb` (Python's setblocking(False), Asio's
+// non_blocking(true)): every call returns at once, "not now" is operation_would_block. For use
+// with the poller; convert an existing socket with `tcp_stream_nb nb{std::move(s)}`.
+
+/// Non-blocking TCP over IPv4.
+using tcp_stream_nb = basic_socket<ipv4, stream, non_blocking>;
+/// Non-blocking TCP over IPv6.
+using tcp6_stream_nb = basic_socket<ipv6, stream, non_blocking>;
+/// Non-blocking UDP over IPv4.
+using udp_socket_nb = basic_socket<ipv4, datagram, non_blocking>;
+/// Non-blocking UDP over IPv6.
+using udp6_socket_nb = basic_socket<ipv6, datagram, non_blocking>;
+/// Non-blocking TCP over IPv4 or IPv6.
+using ip_tcp_stream_nb = basic_socket<ip, stream, non_blocking>;
+/// Non-blocking UDP over IPv4 or IPv6.
+using ip_udp_socket_nb = basic_socket<ip, datagram, non_blocking>;
+/// Non-blocking stream of any family.
+using any_stream_nb = basic_socket<any_family, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream socket.
+using unix_stream_nb = basic_socket<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain datagram socket.
+using unix_datagram_nb = basic_socket<local, datagram, non_blocking>;
+/// Non-blocking Unix-domain seqpacket socket.
+using unix_seqpacket_nb = basic_socket<local, seqpacket, non_blocking>;
+#endif
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/socket.hpp> ----
+
+// ---- begin <sockframe/listener.hpp> ----
+/// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
+///
+/// Unix listeners (filesystem paths) remove their socket file when they close, as Go's do
+/// (listen_options::unlink_on_close, on by default), and can take over the path of a crashed
+/// process's socket file (listen_options::replace_stale, off by default: only when nothing
+/// listens there). Linux abstract names (local_address::abstract) have no file at all.
+
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
+template <typename Socket>
+struct accepted {
+    Socket socket;
+    typename Socket::address_type from;
+};
+
+/// How a listener binds and listens; each member has the usual default.
+struct listen_options {
+    /// The backlog of pending connections (SOMAXCONN: the system's maximum).
+    int backlog = SOMAXCONN;
+    /// IP families: SO_REUSEADDR (Windows: SO_EXCLUSIVEADDRUSE), so that a restarted server can
+    /// bind while old connections linger in TIME_WAIT.
+    bool reuse_address = true;
+    /// IPv6 and the runtime `ip` family bound to an IPv6 address: IPV6_V6ONLY. Unset: the
+    /// family's default (`ip`: off, one dual-stack socket for IPv4 and IPv6; `ipv6`: the system's).
+    std::optional<bool> v6_only;
+    /// Unix paths: remove the socket file when the listener closes (only if it is still the file
+    /// this listener made).
+    bool unlink_on_close = true;
+    /// Unix paths: if a socket file is already there and nothing accepts connections on it (a
+    /// crashed process left it), remove it and bind. A file that is not a socket, or a socket
+    /// somebody listens on, is left alone: bind then fails with address_in_use.
+    bool replace_stale = false;
+};
+
+template <typename Family, typename Type = stream, typename Mode = blocking>
+class basic_listener {
+public:
+    using socket_type = basic_socket<Family, Type, Mode>;
+    using address_type = typename Family::address_type;
+    using native_handle_type = detail::native_handle_type;
+
+    /// The backlog used when none is given: the system's maximum (SOMAXCONN).
+    static constexpr int default_backlog = SOMAXCONN;
+
+    /// A closed listener.
+    basic_listener() noexcept = default;
+    /// Opens, sets SO_REUSEADDR (IP families; SO_EXCLUSIVEADDRUSE on Windows), binds and listens.
+    /// Port 0 picks an ephemeral port: read it back with local_address().
+    explicit basic_listener(const address_type& local, int backlog = default_backlog)
+        : basic_listener(local, with_backlog(backlog)) {}
+    /// The same with options (backlog, Unix socket file handling, IPV6_V6ONLY).
+    basic_listener(const address_type& local, const listen_options& options) {
+        std::error_code ec;
+        *this = basic_listener(local, options, ec);
+        if (ec) throw std::system_error(ec, "sockframe: listen on " + local.to_string());
+    }
+    /// Never throwing: `ec` says what failed (the listener is then closed).
+    basic_listener(const address_type& local, std::error_code& ec) noexcept
+        : basic_listener(local, listen_options{}, ec) {}
+    basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
+        : basic_listener(local, with_backlog(backlog), ec) {}
+    basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        socket_ = socket_type::open_for(local, 0, ec);
+        if (!ec) setup(local, options, ec);
+        if (ec) close();
+    }
+
+    basic_listener(basic_listener&& other) noexcept
+        : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
+    basic_listener& operator=(basic_listener&& other) noexcept {
+        if (this != &other) {
+            close();
+            socket_ = std::move(other.socket_);
+            file_ = std::exchange(other.file_, socket_file{});
+        }
+        return *this;
+    }
+    /// Closes, removing a Unix socket file as close() does.
+    ~basic_listener() { close(); }
+
+    /// Waits for a connection (until `d`), returns it with the peer's address. A non-blocking
+    /// listener returns std::errc::operation_would_block when none is pending.
+    accepted<socket_type> accept(deadline d = {}) {
+        std::error_code ec;
+        auto a = accept(d, ec);
+        detail::throw_if(ec, "sockframe: accept");
+        return a;
+    }
+    accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
+    accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
+        accepted<socket_type> result;
+        auto when = d.resolve(socket_.timeout());
+        for (;;) {
+            detail::socklen_type len = address_type::capacity();
+            native_handle_type h = detail::accept_socket(socket_.native_handle(), result.from.data(), &len,
+                                                         !Mode::is_blocking, ec);
+            if (h != detail::invalid_handle) {
+                result.socket = socket_type(h);
+                if (!result.from.assign_native(len)) result.from = address_type{};
+                return result;
+            }
+            if (!Mode::is_blocking || ec != std::errc::operation_would_block) return result;
+            ec = detail::wait_ready(socket_.native_handle(), detail::poll_in, when);
+            if (ec) return result;
+        }
+    }
+
+    /// The bound address (the real port when bound to port 0).
+    address_type local_address() const { return socket_.local_address(); }
+    address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
+    /// The default accept deadline (settimeout on a listening socket).
+    template <typename Rep, typename Period>
+    void set_timeout(std::chrono::duration<Rep, Period> t) noexcept {
+        socket_.set_timeout(t);
+    }
+    /// No default accept deadline.
+    void set_timeout(std::nullopt_t) noexcept { socket_.set_timeout(std::nullopt); }
+    /// The default accept deadline (nullopt: none).
+    auto timeout() const noexcept { return socket_.timeout(); }
+
+    /// Whether the listener holds a socket.
+    bool is_open() const noexcept { return socket_.is_open(); }
+    /// is_open().
+    explicit operator bool() const noexcept { return is_open(); }
+    /// The listening descriptor, still owned by this object.
+    native_handle_type native_handle() const noexcept { return socket_.native_handle(); }
+    /// Stops listening; a Unix listener also removes its socket file (unless unlink_on_close was
+    /// off, or the file is no longer the one it made).
+    void close() noexcept {
+        socket_.close();
+        if (!file_.path.empty()) {
+            std::uint64_t device = 0, inode = 0;
+            if (detail::socket_file_identity(file_.path.c_str(), device, inode) && device == file_.device &&
+                inode == file_.inode)
+                detail::remove_file(file_.path.c_str());
+            file_ = socket_file{};
+        }
+    }
+    /// The listening socket itself, for options.
+    socket_type& socket() noexcept { return socket_; }
+    /// The listening socket itself, for options.
+    const socket_type& socket() const noexcept { return socket_; }
+
+private:
+    /// The socket file a Unix listener made, to remove when it closes.
+    struct socket_file {
+        std::string path;
+        std::uint64_t device = 0, inode = 0;
+    };
+
+    static listen_options with_backlog(int backlog) noexcept {
+        listen_options o;
+        o.backlog = backlog;
+        return o;
+    }
+
+    void setup(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
+        const int domain = detail::domain_of(local.data());
+        if (domain == AF_INET || domain == AF_INET6) {
+            if (options.reuse_address) {
+#if defined(SOCKFRAME_WINDOWS)
+                socket_.set(exclusive_address_use{true}, ec);
+#else
+                socket_.set(reuse_address{true}, ec);
+#endif
+                if (ec) return;
+            }
+            std::optional<bool> only = options.v6_only;
+            if (!only && detail::dual_stack_by_default<Family>()) only = false;
+            if (domain == AF_INET6 && only) {
+                socket_.set(v6_only{*only}, ec);
+                if (ec) return;
+            }
+        }
+        std::string path = unix_path(local);
+        if (!path.empty() && options.replace_stale) remove_stale(local, path);
+        socket_.bind(local, ec);
+        if (ec) return;
+        if (!path.empty() && options.unlink_on_close) {
+            file_.path = path;
+            detail::socket_file_identity(path.c_str(), file_.device, file_.inode);
+        }
+        ec = detail::listen_socket(socket_.native_handle(), options.backlog);
+        if (ec) return;
+        // A blocking listener waits in poll(), so that accept honours deadlines and never hangs
+        // on a connection that vanished between readiness and accept.
+        if (Mode::is_blocking) ec = detail::set_non_blocking(socket_.native_handle(), true);
+    }
+
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    static std::string unix_path_of(const sockframe::local_address& local) {
+        if (local.is_abstract() || local.is_unnamed()) return {};
+        try {
+            return std::string(local.name());
+        } catch (...) {
+            return {};
+        }
+    }
+#endif
+    /// The filesystem path of a Unix address ("" for other families, abstract and unnamed ones).
+    static std::string unix_path(const address_type& local) {
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+        if constexpr (std::is_same_v<address_type, sockframe::local_address>) {
+            return unix_path_of(local);
+        } else if constexpr (std::is_same_v<address_type, any_address>) {
+            return local.is_local() ? unix_path_of(local.local()) : std::string();
+        }
+#endif
+        (void)local;
+        return {};
+    }
+
+    /// Removes a socket file at `path` that nobody listens on (a connect to it is refused).
+    static void remove_stale(const address_type& local, const std::string& path) noexcept {
+        std::uint64_t device = 0, inode = 0;
+        if (!detail::socket_file_identity(path.c_str(), device, inode)) return;  // absent, or not a socket
+        std::error_code ec;
+        auto probe = basic_socket<Family, Type, non_blocking>::open_for(local, 0, ec);
+        if (ec) return;
+        ec = detail::connect_socket(probe.native_handle(), local.data(), local.size());
+        if (ec == std::errc::connection_refused) detail::remove_file(path.c_str());
+    }
+
+    socket_type socket_;
+    socket_file file_;
+};
+
+/// TCP listener over IPv4.
+using tcp_listener = basic_listener<ipv4, stream>;
+/// TCP listener over IPv6.
+using tcp6_listener = basic_listener<ipv6, stream>;
+/// TCP listener over IPv4 or IPv6; bound to ip_address::any(port) (::) it is dual-stack.
+using ip_tcp_listener = basic_listener<ip, stream>;
+/// A stream listener bound to any family's address (TCP or Unix); accept gives any_stream.
+using any_listener = basic_listener<any_family, stream>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Unix-domain stream listener (paths; abstract names on Linux).
+using unix_listener = basic_listener<local, stream>;
+#if defined(SOCKFRAME_POSIX)
+/// Unix-domain seqpacket listener (not Windows: no SOCK_SEQPACKET).
+using unix_seqpacket_listener = basic_listener<local, seqpacket>;
+#endif
+#endif
+
+// Non-blocking listeners (`_nb`): accept() returns operation_would_block when no connection is
+// pending, and the sockets it returns are non-blocking too (tcp_listener_nb gives tcp_stream_nb).
+
+/// Non-blocking TCP listener over IPv4.
+using tcp_listener_nb = basic_listener<ipv4, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv6.
+using tcp6_listener_nb = basic_listener<ipv6, stream, non_blocking>;
+/// Non-blocking TCP listener over IPv4 or IPv6.
+using ip_tcp_listener_nb = basic_listener<ip, stream, non_blocking>;
+/// Non-blocking stream listener of any family.
+using any_listener_nb = basic_listener<any_family, stream, non_blocking>;
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+/// Non-blocking Unix-domain stream listener.
+using unix_listener_nb = basic_listener<local, stream, non_blocking>;
+#if defined(SOCKFRAME_POSIX)
+/// Non-blocking Unix-domain seqpacket listener.
+using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking>;
+#endif
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/listener.hpp> ----
 
 // ---- begin <sockframe/event_loop.hpp> ----
 /// event_loop: one thread's poller, timers, cross-thread post() and signals. One loop per thread,
@@ -4777,7 +5875,10 @@ SOCKFRAME_NAMESPACE_END
 ///
 /// Errors: end-of-stream is eofbit (as for a file). Any other failure (the socket's timeout, a
 /// reset, a broken pipe) sets badbit; error() then tells which. After a read timeout nothing is
-/// lost: clear() the stream and read again. After a write error the unsent output is discarded.
+/// lost: clear() the stream and read again; a read(n) that had taken some bytes before the timeout
+/// gives them back, so the next read returns them first (a getline keeps the characters it took in
+/// its string, as std::getline does for every failure). After a write error the unsent output is
+/// discarded.
 ///
 /// Thread safety: one stream is used by one thread at a time.
 
@@ -4793,11 +5894,6 @@ SOCKFRAME_NAMESPACE_END
 #include <string_view>
 #include <system_error>
 #include <utility>
-
-/// The size of each of a socket streambuf's two buffers (get and put), in bytes.
-#ifndef SOCKFRAME_IOSTREAM_BUFFER_SIZE
-#define SOCKFRAME_IOSTREAM_BUFFER_SIZE 8192
-#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -4864,7 +5960,7 @@ public:
 protected:
     int_type underflow() override {
         if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-        std::size_t n = read_into(get_begin(), buffer_size_);
+        std::size_t n = read_into(get_begin(), get_capacity_);
         if (n == 0) return traits_type::eof();
         setg(get_begin(), get_begin(), get_begin() + n);
         return traits_type::to_int_type(*gptr());
@@ -4911,24 +6007,31 @@ protected:
         if (n <= 0) return 0;
         auto wanted = static_cast<std::size_t>(n);
         std::size_t copied = 0;
-        while (copied < wanted) {
-            auto available = static_cast<std::size_t>(egptr() - gptr());
-            if (available > 0) {
-                std::size_t take = (std::min)(available, wanted - copied);
-                std::memcpy(s + copied, gptr(), take);
-                gbump(static_cast<int>(take));
-                copied += take;
-                continue;
+        try {
+            while (copied < wanted) {
+                auto available = static_cast<std::size_t>(egptr() - gptr());
+                if (available > 0) {
+                    std::size_t take = (std::min)(available, wanted - copied);
+                    std::memcpy(s + copied, gptr(), take);
+                    gbump(static_cast<int>(take));
+                    copied += take;
+                    continue;
+                }
+                std::size_t got;
+                if (wanted - copied >= buffer_size_) {
+                    got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
+                    copied += got;
+                } else {
+                    got = read_into(get_begin(), get_capacity_);
+                    setg(get_begin(), get_begin(), get_begin() + got);
+                }
+                if (got == 0) break;  // end-of-stream
             }
-            std::size_t got;
-            if (wanted - copied >= buffer_size_) {
-                got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
-                copied += got;
-            } else {
-                got = read_into(get_begin(), buffer_size_);
-                setg(get_begin(), get_begin(), get_begin() + got);
-            }
-            if (got == 0) break;  // end-of-stream
+        } catch (...) {
+            // The istream reports a failed read as extracting nothing: give the bytes already
+            // taken back to the get area, so that the next read (after clear()) returns them.
+            if (copied > 0) unread(s, copied);
+            throw;
         }
         return static_cast<std::streamsize>(copied);
     }
@@ -4936,14 +6039,27 @@ protected:
     std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
-    char* get_begin() noexcept { return storage_.get(); }
-    char* put_begin() noexcept { return storage_.get() + buffer_size_; }
+    char* get_begin() noexcept { return get_.get(); }
+    char* put_begin() noexcept { return put_.get(); }
 
     void allocate(std::size_t size) {
         buffer_size_ = std::max<std::size_t>(size, 1);
-        storage_ = std::make_unique<char[]>(2 * buffer_size_);
+        get_capacity_ = buffer_size_;
+        get_ = std::make_unique<char[]>(get_capacity_);
+        put_ = std::make_unique<char[]>(buffer_size_);
         setg(get_begin(), get_begin(), get_begin());
         setp(put_begin(), put_begin() + buffer_size_);
+    }
+
+    /// Puts `n` bytes taken by a read that then failed back in front of the (empty) get area,
+    /// growing it if they do not fit.
+    void unread(const char* bytes, std::size_t n) {
+        if (n > get_capacity_) {
+            get_ = std::make_unique<char[]>(n);
+            get_capacity_ = n;
+        }
+        std::memmove(get_begin(), bytes, n);
+        setg(get_begin(), get_begin(), get_begin() + n);
     }
 
     /// One read_some (after sending pending output); 0 = end-of-stream; throws on failure.
@@ -4962,8 +6078,10 @@ private:
 
     std::optional<Socket> owned_;
     Socket* socket_;
-    std::unique_ptr<char[]> storage_;  // the get area, then the put area
+    std::unique_ptr<char[]> get_;  // the get area (grown only to give back a failed read's bytes)
+    std::unique_ptr<char[]> put_;  // the put area
     std::size_t buffer_size_ = 0;
+    std::size_t get_capacity_ = 0;
     std::error_code error_;
 };
 
@@ -5000,7 +6118,9 @@ public:
     basic_socket_iostream(const basic_socket_iostream&) = delete;
     basic_socket_iostream& operator=(const basic_socket_iostream&) = delete;
 
+    /// The socket streambuf.
     streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
+    /// The socket (for set_timeout, options, shutdown).
     Socket& socket() noexcept { return buf_.socket(); }
     const Socket& socket() const noexcept { return buf_.socket(); }
     /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the
@@ -5025,7 +6145,12 @@ private:
 /// A streambuf / iostream over TCP (IPv4), the usual makefile().
 using socket_streambuf = basic_socket_streambuf<tcp_stream>;
 using socket_iostream = basic_socket_iostream<tcp_stream>;
+/// The same over TCP/IPv6.
 using tcp6_iostream = basic_socket_iostream<tcp6_stream>;
+/// The same over TCP, IPv4 or IPv6 as the name resolves (connects by name across both).
+using ip_tcp_iostream = basic_socket_iostream<ip_tcp_stream>;
+/// The same over any stream (TCP or Unix domain).
+using any_iostream = basic_socket_iostream<any_stream>;
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// The same over a Unix-domain stream socket.
 using unix_iostream = basic_socket_iostream<unix_stream>;
@@ -5035,9 +6160,11 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/iostream.hpp> ----
 
 // ---- begin <sockframe/codec.hpp> ----
-/// The codec interface: what a sans-IO codec returns from decode and how encode lays out a frame.
+/// The codec contract: what a sans-IO codec provides, what decode returns and how encode lays out
+/// a frame. codec_traits.hpp checks it at compile time (codec_check<C>, the C++20 `codec` concept)
+/// and tells which optional members a codec has (codec_traits<C>).
 ///
-/// A codec is any class with these members (the built-in codecs and user codecs alike):
+/// Required (built-in and user codecs alike; any declaration callable this way will do):
 ///
 ///     std::size_t max_frame() const;                       // max payload bytes a decode delivers
 ///     std::size_t max_frame_bytes() const;                 // max input bytes one frame occupies
@@ -5045,29 +6172,39 @@ SOCKFRAME_NAMESPACE_END
 ///     void reset();                                        // forget partial-scan state
 ///     std::error_code encode(const_buffer payload, frame_parts& out) const;
 ///
-/// and optionally, to be usable as the outer codec of a composition (see compose.hpp):
+/// Optional, each with exactly ONE accepted signature. A member of one of these names declared
+/// in any other way is a compile error from codec_check (it would otherwise be silently ignored):
 ///
-///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in `frame`
-///
-/// and optionally, for codecs whose frame is a short header followed by the unchanged payload
-/// (a length prefix), so that framed<> can write small frames straight into its send buffer:
-///
-///     static constexpr std::size_t max_prefix_size = N;    // the longest header
+///     std::error_code encode(frame_parts& frame) const;    // wrap the segments already in
+///                                                          // `frame` (outer of a composition)
+///     static constexpr std::size_t max_prefix_size = N;    // header, then the unchanged payload
 ///     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept;
+///     static constexpr std::size_t max_overhead = N;       // the whole frame, written in place
+///     std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept;
+///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+///     decode_result decode_eof(const_buffer input);        // (const allowed)
 ///
 /// encode_prefix writes the header of a `payload_size`-byte frame to `out` (room for
-/// max_prefix_size bytes) and returns its size, or returns 0 when encode() must do it (an error
-/// to report, or a layout that is not header + payload); what it writes equals what encode()
-/// would put before the payload.
+/// max_prefix_size bytes) and returns its size, or 0 when encode() must do it (an error to
+/// report, or a layout that is not header + payload); what it writes equals what encode() would
+/// put before the payload.
 ///
-/// and optionally, the receiving counterpart, for a reader's loop over many buffered frames:
-///
-///     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept;
+/// encode_into writes the WHOLE frame of `payload` (header, a copy of the payload, trailer)
+/// contiguously at `out`, which has room for payload.size() + max_overhead bytes, and returns the
+/// frame's size; or returns 0 when encode() must decide (an error, or a frame that needs more
+/// room). Its bytes equal what encode() produces. detail::encode_into(codec, payload, out) uses
+/// it, else encode_prefix and a copy, else returns 0; codec_traits<C>::max_overhead_v is the room
+/// it needs beyond the payload.
 ///
 /// decode_frame is decode()'s short cut: when a whole frame of the common case is at the front of
 /// `input` it sets `payload` and returns the frame's size (what decode would report as frame and
 /// consumed); otherwise it returns 0 and changes nothing, and the reader calls decode(), which
 /// decides. It keeps no state.
+///
+/// decode_eof(input) is called once the peer has closed while `input` (not empty, and on which
+/// decode() returned need_more) is still buffered: it returns the final frame those bytes form
+/// (a line without its ending, where the codec is configured to accept one), or an error. Without
+/// it (detail::decode_eof) the result is truncated_stream with size = input.size().
 ///
 /// max_frame_bytes(): header + payload + trailer of the largest frame decode accepts; a codec
 /// decides (frame or error) once it holds that many bytes, so a reader never buffers more.
@@ -5077,13 +6214,18 @@ SOCKFRAME_NAMESPACE_END
 /// since; a codec may keep scan state across such calls so that it never rescans (the delimiter
 /// codec does), and it clears that state itself when it returns a frame or an error. Results:
 ///   - need_more: no complete frame yet. `consumed` is 0, except while a codec silently discards
-///     the rest of an overlong frame it already reported (delimiter, line): then it is the number
-///     of garbage bytes to drop;
+///     bytes it will never deliver (the rest of an overlong frame it already reported, or, in
+///     length_prefix's discard mode, the oversized frame): then it is the number of bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
 ///     frame (the caller drops them before the next decode);
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
-///     bytes may be dropped to resynchronise (0 when the stream cannot be resynchronised).
+///     bytes may be dropped to resynchronise.
 /// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
+///
+/// Poisoning belongs to the reader, not to codecs: an error with consumed == 0 means the stream
+/// cannot be resynchronised, and the reader stops decoding and repeats that error itself (until
+/// the codec is reset() for a new stream). A codec keeps no "poisoned" state; a codec called
+/// again after such an error decodes the same bytes again, typically to the same error.
 ///
 /// encode(payload, out): resets `out` to the payload, then adds the frame's header and trailer
 /// around it. The payload is not copied, so a sender gathers header, payload and trailer in one
@@ -5151,10 +6293,14 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noex
 /// A frame being encoded: up to `max_segments` views in wire order (header(s), payload,
 /// trailer(s)), plus a small scratch area that owns header and trailer bytes a codec computes.
 /// Views into the scratch area stay valid as long as this object lives and is not moved.
+///
+/// Views that are contiguous in memory are merged into one segment (so the headers and trailers
+/// of any depth of composition take one segment each: appended scratch bytes are allocated
+/// upwards, prepended ones downwards), and the segments re-centre when one end runs out.
 class frame_parts {
 public:
     static constexpr std::size_t max_segments = 8;
-    static constexpr std::size_t scratch_size = 64;
+    static constexpr std::size_t scratch_size = 128;
 
     frame_parts() noexcept = default;
     frame_parts(const frame_parts&) = delete;
@@ -5165,7 +6311,8 @@ public:
         first_ = last_ = max_segments / 2;
         segments_[first_] = payload;
         ++last_;
-        used_ = 0;
+        low_ = 0;
+        high_ = scratch_size;
     }
     /// Bytes of every segment together.
     std::size_t size() const noexcept {
@@ -5173,29 +6320,42 @@ public:
         for (std::size_t i = first_; i < last_; ++i) n += segments_[i].size();
         return n;
     }
+    /// Segments in the frame.
     std::size_t segment_count() const noexcept { return last_ - first_; }
+    /// The first segment.
     const const_buffer* begin() const noexcept { return segments_.data() + first_; }
+    /// Past the last segment.
     const const_buffer* end() const noexcept { return segments_.data() + last_; }
+    /// Segment `i` in wire order.
     const const_buffer& operator[](std::size_t i) const noexcept { return segments_[first_ + i]; }
 
     /// Reserves `n` scratch bytes, returns where to write them; nullptr if the scratch is full.
     std::byte* allocate(std::size_t n) noexcept {
-        if (n > scratch_size - used_) return nullptr;
-        std::byte* p = scratch_.data() + used_;
-        used_ += n;
+        if (n > high_ - low_) return nullptr;
+        std::byte* p = scratch_.data() + low_;
+        low_ += n;
         return p;
     }
     /// Puts a view before every segment; false if there is no room.
     bool prepend(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (first_ == 0) return false;
+        if (first_ < last_ && b.data() + b.size() == segments_[first_].data()) {
+            segments_[first_] = const_buffer{b.data(), b.size() + segments_[first_].size()};
+            return true;
+        }
+        if (first_ == 0 && !recentre(true)) return false;
         segments_[--first_] = b;
         return true;
     }
     /// Puts a view after every segment; false if there is no room.
     bool append(const_buffer b) noexcept {
         if (b.empty()) return true;
-        if (last_ == max_segments) return false;
+        if (first_ < last_ && segments_[last_ - 1].data() + segments_[last_ - 1].size() == b.data()) {
+            segments_[last_ - 1] =
+                const_buffer{segments_[last_ - 1].data(), segments_[last_ - 1].size() + b.size()};
+            return true;
+        }
+        if (last_ == max_segments && !recentre(false)) return false;
         segments_[last_++] = b;
         return true;
     }
@@ -5232,9 +6392,25 @@ public:
         return true;
     }
     /// Copies `b` into the scratch area and prepends it; false if there is no room.
-    bool prepend_copy(const_buffer b) noexcept { return copy_and(b, true); }
+    bool prepend_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        if (b.size() > high_ - low_) return false;
+        high_ -= b.size();
+        std::memcpy(scratch_.data() + high_, b.data(), b.size());
+        if (prepend(const_buffer{scratch_.data() + high_, b.size()})) return true;
+        high_ += b.size();
+        return false;
+    }
     /// Copies `b` into the scratch area and appends it; false if there is no room.
-    bool append_copy(const_buffer b) noexcept { return copy_and(b, false); }
+    bool append_copy(const_buffer b) noexcept {
+        if (b.empty()) return true;
+        std::byte* p = allocate(b.size());
+        if (p == nullptr) return false;
+        std::memcpy(p, b.data(), b.size());
+        if (append(const_buffer{p, b.size()})) return true;
+        low_ -= b.size();
+        return false;
+    }
 
     /// Copies every segment, in order, into `out` (which must hold size() bytes).
     void copy_to(std::byte* out) const noexcept {
@@ -5245,41 +6421,303 @@ public:
     }
 
 private:
-    bool copy_and(const_buffer b, bool front) noexcept {
-        std::byte* p = allocate(b.size());
-        if (p == nullptr) return false;
-        if (!b.empty()) std::memcpy(p, b.data(), b.size());
-        return front ? prepend({p, b.size()}) : append({p, b.size()});
+    /// Moves the segments to the middle so that the `front` (else back) end has a free slot.
+    bool recentre(bool front) noexcept {
+        const std::size_t count = last_ - first_;
+        if (count >= max_segments) return false;
+        std::size_t to = (max_segments - count + (front ? 1 : 0)) / 2;
+        if (front && to == 0) to = 1;
+        if (!front && to + count == max_segments) to = max_segments - count - 1;
+        std::array<const_buffer, max_segments> moved{};
+        for (std::size_t i = 0; i < count; ++i) moved[i] = segments_[first_ + i];
+        for (std::size_t i = 0; i < count; ++i) segments_[to + i] = moved[i];
+        first_ = to;
+        last_ = to + count;
+        return true;
     }
 
     std::array<const_buffer, max_segments> segments_{};
     std::array<std::byte, scratch_size> scratch_{};
     std::size_t first_ = max_segments / 2;
     std::size_t last_ = max_segments / 2;
-    std::size_t used_ = 0;
+    std::size_t low_ = 0;              // scratch bytes [0, low_) hold appended copies
+    std::size_t high_ = scratch_size;  // scratch bytes [high_, scratch_size) hold prepended copies
 };
 
 namespace detail {
-template <typename Codec, typename = void>
-inline constexpr bool has_parts_encode_v = false;
-template <typename Codec>
-inline constexpr bool has_parts_encode_v<
-    Codec, std::void_t<decltype(std::declval<const Codec&>().encode(std::declval<frame_parts&>()))>> = true;
+/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
+inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+}  // namespace detail
 
-template <typename Codec, typename = void>
-inline constexpr bool has_encode_prefix_v = false;
-template <typename Codec>
-inline constexpr bool
-    has_encode_prefix_v<Codec, std::void_t<decltype(std::declval<const Codec&>().encode_prefix(
-                                               std::size_t{}, std::declval<std::byte*>())),
-                                           decltype(Codec::max_prefix_size)>> = true;
+SOCKFRAME_NAMESPACE_END
 
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_frame_v = false;
-template <typename Codec>
+// The compile-time contract (codec_traits, codec_check, the detail helpers) comes with this header.
+// ---- begin <sockframe/codec_traits.hpp> ----
+/// The codec contract checked at compile time: codec_traits (which optional members a codec has),
+/// codec_check (static_asserts naming a missing or mis-declared member), the C++20 `codec`
+/// concept, and the detail helpers a reader or writer calls whether or not a codec has the
+/// optional member. The contract itself is described in codec.hpp.
+
+
+#include <cstddef>
+#include <cstring>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+
+// ---- exact signatures of the optional members ------------------------------------------------
+// Each is checked by converting a pointer to the member to the one accepted type: an overload set
+// picks the matching overload, and anything else (another parameter list, a missing const or
+// noexcept, another return type) fails the conversion.
+
+template <typename C, typename = void>
+inline constexpr bool exact_decode_frame_v = false;
+template <typename C>
+inline constexpr bool exact_decode_frame_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(const_buffer, const_buffer&) const noexcept>(
+           &C::decode_frame))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_prefix_fn_v = false;
+template <typename C>
+inline constexpr bool exact_encode_prefix_fn_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(std::size_t, std::byte*) const noexcept>(
+           &C::encode_prefix))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_max_prefix_size_v = false;
+template <typename C>
+inline constexpr bool exact_max_prefix_size_v<C, std::void_t<decltype(&C::max_prefix_size)>> =
+    std::is_same_v<decltype(&C::max_prefix_size), const std::size_t*>;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_into_fn_v = false;
+template <typename C>
+inline constexpr bool exact_encode_into_fn_v<
+    C, std::void_t<decltype(static_cast<std::size_t (C::*)(const_buffer, std::byte*) const noexcept>(
+           &C::encode_into))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_max_overhead_v = false;
+template <typename C>
+inline constexpr bool exact_max_overhead_v<C, std::void_t<decltype(&C::max_overhead)>> =
+    std::is_same_v<decltype(&C::max_overhead), const std::size_t*>;
+
+// decode_eof may be const or not (a codec keeping scan state needs it non-const).
+template <typename C, typename = void>
+inline constexpr bool exact_decode_eof_mutable_v = false;
+template <typename C>
+inline constexpr bool exact_decode_eof_mutable_v<
+    C, std::void_t<decltype(static_cast<decode_result (C::*)(const_buffer)>(&C::decode_eof))>> = true;
+template <typename C, typename = void>
+inline constexpr bool exact_decode_eof_const_v = false;
+template <typename C>
+inline constexpr bool exact_decode_eof_const_v<
+    C, std::void_t<decltype(static_cast<decode_result (C::*)(const_buffer) const>(&C::decode_eof))>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool exact_encode_parts_v = false;
+template <typename C>
+inline constexpr bool exact_encode_parts_v<
+    C, std::void_t<decltype(static_cast<std::error_code (C::*)(frame_parts&) const>(&C::encode))>> = true;
+
+// ---- required members (checked by use, any compatible declaration will do) ------------------
+
+template <typename C, typename = void>
+inline constexpr bool has_max_frame_v = false;
+template <typename C>
+inline constexpr bool has_max_frame_v<C, std::void_t<decltype(std::declval<const C&>().max_frame())>> =
+    std::is_convertible_v<decltype(std::declval<const C&>().max_frame()), std::size_t>;
+
+template <typename C, typename = void>
+inline constexpr bool has_max_frame_bytes_v = false;
+template <typename C>
 inline constexpr bool
-    has_decode_frame_v<Codec, std::void_t<decltype(std::declval<const Codec&>().decode_frame(
-                                  std::declval<const_buffer>(), std::declval<const_buffer&>()))>> = true;
+    has_max_frame_bytes_v<C, std::void_t<decltype(std::declval<const C&>().max_frame_bytes())>> =
+        std::is_convertible_v<decltype(std::declval<const C&>().max_frame_bytes()), std::size_t>;
+
+template <typename C, typename = void>
+inline constexpr bool has_decode_v = false;
+template <typename C>
+inline constexpr bool has_decode_v<C, std::void_t<decltype(std::declval<C&>().decode(const_buffer{}))>> =
+    std::is_same_v<decltype(std::declval<C&>().decode(const_buffer{})), decode_result>;
+
+template <typename C, typename = void>
+inline constexpr bool has_reset_v = false;
+template <typename C>
+inline constexpr bool has_reset_v<C, std::void_t<decltype(std::declval<C&>().reset())>> = true;
+
+template <typename C, typename = void>
+inline constexpr bool has_encode_v = false;
+template <typename C>
+inline constexpr bool has_encode_v<
+    C, std::void_t<decltype(std::declval<const C&>().encode(const_buffer{}, std::declval<frame_parts&>()))>> =
+    std::is_same_v<decltype(std::declval<const C&>().encode(const_buffer{}, std::declval<frame_parts&>())),
+                   std::error_code>;
+
+// ---- is a name declared at all, whatever its signature? -------------------------------------
+// A class deriving from both C and a probe that declares the name: taking the name's address is
+// ambiguous (a substitution failure) exactly when C declares it too. Final classes cannot be
+// derived from; for them a declared name is seen only through its accepted signature.
+
+#define SOCKFRAME_DETAIL_NAME_PROBE(name)                                                               \
+    struct probe_##name {                                                                               \
+        int name;                                                                                       \
+    };                                                                                                  \
+    template <typename C>                                                                               \
+    struct mix_##name : C, probe_##name {};                                                             \
+    template <typename C, typename = void>                                                              \
+    inline constexpr bool ambiguous_##name##_v = true;                                                  \
+    template <typename C>                                                                               \
+    inline constexpr bool ambiguous_##name##_v<C, std::void_t<decltype(&mix_##name<C>::name)>> = false; \
+    template <typename C>                                                                               \
+    constexpr bool declares_##name() noexcept {                                                         \
+        if constexpr (std::is_class_v<C> && !std::is_final_v<C>) {                                      \
+            return ambiguous_##name##_v<C>;                                                             \
+        } else {                                                                                        \
+            return false;                                                                               \
+        }                                                                                               \
+    }
+
+SOCKFRAME_DETAIL_NAME_PROBE(decode_frame)
+SOCKFRAME_DETAIL_NAME_PROBE(encode_prefix)
+SOCKFRAME_DETAIL_NAME_PROBE(max_prefix_size)
+SOCKFRAME_DETAIL_NAME_PROBE(encode_into)
+SOCKFRAME_DETAIL_NAME_PROBE(max_overhead)
+SOCKFRAME_DETAIL_NAME_PROBE(decode_eof)
+
+#undef SOCKFRAME_DETAIL_NAME_PROBE
+
+template <typename C>
+constexpr std::size_t prefix_size_of() noexcept {
+    if constexpr (exact_encode_prefix_fn_v<C> && exact_max_prefix_size_v<C>) {
+        return C::max_prefix_size;
+    } else {
+        return 0;
+    }
+}
+template <typename C>
+constexpr std::size_t overhead_of() noexcept {
+    if constexpr (exact_encode_into_fn_v<C> && exact_max_overhead_v<C>) {
+        return C::max_overhead;
+    } else {
+        return 0;
+    }
+}
+
+}  // namespace detail
+
+/// What a codec type provides of the contract in codec.hpp (compile-time constants only).
+template <typename Codec>
+struct codec_traits {
+    /// The codec type without const or volatile.
+    using codec_type = std::remove_cv_t<Codec>;
+
+    /// Has every required member (max_frame, max_frame_bytes, decode, reset, encode).
+    static constexpr bool is_codec = detail::has_max_frame_v<codec_type> &&
+                                     detail::has_max_frame_bytes_v<codec_type> &&
+                                     detail::has_decode_v<codec_type> && detail::has_reset_v<codec_type> &&
+                                     detail::has_encode_v<codec_type>;
+    /// `std::size_t decode_frame(const_buffer, const_buffer&) const noexcept`.
+    static constexpr bool has_decode_frame = detail::exact_decode_frame_v<codec_type>;
+    /// `static constexpr std::size_t max_prefix_size` and
+    /// `std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`.
+    static constexpr bool has_encode_prefix =
+        detail::exact_encode_prefix_fn_v<codec_type> && detail::exact_max_prefix_size_v<codec_type>;
+    /// `std::error_code encode(frame_parts&) const`.
+    static constexpr bool has_encode_parts = detail::exact_encode_parts_v<codec_type>;
+    /// `decode_result decode_eof(const_buffer)` (const or not).
+    static constexpr bool has_decode_eof =
+        detail::exact_decode_eof_mutable_v<codec_type> || detail::exact_decode_eof_const_v<codec_type>;
+    /// `static constexpr std::size_t max_overhead` and
+    /// `std::size_t encode_into(const_buffer, std::byte*) const noexcept`.
+    static constexpr bool has_encode_into =
+        detail::exact_encode_into_fn_v<codec_type> && detail::exact_max_overhead_v<codec_type>;
+
+    /// The codec's max_prefix_size, 0 without encode_prefix.
+    static constexpr std::size_t max_prefix_size = detail::prefix_size_of<codec_type>();
+    /// The codec's max_overhead, 0 without encode_into.
+    static constexpr std::size_t max_overhead = detail::overhead_of<codec_type>();
+    /// Room beyond the payload that detail::encode_into needs at `out`: max_overhead with
+    /// encode_into, else max_prefix_size with encode_prefix, else 0 (it cannot write in place).
+    static constexpr std::size_t max_overhead_v = has_encode_into ? max_overhead : max_prefix_size;
+    /// detail::encode_into can write whole frames in place.
+    static constexpr bool can_encode_into = has_encode_into || has_encode_prefix;
+};
+
+/// Instantiating `codec_check<C>::ok` checks `C` against the contract: a static_assert names each
+/// missing required member, and each optional member that is declared with another signature
+/// than the one accepted (a silently slower path otherwise).
+template <typename Codec>
+struct codec_check {
+    /// The codec type checked, without const or volatile.
+    using C = std::remove_cv_t<Codec>;
+    static_assert(detail::has_max_frame_v<C>,
+                  "sockframe codec: missing required member `std::size_t max_frame() const`");
+    static_assert(detail::has_max_frame_bytes_v<C>,
+                  "sockframe codec: missing required member `std::size_t max_frame_bytes() const`");
+    static_assert(detail::has_decode_v<C>,
+                  "sockframe codec: missing required member `decode_result decode(const_buffer)`");
+    static_assert(detail::has_reset_v<C>, "sockframe codec: missing required member `void reset()`");
+    static_assert(detail::has_encode_v<C>,
+                  "sockframe codec: missing required member "
+                  "`std::error_code encode(const_buffer, frame_parts&) const`");
+    static_assert(!detail::declares_decode_frame<C>() || detail::exact_decode_frame_v<C>,
+                  "sockframe codec: decode_frame is declared with the wrong signature; the one accepted "
+                  "is `std::size_t decode_frame(const_buffer, const_buffer&) const noexcept`");
+    static_assert(!detail::declares_encode_prefix<C>() || detail::exact_encode_prefix_fn_v<C>,
+                  "sockframe codec: encode_prefix is declared with the wrong signature; the one accepted "
+                  "is `std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_prefix<C>() || detail::exact_max_prefix_size_v<C>,
+                  "sockframe codec: encode_prefix needs `static constexpr std::size_t max_prefix_size`");
+    static_assert(!detail::declares_max_prefix_size<C>() || detail::exact_max_prefix_size_v<C>,
+                  "sockframe codec: max_prefix_size must be `static constexpr std::size_t`");
+    static_assert(!detail::declares_max_prefix_size<C>() || detail::exact_encode_prefix_fn_v<C>,
+                  "sockframe codec: max_prefix_size needs "
+                  "`std::size_t encode_prefix(std::size_t, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_into<C>() || detail::exact_encode_into_fn_v<C>,
+                  "sockframe codec: encode_into is declared with the wrong signature; the one accepted "
+                  "is `std::size_t encode_into(const_buffer, std::byte*) const noexcept`");
+    static_assert(!detail::declares_encode_into<C>() || detail::exact_max_overhead_v<C>,
+                  "sockframe codec: encode_into needs `static constexpr std::size_t max_overhead`");
+    static_assert(!detail::declares_max_overhead<C>() || detail::exact_max_overhead_v<C>,
+                  "sockframe codec: max_overhead must be `static constexpr std::size_t`");
+    static_assert(!detail::declares_max_overhead<C>() || detail::exact_encode_into_fn_v<C>,
+                  "sockframe codec: max_overhead needs "
+                  "`std::size_t encode_into(const_buffer, std::byte*) const noexcept`");
+    static_assert(!detail::declares_decode_eof<C>() || codec_traits<C>::has_decode_eof,
+                  "sockframe codec: decode_eof is declared with the wrong signature; the one accepted "
+                  "is `decode_result decode_eof(const_buffer)` (const allowed)");
+    /// True; reaching it means every assertion above held.
+    static constexpr bool ok = true;
+};
+
+#if defined(__cpp_concepts) && __cpp_concepts >= 201907L
+/// A type meeting the codec contract of codec.hpp (required members; optional ones, where
+/// declared, with their accepted signatures).
+template <typename C>
+concept codec = codec_traits<C>::is_codec &&
+                (!detail::declares_decode_frame<C>() || codec_traits<C>::has_decode_frame) &&
+                (!detail::declares_encode_prefix<C>() || codec_traits<C>::has_encode_prefix) &&
+                (!detail::declares_max_prefix_size<C>() || codec_traits<C>::has_encode_prefix) &&
+                (!detail::declares_encode_into<C>() || codec_traits<C>::has_encode_into) &&
+                (!detail::declares_max_overhead<C>() || codec_traits<C>::has_encode_into) &&
+                (!detail::declares_decode_eof<C>() || codec_traits<C>::has_decode_eof);
+#endif
+
+namespace detail {
+
+/// Kept names (the reader and writer use them): the traits above.
+template <typename Codec>
+inline constexpr bool has_parts_encode_v = codec_traits<Codec>::has_encode_parts;
+template <typename Codec>
+inline constexpr bool has_encode_prefix_v = codec_traits<Codec>::has_encode_prefix;
+template <typename Codec>
+inline constexpr bool has_decode_frame_v = codec_traits<Codec>::has_decode_frame;
 
 /// Calls codec.encode(frame) where the codec offers it; otherwise encodes a one-segment frame
 /// through encode(payload, out) and reports not_supported for anything else.
@@ -5294,11 +6732,111 @@ std::error_code encode_parts(const Codec& codec, frame_parts& frame) {
     }
 }
 
-/// The error a codec returns when a frame does not fit in frame_parts' segments or scratch.
-inline std::error_code no_room() noexcept { return std::make_error_code(std::errc::no_buffer_space); }
+/// codec.decode_frame(input, payload) where the codec has it, else 0 (decode() decides).
+template <typename Codec>
+std::size_t decode_frame(Codec& codec, const_buffer input, const_buffer& payload) noexcept {
+    if constexpr (has_decode_frame_v<Codec>) {
+        return codec.decode_frame(input, payload);
+    } else {
+        (void)codec;
+        (void)input;
+        (void)payload;
+        return 0;
+    }
+}
+
+/// codec.decode_eof(input) where the codec has it; else truncated_stream (size = the bytes left).
+template <typename Codec>
+decode_result decode_eof(Codec& codec, const_buffer input) {
+    if constexpr (codec_traits<Codec>::has_decode_eof) {
+        return codec.decode_eof(input);
+    } else {
+        (void)codec;
+        return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+    }
+}
+
+/// Writes the whole frame of `payload` at `out` (room for payload.size() plus
+/// codec_traits<Codec>::max_overhead_v bytes) through encode_into, else encode_prefix and a copy
+/// of the payload; returns the frame's size, or 0 when encode() must do it.
+template <typename Codec>
+std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out) noexcept {
+    if constexpr (codec_traits<Codec>::has_encode_into) {
+        return codec.encode_into(payload, out);
+    } else if constexpr (has_encode_prefix_v<Codec>) {
+        const std::size_t header = codec.encode_prefix(payload.size(), out);
+        if (header == 0) return 0;
+        copy_bytes(out + header, payload.data(), payload.size());
+        return header + payload.size();
+    } else {
+        (void)codec;
+        (void)payload;
+        (void)out;
+        return 0;
+    }
+}
+
+// ---- optional members for wrappers ----------------------------------------------------------
+// A wrapping codec (checked, nested, suffixed) derives from these to have an optional member
+// exactly when the shape allows it: with Enable false the base is empty and the name is not
+// declared at all (a member that is declared but unusable would trip codec_check). Each calls
+// the wrapper's private forward_* function, which the wrapper makes visible by friendship.
+
+template <typename D, bool Enable>
+struct optional_decode_frame {};
+template <typename D>
+struct optional_decode_frame<D, true> {
+    /// decode()'s short cut (see codec.hpp), from the wrapped codec's.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        return static_cast<const D&>(*this).forward_decode_frame(input, payload);
+    }
+};
+
+template <typename D, bool Enable>
+struct optional_decode_eof {};
+template <typename D>
+struct optional_decode_eof<D, true> {
+    /// The final frame of a closed stream (see codec.hpp), from the wrapped codec's.
+    decode_result decode_eof(const_buffer input) { return static_cast<D&>(*this).forward_decode_eof(input); }
+};
+
+template <typename D, bool Enable, std::size_t Prefix>
+struct optional_encode_prefix {};
+template <typename D, std::size_t Prefix>
+struct optional_encode_prefix<D, true, Prefix> {
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = Prefix;
+    /// The header of a `payload_size`-byte frame (see codec.hpp); 0: encode() decides.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_prefix(payload_size, out);
+    }
+};
+
+template <typename D, bool Enable, std::size_t Overhead>
+struct optional_encode_into {};
+template <typename D, std::size_t Overhead>
+struct optional_encode_into<D, true, Overhead> {
+    /// Most bytes encode_into adds to the payload.
+    static constexpr std::size_t max_overhead = Overhead;
+    /// The whole frame of `payload` written at `out` (see codec.hpp); 0: encode() decides.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        return static_cast<const D&>(*this).forward_encode_into(payload, out);
+    }
+};
+
+/// True when C declares `static constexpr bool delimited_payload = true`: its frames end at a
+/// byte pattern that must not occur in the payload (delimiter, line, and wrappers around them).
+template <typename C, typename = void>
+inline constexpr bool delimited_payload_v = false;
+template <typename C>
+inline constexpr bool delimited_payload_v<C, std::void_t<decltype(C::delimited_payload)>> =
+    C::delimited_payload;
+
 }  // namespace detail
 
 SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/codec_traits.hpp> ----
+
 // ---- end <sockframe/codec.hpp> ----
 
 // ---- begin <sockframe/length_prefix.hpp> ----
@@ -5411,6 +6949,18 @@ SOCKFRAME_NAMESPACE_END
 
 SOCKFRAME_NAMESPACE_BEGIN
 
+/// What length_prefix does with a frame whose length is above max_frame (Netty's
+/// LengthFieldBasedFrameDecoder: fail, or discardTooLongFrame with and without failFast).
+enum class oversized_frame : std::uint8_t {
+    /// Report frame_too_large with consumed 0: the stream cannot go on (the default).
+    fail,
+    /// Drop the frame as its bytes arrive, never buffering it; once it is gone, report
+    /// frame_too_large once (size = its length field) and go on with the next frame.
+    discard,
+    /// As discard, but report frame_too_large as soon as the length is read, then drop the frame.
+    discard_fail_fast,
+};
+
 /// Layout options of length_prefix (Netty LengthFieldBasedFrameDecoder / tokio LengthDelimitedCodec).
 ///
 /// On the wire a frame is: `offset` header bytes, the length field, then `value + adjustment`
@@ -5420,6 +6970,7 @@ struct length_prefix_options {
     std::int64_t adjustment = 0;           ///< bytes after the field = field value + adjustment
     std::optional<std::size_t> strip;      ///< bytes cut from the frame's start; default offset + field
     std::optional<std::size_t> max_frame;  ///< max delivered bytes; default 16 MiB or the field's reach
+    oversized_frame on_oversized = oversized_frame::fail;  ///< a length above max_frame: stop or skip
 };
 
 /// Frames prefixed by a `Field`-sized unsigned length in byte order `Endian`.
@@ -5432,9 +6983,16 @@ struct length_prefix_options {
 /// LengthFieldPrepender likewise writes only the field). decode(encode(p)) == p when offset is 0
 /// and strip is the default.
 ///
-/// After a decode error (negative, oversized or overflowing length; strip beyond the frame) the
-/// codec is poisoned: the stream cannot be resynchronised, every decode repeats the error with
-/// consumed 0 until reset(). The error's size is the length field's value as read.
+/// A decode error (negative, oversized or overflowing length; strip beyond the frame) has
+/// consumed 0: the stream cannot be resynchronised, and the reader stops there (codec.hpp). The
+/// error's size is the length field's value as read. The codec keeps no error state: decoding the
+/// same bytes again gives the same error.
+///
+/// Discard mode (options.on_oversized, see oversized_frame): a frame longer than max_frame whose
+/// total size is known is skipped instead. Its bytes are dropped as they arrive (need_more results
+/// with consumed > 0, so a reader never buffers it), frame_too_large is reported once (size = the
+/// length field), with consumed > 0, before or after the drop, and decoding goes on with the next
+/// frame. Other errors (negative length, strip beyond the frame, a total beyond 2^64) still stop.
 template <typename Field = std::uint32_t, typename Endian = big_endian>
 class length_prefix {
     static_assert(detail::is_length_field_v<Field>,
@@ -5452,9 +7010,12 @@ public:
     /// Payload-only length at offset 0; throws system_error(invalid_argument) if the field cannot
     /// express `max_frame`.
     explicit length_prefix(std::size_t max_frame) : length_prefix(with_max(max_frame)) {}
+    /// Payload-only length at offset 0 with `on_oversized` for lengths above `max_frame`.
+    length_prefix(std::size_t max_frame, oversized_frame on_oversized)
+        : length_prefix(with_max(max_frame, on_oversized)) {}
     /// Any layout; throws system_error(invalid_argument) on an impossible one.
     explicit length_prefix(const length_prefix_options& options)
-        : offset_(options.offset), adjustment_(options.adjustment) {
+        : offset_(options.offset), adjustment_(options.adjustment), on_oversized_(options.on_oversized) {
         if (offset_ > SIZE_MAX - field_size - 1) invalid("length_prefix: offset too large");
         strip_ = options.strip ? *options.strip : header_size();
         // The most a frame can deliver: header + field max + adjustment - strip.
@@ -5477,7 +7038,6 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
-        fast_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -5495,6 +7055,13 @@ public:
     std::int64_t adjustment() const noexcept { return adjustment_; }
     /// Bytes cut from the front of each frame before it is delivered.
     std::size_t strip() const noexcept { return strip_; }
+    /// What happens to a frame above max_frame.
+    oversized_frame on_oversized() const noexcept { return on_oversized_; }
+    /// True while decode drops the rest of an oversized frame (discard modes).
+    bool discarding() const noexcept { return discard_left_ > 0; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
 
     /// Decodes one frame from the front of `input`; see codec.hpp.
     decode_result decode(const_buffer input) noexcept {
@@ -5508,7 +7075,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (fast_ && input.size() >= field_size) {
+        if (plain_ && discard_left_ == 0 && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -5519,10 +7086,10 @@ public:
         return 0;
     }
 
-    /// Clears the poisoned state (only meaningful on a fresh stream).
+    /// Forgets a discard in progress, for a new stream.
     void reset() noexcept {
-        poisoned_ = decode_result{};
-        fast_ = plain_;
+        discard_left_ = 0;
+        report_pending_ = false;
     }
 
     /// Frames `payload` (header bytes first when offset > 0); errors: payload_too_large if the
@@ -5574,9 +7141,28 @@ public:
     }
 
 private:
-    /// Every layout and outcome: need more, frame, error.
+    /// Every layout and outcome: need more, frame, error; and the rest of a discarded frame.
     SOCKFRAME_NOINLINE decode_result decode_any(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
+        if (discard_left_ == 0) return decode_one(input);
+        const std::size_t k =
+            discard_left_ < input.size() ? static_cast<std::size_t>(discard_left_) : input.size();
+        discard_left_ -= k;
+        decode_result r;
+        r.consumed = k;
+        discard_end_ = SIZE_MAX;
+        if (discard_left_ > 0) return r;  // still dropping: all of it
+        discard_end_ = k;
+        if (report_pending_) {
+            report_pending_ = false;
+            return decode_result::failure(make_error_code(errc::frame_too_large), discard_value_, k);
+        }
+        r = decode_one(input.subspan(k));
+        if (r.consumed > 0 || !r.is_error()) r.consumed += k;  // an error that stops stays at 0
+        return r;
+    }
+
+    /// One frame from the front of `input` (no discard in progress).
+    decode_result decode_one(const_buffer input) noexcept {
         if (input.size() < header_size()) return decode_result::need_more();
         const std::uint64_t value = detail::load<Endian, Field>(input.data() + offset_);
         detail::wide total = header_size();
@@ -5585,38 +7171,59 @@ private:
             total += static_cast<std::uint64_t>(adjustment_);
         } else {
             const std::uint64_t down = detail::magnitude(adjustment_);
-            if (value < down) return poison(errc::negative_length, value);
+            if (value < down) return fatal(errc::negative_length, value);
             total -= down;
         }
-        if (total < detail::wide{strip_}) return poison(errc::malformed_frame, value);
+        if (total < detail::wide{strip_}) return fatal(errc::malformed_frame, value);
         detail::wide payload = total;
         payload -= strip_;
-        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX})
-            return poison(errc::frame_too_large, value);
+        if (payload > detail::wide{max_frame_} || total > detail::wide{SIZE_MAX}) {
+            if (on_oversized_ == oversized_frame::fail || total.hi != 0)
+                return fatal(errc::frame_too_large, value);
+            return oversized(input, total.lo, value);
+        }
         const auto frame = static_cast<std::size_t>(total.lo);
         if (input.size() < frame) return decode_result::need_more();
         return decode_result::frame(input.subspan(strip_, frame - strip_), frame);
     }
 
-    static length_prefix_options with_max(std::size_t max_frame) {
+    /// Starts skipping the `frame`-byte frame at the front of `input` (discard modes).
+    decode_result oversized(const_buffer input, std::uint64_t frame, std::uint64_t value) noexcept {
+        if (input.size() >= frame)  // all buffered: drop it with the report
+            return decode_result::failure(make_error_code(errc::frame_too_large), value,
+                                          static_cast<std::size_t>(frame));
+        discard_left_ = frame - input.size();
+        if (on_oversized_ == oversized_frame::discard_fail_fast)
+            return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
+        report_pending_ = true;
+        discard_value_ = value;
+        decode_result r;
+        r.consumed = input.size();
+        return r;
+    }
+
+    static length_prefix_options with_max(std::size_t max_frame,
+                                          oversized_frame on_oversized = oversized_frame::fail) {
         length_prefix_options o;
         o.max_frame = max_frame;
+        o.on_oversized = on_oversized;
         return o;
     }
     [[noreturn]] static void invalid(const char* what) { detail::throw_error(errc::invalid_argument, what); }
-    decode_result poison(errc e, std::uint64_t value) noexcept {
-        poisoned_ = decode_result::failure(e, value);
-        fast_ = false;
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t value) noexcept {
+        return decode_result::failure(e, value);
     }
 
     std::size_t offset_ = 0;
     std::int64_t adjustment_ = 0;
     std::size_t strip_ = 0;
     std::size_t max_frame_ = 0;
+    oversized_frame on_oversized_ = oversized_frame::fail;
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
-    bool fast_ = false;   // plain_ and not poisoned: decode's short cut, one test per frame
-    decode_result poisoned_;
+    bool report_pending_ = false;      // discard: frame_too_large is reported once the drop is done
+    std::uint64_t discard_left_ = 0;   // bytes of an oversized frame still to drop
+    std::uint64_t discard_value_ = 0;  // its length field, for the deferred report
+    std::size_t discard_end_ = 0;
 };
 
 /// Frames prefixed by their payload length as an unsigned LEB128 varint (protobuf's
@@ -5624,8 +7231,8 @@ private:
 ///
 /// Decode errors: a varint longer than 10 bytes or above 2^64 - 1 is malformed_frame (size = the
 /// bytes read); a length above max_frame is frame_too_large (size = the length). Non-minimal
-/// encodings are accepted, as protobuf does. After an error the codec is poisoned like
-/// length_prefix: every decode repeats it until reset().
+/// encodings are accepted, as protobuf does. Errors have consumed 0: the stream cannot be
+/// resynchronised (the reader stops, codec.hpp); the codec keeps no error state.
 class varint_prefix {
 public:
     /// Most bytes of a 64-bit varint.
@@ -5653,25 +7260,24 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
             if (i == input.size()) return decode_result::need_more();
             const auto b = std::to_integer<std::uint64_t>(input[i]);
-            if (i == max_varint_size - 1 && b > 1) return poison(errc::malformed_frame, i + 1);
+            if (i == max_varint_size - 1 && b > 1) return fatal(errc::malformed_frame, i + 1);
             value |= (b & 0x7Fu) << (7 * i);
             if ((b & 0x80u) == 0) break;
         }
-        if (value > max_frame_) return poison(errc::frame_too_large, value);
+        if (value > max_frame_) return fatal(errc::frame_too_large, value);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
 
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: varint_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the minimal varint of the payload size; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -5680,28 +7286,34 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
         std::byte bytes[max_varint_size];
+        const std::size_t n = encode_prefix(out.size(), bytes);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
+        return {};
+    }
+    /// The longest header encode_prefix writes.
+    static constexpr std::size_t max_prefix_size = max_varint_size;
+    /// The minimal varint of `payload_size` at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
         std::size_t n = 0;
         do {
             auto b = static_cast<std::uint8_t>(value & 0x7Fu);
             value >>= 7;
             if (value != 0) b |= 0x80u;
-            bytes[n++] = static_cast<std::byte>(b);
+            out[n++] = static_cast<std::byte>(b);
         } while (value != 0);
-        if (!out.prepend_copy(const_buffer{bytes, n})) return detail::no_room();
-        return {};
+        return n;
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
-    decode_result poisoned_;
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -5735,6 +7347,8 @@ class delimiter {
 public:
     /// Longest delimiter accepted.
     static constexpr std::size_t max_delimiter_size = 32;
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
 
     /// Any bytes (std::string, string_view, vector, ...); throws system_error(invalid_argument)
     /// if `delim` is empty or longer than 32 bytes.
@@ -5769,6 +7383,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;  // where the current frame starts (bytes before it are garbage)
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i - base - matched_ > max_frame_) {
                 const std::size_t counted = i - base - matched_;
@@ -5794,6 +7409,7 @@ public:
                 matched_ = 0;
                 if (discarding_) {
                     discarding_ = false;
+                    discard_end_ = i;
                     base = i;
                     continue;
                 }
@@ -5812,6 +7428,12 @@ public:
         return r;
     }
 
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
     /// Forgets the scan position and any discarding in progress.
     void reset() noexcept {
         scanned_ = 0;
@@ -5819,11 +7441,57 @@ public:
         discarding_ = false;
     }
 
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    delimiter with_final_unterminated(bool on = true) const noexcept {
+        delimiter copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
+    }
+
     /// Appends the delimiter. invalid_argument if the payload contains it (or ends with part of
     /// it so that payload + delimiter would end a frame early); payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Most bytes encode_into adds: the longest delimiter.
+    static constexpr std::size_t max_overhead = max_delimiter_size;
+    /// The payload and the delimiter at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame_) return 0;
+        std::size_t m = 0;
+        for (std::byte b : payload)
+            if (step(m, b) == size_) return 0;
+        for (std::size_t i = 0; i + 1 < size_; ++i)
+            if (step(m, delim_[i]) == size_) return 0;
+        detail::copy_bytes(out, payload.data(), payload.size());
+        std::memcpy(out + payload.size(), delim_.data(), size_);
+        return payload.size() + size_;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -5851,7 +7519,9 @@ private:
     std::size_t max_frame_;
     std::size_t scanned_ = 0;  // input bytes already examined (relative to the frame start)
     std::size_t matched_ = 0;  // delimiter bytes matched at the end of what was scanned
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 /// How line::encode ends a line.
@@ -5866,6 +7536,9 @@ enum class line_ending : std::uint8_t { lf, crlf };
 /// the line through its '\n' is dropped silently, and decoding resumes with the next line.
 class line {
 public:
+    /// Frames end at a byte pattern the payload must not contain (see checked).
+    static constexpr bool delimited_payload = true;
+
     explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
@@ -5882,6 +7555,7 @@ public:
         const std::size_t n = input.size();
         std::size_t base = 0;
         std::size_t i = scanned_;
+        if (discarding_) discard_end_ = SIZE_MAX;
         for (;;) {
             if (!discarding_ && i > base) {
                 // The line so far has i - base bytes; a final '\r' may still turn out to be its ending.
@@ -5909,6 +7583,7 @@ public:
             i = eol + 1;
             if (discarding_) {
                 discarding_ = false;
+                discard_end_ = i;
                 base = i;
                 continue;
             }
@@ -5930,10 +7605,49 @@ public:
         return r;
     }
 
-    /// Forgets scan state and any error, for a new stream.
+    /// True while decode drops the rest of an overlong frame it reported (see the class comment).
+    bool discarding() const noexcept { return discarding_; }
+    /// In a decode call that began while discarding(): where in its input the drop ended, or
+    /// SIZE_MAX if it did not end there.
+    std::size_t discard_end() const noexcept { return discard_end_; }
+
+    /// Forgets scan state and any discarding in progress, for a new stream.
     void reset() noexcept {
         scanned_ = 0;
         discarding_ = false;
+    }
+
+    /// A copy of this codec that, when the peer closes after an unterminated frame, delivers it
+    /// (decode_eof returns it as a frame) instead of reporting truncated_stream (the default).
+    line with_final_unterminated(bool on = true) const noexcept {
+        line copy = *this;
+        copy.final_unterminated_ = on;
+        return copy;
+    }
+    /// Whether decode_eof delivers a final unterminated frame.
+    bool final_unterminated() const noexcept { return final_unterminated_; }
+
+    /// The end of the stream with `input` buffered (decode() returned need_more on it): with
+    /// final_unterminated(), the bytes are the last frame without a final '\r' (frame_too_large above
+    /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
+    /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
+    /// input.size()). Empty input: need_more.
+    decode_result decode_eof(const_buffer input) noexcept {
+        if (input.empty()) return decode_result::need_more();
+        if (discarding_) {
+            reset();
+            decode_result r;
+            r.consumed = input.size();
+            return r;
+        }
+        if (!final_unterminated_)
+            return decode_result::failure(make_error_code(errc::truncated_stream), input.size(), 0);
+        reset();
+        std::size_t size = input.size();
+        if (input[size - 1] == std::byte{'\r'}) --size;
+        if (size > max_frame_)
+            return decode_result::failure(make_error_code(errc::frame_too_large), size, input.size());
+        return decode_result::frame(input.first(size), input.size());
     }
 
     /// Appends "\n" (or "\r\n"). invalid_argument if the payload contains '\n', or, with the lf
@@ -5941,6 +7655,23 @@ public:
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
+    }
+    /// Most bytes encode_into adds: "\r\n".
+    static constexpr std::size_t max_overhead = 2;
+    /// The payload and the line ending at `out` (see codec.hpp); 0 where encode() reports an error.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = payload.size();
+        if (n > max_frame_) return 0;
+        if (n > 0 && std::memchr(payload.data(), '\n', n) != nullptr) return 0;
+        if (ending_ == line_ending::lf && n > 0 && payload[n - 1] == std::byte{'\r'}) return 0;
+        detail::copy_bytes(out, payload.data(), n);
+        if (ending_ == line_ending::lf) {
+            out[n] = std::byte{'\n'};
+            return n + 1;
+        }
+        out[n] = std::byte{'\r'};
+        out[n + 1] = std::byte{'\n'};
+        return n + 2;
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
@@ -5963,7 +7694,9 @@ private:
     std::size_t max_frame_;
     line_ending ending_;
     std::size_t scanned_ = 0;
+    std::size_t discard_end_ = 0;
     bool discarding_ = false;
+    bool final_unterminated_ = false;
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -6013,6 +7746,14 @@ public:
         out.reset(payload);
         return encode(out);
     }
+    /// Nothing is added to a frame.
+    static constexpr std::size_t max_overhead = 0;
+    /// Copies a `size`-byte payload to `out` (see codec.hpp); 0 for any other size.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() != size_) return 0;
+        detail::copy_bytes(out, payload.data(), size_);
+        return size_;
+    }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
         if (out.size() != size_) return make_error_code(errc::frame_size_mismatch);
@@ -6034,12 +7775,18 @@ SOCKFRAME_NAMESPACE_END
 /// length_prefix with a header before its field or a non-default strip.
 
 // ---- begin <sockframe/detail/crc32c.hpp> ----
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven slicing by 8.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the SSE 4.2 crc32 instruction where the
+/// processor has it (x86-64, g++ and clang++, checked at run time), else table-driven slicing by 8.
 
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#define SOCKFRAME_CRC32C_HARDWARE 1
+#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
@@ -6060,8 +7807,8 @@ constexpr crc32c_tables make_crc32c_tables() noexcept {
 
 inline constexpr crc32c_tables crc32c_table = make_crc32c_tables();
 
-/// Continues a CRC-32C: `crc` is the result for the bytes before (0 to start).
-inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
+/// crc32c_update in software.
+inline std::uint32_t crc32c_software(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
     const auto& t = crc32c_table;
     std::uint32_t c = ~crc;
     auto at = [&p](std::size_t i) { return std::to_integer<std::uint32_t>(p[i]); };
@@ -6076,6 +7823,33 @@ inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::s
     return ~c;
 }
 
+#if defined(SOCKFRAME_CRC32C_HARDWARE)
+/// crc32c_update with the crc32 instruction (only called where the processor has SSE 4.2).
+__attribute__((target("sse4.2"))) inline std::uint32_t crc32c_hardware(std::uint32_t crc, const std::byte* p,
+                                                                       std::size_t n) noexcept {
+    std::uint64_t c = ~crc;
+    while (n >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        c = __builtin_ia32_crc32di(c, word);
+        p += 8;
+        n -= 8;
+    }
+    auto c32 = static_cast<std::uint32_t>(c);
+    for (std::size_t i = 0; i < n; ++i)
+        c32 = __builtin_ia32_crc32qi(c32, std::to_integer<unsigned char>(p[i]));
+    return ~c32;
+}
+#endif
+
+/// Continues a CRC-32C: `crc` is the result for the bytes before (0 to start).
+inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
+#if defined(SOCKFRAME_CRC32C_HARDWARE)
+    if (__builtin_cpu_supports("sse4.2")) return crc32c_hardware(crc, p, n);
+#endif
+    return crc32c_software(crc, p, n);
+}
+
 }  // namespace detail
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/detail/crc32c.hpp> ----
@@ -6087,14 +7861,30 @@ SOCKFRAME_NAMESPACE_END
 #include <cstring>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
+namespace detail {
+template <typename C, typename = void>
+inline constexpr bool has_discarding_v = false;
+template <typename C>
+inline constexpr bool has_discarding_v<C, std::void_t<decltype(std::declval<const C&>().discarding()),
+                                                      decltype(std::declval<const C&>().discard_end())>> =
+    true;
+
+template <typename P, typename = void>
+inline constexpr bool delimiter_free_v = false;
+template <typename P>
+inline constexpr bool delimiter_free_v<P, std::void_t<decltype(P::delimiter_free)>> = P::delimiter_free;
+}  // namespace detail
+
 /// The CRC-32C (Castagnoli) checksum policy for `checked`: a 4-byte trailer in byte order `Endian`.
 ///
-/// A checksum policy provides `size`, `value_type`, `update(value, bytes)` (from 0),
-/// `store(value, out)` and `load(in)`.
+/// A checksum policy provides `size`, `value_type`, `update(value, bytes)` (from value_type{}),
+/// `store(value, out)` and `load(in)`; and `static constexpr bool delimiter_free = true` if its
+/// trailer bytes can never form a delimiter-based codec's delimiter (see checked).
 template <typename Endian = big_endian>
 struct basic_crc32c {
     using value_type = std::uint32_t;
@@ -6116,16 +7906,79 @@ struct basic_crc32c {
 /// CRC-32C with a big-endian trailer.
 using crc32c = basic_crc32c<big_endian>;
 
+/// CRC-32C as 8 lowercase hexadecimal digits: a printable trailer with no control bytes, the
+/// default of `checked` around delimiter-based codecs (line, delimiter), where binary checksum
+/// bytes could contain the delimiter and make encode refuse the payload.
+struct crc32c_hex {
+    /// Wider than the checksum, so that a trailer that is not hex loads as a value no CRC has.
+    using value_type = std::uint64_t;
+    /// Bytes of the trailer.
+    static constexpr std::size_t size = 8;
+    /// Its bytes are '0'-'9' and 'a'-'f' only.
+    static constexpr bool delimiter_free = true;
+
+    /// Continues the checksum `crc` (0 to start) over `data`.
+    static value_type update(value_type crc, const_buffer data) noexcept {
+        return detail::crc32c_update(static_cast<std::uint32_t>(crc), data.data(), data.size());
+    }
+    /// The checksum of `data`.
+    static value_type compute(const_buffer data) noexcept { return update(0, data); }
+    /// Writes `value` as 8 hex digits, most significant first, at `out`.
+    static void store(value_type value, std::byte* out) noexcept {
+        for (std::size_t i = 0; i < size; ++i)
+            out[i] = static_cast<std::byte>("0123456789abcdef"[(value >> (4 * (size - 1 - i))) & 0xFu]);
+    }
+    /// Reads 8 hex digits at `in`; anything else gives 2^32 (never a checksum).
+    static value_type load(const std::byte* in) noexcept {
+        value_type value = 0;
+        for (std::size_t i = 0; i < size; ++i) {
+            const int c = std::to_integer<int>(in[i]);
+            int digit = -1;
+            if (c >= '0' && c <= '9') digit = c - '0';
+            if (c >= 'a' && c <= 'f') digit = c - 'a' + 10;
+            if (digit < 0) return value_type{1} << 32;
+            value = value * 16 + static_cast<value_type>(digit);
+        }
+        return value;
+    }
+};
+
+/// The checksum policy `checked<Codec>` uses by default: crc32c_hex when Codec's frames end at a
+/// delimiter (Codec::delimited_payload), else the binary crc32c.
+template <typename Codec>
+using default_checksum_t = std::conditional_t<detail::delimited_payload_v<Codec>, crc32c_hex, crc32c>;
+
 /// A checksum trailer inside the frames of `Codec`: each frame's payload is the message followed
 /// by `Checksum::size` bytes of checksum over the message (e.g. `checked<length_prefix<>>`, whose
 /// length counts message + CRC). decode verifies and strips it; encode appends it.
 ///
+/// Around a delimiter-based codec (line, delimiter, or a wrapper of one) the default checksum is
+/// crc32c_hex, so that the trailer never contains the delimiter and checked<line> carries every
+/// payload line carries; a binary checksum there is a compile error. (With a delimiter that
+/// itself contains lowercase hex digits, a payload may still be refused.)
+///
 /// Errors: a frame shorter than the trailer is malformed_frame, a wrong checksum is
 /// checksum_mismatch (size = the message bytes); both skip the bad frame (consumed = its bytes),
 /// so the stream stays in sync. Errors of `Codec` pass through unchanged.
-template <typename Codec, typename Checksum = crc32c>
-class checked {
+///
+/// Forwards the inner codec's decode_frame (a frame whose checksum fails is left to decode(),
+/// which reports it) and decode_eof, and has encode_into where the inner codec has encode_prefix.
+template <typename Codec, typename Checksum = default_checksum_t<Codec>>
+class checked
+    : public detail::optional_decode_frame<checked<Codec, Checksum>, codec_traits<Codec>::has_decode_frame>,
+      public detail::optional_decode_eof<checked<Codec, Checksum>, codec_traits<Codec>::has_decode_eof>,
+      public detail::optional_encode_into<checked<Codec, Checksum>, codec_traits<Codec>::has_encode_prefix,
+                                          codec_traits<Codec>::max_prefix_size + Checksum::size> {
+    static_assert(codec_check<Codec>::ok, "checked: the wrapped type is not a codec");
+    static_assert(!detail::delimited_payload_v<Codec> || detail::delimiter_free_v<Checksum>,
+                  "checked: the inner codec ends frames at a delimiter, and this checksum's binary "
+                  "trailer may contain it (encode would then refuse the payload); use crc32c_hex, the "
+                  "default for delimiter-based codecs");
+
 public:
+    /// Frames end at a delimiter where the inner codec's do.
+    static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;
+
     /// Throws system_error(invalid_argument) if the codec's max_frame cannot hold the trailer.
     explicit checked(Codec codec = Codec{}) : codec_(std::move(codec)) {
         if (codec_.max_frame() < Checksum::size)
@@ -6140,19 +7993,8 @@ public:
     const Codec& inner() const noexcept { return codec_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
-    decode_result decode(const_buffer input) {
-        decode_result r = codec_.decode(input);
-        if (!r.is_frame()) return r;
-        const const_buffer payload = r.payload;
-        if (payload.size() < Checksum::size)
-            return decode_result::failure(make_error_code(errc::malformed_frame), payload.size(), r.consumed);
-        const const_buffer message = payload.first(payload.size() - Checksum::size);
-        if (Checksum::compute(message) != Checksum::load(payload.data() + message.size()))
-            return decode_result::failure(make_error_code(errc::checksum_mismatch), message.size(),
-                                          r.consumed);
-        return decode_result::frame(message, r.consumed);
-    }
-    /// Forgets scan state and any error, for a new stream.
+    decode_result decode(const_buffer input) { return verify(codec_.decode(input)); }
+    /// Forgets scan state, for a new stream.
     void reset() { codec_.reset(); }
 
     /// Frames `payload` into `out` without copying it.
@@ -6171,6 +8013,45 @@ public:
     }
 
 private:
+    friend struct detail::optional_decode_frame<checked, true>;
+    friend struct detail::optional_decode_eof<checked, true>;
+    friend struct detail::optional_encode_into<checked, true,
+                                               codec_traits<Codec>::max_prefix_size + Checksum::size>;
+
+    static bool matches(const_buffer message, const std::byte* trailer) noexcept {
+        return Checksum::update(typename Checksum::value_type{}, message) == Checksum::load(trailer);
+    }
+    decode_result verify(const decode_result& r) const noexcept {
+        if (!r.is_frame()) return r;
+        const const_buffer payload = r.payload;
+        if (payload.size() < Checksum::size)
+            return decode_result::failure(make_error_code(errc::malformed_frame), payload.size(), r.consumed);
+        const const_buffer message = payload.first(payload.size() - Checksum::size);
+        if (!matches(message, payload.data() + message.size()))
+            return decode_result::failure(make_error_code(errc::checksum_mismatch), message.size(),
+                                          r.consumed);
+        return decode_result::frame(message, r.consumed);
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const_buffer framed;
+        const std::size_t n = codec_.decode_frame(input, framed);
+        if (n == 0 || framed.size() < Checksum::size) return 0;
+        const const_buffer message = framed.first(framed.size() - Checksum::size);
+        if (!matches(message, framed.data() + message.size())) return 0;  // decode() reports it
+        payload = message;
+        return n;
+    }
+    decode_result forward_decode_eof(const_buffer input) { return verify(codec_.decode_eof(input)); }
+    std::size_t forward_encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame()) return 0;
+        const std::size_t header = codec_.encode_prefix(payload.size() + Checksum::size, out);
+        if (header == 0) return 0;
+        detail::copy_bytes(out + header, payload.data(), payload.size());
+        Checksum::store(Checksum::update(typename Checksum::value_type{}, payload),
+                        out + header + payload.size());
+        return header + payload.size() + Checksum::size;
+    }
+
     Codec codec_;
 };
 
@@ -6181,10 +8062,27 @@ private:
 /// Errors: Inner wanting more bytes than the frame holds, or leaving some unread, is
 /// frame_size_mismatch (size = the outer payload's bytes); Inner's own errors keep their code and
 /// size. Both skip the outer frame (consumed = its bytes), so the stream stays in sync. Errors of
-/// Outer pass through unchanged (with Outer's state after error).
+/// Outer pass through unchanged.
+///
+/// Has decode_frame and encode_prefix (both headers) where both codecs have them, and forwards
+/// Outer's decode_eof.
 template <typename Outer, typename Inner>
-class nested {
+class nested
+    : public detail::optional_decode_frame<nested<Outer, Inner>, codec_traits<Outer>::has_decode_frame &&
+                                                                     codec_traits<Inner>::has_decode_frame>,
+      public detail::optional_decode_eof<nested<Outer, Inner>, codec_traits<Outer>::has_decode_eof>,
+      public detail::optional_encode_prefix<
+          nested<Outer, Inner>,
+          codec_traits<Outer>::has_encode_prefix && codec_traits<Inner>::has_encode_prefix,
+          codec_traits<Outer>::max_prefix_size + codec_traits<Inner>::max_prefix_size> {
+    static_assert(codec_check<Outer>::ok, "nested: Outer is not a codec");
+    static_assert(codec_check<Inner>::ok, "nested: Inner is not a codec");
+
 public:
+    /// Frames end at a delimiter where either codec's do (the inner frame is the outer payload).
+    static constexpr bool delimited_payload =
+        detail::delimited_payload_v<Outer> || detail::delimited_payload_v<Inner>;
+
     explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
         : outer_(std::move(outer)), inner_(std::move(inner)) {}
 
@@ -6196,22 +8094,14 @@ public:
     }
     /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return outer_.max_frame_bytes(); }
+    /// The codec finding frame boundaries.
     const Outer& outer() const noexcept { return outer_; }
+    /// The codec decoding each outer payload.
     const Inner& inner() const noexcept { return inner_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
-    decode_result decode(const_buffer input) {
-        decode_result r = outer_.decode(input);
-        if (!r.is_frame()) return r;
-        inner_.reset();
-        decode_result m = inner_.decode(r.payload);
-        if (m.is_error()) return decode_result::failure(m.error, m.size, r.consumed);
-        if (!m.is_frame() || m.consumed != r.payload.size())
-            return decode_result::failure(make_error_code(errc::frame_size_mismatch), r.payload.size(),
-                                          r.consumed);
-        return decode_result::frame(m.payload, r.consumed);
-    }
-    /// Forgets scan state and any error, for a new stream.
+    decode_result decode(const_buffer input) { return unwrap(outer_.decode(input)); }
+    /// Forgets scan state, for a new stream.
     void reset() {
         outer_.reset();
         inner_.reset();
@@ -6229,6 +8119,43 @@ public:
     }
 
 private:
+    static constexpr std::size_t prefix_room = codec_traits<Inner>::max_prefix_size + 1;
+    friend struct detail::optional_decode_frame<nested, true>;
+    friend struct detail::optional_decode_eof<nested, true>;
+    friend struct detail::optional_encode_prefix<
+        nested, true, codec_traits<Outer>::max_prefix_size + codec_traits<Inner>::max_prefix_size>;
+
+    decode_result unwrap(const decode_result& r) {
+        if (!r.is_frame()) return r;
+        inner_.reset();
+        decode_result m = inner_.decode(r.payload);
+        if (m.is_error()) return decode_result::failure(m.error, m.size, r.consumed);
+        if (!m.is_frame() || m.consumed != r.payload.size())
+            return decode_result::failure(make_error_code(errc::frame_size_mismatch), r.payload.size(),
+                                          r.consumed);
+        return decode_result::frame(m.payload, r.consumed);
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const_buffer outer_payload;
+        const std::size_t n = outer_.decode_frame(input, outer_payload);
+        if (n == 0) return 0;
+        const_buffer message;
+        const std::size_t m = inner_.decode_frame(outer_payload, message);
+        if (m == 0 || m != outer_payload.size()) return 0;  // declined, or not the whole payload
+        payload = message;
+        return n;
+    }
+    decode_result forward_decode_eof(const_buffer input) { return unwrap(outer_.decode_eof(input)); }
+    std::size_t forward_encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        std::array<std::byte, prefix_room> header{};
+        const std::size_t inner = inner_.encode_prefix(payload_size, header.data());
+        if (inner == 0 || payload_size > SIZE_MAX - inner) return 0;
+        const std::size_t outer = outer_.encode_prefix(inner + payload_size, out);
+        if (outer == 0) return 0;
+        detail::copy_bytes(out + outer, header.data(), inner);
+        return outer + inner;
+    }
+
     Outer outer_;
     Inner inner_;
 };
@@ -6236,13 +8163,26 @@ private:
 /// A fixed byte string (1 to 16 bytes) that must follow each frame of `Codec`, outside the frame
 /// (netstrings' ','). decode checks and consumes it, encode appends it.
 ///
-/// A wrong byte where the suffix belongs is malformed_frame (size = its position in the input)
-/// and poisons the codec: the framing is no longer trustworthy, every decode repeats the error
-/// until reset(). Errors of `Codec` pass through unchanged.
+/// A wrong byte where the suffix belongs is malformed_frame (size = its offset from the frame's start)
+/// with consumed 0: the framing is no longer trustworthy, the reader stops (codec.hpp). Errors of
+/// `Codec` pass through unchanged. When `Codec` skips a bad frame to resynchronise (an overlong
+/// line or delimited frame, a discarded length_prefix frame: codecs with discarding() and
+/// discard_end()), the suffix that followed the bad frame is checked and dropped too, so the next
+/// frame delivered is the next one the peer sent (a wrong byte there is malformed_frame with
+/// consumed 0, size = its offset from the end of the skipped frame).
+///
+/// Forwards the inner codec's decode_frame, and has encode_into where the inner codec has
+/// encode_into or encode_prefix.
 template <typename Codec>
-class suffixed {
+class suffixed : public detail::optional_decode_frame<suffixed<Codec>, codec_traits<Codec>::has_decode_frame>,
+                 public detail::optional_encode_into<suffixed<Codec>, codec_traits<Codec>::can_encode_into,
+                                                     codec_traits<Codec>::max_overhead_v + 16> {
+    static_assert(codec_check<Codec>::ok, "suffixed: the wrapped type is not a codec");
+
 public:
     static constexpr std::size_t max_suffix_size = 16;
+    /// Frames end at a delimiter where the inner codec's do.
+    static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;
 
     /// Throws system_error(invalid_argument) if `suffix` is empty or longer than 16 bytes.
     suffixed(Codec codec, std::string_view suffix) : codec_(std::move(codec)) {
@@ -6258,30 +8198,66 @@ public:
     std::size_t max_frame_bytes() const noexcept {
         return detail::saturating_add(codec_.max_frame_bytes(), size_);
     }
+    /// The wrapped codec.
     const Codec& inner() const noexcept { return codec_; }
     /// The suffix's bytes (a view into this codec).
     const_buffer suffix() const noexcept { return {suffix_.data(), size_}; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) {
-        if (poisoned_.is_error()) return poisoned_;
-        decode_result r = codec_.decode(input);
-        if (!r.is_frame()) return r;
-        const std::size_t end = r.consumed;
-        const std::size_t have = input.size() - end < size_ ? input.size() - end : size_;
-        for (std::size_t i = 0; i < have; ++i) {
-            if (input[end + i] != suffix_[i]) {
-                poisoned_ = decode_result::failure(make_error_code(errc::malformed_frame), end + i);
-                return poisoned_;
+        std::size_t skipped = 0;  // bytes of a bad frame's suffix already dropped in this call
+        for (int round = 0; round < 4; ++round) {
+            if (owed_ > 0) {
+                // The suffix of a frame the inner codec skipped: check it and drop it.
+                const std::size_t left = input.size() - skipped;
+                const std::size_t k = owed_ < left ? owed_ : left;
+                const std::size_t from = size_ - owed_;
+                for (std::size_t i = 0; i < k; ++i)
+                    if (input[skipped + i] !=
+                        suffix_[from + i])  // size: counted from the skipped frame's end
+                        return decode_result::failure(make_error_code(errc::malformed_frame), from + i);
+                owed_ -= k;
+                skipped += k;
+                if (owed_ > 0) return shifted(decode_result::need_more(), skipped);
             }
+            const const_buffer rest = input.subspan(skipped);
+            decode_result r = codec_.decode(rest);
+            if constexpr (detail::has_discarding_v<Codec>) {
+                if (resyncing_) {
+                    const std::size_t end = codec_.discard_end();
+                    if (end == SIZE_MAX) return shifted(r, skipped);  // still dropping the bad frame
+                    // The drop ended inside this call: the bad frame's suffix starts there.
+                    resyncing_ = false;
+                    owed_ = size_;
+                    codec_.reset();  // it may have scanned past the suffix: decode again after it
+                    skipped += end;
+                    continue;
+                }
+                if (r.is_error() && r.consumed > 0) {
+                    if (codec_.discarding())
+                        resyncing_ = true;
+                    else
+                        owed_ = size_;
+                    return shifted(r, skipped);
+                }
+            }
+            if (!r.is_frame()) return shifted(r, skipped);
+            const std::size_t end = r.consumed;
+            const std::size_t have = rest.size() - end < size_ ? rest.size() - end : size_;
+            for (std::size_t i = 0; i < have; ++i)
+                if (rest[end + i] != suffix_[i])
+                    return decode_result::failure(make_error_code(errc::malformed_frame),
+                                                  end + i);  // from the frame's start
+            if (have < size_) return shifted(decode_result::need_more(), skipped);
+            return decode_result::frame(r.payload, skipped + end + size_);
         }
-        if (have < size_) return decode_result::need_more();
-        return decode_result::frame(r.payload, end + size_);
+        return shifted(decode_result::need_more(), skipped);  // not reached: two rounds suffice
     }
-    /// Forgets scan state and any error, for a new stream.
+    /// Forgets scan state, for a new stream.
     void reset() {
         codec_.reset();
-        poisoned_ = decode_result{};
+        owed_ = 0;
+        resyncing_ = false;
     }
 
     /// Frames `payload` into `out` without copying it.
@@ -6297,10 +8273,34 @@ public:
     }
 
 private:
+    friend struct detail::optional_decode_frame<suffixed, true>;
+    friend struct detail::optional_encode_into<suffixed, true, codec_traits<Codec>::max_overhead_v + 16>;
+
+    static decode_result shifted(decode_result r, std::size_t skipped) noexcept {
+        if (r.consumed > 0 || !r.is_error()) r.consumed += skipped;  // an unrecoverable error stays at 0
+        return r;
+    }
+    std::size_t forward_decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if (owed_ > 0 || resyncing_) return 0;
+        const_buffer inner;
+        const std::size_t n = codec_.decode_frame(input, inner);
+        if (n == 0 || input.size() - n < size_ || std::memcmp(input.data() + n, suffix_.data(), size_) != 0)
+            return 0;
+        payload = inner;
+        return n + size_;
+    }
+    std::size_t forward_encode_into(const_buffer payload, std::byte* out) const noexcept {
+        const std::size_t n = detail::encode_into(codec_, payload, out);
+        if (n == 0) return 0;
+        std::memcpy(out + n, suffix_.data(), size_);
+        return n + size_;
+    }
+
     Codec codec_;
     std::array<std::byte, max_suffix_size> suffix_{};
     std::size_t size_ = 0;
-    decode_result poisoned_;
+    std::size_t owed_ = 0;    // bytes of a skipped frame's suffix still to check and drop
+    bool resyncing_ = false;  // the inner codec is dropping the rest of a bad frame
 };
 
 SOCKFRAME_NAMESPACE_END
@@ -6320,10 +8320,10 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// Frames prefixed by their payload length in decimal ASCII digits and a separator (':').
 ///
 /// Strict like the netstring spec: at least one digit, no leading zero (except "0" itself), no
-/// sign or space. Decode errors, which poison the codec (every decode repeats the error until
-/// reset()): a non-digit, a leading zero, or a missing length is malformed_frame (size = the
-/// byte's position); a length above max_frame is frame_too_large as soon as its digits exceed it
-/// (size = the value of the digits read so far).
+/// sign or space. Decode errors, all with consumed 0 (the stream cannot be resynchronised; the
+/// reader stops, see codec.hpp): a non-digit, a leading zero, or a missing length is malformed_frame (size =
+/// the byte's position); a length above max_frame is frame_too_large as soon as its digits exceed it (size =
+/// the value of the digits read so far).
 class decimal_prefix {
 public:
     explicit decimal_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME, char separator = ':')
@@ -6350,7 +8350,6 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
     decode_result decode(const_buffer input) noexcept {
-        if (poisoned_.is_error()) return poisoned_;
         std::uint64_t value = 0;
         std::size_t i = 0;
         for (;; ++i) {
@@ -6358,21 +8357,21 @@ public:
             const std::byte b = input[i];
             if (b == separator_) break;
             const int c = std::to_integer<int>(b);
-            if (c < '0' || c > '9') return poison(errc::malformed_frame, i);
-            if (i == 1 && input[0] == std::byte{'0'}) return poison(errc::malformed_frame, i);
+            if (c < '0' || c > '9') return fatal(errc::malformed_frame, i);
+            if (i == 1 && input[0] == std::byte{'0'}) return fatal(errc::malformed_frame, i);
             const auto d = static_cast<std::uint64_t>(c - '0');
-            if (value > (UINT64_MAX - d) / 10) return poison(errc::frame_too_large, UINT64_MAX);
+            if (value > (UINT64_MAX - d) / 10) return fatal(errc::frame_too_large, UINT64_MAX);
             value = value * 10 + d;
-            if (value > max_frame_) return poison(errc::frame_too_large, value);
+            if (value > max_frame_) return fatal(errc::frame_too_large, value);
         }
-        if (i == 0) return poison(errc::malformed_frame, 0);
+        if (i == 0) return fatal(errc::malformed_frame, 0);
         const std::size_t header = i + 1;
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = static_cast<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
     }
-    /// Forgets scan state and any error, for a new stream.
-    void reset() noexcept { poisoned_ = decode_result{}; }
+    /// Nothing to forget: decimal_prefix keeps no state between decodes.
+    void reset() noexcept {}
 
     /// Prepends the payload size in decimal and the separator; payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
@@ -6381,35 +8380,41 @@ public:
     }
     /// Wraps the segments already in `out` as this codec's payload.
     std::error_code encode(frame_parts& out) const {
-        std::uint64_t value = out.size();
-        if (value > max_frame_) return make_error_code(errc::payload_too_large);
-        std::byte text[24];
-        std::size_t at = sizeof text;
-        text[--at] = separator_;
-        do {
-            text[--at] = static_cast<std::byte>('0' + value % 10);
-            value /= 10;
-        } while (value != 0);
-        if (!out.prepend_copy(const_buffer{text + at, sizeof text - at})) return detail::no_room();
+        std::byte text[max_prefix_size];
+        const std::size_t n = encode_prefix(out.size(), text);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{text, n})) return detail::no_room();
         return {};
+    }
+    /// The longest header encode_prefix writes: 20 digits and the separator.
+    static constexpr std::size_t max_prefix_size = 21;
+    /// The decimal length and the separator at `out` (see codec.hpp); 0 above max_frame.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > max_frame_) return 0;
+        std::uint64_t value = payload_size;
+        const std::size_t n = digits(value);
+        for (std::size_t i = n; i-- > 0;) {
+            out[i] = static_cast<std::byte>('0' + value % 10);
+            value /= 10;
+        }
+        out[n] = separator_;
+        return n + 1;
     }
 
 private:
-    decode_result poison(errc e, std::uint64_t size) noexcept {
-        poisoned_ = decode_result::failure(e, size);
-        return poisoned_;
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
     }
 
     std::size_t max_frame_;
     std::byte separator_;
-    decode_result poisoned_;
 };
 
 /// The netstring codec: `decimal_prefix` followed by a ',' suffix.
 using netstring = suffixed<decimal_prefix>;
 
 /// A netstring codec delivering at most `max_frame` payload bytes. A missing ',' is
-/// malformed_frame at its position; errors poison the codec (see decimal_prefix, suffixed).
+/// malformed_frame at its position; errors cannot be resynchronised (see decimal_prefix, suffixed).
 inline netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
     return netstring{decimal_prefix{max_frame}, ","};
 }
@@ -6438,15 +8443,30 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// Constructing (and copying) allocates once; decode and encode do not. A moved-from any_codec
 /// may only be assigned to or destroyed. Copying requires the held codec to be copyable (else it
 /// throws system_error(not_supported)).
+///
+/// Every optional member of the contract (codec.hpp) is forwarded, so a reader or writer takes
+/// the held codec's fast paths: decode_frame, decode_eof, encode_prefix and encode_into. Their
+/// static sizes are upper bounds (max_prefix_size 32, max_overhead 64); encode_prefix and
+/// encode_into return 0 (encode() decides) when the held codec lacks them or needs more room, and
+/// decode_frame returns 0 at once, without a virtual call, when the held codec lacks it.
 class any_codec {
 public:
+    /// Longest header encode_prefix writes (a held codec with a longer one is not forwarded).
+    static constexpr std::size_t max_prefix_size = 32;
+    /// Most bytes encode_into adds to a payload (a held codec needing more is not forwarded).
+    static constexpr std::size_t max_overhead = 64;
+
     template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
     any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
-        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))) {}
-    any_codec(const any_codec& other) : self_(other.self_->clone()) {}
+        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
+          caps_(capabilities<std::decay_t<Codec>>()) {}
+    any_codec(const any_codec& other) : self_(other.self_->clone()), caps_(other.caps_) {}
     any_codec(any_codec&&) noexcept = default;
     any_codec& operator=(const any_codec& other) {
-        if (this != &other) self_ = other.self_->clone();
+        if (this != &other) {
+            self_ = other.self_->clone();
+            caps_ = other.caps_;
+        }
         return *this;
     }
     any_codec& operator=(any_codec&&) noexcept = default;
@@ -6469,6 +8489,25 @@ public:
     /// has more than one segment.
     std::error_code encode(frame_parts& out) const { return self_->encode(out); }
 
+    /// The held codec's decode_frame (see codec.hpp); 0 if it has none.
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if ((caps_ & cap_decode_frame) == 0) return 0;
+        return self_->decode_frame(input, payload);
+    }
+    /// The held codec's decode_eof; truncated_stream (size = input.size()) if it has none.
+    decode_result decode_eof(const_buffer input) { return self_->decode_eof(input); }
+    /// The held codec's encode_prefix (header within 32 bytes); 0: encode() decides.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if ((caps_ & cap_encode_prefix) == 0) return 0;
+        return self_->encode_prefix(payload_size, out);
+    }
+    /// The whole frame written at `out` (room for payload.size() + 64 bytes) through the held
+    /// codec's encode_into or encode_prefix; 0: encode() decides.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if ((caps_ & cap_encode_into) == 0) return 0;
+        return self_->encode_into(payload, out);
+    }
+
     /// The held codec if it is a `Codec`, else nullptr.
     template <typename Codec>
     Codec* target() noexcept {
@@ -6485,6 +8524,21 @@ private:
     template <typename Codec>
     static constexpr char type_tag = 0;
 
+    static constexpr unsigned cap_decode_frame = 1;
+    static constexpr unsigned cap_encode_prefix = 2;
+    static constexpr unsigned cap_encode_into = 4;
+    template <typename Codec>
+    static constexpr bool prefix_fits =
+        codec_traits<Codec>::has_encode_prefix&& codec_traits<Codec>::max_prefix_size <= max_prefix_size;
+    template <typename Codec>
+    static constexpr bool into_fits =
+        codec_traits<Codec>::can_encode_into&& codec_traits<Codec>::max_overhead_v <= max_overhead;
+    template <typename Codec>
+    static constexpr unsigned capabilities() noexcept {
+        return (codec_traits<Codec>::has_decode_frame ? cap_decode_frame : 0u) |
+               (prefix_fits<Codec> ? cap_encode_prefix : 0u) | (into_fits<Codec> ? cap_encode_into : 0u);
+    }
+
     struct concept_t {
         virtual ~concept_t() = default;
         virtual const void* type() const noexcept = 0;
@@ -6494,9 +8548,14 @@ private:
         virtual decode_result decode(const_buffer input) = 0;
         virtual void reset() = 0;
         virtual std::error_code encode(frame_parts& out) const = 0;
+        virtual std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept = 0;
+        virtual decode_result decode_eof(const_buffer input) = 0;
+        virtual std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept = 0;
+        virtual std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept = 0;
     };
     template <typename Codec>
     struct model final : concept_t {
+        static_assert(codec_check<Codec>::ok, "any_codec: the held type is not a codec");
         template <typename C>
         explicit model(C&& c) : codec(std::forward<C>(c)) {}
         std::unique_ptr<concept_t> clone() const override {
@@ -6512,10 +8571,33 @@ private:
         decode_result decode(const_buffer input) override { return codec.decode(input); }
         void reset() override { codec.reset(); }
         std::error_code encode(frame_parts& out) const override { return detail::encode_parts(codec, out); }
+        std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept override {
+            return detail::decode_frame(codec, input, payload);
+        }
+        decode_result decode_eof(const_buffer input) override { return detail::decode_eof(codec, input); }
+        std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept override {
+            if constexpr (prefix_fits<Codec>) {
+                return codec.encode_prefix(payload_size, out);
+            } else {
+                (void)payload_size;
+                (void)out;
+                return 0;
+            }
+        }
+        std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept override {
+            if constexpr (into_fits<Codec>) {
+                return detail::encode_into(codec, payload, out);
+            } else {
+                (void)payload;
+                (void)out;
+                return 0;
+            }
+        }
         Codec codec;
     };
 
     std::unique_ptr<concept_t> self_;
+    unsigned caps_ = 0;  // which optional members the held codec has (no virtual call to find out)
 };
 
 namespace detail {
@@ -6797,14 +8879,6 @@ inline bool is_framing_error(const std::error_code& ec) noexcept {
     throw std::system_error(ec, what);
 }
 
-template <typename Codec, typename = void>
-inline constexpr bool has_decode_eof_v = false;
-template <typename Codec>
-inline constexpr bool has_decode_eof_v<
-    Codec, std::enable_if_t<std::is_same_v<
-               decltype(std::declval<Codec&>().decode_eof(std::declval<const_buffer>())), decode_result>>> =
-    true;
-
 /// Whether T is a sequence of buffers (iterable, each element a const_buffer or mutable_buffer).
 template <typename T, typename = void>
 inline constexpr bool is_buffer_sequence_v = false;
@@ -6991,19 +9065,17 @@ private:
             ec = no_error();
             return std::nullopt;
         }
-        if constexpr (has_decode_eof_v<Codec>) {
-            const decode_result r = codec.decode_eof(buffered());
-            if (r.is_frame() && r.consumed > 0) {
-                begin_ += r.consumed;
-                ec = no_error();
-                return r.payload;
-            }
-            if (r.is_error()) {
-                ec = r.error;
-                error_size_ = r.size;
-                poisoned_ = ec;
-                return std::nullopt;
-            }
+        const decode_result r = detail::decode_eof(codec, buffered());
+        if (r.is_frame() && r.consumed > 0) {
+            begin_ += r.consumed;
+            ec = no_error();
+            return r.payload;
+        }
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            poisoned_ = ec;
+            return std::nullopt;
         }
         ec = errc::truncated_stream;
         error_size_ = end_ - begin_;
@@ -7250,6 +9322,37 @@ public:
                     ++done;
                 }
             }
+        } else if constexpr (!traits::message_oriented && traits::is_blocking) {
+            // Any other layout: each frame encoded into its own frame_parts, many gathered per call.
+            constexpr std::size_t per_call = 16;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            frame_parts frames[per_call];
+            const_buffer parts[gather_max - 1];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0, used = 0, bytes = 0;
+                std::error_code refused;
+                for (; n < per_call && done + n < count; ++n) {
+                    refused = codec.encode(payloads[done + n], frames[n]);
+                    if (refused) {
+                        error_size_ = payloads[done + n].size();
+                        break;
+                    }
+                    if (used + frames[n].segment_count() > gather_max - 1) break;  // the next call's
+                    for (const const_buffer& segment : frames[n]) parts[used++] = segment;
+                    bytes += frames[n].size();
+                }
+                if (used > 0) {
+                    write_blocking(endpoint, parts, used, bytes, whole, ec);
+                    if (ec) return;
+                }
+                done += n;
+                if (refused && done < count) {
+                    ec = refused;
+                    return;
+                }
+            }
         } else {
             for (std::size_t i = 0; i < count && !ec; ++i) send(endpoint, codec, payloads[i], d, ec);
         }
@@ -7259,11 +9362,9 @@ public:
                std::error_code& ec) {
         static_assert(!traits::message_oriented, "queue() coalesces frames on stream endpoints only");
         if (refused(ec)) return;
-        if constexpr (has_encode_prefix_v<Codec>) {
-            if (queue_in_place(codec, payload)) {
-                ec = no_error();
-                return;
-            }
+        if (queue_in_place(codec, payload)) {
+            ec = no_error();
+            return;
         }
         ec = codec.encode(payload, parts_);
         if (ec) {
@@ -7280,20 +9381,18 @@ public:
         ec = no_error();
     }
 
-    /// The short cut of queue() for header + payload codecs: the frame straight into the queue
-    /// when it fits there without passing the coalescing limit. False: nothing was queued.
+    /// The short cut of queue() for codecs that write whole frames in place (encode_into or
+    /// encode_prefix): the frame straight into the queue when it fits there without passing the
+    /// coalescing limit. False: nothing was queued.
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
-        if constexpr (has_encode_prefix_v<Codec>) {
-            const std::size_t most = Codec::max_prefix_size + payload.size();
+        if constexpr (codec_traits<Codec>::can_encode_into) {
+            const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
             if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
                 broken_)
                 return false;
-            std::byte* at = out_.data() + out_end_;
-            const std::size_t header = codec.encode_prefix(payload.size(), at);
-            if (header == 0) return false;
-            copy_bytes(at + header, payload.data(), payload.size());
-            out_end_ += header + payload.size();
-            return true;
+            const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
+            out_end_ += size;
+            return size != 0;
         } else {
             (void)codec;
             (void)payload;
@@ -7726,6 +9825,7 @@ private:
 template <typename Endpoint, typename Codec>
 class framed : public detail::framed_receiving<framed<Endpoint, Codec>, Endpoint, Codec>,
                public detail::framed_sending<framed<Endpoint, Codec>, Endpoint, Codec> {
+    static_assert(codec_check<Codec>::ok, "framed: Codec does not meet the codec contract (codec.hpp)");
     using writer_type = detail::frame_writer<Endpoint, Codec>;
 
 public:

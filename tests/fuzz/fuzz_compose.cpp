@@ -1,8 +1,10 @@
-// Composed codecs: checked<...> (CRC-32C trailer), nested<Outer, Inner> and suffixed<...>, with
-// small max_frame values so limits are reached.
+// Composed codecs: checked<...> (CRC-32C trailer, hex around line), nested<Outer, Inner>,
+// suffixed<...> (also resynchronising after overlong or discarded frames) and any_codec, with
+// small max_frame values so limits are reached; decode_eof and decode_frame via the harness.
 // Input: [which][max_frame][seed] stream...
 #include "fuzz_harness.hpp"
 
+#include <sockframe/any_codec.hpp>
 #include <sockframe/compose.hpp>
 #include <sockframe/delimiter.hpp>
 #include <sockframe/fixed_size.hpp>
@@ -32,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::uint8_t which = in.byte();
     const std::size_t max = 4 + in.byte();  // checked needs room for its trailer
     const std::uint64_t seed = in.byte();
-    switch (which % 8) {
+    switch (which % 14) {
         case 0:
             both(
                 [&] {
@@ -42,7 +44,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 in, seed);
             break;
         case 1: both([&] { return sf::checked<sf::varint_prefix>{sf::varint_prefix{max}}; }, in, seed); break;
-        case 2: both([&] { return sf::checked<sf::line>{sf::line{max}}; }, in, seed); break;
+        case 2:
+            both([&] { return sf::checked<sf::line>{sf::line{max + 4}}; }, in, seed);
+            break;  // hex: 8 bytes
         case 3:
             both(
                 [&] {
@@ -83,6 +87,45 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                     return sf::checked<sf::nested<sf::varint_prefix, sf::netstring>>{
                         sf::nested<sf::varint_prefix, sf::netstring>{sf::varint_prefix{max},
                                                                      sf::make_netstring(max)}};
+                },
+                in, seed);
+            break;
+        // Resynchronisation through a suffix: overlong lines and discarded length-prefixed frames.
+        case 8: both([&] { return sf::suffixed<sf::line>{sf::line{max}, "!"}; }, in, seed); break;
+        case 9:
+            both([&] { return sf::suffixed<sf::delimiter>{sf::delimiter{"$$", max}, "#;"}; }, in, seed);
+            break;
+        case 10:
+            both(
+                [&] {
+                    return sf::suffixed<sf::length_prefix<std::uint8_t>>{
+                        sf::length_prefix<std::uint8_t>{
+                            max > 255 ? 255 : max, (seed & 1) != 0 ? sf::oversized_frame::discard
+                                                                   : sf::oversized_frame::discard_fail_fast},
+                        "\r\n"};
+                },
+                in, seed);
+            break;
+        // decode_eof forwarded through checked; the hex checksum of checked<line>.
+        case 11:
+            both([&] { return sf::checked<sf::line>{sf::line{max + 4}.with_final_unterminated()}; }, in,
+                 seed);
+            break;
+        // Type erasure: every optional member through any_codec.
+        case 12:
+            both(
+                [&] {
+                    return sf::any_codec{
+                        sf::checked<sf::length_prefix<std::uint16_t>>{sf::length_prefix<std::uint16_t>{max}}};
+                },
+                in, seed);
+            break;
+        case 13:
+            both(
+                [&] {
+                    return sf::nested<sf::length_prefix<std::uint16_t>, sf::length_prefix<std::uint8_t>>{
+                        sf::length_prefix<std::uint16_t>{max, sf::oversized_frame::discard},
+                        sf::length_prefix<std::uint8_t>{max > 255 ? 255 : max}};
                 },
                 in, seed);
             break;

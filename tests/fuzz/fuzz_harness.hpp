@@ -5,11 +5,13 @@
 // and again fed in chunks whose sizes come from the input itself, the way a socket reader sees
 // it; both must give the same frames and errors. On the way it checks the decode contract of
 // codec.hpp: `consumed` within the input, payload views inside the consumed bytes, payloads no
-// larger than max_frame(), a decision (frame or error) once max_frame_bytes() are buffered, a
-// poisoned codec repeating its error, and no heap allocation at all inside decode. Every decode
+// larger than max_frame(), a decision (frame or error) once max_frame_bytes() are buffered,
+// decode_frame agreeing with decode, decode_eof at the end of the stream, and no heap allocation
+// at all inside decode. Every decode
 // sees an exactly-sized heap copy of the buffered bytes, so ASan reports any read past them.
 
 #include <sockframe/codec.hpp>
+#include <sockframe/codec_traits.hpp>
 
 #include <sanitizer/allocator_interface.h>
 
@@ -123,9 +125,11 @@ struct outcome {
     bool poisoned = false;  // stopped at an error the codec cannot resynchronise from
 };
 
-/// Feeds `stream` to `codec` in chunks from `split` (one chunk when null), as a reader would.
+/// Feeds `stream` to `codec` in chunks from `split` (one chunk when null), as a reader would;
+/// with `at_eof`, the stream then ends and what is still buffered goes to decode_eof.
 template <typename Codec>
-outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitter* split) {
+outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitter* split,
+             bool at_eof = false) {
     outcome out;
     std::string buffer;      // the reader's receive buffer
     std::size_t offset = 0;  // stream offset of buffer[0]
@@ -143,10 +147,19 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
             if (live != 0) std::memcpy(exact.get(), buffer.data(), live);
             const sockframe::const_buffer in{exact.get(), live};
             sockframe::decode_result r;
+            sockframe::const_buffer quick_payload;
+            std::size_t quick = 0;
             {
                 watching w;
+                // decode_frame, where the codec has it, must agree with decode when it answers
+                quick = sockframe::detail::decode_frame(codec, in, quick_payload);
                 r = codec.decode(in);
                 FUZZ_CHECK(w.count() == 0);  // decode never allocates
+            }
+            if (quick != 0) {
+                FUZZ_CHECK(r.is_frame() && r.consumed == quick);
+                FUZZ_CHECK(r.payload.data() == quick_payload.data() &&
+                           r.payload.size() == quick_payload.size());
             }
             FUZZ_CHECK(r.consumed <= live);
             if (r.is_frame()) {
@@ -171,10 +184,7 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
                 e.size = r.size;
                 out.events.push_back(e);
                 if (r.consumed == 0) {
-                    // poisoned: the same error again, whatever the input
-                    const sockframe::decode_result again = codec.decode(in);
-                    FUZZ_CHECK(again.is_error() && again.error == r.error && again.size == r.size &&
-                               again.consumed == 0);
+                    // the stream cannot be resynchronised: the reader stops here (codec.hpp)
                     out.poisoned = true;
                     return out;
                 }
@@ -187,6 +197,32 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
             if (r.needs_more()) break;
         }
     } while (at < size);
+    // The peer closes: what is still buffered goes to decode_eof (the codec's, or truncated_stream).
+    if (at_eof && !buffer.empty()) {
+        const std::size_t live = buffer.size();
+        std::unique_ptr<std::byte[]> exact(new std::byte[live]);
+        std::memcpy(exact.get(), buffer.data(), live);
+        const sockframe::decode_result r =
+            sockframe::detail::decode_eof(codec, sockframe::const_buffer{exact.get(), live});
+        FUZZ_CHECK(r.consumed <= live);
+        event e;
+        if (r.is_frame()) {
+            FUZZ_CHECK(r.payload.size() <= max_frame);
+            FUZZ_CHECK(r.payload.empty() ||
+                       (r.payload.data() >= exact.get() &&
+                        r.payload.data() + r.payload.size() <= exact.get() + r.consumed));
+            e.is_frame = true;
+            e.payload.assign(reinterpret_cast<const char*>(r.payload.data()), r.payload.size());
+            e.end = offset + r.consumed;
+            out.events.push_back(std::move(e));
+        } else if (r.is_error()) {
+            FUZZ_CHECK(r.error);
+            e.error = r.error;
+            e.size = r.size;
+            out.events.push_back(e);
+        }
+        buffer.erase(0, r.consumed);
+    }
     out.left = buffer;
     return out;
 }
@@ -195,12 +231,12 @@ outcome feed(Codec& codec, const std::uint8_t* stream, std::size_t size, splitte
 template <typename Make>
 void differential(Make make, const std::uint8_t* stream, std::size_t size, std::uint64_t seed) {
     auto whole_codec = make();
-    const outcome whole = feed(whole_codec, stream, size, nullptr);
+    const outcome whole = feed(whole_codec, stream, size, nullptr, true);
     // random chunks, then byte by byte
     for (std::size_t limit : {std::size_t{1} + (seed % 17), std::size_t{1}}) {
         auto codec = make();
         splitter split(seed, limit);
-        const outcome parts = feed(codec, stream, size, &split);
+        const outcome parts = feed(codec, stream, size, &split, true);
         FUZZ_CHECK(parts.events.size() == whole.events.size());
         for (std::size_t i = 0; i < parts.events.size(); ++i) FUZZ_CHECK(parts.events[i] == whole.events[i]);
         FUZZ_CHECK(parts.poisoned == whole.poisoned);
@@ -208,16 +244,31 @@ void differential(Make make, const std::uint8_t* stream, std::size_t size, std::
     }
     // After reset(), a codec decodes a fresh stream as a new one would.
     whole_codec.reset();
-    const outcome again = feed(whole_codec, stream, size, nullptr);
+    const outcome again = feed(whole_codec, stream, size, nullptr, true);
     FUZZ_CHECK(again.events.size() == whole.events.size());
     for (std::size_t i = 0; i < again.events.size(); ++i) FUZZ_CHECK(again.events[i] == whole.events[i]);
 }
 
-/// Checks that encode(payload) decodes back to payload when encode accepts it.
+/// Checks that encode(payload) decodes back to payload when encode accepts it, and that
+/// detail::encode_into agrees with encode.
 template <typename Codec>
 void round_trip(Codec& codec, const std::uint8_t* payload, std::size_t size) {
     sockframe::frame_parts parts;
-    if (codec.encode(sockframe::const_buffer{payload, size}, parts)) return;
+    // encode_into (or encode_prefix and a copy), where it answers, writes what encode gathers.
+    std::unique_ptr<std::byte[]> in_place(
+        new std::byte[size + sockframe::codec_traits<Codec>::max_overhead_v + 1]);
+    const std::size_t whole =
+        sockframe::detail::encode_into(codec, sockframe::const_buffer{payload, size}, in_place.get());
+    if (codec.encode(sockframe::const_buffer{payload, size}, parts)) {
+        FUZZ_CHECK(whole == 0);
+        return;
+    }
+    if (whole != 0) {
+        FUZZ_CHECK(whole == parts.size());
+        std::unique_ptr<std::byte[]> gathered(new std::byte[whole]);
+        parts.copy_to(gathered.get());
+        FUZZ_CHECK(std::memcmp(gathered.get(), in_place.get(), whole) == 0);
+    }
     std::unique_ptr<std::byte[]> wire(new std::byte[parts.size() == 0 ? 1 : parts.size()]);
     parts.copy_to(wire.get());
     codec.reset();

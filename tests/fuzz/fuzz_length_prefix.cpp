@@ -1,5 +1,6 @@
 // length_prefix in many layouts: 1, 2, 4 and 8-byte fields, both byte orders, header bytes before
-// the field, positive and negative adjustments, strip, and small max_frame values.
+// the field, positive and negative adjustments, strip, and small max_frame values; and each of
+// the oversized_frame modes (fail, discard, discard_fail_fast).
 // Input: [layout][max_frame lo][max_frame hi][seed] stream...
 #include "fuzz_harness.hpp"
 
@@ -48,6 +49,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     sf::length_prefix_options o;
     o.max_frame = static_cast<std::size_t>(max % 1024);
+    switch (layout >> 6) {  // what a length above max_frame does
+        case 1: o.on_oversized = sf::oversized_frame::discard; break;
+        case 2: o.on_oversized = sf::oversized_frame::discard_fail_fast; break;
+        default: break;  // fail
+    }
     switch ((layout >> 3) & 7) {
         case 0: break;                     // payload length only
         case 1: o.offset = 2; break;       // header before the field

@@ -4,6 +4,7 @@
 // way, and compare what comes out.
 
 #include <sockframe/codec.hpp>
+#include <sockframe/codec_traits.hpp>
 
 #include <doctest/doctest.h>
 
@@ -66,10 +67,11 @@ struct feed_result {
 
 /// Feeds `wire` in chunks of the given sizes (the rest in a last chunk). With stop_on_error the
 /// reader gives up at the first error (as framed does for a poisoned codec); otherwise it drops
-/// the error's `consumed` bytes and goes on.
+/// the error's `consumed` bytes and goes on. With at_eof the stream then ends: bytes still
+/// buffered go to detail::decode_eof (the codec's decode_eof, else truncated_stream).
 template <typename Codec>
 feed_result feed(Codec& codec, std::string_view wire, const std::vector<std::size_t>& chunks,
-                 bool stop_on_error = true) {
+                 bool stop_on_error = true, bool at_eof = false) {
     feed_result out;
     std::string buffer;
     std::size_t at = 0;
@@ -105,6 +107,14 @@ feed_result feed(Codec& codec, std::string_view wire, const std::vector<std::siz
         }
         if (wire.empty()) break;
     }
+    if (at_eof && !buffer.empty()) {
+        const sockframe::decode_result r =
+            sockframe::detail::decode_eof(codec, sockframe::const_buffer{buffer});
+        REQUIRE(r.consumed <= buffer.size());
+        if (r.is_frame()) out.events.push_back(frame(r.payload.str()));
+        if (r.is_error()) out.events.push_back(error(r.error, r.size));
+        buffer.erase(0, r.consumed);
+    }
     out.left = buffer;
     return out;
 }
@@ -113,9 +123,10 @@ feed_result feed(Codec& codec, std::string_view wire, const std::vector<std::siz
 /// byte by byte and in seeded random chunks; checks that every way gives the same events (and,
 /// unless stopped at an error, leaves the same bytes buffered) and returns the events.
 template <typename Make>
-std::vector<event> decode_all_ways(Make make, std::string_view wire, bool stop_on_error = true) {
+std::vector<event> decode_all_ways(Make make, std::string_view wire, bool stop_on_error = true,
+                                   bool at_eof = false) {
     auto whole_codec = make();
-    const feed_result whole = feed(whole_codec, wire, {wire.size()}, stop_on_error);
+    const feed_result whole = feed(whole_codec, wire, {wire.size()}, stop_on_error, at_eof);
     CHECK_FALSE(whole.overfull);
     auto same = [&](const feed_result& r) {
         CHECK(r.events == whole.events);
@@ -125,12 +136,12 @@ std::vector<event> decode_all_ways(Make make, std::string_view wire, bool stop_o
     for (std::size_t cut = 0; cut <= wire.size(); ++cut) {
         INFO("split at byte " << cut);
         auto codec = make();
-        same(feed(codec, wire, {cut}, stop_on_error));
+        same(feed(codec, wire, {cut}, stop_on_error, at_eof));
     }
     {
         INFO("byte by byte");
         auto codec = make();
-        same(feed(codec, wire, std::vector<std::size_t>(wire.size(), 1), stop_on_error));
+        same(feed(codec, wire, std::vector<std::size_t>(wire.size(), 1), stop_on_error, at_eof));
     }
     std::mt19937 rng(20240601u);
     for (int round = 0; round < 16; ++round) {
@@ -142,7 +153,7 @@ std::vector<event> decode_all_ways(Make make, std::string_view wire, bool stop_o
         }
         INFO("random chunks, round " << round);
         auto codec = make();
-        same(feed(codec, wire, chunks, stop_on_error));
+        same(feed(codec, wire, chunks, stop_on_error, at_eof));
     }
     return whole.events;
 }

@@ -1,11 +1,17 @@
 #pragma once
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), table-driven slicing by 8.
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the SSE 4.2 crc32 instruction where the
+/// processor has it (x86-64, g++ and clang++, checked at run time), else table-driven slicing by 8.
 
 #include <sockframe/config.hpp>
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+
+#if (defined(__x86_64__) || defined(_M_X64)) && (defined(__GNUC__) || defined(__clang__))
+#define SOCKFRAME_CRC32C_HARDWARE 1
+#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
@@ -26,8 +32,8 @@ constexpr crc32c_tables make_crc32c_tables() noexcept {
 
 inline constexpr crc32c_tables crc32c_table = make_crc32c_tables();
 
-/// Continues a CRC-32C: `crc` is the result for the bytes before (0 to start).
-inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
+/// crc32c_update in software.
+inline std::uint32_t crc32c_software(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
     const auto& t = crc32c_table;
     std::uint32_t c = ~crc;
     auto at = [&p](std::size_t i) { return std::to_integer<std::uint32_t>(p[i]); };
@@ -40,6 +46,33 @@ inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::s
     }
     for (std::size_t i = 0; i < n; ++i) c = (c >> 8) ^ t[0][(c ^ at(i)) & 0xFFu];
     return ~c;
+}
+
+#if defined(SOCKFRAME_CRC32C_HARDWARE)
+/// crc32c_update with the crc32 instruction (only called where the processor has SSE 4.2).
+__attribute__((target("sse4.2"))) inline std::uint32_t crc32c_hardware(std::uint32_t crc, const std::byte* p,
+                                                                       std::size_t n) noexcept {
+    std::uint64_t c = ~crc;
+    while (n >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p, 8);
+        c = __builtin_ia32_crc32di(c, word);
+        p += 8;
+        n -= 8;
+    }
+    auto c32 = static_cast<std::uint32_t>(c);
+    for (std::size_t i = 0; i < n; ++i)
+        c32 = __builtin_ia32_crc32qi(c32, std::to_integer<unsigned char>(p[i]));
+    return ~c32;
+}
+#endif
+
+/// Continues a CRC-32C: `crc` is the result for the bytes before (0 to start).
+inline std::uint32_t crc32c_update(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
+#if defined(SOCKFRAME_CRC32C_HARDWARE)
+    if (__builtin_cpu_supports("sse4.2")) return crc32c_hardware(crc, p, n);
+#endif
+    return crc32c_software(crc, p, n);
 }
 
 }  // namespace detail

@@ -48,7 +48,9 @@
 #include <net/if.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -62,8 +64,11 @@
 #include <chrono>
 #include <climits>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <optional>
+#include <string>
+#include <string_view>
 #include <system_error>
 
 SOCKFRAME_NAMESPACE_BEGIN
@@ -78,6 +83,7 @@ using pollfd_type = WSAPOLLFD;
 inline constexpr short poll_in = POLLRDNORM;
 inline constexpr short poll_out = POLLWRNORM;
 inline constexpr int send_flags = 0;
+inline constexpr int dont_wait = 0;  // Winsock has no per-call flag: the socket is made non-blocking
 #else
 using native_handle_type = int;
 using socklen_type = socklen_t;
@@ -86,6 +92,7 @@ inline constexpr native_handle_type invalid_handle = -1;
 using pollfd_type = ::pollfd;
 inline constexpr short poll_in = POLLIN;
 inline constexpr short poll_out = POLLOUT;
+inline constexpr int dont_wait = MSG_DONTWAIT;   // one call that does not wait, whatever the mode
 #if defined(MSG_NOSIGNAL)
 inline constexpr int send_flags = MSG_NOSIGNAL;  // never SIGPIPE on Linux and most BSDs
 #else
@@ -237,6 +244,101 @@ inline bool last_in_progress() noexcept { return errno == EINPROGRESS; }
 inline std::error_code ensure_started() noexcept { return {}; }
 #endif
 
+/// getaddrinfo's EAI_* results as error codes, with gai_strerror's text.
+class resolver_category_impl : public std::error_category {
+public:
+    const char* name() const noexcept override { return "sockframe.resolver"; }
+    std::string message(int value) const override {
+#if defined(SOCKFRAME_WINDOWS)
+        return winsock_category().message(value);
+#else
+        return ::gai_strerror(value);
+#endif
+    }
+    std::error_condition default_error_condition(int value) const noexcept override {
+        if (value == EAI_MEMORY) return std::errc::not_enough_memory;  // Windows: WSA_NOT_ENOUGH_MEMORY
+        if (value == EAI_FAMILY) return std::errc::address_family_not_supported;  // WSAEAFNOSUPPORT
+        return {value, *this};
+    }
+};
+inline const std::error_category& resolver_error_category() noexcept {
+    static const resolver_category_impl category;
+    return category;
+}
+
+/// "No address for this name", as the resolver says it.
+inline std::error_code no_such_host_error() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return {WSAHOST_NOT_FOUND, resolver_error_category()};
+#else
+    return {EAI_NONAME, resolver_error_category()};
+#endif
+}
+
+/// getaddrinfo for `host` and `service` (null: none) in `domain` (AF_UNSPEC: IPv4 and IPv6),
+/// calling found(sockaddr*, length) for each IPv4/IPv6 address in the system's order. Errors:
+/// resolver codes, or the system error behind EAI_SYSTEM.
+template <typename Found>
+std::error_code resolve_names(const char* host, const char* service, int domain, bool passive,
+                              Found&& found) {
+    ::addrinfo hints{};
+    hints.ai_family = domain;
+    hints.ai_socktype = SOCK_STREAM;  // one entry per address, not one per socket type
+    hints.ai_flags = passive ? AI_PASSIVE : 0;
+#if defined(AI_ADDRCONFIG)
+    if (host != nullptr && std::strcmp(host, "localhost") != 0) hints.ai_flags |= AI_ADDRCONFIG;
+#endif
+    ::addrinfo* list = nullptr;
+    int rc = ::getaddrinfo(host, service, &hints, &list);
+    if (rc != 0) {
+#if defined(SOCKFRAME_POSIX) && defined(EAI_SYSTEM)
+        if (rc == EAI_SYSTEM) return error_from(errno);
+#endif
+        return {rc, resolver_error_category()};
+    }
+    struct list_owner {
+        ::addrinfo* p;
+        ~list_owner() { ::freeaddrinfo(p); }
+    } owner{list};
+    for (auto* p = list; p != nullptr; p = p->ai_next) {
+        if (domain != AF_UNSPEC ? p->ai_family != domain
+                                : p->ai_family != AF_INET && p->ai_family != AF_INET6)
+            continue;
+        found(static_cast<const ::sockaddr*>(p->ai_addr), static_cast<socklen_type>(p->ai_addrlen));
+    }
+    return {};
+}
+
+/// inet_pton on a string_view (copied to a bounded, NUL-terminated buffer).
+inline bool text_to_binary(int family, std::string_view text, void* out) noexcept {
+    char buffer[64];
+    if (text.empty() || text.size() >= sizeof buffer) return false;
+    std::memcpy(buffer, text.data(), text.size());
+    buffer[text.size()] = '\0';
+    return ::inet_pton(family, buffer, out) == 1;
+}
+/// inet_ntop into a string ("" if the OS refuses).
+inline std::string binary_to_text(int family, const void* binary) {
+    char buffer[64] = {};
+    if (::inet_ntop(family, const_cast<void*>(binary), buffer, sizeof buffer) == nullptr) return {};
+    return buffer;
+}
+/// htons / ntohs.
+inline std::uint16_t to_network(std::uint16_t v) noexcept { return htons(v); }
+inline std::uint16_t from_network(std::uint16_t v) noexcept { return ntohs(v); }
+/// if_nametoindex for a name of at most 15 bytes (0: unknown, or not on this system).
+inline std::uint32_t interface_index(std::string_view name) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    char text[16] = {};
+    if (name.size() >= sizeof text) return 0;
+    std::memcpy(text, name.data(), name.size());
+    return ::if_nametoindex(text);
+#else
+    (void)name;
+    return 0;
+#endif
+}
+
 /// The portable "would block" code every non-blocking call reports.
 inline std::error_code would_block_error() noexcept {
     return std::make_error_code(std::errc::operation_would_block);
@@ -315,6 +417,208 @@ inline native_handle_type open_socket(int domain, int type, int protocol, bool n
     return h;
 }
 
+/// The device and inode of an open descriptor (fstat), which tell two sockets apart even when
+/// they had the same descriptor number at different times. False where unknown (Windows).
+inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint64_t& inode) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(h, &st) != 0) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#else
+    (void)h;
+    (void)device;
+    (void)inode;
+    return false;
+#endif
+}
+
+/// The address family (AF_INET, AF_INET6, AF_UNIX) of a socket address.
+inline int domain_of(const ::sockaddr* address) noexcept { return static_cast<int>(address->sa_family); }
+
+/// Makes an accepted or socketpair descriptor safe as open_socket does (close-on-exec, never
+/// SIGPIPE) and sets its blocking mode.
+inline std::error_code prepare_handle(native_handle_type h, bool non_blocking, bool cloexec_done) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    if (!cloexec_done)
+        ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);  // not inherited
+#else
+    if (!cloexec_done) ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return set_non_blocking(h, non_blocking);
+}
+
+/// bind().
+inline std::error_code bind_socket(native_handle_type h, const ::sockaddr* address,
+                                   socklen_type length) noexcept {
+    return ::bind(h, address, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// listen().
+inline std::error_code listen_socket(native_handle_type h, int backlog) noexcept {
+    return ::listen(h, backlog) == 0 ? std::error_code{} : last_error();
+}
+
+/// accept(): the new descriptor close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// EINTR and connections reset before they were accepted (ECONNABORTED) are retried. Returns
+/// invalid_handle with `ec` set on failure (operation_would_block: none pending).
+inline native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from, socklen_type* length,
+                                        bool non_blocking, std::error_code& ec) noexcept {
+    const socklen_type capacity = length != nullptr ? *length : 0;
+    for (;;) {
+        if (length != nullptr) *length = capacity;
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        native_handle_type h =
+            ::accept4(listener, from, length, SOCK_CLOEXEC | (non_blocking ? SOCK_NONBLOCK : 0));
+        if (h >= 0) {
+#if defined(SO_NOSIGPIPE)
+            int one = 1;
+            ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+            ec.clear();
+            return h;
+        }
+#else
+        native_handle_type h = ::accept(listener, from, length);
+        if (h != invalid_handle) {
+            // accepted sockets may inherit the listener's flags here: set them all
+            ec = prepare_handle(h, non_blocking, false);
+            if (ec) {
+                close_handle(h);
+                return invalid_handle;
+            }
+            return h;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        if (ec == std::errc::connection_aborted) continue;  // reset before accept: take the next one
+        return invalid_handle;
+    }
+}
+
+/// connect(), first step: clear (connected at once), operation_in_progress (goes on in the
+/// background; also after EINTR, when POSIX lets the connect go on), or the error.
+inline std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
+                                      socklen_type length) noexcept {
+    if (::connect(h, address, length) == 0) return {};
+    if (last_in_progress()) return std::make_error_code(std::errc::operation_in_progress);
+#if defined(SOCKFRAME_POSIX)
+    if (last_was_interrupted()) return std::make_error_code(std::errc::operation_in_progress);
+#endif
+    return last_error();
+}
+
+/// Which direction shutdown_socket closes: 0 receive, 1 send, 2 both.
+inline std::error_code shutdown_socket(native_handle_type h, int what) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int how = what == 0 ? SD_RECEIVE : what == 1 ? SD_SEND : SD_BOTH;
+#else
+    int how = what == 0 ? SHUT_RD : what == 1 ? SHUT_WR : SHUT_RDWR;
+#endif
+    return ::shutdown(h, how) == 0 ? std::error_code{} : last_error();
+}
+
+/// setsockopt().
+inline std::error_code set_socket_option(native_handle_type h, int level, int name, const void* value,
+                                         std::size_t size) noexcept {
+    if (::setsockopt(h, level, name, static_cast<const char*>(value), static_cast<socklen_type>(size)) != 0)
+        return last_error();
+    return {};
+}
+
+/// getsockopt(); `size` is the buffer's size on entry and the option's length on return.
+inline std::error_code get_socket_option(native_handle_type h, int level, int name, void* value,
+                                         std::size_t& size) noexcept {
+    auto length = static_cast<socklen_type>(size);
+    if (::getsockopt(h, level, name, static_cast<char*>(value), &length) != 0) return last_error();
+    size = static_cast<std::size_t>(length);
+    return {};
+}
+
+/// The pending error of a socket (SO_ERROR): a non-blocking connect's outcome.
+inline std::error_code pending_error(native_handle_type h) noexcept {
+    int value = 0;
+    std::size_t size = sizeof value;
+    if (auto ec = get_socket_option(h, SOL_SOCKET, SO_ERROR, &value, size)) return ec;
+    return value == 0 ? std::error_code{} : error_from(value);
+}
+
+/// getsockname() / getpeername(); `length` is the capacity on entry, the length on return.
+inline std::error_code local_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getsockname(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+inline std::error_code peer_name(native_handle_type h, ::sockaddr* out, socklen_type* length) noexcept {
+    return ::getpeername(h, out, length) == 0 ? std::error_code{} : last_error();
+}
+
+/// socketpair(): both ends close-on-exec, never SIGPIPE, in the requested blocking mode.
+/// Windows has none: errc::not_supported.
+inline std::error_code make_socketpair(int domain, int type, bool non_blocking,
+                                       native_handle_type (&out)[2]) noexcept {
+    out[0] = out[1] = invalid_handle;
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+#if defined(SOCK_CLOEXEC)
+    const bool cloexec_done = true;
+    if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return last_error();
+#else
+    const bool cloexec_done = false;
+    if (::socketpair(domain, type, 0, fds) != 0) return last_error();
+#endif
+    for (int fd : fds) {
+        if (auto ec = prepare_handle(fd, non_blocking, cloexec_done)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            return ec;
+        }
+    }
+    out[0] = fds[0];
+    out[1] = fds[1];
+    return {};
+#else
+    (void)domain;
+    (void)type;
+    (void)non_blocking;
+    return errc::not_supported;
+#endif
+}
+
+/// sendto() of one datagram; never SIGPIPE; EINTR retried. Returns bytes sent or -1 with ec set.
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept;
+
+/// Removes a file (a Unix socket's path). False if it could not be removed.
+inline bool remove_file(const char* path) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return ::DeleteFileA(path) != 0;
+#else
+    return ::unlink(path) == 0;
+#endif
+}
+
+/// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
+/// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.
+inline bool socket_file_identity(const char* path, std::uint64_t& device, std::uint64_t& inode) noexcept {
+    device = inode = 0;
+#if defined(SOCKFRAME_WINDOWS)
+    DWORD attributes = ::GetFileAttributesA(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+#else
+    struct ::stat st {};
+    if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+    device = static_cast<std::uint64_t>(st.st_dev);
+    inode = static_cast<std::uint64_t>(st.st_ino);
+    return true;
+#endif
+}
+
 using clock = std::chrono::steady_clock;
 
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
@@ -381,13 +685,6 @@ inline std::error_code wait_connected(native_handle_type h,
 }
 
 #if defined(SOCKFRAME_WINDOWS)
-/// Stops a handle from being inherited by child processes (the Windows close-on-exec).
-inline void set_no_inherit(native_handle_type h) noexcept {
-    ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);
-}
-#endif
-
-#if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;
 inline void set_iovec(iovec_type& v, const void* data, std::size_t size) noexcept {
     v.buf = static_cast<CHAR*>(const_cast<void*>(data));
@@ -445,6 +742,19 @@ inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::siz
                       flags);
 #else
         return ::send(h, data, size, flags | send_flags);
+#endif
+    });
+}
+
+inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                   const ::sockaddr* to, socklen_type to_length,
+                                   std::error_code& ec) noexcept {
+    return retry_interrupted(ec, [&] {
+#if defined(SOCKFRAME_WINDOWS)
+        return ::sendto(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
+                        flags, to, to_length);
+#else
+        return ::sendto(h, data, size, flags | send_flags, to, to_length);
 #endif
     });
 }
@@ -510,6 +820,38 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
         return n;
 #endif
     });
+}
+
+/// The whole size of the next queued message, leaving it queued. Linux: recv(MSG_PEEK |
+/// MSG_TRUNC), exact. Elsewhere the message is first waited for with a one-byte peek (so that
+/// "none yet" is would-block, as for a receive), then FIONREAD: the first datagram's size on
+/// Windows, all queued bytes on BSD and macOS (an upper bound).
+inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    return retry_interrupted(ec, [&] {
+        char byte;
+        return ::recv(h, &byte, 1, flags | MSG_PEEK | MSG_TRUNC);
+    });
+#else
+    char byte;
+    bool truncated = false;
+    if (receive_message(h, &byte, 1, flags | MSG_PEEK, nullptr, nullptr, truncated, ec) < 0) return -1;
+#if defined(SOCKFRAME_WINDOWS)
+    u_long size = 0;
+    if (::ioctlsocket(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#else
+    int size = 0;
+    if (::ioctl(h, FIONREAD, &size) != 0) {
+        ec = last_error();
+        return -1;
+    }
+#endif
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(size);
+#endif
 }
 
 /// Whether send_messages/receive_messages use one system call for many messages.

@@ -2,6 +2,18 @@
 /// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
 /// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
 /// public API. Every backend is level-triggered.
+///
+/// A handle closed while registered (not removed first) leaves a stale entry; every backend makes
+/// it harmless for a later add() of a socket that gets the same number:
+/// - epoll: the kernel drops a closed descriptor from the set; add() asks the kernel
+///   (EPOLL_CTL_ADD, EEXIST only for a live registration) and replaces the stale entry. size()
+///   counts the stale entry until then; remove() of it succeeds.
+/// - kqueue: the kernel drops the closed descriptor's filters; add() compares the socket's
+///   identity (fstat device and inode) with the one registered and replaces a stale entry.
+/// - poll (POSIX): the same identity check on add(); a wait drops entries whose descriptor is
+///   closed (POLLNVAL) without reporting them, so size() is right again after it.
+/// - WSAPoll (Windows): no identity check (add() of a reused handle value is already_registered
+///   until the next wait); a wait drops closed handles (POLLNVAL) without reporting them.
 
 #include <sockframe/detail/os.hpp>
 #include <sockframe/error.hpp>
@@ -31,6 +43,26 @@ struct ready_event {
     bool readable, writable, hangup, error;
 };
 
+/// Which open socket a descriptor number names, to tell a live registration from a stale one
+/// whose descriptor was closed and whose number was reused (POSIX: device and inode; a socket's
+/// inode is unique while it is open). Unknown (all zero) where the system cannot tell.
+struct handle_identity {
+    std::uint64_t device = 0, inode = 0;
+    bool known() const noexcept { return device != 0 || inode != 0; }
+    friend bool operator==(const handle_identity& a, const handle_identity& b) noexcept {
+        return a.device == b.device && a.inode == b.inode;
+    }
+};
+inline handle_identity identity_of(native_handle_type h) noexcept {
+    handle_identity id;
+    std::uint64_t device = 0, inode = 0;
+    if (file_identity(h, device, inode)) {
+        id.device = device;
+        id.inode = inode;
+    }
+    return id;
+}
+
 /// The memory of a backend allocation failure, as an error code.
 inline std::error_code out_of_memory_error() noexcept {
     return std::make_error_code(std::errc::not_enough_memory);
@@ -43,6 +75,7 @@ class descriptor_table {
 public:
     struct slot {
         std::uint64_t key = 0;
+        handle_identity identity{};  // kqueue: which open socket the registration was made for
         bool registered = false;
         std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
         std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
@@ -105,9 +138,11 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A descriptor this table still lists may have been closed (which takes it out of the
+    /// epoll set) and its number reused: the kernel, not the table, decides. EPOLL_CTL_ADD fails
+    /// with EEXIST only for a live registration; otherwise the stale entry is replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         ::epoll_event e = make_event(h, read, write);
@@ -116,8 +151,10 @@ public:
             return last_error();
         }
         s->key = key;
-        s->registered = true;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -234,16 +271,23 @@ public:
         if (fd_ >= 0) ::close(std::exchange(fd_, -1));
     }
 
+    /// A closed descriptor leaves the kqueue by itself; its entry here is recognised as stale
+    /// when the same number comes back as another socket (a different identity) and replaced.
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (table_.find(h) != nullptr) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto* old = table_.find(h); old != nullptr && old->identity == id)
+            return errc::already_registered;
         auto* s = table_.make(h);
         if (s == nullptr) return out_of_memory_error();
         if (auto ec = apply(h, read, write)) return ec;
         s->key = key;
-        s->registered = true;
+        s->identity = id;
         s->batch = 0;
-        ++count_;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
@@ -356,14 +400,26 @@ public:
     void open(std::error_code& ec) noexcept { ec = ensure_started(); }
     void close() noexcept {}
 
+    /// An entry whose handle was closed and whose number now names another socket (a different
+    /// identity; POSIX) is stale: it is replaced. Entries of closed handles that nobody reuses are
+    /// dropped by the next wait (poll reports them as POLLNVAL).
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
-        if (index_.find(h) != index_.end()) return errc::already_registered;
+        handle_identity id = identity_of(h);
+        if (auto it = index_.find(h); it != index_.end()) {
+            if (!id.known() || ids_[it->second] == id) return errc::already_registered;
+            fds_[it->second] = make_pollfd(h, read, write);
+            keys_[it->second] = key;
+            ids_[it->second] = id;
+            return {};
+        }
         try {
             fds_.push_back(make_pollfd(h, read, write));
             keys_.push_back(key);
+            ids_.push_back(id);
             index_.emplace(h, fds_.size() - 1);
         } catch (...) {
+            if (ids_.size() > index_.size()) ids_.pop_back();
             if (keys_.size() > index_.size()) keys_.pop_back();
             if (fds_.size() > index_.size()) fds_.pop_back();
             return out_of_memory_error();
@@ -386,10 +442,12 @@ public:
         if (i != last) {  // move the last entry into the hole
             fds_[i] = fds_[last];
             keys_[i] = keys_[last];
+            ids_[i] = ids_[last];
             index_[fds_[i].fd] = i;  // exists: no allocation
         }
         fds_.pop_back();
         keys_.pop_back();
+        ids_.pop_back();
         return {};
     }
     std::size_t size() const noexcept { return fds_.size(); }
@@ -412,6 +470,7 @@ public:
         }
         ec.clear();
         int emitted = 0;
+        bool invalid = false;
         // Start where the previous wait stopped, so that a full batch cannot starve the rest.
         std::size_t count = fds_.size();
         if (start_ >= count) start_ = 0;
@@ -420,15 +479,22 @@ public:
             short r = fds_[i].revents;
             if (r == 0) continue;
             --n;
+            if ((r & POLLNVAL) != 0) {  // closed while registered: dropped below, not reported
+                invalid = true;
+                continue;
+            }
             bool hangup = (r & hangup_bits) != 0;
             // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
             // and kqueue do, also where WSAPoll reports POLLHUP alone.
             bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
-            ready_event e{fds_[i].fd,          keys_[i], readable,
-                          (r & poll_out) != 0, hangup,   (r & (POLLERR | POLLNVAL)) != 0};
+            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, hangup, (r & POLLERR) != 0};
             emit(e);
             ++emitted;
             if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
+        }
+        if (invalid) {
+            for (std::size_t i = fds_.size(); i-- > 0;)
+                if ((fds_[i].revents & POLLNVAL) != 0) remove(fds_[i].fd);
         }
         return emitted;
     }
@@ -450,6 +516,7 @@ private:
 
     std::vector<pollfd_type> fds_;
     std::vector<std::uint64_t> keys_;
+    std::vector<handle_identity> ids_;
     std::unordered_map<native_handle_type, std::size_t> index_;
     std::size_t start_ = 0;
 };

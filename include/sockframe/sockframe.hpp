@@ -13,6 +13,7 @@
 #include <sockframe/socket.hpp>
 #include <sockframe/listener.hpp>
 #include <sockframe/poller.hpp>
+#include <sockframe/event_loop.hpp>
 #include <sockframe/iostream.hpp>
 #include <sockframe/codec.hpp>
 #include <sockframe/codec_traits.hpp>

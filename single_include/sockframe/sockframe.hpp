@@ -4615,6 +4615,1335 @@ using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/listener.hpp> ----
 
+// ---- begin <sockframe/event_loop.hpp> ----
+/// event_loop: one thread's poller, timers, cross-thread post() and signals. One loop per thread,
+/// no hidden threads; many cores = many loops.
+///
+/// Thread safety: post() and stop() may be called from any thread at any time while the loop
+/// exists. Everything else (watch, timers, signals, run*) belongs to the thread that runs the
+/// loop, or to any one thread while no thread runs it. Handles (io_watch, timer) must not
+/// outlive their loop.
+
+// ---- begin <sockframe/detail/event_loop_os.hpp> ----
+/// The event loop's operating-system glue: wake-up channels (eventfd on Linux, a pipe on every
+/// POSIX system, a loopback TCP pair on Windows) and signal sources (signalfd on Linux, a
+/// self-pipe written by a sigaction handler on every POSIX system, none on Windows). Each pair is
+/// bundled as a "loop OS" type, the second template parameter of basic_event_loop; the default is
+/// the platform's best. On Linux the portable POSIX pair is compiled too, so that it is tested.
+///
+/// Every wake-up channel has open(ec), close(), handle(), notify() (any thread, never blocks)
+/// and drain() (the loop's thread). Every signal source has handle(), contains(signo),
+/// add(signo, ec), remove(signo), read(on) and close().
+
+
+#if defined(SOCKFRAME_WINDOWS)
+#else
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+#include <cerrno>
+#if defined(SOCKFRAME_LINUX)
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#endif
+#endif
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+using loop_handle = poller::native_handle_type;
+
+#if defined(SOCKFRAME_POSIX)
+inline std::error_code errno_error() noexcept { return {errno, std::system_category()}; }
+
+/// Makes a descriptor non-blocking and close-on-exec.
+inline std::error_code prepare_descriptor(int fd) noexcept {
+    int flags = ::fcntl(fd, F_GETFL, 0);
+    if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0) return errno_error();
+    if (::fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) return errno_error();
+    return {};
+}
+
+/// A non-blocking, close-on-exec pipe: read end first.
+inline std::error_code open_pipe(int (&fds)[2]) noexcept {
+    if (::pipe(fds) != 0) return errno_error();
+    for (int fd : fds) {
+        if (auto ec = prepare_descriptor(fd)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            fds[0] = fds[1] = -1;
+            return ec;
+        }
+    }
+    return {};
+}
+
+/// Reads and discards everything a non-blocking descriptor holds.
+inline void drain_descriptor(int fd) noexcept {
+    unsigned char buffer[256];
+    for (;;) {
+        ::ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n > 0) continue;
+        if (n < 0 && errno == EINTR) continue;
+        return;
+    }
+}
+
+/// Wake-up over a pipe: notify() writes a byte, drain() reads them all.
+class pipe_wakeup {
+public:
+    pipe_wakeup() noexcept = default;
+    pipe_wakeup(const pipe_wakeup&) = delete;
+    pipe_wakeup& operator=(const pipe_wakeup&) = delete;
+    ~pipe_wakeup() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        int fds[2] = {-1, -1};
+        ec = open_pipe(fds);
+        read_fd_ = fds[0];
+        write_fd_ = fds[1];
+    }
+    void close() noexcept {
+        if (read_fd_ >= 0) ::close(std::exchange(read_fd_, -1));
+        if (write_fd_ >= 0) ::close(std::exchange(write_fd_, -1));
+    }
+    loop_handle handle() const noexcept { return read_fd_; }
+    /// A full pipe is already readable, which is all that matters: the write may fail then.
+    void notify() noexcept {
+        unsigned char one = 1;
+        while (::write(write_fd_, &one, 1) < 0 && errno == EINTR) {
+        }
+    }
+    void drain() noexcept { drain_descriptor(read_fd_); }
+
+private:
+    int read_fd_ = -1;
+    int write_fd_ = -1;
+};
+
+/// The write end of each signal's self-pipe, stored as descriptor + 1 so that the
+/// zero-initialised table means "none". Process-global by nature: a signal's disposition belongs
+/// to the process, so one loop at a time may own a signal.
+#if defined(NSIG)
+inline constexpr int max_signal = NSIG;
+#else
+inline constexpr int max_signal = 65;
+#endif
+inline std::atomic<int> signal_pipe_write_end[max_signal] = {};
+
+/// The sigaction handler of self_pipe_signals: async-signal-safe (an atomic load and a write).
+extern "C" inline void sockframe_signal_to_pipe(int signo) {
+    int saved = errno;
+    if (signo > 0 && signo < max_signal) {
+        int fd = signal_pipe_write_end[signo].load(std::memory_order_relaxed) - 1;
+        if (fd >= 0) {
+            unsigned char byte = static_cast<unsigned char>(signo);
+            (void)!::write(fd, &byte, 1);
+        }
+    }
+    errno = saved;
+}
+
+/// Signals through a handler installed with sigaction that writes the signal number to a pipe;
+/// remove() and close() restore the previous handler.
+class self_pipe_signals {
+public:
+    self_pipe_signals() noexcept = default;
+    self_pipe_signals(const self_pipe_signals&) = delete;
+    self_pipe_signals& operator=(const self_pipe_signals&) = delete;
+    ~self_pipe_signals() { close(); }
+
+    loop_handle handle() const noexcept { return read_fd_; }
+    bool contains(int signo) const noexcept {
+        for (const auto& e : entries_)
+            if (e.signo == signo) return true;
+        return false;
+    }
+    void add(int signo, std::error_code& ec) noexcept {
+        ec.clear();
+        if (contains(signo)) return;
+        if (signo <= 0 || signo >= max_signal) {
+            ec = errc::invalid_argument;
+            return;
+        }
+        try {
+            entries_.reserve(entries_.size() + 1);
+        } catch (...) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return;
+        }
+        if (read_fd_ < 0) {
+            int fds[2] = {-1, -1};
+            if ((ec = open_pipe(fds))) return;
+            read_fd_ = fds[0];
+            write_fd_ = fds[1];
+        }
+        int expected = 0;
+        if (!signal_pipe_write_end[signo].compare_exchange_strong(expected, write_fd_ + 1)) {
+            ec = std::make_error_code(std::errc::device_or_resource_busy);  // another loop owns it
+            return;
+        }
+        entry e{};
+        e.signo = signo;
+        struct ::sigaction action {};
+        action.sa_handler = &sockframe_signal_to_pipe;
+        ::sigemptyset(&action.sa_mask);
+        action.sa_flags = SA_RESTART;
+        if (::sigaction(signo, &action, &e.previous) != 0) {
+            ec = errno_error();
+            signal_pipe_write_end[signo].store(0);
+            return;
+        }
+        entries_.push_back(e);  // capacity reserved
+    }
+    void remove(int signo) noexcept {
+        for (std::size_t i = 0; i < entries_.size(); ++i) {
+            if (entries_[i].signo != signo) continue;
+            restore(entries_[i]);
+            entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+            return;
+        }
+    }
+    template <typename On>
+    void read(On&& on) {
+        unsigned char bytes[64];
+        for (;;) {
+            ::ssize_t n = ::read(read_fd_, bytes, sizeof bytes);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            for (::ssize_t i = 0; i < n; ++i) on(static_cast<int>(bytes[i]));
+        }
+    }
+    void close() noexcept {
+        while (!entries_.empty()) {
+            restore(entries_.back());
+            entries_.pop_back();
+        }
+        if (read_fd_ >= 0) ::close(std::exchange(read_fd_, -1));
+        if (write_fd_ >= 0) ::close(std::exchange(write_fd_, -1));
+    }
+
+private:
+    struct entry {
+        int signo;
+        struct ::sigaction previous;
+    };
+    static void restore(const entry& e) noexcept {
+        ::sigaction(e.signo, &e.previous, nullptr);
+        signal_pipe_write_end[e.signo].store(0);
+    }
+
+    int read_fd_ = -1;
+    int write_fd_ = -1;
+    std::vector<entry> entries_;
+};
+
+/// The portable POSIX pair: a pipe and a self-pipe signal handler.
+struct posix_loop_os {
+    using wakeup = pipe_wakeup;
+    using signals = self_pipe_signals;
+};
+#endif  // SOCKFRAME_POSIX
+
+#if defined(SOCKFRAME_LINUX)
+/// Wake-up over an eventfd: one descriptor, a counter instead of bytes.
+class eventfd_wakeup {
+public:
+    eventfd_wakeup() noexcept = default;
+    eventfd_wakeup(const eventfd_wakeup&) = delete;
+    eventfd_wakeup& operator=(const eventfd_wakeup&) = delete;
+    ~eventfd_wakeup() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        ec = fd_ < 0 ? errno_error() : std::error_code{};
+    }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+    loop_handle handle() const noexcept { return fd_; }
+    void notify() noexcept {
+        std::uint64_t one = 1;
+        while (::write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
+        }
+    }
+    void drain() noexcept { drain_descriptor(fd_); }
+
+private:
+    int fd_ = -1;
+};
+
+/// Signals read from a signalfd. add() blocks the signal in the calling thread (the signal must
+/// be blocked in every thread for the loop to see it); remove() and close() consume a pending
+/// instance and unblock the signals this source blocked, when they run in the thread that
+/// blocked them (another thread's mask cannot be changed from here).
+class signalfd_signals {
+public:
+    signalfd_signals() noexcept = default;
+    signalfd_signals(const signalfd_signals&) = delete;
+    signalfd_signals& operator=(const signalfd_signals&) = delete;
+    ~signalfd_signals() { close(); }
+
+    loop_handle handle() const noexcept { return fd_; }
+    bool contains(int signo) const noexcept {
+        for (const auto& e : entries_)
+            if (e.signo == signo) return true;
+        return false;
+    }
+    void add(int signo, std::error_code& ec) noexcept {
+        ec.clear();
+        if (contains(signo)) return;
+        if (signo <= 0 || signo >= NSIG) {
+            ec = errc::invalid_argument;
+            return;
+        }
+        try {
+            entries_.reserve(entries_.size() + 1);
+        } catch (...) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return;
+        }
+        if (entries_.empty()) owner_ = std::this_thread::get_id();
+        ::sigset_t one, previous;
+        ::sigemptyset(&one);
+        ::sigaddset(&one, signo);
+        if (int r = ::pthread_sigmask(SIG_BLOCK, &one, &previous); r != 0) {
+            ec = {r, std::system_category()};
+            return;
+        }
+        entry e{signo, ::sigismember(&previous, signo) == 1};
+        ::sigset_t all = mask_with(signo);
+        int fd = ::signalfd(fd_, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+        if (fd < 0) {
+            ec = errno_error();
+            if (!e.was_blocked) ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+            return;
+        }
+        fd_ = fd;
+        entries_.push_back(e);  // capacity reserved
+    }
+    void remove(int signo) noexcept {
+        for (std::size_t i = 0; i < entries_.size(); ++i) {
+            if (entries_[i].signo != signo) continue;
+            entry e = entries_[i];
+            entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+            if (fd_ >= 0) {
+                ::sigset_t all = mask_with(0);
+                (void)::signalfd(fd_, &all, SFD_NONBLOCK | SFD_CLOEXEC);
+            }
+            restore(e);
+            return;
+        }
+    }
+    template <typename On>
+    void read(On&& on) {
+        ::signalfd_siginfo info[8];
+        for (;;) {
+            ::ssize_t n = ::read(fd_, info, sizeof info);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return;
+            std::size_t count = static_cast<std::size_t>(n) / sizeof info[0];
+            for (std::size_t i = 0; i < count; ++i) on(static_cast<int>(info[i].ssi_signo));
+        }
+    }
+    void close() noexcept {
+        while (!entries_.empty()) {
+            restore(entries_.back());
+            entries_.pop_back();
+        }
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+private:
+    struct entry {
+        int signo;
+        bool was_blocked;  // blocked before add(): left blocked
+    };
+    ::sigset_t mask_with(int extra) const noexcept {
+        ::sigset_t all;
+        ::sigemptyset(&all);
+        for (const auto& e : entries_) ::sigaddset(&all, e.signo);
+        if (extra > 0) ::sigaddset(&all, extra);
+        return all;
+    }
+    void restore(const entry& e) const noexcept {
+        if (e.was_blocked || owner_ != std::this_thread::get_id()) return;
+        ::sigset_t one;
+        ::sigemptyset(&one);
+        ::sigaddset(&one, e.signo);
+        // Consume a pending instance first: unblocking it would run the default action (for
+        // SIGTERM: end the process) for a signal this loop has taken responsibility for.
+        ::timespec zero{};
+        while (::sigtimedwait(&one, nullptr, &zero) > 0) {
+        }
+        ::pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+    }
+
+    int fd_ = -1;
+    std::thread::id owner_{};
+    std::vector<entry> entries_;
+};
+
+/// Linux: an eventfd and a signalfd.
+struct linux_loop_os {
+    using wakeup = eventfd_wakeup;
+    using signals = signalfd_signals;
+};
+#endif  // SOCKFRAME_LINUX
+
+#if defined(SOCKFRAME_WINDOWS)
+/// Wake-up over a connected loopback TCP pair: Windows has no pipe that WSAPoll accepts.
+class socket_pair_wakeup {
+public:
+    socket_pair_wakeup() noexcept = default;
+    socket_pair_wakeup(const socket_pair_wakeup&) = delete;
+    socket_pair_wakeup& operator=(const socket_pair_wakeup&) = delete;
+    ~socket_pair_wakeup() = default;
+
+    void open(std::error_code& ec) noexcept {
+        basic_listener<ipv4, stream> listener(ipv4_address::loopback(0), ec);
+        if (ec) return;
+        auto address = listener.local_address(ec);
+        if (ec) return;
+        auto writer = basic_socket<ipv4, stream>::connect(address, std::chrono::seconds(10), ec);
+        if (ec) return;
+        auto mine = writer.local_address(ec);
+        if (ec) return;
+        basic_socket<ipv4, stream> reader;
+        // Another local program may connect to the listener first: take only our own connection.
+        for (int attempt = 0; attempt < 16; ++attempt) {
+            auto a = listener.accept(std::chrono::seconds(10), ec);
+            if (ec) return;
+            if (a.from == mine) {
+                reader = std::move(a.socket);
+                break;
+            }
+        }
+        if (!reader.is_open()) {
+            ec = std::make_error_code(std::errc::connection_refused);
+            return;
+        }
+        try {
+            reader_ = socket_type(std::move(reader));
+            writer_ = socket_type(std::move(writer));
+        } catch (const std::system_error& e) {
+            ec = e.code();
+            close();
+        }
+    }
+    void close() noexcept {
+        reader_.close();
+        writer_.close();
+    }
+    loop_handle handle() const noexcept { return reader_.native_handle(); }
+    void notify() noexcept {
+        unsigned char one = 1;
+        std::error_code ec;
+        writer_.write_some(const_buffer(&one, 1), ec);
+    }
+    void drain() noexcept {
+        unsigned char buffer[64];
+        std::error_code ec;
+        for (;;) {
+            std::size_t n = reader_.read_some(mutable_buffer(buffer, sizeof buffer), ec);
+            if (ec || n == 0) return;
+        }
+    }
+
+private:
+    using socket_type = basic_socket<ipv4, stream, non_blocking>;
+    socket_type reader_;
+    socket_type writer_;
+};
+
+/// No signals: every add() is errc::not_supported.
+class no_signals {
+public:
+    loop_handle handle() const noexcept { return loop_handle(); }
+    bool contains(int) const noexcept { return false; }
+    void add(int, std::error_code& ec) noexcept { ec = errc::not_supported; }
+    void remove(int) noexcept {}
+    template <typename On>
+    void read(On&&) {}
+    void close() noexcept {}
+};
+
+/// Windows: a loopback TCP pair and no signals.
+struct windows_loop_os {
+    using wakeup = socket_pair_wakeup;
+    using signals = no_signals;
+};
+#endif  // SOCKFRAME_WINDOWS
+
+/// The platform's best. SOCKFRAME_EVENT_LOOP_USE_PIPES picks the portable POSIX pair on Linux
+/// (a distinct type, so translation units that differ here stay distinct event_loop types).
+#if defined(SOCKFRAME_WINDOWS)
+using default_loop_os = windows_loop_os;
+#elif defined(SOCKFRAME_LINUX) && !defined(SOCKFRAME_EVENT_LOOP_USE_PIPES)
+using default_loop_os = linux_loop_os;
+#else
+using default_loop_os = posix_loop_os;
+#endif
+
+/// block_signals' work: blocks `signals` in the calling thread where the default loop reads them
+/// from a signalfd; nothing elsewhere.
+inline std::error_code block_signals_in_thread(std::initializer_list<int> signals) noexcept {
+#if defined(SOCKFRAME_LINUX) && !defined(SOCKFRAME_EVENT_LOOP_USE_PIPES)
+    ::sigset_t set;
+    ::sigemptyset(&set);
+    for (int s : signals)
+        if (::sigaddset(&set, s) != 0) return errc::invalid_argument;
+    if (int r = ::pthread_sigmask(SIG_BLOCK, &set, nullptr); r != 0) return {r, std::system_category()};
+    return {};
+#else
+    (void)signals;
+    return {};
+#endif
+}
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/event_loop_os.hpp> ----
+
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <initializer_list>
+#include <iterator>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+template <typename Poller, typename Os>
+class basic_event_loop;
+
+/// What a watch callback is told about its handle (flags as in poll_event, filtered by the
+/// watch's current interest; hangup and error are reported whatever the interest).
+struct io_event {
+    bool readable;  ///< a read will not block (data, a pending connection, or end-of-stream)
+    bool writable;  ///< a write will not block; after a non-blocking connect: the connect finished
+    bool hangup;    ///< the peer closed (at least its sending side)
+    bool error;     ///< the handle has a pending error
+};
+
+/// A registration made by event_loop::watch (use the alias `io_watch`). A plain handle: copying
+/// it copies the reference, dropping it does not cancel. Cancel it before closing the watched
+/// handle.
+template <typename Loop>
+class basic_io_watch {
+public:
+    /// A handle to nothing (active() is false).
+    basic_io_watch() noexcept = default;
+
+    /// Whether the registration is still in force.
+    bool active() const noexcept { return loop_ != nullptr && loop_->watch_active(index_, generation_); }
+    /// The same as active().
+    explicit operator bool() const noexcept { return active(); }
+    /// Changes what the registration waits for (errc::not_registered once cancelled).
+    void modify(interest what) {
+        std::error_code ec;
+        modify(what, ec);
+        detail::throw_if(ec, "sockframe: io_watch modify");
+    }
+    /// The same, never throwing.
+    void modify(interest what, std::error_code& ec) noexcept {
+        ec.clear();
+        if (loop_ == nullptr)
+            ec = errc::not_registered;
+        else
+            loop_->modify_watch(index_, generation_, what, ec);
+    }
+    /// Ends the registration; its callback is not called again, not even for an event already
+    /// collected in the current batch. Returns false if it was not active. O(1).
+    bool cancel() noexcept { return loop_ != nullptr && loop_->cancel_watch(index_, generation_); }
+
+private:
+    friend Loop;
+    basic_io_watch(Loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
+        : loop_(loop), index_(index), generation_(generation) {}
+    Loop* loop_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+/// A timer armed by event_loop::after, at or every (use the alias `timer`). A plain handle:
+/// dropping it does not cancel.
+template <typename Loop>
+class basic_timer {
+public:
+    /// A handle to nothing (active() is false).
+    basic_timer() noexcept = default;
+
+    /// Whether the timer will still fire: false once a one-shot timer's callback has started,
+    /// or once cancelled.
+    bool active() const noexcept { return loop_ != nullptr && loop_->timer_active(index_, generation_); }
+    /// The same as active().
+    explicit operator bool() const noexcept { return active(); }
+    /// Disarms the timer (a periodic one too, also from inside its own callback). Returns false
+    /// if it was not active (fired already, cancelled, or empty). O(1).
+    bool cancel() noexcept { return loop_ != nullptr && loop_->cancel_timer(index_, generation_); }
+
+private:
+    friend Loop;
+    basic_timer(Loop* loop, std::uint32_t index, std::uint32_t generation) noexcept
+        : loop_(loop), index_(index), generation_(generation) {}
+    Loop* loop_ = nullptr;
+    std::uint32_t index_ = 0;
+    std::uint32_t generation_ = 0;
+};
+
+/// Blocks `signals` in the calling thread where the event loop receives signals through a
+/// signalfd (Linux); does nothing elsewhere. Call it before starting other threads (they inherit
+/// the mask): a signal that some thread does not block may be delivered to that thread, with its
+/// default action, instead of to the loop.
+inline void block_signals(std::initializer_list<int> signals, std::error_code& ec) noexcept {
+    ec = detail::block_signals_in_thread(signals);
+}
+/// The same, throwing std::system_error. With no argument: SIGINT and SIGTERM.
+inline void block_signals(std::initializer_list<int> signals = {SIGINT, SIGTERM}) {
+    std::error_code ec;
+    block_signals(signals, ec);
+    detail::throw_if(ec, "sockframe: block signals");
+}
+
+/// One thread's event loop: I/O readiness callbacks over a poller, one-shot and periodic timers
+/// on the steady clock, callbacks posted from any thread, and signals.
+///
+/// An iteration waits in the poller (until the earliest timer at most), then runs, in this order:
+/// the I/O callbacks of the ready handles, the timers that are due, the callbacks posted before
+/// the iteration began. Callbacks never run re-entrantly: one posted or armed by a callback runs
+/// in a later iteration. An exception thrown by a callback propagates out of run*(); the loop
+/// stays usable, and what that iteration did not get to runs in the next one (ready handles are
+/// reported again, being level-triggered; posted callbacks keep their order).
+///
+/// Use the alias `event_loop` (over the platform's `poller` and wake-up and signal mechanisms);
+/// basic_event_loop<Poller, Os> exists so that translation units choosing different poller
+/// backends stay distinct types, and so that the portable POSIX mechanisms
+/// (detail::posix_loop_os: a pipe and a sigaction self-pipe) can be used and tested on Linux.
+template <typename Poller, typename Os = detail::default_loop_os>
+class basic_event_loop {
+public:
+    /// The poller type underneath.
+    using poller_type = Poller;
+    /// The handle type returned by watch().
+    using io_watch = basic_io_watch<basic_event_loop>;
+    /// The handle type returned by after(), at() and every().
+    using timer = basic_timer<basic_event_loop>;
+    /// The clock of timers and deadlines.
+    using clock = deadline::clock;
+    /// A handle as the poller knows it (a descriptor, or a SOCKET on Windows).
+    using native_handle_type = typename Poller::native_handle_type;
+
+    /// Creates the poller and the wake-up channel; throws std::system_error on failure.
+    basic_event_loop() {
+        std::error_code ec;
+        open(ec);
+        detail::throw_if(ec, "sockframe: create event loop");
+    }
+    /// The same, never throwing; `ec` says what failed (the loop is then unusable).
+    explicit basic_event_loop(std::error_code& ec) noexcept { open(ec); }
+
+    basic_event_loop(const basic_event_loop&) = delete;
+    basic_event_loop& operator=(const basic_event_loop&) = delete;
+    /// Callbacks still posted are destroyed without running; signal dispositions and masks are
+    /// restored (see on_signal).
+    ~basic_event_loop() = default;
+
+    // ---- running ----------------------------------------------------------------------------
+
+    /// Runs iterations until stop() is called, then returns. It does not return when there is
+    /// nothing to do: another thread may still post. Each stop() ends one run(); a stop() made
+    /// before run() starts makes it return at once.
+    void run() {
+        std::error_code ec;
+        run(ec);
+        detail::throw_if(ec, "sockframe: event loop run");
+    }
+    /// The same; `ec` reports the loop's own failures (the poller, a re-entrant call:
+    /// std::errc::resource_deadlock_would_occur). Exceptions from callbacks still propagate.
+    void run(std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return;
+        while (!stop_requested_.exchange(false)) {
+            step(std::nullopt, ec);
+            if (ec) return;
+        }
+    }
+
+    /// Waits until something happens (a ready handle, a due timer, a post, a signal, a stop()),
+    /// runs it, and returns the number of callbacks run (0 when woken by stop() alone).
+    std::size_t run_once() {
+        std::error_code ec;
+        auto n = run_once(ec);
+        detail::throw_if(ec, "sockframe: event loop run_once");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
+    std::size_t run_once(std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return 0;
+        for (;;) {
+            std::size_t n = step(std::nullopt, ec);
+            if (n != 0 || ec || !events_.empty() || stop_requested_.load()) return n;
+            // woken for a timer that is not quite due (the poller's millisecond rounding)
+        }
+    }
+
+    /// Runs what is ready now without waiting; returns the number of callbacks run.
+    std::size_t poll() {
+        std::error_code ec;
+        auto n = poll(ec);
+        detail::throw_if(ec, "sockframe: event loop poll");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
+    std::size_t poll(std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return 0;
+        return step(clock::now(), ec);
+    }
+
+    /// Runs iterations for `d` or until stop() (which it then consumes, as run() does); returns
+    /// the number of callbacks run.
+    template <typename Rep, typename Period>
+    std::size_t run_for(std::chrono::duration<Rep, Period> d) {
+        std::error_code ec;
+        auto n = run_for(d, ec);
+        detail::throw_if(ec, "sockframe: event loop run_for");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
+    template <typename Rep, typename Period>
+    std::size_t run_for(std::chrono::duration<Rep, Period> d, std::error_code& ec) {
+        return run_until(deadline::after(d), ec);
+    }
+    /// Runs iterations until `t` or until stop(); returns the number of callbacks run.
+    std::size_t run_until(clock::time_point t) {
+        std::error_code ec;
+        auto n = run_until(t, ec);
+        detail::throw_if(ec, "sockframe: event loop run_until");
+        return n;
+    }
+    /// The same, with the error reported in `ec`.
+    std::size_t run_until(clock::time_point t, std::error_code& ec) {
+        run_guard guard(*this, ec);
+        if (ec) return 0;
+        std::size_t total = 0;
+        while (!stop_requested_.exchange(false)) {
+            total += step(t, ec);
+            if (ec || clock::now() >= t) break;
+        }
+        return total;
+    }
+
+    /// Makes run() / run_for() return once the current iteration is over. Thread-safe; wakes a
+    /// waiting loop.
+    void stop() noexcept {
+        stop_requested_.store(true);
+        wake();
+    }
+    /// Whether a stop() has not yet been consumed by run() / run_for().
+    bool stop_requested() const noexcept { return stop_requested_.load(); }
+    /// Whether the calling thread is inside this loop's run*() (so callbacks may be invoked
+    /// directly instead of posted).
+    bool running_in_this_thread() const noexcept {
+        return running_.load() && thread_.load() == std::this_thread::get_id();
+    }
+
+    /// Queues `f` (callable as f()) to run on the loop's thread in a later iteration and wakes
+    /// the loop. Thread-safe. Callbacks run in the order posted. Throws only std::bad_alloc.
+    template <typename F>
+    void post(F&& f) {
+        {
+            std::lock_guard<std::mutex> lock(post_mutex_);
+            posted_.emplace_back(std::forward<F>(f));
+        }
+        if (running_in_this_thread())
+            local_posts_ = true;  // the loop looks at this before it waits: no system call needed
+        else
+            wake();
+    }
+
+    // ---- I/O --------------------------------------------------------------------------------
+
+    /// Calls `f(io_event)` whenever `h` is ready for `what` (level-triggered: again and again
+    /// while it stays ready). A handle can be watched once at a time (errc::already_registered).
+    /// Cancel the watch before closing the handle.
+    template <typename F>
+    io_watch watch(native_handle_type h, interest what, F&& f) {
+        std::error_code ec;
+        auto w = watch(h, what, std::forward<F>(f), ec);
+        detail::throw_if(ec, "sockframe: event loop watch");
+        return w;
+    }
+    /// The same, never throwing (std::errc::not_enough_memory if the callback cannot be stored).
+    template <typename F>
+    io_watch watch(native_handle_type h, interest what, F&& f, std::error_code& ec) noexcept {
+        std::uint32_t index = 0;
+        try {
+            reserve_free_list(free_watches_, watches_.size() + 1);
+            if (free_watches_.empty()) {
+                watches_.emplace_back();
+                index = static_cast<std::uint32_t>(watches_.size() - 1);
+            } else {
+                index = free_watches_.back();
+                free_watches_.pop_back();
+            }
+        } catch (...) {
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return {};
+        }
+        watch_slot& slot = watches_[index];
+        try {
+            slot.fn = std::forward<F>(f);
+        } catch (...) {
+            release_watch(index);
+            ec = std::make_error_code(std::errc::not_enough_memory);
+            return {};
+        }
+        poller_.add(h, what, watch_key(index, slot.generation), ec);
+        if (ec) {
+            release_watch(index);
+            return {};
+        }
+        slot.handle = h;
+        slot.what = what;
+        slot.active = true;
+        ++watch_count_;
+        return io_watch(this, index, slot.generation);
+    }
+    /// The same for anything with native_handle() (sockets, listeners).
+    template <typename Socket, typename F, typename = decltype(std::declval<const Socket&>().native_handle())>
+    io_watch watch(const Socket& s, interest what, F&& f) {
+        return watch(s.native_handle(), what, std::forward<F>(f));
+    }
+    /// The same, never throwing.
+    template <typename Socket, typename F, typename = decltype(std::declval<const Socket&>().native_handle())>
+    io_watch watch(const Socket& s, interest what, F&& f, std::error_code& ec) noexcept {
+        return watch(s.native_handle(), what, std::forward<F>(f), ec);
+    }
+    /// The number of active watches.
+    std::size_t watch_count() const noexcept { return watch_count_; }
+
+    // ---- timers -----------------------------------------------------------------------------
+
+    /// Calls `f()` once, `d` from now (a zero or negative `d`: in the next iteration). Throws
+    /// only std::bad_alloc.
+    template <typename Rep, typename Period, typename F>
+    timer after(std::chrono::duration<Rep, Period> d, F&& f) {
+        return arm(deadline::after(d), clock::duration::zero(), std::forward<F>(f));
+    }
+    /// Calls `f()` once at `t` on the steady clock.
+    template <typename F>
+    timer at(clock::time_point t, F&& f) {
+        return arm(t, clock::duration::zero(), std::forward<F>(f));
+    }
+    /// Calls `f()` every `period` (the first time one period from now) until cancelled. Ticks
+    /// keep to the original schedule; when the loop falls more than a period behind, the missed
+    /// ticks are skipped, not run in a burst. A period that is not positive is
+    /// errc::invalid_argument (thrown).
+    template <typename Rep, typename Period, typename F>
+    timer every(std::chrono::duration<Rep, Period> period, F&& f) {
+        auto p = std::chrono::ceil<clock::duration>(period);
+        if (p <= clock::duration::zero())
+            detail::throw_error(make_error_code(errc::invalid_argument), "sockframe: timer period");
+        return arm(deadline::after(p), p, std::forward<F>(f));
+    }
+    /// The number of armed timers.
+    std::size_t timer_count() const noexcept { return live_timers_; }
+
+    // ---- signals ----------------------------------------------------------------------------
+
+    /// Calls `f(signo)` on the loop's thread when signal `signo` arrives (several callbacks for
+    /// one signal run in the order added).
+    ///
+    /// Linux: the signal is blocked in the calling thread and read from a signalfd. It must be
+    /// blocked in every thread of the process (block_signals() before starting threads), else
+    /// the kernel may deliver it to a thread that does not block it. The loop's destructor (or
+    /// cancel_signal) consumes a pending instance and unblocks the signal again if this thread
+    /// blocked it and the destructor runs in this thread.
+    /// Other POSIX systems: a process-wide handler (sigaction) writes to a pipe; the previous
+    /// handler is restored by cancel_signal or the destructor. A signal has one such handler per
+    /// process: one loop at a time may handle it (std::errc::device_or_resource_busy otherwise).
+    /// Windows: errc::not_supported.
+    /// Several arrivals of one signal before the loop reads them may count as one. If a signal
+    /// callback throws, the signals read with it that were not yet delivered are lost.
+    template <typename F>
+    void on_signal(int signo, F&& f) {
+        std::error_code ec;
+        on_signal(signo, std::forward<F>(f), ec);
+        detail::throw_if(ec, "sockframe: event loop on_signal");
+    }
+    /// The same, never throwing.
+    template <typename F>
+    void on_signal(int signo, F&& f, std::error_code& ec) noexcept {
+        bool had = signals_.contains(signo);
+        signals_.add(signo, ec);
+        if (ec) return;
+        if (!signals_registered_) {
+            poller_.add(signals_.handle(), interest::read, signal_key, ec);
+            if (ec) {
+                signals_.remove(signo);
+                return;
+            }
+            signals_registered_ = true;
+        }
+        try {
+            signal_handlers_.emplace_back(signo, std::forward<F>(f));
+        } catch (...) {
+            if (!had) signals_.remove(signo);
+            ec = std::make_error_code(std::errc::not_enough_memory);
+        }
+    }
+    /// Removes every callback for `signo` and restores the signal's previous state (see
+    /// on_signal).
+    void cancel_signal(int signo) noexcept {
+        signal_handlers_.erase(std::remove_if(signal_handlers_.begin(), signal_handlers_.end(),
+                                              [&](const auto& h) { return h.first == signo; }),
+                               signal_handlers_.end());
+        signals_.remove(signo);
+    }
+    /// Makes SIGINT and SIGTERM call stop() (a graceful end of run()); see on_signal.
+    void stop_on_signals() {
+        std::error_code ec;
+        stop_on_signals(ec);
+        detail::throw_if(ec, "sockframe: event loop stop_on_signals");
+    }
+    /// The same, never throwing (errc::not_supported on Windows).
+    void stop_on_signals(std::error_code& ec) noexcept {
+        on_signal(
+            SIGINT, [this](int) { stop(); }, ec);
+        if (ec) return;
+        on_signal(
+            SIGTERM, [this](int) { stop(); }, ec);
+        if (ec) {  // undo the SIGINT callback just added, and only that
+            signal_handlers_.pop_back();
+            if (std::none_of(signal_handlers_.begin(), signal_handlers_.end(),
+                             [](const auto& h) { return h.first == SIGINT; }))
+                signals_.remove(SIGINT);
+        }
+    }
+
+private:
+    friend io_watch;
+    friend timer;
+
+    static constexpr std::uint32_t none = (std::numeric_limits<std::uint32_t>::max)();
+    static constexpr std::uint64_t wake_key = (std::numeric_limits<std::uint64_t>::max)();
+    static constexpr std::uint64_t signal_key = wake_key - 1;
+    /// Below this many heap entries, cancelled timers are left for the heap to drop lazily.
+    static constexpr std::size_t compact_threshold = 1024;
+
+    struct watch_slot {
+        std::function<void(io_event)> fn;
+        native_handle_type handle{};
+        interest what = interest::none;
+        std::uint32_t generation = 1;
+        bool active = false;
+    };
+    struct timer_slot {
+        std::function<void()> fn;
+        clock::duration period{};
+        std::uint32_t generation = 1;
+        bool armed = false;
+    };
+    struct heap_entry {
+        clock::time_point due;
+        std::uint64_t sequence;  // ties fire in the order armed
+        std::uint32_t index;
+        std::uint32_t generation;
+    };
+    /// Orders std::push_heap & co. so that the front is the earliest entry (a function object,
+    /// which the heap algorithms inline; a function pointer they may not).
+    struct fires_later {
+        bool operator()(const heap_entry& a, const heap_entry& b) const noexcept {
+            return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+        }
+    };
+    /// Room for every slot's index in a free list, so that freeing a slot never allocates;
+    /// grown geometrically (reserve alone would reallocate for every new slot).
+    static void reserve_free_list(std::vector<std::uint32_t>& list, std::size_t slots) {
+        if (list.capacity() < slots) list.reserve(std::max<std::size_t>(slots, 2 * list.capacity()));
+    }
+    static std::uint64_t watch_key(std::uint32_t index, std::uint32_t generation) noexcept {
+        return (static_cast<std::uint64_t>(generation) << 32) | index;
+    }
+
+    /// Marks the loop as running in this thread for the duration of a run*() call.
+    class run_guard {
+    public:
+        run_guard(basic_event_loop& loop, std::error_code& ec) noexcept : loop_(loop) {
+            ec.clear();
+            if (loop_.open_error_) {
+                ec = loop_.open_error_;
+                return;
+            }
+            if (loop_.running_.exchange(true)) {
+                ec = std::make_error_code(std::errc::resource_deadlock_would_occur);
+                return;
+            }
+            owns_ = true;
+            loop_.thread_.store(std::this_thread::get_id());
+        }
+        run_guard(const run_guard&) = delete;
+        run_guard& operator=(const run_guard&) = delete;
+        ~run_guard() {
+            if (!owns_) return;
+            loop_.thread_.store(std::thread::id{});
+            loop_.running_.store(false);
+        }
+
+    private:
+        basic_event_loop& loop_;
+        bool owns_ = false;
+    };
+
+    void open(std::error_code& ec) noexcept {
+        ec = poller_error_;
+        if (!ec) wakeup_.open(ec);
+        if (!ec) poller_.add(wakeup_.handle(), interest::read, wake_key, ec);
+        open_error_ = ec;
+    }
+
+    void wake() noexcept {
+        if (!wake_pending_.exchange(true)) wakeup_.notify();
+    }
+
+    /// One iteration: wait (at most until `limit` and the earliest timer), then run callbacks.
+    std::size_t step(std::optional<clock::time_point> limit, std::error_code& ec) {
+        if (!running_posts_.empty()) requeue_posts(0);  // left over by a callback that threw
+        bool take_posts = std::exchange(local_posts_, false);
+        const std::uint64_t first_new_timer = sequence_;
+        std::optional<clock::time_point> when = limit;
+        if (take_posts)
+            when = clock::time_point{};  // posted callbacks wait: do not block
+        else if (auto t = earliest_timer(); t && (!when || *t < *when))
+            when = t;
+        poller_.wait(events_, when ? deadline(*when) : deadline::never(), ec);
+        if (ec) {
+            local_posts_ = take_posts;
+            return 0;
+        }
+        for (const poll_event& e : events_) {
+            if (e.key == wake_key) {
+                wakeup_.drain();
+                wake_pending_.store(false);
+                take_posts = true;
+                break;
+            }
+        }
+        if (take_posts) {
+            // Taken before any callback runs: what this iteration's callbacks post waits for the
+            // next iteration.
+            std::lock_guard<std::mutex> lock(post_mutex_);
+            running_posts_.swap(posted_);
+        }
+        std::size_t ran = 0;
+        for (const poll_event& e : events_) {
+            if (e.key == signal_key)
+                ran += read_signals();
+            else if (e.key != wake_key)
+                ran += dispatch_io(e);
+        }
+        ran += run_due_timers(first_new_timer);
+        if (!running_posts_.empty()) ran += run_posts();
+        return ran;
+    }
+
+    std::size_t dispatch_io(const poll_event& e) {
+        auto index = static_cast<std::uint32_t>(e.key);
+        auto generation = static_cast<std::uint32_t>(e.key >> 32);
+        if (index >= watches_.size()) return 0;
+        watch_slot& slot = watches_[index];
+        // cancelled, or cancelled and reused, since the batch was collected: a stale event
+        if (!slot.active || slot.generation != generation) return 0;
+        io_event ev{e.readable && (slot.what & interest::read) != interest::none,
+                    e.writable && (slot.what & interest::write) != interest::none, e.hangup, e.error};
+        if (!ev.readable && !ev.writable && !ev.hangup && !ev.error) return 0;  // interest changed
+        running_watch_ = index;
+        struct after_call {
+            basic_event_loop& loop;
+            std::uint32_t index;
+            ~after_call() {
+                loop.running_watch_ = none;
+                if (!loop.watches_[index].active) loop.release_watch(index);  // cancelled inside
+            }
+        } guard{*this, index};
+        slot.fn(ev);
+        return 1;
+    }
+
+    /// Frees a slot whose registration has ended. The free list's capacity was reserved when
+    /// the slot was made, so this never allocates.
+    void release_watch(std::uint32_t index) noexcept {
+        watch_slot& slot = watches_[index];
+        slot.fn = nullptr;
+        slot.active = false;
+        free_watches_.push_back(index);
+    }
+
+    bool cancel_watch(std::uint32_t index, std::uint32_t generation) noexcept {
+        if (index >= watches_.size()) return false;
+        watch_slot& slot = watches_[index];
+        if (!slot.active || slot.generation != generation) return false;
+        std::error_code ignored;  // a handle closed already has left the kernel's set
+        poller_.remove(slot.handle, ignored);
+        slot.active = false;
+        ++slot.generation;
+        --watch_count_;
+        if (index != running_watch_) release_watch(index);  // else after its callback returns
+        return true;
+    }
+
+    bool watch_active(std::uint32_t index, std::uint32_t generation) const noexcept {
+        return index < watches_.size() && watches_[index].active && watches_[index].generation == generation;
+    }
+
+    void modify_watch(std::uint32_t index, std::uint32_t generation, interest what,
+                      std::error_code& ec) noexcept {
+        if (!watch_active(index, generation)) {
+            ec = errc::not_registered;
+            return;
+        }
+        watch_slot& slot = watches_[index];
+        poller_.modify(slot.handle, what, watch_key(index, generation), ec);
+        if (!ec) slot.what = what;
+    }
+
+    template <typename F>
+    timer arm(clock::time_point due, clock::duration period, F&& f) {
+        reserve_free_list(free_timers_, timers_.size() + 1);
+        std::uint32_t index;
+        if (free_timers_.empty()) {
+            timers_.emplace_back();
+            index = static_cast<std::uint32_t>(timers_.size() - 1);
+        } else {
+            index = free_timers_.back();
+            free_timers_.pop_back();
+        }
+        timer_slot& slot = timers_[index];
+        try {
+            slot.fn = std::forward<F>(f);
+            heap_.push_back(heap_entry{due, sequence_++, index, slot.generation});
+        } catch (...) {
+            release_timer(index);
+            throw;
+        }
+        std::push_heap(heap_.begin(), heap_.end(), fires_later{});
+        slot.period = period;
+        slot.armed = true;
+        ++live_timers_;
+        return timer(this, index, slot.generation);
+    }
+
+    void release_timer(std::uint32_t index) noexcept {
+        timers_[index].fn = nullptr;
+        free_timers_.push_back(index);  // capacity reserved by arm()
+    }
+
+    bool stale(const heap_entry& e) const noexcept {
+        const timer_slot& slot = timers_[e.index];
+        return !slot.armed || slot.generation != e.generation;
+    }
+
+    bool timer_active(std::uint32_t index, std::uint32_t generation) const noexcept {
+        return index < timers_.size() && timers_[index].armed && timers_[index].generation == generation;
+    }
+
+    bool cancel_timer(std::uint32_t index, std::uint32_t generation) noexcept {
+        if (!timer_active(index, generation)) return false;
+        timer_slot& slot = timers_[index];
+        slot.armed = false;
+        ++slot.generation;
+        --live_timers_;
+        if (index != running_timer_) release_timer(index);  // else after its callback returns
+        // Lazy deletion: the heap entry stays until it reaches the front, unless cancelled
+        // entries outnumber live ones; then they are dropped in one O(n) pass.
+        if (heap_.size() >= compact_threshold && heap_.size() > 2 * live_timers_) {
+            heap_.erase(
+                std::remove_if(heap_.begin(), heap_.end(), [this](const heap_entry& e) { return stale(e); }),
+                heap_.end());
+            std::make_heap(heap_.begin(), heap_.end(), fires_later{});
+        }
+        return true;
+    }
+
+    void pop_timer() noexcept {
+        std::pop_heap(heap_.begin(), heap_.end(), fires_later{});
+        heap_.pop_back();
+    }
+
+    std::optional<clock::time_point> earliest_timer() noexcept {
+        while (!heap_.empty() && stale(heap_.front())) pop_timer();
+        if (heap_.empty()) return std::nullopt;
+        return heap_.front().due;
+    }
+
+    /// Runs the timers due now that were armed before this iteration (one armed by a callback,
+    /// even for "now", waits for the next iteration).
+    std::size_t run_due_timers(std::uint64_t first_new) {
+        if (heap_.empty()) return 0;
+        const auto now = clock::now();
+        std::size_t ran = 0;
+        while (!heap_.empty()) {
+            const heap_entry e = heap_.front();
+            if (stale(e)) {
+                pop_timer();
+                continue;
+            }
+            if (e.due > now || e.sequence >= first_new) break;
+            pop_timer();
+            fire(e, now);
+            ++ran;
+        }
+        return ran;
+    }
+
+    void fire(const heap_entry& e, clock::time_point now) {
+        timer_slot& slot = timers_[e.index];
+        const bool periodic = slot.period != clock::duration::zero();
+        if (!periodic) {  // a one-shot timer is over once its callback starts
+            slot.armed = false;
+            ++slot.generation;
+            --live_timers_;
+        }
+        running_timer_ = e.index;
+        struct after_call {
+            basic_event_loop& loop;
+            const heap_entry& e;
+            clock::time_point now;
+            ~after_call() {
+                loop.running_timer_ = none;
+                timer_slot& s = loop.timers_[e.index];
+                if (!s.armed) {
+                    loop.release_timer(e.index);
+                    return;
+                }
+                auto next = e.due + s.period;
+                if (next <= now) next = now + s.period;  // fell behind: skip the missed ticks
+                try {
+                    loop.heap_.push_back(heap_entry{next, loop.sequence_++, e.index, e.generation});
+                    std::push_heap(loop.heap_.begin(), loop.heap_.end(), fires_later{});
+                } catch (...) {  // no memory to re-arm: the timer ends
+                    s.armed = false;
+                    ++s.generation;
+                    --loop.live_timers_;
+                    loop.release_timer(e.index);
+                }
+            }
+        } guard{*this, e, now};
+        slot.fn();
+    }
+
+    std::size_t read_signals() {
+        std::size_t ran = 0;
+        signals_.read([&](int signo) {
+            // by index and by copy: a callback may add or cancel signal callbacks
+            for (std::size_t i = 0; i < signal_handlers_.size(); ++i) {
+                if (signal_handlers_[i].first != signo) continue;
+                auto f = signal_handlers_[i].second;
+                f(signo);
+                ++ran;
+            }
+        });
+        return ran;
+    }
+
+    std::size_t run_posts() {
+        std::size_t i = 0;
+        try {
+            for (; i < running_posts_.size(); ++i) running_posts_[i]();
+        } catch (...) {
+            requeue_posts(i + 1);
+            throw;
+        }
+        running_posts_.clear();
+        return i;
+    }
+
+    /// After a posted callback threw: the ones after it go back to the front of the queue.
+    void requeue_posts(std::size_t from) noexcept {
+        try {
+            std::lock_guard<std::mutex> lock(post_mutex_);
+            posted_.insert(
+                posted_.begin(),
+                std::make_move_iterator(running_posts_.begin() + static_cast<std::ptrdiff_t>(from)),
+                std::make_move_iterator(running_posts_.end()));
+        } catch (...) {  // no memory: they are lost
+        }
+        running_posts_.clear();
+        local_posts_ = true;
+    }
+
+    // Order matters: the poller's error is taken before the poller is made.
+    std::error_code poller_error_;
+    Poller poller_{poller_error_};
+    std::error_code open_error_;
+    typename Os::wakeup wakeup_;
+    typename Os::signals signals_;
+    bool signals_registered_ = false;
+    std::vector<poll_event> events_;
+
+    std::deque<watch_slot> watches_;  // a deque: slots never move while a callback runs
+    std::vector<std::uint32_t> free_watches_;
+    std::size_t watch_count_ = 0;
+    std::uint32_t running_watch_ = none;
+
+    std::deque<timer_slot> timers_;
+    std::vector<std::uint32_t> free_timers_;
+    std::vector<heap_entry> heap_;
+    std::size_t live_timers_ = 0;
+    std::uint64_t sequence_ = 0;
+    std::uint32_t running_timer_ = none;
+
+    std::vector<std::pair<int, std::function<void(int)>>> signal_handlers_;
+
+    std::mutex post_mutex_;
+    std::vector<std::function<void()>> posted_;
+    std::vector<std::function<void()>> running_posts_;
+    bool local_posts_ = false;  // posted from the loop's own thread since the last look
+
+    std::atomic<bool> wake_pending_{false};
+    std::atomic<bool> stop_requested_{false};
+    std::atomic<bool> running_{false};
+    std::atomic<std::thread::id> thread_{};
+};
+
+/// The event loop over the platform's poller.
+using event_loop = basic_event_loop<poller>;
+/// What event_loop::watch returns.
+using io_watch = event_loop::io_watch;
+/// What event_loop::after, at and every return.
+using timer = event_loop::timer;
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/event_loop.hpp> ----
+
 // ---- begin <sockframe/iostream.hpp> ----
 /// The makefile counterpart: a std::streambuf and a std::iostream over a blocking stream socket,
 /// for text protocols (`ios << "HELLO\n" << std::flush; std::getline(ios, line);`).

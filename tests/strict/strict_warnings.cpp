@@ -90,6 +90,18 @@ void use_stream_framed(Endpoint endpoint, Codec codec) {
     io << "x" << std::flush;
     (void)sf::resolve<sf::ipv4>("localhost", "80", ec);
     (void)sf::ipv6_address::parse("::1", 80);
+
+    sf::event_loop loop;
+    loop.post([] {});
+    auto once = loop.after(std::chrono::milliseconds(1), [] {});
+    auto tick = loop.every(std::chrono::milliseconds(1), [] {});
+    auto watch = loop.watch(udp, sf::interest::read, [](sf::io_event e) { (void)e.readable; });
+    watch.modify(sf::interest::read | sf::interest::write, ec);
+    once.cancel();
+    tick.cancel();
+    watch.cancel();
+    loop.stop_on_signals(ec);
+    (void)loop.run_for(std::chrono::milliseconds(1), ec);
 }
 
 }  // namespace

@@ -217,14 +217,18 @@ public:
             return receive_message(endpoint, codec, d, ec);
         } else {
             if (end_ > begin_) {  // a buffered frame decode() must decide (small enough to inline)
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
+                if (failed) return std::nullopt;
             }
             return receive_more(endpoint, codec, d, ec);
         }
@@ -250,14 +254,13 @@ public:
             const std::size_t end = end_;
             std::size_t at = begin_;
             while (at < end) {
-                const decode_result r = decode_step(codec, const_buffer(base + at, end - at));
-                if (!r.is_frame()) {
-                    settle(r, ec);
-                    break;
-                }
-                at += r.consumed;
+                const_buffer payload;
+                const std::size_t n = decode_step(codec, const_buffer(base + at, end - at), payload,
+                                                  [&](const decode_result& r) { settle(r, ec); });
+                if (n == 0) break;
+                at += n;
                 begin_ = at;
-                on_frame(r.payload);
+                on_frame(payload);
                 ++delivered;
                 // on_frame received on this object after all (or resized its buffer): what it
                 // left in begin_ and end_ is the truth; stop here rather than read stale bytes
@@ -287,13 +290,22 @@ private:
     const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
 
     /// The one decode step: the codec's stateless short cut where it has one, else decode().
-    static decode_result decode_step(Codec& codec, const_buffer input) {
+    /// A frame: its size, with `payload` set. Anything else: 0, after `on_other(result)` (need
+    /// more, garbage to skip, or an error). The frame's path builds no decode_result, so a
+    /// reader's loop keeps everything in registers.
+    template <typename OnOther>
+    static std::size_t decode_step(Codec& codec, const_buffer input, const_buffer& payload,
+                                   OnOther&& on_other) {
         if constexpr (has_decode_frame_v<Codec>) {
-            const_buffer payload;
-            if (const std::size_t n = codec.decode_frame(input, payload))
-                return decode_result::frame(payload, n);
+            if (const std::size_t n = codec.decode_frame(input, payload)) return n;
         }
-        return codec.decode(input);
+        const decode_result r = codec.decode(input);
+        if (r.is_frame() && r.consumed > 0) {
+            payload = r.payload;
+            return r.consumed;
+        }
+        on_other(r);
+        return 0;
     }
 
     /// A result that is not a frame: drops the bytes a resynchronising codec skips, records an
@@ -315,15 +327,20 @@ private:
         for (;;) {
             if (begin_ == end_) begin_ = end_ = 0;
             if (end_ > begin_) {
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false, skipped = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                            skipped = r.consumed > 0;
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
-                if (r.consumed > 0) continue;  // skipped garbage: decode what is left
+                if (failed) return std::nullopt;
+                if (skipped) continue;  // skipped garbage: decode what is left
             }
             if (at_end_) return finish(codec, ec);
             if (!make_room(codec, ec)) return std::nullopt;

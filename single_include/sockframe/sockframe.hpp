@@ -7113,6 +7113,7 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
+        short_cut_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -7150,7 +7151,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (plain_ && discard_left_ == 0 && input.size() >= field_size) {
+        if (short_cut_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -7164,6 +7165,7 @@ public:
     /// Forgets a discard in progress, for a new stream.
     void reset() noexcept {
         discard_left_ = 0;
+        short_cut_ = plain_;
         report_pending_ = false;
     }
 
@@ -7222,6 +7224,7 @@ private:
         const std::size_t k =
             discard_left_ < input.size() ? detail::convert<std::size_t>(discard_left_) : input.size();
         discard_left_ -= k;
+        short_cut_ = plain_ && discard_left_ == 0;
         decode_result r;
         r.consumed = k;
         discard_end_ = SIZE_MAX;
@@ -7268,6 +7271,7 @@ private:
             return decode_result::failure(make_error_code(errc::frame_too_large), value,
                                           detail::convert<std::size_t>(frame));
         discard_left_ = frame - input.size();
+        short_cut_ = false;
         if (on_oversized_ == oversized_frame::discard_fail_fast)
             return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
         report_pending_ = true;
@@ -7297,6 +7301,7 @@ private:
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
     bool report_pending_ = false;      // discard: frame_too_large is reported once the drop is done
     std::uint64_t discard_left_ = 0;   // bytes of an oversized frame still to drop
+    bool short_cut_ = false;           // plain_ and not discarding: decode_frame's one test per frame
     std::uint64_t discard_value_ = 0;  // its length field, for the deferred report
     std::size_t discard_end_ = 0;
 };
@@ -9014,14 +9019,18 @@ public:
             return receive_message(endpoint, codec, d, ec);
         } else {
             if (end_ > begin_) {  // a buffered frame decode() must decide (small enough to inline)
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
+                if (failed) return std::nullopt;
             }
             return receive_more(endpoint, codec, d, ec);
         }
@@ -9047,14 +9056,13 @@ public:
             const std::size_t end = end_;
             std::size_t at = begin_;
             while (at < end) {
-                const decode_result r = decode_step(codec, const_buffer(base + at, end - at));
-                if (!r.is_frame()) {
-                    settle(r, ec);
-                    break;
-                }
-                at += r.consumed;
+                const_buffer payload;
+                const std::size_t n = decode_step(codec, const_buffer(base + at, end - at), payload,
+                                                  [&](const decode_result& r) { settle(r, ec); });
+                if (n == 0) break;
+                at += n;
                 begin_ = at;
-                on_frame(r.payload);
+                on_frame(payload);
                 ++delivered;
                 // on_frame received on this object after all (or resized its buffer): what it
                 // left in begin_ and end_ is the truth; stop here rather than read stale bytes
@@ -9084,13 +9092,22 @@ private:
     const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
 
     /// The one decode step: the codec's stateless short cut where it has one, else decode().
-    static decode_result decode_step(Codec& codec, const_buffer input) {
+    /// A frame: its size, with `payload` set. Anything else: 0, after `on_other(result)` (need
+    /// more, garbage to skip, or an error). The frame's path builds no decode_result, so a
+    /// reader's loop keeps everything in registers.
+    template <typename OnOther>
+    static std::size_t decode_step(Codec& codec, const_buffer input, const_buffer& payload,
+                                   OnOther&& on_other) {
         if constexpr (has_decode_frame_v<Codec>) {
-            const_buffer payload;
-            if (const std::size_t n = codec.decode_frame(input, payload))
-                return decode_result::frame(payload, n);
+            if (const std::size_t n = codec.decode_frame(input, payload)) return n;
         }
-        return codec.decode(input);
+        const decode_result r = codec.decode(input);
+        if (r.is_frame() && r.consumed > 0) {
+            payload = r.payload;
+            return r.consumed;
+        }
+        on_other(r);
+        return 0;
     }
 
     /// A result that is not a frame: drops the bytes a resynchronising codec skips, records an
@@ -9112,15 +9129,20 @@ private:
         for (;;) {
             if (begin_ == end_) begin_ = end_ = 0;
             if (end_ > begin_) {
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false, skipped = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                            skipped = r.consumed > 0;
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
-                if (r.consumed > 0) continue;  // skipped garbage: decode what is left
+                if (failed) return std::nullopt;
+                if (skipped) continue;  // skipped garbage: decode what is left
             }
             if (at_end_) return finish(codec, ec);
             if (!make_room(codec, ec)) return std::nullopt;

@@ -720,8 +720,8 @@ public:
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
         if constexpr (codec_traits<Codec>::can_encode_into) {
             const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
-            if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
-                broken_)
+            // in_place_limit_ is the coalescing limit, or 0 once broken: one test covers both
+            if (out_end_ + most > out_.capacity() || pending() + most > in_place_limit_ || !accepting())
                 return false;
             const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
             out_end_ += size;
@@ -759,10 +759,14 @@ public:
     std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
     void set_coalesce_limit(std::size_t bytes) noexcept {
         coalesce_limit_ = bytes;
+        if (!broken_) in_place_limit_ = bytes;
         adaptive_ = false;
     }
     /// After a move: every call reports not_connected.
-    void close_moved_from() noexcept { broken_ = std::make_error_code(std::errc::not_connected); }
+    void close_moved_from() noexcept {
+        broken_ = std::make_error_code(std::errc::not_connected);
+        in_place_limit_ = 0;
+    }
 
 private:
     static const std::error_code& no_error() noexcept { return detail::no_error(); }
@@ -783,6 +787,7 @@ private:
     void reached_limit() noexcept {
         if (adaptive_ && ++limit_hits_ >= 4 && coalesce_limit_ < adaptive_coalesce_limit) {
             coalesce_limit_ *= 2;
+            if (!broken_) in_place_limit_ = coalesce_limit_;
             limit_hits_ = 0;
         }
         quiet_flushes_ = 0;
@@ -790,6 +795,7 @@ private:
     void quieter() noexcept {
         if (adaptive_ && ++quiet_flushes_ >= 16 && coalesce_limit_ > default_coalesce_limit) {
             coalesce_limit_ /= 2;
+            if (!broken_) in_place_limit_ = coalesce_limit_;
             quiet_flushes_ = 0;
         }
         limit_hits_ = 0;
@@ -823,7 +829,10 @@ private:
         const std::size_t from_queue = written < queued ? written : queued;
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
-        if (ec && written > queued && written < queued + bytes) broken_ = errc::stream_broken;
+        if (ec && written > queued && written < queued + bytes) {
+            broken_ = errc::stream_broken;
+            in_place_limit_ = 0;
+        }
     }
 
     /// Non-blocking: the queue and the frame in one gathered write of what fits now; what is
@@ -901,6 +910,7 @@ private:
         error_size_ = std::exchange(other.error_size_, 0);
         high_water_ = other.high_water_;
         coalesce_limit_ = other.coalesce_limit_;
+        in_place_limit_ = std::exchange(other.in_place_limit_, other.coalesce_limit_);
         adaptive_ = other.adaptive_;
         limit_hits_ = std::exchange(other.limit_hits_, 0);
         quiet_flushes_ = std::exchange(other.quiet_flushes_, 0);
@@ -913,7 +923,8 @@ private:
     std::uint64_t error_size_ = 0;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
-    bool adaptive_ = true;  // the coalescing limit adapts until set by hand
+    std::size_t in_place_limit_ = default_coalesce_limit;  // coalesce_limit_, or 0 once broken
+    bool adaptive_ = true;                                 // the coalescing limit adapts until set by hand
     unsigned limit_hits_ = 0;
     unsigned quiet_flushes_ = 0;
     transient<frame_parts> parts_;

@@ -424,9 +424,21 @@ public:
 
 private:
     struct session : std::enable_shared_from_this<session> {
-        explicit session(asio::ip::tcp::socket s) : socket(std::move(s)), buffer(64 * 1024) {}
+        explicit session(asio::ip::tcp::socket s) : socket(std::move(s)) {}
         asio::ip::tcp::socket socket;
-        std::vector<unsigned char> buffer;
+        // 64 KiB, not zeroed: only the pages reads reach become resident
+        struct bytes {
+            std::unique_ptr<unsigned char[]> p{new unsigned char[64 * 1024]};
+            std::size_t n = 64 * 1024;
+            unsigned char* data() noexcept { return p.get(); }
+            std::size_t size() const noexcept { return n; }
+            void resize(std::size_t m, std::size_t keep) {
+                std::unique_ptr<unsigned char[]> q(new unsigned char[m]);
+                std::memcpy(q.get(), p.get(), keep);
+                p = std::move(q);
+                n = m;
+            }
+        } buffer;
         std::size_t have = 0;
         std::size_t used = 0;  // bytes of complete frames being written back
         std::vector<asio::const_buffer> replies;
@@ -448,7 +460,8 @@ private:
                 if (len > max_frame) return;  // drop the connection
                 if (have - at - 4 < len) {
                     // a frame bigger than the buffer: grow it (nothing refers into it yet)
-                    if (at == 0 && 4 + std::size_t{len} > buffer.size()) buffer.resize(4 + std::size_t{len});
+                    if (at == 0 && 4 + std::size_t{len} > buffer.size())
+                        buffer.resize(4 + std::size_t{len}, have);
                     break;
                 }
                 replies.push_back(asio::buffer(buffer.data() + at, 4 + std::size_t{len}));

@@ -18,6 +18,9 @@ Faults (each off unless given; each applies to both directions unless its name s
   --reset-after MIN:MAX         SO_LINGER 0) once MIN..MAX bytes (uniform) have gone upstream; the
                                 byte that crosses the mark is not forwarded, so the cut falls
                                 anywhere, mostly inside a frame
+  --corrupt-share P             NOT a network fault (TCP never does it): a share P of the
+                                connections has one upstream byte flipped, silently. For checking
+                                that a test catches what it must ("CORRUPT <client port>")
 
 Output (stdout, one line each, flushed): "READY <port>" once listening; "RESET <client port>
 <bytes>" when a connection is reset; "DONE <connections> <resets>" on exit. It runs until SIGTERM,
@@ -53,6 +56,7 @@ def parse_args(argv):
     p.add_argument("--slow-close", type=float, default=0.0, help="ms")
     p.add_argument("--reset-share", type=float, default=0.0)
     p.add_argument("--reset-after", default="1:65536", help="MIN:MAX upstream bytes")
+    p.add_argument("--corrupt-share", type=float, default=0.0)
     a = p.parse_args(argv)
     lo, _, hi = a.reset_after.partition(":")
     a.reset_after = (int(lo), int(hi or lo))
@@ -88,6 +92,9 @@ class Connection:
         self.reset_at = None
         if self.opts.reset_share > 0 and self.rng.random() < self.opts.reset_share:
             self.reset_at = self.rng.randint(*self.opts.reset_after)
+        self.corrupt_at = None
+        if self.opts.corrupt_share > 0 and self.rng.random() < self.opts.corrupt_share:
+            self.corrupt_at = self.rng.randint(*self.opts.reset_after) - 1
         self.upstream_bytes = 0
         self.was_reset = False
         self.tasks = []
@@ -139,6 +146,11 @@ class Connection:
                             await queue.put((self.due(), data[:room - 1]))
                         await self.reset_after_queue(queue)
                         return
+                if upstream and self.corrupt_at is not None:
+                    at = self.corrupt_at - self.upstream_bytes
+                    if 0 <= at < len(data):
+                        data = data[:at] + bytes([data[at] ^ 0x20]) + data[at + 1:]
+                        say(f"CORRUPT {self.client_port} {self.corrupt_at}")
                 if upstream:
                     self.upstream_bytes += len(data)
                 await queue.put((self.due(), data))

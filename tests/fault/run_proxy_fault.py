@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Network faults between clients and `framed_echo serve`, through tests/fault/fault_proxy.py.
 
-    run_proxy_fault.py FRAMED_ECHO [--clients N] [--frames N] [--seed S]
+    run_proxy_fault.py FRAMED_ECHO [--clients N] [--frames N] [--seed S] [--self-check]
 
 Starts `framed_echo serve --codec len:4` and a fault proxy in front of it (latency with jitter,
 a bandwidth limit, writes sliced into random small pieces, stalls, a slow close, and a reset of a
@@ -15,6 +15,9 @@ contents) through the proxy while reading the echoes, half-close, and read to th
     of the stream before every echo), never as a complete exchange; and the clients that saw an
     error are exactly the connections the proxy reset;
   - the server is still running and serves a client sent straight to it afterwards.
+--self-check also has the proxy flip one byte in some connections (something TCP never does) and
+passes only if those connections then fail, at least one of them on a corrupt frame, and no other
+does: proof that the checks above would see a corrupt frame.
 Bounded in time (every wait has a deadline, the whole run well under 60 s); every process and
 socket is closed before exit. Python 3 standard library only; Linux or any POSIX system.
 """
@@ -159,12 +162,28 @@ async def clients(port, n, frames, seed):
     return results
 
 
+def self_check(results, reset_ports, corrupt_ports):
+    """With bytes flipped on purpose: a flip in a payload must be caught as a corrupt frame (one in
+    a length field may instead stall or close the connection: an error then, never a success)."""
+    caught = {r.port for r in results if r.corrupt}
+    flipped = corrupt_ports - reset_ports
+    passed = {r.port for r in results if r.complete} & flipped
+    if not caught or caught - corrupt_ports or passed:
+        print(f"FAIL self-check: flipped {sorted(flipped)}, caught {sorted(caught)}, "
+              f"complete despite a flip {sorted(passed)}")
+        return 1
+    print(f"OK self-check: {len(flipped)} connection(s) with a flipped byte, none complete, "
+          f"{len(caught)} caught as a corrupt frame")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("framed_echo")
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--frames", type=int, default=60)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--self-check", action="store_true")
     args = ap.parse_args()
     started = time.monotonic()
 
@@ -178,12 +197,16 @@ def main():
              "--seed", str(args.seed), "--latency", "3", "--jitter", "3", "--bandwidth", "400000",
              "--slice-average", "24", "--slice-variation", "23", "--slice-delay", "0.2",
              "--stall-probability", "0.02", "--stall", "40", "--slow-close", "30",
-             "--reset-share", "0.25", "--reset-after", "1:4000"],
+             "--reset-share", "0.25", "--reset-after", "1:4000"]
+            + (["--corrupt-share", "0.1"] if args.self_check else []),
             "fault_proxy.py")
         results = asyncio.run(clients(proxy_port, args.clients, args.frames, args.seed))
         proxy_out = stop(proxy)
         proxy = None
         reset_ports = {int(line.split()[1]) for line in proxy_out.splitlines() if line.startswith("RESET ")}
+        corrupt_ports = {int(line.split()[1]) for line in proxy_out.splitlines() if line.startswith("CORRUPT ")}
+        if args.self_check:
+            return self_check(results, reset_ports, corrupt_ports)
 
         for r in results:
             tag = f"client {r.client} (port {r.port})"

@@ -537,7 +537,14 @@ struct config {
 
 struct result {
     double frames_per_s = 0, p50_us = 0, p99_us = 0, rss_mib = 0;
+    double server_cpu = 0, client_cpu = 0;  // busy share of the window (table only)
 };
+
+double cpu_seconds(clockid_t id) {
+    timespec ts{};
+    clock_gettime(id, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
 
 /// One payload pattern for every frame: frame `seq` of connection `id` carries seq (8 bytes), id
 /// (4 bytes), then pattern[seq % 251 ...]. The generator checks all of it.
@@ -691,12 +698,27 @@ result run_once(const config& cfg, const workload& w, const impl_info& impl, con
     const std::int64_t window_end = window_begin + static_cast<std::int64_t>(cfg.seconds * 1e9);
     const std::int64_t give_up = window_end + 10'000'000'000;
     std::uint64_t counted = 0;
+    // CPU time of both threads over the window: a server below 100% busy was held back by the
+    // load generator (or by the machine), not by its own code
+    clockid_t server_clock{};
+    pthread_getcpuclockid(server_thread.native_handle(), &server_clock);
+    bool window_open = false;
+    double server_cpu0 = 0, client_cpu0 = 0, server_cpu1 = 0, client_cpu1 = 0;
     for (std::size_t i = 0; i < w.active; ++i) top_up(conns[i]);
     while (sending || outstanding > 0) {
         const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
         if (n < 0 && errno != EINTR) die("client epoll_wait");
         std::int64_t t = now_ns();
-        if (t >= window_end) sending = false;
+        if (!window_open && t >= window_begin) {
+            window_open = true;
+            server_cpu0 = cpu_seconds(server_clock);
+            client_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+        }
+        if (sending && t >= window_end) {
+            sending = false;
+            server_cpu1 = cpu_seconds(server_clock);
+            client_cpu1 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+        }
         if (t > give_up) die("echoes missing 10 s after the window");
         for (int e = 0; e < n; ++e) {
             client_conn& c = conns[events[static_cast<std::size_t>(e)].data.u64];
@@ -777,6 +799,9 @@ result run_once(const config& cfg, const workload& w, const impl_info& impl, con
         res.p99_us = pct(0.99);
     }
     res.rss_mib = static_cast<double>(std::max(0L, rss_after - rss_before)) / 1024.0;
+    const double span = static_cast<double>(window_end - std::max(start, window_begin)) * 1e-9;
+    res.server_cpu = (server_cpu1 - server_cpu0) / span;
+    res.client_cpu = (client_cpu1 - client_cpu0) / span;
     return res;
 }
 
@@ -948,17 +973,19 @@ int main(int argc, char** argv) {
     }
     std::printf("sockframe_server_bench: %d repeat(s), %.2f s windows, client CPU %d, server CPU %d\n",
                 cfg.repeats, cfg.seconds, cfg.client_cpu, cfg.server_cpu);
-    std::printf("%-13s %-18s %-13s %12s %7s %9s %9s %8s %9s %10s\n", "workload", "conns/active x B", "impl",
-                "frames/s", "x raw", "p50 us", "p99 us", "p99/raw", "RSS MiB", "KiB/conn");
+    std::printf("%-13s %-18s %-13s %12s %7s %9s %9s %8s %9s %10s %5s %5s\n", "workload", "conns/active x B",
+                "impl", "frames/s", "x raw", "p50 us", "p99 us", "p99/raw", "RSS MiB", "KiB/conn", "srv%",
+                "gen%");
     for (const row& r : rows) {
         char shape[64];
         std::snprintf(shape, sizeof shape, "%zu/%zu x %zu x%zu", r.w->connections, r.w->active, r.w->payload,
                       r.w->in_flight);
         const double rss = med(r.runs, &result::rss_mib);
-        std::printf("%-13s %-18s %-13s %12.0f %7.3f %9.1f %9.1f %8.3f %9.2f %10.2f\n", r.w->name, shape,
-                    r.impl->name, med(r.runs, &result::frames_per_s), median(r.ratio),
+        std::printf("%-13s %-18s %-13s %12.0f %7.3f %9.1f %9.1f %8.3f %9.2f %10.2f %5.0f %5.0f\n", r.w->name,
+                    shape, r.impl->name, med(r.runs, &result::frames_per_s), median(r.ratio),
                     med(r.runs, &result::p50_us), med(r.runs, &result::p99_us), median(r.p99_ratio), rss,
-                    rss * 1024.0 / static_cast<double>(r.w->connections));
+                    rss * 1024.0 / static_cast<double>(r.w->connections),
+                    100 * med(r.runs, &result::server_cpu), 100 * med(r.runs, &result::client_cpu));
     }
     return 0;
 }

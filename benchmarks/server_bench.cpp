@@ -634,10 +634,14 @@ result run_once(const config& cfg, const workload& w, const impl_info& impl, con
     const long rss_before = rss_kib();
 
     for (std::size_t i = 0; i < w.connections; ++i) {
-        // keep the server's accept queue short: wait while it is behind
-        for (int spins = 0; i > stats.accepted.load(std::memory_order_relaxed) + 512; ++spins) {
-            if (spins > 200000) die("the server does not accept");
-            std::this_thread::yield();
+        // keep the server's accept queue short: wait while it is behind (a busy machine may
+        // starve the server thread for a while, hence a deadline rather than a count)
+        if (i > stats.accepted.load(std::memory_order_relaxed) + 512) {
+            const auto limit = clock_type::now() + std::chrono::seconds(20);
+            while (i > stats.accepted.load(std::memory_order_relaxed) + 512) {
+                if (clock_type::now() > limit) die("the server does not accept");
+                std::this_thread::yield();
+            }
         }
         const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0) die("client socket (raise the descriptor limit)");

@@ -288,6 +288,7 @@ public:
             explicit session(stream s) : c(std::move(s), sf::length_prefix<std::uint32_t>(max_frame)) {}
             connection c;
             sf::io_watch watch;
+            sf::interest want = sf::interest::read;
             std::size_t slot = 0;
         };
         std::vector<std::unique_ptr<session>> sessions;  // swap-and-pop; session::slot is its index
@@ -323,7 +324,10 @@ public:
             const sf::interest want = !c.wants_write() ? sf::interest::read
                                       : c.writable()   ? sf::interest::read | sf::interest::write
                                                        : sf::interest::write;
-            s.watch.modify(want);
+            if (want != s.want) {  // a system call: only on a change
+                s.want = want;
+                s.watch.modify(want);
+            }
         };
         auto accept_all = [&](sf::io_event) {
             for (;;) {

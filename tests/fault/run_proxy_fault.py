@@ -122,8 +122,19 @@ async def run_client(client, port, sizes, result):
         result.error = receive_error or send_error
 
 
+def die_with_parent():
+    """In the child, Linux only: SIGKILL when this test's process dies, however it dies (a ctest
+    timeout included), so that no server or proxy outlives it."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def start(cmd, what):
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                            preexec_fn=die_with_parent if sys.platform.startswith("linux") else None)
     line = read_line(proc, 10.0)
     if not line.startswith("READY "):
         stop(proc)

@@ -32,6 +32,10 @@
 //                   100 of them ping-pong 64 B; the server's memory is the process's VmRSS growth
 //                   from before the connections are opened to the end of the timed window
 //
+// Not yet here: the coroutine server (sockframe/coro.hpp, C++20), a fifth row once that header
+// lands; and the framed server of sockframe/server.hpp, which takes the place of `sockframe`'s
+// body (sockframe_server::serve gets the listening descriptor and a counter to bump per accept).
+//
 // --json prints one array of {"workload","impl","frames_per_s","p50_us","p99_us","rss_mib"};
 // rss_mib is that VmRSS growth in every workload. --quick: few connections, short windows, one
 // repeat (a CI smoke, whole run well under a minute). Linux only.

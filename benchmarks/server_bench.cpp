@@ -851,6 +851,12 @@ std::size_t raise_fd_limit() {
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
+    // Memory is measured as VmRSS growth, so every run must start from the same allocator state:
+    // one arena for every thread (a server thread's own arena would keep its freed top chunk
+    // resident for the next server to reuse unseen: malloc_trim trims only the main arena's top)
+    // and a fixed mmap threshold (glibc's threshold otherwise rises after the first large free).
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
     config cfg;
     bool seconds_set = false, repeats_set = false;
     for (int i = 1; i < argc; ++i) {
@@ -953,8 +959,9 @@ int main(int argc, char** argv) {
             for (std::size_t k : order) {
                 rows[k].runs.push_back(run_once(cfg, w, *rows[k].impl, pat));
                 if (!cfg.json)
-                    std::fprintf(stderr, "  %-13s %-13s %12.0f frames/s\n", w.name, rows[k].impl->name,
-                                 rows[k].runs.back().frames_per_s);
+                    std::fprintf(stderr, "  %-13s %-13s %12.0f frames/s %9.3f MiB\n", w.name,
+                                 rows[k].impl->name, rows[k].runs.back().frames_per_s,
+                                 rows[k].runs.back().rss_mib);
             }
             const row* raw = nullptr;
             for (std::size_t k = first; k < rows.size(); ++k)

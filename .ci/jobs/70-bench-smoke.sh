@@ -1,5 +1,5 @@
-# Benchmark smoke run: sockframe_bench builds (Release, with standalone Asio) and its --quick --json
-# run prints a JSON array with the documented schema. No timing is checked: the numbers of a
+# Benchmark smoke run: sockframe_bench and sockframe_server_bench build (Release, with standalone
+# Asio) and their --quick --json runs print JSON arrays with the documented schemas. No timing is checked: the numbers of a
 # shared CI machine mean nothing.
 need_base
 need libasio-dev
@@ -7,7 +7,7 @@ build=build/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
       -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF -DSOCKFRAME_INSTALL=OFF \
       -DSOCKFRAME_BUILD_BENCHMARKS=ON
-cmake --build "$build" --target sockframe_bench
+cmake --build "$build" --target sockframe_bench sockframe_server_bench
 timeout 120 "$build/benchmarks/sockframe_bench" --quick --json > "$build/bench.json"
 python3 - "$build/bench.json" <<'PY'
 import json, sys
@@ -39,4 +39,25 @@ for workload in ("pingpong", "pingpong_same_cpu"):
     for impl in ("sockframe_checked", "sockframe_any"):
         assert (workload, impl) in seen, f"no row for {workload}/{impl}"
 print(f"sockframe_bench --quick --json: {len(rows)} rows, schema ok")
+PY
+
+# sockframe_server_bench: every workload has a row for every server, with exactly the documented
+# keys (the idle workload runs with 1000 connections under --quick).
+timeout 120 "$build/benchmarks/sockframe_server_bench" --quick --json > "$build/server_bench.json"
+python3 - "$build/server_bench.json" <<'PY'
+import json, sys
+rows = json.load(open(sys.argv[1]))
+assert isinstance(rows, list) and rows, "expected a non-empty JSON array"
+keys = {"workload", "impl", "frames_per_s", "p50_us", "p99_us", "rss_mib"}
+for row in rows:
+    assert set(row) == keys, f"keys {sorted(row)} in {row}"
+    assert isinstance(row["workload"], str) and isinstance(row["impl"], str), row
+    for k in keys - {"workload", "impl"}:
+        assert isinstance(row[k], (int, float)) and row[k] >= 0, f"{k} in {row}"
+    assert row["frames_per_s"] > 0, f"no frame echoed in {row}"
+seen = {(r["workload"], r["impl"]) for r in rows}
+for workload in ("pingpong_512", "pingpong_64", "stream_512", "stream_16", "idle_10k"):
+    for impl in ("raw", "sockframe", "asio", "asio_batched"):
+        assert (workload, impl) in seen, f"no row for {workload}/{impl}"
+print(f"sockframe_server_bench --quick --json: {len(rows)} rows, schema ok")
 PY

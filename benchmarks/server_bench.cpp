@@ -1,0 +1,1014 @@
+// sockframe_server_bench: many-connection echo servers, each on one thread, against one load
+// generator, in one process run.
+//
+//   sockframe_server_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]
+//                          [--impl IMPL] [--idle-connections N]
+//
+// The load generator is this process's main thread, pinned to CPU 0: one non-blocking epoll loop
+// drives every connection, checks every byte of every echo (sequence number, connection id and
+// payload pattern) and records each frame's round trip for p50/p99. Each server runs on ONE
+// thread pinned to CPU 1, one after another, the order reversed every other repeat; the figures
+// are medians over the repeats and every ratio is the median of the per-repeat ratios to `raw`.
+// Frames: a 4-byte big-endian length, then the payload; the servers echo each frame whole.
+//
+// Servers (IMPL):
+//   raw             epoll written here: one 256 KiB receive buffer for the loop, every buffered
+//                   frame decoded, replies copied into one buffer and written in one send per
+//                   wake-up; a partial write keeps the rest and stops reading until it drains
+//   sockframe       sockframe's event_loop + framed<socket, length_prefix<>>: receive_batch,
+//                   queue every reply, one flush per wake-up, read interest off while the queue
+//                   is over its high-water mark (one function: server.hpp will replace it)
+//   asio            Asio, idiomatic: async_read of the header, then of the body, one
+//                   async_write per frame
+//   asio_batched    Asio, batched: async_read_some into a 64 KiB buffer, decode every complete
+//                   frame, one gathered async_write of them all
+//
+// Workloads (connections x payload, frames in flight per connection):
+//   pingpong_512    1000 x 512 B, 1 in flight
+//   pingpong_64     100 x 64 B, 1 in flight
+//   stream_512      4 x 512 B, 64 in flight
+//   stream_16       4 x 16 B, 256 in flight
+//   idle_10k        10,000 open (fewer if RLIMIT_NOFILE's hard limit is lower: said on stderr),
+//                   100 of them ping-pong 64 B; the server's memory is the process's VmRSS growth
+//                   from before the connections are opened to the end of the timed window
+//
+// Not yet here: the coroutine server (sockframe/coro.hpp, C++20), a fifth row once that header
+// lands; and the framed server of sockframe/server.hpp, which takes the place of `sockframe`'s
+// body (sockframe_server::serve gets the listening descriptor and a counter to bump per accept).
+//
+// --json prints one array of {"workload","impl","frames_per_s","p50_us","p99_us","rss_mib"};
+// rss_mib is that VmRSS growth in every workload. --quick: few connections, short windows, one
+// repeat (a CI smoke, whole run well under a minute). Linux only.
+#include <sockframe/event_loop.hpp>
+#include <sockframe/framed.hpp>
+#include <sockframe/length_prefix.hpp>
+#include <sockframe/options.hpp>
+#include <sockframe/socket.hpp>
+
+#if SOCKFRAME_BENCH_HAVE_ASIO
+#include <asio.hpp>
+#endif
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace sf = sockframe;
+
+namespace {
+
+using clock_type = std::chrono::steady_clock;
+
+[[noreturn]] void die(const char* what) {
+    std::fprintf(stderr, "sockframe_server_bench: %s (errno %d: %s)\n", what, errno, std::strerror(errno));
+    std::exit(1);
+}
+
+void pin_to(int cpu) {
+    if (cpu < 0) return;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(static_cast<unsigned>(cpu), &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);  // best effort
+}
+
+void store_be32(unsigned char* p, std::uint32_t v) {
+    p[0] = static_cast<unsigned char>(v >> 24);
+    p[1] = static_cast<unsigned char>(v >> 16);
+    p[2] = static_cast<unsigned char>(v >> 8);
+    p[3] = static_cast<unsigned char>(v);
+}
+std::uint32_t load_be32(const unsigned char* p) {
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
+           std::uint32_t{p[3]};
+}
+
+void set_nodelay(int fd) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+long rss_kib() {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    long kib = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::strncmp(line, "VmRSS:", 6) == 0) kib = std::strtol(line + 6, nullptr, 10);
+    std::fclose(f);
+    return kib;
+}
+
+constexpr std::size_t max_frame = 1 << 16;  // every server refuses (closes on) anything longer
+
+// What a server tells the load generator.
+struct server_stats {
+    std::atomic<std::size_t> accepted{0};
+};
+
+// ---- the servers --------------------------------------------------------------------------------
+
+/// A server runs serve() on its own thread until stop() (called from the load generator).
+struct server {
+    virtual ~server() = default;
+    virtual void serve(int listen_fd, server_stats& stats) = 0;
+    virtual void stop() = 0;
+};
+
+// (1) raw epoll ------------------------------------------------------------------------------------
+
+class raw_server final : public server {
+public:
+    raw_server() {
+        stop_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (stop_fd_ < 0) die("eventfd");
+    }
+    ~raw_server() override { close(stop_fd_); }
+    void stop() override {
+        std::uint64_t one = 1;
+        if (write(stop_fd_, &one, sizeof one) < 0) die("eventfd write");
+    }
+
+    void serve(int listen_fd, server_stats& stats) override {
+        struct conn {
+            int fd = -1;
+            std::string partial;  // bytes of a frame not complete yet (empty when idle)
+            std::string unsent;   // replies a full socket did not take
+        };
+        std::vector<std::unique_ptr<conn>> conns;  // by fd
+        const int ep = epoll_create1(EPOLL_CLOEXEC);
+        if (ep < 0) die("epoll_create1");
+        auto add = [&](int fd, std::uint32_t events) {
+            epoll_event ev{};
+            ev.events = events;
+            ev.data.fd = fd;
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) die("epoll_ctl add");
+        };
+        auto modify = [&](int fd, std::uint32_t events) {
+            epoll_event ev{};
+            ev.events = events;
+            ev.data.fd = fd;
+            epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
+        };
+        add(listen_fd, EPOLLIN);
+        add(stop_fd_, EPOLLIN);
+        auto drop = [&](conn& c) {
+            const int fd = c.fd;
+            close(fd);  // leaves the epoll set
+            conns[static_cast<std::size_t>(fd)].reset();
+        };
+        std::vector<unsigned char> in(256 * 1024), out(256 * 1024);
+        std::vector<epoll_event> events(1024);
+        for (bool running = true; running;) {
+            const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), -1);
+            if (n < 0) {
+                if (errno == EINTR) continue;
+                die("epoll_wait");
+            }
+            for (int i = 0; i < n; ++i) {
+                const int fd = events[static_cast<std::size_t>(i)].data.fd;
+                const std::uint32_t what = events[static_cast<std::size_t>(i)].events;
+                if (fd == stop_fd_) {
+                    running = false;
+                    continue;
+                }
+                if (fd == listen_fd) {
+                    for (;;) {
+                        const int s = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                        if (s < 0) break;
+                        set_nodelay(s);
+                        if (conns.size() <= static_cast<std::size_t>(s))
+                            conns.resize(static_cast<std::size_t>(s) + 1);
+                        conns[static_cast<std::size_t>(s)] = std::make_unique<conn>();
+                        conns[static_cast<std::size_t>(s)]->fd = s;
+                        add(s, EPOLLIN);
+                        stats.accepted.fetch_add(1, std::memory_order_relaxed);
+                    }
+                    continue;
+                }
+                if (!conns[static_cast<std::size_t>(fd)]) continue;
+                conn& c = *conns[static_cast<std::size_t>(fd)];
+                if (!c.unsent.empty()) {  // write-blocked: drain first, read again once empty
+                    if (!(what & (EPOLLOUT | EPOLLERR | EPOLLHUP))) continue;
+                    const ssize_t w = send(fd, c.unsent.data(), c.unsent.size(), MSG_NOSIGNAL);
+                    if (w < 0 && errno != EAGAIN) {
+                        drop(c);
+                        continue;
+                    }
+                    if (w > 0) c.unsent.erase(0, static_cast<std::size_t>(w));
+                    if (c.unsent.empty()) modify(fd, EPOLLIN);
+                    continue;
+                }
+                // leftover first, then one read after it
+                const std::size_t kept = c.partial.size();
+                std::memcpy(in.data(), c.partial.data(), kept);
+                const ssize_t r = recv(fd, in.data() + kept, in.size() - kept, 0);
+                if (r <= 0) {
+                    if (r < 0 && errno == EAGAIN) continue;
+                    drop(c);
+                    continue;
+                }
+                const std::size_t have = kept + static_cast<std::size_t>(r);
+                std::size_t at = 0, out_len = 0;
+                bool bad = false;
+                while (have - at >= 4) {
+                    const std::uint32_t len = load_be32(in.data() + at);
+                    if (len > max_frame) {
+                        bad = true;
+                        break;
+                    }
+                    if (have - at - 4 < len) break;
+                    if (out_len + 4 + len > out.size())
+                        out.resize(std::max(out.size() * 2, out_len + 4 + len));
+                    store_be32(out.data() + out_len, len);  // the reply a handler would make
+                    std::memcpy(out.data() + out_len + 4, in.data() + at + 4, len);
+                    out_len += 4 + len;
+                    at += 4 + len;
+                }
+                if (bad) {
+                    drop(c);
+                    continue;
+                }
+                c.partial.assign(reinterpret_cast<const char*>(in.data() + at), have - at);
+                if (out_len == 0) continue;
+                const ssize_t w = send(fd, out.data(), out_len, MSG_NOSIGNAL);
+                if (w < 0 && errno != EAGAIN) {
+                    drop(c);
+                    continue;
+                }
+                const std::size_t sent = w > 0 ? static_cast<std::size_t>(w) : 0;
+                if (sent < out_len) {
+                    c.unsent.assign(reinterpret_cast<const char*>(out.data() + sent), out_len - sent);
+                    modify(fd, EPOLLOUT);  // back-pressure: no reading until the replies leave
+                }
+            }
+        }
+        for (auto& c : conns)
+            if (c) close(c->fd);
+        close(ep);
+        close(listen_fd);
+    }
+
+private:
+    int stop_fd_ = -1;
+};
+
+// (2) sockframe's event loop + framed ----------------------------------------------------------------
+
+class sockframe_server final : public server {
+public:
+    void stop() override { loop_.stop(); }
+
+    // The whole server: when sockframe/server.hpp lands, this function becomes a use of it.
+    void serve(int listen_fd, server_stats& stats) override {
+        using stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
+        using connection = sf::framed<stream, sf::length_prefix<std::uint32_t>>;
+        struct session {
+            explicit session(stream s) : c(std::move(s), sf::length_prefix<std::uint32_t>(max_frame)) {}
+            connection c;
+            sf::io_watch watch;
+            sf::interest want = sf::interest::read;
+            std::size_t slot = 0;
+        };
+        std::vector<std::unique_ptr<session>> sessions;  // swap-and-pop; session::slot is its index
+        auto close_session = [&](session& s) {
+            s.watch.cancel();
+            const std::size_t at = s.slot;
+            if (at != sessions.size() - 1) {
+                sessions[at] = std::move(sessions.back());
+                sessions[at]->slot = at;
+            }
+            sessions.pop_back();  // destroys s (its callback is not touched after this)
+        };
+        auto on_ready = [&](session& s, sf::io_event ev) {
+            connection& c = s.c;
+            std::error_code ec;
+            if (c.wants_write() && (ev.writable || ev.error || ev.hangup)) {
+                c.flush(ec);
+                if (ec) return close_session(s);
+            }
+            if (c.writable() && (ev.readable || ev.hangup || ev.error)) {
+                auto echo = [&](sf::const_buffer frame) {
+                    std::error_code qec;
+                    c.queue(frame, qec);  // under the mark, the frame is taken whole
+                };
+                c.receive_batch(echo, sf::deadline{}, ec);
+                if (ec && !sf::is_would_block(ec)) return close_session(s);
+                if (!ec && c.at_end()) return close_session(s);
+                if (c.wants_write()) {
+                    c.flush(ec);  // one write for every reply of this wake-up
+                    if (ec) return close_session(s);
+                }
+            }
+            const sf::interest want = !c.wants_write() ? sf::interest::read
+                                      : c.writable()   ? sf::interest::read | sf::interest::write
+                                                       : sf::interest::write;
+            if (want != s.want) {  // a system call: only on a change
+                s.want = want;
+                s.watch.modify(want);
+            }
+        };
+        auto accept_all = [&](sf::io_event) {
+            for (;;) {
+                const int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                if (fd < 0) return;
+                set_nodelay(fd);
+                sessions.push_back(std::make_unique<session>(stream(fd)));
+                session* s = sessions.back().get();
+                s->slot = sessions.size() - 1;
+                s->watch = loop_.watch(fd, sf::interest::read,
+                                       [s, &on_ready](sf::io_event ev) { on_ready(*s, ev); });
+                stats.accepted.fetch_add(1, std::memory_order_relaxed);
+            }
+        };
+        sf::io_watch listener = loop_.watch(listen_fd, sf::interest::read, accept_all);
+        loop_.run();
+        listener.cancel();
+        for (auto& s : sessions) s->watch.cancel();
+        sessions.clear();
+        close(listen_fd);
+    }
+
+private:
+    sf::event_loop loop_;
+};
+
+#if SOCKFRAME_BENCH_HAVE_ASIO
+// (3) Asio, idiomatic ------------------------------------------------------------------------------
+
+class asio_server final : public server {
+public:
+    void stop() override { io_.stop(); }
+
+    void serve(int listen_fd, server_stats& stats) override {
+        asio::ip::tcp::acceptor acceptor(io_, asio::ip::tcp::v4(), listen_fd);
+        accept(acceptor, stats);
+        io_.run();
+    }  // the sessions go with io_ (the handlers that hold them are destroyed with it)
+
+private:
+    struct session : std::enable_shared_from_this<session> {
+        explicit session(asio::ip::tcp::socket s) : socket(std::move(s)) {}
+        asio::ip::tcp::socket socket;
+        unsigned char header[4];
+        std::vector<unsigned char> body;
+
+        void read_header() {
+            auto self = shared_from_this();
+            asio::async_read(socket, asio::buffer(header), [self](std::error_code ec, std::size_t) {
+                if (ec) return;
+                const std::uint32_t len = load_be32(self->header);
+                if (len > max_frame) return;
+                self->body.resize(len);
+                self->read_body();
+            });
+        }
+        void read_body() {
+            auto self = shared_from_this();
+            asio::async_read(socket, asio::buffer(body), [self](std::error_code ec, std::size_t) {
+                if (ec) return;
+                self->write_frame();
+            });
+        }
+        void write_frame() {
+            auto self = shared_from_this();
+            const std::array<asio::const_buffer, 2> frame{asio::buffer(header), asio::buffer(body)};
+            asio::async_write(socket, frame, [self](std::error_code ec, std::size_t) {
+                if (ec) return;
+                self->read_header();
+            });
+        }
+    };
+
+    void accept(asio::ip::tcp::acceptor& acceptor, server_stats& stats) {
+        acceptor.async_accept([this, &acceptor, &stats](std::error_code ec, asio::ip::tcp::socket s) {
+            if (ec) return;
+            s.set_option(asio::ip::tcp::no_delay(true), ec);
+            stats.accepted.fetch_add(1, std::memory_order_relaxed);
+            std::make_shared<session>(std::move(s))->read_header();
+            accept(acceptor, stats);
+        });
+    }
+
+    asio::io_context io_{1};
+};
+
+// (4) Asio, batched -----------------------------------------------------------------------------------
+
+class asio_batched_server final : public server {
+public:
+    void stop() override { io_.stop(); }
+
+    void serve(int listen_fd, server_stats& stats) override {
+        asio::ip::tcp::acceptor acceptor(io_, asio::ip::tcp::v4(), listen_fd);
+        accept(acceptor, stats);
+        io_.run();
+    }
+
+private:
+    struct session : std::enable_shared_from_this<session> {
+        explicit session(asio::ip::tcp::socket s) : socket(std::move(s)) {}
+        asio::ip::tcp::socket socket;
+        // 64 KiB, not zeroed: only the pages reads reach become resident
+        struct bytes {
+            std::unique_ptr<unsigned char[]> p{new unsigned char[64 * 1024]};
+            std::size_t n = 64 * 1024;
+            unsigned char* data() noexcept { return p.get(); }
+            std::size_t size() const noexcept { return n; }
+            void resize(std::size_t m, std::size_t keep) {
+                std::unique_ptr<unsigned char[]> q(new unsigned char[m]);
+                std::memcpy(q.get(), p.get(), keep);
+                p = std::move(q);
+                n = m;
+            }
+        } buffer;
+        std::size_t have = 0;
+        std::size_t used = 0;  // bytes of complete frames being written back
+        std::vector<asio::const_buffer> replies;
+
+        void read() {
+            auto self = shared_from_this();
+            socket.async_read_some(asio::buffer(buffer.data() + have, buffer.size() - have),
+                                   [self](std::error_code ec, std::size_t n) {
+                                       if (ec) return;
+                                       self->have += n;
+                                       self->decode();
+                                   });
+        }
+        void decode() {
+            std::size_t at = 0;
+            replies.clear();
+            while (have - at >= 4) {
+                const std::uint32_t len = load_be32(buffer.data() + at);
+                if (len > max_frame) return;  // drop the connection
+                if (have - at - 4 < len) {
+                    // a frame bigger than the buffer: grow it (nothing refers into it yet)
+                    if (at == 0 && 4 + std::size_t{len} > buffer.size())
+                        buffer.resize(4 + std::size_t{len}, have);
+                    break;
+                }
+                replies.push_back(asio::buffer(buffer.data() + at, 4 + std::size_t{len}));
+                at += 4 + len;
+            }
+            used = at;
+            if (replies.empty()) return read();
+            auto self = shared_from_this();
+            asio::async_write(socket, replies, [self](std::error_code ec, std::size_t) {
+                if (ec) return;
+                std::memmove(self->buffer.data(), self->buffer.data() + self->used, self->have - self->used);
+                self->have -= self->used;
+                self->used = 0;
+                self->decode_or_read();
+            });
+        }
+        void decode_or_read() {
+            if (have >= 4 && have - 4 >= load_be32(buffer.data())) return decode();
+            read();
+        }
+    };
+
+    void accept(asio::ip::tcp::acceptor& acceptor, server_stats& stats) {
+        acceptor.async_accept([this, &acceptor, &stats](std::error_code ec, asio::ip::tcp::socket s) {
+            if (ec) return;
+            s.set_option(asio::ip::tcp::no_delay(true), ec);
+            stats.accepted.fetch_add(1, std::memory_order_relaxed);
+            std::make_shared<session>(std::move(s))->read();
+            accept(acceptor, stats);
+        });
+    }
+
+    asio::io_context io_{1};
+};
+#endif
+
+struct impl_info {
+    const char* name;
+    std::unique_ptr<server> (*make)();
+};
+
+const std::vector<impl_info>& all_impls() {
+    static const std::vector<impl_info> impls = {
+        {"raw", [] { return std::unique_ptr<server>(new raw_server); }},
+        {"sockframe", [] { return std::unique_ptr<server>(new sockframe_server); }},
+#if SOCKFRAME_BENCH_HAVE_ASIO
+        {"asio", [] { return std::unique_ptr<server>(new asio_server); }},
+        {"asio_batched", [] { return std::unique_ptr<server>(new asio_batched_server); }},
+#endif
+    };
+    return impls;
+}
+
+// ---- the load generator -------------------------------------------------------------------------
+
+struct workload {
+    const char* name;
+    std::size_t connections;  // open
+    std::size_t active;       // of them, sending
+    std::size_t payload;      // bytes per frame after the length
+    std::size_t in_flight;    // frames per active connection
+};
+
+struct config {
+    bool quick = false, json = false;
+    int repeats = 3;
+    double seconds = 0.5;  // timed window
+    double warmup = 0.1;
+    std::vector<std::string> only, impls;
+    std::size_t idle_connections = 10000;
+    int client_cpu = 0, server_cpu = 1;
+};
+
+struct result {
+    double frames_per_s = 0, p50_us = 0, p99_us = 0, rss_mib = 0;
+    double server_cpu = 0, client_cpu = 0;  // busy share of the window (table only)
+};
+
+double cpu_seconds(clockid_t id) {
+    timespec ts{};
+    clock_gettime(id, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+/// One payload pattern for every frame: frame `seq` of connection `id` carries seq (8 bytes), id
+/// (4 bytes), then pattern[seq % 251 ...]. The generator checks all of it.
+struct pattern {
+    std::vector<unsigned char> bytes;
+    pattern() : bytes(max_frame + 256) {
+        std::uint32_t x = 0x9e3779b9u;
+        for (auto& b : bytes) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            b = static_cast<unsigned char>(x);
+        }
+    }
+    void fill(unsigned char* p, std::size_t size, std::uint64_t seq, std::uint32_t id) const {
+        unsigned char head[12];
+        std::memcpy(head, &seq, 8);
+        std::memcpy(head + 8, &id, 4);
+        const std::size_t h = std::min<std::size_t>(size, 12);
+        std::memcpy(p, head, h);
+        if (size > h) std::memcpy(p + h, bytes.data() + seq % 251, size - h);
+    }
+    bool check(const unsigned char* p, std::size_t size, std::uint64_t seq, std::uint32_t id) const {
+        unsigned char head[12];
+        std::memcpy(head, &seq, 8);
+        std::memcpy(head + 8, &id, 4);
+        const std::size_t h = std::min<std::size_t>(size, 12);
+        if (std::memcmp(p, head, h) != 0) return false;
+        return size == h || std::memcmp(p + h, bytes.data() + seq % 251, size - h) == 0;
+    }
+};
+
+struct client_conn {
+    int fd = -1;
+    std::uint32_t id = 0;
+    std::uint64_t next_send = 0, next_recv = 0;
+    std::string partial, unsent;
+    std::vector<std::int64_t> sent_at;  // by seq % in_flight
+};
+
+std::int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count();
+}
+
+int open_listener() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) die("socket");
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) die("bind");
+    if (listen(fd, SOMAXCONN) != 0) die("listen");
+    return fd;
+}
+
+sockaddr_in local_address(int fd) {
+    sockaddr_in a{};
+    socklen_t len = sizeof a;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    return a;
+}
+
+/// One timed run of `w` against a fresh server of kind `impl`.
+result run_once(const config& cfg, const workload& w, const impl_info& impl, const pattern& pat) {
+    std::unique_ptr<server> srv = impl.make();
+    server_stats stats;
+    const int listen_fd = open_listener();
+    const sockaddr_in to = local_address(listen_fd);
+    std::thread server_thread([&] {
+        pin_to(cfg.server_cpu);
+        srv->serve(listen_fd, stats);
+    });
+
+    // Everything the generator needs, allocated before the memory baseline.
+    std::vector<client_conn> conns(w.connections);
+    for (std::size_t i = 0; i < w.active; ++i) {
+        conns[i].sent_at.assign(w.in_flight, 0);
+        conns[i].partial.reserve(w.payload + 4);
+    }
+    // touched now, so that the samples do not count as server memory
+    std::vector<std::uint32_t> latencies(std::size_t{1} << 22);
+    std::size_t samples = 0;
+    const std::size_t frame = 4 + w.payload;
+    std::vector<unsigned char> in(256 * 1024), out(frame * w.in_flight);
+    std::vector<epoll_event> events(1024);
+    malloc_trim(0);
+    const long rss_before = rss_kib();
+
+    for (std::size_t i = 0; i < w.connections; ++i) {
+        // keep the server's accept queue short: wait while it is behind (a busy machine may
+        // starve the server thread for a while, hence a deadline rather than a count)
+        if (i > stats.accepted.load(std::memory_order_relaxed) + 512) {
+            const auto limit = clock_type::now() + std::chrono::seconds(20);
+            while (i > stats.accepted.load(std::memory_order_relaxed) + 512) {
+                if (clock_type::now() > limit) die("the server does not accept");
+                std::this_thread::yield();
+            }
+        }
+        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0) die("client socket (raise the descriptor limit)");
+        if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) die("connect");
+        set_nodelay(fd);
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+        conns[i].fd = fd;
+        conns[i].id = static_cast<std::uint32_t>(i);
+    }
+    {
+        const auto limit = clock_type::now() + std::chrono::seconds(20);
+        while (stats.accepted.load() < w.connections) {
+            if (clock_type::now() > limit) die("the server did not accept every connection");
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    }
+
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) die("epoll_create1");
+    for (std::size_t i = 0; i < w.active; ++i) {
+        epoll_event ev{};
+        ev.events = EPOLLIN;
+        ev.data.u64 = i;
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) != 0) die("epoll_ctl");
+    }
+
+    bool sending = true;
+    std::size_t outstanding = 0;  // frames sent, not yet echoed, all connections
+    // Tops a connection up to w.in_flight frames, in one write; false once the server is gone.
+    auto top_up = [&](client_conn& c) {
+        if (!c.unsent.empty()) return;  // still blocked: EPOLLOUT carries on
+        const std::uint64_t room = w.in_flight - (c.next_send - c.next_recv);
+        if (!sending || room == 0) return;
+        const std::int64_t t = now_ns();
+        std::size_t len = 0;
+        for (std::uint64_t k = 0; k < room; ++k) {
+            store_be32(out.data() + len, static_cast<std::uint32_t>(w.payload));
+            pat.fill(out.data() + len + 4, w.payload, c.next_send, c.id);
+            c.sent_at[c.next_send % w.in_flight] = t;
+            ++c.next_send;
+            len += frame;
+        }
+        outstanding += room;
+        const ssize_t n = send(c.fd, out.data(), len, MSG_NOSIGNAL);
+        if (n < 0 && errno != EAGAIN) die("client send");
+        const std::size_t sent = n > 0 ? static_cast<std::size_t>(n) : 0;
+        if (sent < len) {
+            c.unsent.assign(reinterpret_cast<const char*>(out.data() + sent), len - sent);
+            epoll_event ev{};
+            ev.events = EPOLLIN | EPOLLOUT;
+            ev.data.u64 = static_cast<std::uint64_t>(&c - conns.data());
+            epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+        }
+    };
+
+    const std::int64_t start = now_ns();
+    const std::int64_t window_begin = start + static_cast<std::int64_t>(cfg.warmup * 1e9);
+    const std::int64_t window_end = window_begin + static_cast<std::int64_t>(cfg.seconds * 1e9);
+    const std::int64_t give_up = window_end + 10'000'000'000;
+    std::uint64_t counted = 0;
+    // CPU time of both threads over the window: a server below 100% busy was held back by the
+    // load generator (or by the machine), not by its own code
+    clockid_t server_clock{};
+    pthread_getcpuclockid(server_thread.native_handle(), &server_clock);
+    bool window_open = false;
+    double server_cpu0 = 0, client_cpu0 = 0, server_cpu1 = 0, client_cpu1 = 0;
+    for (std::size_t i = 0; i < w.active; ++i) top_up(conns[i]);
+    while (sending || outstanding > 0) {
+        const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
+        if (n < 0 && errno != EINTR) die("client epoll_wait");
+        std::int64_t t = now_ns();
+        if (!window_open && t >= window_begin) {
+            window_open = true;
+            server_cpu0 = cpu_seconds(server_clock);
+            client_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+        }
+        if (sending && t >= window_end) {
+            sending = false;
+            server_cpu1 = cpu_seconds(server_clock);
+            client_cpu1 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+        }
+        if (t > give_up) die("echoes missing 10 s after the window");
+        for (int e = 0; e < n; ++e) {
+            client_conn& c = conns[events[static_cast<std::size_t>(e)].data.u64];
+            const std::uint32_t what = events[static_cast<std::size_t>(e)].events;
+            if ((what & EPOLLOUT) && !c.unsent.empty()) {
+                const ssize_t s = send(c.fd, c.unsent.data(), c.unsent.size(), MSG_NOSIGNAL);
+                if (s < 0 && errno != EAGAIN) die("client send");
+                if (s > 0) c.unsent.erase(0, static_cast<std::size_t>(s));
+                if (c.unsent.empty()) {
+                    epoll_event ev{};
+                    ev.events = EPOLLIN;
+                    ev.data.u64 = events[static_cast<std::size_t>(e)].data.u64;
+                    epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+                }
+            }
+            if (!(what & (EPOLLIN | EPOLLERR | EPOLLHUP))) continue;
+            const std::size_t kept = c.partial.size();
+            std::memcpy(in.data(), c.partial.data(), kept);
+            const ssize_t r = recv(c.fd, in.data() + kept, in.size() - kept, 0);
+            if (r == 0) {
+                std::fprintf(stderr, "%s/%s: ", w.name, impl.name);
+                errno = 0;
+                die("the server closed a connection");
+            }
+            if (r < 0) {
+                if (errno == EAGAIN) continue;
+                die("client recv");
+            }
+            t = now_ns();
+            const bool in_window = t >= window_begin && t <= window_end;
+            const std::size_t have = kept + static_cast<std::size_t>(r);
+            std::size_t at = 0;
+            while (have - at >= frame) {
+                if (load_be32(in.data() + at) != w.payload ||
+                    !pat.check(in.data() + at + 4, w.payload, c.next_recv, c.id)) {
+                    std::fprintf(stderr, "%s/%s: connection %u frame %llu: ", w.name, impl.name, c.id,
+                                 static_cast<unsigned long long>(c.next_recv));
+                    errno = 0;
+                    die("wrong echo");
+                }
+                if (in_window) {
+                    ++counted;
+                    const std::int64_t rtt = t - c.sent_at[c.next_recv % w.in_flight];
+                    if (samples < latencies.size())
+                        latencies[samples++] =
+                            static_cast<std::uint32_t>(std::min<std::int64_t>(rtt, 0xffffffff));
+                }
+                ++c.next_recv;
+                --outstanding;
+                at += frame;
+            }
+            if (have - at >= 4 && load_be32(in.data() + at) != w.payload) {
+                errno = 0;
+                die("wrong echo length");
+            }
+            c.partial.assign(reinterpret_cast<const char*>(in.data() + at), have - at);
+            top_up(c);
+        }
+    }
+    const long rss_after = rss_kib();
+
+    for (auto& c : conns) close(c.fd);
+    close(ep);
+    srv->stop();
+    server_thread.join();
+
+    result res;
+    res.frames_per_s = static_cast<double>(counted) / cfg.seconds;
+    latencies.resize(samples);
+    if (!latencies.empty()) {
+        auto pct = [&](double q) {
+            const auto k = static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1));
+            std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(k),
+                             latencies.end());
+            return latencies[k] / 1000.0;
+        };
+        res.p50_us = pct(0.50);
+        res.p99_us = pct(0.99);
+    }
+    res.rss_mib = static_cast<double>(std::max(0L, rss_after - rss_before)) / 1024.0;
+    const double span = static_cast<double>(window_end - std::max(start, window_begin)) * 1e-9;
+    res.server_cpu = (server_cpu1 - server_cpu0) / span;
+    res.client_cpu = (client_cpu1 - client_cpu0) / span;
+    return res;
+}
+
+double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+bool wanted(const std::vector<std::string>& list, const char* name) {
+    return list.empty() || std::find(list.begin(), list.end(), name) != list.end();
+}
+
+[[noreturn]] void usage() {
+    std::fprintf(stderr,
+                 "usage: sockframe_server_bench [--quick] [--json] [--repeats N] [--seconds S]\n"
+                 "         [--only WORKLOAD]... [--impl IMPL]... [--idle-connections N]\n");
+    std::exit(2);
+}
+
+/// Raises the soft descriptor limit to the hard one; returns the limit in force.
+std::size_t raise_fd_limit() {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(rl.rlim_cur);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    // Memory is measured as VmRSS growth, so every run must start from the same allocator state:
+    // one arena for every thread (a server thread's own arena would keep its freed top chunk
+    // resident for the next server to reuse unseen: malloc_trim trims only the main arena's top)
+    // and a fixed mmap threshold (glibc's threshold otherwise rises after the first large free).
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    config cfg;
+    bool seconds_set = false, repeats_set = false;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage();
+            return argv[++i];
+        };
+        if (a == "--quick")
+            cfg.quick = true;
+        else if (a == "--json")
+            cfg.json = true;
+        else if (a == "--repeats")
+            cfg.repeats = std::max(1, std::atoi(value().c_str())), repeats_set = true;
+        else if (a == "--seconds")
+            cfg.seconds = std::atof(value().c_str()), seconds_set = true;
+        else if (a == "--only")
+            cfg.only.push_back(value());
+        else if (a == "--impl")
+            cfg.impls.push_back(value());
+        else if (a == "--idle-connections")
+            cfg.idle_connections = static_cast<std::size_t>(std::atol(value().c_str()));
+        else
+            usage();
+    }
+    if (cfg.seconds <= 0 || cfg.seconds > 10) usage();
+    if (cfg.quick) {
+        if (!seconds_set) cfg.seconds = 0.1;
+        if (!repeats_set) cfg.repeats = 1;
+        cfg.warmup = 0.02;
+    }
+    const unsigned cpus = std::thread::hardware_concurrency();
+    if (cpus < 2) {
+        cfg.client_cpu = cfg.server_cpu = -1;
+        std::fprintf(stderr, "sockframe_server_bench: fewer than 2 CPUs, threads not pinned\n");
+    }
+    pin_to(cfg.client_cpu);
+
+    std::vector<workload> workloads = {
+        {"pingpong_512", 1000, 1000, 512, 1}, {"pingpong_64", 100, 100, 64, 1}, {"stream_512", 4, 4, 512, 64},
+        {"stream_16", 4, 4, 16, 256},         {"idle_10k", 10000, 100, 64, 1},
+    };
+    const std::size_t fd_limit = raise_fd_limit();
+    for (auto& w : workloads) {
+        if (cfg.quick) {
+            w.connections = std::min<std::size_t>(w.connections, 50);
+            w.active = std::min(w.active, w.connections);
+            if (std::string(w.name) == "idle_10k") w.connections = 1000, w.active = 20;
+        } else if (std::string(w.name) == "idle_10k") {
+            w.connections = cfg.idle_connections;
+            w.active = std::min<std::size_t>(w.active, w.connections);
+        }
+        // both ends of every connection live in this process, plus a few descriptors of our own
+        const std::size_t fit = fd_limit > 64 ? (fd_limit - 64) / 2 / 100 * 100 : 0;
+        if (w.connections > fit) {
+            // only the idle workload may run with fewer connections (never fewer than 1000, or
+            // than ten times its active ones under --quick); the others need all of theirs
+            const bool idle = std::string(w.name) == "idle_10k";
+            const std::size_t least = cfg.quick ? 10 * w.active : 1000;
+            if (!idle || fit < least) {
+                std::fprintf(
+                    stderr,
+                    "sockframe_server_bench: %s skipped: RLIMIT_NOFILE %zu is too low for %zu connections\n",
+                    w.name, fd_limit, w.connections);
+                w.connections = 0;
+            } else {
+                std::fprintf(
+                    stderr, "sockframe_server_bench: %s: RLIMIT_NOFILE %zu allows %zu connections, not %zu\n",
+                    w.name, fd_limit, fit, w.connections);
+                w.connections = fit;
+            }
+        }
+    }
+
+    std::vector<const impl_info*> impls;
+    for (const auto& i : all_impls())
+        if (wanted(cfg.impls, i.name)) impls.push_back(&i);
+    if (impls.empty()) usage();
+#if !SOCKFRAME_BENCH_HAVE_ASIO
+    std::fprintf(stderr,
+                 "sockframe_server_bench: built without asio.hpp (Debian: libasio-dev): no Asio rows\n");
+#endif
+
+    const pattern pat;
+    struct row {
+        const workload* w;
+        const impl_info* impl;
+        std::vector<result> runs;
+        std::vector<double> ratio, p99_ratio;
+    };
+    std::vector<row> rows;
+    for (const auto& w : workloads) {
+        if (w.connections == 0 || !wanted(cfg.only, w.name)) continue;
+        const std::size_t first = rows.size();
+        for (auto* i : impls) rows.push_back({&w, i, {}, {}, {}});
+        for (int rep = 0; rep < cfg.repeats; ++rep) {
+            std::vector<std::size_t> order;
+            for (std::size_t k = first; k < rows.size(); ++k) order.push_back(k);
+            if (rep % 2) std::reverse(order.begin(), order.end());
+            for (std::size_t k : order) {
+                rows[k].runs.push_back(run_once(cfg, w, *rows[k].impl, pat));
+                if (!cfg.json)
+                    std::fprintf(stderr, "  %-13s %-13s %12.0f frames/s %9.3f MiB\n", w.name,
+                                 rows[k].impl->name, rows[k].runs.back().frames_per_s,
+                                 rows[k].runs.back().rss_mib);
+            }
+            const row* raw = nullptr;
+            for (std::size_t k = first; k < rows.size(); ++k)
+                if (std::string(rows[k].impl->name) == "raw") raw = &rows[k];
+            if (!raw) continue;
+            for (std::size_t k = first; k < rows.size(); ++k) {
+                const result& a = rows[k].runs.back();
+                const result& b = raw->runs.back();
+                if (b.frames_per_s > 0) rows[k].ratio.push_back(a.frames_per_s / b.frames_per_s);
+                if (b.p99_us > 0) rows[k].p99_ratio.push_back(a.p99_us / b.p99_us);
+            }
+        }
+    }
+
+    auto med = [](const std::vector<result>& runs, double result::*field) {
+        std::vector<double> v;
+        for (const auto& r : runs) v.push_back(r.*field);
+        return median(v);
+    };
+    if (cfg.json) {
+        std::printf("[");
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+            const row& r = rows[k];
+            std::printf(
+                "%s\n  {\"workload\": \"%s\", \"impl\": \"%s\", \"frames_per_s\": %.0f, \"p50_us\": %.2f, "
+                "\"p99_us\": %.2f, \"rss_mib\": %.3f}",
+                k ? "," : "", r.w->name, r.impl->name, med(r.runs, &result::frames_per_s),
+                med(r.runs, &result::p50_us), med(r.runs, &result::p99_us), med(r.runs, &result::rss_mib));
+        }
+        std::printf("\n]\n");
+        return 0;
+    }
+    std::printf("sockframe_server_bench: %d repeat(s), %.2f s windows, client CPU %d, server CPU %d\n",
+                cfg.repeats, cfg.seconds, cfg.client_cpu, cfg.server_cpu);
+    std::printf("%-13s %-18s %-13s %12s %7s %9s %9s %8s %9s %10s %5s %5s\n", "workload", "conns/active x B",
+                "impl", "frames/s", "x raw", "p50 us", "p99 us", "p99/raw", "RSS MiB", "KiB/conn", "srv%",
+                "gen%");
+    for (const row& r : rows) {
+        char shape[64];
+        std::snprintf(shape, sizeof shape, "%zu/%zu x %zu x%zu", r.w->connections, r.w->active, r.w->payload,
+                      r.w->in_flight);
+        const double rss = med(r.runs, &result::rss_mib);
+        std::printf("%-13s %-18s %-13s %12.0f %7.3f %9.1f %9.1f %8.3f %9.2f %10.2f %5.0f %5.0f\n", r.w->name,
+                    shape, r.impl->name, med(r.runs, &result::frames_per_s), median(r.ratio),
+                    med(r.runs, &result::p50_us), med(r.runs, &result::p99_us), median(r.p99_ratio), rss,
+                    rss * 1024.0 / static_cast<double>(r.w->connections),
+                    100 * med(r.runs, &result::server_cpu), 100 * med(r.runs, &result::client_cpu));
+    }
+    return 0;
+}

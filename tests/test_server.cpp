@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/net.hpp"
+
 namespace sf = sockframe;
 using namespace std::chrono_literals;
 
@@ -133,8 +135,8 @@ TEST_CASE("framed_server: a slow reader pauses reading, memory stays bounded, re
     server::connection* conn = nullptr;
     s.on_open([&](server::connection& c) {
         conn = &c;
-        c.io().endpoint().set(sf::send_buffer_size{16 * 1024});  // small kernel buffers: the
-    });                                                          // queue fills sooner
+        c.socket().set(sf::send_buffer_size{16 * 1024});  // small kernel buffers: the
+    });                                                   // queue fills sooner
     s.on_frame([&](server::connection& c, sf::const_buffer payload) {
         ++frames_seen;
         CHECK(c.send(payload));
@@ -362,3 +364,34 @@ TEST_CASE("framed_server: two loops on two threads share a port with SO_REUSEPOR
     CHECK(served[1] > 0);
 }
 #endif
+
+TEST_CASE("framed: receive_batch stops when on_frame returns false; released buffers") {
+    auto [a, b] = test_support::stream_pair();
+    sf::framed<test_support::stream_pair_socket, codec> out(std::move(a)), in(std::move(b));
+    for (const char* p : {"one", "two", "three"}) out.queue(std::string(p));
+    out.flush();
+    CHECK(out.release_send_buffer());
+    CHECK(!out.release_send_buffer());  // nothing left to free
+    std::vector<std::string> got;
+    auto first = [&](sf::const_buffer p) -> bool {
+        got.emplace_back(p.str());
+        return false;  // the rest stays buffered
+    };
+    // the three frames may arrive in more than one read: bounded by their count
+    for (int i = 0; i < 3 && got.empty(); ++i) in.receive_batch(first, limit);
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == "one");
+    auto all = [&](sf::const_buffer p) { got.emplace_back(p.str()); };
+    while (got.size() < 3) {
+        if (in.buffered() > 0) CHECK(!in.release_receive_buffer());  // a frame is buffered: kept
+        REQUIRE(in.receive_batch(all, limit) > 0);
+    }
+    CHECK(got == std::vector<std::string>{"one", "two", "three"});
+    CHECK(in.buffered() == 0);
+    CHECK(in.release_receive_buffer());
+    CHECK(in.receive_capacity() == 0);
+    out.send(std::string("four"));  // the buffers come back when needed
+    auto m = in.receive(limit);
+    REQUIRE(m);
+    CHECK(m->str() == "four");
+}

@@ -10126,9 +10126,12 @@ SOCKFRAME_NAMESPACE_END
 /// flushed within a deadline, then closed). One periodic sweep timer checks the time limits; no
 /// timer is armed per frame.
 ///
-/// Memory: a connection that has been idle for a sweep interval, with no partial frame and
-/// nothing queued, gives back its receive and send buffers (framed::release_receive_buffer,
-/// release_send_buffer); a connection that has never received holds none.
+/// Memory: a connection with no partial frame and nothing queued holds only its socket and its
+/// bookkeeping. The framed object that decodes and queues for it (with its receive and send
+/// buffers) is lent from a small per-server pool while it has work, and given back once the
+/// wake-up is over; the pool's buffers are freed after a sweep interval without use, as are the
+/// buffers of a connection idle with a partial frame (framed::release_receive_buffer,
+/// release_send_buffer).
 ///
 /// Many cores: one loop and one server per thread, each listening on the same port with
 /// listen_options::reuse_port (SO_REUSEPORT, Linux and the BSDs); the kernel spreads new
@@ -10228,7 +10231,8 @@ public:
                 ec = std::make_error_code(std::errc::not_connected);
                 return false;
             }
-            io_.queue(payload, ec);
+            server_->attach(*this);
+            io_->queue(payload, ec);
             if (ec) return false;
             server_->touch(*this);
             return true;
@@ -10267,13 +10271,17 @@ public:
         /// Whether reading is paused because the outgoing queue reached its high-water mark.
         bool reading_paused() const noexcept { return paused_; }
         /// Bytes queued and not yet written.
-        std::size_t pending() const noexcept { return io_.pending(); }
+        std::size_t pending() const noexcept { return io_ ? io_->pending() : 0; }
         /// Whether send() would accept a frame now (below the high-water mark).
-        bool writable() const noexcept { return io_.writable(); }
-        /// The framed connection itself (its endpoint for options, its buffers' state).
-        framed_type& io() noexcept { return io_; }
-        /// The framed connection itself.
-        const framed_type& io() const noexcept { return io_; }
+        bool writable() const noexcept { return !io_ || io_->writable(); }
+        /// The framed connection itself (its buffers' state). Lent from the server's pool: the
+        /// reference is valid during the current handler call only.
+        framed_type& io() {
+            server_->attach(*this);
+            return *io_;
+        }
+        /// The connection's socket (for options), wherever it is now.
+        stream_type& socket() noexcept { return io_ ? io_->endpoint() : stream_; }
         /// Room for the application's own per-connection pointer (not owned).
         void* user = nullptr;
 
@@ -10282,10 +10290,13 @@ public:
         enum class state { connecting, open, draining, closed };
 
         connection(framed_server& server, stream_type stream, const address_type& peer, std::uint64_t id)
-            : server_(&server), io_(std::move(stream), server.prototype_), peer_(peer), id_(id) {}
+            : server_(&server), stream_(std::move(stream)), peer_(peer), id_(id) {}
 
         framed_server* server_;
-        framed_type io_;
+        // While the connection has no partial frame and nothing queued it holds only its socket;
+        // a framed object (with its buffers) is lent from the server's pool while it works.
+        std::unique_ptr<framed_type> io_;
+        stream_type stream_;
         address_type peer_;
         std::uint64_t id_;
         io_watch_type watch_;
@@ -10497,17 +10508,14 @@ private:
     connection& adopt(stream_type stream, const address_type& peer, interest what) {
         std::unique_ptr<connection> owned(new connection(*this, std::move(stream), peer, ++last_id_));
         connection& c = *owned;
-        c.io_.set_high_water_mark(options_.high_water_mark);
-        if (options_.initial_receive_capacity != 0)
-            c.io_.set_initial_receive_capacity(options_.initial_receive_capacity);
         c.last_activity_ = clock::now();
         c.slot_ = connections_.size();
         connections_.push_back(std::move(owned));
         connection* raw = &c;
         std::error_code ec;
-        if (c.io_.endpoint().is_open()) {
+        if (c.stream_.is_open()) {
             c.watch_ = loop_->watch(
-                c.io_.endpoint().native_handle(), what, [this, raw](io_event ev) { on_io(*raw, ev); }, ec);
+                c.stream_.native_handle(), what, [this, raw](io_event ev) { on_io(*raw, ev); }, ec);
             c.interest_ = what;
         }
         if (ec) c.abort(ec);
@@ -10521,7 +10529,7 @@ private:
         c.connect_timer_.cancel();
         if (options_.no_delay) {
             std::error_code ignored;  // not TCP (a Unix socket behind any_family): nothing to set
-            if (c.io_.endpoint().is_open()) c.io_.endpoint().set(no_delay{true}, ignored);
+            if (c.socket().is_open()) c.socket().set(no_delay{true}, ignored);
         }
         touch(c);
         if (open_handler_) open_handler_(c);
@@ -10566,7 +10574,7 @@ private:
         inside guard(*this);
         if (c.state_ == state::connecting) {
             if (ev.writable || ev.error || ev.hangup) {
-                std::error_code ec = c.io_.endpoint().connect_result();
+                std::error_code ec = c.socket().connect_result();
                 if (ec)
                     c.abort(ec);
                 else
@@ -10581,15 +10589,16 @@ private:
     }
 
     void flush_now(connection& c) {
-        const std::size_t before = c.io_.pending();
+        if (!c.io_) return;
+        const std::size_t before = c.io_->pending();
         if (before == 0) return;
         std::error_code ec;
-        c.io_.flush(ec);
+        c.io_->flush(ec);
         if (ec) {
             c.abort(ec);
             return;
         }
-        if (c.io_.pending() < before) {
+        if (c.io_->pending() < before) {
             c.last_activity_ = clock::now();
             c.idle_ = false;
         }
@@ -10599,12 +10608,14 @@ private:
     void read(connection& c) {
         if (c.state_ != state::open || c.paused_) return;
         c.held_ = false;
-        const bool had_partial = c.io_.buffered() > 0;
+        attach(c);
+        framed_type& io = *c.io_;
+        const bool had_partial = io.buffered() > 0;
         std::error_code ec;
-        const std::size_t n = c.io_.receive_batch(
-            [this, &c](const_buffer payload) -> bool {
+        const std::size_t n = io.receive_batch(
+            [this, &c, &io](const_buffer payload) -> bool {
                 if (frame_handler_) frame_handler_(c, payload);
-                if (c.state_ == state::open && !c.abort_ && c.io_.writable()) return true;
+                if (c.state_ == state::open && !c.abort_ && io.writable()) return true;
                 c.held_ = true;  // the frames after this one stay buffered
                 return false;
             },
@@ -10614,13 +10625,13 @@ private:
             c.last_activity_ = now;
             c.idle_ = false;
         }
-        if (c.io_.buffered() == 0)
+        if (io.buffered() == 0)
             c.frame_started_ = clock::time_point{};
         else if (n > 0 || !had_partial)
             c.frame_started_ = now;
         if (ec) {
             if (!is_would_block(ec)) c.abort(ec);  // a framing error, a reset
-        } else if (n == 0 && c.io_.at_end()) {
+        } else if (n == 0 && io.at_end()) {
             c.close();  // the peer closed: send what is queued, then close
         }
     }
@@ -10668,17 +10679,17 @@ private:
         if (c.state_ == state::closed) return;
         if (c.abort_) return finish(c);
         if (c.state_ == state::connecting) return set_interest(c, interest::write);
-        if (c.io_.pending() > 0) {
+        if (c.pending() > 0) {
             flush_now(c);
             if (c.abort_) return finish(c);
         }
         if (c.state_ == state::draining) {
-            if (c.io_.pending() == 0) return finish(c);
+            if (c.pending() == 0) return finish(c);
             return set_interest(c, interest::write);
         }
-        if (!c.paused_ && !c.io_.writable()) {
+        if (!c.paused_ && !c.writable()) {
             c.paused_ = true;
-        } else if (c.paused_ && c.io_.pending() <= options_.low_water_mark) {
+        } else if (c.paused_ && c.pending() <= options_.low_water_mark) {
             c.paused_ = false;
         }
         if (!c.paused_ && c.held_) {
@@ -10687,8 +10698,41 @@ private:
             return;
         }
         interest what = c.paused_ ? interest::none : interest::read;
-        if (c.io_.pending() > 0) what |= interest::write;
+        if (c.pending() > 0) what |= interest::write;
         set_interest(c, what);
+        if (c.io_ && c.state_ == state::open && !c.abort_ && !c.paused_ && !c.held_ &&
+            c.io_->buffered() == 0 && c.io_->pending() == 0 && !c.io_->at_end())
+            detach(c);
+    }
+
+    /// Lends a framed object (and its buffers) to `c`, from the pool or new.
+    void attach(connection& c) {
+        if (c.io_) return;
+        pool_used_ = true;
+        std::unique_ptr<framed_type> f;
+        if (!pool_.empty()) {
+            f = std::move(pool_.back());
+            pool_.pop_back();
+        } else {
+            f = std::make_unique<framed_type>(stream_type{}, prototype_);
+            f->set_high_water_mark(options_.high_water_mark);
+            if (options_.initial_receive_capacity != 0)
+                f->set_initial_receive_capacity(options_.initial_receive_capacity);
+        }
+        f->endpoint() = std::move(c.stream_);
+        c.io_ = std::move(f);
+    }
+
+    /// Takes the framed object back from `c` (nothing buffered, nothing queued: it holds no state
+    /// of the connection but its socket, which stays with the connection).
+    void detach(connection& c) noexcept {
+        c.stream_ = std::move(c.io_->endpoint());
+        c.io_->codec().reset();
+        if (pool_.size() < pool_limit) {
+            pool_.push_back(std::move(c.io_));
+        } else {
+            c.io_.reset();
+        }
     }
 
     void set_interest(connection& c, interest what) {
@@ -10707,7 +10751,7 @@ private:
         c.state_ = state::closed;
         c.watch_.cancel();
         c.connect_timer_.cancel();
-        c.io_.endpoint().close();
+        c.socket().close();
         const std::size_t slot = c.slot_;
         std::unique_ptr<connection> owned = std::move(connections_[slot]);
         if (slot + 1 != connections_.size()) {
@@ -10740,15 +10784,26 @@ private:
                 continue;
             }
             if (options_.release_idle_buffers) {
-                if (c.idle_ && c.io_.buffered() == 0 && c.io_.pending() == 0) {
-                    c.io_.release_receive_buffer();
-                    c.io_.release_send_buffer();
+                if (c.idle_ && c.io_ && c.io_->buffered() == 0 && c.io_->pending() == 0) {
+                    c.io_->release_receive_buffer();
+                    c.io_->release_send_buffer();
                 }
                 c.idle_ = true;
             }
         }
+        if (options_.release_idle_buffers) {
+            if (!pool_used_)
+                for (auto& f : pool_) {
+                    f->release_receive_buffer();
+                    f->release_send_buffer();
+                }
+            pool_used_ = false;
+        }
         settle_end(guard);
     }
+
+    /// Framed objects kept for lending (more are made when more connections work at once).
+    static constexpr std::size_t pool_limit = 8;
 
     Loop* loop_;
     Codec prototype_;
@@ -10760,6 +10815,8 @@ private:
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<connection*> deferred_;
     std::vector<std::unique_ptr<connection>> graveyard_;
+    std::vector<std::unique_ptr<framed_type>> pool_;
+    bool pool_used_ = false;  // a framed object was lent since the previous sweep
     timer_type sweep_;
     timer_type stop_timer_;
     std::function<void()> done_;

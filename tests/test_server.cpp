@@ -395,3 +395,31 @@ TEST_CASE("framed: receive_batch stops when on_frame returns false; released buf
     REQUIRE(m);
     CHECK(m->str() == "four");
 }
+
+#if defined(__linux__)  // abstract Unix names
+TEST_CASE("framed_server: one server on TCP and Unix listeners (any_listener_nb)") {
+    using any_server = sf::framed_server<sf::any_listener_nb, codec>;
+    sf::event_loop loop;
+    any_server s(loop);
+    s.on_frame([](any_server::connection& c, sf::const_buffer payload) { c.send(payload); });
+    s.listen(sf::any_listener_nb(sf::any_address(sf::ipv4_address::loopback(0))));
+    const std::string name = test_support::unique_name("server");
+    s.listen(sf::any_listener_nb(sf::any_address(sf::local_address::abstract(name))));
+    const auto tcp_port = s.local_address(0).ip().port();
+    std::atomic<int> echoed{0};
+    std::atomic<bool> done{false};
+    std::thread peer([&] {
+        auto t = connect_client(tcp_port);
+        t.send(std::string("tcp"));
+        if (auto m = t.receive_copy<std::string>(); m && *m == "tcp") ++echoed;
+        sf::framed<sf::unix_stream, codec> u(
+            sf::unix_stream::connect(sf::local_address::abstract(name), limit));
+        u.send(std::string("unix"));
+        if (auto m = u.receive_copy<std::string>(limit); m && *m == "unix") ++echoed;
+        done = true;
+    });
+    CHECK(run_until(loop, [&] { return done.load(); }));
+    peer.join();
+    CHECK(echoed == 2);
+}
+#endif

@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <csignal>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -12,6 +13,11 @@
 #include <vector>
 
 #include "support/net.hpp"
+
+#if !defined(_WIN32)
+#include <pthread.h>
+#include <signal.h>
+#endif
 
 namespace sf = sockframe;
 using namespace std::chrono_literals;
@@ -421,5 +427,48 @@ TEST_CASE("framed_server: one server on TCP and Unix listeners (any_listener_nb)
     CHECK(run_until(loop, [&] { return done.load(); }));
     peer.join();
     CHECK(echoed == 2);
+}
+#endif
+
+#if !defined(_WIN32)
+TEST_CASE("framed_server: SIGTERM stops it gracefully (queued replies sent), then the loop") {
+    sf::block_signals({SIGINT, SIGTERM});  // before the peer thread starts: it inherits the mask
+    {
+        sf::event_loop loop;
+        server s(loop);
+        const std::string reply(1024 * 1024, 'r');
+        s.on_frame([&](server::connection& c, sf::const_buffer) {
+            c.send(reply);
+            loop.post([] { ::raise(SIGTERM); });
+        });
+        s.listen(loopback_listener());
+        s.stop_on_signals(10s);
+        const auto port = s.local_address().port();
+        std::atomic<bool> ok{false};
+        std::thread peer([&] {
+            auto c = connect_client(port);
+            c.send(std::string("go"));
+            auto m = c.receive_copy<std::string>();
+            std::error_code ec;
+            auto end = c.receive(ec);
+            ok = m && *m == reply && !end && !ec;
+        });
+        bool timed_out = false;
+        loop.after(limit, [&] {
+            timed_out = true;
+            loop.stop();
+        });
+        loop.run();
+        peer.join();
+        CHECK_FALSE(timed_out);
+        CHECK(ok);
+        CHECK(s.stopping());
+        CHECK(s.connection_count() == 0);
+    }
+    sigset_t both;
+    sigemptyset(&both);
+    sigaddset(&both, SIGINT);
+    sigaddset(&both, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &both, nullptr);
 }
 #endif

@@ -472,3 +472,40 @@ TEST_CASE("framed_server: SIGTERM stops it gracefully (queued replies sent), the
     pthread_sigmask(SIG_UNBLOCK, &both, nullptr);
 }
 #endif
+
+TEST_CASE("framed_server: a graceful stop aborts what has not left after the grace period") {
+    sf::event_loop loop;
+    server s(loop);
+    const std::string big(8 * 1024 * 1024, 'b');
+    bool stopped = false;
+    std::vector<std::error_code> reasons;
+    s.on_open([](server::connection& c) { c.socket().set(sf::send_buffer_size{16 * 1024}); });
+    s.on_frame([&](server::connection& c, sf::const_buffer) {
+        c.send(big);
+        s.stop(100ms, [&] { stopped = true; });
+    });
+    s.on_close([&](server::connection&, std::error_code why) { reasons.push_back(why); });
+    s.listen(loopback_listener());
+    const auto port = s.local_address().port();
+    std::atomic<bool> read_now{false};
+    std::size_t received = 0;
+    bool cut_short = false;
+    std::thread peer([&] {
+        auto c = connect_client(port);
+        c.endpoint().set(sf::receive_buffer_size{16 * 1024});
+        c.send(std::string("go"));
+        while (!read_now.load()) std::this_thread::yield();  // reads nothing until the server gave up
+        std::error_code ec;
+        auto m = c.receive(ec);  // cut short: a truncated frame or a reset, never the whole reply
+        cut_short = !m && ec;
+        received = c.buffered();
+    });
+    CHECK(run_until(loop, [&] { return stopped; }));
+    read_now = true;
+    peer.join();
+    REQUIRE(reasons.size() == 1);
+    CHECK(reasons[0] == std::errc::timed_out);
+    CHECK(cut_short);
+    CHECK(received < big.size());
+    CHECK(s.connection_count() == 0);
+}

@@ -338,8 +338,9 @@ public:
         }
         --depth_;
         stop_timer_ = loop_->after(grace, [this] {
+            inside guard(*this);  // the connections close once the walk over them is over
             for (auto& c : connections_) c->abort(std::make_error_code(std::errc::timed_out));
-            settle_if_outside();
+            settle_end(guard);
         });
         settle_if_outside();
     }

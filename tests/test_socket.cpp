@@ -585,7 +585,7 @@ TEST_CASE("EINTR is retried: a signal during a blocking read does not surface as
     std::atomic<bool> started{false};
     joining_thread reader([&] {
         started = true;
-        got = p.server.read_exact(buffer, 20s, read_error);
+        got = p.server.read_exact(buffer, 60s, read_error);  // longer than the five waits below
     });
     while (!started) std::this_thread::yield();
     // interrupt the reader several times; each signal is observed before the next

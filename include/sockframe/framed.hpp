@@ -217,14 +217,18 @@ public:
             return receive_message(endpoint, codec, d, ec);
         } else {
             if (end_ > begin_) {  // a buffered frame decode() must decide (small enough to inline)
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
+                if (failed) return std::nullopt;
             }
             return receive_more(endpoint, codec, d, ec);
         }
@@ -254,18 +258,17 @@ public:
             const std::size_t end = end_;
             std::size_t at = begin_;
             while (at < end) {
-                const decode_result r = decode_step(codec, const_buffer(base + at, end - at));
-                if (!r.is_frame()) {
-                    settle(r, ec);
-                    break;
-                }
-                at += r.consumed;
+                const_buffer payload;
+                const std::size_t n = decode_step(codec, const_buffer(base + at, end - at), payload,
+                                                  [&](const decode_result& r) { settle(r, ec); });
+                if (n == 0) break;
+                at += n;
                 begin_ = at;
                 ++delivered;
-                if constexpr (std::is_same_v<decltype(on_frame(r.payload)), bool>) {
-                    if (!on_frame(r.payload)) break;  // the caller asked for the rest to stay buffered
+                if constexpr (std::is_same_v<decltype(on_frame(payload)), bool>) {
+                    if (!on_frame(payload)) break;  // the caller asked for the rest to stay buffered
                 } else {
-                    on_frame(r.payload);
+                    on_frame(payload);
                 }
                 // on_frame received on this object after all (or resized its buffer): what it
                 // left in begin_ and end_ is the truth; stop here rather than read stale bytes
@@ -302,13 +305,22 @@ private:
     const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
 
     /// The one decode step: the codec's stateless short cut where it has one, else decode().
-    static decode_result decode_step(Codec& codec, const_buffer input) {
+    /// A frame: its size, with `payload` set. Anything else: 0, after `on_other(result)` (need
+    /// more, garbage to skip, or an error). The frame's path builds no decode_result, so a
+    /// reader's loop keeps everything in registers.
+    template <typename OnOther>
+    static std::size_t decode_step(Codec& codec, const_buffer input, const_buffer& payload,
+                                   OnOther&& on_other) {
         if constexpr (has_decode_frame_v<Codec>) {
-            const_buffer payload;
-            if (const std::size_t n = codec.decode_frame(input, payload))
-                return decode_result::frame(payload, n);
+            if (const std::size_t n = codec.decode_frame(input, payload)) return n;
         }
-        return codec.decode(input);
+        const decode_result r = codec.decode(input);
+        if (r.is_frame() && r.consumed > 0) {
+            payload = r.payload;
+            return r.consumed;
+        }
+        on_other(r);
+        return 0;
     }
 
     /// A result that is not a frame: drops the bytes a resynchronising codec skips, records an
@@ -330,15 +342,20 @@ private:
         for (;;) {
             if (begin_ == end_) begin_ = end_ = 0;
             if (end_ > begin_) {
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false, skipped = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                            skipped = r.consumed > 0;
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
-                if (r.consumed > 0) continue;  // skipped garbage: decode what is left
+                if (failed) return std::nullopt;
+                if (skipped) continue;  // skipped garbage: decode what is left
             }
             if (at_end_) return finish(codec, ec);
             if (!make_room(codec, ec)) return std::nullopt;
@@ -718,8 +735,8 @@ public:
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
         if constexpr (codec_traits<Codec>::can_encode_into) {
             const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
-            if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
-                broken_)
+            // in_place_limit_ is the coalescing limit, or 0 once broken: one test covers both
+            if (out_end_ + most > out_.capacity() || pending() + most > in_place_limit_ || !accepting())
                 return false;
             const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
             out_end_ += size;
@@ -764,10 +781,14 @@ public:
     std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
     void set_coalesce_limit(std::size_t bytes) noexcept {
         coalesce_limit_ = bytes;
+        if (!broken_) in_place_limit_ = bytes;
         adaptive_ = false;
     }
     /// After a move: every call reports not_connected.
-    void close_moved_from() noexcept { broken_ = std::make_error_code(std::errc::not_connected); }
+    void close_moved_from() noexcept {
+        broken_ = std::make_error_code(std::errc::not_connected);
+        in_place_limit_ = 0;
+    }
 
 private:
     static const std::error_code& no_error() noexcept { return detail::no_error(); }
@@ -788,6 +809,7 @@ private:
     void reached_limit() noexcept {
         if (adaptive_ && ++limit_hits_ >= 4 && coalesce_limit_ < adaptive_coalesce_limit) {
             coalesce_limit_ *= 2;
+            if (!broken_) in_place_limit_ = coalesce_limit_;
             limit_hits_ = 0;
         }
         quiet_flushes_ = 0;
@@ -795,6 +817,7 @@ private:
     void quieter() noexcept {
         if (adaptive_ && ++quiet_flushes_ >= 16 && coalesce_limit_ > default_coalesce_limit) {
             coalesce_limit_ /= 2;
+            if (!broken_) in_place_limit_ = coalesce_limit_;
             quiet_flushes_ = 0;
         }
         limit_hits_ = 0;
@@ -828,7 +851,10 @@ private:
         const std::size_t from_queue = written < queued ? written : queued;
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
-        if (ec && written > queued && written < queued + bytes) broken_ = errc::stream_broken;
+        if (ec && written > queued && written < queued + bytes) {
+            broken_ = errc::stream_broken;
+            in_place_limit_ = 0;
+        }
     }
 
     /// Non-blocking: the queue and the frame in one gathered write of what fits now; what is
@@ -906,6 +932,7 @@ private:
         error_size_ = std::exchange(other.error_size_, 0);
         high_water_ = other.high_water_;
         coalesce_limit_ = other.coalesce_limit_;
+        in_place_limit_ = std::exchange(other.in_place_limit_, other.coalesce_limit_);
         adaptive_ = other.adaptive_;
         limit_hits_ = std::exchange(other.limit_hits_, 0);
         quiet_flushes_ = std::exchange(other.quiet_flushes_, 0);
@@ -918,7 +945,8 @@ private:
     std::uint64_t error_size_ = 0;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
-    bool adaptive_ = true;  // the coalescing limit adapts until set by hand
+    std::size_t in_place_limit_ = default_coalesce_limit;  // coalesce_limit_, or 0 once broken
+    bool adaptive_ = true;                                 // the coalescing limit adapts until set by hand
     unsigned limit_hits_ = 0;
     unsigned quiet_flushes_ = 0;
     transient<frame_parts> parts_;

@@ -103,6 +103,7 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
+        short_cut_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -140,7 +141,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (plain_ && discard_left_ == 0 && input.size() >= field_size) {
+        if (short_cut_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -154,6 +155,7 @@ public:
     /// Forgets a discard in progress, for a new stream.
     void reset() noexcept {
         discard_left_ = 0;
+        short_cut_ = plain_;
         report_pending_ = false;
     }
 
@@ -212,6 +214,7 @@ private:
         const std::size_t k =
             discard_left_ < input.size() ? detail::convert<std::size_t>(discard_left_) : input.size();
         discard_left_ -= k;
+        short_cut_ = plain_ && discard_left_ == 0;
         decode_result r;
         r.consumed = k;
         discard_end_ = SIZE_MAX;
@@ -258,6 +261,7 @@ private:
             return decode_result::failure(make_error_code(errc::frame_too_large), value,
                                           detail::convert<std::size_t>(frame));
         discard_left_ = frame - input.size();
+        short_cut_ = false;
         if (on_oversized_ == oversized_frame::discard_fail_fast)
             return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
         report_pending_ = true;
@@ -287,6 +291,7 @@ private:
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
     bool report_pending_ = false;      // discard: frame_too_large is reported once the drop is done
     std::uint64_t discard_left_ = 0;   // bytes of an oversized frame still to drop
+    bool short_cut_ = false;           // plain_ and not discarding: decode_frame's one test per frame
     std::uint64_t discard_value_ = 0;  // its length field, for the deferred report
     std::size_t discard_end_ = 0;
 };

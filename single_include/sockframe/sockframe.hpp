@@ -7125,6 +7125,7 @@ public:
             max_frame_ = static_cast<std::size_t>(fallback < reach64 ? fallback : reach64);
         }
         plain_ = offset_ == 0 && adjustment_ == 0 && strip_ == field_size;
+        short_cut_ = plain_;
     }
 
     /// Most payload bytes one decode delivers.
@@ -7162,7 +7163,7 @@ public:
     /// of `input`, with `payload` set; 0 when decode() must decide (other layouts, errors, a
     /// partial frame).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
-        if (plain_ && discard_left_ == 0 && input.size() >= field_size) {
+        if (short_cut_ && input.size() >= field_size) {
             const std::uint64_t length = detail::load<Endian, Field>(input.data());
             if (length <= max_frame_ && input.size() - field_size >= length) {
                 const auto n = static_cast<std::size_t>(length);
@@ -7176,6 +7177,7 @@ public:
     /// Forgets a discard in progress, for a new stream.
     void reset() noexcept {
         discard_left_ = 0;
+        short_cut_ = plain_;
         report_pending_ = false;
     }
 
@@ -7234,6 +7236,7 @@ private:
         const std::size_t k =
             discard_left_ < input.size() ? detail::convert<std::size_t>(discard_left_) : input.size();
         discard_left_ -= k;
+        short_cut_ = plain_ && discard_left_ == 0;
         decode_result r;
         r.consumed = k;
         discard_end_ = SIZE_MAX;
@@ -7280,6 +7283,7 @@ private:
             return decode_result::failure(make_error_code(errc::frame_too_large), value,
                                           detail::convert<std::size_t>(frame));
         discard_left_ = frame - input.size();
+        short_cut_ = false;
         if (on_oversized_ == oversized_frame::discard_fail_fast)
             return decode_result::failure(make_error_code(errc::frame_too_large), value, input.size());
         report_pending_ = true;
@@ -7309,6 +7313,7 @@ private:
     bool plain_ = false;  // offset 0, adjustment 0, default strip: decode and encode take a short cut
     bool report_pending_ = false;      // discard: frame_too_large is reported once the drop is done
     std::uint64_t discard_left_ = 0;   // bytes of an oversized frame still to drop
+    bool short_cut_ = false;           // plain_ and not discarding: decode_frame's one test per frame
     std::uint64_t discard_value_ = 0;  // its length field, for the deferred report
     std::size_t discard_end_ = 0;
 };
@@ -9026,14 +9031,18 @@ public:
             return receive_message(endpoint, codec, d, ec);
         } else {
             if (end_ > begin_) {  // a buffered frame decode() must decide (small enough to inline)
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
+                if (failed) return std::nullopt;
             }
             return receive_more(endpoint, codec, d, ec);
         }
@@ -9063,18 +9072,17 @@ public:
             const std::size_t end = end_;
             std::size_t at = begin_;
             while (at < end) {
-                const decode_result r = decode_step(codec, const_buffer(base + at, end - at));
-                if (!r.is_frame()) {
-                    settle(r, ec);
-                    break;
-                }
-                at += r.consumed;
+                const_buffer payload;
+                const std::size_t n = decode_step(codec, const_buffer(base + at, end - at), payload,
+                                                  [&](const decode_result& r) { settle(r, ec); });
+                if (n == 0) break;
+                at += n;
                 begin_ = at;
                 ++delivered;
-                if constexpr (std::is_same_v<decltype(on_frame(r.payload)), bool>) {
-                    if (!on_frame(r.payload)) break;  // the caller asked for the rest to stay buffered
+                if constexpr (std::is_same_v<decltype(on_frame(payload)), bool>) {
+                    if (!on_frame(payload)) break;  // the caller asked for the rest to stay buffered
                 } else {
-                    on_frame(r.payload);
+                    on_frame(payload);
                 }
                 // on_frame received on this object after all (or resized its buffer): what it
                 // left in begin_ and end_ is the truth; stop here rather than read stale bytes
@@ -9111,13 +9119,22 @@ private:
     const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
 
     /// The one decode step: the codec's stateless short cut where it has one, else decode().
-    static decode_result decode_step(Codec& codec, const_buffer input) {
+    /// A frame: its size, with `payload` set. Anything else: 0, after `on_other(result)` (need
+    /// more, garbage to skip, or an error). The frame's path builds no decode_result, so a
+    /// reader's loop keeps everything in registers.
+    template <typename OnOther>
+    static std::size_t decode_step(Codec& codec, const_buffer input, const_buffer& payload,
+                                   OnOther&& on_other) {
         if constexpr (has_decode_frame_v<Codec>) {
-            const_buffer payload;
-            if (const std::size_t n = codec.decode_frame(input, payload))
-                return decode_result::frame(payload, n);
+            if (const std::size_t n = codec.decode_frame(input, payload)) return n;
         }
-        return codec.decode(input);
+        const decode_result r = codec.decode(input);
+        if (r.is_frame() && r.consumed > 0) {
+            payload = r.payload;
+            return r.consumed;
+        }
+        on_other(r);
+        return 0;
     }
 
     /// A result that is not a frame: drops the bytes a resynchronising codec skips, records an
@@ -9139,15 +9156,20 @@ private:
         for (;;) {
             if (begin_ == end_) begin_ = end_ = 0;
             if (end_ > begin_) {
-                const decode_result r = decode_step(codec, buffered());
-                if (r.is_frame()) {
-                    begin_ += r.consumed;
+                const_buffer payload;
+                bool failed = false, skipped = false;
+                if (const std::size_t n =
+                        decode_step(codec, buffered(), payload, [&](const decode_result& r) {
+                            settle(r, ec);
+                            failed = r.is_error();
+                            skipped = r.consumed > 0;
+                        })) {
+                    begin_ += n;
                     ec = no_error();
-                    return r.payload;
+                    return payload;
                 }
-                settle(r, ec);
-                if (r.is_error()) return std::nullopt;
-                if (r.consumed > 0) continue;  // skipped garbage: decode what is left
+                if (failed) return std::nullopt;
+                if (skipped) continue;  // skipped garbage: decode what is left
             }
             if (at_end_) return finish(codec, ec);
             if (!make_room(codec, ec)) return std::nullopt;
@@ -9527,8 +9549,8 @@ public:
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
         if constexpr (codec_traits<Codec>::can_encode_into) {
             const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
-            if (out_end_ + most > out_.capacity() || pending() + most > coalesce_limit_ || !accepting() ||
-                broken_)
+            // in_place_limit_ is the coalescing limit, or 0 once broken: one test covers both
+            if (out_end_ + most > out_.capacity() || pending() + most > in_place_limit_ || !accepting())
                 return false;
             const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
             out_end_ += size;
@@ -9573,10 +9595,14 @@ public:
     std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
     void set_coalesce_limit(std::size_t bytes) noexcept {
         coalesce_limit_ = bytes;
+        if (!broken_) in_place_limit_ = bytes;
         adaptive_ = false;
     }
     /// After a move: every call reports not_connected.
-    void close_moved_from() noexcept { broken_ = std::make_error_code(std::errc::not_connected); }
+    void close_moved_from() noexcept {
+        broken_ = std::make_error_code(std::errc::not_connected);
+        in_place_limit_ = 0;
+    }
 
 private:
     static const std::error_code& no_error() noexcept { return detail::no_error(); }
@@ -9597,6 +9623,7 @@ private:
     void reached_limit() noexcept {
         if (adaptive_ && ++limit_hits_ >= 4 && coalesce_limit_ < adaptive_coalesce_limit) {
             coalesce_limit_ *= 2;
+            if (!broken_) in_place_limit_ = coalesce_limit_;
             limit_hits_ = 0;
         }
         quiet_flushes_ = 0;
@@ -9604,6 +9631,7 @@ private:
     void quieter() noexcept {
         if (adaptive_ && ++quiet_flushes_ >= 16 && coalesce_limit_ > default_coalesce_limit) {
             coalesce_limit_ /= 2;
+            if (!broken_) in_place_limit_ = coalesce_limit_;
             quiet_flushes_ = 0;
         }
         limit_hits_ = 0;
@@ -9637,7 +9665,10 @@ private:
         const std::size_t from_queue = written < queued ? written : queued;
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
-        if (ec && written > queued && written < queued + bytes) broken_ = errc::stream_broken;
+        if (ec && written > queued && written < queued + bytes) {
+            broken_ = errc::stream_broken;
+            in_place_limit_ = 0;
+        }
     }
 
     /// Non-blocking: the queue and the frame in one gathered write of what fits now; what is
@@ -9715,6 +9746,7 @@ private:
         error_size_ = std::exchange(other.error_size_, 0);
         high_water_ = other.high_water_;
         coalesce_limit_ = other.coalesce_limit_;
+        in_place_limit_ = std::exchange(other.in_place_limit_, other.coalesce_limit_);
         adaptive_ = other.adaptive_;
         limit_hits_ = std::exchange(other.limit_hits_, 0);
         quiet_flushes_ = std::exchange(other.quiet_flushes_, 0);
@@ -9727,7 +9759,8 @@ private:
     std::uint64_t error_size_ = 0;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
-    bool adaptive_ = true;  // the coalescing limit adapts until set by hand
+    std::size_t in_place_limit_ = default_coalesce_limit;  // coalesce_limit_, or 0 once broken
+    bool adaptive_ = true;                                 // the coalescing limit adapts until set by hand
     unsigned limit_hits_ = 0;
     unsigned quiet_flushes_ = 0;
     transient<frame_parts> parts_;

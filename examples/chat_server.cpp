@@ -1,5 +1,5 @@
 // chat_server: every message a client sends goes to every other client. One thread serves all
-// clients with a poller and non-blocking sockets; each message is a frame (4-byte length, then
+// clients with a framed_server on an event loop; each message is a frame (4-byte length, then
 // the text), so messages never stick together or break apart.
 //
 // Protocol: a client's first frame is its name; the server answers "welcome <name>" and tells
@@ -13,152 +13,76 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <string>
-#include <vector>
+#include <string_view>
 
 namespace sf = sockframe;
 
 namespace {
-using stream = sf::tcp_stream_nb;
-using listener = sf::tcp_listener_nb;
-using connection = sf::framed<stream, sf::length_prefix<std::uint32_t>>;
-
-struct client {
-    connection conn;
-    std::string name;  // empty until the first frame
-};
+using server = sf::framed_server<sf::tcp_listener_nb, sf::length_prefix<std::uint32_t>>;
 
 class chat {
 public:
-    explicit chat(std::uint16_t port) : listener_(sf::ipv4_address::loopback(port)) {
-        poller_.add(listener_, sf::interest::read, listener_key);
+    explicit chat(std::uint16_t port) : server_(loop_, {}, limits()) {
+        server_.on_frame([this](server::connection& c, sf::const_buffer frame) { handle(c, frame.str()); });
+        server_.on_close([this](server::connection& c, std::error_code) { left(c); });
+        server_.listen(sf::tcp_listener_nb(sf::ipv4_address::loopback(port)));
     }
-    std::uint16_t port() const { return listener_.local_address().port(); }
-
-    void run() {
-        std::vector<sf::poll_event> events;
-        for (;;) {
-            if (accept_paused_until_) {
-                poller_.wait(events, sf::deadline(*accept_paused_until_));
-                if (sf::deadline::clock::now() >= *accept_paused_until_) {
-                    accept_paused_until_.reset();
-                    poller_.modify(listener_, sf::interest::read, listener_key);
-                }
-            } else {
-                poller_.wait(events);
-            }
-            for (const auto& e : events) {
-                if (e.key == listener_key)
-                    accept_all();
-                else
-                    serve(e);
-            }
-            drop_pending();
-        }
-    }
+    std::uint16_t port() const { return server_.local_address().port(); }
+    void run() { loop_.run(); }
 
 private:
-    static constexpr std::uint64_t listener_key = ~std::uint64_t{0};
-
-    void accept_all() {
-        for (;;) {
-            std::error_code ec;
-            auto accepted = listener_.accept(ec);
-            if (ec) {
-                // would-block: no more pending connections. Anything else (out of descriptors:
-                // EMFILE) leaves the connection pending and the listener readable: stop watching
-                // it for 100 ms rather than spin, and keep serving the clients meanwhile.
-                if (!sf::is_would_block(ec)) {
-                    poller_.modify(listener_, sf::interest::none, listener_key);
-                    accept_paused_until_ = sf::deadline::clock::now() + std::chrono::milliseconds(100);
-                }
-                return;
-            }
-            std::uint64_t id = next_id_++;
-            poller_.add(accepted.socket, sf::interest::read, id);
-            auto& c = clients_.emplace(id, client{connection{std::move(accepted.socket)}, {}}).first->second;
-            // Back-pressure: a client that reads too slowly is dropped once 1 MiB waits for it,
-            // instead of letting its queue grow without bound.
-            c.conn.set_high_water_mark(1u << 20);
-        }
+    static sf::server_options limits() {
+        sf::server_options o;
+        // Back-pressure: a client that reads too slowly is dropped once 1 MiB waits for it,
+        // instead of letting its queue grow without bound.
+        o.high_water_mark = 1u << 20;
+        // Out of descriptors (EMFILE), accepting pauses for 100 ms while the clients are served.
+        o.accept_backoff = std::chrono::milliseconds(100);
+        return o;
     }
 
-    void serve(const sf::poll_event& e) {
-        auto it = clients_.find(e.key);
-        if (it == clients_.end()) return;  // dropped earlier in this batch
-        client& c = it->second;
-        if (e.writable) {
-            // Its queue can move on: write what fits; stop asking for writability once empty.
-            std::error_code ec;
-            if (c.conn.flush(sf::deadline{}, ec))
-                poller_.modify(c.conn.endpoint(), sf::interest::read, e.key);
-            if (ec) return drop_later(e.key);
-        }
-        if (e.readable || e.hangup || e.error) {
-            // Every complete frame that has arrived; a frame still incomplete stays buffered.
-            for (;;) {
-                std::error_code ec;
-                auto frame = c.conn.try_receive(ec);
-                if (frame) {
-                    handle(e.key, c, frame->str());
-                    continue;
-                }
-                if (!sf::is_would_block(ec)) drop_later(e.key);  // end-of-stream, or an error
-                break;
-            }
-        }
-    }
-
-    void handle(std::uint64_t id, client& c, std::string_view text) {
-        if (c.name.empty()) {
-            c.name = text.empty() ? "anonymous" : std::string(text);
-            send(id, "welcome " + c.name);
-            broadcast(id, "* " + c.name + " joined");
-            std::cout << c.name << " joined" << std::endl;
+    void handle(server::connection& c, std::string_view text) {
+        auto it = names_.find(c.id());
+        if (it == names_.end()) {
+            std::string name = text.empty() ? "anonymous" : std::string(text);
+            names_.emplace(c.id(), member{&c, name});
+            send(c, "welcome " + name);
+            broadcast(c.id(), "* " + name + " joined");
+            std::cout << name << " joined" << std::endl;
         } else {
-            broadcast(id, c.name + ": " + std::string(text));
+            broadcast(c.id(), it->second.name + ": " + std::string(text));
         }
     }
 
-    // Queues `text` for one client; a send that cannot even be queued drops that client.
-    void send(std::uint64_t id, const std::string& text) {
-        client& c = clients_.at(id);
+    // Queues `text` for one client (it leaves with the rest of this wake-up's replies); a send
+    // that cannot even be queued drops that client.
+    static void send(server::connection& c, const std::string& text) {
         std::error_code ec;
-        c.conn.send(text, sf::deadline{}, ec);  // non-blocking: writes what fits, queues the rest
-        if (ec) return drop_later(id);          // errc::buffer_full: too slow; or a broken connection
-        if (c.conn.wants_write())
-            poller_.modify(c.conn.endpoint(), sf::interest::read | sf::interest::write, id);
+        if (!c.send(text, ec)) c.abort(ec);  // errc::buffer_full: too slow; or a broken connection
     }
     void broadcast(std::uint64_t from, const std::string& text) {
-        for (auto& [id, c] : clients_)
-            if (id != from && !c.name.empty()) send(id, text);
+        for (auto& [id, m] : names_)
+            if (id != from && m.conn->is_open()) send(*m.conn, text);
     }
 
-    // Clients are dropped after the batch of events, never while a loop walks over them.
-    void drop_later(std::uint64_t id) { to_drop_.push_back(id); }
-    void drop_pending() {
-        while (!to_drop_.empty()) {
-            std::uint64_t id = to_drop_.back();
-            to_drop_.pop_back();
-            auto it = clients_.find(id);
-            if (it == clients_.end()) continue;
-            std::string name = it->second.name;
-            poller_.remove(it->second.conn.endpoint());
-            clients_.erase(it);  // closes the socket
-            if (!name.empty()) {
-                std::cout << name << " left" << std::endl;
-                broadcast(id, "* " + name + " left");  // may drop more clients: the loop goes on
-            }
-        }
+    void left(server::connection& c) {
+        auto it = names_.find(c.id());
+        if (it == names_.end()) return;
+        std::string name = std::move(it->second.name);
+        names_.erase(it);
+        std::cout << name << " left" << std::endl;
+        broadcast(c.id(), "* " + name + " left");
     }
 
-    listener listener_;
-    sf::poller poller_;
-    std::map<std::uint64_t, client> clients_;
-    std::vector<std::uint64_t> to_drop_;
-    std::optional<sf::deadline::clock::time_point> accept_paused_until_;
-    std::uint64_t next_id_ = 0;
+    struct member {
+        server::connection* conn;
+        std::string name;
+    };
+
+    sf::event_loop loop_;
+    server server_;
+    std::map<std::uint64_t, member> names_;  // the clients that have sent their name
 };
 }  // namespace
 

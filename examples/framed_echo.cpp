@@ -6,15 +6,15 @@
 //   SPEC: len:W[:be|le] (W = 1, 2, 4, 8) | varint | line | delim:STRING | fixed:N
 //
 // `serve` prints "READY <port>" once listening and serves every client on one thread with a
-// poller: each connection is a non-blocking framed endpoint. A framing error closes that
-// connection only. When accept fails (out of descriptors: EMFILE, or memory) the server stops
-// accepting for 100 ms at a time, serving its connections meanwhile, rather than spinning on the
-// listener. With --exit-after N it exits 0 once N connections have closed. `send` writes COUNT
-// frames while it reads the echoes back, and prints "OK <count>" (exit 0) or "FAIL <reason>"
-// (exit 1). Usage errors exit 2.
+// framed_server on an event loop: each connection is a non-blocking framed endpoint, every
+// buffered frame is echoed before the next read and the echoes of one wake-up leave in one write;
+// a client that does not read its echoes is not read either (back-pressure). A framing error
+// closes that connection only. When accept fails (out of descriptors: EMFILE, or memory) the
+// server stops accepting for 100 ms at a time, serving its connections meanwhile, rather than
+// spinning on the listener. With --exit-after N it exits 0 once N connections have closed. `send` writes
+// COUNT frames while it reads the echoes back, and prints "OK <count>" (exit 0) or "FAIL <reason>" (exit 1).
+// Usage errors exit 2.
 #include <sockframe/sockframe.hpp>
-
-#include <sockframe/poller.hpp>
 
 #include <cctype>
 #include <chrono>
@@ -124,113 +124,31 @@ void to_upper(std::string& s) {
 
 template <typename Family>
 int serve(const options& o, const typename Family::address_type& address) {
-    using stream = sf::basic_socket<Family, sf::stream, sf::non_blocking>;
-    using connection = sf::framed<stream, sf::any_codec>;
-    const sf::any_codec prototype = make_codec(o);
+    using listener = sf::basic_listener<Family, sf::stream, sf::non_blocking>;
+    using server = sf::framed_server<listener, sf::any_codec>;
 
-    sf::basic_listener<Family, sf::stream, sf::non_blocking> listener(address);
-    sf::poller poller;
-    constexpr std::uint64_t listener_key = 0;
-    poller.add(listener, sf::interest::read, listener_key);
-    std::cout << "READY " << listener.local_address().port() << std::endl;
-
-    std::unordered_map<std::uint64_t, connection> connections;
-    std::uint64_t next_key = 1;
-    std::uint64_t closed = 0;
-    std::vector<sf::poll_event> events;
+    sf::event_loop loop;
+    sf::server_options limits;
+    limits.initial_receive_capacity = 4096;  // small first buffer: it grows with the frames
+    limits.accept_backoff = std::chrono::milliseconds(100);
+    server echo(loop, make_codec(o), limits);
     std::string scratch;
-
-    auto close = [&](std::uint64_t key) {
-        auto it = connections.find(key);
-        if (it == connections.end()) return;
-        std::error_code ignored;
-        poller.remove(it->second.endpoint(), ignored);
-        connections.erase(it);
-        ++closed;
-    };
-    // Reads every frame that is there and echoes it; false when the connection is done.
-    auto serve_one = [&](connection& c) {
-        std::error_code ec;
-        while (c.writable()) {  // back-pressure: below the high-water mark, any frame is accepted
-            auto frame = c.try_receive(ec);
-            if (!frame) {
-                if (sf::is_would_block(ec)) return true;
-                if (ec) return false;    // framing or socket error: drop this client only
-                return c.wants_write();  // end of stream: finish sending, then close
-            }
-            const sf::const_buffer* reply = &*frame;
-            sf::const_buffer upper;
-            if (o.upper) {
-                scratch.assign(frame->str());
-                to_upper(scratch);
-                upper = scratch;
-                reply = &upper;
-            }
-            c.send(*reply, ec);
-            if (ec) return false;
+    echo.on_frame([&](auto& c, sf::const_buffer frame) {
+        if (!o.upper) {
+            c.send(frame);
+            return;
         }
-        return true;  // at the mark: stop reading until the queue drains
-    };
-
-    // Out of descriptors (EMFILE, ENFILE) or memory, accept fails while the connection waits in
-    // the backlog, so the level-triggered listener stays readable: stop watching it for 100 ms
-    // instead of spinning, keep serving the connections already open, then try again.
-    std::optional<sf::deadline::clock::time_point> accept_paused_until;
-    auto pause_accept = [&] {
-        std::error_code ignored;
-        poller.modify(listener, sf::interest::none, listener_key, ignored);
-        accept_paused_until = sf::deadline::clock::now() + std::chrono::milliseconds(100);
-    };
-
-    while (!o.exit_after || closed < *o.exit_after) {
-        if (accept_paused_until) {
-            poller.wait(events, sf::deadline(*accept_paused_until));
-            if (sf::deadline::clock::now() >= *accept_paused_until) {
-                accept_paused_until.reset();
-                poller.modify(listener, sf::interest::read, listener_key);
-            }
-        } else {
-            poller.wait(events);
-        }
-        for (const auto& ev : events) {
-            if (ev.key == listener_key) {
-                for (;;) {  // accept every pending connection
-                    std::error_code ec;
-                    auto accepted = listener.accept(ec);
-                    if (ec) {
-                        // would-block: all accepted. Anything else (EMFILE, ENFILE, ENOMEM,
-                        // ENOBUFS...) leaves the connection pending: back off.
-                        if (!sf::is_would_block(ec)) pause_accept();
-                        break;
-                    }
-                    std::uint64_t key = next_key++;
-                    auto it =
-                        connections.emplace(key, connection(std::move(accepted.socket), prototype)).first;
-                    // small first buffer: an idle connection costs little; it grows with the frames
-                    it->second.set_initial_receive_capacity(4096);
-                    poller.add(it->second.endpoint(), sf::interest::read, key, ec);
-                    if (ec) connections.erase(it);
-                }
-                continue;
-            }
-            auto it = connections.find(ev.key);
-            if (it == connections.end()) continue;
-            connection& c = it->second;
-            std::error_code ec;
-            if (ev.writable && c.wants_write()) c.flush(ec);
-            bool keep = !ec && serve_one(c);
-            if (!keep || (c.at_end() && !c.wants_write())) {
-                close(ev.key);
-                continue;
-            }
-            auto want = c.at_end()        ? sf::interest::write
-                        : c.wants_write() ? sf::interest::read | sf::interest::write
-                                          : sf::interest::read;
-            if (!c.writable()) want = sf::interest::write;
-            poller.modify(c.endpoint(), want, ev.key, ec);
-            if (ec) close(ev.key);
-        }
-    }
+        scratch.assign(frame.str());
+        to_upper(scratch);
+        c.send(scratch);
+    });
+    std::uint64_t closed = 0;
+    echo.on_close([&](auto&, std::error_code) {
+        if (o.exit_after && ++closed >= *o.exit_after) loop.stop();
+    });
+    echo.listen(listener(address));
+    std::cout << "READY " << echo.local_address().port() << std::endl;
+    loop.run();
     return 0;
 }
 

@@ -245,8 +245,12 @@ public:
             first = receive(endpoint, codec, d, ec);
             if (!first) return 0;
         }
-        on_frame(*first);
         std::size_t delivered = 1;
+        if constexpr (std::is_same_v<decltype(on_frame(*first)), bool>) {
+            if (!on_frame(*first)) return delivered;
+        } else {
+            on_frame(*first);
+        }
         if constexpr (!traits::message_oriented) {
             // The position lives in a local (a register) rather than in begin_, which is only
             // stored: a member re-read per frame would chain every frame behind the last store.
@@ -260,8 +264,12 @@ public:
                 if (n == 0) break;
                 at += n;
                 begin_ = at;
-                on_frame(payload);
                 ++delivered;
+                if constexpr (std::is_same_v<decltype(on_frame(payload)), bool>) {
+                    if (!on_frame(payload)) break;  // the caller asked for the rest to stay buffered
+                } else {
+                    on_frame(payload);
+                }
                 // on_frame received on this object after all (or resized its buffer): what it
                 // left in begin_ and end_ is the truth; stop here rather than read stale bytes
                 if (begin_ != at || buffer_.data() != base) break;
@@ -275,6 +283,13 @@ public:
     std::size_t buffered_size() const noexcept { return end_ - begin_; }
     std::size_t capacity() const noexcept { return buffer_.capacity(); }
     void set_initial_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
+    bool release() noexcept {
+        if (end_ != begin_ || buffer_.capacity() == 0) return false;
+        buffer_.release();
+        begin_ = end_ = 0;
+        full_reads_ = 0;
+        return true;
+    }
     /// After a move: every receive reports not_connected.
     void close_moved_from() noexcept { poisoned_ = std::make_error_code(std::errc::not_connected); }
     void reserve(std::size_t bytes) {
@@ -751,6 +766,13 @@ public:
     }
 
     std::size_t pending() const noexcept { return out_end_ - out_begin_; }
+    bool release() noexcept {
+        if (pending() != 0 || (out_.capacity() == 0 && scratch_.capacity() == 0)) return false;
+        out_.release();
+        scratch_.release();
+        out_begin_ = out_end_ = 0;
+        return true;
+    }
     bool accepting() const noexcept { return traits::is_blocking || pending() < high_water_; }
     bool broken() const noexcept { return static_cast<bool>(broken_); }
     std::uint64_t error_size() const noexcept { return error_size_; }
@@ -983,7 +1005,9 @@ public:
     /// delivered. Each view is valid during its call only; a frame counts as received once it is
     /// handed over (if on_frame throws, the frames after it stay buffered). on_frame may send,
     /// queue or flush on this object; it should not receive from it (if it does, the batch ends
-    /// after that call, nothing lost or repeated). Message endpoints deliver one frame.
+    /// after that call, nothing lost or repeated). Message endpoints deliver one frame. An
+    /// on_frame that returns bool ends the batch when it returns false: the frames after that one
+    /// stay buffered for the next receive (a server pausing a connection at its high-water mark).
     template <typename F>
     std::size_t receive_batch(F&& on_frame, deadline d = {}) {
         std::error_code ec = detail::no_error();
@@ -1012,6 +1036,10 @@ public:
     void reserve_receive(std::size_t bytes) { reader().reserve(bytes); }
     /// Bytes received but not yet delivered as frames.
     std::size_t buffered() const noexcept { return reader().buffered_size(); }
+    /// Frees the receive buffer when it holds no byte of a frame (buffered() == 0); the next
+    /// receive allocates it again (initial capacity). Returns whether anything was freed. For
+    /// servers with many idle connections: an idle one then holds no receive buffer.
+    bool release_receive_buffer() noexcept { return reader().release(); }
 
 private:
     template <typename Container>
@@ -1124,6 +1152,9 @@ public:
 
     /// Bytes queued and not yet written.
     std::size_t pending() const noexcept { return writer().pending(); }
+    /// Frees the outgoing buffer when nothing is queued (pending() == 0); the next queue()
+    /// allocates it again. Returns whether anything was freed.
+    bool release_send_buffer() noexcept { return writer().release(); }
     /// Whether queued bytes wait for writability (register for write readiness when true).
     bool wants_write() const noexcept { return writer().pending() > 0; }
     /// Whether a frame would be accepted now: always for blocking endpoints; for non-blocking

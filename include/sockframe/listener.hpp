@@ -40,6 +40,10 @@ struct listen_options {
     /// crashed process left it), remove it and bind. A file that is not a socket, or a socket
     /// somebody listens on, is left alone: bind then fails with address_in_use.
     bool replace_stale = false;
+    /// IP families: SO_REUSEPORT where the OS has it (Linux, the BSDs), so that several listeners
+    /// (one per thread and event loop) bind the same port and the kernel spreads connections
+    /// over them. Elsewhere: errc::not_supported.
+    bool reuse_port = false;
 };
 
 template <typename Family, typename Type = stream, typename Mode = blocking>
@@ -172,6 +176,14 @@ private:
                 socket_.set(exclusive_address_use{true}, ec);
 #else
                 socket_.set(reuse_address{true}, ec);
+#endif
+                if (ec) return;
+            }
+            if (options.reuse_port) {
+#if defined(SO_REUSEPORT)
+                socket_.set(sockframe::reuse_port{true}, ec);
+#else
+                ec = errc::not_supported;
 #endif
                 if (ec) return;
             }

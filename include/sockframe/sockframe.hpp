@@ -24,3 +24,4 @@
 #include <sockframe/netstring.hpp>
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
+#include <sockframe/server.hpp>

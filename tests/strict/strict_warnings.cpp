@@ -49,6 +49,34 @@ void use_stream_framed(Endpoint endpoint, Codec codec) {
     use_framed(std::move(conn.endpoint()), conn.codec());
 }
 
+template <typename Listener, typename Codec, typename Address>
+void use_server(sf::event_loop& loop, Codec codec, const Address& at) {
+    sf::server_options options;
+    options.idle_timeout = std::chrono::seconds(30);
+    options.frame_timeout = std::chrono::seconds(5);
+    options.max_connections = 1000;
+    sf::framed_server<Listener, Codec> server(loop, std::move(codec), options);
+    using connection = typename sf::framed_server<Listener, Codec>::connection;
+    server.on_open([](connection& c) { (void)c.peer(); });
+    server.on_frame([](connection& c, sf::const_buffer payload) {
+        std::error_code ec;
+        if (!c.send(payload, ec)) c.abort(ec);
+        (void)c.pending();
+        (void)c.writable();
+        (void)c.reading_paused();
+        (void)c.io().buffered();
+        if (c.id() > 100) c.close();
+    });
+    server.on_close([](connection& c, std::error_code why) { (void)c.is_open(), (void)why; });
+    server.listen(Listener(at));
+    server.connect(server.local_address(), std::chrono::seconds(1));
+    server.for_each_connection([](connection& c) { c.send(sf::const_buffer("x")); });
+    (void)server.connection_count();
+    (void)server.accept_paused();
+    server.stop_on_signals(std::chrono::seconds(1));
+    server.stop(std::chrono::seconds(1), [] {});
+}
+
 [[maybe_unused]] void instantiate() {
     std::error_code ec;
     use_stream_framed(sf::tcp_stream{}, sf::length_prefix<std::uint32_t>{});
@@ -102,6 +130,13 @@ void use_stream_framed(Endpoint endpoint, Codec codec) {
     watch.cancel();
     loop.stop_on_signals(ec);
     (void)loop.run_for(std::chrono::milliseconds(1), ec);
+
+    use_server<sf::tcp_listener_nb>(loop, sf::length_prefix<std::uint32_t>{}, sf::ipv4_address::loopback(0));
+    use_server<sf::any_listener_nb>(loop, sf::parse_codec_spec("len:4"),
+                                    sf::any_address(sf::ipv4_address::loopback(0)));
+#if defined(SOCKFRAME_POSIX)
+    use_server<sf::unix_listener_nb>(loop, sf::line{}, sf::local_address("/tmp/strict.sock"));
+#endif
 }
 
 }  // namespace

@@ -24,3 +24,7 @@
 #include <sockframe/netstring.hpp>
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
+// C++20 coroutines on the event loop: only where the compiler has them (empty otherwise).
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
+#include <sockframe/coro.hpp>
+#endif

@@ -10109,12 +10109,20 @@ namespace detail {
 
 /// What every task promise holds: who awaits it, and the exception it ended with.
 struct task_promise_base {
-    /// Resumes the awaiter (symmetric transfer) once the task's body is over.
+    /// Once the task's body is over: resumes the awaiter (symmetric transfer), unless the task
+    /// finished inside the awaiter's await_suspend, which then resumes it by returning false.
+    /// So a loop awaiting tasks that finish at once does not grow the stack, even where the
+    /// compiler does not make symmetric transfer a tail call (g++ without optimisation).
     struct final_awaiter {
         bool await_ready() const noexcept { return false; }
         template <typename Promise>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> h) const noexcept {
-            return h.promise().continuation;
+            task_promise_base& p = h.promise();
+            if (p.starting) {
+                p.finished_while_starting = true;
+                return std::noop_coroutine();
+            }
+            return p.continuation;
         }
         void await_resume() const noexcept {}
     };
@@ -10127,6 +10135,8 @@ struct task_promise_base {
 
     std::coroutine_handle<> continuation = std::noop_coroutine();
     std::exception_ptr exception;
+    bool starting = false;                 // inside the awaiter's await_suspend
+    bool finished_while_starting = false;  // ... and the body ended there
 };
 
 template <typename T>
@@ -10199,9 +10209,13 @@ private:
     struct awaiter {
         std::coroutine_handle<promise_type> handle;
         bool await_ready() const noexcept { return handle.done(); }
-        std::coroutine_handle<> await_suspend(std::coroutine_handle<> caller) const noexcept {
-            handle.promise().continuation = caller;
-            return handle;
+        bool await_suspend(std::coroutine_handle<> caller) const noexcept {
+            promise_type& p = handle.promise();
+            p.continuation = caller;
+            p.starting = true;
+            handle.resume();
+            p.starting = false;
+            return !p.finished_while_starting;  // false: finished already, the caller goes on
         }
         T await_resume() const { return handle.promise().take(); }
     };
@@ -10416,6 +10430,11 @@ public:
         watch_.cancel();
     }
 
+    /// `t` is going away: it is forgotten wherever it waits.
+    void forget_target(const io_target* t) noexcept {
+        if (reader_ == t) reader_ = nullptr;
+        if (writer_ == t) writer_ = nullptr;
+    }
     /// Makes `t` the one target told when the handle is ready for writing (`write`) or
     /// reading. False (with `ec`) if the watch could not be made or changed, or if another
     /// target waits for the same direction (errc::already_registered).
@@ -10592,6 +10611,12 @@ class io_op : public coro_op<Loop, Derived>, public io_target {
 public:
     io_op(Loop& loop, io_waiter<Loop>* shared, deadline d, cancel_token token, std::error_code* ec) noexcept
         : base(loop, d, std::move(token), ec), shared_(shared) {}
+    io_op(const io_op&) = delete;
+    io_op& operator=(const io_op&) = delete;
+    /// An operation destroyed while it waits (its coroutine destroyed) stops waiting.
+    ~io_op() {
+        if (waiter_ != nullptr) waiter_->forget_target(this);
+    }
 
     /// Tries at once: finished, failed, cancelled or past its deadline means no suspension.
     bool await_ready() {

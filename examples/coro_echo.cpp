@@ -18,6 +18,7 @@
 #if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
 
 #include <chrono>
+#include <csignal>
 #include <exception>
 #include <system_error>
 #include <utility>
@@ -29,31 +30,55 @@ namespace {
 
 using connection = sf::async_framed<sf::tcp_stream_nb, sf::length_prefix<std::uint32_t>>;
 
-// One client: every frame back as it came, until the client closes.
-sf::task<void> session(connection conn) {
-    while (auto msg = co_await conn.receive()) co_await conn.send(*msg);
+// One client: every frame back as it came, until the client closes (or the server stops).
+sf::task<void> session(connection conn, sf::cancel_token stopping) {
+    while (auto msg = co_await conn.receive(sf::deadline::never(), stopping))
+        co_await conn.send(*msg, sf::deadline::never(), stopping);
 }
 
-// Accepts forever; each connection gets its own coroutine on the same loop.
-sf::task<void> serve(sf::event_loop& loop, sf::tcp_listener_nb& listener) {
+// What the server shares between its coroutines.
+struct server_state {
+    explicit server_state(sf::event_loop& l) : loop(l) {}
+    sf::event_loop& loop;
+    sf::cancel_source stopping;  // cancelled by SIGINT / SIGTERM
+    int sessions = 0;
+    bool accepting = true;
+    void session_ended() {
+        if (--sessions == 0 && !accepting) loop.stop();
+    }
+};
+
+// Accepts until stopped; each connection gets its own coroutine on the same loop.
+sf::task<void> serve(server_state& server, sf::tcp_listener_nb& listener) {
     for (;;) {
         std::error_code ec;
-        auto [socket, from] = co_await sf::async_accept(loop, listener, sf::deadline::never(), ec);
+        auto [socket, from] = co_await sf::async_accept(server.loop, listener, sf::deadline::never(),
+                                                        server.stopping.token(), ec);
+        if (ec == std::errc::operation_canceled) break;
         if (ec) {  // out of descriptors, say: keep serving, try again a little later
             std::cerr << "accept: " << ec.message() << '\n';
-            co_await sf::async_sleep(loop, 100ms);
+            co_await sf::async_sleep(server.loop, 100ms);
             continue;
         }
-        sf::co_spawn(
-            loop, session(connection{loop, std::move(socket), {}}), [from = from](std::exception_ptr e) {
-                if (!e) return;
-                try {
-                    std::rethrow_exception(e);
-                } catch (const std::exception& error) {  // a framing error or a reset: that client only
+        ++server.sessions;
+        auto on_end = [&server, from = from](std::exception_ptr e) {
+            server.session_ended();
+            if (!e) return;
+            try {
+                std::rethrow_exception(e);
+            } catch (const std::system_error& error) {  // a framing error or a reset: that client only
+                if (error.code() != std::errc::operation_canceled)
                     std::cerr << "client " << from << ": " << error.what() << '\n';
-                }
-            });
+            } catch (const std::exception& error) {
+                std::cerr << "client " << from << ": " << error.what() << '\n';
+            }
+        };
+        sf::co_spawn(server.loop,
+                     session(connection{server.loop, std::move(socket), {}}, server.stopping.token()),
+                     on_end);
     }
+    server.accepting = false;
+    if (server.sessions == 0) server.loop.stop();
 }
 
 sf::task<int> client(sf::event_loop& loop, std::uint16_t port, int count, char** messages) {
@@ -78,10 +103,14 @@ int main(int argc, char** argv) {
 
         auto port = static_cast<std::uint16_t>(argc > 1 ? std::atoi(argv[1]) : 0);
         sf::tcp_listener_nb listener{sf::ipv4_address::loopback(port)};
+        server_state server(loop);
+        // a graceful stop: every coroutine ends (cancelled), then run() returns
         std::error_code ec;
-        loop.stop_on_signals(ec);  // not on Windows: there the process just ends
+        for (int signo : {SIGINT, SIGTERM})
+            loop.on_signal(
+                signo, [&](int) { server.stopping.cancel(); }, ec);
         std::cout << "READY " << listener.local_address().port() << std::endl;
-        sf::co_spawn(loop, serve(loop, listener));
+        sf::co_spawn(loop, serve(server, listener));
         loop.run();
         std::cout << "stopped" << std::endl;
         return 0;

@@ -305,6 +305,15 @@ def coro_echo(r):
             pass
     out = r.run("coro_echo", "client", port, "still", "serving")
     check(out == "still\nserving\n", f"coro_echo after a bad client: got {out!r}")
+    if os.name == "posix" and not r.emulator:
+        # SIGTERM cancels every coroutine (an idle client's session too), then run() returns
+        idle = connect(port)
+        with idle:
+            idle.sendall(struct.pack(">I", 2) + b"hi")
+            check(idle.recv(6) == struct.pack(">I", 2) + b"hi", "coro_echo: the idle client got no echo")
+            server.terminate()
+            lines = r.finish(server)
+        check("stopped" in lines, f"coro_echo did not stop gracefully: {lines!r}")
 
 
 SCENARIOS = {f.__name__: f for f in [echo, udp_upper, thread_per_client, fork_server, forwarder,

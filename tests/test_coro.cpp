@@ -6,6 +6,7 @@
 
 #if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -14,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -109,6 +111,30 @@ TEST_CASE("coro: co_spawn reports the end of a task to its handler, or rethrows 
 
     sf::co_spawn(loop, fail());  // no handler: the exception comes out of the loop's run
     CHECK_THROWS_AS(loop.run_for(limit), std::logic_error);
+}
+
+TEST_CASE("coro: co_spawn from another thread starts the task on the loop's thread") {
+    sf::event_loop loop;
+    std::atomic<int> ran{0};
+    std::thread::id where;
+    auto body = [&]() -> sf::task<void> {
+        where = std::this_thread::get_id();
+        co_await sf::async_sleep(loop, 1ms);
+        ++ran;
+    };
+    std::thread other([&] {
+        for (int i = 0; i < 4; ++i)
+            sf::co_spawn(loop, body(), [&](std::exception_ptr e) {
+                CHECK_FALSE(e);
+                if (ran == 4) loop.stop();
+            });
+    });
+    auto guard = loop.after(3 * limit, [&] { loop.stop(); });
+    loop.run();
+    guard.cancel();
+    other.join();
+    CHECK(ran == 4);
+    CHECK(where == std::this_thread::get_id());
 }
 
 TEST_CASE("coro: sleeps resume in the order of their ends; a zero sleep yields to the loop") {

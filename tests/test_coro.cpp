@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "support/net.hpp"
+
 #if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
 
 #include <atomic>
@@ -193,6 +195,26 @@ TEST_CASE("coro: accept and connect on loopback") {
     };
     run_bounded(loop, body());
 }
+
+#if defined(SOCKFRAME_POSIX)
+TEST_CASE("coro: accept, connect and a frame over a Unix-domain socket") {
+    test_support::temp_dir dir;
+    const std::string path = dir.file("coro.sock");
+    sf::event_loop loop;
+    auto body = [&]() -> sf::task<void> {
+        sf::unix_listener_nb listener{sf::local_address(path)};
+        auto client = co_await sf::async_connect<sf::unix_stream_nb>(loop, sf::local_address(path), limit);
+        auto accepted = co_await sf::async_accept(loop, listener, limit);
+        sf::async_framed a{loop, std::move(client), sf::line{}};
+        sf::async_framed b{loop, std::move(accepted.socket), sf::line{}};
+        co_await a.send(sf::const_buffer(std::string_view("over a path")), limit);
+        auto m = co_await b.receive(limit);
+        REQUIRE(m);
+        CHECK(text(*m) == "over a path");
+    };
+    run_bounded(loop, body());
+}
+#endif
 
 TEST_CASE("coro: echo of many frames between a coroutine server and client on one loop") {
     sf::event_loop loop;

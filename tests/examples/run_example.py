@@ -11,6 +11,7 @@ import os
 import queue
 import shlex
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -272,8 +273,52 @@ def chat(r):
     check(lines == [], f"chat: bob saw {lines!r}")
 
 
+def coro_echo(r):
+    """The coroutine server: its own client, then Python clients pipelining frames at once."""
+    server = r.start("coro_echo")
+    port = r.ready(server)
+    out = r.run("coro_echo", "client", port, "hello", "coroutine", "world")
+    check(out == "hello\ncoroutine\nworld\n", f"coro_echo client: got {out!r}")
+    clients = [connect(port) for _ in range(8)]
+    try:
+        frames = [bytes([65 + i % 26]) * (i * 131 % 2000) for i in range(200)]
+        wire = b"".join(struct.pack(">I", len(f)) + f for f in frames)
+        for c in clients:  # every client's frames are in flight before any echo is read
+            c.sendall(wire)
+        for c in clients:
+            got = b""
+            while len(got) < len(wire):
+                data = c.recv(65536)
+                check(data != b"", "coro_echo: a connection closed early")
+                got += data
+            check(got == wire, "coro_echo: the echoed frames differ")
+    finally:
+        for c in clients:
+            c.close()
+    # a bad length closes that client only; the server goes on serving
+    bad = connect(port)
+    with bad:
+        bad.sendall(b"\xff\xff\xff\xff")
+        try:
+            check(receive_all(bad) == b"", "coro_echo: the bad client got data")
+        except ConnectionResetError:
+            pass
+    out = r.run("coro_echo", "client", port, "still", "serving")
+    check(out == "still\nserving\n", f"coro_echo after a bad client: got {out!r}")
+    if os.name == "posix" and not r.emulator:
+        # SIGTERM cancels every coroutine (an idle client's session too), then run() returns
+        idle = connect(port)
+        with idle:
+            idle.sendall(struct.pack(">I", 2) + b"hi")
+            check(idle.recv(6) == struct.pack(">I", 2) + b"hi", "coro_echo: the idle client got no echo")
+            server.terminate()
+            lines = r.finish(server)
+        check("stopped" in lines, f"coro_echo did not stop gracefully: {lines!r}")
+
+
 SCENARIOS = {f.__name__: f for f in [echo, udp_upper, thread_per_client, fork_server, forwarder,
-                                     forwarder_half_close, unix_ipc, iostream_sum, sticky_packets, chat]}
+                                     forwarder_half_close, unix_ipc, iostream_sum, sticky_packets, chat,
+                                     coro_echo]}
 
 
 def main():

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -138,6 +139,39 @@ void use_server(sf::event_loop& loop, Codec codec, const Address& at) {
     use_server<sf::unix_listener_nb>(loop, sf::line{}, sf::local_address("/tmp/strict.sock"));
 #endif
 }
+
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
+// coro.hpp: every awaitable, in its throwing, no-throw and cancellable forms.
+sf::task<std::size_t> use_coro(sf::event_loop& loop) {
+    std::error_code ec;
+    sf::cancel_source cancel;
+    sf::tcp_listener_nb listener{sf::ipv4_address::loopback(0)};
+    auto [socket, from] = co_await sf::async_accept(loop, listener, std::chrono::seconds(1));
+    (void)co_await sf::async_accept(loop, listener, std::chrono::seconds(1), cancel.token(), ec);
+    auto client = co_await sf::async_connect(loop, from, sf::deadline::never(), ec);
+#if defined(SOCKFRAME_POSIX)
+    (void)co_await sf::async_connect<sf::unix_stream_nb>(loop, sf::local_address("x"), {}, cancel.token());
+#endif
+    sf::async_framed conn{loop, std::move(socket), sf::length_prefix<std::uint32_t>{}};
+    std::size_t total = 0;
+    while (auto msg = co_await conn.receive()) {
+        total += msg->size();
+        co_await conn.send(*msg, std::chrono::seconds(1), cancel.token(), ec);
+    }
+    sf::framed plain{std::move(client), sf::line{}};
+    if (auto m = co_await sf::async_receive(loop, plain, std::chrono::seconds(1), ec)) total += m->size();
+    co_await sf::async_send(loop, plain, sf::const_buffer(std::string("x")), {}, cancel.token(), ec);
+    co_await sf::async_sleep(loop, std::chrono::milliseconds(1), cancel.token(), ec);
+    cancel.cancel();
+    co_return total;
+}
+
+[[maybe_unused]] void instantiate_coro() {
+    sf::event_loop loop;
+    sf::co_spawn(loop, use_coro(loop), [](std::exception_ptr e) { (void)e; });
+    (void)sf::run_task(loop, use_coro(loop));
+}
+#endif
 
 }  // namespace
 

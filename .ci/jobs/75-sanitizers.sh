@@ -27,10 +27,10 @@ tsan="-O1 -g -fno-omit-frame-pointer -fsanitize=thread"
 cmake -S . -B build/tsan "${common[@]}" -DCMAKE_CXX_FLAGS="$tsan" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
 examples=$(cd examples && ls *.cpp | sed 's/\.cpp$//; s/^/sockframe_example_/')
 cmake --build build/tsan --target sockframe_test_framed sockframe_test_socket sockframe_test_listener \
-      sockframe_test_poller sockframe_test_iostream sockframe_test_hardening sockframe_test_event_loop $examples
+      sockframe_test_poller sockframe_test_iostream sockframe_test_hardening sockframe_test_event_loop sockframe_test_server $examples
 TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 SOCKFRAME_FAULT_MEMORY_FACTOR=8 \
     ctest --test-dir build/tsan --output-on-failure -j2 \
-          -R '^(framed|socket|listener|poller|iostream|hardening|event_loop|example_.*|interop_framed_echo_python|fault_framed_echo)$'
+          -R '^(framed|socket|listener|poller|iostream|hardening|event_loop|server|example_.*|interop_framed_echo_python|fault_framed_echo)$'
 
 section "valgrind memcheck: the examples"
 # Every example scenario runs its programs under valgrind (run_example.py's emulator); each

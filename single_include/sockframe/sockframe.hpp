@@ -9188,7 +9188,7 @@ private:
             end_ += n;
             // Adapting: reads that fill what was free ask for a larger buffer; small ones let it shrink.
             full_reads_ = n == space ? full_reads_ + 1 : 0;
-            quiet_ = n < buffer_.capacity() / 8;
+            quiet_reads_ = n < buffer_.capacity() / 8 ? quiet_reads_ + 1 : 0;
         }
     }
 
@@ -9235,10 +9235,11 @@ private:
     bool make_room(const Codec& codec, std::error_code& ec) {
         const std::size_t live = end_ - begin_;
         const std::size_t capacity = buffer_.capacity();
-        if (live == 0 && quiet_ && capacity > initial_capacity_) {
+        if (live == 0 && quiet_reads_ >= shrink_after && capacity > initial_capacity_) {
             buffer_.release();  // idle again: back to the initial size below
             begin_ = end_ = 0;
             full_reads_ = 0;
+            quiet_reads_ = 0;
         }
         // A short partial frame moves to the front at once: copying a few bytes is cheaper than
         // the ever smaller reads into what is left at the end of the buffer.
@@ -9356,18 +9357,19 @@ private:
         error_size_ = std::exchange(other.error_size_, 0);
         initial_capacity_ = other.initial_capacity_;
         full_reads_ = std::exchange(other.full_reads_, 0);
-        quiet_ = std::exchange(other.quiet_, false);
+        quiet_reads_ = std::exchange(other.quiet_reads_, 0);
     }
 
     static constexpr std::size_t max_datagram = 65536;
     static constexpr std::size_t compact_below = 4096;
-    static constexpr unsigned grow_after = 2;  // reads in a row that filled the free space
+    static constexpr unsigned grow_after = 2;     // reads in a row that filled the free space
+    static constexpr unsigned shrink_after = 32;  // small reads in a row before the buffer shrinks
 
     byte_buffer buffer_;
     std::size_t begin_ = 0;  // first byte not yet delivered
     std::size_t end_ = 0;    // one past the last received byte
     bool at_end_ = false;
-    bool quiet_ = false;  // the last read filled less than an eighth of the buffer
+    unsigned quiet_reads_ = 0;  // reads in a row that filled less than an eighth of the buffer
     unsigned full_reads_ = 0;
     std::error_code poisoned_;
     std::uint64_t error_size_ = 0;

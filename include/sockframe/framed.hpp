@@ -845,11 +845,8 @@ private:
     void write_blocking(Endpoint& endpoint, const const_buffer* extra, std::size_t count, std::size_t bytes,
                         deadline d, std::error_code& ec) {
         const_buffer all[gather_max];
-        std::size_t n = 0;
         const std::size_t queued = pending();
-        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
-        for (std::size_t i = 0; i < count; ++i) all[n++] = extra[i];
-        const std::size_t written = endpoint.write_all(all, n, d, ec);
+        const std::size_t written = endpoint.write_all(all, gather_after_queue(extra, count, all), d, ec);
         const std::size_t from_queue = written < queued ? written : queued;
         out_begin_ += from_queue;
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
@@ -864,11 +861,9 @@ private:
     void write_non_blocking(Endpoint& endpoint, const const_buffer* segments, std::size_t count,
                             std::error_code& ec) {
         const_buffer all[gather_max];
-        std::size_t n = 0;
         const std::size_t queued = pending();
-        if (queued > 0) all[n++] = const_buffer(out_.data() + out_begin_, queued);
-        for (std::size_t i = 0; i < count; ++i) all[n++] = segments[i];
-        std::size_t written = endpoint.write_some(all, n, deadline{}, ec);
+        std::size_t written =
+            endpoint.write_some(all, gather_after_queue(segments, count, all), deadline{}, ec);
         if (ec) {
             if (!is_would_block(ec)) return;  // nothing was written
             written = 0;
@@ -878,6 +873,15 @@ private:
         out_begin_ += from_queue;
         append(segments, count, written - from_queue);
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+    }
+
+    /// Fills `all` with the queued bytes (if any), then the `count` buffers; returns how many.
+    std::size_t gather_after_queue(const const_buffer* buffers, std::size_t count,
+                                   const_buffer* all) noexcept {
+        std::size_t n = 0;
+        if (pending() > 0) all[n++] = const_buffer(out_.data() + out_begin_, pending());
+        for (std::size_t i = 0; i < count; ++i) all[n++] = buffers[i];
+        return n;
     }
 
     /// Copies `count` segments, less their first `skip` bytes, to the end of the queue.

@@ -11,8 +11,9 @@ for cxx in g++ clang++; do
     [ "$cxx" = g++ ] && extra=(-Wuseless-cast)
     for std in 17 20; do
         echo "$cxx -std=c++$std ${strict[*]} ${extra[*]}"
-        "$cxx" -std=c++$std -c -o /dev/null -Isingle_include "${strict[@]}" "${extra[@]}" \
-            tests/strict/strict_warnings.cpp
+        for tu in tests/strict/*.cpp; do
+            "$cxx" -std=c++$std -c -o /dev/null -Isingle_include "${strict[@]}" "${extra[@]}" "$tu"
+        done
     done
 done
 echo "strict warnings: the single header is clean under g++ and clang++, C++17 and C++20"

@@ -7,7 +7,7 @@ build=build/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
       -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF -DSOCKFRAME_INSTALL=OFF \
       -DSOCKFRAME_BUILD_BENCHMARKS=ON
-cmake --build "$build" --target sockframe_bench sockframe_server_bench
+cmake --build "$build" --target sockframe_bench sockframe_server_bench sockframe_echo_bench
 timeout 120 "$build/benchmarks/sockframe_bench" --quick --json > "$build/bench.json"
 python3 - "$build/bench.json" <<'PY'
 import json, sys
@@ -61,3 +61,9 @@ for workload in ("pingpong_512", "pingpong_64", "stream_512", "stream_16", "idle
         assert (workload, impl) in seen, f"no row for {workload}/{impl}"
 print(f"sockframe_server_bench --quick --json: {len(rows)} rows, schema ok")
 PY
+
+# sockframe_echo_bench (the table ./demo.sh ends with): one short repeat, a row per size.
+timeout 120 "$build/benchmarks/sockframe_echo_bench" --repeats 1 --megabytes 4 --sizes 64,4096 > "$build/echo_bench.txt"
+grep -Eq '^\| 64 B .*\| +[0-9.]+ \|$' "$build/echo_bench.txt" && grep -Eq '^\| 4096 B ' "$build/echo_bench.txt" \
+    || { cat "$build/echo_bench.txt"; echo "sockframe_echo_bench: expected a row for 64 B and 4096 B" >&2; exit 1; }
+echo "sockframe_echo_bench: table ok"

@@ -74,13 +74,14 @@ git_snapshot() {
     git -C "$repo" tag "v$version"
 }
 
-# install_sockframe PREFIX [CMAKE_ARGS...]: configures sockframe alone (tests and examples off, as
-# a package manager does) and installs it into PREFIX.
+# install_sockframe PREFIX [CMAKE_ARGS...]: configures sockframe alone (tests, examples, tools and
+# benchmarks off, as a package manager does) and installs it into PREFIX.
 install_sockframe() {
     local prefix=$1
     shift
     "$cmake" -S "$src" -B "$work/sockframe-build" -DCMAKE_INSTALL_PREFIX="$prefix" \
-        -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF "$@" >"$work/sockframe-configure.log" ||
+        -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF -DSOCKFRAME_BUILD_TOOLS=OFF \
+        -DSOCKFRAME_BUILD_BENCHMARKS=OFF "$@" >"$work/sockframe-configure.log" ||
         { cat "$work/sockframe-configure.log"; fail "configuring sockframe for install"; }
     "$cmake" --build "$work/sockframe-build" >/dev/null
     "$cmake" --install "$work/sockframe-build" >"$work/sockframe-install.log" ||

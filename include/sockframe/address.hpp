@@ -33,9 +33,11 @@ inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
 /// An IPv4 address and port (a sockaddr_in). Default: 0.0.0.0 port 0.
 class ipv4_address {
 public:
+    /// The address's four bytes, in network order (192.0.2.1 is {192, 0, 2, 1}).
     using bytes_type = std::array<std::uint8_t, 4>;
 
     ipv4_address() noexcept { storage_.sin_family = AF_INET; }
+    /// The address `bytes`, port `port`.
     ipv4_address(const bytes_type& bytes, std::uint16_t port) noexcept : ipv4_address() {
         std::memcpy(&storage_.sin_addr, bytes.data(), 4);
         storage_.sin_port = detail::to_network(port);
@@ -59,6 +61,7 @@ public:
         ec.clear();
         return a;
     }
+    /// parse(host, port, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv4_address parse(std::string_view host, std::uint16_t port) {
         std::error_code ec;
         auto a = parse(host, port, ec);
@@ -75,6 +78,7 @@ public:
         }
         return parse(text.substr(0, colon), port, ec);
     }
+    /// parse(text, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv4_address parse(std::string_view text) {
         std::error_code ec;
         auto a = parse(text, ec);
@@ -103,8 +107,11 @@ public:
 
     /// The native sockaddr, for calls sockframe does not wrap.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for a system call to fill in (see capacity()).
     ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The size of the native sockaddr.
     detail::socklen_type size() const noexcept { return static_cast<detail::socklen_type>(sizeof storage_); }
+    /// The most bytes a system call may write at data().
     static constexpr detail::socklen_type capacity() noexcept {
         return static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
     }
@@ -129,9 +136,11 @@ private:
 /// An IPv6 address, port and scope id (a sockaddr_in6). Default: :: port 0.
 class ipv6_address {
 public:
+    /// The address's sixteen bytes, in network order.
     using bytes_type = std::array<std::uint8_t, 16>;
 
     ipv6_address() noexcept { storage_.sin6_family = AF_INET6; }
+    /// The address `bytes`, port `port`, and the zone (interface index) `scope_id` of a link-local address.
     ipv6_address(const bytes_type& bytes, std::uint16_t port, std::uint32_t scope_id = 0) noexcept
         : ipv6_address() {
         std::memcpy(&storage_.sin6_addr, bytes.data(), 16);
@@ -170,6 +179,7 @@ public:
         ec.clear();
         return a;
     }
+    /// parse(host, port, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv6_address parse(std::string_view host, std::uint16_t port) {
         std::error_code ec;
         auto a = parse(host, port, ec);
@@ -187,6 +197,7 @@ public:
         }
         return parse(text.substr(1, close - 1), port, ec);
     }
+    /// parse(text, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv6_address parse(std::string_view text) {
         std::error_code ec;
         auto a = parse(text, ec);
@@ -212,7 +223,7 @@ public:
     bool is_loopback() const noexcept { return *this == loopback(port()); }
     /// Whether this is ::.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
-    /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
+    /// Whether this is an IPv4-mapped address (`0:0:0:0:0:ffff:a.b.c.d`).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
         for (std::size_t i = 0; i < 10; ++i)
@@ -228,12 +239,17 @@ public:
     /// "[::1]:8080".
     std::string to_string() const { return '[' + host() + "]:" + std::to_string(port()); }
 
+    /// The native sockaddr (sockaddr_in6), for a system call.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for a system call to fill in (see capacity()).
     ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The size of the native sockaddr.
     detail::socklen_type size() const noexcept { return static_cast<detail::socklen_type>(sizeof storage_); }
+    /// The most bytes a system call may write at data().
     static constexpr detail::socklen_type capacity() noexcept {
         return static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
     }
+    /// Takes the `length` bytes a system call wrote at data(); false if they are not an IPv6 address.
     bool assign_native(detail::socklen_type length) noexcept {
         return length >= static_cast<detail::socklen_type>(sizeof storage_) &&
                storage_.sin6_family == AF_INET6;
@@ -342,7 +358,7 @@ public:
         if (is_v6()) std::memcpy(a.data(), &storage_.v6, sizeof(::sockaddr_in6));
         return a;
     }
-    /// An IPv4-mapped IPv6 address (::ffff:192.0.2.1, how a dual-stack socket sees IPv4 peers)
+    /// An IPv4-mapped IPv6 address (`0:0:0:0:0:ffff:192.0.2.1`, how a dual-stack socket sees IPv4 peers)
     /// as the IPv4 address it stands for; any other address unchanged.
     ip_address unmapped() const noexcept {
         if (!is_v6() || !v6().is_v4_mapped()) return *this;
@@ -449,6 +465,7 @@ public:
 #endif
         return a;
     }
+    /// abstract(name, ec), throwing std::system_error(errc::bad_address) instead.
     static local_address abstract(std::string_view name) {
         std::error_code ec;
         auto a = abstract(name, ec);
@@ -476,12 +493,17 @@ public:
         return std::string(name());
     }
 
+    /// The native sockaddr (sockaddr_un), for a system call.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for a system call to fill in (see capacity()).
     ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The length of the native sockaddr that names this address (path or abstract name included).
     detail::socklen_type size() const noexcept { return length_; }
+    /// The most bytes a system call may write at data().
     static constexpr detail::socklen_type capacity() noexcept {
         return static_cast<detail::socklen_type>(sizeof(::sockaddr_un));
     }
+    /// Takes the `length` bytes a system call wrote at data(); false if they are not a Unix-domain address.
     bool assign_native(detail::socklen_type length) noexcept {
         if (length > capacity()) return false;
         length_ = length < path_offset() ? path_offset() : length;

@@ -38,12 +38,16 @@ public:
     /// Most bytes encode_into adds to a payload (a held codec needing more is not forwarded).
     static constexpr std::size_t max_overhead = 64;
 
+    /// Holds a copy of `codec` (one allocation). `Codec` must satisfy the codec contract (codec_check).
     template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
     any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
         : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
           caps_(capabilities<std::decay_t<Codec>>()) {}
+    /// A copy of the held codec (one allocation).
     any_codec(const any_codec& other) : self_(other.self_->clone()), caps_(other.caps_) {}
+    /// Takes the held codec; `other` is left empty and may only be assigned to or destroyed.
     any_codec(any_codec&&) noexcept = default;
+    /// Replaces the held codec with a copy of `other`'s.
     any_codec& operator=(const any_codec& other) {
         if (this != &other) {
             self_ = other.self_->clone();
@@ -51,6 +55,7 @@ public:
         }
         return *this;
     }
+    /// Takes the held codec; `other` is left empty and may only be assigned to or destroyed.
     any_codec& operator=(any_codec&&) noexcept = default;
     ~any_codec() = default;
 
@@ -96,6 +101,7 @@ public:
         if (self_->type() != &type_tag<Codec>) return nullptr;
         return &static_cast<model<Codec>*>(self_.get())->codec;
     }
+    /// The held codec if it is a `Codec`, else nullptr.
     template <typename Codec>
     const Codec* target() const noexcept {
         if (self_->type() != &type_tag<Codec>) return nullptr;
@@ -292,7 +298,7 @@ inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size
 }  // namespace detail
 
 /// The codec named by `spec`: `len:W[:be|le]` (payload length in W = 1, 2, 4 or 8 bytes, big
-/// endian by default), `varint`, `line`, `delim:STRING` (escapes \r \n \t \0 \\ \xHH),
+/// endian by default), `varint`, `line`, `delim:STRING` (escapes `\r \n \t \0 \\ \xHH`),
 /// `fixed:N` or `netstring`, each with its default max_frame (len:1 and len:2 cap it at what the
 /// field can express). Throws system_error(invalid_argument) naming the problem on a bad spec.
 inline any_codec parse_codec_spec(std::string_view spec) {

@@ -49,6 +49,7 @@ inline constexpr bool is_mutable_byte_range_v<R, std::void_t<typename contiguous
 class const_buffer {
 public:
     constexpr const_buffer() noexcept = default;
+    /// The `size` bytes at `data`, which must stay valid while the view is used.
     constexpr const_buffer(const void* data, std::size_t size) noexcept
         : data_(static_cast<const std::byte*>(data)), size_(size) {}
     /// Views any contiguous range of byte-sized elements: std::string, std::vector<char>, ...
@@ -61,11 +62,17 @@ public:
     const_buffer(const char* text) noexcept  // NOLINT(google-explicit-constructor)
         : data_(reinterpret_cast<const std::byte*>(text)), size_(std::strlen(text)) {}
 
+    /// The first byte.
     constexpr const std::byte* data() const noexcept { return data_; }
+    /// The number of bytes.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// Whether there are no bytes.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// The first byte, for range-for.
     constexpr const std::byte* begin() const noexcept { return data_; }
+    /// One past the last byte.
     constexpr const std::byte* end() const noexcept { return data_ + size_; }
+    /// Byte `i` (unchecked).
     constexpr std::byte operator[](std::size_t i) const noexcept { return data_[i]; }
 
     /// The bytes from `offset` on (clamped to the size).
@@ -78,10 +85,12 @@ public:
         const_buffer rest = subspan(offset);
         return {rest.data_, count < rest.size_ ? count : rest.size_};
     }
+    /// The first `count` bytes (at most size()).
     constexpr const_buffer first(std::size_t count) const noexcept { return subspan(0, count); }
 
     /// The same bytes as characters.
     std::string_view str() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
+    /// The bytes as characters (the same as str()).
     operator std::string_view() const noexcept { return str(); }  // NOLINT(google-explicit-constructor)
     /// An owning copy of the bytes.
     std::string to_string() const { return std::string(str()); }
@@ -100,6 +109,7 @@ private:
 class mutable_buffer {
 public:
     constexpr mutable_buffer() noexcept = default;
+    /// The `size` writable bytes at `data`, which must stay valid while the view is used.
     constexpr mutable_buffer(void* data, std::size_t size) noexcept
         : data_(static_cast<std::byte*>(data)), size_(size) {}
     /// Views any contiguous, non-const range of byte-sized elements.
@@ -109,11 +119,17 @@ public:
         : data_(reinterpret_cast<std::byte*>(std::data(range))),
           size_(std::size(range) * sizeof(*std::data(range))) {}
 
+    /// The first byte.
     constexpr std::byte* data() const noexcept { return data_; }
+    /// The number of bytes.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// Whether there are no bytes.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// The first byte, for range-for.
     constexpr std::byte* begin() const noexcept { return data_; }
+    /// One past the last byte.
     constexpr std::byte* end() const noexcept { return data_ + size_; }
+    /// Byte `i` (unchecked).
     constexpr std::byte& operator[](std::size_t i) const noexcept { return data_[i]; }
 
     /// The bytes from `offset` on (clamped to the size).
@@ -126,9 +142,12 @@ public:
         mutable_buffer rest = subspan(offset);
         return {rest.data_, count < rest.size_ ? count : rest.size_};
     }
+    /// The first `count` bytes (at most size()).
     constexpr mutable_buffer first(std::size_t count) const noexcept { return subspan(0, count); }
 
+    /// The same bytes, read-only.
     constexpr operator const_buffer() const noexcept { return {data_, size_}; }  // NOLINT
+    /// The bytes as characters.
     std::string_view str() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
 
 private:

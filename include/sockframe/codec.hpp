@@ -85,15 +85,19 @@ SOCKFRAME_NAMESPACE_BEGIN
 
 /// The outcome of one decode call.
 struct decode_result {
+    /// What a decode found.
     enum class status : std::uint8_t { need_more, frame, error };
 
+    /// need_more, frame or error.
     status state = status::need_more;
     const_buffer payload;      ///< frame: the payload, a view into the decoded input
     std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
     std::error_code error{0, sockframe_category()};  ///< error: why (value 0 otherwise)
     std::uint64_t size = 0;                          ///< error: the offending length, or the byte position
 
+    /// More input is needed; nothing to drop.
     static decode_result need_more() noexcept { return {}; }
+    /// A frame: `payload` (a view into the input) in the first `consumed` input bytes.
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
         decode_result r;
         r.state = status::frame;
@@ -101,6 +105,8 @@ struct decode_result {
         r.consumed = consumed;
         return r;
     }
+    /// An error `ec` about `size` (the offending length or position); `skip` bytes may be dropped to
+    /// resynchronise (0: the stream cannot be).
     static decode_result failure(std::error_code ec, std::uint64_t size, std::size_t skip = 0) noexcept {
         decode_result r;
         r.state = status::error;
@@ -109,8 +115,11 @@ struct decode_result {
         r.consumed = skip;
         return r;
     }
+    /// Whether a frame was decoded.
     bool is_frame() const noexcept { return state == status::frame; }
+    /// Whether the input is in error.
     bool is_error() const noexcept { return state == status::error; }
+    /// Whether more input is needed.
     bool needs_more() const noexcept { return state == status::need_more; }
 };
 
@@ -140,7 +149,9 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noex
 /// upwards, prepended ones downwards), and the segments re-centre when one end runs out.
 class frame_parts {
 public:
+    /// The most segments (views) one frame has.
     static constexpr std::size_t max_segments = 8;
+    /// Bytes of scratch space for headers and trailers.
     static constexpr std::size_t scratch_size = 128;
 
     frame_parts() noexcept = default;

@@ -41,6 +41,7 @@ inline constexpr bool delimiter_free_v<P, std::void_t<decltype(P::delimiter_free
 /// trailer bytes can never form a delimiter-based codec's delimiter (see checked).
 template <typename Endian = big_endian>
 struct basic_crc32c {
+    /// The checksum's type.
     using value_type = std::uint32_t;
     /// Bytes of the trailer.
     static constexpr std::size_t size = 4;
@@ -237,6 +238,7 @@ public:
     static constexpr bool delimited_payload =
         detail::delimited_payload_v<Outer> || detail::delimited_payload_v<Inner>;
 
+    /// `outer`'s frame around `inner`'s (invalid_argument if the two cannot nest).
     explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
         : outer_(std::move(outer)), inner_(std::move(inner)) {}
 
@@ -334,6 +336,7 @@ class suffixed : public detail::optional_decode_frame<suffixed<Codec>, codec_tra
     static_assert(codec_check<Codec>::ok, "suffixed: the wrapped type is not a codec");
 
 public:
+    /// The longest suffix, in bytes.
     static constexpr std::size_t max_suffix_size = 16;
     /// Frames end at a delimiter where the inner codec's do.
     static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;

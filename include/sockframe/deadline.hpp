@@ -12,6 +12,7 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// The point in time by which a whole blocking operation must finish, else std::errc::timed_out.
 class deadline {
 public:
+    /// The clock every deadline is measured on.
     using clock = std::chrono::steady_clock;
 
     /// Use the socket's timeout (none unless set_timeout was called).

@@ -1,6 +1,6 @@
 #pragma once
 /// Delimiter framing: frames end with a byte string (Netty DelimiterBasedFrameDecoder), and the
-/// line codec (Netty LineBasedFrameDecoder, tokio LinesCodec): '\n' with an optional '\r' before it.
+/// line codec (Netty LineBasedFrameDecoder, tokio LinesCodec): `'\n'` with an optional `'\r'` before it.
 
 #include <sockframe/codec.hpp>
 #include <sockframe/detail/endian.hpp>
@@ -14,7 +14,7 @@
 
 SOCKFRAME_NAMESPACE_BEGIN
 
-/// Frames that end with a delimiter: any non-empty byte string of up to 32 bytes ("\r\n", "$_",
+/// Frames that end with a delimiter: any non-empty byte string of up to 32 bytes (`"\r\n"`, "$_",
 /// a NUL byte, ...). decode strips the delimiter, encode appends it.
 ///
 /// The search keeps its state across need_more results (a Knuth-Morris-Pratt automaton), so each
@@ -47,7 +47,7 @@ public:
             fallback_[i] = static_cast<std::uint8_t>(k);
         }
     }
-    /// A NUL-terminated delimiter ("\r\n"); for a NUL byte pass `std::string_view{"\0", 1}`.
+    /// A NUL-terminated delimiter (`"\r\n"`); for a NUL byte pass `std::string_view{"\0", 1}`.
     explicit delimiter(const char* delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
         : delimiter(const_buffer{delim}, max_frame) {}
 
@@ -208,18 +208,19 @@ private:
 /// How line::encode ends a line.
 enum class line_ending : std::uint8_t { lf, crlf };
 
-/// Text lines: a frame ends at '\n'; a '\r' just before it is stripped too, so "\n" and "\r\n"
+/// Text lines: a frame ends at `'\n'`; a `'\r'` just before it is stripped too, so `"\n"` and `"\r\n"`
 /// peers both work (Netty LineBasedFrameDecoder, tokio LinesCodec, Python readline). max_frame
 /// counts the line without its ending.
 ///
 /// After an overlong line the stream resynchronises as tokio's LinesCodec does: frame_too_large
 /// is reported once (size = the bytes counted so far, consumed = the bytes scanned), the rest of
-/// the line through its '\n' is dropped silently, and decoding resumes with the next line.
+/// the line through its `'\n'` is dropped silently, and decoding resumes with the next line.
 class line {
 public:
     /// Frames end at a byte pattern the payload must not contain (see checked).
     static constexpr bool delimited_payload = true;
 
+    /// Lines of at most `max_frame` bytes (without the line end), written with `ending`.
     explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
@@ -228,6 +229,7 @@ public:
     std::size_t max_frame() const noexcept { return max_frame_; }
     /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, 2); }
+    /// How encode ends a line.
     line_ending ending() const noexcept { return ending_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
@@ -309,7 +311,7 @@ public:
     bool final_unterminated() const noexcept { return final_unterminated_; }
 
     /// The end of the stream with `input` buffered (decode() returned need_more on it): with
-    /// final_unterminated(), the bytes are the last frame without a final '\r' (frame_too_large above
+    /// final_unterminated(), the bytes are the last frame without a final `'\r'` (frame_too_large above
     /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
     /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
     /// input.size()). Empty input: need_more.
@@ -331,13 +333,13 @@ public:
         return decode_result::frame(input.first(size), input.size());
     }
 
-    /// Appends "\n" (or "\r\n"). invalid_argument if the payload contains '\n', or, with the lf
-    /// ending, ends with '\r' (the decoder would strip it); payload_too_large above max_frame.
+    /// Appends `"\n"` (or `"\r\n"`). invalid_argument if the payload contains `'\n'`, or, with the lf
+    /// ending, ends with `'\r'` (the decoder would strip it); payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
-    /// Most bytes encode_into adds: "\r\n".
+    /// Most bytes encode_into adds: `"\r\n"`.
     static constexpr std::size_t max_overhead = 2;
     /// The payload and the line ending at `out` (see codec.hpp); 0 where encode() reports an error.
     std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {

@@ -86,9 +86,12 @@ inline const std::error_category& sockframe_category() noexcept {
     return detail::sockframe_category_object.impl;
 }
 
+/// An error code of sockframe's category (lets `ec == sf::errc::...` and `std::error_code ec = sf::errc::...`
+/// work).
 inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), sockframe_category()};
 }
+/// An error condition of sockframe's category.
 inline std::error_condition make_error_condition(errc e) noexcept {
     return {static_cast<int>(e), sockframe_category()};
 }
@@ -102,6 +105,7 @@ inline bool is_would_block(const std::error_code& ec) noexcept {
 /// A framing error thrown by the throwing overloads: the code plus the offending size or position.
 class frame_error : public std::system_error {
 public:
+    /// The error `ec` about `size` (the offending length or position), with the message `what`.
     frame_error(std::error_code ec, std::uint64_t size, const std::string& what)
         : std::system_error(ec, what + " (size " + std::to_string(size) + ")"), size_(size) {}
     /// The announced length, accumulated size or byte position that caused the error.

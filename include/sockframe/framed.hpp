@@ -1210,13 +1210,18 @@ class framed : public detail::framed_receiving<framed<Endpoint, Codec>, Endpoint
     using writer_type = detail::frame_writer<Endpoint, Codec>;
 
 public:
+    /// The endpoint (socket) type.
     using endpoint_type = Endpoint;
+    /// The codec type.
     using codec_type = Codec;
+    /// The receiving half (split()).
     using read_half = framed_read_half<Endpoint, Codec>;
+    /// The sending half (split()).
     using write_half = framed_write_half<Endpoint, Codec>;
 
     /// Default outgoing high-water mark for non-blocking sends, and first coalescing limit of queue().
     static constexpr std::size_t default_high_water_mark = writer_type::default_high_water_mark;
+    /// The first coalescing limit of queue(), in bytes.
     static constexpr std::size_t default_coalesce_limit = writer_type::default_coalesce_limit;
     /// The most the coalescing limit adapts to on its own.
     static constexpr std::size_t adaptive_coalesce_limit = writer_type::adaptive_coalesce_limit;
@@ -1224,6 +1229,7 @@ public:
     static constexpr std::size_t adaptive_receive_limit =
         detail::frame_reader<Endpoint, Codec>::adaptive_limit;
 
+    /// Frames `codec`'s way over `endpoint` (taken over). No system call.
     explicit framed(Endpoint endpoint, Codec codec = Codec{})
         : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
 
@@ -1235,6 +1241,7 @@ public:
           writer_(std::move(other.writer_)) {
         other.mark_moved_from();
     }
+    /// Takes `other`'s endpoint, codec and buffers; frames buffered in `other` stay buffered here.
     framed& operator=(framed&& other) noexcept {
         if (this != &other) {
             endpoint_ = std::move(other.endpoint_);
@@ -1249,9 +1256,14 @@ public:
     framed& operator=(const framed&) = delete;
     ~framed() = default;
 
+    /// The endpoint, for options, addresses and shutdown (reading or writing it directly bypasses the
+    /// buffers).
     Endpoint& endpoint() noexcept { return endpoint_; }
+    /// The endpoint.
     const Endpoint& endpoint() const noexcept { return endpoint_; }
+    /// The codec.
     Codec& codec() noexcept { return codec_; }
+    /// The codec.
     const Codec& codec() const noexcept { return codec_; }
 
     /// A read half and a write half of this connection, for a reader thread and a writer thread

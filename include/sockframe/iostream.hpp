@@ -42,7 +42,9 @@ class basic_socket_streambuf : public std::streambuf {
     static_assert(!Socket::socket_type::message_oriented, "basic_socket_streambuf needs a stream socket");
 
 public:
+    /// The socket type.
     using socket_type = Socket;
+    /// The size of each of the two buffers (get and put) by default.
     static constexpr std::size_t default_buffer_size = SOCKFRAME_IOSTREAM_BUFFER_SIZE;
 
     /// Owns `s` (closed with this buffer).
@@ -64,6 +66,7 @@ public:
 
     /// The socket: for options, set_timeout, shutdown. Flush before using it to write directly.
     Socket& socket() noexcept { return *socket_; }
+    /// The socket.
     const Socket& socket() const noexcept { return *socket_; }
     /// The error of the last socket call that failed (empty after a successful one). End-of-stream
     /// is not an error.
@@ -92,6 +95,7 @@ public:
     }
 
 protected:
+    /// Refills the get area with one receive; end-of-stream and errors are eof.
     int_type underflow() override {
         if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
         std::size_t n = read_into(get_begin(), get_capacity_);
@@ -100,6 +104,7 @@ protected:
         return traits_type::to_int_type(*gptr());
     }
 
+    /// Sends the put area (and `c`) whole; an error is eof.
     int_type overflow(int_type c) override {
         std::error_code ec;
         if (!flush(ec)) return traits_type::eof();
@@ -110,11 +115,13 @@ protected:
         return traits_type::not_eof(c);
     }
 
+    /// Sends the put area whole: 0, or -1 on an error.
     int sync() override {
         std::error_code ec;
         return flush(ec) ? 0 : -1;
     }
 
+    /// Writes `n` bytes: through the put area, or large ones straight to the socket.
     std::streamsize xsputn(const char_type* s, std::streamsize n) override {
         if (n <= 0) return 0;
         auto size = static_cast<std::size_t>(n);
@@ -137,6 +144,7 @@ protected:
         return static_cast<std::streamsize>(sent);
     }
 
+    /// Reads up to `n` bytes: the get area first, then large reads straight from the socket.
     std::streamsize xsgetn(char_type* s, std::streamsize n) override {
         if (n <= 0) return 0;
         auto wanted = static_cast<std::size_t>(n);
@@ -170,6 +178,7 @@ protected:
         return static_cast<std::streamsize>(copied);
     }
 
+    /// -1 once the socket is closed, else 0 (unknown).
     std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
@@ -226,13 +235,17 @@ private:
 template <typename Socket>
 class basic_socket_iostream : public std::iostream {
 public:
+    /// The socket type.
     using socket_type = Socket;
+    /// The streambuf type underneath.
     using streambuf_type = basic_socket_streambuf<Socket>;
 
+    /// An iostream that owns `s`.
     explicit basic_socket_iostream(Socket&& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
         : std::iostream(nullptr), buf_(std::move(s), buffer_size) {
         init(&buf_);
     }
+    /// An iostream over `s`, which must outlive it.
     explicit basic_socket_iostream(Socket& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
         : std::iostream(nullptr), buf_(s, buffer_size) {
         init(&buf_);
@@ -256,6 +269,7 @@ public:
     streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
     /// The socket (for set_timeout, options, shutdown).
     Socket& socket() noexcept { return buf_.socket(); }
+    /// The socket.
     const Socket& socket() const noexcept { return buf_.socket(); }
     /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the
     /// connect error; empty at plain end-of-stream.
@@ -278,6 +292,7 @@ private:
 
 /// A streambuf / iostream over TCP (IPv4), the usual makefile().
 using socket_streambuf = basic_socket_streambuf<tcp_stream>;
+/// An iostream over TCP (IPv4), the usual makefile().
 using socket_iostream = basic_socket_iostream<tcp_stream>;
 /// The same over TCP/IPv6.
 using tcp6_iostream = basic_socket_iostream<tcp6_stream>;

@@ -65,7 +65,9 @@ class length_prefix {
     static_assert(detail::is_endian_v<Endian>, "length_prefix: Endian must be big_endian or little_endian");
 
 public:
+    /// The length field's unsigned integer type.
     using field_type = Field;
+    /// The length field's byte order (big_endian or little_endian).
     using endian_type = Endian;
     /// Bytes of the length field.
     static constexpr std::size_t field_size = sizeof(Field);
@@ -176,6 +178,8 @@ public:
     /// The length field alone, for framed's send buffer (see codec.hpp); 0 unless the layout is
     /// the plain one (offset 0, adjustment 0, default strip) and the payload fits max_frame.
     static constexpr std::size_t max_prefix_size = field_size;
+    /// Writes the header of a `payload_size`-byte frame at `out` (room for max_prefix_size): its
+    /// size, or 0 when encode must decide (a layout with more than the length, or an error).
     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
         if (!plain_ || payload_size > max_frame_) return 0;
         detail::store<Endian, Field>(static_cast<Field>(payload_size), out);

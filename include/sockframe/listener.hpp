@@ -19,7 +19,9 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
 template <typename Socket>
 struct accepted {
+    /// The connected socket.
     Socket socket;
+    /// The peer's address.
     typename Socket::address_type from;
 };
 
@@ -46,11 +48,17 @@ struct listen_options {
     bool reuse_port = false;
 };
 
+/// A listening socket: bind, listen, then accept connections (with deadlines). Aliases:
+/// tcp_listener, tcp6_listener, ip_tcp_listener, any_listener, unix_listener and their _nb forms.
+/// The accepted sockets are `basic_socket<Family, Type, Mode>`, close-on-exec.
 template <typename Family, typename Type = stream, typename Mode = blocking>
 class basic_listener {
 public:
+    /// The accepted sockets' type.
     using socket_type = basic_socket<Family, Type, Mode>;
+    /// The address type.
     using address_type = typename Family::address_type;
+    /// The OS handle type.
     using native_handle_type = detail::native_handle_type;
 
     /// The backlog used when none is given: the system's maximum (SOMAXCONN).
@@ -71,16 +79,20 @@ public:
     /// Never throwing: `ec` says what failed (the listener is then closed).
     basic_listener(const address_type& local, std::error_code& ec) noexcept
         : basic_listener(local, listen_options{}, ec) {}
+    /// Binds to `local` and listens with `backlog`, never throwing.
     basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
         : basic_listener(local, with_backlog(backlog), ec) {}
+    /// Binds to `local` and listens with `options`, never throwing.
     basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
         socket_ = socket_type::open_for(local, 0, ec);
         if (!ec) setup(local, options, ec);
         if (ec) close();
     }
 
+    /// Takes `other`'s socket.
     basic_listener(basic_listener&& other) noexcept
         : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
+    /// Closes this listener, then takes `other`'s socket.
     basic_listener& operator=(basic_listener&& other) noexcept {
         if (this != &other) {
             close();
@@ -100,7 +112,9 @@ public:
         detail::throw_if(ec, "sockframe: accept");
         return a;
     }
+    /// accept(), never throwing.
     accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
+    /// accept(d), never throwing: std::errc::timed_out when `d` passes first.
     accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
         accepted<socket_type> result;
         auto when = d.resolve(socket_.timeout());
@@ -121,6 +135,7 @@ public:
 
     /// The bound address (the real port when bound to port 0).
     address_type local_address() const { return socket_.local_address(); }
+    /// local_address(), never throwing.
     address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
     /// The default accept deadline (settimeout on a listening socket).
     template <typename Rep, typename Period>

@@ -21,6 +21,7 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// the value of the digits read so far).
 class decimal_prefix {
 public:
+    /// Lengths up to `max_frame`, followed by `separator`.
     explicit decimal_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME, char separator = ':')
         : max_frame_(max_frame), separator_(static_cast<std::byte>(separator)) {
         if (separator >= '0' && separator <= '9')

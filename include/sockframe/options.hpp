@@ -34,14 +34,18 @@ struct integer_option {
 /// (on Windows, listeners use SO_EXCLUSIVEADDRUSE instead, which is what SO_REUSEADDR means on POSIX).
 struct reuse_address : detail::boolean_option<reuse_address> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_REUSEADDR; }
 };
 #if defined(SO_REUSEPORT)
 /// SO_REUSEPORT: several sockets bind the same port; the kernel spreads connections (not on Windows).
 struct reuse_port : detail::boolean_option<reuse_port> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_REUSEPORT; }
 };
 #endif
@@ -57,57 +61,76 @@ struct exclusive_address_use : detail::boolean_option<exclusive_address_use> {
 /// TCP_NODELAY: send small segments at once (disable Nagle's algorithm).
 struct no_delay : detail::boolean_option<no_delay> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
+    /// The option's name.
     static int name() noexcept { return TCP_NODELAY; }
 };
 /// SO_KEEPALIVE: probe idle connections.
 struct keep_alive : detail::boolean_option<keep_alive> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_KEEPALIVE; }
 };
 /// SO_BROADCAST: allow sending datagrams to broadcast addresses.
 struct broadcast : detail::boolean_option<broadcast> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_BROADCAST; }
 };
 /// IPV6_V6ONLY: an IPv6 socket that does not also accept IPv4-mapped traffic.
 struct v6_only : detail::boolean_option<v6_only> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_IPV6; }
+    /// The option's name.
     static int name() noexcept { return IPV6_V6ONLY; }
 };
 /// SO_RCVBUF: kernel receive buffer size in bytes (Linux reports double what was set).
 struct receive_buffer_size : detail::integer_option<receive_buffer_size> {
     using integer_option::integer_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_RCVBUF; }
 };
 /// SO_SNDBUF: kernel send buffer size in bytes (Linux reports double what was set).
 struct send_buffer_size : detail::integer_option<send_buffer_size> {
     using integer_option::integer_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_SNDBUF; }
 };
 
 /// SO_LINGER: on close, wait up to `timeout` for unsent data (enabled with 0 s: reset at once).
 struct linger {
+    /// Whether close waits (or, with a zero timeout, resets the connection).
     bool enabled = false;
+    /// How long close waits.
     std::chrono::seconds timeout{0};
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
 #if defined(SO_LINGER_SEC)
     static int name() noexcept { return SO_LINGER_SEC; }  // macOS: SO_LINGER counts clock ticks
 #else
+    /// The option's name.
     static int name() noexcept { return SO_LINGER; }
 #endif
+    /// The OS's struct linger.
     using native_type = ::linger;
+    /// The OS's form of this value.
     native_type to_native() const noexcept {
         native_type l{};
         l.l_onoff = enabled ? 1 : 0;
         l.l_linger = static_cast<decltype(l.l_linger)>(timeout.count());
         return l;
     }
+    /// This value, from the OS's form.
     static struct linger from_native(const native_type& l) noexcept {
         return {l.l_onoff != 0, std::chrono::seconds(l.l_linger)};
     }

@@ -27,17 +27,23 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// What a registration waits for; combine with `|`.
 enum class interest : unsigned { none = 0, read = 1, write = 2 };
 
+/// Both interests.
 constexpr interest operator|(interest a, interest b) noexcept {
     return static_cast<interest>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
 }
+/// The interests in both.
 constexpr interest operator&(interest a, interest b) noexcept {
     return static_cast<interest>(static_cast<unsigned>(a) & static_cast<unsigned>(b));
 }
+/// The interests in one of the two only.
 constexpr interest operator^(interest a, interest b) noexcept {
     return static_cast<interest>(static_cast<unsigned>(a) ^ static_cast<unsigned>(b));
 }
+/// Adds `b`.
 constexpr interest& operator|=(interest& a, interest b) noexcept { return a = a | b; }
+/// Keeps only what is also in `b`.
 constexpr interest& operator&=(interest& a, interest b) noexcept { return a = a & b; }
+/// Toggles `b`.
 constexpr interest& operator^=(interest& a, interest b) noexcept { return a = a ^ b; }
 
 /// One ready handle, as reported by poller::wait.
@@ -54,6 +60,7 @@ struct poll_event {
 template <typename Backend>
 class basic_poller {
 public:
+    /// The OS handle type of the watched sockets.
     using native_handle_type = detail::native_handle_type;
 
     /// Creates the kernel object (epoll_create1(EPOLL_CLOEXEC), kqueue(); nothing for poll).
@@ -62,11 +69,14 @@ public:
         backend_.open(ec);
         detail::throw_if(ec, "sockframe: create poller");
     }
+    /// Opens the OS poller, never throwing.
     explicit basic_poller(std::error_code& ec) noexcept { backend_.open(ec); }
 
     basic_poller(const basic_poller&) = delete;
     basic_poller& operator=(const basic_poller&) = delete;
+    /// Takes `other`'s OS poller and registrations.
     basic_poller(basic_poller&&) noexcept = default;
+    /// Closes this poller, then takes `other`'s.
     basic_poller& operator=(basic_poller&&) noexcept = default;
     ~basic_poller() = default;
 
@@ -77,6 +87,7 @@ public:
         add(h, what, key, ec);
         detail::throw_if(ec, "sockframe: poller add");
     }
+    /// add(h, what, key), never throwing.
     void add(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         ec = backend_.add(h, wants_read(what), wants_write(what), key);
     }
@@ -86,6 +97,7 @@ public:
         modify(h, what, key, ec);
         detail::throw_if(ec, "sockframe: poller modify");
     }
+    /// modify(h, what, key), never throwing.
     void modify(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         ec = backend_.modify(h, wants_read(what), wants_write(what), key);
     }
@@ -96,6 +108,7 @@ public:
         remove(h, ec);
         detail::throw_if(ec, "sockframe: poller remove");
     }
+    /// remove(h), never throwing.
     void remove(native_handle_type h, std::error_code& ec) noexcept { ec = backend_.remove(h); }
 
     /// The same for anything with native_handle(): sockets, listeners.
@@ -103,22 +116,27 @@ public:
     void add(const Socket& s, interest what, std::uint64_t key) {
         add(s.native_handle(), what, key);
     }
+    /// add(s, what, key), never throwing.
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void add(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         add(s.native_handle(), what, key, ec);
     }
+    /// modify(s.native_handle(), what, key).
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void modify(const Socket& s, interest what, std::uint64_t key) {
         modify(s.native_handle(), what, key);
     }
+    /// modify(s, what, key), never throwing.
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void modify(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         modify(s.native_handle(), what, key, ec);
     }
+    /// remove(s.native_handle()).
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void remove(const Socket& s) {
         remove(s.native_handle());
     }
+    /// remove(s), never throwing.
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void remove(const Socket& s, std::error_code& ec) noexcept {
         remove(s.native_handle(), ec);
@@ -134,9 +152,11 @@ public:
         detail::throw_if(ec, "sockframe: poller wait");
         return n;
     }
+    /// wait(events), never throwing.
     std::size_t wait(std::vector<poll_event>& events, std::error_code& ec) noexcept {
         return wait(events, deadline{}, ec);
     }
+    /// wait(events, d), never throwing: 0 events when `d` passes first.
     std::size_t wait(std::vector<poll_event>& events, deadline d, std::error_code& ec) noexcept {
         events.clear();
         const std::size_t max_events = SOCKFRAME_POLLER_MAX_EVENTS;

@@ -39,7 +39,9 @@ enum class shutdown_type {
 /// What receive_from returns: bytes received and who sent them.
 template <typename Address>
 struct received_from {
+    /// The bytes received.
     std::size_t size = 0;
+    /// The sender's address.
     Address from;
 };
 
@@ -47,8 +49,11 @@ struct received_from {
 /// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
 /// buffer.size() bytes are there, the rest is lost).
 struct message_slot {
+    /// Where the message goes (set by the caller).
     mutable_buffer buffer;
+    /// The bytes received (set by the call).
     std::size_t size = 0;
+    /// Whether the message was larger than `buffer` (set by the call).
     bool truncated = false;
 };
 
@@ -795,6 +800,7 @@ public:
     }
     /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
     basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
+    /// Opens a socket and binds it to `local`, never throwing.
     basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
         *this = open_for(local, protocol, ec);
         if (!ec) bind(local, ec);
@@ -823,7 +829,9 @@ public:
 
     basic_socket(const basic_socket&) = delete;
     basic_socket& operator=(const basic_socket&) = delete;
+    /// Takes `other`'s descriptor and settings; `other` is closed.
     basic_socket(basic_socket&&) noexcept = default;
+    /// Closes this socket, then takes `other`'s descriptor and settings.
     basic_socket& operator=(basic_socket&&) noexcept = default;
     /// Closes the descriptor.
     ~basic_socket() = default;
@@ -835,7 +843,9 @@ public:
         detail::throw_if(ec, "sockframe: socket");
         return s;
     }
+    /// open(), never throwing.
     static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
+    /// open(protocol), never throwing.
     static basic_socket open(int protocol, std::error_code& ec) noexcept {
         return basic_socket(
             detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
@@ -859,6 +869,7 @@ public:
     static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
         return connect(remote, deadline{}, ec);
     }
+    /// connect(remote, d), never throwing: std::errc::timed_out when `d` passes first.
     static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
         auto s = open_for(remote, 0, ec);
         if (ec) return s;

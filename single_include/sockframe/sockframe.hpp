@@ -206,6 +206,7 @@ inline constexpr bool is_mutable_byte_range_v<R, std::void_t<typename contiguous
 class const_buffer {
 public:
     constexpr const_buffer() noexcept = default;
+    /// The `size` bytes at `data`, which must stay valid while the view is used.
     constexpr const_buffer(const void* data, std::size_t size) noexcept
         : data_(static_cast<const std::byte*>(data)), size_(size) {}
     /// Views any contiguous range of byte-sized elements: std::string, std::vector<char>, ...
@@ -218,11 +219,17 @@ public:
     const_buffer(const char* text) noexcept  // NOLINT(google-explicit-constructor)
         : data_(reinterpret_cast<const std::byte*>(text)), size_(std::strlen(text)) {}
 
+    /// The first byte.
     constexpr const std::byte* data() const noexcept { return data_; }
+    /// The number of bytes.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// Whether there are no bytes.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// The first byte, for range-for.
     constexpr const std::byte* begin() const noexcept { return data_; }
+    /// One past the last byte.
     constexpr const std::byte* end() const noexcept { return data_ + size_; }
+    /// Byte `i` (unchecked).
     constexpr std::byte operator[](std::size_t i) const noexcept { return data_[i]; }
 
     /// The bytes from `offset` on (clamped to the size).
@@ -235,10 +242,12 @@ public:
         const_buffer rest = subspan(offset);
         return {rest.data_, count < rest.size_ ? count : rest.size_};
     }
+    /// The first `count` bytes (at most size()).
     constexpr const_buffer first(std::size_t count) const noexcept { return subspan(0, count); }
 
     /// The same bytes as characters.
     std::string_view str() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
+    /// The bytes as characters (the same as str()).
     operator std::string_view() const noexcept { return str(); }  // NOLINT(google-explicit-constructor)
     /// An owning copy of the bytes.
     std::string to_string() const { return std::string(str()); }
@@ -257,6 +266,7 @@ private:
 class mutable_buffer {
 public:
     constexpr mutable_buffer() noexcept = default;
+    /// The `size` writable bytes at `data`, which must stay valid while the view is used.
     constexpr mutable_buffer(void* data, std::size_t size) noexcept
         : data_(static_cast<std::byte*>(data)), size_(size) {}
     /// Views any contiguous, non-const range of byte-sized elements.
@@ -266,11 +276,17 @@ public:
         : data_(reinterpret_cast<std::byte*>(std::data(range))),
           size_(std::size(range) * sizeof(*std::data(range))) {}
 
+    /// The first byte.
     constexpr std::byte* data() const noexcept { return data_; }
+    /// The number of bytes.
     constexpr std::size_t size() const noexcept { return size_; }
+    /// Whether there are no bytes.
     constexpr bool empty() const noexcept { return size_ == 0; }
+    /// The first byte, for range-for.
     constexpr std::byte* begin() const noexcept { return data_; }
+    /// One past the last byte.
     constexpr std::byte* end() const noexcept { return data_ + size_; }
+    /// Byte `i` (unchecked).
     constexpr std::byte& operator[](std::size_t i) const noexcept { return data_[i]; }
 
     /// The bytes from `offset` on (clamped to the size).
@@ -283,9 +299,12 @@ public:
         mutable_buffer rest = subspan(offset);
         return {rest.data_, count < rest.size_ ? count : rest.size_};
     }
+    /// The first `count` bytes (at most size()).
     constexpr mutable_buffer first(std::size_t count) const noexcept { return subspan(0, count); }
 
+    /// The same bytes, read-only.
     constexpr operator const_buffer() const noexcept { return {data_, size_}; }  // NOLINT
+    /// The bytes as characters.
     std::string_view str() const noexcept { return {reinterpret_cast<const char*>(data_), size_}; }
 
 private:
@@ -383,9 +402,12 @@ inline const std::error_category& sockframe_category() noexcept {
     return detail::sockframe_category_object.impl;
 }
 
+/// An error code of sockframe's category (lets `ec == sf::errc::...` and `std::error_code ec = sf::errc::...`
+/// work).
 inline std::error_code make_error_code(errc e) noexcept {
     return {static_cast<int>(e), sockframe_category()};
 }
+/// An error condition of sockframe's category.
 inline std::error_condition make_error_condition(errc e) noexcept {
     return {static_cast<int>(e), sockframe_category()};
 }
@@ -399,6 +421,7 @@ inline bool is_would_block(const std::error_code& ec) noexcept {
 /// A framing error thrown by the throwing overloads: the code plus the offending size or position.
 class frame_error : public std::system_error {
 public:
+    /// The error `ec` about `size` (the offending length or position), with the message `what`.
     frame_error(std::error_code ec, std::uint64_t size, const std::string& what)
         : std::system_error(ec, what + " (size " + std::to_string(size) + ")"), size_(size) {}
     /// The announced length, accumulated size or byte position that caused the error.
@@ -444,6 +467,7 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// The point in time by which a whole blocking operation must finish, else std::errc::timed_out.
 class deadline {
 public:
+    /// The clock every deadline is measured on.
     using clock = std::chrono::steady_clock;
 
     /// Use the socket's timeout (none unless set_timeout was called).
@@ -1532,9 +1556,11 @@ inline bool parse_port(std::string_view text, std::uint16_t& port) noexcept {
 /// An IPv4 address and port (a sockaddr_in). Default: 0.0.0.0 port 0.
 class ipv4_address {
 public:
+    /// The address's four bytes, in network order (192.0.2.1 is {192, 0, 2, 1}).
     using bytes_type = std::array<std::uint8_t, 4>;
 
     ipv4_address() noexcept { storage_.sin_family = AF_INET; }
+    /// The address `bytes`, port `port`.
     ipv4_address(const bytes_type& bytes, std::uint16_t port) noexcept : ipv4_address() {
         std::memcpy(&storage_.sin_addr, bytes.data(), 4);
         storage_.sin_port = detail::to_network(port);
@@ -1558,6 +1584,7 @@ public:
         ec.clear();
         return a;
     }
+    /// parse(host, port, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv4_address parse(std::string_view host, std::uint16_t port) {
         std::error_code ec;
         auto a = parse(host, port, ec);
@@ -1574,6 +1601,7 @@ public:
         }
         return parse(text.substr(0, colon), port, ec);
     }
+    /// parse(text, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv4_address parse(std::string_view text) {
         std::error_code ec;
         auto a = parse(text, ec);
@@ -1602,8 +1630,11 @@ public:
 
     /// The native sockaddr, for calls sockframe does not wrap.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for a system call to fill in (see capacity()).
     ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The size of the native sockaddr.
     detail::socklen_type size() const noexcept { return static_cast<detail::socklen_type>(sizeof storage_); }
+    /// The most bytes a system call may write at data().
     static constexpr detail::socklen_type capacity() noexcept {
         return static_cast<detail::socklen_type>(sizeof(::sockaddr_in));
     }
@@ -1628,9 +1659,11 @@ private:
 /// An IPv6 address, port and scope id (a sockaddr_in6). Default: :: port 0.
 class ipv6_address {
 public:
+    /// The address's sixteen bytes, in network order.
     using bytes_type = std::array<std::uint8_t, 16>;
 
     ipv6_address() noexcept { storage_.sin6_family = AF_INET6; }
+    /// The address `bytes`, port `port`, and the zone (interface index) `scope_id` of a link-local address.
     ipv6_address(const bytes_type& bytes, std::uint16_t port, std::uint32_t scope_id = 0) noexcept
         : ipv6_address() {
         std::memcpy(&storage_.sin6_addr, bytes.data(), 16);
@@ -1669,6 +1702,7 @@ public:
         ec.clear();
         return a;
     }
+    /// parse(host, port, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv6_address parse(std::string_view host, std::uint16_t port) {
         std::error_code ec;
         auto a = parse(host, port, ec);
@@ -1686,6 +1720,7 @@ public:
         }
         return parse(text.substr(1, close - 1), port, ec);
     }
+    /// parse(text, ec), throwing std::system_error(errc::bad_address) instead.
     static ipv6_address parse(std::string_view text) {
         std::error_code ec;
         auto a = parse(text, ec);
@@ -1711,7 +1746,7 @@ public:
     bool is_loopback() const noexcept { return *this == loopback(port()); }
     /// Whether this is ::.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
-    /// Whether this is an IPv4-mapped address (::ffff:a.b.c.d).
+    /// Whether this is an IPv4-mapped address (`0:0:0:0:0:ffff:a.b.c.d`).
     bool is_v4_mapped() const noexcept {
         auto b = bytes();
         for (std::size_t i = 0; i < 10; ++i)
@@ -1727,12 +1762,17 @@ public:
     /// "[::1]:8080".
     std::string to_string() const { return '[' + host() + "]:" + std::to_string(port()); }
 
+    /// The native sockaddr (sockaddr_in6), for a system call.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for a system call to fill in (see capacity()).
     ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The size of the native sockaddr.
     detail::socklen_type size() const noexcept { return static_cast<detail::socklen_type>(sizeof storage_); }
+    /// The most bytes a system call may write at data().
     static constexpr detail::socklen_type capacity() noexcept {
         return static_cast<detail::socklen_type>(sizeof(::sockaddr_in6));
     }
+    /// Takes the `length` bytes a system call wrote at data(); false if they are not an IPv6 address.
     bool assign_native(detail::socklen_type length) noexcept {
         return length >= static_cast<detail::socklen_type>(sizeof storage_) &&
                storage_.sin6_family == AF_INET6;
@@ -1841,7 +1881,7 @@ public:
         if (is_v6()) std::memcpy(a.data(), &storage_.v6, sizeof(::sockaddr_in6));
         return a;
     }
-    /// An IPv4-mapped IPv6 address (::ffff:192.0.2.1, how a dual-stack socket sees IPv4 peers)
+    /// An IPv4-mapped IPv6 address (`0:0:0:0:0:ffff:192.0.2.1`, how a dual-stack socket sees IPv4 peers)
     /// as the IPv4 address it stands for; any other address unchanged.
     ip_address unmapped() const noexcept {
         if (!is_v6() || !v6().is_v4_mapped()) return *this;
@@ -1948,6 +1988,7 @@ public:
 #endif
         return a;
     }
+    /// abstract(name, ec), throwing std::system_error(errc::bad_address) instead.
     static local_address abstract(std::string_view name) {
         std::error_code ec;
         auto a = abstract(name, ec);
@@ -1975,12 +2016,17 @@ public:
         return std::string(name());
     }
 
+    /// The native sockaddr (sockaddr_un), for a system call.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr, for a system call to fill in (see capacity()).
     ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The length of the native sockaddr that names this address (path or abstract name included).
     detail::socklen_type size() const noexcept { return length_; }
+    /// The most bytes a system call may write at data().
     static constexpr detail::socklen_type capacity() noexcept {
         return static_cast<detail::socklen_type>(sizeof(::sockaddr_un));
     }
+    /// Takes the `length` bytes a system call wrote at data(); false if they are not a Unix-domain address.
     bool assign_native(detail::socklen_type length) noexcept {
         if (length > capacity()) return false;
         length_ = length < path_offset() ? path_offset() : length;
@@ -2143,78 +2189,104 @@ SOCKFRAME_NAMESPACE_BEGIN
 
 /// Family: IPv4 (AF_INET).
 struct ipv4 {
+    /// The family's address type.
     using address_type = ipv4_address;
+    /// The AF_ constant.
     static int domain() noexcept { return AF_INET; }
 };
 /// Family: IPv6 (AF_INET6).
 struct ipv6 {
+    /// The family's address type.
     using address_type = ipv6_address;
+    /// The AF_ constant.
     static int domain() noexcept { return AF_INET6; }
 };
 /// Family: IPv4 or IPv6, chosen at run time from the address (a resolved name, a parsed text).
 /// A socket opened without an address (open()) is IPv6; a listener bound to :: serves both
 /// families (IPV6_V6ONLY off unless listen_options::v6_only says otherwise).
 struct ip {
+    /// The family's address type.
     using address_type = ip_address;
+    /// The AF_ constant of a socket opened without an address.
     static int domain() noexcept { return AF_INET6; }
     /// What resolve<ip> asks getaddrinfo for: both families.
     static int resolve_domain() noexcept { return AF_UNSPEC; }
+    /// Listeners bound to :: accept IPv4 peers too (IPV6_V6ONLY off).
     static constexpr bool dual_stack_by_default = true;
 };
 /// Family: any address family, chosen at run time (IPv4, IPv6, Unix domain): the family of
 /// any_stream and of a listener that may be bound to a TCP or a Unix address. open() without an
 /// address is not possible (address_family_not_supported): open_for(address) or connect.
 struct any_family {
+    /// The family's address type.
     using address_type = any_address;
+    /// AF_UNSPEC: the family comes from the address.
     static int domain() noexcept { return AF_UNSPEC; }
     /// What resolve<any_family> asks getaddrinfo for: both IP families.
     static int resolve_domain() noexcept { return AF_UNSPEC; }
+    /// Listeners bound to :: accept IPv4 peers too (IPV6_V6ONLY off).
     static constexpr bool dual_stack_by_default = true;
 };
 
 #if defined(SOCKFRAME_HAS_AF_UNIX)
 /// Family: Unix domain (AF_UNIX), paths and Linux abstract names.
 struct local {
+    /// The family's address type.
     using address_type = local_address;
+    /// The AF_ constant.
     static int domain() noexcept { return AF_UNIX; }
 };
 #endif
 
 /// Type: a reliable byte stream (SOCK_STREAM); no message boundaries.
 struct stream {
+    /// The SOCK_ constant.
     static int value() noexcept { return SOCK_STREAM; }
+    /// Whether each receive is one whole message.
     static constexpr bool message_oriented = false;
+    /// Whether the socket connects to one peer (accept, end-of-stream).
     static constexpr bool connection_oriented = true;
 };
 /// Type: datagrams (SOCK_DGRAM); each send is one message, delivered whole or not at all.
 struct datagram {
+    /// The SOCK_ constant.
     static int value() noexcept { return SOCK_DGRAM; }
+    /// Whether each receive is one whole message.
     static constexpr bool message_oriented = true;
+    /// Whether the socket connects to one peer (accept, end-of-stream).
     static constexpr bool connection_oriented = false;
 };
 /// Type: reliable, ordered, connection-oriented messages (SOCK_SEQPACKET; Unix domain on Linux).
 struct seqpacket {
 #if defined(SOCK_SEQPACKET)
+    /// The SOCK_ constant.
     static int value() noexcept { return SOCK_SEQPACKET; }
 #else
     static int value() noexcept { return -1; }
 #endif
+    /// Whether each receive is one whole message.
     static constexpr bool message_oriented = true;
+    /// Whether the socket connects to one peer (accept, end-of-stream).
     static constexpr bool connection_oriented = true;
 };
 /// Type: raw packets (SOCK_RAW); give the protocol when opening, usually needs privileges.
 struct raw {
+    /// The SOCK_ constant.
     static int value() noexcept { return SOCK_RAW; }
+    /// Whether each receive is one whole message.
     static constexpr bool message_oriented = true;
+    /// Whether the socket connects to one peer (accept, end-of-stream).
     static constexpr bool connection_oriented = false;
 };
 
 /// Mode: calls wait (up to the socket's timeout or the call's deadline).
 struct blocking {
+    /// Calls wait.
     static constexpr bool is_blocking = true;
 };
 /// Mode: calls never wait; "not now" is std::errc::operation_would_block.
 struct non_blocking {
+    /// Calls never wait.
     static constexpr bool is_blocking = false;
 };
 
@@ -2373,14 +2445,18 @@ struct integer_option {
 /// (on Windows, listeners use SO_EXCLUSIVEADDRUSE instead, which is what SO_REUSEADDR means on POSIX).
 struct reuse_address : detail::boolean_option<reuse_address> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_REUSEADDR; }
 };
 #if defined(SO_REUSEPORT)
 /// SO_REUSEPORT: several sockets bind the same port; the kernel spreads connections (not on Windows).
 struct reuse_port : detail::boolean_option<reuse_port> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_REUSEPORT; }
 };
 #endif
@@ -2396,57 +2472,76 @@ struct exclusive_address_use : detail::boolean_option<exclusive_address_use> {
 /// TCP_NODELAY: send small segments at once (disable Nagle's algorithm).
 struct no_delay : detail::boolean_option<no_delay> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
+    /// The option's name.
     static int name() noexcept { return TCP_NODELAY; }
 };
 /// SO_KEEPALIVE: probe idle connections.
 struct keep_alive : detail::boolean_option<keep_alive> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_KEEPALIVE; }
 };
 /// SO_BROADCAST: allow sending datagrams to broadcast addresses.
 struct broadcast : detail::boolean_option<broadcast> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_BROADCAST; }
 };
 /// IPV6_V6ONLY: an IPv6 socket that does not also accept IPv4-mapped traffic.
 struct v6_only : detail::boolean_option<v6_only> {
     using boolean_option::boolean_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_IPV6; }
+    /// The option's name.
     static int name() noexcept { return IPV6_V6ONLY; }
 };
 /// SO_RCVBUF: kernel receive buffer size in bytes (Linux reports double what was set).
 struct receive_buffer_size : detail::integer_option<receive_buffer_size> {
     using integer_option::integer_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_RCVBUF; }
 };
 /// SO_SNDBUF: kernel send buffer size in bytes (Linux reports double what was set).
 struct send_buffer_size : detail::integer_option<send_buffer_size> {
     using integer_option::integer_option;
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
+    /// The option's name.
     static int name() noexcept { return SO_SNDBUF; }
 };
 
 /// SO_LINGER: on close, wait up to `timeout` for unsent data (enabled with 0 s: reset at once).
 struct linger {
+    /// Whether close waits (or, with a zero timeout, resets the connection).
     bool enabled = false;
+    /// How long close waits.
     std::chrono::seconds timeout{0};
+    /// The option's level.
     static int level() noexcept { return SOL_SOCKET; }
 #if defined(SO_LINGER_SEC)
     static int name() noexcept { return SO_LINGER_SEC; }  // macOS: SO_LINGER counts clock ticks
 #else
+    /// The option's name.
     static int name() noexcept { return SO_LINGER; }
 #endif
+    /// The OS's struct linger.
     using native_type = ::linger;
+    /// The OS's form of this value.
     native_type to_native() const noexcept {
         native_type l{};
         l.l_onoff = enabled ? 1 : 0;
         l.l_linger = static_cast<decltype(l.l_linger)>(timeout.count());
         return l;
     }
+    /// This value, from the OS's form.
     static struct linger from_native(const native_type& l) noexcept {
         return {l.l_onoff != 0, std::chrono::seconds(l.l_linger)};
     }
@@ -3062,17 +3157,23 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// What a registration waits for; combine with `|`.
 enum class interest : unsigned { none = 0, read = 1, write = 2 };
 
+/// Both interests.
 constexpr interest operator|(interest a, interest b) noexcept {
     return static_cast<interest>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
 }
+/// The interests in both.
 constexpr interest operator&(interest a, interest b) noexcept {
     return static_cast<interest>(static_cast<unsigned>(a) & static_cast<unsigned>(b));
 }
+/// The interests in one of the two only.
 constexpr interest operator^(interest a, interest b) noexcept {
     return static_cast<interest>(static_cast<unsigned>(a) ^ static_cast<unsigned>(b));
 }
+/// Adds `b`.
 constexpr interest& operator|=(interest& a, interest b) noexcept { return a = a | b; }
+/// Keeps only what is also in `b`.
 constexpr interest& operator&=(interest& a, interest b) noexcept { return a = a & b; }
+/// Toggles `b`.
 constexpr interest& operator^=(interest& a, interest b) noexcept { return a = a ^ b; }
 
 /// One ready handle, as reported by poller::wait.
@@ -3089,6 +3190,7 @@ struct poll_event {
 template <typename Backend>
 class basic_poller {
 public:
+    /// The OS handle type of the watched sockets.
     using native_handle_type = detail::native_handle_type;
 
     /// Creates the kernel object (epoll_create1(EPOLL_CLOEXEC), kqueue(); nothing for poll).
@@ -3097,11 +3199,14 @@ public:
         backend_.open(ec);
         detail::throw_if(ec, "sockframe: create poller");
     }
+    /// Opens the OS poller, never throwing.
     explicit basic_poller(std::error_code& ec) noexcept { backend_.open(ec); }
 
     basic_poller(const basic_poller&) = delete;
     basic_poller& operator=(const basic_poller&) = delete;
+    /// Takes `other`'s OS poller and registrations.
     basic_poller(basic_poller&&) noexcept = default;
+    /// Closes this poller, then takes `other`'s.
     basic_poller& operator=(basic_poller&&) noexcept = default;
     ~basic_poller() = default;
 
@@ -3112,6 +3217,7 @@ public:
         add(h, what, key, ec);
         detail::throw_if(ec, "sockframe: poller add");
     }
+    /// add(h, what, key), never throwing.
     void add(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         ec = backend_.add(h, wants_read(what), wants_write(what), key);
     }
@@ -3121,6 +3227,7 @@ public:
         modify(h, what, key, ec);
         detail::throw_if(ec, "sockframe: poller modify");
     }
+    /// modify(h, what, key), never throwing.
     void modify(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         ec = backend_.modify(h, wants_read(what), wants_write(what), key);
     }
@@ -3131,6 +3238,7 @@ public:
         remove(h, ec);
         detail::throw_if(ec, "sockframe: poller remove");
     }
+    /// remove(h), never throwing.
     void remove(native_handle_type h, std::error_code& ec) noexcept { ec = backend_.remove(h); }
 
     /// The same for anything with native_handle(): sockets, listeners.
@@ -3138,22 +3246,27 @@ public:
     void add(const Socket& s, interest what, std::uint64_t key) {
         add(s.native_handle(), what, key);
     }
+    /// add(s, what, key), never throwing.
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void add(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         add(s.native_handle(), what, key, ec);
     }
+    /// modify(s.native_handle(), what, key).
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void modify(const Socket& s, interest what, std::uint64_t key) {
         modify(s.native_handle(), what, key);
     }
+    /// modify(s, what, key), never throwing.
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void modify(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
         modify(s.native_handle(), what, key, ec);
     }
+    /// remove(s.native_handle()).
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void remove(const Socket& s) {
         remove(s.native_handle());
     }
+    /// remove(s), never throwing.
     template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
     void remove(const Socket& s, std::error_code& ec) noexcept {
         remove(s.native_handle(), ec);
@@ -3169,9 +3282,11 @@ public:
         detail::throw_if(ec, "sockframe: poller wait");
         return n;
     }
+    /// wait(events), never throwing.
     std::size_t wait(std::vector<poll_event>& events, std::error_code& ec) noexcept {
         return wait(events, deadline{}, ec);
     }
+    /// wait(events, d), never throwing: 0 events when `d` passes first.
     std::size_t wait(std::vector<poll_event>& events, deadline d, std::error_code& ec) noexcept {
         events.clear();
         const std::size_t max_events = SOCKFRAME_POLLER_MAX_EVENTS;
@@ -3246,7 +3361,9 @@ enum class shutdown_type {
 /// What receive_from returns: bytes received and who sent them.
 template <typename Address>
 struct received_from {
+    /// The bytes received.
     std::size_t size = 0;
+    /// The sender's address.
     Address from;
 };
 
@@ -3254,8 +3371,11 @@ struct received_from {
 /// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
 /// buffer.size() bytes are there, the rest is lost).
 struct message_slot {
+    /// Where the message goes (set by the caller).
     mutable_buffer buffer;
+    /// The bytes received (set by the call).
     std::size_t size = 0;
+    /// Whether the message was larger than `buffer` (set by the call).
     bool truncated = false;
 };
 
@@ -4002,6 +4122,7 @@ public:
     }
     /// Opens and binds, never throwing; `ec` says what failed (the socket is then closed).
     basic_socket(const address_type& local, std::error_code& ec) noexcept : basic_socket(local, 0, ec) {}
+    /// Opens a socket and binds it to `local`, never throwing.
     basic_socket(const address_type& local, int protocol, std::error_code& ec) noexcept {
         *this = open_for(local, protocol, ec);
         if (!ec) bind(local, ec);
@@ -4030,7 +4151,9 @@ public:
 
     basic_socket(const basic_socket&) = delete;
     basic_socket& operator=(const basic_socket&) = delete;
+    /// Takes `other`'s descriptor and settings; `other` is closed.
     basic_socket(basic_socket&&) noexcept = default;
+    /// Closes this socket, then takes `other`'s descriptor and settings.
     basic_socket& operator=(basic_socket&&) noexcept = default;
     /// Closes the descriptor.
     ~basic_socket() = default;
@@ -4042,7 +4165,9 @@ public:
         detail::throw_if(ec, "sockframe: socket");
         return s;
     }
+    /// open(), never throwing.
     static basic_socket open(std::error_code& ec) noexcept { return open(0, ec); }
+    /// open(protocol), never throwing.
     static basic_socket open(int protocol, std::error_code& ec) noexcept {
         return basic_socket(
             detail::open_socket(Family::domain(), Type::value(), protocol, !Mode::is_blocking, ec));
@@ -4066,6 +4191,7 @@ public:
     static basic_socket connect(const address_type& remote, std::error_code& ec) noexcept {
         return connect(remote, deadline{}, ec);
     }
+    /// connect(remote, d), never throwing: std::errc::timed_out when `d` passes first.
     static basic_socket connect(const address_type& remote, deadline d, std::error_code& ec) noexcept {
         auto s = open_for(remote, 0, ec);
         if (ec) return s;
@@ -4359,7 +4485,9 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// What accept returns: the connected socket and the peer's address (`auto [s, from] = l.accept();`).
 template <typename Socket>
 struct accepted {
+    /// The connected socket.
     Socket socket;
+    /// The peer's address.
     typename Socket::address_type from;
 };
 
@@ -4386,11 +4514,17 @@ struct listen_options {
     bool reuse_port = false;
 };
 
+/// A listening socket: bind, listen, then accept connections (with deadlines). Aliases:
+/// tcp_listener, tcp6_listener, ip_tcp_listener, any_listener, unix_listener and their _nb forms.
+/// The accepted sockets are `basic_socket<Family, Type, Mode>`, close-on-exec.
 template <typename Family, typename Type = stream, typename Mode = blocking>
 class basic_listener {
 public:
+    /// The accepted sockets' type.
     using socket_type = basic_socket<Family, Type, Mode>;
+    /// The address type.
     using address_type = typename Family::address_type;
+    /// The OS handle type.
     using native_handle_type = detail::native_handle_type;
 
     /// The backlog used when none is given: the system's maximum (SOMAXCONN).
@@ -4411,16 +4545,20 @@ public:
     /// Never throwing: `ec` says what failed (the listener is then closed).
     basic_listener(const address_type& local, std::error_code& ec) noexcept
         : basic_listener(local, listen_options{}, ec) {}
+    /// Binds to `local` and listens with `backlog`, never throwing.
     basic_listener(const address_type& local, int backlog, std::error_code& ec) noexcept
         : basic_listener(local, with_backlog(backlog), ec) {}
+    /// Binds to `local` and listens with `options`, never throwing.
     basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
         socket_ = socket_type::open_for(local, 0, ec);
         if (!ec) setup(local, options, ec);
         if (ec) close();
     }
 
+    /// Takes `other`'s socket.
     basic_listener(basic_listener&& other) noexcept
         : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}
+    /// Closes this listener, then takes `other`'s socket.
     basic_listener& operator=(basic_listener&& other) noexcept {
         if (this != &other) {
             close();
@@ -4440,7 +4578,9 @@ public:
         detail::throw_if(ec, "sockframe: accept");
         return a;
     }
+    /// accept(), never throwing.
     accepted<socket_type> accept(std::error_code& ec) noexcept { return accept(deadline{}, ec); }
+    /// accept(d), never throwing: std::errc::timed_out when `d` passes first.
     accepted<socket_type> accept(deadline d, std::error_code& ec) noexcept {
         accepted<socket_type> result;
         auto when = d.resolve(socket_.timeout());
@@ -4461,6 +4601,7 @@ public:
 
     /// The bound address (the real port when bound to port 0).
     address_type local_address() const { return socket_.local_address(); }
+    /// local_address(), never throwing.
     address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
     /// The default accept deadline (settimeout on a listening socket).
     template <typename Rep, typename Period>
@@ -5995,7 +6136,9 @@ class basic_socket_streambuf : public std::streambuf {
     static_assert(!Socket::socket_type::message_oriented, "basic_socket_streambuf needs a stream socket");
 
 public:
+    /// The socket type.
     using socket_type = Socket;
+    /// The size of each of the two buffers (get and put) by default.
     static constexpr std::size_t default_buffer_size = SOCKFRAME_IOSTREAM_BUFFER_SIZE;
 
     /// Owns `s` (closed with this buffer).
@@ -6017,6 +6160,7 @@ public:
 
     /// The socket: for options, set_timeout, shutdown. Flush before using it to write directly.
     Socket& socket() noexcept { return *socket_; }
+    /// The socket.
     const Socket& socket() const noexcept { return *socket_; }
     /// The error of the last socket call that failed (empty after a successful one). End-of-stream
     /// is not an error.
@@ -6045,6 +6189,7 @@ public:
     }
 
 protected:
+    /// Refills the get area with one receive; end-of-stream and errors are eof.
     int_type underflow() override {
         if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
         std::size_t n = read_into(get_begin(), get_capacity_);
@@ -6053,6 +6198,7 @@ protected:
         return traits_type::to_int_type(*gptr());
     }
 
+    /// Sends the put area (and `c`) whole; an error is eof.
     int_type overflow(int_type c) override {
         std::error_code ec;
         if (!flush(ec)) return traits_type::eof();
@@ -6063,11 +6209,13 @@ protected:
         return traits_type::not_eof(c);
     }
 
+    /// Sends the put area whole: 0, or -1 on an error.
     int sync() override {
         std::error_code ec;
         return flush(ec) ? 0 : -1;
     }
 
+    /// Writes `n` bytes: through the put area, or large ones straight to the socket.
     std::streamsize xsputn(const char_type* s, std::streamsize n) override {
         if (n <= 0) return 0;
         auto size = static_cast<std::size_t>(n);
@@ -6090,6 +6238,7 @@ protected:
         return static_cast<std::streamsize>(sent);
     }
 
+    /// Reads up to `n` bytes: the get area first, then large reads straight from the socket.
     std::streamsize xsgetn(char_type* s, std::streamsize n) override {
         if (n <= 0) return 0;
         auto wanted = static_cast<std::size_t>(n);
@@ -6123,6 +6272,7 @@ protected:
         return static_cast<std::streamsize>(copied);
     }
 
+    /// -1 once the socket is closed, else 0 (unknown).
     std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
 
 private:
@@ -6179,13 +6329,17 @@ private:
 template <typename Socket>
 class basic_socket_iostream : public std::iostream {
 public:
+    /// The socket type.
     using socket_type = Socket;
+    /// The streambuf type underneath.
     using streambuf_type = basic_socket_streambuf<Socket>;
 
+    /// An iostream that owns `s`.
     explicit basic_socket_iostream(Socket&& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
         : std::iostream(nullptr), buf_(std::move(s), buffer_size) {
         init(&buf_);
     }
+    /// An iostream over `s`, which must outlive it.
     explicit basic_socket_iostream(Socket& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
         : std::iostream(nullptr), buf_(s, buffer_size) {
         init(&buf_);
@@ -6209,6 +6363,7 @@ public:
     streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
     /// The socket (for set_timeout, options, shutdown).
     Socket& socket() noexcept { return buf_.socket(); }
+    /// The socket.
     const Socket& socket() const noexcept { return buf_.socket(); }
     /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the
     /// connect error; empty at plain end-of-stream.
@@ -6231,6 +6386,7 @@ private:
 
 /// A streambuf / iostream over TCP (IPv4), the usual makefile().
 using socket_streambuf = basic_socket_streambuf<tcp_stream>;
+/// An iostream over TCP (IPv4), the usual makefile().
 using socket_iostream = basic_socket_iostream<tcp_stream>;
 /// The same over TCP/IPv6.
 using tcp6_iostream = basic_socket_iostream<tcp6_stream>;
@@ -6331,15 +6487,19 @@ SOCKFRAME_NAMESPACE_BEGIN
 
 /// The outcome of one decode call.
 struct decode_result {
+    /// What a decode found.
     enum class status : std::uint8_t { need_more, frame, error };
 
+    /// need_more, frame or error.
     status state = status::need_more;
     const_buffer payload;      ///< frame: the payload, a view into the decoded input
     std::size_t consumed = 0;  ///< input bytes to drop: the frame, the bytes to skip, or garbage
     std::error_code error{0, sockframe_category()};  ///< error: why (value 0 otherwise)
     std::uint64_t size = 0;                          ///< error: the offending length, or the byte position
 
+    /// More input is needed; nothing to drop.
     static decode_result need_more() noexcept { return {}; }
+    /// A frame: `payload` (a view into the input) in the first `consumed` input bytes.
     static decode_result frame(const_buffer payload, std::size_t consumed) noexcept {
         decode_result r;
         r.state = status::frame;
@@ -6347,6 +6507,8 @@ struct decode_result {
         r.consumed = consumed;
         return r;
     }
+    /// An error `ec` about `size` (the offending length or position); `skip` bytes may be dropped to
+    /// resynchronise (0: the stream cannot be).
     static decode_result failure(std::error_code ec, std::uint64_t size, std::size_t skip = 0) noexcept {
         decode_result r;
         r.state = status::error;
@@ -6355,8 +6517,11 @@ struct decode_result {
         r.consumed = skip;
         return r;
     }
+    /// Whether a frame was decoded.
     bool is_frame() const noexcept { return state == status::frame; }
+    /// Whether the input is in error.
     bool is_error() const noexcept { return state == status::error; }
+    /// Whether more input is needed.
     bool needs_more() const noexcept { return state == status::need_more; }
 };
 
@@ -6386,7 +6551,9 @@ inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noex
 /// upwards, prepended ones downwards), and the segments re-centre when one end runs out.
 class frame_parts {
 public:
+    /// The most segments (views) one frame has.
     static constexpr std::size_t max_segments = 8;
+    /// Bytes of scratch space for headers and trailers.
     static constexpr std::size_t scratch_size = 128;
 
     frame_parts() noexcept = default;
@@ -7087,7 +7254,9 @@ class length_prefix {
     static_assert(detail::is_endian_v<Endian>, "length_prefix: Endian must be big_endian or little_endian");
 
 public:
+    /// The length field's unsigned integer type.
     using field_type = Field;
+    /// The length field's byte order (big_endian or little_endian).
     using endian_type = Endian;
     /// Bytes of the length field.
     static constexpr std::size_t field_size = sizeof(Field);
@@ -7198,6 +7367,8 @@ public:
     /// The length field alone, for framed's send buffer (see codec.hpp); 0 unless the layout is
     /// the plain one (offset 0, adjustment 0, default strip) and the payload fits max_frame.
     static constexpr std::size_t max_prefix_size = field_size;
+    /// Writes the header of a `payload_size`-byte frame at `out` (room for max_prefix_size): its
+    /// size, or 0 when encode must decide (a layout with more than the length, or an error).
     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
         if (!plain_ || payload_size > max_frame_) return 0;
         detail::store<Endian, Field>(static_cast<Field>(payload_size), out);
@@ -7413,7 +7584,7 @@ SOCKFRAME_NAMESPACE_END
 
 // ---- begin <sockframe/delimiter.hpp> ----
 /// Delimiter framing: frames end with a byte string (Netty DelimiterBasedFrameDecoder), and the
-/// line codec (Netty LineBasedFrameDecoder, tokio LinesCodec): '\n' with an optional '\r' before it.
+/// line codec (Netty LineBasedFrameDecoder, tokio LinesCodec): `'\n'` with an optional `'\r'` before it.
 
 
 #include <array>
@@ -7425,7 +7596,7 @@ SOCKFRAME_NAMESPACE_END
 
 SOCKFRAME_NAMESPACE_BEGIN
 
-/// Frames that end with a delimiter: any non-empty byte string of up to 32 bytes ("\r\n", "$_",
+/// Frames that end with a delimiter: any non-empty byte string of up to 32 bytes (`"\r\n"`, "$_",
 /// a NUL byte, ...). decode strips the delimiter, encode appends it.
 ///
 /// The search keeps its state across need_more results (a Knuth-Morris-Pratt automaton), so each
@@ -7458,7 +7629,7 @@ public:
             fallback_[i] = static_cast<std::uint8_t>(k);
         }
     }
-    /// A NUL-terminated delimiter ("\r\n"); for a NUL byte pass `std::string_view{"\0", 1}`.
+    /// A NUL-terminated delimiter (`"\r\n"`); for a NUL byte pass `std::string_view{"\0", 1}`.
     explicit delimiter(const char* delim, std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
         : delimiter(const_buffer{delim}, max_frame) {}
 
@@ -7619,18 +7790,19 @@ private:
 /// How line::encode ends a line.
 enum class line_ending : std::uint8_t { lf, crlf };
 
-/// Text lines: a frame ends at '\n'; a '\r' just before it is stripped too, so "\n" and "\r\n"
+/// Text lines: a frame ends at `'\n'`; a `'\r'` just before it is stripped too, so `"\n"` and `"\r\n"`
 /// peers both work (Netty LineBasedFrameDecoder, tokio LinesCodec, Python readline). max_frame
 /// counts the line without its ending.
 ///
 /// After an overlong line the stream resynchronises as tokio's LinesCodec does: frame_too_large
 /// is reported once (size = the bytes counted so far, consumed = the bytes scanned), the rest of
-/// the line through its '\n' is dropped silently, and decoding resumes with the next line.
+/// the line through its `'\n'` is dropped silently, and decoding resumes with the next line.
 class line {
 public:
     /// Frames end at a byte pattern the payload must not contain (see checked).
     static constexpr bool delimited_payload = true;
 
+    /// Lines of at most `max_frame` bytes (without the line end), written with `ending`.
     explicit line(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
                   line_ending ending = line_ending::lf) noexcept
         : max_frame_(max_frame), ending_(ending) {}
@@ -7639,6 +7811,7 @@ public:
     std::size_t max_frame() const noexcept { return max_frame_; }
     /// Most input bytes one frame occupies on the wire.
     std::size_t max_frame_bytes() const noexcept { return detail::saturating_add(max_frame_, 2); }
+    /// How encode ends a line.
     line_ending ending() const noexcept { return ending_; }
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment for errors).
@@ -7720,7 +7893,7 @@ public:
     bool final_unterminated() const noexcept { return final_unterminated_; }
 
     /// The end of the stream with `input` buffered (decode() returned need_more on it): with
-    /// final_unterminated(), the bytes are the last frame without a final '\r' (frame_too_large above
+    /// final_unterminated(), the bytes are the last frame without a final `'\r'` (frame_too_large above
     /// max_frame, consumed = input.size()); otherwise truncated_stream, size = input.size(),
     /// consumed 0. The rest of an overlong frame being dropped is dropped (need_more, consumed =
     /// input.size()). Empty input: need_more.
@@ -7742,13 +7915,13 @@ public:
         return decode_result::frame(input.first(size), input.size());
     }
 
-    /// Appends "\n" (or "\r\n"). invalid_argument if the payload contains '\n', or, with the lf
-    /// ending, ends with '\r' (the decoder would strip it); payload_too_large above max_frame.
+    /// Appends `"\n"` (or `"\r\n"`). invalid_argument if the payload contains `'\n'`, or, with the lf
+    /// ending, ends with `'\r'` (the decoder would strip it); payload_too_large above max_frame.
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
     }
-    /// Most bytes encode_into adds: "\r\n".
+    /// Most bytes encode_into adds: `"\r\n"`.
     static constexpr std::size_t max_overhead = 2;
     /// The payload and the line ending at `out` (see codec.hpp); 0 where encode() reports an error.
     std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
@@ -7979,6 +8152,7 @@ inline constexpr bool delimiter_free_v<P, std::void_t<decltype(P::delimiter_free
 /// trailer bytes can never form a delimiter-based codec's delimiter (see checked).
 template <typename Endian = big_endian>
 struct basic_crc32c {
+    /// The checksum's type.
     using value_type = std::uint32_t;
     /// Bytes of the trailer.
     static constexpr std::size_t size = 4;
@@ -8175,6 +8349,7 @@ public:
     static constexpr bool delimited_payload =
         detail::delimited_payload_v<Outer> || detail::delimited_payload_v<Inner>;
 
+    /// `outer`'s frame around `inner`'s (invalid_argument if the two cannot nest).
     explicit nested(Outer outer = Outer{}, Inner inner = Inner{})
         : outer_(std::move(outer)), inner_(std::move(inner)) {}
 
@@ -8272,6 +8447,7 @@ class suffixed : public detail::optional_decode_frame<suffixed<Codec>, codec_tra
     static_assert(codec_check<Codec>::ok, "suffixed: the wrapped type is not a codec");
 
 public:
+    /// The longest suffix, in bytes.
     static constexpr std::size_t max_suffix_size = 16;
     /// Frames end at a delimiter where the inner codec's do.
     static constexpr bool delimited_payload = detail::delimited_payload_v<Codec>;
@@ -8418,6 +8594,7 @@ SOCKFRAME_NAMESPACE_BEGIN
 /// the value of the digits read so far).
 class decimal_prefix {
 public:
+    /// Lengths up to `max_frame`, followed by `separator`.
     explicit decimal_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME, char separator = ':')
         : max_frame_(max_frame), separator_(static_cast<std::byte>(separator)) {
         if (separator >= '0' && separator <= '9')
@@ -8548,12 +8725,16 @@ public:
     /// Most bytes encode_into adds to a payload (a held codec needing more is not forwarded).
     static constexpr std::size_t max_overhead = 64;
 
+    /// Holds a copy of `codec` (one allocation). `Codec` must satisfy the codec contract (codec_check).
     template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
     any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
         : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
           caps_(capabilities<std::decay_t<Codec>>()) {}
+    /// A copy of the held codec (one allocation).
     any_codec(const any_codec& other) : self_(other.self_->clone()), caps_(other.caps_) {}
+    /// Takes the held codec; `other` is left empty and may only be assigned to or destroyed.
     any_codec(any_codec&&) noexcept = default;
+    /// Replaces the held codec with a copy of `other`'s.
     any_codec& operator=(const any_codec& other) {
         if (this != &other) {
             self_ = other.self_->clone();
@@ -8561,6 +8742,7 @@ public:
         }
         return *this;
     }
+    /// Takes the held codec; `other` is left empty and may only be assigned to or destroyed.
     any_codec& operator=(any_codec&&) noexcept = default;
     ~any_codec() = default;
 
@@ -8606,6 +8788,7 @@ public:
         if (self_->type() != &type_tag<Codec>) return nullptr;
         return &static_cast<model<Codec>*>(self_.get())->codec;
     }
+    /// The held codec if it is a `Codec`, else nullptr.
     template <typename Codec>
     const Codec* target() const noexcept {
         if (self_->type() != &type_tag<Codec>) return nullptr;
@@ -8802,7 +8985,7 @@ inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size
 }  // namespace detail
 
 /// The codec named by `spec`: `len:W[:be|le]` (payload length in W = 1, 2, 4 or 8 bytes, big
-/// endian by default), `varint`, `line`, `delim:STRING` (escapes \r \n \t \0 \\ \xHH),
+/// endian by default), `varint`, `line`, `delim:STRING` (escapes `\r \n \t \0 \\ \xHH`),
 /// `fixed:N` or `netstring`, each with its default max_frame (len:1 and len:2 cap it at what the
 /// field can express). Throws system_error(invalid_argument) naming the problem on a bad spec.
 inline any_codec parse_codec_spec(std::string_view spec) {
@@ -10024,13 +10207,18 @@ class framed : public detail::framed_receiving<framed<Endpoint, Codec>, Endpoint
     using writer_type = detail::frame_writer<Endpoint, Codec>;
 
 public:
+    /// The endpoint (socket) type.
     using endpoint_type = Endpoint;
+    /// The codec type.
     using codec_type = Codec;
+    /// The receiving half (split()).
     using read_half = framed_read_half<Endpoint, Codec>;
+    /// The sending half (split()).
     using write_half = framed_write_half<Endpoint, Codec>;
 
     /// Default outgoing high-water mark for non-blocking sends, and first coalescing limit of queue().
     static constexpr std::size_t default_high_water_mark = writer_type::default_high_water_mark;
+    /// The first coalescing limit of queue(), in bytes.
     static constexpr std::size_t default_coalesce_limit = writer_type::default_coalesce_limit;
     /// The most the coalescing limit adapts to on its own.
     static constexpr std::size_t adaptive_coalesce_limit = writer_type::adaptive_coalesce_limit;
@@ -10038,6 +10226,7 @@ public:
     static constexpr std::size_t adaptive_receive_limit =
         detail::frame_reader<Endpoint, Codec>::adaptive_limit;
 
+    /// Frames `codec`'s way over `endpoint` (taken over). No system call.
     explicit framed(Endpoint endpoint, Codec codec = Codec{})
         : endpoint_(std::move(endpoint)), codec_(std::move(codec)) {}
 
@@ -10049,6 +10238,7 @@ public:
           writer_(std::move(other.writer_)) {
         other.mark_moved_from();
     }
+    /// Takes `other`'s endpoint, codec and buffers; frames buffered in `other` stay buffered here.
     framed& operator=(framed&& other) noexcept {
         if (this != &other) {
             endpoint_ = std::move(other.endpoint_);
@@ -10063,9 +10253,14 @@ public:
     framed& operator=(const framed&) = delete;
     ~framed() = default;
 
+    /// The endpoint, for options, addresses and shutdown (reading or writing it directly bypasses the
+    /// buffers).
     Endpoint& endpoint() noexcept { return endpoint_; }
+    /// The endpoint.
     const Endpoint& endpoint() const noexcept { return endpoint_; }
+    /// The codec.
     Codec& codec() noexcept { return codec_; }
+    /// The codec.
     const Codec& codec() const noexcept { return codec_; }
 
     /// A read half and a write half of this connection, for a reader thread and a writer thread

@@ -8,7 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <ostream>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -127,7 +127,11 @@ public:
     friend bool operator<(const ipv4_address& a, const ipv4_address& b) noexcept {
         return a.bytes() != b.bytes() ? a.bytes() < b.bytes() : a.port() < b.port();
     }
-    friend std::ostream& operator<<(std::ostream& os, const ipv4_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const ipv4_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     ::sockaddr_in storage_{};
@@ -264,7 +268,11 @@ public:
         if (a.port() != b.port()) return a.port() < b.port();
         return a.scope_id() < b.scope_id();
     }
-    friend std::ostream& operator<<(std::ostream& os, const ipv6_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const ipv6_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     static bool parse_scope(std::string_view scope, std::uint32_t& id) noexcept {
@@ -415,7 +423,11 @@ public:
         return a.is_v4() ? a.v4() < b.v4() : a.v6() < b.v6();
     }
     /// Prints to_string().
-    friend std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const ip_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     union storage {
@@ -518,7 +530,11 @@ public:
         return a.is_abstract() == b.is_abstract() && a.name() == b.name();
     }
     friend bool operator!=(const local_address& a, const local_address& b) noexcept { return !(a == b); }
-    friend std::ostream& operator<<(std::ostream& os, const local_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const local_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     static constexpr detail::socklen_type path_offset() noexcept {
@@ -629,7 +645,11 @@ public:
     /// Not equal.
     friend bool operator!=(const any_address& a, const any_address& b) noexcept { return !(a == b); }
     /// Prints to_string().
-    friend std::ostream& operator<<(std::ostream& os, const any_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const any_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     template <typename Address>

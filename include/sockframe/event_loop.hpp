@@ -22,7 +22,6 @@
 #include <deque>
 #include <functional>
 #include <initializer_list>
-#include <iterator>
 #include <limits>
 #include <mutex>
 #include <new>

@@ -57,8 +57,6 @@
 #include <cstddef>
 #include <cstring>
 #include <initializer_list>
-#include <iterator>
-#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -112,15 +110,21 @@ class byte_buffer {
 public:
     byte_buffer() noexcept = default;
     byte_buffer(byte_buffer&& other) noexcept
-        : data_(std::move(other.data_)), capacity_(std::exchange(other.capacity_, 0)) {}
+        : data_(std::exchange(other.data_, nullptr)), capacity_(std::exchange(other.capacity_, 0)) {}
     byte_buffer& operator=(byte_buffer&& other) noexcept {
-        data_ = std::move(other.data_);
-        capacity_ = std::exchange(other.capacity_, 0);
+        if (this != &other) {
+            delete[] data_;
+            data_ = std::exchange(other.data_, nullptr);
+            capacity_ = std::exchange(other.capacity_, 0);
+        }
         return *this;
     }
+    byte_buffer(const byte_buffer&) = delete;
+    byte_buffer& operator=(const byte_buffer&) = delete;
+    ~byte_buffer() { delete[] data_; }
 
-    std::byte* data() noexcept { return data_.get(); }
-    const std::byte* data() const noexcept { return data_.get(); }
+    std::byte* data() noexcept { return data_; }
+    const std::byte* data() const noexcept { return data_; }
     std::size_t capacity() const noexcept { return capacity_; }
     /// Grows to at least `n` bytes, keeping the first `keep` bytes.
     void grow(std::size_t n, std::size_t keep) {
@@ -128,19 +132,21 @@ public:
     }
     /// Replaces the storage with exactly `n` bytes (more or fewer), keeping the first `keep` (<= n).
     void reallocate(std::size_t n, std::size_t keep) {
-        std::unique_ptr<std::byte[]> next(new std::byte[n]);
-        if (keep > 0) std::memcpy(next.get(), data_.get(), keep);
-        data_ = std::move(next);
+        auto* next = new std::byte[n];
+        if (keep > 0) std::memcpy(next, data_, keep);
+        delete[] data_;
+        data_ = next;
         capacity_ = n;
     }
     /// Frees the storage.
     void release() noexcept {
-        data_.reset();
+        delete[] data_;
+        data_ = nullptr;
         capacity_ = 0;
     }
 
 private:
-    std::unique_ptr<std::byte[]> data_;
+    std::byte* data_ = nullptr;  // owned (new[]): a plain pointer keeps <memory> out of this header
     std::size_t capacity_ = 0;
 };
 

@@ -16,7 +16,6 @@
 #include <sockframe/poller.hpp>
 #include <sockframe/resolve.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <initializer_list>

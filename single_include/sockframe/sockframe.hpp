@@ -163,7 +163,6 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -1531,7 +1530,7 @@ SOCKFRAME_NAMESPACE_END
 #include <array>
 #include <cstdint>
 #include <cstring>
-#include <ostream>
+#include <iosfwd>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -1650,7 +1649,11 @@ public:
     friend bool operator<(const ipv4_address& a, const ipv4_address& b) noexcept {
         return a.bytes() != b.bytes() ? a.bytes() < b.bytes() : a.port() < b.port();
     }
-    friend std::ostream& operator<<(std::ostream& os, const ipv4_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const ipv4_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     ::sockaddr_in storage_{};
@@ -1787,7 +1790,11 @@ public:
         if (a.port() != b.port()) return a.port() < b.port();
         return a.scope_id() < b.scope_id();
     }
-    friend std::ostream& operator<<(std::ostream& os, const ipv6_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const ipv6_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     static bool parse_scope(std::string_view scope, std::uint32_t& id) noexcept {
@@ -1938,7 +1945,11 @@ public:
         return a.is_v4() ? a.v4() < b.v4() : a.v6() < b.v6();
     }
     /// Prints to_string().
-    friend std::ostream& operator<<(std::ostream& os, const ip_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const ip_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     union storage {
@@ -2041,7 +2052,11 @@ public:
         return a.is_abstract() == b.is_abstract() && a.name() == b.name();
     }
     friend bool operator!=(const local_address& a, const local_address& b) noexcept { return !(a == b); }
-    friend std::ostream& operator<<(std::ostream& os, const local_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const local_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     static constexpr detail::socklen_type path_offset() noexcept {
@@ -2152,7 +2167,11 @@ public:
     /// Not equal.
     friend bool operator!=(const any_address& a, const any_address& b) noexcept { return !(a == b); }
     /// Prints to_string().
-    friend std::ostream& operator<<(std::ostream& os, const any_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const any_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     template <typename Address>
@@ -3338,7 +3357,6 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/poller.hpp> ----
 
 
-#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <initializer_list>
@@ -5279,7 +5297,6 @@ SOCKFRAME_NAMESPACE_END
 #include <deque>
 #include <functional>
 #include <initializer_list>
-#include <iterator>
 #include <limits>
 #include <mutex>
 #include <new>
@@ -9054,8 +9071,6 @@ SOCKFRAME_NAMESPACE_END
 #include <cstddef>
 #include <cstring>
 #include <initializer_list>
-#include <iterator>
-#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -9109,15 +9124,21 @@ class byte_buffer {
 public:
     byte_buffer() noexcept = default;
     byte_buffer(byte_buffer&& other) noexcept
-        : data_(std::move(other.data_)), capacity_(std::exchange(other.capacity_, 0)) {}
+        : data_(std::exchange(other.data_, nullptr)), capacity_(std::exchange(other.capacity_, 0)) {}
     byte_buffer& operator=(byte_buffer&& other) noexcept {
-        data_ = std::move(other.data_);
-        capacity_ = std::exchange(other.capacity_, 0);
+        if (this != &other) {
+            delete[] data_;
+            data_ = std::exchange(other.data_, nullptr);
+            capacity_ = std::exchange(other.capacity_, 0);
+        }
         return *this;
     }
+    byte_buffer(const byte_buffer&) = delete;
+    byte_buffer& operator=(const byte_buffer&) = delete;
+    ~byte_buffer() { delete[] data_; }
 
-    std::byte* data() noexcept { return data_.get(); }
-    const std::byte* data() const noexcept { return data_.get(); }
+    std::byte* data() noexcept { return data_; }
+    const std::byte* data() const noexcept { return data_; }
     std::size_t capacity() const noexcept { return capacity_; }
     /// Grows to at least `n` bytes, keeping the first `keep` bytes.
     void grow(std::size_t n, std::size_t keep) {
@@ -9125,19 +9146,21 @@ public:
     }
     /// Replaces the storage with exactly `n` bytes (more or fewer), keeping the first `keep` (<= n).
     void reallocate(std::size_t n, std::size_t keep) {
-        std::unique_ptr<std::byte[]> next(new std::byte[n]);
-        if (keep > 0) std::memcpy(next.get(), data_.get(), keep);
-        data_ = std::move(next);
+        auto* next = new std::byte[n];
+        if (keep > 0) std::memcpy(next, data_, keep);
+        delete[] data_;
+        data_ = next;
         capacity_ = n;
     }
     /// Frees the storage.
     void release() noexcept {
-        data_.reset();
+        delete[] data_;
+        data_ = nullptr;
         capacity_ = 0;
     }
 
 private:
-    std::unique_ptr<std::byte[]> data_;
+    std::byte* data_ = nullptr;  // owned (new[]): a plain pointer keeps <memory> out of this header
     std::size_t capacity_ = 0;
 };
 

@@ -487,6 +487,7 @@ def test_exit_codes():
     # 3: UDP, no answer within --timeout while --count is not reached
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as quiet:
         quiet.bind(("127.0.0.1", 0))
+        quiet.settimeout(TIMEOUT)
         rc, out, err = sfcat(["--udp", "--codec", "len:4", "--count", "1", "--timeout", "0.3", "127.0.0.1",
                               str(quiet.getsockname()[1])], b"anyone?\n")
         expect("udp timeout: exit 3", rc, 3)

@@ -1,17 +1,25 @@
 # Install rules, included by CMakeLists.txt when SOCKFRAME_INSTALL is ON (the default only when
 # sockframe is the top-level project). Installs the headers, the exported target
 # sockframe::sockframe with its config and version files, and sockframe.pc. Never tests, examples
-# or any binary: the install tree is include/ and share/ only (architecture independent).
+# or benchmarks; sfcat (tools/) installs itself into bin/ when SOCKFRAME_BUILD_TOOLS is ON. With the
+# tools off, the install tree is include/ and share/ only (architecture independent) -- except on
+# Windows, where sockframe.pc names ws2_32 in its Libs line and so goes to lib/pkgconfig (vcpkg's
+# post-build checks reject a .pc with a Libs line in share/pkgconfig).
 #
 #   <prefix>/include/sockframe/...
 #   <prefix>/share/cmake/sockframe/sockframe{Config,ConfigVersion,Targets}.cmake
-#   <prefix>/share/pkgconfig/sockframe.pc
+#   <prefix>/share/pkgconfig/sockframe.pc        (Windows: <prefix>/lib/pkgconfig/sockframe.pc)
 
 include(CMakePackageConfigHelpers)
 
 set(SOCKFRAME_INSTALL_CMAKEDIR "${CMAKE_INSTALL_DATADIR}/cmake/sockframe"
     CACHE STRING "Where sockframe's CMake package files are installed (relative to the prefix)")
-set(SOCKFRAME_INSTALL_PKGCONFIGDIR "${CMAKE_INSTALL_DATADIR}/pkgconfig"
+if(WIN32)
+  set(_sockframe_pkgconfigdir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+else()
+  set(_sockframe_pkgconfigdir "${CMAKE_INSTALL_DATADIR}/pkgconfig")
+endif()
+set(SOCKFRAME_INSTALL_PKGCONFIGDIR "${_sockframe_pkgconfigdir}"
     CACHE STRING "Where sockframe.pc is installed (relative to the prefix)")
 mark_as_advanced(SOCKFRAME_INSTALL_CMAKEDIR SOCKFRAME_INSTALL_PKGCONFIGDIR)
 
@@ -61,9 +69,10 @@ else()
 endif()
 # Header-only: the consumer's own objects call Winsock, so ws2_32 belongs in Libs (not only
 # Libs.private, which pkg-config reports for --static alone).
-set(SOCKFRAME_PC_LIBS "")
+# Without a library to link there is no Libs line at all (the file is then architecture independent).
+set(SOCKFRAME_PC_LIBS_LINE "")
 if(WIN32)
-  set(SOCKFRAME_PC_LIBS "-lws2_32")
+  set(SOCKFRAME_PC_LIBS_LINE "Libs: -lws2_32")
 endif()
 configure_file("${CMAKE_CURRENT_LIST_DIR}/sockframe.pc.in" "${CMAKE_CURRENT_BINARY_DIR}/sockframe.pc" @ONLY)
 install(FILES "${CMAKE_CURRENT_BINARY_DIR}/sockframe.pc" DESTINATION "${SOCKFRAME_INSTALL_PKGCONFIGDIR}")

@@ -26,6 +26,7 @@ FIX_HINT = "run `python3 tools/amalgamate.py` and commit single_include/sockfram
 
 INCLUDE_RE = re.compile(r'^\s*#\s*include\s*[<"](sockframe/[^>"]+)[>"]')
 PRAGMA_ONCE_RE = re.compile(r"^\s*#\s*pragma\s+once\b")
+SPDX_RE = re.compile(r"^\s*//\s*SPDX-License-Identifier:")  # the banner carries it once
 IF_RE = re.compile(r"^\s*#\s*if(n?def)?\b")
 ENDIF_RE = re.compile(r"^\s*#\s*endif\b")
 VERSION_RE = re.compile(r"^\s*#\s*define\s+SOCKFRAME_VERSION_(MAJOR|MINOR|PATCH)\s+(\d+)", re.M)
@@ -80,7 +81,7 @@ class Amalgamator:
             self.out.append("#ifndef {0}\n#define {0}\n".format(guard_macro(name)))
         depth = 0
         for line in read_text(path).split("\n"):
-            if PRAGMA_ONCE_RE.match(line):
+            if PRAGMA_ONCE_RE.match(line) or SPDX_RE.match(line):
                 continue
             if IF_RE.match(line):
                 depth += 1

@@ -11,3 +11,14 @@ if [ ${#bad[@]} -gt 0 ]; then
     exit 1
 fi
 echo "clang-format: $(wc -w <<<"$files") files formatted"
+
+# Every header starts with its license line.
+missing=()
+for f in $(git ls-files 'include/*.hpp' 'include/*.h'); do
+    [ "$(head -n 1 "$f")" = "// SPDX-License-Identifier: MIT" ] || missing+=("$f")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    printf 'no "// SPDX-License-Identifier: MIT" first line: %s\n' "${missing[@]}"
+    exit 1
+fi
+echo "SPDX: every header in include/ starts with its license line"

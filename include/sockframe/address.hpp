@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Socket addresses: ipv4_address, ipv6_address (address + port), ip_address (either, chosen at
 /// run time), local_address (Unix paths and Linux abstract names) and any_address (any of them).

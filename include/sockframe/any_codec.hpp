@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// any_codec, a type-erased codec, and parse_codec_spec, which picks a built-in codec from text.
 

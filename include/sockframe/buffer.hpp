@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Non-owning byte views used by every I/O call and codec: const_buffer and mutable_buffer.
 

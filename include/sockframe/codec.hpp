@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// The codec contract: what a sans-IO codec provides, what decode returns and how encode lays out
 /// a frame. codec_traits.hpp checks it at compile time (codec_check<C>, the C++20 `codec` concept)

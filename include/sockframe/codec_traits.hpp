@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// The codec contract checked at compile time: codec_traits (which optional members a codec has),
 /// codec_check (static_asserts naming a missing or mis-declared member), the C++20 `codec`

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Codec composition: a checksum trailer inside another codec's frame (checked), a codec decoding
 /// the payload of another's frame (nested), and a fixed byte string after each frame (suffixed).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Every tunable of sockframe (define before including any sockframe header to change it), the
 /// versioned inline namespace, and platform detection.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// coro: C++20 coroutines on the event loop (optional; the header is empty below C++20).
 ///

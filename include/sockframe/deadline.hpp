@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// deadline: when a blocking call must give up. Made from a duration (from now), a time point,
 /// never(), or left default to use the socket's own timeout (set_timeout).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Delimiter framing: frames end with a byte string (Netty DelimiterBasedFrameDecoder), and the
 /// line codec (Netty LineBasedFrameDecoder, tokio LinesCodec): `'\n'` with an optional `'\r'` before it.

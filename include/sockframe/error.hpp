@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// sockframe's own error codes (framing, end of stream, truncation) and the exception that carries a size.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// event_loop: one thread's poller, timers, cross-thread post() and signals. One loop per thread,
 /// no hidden threads; many cores = many loops.

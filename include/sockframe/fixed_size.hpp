@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Fixed-size framing: every frame is exactly N bytes (Netty FixedLengthFrameDecoder).
 

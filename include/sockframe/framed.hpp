@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// framed<Endpoint, Codec>: whole messages over a socket. send() frames a payload with the codec
 /// and writes header, payload and trailer in one gathered system call; receive() returns the next

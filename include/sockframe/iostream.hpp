@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// The makefile counterpart: a std::streambuf and a std::iostream over a blocking stream socket,
 /// for text protocols (`ios << "HELLO\n" << std::flush; std::getline(ios, line);`).

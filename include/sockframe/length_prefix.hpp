@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Length-prefixed framing: a fixed-width length field (1, 2, 4 or 8 bytes, either byte order,
 /// optionally inside a fixed header) or an unsigned LEB128 varint.

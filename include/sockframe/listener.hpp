@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// basic_listener<Family, Type, Mode>: bind + listen + accept for stream and seqpacket sockets.
 ///

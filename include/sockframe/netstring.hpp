@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Netstrings (`<decimal length>:<payload>,`, https://cr.yp.to/proto/netstrings.txt), built from
 /// two composable parts: a decimal-text length prefix and a ',' suffix.

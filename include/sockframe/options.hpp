@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Socket options as types: `s.set(no_delay{true})`, `s.get<no_delay>().value`. A raw
 /// level/name pair reaches any other option (basic_socket::set_option / get_option).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// The policies a socket is made of: family (ipv4, ipv6, ip, any_family, local), type (stream, datagram,
 /// seqpacket, raw) and mode (blocking, non_blocking). A user-written policy with the same members

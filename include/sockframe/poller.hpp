@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// poller: waits until any of many non-blocking sockets is ready to read or write. Level-triggered:
 /// a handle that is still ready is reported again by the next wait. epoll on Linux, kqueue on

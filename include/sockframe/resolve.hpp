@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Name resolution (getaddrinfo): every address a host and service name map to, in the order the
 /// system prefers.

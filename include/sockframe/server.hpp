@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// framed_server<Listener, Codec>: a framed server (and client) on an event_loop. It accepts on
 /// non-blocking listeners (TCP, Unix, or any_listener for both), keeps one non-blocking framed

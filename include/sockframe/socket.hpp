@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// basic_socket<Family, Type, Mode>: the RAII socket every endpoint is. Stream calls (read_some,
 /// write_all, ...) and message calls (send_to, receive_from, ...) are there for the types they fit.

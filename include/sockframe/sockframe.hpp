@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// sockframe: sockets and message framing for C++17. Include this for everything.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// sockframe version macros. The versioned inline namespace they name is made in config.hpp.
 

@@ -2,8 +2,10 @@
 # `tests/consumers/run.sh vcpkg`, which repeats these steps without vcpkg.
 set(VCPKG_BUILD_TYPE release) # header-only: one configuration
 
-# TO FILL AT RELEASE: REPO (owner/name on GitHub) and SHA512 of the v${VERSION} tarball
-# (`vcpkg install sockframe` prints the expected SHA512 when this one is wrong).
+# Filled in at release (docs/releasing.md): REPO (owner/name on GitHub) and the SHA512 of the
+# v${VERSION} tag's tarball (`vcpkg install sockframe` prints the expected one when this is wrong).
+# Nothing but the headers is built: tests, examples, tools and benchmarks are off, so no compiler
+# warning and no optional dependency (Asio) can break or slow an install.
 vcpkg_from_github(
     OUT_SOURCE_PATH SOURCE_PATH
     REPO OWNER/sockframe
@@ -17,6 +19,11 @@ vcpkg_cmake_configure(
     OPTIONS
         -DSOCKFRAME_BUILD_TESTS=OFF
         -DSOCKFRAME_BUILD_EXAMPLES=OFF
+        -DSOCKFRAME_BUILD_BENCHMARKS=OFF
+        -DSOCKFRAME_BUILD_TOOLS=OFF
+        -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF
+        -DSOCKFRAME_BUILD_FUZZERS=OFF
+        -DSOCKFRAME_WERROR=OFF
         -DSOCKFRAME_INSTALL=ON
 )
 vcpkg_cmake_install()

@@ -266,6 +266,10 @@ vcpkg)
     mapfile -t options < <(python3 "$here/vcpkg_mimic.py" options "$portfile")
     config_path=$(python3 "$here/vcpkg_mimic.py" config-path "$portfile")
     log "portfile: OPTIONS ${options[*]}; CONFIG_PATH $config_path"
+    # The port builds nothing but the install: every optional part is off in the portfile itself.
+    for off in SOCKFRAME_BUILD_TESTS SOCKFRAME_BUILD_EXAMPLES SOCKFRAME_BUILD_BENCHMARKS SOCKFRAME_BUILD_TOOLS; do
+        printf '%s\n' "${options[@]}" | grep -qx -- "-D$off=OFF" || fail "the portfile does not set -D$off=OFF"
+    done
     package="$work/packages/sockframe_x64-linux"
     install_sockframe "$package" -DCMAKE_BUILD_TYPE=Release "${options[@]}"
     [ -d "$package/$config_path" ] || fail "$config_path not in the install tree (vcpkg_cmake_config_fixup needs it)"

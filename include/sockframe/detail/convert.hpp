@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// detail::convert<To>(value): a static_cast written once, for conversions between integer types
 /// that are the same type on some platforms and not on others (std::uint64_t and a file's device

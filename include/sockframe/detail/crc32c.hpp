@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the SSE 4.2 crc32 instruction where the
 /// processor has it (x86-64, g++ and clang++, checked at run time), else table-driven slicing by 8.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Byte-order tags and portable loads/stores of unsigned integers (no alignment assumed).
 

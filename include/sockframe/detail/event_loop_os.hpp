@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// The event loop's operating-system glue: wake-up channels (eventfd on Linux, a pipe on every
 /// POSIX system, a loopback TCP pair on Windows) and signal sources (signalfd on Linux, a

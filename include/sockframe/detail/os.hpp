@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// Operating-system glue: the only place that includes socket headers. POSIX and Winsock.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 #pragma once
 /// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
 /// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the

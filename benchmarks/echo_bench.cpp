@@ -293,5 +293,8 @@ int main(int argc, char** argv) {
         std::printf("| %-8s | %18s | %14.0f | %16s | %14.0f | %13.2f |\n", label, human(s).c_str(),
                     s * double(size) / 1e6, human(w).c_str(), w * double(size) / 1e6, median(ratio));
     }
+    std::printf(
+        "\nsockframe/raw is the median of the per-repeat ratios (each pair runs back to back), so on a busy\n"
+        "machine it can differ from the ratio of the two medians.\n");
     return 0;
 }

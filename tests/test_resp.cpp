@@ -64,7 +64,8 @@ TEST_CASE("resp: every RESP2 and RESP3 type is one frame, split at every byte") 
         "%0\r\n",
         "~3\r\n:1\r\n:2\r\n:3\r\n",
         ">3\r\n+message\r\n+channel\r\n$5\r\nhello\r\n",
-        "|1\r\n+key-popularity\r\n%2\r\n$1\r\na\r\n,0.1923\r\n$1\r\nb\r\n,0.0012\r\n*2\r\n:2039123\r\n:9543892\r\n",
+        "|1\r\n+key-popularity\r\n%2\r\n$1\r\na\r\n,0.1923\r\n$1\r\nb\r\n,0.0012\r\n*2\r\n:2039123\r\n:"
+        "9543892\r\n",
         "*2\r\n|1\r\n+ttl\r\n:3600\r\n:1\r\n:2\r\n",  // an attribute on an element
         "|0\r\n+OK\r\n",
     };
@@ -105,7 +106,8 @@ TEST_CASE("resp: inline commands are a line of words") {
     small.max_inline = 8;
     CHECK(decode_all_ways(make_with(small), "GET abc\n") == events{frame("GET abc\n")});
     CHECK(decode_all_ways(make_with(small), "GET abcd\n") == events{error(sf::errc::frame_too_large, 8)});
-    CHECK(decode_all_ways(make_with(small), "GET abcdefghijk") == events{error(sf::errc::frame_too_large, 8)});
+    CHECK(decode_all_ways(make_with(small), "GET abcdefghijk") ==
+          events{error(sf::errc::frame_too_large, 8)});
 }
 
 TEST_CASE("resp: malformed values are errors at the offending byte") {
@@ -128,9 +130,11 @@ TEST_CASE("resp: malformed values are errors at the offending byte") {
     CHECK(decode_all_ways(make, "=5\r\ntxt;a\r\n") == events{error(sf::errc::malformed_frame, 7)});
     CHECK(decode_all_ways(make, "*2\r\n:1\r\n?x\r\n") == events{error(sf::errc::malformed_frame, 8)});
     CHECK(decode_all_ways(make, "$?\r\n") == events{error(sf::errc::malformed_frame, 1)});
-    CHECK(decode_all_ways(make, "|1\r\n+a\r\n+b\r\nPING\r\n") == events{error(sf::errc::malformed_frame, 12)});
+    CHECK(decode_all_ways(make, "|1\r\n+a\r\n+b\r\nPING\r\n") ==
+          events{error(sf::errc::malformed_frame, 12)});
     // a frame before the bad one is delivered whole
-    CHECK(decode_all_ways(make, "+OK\r\n:x\r\n") == events{frame("+OK\r\n"), error(sf::errc::malformed_frame, 1)});
+    CHECK(decode_all_ways(make, "+OK\r\n:x\r\n") ==
+          events{frame("+OK\r\n"), error(sf::errc::malformed_frame, 1)});
 }
 
 TEST_CASE("resp: negative lengths other than the nulls are rejected") {
@@ -157,7 +161,8 @@ TEST_CASE("resp: limits on bulk length, elements, depth and frame size") {
     CHECK(decode_all_ways(make, "+0123456789\r\n") == events{frame("+0123456789\r\n")});
     CHECK(decode_all_ways(make, "+0123456789A") == events{});
     CHECK(decode_all_ways(make, "+0123456789AB") == events{error(sf::errc::frame_too_large, 10)});
-    CHECK(decode_all_ways(make, "*4\r\n:1\r\n:2\r\n:3\r\n:4\r\n") == events{frame("*4\r\n:1\r\n:2\r\n:3\r\n:4\r\n")});
+    CHECK(decode_all_ways(make, "*4\r\n:1\r\n:2\r\n:3\r\n:4\r\n") ==
+          events{frame("*4\r\n:1\r\n:2\r\n:3\r\n:4\r\n")});
     CHECK(decode_all_ways(make, "*5\r\n") == events{error(sf::errc::frame_too_large, 5)});
     CHECK(decode_all_ways(make, "%3\r\n") == events{error(sf::errc::frame_too_large, 6)});
     CHECK(decode_all_ways(make, "*1\r\n*1\r\n*1\r\n:1\r\n") == events{frame("*1\r\n*1\r\n*1\r\n:1\r\n")});
@@ -165,7 +170,8 @@ TEST_CASE("resp: limits on bulk length, elements, depth and frame size") {
     CHECK(decode_all_ways(make, "*1\r\n*0\r\n*1\r\n") == events{frame("*1\r\n*0\r\n")});
     // a frame larger than max_frame: by its announced size where a length tells it, else at max_frame
     const std::string bulk = "$10\r\n0123456789\r\n";
-    CHECK(decode_all_ways(make, "*3\r\n" + bulk + bulk + bulk) == events{frame("*3\r\n" + bulk + bulk + bulk)});
+    CHECK(decode_all_ways(make, "*3\r\n" + bulk + bulk + bulk) ==
+          events{frame("*3\r\n" + bulk + bulk + bulk)});
     CHECK(decode_all_ways(make, "*4\r\n" + bulk + bulk + bulk + "$10\r\n") ==
           events{error(sf::errc::frame_too_large, 72)});
     limits.max_bulk = 20;
@@ -289,7 +295,8 @@ TEST_CASE("resp: the writer encodes every type, and the codec decodes it back") 
     std::string more;
     sf::resp_writer(more).map(1).bulk_error("E").set(0).push(1).attribute(1).integer(1).integer(2).integer(3);
     CHECK(more == "%1\r\n!1\r\nE\r\n~0\r\n>1\r\n|1\r\n:1\r\n:2\r\n:3\r\n");
-    CHECK(decode_all_ways(make_default(), more) == events{frame("%1\r\n!1\r\nE\r\n~0\r\n"), frame(">1\r\n|1\r\n:1\r\n:2\r\n:3\r\n")});
+    CHECK(decode_all_ways(make_default(), more) ==
+          events{frame("%1\r\n!1\r\nE\r\n~0\r\n"), frame(">1\r\n|1\r\n:1\r\n:2\r\n:3\r\n")});
     std::string doubles;
     sf::resp_writer(doubles).double_number(1.0 / 0.0).double_number(-1.0 / 0.0).double_number(2.5);
     CHECK(doubles == ",inf\r\n,-inf\r\n,2.5\r\n");

@@ -212,7 +212,9 @@ public:
         return is_aggregate() ? std::string_view{} : std::string_view{body_, length_};
     }
     /// The same bytes as str(), as a buffer.
-    const_buffer bytes() const noexcept { return is_aggregate() ? const_buffer{} : const_buffer{body_, length_}; }
+    const_buffer bytes() const noexcept {
+        return is_aggregate() ? const_buffer{} : const_buffer{body_, length_};
+    }
     /// A verbatim string's three-letter format ("txt", "mkd"); empty for other types.
     std::string_view format() const noexcept {
         return type_ == resp_type::verbatim_string ? std::string_view{body_ - 4, 3} : std::string_view{};
@@ -582,11 +584,13 @@ private:
         for (; i < n; ++i) {
             const char c = p[i];
             if (c < '0' || c > '9') break;
-            if (i - first == 18) return decode_result::failure(make_error_code(errc::frame_too_large), UINT64_MAX);
+            if (i - first == 18)
+                return decode_result::failure(make_error_code(errc::frame_too_large), UINT64_MAX);
             v = v * 10 + static_cast<std::uint64_t>(c - '0');
         }
         if (i == n) return decode_result::need_more();
-        if (i == first || p[i] != '\r') return decode_result::failure(make_error_code(errc::malformed_frame), i);
+        if (i == first || p[i] != '\r')
+            return decode_result::failure(make_error_code(errc::malformed_frame), i);
         if (i + 1 == n) return decode_result::need_more();
         if (p[i + 1] != '\n') return decode_result::failure(make_error_code(errc::malformed_frame), i + 1);
         value = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
@@ -605,12 +609,14 @@ private:
         const std::size_t window = capped ? begin + longest : n;
         const void* nl = from < window ? std::memchr(p + from, '\n', window - from) : nullptr;
         if (!nl) {
-            if (capped) return decode_result::failure(make_error_code(errc::frame_too_large), limits_.max_bulk);
+            if (capped)
+                return decode_result::failure(make_error_code(errc::frame_too_large), limits_.max_bulk);
             scan_ = n;
             return decode_result::need_more();
         }
         const auto e = static_cast<std::size_t>(static_cast<const char*>(nl) - p);
-        if (e == begin || p[e - 1] != '\r') return decode_result::failure(make_error_code(errc::malformed_frame), e);
+        if (e == begin || p[e - 1] != '\r')
+            return decode_result::failure(make_error_code(errc::malformed_frame), e);
         const std::size_t stop = e - 1;  // the text is [begin, stop)
         const void* cr = std::memchr(p + begin, '\r', stop - begin);
         if (cr)
@@ -665,7 +671,8 @@ private:
     }
 
     decode_result decode_inline(const char* p, std::size_t n, std::size_t available) noexcept {
-        const std::size_t limit = limits_.max_inline < limits_.max_frame ? limits_.max_inline : limits_.max_frame;
+        const std::size_t limit =
+            limits_.max_inline < limits_.max_frame ? limits_.max_inline : limits_.max_frame;
         const std::size_t window = n < limit ? n : limit;
         const void* nl = scan_ < window ? std::memchr(p + scan_, '\n', window - scan_) : nullptr;
         if (!nl) {
@@ -799,7 +806,8 @@ public:
     /// RESP3's verbatim string: `=n`, the three-byte format ("txt", "mkd"), ':' and the text.
     resp_writer& verbatim_string(std::string_view format, std::string_view text) {
         if (format.size() != 3)
-            detail::throw_error(make_error_code(errc::invalid_argument), "resp_writer: a verbatim format has 3 bytes");
+            detail::throw_error(make_error_code(errc::invalid_argument),
+                                "resp_writer: a verbatim format has 3 bytes");
         header('=', format.size() + 1 + text.size());
         out_->append(format.data(), format.size());
         out_->push_back(':');

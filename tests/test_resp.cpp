@@ -253,6 +253,11 @@ TEST_CASE("resp: the view of a value") {
     CHECK(annotated[1].str() == "y");
     CHECK(annotated[1].attributes()[1].str() == "b");
 
+    const sf::resp_value twice = value_of("|1\r\n+a\r\n:1\r\n|1\r\n+b\r\n:2\r\n+OK\r\n");
+    CHECK(twice.str() == "OK");
+    CHECK(twice.attributes()[0].str() == "a");
+    CHECK(twice.encoded().str() == "+OK\r\n");
+
     std::error_code ec;
     std::uint64_t at = 0;
     CHECK(sf::resp_value::parse("+OK\r\n+x\r\n", ec).is_null());

@@ -240,7 +240,8 @@ public:
     /// The `index`-th child (walks the children before it); an empty value when out of range.
     resp_value operator[](std::size_t index) const noexcept;
 
-    /// The attribute map sent before this value, or an empty value when there was none.
+    /// The attribute map sent before this value (the first, where several were), or an empty
+    /// value when there was none.
     resp_value attributes() const noexcept {
         if (!attributes_) return {};
         return at_value(attributes_);
@@ -256,8 +257,8 @@ private:
     /// The value at `p` (an attribute before it is recorded, not returned).
     static resp_value at(const char* p) noexcept {
         const char* attributes = nullptr;
-        if (*p == '|') {
-            attributes = p;
+        while (*p == '|') {  // several in a row: the first is kept
+            if (!attributes) attributes = p;
             p = detail::resp_skip_attribute(p);
         }
         resp_value v = at_value(p);
@@ -469,7 +470,8 @@ public:
                 } else {
                     const auto size = static_cast<std::uint64_t>(length);
                     if (size > limits_.max_bulk) return fail(errc::frame_too_large, size);
-                    const std::uint64_t end = static_cast<std::uint64_t>(next) + size + 2;
+                    std::uint64_t end = next;  // in 64 bits: next + size may not fit a 32-bit size_t
+                    end += size + 2;
                     if (end > limits_.max_frame) return fail(errc::frame_too_large, end);
                     if (end > n) return more(pos, input.size());
                     const std::size_t stop = next + static_cast<std::size_t>(size);

@@ -8692,7 +8692,7 @@ public:
             length_ = n;
             return;
         }
-        *this = at(p);
+        *this = at(p, p + frame.size());
     }
 
     /// Checks that `bytes` hold exactly one value within `limits`; on error returns an empty
@@ -8766,19 +8766,21 @@ public:
 private:
     friend class iterator;
 
-    /// The value at `p` (an attribute before it is recorded, not returned).
-    static resp_value at(const char* p) noexcept {
+    /// The value at `p` (an attribute before it is recorded, not returned); `end`, where known,
+    /// is where it ends.
+    static resp_value at(const char* p, const char* end) noexcept {
         const char* attributes = nullptr;
         while (*p == '|') {  // several in a row: the first is kept
             if (!attributes) attributes = p;
             p = detail::resp_skip_attribute(p);
         }
-        resp_value v = at_value(p);
+        resp_value v = at_value(p, end);
         v.attributes_ = attributes;
         return v;
     }
-    /// The value whose own type byte is at `p` (an attribute itself, when p points at one).
-    static resp_value at_value(const char* p) noexcept;
+    /// The value whose own type byte is at `p` (an attribute itself, when p points at one);
+    /// `end`, where known, is where it ends.
+    static resp_value at_value(const char* p, const char* end = nullptr) noexcept;
 
     resp_type type_ = resp_type::null;
     const char* head_ = nullptr;        // the type byte
@@ -8804,23 +8806,18 @@ public:
 
     iterator() noexcept = default;
     /// The child here.
-    resp_value operator*() const noexcept {
-        if (!words_) return resp_value::at(pos_);
-        resp_value v;
-        v.type_ = resp_type::bulk_string;
-        v.head_ = v.body_ = pos_;
-        v.length_ = word_length();
-        v.end_ = pos_ + v.length_;
-        return v;
-    }
+    resp_value operator*() const noexcept { return current_; }
+    /// The child here, by pointer.
+    const resp_value* operator->() const noexcept { return &current_; }
     /// Moves to the next child.
     iterator& operator++() noexcept {
         if (words_) {
-            pos_ += word_length();
+            pos_ += current_.length_;
             skip_spaces();
+            load_word();
         } else {
-            pos_ = detail::resp_skip(pos_);
-            --left_;
+            pos_ = current_.end_;
+            if (--left_ != 0) current_ = resp_value::at(pos_, nullptr);
         }
         return *this;
     }
@@ -8839,19 +8836,26 @@ public:
 
 private:
     friend class resp_value;
-    iterator(const char* pos, std::size_t left) noexcept : pos_(pos), left_(left) {}
+    iterator(const char* pos, std::size_t left) noexcept : pos_(pos), left_(left) {
+        if (left_ != 0) current_ = resp_value::at(pos_, nullptr);
+    }
     iterator(const char* pos, const char* line_end) noexcept : pos_(pos), line_end_(line_end), words_(true) {
         skip_spaces();
+        load_word();
     }
-    std::size_t word_length() const noexcept {
+    void load_word() noexcept {
         const char* p = pos_;
         while (p != line_end_ && !detail::resp_is_space(*p)) ++p;
-        return static_cast<std::size_t>(p - pos_);
+        current_.type_ = resp_type::bulk_string;
+        current_.head_ = current_.body_ = pos_;
+        current_.length_ = static_cast<std::size_t>(p - pos_);
+        current_.end_ = p;
     }
     void skip_spaces() noexcept {
         while (pos_ != line_end_ && detail::resp_is_space(*pos_)) ++pos_;
     }
 
+    resp_value current_;
     const char* pos_ = nullptr;
     std::size_t left_ = 0;
     const char* line_end_ = nullptr;
@@ -8880,10 +8884,20 @@ inline resp_value resp_value::operator[](std::size_t index) const noexcept {
     return {};
 }
 
-inline resp_value resp_value::at_value(const char* p) noexcept {
+inline resp_value resp_value::at_value(const char* p, const char* end) noexcept {
     resp_value v;
     v.head_ = p;
     const char marker = *p;
+    if (marker == '$' && p[1] != '-') {  // the common case first: a bulk string
+        std::size_t n = 0;
+        const char* q = p + 1;
+        while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
+        v.type_ = resp_type::bulk_string;
+        v.body_ = q + 2;
+        v.length_ = n;
+        v.end_ = q + 4 + n;
+        return v;
+    }
     v.type_ = detail::resp_type_of(marker);
     const char* next = nullptr;
     if (detail::resp_is_bulk(marker)) {
@@ -8910,7 +8924,7 @@ inline resp_value resp_value::at_value(const char* p) noexcept {
             return v;
         }
         v.length_ = static_cast<std::size_t>(n) * ((marker == '%' || marker == '|') ? 2 : 1);
-        v.end_ = marker == '|' ? detail::resp_skip_attribute(p) : detail::resp_skip(p);
+        v.end_ = end ? end : marker == '|' ? detail::resp_skip_attribute(p) : detail::resp_skip(p);
     } else {
         const char* nl = detail::resp_line_end(p) - 1;
         v.body_ = p + 1;
@@ -8962,30 +8976,49 @@ public:
     decode_result decode(const_buffer input) noexcept {
         const char* const p = reinterpret_cast<const char*>(input.data());
         // Bytes past max_frame are never looked at: a frame needing them is too large.
-        const std::size_t n = input.size() < limits_.max_frame ? input.size() : limits_.max_frame;
+        const std::size_t max_frame = limits_.max_frame;
+        const std::size_t n = input.size() < max_frame ? input.size() : max_frame;
         std::size_t pos = pos_;
-        if (pos == 0 && depth_ == 0 && n != 0 && limits_.inline_commands &&
+        std::size_t depth = depth_;
+        if (pos == 0 && depth == 0 && n != 0 && limits_.inline_commands &&
             detail::resp_type_of(p[0]) == resp_type::inline_command)
             return decode_inline(p, n, input.size());
+        // The elements left at the innermost level live in a local while decoding (the stack
+        // holds the outer levels), and so do the limits: nothing is reloaded per element.
+        std::uint64_t left = depth != 0 ? left_[depth - 1] : 0;
+        const std::uint64_t max_bulk = limits_.max_bulk;
+        auto save = [&] {
+            depth_ = depth;
+            if (depth != 0) left_[depth - 1] = left;
+        };
         for (;;) {
-            if (pos >= n) return more(pos, input.size());
+            if (pos >= n) {
+                save();
+                return more(pos, input.size());
+            }
             const char marker = p[pos];
             std::size_t next = 0;  // past the element (scalars) or its header (aggregates)
             bool attribute = false;
-            if (detail::resp_is_bulk(marker)) {
+            if (marker == '$' || marker == '!' || marker == '=') {
                 std::int64_t length = 0;
-                const decode_result r = header(p, n, pos, length, next);
-                if (r.is_error()) return fail(r);
-                if (next == 0) return more(pos, input.size());
+                const std::size_t at = header(p, n, pos, length, next);
+                if (at != 0) {
+                    if (at != more_bytes) return fail_at(at);
+                    save();
+                    return more(pos, input.size());
+                }
                 if (length < 0) {
                     if (length != -1 || marker != '$') return fail(errc::negative_length, magnitude(length));
                 } else {
                     const auto size = static_cast<std::uint64_t>(length);
-                    if (size > limits_.max_bulk) return fail(errc::frame_too_large, size);
+                    if (size > max_bulk) return fail(errc::frame_too_large, size);
                     std::uint64_t end = next;  // in 64 bits: next + size may not fit a 32-bit size_t
                     end += size + 2;
-                    if (end > limits_.max_frame) return fail(errc::frame_too_large, end);
-                    if (end > n) return more(pos, input.size());
+                    if (end > n) {
+                        if (end > max_frame) return fail(errc::frame_too_large, end);
+                        save();
+                        return more(pos, input.size());
+                    }
                     const std::size_t stop = next + static_cast<std::size_t>(size);
                     if (p[stop] != '\r') return fail(errc::malformed_frame, stop);
                     if (p[stop + 1] != '\n') return fail(errc::malformed_frame, stop + 1);
@@ -8995,11 +9028,14 @@ public:
                     }
                     next = stop + 2;
                 }
-            } else if (detail::resp_is_aggregate(marker)) {
+            } else if (marker == '*' || marker == '%' || marker == '~' || marker == '|' || marker == '>') {
                 std::int64_t count = 0;
-                const decode_result r = header(p, n, pos, count, next);
-                if (r.is_error()) return fail(r);
-                if (next == 0) return more(pos, input.size());
+                const std::size_t at = header(p, n, pos, count, next);
+                if (at != 0) {
+                    if (at != more_bytes) return fail_at(at);
+                    save();
+                    return more(pos, input.size());
+                }
                 attribute = marker == '|';
                 if (count < 0) {
                     if (count != -1 || marker != '*') return fail(errc::negative_length, magnitude(count));
@@ -9008,10 +9044,11 @@ public:
                     if (marker == '%' || marker == '|') children *= 2;
                     if (children > limits_.max_elements) return fail(errc::frame_too_large, children);
                     if (children != 0) {
-                        if (depth_ >= limits_.max_depth) return fail(errc::frame_too_large, depth_ + 1);
-                        left_[depth_] = children;
-                        attribute_[depth_] = attribute;
-                        ++depth_;
+                        if (depth >= limits_.max_depth) return fail(errc::frame_too_large, depth + 1);
+                        if (depth != 0) left_[depth - 1] = left;
+                        attribute_[depth] = attribute;
+                        ++depth;
+                        left = children;
                         pos = next;
                         scan_ = 0;
                         continue;
@@ -9019,19 +9056,34 @@ public:
                 }
             } else if (marker == '+' || marker == '-' || marker == ':' || marker == '_' || marker == '#' ||
                        marker == ',' || marker == '(') {
-                const decode_result r = line(p, n, pos, next);
-                if (r.is_error()) return fail(r);
-                if (next == 0) {
-                    pos_ = pos;
+                const std::size_t at = line(p, n, pos, next);
+                if (at != 0) {
+                    if (at != more_bytes) return fail_at(at);
+                    save();
                     return more(pos, input.size());
                 }
             } else {
                 return fail(errc::malformed_frame, pos);
             }
-            // One element is complete: close the aggregates it completes.
+            // One element is complete: close the aggregates it completes. An attribute leaves
+            // its slot open: the value it annotates follows.
             pos = next;
             scan_ = 0;
-            if (!complete(attribute)) continue;
+            if (attribute) continue;
+            bool open = false;
+            while (depth != 0) {
+                if (--left != 0) {
+                    open = true;
+                    break;
+                }
+                --depth;
+                if (depth != 0) left = left_[depth - 1];
+                if (attribute_[depth]) {
+                    open = true;
+                    break;
+                }
+            }
+            if (open) continue;
             pos_ = 0;
             depth_ = 0;
             return decode_result::frame(input.first(pos), pos);
@@ -9061,10 +9113,6 @@ private:
         reset();
         return decode_result::failure(make_error_code(e), size);
     }
-    decode_result fail(const decode_result& r) noexcept {
-        reset();
-        return r;
-    }
     /// need_more, saving the place; or frame_too_large when max_frame bytes are held already.
     decode_result more(std::size_t pos, std::size_t available) noexcept {
         if (available >= limits_.max_frame) return fail(errc::frame_too_large, limits_.max_frame);
@@ -9072,74 +9120,69 @@ private:
         return decode_result::need_more();
     }
 
-    /// Marks one element complete. True when that completes the frame.
-    bool complete(bool attribute) noexcept {
-        if (attribute) return false;  // the value the attribute annotates follows
-        while (depth_ != 0) {
-            if (--left_[depth_ - 1] != 0) return false;
-            --depth_;
-            if (attribute_[depth_]) return false;
-        }
-        return true;
+    // What header() and line() return besides 0 (done): more bytes are needed, a length too
+    // long to read (frame_too_large, size UINT64_MAX), a line above max_bulk (frame_too_large,
+    // size max_bulk), or else the position + 1 of a malformed byte (the first position is a
+    // type byte, never malformed here, so a position + 1 is never below 2).
+    static constexpr std::size_t more_bytes = SIZE_MAX;
+    static constexpr std::size_t number_too_long = SIZE_MAX - 1;
+    static constexpr std::size_t line_too_long = SIZE_MAX - 2;
+
+    decode_result fail_at(std::size_t at) noexcept {
+        if (at == number_too_long) return fail(errc::frame_too_large, UINT64_MAX);
+        if (at == line_too_long) return fail(errc::frame_too_large, limits_.max_bulk);
+        return fail(errc::malformed_frame, at - 1);
     }
 
     /// The length or count line of the element at `pos`: sets `value` and `next` (past the
-    /// line), or leaves `next` 0 when the line is incomplete.
-    static decode_result header(const char* p, std::size_t n, std::size_t pos, std::int64_t& value,
-                                std::size_t& next) noexcept {
+    /// line) and returns 0, or returns a status above.
+    static std::size_t header(const char* p, std::size_t n, std::size_t pos, std::int64_t& value,
+                              std::size_t& next) noexcept {
         std::size_t i = pos + 1;
-        bool negative = false;
-        if (i < n && p[i] == '-') {
-            negative = true;
-            ++i;
-        }
+        const bool negative = i < n && p[i] == '-';
+        if (negative) ++i;
         const std::size_t first = i;
         std::uint64_t v = 0;
         for (; i < n; ++i) {
-            const char c = p[i];
-            if (c < '0' || c > '9') break;
-            if (i - first == 18)
-                return decode_result::failure(make_error_code(errc::frame_too_large), UINT64_MAX);
-            v = v * 10 + static_cast<std::uint64_t>(c - '0');
+            const auto d = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - unsigned{'0'};
+            if (d > 9) break;
+            if (i - first == 18) return number_too_long;
+            v = v * 10 + d;
         }
-        if (i == n) return decode_result::need_more();
-        if (i == first || p[i] != '\r')
-            return decode_result::failure(make_error_code(errc::malformed_frame), i);
-        if (i + 1 == n) return decode_result::need_more();
-        if (p[i + 1] != '\n') return decode_result::failure(make_error_code(errc::malformed_frame), i + 1);
+        if (i + 1 >= n) return i < n && (i == first || p[i] != '\r') ? i + 1 : more_bytes;
+        if (i == first || p[i] != '\r') return i + 1;
+        if (p[i + 1] != '\n') return i + 2;
         value = negative ? -static_cast<std::int64_t>(v) : static_cast<std::int64_t>(v);
         next = i + 2;
-        return decode_result::need_more();
+        return 0;
     }
 
-    /// The line of a simple element at `pos`: checks it and sets `next` past it, or leaves `next`
-    /// 0 when the line is incomplete (remembering how far it was scanned).
-    decode_result line(const char* p, std::size_t n, std::size_t pos, std::size_t& next) noexcept {
+    /// The line of a simple element at `pos`: checks it, sets `next` past it and returns 0, or
+    /// returns a status above (remembering how far an incomplete line was scanned). The text
+    /// ends at the first CR or LF: a CR must be followed by LF, and a LF must follow a CR.
+    std::size_t line(const char* p, std::size_t n, std::size_t pos, std::size_t& next) noexcept {
         const std::size_t begin = pos + 1;
-        const std::size_t from = scan_ > begin ? scan_ : begin;
-        // the text holds at most max_bulk bytes, so its "\n" is among the next max_bulk + 2
-        const std::size_t longest = detail::saturating_add(limits_.max_bulk, 2);
+        std::size_t i = scan_ > begin ? scan_ : begin;
+        // the text holds at most max_bulk bytes, so its CR is among the next max_bulk + 1
+        const std::size_t longest = detail::saturating_add(limits_.max_bulk, 1);
         const bool capped = n - begin >= longest;
         const std::size_t window = capped ? begin + longest : n;
-        const void* nl = from < window ? std::memchr(p + from, '\n', window - from) : nullptr;
-        if (!nl) {
-            if (capped)
-                return decode_result::failure(make_error_code(errc::frame_too_large), limits_.max_bulk);
-            scan_ = n;
-            return decode_result::need_more();
+        while (i < window && p[i] != '\r' && p[i] != '\n') ++i;
+        if (i == window) {
+            if (capped) return line_too_long;
+            scan_ = i;
+            return more_bytes;
         }
-        const auto e = static_cast<std::size_t>(static_cast<const char*>(nl) - p);
-        if (e == begin || p[e - 1] != '\r')
-            return decode_result::failure(make_error_code(errc::malformed_frame), e);
-        const std::size_t stop = e - 1;  // the text is [begin, stop)
-        const void* cr = std::memchr(p + begin, '\r', stop - begin);
-        if (cr)
-            return decode_result::failure(make_error_code(errc::malformed_frame),
-                                          static_cast<std::size_t>(static_cast<const char*>(cr) - p));
-        const std::size_t bad = check_text(p[pos], p, begin, stop);
-        if (bad != SIZE_MAX) return decode_result::failure(make_error_code(errc::malformed_frame), bad);
-        next = e + 1;
-        return decode_result::need_more();
+        if (p[i] == '\n') return i + 1;  // a LF without its CR
+        if (i + 1 == n) {
+            scan_ = i;  // the CR, checked again with its successor
+            return more_bytes;
+        }
+        if (p[i + 1] != '\n') return i + 2;
+        const std::size_t bad = check_text(p[pos], p, begin, i);
+        if (bad != SIZE_MAX) return bad + 1;
+        next = i + 2;
+        return 0;
     }
 
     /// The position of the first byte of text [begin, stop) invalid for its type, or SIZE_MAX.

@@ -8,10 +8,12 @@ Starts redis-server (persistence off, one I/O thread) and resp_server on free lo
 then runs `redis-benchmark -P <pipeline> -n <requests> -t <tests> --csv` against each in turn,
 alternating for several rounds (the machine is shared: alternating spreads its noise over both),
 and prints one JSON row per test and server (median requests/s over the rounds) and the ratio
-resp_server / redis-server. Both servers are stopped by their PIDs at the end.
+resp_server / redis-server; also each server's CPU time per million requests (from /proc,
+Linux), which other load on the machine disturbs much less than requests/s. Both servers are stopped by their PIDs at the end.
 """
 import argparse
 import json
+import os
 import shutil
 import socket
 import statistics
@@ -49,6 +51,13 @@ def stop(proc):
         proc.wait()
 
 
+def cpu_seconds(pid):
+    """User + system CPU time of a process (all its threads), from /proc (Linux)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def bench(port, opts):
     argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", str(opts.pipeline), "-n",
             str(opts.requests), "-t", opts.tests, "--csv"]
@@ -78,11 +87,16 @@ def main():
     ours, ours_port = start([opts.server, "--port", "0"],
                             lambda line: int(line.split()[1]) if line.startswith("READY ") else None)
     results = {"redis-server": {}, "resp_server": {}}
+    cpu = {"redis-server": [], "resp_server": []}  # server CPU seconds per million requests
+    tests = len(opts.tests.split(","))
     try:
         for _ in range(opts.rounds):
-            for name, port in (("redis-server", redis_port), ("resp_server", ours_port)):
+            for name, port, proc in (("redis-server", redis_port, redis), ("resp_server", ours_port, ours)):
+                before = cpu_seconds(proc.pid)
                 for test, rps in bench(port, opts).items():
                     results[name].setdefault(test, []).append(rps)
+                used = cpu_seconds(proc.pid) - before
+                cpu[name].append(used * 1e6 / (opts.requests * (tests + 1)))  # ping runs twice
     finally:
         stop(ours)
         stop(redis)
@@ -98,6 +112,11 @@ def main():
             rows.append({"bench": "resp_server", "test": test, "server": name, "requests_per_s": value,
                          "samples": samples, "command": command})
         rows.append({"bench": "resp_server", "test": test, "ratio_resp_server_to_redis": mine / base if base else 0})
+    # CPU time per request is far less sensitive than requests/s to other load on the machine
+    base_cpu, our_cpu = statistics.median(cpu["redis-server"]), statistics.median(cpu["resp_server"])
+    rows.append({"bench": "resp_server", "test": "cpu_seconds_per_million_requests", "redis-server": base_cpu,
+                 "resp_server": our_cpu, "ratio_redis_to_resp_server_cpu": base_cpu / our_cpu if our_cpu else 0,
+                 "command": command})
     for row in rows:
         print(json.dumps(row))
     if opts.json:

@@ -219,19 +219,15 @@ int main(int argc, char** argv) {
         std::string_view args[1024];
         server.on_frame([&](auto& c, sf::const_buffer frame) {
             const sf::resp_value command(frame);
-            std::size_t n = 0;
             bool bulk_only = true;
-            for (sf::resp_value a : command) {
-                if (a.type() != sf::resp_type::bulk_string) bulk_only = false;
-                if (n < 1024) args[n++] = a.str();
-            }
+            const std::size_t n = command.strings(args, 1024, &bulk_only);
             reply.clear();
             sf::resp_writer w(reply);
             if (!bulk_only || (command.type() != sf::resp_type::array && command.marker() != '\0'))
                 w.error("ERR Protocol error: expected an array of bulk strings");
             else if (n == 0)
                 return;  // an empty line or array: nothing to answer, as Redis
-            else if (n == 1024)
+            else if (n > 1024)
                 w.error("ERR too many arguments");
             else
                 db.execute(args, n, w);

@@ -340,3 +340,48 @@ TEST_CASE("resp: a large pipelined stream scanned once, byte by byte") {
     CHECK(last.size() == 1000);
     CHECK(last[999].integer() == 999);
 }
+
+TEST_CASE("resp: decode_frame answers for commands and bulk strings, as decode would") {
+    static_assert(sf::codec_traits<sf::resp_codec>::has_decode_frame);
+    std::size_t declined = 0;
+    const std::string command = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n";
+    CHECK(codec_test::check_decode_frame(make_default(), command, declined) == 1);
+    CHECK(declined == 0);
+    CHECK(codec_test::check_decode_frame(make_default(), "$5\r\nhello\r\n+OK\r\n", declined) == 6);
+    // everything else is decode()'s: other types, nulls, empty arrays, nested arrays, bad bytes
+    for (const char* other : {"+OK\r\n", "$-1\r\n", "*0\r\n", "*1\r\n*1\r\n$1\r\na\r\n", "*1\r\n:1\r\n",
+                              "$3\r\nabcd\r\n", "*1\r\n$1\r\na\n\n", "PING\r\n", "$0003\r\nabc\r\n"}) {
+        CAPTURE(other);
+        CHECK(codec_test::check_decode_frame(make_default(), other, declined) <= 1);
+    }
+    // within the limits only
+    sf::resp_limits limits;
+    limits.max_bulk = 4;
+    limits.max_elements = 2;
+    CHECK(codec_test::check_decode_frame(make_with(limits), "$5\r\nhello\r\n", declined) == 0);
+    CHECK(codec_test::check_decode_frame(make_with(limits), "*3\r\n$1\r\na\r\n$1\r\na\r\n$1\r\na\r\n",
+                                         declined) == 0);
+    limits.max_depth = 0;
+    CHECK(codec_test::check_decode_frame(make_with(limits), "*1\r\n$1\r\na\r\n", declined) == 0);
+    // not while a frame is partly scanned
+    sf::resp_codec codec;
+    CHECK(codec.decode(sf::const_buffer(command.data(), 10)).needs_more());
+    sf::const_buffer payload;
+    CHECK(codec.decode_frame(command, payload) == 0);
+    CHECK(codec.decode(command).consumed == command.size());
+    // the arguments of a command in one pass
+    std::string_view args[2];
+    CHECK(sf::resp_value(command).strings(args, 2) == 3);
+    CHECK(args[0] == "SET");
+    CHECK(args[1] == "key");
+    std::string_view words[4];
+    CHECK(sf::resp_value(sf::const_buffer("GET  k\r\n")).strings(words, 4) == 2);
+    CHECK(words[1] == "k");
+    const std::string mixed = "*3\r\n:1\r\n$-1\r\n+x\r\n";
+    bool only_bulk = true;
+    CHECK(sf::resp_value(mixed).strings(words, 4, &only_bulk) == 3);
+    CHECK_FALSE(only_bulk);
+    CHECK(words[2] == "x");
+    CHECK(sf::resp_value(command).strings(words, 4, &only_bulk) == 3);
+    CHECK(only_bulk);
+}

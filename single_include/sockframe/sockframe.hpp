@@ -8752,6 +8752,14 @@ public:
     /// The `index`-th child (walks the children before it); an empty value when out of range.
     resp_value operator[](std::size_t index) const noexcept;
 
+    /// Stores the children's str() in `out` (at most `capacity` of them, in order) and returns
+    /// the number of children: a command's arguments in one pass, without building a resp_value
+    /// per child when they are bulk strings (the common case).
+    /// Where `only_bulk` is given, it tells whether every child is a bulk string (not null), as
+    /// a command's arguments must be.
+    std::size_t strings(std::string_view* out, std::size_t capacity,
+                        bool* only_bulk = nullptr) const noexcept;
+
     /// The attribute map sent before this value (the first, where several were), or an empty
     /// value when there was none.
     resp_value attributes() const noexcept {
@@ -8884,6 +8892,37 @@ inline resp_value resp_value::operator[](std::size_t index) const noexcept {
     return {};
 }
 
+inline std::size_t resp_value::strings(std::string_view* out, std::size_t capacity,
+                                       bool* only_bulk) const noexcept {
+    bool bulk = true;
+    if (type_ != resp_type::array) {
+        std::size_t n = 0;
+        for (auto it = begin(), e = end(); it != e; ++it, ++n) {
+            if (n < capacity) out[n] = it->str();
+            if (it->type() != resp_type::bulk_string) bulk = false;
+        }
+        if (only_bulk) *only_bulk = bulk;
+        return n;
+    }
+    const char* p = body_;
+    for (std::size_t i = 0; i < length_; ++i) {
+        if (*p == '$' && p[1] != '-') {
+            std::size_t n = 0;
+            const char* q = p + 1;
+            while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
+            if (i < capacity) out[i] = std::string_view(q + 2, n);
+            p = q + 4 + n;
+        } else {
+            const resp_value v = at(p, nullptr);
+            if (i < capacity) out[i] = v.str();
+            p = v.end_;
+            bulk = false;
+        }
+    }
+    if (only_bulk) *only_bulk = bulk;
+    return length_;
+}
+
 inline resp_value resp_value::at_value(const char* p, const char* end) noexcept {
     resp_value v;
     v.head_ = p;
@@ -8971,6 +9010,32 @@ public:
     std::size_t max_frame() const noexcept { return limits_.max_frame; }
     /// Most input bytes one frame occupies.
     std::size_t max_frame_bytes() const noexcept { return limits_.max_frame; }
+
+    /// decode()'s short cut (codec.hpp) for the common frames: an array of bulk strings (a
+    /// command) or a bulk string, whole at the front of `input`, when no frame is partly scanned.
+    /// Anything else, or anything decode() would reject: 0 (decode() decides).
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        if (pos_ != 0 || depth_ != 0 || input.size() < 4) return 0;
+        const char* const p = reinterpret_cast<const char*>(input.data());
+        const std::size_t n = input.size() < limits_.max_frame ? input.size() : limits_.max_frame;
+        std::size_t pos = 0;
+        std::uint64_t count = 1;
+        if (p[0] == '*') {
+            if (limits_.max_depth == 0) return 0;
+            if (!short_number(p, n, pos, count) || count == 0 || count > limits_.max_elements) return 0;
+        }
+        for (std::uint64_t i = 0; i < count; ++i) {
+            if (pos >= n || p[pos] != '$') return 0;
+            std::uint64_t length = 0;
+            if (!short_number(p, n, pos, length) || length > limits_.max_bulk) return 0;
+            if (n - pos < length + 2) return 0;
+            pos += static_cast<std::size_t>(length);
+            if (p[pos] != '\r' || p[pos + 1] != '\n') return 0;
+            pos += 2;
+        }
+        payload = const_buffer{p, pos};
+        return pos;
+    }
 
     /// Decodes the value at the front of `input` (see codec.hpp and the class comment).
     decode_result decode(const_buffer input) noexcept {
@@ -9106,6 +9171,23 @@ public:
     }
 
 private:
+    /// decode_frame's reading of the non-negative length after the type byte at `pos`, of at
+    /// most 18 digits: moves `pos` past its CRLF; false for anything else.
+    static bool short_number(const char* p, std::size_t n, std::size_t& pos, std::uint64_t& value) noexcept {
+        std::size_t i = pos + 1;
+        const std::size_t first = i;
+        std::uint64_t v = 0;
+        for (; i < n; ++i) {
+            const auto d = static_cast<unsigned>(static_cast<unsigned char>(p[i])) - unsigned{'0'};
+            if (d > 9) break;
+            v = v * 10 + d;
+        }
+        if (i == first || i - first > 18 || n - i < 2 || p[i] != '\r' || p[i + 1] != '\n') return false;
+        value = v;
+        pos = i + 2;
+        return true;
+    }
+
     static std::uint64_t magnitude(std::int64_t v) noexcept {
         return v < 0 ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
     }

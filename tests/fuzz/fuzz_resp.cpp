@@ -37,6 +37,18 @@ std::size_t walk(sf::const_buffer frame, const sf::resp_value& v, int depth) {
         ++children;
     }
     FUZZ_CHECK(children == v.size());
+    // strings() agrees with the children
+    std::string_view texts[8];
+    bool only_bulk = false;
+    FUZZ_CHECK(v.strings(texts, 8, &only_bulk) == children);
+    std::size_t i = 0;
+    bool bulk = true;
+    for (sf::resp_value child : v) {
+        if (i < 8) FUZZ_CHECK(texts[i].data() == child.str().data() && texts[i].size() == child.str().size());
+        if (child.type() != sf::resp_type::bulk_string) bulk = false;
+        ++i;
+    }
+    FUZZ_CHECK(only_bulk == bulk);
     return nodes;
 }
 

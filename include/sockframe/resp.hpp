@@ -10,6 +10,7 @@
 #include <sockframe/codec.hpp>
 #include <sockframe/config.hpp>
 #include <sockframe/error.hpp>
+#include <sockframe/detail/convert.hpp>
 #include <sockframe/detail/endian.hpp>
 
 #include <cstddef>
@@ -517,7 +518,7 @@ public:
             std::uint64_t length = 0;
             if (!short_number(p, n, pos, length) || length > limits_.max_bulk) return 0;
             if (n - pos < length + 2) return 0;
-            pos += static_cast<std::size_t>(length);
+            pos += detail::convert<std::size_t>(length);
             if (p[pos] != '\r' || p[pos + 1] != '\n') return 0;
             pos += 2;
         }
@@ -572,7 +573,7 @@ public:
                         save();
                         return more(pos, input.size());
                     }
-                    const std::size_t stop = next + static_cast<std::size_t>(size);
+                    const std::size_t stop = next + detail::convert<std::size_t>(size);
                     if (p[stop] != '\r') return fail(errc::malformed_frame, stop);
                     if (p[stop + 1] != '\n') return fail(errc::malformed_frame, stop + 1);
                     if (marker == '=') {

@@ -23,6 +23,7 @@
 #include <sockframe/fixed_size.hpp>
 #include <sockframe/compose.hpp>
 #include <sockframe/netstring.hpp>
+#include <sockframe/resp.hpp>
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
 #include <sockframe/server.hpp>

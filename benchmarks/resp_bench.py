@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""resp_server against redis-server under redis-benchmark, in one run.
+
+  benchmarks/resp_bench.py --server build/rel/examples/resp_server [--requests 1000000]
+                           [--pipeline 16] [--tests ping,set,get] [--rounds 3] [--json out.json]
+
+Starts redis-server (persistence off, one I/O thread) and resp_server on free loopback ports,
+then runs `redis-benchmark -P <pipeline> -n <requests> -t <tests> --csv` against each in turn,
+alternating for several rounds (the machine is shared: alternating spreads its noise over both),
+and prints one JSON row per test and server (median requests/s over the rounds) and the ratio
+resp_server / redis-server; also each server's CPU time per million requests (from /proc,
+Linux), which other load on the machine disturbs much less than requests/s. Both servers are stopped by their PIDs at the end.
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(argv, ready):
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    for _ in range(1000):
+        line = proc.stdout.readline()
+        if not line:
+            break
+        port = ready(line)
+        if port:
+            return proc, port
+    proc.kill()
+    proc.wait()
+    sys.exit("%s did not start" % argv[0])
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of a process (all its threads), from /proc (Linux)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench(port, opts):
+    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", str(opts.pipeline), "-n",
+            str(opts.requests), "-t", opts.tests, "--csv"]
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=3600, check=True).stdout
+    rows = {}
+    for line in out.splitlines()[1:]:
+        cells = [c.strip('"') for c in line.split(",")]
+        rows[cells[0]] = float(cells[1])
+    return rows
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--server", required=True, help="the resp_server program")
+    parser.add_argument("--requests", type=int, default=1000000)
+    parser.add_argument("--pipeline", type=int, default=16)
+    parser.add_argument("--tests", default="ping,set,get")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--json", help="also write the rows to this file")
+    opts = parser.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="resp_bench_")
+    redis_port = free_port()
+    redis, _ = start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+                      "--appendonly", "no", "--io-threads", "1", "--dir", tmp, "--logfile", ""],
+                     lambda line: redis_port if "Ready to accept connections" in line else None)
+    ours, ours_port = start([opts.server, "--port", "0"],
+                            lambda line: int(line.split()[1]) if line.startswith("READY ") else None)
+    results = {"redis-server": {}, "resp_server": {}}
+    cpu = {"redis-server": [], "resp_server": []}  # server CPU seconds per million requests
+    tests = len(opts.tests.split(","))
+    try:
+        for _ in range(opts.rounds):
+            for name, port, proc in (("redis-server", redis_port, redis), ("resp_server", ours_port, ours)):
+                before = cpu_seconds(proc.pid)
+                for test, rps in bench(port, opts).items():
+                    results[name].setdefault(test, []).append(rps)
+                used = cpu_seconds(proc.pid) - before
+                cpu[name].append(used * 1e6 / (opts.requests * (tests + 1)))  # ping runs twice
+    finally:
+        stop(ours)
+        stop(redis)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    rows = []
+    command = "redis-benchmark -P %d -n %d -t %s --csv" % (opts.pipeline, opts.requests, opts.tests)
+    for test in results["redis-server"]:
+        base = statistics.median(results["redis-server"][test])
+        mine = statistics.median(results["resp_server"].get(test, [0.0]))
+        for name, value, samples in (("redis-server", base, results["redis-server"][test]),
+                                     ("resp_server", mine, results["resp_server"].get(test, []))):
+            rows.append({"bench": "resp_server", "test": test, "server": name, "requests_per_s": value,
+                         "samples": samples, "command": command})
+        rows.append({"bench": "resp_server", "test": test, "ratio_resp_server_to_redis": mine / base if base else 0})
+    # CPU time per request is far less sensitive than requests/s to other load on the machine
+    base_cpu, our_cpu = statistics.median(cpu["redis-server"]), statistics.median(cpu["resp_server"])
+    rows.append({"bench": "resp_server", "test": "cpu_seconds_per_million_requests", "redis-server": base_cpu,
+                 "resp_server": our_cpu, "ratio_redis_to_resp_server_cpu": base_cpu / our_cpu if our_cpu else 0,
+                 "command": command})
+    for row in rows:
+        print(json.dumps(row))
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump(rows, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8709,7 +8709,6 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/netstring.hpp> ----
 
 // ---- begin <sockframe/resp.hpp> ----
-// SPDX-License-Identifier: MIT
 /// RESP, the Redis serialization protocol (RESP2 and RESP3): a codec whose frame is one complete
 /// value (nested aggregates and attributes included) or one inline command line, a zero-copy view
 /// of a decoded value (resp_value), and a writer for commands and replies (resp_writer).

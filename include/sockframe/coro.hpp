@@ -414,7 +414,16 @@ public:
 private:
     void on_event(io_event e) {
         bool alive = true;
+        // The guard below takes the address back before `alive` goes out of scope; g++ 12 at
+        // -O2 does not see that (-Wdangling-pointer).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
         alive_ = &alive;
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
         struct reset {
             bool& alive;
             io_waiter* self;

@@ -730,7 +730,16 @@ public:
     }
     bool attempt() {
         std::error_code ec;
-        frame_ = conn_->try_receive(ec);
+        if (first_attempt_ && conn_->buffered() == 0 && conn_->input_drained() && !conn_->at_end()) {
+            // The last read emptied the socket and nothing is buffered: a read now would most
+            // likely find nothing (a wasted system call per frame in request-response
+            // traffic). Wait for readability instead; a frame already there only costs the loop
+            // one iteration.
+            ec = std::make_error_code(std::errc::operation_would_block);
+        } else {
+            frame_ = conn_->try_receive(ec);
+        }
+        first_attempt_ = false;
         if (is_would_block(ec)) {
             // Nothing to read: the replies that sends left queued (coalesced) leave now, before
             // waiting; what the socket does not take waits for writability along with the read.
@@ -752,6 +761,7 @@ private:
     Framed* conn_;
     std::optional<const_buffer> frame_;
     bool write_queued_ = false;
+    bool first_attempt_ = true;
 };
 
 /// The send awaitable of async_send and async_framed.
@@ -778,10 +788,10 @@ public:
             // More input waits in the receive buffer (pipelined requests): queue only
             const bool coalesce = !message_oriented && conn_->buffered() > 0;
             put(coalesce, ec);
-            if (ec == errc::buffer_full) {  // the queue is at its mark: make room, then retry
+            if (ec && ec == errc::buffer_full) {  // the queue is at its mark: make room, then retry
                 conn_->flush(ec);
                 if (!ec) put(coalesce, ec);
-                if (ec == errc::buffer_full) return false;
+                if (ec && ec == errc::buffer_full) return false;
             }
             if (ec) {
                 this->ec_ = ec;

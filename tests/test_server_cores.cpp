@@ -127,6 +127,22 @@ TEST_CASE("framed_server: the round-robin listener checks its servers; adopt ser
     CHECK(got == "adopted");
 }
 
+TEST_CASE("listener: takes over a socket already listening (made by other code)") {
+    sf::tcp_listener_nb original(sf::ipv4_address::loopback(0));
+    const auto port = original.local_address().port();
+    sf::tcp_listener adopted(sf::tcp_listener::socket_type(original.socket().release()));
+    CHECK_FALSE(original.is_open());
+    REQUIRE(adopted.is_open());
+    CHECK(adopted.local_address().port() == port);
+    auto c = sf::tcp_stream::connect(sf::ipv4_address::loopback(port), limit);
+    auto a = adopted.accept(limit);  // blocking listener over the adopted socket: waits in poll
+    CHECK(a.socket.is_open());
+    std::error_code ec;
+    sf::tcp_listener_nb none(sf::tcp_listener_nb::socket_type{}, ec);  // nothing to adopt: no error
+    CHECK_FALSE(ec);
+    CHECK_FALSE(none.is_open());
+}
+
 #if defined(SO_REUSEPORT) && defined(__linux__)
 TEST_CASE("framed_server: two loops, each with its own SO_REUSEPORT listener on one port") {
     loop_thread first(0), second(1);

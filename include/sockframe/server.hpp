@@ -142,7 +142,8 @@ public:
             server_->attach(*this);
             io_->queue(payload, ec);
             if (ec) return false;
-            server_->touch(*this);
+            // listed already and inside the server's own call (on_frame): settled at its end
+            if (!listed_ || server_->depth_ == 0) server_->touch(*this);
             return true;
         }
         /// The same, the error dropped: true when the frame was queued.
@@ -446,6 +447,12 @@ private:
         ~inside() { --s.depth_; }
     };
 
+    /// The time, read once per wake-up (a read and the write after it share it).
+    clock::time_point now() {
+        if (wake_time_ == clock::time_point{}) wake_time_ = clock::now();
+        return wake_time_;
+    }
+
     void touch(connection& c) {
         if (!c.listed_) {
             c.listed_ = true;
@@ -531,6 +538,7 @@ private:
     }
 
     void on_io(connection& c, io_event ev) {
+        if (depth_ == 0) wake_time_ = clock::time_point{};  // a new wake-up (also after a throw)
         inside guard(*this);
         if (c.state_ == state::connecting) {
             if (ev.writable || ev.error || ev.hangup) {
@@ -559,7 +567,7 @@ private:
             return;
         }
         if (c.io_->pending() < before) {
-            c.last_activity_ = clock::now();
+            c.last_activity_ = now();
             c.idle_ = false;
         }
     }
@@ -580,7 +588,7 @@ private:
                 return false;
             },
             deadline{}, ec);
-        const auto now = clock::now();
+        const auto now = this->now();
         if (n > 0) {
             c.last_activity_ = now;
             c.idle_ = false;
@@ -620,6 +628,7 @@ private:
         }
         deferred_.clear();
         graveyard_.clear();
+        wake_time_ = clock::time_point{};
         if (connections_.empty()) {
             sweep_.cancel();
             if (stopping_) {
@@ -782,6 +791,7 @@ private:
     std::function<void()> done_;
     std::uint64_t last_id_ = 0;
     unsigned depth_ = 0;
+    clock::time_point wake_time_{};  // now() of the current wake-up; time_point{}: not read yet
     bool settling_ = false;
     bool stopping_ = false;
     bool signals_ = false;

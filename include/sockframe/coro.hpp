@@ -470,11 +470,14 @@ template <typename Loop, typename Derived>
 class coro_op {
 public:
     coro_op(Loop& loop, deadline d, cancel_token token, std::error_code* ec) noexcept
-        : loop_(&loop), when_(d.resolve(std::nullopt)), token_(std::move(token)), user_ec_(ec) {}
+        : loop_(&loop),
+          when_(d.is_socket_default() ? std::nullopt : d.resolve(std::nullopt)),
+          token_(std::move(token)),
+          user_ec_(ec) {}
     coro_op(const coro_op&) = delete;
     coro_op& operator=(const coro_op&) = delete;
     ~coro_op() {
-        timer_.cancel();
+        if (timed_) timer_.cancel();
         cancel_state::unlink(link_);
     }
 
@@ -500,6 +503,7 @@ protected:
         if (when_ && *when_ != (deadline::clock::time_point::max)()) {
             try {
                 timer_ = loop_->at(*when_, [this] { on_timeout(); });
+                timed_ = true;
             } catch (...) {
                 ec_ = std::make_error_code(std::errc::not_enough_memory);
                 return false;
@@ -514,7 +518,7 @@ protected:
     }
     /// Finished while suspended (from a loop callback): disarm, then resume the coroutine.
     void complete() {
-        timer_.cancel();
+        if (timed_) timer_.cancel();
         cancel_state::unlink(link_);
         handle_.resume();  // last: the coroutine may destroy this operation
     }
@@ -550,6 +554,7 @@ private:
     std::error_code* user_ec_;
     std::coroutine_handle<> handle_;
     typename Loop::timer timer_;
+    bool timed_ = false;  // timer_ was armed (a deadline): only then is there one to cancel
     cancel_link link_;
 };
 

@@ -38,6 +38,10 @@
 //                   100 of them ping-pong 64 B; the server's memory is the process's VmRSS growth
 //                   from before the connections are opened to the end of the timed window
 //
+// With SFB_TOTAL set in the environment, each run also prints "TOTAL <n>" on stderr: the frames
+// echoed in all (warm-up included), to divide a server's instruction count by (callgrind; see
+// docs/server.md, "Counting instructions").
+//
 // --json prints one array of {"workload","impl","frames_per_s","p50_us","p99_us","rss_mib"};
 // rss_mib is that VmRSS growth in every workload. --quick: few connections, short windows, one
 // repeat (a CI smoke, whole run well under a minute). Linux only.
@@ -882,6 +886,11 @@ result run_once(const config& cfg, const workload& w, const impl_info& impl, con
         }
     }
     const long rss_after = rss_kib();
+    if (std::getenv("SFB_TOTAL")) {
+        std::uint64_t total = 0;
+        for (auto& c : conns) total += c.next_recv;
+        std::fprintf(stderr, "TOTAL %llu\n", static_cast<unsigned long long>(total));
+    }
 
     for (auto& c : conns) close(c.fd);
     close(ep);

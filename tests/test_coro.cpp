@@ -508,11 +508,12 @@ TEST_CASE("coro: replies to pipelined frames coalesce into one write; a receive 
         co_await b.send(*x, limit);
         CHECK(b.connection().pending() > 0);  // queued behind it
         bool peer_ok = false;
+        conn_type& other = a;  // a structured binding cannot be captured before C++20's rules
         auto peer = [&]() -> sf::task<void> {
-            auto reply = co_await a.receive(limit);
+            auto reply = co_await other.receive(limit);
             peer_ok = reply && text(*reply) == "x";
             std::error_code sec;
-            a.connection().endpoint().write_some(sf::const_buffer(std::string_view("cde")), sec);
+            other.connection().endpoint().write_some(sf::const_buffer(std::string_view("cde")), sec);
         };
         sf::co_spawn(loop, peer());
         auto rest = co_await b.receive(limit);  // writes "x" before it waits

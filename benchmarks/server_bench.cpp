@@ -15,9 +15,15 @@
 //   raw             epoll written here: one 256 KiB receive buffer for the loop, every buffered
 //                   frame decoded, replies copied into one buffer and written in one send per
 //                   wake-up; a partial write keeps the rest and stops reading until it drains
-//   sockframe       sockframe's event_loop + framed<socket, length_prefix<>>: receive_batch,
-//                   queue every reply, one flush per wake-up, read interest off while the queue
-//                   is over its high-water mark (one function: server.hpp will replace it)
+//   sockframe       sockframe's framed_server (server.hpp) with an echo on_frame handler: the way
+//                   the library means servers to be written
+//   sockframe_coro  C++20 coroutines (coro.hpp): an accepting coroutine and one per connection,
+//                   `while (auto m = co_await conn.receive()) co_await conn.send(*m);`
+//                   (built when the benchmark is compiled as C++20)
+//   sockframe_loop  sockframe's event_loop + framed<socket, length_prefix<>> written by hand:
+//                   receive_batch, queue every reply, one flush per wake-up, read interest off
+//                   while the queue is over its high-water mark (what framed_server does, without
+//                   its limits, timers and buffer pool)
 //   asio            Asio, idiomatic: async_read of the header, then of the body, one
 //                   async_write per frame
 //   asio_batched    Asio, batched: async_read_some into a 64 KiB buffer, decode every complete
@@ -32,17 +38,20 @@
 //                   100 of them ping-pong 64 B; the server's memory is the process's VmRSS growth
 //                   from before the connections are opened to the end of the timed window
 //
-// Not yet here: the coroutine server (sockframe/coro.hpp, C++20), a fifth row once that header
-// lands; and the framed server of sockframe/server.hpp, which takes the place of `sockframe`'s
-// body (sockframe_server::serve gets the listening descriptor and a counter to bump per accept).
+// With SFB_TOTAL set in the environment, each run also prints "TOTAL <n>" on stderr: the frames
+// echoed in all (warm-up included), to divide a server's instruction count by (callgrind; see
+// docs/server.md, "Counting instructions").
 //
 // --json prints one array of {"workload","impl","frames_per_s","p50_us","p99_us","rss_mib"};
 // rss_mib is that VmRSS growth in every workload. --quick: few connections, short windows, one
 // repeat (a CI smoke, whole run well under a minute). Linux only.
+#include <sockframe/coro.hpp>
 #include <sockframe/event_loop.hpp>
 #include <sockframe/framed.hpp>
 #include <sockframe/length_prefix.hpp>
+#include <sockframe/listener.hpp>
 #include <sockframe/options.hpp>
+#include <sockframe/server.hpp>
 #include <sockframe/socket.hpp>
 
 #if SOCKFRAME_BENCH_HAVE_ASIO
@@ -278,13 +287,95 @@ private:
     int stop_fd_ = -1;
 };
 
-// (2) sockframe's event loop + framed ----------------------------------------------------------------
+// (2) sockframe's framed_server ---------------------------------------------------------------------
 
 class sockframe_server final : public server {
 public:
     void stop() override { loop_.stop(); }
 
-    // The whole server: when sockframe/server.hpp lands, this function becomes a use of it.
+    void serve(int listen_fd, server_stats& stats) override {
+        using listener = sf::tcp_listener_nb;
+        using codec = sf::length_prefix<std::uint32_t>;
+        sf::framed_server<listener, codec> echo(loop_, codec(max_frame));
+        echo.on_open([&](auto&) { stats.accepted.fetch_add(1, std::memory_order_relaxed); });
+        echo.on_frame([](auto& c, sf::const_buffer frame) { c.send(frame); });
+        echo.listen(listener(listener::socket_type(listen_fd)));
+        loop_.run();
+    }  // the server closes its listener and connections
+
+private:
+    sf::event_loop loop_;
+};
+
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
+// (3) sockframe's coroutines ----------------------------------------------------------------------
+
+class sockframe_coro_server final : public server {
+public:
+    // From the load generator's thread, once it has closed every connection: cancel the accepting
+    // coroutine on the loop's thread, then stop the loop once every coroutine has ended (so that
+    // every socket is closed and every coroutine frame freed).
+    void stop() override {
+        loop_.post([this] {
+            stopping_ = true;
+            cancel_.cancel();
+            if (live_ == 0) loop_.stop();
+        });
+    }
+
+    void serve(int listen_fd, server_stats& stats) override {
+        sf::tcp_listener_nb listener(sf::tcp_listener_nb::socket_type{listen_fd});
+        spawn(accept_all(listener, stats));
+        loop_.run();
+    }
+
+private:
+    using connection = sf::async_framed<sf::tcp_stream_nb, sf::length_prefix<std::uint32_t>>;
+
+    // Ended by the client's close (the load generator closes every connection before stop()).
+    sf::task<void> session(sf::tcp_stream_nb socket) {
+        connection conn{loop_, std::move(socket), sf::length_prefix<std::uint32_t>(max_frame)};
+        std::error_code ec;
+        while (auto frame = co_await conn.receive(sf::deadline{}, ec)) {
+            co_await conn.send(*frame, sf::deadline{}, ec);
+            if (ec) break;
+        }
+    }
+
+    sf::task<void> accept_all(sf::tcp_listener_nb& listener, server_stats& stats) {
+        const sf::cancel_token token = cancel_.token();
+        for (;;) {
+            std::error_code ec;
+            auto [peer, from] = co_await sf::async_accept(loop_, listener, sf::deadline{}, token, ec);
+            if (ec == std::errc::operation_canceled) co_return;
+            if (ec) continue;
+            std::error_code ignored;
+            peer.set(sf::no_delay{true}, ignored);
+            stats.accepted.fetch_add(1, std::memory_order_relaxed);
+            spawn(session(std::move(peer)));
+        }
+    }
+
+    void spawn(sf::task<void> t) {
+        ++live_;
+        sf::co_spawn(loop_, std::move(t), [this](std::exception_ptr) {
+            if (--live_ == 0 && stopping_) loop_.stop();
+        });
+    }
+
+    sf::event_loop loop_;
+    sf::cancel_source cancel_;
+    std::size_t live_ = 0;
+    bool stopping_ = false;
+};
+#endif
+
+// (4) sockframe's event loop + framed, by hand ------------------------------------------------------
+
+class sockframe_loop_server final : public server {
+public:
+    void stop() override { loop_.stop(); }
+
     void serve(int listen_fd, server_stats& stats) override {
         using stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
         using connection = sf::framed<stream, sf::length_prefix<std::uint32_t>>;
@@ -359,7 +450,7 @@ private:
 };
 
 #if SOCKFRAME_BENCH_HAVE_ASIO
-// (3) Asio, idiomatic ------------------------------------------------------------------------------
+// (5) Asio, idiomatic ------------------------------------------------------------------------------
 
 class asio_server final : public server {
 public:
@@ -418,7 +509,7 @@ private:
     asio::io_context io_{1};
 };
 
-// (4) Asio, batched -----------------------------------------------------------------------------------
+// (6) Asio, batched -----------------------------------------------------------------------------------
 
 class asio_batched_server final : public server {
 public:
@@ -515,6 +606,10 @@ const std::vector<impl_info>& all_impls() {
     static const std::vector<impl_info> impls = {
         {"raw", [] { return std::unique_ptr<server>(new raw_server); }},
         {"sockframe", [] { return std::unique_ptr<server>(new sockframe_server); }},
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
+        {"sockframe_coro", [] { return std::unique_ptr<server>(new sockframe_coro_server); }},
+#endif
+        {"sockframe_loop", [] { return std::unique_ptr<server>(new sockframe_loop_server); }},
 #if SOCKFRAME_BENCH_HAVE_ASIO
         {"asio", [] { return std::unique_ptr<server>(new asio_server); }},
         {"asio_batched", [] { return std::unique_ptr<server>(new asio_batched_server); }},
@@ -791,6 +886,11 @@ result run_once(const config& cfg, const workload& w, const impl_info& impl, con
         }
     }
     const long rss_after = rss_kib();
+    if (std::getenv("SFB_TOTAL")) {
+        std::uint64_t total = 0;
+        for (auto& c : conns) total += c.next_recv;
+        std::fprintf(stderr, "TOTAL %llu\n", static_cast<unsigned long long>(total));
+    }
 
     for (auto& c : conns) close(c.fd);
     close(ep);

@@ -415,7 +415,16 @@ public:
 private:
     void on_event(io_event e) {
         bool alive = true;
+        // The guard below takes the address back before `alive` goes out of scope; g++ 12 at
+        // -O2 does not see that (-Wdangling-pointer).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
         alive_ = &alive;
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
         struct reset {
             bool& alive;
             io_waiter* self;
@@ -462,11 +471,14 @@ template <typename Loop, typename Derived>
 class coro_op {
 public:
     coro_op(Loop& loop, deadline d, cancel_token token, std::error_code* ec) noexcept
-        : loop_(&loop), when_(d.resolve(std::nullopt)), token_(std::move(token)), user_ec_(ec) {}
+        : loop_(&loop),
+          when_(d.is_socket_default() ? std::nullopt : d.resolve(std::nullopt)),
+          token_(std::move(token)),
+          user_ec_(ec) {}
     coro_op(const coro_op&) = delete;
     coro_op& operator=(const coro_op&) = delete;
     ~coro_op() {
-        timer_.cancel();
+        if (timed_) timer_.cancel();
         cancel_state::unlink(link_);
     }
 
@@ -492,6 +504,7 @@ protected:
         if (when_ && *when_ != (deadline::clock::time_point::max)()) {
             try {
                 timer_ = loop_->at(*when_, [this] { on_timeout(); });
+                timed_ = true;
             } catch (...) {
                 ec_ = std::make_error_code(std::errc::not_enough_memory);
                 return false;
@@ -506,7 +519,7 @@ protected:
     }
     /// Finished while suspended (from a loop callback): disarm, then resume the coroutine.
     void complete() {
-        timer_.cancel();
+        if (timed_) timer_.cancel();
         cancel_state::unlink(link_);
         handle_.resume();  // last: the coroutine may destroy this operation
     }
@@ -542,6 +555,7 @@ private:
     std::error_code* user_ec_;
     std::coroutine_handle<> handle_;
     typename Loop::timer timer_;
+    bool timed_ = false;  // timer_ was armed (a deadline): only then is there one to cancel
     cancel_link link_;
 };
 
@@ -571,9 +585,9 @@ public:
     /// Waits for readiness, the deadline, or cancellation (false: resume at once, ec_ set).
     bool await_suspend(std::coroutine_handle<> h) {
         waiter_ = shared_ != nullptr ? shared_ : &own_.emplace(*this->loop_, derived().native());
-        if (!waiter_->wait(Derived::writes, this, this->ec_)) return false;
+        if (!wait_for_readiness(this->ec_)) return false;
         if (!this->arm(h)) {
-            waiter_->forget(Derived::writes);
+            waiter_->forget_target(this);
             return false;
         }
         return true;
@@ -583,15 +597,19 @@ public:
     void ready() override {
         if (!derived().attempt()) {
             std::error_code ec;
-            if (waiter_->wait(Derived::writes, this, ec)) return;
+            if (wait_for_readiness(ec)) return;
             this->ec_ = ec;
         }
+        waiter_->forget_target(this);  // it may also wait in the other direction
         this->complete();
     }
     /// The deadline passed or the token was cancelled: no longer wait for readiness.
     void stop_waiting() noexcept {
-        if (waiter_ != nullptr) waiter_->forget(Derived::writes);
+        if (waiter_ != nullptr) waiter_->forget_target(this);
     }
+    /// Whether the operation also waits in the other direction (a receive with replies still
+    /// queued waits for writability too, to write them). By default it does not.
+    bool also_waits_other_direction() const noexcept { return false; }
 
 protected:
     /// Stops this operation's own watch (called by await_resume, before the handle is used).
@@ -602,6 +620,17 @@ protected:
 
 private:
     Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+
+    /// Registers for the operation's direction, and for the other one if it asks; the other
+    /// direction taken by another operation already is no failure (that one writes the queue).
+    bool wait_for_readiness(std::error_code& ec) noexcept {
+        if (!waiter_->wait(Derived::writes, this, ec)) return false;
+        if (derived().also_waits_other_direction()) {
+            std::error_code ignored;
+            waiter_->wait(!Derived::writes, this, ignored);
+        }
+        return true;
+    }
 
     io_waiter<Loop>* shared_;
     io_waiter<Loop>* waiter_ = nullptr;
@@ -707,16 +736,38 @@ public:
     }
     bool attempt() {
         std::error_code ec;
-        frame_ = conn_->try_receive(ec);
-        if (is_would_block(ec)) return false;
+        if (first_attempt_ && conn_->buffered() == 0 && conn_->input_drained() && !conn_->at_end()) {
+            // The last read emptied the socket and nothing is buffered: a read now would most
+            // likely find nothing (a wasted system call per frame in request-response
+            // traffic). Wait for readability instead; a frame already there only costs the loop
+            // one iteration.
+            ec = std::make_error_code(std::errc::operation_would_block);
+        } else {
+            frame_ = conn_->try_receive(ec);
+        }
+        first_attempt_ = false;
+        if (is_would_block(ec)) {
+            // Nothing to read: the replies that sends left queued (coalesced) leave now, before
+            // waiting; what the socket does not take waits for writability along with the read.
+            write_queued_ = false;
+            if (conn_->pending() == 0) return false;
+            conn_->flush(ec);
+            if (!ec) {
+                write_queued_ = conn_->pending() > 0;
+                return false;
+            }
+        }
         this->ec_ = ec;
         return true;
     }
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
+    bool also_waits_other_direction() const noexcept { return write_queued_; }
 
 private:
     Framed* conn_;
     std::optional<const_buffer> frame_;
+    bool write_queued_ = false;
+    bool first_attempt_ = true;
 };
 
 /// The send awaitable of async_send and async_framed.
@@ -729,8 +780,8 @@ public:
     static constexpr const char* operation_name = "sockframe: async_send";
 
     send_op(Loop& loop, Framed& conn, const_buffer payload, io_waiter<Loop>* shared, deadline d,
-            cancel_token t, std::error_code* ec) noexcept
-        : base(loop, shared, d, std::move(t), ec), conn_(&conn), payload_(payload) {}
+            cancel_token t, std::error_code* ec, bool flush_only = false) noexcept
+        : base(loop, shared, d, std::move(t), ec), conn_(&conn), payload_(payload), accepted_(flush_only) {}
 
     /// Returns once the frame and everything queued before it is written (or failed).
     void await_resume() {
@@ -740,17 +791,26 @@ public:
     bool attempt() {
         std::error_code ec;
         if (!accepted_) {
-            conn_->send(payload_, ec);
-            if (ec == errc::buffer_full) {  // the queue is at its mark: make room, then retry
+            // More input waits in the receive buffer (pipelined requests): queue only
+            const bool coalesce = !message_oriented && conn_->buffered() > 0;
+            put(coalesce, ec);
+            if (ec && ec == errc::buffer_full) {  // the queue is at its mark: make room, then retry
                 conn_->flush(ec);
-                if (!ec) conn_->send(payload_, ec);
-                if (ec == errc::buffer_full) return false;
+                if (!ec) put(coalesce, ec);
+                if (ec && ec == errc::buffer_full) return false;
             }
             if (ec) {
                 this->ec_ = ec;
                 return true;
             }
             accepted_ = true;
+            if (coalesce && conn_->writable()) {
+                // More input waits in the receive buffer: a reply to a pipelined frame. It stays
+                // queued and leaves with the next send that finds the buffer empty, or before the
+                // next receive waits: one write for a whole batch of replies.
+                this->ec_.clear();
+                return true;
+            }
         }
         const bool flushed = conn_->flush(ec);
         this->ec_ = ec;
@@ -759,6 +819,16 @@ public:
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
 
 private:
+    static constexpr bool message_oriented =
+        endpoint_traits<typename Framed::endpoint_type>::message_oriented;
+
+    void put(bool queue_only, std::error_code& ec) {
+        if constexpr (!message_oriented) {
+            if (queue_only) return conn_->queue(payload_, ec);
+        }
+        conn_->send(payload_, ec);
+    }
+
     Framed* conn_;
     const_buffer payload_;
     bool accepted_ = false;
@@ -875,6 +945,13 @@ detail::receive_op<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, fram
 /// queue is flushed; completes when everything is written. A frame that fits completes without
 /// suspending. `payload` must stay valid until then. After a timeout or cancellation what was
 /// queued stays queued (the next send or flush carries on).
+///
+/// Coalescing: while received bytes wait in the connection's buffer (pipelined requests), a
+/// send completes once its frame is queued (the payload is copied), without writing: the queue
+/// leaves in one write with the next send that finds the receive buffer empty, or before the
+/// next receive waits for the socket. So an echo loop answers a batch of pipelined frames with
+/// one write. A coroutine that stops receiving after such a send co_awaits flush() (or
+/// async_flush) to know the replies have left.
 template <typename Loop, typename Endpoint, typename Codec>
 detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
                                                           const_buffer payload, deadline d = {}) {
@@ -900,6 +977,20 @@ detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<End
                                                           const_buffer payload, deadline d,
                                                           cancel_token token, std::error_code& ec) {
     return {loop, conn, payload, nullptr, d, std::move(token), &ec};
+}
+
+/// Writes what is queued on a framed connection (replies a coalesced send left queued);
+/// completes once everything is written. Completes at once when nothing is queued.
+template <typename Loop, typename Endpoint, typename Codec>
+detail::send_op<Loop, framed<Endpoint, Codec>> async_flush(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                           deadline d = {}) {
+    return {loop, conn, const_buffer{}, nullptr, d, {}, nullptr, true};
+}
+/// The same, never throwing.
+template <typename Loop, typename Endpoint, typename Codec>
+detail::send_op<Loop, framed<Endpoint, Codec>> async_flush(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                           deadline d, std::error_code& ec) {
+    return {loop, conn, const_buffer{}, nullptr, d, {}, &ec, true};
 }
 
 /// Resumes the coroutine `duration` from now, from the loop (a zero duration yields to the
@@ -980,14 +1071,27 @@ public:
         return {*loop_, conn_, payload, waiter_.get(), d, std::move(token), &ec};
     }
 
+    /// Writes what is queued (see async_flush).
+    send_awaitable flush(deadline d = {}) {
+        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, {}, nullptr, true};
+    }
+    /// The same, never throwing.
+    send_awaitable flush(deadline d, std::error_code& ec) {
+        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, {}, &ec, true};
+    }
+
     /// The framed connection (for its settings and state: high_water_mark, buffered, at_end...).
     framed_type& connection() noexcept { return conn_; }
     /// The same, read-only.
     const framed_type& connection() const noexcept { return conn_; }
     /// The loop it is bound to.
     Loop& loop() const noexcept { return *loop_; }
-    /// Stops watching and closes the endpoint; no operation may be waiting.
+    /// Stops watching and closes the endpoint; no operation may be waiting. What is still queued
+    /// is written first as far as the socket takes it without waiting (co_await flush() first
+    /// to be sure every reply has left).
     void close() noexcept {
+        std::error_code ignored;
+        if (conn_.pending() > 0) conn_.flush(ignored);
         if (waiter_) waiter_->close();
         conn_.endpoint().close();
     }

@@ -100,6 +100,7 @@ inline std::error_condition make_error_condition(errc e) noexcept {
 /// Whether `ec` says "not now" on a non-blocking socket (EAGAIN, EWOULDBLOCK, WSAEWOULDBLOCK):
 /// wait for readiness and try again.
 inline bool is_would_block(const std::error_code& ec) noexcept {
+    if (!ec) return false;  // the common case, without the categories' virtual comparisons
     return ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again;
 }
 

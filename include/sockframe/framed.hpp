@@ -286,6 +286,7 @@ public:
     }
 
     bool at_end() const noexcept { return at_end_; }
+    bool drained() const noexcept { return drained_; }
     std::uint64_t error_size() const noexcept { return error_size_; }
     std::size_t buffered_size() const noexcept { return end_ - begin_; }
     std::size_t capacity() const noexcept { return buffer_.capacity(); }
@@ -373,12 +374,16 @@ private:
             const std::size_t space = buffer_.capacity() - end_;
             const std::size_t n = endpoint.read_some(mutable_buffer(buffer_.data() + end_, space),
                                                      when ? deadline(*when) : deadline::never(), ec);
-            if (ec) return std::nullopt;
+            if (ec) {
+                drained_ = is_would_block(ec);
+                return std::nullopt;
+            }
             if (n == 0) {
                 at_end_ = true;
                 continue;
             }
             end_ += n;
+            drained_ = n < space;
             // Adapting: reads that fill what was free ask for a larger buffer; small ones let it shrink.
             full_reads_ = n == space ? full_reads_ + 1 : 0;
             quiet_reads_ = n < buffer_.capacity() / 8 ? quiet_reads_ + 1 : 0;
@@ -551,6 +556,7 @@ private:
         initial_capacity_ = other.initial_capacity_;
         full_reads_ = std::exchange(other.full_reads_, 0);
         quiet_reads_ = std::exchange(other.quiet_reads_, 0);
+        drained_ = std::exchange(other.drained_, false);
     }
 
     static constexpr std::size_t max_datagram = 65536;
@@ -564,6 +570,7 @@ private:
     bool at_end_ = false;
     unsigned quiet_reads_ = 0;  // reads in a row that filled less than an eighth of the buffer
     unsigned full_reads_ = 0;
+    bool drained_ = false;  // the last read took less than it had room for, or would have blocked
     std::error_code poisoned_;
     std::uint64_t error_size_ = 0;
     std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
@@ -994,7 +1001,7 @@ public:
     /// std::errc::operation_would_block (blocking endpoints included).
     std::optional<const_buffer> try_receive(std::error_code& ec) {
         auto frame = receive(deadline((deadline::clock::time_point::min)()), ec);
-        if (ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
+        if (ec && ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
         return frame;
     }
     /// The owning variant: a copy of the next payload in a Container (std::string, std::vector<char>, ...).
@@ -1049,6 +1056,10 @@ public:
     void reserve_receive(std::size_t bytes) { reader().reserve(bytes); }
     /// Bytes received but not yet delivered as frames.
     std::size_t buffered() const noexcept { return reader().buffered_size(); }
+    /// Whether the last read emptied the socket (it took less than it had room for, or found
+    /// nothing): with nothing buffered, the next receive can wait for readability without
+    /// trying a read first. A hint only (more may have arrived since).
+    bool input_drained() const noexcept { return reader().drained(); }
     /// Frees the receive buffer when it holds no byte of a frame (buffered() == 0); the next
     /// receive allocates it again (initial capacity). Returns whether anything was freed. For
     /// servers with many idle connections: an idle one then holds no receive buffer.

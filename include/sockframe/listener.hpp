@@ -90,6 +90,21 @@ public:
         if (ec) close();
     }
 
+    /// Takes over `s`, a socket already bound and listening (made by other code, or inherited
+    /// through socket activation); it is made non-blocking, as every listener's socket is (a
+    /// blocking listener waits in poll). Throws std::system_error if that fails.
+    explicit basic_listener(socket_type s) {
+        std::error_code ec;
+        *this = basic_listener(std::move(s), ec);
+        detail::throw_if(ec, "sockframe: adopt a listening socket");
+    }
+    /// The same, never throwing: on failure `ec` is set and the listener closed (with `s`).
+    basic_listener(socket_type s, std::error_code& ec) noexcept : socket_(std::move(s)) {
+        ec.clear();
+        if (socket_.is_open()) ec = detail::set_non_blocking(socket_.native_handle(), true);
+        if (ec) close();
+    }
+
     /// Takes `other`'s socket.
     basic_listener(basic_listener&& other) noexcept
         : socket_(std::move(other.socket_)), file_(std::exchange(other.file_, socket_file{})) {}

@@ -32,7 +32,9 @@
 ///
 /// Many cores: one loop and one server per thread, each listening on the same port with
 /// listen_options::reuse_port (SO_REUSEPORT, Linux and the BSDs); the kernel spreads new
-/// connections over the listeners.
+/// connections over the listeners. Where the OS has no SO_REUSEPORT (Windows; reuse_port gives
+/// errc::not_supported), or when asked, one server accepts and hands the connections round-robin
+/// to the others (listen(listener, servers)), which adopt them on their own loops.
 ///
 /// Thread safety: a server belongs to its loop's thread. Handlers run on that thread and may call
 /// every member of any connection of the server. A connection reference is valid until on_close
@@ -47,12 +49,14 @@
 #include <sockframe/options.hpp>
 #include <sockframe/socket.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -139,7 +143,8 @@ public:
             server_->attach(*this);
             io_->queue(payload, ec);
             if (ec) return false;
-            server_->touch(*this);
+            // listed already and inside the server's own call (on_frame): settled at its end
+            if (!listed_ || server_->depth_ == 0) server_->touch(*this);
             return true;
         }
         /// The same, the error dropped: true when the frame was queued.
@@ -292,6 +297,34 @@ public:
             throw;
         }
     }
+    /// Accepts connections from `listener` and hands them round-robin to `servers` (this one may
+    /// be among them), each served on its own loop: one acceptor for many loops, for where
+    /// SO_REUSEPORT is missing or not wanted. A connection for another server is posted to its
+    /// loop (event_loop::post) and adopted there; max_connections is applied by the server that
+    /// adopts it. Every server in `servers` must outlive this listener (stop() or destroy this
+    /// server first) and keep its loop running while connections may arrive. Throws
+    /// std::invalid_argument if `servers` is empty or holds a null pointer.
+    void listen(Listener listener, std::vector<framed_server*> servers) {
+        if (servers.empty() || std::find(servers.begin(), servers.end(), nullptr) != servers.end())
+            throw std::invalid_argument("sockframe: framed_server::listen: no server to hand connections to");
+        listen(std::move(listener));
+        listeners_.back()->targets = std::move(servers);
+    }
+    /// Serves `stream`, a connection accepted elsewhere (another server's listener, another
+    /// program), as if this server had accepted it from `peer`: on_open runs, then the rest. It is
+    /// made non-blocking. Call it on the loop's thread (from another thread: post it to loop()).
+    /// Once stopping, or beyond max_connections, the connection is closed at once.
+    void adopt(stream_type stream, const address_type& peer) {
+        if (!stream.is_open()) return;
+        inside guard(*this);
+        std::error_code ec = detail::set_non_blocking(stream.native_handle(), true);
+        const bool full = options_.max_connections != 0 && connections_.size() >= options_.max_connections;
+        if (!ec && !stopping_ && !full) {
+            connection& c = make_connection(std::move(stream), peer, interest::read);
+            if (!c.abort_) opened(c);
+        }
+        settle_end(guard);
+    }
     /// The local address of the listener added `index`-th (the port bound to 0).
     address_type local_address(std::size_t index = 0) const {
         return listeners_.at(index)->listener.local_address();
@@ -305,7 +338,8 @@ public:
         std::error_code ec;
         stream_type s = stream_type::connect(remote, deadline{}, ec);
         const bool in_progress = ec == std::errc::operation_in_progress;
-        connection& c = adopt(std::move(s), remote, ec && !in_progress ? interest::none : interest::write);
+        connection& c =
+            make_connection(std::move(s), remote, ec && !in_progress ? interest::none : interest::write);
         if (ec && !in_progress) {
             c.abort(ec);
         } else {
@@ -388,7 +422,21 @@ private:
         Listener listener;
         io_watch_type watch;
         timer_type backoff;
+        std::vector<framed_server*> targets;  // round-robin hand-over; empty: serve here
+        std::size_t next = 0;
     };
+
+    /// Posts an accepted connection to `target`'s loop, where it is adopted. If the post fails
+    /// (no memory), the connection is closed.
+    static void hand_over(framed_server& target, stream_type stream, const address_type& peer) {
+        // post() stores a std::function, which must be copyable: the socket goes in a shared box
+        auto box = std::make_shared<stream_type>(std::move(stream));
+        framed_server* to = &target;
+        try {
+            to->loop().post([to, box, peer] { to->adopt(std::move(*box), peer); });
+        } catch (...) {
+        }
+    }
 
     /// Marks the calls in progress as the server's own: connections touched meanwhile are
     /// settled (flushed, interest updated, closed) once the outermost one ends.
@@ -399,6 +447,12 @@ private:
         inside& operator=(const inside&) = delete;
         ~inside() { --s.depth_; }
     };
+
+    /// The time, read once per wake-up (a read and the write after it share it).
+    clock::time_point now() {
+        if (wake_time_ == clock::time_point{}) wake_time_ = clock::now();
+        return wake_time_;
+    }
 
     void touch(connection& c) {
         if (!c.listed_) {
@@ -411,7 +465,7 @@ private:
         if (depth_ == 0) settle();
     }
 
-    connection& adopt(stream_type stream, const address_type& peer, interest what) {
+    connection& make_connection(stream_type stream, const address_type& peer, interest what) {
         std::unique_ptr<connection> owned(new connection(*this, std::move(stream), peer, ++last_id_));
         connection& c = *owned;
         c.last_activity_ = clock::now();
@@ -461,7 +515,15 @@ private:
                 break;
             }
             if (options_.max_connections != 0 && connections_.size() >= options_.max_connections) continue;
-            connection& c = adopt(std::move(a.socket), a.from, interest::read);
+            if (!l.targets.empty()) {
+                framed_server* target = l.targets[l.next];
+                l.next = (l.next + 1) % l.targets.size();
+                if (target != this) {
+                    hand_over(*target, std::move(a.socket), a.from);
+                    continue;
+                }
+            }
+            connection& c = make_connection(std::move(a.socket), a.from, interest::read);
             if (!c.abort_) opened(c);
         }
         settle_end(guard);
@@ -477,6 +539,7 @@ private:
     }
 
     void on_io(connection& c, io_event ev) {
+        if (depth_ == 0) wake_time_ = clock::time_point{};  // a new wake-up (also after a throw)
         inside guard(*this);
         if (c.state_ == state::connecting) {
             if (ev.writable || ev.error || ev.hangup) {
@@ -505,7 +568,7 @@ private:
             return;
         }
         if (c.io_->pending() < before) {
-            c.last_activity_ = clock::now();
+            c.last_activity_ = now();
             c.idle_ = false;
         }
     }
@@ -526,7 +589,7 @@ private:
                 return false;
             },
             deadline{}, ec);
-        const auto now = clock::now();
+        const auto now = this->now();
         if (n > 0) {
             c.last_activity_ = now;
             c.idle_ = false;
@@ -566,6 +629,7 @@ private:
         }
         deferred_.clear();
         graveyard_.clear();
+        wake_time_ = clock::time_point{};
         if (connections_.empty()) {
             sweep_.cancel();
             if (stopping_) {
@@ -728,6 +792,7 @@ private:
     std::function<void()> done_;
     std::uint64_t last_id_ = 0;
     unsigned depth_ = 0;
+    clock::time_point wake_time_{};  // now() of the current wake-up; time_point{}: not read yet
     bool settling_ = false;
     bool stopping_ = false;
     bool signals_ = false;

@@ -414,6 +414,7 @@ inline std::error_condition make_error_condition(errc e) noexcept {
 /// Whether `ec` says "not now" on a non-blocking socket (EAGAIN, EWOULDBLOCK, WSAEWOULDBLOCK):
 /// wait for readiness and try again.
 inline bool is_would_block(const std::error_code& ec) noexcept {
+    if (!ec) return false;  // the common case, without the categories' virtual comparisons
     return ec == std::errc::operation_would_block || ec == std::errc::resource_unavailable_try_again;
 }
 
@@ -4570,6 +4571,21 @@ public:
     basic_listener(const address_type& local, const listen_options& options, std::error_code& ec) noexcept {
         socket_ = socket_type::open_for(local, 0, ec);
         if (!ec) setup(local, options, ec);
+        if (ec) close();
+    }
+
+    /// Takes over `s`, a socket already bound and listening (made by other code, or inherited
+    /// through socket activation); it is made non-blocking, as every listener's socket is (a
+    /// blocking listener waits in poll). Throws std::system_error if that fails.
+    explicit basic_listener(socket_type s) {
+        std::error_code ec;
+        *this = basic_listener(std::move(s), ec);
+        detail::throw_if(ec, "sockframe: adopt a listening socket");
+    }
+    /// The same, never throwing: on failure `ec` is set and the listener closed (with `s`).
+    basic_listener(socket_type s, std::error_code& ec) noexcept : socket_(std::move(s)) {
+        ec.clear();
+        if (socket_.is_open()) ec = detail::set_non_blocking(socket_.native_handle(), true);
         if (ec) close();
     }
 
@@ -10304,6 +10320,7 @@ public:
     }
 
     bool at_end() const noexcept { return at_end_; }
+    bool drained() const noexcept { return drained_; }
     std::uint64_t error_size() const noexcept { return error_size_; }
     std::size_t buffered_size() const noexcept { return end_ - begin_; }
     std::size_t capacity() const noexcept { return buffer_.capacity(); }
@@ -10391,12 +10408,16 @@ private:
             const std::size_t space = buffer_.capacity() - end_;
             const std::size_t n = endpoint.read_some(mutable_buffer(buffer_.data() + end_, space),
                                                      when ? deadline(*when) : deadline::never(), ec);
-            if (ec) return std::nullopt;
+            if (ec) {
+                drained_ = is_would_block(ec);
+                return std::nullopt;
+            }
             if (n == 0) {
                 at_end_ = true;
                 continue;
             }
             end_ += n;
+            drained_ = n < space;
             // Adapting: reads that fill what was free ask for a larger buffer; small ones let it shrink.
             full_reads_ = n == space ? full_reads_ + 1 : 0;
             quiet_reads_ = n < buffer_.capacity() / 8 ? quiet_reads_ + 1 : 0;
@@ -10569,6 +10590,7 @@ private:
         initial_capacity_ = other.initial_capacity_;
         full_reads_ = std::exchange(other.full_reads_, 0);
         quiet_reads_ = std::exchange(other.quiet_reads_, 0);
+        drained_ = std::exchange(other.drained_, false);
     }
 
     static constexpr std::size_t max_datagram = 65536;
@@ -10582,6 +10604,7 @@ private:
     bool at_end_ = false;
     unsigned quiet_reads_ = 0;  // reads in a row that filled less than an eighth of the buffer
     unsigned full_reads_ = 0;
+    bool drained_ = false;  // the last read took less than it had room for, or would have blocked
     std::error_code poisoned_;
     std::uint64_t error_size_ = 0;
     std::size_t initial_capacity_ = SOCKFRAME_RECEIVE_BUFFER_INITIAL;
@@ -11012,7 +11035,7 @@ public:
     /// std::errc::operation_would_block (blocking endpoints included).
     std::optional<const_buffer> try_receive(std::error_code& ec) {
         auto frame = receive(deadline((deadline::clock::time_point::min)()), ec);
-        if (ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
+        if (ec && ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
         return frame;
     }
     /// The owning variant: a copy of the next payload in a Container (std::string, std::vector<char>, ...).
@@ -11067,6 +11090,10 @@ public:
     void reserve_receive(std::size_t bytes) { reader().reserve(bytes); }
     /// Bytes received but not yet delivered as frames.
     std::size_t buffered() const noexcept { return reader().buffered_size(); }
+    /// Whether the last read emptied the socket (it took less than it had room for, or found
+    /// nothing): with nothing buffered, the next receive can wait for readability without
+    /// trying a read first. A hint only (more may have arrived since).
+    bool input_drained() const noexcept { return reader().drained(); }
     /// Frees the receive buffer when it holds no byte of a frame (buffered() == 0); the next
     /// receive allocates it again (initial capacity). Returns whether anything was freed. For
     /// servers with many idle connections: an idle one then holds no receive buffer.
@@ -11397,19 +11424,23 @@ SOCKFRAME_NAMESPACE_END
 ///
 /// Many cores: one loop and one server per thread, each listening on the same port with
 /// listen_options::reuse_port (SO_REUSEPORT, Linux and the BSDs); the kernel spreads new
-/// connections over the listeners.
+/// connections over the listeners. Where the OS has no SO_REUSEPORT (Windows; reuse_port gives
+/// errc::not_supported), or when asked, one server accepts and hands the connections round-robin
+/// to the others (listen(listener, servers)), which adopt them on their own loops.
 ///
 /// Thread safety: a server belongs to its loop's thread. Handlers run on that thread and may call
 /// every member of any connection of the server. A connection reference is valid until on_close
 /// returns.
 
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <stdexcept>
 #include <system_error>
 #include <utility>
 #include <vector>
@@ -11496,7 +11527,8 @@ public:
             server_->attach(*this);
             io_->queue(payload, ec);
             if (ec) return false;
-            server_->touch(*this);
+            // listed already and inside the server's own call (on_frame): settled at its end
+            if (!listed_ || server_->depth_ == 0) server_->touch(*this);
             return true;
         }
         /// The same, the error dropped: true when the frame was queued.
@@ -11649,6 +11681,34 @@ public:
             throw;
         }
     }
+    /// Accepts connections from `listener` and hands them round-robin to `servers` (this one may
+    /// be among them), each served on its own loop: one acceptor for many loops, for where
+    /// SO_REUSEPORT is missing or not wanted. A connection for another server is posted to its
+    /// loop (event_loop::post) and adopted there; max_connections is applied by the server that
+    /// adopts it. Every server in `servers` must outlive this listener (stop() or destroy this
+    /// server first) and keep its loop running while connections may arrive. Throws
+    /// std::invalid_argument if `servers` is empty or holds a null pointer.
+    void listen(Listener listener, std::vector<framed_server*> servers) {
+        if (servers.empty() || std::find(servers.begin(), servers.end(), nullptr) != servers.end())
+            throw std::invalid_argument("sockframe: framed_server::listen: no server to hand connections to");
+        listen(std::move(listener));
+        listeners_.back()->targets = std::move(servers);
+    }
+    /// Serves `stream`, a connection accepted elsewhere (another server's listener, another
+    /// program), as if this server had accepted it from `peer`: on_open runs, then the rest. It is
+    /// made non-blocking. Call it on the loop's thread (from another thread: post it to loop()).
+    /// Once stopping, or beyond max_connections, the connection is closed at once.
+    void adopt(stream_type stream, const address_type& peer) {
+        if (!stream.is_open()) return;
+        inside guard(*this);
+        std::error_code ec = detail::set_non_blocking(stream.native_handle(), true);
+        const bool full = options_.max_connections != 0 && connections_.size() >= options_.max_connections;
+        if (!ec && !stopping_ && !full) {
+            connection& c = make_connection(std::move(stream), peer, interest::read);
+            if (!c.abort_) opened(c);
+        }
+        settle_end(guard);
+    }
     /// The local address of the listener added `index`-th (the port bound to 0).
     address_type local_address(std::size_t index = 0) const {
         return listeners_.at(index)->listener.local_address();
@@ -11662,7 +11722,8 @@ public:
         std::error_code ec;
         stream_type s = stream_type::connect(remote, deadline{}, ec);
         const bool in_progress = ec == std::errc::operation_in_progress;
-        connection& c = adopt(std::move(s), remote, ec && !in_progress ? interest::none : interest::write);
+        connection& c =
+            make_connection(std::move(s), remote, ec && !in_progress ? interest::none : interest::write);
         if (ec && !in_progress) {
             c.abort(ec);
         } else {
@@ -11745,7 +11806,21 @@ private:
         Listener listener;
         io_watch_type watch;
         timer_type backoff;
+        std::vector<framed_server*> targets;  // round-robin hand-over; empty: serve here
+        std::size_t next = 0;
     };
+
+    /// Posts an accepted connection to `target`'s loop, where it is adopted. If the post fails
+    /// (no memory), the connection is closed.
+    static void hand_over(framed_server& target, stream_type stream, const address_type& peer) {
+        // post() stores a std::function, which must be copyable: the socket goes in a shared box
+        auto box = std::make_shared<stream_type>(std::move(stream));
+        framed_server* to = &target;
+        try {
+            to->loop().post([to, box, peer] { to->adopt(std::move(*box), peer); });
+        } catch (...) {
+        }
+    }
 
     /// Marks the calls in progress as the server's own: connections touched meanwhile are
     /// settled (flushed, interest updated, closed) once the outermost one ends.
@@ -11756,6 +11831,12 @@ private:
         inside& operator=(const inside&) = delete;
         ~inside() { --s.depth_; }
     };
+
+    /// The time, read once per wake-up (a read and the write after it share it).
+    clock::time_point now() {
+        if (wake_time_ == clock::time_point{}) wake_time_ = clock::now();
+        return wake_time_;
+    }
 
     void touch(connection& c) {
         if (!c.listed_) {
@@ -11768,7 +11849,7 @@ private:
         if (depth_ == 0) settle();
     }
 
-    connection& adopt(stream_type stream, const address_type& peer, interest what) {
+    connection& make_connection(stream_type stream, const address_type& peer, interest what) {
         std::unique_ptr<connection> owned(new connection(*this, std::move(stream), peer, ++last_id_));
         connection& c = *owned;
         c.last_activity_ = clock::now();
@@ -11818,7 +11899,15 @@ private:
                 break;
             }
             if (options_.max_connections != 0 && connections_.size() >= options_.max_connections) continue;
-            connection& c = adopt(std::move(a.socket), a.from, interest::read);
+            if (!l.targets.empty()) {
+                framed_server* target = l.targets[l.next];
+                l.next = (l.next + 1) % l.targets.size();
+                if (target != this) {
+                    hand_over(*target, std::move(a.socket), a.from);
+                    continue;
+                }
+            }
+            connection& c = make_connection(std::move(a.socket), a.from, interest::read);
             if (!c.abort_) opened(c);
         }
         settle_end(guard);
@@ -11834,6 +11923,7 @@ private:
     }
 
     void on_io(connection& c, io_event ev) {
+        if (depth_ == 0) wake_time_ = clock::time_point{};  // a new wake-up (also after a throw)
         inside guard(*this);
         if (c.state_ == state::connecting) {
             if (ev.writable || ev.error || ev.hangup) {
@@ -11862,7 +11952,7 @@ private:
             return;
         }
         if (c.io_->pending() < before) {
-            c.last_activity_ = clock::now();
+            c.last_activity_ = now();
             c.idle_ = false;
         }
     }
@@ -11883,7 +11973,7 @@ private:
                 return false;
             },
             deadline{}, ec);
-        const auto now = clock::now();
+        const auto now = this->now();
         if (n > 0) {
             c.last_activity_ = now;
             c.idle_ = false;
@@ -11923,6 +12013,7 @@ private:
         }
         deferred_.clear();
         graveyard_.clear();
+        wake_time_ = clock::time_point{};
         if (connections_.empty()) {
             sweep_.cancel();
             if (stopping_) {
@@ -12085,6 +12176,7 @@ private:
     std::function<void()> done_;
     std::uint64_t last_id_ = 0;
     unsigned depth_ = 0;
+    clock::time_point wake_time_{};  // now() of the current wake-up; time_point{}: not read yet
     bool settling_ = false;
     bool stopping_ = false;
     bool signals_ = false;
@@ -12505,7 +12597,16 @@ public:
 private:
     void on_event(io_event e) {
         bool alive = true;
+        // The guard below takes the address back before `alive` goes out of scope; g++ 12 at
+        // -O2 does not see that (-Wdangling-pointer).
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdangling-pointer"
+#endif
         alive_ = &alive;
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#pragma GCC diagnostic pop
+#endif
         struct reset {
             bool& alive;
             io_waiter* self;
@@ -12552,11 +12653,14 @@ template <typename Loop, typename Derived>
 class coro_op {
 public:
     coro_op(Loop& loop, deadline d, cancel_token token, std::error_code* ec) noexcept
-        : loop_(&loop), when_(d.resolve(std::nullopt)), token_(std::move(token)), user_ec_(ec) {}
+        : loop_(&loop),
+          when_(d.is_socket_default() ? std::nullopt : d.resolve(std::nullopt)),
+          token_(std::move(token)),
+          user_ec_(ec) {}
     coro_op(const coro_op&) = delete;
     coro_op& operator=(const coro_op&) = delete;
     ~coro_op() {
-        timer_.cancel();
+        if (timed_) timer_.cancel();
         cancel_state::unlink(link_);
     }
 
@@ -12582,6 +12686,7 @@ protected:
         if (when_ && *when_ != (deadline::clock::time_point::max)()) {
             try {
                 timer_ = loop_->at(*when_, [this] { on_timeout(); });
+                timed_ = true;
             } catch (...) {
                 ec_ = std::make_error_code(std::errc::not_enough_memory);
                 return false;
@@ -12596,7 +12701,7 @@ protected:
     }
     /// Finished while suspended (from a loop callback): disarm, then resume the coroutine.
     void complete() {
-        timer_.cancel();
+        if (timed_) timer_.cancel();
         cancel_state::unlink(link_);
         handle_.resume();  // last: the coroutine may destroy this operation
     }
@@ -12632,6 +12737,7 @@ private:
     std::error_code* user_ec_;
     std::coroutine_handle<> handle_;
     typename Loop::timer timer_;
+    bool timed_ = false;  // timer_ was armed (a deadline): only then is there one to cancel
     cancel_link link_;
 };
 
@@ -12661,9 +12767,9 @@ public:
     /// Waits for readiness, the deadline, or cancellation (false: resume at once, ec_ set).
     bool await_suspend(std::coroutine_handle<> h) {
         waiter_ = shared_ != nullptr ? shared_ : &own_.emplace(*this->loop_, derived().native());
-        if (!waiter_->wait(Derived::writes, this, this->ec_)) return false;
+        if (!wait_for_readiness(this->ec_)) return false;
         if (!this->arm(h)) {
-            waiter_->forget(Derived::writes);
+            waiter_->forget_target(this);
             return false;
         }
         return true;
@@ -12673,15 +12779,19 @@ public:
     void ready() override {
         if (!derived().attempt()) {
             std::error_code ec;
-            if (waiter_->wait(Derived::writes, this, ec)) return;
+            if (wait_for_readiness(ec)) return;
             this->ec_ = ec;
         }
+        waiter_->forget_target(this);  // it may also wait in the other direction
         this->complete();
     }
     /// The deadline passed or the token was cancelled: no longer wait for readiness.
     void stop_waiting() noexcept {
-        if (waiter_ != nullptr) waiter_->forget(Derived::writes);
+        if (waiter_ != nullptr) waiter_->forget_target(this);
     }
+    /// Whether the operation also waits in the other direction (a receive with replies still
+    /// queued waits for writability too, to write them). By default it does not.
+    bool also_waits_other_direction() const noexcept { return false; }
 
 protected:
     /// Stops this operation's own watch (called by await_resume, before the handle is used).
@@ -12692,6 +12802,17 @@ protected:
 
 private:
     Derived& derived() noexcept { return static_cast<Derived&>(*this); }
+
+    /// Registers for the operation's direction, and for the other one if it asks; the other
+    /// direction taken by another operation already is no failure (that one writes the queue).
+    bool wait_for_readiness(std::error_code& ec) noexcept {
+        if (!waiter_->wait(Derived::writes, this, ec)) return false;
+        if (derived().also_waits_other_direction()) {
+            std::error_code ignored;
+            waiter_->wait(!Derived::writes, this, ignored);
+        }
+        return true;
+    }
 
     io_waiter<Loop>* shared_;
     io_waiter<Loop>* waiter_ = nullptr;
@@ -12797,16 +12918,38 @@ public:
     }
     bool attempt() {
         std::error_code ec;
-        frame_ = conn_->try_receive(ec);
-        if (is_would_block(ec)) return false;
+        if (first_attempt_ && conn_->buffered() == 0 && conn_->input_drained() && !conn_->at_end()) {
+            // The last read emptied the socket and nothing is buffered: a read now would most
+            // likely find nothing (a wasted system call per frame in request-response
+            // traffic). Wait for readability instead; a frame already there only costs the loop
+            // one iteration.
+            ec = std::make_error_code(std::errc::operation_would_block);
+        } else {
+            frame_ = conn_->try_receive(ec);
+        }
+        first_attempt_ = false;
+        if (is_would_block(ec)) {
+            // Nothing to read: the replies that sends left queued (coalesced) leave now, before
+            // waiting; what the socket does not take waits for writability along with the read.
+            write_queued_ = false;
+            if (conn_->pending() == 0) return false;
+            conn_->flush(ec);
+            if (!ec) {
+                write_queued_ = conn_->pending() > 0;
+                return false;
+            }
+        }
         this->ec_ = ec;
         return true;
     }
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
+    bool also_waits_other_direction() const noexcept { return write_queued_; }
 
 private:
     Framed* conn_;
     std::optional<const_buffer> frame_;
+    bool write_queued_ = false;
+    bool first_attempt_ = true;
 };
 
 /// The send awaitable of async_send and async_framed.
@@ -12819,8 +12962,8 @@ public:
     static constexpr const char* operation_name = "sockframe: async_send";
 
     send_op(Loop& loop, Framed& conn, const_buffer payload, io_waiter<Loop>* shared, deadline d,
-            cancel_token t, std::error_code* ec) noexcept
-        : base(loop, shared, d, std::move(t), ec), conn_(&conn), payload_(payload) {}
+            cancel_token t, std::error_code* ec, bool flush_only = false) noexcept
+        : base(loop, shared, d, std::move(t), ec), conn_(&conn), payload_(payload), accepted_(flush_only) {}
 
     /// Returns once the frame and everything queued before it is written (or failed).
     void await_resume() {
@@ -12830,17 +12973,26 @@ public:
     bool attempt() {
         std::error_code ec;
         if (!accepted_) {
-            conn_->send(payload_, ec);
-            if (ec == errc::buffer_full) {  // the queue is at its mark: make room, then retry
+            // More input waits in the receive buffer (pipelined requests): queue only
+            const bool coalesce = !message_oriented && conn_->buffered() > 0;
+            put(coalesce, ec);
+            if (ec && ec == errc::buffer_full) {  // the queue is at its mark: make room, then retry
                 conn_->flush(ec);
-                if (!ec) conn_->send(payload_, ec);
-                if (ec == errc::buffer_full) return false;
+                if (!ec) put(coalesce, ec);
+                if (ec && ec == errc::buffer_full) return false;
             }
             if (ec) {
                 this->ec_ = ec;
                 return true;
             }
             accepted_ = true;
+            if (coalesce && conn_->writable()) {
+                // More input waits in the receive buffer: a reply to a pipelined frame. It stays
+                // queued and leaves with the next send that finds the buffer empty, or before the
+                // next receive waits: one write for a whole batch of replies.
+                this->ec_.clear();
+                return true;
+            }
         }
         const bool flushed = conn_->flush(ec);
         this->ec_ = ec;
@@ -12849,6 +13001,16 @@ public:
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
 
 private:
+    static constexpr bool message_oriented =
+        endpoint_traits<typename Framed::endpoint_type>::message_oriented;
+
+    void put(bool queue_only, std::error_code& ec) {
+        if constexpr (!message_oriented) {
+            if (queue_only) return conn_->queue(payload_, ec);
+        }
+        conn_->send(payload_, ec);
+    }
+
     Framed* conn_;
     const_buffer payload_;
     bool accepted_ = false;
@@ -12965,6 +13127,13 @@ detail::receive_op<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, fram
 /// queue is flushed; completes when everything is written. A frame that fits completes without
 /// suspending. `payload` must stay valid until then. After a timeout or cancellation what was
 /// queued stays queued (the next send or flush carries on).
+///
+/// Coalescing: while received bytes wait in the connection's buffer (pipelined requests), a
+/// send completes once its frame is queued (the payload is copied), without writing: the queue
+/// leaves in one write with the next send that finds the receive buffer empty, or before the
+/// next receive waits for the socket. So an echo loop answers a batch of pipelined frames with
+/// one write. A coroutine that stops receiving after such a send co_awaits flush() (or
+/// async_flush) to know the replies have left.
 template <typename Loop, typename Endpoint, typename Codec>
 detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
                                                           const_buffer payload, deadline d = {}) {
@@ -12990,6 +13159,20 @@ detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<End
                                                           const_buffer payload, deadline d,
                                                           cancel_token token, std::error_code& ec) {
     return {loop, conn, payload, nullptr, d, std::move(token), &ec};
+}
+
+/// Writes what is queued on a framed connection (replies a coalesced send left queued);
+/// completes once everything is written. Completes at once when nothing is queued.
+template <typename Loop, typename Endpoint, typename Codec>
+detail::send_op<Loop, framed<Endpoint, Codec>> async_flush(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                           deadline d = {}) {
+    return {loop, conn, const_buffer{}, nullptr, d, {}, nullptr, true};
+}
+/// The same, never throwing.
+template <typename Loop, typename Endpoint, typename Codec>
+detail::send_op<Loop, framed<Endpoint, Codec>> async_flush(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                           deadline d, std::error_code& ec) {
+    return {loop, conn, const_buffer{}, nullptr, d, {}, &ec, true};
 }
 
 /// Resumes the coroutine `duration` from now, from the loop (a zero duration yields to the
@@ -13070,14 +13253,27 @@ public:
         return {*loop_, conn_, payload, waiter_.get(), d, std::move(token), &ec};
     }
 
+    /// Writes what is queued (see async_flush).
+    send_awaitable flush(deadline d = {}) {
+        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, {}, nullptr, true};
+    }
+    /// The same, never throwing.
+    send_awaitable flush(deadline d, std::error_code& ec) {
+        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, {}, &ec, true};
+    }
+
     /// The framed connection (for its settings and state: high_water_mark, buffered, at_end...).
     framed_type& connection() noexcept { return conn_; }
     /// The same, read-only.
     const framed_type& connection() const noexcept { return conn_; }
     /// The loop it is bound to.
     Loop& loop() const noexcept { return *loop_; }
-    /// Stops watching and closes the endpoint; no operation may be waiting.
+    /// Stops watching and closes the endpoint; no operation may be waiting. What is still queued
+    /// is written first as far as the socket takes it without waiting (co_await flush() first
+    /// to be sure every reply has left).
     void close() noexcept {
+        std::error_code ignored;
+        if (conn_.pending() > 0) conn_.flush(ignored);
         if (waiter_) waiter_->close();
         conn_.endpoint().close();
     }

@@ -22,6 +22,7 @@
 #include <sockframe/fixed_size.hpp>
 #include <sockframe/compose.hpp>
 #include <sockframe/netstring.hpp>
+#include <sockframe/mqtt.hpp>
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
 #include <sockframe/server.hpp>

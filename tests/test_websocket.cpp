@@ -35,9 +35,12 @@ std::string sha1_hex(std::string_view text, std::size_t repeat = 1) {
 }
 auto server_codec = [] { return ws::frame_codec{ws::role::server}; };
 auto client_codec = [] { return ws::frame_codec{ws::role::client}; };
-std::string str(const std::vector<std::byte>& v) { return {reinterpret_cast<const char*>(v.data()), v.size()}; }
+std::string str(const std::vector<std::byte>& v) {
+    return {reinterpret_cast<const char*>(v.data()), v.size()};
+}
 // A masked frame as a client would send it, with a fixed key so that the bytes are known.
-std::string masked(unsigned first, std::string_view payload, std::array<unsigned char, 4> key = {0x37, 0xfa, 0x21, 0x3d}) {
+std::string masked(unsigned first, std::string_view payload,
+                   std::array<unsigned char, 4> key = {0x37, 0xfa, 0x21, 0x3d}) {
     std::string out(1, static_cast<char>(first));
     const std::size_t n = payload.size();
     if (n < 126) {
@@ -78,8 +81,12 @@ TEST_CASE("websocket: SHA-1 against the FIPS 180 / RFC 3174 test vectors") {
 }
 
 TEST_CASE("websocket: base64 against the RFC 4648 test vectors") {
-    const std::pair<std::string, std::string> vectors[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                                                           {"foo", "Zm9v"},  {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+    const std::pair<std::string, std::string> vectors[] = {{"", ""},
+                                                           {"f", "Zg=="},
+                                                           {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"},
+                                                           {"foob", "Zm9vYg=="},
+                                                           {"fooba", "Zm9vYmE="},
                                                            {"foobar", "Zm9vYmFy"}};
     for (const auto& [plain, encoded] : vectors) {
         CHECK(ws::detail::base64_encode(plain.data(), plain.size()) == encoded);
@@ -105,7 +112,8 @@ TEST_CASE("websocket: Sec-WebSocket-Accept of RFC 6455's example key, and fresh 
 
 TEST_CASE("websocket: RFC 6455 section 5.7's example frames") {
     const std::string hello_unmasked = bytes({0x81, 0x05, 0x48, 0x65, 0x6c, 0x6c, 0x6f});
-    const std::string hello_masked = bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
+    const std::string hello_masked =
+        bytes({0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58});
     CHECK(masked(0x81, "Hello") == hello_masked);
     CHECK(decode_all_ways(client_codec, hello_unmasked) == events{frame(hello_unmasked)});
     CHECK(decode_all_ways(server_codec, hello_masked) == events{frame(hello_masked)});
@@ -130,7 +138,8 @@ TEST_CASE("websocket: RFC 6455 section 5.7's example frames") {
     CHECK(ping.type == ws::event::kind::ping);
     CHECK(ping.data.str() == "Hello");
     ws::message_assembler server;
-    const ws::event pong = feed(server, bytes({0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));
+    const ws::event pong =
+        feed(server, bytes({0x8a, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58}));
     CHECK(pong.type == ws::event::kind::pong);
     CHECK(pong.data.str() == "Hello");
     const std::string b256 = bytes({0x82, 0x7E, 0x01, 0x00}) + std::string(256, 'b');
@@ -180,25 +189,31 @@ TEST_CASE("websocket: masked frames at 7, 16 and 64-bit lengths, split at every 
 TEST_CASE("websocket: frames the RFC forbids are errors at their byte") {
     // RSV1, RSV2, RSV3 without an extension
     for (int rsv : {0x40, 0x20, 0x10})
-        CHECK(decode_all_ways(client_codec, bytes({0x81 | rsv, 0x00})) == events{error(sf::errc::malformed_frame, 0)});
+        CHECK(decode_all_ways(client_codec, bytes({0x81 | rsv, 0x00})) ==
+              events{error(sf::errc::malformed_frame, 0)});
     // reserved opcodes 3-7 and B-F
     for (int op : {3, 4, 7, 0xB, 0xF})
-        CHECK(decode_all_ways(client_codec, bytes({0x80 | op, 0x00})) == events{error(sf::errc::malformed_frame, 0)});
+        CHECK(decode_all_ways(client_codec, bytes({0x80 | op, 0x00})) ==
+              events{error(sf::errc::malformed_frame, 0)});
     // a fragmented control frame; a control frame above 125 bytes
     CHECK(decode_all_ways(client_codec, bytes({0x09, 0x00})) == events{error(sf::errc::malformed_frame, 0)});
-    CHECK(decode_all_ways(client_codec, bytes({0x89, 0x7E, 0x00, 0x7E})) == events{error(sf::errc::frame_too_large, 126)});
+    CHECK(decode_all_ways(client_codec, bytes({0x89, 0x7E, 0x00, 0x7E})) ==
+          events{error(sf::errc::frame_too_large, 126)});
     // a server rejects unmasked client frames; a client rejects masked server frames
-    CHECK(decode_all_ways(server_codec, bytes({0x81, 0x01, 'x'})) == events{error(sf::errc::malformed_frame, 1)});
+    CHECK(decode_all_ways(server_codec, bytes({0x81, 0x01, 'x'})) ==
+          events{error(sf::errc::malformed_frame, 1)});
     CHECK(decode_all_ways(client_codec, masked(0x81, "x")) == events{error(sf::errc::malformed_frame, 1)});
     // lengths not in their shortest form; a 64-bit length with its top bit set
-    CHECK(decode_all_ways(client_codec, bytes({0x82, 0x7E, 0x00, 0x7D})) == events{error(sf::errc::malformed_frame, 1)});
+    CHECK(decode_all_ways(client_codec, bytes({0x82, 0x7E, 0x00, 0x7D})) ==
+          events{error(sf::errc::malformed_frame, 1)});
     CHECK(decode_all_ways(client_codec, bytes({0x82, 0x7F, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF})) ==
           events{error(sf::errc::malformed_frame, 1)});
     CHECK(decode_all_ways(client_codec, bytes({0x82, 0x7F, 0x80, 0, 0, 0, 0, 0, 0, 0})) ==
           events{error(sf::errc::malformed_frame, 1)});
     // above the configured maximum, before the payload arrives
     auto small = [] { return ws::frame_codec{ws::role::client, 1000}; };
-    CHECK(decode_all_ways(small, bytes({0x82, 0x7E, 0x03, 0xE9})) == events{error(sf::errc::frame_too_large, 1001)});
+    CHECK(decode_all_ways(small, bytes({0x82, 0x7E, 0x03, 0xE9})) ==
+          events{error(sf::errc::frame_too_large, 1001)});
     CHECK(decode_all_ways(small, bytes({0x82, 0x7E, 0x03, 0xE8}) + std::string(1000, 'x')).size() == 1);
     CHECK(small().max_frame_bytes() == 1014);
 }
@@ -270,15 +285,16 @@ TEST_CASE("websocket: close frames: codes, reasons, lengths") {
         CHECK(e.type == ws::event::kind::failure);
         CHECK(e.code == 1002);
     }
-    CHECK(feed(a, masked(0x88, bytes({0x03}))).code == 1002);                   // one byte
-    CHECK(feed(a, masked(0x88, bytes({0x03, 0xE8, 0xFF}))).code == 1007);       // reason not UTF-8
+    CHECK(feed(a, masked(0x88, bytes({0x03}))).code == 1002);              // one byte
+    CHECK(feed(a, masked(0x88, bytes({0x03, 0xE8, 0xFF}))).code == 1007);  // reason not UTF-8
     CHECK(ws::is_valid_close_code(1000));
     CHECK_FALSE(ws::is_valid_close_code(1005));
 }
 
 TEST_CASE("websocket: the opening handshake, server and client side") {
     const std::string request =
-        "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n"
+        "GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\nConnection: keep-alive, "
+        "Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://example.com\r\n"
         "Sec-WebSocket-Protocol: chat, superchat\r\nSec-WebSocket-Version: 13\r\n\r\n";
     CHECK(ws::find_head_end(sf::const_buffer{request + "\x81"}) == request.size());
@@ -293,7 +309,8 @@ TEST_CASE("websocket: the opening handshake, server and client side") {
     CHECK(answer.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n") != std::string::npos);
     CHECK_FALSE(ws::check_response(answer, "dGhlIHNhbXBsZSBub25jZQ=="));
     CHECK(ws::check_response(answer, "AAAAAAAAAAAAAAAAAAAAAA==") == ws::error::bad_accept);
-    CHECK(ws::check_response("HTTP/1.1 200 OK\r\n\r\n", "dGhlIHNhbXBsZSBub25jZQ==") == ws::error::bad_response);
+    CHECK(ws::check_response("HTTP/1.1 200 OK\r\n\r\n", "dGhlIHNhbXBsZSBub25jZQ==") ==
+          ws::error::bad_response);
     std::string with_ext = answer;
     with_ext.insert(with_ext.size() - 2, "Sec-WebSocket-Extensions: permessage-deflate\r\n");
     CHECK(ws::check_response(with_ext, "dGhlIHNhbXBsZSBub25jZQ==") == ws::error::bad_response);
@@ -345,11 +362,13 @@ TEST_CASE("websocket: a session's client and server talk over TCP") {
         auto accepted = listener.accept(std::chrono::seconds(10));
         auto s = ws::session::accept(std::move(accepted.socket), {}, std::chrono::seconds(20));
         server_log = s.target();
-        while (auto m = s.receive(std::chrono::seconds(20))) s.send(m->data, m->text, std::chrono::seconds(20));
+        while (auto m = s.receive(std::chrono::seconds(20)))
+            s.send(m->data, m->text, std::chrono::seconds(20));
         server_saw_code = s.close_code();
         server_saw_reason = s.close_reason();
     });
-    auto c = ws::session::connect(sf::tcp_stream::connect(address, std::chrono::seconds(10)), "127.0.0.1", "/echo");
+    auto c = ws::session::connect(sf::tcp_stream::connect(address, std::chrono::seconds(10)), "127.0.0.1",
+                                  "/echo");
     c.send_text("hello");
     auto m = c.receive(std::chrono::seconds(10));
     REQUIRE(m);
@@ -387,7 +406,8 @@ TEST_CASE("websocket: a session fails a peer's invalid UTF-8 with close 1007, an
     auto [a, b] = test_support::stream_pair();
     std::error_code server_ec;
     test_support::joining_thread server([&, sock = std::move(b)]() mutable {
-        auto s = ws::basic_session<test_support::stream_pair_socket>::accept(std::move(sock), {}, std::chrono::seconds(20));
+        auto s = ws::basic_session<test_support::stream_pair_socket>::accept(std::move(sock), {},
+                                                                             std::chrono::seconds(20));
         while (s.receive(std::chrono::seconds(20), server_ec)) {
         }
     });
@@ -414,11 +434,12 @@ TEST_CASE("websocket: a session fails a peer's invalid UTF-8 with close 1007, an
     auto [c, d] = test_support::stream_pair();
     std::error_code refused;
     test_support::joining_thread refuser([&, sock = std::move(d)]() mutable {
-        (void)ws::basic_session<test_support::stream_pair_socket>::accept(std::move(sock), {}, std::chrono::seconds(20),
-                                                                           refused);
+        (void)ws::basic_session<test_support::stream_pair_socket>::accept(std::move(sock), {},
+                                                                          std::chrono::seconds(20), refused);
     });
-    c.write_all(sf::const_buffer{"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
-                                 "Sec-WebSocket-Version: 12\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"});
+    c.write_all(
+        sf::const_buffer{"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
+                         "Sec-WebSocket-Version: 12\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"});
     const std::size_t n = c.read_some(sf::mutable_buffer{chunk, sizeof chunk}, std::chrono::seconds(10));
     refuser.join();
     CHECK(refused == ws::error::bad_version);
@@ -430,11 +451,12 @@ TEST_CASE("websocket: a session fails a peer's invalid UTF-8 with close 1007, an
     test_support::joining_thread bounded([&, sock = std::move(f)]() mutable {
         ws::session_options o;
         o.max_head = 1024;
-        (void)ws::basic_session<test_support::stream_pair_socket>::accept(std::move(sock), o, std::chrono::seconds(20),
-                                                                           too_long);
+        (void)ws::basic_session<test_support::stream_pair_socket>::accept(std::move(sock), o,
+                                                                          std::chrono::seconds(20), too_long);
     });
     std::error_code write_ec;
-    e.write_all(sf::const_buffer{"GET / HTTP/1.1\r\nX: " + std::string(2000, 'x')}, std::chrono::seconds(10), write_ec);
+    e.write_all(sf::const_buffer{"GET / HTTP/1.1\r\nX: " + std::string(2000, 'x')}, std::chrono::seconds(10),
+                write_ec);
     bounded.join();
     CHECK(too_long == ws::error::head_too_large);
 }

@@ -34,16 +34,16 @@ namespace websocket {
 
 /// WebSocket errors (compare with `ec == websocket::error::...`).
 enum class error {
-    bad_request = 1,       ///< handshake: not a well-formed HTTP/1.1 GET Upgrade request
-    bad_version,           ///< handshake: Sec-WebSocket-Version is not 13
-    bad_key,               ///< handshake: Sec-WebSocket-Key is missing or not 16 bytes in base64
-    head_too_large,        ///< handshake: the HTTP head exceeds its maximum size
-    bad_response,          ///< handshake: the server's answer is not a valid 101 response
-    bad_accept,            ///< handshake: Sec-WebSocket-Accept does not match the key sent
-    protocol_error,        ///< a frame or message breaks RFC 6455 (close code 1002)
-    invalid_payload,       ///< text or a close reason that is not UTF-8 (close code 1007)
-    message_too_big,       ///< a message above the maximum size (close code 1009)
-    closed,                ///< the connection's closing handshake is done: nothing more to send
+    bad_request = 1,  ///< handshake: not a well-formed HTTP/1.1 GET Upgrade request
+    bad_version,      ///< handshake: Sec-WebSocket-Version is not 13
+    bad_key,          ///< handshake: Sec-WebSocket-Key is missing or not 16 bytes in base64
+    head_too_large,   ///< handshake: the HTTP head exceeds its maximum size
+    bad_response,     ///< handshake: the server's answer is not a valid 101 response
+    bad_accept,       ///< handshake: Sec-WebSocket-Accept does not match the key sent
+    protocol_error,   ///< a frame or message breaks RFC 6455 (close code 1002)
+    invalid_payload,  ///< text or a close reason that is not UTF-8 (close code 1007)
+    message_too_big,  ///< a message above the maximum size (close code 1009)
+    closed,           ///< the connection's closing handshake is done: nothing more to send
 };
 
 namespace detail {
@@ -74,7 +74,9 @@ inline const std::error_category& websocket_category() noexcept {
     return instance;
 }
 /// A websocket::error as a std::error_code.
-inline std::error_code make_error_code(error e) noexcept { return {static_cast<int>(e), websocket_category()}; }
+inline std::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), websocket_category()};
+}
 
 }  // namespace websocket
 SOCKFRAME_NAMESPACE_END
@@ -122,7 +124,8 @@ public:
         update(length, 8);
         std::array<unsigned char, 20> out{};
         for (std::size_t i = 0; i < 5; ++i)
-            for (std::size_t j = 0; j < 4; ++j) out[4 * i + j] = static_cast<unsigned char>(h_[i] >> (24 - 8 * j));
+            for (std::size_t j = 0; j < 4; ++j)
+                out[4 * i + j] = static_cast<unsigned char>(h_[i] >> (24 - 8 * j));
         return out;
     }
 
@@ -133,8 +136,10 @@ private:
     void compress() noexcept {
         std::uint32_t w[80];
         for (std::size_t t = 0; t < 16; ++t)
-            w[t] = static_cast<std::uint32_t>(block_[4 * t]) << 24 | static_cast<std::uint32_t>(block_[4 * t + 1]) << 16 |
-                   static_cast<std::uint32_t>(block_[4 * t + 2]) << 8 | static_cast<std::uint32_t>(block_[4 * t + 3]);
+            w[t] = static_cast<std::uint32_t>(block_[4 * t]) << 24 |
+                   static_cast<std::uint32_t>(block_[4 * t + 1]) << 16 |
+                   static_cast<std::uint32_t>(block_[4 * t + 2]) << 8 |
+                   static_cast<std::uint32_t>(block_[4 * t + 3]);
         for (std::size_t t = 16; t < 80; ++t) w[t] = rotl(w[t - 3] ^ w[t - 8] ^ w[t - 14] ^ w[t - 16], 1);
         std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4];
         for (std::size_t t = 0; t < 80; ++t) {
@@ -181,7 +186,8 @@ inline std::string base64_encode(const void* data, std::size_t n) {
     out.reserve((n + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 3 <= n; i += 3) {
-        const unsigned v = static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8 | p[i + 2];
+        const unsigned v =
+            static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8 | p[i + 2];
         out += base64_alphabet[(v >> 18) & 63];
         out += base64_alphabet[(v >> 12) & 63];
         out += base64_alphabet[(v >> 6) & 63];
@@ -239,7 +245,8 @@ inline void random_bytes(unsigned char* out, std::size_t n) {
     std::random_device source;
     for (std::size_t i = 0; i < n; i += 4) {
         const auto v = static_cast<std::uint32_t>(source());
-        for (std::size_t j = 0; j < 4 && i + j < n; ++j) out[i + j] = static_cast<unsigned char>(v >> (8 * j));
+        for (std::size_t j = 0; j < 4 && i + j < n; ++j)
+            out[i + j] = static_cast<unsigned char>(v >> (8 * j));
     }
 }
 
@@ -304,11 +311,11 @@ constexpr bool is_valid_close_code(std::uint16_t code) noexcept {
 /// A decoded frame: header fields and the payload as it came on the wire (still masked when
 /// `masked`: websocket::unmask gives the data). Views the codec's input.
 struct frame {
-    bool fin = true;                   ///< the last fragment of its message
+    bool fin = true;                        ///< the last fragment of its message
     websocket::opcode op = opcode::binary;  ///< what the frame carries
-    bool masked = false;               ///< the payload is masked with `mask`
-    std::array<std::byte, 4> mask{};   ///< the masking key (when masked)
-    const_buffer payload;              ///< the payload bytes as sent
+    bool masked = false;                    ///< the payload is masked with `mask`
+    std::array<std::byte, 4> mask{};        ///< the masking key (when masked)
+    const_buffer payload;                   ///< the payload bytes as sent
 };
 
 /// XORs `n` bytes at `in` with the masking key into `out` (which may equal `in`), starting at
@@ -349,7 +356,8 @@ inline std::size_t encode_header(bool fin, opcode op, std::uint64_t payload_size
         n = 4;
     } else {
         out[1] = static_cast<std::byte>(mask_bit | 127u);
-        for (std::size_t i = 0; i < 8; ++i) out[2 + i] = static_cast<std::byte>((payload_size >> (56 - 8 * i)) & 0xFF);
+        for (std::size_t i = 0; i < 8; ++i)
+            out[2 + i] = static_cast<std::byte>((payload_size >> (56 - 8 * i)) & 0xFF);
         n = 10;
     }
     if (mask != nullptr) {
@@ -361,7 +369,8 @@ inline std::size_t encode_header(bool fin, opcode op, std::uint64_t payload_size
 
 /// Appends one whole frame to `out`: header, then the payload, masked with a fresh random key
 /// when `masked` (a client's frames must be).
-inline void encode_frame(bool fin, opcode op, const_buffer payload, bool masked, std::vector<std::byte>& out) {
+inline void encode_frame(bool fin, opcode op, const_buffer payload, bool masked,
+                         std::vector<std::byte>& out) {
     std::byte header[max_header_size];
     std::array<std::byte, 4> key{};
     if (masked) detail::random_bytes(reinterpret_cast<unsigned char*>(key.data()), 4);
@@ -435,7 +444,9 @@ public:
     /// Sets the opcode of the frames encode writes (text or binary).
     void set_send_opcode(opcode op) noexcept { send_opcode_ = op; }
     /// Most bytes one decode delivers (a whole frame).
-    std::size_t max_frame() const noexcept { return sockframe::detail::saturating_add(max_header_size, max_payload_); }
+    std::size_t max_frame() const noexcept {
+        return sockframe::detail::saturating_add(max_header_size, max_payload_);
+    }
     /// Most input bytes one frame occupies.
     std::size_t max_frame_bytes() const noexcept { return max_frame(); }
 
@@ -485,7 +496,8 @@ public:
         std::byte header[max_prefix_size];
         const std::size_t n = encode_prefix(payload.size(), header);
         if (n == 0)
-            return sockframe::make_error_code(side_ == role::client ? errc::not_supported : errc::payload_too_large);
+            return sockframe::make_error_code(side_ == role::client ? errc::not_supported
+                                                                    : errc::payload_too_large);
         if (!out.prepend_copy(const_buffer{header, n})) return sockframe::detail::no_room();
         return {};
     }
@@ -499,7 +511,9 @@ public:
     }
 
 private:
-    static decode_result fatal(errc e, std::uint64_t size) noexcept { return decode_result::failure(e, size); }
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
+    }
 
     role side_;
     std::size_t max_payload_;
@@ -520,11 +534,11 @@ struct event {
         close,    ///< a close frame: `code` (1005 if it had none) and `reason`
         failure,  ///< the peer broke the protocol: `error` says how, `code` is the close code to send
     };
-    kind type = kind::none;    ///< what happened
-    const_buffer data;         ///< text, binary, ping, pong: the (unmasked) payload; valid until the next feed
-    std::uint16_t code = 0;    ///< close: the peer's code; failure: the code to close with
-    std::string_view reason;   ///< close: the reason text (valid UTF-8)
-    std::error_code error;     ///< failure: why
+    kind type = kind::none;   ///< what happened
+    const_buffer data;        ///< text, binary, ping, pong: the (unmasked) payload; valid until the next feed
+    std::uint16_t code = 0;   ///< close: the peer's code; failure: the code to close with
+    std::string_view reason;  ///< close: the reason text (valid UTF-8)
+    std::error_code error;    ///< failure: why
 };
 
 /// Joins frames into messages (RFC 6455 section 5.4), answers what each control frame is, checks
@@ -537,7 +551,8 @@ struct event {
 class message_assembler {
 public:
     /// An assembler delivering messages of at most `max_message` bytes.
-    explicit message_assembler(std::size_t max_message = SOCKFRAME_DEFAULT_MAX_FRAME) : max_message_(max_message) {}
+    explicit message_assembler(std::size_t max_message = SOCKFRAME_DEFAULT_MAX_FRAME)
+        : max_message_(max_message) {}
 
     /// The largest message delivered.
     std::size_t max_message() const noexcept { return max_message_; }
@@ -627,7 +642,8 @@ private:
             return e;
         }
         if (data.size() == 1) return fail(error::protocol_error, close_code::protocol_error);
-        e.code = static_cast<std::uint16_t>(static_cast<unsigned>(data[0]) << 8 | static_cast<unsigned>(data[1]));
+        e.code =
+            static_cast<std::uint16_t>(static_cast<unsigned>(data[0]) << 8 | static_cast<unsigned>(data[1]));
         if (!is_valid_close_code(e.code)) return fail(error::protocol_error, close_code::protocol_error);
         if (!sockframe::detail::is_valid_utf8(data.data() + 2, data.size() - 2))
             return fail(error::invalid_payload, close_code::invalid_payload);
@@ -713,11 +729,11 @@ bool for_each_header(std::string_view head, F&& f) {
 
 /// A client's opening handshake, parsed (views into the head).
 struct request {
-    std::string_view target;    ///< the request target ("/chat")
-    std::string_view host;      ///< the Host header
-    std::string_view key;       ///< Sec-WebSocket-Key
-    std::string_view origin;    ///< Origin, if sent
-    std::string_view protocols; ///< Sec-WebSocket-Protocol, if sent (not negotiated here)
+    std::string_view target;     ///< the request target ("/chat")
+    std::string_view host;       ///< the Host header
+    std::string_view key;        ///< Sec-WebSocket-Key
+    std::string_view origin;     ///< Origin, if sent
+    std::string_view protocols;  ///< Sec-WebSocket-Protocol, if sent (not negotiated here)
 };
 
 /// Parses and checks an upgrade request (`head` from find_head_end): GET, HTTP/1.1, Host,
@@ -799,10 +815,14 @@ inline std::error_code check_response(std::string_view head, std::string_view ke
     bool upgrade = false, connection = false, unasked = false;
     std::string_view accept;
     const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
-        if (detail::iequals(name, "upgrade")) upgrade = upgrade || detail::has_token(value, "websocket");
-        else if (detail::iequals(name, "connection")) connection = connection || detail::has_token(value, "upgrade");
-        else if (detail::iequals(name, "sec-websocket-accept")) accept = value;
-        else if (detail::iequals(name, "sec-websocket-extensions") || detail::iequals(name, "sec-websocket-protocol"))
+        if (detail::iequals(name, "upgrade"))
+            upgrade = upgrade || detail::has_token(value, "websocket");
+        else if (detail::iequals(name, "connection"))
+            connection = connection || detail::has_token(value, "upgrade");
+        else if (detail::iequals(name, "sec-websocket-accept"))
+            accept = value;
+        else if (detail::iequals(name, "sec-websocket-extensions") ||
+                 detail::iequals(name, "sec-websocket-protocol"))
             unasked = true;
     });
     if (!ok || !upgrade || !connection || unasked) return error::bad_response;
@@ -821,8 +841,8 @@ struct session_options {
 
 /// A received message: text or binary, and its bytes (valid until the next receive).
 struct message {
-    bool text = false;   ///< a text message (valid UTF-8) rather than binary
-    const_buffer data;   ///< its bytes
+    bool text = false;  ///< a text message (valid UTF-8) rather than binary
+    const_buffer data;  ///< its bytes
     /// The bytes as text.
     std::string_view str() const noexcept { return data.str(); }
 };
@@ -839,7 +859,8 @@ class basic_session {
 public:
     /// Server side: reads the client's upgrade request and answers it (101, or 400/426 and an
     /// error). `d` bounds the whole handshake.
-    static basic_session accept(Stream stream, const session_options& options, deadline d, std::error_code& ec) {
+    static basic_session accept(Stream stream, const session_options& options, deadline d,
+                                std::error_code& ec) {
         basic_session s(std::move(stream), role::server, options);
         s.server_handshake(d, ec);
         return s;
@@ -881,8 +902,10 @@ public:
                 continue;
             }
             if (r.is_error()) {
-                fail(r.error == errc::frame_too_large ? close_code::message_too_big : close_code::protocol_error,
-                     r.error == errc::frame_too_large ? error::message_too_big : error::protocol_error, d, ec);
+                fail(r.error == errc::frame_too_large ? close_code::message_too_big
+                                                      : close_code::protocol_error,
+                     r.error == errc::frame_too_large ? error::message_too_big : error::protocol_error, d,
+                     ec);
                 return std::nullopt;
             }
             start_ += r.consumed;
@@ -902,13 +925,15 @@ public:
                 case event::kind::close:
                     peer_code_ = e.code;
                     peer_reason_.assign(e.reason);
-                    if (!close_sent_) {  // answer with the same code, then the connection is over
-                        send_close(e.code == close_code::no_status ? 0 : e.code, {}, d, ec);
+                    if (!close_sent_) {  // echo the code and reason, then the connection is over
+                        send_close(e.code == close_code::no_status ? 0 : e.code, e.reason, d, ec);
                         if (ec) return std::nullopt;
                     }
                     finish(d);
                     return std::nullopt;
-                case event::kind::failure: fail(e.code, static_cast<error>(e.error.value()), d, ec); return std::nullopt;
+                case event::kind::failure:
+                    fail(e.code, static_cast<error>(e.error.value()), d, ec);
+                    return std::nullopt;
             }
         }
     }
@@ -935,7 +960,9 @@ public:
         sockframe::detail::throw_if(ec, "websocket: send");
     }
     /// Sends a text message.
-    void send_text(std::string_view text, deadline d = {}) { send(const_buffer{text.data(), text.size()}, true, d); }
+    void send_text(std::string_view text, deadline d = {}) {
+        send(const_buffer{text.data(), text.size()}, true, d);
+    }
     /// Sends a binary message.
     void send_binary(const_buffer data, deadline d = {}) { send(data, false, d); }
     /// Sends one frame as it is (a fragment: opcode text/binary then continuation, fin on the
@@ -977,8 +1004,10 @@ public:
     void close(std::uint16_t code, std::string_view reason, deadline d, std::error_code& ec) {
         ec.clear();
         if (closed_) return;
-        if ((code != 0 && !is_valid_close_code(code)) || reason.size() > 123 || (code == 0 && !reason.empty()) ||
-            !sockframe::detail::is_valid_utf8(reinterpret_cast<const std::byte*>(reason.data()), reason.size())) {
+        if ((code != 0 && !is_valid_close_code(code)) || reason.size() > 123 ||
+            (code == 0 && !reason.empty()) ||
+            !sockframe::detail::is_valid_utf8(reinterpret_cast<const std::byte*>(reason.data()),
+                                              reason.size())) {
             ec = sockframe::make_error_code(errc::invalid_argument);
             return;
         }
@@ -1034,7 +1063,8 @@ private:
             if (want > limit) want = limit;
             if (want > buffer_.size()) buffer_.resize(want);
         }
-        const std::size_t n = stream_.read_some(mutable_buffer{buffer_.data() + end_, buffer_.size() - end_}, d, ec);
+        const std::size_t n =
+            stream_.read_some(mutable_buffer{buffer_.data() + end_, buffer_.size() - end_}, d, ec);
         if (ec) {
             closed_ = true;
             return false;
@@ -1129,7 +1159,8 @@ private:
                 return head;
             }
             if (end_ >= options_.max_head) break;
-            const std::size_t n = stream_.read_some(mutable_buffer{buffer_.data() + end_, buffer_.size() - end_}, d, ec);
+            const std::size_t n =
+                stream_.read_some(mutable_buffer{buffer_.data() + end_, buffer_.size() - end_}, d, ec);
             if (ec) return 0;
             if (n == 0) {
                 ec = sockframe::make_error_code(end_ == 0 ? errc::end_of_stream : errc::truncated_stream);

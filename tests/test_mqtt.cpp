@@ -3,6 +3,7 @@
 #include <sockframe/sockframe.hpp>
 
 #include "support/codec_test.hpp"
+#include "support/net.hpp"
 
 #include <string>
 #include <vector>
@@ -371,7 +372,7 @@ TEST_CASE("mqtt: malformed bodies are rejected by the parsers") {
 }
 
 TEST_CASE("mqtt: packets cross a socket through framed, sent as head + payload") {
-    auto [a, b] = sf::socketpair<sf::unix_stream>();
+    auto [a, b] = test_support::stream_pair();
     sf::framed client{std::move(a), mqtt::codec{}};
     sf::framed server{std::move(b), mqtt::codec{}};
     std::vector<std::byte> head;

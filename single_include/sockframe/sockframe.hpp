@@ -9250,7 +9250,7 @@ public:
 
 private:
     static constexpr std::uint32_t rotl(std::uint32_t x, int n) noexcept {
-        return static_cast<std::uint32_t>((x << n) | (x >> (32 - n)));
+        return (x << n) | (x >> (32 - n));
     }
     void compress() noexcept {
         std::uint32_t w[80];
@@ -9363,7 +9363,7 @@ inline std::optional<std::string> base64_decode(std::string_view text) {
 inline void random_bytes(unsigned char* out, std::size_t n) {
     std::random_device source;
     for (std::size_t i = 0; i < n; i += 4) {
-        const auto v = static_cast<std::uint32_t>(source());
+        const auto v = sockframe::detail::convert<std::uint32_t>(source());
         for (std::size_t j = 0; j < 4 && i + j < n; ++j)
             out[i + j] = static_cast<unsigned char>(v >> (8 * j));
     }
@@ -9601,7 +9601,7 @@ public:
         if (length > max_payload_) return fatal(errc::frame_too_large, length);
         if (masked) header += 4;
         if (size < header || size - header < length) return decode_result::need_more();
-        const auto whole = header + static_cast<std::size_t>(length);
+        const auto whole = header + sockframe::detail::convert<std::size_t>(length);
         return decode_result::frame(input.first(whole), whole);
     }
     /// Nothing to forget: the codec keeps no state between decodes.

@@ -236,7 +236,7 @@ inline std::error_code parse(const_buffer frame, packet& out) noexcept {
     out.type = static_cast<packet_type>(first >> 4);
     out.flags = static_cast<std::uint8_t>(first & 0x0Fu);
     out.body = frame.subspan(i + 1);
-    return {};
+    return sockframe::detail::no_error();
 }
 
 // ---- MQTT 3.1.1 packets ------------------------------------------------------------------------

@@ -410,7 +410,7 @@ inline std::error_code parse_frame(const_buffer whole, frame& out) noexcept {
     }
     if (whole.size() - at != length) return sockframe::make_error_code(errc::malformed_frame);
     out.payload = whole.subspan(at);
-    return {};
+    return sockframe::detail::no_error();
 }
 
 /// The WebSocket frame codec: one decode = one frame, checked as RFC 6455 section 5 requires.
@@ -539,7 +539,7 @@ struct event {
     const_buffer data;        ///< text, binary, ping, pong: the (unmasked) payload; valid until the next feed
     std::uint16_t code = 0;   ///< close: the peer's code; failure: the code to close with
     std::string_view reason;  ///< close: the reason text (valid UTF-8)
-    std::error_code error;    ///< failure: why
+    std::error_code error{0, sockframe_category()};  ///< failure: why (value 0 otherwise)
 };
 
 /// Joins frames into messages (RFC 6455 section 5.4), answers what each control frame is, checks
@@ -592,12 +592,17 @@ public:
                 text_ = f.op == opcode::text;
                 utf8_.reset();
                 size_ = 0;
-                if (f.fin && !f.masked) {  // a whole message in one unmasked frame: a view
+                if (f.fin) {  // a whole message in one frame: unmasked, a view of it; else unmasked once
                     if (n > max_message_) return fail(error::message_too_big, close_code::message_too_big);
-                    if (text_ && !sockframe::detail::is_valid_utf8(f.payload.data(), n))
+                    e.data = f.payload;
+                    if (f.masked) {
+                        if (buffer_.size() < n) buffer_.resize(n);
+                        unmask(f.payload.data(), buffer_.data(), n, f.mask);
+                        e.data = const_buffer{buffer_.data(), n};
+                    }
+                    if (text_ && !sockframe::detail::is_valid_utf8(e.data.data(), n))
                         return fail(error::invalid_payload, close_code::invalid_payload);
                     e.type = text_ ? event::kind::text : event::kind::binary;
-                    e.data = f.payload;
                     return e;
                 }
                 in_message_ = true;

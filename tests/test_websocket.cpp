@@ -5,6 +5,7 @@
 #include "support/codec_test.hpp"
 #include "support/net.hpp"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -489,4 +490,24 @@ TEST_CASE("websocket: the frame codec with framed (server side) and the assemble
     const ws::event e = server_side.feed(*f);
     CHECK(e.type == ws::event::kind::binary);
     CHECK(e.data.str() == "abcd");
+}
+
+TEST_CASE("websocket: a receive that times out leaves the session usable") {
+    auto [a, b] = test_support::stream_pair();
+    using session = ws::basic_session<test_support::stream_pair_socket>;
+    std::optional<session> server;
+    test_support::joining_thread accepting([&, sock = std::move(b)]() mutable {
+        server.emplace(session::accept(std::move(sock), {}, std::chrono::seconds(20)));
+    });
+    auto client = session::connect(std::move(a), "x", "/", {}, std::chrono::seconds(20));
+    accepting.join();
+    REQUIRE(server);
+    std::error_code ec;
+    CHECK_FALSE(server->receive(std::chrono::milliseconds(1), ec));  // nothing sent yet
+    CHECK(ec == std::errc::timed_out);
+    CHECK_FALSE(server->is_closed());
+    client.send_text("late");
+    auto m = server->receive(std::chrono::seconds(10), ec);
+    REQUIRE(m);
+    CHECK(m->str() == "late");
 }

@@ -1072,7 +1072,7 @@ private:
         const std::size_t n =
             stream_.read_some(mutable_buffer{buffer_.data() + end_, buffer_.size() - end_}, d, ec);
         if (ec) {
-            closed_ = true;
+            if (ec != std::errc::timed_out) closed_ = true;  // after a timeout the session goes on
             return false;
         }
         if (n == 0) {

@@ -45,7 +45,9 @@ TEST_CASE("mqtt: the Remaining Length at each of its four sizes and their bounda
         {2097151, bytes({0xFF, 0xFF, 0x7F})},
         {2097152, bytes({0x80, 0x80, 0x80, 0x01})},
     };
-    for (const auto& [size, varint] : cases) {
+    for (const auto& c : cases) {
+        const std::size_t size = c.first;
+        const std::string& varint = c.second;
         INFO("body " << size);
         const std::string body = codec_test::random_bytes(size, static_cast<unsigned>(size));
         const std::string packet = bytes({0x30}) + body;  // PUBLISH QoS 0 (body not parsed here)

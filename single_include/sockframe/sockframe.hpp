@@ -9503,17 +9503,18 @@ inline void encode_frame(bool fin, opcode op, const_buffer payload, bool masked,
         std::memcpy(out.data() + at + h, payload.data(), payload.size());
 }
 
-/// Splits a whole frame (as the codec delivered it) into its fields; malformed_frame if it is not
-/// one complete frame.
-inline std::error_code parse_frame(const_buffer whole, frame& out) noexcept {
-    if (whole.size() < 2) return sockframe::make_error_code(errc::malformed_frame);
+namespace detail {
+/// parse_frame's work: false if `whole` is not one complete frame.
+inline bool split_frame(const_buffer whole, frame& out) noexcept {
+    const std::size_t size = whole.size();
+    if (size < 2) return false;
     const auto b0 = static_cast<unsigned>(whole[0]);
     const auto b1 = static_cast<unsigned>(whole[1]);
     std::size_t at = 2;
     std::uint64_t length = b1 & 0x7Fu;
-    const std::size_t extra = length == 126 ? 2 : length == 127 ? 8 : 0;
-    if (whole.size() < at + extra) return sockframe::make_error_code(errc::malformed_frame);
-    if (extra != 0) {
+    if (length >= 126) {
+        const std::size_t extra = length == 126 ? 2 : 8;
+        if (size < at + extra) return false;
         length = 0;
         for (std::size_t i = 0; i < extra; ++i) length = length << 8 | static_cast<unsigned>(whole[at + i]);
         at += extra;
@@ -9522,12 +9523,20 @@ inline std::error_code parse_frame(const_buffer whole, frame& out) noexcept {
     out.op = static_cast<opcode>(b0 & 0x0Fu);
     out.masked = (b1 & 0x80u) != 0;
     if (out.masked) {
-        if (whole.size() < at + 4) return sockframe::make_error_code(errc::malformed_frame);
+        if (size < at + 4) return false;
         std::memcpy(out.mask.data(), whole.data() + at, 4);
         at += 4;
     }
-    if (whole.size() - at != length) return sockframe::make_error_code(errc::malformed_frame);
-    out.payload = whole.subspan(at);
+    if (size - at != length) return false;
+    out.payload = const_buffer{whole.data() + at, size - at};
+    return true;
+}
+}  // namespace detail
+
+/// Splits a whole frame (as the codec delivered it) into its fields; malformed_frame if it is not
+/// one complete frame.
+inline std::error_code parse_frame(const_buffer whole, frame& out) noexcept {
+    if (!detail::split_frame(whole, out)) return sockframe::make_error_code(errc::malformed_frame);
     return sockframe::detail::no_error();
 }
 
@@ -9681,7 +9690,7 @@ public:
     /// Takes one whole frame (as frame_codec::decode delivered it).
     event feed(const_buffer whole) {
         frame f;
-        if (parse_frame(whole, f)) return fail(error::protocol_error, close_code::protocol_error);
+        if (!detail::split_frame(whole, f)) return fail(error::protocol_error, close_code::protocol_error);
         return feed(f);
     }
     /// Takes one parsed frame.

@@ -394,6 +394,10 @@ TEST_CASE("websocket: a session's client and server talk over TCP") {
     CHECK(c.last_pong() == "are you there");
     c.send(sf::const_buffer{"\xFF", 1}, true, {}, ec);
     CHECK(ec == sf::errc::invalid_argument);
+    c.send_frame(false, ws::opcode::ping, sf::const_buffer{}, {}, ec);  // a fragmented control frame
+    CHECK(ec == sf::errc::invalid_argument);
+    c.send_frame(true, ws::opcode::pong, sf::const_buffer{std::string(126, 'p')}, {}, ec);
+    CHECK(ec == sf::errc::invalid_argument);
     c.close(4000, "bye", std::chrono::seconds(10));
     CHECK(c.is_closed());
     CHECK(c.close_code() == 4000);  // the server echoed it

@@ -10096,11 +10096,22 @@ public:
     void send_text(std::string_view text, deadline d = {}) {
         send(const_buffer{text.data(), text.size()}, true, d);
     }
+    /// Sends a text message; never throws.
+    void send_text(std::string_view text, deadline d, std::error_code& ec) {
+        send(const_buffer{text.data(), text.size()}, true, d, ec);
+    }
     /// Sends a binary message.
     void send_binary(const_buffer data, deadline d = {}) { send(data, false, d); }
+    /// Sends a binary message; never throws.
+    void send_binary(const_buffer data, deadline d, std::error_code& ec) { send(data, false, d, ec); }
     /// Sends one frame as it is (a fragment: opcode text/binary then continuation, fin on the
-    /// last; or a control frame). The caller keeps the fragmentation rules.
+    /// last; or a control frame, final and at most 125 bytes, else invalid_argument). The caller
+    /// keeps the fragmentation rules.
     void send_frame(bool fin, opcode op, const_buffer payload, deadline d, std::error_code& ec) {
+        if ((static_cast<unsigned>(op) & 0x8u) != 0 && (!fin || payload.size() > 125)) {
+            ec = sockframe::make_error_code(errc::invalid_argument);
+            return;
+        }
         if (close_sent_) {
             ec = error::closed;
             return;
@@ -10115,6 +10126,12 @@ public:
             encode_frame(fin, op, payload, true, out_);
             stream_.write_all(const_buffer{out_.data(), out_.size()}, d, ec);
         }
+    }
+    /// Throwing send_frame.
+    void send_frame(bool fin, opcode op, const_buffer payload, deadline d = {}) {
+        std::error_code ec;
+        send_frame(fin, op, payload, d, ec);
+        sockframe::detail::throw_if(ec, "websocket: send_frame");
     }
     /// Sends a ping (payload at most 125 bytes, else invalid_argument).
     void ping(const_buffer payload, deadline d, std::error_code& ec) {

@@ -571,6 +571,25 @@ public:
 
     /// Takes one whole frame (as frame_codec::decode delivered it).
     event feed(const_buffer whole) {
+        // The common case first: a whole short message in one masked frame, none in progress
+        // (what the general path below does for it, without splitting the frame twice).
+        const std::size_t size = whole.size();
+        if (size >= 6 && size < 6 + 126 && (whole[0] == std::byte{0x81} || whole[0] == std::byte{0x82}) &&
+            !in_message_ && static_cast<unsigned>(whole[1]) == (0x80u | (size - 6)) &&
+            size - 6 <= max_message_) {
+            const std::size_t n = size - 6;
+            if (buffer_.size() < 125) buffer_.resize(125);
+            std::array<std::byte, 4> key;
+            std::memcpy(key.data(), whole.data() + 2, 4);
+            unmask(whole.data() + 6, buffer_.data(), n, key);
+            const bool text = whole[0] == std::byte{0x81};
+            if (text && !sockframe::detail::is_valid_utf8(buffer_.data(), n))
+                return fail(error::invalid_payload, close_code::invalid_payload);
+            event e;
+            e.type = text ? event::kind::text : event::kind::binary;
+            e.data = const_buffer{buffer_.data(), n};
+            return e;
+        }
         frame f;
         if (!detail::split_frame(whole, f)) return fail(error::protocol_error, close_code::protocol_error);
         return feed(f);

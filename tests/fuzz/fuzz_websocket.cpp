@@ -1,6 +1,7 @@
 // websocket::frame_codec in both roles and small or default maximum payloads: split feeds agree;
 // each decoded frame parses and goes through a message_assembler (fragments, control frames,
-// close codes, UTF-8), whose results must be consistent; encode (server role) round-trips; the
+// close codes, UTF-8), whose results must be consistent and the same whether it is given the
+// whole frame or the parsed one; encode (server role) round-trips; the
 // handshake parsers take the input as an HTTP head without reading outside it.
 // Input: [options][seed] stream...
 #include "fuzz_harness.hpp"
@@ -31,6 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     ws::frame_codec codec = make();
     ws::message_assembler assembler{static_cast<std::size_t>(max) * 2};
+    ws::message_assembler general{static_cast<std::size_t>(max) * 2};
     sf::const_buffer rest{in.data, in.size};
     for (;;) {
         const sf::decode_result r = codec.decode(rest);
@@ -40,6 +42,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(f.payload.size() <= max);
         FUZZ_CHECK(f.masked == (side == ws::role::server));
         const ws::event e = assembler.feed(r.payload);
+        // the parsed-frame path (no short cut) must agree with the whole-frame one
+        const ws::event g = general.feed(f);
+        FUZZ_CHECK(g.type == e.type && g.code == e.code && g.error == e.error && g.reason == e.reason);
+        FUZZ_CHECK(g.data.size() == e.data.size() &&
+                   (e.data.empty() || std::memcmp(g.data.data(), e.data.data(), e.data.size()) == 0));
         if (e.type == ws::event::kind::text)
             FUZZ_CHECK(sf::detail::is_valid_utf8(e.data.data(), e.data.size()));
         if (e.type == ws::event::kind::text || e.type == ws::event::kind::binary)

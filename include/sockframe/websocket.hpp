@@ -1138,7 +1138,7 @@ private:
         if (code != 0) {
             payload[0] = static_cast<std::byte>(code >> 8);
             payload[1] = static_cast<std::byte>(code & 0xFF);
-            std::memcpy(payload + 2, reason.data(), reason.size());
+            if (!reason.empty()) std::memcpy(payload + 2, reason.data(), reason.size());
             n = 2 + reason.size();
         }
         send_frame(true, opcode::close, const_buffer{payload, n}, d, ec);

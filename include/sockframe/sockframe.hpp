@@ -24,6 +24,8 @@
 #include <sockframe/compose.hpp>
 #include <sockframe/netstring.hpp>
 #include <sockframe/resp.hpp>
+#include <sockframe/mqtt.hpp>
+#include <sockframe/websocket.hpp>
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
 #include <sockframe/server.hpp>

@@ -43,14 +43,111 @@ struct received_from {
     Address from;
 };
 
+/// Which per-datagram metadata the kernel reports (enable_metadata); bits, combined with `|`.
+enum class metadata : unsigned {
+    none = 0,
+    destination = detail::info_destination,  ///< the address a datagram was sent to, and the interface
+    traffic_class = detail::info_tos,        ///< the IPv4 TOS / IPv6 traffic class byte (ECN included)
+    hop_limit = detail::info_ttl,            ///< the IPv4 TTL / IPv6 hop limit
+    timestamp = detail::info_timestamp,      ///< the kernel's receive time
+    all = detail::info_destination | detail::info_tos | detail::info_ttl | detail::info_timestamp
+};
+/// Both sets of bits.
+constexpr metadata operator|(metadata a, metadata b) noexcept {
+    return static_cast<metadata>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+
+/// What a receive reports about one datagram besides its bytes: its sender, and what the kernel
+/// was asked to report (enable_metadata); what it did not report keeps its "none" value. Plain
+/// data: receiving into it allocates nothing.
+struct datagram_info {
+    /// The sender (IPv4, IPv6 or Unix domain; unspecified for an unnamed Unix socket).
+    any_address source;
+    /// The address the datagram was sent to (metadata::destination): tells a unicast datagram
+    /// from a multicast or broadcast one, and which local address a wildcard socket answers from.
+    ip_address destination;
+    /// Whether `destination` and `interface_index` were reported.
+    bool has_destination = false;
+    /// The interface the datagram arrived on (if_nametoindex numbering; 0: not reported).
+    std::uint32_t interface_index = 0;
+    /// The TOS / traffic class byte (metadata::traffic_class); -1: not reported.
+    int traffic_class = -1;
+    /// The TTL / hop limit it arrived with (metadata::hop_limit); -1: not reported.
+    int hop_limit = -1;
+    /// When the kernel received it, since the Unix epoch (metadata::timestamp; has_timestamp).
+    std::chrono::nanoseconds timestamp{0};
+    /// Whether `timestamp` was reported.
+    bool has_timestamp = false;
+    /// UDP GRO: the size of each datagram coalesced into this buffer (0: one datagram).
+    std::size_t segment_size = 0;
+    /// The datagram's bytes (its whole size when truncated, where the OS says: Linux).
+    std::size_t size = 0;
+    /// The datagram was larger than the buffer: the rest is lost.
+    bool truncated = false;
+    /// The ECN bits of traffic_class (0 not ECT, 1 ECT(1), 2 ECT(0), 3 CE); -1: not reported.
+    int ecn() const noexcept { return traffic_class < 0 ? -1 : traffic_class & 3; }
+};
+
+/// Where a datagram leaves from (send_to with a source): a local address of this host (its port
+/// ignored) and/or an interface (0: any). IP_PKTINFO / IPV6_PKTINFO.
+struct datagram_source {
+    /// The source address the datagram carries.
+    ip_address address;
+    /// The interface to send on (0: chosen by routing).
+    std::uint32_t interface_index = 0;
+};
+
 /// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
 /// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
-/// buffer.size() bytes are there, the rest is lost).
+/// buffer.size() bytes are there, the rest is lost). With `info` set, the call fills it too (the
+/// sender, and the metadata enabled with enable_metadata).
 struct message_slot {
+    /// Where the message goes.
     mutable_buffer buffer;
+    /// Bytes received (at most buffer.size()).
     std::size_t size = 0;
+    /// The message was larger than `buffer`.
     bool truncated = false;
+    /// The message's whole size: `size`, or when truncated its whole size where the OS says
+    /// (Linux), else buffer.size().
+    std::size_t whole_size = 0;
+    /// Optional: filled with the sender and the metadata (null: not wanted).
+    datagram_info* info = nullptr;
 };
+
+/// One message of a gathered send_batch: `count` buffers sent as one datagram or record.
+struct message_view {
+    /// The message's buffers, in order.
+    const const_buffer* buffers = nullptr;
+    /// How many.
+    std::size_t count = 0;
+};
+
+namespace detail {
+/// Fills `info` from a received message's header and ancillary data.
+inline void fill_info(datagram_info& info, const message_header& h, const any_address& from) noexcept {
+    datagram_control c;
+    parse_datagram_control(h.control, h.control_length, c);
+    info.source = from;
+    info.has_destination = c.destination_length > 0;
+    if (info.has_destination) {
+        std::memcpy(info.destination.data(), &c.destination, static_cast<std::size_t>(c.destination_length));
+        info.destination.assign_native(c.destination_length);
+    } else {
+        info.destination = ip_address{};
+    }
+    info.interface_index = c.interface_index;
+    info.traffic_class = c.tos;
+    info.hop_limit = c.ttl;
+    info.has_timestamp = c.has_timestamp;
+    info.timestamp = c.has_timestamp
+                         ? std::chrono::seconds(c.seconds) + std::chrono::nanoseconds(c.nanoseconds)
+                         : std::chrono::nanoseconds(0);
+    info.segment_size = c.segment_size;
+    info.size = h.size;
+    info.truncated = h.truncated;
+}
+}  // namespace detail
 
 template <typename Family, typename Type, typename Mode>
 class basic_socket;
@@ -660,6 +757,55 @@ public:
         return total;
     }
 
+    /// Sends each of `messages` (each gathered from its buffers: one datagram or record) to the
+    /// connected peer, in order, in as few system calls as the OS allows (sendmmsg: up to
+    /// batch_limit per call); at most gather_limit buffers in all per batch_limit messages.
+    /// Returns how many were sent, as send_batch does.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit * 4];
+            detail::message_header headers[batch_limit];
+            std::size_t chunk = 0, used = 0;
+            for (; chunk < batch_limit && total + chunk < count; ++chunk) {
+                const message_view& m = messages[total + chunk];
+                if (m.count > batch_limit * 4) {
+                    if (chunk == 0) {
+                        ec = errc::invalid_argument;
+                        return total;
+                    }
+                    break;
+                }
+                if (used + m.count > batch_limit * 4) break;
+                headers[chunk] = detail::message_header{};
+                headers[chunk].vecs = vecs + used;
+                for (std::size_t k = 0; k < m.count; ++k)
+                    detail::set_iovec(vecs[used++], m.buffers[k].data(), m.buffers[k].size());
+                headers[chunk].vec_count = m.count;
+            }
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_headers(this->handle_, headers, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+    /// Throwing form.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+
     /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
     /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
     /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
@@ -681,18 +827,47 @@ public:
             return 0;
         }
         detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i)
+        detail::message_header headers[batch_limit];
+        bool want_info = false;
+        for (std::size_t i = 0; i < count; ++i) want_info = want_info || slots[i].info != nullptr;
+        // Senders and ancillary data only when someone asked for them (21 KiB, not touched otherwise).
+        struct extras {
+            struct control_room {
+                alignas(std::max_align_t) std::byte bytes[detail::datagram_control_space];
+            };
+            control_room control[batch_limit];
+            any_address from[batch_limit];
+        };
+        std::optional<extras> more;
+        if (want_info) more.emplace();
+        for (std::size_t i = 0; i < count; ++i) {
             detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+            headers[i] = detail::message_header{};
+            headers[i].vecs = &vecs[i];
+            headers[i].vec_count = 1;
+            if (slots[i].info != nullptr) {
+                headers[i].name = more->from[i].data();
+                headers[i].name_length = any_address::capacity();
+                headers[i].control = more->control[i].bytes;
+                headers[i].control_length = detail::datagram_control_space;
+            }
+        }
         auto n = this->wait_and(
             detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
-                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+                return detail::receive_headers(this->handle_, headers, count, flags,
+                                               !Base::socket_type::connection_oriented, e);
             });
         if (n < 0) return 0;
         for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
+            const auto& h = headers[i];
+            slots[i].truncated = h.truncated;
+            slots[i].size = h.size < slots[i].buffer.size() ? h.size : slots[i].buffer.size();
+            slots[i].whole_size = h.size > slots[i].size ? h.size : slots[i].size;
+            if (slots[i].info != nullptr) {
+                any_address& from = more->from[i];
+                if (!from.assign_native(h.name_length)) from = any_address{};
+                detail::fill_info(*slots[i].info, h, from);
+            }
         }
         return static_cast<std::size_t>(n);
     }
@@ -752,6 +927,78 @@ public:
         r.size = static_cast<std::size_t>(n);
         if (truncated) ec = errc::message_truncated;
         return r;
+    }
+
+    /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
+    /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
+    /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose
+    /// plain receive calls carry no ancillary data) and Unix sockets: errc::not_supported.
+    void enable_metadata(metadata what, bool on = true) {
+        std::error_code ec;
+        enable_metadata(what, on, ec);
+        detail::throw_if(ec, "sockframe: enable_metadata");
+    }
+    /// The same, never throwing.
+    void enable_metadata(metadata what, bool on, std::error_code& ec) noexcept {
+        ec = detail::enable_datagram_info(this->handle_, static_cast<unsigned>(what), on);
+    }
+
+    /// Receives one datagram into `out` and describes it in `info` (its sender, its size, and the
+    /// metadata enable_metadata asked for). Returns the bytes in `out`. A datagram larger than
+    /// `out` is errc::message_truncated (info.size: its whole size on Linux).
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_from(out, info, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d,
+                             std::error_code& ec) noexcept {
+        message_slot slot;
+        slot.buffer = out;
+        slot.info = &info;
+        const std::size_t n = this->receive_batch(&slot, 1, d, ec);
+        if (ec || n == 0) return 0;
+        if (slot.truncated) ec = errc::message_truncated;
+        return slot.size;
+    }
+
+    /// sendto from a chosen source: the datagram leaves from `source.address` (a local address;
+    /// its port is ignored: the socket's is used) and/or interface `source.interface_index`
+    /// (IP_PKTINFO / IPV6_PKTINFO). Where the system cannot (Windows; BSD and macOS for IPv4):
+    /// errc::not_supported.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, source, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d, std::error_code& ec) noexcept {
+        alignas(std::max_align_t) std::byte control[64];
+        const std::size_t length =
+            detail::source_control(control, sizeof control, source.address.data(), source.interface_index);
+        if (length == 0) {
+            ec = errc::not_supported;
+            return 0;
+        }
+        detail::iovec_type vec;
+        detail::set_iovec(vec, message.data(), message.size());
+        detail::message_header h;
+        h.vecs = &vec;
+        h.vec_count = 1;
+        h.name = const_cast<::sockaddr*>(to.data());
+        h.name_length = to.size();
+        h.control = control;
+        h.control_length = length;
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_headers(this->handle_, &h, 1, flags, e);
+                                });
+        return n < 0 ? 0 : message.size();
     }
 };
 

@@ -567,6 +567,7 @@ SOCKFRAME_NAMESPACE_END
 #include <netinet/in.h>
 #include <net/if.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -1496,6 +1497,425 @@ inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, s
     }
     ec.clear();
     return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+// ---- messages with addresses and ancillary data ---------------------------------------------
+
+/// One message of send_headers / receive_headers: its buffers, its peer address and its
+/// ancillary data (POSIX control messages).
+struct message_header {
+    iovec_type* vecs = nullptr;      ///< the message's buffers
+    std::size_t vec_count = 0;       ///< how many
+    void* name = nullptr;            ///< the address to send to, or room for the sender's (may be null)
+    socklen_type name_length = 0;    ///< bytes at `name`; after a receive, the sender's length
+    void* control = nullptr;         ///< ancillary data to send, or room for what arrives (POSIX)
+    std::size_t control_length = 0;  ///< bytes at `control`; after a receive, the bytes received
+    std::size_t size = 0;            ///< after a receive: the message's bytes (its whole size when
+                                     ///< the call asked for it and the OS can say: Linux)
+    bool truncated = false;          ///< after a receive: the message was larger than its buffers
+    bool control_truncated = false;  ///< after a receive: ancillary data did not fit (MSG_CTRUNC)
+};
+
+/// Whether receive_headers can report a truncated datagram's whole size (Linux's MSG_TRUNC).
+#if defined(SOCKFRAME_LINUX)
+inline constexpr bool reports_whole_size = true;
+#else
+inline constexpr bool reports_whole_size = false;
+#endif
+
+#if defined(SOCKFRAME_POSIX)
+inline void to_msghdr(const message_header& m, ::msghdr& msg) noexcept {
+    msg = ::msghdr{};
+    msg.msg_name = m.name;
+    msg.msg_namelen = m.name != nullptr ? m.name_length : 0;
+    msg.msg_iov = m.vecs;
+    msg.msg_iovlen = convert<decltype(msg.msg_iovlen)>(m.vec_count);
+    msg.msg_control = m.control_length > 0 ? m.control : nullptr;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(m.control_length);
+}
+inline void from_msghdr(const ::msghdr& msg, std::size_t n, message_header& m) noexcept {
+    m.size = n;
+    if (m.name != nullptr) m.name_length = msg.msg_namelen;
+    m.control_length = msg.msg_control != nullptr ? static_cast<std::size_t>(msg.msg_controllen) : 0;
+    m.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+    m.control_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+}
+/// Close-on-exec for descriptors received with SCM_RIGHTS, where the OS can set it in the call.
+#if defined(MSG_CMSG_CLOEXEC)
+inline constexpr int receive_cloexec = MSG_CMSG_CLOEXEC;
+#else
+inline constexpr int receive_cloexec = 0;
+#endif
+#endif
+
+/// Sends `count` messages (`count` <= 64) described by `m`: one sendmmsg where the OS has it,
+/// else one sendmsg (WSASendTo) each. Returns how many left (>= 1: an error after the first ends
+/// the batch, and the next call reports it), or -1 with ec set when none did. Windows sends no
+/// ancillary data (errc::not_supported).
+inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
+                                   std::error_code& ec) noexcept {
+    if (count > 64) count = 64;
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        to_msghdr(m[i], messages[i].msg_hdr);
+    }
+    return retry_interrupted(
+        ec, [&] { return ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags); });
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
+#if defined(SOCKFRAME_WINDOWS)
+            if (m[i].control_length > 0) {
+                ::WSASetLastError(WSAEOPNOTSUPP);
+                return -1;
+            }
+            DWORD sent = 0;
+            int r = ::WSASendTo(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &sent,
+                                static_cast<DWORD>(flags), static_cast<const ::sockaddr*>(m[i].name),
+                                m[i].name != nullptr ? m[i].name_length : 0, nullptr, nullptr);
+            return r == 0 ? static_cast<std::ptrdiff_t>(sent) : -1;
+#else
+            ::msghdr msg;
+            to_msghdr(m[i], msg);
+            return ::sendmsg(h, &msg, flags | send_flags);
+#endif
+        });
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+/// Receives up to `count` messages (`count` <= 64) into `m`, waiting (per `flags`) only for the
+/// first: one recvmmsg where the OS has it, else one recvmsg each, later ones not waiting
+/// (Windows: one message per call, no ancillary data: control_length comes back 0). With
+/// `whole_size`, a truncated datagram's `size` is its whole size where the OS can say
+/// (reports_whole_size); never use it on a stream (there MSG_TRUNC discards data). Returns how
+/// many arrived, or -1 with ec set when none did.
+inline std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
+                                      bool whole_size, std::error_code& ec) noexcept {
+    if (count > 64) count = 64;
+#if defined(SOCKFRAME_LINUX)
+    if (whole_size) flags |= MSG_TRUNC;
+#else
+    (void)whole_size;
+#endif
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        to_msghdr(m[i], messages[i].msg_hdr);
+    }
+    const auto n = retry_interrupted(ec, [&] {
+        return ::recvmmsg(h, messages, static_cast<unsigned>(count), flags | receive_cloexec | MSG_WAITFORONE,
+                          nullptr);
+    });
+    for (std::ptrdiff_t i = 0; i < n; ++i) from_msghdr(messages[i].msg_hdr, messages[i].msg_len, m[i]);
+    return n;
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
+#if defined(SOCKFRAME_WINDOWS)
+            if (i > 0) {  // Winsock has no per-call "don't wait"
+                ::WSASetLastError(WSAEWOULDBLOCK);
+                return -1;
+            }
+            DWORD received = 0, out_flags = static_cast<DWORD>(flags);
+            int name_length = m[i].name != nullptr ? m[i].name_length : 0;
+            int r = ::WSARecvFrom(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &received, &out_flags,
+                                  static_cast<::sockaddr*>(m[i].name),
+                                  m[i].name != nullptr ? &name_length : nullptr, nullptr, nullptr);
+            m[i].control_length = 0;
+            m[i].control_truncated = false;
+            m[i].truncated = false;
+            if (r != 0 && ::WSAGetLastError() == WSAEMSGSIZE) {
+                m[i].truncated = true;
+                received = 0;
+                for (std::size_t k = 0; k < m[i].vec_count; ++k) received += m[i].vecs[k].len;
+                r = 0;
+            }
+            if (r != 0) return -1;
+            if (m[i].name != nullptr) m[i].name_length = name_length;
+            m[i].size = received;
+            return static_cast<std::ptrdiff_t>(received);
+#else
+            ::msghdr msg;
+            to_msghdr(m[i], msg);
+            const ::ssize_t got = ::recvmsg(h, &msg, (i == 0 ? flags : flags | MSG_DONTWAIT) | receive_cloexec);
+            if (got >= 0) from_msghdr(msg, static_cast<std::size_t>(got), m[i]);
+            return got;
+#endif
+        });
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+// ---- per-datagram metadata ------------------------------------------------------------------
+
+/// What receive_headers' ancillary data said about one datagram (parse_datagram_control).
+struct datagram_control {
+    union {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } destination{};                      ///< the address the datagram was sent to
+    socklen_type destination_length = 0;  ///< 0: not reported
+    std::uint32_t interface_index = 0;    ///< the interface it arrived on (0: not reported)
+    int tos = -1;                         ///< IPv4 TOS / IPv6 traffic class byte (-1: not reported)
+    int ttl = -1;                         ///< IPv4 TTL / IPv6 hop limit (-1: not reported)
+    std::int64_t seconds = 0;             ///< kernel receive time, since the epoch
+    std::int64_t nanoseconds = 0;         ///< its fraction
+    bool has_timestamp = false;           ///< whether the two above were reported
+    std::uint16_t segment_size = 0;       ///< GRO: the size of each coalesced datagram (0: none)
+};
+
+/// Room for the ancillary data a datagram can carry (addresses, TOS, TTL, timestamp, GRO).
+inline constexpr std::size_t datagram_control_space = 256;
+
+/// Which datagram metadata enable_datagram_info asks the kernel for (bits).
+inline constexpr unsigned info_destination = 1, info_tos = 2, info_ttl = 4, info_timestamp = 8;
+
+/// Turns the kernel's per-datagram metadata on or off for the bits in `what` (info_*): IPv4 and,
+/// on an IPv6 socket, IPv6 options as well (IPv4 options there are best effort: they cover
+/// IPv4-mapped traffic). Windows and systems without these options: errc::not_supported.
+inline std::error_code enable_datagram_info(native_handle_type h, unsigned what, bool on) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    ::sockaddr_storage self{};
+    socklen_type length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) return last_error();
+    const int domain = self.ss_family;
+    if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
+    const int value = on ? 1 : 0;
+    auto set = [&](int level, int name) -> std::error_code {
+        if (::setsockopt(h, level, name, &value, sizeof value) != 0) return last_error();
+        return {};
+    };
+    auto both = [&](int v4_name, int v6_name) -> std::error_code {
+        if (domain == AF_INET) return set(IPPROTO_IP, v4_name);
+        if (auto ec = set(IPPROTO_IPV6, v6_name)) return ec;
+        (void)set(IPPROTO_IP, v4_name);
+        return {};
+    };
+    std::error_code ec;
+    if ((what & info_destination) != 0) {
+#if defined(IP_PKTINFO) && defined(IPV6_RECVPKTINFO)
+        ec = both(IP_PKTINFO, IPV6_RECVPKTINFO);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_tos) != 0) {
+#if defined(IP_RECVTOS) && defined(IPV6_RECVTCLASS)
+        ec = both(IP_RECVTOS, IPV6_RECVTCLASS);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_ttl) != 0) {
+#if defined(IP_RECVTTL) && defined(IPV6_RECVHOPLIMIT)
+        ec = both(IP_RECVTTL, IPV6_RECVHOPLIMIT);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_timestamp) != 0) {
+#if defined(SO_TIMESTAMPNS)
+        ec = set(SOL_SOCKET, SO_TIMESTAMPNS);
+#elif defined(SO_TIMESTAMP)
+        ec = set(SOL_SOCKET, SO_TIMESTAMP);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    return {};
+#else
+    (void)h;
+    (void)what;
+    (void)on;
+    return errc::not_supported;
+#endif
+}
+
+#if defined(SOCKFRAME_POSIX)
+/// An int or a byte carried by a control message (TOS arrives as a byte on Linux IPv4, the
+/// IPv6 values as ints).
+inline int control_int(const ::cmsghdr* c) noexcept {
+    const std::size_t length = c->cmsg_len - CMSG_LEN(0);
+    if (length >= sizeof(int)) {
+        int v;
+        std::memcpy(&v, CMSG_DATA(c), sizeof v);
+        return v;
+    }
+    if (length >= 1) return *CMSG_DATA(c);
+    return -1;
+}
+#endif
+
+/// Reads the ancillary data of one received datagram into `out` (what is not there keeps its
+/// "not reported" value). Unknown control messages are skipped; descriptors passed by mistake
+/// (SCM_RIGHTS) are closed, never leaked.
+inline void parse_datagram_control(void* control, std::size_t length, datagram_control& out) noexcept {
+    out = datagram_control{};
+#if defined(SOCKFRAME_POSIX)
+    if (control == nullptr || length == 0) return;
+    ::msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(length);
+    for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        const std::size_t data_length = c->cmsg_len - CMSG_LEN(0);
+        if (c->cmsg_level == IPPROTO_IP) {
+#if defined(IP_PKTINFO) && defined(SOCKFRAME_LINUX)
+            if (c->cmsg_type == IP_PKTINFO && data_length >= sizeof(::in_pktinfo)) {
+                ::in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                out.destination.v4 = ::sockaddr_in{};
+                out.destination.v4.sin_family = AF_INET;
+                out.destination.v4.sin_addr = info.ipi_addr;
+                out.destination_length = sizeof(::sockaddr_in);
+                out.interface_index = convert<std::uint32_t>(info.ipi_ifindex);
+            }
+#endif
+#if defined(IP_TOS)
+            if (c->cmsg_type == IP_TOS) out.tos = control_int(c) & 0xff;
+#endif
+#if defined(IP_TTL)
+            if (c->cmsg_type == IP_TTL) out.ttl = control_int(c);
+#endif
+#if defined(IP_RECVTTL) && !defined(SOCKFRAME_LINUX)
+            if (c->cmsg_type == IP_RECVTTL) out.ttl = *CMSG_DATA(c);  // BSD: a byte
+#endif
+        } else if (c->cmsg_level == IPPROTO_IPV6) {
+#if defined(IPV6_PKTINFO)
+            if (c->cmsg_type == IPV6_PKTINFO && data_length >= sizeof(::in6_pktinfo)) {
+                ::in6_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                out.destination.v6 = ::sockaddr_in6{};
+                out.destination.v6.sin6_family = AF_INET6;
+                out.destination.v6.sin6_addr = info.ipi6_addr;
+                out.destination_length = sizeof(::sockaddr_in6);
+                out.interface_index = convert<std::uint32_t>(info.ipi6_ifindex);
+            }
+#endif
+#if defined(IPV6_TCLASS)
+            if (c->cmsg_type == IPV6_TCLASS) out.tos = control_int(c) & 0xff;
+#endif
+#if defined(IPV6_HOPLIMIT)
+            if (c->cmsg_type == IPV6_HOPLIMIT) out.ttl = control_int(c);
+#endif
+        } else if (c->cmsg_level == SOL_SOCKET) {
+#if defined(SCM_TIMESTAMPNS)
+            if (c->cmsg_type == SCM_TIMESTAMPNS && data_length >= sizeof(::timespec)) {
+                ::timespec t;
+                std::memcpy(&t, CMSG_DATA(c), sizeof t);
+                out.seconds = t.tv_sec;
+                out.nanoseconds = t.tv_nsec;
+                out.has_timestamp = true;
+            }
+#endif
+#if defined(SCM_TIMESTAMP)
+            if (c->cmsg_type == SCM_TIMESTAMP && data_length >= sizeof(::timeval)) {
+                ::timeval t;
+                std::memcpy(&t, CMSG_DATA(c), sizeof t);
+                out.seconds = t.tv_sec;
+                out.nanoseconds = convert<std::int64_t>(t.tv_usec) * 1000;
+                out.has_timestamp = true;
+            }
+#endif
+            if (c->cmsg_type == SCM_RIGHTS) {
+                const std::size_t n = data_length / sizeof(int);
+                for (std::size_t i = 0; i < n; ++i) {
+                    int fd;
+                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                    ::close(fd);
+                }
+            }
+        }
+#if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
+        else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+            const int size = control_int(c);
+            if (size > 0 && size <= 65535) out.segment_size = static_cast<std::uint16_t>(size);
+        }
+#endif
+    }
+#else
+    (void)control;
+    (void)length;
+#endif
+}
+
+/// Writes into `buffer` the ancillary data that makes a datagram leave from `source` (an IPv4 or
+/// IPv6 address, its port ignored) and/or interface `interface_index` (0: any): IP_PKTINFO /
+/// IPV6_PKTINFO. Returns its length, or 0 where the system cannot (Windows, BSD for IPv4) or
+/// `capacity` is too small.
+inline std::size_t source_control(void* buffer, std::size_t capacity, const ::sockaddr* source,
+                                  std::uint32_t interface_index) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    std::memset(buffer, 0, capacity);
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    if (source->sa_family == AF_INET) {
+#if defined(IP_PKTINFO) && defined(SOCKFRAME_LINUX)
+        if (capacity < CMSG_SPACE(sizeof(::in_pktinfo))) return 0;
+        msg.msg_controllen = CMSG_SPACE(sizeof(::in_pktinfo));
+        ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(::in_pktinfo));
+        ::in_pktinfo info{};
+        ::sockaddr_in v4;
+        std::memcpy(&v4, source, sizeof v4);
+        info.ipi_spec_dst = v4.sin_addr;
+        info.ipi_ifindex = static_cast<int>(interface_index);
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof(::in_pktinfo));
+#else
+        return 0;
+#endif
+    }
+    if (source->sa_family == AF_INET6) {
+#if defined(IPV6_PKTINFO)
+        if (capacity < CMSG_SPACE(sizeof(::in6_pktinfo))) return 0;
+        msg.msg_controllen = CMSG_SPACE(sizeof(::in6_pktinfo));
+        ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(::in6_pktinfo));
+        ::in6_pktinfo info{};
+        ::sockaddr_in6 v6;
+        std::memcpy(&v6, source, sizeof v6);
+        info.ipi6_addr = v6.sin6_addr;
+        info.ipi6_ifindex = interface_index;
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof(::in6_pktinfo));
+#else
+        return 0;
+#endif
+    }
+    return 0;
+#else
+    (void)buffer;
+    (void)capacity;
+    (void)source;
+    (void)interface_index;
+    return 0;
 #endif
 }
 
@@ -3250,14 +3670,111 @@ struct received_from {
     Address from;
 };
 
+/// Which per-datagram metadata the kernel reports (enable_metadata); bits, combined with `|`.
+enum class metadata : unsigned {
+    none = 0,
+    destination = detail::info_destination,  ///< the address a datagram was sent to, and the interface
+    traffic_class = detail::info_tos,        ///< the IPv4 TOS / IPv6 traffic class byte (ECN included)
+    hop_limit = detail::info_ttl,            ///< the IPv4 TTL / IPv6 hop limit
+    timestamp = detail::info_timestamp,      ///< the kernel's receive time
+    all = detail::info_destination | detail::info_tos | detail::info_ttl | detail::info_timestamp
+};
+/// Both sets of bits.
+constexpr metadata operator|(metadata a, metadata b) noexcept {
+    return static_cast<metadata>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+
+/// What a receive reports about one datagram besides its bytes: its sender, and what the kernel
+/// was asked to report (enable_metadata); what it did not report keeps its "none" value. Plain
+/// data: receiving into it allocates nothing.
+struct datagram_info {
+    /// The sender (IPv4, IPv6 or Unix domain; unspecified for an unnamed Unix socket).
+    any_address source;
+    /// The address the datagram was sent to (metadata::destination): tells a unicast datagram
+    /// from a multicast or broadcast one, and which local address a wildcard socket answers from.
+    ip_address destination;
+    /// Whether `destination` and `interface_index` were reported.
+    bool has_destination = false;
+    /// The interface the datagram arrived on (if_nametoindex numbering; 0: not reported).
+    std::uint32_t interface_index = 0;
+    /// The TOS / traffic class byte (metadata::traffic_class); -1: not reported.
+    int traffic_class = -1;
+    /// The TTL / hop limit it arrived with (metadata::hop_limit); -1: not reported.
+    int hop_limit = -1;
+    /// When the kernel received it, since the Unix epoch (metadata::timestamp; has_timestamp).
+    std::chrono::nanoseconds timestamp{0};
+    /// Whether `timestamp` was reported.
+    bool has_timestamp = false;
+    /// UDP GRO: the size of each datagram coalesced into this buffer (0: one datagram).
+    std::size_t segment_size = 0;
+    /// The datagram's bytes (its whole size when truncated, where the OS says: Linux).
+    std::size_t size = 0;
+    /// The datagram was larger than the buffer: the rest is lost.
+    bool truncated = false;
+    /// The ECN bits of traffic_class (0 not ECT, 1 ECT(1), 2 ECT(0), 3 CE); -1: not reported.
+    int ecn() const noexcept { return traffic_class < 0 ? -1 : traffic_class & 3; }
+};
+
+/// Where a datagram leaves from (send_to with a source): a local address of this host (its port
+/// ignored) and/or an interface (0: any). IP_PKTINFO / IPV6_PKTINFO.
+struct datagram_source {
+    /// The source address the datagram carries.
+    ip_address address;
+    /// The interface to send on (0: chosen by routing).
+    std::uint32_t interface_index = 0;
+};
+
 /// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
 /// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
-/// buffer.size() bytes are there, the rest is lost).
+/// buffer.size() bytes are there, the rest is lost). With `info` set, the call fills it too (the
+/// sender, and the metadata enabled with enable_metadata).
 struct message_slot {
+    /// Where the message goes.
     mutable_buffer buffer;
+    /// Bytes received (at most buffer.size()).
     std::size_t size = 0;
+    /// The message was larger than `buffer`.
     bool truncated = false;
+    /// The message's whole size: `size`, or when truncated its whole size where the OS says
+    /// (Linux), else buffer.size().
+    std::size_t whole_size = 0;
+    /// Optional: filled with the sender and the metadata (null: not wanted).
+    datagram_info* info = nullptr;
 };
+
+/// One message of a gathered send_batch: `count` buffers sent as one datagram or record.
+struct message_view {
+    /// The message's buffers, in order.
+    const const_buffer* buffers = nullptr;
+    /// How many.
+    std::size_t count = 0;
+};
+
+namespace detail {
+/// Fills `info` from a received message's header and ancillary data.
+inline void fill_info(datagram_info& info, const message_header& h, const any_address& from) noexcept {
+    datagram_control c;
+    parse_datagram_control(h.control, h.control_length, c);
+    info.source = from;
+    info.has_destination = c.destination_length > 0;
+    if (info.has_destination) {
+        std::memcpy(info.destination.data(), &c.destination, static_cast<std::size_t>(c.destination_length));
+        info.destination.assign_native(c.destination_length);
+    } else {
+        info.destination = ip_address{};
+    }
+    info.interface_index = c.interface_index;
+    info.traffic_class = c.tos;
+    info.hop_limit = c.ttl;
+    info.has_timestamp = c.has_timestamp;
+    info.timestamp = c.has_timestamp
+                         ? std::chrono::seconds(c.seconds) + std::chrono::nanoseconds(c.nanoseconds)
+                         : std::chrono::nanoseconds(0);
+    info.segment_size = c.segment_size;
+    info.size = h.size;
+    info.truncated = h.truncated;
+}
+}  // namespace detail
 
 template <typename Family, typename Type, typename Mode>
 class basic_socket;
@@ -3867,6 +4384,55 @@ public:
         return total;
     }
 
+    /// Sends each of `messages` (each gathered from its buffers: one datagram or record) to the
+    /// connected peer, in order, in as few system calls as the OS allows (sendmmsg: up to
+    /// batch_limit per call); at most gather_limit buffers in all per batch_limit messages.
+    /// Returns how many were sent, as send_batch does.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit * 4];
+            detail::message_header headers[batch_limit];
+            std::size_t chunk = 0, used = 0;
+            for (; chunk < batch_limit && total + chunk < count; ++chunk) {
+                const message_view& m = messages[total + chunk];
+                if (m.count > batch_limit * 4) {
+                    if (chunk == 0) {
+                        ec = errc::invalid_argument;
+                        return total;
+                    }
+                    break;
+                }
+                if (used + m.count > batch_limit * 4) break;
+                headers[chunk] = detail::message_header{};
+                headers[chunk].vecs = vecs + used;
+                for (std::size_t k = 0; k < m.count; ++k)
+                    detail::set_iovec(vecs[used++], m.buffers[k].data(), m.buffers[k].size());
+                headers[chunk].vec_count = m.count;
+            }
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_headers(this->handle_, headers, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+    /// Throwing form.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+
     /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
     /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
     /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
@@ -3888,18 +4454,47 @@ public:
             return 0;
         }
         detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
-        for (std::size_t i = 0; i < count; ++i)
+        detail::message_header headers[batch_limit];
+        bool want_info = false;
+        for (std::size_t i = 0; i < count; ++i) want_info = want_info || slots[i].info != nullptr;
+        // Senders and ancillary data only when someone asked for them (21 KiB, not touched otherwise).
+        struct extras {
+            struct control_room {
+                alignas(std::max_align_t) std::byte bytes[detail::datagram_control_space];
+            };
+            control_room control[batch_limit];
+            any_address from[batch_limit];
+        };
+        std::optional<extras> more;
+        if (want_info) more.emplace();
+        for (std::size_t i = 0; i < count; ++i) {
             detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+            headers[i] = detail::message_header{};
+            headers[i].vecs = &vecs[i];
+            headers[i].vec_count = 1;
+            if (slots[i].info != nullptr) {
+                headers[i].name = more->from[i].data();
+                headers[i].name_length = any_address::capacity();
+                headers[i].control = more->control[i].bytes;
+                headers[i].control_length = detail::datagram_control_space;
+            }
+        }
         auto n = this->wait_and(
             detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
-                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+                return detail::receive_headers(this->handle_, headers, count, flags,
+                                               !Base::socket_type::connection_oriented, e);
             });
         if (n < 0) return 0;
         for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
+            const auto& h = headers[i];
+            slots[i].truncated = h.truncated;
+            slots[i].size = h.size < slots[i].buffer.size() ? h.size : slots[i].buffer.size();
+            slots[i].whole_size = h.size > slots[i].size ? h.size : slots[i].size;
+            if (slots[i].info != nullptr) {
+                any_address& from = more->from[i];
+                if (!from.assign_native(h.name_length)) from = any_address{};
+                detail::fill_info(*slots[i].info, h, from);
+            }
         }
         return static_cast<std::size_t>(n);
     }
@@ -3959,6 +4554,78 @@ public:
         r.size = static_cast<std::size_t>(n);
         if (truncated) ec = errc::message_truncated;
         return r;
+    }
+
+    /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
+    /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
+    /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose
+    /// plain receive calls carry no ancillary data) and Unix sockets: errc::not_supported.
+    void enable_metadata(metadata what, bool on = true) {
+        std::error_code ec;
+        enable_metadata(what, on, ec);
+        detail::throw_if(ec, "sockframe: enable_metadata");
+    }
+    /// The same, never throwing.
+    void enable_metadata(metadata what, bool on, std::error_code& ec) noexcept {
+        ec = detail::enable_datagram_info(this->handle_, static_cast<unsigned>(what), on);
+    }
+
+    /// Receives one datagram into `out` and describes it in `info` (its sender, its size, and the
+    /// metadata enable_metadata asked for). Returns the bytes in `out`. A datagram larger than
+    /// `out` is errc::message_truncated (info.size: its whole size on Linux).
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_from(out, info, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d,
+                             std::error_code& ec) noexcept {
+        message_slot slot;
+        slot.buffer = out;
+        slot.info = &info;
+        const std::size_t n = this->receive_batch(&slot, 1, d, ec);
+        if (ec || n == 0) return 0;
+        if (slot.truncated) ec = errc::message_truncated;
+        return slot.size;
+    }
+
+    /// sendto from a chosen source: the datagram leaves from `source.address` (a local address;
+    /// its port is ignored: the socket's is used) and/or interface `source.interface_index`
+    /// (IP_PKTINFO / IPV6_PKTINFO). Where the system cannot (Windows; BSD and macOS for IPv4):
+    /// errc::not_supported.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, source, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d, std::error_code& ec) noexcept {
+        alignas(std::max_align_t) std::byte control[64];
+        const std::size_t length =
+            detail::source_control(control, sizeof control, source.address.data(), source.interface_index);
+        if (length == 0) {
+            ec = errc::not_supported;
+            return 0;
+        }
+        detail::iovec_type vec;
+        detail::set_iovec(vec, message.data(), message.size());
+        detail::message_header h;
+        h.vecs = &vec;
+        h.vec_count = 1;
+        h.name = const_cast<::sockaddr*>(to.data());
+        h.name_length = to.size();
+        h.control = control;
+        h.control_length = length;
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_headers(this->handle_, &h, 1, flags, e);
+                                });
+        return n < 0 ? 0 : message.size();
     }
 };
 
@@ -8991,10 +9658,56 @@ inline constexpr bool is_buffer_sequence_v<
 
 /// The receiving state of a framed connection: the receive buffer, the read position, the
 /// end-of-stream and poisoned states, and the one decode step every receive path takes.
+template <typename E, typename = void>
+struct receives_batches : std::false_type {};
+template <typename E>
+struct receives_batches<
+    E, std::void_t<decltype(std::declval<E&>().receive_batch(std::declval<message_slot*>(), std::size_t{},
+                                                             deadline{}, std::declval<std::error_code&>()))>>
+    : std::true_type {};
+
+template <typename E, typename = void>
+struct sends_message_batches : std::false_type {};
+template <typename E>
+struct sends_message_batches<
+    E, std::void_t<decltype(std::declval<E&>().send_batch(std::declval<const message_view*>(), std::size_t{},
+                                                          deadline{}, std::declval<std::error_code&>()))>>
+    : std::true_type {};
+
+/// Datagrams received by one batched call and not yet delivered (datagram endpoints only).
+struct datagram_batch_state {
+    static constexpr std::size_t most = 64;
+    std::size_t next = 0;       // the next slot to deliver
+    std::size_t count = 0;      // slots filled by the last call
+    std::size_t slot_size = 0;  // bytes per slot in the receive buffer
+    std::uint32_t sizes[most];  // each datagram's whole size
+    bool truncated[most];
+    datagram_batch_state() noexcept = default;
+    datagram_batch_state(datagram_batch_state&& other) noexcept { *this = std::move(other); }
+    datagram_batch_state& operator=(datagram_batch_state&& other) noexcept {
+        next = std::exchange(other.next, 0);
+        count = std::exchange(other.count, 0);
+        slot_size = std::exchange(other.slot_size, 0);
+        for (std::size_t i = next; i < count; ++i) {
+            sizes[i] = other.sizes[i];
+            truncated[i] = other.truncated[i];
+        }
+        return *this;
+    }
+};
+struct no_batch_state {};
+
 template <typename Endpoint, typename Codec>
-class frame_reader {
+class frame_reader : private std::conditional_t<endpoint_traits<Endpoint>::message_oriented &&
+                                                    !endpoint_traits<Endpoint>::connection_oriented &&
+                                                    receives_batches<Endpoint>::value,
+                                                datagram_batch_state, no_batch_state> {
     using traits = endpoint_traits<Endpoint>;
     static constexpr bool is_local_v = traits::is_local;
+    /// Datagram endpoints receive many datagrams per system call (recvmmsg) into slots of the
+    /// receive buffer, each checked by the codec on its own as it is delivered.
+    static constexpr bool batches_v =
+        traits::message_oriented && !traits::connection_oriented && receives_batches<Endpoint>::value;
 
 public:
     /// Bytes the receive buffer may grow to while reads keep filling it (bounded by the codec).
@@ -9065,6 +9778,22 @@ public:
         } else {
             on_frame(*first);
         }
+        if constexpr (batches_v) {
+            while (this->next < this->count) {
+                std::optional<const_buffer> payload = take_slot(codec, ec);
+                if (!payload) {  // a bad datagram waits for the next call, which reports it
+                    --this->next;
+                    ec = no_error();
+                    break;
+                }
+                ++delivered;
+                if constexpr (std::is_same_v<decltype(on_frame(*payload)), bool>) {
+                    if (!on_frame(*payload)) break;
+                } else {
+                    on_frame(*payload);
+                }
+            }
+        }
         if constexpr (!traits::message_oriented) {
             // The position lives in a local (a register) rather than in begin_, which is only
             // stored: a member re-read per frame would chain every frame behind the last store.
@@ -9094,11 +9823,23 @@ public:
 
     bool at_end() const noexcept { return at_end_; }
     std::uint64_t error_size() const noexcept { return error_size_; }
-    std::size_t buffered_size() const noexcept { return end_ - begin_; }
+    std::size_t buffered_size() const noexcept {
+        if constexpr (batches_v) {
+            std::size_t n = 0;
+            for (std::size_t i = this->next; i < this->count; ++i) n += this->sizes[i];
+            return n;
+        } else {
+            return end_ - begin_;
+        }
+    }
     std::size_t capacity() const noexcept { return buffer_.capacity(); }
     void set_initial_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
     bool release() noexcept {
         if (end_ != begin_ || buffer_.capacity() == 0) return false;
+        if constexpr (batches_v) {
+            if (this->next < this->count) return false;
+            this->next = this->count = 0;
+        }
         buffer_.release();
         begin_ = end_ = 0;
         full_reads_ = 0;
@@ -9273,12 +10014,107 @@ private:
         return true;
     }
 
+    /// Bytes per slot of a batched datagram receive: the codec's limit (a larger datagram is
+    /// truncated, and reported with its whole size where the OS says), else any IP datagram.
+    std::size_t datagram_slot_size(const Codec& codec) const noexcept {
+        const std::size_t limit = codec.max_frame_bytes();
+        std::size_t slot = detail::reports_whole_size && limit < max_datagram ? limit : max_datagram;
+        if (slot < 64) slot = 64;
+        return (slot + 63) / 64 * 64;
+    }
+    /// Whether datagrams are received in batches here: a Unix datagram larger than 64 KiB
+    /// within the codec's limit goes through the one-at-a-time path, which sizes it first.
+    bool batching(const Codec& codec) const noexcept {
+        if constexpr (batches_v) {
+            return !is_local_v || codec.max_frame_bytes() <= max_datagram;
+        } else {
+            (void)codec;
+            return false;
+        }
+    }
+
+    /// The next received datagram as a frame: from the batch buffered, else from one batched
+    /// receive of as many as are queued (up to batch_bytes of slots, at most 64).
+    std::optional<const_buffer> receive_datagram(Endpoint& endpoint, Codec& codec, deadline d,
+                                                 std::error_code& ec) {
+        if constexpr (batches_v) {
+            if (this->next == this->count) {
+                const std::size_t slot = datagram_slot_size(codec);
+                std::size_t slots = batch_bytes / slot;
+                if (slots < 1) slots = 1;
+                if (slots > datagram_batch_state::most) slots = datagram_batch_state::most;
+                if (buffer_.capacity() < slot * slots) buffer_.reallocate(slot * slots, 0);
+                message_slot batch[datagram_batch_state::most];
+                for (std::size_t i = 0; i < slots; ++i)
+                    batch[i].buffer = mutable_buffer(buffer_.data() + i * slot, slot);
+                this->next = this->count = 0;
+                const std::size_t n = endpoint.receive_batch(batch, slots, d, ec);
+                if (ec || n == 0) return std::nullopt;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const std::size_t whole =
+                        batch[i].whole_size > batch[i].size ? batch[i].whole_size : batch[i].size;
+                    this->sizes[i] = whole > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(whole);
+                    this->truncated[i] = batch[i].truncated;
+                }
+                this->slot_size = slot;
+                this->count = n;
+            }
+            return take_slot(codec, ec);
+        } else {
+            (void)endpoint;
+            (void)codec;
+            (void)d;
+            (void)ec;
+            return std::nullopt;
+        }
+    }
+
+    /// Delivers the next buffered datagram of the batch (the codec checks it).
+    std::optional<const_buffer> take_slot(Codec& codec, std::error_code& ec) {
+        if constexpr (batches_v) {
+            const std::size_t i = this->next++;
+            const std::size_t size = this->sizes[i];
+            if (this->truncated[i] || size > codec.max_frame_bytes()) {
+                ec = errc::frame_too_large;
+                error_size_ = size;
+                return std::nullopt;
+            }
+            return check_datagram(codec, buffer_.data() + i * this->slot_size, size, ec);
+        } else {
+            (void)codec;
+            (void)ec;
+            return std::nullopt;
+        }
+    }
+
+    /// One received message through the codec: a frame only if it fills the message exactly.
+    std::optional<const_buffer> check_datagram(Codec& codec, const std::byte* data, std::size_t n,
+                                               std::error_code& ec) {
+        codec.reset();
+        const decode_result r = codec.decode(const_buffer(data, n));
+        codec.reset();
+        if (r.is_frame() && r.consumed == n) {
+            ec = no_error();
+            return r.payload;
+        }
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            return std::nullopt;
+        }
+        // a frame that ends before the datagram does, or a datagram too short for its frame
+        ec = errc::frame_size_mismatch;
+        error_size_ = n;
+        return std::nullopt;
+    }
+
     std::optional<const_buffer> receive_message(Endpoint& endpoint, Codec& codec, deadline d,
                                                 std::error_code& ec) {
         if (at_end_) {
             ec = no_error();
             return std::nullopt;
         }
+        if (batching(codec)) return receive_datagram(endpoint, codec, d, ec);
         const std::size_t limit = codec.max_frame_bytes();
         std::size_t n = 0;
         if constexpr (is_local_v) {
@@ -9333,22 +10169,11 @@ private:
             error_size_ = n;
             return std::nullopt;
         }
-        codec.reset();
-        const decode_result r = codec.decode(const_buffer(buffer_.data(), n));
-        codec.reset();
-        if (r.is_frame() && r.consumed == n) return r.payload;
-        if (r.is_error()) {
-            ec = r.error;
-            error_size_ = r.size;
-            return std::nullopt;
-        }
-        // a frame that ends before the datagram does, or a datagram too short for its frame
-        ec = errc::frame_size_mismatch;
-        error_size_ = n;
-        return std::nullopt;
+        return check_datagram(codec, buffer_.data(), n, ec);
     }
 
     void take(frame_reader& other) noexcept {
+        if constexpr (batches_v) static_cast<datagram_batch_state&>(*this) = std::move(other);
         buffer_ = std::move(other.buffer_);
         begin_ = std::exchange(other.begin_, 0);
         end_ = std::exchange(other.end_, 0);
@@ -9361,6 +10186,7 @@ private:
     }
 
     static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t batch_bytes = std::size_t{256} << 10;  // slots of one batched receive
     static constexpr std::size_t compact_below = 4096;
     static constexpr unsigned grow_after = 2;     // reads in a row that filled the free space
     static constexpr unsigned shrink_after = 32;  // small reads in a row before the buffer shrinks
@@ -9513,6 +10339,40 @@ public:
                 }
                 done += n;
                 if (refused && done < count) {
+                    ec = refused;
+                    return;
+                }
+            }
+        } else if constexpr (traits::message_oriented && sends_message_batches<Endpoint>::value) {
+            // One datagram per frame, up to 16 frames per sendmmsg (each encoded in its own parts).
+            constexpr std::size_t per_call = 16;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            frame_parts frames[per_call];
+            message_view views[per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0;
+                std::error_code refused;
+                for (; n < per_call && done + n < count; ++n) {
+                    refused = codec.encode(payloads[done + n], frames[n]);
+                    if (refused) {
+                        error_size_ = payloads[done + n].size();
+                        break;
+                    }
+                    views[n] = message_view{frames[n].begin(), frames[n].segment_count()};
+                }
+                std::size_t sent = 0;
+                if (n > 0) {
+                    sent = endpoint.send_batch(views, n, whole, ec);
+                    if (ec) return;
+                    if (sent < n) {  // non-blocking: the rest did not fit now
+                        ec = std::make_error_code(std::errc::operation_would_block);
+                        return;
+                    }
+                }
+                done += n;
+                if (refused) {
                     ec = refused;
                     return;
                 }

@@ -1,0 +1,61 @@
+// Strict-warning unit for batched datagrams, per-datagram metadata and socket options: built by
+// CI against the single header, never run.
+#include <sockframe/sockframe.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace sf = sockframe;
+
+namespace {
+
+template <typename Socket>
+void use_datagrams(Socket& s, const typename Socket::address_type& to) {
+    std::error_code ec;
+    s.enable_metadata(sf::metadata::all, true, ec);
+    std::byte space[2][64];
+    sf::datagram_info info[2];
+    sf::message_slot slots[2];
+    for (std::size_t i = 0; i < 2; ++i) {
+        slots[i].buffer = sf::mutable_buffer(space[i], sizeof space[i]);
+        slots[i].info = &info[i];
+    }
+    (void)s.receive_batch(slots, 2, sf::deadline{}, ec);
+    (void)s.receive_from(sf::mutable_buffer(space[0], 64), info[0], sf::deadline{}, ec);
+    (void)info[0].ecn();
+    sf::datagram_source source;
+    (void)s.send_to(sf::const_buffer(space[0], 8), to, source, sf::deadline{}, ec);
+    const sf::const_buffer parts[2] = {sf::const_buffer(space[0], 2), sf::const_buffer(space[1], 6)};
+    const sf::message_view views[1] = {{parts, 2}};
+    (void)s.send_batch(views, 1, sf::deadline{}, ec);
+}
+
+template <typename Endpoint, typename Codec>
+void use_framed_datagrams(Endpoint endpoint, Codec codec) {
+    sf::framed conn{std::move(endpoint), std::move(codec)};
+    std::error_code ec;
+    const std::string payload = "payload";
+    const sf::const_buffer views[] = {sf::const_buffer(payload), sf::const_buffer(payload)};
+    conn.send_batch(views, 2, ec);
+    conn.receive_batch([](sf::const_buffer b) { (void)b.size(); }, sf::deadline{}, ec);
+    conn.receive_batch([](sf::const_buffer b) { return b.size() > 0; }, sf::deadline{}, ec);
+    if (auto m = conn.receive(std::chrono::seconds(1), ec)) (void)m->size();
+}
+
+}  // namespace
+
+void strict_datagrams() {
+    sf::udp_socket u;
+    use_datagrams(u, sf::ipv4_address::loopback(0));
+    sf::udp6_socket u6;
+    use_datagrams(u6, sf::ipv6_address::loopback(0));
+    sf::udp_socket_nb unb;
+    use_datagrams(unb, sf::ipv4_address::loopback(0));
+    use_framed_datagrams(sf::udp_socket{}, sf::length_prefix<std::uint16_t>{1200});
+    use_framed_datagrams(sf::udp_socket_nb{}, sf::length_prefix<std::uint32_t>{});
+#if defined(SOCKFRAME_POSIX)
+    use_framed_datagrams(sf::unix_datagram{}, sf::length_prefix<std::uint16_t>{});
+    use_framed_datagrams(sf::unix_datagram_nb{}, sf::length_prefix<std::uint32_t>{1 << 20});
+#endif
+}

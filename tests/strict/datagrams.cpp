@@ -43,9 +43,37 @@ void use_framed_datagrams(Endpoint endpoint, Codec codec) {
     if (auto m = conn.receive(std::chrono::seconds(1), ec)) (void)m->size();
 }
 
+void use_tcp_options(sf::tcp_stream& s) {
+    std::error_code ec;
+    s.set(sf::linger_reset(), ec);
+#if defined(TCP_KEEPIDLE)
+    s.set(sf::keep_alive_idle{std::chrono::seconds(30)}, ec);
+    (void)s.get<sf::keep_alive_idle>(ec).value.count();
+#endif
+#if defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+    s.set(sf::keep_alive_interval{std::chrono::seconds(5)}, ec);
+    s.set(sf::keep_alive_count{3}, ec);
+    (void)s.get<sf::keep_alive_count>(ec).value;
+#endif
+#if defined(TCP_USER_TIMEOUT)
+    s.set(sf::user_timeout{std::chrono::milliseconds(1500)}, ec);
+    (void)s.get<sf::user_timeout>(ec).value.count();
+#endif
+#if defined(TCP_FASTOPEN) && defined(TCP_FASTOPEN_CONNECT)
+    s.set(sf::fast_open{16}, ec);
+    s.set(sf::fast_open_connect{true}, ec);
+#endif
+#if defined(SOCKFRAME_LINUX)
+    const sf::tcp_info info = s.get<sf::tcp_info>(ec);
+    (void)info.rtt.count();
+#endif
+}
+
 }  // namespace
 
 void strict_datagrams() {
+    sf::tcp_stream t;
+    use_tcp_options(t);
     sf::udp_socket u;
     use_datagrams(u, sf::ipv4_address::loopback(0));
     sf::udp6_socket u6;

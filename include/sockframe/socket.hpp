@@ -462,6 +462,28 @@ public:
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
 
+    /// recv(MSG_PEEK): copies what is there (waiting as read_some does) without taking it: the
+    /// next read returns the same bytes. 0 only at end-of-stream or for an empty `out`. E.g. to
+    /// read a protocol's first bytes (a PROXY or MQTT header) before choosing how to frame.
+    std::size_t peek(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = peek(out, d, ec);
+        detail::throw_if(ec, "sockframe: peek");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t peek(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_once(this->handle_, out.data(), out.size(), flags | MSG_PEEK, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     /// send counterpart: writes what fits now (at least one byte, waiting if needed).
     std::size_t write_some(const_buffer in, deadline d = {}) {
         std::error_code ec;
@@ -675,6 +697,28 @@ public:
                                     return detail::receive_message(this->handle_, out.data(), out.size(),
                                                                    flags, nullptr, nullptr, truncated, e);
                                 });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
+    /// Copies the next message into `out` without taking it (MSG_PEEK): the next receive gets
+    /// it again. A message larger than `out` is errc::message_truncated (its first bytes are in
+    /// `out`, and it stays queued whole).
+    std::size_t peek(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = peek(out, d, ec);
+        detail::throw_if(ec, "sockframe: peek");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t peek(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_message(this->handle_, out.data(), out.size(), flags | MSG_PEEK,
+                                               nullptr, nullptr, truncated, e);
+            });
         if (n < 0) return 0;
         if (truncated) ec = errc::message_truncated;
         return static_cast<std::size_t>(n);

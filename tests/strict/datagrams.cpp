@@ -69,9 +69,50 @@ void use_tcp_options(sf::tcp_stream& s) {
 #endif
 }
 
+#if defined(SOCKFRAME_POSIX)
+template <typename Socket>
+void use_descriptors(Socket& s) {
+    std::error_code ec;
+    const int fds[1] = {0};
+    const sf::const_buffer data(fds, sizeof fds);
+    (void)sf::send_with_descriptors(s, &data, 1, fds, 1, sf::deadline{}, ec);
+    sf::received_descriptors got(4);
+    int space[4];
+    (void)sf::receive_with_descriptors(s, sf::mutable_buffer(space, sizeof space), got, sf::deadline{}, ec);
+    (void)sf::peer_credentials(s, ec).uid;
+    (void)got.release(0);
+}
+template <typename Endpoint>
+void use_framed_descriptors(Endpoint endpoint) {
+    sf::framed f{std::move(endpoint), sf::length_prefix<std::uint32_t>{}};
+    std::error_code ec;
+    const int fds[1] = {0};
+    sf::send_with_descriptors(f, sf::const_buffer(fds, sizeof fds), fds, 1, sf::deadline{}, ec);
+    sf::received_descriptors got;
+    std::byte space[64];
+    if (auto m =
+            sf::receive_with_descriptors(f, sf::mutable_buffer(space, sizeof space), got, sf::deadline{}, ec))
+        (void)m->size();
+}
+#endif
+
 }  // namespace
 
 void strict_datagrams() {
+#if defined(SOCKFRAME_POSIX)
+    sf::unix_stream us;
+    use_descriptors(us);
+    sf::unix_datagram ud;
+    use_descriptors(ud);
+    sf::unix_seqpacket_nb useq;
+    use_descriptors(useq);
+    use_framed_descriptors(sf::unix_datagram{});
+    use_framed_descriptors(sf::unix_seqpacket{});
+    std::error_code pec;
+    char peeked[4];
+    (void)us.peek(sf::mutable_buffer(peeked, sizeof peeked), sf::deadline{}, pec);
+    (void)ud.peek(sf::mutable_buffer(peeked, sizeof peeked), sf::deadline{}, pec);
+#endif
     sf::tcp_stream t;
     use_tcp_options(t);
     sf::udp_socket u;

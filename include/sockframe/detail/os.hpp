@@ -1401,5 +1401,94 @@ inline std::size_t source_control(void* buffer, std::size_t capacity, const ::so
 #endif
 }
 
+// ---- Unix-domain extras: descriptors, credentials ------------------------------------------
+
+#if defined(SOCKFRAME_POSIX)
+/// The most descriptors one message carries here (Linux's SCM_MAX_FD is 253).
+inline constexpr std::size_t max_passed_descriptors = 64;
+/// Bytes of ancillary data that carry `count` descriptors.
+inline std::size_t rights_space(std::size_t count) noexcept { return CMSG_SPACE(count * sizeof(int)); }
+/// Room for the ancillary data of max_passed_descriptors descriptors, suitably aligned.
+struct rights_room {
+    alignas(::cmsghdr) unsigned char bytes[CMSG_SPACE(sizeof(int) * max_passed_descriptors)];
+};
+
+/// Writes an SCM_RIGHTS control message carrying `fds` into `buffer`; returns its length (0 if
+/// it does not fit or `count` is 0).
+inline std::size_t rights_control(void* buffer, std::size_t capacity, const int* fds,
+                                  std::size_t count) noexcept {
+    if (count == 0 || count > max_passed_descriptors || CMSG_SPACE(count * sizeof(int)) > capacity) return 0;
+    std::memset(buffer, 0, CMSG_SPACE(count * sizeof(int)));
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(CMSG_SPACE(count * sizeof(int)));
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = convert<decltype(c->cmsg_len)>(CMSG_LEN(count * sizeof(int)));
+    std::memcpy(CMSG_DATA(c), fds, count * sizeof(int));
+    return CMSG_SPACE(count * sizeof(int));
+}
+
+/// Takes the descriptors of every SCM_RIGHTS message in received ancillary data: the first
+/// `capacity` go to `out` (`count` says how many), the rest are closed at once. Other control
+/// messages are ignored. Returns how many were closed.
+inline std::size_t take_rights(void* control, std::size_t length, int* out, std::size_t capacity,
+                               std::size_t& count) noexcept {
+    std::size_t closed = 0;
+    if (control == nullptr || length == 0) return 0;
+    ::msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(length);
+    for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < n; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (count < capacity) {
+                out[count++] = fd;
+            } else {
+                ::close(fd);
+                ++closed;
+            }
+        }
+    }
+    return closed;
+}
+#endif
+
+/// The peer of a connected Unix socket: process (-1 where the system cannot say), user and
+/// group. Linux: SO_PEERCRED; BSD and macOS: getpeereid (no process id). Other sockets and
+/// Windows: errc::not_supported.
+inline std::error_code peer_credentials(native_handle_type h, long& pid, long& uid, long& gid) noexcept {
+    pid = uid = gid = -1;
+#if defined(SOCKFRAME_POSIX)
+    ::sockaddr_storage self{};
+    socklen_type self_length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &self_length) != 0) return last_error();
+    if (self.ss_family != AF_UNIX) return errc::not_supported;  // only Unix sockets know their peer
+#endif
+#if defined(SOCKFRAME_LINUX) && defined(SO_PEERCRED)
+    ::ucred cred{};
+    ::socklen_t length = sizeof cred;
+    if (::getsockopt(h, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) return last_error();
+    pid = cred.pid;
+    uid = static_cast<long>(cred.uid);
+    gid = static_cast<long>(cred.gid);
+    return {};
+#elif defined(SOCKFRAME_BSD)
+    ::uid_t u;
+    ::gid_t g;
+    if (::getpeereid(h, &u, &g) != 0) return last_error();
+    uid = static_cast<long>(u);
+    gid = static_cast<long>(g);
+    return {};
+#else
+    (void)h;
+    return errc::not_supported;
+#endif
+}
+
 }  // namespace detail
 SOCKFRAME_NAMESPACE_END

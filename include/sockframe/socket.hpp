@@ -973,6 +973,90 @@ public:
         return r;
     }
 
+    /// Joins the multicast `group` (IPv4 or IPv6; its port ignored) on interface
+    /// `interface_index` (0: the system's choice): datagrams sent to it then arrive here (bind
+    /// the group's port). MCAST_JOIN_GROUP.
+    void join_group(const ip_address& group, std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        join_group(group, interface_index, ec);
+        detail::throw_if(ec, "sockframe: join_group");
+    }
+    /// The same, never throwing.
+    void join_group(const ip_address& group, std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, true, group.data(), group.size(), nullptr, 0,
+                                          interface_index);
+    }
+    /// Leaves a group joined with join_group.
+    void leave_group(const ip_address& group, std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        leave_group(group, interface_index, ec);
+        detail::throw_if(ec, "sockframe: leave_group");
+    }
+    /// The same, never throwing.
+    void leave_group(const ip_address& group, std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, false, group.data(), group.size(), nullptr, 0,
+                                          interface_index);
+    }
+    /// Joins `group` for datagrams from `source` only (source-specific multicast, RFC 4607:
+    /// 232.0.0.0/8, ff3x::/32). MCAST_JOIN_SOURCE_GROUP.
+    void join_source_group(const ip_address& group, const ip_address& source,
+                           std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        join_source_group(group, source, interface_index, ec);
+        detail::throw_if(ec, "sockframe: join_source_group");
+    }
+    /// The same, never throwing.
+    void join_source_group(const ip_address& group, const ip_address& source, std::uint32_t interface_index,
+                           std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, true, group.data(), group.size(), source.data(),
+                                          source.size(), interface_index);
+    }
+    /// Leaves a source-specific membership.
+    void leave_source_group(const ip_address& group, const ip_address& source,
+                            std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        leave_source_group(group, source, interface_index, ec);
+        detail::throw_if(ec, "sockframe: leave_source_group");
+    }
+    /// The same, never throwing.
+    void leave_source_group(const ip_address& group, const ip_address& source, std::uint32_t interface_index,
+                            std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, false, group.data(), group.size(), source.data(),
+                                          source.size(), interface_index);
+    }
+    /// The interface multicast datagrams leave by (IP_MULTICAST_IF / IPV6_MULTICAST_IF; 0: routing).
+    void set_multicast_interface(std::uint32_t interface_index) {
+        std::error_code ec;
+        set_multicast_interface(interface_index, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_interface");
+    }
+    /// The same, never throwing.
+    void set_multicast_interface(std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::interface, interface_index);
+    }
+    /// The TTL / hop limit of multicast datagrams sent (IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS;
+    /// 1 by default: this link only).
+    void set_multicast_hops(std::uint8_t hops) {
+        std::error_code ec;
+        set_multicast_hops(hops, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_hops");
+    }
+    /// The same, never throwing.
+    void set_multicast_hops(std::uint8_t hops, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::hops, hops);
+    }
+    /// Whether this host's own members receive what this socket sends to a group
+    /// (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP; on by default).
+    void set_multicast_loopback(bool on) {
+        std::error_code ec;
+        set_multicast_loopback(on, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_loopback");
+    }
+    /// The same, never throwing.
+    void set_multicast_loopback(bool on, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::loopback, on ? 1u : 0u);
+    }
+
     /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
     /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
     /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose

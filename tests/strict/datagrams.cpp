@@ -29,6 +29,13 @@ void use_datagrams(Socket& s, const typename Socket::address_type& to) {
     const sf::const_buffer parts[2] = {sf::const_buffer(space[0], 2), sf::const_buffer(space[1], 6)};
     const sf::message_view views[1] = {{parts, 2}};
     (void)s.send_batch(views, 1, sf::deadline{}, ec);
+    s.join_group(to, 1, ec);
+    s.leave_group(to, 0, ec);
+    s.join_source_group(to, to, 2, ec);
+    s.leave_source_group(to, to, 2, ec);
+    s.set_multicast_interface(1, ec);
+    s.set_multicast_hops(4, ec);
+    s.set_multicast_loopback(false, ec);
 }
 
 template <typename Endpoint, typename Codec>

@@ -27,10 +27,14 @@ public:
     void expect(bool ok, const std::string& what) {
         if (!ok) failures_ += what + "\n";
     }
+    /// The check cannot run here: the test is skipped with `why`.
+    void skip(const std::string& why) { skipped_ = why; }
     const std::string& failures() const { return failures_; }
+    const std::string& skipped() const { return skipped_; }
 
 private:
     std::string failures_;
+    std::string skipped_;
 };
 
 /// Why a namespace cannot be made here ("" if it can be tried: running as root).
@@ -75,7 +79,10 @@ inline std::string run_in_netns(const std::function<void(netns_report&)>& check,
                 } catch (const std::exception& e) {
                     report.expect(false, std::string("exception: ") + e.what());
                 }
-                out = report.failures().empty() ? "OK" : report.failures();
+                if (!report.skipped().empty())
+                    out = "SKIP " + report.skipped();
+                else
+                    out = report.failures().empty() ? "OK" : report.failures();
             }
         }
         std::size_t at = 0;

@@ -1490,5 +1490,112 @@ inline std::error_code peer_credentials(native_handle_type h, long& pid, long& u
 #endif
 }
 
+// ---- multicast ------------------------------------------------------------------------------
+
+/// The address family a socket was opened with (AF_INET, AF_INET6, AF_UNIX), or -1 with ec.
+inline int socket_domain(native_handle_type h, std::error_code& ec) noexcept {
+    ::sockaddr_storage self{};
+    socklen_type length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    ec.clear();
+    return self.ss_family;
+}
+
+/// Joins (or leaves) the multicast `group` on interface `interface_index` (0: the system's
+/// choice): any-source, or with `source` non-null source-specific (SSM: only datagrams from
+/// `source`). MCAST_JOIN_GROUP / MCAST_JOIN_SOURCE_GROUP and their leave forms, at the group's
+/// IP level. Systems without them: errc::not_supported.
+inline std::error_code multicast_membership(native_handle_type h, bool join, const ::sockaddr* group,
+                                            socklen_type group_length, const ::sockaddr* source,
+                                            socklen_type source_length,
+                                            std::uint32_t interface_index) noexcept {
+#if defined(MCAST_JOIN_GROUP) && defined(MCAST_JOIN_SOURCE_GROUP)
+    const int level = group->sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+    if (group->sa_family != AF_INET && group->sa_family != AF_INET6) return errc::invalid_argument;
+    if (source == nullptr) {
+        ::group_req request{};
+        request.gr_interface = interface_index;
+        std::memcpy(&request.gr_group, group, static_cast<std::size_t>(group_length));
+        return set_socket_option(h, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &request,
+                                 sizeof request);
+    }
+    if (source->sa_family != group->sa_family) return errc::invalid_argument;
+    ::group_source_req request{};
+    request.gsr_interface = interface_index;
+    std::memcpy(&request.gsr_group, group, static_cast<std::size_t>(group_length));
+    std::memcpy(&request.gsr_source, source, static_cast<std::size_t>(source_length));
+    return set_socket_option(h, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, &request,
+                             sizeof request);
+#else
+    (void)h;
+    (void)join;
+    (void)group;
+    (void)group_length;
+    (void)source;
+    (void)source_length;
+    (void)interface_index;
+    return errc::not_supported;
+#endif
+}
+
+/// Which multicast sending setting set_multicast changes.
+enum class multicast_setting { interface, hops, loopback };
+
+/// Sets how this socket sends multicast: the outgoing interface (an index), the TTL / hop limit,
+/// or whether its own host receives what it sends (loopback). IPv4 or IPv6 by the socket's
+/// family (an IPv6 socket also sets the IPv4 form, best effort, for IPv4-mapped groups).
+inline std::error_code set_multicast(native_handle_type h, multicast_setting what,
+                                     std::uint32_t value) noexcept {
+    std::error_code ec;
+    const int domain = socket_domain(h, ec);
+    if (ec) return ec;
+    if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
+    auto v4 = [&]() -> std::error_code {
+        switch (what) {
+            case multicast_setting::interface: {
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__)
+                ::ip_mreqn request{};
+                request.imr_ifindex = static_cast<int>(value);
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request);
+#elif defined(SOCKFRAME_WINDOWS)
+                const DWORD index = htonl(value);  // 0.x.y.z: an interface index
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IF, &index, sizeof index);
+#elif defined(IP_MULTICAST_IFINDEX)
+                const unsigned int index = value;
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IFINDEX, &index, sizeof index);
+#else
+                return errc::not_supported;
+#endif
+            }
+            case multicast_setting::hops:
+            case multicast_setting::loopback: {
+                const int name = what == multicast_setting::hops ? IP_MULTICAST_TTL : IP_MULTICAST_LOOP;
+#if defined(SOCKFRAME_BSD)
+                const unsigned char byte = static_cast<unsigned char>(value);
+                return set_socket_option(h, IPPROTO_IP, name, &byte, sizeof byte);
+#else
+                const int v = static_cast<int>(value);
+                return set_socket_option(h, IPPROTO_IP, name, &v, sizeof v);
+#endif
+            }
+        }
+        return errc::invalid_argument;
+    };
+    if (domain == AF_INET) return v4();
+    int name = 0;
+    switch (what) {
+        case multicast_setting::interface: name = IPV6_MULTICAST_IF; break;
+        case multicast_setting::hops: name = IPV6_MULTICAST_HOPS; break;
+        case multicast_setting::loopback: name = IPV6_MULTICAST_LOOP; break;
+    }
+    const int v = static_cast<int>(value);
+    if ((ec = set_socket_option(h, IPPROTO_IPV6, name, &v, sizeof v))) return ec;
+    (void)v4();
+    return {};
+}
+
 }  // namespace detail
 SOCKFRAME_NAMESPACE_END

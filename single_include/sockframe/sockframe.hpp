@@ -2115,6 +2115,62 @@ inline std::error_code set_multicast(native_handle_type h, multicast_setting wha
     return {};
 }
 
+// ---- UDP segmentation offload ---------------------------------------------------------------
+
+/// Whether this system has UDP GSO / GRO (Linux 4.18+ / 5.0+; the kernel may still refuse).
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT) && defined(UDP_GRO)
+inline constexpr bool has_udp_offload = true;
+#else
+inline constexpr bool has_udp_offload = false;
+#endif
+
+/// The most datagrams one GSO send may make (the kernel's UDP_MAX_SEGMENTS, 64 before 5.x).
+inline constexpr std::size_t max_gso_segments = 64;
+
+/// Writes the UDP_SEGMENT control message (segments of `size` bytes) into `buffer`; returns its
+/// length, 0 where the system has none.
+inline std::size_t segment_control(void* buffer, std::size_t capacity, std::uint16_t size) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT)
+    if (capacity < CMSG_SPACE(sizeof(std::uint16_t))) return 0;
+    std::memset(buffer, 0, CMSG_SPACE(sizeof(std::uint16_t)));
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    msg.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_UDP;  // SOL_UDP
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    return CMSG_SPACE(sizeof(std::uint16_t));
+#else
+    (void)buffer;
+    (void)capacity;
+    (void)size;
+    return 0;
+#endif
+}
+
+/// Turns UDP GRO on or off (UDP_GRO): the kernel may then hand over several datagrams of one
+/// size from one sender in one buffer, with their size in a UDP_GRO control message. Elsewhere:
+/// errc::not_supported.
+inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
+    const int value = on ? 1 : 0;
+    return set_socket_option(h, IPPROTO_UDP, UDP_GRO, &value, sizeof value);
+#else
+    (void)h;
+    (void)on;
+    return errc::not_supported;
+#endif
+}
+
+/// Whether a failed GSO send means "this kernel or path cannot segment" (send the datagrams one
+/// by one instead) rather than a real error.
+inline bool gso_refused(const std::error_code& ec) noexcept {
+    return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
+           ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
+}
+
 }  // namespace detail
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/detail/os.hpp> ----
@@ -4923,6 +4979,97 @@ public:
         return r;
     }
 
+    /// Sends `data` to the connected peer as consecutive datagrams of `segment_size` bytes (the
+    /// last one may be shorter), in as few system calls as the system allows: UDP GSO
+    /// (UDP_SEGMENT, Linux 4.18+: one call and one pass through the stack for up to 64
+    /// datagrams) where available, else sendmmsg / one send each. If the kernel refuses GSO
+    /// (no checksum offload on the route, an old kernel) the socket stops asking and sends the
+    /// datagrams one by one from then on (segmentation_offload() says which). Returns how many
+    /// datagrams were sent (all of them unless `ec` is set; non-blocking: what fit now).
+    std::size_t send_segments(const_buffer data, std::size_t segment_size, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_segments(data, segment_size, d, ec);
+        detail::throw_if(ec, "sockframe: send_segments");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_segments(const_buffer data, std::size_t segment_size, deadline d,
+                              std::error_code& ec) noexcept {
+        ec.clear();
+        if (segment_size == 0 || segment_size > 65507) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        const auto when = d.resolve(this->timeout_);
+        const deadline whole = when ? deadline(*when) : deadline::never();
+        std::size_t per_call = 65000 / segment_size;
+        if (per_call > detail::max_gso_segments) per_call = detail::max_gso_segments;
+        if (per_call == 0) per_call = 1;
+        std::size_t sent = 0, at = 0;
+        while (at < data.size()) {
+            const std::size_t chunk =
+                data.size() - at < per_call * segment_size ? data.size() - at : per_call * segment_size;
+            const std::size_t datagrams = (chunk + segment_size - 1) / segment_size;
+            if (!gso_off_ && datagrams > 1) {
+                alignas(std::max_align_t) std::byte control[32];
+                const std::size_t length = detail::segment_control(control, sizeof control,
+                                                                   static_cast<std::uint16_t>(segment_size));
+                if (length == 0) {
+                    gso_off_ = true;
+                } else {
+                    detail::iovec_type vec;
+                    detail::set_iovec(vec, data.data() + at, chunk);
+                    detail::message_header h;
+                    h.vecs = &vec;
+                    h.vec_count = 1;
+                    h.control = control;
+                    h.control_length = length;
+                    auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                        return detail::send_headers(this->handle_, &h, 1, flags, e);
+                    });
+                    if (n >= 0) {
+                        sent += datagrams;
+                        at += chunk;
+                        continue;
+                    }
+                    if (!detail::gso_refused(ec)) return sent;
+                    gso_off_ = true;  // the kernel cannot segment here: one datagram each from now on
+                    ec.clear();
+                }
+            }
+            const_buffer slices[detail::max_gso_segments];
+            message_view views[detail::max_gso_segments];
+            for (std::size_t i = 0; i < datagrams; ++i) {
+                const std::size_t offset = at + i * segment_size;
+                const std::size_t size =
+                    data.size() - offset < segment_size ? data.size() - offset : segment_size;
+                slices[i] = const_buffer(data.data() + offset, size);
+                views[i] = message_view{&slices[i], 1};
+            }
+            const std::size_t n = this->send_batch(views, datagrams, whole, ec);
+            sent += n;
+            if (ec || n < datagrams) return sent;
+            at += chunk;
+        }
+        return sent;
+    }
+    /// Whether send_segments still asks the kernel to segment (false once it refused, and where
+    /// the system has no UDP GSO).
+    bool segmentation_offload() const noexcept { return detail::has_udp_offload && !gso_off_; }
+
+    /// UDP GRO (UDP_GRO, Linux 5.0+): the kernel may hand over several equal-size datagrams from
+    /// one sender in one buffer. Receive them with receive_batch / receive_from with a
+    /// datagram_info: info.segment_size is then the size of each datagram in the buffer (the last
+    /// may be shorter); 0 for a single datagram. Give such receives buffers of 64 KiB. Elsewhere:
+    /// errc::not_supported.
+    void enable_gro(bool on = true) {
+        std::error_code ec;
+        enable_gro(on, ec);
+        detail::throw_if(ec, "sockframe: enable_gro");
+    }
+    /// The same, never throwing.
+    void enable_gro(bool on, std::error_code& ec) noexcept { ec = detail::set_udp_gro(this->handle_, on); }
+
     /// Joins the multicast `group` (IPv4 or IPv6; its port ignored) on interface
     /// `interface_index` (0: the system's choice): datagrams sent to it then arrive here (bind
     /// the group's port). MCAST_JOIN_GROUP.
@@ -5078,6 +5225,9 @@ public:
                                 });
         return n < 0 ? 0 : message.size();
     }
+
+private:
+    bool gso_off_ = !detail::has_udp_offload;  // set once the kernel refused to segment
 };
 
 /// The layers a socket of `Type` is made of.

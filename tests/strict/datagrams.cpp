@@ -36,6 +36,9 @@ void use_datagrams(Socket& s, const typename Socket::address_type& to) {
     s.set_multicast_interface(1, ec);
     s.set_multicast_hops(4, ec);
     s.set_multicast_loopback(false, ec);
+    (void)s.send_segments(sf::const_buffer(space[0], 64), 16, sf::deadline{}, ec);
+    (void)s.segmentation_offload();
+    s.enable_gro(true, ec);
 }
 
 template <typename Endpoint, typename Codec>

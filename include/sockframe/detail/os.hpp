@@ -1597,5 +1597,61 @@ inline std::error_code set_multicast(native_handle_type h, multicast_setting wha
     return {};
 }
 
+// ---- UDP segmentation offload ---------------------------------------------------------------
+
+/// Whether this system has UDP GSO / GRO (Linux 4.18+ / 5.0+; the kernel may still refuse).
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT) && defined(UDP_GRO)
+inline constexpr bool has_udp_offload = true;
+#else
+inline constexpr bool has_udp_offload = false;
+#endif
+
+/// The most datagrams one GSO send may make (the kernel's UDP_MAX_SEGMENTS, 64 before 5.x).
+inline constexpr std::size_t max_gso_segments = 64;
+
+/// Writes the UDP_SEGMENT control message (segments of `size` bytes) into `buffer`; returns its
+/// length, 0 where the system has none.
+inline std::size_t segment_control(void* buffer, std::size_t capacity, std::uint16_t size) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT)
+    if (capacity < CMSG_SPACE(sizeof(std::uint16_t))) return 0;
+    std::memset(buffer, 0, CMSG_SPACE(sizeof(std::uint16_t)));
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    msg.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_UDP;  // SOL_UDP
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    return CMSG_SPACE(sizeof(std::uint16_t));
+#else
+    (void)buffer;
+    (void)capacity;
+    (void)size;
+    return 0;
+#endif
+}
+
+/// Turns UDP GRO on or off (UDP_GRO): the kernel may then hand over several datagrams of one
+/// size from one sender in one buffer, with their size in a UDP_GRO control message. Elsewhere:
+/// errc::not_supported.
+inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
+    const int value = on ? 1 : 0;
+    return set_socket_option(h, IPPROTO_UDP, UDP_GRO, &value, sizeof value);
+#else
+    (void)h;
+    (void)on;
+    return errc::not_supported;
+#endif
+}
+
+/// Whether a failed GSO send means "this kernel or path cannot segment" (send the datagrams one
+/// by one instead) rather than a real error.
+inline bool gso_refused(const std::error_code& ec) noexcept {
+    return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
+           ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
+}
+
 }  // namespace detail
 SOCKFRAME_NAMESPACE_END

@@ -620,6 +620,56 @@ public:
         }
     }
 
+    /// Sends `count` bytes of the open file `file` (a POSIX descriptor) from `offset`, all of
+    /// them, without copying them through user space where the system can (Linux sendfile;
+    /// other POSIX systems: pread and send). A range past the file's end is errc::invalid_argument
+    /// (nothing sent). Returns the bytes sent (count unless `ec` is set). Windows:
+    /// errc::not_supported. Blocking sockets only wait as long as `d` allows.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count,
+                          deadline d = {}) {
+        std::error_code ec;
+        auto n = send_file(file, offset, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_file");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        const std::int64_t size = detail::file_size(file, ec);
+        if (ec) return 0;
+        if (offset > static_cast<std::uint64_t>(size) || count > static_cast<std::uint64_t>(size) - offset) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        const auto when = d.resolve(this->timeout_);
+        const bool bounded = Mode::is_blocking && when.has_value();
+        if (bounded) {
+            ec = detail::set_non_blocking(this->handle_, true);
+            if (ec) return 0;
+        }
+        std::size_t total = 0;
+        while (total < count) {
+            const auto n = detail::send_file_once(
+                this->handle_, file, static_cast<std::int64_t>(offset + total), count - total, 0, ec);
+            if (n > 0) {
+                total += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n == 0) {  // the file shrank meanwhile
+                ec = errc::truncated_stream;
+                break;
+            }
+            if (ec != std::errc::operation_would_block || (!bounded && !Mode::is_blocking)) break;
+            ec = detail::wait_ready(this->handle_, detail::poll_out, when);
+            if (ec) break;
+        }
+        if (bounded) {
+            std::error_code restore = detail::set_non_blocking(this->handle_, false);
+            if (!ec) ec = restore;
+        }
+        return total;
+    }
+
     /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
     std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
                            std::error_code& ec) noexcept {

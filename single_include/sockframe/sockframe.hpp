@@ -572,6 +572,9 @@ SOCKFRAME_NAMESPACE_END
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/sendfile.h>
+#endif
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -2169,6 +2172,58 @@ inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
 inline bool gso_refused(const std::error_code& ec) noexcept {
     return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
            ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
+}
+
+// ---- file sends -----------------------------------------------------------------------------
+
+/// Native file descriptor type for send_file (POSIX int; Windows: unsupported, kept an int).
+using file_handle_type = int;
+
+/// The size of an open file, or -1 with ec set.
+inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(file, &st) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    ec.clear();
+    return convert<std::int64_t>(st.st_size);
+#else
+    (void)file;
+    ec = errc::not_supported;
+    return -1;
+#endif
+}
+
+/// Sends up to `count` bytes of `file` from `offset` to a stream socket without copying them
+/// through user space where the system can (Linux sendfile); elsewhere on POSIX one pread into a
+/// bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec set
+/// (would_block included). Windows: errc::not_supported (TransmitFile is not wired in).
+inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
+                                     std::size_t count, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    (void)flags;  // sendfile has no per-call flags: MSG_DONTWAIT is emulated by the caller's poll
+    return retry_interrupted(ec, [&] {
+        ::off_t at = convert<::off_t>(offset);
+        return ::sendfile(h, file, &at, count > 0x7ffff000 ? 0x7ffff000 : count);
+    });
+#elif defined(SOCKFRAME_POSIX)
+    char bounce[65536];
+    const std::size_t want = count < sizeof bounce ? count : sizeof bounce;
+    const auto got =
+        retry_interrupted(ec, [&] { return ::pread(file, bounce, want, convert<::off_t>(offset)); });
+    if (got <= 0) return got;
+    return send_once(h, bounce, static_cast<std::size_t>(got), flags, ec);
+#else
+    (void)h;
+    (void)file;
+    (void)offset;
+    (void)count;
+    (void)flags;
+    ec = errc::not_supported;
+    return -1;
+#endif
 }
 
 }  // namespace detail
@@ -4624,6 +4679,56 @@ public:
                 }
             }
         }
+    }
+
+    /// Sends `count` bytes of the open file `file` (a POSIX descriptor) from `offset`, all of
+    /// them, without copying them through user space where the system can (Linux sendfile;
+    /// other POSIX systems: pread and send). A range past the file's end is errc::invalid_argument
+    /// (nothing sent). Returns the bytes sent (count unless `ec` is set). Windows:
+    /// errc::not_supported. Blocking sockets only wait as long as `d` allows.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count,
+                          deadline d = {}) {
+        std::error_code ec;
+        auto n = send_file(file, offset, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_file");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        const std::int64_t size = detail::file_size(file, ec);
+        if (ec) return 0;
+        if (offset > static_cast<std::uint64_t>(size) || count > static_cast<std::uint64_t>(size) - offset) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        const auto when = d.resolve(this->timeout_);
+        const bool bounded = Mode::is_blocking && when.has_value();
+        if (bounded) {
+            ec = detail::set_non_blocking(this->handle_, true);
+            if (ec) return 0;
+        }
+        std::size_t total = 0;
+        while (total < count) {
+            const auto n = detail::send_file_once(
+                this->handle_, file, static_cast<std::int64_t>(offset + total), count - total, 0, ec);
+            if (n > 0) {
+                total += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n == 0) {  // the file shrank meanwhile
+                ec = errc::truncated_stream;
+                break;
+            }
+            if (ec != std::errc::operation_would_block || (!bounded && !Mode::is_blocking)) break;
+            ec = detail::wait_ready(this->handle_, detail::poll_out, when);
+            if (ec) break;
+        }
+        if (bounded) {
+            std::error_code restore = detail::set_non_blocking(this->handle_, false);
+            if (!ec) ec = restore;
+        }
+        return total;
     }
 
     /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
@@ -12628,6 +12733,74 @@ std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f,
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/unix.hpp> ----
+
+// ---- begin <sockframe/file_frame.hpp> ----
+// SPDX-License-Identifier: MIT
+/// A frame whose payload is a range of a file: the codec's header is written, then the file's
+/// bytes go from the page cache to the socket without passing through user space (Linux
+/// sendfile; other POSIX systems read and send them; Windows: errc::not_supported).
+
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Sends one frame whose payload is `length` bytes of the open file `file` from `offset`, over a
+/// blocking stream: anything queued is flushed, the codec's header is written, then the file's
+/// bytes (send_file). The codec must put a header before the payload and nothing after it
+/// (encode_prefix: length_prefix, varint, ...); others: errc::not_supported, nothing sent. A range
+/// past the file's end is errc::invalid_argument, nothing sent. An error after the header left
+/// leaves the stream inside a frame: close the connection.
+template <typename Endpoint, typename Codec>
+void send_file_frame(framed<Endpoint, Codec>& f, detail::file_handle_type file, std::uint64_t offset,
+                     std::size_t length, deadline d, std::error_code& ec) {
+    static_assert(!Endpoint::socket_type::message_oriented && Endpoint::mode_type::is_blocking,
+                  "a file frame goes over a blocking stream");
+    if constexpr (!detail::has_encode_prefix_v<Codec>) {
+        (void)file;
+        (void)offset;
+        (void)length;
+        (void)d;
+        ec = errc::not_supported;
+    } else {
+        const std::int64_t size = detail::file_size(file, ec);
+        if (ec) return;
+        if (offset > static_cast<std::uint64_t>(size) || length > static_cast<std::uint64_t>(size) - offset) {
+            ec = errc::invalid_argument;
+            return;
+        }
+        if (length > f.codec().max_frame_bytes()) {
+            ec = errc::payload_too_large;
+            return;
+        }
+        std::byte header[Codec::max_prefix_size];
+        const std::size_t h = f.codec().encode_prefix(length, header);
+        if (h == 0) {
+            ec = errc::payload_too_large;
+            return;
+        }
+        const auto when = d.resolve(f.endpoint().timeout());
+        const deadline whole = when ? deadline(*when) : deadline::never();
+        f.flush(whole, ec);
+        if (ec) return;
+        f.endpoint().write_all(const_buffer(header, h), whole, ec);
+        if (ec) return;
+        f.endpoint().send_file(file, offset, length, whole, ec);
+    }
+}
+/// Throwing form.
+template <typename Endpoint, typename Codec>
+void send_file_frame(framed<Endpoint, Codec>& f, detail::file_handle_type file, std::uint64_t offset,
+                     std::size_t length, deadline d = {}) {
+    std::error_code ec;
+    send_file_frame(f, file, offset, length, d, ec);
+    detail::throw_if(ec, "sockframe: send_file_frame");
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/file_frame.hpp> ----
 
 // C++20 coroutines on the event loop: only where the compiler has them (empty otherwise).
 #if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L

@@ -106,9 +106,17 @@ void use_framed_descriptors(Endpoint endpoint) {
 }
 #endif
 
+void use_file_frame(sf::tcp_stream s) {
+    sf::framed f{std::move(s), sf::length_prefix<std::uint32_t>{}};
+    std::error_code ec;
+    sf::send_file_frame(f, 3, 0, 100, sf::deadline{}, ec);
+    (void)f.endpoint().send_file(3, 10, 20, sf::deadline{}, ec);
+}
+
 }  // namespace
 
 void strict_datagrams() {
+    use_file_frame(sf::tcp_stream{});
 #if defined(SOCKFRAME_POSIX)
     sf::unix_stream us;
     use_descriptors(us);

@@ -53,6 +53,9 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/sendfile.h>
+#endif
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -1651,6 +1654,58 @@ inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
 inline bool gso_refused(const std::error_code& ec) noexcept {
     return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
            ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
+}
+
+// ---- file sends -----------------------------------------------------------------------------
+
+/// Native file descriptor type for send_file (POSIX int; Windows: unsupported, kept an int).
+using file_handle_type = int;
+
+/// The size of an open file, or -1 with ec set.
+inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(file, &st) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    ec.clear();
+    return convert<std::int64_t>(st.st_size);
+#else
+    (void)file;
+    ec = errc::not_supported;
+    return -1;
+#endif
+}
+
+/// Sends up to `count` bytes of `file` from `offset` to a stream socket without copying them
+/// through user space where the system can (Linux sendfile); elsewhere on POSIX one pread into a
+/// bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec set
+/// (would_block included). Windows: errc::not_supported (TransmitFile is not wired in).
+inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
+                                     std::size_t count, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    (void)flags;  // sendfile has no per-call flags: MSG_DONTWAIT is emulated by the caller's poll
+    return retry_interrupted(ec, [&] {
+        ::off_t at = convert<::off_t>(offset);
+        return ::sendfile(h, file, &at, count > 0x7ffff000 ? 0x7ffff000 : count);
+    });
+#elif defined(SOCKFRAME_POSIX)
+    char bounce[65536];
+    const std::size_t want = count < sizeof bounce ? count : sizeof bounce;
+    const auto got =
+        retry_interrupted(ec, [&] { return ::pread(file, bounce, want, convert<::off_t>(offset)); });
+    if (got <= 0) return got;
+    return send_once(h, bounce, static_cast<std::size_t>(got), flags, ec);
+#else
+    (void)h;
+    (void)file;
+    (void)offset;
+    (void)count;
+    (void)flags;
+    ec = errc::not_supported;
+    return -1;
+#endif
 }
 
 }  // namespace detail

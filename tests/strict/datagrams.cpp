@@ -116,6 +116,14 @@ void use_file_frame(sf::tcp_stream s) {
 }  // namespace
 
 void strict_datagrams() {
+#if defined(SOCKFRAME_HAS_VSOCK)
+    std::error_code vec;
+    sf::vsock_listener vl(sf::vsock_address(sf::vsock_address::any_cid, 5000), vec);
+    auto vs = sf::vsock_stream::connect(sf::vsock_address::local(5000), std::chrono::seconds(1), vec);
+    sf::framed vf{std::move(vs), sf::length_prefix<std::uint32_t>{}};
+    vf.send("x", vec);
+    (void)vl.local_address(vec).port();
+#endif
     use_file_frame(sf::tcp_stream{});
 #if defined(SOCKFRAME_POSIX)
     sf::unix_stream us;

@@ -55,6 +55,10 @@
 #include <sys/stat.h>
 #if defined(__linux__)
 #include <sys/sendfile.h>
+#if __has_include(<linux/vm_sockets.h>)
+#include <linux/vm_sockets.h>
+#define SOCKFRAME_HAS_VSOCK 1
+#endif
 #endif
 #include <sys/types.h>
 #include <sys/uio.h>

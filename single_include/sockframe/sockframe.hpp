@@ -4189,11 +4189,10 @@ struct message_view {
 };
 
 namespace detail {
-/// Fills `info` from a received message's header and ancillary data.
-inline void fill_info(datagram_info& info, const message_header& h, const any_address& from) noexcept {
+/// Fills `info` (but its source) from a received message's header and ancillary data.
+inline void fill_info(datagram_info& info, const message_header& h) noexcept {
     datagram_control c;
     parse_datagram_control(h.control, h.control_length, c);
-    info.source = from;
     info.has_destination = c.destination_length > 0;
     if (info.has_destination) {
         std::memcpy(info.destination.data(), &c.destination, static_cast<std::size_t>(c.destination_length));
@@ -4987,30 +4986,47 @@ public:
         }
         detail::iovec_type vecs[batch_limit];
         detail::message_header headers[batch_limit];
-        bool want_info = false;
-        for (std::size_t i = 0; i < count; ++i) want_info = want_info || slots[i].info != nullptr;
-        // Senders and ancillary data only when someone asked for them (21 KiB, not touched otherwise).
-        struct extras {
-            struct control_room {
-                alignas(std::max_align_t) std::byte bytes[detail::datagram_control_space];
-            };
-            control_room control[batch_limit];
-            any_address from[batch_limit];
+        for (std::size_t i = 0; i < count; ++i)
+            if (slots[i].info != nullptr) return receive_described(slots, count, d, ec);
+        for (std::size_t i = 0; i < count; ++i) {
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+            headers[i] = detail::message_header{};
+            headers[i].vecs = &vecs[i];
+            headers[i].vec_count = 1;
+        }
+        const auto n = receive_headers_into(slots, headers, count, d, ec);
+        return n;
+    }
+
+private:
+    /// receive_batch for slots that want a datagram_info: the senders go straight into the
+    /// infos, the ancillary data onto this frame's stack (12 KiB, not initialised).
+    SOCKFRAME_NOINLINE std::size_t receive_described(message_slot* slots, std::size_t count, deadline d,
+                                                     std::error_code& ec) noexcept {
+        struct control_room {
+            alignas(std::max_align_t) std::byte bytes[detail::datagram_control_space];
         };
-        std::optional<extras> more;
-        if (want_info) more.emplace();
+        control_room control[batch_limit];
+        detail::iovec_type vecs[batch_limit];
+        detail::message_header headers[batch_limit];
         for (std::size_t i = 0; i < count; ++i) {
             detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
             headers[i] = detail::message_header{};
             headers[i].vecs = &vecs[i];
             headers[i].vec_count = 1;
             if (slots[i].info != nullptr) {
-                headers[i].name = more->from[i].data();
+                headers[i].name = slots[i].info->source.data();
                 headers[i].name_length = any_address::capacity();
-                headers[i].control = more->control[i].bytes;
+                headers[i].control = control[i].bytes;
                 headers[i].control_length = detail::datagram_control_space;
             }
         }
+        return receive_headers_into(slots, headers, count, d, ec);
+    }
+
+    /// One batched receive of `headers`, then each slot's size, truncation and info.
+    std::size_t receive_headers_into(message_slot* slots, detail::message_header* headers, std::size_t count,
+                                     deadline d, std::error_code& ec) noexcept {
         auto n = this->wait_and(
             detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
                 return detail::receive_headers(this->handle_, headers, count, flags,
@@ -5022,10 +5038,9 @@ public:
             slots[i].truncated = h.truncated;
             slots[i].size = h.size < slots[i].buffer.size() ? h.size : slots[i].buffer.size();
             slots[i].whole_size = h.size > slots[i].size ? h.size : slots[i].size;
-            if (slots[i].info != nullptr) {
-                any_address& from = more->from[i];
-                if (!from.assign_native(h.name_length)) from = any_address{};
-                detail::fill_info(*slots[i].info, h, from);
+            if (datagram_info* info = slots[i].info) {
+                if (!info->source.assign_native(h.name_length)) info->source = any_address{};
+                detail::fill_info(*info, h);
             }
         }
         return static_cast<std::size_t>(n);

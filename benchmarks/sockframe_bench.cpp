@@ -760,12 +760,13 @@ constexpr std::size_t udp_batch = 64;
 struct udp_run {
     const config& cfg;
     std::atomic<bool> stop{false};
-    std::vector<std::byte> payload = make_payload(2048);
+    std::vector<std::byte> payload;
     meter m;
     std::uint64_t sent = 0, received = 0, sum = 0;
     std::size_t n = 0;
     std::size_t size = udp_size;  // every datagram's size
-    explicit udp_run(const config& c, std::size_t datagram = udp_size) : cfg(c), m(c, stop), size(datagram) {}
+    explicit udp_run(const config& c, std::size_t datagram = udp_size)
+        : cfg(c), payload(make_payload(datagram)), m(c, stop), size(datagram) {}
     /// Counts one datagram; returns false for the empty datagram that ends the run.
     bool got(const std::byte* p, std::size_t bytes) {
         if (bytes == 0) return false;
@@ -1050,6 +1051,8 @@ void sockframe_gso_sender(udp_run& r, int fd) {
     (void)s.release();
 }
 
+void raw_sendmmsg_sender(udp_run& r, int fd);
+
 void raw_gso_sender(udp_run& r, int fd) {
     const std::size_t per = gso_per_call(r.size);
     std::vector<std::byte> data(per * r.size);
@@ -1068,7 +1071,14 @@ void raw_gso_sender(udp_run& r, int fd) {
     const auto segment = static_cast<std::uint16_t>(r.size);
     std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
     while (!r.stop.load(std::memory_order_relaxed)) {
-        if (::sendmsg(fd, &msg, 0) > 0) r.sent += per;
+        if (::sendmsg(fd, &msg, 0) > 0) {
+            r.sent += per;
+        } else if (errno != EINTR && errno != EAGAIN && errno != ENOBUFS) {
+            std::fprintf(stderr, "udp_gso: the kernel refused GSO (%s); raw sends with sendmmsg\n",
+                         std::strerror(errno));
+            raw_sendmmsg_sender(r, fd);
+            return;
+        }
     }
     udp_finish(fd);
 }
@@ -1110,7 +1120,9 @@ bool got_segments(udp_run& r, const std::byte* p, std::size_t n, std::size_t seg
 
 void raw_gro_receiver(udp_run& r, int fd) {
     const int on = 1;
-    if (::setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof on) != 0) die("UDP_GRO");
+    if (::setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof on) != 0)
+        std::fprintf(stderr, "udp_gso: the kernel refused UDP_GRO (%s): one datagram per buffer\n",
+                     std::strerror(errno));
     static thread_local std::byte in[gro_slots][65536];
     alignas(::cmsghdr) static thread_local char control[gro_slots][64];
     ::iovec v[gro_slots];
@@ -1145,7 +1157,8 @@ void raw_gro_receiver(udp_run& r, int fd) {
 
 void sockframe_gro_receiver(udp_run& r, int fd) {
     sf::udp_socket s(fd);
-    s.enable_gro(true);
+    std::error_code gro;
+    s.enable_gro(true, gro);  // refused: one datagram per buffer, counted the same way
     static thread_local std::byte in[gro_slots][65536];
     sf::datagram_info info[gro_slots];
     sf::message_slot slots[gro_slots];

@@ -82,6 +82,23 @@ TEST_CASE(
     CHECK(got == std::vector<std::string>{"one", "two", "three"});
 }
 
+TEST_CASE("send_batch over datagrams with a codec that has a trailer: each frame is one datagram") {
+    auto [a, b] = sf::socketpair<sf::unix_datagram>();
+    sf::framed tx{std::move(a), sf::line{}};
+    sf::framed rx{std::move(b), sf::line{}};
+    std::vector<std::string> sent;
+    std::vector<sf::const_buffer> payloads;
+    for (int i = 0; i < 40; ++i) sent.push_back("line " + std::to_string(i));
+    for (const auto& p : sent) payloads.emplace_back(p);
+    tx.send_batch(payloads.data(), payloads.size(), 5s);
+    char raw[16];
+    CHECK(rx.endpoint().peek(sf::mutable_buffer(raw, sizeof raw), 5s) == 7);  // "line 0\n"
+    std::vector<std::string> got;
+    for (int calls = 0; got.size() < sent.size() && calls < 40; ++calls)
+        REQUIRE(rx.receive_batch([&](sf::const_buffer f) { got.push_back(f.to_string()); }, 5s) > 0);
+    CHECK(got == sent);
+}
+
 TEST_CASE("batched datagrams: on_frame returning false keeps the rest for receive()") {
     auto [a, b] = sf::socketpair<sf::unix_datagram>();
     sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{100}};

@@ -862,6 +862,40 @@ public:
                     return;
                 }
             }
+        } else if constexpr (traits::message_oriented && sends_message_batches<Endpoint>::value &&
+                             has_encode_prefix_v<Codec>) {
+            // One datagram per frame, header and payload, up to 64 frames per sendmmsg.
+            constexpr std::size_t per_call = 64;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            message_view views[per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[2 * n] = const_buffer(headers[n], header);
+                    parts[2 * n + 1] = payload;
+                    views[n] = message_view{&parts[2 * n], payload.empty() ? std::size_t{1} : std::size_t{2}};
+                }
+                if (n > 0) {
+                    const std::size_t sent = endpoint.send_batch(views, n, whole, ec);
+                    if (ec) return;
+                    if (sent < n) {  // non-blocking: the rest did not fit now
+                        ec = std::make_error_code(std::errc::operation_would_block);
+                        return;
+                    }
+                    done += n;
+                } else {
+                    send(endpoint, codec, payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
         } else if constexpr (traits::message_oriented && sends_message_batches<Endpoint>::value) {
             // One datagram per frame, up to 16 frames per sendmmsg (each encoded in its own parts).
             constexpr std::size_t per_call = 16;

@@ -935,7 +935,7 @@ public:
 
 private:
     /// receive_batch for slots that want a datagram_info: the senders go straight into the
-    /// infos, the ancillary data onto this frame's stack (12 KiB, not initialised).
+    /// infos, the ancillary data onto this frame's stack (16 KiB, not initialised).
     SOCKFRAME_NOINLINE std::size_t receive_described(message_slot* slots, std::size_t count, deadline d,
                                                      std::error_code& ec) noexcept {
         struct control_room {

@@ -9,7 +9,11 @@
 //   pingpong           one 64-byte frame echoed; client and server pinned to different CPUs
 //   pingpong_same_cpu  the same with both pinned to one CPU
 //   udp                64-byte datagrams, one system call per datagram
-//   udp_batched        64-byte datagrams, sendmmsg/recvmmsg (64 per call)
+//   udp_batched        64- and 1200-byte datagrams, sendmmsg/recvmmsg (64 per call); sockframe is
+//                      framed (length_prefix<uint16_t>), sockframe_socket the socket's own batches
+//   udp_gso            64- and 1200-byte datagrams sent with UDP GSO, received with UDP GRO;
+//                      against raw GSO/GRO loops, sendmmsg and send() per datagram
+//   sendfile           one 64 MiB frame per message: send_file_frame (sendfile) vs read + send
 //
 // Implementations (stream; ping-pong has sockframe, sockframe_checked, sockframe_any, raw and asio;
 // udp sockframe, raw and asio):
@@ -48,10 +52,12 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <pthread.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <ctime>
 #include <unistd.h>
 
 #if SOCKFRAME_BENCH_HAVE_ASIO
@@ -754,22 +760,24 @@ constexpr std::size_t udp_batch = 64;
 struct udp_run {
     const config& cfg;
     std::atomic<bool> stop{false};
-    std::vector<std::byte> payload = make_payload(udp_size);
+    std::vector<std::byte> payload;
     meter m;
     std::uint64_t sent = 0, received = 0, sum = 0;
     std::size_t n = 0;
-    explicit udp_run(const config& c) : cfg(c), m(c, stop) {}
+    std::size_t size = udp_size;  // every datagram's size
+    explicit udp_run(const config& c, std::size_t datagram = udp_size)
+        : cfg(c), payload(make_payload(datagram)), m(c, stop), size(datagram) {}
     /// Counts one datagram; returns false for the empty datagram that ends the run.
-    bool got(const std::byte* p, std::size_t size) {
-        if (size == 0) return false;
-        if (size != udp_size) {
-            std::fprintf(stderr, "udp: datagram of %zu bytes\n", size);
+    bool got(const std::byte* p, std::size_t bytes) {
+        if (bytes == 0) return false;
+        if (bytes != size) {
+            std::fprintf(stderr, "udp: datagram of %zu bytes\n", bytes);
             std::exit(3);
         }
-        sum += checksum(p, size);
+        sum += checksum(p, bytes);
         ++received;
         ++m.msgs;
-        m.bytes += size;
+        m.bytes += bytes;
         if (++n == udp_batch) {
             n = 0;
             if (!m.done()) m.check();
@@ -808,43 +816,6 @@ void raw_udp_receiver(udp_run& r, int fd) {
     }
 }
 
-void raw_udp_batched_sender(udp_run& r, int fd) {
-    ::iovec v[udp_batch];
-    ::mmsghdr msgs[udp_batch];
-    while (!r.stop.load(std::memory_order_relaxed)) {
-        for (std::size_t i = 0; i < udp_batch; ++i) {
-            v[i] = {r.payload.data(), udp_size};
-            msgs[i] = ::mmsghdr{};
-            msgs[i].msg_hdr.msg_iov = &v[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-        }
-        int k = ::sendmmsg(fd, msgs, udp_batch, 0);
-        if (k > 0) r.sent += static_cast<std::uint64_t>(k);
-    }
-    udp_finish(fd);
-}
-
-void raw_udp_batched_receiver(udp_run& r, int fd) {
-    static thread_local std::byte in[udp_batch][2048];
-    ::iovec v[udp_batch];
-    ::mmsghdr msgs[udp_batch];
-    for (;;) {
-        for (std::size_t i = 0; i < udp_batch; ++i) {
-            v[i] = {in[i], sizeof in[i]};
-            msgs[i] = ::mmsghdr{};
-            msgs[i].msg_hdr.msg_iov = &v[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
-        }
-        int k = ::recvmmsg(fd, msgs, udp_batch, MSG_WAITFORONE, nullptr);
-        if (k < 0) {
-            if (errno == EINTR) continue;
-            return;
-        }
-        for (int i = 0; i < k; ++i)
-            if (!r.got(in[i], msgs[i].msg_len)) return;
-    }
-}
-
 void sockframe_udp_sender(udp_run& r, int fd) {
     sf::udp_socket s(fd);
     std::error_code ec;
@@ -866,32 +837,6 @@ void sockframe_udp_receiver(udp_run& r, int fd) {
         if (ec) break;
         if (!r.got(in, k)) break;
     }
-    (void)s.release();
-}
-
-void sockframe_udp_batched_sender(udp_run& r, int fd) {
-    sf::udp_socket s(fd);
-    std::error_code ec;
-    sf::const_buffer batch[udp_batch];
-    for (auto& b : batch) b = sf::const_buffer(r.payload);
-    while (!r.stop.load(std::memory_order_relaxed)) r.sent += s.send_batch(batch, udp_batch, ec);
-    udp_finish(fd);
-    (void)s.release();
-}
-
-void sockframe_udp_batched_receiver(udp_run& r, int fd) {
-    sf::udp_socket s(fd);
-    static thread_local std::byte in[udp_batch][2048];
-    sf::message_slot slots[udp_batch];
-    for (std::size_t i = 0; i < udp_batch; ++i) slots[i].buffer = sf::mutable_buffer(in[i], sizeof in[i]);
-    std::error_code ec;
-    for (;;) {
-        std::size_t k = s.receive_batch(slots, udp_batch, ec);
-        if (ec) break;
-        for (std::size_t i = 0; i < k; ++i)
-            if (!r.got(slots[i].buffer.data(), slots[i].size)) goto done;
-    }
-done:
     (void)s.release();
 }
 
@@ -964,6 +909,422 @@ sample run_udp(const config& cfg, udp_fn sender, udp_fn receiver) {
     out.loss = r.sent > 0 ? 1.0 - static_cast<double>(r.received) / static_cast<double>(r.sent) : 0;
     if (out.loss < 0) out.loss = 0;
     return out;
+}
+
+// ---- udp_batched (framed), udp_gso, sendfile ----------------------------------------------------
+//
+// udp_batched  datagrams of `size` bytes (a 2-byte big-endian length, then the payload):
+//              sockframe = framed<udp_socket, length_prefix<uint16_t>> send_batch of 64 frames and
+//              receive_batch (recvmmsg, each datagram checked by the codec); sockframe_socket =
+//              the socket's own send_batch / receive_batch of plain buffers; raw = a sendmmsg /
+//              recvmmsg loop that writes and checks the same 2-byte header.
+// udp_gso      `size`-byte datagrams from one buffer: sockframe = send_segments (UDP GSO) into a
+//              receive_batch with UDP GRO; raw = sendmsg with UDP_SEGMENT into a recvmmsg GRO loop;
+//              raw_sendmmsg and raw_sendto send the same datagrams with sendmmsg (64 per call) and
+//              one send() each into the same GRO receiver.
+// sendfile     one 64 MiB frame (4-byte length, then a file's bytes) over TCP: sockframe =
+//              send_file_frame (sendfile); raw = read() 256 KiB of the file, send() it, repeat.
+//              The receiver reads and discards, the same for both.
+
+constexpr std::size_t dgram_batch = 64;
+
+void put_be16(std::byte* p, std::size_t n) {
+    p[0] = static_cast<std::byte>(n >> 8);
+    p[1] = static_cast<std::byte>(n & 0xff);
+}
+
+void sockframe_framed_udp_sender(udp_run& r, int fd) {
+    sf::framed f{sf::udp_socket(fd), sf::length_prefix<std::uint16_t>{2048}};
+    std::error_code ec;
+    sf::const_buffer batch[dgram_batch];
+    for (auto& b : batch) b = sf::const_buffer(r.payload.data(), r.size - 2);
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        f.send_batch(batch, dgram_batch, ec);
+        if (!ec) r.sent += dgram_batch;
+    }
+    udp_finish(fd);
+    (void)f.endpoint().release();
+}
+
+void sockframe_framed_udp_receiver(udp_run& r, int fd) {
+    sf::framed f{sf::udp_socket(fd), sf::length_prefix<std::uint16_t>{2048}};
+    std::error_code ec;
+    bool more = true;
+    while (more) {
+        const std::size_t k = f.receive_batch(
+            [&](sf::const_buffer payload) {
+                more = r.got(payload.data() - 2, payload.size() + 2);
+                return more;
+            },
+            sf::deadline{}, ec);
+        if (ec || k == 0) break;  // the empty datagram that ends the run is the codec's error
+    }
+    (void)f.endpoint().release();
+}
+
+void raw_framed_udp_sender(udp_run& r, int fd) {
+    std::byte header[2];
+    put_be16(header, r.size - 2);
+    ::iovec v[dgram_batch][2];
+    ::mmsghdr msgs[dgram_batch];
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < dgram_batch; ++i) {
+            v[i][0] = {header, 2};
+            v[i][1] = {r.payload.data(), r.size - 2};
+            msgs[i] = ::mmsghdr{};
+            msgs[i].msg_hdr.msg_iov = v[i];
+            msgs[i].msg_hdr.msg_iovlen = 2;
+        }
+        int k = ::sendmmsg(fd, msgs, dgram_batch, 0);
+        if (k > 0) r.sent += static_cast<std::uint64_t>(k);
+    }
+    udp_finish(fd);
+}
+
+void raw_framed_udp_receiver(udp_run& r, int fd) {
+    static thread_local std::byte in[dgram_batch][2048];
+    ::iovec v[dgram_batch];
+    ::mmsghdr msgs[dgram_batch];
+    for (;;) {
+        for (std::size_t i = 0; i < dgram_batch; ++i) {
+            v[i] = {in[i], sizeof in[i]};
+            msgs[i] = ::mmsghdr{};
+            msgs[i].msg_hdr.msg_iov = &v[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int k = ::recvmmsg(fd, msgs, dgram_batch, MSG_WAITFORONE, nullptr);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        for (int i = 0; i < k; ++i) {
+            const std::size_t n = msgs[i].msg_len;
+            if (n < 2) return;  // the end
+            const std::size_t length =
+                (static_cast<std::size_t>(in[i][0]) << 8) | static_cast<std::size_t>(in[i][1]);
+            if (length != n - 2) die("raw udp: header disagrees with the datagram");
+            if (!r.got(in[i], n)) return;
+        }
+    }
+}
+
+void sockframe_socket_udp_sender(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    std::error_code ec;
+    sf::const_buffer batch[dgram_batch];
+    for (auto& b : batch) b = sf::const_buffer(r.payload.data(), r.size);
+    while (!r.stop.load(std::memory_order_relaxed)) r.sent += s.send_batch(batch, dgram_batch, ec);
+    udp_finish(fd);
+    (void)s.release();
+}
+
+void sockframe_socket_udp_receiver(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    static thread_local std::byte in[dgram_batch][2048];
+    sf::message_slot slots[dgram_batch];
+    for (std::size_t i = 0; i < dgram_batch; ++i) slots[i].buffer = sf::mutable_buffer(in[i], sizeof in[i]);
+    std::error_code ec;
+    for (;;) {
+        std::size_t k = s.receive_batch(slots, dgram_batch, ec);
+        if (ec) break;
+        for (std::size_t i = 0; i < k; ++i)
+            if (!r.got(slots[i].buffer.data(), slots[i].size)) goto done;
+    }
+done:
+    (void)s.release();
+}
+
+/// Datagrams one GSO call carries for `size`: at most 64 and about 64 KB.
+std::size_t gso_per_call(std::size_t size) { return std::min<std::size_t>(64, 65000 / size); }
+
+void sockframe_gso_sender(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    std::error_code ec;
+    const std::size_t per = gso_per_call(r.size);
+    std::vector<std::byte> data(per * r.size);
+    for (std::size_t i = 0; i < per; ++i) std::memcpy(data.data() + i * r.size, r.payload.data(), r.size);
+    while (!r.stop.load(std::memory_order_relaxed))
+        r.sent += s.send_segments(data, r.size, sf::deadline{}, ec);
+    if (!s.segmentation_offload())
+        std::fprintf(stderr, "udp_gso: the kernel refused GSO; sockframe fell back\n");
+    udp_finish(fd);
+    (void)s.release();
+}
+
+void raw_sendmmsg_sender(udp_run& r, int fd);
+
+void raw_gso_sender(udp_run& r, int fd) {
+    const std::size_t per = gso_per_call(r.size);
+    std::vector<std::byte> data(per * r.size);
+    for (std::size_t i = 0; i < per; ++i) std::memcpy(data.data() + i * r.size, r.payload.data(), r.size);
+    alignas(::cmsghdr) char control[CMSG_SPACE(sizeof(std::uint16_t))] = {};
+    ::iovec v{data.data(), data.size()};
+    ::msghdr msg{};
+    msg.msg_iov = &v;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_UDP;
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    const auto segment = static_cast<std::uint16_t>(r.size);
+    std::memcpy(CMSG_DATA(c), &segment, sizeof segment);
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        if (::sendmsg(fd, &msg, 0) > 0) {
+            r.sent += per;
+        } else if (errno != EINTR && errno != EAGAIN && errno != ENOBUFS) {
+            std::fprintf(stderr, "udp_gso: the kernel refused GSO (%s); raw sends with sendmmsg\n",
+                         std::strerror(errno));
+            raw_sendmmsg_sender(r, fd);
+            return;
+        }
+    }
+    udp_finish(fd);
+}
+
+void raw_sendmmsg_sender(udp_run& r, int fd) {
+    ::iovec v[dgram_batch];
+    ::mmsghdr msgs[dgram_batch];
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < dgram_batch; ++i) {
+            v[i] = {r.payload.data(), r.size};
+            msgs[i] = ::mmsghdr{};
+            msgs[i].msg_hdr.msg_iov = &v[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        int k = ::sendmmsg(fd, msgs, dgram_batch, 0);
+        if (k > 0) r.sent += static_cast<std::uint64_t>(k);
+    }
+    udp_finish(fd);
+}
+
+void raw_sendto_sender(udp_run& r, int fd) {
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        for (std::size_t i = 0; i < dgram_batch; ++i)
+            if (::send(fd, r.payload.data(), r.size, 0) > 0) ++r.sent;
+    }
+    udp_finish(fd);
+}
+
+constexpr std::size_t gro_slots = 16;
+
+/// Counts the datagrams of one received buffer (GRO: several of `segment` bytes).
+bool got_segments(udp_run& r, const std::byte* p, std::size_t n, std::size_t segment) {
+    if (n == 0) return false;
+    if (segment == 0) segment = n;
+    for (std::size_t at = 0; at < n; at += segment)
+        if (!r.got(p + at, std::min(segment, n - at))) return false;
+    return true;
+}
+
+void raw_gro_receiver(udp_run& r, int fd) {
+    const int on = 1;
+    if (::setsockopt(fd, IPPROTO_UDP, UDP_GRO, &on, sizeof on) != 0)
+        std::fprintf(stderr, "udp_gso: the kernel refused UDP_GRO (%s): one datagram per buffer\n",
+                     std::strerror(errno));
+    static thread_local std::byte in[gro_slots][65536];
+    alignas(::cmsghdr) static thread_local char control[gro_slots][64];
+    ::iovec v[gro_slots];
+    ::mmsghdr msgs[gro_slots];
+    for (;;) {
+        for (std::size_t i = 0; i < gro_slots; ++i) {
+            v[i] = {in[i], sizeof in[i]};
+            msgs[i] = ::mmsghdr{};
+            msgs[i].msg_hdr.msg_iov = &v[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+            msgs[i].msg_hdr.msg_control = control[i];
+            msgs[i].msg_hdr.msg_controllen = sizeof control[i];
+        }
+        int k = ::recvmmsg(fd, msgs, gro_slots, MSG_WAITFORONE, nullptr);
+        if (k < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        for (int i = 0; i < k; ++i) {
+            std::size_t segment = 0;
+            for (::cmsghdr* c = CMSG_FIRSTHDR(&msgs[i].msg_hdr); c != nullptr;
+                 c = CMSG_NXTHDR(&msgs[i].msg_hdr, c))
+                if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+                    int size = 0;
+                    std::memcpy(&size, CMSG_DATA(c), sizeof size);
+                    segment = static_cast<std::size_t>(size);
+                }
+            if (!got_segments(r, in[i], msgs[i].msg_len, segment)) return;
+        }
+    }
+}
+
+void sockframe_gro_receiver(udp_run& r, int fd) {
+    sf::udp_socket s(fd);
+    std::error_code gro;
+    s.enable_gro(true, gro);  // refused: one datagram per buffer, counted the same way
+    static thread_local std::byte in[gro_slots][65536];
+    sf::datagram_info info[gro_slots];
+    sf::message_slot slots[gro_slots];
+    for (std::size_t i = 0; i < gro_slots; ++i) {
+        slots[i].buffer = sf::mutable_buffer(in[i], sizeof in[i]);
+        slots[i].info = &info[i];
+    }
+    std::error_code ec;
+    for (;;) {
+        const std::size_t k = s.receive_batch(slots, gro_slots, ec);
+        if (ec) break;
+        for (std::size_t i = 0; i < k; ++i)
+            if (!got_segments(r, in[i], slots[i].size, info[i].segment_size)) goto done;
+    }
+done:
+    (void)s.release();
+}
+
+sample run_sized_udp(const config& cfg, std::size_t size, udp_fn sender, udp_fn receiver) {
+    auto [tx_fd, rx_fd] = udp_pair();
+    udp_run r(cfg, size);
+    std::thread rx([&, fd = rx_fd] {
+        pin_to(cfg.cpu_b);
+        receiver(r, fd);
+    });
+    std::thread tx([&, fd = tx_fd] {
+        pin_to(cfg.cpu_a);
+        sender(r, fd);
+    });
+    tx.join();
+    rx.join();
+    ::close(tx_fd);
+    ::close(rx_fd);
+    sample out = r.m.result();
+    out.loss = r.sent > 0 ? 1.0 - static_cast<double>(r.received) / static_cast<double>(r.sent) : 0;
+    if (out.loss < 0) out.loss = 0;
+    return out;
+}
+
+// ---- sendfile ------------------------------------------------------------------------------------
+
+constexpr std::size_t file_frame_size = 64u * 1024u * 1024u;
+
+/// The 64 MiB file both senders send from (made once, removed at exit).
+struct bench_file {
+    std::string path;
+    int fd = -1;
+    bench_file() {
+        char pattern[] = "/tmp/sockframe-bench-XXXXXX";
+        fd = ::mkstemp(pattern);
+        if (fd < 0) die("mkstemp");
+        path = pattern;
+        std::vector<std::byte> chunk = make_payload(1 << 20);
+        for (std::size_t i = 0; i < file_frame_size / chunk.size(); ++i)
+            if (::write(fd, chunk.data(), chunk.size()) != static_cast<ssize_t>(chunk.size())) die("write");
+    }
+    ~bench_file() {
+        ::close(fd);
+        ::unlink(path.c_str());
+    }
+};
+
+struct file_run {
+    std::atomic<bool> stop{false};
+    meter m;
+    double sender_cpu = 0;
+    std::uint64_t frames_sent = 0;
+    explicit file_run(const config& c) : m(c, stop) {}
+};
+
+double thread_cpu_seconds() {
+    ::timespec t{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
+}
+
+void sockframe_file_sender(file_run& r, int fd, int file) {
+    sf::framed f{sf::tcp_stream(fd), sf::length_prefix<std::uint32_t>{file_frame_size}};
+    const double c0 = thread_cpu_seconds();
+    std::error_code ec;
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        sf::send_file_frame(f, file, 0, file_frame_size, sf::deadline{}, ec);
+        if (ec) break;
+        ++r.frames_sent;
+    }
+    r.sender_cpu = thread_cpu_seconds() - c0;
+    f.endpoint().shutdown(sf::shutdown_type::send, ec);
+    (void)f.endpoint().release();
+}
+
+void raw_file_sender(file_run& r, int fd, int file) {
+    std::vector<std::byte> buffer(256 * 1024);
+    const double c0 = thread_cpu_seconds();
+    while (!r.stop.load(std::memory_order_relaxed)) {
+        std::byte header[4];
+        store_be32(header, static_cast<std::uint32_t>(file_frame_size));
+        send_all_raw(fd, header, 4);
+        std::size_t done = 0;
+        while (done < file_frame_size) {
+            const ssize_t n = ::pread(file, buffer.data(), std::min(buffer.size(), file_frame_size - done),
+                                      static_cast<off_t>(done));
+            if (n <= 0) die("pread");
+            send_all_raw(fd, buffer.data(), static_cast<std::size_t>(n));
+            done += static_cast<std::size_t>(n);
+        }
+        ++r.frames_sent;
+    }
+    r.sender_cpu = thread_cpu_seconds() - c0;
+    ::shutdown(fd, SHUT_WR);
+}
+
+/// Reads frames (4-byte length, then that many bytes), discarding the payload.
+void file_receiver(file_run& r, int fd) {
+    std::vector<std::byte> buffer(1 << 20);
+    std::size_t left_in_frame = 0, header_have = 0;
+    std::byte header[4];
+    for (;;) {
+        const ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
+        if (n <= 0) return;
+        std::size_t at = 0;
+        const auto got = static_cast<std::size_t>(n);
+        while (at < got) {
+            if (left_in_frame == 0) {
+                header[header_have++] = buffer[at++];
+                if (header_have == 4) {
+                    left_in_frame = load_be32(header);
+                    header_have = 0;
+                    if (left_in_frame != file_frame_size) die("sendfile: bad frame header");
+                }
+                continue;
+            }
+            const std::size_t take = std::min(left_in_frame, got - at);
+            at += take;
+            left_in_frame -= take;
+            r.m.bytes += take;
+            if (left_in_frame == 0) {
+                ++r.m.msgs;
+                r.m.check();
+            }
+        }
+        if (!r.m.done()) r.m.check();
+    }
+}
+
+using file_fn = void (*)(file_run&, int, int);
+
+sample run_file(const config& cfg, int file, file_fn sender, const char* impl) {
+    auto [client, server] = tcp_pair(false);
+    file_run r(cfg);
+    std::thread rx([&, fd = server] {
+        pin_to(cfg.cpu_b);
+        file_receiver(r, fd);
+    });
+    std::thread tx([&, fd = client] {
+        pin_to(cfg.cpu_a);
+        sender(r, fd, file);
+    });
+    tx.join();
+    rx.join();
+    ::close(client);
+    ::close(server);
+    if (r.frames_sent > 0)
+        std::fprintf(stderr, "  sendfile %-10s sender CPU %.1f ms per 64 MiB frame (%llu frames)\n", impl,
+                     r.sender_cpu * 1e3 / static_cast<double>(r.frames_sent),
+                     static_cast<unsigned long long>(r.frames_sent));
+    return r.m.result();
 }
 
 // ---- the plan -----------------------------------------------------------------------------------
@@ -1154,13 +1515,48 @@ std::vector<result> run_all(const config& cfg) {
 #endif
         measure(cfg, "udp", udp_size, true, false, c, out);
     }
-    if (wanted(cfg, "udp_batched")) {
+    for (std::size_t size : {std::size_t{64}, std::size_t{1200}}) {
+        if (!wanted(cfg, "udp_batched")) break;
+        if (!cfg.sizes.empty() && std::find(cfg.sizes.begin(), cfg.sizes.end(), size) == cfg.sizes.end())
+            continue;
         std::vector<candidate> c;
-        c.push_back({"sockframe", [&] {
-                         return run_udp(cfg, sockframe_udp_batched_sender, sockframe_udp_batched_receiver);
+        c.push_back({"sockframe", [&, size] {
+                         return run_sized_udp(cfg, size, sockframe_framed_udp_sender,
+                                              sockframe_framed_udp_receiver);
                      }});
-        c.push_back({"raw", [&] { return run_udp(cfg, raw_udp_batched_sender, raw_udp_batched_receiver); }});
-        measure(cfg, "udp_batched", udp_size, true, false, c, out);
+        c.push_back({"raw", [&, size] {
+                         return run_sized_udp(cfg, size, raw_framed_udp_sender, raw_framed_udp_receiver);
+                     }});
+        c.push_back({"sockframe_socket", [&, size] {
+                         return run_sized_udp(cfg, size, sockframe_socket_udp_sender,
+                                              sockframe_socket_udp_receiver);
+                     }});
+        measure(cfg, "udp_batched", size, true, false, c, out);
+    }
+    for (std::size_t size : {std::size_t{64}, std::size_t{1200}}) {
+        if (!wanted(cfg, "udp_gso")) break;
+        if (!cfg.sizes.empty() && std::find(cfg.sizes.begin(), cfg.sizes.end(), size) == cfg.sizes.end())
+            continue;
+        std::vector<candidate> c;
+        c.push_back({"sockframe", [&, size] {
+                         return run_sized_udp(cfg, size, sockframe_gso_sender, sockframe_gro_receiver);
+                     }});
+        c.push_back(
+            {"raw", [&, size] { return run_sized_udp(cfg, size, raw_gso_sender, raw_gro_receiver); }});
+        c.push_back({"raw_sendmmsg",
+                     [&, size] { return run_sized_udp(cfg, size, raw_sendmmsg_sender, raw_gro_receiver); }});
+        c.push_back({"raw_sendto",
+                     [&, size] { return run_sized_udp(cfg, size, raw_sendto_sender, raw_gro_receiver); }});
+        measure(cfg, "udp_gso", size, true, false, c, out);
+    }
+    if (wanted(cfg, "sendfile") && (cfg.sizes.empty() || std::find(cfg.sizes.begin(), cfg.sizes.end(),
+                                                                   file_frame_size) != cfg.sizes.end())) {
+        bench_file file;
+        std::vector<candidate> c;
+        c.push_back(
+            {"sockframe", [&] { return run_file(cfg, file.fd, sockframe_file_sender, "sockframe"); }});
+        c.push_back({"raw", [&] { return run_file(cfg, file.fd, raw_file_sender, "raw"); }});
+        measure(cfg, "sendfile", file_frame_size, true, false, c, out);
     }
     return out;
 }
@@ -1245,8 +1641,10 @@ void usage() {
         "  --json       a JSON array on stdout instead of the table\n"
         "  --repeats N  measured repeats per row (default 9); the table shows medians\n"
         "  --seconds S  measured window of each repeat (default 0.5)\n"
-        "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched (repeatable)\n"
-        "  --size N     stream payload size: 16, 128, 1024 or 65536 (repeatable; default all)\n"
+        "  --only W     stream, pingpong, pingpong_same_cpu, udp, udp_batched, udp_gso,\n"
+        "               sendfile (repeatable)\n"
+        "  --size N     payload size: stream 16, 128, 1024, 65536; udp_batched and udp_gso 64, 1200;\n"
+        "               sendfile 67108864 (repeatable; default all)\n"
         "  --impl NAME  run only this implementation (repeatable; for profiling: no ratio without raw)\n"
         "               stream: sockframe sockframe_default sockframe_checked sockframe_any raw raw_big\n"
         "               asio; pingpong: sockframe sockframe_checked sockframe_any raw asio\n"

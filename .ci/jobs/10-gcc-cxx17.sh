@@ -1,5 +1,6 @@
 # g++, C++17, Debug: the whole suite and the examples.
 need_base
+need iproute2  # the multicast tests make a veth pair in their own network namespace
 cmake -S . -B build/gcc-cxx17 -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_CXX_STANDARD=17 -DCMAKE_BUILD_TYPE=Debug \
       -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF  # the consumer projects run in job 50
 cmake --build build/gcc-cxx17

@@ -28,6 +28,12 @@ for workload in ("stream", "pingpong", "pingpong_same_cpu", "udp", "udp_batched"
     for impl in ("sockframe", "raw", "asio") if workload != "udp_batched" else ("sockframe", "raw"):
         assert (workload, impl) in seen, f"no row for {workload}/{impl}"
 assert {r["size"] for r in rows if r["workload"] == "stream"} == {16, 128, 1024, 65536}
+# Datagram batches and offload at 64 and 1200 bytes, and the 64 MiB file frame, each against raw.
+for workload, sizes in (("udp_batched", (64, 1200)), ("udp_gso", (64, 1200)), ("sendfile", (67108864,))):
+    for size in sizes:
+        for impl in ("sockframe", "raw"):
+            assert (workload, size, impl) in {(r["workload"], r["size"], r["impl"]) for r in rows}, \
+                f"no row for {workload}/{size}/{impl}"
 # Every stream size has the default-settings row and the raw_big baseline it is compared with,
 # and the composed (checked) and type-erased (any_codec) codecs' rows; ping-pong has the latter two.
 cells = {(r["workload"], r["size"], r["impl"]) for r in rows}

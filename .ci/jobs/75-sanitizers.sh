@@ -5,7 +5,7 @@
 #   3. valgrind memcheck on the examples (--error-exitcode=1 --leak-check=full).
 # -O1 keeps the instrumented builds quick to run; consumer tests are covered by 50-consumers.
 need_base
-need clang libclang-rt-14-dev valgrind
+need clang libclang-rt-14-dev valgrind iproute2  # iproute2: the multicast tests make a veth pair
 
 common=(-G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF
         -DSOCKFRAME_INSTALL=OFF)

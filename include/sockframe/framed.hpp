@@ -184,10 +184,56 @@ inline constexpr bool is_buffer_sequence_v<
 
 /// The receiving state of a framed connection: the receive buffer, the read position, the
 /// end-of-stream and poisoned states, and the one decode step every receive path takes.
+template <typename E, typename = void>
+struct receives_batches : std::false_type {};
+template <typename E>
+struct receives_batches<
+    E, std::void_t<decltype(std::declval<E&>().receive_batch(std::declval<message_slot*>(), std::size_t{},
+                                                             deadline{}, std::declval<std::error_code&>()))>>
+    : std::true_type {};
+
+template <typename E, typename = void>
+struct sends_message_batches : std::false_type {};
+template <typename E>
+struct sends_message_batches<
+    E, std::void_t<decltype(std::declval<E&>().send_batch(std::declval<const message_view*>(), std::size_t{},
+                                                          deadline{}, std::declval<std::error_code&>()))>>
+    : std::true_type {};
+
+/// Datagrams received by one batched call and not yet delivered (datagram endpoints only).
+struct datagram_batch_state {
+    static constexpr std::size_t most = 64;
+    std::size_t next = 0;       // the next slot to deliver
+    std::size_t count = 0;      // slots filled by the last call
+    std::size_t slot_size = 0;  // bytes per slot in the receive buffer
+    std::uint32_t sizes[most];  // each datagram's whole size
+    bool truncated[most];
+    datagram_batch_state() noexcept = default;
+    datagram_batch_state(datagram_batch_state&& other) noexcept { *this = std::move(other); }
+    datagram_batch_state& operator=(datagram_batch_state&& other) noexcept {
+        next = std::exchange(other.next, 0);
+        count = std::exchange(other.count, 0);
+        slot_size = std::exchange(other.slot_size, 0);
+        for (std::size_t i = next; i < count; ++i) {
+            sizes[i] = other.sizes[i];
+            truncated[i] = other.truncated[i];
+        }
+        return *this;
+    }
+};
+struct no_batch_state {};
+
 template <typename Endpoint, typename Codec>
-class frame_reader {
+class frame_reader : private std::conditional_t<endpoint_traits<Endpoint>::message_oriented &&
+                                                    !endpoint_traits<Endpoint>::connection_oriented &&
+                                                    receives_batches<Endpoint>::value,
+                                                datagram_batch_state, no_batch_state> {
     using traits = endpoint_traits<Endpoint>;
     static constexpr bool is_local_v = traits::is_local;
+    /// Datagram endpoints receive many datagrams per system call (recvmmsg) into slots of the
+    /// receive buffer, each checked by the codec on its own as it is delivered.
+    static constexpr bool batches_v =
+        traits::message_oriented && !traits::connection_oriented && receives_batches<Endpoint>::value;
 
 public:
     /// Bytes the receive buffer may grow to while reads keep filling it (bounded by the codec).
@@ -258,6 +304,22 @@ public:
         } else {
             on_frame(*first);
         }
+        if constexpr (batches_v) {
+            while (this->next < this->count) {
+                std::optional<const_buffer> payload = take_slot(codec, ec);
+                if (!payload) {  // a bad datagram waits for the next call, which reports it
+                    --this->next;
+                    ec = no_error();
+                    break;
+                }
+                ++delivered;
+                if constexpr (std::is_same_v<decltype(on_frame(*payload)), bool>) {
+                    if (!on_frame(*payload)) break;
+                } else {
+                    on_frame(*payload);
+                }
+            }
+        }
         if constexpr (!traits::message_oriented) {
             // The position lives in a local (a register) rather than in begin_, which is only
             // stored: a member re-read per frame would chain every frame behind the last store.
@@ -288,11 +350,23 @@ public:
     bool at_end() const noexcept { return at_end_; }
     bool drained() const noexcept { return drained_; }
     std::uint64_t error_size() const noexcept { return error_size_; }
-    std::size_t buffered_size() const noexcept { return end_ - begin_; }
+    std::size_t buffered_size() const noexcept {
+        if constexpr (batches_v) {
+            std::size_t n = 0;
+            for (std::size_t i = this->next; i < this->count; ++i) n += this->sizes[i];
+            return n;
+        } else {
+            return end_ - begin_;
+        }
+    }
     std::size_t capacity() const noexcept { return buffer_.capacity(); }
     void set_initial_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
     bool release() noexcept {
         if (end_ != begin_ || buffer_.capacity() == 0) return false;
+        if constexpr (batches_v) {
+            if (this->next < this->count) return false;
+            this->next = this->count = 0;
+        }
         buffer_.release();
         begin_ = end_ = 0;
         full_reads_ = 0;
@@ -471,12 +545,107 @@ private:
         return true;
     }
 
+    /// Bytes per slot of a batched datagram receive: the codec's limit (a larger datagram is
+    /// truncated, and reported with its whole size where the OS says), else any IP datagram.
+    std::size_t datagram_slot_size(const Codec& codec) const noexcept {
+        const std::size_t limit = codec.max_frame_bytes();
+        std::size_t slot = detail::reports_whole_size && limit < max_datagram ? limit : max_datagram;
+        if (slot < 64) slot = 64;
+        return (slot + 63) / 64 * 64;
+    }
+    /// Whether datagrams are received in batches here: a Unix datagram larger than 64 KiB
+    /// within the codec's limit goes through the one-at-a-time path, which sizes it first.
+    bool batching(const Codec& codec) const noexcept {
+        if constexpr (batches_v) {
+            return !is_local_v || codec.max_frame_bytes() <= max_datagram;
+        } else {
+            (void)codec;
+            return false;
+        }
+    }
+
+    /// The next received datagram as a frame: from the batch buffered, else from one batched
+    /// receive of as many as are queued (up to batch_bytes of slots, at most 64).
+    std::optional<const_buffer> receive_datagram(Endpoint& endpoint, Codec& codec, deadline d,
+                                                 std::error_code& ec) {
+        if constexpr (batches_v) {
+            if (this->next == this->count) {
+                const std::size_t slot = datagram_slot_size(codec);
+                std::size_t slots = batch_bytes / slot;
+                if (slots < 1) slots = 1;
+                if (slots > datagram_batch_state::most) slots = datagram_batch_state::most;
+                if (buffer_.capacity() < slot * slots) buffer_.reallocate(slot * slots, 0);
+                message_slot batch[datagram_batch_state::most];
+                for (std::size_t i = 0; i < slots; ++i)
+                    batch[i].buffer = mutable_buffer(buffer_.data() + i * slot, slot);
+                this->next = this->count = 0;
+                const std::size_t n = endpoint.receive_batch(batch, slots, d, ec);
+                if (ec || n == 0) return std::nullopt;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const std::size_t whole =
+                        batch[i].whole_size > batch[i].size ? batch[i].whole_size : batch[i].size;
+                    this->sizes[i] = whole > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(whole);
+                    this->truncated[i] = batch[i].truncated;
+                }
+                this->slot_size = slot;
+                this->count = n;
+            }
+            return take_slot(codec, ec);
+        } else {
+            (void)endpoint;
+            (void)codec;
+            (void)d;
+            (void)ec;
+            return std::nullopt;
+        }
+    }
+
+    /// Delivers the next buffered datagram of the batch (the codec checks it).
+    std::optional<const_buffer> take_slot(Codec& codec, std::error_code& ec) {
+        if constexpr (batches_v) {
+            const std::size_t i = this->next++;
+            const std::size_t size = this->sizes[i];
+            if (this->truncated[i] || size > codec.max_frame_bytes()) {
+                ec = errc::frame_too_large;
+                error_size_ = size;
+                return std::nullopt;
+            }
+            return check_datagram(codec, buffer_.data() + i * this->slot_size, size, ec);
+        } else {
+            (void)codec;
+            (void)ec;
+            return std::nullopt;
+        }
+    }
+
+    /// One received message through the codec: a frame only if it fills the message exactly.
+    std::optional<const_buffer> check_datagram(Codec& codec, const std::byte* data, std::size_t n,
+                                               std::error_code& ec) {
+        codec.reset();
+        const decode_result r = codec.decode(const_buffer(data, n));
+        codec.reset();
+        if (r.is_frame() && r.consumed == n) {
+            ec = no_error();
+            return r.payload;
+        }
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            return std::nullopt;
+        }
+        // a frame that ends before the datagram does, or a datagram too short for its frame
+        ec = errc::frame_size_mismatch;
+        error_size_ = n;
+        return std::nullopt;
+    }
+
     std::optional<const_buffer> receive_message(Endpoint& endpoint, Codec& codec, deadline d,
                                                 std::error_code& ec) {
         if (at_end_) {
             ec = no_error();
             return std::nullopt;
         }
+        if (batching(codec)) return receive_datagram(endpoint, codec, d, ec);
         const std::size_t limit = codec.max_frame_bytes();
         std::size_t n = 0;
         if constexpr (is_local_v) {
@@ -531,22 +700,11 @@ private:
             error_size_ = n;
             return std::nullopt;
         }
-        codec.reset();
-        const decode_result r = codec.decode(const_buffer(buffer_.data(), n));
-        codec.reset();
-        if (r.is_frame() && r.consumed == n) return r.payload;
-        if (r.is_error()) {
-            ec = r.error;
-            error_size_ = r.size;
-            return std::nullopt;
-        }
-        // a frame that ends before the datagram does, or a datagram too short for its frame
-        ec = errc::frame_size_mismatch;
-        error_size_ = n;
-        return std::nullopt;
+        return check_datagram(codec, buffer_.data(), n, ec);
     }
 
     void take(frame_reader& other) noexcept {
+        if constexpr (batches_v) static_cast<datagram_batch_state&>(*this) = std::move(other);
         buffer_ = std::move(other.buffer_);
         begin_ = std::exchange(other.begin_, 0);
         end_ = std::exchange(other.end_, 0);
@@ -560,6 +718,7 @@ private:
     }
 
     static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t batch_bytes = std::size_t{256} << 10;  // slots of one batched receive
     static constexpr std::size_t compact_below = 4096;
     static constexpr unsigned grow_after = 2;     // reads in a row that filled the free space
     static constexpr unsigned shrink_after = 32;  // small reads in a row before the buffer shrinks
@@ -713,6 +872,74 @@ public:
                 }
                 done += n;
                 if (refused && done < count) {
+                    ec = refused;
+                    return;
+                }
+            }
+        } else if constexpr (traits::message_oriented && sends_message_batches<Endpoint>::value &&
+                             has_encode_prefix_v<Codec>) {
+            // One datagram per frame, header and payload, up to 64 frames per sendmmsg.
+            constexpr std::size_t per_call = 64;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            message_view views[per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[2 * n] = const_buffer(headers[n], header);
+                    parts[2 * n + 1] = payload;
+                    views[n] = message_view{&parts[2 * n], payload.empty() ? std::size_t{1} : std::size_t{2}};
+                }
+                if (n > 0) {
+                    const std::size_t sent = endpoint.send_batch(views, n, whole, ec);
+                    if (ec) return;
+                    if (sent < n) {  // non-blocking: the rest did not fit now
+                        ec = std::make_error_code(std::errc::operation_would_block);
+                        return;
+                    }
+                    done += n;
+                } else {
+                    send(endpoint, codec, payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
+        } else if constexpr (traits::message_oriented && sends_message_batches<Endpoint>::value) {
+            // One datagram per frame, up to 16 frames per sendmmsg (each encoded in its own parts).
+            constexpr std::size_t per_call = 16;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            frame_parts frames[per_call];
+            message_view views[per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0;
+                std::error_code refused;
+                for (; n < per_call && done + n < count; ++n) {
+                    refused = codec.encode(payloads[done + n], frames[n]);
+                    if (refused) {
+                        error_size_ = payloads[done + n].size();
+                        break;
+                    }
+                    views[n] = message_view{frames[n].begin(), frames[n].segment_count()};
+                }
+                std::size_t sent = 0;
+                if (n > 0) {
+                    sent = endpoint.send_batch(views, n, whole, ec);
+                    if (ec) return;
+                    if (sent < n) {  // non-blocking: the rest did not fit now
+                        ec = std::make_error_code(std::errc::operation_would_block);
+                        return;
+                    }
+                }
+                done += n;
+                if (refused) {
                     ec = refused;
                     return;
                 }

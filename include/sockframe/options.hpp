@@ -6,6 +6,8 @@
 #include <sockframe/detail/os.hpp>
 
 #include <chrono>
+#include <climits>
+#include <cstdint>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -136,6 +138,131 @@ struct linger {
         return {l.l_onoff != 0, std::chrono::seconds(l.l_linger)};
     }
 };
+
+/// SO_LINGER with reset-on-close: close() drops unsent data and sends a reset (RST) at once.
+inline struct linger linger_reset() noexcept { return {true, std::chrono::seconds(0)}; }
+
+namespace detail {
+/// An option stored as an int count of seconds.
+template <typename Derived>
+struct seconds_option {
+    std::chrono::seconds value{0};
+    constexpr seconds_option() noexcept = default;
+    constexpr explicit seconds_option(std::chrono::seconds v) noexcept : value(v) {}
+    int to_native() const noexcept {
+        return value.count() > INT_MAX ? INT_MAX : value.count() < 0 ? 0 : static_cast<int>(value.count());
+    }
+    static Derived from_native(int v) noexcept { return Derived{std::chrono::seconds(v)}; }
+};
+}  // namespace detail
+
+#if defined(TCP_KEEPIDLE) || (defined(__APPLE__) && defined(TCP_KEEPALIVE))
+/// TCP_KEEPIDLE (macOS: TCP_KEEPALIVE): idle time before the first keep-alive probe (with
+/// keep_alive{true}). Absent where the system has no such option (mingw's headers).
+struct keep_alive_idle : detail::seconds_option<keep_alive_idle> {
+    using seconds_option::seconds_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+#if defined(TCP_KEEPIDLE)
+    static int name() noexcept { return TCP_KEEPIDLE; }
+#else
+    static int name() noexcept { return TCP_KEEPALIVE; }
+#endif
+};
+#endif
+#if defined(TCP_KEEPINTVL)
+/// TCP_KEEPINTVL: time between keep-alive probes.
+struct keep_alive_interval : detail::seconds_option<keep_alive_interval> {
+    using seconds_option::seconds_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_KEEPINTVL; }
+};
+#endif
+#if defined(TCP_KEEPCNT)
+/// TCP_KEEPCNT: unanswered probes before the connection is dropped.
+struct keep_alive_count : detail::integer_option<keep_alive_count> {
+    using integer_option::integer_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_KEEPCNT; }
+};
+#endif
+#if defined(TCP_USER_TIMEOUT)
+/// TCP_USER_TIMEOUT (Linux): how long sent data may stay unacknowledged before the connection
+/// is dropped (timed_out); 0 = the system's default.
+struct user_timeout {
+    std::chrono::milliseconds value{0};
+    constexpr user_timeout() noexcept = default;
+    constexpr explicit user_timeout(std::chrono::milliseconds v) noexcept : value(v) {}
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_USER_TIMEOUT; }
+    unsigned int to_native() const noexcept {
+        return value.count() < 0 ? 0u
+               : static_cast<unsigned long long>(value.count()) > UINT_MAX
+                   ? UINT_MAX
+                   : static_cast<unsigned int>(value.count());
+    }
+    static user_timeout from_native(unsigned int v) noexcept {
+        return user_timeout{std::chrono::milliseconds(v)};
+    }
+};
+#endif
+#if defined(TCP_FASTOPEN)
+/// TCP_FASTOPEN on a listener (before listen): accept data in SYNs, at most `value` pending
+/// Fast Open connections (Linux also needs the server bit of net.ipv4.tcp_fastopen).
+struct fast_open : detail::integer_option<fast_open> {
+    using integer_option::integer_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_FASTOPEN; }
+};
+#endif
+#if defined(TCP_FASTOPEN_CONNECT)
+/// TCP_FASTOPEN_CONNECT (Linux 4.11+) on a client before connect: connect returns at once and
+/// the first write travels in the SYN when the server's cookie is known (an ordinary handshake
+/// otherwise). Write first: the connection completes on the first write.
+struct fast_open_connect : detail::boolean_option<fast_open_connect> {
+    using boolean_option::boolean_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_FASTOPEN_CONNECT; }
+};
+#endif
+
+#if defined(SOCKFRAME_LINUX) && defined(TCP_INFO)
+/// TCP_INFO (Linux), read with `s.get<tcp_info>()`: the connection's state as the kernel sees
+/// it. Read-only (setting it fails).
+struct tcp_info {
+    std::chrono::microseconds rtt{0};           ///< smoothed round-trip time
+    std::chrono::microseconds rtt_variance{0};  ///< its mean deviation
+    std::uint32_t retransmits = 0;              ///< retransmissions of the current unacknowledged data
+    std::uint32_t total_retransmits = 0;        ///< segments retransmitted over the connection's life
+    std::uint32_t congestion_window = 0;        ///< sending congestion window, in segments
+    std::uint32_t slow_start_threshold = 0;     ///< slow-start threshold, in segments
+    std::uint32_t send_mss = 0;                 ///< maximum segment size sent
+    std::uint32_t unacknowledged = 0;           ///< segments sent and not yet acknowledged
+    std::uint32_t lost = 0;                     ///< segments thought lost
+    std::uint8_t state = 0;                     ///< TCP state (1 = established, as <netinet/tcp.h>)
+    bool syn_data_acknowledged = false;         ///< Fast Open: the SYN's data was accepted
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_INFO; }
+    using native_type = struct ::tcp_info;
+    native_type to_native() const noexcept { return native_type{}; }
+    static tcp_info from_native(const native_type& t) noexcept {
+        tcp_info i;
+        i.rtt = std::chrono::microseconds(t.tcpi_rtt);
+        i.rtt_variance = std::chrono::microseconds(t.tcpi_rttvar);
+        i.retransmits = t.tcpi_retransmits;
+        i.total_retransmits = t.tcpi_total_retrans;
+        i.congestion_window = t.tcpi_snd_cwnd;
+        i.slow_start_threshold = t.tcpi_snd_ssthresh;
+        i.send_mss = t.tcpi_snd_mss;
+        i.unacknowledged = t.tcpi_unacked;
+        i.lost = t.tcpi_lost;
+        i.state = t.tcpi_state;
+#if defined(TCPI_OPT_SYN_DATA)
+        i.syn_data_acknowledged = (t.tcpi_options & TCPI_OPT_SYN_DATA) != 0;
+#endif
+        return i;
+    }
+};
+#endif
 
 namespace detail {
 /// SO_RCVTIMEO / SO_SNDTIMEO: a kernel timeout per system call (sockframe's own deadlines,

@@ -45,9 +45,64 @@ struct received_from {
     Address from;
 };
 
+/// Which per-datagram metadata the kernel reports (enable_metadata); bits, combined with `|`.
+enum class metadata : unsigned {
+    none = 0,
+    destination = detail::info_destination,  ///< the address a datagram was sent to, and the interface
+    traffic_class = detail::info_tos,        ///< the IPv4 TOS / IPv6 traffic class byte (ECN included)
+    hop_limit = detail::info_ttl,            ///< the IPv4 TTL / IPv6 hop limit
+    timestamp = detail::info_timestamp,      ///< the kernel's receive time
+    all = detail::info_destination | detail::info_tos | detail::info_ttl | detail::info_timestamp
+};
+/// Both sets of bits.
+constexpr metadata operator|(metadata a, metadata b) noexcept {
+    return static_cast<metadata>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+
+/// What a receive reports about one datagram besides its bytes: its sender, and what the kernel
+/// was asked to report (enable_metadata); what it did not report keeps its "none" value. Plain
+/// data: receiving into it allocates nothing.
+struct datagram_info {
+    /// The sender (IPv4, IPv6 or Unix domain; unspecified for an unnamed Unix socket).
+    any_address source;
+    /// The address the datagram was sent to (metadata::destination): tells a unicast datagram
+    /// from a multicast or broadcast one, and which local address a wildcard socket answers from.
+    ip_address destination;
+    /// Whether `destination` and `interface_index` were reported.
+    bool has_destination = false;
+    /// The interface the datagram arrived on (if_nametoindex numbering; 0: not reported).
+    std::uint32_t interface_index = 0;
+    /// The TOS / traffic class byte (metadata::traffic_class); -1: not reported.
+    int traffic_class = -1;
+    /// The TTL / hop limit it arrived with (metadata::hop_limit); -1: not reported.
+    int hop_limit = -1;
+    /// When the kernel received it, since the Unix epoch (metadata::timestamp; has_timestamp).
+    std::chrono::nanoseconds timestamp{0};
+    /// Whether `timestamp` was reported.
+    bool has_timestamp = false;
+    /// UDP GRO: the size of each datagram coalesced into this buffer (0: one datagram).
+    std::size_t segment_size = 0;
+    /// The datagram's bytes (its whole size when truncated, where the OS says: Linux).
+    std::size_t size = 0;
+    /// The datagram was larger than the buffer: the rest is lost.
+    bool truncated = false;
+    /// The ECN bits of traffic_class (0 not ECT, 1 ECT(1), 2 ECT(0), 3 CE); -1: not reported.
+    int ecn() const noexcept { return traffic_class < 0 ? -1 : traffic_class & 3; }
+};
+
+/// Where a datagram leaves from (send_to with a source): a local address of this host (its port
+/// ignored) and/or an interface (0: any). IP_PKTINFO / IPV6_PKTINFO.
+struct datagram_source {
+    /// The source address the datagram carries.
+    ip_address address;
+    /// The interface to send on (0: chosen by routing).
+    std::uint32_t interface_index = 0;
+};
+
 /// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
 /// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
-/// buffer.size() bytes are there, the rest is lost).
+/// buffer.size() bytes are there, the rest is lost). With `info` set, the call fills it too (the
+/// sender, and the metadata enabled with enable_metadata).
 struct message_slot {
     /// Where the message goes (set by the caller).
     mutable_buffer buffer;
@@ -55,7 +110,45 @@ struct message_slot {
     std::size_t size = 0;
     /// Whether the message was larger than `buffer` (set by the call).
     bool truncated = false;
+    /// The message's whole size: `size`, or when truncated its whole size where the OS says
+    /// (Linux), else buffer.size().
+    std::size_t whole_size = 0;
+    /// Optional: filled with the sender and the metadata (null: not wanted).
+    datagram_info* info = nullptr;
 };
+
+/// One message of a gathered send_batch: `count` buffers sent as one datagram or record.
+struct message_view {
+    /// The message's buffers, in order.
+    const const_buffer* buffers = nullptr;
+    /// How many.
+    std::size_t count = 0;
+};
+
+namespace detail {
+/// Fills `info` (but its source) from a received message's header and ancillary data.
+inline void fill_info(datagram_info& info, const message_header& h) noexcept {
+    datagram_control c;
+    parse_datagram_control(h.control, h.control_length, c);
+    info.has_destination = c.destination_length > 0;
+    if (info.has_destination) {
+        std::memcpy(info.destination.data(), &c.destination, static_cast<std::size_t>(c.destination_length));
+        info.destination.assign_native(c.destination_length);
+    } else {
+        info.destination = ip_address{};
+    }
+    info.interface_index = c.interface_index;
+    info.traffic_class = c.tos;
+    info.hop_limit = c.ttl;
+    info.has_timestamp = c.has_timestamp;
+    info.timestamp = c.has_timestamp
+                         ? std::chrono::seconds(c.seconds) + std::chrono::nanoseconds(c.nanoseconds)
+                         : std::chrono::nanoseconds(0);
+    info.segment_size = c.segment_size;
+    info.size = h.size;
+    info.truncated = h.truncated;
+}
+}  // namespace detail
 
 template <typename Family, typename Type, typename Mode>
 class basic_socket;
@@ -370,6 +463,28 @@ public:
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
 
+    /// recv(MSG_PEEK): copies what is there (waiting as read_some does) without taking it: the
+    /// next read returns the same bytes. 0 only at end-of-stream or for an empty `out`. E.g. to
+    /// read a protocol's first bytes (a PROXY or MQTT header) before choosing how to frame.
+    std::size_t peek(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = peek(out, d, ec);
+        detail::throw_if(ec, "sockframe: peek");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t peek(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_once(this->handle_, out.data(), out.size(), flags | MSG_PEEK, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     /// send counterpart: writes what fits now (at least one byte, waiting if needed).
     std::size_t write_some(const_buffer in, deadline d = {}) {
         std::error_code ec;
@@ -506,6 +621,56 @@ public:
         }
     }
 
+    /// Sends `count` bytes of the open file `file` (a POSIX descriptor) from `offset`, all of
+    /// them, without copying them through user space where the system can (Linux sendfile;
+    /// other POSIX systems: pread and send). A range past the file's end is errc::invalid_argument
+    /// (nothing sent). Returns the bytes sent (count unless `ec` is set). Windows:
+    /// errc::not_supported. Blocking sockets only wait as long as `d` allows.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count,
+                          deadline d = {}) {
+        std::error_code ec;
+        auto n = send_file(file, offset, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_file");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        const std::int64_t size = detail::file_size(file, ec);
+        if (ec) return 0;
+        if (offset > static_cast<std::uint64_t>(size) || count > static_cast<std::uint64_t>(size) - offset) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        const auto when = d.resolve(this->timeout_);
+        const bool bounded = Mode::is_blocking && when.has_value();
+        if (bounded) {
+            ec = detail::set_non_blocking(this->handle_, true);
+            if (ec) return 0;
+        }
+        std::size_t total = 0;
+        while (total < count) {
+            const auto n = detail::send_file_once(
+                this->handle_, file, static_cast<std::int64_t>(offset + total), count - total, 0, ec);
+            if (n > 0) {
+                total += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n == 0) {  // the file shrank meanwhile
+                ec = errc::truncated_stream;
+                break;
+            }
+            if (ec != std::errc::operation_would_block || (!bounded && !Mode::is_blocking)) break;
+            ec = detail::wait_ready(this->handle_, detail::poll_out, when);
+            if (ec) break;
+        }
+        if (bounded) {
+            std::error_code restore = detail::set_non_blocking(this->handle_, false);
+            if (!ec) ec = restore;
+        }
+        return total;
+    }
+
     /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
     std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
                            std::error_code& ec) noexcept {
@@ -588,6 +753,28 @@ public:
         return static_cast<std::size_t>(n);
     }
 
+    /// Copies the next message into `out` without taking it (MSG_PEEK): the next receive gets
+    /// it again. A message larger than `out` is errc::message_truncated (its first bytes are in
+    /// `out`, and it stays queued whole).
+    std::size_t peek(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = peek(out, d, ec);
+        detail::throw_if(ec, "sockframe: peek");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t peek(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_message(this->handle_, out.data(), out.size(), flags | MSG_PEEK,
+                                               nullptr, nullptr, truncated, e);
+            });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
     /// The size of the next message, without taking it: waits (as receive() does) until one is
     /// there, then reports its whole size, so that a buffer can be made to fit before receive().
     /// Exact where the system can say (Linux: MSG_PEEK | MSG_TRUNC; Windows: FIONREAD gives the
@@ -665,6 +852,55 @@ public:
         return total;
     }
 
+    /// Sends each of `messages` (each gathered from its buffers: one datagram or record) to the
+    /// connected peer, in order, in as few system calls as the OS allows (sendmmsg: up to
+    /// batch_limit per call); at most gather_limit buffers in all per batch_limit messages.
+    /// Returns how many were sent, as send_batch does.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit * 4];
+            detail::message_header headers[batch_limit];
+            std::size_t chunk = 0, used = 0;
+            for (; chunk < batch_limit && total + chunk < count; ++chunk) {
+                const message_view& m = messages[total + chunk];
+                if (m.count > batch_limit * 4) {
+                    if (chunk == 0) {
+                        ec = errc::invalid_argument;
+                        return total;
+                    }
+                    break;
+                }
+                if (used + m.count > batch_limit * 4) break;
+                headers[chunk] = detail::message_header{};
+                headers[chunk].vecs = vecs + used;
+                for (std::size_t k = 0; k < m.count; ++k)
+                    detail::set_iovec(vecs[used++], m.buffers[k].data(), m.buffers[k].size());
+                headers[chunk].vec_count = m.count;
+            }
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_headers(this->handle_, headers, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+    /// Throwing form.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+
     /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
     /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
     /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
@@ -686,18 +922,63 @@ public:
             return 0;
         }
         detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
+        detail::message_header headers[batch_limit];
         for (std::size_t i = 0; i < count; ++i)
+            if (slots[i].info != nullptr) return receive_described(slots, count, d, ec);
+        for (std::size_t i = 0; i < count; ++i) {
             detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+            headers[i] = detail::message_header{};
+            headers[i].vecs = &vecs[i];
+            headers[i].vec_count = 1;
+        }
+        const auto n = receive_headers_into(slots, headers, count, d, ec);
+        return n;
+    }
+
+private:
+    /// receive_batch for slots that want a datagram_info: the senders go straight into the
+    /// infos, the ancillary data onto this frame's stack (16 KiB, not initialised).
+    SOCKFRAME_NOINLINE std::size_t receive_described(message_slot* slots, std::size_t count, deadline d,
+                                                     std::error_code& ec) noexcept {
+        struct control_room {
+            alignas(std::max_align_t) std::byte bytes[detail::datagram_control_space];
+        };
+        control_room control[batch_limit];
+        detail::iovec_type vecs[batch_limit];
+        detail::message_header headers[batch_limit];
+        for (std::size_t i = 0; i < count; ++i) {
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+            headers[i] = detail::message_header{};
+            headers[i].vecs = &vecs[i];
+            headers[i].vec_count = 1;
+            if (slots[i].info != nullptr) {
+                headers[i].name = slots[i].info->source.data();
+                headers[i].name_length = any_address::capacity();
+                headers[i].control = control[i].bytes;
+                headers[i].control_length = detail::datagram_control_space;
+            }
+        }
+        return receive_headers_into(slots, headers, count, d, ec);
+    }
+
+    /// One batched receive of `headers`, then each slot's size, truncation and info.
+    std::size_t receive_headers_into(message_slot* slots, detail::message_header* headers, std::size_t count,
+                                     deadline d, std::error_code& ec) noexcept {
         auto n = this->wait_and(
             detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
-                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+                return detail::receive_headers(this->handle_, headers, count, flags,
+                                               !Base::socket_type::connection_oriented, e);
             });
         if (n < 0) return 0;
         for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
+            const auto& h = headers[i];
+            slots[i].truncated = h.truncated;
+            slots[i].size = h.size < slots[i].buffer.size() ? h.size : slots[i].buffer.size();
+            slots[i].whole_size = h.size > slots[i].size ? h.size : slots[i].size;
+            if (datagram_info* info = slots[i].info) {
+                if (!info->source.assign_native(h.name_length)) info->source = any_address{};
+                detail::fill_info(*info, h);
+            }
         }
         return static_cast<std::size_t>(n);
     }
@@ -758,6 +1039,256 @@ public:
         if (truncated) ec = errc::message_truncated;
         return r;
     }
+
+    /// Sends `data` to the connected peer as consecutive datagrams of `segment_size` bytes (the
+    /// last one may be shorter), in as few system calls as the system allows: UDP GSO
+    /// (UDP_SEGMENT, Linux 4.18+: one call and one pass through the stack for up to 64
+    /// datagrams) where available, else sendmmsg / one send each. If the kernel refuses GSO
+    /// (no checksum offload on the route, an old kernel) the socket stops asking and sends the
+    /// datagrams one by one from then on (segmentation_offload() says which). Returns how many
+    /// datagrams were sent (all of them unless `ec` is set; non-blocking: what fit now).
+    std::size_t send_segments(const_buffer data, std::size_t segment_size, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_segments(data, segment_size, d, ec);
+        detail::throw_if(ec, "sockframe: send_segments");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_segments(const_buffer data, std::size_t segment_size, deadline d,
+                              std::error_code& ec) noexcept {
+        ec.clear();
+        if (segment_size == 0 || segment_size > 65507) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        const auto when = d.resolve(this->timeout_);
+        const deadline whole = when ? deadline(*when) : deadline::never();
+        std::size_t per_call = 65000 / segment_size;
+        if (per_call > detail::max_gso_segments) per_call = detail::max_gso_segments;
+        if (per_call == 0) per_call = 1;
+        std::size_t sent = 0, at = 0;
+        while (at < data.size()) {
+            const std::size_t chunk =
+                data.size() - at < per_call * segment_size ? data.size() - at : per_call * segment_size;
+            const std::size_t datagrams = (chunk + segment_size - 1) / segment_size;
+            if (!gso_off_ && datagrams > 1) {
+                alignas(std::max_align_t) std::byte control[32];
+                const std::size_t length = detail::segment_control(control, sizeof control,
+                                                                   static_cast<std::uint16_t>(segment_size));
+                if (length == 0) {
+                    gso_off_ = true;
+                } else {
+                    detail::iovec_type vec;
+                    detail::set_iovec(vec, data.data() + at, chunk);
+                    detail::message_header h;
+                    h.vecs = &vec;
+                    h.vec_count = 1;
+                    h.control = control;
+                    h.control_length = length;
+                    auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                        return detail::send_headers(this->handle_, &h, 1, flags, e);
+                    });
+                    if (n >= 0) {
+                        sent += datagrams;
+                        at += chunk;
+                        continue;
+                    }
+                    if (!detail::gso_refused(ec)) return sent;
+                    gso_off_ = true;  // the kernel cannot segment here: one datagram each from now on
+                    ec.clear();
+                }
+            }
+            const_buffer slices[detail::max_gso_segments];
+            message_view views[detail::max_gso_segments];
+            for (std::size_t i = 0; i < datagrams; ++i) {
+                const std::size_t offset = at + i * segment_size;
+                const std::size_t size =
+                    data.size() - offset < segment_size ? data.size() - offset : segment_size;
+                slices[i] = const_buffer(data.data() + offset, size);
+                views[i] = message_view{&slices[i], 1};
+            }
+            const std::size_t n = this->send_batch(views, datagrams, whole, ec);
+            sent += n;
+            if (ec || n < datagrams) return sent;
+            at += chunk;
+        }
+        return sent;
+    }
+    /// Whether send_segments still asks the kernel to segment (false once it refused, and where
+    /// the system has no UDP GSO).
+    bool segmentation_offload() const noexcept { return detail::has_udp_offload && !gso_off_; }
+
+    /// UDP GRO (UDP_GRO, Linux 5.0+): the kernel may hand over several equal-size datagrams from
+    /// one sender in one buffer. Receive them with receive_batch / receive_from with a
+    /// datagram_info: info.segment_size is then the size of each datagram in the buffer (the last
+    /// may be shorter); 0 for a single datagram. Give such receives buffers of 64 KiB. Elsewhere:
+    /// errc::not_supported.
+    void enable_gro(bool on = true) {
+        std::error_code ec;
+        enable_gro(on, ec);
+        detail::throw_if(ec, "sockframe: enable_gro");
+    }
+    /// The same, never throwing.
+    void enable_gro(bool on, std::error_code& ec) noexcept { ec = detail::set_udp_gro(this->handle_, on); }
+
+    /// Joins the multicast `group` (IPv4 or IPv6; its port ignored) on interface
+    /// `interface_index` (0: the system's choice): datagrams sent to it then arrive here (bind
+    /// the group's port). MCAST_JOIN_GROUP.
+    void join_group(const ip_address& group, std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        join_group(group, interface_index, ec);
+        detail::throw_if(ec, "sockframe: join_group");
+    }
+    /// The same, never throwing.
+    void join_group(const ip_address& group, std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, true, group.data(), group.size(), nullptr, 0,
+                                          interface_index);
+    }
+    /// Leaves a group joined with join_group.
+    void leave_group(const ip_address& group, std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        leave_group(group, interface_index, ec);
+        detail::throw_if(ec, "sockframe: leave_group");
+    }
+    /// The same, never throwing.
+    void leave_group(const ip_address& group, std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, false, group.data(), group.size(), nullptr, 0,
+                                          interface_index);
+    }
+    /// Joins `group` for datagrams from `source` only (source-specific multicast, RFC 4607:
+    /// 232.0.0.0/8, ff3x::/32). MCAST_JOIN_SOURCE_GROUP.
+    void join_source_group(const ip_address& group, const ip_address& source,
+                           std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        join_source_group(group, source, interface_index, ec);
+        detail::throw_if(ec, "sockframe: join_source_group");
+    }
+    /// The same, never throwing.
+    void join_source_group(const ip_address& group, const ip_address& source, std::uint32_t interface_index,
+                           std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, true, group.data(), group.size(), source.data(),
+                                          source.size(), interface_index);
+    }
+    /// Leaves a source-specific membership.
+    void leave_source_group(const ip_address& group, const ip_address& source,
+                            std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        leave_source_group(group, source, interface_index, ec);
+        detail::throw_if(ec, "sockframe: leave_source_group");
+    }
+    /// The same, never throwing.
+    void leave_source_group(const ip_address& group, const ip_address& source, std::uint32_t interface_index,
+                            std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, false, group.data(), group.size(), source.data(),
+                                          source.size(), interface_index);
+    }
+    /// The interface multicast datagrams leave by (IP_MULTICAST_IF / IPV6_MULTICAST_IF; 0: routing).
+    void set_multicast_interface(std::uint32_t interface_index) {
+        std::error_code ec;
+        set_multicast_interface(interface_index, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_interface");
+    }
+    /// The same, never throwing.
+    void set_multicast_interface(std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::interface, interface_index);
+    }
+    /// The TTL / hop limit of multicast datagrams sent (IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS;
+    /// 1 by default: this link only).
+    void set_multicast_hops(std::uint8_t hops) {
+        std::error_code ec;
+        set_multicast_hops(hops, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_hops");
+    }
+    /// The same, never throwing.
+    void set_multicast_hops(std::uint8_t hops, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::hops, hops);
+    }
+    /// Whether this host's own members receive what this socket sends to a group
+    /// (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP; on by default).
+    void set_multicast_loopback(bool on) {
+        std::error_code ec;
+        set_multicast_loopback(on, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_loopback");
+    }
+    /// The same, never throwing.
+    void set_multicast_loopback(bool on, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::loopback, on ? 1u : 0u);
+    }
+
+    /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
+    /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
+    /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose
+    /// plain receive calls carry no ancillary data) and Unix sockets: errc::not_supported.
+    void enable_metadata(metadata what, bool on = true) {
+        std::error_code ec;
+        enable_metadata(what, on, ec);
+        detail::throw_if(ec, "sockframe: enable_metadata");
+    }
+    /// The same, never throwing.
+    void enable_metadata(metadata what, bool on, std::error_code& ec) noexcept {
+        ec = detail::enable_datagram_info(this->handle_, static_cast<unsigned>(what), on);
+    }
+
+    /// Receives one datagram into `out` and describes it in `info` (its sender, its size, and the
+    /// metadata enable_metadata asked for). Returns the bytes in `out`. A datagram larger than
+    /// `out` is errc::message_truncated (info.size: its whole size on Linux).
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_from(out, info, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d,
+                             std::error_code& ec) noexcept {
+        message_slot slot;
+        slot.buffer = out;
+        slot.info = &info;
+        const std::size_t n = this->receive_batch(&slot, 1, d, ec);
+        if (ec || n == 0) return 0;
+        if (slot.truncated) ec = errc::message_truncated;
+        return slot.size;
+    }
+
+    /// sendto from a chosen source: the datagram leaves from `source.address` (a local address;
+    /// its port is ignored: the socket's is used) and/or interface `source.interface_index`
+    /// (IP_PKTINFO / IPV6_PKTINFO). Where the system cannot (Windows; BSD and macOS for IPv4):
+    /// errc::not_supported.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, source, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d, std::error_code& ec) noexcept {
+        alignas(std::max_align_t) std::byte control[64];
+        const std::size_t length =
+            detail::source_control(control, sizeof control, source.address.data(), source.interface_index);
+        if (length == 0) {
+            ec = errc::not_supported;
+            return 0;
+        }
+        detail::iovec_type vec;
+        detail::set_iovec(vec, message.data(), message.size());
+        detail::message_header h;
+        h.vecs = &vec;
+        h.vec_count = 1;
+        h.name = const_cast<::sockaddr*>(to.data());
+        h.name_length = to.size();
+        h.control = control;
+        h.control_length = length;
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_headers(this->handle_, &h, 1, flags, e);
+                                });
+        return n < 0 ? 0 : message.size();
+    }
+
+private:
+    bool gso_off_ = !detail::has_udp_offload;  // set once the kernel refused to segment
 };
 
 /// The layers a socket of `Type` is made of.

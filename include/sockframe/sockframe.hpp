@@ -29,6 +29,9 @@
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
 #include <sockframe/server.hpp>
+#include <sockframe/unix.hpp>
+#include <sockframe/file_frame.hpp>
+#include <sockframe/vsock.hpp>
 // C++20 coroutines on the event loop: only where the compiler has them (empty otherwise).
 #if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
 #include <sockframe/coro.hpp>

@@ -591,10 +591,18 @@ SOCKFRAME_NAMESPACE_END
 #include <netinet/in.h>
 #include <net/if.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/sendfile.h>
+#if __has_include(<linux/vm_sockets.h>)
+#include <linux/vm_sockets.h>
+#define SOCKFRAME_HAS_VSOCK 1
+#endif
+#endif
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -1523,6 +1531,729 @@ inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, s
 #endif
 }
 
+// ---- messages with addresses and ancillary data ---------------------------------------------
+
+/// One message of send_headers / receive_headers: its buffers, its peer address and its
+/// ancillary data (POSIX control messages).
+struct message_header {
+    iovec_type* vecs = nullptr;      ///< the message's buffers
+    std::size_t vec_count = 0;       ///< how many
+    void* name = nullptr;            ///< the address to send to, or room for the sender's (may be null)
+    socklen_type name_length = 0;    ///< bytes at `name`; after a receive, the sender's length
+    void* control = nullptr;         ///< ancillary data to send, or room for what arrives (POSIX)
+    std::size_t control_length = 0;  ///< bytes at `control`; after a receive, the bytes received
+    std::size_t size = 0;            ///< after a receive: the message's bytes (its whole size when
+                                     ///< the call asked for it and the OS can say: Linux)
+    bool truncated = false;          ///< after a receive: the message was larger than its buffers
+    bool control_truncated = false;  ///< after a receive: ancillary data did not fit (MSG_CTRUNC)
+};
+
+/// Whether receive_headers can report a truncated datagram's whole size (Linux's MSG_TRUNC).
+#if defined(SOCKFRAME_LINUX)
+inline constexpr bool reports_whole_size = true;
+#else
+inline constexpr bool reports_whole_size = false;
+#endif
+
+#if defined(SOCKFRAME_POSIX)
+inline void to_msghdr(const message_header& m, ::msghdr& msg) noexcept {
+    msg = ::msghdr{};
+    msg.msg_name = m.name;
+    msg.msg_namelen = m.name != nullptr ? m.name_length : 0;
+    msg.msg_iov = m.vecs;
+    msg.msg_iovlen = convert<decltype(msg.msg_iovlen)>(m.vec_count);
+    msg.msg_control = m.control_length > 0 ? m.control : nullptr;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(m.control_length);
+}
+inline void from_msghdr(const ::msghdr& msg, std::size_t n, message_header& m) noexcept {
+    m.size = n;
+    if (m.name != nullptr) m.name_length = msg.msg_namelen;
+    m.control_length = msg.msg_control != nullptr ? static_cast<std::size_t>(msg.msg_controllen) : 0;
+    m.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+    m.control_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+}
+/// Close-on-exec for descriptors received with SCM_RIGHTS, where the OS can set it in the call.
+#if defined(MSG_CMSG_CLOEXEC)
+inline constexpr int receive_cloexec = MSG_CMSG_CLOEXEC;
+#else
+inline constexpr int receive_cloexec = 0;
+#endif
+#endif
+
+/// Sends `count` messages (`count` <= 64) described by `m`: one sendmmsg where the OS has it,
+/// else one sendmsg (WSASendTo) each. Returns how many left (>= 1: an error after the first ends
+/// the batch, and the next call reports it), or -1 with ec set when none did. Windows sends no
+/// ancillary data (errc::not_supported).
+inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
+                                   std::error_code& ec) noexcept {
+    if (count > 64) count = 64;
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        to_msghdr(m[i], messages[i].msg_hdr);
+    }
+    return retry_interrupted(
+        ec, [&] { return ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags); });
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
+#if defined(SOCKFRAME_WINDOWS)
+            if (m[i].control_length > 0) {
+                ::WSASetLastError(WSAEOPNOTSUPP);
+                return -1;
+            }
+            DWORD sent = 0;
+            int r = ::WSASendTo(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &sent,
+                                static_cast<DWORD>(flags), static_cast<const ::sockaddr*>(m[i].name),
+                                m[i].name != nullptr ? m[i].name_length : 0, nullptr, nullptr);
+            return r == 0 ? static_cast<std::ptrdiff_t>(sent) : -1;
+#else
+            ::msghdr msg;
+            to_msghdr(m[i], msg);
+            return ::sendmsg(h, &msg, flags | send_flags);
+#endif
+        });
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+/// Receives up to `count` messages (`count` <= 64) into `m`, waiting (per `flags`) only for the
+/// first: one recvmmsg where the OS has it, else one recvmsg each, later ones not waiting
+/// (Windows: one message per call, no ancillary data: control_length comes back 0). With
+/// `whole_size`, a truncated datagram's `size` is its whole size where the OS can say
+/// (reports_whole_size); never use it on a stream (there MSG_TRUNC discards data). Returns how
+/// many arrived, or -1 with ec set when none did.
+inline std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
+                                      bool whole_size, std::error_code& ec) noexcept {
+    if (count > 64) count = 64;
+#if defined(SOCKFRAME_LINUX)
+    if (whole_size) flags |= MSG_TRUNC;
+#else
+    (void)whole_size;
+#endif
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        to_msghdr(m[i], messages[i].msg_hdr);
+    }
+    const auto n = retry_interrupted(ec, [&] {
+        return ::recvmmsg(h, messages, static_cast<unsigned>(count), flags | receive_cloexec | MSG_WAITFORONE,
+                          nullptr);
+    });
+    for (std::ptrdiff_t i = 0; i < n; ++i) from_msghdr(messages[i].msg_hdr, messages[i].msg_len, m[i]);
+    return n;
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
+#if defined(SOCKFRAME_WINDOWS)
+            if (i > 0) {  // Winsock has no per-call "don't wait"
+                ::WSASetLastError(WSAEWOULDBLOCK);
+                return -1;
+            }
+            DWORD received = 0, out_flags = static_cast<DWORD>(flags);
+            int name_length = m[i].name != nullptr ? m[i].name_length : 0;
+            int r = ::WSARecvFrom(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &received, &out_flags,
+                                  static_cast<::sockaddr*>(m[i].name),
+                                  m[i].name != nullptr ? &name_length : nullptr, nullptr, nullptr);
+            m[i].control_length = 0;
+            m[i].control_truncated = false;
+            m[i].truncated = false;
+            if (r != 0 && ::WSAGetLastError() == WSAEMSGSIZE) {
+                m[i].truncated = true;
+                received = 0;
+                for (std::size_t k = 0; k < m[i].vec_count; ++k) received += m[i].vecs[k].len;
+                r = 0;
+            }
+            if (r != 0) return -1;
+            if (m[i].name != nullptr) m[i].name_length = name_length;
+            m[i].size = received;
+            return static_cast<std::ptrdiff_t>(received);
+#else
+            ::msghdr msg;
+            to_msghdr(m[i], msg);
+            const ::ssize_t got = ::recvmsg(h, &msg, (i == 0 ? flags : flags | MSG_DONTWAIT) | receive_cloexec);
+            if (got >= 0) from_msghdr(msg, static_cast<std::size_t>(got), m[i]);
+            return got;
+#endif
+        });
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+// ---- per-datagram metadata ------------------------------------------------------------------
+
+/// What receive_headers' ancillary data said about one datagram (parse_datagram_control).
+struct datagram_control {
+    union {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } destination{};                      ///< the address the datagram was sent to
+    socklen_type destination_length = 0;  ///< 0: not reported
+    std::uint32_t interface_index = 0;    ///< the interface it arrived on (0: not reported)
+    int tos = -1;                         ///< IPv4 TOS / IPv6 traffic class byte (-1: not reported)
+    int ttl = -1;                         ///< IPv4 TTL / IPv6 hop limit (-1: not reported)
+    std::int64_t seconds = 0;             ///< kernel receive time, since the epoch
+    std::int64_t nanoseconds = 0;         ///< its fraction
+    bool has_timestamp = false;           ///< whether the two above were reported
+    std::uint16_t segment_size = 0;       ///< GRO: the size of each coalesced datagram (0: none)
+};
+
+/// Room for the ancillary data a datagram can carry (addresses, TOS, TTL, timestamp, GRO).
+inline constexpr std::size_t datagram_control_space = 256;
+
+/// Which datagram metadata enable_datagram_info asks the kernel for (bits).
+inline constexpr unsigned info_destination = 1, info_tos = 2, info_ttl = 4, info_timestamp = 8;
+
+/// Turns the kernel's per-datagram metadata on or off for the bits in `what` (info_*): IPv4 and,
+/// on an IPv6 socket, IPv6 options as well (IPv4 options there are best effort: they cover
+/// IPv4-mapped traffic). Windows and systems without these options: errc::not_supported.
+inline std::error_code enable_datagram_info(native_handle_type h, unsigned what, bool on) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    ::sockaddr_storage self{};
+    socklen_type length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) return last_error();
+    const int domain = self.ss_family;
+    if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
+    const int value = on ? 1 : 0;
+    auto set = [&](int level, int name) -> std::error_code {
+        if (::setsockopt(h, level, name, &value, sizeof value) != 0) return last_error();
+        return {};
+    };
+    auto both = [&](int v4_name, int v6_name) -> std::error_code {
+        if (domain == AF_INET) return set(IPPROTO_IP, v4_name);
+        if (auto ec = set(IPPROTO_IPV6, v6_name)) return ec;
+        (void)set(IPPROTO_IP, v4_name);
+        return {};
+    };
+    std::error_code ec;
+    if ((what & info_destination) != 0) {
+#if defined(IP_PKTINFO) && defined(IPV6_RECVPKTINFO)
+        ec = both(IP_PKTINFO, IPV6_RECVPKTINFO);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_tos) != 0) {
+#if defined(IP_RECVTOS) && defined(IPV6_RECVTCLASS)
+        ec = both(IP_RECVTOS, IPV6_RECVTCLASS);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_ttl) != 0) {
+#if defined(IP_RECVTTL) && defined(IPV6_RECVHOPLIMIT)
+        ec = both(IP_RECVTTL, IPV6_RECVHOPLIMIT);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_timestamp) != 0) {
+#if defined(SO_TIMESTAMPNS)
+        ec = set(SOL_SOCKET, SO_TIMESTAMPNS);
+#elif defined(SO_TIMESTAMP)
+        ec = set(SOL_SOCKET, SO_TIMESTAMP);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    return {};
+#else
+    (void)h;
+    (void)what;
+    (void)on;
+    return errc::not_supported;
+#endif
+}
+
+#if defined(SOCKFRAME_POSIX)
+/// An int or a byte carried by a control message (TOS arrives as a byte on Linux IPv4, the
+/// IPv6 values as ints).
+inline int control_int(const ::cmsghdr* c) noexcept {
+    const std::size_t length = c->cmsg_len - CMSG_LEN(0);
+    if (length >= sizeof(int)) {
+        int v;
+        std::memcpy(&v, CMSG_DATA(c), sizeof v);
+        return v;
+    }
+    if (length >= 1) return *CMSG_DATA(c);
+    return -1;
+}
+#endif
+
+/// Reads the ancillary data of one received datagram into `out` (what is not there keeps its
+/// "not reported" value). Unknown control messages are skipped; descriptors passed by mistake
+/// (SCM_RIGHTS) are closed, never leaked.
+inline void parse_datagram_control(void* control, std::size_t length, datagram_control& out) noexcept {
+    out = datagram_control{};
+#if defined(SOCKFRAME_POSIX)
+    if (control == nullptr || length == 0) return;
+    ::msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(length);
+    for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        const std::size_t data_length = c->cmsg_len - CMSG_LEN(0);
+        if (c->cmsg_level == IPPROTO_IP) {
+#if defined(IP_PKTINFO) && defined(SOCKFRAME_LINUX)
+            if (c->cmsg_type == IP_PKTINFO && data_length >= sizeof(::in_pktinfo)) {
+                ::in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                out.destination.v4 = ::sockaddr_in{};
+                out.destination.v4.sin_family = AF_INET;
+                out.destination.v4.sin_addr = info.ipi_addr;
+                out.destination_length = sizeof(::sockaddr_in);
+                out.interface_index = convert<std::uint32_t>(info.ipi_ifindex);
+            }
+#endif
+#if defined(IP_TOS)
+            if (c->cmsg_type == IP_TOS) out.tos = control_int(c) & 0xff;
+#endif
+#if defined(IP_TTL)
+            if (c->cmsg_type == IP_TTL) out.ttl = control_int(c);
+#endif
+#if defined(IP_RECVTTL) && !defined(SOCKFRAME_LINUX)
+            if (c->cmsg_type == IP_RECVTTL) out.ttl = *CMSG_DATA(c);  // BSD: a byte
+#endif
+        } else if (c->cmsg_level == IPPROTO_IPV6) {
+#if defined(IPV6_PKTINFO)
+            if (c->cmsg_type == IPV6_PKTINFO && data_length >= sizeof(::in6_pktinfo)) {
+                ::in6_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                out.destination.v6 = ::sockaddr_in6{};
+                out.destination.v6.sin6_family = AF_INET6;
+                out.destination.v6.sin6_addr = info.ipi6_addr;
+                out.destination_length = sizeof(::sockaddr_in6);
+                out.interface_index = convert<std::uint32_t>(info.ipi6_ifindex);
+            }
+#endif
+#if defined(IPV6_TCLASS)
+            if (c->cmsg_type == IPV6_TCLASS) out.tos = control_int(c) & 0xff;
+#endif
+#if defined(IPV6_HOPLIMIT)
+            if (c->cmsg_type == IPV6_HOPLIMIT) out.ttl = control_int(c);
+#endif
+        } else if (c->cmsg_level == SOL_SOCKET) {
+#if defined(SCM_TIMESTAMPNS)
+            if (c->cmsg_type == SCM_TIMESTAMPNS && data_length >= sizeof(::timespec)) {
+                ::timespec t;
+                std::memcpy(&t, CMSG_DATA(c), sizeof t);
+                out.seconds = t.tv_sec;
+                out.nanoseconds = t.tv_nsec;
+                out.has_timestamp = true;
+            }
+#endif
+#if defined(SCM_TIMESTAMP)
+            if (c->cmsg_type == SCM_TIMESTAMP && data_length >= sizeof(::timeval)) {
+                ::timeval t;
+                std::memcpy(&t, CMSG_DATA(c), sizeof t);
+                out.seconds = t.tv_sec;
+                out.nanoseconds = convert<std::int64_t>(t.tv_usec) * 1000;
+                out.has_timestamp = true;
+            }
+#endif
+            if (c->cmsg_type == SCM_RIGHTS) {
+                const std::size_t n = data_length / sizeof(int);
+                for (std::size_t i = 0; i < n; ++i) {
+                    int fd;
+                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                    ::close(fd);
+                }
+            }
+        }
+#if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
+        else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+            const int size = control_int(c);
+            if (size > 0 && size <= 65535) out.segment_size = static_cast<std::uint16_t>(size);
+        }
+#endif
+    }
+#else
+    (void)control;
+    (void)length;
+#endif
+}
+
+/// Writes into `buffer` the ancillary data that makes a datagram leave from `source` (an IPv4 or
+/// IPv6 address, its port ignored) and/or interface `interface_index` (0: any): IP_PKTINFO /
+/// IPV6_PKTINFO. Returns its length, or 0 where the system cannot (Windows, BSD for IPv4) or
+/// `capacity` is too small.
+inline std::size_t source_control(void* buffer, std::size_t capacity, const ::sockaddr* source,
+                                  std::uint32_t interface_index) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    std::memset(buffer, 0, capacity);
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    if (source->sa_family == AF_INET) {
+#if defined(IP_PKTINFO) && defined(SOCKFRAME_LINUX)
+        if (capacity < CMSG_SPACE(sizeof(::in_pktinfo))) return 0;
+        msg.msg_controllen = CMSG_SPACE(sizeof(::in_pktinfo));
+        ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(::in_pktinfo));
+        ::in_pktinfo info{};
+        ::sockaddr_in v4;
+        std::memcpy(&v4, source, sizeof v4);
+        info.ipi_spec_dst = v4.sin_addr;
+        info.ipi_ifindex = static_cast<int>(interface_index);
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof(::in_pktinfo));
+#else
+        return 0;
+#endif
+    }
+    if (source->sa_family == AF_INET6) {
+#if defined(IPV6_PKTINFO)
+        if (capacity < CMSG_SPACE(sizeof(::in6_pktinfo))) return 0;
+        msg.msg_controllen = CMSG_SPACE(sizeof(::in6_pktinfo));
+        ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(::in6_pktinfo));
+        ::in6_pktinfo info{};
+        ::sockaddr_in6 v6;
+        std::memcpy(&v6, source, sizeof v6);
+        info.ipi6_addr = v6.sin6_addr;
+        info.ipi6_ifindex = interface_index;
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof(::in6_pktinfo));
+#else
+        return 0;
+#endif
+    }
+    return 0;
+#else
+    (void)buffer;
+    (void)capacity;
+    (void)source;
+    (void)interface_index;
+    return 0;
+#endif
+}
+
+// ---- Unix-domain extras: descriptors, credentials ------------------------------------------
+
+#if defined(SOCKFRAME_POSIX)
+/// The most descriptors one message carries here (Linux's SCM_MAX_FD is 253).
+inline constexpr std::size_t max_passed_descriptors = 64;
+/// Bytes of ancillary data that carry `count` descriptors.
+inline std::size_t rights_space(std::size_t count) noexcept { return CMSG_SPACE(count * sizeof(int)); }
+/// Room for the ancillary data of max_passed_descriptors descriptors, suitably aligned.
+struct rights_room {
+    alignas(::cmsghdr) unsigned char bytes[CMSG_SPACE(sizeof(int) * max_passed_descriptors)];
+};
+
+/// Writes an SCM_RIGHTS control message carrying `fds` into `buffer`; returns its length (0 if
+/// it does not fit or `count` is 0).
+inline std::size_t rights_control(void* buffer, std::size_t capacity, const int* fds,
+                                  std::size_t count) noexcept {
+    if (count == 0 || count > max_passed_descriptors || CMSG_SPACE(count * sizeof(int)) > capacity) return 0;
+    std::memset(buffer, 0, CMSG_SPACE(count * sizeof(int)));
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(CMSG_SPACE(count * sizeof(int)));
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = convert<decltype(c->cmsg_len)>(CMSG_LEN(count * sizeof(int)));
+    std::memcpy(CMSG_DATA(c), fds, count * sizeof(int));
+    return CMSG_SPACE(count * sizeof(int));
+}
+
+/// Takes the descriptors of every SCM_RIGHTS message in received ancillary data: the first
+/// `capacity` go to `out` (`count` says how many), the rest are closed at once. Other control
+/// messages are ignored. Returns how many were closed.
+inline std::size_t take_rights(void* control, std::size_t length, int* out, std::size_t capacity,
+                               std::size_t& count) noexcept {
+    std::size_t closed = 0;
+    if (control == nullptr || length == 0) return 0;
+    ::msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(length);
+    for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < n; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (count < capacity) {
+                out[count++] = fd;
+            } else {
+                ::close(fd);
+                ++closed;
+            }
+        }
+    }
+    return closed;
+}
+#endif
+
+/// The peer of a connected Unix socket: process (-1 where the system cannot say), user and
+/// group. Linux: SO_PEERCRED; BSD and macOS: getpeereid (no process id). Other sockets and
+/// Windows: errc::not_supported.
+inline std::error_code peer_credentials(native_handle_type h, long& pid, long& uid, long& gid) noexcept {
+    pid = uid = gid = -1;
+#if defined(SOCKFRAME_POSIX)
+    ::sockaddr_storage self{};
+    socklen_type self_length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &self_length) != 0) return last_error();
+    if (self.ss_family != AF_UNIX) return errc::not_supported;  // only Unix sockets know their peer
+#endif
+#if defined(SOCKFRAME_LINUX) && defined(SO_PEERCRED)
+    ::ucred cred{};
+    ::socklen_t length = sizeof cred;
+    if (::getsockopt(h, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) return last_error();
+    pid = cred.pid;
+    uid = static_cast<long>(cred.uid);
+    gid = static_cast<long>(cred.gid);
+    return {};
+#elif defined(SOCKFRAME_BSD)
+    ::uid_t u;
+    ::gid_t g;
+    if (::getpeereid(h, &u, &g) != 0) return last_error();
+    uid = static_cast<long>(u);
+    gid = static_cast<long>(g);
+    return {};
+#else
+    (void)h;
+    return errc::not_supported;
+#endif
+}
+
+// ---- multicast ------------------------------------------------------------------------------
+
+/// The address family a socket was opened with (AF_INET, AF_INET6, AF_UNIX), or -1 with ec.
+inline int socket_domain(native_handle_type h, std::error_code& ec) noexcept {
+    ::sockaddr_storage self{};
+    socklen_type length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    ec.clear();
+    return self.ss_family;
+}
+
+/// Joins (or leaves) the multicast `group` on interface `interface_index` (0: the system's
+/// choice): any-source, or with `source` non-null source-specific (SSM: only datagrams from
+/// `source`). MCAST_JOIN_GROUP / MCAST_JOIN_SOURCE_GROUP and their leave forms, at the group's
+/// IP level. Systems without them: errc::not_supported.
+inline std::error_code multicast_membership(native_handle_type h, bool join, const ::sockaddr* group,
+                                            socklen_type group_length, const ::sockaddr* source,
+                                            socklen_type source_length,
+                                            std::uint32_t interface_index) noexcept {
+#if defined(MCAST_JOIN_GROUP) && defined(MCAST_JOIN_SOURCE_GROUP)
+    const int level = group->sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+    if (group->sa_family != AF_INET && group->sa_family != AF_INET6) return errc::invalid_argument;
+    if (source == nullptr) {
+        ::group_req request{};
+        request.gr_interface = interface_index;
+        std::memcpy(&request.gr_group, group, static_cast<std::size_t>(group_length));
+        return set_socket_option(h, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &request,
+                                 sizeof request);
+    }
+    if (source->sa_family != group->sa_family) return errc::invalid_argument;
+    ::group_source_req request{};
+    request.gsr_interface = interface_index;
+    std::memcpy(&request.gsr_group, group, static_cast<std::size_t>(group_length));
+    std::memcpy(&request.gsr_source, source, static_cast<std::size_t>(source_length));
+    return set_socket_option(h, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, &request,
+                             sizeof request);
+#else
+    (void)h;
+    (void)join;
+    (void)group;
+    (void)group_length;
+    (void)source;
+    (void)source_length;
+    (void)interface_index;
+    return errc::not_supported;
+#endif
+}
+
+/// Which multicast sending setting set_multicast changes.
+enum class multicast_setting { interface, hops, loopback };
+
+/// Sets how this socket sends multicast: the outgoing interface (an index), the TTL / hop limit,
+/// or whether its own host receives what it sends (loopback). IPv4 or IPv6 by the socket's
+/// family (an IPv6 socket also sets the IPv4 form, best effort, for IPv4-mapped groups).
+inline std::error_code set_multicast(native_handle_type h, multicast_setting what,
+                                     std::uint32_t value) noexcept {
+    std::error_code ec;
+    const int domain = socket_domain(h, ec);
+    if (ec) return ec;
+    if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
+    auto v4 = [&]() -> std::error_code {
+        switch (what) {
+            case multicast_setting::interface: {
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__)
+                ::ip_mreqn request{};
+                request.imr_ifindex = static_cast<int>(value);
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request);
+#elif defined(SOCKFRAME_WINDOWS)
+                const DWORD index = htonl(value);  // 0.x.y.z: an interface index
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IF, &index, sizeof index);
+#elif defined(IP_MULTICAST_IFINDEX)
+                const unsigned int index = value;
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IFINDEX, &index, sizeof index);
+#else
+                return errc::not_supported;
+#endif
+            }
+            case multicast_setting::hops:
+            case multicast_setting::loopback: {
+                const int name = what == multicast_setting::hops ? IP_MULTICAST_TTL : IP_MULTICAST_LOOP;
+#if defined(SOCKFRAME_BSD)
+                const unsigned char byte = static_cast<unsigned char>(value);
+                return set_socket_option(h, IPPROTO_IP, name, &byte, sizeof byte);
+#else
+                const int v = static_cast<int>(value);
+                return set_socket_option(h, IPPROTO_IP, name, &v, sizeof v);
+#endif
+            }
+        }
+        return errc::invalid_argument;
+    };
+    if (domain == AF_INET) return v4();
+    int name = 0;
+    switch (what) {
+        case multicast_setting::interface: name = IPV6_MULTICAST_IF; break;
+        case multicast_setting::hops: name = IPV6_MULTICAST_HOPS; break;
+        case multicast_setting::loopback: name = IPV6_MULTICAST_LOOP; break;
+    }
+    const int v = static_cast<int>(value);
+    if ((ec = set_socket_option(h, IPPROTO_IPV6, name, &v, sizeof v))) return ec;
+    (void)v4();
+    return {};
+}
+
+// ---- UDP segmentation offload ---------------------------------------------------------------
+
+/// Whether this system has UDP GSO / GRO (Linux 4.18+ / 5.0+; the kernel may still refuse).
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT) && defined(UDP_GRO)
+inline constexpr bool has_udp_offload = true;
+#else
+inline constexpr bool has_udp_offload = false;
+#endif
+
+/// The most datagrams one GSO send may make (the kernel's UDP_MAX_SEGMENTS, 64 before 5.x).
+inline constexpr std::size_t max_gso_segments = 64;
+
+/// Writes the UDP_SEGMENT control message (segments of `size` bytes) into `buffer`; returns its
+/// length, 0 where the system has none.
+inline std::size_t segment_control(void* buffer, std::size_t capacity, std::uint16_t size) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT)
+    if (capacity < CMSG_SPACE(sizeof(std::uint16_t))) return 0;
+    std::memset(buffer, 0, CMSG_SPACE(sizeof(std::uint16_t)));
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    msg.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_UDP;  // SOL_UDP
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    return CMSG_SPACE(sizeof(std::uint16_t));
+#else
+    (void)buffer;
+    (void)capacity;
+    (void)size;
+    return 0;
+#endif
+}
+
+/// Turns UDP GRO on or off (UDP_GRO): the kernel may then hand over several datagrams of one
+/// size from one sender in one buffer, with their size in a UDP_GRO control message. Elsewhere:
+/// errc::not_supported.
+inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
+    const int value = on ? 1 : 0;
+    return set_socket_option(h, IPPROTO_UDP, UDP_GRO, &value, sizeof value);
+#else
+    (void)h;
+    (void)on;
+    return errc::not_supported;
+#endif
+}
+
+/// Whether a failed GSO send means "this kernel or path cannot segment" (send the datagrams one
+/// by one instead) rather than a real error.
+inline bool gso_refused(const std::error_code& ec) noexcept {
+    return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
+           ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
+}
+
+// ---- file sends -----------------------------------------------------------------------------
+
+/// Native file descriptor type for send_file (POSIX int; Windows: unsupported, kept an int).
+using file_handle_type = int;
+
+/// The size of an open file, or -1 with ec set.
+inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(file, &st) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    ec.clear();
+    return convert<std::int64_t>(st.st_size);
+#else
+    (void)file;
+    ec = errc::not_supported;
+    return -1;
+#endif
+}
+
+/// Sends up to `count` bytes of `file` from `offset` to a stream socket without copying them
+/// through user space where the system can (Linux sendfile); elsewhere on POSIX one pread into a
+/// bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec set
+/// (would_block included). Windows: errc::not_supported (TransmitFile is not wired in).
+inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
+                                     std::size_t count, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    (void)flags;  // sendfile has no per-call flags: MSG_DONTWAIT is emulated by the caller's poll
+    return retry_interrupted(ec, [&] {
+        ::off_t at = convert<::off_t>(offset);
+        return ::sendfile(h, file, &at, count > 0x7ffff000 ? 0x7ffff000 : count);
+    });
+#elif defined(SOCKFRAME_POSIX)
+    char bounce[65536];
+    const std::size_t want = count < sizeof bounce ? count : sizeof bounce;
+    const auto got =
+        retry_interrupted(ec, [&] { return ::pread(file, bounce, want, convert<::off_t>(offset)); });
+    if (got <= 0) return got;
+    return send_once(h, bounce, static_cast<std::size_t>(got), flags, ec);
+#else
+    (void)h;
+    (void)file;
+    (void)offset;
+    (void)count;
+    (void)flags;
+    ec = errc::not_supported;
+    return -1;
+#endif
+}
+
 }  // namespace detail
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/detail/os.hpp> ----
@@ -2436,6 +3167,8 @@ SOCKFRAME_NAMESPACE_END
 
 
 #include <chrono>
+#include <climits>
+#include <cstdint>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -2566,6 +3299,131 @@ struct linger {
         return {l.l_onoff != 0, std::chrono::seconds(l.l_linger)};
     }
 };
+
+/// SO_LINGER with reset-on-close: close() drops unsent data and sends a reset (RST) at once.
+inline struct linger linger_reset() noexcept { return {true, std::chrono::seconds(0)}; }
+
+namespace detail {
+/// An option stored as an int count of seconds.
+template <typename Derived>
+struct seconds_option {
+    std::chrono::seconds value{0};
+    constexpr seconds_option() noexcept = default;
+    constexpr explicit seconds_option(std::chrono::seconds v) noexcept : value(v) {}
+    int to_native() const noexcept {
+        return value.count() > INT_MAX ? INT_MAX : value.count() < 0 ? 0 : static_cast<int>(value.count());
+    }
+    static Derived from_native(int v) noexcept { return Derived{std::chrono::seconds(v)}; }
+};
+}  // namespace detail
+
+#if defined(TCP_KEEPIDLE) || (defined(__APPLE__) && defined(TCP_KEEPALIVE))
+/// TCP_KEEPIDLE (macOS: TCP_KEEPALIVE): idle time before the first keep-alive probe (with
+/// keep_alive{true}). Absent where the system has no such option (mingw's headers).
+struct keep_alive_idle : detail::seconds_option<keep_alive_idle> {
+    using seconds_option::seconds_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+#if defined(TCP_KEEPIDLE)
+    static int name() noexcept { return TCP_KEEPIDLE; }
+#else
+    static int name() noexcept { return TCP_KEEPALIVE; }
+#endif
+};
+#endif
+#if defined(TCP_KEEPINTVL)
+/// TCP_KEEPINTVL: time between keep-alive probes.
+struct keep_alive_interval : detail::seconds_option<keep_alive_interval> {
+    using seconds_option::seconds_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_KEEPINTVL; }
+};
+#endif
+#if defined(TCP_KEEPCNT)
+/// TCP_KEEPCNT: unanswered probes before the connection is dropped.
+struct keep_alive_count : detail::integer_option<keep_alive_count> {
+    using integer_option::integer_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_KEEPCNT; }
+};
+#endif
+#if defined(TCP_USER_TIMEOUT)
+/// TCP_USER_TIMEOUT (Linux): how long sent data may stay unacknowledged before the connection
+/// is dropped (timed_out); 0 = the system's default.
+struct user_timeout {
+    std::chrono::milliseconds value{0};
+    constexpr user_timeout() noexcept = default;
+    constexpr explicit user_timeout(std::chrono::milliseconds v) noexcept : value(v) {}
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_USER_TIMEOUT; }
+    unsigned int to_native() const noexcept {
+        return value.count() < 0 ? 0u
+               : static_cast<unsigned long long>(value.count()) > UINT_MAX
+                   ? UINT_MAX
+                   : static_cast<unsigned int>(value.count());
+    }
+    static user_timeout from_native(unsigned int v) noexcept {
+        return user_timeout{std::chrono::milliseconds(v)};
+    }
+};
+#endif
+#if defined(TCP_FASTOPEN)
+/// TCP_FASTOPEN on a listener (before listen): accept data in SYNs, at most `value` pending
+/// Fast Open connections (Linux also needs the server bit of net.ipv4.tcp_fastopen).
+struct fast_open : detail::integer_option<fast_open> {
+    using integer_option::integer_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_FASTOPEN; }
+};
+#endif
+#if defined(TCP_FASTOPEN_CONNECT)
+/// TCP_FASTOPEN_CONNECT (Linux 4.11+) on a client before connect: connect returns at once and
+/// the first write travels in the SYN when the server's cookie is known (an ordinary handshake
+/// otherwise). Write first: the connection completes on the first write.
+struct fast_open_connect : detail::boolean_option<fast_open_connect> {
+    using boolean_option::boolean_option;
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_FASTOPEN_CONNECT; }
+};
+#endif
+
+#if defined(SOCKFRAME_LINUX) && defined(TCP_INFO)
+/// TCP_INFO (Linux), read with `s.get<tcp_info>()`: the connection's state as the kernel sees
+/// it. Read-only (setting it fails).
+struct tcp_info {
+    std::chrono::microseconds rtt{0};           ///< smoothed round-trip time
+    std::chrono::microseconds rtt_variance{0};  ///< its mean deviation
+    std::uint32_t retransmits = 0;              ///< retransmissions of the current unacknowledged data
+    std::uint32_t total_retransmits = 0;        ///< segments retransmitted over the connection's life
+    std::uint32_t congestion_window = 0;        ///< sending congestion window, in segments
+    std::uint32_t slow_start_threshold = 0;     ///< slow-start threshold, in segments
+    std::uint32_t send_mss = 0;                 ///< maximum segment size sent
+    std::uint32_t unacknowledged = 0;           ///< segments sent and not yet acknowledged
+    std::uint32_t lost = 0;                     ///< segments thought lost
+    std::uint8_t state = 0;                     ///< TCP state (1 = established, as <netinet/tcp.h>)
+    bool syn_data_acknowledged = false;         ///< Fast Open: the SYN's data was accepted
+    static int level() noexcept { return IPPROTO_TCP; }
+    static int name() noexcept { return TCP_INFO; }
+    using native_type = struct ::tcp_info;
+    native_type to_native() const noexcept { return native_type{}; }
+    static tcp_info from_native(const native_type& t) noexcept {
+        tcp_info i;
+        i.rtt = std::chrono::microseconds(t.tcpi_rtt);
+        i.rtt_variance = std::chrono::microseconds(t.tcpi_rttvar);
+        i.retransmits = t.tcpi_retransmits;
+        i.total_retransmits = t.tcpi_total_retrans;
+        i.congestion_window = t.tcpi_snd_cwnd;
+        i.slow_start_threshold = t.tcpi_snd_ssthresh;
+        i.send_mss = t.tcpi_snd_mss;
+        i.unacknowledged = t.tcpi_unacked;
+        i.lost = t.tcpi_lost;
+        i.state = t.tcpi_state;
+#if defined(TCPI_OPT_SYN_DATA)
+        i.syn_data_acknowledged = (t.tcpi_options & TCPI_OPT_SYN_DATA) != 0;
+#endif
+        return i;
+    }
+};
+#endif
 
 namespace detail {
 /// SO_RCVTIMEO / SO_SNDTIMEO: a kernel timeout per system call (sockframe's own deadlines,
@@ -3386,9 +4244,64 @@ struct received_from {
     Address from;
 };
 
+/// Which per-datagram metadata the kernel reports (enable_metadata); bits, combined with `|`.
+enum class metadata : unsigned {
+    none = 0,
+    destination = detail::info_destination,  ///< the address a datagram was sent to, and the interface
+    traffic_class = detail::info_tos,        ///< the IPv4 TOS / IPv6 traffic class byte (ECN included)
+    hop_limit = detail::info_ttl,            ///< the IPv4 TTL / IPv6 hop limit
+    timestamp = detail::info_timestamp,      ///< the kernel's receive time
+    all = detail::info_destination | detail::info_tos | detail::info_ttl | detail::info_timestamp
+};
+/// Both sets of bits.
+constexpr metadata operator|(metadata a, metadata b) noexcept {
+    return static_cast<metadata>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+
+/// What a receive reports about one datagram besides its bytes: its sender, and what the kernel
+/// was asked to report (enable_metadata); what it did not report keeps its "none" value. Plain
+/// data: receiving into it allocates nothing.
+struct datagram_info {
+    /// The sender (IPv4, IPv6 or Unix domain; unspecified for an unnamed Unix socket).
+    any_address source;
+    /// The address the datagram was sent to (metadata::destination): tells a unicast datagram
+    /// from a multicast or broadcast one, and which local address a wildcard socket answers from.
+    ip_address destination;
+    /// Whether `destination` and `interface_index` were reported.
+    bool has_destination = false;
+    /// The interface the datagram arrived on (if_nametoindex numbering; 0: not reported).
+    std::uint32_t interface_index = 0;
+    /// The TOS / traffic class byte (metadata::traffic_class); -1: not reported.
+    int traffic_class = -1;
+    /// The TTL / hop limit it arrived with (metadata::hop_limit); -1: not reported.
+    int hop_limit = -1;
+    /// When the kernel received it, since the Unix epoch (metadata::timestamp; has_timestamp).
+    std::chrono::nanoseconds timestamp{0};
+    /// Whether `timestamp` was reported.
+    bool has_timestamp = false;
+    /// UDP GRO: the size of each datagram coalesced into this buffer (0: one datagram).
+    std::size_t segment_size = 0;
+    /// The datagram's bytes (its whole size when truncated, where the OS says: Linux).
+    std::size_t size = 0;
+    /// The datagram was larger than the buffer: the rest is lost.
+    bool truncated = false;
+    /// The ECN bits of traffic_class (0 not ECT, 1 ECT(1), 2 ECT(0), 3 CE); -1: not reported.
+    int ecn() const noexcept { return traffic_class < 0 ? -1 : traffic_class & 3; }
+};
+
+/// Where a datagram leaves from (send_to with a source): a local address of this host (its port
+/// ignored) and/or an interface (0: any). IP_PKTINFO / IPV6_PKTINFO.
+struct datagram_source {
+    /// The source address the datagram carries.
+    ip_address address;
+    /// The interface to send on (0: chosen by routing).
+    std::uint32_t interface_index = 0;
+};
+
 /// One message of a batched receive (receive_batch): the caller points `buffer` at free space;
 /// the call sets `size` and `truncated` (the message was larger than `buffer`: its first
-/// buffer.size() bytes are there, the rest is lost).
+/// buffer.size() bytes are there, the rest is lost). With `info` set, the call fills it too (the
+/// sender, and the metadata enabled with enable_metadata).
 struct message_slot {
     /// Where the message goes (set by the caller).
     mutable_buffer buffer;
@@ -3396,7 +4309,45 @@ struct message_slot {
     std::size_t size = 0;
     /// Whether the message was larger than `buffer` (set by the call).
     bool truncated = false;
+    /// The message's whole size: `size`, or when truncated its whole size where the OS says
+    /// (Linux), else buffer.size().
+    std::size_t whole_size = 0;
+    /// Optional: filled with the sender and the metadata (null: not wanted).
+    datagram_info* info = nullptr;
 };
+
+/// One message of a gathered send_batch: `count` buffers sent as one datagram or record.
+struct message_view {
+    /// The message's buffers, in order.
+    const const_buffer* buffers = nullptr;
+    /// How many.
+    std::size_t count = 0;
+};
+
+namespace detail {
+/// Fills `info` (but its source) from a received message's header and ancillary data.
+inline void fill_info(datagram_info& info, const message_header& h) noexcept {
+    datagram_control c;
+    parse_datagram_control(h.control, h.control_length, c);
+    info.has_destination = c.destination_length > 0;
+    if (info.has_destination) {
+        std::memcpy(info.destination.data(), &c.destination, static_cast<std::size_t>(c.destination_length));
+        info.destination.assign_native(c.destination_length);
+    } else {
+        info.destination = ip_address{};
+    }
+    info.interface_index = c.interface_index;
+    info.traffic_class = c.tos;
+    info.hop_limit = c.ttl;
+    info.has_timestamp = c.has_timestamp;
+    info.timestamp = c.has_timestamp
+                         ? std::chrono::seconds(c.seconds) + std::chrono::nanoseconds(c.nanoseconds)
+                         : std::chrono::nanoseconds(0);
+    info.segment_size = c.segment_size;
+    info.size = h.size;
+    info.truncated = h.truncated;
+}
+}  // namespace detail
 
 template <typename Family, typename Type, typename Mode>
 class basic_socket;
@@ -3711,6 +4662,28 @@ public:
         return n < 0 ? 0 : static_cast<std::size_t>(n);
     }
 
+    /// recv(MSG_PEEK): copies what is there (waiting as read_some does) without taking it: the
+    /// next read returns the same bytes. 0 only at end-of-stream or for an empty `out`. E.g. to
+    /// read a protocol's first bytes (a PROXY or MQTT header) before choosing how to frame.
+    std::size_t peek(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = peek(out, d, ec);
+        detail::throw_if(ec, "sockframe: peek");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t peek(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        if (out.empty()) {
+            ec.clear();
+            return 0;
+        }
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_once(this->handle_, out.data(), out.size(), flags | MSG_PEEK, e);
+            });
+        return n < 0 ? 0 : static_cast<std::size_t>(n);
+    }
+
     /// send counterpart: writes what fits now (at least one byte, waiting if needed).
     std::size_t write_some(const_buffer in, deadline d = {}) {
         std::error_code ec;
@@ -3847,6 +4820,56 @@ public:
         }
     }
 
+    /// Sends `count` bytes of the open file `file` (a POSIX descriptor) from `offset`, all of
+    /// them, without copying them through user space where the system can (Linux sendfile;
+    /// other POSIX systems: pread and send). A range past the file's end is errc::invalid_argument
+    /// (nothing sent). Returns the bytes sent (count unless `ec` is set). Windows:
+    /// errc::not_supported. Blocking sockets only wait as long as `d` allows.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count,
+                          deadline d = {}) {
+        std::error_code ec;
+        auto n = send_file(file, offset, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_file");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count, deadline d,
+                          std::error_code& ec) noexcept {
+        const std::int64_t size = detail::file_size(file, ec);
+        if (ec) return 0;
+        if (offset > static_cast<std::uint64_t>(size) || count > static_cast<std::uint64_t>(size) - offset) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        const auto when = d.resolve(this->timeout_);
+        const bool bounded = Mode::is_blocking && when.has_value();
+        if (bounded) {
+            ec = detail::set_non_blocking(this->handle_, true);
+            if (ec) return 0;
+        }
+        std::size_t total = 0;
+        while (total < count) {
+            const auto n = detail::send_file_once(
+                this->handle_, file, static_cast<std::int64_t>(offset + total), count - total, 0, ec);
+            if (n > 0) {
+                total += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n == 0) {  // the file shrank meanwhile
+                ec = errc::truncated_stream;
+                break;
+            }
+            if (ec != std::errc::operation_would_block || (!bounded && !Mode::is_blocking)) break;
+            ec = detail::wait_ready(this->handle_, detail::poll_out, when);
+            if (ec) break;
+        }
+        if (bounded) {
+            std::error_code restore = detail::set_non_blocking(this->handle_, false);
+            if (!ec) ec = restore;
+        }
+        return total;
+    }
+
     /// Gathered send: one writev of up to 64 buffers (what fits now; waits only if nothing fits).
     std::size_t write_some(const const_buffer* buffers, std::size_t count, deadline d,
                            std::error_code& ec) noexcept {
@@ -3929,6 +4952,28 @@ public:
         return static_cast<std::size_t>(n);
     }
 
+    /// Copies the next message into `out` without taking it (MSG_PEEK): the next receive gets
+    /// it again. A message larger than `out` is errc::message_truncated (its first bytes are in
+    /// `out`, and it stays queued whole).
+    std::size_t peek(mutable_buffer out, deadline d = {}) {
+        std::error_code ec;
+        auto n = peek(out, d, ec);
+        detail::throw_if(ec, "sockframe: peek");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t peek(mutable_buffer out, deadline d, std::error_code& ec) noexcept {
+        bool truncated = false;
+        auto n = this->wait_and(
+            detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
+                return detail::receive_message(this->handle_, out.data(), out.size(), flags | MSG_PEEK,
+                                               nullptr, nullptr, truncated, e);
+            });
+        if (n < 0) return 0;
+        if (truncated) ec = errc::message_truncated;
+        return static_cast<std::size_t>(n);
+    }
+
     /// The size of the next message, without taking it: waits (as receive() does) until one is
     /// there, then reports its whole size, so that a buffer can be made to fit before receive().
     /// Exact where the system can say (Linux: MSG_PEEK | MSG_TRUNC; Windows: FIONREAD gives the
@@ -4006,6 +5051,55 @@ public:
         return total;
     }
 
+    /// Sends each of `messages` (each gathered from its buffers: one datagram or record) to the
+    /// connected peer, in order, in as few system calls as the OS allows (sendmmsg: up to
+    /// batch_limit per call); at most gather_limit buffers in all per batch_limit messages.
+    /// Returns how many were sent, as send_batch does.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d,
+                           std::error_code& ec) noexcept {
+        auto when = d.resolve(this->timeout_);
+        std::size_t total = 0;
+        ec.clear();
+        while (total < count) {
+            detail::iovec_type vecs[batch_limit * 4];
+            detail::message_header headers[batch_limit];
+            std::size_t chunk = 0, used = 0;
+            for (; chunk < batch_limit && total + chunk < count; ++chunk) {
+                const message_view& m = messages[total + chunk];
+                if (m.count > batch_limit * 4) {
+                    if (chunk == 0) {
+                        ec = errc::invalid_argument;
+                        return total;
+                    }
+                    break;
+                }
+                if (used + m.count > batch_limit * 4) break;
+                headers[chunk] = detail::message_header{};
+                headers[chunk].vecs = vecs + used;
+                for (std::size_t k = 0; k < m.count; ++k)
+                    detail::set_iovec(vecs[used++], m.buffers[k].data(), m.buffers[k].size());
+                headers[chunk].vec_count = m.count;
+            }
+            auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                return detail::send_headers(this->handle_, headers, chunk, flags, e);
+            });
+            if (n < 0) {
+                if (!Mode::is_blocking && total > 0) ec.clear();
+                return total;
+            }
+            total += static_cast<std::size_t>(n);
+            if (!Mode::is_blocking && static_cast<std::size_t>(n) < chunk) return total;
+        }
+        return total;
+    }
+    /// Throwing form.
+    std::size_t send_batch(const message_view* messages, std::size_t count, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_batch(messages, count, d, ec);
+        detail::throw_if(ec, "sockframe: send_batch");
+        return n;
+    }
+
     /// Receives up to `count` messages (at most batch_limit) from one system call where the OS
     /// has recvmmsg: waits (blocking mode) only for the first, then takes what is already there.
     /// Returns how many slots were filled (>= 1 unless `ec` is set). A message larger than its
@@ -4027,18 +5121,63 @@ public:
             return 0;
         }
         detail::iovec_type vecs[batch_limit];
-        std::size_t sizes[batch_limit];
-        bool truncated[batch_limit];
+        detail::message_header headers[batch_limit];
         for (std::size_t i = 0; i < count; ++i)
+            if (slots[i].info != nullptr) return receive_described(slots, count, d, ec);
+        for (std::size_t i = 0; i < count; ++i) {
             detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+            headers[i] = detail::message_header{};
+            headers[i].vecs = &vecs[i];
+            headers[i].vec_count = 1;
+        }
+        const auto n = receive_headers_into(slots, headers, count, d, ec);
+        return n;
+    }
+
+private:
+    /// receive_batch for slots that want a datagram_info: the senders go straight into the
+    /// infos, the ancillary data onto this frame's stack (16 KiB, not initialised).
+    SOCKFRAME_NOINLINE std::size_t receive_described(message_slot* slots, std::size_t count, deadline d,
+                                                     std::error_code& ec) noexcept {
+        struct control_room {
+            alignas(std::max_align_t) std::byte bytes[detail::datagram_control_space];
+        };
+        control_room control[batch_limit];
+        detail::iovec_type vecs[batch_limit];
+        detail::message_header headers[batch_limit];
+        for (std::size_t i = 0; i < count; ++i) {
+            detail::set_iovec(vecs[i], slots[i].buffer.data(), slots[i].buffer.size());
+            headers[i] = detail::message_header{};
+            headers[i].vecs = &vecs[i];
+            headers[i].vec_count = 1;
+            if (slots[i].info != nullptr) {
+                headers[i].name = slots[i].info->source.data();
+                headers[i].name_length = any_address::capacity();
+                headers[i].control = control[i].bytes;
+                headers[i].control_length = detail::datagram_control_space;
+            }
+        }
+        return receive_headers_into(slots, headers, count, d, ec);
+    }
+
+    /// One batched receive of `headers`, then each slot's size, truncation and info.
+    std::size_t receive_headers_into(message_slot* slots, detail::message_header* headers, std::size_t count,
+                                     deadline d, std::error_code& ec) noexcept {
         auto n = this->wait_and(
             detail::poll_in, d.resolve(this->timeout_), ec, [&](int flags, std::error_code& e) {
-                return detail::receive_messages(this->handle_, vecs, count, flags, sizes, truncated, e);
+                return detail::receive_headers(this->handle_, headers, count, flags,
+                                               !Base::socket_type::connection_oriented, e);
             });
         if (n < 0) return 0;
         for (std::ptrdiff_t i = 0; i < n; ++i) {
-            slots[i].size = sizes[i];
-            slots[i].truncated = truncated[i];
+            const auto& h = headers[i];
+            slots[i].truncated = h.truncated;
+            slots[i].size = h.size < slots[i].buffer.size() ? h.size : slots[i].buffer.size();
+            slots[i].whole_size = h.size > slots[i].size ? h.size : slots[i].size;
+            if (datagram_info* info = slots[i].info) {
+                if (!info->source.assign_native(h.name_length)) info->source = any_address{};
+                detail::fill_info(*info, h);
+            }
         }
         return static_cast<std::size_t>(n);
     }
@@ -4099,6 +5238,256 @@ public:
         if (truncated) ec = errc::message_truncated;
         return r;
     }
+
+    /// Sends `data` to the connected peer as consecutive datagrams of `segment_size` bytes (the
+    /// last one may be shorter), in as few system calls as the system allows: UDP GSO
+    /// (UDP_SEGMENT, Linux 4.18+: one call and one pass through the stack for up to 64
+    /// datagrams) where available, else sendmmsg / one send each. If the kernel refuses GSO
+    /// (no checksum offload on the route, an old kernel) the socket stops asking and sends the
+    /// datagrams one by one from then on (segmentation_offload() says which). Returns how many
+    /// datagrams were sent (all of them unless `ec` is set; non-blocking: what fit now).
+    std::size_t send_segments(const_buffer data, std::size_t segment_size, deadline d = {}) {
+        std::error_code ec;
+        auto n = send_segments(data, segment_size, d, ec);
+        detail::throw_if(ec, "sockframe: send_segments");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_segments(const_buffer data, std::size_t segment_size, deadline d,
+                              std::error_code& ec) noexcept {
+        ec.clear();
+        if (segment_size == 0 || segment_size > 65507) {
+            ec = errc::invalid_argument;
+            return 0;
+        }
+        const auto when = d.resolve(this->timeout_);
+        const deadline whole = when ? deadline(*when) : deadline::never();
+        std::size_t per_call = 65000 / segment_size;
+        if (per_call > detail::max_gso_segments) per_call = detail::max_gso_segments;
+        if (per_call == 0) per_call = 1;
+        std::size_t sent = 0, at = 0;
+        while (at < data.size()) {
+            const std::size_t chunk =
+                data.size() - at < per_call * segment_size ? data.size() - at : per_call * segment_size;
+            const std::size_t datagrams = (chunk + segment_size - 1) / segment_size;
+            if (!gso_off_ && datagrams > 1) {
+                alignas(std::max_align_t) std::byte control[32];
+                const std::size_t length = detail::segment_control(control, sizeof control,
+                                                                   static_cast<std::uint16_t>(segment_size));
+                if (length == 0) {
+                    gso_off_ = true;
+                } else {
+                    detail::iovec_type vec;
+                    detail::set_iovec(vec, data.data() + at, chunk);
+                    detail::message_header h;
+                    h.vecs = &vec;
+                    h.vec_count = 1;
+                    h.control = control;
+                    h.control_length = length;
+                    auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                        return detail::send_headers(this->handle_, &h, 1, flags, e);
+                    });
+                    if (n >= 0) {
+                        sent += datagrams;
+                        at += chunk;
+                        continue;
+                    }
+                    if (!detail::gso_refused(ec)) return sent;
+                    gso_off_ = true;  // the kernel cannot segment here: one datagram each from now on
+                    ec.clear();
+                }
+            }
+            const_buffer slices[detail::max_gso_segments];
+            message_view views[detail::max_gso_segments];
+            for (std::size_t i = 0; i < datagrams; ++i) {
+                const std::size_t offset = at + i * segment_size;
+                const std::size_t size =
+                    data.size() - offset < segment_size ? data.size() - offset : segment_size;
+                slices[i] = const_buffer(data.data() + offset, size);
+                views[i] = message_view{&slices[i], 1};
+            }
+            const std::size_t n = this->send_batch(views, datagrams, whole, ec);
+            sent += n;
+            if (ec || n < datagrams) return sent;
+            at += chunk;
+        }
+        return sent;
+    }
+    /// Whether send_segments still asks the kernel to segment (false once it refused, and where
+    /// the system has no UDP GSO).
+    bool segmentation_offload() const noexcept { return detail::has_udp_offload && !gso_off_; }
+
+    /// UDP GRO (UDP_GRO, Linux 5.0+): the kernel may hand over several equal-size datagrams from
+    /// one sender in one buffer. Receive them with receive_batch / receive_from with a
+    /// datagram_info: info.segment_size is then the size of each datagram in the buffer (the last
+    /// may be shorter); 0 for a single datagram. Give such receives buffers of 64 KiB. Elsewhere:
+    /// errc::not_supported.
+    void enable_gro(bool on = true) {
+        std::error_code ec;
+        enable_gro(on, ec);
+        detail::throw_if(ec, "sockframe: enable_gro");
+    }
+    /// The same, never throwing.
+    void enable_gro(bool on, std::error_code& ec) noexcept { ec = detail::set_udp_gro(this->handle_, on); }
+
+    /// Joins the multicast `group` (IPv4 or IPv6; its port ignored) on interface
+    /// `interface_index` (0: the system's choice): datagrams sent to it then arrive here (bind
+    /// the group's port). MCAST_JOIN_GROUP.
+    void join_group(const ip_address& group, std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        join_group(group, interface_index, ec);
+        detail::throw_if(ec, "sockframe: join_group");
+    }
+    /// The same, never throwing.
+    void join_group(const ip_address& group, std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, true, group.data(), group.size(), nullptr, 0,
+                                          interface_index);
+    }
+    /// Leaves a group joined with join_group.
+    void leave_group(const ip_address& group, std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        leave_group(group, interface_index, ec);
+        detail::throw_if(ec, "sockframe: leave_group");
+    }
+    /// The same, never throwing.
+    void leave_group(const ip_address& group, std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, false, group.data(), group.size(), nullptr, 0,
+                                          interface_index);
+    }
+    /// Joins `group` for datagrams from `source` only (source-specific multicast, RFC 4607:
+    /// 232.0.0.0/8, ff3x::/32). MCAST_JOIN_SOURCE_GROUP.
+    void join_source_group(const ip_address& group, const ip_address& source,
+                           std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        join_source_group(group, source, interface_index, ec);
+        detail::throw_if(ec, "sockframe: join_source_group");
+    }
+    /// The same, never throwing.
+    void join_source_group(const ip_address& group, const ip_address& source, std::uint32_t interface_index,
+                           std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, true, group.data(), group.size(), source.data(),
+                                          source.size(), interface_index);
+    }
+    /// Leaves a source-specific membership.
+    void leave_source_group(const ip_address& group, const ip_address& source,
+                            std::uint32_t interface_index = 0) {
+        std::error_code ec;
+        leave_source_group(group, source, interface_index, ec);
+        detail::throw_if(ec, "sockframe: leave_source_group");
+    }
+    /// The same, never throwing.
+    void leave_source_group(const ip_address& group, const ip_address& source, std::uint32_t interface_index,
+                            std::error_code& ec) noexcept {
+        ec = detail::multicast_membership(this->handle_, false, group.data(), group.size(), source.data(),
+                                          source.size(), interface_index);
+    }
+    /// The interface multicast datagrams leave by (IP_MULTICAST_IF / IPV6_MULTICAST_IF; 0: routing).
+    void set_multicast_interface(std::uint32_t interface_index) {
+        std::error_code ec;
+        set_multicast_interface(interface_index, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_interface");
+    }
+    /// The same, never throwing.
+    void set_multicast_interface(std::uint32_t interface_index, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::interface, interface_index);
+    }
+    /// The TTL / hop limit of multicast datagrams sent (IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS;
+    /// 1 by default: this link only).
+    void set_multicast_hops(std::uint8_t hops) {
+        std::error_code ec;
+        set_multicast_hops(hops, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_hops");
+    }
+    /// The same, never throwing.
+    void set_multicast_hops(std::uint8_t hops, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::hops, hops);
+    }
+    /// Whether this host's own members receive what this socket sends to a group
+    /// (IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP; on by default).
+    void set_multicast_loopback(bool on) {
+        std::error_code ec;
+        set_multicast_loopback(on, ec);
+        detail::throw_if(ec, "sockframe: set_multicast_loopback");
+    }
+    /// The same, never throwing.
+    void set_multicast_loopback(bool on, std::error_code& ec) noexcept {
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::loopback, on ? 1u : 0u);
+    }
+
+    /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
+    /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
+    /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose
+    /// plain receive calls carry no ancillary data) and Unix sockets: errc::not_supported.
+    void enable_metadata(metadata what, bool on = true) {
+        std::error_code ec;
+        enable_metadata(what, on, ec);
+        detail::throw_if(ec, "sockframe: enable_metadata");
+    }
+    /// The same, never throwing.
+    void enable_metadata(metadata what, bool on, std::error_code& ec) noexcept {
+        ec = detail::enable_datagram_info(this->handle_, static_cast<unsigned>(what), on);
+    }
+
+    /// Receives one datagram into `out` and describes it in `info` (its sender, its size, and the
+    /// metadata enable_metadata asked for). Returns the bytes in `out`. A datagram larger than
+    /// `out` is errc::message_truncated (info.size: its whole size on Linux).
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d = {}) {
+        std::error_code ec;
+        auto n = receive_from(out, info, d, ec);
+        detail::throw_if(ec, "sockframe: receive_from");
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t receive_from(mutable_buffer out, datagram_info& info, deadline d,
+                             std::error_code& ec) noexcept {
+        message_slot slot;
+        slot.buffer = out;
+        slot.info = &info;
+        const std::size_t n = this->receive_batch(&slot, 1, d, ec);
+        if (ec || n == 0) return 0;
+        if (slot.truncated) ec = errc::message_truncated;
+        return slot.size;
+    }
+
+    /// sendto from a chosen source: the datagram leaves from `source.address` (a local address;
+    /// its port is ignored: the socket's is used) and/or interface `source.interface_index`
+    /// (IP_PKTINFO / IPV6_PKTINFO). Where the system cannot (Windows; BSD and macOS for IPv4):
+    /// errc::not_supported.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d = {}) {
+        std::error_code ec;
+        auto n = send_to(message, to, source, d, ec);
+        if (ec) throw std::system_error(ec, "sockframe: send_to " + to.to_string());
+        return n;
+    }
+    /// The same, never throwing.
+    std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
+                        deadline d, std::error_code& ec) noexcept {
+        alignas(std::max_align_t) std::byte control[64];
+        const std::size_t length =
+            detail::source_control(control, sizeof control, source.address.data(), source.interface_index);
+        if (length == 0) {
+            ec = errc::not_supported;
+            return 0;
+        }
+        detail::iovec_type vec;
+        detail::set_iovec(vec, message.data(), message.size());
+        detail::message_header h;
+        h.vecs = &vec;
+        h.vec_count = 1;
+        h.name = const_cast<::sockaddr*>(to.data());
+        h.name_length = to.size();
+        h.control = control;
+        h.control_length = length;
+        auto n = this->wait_and(detail::poll_out, d.resolve(this->timeout_), ec,
+                                [&](int flags, std::error_code& e) {
+                                    return detail::send_headers(this->handle_, &h, 1, flags, e);
+                                });
+        return n < 0 ? 0 : message.size();
+    }
+
+private:
+    bool gso_off_ = !detail::has_udp_offload;  // set once the kernel refused to segment
 };
 
 /// The layers a socket of `Type` is made of.
@@ -12068,10 +13457,56 @@ inline constexpr bool is_buffer_sequence_v<
 
 /// The receiving state of a framed connection: the receive buffer, the read position, the
 /// end-of-stream and poisoned states, and the one decode step every receive path takes.
+template <typename E, typename = void>
+struct receives_batches : std::false_type {};
+template <typename E>
+struct receives_batches<
+    E, std::void_t<decltype(std::declval<E&>().receive_batch(std::declval<message_slot*>(), std::size_t{},
+                                                             deadline{}, std::declval<std::error_code&>()))>>
+    : std::true_type {};
+
+template <typename E, typename = void>
+struct sends_message_batches : std::false_type {};
+template <typename E>
+struct sends_message_batches<
+    E, std::void_t<decltype(std::declval<E&>().send_batch(std::declval<const message_view*>(), std::size_t{},
+                                                          deadline{}, std::declval<std::error_code&>()))>>
+    : std::true_type {};
+
+/// Datagrams received by one batched call and not yet delivered (datagram endpoints only).
+struct datagram_batch_state {
+    static constexpr std::size_t most = 64;
+    std::size_t next = 0;       // the next slot to deliver
+    std::size_t count = 0;      // slots filled by the last call
+    std::size_t slot_size = 0;  // bytes per slot in the receive buffer
+    std::uint32_t sizes[most];  // each datagram's whole size
+    bool truncated[most];
+    datagram_batch_state() noexcept = default;
+    datagram_batch_state(datagram_batch_state&& other) noexcept { *this = std::move(other); }
+    datagram_batch_state& operator=(datagram_batch_state&& other) noexcept {
+        next = std::exchange(other.next, 0);
+        count = std::exchange(other.count, 0);
+        slot_size = std::exchange(other.slot_size, 0);
+        for (std::size_t i = next; i < count; ++i) {
+            sizes[i] = other.sizes[i];
+            truncated[i] = other.truncated[i];
+        }
+        return *this;
+    }
+};
+struct no_batch_state {};
+
 template <typename Endpoint, typename Codec>
-class frame_reader {
+class frame_reader : private std::conditional_t<endpoint_traits<Endpoint>::message_oriented &&
+                                                    !endpoint_traits<Endpoint>::connection_oriented &&
+                                                    receives_batches<Endpoint>::value,
+                                                datagram_batch_state, no_batch_state> {
     using traits = endpoint_traits<Endpoint>;
     static constexpr bool is_local_v = traits::is_local;
+    /// Datagram endpoints receive many datagrams per system call (recvmmsg) into slots of the
+    /// receive buffer, each checked by the codec on its own as it is delivered.
+    static constexpr bool batches_v =
+        traits::message_oriented && !traits::connection_oriented && receives_batches<Endpoint>::value;
 
 public:
     /// Bytes the receive buffer may grow to while reads keep filling it (bounded by the codec).
@@ -12142,6 +13577,22 @@ public:
         } else {
             on_frame(*first);
         }
+        if constexpr (batches_v) {
+            while (this->next < this->count) {
+                std::optional<const_buffer> payload = take_slot(codec, ec);
+                if (!payload) {  // a bad datagram waits for the next call, which reports it
+                    --this->next;
+                    ec = no_error();
+                    break;
+                }
+                ++delivered;
+                if constexpr (std::is_same_v<decltype(on_frame(*payload)), bool>) {
+                    if (!on_frame(*payload)) break;
+                } else {
+                    on_frame(*payload);
+                }
+            }
+        }
         if constexpr (!traits::message_oriented) {
             // The position lives in a local (a register) rather than in begin_, which is only
             // stored: a member re-read per frame would chain every frame behind the last store.
@@ -12172,11 +13623,23 @@ public:
     bool at_end() const noexcept { return at_end_; }
     bool drained() const noexcept { return drained_; }
     std::uint64_t error_size() const noexcept { return error_size_; }
-    std::size_t buffered_size() const noexcept { return end_ - begin_; }
+    std::size_t buffered_size() const noexcept {
+        if constexpr (batches_v) {
+            std::size_t n = 0;
+            for (std::size_t i = this->next; i < this->count; ++i) n += this->sizes[i];
+            return n;
+        } else {
+            return end_ - begin_;
+        }
+    }
     std::size_t capacity() const noexcept { return buffer_.capacity(); }
     void set_initial_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
     bool release() noexcept {
         if (end_ != begin_ || buffer_.capacity() == 0) return false;
+        if constexpr (batches_v) {
+            if (this->next < this->count) return false;
+            this->next = this->count = 0;
+        }
         buffer_.release();
         begin_ = end_ = 0;
         full_reads_ = 0;
@@ -12355,12 +13818,107 @@ private:
         return true;
     }
 
+    /// Bytes per slot of a batched datagram receive: the codec's limit (a larger datagram is
+    /// truncated, and reported with its whole size where the OS says), else any IP datagram.
+    std::size_t datagram_slot_size(const Codec& codec) const noexcept {
+        const std::size_t limit = codec.max_frame_bytes();
+        std::size_t slot = detail::reports_whole_size && limit < max_datagram ? limit : max_datagram;
+        if (slot < 64) slot = 64;
+        return (slot + 63) / 64 * 64;
+    }
+    /// Whether datagrams are received in batches here: a Unix datagram larger than 64 KiB
+    /// within the codec's limit goes through the one-at-a-time path, which sizes it first.
+    bool batching(const Codec& codec) const noexcept {
+        if constexpr (batches_v) {
+            return !is_local_v || codec.max_frame_bytes() <= max_datagram;
+        } else {
+            (void)codec;
+            return false;
+        }
+    }
+
+    /// The next received datagram as a frame: from the batch buffered, else from one batched
+    /// receive of as many as are queued (up to batch_bytes of slots, at most 64).
+    std::optional<const_buffer> receive_datagram(Endpoint& endpoint, Codec& codec, deadline d,
+                                                 std::error_code& ec) {
+        if constexpr (batches_v) {
+            if (this->next == this->count) {
+                const std::size_t slot = datagram_slot_size(codec);
+                std::size_t slots = batch_bytes / slot;
+                if (slots < 1) slots = 1;
+                if (slots > datagram_batch_state::most) slots = datagram_batch_state::most;
+                if (buffer_.capacity() < slot * slots) buffer_.reallocate(slot * slots, 0);
+                message_slot batch[datagram_batch_state::most];
+                for (std::size_t i = 0; i < slots; ++i)
+                    batch[i].buffer = mutable_buffer(buffer_.data() + i * slot, slot);
+                this->next = this->count = 0;
+                const std::size_t n = endpoint.receive_batch(batch, slots, d, ec);
+                if (ec || n == 0) return std::nullopt;
+                for (std::size_t i = 0; i < n; ++i) {
+                    const std::size_t whole =
+                        batch[i].whole_size > batch[i].size ? batch[i].whole_size : batch[i].size;
+                    this->sizes[i] = whole > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(whole);
+                    this->truncated[i] = batch[i].truncated;
+                }
+                this->slot_size = slot;
+                this->count = n;
+            }
+            return take_slot(codec, ec);
+        } else {
+            (void)endpoint;
+            (void)codec;
+            (void)d;
+            (void)ec;
+            return std::nullopt;
+        }
+    }
+
+    /// Delivers the next buffered datagram of the batch (the codec checks it).
+    std::optional<const_buffer> take_slot(Codec& codec, std::error_code& ec) {
+        if constexpr (batches_v) {
+            const std::size_t i = this->next++;
+            const std::size_t size = this->sizes[i];
+            if (this->truncated[i] || size > codec.max_frame_bytes()) {
+                ec = errc::frame_too_large;
+                error_size_ = size;
+                return std::nullopt;
+            }
+            return check_datagram(codec, buffer_.data() + i * this->slot_size, size, ec);
+        } else {
+            (void)codec;
+            (void)ec;
+            return std::nullopt;
+        }
+    }
+
+    /// One received message through the codec: a frame only if it fills the message exactly.
+    std::optional<const_buffer> check_datagram(Codec& codec, const std::byte* data, std::size_t n,
+                                               std::error_code& ec) {
+        codec.reset();
+        const decode_result r = codec.decode(const_buffer(data, n));
+        codec.reset();
+        if (r.is_frame() && r.consumed == n) {
+            ec = no_error();
+            return r.payload;
+        }
+        if (r.is_error()) {
+            ec = r.error;
+            error_size_ = r.size;
+            return std::nullopt;
+        }
+        // a frame that ends before the datagram does, or a datagram too short for its frame
+        ec = errc::frame_size_mismatch;
+        error_size_ = n;
+        return std::nullopt;
+    }
+
     std::optional<const_buffer> receive_message(Endpoint& endpoint, Codec& codec, deadline d,
                                                 std::error_code& ec) {
         if (at_end_) {
             ec = no_error();
             return std::nullopt;
         }
+        if (batching(codec)) return receive_datagram(endpoint, codec, d, ec);
         const std::size_t limit = codec.max_frame_bytes();
         std::size_t n = 0;
         if constexpr (is_local_v) {
@@ -12415,22 +13973,11 @@ private:
             error_size_ = n;
             return std::nullopt;
         }
-        codec.reset();
-        const decode_result r = codec.decode(const_buffer(buffer_.data(), n));
-        codec.reset();
-        if (r.is_frame() && r.consumed == n) return r.payload;
-        if (r.is_error()) {
-            ec = r.error;
-            error_size_ = r.size;
-            return std::nullopt;
-        }
-        // a frame that ends before the datagram does, or a datagram too short for its frame
-        ec = errc::frame_size_mismatch;
-        error_size_ = n;
-        return std::nullopt;
+        return check_datagram(codec, buffer_.data(), n, ec);
     }
 
     void take(frame_reader& other) noexcept {
+        if constexpr (batches_v) static_cast<datagram_batch_state&>(*this) = std::move(other);
         buffer_ = std::move(other.buffer_);
         begin_ = std::exchange(other.begin_, 0);
         end_ = std::exchange(other.end_, 0);
@@ -12444,6 +13991,7 @@ private:
     }
 
     static constexpr std::size_t max_datagram = 65536;
+    static constexpr std::size_t batch_bytes = std::size_t{256} << 10;  // slots of one batched receive
     static constexpr std::size_t compact_below = 4096;
     static constexpr unsigned grow_after = 2;     // reads in a row that filled the free space
     static constexpr unsigned shrink_after = 32;  // small reads in a row before the buffer shrinks
@@ -12597,6 +14145,74 @@ public:
                 }
                 done += n;
                 if (refused && done < count) {
+                    ec = refused;
+                    return;
+                }
+            }
+        } else if constexpr (traits::message_oriented && sends_message_batches<Endpoint>::value &&
+                             has_encode_prefix_v<Codec>) {
+            // One datagram per frame, header and payload, up to 64 frames per sendmmsg.
+            constexpr std::size_t per_call = 64;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::byte headers[per_call][Codec::max_prefix_size];
+            const_buffer parts[2 * per_call];
+            message_view views[per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0;
+                for (; n < per_call && done + n < count; ++n) {
+                    const const_buffer payload = payloads[done + n];
+                    const std::size_t header = codec.encode_prefix(payload.size(), headers[n]);
+                    if (header == 0) break;  // refused or not header + payload: send() says why
+                    parts[2 * n] = const_buffer(headers[n], header);
+                    parts[2 * n + 1] = payload;
+                    views[n] = message_view{&parts[2 * n], payload.empty() ? std::size_t{1} : std::size_t{2}};
+                }
+                if (n > 0) {
+                    const std::size_t sent = endpoint.send_batch(views, n, whole, ec);
+                    if (ec) return;
+                    if (sent < n) {  // non-blocking: the rest did not fit now
+                        ec = std::make_error_code(std::errc::operation_would_block);
+                        return;
+                    }
+                    done += n;
+                } else {
+                    send(endpoint, codec, payloads[done], whole, ec);
+                    if (ec) return;
+                    ++done;
+                }
+            }
+        } else if constexpr (traits::message_oriented && sends_message_batches<Endpoint>::value) {
+            // One datagram per frame, up to 16 frames per sendmmsg (each encoded in its own parts).
+            constexpr std::size_t per_call = 16;
+            const auto when = d.resolve(endpoint.timeout());
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            frame_parts frames[per_call];
+            message_view views[per_call];
+            std::size_t done = 0;
+            while (done < count) {
+                std::size_t n = 0;
+                std::error_code refused;
+                for (; n < per_call && done + n < count; ++n) {
+                    refused = codec.encode(payloads[done + n], frames[n]);
+                    if (refused) {
+                        error_size_ = payloads[done + n].size();
+                        break;
+                    }
+                    views[n] = message_view{frames[n].begin(), frames[n].segment_count()};
+                }
+                std::size_t sent = 0;
+                if (n > 0) {
+                    sent = endpoint.send_batch(views, n, whole, ec);
+                    if (ec) return;
+                    if (sent < n) {  // non-blocking: the rest did not fit now
+                        ec = std::make_error_code(std::errc::operation_would_block);
+                        return;
+                    }
+                }
+                done += n;
+                if (refused) {
                     ec = refused;
                     return;
                 }
@@ -14034,6 +15650,460 @@ private:
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/server.hpp> ----
+
+// ---- begin <sockframe/unix.hpp> ----
+/// Unix-domain extras (POSIX): descriptors passed beside data or a frame (SCM_RIGHTS), and the
+/// peer's credentials (SO_PEERCRED / getpeereid). Windows has neither: the names are absent there.
+///
+/// Descriptors are never leaked: the ones a receiver has no room for (received_descriptors'
+/// capacity) are closed by the kernel or here, and flagged as truncated(); the ones received
+/// stay owned by the received_descriptors object (closed with it) until release()d.
+
+
+#include <cstddef>
+#include <optional>
+#include <system_error>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+#if defined(SOCKFRAME_POSIX)
+
+/// Descriptors received beside a message, owned until released: the object closes those it still
+/// holds when it is destroyed or receives again. `capacity` (at most max_passed_descriptors) is
+/// the room the receiver offers; descriptors beyond it are closed and truncated() is set.
+class received_descriptors {
+public:
+    /// The most descriptors one receive takes.
+    static constexpr std::size_t max_capacity = detail::max_passed_descriptors;
+
+    /// Room for `capacity` descriptors (at most max_capacity).
+    explicit received_descriptors(std::size_t capacity = 8) noexcept
+        : capacity_(capacity < max_capacity ? capacity : max_capacity) {}
+    received_descriptors(const received_descriptors&) = delete;
+    received_descriptors& operator=(const received_descriptors&) = delete;
+    /// Closes the descriptors still held.
+    ~received_descriptors() { clear(); }
+
+    /// How many are held.
+    std::size_t size() const noexcept { return count_; }
+    /// Whether none is held.
+    bool empty() const noexcept { return count_ == 0; }
+    /// The room offered to a receive.
+    std::size_t capacity() const noexcept { return capacity_; }
+    /// Descriptor `i` (still owned by this object; -1 once released).
+    int operator[](std::size_t i) const noexcept { return fds_[i]; }
+    /// Takes descriptor `i` out: the caller closes it.
+    int release(std::size_t i) noexcept { return std::exchange(fds_[i], -1); }
+    /// Whether the last receive brought more than there was room for (the rest were closed).
+    bool truncated() const noexcept { return truncated_; }
+    /// Closes every descriptor still held.
+    void clear() noexcept {
+        for (std::size_t i = 0; i < count_; ++i)
+            if (fds_[i] >= 0) detail::close_handle(fds_[i]);
+        count_ = 0;
+        truncated_ = false;
+    }
+
+    /// Internal: the storage a receive fills.
+    int* data() noexcept { return fds_; }
+    /// Internal: records what a receive brought.
+    void assign(std::size_t count, bool truncated) noexcept {
+        count_ = count;
+        truncated_ = truncated;
+    }
+
+private:
+    int fds_[max_capacity] = {};
+    std::size_t capacity_;
+    std::size_t count_ = 0;
+    bool truncated_ = false;
+};
+
+/// Who is at the other end of a connected Unix socket.
+struct credentials {
+    /// Its process id (-1 where the system does not say: BSD, macOS).
+    long pid = -1;
+    /// Its effective user id.
+    long uid = -1;
+    /// Its effective group id.
+    long gid = -1;
+};
+
+/// The peer's credentials, as the kernel recorded them at connect (or socketpair) time.
+template <typename Socket>
+credentials peer_credentials(const Socket& s, std::error_code& ec) noexcept {
+    credentials c;
+    ec = detail::peer_credentials(s.native_handle(), c.pid, c.uid, c.gid);
+    return c;
+}
+/// Throwing form.
+template <typename Socket>
+credentials peer_credentials(const Socket& s) {
+    std::error_code ec;
+    auto c = peer_credentials(s, ec);
+    detail::throw_if(ec, "sockframe: peer_credentials");
+    return c;
+}
+
+namespace detail {
+/// One call that does not wait, then (blocking sockets) waits for `events` until the deadline.
+template <typename Socket, typename Op>
+std::ptrdiff_t unix_call(Socket& s, short events, deadline d, std::error_code& ec, Op&& op) noexcept {
+    const auto when = d.resolve(s.timeout());
+    for (;;) {
+        const auto n = op(dont_wait, ec);
+        if (n >= 0 || ec != std::errc::operation_would_block || !Socket::mode_type::is_blocking) return n;
+        ec = wait_ready(s.native_handle(), events, when);
+        if (ec) return -1;
+    }
+}
+}  // namespace detail
+
+/// Sends `count` buffers (at most 64) with `fds` (at most max_passed_descriptors) attached.
+/// A message socket sends one message; a stream sends every byte, the descriptors with the
+/// first part (so they arrive with the first byte). The descriptors stay open here: the
+/// receiver gets its own. Returns the bytes sent.
+template <typename Socket>
+std::size_t send_with_descriptors(Socket& s, const const_buffer* buffers, std::size_t count, const int* fds,
+                                  std::size_t fd_count, deadline d, std::error_code& ec) noexcept {
+    static_assert(std::is_same_v<typename Socket::family_type, local>,
+                  "descriptors travel over Unix sockets");
+    detail::rights_room control;
+    if (count > 64 || fd_count > detail::max_passed_descriptors) {
+        ec = errc::invalid_argument;
+        return 0;
+    }
+    const std::size_t control_length =
+        detail::rights_control(control.bytes, sizeof control.bytes, fds, fd_count);
+    detail::iovec_type vecs[64];
+    std::size_t used = 0, total = 0;
+    for (std::size_t i = 0; i < count; ++i) {
+        if (buffers[i].empty()) continue;
+        detail::set_iovec(vecs[used++], buffers[i].data(), buffers[i].size());
+        total += buffers[i].size();
+    }
+    if (used == 0 && !Socket::socket_type::message_oriented) {
+        ec = errc::invalid_argument;  // a stream cannot carry descriptors without a byte
+        return 0;
+    }
+    detail::message_header h;
+    h.vecs = vecs;
+    h.vec_count = used;
+    h.control = control_length > 0 ? control.bytes : nullptr;
+    h.control_length = control_length;
+    const auto n = detail::unix_call(s, detail::poll_out, d, ec, [&](int flags, std::error_code& e) {
+        return detail::send_headers(s.native_handle(), &h, 1, flags, e);
+    });
+    if (n < 0) return 0;
+    if constexpr (Socket::socket_type::message_oriented) {
+        return total;
+    } else {
+        // the descriptors went with the first bytes; the rest of the data follows without them
+        std::size_t done = 0, first = static_cast<std::size_t>(n);
+        for (std::size_t i = 0; i < used; ++i) {
+            const std::size_t here = detail::iovec_size(vecs[i]);
+            const std::size_t skip = first < here ? first : here;
+            first -= skip;
+            done += skip;
+            if (skip == here) continue;
+            const auto* p = static_cast<const std::byte*>(detail::iovec_data(vecs[i])) + skip;
+            done += s.write_all(const_buffer(p, here - skip), d, ec);
+            if (ec) return done;
+        }
+        return total;
+    }
+}
+
+/// Receives data and the descriptors sent with it into `fds` (which first closes what it still
+/// held). A message socket receives one message (larger than `out`: errc::message_truncated);
+/// a stream reads what is there, as read_some, stopping after the bytes the descriptors came
+/// with. Returns the bytes received (0 on a stream: end-of-stream). Descriptors beyond
+/// fds.capacity() are closed and fds.truncated() is set.
+template <typename Socket>
+std::size_t receive_with_descriptors(Socket& s, mutable_buffer out, received_descriptors& fds, deadline d,
+                                     std::error_code& ec) noexcept {
+    static_assert(std::is_same_v<typename Socket::family_type, local>,
+                  "descriptors travel over Unix sockets");
+    fds.clear();
+    detail::rights_room control;
+    detail::iovec_type vec;
+    detail::set_iovec(vec, out.data(), out.size());
+    detail::message_header h;
+    h.vecs = &vec;
+    h.vec_count = 1;
+    h.control = control.bytes;
+    h.control_length = detail::rights_space(fds.capacity() == 0 ? 1 : fds.capacity());
+    const auto n = detail::unix_call(s, detail::poll_in, d, ec, [&](int flags, std::error_code& e) {
+        return detail::receive_headers(s.native_handle(), &h, 1, flags, false, e);
+    });
+    if (n < 0) return 0;
+    std::size_t count = 0;
+    const std::size_t closed =
+        detail::take_rights(h.control, h.control_length, fds.data(), fds.capacity(), count);
+    fds.assign(count, closed > 0 || h.control_truncated);
+    if constexpr (Socket::socket_type::message_oriented) {
+        if (h.truncated) ec = errc::message_truncated;
+    }
+    return h.size < out.size() ? h.size : out.size();
+}
+
+/// Throwing form of send_with_descriptors.
+template <typename Socket>
+std::size_t send_with_descriptors(Socket& s, const_buffer data, const int* fds, std::size_t fd_count,
+                                  deadline d = {}) {
+    std::error_code ec;
+    const auto n = send_with_descriptors(s, &data, 1, fds, fd_count, d, ec);
+    detail::throw_if(ec, "sockframe: send_with_descriptors");
+    return n;
+}
+/// Throwing form of receive_with_descriptors.
+template <typename Socket>
+std::size_t receive_with_descriptors(Socket& s, mutable_buffer out, received_descriptors& fds,
+                                     deadline d = {}) {
+    std::error_code ec;
+    const auto n = receive_with_descriptors(s, out, fds, d, ec);
+    detail::throw_if(ec, "sockframe: receive_with_descriptors");
+    return n;
+}
+
+/// Sends one frame of `payload` with `fds` attached (framed over a Unix socket): the codec frames
+/// it as send() does; anything queued is flushed first. On a stream the descriptors arrive with
+/// the frame's first bytes.
+template <typename Endpoint, typename Codec>
+void send_with_descriptors(framed<Endpoint, Codec>& f, const_buffer payload, const int* fds,
+                           std::size_t fd_count, deadline d, std::error_code& ec) {
+    const auto when = d.resolve(f.endpoint().timeout());
+    const deadline whole = when ? deadline(*when) : deadline::never();
+    if constexpr (!Endpoint::socket_type::message_oriented) {
+        f.flush(whole, ec);
+        if (ec) return;
+    }
+    frame_parts parts;
+    ec = f.codec().encode(payload, parts);
+    if (ec) return;
+    send_with_descriptors(f.endpoint(), parts.begin(), parts.segment_count(), fds, fd_count, whole, ec);
+}
+/// Throwing form.
+template <typename Endpoint, typename Codec>
+void send_with_descriptors(framed<Endpoint, Codec>& f, const_buffer payload, const int* fds,
+                           std::size_t fd_count, deadline d = {}) {
+    std::error_code ec;
+    send_with_descriptors(f, payload, fds, fd_count, d, ec);
+    detail::throw_if(ec, "sockframe: send_with_descriptors");
+}
+
+/// Receives one frame and the descriptors sent with it, over a Unix datagram or seqpacket socket
+/// (one message, one frame): the message goes into `space` and the codec checks it as receive()
+/// does; the payload returned is a view into `space`. A frame framed already holds (received in
+/// an earlier batch) comes without descriptors: the kernel closed those, as for every receive
+/// made without room for them. nullopt: see `ec` (clear: end-of-stream on seqpacket).
+template <typename Endpoint, typename Codec>
+std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, mutable_buffer space,
+                                                     received_descriptors& fds, deadline d,
+                                                     std::error_code& ec) {
+    static_assert(Endpoint::socket_type::message_oriented,
+                  "over a stream, bytes and descriptors do not arrive frame by frame: use the socket's "
+                  "receive_with_descriptors");
+    fds.clear();
+    if (f.buffered() > 0) return f.receive(d, ec);
+    const std::size_t n = receive_with_descriptors(f.endpoint(), space, fds, d, ec);
+    if (ec == errc::message_truncated) {
+        ec = errc::frame_too_large;
+        fds.clear();
+        return std::nullopt;
+    }
+    if (ec) return std::nullopt;
+    if (n == 0 && Endpoint::socket_type::connection_oriented && fds.empty()) return std::nullopt;
+    if (n > f.codec().max_frame_bytes()) {
+        ec = errc::frame_too_large;
+        fds.clear();
+        return std::nullopt;
+    }
+    Codec& codec = f.codec();
+    codec.reset();
+    const decode_result r = codec.decode(const_buffer(space.data(), n));
+    codec.reset();
+    if (r.is_frame() && r.consumed == n) {
+        ec.clear();
+        return r.payload;
+    }
+    fds.clear();
+    ec = r.is_error() ? r.error : make_error_code(errc::frame_size_mismatch);
+    return std::nullopt;
+}
+
+/// Throwing form (frame_error for framing errors).
+template <typename Endpoint, typename Codec>
+std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, mutable_buffer space,
+                                                     received_descriptors& fds, deadline d = {}) {
+    std::error_code ec;
+    auto frame = receive_with_descriptors(f, space, fds, d, ec);
+    if (ec) detail::throw_framed(ec, f.error_size(), "sockframe: receive_with_descriptors");
+    return frame;
+}
+
+#endif
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/unix.hpp> ----
+
+// ---- begin <sockframe/file_frame.hpp> ----
+/// A frame whose payload is a range of a file: the codec's header is written, then the file's
+/// bytes go from the page cache to the socket without passing through user space (Linux
+/// sendfile; other POSIX systems read and send them; Windows: errc::not_supported).
+
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Sends one frame whose payload is `length` bytes of the open file `file` from `offset`, over a
+/// blocking stream: anything queued is flushed, the codec's header is written, then the file's
+/// bytes (send_file). The codec must put a header before the payload and nothing after it
+/// (encode_prefix: length_prefix, varint, ...); others: errc::not_supported, nothing sent. A range
+/// past the file's end is errc::invalid_argument, nothing sent. An error after the header left
+/// leaves the stream inside a frame: close the connection.
+template <typename Endpoint, typename Codec>
+void send_file_frame(framed<Endpoint, Codec>& f, detail::file_handle_type file, std::uint64_t offset,
+                     std::size_t length, deadline d, std::error_code& ec) {
+    static_assert(!Endpoint::socket_type::message_oriented && Endpoint::mode_type::is_blocking,
+                  "a file frame goes over a blocking stream");
+    if constexpr (!detail::has_encode_prefix_v<Codec>) {
+        (void)file;
+        (void)offset;
+        (void)length;
+        (void)d;
+        ec = errc::not_supported;
+    } else {
+        const std::int64_t size = detail::file_size(file, ec);
+        if (ec) return;
+        if (offset > static_cast<std::uint64_t>(size) || length > static_cast<std::uint64_t>(size) - offset) {
+            ec = errc::invalid_argument;
+            return;
+        }
+        if (length > f.codec().max_frame_bytes()) {
+            ec = errc::payload_too_large;
+            return;
+        }
+        std::byte header[Codec::max_prefix_size];
+        const std::size_t h = f.codec().encode_prefix(length, header);
+        if (h == 0) {
+            ec = errc::payload_too_large;
+            return;
+        }
+        const auto when = d.resolve(f.endpoint().timeout());
+        const deadline whole = when ? deadline(*when) : deadline::never();
+        f.flush(whole, ec);
+        if (ec) return;
+        f.endpoint().write_all(const_buffer(header, h), whole, ec);
+        if (ec) return;
+        f.endpoint().send_file(file, offset, length, whole, ec);
+    }
+}
+/// Throwing form.
+template <typename Endpoint, typename Codec>
+void send_file_frame(framed<Endpoint, Codec>& f, detail::file_handle_type file, std::uint64_t offset,
+                     std::size_t length, deadline d = {}) {
+    std::error_code ec;
+    send_file_frame(f, file, offset, length, d, ec);
+    detail::throw_if(ec, "sockframe: send_file_frame");
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/file_frame.hpp> ----
+
+// ---- begin <sockframe/vsock.hpp> ----
+/// vsock (Linux AF_VSOCK): sockets between a virtual machine and its host, addressed by a context
+/// id (CID) and a port. A family policy like ipv4 or local: `basic_socket<vsock, stream>`
+/// (vsock_stream), `basic_listener<vsock>` (vsock_listener), framed over them as over TCP.
+/// Absent where the system has no AF_VSOCK (SOCKFRAME_HAS_VSOCK undefined).
+
+
+#include <cstdint>
+#include <cstring>
+#include <ostream>
+#include <string>
+
+#if defined(SOCKFRAME_HAS_VSOCK)
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// A vsock address: a context id (who) and a port. Default: any CID, any port.
+class vsock_address {
+public:
+    /// Any context id (bind: every one this machine has).
+    static constexpr std::uint32_t any_cid = VMADDR_CID_ANY;
+    /// The host, seen from a virtual machine.
+    static constexpr std::uint32_t host_cid = VMADDR_CID_HOST;
+    /// This machine itself, through the loopback transport (Linux 5.6+, vsock_loopback).
+    static constexpr std::uint32_t local_cid = 1;  // VMADDR_CID_LOCAL
+    /// Any port (bind: one the kernel picks).
+    static constexpr std::uint32_t any_port = VMADDR_PORT_ANY;
+
+    vsock_address() noexcept : vsock_address(any_cid, any_port) {}
+    /// The address `cid`:`port`.
+    vsock_address(std::uint32_t cid, std::uint32_t port) noexcept {
+        storage_.svm_family = AF_VSOCK;
+        storage_.svm_cid = cid;
+        storage_.svm_port = port;
+    }
+    /// This machine through the loopback transport, at `port`.
+    static vsock_address local(std::uint32_t port = any_port) noexcept { return {local_cid, port}; }
+
+    /// The context id.
+    std::uint32_t cid() const noexcept { return storage_.svm_cid; }
+    /// The port.
+    std::uint32_t port() const noexcept { return storage_.svm_port; }
+    /// "vsock:CID:PORT".
+    std::string to_string() const { return "vsock:" + std::to_string(cid()) + ":" + std::to_string(port()); }
+
+    /// The native sockaddr.
+    const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
+    /// The native sockaddr.
+    ::sockaddr* data() noexcept { return reinterpret_cast<::sockaddr*>(&storage_); }
+    /// The native length.
+    detail::socklen_type size() const noexcept { return static_cast<detail::socklen_type>(sizeof storage_); }
+    /// The most a native vsock address takes.
+    static constexpr detail::socklen_type capacity() noexcept {
+        return static_cast<detail::socklen_type>(sizeof(::sockaddr_vm));
+    }
+    /// Checks an address the OS filled in.
+    bool assign_native(detail::socklen_type length) noexcept {
+        return length >= static_cast<detail::socklen_type>(sizeof storage_) &&
+               storage_.svm_family == AF_VSOCK;
+    }
+
+    /// Same CID and port.
+    friend bool operator==(const vsock_address& a, const vsock_address& b) noexcept {
+        return a.cid() == b.cid() && a.port() == b.port();
+    }
+    /// Not equal.
+    friend bool operator!=(const vsock_address& a, const vsock_address& b) noexcept { return !(a == b); }
+    /// Prints to_string().
+    friend std::ostream& operator<<(std::ostream& os, const vsock_address& a) { return os << a.to_string(); }
+
+private:
+    ::sockaddr_vm storage_{};
+};
+
+/// Family: vsock (AF_VSOCK, Linux).
+struct vsock {
+    using address_type = vsock_address;
+    static int domain() noexcept { return AF_VSOCK; }
+};
+
+/// A vsock stream socket.
+using vsock_stream = basic_socket<vsock, stream>;
+/// A listener for vsock streams.
+using vsock_listener = basic_listener<vsock, stream>;
+
+SOCKFRAME_NAMESPACE_END
+
+#endif
+// ---- end <sockframe/vsock.hpp> ----
 
 // C++20 coroutines on the event loop: only where the compiler has them (empty otherwise).
 #if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L

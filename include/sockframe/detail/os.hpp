@@ -49,10 +49,18 @@
 #include <netinet/in.h>
 #include <net/if.h>
 #include <netinet/tcp.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#if defined(__linux__)
+#include <sys/sendfile.h>
+#if __has_include(<linux/vm_sockets.h>)
+#include <linux/vm_sockets.h>
+#define SOCKFRAME_HAS_VSOCK 1
+#endif
+#endif
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -979,6 +987,729 @@ inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, s
     }
     ec.clear();
     return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+// ---- messages with addresses and ancillary data ---------------------------------------------
+
+/// One message of send_headers / receive_headers: its buffers, its peer address and its
+/// ancillary data (POSIX control messages).
+struct message_header {
+    iovec_type* vecs = nullptr;      ///< the message's buffers
+    std::size_t vec_count = 0;       ///< how many
+    void* name = nullptr;            ///< the address to send to, or room for the sender's (may be null)
+    socklen_type name_length = 0;    ///< bytes at `name`; after a receive, the sender's length
+    void* control = nullptr;         ///< ancillary data to send, or room for what arrives (POSIX)
+    std::size_t control_length = 0;  ///< bytes at `control`; after a receive, the bytes received
+    std::size_t size = 0;            ///< after a receive: the message's bytes (its whole size when
+                                     ///< the call asked for it and the OS can say: Linux)
+    bool truncated = false;          ///< after a receive: the message was larger than its buffers
+    bool control_truncated = false;  ///< after a receive: ancillary data did not fit (MSG_CTRUNC)
+};
+
+/// Whether receive_headers can report a truncated datagram's whole size (Linux's MSG_TRUNC).
+#if defined(SOCKFRAME_LINUX)
+inline constexpr bool reports_whole_size = true;
+#else
+inline constexpr bool reports_whole_size = false;
+#endif
+
+#if defined(SOCKFRAME_POSIX)
+inline void to_msghdr(const message_header& m, ::msghdr& msg) noexcept {
+    msg = ::msghdr{};
+    msg.msg_name = m.name;
+    msg.msg_namelen = m.name != nullptr ? m.name_length : 0;
+    msg.msg_iov = m.vecs;
+    msg.msg_iovlen = convert<decltype(msg.msg_iovlen)>(m.vec_count);
+    msg.msg_control = m.control_length > 0 ? m.control : nullptr;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(m.control_length);
+}
+inline void from_msghdr(const ::msghdr& msg, std::size_t n, message_header& m) noexcept {
+    m.size = n;
+    if (m.name != nullptr) m.name_length = msg.msg_namelen;
+    m.control_length = msg.msg_control != nullptr ? static_cast<std::size_t>(msg.msg_controllen) : 0;
+    m.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+    m.control_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+}
+/// Close-on-exec for descriptors received with SCM_RIGHTS, where the OS can set it in the call.
+#if defined(MSG_CMSG_CLOEXEC)
+inline constexpr int receive_cloexec = MSG_CMSG_CLOEXEC;
+#else
+inline constexpr int receive_cloexec = 0;
+#endif
+#endif
+
+/// Sends `count` messages (`count` <= 64) described by `m`: one sendmmsg where the OS has it,
+/// else one sendmsg (WSASendTo) each. Returns how many left (>= 1: an error after the first ends
+/// the batch, and the next call reports it), or -1 with ec set when none did. Windows sends no
+/// ancillary data (errc::not_supported).
+inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
+                                   std::error_code& ec) noexcept {
+    if (count > 64) count = 64;
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        to_msghdr(m[i], messages[i].msg_hdr);
+    }
+    return retry_interrupted(
+        ec, [&] { return ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags); });
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
+#if defined(SOCKFRAME_WINDOWS)
+            if (m[i].control_length > 0) {
+                ::WSASetLastError(WSAEOPNOTSUPP);
+                return -1;
+            }
+            DWORD sent = 0;
+            int r = ::WSASendTo(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &sent,
+                                static_cast<DWORD>(flags), static_cast<const ::sockaddr*>(m[i].name),
+                                m[i].name != nullptr ? m[i].name_length : 0, nullptr, nullptr);
+            return r == 0 ? static_cast<std::ptrdiff_t>(sent) : -1;
+#else
+            ::msghdr msg;
+            to_msghdr(m[i], msg);
+            return ::sendmsg(h, &msg, flags | send_flags);
+#endif
+        });
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+/// Receives up to `count` messages (`count` <= 64) into `m`, waiting (per `flags`) only for the
+/// first: one recvmmsg where the OS has it, else one recvmsg each, later ones not waiting
+/// (Windows: one message per call, no ancillary data: control_length comes back 0). With
+/// `whole_size`, a truncated datagram's `size` is its whole size where the OS can say
+/// (reports_whole_size); never use it on a stream (there MSG_TRUNC discards data). Returns how
+/// many arrived, or -1 with ec set when none did.
+inline std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
+                                      bool whole_size, std::error_code& ec) noexcept {
+    if (count > 64) count = 64;
+#if defined(SOCKFRAME_LINUX)
+    if (whole_size) flags |= MSG_TRUNC;
+#else
+    (void)whole_size;
+#endif
+#if defined(SOCKFRAME_HAS_MMSG)
+    ::mmsghdr messages[64];
+    for (std::size_t i = 0; i < count; ++i) {
+        messages[i] = ::mmsghdr{};
+        to_msghdr(m[i], messages[i].msg_hdr);
+    }
+    const auto n = retry_interrupted(ec, [&] {
+        return ::recvmmsg(h, messages, static_cast<unsigned>(count), flags | receive_cloexec | MSG_WAITFORONE,
+                          nullptr);
+    });
+    for (std::ptrdiff_t i = 0; i < n; ++i) from_msghdr(messages[i].msg_hdr, messages[i].msg_len, m[i]);
+    return n;
+#else
+    for (std::size_t i = 0; i < count; ++i) {
+        const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
+#if defined(SOCKFRAME_WINDOWS)
+            if (i > 0) {  // Winsock has no per-call "don't wait"
+                ::WSASetLastError(WSAEWOULDBLOCK);
+                return -1;
+            }
+            DWORD received = 0, out_flags = static_cast<DWORD>(flags);
+            int name_length = m[i].name != nullptr ? m[i].name_length : 0;
+            int r = ::WSARecvFrom(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &received, &out_flags,
+                                  static_cast<::sockaddr*>(m[i].name),
+                                  m[i].name != nullptr ? &name_length : nullptr, nullptr, nullptr);
+            m[i].control_length = 0;
+            m[i].control_truncated = false;
+            m[i].truncated = false;
+            if (r != 0 && ::WSAGetLastError() == WSAEMSGSIZE) {
+                m[i].truncated = true;
+                received = 0;
+                for (std::size_t k = 0; k < m[i].vec_count; ++k) received += m[i].vecs[k].len;
+                r = 0;
+            }
+            if (r != 0) return -1;
+            if (m[i].name != nullptr) m[i].name_length = name_length;
+            m[i].size = received;
+            return static_cast<std::ptrdiff_t>(received);
+#else
+            ::msghdr msg;
+            to_msghdr(m[i], msg);
+            const ::ssize_t got = ::recvmsg(h, &msg, (i == 0 ? flags : flags | MSG_DONTWAIT) | receive_cloexec);
+            if (got >= 0) from_msghdr(msg, static_cast<std::size_t>(got), m[i]);
+            return got;
+#endif
+        });
+        if (n < 0) {
+            if (i == 0) return -1;
+            ec.clear();
+            return static_cast<std::ptrdiff_t>(i);
+        }
+    }
+    ec.clear();
+    return static_cast<std::ptrdiff_t>(count);
+#endif
+}
+
+// ---- per-datagram metadata ------------------------------------------------------------------
+
+/// What receive_headers' ancillary data said about one datagram (parse_datagram_control).
+struct datagram_control {
+    union {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } destination{};                      ///< the address the datagram was sent to
+    socklen_type destination_length = 0;  ///< 0: not reported
+    std::uint32_t interface_index = 0;    ///< the interface it arrived on (0: not reported)
+    int tos = -1;                         ///< IPv4 TOS / IPv6 traffic class byte (-1: not reported)
+    int ttl = -1;                         ///< IPv4 TTL / IPv6 hop limit (-1: not reported)
+    std::int64_t seconds = 0;             ///< kernel receive time, since the epoch
+    std::int64_t nanoseconds = 0;         ///< its fraction
+    bool has_timestamp = false;           ///< whether the two above were reported
+    std::uint16_t segment_size = 0;       ///< GRO: the size of each coalesced datagram (0: none)
+};
+
+/// Room for the ancillary data a datagram can carry (addresses, TOS, TTL, timestamp, GRO).
+inline constexpr std::size_t datagram_control_space = 256;
+
+/// Which datagram metadata enable_datagram_info asks the kernel for (bits).
+inline constexpr unsigned info_destination = 1, info_tos = 2, info_ttl = 4, info_timestamp = 8;
+
+/// Turns the kernel's per-datagram metadata on or off for the bits in `what` (info_*): IPv4 and,
+/// on an IPv6 socket, IPv6 options as well (IPv4 options there are best effort: they cover
+/// IPv4-mapped traffic). Windows and systems without these options: errc::not_supported.
+inline std::error_code enable_datagram_info(native_handle_type h, unsigned what, bool on) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    ::sockaddr_storage self{};
+    socklen_type length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) return last_error();
+    const int domain = self.ss_family;
+    if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
+    const int value = on ? 1 : 0;
+    auto set = [&](int level, int name) -> std::error_code {
+        if (::setsockopt(h, level, name, &value, sizeof value) != 0) return last_error();
+        return {};
+    };
+    auto both = [&](int v4_name, int v6_name) -> std::error_code {
+        if (domain == AF_INET) return set(IPPROTO_IP, v4_name);
+        if (auto ec = set(IPPROTO_IPV6, v6_name)) return ec;
+        (void)set(IPPROTO_IP, v4_name);
+        return {};
+    };
+    std::error_code ec;
+    if ((what & info_destination) != 0) {
+#if defined(IP_PKTINFO) && defined(IPV6_RECVPKTINFO)
+        ec = both(IP_PKTINFO, IPV6_RECVPKTINFO);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_tos) != 0) {
+#if defined(IP_RECVTOS) && defined(IPV6_RECVTCLASS)
+        ec = both(IP_RECVTOS, IPV6_RECVTCLASS);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_ttl) != 0) {
+#if defined(IP_RECVTTL) && defined(IPV6_RECVHOPLIMIT)
+        ec = both(IP_RECVTTL, IPV6_RECVHOPLIMIT);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    if ((what & info_timestamp) != 0) {
+#if defined(SO_TIMESTAMPNS)
+        ec = set(SOL_SOCKET, SO_TIMESTAMPNS);
+#elif defined(SO_TIMESTAMP)
+        ec = set(SOL_SOCKET, SO_TIMESTAMP);
+#else
+        ec = errc::not_supported;
+#endif
+        if (ec) return ec;
+    }
+    return {};
+#else
+    (void)h;
+    (void)what;
+    (void)on;
+    return errc::not_supported;
+#endif
+}
+
+#if defined(SOCKFRAME_POSIX)
+/// An int or a byte carried by a control message (TOS arrives as a byte on Linux IPv4, the
+/// IPv6 values as ints).
+inline int control_int(const ::cmsghdr* c) noexcept {
+    const std::size_t length = c->cmsg_len - CMSG_LEN(0);
+    if (length >= sizeof(int)) {
+        int v;
+        std::memcpy(&v, CMSG_DATA(c), sizeof v);
+        return v;
+    }
+    if (length >= 1) return *CMSG_DATA(c);
+    return -1;
+}
+#endif
+
+/// Reads the ancillary data of one received datagram into `out` (what is not there keeps its
+/// "not reported" value). Unknown control messages are skipped; descriptors passed by mistake
+/// (SCM_RIGHTS) are closed, never leaked.
+inline void parse_datagram_control(void* control, std::size_t length, datagram_control& out) noexcept {
+    out = datagram_control{};
+#if defined(SOCKFRAME_POSIX)
+    if (control == nullptr || length == 0) return;
+    ::msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(length);
+    for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        const std::size_t data_length = c->cmsg_len - CMSG_LEN(0);
+        if (c->cmsg_level == IPPROTO_IP) {
+#if defined(IP_PKTINFO) && defined(SOCKFRAME_LINUX)
+            if (c->cmsg_type == IP_PKTINFO && data_length >= sizeof(::in_pktinfo)) {
+                ::in_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                out.destination.v4 = ::sockaddr_in{};
+                out.destination.v4.sin_family = AF_INET;
+                out.destination.v4.sin_addr = info.ipi_addr;
+                out.destination_length = sizeof(::sockaddr_in);
+                out.interface_index = convert<std::uint32_t>(info.ipi_ifindex);
+            }
+#endif
+#if defined(IP_TOS)
+            if (c->cmsg_type == IP_TOS) out.tos = control_int(c) & 0xff;
+#endif
+#if defined(IP_TTL)
+            if (c->cmsg_type == IP_TTL) out.ttl = control_int(c);
+#endif
+#if defined(IP_RECVTTL) && !defined(SOCKFRAME_LINUX)
+            if (c->cmsg_type == IP_RECVTTL) out.ttl = *CMSG_DATA(c);  // BSD: a byte
+#endif
+        } else if (c->cmsg_level == IPPROTO_IPV6) {
+#if defined(IPV6_PKTINFO)
+            if (c->cmsg_type == IPV6_PKTINFO && data_length >= sizeof(::in6_pktinfo)) {
+                ::in6_pktinfo info;
+                std::memcpy(&info, CMSG_DATA(c), sizeof info);
+                out.destination.v6 = ::sockaddr_in6{};
+                out.destination.v6.sin6_family = AF_INET6;
+                out.destination.v6.sin6_addr = info.ipi6_addr;
+                out.destination_length = sizeof(::sockaddr_in6);
+                out.interface_index = convert<std::uint32_t>(info.ipi6_ifindex);
+            }
+#endif
+#if defined(IPV6_TCLASS)
+            if (c->cmsg_type == IPV6_TCLASS) out.tos = control_int(c) & 0xff;
+#endif
+#if defined(IPV6_HOPLIMIT)
+            if (c->cmsg_type == IPV6_HOPLIMIT) out.ttl = control_int(c);
+#endif
+        } else if (c->cmsg_level == SOL_SOCKET) {
+#if defined(SCM_TIMESTAMPNS)
+            if (c->cmsg_type == SCM_TIMESTAMPNS && data_length >= sizeof(::timespec)) {
+                ::timespec t;
+                std::memcpy(&t, CMSG_DATA(c), sizeof t);
+                out.seconds = t.tv_sec;
+                out.nanoseconds = t.tv_nsec;
+                out.has_timestamp = true;
+            }
+#endif
+#if defined(SCM_TIMESTAMP)
+            if (c->cmsg_type == SCM_TIMESTAMP && data_length >= sizeof(::timeval)) {
+                ::timeval t;
+                std::memcpy(&t, CMSG_DATA(c), sizeof t);
+                out.seconds = t.tv_sec;
+                out.nanoseconds = convert<std::int64_t>(t.tv_usec) * 1000;
+                out.has_timestamp = true;
+            }
+#endif
+            if (c->cmsg_type == SCM_RIGHTS) {
+                const std::size_t n = data_length / sizeof(int);
+                for (std::size_t i = 0; i < n; ++i) {
+                    int fd;
+                    std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+                    ::close(fd);
+                }
+            }
+        }
+#if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
+        else if (c->cmsg_level == IPPROTO_UDP && c->cmsg_type == UDP_GRO) {
+            const int size = control_int(c);
+            if (size > 0 && size <= 65535) out.segment_size = static_cast<std::uint16_t>(size);
+        }
+#endif
+    }
+#else
+    (void)control;
+    (void)length;
+#endif
+}
+
+/// Writes into `buffer` the ancillary data that makes a datagram leave from `source` (an IPv4 or
+/// IPv6 address, its port ignored) and/or interface `interface_index` (0: any): IP_PKTINFO /
+/// IPV6_PKTINFO. Returns its length, or 0 where the system cannot (Windows, BSD for IPv4) or
+/// `capacity` is too small.
+inline std::size_t source_control(void* buffer, std::size_t capacity, const ::sockaddr* source,
+                                  std::uint32_t interface_index) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    std::memset(buffer, 0, capacity);
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    if (source->sa_family == AF_INET) {
+#if defined(IP_PKTINFO) && defined(SOCKFRAME_LINUX)
+        if (capacity < CMSG_SPACE(sizeof(::in_pktinfo))) return 0;
+        msg.msg_controllen = CMSG_SPACE(sizeof(::in_pktinfo));
+        ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(::in_pktinfo));
+        ::in_pktinfo info{};
+        ::sockaddr_in v4;
+        std::memcpy(&v4, source, sizeof v4);
+        info.ipi_spec_dst = v4.sin_addr;
+        info.ipi_ifindex = static_cast<int>(interface_index);
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof(::in_pktinfo));
+#else
+        return 0;
+#endif
+    }
+    if (source->sa_family == AF_INET6) {
+#if defined(IPV6_PKTINFO)
+        if (capacity < CMSG_SPACE(sizeof(::in6_pktinfo))) return 0;
+        msg.msg_controllen = CMSG_SPACE(sizeof(::in6_pktinfo));
+        ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(::in6_pktinfo));
+        ::in6_pktinfo info{};
+        ::sockaddr_in6 v6;
+        std::memcpy(&v6, source, sizeof v6);
+        info.ipi6_addr = v6.sin6_addr;
+        info.ipi6_ifindex = interface_index;
+        std::memcpy(CMSG_DATA(c), &info, sizeof info);
+        return CMSG_SPACE(sizeof(::in6_pktinfo));
+#else
+        return 0;
+#endif
+    }
+    return 0;
+#else
+    (void)buffer;
+    (void)capacity;
+    (void)source;
+    (void)interface_index;
+    return 0;
+#endif
+}
+
+// ---- Unix-domain extras: descriptors, credentials ------------------------------------------
+
+#if defined(SOCKFRAME_POSIX)
+/// The most descriptors one message carries here (Linux's SCM_MAX_FD is 253).
+inline constexpr std::size_t max_passed_descriptors = 64;
+/// Bytes of ancillary data that carry `count` descriptors.
+inline std::size_t rights_space(std::size_t count) noexcept { return CMSG_SPACE(count * sizeof(int)); }
+/// Room for the ancillary data of max_passed_descriptors descriptors, suitably aligned.
+struct rights_room {
+    alignas(::cmsghdr) unsigned char bytes[CMSG_SPACE(sizeof(int) * max_passed_descriptors)];
+};
+
+/// Writes an SCM_RIGHTS control message carrying `fds` into `buffer`; returns its length (0 if
+/// it does not fit or `count` is 0).
+inline std::size_t rights_control(void* buffer, std::size_t capacity, const int* fds,
+                                  std::size_t count) noexcept {
+    if (count == 0 || count > max_passed_descriptors || CMSG_SPACE(count * sizeof(int)) > capacity) return 0;
+    std::memset(buffer, 0, CMSG_SPACE(count * sizeof(int)));
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(CMSG_SPACE(count * sizeof(int)));
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = convert<decltype(c->cmsg_len)>(CMSG_LEN(count * sizeof(int)));
+    std::memcpy(CMSG_DATA(c), fds, count * sizeof(int));
+    return CMSG_SPACE(count * sizeof(int));
+}
+
+/// Takes the descriptors of every SCM_RIGHTS message in received ancillary data: the first
+/// `capacity` go to `out` (`count` says how many), the rest are closed at once. Other control
+/// messages are ignored. Returns how many were closed.
+inline std::size_t take_rights(void* control, std::size_t length, int* out, std::size_t capacity,
+                               std::size_t& count) noexcept {
+    std::size_t closed = 0;
+    if (control == nullptr || length == 0) return 0;
+    ::msghdr msg{};
+    msg.msg_control = control;
+    msg.msg_controllen = convert<decltype(msg.msg_controllen)>(length);
+    for (::cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        const std::size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        for (std::size_t i = 0; i < n; ++i) {
+            int fd;
+            std::memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
+            if (count < capacity) {
+                out[count++] = fd;
+            } else {
+                ::close(fd);
+                ++closed;
+            }
+        }
+    }
+    return closed;
+}
+#endif
+
+/// The peer of a connected Unix socket: process (-1 where the system cannot say), user and
+/// group. Linux: SO_PEERCRED; BSD and macOS: getpeereid (no process id). Other sockets and
+/// Windows: errc::not_supported.
+inline std::error_code peer_credentials(native_handle_type h, long& pid, long& uid, long& gid) noexcept {
+    pid = uid = gid = -1;
+#if defined(SOCKFRAME_POSIX)
+    ::sockaddr_storage self{};
+    socklen_type self_length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &self_length) != 0) return last_error();
+    if (self.ss_family != AF_UNIX) return errc::not_supported;  // only Unix sockets know their peer
+#endif
+#if defined(SOCKFRAME_LINUX) && defined(SO_PEERCRED)
+    ::ucred cred{};
+    ::socklen_t length = sizeof cred;
+    if (::getsockopt(h, SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) return last_error();
+    pid = cred.pid;
+    uid = static_cast<long>(cred.uid);
+    gid = static_cast<long>(cred.gid);
+    return {};
+#elif defined(SOCKFRAME_BSD)
+    ::uid_t u;
+    ::gid_t g;
+    if (::getpeereid(h, &u, &g) != 0) return last_error();
+    uid = static_cast<long>(u);
+    gid = static_cast<long>(g);
+    return {};
+#else
+    (void)h;
+    return errc::not_supported;
+#endif
+}
+
+// ---- multicast ------------------------------------------------------------------------------
+
+/// The address family a socket was opened with (AF_INET, AF_INET6, AF_UNIX), or -1 with ec.
+inline int socket_domain(native_handle_type h, std::error_code& ec) noexcept {
+    ::sockaddr_storage self{};
+    socklen_type length = sizeof self;
+    if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    ec.clear();
+    return self.ss_family;
+}
+
+/// Joins (or leaves) the multicast `group` on interface `interface_index` (0: the system's
+/// choice): any-source, or with `source` non-null source-specific (SSM: only datagrams from
+/// `source`). MCAST_JOIN_GROUP / MCAST_JOIN_SOURCE_GROUP and their leave forms, at the group's
+/// IP level. Systems without them: errc::not_supported.
+inline std::error_code multicast_membership(native_handle_type h, bool join, const ::sockaddr* group,
+                                            socklen_type group_length, const ::sockaddr* source,
+                                            socklen_type source_length,
+                                            std::uint32_t interface_index) noexcept {
+#if defined(MCAST_JOIN_GROUP) && defined(MCAST_JOIN_SOURCE_GROUP)
+    const int level = group->sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+    if (group->sa_family != AF_INET && group->sa_family != AF_INET6) return errc::invalid_argument;
+    if (source == nullptr) {
+        ::group_req request{};
+        request.gr_interface = interface_index;
+        std::memcpy(&request.gr_group, group, static_cast<std::size_t>(group_length));
+        return set_socket_option(h, level, join ? MCAST_JOIN_GROUP : MCAST_LEAVE_GROUP, &request,
+                                 sizeof request);
+    }
+    if (source->sa_family != group->sa_family) return errc::invalid_argument;
+    ::group_source_req request{};
+    request.gsr_interface = interface_index;
+    std::memcpy(&request.gsr_group, group, static_cast<std::size_t>(group_length));
+    std::memcpy(&request.gsr_source, source, static_cast<std::size_t>(source_length));
+    return set_socket_option(h, level, join ? MCAST_JOIN_SOURCE_GROUP : MCAST_LEAVE_SOURCE_GROUP, &request,
+                             sizeof request);
+#else
+    (void)h;
+    (void)join;
+    (void)group;
+    (void)group_length;
+    (void)source;
+    (void)source_length;
+    (void)interface_index;
+    return errc::not_supported;
+#endif
+}
+
+/// Which multicast sending setting set_multicast changes.
+enum class multicast_setting { interface, hops, loopback };
+
+/// Sets how this socket sends multicast: the outgoing interface (an index), the TTL / hop limit,
+/// or whether its own host receives what it sends (loopback). IPv4 or IPv6 by the socket's
+/// family (an IPv6 socket also sets the IPv4 form, best effort, for IPv4-mapped groups).
+inline std::error_code set_multicast(native_handle_type h, multicast_setting what,
+                                     std::uint32_t value) noexcept {
+    std::error_code ec;
+    const int domain = socket_domain(h, ec);
+    if (ec) return ec;
+    if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
+    auto v4 = [&]() -> std::error_code {
+        switch (what) {
+            case multicast_setting::interface: {
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__)
+                ::ip_mreqn request{};
+                request.imr_ifindex = static_cast<int>(value);
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IF, &request, sizeof request);
+#elif defined(SOCKFRAME_WINDOWS)
+                const DWORD index = htonl(value);  // 0.x.y.z: an interface index
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IF, &index, sizeof index);
+#elif defined(IP_MULTICAST_IFINDEX)
+                const unsigned int index = value;
+                return set_socket_option(h, IPPROTO_IP, IP_MULTICAST_IFINDEX, &index, sizeof index);
+#else
+                return errc::not_supported;
+#endif
+            }
+            case multicast_setting::hops:
+            case multicast_setting::loopback: {
+                const int name = what == multicast_setting::hops ? IP_MULTICAST_TTL : IP_MULTICAST_LOOP;
+#if defined(SOCKFRAME_BSD)
+                const unsigned char byte = static_cast<unsigned char>(value);
+                return set_socket_option(h, IPPROTO_IP, name, &byte, sizeof byte);
+#else
+                const int v = static_cast<int>(value);
+                return set_socket_option(h, IPPROTO_IP, name, &v, sizeof v);
+#endif
+            }
+        }
+        return errc::invalid_argument;
+    };
+    if (domain == AF_INET) return v4();
+    int name = 0;
+    switch (what) {
+        case multicast_setting::interface: name = IPV6_MULTICAST_IF; break;
+        case multicast_setting::hops: name = IPV6_MULTICAST_HOPS; break;
+        case multicast_setting::loopback: name = IPV6_MULTICAST_LOOP; break;
+    }
+    const int v = static_cast<int>(value);
+    if ((ec = set_socket_option(h, IPPROTO_IPV6, name, &v, sizeof v))) return ec;
+    (void)v4();
+    return {};
+}
+
+// ---- UDP segmentation offload ---------------------------------------------------------------
+
+/// Whether this system has UDP GSO / GRO (Linux 4.18+ / 5.0+; the kernel may still refuse).
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT) && defined(UDP_GRO)
+inline constexpr bool has_udp_offload = true;
+#else
+inline constexpr bool has_udp_offload = false;
+#endif
+
+/// The most datagrams one GSO send may make (the kernel's UDP_MAX_SEGMENTS, 64 before 5.x).
+inline constexpr std::size_t max_gso_segments = 64;
+
+/// Writes the UDP_SEGMENT control message (segments of `size` bytes) into `buffer`; returns its
+/// length, 0 where the system has none.
+inline std::size_t segment_control(void* buffer, std::size_t capacity, std::uint16_t size) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT)
+    if (capacity < CMSG_SPACE(sizeof(std::uint16_t))) return 0;
+    std::memset(buffer, 0, CMSG_SPACE(sizeof(std::uint16_t)));
+    ::msghdr msg{};
+    msg.msg_control = buffer;
+    msg.msg_controllen = CMSG_SPACE(sizeof(std::uint16_t));
+    ::cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = IPPROTO_UDP;  // SOL_UDP
+    c->cmsg_type = UDP_SEGMENT;
+    c->cmsg_len = CMSG_LEN(sizeof(std::uint16_t));
+    std::memcpy(CMSG_DATA(c), &size, sizeof size);
+    return CMSG_SPACE(sizeof(std::uint16_t));
+#else
+    (void)buffer;
+    (void)capacity;
+    (void)size;
+    return 0;
+#endif
+}
+
+/// Turns UDP GRO on or off (UDP_GRO): the kernel may then hand over several datagrams of one
+/// size from one sender in one buffer, with their size in a UDP_GRO control message. Elsewhere:
+/// errc::not_supported.
+inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
+#if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
+    const int value = on ? 1 : 0;
+    return set_socket_option(h, IPPROTO_UDP, UDP_GRO, &value, sizeof value);
+#else
+    (void)h;
+    (void)on;
+    return errc::not_supported;
+#endif
+}
+
+/// Whether a failed GSO send means "this kernel or path cannot segment" (send the datagrams one
+/// by one instead) rather than a real error.
+inline bool gso_refused(const std::error_code& ec) noexcept {
+    return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
+           ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
+}
+
+// ---- file sends -----------------------------------------------------------------------------
+
+/// Native file descriptor type for send_file (POSIX int; Windows: unsupported, kept an int).
+using file_handle_type = int;
+
+/// The size of an open file, or -1 with ec set.
+inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(file, &st) != 0) {
+        ec = last_error();
+        return -1;
+    }
+    ec.clear();
+    return convert<std::int64_t>(st.st_size);
+#else
+    (void)file;
+    ec = errc::not_supported;
+    return -1;
+#endif
+}
+
+/// Sends up to `count` bytes of `file` from `offset` to a stream socket without copying them
+/// through user space where the system can (Linux sendfile); elsewhere on POSIX one pread into a
+/// bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec set
+/// (would_block included). Windows: errc::not_supported (TransmitFile is not wired in).
+inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
+                                     std::size_t count, int flags, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_LINUX)
+    (void)flags;  // sendfile has no per-call flags: MSG_DONTWAIT is emulated by the caller's poll
+    return retry_interrupted(ec, [&] {
+        ::off_t at = convert<::off_t>(offset);
+        return ::sendfile(h, file, &at, count > 0x7ffff000 ? 0x7ffff000 : count);
+    });
+#elif defined(SOCKFRAME_POSIX)
+    char bounce[65536];
+    const std::size_t want = count < sizeof bounce ? count : sizeof bounce;
+    const auto got =
+        retry_interrupted(ec, [&] { return ::pread(file, bounce, want, convert<::off_t>(offset)); });
+    if (got <= 0) return got;
+    return send_once(h, bounce, static_cast<std::size_t>(got), flags, ec);
+#else
+    (void)h;
+    (void)file;
+    (void)offset;
+    (void)count;
+    (void)flags;
+    ec = errc::not_supported;
+    return -1;
 #endif
 }
 

@@ -5,6 +5,7 @@
 
 #include <sockframe/codec.hpp>
 #include <sockframe/detail/convert.hpp>
+#include <sockframe/detail/endian.hpp>
 
 #include <cstddef>
 #include <cstdint>

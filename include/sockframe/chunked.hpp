@@ -163,7 +163,7 @@ public:
     }
 
     /// One chunk of `payload` (not copied), or the last-chunk for an empty payload;
-    /// payload_too_large above max_chunk.
+    /// payload_too_large above max_chunk (or when its size line would pass max_line).
     std::error_code encode(const_buffer payload, frame_parts& out) const {
         out.reset(payload);
         return encode(out);
@@ -181,6 +181,7 @@ public:
         for (std::size_t v = n; v != 0; v >>= 4) ++digits;
         for (std::size_t k = 0, v = n; k < digits; ++k, v >>= 4)
             head[digits - 1 - k] = static_cast<std::byte>("0123456789abcdef"[v & 0xFu]);
+        if (digits + 2 > options_.max_line) return make_error_code(errc::payload_too_large);
         head[digits] = std::byte{'\r'};
         head[digits + 1] = std::byte{'\n'};
         if (!out.prepend_copy(const_buffer(head, digits + 2)) || !out.append_copy(const_buffer("\r\n", 2)))

@@ -57,6 +57,11 @@ protected:
     /// Appends a decoded byte; false when the frame would pass max_frame.
     bool put(std::byte b) {
         if (out_.size() == max_frame_) return false;
+        if (out_.size() == out_.capacity()) {  // grow by doubling, never past max_frame
+            std::size_t want = out_.capacity() < 32 ? 64 : out_.capacity() * 2;
+            if (want > max_frame_) want = max_frame_;
+            out_.reserve(want);
+        }
         out_.push_back(b);
         return true;
     }
@@ -127,7 +132,7 @@ public:
         for (std::size_t i = scanned_; i < input.size(); ++i) {
             const std::byte b = input[i];
             if (b == std::byte{0}) {
-                if (state_ != 0) return skip_bad(errc::malformed_frame, skipped + i, skipped + i + 1, true);
+                if (state_ != 0) return skip_bad(errc::malformed_frame, i, skipped + i + 1, true);
                 scanned_ = 0;
                 return decode_result::frame(const_buffer(out_.data(), out_.size()), skipped + i + 1);
             }
@@ -225,7 +230,7 @@ private:
 /// Empty frames (END END) are skipped silently, so an empty payload cannot be sent (encode
 /// refuses it). Decode errors skip the bad frame up to its END
 /// and decoding goes on: ESC followed by anything but ESC_END or ESC_ESC is malformed_frame (size
-/// = its position); a frame above max_frame bytes is frame_too_large (size = max_frame + 1), the
+/// = the position of the byte after the ESC in the frame); a frame above max_frame bytes is frame_too_large (size = max_frame + 1), the
 /// rest of it dropped silently. At the end of the stream, bytes without their END are
 /// truncated_stream.
 class slip : public detail::stuffed_decoder {
@@ -237,9 +242,9 @@ public:
     /// A codec delivering at most `max_frame` payload bytes.
     explicit slip(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept : stuffed_decoder(max_frame) {}
 
-    /// Most input bytes one frame occupies: every byte escaped, and the END.
+    /// Most input bytes one frame occupies: every byte escaped, an ESC pending, and the END.
     std::size_t max_frame_bytes() const noexcept {
-        return detail::saturating_add(detail::saturating_add(max_frame_, max_frame_), 1);
+        return detail::saturating_add(detail::saturating_add(max_frame_, max_frame_), 2);
     }
 
     /// Decodes the next frame (see the class comment; the payload views the codec's buffer).
@@ -266,7 +271,7 @@ public:
             if (state_ == 1) {
                 state_ = 0;
                 if (b != esc_end && b != esc_esc)
-                    return skip_bad(errc::malformed_frame, skipped + i, skipped + i + 1, b == end);
+                    return skip_bad(errc::malformed_frame, i, skipped + i + 1, b == end);
                 if (!put(b == esc_end ? end : esc)) return oversized(skipped + i + 1);
                 continue;
             }

@@ -119,12 +119,13 @@ public:
     /// The longest header encode_prefix writes: 20 digits and the separator.
     static constexpr std::size_t max_prefix_size = 21;
     /// The length as text (minimal, no leading zero) and the separator at `out` (see codec.hpp);
-    /// 0 above max_frame, or for an empty payload that is not allowed.
+    /// 0 above max_frame, beyond max_digits, or for an empty payload that is not allowed.
     std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
         if (payload_size > options_.max_frame || (payload_size == 0 && !options_.allow_empty)) return 0;
         const char* digit_chars = options_.uppercase ? "0123456789ABCDEF" : "0123456789abcdef";
         std::uint64_t value = payload_size;
         const std::size_t n = digits(value, options_.base);
+        if (n > options_.max_digits) return 0;  // the decoder would refuse it
         for (std::size_t i = n; i-- > 0;) {
             out[i] = static_cast<std::byte>(digit_chars[value % options_.base]);
             value /= options_.base;

@@ -62,8 +62,17 @@ TEST_CASE("cobs: the examples of the COBS paper and Wikipedia's table") {
         const std::string p = codec_test::random_bytes(n, static_cast<unsigned>(n) + 1);
         CAPTURE(n);
         CHECK(encode(codec, p) == reference_cobs(p));
-        CHECK(decode_all_ways([] { return sf::cobs{}; }, reference_cobs(p) + reference_cobs("ab")) ==
-              events{frame(p), frame("ab")});
+        if (n <= 1000) {  // split at every byte: quadratic, so small frames only
+            CHECK(decode_all_ways([] { return sf::cobs{}; }, reference_cobs(p) + reference_cobs("ab")) ==
+                  events{frame(p), frame("ab")});
+        } else {
+            sf::cobs decoder;
+            const std::string wire = reference_cobs(p);
+            auto r = decoder.decode(sf::const_buffer(wire));
+            REQUIRE(r.is_frame());
+            CHECK(r.consumed == wire.size());
+            CHECK(r.payload.str() == p);
+        }
     }
 }
 
@@ -100,7 +109,7 @@ TEST_CASE("slip: RFC 1055 escapes; empty frames skipped; bad escapes skipped") {
     auto small = [] { return sf::slip{3}; };
     CHECK(decode_all_ways(small, bytes({0x41, 0x42, 0x43, 0x44, 0x45, 0xC0, 0x46, 0xC0}), false) ==
           events{error(sf::errc::frame_too_large, 4), frame("F")});
-    for (std::size_t n : {1u, 100u, 300u, 5000u}) {
+    for (std::size_t n : {1u, 100u, 300u, 1000u}) {
         std::string p = codec_test::random_bytes(n, static_cast<unsigned>(n) + 7);
         CHECK(decode_all_ways(make, encode(codec, p) + encode(codec, "z")) == events{frame(p), frame("z")});
     }

@@ -87,7 +87,8 @@ bool parse_head(const std::string& head, request& r, std::string& why) {
             }
             r.chunked = true;
         } else if (name == "content-length") {
-            if (value.empty() || value.size() > 18 || value.find_first_not_of("0123456789") != std::string::npos) {
+            if (value.empty() || value.size() > 18 ||
+                value.find_first_not_of("0123456789") != std::string::npos) {
                 why = "bad content-length";
                 return false;
             }
@@ -140,7 +141,8 @@ void serve_one(sf::tcp_stream socket, std::size_t chunk) {
         for (;;) {
             std::error_code ec;
             auto piece = conn.receive(ec);
-            if (!piece) return refuse(conn.endpoint(), ec ? "chunked body: " + ec.message() : "body truncated");
+            if (!piece)
+                return refuse(conn.endpoint(), ec ? "chunked body: " + ec.message() : "body truncated");
             if (piece->empty()) break;  // the last-chunk: the end of the body
             if (body.size() + piece->size() > max_body) return refuse(conn.endpoint(), "body too large");
             body.append(piece->str());
@@ -159,8 +161,9 @@ void serve_one(sf::tcp_stream socket, std::size_t chunk) {
     }
 
     // The reply: the body again, chunk by chunk, then the last-chunk (an empty frame).
-    conn.endpoint().write_all(std::string("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
-                                          "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"));
+    conn.endpoint().write_all(
+        std::string("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                    "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"));
     std::size_t sent = 0;
     for (std::size_t at = 0; at < body.size(); at += chunk) {
         conn.send(sf::const_buffer(body.data() + at, body.size() - at < chunk ? body.size() - at : chunk));

@@ -29,10 +29,12 @@ sf::chunked small_limits() {
 TEST_CASE("chunked: RFC 9112's example body, extensions and trailers") {
     // "Wikipedia in\r\n\r\nchunks." as the classic three-chunk example, plus an extension and a trailer.
     const std::string wire =
-        "4\r\nWiki\r\n5;name=value;flag\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\nX-Sum:  42 \r\n\r\n";
+        "4\r\nWiki\r\n5;name=value;flag\r\npedia\r\nE\r\n in\r\n\r\nchunks.\r\n0\r\nExpires: never\r\nX-Sum: "
+        " 42 \r\n\r\n";
     auto make = [] { return sf::chunked{}; };
     CHECK(decode_all_ways(make, wire + "3\r\nabc\r\n0\r\n\r\n") ==
-          events{frame("Wiki"), frame("pedia"), frame(" in\r\n\r\nchunks."), frame(""), frame("abc"), frame("")});
+          events{frame("Wiki"), frame("pedia"), frame(" in\r\n\r\nchunks."), frame(""), frame("abc"),
+                 frame("")});
 
     sf::chunked codec;
     sf::const_buffer input(wire);
@@ -69,7 +71,8 @@ TEST_CASE("chunked: encode writes chunks (payload not copied) and the last-chunk
     CHECK(encode_error(small_limits(), std::string(101, 'x')) == sf::errc::payload_too_large);
     // what decode delivers re-encodes to the same body
     const std::string body = encode(codec, "one") + encode(codec, "two!") + encode(codec, "");
-    CHECK(decode_all_ways([] { return sf::chunked{}; }, body) == events{frame("one"), frame("two!"), frame("")});
+    CHECK(decode_all_ways([] { return sf::chunked{}; }, body) ==
+          events{frame("one"), frame("two!"), frame("")});
 }
 
 TEST_CASE("chunked: malformed bodies are clear errors, never a wait without end") {
@@ -91,7 +94,8 @@ TEST_CASE("chunked: malformed bodies are clear errors, never a wait without end"
 
 TEST_CASE("chunked: every limit holds") {
     auto make = [] { return small_limits(); };
-    CHECK(decode_all_ways(make, "64\r\n" + std::string(100, 'a') + "\r\n") == events{frame(std::string(100, 'a'))});
+    CHECK(decode_all_ways(make, "64\r\n" + std::string(100, 'a') + "\r\n") ==
+          events{frame(std::string(100, 'a'))});
     CHECK(decode_all_ways(make, "65\r\n") == events{error(sf::errc::frame_too_large, 101)});
     // the chunk-size line: leading zeros and extensions count against max_line
     CHECK(decode_all_ways(make, std::string(40, '0') + "1\r\nx\r\n") ==

@@ -56,8 +56,10 @@ TEST_CASE("cobs: the examples of the COBS paper and Wikipedia's table") {
     for (int i = 1; i <= 254; ++i) run254 += static_cast<char>(i);
     CHECK(encode(codec, run254) == std::string(1, '\xFF') + run254 + bytes({0x00}));
     CHECK(encode(codec, std::string(1, '\0') + run254) == bytes({0x01, 0xFF}) + run254 + bytes({0x00}));
-    CHECK(encode(codec, run254 + std::string(1, '\xFF')) == std::string(1, '\xFF') + run254 + bytes({0x02, 0xFF, 0x00}));
-    CHECK(encode(codec, run254 + std::string(1, '\0')) == std::string(1, '\xFF') + run254 + bytes({0x01, 0x01, 0x00}));
+    CHECK(encode(codec, run254 + std::string(1, '\xFF')) ==
+          std::string(1, '\xFF') + run254 + bytes({0x02, 0xFF, 0x00}));
+    CHECK(encode(codec, run254 + std::string(1, '\0')) ==
+          std::string(1, '\xFF') + run254 + bytes({0x01, 0x01, 0x00}));
     for (std::size_t n : {0u, 1u, 253u, 254u, 255u, 508u, 509u, 1000u, 70000u}) {
         const std::string p = codec_test::random_bytes(n, static_cast<unsigned>(n) + 1);
         CAPTURE(n);
@@ -86,8 +88,8 @@ TEST_CASE("cobs: empty frames skipped; bad frames skipped up to their zero") {
     CHECK(decode_all_ways(small, bytes({0x05, 1, 2, 3, 4, 0x00})) == events{frame(bytes({1, 2, 3, 4}))});
     CHECK(decode_all_ways(small, bytes({0x06, 1, 2, 3, 4, 5, 0x00, 0x02, 0x43, 0x00}), false) ==
           events{error(sf::errc::frame_too_large, 5), frame("C")});
-    CHECK(decode_all_ways(small, bytes({0x02, 1, 0x02, 2, 0x02, 3, 0x02, 4, 0x02, 5, 0x00, 0x02, 0x44, 0x00}), false) ==
-          events{error(sf::errc::frame_too_large, 5), frame("D")});
+    CHECK(decode_all_ways(small, bytes({0x02, 1, 0x02, 2, 0x02, 3, 0x02, 4, 0x02, 5, 0x00, 0x02, 0x44, 0x00}),
+                          false) == events{error(sf::errc::frame_too_large, 5), frame("D")});
     CHECK(encode_error(sf::cobs{4}, "12345") == sf::errc::payload_too_large);
     // end of stream inside a frame
     auto r = decode_all_ways(make, bytes({0x03, 0x41}), true, true);

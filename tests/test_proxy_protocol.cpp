@@ -33,7 +33,7 @@ sf::decode_result parse_split(sf::const_buffer wire, sf::proxy_header& h) {
         sf::proxy_header scratch;
         auto r = sf::parse_proxy_header(wire.first(i), scratch);
         if (r.is_error()) return r;  // an early verdict (errors may be seen before the end)
-        if (r.is_frame()) break;      // complete before the end: what follows is data
+        if (r.is_frame()) break;     // complete before the end: what follows is data
     }
     return sf::parse_proxy_header(wire, h);
 }
@@ -73,22 +73,22 @@ TEST_CASE("proxy v1: TCP4, TCP6 and UNKNOWN lines, split at every byte") {
 
 TEST_CASE("proxy v1: every deviation from the format is malformed_frame") {
     const char* bad[] = {
-        "PROXY TCP4 192.168.0.01 10.0.0.1 1 2\r\n",      // leading zero in the address
-        "PROXY TCP4 192.168.0.1 10.0.0.1 01 2\r\n",      // leading zero in the port
-        "PROXY TCP4 192.168.0.1 10.0.0.1 1 65536\r\n",   // port out of range
-        "PROXY TCP4 192.168.0.256 10.0.0.1 1 2\r\n",     // byte out of range
-        "PROXY TCP4 192.168.0 10.0.0.1 1 2\r\n",         // three numbers
-        "PROXY TCP4 ::1 10.0.0.1 1 2\r\n",               // family mismatch
-        "PROXY TCP6 1::2::3 ::1 1 2\r\n",                // two "::"
-        "PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n",      // too many groups
-        "PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n",           // scope
-        "PROXY TCP4  192.168.0.1 10.0.0.1 1 2\r\n",      // two spaces
-        "PROXY TCP4 192.168.0.1 10.0.0.1 1 2 3\r\n",     // a field too many
-        "PROXY TCP4 192.168.0.1 10.0.0.1 1\r\n",         // a field missing
-        "PROXY UDP4 192.168.0.1 10.0.0.1 1 2\r\n",       // not a v1 protocol
-        "PROXY TCP4 192.168.0.1 10.0.0.1 1 2\n",         // LF alone
-        "PROXY TCP4 192.168.0.1 10.0.0.1 1 2\rX",        // CR alone
-        "GET / HTTP/1.1\r\n",                            // no header at all
+        "PROXY TCP4 192.168.0.01 10.0.0.1 1 2\r\n",     // leading zero in the address
+        "PROXY TCP4 192.168.0.1 10.0.0.1 01 2\r\n",     // leading zero in the port
+        "PROXY TCP4 192.168.0.1 10.0.0.1 1 65536\r\n",  // port out of range
+        "PROXY TCP4 192.168.0.256 10.0.0.1 1 2\r\n",    // byte out of range
+        "PROXY TCP4 192.168.0 10.0.0.1 1 2\r\n",        // three numbers
+        "PROXY TCP4 ::1 10.0.0.1 1 2\r\n",              // family mismatch
+        "PROXY TCP6 1::2::3 ::1 1 2\r\n",               // two "::"
+        "PROXY TCP6 1:2:3:4:5:6:7:8:9 ::1 1 2\r\n",     // too many groups
+        "PROXY TCP6 fe80::1%eth0 ::1 1 2\r\n",          // scope
+        "PROXY TCP4  192.168.0.1 10.0.0.1 1 2\r\n",     // two spaces
+        "PROXY TCP4 192.168.0.1 10.0.0.1 1 2 3\r\n",    // a field too many
+        "PROXY TCP4 192.168.0.1 10.0.0.1 1\r\n",        // a field missing
+        "PROXY UDP4 192.168.0.1 10.0.0.1 1 2\r\n",      // not a v1 protocol
+        "PROXY TCP4 192.168.0.1 10.0.0.1 1 2\n",        // LF alone
+        "PROXY TCP4 192.168.0.1 10.0.0.1 1 2\rX",       // CR alone
+        "GET / HTTP/1.1\r\n",                           // no header at all
     };
     for (const char* c_text : bad) {
         const std::string text = c_text;
@@ -112,9 +112,10 @@ TEST_CASE("proxy v1: every deviation from the format is malformed_frame") {
 
 TEST_CASE("proxy v2: TCP over IPv4 and IPv6, LOCAL, UNIX, TLVs; the bytes laid out by the spec") {
     // TCP over IPv4, 192.0.2.1:1234 -> 198.51.100.7:443, then an AUTHORITY TLV "example.com"
-    auto wire = bytes({0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11,
-                       0x00, 12 + 14, 192, 0, 2, 1, 198, 51, 100, 7, 0x04, 0xD2, 0x01, 0xBB, 0x02, 0x00, 11,
-                       'e', 'x', 'a', 'm', 'p', 'l', 'e', '.', 'c', 'o', 'm', 'X', 'Y'});
+    auto wire =
+        bytes({0x0D,    0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0x00,
+               12 + 14, 192,  0,    2,    1,    198,  51,   100,  7,    0x04, 0xD2, 0x01, 0xBB, 0x02, 0x00,
+               11,      'e',  'x',  'a',  'm',  'p',  'l',  'e',  '.',  'c',  'o',  'm',  'X',  'Y'});
     sf::proxy_header h;
     auto r = parse_split(view(wire), h);
     REQUIRE(r.is_frame());
@@ -135,7 +136,7 @@ TEST_CASE("proxy v2: TCP over IPv4 and IPv6, LOCAL, UNIX, TLVs; the bytes laid o
 
     // LOCAL with an address block anyway: accepted, addresses ignored.
     auto local = bytes({0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x20, 0x11,
-                        0x00, 12, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2});
+                        0x00, 12,   1,    2,    3,    4,    5,    6,    7,    8,    0,    1,    0,    2});
     r = parse_split(view(local), h);
     REQUIRE(r.is_frame());
     CHECK(h.command == sf::proxy_command::local);
@@ -172,7 +173,8 @@ TEST_CASE("proxy v2: TCP over IPv4 and IPv6, LOCAL, UNIX, TLVs; the bytes laid o
 }
 
 TEST_CASE("proxy v2: CRC-32C TLV checked; bad version, command, family, TLVs refused") {
-    auto h = sf::proxy_header::tcp(sf::ipv4_address::parse("10.1.2.3", 5), sf::ipv4_address::parse("10.9.8.7", 6));
+    auto h =
+        sf::proxy_header::tcp(sf::ipv4_address::parse("10.1.2.3", 5), sf::ipv4_address::parse("10.9.8.7", 6));
     auto wire = sf::make_proxy_header_v2(h, {}, true);
     sf::proxy_header out;
     auto r = parse_split(view(wire), out);
@@ -186,7 +188,7 @@ TEST_CASE("proxy v2: CRC-32C TLV checked; bad version, command, family, TLVs ref
     CHECK(sf::crc32c::compute(view(std::string("123456789"))) == 0xE3069283u);  // the check value
 
     for (std::size_t i = 16; i < wire.size(); ++i) {  // any flipped bit after the fixed part
-        if (i == wire.size() - 7) continue;  // the TLV's type: no longer a checksum, just a TLV
+        if (i == wire.size() - 7) continue;           // the TLV's type: no longer a checksum, just a TLV
         CAPTURE(i);
         auto bad = wire;
         bad[i] ^= std::byte{0x01};
@@ -208,10 +210,11 @@ TEST_CASE("proxy v2: CRC-32C TLV checked; bad version, command, family, TLVs ref
     CHECK(sf::parse_proxy_header(view(bad).first(bad.size() - 1), out).error == sf::errc::malformed_frame);
     // PROXY over IPv6 whose address block is too short.
     auto shortv6 = bytes({0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x21,
-                          0x00, 12, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 0, 2});
+                          0x00, 12,   1,    2,    3,    4,    5,    6,    7,    8,    0,    1,    0,    2});
     CHECK(sf::parse_proxy_header(view(shortv6), out).error == sf::errc::malformed_frame);
     // Longer than the limit given: frame_too_large with the length, before the bytes arrive.
-    auto big = bytes({0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0xFF, 0xFF});
+    auto big = bytes(
+        {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, 0x11, 0xFF, 0xFF});
     auto e = sf::parse_proxy_header(view(big), out, 4096);
     REQUIRE(e.is_error());
     CHECK(e.error == sf::errc::frame_too_large);

@@ -28,8 +28,8 @@ std::string unhex(std::string_view hex) {
 /// the message. The flag stays in the frame (strip 0), the codec inserts the length after it.
 sf::length_prefix<std::uint32_t> grpc_messages(std::size_t max_message = 4 * 1024 * 1024) {
     sf::length_prefix_options o;
-    o.offset = 1;                 // the compressed flag comes before the length
-    o.strip = 0;                  // deliver flag + length + message (the flag matters)
+    o.offset = 1;  // the compressed flag comes before the length
+    o.strip = 0;   // deliver flag + length + message (the flag matters)
     o.max_frame = 5 + max_message;
     return sf::length_prefix<std::uint32_t>{o};
 }
@@ -64,7 +64,8 @@ TEST_CASE("recipe: PostgreSQL, bytes written by psql") {
     // encode(type + body) inserts the length: psql's bytes again
     CHECK(encode(postgres_typed(), std::string("Q") + "SELECT 1" + std::string(1, '\0')) == query);
     // a length below 4 cannot be: negative_length
-    CHECK(decode_all_ways(postgres_typed, unhex("510000000300")) == events{error(sf::errc::negative_length, 3)});
+    CHECK(decode_all_ways(postgres_typed, unhex("510000000300")) ==
+          events{error(sf::errc::negative_length, 3)});
 }
 
 TEST_CASE("recipe: Java DataOutputStream.writeUTF, bytes written by OpenJDK") {
@@ -100,9 +101,12 @@ TEST_CASE("recipe: DNS over TCP (RFC 1035 4.2.2, RFC 7766)") {
 TEST_CASE("recipe: Kafka (int32 big-endian size)") {
     // ApiVersions v0, correlation id 7, client id "test": struct.pack('>hhih4s', 18, 0, 7, 4, b'test')
     const std::string wire = unhex("0000000e0012000000000007000474657374");
-    auto make = [] { return sf::length_prefix<std::uint32_t>{100u * 1024 * 1024}; };  // socket.request.max.bytes
+    auto make = [] {
+        return sf::length_prefix<std::uint32_t>{100u * 1024 * 1024};
+    };  // socket.request.max.bytes
     CHECK(decode_all_ways(make, wire) == events{frame(wire.substr(4))});
     CHECK(encode(make(), wire.substr(4)) == wire);
     // a negative int32 size is above any max_frame: frame_too_large, not a huge allocation
-    CHECK(decode_all_ways(make, unhex("ffffffff00")) == events{error(sf::errc::frame_too_large, 0xffffffffu)});
+    CHECK(decode_all_ways(make, unhex("ffffffff00")) ==
+          events{error(sf::errc::frame_too_large, 0xffffffffu)});
 }

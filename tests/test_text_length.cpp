@@ -18,7 +18,8 @@ using events = std::vector<codec_test::event>;
 
 TEST_CASE("text_length: RFC 6587 octet counting") {
     const auto codec = sf::make_octet_counting();
-    const std::string msg = "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - 'su root' failed";
+    const std::string msg =
+        "<34>1 2003-10-11T22:14:15.003Z mymachine.example.com su - ID47 - 'su root' failed";
     CHECK(encode(codec, msg) == std::to_string(msg.size()) + " " + msg);
     CHECK(codec_test::payload_not_copied(codec, msg));
     auto make = [] { return sf::make_octet_counting(); };
@@ -73,8 +74,10 @@ TEST_CASE("text_length: composes (a suffix after the payload) and frames a socke
     sf::suffixed<sf::text_length_prefix> codec{sf::make_octet_counting(), "\n"};
     CHECK(encode(codec, "abc") == "3 abc\n");
     auto sockets = sf::socketpair<sf::unix_stream>();
-    sf::framed<sf::unix_stream, sf::text_length_prefix> a(std::move(sockets.first), sf::make_octet_counting());
-    sf::framed<sf::unix_stream, sf::text_length_prefix> b(std::move(sockets.second), sf::make_octet_counting());
+    sf::framed<sf::unix_stream, sf::text_length_prefix> a(std::move(sockets.first),
+                                                          sf::make_octet_counting());
+    sf::framed<sf::unix_stream, sf::text_length_prefix> b(std::move(sockets.second),
+                                                          sf::make_octet_counting());
     a.send(std::string("first message"));
     a.send(std::string("2nd"));
     CHECK(b.receive_copy<std::string>() == "first message");

@@ -63,8 +63,10 @@ public:
     /// Most bytes a frame occupies: a chunk's line, data and CRLF, or the last-chunk's line and
     /// trailer section, whichever is larger.
     std::size_t max_frame_bytes() const noexcept {
-        const std::size_t chunk = detail::saturating_add(options_.max_line, detail::saturating_add(options_.max_chunk, 2));
-        const std::size_t last = detail::saturating_add(options_.max_line, detail::saturating_add(options_.max_trailer_bytes, 2));
+        const std::size_t chunk =
+            detail::saturating_add(options_.max_line, detail::saturating_add(options_.max_chunk, 2));
+        const std::size_t last =
+            detail::saturating_add(options_.max_line, detail::saturating_add(options_.max_trailer_bytes, 2));
         return chunk > last ? chunk : last;
     }
     /// The limits in force.
@@ -78,7 +80,8 @@ public:
     /// value without surrounding whitespace); advances `rest`; false at the end.
     static bool next_trailer(const_buffer& rest, const_buffer& name, const_buffer& value) noexcept {
         std::size_t end = 0;
-        while (end + 1 < rest.size() && !(rest[end] == std::byte{'\r'} && rest[end + 1] == std::byte{'\n'})) ++end;
+        while (end + 1 < rest.size() && !(rest[end] == std::byte{'\r'} && rest[end + 1] == std::byte{'\n'}))
+            ++end;
         if (end + 1 >= rest.size()) return false;
         const const_buffer line = rest.first(end);
         std::size_t colon = 0;
@@ -138,7 +141,8 @@ public:
             // one line from `at`
             std::size_t end = at;
             for (;; ++end) {
-                if (end + 2 - data > options_.max_trailer_bytes) return fatal(errc::frame_too_large, end + 2 - data);
+                if (end + 2 - data > options_.max_trailer_bytes)
+                    return fatal(errc::frame_too_large, end + 2 - data);
                 if (end == input.size()) return decode_result::need_more();
                 const std::byte b = input[end];
                 if (b == std::byte{'\r'}) break;
@@ -208,13 +212,17 @@ private:
         std::size_t k = 0;
         for (; k < line.size() && line[k] != std::byte{':'}; ++k) {
             const int c = std::to_integer<int>(line[k]);
-            const bool token = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                               (c > 0x20 && c < 0x7F && std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
+            const bool token =
+                (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c > 0x20 && c < 0x7F &&
+                 std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
             if (!token) return false;
         }
         return k > 0 && k < line.size();
     }
-    static decode_result fatal(errc e, std::uint64_t size) noexcept { return decode_result::failure(e, size); }
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
+    }
 
     chunked_options options_;
     const_buffer extensions_;

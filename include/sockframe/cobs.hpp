@@ -100,7 +100,8 @@ protected:
 class cobs : public detail::stuffed_decoder {
 public:
     /// A codec delivering at most `max_frame` payload bytes.
-    explicit cobs(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept : stuffed_decoder(max_frame) {}
+    explicit cobs(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
+        : stuffed_decoder(max_frame) {}
 
     /// Bytes of the COBS encoding of `n` payload bytes, without the delimiter.
     static constexpr std::size_t encoded_size(std::size_t n) noexcept { return n + n / 254 + 1; }
@@ -230,17 +231,18 @@ private:
 /// Empty frames (END END) are skipped silently, so an empty payload cannot be sent (encode
 /// refuses it). Decode errors skip the bad frame up to its END
 /// and decoding goes on: ESC followed by anything but ESC_END or ESC_ESC is malformed_frame (size
-/// = the position of the byte after the ESC in the frame); a frame above max_frame bytes is frame_too_large (size = max_frame + 1), the
-/// rest of it dropped silently. At the end of the stream, bytes without their END are
-/// truncated_stream.
+/// = the position of the byte after the ESC in the frame); a frame above max_frame bytes is frame_too_large
+/// (size = max_frame + 1), the rest of it dropped silently. At the end of the stream, bytes without their END
+/// are truncated_stream.
 class slip : public detail::stuffed_decoder {
 public:
     /// RFC 1055's special bytes.
     static constexpr std::byte end = std::byte{0xC0}, esc = std::byte{0xDB}, esc_end = std::byte{0xDC},
-                              esc_esc = std::byte{0xDD};
+                               esc_esc = std::byte{0xDD};
 
     /// A codec delivering at most `max_frame` payload bytes.
-    explicit slip(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept : stuffed_decoder(max_frame) {}
+    explicit slip(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
+        : stuffed_decoder(max_frame) {}
 
     /// Most input bytes one frame occupies: every byte escaped, an ESC pending, and the END.
     std::size_t max_frame_bytes() const noexcept {

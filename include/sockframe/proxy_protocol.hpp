@@ -75,14 +75,14 @@ inline constexpr std::size_t proxy_v2_max_size = 16 + 65535;
 /// A parsed PROXY header. Addresses are copies; TLVs and Unix paths are views into the parsed
 /// input (valid while it is).
 struct proxy_header {
-    int version = 2;                                       ///< 1 (text) or 2 (binary)
-    proxy_command command = proxy_command::proxy;          ///< local or proxy
-    proxy_family family = proxy_family::unspecified;       ///< the relayed connection's family
+    int version = 2;                                           ///< 1 (text) or 2 (binary)
+    proxy_command command = proxy_command::proxy;              ///< local or proxy
+    proxy_family family = proxy_family::unspecified;           ///< the relayed connection's family
     proxy_transport transport = proxy_transport::unspecified;  ///< its transport
-    std::array<std::uint8_t, 16> source_bytes{};           ///< inet: the first 4 bytes; inet6: all 16
-    std::array<std::uint8_t, 16> destination_bytes{};      ///< as source_bytes
-    std::uint16_t source_port = 0;                         ///< the client's port
-    std::uint16_t destination_port = 0;                    ///< the port the client connected to
+    std::array<std::uint8_t, 16> source_bytes{};               ///< inet: the first 4 bytes; inet6: all 16
+    std::array<std::uint8_t, 16> destination_bytes{};          ///< as source_bytes
+    std::uint16_t source_port = 0;                             ///< the client's port
+    std::uint16_t destination_port = 0;                        ///< the port the client connected to
     const_buffer source_path;       ///< local family: the source path (up to its first NUL)
     const_buffer destination_path;  ///< local family: the destination path (up to its first NUL)
     const_buffer tlvs;              ///< v2: the TLV area after the addresses (whole TLVs only)
@@ -91,7 +91,8 @@ struct proxy_header {
     /// Whether the header carries the original addresses (command proxy, family inet or inet6);
     /// otherwise the connection's own addresses are the real ones.
     bool has_addresses() const noexcept {
-        return command == proxy_command::proxy && (family == proxy_family::inet || family == proxy_family::inet6);
+        return command == proxy_command::proxy &&
+               (family == proxy_family::inet || family == proxy_family::inet6);
     }
     /// The original client's address and port (meaningful when has_addresses()).
     ip_address source() const noexcept { return make(source_bytes, source_port); }
@@ -131,7 +132,8 @@ struct proxy_header {
     /// at a truncated TLV, which the parser never leaves in `tlvs`).
     static bool next_tlv(const_buffer& rest, proxy_tlv& out) noexcept {
         if (rest.size() < 3) return false;
-        const std::size_t n = (std::to_integer<std::size_t>(rest[1]) << 8) | std::to_integer<std::size_t>(rest[2]);
+        const std::size_t n =
+            (std::to_integer<std::size_t>(rest[1]) << 8) | std::to_integer<std::size_t>(rest[2]);
         if (rest.size() - 3 < n) return false;
         out.type = std::to_integer<std::uint8_t>(rest[0]);
         out.value = rest.subspan(3, n);
@@ -310,7 +312,8 @@ inline decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexc
 }
 
 inline std::uint16_t proxy_load16(const std::byte* p) noexcept {
-    return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) | std::to_integer<unsigned>(p[1]));
+    return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
+                                      std::to_integer<unsigned>(p[1]));
 }
 
 inline const_buffer proxy_path(const_buffer field) noexcept {
@@ -379,7 +382,8 @@ inline decode_result parse_proxy_v2(const_buffer input, proxy_header& out, std::
         std::uint32_t crc = crc32c_update(0, input.data(), at);
         crc = crc32c_update(crc, zero, 4);
         crc = crc32c_update(crc, input.data() + at + 4, total - at - 4);
-        const std::uint32_t sent = (std::uint32_t{proxy_load16(t.value.data())} << 16) | proxy_load16(t.value.data() + 2);
+        const std::uint32_t sent =
+            (std::uint32_t{proxy_load16(t.value.data())} << 16) | proxy_load16(t.value.data() + 2);
         if (crc != sent) return decode_result::failure(make_error_code(errc::checksum_mismatch), at);
     }
     if (!rest.empty()) return proxy_bad(total - rest.size());
@@ -492,13 +496,15 @@ inline std::vector<std::byte> make_proxy_header_v2(const proxy_header& h, const_
         out.insert(out.end(), 4, std::byte{0});
     }
     if (out.size() > proxy_v2_max_size)
-        detail::throw_error(make_error_code(errc::payload_too_large), "make_proxy_header_v2: header too long");
+        detail::throw_error(make_error_code(errc::payload_too_large),
+                            "make_proxy_header_v2: header too long");
     const auto length = static_cast<std::uint16_t>(out.size() - 16);
     out[14] = static_cast<std::byte>(length >> 8);
     out[15] = static_cast<std::byte>(length & 0xFFu);
     if (add_crc32c) {
         const std::uint32_t crc = detail::crc32c_update(0, out.data(), out.size());
-        for (std::size_t i = 0; i < 4; ++i) out[crc_at + i] = static_cast<std::byte>((crc >> (24 - 8 * i)) & 0xFFu);
+        for (std::size_t i = 0; i < 4; ++i)
+            out[crc_at + i] = static_cast<std::byte>((crc >> (24 - 8 * i)) & 0xFFu);
     }
     return out;
 }

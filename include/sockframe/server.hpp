@@ -500,7 +500,7 @@ private:
                 if (options_.trusted_proxies.trusts(c.peer_)) {
                     c.proxy_ = std::make_unique<typename connection::proxy_state>();
                     c.frame_started_ = clock::now();  // frame_timeout covers a slow header too
-                    continue;  // on_open once the header is read
+                    continue;                         // on_open once the header is read
                 }
                 if (options_.proxy_protocol == proxy_protocol_mode::require) {
                     c.abort(std::make_error_code(std::errc::permission_denied));

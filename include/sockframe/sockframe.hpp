@@ -22,6 +22,10 @@
 #include <sockframe/fixed_size.hpp>
 #include <sockframe/compose.hpp>
 #include <sockframe/netstring.hpp>
+#include <sockframe/text_length.hpp>
+#include <sockframe/chunked.hpp>
+#include <sockframe/cobs.hpp>
+#include <sockframe/proxy_protocol.hpp>
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
 #include <sockframe/server.hpp>

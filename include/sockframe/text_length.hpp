@@ -51,7 +51,8 @@ public:
         if (options_.base != 10 && options_.base != 16)
             detail::throw_error(errc::invalid_argument, "text_length_prefix: base must be 10 or 16");
         if (digit(static_cast<std::byte>(options_.separator)) >= 0)
-            detail::throw_error(errc::invalid_argument, "text_length_prefix: the separator cannot be a digit");
+            detail::throw_error(errc::invalid_argument,
+                                "text_length_prefix: the separator cannot be a digit");
         if (options_.max_digits == 0)
             options_.max_digits = options_.leading_zeros ? 20 : digits(options_.max_frame, options_.base);
         if (options_.max_digits > 64) options_.max_digits = 64;
@@ -149,7 +150,9 @@ private:
         o.max_frame = max_frame;
         return o;
     }
-    static decode_result fatal(errc e, std::uint64_t size) noexcept { return decode_result::failure(e, size); }
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
+    }
 
     text_length_options options_;
 };

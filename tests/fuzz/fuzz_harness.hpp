@@ -112,7 +112,8 @@ private:
 template <typename C, typename = void>
 inline constexpr bool transformed_payload_v = false;
 template <typename C>
-inline constexpr bool transformed_payload_v<C, std::void_t<decltype(C::transformed_payload)>> = C::transformed_payload;
+inline constexpr bool transformed_payload_v<C, std::void_t<decltype(C::transformed_payload)>> =
+    C::transformed_payload;
 
 struct event {
     bool is_frame = false;

@@ -63,7 +63,8 @@ inline event error(sockframe::errc e, std::uint64_t size) { return error(make_er
 template <typename C, typename = void>
 inline constexpr bool transformed_payload_v = false;
 template <typename C>
-inline constexpr bool transformed_payload_v<C, std::void_t<decltype(C::transformed_payload)>> = C::transformed_payload;
+inline constexpr bool transformed_payload_v<C, std::void_t<decltype(C::transformed_payload)>> =
+    C::transformed_payload;
 
 /// What a whole feed produced.
 struct feed_result {
@@ -97,7 +98,8 @@ feed_result feed(Codec& codec, std::string_view wire, const std::vector<std::siz
             if (r.is_frame()) {
                 if constexpr (!transformed_payload_v<Codec>) {  // a view into the input
                     REQUIRE(r.payload.data() >= reinterpret_cast<const std::byte*>(buffer.data()));
-                    REQUIRE(r.payload.end() <= reinterpret_cast<const std::byte*>(buffer.data()) + r.consumed);
+                    REQUIRE(r.payload.end() <=
+                            reinterpret_cast<const std::byte*>(buffer.data()) + r.consumed);
                 }
                 out.events.push_back(frame(r.payload.str()));
             } else if (r.is_error()) {

@@ -114,13 +114,12 @@ public:
         if (i == 0) return fatal(errc::malformed_frame, 0);
         // chunk-ext up to CRLF: visible bytes, spaces and tabs; no control bytes, no bare CR/LF
         const std::size_t ext_begin = i;
-        for (;; ++i) {
+        for (; input[i] != std::byte{'\r'}; ++i) {
             if (i + 2 > options_.max_line) return fatal(errc::frame_too_large, i + 2);
-            if (i == input.size()) return decode_result::need_more();
-            const std::byte b = input[i];
-            if (b == std::byte{'\r'}) break;
-            if (!is_field_byte(b)) return fatal(errc::malformed_frame, i);
+            if (!is_field_byte(input[i])) return fatal(errc::malformed_frame, i);
+            if (i + 1 == input.size()) return decode_result::need_more();
         }
+        if (i + 2 > options_.max_line) return fatal(errc::frame_too_large, i + 2);
         if (i > ext_begin && !is_space(input[ext_begin]) && input[ext_begin] != std::byte{';'})
             return fatal(errc::malformed_frame, ext_begin);
         if (i + 1 == input.size()) return decode_result::need_more();

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
 #include <vector>
 
@@ -64,6 +65,17 @@ protected:
         }
         out_.push_back(b);
         return true;
+    }
+    /// Appends `n` decoded bytes (the caller checked max_frame).
+    void put_run(const std::byte* p, std::size_t n) {
+        const std::size_t need = out_.size() + n;
+        if (need > out_.capacity()) {
+            std::size_t want = out_.capacity() < 32 ? 64 : out_.capacity() * 2;
+            if (want < need) want = need;
+            if (want > max_frame_) want = max_frame_;
+            out_.reserve(want);
+        }
+        out_.insert(out_.end(), p, p + n);
     }
     /// While discarding: drops everything up to and including the next `delimiter`; returns the
     /// bytes dropped, or SIZE_MAX if the delimiter is not in `input` (all of it dropped).
@@ -141,9 +153,16 @@ public:
                 if (started_ && !put(std::byte{0})) return oversized(skipped + i + 1);
                 state_ = std::to_integer<unsigned>(b) - 1;
                 started_ = b != std::byte{0xFF};
-            } else {
-                if (!put(b)) return oversized(skipped + i + 1);
-                --state_;
+            } else {  // a run of data bytes: as many at once as are here, up to a zero
+                std::size_t take = state_ < input.size() - i ? state_ : input.size() - i;
+                const void* zero = std::memchr(input.data() + i, 0, take);
+                if (zero != nullptr)
+                    take = static_cast<std::size_t>(static_cast<const std::byte*>(zero) - (input.data() + i));
+                if (out_.size() + take > max_frame_)
+                    return oversized(skipped + i + (max_frame_ - out_.size()) + 1);
+                put_run(input.data() + i, take);
+                state_ -= static_cast<unsigned>(take);
+                i += take - 1;
             }
         }
         decode_result r;
@@ -285,7 +304,13 @@ public:
                 state_ = 1;
                 continue;
             }
-            if (!put(b)) return oversized(skipped + i + 1);
+            std::size_t j = i + 1;  // a run of plain bytes, copied at once
+            while (j < input.size() && input[j] != end && input[j] != esc) ++j;
+            const std::size_t take = j - i;
+            if (out_.size() + take > max_frame_)
+                return oversized(skipped + i + (max_frame_ - out_.size()) + 1);
+            put_run(input.data() + i, take);
+            i = j - 1;
         }
         decode_result r;
         r.consumed = skipped;

@@ -78,6 +78,8 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment).
     decode_result decode(const_buffer input) noexcept {
+        const_buffer payload;
+        if (const std::size_t n = decode_frame(input, payload)) return decode_result::frame(payload, n);
         const std::byte separator = static_cast<std::byte>(options_.separator);
         std::uint64_t value = 0;
         std::size_t i = 0;
@@ -99,6 +101,37 @@ public:
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = detail::convert<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
+    }
+    /// decode()'s short cut (see codec.hpp): the size of the whole well-formed frame at the front
+    /// of `input`, with `payload` set; 0 when decode() must decide (errors, a partial frame).
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const std::byte* p = input.data();
+        const std::size_t n = input.size();
+        const std::size_t digits_max = options_.max_digits < n ? options_.max_digits : n;
+        std::uint64_t value = 0;
+        std::size_t i = 0;
+        if (options_.base == 10) {
+            for (; i < digits_max; ++i) {
+                const unsigned d = std::to_integer<unsigned>(p[i]) - unsigned{'0'};
+                if (d > 9) break;
+                value = value * 10 + d;
+            }
+        } else {
+            for (; i < digits_max; ++i) {
+                const int d = digit(p[i]);
+                if (d < 0) break;
+                value = value * 16 + static_cast<unsigned>(d);
+            }
+        }
+        // max_digits <= 20 hex or decimal digits of max_frame: value cannot have wrapped past it
+        // unless max_digits was raised; the checks below then send it to decode().
+        if (i == 0 || i == n || p[i] != static_cast<std::byte>(options_.separator) || i > 19) return 0;
+        if (value > options_.max_frame || (value == 0 && !options_.allow_empty)) return 0;
+        if (i > 1 && p[0] == std::byte{'0'} && !options_.leading_zeros) return 0;
+        if (n - i - 1 < value) return 0;
+        const auto size = static_cast<std::size_t>(value);
+        payload = const_buffer(p + i + 1, size);
+        return i + 1 + size;
     }
     /// Nothing to forget: the codec keeps no state between decodes.
     void reset() noexcept {}

@@ -8591,6 +8591,8 @@ public:
 
     /// Decodes the frame at the front of `input` (see codec.hpp and the class comment).
     decode_result decode(const_buffer input) noexcept {
+        const_buffer payload;
+        if (const std::size_t n = decode_frame(input, payload)) return decode_result::frame(payload, n);
         const std::byte separator = static_cast<std::byte>(options_.separator);
         std::uint64_t value = 0;
         std::size_t i = 0;
@@ -8612,6 +8614,37 @@ public:
         if (input.size() - header < value) return decode_result::need_more();
         const auto size = detail::convert<std::size_t>(value);
         return decode_result::frame(input.subspan(header, size), header + size);
+    }
+    /// decode()'s short cut (see codec.hpp): the size of the whole well-formed frame at the front
+    /// of `input`, with `payload` set; 0 when decode() must decide (errors, a partial frame).
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const std::byte* p = input.data();
+        const std::size_t n = input.size();
+        const std::size_t digits_max = options_.max_digits < n ? options_.max_digits : n;
+        std::uint64_t value = 0;
+        std::size_t i = 0;
+        if (options_.base == 10) {
+            for (; i < digits_max; ++i) {
+                const unsigned d = std::to_integer<unsigned>(p[i]) - unsigned{'0'};
+                if (d > 9) break;
+                value = value * 10 + d;
+            }
+        } else {
+            for (; i < digits_max; ++i) {
+                const int d = digit(p[i]);
+                if (d < 0) break;
+                value = value * 16 + static_cast<unsigned>(d);
+            }
+        }
+        // max_digits <= 20 hex or decimal digits of max_frame: value cannot have wrapped past it
+        // unless max_digits was raised; the checks below then send it to decode().
+        if (i == 0 || i == n || p[i] != static_cast<std::byte>(options_.separator) || i > 19) return 0;
+        if (value > options_.max_frame || (value == 0 && !options_.allow_empty)) return 0;
+        if (i > 1 && p[0] == std::byte{'0'} && !options_.leading_zeros) return 0;
+        if (n - i - 1 < value) return 0;
+        const auto size = static_cast<std::size_t>(value);
+        payload = const_buffer(p + i + 1, size);
+        return i + 1 + size;
     }
     /// Nothing to forget: the codec keeps no state between decodes.
     void reset() noexcept {}
@@ -8805,13 +8838,12 @@ public:
         if (i == 0) return fatal(errc::malformed_frame, 0);
         // chunk-ext up to CRLF: visible bytes, spaces and tabs; no control bytes, no bare CR/LF
         const std::size_t ext_begin = i;
-        for (;; ++i) {
+        for (; input[i] != std::byte{'\r'}; ++i) {
             if (i + 2 > options_.max_line) return fatal(errc::frame_too_large, i + 2);
-            if (i == input.size()) return decode_result::need_more();
-            const std::byte b = input[i];
-            if (b == std::byte{'\r'}) break;
-            if (!is_field_byte(b)) return fatal(errc::malformed_frame, i);
+            if (!is_field_byte(input[i])) return fatal(errc::malformed_frame, i);
+            if (i + 1 == input.size()) return decode_result::need_more();
         }
+        if (i + 2 > options_.max_line) return fatal(errc::frame_too_large, i + 2);
         if (i > ext_begin && !is_space(input[ext_begin]) && input[ext_begin] != std::byte{';'})
             return fatal(errc::malformed_frame, ext_begin);
         if (i + 1 == input.size()) return decode_result::need_more();
@@ -8941,6 +8973,7 @@ SOCKFRAME_NAMESPACE_END
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
 #include <vector>
 
@@ -8986,6 +9019,17 @@ protected:
         }
         out_.push_back(b);
         return true;
+    }
+    /// Appends `n` decoded bytes (the caller checked max_frame).
+    void put_run(const std::byte* p, std::size_t n) {
+        const std::size_t need = out_.size() + n;
+        if (need > out_.capacity()) {
+            std::size_t want = out_.capacity() < 32 ? 64 : out_.capacity() * 2;
+            if (want < need) want = need;
+            if (want > max_frame_) want = max_frame_;
+            out_.reserve(want);
+        }
+        out_.insert(out_.end(), p, p + n);
     }
     /// While discarding: drops everything up to and including the next `delimiter`; returns the
     /// bytes dropped, or SIZE_MAX if the delimiter is not in `input` (all of it dropped).
@@ -9063,9 +9107,16 @@ public:
                 if (started_ && !put(std::byte{0})) return oversized(skipped + i + 1);
                 state_ = std::to_integer<unsigned>(b) - 1;
                 started_ = b != std::byte{0xFF};
-            } else {
-                if (!put(b)) return oversized(skipped + i + 1);
-                --state_;
+            } else {  // a run of data bytes: as many at once as are here, up to a zero
+                std::size_t take = state_ < input.size() - i ? state_ : input.size() - i;
+                const void* zero = std::memchr(input.data() + i, 0, take);
+                if (zero != nullptr)
+                    take = static_cast<std::size_t>(static_cast<const std::byte*>(zero) - (input.data() + i));
+                if (out_.size() + take > max_frame_)
+                    return oversized(skipped + i + (max_frame_ - out_.size()) + 1);
+                put_run(input.data() + i, take);
+                state_ -= static_cast<unsigned>(take);
+                i += take - 1;
             }
         }
         decode_result r;
@@ -9207,7 +9258,13 @@ public:
                 state_ = 1;
                 continue;
             }
-            if (!put(b)) return oversized(skipped + i + 1);
+            std::size_t j = i + 1;  // a run of plain bytes, copied at once
+            while (j < input.size() && input[j] != end && input[j] != esc) ++j;
+            const std::size_t take = j - i;
+            if (out_.size() + take > max_frame_)
+                return oversized(skipped + i + (max_frame_ - out_.size()) + 1);
+            put_run(input.data() + i, take);
+            i = j - 1;
         }
         decode_result r;
         r.consumed = skipped;

@@ -4,6 +4,7 @@
 #include <sockframe/socket.hpp>
 
 #include "support/codec_test.hpp"
+#include "support/net.hpp"
 
 #include <string>
 
@@ -13,6 +14,8 @@ using codec_test::encode;
 using codec_test::encode_error;
 using codec_test::error;
 using codec_test::frame;
+using test_support::stream_pair;
+using test_support::stream_pair_socket;
 using events = std::vector<codec_test::event>;
 
 namespace {
@@ -112,9 +115,9 @@ TEST_CASE("chunked: every limit holds") {
 }
 
 TEST_CASE("chunked: a body over a socket, through framed") {
-    auto [x, y] = sf::socketpair<sf::unix_stream>();
-    sf::framed<sf::unix_stream, sf::chunked> a(std::move(x));
-    sf::framed<sf::unix_stream, sf::chunked> b(std::move(y));
+    auto [x, y] = stream_pair();
+    sf::framed<stream_pair_socket, sf::chunked> a(std::move(x));
+    sf::framed<stream_pair_socket, sf::chunked> b(std::move(y));
     a.send(std::string("first chunk"));
     a.send(std::string(70000, 'z'));
     a.send(sf::const_buffer());

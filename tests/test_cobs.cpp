@@ -4,6 +4,7 @@
 #include <sockframe/socket.hpp>
 
 #include "support/codec_test.hpp"
+#include "support/net.hpp"
 
 #include <string>
 
@@ -14,6 +15,8 @@ using codec_test::encode;
 using codec_test::encode_error;
 using codec_test::error;
 using codec_test::frame;
+using test_support::stream_pair;
+using test_support::stream_pair_socket;
 using events = std::vector<codec_test::event>;
 
 namespace {
@@ -118,18 +121,18 @@ TEST_CASE("slip: RFC 1055 escapes; empty frames skipped; bad escapes skipped") {
 }
 
 TEST_CASE("cobs and slip over a socket, through framed (in place and through the encode buffer)") {
-    auto [x, y] = sf::socketpair<sf::unix_stream>();
-    sf::framed<sf::unix_stream, sf::cobs> a(std::move(x));
-    sf::framed<sf::unix_stream, sf::cobs> b(std::move(y));
+    auto [x, y] = stream_pair();
+    sf::framed<stream_pair_socket, sf::cobs> a(std::move(x));
+    sf::framed<stream_pair_socket, sf::cobs> b(std::move(y));
     const std::string big = codec_test::random_bytes(200000, 3);
     a.send(std::string("with\0zero", 9));
     a.send(big);
     CHECK(b.receive_copy<std::string>() == std::string("with\0zero", 9));
     CHECK(b.receive_copy<std::string>() == big);
 
-    auto [u, v] = sf::socketpair<sf::unix_stream>();
-    sf::framed<sf::unix_stream, sf::slip> c(std::move(u));
-    sf::framed<sf::unix_stream, sf::slip> d(std::move(v));
+    auto [u, v] = stream_pair();
+    sf::framed<stream_pair_socket, sf::slip> c(std::move(u));
+    sf::framed<stream_pair_socket, sf::slip> d(std::move(v));
     const std::string escapes(1000, '\xC0');
     c.send(escapes);
     c.send(big);

@@ -5,6 +5,7 @@
 #include <sockframe/socket.hpp>
 
 #include "support/codec_test.hpp"
+#include "support/net.hpp"
 
 #include <string>
 
@@ -14,6 +15,8 @@ using codec_test::encode;
 using codec_test::encode_error;
 using codec_test::error;
 using codec_test::frame;
+using test_support::stream_pair;
+using test_support::stream_pair_socket;
 using events = std::vector<codec_test::event>;
 
 TEST_CASE("text_length: RFC 6587 octet counting") {
@@ -73,11 +76,11 @@ TEST_CASE("text_length: hexadecimal lengths, either case in, chosen case out") {
 TEST_CASE("text_length: composes (a suffix after the payload) and frames a socket") {
     sf::suffixed<sf::text_length_prefix> codec{sf::make_octet_counting(), "\n"};
     CHECK(encode(codec, "abc") == "3 abc\n");
-    auto sockets = sf::socketpair<sf::unix_stream>();
-    sf::framed<sf::unix_stream, sf::text_length_prefix> a(std::move(sockets.first),
-                                                          sf::make_octet_counting());
-    sf::framed<sf::unix_stream, sf::text_length_prefix> b(std::move(sockets.second),
-                                                          sf::make_octet_counting());
+    auto sockets = stream_pair();
+    sf::framed<stream_pair_socket, sf::text_length_prefix> a(std::move(sockets.first),
+                                                             sf::make_octet_counting());
+    sf::framed<stream_pair_socket, sf::text_length_prefix> b(std::move(sockets.second),
+                                                             sf::make_octet_counting());
     a.send(std::string("first message"));
     a.send(std::string("2nd"));
     CHECK(b.receive_copy<std::string>() == "first message");

@@ -123,13 +123,14 @@ public:
                 value = value * 16 + static_cast<unsigned>(d);
             }
         }
-        // max_digits <= 20 hex or decimal digits of max_frame: value cannot have wrapped past it
-        // unless max_digits was raised; the checks below then send it to decode().
-        if (i == 0 || i == n || p[i] != static_cast<std::byte>(options_.separator) || i > 19) return 0;
+        // Up to 19 decimal or 16 hex digits the value cannot have wrapped; longer runs (max_digits
+        // raised) go to decode(), which checks every step.
+        const std::size_t safe = options_.base == 10 ? 19 : 16;
+        if (i == 0 || i == n || p[i] != static_cast<std::byte>(options_.separator) || i > safe) return 0;
         if (value > options_.max_frame || (value == 0 && !options_.allow_empty)) return 0;
         if (i > 1 && p[0] == std::byte{'0'} && !options_.leading_zeros) return 0;
         if (n - i - 1 < value) return 0;
-        const auto size = static_cast<std::size_t>(value);
+        const auto size = detail::convert<std::size_t>(value);
         payload = const_buffer(p + i + 1, size);
         return i + 1 + size;
     }

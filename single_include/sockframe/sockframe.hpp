@@ -9210,9 +9210,14 @@ private:
 /// are truncated_stream.
 class slip : public detail::stuffed_decoder {
 public:
-    /// RFC 1055's special bytes.
-    static constexpr std::byte end = std::byte{0xC0}, esc = std::byte{0xDB}, esc_end = std::byte{0xDC},
-                               esc_esc = std::byte{0xDD};
+    /// RFC 1055's END: the end of a frame.
+    static constexpr std::byte end = std::byte{0xC0};
+    /// RFC 1055's ESC: the next byte stands for END or ESC.
+    static constexpr std::byte esc = std::byte{0xDB};
+    /// After ESC: an END byte of the payload.
+    static constexpr std::byte esc_end = std::byte{0xDC};
+    /// After ESC: an ESC byte of the payload.
+    static constexpr std::byte esc_esc = std::byte{0xDD};
 
     /// A codec delivering at most `max_frame` payload bytes.
     explicit slip(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept

@@ -1,6 +1,7 @@
 // framed_echo: a framed echo server and a pipelining client that checks every echo.
 //
 //   framed_echo serve --codec SPEC [--max-frame N] [--upper] [--host H] [--port P] [--exit-after N]
+//                     [--proxy-protocol [--trusted-proxy ADDR[/BITS]]...]
 //   framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P
 //                     --count N --sizes A[,B,...] [--seed S]
 //   SPEC: len:W[:be|le] (W = 1, 2, 4, 8) | varint | line | delim:STRING | fixed:N
@@ -11,7 +12,12 @@
 // a client that does not read its echoes is not read either (back-pressure). A framing error
 // closes that connection only. When accept fails (out of descriptors: EMFILE, or memory) the
 // server stops accepting for 100 ms at a time, serving its connections meanwhile, rather than
-// spinning on the listener. With --exit-after N it exits 0 once N connections have closed. `send` writes
+// spinning on the listener. With --exit-after N it exits 0 once N connections have closed.
+// With --proxy-protocol every connection must start with a PROXY protocol header (v1 or v2) from a
+// trusted proxy (--trusted-proxy, repeatable; default 127.0.0.0/8 and ::1): for each one it prints
+// "PROXY <src-ip> <src-port> <dst-ip> <dst-port>" (the original client and the address it
+// connected to; a LOCAL or UNKNOWN header gives the connection's own addresses), and a connection
+// without a valid header is closed and reported on stderr ("framed_echo: refused ..."). `send` writes
 // COUNT frames while it reads the echoes back, and prints "OK <count>" (exit 0) or "FAIL <reason>" (exit 1).
 // Usage errors exit 2.
 #include <sockframe/sockframe.hpp>
@@ -41,12 +47,15 @@ struct options {
     std::optional<std::uint64_t> exit_after;
     std::vector<std::size_t> sizes;
     std::uint64_t seed = 1;
+    bool proxy = false;
+    std::vector<std::string> trusted;
 };
 
 [[noreturn]] void usage(const std::string& why) {
     std::cerr << "framed_echo: " << why << "\n"
               << "usage: framed_echo serve --codec SPEC [--max-frame N] [--upper] [--host H] [--port P]\n"
               << "                         [--exit-after N]   (exit 0 once N connections have closed)\n"
+              << "                         [--proxy-protocol [--trusted-proxy ADDR[/BITS]]...]\n"
               << "       framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P\n"
               << "                         --count N --sizes A[,B,...] [--seed S]\n";
     std::exit(2);
@@ -78,6 +87,10 @@ options parse(int argc, char** argv) {
             o.upper = true;
         else if (arg == "--exit-after" && o.mode == "serve")
             o.exit_after = number(value(), "--exit-after");
+        else if (arg == "--proxy-protocol" && o.mode == "serve")
+            o.proxy = true;
+        else if (arg == "--trusted-proxy" && o.mode == "serve")
+            o.trusted.push_back(value());
         else if (arg == "--expect-upper" && o.mode == "send")
             o.expect_upper = true;
         else if (arg == "--host")
@@ -101,6 +114,7 @@ options parse(int argc, char** argv) {
             usage("unknown option '" + arg + "'");
     }
     if (o.codec.empty()) usage("--codec is required");
+    if (!o.trusted.empty() && !o.proxy) usage("--trusted-proxy needs --proxy-protocol");
     number(o.port, "--port");
     if (o.mode == "send" && (!have_host || !have_port || o.sizes.empty() || o.count == 0))
         usage("send needs --host, --port, --count and --sizes");
@@ -131,6 +145,15 @@ int serve(const options& o, const typename Family::address_type& address) {
     sf::server_options limits;
     limits.initial_receive_capacity = 4096;  // small first buffer: it grows with the frames
     limits.accept_backoff = std::chrono::milliseconds(100);
+    if (o.proxy) {
+        limits.proxy_protocol = sf::proxy_protocol_mode::require;
+        if (o.trusted.empty()) limits.trusted_proxies = sf::proxy_trust::loopback();
+        for (const auto& t : o.trusted) {
+            std::error_code ec;
+            limits.trusted_proxies.add(t, ec);
+            if (ec) usage("bad --trusted-proxy: '" + t + "'");
+        }
+    }
     server echo(loop, make_codec(o), limits);
     std::string scratch;
     echo.on_frame([&](auto& c, sf::const_buffer frame) {
@@ -142,8 +165,27 @@ int serve(const options& o, const typename Family::address_type& address) {
         to_upper(scratch);
         c.send(scratch);
     });
+    static int opened_marker = 0;
+    echo.on_open([&](auto& c) {
+        c.user = &opened_marker;
+        if (!o.proxy) return;
+        const sf::proxy_header* h = c.proxy();
+        if (h != nullptr && h->has_addresses()) {
+            std::cout << "PROXY " << h->source().host() << ' ' << h->source_port << ' '
+                      << h->destination().host() << ' ' << h->destination_port << std::endl;
+        } else {
+            std::error_code ec;
+            auto local = c.socket().local_address(ec);
+            std::cout << "PROXY " << c.peer().host() << ' ' << c.peer().port() << ' ' << local.host() << ' '
+                      << local.port() << std::endl;
+        }
+    });
     std::uint64_t closed = 0;
-    echo.on_close([&](auto&, std::error_code) {
+    echo.on_close([&](auto& c, std::error_code why) {
+        if (o.proxy && c.user == nullptr)
+            std::cerr << "framed_echo: refused " << c.peer().to_string()
+                      << ": no valid PROXY protocol header from a trusted proxy ("
+                      << (why ? why.message() : std::string("closed")) << ")" << std::endl;
         if (o.exit_after && ++closed >= *o.exit_after) loop.stop();
     });
     echo.listen(listener(address));

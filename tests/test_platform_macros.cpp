@@ -9,10 +9,13 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <initializer_list>
 #include <iosfwd>
@@ -22,9 +25,12 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <sstream>
+#include <stdexcept>
 #include <streambuf>
 #include <string>
 #include <string_view>
@@ -32,9 +38,15 @@
 #include <thread>
 #include <tuple>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 #include <vector>
+#if defined(__has_include)
+#if __has_include(<coroutine>) && __cplusplus >= 202002L
+#include <coroutine>
+#endif
+#endif
 #include <doctest/doctest.h>
 #include <sockframe/config.hpp>
 #if defined(SOCKFRAME_WINDOWS)

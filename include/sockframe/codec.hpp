@@ -57,7 +57,9 @@
 ///     bytes it will never deliver (the rest of an overlong frame it already reported, or, in
 ///     length_prefix's discard mode, the oversized frame): then it is the number of bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
-///     frame (the caller drops them before the next decode);
+///     frame (the caller drops them before the next decode). A codec that transforms the bytes
+///     (byte stuffing: cobs, slip) declares `static constexpr bool transformed_payload = true`
+///     and views its own buffer instead, valid until its next decode or reset;
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
 ///     bytes may be dropped to resynchronise.
 /// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.

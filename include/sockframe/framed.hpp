@@ -374,6 +374,17 @@ public:
     }
     /// After a move: every receive reports not_connected.
     void close_moved_from() noexcept { poisoned_ = std::make_error_code(std::errc::not_connected); }
+    /// Appends `bytes` after the buffered ones, as if a read had brought them.
+    void feed(const_buffer bytes) {
+        if (bytes.empty()) return;
+        compact();
+        if (buffer_.capacity() - end_ < bytes.size()) {
+            const std::size_t want = end_ + bytes.size();
+            buffer_.grow(want > initial_capacity_ ? want : initial_capacity_, end_);
+        }
+        std::memcpy(buffer_.data() + end_, bytes.data(), bytes.size());
+        end_ += bytes.size();
+    }
     void reserve(std::size_t bytes) {
         if (bytes <= buffer_.capacity()) return;
         compact();
@@ -1287,6 +1298,10 @@ public:
     /// nothing): with nothing buffered, the next receive can wait for readability without
     /// trying a read first. A hint only (more may have arrived since).
     bool input_drained() const noexcept { return reader().drained(); }
+    /// Appends `bytes` to the receive buffer as if the endpoint had delivered them: bytes a
+    /// protocol layer read before framing began (those after a PROXY header, say) are decoded by
+    /// the next receive. Copies them; may allocate.
+    void feed_received(const_buffer bytes) { reader().feed(bytes); }
     /// Frees the receive buffer when it holds no byte of a frame (buffered() == 0); the next
     /// receive allocates it again (initial capacity). Returns whether anything was freed. For
     /// servers with many idle connections: an idle one then holds no receive buffer.

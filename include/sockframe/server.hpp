@@ -47,6 +47,7 @@
 #include <sockframe/framed.hpp>
 #include <sockframe/listener.hpp>
 #include <sockframe/options.hpp>
+#include <sockframe/proxy_protocol.hpp>
 #include <sockframe/socket.hpp>
 
 #include <algorithm>
@@ -62,6 +63,19 @@
 #include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
+
+/// Whether a server reads a PROXY protocol header (proxy_protocol.hpp) at the start of each
+/// connection from a trusted proxy (server_options::trusted_proxies).
+enum class proxy_protocol_mode : std::uint8_t {
+    /// No header is read: every byte is the codec's.
+    off,
+    /// A trusted peer may start with a header (v1 or v2); without one it is a direct connection.
+    /// Other peers are direct connections (what they send is the codec's, a header included).
+    accept,
+    /// A trusted peer must start with a header; other peers are refused (closed,
+    /// std::errc::permission_denied), as is a trusted one without a header (malformed_frame).
+    require,
+};
 
 /// Limits and tuning of a framed_server. A zero duration or count means "no limit" / "default".
 struct server_options {
@@ -94,6 +108,12 @@ struct server_options {
     bool no_delay = true;
     /// Most connections accepted per wake-up of a listener (the others wait for the next one).
     std::size_t accepts_per_wakeup = 256;
+    /// PROXY protocol headers: off, accepted from trusted proxies, or required.
+    proxy_protocol_mode proxy_protocol = proxy_protocol_mode::off;
+    /// The peers whose PROXY headers are believed (default: nobody).
+    proxy_trust trusted_proxies;
+    /// Longest PROXY header accepted (v2 with TLVs); a longer one is frame_too_large.
+    std::size_t max_proxy_header = 4096;
 };
 
 /// A framed server and client on a `Loop` (default event_loop). `Listener` is a non-blocking
@@ -176,6 +196,12 @@ public:
         }
         /// The peer's address (accepted: as accept gave it; connected: the address connected to).
         const address_type& peer() const noexcept { return peer_; }
+        /// The PROXY header the connection began with (server_options::proxy_protocol), or nullptr
+        /// for a direct connection. Its source() is the original client when has_addresses();
+        /// its TLV views stay valid until on_close returns.
+        const proxy_header* proxy() const noexcept {
+            return proxy_ && proxy_->done && proxy_->used ? &proxy_->header : nullptr;
+        }
         /// A number unique within the server (in the order connections were made, from 1).
         std::uint64_t id() const noexcept { return id_; }
         /// Whether reading is paused because the outgoing queue reached its high-water mark.
@@ -202,7 +228,15 @@ public:
         connection(framed_server& server, stream_type stream, const address_type& peer, std::uint64_t id)
             : server_(&server), stream_(std::move(stream)), peer_(peer), id_(id) {}
 
+        struct proxy_state {
+            std::vector<std::byte> bytes;  // the header (and, while reading it, what followed)
+            proxy_header header;
+            bool done = false;  // the header phase is over
+            bool used = false;  // a header was there
+        };
+
         framed_server* server_;
+        std::unique_ptr<proxy_state> proxy_;  // only with server_options::proxy_protocol
         // While the connection has no partial frame and nothing queued it holds only its socket;
         // a framed object (with its buffers) is lent from the server's pool while it works.
         std::unique_ptr<framed_type> io_;
@@ -311,7 +345,8 @@ public:
         listeners_.back()->targets = std::move(servers);
     }
     /// Serves `stream`, a connection accepted elsewhere (another server's listener, another
-    /// program), as if this server had accepted it from `peer`: on_open runs, then the rest. It is
+    /// program), as if this server had accepted it from `peer`: on_open runs (after the PROXY
+    /// header when server_options::proxy_protocol asks for one), then the rest. It is
     /// made non-blocking. Call it on the loop's thread (from another thread: post it to loop()).
     /// Once stopping, or beyond max_connections, the connection is closed at once.
     void adopt(stream_type stream, const address_type& peer) {
@@ -320,8 +355,7 @@ public:
         std::error_code ec = detail::set_non_blocking(stream.native_handle(), true);
         const bool full = options_.max_connections != 0 && connections_.size() >= options_.max_connections;
         if (!ec && !stopping_ && !full) {
-            connection& c = make_connection(std::move(stream), peer, interest::read);
-            if (!c.abort_) opened(c);
+            admit(make_connection(std::move(stream), peer, interest::read));
         }
         settle_end(guard);
     }
@@ -495,6 +529,25 @@ private:
         if (open_handler_) open_handler_(c);
     }
 
+    /// An accepted or adopted connection: on_open now, or once its PROXY header is read
+    /// (server_options::proxy_protocol; a peer that is not a trusted proxy is refused under
+    /// `require` and served as direct under `accept`).
+    void admit(connection& c) {
+        if (c.abort_) return;
+        if (options_.proxy_protocol != proxy_protocol_mode::off) {
+            if (options_.trusted_proxies.trusts(c.peer_)) {
+                c.proxy_ = std::make_unique<typename connection::proxy_state>();
+                c.frame_started_ = clock::now();  // frame_timeout covers a slow header too
+                return;                           // on_open once the header is read
+            }
+            if (options_.proxy_protocol == proxy_protocol_mode::require) {
+                c.abort(std::make_error_code(std::errc::permission_denied));
+                return;
+            }
+        }
+        opened(c);
+    }
+
     void accept_from(listener_slot& l) {
         inside guard(*this);
         for (std::size_t i = 0; i < options_.accepts_per_wakeup; ++i) {
@@ -523,8 +576,7 @@ private:
                     continue;
                 }
             }
-            connection& c = make_connection(std::move(a.socket), a.from, interest::read);
-            if (!c.abort_) opened(c);
+            admit(make_connection(std::move(a.socket), a.from, interest::read));
         }
         settle_end(guard);
     }
@@ -573,8 +625,67 @@ private:
         }
     }
 
+    /// Reads the PROXY header of a connection from a trusted proxy; true once it is done (the
+    /// connection is open, what followed the header buffered for the codec).
+    bool read_proxy(connection& c) {
+        auto& p = *c.proxy_;
+        const std::size_t limit = options_.max_proxy_header < 16 ? 16 : options_.max_proxy_header;
+        for (;;) {
+            const std::size_t have = p.bytes.size();
+            std::size_t room = limit - have;
+            if (room > 512) room = 512;
+            if (room == 0) room = 1;  // the parser has decided by then; never reached
+            p.bytes.resize(have + room);
+            std::error_code ec;
+            const std::size_t n = c.socket().read_some(mutable_buffer(p.bytes.data() + have, room), ec);
+            p.bytes.resize(have + (ec ? 0 : n));
+            if (ec) {
+                if (!is_would_block(ec)) c.abort(ec);
+                return false;
+            }
+            if (n == 0) {
+                c.abort(make_error_code(p.bytes.empty() ? errc::end_of_stream : errc::truncated_stream));
+                return false;
+            }
+            const const_buffer all(p.bytes.data(), p.bytes.size());
+            const proxy_detect kind = detect_proxy_header(all);
+            if (kind == proxy_detect::need_more) continue;
+            std::size_t header = 0;
+            if (kind == proxy_detect::none) {
+                if (options_.proxy_protocol == proxy_protocol_mode::require) {
+                    c.abort(make_error_code(errc::malformed_frame));
+                    return false;
+                }
+            } else {
+                const decode_result r = parse_proxy_header(all, p.header, limit);
+                if (r.is_error()) {
+                    c.abort(r.error);
+                    return false;
+                }
+                if (r.needs_more()) {
+                    if (p.bytes.size() >= limit) {
+                        c.abort(make_error_code(errc::frame_too_large));
+                        return false;
+                    }
+                    continue;
+                }
+                header = r.consumed;
+                p.used = true;
+            }
+            p.done = true;
+            attach(c);
+            c.io_->feed_received(all.subspan(header));
+            p.bytes.resize(header);  // no reallocation: the header's views stay valid
+            opened(c);
+            return true;
+        }
+    }
+
     /// Every frame buffered or brought by one read, each to on_frame, unless reading is paused.
     void read(connection& c) {
+        if (c.proxy_ && !c.proxy_->done) {
+            if (c.state_ != state::open || c.abort_ || !read_proxy(c)) return;
+        }
         if (c.state_ != state::open || c.paused_) return;
         c.held_ = false;
         attach(c);

@@ -26,6 +26,10 @@
 #include <sockframe/resp.hpp>
 #include <sockframe/mqtt.hpp>
 #include <sockframe/websocket.hpp>
+#include <sockframe/text_length.hpp>
+#include <sockframe/chunked.hpp>
+#include <sockframe/cobs.hpp>
+#include <sockframe/proxy_protocol.hpp>
 #include <sockframe/any_codec.hpp>
 #include <sockframe/framed.hpp>
 #include <sockframe/server.hpp>

@@ -7882,7 +7882,9 @@ SOCKFRAME_NAMESPACE_END
 ///     bytes it will never deliver (the rest of an overlong frame it already reported, or, in
 ///     length_prefix's discard mode, the oversized frame): then it is the number of bytes to drop;
 ///   - frame: `payload` views the frame's payload inside `input`, `consumed` input bytes form the
-///     frame (the caller drops them before the next decode);
+///     frame (the caller drops them before the next decode). A codec that transforms the bytes
+///     (byte stuffing: cobs, slip) declares `static constexpr bool transformed_payload = true`
+///     and views its own buffer instead, valid until its next decode or reset;
 ///   - error: `error` says why and `size` carries the offending length or position; `consumed`
 ///     bytes may be dropped to resynchronise.
 /// So a reader's loop is uniform: after every decode, drop `consumed` bytes from the front.
@@ -12968,6 +12970,1450 @@ using session = basic_session<tcp_stream>;
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/websocket.hpp> ----
 
+// ---- begin <sockframe/text_length.hpp> ----
+/// Length fields written as text: a decimal or hexadecimal length, then a separator, then the
+/// payload (RFC 6587 syslog octet counting `123 <msg>`, hex-length protocols). netstring.hpp's
+/// decimal_prefix is the strict netstring flavour; text_length_prefix has every knob.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Options of text_length_prefix.
+struct text_length_options {
+    /// 10 (decimal digits) or 16 (hex digits, either case on decode).
+    unsigned base = 10;
+    /// The byte after the digits (not a digit of the base).
+    char separator = ' ';
+    /// Most payload bytes one frame may announce.
+    std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME;
+    /// Most digits before the separator; 0: as many as max_frame needs (20 when leading zeros
+    /// are accepted).
+    std::size_t max_digits = 0;
+    /// Accept "007" (true) or refuse a leading zero before another digit (false).
+    bool leading_zeros = false;
+    /// Accept a length of 0 (RFC 6587's MSG-LEN starts with a non-zero digit: false there).
+    bool allow_empty = true;
+    /// encode writes hex digits in upper case.
+    bool uppercase = false;
+};
+
+/// Frames prefixed by their payload length as text in base 10 or 16 and a separator.
+///
+/// Decode errors, all with consumed 0 (a text stream cannot be resynchronised; the reader stops,
+/// codec.hpp): a byte that is neither a digit nor the separator, a missing length, a leading zero
+/// (unless accepted), a zero length (unless allowed), or more than max_digits digits is
+/// malformed_frame (size = the byte's position); a length above max_frame is frame_too_large as
+/// soon as the digits read exceed it (size = their value).
+class text_length_prefix {
+public:
+    /// Decimal lengths, ' ' separator, no leading zeros, `max_frame` the most a frame announces.
+    explicit text_length_prefix(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME)
+        : text_length_prefix(with_max(max_frame)) {}
+    /// Any layout; throws system_error(invalid_argument) for a base other than 10 or 16, or a
+    /// separator that is a digit of the base.
+    explicit text_length_prefix(const text_length_options& options) : options_(options) {
+        if (options_.base != 10 && options_.base != 16)
+            detail::throw_error(errc::invalid_argument, "text_length_prefix: base must be 10 or 16");
+        if (digit(static_cast<std::byte>(options_.separator)) >= 0)
+            detail::throw_error(errc::invalid_argument,
+                                "text_length_prefix: the separator cannot be a digit");
+        if (options_.max_digits == 0)
+            options_.max_digits = options_.leading_zeros ? 20 : digits(options_.max_frame, options_.base);
+        if (options_.max_digits > 64) options_.max_digits = 64;
+    }
+
+    /// Most payload bytes one decode delivers.
+    std::size_t max_frame() const noexcept { return options_.max_frame; }
+    /// Most input bytes one frame occupies: the digits, the separator and the payload.
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(options_.max_digits + 1, options_.max_frame);
+    }
+    /// The options in force (max_digits resolved).
+    const text_length_options& options() const noexcept { return options_; }
+    /// Digits of `value` in `base`.
+    static constexpr std::size_t digits(std::uint64_t value, unsigned base = 10) noexcept {
+        std::size_t n = 1;
+        while (value >= base) {
+            value /= base;
+            ++n;
+        }
+        return n;
+    }
+
+    /// Decodes the frame at the front of `input` (see codec.hpp and the class comment).
+    decode_result decode(const_buffer input) noexcept {
+        const_buffer payload;
+        if (const std::size_t n = decode_frame(input, payload)) return decode_result::frame(payload, n);
+        const std::byte separator = static_cast<std::byte>(options_.separator);
+        std::uint64_t value = 0;
+        std::size_t i = 0;
+        for (;; ++i) {
+            if (i == input.size()) return decode_result::need_more();
+            const std::byte b = input[i];
+            if (b == separator) break;
+            const int d = digit(b);
+            if (d < 0 || i == options_.max_digits) return fatal(errc::malformed_frame, i);
+            if (i == 1 && !options_.leading_zeros && input[0] == std::byte{'0'})
+                return fatal(errc::malformed_frame, i);
+            const auto dv = static_cast<std::uint64_t>(d);
+            if (value > (UINT64_MAX - dv) / options_.base) return fatal(errc::frame_too_large, UINT64_MAX);
+            value = value * options_.base + dv;
+            if (value > options_.max_frame) return fatal(errc::frame_too_large, value);
+        }
+        if (i == 0 || (value == 0 && !options_.allow_empty)) return fatal(errc::malformed_frame, 0);
+        const std::size_t header = i + 1;
+        if (input.size() - header < value) return decode_result::need_more();
+        const auto size = detail::convert<std::size_t>(value);
+        return decode_result::frame(input.subspan(header, size), header + size);
+    }
+    /// decode()'s short cut (see codec.hpp): the size of the whole well-formed frame at the front
+    /// of `input`, with `payload` set; 0 when decode() must decide (errors, a partial frame).
+    std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
+        const std::byte* p = input.data();
+        const std::size_t n = input.size();
+        const std::size_t digits_max = options_.max_digits < n ? options_.max_digits : n;
+        std::uint64_t value = 0;
+        std::size_t i = 0;
+        if (options_.base == 10) {
+            for (; i < digits_max; ++i) {
+                const unsigned d = std::to_integer<unsigned>(p[i]) - unsigned{'0'};
+                if (d > 9) break;
+                value = value * 10 + d;
+            }
+        } else {
+            for (; i < digits_max; ++i) {
+                const int d = digit(p[i]);
+                if (d < 0) break;
+                value = value * 16 + static_cast<unsigned>(d);
+            }
+        }
+        // Up to 19 decimal or 16 hex digits the value cannot have wrapped; longer runs (max_digits
+        // raised) go to decode(), which checks every step.
+        const std::size_t safe = options_.base == 10 ? 19 : 16;
+        if (i == 0 || i == n || p[i] != static_cast<std::byte>(options_.separator) || i > safe) return 0;
+        if (value > options_.max_frame || (value == 0 && !options_.allow_empty)) return 0;
+        if (i > 1 && p[0] == std::byte{'0'} && !options_.leading_zeros) return 0;
+        if (n - i - 1 < value) return 0;
+        const auto size = detail::convert<std::size_t>(value);
+        payload = const_buffer(p + i + 1, size);
+        return i + 1 + size;
+    }
+    /// Nothing to forget: the codec keeps no state between decodes.
+    void reset() noexcept {}
+
+    /// Prepends the length as text and the separator; payload_too_large above max_frame (or
+    /// empty when allow_empty is false).
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    /// Wraps the segments already in `out` as this codec's payload.
+    std::error_code encode(frame_parts& out) const {
+        std::byte text[max_prefix_size];
+        const std::size_t n = encode_prefix(out.size(), text);
+        if (n == 0) return make_error_code(errc::payload_too_large);
+        if (!out.prepend_copy(const_buffer{text, n})) return detail::no_room();
+        return {};
+    }
+    /// The longest header encode_prefix writes: 20 digits and the separator.
+    static constexpr std::size_t max_prefix_size = 21;
+    /// The length as text (minimal, no leading zero) and the separator at `out` (see codec.hpp);
+    /// 0 above max_frame, beyond max_digits, or for an empty payload that is not allowed.
+    std::size_t encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
+        if (payload_size > options_.max_frame || (payload_size == 0 && !options_.allow_empty)) return 0;
+        const char* digit_chars = options_.uppercase ? "0123456789ABCDEF" : "0123456789abcdef";
+        std::uint64_t value = payload_size;
+        const std::size_t n = digits(value, options_.base);
+        if (n > options_.max_digits) return 0;  // the decoder would refuse it
+        for (std::size_t i = n; i-- > 0;) {
+            out[i] = static_cast<std::byte>(digit_chars[value % options_.base]);
+            value /= options_.base;
+        }
+        out[n] = static_cast<std::byte>(options_.separator);
+        return n + 1;
+    }
+
+private:
+    int digit(std::byte b) const noexcept {
+        const int c = std::to_integer<int>(b);
+        if (c >= '0' && c <= '9') return c - '0';
+        if (options_.base == 16) {
+            if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+            if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        }
+        return -1;
+    }
+    static text_length_options with_max(std::size_t max_frame) noexcept {
+        text_length_options o;
+        o.max_frame = max_frame;
+        return o;
+    }
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
+    }
+
+    text_length_options options_;
+};
+
+/// RFC 6587 octet counting (syslog over TCP): `MSG-LEN SP SYSLOG-MSG`, MSG-LEN decimal without a
+/// leading zero and at least 1.
+inline text_length_prefix make_octet_counting(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
+    text_length_options o;
+    o.max_frame = max_frame;
+    o.allow_empty = false;
+    return text_length_prefix{o};
+}
+
+/// Hexadecimal lengths followed by `separator` (lower-case on encode, either case on decode).
+inline text_length_prefix make_hex_length(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME,
+                                          char separator = '\n') {
+    text_length_options o;
+    o.base = 16;
+    o.separator = separator;
+    o.max_frame = max_frame;
+    return text_length_prefix{o};
+}
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/text_length.hpp> ----
+
+// ---- begin <sockframe/chunked.hpp> ----
+/// HTTP/1.1 chunked transfer coding (RFC 9112 section 7.1) as a codec: each frame is one chunk's
+/// data, and an empty frame is the end of the body (the last-chunk and its trailer section).
+
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <system_error>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// Limits of the chunked codec. Every one is checked before a byte beyond it is buffered.
+struct chunked_options {
+    /// Largest chunk accepted (its data bytes); a larger chunk-size is frame_too_large.
+    std::size_t max_chunk = SOCKFRAME_DEFAULT_MAX_FRAME;
+    /// Longest chunk-size line (hex digits, extensions and CRLF).
+    std::size_t max_line = 4096;
+    /// Most bytes of the trailer section (every trailer field line and the final CRLF).
+    std::size_t max_trailer_bytes = 8192;
+    /// Most trailer fields.
+    std::size_t max_trailers = 64;
+};
+
+/// The chunked transfer coding: `chunk-size [; extensions] CRLF data CRLF`, repeated, then
+/// `0 [; extensions] CRLF`, trailer fields, CRLF.
+///
+/// decode delivers each chunk's data as a frame (a view into the input; chunks are never empty),
+/// then an EMPTY frame for the last-chunk once its trailer section is complete: that empty frame
+/// is the end of the body, and the next decode starts a new body (the next message on a
+/// persistent connection). extensions() views the current chunk's extensions (after the size, from
+/// the first ';' or whitespace), trailers() the trailer section of the body just ended (field lines
+/// with their CRLFs, without the final CRLF); both are valid until the next decode and the input
+/// stays put. next_trailer() walks the trailer fields.
+///
+/// encode(payload) writes one chunk (`<hex size>\r\n<payload>\r\n`, the payload not copied), and
+/// encode of an empty payload writes the last-chunk without trailers (`0\r\n\r\n`): so the frames
+/// decode delivers re-encode to the same body.
+///
+/// Errors (size = the offending position or value; consumed 0: an HTTP message cannot be
+/// resynchronised, the connection must close): malformed_frame for a chunk-size that is not hex,
+/// a bare CR or LF, control bytes in an extension, a chunk not followed by CRLF, a trailer line
+/// that is not `name: value` (or is an obsolete folded line); frame_too_large for a chunk above
+/// max_chunk (size = its size, as soon as the digits say so), a line above max_line, a trailer
+/// section above max_trailer_bytes or with more than max_trailers fields.
+class chunked {
+public:
+    /// A codec with the default limits and `max_chunk` as the largest chunk.
+    explicit chunked(std::size_t max_chunk = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept {
+        options_.max_chunk = max_chunk;
+    }
+    /// A codec with every limit given.
+    explicit chunked(const chunked_options& options) noexcept : options_(options) {
+        if (options_.max_line < 3) options_.max_line = 3;
+    }
+
+    /// Largest chunk one decode delivers.
+    std::size_t max_frame() const noexcept { return options_.max_chunk; }
+    /// Most bytes a frame occupies: a chunk's line, data and CRLF, or the last-chunk's line and
+    /// trailer section, whichever is larger.
+    std::size_t max_frame_bytes() const noexcept {
+        const std::size_t chunk =
+            detail::saturating_add(options_.max_line, detail::saturating_add(options_.max_chunk, 2));
+        const std::size_t last =
+            detail::saturating_add(options_.max_line, detail::saturating_add(options_.max_trailer_bytes, 2));
+        return chunk > last ? chunk : last;
+    }
+    /// The limits in force.
+    const chunked_options& options() const noexcept { return options_; }
+    /// The extensions of the chunk just decoded (see the class comment).
+    const_buffer extensions() const noexcept { return extensions_; }
+    /// The trailer section of the body that just ended (see the class comment).
+    const_buffer trailers() const noexcept { return trailers_; }
+
+    /// One trailer field from the front of `rest` (a trailers() view): `name` and `value` (the
+    /// value without surrounding whitespace); advances `rest`; false at the end.
+    static bool next_trailer(const_buffer& rest, const_buffer& name, const_buffer& value) noexcept {
+        std::size_t end = 0;
+        while (end + 1 < rest.size() && !(rest[end] == std::byte{'\r'} && rest[end + 1] == std::byte{'\n'}))
+            ++end;
+        if (end + 1 >= rest.size()) return false;
+        const const_buffer line = rest.first(end);
+        std::size_t colon = 0;
+        while (colon < line.size() && line[colon] != std::byte{':'}) ++colon;
+        if (colon == line.size()) return false;
+        name = line.first(colon);
+        std::size_t a = colon + 1, b = line.size();
+        while (a < b && is_space(line[a])) ++a;
+        while (b > a && is_space(line[b - 1])) --b;
+        value = line.subspan(a, b - a);
+        rest = rest.subspan(end + 2);
+        return true;
+    }
+
+    /// Decodes the next chunk (or the end of the body) at the front of `input`; see codec.hpp and
+    /// the class comment.
+    decode_result decode(const_buffer input) noexcept {
+        // chunk-size: 1*HEXDIG
+        std::uint64_t size = 0;
+        std::size_t i = 0;
+        for (; i < input.size(); ++i) {
+            const int d = hex(input[i]);
+            if (d < 0) break;
+            if (size > (UINT64_MAX >> 4)) return fatal(errc::frame_too_large, UINT64_MAX);
+            size = (size << 4) | static_cast<std::uint64_t>(d);
+            if (size > options_.max_chunk) return fatal(errc::frame_too_large, size);
+            if (i + 1 >= options_.max_line) return fatal(errc::frame_too_large, i + 1);
+        }
+        if (i == input.size()) return decode_result::need_more();
+        if (i == 0) return fatal(errc::malformed_frame, 0);
+        // chunk-ext up to CRLF: visible bytes, spaces and tabs; no control bytes, no bare CR/LF
+        const std::size_t ext_begin = i;
+        for (; input[i] != std::byte{'\r'}; ++i) {
+            if (i + 2 > options_.max_line) return fatal(errc::frame_too_large, i + 2);
+            if (!is_field_byte(input[i])) return fatal(errc::malformed_frame, i);
+            if (i + 1 == input.size()) return decode_result::need_more();
+        }
+        if (i + 2 > options_.max_line) return fatal(errc::frame_too_large, i + 2);
+        if (i > ext_begin && !is_space(input[ext_begin]) && input[ext_begin] != std::byte{';'})
+            return fatal(errc::malformed_frame, ext_begin);
+        if (i + 1 == input.size()) return decode_result::need_more();
+        if (input[i + 1] != std::byte{'\n'}) return fatal(errc::malformed_frame, i + 1);
+        const const_buffer ext = input.subspan(ext_begin, i - ext_begin);
+        const std::size_t data = i + 2;
+        if (size != 0) {
+            const auto n = detail::convert<std::size_t>(size);
+            if (input.size() - data < n + 2) return decode_result::need_more();
+            if (input[data + n] != std::byte{'\r'}) return fatal(errc::malformed_frame, data + n);
+            if (input[data + n + 1] != std::byte{'\n'}) return fatal(errc::malformed_frame, data + n + 1);
+            extensions_ = ext;
+            return decode_result::frame(input.subspan(data, n), data + n + 2);
+        }
+        // last-chunk: trailer-section, then CRLF
+        std::size_t at = data, count = 0;
+        for (;;) {
+            // one line from `at`
+            std::size_t end = at;
+            for (;; ++end) {
+                if (end + 2 - data > options_.max_trailer_bytes)
+                    return fatal(errc::frame_too_large, end + 2 - data);
+                if (end == input.size()) return decode_result::need_more();
+                const std::byte b = input[end];
+                if (b == std::byte{'\r'}) break;
+                if (!is_field_byte(b)) return fatal(errc::malformed_frame, end);
+            }
+            if (end + 1 == input.size()) return decode_result::need_more();
+            if (input[end + 1] != std::byte{'\n'}) return fatal(errc::malformed_frame, end + 1);
+            if (end == at) {  // the empty line: the end of the body
+                extensions_ = ext;
+                trailers_ = input.subspan(data, at - data);
+                return decode_result::frame(input.subspan(at, 0), end + 2);
+            }
+            if (++count > options_.max_trailers) return fatal(errc::frame_too_large, count);
+            if (!valid_field(input.subspan(at, end - at))) return fatal(errc::malformed_frame, at);
+            at = end + 2;
+        }
+    }
+    /// Nothing to forget: the codec rescans a partial chunk's line (at most max_line bytes).
+    void reset() noexcept {
+        extensions_ = {};
+        trailers_ = {};
+    }
+
+    /// One chunk of `payload` (not copied), or the last-chunk for an empty payload;
+    /// payload_too_large above max_chunk (or when its size line would pass max_line).
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    /// Wraps the segments already in `out` as one chunk (the last-chunk when they are empty).
+    std::error_code encode(frame_parts& out) const {
+        const std::size_t n = out.size();
+        if (n > options_.max_chunk) return make_error_code(errc::payload_too_large);
+        if (n == 0) {
+            if (!out.append_copy(const_buffer("0\r\n\r\n", 5))) return detail::no_room();
+            return {};
+        }
+        std::byte head[18];
+        std::size_t digits = 0;
+        for (std::size_t v = n; v != 0; v >>= 4) ++digits;
+        for (std::size_t k = 0, v = n; k < digits; ++k, v >>= 4)
+            head[digits - 1 - k] = static_cast<std::byte>("0123456789abcdef"[v & 0xFu]);
+        if (digits + 2 > options_.max_line) return make_error_code(errc::payload_too_large);
+        head[digits] = std::byte{'\r'};
+        head[digits + 1] = std::byte{'\n'};
+        if (!out.prepend_copy(const_buffer(head, digits + 2)) || !out.append_copy(const_buffer("\r\n", 2)))
+            return detail::no_room();
+        return {};
+    }
+
+private:
+    static int hex(std::byte b) noexcept {
+        const int c = std::to_integer<int>(b);
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    }
+    static bool is_space(std::byte b) noexcept { return b == std::byte{' '} || b == std::byte{'\t'}; }
+    /// A byte allowed in an extension or a field line: visible, space, tab, or obs-text.
+    static bool is_field_byte(std::byte b) noexcept {
+        const int c = std::to_integer<int>(b);
+        return c == '\t' || (c >= 0x20 && c != 0x7F);
+    }
+    /// `token ":" ...`: a non-empty name of token characters, then a colon.
+    static bool valid_field(const_buffer line) noexcept {
+        std::size_t k = 0;
+        for (; k < line.size() && line[k] != std::byte{':'}; ++k) {
+            const int c = std::to_integer<int>(line[k]);
+            const bool token =
+                (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                (c > 0x20 && c < 0x7F &&
+                 std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos);
+            if (!token) return false;
+        }
+        return k > 0 && k < line.size();
+    }
+    static decode_result fatal(errc e, std::uint64_t size) noexcept {
+        return decode_result::failure(e, size);
+    }
+
+    chunked_options options_;
+    const_buffer extensions_;
+    const_buffer trailers_;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/chunked.hpp> ----
+
+// ---- begin <sockframe/cobs.hpp> ----
+/// Byte-stuffing codecs for serial-style links, where a frame ends at a reserved byte that the
+/// encoding removes from the payload: COBS (consistent overhead byte stuffing, Cheshire and Baker
+/// 1999; frames end with 0x00) and SLIP (RFC 1055; frames end with 0xC0).
+///
+/// Unlike the other codecs, a decoded payload is not a slice of the input (the bytes are
+/// transformed): it views the codec's own decode buffer, valid until the next decode or reset.
+/// That buffer grows with the largest frame seen (never beyond max_frame) and is reused, so a
+/// steady stream allocates nothing. Likewise encode() writes the frame into the codec's own encode
+/// buffer (valid until the next encode); encode_into writes it in place where it fits.
+///
+/// Both resynchronise after an error, since the delimiter cannot occur inside a frame: the bad
+/// frame is skipped up to its delimiter.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <system_error>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+
+/// What COBS and SLIP decoding share: the scan position kept across need_more results, the
+/// decode buffer, the skip of an oversized frame to its delimiter.
+class stuffed_decoder {
+public:
+    explicit stuffed_decoder(std::size_t max_frame) noexcept : max_frame_(max_frame) {}
+
+    /// Payloads are decoded into the codec's own buffer, not views of the input.
+    static constexpr bool transformed_payload = true;
+
+    /// Most payload bytes one decode delivers.
+    std::size_t max_frame() const noexcept { return max_frame_; }
+    /// True while decode drops the rest of a frame it reported (up to its delimiter).
+    bool discarding() const noexcept { return discarding_; }
+
+protected:
+    /// Forgets the frame being decoded (the buffer's storage is kept).
+    void restart() noexcept {
+        scanned_ = 0;
+        out_.clear();
+        state_ = 0;
+        started_ = false;
+    }
+    /// Drops the rest of a bad frame: `at` is the position after the offending byte.
+    decode_result skip_bad(errc e, std::uint64_t size, std::size_t at, bool at_delimiter) noexcept {
+        restart();
+        discarding_ = !at_delimiter;
+        return decode_result::failure(make_error_code(e), size, at);
+    }
+    /// Appends a decoded byte; false when the frame would pass max_frame.
+    bool put(std::byte b) {
+        if (out_.size() == max_frame_) return false;
+        if (out_.size() == out_.capacity()) {  // grow by doubling, never past max_frame
+            std::size_t want = out_.capacity() < 32 ? 64 : out_.capacity() * 2;
+            if (want > max_frame_) want = max_frame_;
+            out_.reserve(want);
+        }
+        out_.push_back(b);
+        return true;
+    }
+    /// Appends `n` decoded bytes (the caller checked max_frame).
+    void put_run(const std::byte* p, std::size_t n) {
+        const std::size_t need = out_.size() + n;
+        if (need > out_.capacity()) {
+            std::size_t want = out_.capacity() < 32 ? 64 : out_.capacity() * 2;
+            if (want < need) want = need;
+            if (want > max_frame_) want = max_frame_;
+            out_.reserve(want);
+        }
+        out_.insert(out_.end(), p, p + n);
+    }
+    /// While discarding: drops everything up to and including the next `delimiter`; returns the
+    /// bytes dropped, or SIZE_MAX if the delimiter is not in `input` (all of it dropped).
+    std::size_t discard(const_buffer input, std::byte delimiter) noexcept {
+        for (std::size_t i = 0; i < input.size(); ++i)
+            if (input[i] == delimiter) {
+                discarding_ = false;
+                return i + 1;
+            }
+        return SIZE_MAX;
+    }
+
+    std::size_t max_frame_;
+    std::vector<std::byte> out_;  // the frame decoded so far
+    std::size_t scanned_ = 0;     // input bytes of the current frame already decoded into out_
+    unsigned state_ = 0;          // the format's own scan state
+    bool started_ = false;        // the format's own flag
+    bool discarding_ = false;
+};
+
+}  // namespace detail
+
+/// COBS: each frame is the COBS encoding of its payload (no 0x00 byte in it) followed by one
+/// 0x00. Every run of up to 254 non-zero bytes is preceded by a code byte (run length + 1; 0xFF
+/// for a full run not followed by a zero). Overhead: 1 byte per 254 payload bytes, plus the code
+/// byte and the delimiter.
+///
+/// A lone 0x00 (an empty frame, sometimes sent to synchronise) is skipped silently. Decode
+/// errors skip the bad frame up to its 0x00 and decoding goes on: a 0x00 inside a run (a truncated
+/// run) is malformed_frame (size = its position, consumed = through it); a frame decoding to more
+/// than max_frame bytes is frame_too_large (size = max_frame + 1), consumed = the bytes scanned,
+/// and the rest of it is dropped silently. At the end of the stream, bytes without their 0x00
+/// are truncated_stream.
+class cobs : public detail::stuffed_decoder {
+public:
+    /// A codec delivering at most `max_frame` payload bytes.
+    explicit cobs(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
+        : stuffed_decoder(max_frame) {}
+
+    /// Bytes of the COBS encoding of `n` payload bytes, without the delimiter.
+    static constexpr std::size_t encoded_size(std::size_t n) noexcept { return n + n / 254 + 1; }
+    /// Most input bytes one frame occupies: the encoding of max_frame bytes and the delimiter.
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(max_frame_, max_frame_ / 254 + 2);
+    }
+
+    /// Decodes the next frame (see the class comment; the payload views the codec's buffer).
+    decode_result decode(const_buffer input) {
+        std::size_t skipped = 0;
+        if (discarding_) {
+            const std::size_t n = discard(input, std::byte{0});
+            decode_result r;
+            r.consumed = n == SIZE_MAX ? input.size() : n;
+            if (n == SIZE_MAX) return r;
+            skipped = n;
+            input = input.subspan(n);
+        }
+        if (scanned_ == 0) {  // a new frame (the last one's payload is given up now)
+            restart();
+            std::size_t k = 0;  // empty frames (delimiters in a row) are skipped
+            while (k < input.size() && input[k] == std::byte{0}) ++k;
+            skipped += k;
+            input = input.subspan(k);
+        }
+        // state_: data bytes left in the current run; started_: a run ended before a code byte
+        // that is not 0xFF (a zero goes between it and the next run)
+        for (std::size_t i = scanned_; i < input.size(); ++i) {
+            const std::byte b = input[i];
+            if (b == std::byte{0}) {
+                if (state_ != 0) return skip_bad(errc::malformed_frame, i, skipped + i + 1, true);
+                scanned_ = 0;
+                return decode_result::frame(const_buffer(out_.data(), out_.size()), skipped + i + 1);
+            }
+            if (state_ == 0) {  // a code byte
+                if (started_ && !put(std::byte{0})) return oversized(skipped + i + 1);
+                state_ = std::to_integer<unsigned>(b) - 1;
+                started_ = b != std::byte{0xFF};
+            } else {  // a run of data bytes: as many at once as are here, up to a zero
+                std::size_t take = state_ < input.size() - i ? state_ : input.size() - i;
+                const void* zero = std::memchr(input.data() + i, 0, take);
+                if (zero != nullptr)
+                    take = static_cast<std::size_t>(static_cast<const std::byte*>(zero) - (input.data() + i));
+                if (out_.size() + take > max_frame_)
+                    return oversized(skipped + i + (max_frame_ - out_.size()) + 1);
+                put_run(input.data() + i, take);
+                state_ -= static_cast<unsigned>(take);
+                i += take - 1;
+            }
+        }
+        decode_result r;
+        r.consumed = skipped;
+        if (skipped != 0) {
+            restart();  // the input moves: decode these bytes again from the start
+        } else {
+            scanned_ = input.size();
+        }
+        return r;
+    }
+    /// Forgets the frame being decoded and any discarding.
+    void reset() noexcept {
+        restart();
+        discarding_ = false;
+    }
+
+    /// Most bytes encode_into adds: enough for payloads up to 64 KiB.
+    static constexpr std::size_t max_overhead = 260;
+    /// The whole frame of `payload` at `out` (see codec.hpp); 0 above max_frame or when the
+    /// frame needs more than max_overhead extra bytes.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.size() > max_frame_ || encoded_size(payload.size()) + 1 - payload.size() > max_overhead)
+            return 0;
+        return write(payload, out);
+    }
+    /// The frame of `payload` in the codec's encode buffer (see the top of this header);
+    /// payload_too_large above max_frame.
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    /// Encodes the segments already in `out` as one payload (copied into the encode buffer).
+    std::error_code encode(frame_parts& out) const {
+        const std::size_t n = out.size();
+        if (n > max_frame_) return make_error_code(errc::payload_too_large);
+        joined_.resize(n);
+        out.copy_to(joined_.data());
+        encoded_.resize(encoded_size(n) + 1);
+        const std::size_t size = write(const_buffer(joined_.data(), n), encoded_.data());
+        out.reset(const_buffer(encoded_.data(), size));
+        return {};
+    }
+
+private:
+    static std::size_t write(const_buffer payload, std::byte* out) noexcept {
+        std::size_t code_at = 0, o = 1;
+        unsigned run = 0;
+        const std::size_t n = payload.size();
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::byte b = payload[i];
+            if (b == std::byte{0}) {
+                out[code_at] = static_cast<std::byte>(run + 1);
+                code_at = o++;
+                run = 0;
+                continue;
+            }
+            out[o++] = b;
+            if (++run == 254) {  // a full run: its code says "no zero follows"
+                out[code_at] = std::byte{0xFF};
+                run = 0;
+                if (i + 1 == n) {  // the data ends with it: no further code byte
+                    out[o++] = std::byte{0};
+                    return o;
+                }
+                code_at = o++;
+            }
+        }
+        out[code_at] = static_cast<std::byte>(run + 1);
+        out[o++] = std::byte{0};
+        return o;
+    }
+    decode_result oversized(std::size_t at) noexcept {
+        return skip_bad(errc::frame_too_large, std::uint64_t{max_frame_} + 1, at, false);
+    }
+
+    mutable std::vector<std::byte> joined_;
+    mutable std::vector<std::byte> encoded_;
+};
+
+/// SLIP (RFC 1055): frames end with END (0xC0); inside a frame END is sent as ESC ESC_END
+/// (0xDB 0xDC) and ESC as ESC ESC_ESC (0xDB 0xDD). encode also starts each frame with END (as
+/// RFC 1055's send_packet does, flushing line noise), which decode skips as an empty frame.
+///
+/// Empty frames (END END) are skipped silently, so an empty payload cannot be sent (encode
+/// refuses it). Decode errors skip the bad frame up to its END
+/// and decoding goes on: ESC followed by anything but ESC_END or ESC_ESC is malformed_frame (size
+/// = the position of the byte after the ESC in the frame); a frame above max_frame bytes is frame_too_large
+/// (size = max_frame + 1), the rest of it dropped silently. At the end of the stream, bytes without their END
+/// are truncated_stream.
+class slip : public detail::stuffed_decoder {
+public:
+    /// RFC 1055's END: the end of a frame.
+    static constexpr std::byte end = std::byte{0xC0};
+    /// RFC 1055's ESC: the next byte stands for END or ESC.
+    static constexpr std::byte esc = std::byte{0xDB};
+    /// After ESC: an END byte of the payload.
+    static constexpr std::byte esc_end = std::byte{0xDC};
+    /// After ESC: an ESC byte of the payload.
+    static constexpr std::byte esc_esc = std::byte{0xDD};
+
+    /// A codec delivering at most `max_frame` payload bytes.
+    explicit slip(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) noexcept
+        : stuffed_decoder(max_frame) {}
+
+    /// Most input bytes one frame occupies: every byte escaped, an ESC pending, and the END.
+    std::size_t max_frame_bytes() const noexcept {
+        return detail::saturating_add(detail::saturating_add(max_frame_, max_frame_), 2);
+    }
+
+    /// Decodes the next frame (see the class comment; the payload views the codec's buffer).
+    decode_result decode(const_buffer input) {
+        std::size_t skipped = 0;
+        if (discarding_) {
+            const std::size_t n = discard(input, end);
+            decode_result r;
+            r.consumed = n == SIZE_MAX ? input.size() : n;
+            if (n == SIZE_MAX) return r;
+            skipped = n;
+            input = input.subspan(n);
+        }
+        if (scanned_ == 0) {  // a new frame (the last one's payload is given up now)
+            restart();
+            std::size_t k = 0;  // empty frames (delimiters in a row) are skipped
+            while (k < input.size() && input[k] == end) ++k;
+            skipped += k;
+            input = input.subspan(k);
+        }
+        // state_: 1 after an ESC
+        for (std::size_t i = scanned_; i < input.size(); ++i) {
+            const std::byte b = input[i];
+            if (state_ == 1) {
+                state_ = 0;
+                if (b != esc_end && b != esc_esc)
+                    return skip_bad(errc::malformed_frame, i, skipped + i + 1, b == end);
+                if (!put(b == esc_end ? end : esc)) return oversized(skipped + i + 1);
+                continue;
+            }
+            if (b == end) {
+                scanned_ = 0;
+                return decode_result::frame(const_buffer(out_.data(), out_.size()), skipped + i + 1);
+            }
+            if (b == esc) {
+                state_ = 1;
+                continue;
+            }
+            std::size_t j = i + 1;  // a run of plain bytes, copied at once
+            while (j < input.size() && input[j] != end && input[j] != esc) ++j;
+            const std::size_t take = j - i;
+            if (out_.size() + take > max_frame_)
+                return oversized(skipped + i + (max_frame_ - out_.size()) + 1);
+            put_run(input.data() + i, take);
+            i = j - 1;
+        }
+        decode_result r;
+        r.consumed = skipped;
+        if (skipped != 0) {
+            restart();  // the input moves: decode these bytes again from the start
+        } else {
+            scanned_ = input.size();
+        }
+        return r;
+    }
+    /// Forgets the frame being decoded and any discarding.
+    void reset() noexcept {
+        restart();
+        discarding_ = false;
+    }
+
+    /// Most bytes encode_into adds: the two ENDs and up to 254 escapes.
+    static constexpr std::size_t max_overhead = 256;
+    /// The whole frame of `payload` at `out` (see codec.hpp); 0 above max_frame or when it needs
+    /// more than max_overhead extra bytes.
+    std::size_t encode_into(const_buffer payload, std::byte* out) const noexcept {
+        if (payload.empty() || payload.size() > max_frame_ || 2 + escapes(payload) > max_overhead) return 0;
+        return write(payload, out);
+    }
+    /// The frame of `payload` in the codec's encode buffer; payload_too_large above max_frame,
+    /// invalid_argument for an empty payload (an empty frame, which receivers skip).
+    std::error_code encode(const_buffer payload, frame_parts& out) const {
+        out.reset(payload);
+        return encode(out);
+    }
+    /// Encodes the segments already in `out` as one payload (copied into the encode buffer).
+    std::error_code encode(frame_parts& out) const {
+        const std::size_t n = out.size();
+        if (n > max_frame_) return make_error_code(errc::payload_too_large);
+        if (n == 0) return make_error_code(errc::invalid_argument);
+        joined_.resize(n);
+        out.copy_to(joined_.data());
+        const const_buffer payload(joined_.data(), n);
+        encoded_.resize(n + escapes(payload) + 2);
+        const std::size_t size = write(payload, encoded_.data());
+        out.reset(const_buffer(encoded_.data(), size));
+        return {};
+    }
+
+private:
+    static std::size_t escapes(const_buffer payload) noexcept {
+        std::size_t k = 0;
+        for (std::byte b : payload) k += (b == end || b == esc) ? 1 : 0;
+        return k;
+    }
+    static std::size_t write(const_buffer payload, std::byte* out) noexcept {
+        std::size_t o = 0;
+        out[o++] = end;
+        for (std::byte b : payload) {
+            if (b == end) {
+                out[o++] = esc;
+                out[o++] = esc_end;
+            } else if (b == esc) {
+                out[o++] = esc;
+                out[o++] = esc_esc;
+            } else {
+                out[o++] = b;
+            }
+        }
+        out[o++] = end;
+        return o;
+    }
+    decode_result oversized(std::size_t at) noexcept {
+        return skip_bad(errc::frame_too_large, std::uint64_t{max_frame_} + 1, at, false);
+    }
+
+    mutable std::vector<std::byte> joined_;
+    mutable std::vector<std::byte> encoded_;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/cobs.hpp> ----
+
+// ---- begin <sockframe/proxy_protocol.hpp> ----
+/// The PROXY protocol (HAProxy's specification, versions 1 and 2): the header a proxy sends at the
+/// start of a connection to tell the server the original client's address. A sans-IO parser
+/// (parse_proxy_header), encoders (make_proxy_header_v1, make_proxy_header_v2) and the list of
+/// trusted proxy addresses a server accepts headers from (proxy_trust).
+///
+/// Only a header from a trusted proxy may be believed: anyone else could forge their source
+/// address. framed_server applies that rule (server_options::proxy_protocol, server.hpp).
+
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// What the connection is, according to its header.
+enum class proxy_command : std::uint8_t {
+    /// Made by the proxy itself (a health check): the real endpoints are the connection's own.
+    local = 0,
+    /// Relayed on behalf of a client: the header carries the original addresses.
+    proxy = 1,
+};
+
+/// The address family of the relayed connection.
+enum class proxy_family : std::uint8_t {
+    unspecified = 0,  ///< unknown (v1 UNKNOWN, v2 AF_UNSPEC): use the connection's own addresses
+    inet = 1,         ///< IPv4 (v1 TCP4)
+    inet6 = 2,        ///< IPv6 (v1 TCP6)
+    local = 3,        ///< Unix-domain (v2 only): 108-byte paths
+};
+
+/// The transport protocol of the relayed connection.
+enum class proxy_transport : std::uint8_t {
+    unspecified = 0,  ///< unknown
+    stream = 1,       ///< TCP, or a Unix stream socket
+    datagram = 2,     ///< UDP, or a Unix datagram socket
+};
+
+/// Registered v2 TLV types (the PP2_TYPE_* names of the specification).
+namespace proxy_tlv_type {
+inline constexpr std::uint8_t alpn = 0x01;       ///< the negotiated application protocol
+inline constexpr std::uint8_t authority = 0x02;  ///< the host name the client asked for (SNI)
+inline constexpr std::uint8_t crc32c = 0x03;     ///< CRC-32C of the whole header (checked by the parser)
+inline constexpr std::uint8_t noop = 0x04;       ///< padding, ignored
+inline constexpr std::uint8_t unique_id = 0x05;  ///< an opaque connection identifier (up to 128 bytes)
+inline constexpr std::uint8_t ssl = 0x20;        ///< TLS information (with sub-TLVs)
+inline constexpr std::uint8_t netns = 0x30;      ///< the network namespace's name
+}  // namespace proxy_tlv_type
+
+/// One v2 TLV: its type and a view of its value (inside the parsed input).
+struct proxy_tlv {
+    std::uint8_t type = 0;  ///< the TLV's type (proxy_tlv_type)
+    const_buffer value;     ///< its value bytes
+};
+
+/// The v2 signature: the first 12 bytes of every version 2 header.
+inline constexpr std::array<std::uint8_t, 12> proxy_v2_signature = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D,
+                                                                    0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A};
+/// Most bytes of a v1 header, CRLF included.
+inline constexpr std::size_t proxy_v1_max_size = 107;
+/// Most bytes of a v2 header: 16 fixed bytes and a 16-bit length.
+inline constexpr std::size_t proxy_v2_max_size = 16 + 65535;
+
+/// A parsed PROXY header. Addresses are copies; TLVs and Unix paths are views into the parsed
+/// input (valid while it is).
+struct proxy_header {
+    int version = 2;                                           ///< 1 (text) or 2 (binary)
+    proxy_command command = proxy_command::proxy;              ///< local or proxy
+    proxy_family family = proxy_family::unspecified;           ///< the relayed connection's family
+    proxy_transport transport = proxy_transport::unspecified;  ///< its transport
+    std::array<std::uint8_t, 16> source_bytes{};               ///< inet: the first 4 bytes; inet6: all 16
+    std::array<std::uint8_t, 16> destination_bytes{};          ///< as source_bytes
+    std::uint16_t source_port = 0;                             ///< the client's port
+    std::uint16_t destination_port = 0;                        ///< the port the client connected to
+    const_buffer source_path;       ///< local family: the source path (up to its first NUL)
+    const_buffer destination_path;  ///< local family: the destination path (up to its first NUL)
+    const_buffer tlvs;              ///< v2: the TLV area after the addresses (whole TLVs only)
+    std::size_t size = 0;           ///< bytes of the header on the wire
+
+    /// Whether the header carries the original addresses (command proxy, family inet or inet6);
+    /// otherwise the connection's own addresses are the real ones.
+    bool has_addresses() const noexcept {
+        return command == proxy_command::proxy &&
+               (family == proxy_family::inet || family == proxy_family::inet6);
+    }
+    /// The original client's address and port (meaningful when has_addresses()).
+    ip_address source() const noexcept { return make(source_bytes, source_port); }
+    /// The address and port the client connected to (meaningful when has_addresses()).
+    ip_address destination() const noexcept { return make(destination_bytes, destination_port); }
+
+    /// A header relaying a TCP connection from `from` to `to` (both IPv4 or both IPv6; an
+    /// IPv4-mapped IPv6 address counts as IPv4).
+    static proxy_header tcp(const ip_address& from, const ip_address& to) noexcept {
+        proxy_header h;
+        h.command = proxy_command::proxy;
+        h.transport = proxy_transport::stream;
+        const ip_address a = from.unmapped(), b = to.unmapped();
+        h.family = a.is_v4() ? proxy_family::inet : proxy_family::inet6;
+        store(a, h.source_bytes);
+        store(b, h.destination_bytes);
+        h.source_port = a.port();
+        h.destination_port = b.port();
+        return h;
+    }
+    /// A LOCAL header (a connection the proxy made for itself, e.g. a health check).
+    static proxy_header local_command() noexcept {
+        proxy_header h;
+        h.command = proxy_command::local;
+        return h;
+    }
+
+    /// The first TLV of `type`, or one with an empty value and type 0 if there is none.
+    proxy_tlv find_tlv(std::uint8_t type) const noexcept {
+        const_buffer rest = tlvs;
+        proxy_tlv t;
+        while (next_tlv(rest, t))
+            if (t.type == type) return t;
+        return {};
+    }
+    /// Takes the TLV at the front of `rest` into `out` and advances `rest`; false at the end (or
+    /// at a truncated TLV, which the parser never leaves in `tlvs`).
+    static bool next_tlv(const_buffer& rest, proxy_tlv& out) noexcept {
+        if (rest.size() < 3) return false;
+        const std::size_t n =
+            (std::to_integer<std::size_t>(rest[1]) << 8) | std::to_integer<std::size_t>(rest[2]);
+        if (rest.size() - 3 < n) return false;
+        out.type = std::to_integer<std::uint8_t>(rest[0]);
+        out.value = rest.subspan(3, n);
+        rest = rest.subspan(3 + n);
+        return true;
+    }
+
+private:
+    ip_address make(const std::array<std::uint8_t, 16>& b, std::uint16_t port) const noexcept {
+        if (family == proxy_family::inet) return ipv4_address({b[0], b[1], b[2], b[3]}, port);
+        return ipv6_address(b, port);
+    }
+    static void store(const ip_address& a, std::array<std::uint8_t, 16>& out) noexcept {
+        out = {};
+        if (a.is_v4()) {
+            const auto v = a.v4().bytes();
+            for (std::size_t i = 0; i < 4; ++i) out[i] = v[i];
+        } else {
+            out = a.v6().bytes();
+        }
+    }
+};
+
+namespace detail {
+
+inline bool proxy_digit(std::byte b) noexcept { return b >= std::byte{'0'} && b <= std::byte{'9'}; }
+
+/// A decimal number of at most `max`, no leading zero ("0" itself allowed).
+inline bool proxy_number(std::string_view s, std::uint32_t max, std::uint32_t& out) noexcept {
+    if (s.empty() || s.size() > 5 || (s.size() > 1 && s[0] == '0')) return false;
+    std::uint32_t v = 0;
+    for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    if (v > max) return false;
+    out = v;
+    return true;
+}
+
+/// Dotted-quad IPv4 text as the specification requires: exactly four numbers 0-255, no leading zero.
+inline bool proxy_ipv4(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
+    out = {};
+    for (std::size_t part = 0; part < 4; ++part) {
+        const std::size_t dot = part < 3 ? s.find('.') : s.size();
+        if (dot == std::string_view::npos || dot > 3) return false;
+        std::uint32_t v = 0;
+        if (!proxy_number(s.substr(0, dot), 255, v)) return false;
+        out[part] = static_cast<std::uint8_t>(v);
+        s = part < 3 ? s.substr(dot + 1) : std::string_view{};
+    }
+    return true;
+}
+
+inline int proxy_hex(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/// IPv6 text: groups of 1-4 hex digits separated by ':', at most one "::", 128 bits in all. (An
+/// embedded dotted IPv4 tail is not in the specification's format and is refused.)
+inline bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
+    out = {};
+    std::array<std::uint16_t, 8> head{}, tail{};
+    std::size_t nh = 0, nt = 0;
+    bool gap = false;
+    if (s.size() < 2 || s.size() > 39) return false;
+    std::size_t i = 0;
+    if (s[0] == ':') {
+        if (s[1] != ':') return false;
+        gap = true;
+        i = 2;
+    }
+    while (i < s.size()) {
+        std::uint32_t v = 0;
+        std::size_t digits = 0;
+        while (i < s.size() && s[i] != ':') {
+            const int h = proxy_hex(s[i]);
+            if (h < 0 || ++digits > 4) return false;
+            v = v * 16 + static_cast<std::uint32_t>(h);
+            ++i;
+        }
+        if (digits == 0) return false;
+        if (gap) {
+            if (nt == 8) return false;
+            tail[nt++] = static_cast<std::uint16_t>(v);
+        } else {
+            if (nh == 8) return false;
+            head[nh++] = static_cast<std::uint16_t>(v);
+        }
+        if (i == s.size()) break;
+        ++i;  // ':'
+        if (i < s.size() && s[i] == ':') {
+            if (gap) return false;
+            gap = true;
+            ++i;
+        } else if (i == s.size()) {
+            return false;  // a single trailing ':'
+        }
+    }
+    if (gap ? nh + nt > 7 : nh != 8) return false;
+    std::array<std::uint16_t, 8> groups{};
+    for (std::size_t k = 0; k < nh; ++k) groups[k] = head[k];
+    for (std::size_t k = 0; k < nt; ++k) groups[8 - nt + k] = tail[k];
+    for (std::size_t k = 0; k < 8; ++k) {
+        out[2 * k] = static_cast<std::uint8_t>(groups[k] >> 8);
+        out[2 * k + 1] = static_cast<std::uint8_t>(groups[k] & 0xFFu);
+    }
+    return true;
+}
+
+inline decode_result proxy_bad(std::size_t at) noexcept {
+    return decode_result::failure(make_error_code(errc::malformed_frame), at);
+}
+
+inline decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexcept {
+    std::size_t end = 0;
+    for (;; ++end) {
+        if (end >= input.size()) {
+            if (input.size() >= proxy_v1_max_size) return proxy_bad(proxy_v1_max_size);
+            return decode_result::need_more();
+        }
+        if (end + 2 > proxy_v1_max_size) return proxy_bad(end);
+        const std::byte b = input[end];
+        if (b == std::byte{'\n'} || b == std::byte{0}) return proxy_bad(end);
+        if (b == std::byte{'\r'}) {
+            if (end + 1 >= input.size()) return decode_result::need_more();
+            if (input[end + 1] != std::byte{'\n'}) return proxy_bad(end + 1);
+            break;
+        }
+    }
+    const std::string_view line(reinterpret_cast<const char*>(input.data()), end);
+    std::array<std::string_view, 6> field{};
+    std::size_t count = 0, start = 0;
+    for (std::size_t i = 0; i <= line.size(); ++i) {
+        if (i == line.size() || line[i] == ' ') {
+            if (count == field.size()) {
+                if (field[1] == "UNKNOWN") break;  // anything may follow UNKNOWN
+                return proxy_bad(i);
+            }
+            field[count++] = line.substr(start, i - start);
+            start = i + 1;
+        }
+    }
+    if (field[0] != "PROXY") return proxy_bad(0);
+    proxy_header h;
+    h.version = 1;
+    h.command = proxy_command::proxy;
+    h.size = end + 2;
+    if (count >= 2 && field[1] == "UNKNOWN") {
+        h.family = proxy_family::unspecified;
+        out = h;
+        return decode_result::frame(input.first(h.size), h.size);
+    }
+    if (count != 6) return proxy_bad(end);
+    h.transport = proxy_transport::stream;
+    bool ok = false;
+    if (field[1] == "TCP4") {
+        h.family = proxy_family::inet;
+        ok = proxy_ipv4(field[2], h.source_bytes) && proxy_ipv4(field[3], h.destination_bytes);
+    } else if (field[1] == "TCP6") {
+        h.family = proxy_family::inet6;
+        ok = proxy_ipv6(field[2], h.source_bytes) && proxy_ipv6(field[3], h.destination_bytes);
+    } else {
+        return proxy_bad(6);
+    }
+    if (!ok) return proxy_bad(6 + field[1].size());
+    std::uint32_t sp = 0, dp = 0;
+    if (!proxy_number(field[4], 65535, sp) || !proxy_number(field[5], 65535, dp)) return proxy_bad(end);
+    h.source_port = static_cast<std::uint16_t>(sp);
+    h.destination_port = static_cast<std::uint16_t>(dp);
+    out = h;
+    return decode_result::frame(input.first(h.size), h.size);
+}
+
+inline std::uint16_t proxy_load16(const std::byte* p) noexcept {
+    return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
+                                      std::to_integer<unsigned>(p[1]));
+}
+
+inline const_buffer proxy_path(const_buffer field) noexcept {
+    std::size_t n = 0;
+    while (n < field.size() && field[n] != std::byte{0}) ++n;
+    return field.first(n);
+}
+
+inline decode_result parse_proxy_v2(const_buffer input, proxy_header& out, std::size_t max_size) noexcept {
+    if (input.size() < 16) return decode_result::need_more();
+    const unsigned ver_cmd = std::to_integer<unsigned>(input[12]);
+    if ((ver_cmd >> 4) != 2) return proxy_bad(12);
+    if ((ver_cmd & 0xFu) > 1) return proxy_bad(12);
+    const unsigned fam = std::to_integer<unsigned>(input[13]);
+    if ((fam >> 4) > 3 || (fam & 0xFu) > 2) return proxy_bad(13);
+    const std::size_t total = 16 + std::size_t{proxy_load16(input.data() + 14)};
+    if (total > max_size) return decode_result::failure(make_error_code(errc::frame_too_large), total);
+    if (input.size() < total) return decode_result::need_more();
+    proxy_header h;
+    h.version = 2;
+    h.command = static_cast<proxy_command>(ver_cmd & 0xFu);
+    h.family = static_cast<proxy_family>(fam >> 4);
+    h.transport = static_cast<proxy_transport>(fam & 0xFu);
+    h.size = total;
+    const_buffer block = input.subspan(16, total - 16);
+    std::size_t addresses = 0;
+    switch (h.family) {
+        case proxy_family::inet: addresses = 12; break;
+        case proxy_family::inet6: addresses = 36; break;
+        case proxy_family::local: addresses = 216; break;
+        case proxy_family::unspecified: addresses = block.size(); break;  // no known layout: skip all
+    }
+    if (block.size() < addresses) {
+        if (h.command == proxy_command::proxy) return proxy_bad(16 + block.size());
+        addresses = block.size();  // LOCAL: the address block is ignored anyway
+        h.family = proxy_family::unspecified;
+    }
+    const std::byte* a = block.data();
+    if (h.family == proxy_family::inet) {
+        for (std::size_t i = 0; i < 4; ++i) {
+            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
+            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[4 + i]);
+        }
+        h.source_port = proxy_load16(a + 8);
+        h.destination_port = proxy_load16(a + 10);
+    } else if (h.family == proxy_family::inet6) {
+        for (std::size_t i = 0; i < 16; ++i) {
+            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
+            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[16 + i]);
+        }
+        h.source_port = proxy_load16(a + 32);
+        h.destination_port = proxy_load16(a + 34);
+    } else if (h.family == proxy_family::local) {
+        h.source_path = proxy_path(block.subspan(0, 108));
+        h.destination_path = proxy_path(block.subspan(108, 108));
+    }
+    h.tlvs = block.subspan(addresses);
+    // Every TLV whole; a CRC-32C TLV checked over the header with its value taken as zero.
+    const_buffer rest = h.tlvs;
+    proxy_tlv t;
+    while (proxy_header::next_tlv(rest, t)) {
+        if (t.type != proxy_tlv_type::crc32c) continue;
+        const std::size_t at = static_cast<std::size_t>(t.value.data() - input.data());
+        if (t.value.size() != 4) return proxy_bad(at);
+        const std::byte zero[4] = {};
+        std::uint32_t crc = crc32c_update(0, input.data(), at);
+        crc = crc32c_update(crc, zero, 4);
+        crc = crc32c_update(crc, input.data() + at + 4, total - at - 4);
+        const std::uint32_t sent =
+            (std::uint32_t{proxy_load16(t.value.data())} << 16) | proxy_load16(t.value.data() + 2);
+        if (crc != sent) return decode_result::failure(make_error_code(errc::checksum_mismatch), at);
+    }
+    if (!rest.empty()) return proxy_bad(total - rest.size());
+    out = h;
+    return decode_result::frame(input.first(total), total);
+}
+
+}  // namespace detail
+
+/// What the first bytes of a connection are.
+enum class proxy_detect : std::uint8_t {
+    need_more,  ///< too few bytes to tell (they match the start of a signature so far)
+    v1,         ///< "PROXY " (a version 1 header)
+    v2,         ///< the 12-byte version 2 signature
+    none,       ///< not a PROXY header
+};
+
+/// Tells from the first bytes of a connection whether it starts with a PROXY header.
+inline proxy_detect detect_proxy_header(const_buffer input) noexcept {
+    static constexpr char v1[] = "PROXY ";
+    bool v1_ok = true, v2_ok = true;
+    for (std::size_t i = 0; i < input.size() && (v1_ok || v2_ok); ++i) {
+        const auto b = std::to_integer<std::uint8_t>(input[i]);
+        if (i >= 6 || static_cast<char>(b) != v1[i]) v1_ok = v1_ok && i >= 6;
+        if (i < 12 && b != proxy_v2_signature[i]) v2_ok = false;
+        if (i >= 12) break;
+    }
+    if (v1_ok && input.size() >= 6) return proxy_detect::v1;
+    if (v2_ok && input.size() >= 12) return proxy_detect::v2;
+    if (v1_ok || v2_ok) return proxy_detect::need_more;
+    return proxy_detect::none;
+}
+
+/// Parses the PROXY header (v1 or v2) at the front of `input` into `out`.
+///
+/// Returns need_more until the header is complete; a frame result whose `consumed` is the
+/// header's size (the connection's own data follows it); or an error, all with consumed 0 (the
+/// specification says to abort the connection): malformed_frame for bytes that are not a header
+/// or break its format (size = the offending position; 0 when there is no signature at all),
+/// frame_too_large for a v2 header longer than `max_size` (size = its length), checksum_mismatch
+/// for a CRC-32C TLV that does not match (size = the TLV value's position). A v1 line without
+/// CRLF within 107 bytes is malformed_frame. `out` is written only on success.
+inline decode_result parse_proxy_header(const_buffer input, proxy_header& out,
+                                        std::size_t max_size = proxy_v2_max_size) noexcept {
+    switch (detect_proxy_header(input)) {
+        case proxy_detect::need_more: return decode_result::need_more();
+        case proxy_detect::v1: return detail::parse_proxy_v1(input, out);
+        case proxy_detect::v2: return detail::parse_proxy_v2(input, out, max_size);
+        case proxy_detect::none: break;
+    }
+    return detail::proxy_bad(0);
+}
+
+/// The v1 text header for `h`: "PROXY TCP4|TCP6 src dst sport dport\r\n", or "PROXY UNKNOWN\r\n"
+/// when `h` has no addresses (v1 has no LOCAL command; UNKNOWN stands for it).
+inline std::string make_proxy_header_v1(const proxy_header& h) {
+    if (!h.has_addresses()) return "PROXY UNKNOWN\r\n";
+    std::string s = h.family == proxy_family::inet ? "PROXY TCP4 " : "PROXY TCP6 ";
+    s += h.source().host();
+    s += ' ';
+    s += h.destination().host();
+    s += ' ';
+    s += std::to_string(h.source_port);
+    s += ' ';
+    s += std::to_string(h.destination_port);
+    s += "\r\n";
+    return s;
+}
+
+/// The v2 binary header for `h` followed by the TLVs in `tlvs` (whole TLVs, copied as they are),
+/// and, with `add_crc32c`, a CRC-32C TLV over the whole header. Throws system_error
+/// (payload_too_large) when the header would exceed 65535 + 16 bytes.
+inline std::vector<std::byte> make_proxy_header_v2(const proxy_header& h, const_buffer tlvs = {},
+                                                   bool add_crc32c = false) {
+    std::vector<std::byte> out(16);
+    for (std::size_t i = 0; i < 12; ++i) out[i] = static_cast<std::byte>(proxy_v2_signature[i]);
+    const bool addresses = h.command == proxy_command::proxy && h.family != proxy_family::unspecified;
+    out[12] = static_cast<std::byte>(0x20u | static_cast<unsigned>(h.command));
+    out[13] = addresses ? static_cast<std::byte>((static_cast<unsigned>(h.family) << 4) |
+                                                 static_cast<unsigned>(h.transport))
+                        : std::byte{0};
+    auto put16 = [&](std::uint16_t v) {
+        out.push_back(static_cast<std::byte>(v >> 8));
+        out.push_back(static_cast<std::byte>(v & 0xFFu));
+    };
+    auto put_path = [&](const_buffer p) {
+        std::byte field[108] = {};
+        const std::size_t n = p.size() < 107 ? p.size() : 107;
+        if (n != 0) std::memcpy(field, p.data(), n);
+        out.insert(out.end(), field, field + 108);
+    };
+    if (addresses) {
+        if (h.family == proxy_family::local) {
+            put_path(h.source_path);
+            put_path(h.destination_path);
+        } else {
+            const std::size_t n = h.family == proxy_family::inet ? 4 : 16;
+            for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<std::byte>(h.source_bytes[i]));
+            for (std::size_t i = 0; i < n; ++i) out.push_back(static_cast<std::byte>(h.destination_bytes[i]));
+            put16(h.source_port);
+            put16(h.destination_port);
+        }
+    }
+    out.insert(out.end(), tlvs.begin(), tlvs.end());
+    std::size_t crc_at = 0;
+    if (add_crc32c) {
+        out.push_back(static_cast<std::byte>(proxy_tlv_type::crc32c));
+        put16(4);
+        crc_at = out.size();
+        out.insert(out.end(), 4, std::byte{0});
+    }
+    if (out.size() > proxy_v2_max_size)
+        detail::throw_error(make_error_code(errc::payload_too_large),
+                            "make_proxy_header_v2: header too long");
+    const auto length = static_cast<std::uint16_t>(out.size() - 16);
+    out[14] = static_cast<std::byte>(length >> 8);
+    out[15] = static_cast<std::byte>(length & 0xFFu);
+    if (add_crc32c) {
+        const std::uint32_t crc = detail::crc32c_update(0, out.data(), out.size());
+        for (std::size_t i = 0; i < 4; ++i)
+            out[crc_at + i] = static_cast<std::byte>((crc >> (24 - 8 * i)) & 0xFFu);
+    }
+    return out;
+}
+
+/// The addresses whose PROXY headers a server believes: IP addresses and prefixes ("127.0.0.1",
+/// "10.0.0.0/8", "::1", "fd00::/8"), and optionally every Unix-domain peer. Empty: nobody.
+class proxy_trust {
+public:
+    /// Trusts nobody.
+    proxy_trust() = default;
+    /// Trusts 127.0.0.0/8 and ::1 (a proxy on the same host).
+    static proxy_trust loopback() {
+        proxy_trust t;
+        t.add("127.0.0.0/8");
+        t.add("::1");
+        return t;
+    }
+    /// Adds an address or an address/prefix-length; throws system_error(bad_address) otherwise.
+    void add(std::string_view text) {
+        std::error_code ec;
+        add(text, ec);
+        detail::throw_if(ec, "proxy_trust: bad address or prefix");
+    }
+    /// The same, never throwing: `ec` is bad_address for text that does not parse.
+    void add(std::string_view text, std::error_code& ec) {
+        entry e;
+        std::string_view host = text;
+        std::size_t bits = std::string_view::npos;
+        if (const auto slash = text.find('/'); slash != std::string_view::npos) {
+            host = text.substr(0, slash);
+            std::uint32_t v = 0;
+            if (!detail::proxy_number(text.substr(slash + 1), 128, v)) {
+                ec = make_error_code(errc::bad_address);
+                return;
+            }
+            bits = v;
+        }
+        if (detail::proxy_ipv4(host, e.bytes)) {
+            e.v4 = true;
+            if (bits == std::string_view::npos) bits = 32;
+            if (bits > 32) {
+                ec = make_error_code(errc::bad_address);
+                return;
+            }
+        } else if (detail::proxy_ipv6(host, e.bytes)) {
+            if (bits == std::string_view::npos) bits = 128;
+        } else {
+            ec = make_error_code(errc::bad_address);
+            return;
+        }
+        e.bits = bits;
+        entries_.push_back(e);
+        ec.clear();
+    }
+    /// Trusts (or not) every Unix-domain peer.
+    void trust_local(bool yes = true) noexcept { local_ = yes; }
+    /// Whether nothing is trusted.
+    bool empty() const noexcept { return entries_.empty() && !local_; }
+
+    /// Whether `peer` is trusted (an IPv4-mapped IPv6 address is matched as IPv4).
+    bool trusts(const ip_address& peer) const noexcept {
+        const ip_address a = peer.unmapped();
+        std::array<std::uint8_t, 16> b{};
+        if (a.is_v4()) {
+            const auto v = a.v4().bytes();
+            for (std::size_t i = 0; i < 4; ++i) b[i] = v[i];
+        } else {
+            b = a.v6().bytes();
+        }
+        for (const auto& e : entries_)
+            if (e.v4 == a.is_v4() && match(e, b)) return true;
+        return false;
+    }
+    /// An IPv4 peer.
+    bool trusts(const ipv4_address& peer) const noexcept { return trusts(ip_address(peer)); }
+    /// An IPv6 peer.
+    bool trusts(const ipv6_address& peer) const noexcept { return trusts(ip_address(peer)); }
+    /// A Unix-domain peer: trusted with trust_local().
+    bool trusts(const local_address&) const noexcept { return local_; }
+    /// A peer of any family.
+    bool trusts(const any_address& peer) const noexcept {
+        if (peer.is_local()) return local_;
+        if (!peer.is_ip()) return false;
+        return trusts(peer.ip());
+    }
+
+private:
+    struct entry {
+        std::array<std::uint8_t, 16> bytes{};
+        std::size_t bits = 0;
+        bool v4 = false;
+    };
+    static bool match(const entry& e, const std::array<std::uint8_t, 16>& b) noexcept {
+        std::size_t bits = e.bits;
+        for (std::size_t i = 0; bits > 0; ++i) {
+            const unsigned take = bits >= 8 ? 8u : static_cast<unsigned>(bits);
+            const auto mask = static_cast<std::uint8_t>(0xFFu << (8 - take));
+            if ((e.bytes[i] & mask) != (b[i] & mask)) return false;
+            bits -= take;
+        }
+        return true;
+    }
+
+    std::vector<entry> entries_;
+    bool local_ = false;
+};
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/proxy_protocol.hpp> ----
+
 // ---- begin <sockframe/any_codec.hpp> ----
 /// any_codec, a type-erased codec, and parse_codec_spec, which picks a built-in codec from text.
 
@@ -13647,6 +15093,17 @@ public:
     }
     /// After a move: every receive reports not_connected.
     void close_moved_from() noexcept { poisoned_ = std::make_error_code(std::errc::not_connected); }
+    /// Appends `bytes` after the buffered ones, as if a read had brought them.
+    void feed(const_buffer bytes) {
+        if (bytes.empty()) return;
+        compact();
+        if (buffer_.capacity() - end_ < bytes.size()) {
+            const std::size_t want = end_ + bytes.size();
+            buffer_.grow(want > initial_capacity_ ? want : initial_capacity_, end_);
+        }
+        std::memcpy(buffer_.data() + end_, bytes.data(), bytes.size());
+        end_ += bytes.size();
+    }
     void reserve(std::size_t bytes) {
         if (bytes <= buffer_.capacity()) return;
         compact();
@@ -14560,6 +16017,10 @@ public:
     /// nothing): with nothing buffered, the next receive can wait for readability without
     /// trying a read first. A hint only (more may have arrived since).
     bool input_drained() const noexcept { return reader().drained(); }
+    /// Appends `bytes` to the receive buffer as if the endpoint had delivered them: bytes a
+    /// protocol layer read before framing began (those after a PROXY header, say) are decoded by
+    /// the next receive. Copies them; may allocate.
+    void feed_received(const_buffer bytes) { reader().feed(bytes); }
     /// Frees the receive buffer when it holds no byte of a frame (buffered() == 0); the next
     /// receive allocates it again (initial capacity). Returns whether anything was freed. For
     /// servers with many idle connections: an idle one then holds no receive buffer.
@@ -14913,6 +16374,19 @@ SOCKFRAME_NAMESPACE_END
 
 SOCKFRAME_NAMESPACE_BEGIN
 
+/// Whether a server reads a PROXY protocol header (proxy_protocol.hpp) at the start of each
+/// connection from a trusted proxy (server_options::trusted_proxies).
+enum class proxy_protocol_mode : std::uint8_t {
+    /// No header is read: every byte is the codec's.
+    off,
+    /// A trusted peer may start with a header (v1 or v2); without one it is a direct connection.
+    /// Other peers are direct connections (what they send is the codec's, a header included).
+    accept,
+    /// A trusted peer must start with a header; other peers are refused (closed,
+    /// std::errc::permission_denied), as is a trusted one without a header (malformed_frame).
+    require,
+};
+
 /// Limits and tuning of a framed_server. A zero duration or count means "no limit" / "default".
 struct server_options {
     /// Most connections open at once (accepted and connecting); beyond it a new one is accepted
@@ -14944,6 +16418,12 @@ struct server_options {
     bool no_delay = true;
     /// Most connections accepted per wake-up of a listener (the others wait for the next one).
     std::size_t accepts_per_wakeup = 256;
+    /// PROXY protocol headers: off, accepted from trusted proxies, or required.
+    proxy_protocol_mode proxy_protocol = proxy_protocol_mode::off;
+    /// The peers whose PROXY headers are believed (default: nobody).
+    proxy_trust trusted_proxies;
+    /// Longest PROXY header accepted (v2 with TLVs); a longer one is frame_too_large.
+    std::size_t max_proxy_header = 4096;
 };
 
 /// A framed server and client on a `Loop` (default event_loop). `Listener` is a non-blocking
@@ -15026,6 +16506,12 @@ public:
         }
         /// The peer's address (accepted: as accept gave it; connected: the address connected to).
         const address_type& peer() const noexcept { return peer_; }
+        /// The PROXY header the connection began with (server_options::proxy_protocol), or nullptr
+        /// for a direct connection. Its source() is the original client when has_addresses();
+        /// its TLV views stay valid until on_close returns.
+        const proxy_header* proxy() const noexcept {
+            return proxy_ && proxy_->done && proxy_->used ? &proxy_->header : nullptr;
+        }
         /// A number unique within the server (in the order connections were made, from 1).
         std::uint64_t id() const noexcept { return id_; }
         /// Whether reading is paused because the outgoing queue reached its high-water mark.
@@ -15052,7 +16538,15 @@ public:
         connection(framed_server& server, stream_type stream, const address_type& peer, std::uint64_t id)
             : server_(&server), stream_(std::move(stream)), peer_(peer), id_(id) {}
 
+        struct proxy_state {
+            std::vector<std::byte> bytes;  // the header (and, while reading it, what followed)
+            proxy_header header;
+            bool done = false;  // the header phase is over
+            bool used = false;  // a header was there
+        };
+
         framed_server* server_;
+        std::unique_ptr<proxy_state> proxy_;  // only with server_options::proxy_protocol
         // While the connection has no partial frame and nothing queued it holds only its socket;
         // a framed object (with its buffers) is lent from the server's pool while it works.
         std::unique_ptr<framed_type> io_;
@@ -15161,7 +16655,8 @@ public:
         listeners_.back()->targets = std::move(servers);
     }
     /// Serves `stream`, a connection accepted elsewhere (another server's listener, another
-    /// program), as if this server had accepted it from `peer`: on_open runs, then the rest. It is
+    /// program), as if this server had accepted it from `peer`: on_open runs (after the PROXY
+    /// header when server_options::proxy_protocol asks for one), then the rest. It is
     /// made non-blocking. Call it on the loop's thread (from another thread: post it to loop()).
     /// Once stopping, or beyond max_connections, the connection is closed at once.
     void adopt(stream_type stream, const address_type& peer) {
@@ -15170,8 +16665,7 @@ public:
         std::error_code ec = detail::set_non_blocking(stream.native_handle(), true);
         const bool full = options_.max_connections != 0 && connections_.size() >= options_.max_connections;
         if (!ec && !stopping_ && !full) {
-            connection& c = make_connection(std::move(stream), peer, interest::read);
-            if (!c.abort_) opened(c);
+            admit(make_connection(std::move(stream), peer, interest::read));
         }
         settle_end(guard);
     }
@@ -15345,6 +16839,25 @@ private:
         if (open_handler_) open_handler_(c);
     }
 
+    /// An accepted or adopted connection: on_open now, or once its PROXY header is read
+    /// (server_options::proxy_protocol; a peer that is not a trusted proxy is refused under
+    /// `require` and served as direct under `accept`).
+    void admit(connection& c) {
+        if (c.abort_) return;
+        if (options_.proxy_protocol != proxy_protocol_mode::off) {
+            if (options_.trusted_proxies.trusts(c.peer_)) {
+                c.proxy_ = std::make_unique<typename connection::proxy_state>();
+                c.frame_started_ = clock::now();  // frame_timeout covers a slow header too
+                return;                           // on_open once the header is read
+            }
+            if (options_.proxy_protocol == proxy_protocol_mode::require) {
+                c.abort(std::make_error_code(std::errc::permission_denied));
+                return;
+            }
+        }
+        opened(c);
+    }
+
     void accept_from(listener_slot& l) {
         inside guard(*this);
         for (std::size_t i = 0; i < options_.accepts_per_wakeup; ++i) {
@@ -15373,8 +16886,7 @@ private:
                     continue;
                 }
             }
-            connection& c = make_connection(std::move(a.socket), a.from, interest::read);
-            if (!c.abort_) opened(c);
+            admit(make_connection(std::move(a.socket), a.from, interest::read));
         }
         settle_end(guard);
     }
@@ -15423,8 +16935,67 @@ private:
         }
     }
 
+    /// Reads the PROXY header of a connection from a trusted proxy; true once it is done (the
+    /// connection is open, what followed the header buffered for the codec).
+    bool read_proxy(connection& c) {
+        auto& p = *c.proxy_;
+        const std::size_t limit = options_.max_proxy_header < 16 ? 16 : options_.max_proxy_header;
+        for (;;) {
+            const std::size_t have = p.bytes.size();
+            std::size_t room = limit - have;
+            if (room > 512) room = 512;
+            if (room == 0) room = 1;  // the parser has decided by then; never reached
+            p.bytes.resize(have + room);
+            std::error_code ec;
+            const std::size_t n = c.socket().read_some(mutable_buffer(p.bytes.data() + have, room), ec);
+            p.bytes.resize(have + (ec ? 0 : n));
+            if (ec) {
+                if (!is_would_block(ec)) c.abort(ec);
+                return false;
+            }
+            if (n == 0) {
+                c.abort(make_error_code(p.bytes.empty() ? errc::end_of_stream : errc::truncated_stream));
+                return false;
+            }
+            const const_buffer all(p.bytes.data(), p.bytes.size());
+            const proxy_detect kind = detect_proxy_header(all);
+            if (kind == proxy_detect::need_more) continue;
+            std::size_t header = 0;
+            if (kind == proxy_detect::none) {
+                if (options_.proxy_protocol == proxy_protocol_mode::require) {
+                    c.abort(make_error_code(errc::malformed_frame));
+                    return false;
+                }
+            } else {
+                const decode_result r = parse_proxy_header(all, p.header, limit);
+                if (r.is_error()) {
+                    c.abort(r.error);
+                    return false;
+                }
+                if (r.needs_more()) {
+                    if (p.bytes.size() >= limit) {
+                        c.abort(make_error_code(errc::frame_too_large));
+                        return false;
+                    }
+                    continue;
+                }
+                header = r.consumed;
+                p.used = true;
+            }
+            p.done = true;
+            attach(c);
+            c.io_->feed_received(all.subspan(header));
+            p.bytes.resize(header);  // no reallocation: the header's views stay valid
+            opened(c);
+            return true;
+        }
+    }
+
     /// Every frame buffered or brought by one read, each to on_frame, unless reading is paused.
     void read(connection& c) {
+        if (c.proxy_ && !c.proxy_->done) {
+            if (c.state_ != state::open || c.abort_ || !read_proxy(c)) return;
+        }
         if (c.state_ != state::open || c.paused_) return;
         c.held_ = false;
         attach(c);

@@ -523,6 +523,8 @@ private:
 template <typename Listener, typename Backend>
 class tls_listener {
 public:
+    /// The listener underneath.
+    using listener_type = Listener;
     /// The streams accept() gives.
     using socket_type = tls_stream<typename Listener::socket_type, Backend>;
     /// The address type.

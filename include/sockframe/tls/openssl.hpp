@@ -15,11 +15,13 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include <cerrno>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -57,9 +59,6 @@ inline const std::error_category& openssl_verify_category() noexcept {
     return category;
 }
 
-/// The lowest protocol version a context accepts.
-enum class tls_version { tls1_2, tls1_3 };
-
 /// A resumable client session (tls_stream::engine()->session()); empty when there is none.
 class openssl_session {
 public:
@@ -83,6 +82,7 @@ struct openssl_backend {
         std::map<std::string, std::shared_ptr<SSL_CTX>> by_name;
         bool check_host = true;
         bool send_sni = true;
+        bool kernel_tls = false;
     };
 
     /// Configuration shared by many streams (an SSL_CTX). Copies share it. Each setter throws
@@ -220,18 +220,23 @@ struct openssl_backend {
         }
         /// Linux kernel TLS: after the handshake the kernel encrypts and decrypts (when OpenSSL,
         /// the kernel's tls module and the cipher allow; see tls_stream::kernel_tls_send()).
+        /// Streams then use OpenSSL's own socket BIO, which writes without MSG_NOSIGNAL: a program
+        /// using kTLS ignores SIGPIPE itself.
         context& enable_kernel_tls(bool on = true) {
 #if defined(SSL_OP_ENABLE_KTLS)
             if (on)
                 SSL_CTX_set_options(ctx_.get(), SSL_OP_ENABLE_KTLS);
             else
                 SSL_CTX_clear_options(ctx_.get(), SSL_OP_ENABLE_KTLS);
+            state_->kernel_tls = on;
 #else
             if (on) throw std::system_error(errc::not_supported, "sockframe: enable_kernel_tls");
 #endif
             return *this;
         }
 
+        /// Whether enable_kernel_tls() is on.
+        bool kernel_tls() const noexcept { return state_ && state_->kernel_tls; }
         /// The state the engine reads (ALPN list, SNI table, host check).
         const shared_state& state() const noexcept { return *state_; }
 
@@ -250,7 +255,9 @@ struct openssl_backend {
             } else {
                 static const unsigned char id[] = "sockframe";
                 SSL_CTX_set_session_id_context(raw, id, sizeof id - 1);
-                SSL_CTX_set_tlsext_servername_callback(raw, &on_server_name);
+                using callback = void (*)();
+                SSL_CTX_callback_ctrl(raw, SSL_CTRL_SET_TLSEXT_SERVERNAME_CB,
+                                      reinterpret_cast<callback>(&on_server_name));
                 SSL_CTX_set_tlsext_servername_arg(raw, state_.get());
                 SSL_CTX_set_alpn_select_cb(raw, &on_alpn, state_.get());
             }
@@ -328,9 +335,23 @@ struct openssl_backend {
                 ec = tls_errc::not_configured;
                 return;
             }
-            if (SSL_set_fd(ssl_.get(), static_cast<int>(fd)) != 1) {
-                fail(ec);
-                return;
+            if (ctx.kernel_tls()) {
+                // kTLS needs OpenSSL's own socket BIO (which writes without MSG_NOSIGNAL)
+                if (SSL_set_fd(ssl_.get(), as_int(fd)) != 1) {
+                    fail(ec);
+                    return;
+                }
+            } else {
+                io_ = std::make_unique<socket_io>();
+                io_->fd = fd;
+                BIO* bio = BIO_new(socket_io::method());
+                if (bio == nullptr) {
+                    fail(ec);
+                    return;
+                }
+                BIO_set_data(bio, io_.get());
+                BIO_set_init(bio, 1);
+                SSL_set_bio(ssl_.get(), bio, bio);
             }
             if (role == tls_role::client) {
                 SSL_set_connect_state(ssl_.get());
@@ -338,7 +359,8 @@ struct openssl_backend {
                     const std::string name(host);
                     const bool is_ip = looks_like_ip(name);
                     if (ctx.state().send_sni && !is_ip &&
-                        SSL_set_tlsext_host_name(ssl_.get(), name.c_str()) != 1) {
+                        SSL_ctrl(ssl_.get(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+                                 const_cast<char*>(name.c_str())) != 1) {
                         fail(ec);
                         return;
                     }
@@ -435,6 +457,16 @@ struct openssl_backend {
         }
 
     private:
+        /// OpenSSL takes descriptors as int (a SOCKET on Windows fits: OpenSSL casts it back).
+        template <typename Handle>
+        static int as_int(Handle h) noexcept {
+            if constexpr (std::is_same_v<Handle, int>) {
+                return h;
+            } else {
+                return static_cast<int>(h);
+            }
+        }
+
         static bool looks_like_ip(const std::string& name) {
             if (name.find(':') != std::string::npos) return true;
             for (char c : name)
@@ -487,7 +519,68 @@ struct openssl_backend {
             }
         }
 
+        /// The socket under a BIO of our own: sends never raise SIGPIPE (MSG_NOSIGNAL), EINTR is
+        /// retried, and end-of-file is told apart from would-block.
+        struct socket_io {
+            detail::native_handle_type fd{};
+            bool eof = false;
+
+            static BIO_METHOD* method() {
+                static BIO_METHOD* const m = [] {
+                    BIO_METHOD* made =
+                        BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "sockframe socket");
+                    if (made != nullptr) {
+                        BIO_meth_set_write_ex(made, &write);
+                        BIO_meth_set_read_ex(made, &read);
+                        BIO_meth_set_ctrl(made, &control);
+                    }
+                    return made;
+                }();
+                return m;
+            }
+            static int write(BIO* b, const char* data, size_t size, size_t* written) {
+                auto* io = static_cast<socket_io*>(BIO_get_data(b));
+                BIO_clear_retry_flags(b);
+                std::error_code ec;
+                const std::ptrdiff_t n = detail::send_once(io->fd, data, size, 0, ec);
+                if (n >= 0) {
+                    *written = static_cast<size_t>(n);
+                    return 1;
+                }
+                if (is_would_block(ec)) BIO_set_retry_write(b);
+                errno = ec.value();
+                return 0;
+            }
+            static int read(BIO* b, char* data, size_t size, size_t* got) {
+                auto* io = static_cast<socket_io*>(BIO_get_data(b));
+                BIO_clear_retry_flags(b);
+                std::error_code ec;
+                const std::ptrdiff_t n = detail::receive_once(io->fd, data, size, 0, ec);
+                if (n > 0) {
+                    *got = static_cast<size_t>(n);
+                    return 1;
+                }
+                if (n == 0) {
+                    io->eof = size > 0;
+                    errno = 0;
+                    return 0;
+                }
+                if (is_would_block(ec)) BIO_set_retry_read(b);
+                errno = ec.value();
+                return 0;
+            }
+            static long control(BIO* b, int what, long, void*) {
+                switch (what) {
+                    case BIO_CTRL_EOF: return static_cast<socket_io*>(BIO_get_data(b))->eof ? 1 : 0;
+                    case BIO_CTRL_FLUSH:
+                    case BIO_CTRL_DUP: return 1;
+                    default: return 0;
+                }
+            }
+        };
+
         context ctx_;  // keeps the SSL_CTX (and its callbacks' state) alive
+        std::unique_ptr<socket_io> io_;
         std::unique_ptr<SSL, decltype(&SSL_free)> ssl_;
     };
 };

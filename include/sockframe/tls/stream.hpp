@@ -93,6 +93,9 @@ inline bool is_tls_verify_error(const std::error_code& ec) noexcept {
     return ec && dynamic_cast<const tls_verify_category*>(&ec.category()) != nullptr;
 }
 
+/// The lowest protocol version a context accepts (set_min_version).
+enum class tls_version { tls1_2, tls1_3 };
+
 /// Which side of the handshake a stream plays.
 enum class tls_role { client, server };
 

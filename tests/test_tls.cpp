@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -468,6 +469,37 @@ TEST_CASE("tls: a session is resumed (OpenSSL)") {
         session = c.engine()->session();
         REQUIRE(session);
     }
+}
+
+TEST_CASE("tls: kernel TLS (OpenSSL) carries frames; engaged when the kernel offers the tls ULP") {
+    using B = sf::openssl_backend;
+    std::ifstream ulp("/proc/sys/net/ipv4/tcp_available_ulp");
+    std::string ulps;
+    std::getline(ulp, ulps);
+    const bool kernel_offers = ulps.find("tls") != std::string::npos;
+    auto sctx = server_context<B>();
+    sctx.enable_kernel_tls();
+    one_shot_server<B> server(sctx, [](auto& s) {
+        sf::framed<sf::tls_stream<sf::tcp_stream, B>, sf::length_prefix<std::uint32_t>> f(std::move(s));
+        std::error_code ec;
+        while (auto m = f.receive(ec)) f.send(*m, ec);
+        f.endpoint().close_notify();
+    });
+    auto cctx = client_context<B>();
+    cctx.enable_kernel_tls();
+    std::error_code ec;
+    auto c = connect_client<B>(server.port(), cctx, "localhost", ec);
+    REQUIRE_MESSAGE(!ec, ec.message());
+    if (kernel_offers) CHECK(c.kernel_tls_send());
+    sf::framed<sf::tls_stream<sf::tcp_stream, B>, sf::length_prefix<std::uint32_t>> f(std::move(c));
+    const std::string big(100000, 'k');
+    f.send(big);
+    auto m = f.receive(sf::deadline(limit));
+    REQUIRE(m);
+    CHECK(m->str() == big);
+    f.endpoint().close_notify();
+    CHECK(!f.receive(sf::deadline(limit), ec));
+    CHECK_MESSAGE(!ec, ec.message());
 }
 
 TEST_CASE_TEMPLATE("tls: framed_server serves 1,000 TLS connections at once", B, TLS_BACKENDS) {

@@ -101,6 +101,11 @@ class Amalgamator:
         self.stack.pop()
 
 
+# Optional headers that need a third-party library (TLS: OpenSSL, Mbed TLS): never part of the
+# umbrella header nor of the single header.
+OPTIONAL = ("sockframe/tls.hpp", "sockframe/tls/")
+
+
 def all_headers():
     found = []
     base = os.path.join(INCLUDE_DIR, "sockframe")
@@ -108,8 +113,9 @@ def all_headers():
         dirs.sort()
         for f in sorted(files):
             if f.endswith((".hpp", ".h", ".ipp")):
-                rel = os.path.relpath(os.path.join(directory, f), INCLUDE_DIR)
-                found.append(rel.replace(os.sep, "/"))
+                rel = os.path.relpath(os.path.join(directory, f), INCLUDE_DIR).replace(os.sep, "/")
+                if not rel.startswith(OPTIONAL):
+                    found.append(rel)
     return found
 
 

@@ -90,18 +90,30 @@ inline const std::error_category& mbedtls_verify_category() noexcept {
 struct mbedtls_backend {
     /// Everything a context owns; engines keep it alive.
     struct shared_state {
+        /// The configuration every engine of the context uses.
         mbedtls_ssl_config conf;
+        /// The entropy source of `rng`.
         mbedtls_entropy_context entropy;
+        /// The random generator (one thread at a time).
         mbedtls_ctr_drbg_context rng;
+        /// Trusted CA certificates.
         mbedtls_x509_crt ca;
+        /// Own certificate chain.
         mbedtls_x509_crt own;
+        /// Own private key.
         mbedtls_pk_context key;
-        bool have_ca = false, have_own = false;
-        bool check_host = true, send_sni = true;
+        /// Client: check the host name against the certificate.
+        bool check_host = true;
+        /// Client: send the host name as SNI.
+        bool send_sni = true;
+        /// The ALPN protocols, and the null-terminated list Mbed TLS reads.
         std::vector<std::string> alpn;
+        /// The list of pointers into `alpn` handed to Mbed TLS.
         std::vector<const char*> alpn_list;
+        /// Server: the contexts selected by SNI name (lower case).
         std::map<std::string, std::shared_ptr<shared_state>> by_name;
 
+        /// Initialises every Mbed TLS object.
         shared_state() {
             mbedtls_ssl_config_init(&conf);
             mbedtls_entropy_init(&entropy);
@@ -110,6 +122,7 @@ struct mbedtls_backend {
             mbedtls_x509_crt_init(&own);
             mbedtls_pk_init(&key);
         }
+        /// Frees every Mbed TLS object.
         ~shared_state() {
             mbedtls_ssl_config_free(&conf);
             mbedtls_pk_free(&key);

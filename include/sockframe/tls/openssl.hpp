@@ -78,10 +78,15 @@ private:
 struct openssl_backend {
     /// The SNI name -> context table and ALPN list a server context's callbacks read.
     struct shared_state {
-        std::vector<unsigned char> alpn;  // wire format: length-prefixed names
+        /// The ALPN protocols, in wire format (each name after its length byte).
+        std::vector<unsigned char> alpn;
+        /// Server: the contexts selected by SNI name (lower case).
         std::map<std::string, std::shared_ptr<SSL_CTX>> by_name;
+        /// Client: check the host name against the certificate.
         bool check_host = true;
+        /// Client: send the host name as SNI.
         bool send_sni = true;
+        /// Kernel TLS asked for (streams then use OpenSSL's socket BIO).
         bool kernel_tls = false;
     };
 

@@ -190,12 +190,14 @@ public:
         return t;
     }
 
+    /// Takes over `other`'s socket and session (`other` is left without either).
     tls_stream(tls_stream&& other) noexcept
         : socket_(std::move(other.socket_)),
           engine_(std::move(other.engine_)),
           staging_(std::move(other.staging_)),
           want_write_(std::exchange(other.want_write_, false)),
           shut_(std::exchange(other.shut_, false)) {}
+    /// Closes this stream (close_notify first, as close()), then takes over `other`'s.
     tls_stream& operator=(tls_stream&& other) noexcept {
         if (this != &other) {
             close();
@@ -537,6 +539,7 @@ public:
     /// The backend's configuration type.
     using context_type = typename Backend::context;
 
+    /// No listener.
     tls_listener() = default;
     /// Accepts on `listener`, each connection a TLS server configured by `ctx`.
     tls_listener(Listener listener, context_type ctx)

@@ -3,6 +3,7 @@
     conan create .                      # package the checkout, then build and run test_package/
     # consumer: requires = "sockframe/0.1.0"; generators CMakeDeps + CMakeToolchain;
     #           find_package(sockframe CONFIG REQUIRED); target sockframe::sockframe
+    # TLS: -o "sockframe/*:tls=True" (requires openssl/3.x); target sockframe::tls
 """
 
 import os
@@ -25,6 +26,9 @@ class SockframeConan(ConanFile):
     package_type = "header-library"
     # Settings are read (os, for ws2_32) but do not change the package: see package_id().
     settings = "os", "arch", "compiler", "build_type"
+    # tls: sockframe::tls (include/sockframe/tls.hpp) with OpenSSL 3 as a requirement
+    options = {"tls": [True, False]}
+    default_options = {"tls": False}
     exports_sources = "include/*", "LICENSE"
     no_copy_source = True
 
@@ -36,6 +40,13 @@ class SockframeConan(ConanFile):
 
     def layout(self):
         basic_layout(self, src_folder=".")
+
+    def _tls(self):
+        return bool(getattr(getattr(self, "options", None), "tls", False))
+
+    def requirements(self):
+        if self._tls():
+            self.requires("openssl/[>=3 <4]")
 
     def package_id(self):
         # Header-only: one package for every configuration.
@@ -55,3 +66,8 @@ class SockframeConan(ConanFile):
         # No header needs threads today; add "pthread" on Linux/FreeBSD here if one ever does.
         if self.settings.os == "Windows":
             self.cpp_info.system_libs = ["ws2_32"]
+        if self._tls():
+            # the same headers; the target then links OpenSSL and is also named sockframe::tls
+            self.cpp_info.requires = ["openssl::ssl", "openssl::crypto"]
+            self.cpp_info.defines = ["SOCKFRAME_HAS_TLS=1", "SOCKFRAME_HAS_OPENSSL=1"]
+            self.cpp_info.set_property("cmake_target_aliases", ["sockframe::tls"])

@@ -33,6 +33,16 @@ install(EXPORT sockframeTargets
         FILE sockframeTargets.cmake
         DESTINATION "${SOCKFRAME_INSTALL_CMAKEDIR}")
 
+# The TLS target (sockframe::tls, links OpenSSL::SSL) in its own export set: the package config
+# loads it only when OpenSSL is found, so that OpenSSL never becomes a requirement of the core.
+if(TARGET sockframe_tls)
+  install(TARGETS sockframe_tls EXPORT sockframeTlsTargets)
+  install(EXPORT sockframeTlsTargets
+          NAMESPACE sockframe::
+          FILE sockframeTlsTargets.cmake
+          DESTINATION "${SOCKFRAME_INSTALL_CMAKEDIR}")
+endif()
+
 # find_dependency for whatever the target links that is itself a CMake package. Today that is
 # nothing: the only link is ws2_32 on Windows, a system library.
 get_target_property(_sockframe_links sockframe INTERFACE_LINK_LIBRARIES)

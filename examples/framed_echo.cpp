@@ -5,6 +5,8 @@
 //   framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P
 //                     --count N --sizes A[,B,...] [--seed S]
 //   SPEC: len:W[:be|le] (W = 1, 2, 4, 8) | varint | line | delim:STRING | fixed:N
+//   TLS (when built with the TLS library): serve ... --tls-cert FILE --tls-key FILE;
+//                     send ... --tls [--ca FILE] [--sni NAME] [--insecure]
 //
 // `serve` prints "READY <port>" once listening and serves every client on one thread with a
 // framed_server on an event loop: each connection is a non-blocking framed endpoint, every
@@ -21,6 +23,9 @@
 // COUNT frames while it reads the echoes back, and prints "OK <count>" (exit 0) or "FAIL <reason>" (exit 1).
 // Usage errors exit 2.
 #include <sockframe/sockframe.hpp>
+#if defined(SOCKFRAME_EXAMPLE_TLS)
+#include <sockframe/tls.hpp>
+#endif
 
 #include <cctype>
 #include <chrono>
@@ -49,6 +54,10 @@ struct options {
     std::uint64_t seed = 1;
     bool proxy = false;
     std::vector<std::string> trusted;
+    // TLS: serve with a certificate and key; send over TLS verifying against the system store or
+    // --ca, the host name being --sni or --host (--insecure: no verification)
+    std::string tls_cert, tls_key, ca, sni;
+    bool tls = false, insecure = false;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -57,7 +66,9 @@ struct options {
               << "                         [--exit-after N]   (exit 0 once N connections have closed)\n"
               << "                         [--proxy-protocol [--trusted-proxy ADDR[/BITS]]...]\n"
               << "       framed_echo send  --codec SPEC [--max-frame N] [--expect-upper] --host H --port P\n"
-              << "                         --count N --sizes A[,B,...] [--seed S]\n";
+              << "                         --count N --sizes A[,B,...] [--seed S]\n"
+              << "  TLS:  serve ... --tls-cert FILE --tls-key FILE;  send ... --tls [--ca FILE] [--sni NAME] "
+                 "[--insecure]\n";
     std::exit(2);
 }
 
@@ -101,6 +112,18 @@ options parse(int argc, char** argv) {
             o.count = number(value(), "--count");
         else if (arg == "--seed" && o.mode == "send")
             o.seed = number(value(), "--seed");
+        else if (arg == "--tls-cert" && o.mode == "serve")
+            o.tls_cert = value();
+        else if (arg == "--tls-key" && o.mode == "serve")
+            o.tls_key = value();
+        else if (arg == "--tls" && o.mode == "send")
+            o.tls = true;
+        else if (arg == "--ca" && o.mode == "send")
+            o.ca = value();
+        else if (arg == "--sni" && o.mode == "send")
+            o.sni = value();
+        else if (arg == "--insecure" && o.mode == "send")
+            o.insecure = true;
         else if (arg == "--sizes" && o.mode == "send") {
             std::string list = value();
             std::size_t start = 0;
@@ -115,6 +138,15 @@ options parse(int argc, char** argv) {
     }
     if (o.codec.empty()) usage("--codec is required");
     if (!o.trusted.empty() && !o.proxy) usage("--trusted-proxy needs --proxy-protocol");
+    // The PROXY header precedes the TLS handshake on the wire; the server reads it from the
+    // connection's decrypted stream, so the two are not combined here.
+    if (o.proxy && !o.tls_cert.empty()) usage("--proxy-protocol cannot be combined with --tls-cert");
+    if (o.tls_cert.empty() != o.tls_key.empty()) usage("--tls-cert and --tls-key go together");
+    if (!o.tls && (!o.ca.empty() || !o.sni.empty() || o.insecure))
+        usage("--ca, --sni and --insecure need --tls");
+#if !defined(SOCKFRAME_EXAMPLE_TLS)
+    if (o.tls || !o.tls_cert.empty()) usage("built without TLS");
+#endif
     number(o.port, "--port");
     if (o.mode == "send" && (!have_host || !have_port || o.sizes.empty() || o.count == 0))
         usage("send needs --host, --port, --count and --sizes");
@@ -136,9 +168,31 @@ void to_upper(std::string& s) {
 
 // ---- serve ----------------------------------------------------------------------------------
 
+template <typename Listener, typename Address>
+Listener make_listener(const options&, const Address& address) {
+    return Listener(address);
+}
+#if defined(SOCKFRAME_EXAMPLE_TLS)
 template <typename Family>
+using tls_listener_of =
+    sf::tls_listener<sf::basic_listener<Family, sf::stream, sf::non_blocking>, sf::openssl_backend>;
+template <>
+tls_listener_of<sf::ipv4> make_listener(const options& o, const sf::ipv4_address& address) {
+    auto ctx = sf::tls_context::server();
+    ctx.use_certificate_chain_file(o.tls_cert).use_private_key_file(o.tls_key);
+    return {typename tls_listener_of<sf::ipv4>::listener_type(address), ctx};
+}
+template <>
+tls_listener_of<sf::ipv6> make_listener(const options& o, const sf::ipv6_address& address) {
+    auto ctx = sf::tls_context::server();
+    ctx.use_certificate_chain_file(o.tls_cert).use_private_key_file(o.tls_key);
+    return {typename tls_listener_of<sf::ipv6>::listener_type(address), ctx};
+}
+#endif
+
+template <typename Family, typename Listener = sf::basic_listener<Family, sf::stream, sf::non_blocking>>
 int serve(const options& o, const typename Family::address_type& address) {
-    using listener = sf::basic_listener<Family, sf::stream, sf::non_blocking>;
+    using listener = Listener;
     using server = sf::framed_server<listener, sf::any_codec>;
 
     sf::event_loop loop;
@@ -188,7 +242,7 @@ int serve(const options& o, const typename Family::address_type& address) {
                       << (why ? why.message() : std::string("closed")) << ")" << std::endl;
         if (o.exit_after && ++closed >= *o.exit_after) loop.stop();
     });
-    echo.listen(listener(address));
+    echo.listen(make_listener<listener>(o, address));
     std::cout << "READY " << echo.local_address().port() << std::endl;
     loop.run();
     return 0;
@@ -290,6 +344,80 @@ int send(const options& o) {
     return 0;
 }
 
+#if defined(SOCKFRAME_EXAMPLE_TLS)
+/// send over TLS: one thread (one TLS session cannot be read and written from two), pipelining
+/// with a bounded window of unanswered bytes.
+template <typename Family>
+int send_tls(const options& o) {
+    using stream = sf::tls_stream<sf::basic_socket<Family, sf::stream>, sf::openssl_backend>;
+    auto ctx = sf::tls_context::client();
+    if (!o.ca.empty()) ctx.load_verify_file(o.ca);
+    if (o.insecure) ctx.insecure_no_verify();
+    std::error_code ec;
+    auto socket = sf::basic_socket<Family, sf::stream>::connect(o.host, o.port, std::chrono::seconds(10), ec);
+    if (ec) {
+        std::cout << "FAIL connect: " << ec.message() << std::endl;
+        return 1;
+    }
+    socket.set(sf::no_delay{true});
+    stream tls(std::move(socket), ctx, sf::tls_role::client, o.sni.empty() ? o.host : o.sni, ec);
+    if (!ec) tls.handshake(std::chrono::seconds(10), ec);
+    if (ec) {
+        std::cout << "FAIL tls handshake: " << ec.message() << std::endl;
+        return 1;
+    }
+    sf::framed<stream, sf::any_codec> conn(std::move(tls), make_codec(o));
+    const std::string avoid = forbidden_bytes(o.codec);
+    std::vector<std::string> payloads;
+    generator g{o.seed};
+    for (std::size_t i = 0; i < o.count; ++i)
+        payloads.push_back(make_payload(g, o.sizes[i % o.sizes.size()], avoid));
+    constexpr std::size_t window = 256 * 1024;  // unanswered bytes at most (then read echoes)
+    std::size_t sent = 0, done = 0, outstanding = 0;
+    std::string failure;
+    auto receive_one = [&]() -> bool {
+        auto frame = conn.receive(std::chrono::seconds(60), ec);
+        if (!frame) {
+            failure = ec ? "receive frame " + std::to_string(done) + ": " + ec.message()
+                         : "peer closed after " + std::to_string(done) + " of " + std::to_string(o.count) +
+                               " frames";
+            return false;
+        }
+        std::string expected = payloads[done];
+        if (o.expect_upper) to_upper(expected);
+        if (frame->str() != expected) {
+            failure = "frame " + std::to_string(done) + " differs";
+            return false;
+        }
+        outstanding -= payloads[done].size() + 1;
+        ++done;
+        return true;
+    };
+    while (done < o.count && failure.empty()) {
+        while (sent < o.count && outstanding < window) {
+            conn.queue(payloads[sent], ec);
+            if (ec) break;
+            outstanding += payloads[sent].size() + 1;
+            ++sent;
+        }
+        if (!ec) conn.flush(ec);
+        if (ec) {
+            failure = "send: " + ec.message();
+            break;
+        }
+        while (done < sent && (outstanding >= window / 2 || sent == o.count) && receive_one()) {
+        }
+    }
+    if (!failure.empty()) {
+        std::cout << "FAIL " << failure << std::endl;
+        return 1;
+    }
+    conn.endpoint().close_notify(std::chrono::seconds(5), ec);
+    std::cout << "OK " << o.count << std::endl;
+    return 0;
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -298,12 +426,23 @@ int main(int argc, char** argv) {
     try {
         if (o.mode == "serve") {
             auto port = static_cast<std::uint16_t>(number(o.port, "--port"));
+#if defined(SOCKFRAME_EXAMPLE_TLS)
+            if (!o.tls_cert.empty()) {
+                if (v6)
+                    return serve<sf::ipv6, tls_listener_of<sf::ipv6>>(o,
+                                                                      sf::ipv6_address::parse(o.host, port));
+                return serve<sf::ipv4, tls_listener_of<sf::ipv4>>(o, sf::ipv4_address::parse(o.host, port));
+            }
+#endif
             if (v6) return serve<sf::ipv6>(o, sf::ipv6_address::parse(o.host, port));
             return serve<sf::ipv4>(o, sf::ipv4_address::parse(o.host, port));
         }
         if (o.codec.rfind("fixed:", 0) == 0)
             for (auto size : o.sizes)
                 if (size != make_codec(o).max_frame()) usage("every --sizes value must be N for fixed:N");
+#if defined(SOCKFRAME_EXAMPLE_TLS)
+        if (o.tls) return v6 ? send_tls<sf::ipv6>(o) : send_tls<sf::ipv4>(o);
+#endif
         return v6 ? send<sf::ipv6>(o) : send<sf::ipv4>(o);
     } catch (const std::exception& e) {
         std::cout << "FAIL " << e.what() << std::endl;

@@ -102,9 +102,9 @@ class Amalgamator:
         self.stack.pop()
 
 
-# Optional headers that need a third-party library (Asio): not part of the umbrella header nor of
-# the single header; a program that uses them includes them itself.
-OPTIONAL_HEADERS = {"sockframe/asio.hpp"}
+# Optional headers that need a third-party library (Asio; TLS: OpenSSL, Mbed TLS): never part of
+# the umbrella header nor of the single header; a program that uses them includes them itself.
+OPTIONAL = ("sockframe/asio.hpp", "sockframe/tls.hpp", "sockframe/tls/")
 
 
 def all_headers():
@@ -114,8 +114,9 @@ def all_headers():
         dirs.sort()
         for f in sorted(files):
             if f.endswith((".hpp", ".h", ".ipp")):
-                rel = os.path.relpath(os.path.join(directory, f), INCLUDE_DIR)
-                found.append(rel.replace(os.sep, "/"))
+                rel = os.path.relpath(os.path.join(directory, f), INCLUDE_DIR).replace(os.sep, "/")
+                if not rel.startswith(OPTIONAL):
+                    found.append(rel)
     return found
 
 
@@ -123,7 +124,7 @@ def generate():
     version = read_version()
     a = Amalgamator()
     a.inline(UMBRELLA, conditional=False)
-    missing = [h for h in all_headers() if h not in a.seen and h not in OPTIONAL_HEADERS]
+    missing = [h for h in all_headers() if h not in a.seen and not h.startswith(OPTIONAL)]
     if missing:
         raise AmalgamationError(
             "not reachable from <{}>: {} (include them from the umbrella header, or from a "

@@ -14,9 +14,14 @@ vcpkg_from_github(
     HEAD_REF main
 )
 
+# Feature tls: the sockframe::tls target (OpenSSL). Without it the TLS headers are installed but
+# no target links OpenSSL.
+vcpkg_check_features(OUT_FEATURE_OPTIONS FEATURE_OPTIONS FEATURES tls SOCKFRAME_TLS)
+
 vcpkg_cmake_configure(
     SOURCE_PATH "${SOURCE_PATH}"
     OPTIONS
+        ${FEATURE_OPTIONS}
         -DSOCKFRAME_BUILD_TESTS=OFF
         -DSOCKFRAME_BUILD_EXAMPLES=OFF
         -DSOCKFRAME_BUILD_BENCHMARKS=OFF

@@ -16369,10 +16369,30 @@ SOCKFRAME_NAMESPACE_END
 #include <memory>
 #include <stdexcept>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
+
+namespace detail {
+template <typename S, typename = void>
+struct has_pending_input : std::false_type {};
+template <typename S>
+struct has_pending_input<S, std::void_t<decltype(std::declval<const S&>().pending_input())>>
+    : std::true_type {};
+/// Bytes an endpoint holds above the socket, readable without the socket becoming readable (a TLS
+/// stream's decrypted bytes); 0 for plain sockets.
+template <typename S>
+std::size_t pending_input(const S& s) noexcept {
+    if constexpr (has_pending_input<S>::value) {
+        return s.pending_input();
+    } else {
+        (void)s;
+        return 0;
+    }
+}
+}  // namespace detail
 
 /// Whether a server reads a PROXY protocol header (proxy_protocol.hpp) at the start of each
 /// connection from a trusted proxy (server_options::trusted_proxies).
@@ -17083,8 +17103,10 @@ private:
         } else if (c.paused_ && c.pending() <= options_.low_water_mark) {
             c.paused_ = false;
         }
-        if (!c.paused_ && c.held_) {
-            read(c);  // frames held back at the mark: the socket may never wake us for them
+        if (!c.paused_ && (c.held_ || detail::pending_input(c.socket()) > 0)) {
+            // frames held back at the mark, or bytes a layer under framed holds (TLS): the
+            // socket may never wake us for them
+            read(c);
             touch(c);
             return;
         }

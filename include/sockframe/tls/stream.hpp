@@ -246,8 +246,12 @@ public:
     std::error_code connect_result() const noexcept { return socket_.connect_result(); }
     /// The local address.
     address_type local_address() const { return socket_.local_address(); }
+    /// The local address, never throwing (`ec` set on failure).
+    address_type local_address(std::error_code& ec) const noexcept { return socket_.local_address(ec); }
     /// The peer's address.
     address_type remote_address() const { return socket_.remote_address(); }
+    /// The peer's address, never throwing (`ec` set on failure).
+    address_type remote_address(std::error_code& ec) const noexcept { return socket_.remote_address(ec); }
 
     /// Whether the last call that would block waits for writability (else for readability).
     bool wants_write() const noexcept { return want_write_; }

@@ -332,12 +332,13 @@ public:
 private:
     using connection = sf::async_framed<sf::tcp_stream_nb, sf::length_prefix<std::uint32_t>>;
 
-    // Ended by the client's close (the load generator closes every connection before stop()).
+    // Ended by the client's close (the load generator closes every connection before stop()), or
+    // by stop()'s cancel for a session whose close the loop has not seen yet.
     sf::task<void> session(sf::tcp_stream_nb socket) {
         connection conn{loop_, std::move(socket), sf::length_prefix<std::uint32_t>(max_frame)};
         std::error_code ec;
-        while (auto frame = co_await conn.receive(sf::deadline{}, ec)) {
-            co_await conn.send(*frame, sf::deadline{}, ec);
+        while (auto frame = co_await conn.receive(sf::deadline{}, cancel_.token(), ec)) {
+            co_await conn.send(*frame, sf::deadline{}, cancel_.token(), ec);
             if (ec) break;
         }
     }

@@ -52,8 +52,12 @@ int main(int argc, char** argv) {
     try {
         if (std::string(argv[3]) != "--bytes") {
             std::string message;
-            for (int i = 3; i < argc; ++i) message += (i > 3 ? " " : "") + std::string(argv[i]);
-            std::cout << round_trip(host, port, message + "\n") << std::flush;
+            for (int i = 3; i < argc; ++i) {
+                if (i > 3) message += ' ';
+                message += argv[i];
+            }
+            message += '\n';
+            std::cout << round_trip(host, port, message) << std::flush;
             return 0;
         }
 

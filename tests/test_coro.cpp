@@ -524,6 +524,71 @@ TEST_CASE("coro: replies to pipelined frames coalesce into one write; a receive 
     run_bounded(loop, body());
 }
 
+TEST_CASE("coro: echo sessions given a token as a temporary, without a deadline, complete normally") {
+    // The shape of the benchmark's coroutine session: the token (a prvalue, a temporary of the
+    // co_await expression), no deadline and an error_code, in ping-pong and pipelined traffic,
+    // on several connections at once. Nothing is cancelled until the end: every operation must
+    // complete with its frame, never with operation_canceled; then a real cancel ends the
+    // sessions that wait.
+    sf::event_loop loop;
+    constexpr int sessions = 4;
+    constexpr int rounds = 200;
+    constexpr int pipelined = 32;
+    sf::cancel_source source;
+    int echoed = 0, ended = 0, spurious = 0, cancelled_at_end = 0;
+    auto session = [&](sf::tcp_stream_nb socket) -> sf::task<void> {
+        conn_type conn{loop, std::move(socket), {}};
+        std::error_code ec;
+        while (auto frame = co_await conn.receive(sf::deadline{}, source.token(), ec)) {
+            co_await conn.send(*frame, sf::deadline{}, source.token(), ec);
+            if (ec) break;
+            ++echoed;
+        }
+        if (ec == std::errc::operation_canceled && !source.cancelled()) ++spurious;
+        if (ec == std::errc::operation_canceled && source.cancelled()) ++cancelled_at_end;
+        ++ended;
+    };
+    auto body = [&]() -> sf::task<void> {
+        sf::tcp_listener_nb listener{sf::ipv4_address::loopback(0)};
+        auto address = listener.local_address();
+        std::vector<conn_type> clients;
+        for (int i = 0; i < sessions; ++i) {
+            clients.emplace_back(loop, co_await sf::async_connect(loop, address, limit),
+                                 sf::length_prefix<std::uint32_t>{});
+            auto accepted = co_await sf::async_accept(loop, listener, limit, source.token());
+            sf::co_spawn(loop, session(std::move(accepted.socket)),
+                         [](std::exception_ptr e) { CHECK_FALSE(e); });
+        }
+        std::string payload;
+        for (int r = 0; r < rounds; ++r) {
+            for (int c = 0; c < sessions; ++c) {
+                // ping-pong on even rounds, a pipelined batch on odd ones
+                const int batch = r % 2 == 0 ? 1 : pipelined;
+                for (int k = 0; k < batch; ++k) {
+                    payload = std::to_string(r) + ":" + std::to_string(c) + ":" + std::to_string(k);
+                    co_await clients[static_cast<std::size_t>(c)].send(sf::const_buffer(payload), limit);
+                }
+                for (int k = 0; k < batch; ++k) {
+                    auto m = co_await clients[static_cast<std::size_t>(c)].receive(limit);
+                    REQUIRE(m);
+                    CHECK(text(*m) == std::to_string(r) + ":" + std::to_string(c) + ":" + std::to_string(k));
+                }
+            }
+            REQUIRE(spurious == 0);
+            REQUIRE(ended == 0);
+        }
+        CHECK(echoed == sessions * (rounds / 2) * (1 + pipelined));
+        // the end: half the sessions end by the client's close, the rest by a real cancel
+        for (int c = 0; c < sessions / 2; ++c) clients[static_cast<std::size_t>(c)].close();
+        while (ended < sessions / 2) co_await sf::async_sleep(loop, 1ms);
+        source.cancel();
+        while (ended < sessions) co_await sf::async_sleep(loop, 1ms);
+        CHECK(spurious == 0);
+        CHECK(cancelled_at_end == sessions - sessions / 2);
+    };
+    run_bounded(loop, body());
+}
+
 #else
 
 TEST_CASE("coro: skipped") { MESSAGE("skipped: coroutines, because this build is C++17"); }

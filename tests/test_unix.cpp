@@ -375,6 +375,44 @@ TEST_CASE(
     }
     CHECK(open_descriptors() == before);
 }
+
+TEST_CASE("a non-blocking framed Unix stream keeps a partial frame's descriptors until the frame completes") {
+    const std::size_t before = open_descriptors();
+    {
+        pipe_pair p;
+        auto [a, b] = sf::socketpair<sf::unix_stream_nb>();
+        sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{}};
+        sf::received_descriptors got;
+        std::error_code ec;
+        CHECK_FALSE(sf::receive_with_descriptors(rx, got, sf::deadline{}, ec));
+        CHECK(sf::is_would_block(ec));
+        const int fds[1] = {p.fds[0]};
+        std::error_code sec;
+        const sf::const_buffer head("\0\4ab", 4);
+        sf::send_with_descriptors(a, &head, 1, fds, 1, 5s, sec);
+        REQUIRE_FALSE(sec);
+        CHECK_FALSE(sf::receive_with_descriptors(rx, got, sf::deadline{}, ec));
+        CHECK(sf::is_would_block(ec));
+        CHECK(got.empty());
+        CHECK(rx.buffered() == 4);
+        a.write_all(std::string("cd"), 5s);
+        auto frame = sf::receive_with_descriptors(rx, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "abcd");
+        REQUIRE(got.size() == 1);
+        CHECK(same_file(got[0], p.fds[0]));
+        // a framed object moved while it holds descriptors: the new owner delivers them
+        sf::send_with_descriptors(a, &head, 1, fds, 1, 5s, sec);
+        CHECK_FALSE(sf::receive_with_descriptors(rx, got, sf::deadline{}, ec));
+        sf::framed moved{std::move(rx)};
+        a.write_all(std::string("ef"), 5s);
+        frame = sf::receive_with_descriptors(moved, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "abef");
+        CHECK(got.size() == 1);
+    }
+    CHECK(open_descriptors() == before);
+}
 #endif
 
 TEST_CASE("peek: stream and datagram receives that leave the data queued") {

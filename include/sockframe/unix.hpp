@@ -335,6 +335,22 @@ std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f,
     return frame;
 }
 
+/// The stream form without `space`: the next frame over a framed Unix stream and the
+/// descriptors that came with its bytes (see above).
+template <typename Endpoint, typename Codec>
+std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, received_descriptors& fds,
+                                                     deadline d, std::error_code& ec) {
+    static_assert(!Endpoint::socket_type::message_oriented,
+                  "a message socket receives its frame into caller's space: pass a mutable_buffer");
+    return receive_with_descriptors(f, mutable_buffer(), fds, d, ec);
+}
+/// Throwing form (frame_error for framing errors).
+template <typename Endpoint, typename Codec>
+std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, received_descriptors& fds,
+                                                     deadline d = {}) {
+    return receive_with_descriptors(f, mutable_buffer(), fds, d);
+}
+
 #endif
 
 SOCKFRAME_NAMESPACE_END

@@ -576,40 +576,46 @@ private:
     /// room for them, recording those that came (descriptors of frames already delivered are
     /// closed first).
     std::size_t read_chunk(Endpoint& endpoint, mutable_buffer into, deadline d, std::error_code& ec) {
-        if constexpr (descriptors_v) {
-            descriptor_queue& q = this->descriptors;
-            if (q.room() == 0) {
-                const std::size_t n = endpoint.read_some(into, d, ec);
-                if (!ec) q.add_received(n);
-                return n;
-            }
-            q.close_before(stream_offset());
-            rights_room control;
-            iovec_type vec;
-            set_iovec(vec, into.data(), into.size());
-            message_header h;
-            h.vecs = &vec;
-            h.vec_count = 1;
-            h.control = control.bytes;
-            h.control_length = rights_space(q.room());
-            const auto when = d.resolve(endpoint.timeout());
-            for (;;) {
-                if (receive_headers(endpoint.native_handle(), &h, 1, dont_wait, false, ec) >= 0) break;
-                if (ec != std::errc::operation_would_block || !traits::is_blocking) return 0;
-                ec = wait_ready(endpoint.native_handle(), poll_in, when);
-                if (ec) return 0;
-            }
-            ec = no_error();
-            const std::size_t n = h.size < into.size() ? h.size : into.size();
-            // Linux ends a read that brings descriptors within the message they were sent with
-            // (it may begin with earlier messages' bytes): its last byte belongs to that message.
-            q.record(h.control, h.control_length, h.control_truncated, q.received() + (n > 0 ? n - 1 : 0));
-            q.add_received(n);
-            return n;
-        } else {
-            return endpoint.read_some(into, d, ec);
-        }
+#if defined(SOCKFRAME_POSIX)
+        if constexpr (descriptors_v) return read_with_descriptors(endpoint, into, d, ec);
+#endif
+        return endpoint.read_some(into, d, ec);
     }
+#if defined(SOCKFRAME_POSIX)
+    /// read_chunk on a Unix stream.
+    std::size_t read_with_descriptors(Endpoint& endpoint, mutable_buffer into, deadline d,
+                                      std::error_code& ec) {
+        descriptor_queue& q = this->descriptors;
+        if (q.room() == 0) {
+            const std::size_t n = endpoint.read_some(into, d, ec);
+            if (!ec) q.add_received(n);
+            return n;
+        }
+        q.close_before(stream_offset());
+        rights_room control;
+        iovec_type vec;
+        set_iovec(vec, into.data(), into.size());
+        message_header h;
+        h.vecs = &vec;
+        h.vec_count = 1;
+        h.control = control.bytes;
+        h.control_length = rights_space(q.room());
+        const auto when = d.resolve(endpoint.timeout());
+        for (;;) {
+            if (receive_headers(endpoint.native_handle(), &h, 1, dont_wait, false, ec) >= 0) break;
+            if (ec != std::errc::operation_would_block || !traits::is_blocking) return 0;
+            ec = wait_ready(endpoint.native_handle(), poll_in, when);
+            if (ec) return 0;
+        }
+        ec = no_error();
+        const std::size_t n = h.size < into.size() ? h.size : into.size();
+        // Linux ends a read that brings descriptors within the message they were sent with
+        // (it may begin with earlier messages' bytes): its last byte belongs to that message.
+        q.record(h.control, h.control_length, h.control_truncated, q.received() + (n > 0 ? n - 1 : 0));
+        q.add_received(n);
+        return n;
+    }
+#endif
 
     const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
 

@@ -16,6 +16,7 @@ using namespace std::chrono_literals;
 #if defined(SOCKFRAME_POSIX)
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace {
@@ -223,6 +224,196 @@ TEST_CASE("a frame with descriptors over Unix datagram and seqpacket sockets") {
     }
     CHECK(open_descriptors() == before);
 }
+
+#if defined(SOCKFRAME_LINUX)
+namespace {
+/// Whether `a` and `b` are descriptors of the same open file (device and inode).
+bool same_file(int a, int b) {
+    struct ::stat sa {
+    }, sb{};
+    REQUIRE(::fstat(a, &sa) == 0);
+    REQUIRE(::fstat(b, &sb) == 0);
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+}  // namespace
+
+TEST_CASE("the kernel's rule framed relies on: a read that brings descriptors ends within their message") {
+    const std::size_t before = open_descriptors();
+    {
+        pipe_pair p;
+        auto [a, b] = sf::socketpair<sf::unix_stream>();
+        const int fds[1] = {p.fds[0]};
+        a.write_all(std::string("aaa"));
+        sf::send_with_descriptors(a, std::string("bbb"), fds, 1, 5s);
+        a.write_all(std::string("ccc"));
+        sf::received_descriptors got;
+        char out[64];
+        // the read may begin with an earlier message's bytes, so the descriptors' message is not
+        // where the read starts; it stops at the end of that message, not after
+        std::size_t n = sf::receive_with_descriptors(b, sf::mutable_buffer(out, sizeof out), got, 5s);
+        CHECK(std::string(out, n) == "aaabbb");
+        REQUIRE(got.size() == 1);
+        CHECK(same_file(got[0], p.fds[0]));
+        n = sf::receive_with_descriptors(b, sf::mutable_buffer(out, sizeof out), got, 5s);
+        CHECK(std::string(out, n) == "ccc");
+        CHECK(got.empty());
+        // a read shorter than the message: the descriptors come with its first part
+        sf::send_with_descriptors(a, std::string("dddd"), fds, 1, 5s);
+        n = sf::receive_with_descriptors(b, sf::mutable_buffer(out, 2), got, 5s);
+        CHECK(std::string(out, n) == "dd");
+        CHECK(got.size() == 1);
+        n = sf::receive_with_descriptors(b, sf::mutable_buffer(out, sizeof out), got, 5s);
+        CHECK(std::string(out, n) == "dd");
+        CHECK(got.empty());
+    }
+    CHECK(open_descriptors() == before);
+}
+
+TEST_CASE("frames with descriptors over a Unix stream: pipelined, split across reads, each gets its own") {
+    const std::size_t before = open_descriptors();
+    {
+        pipe_pair p1, p2, p3, p4;
+        auto [a, b] = sf::socketpair<sf::unix_stream>();
+        sf::framed tx{std::move(a), sf::length_prefix<std::uint16_t>{}};
+        sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{}};
+        rx.set_initial_receive_capacity(64);  // frames of 150 bytes span several reads
+        const std::string first(150, '1'), third(150, '3'), fifth(40, '5');
+        const int one[1] = {p1.fds[0]};
+        const int two[2] = {p2.fds[0], p3.fds[1]};
+        const int four[1] = {p4.fds[0]};
+        tx.queue("queued before");  // flushed before the frame with descriptors, in its own call
+        sf::send_with_descriptors(tx, first, one, 1, 5s);
+        tx.send("between");  // no descriptors: glued by the kernel to what follows
+        sf::send_with_descriptors(tx, third, two, 2, 5s);
+        tx.send("plain");
+        // a sender that splits a frame: its descriptors with the first header byte, the rest later
+        sf::send_with_descriptors(tx.endpoint(), std::string(1, '\0'), four, 1, 5s);
+        tx.endpoint().write_all(std::string(1, static_cast<char>(fifth.size())) + fifth.substr(0, 10));
+        tx.endpoint().write_all(fifth.substr(10));
+        sf::send_with_descriptors(tx, std::string("never read"), one, 1, 5s);
+
+        sf::received_descriptors got(4);
+        std::error_code ec;
+        const sf::mutable_buffer unused;
+        auto frame = sf::receive_with_descriptors(rx, unused, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "queued before");
+        CHECK(got.empty());
+        frame = sf::receive_with_descriptors(rx, unused, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == first);
+        REQUIRE(got.size() == 1);
+        CHECK_FALSE(got.truncated());
+        CHECK(same_file(got[0], p1.fds[0]));
+        REQUIRE(::write(p1.fds[1], "p1", 2) == 2);
+        CHECK(read_from(got[0]) == "p1");
+        frame = sf::receive_with_descriptors(rx, unused, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "between");
+        CHECK(got.empty());  // the previous frame's descriptor was closed by this receive
+        frame = sf::receive_with_descriptors(rx, unused, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == third);
+        REQUIRE(got.size() == 2);
+        CHECK(same_file(got[0], p2.fds[0]));
+        CHECK(same_file(got[1], p3.fds[1]));
+        REQUIRE(::write(p2.fds[1], "p2", 2) == 2);
+        CHECK(read_from(got[0]) == "p2");
+        REQUIRE(::write(got[1], "p3", 2) == 2);
+        CHECK(read_from(p3.fds[0]) == "p3");
+        frame = rx.receive(5s);  // a plain receive in between takes no descriptors
+        REQUIRE(frame);
+        CHECK(frame->str() == "plain");
+        frame = sf::receive_with_descriptors(rx, unused, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == fifth);
+        REQUIRE(got.size() == 1);
+        CHECK(same_file(got[0], p4.fds[0]));
+        // "never read" and its descriptor stay with rx until rx is destroyed
+        CHECK(open_descriptors() > before + 10);
+    }
+    CHECK(open_descriptors() == before);
+}
+
+TEST_CASE(
+    "a frame over a Unix stream with more descriptors than the receiver's room: the rest closed, flagged") {
+    const std::size_t before = open_descriptors();
+    {
+        pipe_pair p;
+        auto [a, b] = sf::socketpair<sf::unix_stream>();
+        sf::framed tx{std::move(a), sf::length_prefix<std::uint16_t>{}};
+        sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{}};
+        const std::vector<int> many(6, p.fds[0]);
+        sf::send_with_descriptors(tx, std::string("six"), many.data(), many.size(), 5s);
+        sf::send_with_descriptors(tx, std::string("one"), many.data(), 1, 5s);
+        sf::send_with_descriptors(tx, std::string("three"), many.data(), 3, 5s);
+        sf::received_descriptors got(2);
+        std::error_code ec;
+        auto frame = sf::receive_with_descriptors(rx, sf::mutable_buffer(), got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "six");
+        CHECK(got.size() == 2);
+        CHECK(got.truncated());
+        CHECK(open_descriptors() == before + 2 + 2 + 2);  // pipe, pair, the two kept
+        frame = sf::receive_with_descriptors(rx, sf::mutable_buffer(), got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "one");
+        CHECK(got.size() == 1);
+        CHECK_FALSE(got.truncated());
+        sf::received_descriptors wide(8);  // a receiver with room for all of them
+        frame = sf::receive_with_descriptors(rx, sf::mutable_buffer(), wide, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "three");
+        CHECK(wide.size() == 3);
+        CHECK_FALSE(wide.truncated());
+        // end-of-stream: nullopt with no error, nothing held
+        tx.endpoint().shutdown(sf::shutdown_type::send);
+        frame = sf::receive_with_descriptors(rx, sf::mutable_buffer(), got, 5s, ec);
+        CHECK_FALSE(frame);
+        CHECK_FALSE(ec);
+        CHECK(got.empty());
+    }
+    CHECK(open_descriptors() == before);
+}
+
+TEST_CASE("a non-blocking framed Unix stream keeps a partial frame's descriptors until the frame completes") {
+    const std::size_t before = open_descriptors();
+    {
+        pipe_pair p;
+        auto [a, b] = sf::socketpair<sf::unix_stream_nb>();
+        sf::framed rx{std::move(b), sf::length_prefix<std::uint16_t>{}};
+        sf::received_descriptors got;
+        std::error_code ec;
+        CHECK_FALSE(sf::receive_with_descriptors(rx, got, sf::deadline{}, ec));
+        CHECK(sf::is_would_block(ec));
+        const int fds[1] = {p.fds[0]};
+        std::error_code sec;
+        const sf::const_buffer head("\0\4ab", 4);
+        sf::send_with_descriptors(a, &head, 1, fds, 1, 5s, sec);
+        REQUIRE_FALSE(sec);
+        CHECK_FALSE(sf::receive_with_descriptors(rx, got, sf::deadline{}, ec));
+        CHECK(sf::is_would_block(ec));
+        CHECK(got.empty());
+        CHECK(rx.buffered() == 4);
+        a.write_all(std::string("cd"), 5s);
+        auto frame = sf::receive_with_descriptors(rx, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "abcd");
+        REQUIRE(got.size() == 1);
+        CHECK(same_file(got[0], p.fds[0]));
+        // a framed object moved while it holds descriptors: the new owner delivers them
+        sf::send_with_descriptors(a, &head, 1, fds, 1, 5s, sec);
+        CHECK_FALSE(sf::receive_with_descriptors(rx, got, sf::deadline{}, ec));
+        sf::framed moved{std::move(rx)};
+        a.write_all(std::string("ef"), 5s);
+        frame = sf::receive_with_descriptors(moved, got, 5s, ec);
+        REQUIRE(frame);
+        CHECK(frame->str() == "abef");
+        CHECK(got.size() == 1);
+    }
+    CHECK(open_descriptors() == before);
+}
+#endif
 
 TEST_CASE("peek: stream and datagram receives that leave the data queued") {
     auto [a, b] = sf::socketpair<sf::unix_stream>();

@@ -57,7 +57,9 @@
 
 #include <cstddef>
 #include <cstring>
+#include <cstdint>
 #include <initializer_list>
+#include <limits>
 #include <optional>
 #include <string>
 #include <system_error>
@@ -223,12 +225,148 @@ struct datagram_batch_state {
 };
 struct no_batch_state {};
 
+#if defined(SOCKFRAME_POSIX)
+/// Descriptors received beside a Unix stream's bytes and not yet handed to a frame (framed over a
+/// Unix stream, once a descriptor receive asked for them). Each is recorded at the stream offset
+/// of the last byte of the read it came with: Linux detaches a message's descriptors on the read
+/// that reaches its first byte, may glue bytes of earlier messages before it, and ends that read
+/// within the message, so that byte belongs to the frame sent with them. Closes what it holds.
+class descriptor_queue {
+public:
+    /// The most descriptors held for frames not yet delivered; more are closed (and flagged).
+    static constexpr std::size_t most = 4 * max_passed_descriptors;
+
+    descriptor_queue() noexcept = default;
+    descriptor_queue(descriptor_queue&& other) noexcept
+        : entries_(std::move(other.entries_)),
+          held_(std::exchange(other.held_, 0)),
+          received_(std::exchange(other.received_, 0)),
+          room_(std::exchange(other.room_, 0)) {
+        other.entries_.clear();
+    }
+    descriptor_queue& operator=(descriptor_queue&& other) noexcept {
+        if (this != &other) {
+            close_before((std::numeric_limits<std::uint64_t>::max)());
+            entries_ = std::move(other.entries_);
+            other.entries_.clear();
+            held_ = std::exchange(other.held_, 0);
+            received_ = std::exchange(other.received_, 0);
+            room_ = std::exchange(other.room_, 0);
+        }
+        return *this;
+    }
+    descriptor_queue(const descriptor_queue&) = delete;
+    descriptor_queue& operator=(const descriptor_queue&) = delete;
+    ~descriptor_queue() { close_before((std::numeric_limits<std::uint64_t>::max)()); }
+
+    /// Descriptors each read makes room for (0: reads take none, the kernel closes them).
+    std::size_t room() const noexcept { return room_; }
+    void set_room(std::size_t n) noexcept { room_ = n < max_passed_descriptors ? n : max_passed_descriptors; }
+    /// Stream bytes received so far (the offset of the next byte to arrive).
+    std::uint64_t received() const noexcept { return received_; }
+    void add_received(std::size_t n) noexcept { received_ += n; }
+    /// Descriptors (and truncation marks) held.
+    std::size_t size() const noexcept { return entries_.size(); }
+
+    /// Records what one read brought: the descriptors in `control` at `offset`; a mark there when
+    /// the kernel or the bound closed some. Never throws: without memory, they are closed.
+    void record(void* control, std::size_t length, bool truncated, std::uint64_t offset) noexcept {
+        int fds[max_passed_descriptors];
+        std::size_t count = 0;
+        bool closed = take_rights(control, length, fds, max_passed_descriptors, count) > 0 || truncated;
+        for (std::size_t i = 0; i < count; ++i) {
+            if (held_ >= most || !push(offset, fds[i])) {
+                close_handle(fds[i]);
+                closed = true;
+            }
+        }
+        if (closed && !push(offset, -1) && !entries_.empty() && entries_.back().fd >= 0) {
+            close_handle(entries_.back().fd);  // no room for the mark: the last one becomes it
+            entries_.back().fd = -1;
+            --held_;
+        }
+    }
+
+    /// Moves the descriptors recorded before offset `end` into `out` (at most `capacity`, in
+    /// arrival order); closes the rest. Returns whether any was closed (here or earlier).
+    bool take_before(std::uint64_t end, int* out, std::size_t capacity, std::size_t& count) noexcept {
+        bool closed = false;
+        std::size_t i = 0;
+        for (; i < entries_.size() && entries_[i].offset < end; ++i) {
+            const int fd = entries_[i].fd;
+            if (fd < 0) {
+                closed = true;
+            } else if (count < capacity) {
+                out[count++] = fd;
+                --held_;
+            } else {
+                close_handle(fd);
+                --held_;
+                closed = true;
+            }
+        }
+        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        return closed;
+    }
+    /// Closes the descriptors recorded before offset `end` (frames delivered without them).
+    void close_before(std::uint64_t end) noexcept {
+        std::size_t i = 0;
+        for (; i < entries_.size() && entries_[i].offset < end; ++i)
+            if (entries_[i].fd >= 0) {
+                close_handle(entries_[i].fd);
+                --held_;
+            }
+        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+
+private:
+    struct entry {
+        std::uint64_t offset;  // the stream offset the descriptor is attributed to
+        int fd;                // -1: a mark that descriptors were closed here
+    };
+    bool push(std::uint64_t offset, int fd) noexcept {
+        if (entries_.size() >= 2 * most) return false;  // marks too are bounded
+        try {
+            entries_.push_back(entry{offset, fd});
+            if (fd >= 0) ++held_;
+            return true;
+        } catch (...) {
+            return false;
+        }
+    }
+
+    std::vector<entry> entries_;
+    std::size_t held_ = 0;  // descriptors (not marks) in entries_
+    std::uint64_t received_ = 0;
+    std::size_t room_ = 0;
+};
+/// The descriptor state of a framed Unix stream.
+struct stream_descriptor_state {
+    descriptor_queue descriptors;
+};
+#endif
+struct no_descriptor_state {};
+#if defined(SOCKFRAME_POSIX)
+/// Whether framed over `E` records descriptors passed beside its bytes (a Unix stream).
+template <typename E>
+inline constexpr bool stream_carries_descriptors_v =
+    endpoint_traits<E>::is_local && !endpoint_traits<E>::message_oriented;
+#else
+template <typename E>
+inline constexpr bool stream_carries_descriptors_v = false;
+struct stream_descriptor_state {};
+#endif
+
 template <typename Endpoint, typename Codec>
 class frame_reader : private std::conditional_t<endpoint_traits<Endpoint>::message_oriented &&
                                                     !endpoint_traits<Endpoint>::connection_oriented &&
                                                     receives_batches<Endpoint>::value,
-                                                datagram_batch_state, no_batch_state> {
+                                                datagram_batch_state, no_batch_state>,
+                     private std::conditional_t<stream_carries_descriptors_v<Endpoint>,
+                                                stream_descriptor_state, no_descriptor_state> {
     using traits = endpoint_traits<Endpoint>;
+    /// A Unix stream: descriptors received beside its bytes are attributed to frames.
+    static constexpr bool descriptors_v = stream_carries_descriptors_v<Endpoint>;
     static constexpr bool is_local_v = traits::is_local;
     /// Datagram endpoints receive many datagrams per system call (recvmmsg) into slots of the
     /// receive buffer, each checked by the codec on its own as it is delivered.
@@ -384,6 +522,7 @@ public:
         }
         std::memcpy(buffer_.data() + end_, bytes.data(), bytes.size());
         end_ += bytes.size();
+        if constexpr (descriptors_v) this->descriptors.add_received(bytes.size());
     }
     void reserve(std::size_t bytes) {
         if (bytes <= buffer_.capacity()) return;
@@ -392,8 +531,91 @@ public:
         if (bytes > initial_capacity_) initial_capacity_ = bytes;  // the floor the buffer shrinks to
     }
 
+#if defined(SOCKFRAME_POSIX)
+    /// The next frame and the descriptors that came with its bytes (Unix streams): from now on
+    /// every read makes room for `capacity` descriptors (at least one) and records them; the
+    /// frame takes those recorded within its bytes (or within bytes skipped before it), the first
+    /// `capacity` into `out`, closing the rest (`truncated`). Descriptors of frames delivered
+    /// before are closed.
+    std::optional<const_buffer> receive_with_descriptors(Endpoint& endpoint, Codec& codec, int* out,
+                                                         std::size_t capacity, std::size_t& count,
+                                                         bool& truncated, deadline d, std::error_code& ec) {
+        count = 0;
+        truncated = false;
+        if constexpr (descriptors_v) {
+            descriptor_queue& q = this->descriptors;
+            q.set_room(capacity == 0 ? 1 : capacity);
+            q.close_before(stream_offset());
+            std::optional<const_buffer> frame = receive(endpoint, codec, d, ec);
+            if (frame) truncated = q.take_before(stream_offset(), out, capacity, count);
+            return frame;
+        } else {
+            (void)endpoint;
+            (void)codec;
+            (void)out;
+            (void)d;
+            ec = std::make_error_code(std::errc::operation_not_supported);
+            return std::nullopt;
+        }
+    }
+#endif
+
 private:
     static const std::error_code& no_error() noexcept { return detail::no_error(); }
+
+    /// The stream offset of the first byte not yet delivered (Unix streams).
+    std::uint64_t stream_offset() const noexcept {
+        if constexpr (descriptors_v) {
+            return this->descriptors.received() - (end_ - begin_);
+        } else {
+            return 0;
+        }
+    }
+
+    /// One read into `into`. On a Unix stream once descriptors were asked for: one recvmsg with
+    /// room for them, recording those that came (descriptors of frames already delivered are
+    /// closed first).
+    std::size_t read_chunk(Endpoint& endpoint, mutable_buffer into, deadline d, std::error_code& ec) {
+#if defined(SOCKFRAME_POSIX)
+        if constexpr (descriptors_v) return read_with_descriptors(endpoint, into, d, ec);
+#endif
+        return endpoint.read_some(into, d, ec);
+    }
+#if defined(SOCKFRAME_POSIX)
+    /// read_chunk on a Unix stream.
+    std::size_t read_with_descriptors(Endpoint& endpoint, mutable_buffer into, deadline d,
+                                      std::error_code& ec) {
+        descriptor_queue& q = this->descriptors;
+        if (q.room() == 0) {
+            const std::size_t n = endpoint.read_some(into, d, ec);
+            if (!ec) q.add_received(n);
+            return n;
+        }
+        q.close_before(stream_offset());
+        rights_room control;
+        iovec_type vec;
+        set_iovec(vec, into.data(), into.size());
+        message_header h;
+        h.vecs = &vec;
+        h.vec_count = 1;
+        h.control = control.bytes;
+        h.control_length = rights_space(q.room());
+        const auto when = d.resolve(endpoint.timeout());
+        for (;;) {
+            if (receive_headers(endpoint.native_handle(), &h, 1, dont_wait, false, ec) >= 0) break;
+            if (ec != std::errc::operation_would_block || !traits::is_blocking) return 0;
+            ec = wait_ready(endpoint.native_handle(), poll_in, when);
+            if (ec) return 0;
+        }
+        ec = no_error();
+        const std::size_t n = h.size < into.size() ? h.size : into.size();
+        // Linux ends a read that brings descriptors within the message they were sent with
+        // (it may begin with earlier messages' bytes): its last byte belongs to that message.
+        q.record(h.control, h.control_length, h.control_truncated, q.received() + (n > 0 ? n - 1 : 0));
+        q.add_received(n);
+        return n;
+    }
+#endif
 
     const_buffer buffered() const noexcept { return const_buffer(buffer_.data() + begin_, end_ - begin_); }
 
@@ -457,8 +679,8 @@ private:
                 when_known = true;
             }
             const std::size_t space = buffer_.capacity() - end_;
-            const std::size_t n = endpoint.read_some(mutable_buffer(buffer_.data() + end_, space),
-                                                     when ? deadline(*when) : deadline::never(), ec);
+            const std::size_t n = read_chunk(endpoint, mutable_buffer(buffer_.data() + end_, space),
+                                             when ? deadline(*when) : deadline::never(), ec);
             if (ec) {
                 drained_ = is_would_block(ec);
                 return std::nullopt;
@@ -716,6 +938,7 @@ private:
 
     void take(frame_reader& other) noexcept {
         if constexpr (batches_v) static_cast<datagram_batch_state&>(*this) = std::move(other);
+        if constexpr (descriptors_v) this->descriptors = std::move(other.descriptors);
         buffer_ = std::move(other.buffer_);
         begin_ = std::exchange(other.begin_, 0);
         end_ = std::exchange(other.end_, 0);
@@ -1306,6 +1529,16 @@ public:
     /// receive allocates it again (initial capacity). Returns whether anything was freed. For
     /// servers with many idle connections: an idle one then holds no receive buffer.
     bool release_receive_buffer() noexcept { return reader().release(); }
+
+#if defined(SOCKFRAME_POSIX)
+    /// Internal (unix.hpp's receive_with_descriptors over a Unix stream): the next frame and the
+    /// descriptors that came with its bytes, the first `capacity` into `out` (`count`), the rest
+    /// closed (`truncated`).
+    std::optional<const_buffer> receive_frame_descriptors(int* out, std::size_t capacity, std::size_t& count,
+                                                          bool& truncated, deadline d, std::error_code& ec) {
+        return reader().receive_with_descriptors(endpoint(), codec(), out, capacity, count, truncated, d, ec);
+    }
+#endif
 
 private:
     template <typename Container>

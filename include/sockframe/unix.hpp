@@ -154,7 +154,7 @@ std::size_t send_with_descriptors(Socket& s, const const_buffer* buffers, std::s
         return total;
     } else {
         // the descriptors went with the first bytes; the rest of the data follows without them
-        std::size_t done = 0, first = static_cast<std::size_t>(n);
+        std::size_t done = 0, first = h.size;  // the bytes the first call took
         for (std::size_t i = 0; i < used; ++i) {
             const std::size_t here = detail::iovec_size(vecs[i]);
             const std::size_t skip = first < here ? first : here;
@@ -247,18 +247,12 @@ void send_with_descriptors(framed<Endpoint, Codec>& f, const_buffer payload, con
     detail::throw_if(ec, "sockframe: send_with_descriptors");
 }
 
-/// Receives one frame and the descriptors sent with it, over a Unix datagram or seqpacket socket
-/// (one message, one frame): the message goes into `space` and the codec checks it as receive()
-/// does; the payload returned is a view into `space`. A frame framed already holds (received in
-/// an earlier batch) comes without descriptors: the kernel closed those, as for every receive
-/// made without room for them. nullopt: see `ec` (clear: end-of-stream on seqpacket).
+namespace detail {
+/// One message, one frame (datagram and seqpacket), with its descriptors.
 template <typename Endpoint, typename Codec>
-std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, mutable_buffer space,
-                                                     received_descriptors& fds, deadline d,
-                                                     std::error_code& ec) {
-    static_assert(Endpoint::socket_type::message_oriented,
-                  "over a stream, bytes and descriptors do not arrive frame by frame: use the socket's "
-                  "receive_with_descriptors");
+std::optional<const_buffer> receive_message_with_descriptors(framed<Endpoint, Codec>& f, mutable_buffer space,
+                                                             received_descriptors& fds, deadline d,
+                                                             std::error_code& ec) {
     fds.clear();
     if (f.buffered() > 0) return f.receive(d, ec);
     const std::size_t n = receive_with_descriptors(f.endpoint(), space, fds, d, ec);
@@ -287,6 +281,50 @@ std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f,
     return std::nullopt;
 }
 
+}  // namespace detail
+
+/// Receives one frame and the descriptors sent with it (framed over a Unix socket).
+///
+/// Datagram and seqpacket (one message, one frame): the message goes into `space` and the codec
+/// checks it as receive() does; the payload returned is a view into `space`. A frame framed
+/// already holds (received in an earlier batch) comes without descriptors: the kernel closed
+/// those, as for every receive made without room for them.
+///
+/// Stream (Linux; elsewhere errc::operation_not_supported): `space` is unused, the frame comes
+/// from framed's receive buffer as receive() returns it. From the first such call on, every read
+/// of this framed object (receive() too) makes room for fds.capacity() descriptors and records
+/// each set with the stream offset of the last byte of its read (Linux ends a read that brings
+/// descriptors within the message that carried them), so a frame sent by send_with_descriptors
+/// gets exactly its own, however the frames were split or pipelined. Descriptors of frames
+/// delivered by receive() are closed; those of frames not yet delivered are closed when the
+/// framed object is destroyed.
+///
+/// Descriptors beyond fds.capacity() are closed and fds.truncated() is set. nullopt: see `ec`
+/// (clear: end-of-stream).
+template <typename Endpoint, typename Codec>
+std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, mutable_buffer space,
+                                                     received_descriptors& fds, deadline d,
+                                                     std::error_code& ec) {
+    if constexpr (!Endpoint::socket_type::message_oriented) {
+        (void)space;
+        fds.clear();
+#if defined(SOCKFRAME_LINUX)
+        std::size_t count = 0;
+        bool truncated = false;
+        auto frame = f.receive_frame_descriptors(fds.data(), fds.capacity(), count, truncated, d, ec);
+        fds.assign(count, truncated);
+        return frame;
+#else
+        (void)f;
+        (void)d;
+        ec = std::make_error_code(std::errc::operation_not_supported);
+        return std::nullopt;
+#endif
+    } else {
+        return receive_message_with_descriptors(f, space, fds, d, ec);
+    }
+}
+
 /// Throwing form (frame_error for framing errors).
 template <typename Endpoint, typename Codec>
 std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, mutable_buffer space,
@@ -295,6 +333,22 @@ std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f,
     auto frame = receive_with_descriptors(f, space, fds, d, ec);
     if (ec) detail::throw_framed(ec, f.error_size(), "sockframe: receive_with_descriptors");
     return frame;
+}
+
+/// The stream form without `space`: the next frame over a framed Unix stream and the
+/// descriptors that came with its bytes (see above).
+template <typename Endpoint, typename Codec>
+std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, received_descriptors& fds,
+                                                     deadline d, std::error_code& ec) {
+    static_assert(!Endpoint::socket_type::message_oriented,
+                  "a message socket receives its frame into caller's space: pass a mutable_buffer");
+    return receive_with_descriptors(f, mutable_buffer(), fds, d, ec);
+}
+/// Throwing form (frame_error for framing errors).
+template <typename Endpoint, typename Codec>
+std::optional<const_buffer> receive_with_descriptors(framed<Endpoint, Codec>& f, received_descriptors& fds,
+                                                     deadline d = {}) {
+    return receive_with_descriptors(f, mutable_buffer(), fds, d);
 }
 
 #endif

@@ -1002,7 +1002,8 @@ struct message_header {
     void* control = nullptr;         ///< ancillary data to send, or room for what arrives (POSIX)
     std::size_t control_length = 0;  ///< bytes at `control`; after a receive, the bytes received
     std::size_t size = 0;            ///< after a receive: the message's bytes (its whole size when
-                                     ///< the call asked for it and the OS can say: Linux)
+                                     ///< the call asked for it and the OS can say: Linux); after a
+                                     ///< send: the bytes sent
     bool truncated = false;          ///< after a receive: the message was larger than its buffers
     bool control_truncated = false;  ///< after a receive: ancillary data did not fit (MSG_CTRUNC)
 };
@@ -1041,8 +1042,9 @@ inline constexpr int receive_cloexec = 0;
 
 /// Sends `count` messages (`count` <= 64) described by `m`: one sendmmsg where the OS has it,
 /// else one sendmsg (WSASendTo) each. Returns how many left (>= 1: an error after the first ends
-/// the batch, and the next call reports it), or -1 with ec set when none did. Windows sends no
-/// ancillary data (errc::not_supported).
+/// the batch, and the next call reports it), or -1 with ec set when none did; each sent
+/// message's `size` is then the bytes taken (a stream may take fewer than offered). Windows
+/// sends no ancillary data (errc::not_supported).
 inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
                                    std::error_code& ec) noexcept {
     if (count > 64) count = 64;
@@ -1052,8 +1054,10 @@ inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std:
         messages[i] = ::mmsghdr{};
         to_msghdr(m[i], messages[i].msg_hdr);
     }
-    return retry_interrupted(
+    const auto sent = retry_interrupted(
         ec, [&] { return ::sendmmsg(h, messages, static_cast<unsigned>(count), flags | send_flags); });
+    for (std::ptrdiff_t i = 0; i < sent; ++i) m[i].size = messages[i].msg_len;
+    return sent;
 #else
     for (std::size_t i = 0; i < count; ++i) {
         const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
@@ -1078,6 +1082,7 @@ inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std:
             ec.clear();
             return static_cast<std::ptrdiff_t>(i);
         }
+        m[i].size = static_cast<std::size_t>(n);
     }
     ec.clear();
     return static_cast<std::ptrdiff_t>(count);

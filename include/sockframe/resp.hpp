@@ -110,33 +110,40 @@ inline const char* resp_line_end(const char* p) noexcept {
     return p + 1;
 }
 
-/// One past the value at `p` and everything nested in it (trusted: inside a decoded frame).
-/// An attribute before a value is skipped with it.
+/// One past the value at `p` and everything nested in it (trusted: inside a decoded frame, so
+/// only lengths and counts are read, nothing is checked again). An attribute before a value is
+/// skipped with it.
 inline const char* resp_skip(const char* p) noexcept {
     std::uint64_t slots = 1;
-    while (slots != 0) {
+    do {
         const char marker = *p;
         const char* next = nullptr;
-        if (resp_is_bulk(marker)) {
-            const std::int64_t n = resp_trusted_number(p + 1, next);
-            p = n < 0 ? next : next + n + 2;
-            --slots;
-        } else if (resp_is_aggregate(marker)) {
-            const std::int64_t n = resp_trusted_number(p + 1, next);
-            p = next;
-            if (n < 0) {
+        switch (marker) {
+            case '$':
+            case '!':
+            case '=': {
+                const std::int64_t n = resp_trusted_number(p + 1, next);
+                p = n < 0 ? next : next + n + 2;
                 --slots;
-                continue;
+                break;
             }
-            auto children = static_cast<std::uint64_t>(n);
-            if (marker == '%' || marker == '|') children *= 2;
-            if (marker != '|') --slots;  // an attribute leaves its value's slot open
-            slots += children;
-        } else {
-            p = resp_line_end(p);
-            --slots;
+            case '*':
+            case '~':
+            case '>':
+            case '%':
+            case '|': {
+                const std::int64_t n = resp_trusted_number(p + 1, next);
+                p = next;
+                if (marker != '|') --slots;  // an attribute leaves its value's slot open
+                if (n > 0) slots += static_cast<std::uint64_t>(n) << (marker == '%' || marker == '|' ? 1 : 0);
+                break;
+            }
+            default:
+                p = resp_line_end(p);
+                --slots;
+                break;
         }
-    }
+    } while (slots != 0);
     return p;
 }
 
@@ -384,32 +391,64 @@ inline resp_value resp_value::operator[](std::size_t index) const noexcept {
 inline std::size_t resp_value::strings(std::string_view* out, std::size_t capacity,
                                        bool* only_bulk) const noexcept {
     bool bulk = true;
-    if (type_ != resp_type::array) {
+    if (type_ == resp_type::inline_command) {
         std::size_t n = 0;
-        for (auto it = begin(), e = end(); it != e; ++it, ++n) {
+        for (auto it = begin(), e = end(); it != e; ++it, ++n)
             if (n < capacity) out[n] = it->str();
-            if (it->type() != resp_type::bulk_string) bulk = false;
-        }
-        if (only_bulk) *only_bulk = bulk;
+        if (only_bulk) *only_bulk = true;
         return n;
     }
+    const std::size_t count = is_aggregate() ? length_ : 0;
+    // One pass over the children, reading lengths only: the frame was checked by the codec.
     const char* p = body_;
-    for (std::size_t i = 0; i < length_; ++i) {
-        if (*p == '$' && p[1] != '-') {
+    for (std::size_t i = 0; i < count; ++i) {
+        if (*p == '$' && p[1] != '-') {  // the common case first: a bulk string
             std::size_t n = 0;
             const char* q = p + 1;
             while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
             if (i < capacity) out[i] = std::string_view(q + 2, n);
             p = q + 4 + n;
-        } else {
-            const resp_value v = at(p, nullptr);
-            if (i < capacity) out[i] = v.str();
-            p = v.end_;
-            bulk = false;
+            continue;
         }
+        while (*p == '|') p = detail::resp_skip_attribute(p);  // annotates the child after it
+        std::string_view text;
+        const char marker = *p;
+        switch (marker) {
+            case '$':
+            case '!':
+            case '=': {
+                const char* next = nullptr;
+                const std::int64_t n = detail::resp_trusted_number(p + 1, next);
+                if (n < 0) {
+                    p = next;
+                    bulk = false;
+                    break;
+                }
+                const auto size = static_cast<std::size_t>(n);
+                text = marker == '=' ? std::string_view(next + 4, size - 4) : std::string_view(next, size);
+                p = next + size + 2;
+                if (marker != '$') bulk = false;
+                break;
+            }
+            case '*':
+            case '%':
+            case '~':
+            case '>':
+                p = detail::resp_skip(p);
+                bulk = false;
+                break;
+            default: {
+                const char* nl = detail::resp_line_end(p) - 1;
+                if (marker != '_') text = std::string_view(p + 1, static_cast<std::size_t>(nl - 2 - p));
+                p = nl + 1;
+                bulk = false;
+                break;
+            }
+        }
+        if (i < capacity) out[i] = text;
     }
     if (only_bulk) *only_bulk = bulk;
-    return length_;
+    return count;
 }
 
 inline resp_value resp_value::at_value(const char* p, const char* end) noexcept {

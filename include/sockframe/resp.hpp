@@ -188,7 +188,7 @@ public:
             length_ = n;
             return;
         }
-        *this = at(p, p + frame.size());
+        load(*this, p, p + frame.size());
     }
 
     /// Checks that `bytes` hold exactly one value within `limits`; on error returns an empty
@@ -270,21 +270,27 @@ public:
 private:
     friend class iterator;
 
-    /// The value at `p` (an attribute before it is recorded, not returned); `end`, where known,
-    /// is where it ends.
-    static resp_value at(const char* p, const char* end) noexcept {
+    /// Writes into `v` the value at `p` (an attribute before it is recorded, not returned); `end`,
+    /// where known, is where it ends. Field by field: a value built elsewhere and copied whole
+    /// would be read back as wide loads from narrower stores (a store-forwarding stall per value).
+    static void load(resp_value& v, const char* p, const char* end) noexcept {
         const char* attributes = nullptr;
         while (*p == '|') {  // several in a row: the first is kept
             if (!attributes) attributes = p;
             p = detail::resp_skip_attribute(p);
         }
-        resp_value v = at_value(p, end);
+        load_value(v, p, end);
         v.attributes_ = attributes;
-        return v;
     }
     /// The value whose own type byte is at `p` (an attribute itself, when p points at one);
     /// `end`, where known, is where it ends.
-    static resp_value at_value(const char* p, const char* end = nullptr) noexcept;
+    static resp_value at_value(const char* p, const char* end = nullptr) noexcept {
+        resp_value v;
+        load_value(v, p, end);
+        return v;
+    }
+    /// at_value(), written into `v`.
+    static void load_value(resp_value& v, const char* p, const char* end) noexcept;
 
     resp_type type_ = resp_type::null;
     const char* head_ = nullptr;        // the type byte
@@ -321,7 +327,7 @@ public:
             load_word();
         } else {
             pos_ = current_.end_;
-            if (--left_ != 0) current_ = resp_value::at(pos_, nullptr);
+            if (--left_ != 0) resp_value::load(current_, pos_, nullptr);
         }
         return *this;
     }
@@ -341,7 +347,7 @@ public:
 private:
     friend class resp_value;
     iterator(const char* pos, std::size_t left) noexcept : pos_(pos), left_(left) {
-        if (left_ != 0) current_ = resp_value::at(pos_, nullptr);
+        if (left_ != 0) resp_value::load(current_, pos_, nullptr);
     }
     iterator(const char* pos, const char* line_end) noexcept : pos_(pos), line_end_(line_end), words_(true) {
         skip_spaces();
@@ -451,8 +457,12 @@ inline std::size_t resp_value::strings(std::string_view* out, std::size_t capaci
     return count;
 }
 
-inline resp_value resp_value::at_value(const char* p, const char* end) noexcept {
-    resp_value v;
+inline void resp_value::load_value(resp_value& v, const char* p, const char* end) noexcept {
+    v.type_ = resp_type::null;
+    v.body_ = nullptr;
+    v.length_ = 0;
+    v.end_ = nullptr;
+    v.attributes_ = nullptr;
     v.head_ = p;
     const char marker = *p;
     if (marker == '$' && p[1] != '-') {  // the common case first: a bulk string
@@ -463,7 +473,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         v.body_ = q + 2;
         v.length_ = n;
         v.end_ = q + 4 + n;
-        return v;
+        return;
     }
     v.type_ = detail::resp_type_of(marker);
     const char* next = nullptr;
@@ -473,7 +483,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
             v.type_ = resp_type::null;
             v.body_ = next;
             v.end_ = next;
-            return v;
+            return;
         }
         v.body_ = next;
         v.length_ = static_cast<std::size_t>(n);
@@ -488,7 +498,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         if (n < 0) {
             v.type_ = resp_type::null;
             v.end_ = next;
-            return v;
+            return;
         }
         v.length_ = static_cast<std::size_t>(n) * ((marker == '%' || marker == '|') ? 2 : 1);
         v.end_ = end ? end : marker == '|' ? detail::resp_skip_attribute(p) : detail::resp_skip(p);
@@ -498,7 +508,6 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         v.length_ = static_cast<std::size_t>(nl - 1 - v.body_);
         v.end_ = nl + 1;
     }
-    return v;
 }
 
 /// The RESP codec: decodes one whole value per frame (every nested aggregate and attribute

@@ -426,6 +426,7 @@ inline std::size_t resp_value::strings(std::string_view* out, std::size_t capaci
                 const char* next = nullptr;
                 const std::int64_t n = detail::resp_trusted_number(p + 1, next);
                 if (n < 0) {
+                    text = std::string_view(next, 0);  // a null, as str() reports it
                     p = next;
                     bulk = false;
                     break;
@@ -439,13 +440,20 @@ inline std::size_t resp_value::strings(std::string_view* out, std::size_t capaci
             case '*':
             case '%':
             case '~':
-            case '>':
-                p = detail::resp_skip(p);
+            case '>': {
+                const char* next = nullptr;
+                if (detail::resp_trusted_number(p + 1, next) < 0) {
+                    text = std::string_view(next, 0);  // a null, as str() reports it
+                    p = next;
+                } else {
+                    p = detail::resp_skip(p);
+                }
                 bulk = false;
                 break;
+            }
             default: {
                 const char* nl = detail::resp_line_end(p) - 1;
-                if (marker != '_') text = std::string_view(p + 1, static_cast<std::size_t>(nl - 2 - p));
+                text = std::string_view(p + 1, static_cast<std::size_t>(nl - 2 - p));
                 p = nl + 1;
                 bulk = false;
                 break;

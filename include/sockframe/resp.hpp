@@ -407,15 +407,15 @@ inline std::size_t resp_value::strings(std::string_view* out, std::size_t capaci
     const std::size_t count = is_aggregate() ? length_ : 0;
     // One pass over the children, reading lengths only: the frame was checked by the codec.
     const char* p = body_;
-    for (std::size_t i = 0; i < count; ++i) {
-        if (*p == '$' && p[1] != '-') {  // the common case first: a bulk string
-            std::size_t n = 0;
-            const char* q = p + 1;
-            while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
-            if (i < capacity) out[i] = std::string_view(q + 2, n);
-            p = q + 4 + n;
-            continue;
-        }
+    std::size_t i = 0;
+    for (; i < count && *p == '$' && p[1] != '-'; ++i) {  // the common case first: bulk strings
+        std::size_t n = 0;
+        const char* q = p + 1;
+        while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
+        if (i < capacity) out[i] = std::string_view(q + 2, n);
+        p = q + 4 + n;
+    }
+    for (; i < count; ++i) {
         while (*p == '|') p = detail::resp_skip_attribute(p);  // annotates the child after it
         std::string_view text;
         const char marker = *p;

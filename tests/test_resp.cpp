@@ -385,3 +385,31 @@ TEST_CASE("resp: decode_frame answers for commands and bulk strings, as decode w
     CHECK(sf::resp_value(command).strings(words, 4, &only_bulk) == 3);
     CHECK(only_bulk);
 }
+
+TEST_CASE("resp: strings() agrees with every child's str(), nulls and nested values included") {
+    // every kind of child, each read by length only: views equal to what the children report
+    const std::string wire =
+        "*14\r\n$3\r\nabc\r\n$-1\r\n*-1\r\n_\r\n+ok\r\n-ERR x\r\n:-12\r\n,2.5\r\n#t\r\n(123\r\n"
+        "!2\r\nno\r\n=7\r\ntxt:hey\r\n*2\r\n$1\r\na\r\n%1\r\n+k\r\n*-1\r\n|1\r\n+ttl\r\n:3\r\n$1\r\nz\r\n";
+    const sf::resp_value v = value_of(wire);
+    std::string_view texts[16];
+    bool only_bulk = true;
+    REQUIRE(v.strings(texts, 16, &only_bulk) == 14);
+    CHECK_FALSE(only_bulk);
+    std::size_t i = 0;
+    for (const sf::resp_value child : v) {
+        INFO("child " << i);
+        CHECK(texts[i].data() == child.str().data());
+        CHECK(texts[i].size() == child.str().size());
+        ++i;
+    }
+    CHECK(i == 14);
+    CHECK(texts[0] == "abc");
+    CHECK(texts[1].empty());
+    CHECK(texts[11] == "hey");
+    CHECK(texts[12].empty());  // a nested array has no text
+    CHECK(texts[13] == "z");   // the attribute before it is skipped
+    // a capacity below the count: the first views, the whole count returned
+    CHECK(v.strings(texts, 2) == 14);
+    CHECK(texts[1].data() == v[1].str().data());
+}

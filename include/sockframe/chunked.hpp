@@ -193,12 +193,22 @@ public:
     }
 
 private:
+    /// The value of each byte as a hex digit, -1 for the others.
+    struct hex_table {
+        signed char value[256];
+        constexpr hex_table() noexcept : value{} {
+            for (int c = 0; c < 256; ++c)
+                value[c] = static_cast<signed char>(c >= '0' && c <= '9'   ? c - '0'
+                                                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                           : -1);
+        }
+    };
+    /// A byte's hex value, or -1: one load (sizes mix digits and letters, which compares would
+    /// branch on unpredictably).
     static int hex(std::byte b) noexcept {
-        const int c = std::to_integer<int>(b);
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
+        static constexpr hex_table table{};
+        return table.value[std::to_integer<unsigned char>(b)];
     }
     static bool is_space(std::byte b) noexcept { return b == std::byte{' '} || b == std::byte{'\t'}; }
     /// A byte allowed in an extension or a field line: visible, space, tab, or obs-text.

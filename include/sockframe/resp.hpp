@@ -110,33 +110,40 @@ inline const char* resp_line_end(const char* p) noexcept {
     return p + 1;
 }
 
-/// One past the value at `p` and everything nested in it (trusted: inside a decoded frame).
-/// An attribute before a value is skipped with it.
+/// One past the value at `p` and everything nested in it (trusted: inside a decoded frame, so
+/// only lengths and counts are read, nothing is checked again). An attribute before a value is
+/// skipped with it.
 inline const char* resp_skip(const char* p) noexcept {
     std::uint64_t slots = 1;
-    while (slots != 0) {
+    do {
         const char marker = *p;
         const char* next = nullptr;
-        if (resp_is_bulk(marker)) {
-            const std::int64_t n = resp_trusted_number(p + 1, next);
-            p = n < 0 ? next : next + n + 2;
-            --slots;
-        } else if (resp_is_aggregate(marker)) {
-            const std::int64_t n = resp_trusted_number(p + 1, next);
-            p = next;
-            if (n < 0) {
+        switch (marker) {
+            case '$':
+            case '!':
+            case '=': {
+                const std::int64_t n = resp_trusted_number(p + 1, next);
+                p = n < 0 ? next : next + n + 2;
                 --slots;
-                continue;
+                break;
             }
-            auto children = static_cast<std::uint64_t>(n);
-            if (marker == '%' || marker == '|') children *= 2;
-            if (marker != '|') --slots;  // an attribute leaves its value's slot open
-            slots += children;
-        } else {
-            p = resp_line_end(p);
-            --slots;
+            case '*':
+            case '~':
+            case '>':
+            case '%':
+            case '|': {
+                const std::int64_t n = resp_trusted_number(p + 1, next);
+                p = next;
+                if (marker != '|') --slots;  // an attribute leaves its value's slot open
+                if (n > 0) slots += static_cast<std::uint64_t>(n) << (marker == '%' || marker == '|' ? 1 : 0);
+                break;
+            }
+            default:
+                p = resp_line_end(p);
+                --slots;
+                break;
         }
-    }
+    } while (slots != 0);
     return p;
 }
 
@@ -181,7 +188,7 @@ public:
             length_ = n;
             return;
         }
-        *this = at(p, p + frame.size());
+        load(*this, p, p + frame.size());
     }
 
     /// Checks that `bytes` hold exactly one value within `limits`; on error returns an empty
@@ -263,21 +270,27 @@ public:
 private:
     friend class iterator;
 
-    /// The value at `p` (an attribute before it is recorded, not returned); `end`, where known,
-    /// is where it ends.
-    static resp_value at(const char* p, const char* end) noexcept {
+    /// Writes into `v` the value at `p` (an attribute before it is recorded, not returned); `end`,
+    /// where known, is where it ends. Field by field: a value built elsewhere and copied whole
+    /// would be read back as wide loads from narrower stores (a store-forwarding stall per value).
+    static void load(resp_value& v, const char* p, const char* end) noexcept {
         const char* attributes = nullptr;
         while (*p == '|') {  // several in a row: the first is kept
             if (!attributes) attributes = p;
             p = detail::resp_skip_attribute(p);
         }
-        resp_value v = at_value(p, end);
+        load_value(v, p, end);
         v.attributes_ = attributes;
-        return v;
     }
     /// The value whose own type byte is at `p` (an attribute itself, when p points at one);
     /// `end`, where known, is where it ends.
-    static resp_value at_value(const char* p, const char* end = nullptr) noexcept;
+    static resp_value at_value(const char* p, const char* end = nullptr) noexcept {
+        resp_value v;
+        load_value(v, p, end);
+        return v;
+    }
+    /// at_value(), written into `v`.
+    static void load_value(resp_value& v, const char* p, const char* end) noexcept;
 
     resp_type type_ = resp_type::null;
     const char* head_ = nullptr;        // the type byte
@@ -314,7 +327,7 @@ public:
             load_word();
         } else {
             pos_ = current_.end_;
-            if (--left_ != 0) current_ = resp_value::at(pos_, nullptr);
+            if (--left_ != 0) resp_value::load(current_, pos_, nullptr);
         }
         return *this;
     }
@@ -334,7 +347,7 @@ public:
 private:
     friend class resp_value;
     iterator(const char* pos, std::size_t left) noexcept : pos_(pos), left_(left) {
-        if (left_ != 0) current_ = resp_value::at(pos_, nullptr);
+        if (left_ != 0) resp_value::load(current_, pos_, nullptr);
     }
     iterator(const char* pos, const char* line_end) noexcept : pos_(pos), line_end_(line_end), words_(true) {
         skip_spaces();
@@ -384,36 +397,80 @@ inline resp_value resp_value::operator[](std::size_t index) const noexcept {
 inline std::size_t resp_value::strings(std::string_view* out, std::size_t capacity,
                                        bool* only_bulk) const noexcept {
     bool bulk = true;
-    if (type_ != resp_type::array) {
+    if (type_ == resp_type::inline_command) {
         std::size_t n = 0;
-        for (auto it = begin(), e = end(); it != e; ++it, ++n) {
+        for (auto it = begin(), e = end(); it != e; ++it, ++n)
             if (n < capacity) out[n] = it->str();
-            if (it->type() != resp_type::bulk_string) bulk = false;
-        }
-        if (only_bulk) *only_bulk = bulk;
+        if (only_bulk) *only_bulk = true;
         return n;
     }
+    const std::size_t count = is_aggregate() ? length_ : 0;
+    // One pass over the children, reading lengths only: the frame was checked by the codec.
     const char* p = body_;
-    for (std::size_t i = 0; i < length_; ++i) {
-        if (*p == '$' && p[1] != '-') {
-            std::size_t n = 0;
-            const char* q = p + 1;
-            while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
-            if (i < capacity) out[i] = std::string_view(q + 2, n);
-            p = q + 4 + n;
-        } else {
-            const resp_value v = at(p, nullptr);
-            if (i < capacity) out[i] = v.str();
-            p = v.end_;
-            bulk = false;
+    std::size_t i = 0;
+    for (; i < count && *p == '$' && p[1] != '-'; ++i) {  // the common case first: bulk strings
+        std::size_t n = 0;
+        const char* q = p + 1;
+        while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
+        if (i < capacity) out[i] = std::string_view(q + 2, n);
+        p = q + 4 + n;
+    }
+    for (; i < count; ++i) {
+        while (*p == '|') p = detail::resp_skip_attribute(p);  // annotates the child after it
+        std::string_view text;
+        const char marker = *p;
+        switch (marker) {
+            case '$':
+            case '!':
+            case '=': {
+                const char* next = nullptr;
+                const std::int64_t n = detail::resp_trusted_number(p + 1, next);
+                if (n < 0) {
+                    text = std::string_view(next, 0);  // a null, as str() reports it
+                    p = next;
+                    bulk = false;
+                    break;
+                }
+                const auto size = static_cast<std::size_t>(n);
+                text = marker == '=' ? std::string_view(next + 4, size - 4) : std::string_view(next, size);
+                p = next + size + 2;
+                if (marker != '$') bulk = false;
+                break;
+            }
+            case '*':
+            case '%':
+            case '~':
+            case '>': {
+                const char* next = nullptr;
+                if (detail::resp_trusted_number(p + 1, next) < 0) {
+                    text = std::string_view(next, 0);  // a null, as str() reports it
+                    p = next;
+                } else {
+                    p = detail::resp_skip(p);
+                }
+                bulk = false;
+                break;
+            }
+            default: {
+                const char* nl = detail::resp_line_end(p) - 1;
+                text = std::string_view(p + 1, static_cast<std::size_t>(nl - 2 - p));
+                p = nl + 1;
+                bulk = false;
+                break;
+            }
         }
+        if (i < capacity) out[i] = text;
     }
     if (only_bulk) *only_bulk = bulk;
-    return length_;
+    return count;
 }
 
-inline resp_value resp_value::at_value(const char* p, const char* end) noexcept {
-    resp_value v;
+inline void resp_value::load_value(resp_value& v, const char* p, const char* end) noexcept {
+    v.type_ = resp_type::null;
+    v.body_ = nullptr;
+    v.length_ = 0;
+    v.end_ = nullptr;
+    v.attributes_ = nullptr;
     v.head_ = p;
     const char marker = *p;
     if (marker == '$' && p[1] != '-') {  // the common case first: a bulk string
@@ -424,7 +481,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         v.body_ = q + 2;
         v.length_ = n;
         v.end_ = q + 4 + n;
-        return v;
+        return;
     }
     v.type_ = detail::resp_type_of(marker);
     const char* next = nullptr;
@@ -434,7 +491,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
             v.type_ = resp_type::null;
             v.body_ = next;
             v.end_ = next;
-            return v;
+            return;
         }
         v.body_ = next;
         v.length_ = static_cast<std::size_t>(n);
@@ -449,7 +506,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         if (n < 0) {
             v.type_ = resp_type::null;
             v.end_ = next;
-            return v;
+            return;
         }
         v.length_ = static_cast<std::size_t>(n) * ((marker == '%' || marker == '|') ? 2 : 1);
         v.end_ = end ? end : marker == '|' ? detail::resp_skip_attribute(p) : detail::resp_skip(p);
@@ -459,7 +516,6 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         v.length_ = static_cast<std::size_t>(nl - 1 - v.body_);
         v.end_ = nl + 1;
     }
-    return v;
 }
 
 /// The RESP codec: decodes one whole value per frame (every nested aggregate and attribute

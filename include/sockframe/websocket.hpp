@@ -325,11 +325,19 @@ inline void unmask(const std::byte* in, std::byte* out, std::size_t n, const std
                    std::size_t offset = 0) noexcept {
     std::size_t i = 0;
     // whole 8-byte words with the key rotated to the right phase
-    std::byte rotated[8];
-    for (std::size_t j = 0; j < 8; ++j) rotated[j] = key[(offset + j) & 3];
     std::uint64_t word_key;
-    std::memcpy(&word_key, rotated, 8);
-    for (; i + 8 <= n; i += 8) {
+    if ((offset & 3) == 0) {
+        // The key twice, built in a register: the same bytes in memory order on either byte
+        // order, and no byte-by-byte stores read back as one word (a store-forwarding stall).
+        std::uint32_t k;
+        std::memcpy(&k, key.data(), 4);
+        word_key = (std::uint64_t{k} << 32) | k;
+    } else {
+        std::byte rotated[8];
+        for (std::size_t j = 0; j < 8; ++j) rotated[j] = key[(offset + j) & 3];
+        std::memcpy(&word_key, rotated, 8);
+    }
+    for (const std::size_t words = n & ~std::size_t{7}; i != words; i += 8) {
         std::uint64_t w;
         std::memcpy(&w, in + i, 8);
         w ^= word_key;

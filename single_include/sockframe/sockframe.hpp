@@ -10226,33 +10226,40 @@ inline const char* resp_line_end(const char* p) noexcept {
     return p + 1;
 }
 
-/// One past the value at `p` and everything nested in it (trusted: inside a decoded frame).
-/// An attribute before a value is skipped with it.
+/// One past the value at `p` and everything nested in it (trusted: inside a decoded frame, so
+/// only lengths and counts are read, nothing is checked again). An attribute before a value is
+/// skipped with it.
 inline const char* resp_skip(const char* p) noexcept {
     std::uint64_t slots = 1;
-    while (slots != 0) {
+    do {
         const char marker = *p;
         const char* next = nullptr;
-        if (resp_is_bulk(marker)) {
-            const std::int64_t n = resp_trusted_number(p + 1, next);
-            p = n < 0 ? next : next + n + 2;
-            --slots;
-        } else if (resp_is_aggregate(marker)) {
-            const std::int64_t n = resp_trusted_number(p + 1, next);
-            p = next;
-            if (n < 0) {
+        switch (marker) {
+            case '$':
+            case '!':
+            case '=': {
+                const std::int64_t n = resp_trusted_number(p + 1, next);
+                p = n < 0 ? next : next + n + 2;
                 --slots;
-                continue;
+                break;
             }
-            auto children = static_cast<std::uint64_t>(n);
-            if (marker == '%' || marker == '|') children *= 2;
-            if (marker != '|') --slots;  // an attribute leaves its value's slot open
-            slots += children;
-        } else {
-            p = resp_line_end(p);
-            --slots;
+            case '*':
+            case '~':
+            case '>':
+            case '%':
+            case '|': {
+                const std::int64_t n = resp_trusted_number(p + 1, next);
+                p = next;
+                if (marker != '|') --slots;  // an attribute leaves its value's slot open
+                if (n > 0) slots += static_cast<std::uint64_t>(n) << (marker == '%' || marker == '|' ? 1 : 0);
+                break;
+            }
+            default:
+                p = resp_line_end(p);
+                --slots;
+                break;
         }
-    }
+    } while (slots != 0);
     return p;
 }
 
@@ -10297,7 +10304,7 @@ public:
             length_ = n;
             return;
         }
-        *this = at(p, p + frame.size());
+        load(*this, p, p + frame.size());
     }
 
     /// Checks that `bytes` hold exactly one value within `limits`; on error returns an empty
@@ -10379,21 +10386,27 @@ public:
 private:
     friend class iterator;
 
-    /// The value at `p` (an attribute before it is recorded, not returned); `end`, where known,
-    /// is where it ends.
-    static resp_value at(const char* p, const char* end) noexcept {
+    /// Writes into `v` the value at `p` (an attribute before it is recorded, not returned); `end`,
+    /// where known, is where it ends. Field by field: a value built elsewhere and copied whole
+    /// would be read back as wide loads from narrower stores (a store-forwarding stall per value).
+    static void load(resp_value& v, const char* p, const char* end) noexcept {
         const char* attributes = nullptr;
         while (*p == '|') {  // several in a row: the first is kept
             if (!attributes) attributes = p;
             p = detail::resp_skip_attribute(p);
         }
-        resp_value v = at_value(p, end);
+        load_value(v, p, end);
         v.attributes_ = attributes;
-        return v;
     }
     /// The value whose own type byte is at `p` (an attribute itself, when p points at one);
     /// `end`, where known, is where it ends.
-    static resp_value at_value(const char* p, const char* end = nullptr) noexcept;
+    static resp_value at_value(const char* p, const char* end = nullptr) noexcept {
+        resp_value v;
+        load_value(v, p, end);
+        return v;
+    }
+    /// at_value(), written into `v`.
+    static void load_value(resp_value& v, const char* p, const char* end) noexcept;
 
     resp_type type_ = resp_type::null;
     const char* head_ = nullptr;        // the type byte
@@ -10430,7 +10443,7 @@ public:
             load_word();
         } else {
             pos_ = current_.end_;
-            if (--left_ != 0) current_ = resp_value::at(pos_, nullptr);
+            if (--left_ != 0) resp_value::load(current_, pos_, nullptr);
         }
         return *this;
     }
@@ -10450,7 +10463,7 @@ public:
 private:
     friend class resp_value;
     iterator(const char* pos, std::size_t left) noexcept : pos_(pos), left_(left) {
-        if (left_ != 0) current_ = resp_value::at(pos_, nullptr);
+        if (left_ != 0) resp_value::load(current_, pos_, nullptr);
     }
     iterator(const char* pos, const char* line_end) noexcept : pos_(pos), line_end_(line_end), words_(true) {
         skip_spaces();
@@ -10500,36 +10513,80 @@ inline resp_value resp_value::operator[](std::size_t index) const noexcept {
 inline std::size_t resp_value::strings(std::string_view* out, std::size_t capacity,
                                        bool* only_bulk) const noexcept {
     bool bulk = true;
-    if (type_ != resp_type::array) {
+    if (type_ == resp_type::inline_command) {
         std::size_t n = 0;
-        for (auto it = begin(), e = end(); it != e; ++it, ++n) {
+        for (auto it = begin(), e = end(); it != e; ++it, ++n)
             if (n < capacity) out[n] = it->str();
-            if (it->type() != resp_type::bulk_string) bulk = false;
-        }
-        if (only_bulk) *only_bulk = bulk;
+        if (only_bulk) *only_bulk = true;
         return n;
     }
+    const std::size_t count = is_aggregate() ? length_ : 0;
+    // One pass over the children, reading lengths only: the frame was checked by the codec.
     const char* p = body_;
-    for (std::size_t i = 0; i < length_; ++i) {
-        if (*p == '$' && p[1] != '-') {
-            std::size_t n = 0;
-            const char* q = p + 1;
-            while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
-            if (i < capacity) out[i] = std::string_view(q + 2, n);
-            p = q + 4 + n;
-        } else {
-            const resp_value v = at(p, nullptr);
-            if (i < capacity) out[i] = v.str();
-            p = v.end_;
-            bulk = false;
+    std::size_t i = 0;
+    for (; i < count && *p == '$' && p[1] != '-'; ++i) {  // the common case first: bulk strings
+        std::size_t n = 0;
+        const char* q = p + 1;
+        while (*q != '\r') n = n * 10 + static_cast<std::size_t>(*q++ - '0');
+        if (i < capacity) out[i] = std::string_view(q + 2, n);
+        p = q + 4 + n;
+    }
+    for (; i < count; ++i) {
+        while (*p == '|') p = detail::resp_skip_attribute(p);  // annotates the child after it
+        std::string_view text;
+        const char marker = *p;
+        switch (marker) {
+            case '$':
+            case '!':
+            case '=': {
+                const char* next = nullptr;
+                const std::int64_t n = detail::resp_trusted_number(p + 1, next);
+                if (n < 0) {
+                    text = std::string_view(next, 0);  // a null, as str() reports it
+                    p = next;
+                    bulk = false;
+                    break;
+                }
+                const auto size = static_cast<std::size_t>(n);
+                text = marker == '=' ? std::string_view(next + 4, size - 4) : std::string_view(next, size);
+                p = next + size + 2;
+                if (marker != '$') bulk = false;
+                break;
+            }
+            case '*':
+            case '%':
+            case '~':
+            case '>': {
+                const char* next = nullptr;
+                if (detail::resp_trusted_number(p + 1, next) < 0) {
+                    text = std::string_view(next, 0);  // a null, as str() reports it
+                    p = next;
+                } else {
+                    p = detail::resp_skip(p);
+                }
+                bulk = false;
+                break;
+            }
+            default: {
+                const char* nl = detail::resp_line_end(p) - 1;
+                text = std::string_view(p + 1, static_cast<std::size_t>(nl - 2 - p));
+                p = nl + 1;
+                bulk = false;
+                break;
+            }
         }
+        if (i < capacity) out[i] = text;
     }
     if (only_bulk) *only_bulk = bulk;
-    return length_;
+    return count;
 }
 
-inline resp_value resp_value::at_value(const char* p, const char* end) noexcept {
-    resp_value v;
+inline void resp_value::load_value(resp_value& v, const char* p, const char* end) noexcept {
+    v.type_ = resp_type::null;
+    v.body_ = nullptr;
+    v.length_ = 0;
+    v.end_ = nullptr;
+    v.attributes_ = nullptr;
     v.head_ = p;
     const char marker = *p;
     if (marker == '$' && p[1] != '-') {  // the common case first: a bulk string
@@ -10540,7 +10597,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         v.body_ = q + 2;
         v.length_ = n;
         v.end_ = q + 4 + n;
-        return v;
+        return;
     }
     v.type_ = detail::resp_type_of(marker);
     const char* next = nullptr;
@@ -10550,7 +10607,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
             v.type_ = resp_type::null;
             v.body_ = next;
             v.end_ = next;
-            return v;
+            return;
         }
         v.body_ = next;
         v.length_ = static_cast<std::size_t>(n);
@@ -10565,7 +10622,7 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         if (n < 0) {
             v.type_ = resp_type::null;
             v.end_ = next;
-            return v;
+            return;
         }
         v.length_ = static_cast<std::size_t>(n) * ((marker == '%' || marker == '|') ? 2 : 1);
         v.end_ = end ? end : marker == '|' ? detail::resp_skip_attribute(p) : detail::resp_skip(p);
@@ -10575,7 +10632,6 @@ inline resp_value resp_value::at_value(const char* p, const char* end) noexcept 
         v.length_ = static_cast<std::size_t>(nl - 1 - v.body_);
         v.end_ = nl + 1;
     }
-    return v;
 }
 
 /// The RESP codec: decodes one whole value per frame (every nested aggregate and attribute
@@ -11211,8 +11267,19 @@ private:
 
 /// Whether `n` bytes at `p` are complete, valid UTF-8.
 inline bool is_valid_utf8(const std::byte* p, std::size_t n) noexcept {
+    // The common case first: an ASCII text, eight bytes at a time, then its tail; the validator
+    // takes over at the first byte above 0x7F (a character boundary: everything before is ASCII).
+    std::size_t i = 0;
+    while (n - i >= 8) {
+        std::uint64_t word;
+        std::memcpy(&word, p + i, 8);
+        if ((word & 0x8080808080808080ull) != 0) break;
+        i += 8;
+    }
+    while (i != n && static_cast<unsigned>(p[i]) < 0x80) ++i;
+    if (i == n) return true;
     utf8_validator v;
-    return v.feed(p, n) && v.complete();
+    return v.feed(p + i, n - i) && v.complete();
 }
 
 }  // namespace detail
@@ -12051,11 +12118,19 @@ inline void unmask(const std::byte* in, std::byte* out, std::size_t n, const std
                    std::size_t offset = 0) noexcept {
     std::size_t i = 0;
     // whole 8-byte words with the key rotated to the right phase
-    std::byte rotated[8];
-    for (std::size_t j = 0; j < 8; ++j) rotated[j] = key[(offset + j) & 3];
     std::uint64_t word_key;
-    std::memcpy(&word_key, rotated, 8);
-    for (; i + 8 <= n; i += 8) {
+    if ((offset & 3) == 0) {
+        // The key twice, built in a register: the same bytes in memory order on either byte
+        // order, and no byte-by-byte stores read back as one word (a store-forwarding stall).
+        std::uint32_t k;
+        std::memcpy(&k, key.data(), 4);
+        word_key = (std::uint64_t{k} << 32) | k;
+    } else {
+        std::byte rotated[8];
+        for (std::size_t j = 0; j < 8; ++j) rotated[j] = key[(offset + j) & 3];
+        std::memcpy(&word_key, rotated, 8);
+    }
+    for (const std::size_t words = n & ~std::size_t{7}; i != words; i += 8) {
         std::uint64_t w;
         std::memcpy(&w, in + i, 8);
         w ^= word_key;
@@ -13377,12 +13452,22 @@ public:
     }
 
 private:
+    /// The value of each byte as a hex digit, -1 for the others.
+    struct hex_table {
+        signed char value[256];
+        constexpr hex_table() noexcept : value{} {
+            for (int c = 0; c < 256; ++c)
+                value[c] = static_cast<signed char>(c >= '0' && c <= '9'   ? c - '0'
+                                                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                                           : -1);
+        }
+    };
+    /// A byte's hex value, or -1: one load (sizes mix digits and letters, which compares would
+    /// branch on unpredictably).
     static int hex(std::byte b) noexcept {
-        const int c = std::to_integer<int>(b);
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
+        static constexpr hex_table table{};
+        return table.value[std::to_integer<unsigned char>(b)];
     }
     static bool is_space(std::byte b) noexcept { return b == std::byte{' '} || b == std::byte{'\t'}; }
     /// A byte allowed in an extension or a field line: visible, space, tab, or obs-text.

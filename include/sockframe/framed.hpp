@@ -618,7 +618,7 @@ private:
                 if (slots > datagram_batch_state::most) slots = datagram_batch_state::most;
                 if (buffer_.capacity() < slot * slots) buffer_.reallocate(slot * slots, 0);
                 message_slot batch[datagram_batch_state::most];
-                datagram_info infos[gro_slots];
+                datagram_info infos[reports_gro<Endpoint>::value ? gro_slots : 1];
                 for (std::size_t i = 0; i < slots; ++i) {
                     batch[i].buffer = mutable_buffer(buffer_.data() + i * slot, slot);
                     if (gro) batch[i].info = &infos[i];

@@ -1369,10 +1369,15 @@ public:
     bool gro_enabled() const noexcept { return gro_; }
 
 private:
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain socket.
+    static constexpr bool unix_family_v = std::is_same_v<typename Base::family_type, local>;
+#else
+    static constexpr bool unix_family_v = false;
+#endif
     /// UDP sockets where the system has GSO (not Unix or raw ones).
-    static constexpr bool offloads_v = detail::has_udp_offload &&
-                                       !std::is_same_v<typename Base::family_type, local> &&
-                                       std::is_same_v<typename Base::socket_type, datagram>;
+    static constexpr bool offloads_v =
+        detail::has_udp_offload && !unix_family_v && std::is_same_v<typename Base::socket_type, datagram>;
     /// The most iovecs one GSO send of send_batch_segmented gathers.
     static constexpr std::size_t gso_vecs = 256;
 

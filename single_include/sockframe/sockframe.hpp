@@ -5568,10 +5568,15 @@ public:
     bool gro_enabled() const noexcept { return gro_; }
 
 private:
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain socket.
+    static constexpr bool unix_family_v = std::is_same_v<typename Base::family_type, local>;
+#else
+    static constexpr bool unix_family_v = false;
+#endif
     /// UDP sockets where the system has GSO (not Unix or raw ones).
-    static constexpr bool offloads_v = detail::has_udp_offload &&
-                                       !std::is_same_v<typename Base::family_type, local> &&
-                                       std::is_same_v<typename Base::socket_type, datagram>;
+    static constexpr bool offloads_v =
+        detail::has_udp_offload && !unix_family_v && std::is_same_v<typename Base::socket_type, datagram>;
     /// The most iovecs one GSO send of send_batch_segmented gathers.
     static constexpr std::size_t gso_vecs = 256;
 
@@ -15447,7 +15452,7 @@ private:
                 if (slots > datagram_batch_state::most) slots = datagram_batch_state::most;
                 if (buffer_.capacity() < slot * slots) buffer_.reallocate(slot * slots, 0);
                 message_slot batch[datagram_batch_state::most];
-                datagram_info infos[gro_slots];
+                datagram_info infos[reports_gro<Endpoint>::value ? gro_slots : 1];
                 for (std::size_t i = 0; i < slots; ++i) {
                     batch[i].buffer = mutable_buffer(buffer_.data() + i * slot, slot);
                     if (gro) batch[i].info = &infos[i];

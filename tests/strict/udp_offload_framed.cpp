@@ -12,7 +12,8 @@ template <typename Socket>
 void use_segmented(Socket& s) {
     std::error_code ec;
     const std::string data(64, 'x');
-    const sf::const_buffer parts[2] = {sf::const_buffer(data.data(), 2), sf::const_buffer(data.data() + 2, 30)};
+    const sf::const_buffer parts[2] = {sf::const_buffer(data.data(), 2),
+                                       sf::const_buffer(data.data() + 2, 30)};
     const sf::message_view views[2] = {{parts, 2}, {parts, 1}};
     (void)s.send_batch_segmented(views, 2, sf::deadline{}, ec);
     (void)s.gro_enabled();
@@ -40,7 +41,7 @@ void strict_udp_offload_framed() {
     use_framed_offload(sf::udp_socket{}, sf::length_prefix<std::uint16_t>{1200});
     use_framed_offload(sf::udp_socket_nb{}, sf::length_prefix<std::uint32_t>{1200});
     use_framed_offload(sf::udp6_socket{}, sf::line{});
-#if defined(SOCKFRAME_HAS_AF_UNIX)
+#if defined(SOCKFRAME_POSIX)
     sf::unix_datagram u;
     use_segmented(u);
 #endif

@@ -1117,6 +1117,13 @@ public:
     /// Whether send_segments still asks the kernel to segment (false once it refused, and where
     /// the system has no UDP GSO).
     bool segmentation_offload() const noexcept { return detail::has_udp_offload && !gso_off_; }
+    /// Turns segmentation offload off (every datagram its own send, by sendmmsg where batched),
+    /// or on again where the system has it: for a receiver that cannot keep up with GSO's rate,
+    /// or to measure sendmmsg alone.
+    void set_segmentation_offload(bool on) noexcept {
+        gso_off_ = !on;
+        if (!on) gso_worked_ = false;
+    }
 
     /// Sends each of `messages` as one datagram to the connected peer, in order, as the gathered
     /// send_batch does, but a run of at least two consecutive messages of one size (its last may

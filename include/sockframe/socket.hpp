@@ -1121,7 +1121,7 @@ public:
     /// or on again where the system has it: for a receiver that cannot keep up with GSO's rate,
     /// or to measure sendmmsg alone.
     void set_segmentation_offload(bool on) noexcept {
-        gso_off_ = !on;
+        gso_off_ = !on || !detail::has_udp_offload;
         if (!on) gso_worked_ = false;
     }
 

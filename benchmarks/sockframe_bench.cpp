@@ -935,6 +935,9 @@ void put_be16(std::byte* p, std::size_t n) {
 
 void sockframe_framed_udp_sender(udp_run& r, int fd) {
     sf::framed f{sf::udp_socket(fd), sf::length_prefix<std::uint16_t>{2048}};
+    // sendmmsg against sendmmsg: equal-size frames would otherwise leave by UDP GSO, which is
+    // the udp_gso workload's comparison (against a raw GSO loop).
+    f.endpoint().set_segmentation_offload(false);
     std::error_code ec;
     sf::const_buffer batch[dgram_batch];
     for (auto& b : batch) b = sf::const_buffer(r.payload.data(), r.size - 2);

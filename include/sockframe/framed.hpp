@@ -202,13 +202,29 @@ struct sends_message_batches<
                                                           deadline{}, std::declval<std::error_code&>()))>>
     : std::true_type {};
 
+template <typename E, typename = void>
+struct sends_segmented_batches : std::false_type {};
+template <typename E>
+struct sends_segmented_batches<E, std::void_t<decltype(std::declval<E&>().send_batch_segmented(
+                                      std::declval<const message_view*>(), std::size_t{}, deadline{},
+                                      std::declval<std::error_code&>()))>> : std::true_type {};
+
+template <typename E, typename = void>
+struct reports_gro : std::false_type {};
+template <typename E>
+struct reports_gro<E, std::void_t<decltype(std::declval<const E&>().gro_enabled())>> : std::true_type {};
+
 /// Datagrams received by one batched call and not yet delivered (datagram endpoints only).
 struct datagram_batch_state {
     static constexpr std::size_t most = 64;
     std::size_t next = 0;       // the next slot to deliver
     std::size_t count = 0;      // slots filled by the last call
     std::size_t slot_size = 0;  // bytes per slot in the receive buffer
-    std::uint32_t sizes[most];  // each datagram's whole size
+    std::size_t offset = 0;     // UDP GRO: where the next datagram starts in slot `next`
+    std::size_t undo_next = 0;  // next and offset before the last delivery (to report it again)
+    std::size_t undo_offset = 0;
+    std::uint32_t sizes[most];     // each datagram's whole size (GRO: the coalesced buffer's)
+    std::uint32_t segments[most];  // UDP GRO: the size of each datagram in the slot; 0: one
     bool truncated[most];
     datagram_batch_state() noexcept = default;
     datagram_batch_state(datagram_batch_state&& other) noexcept { *this = std::move(other); }
@@ -216,8 +232,12 @@ struct datagram_batch_state {
         next = std::exchange(other.next, 0);
         count = std::exchange(other.count, 0);
         slot_size = std::exchange(other.slot_size, 0);
+        offset = std::exchange(other.offset, 0);
+        undo_next = std::exchange(other.undo_next, 0);
+        undo_offset = std::exchange(other.undo_offset, 0);
         for (std::size_t i = next; i < count; ++i) {
             sizes[i] = other.sizes[i];
+            segments[i] = other.segments[i];
             truncated[i] = other.truncated[i];
         }
         return *this;
@@ -446,7 +466,8 @@ public:
             while (this->next < this->count) {
                 std::optional<const_buffer> payload = take_slot(codec, ec);
                 if (!payload) {  // a bad datagram waits for the next call, which reports it
-                    --this->next;
+                    this->next = this->undo_next;
+                    this->offset = this->undo_offset;
                     ec = no_error();
                     break;
                 }
@@ -492,7 +513,7 @@ public:
         if constexpr (batches_v) {
             std::size_t n = 0;
             for (std::size_t i = this->next; i < this->count; ++i) n += this->sizes[i];
-            return n;
+            return n - (this->next < this->count ? this->offset : 0);
         } else {
             return end_ - begin_;
         }
@@ -503,7 +524,7 @@ public:
         if (end_ != begin_ || buffer_.capacity() == 0) return false;
         if constexpr (batches_v) {
             if (this->next < this->count) return false;
-            this->next = this->count = 0;
+            this->next = this->count = this->offset = 0;
         }
         buffer_.release();
         begin_ = end_ = 0;
@@ -786,6 +807,15 @@ private:
         if (slot < 64) slot = 64;
         return (slot + 63) / 64 * 64;
     }
+    /// Whether the endpoint has UDP GRO on: its coalesced buffers are split back into datagrams.
+    static bool gro_on(const Endpoint& endpoint) noexcept {
+        if constexpr (reports_gro<Endpoint>::value) {
+            return endpoint.gro_enabled();
+        } else {
+            (void)endpoint;
+            return false;
+        }
+    }
     /// Whether datagrams are received in batches here: a Unix datagram larger than 64 KiB
     /// within the codec's limit goes through the one-at-a-time path, which sizes it first.
     bool batching(const Codec& codec) const noexcept {
@@ -803,15 +833,19 @@ private:
                                                  std::error_code& ec) {
         if constexpr (batches_v) {
             if (this->next == this->count) {
-                const std::size_t slot = datagram_slot_size(codec);
-                std::size_t slots = batch_bytes / slot;
+                const bool gro = gro_on(endpoint);
+                const std::size_t slot = gro ? max_datagram : datagram_slot_size(codec);
+                std::size_t slots = gro ? gro_slots : batch_bytes / slot;
                 if (slots < 1) slots = 1;
                 if (slots > datagram_batch_state::most) slots = datagram_batch_state::most;
                 if (buffer_.capacity() < slot * slots) buffer_.reallocate(slot * slots, 0);
                 message_slot batch[datagram_batch_state::most];
-                for (std::size_t i = 0; i < slots; ++i)
+                datagram_info infos[reports_gro<Endpoint>::value ? gro_slots : 1];
+                for (std::size_t i = 0; i < slots; ++i) {
                     batch[i].buffer = mutable_buffer(buffer_.data() + i * slot, slot);
-                this->next = this->count = 0;
+                    if (gro) batch[i].info = &infos[i];
+                }
+                this->next = this->count = this->offset = 0;
                 const std::size_t n = endpoint.receive_batch(batch, slots, d, ec);
                 if (ec || n == 0) return std::nullopt;
                 for (std::size_t i = 0; i < n; ++i) {
@@ -819,6 +853,10 @@ private:
                         batch[i].whole_size > batch[i].size ? batch[i].whole_size : batch[i].size;
                     this->sizes[i] = whole > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(whole);
                     this->truncated[i] = batch[i].truncated;
+                    const std::size_t segment = gro ? infos[i].segment_size : 0;
+                    this->segments[i] = segment != 0 && segment < batch[i].size && !batch[i].truncated
+                                            ? static_cast<std::uint32_t>(segment)
+                                            : 0;
                 }
                 this->slot_size = slot;
                 this->count = n;
@@ -836,7 +874,25 @@ private:
     /// Delivers the next buffered datagram of the batch (the codec checks it).
     std::optional<const_buffer> take_slot(Codec& codec, std::error_code& ec) {
         if constexpr (batches_v) {
-            const std::size_t i = this->next++;
+            this->undo_next = this->next;
+            this->undo_offset = this->offset;
+            const std::size_t i = this->next;
+            if (const std::size_t segment = this->segments[i]) {  // the next of a GRO buffer's datagrams
+                const std::size_t at = this->offset, size = this->sizes[i];
+                const std::size_t piece = size - at < segment ? size - at : segment;
+                this->offset = at + piece;
+                if (this->offset >= size) {
+                    ++this->next;
+                    this->offset = 0;
+                }
+                if (piece > codec.max_frame_bytes()) {
+                    ec = errc::frame_too_large;
+                    error_size_ = piece;
+                    return std::nullopt;
+                }
+                return check_datagram(codec, buffer_.data() + i * this->slot_size + at, piece, ec);
+            }
+            ++this->next;
             const std::size_t size = this->sizes[i];
             if (this->truncated[i] || size > codec.max_frame_bytes()) {
                 ec = errc::frame_too_large;
@@ -953,6 +1009,7 @@ private:
 
     static constexpr std::size_t max_datagram = 65536;
     static constexpr std::size_t batch_bytes = std::size_t{256} << 10;  // slots of one batched receive
+    static constexpr std::size_t gro_slots = 4;  // 64 KiB slots of one batched receive with UDP GRO
     static constexpr std::size_t compact_below = 4096;
     static constexpr unsigned grow_after = 2;     // reads in a row that filled the free space
     static constexpr unsigned shrink_after = 32;  // small reads in a row before the buffer shrinks
@@ -1131,7 +1188,7 @@ public:
                     views[n] = message_view{&parts[2 * n], payload.empty() ? std::size_t{1} : std::size_t{2}};
                 }
                 if (n > 0) {
-                    const std::size_t sent = endpoint.send_batch(views, n, whole, ec);
+                    const std::size_t sent = send_views(endpoint, views, n, whole, ec);
                     if (ec) return;
                     if (sent < n) {  // non-blocking: the rest did not fit now
                         ec = std::make_error_code(std::errc::operation_would_block);
@@ -1165,7 +1222,7 @@ public:
                 }
                 std::size_t sent = 0;
                 if (n > 0) {
-                    sent = endpoint.send_batch(views, n, whole, ec);
+                    sent = send_views(endpoint, views, n, whole, ec);
                     if (ec) return;
                     if (sent < n) {  // non-blocking: the rest did not fit now
                         ec = std::make_error_code(std::errc::operation_would_block);
@@ -1180,6 +1237,16 @@ public:
             }
         } else {
             for (std::size_t i = 0; i < count && !ec; ++i) send(endpoint, codec, payloads[i], d, ec);
+        }
+    }
+
+    /// One datagram per view: runs of equal sizes by UDP GSO where the endpoint offers it.
+    static std::size_t send_views(Endpoint& endpoint, const message_view* views, std::size_t n, deadline d,
+                                  std::error_code& ec) {
+        if constexpr (sends_segmented_batches<Endpoint>::value) {
+            return endpoint.send_batch_segmented(views, n, d, ec);
+        } else {
+            return endpoint.send_batch(views, n, d, ec);
         }
     }
 

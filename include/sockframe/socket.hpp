@@ -1117,6 +1117,87 @@ public:
     /// Whether send_segments still asks the kernel to segment (false once it refused, and where
     /// the system has no UDP GSO).
     bool segmentation_offload() const noexcept { return detail::has_udp_offload && !gso_off_; }
+    /// Turns segmentation offload off (every datagram its own send, by sendmmsg where batched),
+    /// or on again where the system has it: for a receiver that cannot keep up with GSO's rate,
+    /// or to measure sendmmsg alone.
+    void set_segmentation_offload(bool on) noexcept {
+        gso_off_ = !on || !detail::has_udp_offload;
+        if (!on) gso_worked_ = false;
+    }
+
+    /// Sends each of `messages` as one datagram to the connected peer, in order, as the gathered
+    /// send_batch does, but a run of at least two consecutive messages of one size (its last may
+    /// be shorter) leaves in one UDP GSO send (UDP_SEGMENT: up to 64 datagrams and 65507 bytes,
+    /// gathered from the messages' buffers without a copy); other messages go by sendmmsg. Each
+    /// datagram is the one send_batch would send. If the kernel refuses its first GSO send, the
+    /// socket stops asking (segmentation_offload() turns false); a later refusal sends that run
+    /// by sendmmsg. Returns how many messages were sent, as send_batch does.
+    std::size_t send_batch_segmented(const message_view* messages, std::size_t count, deadline d,
+                                     std::error_code& ec) noexcept {
+        ec.clear();
+        if constexpr (!offloads_v) {
+            return this->send_batch(messages, count, d, ec);
+        } else {
+            const auto when = d.resolve(this->timeout_);
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::size_t total = 0;
+            while (total < count) {
+                if (gso_off_) return total + this->send_batch(messages + total, count - total, whole, ec);
+                std::size_t bytes = 0, segment = 0;
+                const std::size_t run = segment_run(messages + total, count - total, bytes, segment);
+                if (run < 2) {  // up to the next run, by sendmmsg
+                    std::size_t plain = 1;
+                    while (total + plain < count && plain < this->batch_limit &&
+                           segment_run(messages + total + plain, count - total - plain, bytes, segment) < 2)
+                        ++plain;
+                    const std::size_t n = this->send_batch(messages + total, plain, whole, ec);
+                    total += n;
+                    if (ec || n < plain) return total;
+                    continue;
+                }
+                detail::iovec_type vecs[gso_vecs];
+                std::size_t used = 0;
+                for (std::size_t i = 0; i < run; ++i) {
+                    const message_view& m = messages[total + i];
+                    for (std::size_t k = 0; k < m.count; ++k)
+                        detail::set_iovec(vecs[used++], m.buffers[k].data(), m.buffers[k].size());
+                }
+                alignas(std::max_align_t) std::byte control[32];
+                const std::size_t length =
+                    detail::segment_control(control, sizeof control, static_cast<std::uint16_t>(segment));
+                if (length == 0) {
+                    gso_off_ = true;
+                    continue;
+                }
+                detail::message_header h;
+                h.vecs = vecs;
+                h.vec_count = used;
+                h.control = control;
+                h.control_length = length;
+                auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_headers(this->handle_, &h, 1, flags, e);
+                });
+                if (n >= 0) {
+                    gso_worked_ = true;
+                    total += run;
+                    continue;
+                }
+                if (!detail::gso_refused(ec)) {
+                    if (!Mode::is_blocking && total > 0) ec.clear();
+                    return total;
+                }
+                ec.clear();
+                if (!gso_worked_) {
+                    gso_off_ = true;  // refused on the first try: sendmmsg from now on
+                    continue;
+                }
+                const std::size_t sent = this->send_batch(messages + total, run, whole, ec);
+                total += sent;
+                if (ec || sent < run) return total;
+            }
+            return total;
+        }
+    }
 
     /// UDP GRO (UDP_GRO, Linux 5.0+): the kernel may hand over several equal-size datagrams from
     /// one sender in one buffer. Receive them with receive_batch / receive_from with a
@@ -1129,7 +1210,10 @@ public:
         detail::throw_if(ec, "sockframe: enable_gro");
     }
     /// The same, never throwing.
-    void enable_gro(bool on, std::error_code& ec) noexcept { ec = detail::set_udp_gro(this->handle_, on); }
+    void enable_gro(bool on, std::error_code& ec) noexcept {
+        ec = detail::set_udp_gro(this->handle_, on);
+        if (!ec) gro_ = on;
+    }
 
     /// Joins the multicast `group` (IPv4 or IPv6; its port ignored) on interface
     /// `interface_index` (0: the system's choice): datagrams sent to it then arrive here (bind
@@ -1287,8 +1371,46 @@ public:
         return n < 0 ? 0 : message.size();
     }
 
+    /// Whether enable_gro turned UDP GRO on through this object (a batched framed receive then
+    /// splits coalesced buffers back into datagrams).
+    bool gro_enabled() const noexcept { return gro_; }
+
 private:
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain socket.
+    static constexpr bool unix_family_v = std::is_same_v<typename Base::family_type, local>;
+#else
+    static constexpr bool unix_family_v = false;
+#endif
+    /// UDP sockets where the system has GSO (not Unix or raw ones).
+    static constexpr bool offloads_v =
+        detail::has_udp_offload && !unix_family_v && std::is_same_v<typename Base::socket_type, datagram>;
+    /// The most iovecs one GSO send of send_batch_segmented gathers.
+    static constexpr std::size_t gso_vecs = 256;
+
+    /// How many of `messages` (at least 1 when count > 0) make one GSO send: equal sizes, the
+    /// last may be shorter, within the kernel's limits; `bytes` and `segment` say their total
+    /// and the segment size.
+    static std::size_t segment_run(const message_view* messages, std::size_t count, std::size_t& bytes,
+                                   std::size_t& segment) noexcept {
+        bytes = segment = 0;
+        std::size_t run = 0, vecs = 0;
+        for (; run < count && run < detail::max_gso_segments; ++run) {
+            const message_view& m = messages[run];
+            std::size_t size = 0;
+            for (std::size_t k = 0; k < m.count; ++k) size += m.buffers[k].size();
+            if (run == 0) segment = size;
+            if (size == 0 || size > segment || bytes + size > 65507 || vecs + m.count > gso_vecs) break;
+            bytes += size;
+            vecs += m.count;
+            if (size < segment) return run + 1;
+        }
+        return run == 0 && count > 0 ? 1 : run;
+    }
+
     bool gso_off_ = !detail::has_udp_offload;  // set once the kernel refused to segment
+    bool gso_worked_ = false;                  // a GSO send went through on this socket
+    bool gro_ = false;                         // enable_gro(true) succeeded
 };
 
 /// The layers a socket of `Type` is made of.

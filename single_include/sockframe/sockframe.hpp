@@ -5321,6 +5321,87 @@ public:
     /// Whether send_segments still asks the kernel to segment (false once it refused, and where
     /// the system has no UDP GSO).
     bool segmentation_offload() const noexcept { return detail::has_udp_offload && !gso_off_; }
+    /// Turns segmentation offload off (every datagram its own send, by sendmmsg where batched),
+    /// or on again where the system has it: for a receiver that cannot keep up with GSO's rate,
+    /// or to measure sendmmsg alone.
+    void set_segmentation_offload(bool on) noexcept {
+        gso_off_ = !on || !detail::has_udp_offload;
+        if (!on) gso_worked_ = false;
+    }
+
+    /// Sends each of `messages` as one datagram to the connected peer, in order, as the gathered
+    /// send_batch does, but a run of at least two consecutive messages of one size (its last may
+    /// be shorter) leaves in one UDP GSO send (UDP_SEGMENT: up to 64 datagrams and 65507 bytes,
+    /// gathered from the messages' buffers without a copy); other messages go by sendmmsg. Each
+    /// datagram is the one send_batch would send. If the kernel refuses its first GSO send, the
+    /// socket stops asking (segmentation_offload() turns false); a later refusal sends that run
+    /// by sendmmsg. Returns how many messages were sent, as send_batch does.
+    std::size_t send_batch_segmented(const message_view* messages, std::size_t count, deadline d,
+                                     std::error_code& ec) noexcept {
+        ec.clear();
+        if constexpr (!offloads_v) {
+            return this->send_batch(messages, count, d, ec);
+        } else {
+            const auto when = d.resolve(this->timeout_);
+            const deadline whole = when ? deadline(*when) : deadline::never();
+            std::size_t total = 0;
+            while (total < count) {
+                if (gso_off_) return total + this->send_batch(messages + total, count - total, whole, ec);
+                std::size_t bytes = 0, segment = 0;
+                const std::size_t run = segment_run(messages + total, count - total, bytes, segment);
+                if (run < 2) {  // up to the next run, by sendmmsg
+                    std::size_t plain = 1;
+                    while (total + plain < count && plain < this->batch_limit &&
+                           segment_run(messages + total + plain, count - total - plain, bytes, segment) < 2)
+                        ++plain;
+                    const std::size_t n = this->send_batch(messages + total, plain, whole, ec);
+                    total += n;
+                    if (ec || n < plain) return total;
+                    continue;
+                }
+                detail::iovec_type vecs[gso_vecs];
+                std::size_t used = 0;
+                for (std::size_t i = 0; i < run; ++i) {
+                    const message_view& m = messages[total + i];
+                    for (std::size_t k = 0; k < m.count; ++k)
+                        detail::set_iovec(vecs[used++], m.buffers[k].data(), m.buffers[k].size());
+                }
+                alignas(std::max_align_t) std::byte control[32];
+                const std::size_t length =
+                    detail::segment_control(control, sizeof control, static_cast<std::uint16_t>(segment));
+                if (length == 0) {
+                    gso_off_ = true;
+                    continue;
+                }
+                detail::message_header h;
+                h.vecs = vecs;
+                h.vec_count = used;
+                h.control = control;
+                h.control_length = length;
+                auto n = this->wait_and(detail::poll_out, when, ec, [&](int flags, std::error_code& e) {
+                    return detail::send_headers(this->handle_, &h, 1, flags, e);
+                });
+                if (n >= 0) {
+                    gso_worked_ = true;
+                    total += run;
+                    continue;
+                }
+                if (!detail::gso_refused(ec)) {
+                    if (!Mode::is_blocking && total > 0) ec.clear();
+                    return total;
+                }
+                ec.clear();
+                if (!gso_worked_) {
+                    gso_off_ = true;  // refused on the first try: sendmmsg from now on
+                    continue;
+                }
+                const std::size_t sent = this->send_batch(messages + total, run, whole, ec);
+                total += sent;
+                if (ec || sent < run) return total;
+            }
+            return total;
+        }
+    }
 
     /// UDP GRO (UDP_GRO, Linux 5.0+): the kernel may hand over several equal-size datagrams from
     /// one sender in one buffer. Receive them with receive_batch / receive_from with a
@@ -5333,7 +5414,10 @@ public:
         detail::throw_if(ec, "sockframe: enable_gro");
     }
     /// The same, never throwing.
-    void enable_gro(bool on, std::error_code& ec) noexcept { ec = detail::set_udp_gro(this->handle_, on); }
+    void enable_gro(bool on, std::error_code& ec) noexcept {
+        ec = detail::set_udp_gro(this->handle_, on);
+        if (!ec) gro_ = on;
+    }
 
     /// Joins the multicast `group` (IPv4 or IPv6; its port ignored) on interface
     /// `interface_index` (0: the system's choice): datagrams sent to it then arrive here (bind
@@ -5491,8 +5575,46 @@ public:
         return n < 0 ? 0 : message.size();
     }
 
+    /// Whether enable_gro turned UDP GRO on through this object (a batched framed receive then
+    /// splits coalesced buffers back into datagrams).
+    bool gro_enabled() const noexcept { return gro_; }
+
 private:
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    /// Whether this is a Unix-domain socket.
+    static constexpr bool unix_family_v = std::is_same_v<typename Base::family_type, local>;
+#else
+    static constexpr bool unix_family_v = false;
+#endif
+    /// UDP sockets where the system has GSO (not Unix or raw ones).
+    static constexpr bool offloads_v =
+        detail::has_udp_offload && !unix_family_v && std::is_same_v<typename Base::socket_type, datagram>;
+    /// The most iovecs one GSO send of send_batch_segmented gathers.
+    static constexpr std::size_t gso_vecs = 256;
+
+    /// How many of `messages` (at least 1 when count > 0) make one GSO send: equal sizes, the
+    /// last may be shorter, within the kernel's limits; `bytes` and `segment` say their total
+    /// and the segment size.
+    static std::size_t segment_run(const message_view* messages, std::size_t count, std::size_t& bytes,
+                                   std::size_t& segment) noexcept {
+        bytes = segment = 0;
+        std::size_t run = 0, vecs = 0;
+        for (; run < count && run < detail::max_gso_segments; ++run) {
+            const message_view& m = messages[run];
+            std::size_t size = 0;
+            for (std::size_t k = 0; k < m.count; ++k) size += m.buffers[k].size();
+            if (run == 0) segment = size;
+            if (size == 0 || size > segment || bytes + size > 65507 || vecs + m.count > gso_vecs) break;
+            bytes += size;
+            vecs += m.count;
+            if (size < segment) return run + 1;
+        }
+        return run == 0 && count > 0 ? 1 : run;
+    }
+
     bool gso_off_ = !detail::has_udp_offload;  // set once the kernel refused to segment
+    bool gso_worked_ = false;                  // a GSO send went through on this socket
+    bool gro_ = false;                         // enable_gro(true) succeeded
 };
 
 /// The layers a socket of `Type` is made of.
@@ -15011,13 +15133,29 @@ struct sends_message_batches<
                                                           deadline{}, std::declval<std::error_code&>()))>>
     : std::true_type {};
 
+template <typename E, typename = void>
+struct sends_segmented_batches : std::false_type {};
+template <typename E>
+struct sends_segmented_batches<E, std::void_t<decltype(std::declval<E&>().send_batch_segmented(
+                                      std::declval<const message_view*>(), std::size_t{}, deadline{},
+                                      std::declval<std::error_code&>()))>> : std::true_type {};
+
+template <typename E, typename = void>
+struct reports_gro : std::false_type {};
+template <typename E>
+struct reports_gro<E, std::void_t<decltype(std::declval<const E&>().gro_enabled())>> : std::true_type {};
+
 /// Datagrams received by one batched call and not yet delivered (datagram endpoints only).
 struct datagram_batch_state {
     static constexpr std::size_t most = 64;
     std::size_t next = 0;       // the next slot to deliver
     std::size_t count = 0;      // slots filled by the last call
     std::size_t slot_size = 0;  // bytes per slot in the receive buffer
-    std::uint32_t sizes[most];  // each datagram's whole size
+    std::size_t offset = 0;     // UDP GRO: where the next datagram starts in slot `next`
+    std::size_t undo_next = 0;  // next and offset before the last delivery (to report it again)
+    std::size_t undo_offset = 0;
+    std::uint32_t sizes[most];     // each datagram's whole size (GRO: the coalesced buffer's)
+    std::uint32_t segments[most];  // UDP GRO: the size of each datagram in the slot; 0: one
     bool truncated[most];
     datagram_batch_state() noexcept = default;
     datagram_batch_state(datagram_batch_state&& other) noexcept { *this = std::move(other); }
@@ -15025,8 +15163,12 @@ struct datagram_batch_state {
         next = std::exchange(other.next, 0);
         count = std::exchange(other.count, 0);
         slot_size = std::exchange(other.slot_size, 0);
+        offset = std::exchange(other.offset, 0);
+        undo_next = std::exchange(other.undo_next, 0);
+        undo_offset = std::exchange(other.undo_offset, 0);
         for (std::size_t i = next; i < count; ++i) {
             sizes[i] = other.sizes[i];
+            segments[i] = other.segments[i];
             truncated[i] = other.truncated[i];
         }
         return *this;
@@ -15255,7 +15397,8 @@ public:
             while (this->next < this->count) {
                 std::optional<const_buffer> payload = take_slot(codec, ec);
                 if (!payload) {  // a bad datagram waits for the next call, which reports it
-                    --this->next;
+                    this->next = this->undo_next;
+                    this->offset = this->undo_offset;
                     ec = no_error();
                     break;
                 }
@@ -15301,7 +15444,7 @@ public:
         if constexpr (batches_v) {
             std::size_t n = 0;
             for (std::size_t i = this->next; i < this->count; ++i) n += this->sizes[i];
-            return n;
+            return n - (this->next < this->count ? this->offset : 0);
         } else {
             return end_ - begin_;
         }
@@ -15312,7 +15455,7 @@ public:
         if (end_ != begin_ || buffer_.capacity() == 0) return false;
         if constexpr (batches_v) {
             if (this->next < this->count) return false;
-            this->next = this->count = 0;
+            this->next = this->count = this->offset = 0;
         }
         buffer_.release();
         begin_ = end_ = 0;
@@ -15595,6 +15738,15 @@ private:
         if (slot < 64) slot = 64;
         return (slot + 63) / 64 * 64;
     }
+    /// Whether the endpoint has UDP GRO on: its coalesced buffers are split back into datagrams.
+    static bool gro_on(const Endpoint& endpoint) noexcept {
+        if constexpr (reports_gro<Endpoint>::value) {
+            return endpoint.gro_enabled();
+        } else {
+            (void)endpoint;
+            return false;
+        }
+    }
     /// Whether datagrams are received in batches here: a Unix datagram larger than 64 KiB
     /// within the codec's limit goes through the one-at-a-time path, which sizes it first.
     bool batching(const Codec& codec) const noexcept {
@@ -15612,15 +15764,19 @@ private:
                                                  std::error_code& ec) {
         if constexpr (batches_v) {
             if (this->next == this->count) {
-                const std::size_t slot = datagram_slot_size(codec);
-                std::size_t slots = batch_bytes / slot;
+                const bool gro = gro_on(endpoint);
+                const std::size_t slot = gro ? max_datagram : datagram_slot_size(codec);
+                std::size_t slots = gro ? gro_slots : batch_bytes / slot;
                 if (slots < 1) slots = 1;
                 if (slots > datagram_batch_state::most) slots = datagram_batch_state::most;
                 if (buffer_.capacity() < slot * slots) buffer_.reallocate(slot * slots, 0);
                 message_slot batch[datagram_batch_state::most];
-                for (std::size_t i = 0; i < slots; ++i)
+                datagram_info infos[reports_gro<Endpoint>::value ? gro_slots : 1];
+                for (std::size_t i = 0; i < slots; ++i) {
                     batch[i].buffer = mutable_buffer(buffer_.data() + i * slot, slot);
-                this->next = this->count = 0;
+                    if (gro) batch[i].info = &infos[i];
+                }
+                this->next = this->count = this->offset = 0;
                 const std::size_t n = endpoint.receive_batch(batch, slots, d, ec);
                 if (ec || n == 0) return std::nullopt;
                 for (std::size_t i = 0; i < n; ++i) {
@@ -15628,6 +15784,10 @@ private:
                         batch[i].whole_size > batch[i].size ? batch[i].whole_size : batch[i].size;
                     this->sizes[i] = whole > UINT32_MAX ? UINT32_MAX : static_cast<std::uint32_t>(whole);
                     this->truncated[i] = batch[i].truncated;
+                    const std::size_t segment = gro ? infos[i].segment_size : 0;
+                    this->segments[i] = segment != 0 && segment < batch[i].size && !batch[i].truncated
+                                            ? static_cast<std::uint32_t>(segment)
+                                            : 0;
                 }
                 this->slot_size = slot;
                 this->count = n;
@@ -15645,7 +15805,25 @@ private:
     /// Delivers the next buffered datagram of the batch (the codec checks it).
     std::optional<const_buffer> take_slot(Codec& codec, std::error_code& ec) {
         if constexpr (batches_v) {
-            const std::size_t i = this->next++;
+            this->undo_next = this->next;
+            this->undo_offset = this->offset;
+            const std::size_t i = this->next;
+            if (const std::size_t segment = this->segments[i]) {  // the next of a GRO buffer's datagrams
+                const std::size_t at = this->offset, size = this->sizes[i];
+                const std::size_t piece = size - at < segment ? size - at : segment;
+                this->offset = at + piece;
+                if (this->offset >= size) {
+                    ++this->next;
+                    this->offset = 0;
+                }
+                if (piece > codec.max_frame_bytes()) {
+                    ec = errc::frame_too_large;
+                    error_size_ = piece;
+                    return std::nullopt;
+                }
+                return check_datagram(codec, buffer_.data() + i * this->slot_size + at, piece, ec);
+            }
+            ++this->next;
             const std::size_t size = this->sizes[i];
             if (this->truncated[i] || size > codec.max_frame_bytes()) {
                 ec = errc::frame_too_large;
@@ -15762,6 +15940,7 @@ private:
 
     static constexpr std::size_t max_datagram = 65536;
     static constexpr std::size_t batch_bytes = std::size_t{256} << 10;  // slots of one batched receive
+    static constexpr std::size_t gro_slots = 4;  // 64 KiB slots of one batched receive with UDP GRO
     static constexpr std::size_t compact_below = 4096;
     static constexpr unsigned grow_after = 2;     // reads in a row that filled the free space
     static constexpr unsigned shrink_after = 32;  // small reads in a row before the buffer shrinks
@@ -15940,7 +16119,7 @@ public:
                     views[n] = message_view{&parts[2 * n], payload.empty() ? std::size_t{1} : std::size_t{2}};
                 }
                 if (n > 0) {
-                    const std::size_t sent = endpoint.send_batch(views, n, whole, ec);
+                    const std::size_t sent = send_views(endpoint, views, n, whole, ec);
                     if (ec) return;
                     if (sent < n) {  // non-blocking: the rest did not fit now
                         ec = std::make_error_code(std::errc::operation_would_block);
@@ -15974,7 +16153,7 @@ public:
                 }
                 std::size_t sent = 0;
                 if (n > 0) {
-                    sent = endpoint.send_batch(views, n, whole, ec);
+                    sent = send_views(endpoint, views, n, whole, ec);
                     if (ec) return;
                     if (sent < n) {  // non-blocking: the rest did not fit now
                         ec = std::make_error_code(std::errc::operation_would_block);
@@ -15989,6 +16168,16 @@ public:
             }
         } else {
             for (std::size_t i = 0; i < count && !ec; ++i) send(endpoint, codec, payloads[i], d, ec);
+        }
+    }
+
+    /// One datagram per view: runs of equal sizes by UDP GSO where the endpoint offers it.
+    static std::size_t send_views(Endpoint& endpoint, const message_view* views, std::size_t n, deadline d,
+                                  std::error_code& ec) {
+        if constexpr (sends_segmented_batches<Endpoint>::value) {
+            return endpoint.send_batch_segmented(views, n, d, ec);
+        } else {
+            return endpoint.send_batch(views, n, d, ec);
         }
     }
 

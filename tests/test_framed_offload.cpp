@@ -19,6 +19,7 @@
 namespace sf = sockframe;
 using namespace std::chrono_literals;
 
+#if defined(SOCKFRAME_LINUX)  // the helpers serve the Linux cases only
 namespace {
 std::string be16(std::size_t n) { return {static_cast<char>(n >> 8), static_cast<char>(n)}; }
 
@@ -56,6 +57,7 @@ void send_and_check_datagrams(sf::framed<sf::udp_socket, sf::length_prefix<std::
     }
 }
 }  // namespace
+#endif
 
 #if defined(SOCKFRAME_LINUX)
 TEST_CASE("framed send_batch over UDP: equal-size frames leave as one GSO send, each datagram exact") {

@@ -82,6 +82,9 @@ struct openssl_backend {
         std::vector<unsigned char> alpn;
         /// Server: the contexts selected by SNI name (lower case).
         std::map<std::string, std::shared_ptr<SSL_CTX>> by_name;
+        /// The states of the contexts in `by_name`: their SSL_CTX's callbacks point at them, so
+        /// they live as long as this one (a connection switched to such a context may outlive it).
+        std::vector<std::shared_ptr<const shared_state>> others;
         /// Client: check the host name against the certificate.
         bool check_host = true;
         /// Client: send the host name as SNI.
@@ -214,6 +217,7 @@ struct openssl_backend {
         /// key instead of this context's.
         context& add_server_name(const std::string& server_name, const context& other) {
             state_->by_name[lower(server_name)] = other.ctx_;
+            if (other.state_ != state_) state_->others.push_back(other.state_);
             return *this;
         }
         /// Server: ask clients for a certificate, verified against load_verify_file/dir; with

@@ -278,18 +278,31 @@ struct openssl_backend {
             return s;
         }
 
+        /// The SSL ex_data slot holding the state of the context a connection was made with: its
+        /// ALPN list stays the one selected from after SNI switches the certificate's context.
+        static int front_state_index() {
+            static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+            return index;
+        }
+
         static int on_server_name(SSL* ssl, int*, void* arg) {
             const auto* state = static_cast<const shared_state*>(arg);
             const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
             if (name == nullptr) return SSL_TLSEXT_ERR_NOACK;
             auto it = state->by_name.find(lower(name));
-            if (it != state->by_name.end()) SSL_set_SSL_CTX(ssl, it->second.get());
+            if (it != state->by_name.end()) {
+                SSL_set_ex_data(ssl, front_state_index(), const_cast<shared_state*>(state));
+                SSL_set_SSL_CTX(ssl, it->second.get());
+            }
             return SSL_TLSEXT_ERR_OK;
         }
 
-        static int on_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
-                           unsigned inlen, void* arg) {
-            const auto* state = static_cast<const shared_state*>(arg);
+        static int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen,
+                           const unsigned char* in, unsigned inlen, void* arg) {
+            // the connection's own context, also when SNI switched to another one (whose state
+            // the connection's context keeps alive: shared_state::others)
+            const void* front = SSL_get_ex_data(ssl, front_state_index());
+            const auto* state = static_cast<const shared_state*>(front != nullptr ? front : arg);
             if (state->alpn.empty()) return SSL_TLSEXT_ERR_NOACK;
             unsigned char* chosen = nullptr;
             if (SSL_select_next_proto(&chosen, outlen, state->alpn.data(),

@@ -1555,7 +1555,11 @@ inline std::error_code multicast_membership(native_handle_type h, bool join, con
 }
 
 /// Which multicast sending setting set_multicast changes.
-enum class multicast_setting { interface, hops, loopback };
+enum class multicast_setting {
+    outgoing_interface,
+    hops,
+    loopback
+};  // not `interface`: a macro in <objbase.h>
 
 /// Sets how this socket sends multicast: the outgoing interface (an index), the TTL / hop limit,
 /// or whether its own host receives what it sends (loopback). IPv4 or IPv6 by the socket's
@@ -1568,7 +1572,7 @@ inline std::error_code set_multicast(native_handle_type h, multicast_setting wha
     if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
     auto v4 = [&]() -> std::error_code {
         switch (what) {
-            case multicast_setting::interface: {
+            case multicast_setting::outgoing_interface: {
 #if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__)
                 ::ip_mreqn request{};
                 request.imr_ifindex = static_cast<int>(value);
@@ -1600,7 +1604,7 @@ inline std::error_code set_multicast(native_handle_type h, multicast_setting wha
     if (domain == AF_INET) return v4();
     int name = 0;
     switch (what) {
-        case multicast_setting::interface: name = IPV6_MULTICAST_IF; break;
+        case multicast_setting::outgoing_interface: name = IPV6_MULTICAST_IF; break;
         case multicast_setting::hops: name = IPV6_MULTICAST_HOPS; break;
         case multicast_setting::loopback: name = IPV6_MULTICAST_LOOP; break;
     }

@@ -1274,7 +1274,8 @@ public:
     }
     /// The same, never throwing.
     void set_multicast_interface(std::uint32_t interface_index, std::error_code& ec) noexcept {
-        ec = detail::set_multicast(this->handle_, detail::multicast_setting::outgoing_interface, interface_index);
+        ec = detail::set_multicast(this->handle_, detail::multicast_setting::outgoing_interface,
+                                   interface_index);
     }
     /// The TTL / hop limit of multicast datagrams sent (IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS;
     /// 1 by default: this link only).

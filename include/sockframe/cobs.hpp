@@ -40,6 +40,11 @@ public:
     std::size_t max_frame() const noexcept { return max_frame_; }
     /// True while decode drops the rest of a frame it reported (up to its delimiter).
     bool discarding() const noexcept { return discarding_; }
+    /// Forgets the frame being decoded and any discarding.
+    void reset() noexcept {
+        restart();
+        discarding_ = false;
+    }
 
 protected:
     /// Forgets the frame being decoded (the buffer's storage is kept).
@@ -54,6 +59,22 @@ protected:
         restart();
         discarding_ = !at_delimiter;
         return decode_result::failure(make_error_code(e), size, at);
+    }
+    /// A frame larger than max_frame: dropped up to its delimiter (`at`: past the offending byte).
+    decode_result oversized(std::size_t at) noexcept {
+        return skip_bad(errc::frame_too_large, std::uint64_t{max_frame_} + 1, at, false);
+    }
+    /// No whole frame yet in an input of `size` bytes, `skipped` of them leading delimiters or
+    /// discarded bytes: those are consumed; the rest is remembered as scanned.
+    decode_result need_more(std::size_t skipped, std::size_t size) noexcept {
+        decode_result r;
+        r.consumed = skipped;
+        if (skipped != 0) {
+            restart();  // the input moves: decode these bytes again from the start
+        } else {
+            scanned_ = size;
+        }
+        return r;
     }
     /// Appends a decoded byte; false when the frame would pass max_frame.
     bool put(std::byte b) {
@@ -165,19 +186,7 @@ public:
                 i += take - 1;
             }
         }
-        decode_result r;
-        r.consumed = skipped;
-        if (skipped != 0) {
-            restart();  // the input moves: decode these bytes again from the start
-        } else {
-            scanned_ = input.size();
-        }
-        return r;
-    }
-    /// Forgets the frame being decoded and any discarding.
-    void reset() noexcept {
-        restart();
-        discarding_ = false;
+        return need_more(skipped, input.size());
     }
 
     /// Most bytes encode_into adds: enough for payloads up to 64 KiB.
@@ -234,9 +243,6 @@ private:
         out[code_at] = static_cast<std::byte>(run + 1);
         out[o++] = std::byte{0};
         return o;
-    }
-    decode_result oversized(std::size_t at) noexcept {
-        return skip_bad(errc::frame_too_large, std::uint64_t{max_frame_} + 1, at, false);
     }
 
     mutable std::vector<std::byte> joined_;
@@ -317,19 +323,7 @@ public:
             put_run(input.data() + i, take);
             i = j - 1;
         }
-        decode_result r;
-        r.consumed = skipped;
-        if (skipped != 0) {
-            restart();  // the input moves: decode these bytes again from the start
-        } else {
-            scanned_ = input.size();
-        }
-        return r;
-    }
-    /// Forgets the frame being decoded and any discarding.
-    void reset() noexcept {
-        restart();
-        discarding_ = false;
+        return need_more(skipped, input.size());
     }
 
     /// Most bytes encode_into adds: the two ENDs and up to 254 escapes.
@@ -382,9 +376,6 @@ private:
         }
         out[o++] = end;
         return o;
-    }
-    decode_result oversized(std::size_t at) noexcept {
-        return skip_bad(errc::frame_too_large, std::uint64_t{max_frame_} + 1, at, false);
     }
 
     mutable std::vector<std::byte> joined_;

@@ -110,6 +110,65 @@ TEST_CASE("proxy v1: every deviation from the format is malformed_frame") {
     CHECK(r.error == sf::errc::malformed_frame);
 }
 
+TEST_CASE("proxy v1: IPv6 text with an IPv4 tail is read; the encoder writes hex groups that read back") {
+    // RFC 4291 allows x:x:x:x:x:x:d.d.d.d; a dual-stack peer writes IPv4-mapped addresses that way.
+    sf::proxy_header h;
+    const std::string mapped = "PROXY TCP6 ::ffff:192.0.2.1 64:ff9b::10.0.0.1 1 2\r\n";
+    auto r = parse_split(view(mapped), h);
+    REQUIRE(r.is_frame());
+    const std::array<std::uint8_t, 16> want_source{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 1};
+    const std::array<std::uint8_t, 16> want_destination{0, 0x64, 0xff, 0x9b, 0,  0, 0, 0,
+                                                        0, 0,    0,    0,    10, 0, 0, 1};
+    CHECK(h.source_bytes == want_source);
+    CHECK(h.destination_bytes == want_destination);
+    const char* bad[] = {
+        "PROXY TCP6 ::ffff:192.0.2 ::1 1 2\r\n",         // three numbers in the tail
+        "PROXY TCP6 ::ffff:192.0.2.01 ::1 1 2\r\n",      // leading zero in the tail
+        "PROXY TCP6 ::192.0.2.1:1 ::1 1 2\r\n",          // the tail not last
+        "PROXY TCP6 1:2:3:4:5:6:7:1.2.3.4 ::1 1 2\r\n",  // 144 bits
+    };
+    for (const char* c_text : bad) {
+        const std::string text = c_text;
+        CAPTURE(text);
+        CHECK(sf::parse_proxy_header(view(text), h).error == sf::errc::malformed_frame);
+    }
+    REQUIRE(sf::parse_proxy_header(view(std::string("PROXY TCP6 1:2:3:4:5:6:1.2.3.4 ::1 1 2\r\n")), h)
+                .is_frame());
+    CHECK(h.source_bytes[15] == 4);
+
+    // Whatever the bytes, the encoder's line parses back to the same bytes: the IPv4-mapped,
+    // IPv4-compatible and NAT64 forms inet_ntop prints with a dotted tail included. (A header
+    // read from a v2 peer may carry a mapped address in the inet6 family; tcp() would unmap it.)
+    const char* addresses[] = {"::ffff:192.0.2.1",
+                               "::1:1",
+                               "::0.0.0.2",
+                               "64:ff9b::a00:1",
+                               "::",
+                               "1:0:0:1:0:0:0:1",
+                               "1:0:0:2:0:0:3:4",
+                               "2001:db8:0:0:1:0:0:1",
+                               "0:1::"};
+    for (const char* text : addresses) {
+        CAPTURE(text);
+        sf::proxy_header six =
+            sf::proxy_header::tcp(sf::ipv6_address::parse("::1", 1), sf::ipv6_address::parse("::1", 2));
+        six.source_bytes = sf::ipv6_address::parse(text, 1).bytes();
+        six.destination_bytes = six.source_bytes;
+        const auto line = sf::make_proxy_header_v1(six);
+        CAPTURE(line);
+        CHECK(line.find('.') == std::string::npos);
+        sf::proxy_header back;
+        REQUIRE(sf::parse_proxy_header(view(line), back).is_frame());
+        CHECK(back.family == sf::proxy_family::inet6);
+        CHECK(back.source_bytes == six.source_bytes);
+        CHECK(back.destination_bytes == six.source_bytes);
+    }
+    // RFC 5952 form: the longest run of zero groups is the one compressed, the first if tied.
+    auto line = sf::make_proxy_header_v1(sf::proxy_header::tcp(
+        sf::ipv6_address::parse("1:0:0:2:0:0:0:3", 1), sf::ipv6_address::parse("2001:db8:0:0:1:0:0:1", 2)));
+    CHECK(line == "PROXY TCP6 1:0:0:2::3 2001:db8::1:0:0:1 1 2\r\n");
+}
+
 TEST_CASE("proxy v2: TCP over IPv4 and IPv6, LOCAL, UNIX, TLVs; the bytes laid out by the spec") {
     // TCP over IPv4, 192.0.2.1:1234 -> 198.51.100.7:443, then an AUTHORITY TLV "example.com"
     auto wire =

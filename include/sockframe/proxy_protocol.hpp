@@ -195,14 +195,20 @@ inline int proxy_hex(char c) noexcept {
     return -1;
 }
 
-/// IPv6 text: groups of 1-4 hex digits separated by ':', at most one "::", 128 bits in all. (An
-/// embedded dotted IPv4 tail is not in the specification's format and is refused.)
+/// IPv6 text as RFC 4291 writes it: groups of 1-4 hex digits separated by ':', at most one "::",
+/// optionally ending in a dotted IPv4 tail (two groups: "::ffff:192.0.2.1"), 128 bits in all.
+/// No zone ("%eth0"): the header carries addresses, not interfaces.
 inline bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
     out = {};
     std::array<std::uint16_t, 8> head{}, tail{};
     std::size_t nh = 0, nt = 0;
     bool gap = false;
-    if (s.size() < 2 || s.size() > 39) return false;
+    auto push = [&](std::uint32_t v) noexcept {
+        if (nh + nt == 8) return false;
+        (gap ? tail[nt++] : head[nh++]) = static_cast<std::uint16_t>(v);
+        return true;
+    };
+    if (s.size() < 2 || s.size() > 45) return false;
     std::size_t i = 0;
     if (s[0] == ':') {
         if (s[1] != ':') return false;
@@ -210,22 +216,28 @@ inline bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) no
         i = 2;
     }
     while (i < s.size()) {
+        const std::size_t start = i;
         std::uint32_t v = 0;
         std::size_t digits = 0;
+        bool dotted = false;
         while (i < s.size() && s[i] != ':') {
+            if (s[i] == '.') {
+                dotted = true;
+                break;
+            }
             const int h = proxy_hex(s[i]);
             if (h < 0 || ++digits > 4) return false;
             v = v * 16 + static_cast<std::uint32_t>(h);
             ++i;
         }
-        if (digits == 0) return false;
-        if (gap) {
-            if (nt == 8) return false;
-            tail[nt++] = static_cast<std::uint16_t>(v);
-        } else {
-            if (nh == 8) return false;
-            head[nh++] = static_cast<std::uint16_t>(v);
+        if (dotted) {  // the IPv4 tail is the rest of the text
+            std::array<std::uint8_t, 16> v4{};
+            if (!proxy_ipv4(s.substr(start), v4)) return false;
+            if (!push((std::uint32_t{v4[0]} << 8) | v4[1]) || !push((std::uint32_t{v4[2]} << 8) | v4[3]))
+                return false;
+            break;
         }
+        if (digits == 0 || !push(v)) return false;
         if (i == s.size()) break;
         ++i;  // ':'
         if (i < s.size() && s[i] == ':') {
@@ -245,6 +257,49 @@ inline bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) no
         out[2 * k + 1] = static_cast<std::uint8_t>(groups[k] & 0xFFu);
     }
     return true;
+}
+
+/// The text of an address's bytes, the same on every platform: dotted quad for IPv4; for IPv6
+/// the RFC 5952 form in hex groups only (lower case, the longest run of two or more zero groups,
+/// the first if tied, written "::"), which every RFC 4291 reader accepts.
+inline std::string proxy_address_text(proxy_family family, const std::array<std::uint8_t, 16>& b) {
+    std::string s;
+    if (family == proxy_family::inet) {
+        for (std::size_t k = 0; k < 4; ++k) {
+            if (k != 0) s += '.';
+            s += std::to_string(b[k]);
+        }
+        return s;
+    }
+    std::array<unsigned, 8> g{};
+    for (std::size_t k = 0; k < 8; ++k) g[k] = (unsigned{b[2 * k]} << 8) | b[2 * k + 1];
+    std::size_t best = 8, best_length = 1;
+    for (std::size_t k = 0; k < 8;) {
+        std::size_t run = 0;
+        while (k + run < 8 && g[k + run] == 0) ++run;
+        if (run > best_length) {
+            best = k;
+            best_length = run;
+        }
+        k += run == 0 ? 1 : run;
+    }
+    static constexpr char digits[] = "0123456789abcdef";
+    for (std::size_t k = 0; k < 8; ++k) {
+        if (k == best) {
+            s += "::";
+            k += best_length - 1;
+            continue;
+        }
+        if (k != 0 && k != best + best_length) s += ':';
+        bool any = false;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            const unsigned d = (g[k] >> shift) & 0xFu;
+            if (d == 0 && !any && shift != 0) continue;
+            any = true;
+            s += digits[d];
+        }
+    }
+    return s;
 }
 
 inline decode_result proxy_bad(std::size_t at) noexcept {
@@ -442,9 +497,9 @@ inline decode_result parse_proxy_header(const_buffer input, proxy_header& out,
 inline std::string make_proxy_header_v1(const proxy_header& h) {
     if (!h.has_addresses()) return "PROXY UNKNOWN\r\n";
     std::string s = h.family == proxy_family::inet ? "PROXY TCP4 " : "PROXY TCP6 ";
-    s += h.source().host();
+    s += detail::proxy_address_text(h.family, h.source_bytes);
     s += ' ';
-    s += h.destination().host();
+    s += detail::proxy_address_text(h.family, h.destination_bytes);
     s += ' ';
     s += std::to_string(h.source_port);
     s += ' ';

@@ -310,6 +310,37 @@ TEST_CASE("coro: a buffered frame and a send that fits complete without suspendi
     run_bounded(loop, body());
 }
 
+TEST_CASE("coro: a receive or send finished at once clears an error_code left from before") {
+    sf::event_loop loop;
+    auto body = [&]() -> sf::task<void> {
+        auto [a, b] = co_await connected_pair(loop);
+        a.connection().queue(sf::const_buffer(std::string_view("one")));
+        a.connection().queue(sf::const_buffer(std::string_view("two")));
+        co_await a.flush(limit);
+        std::error_code ec = std::make_error_code(std::errc::timed_out);
+        auto first = co_await b.receive(limit, ec);
+        REQUIRE(first);
+        CHECK_FALSE(ec);
+        REQUIRE(b.connection().buffered() > 0);  // "two" came with "one"
+        ec = std::make_error_code(std::errc::timed_out);
+        co_await b.send(sf::const_buffer(std::string_view("reply")), limit, ec);  // coalesced
+        CHECK_FALSE(ec);
+        CHECK(b.connection().pending() > 0);
+        ec = std::make_error_code(std::errc::timed_out);
+        auto second = b.receive(limit, ec);
+        CHECK(second.await_ready());  // buffered: no suspension
+        auto m = second.await_resume();
+        REQUIRE(m);
+        CHECK(text(*m) == "two");
+        CHECK_FALSE(ec);
+        co_await b.flush(limit);
+        auto reply = co_await a.receive(limit);
+        REQUIRE(reply);
+        CHECK(text(*reply) == "reply");
+    };
+    run_bounded(loop, body());
+}
+
 TEST_CASE("coro: a receive deadline expires; the connection then carries on") {
     sf::event_loop loop;
     auto body = [&]() -> sf::task<void> {

@@ -261,6 +261,46 @@ TEST_CASE("non-blocking send queues what does not fit, up to a visible high-wate
     CHECK_FALSE(tx.wants_write());
 }
 
+TEST_CASE("take_buffered and try_queue: the no-system-call paths take only what they can finish") {
+    auto [a, b] = test_support::stream_pair();  // Windows: TCP loopback
+    using nb_socket =
+        sf::basic_socket<test_support::stream_pair_socket::family_type, sf::stream, sf::non_blocking>;
+    sf::framed rx{nb_socket(std::move(b)), sf::length_prefix<std::uint32_t>{}};
+    CHECK_FALSE(rx.take_buffered());  // nothing buffered
+    a.write_all(be32(3) + "one" + be32(5) + "tw");
+    std::error_code ec;
+    auto first = rx.receive(5s, ec);
+    REQUIRE(first);
+    CHECK(first->str() == "one");
+    if (rx.buffered() == 6) {  // the partial frame came with the same read
+        CHECK_FALSE(rx.take_buffered());
+        CHECK(rx.buffered() == 6);  // a partial frame is left for receive()
+    }
+    a.write_all("o!!");
+    auto second = rx.receive(5s, ec);
+    REQUIRE(second);
+    CHECK(second->str() == "two!!");
+
+    // try_queue: in place while the queue has room and is below its high-water mark, then no.
+    rx.set_high_water_mark(64);
+    const std::string payload(20, 'x');
+    rx.queue(sf::const_buffer(payload));  // the first frame makes the outgoing buffer
+    int queued = 1;
+    while (queued < 100 && rx.try_queue(sf::const_buffer(payload))) ++queued;
+    CHECK(queued == 3);  // 3 x 24 bytes reach the mark of 64: the fourth is refused
+    CHECK(rx.pending() == 72);
+    CHECK_FALSE(rx.writable());
+    const std::size_t before = rx.pending();
+    CHECK_FALSE(rx.try_queue(sf::const_buffer(payload)));
+    CHECK(rx.pending() == before);  // a refusal changes nothing
+    REQUIRE(rx.flush(ec));
+    CHECK_FALSE(ec);
+    std::string got(72, '\0');
+    a.read_exact(sf::mutable_buffer(got.data(), got.size()));
+    CHECK(got.substr(0, 4) == be32(20));
+    CHECK(got.substr(48, 24) == be32(20) + payload);
+}
+
 TEST_CASE("try_receive on a non-blocking endpoint: would-block is an error code, not an exception") {
     auto [a, b] = test_support::stream_pair();  // Windows: TCP loopback
     using nb_unix =

@@ -100,3 +100,12 @@
 #else
 #define SOCKFRAME_NOINLINE
 #endif
+
+/// Inlines a tiny function the compiler would otherwise call (one with a function-local static).
+#if defined(__GNUC__) || defined(__clang__)
+#define SOCKFRAME_ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define SOCKFRAME_ALWAYS_INLINE __forceinline
+#else
+#define SOCKFRAME_ALWAYS_INLINE inline
+#endif

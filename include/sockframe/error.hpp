@@ -126,7 +126,7 @@ inline void throw_if(const std::error_code& ec, const char* what) {
 }
 /// An empty error code made once: copying it costs no call into the C++ runtime, which
 /// std::error_code's default constructor and clear() make (std::system_category()) every time.
-inline const std::error_code& no_error() noexcept {
+SOCKFRAME_ALWAYS_INLINE const std::error_code& no_error() noexcept {
     static const std::error_code none;
     return none;
 }

@@ -1515,6 +1515,10 @@ public:
         if (ec) throw_framed(ec, reader().error_size(), "sockframe: receive");
         return frame;
     }
+    /// A frame already whole in the receive buffer, taken without a system call through the
+    /// codec's fast path (stream endpoints, codecs with decode_frame). nullopt says only that
+    /// receive() must decide: it may still find a frame, an error or end-of-stream. Never throws.
+    std::optional<const_buffer> take_buffered() noexcept { return reader().take_buffered(codec()); }
     /// Never throws: nullopt with `ec` clear is end-of-stream; nullopt with `ec` set is an error.
     std::optional<const_buffer> receive(std::error_code& ec) { return receive(deadline{}, ec); }
     /// `d` bounds the whole frame, however many system calls it takes.
@@ -1696,12 +1700,24 @@ public:
     /// when it would take the queue past the coalescing limit. Non-blocking: errc::buffer_full
     /// once pending() has reached the high-water mark, as send().
     void queue(const_buffer payload, deadline d = {}) {
-        if (writer().queue_in_place(codec(), payload)) return;
+        if (try_queue(payload)) return;
         std::error_code ec = detail::no_error();
         queue(payload, d, ec);
         if (ec) throw_framed(ec, writer().error_size(), "sockframe: queue");
     }
     void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
+    /// Queues the frame only if the codec can write it straight into the outgoing buffer now:
+    /// no allocation, no system call, within the coalescing limit and below the high-water mark
+    /// (stream endpoints, codecs with encode_into or encode_prefix). False: nothing was done
+    /// (queue() or send() then decide). Never throws.
+    bool try_queue(const_buffer payload) noexcept {
+        if constexpr (endpoint_traits<Endpoint>::message_oriented) {
+            (void)payload;
+            return false;
+        } else {
+            return writer().queue_in_place(codec(), payload);
+        }
+    }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
         writer().queue(endpoint(), codec(), payload, d, ec);
     }

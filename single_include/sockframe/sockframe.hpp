@@ -154,6 +154,15 @@
 #else
 #define SOCKFRAME_NOINLINE
 #endif
+
+/// Inlines a tiny function the compiler would otherwise call (one with a function-local static).
+#if defined(__GNUC__) || defined(__clang__)
+#define SOCKFRAME_ALWAYS_INLINE inline __attribute__((always_inline))
+#elif defined(_MSC_VER)
+#define SOCKFRAME_ALWAYS_INLINE __forceinline
+#else
+#define SOCKFRAME_ALWAYS_INLINE inline
+#endif
 // ---- end <sockframe/config.hpp> ----
 
 // ---- begin <sockframe/buffer.hpp> ----
@@ -440,7 +449,7 @@ inline void throw_if(const std::error_code& ec, const char* what) {
 }
 /// An empty error code made once: copying it costs no call into the C++ runtime, which
 /// std::error_code's default constructor and clear() make (std::system_category()) every time.
-inline const std::error_code& no_error() noexcept {
+SOCKFRAME_ALWAYS_INLINE const std::error_code& no_error() noexcept {
     static const std::error_code none;
     return none;
 }
@@ -16497,6 +16506,10 @@ public:
         if (ec) throw_framed(ec, reader().error_size(), "sockframe: receive");
         return frame;
     }
+    /// A frame already whole in the receive buffer, taken without a system call through the
+    /// codec's fast path (stream endpoints, codecs with decode_frame). nullopt says only that
+    /// receive() must decide: it may still find a frame, an error or end-of-stream. Never throws.
+    std::optional<const_buffer> take_buffered() noexcept { return reader().take_buffered(codec()); }
     /// Never throws: nullopt with `ec` clear is end-of-stream; nullopt with `ec` set is an error.
     std::optional<const_buffer> receive(std::error_code& ec) { return receive(deadline{}, ec); }
     /// `d` bounds the whole frame, however many system calls it takes.
@@ -16678,12 +16691,24 @@ public:
     /// when it would take the queue past the coalescing limit. Non-blocking: errc::buffer_full
     /// once pending() has reached the high-water mark, as send().
     void queue(const_buffer payload, deadline d = {}) {
-        if (writer().queue_in_place(codec(), payload)) return;
+        if (try_queue(payload)) return;
         std::error_code ec = detail::no_error();
         queue(payload, d, ec);
         if (ec) throw_framed(ec, writer().error_size(), "sockframe: queue");
     }
     void queue(const_buffer payload, std::error_code& ec) { queue(payload, deadline{}, ec); }
+    /// Queues the frame only if the codec can write it straight into the outgoing buffer now:
+    /// no allocation, no system call, within the coalescing limit and below the high-water mark
+    /// (stream endpoints, codecs with encode_into or encode_prefix). False: nothing was done
+    /// (queue() or send() then decide). Never throws.
+    bool try_queue(const_buffer payload) noexcept {
+        if constexpr (endpoint_traits<Endpoint>::message_oriented) {
+            (void)payload;
+            return false;
+        } else {
+            return writer().queue_in_place(codec(), payload);
+        }
+    }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
         writer().queue(endpoint(), codec(), payload, d, ec);
     }
@@ -18546,6 +18571,18 @@ struct cancel_state {
     }
     bool cancelled = false;
     cancel_link head;
+    // Owners: the source and every token. Not atomic: sources and tokens belong to the loop's
+    // thread, and an operation takes a token per call (a locked increment and decrement per
+    // frame would cost more than the rest of a buffered receive).
+    std::size_t refs = 1;
+
+    static cancel_state* acquire(cancel_state* s) noexcept {
+        if (s != nullptr) ++s->refs;
+        return s;
+    }
+    static void release(cancel_state* s) noexcept {
+        if (s != nullptr && --s->refs == 0) delete s;
+    }
 };
 
 }  // namespace detail
@@ -18556,21 +18593,43 @@ class cancel_token {
 public:
     /// A token that is never cancelled.
     cancel_token() noexcept = default;
+    /// Another token of the same source.
+    cancel_token(const cancel_token& other) noexcept : state_(detail::cancel_state::acquire(other.state_)) {}
+    /// Takes `other`'s place; `other` is left never cancelled.
+    cancel_token(cancel_token&& other) noexcept : state_(std::exchange(other.state_, nullptr)) {}
+    /// Becomes another token of `other`'s source.
+    cancel_token& operator=(const cancel_token& other) noexcept {
+        if (this != &other) {
+            detail::cancel_state::release(state_);
+            state_ = detail::cancel_state::acquire(other.state_);
+        }
+        return *this;
+    }
+    /// Takes `other`'s place; `other` is left never cancelled.
+    cancel_token& operator=(cancel_token&& other) noexcept {
+        if (this != &other) {
+            detail::cancel_state::release(state_);
+            state_ = std::exchange(other.state_, nullptr);
+        }
+        return *this;
+    }
+    ~cancel_token() { detail::cancel_state::release(state_); }
+
     /// Whether cancel() was called on the source.
-    bool cancelled() const noexcept { return state_ && state_->cancelled; }
+    bool cancelled() const noexcept { return state_ != nullptr && state_->cancelled; }
     /// Whether a source can cancel this token.
-    bool can_be_cancelled() const noexcept { return static_cast<bool>(state_); }
+    bool can_be_cancelled() const noexcept { return state_ != nullptr; }
 
 private:
     friend class cancel_source;
-    explicit cancel_token(std::shared_ptr<detail::cancel_state> s) noexcept : state_(std::move(s)) {}
+    explicit cancel_token(detail::cancel_state* s) noexcept : state_(detail::cancel_state::acquire(s)) {}
 
 public:
     /// (internal) The shared state; null for a token that is never cancelled.
-    detail::cancel_state* state() const noexcept { return state_.get(); }
+    detail::cancel_state* state() const noexcept { return state_; }
 
 private:
-    std::shared_ptr<detail::cancel_state> state_;
+    detail::cancel_state* state_ = nullptr;
 };
 
 /// The owner of a cancellation: hands out tokens, and cancel() completes every operation that
@@ -18579,11 +18638,11 @@ private:
 class cancel_source {
 public:
     /// A source not yet cancelled. Throws std::bad_alloc only.
-    cancel_source() : state_(std::make_shared<detail::cancel_state>()) {}
+    cancel_source() : state_(new detail::cancel_state) {}
     cancel_source(const cancel_source&) = delete;
     cancel_source& operator=(const cancel_source&) = delete;
     /// Does not cancel: operations waiting with its tokens go on (until their deadline).
-    ~cancel_source() = default;
+    ~cancel_source() { detail::cancel_state::release(state_); }
 
     /// A token to give to operations.
     cancel_token token() const noexcept { return cancel_token(state_); }
@@ -18603,7 +18662,7 @@ public:
     }
 
 private:
-    std::shared_ptr<detail::cancel_state> state_;
+    detail::cancel_state* state_;
 };
 
 /// Starts `t` on `loop` (in a later iteration, posted: thread-safe) and detaches it. When it is
@@ -18782,22 +18841,21 @@ private:
 template <typename Loop, typename Derived>
 class coro_op {
 public:
-    coro_op(Loop& loop, deadline d, cancel_token token, std::error_code* ec) noexcept
+    coro_op(Loop& loop, deadline d, cancel_state* token, std::error_code* ec) noexcept
         : loop_(&loop),
           when_(d.is_socket_default() ? std::nullopt : d.resolve(std::nullopt)),
-          token_(std::move(token)),
+          cancel_(token),
           user_ec_(ec) {}
     coro_op(const coro_op&) = delete;
     coro_op& operator=(const coro_op&) = delete;
     ~coro_op() {
-        if (timed_) timer_.cancel();
-        cancel_state::unlink(link_);
+        if (waiting_) waiting_->disarm();
     }
 
 protected:
     /// True (with ec_) if the token is cancelled: the operation is not even tried.
     bool cancelled_now() noexcept {
-        if (!token_.cancelled()) return false;
+        if (cancel_ == nullptr || !cancel_->cancelled) return false;
         ec_ = std::make_error_code(std::errc::operation_canceled);
         return true;
     }
@@ -18812,28 +18870,29 @@ protected:
     /// The timer and the cancellation link of a suspended operation; false (ec_ set) if the
     /// timer could not be armed.
     bool arm(std::coroutine_handle<> h) noexcept {
-        handle_ = h;
+        waiting& w = waiting_.emplace();
+        w.handle = h;
         if (when_ && *when_ != (deadline::clock::time_point::max)()) {
             try {
-                timer_ = loop_->at(*when_, [this] { on_timeout(); });
-                timed_ = true;
+                w.timer = loop_->at(*when_, [this] { on_timeout(); });
+                w.timed = true;
             } catch (...) {
                 ec_ = std::make_error_code(std::errc::not_enough_memory);
                 return false;
             }
         }
-        if (cancel_state* s = token_.state()) {
-            link_.on_cancel = [](void* self) { static_cast<coro_op*>(self)->on_cancel(); };
-            link_.target = this;
-            s->link(link_);
+        if (cancel_state* s = cancel_) {
+            w.cancel = cancel_state::acquire(s);  // kept while waiting: the source may go first
+            w.link.on_cancel = [](void* self) { static_cast<coro_op*>(self)->on_cancel(); };
+            w.link.target = this;
+            s->link(w.link);
         }
         return true;
     }
     /// Finished while suspended (from a loop callback): disarm, then resume the coroutine.
     void complete() {
-        if (timed_) timer_.cancel();
-        cancel_state::unlink(link_);
-        handle_.resume();  // last: the coroutine may destroy this operation
+        waiting_->disarm();
+        waiting_->handle.resume();  // last: the coroutine may destroy this operation
     }
     /// await_resume's error part: report ec_ to the caller's error_code, or throw it.
     void report(std::uint64_t size = 0) const {
@@ -18846,29 +18905,48 @@ protected:
     static const char* what() noexcept { return Derived::operation_name; }
 
     Loop* loop_;
-    std::error_code ec_;
+    std::error_code ec_ = detail::no_error();
 
 private:
+    // What only a suspended operation has. Made when it first waits: an operation that completes
+    // at once (a frame already buffered, a reply queued) never touches it.
+    struct waiting {
+        std::coroutine_handle<> handle;
+        typename Loop::timer timer;
+        bool timed = false;  // timer was armed (a deadline): only then is there one to cancel
+        cancel_link link;
+        cancel_state* cancel = nullptr;  // an owning reference, while linked
+
+        waiting() = default;
+        waiting(const waiting&) = delete;
+        waiting& operator=(const waiting&) = delete;
+        ~waiting() { cancel_state::release(cancel); }
+
+        void disarm() noexcept {
+            if (timed) timer.cancel();
+            cancel_state::unlink(link);
+        }
+    };
+
     void on_timeout() {
         ec_ = std::make_error_code(std::errc::timed_out);
-        cancel_state::unlink(link_);
+        cancel_state::unlink(waiting_->link);
         static_cast<Derived*>(this)->stop_waiting();
-        handle_.resume();
+        waiting_->handle.resume();
     }
     void on_cancel() {
         ec_ = std::make_error_code(std::errc::operation_canceled);
-        timer_.cancel();
+        waiting_->timer.cancel();
         static_cast<Derived*>(this)->stop_waiting();
-        loop_->post([h = handle_] { h.resume(); });
+        loop_->post([h = waiting_->handle] { h.resume(); });
     }
 
     std::optional<deadline::clock::time_point> when_;
-    cancel_token token_;
+    // Not owned until the operation waits: the token it was given lives at least until the
+    // awaitable is first awaited (the statement that makes it), and arm() takes a reference.
+    cancel_state* cancel_;
     std::error_code* user_ec_;
-    std::coroutine_handle<> handle_;
-    typename Loop::timer timer_;
-    bool timed_ = false;  // timer_ was armed (a deadline): only then is there one to cancel
-    cancel_link link_;
+    std::optional<waiting> waiting_;
 };
 
 /// An operation that retries a non-blocking call each time its handle turns ready. Derived
@@ -18879,8 +18957,8 @@ class io_op : public coro_op<Loop, Derived>, public io_target {
     using base = coro_op<Loop, Derived>;
 
 public:
-    io_op(Loop& loop, io_waiter<Loop>* shared, deadline d, cancel_token token, std::error_code* ec) noexcept
-        : base(loop, d, std::move(token), ec), shared_(shared) {}
+    io_op(Loop& loop, io_waiter<Loop>* shared, deadline d, cancel_state* token, std::error_code* ec) noexcept
+        : base(loop, d, token, ec), shared_(shared) {}
     io_op(const io_op&) = delete;
     io_op& operator=(const io_op&) = delete;
     /// An operation destroyed while it waits (its coroutine destroyed) stops waiting.
@@ -18908,7 +18986,7 @@ public:
     /// The handle may be ready: try again; wait again if it was not.
     void ready() override {
         if (!derived().attempt()) {
-            std::error_code ec;
+            std::error_code ec = no_error();
             if (wait_for_readiness(ec)) return;
             this->ec_ = ec;
         }
@@ -18961,8 +19039,8 @@ public:
     static constexpr const char* operation_name = "sockframe: async_accept";
     using result_type = accepted<typename Listener::socket_type>;
 
-    accept_op(Loop& loop, Listener& l, deadline d, cancel_token t, std::error_code* ec) noexcept
-        : base(loop, nullptr, d, std::move(t), ec), listener_(&l) {}
+    accept_op(Loop& loop, Listener& l, deadline d, cancel_state* t, std::error_code* ec) noexcept
+        : base(loop, nullptr, d, t, ec), listener_(&l) {}
 
     /// The connection and the peer's address (an empty socket on failure, no-throw form).
     result_type await_resume() {
@@ -18971,7 +19049,7 @@ public:
         return std::move(result_);
     }
     bool attempt() noexcept {
-        std::error_code ec;
+        std::error_code ec = no_error();
         result_ = listener_->accept(ec);
         if (is_would_block(ec)) return false;
         this->ec_ = ec;
@@ -18996,8 +19074,8 @@ public:
     static constexpr const char* operation_name = "sockframe: async_connect";
     using address_type = typename Socket::address_type;
 
-    connect_op(Loop& loop, const address_type& a, deadline d, cancel_token t, std::error_code* ec)
-        : base(loop, nullptr, d, std::move(t), ec), address_(a) {}
+    connect_op(Loop& loop, const address_type& a, deadline d, cancel_state* t, std::error_code* ec)
+        : base(loop, nullptr, d, t, ec), address_(a) {}
 
     /// The connected socket (closed on failure, no-throw form).
     Socket await_resume() {
@@ -19007,7 +19085,7 @@ public:
         return std::move(socket_);
     }
     bool attempt() noexcept {
-        std::error_code ec;
+        std::error_code ec = no_error();
         if (!started_) {
             started_ = true;
             socket_ = Socket::connect(address_, ec);
@@ -19035,9 +19113,9 @@ public:
     static constexpr bool writes = false;
     static constexpr const char* operation_name = "sockframe: async_receive";
 
-    receive_op(Loop& loop, Framed& conn, io_waiter<Loop>* shared, deadline d, cancel_token t,
+    receive_op(Loop& loop, Framed& conn, io_waiter<Loop>* shared, deadline d, cancel_state* t,
                std::error_code* ec) noexcept
-        : base(loop, shared, d, std::move(t), ec), conn_(&conn) {}
+        : base(loop, shared, d, t, ec), conn_(&conn) {}
 
     /// The next frame (a view valid until the next receive), or nullopt: end-of-stream (no
     /// error) or, in the no-throw form, an error.
@@ -19047,7 +19125,7 @@ public:
         return frame_;
     }
     bool attempt() {
-        std::error_code ec;
+        std::error_code& ec = this->ec_;  // every path below sets it
         if (first_attempt_ && conn_->buffered() == 0 && conn_->input_drained() && !conn_->at_end()) {
             // The last read emptied the socket and nothing is buffered: a read now would most
             // likely find nothing (a wasted system call per frame in request-response
@@ -19069,7 +19147,6 @@ public:
                 return false;
             }
         }
-        this->ec_ = ec;
         return true;
     }
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
@@ -19092,8 +19169,8 @@ public:
     static constexpr const char* operation_name = "sockframe: async_send";
 
     send_op(Loop& loop, Framed& conn, const_buffer payload, io_waiter<Loop>* shared, deadline d,
-            cancel_token t, std::error_code* ec, bool flush_only = false) noexcept
-        : base(loop, shared, d, std::move(t), ec), conn_(&conn), payload_(payload), accepted_(flush_only) {}
+            cancel_state* t, std::error_code* ec, bool flush_only = false) noexcept
+        : base(loop, shared, d, t, ec), conn_(&conn), payload_(payload), accepted_(flush_only) {}
 
     /// Returns once the frame and everything queued before it is written (or failed).
     void await_resume() {
@@ -19101,7 +19178,7 @@ public:
         this->report(payload_.size());
     }
     bool attempt() {
-        std::error_code ec;
+        std::error_code& ec = this->ec_;  // every path below sets it
         if (!accepted_) {
             // More input waits in the receive buffer (pipelined requests): queue only
             const bool coalesce = !message_oriented && conn_->buffered() > 0;
@@ -19111,21 +19188,16 @@ public:
                 if (!ec) put(coalesce, ec);
                 if (ec && ec == errc::buffer_full) return false;
             }
-            if (ec) {
-                this->ec_ = ec;
-                return true;
-            }
+            if (ec) return true;
             accepted_ = true;
             if (coalesce && conn_->writable()) {
                 // More input waits in the receive buffer: a reply to a pipelined frame. It stays
                 // queued and leaves with the next send that finds the buffer empty, or before the
                 // next receive waits: one write for a whole batch of replies.
-                this->ec_.clear();
                 return true;
             }
         }
         const bool flushed = conn_->flush(ec);
-        this->ec_ = ec;
         return flushed || ec;
     }
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
@@ -19154,18 +19226,110 @@ class sleep_op : public coro_op<Loop, sleep_op<Loop>> {
 public:
     static constexpr const char* operation_name = "sockframe: async_sleep";
 
-    sleep_op(Loop& loop, deadline::clock::time_point until, cancel_token t, std::error_code* ec) noexcept
-        : base(loop, deadline(until), std::move(t), ec) {}
+    sleep_op(Loop& loop, deadline::clock::time_point until, cancel_state* t, std::error_code* ec) noexcept
+        : base(loop, deadline(until), t, ec) {}
 
     /// Only a cancelled token finishes at once: even a sleep of zero goes through the loop.
     bool await_ready() noexcept { return this->cancelled_now(); }
     bool await_suspend(std::coroutine_handle<> h) noexcept { return this->arm(h); }
     /// Throws (or reports) only operation_canceled, or not_enough_memory.
     void await_resume() {
-        if (this->ec_ == std::errc::timed_out) this->ec_.clear();  // the timer: the sleep is over
+        if (this->ec_ == std::errc::timed_out) this->ec_ = no_error();  // the timer: the sleep is over
         this->report();
     }
     void stop_waiting() noexcept {}
+};
+
+/// The receive awaitable of async_receive and async_framed: a frame already whole in the buffer
+/// is taken at once, without the machinery of a wait; anything else goes through receive_op.
+template <typename Loop, typename Framed>
+class framed_receive {
+public:
+    framed_receive(Loop& loop, Framed& conn, io_waiter<Loop>* shared, deadline d, cancel_state* t,
+                   std::error_code* ec) noexcept
+        : loop_(&loop), conn_(&conn), shared_(shared), deadline_(d), cancel_(t), user_ec_(ec) {}
+    framed_receive(const framed_receive&) = delete;
+    framed_receive& operator=(const framed_receive&) = delete;
+
+    /// True: finished without suspending (a buffered frame, an error, a cancelled token...).
+    bool await_ready() {
+        if (cancel_ == nullptr || !cancel_->cancelled) {
+            if ((frame_ = conn_->take_buffered())) return true;
+        }
+        op_.emplace(*loop_, *conn_, shared_, deadline_, cancel_, user_ec_);
+        return op_->await_ready();
+    }
+    /// Waits for readiness, the deadline or cancellation.
+    bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
+    /// The frame (a view valid until the next receive), or nullopt: end-of-stream (no error) or,
+    /// in the no-throw form, an error.
+    std::optional<const_buffer> await_resume() {
+        if (!op_) {
+            if (user_ec_ != nullptr && *user_ec_) *user_ec_ = no_error();
+            return frame_;
+        }
+        return op_->await_resume();
+    }
+
+private:
+    Loop* loop_;
+    Framed* conn_;
+    io_waiter<Loop>* shared_;
+    deadline deadline_;
+    cancel_state* cancel_;
+    std::error_code* user_ec_;
+    std::optional<const_buffer> frame_;
+    std::optional<receive_op<Loop, Framed>> op_;
+};
+
+/// The send awaitable of async_send and async_framed: a reply to a pipelined frame that fits the
+/// queue is queued at once (coalesced, see async_send); anything else goes through send_op.
+template <typename Loop, typename Framed>
+class framed_send {
+public:
+    framed_send(Loop& loop, Framed& conn, const_buffer payload, io_waiter<Loop>* shared, deadline d,
+                cancel_state* t, std::error_code* ec) noexcept
+        : loop_(&loop),
+          conn_(&conn),
+          payload_(payload),
+          shared_(shared),
+          deadline_(d),
+          cancel_(t),
+          user_ec_(ec) {}
+    framed_send(const framed_send&) = delete;
+    framed_send& operator=(const framed_send&) = delete;
+
+    /// True: finished without suspending (queued or written, or failed).
+    bool await_ready() {
+        bool queued = false;
+        if ((cancel_ == nullptr || !cancel_->cancelled) && conn_->buffered() > 0) {
+            queued = conn_->try_queue(payload_);
+            if (queued && conn_->writable()) return true;  // leaves with a later write
+        }
+        // Queued past the high-water mark: what remains is to flush.
+        op_.emplace(*loop_, *conn_, payload_, shared_, deadline_, cancel_, user_ec_, queued);
+        return op_->await_ready();
+    }
+    /// Waits for writability, the deadline or cancellation.
+    bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
+    /// Returns once the frame and everything queued before it is written (or failed).
+    void await_resume() {
+        if (!op_) {
+            if (user_ec_ != nullptr && *user_ec_) *user_ec_ = no_error();
+            return;
+        }
+        op_->await_resume();
+    }
+
+private:
+    Loop* loop_;
+    Framed* conn_;
+    const_buffer payload_;
+    io_waiter<Loop>* shared_;
+    deadline deadline_;
+    cancel_state* cancel_;
+    std::error_code* user_ec_;
+    std::optional<send_op<Loop, Framed>> op_;
 };
 
 }  // namespace detail
@@ -19176,25 +19340,25 @@ public:
 /// async_accept(loop, listener)`. The socket is non-blocking too.
 template <typename Loop, typename Listener>
 detail::accept_op<Loop, Listener> async_accept(Loop& loop, Listener& listener, deadline d = {}) {
-    return {loop, listener, d, {}, nullptr};
+    return {loop, listener, d, nullptr, nullptr};
 }
 /// The same, never throwing: on failure `ec` is set and the socket is empty.
 template <typename Loop, typename Listener>
 detail::accept_op<Loop, Listener> async_accept(Loop& loop, Listener& listener, deadline d,
                                                std::error_code& ec) {
-    return {loop, listener, d, {}, &ec};
+    return {loop, listener, d, nullptr, &ec};
 }
 /// The same, cancellable through `token`.
 template <typename Loop, typename Listener>
 detail::accept_op<Loop, Listener> async_accept(Loop& loop, Listener& listener, deadline d,
-                                               cancel_token token) {
-    return {loop, listener, d, std::move(token), nullptr};
+                                               const cancel_token& token) {
+    return {loop, listener, d, token.state(), nullptr};
 }
 /// The same, cancellable and never throwing.
 template <typename Loop, typename Listener>
-detail::accept_op<Loop, Listener> async_accept(Loop& loop, Listener& listener, deadline d, cancel_token token,
-                                               std::error_code& ec) {
-    return {loop, listener, d, std::move(token), &ec};
+detail::accept_op<Loop, Listener> async_accept(Loop& loop, Listener& listener, deadline d,
+                                               const cancel_token& token, std::error_code& ec) {
+    return {loop, listener, d, token.state(), &ec};
 }
 
 /// Connects a new non-blocking `Socket` (tcp_stream_nb unless named: `async_connect<unix_stream_nb>`)
@@ -19202,25 +19366,25 @@ detail::accept_op<Loop, Listener> async_accept(Loop& loop, Listener& listener, d
 template <typename Socket = tcp_stream_nb, typename Loop>
 detail::connect_op<Loop, Socket> async_connect(Loop& loop, const typename Socket::address_type& address,
                                                deadline d = {}) {
-    return {loop, address, d, {}, nullptr};
+    return {loop, address, d, nullptr, nullptr};
 }
 /// The same, never throwing: on failure `ec` is set and the socket returned is closed.
 template <typename Socket = tcp_stream_nb, typename Loop>
 detail::connect_op<Loop, Socket> async_connect(Loop& loop, const typename Socket::address_type& address,
                                                deadline d, std::error_code& ec) {
-    return {loop, address, d, {}, &ec};
+    return {loop, address, d, nullptr, &ec};
 }
 /// The same, cancellable through `token`.
 template <typename Socket = tcp_stream_nb, typename Loop>
 detail::connect_op<Loop, Socket> async_connect(Loop& loop, const typename Socket::address_type& address,
-                                               deadline d, cancel_token token) {
-    return {loop, address, d, std::move(token), nullptr};
+                                               deadline d, const cancel_token& token) {
+    return {loop, address, d, token.state(), nullptr};
 }
 /// The same, cancellable and never throwing.
 template <typename Socket = tcp_stream_nb, typename Loop>
 detail::connect_op<Loop, Socket> async_connect(Loop& loop, const typename Socket::address_type& address,
-                                               deadline d, cancel_token token, std::error_code& ec) {
-    return {loop, address, d, std::move(token), &ec};
+                                               deadline d, const cancel_token& token, std::error_code& ec) {
+    return {loop, address, d, token.state(), &ec};
 }
 
 /// The next frame of a framed connection over a non-blocking endpoint, as framed::receive: a
@@ -19228,28 +19392,28 @@ detail::connect_op<Loop, Socket> async_connect(Loop& loop, const typename Socket
 /// returned without suspending. Each call registers and cancels its own watch; async_framed
 /// keeps one per connection (and lets a receive and a send wait at the same time).
 template <typename Loop, typename Endpoint, typename Codec>
-detail::receive_op<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                                deadline d = {}) {
-    return {loop, conn, nullptr, d, {}, nullptr};
+detail::framed_receive<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                                    deadline d = {}) {
+    return {loop, conn, nullptr, d, nullptr, nullptr};
 }
 /// The same, never throwing: nullopt with `ec` clear is end-of-stream, with `ec` set an error.
 template <typename Loop, typename Endpoint, typename Codec>
-detail::receive_op<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                                deadline d, std::error_code& ec) {
-    return {loop, conn, nullptr, d, {}, &ec};
+detail::framed_receive<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                                    deadline d, std::error_code& ec) {
+    return {loop, conn, nullptr, d, nullptr, &ec};
 }
 /// The same, cancellable through `token`.
 template <typename Loop, typename Endpoint, typename Codec>
-detail::receive_op<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                                deadline d, cancel_token token) {
-    return {loop, conn, nullptr, d, std::move(token), nullptr};
+detail::framed_receive<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                                    deadline d, const cancel_token& token) {
+    return {loop, conn, nullptr, d, token.state(), nullptr};
 }
 /// The same, cancellable and never throwing.
 template <typename Loop, typename Endpoint, typename Codec>
-detail::receive_op<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                                deadline d, cancel_token token,
-                                                                std::error_code& ec) {
-    return {loop, conn, nullptr, d, std::move(token), &ec};
+detail::framed_receive<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                                    deadline d, const cancel_token& token,
+                                                                    std::error_code& ec) {
+    return {loop, conn, nullptr, d, token.state(), &ec};
 }
 
 /// Frames and sends `payload` on a framed connection over a non-blocking endpoint: the frame is
@@ -19265,30 +19429,31 @@ detail::receive_op<Loop, framed<Endpoint, Codec>> async_receive(Loop& loop, fram
 /// one write. A coroutine that stops receiving after such a send co_awaits flush() (or
 /// async_flush) to know the replies have left.
 template <typename Loop, typename Endpoint, typename Codec>
-detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                          const_buffer payload, deadline d = {}) {
-    return {loop, conn, payload, nullptr, d, {}, nullptr};
+detail::framed_send<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                              const_buffer payload, deadline d = {}) {
+    return {loop, conn, payload, nullptr, d, nullptr, nullptr};
 }
 /// The same, never throwing.
 template <typename Loop, typename Endpoint, typename Codec>
-detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                          const_buffer payload, deadline d,
-                                                          std::error_code& ec) {
-    return {loop, conn, payload, nullptr, d, {}, &ec};
+detail::framed_send<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                              const_buffer payload, deadline d,
+                                                              std::error_code& ec) {
+    return {loop, conn, payload, nullptr, d, nullptr, &ec};
 }
 /// The same, cancellable through `token`.
 template <typename Loop, typename Endpoint, typename Codec>
-detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                          const_buffer payload, deadline d,
-                                                          cancel_token token) {
-    return {loop, conn, payload, nullptr, d, std::move(token), nullptr};
+detail::framed_send<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                              const_buffer payload, deadline d,
+                                                              const cancel_token& token) {
+    return {loop, conn, payload, nullptr, d, token.state(), nullptr};
 }
 /// The same, cancellable and never throwing.
 template <typename Loop, typename Endpoint, typename Codec>
-detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
-                                                          const_buffer payload, deadline d,
-                                                          cancel_token token, std::error_code& ec) {
-    return {loop, conn, payload, nullptr, d, std::move(token), &ec};
+detail::framed_send<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<Endpoint, Codec>& conn,
+                                                              const_buffer payload, deadline d,
+                                                              const cancel_token& token,
+                                                              std::error_code& ec) {
+    return {loop, conn, payload, nullptr, d, token.state(), &ec};
 }
 
 /// Writes what is queued on a framed connection (replies a coalesced send left queued);
@@ -19296,32 +19461,32 @@ detail::send_op<Loop, framed<Endpoint, Codec>> async_send(Loop& loop, framed<End
 template <typename Loop, typename Endpoint, typename Codec>
 detail::send_op<Loop, framed<Endpoint, Codec>> async_flush(Loop& loop, framed<Endpoint, Codec>& conn,
                                                            deadline d = {}) {
-    return {loop, conn, const_buffer{}, nullptr, d, {}, nullptr, true};
+    return {loop, conn, const_buffer{}, nullptr, d, nullptr, nullptr, true};
 }
 /// The same, never throwing.
 template <typename Loop, typename Endpoint, typename Codec>
 detail::send_op<Loop, framed<Endpoint, Codec>> async_flush(Loop& loop, framed<Endpoint, Codec>& conn,
                                                            deadline d, std::error_code& ec) {
-    return {loop, conn, const_buffer{}, nullptr, d, {}, &ec, true};
+    return {loop, conn, const_buffer{}, nullptr, d, nullptr, &ec, true};
 }
 
 /// Resumes the coroutine `duration` from now, from the loop (a zero duration yields to the
 /// loop for one iteration). Sleeps with equal ends resume in the order started.
 template <typename Loop, typename Rep, typename Period>
 detail::sleep_op<Loop> async_sleep(Loop& loop, std::chrono::duration<Rep, Period> duration) {
-    return {loop, deadline::after(duration), {}, nullptr};
+    return {loop, deadline::after(duration), nullptr, nullptr};
 }
 /// The same, cancellable: throws std::system_error(operation_canceled) when cancelled.
 template <typename Loop, typename Rep, typename Period>
 detail::sleep_op<Loop> async_sleep(Loop& loop, std::chrono::duration<Rep, Period> duration,
-                                   cancel_token token) {
-    return {loop, deadline::after(duration), std::move(token), nullptr};
+                                   const cancel_token& token) {
+    return {loop, deadline::after(duration), token.state(), nullptr};
 }
 /// The same, cancellable and never throwing (`ec`: operation_canceled, or clear).
 template <typename Loop, typename Rep, typename Period>
 detail::sleep_op<Loop> async_sleep(Loop& loop, std::chrono::duration<Rep, Period> duration,
-                                   cancel_token token, std::error_code& ec) {
-    return {loop, deadline::after(duration), std::move(token), &ec};
+                                   const cancel_token& token, std::error_code& ec) {
+    return {loop, deadline::after(duration), token.state(), &ec};
 }
 
 /// A framed connection bound to a loop, for coroutines: `co_await conn.receive()` and
@@ -19338,9 +19503,11 @@ public:
     /// The framed connection underneath.
     using framed_type = framed<Endpoint, Codec>;
     /// What receive() returns (co_await gives std::optional<const_buffer>).
-    using receive_awaitable = detail::receive_op<Loop, framed_type>;
+    using receive_awaitable = detail::framed_receive<Loop, framed_type>;
     /// What send() returns (co_await gives nothing).
-    using send_awaitable = detail::send_op<Loop, framed_type>;
+    using send_awaitable = detail::framed_send<Loop, framed_type>;
+    /// What flush() returns (co_await gives nothing).
+    using flush_awaitable = detail::send_op<Loop, framed_type>;
 
     /// Frames `endpoint` with `codec` on `loop`. Throws std::bad_alloc only.
     async_framed(Loop& loop, Endpoint endpoint, Codec codec = Codec{})
@@ -19352,44 +19519,44 @@ public:
           waiter_(std::make_unique<detail::io_waiter<Loop>>(loop, conn_.endpoint().native_handle())) {}
 
     /// The next frame (see async_receive).
-    receive_awaitable receive(deadline d = {}) { return {*loop_, conn_, waiter_.get(), d, {}, nullptr}; }
+    receive_awaitable receive(deadline d = {}) { return {*loop_, conn_, waiter_.get(), d, nullptr, nullptr}; }
     /// The same, never throwing.
     receive_awaitable receive(deadline d, std::error_code& ec) {
-        return {*loop_, conn_, waiter_.get(), d, {}, &ec};
+        return {*loop_, conn_, waiter_.get(), d, nullptr, &ec};
     }
     /// The same, cancellable through `token`.
-    receive_awaitable receive(deadline d, cancel_token token) {
-        return {*loop_, conn_, waiter_.get(), d, std::move(token), nullptr};
+    receive_awaitable receive(deadline d, const cancel_token& token) {
+        return {*loop_, conn_, waiter_.get(), d, token.state(), nullptr};
     }
     /// The same, cancellable and never throwing.
-    receive_awaitable receive(deadline d, cancel_token token, std::error_code& ec) {
-        return {*loop_, conn_, waiter_.get(), d, std::move(token), &ec};
+    receive_awaitable receive(deadline d, const cancel_token& token, std::error_code& ec) {
+        return {*loop_, conn_, waiter_.get(), d, token.state(), &ec};
     }
 
     /// Frames and sends `payload` (see async_send).
     send_awaitable send(const_buffer payload, deadline d = {}) {
-        return {*loop_, conn_, payload, waiter_.get(), d, {}, nullptr};
+        return {*loop_, conn_, payload, waiter_.get(), d, nullptr, nullptr};
     }
     /// The same, never throwing.
     send_awaitable send(const_buffer payload, deadline d, std::error_code& ec) {
-        return {*loop_, conn_, payload, waiter_.get(), d, {}, &ec};
+        return {*loop_, conn_, payload, waiter_.get(), d, nullptr, &ec};
     }
     /// The same, cancellable through `token`.
-    send_awaitable send(const_buffer payload, deadline d, cancel_token token) {
-        return {*loop_, conn_, payload, waiter_.get(), d, std::move(token), nullptr};
+    send_awaitable send(const_buffer payload, deadline d, const cancel_token& token) {
+        return {*loop_, conn_, payload, waiter_.get(), d, token.state(), nullptr};
     }
     /// The same, cancellable and never throwing.
-    send_awaitable send(const_buffer payload, deadline d, cancel_token token, std::error_code& ec) {
-        return {*loop_, conn_, payload, waiter_.get(), d, std::move(token), &ec};
+    send_awaitable send(const_buffer payload, deadline d, const cancel_token& token, std::error_code& ec) {
+        return {*loop_, conn_, payload, waiter_.get(), d, token.state(), &ec};
     }
 
     /// Writes what is queued (see async_flush).
-    send_awaitable flush(deadline d = {}) {
-        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, {}, nullptr, true};
+    flush_awaitable flush(deadline d = {}) {
+        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, nullptr, nullptr, true};
     }
     /// The same, never throwing.
-    send_awaitable flush(deadline d, std::error_code& ec) {
-        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, {}, &ec, true};
+    flush_awaitable flush(deadline d, std::error_code& ec) {
+        return {*loop_, conn_, const_buffer{}, waiter_.get(), d, nullptr, &ec, true};
     }
 
     /// The framed connection (for its settings and state: high_water_mark, buffered, at_end...).

@@ -155,4 +155,16 @@ private:
     std::size_t size_ = 0;
 };
 
+namespace detail {
+/// `N` buffers on the stack left unset until written (a gather list is filled before it is
+/// read): declaring `const_buffer list[64]` would zero all 64 entries on every write.
+template <typename Buffer, std::size_t N>
+struct buffer_list {
+    buffer_list() noexcept {}
+    union {
+        Buffer items[N];
+    };
+};
+}  // namespace detail
+
 SOCKFRAME_NAMESPACE_END

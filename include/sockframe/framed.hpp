@@ -1070,7 +1070,8 @@ public:
             if (count < gather_max - 1) {
                 std::byte header[Codec::max_prefix_size];
                 if (const std::size_t h = codec.encode_prefix(total, header)) {
-                    const_buffer all[gather_max];
+                    detail::buffer_list<const_buffer, gather_max> list;
+                    const_buffer* all = list.items;
                     all[0] = const_buffer(header, h);
                     for (std::size_t i = 0; i < count; ++i) all[i + 1] = buffers[i];
                     write_frame(endpoint, all, count + 1, h + total, d, ec);
@@ -1142,7 +1143,8 @@ public:
             const auto when = d.resolve(endpoint.timeout());
             const deadline whole = when ? deadline(*when) : deadline::never();
             frame_parts frames[per_call];
-            const_buffer parts[gather_max - 1];
+            detail::buffer_list<const_buffer, gather_max - 1> part_list;
+            const_buffer* parts = part_list.items;
             std::size_t done = 0;
             while (done < count) {
                 std::size_t n = 0, used = 0, bytes = 0;
@@ -1386,7 +1388,8 @@ private:
     /// write stops inside those buffers, the stream is broken: nothing more may be sent.
     void write_blocking(Endpoint& endpoint, const const_buffer* extra, std::size_t count, std::size_t bytes,
                         deadline d, std::error_code& ec) {
-        const_buffer all[gather_max];
+        detail::buffer_list<const_buffer, gather_max> list;
+        const_buffer* all = list.items;
         const std::size_t queued = pending();
         const std::size_t written = endpoint.write_all(all, gather_after_queue(extra, count, all), d, ec);
         const std::size_t from_queue = written < queued ? written : queued;
@@ -1402,7 +1405,8 @@ private:
     /// left of the frame joins the queue (accepted whole: the caller checked the mark).
     void write_non_blocking(Endpoint& endpoint, const const_buffer* segments, std::size_t count,
                             std::error_code& ec) {
-        const_buffer all[gather_max];
+        detail::buffer_list<const_buffer, gather_max> list;
+        const_buffer* all = list.items;
         const std::size_t queued = pending();
         std::size_t written =
             endpoint.write_some(all, gather_after_queue(segments, count, all), deadline{}, ec);

@@ -399,7 +399,8 @@ public:
         const deadline whole = when ? deadline(*when) : deadline::never();
         std::size_t total = 0, first = 0, skip = 0;
         ec.clear();
-        const_buffer window[64];
+        detail::buffer_list<const_buffer, 64> window_list;
+        const_buffer* window = window_list.items;
         while (first < count) {
             std::size_t used = 0;
             for (std::size_t k = first; k < count && used < 64; ++k)

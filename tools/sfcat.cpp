@@ -499,8 +499,6 @@ auto tls_accept(const options& o, const sf::tls_context& ctx, Listener listener)
     return handshake(o, std::move(accepted.socket), accepted.from.to_string());
 }
 
-// Sends the queued lines and prints what arrives, from this one thread: receives wait in short
-// slices while input may still come, then (the input ended: close_notify sent) until --timeout.
 // Starts the thread that reads the input into a queue.
 std::shared_ptr<line_queue> start_input(const options& o) {
     auto queue = std::make_shared<line_queue>();  // shared: the process may end before the thread
@@ -521,6 +519,8 @@ std::shared_ptr<line_queue> start_input(const options& o) {
     return queue;
 }
 
+// Sends the queued lines and prints what arrives, from this one thread: receives wait in short
+// slices while input may still come, then (the input ended: close_notify sent) until --timeout.
 template <typename Stream>
 [[noreturn]] void run_tls_session(const options& o, sf::any_codec codec,
                                   const std::shared_ptr<line_queue>& queue, Stream stream) {

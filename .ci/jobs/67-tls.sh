@@ -22,3 +22,12 @@ for config in "g++ 17" "clang++ 20"; do
     cmake --build "$build" --target sockframe_test_tls sockframe_example_framed_echo sfcat
     ctest --test-dir "$build" -L tls --output-on-failure -j2
 done
+# sfcat built without TLS (as where OpenSSL is absent): --tls is exit status 1, "built without TLS"
+g++ -std=c++17 -O0 -Wall -Wextra -Wpedantic -Werror -Iinclude -pthread -o build/sfcat-no-tls tools/sfcat.cpp
+set +e
+message=$(build/sfcat-no-tls --tls --codec line 127.0.0.1 9 2>&1 </dev/null)
+status=$?
+set -e
+[ "$status" = 1 ] && [[ "$message" == *"built without TLS"* ]] ||
+    { echo "sfcat without TLS: --tls gave status $status: $message"; exit 1; }
+echo "sfcat without TLS: --tls says so (status 1)"

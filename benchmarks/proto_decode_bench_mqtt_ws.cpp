@@ -1,7 +1,7 @@
 // proto_decode_bench_mqtt_ws: the MQTT and WebSocket decoders against hand-written decoders of
 // the same formats with the same checks, in memory, in one process run.
 //
-//   proto_decode_bench_mqtt_ws [--quick]
+//   proto_decode_bench_mqtt_ws [--quick] [--json] [--repeats N]
 //
 // Each workload is a buffer of many frames of one payload size. A run decodes the whole buffer
 // with the codec's decode() the way a reader does (drop `consumed`, call again), and with the
@@ -10,7 +10,8 @@
 // minimal length, maximum). Repeats alternate which goes first; the reported ratio is the median
 // of the per-repeat ratios sockframe/baseline (frames per second), above 1 = sockframe faster.
 // The "assembled" WebSocket rows add message_assembler (unmasking into its buffer; UTF-8 checked
-// for text) against a baseline that unmasks and validates by hand.
+// for text) against a baseline that unmasks and validates by hand. --json prints one JSON array of
+// {"workload","sockframe_frames_per_s","hand_frames_per_s","ratio","repeats"} instead of the table.
 #include <sockframe/mqtt.hpp>
 #include <sockframe/websocket.hpp>
 
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -217,8 +219,21 @@ row measure(const std::string& name, A&& library, B&& baseline, int repeats, dou
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
-    const int repeats = quick ? 3 : 9;
+    bool quick = false, json = false;
+    int repeats = 0;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strcmp(argv[i], "--quick") == 0)
+            quick = true;
+        else if (std::strcmp(argv[i], "--json") == 0)
+            json = true;
+        else if (std::strcmp(argv[i], "--repeats") == 0 && i + 1 < argc)
+            repeats = std::max(1, std::atoi(argv[++i]));
+        else {
+            std::fprintf(stderr, "usage: proto_decode_bench_mqtt_ws [--quick] [--json] [--repeats N]\n");
+            return 2;
+        }
+    }
+    if (repeats == 0) repeats = quick ? 3 : 9;
     const double seconds = quick ? 0.05 : 0.3;
     const std::size_t bytes = 1 << 20;
     std::vector<row> rows;
@@ -341,6 +356,18 @@ int main(int argc, char** argv) {
         }
     }
 
+    if (json) {
+        std::printf("[");
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+            const row& r = rows[k];
+            std::printf(
+                "%s\n  {\"workload\": \"%s\", \"sockframe_frames_per_s\": %.0f, "
+                "\"hand_frames_per_s\": %.0f, \"ratio\": %.3f, \"repeats\": %d}",
+                k ? "," : "", r.name.c_str(), r.sockframe, r.hand, r.ratio, repeats);
+        }
+        std::printf("\n]\n");
+        return 0;
+    }
     std::printf("%-36s %16s %16s %8s\n", "workload (1 MiB of frames)", "sockframe fr/s", "hand-written fr/s",
                 "ratio");
     for (const row& r : rows)

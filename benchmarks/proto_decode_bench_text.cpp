@@ -1,7 +1,7 @@
 // proto_decode_bench_text: each text / byte-stuffing protocol decoder against a hand-written
 // decoder of the same format, in the same process run.
 //
-//   proto_decode_bench_text [--quick]
+//   proto_decode_bench_text [--quick] [--json] [--repeats N]
 //
 // For each format a wire image of many frames (sizes 16..1024, seeded) is decoded the way a
 // reader does (decode, drop `consumed`, again) by the sockframe codec and by a plain loop written
@@ -9,7 +9,8 @@
 // the obvious). Both must deliver the same payload bytes (checked). Each repeat times both, in
 // alternating order; the table gives the best MB/s of each (the run least disturbed by other
 // processes), the ratio of the bests and the median of the per-repeat ratios (codec speed /
-// hand-written speed; the target is >= 0.9).
+// hand-written speed; the target is >= 0.9). --json prints one JSON array of {"format",
+// "codec_mb_per_s","hand_mb_per_s","best_ratio","median_ratio","repeats"} instead of the table.
 #include <sockframe/chunked.hpp>
 #include <sockframe/cobs.hpp>
 #include <sockframe/text_length.hpp>
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <functional>
 #include <random>
@@ -213,9 +215,23 @@ row measure(const char* format, const std::string& wire, std::function<std::uint
 }  // namespace
 
 int main(int argc, char** argv) {
-    const bool quick = argc > 1 && std::string(argv[1]) == "--quick";
+    bool quick = false, json = false;
+    int repeats = 0;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        if (a == "--quick")
+            quick = true;
+        else if (a == "--json")
+            json = true;
+        else if (a == "--repeats" && i + 1 < argc)
+            repeats = std::max(1, std::atoi(argv[++i]));
+        else {
+            std::fprintf(stderr, "usage: proto_decode_bench_text [--quick] [--json] [--repeats N]\n");
+            return 2;
+        }
+    }
     const std::size_t frames = quick ? 2000 : 20000;
-    const int repeats = quick ? 3 : 31;
+    if (repeats == 0) repeats = quick ? 3 : 31;
     const auto payloads = make_payloads(frames, 7);
     std::vector<unsigned char> scratch;
     std::vector<row> rows;
@@ -254,6 +270,18 @@ int main(int argc, char** argv) {
         rows.push_back(measure(
             "SLIP", wire, [&] { return run_codec(codec, wire); }, [&] { return hand_slip(wire, scratch); },
             repeats));
+    }
+    if (json) {
+        std::printf("[");
+        for (std::size_t k = 0; k < rows.size(); ++k) {
+            const row& r = rows[k];
+            std::printf(
+                "%s\n  {\"format\": \"%s\", \"codec_mb_per_s\": %.1f, \"hand_mb_per_s\": %.1f, "
+                "\"best_ratio\": %.3f, \"median_ratio\": %.3f, \"repeats\": %d}",
+                k ? "," : "", r.format, r.codec_mbps, r.hand_mbps, r.best_ratio, r.median_ratio, repeats);
+        }
+        std::printf("\n]\n");
+        return 0;
     }
     std::printf("%-26s %12s %12s %11s %12s\n", "format", "codec MB/s", "hand MB/s", "best ratio",
                 "median ratio");

@@ -42,7 +42,9 @@
 // echoed in all (warm-up included), to divide a server's instruction count by (callgrind; see
 // docs/server.md, "Counting instructions").
 //
-// --json prints one array of {"workload","impl","frames_per_s","p50_us","p99_us","rss_mib"};
+// --json prints one array of {"workload","impl","frames_per_s","p50_us","p99_us","rss_mib",
+// "connections","kib_per_conn","server_busy"} plus, when raw ran, "ratio_to_raw" and
+// "p99_ratio_to_raw" (medians of the per-repeat ratios);
 // rss_mib is that VmRSS growth in every workload. --quick: few connections, short windows, one
 // repeat (a CI smoke, whole run well under a minute). Linux only.
 #include <sockframe/coro.hpp>
@@ -1086,11 +1088,18 @@ int main(int argc, char** argv) {
         std::printf("[");
         for (std::size_t k = 0; k < rows.size(); ++k) {
             const row& r = rows[k];
+            const double rss = med(r.runs, &result::rss_mib);
             std::printf(
                 "%s\n  {\"workload\": \"%s\", \"impl\": \"%s\", \"frames_per_s\": %.0f, \"p50_us\": %.2f, "
-                "\"p99_us\": %.2f, \"rss_mib\": %.3f}",
+                "\"p99_us\": %.2f, \"rss_mib\": %.3f, \"connections\": %zu, \"kib_per_conn\": %.3f, "
+                "\"server_busy\": %.2f",
                 k ? "," : "", r.w->name, r.impl->name, med(r.runs, &result::frames_per_s),
-                med(r.runs, &result::p50_us), med(r.runs, &result::p99_us), med(r.runs, &result::rss_mib));
+                med(r.runs, &result::p50_us), med(r.runs, &result::p99_us), rss, r.w->connections,
+                rss * 1024.0 / static_cast<double>(r.w->connections), med(r.runs, &result::server_cpu));
+            // the medians of the per-repeat ratios to raw (as the table's "x raw" and "p99/raw")
+            if (!r.ratio.empty()) std::printf(", \"ratio_to_raw\": %.3f", median(r.ratio));
+            if (!r.p99_ratio.empty()) std::printf(", \"p99_ratio_to_raw\": %.3f", median(r.p99_ratio));
+            std::printf("}");
         }
         std::printf("\n]\n");
         return 0;

@@ -290,20 +290,27 @@ double s_server_handshakes(int count) {
 int main(int argc, char** argv) {
     std::size_t frames_small = 400000, frames_large = 20000;
     int handshakes = 300;
-    for (int i = 1; i + 1 < argc; i += 2) {
+    bool json = false;  // --json: one JSON array of the rows below instead of the text
+    for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
-        if (a == "--frames") {
-            frames_small = std::stoul(argv[i + 1]);
+        if (a == "--json") {
+            json = true;
+        } else if (a == "--frames" && i + 1 < argc) {
+            frames_small = std::stoul(argv[++i]);
             frames_large = frames_small / 20;
-        } else if (a == "--handshakes") {
-            handshakes = std::stoi(argv[i + 1]);
+        } else if (a == "--handshakes" && i + 1 < argc) {
+            handshakes = std::stoi(argv[++i]);
         }
     }
+    std::string rows;  // the JSON rows
+    char row[512];
     ::signal(SIGPIPE, SIG_IGN);  // the kTLS rows use OpenSSL's socket BIO (see tls/openssl.hpp)
     make_certificate();
-    std::printf("tls_bench: %s, one-way frames over TCP loopback, TLS 1.3, P-256\n",
-                OpenSSL_version(OPENSSL_VERSION));
-    std::printf("%-8s %10s %14s %14s %8s\n", "frame", "frames", "raw MB/s", "framed MB/s", "ratio");
+    if (!json) {
+        std::printf("tls_bench: %s, one-way frames over TCP loopback, TLS 1.3, P-256\n",
+                    OpenSSL_version(OPENSSL_VERSION));
+        std::printf("%-8s %10s %14s %14s %8s\n", "frame", "frames", "raw MB/s", "framed MB/s", "ratio");
+    }
     for (std::size_t size : {std::size_t{16}, std::size_t{16384}}) {
         const std::size_t frames = size == 16 ? frames_small : frames_large;
         double best_raw = 1e30, best_framed = 1e30;
@@ -313,8 +320,15 @@ int main(int argc, char** argv) {
             best_framed = std::min(best_framed, run_framed(frames, size, false, engaged));
         }
         const double mb = static_cast<double>(frames * size) / 1e6;
-        std::printf("%-8zu %10zu %14.1f %14.1f %7.2fx\n", size, frames, mb / best_raw, mb / best_framed,
-                    best_raw / best_framed);
+        if (!json)
+            std::printf("%-8zu %10zu %14.1f %14.1f %7.2fx\n", size, frames, mb / best_raw, mb / best_framed,
+                        best_raw / best_framed);
+        std::snprintf(row, sizeof row,
+                      "%s\n  {\"row\": \"frames\", \"size\": %zu, \"frames\": %zu, \"raw_mb_per_s\": %.1f, "
+                      "\"framed_mb_per_s\": %.1f, \"ratio\": %.3f}",
+                      rows.empty() ? "" : ",", size, frames, mb / best_raw, mb / best_framed,
+                      best_raw / best_framed);
+        rows += row;
     }
     {
         double off = 1e30, on = 1e30;
@@ -325,15 +339,30 @@ int main(int argc, char** argv) {
             on = std::min(on, run_framed(frames_large, 16384, true, engaged));
         }
         const double mb = static_cast<double>(frames_large * 16384) / 1e6;
-        std::printf(
-            "kTLS 16384 B frames: off %.1f MB/s, on %.1f MB/s (%.2fx); kernel TLS %s\n", mb / off, mb / on,
-            off / on,
-            engaged ? "engaged" : "NOT engaged (no tls ULP in this kernel: the on row is a fallback)");
+        if (!json)
+            std::printf(
+                "kTLS 16384 B frames: off %.1f MB/s, on %.1f MB/s (%.2fx); kernel TLS %s\n", mb / off,
+                mb / on, off / on,
+                engaged ? "engaged" : "NOT engaged (no tls ULP in this kernel: the on row is a fallback)");
+        std::snprintf(
+            row, sizeof row,
+            ",\n  {\"row\": \"ktls\", \"size\": 16384, \"off_mb_per_s\": %.1f, \"on_mb_per_s\": %.1f, "
+            "\"ratio\": %.3f, \"engaged\": %s}",
+            mb / off, mb / on, off / on, engaged ? "true" : "false");
+        rows += row;
     }
     const double ours = sockframe_server_handshakes(handshakes);
     const double theirs = s_server_handshakes(handshakes);
-    std::printf("full handshakes/s, one client: sockframe tls_listener %.0f, openssl s_server %.0f (%.2fx)\n",
-                ours, theirs, ours / theirs);
+    if (!json)
+        std::printf(
+            "full handshakes/s, one client: sockframe tls_listener %.0f, openssl s_server %.0f (%.2fx)\n",
+            ours, theirs, ours / theirs);
+    std::snprintf(row, sizeof row,
+                  ",\n  {\"row\": \"handshakes\", \"sockframe_per_s\": %.0f, \"s_server_per_s\": %.0f, "
+                  "\"ratio\": %.3f, \"openssl\": \"%s\"}",
+                  ours, theirs, ours / theirs, OpenSSL_version(OPENSSL_VERSION));
+    rows += row;
+    if (json) std::printf("[%s\n]\n", rows.c_str());
     std::system(("rm -rf '" + dir + "'").c_str());
     return 0;
 }

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""Records a sockframe_bench run and renders its figures into the docs.
+"""Records benchmark runs and renders their figures into the docs.
 
-  python3 tools/render_bench.py record BENCH [BENCH-ARGS...]
-      runs BENCH --json with the given arguments and writes docs/bench/sockframe_bench.json:
-      the benchmark's own JSON array plus the machine, the command and the date.
+  python3 tools/render_bench.py record [--name NAME] [--json-file] BENCH [BENCH-ARGS...]
+      runs BENCH with the given arguments and --json, and writes docs/bench/NAME.json (NAME:
+      sockframe_bench by default): the benchmark's own JSON (an array, or one object per line) plus
+      the machine, the command and the date. --json-file: BENCH writes its JSON to the file named
+      after --json (benchmarks/resp_bench.py) rather than to standard output. A BENCH ending in .py
+      runs under this Python.
   python3 tools/render_bench.py render
-      rewrites the tables between the markers
-          <!-- bench:summary:begin --> ... <!-- bench:summary:end -->   (README.md)
-          <!-- bench:full:begin --> ... <!-- bench:full:end -->         (docs/performance.md)
-      from that file. No figure in the docs is typed by hand.
+      rewrites every table between markers <!-- bench:TABLE:begin --> ... <!-- bench:TABLE:end -->
+      (TABLES below says which page and which recorded file each one is) from those files. No
+      figure in the docs is typed by hand.
   python3 tools/render_bench.py check
       fails (exit 1) if rendering would change a file: CI's docs job runs it.
 
-Ratios are ratios of the medians (the benchmark's --json holds medians only); the benchmark's own
-table prints the medians of the per-repeat ratios, which differ from these by the noise.
+Ratios are the benchmark's own where it reports them (medians of per-repeat ratios); otherwise
+ratios of the medians, which differ from the benchmark's own table by the noise.
 """
 import datetime
 import json
@@ -22,10 +24,14 @@ import platform
 import re
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(ROOT, "docs", "bench", "sockframe_bench.json")
-TARGETS = {"summary": os.path.join(ROOT, "README.md"), "full": os.path.join(ROOT, "docs", "performance.md")}
+BENCH_DIR = os.path.join(ROOT, "docs", "bench")
+
+
+def data_path(name):
+    return os.path.join(BENCH_DIR, name + ".json")
 
 
 def cpu_model():
@@ -40,22 +46,43 @@ def cpu_model():
 
 
 def record(argv):
+    name, json_file = "sockframe_bench", False
+    while argv and argv[0].startswith("--"):
+        if argv[0] == "--name" and len(argv) > 1:
+            name, argv = argv[1], argv[2:]
+        elif argv[0] == "--json-file":
+            json_file, argv = True, argv[1:]
+        else:
+            sys.exit("render_bench.py record: unknown option " + argv[0])
     if not argv:
-        sys.exit("usage: render_bench.py record BENCH [ARGS...]")
-    cmd = [argv[0], "--json"] + argv[1:]
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
-    results = json.loads(out)
+        sys.exit("usage: render_bench.py record [--name NAME] [--json-file] BENCH [ARGS...]")
+    runner = [sys.executable] if argv[0].endswith(".py") else []
+    if json_file:
+        fd, out_path = tempfile.mkstemp(suffix=".json")
+        os.close(fd)
+        try:
+            subprocess.run(runner + argv + ["--json", out_path], check=True, stdout=subprocess.DEVNULL)
+            with open(out_path) as f:
+                out = f.read()
+        finally:
+            os.unlink(out_path)
+    else:
+        out = subprocess.run(runner + argv + ["--json"], check=True, stdout=subprocess.PIPE, text=True).stdout
+    try:
+        results = json.loads(out)
+    except ValueError:  # one JSON object per line
+        results = [json.loads(line) for line in out.splitlines() if line.strip()]
     doc = {
-        "command": " ".join(["sockframe_bench"] + argv[1:]),
+        "command": " ".join([os.path.basename(argv[0])] + argv[1:]),
         "date": datetime.date.today().isoformat(),
         "machine": "%d CPUs of %s, %s %s" % (os.cpu_count() or 0, cpu_model(), platform.system(), platform.release()),
         "results": results,
     }
-    os.makedirs(os.path.dirname(DATA), exist_ok=True)
-    with open(DATA, "w") as f:
+    os.makedirs(BENCH_DIR, exist_ok=True)
+    with open(data_path(name), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-    print("wrote", os.path.relpath(DATA, ROOT), "(%d rows)" % len(results))
+    print("wrote", os.path.relpath(data_path(name), ROOT), "(%d rows)" % len(results))
 
 
 def human(x):
@@ -91,10 +118,10 @@ def keys(results, workloads):
     return seen
 
 
-def footer(doc):
-    return ("Measured %s on %s: `%s` (medians; ratios are ratios of the medians). "
-            "Rendered by `tools/render_bench.py` from `docs/bench/sockframe_bench.json`."
-            % (doc["date"], doc["machine"], doc["command"]))
+def footer(doc, name="sockframe_bench", note="medians; ratios are ratios of the medians"):
+    return ("Measured %s on %s: `%s` (%s). "
+            "Rendered by `tools/render_bench.py` from `docs/bench/%s.json`."
+            % (doc["date"], doc["machine"], doc["command"], note, name))
 
 
 def summary(doc):
@@ -137,21 +164,178 @@ def full(doc):
     return "\n".join(out)
 
 
+def num(x, digits=3):
+    """A figure for a table: thousands separated, three significant digits below 1000."""
+    if x is None:
+        return "–"
+    if abs(x) >= 1000:
+        return "{:,.0f}".format(x)
+    return "%.*g" % (digits, x)
+
+
+def server(doc):
+    rows = doc["results"]
+    impls = []
+    for r in rows:
+        if r["impl"] not in impls:
+            impls.append(r["impl"])
+    others = [i for i in impls if i != "raw"]
+    out = ["| workload | raw frames/s | " + " | ".join("%s ÷ raw" % i for i in others) +
+           " | sockframe p99 ÷ raw | KiB per connection (" + ", ".join(impls) + ") |",
+           "|---|---:|" + "---:|" * len(others) + "---:|---|"]
+    workloads = []
+    for r in rows:
+        if r["workload"] not in workloads:
+            workloads.append(r["workload"])
+    by = {(r["workload"], r["impl"]): r for r in rows}
+    for w in workloads:
+        raw = by.get((w, "raw"), {})
+        cells = [w, num(raw.get("frames_per_s"))]
+        cells += ["%.2f" % by[(w, i)]["ratio_to_raw"] if "ratio_to_raw" in by.get((w, i), {}) else "–"
+                  for i in others]
+        sf = by.get((w, "sockframe"), {})
+        cells.append("%.2f" % sf["p99_ratio_to_raw"] if "p99_ratio_to_raw" in sf else "–")
+        cells.append(" / ".join("%.2f" % by[(w, i)]["kib_per_conn"] if (w, i) in by else "–" for i in impls))
+        out.append("| " + " | ".join(cells) + " |")
+    busy = [r["server_busy"] for r in rows if "server_busy" in r]
+    note = "medians of the per-repeat ratios to raw; KiB per connection is the VmRSS growth divided by the connections"
+    if busy:
+        note += "; the server threads were busy %.0f–%.0f %% of each window" % (100 * min(busy), 100 * max(busy))
+    return "\n".join(out + ["", footer(doc, "server_bench", note)])
+
+
+def resp_decode(doc):
+    rows = doc["results"]
+    cell = {}
+    for r in rows:
+        cell[(r["workload"], r["measure"], r["feed"])] = "%.1f / %.1f = %.2f" % (
+            r["hand_ns_per_frame"], r["sockframe_ns_per_frame"], r["ratio_hand_to_sockframe_time"])
+    out = ["| workload | measure | whole buffer | 1500-byte chunks |", "|---|---|---|---|"]
+    seen = []
+    for r in rows:
+        k = (r["workload"], r["measure"])
+        if k in seen:
+            continue
+        seen.append(k)
+        feeds = [f for (w, m, f) in cell if (w, m) == k]
+        whole = cell.get(k + ("whole",), "–")
+        chunks = next((cell[k + (f,)] for f in feeds if f != "whole"), "–")
+        out.append("| %s | %s | %s | %s |" % (k[0], k[1], whole, chunks))
+    note = "ns per frame, hand-written / sockframe = ratio, ≥ 1: sockframe as fast or faster"
+    return "\n".join(out + ["", footer(doc, "resp_decode_bench", note)])
+
+
+def resp_server(doc):
+    rows = doc["results"]
+    out = ["| test | redis-server req/s | resp_server req/s | resp_server ÷ redis-server |", "|---|---:|---:|---:|"]
+    tests = []
+    for r in rows:
+        if "server" in r and r["test"] not in tests:
+            tests.append(r["test"])
+    by = {(r["test"], r.get("server")): r for r in rows}
+    for t in tests:
+        redis, ours = by.get((t, "redis-server"), {}), by.get((t, "resp_server"), {})
+        ratio = by.get((t, None), {}).get("ratio_resp_server_to_redis")
+        out.append("| %s | %s | %s | %s |" % (t, num(redis.get("requests_per_s")), num(ours.get("requests_per_s")),
+                                              "%.2f" % ratio if ratio is not None else "–"))
+    cpu = by.get(("cpu_seconds_per_million_requests", None))
+    if cpu:
+        out.append("| server CPU seconds per million requests | %.2f | %.2f | %.2f (redis-server ÷ resp_server) |"
+                   % (cpu["redis-server"], cpu["resp_server"], cpu["ratio_redis_to_resp_server_cpu"]))
+    note = "medians over the rounds; the JSON file lists every sample"
+    return "\n".join(out + ["", footer(doc, "resp_bench", note)])
+
+
+def datagrams(doc):
+    rows = index(doc["results"])
+    impls = []
+    for r in doc["results"]:
+        if r["impl"] not in impls:
+            impls.append(r["impl"])
+    out = ["| workload | size | impl | datagrams or frames/s | MB/s | ÷ raw |", "|---|---:|---|---:|---:|---:|"]
+    for wl, size in keys(doc["results"], ("udp_batched", "udp_gso", "sendfile")):
+        for impl in impls:
+            r = rows.get((wl, size, impl))
+            if not r:
+                continue
+            out.append("| %s | %s | %s | %s | %s | %s |" % (
+                wl, "%d MiB" % (size >> 20) if size >= 1 << 20 else "%d B" % size, impl, human(r["msgs_per_s"]), "%.0f" % r["mb_per_s"] if "mb_per_s" in r else "",
+                fmt_ratio(ratio(rows, (wl, size), impl, "raw"))))
+    return "\n".join(out + ["", footer(doc, "sockframe_bench_datagrams")])
+
+
+def mqtt_ws(doc):
+    out = ["| workload (1 MiB of frames) | sockframe frames/s | hand-written frames/s | ratio |", "|---|---:|---:|---:|"]
+    for r in doc["results"]:
+        out.append("| %s | %s | %s | %.2f |" % (r["workload"], human(r["sockframe_frames_per_s"]),
+                                              human(r["hand_frames_per_s"]), r["ratio"]))
+    note = "ratio: median of the per-repeat ratios sockframe ÷ hand-written, above 1: sockframe faster"
+    return "\n".join(out + ["", footer(doc, "proto_decode_bench_mqtt_ws", note)])
+
+
+def text_protocols(doc):
+    out = ["| format | codec MB/s (best) | hand-written MB/s (best) | ratio of the bests | median of per-repeat ratios |",
+           "|---|---:|---:|---:|---:|"]
+    for r in doc["results"]:
+        out.append("| %s | %.0f | %.0f | %.2f | %.2f |" % (r["format"], r["codec_mb_per_s"], r["hand_mb_per_s"],
+                                                          r["best_ratio"], r["median_ratio"]))
+    note = "codec speed ÷ hand-written speed, the target is ≥ 0.9"
+    return "\n".join(out + ["", footer(doc, "proto_decode_bench_text", note)])
+
+
+def tls(doc):
+    out = ["| | raw OpenSSL MB/s | tls_stream + framed MB/s | right ÷ left |", "|---|---:|---:|---:|"]
+    tail = []
+    for r in doc["results"]:
+        if r["row"] == "frames":
+            out.append("| %s B frames (%s) | %.1f | %.1f | %.2f |" % (
+                "{:,}".format(r["size"]), "{:,}".format(r["frames"]), r["raw_mb_per_s"], r["framed_mb_per_s"],
+                r["ratio"]))
+        elif r["row"] == "ktls":
+            out.append("| kTLS off / on, %s B frames | %.1f (off) | %.1f (on) | %.2f |" % (
+                "{:,}".format(r["size"]), r["off_mb_per_s"], r["on_mb_per_s"], r["ratio"]))
+            tail.append("kTLS %s." % ("engaged" if r["engaged"] else "not engaged (no tls ULP: the on row is a "
+                                                                      "user-space fallback)"))
+        elif r["row"] == "handshakes":
+            out.append("| full handshakes/s, one client | %.0f (openssl s_server) | %.0f (tls_listener) | %.2f |" % (
+                r["s_server_per_s"], r["sockframe_per_s"], r["ratio"]))
+            tail.append("%s." % r["openssl"])
+    note = "best of three alternating rounds"
+    return "\n".join(out + ["", " ".join(tail + [footer(doc, "tls_bench", note)])])
+
+
+# table name -> (recorded file under docs/bench/, page, renderer)
+TABLES = {
+    "summary": ("sockframe_bench", "README.md", summary),
+    "full": ("sockframe_bench", "docs/performance.md", full),
+    "server": ("server_bench", "docs/server.md", server),
+    "resp_decode": ("resp_decode_bench", "docs/resp.md", resp_decode),
+    "resp_server": ("resp_bench", "docs/resp.md", resp_server),
+    "datagrams": ("sockframe_bench_datagrams", "docs/datagrams.md", datagrams),
+    "mqtt_ws": ("proto_decode_bench_mqtt_ws", "docs/websocket.md", mqtt_ws),
+    "text_protocols": ("proto_decode_bench_text", "docs/protocols.md", text_protocols),
+    "tls": ("tls_bench", "docs/tls.md", tls),
+}
+
+
 def rendered():
-    with open(DATA) as f:
-        doc = json.load(f)
-    changes = {}
-    for name, path in TARGETS.items():
-        with open(path) as f:
-            text = f.read()
-        begin, end = "<!-- bench:%s:begin -->" % name, "<!-- bench:%s:end -->" % name
+    docs, texts = {}, {}
+    for table, (name, page, render) in TABLES.items():
+        if name not in docs:
+            with open(data_path(name)) as f:
+                docs[name] = json.load(f)
+        path = os.path.join(ROOT, page)
+        if path not in texts:
+            with open(path) as f:
+                texts[path] = [f.read(), None]
+        text = texts[path][1] if texts[path][1] is not None else texts[path][0]
+        begin, end = "<!-- bench:%s:begin -->" % table, "<!-- bench:%s:end -->" % table
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
         if not pattern.search(text):
-            sys.exit("%s: no %s ... %s markers" % (path, begin, end))
-        table = summary(doc) if name == "summary" else full(doc)
-        new = pattern.sub(lambda _: begin + "\n" + table + "\n" + end, text)
-        changes[path] = (text, new)
-    return changes
+            sys.exit("%s: no %s ... %s markers" % (page, begin, end))
+        table_text = render(docs[name])
+        texts[path][1] = pattern.sub(lambda _: begin + "\n" + table_text + "\n" + end, text)
+    return {path: (old, new) for path, (old, new) in texts.items()}
 
 
 def main():

@@ -5,6 +5,8 @@
 //         [--timeout SECONDS] [--file PATH] [--hex-input] HOST PORT
 //   sfcat [--listen] --codec SPEC ... unix:PATH            (unix:@NAME: a Linux abstract name)
 //   SPEC: len:W[:be|le] (W = 1, 2, 4, 8) | varint | line | delim:STRING | fixed:N | netstring
+//   TLS (when built with the TLS library, OpenSSL): --tls [--cafile FILE] [--servername NAME]
+//         [--insecure] to connect; --listen --tls --cert FILE --key FILE to accept
 //
 // Connects to HOST PORT (or, with --listen, accepts one connection there), then sends each line
 // of standard input (or of --file PATH), without its newline, as one frame (--hex-input: each
@@ -18,15 +20,26 @@
 // 1 s without one); 1 on a connection or framing error (a message on stderr); 2 on a usage error;
 // 3 when --timeout SECONDS pass while waiting to connect, to accept, or for the next frame.
 // With --listen, "sfcat: listening on ADDRESS" is written to stderr once the socket listens.
+//
+// --tls: a client verifies the server's certificate against the system trust store (and
+// --cafile), the name checked being --servername or HOST; --insecure skips verification. A failed
+// handshake or verification is exit status 1 with the reason on stderr. A TLS session is used by
+// one thread, so over TLS the input thread only queues the lines and the receiving thread sends
+// them between short receive waits. Built without TLS, --tls is exit status 1, "built without TLS".
 #include <sockframe/sockframe.hpp>
+#if defined(SFCAT_HAVE_TLS)
+#include <sockframe/tls.hpp>
+#endif
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <deque>
 #include <fstream>
 #include <istream>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -54,6 +67,11 @@ struct options {
     std::string host;
     std::string port;
     std::string unix_path;  // set for unix:PATH
+    // TLS: a client verifies against the system store and `cafile`, the name being `servername`
+    // or `host` (`insecure`: no verification); a listener presents `cert` and `key`
+    bool tls = false;
+    bool insecure = false;
+    std::string cafile, servername, cert, key;
 };
 
 [[noreturn]] void usage(const std::string& why) {
@@ -62,6 +80,8 @@ struct options {
         "sfcat: %s\n"
         "usage: sfcat [--listen] [--udp] --codec SPEC [--max-frame N] [--hex|--json] [--count N]\n"
         "             [--timeout SECONDS] [--file PATH] [--hex-input] (HOST PORT | unix:PATH)\n"
+        "TLS:  --tls [--cafile FILE] [--servername NAME] [--insecure]; --listen --tls --cert FILE --key "
+        "FILE\n"
         "SPEC: len:W[:be|le] (W = 1, 2, 4, 8) | varint | line | delim:STRING | fixed:N | netstring\n",
         why.c_str());
     std::exit(usage_error);
@@ -128,6 +148,18 @@ options parse(int argc, char** argv) {
             o.file = value("--file");
         else if (a == "--hex-input")
             o.hex_input = true;
+        else if (a == "--tls")
+            o.tls = true;
+        else if (a == "--cafile")
+            o.cafile = value("--cafile");
+        else if (a == "--servername")
+            o.servername = value("--servername");
+        else if (a == "--insecure")
+            o.insecure = true;
+        else if (a == "--cert")
+            o.cert = value("--cert");
+        else if (a == "--key")
+            o.key = value("--key");
         else if (a == "--help" || a == "-h")
             usage("netcat for framed protocols");
         else if (a.size() > 1 && a[0] == '-')
@@ -145,6 +177,24 @@ options parse(int argc, char** argv) {
         o.port = positional[1];
     } else {
         usage("expected HOST PORT or unix:PATH");
+    }
+    if (!o.tls &&
+        (o.insecure || !o.cafile.empty() || !o.servername.empty() || !o.cert.empty() || !o.key.empty()))
+        usage("--cafile, --servername, --insecure, --cert and --key need --tls");
+#if !defined(SFCAT_HAVE_TLS)
+    if (o.tls) finish(failed, "--tls: built without TLS");
+#endif
+    if (o.tls) {
+        if (o.udp) usage("--tls runs over streams (TCP, Unix), not --udp");
+        if (o.listen) {
+            if (o.cert.empty() || o.key.empty()) usage("--listen --tls needs --cert FILE and --key FILE");
+            if (o.insecure || !o.cafile.empty() || !o.servername.empty())
+                usage("--cafile, --servername and --insecure are for connecting");
+        } else {
+            if (!o.cert.empty() || !o.key.empty()) usage("--cert and --key are for --listen");
+            if (!o.unix_path.empty() && o.servername.empty() && !o.insecure)
+                usage("--tls over unix:PATH needs --servername NAME (the name to verify) or --insecure");
+        }
     }
     return o;
 }
@@ -394,6 +444,168 @@ sf::any_stream open_stream(const options& o) {
     }
 }
 
+// ---- TLS (TCP, Unix) ------------------------------------------------------------------------
+
+#if defined(SFCAT_HAVE_TLS)
+// The lines the input thread has read, waiting for the receiving thread to send them (one TLS
+// session is used by one thread).
+struct line_queue {
+    std::mutex m;
+    std::deque<std::pair<std::uint64_t, std::string>> lines;  // input line number, payload
+    bool ended = false;
+};
+
+sf::tls_context tls_context_of(const options& o) {
+    if (o.listen) {
+        auto ctx = sf::tls_context::server();
+        ctx.use_certificate_chain_file(o.cert).use_private_key_file(o.key);
+        return ctx;
+    }
+    auto ctx = sf::tls_context::client();
+    if (!o.cafile.empty()) ctx.load_verify_file(o.cafile);
+    if (o.insecure) ctx.insecure_no_verify();
+    return ctx;
+}
+
+// Completes the handshake of `stream` (within --timeout): a failure, a refused certificate
+// included, ends the process with the reason.
+template <typename Stream>
+Stream handshake(const options& o, Stream stream, const std::string& peer) {
+    std::error_code ec;
+    stream.handshake(deadline_of(o), ec);
+    if (ec) {
+        if (ec == std::errc::timed_out) finish(timed_out, "TLS handshake with " + peer + ": timed out");
+        finish(failed, "TLS handshake with " + peer + ": " + ec.message());
+    }
+    return stream;
+}
+
+template <typename Socket>
+sf::tls_stream<Socket, sf::openssl_backend> tls_client(const options& o, const sf::tls_context& ctx,
+                                                       Socket socket, const std::string& peer) {
+    std::error_code ec;
+    const std::string name = o.servername.empty() ? o.host : o.servername;
+    sf::tls_stream<Socket, sf::openssl_backend> s(std::move(socket), ctx, sf::tls_role::client, name, ec);
+    if (ec) finish_error("TLS with " + peer, ec);
+    return handshake(o, std::move(s), peer);
+}
+
+template <typename Listener>
+auto tls_accept(const options& o, const sf::tls_context& ctx, Listener listener) {
+    sf::tls_listener<Listener, sf::openssl_backend> tls(std::move(listener), ctx);
+    std::error_code ec;
+    auto accepted = tls.accept(deadline_of(o), ec);
+    if (ec) finish_error("accept", ec);
+    return handshake(o, std::move(accepted.socket), accepted.from.to_string());
+}
+
+// Starts the thread that reads the input into a queue.
+std::shared_ptr<line_queue> start_input(const options& o) {
+    auto queue = std::make_shared<line_queue>();  // shared: the process may end before the thread
+    std::thread input([&o, queue] {
+        pump_input(
+            o,
+            [&, number = std::uint64_t{0}](sf::const_buffer payload, std::error_code&) mutable {
+                std::lock_guard<std::mutex> lock(queue->m);
+                queue->lines.emplace_back(
+                    ++number, std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
+            },
+            [&] {
+                std::lock_guard<std::mutex> lock(queue->m);
+                queue->ended = true;
+            });
+    });
+    input.detach();
+    return queue;
+}
+
+// Sends the queued lines and prints what arrives, from this one thread: receives wait in short
+// slices while input may still come, then (the input ended: close_notify sent) until --timeout.
+template <typename Stream>
+[[noreturn]] void run_tls_session(const options& o, sf::any_codec codec,
+                                  const std::shared_ptr<line_queue>& queue, Stream stream) {
+    if (o.count && *o.count == 0) finish(ok);
+    sf::framed<Stream, sf::any_codec> conn{std::move(stream), std::move(codec)};
+    using clock = std::chrono::steady_clock;
+    const auto limit =
+        o.timeout ? std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*o.timeout))
+                  : clock::duration::max();
+    auto last = clock::now();  // the last frame received (or the start)
+    bool shut = false;
+    std::uint64_t received = 0;
+    for (;;) {
+        std::deque<std::pair<std::uint64_t, std::string>> lines;
+        bool ended;
+        {
+            std::lock_guard<std::mutex> lock(queue->m);
+            lines.swap(queue->lines);
+            ended = queue->ended;
+        }
+        std::error_code ec;
+        for (const auto& [number, payload] : lines) {
+            conn.send(sf::const_buffer(payload.data(), payload.size()), ec);
+            if (ec) finish_error("send (input line " + std::to_string(number) + ")", ec);
+        }
+        if (ended && !shut) {
+            std::error_code ignored;  // the peer reads end-of-stream; a peer already gone is no error here
+            conn.endpoint().shutdown(sf::shutdown_type::send, ignored);
+            shut = true;
+        }
+        const auto now = clock::now();
+        if (o.timeout && now - last >= limit) finish(timed_out, "receive: timed out");
+        sf::deadline d = sf::deadline(std::chrono::milliseconds(20));
+        if (shut) d = o.timeout ? sf::deadline(last + limit) : sf::deadline::never();
+        auto frame = conn.receive(d, ec);
+        if (!frame) {
+            if (!ec) finish(ok);  // end-of-stream
+            if (ec != std::errc::timed_out) finish_error("receive", ec);
+            continue;
+        }
+        last = clock::now();
+        print_frame(o.format, *frame);
+        if (o.count && ++received == *o.count) finish(ok);
+    }
+}
+
+[[noreturn]] void run_tls(const options& o, sf::any_codec codec) {
+    const sf::tls_context ctx = tls_context_of(o);
+    // the input is read from the start (as the other modes do), so that lines already waiting are
+    // sent right after the handshake
+    const auto queue = start_input(o);
+    const sf::deadline d = deadline_of(o);
+    std::error_code ec;
+    if (!o.unix_path.empty()) {
+        const bool abstract = o.unix_path[0] == '@';
+        auto address = abstract ? sf::local_address::abstract(o.unix_path.substr(1), ec)
+                                : sf::local_address::path(o.unix_path, ec);
+        if (ec) finish_error("unix:" + o.unix_path, ec);
+        if (!o.listen) {
+            auto s = sf::unix_stream::connect(address, d, ec);
+            if (ec) finish_error("connect to unix:" + o.unix_path, ec);
+            run_tls_session(o, std::move(codec), queue,
+                            tls_client(o, ctx, std::move(s), "unix:" + o.unix_path));
+        }
+        sf::unix_listener listener(address, ec);
+        if (ec) finish_error("listen on unix:" + o.unix_path, ec);
+        std::fprintf(stderr, "sfcat: listening on unix:%s (tls)\n", o.unix_path.c_str());
+        std::fflush(stderr);
+        run_tls_session(o, std::move(codec), queue, tls_accept(o, ctx, std::move(listener)));
+    }
+    if (!o.listen) {
+        auto s = sf::ip_tcp_stream::connect(o.host, o.port, d, ec);
+        if (ec) finish_error("connect to " + o.host + " " + o.port, ec);
+        run_tls_session(o, std::move(codec), queue, tls_client(o, ctx, std::move(s), o.host + " " + o.port));
+    }
+    auto addresses = sf::resolve<sf::ip>(o.host, o.port, ec);
+    if (ec || addresses.empty()) finish_error("resolve " + o.host + " " + o.port, ec);
+    sf::ip_tcp_listener listener(addresses.front(), ec);
+    if (ec) finish_error("listen on " + addresses.front().to_string(), ec);
+    std::fprintf(stderr, "sfcat: listening on %s (tls)\n", listener.local_address().to_string().c_str());
+    std::fflush(stderr);
+    run_tls_session(o, std::move(codec), queue, tls_accept(o, ctx, std::move(listener)));
+}
+#endif
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -405,6 +617,9 @@ int main(int argc, char** argv) {
         usage(e.what());
     }
     try {
+#if defined(SFCAT_HAVE_TLS)
+        if (o.tls) run_tls(o, std::move(*codec));
+#endif
         if (o.udp) run_udp(o, std::move(*codec));
         run_stream(o, std::move(*codec));
     } catch (const std::exception& e) {

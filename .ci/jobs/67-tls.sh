@@ -1,7 +1,7 @@
 # TLS (include/sockframe/tls.hpp, tls/): tls_stream over both backends (OpenSSL 3 and Mbed TLS),
 # tests against openssl s_server / s_client and Python's ssl, framed_echo over TLS, and the TLS
-# headers under strict warnings. Only the TLS targets are built: g++ C++17 and clang++ C++20,
-# Release.
+# headers under strict warnings, and sfcat --tls (tests/sfcat/run_sfcat_tls.py). Only the TLS
+# targets are built: g++ C++17 and clang++ C++20, Release.
 need_base
 need clang libssl-dev libmbedtls-dev openssl python3
 strict=(-Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Werror)
@@ -19,6 +19,15 @@ for config in "g++ 17" "clang++ 20"; do
     cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER="$1" -DCMAKE_CXX_STANDARD="$2" -DCMAKE_BUILD_TYPE=Release \
           -DSOCKFRAME_BUILD_PEER_TESTS=ON -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF -DSOCKFRAME_INSTALL=OFF \
           -DSOCKFRAME_BUILD_BENCHMARKS=OFF
-    cmake --build "$build" --target sockframe_test_tls sockframe_example_framed_echo
+    cmake --build "$build" --target sockframe_test_tls sockframe_example_framed_echo sfcat
     ctest --test-dir "$build" -L tls --output-on-failure -j2
 done
+# sfcat built without TLS (as where OpenSSL is absent): --tls is exit status 1, "built without TLS"
+g++ -std=c++17 -O0 -Wall -Wextra -Wpedantic -Werror -Iinclude -pthread -o build/sfcat-no-tls tools/sfcat.cpp
+set +e
+message=$(build/sfcat-no-tls --tls --codec line 127.0.0.1 9 2>&1 </dev/null)
+status=$?
+set -e
+[ "$status" = 1 ] && [[ "$message" == *"built without TLS"* ]] ||
+    { echo "sfcat without TLS: --tls gave status $status: $message"; exit 1; }
+echo "sfcat without TLS: --tls says so (status 1)"

@@ -7,7 +7,8 @@ build=build/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
       -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF -DSOCKFRAME_INSTALL=OFF \
       -DSOCKFRAME_BUILD_BENCHMARKS=ON
-cmake --build "$build" --target sockframe_bench sockframe_server_bench sockframe_echo_bench
+cmake --build "$build" --target sockframe_bench sockframe_server_bench sockframe_echo_bench \
+      sockframe_proto_decode_bench_mqtt_ws proto_decode_bench_text sockframe_resp_decode_bench
 timeout 120 "$build/benchmarks/sockframe_bench" --quick --json > "$build/bench.json"
 python3 - "$build/bench.json" <<'PY'
 import json, sys
@@ -54,7 +55,8 @@ python3 - "$build/server_bench.json" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
 assert isinstance(rows, list) and rows, "expected a non-empty JSON array"
-keys = {"workload", "impl", "frames_per_s", "p50_us", "p99_us", "rss_mib"}
+keys = {"workload", "impl", "frames_per_s", "p50_us", "p99_us", "rss_mib", "connections", "kib_per_conn",
+        "server_busy", "ratio_to_raw", "p99_ratio_to_raw"}  # the ratios: when raw ran (it does here)
 for row in rows:
     assert set(row) == keys, f"keys {sorted(row)} in {row}"
     assert isinstance(row["workload"], str) and isinstance(row["impl"], str), row
@@ -74,3 +76,30 @@ timeout 120 "$build/benchmarks/sockframe_echo_bench" --repeats 1 --megabytes 4 -
 grep -Eq '^\| 64 B .*\| +[0-9.]+ \|$' "$build/echo_bench.txt" && grep -Eq '^\| 4096 B ' "$build/echo_bench.txt" \
     || { cat "$build/echo_bench.txt"; echo "sockframe_echo_bench: expected a row for 64 B and 4096 B" >&2; exit 1; }
 echo "sockframe_echo_bench: table ok"
+
+# The in-memory decode benchmarks' --json (what tools/render_bench.py renders into docs/): the
+# documented keys, one row per workload.
+for bench in sockframe_proto_decode_bench_mqtt_ws proto_decode_bench_text; do
+    timeout 120 "$build/benchmarks/$bench" --quick --json > "$build/$bench.json"
+done
+timeout 120 "$build/benchmarks/sockframe_resp_decode_bench" --rounds 1 --json > "$build/resp_decode_bench.json"
+python3 - "$build" <<'PY'
+import json, os, sys
+build = sys.argv[1]
+def rows_of(name):
+    text = open(os.path.join(build, name + ".json")).read()
+    try:
+        return json.loads(text)
+    except ValueError:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+for name, keys, count in (
+        ("sockframe_proto_decode_bench_mqtt_ws", {"workload", "sockframe_frames_per_s", "hand_frames_per_s", "ratio", "repeats"}, 15),
+        ("proto_decode_bench_text", {"format", "codec_mb_per_s", "hand_mb_per_s", "best_ratio", "median_ratio", "repeats"}, 5),
+        ("resp_decode_bench", {"bench", "workload", "measure", "feed", "frames", "hand_ns_per_frame",
+                               "sockframe_ns_per_frame", "ratio_hand_to_sockframe_time"}, 12)):
+    rows = rows_of(name)
+    assert len(rows) == count, f"{name}: {len(rows)} rows, expected {count}"
+    for row in rows:
+        assert set(row) == keys, f"{name}: keys {sorted(row)}"
+    print(f"{name} --json: {len(rows)} rows, schema ok")
+PY

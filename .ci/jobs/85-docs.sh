@@ -1,7 +1,8 @@
 # Documentation: the Doxygen reference builds from the headers' /// comments with every warning an
 # error (a public name without a comment, a broken reference, an unknown command); the figures in
-# the README and docs/performance.md are the ones docs/bench/sockframe_bench.json holds; the
-# README stays one page (at most 300 lines).
+# the README and docs/ are the ones the recorded runs in docs/bench/*.json hold (tables between
+# <!-- bench:NAME:begin/end --> markers, tools/render_bench.py); the README stays one page (at
+# most 300 lines).
 need doxygen python3
 rm -rf build/doc
 mkdir -p build/doc
@@ -13,7 +14,7 @@ fi
 [ -f build/doc/html/index.html ] || { echo "doxygen wrote no build/doc/html/index.html"; exit 1; }
 echo "doxygen: reference in build/doc/html ($(ls build/doc/html/*.html | wc -l) pages), no warnings"
 python3 tools/render_bench.py check
-echo "benchmark tables: rendered from docs/bench/sockframe_bench.json"
+echo "benchmark tables: rendered from docs/bench/*.json"
 lines=$(wc -l <README.md)
 [ "$lines" -le 300 ] || { echo "README.md has $lines lines (at most 300: move the rest to docs/)"; exit 1; }
 echo "README.md: $lines lines"

@@ -20,10 +20,10 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -86,6 +86,37 @@ private:
     std::uint32_t index_ = 0;
     std::uint32_t generation_ = 0;
 };
+
+namespace detail {
+/// Slots that never move once made (a callback may run from one while another is added), found
+/// by index in two steps: a vector of fixed-size chunks. std::deque gives the same stability,
+/// but its operator[] costs a division's worth of arithmetic on every event.
+template <typename T>
+class stable_slots {
+public:
+    /// How many slots there are.
+    std::size_t size() const noexcept { return size_; }
+    /// Slot `i` (< size()).
+    T& operator[](std::size_t i) noexcept { return chunks_[i >> chunk_bits][i & chunk_mask]; }
+    /// The same, read-only.
+    const T& operator[](std::size_t i) const noexcept { return chunks_[i >> chunk_bits][i & chunk_mask]; }
+    /// Adds a value-initialised slot at index size(). Throws std::bad_alloc only (nothing changes).
+    void emplace_back() {
+        if ((size_ >> chunk_bits) == chunks_.size()) {
+            auto chunk = std::make_unique<T[]>(chunk_size);
+            chunks_.push_back(std::move(chunk));  // if this throws, the chunk is freed
+        }
+        ++size_;
+    }
+
+private:
+    static constexpr std::size_t chunk_bits = 6;
+    static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
+    static constexpr std::size_t chunk_mask = chunk_size - 1;
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::size_t size_ = 0;
+};
+}  // namespace detail
 
 /// A timer armed by event_loop::after, at or every (use the alias `timer`). A plain handle:
 /// dropping it does not cancel.
@@ -805,12 +836,12 @@ private:
     bool signals_registered_ = false;
     std::vector<poll_event> events_;
 
-    std::deque<watch_slot> watches_;  // a deque: slots never move while a callback runs
+    detail::stable_slots<watch_slot> watches_;  // slots never move while a callback runs
     std::vector<std::uint32_t> free_watches_;
     std::size_t watch_count_ = 0;
     std::uint32_t running_watch_ = none;
 
-    std::deque<timer_slot> timers_;
+    detail::stable_slots<timer_slot> timers_;
     std::vector<std::uint32_t> free_timers_;
     std::vector<heap_entry> heap_;
     std::size_t live_timers_ = 0;

@@ -320,6 +320,18 @@ private:
     std::size_t size_ = 0;
 };
 
+namespace detail {
+/// `N` buffers on the stack left unset until written (a gather list is filled before it is
+/// read): declaring `const_buffer list[64]` would zero all 64 entries on every write.
+template <typename Buffer, std::size_t N>
+struct buffer_list {
+    buffer_list() noexcept {}
+    union {
+        Buffer items[N];
+    };
+};
+}  // namespace detail
+
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/buffer.hpp> ----
 
@@ -6840,10 +6852,10 @@ SOCKFRAME_NAMESPACE_END
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <functional>
 #include <initializer_list>
 #include <limits>
+#include <memory>
 #include <mutex>
 #include <new>
 #include <optional>
@@ -6906,6 +6918,37 @@ private:
     std::uint32_t index_ = 0;
     std::uint32_t generation_ = 0;
 };
+
+namespace detail {
+/// Slots that never move once made (a callback may run from one while another is added), found
+/// by index in two steps: a vector of fixed-size chunks. std::deque gives the same stability,
+/// but its operator[] costs a division's worth of arithmetic on every event.
+template <typename T>
+class stable_slots {
+public:
+    /// How many slots there are.
+    std::size_t size() const noexcept { return size_; }
+    /// Slot `i` (< size()).
+    T& operator[](std::size_t i) noexcept { return chunks_[i >> chunk_bits][i & chunk_mask]; }
+    /// The same, read-only.
+    const T& operator[](std::size_t i) const noexcept { return chunks_[i >> chunk_bits][i & chunk_mask]; }
+    /// Adds a value-initialised slot at index size(). Throws std::bad_alloc only (nothing changes).
+    void emplace_back() {
+        if ((size_ >> chunk_bits) == chunks_.size()) {
+            auto chunk = std::make_unique<T[]>(chunk_size);
+            chunks_.push_back(std::move(chunk));  // if this throws, the chunk is freed
+        }
+        ++size_;
+    }
+
+private:
+    static constexpr std::size_t chunk_bits = 6;
+    static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
+    static constexpr std::size_t chunk_mask = chunk_size - 1;
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::size_t size_ = 0;
+};
+}  // namespace detail
 
 /// A timer armed by event_loop::after, at or every (use the alias `timer`). A plain handle:
 /// dropping it does not cancel.
@@ -7625,12 +7668,12 @@ private:
     bool signals_registered_ = false;
     std::vector<poll_event> events_;
 
-    std::deque<watch_slot> watches_;  // a deque: slots never move while a callback runs
+    detail::stable_slots<watch_slot> watches_;  // slots never move while a callback runs
     std::vector<std::uint32_t> free_watches_;
     std::size_t watch_count_ = 0;
     std::uint32_t running_watch_ = none;
 
-    std::deque<timer_slot> timers_;
+    detail::stable_slots<timer_slot> timers_;
     std::vector<std::uint32_t> free_timers_;
     std::vector<heap_entry> heap_;
     std::size_t live_timers_ = 0;
@@ -16061,7 +16104,8 @@ public:
             if (count < gather_max - 1) {
                 std::byte header[Codec::max_prefix_size];
                 if (const std::size_t h = codec.encode_prefix(total, header)) {
-                    const_buffer all[gather_max];
+                    detail::buffer_list<const_buffer, gather_max> list;
+                    const_buffer* all = list.items;
                     all[0] = const_buffer(header, h);
                     for (std::size_t i = 0; i < count; ++i) all[i + 1] = buffers[i];
                     write_frame(endpoint, all, count + 1, h + total, d, ec);
@@ -16133,7 +16177,8 @@ public:
             const auto when = d.resolve(endpoint.timeout());
             const deadline whole = when ? deadline(*when) : deadline::never();
             frame_parts frames[per_call];
-            const_buffer parts[gather_max - 1];
+            detail::buffer_list<const_buffer, gather_max - 1> part_list;
+            const_buffer* parts = part_list.items;
             std::size_t done = 0;
             while (done < count) {
                 std::size_t n = 0, used = 0, bytes = 0;
@@ -16377,7 +16422,8 @@ private:
     /// write stops inside those buffers, the stream is broken: nothing more may be sent.
     void write_blocking(Endpoint& endpoint, const const_buffer* extra, std::size_t count, std::size_t bytes,
                         deadline d, std::error_code& ec) {
-        const_buffer all[gather_max];
+        detail::buffer_list<const_buffer, gather_max> list;
+        const_buffer* all = list.items;
         const std::size_t queued = pending();
         const std::size_t written = endpoint.write_all(all, gather_after_queue(extra, count, all), d, ec);
         const std::size_t from_queue = written < queued ? written : queued;
@@ -16393,7 +16439,8 @@ private:
     /// left of the frame joins the queue (accepted whole: the caller checked the mark).
     void write_non_blocking(Endpoint& endpoint, const const_buffer* segments, std::size_t count,
                             std::error_code& ec) {
-        const_buffer all[gather_max];
+        detail::buffer_list<const_buffer, gather_max> list;
+        const_buffer* all = list.items;
         const std::size_t queued = pending();
         std::size_t written =
             endpoint.write_some(all, gather_after_queue(segments, count, all), deadline{}, ec);

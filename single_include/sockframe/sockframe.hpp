@@ -19181,7 +19181,7 @@ private:
 
 /// The receive awaitable of async_receive and async_framed.
 template <typename Loop, typename Framed>
-class receive_op : public io_op<Loop, receive_op<Loop, Framed>> {
+class receive_op final : public io_op<Loop, receive_op<Loop, Framed>> {
     using base = io_op<Loop, receive_op<Loop, Framed>>;
 
 public:
@@ -19236,7 +19236,7 @@ private:
 
 /// The send awaitable of async_send and async_framed.
 template <typename Loop, typename Framed>
-class send_op : public io_op<Loop, send_op<Loop, Framed>> {
+class send_op final : public io_op<Loop, send_op<Loop, Framed>> {
     using base = io_op<Loop, send_op<Loop, Framed>>;
 
 public:

@@ -296,14 +296,21 @@ void pump_input(const options& o, Send send, Done done) {
 
 // ---- streams (TCP, Unix) --------------------------------------------------------------------
 
+// The Unix address of `unix:PATH` (`unix:@NAME`: Linux's abstract namespace); exits on a bad one.
+sf::local_address unix_address(const options& o) {
+    std::error_code ec;
+    const bool abstract = o.unix_path[0] == '@';
+    auto address = abstract ? sf::local_address::abstract(o.unix_path.substr(1), ec)
+                            : sf::local_address::path(o.unix_path, ec);
+    if (ec) finish_error("unix:" + o.unix_path, ec);
+    return address;
+}
+
 sf::any_stream open_stream(const options& o) {
     const sf::deadline d = deadline_of(o);
     std::error_code ec;
     if (!o.unix_path.empty()) {
-        const bool abstract = o.unix_path[0] == '@';
-        auto address = abstract ? sf::local_address::abstract(o.unix_path.substr(1), ec)
-                                : sf::local_address::path(o.unix_path, ec);
-        if (ec) finish_error("unix:" + o.unix_path, ec);
+        const auto address = unix_address(o);
         if (!o.listen) {
             auto s = sf::unix_stream::connect(address, d, ec);
             if (ec) finish_error("connect to unix:" + o.unix_path, ec);
@@ -575,10 +582,7 @@ template <typename Stream>
     const sf::deadline d = deadline_of(o);
     std::error_code ec;
     if (!o.unix_path.empty()) {
-        const bool abstract = o.unix_path[0] == '@';
-        auto address = abstract ? sf::local_address::abstract(o.unix_path.substr(1), ec)
-                                : sf::local_address::path(o.unix_path, ec);
-        if (ec) finish_error("unix:" + o.unix_path, ec);
+        const auto address = unix_address(o);
         if (!o.listen) {
             auto s = sf::unix_stream::connect(address, d, ec);
             if (ec) finish_error("connect to unix:" + o.unix_path, ec);

@@ -621,11 +621,13 @@ public:
         }
     }
 
-    /// Sends `count` bytes of the open file `file` (a POSIX descriptor) from `offset`, all of
-    /// them, without copying them through user space where the system can (Linux sendfile;
-    /// other POSIX systems: pread and send). A range past the file's end is errc::invalid_argument
-    /// (nothing sent). Returns the bytes sent (count unless `ec` is set). Windows:
-    /// errc::not_supported. Blocking sockets only wait as long as `d` allows.
+    /// Sends `count` bytes of the open file `file` (a POSIX descriptor; on Windows a C runtime
+    /// descriptor from _open or _fileno) from `offset`, all of them, without copying them through
+    /// user space where the system can (Linux sendfile; Windows TransmitFile when the call has no
+    /// deadline; other POSIX systems, and Windows with a deadline or a non-blocking socket: a
+    /// positioned read and a send per 64 KiB). A range past the file's end is
+    /// errc::invalid_argument (nothing sent). Returns the bytes sent (count unless `ec` is set).
+    /// Blocking sockets only wait as long as `d` allows.
     std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count,
                           deadline d = {}) {
         std::error_code ec;
@@ -650,8 +652,10 @@ public:
         }
         std::size_t total = 0;
         while (total < count) {
-            const auto n = detail::send_file_once(
-                this->handle_, file, static_cast<std::int64_t>(offset + total), count - total, 0, ec);
+            const auto at = static_cast<std::int64_t>(offset + total);
+            const auto n = Mode::is_blocking && !bounded
+                               ? detail::send_file_waiting(this->handle_, file, at, count - total, ec)
+                               : detail::send_file_once(this->handle_, file, at, count - total, 0, ec);
             if (n > 0) {
                 total += static_cast<std::size_t>(n);
                 continue;

@@ -307,10 +307,16 @@ public:
         set(option, ec);
         detail::throw_if(ec, "sockframe: setsockopt");
     }
+    /// The same, never throwing. Where the system has no such socket option
+    /// (errc::no_protocol_option) and the option type names another way (a Windows ioctl for the
+    /// keep-alive timing), that way is taken.
     template <typename Option>
     void set(const Option& option, std::error_code& ec) noexcept {
         auto native = option.to_native();
         set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+        if constexpr (detail::has_set_fallback<Option>::value) {
+            if (ec == std::errc::no_protocol_option) ec = Option::set_fallback(handle_, option);
+        }
     }
     /// getsockopt with an option type: `s.get<no_delay>().value`.
     template <typename Option>

@@ -1312,8 +1312,10 @@ public:
 
     /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
     /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
-    /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose
-    /// plain receive calls carry no ancillary data) and Unix sockets: errc::not_supported.
+    /// turns them off. The receive calls that take a datagram_info then fill it. Windows:
+    /// IP_PKTINFO / IPV6_PKTINFO, IP_RECVTOS / IPV6_RECVTCLASS (10 1903 and later), IP_HOPLIMIT /
+    /// IPV6_HOPLIMIT, received with WSARecvMsg; metadata::timestamp is errc::not_supported there
+    /// (the kinds before it are then already on). Unix sockets: errc::not_supported.
     void enable_metadata(metadata what, bool on = true) {
         std::error_code ec;
         enable_metadata(what, on, ec);
@@ -1347,8 +1349,8 @@ public:
 
     /// sendto from a chosen source: the datagram leaves from `source.address` (a local address;
     /// its port is ignored: the socket's is used) and/or interface `source.interface_index`
-    /// (IP_PKTINFO / IPV6_PKTINFO). Where the system cannot (Windows; BSD and macOS for IPv4):
-    /// errc::not_supported.
+    /// (IP_PKTINFO / IPV6_PKTINFO; Windows: with WSASendMsg). Where the system cannot (BSD and
+    /// macOS for IPv4): errc::not_supported.
     std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
                         deadline d = {}) {
         std::error_code ec;

@@ -240,8 +240,8 @@ struct keep_alive_idle : detail::seconds_option<keep_alive_idle> {
 #if defined(TCP_KEEPINTVL) || defined(SOCKFRAME_WINDOWS)
 /// TCP_KEEPINTVL: time between keep-alive probes. Windows: TCP_KEEPINTVL (10 1709 and later);
 /// where that is missing (older Windows, wine 8) SIO_KEEPALIVE_VALS, which also turns keep-alive
-/// on, sets the idle time to Windows' default of 2 hours (so set keep_alive_idle after it) and
-/// cannot be read back.
+/// on, sets the idle time back to Windows' default of 2 hours (the last of the two fallbacks
+/// wins) and cannot be read back.
 struct keep_alive_interval : detail::seconds_option<keep_alive_interval> {
     using seconds_option::seconds_option;
     /// The option's level.

@@ -53,6 +53,8 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <mswsock.h>
+#include <mstcpip.h>
+#include <io.h>
 #else
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -37,6 +37,39 @@ TEST_CASE("keep-alive idle, interval and count are set and read back") {
     a.set(sf::keep_alive_count{-1}, ec);  // the kernel refuses: an error, not a crash
     CHECK(ec);
 }
+#elif defined(SOCKFRAME_WINDOWS)
+TEST_CASE("keep-alive idle, interval and count on Windows: the TCP_KEEP* options, else SIO_KEEPALIVE_VALS") {
+    auto [a, b] = tcp_pair();
+    a.set(sf::keep_alive{true});
+    std::error_code probe;  // whether this Windows has the socket options
+    const int six = 6;
+    a.set_option(IPPROTO_TCP, sf::detail::tcp_keep_interval, sf::const_buffer(&six, sizeof six), probe);
+    a.set(sf::keep_alive_interval{6s});  // neither throws: the option, or the ioctl
+    a.set(sf::keep_alive_idle{37s});
+    std::error_code ec;
+    a.set(sf::keep_alive_count{4}, ec);
+    if (!probe) {  // Windows 10 1709 and later: real options, read back
+        CHECK_FALSE(ec);
+        CHECK(a.get<sf::keep_alive_idle>().value == 37s);
+        CHECK(a.get<sf::keep_alive_interval>().value == 6s);
+        CHECK(a.get<sf::keep_alive_count>().value == 4);
+        CHECK(a.get<sf::keep_alive>().value);
+    } else {
+        // wine 8 and Windows before 10 1709: idle and interval went through SIO_KEEPALIVE_VALS,
+        // which nothing reads back; the probe count is fixed
+        CHECK(probe == std::errc::no_protocol_option);
+        CHECK(ec == std::errc::no_protocol_option);
+        a.get<sf::keep_alive_idle>(ec);
+        CHECK(ec == std::errc::no_protocol_option);
+        MESSAGE(
+            "skipped: reading keep-alive timing back and setting the probe count, because this system "
+            "has no TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT (set through SIO_KEEPALIVE_VALS instead)");
+    }
+    // the ioctl itself, as the fallback uses it, and its refusal on a socket that is not TCP
+    CHECK_FALSE(sf::detail::keep_alive_values(a.native_handle(), 37s, 6s));
+    sf::udp_socket udp(sf::ipv4_address::loopback(0));
+    CHECK(sf::detail::keep_alive_values(udp.native_handle(), 37s, 6s));
+}
 #else
 SOCKFRAME_SKIPPED_TEST_CASE("keep-alive idle, interval and count are set and read back",
                             "this system's headers have no TCP_KEEPIDLE/TCP_KEEPINTVL/TCP_KEEPCNT")

@@ -2,7 +2,8 @@
 #pragma once
 /// A frame whose payload is a range of a file: the codec's header is written, then the file's
 /// bytes go from the page cache to the socket without passing through user space (Linux
-/// sendfile; other POSIX systems read and send them; Windows: errc::not_supported).
+/// sendfile; Windows TransmitFile when the send has no deadline; other POSIX systems, and
+/// Windows with a deadline, read and send them).
 
 #include <sockframe/codec_traits.hpp>
 #include <sockframe/deadline.hpp>
@@ -15,7 +16,8 @@
 
 SOCKFRAME_NAMESPACE_BEGIN
 
-/// Sends one frame whose payload is `length` bytes of the open file `file` from `offset`, over a
+/// Sends one frame whose payload is `length` bytes of the open file `file` (a POSIX descriptor;
+/// Windows: a C runtime descriptor) from `offset`, over a
 /// blocking stream: anything queued is flushed, the codec's header is written, then the file's
 /// bytes (send_file). The codec must put a header before the payload and nothing after it
 /// (encode_prefix: length_prefix, varint, ...); others: errc::not_supported, nothing sent. A range

@@ -8,6 +8,9 @@
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <system_error>
+#include <type_traits>
+#include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -156,33 +159,120 @@ struct seconds_option {
 };
 }  // namespace detail
 
-#if defined(TCP_KEEPIDLE) || (defined(__APPLE__) && defined(TCP_KEEPALIVE))
+namespace detail {
+/// Whether `Option` has another way to be set where its socket option is missing
+/// (`Option::set_fallback(handle, option)`, which basic_socket::set calls when setsockopt says
+/// errc::no_protocol_option).
+template <typename Option, typename = void>
+struct has_set_fallback : std::false_type {};
+template <typename Option>
+struct has_set_fallback<
+    Option, std::void_t<decltype(Option::set_fallback(native_handle_type{}, std::declval<const Option&>()))>>
+    : std::true_type {};
+
+#if defined(SOCKFRAME_WINDOWS)
+// Windows 10 1709 and later have the keep-alive options at IPPROTO_TCP; mingw's headers (and
+// older SDKs) may not name them.
+#if defined(TCP_KEEPIDLE)
+inline constexpr int tcp_keep_idle = TCP_KEEPIDLE;
+#else
+inline constexpr int tcp_keep_idle = 3;  // TCP_KEEPALIVE, TCP_KEEPIDLE
+#endif
+#if defined(TCP_KEEPINTVL)
+inline constexpr int tcp_keep_interval = TCP_KEEPINTVL;
+#else
+inline constexpr int tcp_keep_interval = 17;
+#endif
+#if defined(TCP_KEEPCNT)
+inline constexpr int tcp_keep_count = TCP_KEEPCNT;
+#else
+inline constexpr int tcp_keep_count = 16;
+#endif
+/// Windows' keep-alive timing where a value is not given: 2 hours idle, probes 1 second apart.
+inline constexpr std::chrono::seconds windows_keep_alive_idle{7200}, windows_keep_alive_interval{1};
+
+/// SIO_KEEPALIVE_VALS, what Windows before 10 1709 (and wine 8) has instead of the keep-alive
+/// options: keep-alive on, the first probe after `idle`, the next ones `interval` apart.
+inline std::error_code keep_alive_values(native_handle_type h, std::chrono::seconds idle,
+                                         std::chrono::seconds interval) noexcept {
+    auto ms = [](std::chrono::seconds v) -> ULONG {
+        const auto n = v.count();
+        return n <= 0 ? 0 : n >= 4294967 ? ULONG{4294967295u} : static_cast<ULONG>(n * 1000);
+    };
+    ::tcp_keepalive values{};
+    values.onoff = 1;
+    values.keepalivetime = ms(idle);
+    values.keepaliveinterval = ms(interval);
+    DWORD returned = 0;
+    if (::WSAIoctl(h, SIO_KEEPALIVE_VALS, &values, sizeof values, nullptr, 0, &returned, nullptr, nullptr) !=
+        0)
+        return last_error();
+    return {};
+}
+#endif
+}  // namespace detail
+
+#if defined(TCP_KEEPIDLE) || (defined(__APPLE__) && defined(TCP_KEEPALIVE)) || defined(SOCKFRAME_WINDOWS)
 /// TCP_KEEPIDLE (macOS: TCP_KEEPALIVE): idle time before the first keep-alive probe (with
-/// keep_alive{true}). Absent where the system has no such option (mingw's headers).
+/// keep_alive{true}). Windows: TCP_KEEPIDLE (10 1709 and later); where that is missing (older
+/// Windows, wine 8) SIO_KEEPALIVE_VALS, which also turns keep-alive on, sets the probe interval
+/// to Windows' default of 1 second and cannot be read back (get: errc::no_protocol_option).
 struct keep_alive_idle : detail::seconds_option<keep_alive_idle> {
     using seconds_option::seconds_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
-#if defined(TCP_KEEPIDLE)
+#if defined(SOCKFRAME_WINDOWS)
+    /// The option's name.
+    static int name() noexcept { return detail::tcp_keep_idle; }
+    /// Where Windows has no TCP_KEEPIDLE: SIO_KEEPALIVE_VALS.
+    static std::error_code set_fallback(detail::native_handle_type h, const keep_alive_idle& o) noexcept {
+        return detail::keep_alive_values(h, o.value, detail::windows_keep_alive_interval);
+    }
+#elif defined(TCP_KEEPIDLE)
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPIDLE; }
 #else
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPALIVE; }
 #endif
 };
 #endif
-#if defined(TCP_KEEPINTVL)
-/// TCP_KEEPINTVL: time between keep-alive probes.
+#if defined(TCP_KEEPINTVL) || defined(SOCKFRAME_WINDOWS)
+/// TCP_KEEPINTVL: time between keep-alive probes. Windows: TCP_KEEPINTVL (10 1709 and later);
+/// where that is missing (older Windows, wine 8) SIO_KEEPALIVE_VALS, which also turns keep-alive
+/// on, sets the idle time back to Windows' default of 2 hours (the last of the two fallbacks
+/// wins) and cannot be read back.
 struct keep_alive_interval : detail::seconds_option<keep_alive_interval> {
     using seconds_option::seconds_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
+#if defined(SOCKFRAME_WINDOWS)
+    /// The option's name.
+    static int name() noexcept { return detail::tcp_keep_interval; }
+    /// Where Windows has no TCP_KEEPINTVL: SIO_KEEPALIVE_VALS.
+    static std::error_code set_fallback(detail::native_handle_type h, const keep_alive_interval& o) noexcept {
+        return detail::keep_alive_values(h, detail::windows_keep_alive_idle, o.value);
+    }
+#else
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPINTVL; }
+#endif
 };
 #endif
-#if defined(TCP_KEEPCNT)
-/// TCP_KEEPCNT: unanswered probes before the connection is dropped.
+#if defined(TCP_KEEPCNT) || defined(SOCKFRAME_WINDOWS)
+/// TCP_KEEPCNT: unanswered probes before the connection is dropped. Windows: 10 1709 and later
+/// (before, the count is fixed at 10 and setting it is errc::no_protocol_option, as under wine 8).
 struct keep_alive_count : detail::integer_option<keep_alive_count> {
     using integer_option::integer_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
+#if defined(SOCKFRAME_WINDOWS)
+    /// The option's name.
+    static int name() noexcept { return detail::tcp_keep_count; }
+#else
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPCNT; }
+#endif
 };
 #endif
 #if defined(TCP_USER_TIMEOUT)

@@ -307,10 +307,16 @@ public:
         set(option, ec);
         detail::throw_if(ec, "sockframe: setsockopt");
     }
+    /// The same, never throwing. Where the system has no such socket option
+    /// (errc::no_protocol_option) and the option type names another way (a Windows ioctl for the
+    /// keep-alive timing), that way is taken.
     template <typename Option>
     void set(const Option& option, std::error_code& ec) noexcept {
         auto native = option.to_native();
         set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+        if constexpr (detail::has_set_fallback<Option>::value) {
+            if (ec == std::errc::no_protocol_option) ec = Option::set_fallback(handle_, option);
+        }
     }
     /// getsockopt with an option type: `s.get<no_delay>().value`.
     template <typename Option>
@@ -621,11 +627,13 @@ public:
         }
     }
 
-    /// Sends `count` bytes of the open file `file` (a POSIX descriptor) from `offset`, all of
-    /// them, without copying them through user space where the system can (Linux sendfile;
-    /// other POSIX systems: pread and send). A range past the file's end is errc::invalid_argument
-    /// (nothing sent). Returns the bytes sent (count unless `ec` is set). Windows:
-    /// errc::not_supported. Blocking sockets only wait as long as `d` allows.
+    /// Sends `count` bytes of the open file `file` (a POSIX descriptor; on Windows a C runtime
+    /// descriptor from _open or _fileno) from `offset`, all of them, without copying them through
+    /// user space where the system can (Linux sendfile; Windows TransmitFile when the call has no
+    /// deadline; other POSIX systems, and Windows with a deadline or a non-blocking socket: a
+    /// positioned read and a send per 64 KiB). A range past the file's end is
+    /// errc::invalid_argument (nothing sent). Returns the bytes sent (count unless `ec` is set).
+    /// Blocking sockets only wait as long as `d` allows.
     std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count,
                           deadline d = {}) {
         std::error_code ec;
@@ -650,8 +658,10 @@ public:
         }
         std::size_t total = 0;
         while (total < count) {
-            const auto n = detail::send_file_once(
-                this->handle_, file, static_cast<std::int64_t>(offset + total), count - total, 0, ec);
+            const auto at = static_cast<std::int64_t>(offset + total);
+            const auto n = Mode::is_blocking && !bounded
+                               ? detail::send_file_waiting(this->handle_, file, at, count - total, ec)
+                               : detail::send_file_once(this->handle_, file, at, count - total, 0, ec);
             if (n > 0) {
                 total += static_cast<std::size_t>(n);
                 continue;
@@ -1302,8 +1312,10 @@ public:
 
     /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
     /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
-    /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose
-    /// plain receive calls carry no ancillary data) and Unix sockets: errc::not_supported.
+    /// turns them off. The receive calls that take a datagram_info then fill it. Windows:
+    /// IP_PKTINFO / IPV6_PKTINFO, IP_RECVTOS / IPV6_RECVTCLASS (10 1903 and later), IP_HOPLIMIT /
+    /// IPV6_HOPLIMIT, received with WSARecvMsg; metadata::timestamp is errc::not_supported there
+    /// (the kinds before it are then already on). Unix sockets: errc::not_supported.
     void enable_metadata(metadata what, bool on = true) {
         std::error_code ec;
         enable_metadata(what, on, ec);
@@ -1337,8 +1349,8 @@ public:
 
     /// sendto from a chosen source: the datagram leaves from `source.address` (a local address;
     /// its port is ignored: the socket's is used) and/or interface `source.interface_index`
-    /// (IP_PKTINFO / IPV6_PKTINFO). Where the system cannot (Windows; BSD and macOS for IPv4):
-    /// errc::not_supported.
+    /// (IP_PKTINFO / IPV6_PKTINFO; Windows: with WSASendMsg). Where the system cannot (BSD and
+    /// macOS for IPv4): errc::not_supported.
     std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
                         deadline d = {}) {
         std::error_code ec;

@@ -56,11 +56,11 @@ void use_framed_datagrams(Endpoint endpoint, Codec codec) {
 void use_tcp_options(sf::tcp_stream& s) {
     std::error_code ec;
     s.set(sf::linger_reset(), ec);
-#if defined(TCP_KEEPIDLE)
+#if defined(TCP_KEEPIDLE) || defined(_WIN32)
     s.set(sf::keep_alive_idle{std::chrono::seconds(30)}, ec);
     (void)s.get<sf::keep_alive_idle>(ec).value.count();
 #endif
-#if defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+#if (defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)) || defined(_WIN32)
     s.set(sf::keep_alive_interval{std::chrono::seconds(5)}, ec);
     s.set(sf::keep_alive_count{3}, ec);
     (void)s.get<sf::keep_alive_count>(ec).value;

@@ -589,6 +589,8 @@ SOCKFRAME_NAMESPACE_END
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <mswsock.h>
+#include <mstcpip.h>
+#include <io.h>
 #if __has_include(<afunix.h>)
 #include <afunix.h>
 #define SOCKFRAME_HAS_AF_UNIX 1
@@ -633,6 +635,7 @@ SOCKFRAME_NAMESPACE_END
 #endif
 
 
+#include <atomic>
 #include <chrono>
 #include <climits>
 #include <cstddef>
@@ -802,6 +805,45 @@ private:
 inline std::error_code ensure_started() noexcept {
     static const winsock_init init;
     return init.result() == 0 ? std::error_code{} : error_from(init.result());
+}
+
+/// A Winsock extension function (TransmitFile, WSARecvMsg, WSASendMsg: Microsoft asks for them to
+/// be looked up at run time, so nothing links mswsock), asked of socket `h` with
+/// SIO_GET_EXTENSION_FUNCTION_POINTER and kept in `slot`, one per function and process, for the
+/// next call. A failed look-up is not kept: the next call on another socket asks again. Null
+/// with ec set when the socket's provider has no such function.
+template <typename Function>
+Function extension_function(native_handle_type h, std::atomic<Function>& slot, GUID id,
+                            std::error_code& ec) noexcept {
+    Function f = slot.load(std::memory_order_acquire);
+    if (f != nullptr) return f;
+    DWORD returned = 0;
+    if (::WSAIoctl(h, SIO_GET_EXTENSION_FUNCTION_POINTER, &id, sizeof id, &f, sizeof f, &returned, nullptr,
+                   nullptr) != 0) {
+        ec = last_error();
+        return nullptr;
+    }
+    if (f == nullptr) {
+        ec = std::make_error_code(std::errc::operation_not_supported);
+        return nullptr;
+    }
+    slot.store(f, std::memory_order_release);  // racing threads store the same pointer
+    return f;
+}
+/// WSARecvMsg: a receive with ancillary data (per-datagram metadata).
+inline LPFN_WSARECVMSG recv_msg_function(native_handle_type h, std::error_code& ec) noexcept {
+    static std::atomic<LPFN_WSARECVMSG> slot{nullptr};
+    return extension_function(h, slot, GUID WSAID_WSARECVMSG, ec);
+}
+/// WSASendMsg: a send with ancillary data (a chosen source address).
+inline LPFN_WSASENDMSG send_msg_function(native_handle_type h, std::error_code& ec) noexcept {
+    static std::atomic<LPFN_WSASENDMSG> slot{nullptr};
+    return extension_function(h, slot, GUID WSAID_WSASENDMSG, ec);
+}
+/// TransmitFile: a file range sent from the system's file cache (send_file).
+inline LPFN_TRANSMITFILE transmit_file_function(native_handle_type h, std::error_code& ec) noexcept {
+    static std::atomic<LPFN_TRANSMITFILE> slot{nullptr};
+    return extension_function(h, slot, GUID WSAID_TRANSMITFILE, ec);
 }
 #else
 inline std::error_code error_from(int value) noexcept { return {value, std::system_category()}; }
@@ -1606,7 +1648,7 @@ inline constexpr int receive_cloexec = 0;
 /// else one sendmsg (WSASendTo) each. Returns how many left (>= 1: an error after the first ends
 /// the batch, and the next call reports it), or -1 with ec set when none did; each sent
 /// message's `size` is then the bytes taken (a stream may take fewer than offered). Windows
-/// sends no ancillary data (errc::not_supported).
+/// sends ancillary data with WSASendMsg (datagram and raw sockets only).
 inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
                                    std::error_code& ec) noexcept {
     if (count > 64) count = 64;
@@ -1624,11 +1666,24 @@ inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std:
     for (std::size_t i = 0; i < count; ++i) {
         const auto n = retry_interrupted(ec, [&]() -> std::ptrdiff_t {
 #if defined(SOCKFRAME_WINDOWS)
-            if (m[i].control_length > 0) {
-                ::WSASetLastError(WSAEOPNOTSUPP);
-                return -1;
-            }
             DWORD sent = 0;
+            if (m[i].control_length > 0) {  // ancillary data: WSASendMsg
+                std::error_code lookup;
+                LPFN_WSASENDMSG send_msg = send_msg_function(h, lookup);
+                if (send_msg == nullptr) {
+                    ::WSASetLastError(WSAEOPNOTSUPP);
+                    return -1;
+                }
+                ::WSAMSG msg{};
+                msg.name = static_cast<::sockaddr*>(m[i].name);
+                msg.namelen = m[i].name != nullptr ? m[i].name_length : 0;
+                msg.lpBuffers = m[i].vecs;
+                msg.dwBufferCount = static_cast<DWORD>(m[i].vec_count);
+                msg.Control.buf = static_cast<char*>(m[i].control);
+                msg.Control.len = static_cast<ULONG>(m[i].control_length);
+                const int r = send_msg(h, &msg, static_cast<DWORD>(flags), &sent, nullptr, nullptr);
+                return r == 0 ? static_cast<std::ptrdiff_t>(sent) : -1;
+            }
             int r = ::WSASendTo(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &sent,
                                 static_cast<DWORD>(flags), static_cast<const ::sockaddr*>(m[i].name),
                                 m[i].name != nullptr ? m[i].name_length : 0, nullptr, nullptr);
@@ -1653,7 +1708,8 @@ inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std:
 
 /// Receives up to `count` messages (`count` <= 64) into `m`, waiting (per `flags`) only for the
 /// first: one recvmmsg where the OS has it, else one recvmsg each, later ones not waiting
-/// (Windows: one message per call, no ancillary data: control_length comes back 0). With
+/// (Windows: one message per call, with WSARecvMsg when `control` is set, else WSARecvFrom and
+/// control_length comes back 0). With
 /// `whole_size`, a truncated datagram's `size` is its whole size where the OS can say
 /// (reports_whole_size); never use it on a stream (there MSG_TRUNC discards data). Returns how
 /// many arrived, or -1 with ec set when none did.
@@ -1687,9 +1743,37 @@ inline std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, s
             }
             DWORD received = 0, out_flags = static_cast<DWORD>(flags);
             int name_length = m[i].name != nullptr ? m[i].name_length : 0;
-            int r = ::WSARecvFrom(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &received, &out_flags,
-                                  static_cast<::sockaddr*>(m[i].name),
-                                  m[i].name != nullptr ? &name_length : nullptr, nullptr, nullptr);
+            std::error_code lookup;
+            LPFN_WSARECVMSG recv_msg =
+                m[i].control != nullptr && m[i].control_length > 0 ? recv_msg_function(h, lookup) : nullptr;
+            int r = 0;
+            if (recv_msg != nullptr) {  // ancillary data wanted: WSARecvMsg (datagram and raw sockets)
+                ::WSAMSG msg{};
+                msg.name = static_cast<::sockaddr*>(m[i].name);
+                msg.namelen = name_length;
+                msg.lpBuffers = m[i].vecs;
+                msg.dwBufferCount = static_cast<DWORD>(m[i].vec_count);
+                msg.Control.buf = static_cast<char*>(m[i].control);
+                msg.Control.len = static_cast<ULONG>(m[i].control_length);
+                msg.dwFlags = out_flags;
+                r = recv_msg(h, &msg, &received, nullptr, nullptr);
+                const bool oversized = r != 0 && ::WSAGetLastError() == WSAEMSGSIZE;
+                if (r != 0 && !oversized) return -1;
+                name_length = msg.namelen;
+                m[i].control_length = msg.Control.len;
+                m[i].control_truncated = (msg.dwFlags & MSG_CTRUNC) != 0;
+                m[i].truncated = oversized || (msg.dwFlags & MSG_TRUNC) != 0;
+                if (m[i].truncated) {  // Windows fills the buffers and says no more
+                    received = 0;
+                    for (std::size_t k = 0; k < m[i].vec_count; ++k) received += m[i].vecs[k].len;
+                }
+                if (m[i].name != nullptr) m[i].name_length = name_length;
+                m[i].size = received;
+                return static_cast<std::ptrdiff_t>(received);
+            }
+            r = ::WSARecvFrom(h, m[i].vecs, static_cast<DWORD>(m[i].vec_count), &received, &out_flags,
+                              static_cast<::sockaddr*>(m[i].name),
+                              m[i].name != nullptr ? &name_length : nullptr, nullptr, nullptr);
             m[i].control_length = 0;
             m[i].control_truncated = false;
             m[i].truncated = false;
@@ -1746,56 +1830,57 @@ inline constexpr std::size_t datagram_control_space = 256;
 /// Which datagram metadata enable_datagram_info asks the kernel for (bits).
 inline constexpr unsigned info_destination = 1, info_tos = 2, info_ttl = 4, info_timestamp = 8;
 
+// The option that turns each kind of metadata on, per family (0: the system has none). On
+// Windows, IP_PKTINFO / IPV6_PKTINFO, IP_RECVTOS / IPV6_RECVTCLASS (Windows 10 1903 and later)
+// and IP_HOPLIMIT / IPV6_HOPLIMIT; no kernel receive timestamps.
+#if defined(SOCKFRAME_WINDOWS)
+inline constexpr int info_v4_destination = IP_PKTINFO, info_v6_destination = IPV6_PKTINFO;
+#elif defined(IP_PKTINFO) && defined(IPV6_RECVPKTINFO)
+inline constexpr int info_v4_destination = IP_PKTINFO, info_v6_destination = IPV6_RECVPKTINFO;
+#else
+inline constexpr int info_v4_destination = 0, info_v6_destination = 0;
+#endif
+#if defined(IP_RECVTOS) && defined(IPV6_RECVTCLASS)
+inline constexpr int info_v4_tos = IP_RECVTOS, info_v6_tos = IPV6_RECVTCLASS;
+#else
+inline constexpr int info_v4_tos = 0, info_v6_tos = 0;
+#endif
+#if defined(SOCKFRAME_WINDOWS) && defined(IP_HOPLIMIT) && defined(IPV6_HOPLIMIT)
+inline constexpr int info_v4_ttl = IP_HOPLIMIT, info_v6_ttl = IPV6_HOPLIMIT;
+#elif defined(IP_RECVTTL) && defined(IPV6_RECVHOPLIMIT)
+inline constexpr int info_v4_ttl = IP_RECVTTL, info_v6_ttl = IPV6_RECVHOPLIMIT;
+#else
+inline constexpr int info_v4_ttl = 0, info_v6_ttl = 0;
+#endif
+
 /// Turns the kernel's per-datagram metadata on or off for the bits in `what` (info_*): IPv4 and,
 /// on an IPv6 socket, IPv6 options as well (IPv4 options there are best effort: they cover
-/// IPv4-mapped traffic). Windows and systems without these options: errc::not_supported.
+/// IPv4-mapped traffic). A kind the system cannot report (kernel timestamps on Windows) is
+/// errc::not_supported; the kinds before it in the order destination, TOS, TTL, timestamp are
+/// then already switched. Non-IP sockets: errc::not_supported.
 inline std::error_code enable_datagram_info(native_handle_type h, unsigned what, bool on) noexcept {
-#if defined(SOCKFRAME_POSIX)
     ::sockaddr_storage self{};
     socklen_type length = sizeof self;
     if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) return last_error();
     const int domain = self.ss_family;
     if (domain != AF_INET && domain != AF_INET6) return errc::not_supported;
     const int value = on ? 1 : 0;
-    auto set = [&](int level, int name) -> std::error_code {
-        if (::setsockopt(h, level, name, &value, sizeof value) != 0) return last_error();
-        return {};
-    };
+    auto set = [&](int level, int name) { return set_socket_option(h, level, name, &value, sizeof value); };
     auto both = [&](int v4_name, int v6_name) -> std::error_code {
+        if (v4_name == 0 || v6_name == 0) return errc::not_supported;
         if (domain == AF_INET) return set(IPPROTO_IP, v4_name);
         if (auto ec = set(IPPROTO_IPV6, v6_name)) return ec;
         (void)set(IPPROTO_IP, v4_name);
         return {};
     };
     std::error_code ec;
-    if ((what & info_destination) != 0) {
-#if defined(IP_PKTINFO) && defined(IPV6_RECVPKTINFO)
-        ec = both(IP_PKTINFO, IPV6_RECVPKTINFO);
-#else
-        ec = errc::not_supported;
-#endif
-        if (ec) return ec;
-    }
-    if ((what & info_tos) != 0) {
-#if defined(IP_RECVTOS) && defined(IPV6_RECVTCLASS)
-        ec = both(IP_RECVTOS, IPV6_RECVTCLASS);
-#else
-        ec = errc::not_supported;
-#endif
-        if (ec) return ec;
-    }
-    if ((what & info_ttl) != 0) {
-#if defined(IP_RECVTTL) && defined(IPV6_RECVHOPLIMIT)
-        ec = both(IP_RECVTTL, IPV6_RECVHOPLIMIT);
-#else
-        ec = errc::not_supported;
-#endif
-        if (ec) return ec;
-    }
+    if ((what & info_destination) != 0 && (ec = both(info_v4_destination, info_v6_destination))) return ec;
+    if ((what & info_tos) != 0 && (ec = both(info_v4_tos, info_v6_tos))) return ec;
+    if ((what & info_ttl) != 0 && (ec = both(info_v4_ttl, info_v6_ttl))) return ec;
     if ((what & info_timestamp) != 0) {
-#if defined(SO_TIMESTAMPNS)
+#if defined(SOCKFRAME_POSIX) && defined(SO_TIMESTAMPNS)
         ec = set(SOL_SOCKET, SO_TIMESTAMPNS);
-#elif defined(SO_TIMESTAMP)
+#elif defined(SOCKFRAME_POSIX) && defined(SO_TIMESTAMP)
         ec = set(SOL_SOCKET, SO_TIMESTAMP);
 #else
         ec = errc::not_supported;
@@ -1803,12 +1888,6 @@ inline std::error_code enable_datagram_info(native_handle_type h, unsigned what,
         if (ec) return ec;
     }
     return {};
-#else
-    (void)h;
-    (void)what;
-    (void)on;
-    return errc::not_supported;
-#endif
 }
 
 #if defined(SOCKFRAME_POSIX)
@@ -1912,6 +1991,50 @@ inline void parse_datagram_control(void* control, std::size_t length, datagram_c
         }
 #endif
     }
+#elif defined(SOCKFRAME_WINDOWS)
+    if (control == nullptr || length == 0) return;
+    ::WSAMSG msg{};
+    msg.Control.buf = static_cast<char*>(control);
+    msg.Control.len = static_cast<ULONG>(length);
+    for (::WSACMSGHDR* c = WSA_CMSG_FIRSTHDR(&msg); c != nullptr; c = WSA_CMSG_NXTHDR(&msg, c)) {
+        const std::size_t data_length = c->cmsg_len - WSA_CMSG_LEN(0);
+        auto number = [&]() -> int {  // TOS, traffic class and hop limits arrive as ints
+            int v = -1;
+            if (data_length >= sizeof v) std::memcpy(&v, WSA_CMSG_DATA(c), sizeof v);
+            return v;
+        };
+        if (c->cmsg_level == IPPROTO_IP) {
+            if (c->cmsg_type == IP_PKTINFO && data_length >= sizeof(::IN_PKTINFO)) {
+                ::IN_PKTINFO info;
+                std::memcpy(&info, WSA_CMSG_DATA(c), sizeof info);
+                out.destination.v4 = ::sockaddr_in{};
+                out.destination.v4.sin_family = AF_INET;
+                out.destination.v4.sin_addr = info.ipi_addr;
+                out.destination_length = sizeof(::sockaddr_in);
+                out.interface_index = static_cast<std::uint32_t>(info.ipi_ifindex);
+            } else if (c->cmsg_type == IP_TOS) {
+                const int v = number();
+                if (v >= 0) out.tos = v & 0xff;
+            } else if (c->cmsg_type == IP_HOPLIMIT || c->cmsg_type == IP_TTL) {  // wine says IP_TTL
+                out.ttl = number();
+            }
+        } else if (c->cmsg_level == IPPROTO_IPV6) {
+            if (c->cmsg_type == IPV6_PKTINFO && data_length >= sizeof(::IN6_PKTINFO)) {
+                ::IN6_PKTINFO info;
+                std::memcpy(&info, WSA_CMSG_DATA(c), sizeof info);
+                out.destination.v6 = ::sockaddr_in6{};
+                out.destination.v6.sin6_family = AF_INET6;
+                out.destination.v6.sin6_addr = info.ipi6_addr;
+                out.destination_length = sizeof(::sockaddr_in6);
+                out.interface_index = static_cast<std::uint32_t>(info.ipi6_ifindex);
+            } else if (c->cmsg_type == IPV6_TCLASS) {
+                const int v = number();
+                if (v >= 0) out.tos = v & 0xff;
+            } else if (c->cmsg_type == IPV6_HOPLIMIT) {
+                out.ttl = number();
+            }
+        }
+    }
 #else
     (void)control;
     (void)length;
@@ -1920,8 +2043,8 @@ inline void parse_datagram_control(void* control, std::size_t length, datagram_c
 
 /// Writes into `buffer` the ancillary data that makes a datagram leave from `source` (an IPv4 or
 /// IPv6 address, its port ignored) and/or interface `interface_index` (0: any): IP_PKTINFO /
-/// IPV6_PKTINFO. Returns its length, or 0 where the system cannot (Windows, BSD for IPv4) or
-/// `capacity` is too small.
+/// IPV6_PKTINFO (Windows: the same, sent with WSASendMsg). Returns its length, or 0 where the
+/// system cannot (BSD for IPv4) or `capacity` is too small.
 inline std::size_t source_control(void* buffer, std::size_t capacity, const ::sockaddr* source,
                                   std::uint32_t interface_index) noexcept {
 #if defined(SOCKFRAME_POSIX)
@@ -1965,6 +2088,37 @@ inline std::size_t source_control(void* buffer, std::size_t capacity, const ::so
 #else
         return 0;
 #endif
+    }
+    return 0;
+#elif defined(SOCKFRAME_WINDOWS)
+    std::memset(buffer, 0, capacity);
+    ::WSAMSG msg{};
+    msg.Control.buf = static_cast<char*>(buffer);
+    auto put = [&](int level, int type, const void* data, std::size_t size) -> std::size_t {
+        if (capacity < WSA_CMSG_SPACE(size)) return 0;
+        msg.Control.len = static_cast<ULONG>(WSA_CMSG_SPACE(size));
+        ::WSACMSGHDR* c = WSA_CMSG_FIRSTHDR(&msg);
+        c->cmsg_level = level;
+        c->cmsg_type = type;
+        c->cmsg_len = WSA_CMSG_LEN(size);
+        std::memcpy(WSA_CMSG_DATA(c), data, size);
+        return WSA_CMSG_SPACE(size);
+    };
+    if (source->sa_family == AF_INET) {
+        ::IN_PKTINFO info{};
+        ::sockaddr_in v4;
+        std::memcpy(&v4, source, sizeof v4);
+        info.ipi_addr = v4.sin_addr;  // on a send: the source address
+        info.ipi_ifindex = interface_index;
+        return put(IPPROTO_IP, IP_PKTINFO, &info, sizeof info);
+    }
+    if (source->sa_family == AF_INET6) {
+        ::IN6_PKTINFO info{};
+        ::sockaddr_in6 v6;
+        std::memcpy(&v6, source, sizeof v6);
+        info.ipi6_addr = v6.sin6_addr;
+        info.ipi6_ifindex = interface_index;
+        return put(IPPROTO_IPV6, IPV6_PKTINFO, &info, sizeof info);
     }
     return 0;
 #else
@@ -2234,8 +2388,26 @@ inline bool gso_refused(const std::error_code& ec) noexcept {
 
 // ---- file sends -----------------------------------------------------------------------------
 
-/// Native file descriptor type for send_file (POSIX int; Windows: unsupported, kept an int).
+/// Native file descriptor type for send_file: a POSIX descriptor; on Windows a C runtime
+/// descriptor (_open, _fileno), whose HANDLE is _get_osfhandle's.
 using file_handle_type = int;
+
+#if defined(SOCKFRAME_WINDOWS)
+/// The HANDLE behind C runtime descriptor `file`, or null with ec set (a negative descriptor is
+/// refused before the runtime sees it).
+inline HANDLE file_os_handle(file_handle_type file, std::error_code& ec) noexcept {
+    const auto handle = file < 0 ? intptr_t{-1} : ::_get_osfhandle(file);
+    if (handle == -1 || handle == -2) {  // -2: a descriptor with no stream (a GUI program's stdin)
+        ec = std::make_error_code(std::errc::bad_file_descriptor);
+        return nullptr;
+    }
+    return reinterpret_cast<HANDLE>(handle);
+}
+/// The calling thread's last Win32 error (GetLastError, not a Winsock code).
+inline std::error_code last_system_error() noexcept {
+    return {static_cast<int>(::GetLastError()), std::system_category()};
+}
+#endif
 
 /// The size of an open file, or -1 with ec set.
 inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept {
@@ -2248,16 +2420,23 @@ inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexce
     ec.clear();
     return convert<std::int64_t>(st.st_size);
 #else
-    (void)file;
-    ec = errc::not_supported;
-    return -1;
+    ec.clear();
+    const HANDLE handle = file_os_handle(file, ec);
+    if (ec) return -1;
+    ::LARGE_INTEGER size{};
+    if (!::GetFileSizeEx(handle, &size)) {
+        ec = last_system_error();
+        return -1;
+    }
+    return size.QuadPart;
 #endif
 }
 
 /// Sends up to `count` bytes of `file` from `offset` to a stream socket without copying them
-/// through user space where the system can (Linux sendfile); elsewhere on POSIX one pread into a
-/// bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec set
-/// (would_block included). Windows: errc::not_supported (TransmitFile is not wired in).
+/// through user space where the system can (Linux sendfile); elsewhere (other POSIX systems,
+/// and Windows, whose TransmitFile cannot stop part-way: see send_file_waiting) one positioned
+/// read into a bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec
+/// set (would_block included).
 inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
                                      std::size_t count, int flags, std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_LINUX)
@@ -2274,13 +2453,59 @@ inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file
     if (got <= 0) return got;
     return send_once(h, bounce, static_cast<std::size_t>(got), flags, ec);
 #else
-    (void)h;
-    (void)file;
-    (void)offset;
-    (void)count;
-    (void)flags;
-    ec = errc::not_supported;
-    return -1;
+    const HANDLE handle = file_os_handle(file, ec);
+    if (ec) return -1;
+    char bounce[65536];
+    const DWORD want = count < sizeof bounce ? static_cast<DWORD>(count) : static_cast<DWORD>(sizeof bounce);
+    ::OVERLAPPED at{};  // on a handle opened without FILE_FLAG_OVERLAPPED: a positioned, waiting read
+    at.Offset = static_cast<DWORD>(static_cast<std::uint64_t>(offset) & 0xffffffffu);
+    at.OffsetHigh = static_cast<DWORD>(static_cast<std::uint64_t>(offset) >> 32);
+    DWORD got = 0;
+    if (!::ReadFile(handle, bounce, want, &got, &at)) {
+        if (::GetLastError() == ERROR_HANDLE_EOF) return 0;
+        ec = last_system_error();
+        return -1;
+    }
+    if (got == 0) return 0;
+    return send_once(h, bounce, got, flags, ec);
+#endif
+}
+
+/// send_file_once for a call that may wait as long as the send takes (a blocking socket, no
+/// deadline). Windows: TransmitFile, which sends the range from the system's file cache in one
+/// call (at most 2^31 - 2 bytes per call; the range starts at `offset`, not at the file's
+/// position, which Windows may move); without it, send_file_once. Elsewhere: send_file_once.
+inline std::ptrdiff_t send_file_waiting(native_handle_type h, file_handle_type file, std::int64_t offset,
+                                        std::size_t count, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    const HANDLE handle = file_os_handle(file, ec);
+    if (ec) return -1;
+    std::error_code lookup;
+    LPFN_TRANSMITFILE transmit = count > 0 ? transmit_file_function(h, lookup) : nullptr;  // 0: whole file
+    if (transmit == nullptr) return send_file_once(h, file, offset, count, 0, ec);
+    const DWORD n = count > 0x7ffffffeu ? DWORD{0x7ffffffe} : static_cast<DWORD>(count);
+    ::OVERLAPPED at{};  // the file offset; on an overlapped socket also the completion's event
+    at.Offset = static_cast<DWORD>(static_cast<std::uint64_t>(offset) & 0xffffffffu);
+    at.OffsetHigh = static_cast<DWORD>(static_cast<std::uint64_t>(offset) >> 32);
+    at.hEvent = ::CreateEventW(nullptr, TRUE, FALSE, nullptr);
+    if (at.hEvent == nullptr) {
+        ec = last_system_error();
+        return -1;
+    }
+    DWORD sent = n;
+    if (!transmit(h, handle, n, 0, &at, nullptr, 0)) {
+        DWORD ignored = 0;
+        if (::WSAGetLastError() != WSA_IO_PENDING ||
+            !::WSAGetOverlappedResult(h, &at, &sent, TRUE, &ignored)) {
+            ec = last_error();
+            ::CloseHandle(at.hEvent);
+            return -1;
+        }
+    }
+    ::CloseHandle(at.hEvent);
+    return static_cast<std::ptrdiff_t>(sent);
+#else
+    return send_file_once(h, file, offset, count, 0, ec);
 #endif
 }
 
@@ -3199,6 +3424,9 @@ SOCKFRAME_NAMESPACE_END
 #include <chrono>
 #include <climits>
 #include <cstdint>
+#include <system_error>
+#include <type_traits>
+#include <utility>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -3347,33 +3575,120 @@ struct seconds_option {
 };
 }  // namespace detail
 
-#if defined(TCP_KEEPIDLE) || (defined(__APPLE__) && defined(TCP_KEEPALIVE))
+namespace detail {
+/// Whether `Option` has another way to be set where its socket option is missing
+/// (`Option::set_fallback(handle, option)`, which basic_socket::set calls when setsockopt says
+/// errc::no_protocol_option).
+template <typename Option, typename = void>
+struct has_set_fallback : std::false_type {};
+template <typename Option>
+struct has_set_fallback<
+    Option, std::void_t<decltype(Option::set_fallback(native_handle_type{}, std::declval<const Option&>()))>>
+    : std::true_type {};
+
+#if defined(SOCKFRAME_WINDOWS)
+// Windows 10 1709 and later have the keep-alive options at IPPROTO_TCP; mingw's headers (and
+// older SDKs) may not name them.
+#if defined(TCP_KEEPIDLE)
+inline constexpr int tcp_keep_idle = TCP_KEEPIDLE;
+#else
+inline constexpr int tcp_keep_idle = 3;  // TCP_KEEPALIVE, TCP_KEEPIDLE
+#endif
+#if defined(TCP_KEEPINTVL)
+inline constexpr int tcp_keep_interval = TCP_KEEPINTVL;
+#else
+inline constexpr int tcp_keep_interval = 17;
+#endif
+#if defined(TCP_KEEPCNT)
+inline constexpr int tcp_keep_count = TCP_KEEPCNT;
+#else
+inline constexpr int tcp_keep_count = 16;
+#endif
+/// Windows' keep-alive timing where a value is not given: 2 hours idle, probes 1 second apart.
+inline constexpr std::chrono::seconds windows_keep_alive_idle{7200}, windows_keep_alive_interval{1};
+
+/// SIO_KEEPALIVE_VALS, what Windows before 10 1709 (and wine 8) has instead of the keep-alive
+/// options: keep-alive on, the first probe after `idle`, the next ones `interval` apart.
+inline std::error_code keep_alive_values(native_handle_type h, std::chrono::seconds idle,
+                                         std::chrono::seconds interval) noexcept {
+    auto ms = [](std::chrono::seconds v) -> ULONG {
+        const auto n = v.count();
+        return n <= 0 ? 0 : n >= 4294967 ? ULONG{4294967295u} : static_cast<ULONG>(n * 1000);
+    };
+    ::tcp_keepalive values{};
+    values.onoff = 1;
+    values.keepalivetime = ms(idle);
+    values.keepaliveinterval = ms(interval);
+    DWORD returned = 0;
+    if (::WSAIoctl(h, SIO_KEEPALIVE_VALS, &values, sizeof values, nullptr, 0, &returned, nullptr, nullptr) !=
+        0)
+        return last_error();
+    return {};
+}
+#endif
+}  // namespace detail
+
+#if defined(TCP_KEEPIDLE) || (defined(__APPLE__) && defined(TCP_KEEPALIVE)) || defined(SOCKFRAME_WINDOWS)
 /// TCP_KEEPIDLE (macOS: TCP_KEEPALIVE): idle time before the first keep-alive probe (with
-/// keep_alive{true}). Absent where the system has no such option (mingw's headers).
+/// keep_alive{true}). Windows: TCP_KEEPIDLE (10 1709 and later); where that is missing (older
+/// Windows, wine 8) SIO_KEEPALIVE_VALS, which also turns keep-alive on, sets the probe interval
+/// to Windows' default of 1 second and cannot be read back (get: errc::no_protocol_option).
 struct keep_alive_idle : detail::seconds_option<keep_alive_idle> {
     using seconds_option::seconds_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
-#if defined(TCP_KEEPIDLE)
+#if defined(SOCKFRAME_WINDOWS)
+    /// The option's name.
+    static int name() noexcept { return detail::tcp_keep_idle; }
+    /// Where Windows has no TCP_KEEPIDLE: SIO_KEEPALIVE_VALS.
+    static std::error_code set_fallback(detail::native_handle_type h, const keep_alive_idle& o) noexcept {
+        return detail::keep_alive_values(h, o.value, detail::windows_keep_alive_interval);
+    }
+#elif defined(TCP_KEEPIDLE)
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPIDLE; }
 #else
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPALIVE; }
 #endif
 };
 #endif
-#if defined(TCP_KEEPINTVL)
-/// TCP_KEEPINTVL: time between keep-alive probes.
+#if defined(TCP_KEEPINTVL) || defined(SOCKFRAME_WINDOWS)
+/// TCP_KEEPINTVL: time between keep-alive probes. Windows: TCP_KEEPINTVL (10 1709 and later);
+/// where that is missing (older Windows, wine 8) SIO_KEEPALIVE_VALS, which also turns keep-alive
+/// on, sets the idle time back to Windows' default of 2 hours (the last of the two fallbacks
+/// wins) and cannot be read back.
 struct keep_alive_interval : detail::seconds_option<keep_alive_interval> {
     using seconds_option::seconds_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
+#if defined(SOCKFRAME_WINDOWS)
+    /// The option's name.
+    static int name() noexcept { return detail::tcp_keep_interval; }
+    /// Where Windows has no TCP_KEEPINTVL: SIO_KEEPALIVE_VALS.
+    static std::error_code set_fallback(detail::native_handle_type h, const keep_alive_interval& o) noexcept {
+        return detail::keep_alive_values(h, detail::windows_keep_alive_idle, o.value);
+    }
+#else
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPINTVL; }
+#endif
 };
 #endif
-#if defined(TCP_KEEPCNT)
-/// TCP_KEEPCNT: unanswered probes before the connection is dropped.
+#if defined(TCP_KEEPCNT) || defined(SOCKFRAME_WINDOWS)
+/// TCP_KEEPCNT: unanswered probes before the connection is dropped. Windows: 10 1709 and later
+/// (before, the count is fixed at 10 and setting it is errc::no_protocol_option, as under wine 8).
 struct keep_alive_count : detail::integer_option<keep_alive_count> {
     using integer_option::integer_option;
+    /// The option's level.
     static int level() noexcept { return IPPROTO_TCP; }
+#if defined(SOCKFRAME_WINDOWS)
+    /// The option's name.
+    static int name() noexcept { return detail::tcp_keep_count; }
+#else
+    /// The option's name.
     static int name() noexcept { return TCP_KEEPCNT; }
+#endif
 };
 #endif
 #if defined(TCP_USER_TIMEOUT)
@@ -4536,10 +4851,16 @@ public:
         set(option, ec);
         detail::throw_if(ec, "sockframe: setsockopt");
     }
+    /// The same, never throwing. Where the system has no such socket option
+    /// (errc::no_protocol_option) and the option type names another way (a Windows ioctl for the
+    /// keep-alive timing), that way is taken.
     template <typename Option>
     void set(const Option& option, std::error_code& ec) noexcept {
         auto native = option.to_native();
         set_option(Option::level(), Option::name(), const_buffer(&native, sizeof native), ec);
+        if constexpr (detail::has_set_fallback<Option>::value) {
+            if (ec == std::errc::no_protocol_option) ec = Option::set_fallback(handle_, option);
+        }
     }
     /// getsockopt with an option type: `s.get<no_delay>().value`.
     template <typename Option>
@@ -4850,11 +5171,13 @@ public:
         }
     }
 
-    /// Sends `count` bytes of the open file `file` (a POSIX descriptor) from `offset`, all of
-    /// them, without copying them through user space where the system can (Linux sendfile;
-    /// other POSIX systems: pread and send). A range past the file's end is errc::invalid_argument
-    /// (nothing sent). Returns the bytes sent (count unless `ec` is set). Windows:
-    /// errc::not_supported. Blocking sockets only wait as long as `d` allows.
+    /// Sends `count` bytes of the open file `file` (a POSIX descriptor; on Windows a C runtime
+    /// descriptor from _open or _fileno) from `offset`, all of them, without copying them through
+    /// user space where the system can (Linux sendfile; Windows TransmitFile when the call has no
+    /// deadline; other POSIX systems, and Windows with a deadline or a non-blocking socket: a
+    /// positioned read and a send per 64 KiB). A range past the file's end is
+    /// errc::invalid_argument (nothing sent). Returns the bytes sent (count unless `ec` is set).
+    /// Blocking sockets only wait as long as `d` allows.
     std::size_t send_file(detail::file_handle_type file, std::uint64_t offset, std::size_t count,
                           deadline d = {}) {
         std::error_code ec;
@@ -4879,8 +5202,10 @@ public:
         }
         std::size_t total = 0;
         while (total < count) {
-            const auto n = detail::send_file_once(
-                this->handle_, file, static_cast<std::int64_t>(offset + total), count - total, 0, ec);
+            const auto at = static_cast<std::int64_t>(offset + total);
+            const auto n = Mode::is_blocking && !bounded
+                               ? detail::send_file_waiting(this->handle_, file, at, count - total, ec)
+                               : detail::send_file_once(this->handle_, file, at, count - total, 0, ec);
             if (n > 0) {
                 total += static_cast<std::size_t>(n);
                 continue;
@@ -5531,8 +5856,10 @@ public:
 
     /// Asks the kernel to report `what` with every datagram (IP_PKTINFO / IPV6_RECVPKTINFO,
     /// IP_RECVTOS / IPV6_RECVTCLASS, IP_RECVTTL / IPV6_RECVHOPLIMIT, SO_TIMESTAMPNS); `on` false
-    /// turns them off. The receive calls that take a datagram_info then fill it. Windows (whose
-    /// plain receive calls carry no ancillary data) and Unix sockets: errc::not_supported.
+    /// turns them off. The receive calls that take a datagram_info then fill it. Windows:
+    /// IP_PKTINFO / IPV6_PKTINFO, IP_RECVTOS / IPV6_RECVTCLASS (10 1903 and later), IP_HOPLIMIT /
+    /// IPV6_HOPLIMIT, received with WSARecvMsg; metadata::timestamp is errc::not_supported there
+    /// (the kinds before it are then already on). Unix sockets: errc::not_supported.
     void enable_metadata(metadata what, bool on = true) {
         std::error_code ec;
         enable_metadata(what, on, ec);
@@ -5566,8 +5893,8 @@ public:
 
     /// sendto from a chosen source: the datagram leaves from `source.address` (a local address;
     /// its port is ignored: the socket's is used) and/or interface `source.interface_index`
-    /// (IP_PKTINFO / IPV6_PKTINFO). Where the system cannot (Windows; BSD and macOS for IPv4):
-    /// errc::not_supported.
+    /// (IP_PKTINFO / IPV6_PKTINFO; Windows: with WSASendMsg). Where the system cannot (BSD and
+    /// macOS for IPv4): errc::not_supported.
     std::size_t send_to(const_buffer message, const address_type& to, const datagram_source& source,
                         deadline d = {}) {
         std::error_code ec;
@@ -18261,7 +18588,8 @@ SOCKFRAME_NAMESPACE_END
 // ---- begin <sockframe/file_frame.hpp> ----
 /// A frame whose payload is a range of a file: the codec's header is written, then the file's
 /// bytes go from the page cache to the socket without passing through user space (Linux
-/// sendfile; other POSIX systems read and send them; Windows: errc::not_supported).
+/// sendfile; Windows TransmitFile when the send has no deadline; other POSIX systems, and
+/// Windows with a deadline, read and send them).
 
 
 #include <cstddef>
@@ -18270,7 +18598,8 @@ SOCKFRAME_NAMESPACE_END
 
 SOCKFRAME_NAMESPACE_BEGIN
 
-/// Sends one frame whose payload is `length` bytes of the open file `file` from `offset`, over a
+/// Sends one frame whose payload is `length` bytes of the open file `file` (a POSIX descriptor;
+/// Windows: a C runtime descriptor) from `offset`, over a
 /// blocking stream: anything queued is flushed, the codec's header is written, then the file's
 /// bytes (send_file). The codec must put a header before the payload and nothing after it
 /// (encode_prefix: length_prefix, varint, ...); others: errc::not_supported, nothing sent. A range

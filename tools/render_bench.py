@@ -9,6 +9,12 @@
           <!-- bench:summary:begin --> ... <!-- bench:summary:end -->   (README.md)
           <!-- bench:full:begin --> ... <!-- bench:full:end -->         (docs/performance.md)
       from that file. No figure in the docs is typed by hand.
+  python3 tools/render_bench.py record-resp-decode BENCH [BENCH-ARGS...]
+      runs sockframe_resp_decode_bench --json and writes docs/bench/resp_decode.json, rendered
+      between <!-- bench:resp_decode:begin --> ... <!-- bench:resp_decode:end --> (docs/resp.md).
+  python3 tools/render_bench.py record-resp-server RESP_SERVER [RESP_BENCH-ARGS...]
+      runs benchmarks/resp_bench.py against that resp_server and writes docs/bench/resp_server.json,
+      rendered between <!-- bench:resp_server:begin --> ... <!-- bench:resp_server:end -->.
   python3 tools/render_bench.py check
       fails (exit 1) if rendering would change a file: CI's docs job runs it.
 
@@ -26,6 +32,10 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "docs", "bench", "sockframe_bench.json")
 TARGETS = {"summary": os.path.join(ROOT, "README.md"), "full": os.path.join(ROOT, "docs", "performance.md")}
+# Other benchmarks' files and where they are rendered (only once the file has been recorded).
+RESP_DECODE = os.path.join(ROOT, "docs", "bench", "resp_decode.json")
+RESP_SERVER = os.path.join(ROOT, "docs", "bench", "resp_server.json")
+RESP_DOC = os.path.join(ROOT, "docs", "resp.md")
 
 
 def cpu_model():
@@ -56,6 +66,75 @@ def record(argv):
         json.dump(doc, f, indent=1)
         f.write("\n")
     print("wrote", os.path.relpath(DATA, ROOT), "(%d rows)" % len(results))
+
+
+def machine():
+    return "%d CPUs of %s, %s %s" % (os.cpu_count() or 0, cpu_model(), platform.system(), platform.release())
+
+
+def save(path, doc):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    print("wrote", os.path.relpath(path, ROOT), "(%d rows)" % len(doc["results"]))
+
+
+def record_resp_decode(argv):
+    if not argv:
+        sys.exit("usage: render_bench.py record-resp-decode BENCH [ARGS...]")
+    out = subprocess.run([argv[0], "--json"] + argv[1:], check=True, stdout=subprocess.PIPE, text=True).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    save(RESP_DECODE, {"command": " ".join(["sockframe_resp_decode_bench"] + argv[1:]),
+                       "date": datetime.date.today().isoformat(), "machine": machine(), "results": rows})
+
+
+def record_resp_server(argv):
+    if not argv:
+        sys.exit("usage: render_bench.py record-resp-server RESP_SERVER [RESP_BENCH-ARGS...]")
+    tmp = RESP_SERVER + ".tmp"
+    script = os.path.join(ROOT, "benchmarks", "resp_bench.py")
+    subprocess.run([sys.executable, script, "--server", argv[0], "--json", tmp] + argv[1:], check=True)
+    with open(tmp) as f:
+        rows = json.load(f)
+    os.remove(tmp)
+    save(RESP_SERVER, {"command": " ".join(["benchmarks/resp_bench.py", "--server", "resp_server"] + argv[1:]),
+                       "date": datetime.date.today().isoformat(), "machine": machine(), "results": rows})
+
+
+def resp_decode_table(doc):
+    out = ["| workload | measure | feed | hand-written ns/frame | sockframe ns/frame | hand ÷ sockframe time |",
+           "|---|---|---|---:|---:|---:|"]
+    for r in doc["results"]:
+        measure = "frames + children" if r["measure"] == "args" else r["measure"]
+        out.append("| %s | %s | %s | %.1f | %.1f | %.2f |" % (
+            r["workload"], measure, r["feed"], r["hand_ns_per_frame"], r["sockframe_ns_per_frame"],
+            r["ratio_hand_to_sockframe_time"]))
+    out += ["", "Measured %s on %s: `%s` (medians over the rounds; the ratio is the median of the "
+            "per-round ratios, ≥ 1: sockframe as fast or faster). Rendered by `tools/render_bench.py` "
+            "from `docs/bench/resp_decode.json`." % (doc["date"], doc["machine"], doc["command"])]
+    return "\n".join(out)
+
+
+def resp_server_table(doc):
+    rows = doc["results"]
+    rps = {(r["test"], r["server"]): r["requests_per_s"] for r in rows if "server" in r}
+    ratios = {r["test"]: r["ratio_resp_server_to_redis"] for r in rows if "ratio_resp_server_to_redis" in r}
+    out = ["| test | redis-server requests/s | resp_server requests/s | resp_server ÷ redis-server |",
+           "|---|---:|---:|---:|"]
+    command = ""
+    for test, ratio_value in ratios.items():
+        out.append("| %s | %s | %s | %.2f |" % (test, human(rps.get((test, "redis-server"), 0)),
+                                              human(rps.get((test, "resp_server"), 0)), ratio_value))
+    for r in rows:
+        if r.get("test") == "cpu_seconds_per_million_requests":
+            command = r.get("command", "")
+            out.append("| CPU s per million requests | %.2f | %.2f | %.2f (redis ÷ resp_server) |" % (
+                r["redis-server"], r["resp_server"], r["ratio_redis_to_resp_server_cpu"]))
+    out += ["", "Measured %s on %s: `%s`, each server in turn for every round (`%s`; requests/s are "
+            "medians over the rounds). Rendered by `tools/render_bench.py` from "
+            "`docs/bench/resp_server.json`." % (doc["date"], doc["machine"], doc["command"], command)]
+    return "\n".join(out)
 
 
 def human(x):
@@ -151,14 +230,36 @@ def rendered():
         table = summary(doc) if name == "summary" else full(doc)
         new = pattern.sub(lambda _: begin + "\n" + table + "\n" + end, text)
         changes[path] = (text, new)
+    for name, data, render in (("resp_decode", RESP_DECODE, resp_decode_table),
+                               ("resp_server", RESP_SERVER, resp_server_table)):
+        if not os.path.exists(data):
+            continue
+        with open(data) as f:
+            doc = json.load(f)
+        path = RESP_DOC
+        text = changes[path][1] if path in changes else open(path).read()
+        old = changes[path][0] if path in changes else text
+        begin, end = "<!-- bench:%s:begin -->" % name, "<!-- bench:%s:end -->" % name
+        pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
+        if not pattern.search(text):
+            sys.exit("%s: no %s ... %s markers" % (path, begin, end))
+        new = pattern.sub(lambda _: begin + "\n" + render(doc) + "\n" + end, text)
+        changes[path] = (old, new)
     return changes
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("record", "render", "check"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("record", "record-resp-decode", "record-resp-server", "render",
+                                                "check"):
         sys.exit(__doc__)
     if sys.argv[1] == "record":
         record(sys.argv[2:])
+        return
+    if sys.argv[1] == "record-resp-decode":
+        record_resp_decode(sys.argv[2:])
+        return
+    if sys.argv[1] == "record-resp-server":
+        record_resp_server(sys.argv[2:])
         return
     stale = []
     for path, (old, new) in rendered().items():

@@ -118,7 +118,7 @@ def resp_decode_table(doc):
 
 def resp_server_table(doc):
     rows = doc["results"]
-    rps = {(r["test"], r["server"]): r["requests_per_s"] for r in rows if "server" in r}
+    rps = {(r["test"], r["server"]): r["requests_per_s"] for r in rows if "requests_per_s" in r}
     ratios = {r["test"]: r["ratio_resp_server_to_redis"] for r in rows if "ratio_resp_server_to_redis" in r}
     out = ["| test | redis-server requests/s | resp_server requests/s | resp_server ÷ redis-server |",
            "|---|---:|---:|---:|"]

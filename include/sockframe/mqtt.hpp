@@ -790,11 +790,67 @@ inline bool read_property(const_buffer in, std::size_t& at, property& out) noexc
 }
 }  // namespace detail
 
+/// A forward iterator over checked properties.
+class property_iterator {
+public:
+    /// Iterator category.
+    using iterator_category = std::forward_iterator_tag;
+    /// Element type.
+    using value_type = property;
+    /// Distance type.
+    using difference_type = std::ptrdiff_t;
+    /// Pointer type.
+    using pointer = const property*;
+    /// Reference type.
+    using reference = const property&;
+
+    property_iterator() noexcept = default;
+    /// The property here.
+    const property& operator*() const noexcept { return current_; }
+    /// The property here, by pointer.
+    const property* operator->() const noexcept { return &current_; }
+    /// Moves to the next property.
+    property_iterator& operator++() noexcept {
+        at_ = next_;
+        load();
+        return *this;
+    }
+    /// Moves to the next property, returning the previous position.
+    property_iterator operator++(int) noexcept {
+        property_iterator old = *this;
+        ++*this;
+        return old;
+    }
+    /// Same position.
+    friend bool operator==(const property_iterator& a, const property_iterator& b) noexcept {
+        return a.at_ == b.at_;
+    }
+    /// Different positions.
+    friend bool operator!=(const property_iterator& a, const property_iterator& b) noexcept {
+        return a.at_ != b.at_;
+    }
+
+private:
+    friend class properties;
+    property_iterator(const_buffer bytes, std::size_t at) noexcept : bytes_(bytes), at_(at) { load(); }
+    void load() noexcept {
+        next_ = at_;
+        if (at_ < bytes_.size() && !detail::read_property(bytes_, next_, current_))
+            next_ = at_ = bytes_.size();
+    }
+
+    const_buffer bytes_;
+    std::size_t at_ = 0;
+    std::size_t next_ = 0;
+    property current_;
+};
+
 /// A checked view of a packet's MQTT 5 properties (the bytes after their length): iterate it for
 /// every property in wire order, or find() one. Valid as long as the packet's bytes.
 class properties {
 public:
-    class iterator;
+    /// The iterator type.
+    using iterator = property_iterator;
 
     /// No properties.
     properties() noexcept = default;
@@ -824,78 +880,23 @@ public:
     /// Whether there are none.
     bool empty() const noexcept { return bytes_.empty(); }
     /// The first property.
-    iterator begin() const noexcept;
+    iterator begin() const noexcept { return iterator(bytes_, 0); }
     /// Past the last property.
-    iterator end() const noexcept;
+    iterator end() const noexcept { return iterator(bytes_, bytes_.size()); }
     /// The first property with identifier `id` into `out`; false when there is none.
-    bool find(property_id id, property& out) const noexcept;
-
-private:
-    const_buffer bytes_;
-};
-
-/// A forward iterator over checked properties.
-class properties::iterator {
-public:
-    /// Iterator category.
-    using iterator_category = std::forward_iterator_tag;
-    /// Element type.
-    using value_type = property;
-    /// Distance type.
-    using difference_type = std::ptrdiff_t;
-    /// Pointer type.
-    using pointer = const property*;
-    /// Reference type.
-    using reference = const property&;
-
-    iterator() noexcept = default;
-    /// The property here.
-    const property& operator*() const noexcept { return current_; }
-    /// The property here, by pointer.
-    const property* operator->() const noexcept { return &current_; }
-    /// Moves to the next property.
-    iterator& operator++() noexcept {
-        at_ = next_;
-        load();
-        return *this;
-    }
-    /// Moves to the next property, returning the previous position.
-    iterator operator++(int) noexcept {
-        iterator old = *this;
-        ++*this;
-        return old;
-    }
-    /// Same position.
-    friend bool operator==(const iterator& a, const iterator& b) noexcept { return a.at_ == b.at_; }
-    /// Different positions.
-    friend bool operator!=(const iterator& a, const iterator& b) noexcept { return a.at_ != b.at_; }
-
-private:
-    friend class properties;
-    iterator(const_buffer bytes, std::size_t at) noexcept : bytes_(bytes), at_(at) { load(); }
-    void load() noexcept {
-        next_ = at_;
-        if (at_ < bytes_.size() && !detail::read_property(bytes_, next_, current_))
-            next_ = at_ = bytes_.size();
-    }
-
-    const_buffer bytes_;
-    std::size_t at_ = 0;
-    std::size_t next_ = 0;
-    property current_;
-};
-
-inline properties::iterator properties::begin() const noexcept { return iterator(bytes_, 0); }
-inline properties::iterator properties::end() const noexcept { return iterator(bytes_, bytes_.size()); }
-inline bool properties::find(property_id id, property& out) const noexcept {
-    for (const property& p : *this) {
-        if (p.id == id) {
-            out = p;
-            return true;
+    bool find(property_id id, property& out) const noexcept {
+        for (const property& p : *this) {
+            if (p.id == id) {
+                out = p;
+                return true;
+            }
         }
+        return false;
     }
-    return false;
-}
+
+private:
+    const_buffer bytes_;
+};
 
 /// Builds MQTT 5 properties (without their length: the *_v5 builders write it). Each add
 /// checks that the identifier has that value type, and returns invalid_argument otherwise (or

@@ -555,3 +555,22 @@ TEST_CASE("resp: a view keeps to its own frame once the codec has decoded anothe
     const std::string again = "*1\r\n$1\r\nx\r\n";
     CHECK_FALSE(codec.index().describes(again.data(), 1));
 }
+
+TEST_CASE("resp: a view of a whole scalar frame: nulls, \"-0\" lengths and lines") {
+    for (const char* wire : {"$-1\r\n", "$-01\r\n", "_\r\n"}) {
+        CAPTURE(wire);
+        const sf::resp_value v(sf::const_buffer{wire});
+        CHECK(v.type() == sf::resp_type::null);
+        CHECK(v.str().empty());
+        CHECK(v.encoded().size() == std::string_view(wire).size());
+    }
+    const sf::resp_value empty(sf::const_buffer{"$-0\r\n\r\n"});
+    CHECK(empty.type() == sf::resp_type::bulk_string);
+    CHECK(empty.str().empty());
+    CHECK(empty.encoded().size() == 7);
+    const sf::resp_value line(sf::const_buffer{"-ERR no\r\n"});
+    CHECK(line.type() == sf::resp_type::simple_error);
+    CHECK(line.str() == "ERR no");
+    const sf::resp_value bulk(sf::const_buffer{"$4\r\na\r\nb\r\n"});
+    CHECK(bulk.str() == "a\r\nb");
+}

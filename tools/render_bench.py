@@ -11,7 +11,9 @@
       from that file. No figure in the docs is typed by hand.
   python3 tools/render_bench.py record-resp-decode BENCH [BENCH-ARGS...]
       runs sockframe_resp_decode_bench --json and writes docs/bench/resp_decode.json, rendered
-      between <!-- bench:resp_decode:begin --> ... <!-- bench:resp_decode:end --> (docs/resp.md).
+      between <!-- bench:resp_decode:begin --> ... <!-- bench:resp_decode:end --> (docs/resp.md);
+      with valgrind installed, also each workload and measure once under callgrind (--only,
+      --rounds 1): instructions per frame of each decoder (both feeds together).
   python3 tools/render_bench.py record-resp-server RESP_SERVER [RESP_BENCH-ARGS...]
       runs benchmarks/resp_bench.py against that resp_server and writes docs/bench/resp_server.json,
       rendered between <!-- bench:resp_server:begin --> ... <!-- bench:resp_server:end -->.
@@ -26,8 +28,10 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "docs", "bench", "sockframe_bench.json")
@@ -85,8 +89,33 @@ def record_resp_decode(argv):
         sys.exit("usage: render_bench.py record-resp-decode BENCH [ARGS...]")
     out = subprocess.run([argv[0], "--json"] + argv[1:], check=True, stdout=subprocess.PIPE, text=True).stdout
     rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    if shutil.which("valgrind") and shutil.which("callgrind_annotate"):
+        for key in sorted({(r["workload"], r["measure"]) for r in rows}):
+            counts = callgrind_counts(argv[0], "%s:%s" % key)
+            frames = next(r["frames"] for r in rows if (r["workload"], r["measure"]) == key)
+            for r in rows:
+                if (r["workload"], r["measure"]) == key and counts:
+                    # each decoder runs both feeds once: 2 * frames frames
+                    r["hand_instructions_per_frame"] = round(counts["hand_frames"] / (2 * frames), 1)
+                    r["sockframe_instructions_per_frame"] = round(counts["codec_frames"] / (2 * frames), 1)
     save(RESP_DECODE, {"command": " ".join(["sockframe_resp_decode_bench"] + argv[1:]),
                        "date": datetime.date.today().isoformat(), "machine": machine(), "results": rows})
+
+
+def callgrind_counts(bench, only):
+    """Inclusive instruction counts of the bench's two decoder loops, one run of `only`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, bench, "--rounds", "1",
+                        "--only", only], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        text = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], check=True, stdout=subprocess.PIPE,
+                              text=True).stdout
+    counts = {}
+    for line in text.splitlines():
+        for name in ("hand_frames", "codec_frames"):
+            if "::%s(" % name in line and name not in counts:
+                counts[name] = int(line.split()[0].replace(",", ""))
+    return counts if len(counts) == 2 else None
 
 
 def record_resp_server(argv):
@@ -103,13 +132,18 @@ def record_resp_server(argv):
 
 
 def resp_decode_table(doc):
-    out = ["| workload | measure | feed | hand-written ns/frame | sockframe ns/frame | hand ÷ sockframe time |",
-           "|---|---|---|---:|---:|---:|"]
+    out = ["| workload | measure | feed | hand-written ns/frame | sockframe ns/frame | hand ÷ sockframe time "
+           "| instructions/frame hand / sockframe (both feeds) |",
+           "|---|---|---|---:|---:|---:|---:|"]
     for r in doc["results"]:
         measure = "frames + children" if r["measure"] == "args" else r["measure"]
-        out.append("| %s | %s | %s | %.1f | %.1f | %.2f |" % (
+        ir = ""
+        if "hand_instructions_per_frame" in r:
+            ir = "%.0f / %.0f = %.2f" % (r["hand_instructions_per_frame"], r["sockframe_instructions_per_frame"],
+                                        r["hand_instructions_per_frame"] / r["sockframe_instructions_per_frame"])
+        out.append("| %s | %s | %s | %.1f | %.1f | %.2f | %s |" % (
             r["workload"], measure, r["feed"], r["hand_ns_per_frame"], r["sockframe_ns_per_frame"],
-            r["ratio_hand_to_sockframe_time"]))
+            r["ratio_hand_to_sockframe_time"], ir))
     out += ["", "Measured %s on %s: `%s` (medians over the rounds; the ratio is the median of the "
             "per-round ratios, ≥ 1: sockframe as fast or faster). Rendered by `tools/render_bench.py` "
             "from `docs/bench/resp_decode.json`." % (doc["date"], doc["machine"], doc["command"])]

@@ -319,24 +319,33 @@ private:
         if (frame.empty()) return;
         const char* p = reinterpret_cast<const char*>(frame.data());
         const char marker = *p;
-        const resp_type type = detail::resp_type_of(marker);
         // A frame is one whole value: a line's text ends 2 bytes before the frame does, and a
         // bulk string's where its header ends plus its length (nothing needs to be scanned).
-        if (marker == '+' || marker == '-' || marker == ':' || marker == ',' || marker == '(' ||
-            marker == '#' || marker == '_' || (marker == '$' && p[1] != '-')) {
-            type_ = type;
-            head_ = p;
-            end_ = p + frame.size();
-            if (marker == '$') {
-                const char* q = p + 1;
-                while (*q != '\r') ++q;
-                body_ = q + 2;
-            } else {
-                body_ = p + 1;
-            }
-            length_ = static_cast<std::size_t>(end_ - 2 - body_);
-            return;
+        switch (marker) {
+            case '$':
+                if (p[1] == '-') {  // "$-1" is RESP2's null bulk string ("$-0" an empty one)
+                    const char* next = nullptr;
+                    if (detail::resp_trusted_number(p + 1, next) >= 0) break;  // load() below
+                    set_scalar(resp_type::null, p, next, frame.size());
+                    length_ = 0;
+                    return;
+                }
+                {
+                    const char* q = p + 1;
+                    while (*q != '\r') ++q;
+                    set_scalar(resp_type::bulk_string, p, q + 2, frame.size());
+                }
+                return;
+            case '+': return set_scalar(resp_type::simple_string, p, p + 1, frame.size());
+            case '-': return set_scalar(resp_type::simple_error, p, p + 1, frame.size());
+            case ':': return set_scalar(resp_type::integer, p, p + 1, frame.size());
+            case ',': return set_scalar(resp_type::double_number, p, p + 1, frame.size());
+            case '(': return set_scalar(resp_type::big_number, p, p + 1, frame.size());
+            case '#': return set_scalar(resp_type::boolean, p, p + 1, frame.size());
+            case '_': return set_scalar(resp_type::null, p, p + 1, frame.size());
+            default: break;
         }
+        const resp_type type = detail::resp_type_of(marker);
         if (type == resp_type::inline_command) {
             type_ = resp_type::inline_command;
             head_ = body_ = p;
@@ -347,6 +356,15 @@ private:
             return;
         }
         load(*this, p, p + frame.size());
+    }
+    /// A scalar frame of `size` bytes at `head` whose text begins at `body` and ends 2 bytes
+    /// before the frame does.
+    void set_scalar(resp_type type, const char* head, const char* body, std::size_t size) noexcept {
+        type_ = type;
+        head_ = head;
+        body_ = body;
+        end_ = head + size;
+        length_ = static_cast<std::size_t>(end_ - 2 - body);
     }
     /// Writes into `v` the value at `p` (an attribute before it is recorded, not returned); `end`,
     /// where known, is where it ends. Field by field: a value built elsewhere and copied whole
@@ -1096,7 +1114,13 @@ private:
 inline resp_value::resp_value(const_buffer frame, const resp_codec& codec) noexcept {
     const resp_index& index = codec.index();
     const char* p = reinterpret_cast<const char*>(frame.data());
-    if (index.frame_ == p && index.head_ == 0 && p != nullptr) {
+    if (index.frame_ != p || p == nullptr) {  // a frame without recorded children (scalars too)
+        init(frame);
+        if (type_ != resp_type::inline_command && is_aggregate() && index.describes(head_, length_))
+            index_ = &index;
+        return;
+    }
+    if (index.head_ == 0) {
         // the aggregate the codec has just recorded, without attributes: its header is not read
         type_ = detail::resp_type_of(*p);
         head_ = p;

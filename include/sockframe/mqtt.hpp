@@ -741,7 +741,7 @@ inline bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) 
     for (unsigned i = 0; i < 4; ++i) {
         if (at >= in.size()) return false;
         const auto b = static_cast<unsigned>(in[at++]);
-        value |= static_cast<std::uint32_t>(b & 0x7Fu) << (7 * i);
+        value |= (b & 0x7Fu) << (7 * i);
         if ((b & 0x80u) == 0) return true;
     }
     return false;

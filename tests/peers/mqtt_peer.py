@@ -4,6 +4,7 @@
     mqtt_peer.py --examples DIR --direction {to-sub,from-pub} --qos {0,1,2}
     mqtt_peer.py --examples DIR --direction will
     mqtt_peer.py --checker mqtt_peer_check --direction unsubscribe
+    mqtt_peer.py --checker mqtt_peer_check --direction v5
 
 to-sub:      mosquitto_pub -> broker -> mqtt_sub       (mqtt_sub's stdout compared exactly; at QoS
              2 mqtt_sub subscribes at QoS 2 and answers PUBREC / PUBCOMP)
@@ -12,6 +13,7 @@ from-pub:    mqtt_pub      -> broker -> mosquitto_sub  (payloads compared exactl
 will:        mqtt_sub connects with a Will and is killed (no DISCONNECT): mosquitto_sub receives
              the Will from the broker
 unsubscribe: mqtt_peer_check's subscriber unsubscribes and gets nothing more on that topic
+v5:          mqtt_peer_check's MQTT 5 clients: properties in CONNECT, CONNACK, SUBSCRIBE and PUBLISH
 
 The broker gets a generated config on a free loopback port; every process is stopped by its PID
 and the temporary directory removed. Exit 0 on success, 1 with a message otherwise.
@@ -205,9 +207,8 @@ def will(examples, broker):
         stop(sub)
 
 
-def unsubscribe(checker, broker):
-    out = subprocess.run([checker, "--port", str(broker.port), "unsubscribe"], capture_output=True,
-                         timeout=TIMEOUT)
+def checked(checker, broker, what):
+    out = subprocess.run([checker, "--port", str(broker.port), what], capture_output=True, timeout=TIMEOUT)
     if out.returncode != 0 or not out.stdout.startswith(b"OK"):
         raise RuntimeError(f"mqtt_peer_check: {out.stdout!r} {out.stderr!r}")
 
@@ -216,7 +217,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--examples")
     parser.add_argument("--checker")
-    parser.add_argument("--direction", choices=["to-sub", "from-pub", "will", "unsubscribe"], required=True)
+    parser.add_argument("--direction", choices=["to-sub", "from-pub", "will", "unsubscribe", "v5"], required=True)
     parser.add_argument("--qos", type=int, choices=[0, 1, 2], default=1)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="sockframe-mqtt-")
@@ -225,8 +226,8 @@ def main():
         broker = Broker(workdir)
         if args.direction == "will":
             will(args.examples, broker)
-        elif args.direction == "unsubscribe":
-            unsubscribe(args.checker, broker)
+        elif args.direction in ("unsubscribe", "v5"):
+            checked(args.checker, broker, args.direction)
         else:
             (to_sub if args.direction == "to-sub" else from_pub)(args.examples, broker, args.qos, messages())
     except Exception as e:  # noqa: BLE001 - reported as the test's failure

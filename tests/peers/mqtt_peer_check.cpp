@@ -5,6 +5,11 @@
 //                                          on a second topic but not the one published before it
 //                                          on the topic it left (one publisher: the broker keeps
 //                                          its order)
+//   mqtt_peer_check --port P v5            MQTT 5: CONNECT and CONNACK with properties, a
+//                                          SUBSCRIBE with a subscription identifier, a PUBLISH
+//                                          with a user property and a content type; the message
+//                                          arrives with both and with the subscription identifier
+//                                          the broker adds
 //
 // Prints "OK ..." and exits 0, or "FAIL <reason>" and exits 1.
 #include <sockframe/sockframe.hpp>
@@ -38,6 +43,78 @@ mqtt::packet next(connection& conn, mqtt::packet_type type) {
 }
 
 void send(connection& conn, const std::vector<std::byte>& packet) { conn.send(sf::const_buffer{packet}); }
+
+connection connect_v5(const std::string& port) {
+    connection conn{sf::tcp_stream::connect("127.0.0.1", port, std::chrono::seconds(10)),
+                    mqtt::codec{SOCKFRAME_DEFAULT_MAX_FRAME, mqtt::protocol_version::v5}};
+    std::vector<std::byte> packet;
+    mqtt::connect_options options;
+    mqtt::property_writer props, none;
+    if (props.add(mqtt::property_id::session_expiry_interval, 0) ||
+        props.add(mqtt::property_id::receive_maximum, 10))
+        throw std::runtime_error("properties");
+    if (auto ec = mqtt::build_connect_v5(options, props, none, packet))
+        throw std::system_error(ec, "CONNECT");
+    send(conn, packet);
+    bool present = true;
+    std::uint8_t code = 1;
+    mqtt::properties ack;
+    if (auto ec = mqtt::parse_connack_v5(next(conn, mqtt::packet_type::connack), present, code, ack))
+        throw std::system_error(ec, "CONNACK");
+    if (code != 0 || present) throw std::runtime_error("CONNACK reason " + std::to_string(code));
+    mqtt::property assigned;  // an empty client id: the broker names the client
+    if (!ack.find(mqtt::property_id::assigned_client_identifier, assigned) || assigned.text().empty())
+        throw std::runtime_error("no Assigned Client Identifier in the CONNACK");
+    return conn;
+}
+
+/// The packet id of an MQTT 5 acknowledgement (a reason code and properties may follow).
+std::uint16_t ack_id(const mqtt::packet& p) {
+    if (p.body.size() < 2) throw std::runtime_error("short acknowledgement");
+    const std::uint16_t id =
+        static_cast<std::uint16_t>(static_cast<unsigned>(p.body[0]) << 8 | static_cast<unsigned>(p.body[1]));
+    if (p.body.size() > 2 && static_cast<unsigned>(p.body[2]) >= 0x80)
+        throw std::runtime_error("reason code " + std::to_string(static_cast<unsigned>(p.body[2])));
+    return id;
+}
+
+int v5(const std::string& port) {
+    connection sub = connect_v5(port);
+    connection pub = connect_v5(port);
+    std::vector<std::byte> packet;
+    mqtt::property_writer props;
+    if (props.add(mqtt::property_id::subscription_identifier, 7)) throw std::runtime_error("properties");
+    if (auto ec = mqtt::build_subscribe_v5(1, "sockframe/v5", 1, props, packet))
+        throw std::system_error(ec, "SUBSCRIBE");
+    send(sub, packet);
+    if (ack_id(next(sub, mqtt::packet_type::suback)) != 1) throw std::runtime_error("SUBACK");
+    packet.clear();
+    props.clear();
+    if (props.add_user_property("trace", "42") || props.add(mqtt::property_id::content_type, "text/plain"))
+        throw std::runtime_error("properties");
+    if (auto ec = mqtt::build_publish_head_v5("sockframe/v5", 1, 5, false, props, packet))
+        throw std::system_error(ec, "PUBLISH");
+    pub.send({sf::const_buffer{packet}, sf::const_buffer{"hello 5"}});
+    if (ack_id(next(pub, mqtt::packet_type::puback)) != 5) throw std::runtime_error("PUBACK");
+    mqtt::publish_message m;
+    mqtt::properties got;
+    if (auto ec = mqtt::parse_publish_v5(next(sub, mqtt::packet_type::publish), m, got))
+        throw std::system_error(ec, "PUBLISH received");
+    if (m.topic != "sockframe/v5" || m.payload.str() != "hello 5" || m.qos != 1)
+        throw std::runtime_error("another message: " + std::string(m.payload.str()));
+    mqtt::property p;
+    if (!got.find(mqtt::property_id::user_property, p) || p.text() != "trace" || p.value() != "42")
+        throw std::runtime_error("the user property did not arrive");
+    if (!got.find(mqtt::property_id::content_type, p) || p.text() != "text/plain")
+        throw std::runtime_error("the content type did not arrive");
+    if (!got.find(mqtt::property_id::subscription_identifier, p) || p.number() != 7)
+        throw std::runtime_error("no subscription identifier 7");
+    packet.clear();
+    mqtt::build_puback(m.packet_id, packet);
+    send(sub, packet);
+    std::cout << "OK MQTT 5 properties both ways" << std::endl;
+    return 0;
+}
 
 connection connect(const std::string& port) {
     connection conn{sf::tcp_stream::connect("127.0.0.1", port, std::chrono::seconds(10)), mqtt::codec{}};
@@ -114,12 +191,13 @@ int unsubscribe(const std::string& port) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc != 4 || std::string_view(argv[1]) != "--port" || std::string_view(argv[3]) != "unsubscribe") {
-        std::cerr << "usage: mqtt_peer_check --port P unsubscribe\n";
+    const std::string_view what = argc == 4 ? argv[3] : "";
+    if (argc != 4 || std::string_view(argv[1]) != "--port" || (what != "unsubscribe" && what != "v5")) {
+        std::cerr << "usage: mqtt_peer_check --port P unsubscribe|v5\n";
         return 2;
     }
     try {
-        return unsubscribe(argv[2]);
+        return what == "v5" ? v5(argv[2]) : unsubscribe(argv[2]);
     } catch (const std::exception& e) {
         std::cout << "FAIL " << e.what() << std::endl;
         return 1;

@@ -297,7 +297,26 @@ public:
             if (only_bulk) *only_bulk = true;
             return 0;
         }
-        return children_strings(out, capacity, only_bulk);
+        const resp_index* recorded = index();
+        if (!recorded || length_ > resp_index::capacity) return children_strings(out, capacity, only_bulk);
+        // every child recorded by the codec: its text's place is known
+        const std::size_t stop = length_ < capacity ? length_ : capacity;
+        if (recorded->all_bulk()) {  // a command: no byte of the frame is read
+            for (std::size_t i = 0; i < stop; ++i) {
+                const char* body = recorded->body(i);
+                out[i] = std::string_view(body, static_cast<std::size_t>(recorded->end(i) - 2 - body));
+            }
+            if (only_bulk) *only_bulk = true;
+            return length_;
+        }
+        const char* p = body_;  // each child's type byte: where the previous one ends
+        for (std::size_t i = 0; i < stop; ++i) {
+            if (*p == '|') return children_strings(out, capacity, only_bulk);  // an attribute: walked
+            out[i] = recorded_text(p, recorded->body(i), recorded->end(i));
+            p = recorded->end(i);
+        }
+        if (only_bulk) *only_bulk = false;  // not all_bulk(): some child is not a bulk string
+        return length_;
     }
 
     /// The attribute map sent before this value (the first, where several were), or an empty
@@ -318,27 +337,33 @@ private:
     void init(const_buffer frame) noexcept {
         if (frame.empty()) return;
         const char* p = reinterpret_cast<const char*>(frame.data());
-        const char marker = *p;
         // A frame is one whole value: a line's text ends 2 bytes before the frame does, and a
         // bulk string's where its header ends plus its length (nothing needs to be scanned).
+        const char marker = *p;
+        if (marker == '$' && p[1] != '-') {
+            const char* q = p + 1;
+            while (*q != '\r') ++q;
+            return set_scalar(resp_type::bulk_string, p, q + 2, frame.size());
+        }
+        if (marker == '+' || marker == ':') {
+            return set_scalar(marker == '+' ? resp_type::simple_string : resp_type::integer, p, p + 1,
+                              frame.size());
+        }
+        init_other(frame);
+    }
+    /// init() for the frames other than a bulk string, a simple string or an integer.
+    void init_other(const_buffer frame) noexcept {
+        const char* p = reinterpret_cast<const char*>(frame.data());
+        const char marker = *p;
         switch (marker) {
-            case '$':
-                if (p[1] == '-') {  // "$-1" is RESP2's null bulk string ("$-0" an empty one)
-                    const char* next = nullptr;
-                    if (detail::resp_trusted_number(p + 1, next) >= 0) break;  // load() below
-                    set_scalar(resp_type::null, p, next, frame.size());
-                    length_ = 0;
-                    return;
-                }
-                {
-                    const char* q = p + 1;
-                    while (*q != '\r') ++q;
-                    set_scalar(resp_type::bulk_string, p, q + 2, frame.size());
-                }
+            case '$': {  // "$-1" is RESP2's null bulk string ("$-0" an empty one)
+                const char* next = nullptr;
+                if (detail::resp_trusted_number(p + 1, next) >= 0) break;  // load() below
+                set_scalar(resp_type::null, p, next, frame.size());
+                length_ = 0;
                 return;
-            case '+': return set_scalar(resp_type::simple_string, p, p + 1, frame.size());
+            }
             case '-': return set_scalar(resp_type::simple_error, p, p + 1, frame.size());
-            case ':': return set_scalar(resp_type::integer, p, p + 1, frame.size());
             case ',': return set_scalar(resp_type::double_number, p, p + 1, frame.size());
             case '(': return set_scalar(resp_type::big_number, p, p + 1, frame.size());
             case '#': return set_scalar(resp_type::boolean, p, p + 1, frame.size());
@@ -384,6 +409,19 @@ private:
         resp_value v;
         load_value(v, p, end);
         return v;
+    }
+    /// The str() of a child whose type byte is at `p`, whose text begins at `body` (as the
+    /// codec recorded it) and which ends at `end`.
+    static std::string_view recorded_text(const char* p, const char* body, const char* end) noexcept {
+        const char marker = *p;
+        const auto line = static_cast<std::size_t>(end - 2 - body);
+        if (p[1] == '-' && (detail::resp_is_bulk(marker) || detail::resp_is_aggregate(marker))) {
+            const char* next = nullptr;  // "-1" is a null ("-0" is not)
+            if (detail::resp_trusted_number(p + 1, next) < 0) return std::string_view(body, 0);
+        }
+        if (detail::resp_is_aggregate(marker)) return {};
+        if (marker == '=') return std::string_view(body + 4, line - 4);
+        return std::string_view(body, line);
     }
     /// strings() for a value that has children.
     std::size_t children_strings(std::string_view* out, std::size_t capacity, bool* only_bulk) const noexcept;

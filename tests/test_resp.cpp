@@ -574,3 +574,26 @@ TEST_CASE("resp: a view of a whole scalar frame: nulls, \"-0\" lengths and lines
     const sf::resp_value bulk(sf::const_buffer{"$4\r\na\r\nb\r\n"});
     CHECK(bulk.str() == "a\r\nb");
 }
+
+TEST_CASE(
+    "resp: decode_frame answers for simple strings, errors, integers and RESP2's null, as decode would") {
+    std::size_t declined = 0;
+    for (const char* line :
+         {"+OK\r\n", "-ERR unknown\r\n", ":-9223372036854775808\r\n", ":0\r\n", "$-1\r\n"}) {
+        CAPTURE(std::string(line));
+        CHECK(codec_test::check_decode_frame(make_default(), line, declined) == 1);
+        CHECK(declined == 0);
+    }
+    // what decode() rejects or takes otherwise is left to it
+    for (const char* other :
+         {":12a\r\n", ":9223372036854775808\r\n", "+a\nb\r\n", "+ab\r\r\n", "$-01\r\n", "$-2\r\n"}) {
+        CAPTURE(std::string(other));
+        CHECK(codec_test::check_decode_frame(make_default(), other, declined) == 0);
+    }
+    // within max_bulk only: a line of max_bulk bytes is answered, one byte more is not
+    sf::resp_limits limits;
+    limits.max_bulk = 3;
+    CHECK(codec_test::check_decode_frame(make_with(limits), "+abc\r\n", declined) == 1);
+    CHECK(codec_test::check_decode_frame(make_with(limits), "+abcd\r\n", declined) == 0);
+    CHECK(declined == 0);
+}

@@ -773,12 +773,21 @@ public:
     std::size_t max_frame_bytes() const noexcept { return limits_.max_frame; }
 
     /// decode()'s short cut (codec.hpp) for the common frames: an array of bulk strings (a
-    /// command) or a bulk string, whole at the front of `input`, when no frame is partly scanned.
-    /// Anything else, or anything decode() would reject: 0 (decode() decides).
+    /// command), a bulk string, RESP2's null bulk string, a simple string, error or integer,
+    /// whole at the front of `input`, when no frame is partly scanned. Anything else, or anything
+    /// decode() would reject: 0 (decode() decides).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
         if (pos_ != 0 || depth_ != 0 || input.size() < 4) return 0;
         const char* const p = reinterpret_cast<const char*>(input.data());
         const std::size_t n = input.size() < limits_.max_frame ? input.size() : limits_.max_frame;
+        const char first = p[0];
+        if (first == '+' || first == '-' || first == ':') return short_line(p, n, payload);
+        if (first == '$' && p[1] == '-') {  // RESP2's null bulk string, exactly "$-1"
+            if (n < 5 || p[2] != '1' || p[3] != '\r' || p[4] != '\n') return 0;
+            index_.frame_ = nullptr;  // a frame without children
+            payload = const_buffer{p, 5};
+            return 5;
+        }
         std::size_t pos = 0;
         std::uint64_t count = 1;
         // an array's children are recorded as they are checked (a bulk string has none)
@@ -976,6 +985,20 @@ public:
     }
 
 private:
+    /// decode_frame's short cut for a simple string, error or integer whole at the front of the
+    /// `n` bytes at `p`, as decode() would take it; else 0.
+    std::size_t short_line(const char* p, std::size_t n, const_buffer& payload) const noexcept {
+        // the text holds at most max_bulk bytes: its CR is among the next max_bulk + 1
+        const std::size_t longest = detail::saturating_add(limits_.max_bulk, 1);
+        const std::size_t window = n - 1 < longest ? n : 1 + longest;
+        std::size_t i = 1;
+        while (i < window && p[i] != '\r' && p[i] != '\n') ++i;
+        if (i == window || i + 1 >= n || p[i] != '\r' || p[i + 1] != '\n') return 0;
+        if (p[0] == ':' && check_text(':', p, 1, i) != SIZE_MAX) return 0;
+        index_.frame_ = nullptr;  // a frame without children
+        payload = const_buffer{p, i + 2};
+        return i + 2;
+    }
     /// decode_frame's reading of the non-negative length after the type byte at `pos`, of at
     /// most 18 digits: moves `pos` past its CRLF; false for anything else.
     static bool short_number(const char* p, std::size_t n, std::size_t& pos, std::uint64_t& value) noexcept {

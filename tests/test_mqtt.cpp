@@ -429,7 +429,9 @@ TEST_CASE("mqtt: the QoS 2 flow: PUBREC, PUBREL and PUBCOMP") {
         {mqtt::build_pubcomp, mqtt::packet_type::pubcomp},
         {mqtt::build_puback, mqtt::packet_type::puback},
         {mqtt::build_unsuback, mqtt::packet_type::unsuback}};
-    for (const auto& [build, type] : acks) {
+    for (const auto& ack : acks) {
+        const auto build = ack.first;
+        const mqtt::packet_type type = ack.second;
         CAPTURE(static_cast<int>(type));
         out.clear();
         build(7, out);

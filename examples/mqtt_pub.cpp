@@ -1,9 +1,10 @@
 // mqtt_pub: publishes messages to an MQTT 3.1.1 broker (mosquitto, say), one PUBLISH per
-// argument, and waits for each PUBACK at QoS 1.
+// argument, and waits for each PUBACK at QoS 1, or goes through PUBREC, PUBREL and PUBCOMP at
+// QoS 2.
 //
-//   mqtt_pub [--host H] --port P --topic T [--qos 0|1] MESSAGE...
+//   mqtt_pub [--host H] --port P --topic T [--qos 0|1|2] MESSAGE...
 //
-// Exit 0 once every message is published (and, at QoS 1, acknowledged), 1 on any error.
+// Exit 0 once every message is published (and, at QoS 1 and 2, acknowledged), 1 on any error.
 #include <sockframe/sockframe.hpp>
 
 #include <chrono>
@@ -18,7 +19,7 @@ namespace mqtt = sockframe::mqtt;
 
 namespace {
 int usage() {
-    std::cerr << "usage: mqtt_pub [--host H] --port P --topic T [--qos 0|1] MESSAGE...\n";
+    std::cerr << "usage: mqtt_pub [--host H] --port P --topic T [--qos 0|1|2] MESSAGE...\n";
     return 2;
 }
 
@@ -49,7 +50,7 @@ int main(int argc, char** argv) {
             messages.push_back(arg);
         }
     }
-    if (port.empty() || topic.empty() || (qos != 0 && qos != 1) || messages.empty()) return usage();
+    if (port.empty() || topic.empty() || (qos < 0 || qos > 2) || messages.empty()) return usage();
 
     try {
         sf::framed conn{sf::tcp_stream::connect(host, port, std::chrono::seconds(10)), mqtt::codec{}};
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
 
         std::uint16_t packet_id = 0;
         for (std::string_view message : messages) {
-            if (qos == 1 && ++packet_id == 0) packet_id = 1;
+            if (qos > 0 && ++packet_id == 0) packet_id = 1;
             packet.clear();
             // The head (first byte, topic, packet id) and the message go out as one frame; the
             // message is not copied.
@@ -80,6 +81,19 @@ int main(int argc, char** argv) {
                 if (auto ec = mqtt::parse_packet_id(expect(conn, mqtt::packet_type::puback), acknowledged))
                     throw std::system_error(ec, "PUBACK");
                 if (acknowledged != packet_id) throw std::runtime_error("PUBACK for another packet");
+            } else if (qos == 2) {  // the broker has it (PUBREC); release the id (PUBREL, PUBCOMP)
+                std::uint16_t acknowledged = 0;
+                if (auto ec = mqtt::parse_ack(expect(conn, mqtt::packet_type::pubrec),
+                                              mqtt::packet_type::pubrec, acknowledged))
+                    throw std::system_error(ec, "PUBREC");
+                if (acknowledged != packet_id) throw std::runtime_error("PUBREC for another packet");
+                packet.clear();
+                mqtt::build_pubrel(packet_id, packet);
+                conn.send(sf::const_buffer{packet});
+                if (auto ec = mqtt::parse_ack(expect(conn, mqtt::packet_type::pubcomp),
+                                              mqtt::packet_type::pubcomp, acknowledged))
+                    throw std::system_error(ec, "PUBCOMP");
+                if (acknowledged != packet_id) throw std::runtime_error("PUBCOMP for another packet");
             }
         }
         packet.clear();

@@ -218,7 +218,8 @@ int main(int argc, char** argv) {
         std::string reply;
         std::string_view args[1024];
         server.on_frame([&](auto& c, sf::const_buffer frame) {
-            const sf::resp_value command(frame);
+            // the codec recorded where the arguments are while it checked the frame
+            const sf::resp_value command(frame, c.io().codec());
             bool bulk_only = true;
             const std::size_t n = command.strings(args, 1024, &bulk_only);
             reply.clear();

@@ -401,3 +401,305 @@ TEST_CASE("mqtt: packets cross a socket through framed, sent as head + payload")
     CHECK_FALSE(server.receive(ec));
     CHECK(ec == sf::errc::malformed_frame);
 }
+
+namespace {
+/// `built` (first byte + body) framed by the codec, then decoded at every split of the wire, as
+/// one packet; returned parsed (its body views a copy that lives until the next call).
+mqtt::packet framed_and_split(const std::vector<std::byte>& built) {
+    static std::string keep;
+    keep = encode(mqtt::codec{}, str(built));
+    REQUIRE(decode_all_ways(make_311, keep) == events{frame(keep)});
+    return parsed(sf::const_buffer{keep});
+}
+}  // namespace
+
+TEST_CASE("mqtt: the QoS 2 flow: PUBREC, PUBREL and PUBCOMP") {
+    std::vector<std::byte> out;
+    mqtt::build_pubrec(0x1234, out);
+    CHECK(str(out) == bytes({0x50, 0x12, 0x34}));
+    out.clear();
+    mqtt::build_pubrel(0x1234, out);
+    CHECK(str(out) == bytes({0x62, 0x12, 0x34}));  // PUBREL's flags are 0010
+    out.clear();
+    mqtt::build_pubcomp(0x1234, out);
+    CHECK(str(out) == bytes({0x70, 0x12, 0x34}));
+    const std::pair<void (*)(std::uint16_t, std::vector<std::byte>&), mqtt::packet_type> acks[] = {
+        {mqtt::build_pubrec, mqtt::packet_type::pubrec},
+        {mqtt::build_pubrel, mqtt::packet_type::pubrel},
+        {mqtt::build_pubcomp, mqtt::packet_type::pubcomp},
+        {mqtt::build_puback, mqtt::packet_type::puback},
+        {mqtt::build_unsuback, mqtt::packet_type::unsuback}};
+    for (const auto& ack : acks) {
+        const auto build = ack.first;
+        const mqtt::packet_type type = ack.second;
+        CAPTURE(static_cast<int>(type));
+        out.clear();
+        build(7, out);
+        const mqtt::packet p = framed_and_split(out);
+        std::uint16_t id = 0;
+        REQUIRE_FALSE(mqtt::parse_ack(p, type, id));
+        CHECK(id == 7);
+        // another type, or packet id 0, is malformed
+        const auto other =
+            type == mqtt::packet_type::pubrec ? mqtt::packet_type::pubcomp : mqtt::packet_type::pubrec;
+        CHECK(mqtt::parse_ack(p, other, id) == sf::errc::malformed_frame);
+        out.clear();
+        build(0, out);
+        CHECK(mqtt::parse_ack(parsed(sf::const_buffer{encode(mqtt::codec{}, str(out))}), type, id) ==
+              sf::errc::malformed_frame);
+    }
+    // PUBREL with other flags, and the acknowledgements with another length, are refused by the codec
+    CHECK(decode_all_ways(make_311, bytes({0x60, 0x02, 0, 1})) ==
+          events{error(sf::errc::malformed_frame, 0)});
+    CHECK(decode_all_ways(make_311, bytes({0x50, 0x03, 0, 1, 0})) ==
+          events{error(sf::errc::frame_size_mismatch, 3)});
+}
+
+TEST_CASE("mqtt: a CONNECT with a Will, user name and password builds and parses back") {
+    std::vector<std::byte> out;
+    mqtt::connect_options o;
+    o.client_id = "c";
+    o.keep_alive = 10;
+    o.will_topic = "status/c";
+    const std::string will = std::string("gone\0!", 6);
+    o.will_message = sf::const_buffer{will};
+    o.will_qos = 2;
+    o.will_retain = true;
+    o.username = "user";
+    o.password = "pw";
+    REQUIRE_FALSE(mqtt::build_connect(o, out));
+    CHECK(str(out) ==
+          bytes({0x10, 0, 4, 'M', 'Q', 'T', 'T', 4, 0x80 | 0x40 | 0x20 | 0x10 | 0x04 | 0x02, 0, 10, 0, 1}) +
+              "c" + bytes({0, 8}) + "status/c" + bytes({0, 6}) + will + bytes({0, 4}) + "user" +
+              bytes({0, 2}) + "pw");
+    mqtt::connect_request r;
+    REQUIRE_FALSE(mqtt::parse_connect(framed_and_split(out), r));
+    CHECK(r.has_will);
+    CHECK(r.will_topic == "status/c");
+    CHECK(r.will_message.str() == will);
+    CHECK(r.will_qos == 2);
+    CHECK(r.will_retain);
+    CHECK(r.has_username);
+    CHECK(r.username == "user");
+    CHECK(r.has_password);
+    CHECK(r.password.str() == "pw");
+    CHECK(r.client_id == "c");
+    // without a Will topic the Will fields are not sent
+    o.will_topic = {};
+    out.clear();
+    REQUIRE_FALSE(mqtt::build_connect(o, out));
+    REQUIRE_FALSE(mqtt::parse_connect(framed_and_split(out), r));
+    CHECK_FALSE(r.has_will);
+    CHECK(r.will_qos == 0);
+    // refused Wills
+    out.clear();
+    o.will_topic = "a/#";
+    CHECK(mqtt::build_connect(o, out) == sf::errc::invalid_argument);
+    o.will_topic = "a";
+    o.will_qos = 3;
+    CHECK(mqtt::build_connect(o, out) == sf::errc::invalid_argument);
+    o.will_qos = 0;
+    const std::string big(70000, 'x');
+    o.will_message = sf::const_buffer{big};
+    CHECK(mqtt::build_connect(o, out) == sf::errc::invalid_argument);
+    // malformed flag combinations: Will QoS or RETAIN without the Will flag, Will QoS 3, a
+    // password without a user name, a Will topic with a wildcard, a truncated Will
+    const std::string head = bytes({0, 4, 'M', 'Q', 'T', 'T', 4});
+    for (const std::string& body :
+         {head + bytes({0x08, 0, 0, 0, 0}), head + bytes({0x20, 0, 0, 0, 0}),
+          head + bytes({0x40, 0, 0, 0, 0}), head + bytes({0x1C, 0, 0, 0, 0, 0, 1, 't', 0, 0}),
+          head + bytes({0x04, 0, 0, 0, 0, 0, 1, '#', 0, 0}),
+          head + bytes({0x04, 0, 0, 0, 0, 0, 1, 't', 0, 5, 'a'})}) {
+        CAPTURE(body);
+        mqtt::packet p;
+        p.type = mqtt::packet_type::connect;
+        p.body = sf::const_buffer{body};
+        CHECK(mqtt::parse_connect(p, r) == sf::errc::malformed_frame);
+    }
+}
+
+TEST_CASE("mqtt: UNSUBSCRIBE and UNSUBACK build and parse back") {
+    std::vector<std::byte> out;
+    REQUIRE_FALSE(mqtt::build_unsubscribe(9, "sensors/+/t", out));
+    CHECK(str(out) == bytes({0xA2, 0, 9, 0, 11}) + "sensors/+/t");
+    std::uint16_t id = 0;
+    std::vector<std::string_view> filters;
+    REQUIRE_FALSE(mqtt::parse_unsubscribe(framed_and_split(out), id, filters));
+    CHECK(id == 9);
+    REQUIRE(filters.size() == 1);
+    CHECK(filters[0] == "sensors/+/t");
+    // several filters
+    mqtt::packet p;
+    p.type = mqtt::packet_type::unsubscribe;
+    const std::string two = bytes({0, 3, 0, 1}) + "a" + bytes({0, 2}) + "b/";
+    p.body = sf::const_buffer{two};
+    REQUIRE_FALSE(mqtt::parse_unsubscribe(p, id, filters));
+    CHECK(filters == std::vector<std::string_view>{"a", "b/"});
+    // none, an empty one, a truncated one, packet id 0
+    for (const std::string& body :
+         {bytes({0, 3}), bytes({0, 3, 0, 0}), bytes({0, 3, 0, 2, 'a'}), bytes({0, 0, 0, 1}) + "a"}) {
+        CAPTURE(body);
+        p.body = sf::const_buffer{body};
+        CHECK(mqtt::parse_unsubscribe(p, id, filters) == sf::errc::malformed_frame);
+    }
+    CHECK(mqtt::build_unsubscribe(0, "a", out) == sf::errc::invalid_argument);
+    CHECK(mqtt::build_unsubscribe(1, "", out) == sf::errc::invalid_argument);
+    out.clear();
+    mqtt::build_unsuback(9, out);
+    CHECK(str(out) == bytes({0xB0, 0, 9}));
+}
+
+TEST_CASE("mqtt 5: properties are written, checked and read back by type") {
+    mqtt::property_writer w;
+    REQUIRE_FALSE(w.add(mqtt::property_id::session_expiry_interval, 0x01020304));
+    REQUIRE_FALSE(w.add(mqtt::property_id::receive_maximum, 20));
+    REQUIRE_FALSE(w.add(mqtt::property_id::maximum_qos, 1));
+    REQUIRE_FALSE(w.add(mqtt::property_id::subscription_identifier, 200000));
+    REQUIRE_FALSE(w.add(mqtt::property_id::content_type, "text/plain"));
+    REQUIRE_FALSE(w.add(mqtt::property_id::correlation_data, std::string_view("\0\1", 2)));
+    REQUIRE_FALSE(w.add_user_property("k", "v"));
+    REQUIRE_FALSE(w.add_user_property("k", "w"));  // user properties may repeat
+    CHECK(str(std::vector<std::byte>(w.bytes().begin(), w.bytes().end())) ==
+          bytes({0x11, 1, 2, 3, 4, 0x21, 0, 20, 0x24, 1, 0x0B, 0xC0, 0x9A, 0x0C, 0x03, 0, 10}) +
+              "text/plain" +
+              bytes({0x09, 0, 2, 0, 1, 0x26, 0, 1, 'k', 0, 1, 'v', 0x26, 0, 1, 'k', 0, 1, 'w'}));
+    mqtt::properties props;
+    REQUIRE_FALSE(mqtt::properties::parse(w.bytes(), props));
+    std::vector<mqtt::property_id> ids;
+    for (const mqtt::property& p : props) ids.push_back(p.id);
+    CHECK(ids.size() == 8);
+    mqtt::property p;
+    REQUIRE(props.find(mqtt::property_id::session_expiry_interval, p));
+    CHECK(p.number() == 0x01020304);
+    REQUIRE(props.find(mqtt::property_id::subscription_identifier, p));
+    CHECK(p.number() == 200000);
+    CHECK(p.type() == mqtt::property_type::varint);
+    REQUIRE(props.find(mqtt::property_id::content_type, p));
+    CHECK(p.text() == "text/plain");
+    REQUIRE(props.find(mqtt::property_id::correlation_data, p));
+    CHECK(p.bytes().size() == 2);
+    REQUIRE(props.find(mqtt::property_id::user_property, p));
+    CHECK(p.text() == "k");
+    CHECK(p.value() == "v");
+    CHECK_FALSE(props.find(mqtt::property_id::topic_alias, p));
+    // the writer refuses a value of the wrong type or size
+    CHECK(w.add(mqtt::property_id::maximum_qos, 256) == sf::errc::invalid_argument);
+    CHECK(w.add(mqtt::property_id::topic_alias, 70000) == sf::errc::invalid_argument);
+    CHECK(w.add(mqtt::property_id::content_type, 1) == sf::errc::invalid_argument);
+    CHECK(w.add(mqtt::property_id::topic_alias, "x") == sf::errc::invalid_argument);
+    CHECK(w.add(static_cast<mqtt::property_id>(0x7F), 1) == sf::errc::invalid_argument);
+    // malformed: unknown identifier, a value cut short, a repeated identifier, bad UTF-8, U+0000,
+    // a varint with a fifth byte
+    for (const std::string& bad :
+         {bytes({0x7F, 0}), bytes({0x11, 0, 0}), bytes({0x21, 0, 1, 0x21, 0, 2}), bytes({0x03, 0, 1, 0xFF}),
+          bytes({0x03, 0, 1, 0}), bytes({0x0B, 0x80, 0x80, 0x80, 0x80, 1}), bytes({0x26, 0, 1, 'k'})}) {
+        CAPTURE(bad);
+        CHECK(mqtt::properties::parse(sf::const_buffer{bad}, props) == sf::errc::malformed_frame);
+        CHECK(props.empty());
+    }
+}
+
+TEST_CASE("mqtt 5: CONNECT, CONNACK, PUBLISH and SUBSCRIBE carry their properties, split at every byte") {
+    auto make5 = [] { return mqtt::codec{SOCKFRAME_DEFAULT_MAX_FRAME, mqtt::protocol_version::v5}; };
+    static std::string keep;
+    auto round = [&](const std::vector<std::byte>& built) {
+        keep = encode(make5(), str(built));
+        REQUIRE(decode_all_ways(make5, keep) == events{frame(keep)});
+        return parsed(sf::const_buffer{keep});
+    };
+    mqtt::property_writer props, will_props;
+    REQUIRE_FALSE(props.add(mqtt::property_id::session_expiry_interval, 3600));
+    REQUIRE_FALSE(will_props.add(mqtt::property_id::will_delay_interval, 5));
+    mqtt::connect_options o;
+    o.client_id = "c5";
+    o.will_topic = "w";
+    o.will_message = sf::const_buffer{"bye"};
+    o.username = "u";
+    o.password = "p";
+    std::vector<std::byte> out;
+    REQUIRE_FALSE(mqtt::build_connect_v5(o, props, will_props, out));
+    CHECK(str(out) ==
+          bytes({0x10, 0, 4, 'M', 'Q', 'T', 'T', 5, 0xC6, 0, 60, 5, 0x11, 0, 0, 0x0E, 0x10, 0, 2}) + "c5" +
+              bytes({5, 0x18, 0, 0, 0, 5, 0, 1, 'w', 0, 3}) + "bye" + bytes({0, 1, 'u', 0, 1, 'p'}));
+    {
+        mqtt::connect_request r;
+        mqtt::properties cp, wp;
+        REQUIRE_FALSE(mqtt::parse_connect_v5(round(out), r, cp, wp));
+        CHECK(r.client_id == "c5");
+        CHECK(r.will_message.str() == "bye");
+        CHECK(r.password.str() == "p");
+        mqtt::property p;
+        REQUIRE(cp.find(mqtt::property_id::session_expiry_interval, p));
+        CHECK(p.number() == 3600);
+        REQUIRE(wp.find(mqtt::property_id::will_delay_interval, p));
+        CHECK(p.number() == 5);
+        // a 3.1.1 CONNECT is not one
+        out.clear();
+        REQUIRE_FALSE(mqtt::build_connect(o, out));
+        CHECK(mqtt::parse_connect_v5(round(out), r, cp, wp) == sf::errc::malformed_frame);
+    }
+    out.clear();
+    mqtt::property_writer ack;
+    REQUIRE_FALSE(ack.add(mqtt::property_id::assigned_client_identifier, "auto-1"));
+    mqtt::build_connack_v5(false, 0, ack, out);
+    {
+        bool present = true;
+        std::uint8_t code = 1;
+        mqtt::properties cp;
+        REQUIRE_FALSE(mqtt::parse_connack_v5(round(out), present, code, cp));
+        CHECK_FALSE(present);
+        CHECK(code == 0);
+        mqtt::property p;
+        REQUIRE(cp.find(mqtt::property_id::assigned_client_identifier, p));
+        CHECK(p.text() == "auto-1");
+    }
+    out.clear();
+    mqtt::property_writer pub;
+    REQUIRE_FALSE(pub.add(mqtt::property_id::topic_alias, 3));
+    REQUIRE_FALSE(pub.add_user_property("trace", "42"));
+    REQUIRE_FALSE(mqtt::build_publish_head_v5("a/b", 2, 7, true, pub, out));
+    mqtt::detail::put_bytes(out, "payload", 7);
+    {
+        mqtt::publish_message m;
+        mqtt::properties pp;
+        REQUIRE_FALSE(mqtt::parse_publish_v5(round(out), m, pp));
+        CHECK(m.topic == "a/b");
+        CHECK(m.qos == 2);
+        CHECK(m.packet_id == 7);
+        CHECK(m.retain);
+        CHECK(m.payload.str() == "payload");
+        mqtt::property p;
+        REQUIRE(pp.find(mqtt::property_id::user_property, p));
+        CHECK(p.value() == "42");
+    }
+    out.clear();
+    mqtt::property_writer sub;
+    REQUIRE_FALSE(sub.add(mqtt::property_id::subscription_identifier, 9));
+    REQUIRE_FALSE(mqtt::build_subscribe_v5(4, "a/#", 0x04 | 0x08 | 0x10 | 1, sub, out));
+    {
+        std::uint16_t id = 0;
+        std::vector<mqtt::subscription> subs;
+        mqtt::properties sp;
+        REQUIRE_FALSE(mqtt::parse_subscribe_v5(round(out), id, subs, sp));
+        CHECK(id == 4);
+        REQUIRE(subs.size() == 1);
+        CHECK(subs[0].topic_filter == "a/#");
+        CHECK(subs[0].qos == 1);
+        CHECK(subs[0].options == 0x1D);
+        mqtt::property p;
+        REQUIRE(sp.find(mqtt::property_id::subscription_identifier, p));
+        CHECK(p.number() == 9);
+    }
+    CHECK(mqtt::build_subscribe_v5(4, "a", 0x30, sub, out) ==
+          sf::errc::invalid_argument);  // Retain Handling 3
+    CHECK(mqtt::build_subscribe_v5(4, "a", 0x40, sub, out) == sf::errc::invalid_argument);  // reserved bit
+    // a properties length past the body is malformed
+    mqtt::packet p;
+    p.type = mqtt::packet_type::connack;
+    const std::string cut = bytes({0, 0, 5, 0x24, 1});
+    p.body = sf::const_buffer{cut};
+    bool present = false;
+    std::uint8_t code = 0;
+    mqtt::properties none;
+    CHECK(mqtt::parse_connack_v5(p, present, code, none) == sf::errc::malformed_frame);
+}

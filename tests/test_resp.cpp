@@ -413,3 +413,187 @@ TEST_CASE("resp: strings() agrees with every child's str(), nulls and nested val
     CHECK(v.strings(texts, 2) == 14);
     CHECK(texts[1].data() == v[1].str().data());
 }
+
+namespace {
+
+/// A view built with the codec's index of the frame it has just decoded reads the same children
+/// as a view that walks the frame, and the recorded places are the children's own.
+void check_index(sf::const_buffer payload, const sf::resp_codec& codec) {
+    const sf::resp_value walked(payload);
+    const sf::resp_value indexed(payload, codec);
+    REQUIRE(indexed.type() == walked.type());
+    REQUIRE(indexed.size() == walked.size());
+    CHECK(indexed.encoded().data() == walked.encoded().data());
+    CHECK(indexed.encoded().size() == walked.encoded().size());
+    const sf::resp_index& index = codec.index();
+    const bool recorded = walked.is_aggregate() && walked.type() != sf::resp_type::inline_command &&
+                          !walked.empty();  // an attribute before the value included
+    CHECK(index.describes(reinterpret_cast<const char*>(walked.encoded().data()), walked.size()) == recorded);
+    std::size_t i = 0;
+    for (auto a = walked.begin(), b = indexed.begin(); a != walked.end(); ++a, ++b, ++i) {
+        INFO("child " << i);
+        REQUIRE(b != indexed.end());
+        CHECK(a->type() == b->type());
+        CHECK(a->str().data() == b->str().data());
+        CHECK(a->str().size() == b->str().size());
+        CHECK(a->encoded().data() == b->encoded().data());
+        CHECK(a->encoded().size() == b->encoded().size());
+        CHECK(a->attributes().encoded().data() == b->attributes().encoded().data());
+        CHECK(indexed[i].encoded().data() == a->encoded().data());
+        CHECK(indexed[i].encoded().size() == a->encoded().size());
+        if (recorded && i < index.recorded()) {
+            const char* end = reinterpret_cast<const char*>(a->encoded().data()) + a->encoded().size();
+            CHECK(index.end(i) == end);
+            if (!a->is_aggregate() && !a->is_null()) {
+                const char* text = a->str().data();
+                CHECK(index.body(i) == (a->type() == sf::resp_type::verbatim_string ? text - 4 : text));
+            }
+        }
+    }
+    CHECK(i == walked.size());
+    CHECK(indexed[walked.size()].type() == sf::resp_type::null);
+    std::string_view a[24], b[24];
+    bool bulk_a = false, bulk_b = true;
+    REQUIRE(walked.strings(a, 24, &bulk_a) == indexed.strings(b, 24, &bulk_b));
+    CHECK(bulk_a == bulk_b);
+    for (std::size_t k = 0; k < walked.size() && k < 24; ++k) {
+        CHECK(a[k].data() == b[k].data());
+        CHECK(a[k].size() == b[k].size());
+    }
+}
+
+}  // namespace
+
+TEST_CASE("resp: the children's places recorded while decoding agree with a walk, split at every byte") {
+    std::string many;
+    sf::resp_writer(many).command_range(std::vector<std::string>(20, "arg"));  // past the index
+    std::string mixed = "*21\r\n";
+    for (int i = 0; i < 21; ++i)
+        mixed += i % 3 == 0   ? "*2\r\n:1\r\n%1\r\n+k\r\n$1\r\nv\r\n"
+                 : i % 3 == 1 ? "=7\r\ntxt:hey\r\n"
+                              : "$-1\r\n";
+    const std::vector<std::string> values = {
+        "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n",  // decode_frame's
+        "*14\r\n$3\r\nabc\r\n$-1\r\n*-1\r\n_\r\n+ok\r\n-ERR x\r\n:-12\r\n,2.5\r\n#t\r\n(123\r\n"
+        "!2\r\nno\r\n=7\r\ntxt:hey\r\n*2\r\n$1\r\na\r\n%1\r\n+k\r\n*-1\r\n|1\r\n+ttl\r\n:3\r\n$1\r\nz\r\n",
+        "*3\r\n:1\r\n*2\r\n:2\r\n*2\r\n:3\r\n$1\r\nx\r\n*0\r\n",
+        "%2\r\n+first\r\n:1\r\n+second\r\n*1\r\n:2\r\n",
+        "*2\r\n|1\r\n+ttl\r\n:3600\r\n:1\r\n|0\r\n:2\r\n",
+        "|1\r\n+key-popularity\r\n%1\r\n$1\r\na\r\n,0.1923\r\n*2\r\n:2039123\r\n:9543892\r\n",
+        "|1\r\n+a\r\n+b\r\n+OK\r\n",
+        ">2\r\n+message\r\n$5\r\nhello\r\n",
+        "*0\r\n",
+        "*-1\r\n",
+        "*5\r\n$-0\r\n\r\n*-0\r\n$-01\r\n*-01\r\n--\r\n",  // "-0" is not a null, "-01" is
+        "+OK\r\n",
+        "$5\r\nhello\r\n",
+        "GET key\r\n",
+        many,
+        mixed,
+    };
+    std::string stream;
+    for (const auto& v : values) stream += v;
+    // byte by byte, as a reader whose buffer grows; and whole, decode_frame first as framed does
+    for (int whole = 0; whole < 2; ++whole) {
+        sf::resp_codec codec;
+        std::size_t frames = 0, start = 0;
+        for (std::size_t end = whole ? stream.size() : 1; end <= stream.size() && start < stream.size();) {
+            const sf::const_buffer input(stream.data() + start, end - start);
+            sf::const_buffer payload;
+            std::size_t size = whole ? codec.decode_frame(input, payload) : 0;
+            if (size == 0) {
+                const sf::decode_result r = codec.decode(input);
+                REQUIRE_FALSE(r.is_error());
+                if (r.is_frame()) size = r.consumed, payload = r.payload;
+            }
+            if (size == 0) {
+                ++end;
+                continue;
+            }
+            CAPTURE(values[frames]);
+            CHECK(payload.size() == values[frames].size());
+            check_index(payload, codec);
+            ++frames;
+            start += size;
+        }
+        CHECK(frames == values.size());
+    }
+}
+
+TEST_CASE("resp: a view keeps to its own frame once the codec has decoded another") {
+    sf::resp_codec codec;
+    std::string buffer = "*2\r\n$1\r\na\r\n*1\r\n:7\r\n*3\r\n:1\r\n:2\r\n:3\r\n";
+    const sf::decode_result first = codec.decode(buffer);
+    REQUIRE(first.is_frame());
+    const sf::resp_value kept(first.payload, codec);
+    // the next frame of the same buffer: the first value no longer uses the index
+    const sf::decode_result second = codec.decode(sf::const_buffer(buffer).subspan(first.consumed));
+    REQUIRE(second.is_frame());
+    CHECK(kept.size() == 2);
+    CHECK(kept[0].str() == "a");
+    CHECK(kept[1].size() == 1);
+    CHECK(kept[1][0].integer() == 7);
+    std::string_view texts[2];
+    CHECK(kept.strings(texts, 2) == 2);
+    CHECK(texts[0] == "a");
+    // a reader that moved its bytes to the front: a frame without children at the address of one
+    // with children reads as itself
+    buffer = "*2\r\n$1\r\na\r\n$1\r\nb\r\n";
+    REQUIRE(codec.decode(buffer).is_frame());
+    buffer.replace(0, 11, "$9\r\nabcdefghi\r\n");
+    buffer.resize(15);
+    const sf::decode_result bulk = codec.decode(buffer);
+    REQUIRE(bulk.is_frame());
+    const sf::resp_value v(bulk.payload, codec);
+    CHECK(v.type() == sf::resp_type::bulk_string);
+    CHECK(v.str() == "abcdefghi");
+    CHECK(v.size() == 0);
+    // an error forgets the index too
+    REQUIRE(codec.decode(sf::const_buffer("*1\r\n$1\r\nx\r\n")).is_frame());
+    CHECK(codec.decode(sf::const_buffer("*1\r\n$1\r\nxy\r\n")).is_error());
+    CHECK(codec.index().recorded() == 1);
+    const std::string again = "*1\r\n$1\r\nx\r\n";
+    CHECK_FALSE(codec.index().describes(again.data(), 1));
+}
+
+TEST_CASE("resp: a view of a whole scalar frame: nulls, \"-0\" lengths and lines") {
+    for (const char* wire : {"$-1\r\n", "$-01\r\n", "_\r\n"}) {
+        CAPTURE(wire);
+        const sf::resp_value v(sf::const_buffer{wire});
+        CHECK(v.type() == sf::resp_type::null);
+        CHECK(v.str().empty());
+        CHECK(v.encoded().size() == std::string_view(wire).size());
+    }
+    const sf::resp_value empty(sf::const_buffer{"$-0\r\n\r\n"});
+    CHECK(empty.type() == sf::resp_type::bulk_string);
+    CHECK(empty.str().empty());
+    CHECK(empty.encoded().size() == 7);
+    const sf::resp_value line(sf::const_buffer{"-ERR no\r\n"});
+    CHECK(line.type() == sf::resp_type::simple_error);
+    CHECK(line.str() == "ERR no");
+    const sf::resp_value bulk(sf::const_buffer{"$4\r\na\r\nb\r\n"});
+    CHECK(bulk.str() == "a\r\nb");
+}
+
+TEST_CASE(
+    "resp: decode_frame answers for simple strings, errors, integers and RESP2's null, as decode would") {
+    std::size_t declined = 0;
+    for (const char* line :
+         {"+OK\r\n", "-ERR unknown\r\n", ":-9223372036854775808\r\n", ":0\r\n", "$-1\r\n"}) {
+        CAPTURE(std::string(line));
+        CHECK(codec_test::check_decode_frame(make_default(), line, declined) == 1);
+        CHECK(declined == 0);
+    }
+    // what decode() rejects or takes otherwise is left to it
+    for (const char* other :
+         {":12a\r\n", ":9223372036854775808\r\n", "+a\nb\r\n", "+ab\r\r\n", "$-01\r\n", "$-2\r\n"}) {
+        CAPTURE(std::string(other));
+        CHECK(codec_test::check_decode_frame(make_default(), other, declined) == 0);
+    }
+    // within max_bulk only: a line of max_bulk bytes is answered, one byte more is not
+    sf::resp_limits limits;
+    limits.max_bulk = 3;
+    CHECK(codec_test::check_decode_frame(make_with(limits), "+abc\r\n", declined) == 1);
+    CHECK(codec_test::check_decode_frame(make_with(limits), "+abcd\r\n", declined) == 0);
+    CHECK(declined == 0);
+}

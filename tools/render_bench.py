@@ -11,6 +11,12 @@
       rewrites every table between markers <!-- bench:TABLE:begin --> ... <!-- bench:TABLE:end -->
       (TABLES below says which page and which recorded file each one is) from those files. No
       figure in the docs is typed by hand.
+  python3 tools/render_bench.py record-resp-decode BENCH [BENCH-ARGS...]
+      runs sockframe_resp_decode_bench --json and writes docs/bench/resp_decode.json; with valgrind
+      installed, also each workload and measure once under callgrind (--only, --rounds 1):
+      instructions per frame of each decoder (both feeds together).
+  python3 tools/render_bench.py record-resp-server RESP_SERVER [RESP_BENCH-ARGS...]
+      runs benchmarks/resp_bench.py against that resp_server and writes docs/bench/resp_server.json.
   python3 tools/render_bench.py check
       fails (exit 1) if rendering would change a file: CI's docs job runs it.
 
@@ -22,6 +28,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,6 +90,105 @@ def record(argv):
         json.dump(doc, f, indent=1)
         f.write("\n")
     print("wrote", os.path.relpath(data_path(name), ROOT), "(%d rows)" % len(results))
+
+
+def machine():
+    return "%d CPUs of %s, %s %s" % (os.cpu_count() or 0, cpu_model(), platform.system(), platform.release())
+
+
+def save(path, doc):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    print("wrote", os.path.relpath(path, ROOT), "(%d rows)" % len(doc["results"]))
+
+
+def record_resp_decode(argv):
+    if not argv:
+        sys.exit("usage: render_bench.py record-resp-decode BENCH [ARGS...]")
+    out = subprocess.run([argv[0], "--json"] + argv[1:], check=True, stdout=subprocess.PIPE, text=True).stdout
+    rows = [json.loads(line) for line in out.splitlines() if line.strip()]
+    if shutil.which("valgrind") and shutil.which("callgrind_annotate"):
+        for key in sorted({(r["workload"], r["measure"]) for r in rows}):
+            counts = callgrind_counts(argv[0], "%s:%s" % key)
+            frames = next(r["frames"] for r in rows if (r["workload"], r["measure"]) == key)
+            for r in rows:
+                if (r["workload"], r["measure"]) == key and counts:
+                    # each decoder runs both feeds once: 2 * frames frames
+                    r["hand_instructions_per_frame"] = round(counts["hand_frames"] / (2 * frames), 1)
+                    r["sockframe_instructions_per_frame"] = round(counts["codec_frames"] / (2 * frames), 1)
+    save(data_path("resp_decode"), {"command": " ".join(["sockframe_resp_decode_bench"] + argv[1:]),
+                       "date": datetime.date.today().isoformat(), "machine": machine(), "results": rows})
+
+
+def callgrind_counts(bench, only):
+    """Inclusive instruction counts of the bench's two decoder loops, one run of `only`."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out, bench, "--rounds", "1",
+                        "--only", only], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        text = subprocess.run(["callgrind_annotate", "--inclusive=yes", out], check=True, stdout=subprocess.PIPE,
+                              text=True).stdout
+    counts = {}
+    for line in text.splitlines():
+        for name in ("hand_frames", "codec_frames"):
+            if "::%s(" % name in line and name not in counts:
+                counts[name] = int(line.split()[0].replace(",", ""))
+    return counts if len(counts) == 2 else None
+
+
+def record_resp_server(argv):
+    if not argv:
+        sys.exit("usage: render_bench.py record-resp-server RESP_SERVER [RESP_BENCH-ARGS...]")
+    tmp = data_path("resp_server") + ".tmp"
+    script = os.path.join(ROOT, "benchmarks", "resp_bench.py")
+    subprocess.run([sys.executable, script, "--server", argv[0], "--json", tmp] + argv[1:], check=True)
+    with open(tmp) as f:
+        rows = json.load(f)
+    os.remove(tmp)
+    save(data_path("resp_server"), {"command": " ".join(["benchmarks/resp_bench.py", "--server", "resp_server"] + argv[1:]),
+                       "date": datetime.date.today().isoformat(), "machine": machine(), "results": rows})
+
+
+def resp_decode_table(doc):
+    out = ["| workload | measure | feed | hand-written ns/frame | sockframe ns/frame | hand ÷ sockframe time "
+           "| instructions/frame hand / sockframe (both feeds) |",
+           "|---|---|---|---:|---:|---:|---:|"]
+    for r in doc["results"]:
+        measure = "frames + children" if r["measure"] == "args" else r["measure"]
+        ir = ""
+        if "hand_instructions_per_frame" in r:
+            ir = "%.0f / %.0f = %.2f" % (r["hand_instructions_per_frame"], r["sockframe_instructions_per_frame"],
+                                        r["hand_instructions_per_frame"] / r["sockframe_instructions_per_frame"])
+        out.append("| %s | %s | %s | %.1f | %.1f | %.2f | %s |" % (
+            r["workload"], measure, r["feed"], r["hand_ns_per_frame"], r["sockframe_ns_per_frame"],
+            r["ratio_hand_to_sockframe_time"], ir))
+    out += ["", "Measured %s on %s: `%s` (medians over the rounds; the ratio is the median of the "
+            "per-round ratios, ≥ 1: sockframe as fast or faster). Rendered by `tools/render_bench.py` "
+            "from `docs/bench/resp_decode.json`." % (doc["date"], doc["machine"], doc["command"])]
+    return "\n".join(out)
+
+
+def resp_server_table(doc):
+    rows = doc["results"]
+    rps = {(r["test"], r["server"]): r["requests_per_s"] for r in rows if "requests_per_s" in r}
+    ratios = {r["test"]: r["ratio_resp_server_to_redis"] for r in rows if "ratio_resp_server_to_redis" in r}
+    out = ["| test | redis-server requests/s | resp_server requests/s | resp_server ÷ redis-server |",
+           "|---|---:|---:|---:|"]
+    command = ""
+    for test, ratio_value in ratios.items():
+        out.append("| %s | %s | %s | %.2f |" % (test, human(rps.get((test, "redis-server"), 0)),
+                                              human(rps.get((test, "resp_server"), 0)), ratio_value))
+    for r in rows:
+        if r.get("test") == "cpu_seconds_per_million_requests":
+            command = r.get("command", "")
+            out.append("| CPU s per million requests | %.2f | %.2f | %.2f (redis ÷ resp_server) |" % (
+                r["redis-server"], r["resp_server"], r["ratio_redis_to_resp_server_cpu"]))
+    out += ["", "Measured %s on %s: `%s`, each server in turn for every round (`%s`; requests/s are "
+            "medians over the rounds). Rendered by `tools/render_bench.py` from "
+            "`docs/bench/resp_server.json`." % (doc["date"], doc["machine"], doc["command"], command)]
+    return "\n".join(out)
 
 
 def human(x):
@@ -204,48 +310,6 @@ def server(doc):
     return "\n".join(out + ["", footer(doc, "server_bench", note)])
 
 
-def resp_decode(doc):
-    rows = doc["results"]
-    cell = {}
-    for r in rows:
-        cell[(r["workload"], r["measure"], r["feed"])] = "%.1f / %.1f = %.2f" % (
-            r["hand_ns_per_frame"], r["sockframe_ns_per_frame"], r["ratio_hand_to_sockframe_time"])
-    out = ["| workload | measure | whole buffer | 1500-byte chunks |", "|---|---|---|---|"]
-    seen = []
-    for r in rows:
-        k = (r["workload"], r["measure"])
-        if k in seen:
-            continue
-        seen.append(k)
-        feeds = [f for (w, m, f) in cell if (w, m) == k]
-        whole = cell.get(k + ("whole",), "–")
-        chunks = next((cell[k + (f,)] for f in feeds if f != "whole"), "–")
-        out.append("| %s | %s | %s | %s |" % (k[0], k[1], whole, chunks))
-    note = "ns per frame, hand-written / sockframe = ratio, ≥ 1: sockframe as fast or faster"
-    return "\n".join(out + ["", footer(doc, "resp_decode_bench", note)])
-
-
-def resp_server(doc):
-    rows = doc["results"]
-    out = ["| test | redis-server req/s | resp_server req/s | resp_server ÷ redis-server |", "|---|---:|---:|---:|"]
-    tests = []
-    for r in rows:
-        if "server" in r and r["test"] not in tests:
-            tests.append(r["test"])
-    by = {(r["test"], r.get("server")): r for r in rows}
-    for t in tests:
-        redis, ours = by.get((t, "redis-server"), {}), by.get((t, "resp_server"), {})
-        ratio = by.get((t, None), {}).get("ratio_resp_server_to_redis")
-        out.append("| %s | %s | %s | %s |" % (t, num(redis.get("requests_per_s")), num(ours.get("requests_per_s")),
-                                              "%.2f" % ratio if ratio is not None else "–"))
-    cpu = by.get(("cpu_seconds_per_million_requests", None))
-    if cpu:
-        out.append("| server CPU seconds per million requests | %.2f | %.2f | %.2f (redis-server ÷ resp_server) |"
-                   % (cpu["redis-server"], cpu["resp_server"], cpu["ratio_redis_to_resp_server_cpu"]))
-    note = "medians over the rounds; the JSON file lists every sample"
-    return "\n".join(out + ["", footer(doc, "resp_bench", note)])
-
-
 def datagrams(doc):
     rows = index(doc["results"])
     impls = []
@@ -309,8 +373,8 @@ TABLES = {
     "summary": ("sockframe_bench", "README.md", summary),
     "full": ("sockframe_bench", "docs/performance.md", full),
     "server": ("server_bench", "docs/server.md", server),
-    "resp_decode": ("resp_decode_bench", "docs/resp.md", resp_decode),
-    "resp_server": ("resp_bench", "docs/resp.md", resp_server),
+    "resp_decode": ("resp_decode", "docs/resp.md", resp_decode_table),
+    "resp_server": ("resp_server", "docs/resp.md", resp_server_table),
     "datagrams": ("sockframe_bench_datagrams", "docs/datagrams.md", datagrams),
     "mqtt_ws": ("proto_decode_bench_mqtt_ws", "docs/websocket.md", mqtt_ws),
     "text_protocols": ("proto_decode_bench_text", "docs/protocols.md", text_protocols),
@@ -339,10 +403,17 @@ def rendered():
 
 
 def main():
-    if len(sys.argv) < 2 or sys.argv[1] not in ("record", "render", "check"):
+    if len(sys.argv) < 2 or sys.argv[1] not in ("record", "record-resp-decode", "record-resp-server", "render",
+                                                "check"):
         sys.exit(__doc__)
     if sys.argv[1] == "record":
         record(sys.argv[2:])
+        return
+    if sys.argv[1] == "record-resp-decode":
+        record_resp_decode(sys.argv[2:])
+        return
+    if sys.argv[1] == "record-resp-server":
+        record_resp_server(sys.argv[2:])
         return
     stale = []
     for path, (old, new) in rendered().items():

@@ -162,6 +162,52 @@ inline bool resp_is_space(char c) noexcept {
 
 }  // namespace detail
 
+class resp_codec;
+class resp_value;
+
+/// Where the top-level children of the last aggregate frame a resp_codec decoded lie, recorded
+/// while the codec checked that frame, so that resp_value reads them without walking the frame
+/// again. Bounded: the first `capacity` children are recorded (their text's start and their end,
+/// as offsets in the frame); a view walks on from the last recorded one for the others.
+///
+/// It belongs to the codec (resp_codec::index()) and describes one frame at a time: a
+/// resp_value built with it checks, each time it reads it, that it still describes the value's
+/// frame, and walks the frame when it does not (another frame was decoded since, or the codec
+/// was reset). Nothing is allocated.
+class resp_index {
+public:
+    /// How many top-level children are recorded at most.
+    static constexpr std::size_t capacity = 16;
+
+    /// Whether the index describes the aggregate whose type byte is at `head` and which has
+    /// `children` children.
+    bool describes(const char* head, std::size_t children) const noexcept {
+        return frame_ != nullptr && frame_ + head_ == head && children_ == children;
+    }
+    /// The number of children recorded (at most capacity) for a value it describes.
+    std::size_t recorded() const noexcept { return children_ < capacity ? children_ : capacity; }
+    /// Where child `i` (below recorded()) begins its text: a bulk string's bytes, a line's text
+    /// after its type byte, an aggregate's first child.
+    const char* body(std::size_t i) const noexcept { return frame_ + body_[i]; }
+    /// One past child `i` (below recorded()), everything nested in it included.
+    const char* end(std::size_t i) const noexcept { return frame_ + end_[i]; }
+    /// Whether every child (recorded or not) is a bulk string, not null, without an attribute:
+    /// a command's arguments.
+    bool all_bulk() const noexcept { return bulk_; }
+
+private:
+    friend class resp_codec;
+    friend class resp_value;
+
+    const char* frame_ = nullptr;  // the frame's first byte; null while a frame is being recorded
+    std::uint64_t children_ = 0;   // the top-level aggregate's child count
+    std::uint32_t head_ = 0;       // the offset of its type byte (after attributes)
+    std::uint32_t first_ = 0;      // the offset of its first child (past its header)
+    bool bulk_ = false;            // every child is a bulk string (not null), without attribute
+    std::uint32_t body_[capacity] = {};
+    std::uint32_t end_[capacity] = {};
+};
+
 /// A RESP value inside a decoded frame: its type, its bytes and its children, all views into the
 /// frame (nothing is copied or allocated). Valid as long as the frame's bytes.
 ///
@@ -176,20 +222,12 @@ public:
     /// An empty value (type null, no bytes); what attributes() returns for a value without any.
     resp_value() noexcept = default;
     /// The value that `frame` (one frame decoded by resp_codec, attributes included) holds.
-    explicit resp_value(const_buffer frame) noexcept {
-        if (frame.empty()) return;
-        const char* p = reinterpret_cast<const char*>(frame.data());
-        if (detail::resp_type_of(*p) == resp_type::inline_command) {
-            type_ = resp_type::inline_command;
-            head_ = body_ = p;
-            end_ = p + frame.size();
-            std::size_t n = frame.size() - 1;  // drop "\n", then a "\r" before it
-            if (n > 0 && p[n - 1] == '\r') --n;
-            length_ = n;
-            return;
-        }
-        load(*this, p, p + frame.size());
-    }
+    explicit resp_value(const_buffer frame) noexcept { init(frame); }
+    /// The value that `frame` holds, when `codec` has just decoded it: the top-level children's
+    /// places that the codec recorded while checking the frame (resp_index) are used instead of
+    /// walking the frame again. Valid as long as the frame's bytes; once the codec decodes another
+    /// frame, the value walks its frame as the one-argument constructor's does.
+    resp_value(const_buffer frame, const resp_codec& codec) noexcept;
 
     /// Checks that `bytes` hold exactly one value within `limits`; on error returns an empty
     /// value and sets `ec` (and `error_size`, where given, to the offending size or position).
@@ -254,7 +292,32 @@ public:
     /// Where `only_bulk` is given, it tells whether every child is a bulk string (not null), as
     /// a command's arguments must be.
     std::size_t strings(std::string_view* out, std::size_t capacity,
-                        bool* only_bulk = nullptr) const noexcept;
+                        bool* only_bulk = nullptr) const noexcept {
+        if (!is_aggregate() || length_ == 0) {  // no children (a scalar, an empty line)
+            if (only_bulk) *only_bulk = true;
+            return 0;
+        }
+        const resp_index* recorded = index();
+        if (!recorded || length_ > resp_index::capacity) return children_strings(out, capacity, only_bulk);
+        // every child recorded by the codec: its text's place is known
+        const std::size_t stop = length_ < capacity ? length_ : capacity;
+        if (recorded->all_bulk()) {  // a command: no byte of the frame is read
+            for (std::size_t i = 0; i < stop; ++i) {
+                const char* body = recorded->body(i);
+                out[i] = std::string_view(body, static_cast<std::size_t>(recorded->end(i) - 2 - body));
+            }
+            if (only_bulk) *only_bulk = true;
+            return length_;
+        }
+        const char* p = body_;  // each child's type byte: where the previous one ends
+        for (std::size_t i = 0; i < stop; ++i) {
+            if (*p == '|') return children_strings(out, capacity, only_bulk);  // an attribute: walked
+            out[i] = recorded_text(p, recorded->body(i), recorded->end(i));
+            p = recorded->end(i);
+        }
+        if (only_bulk) *only_bulk = false;  // not all_bulk(): some child is not a bulk string
+        return length_;
+    }
 
     /// The attribute map sent before this value (the first, where several were), or an empty
     /// value when there was none.
@@ -270,6 +333,64 @@ public:
 private:
     friend class iterator;
 
+    /// Writes into *this the value `frame` holds (the one-argument constructor).
+    void init(const_buffer frame) noexcept {
+        if (frame.empty()) return;
+        const char* p = reinterpret_cast<const char*>(frame.data());
+        // A frame is one whole value: a line's text ends 2 bytes before the frame does, and a
+        // bulk string's where its header ends plus its length (nothing needs to be scanned).
+        const char marker = *p;
+        if (marker == '$' && p[1] != '-') {
+            const char* q = p + 1;
+            while (*q != '\r') ++q;
+            return set_scalar(resp_type::bulk_string, p, q + 2, frame.size());
+        }
+        if (marker == '+' || marker == ':') {
+            return set_scalar(marker == '+' ? resp_type::simple_string : resp_type::integer, p, p + 1,
+                              frame.size());
+        }
+        init_other(frame);
+    }
+    /// init() for the frames other than a bulk string, a simple string or an integer.
+    void init_other(const_buffer frame) noexcept {
+        const char* p = reinterpret_cast<const char*>(frame.data());
+        const char marker = *p;
+        switch (marker) {
+            case '$': {  // "$-1" is RESP2's null bulk string ("$-0" an empty one)
+                const char* next = nullptr;
+                if (detail::resp_trusted_number(p + 1, next) >= 0) break;  // load() below
+                set_scalar(resp_type::null, p, next, frame.size());
+                length_ = 0;
+                return;
+            }
+            case '-': return set_scalar(resp_type::simple_error, p, p + 1, frame.size());
+            case ',': return set_scalar(resp_type::double_number, p, p + 1, frame.size());
+            case '(': return set_scalar(resp_type::big_number, p, p + 1, frame.size());
+            case '#': return set_scalar(resp_type::boolean, p, p + 1, frame.size());
+            case '_': return set_scalar(resp_type::null, p, p + 1, frame.size());
+            default: break;
+        }
+        const resp_type type = detail::resp_type_of(marker);
+        if (type == resp_type::inline_command) {
+            type_ = resp_type::inline_command;
+            head_ = body_ = p;
+            end_ = p + frame.size();
+            std::size_t n = frame.size() - 1;  // drop "\n", then a "\r" before it
+            if (n > 0 && p[n - 1] == '\r') --n;
+            length_ = n;
+            return;
+        }
+        load(*this, p, p + frame.size());
+    }
+    /// A scalar frame of `size` bytes at `head` whose text begins at `body` and ends 2 bytes
+    /// before the frame does.
+    void set_scalar(resp_type type, const char* head, const char* body, std::size_t size) noexcept {
+        type_ = type;
+        head_ = head;
+        body_ = body;
+        end_ = head + size;
+        length_ = static_cast<std::size_t>(end_ - 2 - body);
+    }
     /// Writes into `v` the value at `p` (an attribute before it is recorded, not returned); `end`,
     /// where known, is where it ends. Field by field: a value built elsewhere and copied whole
     /// would be read back as wide loads from narrower stores (a store-forwarding stall per value).
@@ -289,15 +410,36 @@ private:
         load_value(v, p, end);
         return v;
     }
+    /// The str() of a child whose type byte is at `p`, whose text begins at `body` (as the
+    /// codec recorded it) and which ends at `end`.
+    static std::string_view recorded_text(const char* p, const char* body, const char* end) noexcept {
+        const char marker = *p;
+        const auto line = static_cast<std::size_t>(end - 2 - body);
+        if (p[1] == '-' && (detail::resp_is_bulk(marker) || detail::resp_is_aggregate(marker))) {
+            const char* next = nullptr;  // "-1" is a null ("-0" is not)
+            if (detail::resp_trusted_number(p + 1, next) < 0) return std::string_view(body, 0);
+        }
+        if (detail::resp_is_aggregate(marker)) return {};
+        if (marker == '=') return std::string_view(body + 4, line - 4);
+        return std::string_view(body, line);
+    }
+    /// strings() for a value that has children.
+    std::size_t children_strings(std::string_view* out, std::size_t capacity, bool* only_bulk) const noexcept;
     /// at_value(), written into `v`.
     static void load_value(resp_value& v, const char* p, const char* end) noexcept;
 
     resp_type type_ = resp_type::null;
-    const char* head_ = nullptr;        // the type byte
-    const char* body_ = nullptr;        // a scalar's text, an aggregate's first child
-    std::size_t length_ = 0;            // a scalar's text length, an aggregate's child count
-    const char* end_ = nullptr;         // past the whole value (computed on demand for aggregates)
-    const char* attributes_ = nullptr;  // the attribute before the value, if any
+    const char* head_ = nullptr;         // the type byte
+    const char* body_ = nullptr;         // a scalar's text, an aggregate's first child
+    std::size_t length_ = 0;             // a scalar's text length, an aggregate's child count
+    const char* end_ = nullptr;          // past the whole value (computed on demand for aggregates)
+    const char* attributes_ = nullptr;   // the attribute before the value, if any
+    const resp_index* index_ = nullptr;  // the codec's record of the children, if any
+
+    /// The index, where it (still) describes this value's children; else null.
+    const resp_index* index() const noexcept {
+        return index_ && index_->describes(head_, length_) ? index_ : nullptr;
+    }
 };
 
 /// A forward iterator over a value's children (each a resp_value), allocation-free.
@@ -327,7 +469,7 @@ public:
             load_word();
         } else {
             pos_ = current_.end_;
-            if (--left_ != 0) resp_value::load(current_, pos_, nullptr);
+            if (--left_ != 0) resp_value::load(current_, pos_, end_of(++child_));
         }
         return *this;
     }
@@ -346,8 +488,13 @@ public:
 
 private:
     friend class resp_value;
-    iterator(const char* pos, std::size_t left) noexcept : pos_(pos), left_(left) {
-        if (left_ != 0) resp_value::load(current_, pos_, nullptr);
+    iterator(const char* pos, std::size_t left, const resp_index* index = nullptr) noexcept
+        : pos_(pos), left_(left), index_(index) {
+        if (left_ != 0) resp_value::load(current_, pos_, end_of(0));
+    }
+    /// Where the codec recorded child `i`'s end, or null (the child is walked to find it).
+    const char* end_of(std::size_t i) const noexcept {
+        return index_ && i < index_->recorded() ? index_->end(i) : nullptr;
     }
     iterator(const char* pos, const char* line_end) noexcept : pos_(pos), line_end_(line_end), words_(true) {
         skip_spaces();
@@ -369,12 +516,14 @@ private:
     const char* pos_ = nullptr;
     std::size_t left_ = 0;
     const char* line_end_ = nullptr;
+    const resp_index* index_ = nullptr;  // the parent's index, if it has one
+    std::size_t child_ = 0;              // the current child's position (with index_)
     bool words_ = false;
 };
 
 inline resp_value::iterator resp_value::begin() const noexcept {
     if (type_ == resp_type::inline_command) return iterator(body_, body_ + length_);
-    return iterator(body_, is_aggregate() ? length_ : 0);
+    return iterator(body_, is_aggregate() ? length_ : 0, index());
 }
 inline resp_value::iterator resp_value::end() const noexcept {
     if (type_ == resp_type::inline_command) return iterator(body_ + length_, body_ + length_);
@@ -388,14 +537,29 @@ inline std::size_t resp_value::size() const noexcept {
 }
 inline bool resp_value::empty() const noexcept { return begin() == end(); }
 inline resp_value resp_value::operator[](std::size_t index) const noexcept {
+    if (const resp_index* recorded = this->index()) {
+        if (index >= length_) return {};
+        const std::size_t known = recorded->recorded();
+        // the slot of child i starts where child i - 1 ends (an attribute before it included)
+        if (index < known) {
+            resp_value v;
+            load(v, index == 0 ? body_ : recorded->end(index - 1), recorded->end(index));
+            return v;
+        }
+        const char* p = recorded->end(known - 1);
+        for (std::size_t i = known; i < index; ++i) p = detail::resp_skip(p);
+        resp_value v;
+        load(v, p, nullptr);
+        return v;
+    }
     std::size_t i = 0;
     for (auto it = begin(), e = end(); it != e; ++it, ++i)
         if (i == index) return *it;
     return {};
 }
 
-inline std::size_t resp_value::strings(std::string_view* out, std::size_t capacity,
-                                       bool* only_bulk) const noexcept {
+inline std::size_t resp_value::children_strings(std::string_view* out, std::size_t capacity,
+                                                bool* only_bulk) const noexcept {
     bool bulk = true;
     if (type_ == resp_type::inline_command) {
         std::size_t n = 0;
@@ -405,9 +569,54 @@ inline std::size_t resp_value::strings(std::string_view* out, std::size_t capaci
         return n;
     }
     const std::size_t count = is_aggregate() ? length_ : 0;
-    // One pass over the children, reading lengths only: the frame was checked by the codec.
     const char* p = body_;
     std::size_t i = 0;
+    if (const resp_index* index = this->index()) {
+        // Where the codec recorded the children: each child's text and end are known, only its
+        // type byte (at p, where the previous child ended) is read.
+        const std::size_t known = index->recorded();
+        if (index->all_bulk()) {  // a command: no type byte to read
+            const std::size_t stop = known < capacity ? known : capacity;
+            for (; i < stop; ++i) {
+                const char* body = index->body(i);
+                out[i] = std::string_view(body, static_cast<std::size_t>(index->end(i) - 2 - body));
+            }
+            i = known;
+            p = index->end(known - 1);
+        }
+        for (; i < known; ++i) {
+            const char marker = *p;
+            if (marker == '|') break;  // an attribute before the child: the walk below
+            const char* body = index->body(i);
+            const char* end = index->end(i);
+            std::string_view text;
+            if (marker == '$' && p[1] != '-') {
+                text = std::string_view(body, static_cast<std::size_t>(end - 2 - body));
+            } else {
+                // a length or count of "-1" is a null ("-0" is not, nor an empty line's '-')
+                const char* next = nullptr;
+                const bool null = p[1] == '-' &&
+                                  (detail::resp_is_bulk(marker) || detail::resp_is_aggregate(marker)) &&
+                                  detail::resp_trusted_number(p + 1, next) < 0;
+                if (!null && marker == '$') {
+                    text = std::string_view(body, static_cast<std::size_t>(end - 2 - body));
+                    p = end;
+                    if (i < capacity) out[i] = text;
+                    continue;
+                }
+                bulk = false;
+                if (null)
+                    text = std::string_view(body, 0);  // as str() reports it
+                else if (marker == '=')
+                    text = std::string_view(body + 4, static_cast<std::size_t>(end - 6 - body));
+                else if (!detail::resp_is_aggregate(marker))
+                    text = std::string_view(body, static_cast<std::size_t>(end - 2 - body));
+            }
+            if (i < capacity) out[i] = text;
+            p = end;
+        }
+    }
+    // One pass over the children, reading lengths only: the frame was checked by the codec.
     for (; i < count && *p == '$' && p[1] != '-'; ++i) {  // the common case first: bulk strings
         std::size_t n = 0;
         const char* q = p + 1;
@@ -471,6 +680,7 @@ inline void resp_value::load_value(resp_value& v, const char* p, const char* end
     v.length_ = 0;
     v.end_ = nullptr;
     v.attributes_ = nullptr;
+    v.index_ = nullptr;
     v.head_ = p;
     const char marker = *p;
     if (marker == '$' && p[1] != '-') {  // the common case first: a bulk string
@@ -544,10 +754,16 @@ public:
 
     /// A codec with `limits` (invalid_argument when max_depth exceeds depth_capacity or a
     /// limit is 0).
-    explicit resp_codec(const resp_limits& limits = {}) : limits_(limits) {
+    explicit resp_codec(const resp_limits& limits = {})
+        : limits_(limits), indexing_(limits.max_frame <= UINT32_MAX) {
         if (limits.max_depth > depth_capacity || limits.max_frame == 0 || limits.max_inline == 0)
             detail::throw_error(make_error_code(errc::invalid_argument), "resp_codec: limit out of range");
     }
+
+    /// Where the top-level children of the last aggregate frame decoded lie (see resp_index and
+    /// resp_value's two-argument constructor); recorded by decode() and decode_frame() as they
+    /// check the frame, for frames of at most 4 GiB - 1 bytes (a larger max_frame records nothing).
+    const resp_index& index() const noexcept { return index_; }
 
     /// The limits in force.
     const resp_limits& limits() const noexcept { return limits_; }
@@ -557,27 +773,51 @@ public:
     std::size_t max_frame_bytes() const noexcept { return limits_.max_frame; }
 
     /// decode()'s short cut (codec.hpp) for the common frames: an array of bulk strings (a
-    /// command) or a bulk string, whole at the front of `input`, when no frame is partly scanned.
-    /// Anything else, or anything decode() would reject: 0 (decode() decides).
+    /// command), a bulk string, RESP2's null bulk string, a simple string, error or integer,
+    /// whole at the front of `input`, when no frame is partly scanned. Anything else, or anything
+    /// decode() would reject: 0 (decode() decides).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
         if (pos_ != 0 || depth_ != 0 || input.size() < 4) return 0;
         const char* const p = reinterpret_cast<const char*>(input.data());
         const std::size_t n = input.size() < limits_.max_frame ? input.size() : limits_.max_frame;
+        const char first = p[0];
+        if (first == '+' || first == '-' || first == ':') return short_line(p, n, payload);
+        if (first == '$' && p[1] == '-') {  // RESP2's null bulk string, exactly "$-1"
+            if (n < 5 || p[2] != '1' || p[3] != '\r' || p[4] != '\n') return 0;
+            index_.frame_ = nullptr;  // a frame without children
+            payload = const_buffer{p, 5};
+            return 5;
+        }
         std::size_t pos = 0;
         std::uint64_t count = 1;
+        // an array's children are recorded as they are checked (a bulk string has none)
+        const bool record = p[0] == '*' && indexing_;
         if (p[0] == '*') {
             if (limits_.max_depth == 0) return 0;
             if (!short_number(p, n, pos, count) || count == 0 || count > limits_.max_elements) return 0;
+            if (record) {
+                index_.frame_ = nullptr;
+                index_.children_ = count;
+                index_.head_ = 0;
+                index_.first_ = static_cast<std::uint32_t>(pos);
+                index_.bulk_ = true;
+            }
         }
         for (std::uint64_t i = 0; i < count; ++i) {
             if (pos >= n || p[pos] != '$') return 0;
             std::uint64_t length = 0;
             if (!short_number(p, n, pos, length) || length > limits_.max_bulk) return 0;
             if (n - pos < length + 2) return 0;
+            const std::size_t body = pos;
             pos += detail::convert<std::size_t>(length);
             if (p[pos] != '\r' || p[pos + 1] != '\n') return 0;
             pos += 2;
+            if (record && i < resp_index::capacity) {
+                index_.body_[i] = static_cast<std::uint32_t>(body);
+                index_.end_[i] = static_cast<std::uint32_t>(pos);
+            }
         }
+        index_.frame_ = record ? p : nullptr;
         payload = const_buffer{p, pos};
         return pos;
     }
@@ -608,6 +848,8 @@ public:
             }
             const char marker = p[pos];
             std::size_t next = 0;  // past the element (scalars) or its header (aggregates)
+            std::size_t body = 0;  // where its text (or first child) begins
+            bool plain = false;    // a bulk string, not null
             bool attribute = false;
             if (marker == '$' || marker == '!' || marker == '=') {
                 std::int64_t length = 0;
@@ -617,9 +859,11 @@ public:
                     save();
                     return more(pos, input.size());
                 }
+                body = next;
                 if (length < 0) {
                     if (length != -1 || marker != '$') return fail(errc::negative_length, magnitude(length));
                 } else {
+                    plain = marker == '$';
                     const auto size = static_cast<std::uint64_t>(length);
                     if (size > max_bulk) return fail(errc::frame_too_large, size);
                     std::uint64_t end = next;  // in 64 bits: next + size may not fit a 32-bit size_t
@@ -647,6 +891,7 @@ public:
                     return more(pos, input.size());
                 }
                 attribute = marker == '|';
+                body = next;
                 if (count < 0) {
                     if (count != -1 || marker != '*') return fail(errc::negative_length, magnitude(count));
                 } else {
@@ -655,6 +900,18 @@ public:
                     if (children > limits_.max_elements) return fail(errc::frame_too_large, children);
                     if (children != 0) {
                         if (depth >= limits_.max_depth) return fail(errc::frame_too_large, depth + 1);
+                        if (indexing_) {
+                            if (depth == 0) {  // the frame's aggregate (or an attribute before it)
+                                index_.frame_ = nullptr;
+                                index_.children_ = children;
+                                index_.head_ = static_cast<std::uint32_t>(pos);
+                                index_.first_ = static_cast<std::uint32_t>(next);
+                                index_.bulk_ = true;
+                                recording_ = !attribute;  // an attribute: the value follows
+                            } else if (depth == 1) {
+                                record_body(left, body, false);
+                            }
+                        }
                         if (depth != 0) left_[depth - 1] = left;
                         attribute_[depth] = attribute;
                         ++depth;
@@ -672,16 +929,23 @@ public:
                     save();
                     return more(pos, input.size());
                 }
+                body = pos + 1;
             } else {
                 return fail(errc::malformed_frame, pos);
             }
             // One element is complete: close the aggregates it completes. An attribute leaves
-            // its slot open: the value it annotates follows.
+            // its slot open: the value it annotates follows. A top-level child's text and end
+            // are recorded in the index.
+            if (depth == 1 && indexing_) record_body(left, body, plain);
             pos = next;
             scan_ = 0;
             if (attribute) continue;
             bool open = false;
             while (depth != 0) {
+                if (depth == 1 && indexing_) {
+                    const std::uint64_t i = index_.children_ - left;
+                    if (i < resp_index::capacity) index_.end_[i] = static_cast<std::uint32_t>(pos);
+                }
                 if (--left != 0) {
                     open = true;
                     break;
@@ -696,6 +960,9 @@ public:
             if (open) continue;
             pos_ = 0;
             depth_ = 0;
+            // the index describes this frame or none (a frame without children recorded)
+            index_.frame_ = recording_ ? p : nullptr;
+            recording_ = false;
             return decode_result::frame(input.first(pos), pos);
         }
     }
@@ -705,6 +972,8 @@ public:
         pos_ = 0;
         scan_ = 0;
         depth_ = 0;
+        recording_ = false;
+        index_.frame_ = nullptr;
     }
 
     /// Sends `payload`, an encoded RESP value (see resp_writer), as it is; payload_too_large above
@@ -716,6 +985,20 @@ public:
     }
 
 private:
+    /// decode_frame's short cut for a simple string, error or integer whole at the front of the
+    /// `n` bytes at `p`, as decode() would take it; else 0.
+    std::size_t short_line(const char* p, std::size_t n, const_buffer& payload) const noexcept {
+        // the text holds at most max_bulk bytes: its CR is among the next max_bulk + 1
+        const std::size_t longest = detail::saturating_add(limits_.max_bulk, 1);
+        const std::size_t window = n - 1 < longest ? n : 1 + longest;
+        std::size_t i = 1;
+        while (i < window && p[i] != '\r' && p[i] != '\n') ++i;
+        if (i == window || i + 1 >= n || p[i] != '\r' || p[i + 1] != '\n') return 0;
+        if (p[0] == ':' && check_text(':', p, 1, i) != SIZE_MAX) return 0;
+        index_.frame_ = nullptr;  // a frame without children
+        payload = const_buffer{p, i + 2};
+        return i + 2;
+    }
     /// decode_frame's reading of the non-negative length after the type byte at `pos`, of at
     /// most 18 digits: moves `pos` past its CRLF; false for anything else.
     static bool short_number(const char* p, std::size_t n, std::size_t& pos, std::uint64_t& value) noexcept {
@@ -731,6 +1014,14 @@ private:
         value = v;
         pos = i + 2;
         return true;
+    }
+
+    /// Records where the top-level child whose slot has `left` elements left begins its text,
+    /// and whether it is a bulk string (`plain`).
+    void record_body(std::uint64_t left, std::size_t body, bool plain) noexcept {
+        if (!plain) index_.bulk_ = false;
+        const std::uint64_t i = index_.children_ - left;
+        if (i < resp_index::capacity) index_.body_[i] = static_cast<std::uint32_t>(body);
     }
 
     static std::uint64_t magnitude(std::int64_t v) noexcept {
@@ -866,6 +1157,7 @@ private:
         }
         const auto size = static_cast<std::size_t>(static_cast<const char*>(nl) - p) + 1;
         scan_ = 0;
+        index_.frame_ = nullptr;
         return decode_result::frame(const_buffer{p, size}, size);
     }
 
@@ -875,7 +1167,34 @@ private:
     std::size_t depth_ = 0;
     std::uint64_t left_[depth_capacity] = {};  // elements still to come at each level
     bool attribute_[depth_capacity] = {};      // whether each level is an attribute
+    bool indexing_ = true;                     // frames fit resp_index's 32-bit offsets
+    bool recording_ = false;                   // this frame's aggregate is being recorded
+    mutable resp_index index_;                 // written by decode_frame() too (const: codec.hpp)
 };
+
+inline resp_value::resp_value(const_buffer frame, const resp_codec& codec) noexcept {
+    const resp_index& index = codec.index();
+    const char* p = reinterpret_cast<const char*>(frame.data());
+    if (index.frame_ != p || p == nullptr) {  // a frame without recorded children (scalars too)
+        init(frame);
+        if (type_ != resp_type::inline_command && is_aggregate() && index.describes(head_, length_))
+            index_ = &index;
+        return;
+    }
+    if (index.head_ == 0) {
+        // the aggregate the codec has just recorded, without attributes: its header is not read
+        type_ = detail::resp_type_of(*p);
+        head_ = p;
+        body_ = p + index.first_;
+        length_ = static_cast<std::size_t>(index.children_);
+        end_ = p + frame.size();
+        index_ = &index;
+        return;
+    }
+    init(frame);
+    if (type_ != resp_type::inline_command && is_aggregate() && index.describes(head_, length_))
+        index_ = &index;
+}
 
 inline resp_value resp_value::parse(const_buffer bytes, std::error_code& ec, const resp_limits& limits,
                                     std::uint64_t* error_size) noexcept {

@@ -10784,6 +10784,52 @@ inline bool resp_is_space(char c) noexcept {
 
 }  // namespace detail
 
+class resp_codec;
+class resp_value;
+
+/// Where the top-level children of the last aggregate frame a resp_codec decoded lie, recorded
+/// while the codec checked that frame, so that resp_value reads them without walking the frame
+/// again. Bounded: the first `capacity` children are recorded (their text's start and their end,
+/// as offsets in the frame); a view walks on from the last recorded one for the others.
+///
+/// It belongs to the codec (resp_codec::index()) and describes one frame at a time: a
+/// resp_value built with it checks, each time it reads it, that it still describes the value's
+/// frame, and walks the frame when it does not (another frame was decoded since, or the codec
+/// was reset). Nothing is allocated.
+class resp_index {
+public:
+    /// How many top-level children are recorded at most.
+    static constexpr std::size_t capacity = 16;
+
+    /// Whether the index describes the aggregate whose type byte is at `head` and which has
+    /// `children` children.
+    bool describes(const char* head, std::size_t children) const noexcept {
+        return frame_ != nullptr && frame_ + head_ == head && children_ == children;
+    }
+    /// The number of children recorded (at most capacity) for a value it describes.
+    std::size_t recorded() const noexcept { return children_ < capacity ? children_ : capacity; }
+    /// Where child `i` (below recorded()) begins its text: a bulk string's bytes, a line's text
+    /// after its type byte, an aggregate's first child.
+    const char* body(std::size_t i) const noexcept { return frame_ + body_[i]; }
+    /// One past child `i` (below recorded()), everything nested in it included.
+    const char* end(std::size_t i) const noexcept { return frame_ + end_[i]; }
+    /// Whether every child (recorded or not) is a bulk string, not null, without an attribute:
+    /// a command's arguments.
+    bool all_bulk() const noexcept { return bulk_; }
+
+private:
+    friend class resp_codec;
+    friend class resp_value;
+
+    const char* frame_ = nullptr;  // the frame's first byte; null while a frame is being recorded
+    std::uint64_t children_ = 0;   // the top-level aggregate's child count
+    std::uint32_t head_ = 0;       // the offset of its type byte (after attributes)
+    std::uint32_t first_ = 0;      // the offset of its first child (past its header)
+    bool bulk_ = false;            // every child is a bulk string (not null), without attribute
+    std::uint32_t body_[capacity] = {};
+    std::uint32_t end_[capacity] = {};
+};
+
 /// A RESP value inside a decoded frame: its type, its bytes and its children, all views into the
 /// frame (nothing is copied or allocated). Valid as long as the frame's bytes.
 ///
@@ -10798,20 +10844,12 @@ public:
     /// An empty value (type null, no bytes); what attributes() returns for a value without any.
     resp_value() noexcept = default;
     /// The value that `frame` (one frame decoded by resp_codec, attributes included) holds.
-    explicit resp_value(const_buffer frame) noexcept {
-        if (frame.empty()) return;
-        const char* p = reinterpret_cast<const char*>(frame.data());
-        if (detail::resp_type_of(*p) == resp_type::inline_command) {
-            type_ = resp_type::inline_command;
-            head_ = body_ = p;
-            end_ = p + frame.size();
-            std::size_t n = frame.size() - 1;  // drop "\n", then a "\r" before it
-            if (n > 0 && p[n - 1] == '\r') --n;
-            length_ = n;
-            return;
-        }
-        load(*this, p, p + frame.size());
-    }
+    explicit resp_value(const_buffer frame) noexcept { init(frame); }
+    /// The value that `frame` holds, when `codec` has just decoded it: the top-level children's
+    /// places that the codec recorded while checking the frame (resp_index) are used instead of
+    /// walking the frame again. Valid as long as the frame's bytes; once the codec decodes another
+    /// frame, the value walks its frame as the one-argument constructor's does.
+    resp_value(const_buffer frame, const resp_codec& codec) noexcept;
 
     /// Checks that `bytes` hold exactly one value within `limits`; on error returns an empty
     /// value and sets `ec` (and `error_size`, where given, to the offending size or position).
@@ -10876,7 +10914,32 @@ public:
     /// Where `only_bulk` is given, it tells whether every child is a bulk string (not null), as
     /// a command's arguments must be.
     std::size_t strings(std::string_view* out, std::size_t capacity,
-                        bool* only_bulk = nullptr) const noexcept;
+                        bool* only_bulk = nullptr) const noexcept {
+        if (!is_aggregate() || length_ == 0) {  // no children (a scalar, an empty line)
+            if (only_bulk) *only_bulk = true;
+            return 0;
+        }
+        const resp_index* recorded = index();
+        if (!recorded || length_ > resp_index::capacity) return children_strings(out, capacity, only_bulk);
+        // every child recorded by the codec: its text's place is known
+        const std::size_t stop = length_ < capacity ? length_ : capacity;
+        if (recorded->all_bulk()) {  // a command: no byte of the frame is read
+            for (std::size_t i = 0; i < stop; ++i) {
+                const char* body = recorded->body(i);
+                out[i] = std::string_view(body, static_cast<std::size_t>(recorded->end(i) - 2 - body));
+            }
+            if (only_bulk) *only_bulk = true;
+            return length_;
+        }
+        const char* p = body_;  // each child's type byte: where the previous one ends
+        for (std::size_t i = 0; i < stop; ++i) {
+            if (*p == '|') return children_strings(out, capacity, only_bulk);  // an attribute: walked
+            out[i] = recorded_text(p, recorded->body(i), recorded->end(i));
+            p = recorded->end(i);
+        }
+        if (only_bulk) *only_bulk = false;  // not all_bulk(): some child is not a bulk string
+        return length_;
+    }
 
     /// The attribute map sent before this value (the first, where several were), or an empty
     /// value when there was none.
@@ -10892,6 +10955,64 @@ public:
 private:
     friend class iterator;
 
+    /// Writes into *this the value `frame` holds (the one-argument constructor).
+    void init(const_buffer frame) noexcept {
+        if (frame.empty()) return;
+        const char* p = reinterpret_cast<const char*>(frame.data());
+        // A frame is one whole value: a line's text ends 2 bytes before the frame does, and a
+        // bulk string's where its header ends plus its length (nothing needs to be scanned).
+        const char marker = *p;
+        if (marker == '$' && p[1] != '-') {
+            const char* q = p + 1;
+            while (*q != '\r') ++q;
+            return set_scalar(resp_type::bulk_string, p, q + 2, frame.size());
+        }
+        if (marker == '+' || marker == ':') {
+            return set_scalar(marker == '+' ? resp_type::simple_string : resp_type::integer, p, p + 1,
+                              frame.size());
+        }
+        init_other(frame);
+    }
+    /// init() for the frames other than a bulk string, a simple string or an integer.
+    void init_other(const_buffer frame) noexcept {
+        const char* p = reinterpret_cast<const char*>(frame.data());
+        const char marker = *p;
+        switch (marker) {
+            case '$': {  // "$-1" is RESP2's null bulk string ("$-0" an empty one)
+                const char* next = nullptr;
+                if (detail::resp_trusted_number(p + 1, next) >= 0) break;  // load() below
+                set_scalar(resp_type::null, p, next, frame.size());
+                length_ = 0;
+                return;
+            }
+            case '-': return set_scalar(resp_type::simple_error, p, p + 1, frame.size());
+            case ',': return set_scalar(resp_type::double_number, p, p + 1, frame.size());
+            case '(': return set_scalar(resp_type::big_number, p, p + 1, frame.size());
+            case '#': return set_scalar(resp_type::boolean, p, p + 1, frame.size());
+            case '_': return set_scalar(resp_type::null, p, p + 1, frame.size());
+            default: break;
+        }
+        const resp_type type = detail::resp_type_of(marker);
+        if (type == resp_type::inline_command) {
+            type_ = resp_type::inline_command;
+            head_ = body_ = p;
+            end_ = p + frame.size();
+            std::size_t n = frame.size() - 1;  // drop "\n", then a "\r" before it
+            if (n > 0 && p[n - 1] == '\r') --n;
+            length_ = n;
+            return;
+        }
+        load(*this, p, p + frame.size());
+    }
+    /// A scalar frame of `size` bytes at `head` whose text begins at `body` and ends 2 bytes
+    /// before the frame does.
+    void set_scalar(resp_type type, const char* head, const char* body, std::size_t size) noexcept {
+        type_ = type;
+        head_ = head;
+        body_ = body;
+        end_ = head + size;
+        length_ = static_cast<std::size_t>(end_ - 2 - body);
+    }
     /// Writes into `v` the value at `p` (an attribute before it is recorded, not returned); `end`,
     /// where known, is where it ends. Field by field: a value built elsewhere and copied whole
     /// would be read back as wide loads from narrower stores (a store-forwarding stall per value).
@@ -10911,15 +11032,36 @@ private:
         load_value(v, p, end);
         return v;
     }
+    /// The str() of a child whose type byte is at `p`, whose text begins at `body` (as the
+    /// codec recorded it) and which ends at `end`.
+    static std::string_view recorded_text(const char* p, const char* body, const char* end) noexcept {
+        const char marker = *p;
+        const auto line = static_cast<std::size_t>(end - 2 - body);
+        if (p[1] == '-' && (detail::resp_is_bulk(marker) || detail::resp_is_aggregate(marker))) {
+            const char* next = nullptr;  // "-1" is a null ("-0" is not)
+            if (detail::resp_trusted_number(p + 1, next) < 0) return std::string_view(body, 0);
+        }
+        if (detail::resp_is_aggregate(marker)) return {};
+        if (marker == '=') return std::string_view(body + 4, line - 4);
+        return std::string_view(body, line);
+    }
+    /// strings() for a value that has children.
+    std::size_t children_strings(std::string_view* out, std::size_t capacity, bool* only_bulk) const noexcept;
     /// at_value(), written into `v`.
     static void load_value(resp_value& v, const char* p, const char* end) noexcept;
 
     resp_type type_ = resp_type::null;
-    const char* head_ = nullptr;        // the type byte
-    const char* body_ = nullptr;        // a scalar's text, an aggregate's first child
-    std::size_t length_ = 0;            // a scalar's text length, an aggregate's child count
-    const char* end_ = nullptr;         // past the whole value (computed on demand for aggregates)
-    const char* attributes_ = nullptr;  // the attribute before the value, if any
+    const char* head_ = nullptr;         // the type byte
+    const char* body_ = nullptr;         // a scalar's text, an aggregate's first child
+    std::size_t length_ = 0;             // a scalar's text length, an aggregate's child count
+    const char* end_ = nullptr;          // past the whole value (computed on demand for aggregates)
+    const char* attributes_ = nullptr;   // the attribute before the value, if any
+    const resp_index* index_ = nullptr;  // the codec's record of the children, if any
+
+    /// The index, where it (still) describes this value's children; else null.
+    const resp_index* index() const noexcept {
+        return index_ && index_->describes(head_, length_) ? index_ : nullptr;
+    }
 };
 
 /// A forward iterator over a value's children (each a resp_value), allocation-free.
@@ -10949,7 +11091,7 @@ public:
             load_word();
         } else {
             pos_ = current_.end_;
-            if (--left_ != 0) resp_value::load(current_, pos_, nullptr);
+            if (--left_ != 0) resp_value::load(current_, pos_, end_of(++child_));
         }
         return *this;
     }
@@ -10968,8 +11110,13 @@ public:
 
 private:
     friend class resp_value;
-    iterator(const char* pos, std::size_t left) noexcept : pos_(pos), left_(left) {
-        if (left_ != 0) resp_value::load(current_, pos_, nullptr);
+    iterator(const char* pos, std::size_t left, const resp_index* index = nullptr) noexcept
+        : pos_(pos), left_(left), index_(index) {
+        if (left_ != 0) resp_value::load(current_, pos_, end_of(0));
+    }
+    /// Where the codec recorded child `i`'s end, or null (the child is walked to find it).
+    const char* end_of(std::size_t i) const noexcept {
+        return index_ && i < index_->recorded() ? index_->end(i) : nullptr;
     }
     iterator(const char* pos, const char* line_end) noexcept : pos_(pos), line_end_(line_end), words_(true) {
         skip_spaces();
@@ -10991,12 +11138,14 @@ private:
     const char* pos_ = nullptr;
     std::size_t left_ = 0;
     const char* line_end_ = nullptr;
+    const resp_index* index_ = nullptr;  // the parent's index, if it has one
+    std::size_t child_ = 0;              // the current child's position (with index_)
     bool words_ = false;
 };
 
 inline resp_value::iterator resp_value::begin() const noexcept {
     if (type_ == resp_type::inline_command) return iterator(body_, body_ + length_);
-    return iterator(body_, is_aggregate() ? length_ : 0);
+    return iterator(body_, is_aggregate() ? length_ : 0, index());
 }
 inline resp_value::iterator resp_value::end() const noexcept {
     if (type_ == resp_type::inline_command) return iterator(body_ + length_, body_ + length_);
@@ -11010,14 +11159,29 @@ inline std::size_t resp_value::size() const noexcept {
 }
 inline bool resp_value::empty() const noexcept { return begin() == end(); }
 inline resp_value resp_value::operator[](std::size_t index) const noexcept {
+    if (const resp_index* recorded = this->index()) {
+        if (index >= length_) return {};
+        const std::size_t known = recorded->recorded();
+        // the slot of child i starts where child i - 1 ends (an attribute before it included)
+        if (index < known) {
+            resp_value v;
+            load(v, index == 0 ? body_ : recorded->end(index - 1), recorded->end(index));
+            return v;
+        }
+        const char* p = recorded->end(known - 1);
+        for (std::size_t i = known; i < index; ++i) p = detail::resp_skip(p);
+        resp_value v;
+        load(v, p, nullptr);
+        return v;
+    }
     std::size_t i = 0;
     for (auto it = begin(), e = end(); it != e; ++it, ++i)
         if (i == index) return *it;
     return {};
 }
 
-inline std::size_t resp_value::strings(std::string_view* out, std::size_t capacity,
-                                       bool* only_bulk) const noexcept {
+inline std::size_t resp_value::children_strings(std::string_view* out, std::size_t capacity,
+                                                bool* only_bulk) const noexcept {
     bool bulk = true;
     if (type_ == resp_type::inline_command) {
         std::size_t n = 0;
@@ -11027,9 +11191,54 @@ inline std::size_t resp_value::strings(std::string_view* out, std::size_t capaci
         return n;
     }
     const std::size_t count = is_aggregate() ? length_ : 0;
-    // One pass over the children, reading lengths only: the frame was checked by the codec.
     const char* p = body_;
     std::size_t i = 0;
+    if (const resp_index* index = this->index()) {
+        // Where the codec recorded the children: each child's text and end are known, only its
+        // type byte (at p, where the previous child ended) is read.
+        const std::size_t known = index->recorded();
+        if (index->all_bulk()) {  // a command: no type byte to read
+            const std::size_t stop = known < capacity ? known : capacity;
+            for (; i < stop; ++i) {
+                const char* body = index->body(i);
+                out[i] = std::string_view(body, static_cast<std::size_t>(index->end(i) - 2 - body));
+            }
+            i = known;
+            p = index->end(known - 1);
+        }
+        for (; i < known; ++i) {
+            const char marker = *p;
+            if (marker == '|') break;  // an attribute before the child: the walk below
+            const char* body = index->body(i);
+            const char* end = index->end(i);
+            std::string_view text;
+            if (marker == '$' && p[1] != '-') {
+                text = std::string_view(body, static_cast<std::size_t>(end - 2 - body));
+            } else {
+                // a length or count of "-1" is a null ("-0" is not, nor an empty line's '-')
+                const char* next = nullptr;
+                const bool null = p[1] == '-' &&
+                                  (detail::resp_is_bulk(marker) || detail::resp_is_aggregate(marker)) &&
+                                  detail::resp_trusted_number(p + 1, next) < 0;
+                if (!null && marker == '$') {
+                    text = std::string_view(body, static_cast<std::size_t>(end - 2 - body));
+                    p = end;
+                    if (i < capacity) out[i] = text;
+                    continue;
+                }
+                bulk = false;
+                if (null)
+                    text = std::string_view(body, 0);  // as str() reports it
+                else if (marker == '=')
+                    text = std::string_view(body + 4, static_cast<std::size_t>(end - 6 - body));
+                else if (!detail::resp_is_aggregate(marker))
+                    text = std::string_view(body, static_cast<std::size_t>(end - 2 - body));
+            }
+            if (i < capacity) out[i] = text;
+            p = end;
+        }
+    }
+    // One pass over the children, reading lengths only: the frame was checked by the codec.
     for (; i < count && *p == '$' && p[1] != '-'; ++i) {  // the common case first: bulk strings
         std::size_t n = 0;
         const char* q = p + 1;
@@ -11093,6 +11302,7 @@ inline void resp_value::load_value(resp_value& v, const char* p, const char* end
     v.length_ = 0;
     v.end_ = nullptr;
     v.attributes_ = nullptr;
+    v.index_ = nullptr;
     v.head_ = p;
     const char marker = *p;
     if (marker == '$' && p[1] != '-') {  // the common case first: a bulk string
@@ -11166,10 +11376,16 @@ public:
 
     /// A codec with `limits` (invalid_argument when max_depth exceeds depth_capacity or a
     /// limit is 0).
-    explicit resp_codec(const resp_limits& limits = {}) : limits_(limits) {
+    explicit resp_codec(const resp_limits& limits = {})
+        : limits_(limits), indexing_(limits.max_frame <= UINT32_MAX) {
         if (limits.max_depth > depth_capacity || limits.max_frame == 0 || limits.max_inline == 0)
             detail::throw_error(make_error_code(errc::invalid_argument), "resp_codec: limit out of range");
     }
+
+    /// Where the top-level children of the last aggregate frame decoded lie (see resp_index and
+    /// resp_value's two-argument constructor); recorded by decode() and decode_frame() as they
+    /// check the frame, for frames of at most 4 GiB - 1 bytes (a larger max_frame records nothing).
+    const resp_index& index() const noexcept { return index_; }
 
     /// The limits in force.
     const resp_limits& limits() const noexcept { return limits_; }
@@ -11179,27 +11395,51 @@ public:
     std::size_t max_frame_bytes() const noexcept { return limits_.max_frame; }
 
     /// decode()'s short cut (codec.hpp) for the common frames: an array of bulk strings (a
-    /// command) or a bulk string, whole at the front of `input`, when no frame is partly scanned.
-    /// Anything else, or anything decode() would reject: 0 (decode() decides).
+    /// command), a bulk string, RESP2's null bulk string, a simple string, error or integer,
+    /// whole at the front of `input`, when no frame is partly scanned. Anything else, or anything
+    /// decode() would reject: 0 (decode() decides).
     std::size_t decode_frame(const_buffer input, const_buffer& payload) const noexcept {
         if (pos_ != 0 || depth_ != 0 || input.size() < 4) return 0;
         const char* const p = reinterpret_cast<const char*>(input.data());
         const std::size_t n = input.size() < limits_.max_frame ? input.size() : limits_.max_frame;
+        const char first = p[0];
+        if (first == '+' || first == '-' || first == ':') return short_line(p, n, payload);
+        if (first == '$' && p[1] == '-') {  // RESP2's null bulk string, exactly "$-1"
+            if (n < 5 || p[2] != '1' || p[3] != '\r' || p[4] != '\n') return 0;
+            index_.frame_ = nullptr;  // a frame without children
+            payload = const_buffer{p, 5};
+            return 5;
+        }
         std::size_t pos = 0;
         std::uint64_t count = 1;
+        // an array's children are recorded as they are checked (a bulk string has none)
+        const bool record = p[0] == '*' && indexing_;
         if (p[0] == '*') {
             if (limits_.max_depth == 0) return 0;
             if (!short_number(p, n, pos, count) || count == 0 || count > limits_.max_elements) return 0;
+            if (record) {
+                index_.frame_ = nullptr;
+                index_.children_ = count;
+                index_.head_ = 0;
+                index_.first_ = static_cast<std::uint32_t>(pos);
+                index_.bulk_ = true;
+            }
         }
         for (std::uint64_t i = 0; i < count; ++i) {
             if (pos >= n || p[pos] != '$') return 0;
             std::uint64_t length = 0;
             if (!short_number(p, n, pos, length) || length > limits_.max_bulk) return 0;
             if (n - pos < length + 2) return 0;
+            const std::size_t body = pos;
             pos += detail::convert<std::size_t>(length);
             if (p[pos] != '\r' || p[pos + 1] != '\n') return 0;
             pos += 2;
+            if (record && i < resp_index::capacity) {
+                index_.body_[i] = static_cast<std::uint32_t>(body);
+                index_.end_[i] = static_cast<std::uint32_t>(pos);
+            }
         }
+        index_.frame_ = record ? p : nullptr;
         payload = const_buffer{p, pos};
         return pos;
     }
@@ -11230,6 +11470,8 @@ public:
             }
             const char marker = p[pos];
             std::size_t next = 0;  // past the element (scalars) or its header (aggregates)
+            std::size_t body = 0;  // where its text (or first child) begins
+            bool plain = false;    // a bulk string, not null
             bool attribute = false;
             if (marker == '$' || marker == '!' || marker == '=') {
                 std::int64_t length = 0;
@@ -11239,9 +11481,11 @@ public:
                     save();
                     return more(pos, input.size());
                 }
+                body = next;
                 if (length < 0) {
                     if (length != -1 || marker != '$') return fail(errc::negative_length, magnitude(length));
                 } else {
+                    plain = marker == '$';
                     const auto size = static_cast<std::uint64_t>(length);
                     if (size > max_bulk) return fail(errc::frame_too_large, size);
                     std::uint64_t end = next;  // in 64 bits: next + size may not fit a 32-bit size_t
@@ -11269,6 +11513,7 @@ public:
                     return more(pos, input.size());
                 }
                 attribute = marker == '|';
+                body = next;
                 if (count < 0) {
                     if (count != -1 || marker != '*') return fail(errc::negative_length, magnitude(count));
                 } else {
@@ -11277,6 +11522,18 @@ public:
                     if (children > limits_.max_elements) return fail(errc::frame_too_large, children);
                     if (children != 0) {
                         if (depth >= limits_.max_depth) return fail(errc::frame_too_large, depth + 1);
+                        if (indexing_) {
+                            if (depth == 0) {  // the frame's aggregate (or an attribute before it)
+                                index_.frame_ = nullptr;
+                                index_.children_ = children;
+                                index_.head_ = static_cast<std::uint32_t>(pos);
+                                index_.first_ = static_cast<std::uint32_t>(next);
+                                index_.bulk_ = true;
+                                recording_ = !attribute;  // an attribute: the value follows
+                            } else if (depth == 1) {
+                                record_body(left, body, false);
+                            }
+                        }
                         if (depth != 0) left_[depth - 1] = left;
                         attribute_[depth] = attribute;
                         ++depth;
@@ -11294,16 +11551,23 @@ public:
                     save();
                     return more(pos, input.size());
                 }
+                body = pos + 1;
             } else {
                 return fail(errc::malformed_frame, pos);
             }
             // One element is complete: close the aggregates it completes. An attribute leaves
-            // its slot open: the value it annotates follows.
+            // its slot open: the value it annotates follows. A top-level child's text and end
+            // are recorded in the index.
+            if (depth == 1 && indexing_) record_body(left, body, plain);
             pos = next;
             scan_ = 0;
             if (attribute) continue;
             bool open = false;
             while (depth != 0) {
+                if (depth == 1 && indexing_) {
+                    const std::uint64_t i = index_.children_ - left;
+                    if (i < resp_index::capacity) index_.end_[i] = static_cast<std::uint32_t>(pos);
+                }
                 if (--left != 0) {
                     open = true;
                     break;
@@ -11318,6 +11582,9 @@ public:
             if (open) continue;
             pos_ = 0;
             depth_ = 0;
+            // the index describes this frame or none (a frame without children recorded)
+            index_.frame_ = recording_ ? p : nullptr;
+            recording_ = false;
             return decode_result::frame(input.first(pos), pos);
         }
     }
@@ -11327,6 +11594,8 @@ public:
         pos_ = 0;
         scan_ = 0;
         depth_ = 0;
+        recording_ = false;
+        index_.frame_ = nullptr;
     }
 
     /// Sends `payload`, an encoded RESP value (see resp_writer), as it is; payload_too_large above
@@ -11338,6 +11607,20 @@ public:
     }
 
 private:
+    /// decode_frame's short cut for a simple string, error or integer whole at the front of the
+    /// `n` bytes at `p`, as decode() would take it; else 0.
+    std::size_t short_line(const char* p, std::size_t n, const_buffer& payload) const noexcept {
+        // the text holds at most max_bulk bytes: its CR is among the next max_bulk + 1
+        const std::size_t longest = detail::saturating_add(limits_.max_bulk, 1);
+        const std::size_t window = n - 1 < longest ? n : 1 + longest;
+        std::size_t i = 1;
+        while (i < window && p[i] != '\r' && p[i] != '\n') ++i;
+        if (i == window || i + 1 >= n || p[i] != '\r' || p[i + 1] != '\n') return 0;
+        if (p[0] == ':' && check_text(':', p, 1, i) != SIZE_MAX) return 0;
+        index_.frame_ = nullptr;  // a frame without children
+        payload = const_buffer{p, i + 2};
+        return i + 2;
+    }
     /// decode_frame's reading of the non-negative length after the type byte at `pos`, of at
     /// most 18 digits: moves `pos` past its CRLF; false for anything else.
     static bool short_number(const char* p, std::size_t n, std::size_t& pos, std::uint64_t& value) noexcept {
@@ -11353,6 +11636,14 @@ private:
         value = v;
         pos = i + 2;
         return true;
+    }
+
+    /// Records where the top-level child whose slot has `left` elements left begins its text,
+    /// and whether it is a bulk string (`plain`).
+    void record_body(std::uint64_t left, std::size_t body, bool plain) noexcept {
+        if (!plain) index_.bulk_ = false;
+        const std::uint64_t i = index_.children_ - left;
+        if (i < resp_index::capacity) index_.body_[i] = static_cast<std::uint32_t>(body);
     }
 
     static std::uint64_t magnitude(std::int64_t v) noexcept {
@@ -11488,6 +11779,7 @@ private:
         }
         const auto size = static_cast<std::size_t>(static_cast<const char*>(nl) - p) + 1;
         scan_ = 0;
+        index_.frame_ = nullptr;
         return decode_result::frame(const_buffer{p, size}, size);
     }
 
@@ -11497,7 +11789,34 @@ private:
     std::size_t depth_ = 0;
     std::uint64_t left_[depth_capacity] = {};  // elements still to come at each level
     bool attribute_[depth_capacity] = {};      // whether each level is an attribute
+    bool indexing_ = true;                     // frames fit resp_index's 32-bit offsets
+    bool recording_ = false;                   // this frame's aggregate is being recorded
+    mutable resp_index index_;                 // written by decode_frame() too (const: codec.hpp)
 };
+
+inline resp_value::resp_value(const_buffer frame, const resp_codec& codec) noexcept {
+    const resp_index& index = codec.index();
+    const char* p = reinterpret_cast<const char*>(frame.data());
+    if (index.frame_ != p || p == nullptr) {  // a frame without recorded children (scalars too)
+        init(frame);
+        if (type_ != resp_type::inline_command && is_aggregate() && index.describes(head_, length_))
+            index_ = &index;
+        return;
+    }
+    if (index.head_ == 0) {
+        // the aggregate the codec has just recorded, without attributes: its header is not read
+        type_ = detail::resp_type_of(*p);
+        head_ = p;
+        body_ = p + index.first_;
+        length_ = static_cast<std::size_t>(index.children_);
+        end_ = p + frame.size();
+        index_ = &index;
+        return;
+    }
+    init(frame);
+    if (type_ != resp_type::inline_command && is_aggregate() && index.describes(head_, length_))
+        index_ = &index;
+}
 
 inline resp_value resp_value::parse(const_buffer bytes, std::error_code& ec, const resp_limits& limits,
                                     std::uint64_t* error_size) noexcept {
@@ -11690,8 +12009,9 @@ SOCKFRAME_NAMESPACE_END
 // ---- begin <sockframe/mqtt.hpp> ----
 /// MQTT 3.1.1 and 5.0 framing (OASIS standards, section 2): the fixed header (packet type and
 /// flags) and the Remaining Length varint, as a codec; a view of a decoded packet; and builders
-/// and parsers for the MQTT 3.1.1 packets a simple client or broker exchanges (CONNECT, CONNACK,
-/// PUBLISH, PUBACK, SUBSCRIBE, SUBACK, PINGREQ, PINGRESP, DISCONNECT).
+/// and parsers for the MQTT 3.1.1 packets a client or broker exchanges (CONNECT with its Will,
+/// CONNACK, PUBLISH, PUBACK, the QoS 2 flow PUBREC / PUBREL / PUBCOMP, SUBSCRIBE, SUBACK,
+/// UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT).
 
 // ---- begin <sockframe/detail/utf8.hpp> ----
 /// An incremental UTF-8 validator (RFC 3629: no overlong forms, no surrogates, nothing above
@@ -11796,6 +12116,7 @@ SOCKFRAME_NAMESPACE_END
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
 #include <string_view>
 #include <system_error>
 #include <vector>
@@ -12028,13 +12349,19 @@ inline std::error_code parse(const_buffer frame, packet& out) noexcept {
 // codec::encode (and so framed::send) takes. Each parse_* reads the body of a `packet` and returns
 // malformed_frame when it is not a well-formed packet of that type.
 
-/// What a CONNECT carries (3.1.1 section 3.1; no Will message).
+/// What a CONNECT carries (3.1.1 section 3.1).
 struct connect_options {
     std::string_view client_id;     ///< may be empty with clean_session (the server assigns one)
     std::uint16_t keep_alive = 60;  ///< seconds; 0 turns keep-alive off
     bool clean_session = true;      ///< discard any previous session
     std::string_view username;      ///< sent when not empty
     std::string_view password;      ///< sent when not empty (needs a username)
+    /// The Will's topic: when not empty, the CONNECT carries a Will, which the server publishes
+    /// to this topic if the connection ends without a DISCONNECT (3.1.2.5).
+    std::string_view will_topic;
+    const_buffer will_message;  ///< the Will's payload (at most 65535 bytes)
+    std::uint8_t will_qos = 0;  ///< the Will's QoS (0, 1 or 2)
+    bool will_retain = false;   ///< whether the Will is published retained
 };
 
 /// A parsed CONNECT (views into the packet's body).
@@ -12044,6 +12371,15 @@ struct connect_request {
     std::uint8_t connect_flags = 0;   ///< the flag byte as sent
     std::uint16_t keep_alive = 0;     ///< seconds
     std::string_view client_id;       ///< the client identifier
+    bool has_will = false;            ///< whether a Will follows (the Will flag)
+    std::string_view will_topic;      ///< the Will's topic (has_will)
+    const_buffer will_message;        ///< the Will's payload (has_will)
+    std::uint8_t will_qos = 0;        ///< the Will's QoS (has_will)
+    bool will_retain = false;         ///< the Will's RETAIN flag (has_will)
+    bool has_username = false;        ///< whether a user name was sent
+    std::string_view username;        ///< the user name (has_username)
+    bool has_password = false;        ///< whether a password was sent
+    const_buffer password;            ///< the password, binary data (has_password)
 };
 
 /// A parsed PUBLISH (views into the packet's body).
@@ -12060,6 +12396,9 @@ struct publish_message {
 struct subscription {
     std::string_view topic_filter;  ///< the filter (wildcards allowed)
     std::uint8_t qos = 0;           ///< the maximum QoS requested
+    /// The whole options byte (MQTT 5: QoS, No Local 0x04, Retain As Published 0x08, Retain
+    /// Handling bits 4-5; in 3.1.1 equal to qos).
+    std::uint8_t options = 0;
 };
 
 namespace detail {
@@ -12121,28 +12460,47 @@ struct reader {
 inline std::error_code malformed() noexcept { return make_error_code(errc::malformed_frame); }
 }  // namespace detail
 
-/// Appends a CONNECT for MQTT 3.1.1; invalid_argument for a string above 65535 bytes or a
-/// password without a username.
+namespace detail {
+/// Whether `topic` can be published to: not empty, at most 65535 bytes, no wildcard.
+inline bool valid_topic_name(std::string_view topic) noexcept {
+    return !topic.empty() && topic.size() <= 0xFFFF && topic.find_first_of("+#") == std::string_view::npos;
+}
+}  // namespace detail
+
+/// Appends a CONNECT for MQTT 3.1.1; invalid_argument for a string above 65535 bytes, a password
+/// without a username, or a Will with a QoS above 2, a topic with a wildcard or a payload above
+/// 65535 bytes (Will fields other than the topic are ignored without a Will topic).
 inline std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out) {
     if (!o.password.empty() && o.username.empty()) return make_error_code(errc::invalid_argument);
     if (o.client_id.size() > 0xFFFF || o.username.size() > 0xFFFF || o.password.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    const bool will = !o.will_topic.empty();
+    if (will && (o.will_qos > 2 || !detail::valid_topic_name(o.will_topic) || o.will_message.size() > 0xFFFF))
         return make_error_code(errc::invalid_argument);
     detail::put_byte(out, 0x10);
     detail::put_string(out, "MQTT");
     detail::put_byte(out, 4);
     unsigned flags = o.clean_session ? 0x02u : 0u;
+    if (will) flags |= 0x04u | (static_cast<unsigned>(o.will_qos) << 3) | (o.will_retain ? 0x20u : 0u);
     if (!o.username.empty()) flags |= 0x80u;
     if (!o.password.empty()) flags |= 0x40u;
     detail::put_byte(out, flags);
     detail::put_u16(out, o.keep_alive);
     detail::put_string(out, o.client_id);
+    if (will) {
+        detail::put_string(out, o.will_topic);
+        detail::put_u16(out, static_cast<std::uint16_t>(o.will_message.size()));
+        detail::put_bytes(out, o.will_message.data(), o.will_message.size());
+    }
     if (!o.username.empty()) detail::put_string(out, o.username);
     if (!o.password.empty()) detail::put_string(out, o.password);
     return {};
 }
 
 /// Reads a CONNECT's body (protocol name and level are returned, not checked: a server answers an
-/// unknown level with CONNACK return code 1). Will, username and password fields are skipped.
+/// unknown level with CONNACK return code 1), its Will, user name and password. malformed_frame
+/// for the reserved flag set, Will QoS or RETAIN without the Will flag, Will QoS 3, a password
+/// without a user name, a Will topic with a wildcard, or a field that overruns the body.
 inline std::error_code parse_connect(const packet& p, connect_request& out) noexcept {
     if (p.type != packet_type::connect) return detail::malformed();
     detail::reader r{p.body};
@@ -12151,17 +12509,32 @@ inline std::error_code parse_connect(const packet& p, connect_request& out) noex
     out.connect_flags = static_cast<std::uint8_t>(r.byte());
     out.keep_alive = r.u16();
     out.client_id = r.string();
-    if (r.bad || (out.connect_flags & 0x01u) != 0) return detail::malformed();  // reserved bit
-    if ((out.connect_flags & 0x04u) != 0) {                                     // Will topic and message
-        (void)r.string();
+    const unsigned flags = out.connect_flags;
+    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();  // reserved bit
+    out.has_will = (flags & 0x04u) != 0;
+    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
+    out.will_retain = (flags & 0x20u) != 0;
+    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
+        return detail::malformed();
+    out.has_username = (flags & 0x80u) != 0;
+    out.has_password = (flags & 0x40u) != 0;
+    if (out.has_password && !out.has_username) return detail::malformed();  // 3.1.1 section 3.1.2.9
+    out.will_topic = {};
+    out.will_message = {};
+    out.username = {};
+    out.password = {};
+    if (out.has_will) {
+        out.will_topic = r.string();
         const std::size_t n = r.u16();
-        if (r.bad || r.left() < n) return detail::malformed();
+        if (r.bad || r.left() < n || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
+        out.will_message = p.body.subspan(r.at, n);
         r.at += n;
     }
-    if ((out.connect_flags & 0x80u) != 0) (void)r.string();
-    if ((out.connect_flags & 0x40u) != 0) {
+    if (out.has_username) out.username = r.string();
+    if (out.has_password) {
         const std::size_t n = r.u16();
         if (r.bad || r.left() < n) return detail::malformed();
+        out.password = p.body.subspan(r.at, n);
         r.at += n;
     }
     if (r.bad || r.left() != 0) return detail::malformed();
@@ -12231,13 +12604,39 @@ inline void build_puback(std::uint16_t packet_id, std::vector<std::byte>& out) {
     detail::put_u16(out, packet_id);
 }
 
+/// Appends a PUBREC for `packet_id`: QoS 2, first step, the receiver has the message.
+inline void build_pubrec(std::uint16_t packet_id, std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x50);
+    detail::put_u16(out, packet_id);
+}
+
+/// Appends a PUBREL for `packet_id`: QoS 2, second step, the sender releases the identifier.
+inline void build_pubrel(std::uint16_t packet_id, std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x62);  // flags 0010, as the spec fixes them
+    detail::put_u16(out, packet_id);
+}
+
+/// Appends a PUBCOMP for `packet_id`: QoS 2, last step, the flow is complete.
+inline void build_pubcomp(std::uint16_t packet_id, std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x70);
+    detail::put_u16(out, packet_id);
+}
+
 /// Reads the packet identifier of a PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (3.1.1: exactly
-/// two body bytes).
+/// two body bytes). A packet identifier of 0 is malformed_frame.
 inline std::error_code parse_packet_id(const packet& p, std::uint16_t& packet_id) noexcept {
     if (p.body.size() != 2) return detail::malformed();
     detail::reader r{p.body};
     packet_id = r.u16();
+    if (packet_id == 0) return detail::malformed();
     return {};
+}
+
+/// Reads an acknowledgement of type `type` (puback, pubrec, pubrel, pubcomp or unsuback):
+/// malformed_frame for another type, else as parse_packet_id.
+inline std::error_code parse_ack(const packet& p, packet_type type, std::uint16_t& packet_id) noexcept {
+    if (p.type != type) return detail::malformed();
+    return parse_packet_id(p, packet_id);
 }
 
 /// Appends a SUBSCRIBE of one topic filter; invalid_argument for an empty or oversized filter,
@@ -12266,6 +12665,7 @@ inline std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id
         const unsigned qos = r.byte();
         if (r.bad || qos > 2 || s.topic_filter.empty()) return detail::malformed();
         s.qos = static_cast<std::uint8_t>(qos);
+        s.options = s.qos;
         out.push_back(s);
     }
     if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
@@ -12293,12 +12693,564 @@ inline std::error_code parse_suback(const packet& p, std::uint16_t& packet_id,
     return {};
 }
 
+/// Appends an UNSUBSCRIBE of one topic filter; invalid_argument for an empty or oversized filter
+/// or packet id 0.
+inline std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                         std::vector<std::byte>& out) {
+    if (packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0xA2);
+    detail::put_u16(out, packet_id);
+    detail::put_string(out, topic_filter);
+    return {};
+}
+
+/// Reads an UNSUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared).
+inline std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
+                                         std::vector<std::string_view>& out) {
+    out.clear();
+    if (p.type != packet_type::unsubscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    while (!r.bad && r.left() > 0) {
+        const std::string_view filter = r.string();
+        if (r.bad || filter.empty()) return detail::malformed();
+        out.push_back(filter);
+    }
+    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
+    return {};
+}
+
+/// Appends an UNSUBACK for `packet_id` (3.1.1: no reason codes).
+inline void build_unsuback(std::uint16_t packet_id, std::vector<std::byte>& out) {
+    detail::put_byte(out, 0xB0);
+    detail::put_u16(out, packet_id);
+}
+
 /// Appends a PINGREQ.
 inline void build_pingreq(std::vector<std::byte>& out) { detail::put_byte(out, 0xC0); }
 /// Appends a PINGRESP.
 inline void build_pingresp(std::vector<std::byte>& out) { detail::put_byte(out, 0xD0); }
 /// Appends a DISCONNECT (3.1.1: no body).
 inline void build_disconnect(std::vector<std::byte>& out) { detail::put_byte(out, 0xE0); }
+
+// ---- MQTT 5 properties --------------------------------------------------------------------------
+// MQTT 5 packets carry properties after their variable header (5.0 section 2.2.2): a varint
+// length, then identifier + value pairs, each identifier with a fixed value type. `properties` is
+// a checked view of them; `property_writer` builds them; the *_v5 helpers build and parse the
+// CONNECT, CONNACK, PUBLISH and SUBSCRIBE packets that carry them (codec: protocol_version::v5).
+
+/// MQTT 5 property identifiers (5.0 section 2.2.2.2).
+enum class property_id : std::uint8_t {
+    payload_format_indicator = 0x01,           ///< byte
+    message_expiry_interval = 0x02,            ///< four-byte integer
+    content_type = 0x03,                       ///< UTF-8 string
+    response_topic = 0x08,                     ///< UTF-8 string
+    correlation_data = 0x09,                   ///< binary data
+    subscription_identifier = 0x0B,            ///< varint
+    session_expiry_interval = 0x11,            ///< four-byte integer
+    assigned_client_identifier = 0x12,         ///< UTF-8 string
+    server_keep_alive = 0x13,                  ///< two-byte integer
+    authentication_method = 0x15,              ///< UTF-8 string
+    authentication_data = 0x16,                ///< binary data
+    request_problem_information = 0x17,        ///< byte
+    will_delay_interval = 0x18,                ///< four-byte integer
+    request_response_information = 0x19,       ///< byte
+    response_information = 0x1A,               ///< UTF-8 string
+    server_reference = 0x1C,                   ///< UTF-8 string
+    reason_string = 0x1F,                      ///< UTF-8 string
+    receive_maximum = 0x21,                    ///< two-byte integer
+    topic_alias_maximum = 0x22,                ///< two-byte integer
+    topic_alias = 0x23,                        ///< two-byte integer
+    maximum_qos = 0x24,                        ///< byte
+    retain_available = 0x25,                   ///< byte
+    user_property = 0x26,                      ///< UTF-8 string pair (may repeat)
+    maximum_packet_size = 0x27,                ///< four-byte integer
+    wildcard_subscription_available = 0x28,    ///< byte
+    subscription_identifier_available = 0x29,  ///< byte
+    shared_subscription_available = 0x2A,      ///< byte
+};
+
+/// The value type of a property.
+enum class property_type : std::uint8_t {
+    byte,       ///< one byte (number())
+    two_byte,   ///< big-endian 16 bits (number())
+    four_byte,  ///< big-endian 32 bits (number())
+    varint,     ///< a variable byte integer, at most 268435455 (number())
+    utf8,       ///< a UTF-8 string (text())
+    binary,     ///< binary data (bytes())
+    utf8_pair,  ///< two UTF-8 strings (text() the name, value() the value)
+    unknown,    ///< not a property identifier
+};
+
+/// The value type of the property `id` (unknown for an identifier MQTT 5 does not define).
+constexpr property_type type_of(property_id id) noexcept {
+    switch (static_cast<unsigned>(id)) {
+        case 0x01:
+        case 0x17:
+        case 0x19:
+        case 0x24:
+        case 0x25:
+        case 0x28:
+        case 0x29:
+        case 0x2A: return property_type::byte;
+        case 0x13:
+        case 0x21:
+        case 0x22:
+        case 0x23: return property_type::two_byte;
+        case 0x02:
+        case 0x11:
+        case 0x18:
+        case 0x27: return property_type::four_byte;
+        case 0x0B: return property_type::varint;
+        case 0x03:
+        case 0x08:
+        case 0x12:
+        case 0x15:
+        case 0x1A:
+        case 0x1C:
+        case 0x1F: return property_type::utf8;
+        case 0x09:
+        case 0x16: return property_type::binary;
+        case 0x26: return property_type::utf8_pair;
+        default: return property_type::unknown;
+    }
+}
+
+/// One property: its identifier and its value, views into the packet.
+struct property {
+    property_id id = property_id::payload_format_indicator;  ///< the identifier
+    std::uint32_t number_value = 0;                          ///< the value of an integer type
+    const_buffer data;                                       ///< a string's or binary value's bytes
+    const_buffer pair_value;                                 ///< a user property's value
+
+    /// The value type.
+    property_type type() const noexcept { return type_of(id); }
+    /// An integer property's value (byte, two-byte, four-byte, varint); 0 for the others.
+    std::uint32_t number() const noexcept { return number_value; }
+    /// A UTF-8 string property's text, or a user property's name.
+    std::string_view text() const noexcept { return data.str(); }
+    /// A binary property's bytes.
+    const_buffer bytes() const noexcept { return data; }
+    /// A user property's value.
+    std::string_view value() const noexcept { return pair_value.str(); }
+};
+
+namespace detail {
+/// Reads a variable byte integer (1..4 bytes, minimal or not, as 5.0 section 1.5.5 allows) at
+/// `in[at]`; false when it overruns or has a fifth byte.
+inline bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept {
+    value = 0;
+    for (unsigned i = 0; i < 4; ++i) {
+        if (at >= in.size()) return false;
+        const auto b = static_cast<unsigned>(in[at++]);
+        value |= (b & 0x7Fu) << (7 * i);
+        if ((b & 0x80u) == 0) return true;
+    }
+    return false;
+}
+/// Reads the property at `in[at]` into `out` and moves `at` past it; false when it is not one
+/// (unknown identifier, overrun, invalid UTF-8 or U+0000 in a string).
+inline bool read_property(const_buffer in, std::size_t& at, property& out) noexcept {
+    std::uint32_t id = 0;
+    if (!read_varint(in, at, id) || id > 0x7F) return false;
+    out.id = static_cast<property_id>(id);
+    out.number_value = 0;
+    out.data = {};
+    out.pair_value = {};
+    reader r{in, at};
+    switch (type_of(out.id)) {
+        case property_type::byte: out.number_value = r.byte(); break;
+        case property_type::two_byte: out.number_value = r.u16(); break;
+        case property_type::four_byte: {
+            const std::uint32_t hi = r.u16();
+            out.number_value = (hi << 16) | r.u16();
+            break;
+        }
+        case property_type::varint: {
+            std::size_t pos = at;
+            if (!read_varint(in, pos, out.number_value)) return false;
+            r.at = pos;
+            break;
+        }
+        case property_type::utf8: out.data = const_buffer{r.string()}; break;
+        case property_type::binary: {
+            const std::size_t n = r.u16();
+            if (r.bad || r.left() < n) return false;
+            out.data = in.subspan(r.at, n);
+            r.at += n;
+            break;
+        }
+        case property_type::utf8_pair:
+            out.data = const_buffer{r.string()};
+            out.pair_value = const_buffer{r.string()};
+            break;
+        case property_type::unknown: return false;
+    }
+    if (r.bad) return false;
+    at = r.at;
+    return true;
+}
+}  // namespace detail
+
+/// A forward iterator over checked properties.
+class property_iterator {
+public:
+    /// Iterator category.
+    using iterator_category = std::forward_iterator_tag;
+    /// Element type.
+    using value_type = property;
+    /// Distance type.
+    using difference_type = std::ptrdiff_t;
+    /// Pointer type.
+    using pointer = const property*;
+    /// Reference type.
+    using reference = const property&;
+
+    property_iterator() noexcept = default;
+    /// The property here.
+    const property& operator*() const noexcept { return current_; }
+    /// The property here, by pointer.
+    const property* operator->() const noexcept { return &current_; }
+    /// Moves to the next property.
+    property_iterator& operator++() noexcept {
+        at_ = next_;
+        load();
+        return *this;
+    }
+    /// Moves to the next property, returning the previous position.
+    property_iterator operator++(int) noexcept {
+        property_iterator old = *this;
+        ++*this;
+        return old;
+    }
+    /// Same position.
+    friend bool operator==(const property_iterator& a, const property_iterator& b) noexcept {
+        return a.at_ == b.at_;
+    }
+    /// Different positions.
+    friend bool operator!=(const property_iterator& a, const property_iterator& b) noexcept {
+        return a.at_ != b.at_;
+    }
+
+private:
+    friend class properties;
+    property_iterator(const_buffer bytes, std::size_t at) noexcept : bytes_(bytes), at_(at) { load(); }
+    void load() noexcept {
+        next_ = at_;
+        if (at_ < bytes_.size() && !detail::read_property(bytes_, next_, current_))
+            next_ = at_ = bytes_.size();
+    }
+
+    const_buffer bytes_;
+    std::size_t at_ = 0;
+    std::size_t next_ = 0;
+    property current_;
+};
+
+/// A checked view of a packet's MQTT 5 properties (the bytes after their length): iterate it for
+/// every property in wire order, or find() one. Valid as long as the packet's bytes.
+class properties {
+public:
+    /// The iterator type.
+    using iterator = property_iterator;
+
+    /// No properties.
+    properties() noexcept = default;
+
+    /// Checks `bytes` (the properties without their length): every identifier known, every value
+    /// inside, strings well-formed UTF-8 without U+0000, no identifier twice but the user
+    /// property and the subscription identifier. malformed_frame otherwise (out is then empty).
+    static std::error_code parse(const_buffer bytes, properties& out) noexcept {
+        out = properties{};
+        std::uint64_t seen = 0;  // identifiers are below 64
+        std::size_t at = 0;
+        property p;
+        while (at < bytes.size()) {
+            if (!detail::read_property(bytes, at, p)) return make_error_code(errc::malformed_frame);
+            const auto id = static_cast<unsigned>(p.id);
+            const bool repeats =
+                p.id == property_id::user_property || p.id == property_id::subscription_identifier;
+            if (!repeats && (seen >> id & 1u) != 0) return make_error_code(errc::malformed_frame);
+            seen |= std::uint64_t{1} << id;
+        }
+        out.bytes_ = bytes;
+        return {};
+    }
+
+    /// The properties' bytes on the wire (their length excluded).
+    const_buffer bytes() const noexcept { return bytes_; }
+    /// Whether there are none.
+    bool empty() const noexcept { return bytes_.empty(); }
+    /// The first property.
+    iterator begin() const noexcept { return iterator(bytes_, 0); }
+    /// Past the last property.
+    iterator end() const noexcept { return iterator(bytes_, bytes_.size()); }
+    /// The first property with identifier `id` into `out`; false when there is none.
+    bool find(property_id id, property& out) const noexcept {
+        for (const property& p : *this) {
+            if (p.id == id) {
+                out = p;
+                return true;
+            }
+        }
+        return false;
+    }
+
+private:
+    const_buffer bytes_;
+};
+
+/// Builds MQTT 5 properties (without their length: the *_v5 builders write it). Each add
+/// checks that the identifier has that value type, and returns invalid_argument otherwise (or
+/// for a string above 65535 bytes, a varint above 268435455).
+class property_writer {
+public:
+    /// An integer property (byte, two-byte, four-byte or varint, as `id` has).
+    std::error_code add(property_id id, std::uint32_t value) {
+        switch (type_of(id)) {
+            case property_type::byte:
+                if (value > 0xFF) return make_error_code(errc::invalid_argument);
+                put_id(id);
+                detail::put_byte(bytes_, value);
+                return {};
+            case property_type::two_byte:
+                if (value > 0xFFFF) return make_error_code(errc::invalid_argument);
+                put_id(id);
+                detail::put_u16(bytes_, static_cast<std::uint16_t>(value));
+                return {};
+            case property_type::four_byte:
+                put_id(id);
+                detail::put_u16(bytes_, static_cast<std::uint16_t>(value >> 16));
+                detail::put_u16(bytes_, static_cast<std::uint16_t>(value & 0xFFFFu));
+                return {};
+            case property_type::varint: {
+                if (value > max_remaining_length) return make_error_code(errc::invalid_argument);
+                put_id(id);
+                std::byte field[4];
+                detail::put_bytes(bytes_, field, detail::write_varint(value, field));
+                return {};
+            }
+            default: return make_error_code(errc::invalid_argument);
+        }
+    }
+    /// A UTF-8 string property, or a binary one (as `id` has).
+    std::error_code add(property_id id, std::string_view text) {
+        const property_type type = type_of(id);
+        if ((type != property_type::utf8 && type != property_type::binary) || text.size() > 0xFFFF)
+            return make_error_code(errc::invalid_argument);
+        put_id(id);
+        detail::put_string(bytes_, text);
+        return {};
+    }
+    /// A user property (name and value).
+    std::error_code add_user_property(std::string_view name, std::string_view value) {
+        if (name.size() > 0xFFFF || value.size() > 0xFFFF) return make_error_code(errc::invalid_argument);
+        put_id(property_id::user_property);
+        detail::put_string(bytes_, name);
+        detail::put_string(bytes_, value);
+        return {};
+    }
+    /// The properties written (their length excluded).
+    const_buffer bytes() const noexcept { return const_buffer{bytes_}; }
+    /// Forgets them.
+    void clear() noexcept { bytes_.clear(); }
+
+private:
+    void put_id(property_id id) { detail::put_byte(bytes_, static_cast<unsigned>(id)); }
+    std::vector<std::byte> bytes_;
+};
+
+namespace detail {
+/// Appends the properties' length and bytes; false above the varint's maximum.
+inline bool put_properties(std::vector<std::byte>& out, const_buffer props) {
+    std::byte field[4];
+    const std::size_t n = write_varint(props.size(), field);
+    if (n == 0) return false;
+    put_bytes(out, field, n);
+    put_bytes(out, props.data(), props.size());
+    return true;
+}
+/// Reads a properties field (varint length, then the properties) at r.at into `out`.
+inline bool read_properties(reader& r, properties& out) noexcept {
+    std::uint32_t length = 0;
+    std::size_t at = r.at;
+    if (r.bad || !read_varint(r.in, at, length) || r.in.size() - at < length) return false;
+    r.at = at + length;
+    return !properties::parse(r.in.subspan(at, length), out);
+}
+}  // namespace detail
+
+/// Appends an MQTT 5 CONNECT: connect_options (the Will as in 3.1.1), the CONNECT's properties and
+/// the Will's properties (used only with a Will). Errors as build_connect.
+inline std::error_code build_connect_v5(const connect_options& o, const property_writer& props,
+                                        const property_writer& will_props, std::vector<std::byte>& out) {
+    std::vector<std::byte> v311;
+    if (auto ec = build_connect(o, v311)) return ec;
+    if (props.bytes().size() > max_remaining_length || will_props.bytes().size() > max_remaining_length)
+        return make_error_code(errc::invalid_argument);
+    // the 3.1.1 layout (first byte, "MQTT", level, flags, keep-alive, client id, Will, user name,
+    // password) with level 5, the properties after keep-alive and the Will's before its topic
+    detail::put_bytes(out, v311.data(), 7);  // first byte, "MQTT" with its length
+    detail::put_byte(out, 5);
+    detail::put_bytes(out, v311.data() + 8, 3);  // flags, keep-alive
+    detail::put_properties(out, props.bytes());
+    std::size_t at = 11 + 2 + o.client_id.size();
+    detail::put_bytes(out, v311.data() + 11, at - 11);  // the client id
+    if (!o.will_topic.empty()) {
+        detail::put_properties(out, will_props.bytes());
+        const std::size_t will = 2 + o.will_topic.size() + 2 + o.will_message.size();
+        detail::put_bytes(out, v311.data() + at, will);
+        at += will;
+    }
+    detail::put_bytes(out, v311.data() + at, v311.size() - at);  // user name, password
+    return {};
+}
+
+/// Reads an MQTT 5 CONNECT: as parse_connect (protocol level 5 expected: malformed_frame
+/// otherwise), with its properties and the Will's (empty without a Will).
+inline std::error_code parse_connect_v5(const packet& p, connect_request& out, properties& props,
+                                        properties& will_props) noexcept {
+    props = will_props = properties{};
+    if (p.type != packet_type::connect) return detail::malformed();
+    detail::reader r{p.body};
+    out.protocol_name = r.string();
+    out.protocol_level = static_cast<std::uint8_t>(r.byte());
+    out.connect_flags = static_cast<std::uint8_t>(r.byte());
+    out.keep_alive = r.u16();
+    if (r.bad || out.protocol_level != 5 || !detail::read_properties(r, props)) return detail::malformed();
+    out.client_id = r.string();
+    const unsigned flags = out.connect_flags;
+    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();
+    out.has_will = (flags & 0x04u) != 0;
+    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
+    out.will_retain = (flags & 0x20u) != 0;
+    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
+        return detail::malformed();
+    out.has_username = (flags & 0x80u) != 0;
+    out.has_password = (flags & 0x40u) != 0;  // MQTT 5 allows a password without a user name
+    out.will_topic = {};
+    out.will_message = {};
+    out.username = {};
+    out.password = {};
+    if (out.has_will) {
+        if (!detail::read_properties(r, will_props)) return detail::malformed();
+        out.will_topic = r.string();
+        const std::size_t n = r.u16();
+        if (r.bad || r.left() < n || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
+        out.will_message = p.body.subspan(r.at, n);
+        r.at += n;
+    }
+    if (out.has_username) out.username = r.string();
+    if (out.has_password) {
+        const std::size_t n = r.u16();
+        if (r.bad || r.left() < n) return detail::malformed();
+        out.password = p.body.subspan(r.at, n);
+        r.at += n;
+    }
+    if (r.bad || r.left() != 0) return detail::malformed();
+    return {};
+}
+
+/// Appends an MQTT 5 CONNACK: session-present flag, reason code (0 = success) and properties.
+inline void build_connack_v5(bool session_present, std::uint8_t reason_code, const property_writer& props,
+                             std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x20);
+    detail::put_byte(out, session_present ? 1u : 0u);
+    detail::put_byte(out, reason_code);
+    detail::put_properties(out, props.bytes());
+}
+
+/// Reads an MQTT 5 CONNACK: session-present flag, reason code and properties.
+inline std::error_code parse_connack_v5(const packet& p, bool& session_present, std::uint8_t& reason_code,
+                                        properties& props) noexcept {
+    props = properties{};
+    if (p.type != packet_type::connack) return detail::malformed();
+    detail::reader r{p.body};
+    const unsigned flags = r.byte();
+    reason_code = static_cast<std::uint8_t>(r.byte());
+    if (r.bad || (flags & 0xFEu) != 0) return detail::malformed();
+    session_present = flags != 0;
+    if (r.left() == 0) return {};  // no properties field: none (5.0 section 3.2.2.3)
+    if (!detail::read_properties(r, props) || r.left() != 0) return detail::malformed();
+    return {};
+}
+
+/// Appends the head of an MQTT 5 PUBLISH (as build_publish_head, then the properties), without
+/// its payload. A topic may be empty here when a Topic Alias property names it.
+inline std::error_code build_publish_head_v5(std::string_view topic, std::uint8_t qos,
+                                             std::uint16_t packet_id, bool retain,
+                                             const property_writer& props, std::vector<std::byte>& out) {
+    if (qos > 2 || (qos > 0 && packet_id == 0) || topic.size() > 0xFFFF ||
+        topic.find_first_of("+#") != std::string_view::npos || props.bytes().size() > max_remaining_length)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x30u | (static_cast<unsigned>(qos) << 1) | (retain ? 1u : 0u));
+    detail::put_string(out, topic);
+    if (qos > 0) detail::put_u16(out, packet_id);
+    detail::put_properties(out, props.bytes());
+    return {};
+}
+
+/// Reads an MQTT 5 PUBLISH: as parse_publish (an empty topic allowed: a Topic Alias names it),
+/// with its properties.
+inline std::error_code parse_publish_v5(const packet& p, publish_message& out, properties& props) noexcept {
+    props = properties{};
+    if (p.type != packet_type::publish) return detail::malformed();
+    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
+    out.retain = (p.flags & 1u) != 0;
+    out.dup = (p.flags & 8u) != 0;
+    if (out.qos == 3) return detail::malformed();
+    detail::reader r{p.body};
+    out.topic = r.string();
+    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
+    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return detail::malformed();
+    if (out.qos > 0 && out.packet_id == 0) return detail::malformed();
+    if (!detail::read_properties(r, props)) return detail::malformed();
+    out.payload = p.body.subspan(r.at);
+    return {};
+}
+
+/// Appends an MQTT 5 SUBSCRIBE of one topic filter with its options byte (QoS in bits 0-1, No
+/// Local 0x04, Retain As Published 0x08, Retain Handling bits 4-5) and properties;
+/// invalid_argument for an empty or oversized filter, packet id 0, QoS 3, Retain Handling 3 or
+/// reserved bits set.
+inline std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_view topic_filter,
+                                          std::uint8_t options, const property_writer& props,
+                                          std::vector<std::byte>& out) {
+    if ((options & 3u) == 3 || (options & 0x30u) == 0x30 || (options & 0xC0u) != 0 || packet_id == 0 ||
+        topic_filter.empty() || topic_filter.size() > 0xFFFF || props.bytes().size() > max_remaining_length)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x82);
+    detail::put_u16(out, packet_id);
+    detail::put_properties(out, props.bytes());
+    detail::put_string(out, topic_filter);
+    detail::put_byte(out, options);
+    return {};
+}
+
+/// Reads an MQTT 5 SUBSCRIBE: packet id, properties and every topic filter with its options.
+inline std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
+                                          std::vector<subscription>& out, properties& props) {
+    out.clear();
+    props = properties{};
+    if (p.type != packet_type::subscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    if (r.bad || packet_id == 0 || !detail::read_properties(r, props)) return detail::malformed();
+    while (!r.bad && r.left() > 0) {
+        subscription s;
+        s.topic_filter = r.string();
+        const unsigned options = r.byte();
+        if (r.bad || s.topic_filter.empty() || (options & 3u) == 3 || (options & 0x30u) == 0x30 ||
+            (options & 0xC0u) != 0)
+            return detail::malformed();
+        s.qos = static_cast<std::uint8_t>(options & 3u);
+        s.options = static_cast<std::uint8_t>(options);
+        out.push_back(s);
+    }
+    if (r.bad || out.empty()) return detail::malformed();
+    return {};
+}
 
 }  // namespace mqtt
 

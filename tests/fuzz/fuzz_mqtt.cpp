@@ -1,5 +1,6 @@
 // mqtt::codec (3.1.1 and 5, small and full maximum Remaining Lengths): split feeds agree, and the
-// packet parsers never read outside a decoded packet. Then the input as a packet to encode
+// packet parsers (CONNECT with its Will, the acknowledgements of QoS 1 and 2, UNSUBSCRIBE...)
+// never read outside a decoded packet. Then the input as a packet to encode
 // (first byte + body) must decode back to the same packet.
 // Input: [options][seed] stream...
 #include "fuzz_harness.hpp"
@@ -8,6 +9,7 @@
 
 #include <cstring>
 #include <memory>
+#include <string_view>
 #include <vector>
 
 namespace sf = sockframe;
@@ -18,7 +20,12 @@ void parse_all(sf::const_buffer frame) {
     mqtt::packet p;
     FUZZ_CHECK(!mqtt::parse(frame, p));
     mqtt::connect_request c;
-    (void)mqtt::parse_connect(p, c);
+    if (!mqtt::parse_connect(p, c)) {  // the Will and password lie inside the packet
+        if (c.has_will)
+            FUZZ_CHECK(c.will_message.data() >= frame.data() && c.will_message.end() <= frame.end());
+        if (c.has_password) FUZZ_CHECK(c.password.data() >= frame.data() && c.password.end() <= frame.end());
+        FUZZ_CHECK(c.will_qos < 3 && (c.has_username || !c.has_password));
+    }
     mqtt::publish_message m;
     if (!mqtt::parse_publish(p, m)) FUZZ_CHECK(m.payload.end() == frame.end());
     bool present = false;
@@ -30,6 +37,34 @@ void parse_all(sf::const_buffer frame) {
     (void)mqtt::parse_subscribe(p, id, subs);
     sf::const_buffer codes;
     (void)mqtt::parse_suback(p, id, codes);
+    std::vector<std::string_view> filters;
+    if (!mqtt::parse_unsubscribe(p, id, filters)) FUZZ_CHECK(!filters.empty() && id != 0);
+    // MQTT 5: every property of a parsed packet lies inside it, and the body's bytes as properties
+    auto inside = [&](const mqtt::properties& props) {
+        std::size_t n = 0;
+        for (const mqtt::property& q : props) {
+            FUZZ_CHECK(q.type() != mqtt::property_type::unknown);
+            if (!q.data.empty()) FUZZ_CHECK(q.data.data() >= frame.data() && q.data.end() <= frame.end());
+            if (!q.pair_value.empty())
+                FUZZ_CHECK(q.pair_value.data() >= frame.data() && q.pair_value.end() <= frame.end());
+            FUZZ_CHECK(++n <= frame.size());
+        }
+    };
+    mqtt::properties props, will_props;
+    if (!mqtt::parse_connect_v5(p, c, props, will_props)) {
+        inside(props);
+        inside(will_props);
+    }
+    if (!mqtt::parse_connack_v5(p, present, code, props)) inside(props);
+    if (!mqtt::parse_publish_v5(p, m, props)) {
+        inside(props);
+        FUZZ_CHECK(m.payload.end() == frame.end());
+    }
+    if (!mqtt::parse_subscribe_v5(p, id, subs, props)) inside(props);
+    if (!mqtt::properties::parse(p.body, props)) inside(props);
+    for (auto type : {mqtt::packet_type::puback, mqtt::packet_type::pubrec, mqtt::packet_type::pubrel,
+                      mqtt::packet_type::pubcomp, mqtt::packet_type::unsuback})
+        if (!mqtt::parse_ack(p, type, id)) FUZZ_CHECK(p.type == type && id != 0);
 }
 }  // namespace
 

@@ -1,8 +1,10 @@
 // resp: RESP2/RESP3 values and inline commands, nested aggregates, attributes, limits.
 // Input: [options][max_bulk][max_elements][seed] stream...
 // Besides the shared differential check, every decoded frame is walked through resp_value (every
-// child, attribute and text, which must lie inside the frame), and a command built from the input
-// by resp_writer must decode back to its own words.
+// child, attribute and text, which must lie inside the frame), a view built with the codec's index
+// of the top-level children (recorded while decoding, by decode() and by decode_frame()) must read
+// the same children as a view that walks the frame, and a command built from the input by
+// resp_writer must decode back to its own words.
 #include "fuzz_harness.hpp"
 
 #include <sockframe/resp.hpp>
@@ -52,6 +54,35 @@ std::size_t walk(sf::const_buffer frame, const sf::resp_value& v, int depth) {
     return nodes;
 }
 
+/// The view made with the codec's index reads what a walk of the frame reads.
+void same_children(sf::const_buffer frame, const sf::resp_codec& codec) {
+    const sf::resp_value walked(frame);
+    const sf::resp_value indexed(frame, codec);
+    FUZZ_CHECK(indexed.type() == walked.type() && indexed.size() == walked.size());
+    FUZZ_CHECK(indexed.encoded().data() == walked.encoded().data());
+    std::size_t i = 0;
+    auto b = indexed.begin();
+    for (auto a = walked.begin(); a != walked.end(); ++a, ++b, ++i) {
+        FUZZ_CHECK(b != indexed.end());
+        FUZZ_CHECK(a->type() == b->type() && a->str().data() == b->str().data() &&
+                   a->str().size() == b->str().size());
+        FUZZ_CHECK(a->encoded().data() == b->encoded().data() && a->encoded().size() == b->encoded().size());
+        FUZZ_CHECK(a->attributes().encoded().data() == b->attributes().encoded().data());
+        if (i < 40) FUZZ_CHECK(indexed[i].encoded().data() == a->encoded().data());
+        const sf::resp_index& index = codec.index();
+        if (index.describes(reinterpret_cast<const char*>(walked.encoded().data()), walked.size()) &&
+            i < index.recorded())
+            FUZZ_CHECK(index.end(i) ==
+                       reinterpret_cast<const char*>(a->encoded().data()) + a->encoded().size());
+    }
+    FUZZ_CHECK(b == indexed.end() && i == walked.size());
+    std::string_view x[8], y[8];
+    bool bulk_x = false, bulk_y = true;
+    FUZZ_CHECK(walked.strings(x, 8, &bulk_x) == indexed.strings(y, 8, &bulk_y) && bulk_x == bulk_y);
+    for (std::size_t k = 0; k < i && k < 8; ++k)
+        FUZZ_CHECK(x[k].data() == y[k].data() && x[k].size() == y[k].size());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -76,10 +107,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sf::resp_codec codec{limits};
     sf::const_buffer rest{in.data, in.size};
     for (int guard = 0; guard < 100000; ++guard) {
-        const sf::decode_result r = codec.decode(rest);
+        // decode_frame first (as framed's reader) on odd seeds, decode() alone on even ones
+        sf::decode_result r;
+        sf::const_buffer payload;
+        if (const std::size_t n = (seed & 1) ? codec.decode_frame(rest, payload) : 0)
+            r = sf::decode_result::frame(payload, n);
+        else
+            r = codec.decode(rest);
         if (!r.is_frame()) break;
         const sf::resp_value v(r.payload);
         walk(r.payload, v, 0);
+        same_children(r.payload, codec);
         if (v.type() != sf::resp_type::inline_command)
             FUZZ_CHECK(v.encoded().data() + v.encoded().size() == r.payload.data() + r.payload.size());
         rest = rest.subspan(r.consumed);

@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
 """mqtt_pub and mqtt_sub against mosquitto and its own clients (mosquitto_pub, mosquitto_sub).
 
-    mqtt_peer.py --examples DIR --direction {to-sub,from-pub} --qos {0,1}
+    mqtt_peer.py --examples DIR --direction {to-sub,from-pub} --qos {0,1,2}
+    mqtt_peer.py --examples DIR --direction will
+    mqtt_peer.py --checker mqtt_peer_check --direction unsubscribe
+    mqtt_peer.py --checker mqtt_peer_check --direction v5
 
-to-sub:   mosquitto_pub -> broker -> mqtt_sub       (mqtt_sub's stdout compared exactly)
-from-pub: mqtt_pub      -> broker -> mosquitto_sub  (payloads compared exactly, as hex)
+to-sub:      mosquitto_pub -> broker -> mqtt_sub       (mqtt_sub's stdout compared exactly; at QoS
+             2 mqtt_sub subscribes at QoS 2 and answers PUBREC / PUBCOMP)
+from-pub:    mqtt_pub      -> broker -> mosquitto_sub  (payloads compared exactly, as hex; at QoS 2
+             mqtt_pub goes through PUBREC / PUBREL / PUBCOMP)
+will:        mqtt_sub connects with a Will and is killed (no DISCONNECT): mosquitto_sub receives
+             the Will from the broker
+unsubscribe: mqtt_peer_check's subscriber unsubscribes and gets nothing more on that topic
+v5:          mqtt_peer_check's MQTT 5 clients: properties in CONNECT, CONNACK, SUBSCRIBE and PUBLISH
 
 The broker gets a generated config on a free loopback port; every process is stopped by its PID
 and the temporary directory removed. Exit 0 on success, 1 with a message otherwise.
@@ -106,7 +115,7 @@ def stop(proc):
 
 def to_sub(examples, broker, qos, msgs):
     sub = subprocess.Popen([os.path.join(examples, "mqtt_sub"), "--port", str(broker.port), "--topic",
-                            "sockframe/to-sub", "--count", str(len(msgs))],
+                            "sockframe/to-sub", "--count", str(len(msgs)), "--qos", str(max(qos, 1))],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         line = Lines(sub.stderr).line(time.monotonic() + TIMEOUT)
@@ -126,10 +135,11 @@ def to_sub(examples, broker, qos, msgs):
         stop(sub)
 
 
-def from_pub(examples, broker, qos, msgs):
-    # mosquitto_sub prints "<topic> <payload as hex>" per message. It has no "subscribed" signal:
-    # a probe published on a second topic shows that its subscriptions are in place.
-    sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-q", "1", "-t", "sockframe/from-pub",
+def synced_sub(examples, broker, qos, topic):
+    """mosquitto_sub on `topic`, once it is subscribed, and the lines it prints. It prints "<topic>
+    <payload as hex>" per message and has no "subscribed" signal: a probe published on a second
+    topic shows that its subscriptions are in place."""
+    sub = subprocess.Popen(["mosquitto_sub", "-p", str(broker.port), "-q", str(max(qos, 1)), "-t", topic,
                             "-t", "sockframe/sync", "-F", "%t %x"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     pub = os.path.join(examples, "mqtt_pub")
     lines = Lines(sub.stdout)
@@ -147,6 +157,17 @@ def from_pub(examples, broker, qos, msgs):
                 raise RuntimeError(f"unexpected line before publishing: {line!r}")
         if not synced:
             raise RuntimeError("mosquitto_sub never received the probe")
+    except BaseException:
+        stop(sub)
+        raise
+    return sub, lines
+
+
+def from_pub(examples, broker, qos, msgs):
+    sub, lines = synced_sub(examples, broker, qos, "sockframe/from-pub")
+    pub = os.path.join(examples, "mqtt_pub")
+    deadline = time.monotonic() + TIMEOUT
+    try:
         subprocess.run([pub, "--port", str(broker.port), "--topic", "sockframe/from-pub", "--qos", str(qos)] + msgs,
                        check=True, timeout=TIMEOUT)
         for i, m in enumerate(msgs):
@@ -162,17 +183,53 @@ def from_pub(examples, broker, qos, msgs):
         stop(sub)
 
 
+def will(examples, broker):
+    """A client that drops without DISCONNECT: the broker publishes its Will."""
+    sub, lines = synced_sub(examples, broker, 1, "sockframe/will")
+    dropping = subprocess.Popen([os.path.join(examples, "mqtt_sub"), "--port", str(broker.port), "--topic",
+                                 "sockframe/nothing", "--count", "1", "--will-topic", "sockframe/will",
+                                 "--will-message", "gone \u2603"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        line = Lines(dropping.stderr).line(deadline)
+        if line != b"SUBSCRIBED\n":
+            raise RuntimeError(f"mqtt_sub did not subscribe: {line!r}")
+        dropping.kill()  # the connection ends without a DISCONNECT
+        dropping.wait(TIMEOUT)
+        line = lines.line(deadline)
+        while line is not None and line.startswith(b"sockframe/sync "):  # a late probe
+            line = lines.line(deadline)
+        expected = b"sockframe/will " + "gone \u2603".encode().hex().encode() + b"\n"
+        if line != expected:
+            raise RuntimeError(f"got {line!r}, expected the Will {expected!r}")
+    finally:
+        stop(dropping)
+        stop(sub)
+
+
+def checked(checker, broker, what):
+    out = subprocess.run([checker, "--port", str(broker.port), what], capture_output=True, timeout=TIMEOUT)
+    if out.returncode != 0 or not out.stdout.startswith(b"OK"):
+        raise RuntimeError(f"mqtt_peer_check: {out.stdout!r} {out.stderr!r}")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--examples", required=True)
-    parser.add_argument("--direction", choices=["to-sub", "from-pub"], required=True)
-    parser.add_argument("--qos", type=int, choices=[0, 1], required=True)
+    parser.add_argument("--examples")
+    parser.add_argument("--checker")
+    parser.add_argument("--direction", choices=["to-sub", "from-pub", "will", "unsubscribe", "v5"], required=True)
+    parser.add_argument("--qos", type=int, choices=[0, 1, 2], default=1)
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="sockframe-mqtt-")
     broker = None
     try:
         broker = Broker(workdir)
-        (to_sub if args.direction == "to-sub" else from_pub)(args.examples, broker, args.qos, messages())
+        if args.direction == "will":
+            will(args.examples, broker)
+        elif args.direction in ("unsubscribe", "v5"):
+            checked(args.checker, broker, args.direction)
+        else:
+            (to_sub if args.direction == "to-sub" else from_pub)(args.examples, broker, args.qos, messages())
     except Exception as e:  # noqa: BLE001 - reported as the test's failure
         print(f"FAIL: {e}", file=sys.stderr)
         return 1

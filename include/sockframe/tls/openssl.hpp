@@ -16,6 +16,8 @@
 #include <openssl/x509v3.h>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <string>
@@ -467,6 +469,18 @@ struct openssl_backend {
             if (st != tls_status::done) bytes = 0;
             return st;
         }
+        /// Bytes of the peer's that were read from the socket before TLS began (after a PROXY
+        /// header, say): the engine reads them before anything from the socket. Not with kTLS
+        /// (operation_not_supported). Copies them; may allocate.
+        void feed_input(const void* data, std::size_t size, std::error_code& ec) {
+            ec.clear();
+            if (!io_) {
+                ec = std::make_error_code(std::errc::operation_not_supported);
+                return;
+            }
+            const auto* bytes = static_cast<const unsigned char*>(data);
+            io_->early.insert(io_->early.end(), bytes, bytes + size);
+        }
         /// Sends close_notify.
         tls_status shutdown(std::error_code& ec) {
             ERR_clear_error();
@@ -546,6 +560,8 @@ struct openssl_backend {
         struct socket_io {
             detail::native_handle_type fd{};
             bool eof = false;
+            std::vector<unsigned char> early;  // bytes read before TLS began (fed), read first
+            std::size_t early_at = 0;
 
             static BIO_METHOD* method() {
                 static BIO_METHOD* const m = [] {
@@ -576,6 +592,19 @@ struct openssl_backend {
             static int read(BIO* b, char* data, size_t size, size_t* got) {
                 auto* io = static_cast<socket_io*>(BIO_get_data(b));
                 BIO_clear_retry_flags(b);
+                if (io->early_at < io->early.size()) {
+                    const std::size_t left = io->early.size() - io->early_at;
+                    const std::size_t take = size < left ? size : left;
+                    std::memcpy(data, io->early.data() + io->early_at, take);
+                    io->early_at += take;
+                    if (io->early_at == io->early.size()) {
+                        io->early.clear();
+                        io->early.shrink_to_fit();
+                        io->early_at = 0;
+                    }
+                    *got = take;
+                    return 1;
+                }
                 std::error_code ec;
                 const std::ptrdiff_t n = detail::receive_once(io->fd, data, size, 0, ec);
                 if (n > 0) {

@@ -18,6 +18,11 @@
 /// An operation that can finish at once does so without suspending (await_ready is true): a
 /// frame already buffered, a send that fits, a pending connection.
 ///
+/// Over a TLS stream (tls_stream over a non-blocking socket, <sockframe/tls.hpp>): async_handshake
+/// or async_framed::handshake() first; receive and send then wait in the direction the stream asks
+/// (wants_write(): a read may have to write first, a write to read first), and a receive never
+/// waits for the socket while the stream holds decrypted input (pending_input()).
+///
 /// Lifetimes: the objects an operation uses (loop, listener, framed, payload, token) must live
 /// until its co_await completes. A coroutine still suspended when its loop is destroyed is never
 /// resumed nor destroyed (its frame is leaked): run the loop until spawned tasks finish.

@@ -5,13 +5,19 @@
 // and kernel TLS on vs off. Certificates are made with the openssl command in a temporary
 // directory removed at the end.
 //
-//   tls_bench [--frames N] [--handshakes N]
+//   tls_bench [--frames N] [--handshakes N] [--repeats N]
+//   tls_bench --only raw|framed --size BYTES --frames N    one run of one loop (for callgrind:
+//                                                          instructions per frame = the
+//                                                          difference of two frame counts)
+//
+// Ratios are medians of the per-repeat ratios (raw and framed alternate within each repeat).
 #include <sockframe/sockframe.hpp>
 #include <sockframe/tls.hpp>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -285,11 +291,18 @@ double s_server_handshakes(int count) {
     return rate;
 }
 
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const std::size_t n = v.size();
+    return n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::size_t frames_small = 400000, frames_large = 20000;
-    int handshakes = 300;
+    std::size_t frames_small = 400000, frames_large = 20000, only_size = 16;
+    int handshakes = 300, repeats = 5;
+    std::string only;   // --only raw|framed: one loop alone (for callgrind)
     bool json = false;  // --json: one JSON array of the rows below instead of the text
     for (int i = 1; i < argc; ++i) {
         const std::string a = argv[i];
@@ -300,34 +313,53 @@ int main(int argc, char** argv) {
             frames_large = frames_small / 20;
         } else if (a == "--handshakes" && i + 1 < argc) {
             handshakes = std::stoi(argv[++i]);
+        } else if (a == "--repeats" && i + 1 < argc) {
+            repeats = std::max(1, std::stoi(argv[++i]));
+        } else if (a == "--only" && i + 1 < argc) {
+            only = argv[++i];
+        } else if (a == "--size" && i + 1 < argc) {
+            only_size = std::stoul(argv[++i]);
         }
     }
     std::string rows;  // the JSON rows
     char row[512];
     ::signal(SIGPIPE, SIG_IGN);  // the kTLS rows use OpenSSL's socket BIO (see tls/openssl.hpp)
     make_certificate();
+    if (!only.empty()) {
+        bool engaged = false;
+        const double seconds = only == "raw" ? run_raw(frames_small, only_size)
+                                             : run_framed(frames_small, only_size, false, engaged);
+        std::printf("%s %zu frames of %zu B: %.3f s\n", only.c_str(), frames_small, only_size, seconds);
+        std::system(("rm -rf '" + dir + "'").c_str());
+        return 0;
+    }
     if (!json) {
-        std::printf("tls_bench: %s, one-way frames over TCP loopback, TLS 1.3, P-256\n",
-                    OpenSSL_version(OPENSSL_VERSION));
-        std::printf("%-8s %10s %14s %14s %8s\n", "frame", "frames", "raw MB/s", "framed MB/s", "ratio");
+        std::printf("tls_bench: %s, one-way frames over TCP loopback, TLS 1.3, P-256, %d repeats\n",
+                    OpenSSL_version(OPENSSL_VERSION), repeats);
+        std::printf("%-8s %10s %14s %14s %8s %16s\n", "frame", "frames", "raw MB/s", "framed MB/s", "ratio",
+                    "ratio min..max");
     }
     for (std::size_t size : {std::size_t{16}, std::size_t{16384}}) {
         const std::size_t frames = size == 16 ? frames_small : frames_large;
-        double best_raw = 1e30, best_framed = 1e30;
-        for (int round = 0; round < 3; ++round) {  // alternate, keep the best of each
+        std::vector<double> raw, framed, ratio;
+        for (int round = 0; round < repeats; ++round) {  // alternate; each repeat gives a ratio
             bool engaged = false;
-            best_raw = std::min(best_raw, run_raw(frames, size));
-            best_framed = std::min(best_framed, run_framed(frames, size, false, engaged));
+            raw.push_back(run_raw(frames, size));
+            framed.push_back(run_framed(frames, size, false, engaged));
+            ratio.push_back(raw.back() / framed.back());
         }
         const double mb = static_cast<double>(frames * size) / 1e6;
+        const double lo = *std::min_element(ratio.begin(), ratio.end());
+        const double hi = *std::max_element(ratio.begin(), ratio.end());
         if (!json)
-            std::printf("%-8zu %10zu %14.1f %14.1f %7.2fx\n", size, frames, mb / best_raw, mb / best_framed,
-                        best_raw / best_framed);
+            std::printf("%-8zu %10zu %14.1f %14.1f %7.2fx %7.2f..%.2f\n", size, frames, mb / median(raw),
+                        mb / median(framed), median(ratio), lo, hi);
         std::snprintf(row, sizeof row,
                       "%s\n  {\"row\": \"frames\", \"size\": %zu, \"frames\": %zu, \"raw_mb_per_s\": %.1f, "
-                      "\"framed_mb_per_s\": %.1f, \"ratio\": %.3f}",
-                      rows.empty() ? "" : ",", size, frames, mb / best_raw, mb / best_framed,
-                      best_raw / best_framed);
+                      "\"framed_mb_per_s\": %.1f, \"ratio\": %.3f, \"ratio_min\": %.3f, \"ratio_max\": %.3f, "
+                      "\"repeats\": %d}",
+                      rows.empty() ? "" : ",", size, frames, mb / median(raw), mb / median(framed),
+                      median(ratio), lo, hi, repeats);
         rows += row;
     }
     {

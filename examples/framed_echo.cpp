@@ -19,7 +19,9 @@
 // trusted proxy (--trusted-proxy, repeatable; default 127.0.0.0/8 and ::1): for each one it prints
 // "PROXY <src-ip> <src-port> <dst-ip> <dst-port>" (the original client and the address it
 // connected to; a LOCAL or UNKNOWN header gives the connection's own addresses), and a connection
-// without a valid header is closed and reported on stderr ("framed_echo: refused ..."). `send` writes
+// without a valid header is closed and reported on stderr ("framed_echo: refused ..."). With
+// --tls-cert too, the header comes in clear text before the TLS handshake (haproxy's `send-proxy`
+// with `ssl`): it is read first, then TLS begins with the bytes that followed it. `send` writes
 // COUNT frames while it reads the echoes back, and prints "OK <count>" (exit 0) or "FAIL <reason>" (exit 1).
 // Usage errors exit 2.
 #include <sockframe/sockframe.hpp>
@@ -138,9 +140,8 @@ options parse(int argc, char** argv) {
     }
     if (o.codec.empty()) usage("--codec is required");
     if (!o.trusted.empty() && !o.proxy) usage("--trusted-proxy needs --proxy-protocol");
-    // The PROXY header precedes the TLS handshake on the wire; the server reads it from the
-    // connection's decrypted stream, so the two are not combined here.
-    if (o.proxy && !o.tls_cert.empty()) usage("--proxy-protocol cannot be combined with --tls-cert");
+    // --proxy-protocol with --tls-cert: the PROXY header comes in clear text before the TLS
+    // handshake (haproxy's send-proxy with ssl); the server reads it, then starts TLS.
     if (o.tls_cert.empty() != o.tls_key.empty()) usage("--tls-cert and --tls-key go together");
     if (!o.tls && (!o.ca.empty() || !o.sni.empty() || o.insecure))
         usage("--ca, --sni and --insecure need --tls");

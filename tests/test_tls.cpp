@@ -15,12 +15,18 @@
 
 #include <doctest/doctest.h>
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -573,6 +579,127 @@ TEST_CASE_TEMPLATE("tls: framed_server serves 1,000 TLS connections at once", B,
     while (closed.load() < n && sf::deadline::clock::now() < end) std::this_thread::yield();
     CHECK(closed.load() == n);
     CHECK(clean_closes.load() == n);
+}
+
+namespace {
+/// Runs `step(ec)` on a non-blocking TLS stream until it does not would-block, waiting in poll()
+/// for the direction the stream asks; bounded by `limit`.
+template <typename Stream, typename Step>
+std::error_code drive(const Stream& s, Step step) {
+    const auto end = sf::deadline::clock::now() + limit;
+    for (;;) {
+        std::error_code ec;
+        step(ec);
+        if (!sf::is_would_block(ec)) return ec;
+        if (sf::deadline::clock::now() >= end) return std::make_error_code(std::errc::timed_out);
+        pollfd p{s.native_handle(), static_cast<short>(s.wants_write() ? POLLOUT : POLLIN), 0};
+        ::poll(&p, 1, 100);
+    }
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE(
+    "tls: framed_server reads a PROXY header (v1, v2) in clear text, then TLS begins with the "
+    "bytes that followed it",
+    B, TLS_BACKENDS) {
+    // haproxy's `send-proxy` with `ssl`: the header, then the ClientHello, on one connection.
+    // The client corks its socket so that both leave in one segment: the server's first read
+    // takes the header and the start of the handshake together.
+    using codec = sf::length_prefix<std::uint32_t>;
+    using listener = sf::tls_listener<sf::tcp_listener_nb, B>;
+    using server_type = sf::framed_server<listener, codec>;
+    sf::event_loop loop;
+    sf::server_options options;
+    options.proxy_protocol = sf::proxy_protocol_mode::require;
+    options.trusted_proxies = sf::proxy_trust::loopback();
+    server_type server(loop, codec{}, options);
+    std::mutex m;
+    std::vector<std::string> sources;
+    server.on_open([&](typename server_type::connection& c) {
+        std::lock_guard<std::mutex> lock(m);
+        sources.push_back(c.proxy() ? c.proxy()->source().to_string() : std::string("none"));
+    });
+    server.on_frame([](typename server_type::connection& c, sf::const_buffer payload) { c.send(payload); });
+    server.listen(listener(sf::tcp_listener_nb(sf::ipv4_address::loopback(0)), server_context<B>()));
+    const auto address = server.local_address();
+    test_support::joining_thread runner([&] { loop.run(); });
+    struct stopper {
+        sf::event_loop& loop;
+        ~stopper() { loop.stop(); }
+    } stop{loop};
+
+    const auto header = sf::proxy_header::tcp(sf::ipv4_address::parse("192.0.2.7", 4321), address);
+    const std::string v1 = sf::make_proxy_header_v1(header);
+    // v2 written out (make_proxy_header_v2 inlined here trips g++ 12's -Warray-bounds at -O2):
+    // signature, version 2 + PROXY, TCP over IPv4, 12 address bytes, then the addresses and ports
+    const std::uint16_t port = address.port();
+    const unsigned char v2_bytes[] = {'\r',
+                                      '\n',
+                                      '\r',
+                                      '\n',
+                                      0,
+                                      '\r',
+                                      '\n',
+                                      'Q',
+                                      'U',
+                                      'I',
+                                      'T',
+                                      '\n',
+                                      0x21,
+                                      0x11,
+                                      0,
+                                      12,
+                                      192,
+                                      0,
+                                      2,
+                                      7,
+                                      127,
+                                      0,
+                                      0,
+                                      1,
+                                      0x10,
+                                      0xE1,
+                                      static_cast<unsigned char>(port >> 8),
+                                      static_cast<unsigned char>(port & 0xff)};
+    const std::vector<std::byte> v2(reinterpret_cast<const std::byte*>(v2_bytes),
+                                    reinterpret_cast<const std::byte*>(v2_bytes) + sizeof v2_bytes);
+    const sf::const_buffer headers[] = {sf::const_buffer(v1.data(), v1.size()),
+                                        sf::const_buffer(v2.data(), v2.size())};
+    for (const sf::const_buffer& h : headers) {
+        std::error_code ec;
+        auto raw = sf::tcp_stream_nb::connect(address, sf::deadline{}, ec);
+        REQUIRE((!ec || ec == std::errc::operation_in_progress));
+        pollfd p{raw.native_handle(), POLLOUT, 0};
+        REQUIRE(::poll(&p, 1, 20000) == 1);
+        REQUIRE(!raw.connect_result());
+        int on = 1;
+        REQUIRE(::setsockopt(raw.native_handle(), IPPROTO_TCP, TCP_CORK, &on, sizeof on) == 0);
+        REQUIRE(raw.write_some(h, ec) == h.size());
+        using stream = sf::tls_stream<sf::tcp_stream_nb, B>;
+        stream tls(std::move(raw), client_context<B>(), sf::tls_role::client, "localhost");
+        tls.handshake(ec);  // writes the ClientHello behind the header, then waits
+        REQUIRE(sf::is_would_block(ec));
+        int off = 0;
+        REQUIRE(::setsockopt(tls.native_handle(), IPPROTO_TCP, TCP_CORK, &off, sizeof off) == 0);
+        ec = drive(tls, [&](std::error_code& e) { tls.handshake(e); });
+        REQUIRE_MESSAGE(!ec, ec.message());
+
+        sf::framed<stream, codec> conn(std::move(tls));
+        const std::string big(40000, 'p');  // more than one TLS record
+        conn.send(sf::const_buffer(big.data(), big.size()), ec);
+        REQUIRE((!ec || sf::is_would_block(ec)));
+        ec = drive(conn.endpoint(), [&](std::error_code& e) {
+            if (!conn.flush(e) && !e) e = std::make_error_code(std::errc::operation_would_block);
+        });
+        REQUIRE_MESSAGE(!ec, ec.message());
+        std::optional<sf::const_buffer> echo;
+        ec = drive(conn.endpoint(), [&](std::error_code& e) { echo = conn.receive(e); });
+        REQUIRE_MESSAGE(!ec, ec.message());
+        REQUIRE(echo);
+        CHECK(echo->str() == big);
+    }
+    std::lock_guard<std::mutex> lock(m);
+    CHECK(sources == std::vector<std::string>{"192.0.2.7:4321", "192.0.2.7:4321"});
 }
 
 // ---- real peers ---------------------------------------------------------------------------------

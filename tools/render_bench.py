@@ -352,9 +352,10 @@ def tls(doc):
     tail = []
     for r in doc["results"]:
         if r["row"] == "frames":
-            out.append("| %s B frames (%s) | %.1f | %.1f | %.2f |" % (
+            spread = " (%.2f–%.2f)" % (r["ratio_min"], r["ratio_max"]) if "ratio_min" in r else ""
+            out.append("| %s B frames (%s) | %.1f | %.1f | %.2f%s |" % (
                 "{:,}".format(r["size"]), "{:,}".format(r["frames"]), r["raw_mb_per_s"], r["framed_mb_per_s"],
-                r["ratio"]))
+                r["ratio"], spread))
         elif r["row"] == "ktls":
             out.append("| kTLS off / on, %s B frames | %.1f (off) | %.1f (on) | %.2f |" % (
                 "{:,}".format(r["size"]), r["off_mb_per_s"], r["on_mb_per_s"], r["ratio"]))
@@ -364,7 +365,10 @@ def tls(doc):
             out.append("| full handshakes/s, one client | %.0f (openssl s_server) | %.0f (tls_listener) | %.2f |" % (
                 r["s_server_per_s"], r["sockframe_per_s"], r["ratio"]))
             tail.append("%s." % r["openssl"])
-    note = "best of three alternating rounds"
+    repeats = [r["repeats"] for r in doc["results"] if "repeats" in r]
+    note = ("frames: medians over %d alternating repeats, the ratio the median of the per-repeat ratios "
+            "(their range in brackets); kTLS: best of three" % repeats[0]) if repeats else \
+        "best of three alternating rounds"
     return "\n".join(out + ["", " ".join(tail + [footer(doc, "tls_bench", note)])])
 
 

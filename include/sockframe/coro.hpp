@@ -5,7 +5,8 @@
 /// task<T> is a lazy coroutine result: nothing runs until it is awaited or co_spawn()ed, and an
 /// exception thrown inside it is rethrown to its awaiter. co_spawn(loop, task) starts a task on
 /// a loop and detaches it. The awaitables (async_accept, async_connect, async_receive,
-/// async_send, async_sleep, and async_framed's receive()/send()) run on an event_loop's thread:
+/// async_send, async_sleep, async_handshake, and async_framed's receive()/send()/handshake())
+/// run on an event_loop's thread:
 /// - each takes a deadline (a duration or a time point; the default deadline{} and
 ///   deadline::never() wait without limit) and then completes with std::errc::timed_out;
 /// - each has a no-throw form taking a std::error_code& (set on failure, cleared on success)
@@ -16,6 +17,11 @@
 ///   with it at once, without trying.
 /// An operation that can finish at once does so without suspending (await_ready is true): a
 /// frame already buffered, a send that fits, a pending connection.
+///
+/// Over a TLS stream (tls_stream over a non-blocking socket, <sockframe/tls.hpp>): async_handshake
+/// or async_framed::handshake() first; receive and send then wait in the direction the stream asks
+/// (wants_write(): a read may have to write first, a write to read first), and a receive never
+/// waits for the socket while the stream holds decrypted input (pending_input()).
 ///
 /// Lifetimes: the objects an operation uses (loop, listener, framed, payload, token) must live
 /// until its co_await completes. A coroutine still suspended when its loop is destroyed is never
@@ -37,6 +43,7 @@
 #include <sockframe/socket.hpp>
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <memory>
 #include <optional>
@@ -379,6 +386,40 @@ T run_task(Loop& loop, task<T> t) {
 
 namespace detail {
 
+/// Whether `Endpoint` is a stream that keeps state above the socket (a TLS stream): it says which
+/// readiness its last would-block call waits for (wants_write()) and holds decrypted bytes that
+/// no readiness event announces (pending_input()).
+template <typename Endpoint, typename = void>
+struct is_layered_stream : std::false_type {};
+template <typename Endpoint>
+struct is_layered_stream<Endpoint, std::void_t<decltype(std::declval<const Endpoint&>().wants_write()),
+                                               decltype(std::declval<const Endpoint&>().pending_input())>>
+    : std::true_type {};
+
+/// Whether the last call on `e` that would block waits for writability (a TLS read that must
+/// write first); false for plain sockets, whose direction is the call's own.
+template <typename Endpoint>
+bool endpoint_waits_write(const Endpoint& e, bool own) noexcept {
+    if constexpr (is_layered_stream<Endpoint>::value) {
+        return e.wants_write();
+    } else {
+        (void)e;
+        return own;
+    }
+}
+
+/// Bytes `e` holds that no readiness event will announce (decrypted, not yet read); 0 for
+/// plain sockets.
+template <typename Endpoint>
+std::size_t endpoint_pending_input(const Endpoint& e) noexcept {
+    if constexpr (is_layered_stream<Endpoint>::value) {
+        return e.pending_input();
+    } else {
+        (void)e;
+        return 0;
+    }
+}
+
 /// An operation that waits for readiness: told by io_waiter when its handle may be ready.
 class io_target {
 public:
@@ -663,6 +704,9 @@ public:
     /// Whether the operation also waits in the other direction (a receive with replies still
     /// queued waits for writability too, to write them). By default it does not.
     bool also_waits_other_direction() const noexcept { return false; }
+    /// The direction to wait in now: writability (true) or readability. By default the
+    /// operation's own; a TLS stream's may be the other one (a read that must write first).
+    bool waits_for_write() const noexcept { return Derived::writes; }
 
 protected:
     /// Stops this operation's own watch (called by await_resume, before the handle is used).
@@ -676,11 +720,20 @@ private:
 
     /// Registers for the operation's direction, and for the other one if it asks; the other
     /// direction taken by another operation already is no failure (that one writes the queue).
+    ///
+    /// A TLS stream may ask for the other direction than the operation's own (a read that must
+    /// write a record first). If another operation already waits in that direction, this one
+    /// waits in its own instead: the other operation's call drives the same engine.
     bool wait_for_readiness(std::error_code& ec) noexcept {
-        if (!waiter_->wait(Derived::writes, this, ec)) return false;
+        const bool write = derived().waits_for_write();
+        if (!waiter_->wait(write, this, ec)) {
+            if (write == Derived::writes || ec != errc::already_registered) return false;
+            if (!waiter_->wait(Derived::writes, this, ec)) return false;
+            return true;
+        }
         if (derived().also_waits_other_direction()) {
             std::error_code ignored;
-            waiter_->wait(!Derived::writes, this, ignored);
+            waiter_->wait(!write, this, ignored);
         }
         return true;
     }
@@ -789,7 +842,9 @@ public:
     }
     bool attempt() {
         std::error_code& ec = this->ec_;  // every path below sets it
-        if (first_attempt_ && conn_->buffered() == 0 && conn_->input_drained() && !conn_->at_end()) {
+        read_waits_write_ = false;
+        if (first_attempt_ && conn_->buffered() == 0 && conn_->input_drained() && !conn_->at_end() &&
+            endpoint_pending_input(conn_->endpoint()) == 0) {
             // The last read emptied the socket and nothing is buffered: a read now would most
             // likely find nothing (a wasted system call per frame in request-response
             // traffic). Wait for readability instead; a frame already there only costs the loop
@@ -797,6 +852,8 @@ public:
             ec = std::make_error_code(std::errc::operation_would_block);
         } else {
             frame_ = conn_->try_receive(ec);
+            // a TLS read may have to write before it can read on
+            if (is_would_block(ec)) read_waits_write_ = endpoint_waits_write(conn_->endpoint(), false);
         }
         first_attempt_ = false;
         if (is_would_block(ec)) {
@@ -814,12 +871,14 @@ public:
     }
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
     bool also_waits_other_direction() const noexcept { return write_queued_; }
+    bool waits_for_write() const noexcept { return read_waits_write_; }
 
 private:
     Framed* conn_;
     std::optional<const_buffer> frame_;
     bool write_queued_ = false;
     bool first_attempt_ = true;
+    bool read_waits_write_ = false;  // the endpoint's read waits for writability (TLS)
 };
 
 /// The send awaitable of async_send and async_framed.
@@ -849,7 +908,10 @@ public:
             if (ec && ec == errc::buffer_full) {  // the queue is at its mark: make room, then retry
                 conn_->flush(ec);
                 if (!ec) put(coalesce, ec);
-                if (ec && ec == errc::buffer_full) return false;
+                if (ec && ec == errc::buffer_full) {
+                    write_waits_write_ = endpoint_waits_write(conn_->endpoint(), true);
+                    return false;
+                }
             }
             if (ec) return true;
             accepted_ = true;
@@ -861,9 +923,12 @@ public:
             }
         }
         const bool flushed = conn_->flush(ec);
+        // a TLS write may have to read before it can write on
+        write_waits_write_ = flushed || ec || endpoint_waits_write(conn_->endpoint(), true);
         return flushed || ec;
     }
     auto native() const noexcept { return conn_->endpoint().native_handle(); }
+    bool waits_for_write() const noexcept { return write_waits_write_; }
 
 private:
     static constexpr bool message_oriented =
@@ -879,6 +944,47 @@ private:
     Framed* conn_;
     const_buffer payload_;
     bool accepted_ = false;
+    bool write_waits_write_ = true;  // false: the endpoint's write waits for readability (TLS)
+};
+
+/// async_handshake's awaitable: steps a stream's handshake (a TLS stream's) each time its handle
+/// turns ready in the direction the stream asks for.
+template <typename Loop, typename Stream>
+class handshake_op : public io_op<Loop, handshake_op<Loop, Stream>> {
+    using base = io_op<Loop, handshake_op<Loop, Stream>>;
+    static_assert(!Stream::mode_type::is_blocking,
+                  "async_handshake: use a stream over a non-blocking socket (tls_tcp_stream_nb, ...)");
+
+public:
+    static constexpr bool writes = false;
+    static constexpr const char* operation_name = "sockframe: async_handshake";
+
+    handshake_op(Loop& loop, Stream& s, io_waiter<Loop>* shared, deadline d, cancel_state* t,
+                 std::error_code* ec) noexcept
+        : base(loop, shared, d, t, ec), stream_(&s) {}
+
+    /// Returns once the handshake is complete; a failed one (a certificate that does not verify,
+    /// a peer that is not TLS, a reset) is its error code, thrown or reported.
+    void await_resume() {
+        this->release_waiter();
+        this->report();
+    }
+    bool attempt() {
+        std::error_code ec;
+        stream_->handshake(ec);
+        if (is_would_block(ec)) {
+            waits_write_ = stream_->wants_write();
+            return false;
+        }
+        this->ec_ = ec;
+        return true;
+    }
+    auto native() const noexcept { return stream_->native_handle(); }
+    bool waits_for_write() const noexcept { return waits_write_; }
+
+private:
+    Stream* stream_;
+    bool waits_write_ = false;
 };
 
 /// async_sleep's awaitable.
@@ -1133,6 +1239,34 @@ detail::send_op<Loop, framed<Endpoint, Codec>> async_flush(Loop& loop, framed<En
     return {loop, conn, const_buffer{}, nullptr, d, nullptr, &ec, true};
 }
 
+/// Completes the handshake of a stream over a non-blocking socket (tls_stream<tcp_stream_nb, ...>):
+/// each step waits for readability or writability as the stream asks (wants_write()). A
+/// handshake that fails completes with its error (a verification failure is
+/// is_tls_verify_error()). After a failure, timeout or cancellation the stream is left as it is
+/// (abort() or close() it).
+template <typename Loop, typename Stream>
+detail::handshake_op<Loop, Stream> async_handshake(Loop& loop, Stream& stream, deadline d = {}) {
+    return {loop, stream, nullptr, d, nullptr, nullptr};
+}
+/// The same, never throwing.
+template <typename Loop, typename Stream>
+detail::handshake_op<Loop, Stream> async_handshake(Loop& loop, Stream& stream, deadline d,
+                                                   std::error_code& ec) {
+    return {loop, stream, nullptr, d, nullptr, &ec};
+}
+/// The same, cancellable through `token`.
+template <typename Loop, typename Stream>
+detail::handshake_op<Loop, Stream> async_handshake(Loop& loop, Stream& stream, deadline d,
+                                                   const cancel_token& token) {
+    return {loop, stream, nullptr, d, token.state(), nullptr};
+}
+/// The same, cancellable and never throwing.
+template <typename Loop, typename Stream>
+detail::handshake_op<Loop, Stream> async_handshake(Loop& loop, Stream& stream, deadline d,
+                                                   const cancel_token& token, std::error_code& ec) {
+    return {loop, stream, nullptr, d, token.state(), &ec};
+}
+
 /// Resumes the coroutine `duration` from now, from the loop (a zero duration yields to the
 /// loop for one iteration). Sleeps with equal ends resume in the order started.
 template <typename Loop, typename Rep, typename Period>
@@ -1211,6 +1345,25 @@ public:
     /// The same, cancellable and never throwing.
     send_awaitable send(const_buffer payload, deadline d, const cancel_token& token, std::error_code& ec) {
         return {*loop_, conn_, payload, waiter_.get(), d, token.state(), &ec};
+    }
+
+    /// The handshake of a TLS endpoint (see async_handshake), through this connection's watch.
+    /// Only for endpoints with a handshake (tls_stream).
+    detail::handshake_op<Loop, Endpoint> handshake(deadline d = {}) {
+        return {*loop_, conn_.endpoint(), waiter_.get(), d, nullptr, nullptr};
+    }
+    /// The same, never throwing.
+    detail::handshake_op<Loop, Endpoint> handshake(deadline d, std::error_code& ec) {
+        return {*loop_, conn_.endpoint(), waiter_.get(), d, nullptr, &ec};
+    }
+    /// The same, cancellable through `token`.
+    detail::handshake_op<Loop, Endpoint> handshake(deadline d, const cancel_token& token) {
+        return {*loop_, conn_.endpoint(), waiter_.get(), d, token.state(), nullptr};
+    }
+    /// The same, cancellable and never throwing.
+    detail::handshake_op<Loop, Endpoint> handshake(deadline d, const cancel_token& token,
+                                                   std::error_code& ec) {
+        return {*loop_, conn_.endpoint(), waiter_.get(), d, token.state(), &ec};
     }
 
     /// Writes what is queued (see async_flush).

@@ -82,6 +82,19 @@ std::size_t pending_input(const S& s) noexcept {
         return 0;
     }
 }
+/// Whether `Stream` is a protocol layered over a socket that begins after the PROXY header (a
+/// TLS stream): the header is read from next_layer() in clear text, and the bytes read past it
+/// are handed to the layer with feed_received(), not to the codec.
+template <typename Stream, typename = void>
+struct reads_proxy_below : std::false_type {};
+template <typename Stream>
+struct reads_proxy_below<Stream,
+                         std::void_t<decltype(std::declval<Stream&>().next_layer().read_some(
+                                         std::declval<mutable_buffer>(), std::declval<std::error_code&>())),
+                                     decltype(std::declval<Stream&>().feed_received(
+                                         std::declval<const_buffer>(), std::declval<std::error_code&>()))>>
+    : std::true_type {};
+
 }  // namespace detail
 
 /// Whether a server reads a PROXY protocol header (proxy_protocol.hpp) at the start of each
@@ -646,7 +659,9 @@ private:
     }
 
     /// Reads the PROXY header of a connection from a trusted proxy; true once it is done (the
-    /// connection is open, what followed the header buffered for the codec).
+    /// connection is open, what followed the header buffered for the codec). Over a layered
+    /// stream (TLS) the header is read in clear text from the socket underneath, and what
+    /// followed it is handed to the layer (the start of the TLS handshake).
     bool read_proxy(connection& c) {
         auto& p = *c.proxy_;
         const std::size_t limit = options_.max_proxy_header < 16 ? 16 : options_.max_proxy_header;
@@ -657,7 +672,13 @@ private:
             if (room == 0) room = 1;  // the parser has decided by then; never reached
             p.bytes.resize(have + room);
             std::error_code ec;
-            const std::size_t n = c.socket().read_some(mutable_buffer(p.bytes.data() + have, room), ec);
+            const mutable_buffer into(p.bytes.data() + have, room);
+            std::size_t n = 0;
+            if constexpr (detail::reads_proxy_below<stream_type>::value) {
+                n = c.socket().next_layer().read_some(into, ec);  // the header precedes TLS
+            } else {
+                n = c.socket().read_some(into, ec);
+            }
             p.bytes.resize(have + (ec ? 0 : n));
             if (ec) {
                 if (!is_would_block(ec)) c.abort(ec);
@@ -693,8 +714,18 @@ private:
                 p.used = true;
             }
             p.done = true;
-            attach(c);
-            c.io_->feed_received(all.subspan(header));
+            if constexpr (detail::reads_proxy_below<stream_type>::value) {
+                // what followed the header begins the layer's own protocol (a ClientHello)
+                c.socket().feed_received(all.subspan(header), ec);
+                if (ec) {
+                    c.abort(ec);
+                    return false;
+                }
+                attach(c);
+            } else {
+                attach(c);
+                c.io_->feed_received(all.subspan(header));
+            }
             p.bytes.resize(header);  // no reallocation: the header's views stay valid
             opened(c);
             return true;

@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """haproxy (send-proxy / send-proxy-v2, mode tcp) in front of `framed_echo serve --proxy-protocol`.
 
-    proxy.py --framed-echo PATH --haproxy PATH --version 1|2
+    proxy.py --framed-echo PATH --haproxy PATH --version 1|2 [--tls]
+
+With --tls, framed_echo serves TLS (a self-signed certificate made with the openssl command) and
+haproxy talks to it with `send-proxy[-v2] ssl verify none`: the PROXY header in clear text,
+then the TLS handshake on the same connection; the hand-written header is followed by a TLS
+handshake made with Python's ssl module.
 
 Starts framed_echo on a free loopback port, then haproxy with a generated configuration that
 relays a free port to it with a PROXY header of the given version. A client sends 4-byte
@@ -13,7 +18,9 @@ echo, reported on stderr). Both processes are stopped by PID; the configuration 
 import argparse
 import os
 import queue
+import shutil
 import socket
+import ssl
 import struct
 import subprocess
 import sys
@@ -97,11 +104,23 @@ def main():
     ap.add_argument("--framed-echo", required=True)
     ap.add_argument("--haproxy", required=True)
     ap.add_argument("--version", choices=("1", "2"), required=True)
+    ap.add_argument("--tls", action="store_true")
     args = ap.parse_args()
     until = time.monotonic() + DEADLINE
 
-    echo = subprocess.Popen([args.framed_echo, "serve", "--codec", "len:4", "--port", "0", "--proxy-protocol"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [args.framed_echo, "serve", "--codec", "len:4", "--port", "0", "--proxy-protocol"]
+    pki = None
+    if args.tls:
+        pki = tempfile.mkdtemp(prefix="sockframe-proxy-tls-")
+        cert, key = os.path.join(pki, "cert.pem"), os.path.join(pki, "key.pem")
+        made = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                               "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=localhost", "-days", "1"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if made.returncode != 0:
+            shutil.rmtree(pki)
+            fail("openssl req could not make a certificate")
+        command += ["--tls-cert", cert, "--tls-key", key]
+    echo = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = queue.Queue(), queue.Queue()
     threading.Thread(target=lines_of, args=(echo.stdout, out), daemon=True).start()
     threading.Thread(target=lines_of, args=(echo.stderr, err), daemon=True).start()
@@ -114,6 +133,8 @@ def main():
         echo_port = int(ready.split()[1])
         front = free_port()
         send = "send-proxy" if args.version == "1" else "send-proxy-v2"
+        if args.tls:
+            send += " ssl verify none"
         fd, config = tempfile.mkstemp(prefix="sockframe-haproxy-", suffix=".cfg")
         with os.fdopen(fd, "w") as f:
             f.write("global\n  maxconn 64\n"
@@ -152,7 +173,15 @@ def main():
         with socket.create_connection(("127.0.0.1", echo_port), timeout=10) as forged:
             forged.settimeout(10)
             forged.sendall(b"PROXY TCP6 2001:db8::7 ::1 65535 443\r\n")
-            echo_frames(forged, 3)
+            if args.tls:
+                ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                ctx.check_hostname = False
+                ctx.verify_mode = ssl.CERT_NONE
+                with ctx.wrap_socket(forged) as secured:
+                    echo_frames(secured, 5)
+                    secured.unwrap()  # close_notify: framed_echo sees end-of-stream
+            else:
+                echo_frames(forged, 3)
             line = next_line(out, until, "the hand-written header's PROXY line")
             if line != "PROXY 2001:db8::7 65535 ::1 443":
                 fail("hand-written header gave '%s'" % line)
@@ -168,6 +197,8 @@ def main():
                     p.wait()
         if config is not None:
             os.unlink(config)
+        if pki is not None:
+            shutil.rmtree(pki)
     return 0
 
 

@@ -8,6 +8,20 @@
 
 namespace sf = sockframe;
 
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
+// coroutines over TLS (coro.hpp): the handshake awaitables and a framed echo session
+template <typename Backend>
+sf::task<void> coro_session(sf::event_loop& loop, sf::tls_stream<sf::tcp_stream_nb, Backend> s) {
+    std::error_code ec;
+    co_await sf::async_handshake(loop, s, sf::deadline{}, ec);
+    sf::async_framed<sf::tls_stream<sf::tcp_stream_nb, Backend>, sf::length_prefix<std::uint32_t>> conn{
+        loop, std::move(s)};
+    co_await conn.handshake(sf::deadline{}, sf::cancel_token{});
+    while (auto m = co_await conn.receive()) co_await conn.send(*m);
+    co_await conn.flush();
+}
+#endif
+
 template <typename Backend>
 void instantiate() {
     using codec = sf::length_prefix<std::uint32_t>;
@@ -29,9 +43,15 @@ void instantiate() {
     nb.flush(ec);
     (void)nb.receive(ec);
     nb.endpoint().handshake(ec);
+    nb.endpoint().feed_received(sf::const_buffer("x", 1), ec);
     sf::event_loop loop;
+#if defined(__cpp_impl_coroutine) && __cpp_impl_coroutine >= 201902L
+    (void)coro_session<Backend>(loop, {});
+#endif
     using listener = sf::tls_listener<sf::tcp_listener_nb, Backend>;
-    sf::framed_server<listener, codec> server(loop, codec{});
+    sf::server_options options;
+    options.proxy_protocol = sf::proxy_protocol_mode::require;
+    sf::framed_server<listener, codec> server(loop, codec{}, options);
     server.on_frame([](auto& c, sf::const_buffer p) { c.send(p); });
     auto ctx = Backend::context::client();
     ctx.insecure_no_hostname_check().set_alpn({"a"});

@@ -401,6 +401,13 @@ struct mbedtls_backend {
             if (r == MBEDTLS_ERR_SSL_WANT_WRITE || r == MBEDTLS_ERR_SSL_WANT_READ) c_->retry_size = size;
             return settle(r, ec);
         }
+        /// Bytes of the peer's that were read from the socket before TLS began (after a PROXY
+        /// header, say): the engine reads them before anything from the socket. Copies them.
+        void feed_input(const void* data, std::size_t size, std::error_code& ec) {
+            ec.clear();
+            const auto* bytes = static_cast<const unsigned char*>(data);
+            c_->early.insert(c_->early.end(), bytes, bytes + size);
+        }
         /// Sends close_notify.
         tls_status shutdown(std::error_code& ec) { return settle(mbedtls_ssl_close_notify(&c_->ssl), ec); }
 
@@ -414,6 +421,8 @@ struct mbedtls_backend {
             unsigned char ip[16] = {};
             std::size_t ip_size = 0;
             std::size_t retry_size = 0;
+            std::vector<unsigned char> early;  // bytes read before TLS began (fed), read first
+            std::size_t early_at = 0;
             connection() { mbedtls_ssl_init(&ssl); }
             ~connection() { mbedtls_ssl_free(&ssl); }
             connection(const connection&) = delete;
@@ -441,6 +450,19 @@ struct mbedtls_backend {
         }
         static int on_receive(void* arg, unsigned char* data, size_t size) {
             auto* c = static_cast<connection*>(arg);
+            if (c->early_at < c->early.size()) {
+                const std::size_t left = c->early.size() - c->early_at;
+                std::size_t take = size < left ? size : left;
+                if (take > 0x7fffffff) take = 0x7fffffff;
+                std::memcpy(data, c->early.data() + c->early_at, take);
+                c->early_at += take;
+                if (c->early_at == c->early.size()) {
+                    c->early.clear();
+                    c->early.shrink_to_fit();
+                    c->early_at = 0;
+                }
+                return static_cast<int>(take);
+            }
             std::error_code ec;
             const std::ptrdiff_t n = detail::receive_once(c->fd, data, size, 0, ec);
             if (n >= 0) return static_cast<int>(n);

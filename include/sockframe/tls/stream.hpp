@@ -8,8 +8,8 @@
 /// The backend is a policy (openssl_backend in <sockframe/tls/openssl.hpp>, mbedtls_backend in
 /// <sockframe/tls/mbedtls.hpp>): it owns the TLS engine; this layer owns the socket, the waiting
 /// and the deadlines. A backend offers a `context` type and an `engine` type with handshake(),
-/// read(), write(), shutdown() returning a tls_status, pending(), alpn_protocol() and
-/// kernel_tls_send() / kernel_tls_receive().
+/// read(), write(), shutdown() returning a tls_status, pending(), alpn_protocol(),
+/// kernel_tls_send() / kernel_tls_receive() and feed_input() (bytes read before TLS began).
 ///
 /// Close semantics: the peer's close_notify is end-of-stream (read_some returns 0, as for a plain
 /// socket); the transport closing without it is tls_errc::truncated, never end-of-stream.
@@ -265,6 +265,26 @@ public:
     bool kernel_tls_send() const noexcept { return engine_ && engine_->kernel_tls_send(); }
     /// Whether the kernel decrypts what this stream receives (kTLS).
     bool kernel_tls_receive() const noexcept { return engine_ && engine_->kernel_tls_receive(); }
+
+    /// Bytes of the peer's read from the socket underneath before TLS began — those that
+    /// followed a PROXY protocol header in the same read (haproxy's `send-proxy` with `ssl`):
+    /// the engine reads them before anything from the socket, so the ClientHello they begin is
+    /// not lost. Call before the handshake. Copies them. Fails with tls_errc::no_session
+    /// without a session, and operation_not_supported with kernel TLS (OpenSSL).
+    void feed_received(const_buffer bytes, std::error_code& ec) {
+        ec.clear();
+        if (!engine_) {
+            ec = tls_errc::no_session;
+            return;
+        }
+        if (!bytes.empty()) engine_->feed_input(bytes.data(), bytes.size(), ec);
+    }
+    /// The same (throws std::system_error).
+    void feed_received(const_buffer bytes) {
+        std::error_code ec;
+        feed_received(bytes, ec);
+        detail::throw_if(ec, "sockframe: tls feed_received");
+    }
 
     /// Completes the handshake. Blocking: waits (until `d`). Non-blocking: one step;
     /// operation_would_block until it is done. Verification failures carry the backend's

@@ -630,39 +630,7 @@ TEST_CASE_TEMPLATE(
 
     const auto header = sf::proxy_header::tcp(sf::ipv4_address::parse("192.0.2.7", 4321), address);
     const std::string v1 = sf::make_proxy_header_v1(header);
-    // v2 written out (make_proxy_header_v2 inlined here trips g++ 12's -Warray-bounds at -O2):
-    // signature, version 2 + PROXY, TCP over IPv4, 12 address bytes, then the addresses and ports
-    const std::uint16_t port = address.port();
-    const unsigned char v2_bytes[] = {'\r',
-                                      '\n',
-                                      '\r',
-                                      '\n',
-                                      0,
-                                      '\r',
-                                      '\n',
-                                      'Q',
-                                      'U',
-                                      'I',
-                                      'T',
-                                      '\n',
-                                      0x21,
-                                      0x11,
-                                      0,
-                                      12,
-                                      192,
-                                      0,
-                                      2,
-                                      7,
-                                      127,
-                                      0,
-                                      0,
-                                      1,
-                                      0x10,
-                                      0xE1,
-                                      static_cast<unsigned char>(port >> 8),
-                                      static_cast<unsigned char>(port & 0xff)};
-    const std::vector<std::byte> v2(reinterpret_cast<const std::byte*>(v2_bytes),
-                                    reinterpret_cast<const std::byte*>(v2_bytes) + sizeof v2_bytes);
+    const std::vector<std::byte> v2 = sf::make_proxy_header_v2(header);
     const sf::const_buffer headers[] = {sf::const_buffer(v1.data(), v1.size()),
                                         sf::const_buffer(v2.data(), v2.size())};
     for (const sf::const_buffer& h : headers) {

@@ -843,12 +843,14 @@ public:
     bool attempt() {
         std::error_code& ec = this->ec_;  // every path below sets it
         read_waits_write_ = false;
-        if (first_attempt_ && conn_->buffered() == 0 && conn_->input_drained() && !conn_->at_end() &&
+        if (first_attempt_ && conn_->buffered() == 0 &&
+            (conn_->input_drained() || conn_->receive_capacity() == 0) && !conn_->at_end() &&
             endpoint_pending_input(conn_->endpoint()) == 0) {
             // The last read emptied the socket and nothing is buffered: a read now would most
             // likely find nothing (a wasted system call per frame in request-response
             // traffic). Wait for readability instead; a frame already there only costs the loop
-            // one iteration.
+            // one iteration. A connection not read from yet waits too, so that one that stays
+            // idle never takes a receive buffer.
             ec = std::make_error_code(std::errc::operation_would_block);
         } else {
             frame_ = conn_->try_receive(ec);

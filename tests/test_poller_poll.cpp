@@ -22,7 +22,8 @@ TEST_CASE("poll backend: its handle index agrees with std::map through inserts a
     };
     for (int round = 0; round < 20000; ++round) {
         // Handles close together (as descriptors are) and far apart collide in the table.
-        const auto h = static_cast<sf::detail::native_handle_type>(next() % 300 + (next() % 4 == 0 ? 4096 : 3));
+        const auto h =
+            static_cast<sf::detail::native_handle_type>(next() % 300 + (next() % 4 == 0 ? 4096 : 3));
         const bool present = model.count(h) != 0;
         if (next() % 3 != 0) {
             if (present) {

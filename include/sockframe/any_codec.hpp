@@ -310,6 +310,10 @@ any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max
 }
 
 }  // namespace detail
+#if defined(SOCKFRAME_SEPARATE_COMPILATION)
+template any_codec detail::parse_codec_spec<void>(std::string_view spec,
+                                                  std::optional<std::size_t> max_frame);
+#endif
 #endif  // SOCKFRAME_HEADER_BODIES
 
 /// The codec named by `spec`: `len:W[:be|le]` (payload length in W = 1, 2, 4 or 8 bytes, big

@@ -8,7 +8,10 @@
       rewrites the tables between the markers
           <!-- bench:summary:begin --> ... <!-- bench:summary:end -->   (README.md)
           <!-- bench:full:begin --> ... <!-- bench:full:end -->         (docs/performance.md)
-      from that file. No figure in the docs is typed by hand.
+      from that file, and
+          <!-- bench:include:begin --> ... <!-- bench:include:end -->   (docs/performance.md)
+      from docs/bench/include_time.json, which `python3 tools/include_time.py --record FILE`
+      writes. No figure in the docs is typed by hand.
   python3 tools/render_bench.py check
       fails (exit 1) if rendering would change a file: CI's docs job runs it.
 
@@ -25,7 +28,9 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(ROOT, "docs", "bench", "sockframe_bench.json")
-TARGETS = {"summary": os.path.join(ROOT, "README.md"), "full": os.path.join(ROOT, "docs", "performance.md")}
+INCLUDE_DATA = os.path.join(ROOT, "docs", "bench", "include_time.json")
+TARGETS = {"summary": os.path.join(ROOT, "README.md"), "full": os.path.join(ROOT, "docs", "performance.md"),
+           "include": os.path.join(ROOT, "docs", "performance.md")}
 
 
 def cpu_model():
@@ -137,20 +142,52 @@ def full(doc):
     return "\n".join(out)
 
 
+INCLUDE_CASES = {
+    "asio": "`#include <asio.hpp>` (standalone)",
+    "full": "`#include <sockframe/sockframe.hpp>`",
+    "single": "the single header",
+    "core": "core: `socket.hpp` + `framed.hpp` + `length_prefix.hpp`",
+    "empty": "an empty file",
+    "full_sep": "`sockframe.hpp`, separate compilation",
+    "core_sep": "core, separate compilation",
+}
+
+
+def include_table(doc):
+    out = ["| translation unit | wall s | × Asio (wall) | CPU s | × Asio (CPU) |",
+           "|---|---:|---:|---:|---:|"]
+    for r in doc["rows"]:
+        out.append("| %s | %.3f | %s | %.3f | %s |" % (
+            INCLUDE_CASES.get(r["case"], r["case"]), r["seconds"],
+            "%.2f" % r["x_asio"] if "x_asio" in r else "–", r.get("cpu_seconds", 0.0),
+            "%.2f" % r["cpu_x_asio"] if "cpu_x_asio" in r else "–"))
+    out += ["", "Measured %s on %s with %s: `%s` (medians; each ratio is the median of the per-round "
+            "ratios). Rendered by `tools/render_bench.py` from `docs/bench/include_time.json`."
+            % (doc["date"], doc["machine"], doc["compiler"], doc["command"])]
+    return "\n".join(out)
+
+
 def rendered():
     with open(DATA) as f:
         doc = json.load(f)
+    with open(INCLUDE_DATA) as f:
+        include_doc = json.load(f)
     changes = {}
     for name, path in TARGETS.items():
         with open(path) as f:
             text = f.read()
+        if path in changes:
+            text = changes[path][1]
         begin, end = "<!-- bench:%s:begin -->" % name, "<!-- bench:%s:end -->" % name
         pattern = re.compile(re.escape(begin) + ".*?" + re.escape(end), re.S)
         if not pattern.search(text):
             sys.exit("%s: no %s ... %s markers" % (path, begin, end))
-        table = summary(doc) if name == "summary" else full(doc)
+        if name == "include":
+            table = include_table(include_doc)
+        else:
+            table = summary(doc) if name == "summary" else full(doc)
         new = pattern.sub(lambda _: begin + "\n" + table + "\n" + end, text)
-        changes[path] = (text, new)
+        changes[path] = (changes[path][0] if path in changes else text, new)
     return changes
 
 

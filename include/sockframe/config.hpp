@@ -102,18 +102,12 @@
 #endif
 
 // SOCKFRAME_SEPARATE_COMPILATION (defined, no value; the same in every translation unit and in
-// the library): the non-template code is compiled once, in src/sockframe.cpp (CMake:
-// sockframe::sockframe_compiled), and the headers only declare it. SOCKFRAME_DECL marks those
-// functions (inline when header-only); SOCKFRAME_HEADER_BODIES is 1 where their definitions are
-// compiled (every translation unit when header-only, only src/sockframe.cpp otherwise).
-#if defined(SOCKFRAME_SEPARATE_COMPILATION)
-#define SOCKFRAME_DECL
-#if defined(SOCKFRAME_SOURCE)
-#define SOCKFRAME_HEADER_BODIES 1
-#else
+// the library): the code that can be compiled once is compiled in src/sockframe.cpp (CMake:
+// sockframe::sockframe_compiled; it defines SOCKFRAME_SOURCE), and the headers only declare it.
+// SOCKFRAME_HEADER_BODIES is 1 where those definitions are compiled: every translation unit when
+// header-only, only that source file otherwise.
+#if defined(SOCKFRAME_SEPARATE_COMPILATION) && !defined(SOCKFRAME_SOURCE)
 #define SOCKFRAME_HEADER_BODIES 0
-#endif
 #else
-#define SOCKFRAME_DECL inline
 #define SOCKFRAME_HEADER_BODIES 1
 #endif

@@ -24,6 +24,10 @@ set(SOCKFRAME_INSTALL_PKGCONFIGDIR "${_sockframe_pkgconfigdir}"
 mark_as_advanced(SOCKFRAME_INSTALL_CMAKEDIR SOCKFRAME_INSTALL_PKGCONFIGDIR)
 
 install(TARGETS sockframe EXPORT sockframeTargets)
+# The static library of separate compilation, when asked for (SOCKFRAME_SEPARATE_COMPILATION=ON).
+if(SOCKFRAME_SEPARATE_COMPILATION AND TARGET sockframe_compiled)
+  install(TARGETS sockframe_compiled EXPORT sockframeTargets)
+endif()
 # Always the headers of include/ (the single header is for copying, not for installing).
 install(DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/include/"
         DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}"

@@ -9,7 +9,11 @@ set(_sockframe_shim_dir "${CMAKE_CURRENT_BINARY_DIR}/sockframe_single_header_shi
 file(GLOB_RECURSE _sockframe_headers CONFIGURE_DEPENDS RELATIVE "${CMAKE_CURRENT_SOURCE_DIR}/include"
      "${CMAKE_CURRENT_SOURCE_DIR}/include/sockframe/*.hpp")
 foreach(_header IN LISTS _sockframe_headers)
-  if(NOT _header STREQUAL "sockframe/sockframe.hpp")
+  if(_header STREQUAL "sockframe/iostream.hpp")
+    # Not in the single header (it brings <istream>/<ostream>): the header itself, whose sockframe
+    # includes then resolve to the shims.
+    configure_file("${CMAKE_CURRENT_SOURCE_DIR}/include/${_header}" "${_sockframe_shim_dir}/${_header}" COPYONLY)
+  elseif(NOT _header STREQUAL "sockframe/sockframe.hpp")
     configure_file("${CMAKE_CURRENT_LIST_DIR}/single_header_shim.hpp.in" "${_sockframe_shim_dir}/${_header}" COPYONLY)
   endif()
 endforeach()

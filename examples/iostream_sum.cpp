@@ -4,6 +4,7 @@
 //
 //   iostream_sum serve                    prints "READY <port>", serves clients one by one
 //   iostream_sum ask HOST PORT LINE...    sends each LINE, prints each answer
+#include <sockframe/iostream.hpp>
 #include <sockframe/sockframe.hpp>
 
 #include <chrono>

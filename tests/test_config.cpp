@@ -1,6 +1,7 @@
 // config.hpp: the tunables, and the inline namespace that keeps different configurations apart.
 #include <sockframe/config.hpp>
 
+#include <sockframe/iostream.hpp>
 #include <sockframe/sockframe.hpp>
 
 #include <doctest/doctest.h>

@@ -67,12 +67,17 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
+#if defined(__linux__) && __has_include(<sys/random.h>)
+#include <sys/random.h>
+#endif
 #endif
 
 #define min(a, b) (((a) < (b)) ? (a) : (b))
 #define max(a, b) (((a) > (b)) ? (a) : (b))
 
+#include <sockframe/iostream.hpp>
 #include <sockframe/sockframe.hpp>
 
 TEST_CASE("sockframe compiles and works where min and max are macros (<windows.h> without NOMINMAX)") {

@@ -102,9 +102,10 @@ class Amalgamator:
         self.stack.pop()
 
 
-# Optional headers that need a third-party library (Asio; TLS: OpenSSL, Mbed TLS): never part of
-# the umbrella header nor of the single header; a program that uses them includes them itself.
-OPTIONAL = ("sockframe/asio.hpp", "sockframe/tls.hpp", "sockframe/tls/")
+# Optional headers that need a third-party library (Asio; TLS: OpenSSL, Mbed TLS), the iostream
+# adapters (they bring <istream>/<ostream>) and the separate-compilation source: never part of the
+# umbrella header nor of the single header; a program that uses them includes them itself.
+OPTIONAL = ("sockframe/asio.hpp", "sockframe/tls.hpp", "sockframe/tls/", "sockframe/iostream.hpp", "sockframe/impl/")
 
 
 def all_headers():

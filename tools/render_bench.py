@@ -9,8 +9,9 @@
       runs under this Python.
   python3 tools/render_bench.py render
       rewrites every table between markers <!-- bench:TABLE:begin --> ... <!-- bench:TABLE:end -->
-      (TABLES below says which page and which recorded file each one is) from those files. No
-      figure in the docs is typed by hand.
+      (TABLES below says which page and which recorded file each one is) from those files
+      (docs/bench/include_time.json is written by `python3 tools/include_time.py --record FILE`).
+      No figure in the docs is typed by hand.
   python3 tools/render_bench.py record-resp-decode BENCH [BENCH-ARGS...]
       runs sockframe_resp_decode_bench --json and writes docs/bench/resp_decode.json; with valgrind
       installed, also each workload and measure once under callgrind (--only, --rounds 1):
@@ -372,6 +373,31 @@ def tls(doc):
     return "\n".join(out + ["", " ".join(tail + [footer(doc, "tls_bench", note)])])
 
 
+INCLUDE_CASES = {
+    "asio": "`#include <asio.hpp>` (standalone)",
+    "full": "`#include <sockframe/sockframe.hpp>`",
+    "single": "the single header",
+    "core": "core: `socket.hpp` + `framed.hpp` + `length_prefix.hpp`",
+    "empty": "an empty file",
+    "full_sep": "`sockframe.hpp`, separate compilation",
+    "core_sep": "core, separate compilation",
+}
+
+
+def include_table(doc):
+    out = ["| translation unit | wall s | × Asio (wall) | CPU s | × Asio (CPU) |",
+           "|---|---:|---:|---:|---:|"]
+    for r in doc["rows"]:
+        out.append("| %s | %.3f | %s | %.3f | %s |" % (
+            INCLUDE_CASES.get(r["case"], r["case"]), r["seconds"],
+            "%.2f" % r["x_asio"] if "x_asio" in r else "–", r.get("cpu_seconds", 0.0),
+            "%.2f" % r["cpu_x_asio"] if "cpu_x_asio" in r else "–"))
+    out += ["", "Measured %s on %s with %s: `%s` (medians; each ratio is the median of the per-round "
+            "ratios). Rendered by `tools/render_bench.py` from `docs/bench/include_time.json`."
+            % (doc["date"], doc["machine"], doc["compiler"], doc["command"])]
+    return "\n".join(out)
+
+
 # table name -> (recorded file under docs/bench/, page, renderer)
 TABLES = {
     "summary": ("sockframe_bench", "README.md", summary),
@@ -383,6 +409,7 @@ TABLES = {
     "mqtt_ws": ("proto_decode_bench_mqtt_ws", "docs/websocket.md", mqtt_ws),
     "text_protocols": ("proto_decode_bench_text", "docs/protocols.md", text_protocols),
     "tls": ("tls_bench", "docs/tls.md", tls),
+    "include": ("include_time", "docs/performance.md", include_table),
 }
 
 

@@ -14,6 +14,9 @@ for cxx in g++ clang++; do
         for tu in tests/strict/*.cpp; do
             "$cxx" -std=c++$std -c -o /dev/null -Isingle_include "${strict[@]}" "${extra[@]}" "$tu"
         done
+        # The headers the single header leaves out (the iostream adapters) and separate compilation.
+        "$cxx" -std=c++$std -c -o /dev/null -Iinclude "${strict[@]}" "${extra[@]}" tests/strict/strict_warnings.cpp
+        "$cxx" -std=c++$std -c -o /dev/null -Iinclude -DSOCKFRAME_SEPARATE_COMPILATION "${strict[@]}" "${extra[@]}" src/sockframe.cpp
     done
 done
 echo "strict warnings: the single header is clean under g++ and clang++, C++17 and C++20"

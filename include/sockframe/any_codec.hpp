@@ -190,6 +190,18 @@ private:
 };
 
 namespace detail {
+/// The codec spec parser behind parse_codec_spec(). A template (on nothing) so that a
+/// translation unit that never parses a spec never instantiates every codec it can name; in
+/// separate compilation its one instantiation is in src/sockframe.cpp.
+template <typename = void>
+any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame);
+#if defined(SOCKFRAME_SEPARATE_COMPILATION)
+extern template any_codec parse_codec_spec<void>(std::string_view spec, std::optional<std::size_t> max_frame);
+#endif
+}  // namespace detail
+
+#if SOCKFRAME_HEADER_BODIES
+namespace detail {
 
 [[noreturn]] inline void bad_spec(std::string_view spec, const char* why) {
     throw std::system_error(make_error_code(errc::invalid_argument),
@@ -262,7 +274,8 @@ any_codec make_length_prefix(std::string_view spec, std::string_view width,
     bad_spec(spec, "the length field width must be 1, 2, 4 or 8");
 }
 
-inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame) {
+template <typename>
+any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame) {
     const std::size_t colon = spec.find(':');
     const std::string_view kind = spec.substr(0, colon);
     const std::string_view rest =
@@ -297,19 +310,30 @@ inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size
 }
 
 }  // namespace detail
+#if defined(SOCKFRAME_SEPARATE_COMPILATION)
+template any_codec detail::parse_codec_spec<void>(std::string_view spec,
+                                                  std::optional<std::size_t> max_frame);
+#endif
+#endif  // SOCKFRAME_HEADER_BODIES
 
 /// The codec named by `spec`: `len:W[:be|le]` (payload length in W = 1, 2, 4 or 8 bytes, big
 /// endian by default), `varint`, `line`, `delim:STRING` (escapes `\r \n \t \0 \\ \xHH`),
 /// `fixed:N` or `netstring`, each with its default max_frame (len:1 and len:2 cap it at what the
 /// field can express). Throws system_error(invalid_argument) naming the problem on a bad spec.
-inline any_codec parse_codec_spec(std::string_view spec) {
-    return detail::parse_codec_spec(spec, std::nullopt);
+/// (A template over anything convertible to std::string_view, so that only the translation
+/// units that call it pay for compiling the parser.)
+template <typename String,
+          typename = std::enable_if_t<std::is_convertible_v<const String&, std::string_view>>>
+any_codec parse_codec_spec(const String& spec) {
+    return detail::parse_codec_spec<>(std::string_view(spec), std::nullopt);
 }
 
 /// As parse_codec_spec(spec), with `max_frame` payload bytes; also throws
 /// system_error(invalid_argument) if the codec cannot express it (len:1 above 255, fixed:N above it).
-inline any_codec parse_codec_spec(std::string_view spec, std::size_t max_frame) {
-    return detail::parse_codec_spec(spec, max_frame);
+template <typename String,
+          typename = std::enable_if_t<std::is_convertible_v<const String&, std::string_view>>>
+any_codec parse_codec_spec(const String& spec, std::size_t max_frame) {
+    return detail::parse_codec_spec<>(std::string_view(spec), max_frame);
 }
 
 SOCKFRAME_NAMESPACE_END

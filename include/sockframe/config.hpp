@@ -109,3 +109,14 @@
 #else
 #define SOCKFRAME_ALWAYS_INLINE inline
 #endif
+
+// SOCKFRAME_SEPARATE_COMPILATION (defined, no value; the same in every translation unit and in
+// the library): the code that can be compiled once is compiled in src/sockframe.cpp (CMake:
+// sockframe::sockframe_compiled; it defines SOCKFRAME_SOURCE), and the headers only declare it.
+// SOCKFRAME_HEADER_BODIES is 1 where those definitions are compiled: every translation unit when
+// header-only, only that source file otherwise.
+#if defined(SOCKFRAME_SEPARATE_COMPILATION) && !defined(SOCKFRAME_SOURCE)
+#define SOCKFRAME_HEADER_BODIES 0
+#else
+#define SOCKFRAME_HEADER_BODIES 1
+#endif

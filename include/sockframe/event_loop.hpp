@@ -11,6 +11,7 @@
 #include <sockframe/config.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/detail/event_loop_os.hpp>
+#include <sockframe/detail/function.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/poller.hpp>
 
@@ -20,15 +21,12 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <system_error>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -299,7 +297,7 @@ public:
     /// Whether the calling thread is inside this loop's run*() (so callbacks may be invoked
     /// directly instead of posted).
     bool running_in_this_thread() const noexcept {
-        return running_.load() && thread_.load() == std::this_thread::get_id();
+        return running_.load() && thread_.load() == detail::this_thread_token();
     }
 
     /// Queues `f` (callable as f()) to run on the loop's thread in a later iteration and wakes
@@ -307,7 +305,7 @@ public:
     template <typename F>
     void post(F&& f) {
         {
-            std::lock_guard<std::mutex> lock(post_mutex_);
+            detail::loop_lock lock(post_mutex_);
             posted_.emplace_back(std::forward<F>(f));
         }
         if (running_in_this_thread())
@@ -487,14 +485,14 @@ private:
     static constexpr std::size_t compact_threshold = 1024;
 
     struct watch_slot {
-        std::function<void(io_event)> fn;
+        detail::function<void(io_event)> fn;
         native_handle_type handle{};
         interest what = interest::none;
         std::uint32_t generation = 1;
         bool active = false;
     };
     struct timer_slot {
-        std::function<void()> fn;
+        detail::function<void()> fn;
         clock::duration period{};
         std::uint32_t generation = 1;
         bool armed = false;
@@ -535,13 +533,13 @@ private:
                 return;
             }
             owns_ = true;
-            loop_.thread_.store(std::this_thread::get_id());
+            loop_.thread_.store(detail::this_thread_token());
         }
         run_guard(const run_guard&) = delete;
         run_guard& operator=(const run_guard&) = delete;
         ~run_guard() {
             if (!owns_) return;
-            loop_.thread_.store(std::thread::id{});
+            loop_.thread_.store(0);
             loop_.running_.store(false);
         }
 
@@ -587,7 +585,7 @@ private:
         if (take_posts) {
             // Taken before any callback runs: what this iteration's callbacks post waits for the
             // next iteration.
-            std::lock_guard<std::mutex> lock(post_mutex_);
+            detail::loop_lock lock(post_mutex_);
             running_posts_.swap(posted_);
         }
         std::size_t ran = 0;
@@ -816,7 +814,7 @@ private:
     /// After a posted callback threw: the ones after it go back to the front of the queue.
     void requeue_posts(std::size_t from) noexcept {
         try {
-            std::lock_guard<std::mutex> lock(post_mutex_);
+            detail::loop_lock lock(post_mutex_);
             posted_.insert(
                 posted_.begin(),
                 std::make_move_iterator(running_posts_.begin() + static_cast<std::ptrdiff_t>(from)),
@@ -848,17 +846,17 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint32_t running_timer_ = none;
 
-    std::vector<std::pair<int, std::function<void(int)>>> signal_handlers_;
+    std::vector<std::pair<int, detail::function<void(int)>>> signal_handlers_;
 
-    std::mutex post_mutex_;
-    std::vector<std::function<void()>> posted_;
-    std::vector<std::function<void()>> running_posts_;
+    detail::loop_mutex post_mutex_;
+    std::vector<detail::function<void()>> posted_;
+    std::vector<detail::function<void()>> running_posts_;
     bool local_posts_ = false;  // posted from the loop's own thread since the last look
 
     std::atomic<bool> wake_pending_{false};
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> running_{false};
-    std::atomic<std::thread::id> thread_{};
+    std::atomic<std::uintptr_t> thread_{0};
 };
 
 /// The event loop over the platform's poller.

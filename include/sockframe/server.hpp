@@ -40,6 +40,7 @@
 /// every member of any connection of the server. A connection reference is valid until on_close
 /// returns.
 
+#include <sockframe/detail/function.hpp>
 #include <sockframe/config.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/error.hpp>
@@ -55,7 +56,6 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <system_error>
@@ -422,7 +422,7 @@ public:
     /// queued is sent, no more frames are read), aborts those still open after `grace`, then
     /// calls `done` (once no connection is left).
     template <typename Rep, typename Period>
-    void stop(std::chrono::duration<Rep, Period> grace, std::function<void()> done = {}) {
+    void stop(std::chrono::duration<Rep, Period> grace, detail::function<void()> done = {}) {
         stopping_ = true;
         done_ = std::move(done);
         for (auto& l : listeners_) {
@@ -496,7 +496,7 @@ private:
     /// Posts an accepted connection to `target`'s loop, where it is adopted. If the post fails
     /// (no memory), the connection is closed.
     static void hand_over(framed_server& target, stream_type stream, const address_type& peer) {
-        // post() stores a std::function, which must be copyable: the socket goes in a shared box
+        // post() stores a copyable callable: the socket goes in a shared box
         auto box = std::make_shared<stream_type>(std::move(stream));
         framed_server* to = &target;
         try {
@@ -942,9 +942,9 @@ private:
     Loop* loop_;
     Codec prototype_;
     server_options options_;
-    std::function<void(connection&)> open_handler_;
-    std::function<void(connection&, const_buffer)> frame_handler_;
-    std::function<void(connection&, std::error_code)> close_handler_;
+    detail::function<void(connection&)> open_handler_;
+    detail::function<void(connection&, const_buffer)> frame_handler_;
+    detail::function<void(connection&, std::error_code)> close_handler_;
     std::vector<std::unique_ptr<listener_slot>> listeners_;
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<connection*> deferred_;
@@ -953,7 +953,7 @@ private:
     bool pool_used_ = false;  // a framed object was lent since the previous sweep
     timer_type sweep_;
     timer_type stop_timer_;
-    std::function<void()> done_;
+    detail::function<void()> done_;
     std::uint64_t last_id_ = 0;
     unsigned depth_ = 0;
     clock::time_point wake_time_{};  // now() of the current wake-up; time_point{}: not read yet

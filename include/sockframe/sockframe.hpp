@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
-/// sockframe: sockets and message framing for C++17. Include this for everything.
+/// sockframe: sockets and message framing for C++17. Include this for everything but the
+/// iostream adapters (<sockframe/iostream.hpp>, which bring <istream> and <ostream>), TLS
+/// (<sockframe/tls.hpp>) and the Asio bridge (<sockframe/asio.hpp>).
 
 #include <sockframe/version.hpp>
 #include <sockframe/config.hpp>
@@ -15,7 +17,6 @@
 #include <sockframe/listener.hpp>
 #include <sockframe/poller.hpp>
 #include <sockframe/event_loop.hpp>
-#include <sockframe/iostream.hpp>
 #include <sockframe/codec.hpp>
 #include <sockframe/codec_traits.hpp>
 #include <sockframe/length_prefix.hpp>

@@ -11,7 +11,7 @@
 
 #include <cstdint>
 #include <cstring>
-#include <ostream>
+#include <iosfwd>
 #include <string>
 
 #if defined(SOCKFRAME_HAS_VSOCK)
@@ -70,7 +70,11 @@ public:
     /// Not equal.
     friend bool operator!=(const vsock_address& a, const vsock_address& b) noexcept { return !(a == b); }
     /// Prints to_string().
-    friend std::ostream& operator<<(std::ostream& os, const vsock_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const vsock_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     ::sockaddr_vm storage_{};

@@ -18,13 +18,15 @@
 #include <cstdint>
 #include <cstring>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 #include <vector>
+#if defined(SOCKFRAME_WINDOWS)
+#include <random>
+#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -241,14 +243,21 @@ inline std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
-/// `n` bytes from the system's random source (std::random_device).
+/// `n` bytes from the system's random source (POSIX: the OS layer's; Windows:
+/// std::random_device). Throws std::system_error if the system has none.
 inline void random_bytes(unsigned char* out, std::size_t n) {
+#if defined(SOCKFRAME_WINDOWS)
     std::random_device source;
     for (std::size_t i = 0; i < n; i += 4) {
         const auto v = sockframe::detail::convert<std::uint32_t>(source());
         for (std::size_t j = 0; j < 4 && i + j < n; ++j)
             out[i + j] = static_cast<unsigned char>(v >> (8 * j));
     }
+#else
+    std::error_code ec;
+    if (!sockframe::detail::system_random(out, n, ec))
+        throw std::system_error(ec, "sockframe: no system random source");
+#endif
 }
 
 }  // namespace detail

@@ -35,7 +35,9 @@
 #define SOCKFRAME_SINGLE_HEADER 1
 
 // ---- begin <sockframe/sockframe.hpp> ----
-/// sockframe: sockets and message framing for C++17. Include this for everything.
+/// sockframe: sockets and message framing for C++17. Include this for everything but the
+/// iostream adapters (<sockframe/iostream.hpp>, which bring <istream> and <ostream>), TLS
+/// (<sockframe/tls.hpp>) and the Asio bridge (<sockframe/asio.hpp>).
 
 // ---- begin <sockframe/version.hpp> ----
 /// sockframe version macros. The versioned inline namespace they name is made in config.hpp.
@@ -162,6 +164,17 @@
 #define SOCKFRAME_ALWAYS_INLINE __forceinline
 #else
 #define SOCKFRAME_ALWAYS_INLINE inline
+#endif
+
+// SOCKFRAME_SEPARATE_COMPILATION (defined, no value; the same in every translation unit and in
+// the library): the code that can be compiled once is compiled in src/sockframe.cpp (CMake:
+// sockframe::sockframe_compiled; it defines SOCKFRAME_SOURCE), and the headers only declare it.
+// SOCKFRAME_HEADER_BODIES is 1 where those definitions are compiled: every translation unit when
+// header-only, only that source file otherwise.
+#if defined(SOCKFRAME_SEPARATE_COMPILATION) && !defined(SOCKFRAME_SOURCE)
+#define SOCKFRAME_HEADER_BODIES 0
+#else
+#define SOCKFRAME_HEADER_BODIES 1
 #endif
 // ---- end <sockframe/config.hpp> ----
 
@@ -621,6 +634,10 @@ SOCKFRAME_NAMESPACE_END
 #include <sys/stat.h>
 #if defined(__linux__)
 #include <sys/sendfile.h>
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define SOCKFRAME_HAS_GETRANDOM 1
+#endif
 #if __has_include(<linux/vm_sockets.h>)
 #include <linux/vm_sockets.h>
 #define SOCKFRAME_HAS_VSOCK 1
@@ -629,6 +646,7 @@ SOCKFRAME_NAMESPACE_END
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <cerrno>
 #define SOCKFRAME_HAS_AF_UNIX 1
@@ -1216,6 +1234,47 @@ inline bool remove_file(const char* path) noexcept {
     return ::unlink(path) == 0;
 #endif
 }
+
+#if !defined(SOCKFRAME_WINDOWS)
+/// Fills `out` with `n` bytes from the system's random source: getrandom() on Linux (else
+/// /dev/urandom), arc4random_buf() on the BSDs and macOS. False with `ec` set if there is none.
+inline bool system_random(unsigned char* out, std::size_t n, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_BSD)
+    ::arc4random_buf(out, n);
+    (void)ec;
+    return true;
+#else
+    std::size_t done = 0;
+#if defined(SOCKFRAME_HAS_GETRANDOM)
+    while (done < n) {
+        const auto got = ::getrandom(out + done, n - done, 0);
+        if (got > 0) {
+            done += static_cast<std::size_t>(got);
+        } else if (got < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    if (done == n) return true;
+#endif
+    const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ec = last_error();
+        return false;
+    }
+    while (done < n) {
+        const auto got = ::read(fd, out + done, n - done);
+        if (got > 0) {
+            done += static_cast<std::size_t>(got);
+        } else if (got == 0 || errno != EINTR) {
+            ec = got == 0 ? std::make_error_code(std::errc::io_error) : last_error();
+            break;
+        }
+    }
+    ::close(fd);
+    return done == n;
+#endif
+}
+#endif
 
 /// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
 /// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.
@@ -3848,8 +3907,8 @@ SOCKFRAME_NAMESPACE_END
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -4215,6 +4274,68 @@ private:
 };
 #endif
 
+/// Where each registered handle sits in poll_backend's arrays: an open-addressing hash table
+/// (linear probing, backward-shift erase), so that the header needs no <unordered_map>.
+class handle_index {
+public:
+    /// The position stored for `h`, or null.
+    std::size_t* find(native_handle_type h) noexcept {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = home(h);; i = (i + 1) & mask()) {
+            if (!slots_[i].used) return nullptr;
+            if (slots_[i].handle == h) return &slots_[i].position;
+        }
+    }
+    /// Stores `position` for `h`, which must not be there yet. Throws std::bad_alloc.
+    void insert(native_handle_type h, std::size_t position) {
+        if (2 * (count_ + 1) > slots_.size()) grow();
+        std::size_t i = home(h);
+        while (slots_[i].used) i = (i + 1) & mask();
+        slots_[i] = slot{h, position, true};
+        ++count_;
+    }
+    /// Forgets `h` (which must be there).
+    void erase(native_handle_type h) noexcept {
+        std::size_t i = home(h);
+        while (slots_[i].handle != h || !slots_[i].used) i = (i + 1) & mask();
+        // Backward shift: pull later entries of the same probe run into the hole.
+        for (std::size_t j = (i + 1) & mask(); slots_[j].used; j = (j + 1) & mask()) {
+            const std::size_t k = home(slots_[j].handle);
+            const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+            if (stays) continue;
+            slots_[i] = slots_[j];
+            i = j;
+        }
+        slots_[i].used = false;
+        --count_;
+    }
+    /// How many handles it holds.
+    std::size_t size() const noexcept { return count_; }
+
+private:
+    struct slot {
+        native_handle_type handle{};
+        std::size_t position = 0;
+        bool used = false;
+    };
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    std::size_t home(native_handle_type h) const noexcept {
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &h, sizeof h < sizeof bits ? sizeof h : sizeof bits);
+        return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 32) & mask();
+    }
+    void grow() {
+        std::vector<slot> old(slots_.size() < 16 ? 16 : 2 * slots_.size());
+        old.swap(slots_);
+        count_ = 0;
+        for (const slot& e : old)
+            if (e.used) insert(e.handle, e.position);
+    }
+
+    std::vector<slot> slots_;
+    std::size_t count_ = 0;
+};
+
 /// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
 /// wait costs O(registered). Portable, and fine up to a few thousand handles.
 class poll_backend {
@@ -4236,18 +4357,18 @@ public:
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
         handle_identity id = identity_of(h);
-        if (auto it = index_.find(h); it != index_.end()) {
-            if (!id.known() || ids_[it->second] == id) return errc::already_registered;
-            fds_[it->second] = make_pollfd(h, read, write);
-            keys_[it->second] = key;
-            ids_[it->second] = id;
+        if (std::size_t* at = index_.find(h)) {
+            if (!id.known() || ids_[*at] == id) return errc::already_registered;
+            fds_[*at] = make_pollfd(h, read, write);
+            keys_[*at] = key;
+            ids_[*at] = id;
             return {};
         }
         try {
             fds_.push_back(make_pollfd(h, read, write));
             keys_.push_back(key);
             ids_.push_back(id);
-            index_.emplace(h, fds_.size() - 1);
+            index_.insert(h, fds_.size() - 1);
         } catch (...) {
             if (ids_.size() > index_.size()) ids_.pop_back();
             if (keys_.size() > index_.size()) keys_.pop_back();
@@ -4257,23 +4378,23 @@ public:
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        auto it = index_.find(h);
-        if (it == index_.end()) return errc::not_registered;
-        fds_[it->second] = make_pollfd(h, read, write);
-        keys_[it->second] = key;
+        std::size_t* at = index_.find(h);
+        if (at == nullptr) return errc::not_registered;
+        fds_[*at] = make_pollfd(h, read, write);
+        keys_[*at] = key;
         return {};
     }
     std::error_code remove(native_handle_type h) noexcept {
-        auto it = index_.find(h);
-        if (it == index_.end()) return errc::not_registered;
-        std::size_t i = it->second;
-        index_.erase(it);
+        std::size_t* at = index_.find(h);
+        if (at == nullptr) return errc::not_registered;
+        std::size_t i = *at;
+        index_.erase(h);
         std::size_t last = fds_.size() - 1;
         if (i != last) {  // move the last entry into the hole
             fds_[i] = fds_[last];
             keys_[i] = keys_[last];
             ids_[i] = ids_[last];
-            index_[fds_[i].fd] = i;  // exists: no allocation
+            *index_.find(fds_[i].fd) = i;  // exists
         }
         fds_.pop_back();
         keys_.pop_back();
@@ -4347,7 +4468,7 @@ private:
     std::vector<pollfd_type> fds_;
     std::vector<std::uint64_t> keys_;
     std::vector<handle_identity> ids_;
-    std::unordered_map<native_handle_type, std::size_t> index_;
+    handle_index index_;
     std::size_t start_ = 0;
 };
 
@@ -6691,6 +6812,188 @@ SOCKFRAME_NAMESPACE_END
 /// and drain() (the loop's thread). Every signal source has handle(), contains(signo),
 /// add(signo, ec), remove(signo), read(on) and close().
 
+// ---- begin <sockframe/detail/function.hpp> ----
+/// A small copyable type-erased callable (what the event loop and the framed server store), so
+/// that their headers need neither <functional> nor <memory>; and a thread identity that needs no
+/// <thread>.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+template <typename Signature>
+class function;
+
+/// Holds any copyable callable with the signature R(Args...), like std::function: small ones
+/// (up to three pointers, nothrow-movable) in place, others on the heap. Calling an empty one is
+/// a precondition violation (check with operator bool first).
+template <typename R, typename... Args>
+class function<R(Args...)> {
+public:
+    /// Empty.
+    function() noexcept = default;
+    /// Empty.
+    function(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor): as std::function
+    /// Holds a copy of `f` (empty if `f` is a null function pointer or an empty function-like).
+    template <
+        typename F, typename D = std::decay_t<F>,
+        typename = std::enable_if_t<!std::is_same_v<D, function> && std::is_invocable_r_v<R, D&, Args...>>>
+    function(F&& f) {  // NOLINT(google-explicit-constructor): as std::function
+        if constexpr (std::is_pointer_v<D> || std::is_member_pointer_v<D>) {
+            if (f == nullptr) return;
+        } else if constexpr (std::is_constructible_v<bool, const D&> &&
+                             !std::is_convertible_v<const D&, bool>) {
+            if (!static_cast<bool>(f)) return;  // an empty std::function, say
+        }
+        if constexpr (stored_in_place<D>) {
+            ::new (static_cast<void*>(&buffer_)) D(std::forward<F>(f));
+            ops_ = &in_place_ops<D>;
+        } else {
+            D* p = new D(std::forward<F>(f));
+            ::new (static_cast<void*>(&buffer_)) D*(p);
+            ops_ = &on_heap_ops<D>;
+        }
+    }
+    /// A copy of `other`'s callable.
+    function(const function& other) : ops_(nullptr) {
+        if (other.ops_ != nullptr) {
+            other.ops_->copy(&other.buffer_, &buffer_);
+            ops_ = other.ops_;
+        }
+    }
+    /// Takes `other`'s callable; `other` is left empty.
+    function(function&& other) noexcept : ops_(other.ops_) {
+        if (ops_ != nullptr) {
+            ops_->move(&other.buffer_, &buffer_);
+            other.ops_ = nullptr;
+        }
+    }
+    /// Copy-assigns (strong guarantee).
+    function& operator=(const function& other) {
+        if (this != &other) function(other).swap(*this);
+        return *this;
+    }
+    /// Move-assigns.
+    function& operator=(function&& other) noexcept {
+        if (this != &other) {
+            reset();
+            if (other.ops_ != nullptr) {
+                other.ops_->move(&other.buffer_, &buffer_);
+                ops_ = other.ops_;
+                other.ops_ = nullptr;
+            }
+        }
+        return *this;
+    }
+    /// Empties.
+    function& operator=(std::nullptr_t) noexcept {
+        reset();
+        return *this;
+    }
+    /// Holds `f` instead.
+    template <typename F, typename = std::enable_if_t<!std::is_same_v<std::decay_t<F>, function> &&
+                                                      std::is_invocable_r_v<R, std::decay_t<F>&, Args...>>>
+    function& operator=(F&& f) {
+        function(std::forward<F>(f)).swap(*this);
+        return *this;
+    }
+    ~function() { reset(); }
+
+    /// Exchanges the callables.
+    void swap(function& other) noexcept {
+        function tmp(std::move(other));
+        other = std::move(*this);
+        *this = std::move(tmp);
+    }
+    /// Whether it holds a callable.
+    explicit operator bool() const noexcept { return ops_ != nullptr; }
+    /// Calls the callable (which must be there).
+    R operator()(Args... args) const { return ops_->call(&buffer_, std::forward<Args>(args)...); }
+
+private:
+    struct alignas(std::max_align_t) storage {
+        unsigned char bytes[3 * sizeof(void*)];
+    };
+    struct operations {
+        R (*call)(void*, Args&&...);
+        void (*copy)(const void*, void*);
+        void (*move)(void*, void*) noexcept;
+        void (*destroy)(void*) noexcept;
+    };
+    template <typename D>
+    static constexpr bool stored_in_place =
+        sizeof(D) <= sizeof(storage) &&
+        alignof(D) <= alignof(storage) && std::is_nothrow_move_constructible_v<D>;
+
+    template <typename D>
+    static R call_in_place(void* p, Args&&... args) {
+        return static_cast<R>((*static_cast<D*>(p))(std::forward<Args>(args)...));
+    }
+    template <typename D>
+    static void copy_in_place(const void* from, void* to) {
+        ::new (to) D(*static_cast<const D*>(from));
+    }
+    template <typename D>
+    static void move_in_place(void* from, void* to) noexcept {
+        ::new (to) D(std::move(*static_cast<D*>(from)));
+        static_cast<D*>(from)->~D();
+    }
+    template <typename D>
+    static void destroy_in_place(void* p) noexcept {
+        static_cast<D*>(p)->~D();
+    }
+    template <typename D>
+    static R call_on_heap(void* p, Args&&... args) {
+        return static_cast<R>((**static_cast<D**>(p))(std::forward<Args>(args)...));
+    }
+    template <typename D>
+    static void copy_on_heap(const void* from, void* to) {
+        ::new (to) D*(new D(**static_cast<D* const*>(from)));
+    }
+    template <typename D>
+    static void move_on_heap(void* from, void* to) noexcept {
+        ::new (to) D*(*static_cast<D**>(from));  // the pointer moves; the callable stays put
+    }
+    template <typename D>
+    static void destroy_on_heap(void* p) noexcept {
+        delete *static_cast<D**>(p);
+    }
+    template <typename D>
+    static constexpr operations in_place_ops{&call_in_place<D>, &copy_in_place<D>, &move_in_place<D>,
+                                             &destroy_in_place<D>};
+    template <typename D>
+    static constexpr operations on_heap_ops{&call_on_heap<D>, &copy_on_heap<D>, &move_on_heap<D>,
+                                            &destroy_on_heap<D>};
+
+    void reset() noexcept {
+        if (ops_ != nullptr) {
+            const operations* ops = ops_;
+            ops_ = nullptr;
+            ops->destroy(&buffer_);
+        }
+    }
+
+    mutable storage buffer_;
+    const operations* ops_ = nullptr;
+};
+
+/// An identity of the calling thread, distinct among the threads alive at once (the address of
+/// a thread-local object), comparable where std::thread::id would need <thread>.
+inline std::uintptr_t this_thread_token() noexcept {
+    static thread_local char marker = 0;
+    return reinterpret_cast<std::uintptr_t>(&marker);
+}
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/function.hpp> ----
+
 
 #if defined(SOCKFRAME_WINDOWS)
 #else
@@ -6711,7 +7014,6 @@ SOCKFRAME_NAMESPACE_END
 #include <cstdint>
 #include <initializer_list>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -6719,6 +7021,42 @@ SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
 
 using loop_handle = poller::native_handle_type;
+
+/// A plain mutex over the system's own (SRWLOCK, pthread_mutex_t), so that the loop's header
+/// needs no <mutex>. lock() and unlock() never fail for the way the loop uses it.
+class loop_mutex {
+public:
+    loop_mutex() noexcept = default;
+    loop_mutex(const loop_mutex&) = delete;
+    loop_mutex& operator=(const loop_mutex&) = delete;
+#if defined(SOCKFRAME_WINDOWS)
+    ~loop_mutex() = default;
+    void lock() noexcept { ::AcquireSRWLockExclusive(&lock_); }
+    void unlock() noexcept { ::ReleaseSRWLockExclusive(&lock_); }
+
+private:
+    ::SRWLOCK lock_ = SRWLOCK_INIT;
+#else
+    ~loop_mutex() { ::pthread_mutex_destroy(&lock_); }
+    void lock() noexcept { ::pthread_mutex_lock(&lock_); }
+    void unlock() noexcept { ::pthread_mutex_unlock(&lock_); }
+
+private:
+    ::pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
+#endif
+};
+
+/// Holds a loop_mutex for a scope.
+class loop_lock {
+public:
+    explicit loop_lock(loop_mutex& m) noexcept : mutex_(m) { mutex_.lock(); }
+    loop_lock(const loop_lock&) = delete;
+    loop_lock& operator=(const loop_lock&) = delete;
+    ~loop_lock() { mutex_.unlock(); }
+
+private:
+    loop_mutex& mutex_;
+};
 
 #if defined(SOCKFRAME_POSIX)
 inline std::error_code errno_error() noexcept { return {errno, std::system_category()}; }
@@ -6970,7 +7308,7 @@ public:
             ec = std::make_error_code(std::errc::not_enough_memory);
             return;
         }
-        if (entries_.empty()) owner_ = std::this_thread::get_id();
+        if (entries_.empty()) owner_ = this_thread_token();
         ::sigset_t one, previous;
         ::sigemptyset(&one);
         ::sigaddset(&one, signo);
@@ -7034,7 +7372,7 @@ private:
         return all;
     }
     void restore(const entry& e) const noexcept {
-        if (e.was_blocked || owner_ != std::this_thread::get_id()) return;
+        if (e.was_blocked || owner_ != this_thread_token()) return;
         ::sigset_t one;
         ::sigemptyset(&one);
         ::sigaddset(&one, e.signo);
@@ -7047,7 +7385,7 @@ private:
     }
 
     int fd_ = -1;
-    std::thread::id owner_{};
+    std::uintptr_t owner_ = 0;
     std::vector<entry> entries_;
 };
 
@@ -7179,15 +7517,12 @@ SOCKFRAME_NAMESPACE_END
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <initializer_list>
 #include <limits>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <system_error>
-#include <thread>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -7458,7 +7793,7 @@ public:
     /// Whether the calling thread is inside this loop's run*() (so callbacks may be invoked
     /// directly instead of posted).
     bool running_in_this_thread() const noexcept {
-        return running_.load() && thread_.load() == std::this_thread::get_id();
+        return running_.load() && thread_.load() == detail::this_thread_token();
     }
 
     /// Queues `f` (callable as f()) to run on the loop's thread in a later iteration and wakes
@@ -7466,7 +7801,7 @@ public:
     template <typename F>
     void post(F&& f) {
         {
-            std::lock_guard<std::mutex> lock(post_mutex_);
+            detail::loop_lock lock(post_mutex_);
             posted_.emplace_back(std::forward<F>(f));
         }
         if (running_in_this_thread())
@@ -7646,14 +7981,14 @@ private:
     static constexpr std::size_t compact_threshold = 1024;
 
     struct watch_slot {
-        std::function<void(io_event)> fn;
+        detail::function<void(io_event)> fn;
         native_handle_type handle{};
         interest what = interest::none;
         std::uint32_t generation = 1;
         bool active = false;
     };
     struct timer_slot {
-        std::function<void()> fn;
+        detail::function<void()> fn;
         clock::duration period{};
         std::uint32_t generation = 1;
         bool armed = false;
@@ -7694,13 +8029,13 @@ private:
                 return;
             }
             owns_ = true;
-            loop_.thread_.store(std::this_thread::get_id());
+            loop_.thread_.store(detail::this_thread_token());
         }
         run_guard(const run_guard&) = delete;
         run_guard& operator=(const run_guard&) = delete;
         ~run_guard() {
             if (!owns_) return;
-            loop_.thread_.store(std::thread::id{});
+            loop_.thread_.store(0);
             loop_.running_.store(false);
         }
 
@@ -7746,7 +8081,7 @@ private:
         if (take_posts) {
             // Taken before any callback runs: what this iteration's callbacks post waits for the
             // next iteration.
-            std::lock_guard<std::mutex> lock(post_mutex_);
+            detail::loop_lock lock(post_mutex_);
             running_posts_.swap(posted_);
         }
         std::size_t ran = 0;
@@ -7975,7 +8310,7 @@ private:
     /// After a posted callback threw: the ones after it go back to the front of the queue.
     void requeue_posts(std::size_t from) noexcept {
         try {
-            std::lock_guard<std::mutex> lock(post_mutex_);
+            detail::loop_lock lock(post_mutex_);
             posted_.insert(
                 posted_.begin(),
                 std::make_move_iterator(running_posts_.begin() + static_cast<std::ptrdiff_t>(from)),
@@ -8007,17 +8342,17 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint32_t running_timer_ = none;
 
-    std::vector<std::pair<int, std::function<void(int)>>> signal_handlers_;
+    std::vector<std::pair<int, detail::function<void(int)>>> signal_handlers_;
 
-    std::mutex post_mutex_;
-    std::vector<std::function<void()>> posted_;
-    std::vector<std::function<void()>> running_posts_;
+    detail::loop_mutex post_mutex_;
+    std::vector<detail::function<void()>> posted_;
+    std::vector<detail::function<void()>> running_posts_;
     bool local_posts_ = false;  // posted from the loop's own thread since the last look
 
     std::atomic<bool> wake_pending_{false};
     std::atomic<bool> stop_requested_{false};
     std::atomic<bool> running_{false};
-    std::atomic<std::thread::id> thread_{};
+    std::atomic<std::uintptr_t> thread_{0};
 };
 
 /// The event loop over the platform's poller.
@@ -8029,311 +8364,6 @@ using timer = event_loop::timer;
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/event_loop.hpp> ----
-
-// ---- begin <sockframe/iostream.hpp> ----
-/// The makefile counterpart: a std::streambuf and a std::iostream over a blocking stream socket,
-/// for text protocols (`ios << "HELLO\n" << std::flush; std::getline(ios, line);`).
-///
-/// Errors: end-of-stream is eofbit (as for a file). Any other failure (the socket's timeout, a
-/// reset, a broken pipe) sets badbit; error() then tells which. After a read timeout nothing is
-/// lost: clear() the stream and read again; a read(n) that had taken some bytes before the timeout
-/// gives them back, so the next read returns them first (a getline keeps the characters it took in
-/// its string, as std::getline does for every failure). After a write error the unsent output is
-/// discarded.
-///
-/// Thread safety: one stream is used by one thread at a time.
-
-
-#include <algorithm>
-#include <cstddef>
-#include <cstring>
-#include <istream>
-#include <memory>
-#include <optional>
-#include <ostream>
-#include <streambuf>
-#include <string_view>
-#include <system_error>
-#include <utility>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// A std::streambuf over a blocking stream socket (owned or referenced), with its own get and put
-/// areas. Every socket call uses the socket's timeout (set_timeout). Before a read has to wait
-/// for the peer, pending output is sent first, so a request/response exchange cannot deadlock on
-/// a forgotten flush. A read failure other than end-of-stream throws std::system_error out of
-/// underflow (an istream turns that into badbit); a write failure makes overflow/sync fail.
-template <typename Socket>
-class basic_socket_streambuf : public std::streambuf {
-    static_assert(Socket::mode_type::is_blocking, "basic_socket_streambuf needs a blocking socket");
-    static_assert(!Socket::socket_type::message_oriented, "basic_socket_streambuf needs a stream socket");
-
-public:
-    /// The socket type.
-    using socket_type = Socket;
-    /// The size of each of the two buffers (get and put) by default.
-    static constexpr std::size_t default_buffer_size = SOCKFRAME_IOSTREAM_BUFFER_SIZE;
-
-    /// Owns `s` (closed with this buffer).
-    explicit basic_socket_streambuf(Socket&& s, std::size_t buffer_size = default_buffer_size)
-        : owned_(std::move(s)), socket_(&*owned_) {
-        allocate(buffer_size);
-    }
-    /// Refers to `s`, which must outlive this buffer and stays open after it.
-    explicit basic_socket_streambuf(Socket& s, std::size_t buffer_size = default_buffer_size) : socket_(&s) {
-        allocate(buffer_size);
-    }
-    basic_socket_streambuf(const basic_socket_streambuf&) = delete;
-    basic_socket_streambuf& operator=(const basic_socket_streambuf&) = delete;
-    /// Sends pending output (errors ignored), then closes the socket if owned.
-    ~basic_socket_streambuf() override {
-        std::error_code ec;
-        flush(ec);
-    }
-
-    /// The socket: for options, set_timeout, shutdown. Flush before using it to write directly.
-    Socket& socket() noexcept { return *socket_; }
-    /// The socket.
-    const Socket& socket() const noexcept { return *socket_; }
-    /// The error of the last socket call that failed (empty after a successful one). End-of-stream
-    /// is not an error.
-    const std::error_code& error() const noexcept { return error_; }
-
-    /// Sends pending output, then closes the socket (owned or not).
-    void close(std::error_code& ec) noexcept {
-        flush(ec);
-        socket_->close();
-        setg(get_begin(), get_begin(), get_begin());
-    }
-
-    /// Sends what is in the put area. Returns false (and sets error()) on failure.
-    bool flush(std::error_code& ec) noexcept {
-        auto pending = static_cast<std::size_t>(pptr() - pbase());
-        ec.clear();
-        if (pending == 0) return true;
-        if (!socket_->is_open()) {
-            ec = std::make_error_code(std::errc::not_connected);
-        } else {
-            socket_->write_all(const_buffer(pbase(), pending), ec);
-        }
-        setp(put_begin(), put_begin() + buffer_size_);  // sent, or discarded after an error
-        error_ = ec;
-        return !ec;
-    }
-
-protected:
-    /// Refills the get area with one receive; end-of-stream and errors are eof.
-    int_type underflow() override {
-        if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
-        std::size_t n = read_into(get_begin(), get_capacity_);
-        if (n == 0) return traits_type::eof();
-        setg(get_begin(), get_begin(), get_begin() + n);
-        return traits_type::to_int_type(*gptr());
-    }
-
-    /// Sends the put area (and `c`) whole; an error is eof.
-    int_type overflow(int_type c) override {
-        std::error_code ec;
-        if (!flush(ec)) return traits_type::eof();
-        if (!traits_type::eq_int_type(c, traits_type::eof())) {
-            *pptr() = traits_type::to_char_type(c);
-            pbump(1);
-        }
-        return traits_type::not_eof(c);
-    }
-
-    /// Sends the put area whole: 0, or -1 on an error.
-    int sync() override {
-        std::error_code ec;
-        return flush(ec) ? 0 : -1;
-    }
-
-    /// Writes `n` bytes: through the put area, or large ones straight to the socket.
-    std::streamsize xsputn(const char_type* s, std::streamsize n) override {
-        if (n <= 0) return 0;
-        auto size = static_cast<std::size_t>(n);
-        auto room = static_cast<std::size_t>(epptr() - pptr());
-        if (size <= room) {
-            std::memcpy(pptr(), s, size);
-            pbump(static_cast<int>(size));
-            return n;
-        }
-        std::error_code ec;
-        if (!flush(ec)) return 0;
-        if (size < buffer_size_) {
-            std::memcpy(pptr(), s, size);
-            pbump(static_cast<int>(size));
-            return n;
-        }
-        // a large write goes straight to the socket, without a copy
-        auto sent = socket_->write_all(const_buffer(s, size), ec);
-        error_ = ec;
-        return static_cast<std::streamsize>(sent);
-    }
-
-    /// Reads up to `n` bytes: the get area first, then large reads straight from the socket.
-    std::streamsize xsgetn(char_type* s, std::streamsize n) override {
-        if (n <= 0) return 0;
-        auto wanted = static_cast<std::size_t>(n);
-        std::size_t copied = 0;
-        try {
-            while (copied < wanted) {
-                auto available = static_cast<std::size_t>(egptr() - gptr());
-                if (available > 0) {
-                    std::size_t take = (std::min)(available, wanted - copied);
-                    std::memcpy(s + copied, gptr(), take);
-                    gbump(static_cast<int>(take));
-                    copied += take;
-                    continue;
-                }
-                std::size_t got;
-                if (wanted - copied >= buffer_size_) {
-                    got = read_into(s + copied, wanted - copied);  // large: straight into the caller's memory
-                    copied += got;
-                } else {
-                    got = read_into(get_begin(), get_capacity_);
-                    setg(get_begin(), get_begin(), get_begin() + got);
-                }
-                if (got == 0) break;  // end-of-stream
-            }
-        } catch (...) {
-            // The istream reports a failed read as extracting nothing: give the bytes already
-            // taken back to the get area, so that the next read (after clear()) returns them.
-            if (copied > 0) unread(s, copied);
-            throw;
-        }
-        return static_cast<std::streamsize>(copied);
-    }
-
-    /// -1 once the socket is closed, else 0 (unknown).
-    std::streamsize showmanyc() override { return !socket_->is_open() ? -1 : 0; }
-
-private:
-    char* get_begin() noexcept { return get_.get(); }
-    char* put_begin() noexcept { return put_.get(); }
-
-    void allocate(std::size_t size) {
-        buffer_size_ = std::max<std::size_t>(size, 1);
-        get_capacity_ = buffer_size_;
-        get_ = std::make_unique<char[]>(get_capacity_);
-        put_ = std::make_unique<char[]>(buffer_size_);
-        setg(get_begin(), get_begin(), get_begin());
-        setp(put_begin(), put_begin() + buffer_size_);
-    }
-
-    /// Puts `n` bytes taken by a read that then failed back in front of the (empty) get area,
-    /// growing it if they do not fit.
-    void unread(const char* bytes, std::size_t n) {
-        if (n > get_capacity_) {
-            get_ = std::make_unique<char[]>(n);
-            get_capacity_ = n;
-        }
-        std::memmove(get_begin(), bytes, n);
-        setg(get_begin(), get_begin(), get_begin() + n);
-    }
-
-    /// One read_some (after sending pending output); 0 = end-of-stream; throws on failure.
-    std::size_t read_into(char* out, std::size_t size) {
-        std::error_code ec;
-        if (!flush(ec)) throw std::system_error(ec, "sockframe: socket stream write");
-        if (!socket_->is_open()) {
-            error_ = std::make_error_code(std::errc::not_connected);
-            throw std::system_error(error_, "sockframe: socket stream read");
-        }
-        std::size_t n = socket_->read_some(mutable_buffer(out, size), ec);
-        error_ = ec;
-        if (ec) throw std::system_error(ec, "sockframe: socket stream read");
-        return n;
-    }
-
-    std::optional<Socket> owned_;
-    Socket* socket_;
-    std::unique_ptr<char[]> get_;  // the get area (grown only to give back a failed read's bytes)
-    std::unique_ptr<char[]> put_;  // the put area
-    std::size_t buffer_size_ = 0;
-    std::size_t get_capacity_ = 0;
-    std::error_code error_;
-};
-
-/// A std::iostream over a blocking stream socket, owned (constructed from an rvalue) or referenced
-/// (from an lvalue, which must outlive the stream). `flush` sends; reading first sends what is
-/// pending. End-of-stream sets eofbit; a timeout or another socket error sets badbit (and throws
-/// the std::system_error if badbit is in exceptions()); error() tells which.
-template <typename Socket>
-class basic_socket_iostream : public std::iostream {
-public:
-    /// The socket type.
-    using socket_type = Socket;
-    /// The streambuf type underneath.
-    using streambuf_type = basic_socket_streambuf<Socket>;
-
-    /// An iostream that owns `s`.
-    explicit basic_socket_iostream(Socket&& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
-        : std::iostream(nullptr), buf_(std::move(s), buffer_size) {
-        init(&buf_);
-    }
-    /// An iostream over `s`, which must outlive it.
-    explicit basic_socket_iostream(Socket& s, std::size_t buffer_size = streambuf_type::default_buffer_size)
-        : std::iostream(nullptr), buf_(s, buffer_size) {
-        init(&buf_);
-    }
-    /// Connects to `host`:`service` (within `d`). On failure the stream is in failbit and
-    /// error() says why, as an fstream whose file does not open.
-    basic_socket_iostream(std::string_view host, std::string_view service, deadline d = {})
-        : std::iostream(nullptr), buf_(Socket{}) {
-        init(&buf_);
-        std::error_code ec;
-        buf_.socket() = Socket::connect(host, service, d, ec);
-        if (ec) {
-            connect_error_ = ec;
-            setstate(std::ios_base::failbit);
-        }
-    }
-    basic_socket_iostream(const basic_socket_iostream&) = delete;
-    basic_socket_iostream& operator=(const basic_socket_iostream&) = delete;
-
-    /// The socket streambuf.
-    streambuf_type* rdbuf() const noexcept { return const_cast<streambuf_type*>(&buf_); }
-    /// The socket (for set_timeout, options, shutdown).
-    Socket& socket() noexcept { return buf_.socket(); }
-    /// The socket.
-    const Socket& socket() const noexcept { return buf_.socket(); }
-    /// Why the stream failed: the last socket error (timed_out, connection_reset, ...), or the
-    /// connect error; empty at plain end-of-stream.
-    std::error_code error() const noexcept { return buf_.error() ? buf_.error() : connect_error_; }
-
-    /// Sends pending output and closes the socket; badbit if the output could not be sent.
-    void close() {
-        std::error_code ec;
-        buf_.close(ec);
-        if (ec) setstate(std::ios_base::badbit);
-    }
-
-private:
-    streambuf_type buf_;
-    std::error_code connect_error_;
-};
-
-// Class template argument deduction works from the constructors:
-// `sf::basic_socket_iostream ios{std::move(sock)}` owns, `sf::basic_socket_iostream ios{sock}` refers.
-
-/// A streambuf / iostream over TCP (IPv4), the usual makefile().
-using socket_streambuf = basic_socket_streambuf<tcp_stream>;
-/// An iostream over TCP (IPv4), the usual makefile().
-using socket_iostream = basic_socket_iostream<tcp_stream>;
-/// The same over TCP/IPv6.
-using tcp6_iostream = basic_socket_iostream<tcp6_stream>;
-/// The same over TCP, IPv4 or IPv6 as the name resolves (connects by name across both).
-using ip_tcp_iostream = basic_socket_iostream<ip_tcp_stream>;
-/// The same over any stream (TCP or Unix domain).
-using any_iostream = basic_socket_iostream<any_stream>;
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-/// The same over a Unix-domain stream socket.
-using unix_iostream = basic_socket_iostream<unix_stream>;
-#endif
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/iostream.hpp> ----
 
 // ---- begin <sockframe/codec.hpp> ----
 /// The codec contract: what a sans-IO codec provides, what decode returns and how encode lays out
@@ -10639,7 +10669,6 @@ SOCKFRAME_NAMESPACE_END
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <iterator>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -11867,7 +11896,10 @@ public:
     template <typename Range>
     resp_writer& command_range(const Range& args) {
         std::size_t n = 0;
-        for (auto it = std::begin(args); it != std::end(args); ++it) ++n;
+        for (const auto& a : args) {
+            (void)a;
+            ++n;
+        }
         array(n);
         for (const auto& a : args) bulk_string(std::string_view(a));
         return *this;
@@ -13269,13 +13301,15 @@ SOCKFRAME_NAMESPACE_END
 #include <cstdint>
 #include <cstring>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 #include <vector>
+#if defined(SOCKFRAME_WINDOWS)
+#include <random>
+#endif
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -13492,14 +13526,21 @@ inline std::optional<std::string> base64_decode(std::string_view text) {
     return out;
 }
 
-/// `n` bytes from the system's random source (std::random_device).
+/// `n` bytes from the system's random source (POSIX: the OS layer's; Windows:
+/// std::random_device). Throws std::system_error if the system has none.
 inline void random_bytes(unsigned char* out, std::size_t n) {
+#if defined(SOCKFRAME_WINDOWS)
     std::random_device source;
     for (std::size_t i = 0; i < n; i += 4) {
         const auto v = sockframe::detail::convert<std::uint32_t>(source());
         for (std::size_t j = 0; j < 4 && i + j < n; ++j)
             out[i + j] = static_cast<unsigned char>(v >> (8 * j));
     }
+#else
+    std::error_code ec;
+    if (!sockframe::detail::system_random(out, n, ec))
+        throw std::system_error(ec, "sockframe: no system random source");
+#endif
 }
 
 }  // namespace detail
@@ -16196,6 +16237,18 @@ private:
 };
 
 namespace detail {
+/// The codec spec parser behind parse_codec_spec(). A template (on nothing) so that a
+/// translation unit that never parses a spec never instantiates every codec it can name; in
+/// separate compilation its one instantiation is in src/sockframe.cpp.
+template <typename = void>
+any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame);
+#if defined(SOCKFRAME_SEPARATE_COMPILATION)
+extern template any_codec parse_codec_spec<void>(std::string_view spec, std::optional<std::size_t> max_frame);
+#endif
+}  // namespace detail
+
+#if SOCKFRAME_HEADER_BODIES
+namespace detail {
 
 [[noreturn]] inline void bad_spec(std::string_view spec, const char* why) {
     throw std::system_error(make_error_code(errc::invalid_argument),
@@ -16268,7 +16321,8 @@ any_codec make_length_prefix(std::string_view spec, std::string_view width,
     bad_spec(spec, "the length field width must be 1, 2, 4 or 8");
 }
 
-inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame) {
+template <typename>
+any_codec parse_codec_spec(std::string_view spec, std::optional<std::size_t> max_frame) {
     const std::size_t colon = spec.find(':');
     const std::string_view kind = spec.substr(0, colon);
     const std::string_view rest =
@@ -16303,19 +16357,30 @@ inline any_codec parse_codec_spec(std::string_view spec, std::optional<std::size
 }
 
 }  // namespace detail
+#if defined(SOCKFRAME_SEPARATE_COMPILATION)
+template any_codec detail::parse_codec_spec<void>(std::string_view spec,
+                                                  std::optional<std::size_t> max_frame);
+#endif
+#endif  // SOCKFRAME_HEADER_BODIES
 
 /// The codec named by `spec`: `len:W[:be|le]` (payload length in W = 1, 2, 4 or 8 bytes, big
 /// endian by default), `varint`, `line`, `delim:STRING` (escapes `\r \n \t \0 \\ \xHH`),
 /// `fixed:N` or `netstring`, each with its default max_frame (len:1 and len:2 cap it at what the
 /// field can express). Throws system_error(invalid_argument) naming the problem on a bad spec.
-inline any_codec parse_codec_spec(std::string_view spec) {
-    return detail::parse_codec_spec(spec, std::nullopt);
+/// (A template over anything convertible to std::string_view, so that only the translation
+/// units that call it pay for compiling the parser.)
+template <typename String,
+          typename = std::enable_if_t<std::is_convertible_v<const String&, std::string_view>>>
+any_codec parse_codec_spec(const String& spec) {
+    return detail::parse_codec_spec<>(std::string_view(spec), std::nullopt);
 }
 
 /// As parse_codec_spec(spec), with `max_frame` payload bytes; also throws
 /// system_error(invalid_argument) if the codec cannot express it (len:1 above 255, fixed:N above it).
-inline any_codec parse_codec_spec(std::string_view spec, std::size_t max_frame) {
-    return detail::parse_codec_spec(spec, max_frame);
+template <typename String,
+          typename = std::enable_if_t<std::is_convertible_v<const String&, std::string_view>>>
+any_codec parse_codec_spec(const String& spec, std::size_t max_frame) {
+    return detail::parse_codec_spec<>(std::string_view(spec), max_frame);
 }
 
 SOCKFRAME_NAMESPACE_END
@@ -18310,7 +18375,6 @@ SOCKFRAME_NAMESPACE_END
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <system_error>
@@ -18677,7 +18741,7 @@ public:
     /// queued is sent, no more frames are read), aborts those still open after `grace`, then
     /// calls `done` (once no connection is left).
     template <typename Rep, typename Period>
-    void stop(std::chrono::duration<Rep, Period> grace, std::function<void()> done = {}) {
+    void stop(std::chrono::duration<Rep, Period> grace, detail::function<void()> done = {}) {
         stopping_ = true;
         done_ = std::move(done);
         for (auto& l : listeners_) {
@@ -18751,7 +18815,7 @@ private:
     /// Posts an accepted connection to `target`'s loop, where it is adopted. If the post fails
     /// (no memory), the connection is closed.
     static void hand_over(framed_server& target, stream_type stream, const address_type& peer) {
-        // post() stores a std::function, which must be copyable: the socket goes in a shared box
+        // post() stores a copyable callable: the socket goes in a shared box
         auto box = std::make_shared<stream_type>(std::move(stream));
         framed_server* to = &target;
         try {
@@ -19197,9 +19261,9 @@ private:
     Loop* loop_;
     Codec prototype_;
     server_options options_;
-    std::function<void(connection&)> open_handler_;
-    std::function<void(connection&, const_buffer)> frame_handler_;
-    std::function<void(connection&, std::error_code)> close_handler_;
+    detail::function<void(connection&)> open_handler_;
+    detail::function<void(connection&, const_buffer)> frame_handler_;
+    detail::function<void(connection&, std::error_code)> close_handler_;
     std::vector<std::unique_ptr<listener_slot>> listeners_;
     std::vector<std::unique_ptr<connection>> connections_;
     std::vector<connection*> deferred_;
@@ -19208,7 +19272,7 @@ private:
     bool pool_used_ = false;  // a framed object was lent since the previous sweep
     timer_type sweep_;
     timer_type stop_timer_;
-    std::function<void()> done_;
+    detail::function<void()> done_;
     std::uint64_t last_id_ = 0;
     unsigned depth_ = 0;
     clock::time_point wake_time_{};  // now() of the current wake-up; time_point{}: not read yet
@@ -19649,7 +19713,7 @@ SOCKFRAME_NAMESPACE_END
 
 #include <cstdint>
 #include <cstring>
-#include <ostream>
+#include <iosfwd>
 #include <string>
 
 #if defined(SOCKFRAME_HAS_VSOCK)
@@ -19708,7 +19772,11 @@ public:
     /// Not equal.
     friend bool operator!=(const vsock_address& a, const vsock_address& b) noexcept { return !(a == b); }
     /// Prints to_string().
-    friend std::ostream& operator<<(std::ostream& os, const vsock_address& a) { return os << a.to_string(); }
+    template <typename Char, typename Traits>
+    friend std::basic_ostream<Char, Traits>& operator<<(std::basic_ostream<Char, Traits>& os,
+                                                        const vsock_address& a) {
+        return os << a.to_string();
+    }
 
 private:
     ::sockaddr_vm storage_{};

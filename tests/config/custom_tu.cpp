@@ -2,6 +2,7 @@
 // types live in another inline namespace, so the two never mix (see test_config.cpp).
 #define SOCKFRAME_DEFAULT_MAX_FRAME 1048576u
 #define SOCKFRAME_IOSTREAM_BUFFER_SIZE 512
+#include <sockframe/iostream.hpp>
 #include <sockframe/sockframe.hpp>
 
 #include <cstddef>

@@ -11,6 +11,7 @@
 /// add(signo, ec), remove(signo), read(on) and close().
 
 #include <sockframe/config.hpp>
+#include <sockframe/detail/function.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/poller.hpp>
 
@@ -37,7 +38,6 @@
 #include <cstdint>
 #include <initializer_list>
 #include <system_error>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -45,6 +45,42 @@ SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
 
 using loop_handle = poller::native_handle_type;
+
+/// A plain mutex over the system's own (SRWLOCK, pthread_mutex_t), so that the loop's header
+/// needs no <mutex>. lock() and unlock() never fail for the way the loop uses it.
+class loop_mutex {
+public:
+    loop_mutex() noexcept = default;
+    loop_mutex(const loop_mutex&) = delete;
+    loop_mutex& operator=(const loop_mutex&) = delete;
+#if defined(SOCKFRAME_WINDOWS)
+    ~loop_mutex() = default;
+    void lock() noexcept { ::AcquireSRWLockExclusive(&lock_); }
+    void unlock() noexcept { ::ReleaseSRWLockExclusive(&lock_); }
+
+private:
+    ::SRWLOCK lock_ = SRWLOCK_INIT;
+#else
+    ~loop_mutex() { ::pthread_mutex_destroy(&lock_); }
+    void lock() noexcept { ::pthread_mutex_lock(&lock_); }
+    void unlock() noexcept { ::pthread_mutex_unlock(&lock_); }
+
+private:
+    ::pthread_mutex_t lock_ = PTHREAD_MUTEX_INITIALIZER;
+#endif
+};
+
+/// Holds a loop_mutex for a scope.
+class loop_lock {
+public:
+    explicit loop_lock(loop_mutex& m) noexcept : mutex_(m) { mutex_.lock(); }
+    loop_lock(const loop_lock&) = delete;
+    loop_lock& operator=(const loop_lock&) = delete;
+    ~loop_lock() { mutex_.unlock(); }
+
+private:
+    loop_mutex& mutex_;
+};
 
 #if defined(SOCKFRAME_POSIX)
 inline std::error_code errno_error() noexcept { return {errno, std::system_category()}; }
@@ -296,7 +332,7 @@ public:
             ec = std::make_error_code(std::errc::not_enough_memory);
             return;
         }
-        if (entries_.empty()) owner_ = std::this_thread::get_id();
+        if (entries_.empty()) owner_ = this_thread_token();
         ::sigset_t one, previous;
         ::sigemptyset(&one);
         ::sigaddset(&one, signo);
@@ -360,7 +396,7 @@ private:
         return all;
     }
     void restore(const entry& e) const noexcept {
-        if (e.was_blocked || owner_ != std::this_thread::get_id()) return;
+        if (e.was_blocked || owner_ != this_thread_token()) return;
         ::sigset_t one;
         ::sigemptyset(&one);
         ::sigaddset(&one, e.signo);
@@ -373,7 +409,7 @@ private:
     }
 
     int fd_ = -1;
-    std::thread::id owner_{};
+    std::uintptr_t owner_ = 0;
     std::vector<entry> entries_;
 };
 

@@ -58,6 +58,10 @@
 #include <sys/stat.h>
 #if defined(__linux__)
 #include <sys/sendfile.h>
+#if __has_include(<sys/random.h>)
+#include <sys/random.h>
+#define SOCKFRAME_HAS_GETRANDOM 1
+#endif
 #if __has_include(<linux/vm_sockets.h>)
 #include <linux/vm_sockets.h>
 #define SOCKFRAME_HAS_VSOCK 1
@@ -66,6 +70,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <cerrno>
 #define SOCKFRAME_HAS_AF_UNIX 1
@@ -654,6 +659,47 @@ inline bool remove_file(const char* path) noexcept {
     return ::unlink(path) == 0;
 #endif
 }
+
+#if !defined(SOCKFRAME_WINDOWS)
+/// Fills `out` with `n` bytes from the system's random source: getrandom() on Linux (else
+/// /dev/urandom), arc4random_buf() on the BSDs and macOS. False with `ec` set if there is none.
+inline bool system_random(unsigned char* out, std::size_t n, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_BSD)
+    ::arc4random_buf(out, n);
+    (void)ec;
+    return true;
+#else
+    std::size_t done = 0;
+#if defined(SOCKFRAME_HAS_GETRANDOM)
+    while (done < n) {
+        const auto got = ::getrandom(out + done, n - done, 0);
+        if (got > 0) {
+            done += static_cast<std::size_t>(got);
+        } else if (got < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    if (done == n) return true;
+#endif
+    const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ec = last_error();
+        return false;
+    }
+    while (done < n) {
+        const auto got = ::read(fd, out + done, n - done);
+        if (got > 0) {
+            done += static_cast<std::size_t>(got);
+        } else if (got == 0 || errno != EINTR) {
+            ec = got == 0 ? std::make_error_code(std::errc::io_error) : last_error();
+            break;
+        }
+    }
+    ::close(fd);
+    return done == n;
+#endif
+}
+#endif
 
 /// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
 /// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.

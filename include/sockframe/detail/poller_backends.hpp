@@ -22,8 +22,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <system_error>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -389,6 +389,68 @@ private:
 };
 #endif
 
+/// Where each registered handle sits in poll_backend's arrays: an open-addressing hash table
+/// (linear probing, backward-shift erase), so that the header needs no <unordered_map>.
+class handle_index {
+public:
+    /// The position stored for `h`, or null.
+    std::size_t* find(native_handle_type h) noexcept {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = home(h);; i = (i + 1) & mask()) {
+            if (!slots_[i].used) return nullptr;
+            if (slots_[i].handle == h) return &slots_[i].position;
+        }
+    }
+    /// Stores `position` for `h`, which must not be there yet. Throws std::bad_alloc.
+    void insert(native_handle_type h, std::size_t position) {
+        if (2 * (count_ + 1) > slots_.size()) grow();
+        std::size_t i = home(h);
+        while (slots_[i].used) i = (i + 1) & mask();
+        slots_[i] = slot{h, position, true};
+        ++count_;
+    }
+    /// Forgets `h` (which must be there).
+    void erase(native_handle_type h) noexcept {
+        std::size_t i = home(h);
+        while (slots_[i].handle != h || !slots_[i].used) i = (i + 1) & mask();
+        // Backward shift: pull later entries of the same probe run into the hole.
+        for (std::size_t j = (i + 1) & mask(); slots_[j].used; j = (j + 1) & mask()) {
+            const std::size_t k = home(slots_[j].handle);
+            const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+            if (stays) continue;
+            slots_[i] = slots_[j];
+            i = j;
+        }
+        slots_[i].used = false;
+        --count_;
+    }
+    /// How many handles it holds.
+    std::size_t size() const noexcept { return count_; }
+
+private:
+    struct slot {
+        native_handle_type handle{};
+        std::size_t position = 0;
+        bool used = false;
+    };
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    std::size_t home(native_handle_type h) const noexcept {
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &h, sizeof h < sizeof bits ? sizeof h : sizeof bits);
+        return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 32) & mask();
+    }
+    void grow() {
+        std::vector<slot> old(slots_.size() < 16 ? 16 : 2 * slots_.size());
+        old.swap(slots_);
+        count_ = 0;
+        for (const slot& e : old)
+            if (e.used) insert(e.handle, e.position);
+    }
+
+    std::vector<slot> slots_;
+    std::size_t count_ = 0;
+};
+
 /// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
 /// wait costs O(registered). Portable, and fine up to a few thousand handles.
 class poll_backend {
@@ -410,18 +472,18 @@ public:
     std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
         if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
         handle_identity id = identity_of(h);
-        if (auto it = index_.find(h); it != index_.end()) {
-            if (!id.known() || ids_[it->second] == id) return errc::already_registered;
-            fds_[it->second] = make_pollfd(h, read, write);
-            keys_[it->second] = key;
-            ids_[it->second] = id;
+        if (std::size_t* at = index_.find(h)) {
+            if (!id.known() || ids_[*at] == id) return errc::already_registered;
+            fds_[*at] = make_pollfd(h, read, write);
+            keys_[*at] = key;
+            ids_[*at] = id;
             return {};
         }
         try {
             fds_.push_back(make_pollfd(h, read, write));
             keys_.push_back(key);
             ids_.push_back(id);
-            index_.emplace(h, fds_.size() - 1);
+            index_.insert(h, fds_.size() - 1);
         } catch (...) {
             if (ids_.size() > index_.size()) ids_.pop_back();
             if (keys_.size() > index_.size()) keys_.pop_back();
@@ -431,23 +493,23 @@ public:
         return {};
     }
     std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        auto it = index_.find(h);
-        if (it == index_.end()) return errc::not_registered;
-        fds_[it->second] = make_pollfd(h, read, write);
-        keys_[it->second] = key;
+        std::size_t* at = index_.find(h);
+        if (at == nullptr) return errc::not_registered;
+        fds_[*at] = make_pollfd(h, read, write);
+        keys_[*at] = key;
         return {};
     }
     std::error_code remove(native_handle_type h) noexcept {
-        auto it = index_.find(h);
-        if (it == index_.end()) return errc::not_registered;
-        std::size_t i = it->second;
-        index_.erase(it);
+        std::size_t* at = index_.find(h);
+        if (at == nullptr) return errc::not_registered;
+        std::size_t i = *at;
+        index_.erase(h);
         std::size_t last = fds_.size() - 1;
         if (i != last) {  // move the last entry into the hole
             fds_[i] = fds_[last];
             keys_[i] = keys_[last];
             ids_[i] = ids_[last];
-            index_[fds_[i].fd] = i;  // exists: no allocation
+            *index_.find(fds_[i].fd) = i;  // exists
         }
         fds_.pop_back();
         keys_.pop_back();
@@ -521,7 +583,7 @@ private:
     std::vector<pollfd_type> fds_;
     std::vector<std::uint64_t> keys_;
     std::vector<handle_identity> ids_;
-    std::unordered_map<native_handle_type, std::size_t> index_;
+    handle_index index_;
     std::size_t start_ = 0;
 };
 

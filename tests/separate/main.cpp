@@ -1,0 +1,46 @@
+// SPDX-License-Identifier: MIT
+// A program of two translation units built with SOCKFRAME_SEPARATE_COMPILATION against
+// sockframe::sockframe_compiled: the headers only declare the compiled code (checked below), both
+// units include everything, and it links and runs. Exit status 0 when every check holds.
+#include <sockframe/sockframe.hpp>
+
+#include <cstdio>
+#include <system_error>
+
+static_assert(SOCKFRAME_HEADER_BODIES == 0, "built without SOCKFRAME_SEPARATE_COMPILATION");
+
+sockframe::any_codec two_byte_prefix();  // codecs.cpp
+
+namespace {
+int failures = 0;
+void check(bool ok, const char* what) {
+    if (!ok) {
+        std::fprintf(stderr, "FAILED: %s\n", what);
+        ++failures;
+    }
+}
+}  // namespace
+
+int main() {
+    namespace sf = sockframe;
+    check(two_byte_prefix().max_frame() == 65535, "len:2 from the other unit caps frames at 65535");
+    check(sf::parse_codec_spec("line", 100).max_frame() == 100, "line with max_frame 100");
+    bool threw = false;
+    try {
+        (void)sf::parse_codec_spec("len:3");
+    } catch (const std::system_error& e) {
+        threw = e.code() == sf::errc::invalid_argument;
+    }
+    check(threw, "a bad spec throws invalid_argument");
+
+    // The codec goes through a framed pair of connected sockets.
+    auto [a, b] = sf::socketpair<sf::unix_stream>();
+    sf::framed<sf::unix_stream, sf::any_codec> left(std::move(a), two_byte_prefix());
+    sf::framed<sf::unix_stream, sf::any_codec> right(std::move(b), sf::parse_codec_spec("len:2"));
+    left.send(sf::const_buffer("hello", 5));
+    const auto got = right.receive();
+    check(got && got->size() == 5 && std::to_integer<char>((*got)[0]) == 'h',
+          "a frame crosses a socket pair");
+    if (failures == 0) std::puts("separate compilation: OK");
+    return failures == 0 ? 0 : 1;
+}

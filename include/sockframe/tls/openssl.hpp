@@ -20,7 +20,6 @@
 #include <cstring>
 #include <map>
 #include <memory>
-#include <new>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -409,13 +408,9 @@ struct openssl_backend {
         /// Whether the handshake is over.
         bool handshake_done() const noexcept { return SSL_is_init_finished(ssl_.get()) == 1; }
         /// Decrypted bytes waiting in the engine.
-        /// Decrypted bytes waiting in the engine; at least 1 when a whole record waits in the read
-        /// buffer (read from the socket with earlier records, not yet decrypted): either way a
-        /// read finds something without the socket becoming readable.
         std::size_t pending() const noexcept {
             const int n = SSL_pending(ssl_.get());
-            if (n > 0) return static_cast<std::size_t>(n);
-            return io_ && io_->whole_record_buffered() ? 1 : 0;
+            return n > 0 ? static_cast<std::size_t>(n) : 0;
         }
         /// The ALPN protocol chosen ("" if none).
         std::string alpn_protocol() const {
@@ -458,20 +453,12 @@ struct openssl_backend {
         /// One handshake step.
         tls_status handshake(std::error_code& ec) {
             ERR_clear_error();
-            tls_status st = settle(SSL_do_handshake(ssl_.get()), ec);
-            while (st == tls_status::want_read && io_ && io_->whole_record_buffered())
-                st = settle(SSL_do_handshake(ssl_.get()), ec);
-            return st;
+            return settle(SSL_do_handshake(ssl_.get()), ec);
         }
         /// One read of at most `size` bytes into `data`.
         tls_status read(void* data, std::size_t size, std::size_t& bytes, std::error_code& ec) {
             clear_stale_errors();
-            tls_status st = settle(SSL_read_ex(ssl_.get(), data, size, &bytes) == 1 ? 1 : -1, ec);
-            // A record that was not application data (a session ticket, a key update) ends the
-            // call with want_read; the next one may already be buffered: the socket would never
-            // announce it
-            while (st == tls_status::want_read && io_ && io_->whole_record_buffered())
-                st = settle(SSL_read_ex(ssl_.get(), data, size, &bytes) == 1 ? 1 : -1, ec);
+            const tls_status st = settle(SSL_read_ex(ssl_.get(), data, size, &bytes) == 1 ? 1 : -1, ec);
             if (st != tls_status::done) bytes = 0;
             return st;
         }
@@ -578,27 +565,11 @@ struct openssl_backend {
 
         /// The socket under a BIO of our own: sends never raise SIGPIPE (MSG_NOSIGNAL), EINTR is
         /// retried, and end-of-file is told apart from would-block.
-        /// The engine's socket I/O (a BIO). Reads in large chunks: OpenSSL asks for each record's
-        /// header, then its body, which would be two system calls per record; one receive into
-        /// `in` brings every record the socket holds (up to its size), handed out as asked. At
-        /// rest `in` begins at a record boundary (OpenSSL takes a whole record or all there is).
         struct socket_io {
-            static constexpr std::size_t in_capacity = 17 * 1024;  // a full record and more
-
             detail::native_handle_type fd{};
             bool eof = false;
             std::vector<unsigned char> early;  // bytes read before TLS began (fed), read first
             std::size_t early_at = 0;
-            std::unique_ptr<unsigned char[]> in;  // received, not yet handed to OpenSSL
-            std::size_t in_begin = 0, in_end = 0;
-
-            /// Whether `in` holds a whole TLS record (5-byte header, its length at bytes 3-4).
-            bool whole_record_buffered() const noexcept {
-                const std::size_t have = in_end - in_begin;
-                if (have < 5) return false;
-                const unsigned char* h = in.get() + in_begin;
-                return have >= 5 + ((std::size_t{h[3]} << 8) | h[4]);
-            }
 
             static BIO_METHOD* method() {
                 static BIO_METHOD* const m = [] {
@@ -642,35 +613,8 @@ struct openssl_backend {
                     *got = take;
                     return 1;
                 }
-                if (io->in_begin < io->in_end) {
-                    const std::size_t left = io->in_end - io->in_begin;
-                    const std::size_t take = size < left ? size : left;
-                    std::memcpy(data, io->in.get() + io->in_begin, take);
-                    io->in_begin += take;
-                    *got = take;
-                    return 1;
-                }
                 std::error_code ec;
-                std::ptrdiff_t n = 0;
-                if (size >= in_capacity) {  // a large body: straight into OpenSSL's buffer
-                    n = detail::receive_once(io->fd, data, size, 0, ec);
-                } else {
-                    if (!io->in) io->in.reset(new (std::nothrow) unsigned char[in_capacity]);
-                    if (!io->in) {
-                        errno = ENOMEM;
-                        return 0;
-                    }
-                    io->in_begin = io->in_end = 0;
-                    n = detail::receive_once(io->fd, io->in.get(), in_capacity, 0, ec);
-                    if (n > 0) {
-                        io->in_end = static_cast<std::size_t>(n);
-                        const std::size_t take = size < io->in_end ? size : io->in_end;
-                        std::memcpy(data, io->in.get(), take);
-                        io->in_begin = take;
-                        *got = take;
-                        return 1;
-                    }
-                }
+                const std::ptrdiff_t n = detail::receive_once(io->fd, data, size, 0, ec);
                 if (n > 0) {
                     *got = static_cast<size_t>(n);
                     return 1;

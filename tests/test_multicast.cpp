@@ -6,7 +6,9 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <string>
+#include <thread>
 
 #include "support/net.hpp"
 #include "support/netns.hpp"
@@ -50,6 +52,17 @@ namespace {
 /// A veth pair (sfv0 with 10.77.0.1/24, sfv1) in the namespace: multicast sent on sfv0 comes back
 /// to this host only through IP_MULTICAST_LOOP, so the loopback setting can be observed. False
 /// (with the test skipped) where iproute2 or veth is missing.
+// Whether sfv0 has an IPv6 address that is not tentative: the kernel adds its link-local address
+// once the link is up (/proc/net/if_inet6, this namespace's: address, index, prefix length,
+// scope, flags, name; IFA_F_TENTATIVE is 0x40).
+bool veth_ready() {
+    std::ifstream addresses("/proc/net/if_inet6");
+    std::string address, index, prefix, scope, flags, name;
+    while (addresses >> address >> index >> prefix >> scope >> flags >> name)
+        if (name == "sfv0" && (std::stoul(flags, nullptr, 16) & 0x40u) == 0) return true;
+    return false;
+}
+
 bool make_veth(test_support::netns_report& r) {
     if (FILE* f = std::fopen("/proc/sys/net/ipv6/conf/default/accept_dad", "w")) {
         std::fputs("0", f);  // the link-local address is usable at once
@@ -58,8 +71,22 @@ bool make_veth(test_support::netns_report& r) {
     const int made = std::system(
         "ip link add sfv0 type veth peer name sfv1 && ip addr add 10.77.0.1/24 dev sfv0 && "
         "ip link set sfv0 up && ip link set sfv1 up");
-    if (made != 0) r.skip("'ip link add ... type veth' failed (iproute2 or veth missing)");
-    return made == 0;
+    if (made != 0) {
+        r.skip("'ip link add ... type veth' failed (iproute2 or veth missing)");
+        return false;
+    }
+    // `ip link set up` returns before the kernel has brought the link up and given sfv0 its IPv6
+    // link-local address (a loaded machine shows it: sends fail with "network is unreachable").
+    // Wait for both, bounded: 5 s at most.
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (!veth_ready()) {
+        if (std::chrono::steady_clock::now() > until) {
+            r.expect(false, "sfv0 did not come up with an IPv6 address within 5 s");
+            return false;
+        }
+        std::this_thread::sleep_for(10ms);  // polling the condition above, not waiting blind
+    }
+    return true;
 }
 
 void multicast_v4(test_support::netns_report& r) {

@@ -341,6 +341,17 @@ struct reader {
         at += 2;
         return static_cast<std::uint16_t>((hi << 8) | lo);
     }
+    /// A binary data field: a 16-bit length, then that many bytes (a view into the packet).
+    const_buffer binary() noexcept {
+        const std::size_t n = u16();
+        if (bad || left() < n) {
+            bad = true;
+            return {};
+        }
+        const const_buffer out = in.subspan(at, n);
+        at += n;
+        return out;
+    }
     /// A UTF-8 string field: well-formed UTF-8 without U+0000 (3.1.1 section 1.5.3).
     std::string_view string() noexcept {
         const std::size_t n = u16();
@@ -422,17 +433,13 @@ inline std::error_code parse_connect(const packet& p, connect_request& out) noex
     out.password = {};
     if (out.has_will) {
         out.will_topic = r.string();
-        const std::size_t n = r.u16();
-        if (r.bad || r.left() < n || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
-        out.will_message = p.body.subspan(r.at, n);
-        r.at += n;
+        out.will_message = r.binary();
+        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
     }
     if (out.has_username) out.username = r.string();
     if (out.has_password) {
-        const std::size_t n = r.u16();
-        if (r.bad || r.left() < n) return detail::malformed();
-        out.password = p.body.subspan(r.at, n);
-        r.at += n;
+        out.password = r.binary();
+        if (r.bad) return detail::malformed();
     }
     if (r.bad || r.left() != 0) return detail::malformed();
     return {};
@@ -771,13 +778,7 @@ inline bool read_property(const_buffer in, std::size_t& at, property& out) noexc
             break;
         }
         case property_type::utf8: out.data = const_buffer{r.string()}; break;
-        case property_type::binary: {
-            const std::size_t n = r.u16();
-            if (r.bad || r.left() < n) return false;
-            out.data = in.subspan(r.at, n);
-            r.at += n;
-            break;
-        }
+        case property_type::binary: out.data = r.binary(); break;
         case property_type::utf8_pair:
             out.data = const_buffer{r.string()};
             out.pair_value = const_buffer{r.string()};
@@ -1033,17 +1034,13 @@ inline std::error_code parse_connect_v5(const packet& p, connect_request& out, p
     if (out.has_will) {
         if (!detail::read_properties(r, will_props)) return detail::malformed();
         out.will_topic = r.string();
-        const std::size_t n = r.u16();
-        if (r.bad || r.left() < n || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
-        out.will_message = p.body.subspan(r.at, n);
-        r.at += n;
+        out.will_message = r.binary();
+        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
     }
     if (out.has_username) out.username = r.string();
     if (out.has_password) {
-        const std::size_t n = r.u16();
-        if (r.bad || r.left() < n) return detail::malformed();
-        out.password = p.body.subspan(r.at, n);
-        r.at += n;
+        out.password = r.binary();
+        if (r.bad) return detail::malformed();
     }
     if (r.bad || r.left() != 0) return detail::malformed();
     return {};

@@ -19,7 +19,7 @@ need() {
 }
 
 # section TITLE: a visible heading in the log.
-section() { printf '\n==== %s ====\n' "$*"; }
+section() { printf '\n==== %s ==== [%ss into the job]\n' "$*" "$SECONDS"; }
 
 # The packages every build needs.
 need_base() { need cmake ninja-build g++ doctest-dev python3; }

@@ -3,17 +3,21 @@
 
   benchmarks/resp_bench.py --server build/rel/examples/resp_server [--requests 1000000]
                            [--pipeline 16] [--tests ping,set,get] [--rounds 3] [--json out.json]
+                           [--pin]
 
 Starts redis-server (persistence off, one I/O thread) and resp_server on free loopback ports,
 then runs `redis-benchmark -P <pipeline> -n <requests> -t <tests> --csv` against each in turn,
 alternating for several rounds (the machine is shared: alternating spreads its noise over both),
 and prints one JSON row per test and server (median requests/s over the rounds) and the ratio
-resp_server / redis-server; also each server's CPU time per million requests (from /proc,
-Linux), which other load on the machine disturbs much less than requests/s. Both servers are stopped by their PIDs at the end.
+resp_server / redis-server (the median of the per-round ratios); also each server's CPU time per million requests (from /proc,
+Linux), which other load on the machine disturbs much less than requests/s, and the same for
+redis-benchmark itself against each server (on two CPUs the client is often the one that sets the
+pace). Both servers are stopped by their PIDs at the end.
 """
 import argparse
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -58,8 +62,19 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds():
+    """User + system CPU time of the children waited for so far (the redis-benchmark runs)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def pinned(cpu, opts):
+    """`taskset -c CPU` with --pin (servers on CPU 1, redis-benchmark on CPU 0), else nothing."""
+    return ["taskset", "-c", str(cpu)] if opts.pin else []
+
+
 def bench(port, opts):
-    argv = ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", str(opts.pipeline), "-n",
+    argv = pinned(0, opts) + ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", str(opts.pipeline), "-n",
             str(opts.requests), "-t", opts.tests, "--csv"]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=3600, check=True).stdout
     rows = {}
@@ -77,26 +92,32 @@ def main():
     parser.add_argument("--tests", default="ping,set,get")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the rows to this file")
+    parser.add_argument("--pin", action="store_true",
+                        help="both servers on CPU 1 and redis-benchmark on CPU 0 (taskset): the same "
+                             "placement for both, and no migrations between the two CPUs")
     opts = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="resp_bench_")
     redis_port = free_port()
-    redis, _ = start(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
+    redis, _ = start(pinned(1, opts) + ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                       "--appendonly", "no", "--io-threads", "1", "--dir", tmp, "--logfile", ""],
                      lambda line: redis_port if "Ready to accept connections" in line else None)
-    ours, ours_port = start([opts.server, "--port", "0"],
+    ours, ours_port = start(pinned(1, opts) + [opts.server, "--port", "0"],
                             lambda line: int(line.split()[1]) if line.startswith("READY ") else None)
     results = {"redis-server": {}, "resp_server": {}}
     cpu = {"redis-server": [], "resp_server": []}  # server CPU seconds per million requests
+    client_cpu = {"redis-server": [], "resp_server": []}  # redis-benchmark's, against each
     tests = len(opts.tests.split(","))
     try:
         for _ in range(opts.rounds):
             for name, port, proc in (("redis-server", redis_port, redis), ("resp_server", ours_port, ours)):
                 before = cpu_seconds(proc.pid)
+                client_before = children_cpu_seconds()
                 for test, rps in bench(port, opts).items():
                     results[name].setdefault(test, []).append(rps)
                 used = cpu_seconds(proc.pid) - before
                 cpu[name].append(used * 1e6 / (opts.requests * (tests + 1)))  # ping runs twice
+                client_cpu[name].append((children_cpu_seconds() - client_before) * 1e6 / (opts.requests * (tests + 1)))
     finally:
         stop(ours)
         stop(redis)
@@ -111,12 +132,20 @@ def main():
                                      ("resp_server", mine, results["resp_server"].get(test, []))):
             rows.append({"bench": "resp_server", "test": test, "server": name, "requests_per_s": value,
                          "samples": samples, "command": command})
-        rows.append({"bench": "resp_server", "test": test, "ratio_resp_server_to_redis": mine / base if base else 0})
+        # the median of the per-round ratios: the servers ran back to back in each round, so a
+        # round's ratio is what the machine's drift disturbs least
+        pairs = zip(results["redis-server"][test], results["resp_server"].get(test, []))
+        per_round = [m / b for b, m in pairs if b]
+        rows.append({"bench": "resp_server", "test": test,
+                     "ratio_resp_server_to_redis": statistics.median(per_round) if per_round else 0})
     # CPU time per request is far less sensitive than requests/s to other load on the machine
     base_cpu, our_cpu = statistics.median(cpu["redis-server"]), statistics.median(cpu["resp_server"])
     rows.append({"bench": "resp_server", "test": "cpu_seconds_per_million_requests", "redis-server": base_cpu,
                  "resp_server": our_cpu, "ratio_redis_to_resp_server_cpu": base_cpu / our_cpu if our_cpu else 0,
                  "command": command})
+    base_cpu, our_cpu = statistics.median(client_cpu["redis-server"]), statistics.median(client_cpu["resp_server"])
+    rows.append({"bench": "resp_server", "test": "client_cpu_seconds_per_million_requests", "redis-server": base_cpu,
+                 "resp_server": our_cpu, "command": command})
     for row in rows:
         print(json.dumps(row))
     if opts.json:

@@ -2,6 +2,7 @@
 // suffixed delimiter codec, deep compositions that ran out of frame_parts segments, checked<line>
 // refusing payloads whose checksum bytes held '\n'; and a property test that every composition
 // of the built-in codecs round-trips. Uses only the codec API that predates the fixes.
+#include <sockframe/any_codec.hpp>
 #include <sockframe/compose.hpp>
 #include <sockframe/delimiter.hpp>
 #include <sockframe/length_prefix.hpp>
@@ -104,11 +105,11 @@ std::string random_payload(std::mt19937& rng) {
 }
 
 // encode(p) either fails for a reason the codec states (a payload it cannot carry) or decodes back
-// to p however the wire is split.
-template <typename C>
-std::size_t round_trips(std::mt19937& rng, int payloads) {
+// to p however the wire is split. The codec is driven through any_codec, so that the checking code
+// is compiled once rather than once for each of the 126 compositions.
+std::size_t round_trips(sf::any_codec (*make)(), std::mt19937& rng, int payloads) {
     std::size_t carried = 0;
-    const C codec = maker<C>::make();
+    const sf::any_codec codec = make();
     for (int i = 0; i < payloads; ++i) {
         const std::string payload = random_payload(rng);
         const std::error_code ec = codec_test::encode_error(codec, payload);
@@ -119,15 +120,20 @@ std::size_t round_trips(std::mt19937& rng, int payloads) {
         }
         ++carried;
         const std::string wire = codec_test::encode(codec, payload);
-        CHECK(decode_all_ways([] { return maker<C>::make(); }, wire) == events{frame(payload)});
+        CHECK(decode_all_ways(make, wire) == events{frame(payload)});
     }
     return carried;
+}
+
+template <typename C>
+sf::any_codec make_erased() {
+    return maker<C>::make();
 }
 
 template <typename... C>
 std::size_t all_round_trip(list<C...>, std::mt19937& rng, int payloads) {
     std::size_t carried = 0;
-    ((carried += round_trips<C>(rng, payloads)), ...);
+    ((carried += round_trips(&make_erased<C>, rng, payloads)), ...);
     return carried;
 }
 

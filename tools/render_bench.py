@@ -186,9 +186,12 @@ def resp_server_table(doc):
             command = r.get("command", "")
             out.append("| CPU s per million requests | %.2f | %.2f | %.2f (redis ÷ resp_server) |" % (
                 r["redis-server"], r["resp_server"], r["ratio_redis_to_resp_server_cpu"]))
+        elif r.get("test") == "client_cpu_seconds_per_million_requests":
+            out.append("| redis-benchmark's own CPU s per million requests, against each | %.2f | %.2f | |" % (
+                r["redis-server"], r["resp_server"]))
     out += ["", "Measured %s on %s: `%s`, each server in turn for every round (`%s`; requests/s are "
-            "medians over the rounds). Rendered by `tools/render_bench.py` from "
-            "`docs/bench/resp_server.json`." % (doc["date"], doc["machine"], doc["command"], command)]
+            "medians over the rounds, each ratio the median of the per-round ratios). Rendered by "
+            "`tools/render_bench.py` from `docs/bench/resp_server.json`." % (doc["date"], doc["machine"], doc["command"], command)]
     return "\n".join(out)
 
 

@@ -12058,6 +12058,74 @@ SOCKFRAME_NAMESPACE_END
 SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
 
+/// Scans `n` bytes at `s` from the state (`need` continuation bytes still expected, the next
+/// one within [`lo`, `hi`]) and leaves the state at the end of the bytes in the same variables;
+/// false at the first byte no valid text can contain. The state lives in locals while scanning:
+/// as members of an object it would be reloaded after every byte read (a byte pointer may point
+/// at anything, the object included).
+inline bool utf8_scan(const unsigned char* s, std::size_t n, unsigned& need_io, unsigned& lo_io,
+                      unsigned& hi_io) noexcept {
+    unsigned need = need_io, lo = lo_io, hi = hi_io;
+    std::size_t i = 0;
+    for (; need != 0 && i < n; --need, ++i) {  // the rest of a sequence begun before `s`
+        const unsigned b = s[i];
+        if (b < lo || b > hi) return false;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    if (need != 0) {
+        need_io = need, lo_io = lo, hi_io = hi;
+        return true;
+    }
+    while (i < n) {
+        // ASCII runs, eight bytes at a time
+        while (n - i >= 8) {
+            std::uint64_t word;
+            std::memcpy(&word, s + i, 8);
+            if ((word & 0x8080808080808080ull) != 0) break;
+            i += 8;
+        }
+        if (i == n) break;
+        const unsigned c = s[i++];
+        if (c < 0x80) continue;
+        unsigned length;
+        lo = 0x80;
+        hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            length = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            length = 2;
+            if (c == 0xE0)
+                lo = 0xA0;  // overlong below U+0800
+            else if (c == 0xED)
+                hi = 0x9F;  // surrogates U+D800..U+DFFF
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            length = 3;
+            if (c == 0xF0)
+                lo = 0x90;  // overlong below U+10000
+            else if (c == 0xF4)
+                hi = 0x8F;  // above U+10FFFF
+        } else {
+            return false;
+        }
+        // the continuation bytes that are here: all of them, but at the end of a piece
+        const std::size_t here = n - i < length ? n - i : length;
+        for (std::size_t k = 0; k < here; ++k) {
+            const unsigned b = s[i + k];
+            if (b < lo || b > hi) return false;
+            lo = 0x80;
+            hi = 0xBF;
+        }
+        i += here;
+        if (here != length) {
+            need_io = length - static_cast<unsigned>(here), lo_io = lo, hi_io = hi;
+            return true;
+        }
+    }
+    need_io = 0, lo_io = 0x80, hi_io = 0xBF;
+    return true;
+}
+
 /// Validates UTF-8 piece by piece; one object per text.
 class utf8_validator {
 public:
@@ -12065,47 +12133,8 @@ public:
     /// stays failed until reset()).
     bool feed(const std::byte* p, std::size_t n) noexcept {
         if (failed_) return false;
-        std::size_t i = 0;
-        while (i < n) {
-            if (need_ == 0) {
-                // ASCII runs, eight bytes at a time
-                while (n - i >= 8) {
-                    std::uint64_t word;
-                    std::memcpy(&word, p + i, 8);
-                    if ((word & 0x8080808080808080ull) != 0) break;
-                    i += 8;
-                }
-                if (i == n) break;
-                const auto b = static_cast<unsigned>(p[i]);
-                ++i;
-                if (b < 0x80) continue;
-                if (b >= 0xC2 && b <= 0xDF) {
-                    need_ = 1;
-                } else if (b >= 0xE0 && b <= 0xEF) {
-                    need_ = 2;
-                    if (b == 0xE0)
-                        lo_ = 0xA0;  // overlong below U+0800
-                    else if (b == 0xED)
-                        hi_ = 0x9F;  // surrogates U+D800..U+DFFF
-                } else if (b >= 0xF0 && b <= 0xF4) {
-                    need_ = 3;
-                    if (b == 0xF0)
-                        lo_ = 0x90;  // overlong below U+10000
-                    else if (b == 0xF4)
-                        hi_ = 0x8F;  // above U+10FFFF
-                } else {
-                    return fail();
-                }
-            } else {
-                const auto b = static_cast<unsigned>(p[i]);
-                if (b < lo_ || b > hi_) return fail();
-                ++i;
-                lo_ = 0x80;
-                hi_ = 0xBF;
-                --need_;
-            }
-        }
-        return true;
+        if (!utf8_scan(reinterpret_cast<const unsigned char*>(p), n, need_, lo_, hi_)) failed_ = true;
+        return !failed_;
     }
     /// True when no sequence is left unfinished (and nothing failed).
     bool complete() const noexcept { return !failed_ && need_ == 0; }
@@ -12113,10 +12142,6 @@ public:
     void reset() noexcept { *this = utf8_validator{}; }
 
 private:
-    bool fail() noexcept {
-        failed_ = true;
-        return false;
-    }
     unsigned lo_ = 0x80;  // bounds of the next continuation byte
     unsigned hi_ = 0xBF;
     unsigned need_ = 0;  // continuation bytes still expected
@@ -12125,19 +12150,8 @@ private:
 
 /// Whether `n` bytes at `p` are complete, valid UTF-8.
 inline bool is_valid_utf8(const std::byte* p, std::size_t n) noexcept {
-    // The common case first: an ASCII text, eight bytes at a time, then its tail; the validator
-    // takes over at the first byte above 0x7F (a character boundary: everything before is ASCII).
-    std::size_t i = 0;
-    while (n - i >= 8) {
-        std::uint64_t word;
-        std::memcpy(&word, p + i, 8);
-        if ((word & 0x8080808080808080ull) != 0) break;
-        i += 8;
-    }
-    while (i != n && static_cast<unsigned>(p[i]) < 0x80) ++i;
-    if (i == n) return true;
-    utf8_validator v;
-    return v.feed(p + i, n - i) && v.complete();
+    unsigned need = 0, lo = 0x80, hi = 0xBF;
+    return utf8_scan(reinterpret_cast<const unsigned char*>(p), n, need, lo, hi) && need == 0;
 }
 
 }  // namespace detail

@@ -1,9 +1,10 @@
-# Meson: the whole suite and the examples (g++, C++20), then the install tree of the main project:
-# headers and share/pkgconfig/sockframe.pc only, usable with pkg-config.
+# Meson: the whole suite and the examples (g++, C++20, buildtype plain: -O0 without -g), then the
+# install tree of the main project: headers and share/pkgconfig/sockframe.pc only, usable with
+# pkg-config.
 need_base
 need meson pkg-config
 rm -rf build/meson-gcc-cxx20 build/meson-prefix
-CXX=g++ meson setup build/meson-gcc-cxx20 -Dcpp_std=c++20 -Dbuildtype=debug --prefix="$PWD/build/meson-prefix"
+CXX=g++ meson setup build/meson-gcc-cxx20 -Dcpp_std=c++20 -Dbuildtype=plain --prefix="$PWD/build/meson-prefix"
 meson compile -C build/meson-gcc-cxx20
 meson test -C build/meson-gcc-cxx20 --print-errorlogs --num-processes 2
 

@@ -4,18 +4,20 @@
 #   2. the threaded tests and the examples under TSan;
 #   3. valgrind memcheck on the examples (--error-exitcode=1 --leak-check=full).
 # -O0: clang takes three times as long to compile an instrumented unit at -O1, far more than the
-# tests gain in speed. Consumer tests are covered by 50-consumers, the benchmarks by 70-bench-smoke.
+# tests gain in speed. Line tables are all the reports need (file and line of each frame).
+# Consumer tests are covered by 50-consumers, the benchmarks by 70-bench-smoke.
 need_base
 need clang libclang-rt-14-dev valgrind iproute2  # iproute2: the multicast tests make a veth pair
 
-common=(-G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF
+common=(-G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=
+        -DSOCKFRAME_BUILD_CONSUMER_TESTS=OFF
         -DSOCKFRAME_INSTALL=OFF -DSOCKFRAME_BUILD_BENCHMARKS=OFF)
 
 section "ASan + UBSan: the whole suite"
 # Every UBSan check but vptr: the vptr check tests that an object is readable by writing it to a
 # pipe, which fails while every descriptor is in use (the EMFILE tests), and then reports valid
 # std::error_category objects as bad.
-san="-O0 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all"
+san="-O0 -gline-tables-only -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize=vptr -fno-sanitize-recover=all"
 cmake -S . -B build/asan "${common[@]}" -DCMAKE_CXX_FLAGS="$san" \
       -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=address,undefined"
 cmake --build build/asan
@@ -24,7 +26,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 SOCKFRAME_FAULT_MEMORY_FACTOR=4
     ctest --test-dir build/asan --output-on-failure -j2
 
 section "TSan: threaded tests and the examples"
-tsan="-O0 -g -fno-omit-frame-pointer -fsanitize=thread"
+tsan="-O0 -gline-tables-only -fno-omit-frame-pointer -fsanitize=thread"
 cmake -S . -B build/tsan "${common[@]}" -DCMAKE_CXX_FLAGS="$tsan" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread"
 examples=$(cd examples && ls *.cpp | sed 's/\.cpp$//; s/^/sockframe_example_/')
 cmake --build build/tsan --target sockframe_test_framed sockframe_test_socket sockframe_test_listener \

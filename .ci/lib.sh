@@ -24,3 +24,8 @@ section() { printf '\n==== %s ==== [%ss]\n' "$*" "$SECONDS"; }
 
 # The packages every build needs.
 need_base() { need cmake ninja-build g++ doctest-dev python3; }
+
+# The warnings a user may compile with, as errors (jobs 15 and 67); strict_extra CXX adds the
+# compiler's own (g++'s -Wuseless-cast).
+strict_warnings=(-Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Werror)
+strict_extra() { [ "$1" = g++ ] && echo -Wuseless-cast || true; }

@@ -6,13 +6,10 @@
 need_base
 need clang
 python3 tools/amalgamate.py --check
-strict="-Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Werror"
 checks=()
 for cxx in g++ clang++; do
-    extra=""
-    [ "$cxx" = g++ ] && extra="-Wuseless-cast"
     for std in 17 20; do
-        flags="$cxx -std=c++$std -fsyntax-only $strict $extra"
+        flags="$cxx -std=c++$std -fsyntax-only ${strict_warnings[*]} $(strict_extra "$cxx")"
         for tu in tests/strict/*.cpp; do
             checks+=("$flags -Isingle_include $tu")
         done

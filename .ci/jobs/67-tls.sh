@@ -6,13 +6,10 @@
 # warnings above.
 need_base
 need clang libssl-dev libmbedtls-dev openssl python3 haproxy
-strict=(-Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Werror)
 for cxx in g++ clang++; do
-    extra=()
-    [ "$cxx" = g++ ] && extra=(-Wuseless-cast)
     for std in 17 20; do
         echo "strict: $cxx -std=c++$std"
-        "$cxx" -std=c++$std -c -o /dev/null -Iinclude "${strict[@]}" "${extra[@]}" tests/tls/strict_tls.cpp
+        "$cxx" -std=c++$std -c -o /dev/null -Iinclude "${strict_warnings[@]}" $(strict_extra "$cxx") tests/tls/strict_tls.cpp
     done
 done
 build=build/tls-g++-cxx17

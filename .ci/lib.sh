@@ -29,3 +29,14 @@ need_base() { need cmake ninja-build g++ doctest-dev python3; }
 # compiler's own (g++'s -Wuseless-cast).
 strict_warnings=(-Wall -Wextra -Wpedantic -Wconversion -Wsign-conversion -Wshadow -Wold-style-cast -Werror)
 strict_extra() { [ "$1" = g++ ] && echo -Wuseless-cast || true; }
+
+# self_contained HEADER...: each public header (a path under include/, e.g. sockframe/tcp.hpp)
+# compiles as the only include of a translation unit (g++, C++17, -fsyntax-only, two at a time).
+# The test programs are compiled with a precompiled header that includes everything, so this is
+# where a header that relies on another one being included before it is caught.
+self_contained() {
+    printf '%s\n' "$@" | xargs -P 2 -I '{}' sh -c \
+        'printf "#include <%s>\n" "{}" | g++ -std=c++17 -fsyntax-only -Wall -Wextra -Werror -Iinclude -x c++ - ||
+         { echo "not self-contained: {}" >&2; exit 1; }' || return 1
+    echo "self-contained: $# headers, each compiled on its own"
+}

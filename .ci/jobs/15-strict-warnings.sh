@@ -18,5 +18,10 @@ for cxx in g++ clang++; do
         checks+=("$flags -Iinclude -DSOCKFRAME_SEPARATE_COMPILATION src/sockframe.cpp")
     done
 done
+# Every public header on its own, but those that need a third-party library (TLS: job 67, Asio:
+# job 70) and the implementation file of separate compilation.
+section "self-contained headers"
+self_contained $(cd include && find sockframe -name '*.hpp' ! -path '*/tls*' ! -name asio.hpp ! -path '*/impl/*' | sort)
+section "strict warnings"
 printf '%s\n' "${checks[@]}" | xargs -P 2 -d '\n' -I '{}' sh -c 'echo "{}" && {}'
 echo "strict warnings: the single header is clean under g++ and clang++, C++17 and C++20 (${#checks[@]} checks)"

@@ -6,6 +6,7 @@
 # warnings above.
 need_base
 need clang libssl-dev libmbedtls-dev openssl python3 haproxy
+self_contained sockframe/tls.hpp $(cd include && find sockframe/tls -name '*.hpp' | sort)
 for cxx in g++ clang++; do
     for std in 17 20; do
         echo "strict: $cxx -std=c++$std"

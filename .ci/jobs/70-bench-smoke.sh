@@ -3,6 +3,7 @@
 # shared CI machine mean nothing.
 need_base
 need libasio-dev
+self_contained sockframe/asio.hpp
 build=build/bench
 cmake -S . -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=g++ -DCMAKE_BUILD_TYPE=Release \
       -DSOCKFRAME_BUILD_TESTS=OFF -DSOCKFRAME_BUILD_EXAMPLES=OFF -DSOCKFRAME_INSTALL=OFF \

@@ -14,8 +14,14 @@ unset DISPLAY WAYLAND_DISPLAY
 wine_bin=$(command -v wine64 || echo /usr/lib/wine/wine64)
 [ -x "$wine_bin" ] || wine_bin=$(command -v wine)
 timeout 300 "$wine_bin" wineboot --init >/dev/null 2>&1 || echo "wineboot --init exited with $? (the tests show whether wine works)"
+# One wineserver for the whole run (-p: it stays up between programs). Otherwise it exits when the
+# last wine process ends, and a test started while it shuts down fails to start ("wine client
+# error: recvmsg: Connection reset by peer").
+wineserver_bin=$(command -v wineserver || echo /usr/lib/wine/wineserver64)
+if [ -x "$wineserver_bin" ]; then
+    "$wineserver_bin" -p || echo "wineserver -p exited with $?"
+    trap '"$wineserver_bin" -k 2>/dev/null || true' EXIT  # stopped however the job ends
+fi
 ctest --test-dir "$build" --output-on-failure -j2 --timeout 300
 section "skipped on Windows"
 grep -h "MESSAGE: skipped:" "$build/Testing/Temporary/LastTest.log" | sed 's/^.*tests\///' | sort -u || true
-wineserver_bin=$(command -v wineserver || echo /usr/lib/wine/wineserver64)
-[ -x "$wineserver_bin" ] && WINEPREFIX="$WINEPREFIX" "$wineserver_bin" -k 2>/dev/null || true

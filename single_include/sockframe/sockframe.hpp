@@ -13904,9 +13904,7 @@ public:
             e.data = const_buffer{buffer_.data(), n};
             return e;
         }
-        frame f;
-        if (!detail::split_frame(whole, f)) return fail(error::protocol_error, close_code::protocol_error);
-        return feed(f);
+        return feed_split(whole);
     }
     /// Takes one parsed frame.
     event feed(const frame& f) {
@@ -13963,6 +13961,13 @@ public:
     }
 
 private:
+    /// feed(const_buffer) past its fast path: out of line, so that the fast path saves and
+    /// restores no more registers than it uses.
+    SOCKFRAME_NOINLINE event feed_split(const_buffer whole) {
+        frame f;
+        if (!detail::split_frame(whole, f)) return fail(error::protocol_error, close_code::protocol_error);
+        return feed(f);
+    }
     event append(const frame& f) {
         const std::size_t n = f.payload.size();
         if (n > max_message_ - size_) return fail(error::message_too_big, close_code::message_too_big);

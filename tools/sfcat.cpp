@@ -13,9 +13,11 @@
 // line is hex, the frame is the bytes it spells), and prints each frame received as one line:
 // the payload as it is, or --hex lowercase hex, or --json {"len":N,"data":"<base64>"}. When the
 // input ends, a stream's sending side is shut down (the peer reads end-of-stream) and sfcat keeps
-// printing what arrives.
+// printing what arrives. A peer's end-of-stream that comes first does not cut the input short:
+// sfcat sends the rest of it, then exits.
 //
-// Exit status: 0 after --count N frames were received, or at end-of-stream (the peer closed; over
+// Exit status: 0 after --count N frames were received, or once both directions of a stream have
+// ended (the input was sent and the peer reached end-of-stream; over
 // UDP, which has no end-of-stream: the input has ended and no datagram came for --timeout, or for
 // 1 s without one); 1 on a connection or framing error (a message on stderr); 2 on a usage error;
 // 3 when --timeout SECONDS pass while waiting to connect, to accept, or for the next frame.
@@ -32,6 +34,7 @@
 #endif
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -296,6 +299,13 @@ void pump_input(const options& o, Send send, Done done) {
 
 // ---- streams (TCP, Unix) --------------------------------------------------------------------
 
+// Whether the input thread has sent the last line and shut the sending side down.
+struct input_state {
+    std::mutex m;
+    std::condition_variable cv;
+    bool ended = false;
+};
+
 // The Unix address of `unix:PATH` (`unix:@NAME`: Linux's abstract namespace); exits on a bad one.
 sf::local_address unix_address(const options& o) {
     std::error_code ec;
@@ -345,13 +355,18 @@ sf::any_stream open_stream(const options& o) {
     auto [rx, tx] = conn.split();
     std::uint64_t received = 0;
     if (o.count && *o.count == 0) finish(ok);
-    std::thread input([&o, &tx = tx] {
+    // shared: the process may end while the input thread still runs
+    auto input_ended = std::make_shared<input_state>();
+    std::thread input([&o, &tx = tx, input_ended] {
         pump_input(
             o, [&](sf::const_buffer payload, std::error_code& ec) { tx.send(payload, ec); },
             [&] {
                 std::error_code
                     ignored;  // the peer reads end-of-stream; a peer already gone is no error here
                 tx.connection().endpoint().shutdown(sf::shutdown_type::send, ignored);
+                std::lock_guard<std::mutex> lock(input_ended->m);
+                input_ended->ended = true;
+                input_ended->cv.notify_all();
             });
     });
     input.detach();
@@ -360,7 +375,11 @@ sf::any_stream open_stream(const options& o) {
         auto frame = rx.receive(deadline_of(o), ec);
         if (!frame) {
             if (ec) finish_error("receive", ec);
-            finish(ok);  // end-of-stream
+            // end-of-stream: the peer has sent all it will, but it may still be reading; the rest
+            // of the input is sent before the exit (a send error ends the process from there)
+            std::unique_lock<std::mutex> lock(input_ended->m);
+            input_ended->cv.wait(lock, [&] { return input_ended->ended; });
+            finish(ok);
         }
         print_frame(o.format, *frame);
         if (o.count && ++received == *o.count) finish(ok);
@@ -458,6 +477,7 @@ sf::any_stream open_stream(const options& o) {
 // session is used by one thread).
 struct line_queue {
     std::mutex m;
+    std::condition_variable cv;                               // a line queued, or the input ended
     std::deque<std::pair<std::uint64_t, std::string>> lines;  // input line number, payload
     bool ended = false;
 };
@@ -516,10 +536,12 @@ std::shared_ptr<line_queue> start_input(const options& o) {
                 std::lock_guard<std::mutex> lock(queue->m);
                 queue->lines.emplace_back(
                     ++number, std::string(reinterpret_cast<const char*>(payload.data()), payload.size()));
+                queue->cv.notify_all();
             },
             [&] {
                 std::lock_guard<std::mutex> lock(queue->m);
                 queue->ended = true;
+                queue->cv.notify_all();
             });
     });
     input.detach();
@@ -528,6 +550,7 @@ std::shared_ptr<line_queue> start_input(const options& o) {
 
 // Sends the queued lines and prints what arrives, from this one thread: receives wait in short
 // slices while input may still come, then (the input ended: close_notify sent) until --timeout.
+// After the peer's close_notify it only waits for the rest of the input and sends it.
 template <typename Stream>
 [[noreturn]] void run_tls_session(const options& o, sf::any_codec codec,
                                   const std::shared_ptr<line_queue>& queue, Stream stream) {
@@ -539,12 +562,14 @@ template <typename Stream>
                   : clock::duration::max();
     auto last = clock::now();  // the last frame received (or the start)
     bool shut = false;
+    bool peer_ended = false;  // the peer's close_notify came: nothing more to receive
     std::uint64_t received = 0;
     for (;;) {
         std::deque<std::pair<std::uint64_t, std::string>> lines;
         bool ended;
         {
-            std::lock_guard<std::mutex> lock(queue->m);
+            std::unique_lock<std::mutex> lock(queue->m);
+            if (peer_ended) queue->cv.wait(lock, [&] { return !queue->lines.empty() || queue->ended; });
             lines.swap(queue->lines);
             ended = queue->ended;
         }
@@ -558,13 +583,21 @@ template <typename Stream>
             conn.endpoint().shutdown(sf::shutdown_type::send, ignored);
             shut = true;
         }
+        if (peer_ended) {
+            if (shut) finish(ok);  // both directions have ended
+            continue;
+        }
         const auto now = clock::now();
         if (o.timeout && now - last >= limit) finish(timed_out, "receive: timed out");
         sf::deadline d = sf::deadline(std::chrono::milliseconds(20));
         if (shut) d = o.timeout ? sf::deadline(last + limit) : sf::deadline::never();
         auto frame = conn.receive(d, ec);
         if (!frame) {
-            if (!ec) finish(ok);  // end-of-stream
+            if (!ec) {  // end-of-stream: the rest of the input is still sent (the peer may read on)
+                if (shut) finish(ok);
+                peer_ended = true;
+                continue;
+            }
             if (ec != std::errc::timed_out) finish_error("receive", ec);
             continue;
         }

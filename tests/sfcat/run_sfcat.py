@@ -501,8 +501,41 @@ def test_exit_codes():
         expect("usage %s: exit 2" % " ".join(args), (rc, "usage:" in err), (2, True))
 
 
+def test_peer_closes_first():
+    """The peer sends a frame and half-closes before sfcat's input has ended: sfcat prints the
+    frame, still sends the whole input once it comes, and exits 0 after both directions ended."""
+    def handler(conn):
+        conn.sendall(encode("len:4", b"first"))
+        conn.shutdown(socket.SHUT_WR)
+        return read_frames(conn, "len:4")  # until sfcat half-closes
+
+    with PeerServer(handler) as server:
+        proc = subprocess.Popen([SFCAT, "--codec", "len:4", "--timeout", "30", "127.0.0.1", str(server.port)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        watchdog = threading.Timer(TIMEOUT, proc.kill)
+        watchdog.start()
+        try:
+            printed = proc.stdout.readline()  # bounded by the watchdog
+            try:  # the input comes only after sfcat has seen the peer's frame (and its end-of-stream)
+                os.write(proc.stdin.fileno(), b"late one\nlate two\n")
+            except BrokenPipeError:
+                pass  # sfcat already gone: the frames below are missing
+            proc.stdin.close()
+            proc.stdin = None
+            out, err = proc.communicate(timeout=TIMEOUT)
+            got = server.join()
+        finally:
+            watchdog.cancel()
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=30)
+    expect("peer closes first: printed", printed, b"first\n")
+    expect("peer closes first: the input still sent", got, [b"late one", b"late two"])
+    expect("peer closes first: exit", (proc.returncode, err), (0, b""))
+
+
 for test in (test_framed_echo, test_python_server, test_listen, test_unix, test_udp, test_inputs,
-             test_exit_codes):
+             test_exit_codes, test_peer_closes_first):
     print("==", test.__name__)
     try:
         test()

@@ -13,11 +13,10 @@
 // line is hex, the frame is the bytes it spells), and prints each frame received as one line:
 // the payload as it is, or --hex lowercase hex, or --json {"len":N,"data":"<base64>"}. When the
 // input ends, a stream's sending side is shut down (the peer reads end-of-stream) and sfcat keeps
-// printing what arrives. A peer's end-of-stream that comes first does not cut the input short:
-// sfcat sends the rest of it, then exits.
+// printing what arrives. At the peer's end-of-stream sfcat still sends the input on its way: it
+// exits once the input has ended, or --timeout (1 s without it) after the end-of-stream.
 //
-// Exit status: 0 after --count N frames were received, or once both directions of a stream have
-// ended (the input was sent and the peer reached end-of-stream; over
+// Exit status: 0 after --count N frames were received, or at end-of-stream (the peer closed; over
 // UDP, which has no end-of-stream: the input has ended and no datagram came for --timeout, or for
 // 1 s without one); 1 on a connection or framing error (a message on stderr); 2 on a usage error;
 // 3 when --timeout SECONDS pass while waiting to connect, to accept, or for the next frame.
@@ -208,6 +207,14 @@ sf::deadline deadline_of(const options& o) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(*o.timeout)));
 }
 
+// --timeout, or 1 s without it: how long the input may still come once nothing more will be
+// received (a stream's peer reached end-of-stream), and UDP's quiet period.
+std::chrono::steady_clock::duration grace_of(const options& o) {
+    using clock = std::chrono::steady_clock;
+    return o.timeout ? std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*o.timeout))
+                     : std::chrono::duration_cast<clock::duration>(std::chrono::seconds(1));
+}
+
 // ---- output ---------------------------------------------------------------------------------
 
 void print_frame(output_format format, sf::const_buffer payload) {
@@ -375,10 +382,11 @@ sf::any_stream open_stream(const options& o) {
         auto frame = rx.receive(deadline_of(o), ec);
         if (!frame) {
             if (ec) finish_error("receive", ec);
-            // end-of-stream: the peer has sent all it will, but it may still be reading; the rest
-            // of the input is sent before the exit (a send error ends the process from there)
+            // end-of-stream: the peer has sent all it will but may still read, so the input that
+            // is on its way is sent before the exit (for up to --timeout or 1 s; a send error
+            // ends the process from the input thread)
             std::unique_lock<std::mutex> lock(input_ended->m);
-            input_ended->cv.wait(lock, [&] { return input_ended->ended; });
+            input_ended->cv.wait_for(lock, grace_of(o), [&] { return input_ended->ended; });
             finish(ok);
         }
         print_frame(o.format, *frame);
@@ -442,8 +450,7 @@ sf::any_stream open_stream(const options& o) {
     const auto limit =
         o.timeout ? std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*o.timeout))
                   : clock::duration::max();
-    const auto quiet =
-        o.timeout ? limit : std::chrono::duration_cast<clock::duration>(std::chrono::seconds(1));
+    const auto quiet = grace_of(o);
     auto last = clock::now();  // the last frame, or the end of the input
     bool was_ended = false;
     for (;;) {
@@ -550,7 +557,7 @@ std::shared_ptr<line_queue> start_input(const options& o) {
 
 // Sends the queued lines and prints what arrives, from this one thread: receives wait in short
 // slices while input may still come, then (the input ended: close_notify sent) until --timeout.
-// After the peer's close_notify it only waits for the rest of the input and sends it.
+// After the peer's close_notify it only sends the input that comes within --timeout (or 1 s).
 template <typename Stream>
 [[noreturn]] void run_tls_session(const options& o, sf::any_codec codec,
                                   const std::shared_ptr<line_queue>& queue, Stream stream) {
@@ -562,14 +569,17 @@ template <typename Stream>
                   : clock::duration::max();
     auto last = clock::now();  // the last frame received (or the start)
     bool shut = false;
-    bool peer_ended = false;  // the peer's close_notify came: nothing more to receive
+    bool peer_ended = false;                    // the peer's close_notify came: nothing more to receive
+    auto grace_end = clock::time_point::max();  // then: the input may come until this time
     std::uint64_t received = 0;
     for (;;) {
         std::deque<std::pair<std::uint64_t, std::string>> lines;
         bool ended;
         {
             std::unique_lock<std::mutex> lock(queue->m);
-            if (peer_ended) queue->cv.wait(lock, [&] { return !queue->lines.empty() || queue->ended; });
+            if (peer_ended &&
+                !queue->cv.wait_until(lock, grace_end, [&] { return !queue->lines.empty() || queue->ended; }))
+                finish(ok);  // the input did not end in time: the session ends at end-of-stream
             lines.swap(queue->lines);
             ended = queue->ended;
         }
@@ -593,9 +603,10 @@ template <typename Stream>
         if (shut) d = o.timeout ? sf::deadline(last + limit) : sf::deadline::never();
         auto frame = conn.receive(d, ec);
         if (!frame) {
-            if (!ec) {  // end-of-stream: the rest of the input is still sent (the peer may read on)
+            if (!ec) {  // end-of-stream: the input on its way is still sent (the peer may read on)
                 if (shut) finish(ok);
                 peer_ended = true;
+                grace_end = clock::now() + grace_of(o);
                 continue;
             }
             if (ec != std::errc::timed_out) finish_error("receive", ec);

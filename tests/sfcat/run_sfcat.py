@@ -503,7 +503,7 @@ def test_exit_codes():
 
 def test_peer_closes_first():
     """The peer sends a frame and half-closes before sfcat's input has ended: sfcat prints the
-    frame, still sends the whole input once it comes, and exits 0 after both directions ended."""
+    frame, still sends the input that comes within --timeout, and exits 0 once it has ended."""
     def handler(conn):
         conn.sendall(encode("len:4", b"first"))
         conn.shutdown(socket.SHUT_WR)

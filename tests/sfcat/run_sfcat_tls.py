@@ -222,7 +222,7 @@ def main():
             expect("%s: listener -> client" % family, out, to_client)
 
         # ---- the listener's close_notify comes before the client's input: the client prints what
-        # came, still sends its whole input, then both end with status 0
+        # came, still sends its input (it comes at once), then both end with status 0
         listener = start([SFCAT, "--listen", "--tls", "--cert", cert, "--key", key, "--codec", "varint",
                           "--timeout", "20", "127.0.0.1", "0"])
         host, lport = listening_address(listener).rsplit(":", 1)

@@ -10023,8 +10023,10 @@ namespace detail {
 
 using crc32c_tables = std::array<std::array<std::uint32_t, 256>, 8>;
 
-constexpr crc32c_tables make_crc32c_tables() noexcept {
-    crc32c_tables t{};
+// The slicing-by-8 tables, made on first use: computed as a constant expression they cost every
+// translation unit that includes this header about 0.1 s of compile time.
+inline crc32c_tables make_crc32c_tables() noexcept {
+    crc32c_tables t;
     for (std::uint32_t i = 0; i < 256; ++i) {
         std::uint32_t c = i;
         for (int k = 0; k < 8; ++k) c = (c & 1u) != 0 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
@@ -10035,11 +10037,14 @@ constexpr crc32c_tables make_crc32c_tables() noexcept {
     return t;
 }
 
-inline constexpr crc32c_tables crc32c_table = make_crc32c_tables();
+inline const crc32c_tables& crc32c_table() noexcept {
+    static const crc32c_tables tables = make_crc32c_tables();
+    return tables;
+}
 
 /// crc32c_update in software.
 inline std::uint32_t crc32c_software(std::uint32_t crc, const std::byte* p, std::size_t n) noexcept {
-    const auto& t = crc32c_table;
+    const auto& t = crc32c_table();
     std::uint32_t c = ~crc;
     auto at = [&p](std::size_t i) { return std::to_integer<std::uint32_t>(p[i]); };
     while (n >= 8) {

@@ -207,12 +207,17 @@ sf::deadline deadline_of(const options& o) {
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(*o.timeout)));
 }
 
+// --timeout as a duration (the longest wait for the next frame); without it, no limit.
+std::chrono::steady_clock::duration limit_of(const options& o) {
+    using clock = std::chrono::steady_clock;
+    return o.timeout ? std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*o.timeout))
+                     : clock::duration::max();
+}
+
 // --timeout, or 1 s without it: how long the input may still come once nothing more will be
 // received (a stream's peer reached end-of-stream), and UDP's quiet period.
 std::chrono::steady_clock::duration grace_of(const options& o) {
-    using clock = std::chrono::steady_clock;
-    return o.timeout ? std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*o.timeout))
-                     : std::chrono::duration_cast<clock::duration>(std::chrono::seconds(1));
+    return o.timeout ? limit_of(o) : std::chrono::seconds(1);
 }
 
 // ---- output ---------------------------------------------------------------------------------
@@ -306,7 +311,8 @@ void pump_input(const options& o, Send send, Done done) {
 
 // ---- streams (TCP, Unix) --------------------------------------------------------------------
 
-// Whether the input thread has sent the last line and shut the sending side down.
+// The end of the input, announced on `cv`: `ended` once the input thread has read the last line
+// (for a plain stream: sent it and shut the sending side down).
 struct input_state {
     std::mutex m;
     std::condition_variable cv;
@@ -447,9 +453,7 @@ sf::any_stream open_stream(const options& o) {
     // (--timeout, or 1 s) without a datagram ends the session. Receives wait in short slices so
     // that the end of the input is noticed.
     using clock = std::chrono::steady_clock;
-    const auto limit =
-        o.timeout ? std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*o.timeout))
-                  : clock::duration::max();
+    const auto limit = limit_of(o);
     const auto quiet = grace_of(o);
     auto last = clock::now();  // the last frame, or the end of the input
     bool was_ended = false;
@@ -481,12 +485,9 @@ sf::any_stream open_stream(const options& o) {
 
 #if defined(SFCAT_HAVE_TLS)
 // The lines the input thread has read, waiting for the receiving thread to send them (one TLS
-// session is used by one thread).
-struct line_queue {
-    std::mutex m;
-    std::condition_variable cv;                               // a line queued, or the input ended
+// session is used by one thread); `cv` also announces each line queued.
+struct line_queue : input_state {
     std::deque<std::pair<std::uint64_t, std::string>> lines;  // input line number, payload
-    bool ended = false;
 };
 
 sf::tls_context tls_context_of(const options& o) {
@@ -564,21 +565,19 @@ template <typename Stream>
     if (o.count && *o.count == 0) finish(ok);
     sf::framed<Stream, sf::any_codec> conn{std::move(stream), std::move(codec)};
     using clock = std::chrono::steady_clock;
-    const auto limit =
-        o.timeout ? std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(*o.timeout))
-                  : clock::duration::max();
+    const auto limit = limit_of(o);
     auto last = clock::now();  // the last frame received (or the start)
     bool shut = false;
-    bool peer_ended = false;                    // the peer's close_notify came: nothing more to receive
-    auto grace_end = clock::time_point::max();  // then: the input may come until this time
+    // set at the peer's close_notify (nothing more to receive): the input may come until then
+    std::optional<clock::time_point> input_until;
     std::uint64_t received = 0;
     for (;;) {
         std::deque<std::pair<std::uint64_t, std::string>> lines;
         bool ended;
         {
             std::unique_lock<std::mutex> lock(queue->m);
-            if (peer_ended &&
-                !queue->cv.wait_until(lock, grace_end, [&] { return !queue->lines.empty() || queue->ended; }))
+            if (input_until && !queue->cv.wait_until(lock, *input_until,
+                                                     [&] { return !queue->lines.empty() || queue->ended; }))
                 finish(ok);  // the input did not end in time: the session ends at end-of-stream
             lines.swap(queue->lines);
             ended = queue->ended;
@@ -593,7 +592,7 @@ template <typename Stream>
             conn.endpoint().shutdown(sf::shutdown_type::send, ignored);
             shut = true;
         }
-        if (peer_ended) {
+        if (input_until) {
             if (shut) finish(ok);  // both directions have ended
             continue;
         }
@@ -605,8 +604,7 @@ template <typename Stream>
         if (!frame) {
             if (!ec) {  // end-of-stream: the input on its way is still sent (the peer may read on)
                 if (shut) finish(ok);
-                peer_ended = true;
-                grace_end = clock::now() + grace_of(o);
+                input_until = clock::now() + grace_of(o);
                 continue;
             }
             if (ec != std::errc::timed_out) finish_error("receive", ec);

@@ -533,6 +533,24 @@ def test_peer_closes_first():
     expect("peer closes first: the input still sent", got, [b"late one", b"late two"])
     expect("peer closes first: exit", (proc.returncode, err), (0, b""))
 
+    # an input that never ends does not keep sfcat past --timeout once the peer has closed
+    with PeerServer(lambda conn: conn.sendall(encode("len:4", b"bye"))) as server:
+        proc = subprocess.Popen([SFCAT, "--codec", "len:4", "--timeout", "0.5", "127.0.0.1", str(server.port)],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            status = proc.wait(timeout=TIMEOUT)  # stdin stays open all along
+            out, err = proc.stdout.read(), proc.stderr.read()
+            server.join()
+        except subprocess.TimeoutExpired:
+            status, out, err = "still running", b"", b""
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=30)
+            for pipe in (proc.stdin, proc.stdout, proc.stderr):
+                pipe.close()
+    expect("peer closes, input open: exit at end-of-stream", (status, out, err), (0, b"bye\n", b""))
+
 
 for test in (test_framed_echo, test_python_server, test_listen, test_unix, test_udp, test_inputs,
              test_exit_codes, test_peer_closes_first):

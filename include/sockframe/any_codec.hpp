@@ -3,6 +3,7 @@
 /// any_codec, a type-erased codec, and parse_codec_spec, which picks a built-in codec from text.
 
 #include <sockframe/detail/convert.hpp>
+#include <sockframe/detail/owned.hpp>
 #include <sockframe/codec.hpp>
 #include <sockframe/delimiter.hpp>
 #include <sockframe/fixed_size.hpp>
@@ -11,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,7 +42,7 @@ public:
     /// Holds a copy of `codec` (one allocation). `Codec` must satisfy the codec contract (codec_check).
     template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
     any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
-        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
+        : self_(detail::make_owned<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
           caps_(capabilities<std::decay_t<Codec>>()) {}
     /// A copy of the held codec (one allocation).
     any_codec(const any_codec& other) : self_(other.self_->clone()), caps_(other.caps_) {}
@@ -131,7 +131,7 @@ private:
     struct concept_t {
         virtual ~concept_t() = default;
         virtual const void* type() const noexcept = 0;
-        virtual std::unique_ptr<concept_t> clone() const = 0;
+        virtual detail::owned<concept_t> clone() const = 0;
         virtual std::size_t max_frame() const = 0;
         virtual std::size_t max_frame_bytes() const = 0;
         virtual decode_result decode(const_buffer input) = 0;
@@ -147,9 +147,9 @@ private:
         static_assert(codec_check<Codec>::ok, "any_codec: the held type is not a codec");
         template <typename C>
         explicit model(C&& c) : codec(std::forward<C>(c)) {}
-        std::unique_ptr<concept_t> clone() const override {
+        detail::owned<concept_t> clone() const override {
             if constexpr (std::is_copy_constructible_v<Codec>) {
-                return std::make_unique<model>(codec);
+                return detail::make_owned<model>(codec);
             } else {
                 detail::throw_error(errc::not_supported, "any_codec: the held codec cannot be copied");
             }
@@ -185,7 +185,7 @@ private:
         Codec codec;
     };
 
-    std::unique_ptr<concept_t> self_;
+    detail::owned<concept_t> self_;
     unsigned caps_ = 0;  // which optional members the held codec has (no virtual call to find out)
 };
 

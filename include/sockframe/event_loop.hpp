@@ -10,20 +10,19 @@
 
 #include <sockframe/config.hpp>
 #include <sockframe/deadline.hpp>
+#include <sockframe/detail/atomic.hpp>
 #include <sockframe/detail/event_loop_os.hpp>
 #include <sockframe/detail/function.hpp>
+#include <sockframe/detail/owned.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/poller.hpp>
 
-#include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
-#include <memory>
 #include <new>
 #include <optional>
 #include <system_error>
@@ -101,7 +100,7 @@ public:
     /// Adds a value-initialised slot at index size(). Throws std::bad_alloc only (nothing changes).
     void emplace_back() {
         if ((size_ >> chunk_bits) == chunks_.size()) {
-            auto chunk = std::make_unique<T[]>(chunk_size);
+            auto chunk = detail::make_owned_array<T>(chunk_size);
             chunks_.push_back(std::move(chunk));  // if this throws, the chunk is freed
         }
         ++size_;
@@ -111,7 +110,7 @@ private:
     static constexpr std::size_t chunk_bits = 6;
     static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
     static constexpr std::size_t chunk_mask = chunk_size - 1;
-    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::vector<detail::owned<T[]>> chunks_;
     std::size_t size_ = 0;
 };
 }  // namespace detail
@@ -448,8 +447,10 @@ public:
     /// Removes every callback for `signo` and restores the signal's previous state (see
     /// on_signal).
     void cancel_signal(int signo) noexcept {
-        signal_handlers_.erase(std::remove_if(signal_handlers_.begin(), signal_handlers_.end(),
-                                              [&](const auto& h) { return h.first == signo; }),
+        std::size_t kept = 0;
+        for (auto& h : signal_handlers_)
+            if (h.first != signo) signal_handlers_[kept++] = std::move(h);
+        signal_handlers_.erase(signal_handlers_.begin() + static_cast<std::ptrdiff_t>(kept),
                                signal_handlers_.end());
         signals_.remove(signo);
     }
@@ -468,9 +469,9 @@ public:
             SIGTERM, [this](int) { stop(); }, ec);
         if (ec) {  // undo the SIGINT callback just added, and only that
             signal_handlers_.pop_back();
-            if (std::none_of(signal_handlers_.begin(), signal_handlers_.end(),
-                             [](const auto& h) { return h.first == SIGINT; }))
-                signals_.remove(SIGINT);
+            bool watched = false;
+            for (const auto& h : signal_handlers_) watched = watched || h.first == SIGINT;
+            if (!watched) signals_.remove(SIGINT);
         }
     }
 
@@ -503,17 +504,41 @@ private:
         std::uint32_t index;
         std::uint32_t generation;
     };
-    /// Orders std::push_heap & co. so that the front is the earliest entry (a function object,
-    /// which the heap algorithms inline; a function pointer they may not).
-    struct fires_later {
-        bool operator()(const heap_entry& a, const heap_entry& b) const noexcept {
-            return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+    /// Whether `a` fires after `b` (no two entries tie: each has its own sequence number).
+    static bool fires_later(const heap_entry& a, const heap_entry& b) noexcept {
+        return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+    }
+    // The timer heap: a binary min-heap on (due, sequence) in heap_, the earliest at the front.
+    /// Moves the last entry up to its place.
+    void heap_sift_up() noexcept {
+        std::size_t i = heap_.size() - 1;
+        const heap_entry e = heap_[i];
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / 2;
+            if (!fires_later(heap_[parent], e)) break;
+            heap_[i] = heap_[parent];
+            i = parent;
         }
-    };
+        heap_[i] = e;
+    }
+    /// Moves the entry at `i` down to its place.
+    void heap_sift_down(std::size_t i) noexcept {
+        const std::size_t n = heap_.size();
+        const heap_entry e = heap_[i];
+        for (;;) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) break;
+            if (child + 1 < n && fires_later(heap_[child], heap_[child + 1])) ++child;
+            if (!fires_later(e, heap_[child])) break;
+            heap_[i] = heap_[child];
+            i = child;
+        }
+        heap_[i] = e;
+    }
     /// Room for every slot's index in a free list, so that freeing a slot never allocates;
     /// grown geometrically (reserve alone would reallocate for every new slot).
     static void reserve_free_list(std::vector<std::uint32_t>& list, std::size_t slots) {
-        if (list.capacity() < slots) list.reserve(std::max<std::size_t>(slots, 2 * list.capacity()));
+        if (list.capacity() < slots) list.reserve(slots > 2 * list.capacity() ? slots : 2 * list.capacity());
     }
     static std::uint64_t watch_key(std::uint32_t index, std::uint32_t generation) noexcept {
         return (static_cast<std::uint64_t>(generation) << 32) | index;
@@ -679,7 +704,7 @@ private:
             release_timer(index);
             throw;
         }
-        std::push_heap(heap_.begin(), heap_.end(), fires_later{});
+        heap_sift_up();
         slot.period = period;
         slot.armed = true;
         ++live_timers_;
@@ -710,17 +735,19 @@ private:
         // Lazy deletion: the heap entry stays until it reaches the front, unless cancelled
         // entries outnumber live ones; then they are dropped in one O(n) pass.
         if (heap_.size() >= compact_threshold && heap_.size() > 2 * live_timers_) {
-            heap_.erase(
-                std::remove_if(heap_.begin(), heap_.end(), [this](const heap_entry& e) { return stale(e); }),
-                heap_.end());
-            std::make_heap(heap_.begin(), heap_.end(), fires_later{});
+            std::size_t kept = 0;
+            for (const heap_entry& e : heap_)
+                if (!stale(e)) heap_[kept++] = e;
+            heap_.resize(kept);
+            for (std::size_t i = kept / 2; i-- > 0;) heap_sift_down(i);
         }
         return true;
     }
 
     void pop_timer() noexcept {
-        std::pop_heap(heap_.begin(), heap_.end(), fires_later{});
+        heap_.front() = heap_.back();
         heap_.pop_back();
+        if (!heap_.empty()) heap_sift_down(0);
     }
 
     std::optional<clock::time_point> earliest_timer() noexcept {
@@ -773,7 +800,7 @@ private:
                 if (next <= now) next = now + s.period;  // fell behind: skip the missed ticks
                 try {
                     loop.heap_.push_back(heap_entry{next, loop.sequence_++, e.index, e.generation});
-                    std::push_heap(loop.heap_.begin(), loop.heap_.end(), fires_later{});
+                    loop.heap_sift_up();
                 } catch (...) {  // no memory to re-arm: the timer ends
                     s.armed = false;
                     ++s.generation;
@@ -853,10 +880,10 @@ private:
     std::vector<detail::function<void()>> running_posts_;
     bool local_posts_ = false;  // posted from the loop's own thread since the last look
 
-    std::atomic<bool> wake_pending_{false};
-    std::atomic<bool> stop_requested_{false};
-    std::atomic<bool> running_{false};
-    std::atomic<std::uintptr_t> thread_{0};
+    detail::atomic_value<bool> wake_pending_{false};
+    detail::atomic_value<bool> stop_requested_{false};
+    detail::atomic_value<bool> running_{false};
+    detail::atomic_value<std::uintptr_t> thread_{0};
 };
 
 /// The event loop over the platform's poller.

@@ -41,6 +41,7 @@
 /// returns.
 
 #include <sockframe/detail/function.hpp>
+#include <sockframe/detail/owned.hpp>
 #include <sockframe/config.hpp>
 #include <sockframe/deadline.hpp>
 #include <sockframe/error.hpp>
@@ -51,12 +52,10 @@
 #include <sockframe/proxy_protocol.hpp>
 #include <sockframe/socket.hpp>
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
@@ -269,10 +268,10 @@ public:
         };
 
         framed_server* server_;
-        std::unique_ptr<proxy_state> proxy_;  // only with server_options::proxy_protocol
+        detail::owned<proxy_state> proxy_;  // only with server_options::proxy_protocol
         // While the connection has no partial frame and nothing queued it holds only its socket;
         // a framed object (with its buffers) is lent from the server's pool while it works.
-        std::unique_ptr<framed_type> io_;
+        detail::owned<framed_type> io_;
         stream_type stream_;
         address_type peer_;
         std::uint64_t id_;
@@ -352,7 +351,7 @@ public:
     /// Accepts connections from `listener` (non-blocking, listening) from now on. Several
     /// listeners may be added.
     void listen(Listener listener) {
-        auto l = std::make_unique<listener_slot>();
+        auto l = detail::make_owned<listener_slot>();
         l->listener = std::move(listener);
         listener_slot* raw = l.get();
         listeners_.push_back(std::move(l));
@@ -372,7 +371,9 @@ public:
     /// server first) and keep its loop running while connections may arrive. Throws
     /// std::invalid_argument if `servers` is empty or holds a null pointer.
     void listen(Listener listener, std::vector<framed_server*> servers) {
-        if (servers.empty() || std::find(servers.begin(), servers.end(), nullptr) != servers.end())
+        bool null = servers.empty();
+        for (const framed_server* s : servers) null = null || s == nullptr;
+        if (null)
             throw std::invalid_argument("sockframe: framed_server::listen: no server to hand connections to");
         listen(std::move(listener));
         listeners_.back()->targets = std::move(servers);
@@ -493,14 +494,39 @@ private:
         std::size_t next = 0;
     };
 
+    /// An accepted stream on its way to another loop. post() stores copyable callables, so the
+    /// copies share one box, freed by the last. The count needs no atomics: post() moves the
+    /// callable in (a move leaves no owner behind), so only the target loop's thread copies it.
+    class stream_box {
+    public:
+        explicit stream_box(stream_type s) : node_(new node{std::move(s), 1}) {}
+        stream_box(const stream_box& other) noexcept : node_(other.node_) {
+            if (node_ != nullptr) ++node_->owners;
+        }
+        stream_box(stream_box&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+        stream_box& operator=(const stream_box&) = delete;
+        stream_box& operator=(stream_box&&) = delete;
+        ~stream_box() {
+            if (node_ != nullptr && --node_->owners == 0) delete node_;
+        }
+        /// The stream, moved out (once).
+        stream_type take() noexcept { return std::move(node_->stream); }
+
+    private:
+        struct node {
+            stream_type stream;
+            std::size_t owners;
+        };
+        node* node_;
+    };
+
     /// Posts an accepted connection to `target`'s loop, where it is adopted. If the post fails
     /// (no memory), the connection is closed.
     static void hand_over(framed_server& target, stream_type stream, const address_type& peer) {
-        // post() stores a copyable callable: the socket goes in a shared box
-        auto box = std::make_shared<stream_type>(std::move(stream));
         framed_server* to = &target;
         try {
-            to->loop().post([to, box, peer] { to->adopt(std::move(*box), peer); });
+            to->loop().post(
+                [to, box = stream_box(std::move(stream)), peer]() mutable { to->adopt(box.take(), peer); });
         } catch (...) {
         }
     }
@@ -533,11 +559,11 @@ private:
     }
 
     connection& make_connection(stream_type stream, const address_type& peer, interest what) {
-        std::unique_ptr<connection> owned(new connection(*this, std::move(stream), peer, ++last_id_));
-        connection& c = *owned;
+        detail::owned<connection> keep(new connection(*this, std::move(stream), peer, ++last_id_));
+        connection& c = *keep;
         c.last_activity_ = clock::now();
         c.slot_ = connections_.size();
-        connections_.push_back(std::move(owned));
+        connections_.push_back(std::move(keep));
         connection* raw = &c;
         std::error_code ec;
         if (c.stream_.is_open()) {
@@ -569,7 +595,7 @@ private:
         if (c.abort_) return;
         if (options_.proxy_protocol != proxy_protocol_mode::off) {
             if (options_.trusted_proxies.trusts(c.peer_)) {
-                c.proxy_ = std::make_unique<typename connection::proxy_state>();
+                c.proxy_ = detail::make_owned<typename connection::proxy_state>();
                 c.frame_started_ = clock::now();  // frame_timeout covers a slow header too
                 return;                           // on_open once the header is read
             }
@@ -843,12 +869,12 @@ private:
     void attach(connection& c) {
         if (c.io_) return;
         pool_used_ = true;
-        std::unique_ptr<framed_type> f;
+        detail::owned<framed_type> f;
         if (!pool_.empty()) {
             f = std::move(pool_.back());
             pool_.pop_back();
         } else {
-            f = std::make_unique<framed_type>(stream_type{}, prototype_);
+            f = detail::make_owned<framed_type>(stream_type{}, prototype_);
             f->set_high_water_mark(options_.high_water_mark);
             if (options_.initial_receive_capacity != 0)
                 f->set_initial_receive_capacity(options_.initial_receive_capacity);
@@ -887,13 +913,13 @@ private:
         c.connect_timer_.cancel();
         c.socket().close();
         const std::size_t slot = c.slot_;
-        std::unique_ptr<connection> owned = std::move(connections_[slot]);
+        detail::owned<connection> keep = std::move(connections_[slot]);
         if (slot + 1 != connections_.size()) {
             connections_[slot] = std::move(connections_.back());
             connections_[slot]->slot_ = slot;
         }
         connections_.pop_back();
-        graveyard_.push_back(std::move(owned));
+        graveyard_.push_back(std::move(keep));
         if (close_handler_) close_handler_(c, c.reason_);
     }
 
@@ -945,11 +971,11 @@ private:
     detail::function<void(connection&)> open_handler_;
     detail::function<void(connection&, const_buffer)> frame_handler_;
     detail::function<void(connection&, std::error_code)> close_handler_;
-    std::vector<std::unique_ptr<listener_slot>> listeners_;
-    std::vector<std::unique_ptr<connection>> connections_;
+    std::vector<detail::owned<listener_slot>> listeners_;
+    std::vector<detail::owned<connection>> connections_;
     std::vector<connection*> deferred_;
-    std::vector<std::unique_ptr<connection>> graveyard_;
-    std::vector<std::unique_ptr<framed_type>> pool_;
+    std::vector<detail::owned<connection>> graveyard_;
+    std::vector<detail::owned<framed_type>> pool_;
     bool pool_used_ = false;  // a framed object was lent since the previous sweep
     timer_type sweep_;
     timer_type stop_timer_;

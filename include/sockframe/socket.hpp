@@ -14,7 +14,6 @@
 #include <sockframe/error.hpp>
 #include <sockframe/options.hpp>
 #include <sockframe/policies.hpp>
-#include <sockframe/poller.hpp>
 #include <sockframe/resolve.hpp>
 
 #include <chrono>
@@ -1652,7 +1651,7 @@ std::vector<std::size_t> interleave_families(const std::vector<Address>& candida
     return order;
 }
 
-/// Happy Eyeballs: staggered non-blocking attempts watched by one poller; first success wins.
+/// Happy Eyeballs: staggered non-blocking attempts watched together by poll(); first success wins.
 template <typename Socket>
 Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
                       std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
@@ -1662,9 +1661,8 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
     try {
         const std::vector<std::size_t> order = interleave_families(candidates);
         std::vector<attempt_socket> attempts(order.size());
-        poller watcher(ec);
-        if (ec) return Socket{};
-        std::vector<poll_event> events;
+        std::vector<pollfd_type> watched(order.size());  // the attempts in progress, packed
+        std::vector<std::size_t> watched_attempt(order.size());
         std::size_t next = 0, active = 0;
         auto next_start = clock::now();
         std::error_code last = errc::invalid_argument;
@@ -1694,12 +1692,9 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
                 if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
                 if (!e) return win(i);
                 if (e == std::errc::operation_in_progress) {
-                    watcher.add(attempts[i], interest::write, i, e);
-                    if (!e) {
-                        ++active;
-                        next_start = clock::now() + delay;
-                        break;
-                    }
+                    ++active;
+                    next_start = clock::now() + delay;
+                    break;
                 }
                 last = e;
                 attempts[i].close();
@@ -1710,16 +1705,21 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
             }
             std::optional<clock::time_point> until = when;
             if (next < order.size() && (!until || next_start < *until)) until = next_start;
-            watcher.wait(events, until ? deadline(*until) : deadline::never(), ec);
-            if (ec) return Socket{};
-            for (const auto& event : events) {
-                auto i = static_cast<std::size_t>(event.key);
+            std::size_t n = 0;
+            for (std::size_t i = 0; i < next; ++i) {
                 if (!attempts[i].is_open()) continue;
+                watched[n] = pollfd_type{};
+                watched[n].fd = attempts[i].native_handle();
+                watched[n].events = poll_out;
+                watched_attempt[n++] = i;
+            }
+            if (poll_handles(watched.data(), n, until, ec) < 0) return Socket{};
+            for (std::size_t k = 0; k < n; ++k) {
+                if (watched[k].revents == 0) continue;
+                const std::size_t i = watched_attempt[k];
                 std::error_code outcome = attempts[i].connect_result();
                 if (!outcome) return win(i);
                 last = outcome;
-                std::error_code ignored;
-                watcher.remove(attempts[i], ignored);
                 attempts[i].close();
                 --active;
                 next_start = clock::now();  // a failure starts the next attempt at once

@@ -653,7 +653,9 @@ SOCKFRAME_NAMESPACE_END
 #endif
 
 
-#include <atomic>
+#if defined(SOCKFRAME_WINDOWS)
+#include <atomic>  // the Winsock extension functions, looked up once
+#endif
 #include <chrono>
 #include <climits>
 #include <cstddef>
@@ -1327,6 +1329,21 @@ inline std::error_code wait_ready(native_handle_type h, short events,
         if (last_was_interrupted()) continue;
         return last_error();
     }
+}
+
+/// One poll() (WSAPoll() on Windows) of `n` handles, until `deadline`. Returns how many are
+/// ready, 0 when the time has passed or a signal interrupted the wait, or -1 with `ec` set.
+inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clock::time_point>& deadline,
+                        std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int got = ::WSAPoll(fds, static_cast<ULONG>(n), poll_timeout_ms(deadline));
+#else
+    int got = ::poll(fds, static_cast<::nfds_t>(n), poll_timeout_ms(deadline));
+#endif
+    if (got >= 0) return got;
+    if (last_was_interrupted()) return 0;
+    ec = last_error();
+    return -1;
 }
 
 /// Waits until a non-blocking connect on `h` has finished, successfully or not, or the deadline
@@ -3878,809 +3895,6 @@ SOCKFRAME_NAMESPACE_END
 /// thread at a time (one reader plus one writer on a stream is also safe: they share no state
 /// but the descriptor and the timeout, which must not change meanwhile).
 
-// ---- begin <sockframe/poller.hpp> ----
-/// poller: waits until any of many non-blocking sockets is ready to read or write. Level-triggered:
-/// a handle that is still ready is reported again by the next wait. epoll on Linux, kqueue on
-/// macOS/BSD, WSAPoll on Windows; poll() everywhere with SOCKFRAME_POLLER_USE_POLL.
-///
-/// Thread safety: one poller is used by one thread at a time (add, modify, remove and wait
-/// included). To wake a waiting poller from another thread, register one end of a socketpair and
-/// write a byte to the other.
-
-// ---- begin <sockframe/detail/poller_backends.hpp> ----
-/// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
-/// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
-/// public API. Every backend is level-triggered.
-///
-/// A handle closed while registered (not removed first) leaves a stale entry; every backend makes
-/// it harmless for a later add() of a socket that gets the same number:
-/// - epoll: the kernel drops a closed descriptor from the set; add() asks the kernel
-///   (EPOLL_CTL_ADD, EEXIST only for a live registration) and replaces the stale entry. size()
-///   counts the stale entry until then; remove() of it succeeds.
-/// - kqueue: the kernel drops the closed descriptor's filters; add() compares the socket's
-///   identity (fstat device and inode) with the one registered and replaces a stale entry.
-/// - poll (POSIX): the same identity check on add(); a wait drops entries whose descriptor is
-///   closed (POLLNVAL) without reporting them, so size() is right again after it.
-/// - WSAPoll (Windows): no identity check (add() of a reused handle value is already_registered
-///   until the next wait); a wait drops closed handles (POLLNVAL) without reporting them.
-
-
-#include <cstddef>
-#include <cstdint>
-#include <cstring>
-#include <system_error>
-#include <utility>
-#include <vector>
-
-#if defined(SOCKFRAME_LINUX)
-#include <sys/epoll.h>
-#endif
-#if defined(SOCKFRAME_BSD)
-#include <sys/event.h>
-#include <sys/time.h>
-#endif
-
-SOCKFRAME_NAMESPACE_BEGIN
-namespace detail {
-
-/// What a backend reports for one ready handle.
-struct ready_event {
-    native_handle_type handle;
-    std::uint64_t key;
-    bool readable, writable, hangup, error;
-};
-
-/// Which open socket a descriptor number names, to tell a live registration from a stale one
-/// whose descriptor was closed and whose number was reused (POSIX: device and inode; a socket's
-/// inode is unique while it is open). Unknown (all zero) where the system cannot tell.
-struct handle_identity {
-    std::uint64_t device = 0, inode = 0;
-    bool known() const noexcept { return device != 0 || inode != 0; }
-    friend bool operator==(const handle_identity& a, const handle_identity& b) noexcept {
-        return a.device == b.device && a.inode == b.inode;
-    }
-};
-inline handle_identity identity_of(native_handle_type h) noexcept {
-    handle_identity id;
-    std::uint64_t device = 0, inode = 0;
-    if (file_identity(h, device, inode)) {
-        id.device = device;
-        id.inode = inode;
-    }
-    return id;
-}
-
-/// The memory of a backend allocation failure, as an error code.
-inline std::error_code out_of_memory_error() noexcept {
-    return std::make_error_code(std::errc::not_enough_memory);
-}
-
-#if defined(SOCKFRAME_POSIX)
-/// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
-/// so a vector indexed by descriptor gives O(1) lookups without hashing.
-class descriptor_table {
-public:
-    struct slot {
-        std::uint64_t key = 0;
-        handle_identity identity{};  // kqueue: which open socket the registration was made for
-        bool registered = false;
-        std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
-        std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
-    };
-    slot* find(native_handle_type h) noexcept {
-        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() ||
-            !slots_[static_cast<std::size_t>(h)].registered)
-            return nullptr;
-        return &slots_[static_cast<std::size_t>(h)];
-    }
-    /// The slot for `h`, growing the table if needed; null if `h` is negative or memory runs out.
-    slot* make(native_handle_type h) noexcept {
-        if (h < 0) return nullptr;
-        auto i = static_cast<std::size_t>(h);
-        if (i >= slots_.size()) {
-            try {
-                slots_.resize(i + 1 < 64 ? 64 : (i + 1) * 3 / 2);
-            } catch (...) {
-                return nullptr;
-            }
-        }
-        return &slots_[i];
-    }
-
-private:
-    std::vector<slot> slots_;
-};
-#endif
-
-#if defined(SOCKFRAME_LINUX)
-/// epoll: the kernel keeps the interest set; a wait costs O(ready), not O(registered).
-class epoll_backend {
-public:
-    static const char* name() noexcept { return "epoll"; }
-
-    epoll_backend() noexcept = default;
-    epoll_backend(epoll_backend&& o) noexcept
-        : fd_(std::exchange(o.fd_, -1)),
-          table_(std::move(o.table_)),
-          ready_(std::move(o.ready_)),
-          count_(std::exchange(o.count_, 0)) {}
-    epoll_backend& operator=(epoll_backend&& o) noexcept {
-        if (this != &o) {
-            close();
-            fd_ = std::exchange(o.fd_, -1);
-            table_ = std::move(o.table_);
-            ready_ = std::move(o.ready_);
-            count_ = std::exchange(o.count_, 0);
-        }
-        return *this;
-    }
-    ~epoll_backend() { close(); }
-
-    void open(std::error_code& ec) noexcept {
-        fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-        if (fd_ < 0)
-            ec = last_error();
-        else
-            ec.clear();
-    }
-    void close() noexcept {
-        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-    }
-
-    /// A descriptor this table still lists may have been closed (which takes it out of the
-    /// epoll set) and its number reused: the kernel, not the table, decides. EPOLL_CTL_ADD fails
-    /// with EEXIST only for a live registration; otherwise the stale entry is replaced.
-    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        auto* s = table_.make(h);
-        if (s == nullptr) return out_of_memory_error();
-        ::epoll_event e = make_event(h, read, write);
-        if (::epoll_ctl(fd_, EPOLL_CTL_ADD, h, &e) != 0) {
-            if (errno == EEXIST) return errc::already_registered;
-            return last_error();
-        }
-        s->key = key;
-        if (!s->registered) {
-            s->registered = true;
-            ++count_;
-        }
-        return {};
-    }
-    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        auto* s = table_.find(h);
-        if (s == nullptr) return errc::not_registered;
-        ::epoll_event e = make_event(h, read, write);
-        if (::epoll_ctl(fd_, EPOLL_CTL_MOD, h, &e) != 0) return last_error();
-        s->key = key;
-        return {};
-    }
-    std::error_code remove(native_handle_type h) noexcept {
-        auto* s = table_.find(h);
-        if (s == nullptr) return errc::not_registered;
-        s->registered = false;
-        --count_;
-        // A descriptor closed while registered has already left the epoll set (ENOENT/EBADF):
-        // forgetting it is all that is left to do.
-        ::epoll_event e{};
-        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF)
-            return last_error();
-        return {};
-    }
-    std::size_t size() const noexcept { return count_; }
-
-    /// One epoll_wait; calls emit(ready_event) per ready descriptor. Returns the number of
-    /// events, or -1 with `ec` set (std::errc::interrupted on EINTR).
-    template <typename Emit>
-    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
-        std::size_t want = count_ < max_events ? count_ : max_events;
-        if (want == 0) want = 1;
-        if (ready_.size() < want) {
-            try {
-                ready_.resize(want);
-            } catch (...) {
-                ec = out_of_memory_error();
-                return -1;
-            }
-        }
-        int n = ::epoll_wait(fd_, ready_.data(), static_cast<int>(want), timeout_ms);
-        if (n < 0) {
-            ec = last_error();
-            return -1;
-        }
-        ec.clear();
-        for (int i = 0; i < n; ++i) {
-            const ::epoll_event& e = ready_[static_cast<std::size_t>(i)];
-            native_handle_type h = e.data.fd;
-            auto* s = table_.find(h);
-            ready_event r{h,
-                          s != nullptr ? s->key : 0,
-                          (e.events & EPOLLIN) != 0,
-                          (e.events & EPOLLOUT) != 0,
-                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0,
-                          (e.events & EPOLLERR) != 0};
-            emit(r);
-        }
-        return n;
-    }
-
-private:
-    static ::epoll_event make_event(native_handle_type h, bool read, bool write) noexcept {
-        ::epoll_event e{};
-        // EPOLLRDHUP only with read interest: a half-closed peer would otherwise wake a
-        // write-only registration on every (level-triggered) wait.
-        e.events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (write ? EPOLLOUT : 0u);
-        e.data.fd = h;
-        return e;
-    }
-
-    int fd_ = -1;
-    descriptor_table table_;
-    std::vector<::epoll_event> ready_;
-    std::size_t count_ = 0;
-};
-#endif
-
-#if defined(SOCKFRAME_BSD)
-/// kqueue: one read and one write filter per descriptor, each enabled or disabled by interest.
-/// A descriptor ready both ways comes back as two kevents, merged here into one event.
-class kqueue_backend {
-public:
-    static const char* name() noexcept { return "kqueue"; }
-
-    kqueue_backend() noexcept = default;
-    kqueue_backend(kqueue_backend&& o) noexcept
-        : fd_(std::exchange(o.fd_, -1)),
-          table_(std::move(o.table_)),
-          ready_(std::move(o.ready_)),
-          count_(std::exchange(o.count_, 0)),
-          batch_(o.batch_) {}
-    kqueue_backend& operator=(kqueue_backend&& o) noexcept {
-        if (this != &o) {
-            close();
-            fd_ = std::exchange(o.fd_, -1);
-            table_ = std::move(o.table_);
-            ready_ = std::move(o.ready_);
-            count_ = std::exchange(o.count_, 0);
-            batch_ = o.batch_;
-        }
-        return *this;
-    }
-    ~kqueue_backend() { close(); }
-
-    void open(std::error_code& ec) noexcept {
-        fd_ = ::kqueue();
-        if (fd_ < 0) {
-            ec = last_error();
-            return;
-        }
-        ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
-        ec.clear();
-    }
-    void close() noexcept {
-        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-    }
-
-    /// A closed descriptor leaves the kqueue by itself; its entry here is recognised as stale
-    /// when the same number comes back as another socket (a different identity) and replaced.
-    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
-        handle_identity id = identity_of(h);
-        if (auto* old = table_.find(h); old != nullptr && old->identity == id)
-            return errc::already_registered;
-        auto* s = table_.make(h);
-        if (s == nullptr) return out_of_memory_error();
-        if (auto ec = apply(h, read, write)) return ec;
-        s->key = key;
-        s->identity = id;
-        s->batch = 0;
-        if (!s->registered) {
-            s->registered = true;
-            ++count_;
-        }
-        return {};
-    }
-    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        auto* s = table_.find(h);
-        if (s == nullptr) return errc::not_registered;
-        if (auto ec = apply(h, read, write)) return ec;
-        s->key = key;
-        return {};
-    }
-    std::error_code remove(native_handle_type h) noexcept {
-        auto* s = table_.find(h);
-        if (s == nullptr) return errc::not_registered;
-        s->registered = false;
-        --count_;
-        struct ::kevent changes[2];
-        EV_SET(&changes[0], h, EVFILT_READ, EV_DELETE, 0, 0, 0);
-        EV_SET(&changes[1], h, EVFILT_WRITE, EV_DELETE, 0, 0, 0);
-        // A descriptor closed while registered has already left the kqueue (ENOENT/EBADF).
-        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0 && errno != ENOENT && errno != EBADF)
-            return last_error();
-        return {};
-    }
-    std::size_t size() const noexcept { return count_; }
-
-    template <typename Emit>
-    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
-        // at most max_events kevents, so that the merged events never outnumber them
-        std::size_t want = count_ < max_events ? count_ : max_events;
-        if (want == 0) want = 1;
-        if (ready_.size() < want) {
-            try {
-                ready_.resize(want);
-                merged_.reserve(want);
-            } catch (...) {
-                ec = out_of_memory_error();
-                return -1;
-            }
-        }
-        ::timespec ts{};
-        ::timespec* tp = nullptr;
-        if (timeout_ms >= 0) {
-            ts.tv_sec = timeout_ms / 1000;
-            ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
-            tp = &ts;
-        }
-        int n = ::kevent(fd_, nullptr, 0, ready_.data(), static_cast<int>(want), tp);
-        if (n < 0) {
-            ec = last_error();
-            return -1;
-        }
-        ec.clear();
-        if (++batch_ == 0) batch_ = 1;
-        merged_.clear();
-        for (int i = 0; i < n; ++i) {
-            const struct ::kevent& k = ready_[static_cast<std::size_t>(i)];
-            auto h = static_cast<native_handle_type>(k.ident);
-            auto* s = table_.find(h);
-            if (s == nullptr) continue;
-            if (s->batch != batch_) {
-                s->batch = batch_;
-                s->index = merged_.size();
-                merged_.push_back(ready_event{h, s->key, false, false, false, false});  // capacity reserved
-            }
-            ready_event& r = merged_[s->index];
-            if ((k.flags & EV_ERROR) != 0) {
-                r.error = true;
-                continue;
-            }
-            if (k.filter == EVFILT_READ) r.readable = true;
-            if (k.filter == EVFILT_WRITE) r.writable = true;
-            if ((k.flags & EV_EOF) != 0) {
-                r.hangup = true;
-                if (k.fflags != 0) r.error = true;  // the socket error, e.g. a refused connect
-            }
-        }
-        for (const auto& r : merged_) emit(r);
-        return static_cast<int>(merged_.size());
-    }
-
-private:
-    std::error_code apply(native_handle_type h, bool read, bool write) noexcept {
-        struct ::kevent changes[2];
-        EV_SET(&changes[0], h, EVFILT_READ, EV_ADD | (read ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
-        EV_SET(&changes[1], h, EVFILT_WRITE, EV_ADD | (write ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
-        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0) return last_error();
-        return {};
-    }
-
-    int fd_ = -1;
-    descriptor_table table_;
-    std::vector<struct ::kevent> ready_;
-    std::vector<ready_event> merged_;
-    std::size_t count_ = 0;
-    std::uint32_t batch_ = 0;
-};
-#endif
-
-/// Where each registered handle sits in poll_backend's arrays: an open-addressing hash table
-/// (linear probing, backward-shift erase), so that the header needs no <unordered_map>.
-class handle_index {
-public:
-    /// The position stored for `h`, or null.
-    std::size_t* find(native_handle_type h) noexcept {
-        if (slots_.empty()) return nullptr;
-        for (std::size_t i = home(h);; i = (i + 1) & mask()) {
-            if (!slots_[i].used) return nullptr;
-            if (slots_[i].handle == h) return &slots_[i].position;
-        }
-    }
-    /// Stores `position` for `h`, which must not be there yet. Throws std::bad_alloc.
-    void insert(native_handle_type h, std::size_t position) {
-        if (2 * (count_ + 1) > slots_.size()) grow();
-        std::size_t i = home(h);
-        while (slots_[i].used) i = (i + 1) & mask();
-        slots_[i] = slot{h, position, true};
-        ++count_;
-    }
-    /// Forgets `h` (which must be there).
-    void erase(native_handle_type h) noexcept {
-        std::size_t i = home(h);
-        while (slots_[i].handle != h || !slots_[i].used) i = (i + 1) & mask();
-        // Backward shift: pull later entries of the same probe run into the hole.
-        for (std::size_t j = (i + 1) & mask(); slots_[j].used; j = (j + 1) & mask()) {
-            const std::size_t k = home(slots_[j].handle);
-            const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
-            if (stays) continue;
-            slots_[i] = slots_[j];
-            i = j;
-        }
-        slots_[i].used = false;
-        --count_;
-    }
-    /// How many handles it holds.
-    std::size_t size() const noexcept { return count_; }
-
-private:
-    struct slot {
-        native_handle_type handle{};
-        std::size_t position = 0;
-        bool used = false;
-    };
-    std::size_t mask() const noexcept { return slots_.size() - 1; }
-    std::size_t home(native_handle_type h) const noexcept {
-        std::uint64_t bits = 0;
-        std::memcpy(&bits, &h, sizeof h < sizeof bits ? sizeof h : sizeof bits);
-        return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 32) & mask();
-    }
-    void grow() {
-        std::vector<slot> old(slots_.size() < 16 ? 16 : 2 * slots_.size());
-        old.swap(slots_);
-        count_ = 0;
-        for (const slot& e : old)
-            if (e.used) insert(e.handle, e.position);
-    }
-
-    std::vector<slot> slots_;
-    std::size_t count_ = 0;
-};
-
-/// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
-/// wait costs O(registered). Portable, and fine up to a few thousand handles.
-class poll_backend {
-public:
-    static const char* name() noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-        return "wsapoll";
-#else
-        return "poll";
-#endif
-    }
-
-    void open(std::error_code& ec) noexcept { ec = ensure_started(); }
-    void close() noexcept {}
-
-    /// An entry whose handle was closed and whose number now names another socket (a different
-    /// identity; POSIX) is stale: it is replaced. Entries of closed handles that nobody reuses are
-    /// dropped by the next wait (poll reports them as POLLNVAL).
-    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
-        handle_identity id = identity_of(h);
-        if (std::size_t* at = index_.find(h)) {
-            if (!id.known() || ids_[*at] == id) return errc::already_registered;
-            fds_[*at] = make_pollfd(h, read, write);
-            keys_[*at] = key;
-            ids_[*at] = id;
-            return {};
-        }
-        try {
-            fds_.push_back(make_pollfd(h, read, write));
-            keys_.push_back(key);
-            ids_.push_back(id);
-            index_.insert(h, fds_.size() - 1);
-        } catch (...) {
-            if (ids_.size() > index_.size()) ids_.pop_back();
-            if (keys_.size() > index_.size()) keys_.pop_back();
-            if (fds_.size() > index_.size()) fds_.pop_back();
-            return out_of_memory_error();
-        }
-        return {};
-    }
-    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
-        std::size_t* at = index_.find(h);
-        if (at == nullptr) return errc::not_registered;
-        fds_[*at] = make_pollfd(h, read, write);
-        keys_[*at] = key;
-        return {};
-    }
-    std::error_code remove(native_handle_type h) noexcept {
-        std::size_t* at = index_.find(h);
-        if (at == nullptr) return errc::not_registered;
-        std::size_t i = *at;
-        index_.erase(h);
-        std::size_t last = fds_.size() - 1;
-        if (i != last) {  // move the last entry into the hole
-            fds_[i] = fds_[last];
-            keys_[i] = keys_[last];
-            ids_[i] = ids_[last];
-            *index_.find(fds_[i].fd) = i;  // exists
-        }
-        fds_.pop_back();
-        keys_.pop_back();
-        ids_.pop_back();
-        return {};
-    }
-    std::size_t size() const noexcept { return fds_.size(); }
-
-    template <typename Emit>
-    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-        if (fds_.empty()) {  // WSAPoll rejects an empty set: just let the time pass
-            ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
-            ec.clear();
-            return 0;
-        }
-        int n = ::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
-#else
-        int n = ::poll(fds_.data(), convert<::nfds_t>(fds_.size()), timeout_ms);
-#endif
-        if (n < 0) {
-            ec = last_error();
-            return -1;
-        }
-        ec.clear();
-        int emitted = 0;
-        bool invalid = false;
-        // Start where the previous wait stopped, so that a full batch cannot starve the rest.
-        std::size_t count = fds_.size();
-        if (start_ >= count) start_ = 0;
-        for (std::size_t j = 0; j < count && n > 0 && static_cast<std::size_t>(emitted) < max_events; ++j) {
-            std::size_t i = (start_ + j) % count;
-            short r = fds_[i].revents;
-            if (r == 0) continue;
-            --n;
-            if ((r & POLLNVAL) != 0) {  // closed while registered: dropped below, not reported
-                invalid = true;
-                continue;
-            }
-            bool hangup = (r & hangup_bits) != 0;
-            // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
-            // and kqueue do, also where WSAPoll reports POLLHUP alone.
-            bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
-            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, hangup, (r & POLLERR) != 0};
-            emit(e);
-            ++emitted;
-            if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
-        }
-        if (invalid) {
-            for (std::size_t i = fds_.size(); i-- > 0;)
-                if ((fds_[i].revents & POLLNVAL) != 0) remove(fds_[i].fd);
-        }
-        return emitted;
-    }
-
-private:
-#if defined(POLLRDHUP)
-    static constexpr short hangup_bits = POLLHUP | POLLRDHUP;
-    static constexpr short read_bits = poll_in | POLLRDHUP;
-#else
-    static constexpr short hangup_bits = POLLHUP;
-    static constexpr short read_bits = poll_in;
-#endif
-    static pollfd_type make_pollfd(native_handle_type h, bool read, bool write) noexcept {
-        pollfd_type p{};
-        p.fd = h;
-        p.events = static_cast<short>((read ? read_bits : 0) | (write ? poll_out : 0));
-        return p;
-    }
-
-    std::vector<pollfd_type> fds_;
-    std::vector<std::uint64_t> keys_;
-    std::vector<handle_identity> ids_;
-    handle_index index_;
-    std::size_t start_ = 0;
-};
-
-#if defined(SOCKFRAME_POLLER_USE_POLL) || defined(SOCKFRAME_WINDOWS)
-using default_poller_backend = poll_backend;
-#elif defined(SOCKFRAME_LINUX)
-using default_poller_backend = epoll_backend;
-#elif defined(SOCKFRAME_BSD)
-using default_poller_backend = kqueue_backend;
-#else
-using default_poller_backend = poll_backend;
-#endif
-
-}  // namespace detail
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/detail/poller_backends.hpp> ----
-
-
-#include <cstddef>
-#include <cstdint>
-#include <new>
-#include <optional>
-#include <system_error>
-#include <type_traits>
-#include <utility>
-#include <vector>
-
-SOCKFRAME_NAMESPACE_BEGIN
-
-/// What a registration waits for; combine with `|`.
-enum class interest : unsigned { none = 0, read = 1, write = 2 };
-
-/// Both interests.
-constexpr interest operator|(interest a, interest b) noexcept {
-    return static_cast<interest>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
-}
-/// The interests in both.
-constexpr interest operator&(interest a, interest b) noexcept {
-    return static_cast<interest>(static_cast<unsigned>(a) & static_cast<unsigned>(b));
-}
-/// The interests in one of the two only.
-constexpr interest operator^(interest a, interest b) noexcept {
-    return static_cast<interest>(static_cast<unsigned>(a) ^ static_cast<unsigned>(b));
-}
-/// Adds `b`.
-constexpr interest& operator|=(interest& a, interest b) noexcept { return a = a | b; }
-/// Keeps only what is also in `b`.
-constexpr interest& operator&=(interest& a, interest b) noexcept { return a = a & b; }
-/// Toggles `b`.
-constexpr interest& operator^=(interest& a, interest b) noexcept { return a = a ^ b; }
-
-/// One ready handle, as reported by poller::wait.
-struct poll_event {
-    detail::native_handle_type handle;  ///< the registered handle
-    std::uint64_t key;                  ///< the key given to add()/modify()
-    bool readable;  ///< a read will not block (data, a pending connection, or end-of-stream)
-    bool writable;  ///< a write will not block; after a non-blocking connect: the connect finished
-    bool hangup;    ///< the peer closed (at least its sending side): reads soon give end-of-stream
-    bool error;     ///< the socket has a pending error (read it with connect_result() or a call)
-};
-
-/// The poller over a given backend; use the alias `poller`, which picks the platform's best.
-template <typename Backend>
-class basic_poller {
-public:
-    /// The OS handle type of the watched sockets.
-    using native_handle_type = detail::native_handle_type;
-
-    /// Creates the kernel object (epoll_create1(EPOLL_CLOEXEC), kqueue(); nothing for poll).
-    basic_poller() {
-        std::error_code ec;
-        backend_.open(ec);
-        detail::throw_if(ec, "sockframe: create poller");
-    }
-    /// Opens the OS poller, never throwing.
-    explicit basic_poller(std::error_code& ec) noexcept { backend_.open(ec); }
-
-    basic_poller(const basic_poller&) = delete;
-    basic_poller& operator=(const basic_poller&) = delete;
-    /// Takes `other`'s OS poller and registrations.
-    basic_poller(basic_poller&&) noexcept = default;
-    /// Closes this poller, then takes `other`'s.
-    basic_poller& operator=(basic_poller&&) noexcept = default;
-    ~basic_poller() = default;
-
-    /// Registers `h` for `what`; each event for it carries `key`. Registering a handle twice is
-    /// errc::already_registered. Remove a handle before closing it.
-    void add(native_handle_type h, interest what, std::uint64_t key) {
-        std::error_code ec;
-        add(h, what, key, ec);
-        detail::throw_if(ec, "sockframe: poller add");
-    }
-    /// add(h, what, key), never throwing.
-    void add(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
-        ec = backend_.add(h, wants_read(what), wants_write(what), key);
-    }
-    /// Changes the interest and key of a registered handle (errc::not_registered otherwise).
-    void modify(native_handle_type h, interest what, std::uint64_t key) {
-        std::error_code ec;
-        modify(h, what, key, ec);
-        detail::throw_if(ec, "sockframe: poller modify");
-    }
-    /// modify(h, what, key), never throwing.
-    void modify(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
-        ec = backend_.modify(h, wants_read(what), wants_write(what), key);
-    }
-    /// Unregisters `h` (errc::not_registered if it is not). Events already returned by a wait
-    /// for it are stale: check the key, or process removals after the batch.
-    void remove(native_handle_type h) {
-        std::error_code ec;
-        remove(h, ec);
-        detail::throw_if(ec, "sockframe: poller remove");
-    }
-    /// remove(h), never throwing.
-    void remove(native_handle_type h, std::error_code& ec) noexcept { ec = backend_.remove(h); }
-
-    /// The same for anything with native_handle(): sockets, listeners.
-    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
-    void add(const Socket& s, interest what, std::uint64_t key) {
-        add(s.native_handle(), what, key);
-    }
-    /// add(s, what, key), never throwing.
-    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
-    void add(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
-        add(s.native_handle(), what, key, ec);
-    }
-    /// modify(s.native_handle(), what, key).
-    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
-    void modify(const Socket& s, interest what, std::uint64_t key) {
-        modify(s.native_handle(), what, key);
-    }
-    /// modify(s, what, key), never throwing.
-    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
-    void modify(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
-        modify(s.native_handle(), what, key, ec);
-    }
-    /// remove(s.native_handle()).
-    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
-    void remove(const Socket& s) {
-        remove(s.native_handle());
-    }
-    /// remove(s), never throwing.
-    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
-    void remove(const Socket& s, std::error_code& ec) noexcept {
-        remove(s.native_handle(), ec);
-    }
-
-    /// Waits until at least one registered handle is ready or `d` passes (default: no limit).
-    /// Clears `events` and fills it (at most SOCKFRAME_POLLER_MAX_EVENTS; its capacity is reused,
-    /// so a steady loop does not allocate). Returns the count; a timeout is 0 events, not an
-    /// error. EINTR is retried with the time left.
-    std::size_t wait(std::vector<poll_event>& events, deadline d = {}) {
-        std::error_code ec;
-        auto n = wait(events, d, ec);
-        detail::throw_if(ec, "sockframe: poller wait");
-        return n;
-    }
-    /// wait(events), never throwing.
-    std::size_t wait(std::vector<poll_event>& events, std::error_code& ec) noexcept {
-        return wait(events, deadline{}, ec);
-    }
-    /// wait(events, d), never throwing: 0 events when `d` passes first.
-    std::size_t wait(std::vector<poll_event>& events, deadline d, std::error_code& ec) noexcept {
-        events.clear();
-        const std::size_t max_events = SOCKFRAME_POLLER_MAX_EVENTS;
-        std::size_t want = backend_.size() < max_events ? backend_.size() : max_events;
-        if (events.capacity() < want) {
-            try {
-                events.reserve(want);
-            } catch (const std::bad_alloc&) {
-                ec = detail::out_of_memory_error();
-                return 0;
-            }
-        }
-        auto when = d.resolve(std::nullopt);
-        for (;;) {
-            int n = backend_.wait(
-                detail::poll_timeout_ms(when), max_events,
-                [&](const detail::ready_event& r) {
-                    // capacity reserved above: push_back does not allocate
-                    events.push_back(poll_event{r.handle, r.key, r.readable, r.writable, r.hangup, r.error});
-                },
-                ec);
-            if (n < 0) {
-                if (ec == std::errc::interrupted) continue;
-                return 0;
-            }
-            if (!events.empty()) return events.size();
-            // nothing yet: timed out (0 events, no error), or woken early by rounding
-            if (when && deadline::clock::now() >= *when) return 0;
-        }
-    }
-
-    /// The number of registered handles.
-    std::size_t size() const noexcept { return backend_.size(); }
-    /// The mechanism in use: "epoll", "kqueue", "poll" or "wsapoll".
-    static const char* backend() noexcept { return Backend::name(); }
-
-private:
-    static bool wants_read(interest what) noexcept { return (what & interest::read) != interest::none; }
-    static bool wants_write(interest what) noexcept { return (what & interest::write) != interest::none; }
-
-    Backend backend_;
-};
-
-/// The poller of this platform: epoll, kqueue or WSAPoll (poll() with SOCKFRAME_POLLER_USE_POLL).
-/// A distinct type per backend, so translation units that choose differently can share a program.
-using poller = basic_poller<detail::default_poller_backend>;
-
-SOCKFRAME_NAMESPACE_END
-// ---- end <sockframe/poller.hpp> ----
-
 
 #include <chrono>
 #include <cstddef>
@@ -6317,7 +5531,7 @@ std::vector<std::size_t> interleave_families(const std::vector<Address>& candida
     return order;
 }
 
-/// Happy Eyeballs: staggered non-blocking attempts watched by one poller; first success wins.
+/// Happy Eyeballs: staggered non-blocking attempts watched together by poll(); first success wins.
 template <typename Socket>
 Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
                       std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
@@ -6327,9 +5541,8 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
     try {
         const std::vector<std::size_t> order = interleave_families(candidates);
         std::vector<attempt_socket> attempts(order.size());
-        poller watcher(ec);
-        if (ec) return Socket{};
-        std::vector<poll_event> events;
+        std::vector<pollfd_type> watched(order.size());  // the attempts in progress, packed
+        std::vector<std::size_t> watched_attempt(order.size());
         std::size_t next = 0, active = 0;
         auto next_start = clock::now();
         std::error_code last = errc::invalid_argument;
@@ -6359,12 +5572,9 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
                 if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
                 if (!e) return win(i);
                 if (e == std::errc::operation_in_progress) {
-                    watcher.add(attempts[i], interest::write, i, e);
-                    if (!e) {
-                        ++active;
-                        next_start = clock::now() + delay;
-                        break;
-                    }
+                    ++active;
+                    next_start = clock::now() + delay;
+                    break;
                 }
                 last = e;
                 attempts[i].close();
@@ -6375,16 +5585,21 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
             }
             std::optional<clock::time_point> until = when;
             if (next < order.size() && (!until || next_start < *until)) until = next_start;
-            watcher.wait(events, until ? deadline(*until) : deadline::never(), ec);
-            if (ec) return Socket{};
-            for (const auto& event : events) {
-                auto i = static_cast<std::size_t>(event.key);
+            std::size_t n = 0;
+            for (std::size_t i = 0; i < next; ++i) {
                 if (!attempts[i].is_open()) continue;
+                watched[n] = pollfd_type{};
+                watched[n].fd = attempts[i].native_handle();
+                watched[n].events = poll_out;
+                watched_attempt[n++] = i;
+            }
+            if (poll_handles(watched.data(), n, until, ec) < 0) return Socket{};
+            for (std::size_t k = 0; k < n; ++k) {
+                if (watched[k].revents == 0) continue;
+                const std::size_t i = watched_attempt[k];
                 std::error_code outcome = attempts[i].connect_result();
                 if (!outcome) return win(i);
                 last = outcome;
-                std::error_code ignored;
-                watcher.remove(attempts[i], ignored);
                 attempts[i].close();
                 --active;
                 next_start = clock::now();  // a failure starts the next attempt at once
@@ -6792,6 +6007,809 @@ using unix_seqpacket_listener_nb = basic_listener<local, seqpacket, non_blocking
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/listener.hpp> ----
 
+// ---- begin <sockframe/poller.hpp> ----
+/// poller: waits until any of many non-blocking sockets is ready to read or write. Level-triggered:
+/// a handle that is still ready is reported again by the next wait. epoll on Linux, kqueue on
+/// macOS/BSD, WSAPoll on Windows; poll() everywhere with SOCKFRAME_POLLER_USE_POLL.
+///
+/// Thread safety: one poller is used by one thread at a time (add, modify, remove and wait
+/// included). To wake a waiting poller from another thread, register one end of a socketpair and
+/// write a byte to the other.
+
+// ---- begin <sockframe/detail/poller_backends.hpp> ----
+/// The poller's operating-system backends: epoll (Linux), kqueue (macOS, BSD), poll (POSIX
+/// fallback) and WSAPoll (Windows). Each has the same members; basic_poller<Backend> adds the
+/// public API. Every backend is level-triggered.
+///
+/// A handle closed while registered (not removed first) leaves a stale entry; every backend makes
+/// it harmless for a later add() of a socket that gets the same number:
+/// - epoll: the kernel drops a closed descriptor from the set; add() asks the kernel
+///   (EPOLL_CTL_ADD, EEXIST only for a live registration) and replaces the stale entry. size()
+///   counts the stale entry until then; remove() of it succeeds.
+/// - kqueue: the kernel drops the closed descriptor's filters; add() compares the socket's
+///   identity (fstat device and inode) with the one registered and replaces a stale entry.
+/// - poll (POSIX): the same identity check on add(); a wait drops entries whose descriptor is
+///   closed (POLLNVAL) without reporting them, so size() is right again after it.
+/// - WSAPoll (Windows): no identity check (add() of a reused handle value is already_registered
+///   until the next wait); a wait drops closed handles (POLLNVAL) without reporting them.
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#if defined(SOCKFRAME_LINUX)
+#include <sys/epoll.h>
+#endif
+#if defined(SOCKFRAME_BSD)
+#include <sys/event.h>
+#include <sys/time.h>
+#endif
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+/// What a backend reports for one ready handle.
+struct ready_event {
+    native_handle_type handle;
+    std::uint64_t key;
+    bool readable, writable, hangup, error;
+};
+
+/// Which open socket a descriptor number names, to tell a live registration from a stale one
+/// whose descriptor was closed and whose number was reused (POSIX: device and inode; a socket's
+/// inode is unique while it is open). Unknown (all zero) where the system cannot tell.
+struct handle_identity {
+    std::uint64_t device = 0, inode = 0;
+    bool known() const noexcept { return device != 0 || inode != 0; }
+    friend bool operator==(const handle_identity& a, const handle_identity& b) noexcept {
+        return a.device == b.device && a.inode == b.inode;
+    }
+};
+inline handle_identity identity_of(native_handle_type h) noexcept {
+    handle_identity id;
+    std::uint64_t device = 0, inode = 0;
+    if (file_identity(h, device, inode)) {
+        id.device = device;
+        id.inode = inode;
+    }
+    return id;
+}
+
+/// The memory of a backend allocation failure, as an error code.
+inline std::error_code out_of_memory_error() noexcept {
+    return std::make_error_code(std::errc::not_enough_memory);
+}
+
+#if defined(SOCKFRAME_POSIX)
+/// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
+/// so a vector indexed by descriptor gives O(1) lookups without hashing.
+class descriptor_table {
+public:
+    struct slot {
+        std::uint64_t key = 0;
+        handle_identity identity{};  // kqueue: which open socket the registration was made for
+        bool registered = false;
+        std::uint32_t batch = 0;  // kqueue: the wait in which `index` was last set
+        std::size_t index = 0;    // kqueue: where this descriptor's event is in that wait's output
+    };
+    slot* find(native_handle_type h) noexcept {
+        if (h < 0 || static_cast<std::size_t>(h) >= slots_.size() ||
+            !slots_[static_cast<std::size_t>(h)].registered)
+            return nullptr;
+        return &slots_[static_cast<std::size_t>(h)];
+    }
+    /// The slot for `h`, growing the table if needed; null if `h` is negative or memory runs out.
+    slot* make(native_handle_type h) noexcept {
+        if (h < 0) return nullptr;
+        auto i = static_cast<std::size_t>(h);
+        if (i >= slots_.size()) {
+            try {
+                slots_.resize(i + 1 < 64 ? 64 : (i + 1) * 3 / 2);
+            } catch (...) {
+                return nullptr;
+            }
+        }
+        return &slots_[i];
+    }
+
+private:
+    std::vector<slot> slots_;
+};
+#endif
+
+#if defined(SOCKFRAME_LINUX)
+/// epoll: the kernel keeps the interest set; a wait costs O(ready), not O(registered).
+class epoll_backend {
+public:
+    static const char* name() noexcept { return "epoll"; }
+
+    epoll_backend() noexcept = default;
+    epoll_backend(epoll_backend&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)),
+          table_(std::move(o.table_)),
+          ready_(std::move(o.ready_)),
+          count_(std::exchange(o.count_, 0)) {}
+    epoll_backend& operator=(epoll_backend&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = std::exchange(o.fd_, -1);
+            table_ = std::move(o.table_);
+            ready_ = std::move(o.ready_);
+            count_ = std::exchange(o.count_, 0);
+        }
+        return *this;
+    }
+    ~epoll_backend() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+        if (fd_ < 0)
+            ec = last_error();
+        else
+            ec.clear();
+    }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+    /// A descriptor this table still lists may have been closed (which takes it out of the
+    /// epoll set) and its number reused: the kernel, not the table, decides. EPOLL_CTL_ADD fails
+    /// with EEXIST only for a live registration; otherwise the stale entry is replaced.
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+        auto* s = table_.make(h);
+        if (s == nullptr) return out_of_memory_error();
+        ::epoll_event e = make_event(h, read, write);
+        if (::epoll_ctl(fd_, EPOLL_CTL_ADD, h, &e) != 0) {
+            if (errno == EEXIST) return errc::already_registered;
+            return last_error();
+        }
+        s->key = key;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        ::epoll_event e = make_event(h, read, write);
+        if (::epoll_ctl(fd_, EPOLL_CTL_MOD, h, &e) != 0) return last_error();
+        s->key = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        s->registered = false;
+        --count_;
+        // A descriptor closed while registered has already left the epoll set (ENOENT/EBADF):
+        // forgetting it is all that is left to do.
+        ::epoll_event e{};
+        if (::epoll_ctl(fd_, EPOLL_CTL_DEL, h, &e) != 0 && errno != ENOENT && errno != EBADF)
+            return last_error();
+        return {};
+    }
+    std::size_t size() const noexcept { return count_; }
+
+    /// One epoll_wait; calls emit(ready_event) per ready descriptor. Returns the number of
+    /// events, or -1 with `ec` set (std::errc::interrupted on EINTR).
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+        std::size_t want = count_ < max_events ? count_ : max_events;
+        if (want == 0) want = 1;
+        if (ready_.size() < want) {
+            try {
+                ready_.resize(want);
+            } catch (...) {
+                ec = out_of_memory_error();
+                return -1;
+            }
+        }
+        int n = ::epoll_wait(fd_, ready_.data(), static_cast<int>(want), timeout_ms);
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        for (int i = 0; i < n; ++i) {
+            const ::epoll_event& e = ready_[static_cast<std::size_t>(i)];
+            native_handle_type h = e.data.fd;
+            auto* s = table_.find(h);
+            ready_event r{h,
+                          s != nullptr ? s->key : 0,
+                          (e.events & EPOLLIN) != 0,
+                          (e.events & EPOLLOUT) != 0,
+                          (e.events & (EPOLLHUP | EPOLLRDHUP)) != 0,
+                          (e.events & EPOLLERR) != 0};
+            emit(r);
+        }
+        return n;
+    }
+
+private:
+    static ::epoll_event make_event(native_handle_type h, bool read, bool write) noexcept {
+        ::epoll_event e{};
+        // EPOLLRDHUP only with read interest: a half-closed peer would otherwise wake a
+        // write-only registration on every (level-triggered) wait.
+        e.events = (read ? EPOLLIN | EPOLLRDHUP : 0u) | (write ? EPOLLOUT : 0u);
+        e.data.fd = h;
+        return e;
+    }
+
+    int fd_ = -1;
+    descriptor_table table_;
+    std::vector<::epoll_event> ready_;
+    std::size_t count_ = 0;
+};
+#endif
+
+#if defined(SOCKFRAME_BSD)
+/// kqueue: one read and one write filter per descriptor, each enabled or disabled by interest.
+/// A descriptor ready both ways comes back as two kevents, merged here into one event.
+class kqueue_backend {
+public:
+    static const char* name() noexcept { return "kqueue"; }
+
+    kqueue_backend() noexcept = default;
+    kqueue_backend(kqueue_backend&& o) noexcept
+        : fd_(std::exchange(o.fd_, -1)),
+          table_(std::move(o.table_)),
+          ready_(std::move(o.ready_)),
+          count_(std::exchange(o.count_, 0)),
+          batch_(o.batch_) {}
+    kqueue_backend& operator=(kqueue_backend&& o) noexcept {
+        if (this != &o) {
+            close();
+            fd_ = std::exchange(o.fd_, -1);
+            table_ = std::move(o.table_);
+            ready_ = std::move(o.ready_);
+            count_ = std::exchange(o.count_, 0);
+            batch_ = o.batch_;
+        }
+        return *this;
+    }
+    ~kqueue_backend() { close(); }
+
+    void open(std::error_code& ec) noexcept {
+        fd_ = ::kqueue();
+        if (fd_ < 0) {
+            ec = last_error();
+            return;
+        }
+        ::fcntl(fd_, F_SETFD, FD_CLOEXEC);
+        ec.clear();
+    }
+    void close() noexcept {
+        if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+    }
+
+    /// A closed descriptor leaves the kqueue by itself; its entry here is recognised as stale
+    /// when the same number comes back as another socket (a different identity) and replaced.
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h < 0) return std::make_error_code(std::errc::bad_file_descriptor);
+        handle_identity id = identity_of(h);
+        if (auto* old = table_.find(h); old != nullptr && old->identity == id)
+            return errc::already_registered;
+        auto* s = table_.make(h);
+        if (s == nullptr) return out_of_memory_error();
+        if (auto ec = apply(h, read, write)) return ec;
+        s->key = key;
+        s->identity = id;
+        s->batch = 0;
+        if (!s->registered) {
+            s->registered = true;
+            ++count_;
+        }
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        if (auto ec = apply(h, read, write)) return ec;
+        s->key = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        auto* s = table_.find(h);
+        if (s == nullptr) return errc::not_registered;
+        s->registered = false;
+        --count_;
+        struct ::kevent changes[2];
+        EV_SET(&changes[0], h, EVFILT_READ, EV_DELETE, 0, 0, 0);
+        EV_SET(&changes[1], h, EVFILT_WRITE, EV_DELETE, 0, 0, 0);
+        // A descriptor closed while registered has already left the kqueue (ENOENT/EBADF).
+        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0 && errno != ENOENT && errno != EBADF)
+            return last_error();
+        return {};
+    }
+    std::size_t size() const noexcept { return count_; }
+
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+        // at most max_events kevents, so that the merged events never outnumber them
+        std::size_t want = count_ < max_events ? count_ : max_events;
+        if (want == 0) want = 1;
+        if (ready_.size() < want) {
+            try {
+                ready_.resize(want);
+                merged_.reserve(want);
+            } catch (...) {
+                ec = out_of_memory_error();
+                return -1;
+            }
+        }
+        ::timespec ts{};
+        ::timespec* tp = nullptr;
+        if (timeout_ms >= 0) {
+            ts.tv_sec = timeout_ms / 1000;
+            ts.tv_nsec = static_cast<long>(timeout_ms % 1000) * 1000000L;
+            tp = &ts;
+        }
+        int n = ::kevent(fd_, nullptr, 0, ready_.data(), static_cast<int>(want), tp);
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        if (++batch_ == 0) batch_ = 1;
+        merged_.clear();
+        for (int i = 0; i < n; ++i) {
+            const struct ::kevent& k = ready_[static_cast<std::size_t>(i)];
+            auto h = static_cast<native_handle_type>(k.ident);
+            auto* s = table_.find(h);
+            if (s == nullptr) continue;
+            if (s->batch != batch_) {
+                s->batch = batch_;
+                s->index = merged_.size();
+                merged_.push_back(ready_event{h, s->key, false, false, false, false});  // capacity reserved
+            }
+            ready_event& r = merged_[s->index];
+            if ((k.flags & EV_ERROR) != 0) {
+                r.error = true;
+                continue;
+            }
+            if (k.filter == EVFILT_READ) r.readable = true;
+            if (k.filter == EVFILT_WRITE) r.writable = true;
+            if ((k.flags & EV_EOF) != 0) {
+                r.hangup = true;
+                if (k.fflags != 0) r.error = true;  // the socket error, e.g. a refused connect
+            }
+        }
+        for (const auto& r : merged_) emit(r);
+        return static_cast<int>(merged_.size());
+    }
+
+private:
+    std::error_code apply(native_handle_type h, bool read, bool write) noexcept {
+        struct ::kevent changes[2];
+        EV_SET(&changes[0], h, EVFILT_READ, EV_ADD | (read ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
+        EV_SET(&changes[1], h, EVFILT_WRITE, EV_ADD | (write ? EV_ENABLE : EV_DISABLE), 0, 0, 0);
+        if (::kevent(fd_, changes, 2, nullptr, 0, nullptr) != 0) return last_error();
+        return {};
+    }
+
+    int fd_ = -1;
+    descriptor_table table_;
+    std::vector<struct ::kevent> ready_;
+    std::vector<ready_event> merged_;
+    std::size_t count_ = 0;
+    std::uint32_t batch_ = 0;
+};
+#endif
+
+/// Where each registered handle sits in poll_backend's arrays: an open-addressing hash table
+/// (linear probing, backward-shift erase), so that the header needs no <unordered_map>.
+class handle_index {
+public:
+    /// The position stored for `h`, or null.
+    std::size_t* find(native_handle_type h) noexcept {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = home(h);; i = (i + 1) & mask()) {
+            if (!slots_[i].used) return nullptr;
+            if (slots_[i].handle == h) return &slots_[i].position;
+        }
+    }
+    /// Stores `position` for `h`, which must not be there yet. Throws std::bad_alloc.
+    void insert(native_handle_type h, std::size_t position) {
+        if (2 * (count_ + 1) > slots_.size()) grow();
+        std::size_t i = home(h);
+        while (slots_[i].used) i = (i + 1) & mask();
+        slots_[i] = slot{h, position, true};
+        ++count_;
+    }
+    /// Forgets `h` (which must be there).
+    void erase(native_handle_type h) noexcept {
+        std::size_t i = home(h);
+        while (slots_[i].handle != h || !slots_[i].used) i = (i + 1) & mask();
+        // Backward shift: pull later entries of the same probe run into the hole.
+        for (std::size_t j = (i + 1) & mask(); slots_[j].used; j = (j + 1) & mask()) {
+            const std::size_t k = home(slots_[j].handle);
+            const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+            if (stays) continue;
+            slots_[i] = slots_[j];
+            i = j;
+        }
+        slots_[i].used = false;
+        --count_;
+    }
+    /// How many handles it holds.
+    std::size_t size() const noexcept { return count_; }
+
+private:
+    struct slot {
+        native_handle_type handle{};
+        std::size_t position = 0;
+        bool used = false;
+    };
+    std::size_t mask() const noexcept { return slots_.size() - 1; }
+    std::size_t home(native_handle_type h) const noexcept {
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &h, sizeof h < sizeof bits ? sizeof h : sizeof bits);
+        return static_cast<std::size_t>((bits * 0x9E3779B97F4A7C15ull) >> 32) & mask();
+    }
+    void grow() {
+        std::vector<slot> old(slots_.size() < 16 ? 16 : 2 * slots_.size());
+        old.swap(slots_);
+        count_ = 0;
+        for (const slot& e : old)
+            if (e.used) insert(e.handle, e.position);
+    }
+
+    std::vector<slot> slots_;
+    std::size_t count_ = 0;
+};
+
+/// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
+/// wait costs O(registered). Portable, and fine up to a few thousand handles.
+class poll_backend {
+public:
+    static const char* name() noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        return "wsapoll";
+#else
+        return "poll";
+#endif
+    }
+
+    void open(std::error_code& ec) noexcept { ec = ensure_started(); }
+    void close() noexcept {}
+
+    /// An entry whose handle was closed and whose number now names another socket (a different
+    /// identity; POSIX) is stale: it is replaced. Entries of closed handles that nobody reuses are
+    /// dropped by the next wait (poll reports them as POLLNVAL).
+    std::error_code add(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        if (h == invalid_handle) return std::make_error_code(std::errc::bad_file_descriptor);
+        handle_identity id = identity_of(h);
+        if (std::size_t* at = index_.find(h)) {
+            if (!id.known() || ids_[*at] == id) return errc::already_registered;
+            fds_[*at] = make_pollfd(h, read, write);
+            keys_[*at] = key;
+            ids_[*at] = id;
+            return {};
+        }
+        try {
+            fds_.push_back(make_pollfd(h, read, write));
+            keys_.push_back(key);
+            ids_.push_back(id);
+            index_.insert(h, fds_.size() - 1);
+        } catch (...) {
+            if (ids_.size() > index_.size()) ids_.pop_back();
+            if (keys_.size() > index_.size()) keys_.pop_back();
+            if (fds_.size() > index_.size()) fds_.pop_back();
+            return out_of_memory_error();
+        }
+        return {};
+    }
+    std::error_code modify(native_handle_type h, bool read, bool write, std::uint64_t key) noexcept {
+        std::size_t* at = index_.find(h);
+        if (at == nullptr) return errc::not_registered;
+        fds_[*at] = make_pollfd(h, read, write);
+        keys_[*at] = key;
+        return {};
+    }
+    std::error_code remove(native_handle_type h) noexcept {
+        std::size_t* at = index_.find(h);
+        if (at == nullptr) return errc::not_registered;
+        std::size_t i = *at;
+        index_.erase(h);
+        std::size_t last = fds_.size() - 1;
+        if (i != last) {  // move the last entry into the hole
+            fds_[i] = fds_[last];
+            keys_[i] = keys_[last];
+            ids_[i] = ids_[last];
+            *index_.find(fds_[i].fd) = i;  // exists
+        }
+        fds_.pop_back();
+        keys_.pop_back();
+        ids_.pop_back();
+        return {};
+    }
+    std::size_t size() const noexcept { return fds_.size(); }
+
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+        if (fds_.empty()) {  // WSAPoll rejects an empty set: just let the time pass
+            ::Sleep(timeout_ms < 0 ? INFINITE : static_cast<DWORD>(timeout_ms));
+            ec.clear();
+            return 0;
+        }
+        int n = ::WSAPoll(fds_.data(), static_cast<ULONG>(fds_.size()), timeout_ms);
+#else
+        int n = ::poll(fds_.data(), convert<::nfds_t>(fds_.size()), timeout_ms);
+#endif
+        if (n < 0) {
+            ec = last_error();
+            return -1;
+        }
+        ec.clear();
+        int emitted = 0;
+        bool invalid = false;
+        // Start where the previous wait stopped, so that a full batch cannot starve the rest.
+        std::size_t count = fds_.size();
+        if (start_ >= count) start_ = 0;
+        for (std::size_t j = 0; j < count && n > 0 && static_cast<std::size_t>(emitted) < max_events; ++j) {
+            std::size_t i = (start_ + j) % count;
+            short r = fds_[i].revents;
+            if (r == 0) continue;
+            --n;
+            if ((r & POLLNVAL) != 0) {  // closed while registered: dropped below, not reported
+                invalid = true;
+                continue;
+            }
+            bool hangup = (r & hangup_bits) != 0;
+            // After a hang-up a read does not block (it reports end-of-stream): say so, as epoll
+            // and kqueue do, also where WSAPoll reports POLLHUP alone.
+            bool readable = (r & poll_in) != 0 || (hangup && (fds_[i].events & poll_in) != 0);
+            ready_event e{fds_[i].fd, keys_[i], readable, (r & poll_out) != 0, hangup, (r & POLLERR) != 0};
+            emit(e);
+            ++emitted;
+            if (static_cast<std::size_t>(emitted) == max_events) start_ = i + 1;
+        }
+        if (invalid) {
+            for (std::size_t i = fds_.size(); i-- > 0;)
+                if ((fds_[i].revents & POLLNVAL) != 0) remove(fds_[i].fd);
+        }
+        return emitted;
+    }
+
+private:
+#if defined(POLLRDHUP)
+    static constexpr short hangup_bits = POLLHUP | POLLRDHUP;
+    static constexpr short read_bits = poll_in | POLLRDHUP;
+#else
+    static constexpr short hangup_bits = POLLHUP;
+    static constexpr short read_bits = poll_in;
+#endif
+    static pollfd_type make_pollfd(native_handle_type h, bool read, bool write) noexcept {
+        pollfd_type p{};
+        p.fd = h;
+        p.events = static_cast<short>((read ? read_bits : 0) | (write ? poll_out : 0));
+        return p;
+    }
+
+    std::vector<pollfd_type> fds_;
+    std::vector<std::uint64_t> keys_;
+    std::vector<handle_identity> ids_;
+    handle_index index_;
+    std::size_t start_ = 0;
+};
+
+#if defined(SOCKFRAME_POLLER_USE_POLL) || defined(SOCKFRAME_WINDOWS)
+using default_poller_backend = poll_backend;
+#elif defined(SOCKFRAME_LINUX)
+using default_poller_backend = epoll_backend;
+#elif defined(SOCKFRAME_BSD)
+using default_poller_backend = kqueue_backend;
+#else
+using default_poller_backend = poll_backend;
+#endif
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/poller_backends.hpp> ----
+
+
+#include <cstddef>
+#include <cstdint>
+#include <new>
+#include <optional>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
+
+/// What a registration waits for; combine with `|`.
+enum class interest : unsigned { none = 0, read = 1, write = 2 };
+
+/// Both interests.
+constexpr interest operator|(interest a, interest b) noexcept {
+    return static_cast<interest>(static_cast<unsigned>(a) | static_cast<unsigned>(b));
+}
+/// The interests in both.
+constexpr interest operator&(interest a, interest b) noexcept {
+    return static_cast<interest>(static_cast<unsigned>(a) & static_cast<unsigned>(b));
+}
+/// The interests in one of the two only.
+constexpr interest operator^(interest a, interest b) noexcept {
+    return static_cast<interest>(static_cast<unsigned>(a) ^ static_cast<unsigned>(b));
+}
+/// Adds `b`.
+constexpr interest& operator|=(interest& a, interest b) noexcept { return a = a | b; }
+/// Keeps only what is also in `b`.
+constexpr interest& operator&=(interest& a, interest b) noexcept { return a = a & b; }
+/// Toggles `b`.
+constexpr interest& operator^=(interest& a, interest b) noexcept { return a = a ^ b; }
+
+/// One ready handle, as reported by poller::wait.
+struct poll_event {
+    detail::native_handle_type handle;  ///< the registered handle
+    std::uint64_t key;                  ///< the key given to add()/modify()
+    bool readable;  ///< a read will not block (data, a pending connection, or end-of-stream)
+    bool writable;  ///< a write will not block; after a non-blocking connect: the connect finished
+    bool hangup;    ///< the peer closed (at least its sending side): reads soon give end-of-stream
+    bool error;     ///< the socket has a pending error (read it with connect_result() or a call)
+};
+
+/// The poller over a given backend; use the alias `poller`, which picks the platform's best.
+template <typename Backend>
+class basic_poller {
+public:
+    /// The OS handle type of the watched sockets.
+    using native_handle_type = detail::native_handle_type;
+
+    /// Creates the kernel object (epoll_create1(EPOLL_CLOEXEC), kqueue(); nothing for poll).
+    basic_poller() {
+        std::error_code ec;
+        backend_.open(ec);
+        detail::throw_if(ec, "sockframe: create poller");
+    }
+    /// Opens the OS poller, never throwing.
+    explicit basic_poller(std::error_code& ec) noexcept { backend_.open(ec); }
+
+    basic_poller(const basic_poller&) = delete;
+    basic_poller& operator=(const basic_poller&) = delete;
+    /// Takes `other`'s OS poller and registrations.
+    basic_poller(basic_poller&&) noexcept = default;
+    /// Closes this poller, then takes `other`'s.
+    basic_poller& operator=(basic_poller&&) noexcept = default;
+    ~basic_poller() = default;
+
+    /// Registers `h` for `what`; each event for it carries `key`. Registering a handle twice is
+    /// errc::already_registered. Remove a handle before closing it.
+    void add(native_handle_type h, interest what, std::uint64_t key) {
+        std::error_code ec;
+        add(h, what, key, ec);
+        detail::throw_if(ec, "sockframe: poller add");
+    }
+    /// add(h, what, key), never throwing.
+    void add(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        ec = backend_.add(h, wants_read(what), wants_write(what), key);
+    }
+    /// Changes the interest and key of a registered handle (errc::not_registered otherwise).
+    void modify(native_handle_type h, interest what, std::uint64_t key) {
+        std::error_code ec;
+        modify(h, what, key, ec);
+        detail::throw_if(ec, "sockframe: poller modify");
+    }
+    /// modify(h, what, key), never throwing.
+    void modify(native_handle_type h, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        ec = backend_.modify(h, wants_read(what), wants_write(what), key);
+    }
+    /// Unregisters `h` (errc::not_registered if it is not). Events already returned by a wait
+    /// for it are stale: check the key, or process removals after the batch.
+    void remove(native_handle_type h) {
+        std::error_code ec;
+        remove(h, ec);
+        detail::throw_if(ec, "sockframe: poller remove");
+    }
+    /// remove(h), never throwing.
+    void remove(native_handle_type h, std::error_code& ec) noexcept { ec = backend_.remove(h); }
+
+    /// The same for anything with native_handle(): sockets, listeners.
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void add(const Socket& s, interest what, std::uint64_t key) {
+        add(s.native_handle(), what, key);
+    }
+    /// add(s, what, key), never throwing.
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void add(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        add(s.native_handle(), what, key, ec);
+    }
+    /// modify(s.native_handle(), what, key).
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void modify(const Socket& s, interest what, std::uint64_t key) {
+        modify(s.native_handle(), what, key);
+    }
+    /// modify(s, what, key), never throwing.
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void modify(const Socket& s, interest what, std::uint64_t key, std::error_code& ec) noexcept {
+        modify(s.native_handle(), what, key, ec);
+    }
+    /// remove(s.native_handle()).
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void remove(const Socket& s) {
+        remove(s.native_handle());
+    }
+    /// remove(s), never throwing.
+    template <typename Socket, typename = decltype(std::declval<const Socket&>().native_handle())>
+    void remove(const Socket& s, std::error_code& ec) noexcept {
+        remove(s.native_handle(), ec);
+    }
+
+    /// Waits until at least one registered handle is ready or `d` passes (default: no limit).
+    /// Clears `events` and fills it (at most SOCKFRAME_POLLER_MAX_EVENTS; its capacity is reused,
+    /// so a steady loop does not allocate). Returns the count; a timeout is 0 events, not an
+    /// error. EINTR is retried with the time left.
+    std::size_t wait(std::vector<poll_event>& events, deadline d = {}) {
+        std::error_code ec;
+        auto n = wait(events, d, ec);
+        detail::throw_if(ec, "sockframe: poller wait");
+        return n;
+    }
+    /// wait(events), never throwing.
+    std::size_t wait(std::vector<poll_event>& events, std::error_code& ec) noexcept {
+        return wait(events, deadline{}, ec);
+    }
+    /// wait(events, d), never throwing: 0 events when `d` passes first.
+    std::size_t wait(std::vector<poll_event>& events, deadline d, std::error_code& ec) noexcept {
+        events.clear();
+        const std::size_t max_events = SOCKFRAME_POLLER_MAX_EVENTS;
+        std::size_t want = backend_.size() < max_events ? backend_.size() : max_events;
+        if (events.capacity() < want) {
+            try {
+                events.reserve(want);
+            } catch (const std::bad_alloc&) {
+                ec = detail::out_of_memory_error();
+                return 0;
+            }
+        }
+        auto when = d.resolve(std::nullopt);
+        for (;;) {
+            int n = backend_.wait(
+                detail::poll_timeout_ms(when), max_events,
+                [&](const detail::ready_event& r) {
+                    // capacity reserved above: push_back does not allocate
+                    events.push_back(poll_event{r.handle, r.key, r.readable, r.writable, r.hangup, r.error});
+                },
+                ec);
+            if (n < 0) {
+                if (ec == std::errc::interrupted) continue;
+                return 0;
+            }
+            if (!events.empty()) return events.size();
+            // nothing yet: timed out (0 events, no error), or woken early by rounding
+            if (when && deadline::clock::now() >= *when) return 0;
+        }
+    }
+
+    /// The number of registered handles.
+    std::size_t size() const noexcept { return backend_.size(); }
+    /// The mechanism in use: "epoll", "kqueue", "poll" or "wsapoll".
+    static const char* backend() noexcept { return Backend::name(); }
+
+private:
+    static bool wants_read(interest what) noexcept { return (what & interest::read) != interest::none; }
+    static bool wants_write(interest what) noexcept { return (what & interest::write) != interest::none; }
+
+    Backend backend_;
+};
+
+/// The poller of this platform: epoll, kqueue or WSAPoll (poll() with SOCKFRAME_POLLER_USE_POLL).
+/// A distinct type per backend, so translation units that choose differently can share a program.
+using poller = basic_poller<detail::default_poller_backend>;
+
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/poller.hpp> ----
+
 // ---- begin <sockframe/event_loop.hpp> ----
 /// event_loop: one thread's poller, timers, cross-thread post() and signals. One loop per thread,
 /// no hidden threads; many cores = many loops.
@@ -6800,6 +6818,73 @@ SOCKFRAME_NAMESPACE_END
 /// exists. Everything else (watch, timers, signals, run*) belongs to the thread that runs the
 /// loop, or to any one thread while no thread runs it. Handles (io_watch, timer) must not
 /// outlive their loop.
+
+// ---- begin <sockframe/detail/atomic.hpp> ----
+/// A sequentially consistent atomic integer or bool, for the event loop's few flags. With GCC and
+/// Clang it is the compiler's atomic built-ins, so that the event loop's header need not include
+/// <atomic> (costly to compile); elsewhere it is std::atomic.
+
+
+#include <type_traits>
+
+#if !defined(__GNUC__) && !defined(__clang__)
+#include <atomic>
+#endif
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+/// An integral or bool value read and written atomically, every operation sequentially
+/// consistent except load_relaxed(). Lock-free, so usable from a signal handler.
+template <typename T>
+class atomic_value {
+    static_assert(std::is_integral_v<T>, "atomic_value holds an integer or a bool");
+
+public:
+    /// Holds `v` (a constant initialisation: no static-initialisation order concerns).
+    constexpr atomic_value(T v = T{}) noexcept : v_(v) {}  // NOLINT(google-explicit-constructor)
+    atomic_value(const atomic_value&) = delete;
+    atomic_value& operator=(const atomic_value&) = delete;
+
+#if defined(__GNUC__) || defined(__clang__)
+    /// The value.
+    T load() const noexcept { return __atomic_load_n(&v_, __ATOMIC_SEQ_CST); }
+    /// The value, with no ordering of the accesses around it.
+    T load_relaxed() const noexcept { return __atomic_load_n(&v_, __ATOMIC_RELAXED); }
+    /// Sets the value.
+    void store(T v) noexcept { __atomic_store_n(&v_, v, __ATOMIC_SEQ_CST); }
+    /// Sets the value; returns the one before.
+    T exchange(T v) noexcept { return __atomic_exchange_n(&v_, v, __ATOMIC_SEQ_CST); }
+    /// Sets `desired` if the value is `expected`; else false with `expected` set to the value.
+    bool compare_exchange(T& expected, T desired) noexcept {
+        return __atomic_compare_exchange_n(&v_, &expected, desired, false, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_SEQ_CST);
+    }
+
+private:
+    T v_;
+#else
+    /// The value.
+    T load() const noexcept { return v_.load(); }
+    /// The value, with no ordering of the accesses around it.
+    T load_relaxed() const noexcept { return v_.load(std::memory_order_relaxed); }
+    /// Sets the value.
+    void store(T v) noexcept { v_.store(v); }
+    /// Sets the value; returns the one before.
+    T exchange(T v) noexcept { return v_.exchange(v); }
+    /// Sets `desired` if the value is `expected`; else false with `expected` set to the value.
+    bool compare_exchange(T& expected, T desired) noexcept {
+        return v_.compare_exchange_strong(expected, desired);
+    }
+
+private:
+    std::atomic<T> v_;
+#endif
+};
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/atomic.hpp> ----
 
 // ---- begin <sockframe/detail/event_loop_os.hpp> ----
 /// The event loop's operating-system glue: wake-up channels (eventfd on Linux, a pipe on every
@@ -7008,7 +7093,6 @@ SOCKFRAME_NAMESPACE_END
 #endif
 #endif
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -7134,13 +7218,13 @@ inline constexpr int max_signal = NSIG;
 #else
 inline constexpr int max_signal = 65;
 #endif
-inline std::atomic<int> signal_pipe_write_end[max_signal] = {};
+inline atomic_value<int> signal_pipe_write_end[max_signal] = {};
 
 /// The sigaction handler of self_pipe_signals: async-signal-safe (an atomic load and a write).
 extern "C" inline void sockframe_signal_to_pipe(int signo) {
     int saved = errno;
     if (signo > 0 && signo < max_signal) {
-        int fd = signal_pipe_write_end[signo].load(std::memory_order_relaxed) - 1;
+        int fd = signal_pipe_write_end[signo].load_relaxed() - 1;
         if (fd >= 0) {
             unsigned char byte = static_cast<unsigned char>(signo);
             (void)!::write(fd, &byte, 1);
@@ -7184,7 +7268,7 @@ public:
             write_fd_ = fds[1];
         }
         int expected = 0;
-        if (!signal_pipe_write_end[signo].compare_exchange_strong(expected, write_fd_ + 1)) {
+        if (!signal_pipe_write_end[signo].compare_exchange(expected, write_fd_ + 1)) {
             ec = std::make_error_code(std::errc::device_or_resource_busy);  // another loop owns it
             return;
         }
@@ -7510,16 +7594,116 @@ inline std::error_code block_signals_in_thread(std::initializer_list<int> signal
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/detail/event_loop_os.hpp> ----
 
+// ---- begin <sockframe/detail/owned.hpp> ----
+/// Single ownership of a heap object, for the headers that would otherwise include <memory> (one
+/// of the standard library's costliest headers to compile) for std::unique_ptr alone.
 
-#include <algorithm>
-#include <atomic>
+
+#include <cstddef>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+/// Owns the object at a pointer made by `new` and deletes it, as std::unique_ptr<T> with the
+/// default deleter: move-only, empty after a move.
+template <typename T>
+class owned {
+public:
+    /// Empty.
+    owned() noexcept = default;
+    /// Empty.
+    owned(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor): as std::unique_ptr
+    /// Takes `p` (made by `new`, or null).
+    explicit owned(T* p) noexcept : p_(p) {}
+    /// Takes `other`'s object.
+    owned(owned&& other) noexcept : p_(other.release()) {}
+    /// Takes `other`'s object, of a type derived from T.
+    template <typename U, typename = std::enable_if_t<std::is_convertible_v<U*, T*>>>
+    owned(owned<U>&& other) noexcept : p_(other.release()) {}  // NOLINT(google-explicit-constructor)
+    /// Deletes the object held, then takes `other`'s.
+    owned& operator=(owned&& other) noexcept {
+        reset(other.release());
+        return *this;
+    }
+    /// Deletes the object held.
+    owned& operator=(std::nullptr_t) noexcept {
+        reset();
+        return *this;
+    }
+    owned(const owned&) = delete;
+    owned& operator=(const owned&) = delete;
+    ~owned() { delete p_; }
+
+    /// The object (null if empty).
+    T* get() const noexcept { return p_; }
+    /// The object; the owner must not be empty.
+    T& operator*() const noexcept { return *p_; }
+    /// The object's members; the owner must not be empty.
+    T* operator->() const noexcept { return p_; }
+    /// Whether an object is held.
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+    /// Gives the object up without deleting it.
+    T* release() noexcept { return std::exchange(p_, nullptr); }
+    /// Deletes the object held and takes `p`.
+    void reset(T* p = nullptr) noexcept { delete std::exchange(p_, p); }
+
+private:
+    T* p_ = nullptr;
+};
+
+/// Owns an array made by `new T[n]` and deletes it with `delete[]`.
+template <typename T>
+class owned<T[]> {
+public:
+    /// Empty.
+    owned() noexcept = default;
+    /// Takes `p` (made by `new T[n]`, or null).
+    explicit owned(T* p) noexcept : p_(p) {}
+    /// Takes `other`'s array.
+    owned(owned&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
+    /// Deletes the array held, then takes `other`'s.
+    owned& operator=(owned&& other) noexcept {
+        delete[] std::exchange(p_, std::exchange(other.p_, nullptr));
+        return *this;
+    }
+    owned(const owned&) = delete;
+    owned& operator=(const owned&) = delete;
+    ~owned() { delete[] p_; }
+
+    /// Element `i`.
+    T& operator[](std::size_t i) const noexcept { return p_[i]; }
+    /// The first element (null if empty).
+    T* get() const noexcept { return p_; }
+
+private:
+    T* p_ = nullptr;
+};
+
+/// A new T made from `args` (as `new T(args...)`), owned.
+template <typename T, typename... Args>
+owned<T> make_owned(Args&&... args) {
+    return owned<T>(new T(std::forward<Args>(args)...));
+}
+
+/// `n` value-initialised T, owned.
+template <typename T>
+owned<T[]> make_owned_array(std::size_t n) {
+    return owned<T[]>(new T[n]());
+}
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/owned.hpp> ----
+
+
 #include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <limits>
-#include <memory>
 #include <new>
 #include <optional>
 #include <system_error>
@@ -7597,7 +7781,7 @@ public:
     /// Adds a value-initialised slot at index size(). Throws std::bad_alloc only (nothing changes).
     void emplace_back() {
         if ((size_ >> chunk_bits) == chunks_.size()) {
-            auto chunk = std::make_unique<T[]>(chunk_size);
+            auto chunk = detail::make_owned_array<T>(chunk_size);
             chunks_.push_back(std::move(chunk));  // if this throws, the chunk is freed
         }
         ++size_;
@@ -7607,7 +7791,7 @@ private:
     static constexpr std::size_t chunk_bits = 6;
     static constexpr std::size_t chunk_size = std::size_t{1} << chunk_bits;
     static constexpr std::size_t chunk_mask = chunk_size - 1;
-    std::vector<std::unique_ptr<T[]>> chunks_;
+    std::vector<detail::owned<T[]>> chunks_;
     std::size_t size_ = 0;
 };
 }  // namespace detail
@@ -7944,8 +8128,10 @@ public:
     /// Removes every callback for `signo` and restores the signal's previous state (see
     /// on_signal).
     void cancel_signal(int signo) noexcept {
-        signal_handlers_.erase(std::remove_if(signal_handlers_.begin(), signal_handlers_.end(),
-                                              [&](const auto& h) { return h.first == signo; }),
+        std::size_t kept = 0;
+        for (auto& h : signal_handlers_)
+            if (h.first != signo) signal_handlers_[kept++] = std::move(h);
+        signal_handlers_.erase(signal_handlers_.begin() + static_cast<std::ptrdiff_t>(kept),
                                signal_handlers_.end());
         signals_.remove(signo);
     }
@@ -7964,9 +8150,9 @@ public:
             SIGTERM, [this](int) { stop(); }, ec);
         if (ec) {  // undo the SIGINT callback just added, and only that
             signal_handlers_.pop_back();
-            if (std::none_of(signal_handlers_.begin(), signal_handlers_.end(),
-                             [](const auto& h) { return h.first == SIGINT; }))
-                signals_.remove(SIGINT);
+            bool watched = false;
+            for (const auto& h : signal_handlers_) watched = watched || h.first == SIGINT;
+            if (!watched) signals_.remove(SIGINT);
         }
     }
 
@@ -7999,17 +8185,41 @@ private:
         std::uint32_t index;
         std::uint32_t generation;
     };
-    /// Orders std::push_heap & co. so that the front is the earliest entry (a function object,
-    /// which the heap algorithms inline; a function pointer they may not).
-    struct fires_later {
-        bool operator()(const heap_entry& a, const heap_entry& b) const noexcept {
-            return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+    /// Whether `a` fires after `b` (no two entries tie: each has its own sequence number).
+    static bool fires_later(const heap_entry& a, const heap_entry& b) noexcept {
+        return a.due > b.due || (a.due == b.due && a.sequence > b.sequence);
+    }
+    // The timer heap: a binary min-heap on (due, sequence) in heap_, the earliest at the front.
+    /// Moves the last entry up to its place.
+    void heap_sift_up() noexcept {
+        std::size_t i = heap_.size() - 1;
+        const heap_entry e = heap_[i];
+        while (i > 0) {
+            const std::size_t parent = (i - 1) / 2;
+            if (!fires_later(heap_[parent], e)) break;
+            heap_[i] = heap_[parent];
+            i = parent;
         }
-    };
+        heap_[i] = e;
+    }
+    /// Moves the entry at `i` down to its place.
+    void heap_sift_down(std::size_t i) noexcept {
+        const std::size_t n = heap_.size();
+        const heap_entry e = heap_[i];
+        for (;;) {
+            std::size_t child = 2 * i + 1;
+            if (child >= n) break;
+            if (child + 1 < n && fires_later(heap_[child], heap_[child + 1])) ++child;
+            if (!fires_later(e, heap_[child])) break;
+            heap_[i] = heap_[child];
+            i = child;
+        }
+        heap_[i] = e;
+    }
     /// Room for every slot's index in a free list, so that freeing a slot never allocates;
     /// grown geometrically (reserve alone would reallocate for every new slot).
     static void reserve_free_list(std::vector<std::uint32_t>& list, std::size_t slots) {
-        if (list.capacity() < slots) list.reserve(std::max<std::size_t>(slots, 2 * list.capacity()));
+        if (list.capacity() < slots) list.reserve(slots > 2 * list.capacity() ? slots : 2 * list.capacity());
     }
     static std::uint64_t watch_key(std::uint32_t index, std::uint32_t generation) noexcept {
         return (static_cast<std::uint64_t>(generation) << 32) | index;
@@ -8175,7 +8385,7 @@ private:
             release_timer(index);
             throw;
         }
-        std::push_heap(heap_.begin(), heap_.end(), fires_later{});
+        heap_sift_up();
         slot.period = period;
         slot.armed = true;
         ++live_timers_;
@@ -8206,17 +8416,19 @@ private:
         // Lazy deletion: the heap entry stays until it reaches the front, unless cancelled
         // entries outnumber live ones; then they are dropped in one O(n) pass.
         if (heap_.size() >= compact_threshold && heap_.size() > 2 * live_timers_) {
-            heap_.erase(
-                std::remove_if(heap_.begin(), heap_.end(), [this](const heap_entry& e) { return stale(e); }),
-                heap_.end());
-            std::make_heap(heap_.begin(), heap_.end(), fires_later{});
+            std::size_t kept = 0;
+            for (const heap_entry& e : heap_)
+                if (!stale(e)) heap_[kept++] = e;
+            heap_.resize(kept);
+            for (std::size_t i = kept / 2; i-- > 0;) heap_sift_down(i);
         }
         return true;
     }
 
     void pop_timer() noexcept {
-        std::pop_heap(heap_.begin(), heap_.end(), fires_later{});
+        heap_.front() = heap_.back();
         heap_.pop_back();
+        if (!heap_.empty()) heap_sift_down(0);
     }
 
     std::optional<clock::time_point> earliest_timer() noexcept {
@@ -8269,7 +8481,7 @@ private:
                 if (next <= now) next = now + s.period;  // fell behind: skip the missed ticks
                 try {
                     loop.heap_.push_back(heap_entry{next, loop.sequence_++, e.index, e.generation});
-                    std::push_heap(loop.heap_.begin(), loop.heap_.end(), fires_later{});
+                    loop.heap_sift_up();
                 } catch (...) {  // no memory to re-arm: the timer ends
                     s.armed = false;
                     ++s.generation;
@@ -8349,10 +8561,10 @@ private:
     std::vector<detail::function<void()>> running_posts_;
     bool local_posts_ = false;  // posted from the loop's own thread since the last look
 
-    std::atomic<bool> wake_pending_{false};
-    std::atomic<bool> stop_requested_{false};
-    std::atomic<bool> running_{false};
-    std::atomic<std::uintptr_t> thread_{0};
+    detail::atomic_value<bool> wake_pending_{false};
+    detail::atomic_value<bool> stop_requested_{false};
+    detail::atomic_value<bool> running_{false};
+    detail::atomic_value<std::uintptr_t> thread_{0};
 };
 
 /// The event loop over the platform's poller.
@@ -16082,7 +16294,6 @@ SOCKFRAME_NAMESPACE_END
 
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16113,7 +16324,7 @@ public:
     /// Holds a copy of `codec` (one allocation). `Codec` must satisfy the codec contract (codec_check).
     template <typename Codec, typename = std::enable_if_t<!std::is_same_v<std::decay_t<Codec>, any_codec>>>
     any_codec(Codec&& codec)  // NOLINT(google-explicit-constructor)
-        : self_(std::make_unique<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
+        : self_(detail::make_owned<model<std::decay_t<Codec>>>(std::forward<Codec>(codec))),
           caps_(capabilities<std::decay_t<Codec>>()) {}
     /// A copy of the held codec (one allocation).
     any_codec(const any_codec& other) : self_(other.self_->clone()), caps_(other.caps_) {}
@@ -16202,7 +16413,7 @@ private:
     struct concept_t {
         virtual ~concept_t() = default;
         virtual const void* type() const noexcept = 0;
-        virtual std::unique_ptr<concept_t> clone() const = 0;
+        virtual detail::owned<concept_t> clone() const = 0;
         virtual std::size_t max_frame() const = 0;
         virtual std::size_t max_frame_bytes() const = 0;
         virtual decode_result decode(const_buffer input) = 0;
@@ -16218,9 +16429,9 @@ private:
         static_assert(codec_check<Codec>::ok, "any_codec: the held type is not a codec");
         template <typename C>
         explicit model(C&& c) : codec(std::forward<C>(c)) {}
-        std::unique_ptr<concept_t> clone() const override {
+        detail::owned<concept_t> clone() const override {
             if constexpr (std::is_copy_constructible_v<Codec>) {
-                return std::make_unique<model>(codec);
+                return detail::make_owned<model>(codec);
             } else {
                 detail::throw_error(errc::not_supported, "any_codec: the held codec cannot be copied");
             }
@@ -16256,7 +16467,7 @@ private:
         Codec codec;
     };
 
-    std::unique_ptr<concept_t> self_;
+    detail::owned<concept_t> self_;
     unsigned caps_ = 0;  // which optional members the held codec has (no virtual call to find out)
 };
 
@@ -18394,12 +18605,10 @@ SOCKFRAME_NAMESPACE_END
 /// returns.
 
 
-#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
@@ -18612,10 +18821,10 @@ public:
         };
 
         framed_server* server_;
-        std::unique_ptr<proxy_state> proxy_;  // only with server_options::proxy_protocol
+        detail::owned<proxy_state> proxy_;  // only with server_options::proxy_protocol
         // While the connection has no partial frame and nothing queued it holds only its socket;
         // a framed object (with its buffers) is lent from the server's pool while it works.
-        std::unique_ptr<framed_type> io_;
+        detail::owned<framed_type> io_;
         stream_type stream_;
         address_type peer_;
         std::uint64_t id_;
@@ -18695,7 +18904,7 @@ public:
     /// Accepts connections from `listener` (non-blocking, listening) from now on. Several
     /// listeners may be added.
     void listen(Listener listener) {
-        auto l = std::make_unique<listener_slot>();
+        auto l = detail::make_owned<listener_slot>();
         l->listener = std::move(listener);
         listener_slot* raw = l.get();
         listeners_.push_back(std::move(l));
@@ -18715,7 +18924,9 @@ public:
     /// server first) and keep its loop running while connections may arrive. Throws
     /// std::invalid_argument if `servers` is empty or holds a null pointer.
     void listen(Listener listener, std::vector<framed_server*> servers) {
-        if (servers.empty() || std::find(servers.begin(), servers.end(), nullptr) != servers.end())
+        bool null = servers.empty();
+        for (const framed_server* s : servers) null = null || s == nullptr;
+        if (null)
             throw std::invalid_argument("sockframe: framed_server::listen: no server to hand connections to");
         listen(std::move(listener));
         listeners_.back()->targets = std::move(servers);
@@ -18836,14 +19047,39 @@ private:
         std::size_t next = 0;
     };
 
+    /// An accepted stream on its way to another loop. post() stores copyable callables, so the
+    /// copies share one box, freed by the last. The count needs no atomics: post() moves the
+    /// callable in (a move leaves no owner behind), so only the target loop's thread copies it.
+    class stream_box {
+    public:
+        explicit stream_box(stream_type s) : node_(new node{std::move(s), 1}) {}
+        stream_box(const stream_box& other) noexcept : node_(other.node_) {
+            if (node_ != nullptr) ++node_->owners;
+        }
+        stream_box(stream_box&& other) noexcept : node_(std::exchange(other.node_, nullptr)) {}
+        stream_box& operator=(const stream_box&) = delete;
+        stream_box& operator=(stream_box&&) = delete;
+        ~stream_box() {
+            if (node_ != nullptr && --node_->owners == 0) delete node_;
+        }
+        /// The stream, moved out (once).
+        stream_type take() noexcept { return std::move(node_->stream); }
+
+    private:
+        struct node {
+            stream_type stream;
+            std::size_t owners;
+        };
+        node* node_;
+    };
+
     /// Posts an accepted connection to `target`'s loop, where it is adopted. If the post fails
     /// (no memory), the connection is closed.
     static void hand_over(framed_server& target, stream_type stream, const address_type& peer) {
-        // post() stores a copyable callable: the socket goes in a shared box
-        auto box = std::make_shared<stream_type>(std::move(stream));
         framed_server* to = &target;
         try {
-            to->loop().post([to, box, peer] { to->adopt(std::move(*box), peer); });
+            to->loop().post(
+                [to, box = stream_box(std::move(stream)), peer]() mutable { to->adopt(box.take(), peer); });
         } catch (...) {
         }
     }
@@ -18876,11 +19112,11 @@ private:
     }
 
     connection& make_connection(stream_type stream, const address_type& peer, interest what) {
-        std::unique_ptr<connection> owned(new connection(*this, std::move(stream), peer, ++last_id_));
-        connection& c = *owned;
+        detail::owned<connection> keep(new connection(*this, std::move(stream), peer, ++last_id_));
+        connection& c = *keep;
         c.last_activity_ = clock::now();
         c.slot_ = connections_.size();
-        connections_.push_back(std::move(owned));
+        connections_.push_back(std::move(keep));
         connection* raw = &c;
         std::error_code ec;
         if (c.stream_.is_open()) {
@@ -18912,7 +19148,7 @@ private:
         if (c.abort_) return;
         if (options_.proxy_protocol != proxy_protocol_mode::off) {
             if (options_.trusted_proxies.trusts(c.peer_)) {
-                c.proxy_ = std::make_unique<typename connection::proxy_state>();
+                c.proxy_ = detail::make_owned<typename connection::proxy_state>();
                 c.frame_started_ = clock::now();  // frame_timeout covers a slow header too
                 return;                           // on_open once the header is read
             }
@@ -19186,12 +19422,12 @@ private:
     void attach(connection& c) {
         if (c.io_) return;
         pool_used_ = true;
-        std::unique_ptr<framed_type> f;
+        detail::owned<framed_type> f;
         if (!pool_.empty()) {
             f = std::move(pool_.back());
             pool_.pop_back();
         } else {
-            f = std::make_unique<framed_type>(stream_type{}, prototype_);
+            f = detail::make_owned<framed_type>(stream_type{}, prototype_);
             f->set_high_water_mark(options_.high_water_mark);
             if (options_.initial_receive_capacity != 0)
                 f->set_initial_receive_capacity(options_.initial_receive_capacity);
@@ -19230,13 +19466,13 @@ private:
         c.connect_timer_.cancel();
         c.socket().close();
         const std::size_t slot = c.slot_;
-        std::unique_ptr<connection> owned = std::move(connections_[slot]);
+        detail::owned<connection> keep = std::move(connections_[slot]);
         if (slot + 1 != connections_.size()) {
             connections_[slot] = std::move(connections_.back());
             connections_[slot]->slot_ = slot;
         }
         connections_.pop_back();
-        graveyard_.push_back(std::move(owned));
+        graveyard_.push_back(std::move(keep));
         if (close_handler_) close_handler_(c, c.reason_);
     }
 
@@ -19288,11 +19524,11 @@ private:
     detail::function<void(connection&)> open_handler_;
     detail::function<void(connection&, const_buffer)> frame_handler_;
     detail::function<void(connection&, std::error_code)> close_handler_;
-    std::vector<std::unique_ptr<listener_slot>> listeners_;
-    std::vector<std::unique_ptr<connection>> connections_;
+    std::vector<detail::owned<listener_slot>> listeners_;
+    std::vector<detail::owned<connection>> connections_;
     std::vector<connection*> deferred_;
-    std::vector<std::unique_ptr<connection>> graveyard_;
-    std::vector<std::unique_ptr<framed_type>> pool_;
+    std::vector<detail::owned<connection>> graveyard_;
+    std::vector<detail::owned<framed_type>> pool_;
     bool pool_used_ = false;  // a framed object was lent since the previous sweep
     timer_type sweep_;
     timer_type stop_timer_;

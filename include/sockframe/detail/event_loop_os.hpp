@@ -11,6 +11,7 @@
 /// add(signo, ec), remove(signo), read(on) and close().
 
 #include <sockframe/config.hpp>
+#include <sockframe/detail/atomic.hpp>
 #include <sockframe/detail/function.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/poller.hpp>
@@ -32,7 +33,6 @@
 #endif
 #endif
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -158,13 +158,13 @@ inline constexpr int max_signal = NSIG;
 #else
 inline constexpr int max_signal = 65;
 #endif
-inline std::atomic<int> signal_pipe_write_end[max_signal] = {};
+inline atomic_value<int> signal_pipe_write_end[max_signal] = {};
 
 /// The sigaction handler of self_pipe_signals: async-signal-safe (an atomic load and a write).
 extern "C" inline void sockframe_signal_to_pipe(int signo) {
     int saved = errno;
     if (signo > 0 && signo < max_signal) {
-        int fd = signal_pipe_write_end[signo].load(std::memory_order_relaxed) - 1;
+        int fd = signal_pipe_write_end[signo].load_relaxed() - 1;
         if (fd >= 0) {
             unsigned char byte = static_cast<unsigned char>(signo);
             (void)!::write(fd, &byte, 1);
@@ -208,7 +208,7 @@ public:
             write_fd_ = fds[1];
         }
         int expected = 0;
-        if (!signal_pipe_write_end[signo].compare_exchange_strong(expected, write_fd_ + 1)) {
+        if (!signal_pipe_write_end[signo].compare_exchange(expected, write_fd_ + 1)) {
             ec = std::make_error_code(std::errc::device_or_resource_busy);  // another loop owns it
             return;
         }

@@ -78,7 +78,9 @@
 
 #include <sockframe/error.hpp>
 
-#include <atomic>
+#if defined(SOCKFRAME_WINDOWS)
+#include <atomic>  // the Winsock extension functions, looked up once
+#endif
 #include <chrono>
 #include <climits>
 #include <cstddef>
@@ -752,6 +754,21 @@ inline std::error_code wait_ready(native_handle_type h, short events,
         if (last_was_interrupted()) continue;
         return last_error();
     }
+}
+
+/// One poll() (WSAPoll() on Windows) of `n` handles, until `deadline`. Returns how many are
+/// ready, 0 when the time has passed or a signal interrupted the wait, or -1 with `ec` set.
+inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clock::time_point>& deadline,
+                        std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int got = ::WSAPoll(fds, static_cast<ULONG>(n), poll_timeout_ms(deadline));
+#else
+    int got = ::poll(fds, static_cast<::nfds_t>(n), poll_timeout_ms(deadline));
+#endif
+    if (got >= 0) return got;
+    if (last_was_interrupted()) return 0;
+    ec = last_error();
+    return -1;
 }
 
 /// Waits until a non-blocking connect on `h` has finished, successfully or not, or the deadline

@@ -72,19 +72,21 @@ public:
     }
 };
 
-/// The category object: constant-initialised (a use is a plain address, no initialisation check)
-/// and never destroyed (codes stay usable while other static objects are destroyed).
+/// Storage for the category object that never destroys it: codes stay usable while other
+/// static objects are destroyed.
 union sockframe_category_storage {
     constexpr sockframe_category_storage() noexcept : impl() {}
     ~sockframe_category_storage() {}
     sockframe_category_impl impl;
 };
-SOCKFRAME_CONSTINIT inline sockframe_category_storage sockframe_category_object;
 }  // namespace detail
 
-/// The category of sockframe::errc codes.
+/// The category of sockframe::errc codes. The object is a local static, constant-initialised: a
+/// translation unit that never calls this emits none of it (a namespace-scope object would put
+/// the category's virtual functions into every unit that includes this header).
 inline const std::error_category& sockframe_category() noexcept {
-    return detail::sockframe_category_object.impl;
+    SOCKFRAME_CONSTINIT static detail::sockframe_category_storage storage;
+    return storage.impl;
 }
 
 /// An error code of sockframe's category (lets `ec == sf::errc::...` and `std::error_code ec = sf::errc::...`

@@ -251,20 +251,22 @@ struct no_batch_state {};
 /// of the last byte of the read it came with: Linux detaches a message's descriptors on the read
 /// that reaches its first byte, may glue bytes of earlier messages before it, and ends that read
 /// within the message, so that byte belongs to the frame sent with them. Closes what it holds.
-class descriptor_queue {
+/// A template (on nothing) so that its bodies are compiled only where a Unix stream is framed.
+template <typename = void>
+class basic_descriptor_queue {
 public:
     /// The most descriptors held for frames not yet delivered; more are closed (and flagged).
     static constexpr std::size_t most = 4 * max_passed_descriptors;
 
-    descriptor_queue() noexcept = default;
-    descriptor_queue(descriptor_queue&& other) noexcept
+    basic_descriptor_queue() noexcept = default;
+    basic_descriptor_queue(basic_descriptor_queue&& other) noexcept
         : entries_(std::move(other.entries_)),
           held_(std::exchange(other.held_, 0)),
           received_(std::exchange(other.received_, 0)),
           room_(std::exchange(other.room_, 0)) {
         other.entries_.clear();
     }
-    descriptor_queue& operator=(descriptor_queue&& other) noexcept {
+    basic_descriptor_queue& operator=(basic_descriptor_queue&& other) noexcept {
         if (this != &other) {
             close_before((std::numeric_limits<std::uint64_t>::max)());
             entries_ = std::move(other.entries_);
@@ -275,9 +277,9 @@ public:
         }
         return *this;
     }
-    descriptor_queue(const descriptor_queue&) = delete;
-    descriptor_queue& operator=(const descriptor_queue&) = delete;
-    ~descriptor_queue() { close_before((std::numeric_limits<std::uint64_t>::max)()); }
+    basic_descriptor_queue(const basic_descriptor_queue&) = delete;
+    basic_descriptor_queue& operator=(const basic_descriptor_queue&) = delete;
+    ~basic_descriptor_queue() { close_before((std::numeric_limits<std::uint64_t>::max)()); }
 
     /// Descriptors each read makes room for (0: reads take none, the kernel closes them).
     std::size_t room() const noexcept { return room_; }
@@ -360,6 +362,8 @@ private:
     std::uint64_t received_ = 0;
     std::size_t room_ = 0;
 };
+/// The descriptor queue.
+using descriptor_queue = basic_descriptor_queue<>;
 /// The descriptor state of a framed Unix stream.
 struct stream_descriptor_state {
     descriptor_queue descriptors;

@@ -420,19 +420,21 @@ public:
     }
 };
 
-/// The category object: constant-initialised (a use is a plain address, no initialisation check)
-/// and never destroyed (codes stay usable while other static objects are destroyed).
+/// Storage for the category object that never destroys it: codes stay usable while other
+/// static objects are destroyed.
 union sockframe_category_storage {
     constexpr sockframe_category_storage() noexcept : impl() {}
     ~sockframe_category_storage() {}
     sockframe_category_impl impl;
 };
-SOCKFRAME_CONSTINIT inline sockframe_category_storage sockframe_category_object;
 }  // namespace detail
 
-/// The category of sockframe::errc codes.
+/// The category of sockframe::errc codes. The object is a local static, constant-initialised: a
+/// translation unit that never calls this emits none of it (a namespace-scope object would put
+/// the category's virtual functions into every unit that includes this header).
 inline const std::error_category& sockframe_category() noexcept {
-    return detail::sockframe_category_object.impl;
+    SOCKFRAME_CONSTINIT static detail::sockframe_category_storage storage;
+    return storage.impl;
 }
 
 /// An error code of sockframe's category (lets `ec == sf::errc::...` and `std::error_code ec = sf::errc::...`
@@ -6087,7 +6089,9 @@ inline std::error_code out_of_memory_error() noexcept {
 #if defined(SOCKFRAME_POSIX)
 /// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
 /// so a vector indexed by descriptor gives O(1) lookups without hashing.
-class descriptor_table {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_descriptor_table {
 public:
     struct slot {
         std::uint64_t key = 0;
@@ -6119,21 +6123,25 @@ public:
 private:
     std::vector<slot> slots_;
 };
+/// The one instantiation.
+using descriptor_table = basic_descriptor_table<>;
 #endif
 
 #if defined(SOCKFRAME_LINUX)
 /// epoll: the kernel keeps the interest set; a wait costs O(ready), not O(registered).
-class epoll_backend {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_epoll_backend {
 public:
     static const char* name() noexcept { return "epoll"; }
 
-    epoll_backend() noexcept = default;
-    epoll_backend(epoll_backend&& o) noexcept
+    basic_epoll_backend() noexcept = default;
+    basic_epoll_backend(basic_epoll_backend&& o) noexcept
         : fd_(std::exchange(o.fd_, -1)),
           table_(std::move(o.table_)),
           ready_(std::move(o.ready_)),
           count_(std::exchange(o.count_, 0)) {}
-    epoll_backend& operator=(epoll_backend&& o) noexcept {
+    basic_epoll_backend& operator=(basic_epoll_backend&& o) noexcept {
         if (this != &o) {
             close();
             fd_ = std::exchange(o.fd_, -1);
@@ -6143,7 +6151,7 @@ public:
         }
         return *this;
     }
-    ~epoll_backend() { close(); }
+    ~basic_epoll_backend() { close(); }
 
     void open(std::error_code& ec) noexcept {
         fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -6247,6 +6255,8 @@ private:
     std::vector<::epoll_event> ready_;
     std::size_t count_ = 0;
 };
+/// The one instantiation.
+using epoll_backend = basic_epoll_backend<>;
 #endif
 
 #if defined(SOCKFRAME_BSD)
@@ -6405,7 +6415,9 @@ private:
 
 /// Where each registered handle sits in poll_backend's arrays: an open-addressing hash table
 /// (linear probing, backward-shift erase), so that the header needs no <unordered_map>.
-class handle_index {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_handle_index {
 public:
     /// The position stored for `h`, or null.
     std::size_t* find(native_handle_type h) noexcept {
@@ -6464,10 +6476,14 @@ private:
     std::vector<slot> slots_;
     std::size_t count_ = 0;
 };
+/// The one instantiation.
+using handle_index = basic_handle_index<>;
 
 /// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
 /// wait costs O(registered). Portable, and fine up to a few thousand handles.
-class poll_backend {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_poll_backend {
 public:
     static const char* name() noexcept {
 #if defined(SOCKFRAME_WINDOWS)
@@ -6600,6 +6616,8 @@ private:
     handle_index index_;
     std::size_t start_ = 0;
 };
+/// The one instantiation.
+using poll_backend = basic_poll_backend<>;
 
 #if defined(SOCKFRAME_POLLER_USE_POLL) || defined(SOCKFRAME_WINDOWS)
 using default_poller_backend = poll_backend;
@@ -7179,12 +7197,14 @@ inline void drain_descriptor(int fd) noexcept {
 }
 
 /// Wake-up over a pipe: notify() writes a byte, drain() reads them all.
-class pipe_wakeup {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_pipe_wakeup {
 public:
-    pipe_wakeup() noexcept = default;
-    pipe_wakeup(const pipe_wakeup&) = delete;
-    pipe_wakeup& operator=(const pipe_wakeup&) = delete;
-    ~pipe_wakeup() { close(); }
+    basic_pipe_wakeup() noexcept = default;
+    basic_pipe_wakeup(const basic_pipe_wakeup&) = delete;
+    basic_pipe_wakeup& operator=(const basic_pipe_wakeup&) = delete;
+    ~basic_pipe_wakeup() { close(); }
 
     void open(std::error_code& ec) noexcept {
         int fds[2] = {-1, -1};
@@ -7209,6 +7229,8 @@ private:
     int read_fd_ = -1;
     int write_fd_ = -1;
 };
+/// The one instantiation.
+using pipe_wakeup = basic_pipe_wakeup<>;
 
 /// The write end of each signal's self-pipe, stored as descriptor + 1 so that the
 /// zero-initialised table means "none". Process-global by nature: a signal's disposition belongs
@@ -7235,12 +7257,14 @@ extern "C" inline void sockframe_signal_to_pipe(int signo) {
 
 /// Signals through a handler installed with sigaction that writes the signal number to a pipe;
 /// remove() and close() restore the previous handler.
-class self_pipe_signals {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_self_pipe_signals {
 public:
-    self_pipe_signals() noexcept = default;
-    self_pipe_signals(const self_pipe_signals&) = delete;
-    self_pipe_signals& operator=(const self_pipe_signals&) = delete;
-    ~self_pipe_signals() { close(); }
+    basic_self_pipe_signals() noexcept = default;
+    basic_self_pipe_signals(const basic_self_pipe_signals&) = delete;
+    basic_self_pipe_signals& operator=(const basic_self_pipe_signals&) = delete;
+    ~basic_self_pipe_signals() { close(); }
 
     loop_handle handle() const noexcept { return read_fd_; }
     bool contains(int signo) const noexcept {
@@ -7326,6 +7350,8 @@ private:
     int write_fd_ = -1;
     std::vector<entry> entries_;
 };
+/// The one instantiation.
+using self_pipe_signals = basic_self_pipe_signals<>;
 
 /// The portable POSIX pair: a pipe and a self-pipe signal handler.
 struct posix_loop_os {
@@ -7336,12 +7362,14 @@ struct posix_loop_os {
 
 #if defined(SOCKFRAME_LINUX)
 /// Wake-up over an eventfd: one descriptor, a counter instead of bytes.
-class eventfd_wakeup {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_eventfd_wakeup {
 public:
-    eventfd_wakeup() noexcept = default;
-    eventfd_wakeup(const eventfd_wakeup&) = delete;
-    eventfd_wakeup& operator=(const eventfd_wakeup&) = delete;
-    ~eventfd_wakeup() { close(); }
+    basic_eventfd_wakeup() noexcept = default;
+    basic_eventfd_wakeup(const basic_eventfd_wakeup&) = delete;
+    basic_eventfd_wakeup& operator=(const basic_eventfd_wakeup&) = delete;
+    ~basic_eventfd_wakeup() { close(); }
 
     void open(std::error_code& ec) noexcept {
         fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -7361,17 +7389,21 @@ public:
 private:
     int fd_ = -1;
 };
+/// The one instantiation.
+using eventfd_wakeup = basic_eventfd_wakeup<>;
 
 /// Signals read from a signalfd. add() blocks the signal in the calling thread (the signal must
 /// be blocked in every thread for the loop to see it); remove() and close() consume a pending
 /// instance and unblock the signals this source blocked, when they run in the thread that
 /// blocked them (another thread's mask cannot be changed from here).
-class signalfd_signals {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_signalfd_signals {
 public:
-    signalfd_signals() noexcept = default;
-    signalfd_signals(const signalfd_signals&) = delete;
-    signalfd_signals& operator=(const signalfd_signals&) = delete;
-    ~signalfd_signals() { close(); }
+    basic_signalfd_signals() noexcept = default;
+    basic_signalfd_signals(const basic_signalfd_signals&) = delete;
+    basic_signalfd_signals& operator=(const basic_signalfd_signals&) = delete;
+    ~basic_signalfd_signals() { close(); }
 
     loop_handle handle() const noexcept { return fd_; }
     bool contains(int signo) const noexcept {
@@ -7472,6 +7504,8 @@ private:
     std::uintptr_t owner_ = 0;
     std::vector<entry> entries_;
 };
+/// The one instantiation.
+using signalfd_signals = basic_signalfd_signals<>;
 
 /// Linux: an eventfd and a signalfd.
 struct linux_loop_os {
@@ -16867,20 +16901,22 @@ struct no_batch_state {};
 /// of the last byte of the read it came with: Linux detaches a message's descriptors on the read
 /// that reaches its first byte, may glue bytes of earlier messages before it, and ends that read
 /// within the message, so that byte belongs to the frame sent with them. Closes what it holds.
-class descriptor_queue {
+/// A template (on nothing) so that its bodies are compiled only where a Unix stream is framed.
+template <typename = void>
+class basic_descriptor_queue {
 public:
     /// The most descriptors held for frames not yet delivered; more are closed (and flagged).
     static constexpr std::size_t most = 4 * max_passed_descriptors;
 
-    descriptor_queue() noexcept = default;
-    descriptor_queue(descriptor_queue&& other) noexcept
+    basic_descriptor_queue() noexcept = default;
+    basic_descriptor_queue(basic_descriptor_queue&& other) noexcept
         : entries_(std::move(other.entries_)),
           held_(std::exchange(other.held_, 0)),
           received_(std::exchange(other.received_, 0)),
           room_(std::exchange(other.room_, 0)) {
         other.entries_.clear();
     }
-    descriptor_queue& operator=(descriptor_queue&& other) noexcept {
+    basic_descriptor_queue& operator=(basic_descriptor_queue&& other) noexcept {
         if (this != &other) {
             close_before((std::numeric_limits<std::uint64_t>::max)());
             entries_ = std::move(other.entries_);
@@ -16891,9 +16927,9 @@ public:
         }
         return *this;
     }
-    descriptor_queue(const descriptor_queue&) = delete;
-    descriptor_queue& operator=(const descriptor_queue&) = delete;
-    ~descriptor_queue() { close_before((std::numeric_limits<std::uint64_t>::max)()); }
+    basic_descriptor_queue(const basic_descriptor_queue&) = delete;
+    basic_descriptor_queue& operator=(const basic_descriptor_queue&) = delete;
+    ~basic_descriptor_queue() { close_before((std::numeric_limits<std::uint64_t>::max)()); }
 
     /// Descriptors each read makes room for (0: reads take none, the kernel closes them).
     std::size_t room() const noexcept { return room_; }
@@ -16976,6 +17012,8 @@ private:
     std::uint64_t received_ = 0;
     std::size_t room_ = 0;
 };
+/// The descriptor queue.
+using descriptor_queue = basic_descriptor_queue<>;
 /// The descriptor state of a framed Unix stream.
 struct stream_descriptor_state {
     descriptor_queue descriptors;

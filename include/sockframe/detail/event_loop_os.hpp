@@ -119,12 +119,14 @@ inline void drain_descriptor(int fd) noexcept {
 }
 
 /// Wake-up over a pipe: notify() writes a byte, drain() reads them all.
-class pipe_wakeup {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_pipe_wakeup {
 public:
-    pipe_wakeup() noexcept = default;
-    pipe_wakeup(const pipe_wakeup&) = delete;
-    pipe_wakeup& operator=(const pipe_wakeup&) = delete;
-    ~pipe_wakeup() { close(); }
+    basic_pipe_wakeup() noexcept = default;
+    basic_pipe_wakeup(const basic_pipe_wakeup&) = delete;
+    basic_pipe_wakeup& operator=(const basic_pipe_wakeup&) = delete;
+    ~basic_pipe_wakeup() { close(); }
 
     void open(std::error_code& ec) noexcept {
         int fds[2] = {-1, -1};
@@ -149,6 +151,8 @@ private:
     int read_fd_ = -1;
     int write_fd_ = -1;
 };
+/// The one instantiation.
+using pipe_wakeup = basic_pipe_wakeup<>;
 
 /// The write end of each signal's self-pipe, stored as descriptor + 1 so that the
 /// zero-initialised table means "none". Process-global by nature: a signal's disposition belongs
@@ -175,12 +179,14 @@ extern "C" inline void sockframe_signal_to_pipe(int signo) {
 
 /// Signals through a handler installed with sigaction that writes the signal number to a pipe;
 /// remove() and close() restore the previous handler.
-class self_pipe_signals {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_self_pipe_signals {
 public:
-    self_pipe_signals() noexcept = default;
-    self_pipe_signals(const self_pipe_signals&) = delete;
-    self_pipe_signals& operator=(const self_pipe_signals&) = delete;
-    ~self_pipe_signals() { close(); }
+    basic_self_pipe_signals() noexcept = default;
+    basic_self_pipe_signals(const basic_self_pipe_signals&) = delete;
+    basic_self_pipe_signals& operator=(const basic_self_pipe_signals&) = delete;
+    ~basic_self_pipe_signals() { close(); }
 
     loop_handle handle() const noexcept { return read_fd_; }
     bool contains(int signo) const noexcept {
@@ -266,6 +272,8 @@ private:
     int write_fd_ = -1;
     std::vector<entry> entries_;
 };
+/// The one instantiation.
+using self_pipe_signals = basic_self_pipe_signals<>;
 
 /// The portable POSIX pair: a pipe and a self-pipe signal handler.
 struct posix_loop_os {
@@ -276,12 +284,14 @@ struct posix_loop_os {
 
 #if defined(SOCKFRAME_LINUX)
 /// Wake-up over an eventfd: one descriptor, a counter instead of bytes.
-class eventfd_wakeup {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_eventfd_wakeup {
 public:
-    eventfd_wakeup() noexcept = default;
-    eventfd_wakeup(const eventfd_wakeup&) = delete;
-    eventfd_wakeup& operator=(const eventfd_wakeup&) = delete;
-    ~eventfd_wakeup() { close(); }
+    basic_eventfd_wakeup() noexcept = default;
+    basic_eventfd_wakeup(const basic_eventfd_wakeup&) = delete;
+    basic_eventfd_wakeup& operator=(const basic_eventfd_wakeup&) = delete;
+    ~basic_eventfd_wakeup() { close(); }
 
     void open(std::error_code& ec) noexcept {
         fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -301,17 +311,21 @@ public:
 private:
     int fd_ = -1;
 };
+/// The one instantiation.
+using eventfd_wakeup = basic_eventfd_wakeup<>;
 
 /// Signals read from a signalfd. add() blocks the signal in the calling thread (the signal must
 /// be blocked in every thread for the loop to see it); remove() and close() consume a pending
 /// instance and unblock the signals this source blocked, when they run in the thread that
 /// blocked them (another thread's mask cannot be changed from here).
-class signalfd_signals {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_signalfd_signals {
 public:
-    signalfd_signals() noexcept = default;
-    signalfd_signals(const signalfd_signals&) = delete;
-    signalfd_signals& operator=(const signalfd_signals&) = delete;
-    ~signalfd_signals() { close(); }
+    basic_signalfd_signals() noexcept = default;
+    basic_signalfd_signals(const basic_signalfd_signals&) = delete;
+    basic_signalfd_signals& operator=(const basic_signalfd_signals&) = delete;
+    ~basic_signalfd_signals() { close(); }
 
     loop_handle handle() const noexcept { return fd_; }
     bool contains(int signo) const noexcept {
@@ -412,6 +426,8 @@ private:
     std::uintptr_t owner_ = 0;
     std::vector<entry> entries_;
 };
+/// The one instantiation.
+using signalfd_signals = basic_signalfd_signals<>;
 
 /// Linux: an eventfd and a signalfd.
 struct linux_loop_os {

@@ -73,7 +73,9 @@ inline std::error_code out_of_memory_error() noexcept {
 #if defined(SOCKFRAME_POSIX)
 /// Per-descriptor bookkeeping for the kernel-side backends: POSIX descriptors are small integers,
 /// so a vector indexed by descriptor gives O(1) lookups without hashing.
-class descriptor_table {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_descriptor_table {
 public:
     struct slot {
         std::uint64_t key = 0;
@@ -105,21 +107,25 @@ public:
 private:
     std::vector<slot> slots_;
 };
+/// The one instantiation.
+using descriptor_table = basic_descriptor_table<>;
 #endif
 
 #if defined(SOCKFRAME_LINUX)
 /// epoll: the kernel keeps the interest set; a wait costs O(ready), not O(registered).
-class epoll_backend {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_epoll_backend {
 public:
     static const char* name() noexcept { return "epoll"; }
 
-    epoll_backend() noexcept = default;
-    epoll_backend(epoll_backend&& o) noexcept
+    basic_epoll_backend() noexcept = default;
+    basic_epoll_backend(basic_epoll_backend&& o) noexcept
         : fd_(std::exchange(o.fd_, -1)),
           table_(std::move(o.table_)),
           ready_(std::move(o.ready_)),
           count_(std::exchange(o.count_, 0)) {}
-    epoll_backend& operator=(epoll_backend&& o) noexcept {
+    basic_epoll_backend& operator=(basic_epoll_backend&& o) noexcept {
         if (this != &o) {
             close();
             fd_ = std::exchange(o.fd_, -1);
@@ -129,7 +135,7 @@ public:
         }
         return *this;
     }
-    ~epoll_backend() { close(); }
+    ~basic_epoll_backend() { close(); }
 
     void open(std::error_code& ec) noexcept {
         fd_ = ::epoll_create1(EPOLL_CLOEXEC);
@@ -233,6 +239,8 @@ private:
     std::vector<::epoll_event> ready_;
     std::size_t count_ = 0;
 };
+/// The one instantiation.
+using epoll_backend = basic_epoll_backend<>;
 #endif
 
 #if defined(SOCKFRAME_BSD)
@@ -391,7 +399,9 @@ private:
 
 /// Where each registered handle sits in poll_backend's arrays: an open-addressing hash table
 /// (linear probing, backward-shift erase), so that the header needs no <unordered_map>.
-class handle_index {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_handle_index {
 public:
     /// The position stored for `h`, or null.
     std::size_t* find(native_handle_type h) noexcept {
@@ -450,10 +460,14 @@ private:
     std::vector<slot> slots_;
     std::size_t count_ = 0;
 };
+/// The one instantiation.
+using handle_index = basic_handle_index<>;
 
 /// poll() (POSIX) or WSAPoll() (Windows): the interest set lives here, in one pollfd array; a
 /// wait costs O(registered). Portable, and fine up to a few thousand handles.
-class poll_backend {
+/// A template (on nothing): its bodies are compiled only where they are used.
+template <typename = void>
+class basic_poll_backend {
 public:
     static const char* name() noexcept {
 #if defined(SOCKFRAME_WINDOWS)
@@ -586,6 +600,8 @@ private:
     handle_index index_;
     std::size_t start_ = 0;
 };
+/// The one instantiation.
+using poll_backend = basic_poll_backend<>;
 
 #if defined(SOCKFRAME_POLLER_USE_POLL) || defined(SOCKFRAME_WINDOWS)
 using default_poller_backend = poll_backend;

@@ -120,3 +120,10 @@
 #else
 #define SOCKFRAME_HEADER_BODIES 1
 #endif
+// SOCKFRAME_DECL begins the declaration and the definition of a function compiled once in
+// separate compilation: `inline` when header-only, nothing (external linkage) otherwise.
+#if defined(SOCKFRAME_SEPARATE_COMPILATION)
+#define SOCKFRAME_DECL
+#else
+#define SOCKFRAME_DECL inline
+#endif

@@ -57,7 +57,13 @@ public:
 
 private:
     // Out of line, so that resolve() stays small enough to inline where there is no timeout.
-    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept { return after(d); }
+    // after(d) written out for the clock's own duration (no template to instantiate).
+    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept {
+        const auto now = clock::now();
+        if (d <= clock::duration::zero()) return now;
+        if (d >= (clock::time_point::max)() - now) return (clock::time_point::max)();
+        return now + d;
+    }
 
     enum class kind : unsigned char { socket_default, at, never };
     constexpr explicit deadline(kind k) noexcept : kind_(k) {}

@@ -888,9 +888,9 @@ private:
 
 /// The event loop over the platform's poller.
 using event_loop = basic_event_loop<poller>;
-/// What event_loop::watch returns.
-using io_watch = event_loop::io_watch;
-/// What event_loop::after, at and every return.
-using timer = event_loop::timer;
+/// What event_loop::watch returns (event_loop::io_watch, named without instantiating the loop).
+using io_watch = basic_io_watch<event_loop>;
+/// What event_loop::after, at and every return (event_loop::timer).
+using timer = basic_timer<event_loop>;
 
 SOCKFRAME_NAMESPACE_END

@@ -364,10 +364,14 @@ private:
 };
 /// The descriptor queue.
 using descriptor_queue = basic_descriptor_queue<>;
-/// The descriptor state of a framed Unix stream.
-struct stream_descriptor_state {
-    descriptor_queue descriptors;
+/// The descriptor state of a framed Unix stream (a template on nothing, like the queue: a
+/// complete type only where a Unix stream is framed).
+template <typename T = void>
+struct basic_stream_descriptor_state {
+    basic_descriptor_queue<T> descriptors;
 };
+/// The descriptor state.
+using stream_descriptor_state = basic_stream_descriptor_state<>;
 #endif
 struct no_descriptor_state {};
 #if defined(SOCKFRAME_POSIX)
@@ -568,7 +572,7 @@ public:
         count = 0;
         truncated = false;
         if constexpr (descriptors_v) {
-            descriptor_queue& q = this->descriptors;
+            auto& q = this->descriptors;
             q.set_room(capacity == 0 ? 1 : capacity);
             q.close_before(stream_offset());
             std::optional<const_buffer> frame = receive(endpoint, codec, d, ec);
@@ -610,7 +614,7 @@ private:
     /// read_chunk on a Unix stream.
     std::size_t read_with_descriptors(Endpoint& endpoint, mutable_buffer into, deadline d,
                                       std::error_code& ec) {
-        descriptor_queue& q = this->descriptors;
+        auto& q = this->descriptors;
         if (q.room() == 0) {
             const std::size_t n = endpoint.read_some(into, d, ec);
             if (!ec) q.add_received(n);

@@ -299,24 +299,23 @@ struct subscription {
 };
 
 namespace detail {
+// Every append goes through resize(): one std::vector member for all of them to compile.
 inline void put_byte(std::vector<std::byte>& out, unsigned b) {
-    out.push_back(static_cast<std::byte>(b & 0xFFu));
+    out.resize(out.size() + 1);
+    out.back() = static_cast<std::byte>(b & 0xFFu);
 }
 inline void put_u16(std::vector<std::byte>& out, std::uint16_t v) {
     put_byte(out, static_cast<unsigned>(v >> 8));
     put_byte(out, v);
 }
 inline void put_bytes(std::vector<std::byte>& out, const void* p, std::size_t n) {
-    const auto* b = static_cast<const std::byte*>(p);
-    out.insert(out.end(), b, b + n);
+    if (n == 0) return;
+    const std::size_t at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, p, n);
 }
 /// A UTF-8 string field: two-byte length, then the bytes; false above 65535 bytes.
-inline bool put_string(std::vector<std::byte>& out, std::string_view s) {
-    if (s.size() > 0xFFFF) return false;
-    put_u16(out, static_cast<std::uint16_t>(s.size()));
-    put_bytes(out, s.data(), s.size());
-    return true;
-}
+SOCKFRAME_DECL bool put_string(std::vector<std::byte>& out, std::string_view s);
 /// Reads the body field by field; any overrun sets `bad`.
 struct reader {
     const_buffer in;
@@ -378,129 +377,37 @@ inline bool valid_topic_name(std::string_view topic) noexcept {
 /// Appends a CONNECT for MQTT 3.1.1; invalid_argument for a string above 65535 bytes, a password
 /// without a username, or a Will with a QoS above 2, a topic with a wildcard or a payload above
 /// 65535 bytes (Will fields other than the topic are ignored without a Will topic).
-inline std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out) {
-    if (!o.password.empty() && o.username.empty()) return make_error_code(errc::invalid_argument);
-    if (o.client_id.size() > 0xFFFF || o.username.size() > 0xFFFF || o.password.size() > 0xFFFF)
-        return make_error_code(errc::invalid_argument);
-    const bool will = !o.will_topic.empty();
-    if (will && (o.will_qos > 2 || !detail::valid_topic_name(o.will_topic) || o.will_message.size() > 0xFFFF))
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0x10);
-    detail::put_string(out, "MQTT");
-    detail::put_byte(out, 4);
-    unsigned flags = o.clean_session ? 0x02u : 0u;
-    if (will) flags |= 0x04u | (static_cast<unsigned>(o.will_qos) << 3) | (o.will_retain ? 0x20u : 0u);
-    if (!o.username.empty()) flags |= 0x80u;
-    if (!o.password.empty()) flags |= 0x40u;
-    detail::put_byte(out, flags);
-    detail::put_u16(out, o.keep_alive);
-    detail::put_string(out, o.client_id);
-    if (will) {
-        detail::put_string(out, o.will_topic);
-        detail::put_u16(out, static_cast<std::uint16_t>(o.will_message.size()));
-        detail::put_bytes(out, o.will_message.data(), o.will_message.size());
-    }
-    if (!o.username.empty()) detail::put_string(out, o.username);
-    if (!o.password.empty()) detail::put_string(out, o.password);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out);
 
 /// Reads a CONNECT's body (protocol name and level are returned, not checked: a server answers an
 /// unknown level with CONNACK return code 1), its Will, user name and password. malformed_frame
 /// for the reserved flag set, Will QoS or RETAIN without the Will flag, Will QoS 3, a password
 /// without a user name, a Will topic with a wildcard, or a field that overruns the body.
-inline std::error_code parse_connect(const packet& p, connect_request& out) noexcept {
-    if (p.type != packet_type::connect) return detail::malformed();
-    detail::reader r{p.body};
-    out.protocol_name = r.string();
-    out.protocol_level = static_cast<std::uint8_t>(r.byte());
-    out.connect_flags = static_cast<std::uint8_t>(r.byte());
-    out.keep_alive = r.u16();
-    out.client_id = r.string();
-    const unsigned flags = out.connect_flags;
-    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();  // reserved bit
-    out.has_will = (flags & 0x04u) != 0;
-    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
-    out.will_retain = (flags & 0x20u) != 0;
-    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
-        return detail::malformed();
-    out.has_username = (flags & 0x80u) != 0;
-    out.has_password = (flags & 0x40u) != 0;
-    if (out.has_password && !out.has_username) return detail::malformed();  // 3.1.1 section 3.1.2.9
-    out.will_topic = {};
-    out.will_message = {};
-    out.username = {};
-    out.password = {};
-    if (out.has_will) {
-        out.will_topic = r.string();
-        out.will_message = r.binary();
-        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
-    }
-    if (out.has_username) out.username = r.string();
-    if (out.has_password) {
-        out.password = r.binary();
-        if (r.bad) return detail::malformed();
-    }
-    if (r.bad || r.left() != 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_connect(const packet& p, connect_request& out) noexcept;
 
 /// Appends a CONNACK (3.1.1: session-present flag and return code, 0 = accepted).
-inline void build_connack(bool session_present, std::uint8_t return_code, std::vector<std::byte>& out) {
-    detail::put_byte(out, 0x20);
-    detail::put_byte(out, session_present ? 1u : 0u);
-    detail::put_byte(out, return_code);
-}
+SOCKFRAME_DECL void build_connack(bool session_present, std::uint8_t return_code,
+                                  std::vector<std::byte>& out);
 
 /// Reads a CONNACK: its session-present flag and return code.
-inline std::error_code parse_connack(const packet& p, bool& session_present,
-                                     std::uint8_t& return_code) noexcept {
-    if (p.type != packet_type::connack || p.body.size() != 2) return detail::malformed();
-    const auto flags = static_cast<unsigned>(p.body[0]);
-    if ((flags & 0xFEu) != 0) return detail::malformed();
-    session_present = flags != 0;
-    return_code = static_cast<std::uint8_t>(p.body[1]);
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_connack(const packet& p, bool& session_present,
+                                             std::uint8_t& return_code) noexcept;
 
 /// Appends the first byte, topic and packet identifier of a PUBLISH, without its payload: send
 /// them and the payload as one frame (`conn.send({head, payload})`), the payload never copied.
 /// invalid_argument for QoS above 2, a packet id of 0 with QoS > 0, a topic that is empty, above
 /// 65535 bytes or has a wildcard.
-inline std::error_code build_publish_head(std::string_view topic, std::uint8_t qos, std::uint16_t packet_id,
-                                          bool retain, std::vector<std::byte>& out) {
-    if (qos > 2 || (qos > 0 && packet_id == 0) || topic.empty() || topic.size() > 0xFFFF ||
-        topic.find_first_of("+#") != std::string_view::npos)
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0x30u | (static_cast<unsigned>(qos) << 1) | (retain ? 1u : 0u));
-    detail::put_string(out, topic);
-    if (qos > 0) detail::put_u16(out, packet_id);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_publish_head(std::string_view topic, std::uint8_t qos,
+                                                  std::uint16_t packet_id, bool retain,
+                                                  std::vector<std::byte>& out);
 
 /// Appends a whole PUBLISH (head and a copy of the payload); errors as build_publish_head.
-inline std::error_code build_publish(std::string_view topic, const_buffer payload, std::uint8_t qos,
-                                     std::uint16_t packet_id, bool retain, std::vector<std::byte>& out) {
-    if (auto ec = build_publish_head(topic, qos, packet_id, retain, out)) return ec;
-    detail::put_bytes(out, payload.data(), payload.size());
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_publish(std::string_view topic, const_buffer payload, std::uint8_t qos,
+                                             std::uint16_t packet_id, bool retain,
+                                             std::vector<std::byte>& out);
 
 /// Reads a PUBLISH: flags, topic (valid UTF-8, no wildcard), packet id (QoS > 0) and payload.
-inline std::error_code parse_publish(const packet& p, publish_message& out) noexcept {
-    if (p.type != packet_type::publish) return detail::malformed();
-    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
-    out.retain = (p.flags & 1u) != 0;
-    out.dup = (p.flags & 8u) != 0;
-    if (out.qos == 3) return detail::malformed();
-    detail::reader r{p.body};
-    out.topic = r.string();
-    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
-    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return detail::malformed();
-    if (out.qos > 0 && out.packet_id == 0) return detail::malformed();
-    out.payload = p.body.subspan(r.at);
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_publish(const packet& p, publish_message& out) noexcept;
 
 /// Appends a PUBACK for `packet_id`.
 inline void build_puback(std::uint16_t packet_id, std::vector<std::byte>& out) {
@@ -528,13 +435,7 @@ inline void build_pubcomp(std::uint16_t packet_id, std::vector<std::byte>& out) 
 
 /// Reads the packet identifier of a PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (3.1.1: exactly
 /// two body bytes). A packet identifier of 0 is malformed_frame.
-inline std::error_code parse_packet_id(const packet& p, std::uint16_t& packet_id) noexcept {
-    if (p.body.size() != 2) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    if (packet_id == 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_packet_id(const packet& p, std::uint16_t& packet_id) noexcept;
 
 /// Reads an acknowledgement of type `type` (puback, pubrec, pubrel, pubcomp or unsuback):
 /// malformed_frame for another type, else as parse_packet_id.
@@ -545,85 +446,29 @@ inline std::error_code parse_ack(const packet& p, packet_type type, std::uint16_
 
 /// Appends a SUBSCRIBE of one topic filter; invalid_argument for an empty or oversized filter,
 /// QoS above 2 or packet id 0.
-inline std::error_code build_subscribe(std::uint16_t packet_id, std::string_view topic_filter,
-                                       std::uint8_t qos, std::vector<std::byte>& out) {
-    if (qos > 2 || packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0x82);
-    detail::put_u16(out, packet_id);
-    detail::put_string(out, topic_filter);
-    detail::put_byte(out, qos);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_subscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                               std::uint8_t qos, std::vector<std::byte>& out);
 
 /// Reads a SUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared).
-inline std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
-                                       std::vector<subscription>& out) {
-    out.clear();
-    if (p.type != packet_type::subscribe) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    while (!r.bad && r.left() > 0) {
-        subscription s;
-        s.topic_filter = r.string();
-        const unsigned qos = r.byte();
-        if (r.bad || qos > 2 || s.topic_filter.empty()) return detail::malformed();
-        s.qos = static_cast<std::uint8_t>(qos);
-        s.options = s.qos;
-        out.push_back(s);
-    }
-    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
+                                               std::vector<subscription>& out);
 
 /// Appends a SUBACK: one return code per filter (0, 1, 2 = granted QoS; 0x80 = failure).
-inline void build_suback(std::uint16_t packet_id, const_buffer return_codes, std::vector<std::byte>& out) {
-    detail::put_byte(out, 0x90);
-    detail::put_u16(out, packet_id);
-    detail::put_bytes(out, return_codes.data(), return_codes.size());
-}
+SOCKFRAME_DECL void build_suback(std::uint16_t packet_id, const_buffer return_codes,
+                                 std::vector<std::byte>& out);
 
 /// Reads a SUBACK: its packet id and a view of its return codes (at least one).
-inline std::error_code parse_suback(const packet& p, std::uint16_t& packet_id,
-                                    const_buffer& return_codes) noexcept {
-    if (p.type != packet_type::suback || p.body.size() < 3) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    return_codes = p.body.subspan(2);
-    for (std::byte b : return_codes) {
-        const auto code = static_cast<unsigned>(b);
-        if (code > 2 && code != 0x80) return detail::malformed();
-    }
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_suback(const packet& p, std::uint16_t& packet_id,
+                                            const_buffer& return_codes) noexcept;
 
 /// Appends an UNSUBSCRIBE of one topic filter; invalid_argument for an empty or oversized filter
 /// or packet id 0.
-inline std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
-                                         std::vector<std::byte>& out) {
-    if (packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0xA2);
-    detail::put_u16(out, packet_id);
-    detail::put_string(out, topic_filter);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                                 std::vector<std::byte>& out);
 
 /// Reads an UNSUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared).
-inline std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
-                                         std::vector<std::string_view>& out) {
-    out.clear();
-    if (p.type != packet_type::unsubscribe) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    while (!r.bad && r.left() > 0) {
-        const std::string_view filter = r.string();
-        if (r.bad || filter.empty()) return detail::malformed();
-        out.push_back(filter);
-    }
-    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
+                                                 std::vector<std::string_view>& out);
 
 /// Appends an UNSUBACK for `packet_id` (3.1.1: no reason codes).
 inline void build_unsuback(std::uint16_t packet_id, std::vector<std::byte>& out) {
@@ -743,52 +588,10 @@ struct property {
 namespace detail {
 /// Reads a variable byte integer (1..4 bytes, minimal or not, as 5.0 section 1.5.5 allows) at
 /// `in[at]`; false when it overruns or has a fifth byte.
-inline bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept {
-    value = 0;
-    for (unsigned i = 0; i < 4; ++i) {
-        if (at >= in.size()) return false;
-        const auto b = static_cast<unsigned>(in[at++]);
-        value |= (b & 0x7Fu) << (7 * i);
-        if ((b & 0x80u) == 0) return true;
-    }
-    return false;
-}
+SOCKFRAME_DECL bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept;
 /// Reads the property at `in[at]` into `out` and moves `at` past it; false when it is not one
 /// (unknown identifier, overrun, invalid UTF-8 or U+0000 in a string).
-inline bool read_property(const_buffer in, std::size_t& at, property& out) noexcept {
-    std::uint32_t id = 0;
-    if (!read_varint(in, at, id) || id > 0x7F) return false;
-    out.id = static_cast<property_id>(id);
-    out.number_value = 0;
-    out.data = {};
-    out.pair_value = {};
-    reader r{in, at};
-    switch (type_of(out.id)) {
-        case property_type::byte: out.number_value = r.byte(); break;
-        case property_type::two_byte: out.number_value = r.u16(); break;
-        case property_type::four_byte: {
-            const std::uint32_t hi = r.u16();
-            out.number_value = (hi << 16) | r.u16();
-            break;
-        }
-        case property_type::varint: {
-            std::size_t pos = at;
-            if (!read_varint(in, pos, out.number_value)) return false;
-            r.at = pos;
-            break;
-        }
-        case property_type::utf8: out.data = const_buffer{r.string()}; break;
-        case property_type::binary: out.data = r.binary(); break;
-        case property_type::utf8_pair:
-            out.data = const_buffer{r.string()};
-            out.pair_value = const_buffer{r.string()};
-            break;
-        case property_type::unknown: return false;
-    }
-    if (r.bad) return false;
-    at = r.at;
-    return true;
-}
+SOCKFRAME_DECL bool read_property(const_buffer in, std::size_t& at, property& out) noexcept;
 }  // namespace detail
 
 /// A forward iterator over checked properties.
@@ -961,7 +764,316 @@ private:
 
 namespace detail {
 /// Appends the properties' length and bytes; false above the varint's maximum.
-inline bool put_properties(std::vector<std::byte>& out, const_buffer props) {
+SOCKFRAME_DECL bool put_properties(std::vector<std::byte>& out, const_buffer props);
+/// Reads a properties field (varint length, then the properties) at r.at into `out`.
+SOCKFRAME_DECL bool read_properties(reader& r, properties& out) noexcept;
+}  // namespace detail
+
+/// Appends an MQTT 5 CONNECT: connect_options (the Will as in 3.1.1), the CONNECT's properties and
+/// the Will's properties (used only with a Will). Errors as build_connect.
+SOCKFRAME_DECL std::error_code build_connect_v5(const connect_options& o, const property_writer& props,
+                                                const property_writer& will_props,
+                                                std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 CONNECT: as parse_connect (protocol level 5 expected: malformed_frame
+/// otherwise), with its properties and the Will's (empty without a Will).
+SOCKFRAME_DECL std::error_code parse_connect_v5(const packet& p, connect_request& out, properties& props,
+                                                properties& will_props) noexcept;
+
+/// Appends an MQTT 5 CONNACK: session-present flag, reason code (0 = success) and properties.
+SOCKFRAME_DECL void build_connack_v5(bool session_present, std::uint8_t reason_code,
+                                     const property_writer& props, std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 CONNACK: session-present flag, reason code and properties.
+SOCKFRAME_DECL std::error_code parse_connack_v5(const packet& p, bool& session_present,
+                                                std::uint8_t& reason_code, properties& props) noexcept;
+
+/// Appends the head of an MQTT 5 PUBLISH (as build_publish_head, then the properties), without
+/// its payload. A topic may be empty here when a Topic Alias property names it.
+SOCKFRAME_DECL std::error_code build_publish_head_v5(std::string_view topic, std::uint8_t qos,
+                                                     std::uint16_t packet_id, bool retain,
+                                                     const property_writer& props,
+                                                     std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 PUBLISH: as parse_publish (an empty topic allowed: a Topic Alias names it),
+/// with its properties.
+SOCKFRAME_DECL std::error_code parse_publish_v5(const packet& p, publish_message& out,
+                                                properties& props) noexcept;
+
+/// Appends an MQTT 5 SUBSCRIBE of one topic filter with its options byte (QoS in bits 0-1, No
+/// Local 0x04, Retain As Published 0x08, Retain Handling bits 4-5) and properties;
+/// invalid_argument for an empty or oversized filter, packet id 0, QoS 3, Retain Handling 3 or
+/// reserved bits set.
+SOCKFRAME_DECL std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_view topic_filter,
+                                                  std::uint8_t options, const property_writer& props,
+                                                  std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 SUBSCRIBE: packet id, properties and every topic filter with its options.
+SOCKFRAME_DECL std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
+                                                  std::vector<subscription>& out, properties& props);
+
+}  // namespace mqtt
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the functions declared above (compiled once, in src/sockframe.cpp, with
+// SOCKFRAME_SEPARATE_COMPILATION).
+namespace mqtt {
+namespace detail {
+
+SOCKFRAME_DECL bool put_string(std::vector<std::byte>& out, std::string_view s) {
+    if (s.size() > 0xFFFF) return false;
+    put_u16(out, static_cast<std::uint16_t>(s.size()));
+    put_bytes(out, s.data(), s.size());
+    return true;
+}
+}  // namespace detail
+
+SOCKFRAME_DECL std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out) {
+    if (!o.password.empty() && o.username.empty()) return make_error_code(errc::invalid_argument);
+    if (o.client_id.size() > 0xFFFF || o.username.size() > 0xFFFF || o.password.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    const bool will = !o.will_topic.empty();
+    if (will && (o.will_qos > 2 || !detail::valid_topic_name(o.will_topic) || o.will_message.size() > 0xFFFF))
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x10);
+    detail::put_string(out, "MQTT");
+    detail::put_byte(out, 4);
+    unsigned flags = o.clean_session ? 0x02u : 0u;
+    if (will) flags |= 0x04u | (static_cast<unsigned>(o.will_qos) << 3) | (o.will_retain ? 0x20u : 0u);
+    if (!o.username.empty()) flags |= 0x80u;
+    if (!o.password.empty()) flags |= 0x40u;
+    detail::put_byte(out, flags);
+    detail::put_u16(out, o.keep_alive);
+    detail::put_string(out, o.client_id);
+    if (will) {
+        detail::put_string(out, o.will_topic);
+        detail::put_u16(out, static_cast<std::uint16_t>(o.will_message.size()));
+        detail::put_bytes(out, o.will_message.data(), o.will_message.size());
+    }
+    if (!o.username.empty()) detail::put_string(out, o.username);
+    if (!o.password.empty()) detail::put_string(out, o.password);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_connect(const packet& p, connect_request& out) noexcept {
+    if (p.type != packet_type::connect) return detail::malformed();
+    detail::reader r{p.body};
+    out.protocol_name = r.string();
+    out.protocol_level = static_cast<std::uint8_t>(r.byte());
+    out.connect_flags = static_cast<std::uint8_t>(r.byte());
+    out.keep_alive = r.u16();
+    out.client_id = r.string();
+    const unsigned flags = out.connect_flags;
+    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();  // reserved bit
+    out.has_will = (flags & 0x04u) != 0;
+    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
+    out.will_retain = (flags & 0x20u) != 0;
+    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
+        return detail::malformed();
+    out.has_username = (flags & 0x80u) != 0;
+    out.has_password = (flags & 0x40u) != 0;
+    if (out.has_password && !out.has_username) return detail::malformed();  // 3.1.1 section 3.1.2.9
+    out.will_topic = {};
+    out.will_message = {};
+    out.username = {};
+    out.password = {};
+    if (out.has_will) {
+        out.will_topic = r.string();
+        out.will_message = r.binary();
+        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
+    }
+    if (out.has_username) out.username = r.string();
+    if (out.has_password) {
+        out.password = r.binary();
+        if (r.bad) return detail::malformed();
+    }
+    if (r.bad || r.left() != 0) return detail::malformed();
+    return {};
+}
+
+SOCKFRAME_DECL void build_connack(bool session_present, std::uint8_t return_code,
+                                  std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x20);
+    detail::put_byte(out, session_present ? 1u : 0u);
+    detail::put_byte(out, return_code);
+}
+
+SOCKFRAME_DECL std::error_code parse_connack(const packet& p, bool& session_present,
+                                             std::uint8_t& return_code) noexcept {
+    if (p.type != packet_type::connack || p.body.size() != 2) return detail::malformed();
+    const auto flags = static_cast<unsigned>(p.body[0]);
+    if ((flags & 0xFEu) != 0) return detail::malformed();
+    session_present = flags != 0;
+    return_code = static_cast<std::uint8_t>(p.body[1]);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_publish_head(std::string_view topic, std::uint8_t qos,
+                                                  std::uint16_t packet_id, bool retain,
+                                                  std::vector<std::byte>& out) {
+    if (qos > 2 || (qos > 0 && packet_id == 0) || topic.empty() || topic.size() > 0xFFFF ||
+        topic.find_first_of("+#") != std::string_view::npos)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x30u | (static_cast<unsigned>(qos) << 1) | (retain ? 1u : 0u));
+    detail::put_string(out, topic);
+    if (qos > 0) detail::put_u16(out, packet_id);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_publish(std::string_view topic, const_buffer payload, std::uint8_t qos,
+                                             std::uint16_t packet_id, bool retain,
+                                             std::vector<std::byte>& out) {
+    if (auto ec = build_publish_head(topic, qos, packet_id, retain, out)) return ec;
+    detail::put_bytes(out, payload.data(), payload.size());
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_publish(const packet& p, publish_message& out) noexcept {
+    if (p.type != packet_type::publish) return detail::malformed();
+    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
+    out.retain = (p.flags & 1u) != 0;
+    out.dup = (p.flags & 8u) != 0;
+    if (out.qos == 3) return detail::malformed();
+    detail::reader r{p.body};
+    out.topic = r.string();
+    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
+    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return detail::malformed();
+    if (out.qos > 0 && out.packet_id == 0) return detail::malformed();
+    out.payload = p.body.subspan(r.at);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_packet_id(const packet& p, std::uint16_t& packet_id) noexcept {
+    if (p.body.size() != 2) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    if (packet_id == 0) return detail::malformed();
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_subscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                               std::uint8_t qos, std::vector<std::byte>& out) {
+    if (qos > 2 || packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x82);
+    detail::put_u16(out, packet_id);
+    detail::put_string(out, topic_filter);
+    detail::put_byte(out, qos);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
+                                               std::vector<subscription>& out) {
+    out.clear();
+    if (p.type != packet_type::subscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    while (!r.bad && r.left() > 0) {
+        subscription s;
+        s.topic_filter = r.string();
+        const unsigned qos = r.byte();
+        if (r.bad || qos > 2 || s.topic_filter.empty()) return detail::malformed();
+        s.qos = static_cast<std::uint8_t>(qos);
+        s.options = s.qos;
+        out.push_back(s);
+    }
+    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
+    return {};
+}
+
+SOCKFRAME_DECL void build_suback(std::uint16_t packet_id, const_buffer return_codes,
+                                 std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x90);
+    detail::put_u16(out, packet_id);
+    detail::put_bytes(out, return_codes.data(), return_codes.size());
+}
+
+SOCKFRAME_DECL std::error_code parse_suback(const packet& p, std::uint16_t& packet_id,
+                                            const_buffer& return_codes) noexcept {
+    if (p.type != packet_type::suback || p.body.size() < 3) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    return_codes = p.body.subspan(2);
+    for (std::byte b : return_codes) {
+        const auto code = static_cast<unsigned>(b);
+        if (code > 2 && code != 0x80) return detail::malformed();
+    }
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                                 std::vector<std::byte>& out) {
+    if (packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0xA2);
+    detail::put_u16(out, packet_id);
+    detail::put_string(out, topic_filter);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
+                                                 std::vector<std::string_view>& out) {
+    out.clear();
+    if (p.type != packet_type::unsubscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    while (!r.bad && r.left() > 0) {
+        const std::string_view filter = r.string();
+        if (r.bad || filter.empty()) return detail::malformed();
+        out.push_back(filter);
+    }
+    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
+    return {};
+}
+namespace detail {
+
+SOCKFRAME_DECL bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept {
+    value = 0;
+    for (unsigned i = 0; i < 4; ++i) {
+        if (at >= in.size()) return false;
+        const auto b = static_cast<unsigned>(in[at++]);
+        value |= (b & 0x7Fu) << (7 * i);
+        if ((b & 0x80u) == 0) return true;
+    }
+    return false;
+}
+
+SOCKFRAME_DECL bool read_property(const_buffer in, std::size_t& at, property& out) noexcept {
+    std::uint32_t id = 0;
+    if (!read_varint(in, at, id) || id > 0x7F) return false;
+    out.id = static_cast<property_id>(id);
+    out.number_value = 0;
+    out.data = {};
+    out.pair_value = {};
+    reader r{in, at};
+    switch (type_of(out.id)) {
+        case property_type::byte: out.number_value = r.byte(); break;
+        case property_type::two_byte: out.number_value = r.u16(); break;
+        case property_type::four_byte: {
+            const std::uint32_t hi = r.u16();
+            out.number_value = (hi << 16) | r.u16();
+            break;
+        }
+        case property_type::varint: {
+            std::size_t pos = at;
+            if (!read_varint(in, pos, out.number_value)) return false;
+            r.at = pos;
+            break;
+        }
+        case property_type::utf8: out.data = const_buffer{r.string()}; break;
+        case property_type::binary: out.data = r.binary(); break;
+        case property_type::utf8_pair:
+            out.data = const_buffer{r.string()};
+            out.pair_value = const_buffer{r.string()};
+            break;
+        case property_type::unknown: return false;
+    }
+    if (r.bad) return false;
+    at = r.at;
+    return true;
+}
+
+SOCKFRAME_DECL bool put_properties(std::vector<std::byte>& out, const_buffer props) {
     std::byte field[4];
     const std::size_t n = write_varint(props.size(), field);
     if (n == 0) return false;
@@ -969,8 +1081,8 @@ inline bool put_properties(std::vector<std::byte>& out, const_buffer props) {
     put_bytes(out, props.data(), props.size());
     return true;
 }
-/// Reads a properties field (varint length, then the properties) at r.at into `out`.
-inline bool read_properties(reader& r, properties& out) noexcept {
+
+SOCKFRAME_DECL bool read_properties(reader& r, properties& out) noexcept {
     std::uint32_t length = 0;
     std::size_t at = r.at;
     if (r.bad || !read_varint(r.in, at, length) || r.in.size() - at < length) return false;
@@ -979,10 +1091,9 @@ inline bool read_properties(reader& r, properties& out) noexcept {
 }
 }  // namespace detail
 
-/// Appends an MQTT 5 CONNECT: connect_options (the Will as in 3.1.1), the CONNECT's properties and
-/// the Will's properties (used only with a Will). Errors as build_connect.
-inline std::error_code build_connect_v5(const connect_options& o, const property_writer& props,
-                                        const property_writer& will_props, std::vector<std::byte>& out) {
+SOCKFRAME_DECL std::error_code build_connect_v5(const connect_options& o, const property_writer& props,
+                                                const property_writer& will_props,
+                                                std::vector<std::byte>& out) {
     std::vector<std::byte> v311;
     if (auto ec = build_connect(o, v311)) return ec;
     if (props.bytes().size() > max_remaining_length || will_props.bytes().size() > max_remaining_length)
@@ -1005,10 +1116,8 @@ inline std::error_code build_connect_v5(const connect_options& o, const property
     return {};
 }
 
-/// Reads an MQTT 5 CONNECT: as parse_connect (protocol level 5 expected: malformed_frame
-/// otherwise), with its properties and the Will's (empty without a Will).
-inline std::error_code parse_connect_v5(const packet& p, connect_request& out, properties& props,
-                                        properties& will_props) noexcept {
+SOCKFRAME_DECL std::error_code parse_connect_v5(const packet& p, connect_request& out, properties& props,
+                                                properties& will_props) noexcept {
     props = will_props = properties{};
     if (p.type != packet_type::connect) return detail::malformed();
     detail::reader r{p.body};
@@ -1046,18 +1155,16 @@ inline std::error_code parse_connect_v5(const packet& p, connect_request& out, p
     return {};
 }
 
-/// Appends an MQTT 5 CONNACK: session-present flag, reason code (0 = success) and properties.
-inline void build_connack_v5(bool session_present, std::uint8_t reason_code, const property_writer& props,
-                             std::vector<std::byte>& out) {
+SOCKFRAME_DECL void build_connack_v5(bool session_present, std::uint8_t reason_code,
+                                     const property_writer& props, std::vector<std::byte>& out) {
     detail::put_byte(out, 0x20);
     detail::put_byte(out, session_present ? 1u : 0u);
     detail::put_byte(out, reason_code);
     detail::put_properties(out, props.bytes());
 }
 
-/// Reads an MQTT 5 CONNACK: session-present flag, reason code and properties.
-inline std::error_code parse_connack_v5(const packet& p, bool& session_present, std::uint8_t& reason_code,
-                                        properties& props) noexcept {
+SOCKFRAME_DECL std::error_code parse_connack_v5(const packet& p, bool& session_present,
+                                                std::uint8_t& reason_code, properties& props) noexcept {
     props = properties{};
     if (p.type != packet_type::connack) return detail::malformed();
     detail::reader r{p.body};
@@ -1070,11 +1177,10 @@ inline std::error_code parse_connack_v5(const packet& p, bool& session_present, 
     return {};
 }
 
-/// Appends the head of an MQTT 5 PUBLISH (as build_publish_head, then the properties), without
-/// its payload. A topic may be empty here when a Topic Alias property names it.
-inline std::error_code build_publish_head_v5(std::string_view topic, std::uint8_t qos,
-                                             std::uint16_t packet_id, bool retain,
-                                             const property_writer& props, std::vector<std::byte>& out) {
+SOCKFRAME_DECL std::error_code build_publish_head_v5(std::string_view topic, std::uint8_t qos,
+                                                     std::uint16_t packet_id, bool retain,
+                                                     const property_writer& props,
+                                                     std::vector<std::byte>& out) {
     if (qos > 2 || (qos > 0 && packet_id == 0) || topic.size() > 0xFFFF ||
         topic.find_first_of("+#") != std::string_view::npos || props.bytes().size() > max_remaining_length)
         return make_error_code(errc::invalid_argument);
@@ -1085,9 +1191,8 @@ inline std::error_code build_publish_head_v5(std::string_view topic, std::uint8_
     return {};
 }
 
-/// Reads an MQTT 5 PUBLISH: as parse_publish (an empty topic allowed: a Topic Alias names it),
-/// with its properties.
-inline std::error_code parse_publish_v5(const packet& p, publish_message& out, properties& props) noexcept {
+SOCKFRAME_DECL std::error_code parse_publish_v5(const packet& p, publish_message& out,
+                                                properties& props) noexcept {
     props = properties{};
     if (p.type != packet_type::publish) return detail::malformed();
     out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
@@ -1104,13 +1209,9 @@ inline std::error_code parse_publish_v5(const packet& p, publish_message& out, p
     return {};
 }
 
-/// Appends an MQTT 5 SUBSCRIBE of one topic filter with its options byte (QoS in bits 0-1, No
-/// Local 0x04, Retain As Published 0x08, Retain Handling bits 4-5) and properties;
-/// invalid_argument for an empty or oversized filter, packet id 0, QoS 3, Retain Handling 3 or
-/// reserved bits set.
-inline std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_view topic_filter,
-                                          std::uint8_t options, const property_writer& props,
-                                          std::vector<std::byte>& out) {
+SOCKFRAME_DECL std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_view topic_filter,
+                                                  std::uint8_t options, const property_writer& props,
+                                                  std::vector<std::byte>& out) {
     if ((options & 3u) == 3 || (options & 0x30u) == 0x30 || (options & 0xC0u) != 0 || packet_id == 0 ||
         topic_filter.empty() || topic_filter.size() > 0xFFFF || props.bytes().size() > max_remaining_length)
         return make_error_code(errc::invalid_argument);
@@ -1122,9 +1223,8 @@ inline std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_v
     return {};
 }
 
-/// Reads an MQTT 5 SUBSCRIBE: packet id, properties and every topic filter with its options.
-inline std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
-                                          std::vector<subscription>& out, properties& props) {
+SOCKFRAME_DECL std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
+                                                  std::vector<subscription>& out, properties& props) {
     out.clear();
     props = properties{};
     if (p.type != packet_type::subscribe) return detail::malformed();
@@ -1145,7 +1245,7 @@ inline std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet
     if (r.bad || out.empty()) return detail::malformed();
     return {};
 }
-
 }  // namespace mqtt
+#endif  // SOCKFRAME_HEADER_BODIES
 
 SOCKFRAME_NAMESPACE_END

@@ -175,18 +175,7 @@ inline bool proxy_number(std::string_view s, std::uint32_t max, std::uint32_t& o
 }
 
 /// Dotted-quad IPv4 text as the specification requires: exactly four numbers 0-255, no leading zero.
-inline bool proxy_ipv4(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
-    out = {};
-    for (std::size_t part = 0; part < 4; ++part) {
-        const std::size_t dot = part < 3 ? s.find('.') : s.size();
-        if (dot == std::string_view::npos || dot > 3) return false;
-        std::uint32_t v = 0;
-        if (!proxy_number(s.substr(0, dot), 255, v)) return false;
-        out[part] = static_cast<std::uint8_t>(v);
-        s = part < 3 ? s.substr(dot + 1) : std::string_view{};
-    }
-    return true;
-}
+SOCKFRAME_DECL bool proxy_ipv4(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept;
 
 inline int proxy_hex(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
@@ -198,253 +187,28 @@ inline int proxy_hex(char c) noexcept {
 /// IPv6 text as RFC 4291 writes it: groups of 1-4 hex digits separated by ':', at most one "::",
 /// optionally ending in a dotted IPv4 tail (two groups: "::ffff:192.0.2.1"), 128 bits in all.
 /// No zone ("%eth0"): the header carries addresses, not interfaces.
-inline bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
-    out = {};
-    std::array<std::uint16_t, 8> head{}, tail{};
-    std::size_t nh = 0, nt = 0;
-    bool gap = false;
-    auto push = [&](std::uint32_t v) noexcept {
-        if (nh + nt == 8) return false;
-        (gap ? tail[nt++] : head[nh++]) = static_cast<std::uint16_t>(v);
-        return true;
-    };
-    if (s.size() < 2 || s.size() > 45) return false;
-    std::size_t i = 0;
-    if (s[0] == ':') {
-        if (s[1] != ':') return false;
-        gap = true;
-        i = 2;
-    }
-    while (i < s.size()) {
-        const std::size_t start = i;
-        std::uint32_t v = 0;
-        std::size_t digits = 0;
-        bool dotted = false;
-        while (i < s.size() && s[i] != ':') {
-            if (s[i] == '.') {
-                dotted = true;
-                break;
-            }
-            const int h = proxy_hex(s[i]);
-            if (h < 0 || ++digits > 4) return false;
-            v = v * 16 + static_cast<std::uint32_t>(h);
-            ++i;
-        }
-        if (dotted) {  // the IPv4 tail is the rest of the text
-            std::array<std::uint8_t, 16> v4{};
-            if (!proxy_ipv4(s.substr(start), v4)) return false;
-            if (!push((std::uint32_t{v4[0]} << 8) | v4[1]) || !push((std::uint32_t{v4[2]} << 8) | v4[3]))
-                return false;
-            break;
-        }
-        if (digits == 0 || !push(v)) return false;
-        if (i == s.size()) break;
-        ++i;  // ':'
-        if (i < s.size() && s[i] == ':') {
-            if (gap) return false;
-            gap = true;
-            ++i;
-        } else if (i == s.size()) {
-            return false;  // a single trailing ':'
-        }
-    }
-    if (gap ? nh + nt > 7 : nh != 8) return false;
-    std::array<std::uint16_t, 8> groups{};
-    for (std::size_t k = 0; k < nh; ++k) groups[k] = head[k];
-    for (std::size_t k = 0; k < nt; ++k) groups[8 - nt + k] = tail[k];
-    for (std::size_t k = 0; k < 8; ++k) {
-        out[2 * k] = static_cast<std::uint8_t>(groups[k] >> 8);
-        out[2 * k + 1] = static_cast<std::uint8_t>(groups[k] & 0xFFu);
-    }
-    return true;
-}
+SOCKFRAME_DECL bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept;
 
 /// The text of an address's bytes, the same on every platform: dotted quad for IPv4; for IPv6
 /// the RFC 5952 form in hex groups only (lower case, the longest run of two or more zero groups,
 /// the first if tied, written "::"), which every RFC 4291 reader accepts.
-inline std::string proxy_address_text(proxy_family family, const std::array<std::uint8_t, 16>& b) {
-    std::string s;
-    if (family == proxy_family::inet) {
-        for (std::size_t k = 0; k < 4; ++k) {
-            if (k != 0) s += '.';
-            s += std::to_string(b[k]);
-        }
-        return s;
-    }
-    std::array<unsigned, 8> g{};
-    for (std::size_t k = 0; k < 8; ++k) g[k] = (unsigned{b[2 * k]} << 8) | b[2 * k + 1];
-    std::size_t best = 8, best_length = 1;
-    for (std::size_t k = 0; k < 8;) {
-        std::size_t run = 0;
-        while (k + run < 8 && g[k + run] == 0) ++run;
-        if (run > best_length) {
-            best = k;
-            best_length = run;
-        }
-        k += run == 0 ? 1 : run;
-    }
-    static constexpr char digits[] = "0123456789abcdef";
-    for (std::size_t k = 0; k < 8; ++k) {
-        if (k == best) {
-            s += "::";
-            k += best_length - 1;
-            continue;
-        }
-        if (k != 0 && k != best + best_length) s += ':';
-        bool any = false;
-        for (int shift = 12; shift >= 0; shift -= 4) {
-            const unsigned d = (g[k] >> shift) & 0xFu;
-            if (d == 0 && !any && shift != 0) continue;
-            any = true;
-            s += digits[d];
-        }
-    }
-    return s;
-}
+SOCKFRAME_DECL std::string proxy_address_text(proxy_family family, const std::array<std::uint8_t, 16>& b);
 
 inline decode_result proxy_bad(std::size_t at) noexcept {
     return decode_result::failure(make_error_code(errc::malformed_frame), at);
 }
 
-inline decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexcept {
-    std::size_t end = 0;
-    for (;; ++end) {
-        if (end >= input.size()) {
-            if (input.size() >= proxy_v1_max_size) return proxy_bad(proxy_v1_max_size);
-            return decode_result::need_more();
-        }
-        if (end + 2 > proxy_v1_max_size) return proxy_bad(end);
-        const std::byte b = input[end];
-        if (b == std::byte{'\n'} || b == std::byte{0}) return proxy_bad(end);
-        if (b == std::byte{'\r'}) {
-            if (end + 1 >= input.size()) return decode_result::need_more();
-            if (input[end + 1] != std::byte{'\n'}) return proxy_bad(end + 1);
-            break;
-        }
-    }
-    const std::string_view line(reinterpret_cast<const char*>(input.data()), end);
-    std::array<std::string_view, 6> field{};
-    std::size_t count = 0, start = 0;
-    for (std::size_t i = 0; i <= line.size(); ++i) {
-        if (i == line.size() || line[i] == ' ') {
-            if (count == field.size()) {
-                if (field[1] == "UNKNOWN") break;  // anything may follow UNKNOWN
-                return proxy_bad(i);
-            }
-            field[count++] = line.substr(start, i - start);
-            start = i + 1;
-        }
-    }
-    if (field[0] != "PROXY") return proxy_bad(0);
-    proxy_header h;
-    h.version = 1;
-    h.command = proxy_command::proxy;
-    h.size = end + 2;
-    if (count >= 2 && field[1] == "UNKNOWN") {
-        h.family = proxy_family::unspecified;
-        out = h;
-        return decode_result::frame(input.first(h.size), h.size);
-    }
-    if (count != 6) return proxy_bad(end);
-    h.transport = proxy_transport::stream;
-    bool ok = false;
-    if (field[1] == "TCP4") {
-        h.family = proxy_family::inet;
-        ok = proxy_ipv4(field[2], h.source_bytes) && proxy_ipv4(field[3], h.destination_bytes);
-    } else if (field[1] == "TCP6") {
-        h.family = proxy_family::inet6;
-        ok = proxy_ipv6(field[2], h.source_bytes) && proxy_ipv6(field[3], h.destination_bytes);
-    } else {
-        return proxy_bad(6);
-    }
-    if (!ok) return proxy_bad(6 + field[1].size());
-    std::uint32_t sp = 0, dp = 0;
-    if (!proxy_number(field[4], 65535, sp) || !proxy_number(field[5], 65535, dp)) return proxy_bad(end);
-    h.source_port = static_cast<std::uint16_t>(sp);
-    h.destination_port = static_cast<std::uint16_t>(dp);
-    out = h;
-    return decode_result::frame(input.first(h.size), h.size);
-}
+SOCKFRAME_DECL decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexcept;
 
 inline std::uint16_t proxy_load16(const std::byte* p) noexcept {
     return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
                                       std::to_integer<unsigned>(p[1]));
 }
 
-inline const_buffer proxy_path(const_buffer field) noexcept {
-    std::size_t n = 0;
-    while (n < field.size() && field[n] != std::byte{0}) ++n;
-    return field.first(n);
-}
+SOCKFRAME_DECL const_buffer proxy_path(const_buffer field) noexcept;
 
-inline decode_result parse_proxy_v2(const_buffer input, proxy_header& out, std::size_t max_size) noexcept {
-    if (input.size() < 16) return decode_result::need_more();
-    const unsigned ver_cmd = std::to_integer<unsigned>(input[12]);
-    if ((ver_cmd >> 4) != 2) return proxy_bad(12);
-    if ((ver_cmd & 0xFu) > 1) return proxy_bad(12);
-    const unsigned fam = std::to_integer<unsigned>(input[13]);
-    if ((fam >> 4) > 3 || (fam & 0xFu) > 2) return proxy_bad(13);
-    const std::size_t total = 16 + std::size_t{proxy_load16(input.data() + 14)};
-    if (total > max_size) return decode_result::failure(make_error_code(errc::frame_too_large), total);
-    if (input.size() < total) return decode_result::need_more();
-    proxy_header h;
-    h.version = 2;
-    h.command = static_cast<proxy_command>(ver_cmd & 0xFu);
-    h.family = static_cast<proxy_family>(fam >> 4);
-    h.transport = static_cast<proxy_transport>(fam & 0xFu);
-    h.size = total;
-    const_buffer block = input.subspan(16, total - 16);
-    std::size_t addresses = 0;
-    switch (h.family) {
-        case proxy_family::inet: addresses = 12; break;
-        case proxy_family::inet6: addresses = 36; break;
-        case proxy_family::local: addresses = 216; break;
-        case proxy_family::unspecified: addresses = block.size(); break;  // no known layout: skip all
-    }
-    if (block.size() < addresses) {
-        if (h.command == proxy_command::proxy) return proxy_bad(16 + block.size());
-        addresses = block.size();  // LOCAL: the address block is ignored anyway
-        h.family = proxy_family::unspecified;
-    }
-    const std::byte* a = block.data();
-    if (h.family == proxy_family::inet) {
-        for (std::size_t i = 0; i < 4; ++i) {
-            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
-            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[4 + i]);
-        }
-        h.source_port = proxy_load16(a + 8);
-        h.destination_port = proxy_load16(a + 10);
-    } else if (h.family == proxy_family::inet6) {
-        for (std::size_t i = 0; i < 16; ++i) {
-            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
-            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[16 + i]);
-        }
-        h.source_port = proxy_load16(a + 32);
-        h.destination_port = proxy_load16(a + 34);
-    } else if (h.family == proxy_family::local) {
-        h.source_path = proxy_path(block.subspan(0, 108));
-        h.destination_path = proxy_path(block.subspan(108, 108));
-    }
-    h.tlvs = block.subspan(addresses);
-    // Every TLV whole; a CRC-32C TLV checked over the header with its value taken as zero.
-    const_buffer rest = h.tlvs;
-    proxy_tlv t;
-    while (proxy_header::next_tlv(rest, t)) {
-        if (t.type != proxy_tlv_type::crc32c) continue;
-        const std::size_t at = static_cast<std::size_t>(t.value.data() - input.data());
-        if (t.value.size() != 4) return proxy_bad(at);
-        const std::byte zero[4] = {};
-        std::uint32_t crc = crc32c_update(0, input.data(), at);
-        crc = crc32c_update(crc, zero, 4);
-        crc = crc32c_update(crc, input.data() + at + 4, total - at - 4);
-        const std::uint32_t sent =
-            (std::uint32_t{proxy_load16(t.value.data())} << 16) | proxy_load16(t.value.data() + 2);
-        if (crc != sent) return decode_result::failure(make_error_code(errc::checksum_mismatch), at);
-    }
-    if (!rest.empty()) return proxy_bad(total - rest.size());
-    out = h;
-    return decode_result::frame(input.first(total), total);
-}
+SOCKFRAME_DECL decode_result parse_proxy_v2(const_buffer input, proxy_header& out,
+                                            std::size_t max_size) noexcept;
 
 }  // namespace detail
 
@@ -457,20 +221,7 @@ enum class proxy_detect : std::uint8_t {
 };
 
 /// Tells from the first bytes of a connection whether it starts with a PROXY header.
-inline proxy_detect detect_proxy_header(const_buffer input) noexcept {
-    static constexpr char v1[] = "PROXY ";
-    bool v1_ok = true, v2_ok = true;
-    for (std::size_t i = 0; i < input.size() && (v1_ok || v2_ok); ++i) {
-        const auto b = std::to_integer<std::uint8_t>(input[i]);
-        if (i >= 6 || static_cast<char>(b) != v1[i]) v1_ok = v1_ok && i >= 6;
-        if (i < 12 && b != proxy_v2_signature[i]) v2_ok = false;
-        if (i >= 12) break;
-    }
-    if (v1_ok && input.size() >= 6) return proxy_detect::v1;
-    if (v2_ok && input.size() >= 12) return proxy_detect::v2;
-    if (v1_ok || v2_ok) return proxy_detect::need_more;
-    return proxy_detect::none;
-}
+SOCKFRAME_DECL proxy_detect detect_proxy_header(const_buffer input) noexcept;
 
 /// Parses the PROXY header (v1 or v2) at the front of `input` into `out`.
 ///
@@ -494,19 +245,7 @@ inline decode_result parse_proxy_header(const_buffer input, proxy_header& out,
 
 /// The v1 text header for `h`: "PROXY TCP4|TCP6 src dst sport dport\r\n", or "PROXY UNKNOWN\r\n"
 /// when `h` has no addresses (v1 has no LOCAL command; UNKNOWN stands for it).
-inline std::string make_proxy_header_v1(const proxy_header& h) {
-    if (!h.has_addresses()) return "PROXY UNKNOWN\r\n";
-    std::string s = h.family == proxy_family::inet ? "PROXY TCP4 " : "PROXY TCP6 ";
-    s += detail::proxy_address_text(h.family, h.source_bytes);
-    s += ' ';
-    s += detail::proxy_address_text(h.family, h.destination_bytes);
-    s += ' ';
-    s += std::to_string(h.source_port);
-    s += ' ';
-    s += std::to_string(h.destination_port);
-    s += "\r\n";
-    return s;
-}
+SOCKFRAME_DECL std::string make_proxy_header_v1(const proxy_header& h);
 
 /// The v2 binary header for `h` followed by the TLVs in `tlvs` (whole TLVs, copied as they are),
 /// and, with `add_crc32c`, a CRC-32C TLV over the whole header. Throws system_error
@@ -669,5 +408,291 @@ private:
     std::vector<entry> entries_;
     bool local_ = false;
 };
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the functions declared above (compiled once, in src/sockframe.cpp, with
+// SOCKFRAME_SEPARATE_COMPILATION).
+namespace detail {
+
+SOCKFRAME_DECL bool proxy_ipv4(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
+    out = {};
+    for (std::size_t part = 0; part < 4; ++part) {
+        const std::size_t dot = part < 3 ? s.find('.') : s.size();
+        if (dot == std::string_view::npos || dot > 3) return false;
+        std::uint32_t v = 0;
+        if (!proxy_number(s.substr(0, dot), 255, v)) return false;
+        out[part] = static_cast<std::uint8_t>(v);
+        s = part < 3 ? s.substr(dot + 1) : std::string_view{};
+    }
+    return true;
+}
+
+SOCKFRAME_DECL bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
+    out = {};
+    std::array<std::uint16_t, 8> head{}, tail{};
+    std::size_t nh = 0, nt = 0;
+    bool gap = false;
+    auto push = [&](std::uint32_t v) noexcept {
+        if (nh + nt == 8) return false;
+        (gap ? tail[nt++] : head[nh++]) = static_cast<std::uint16_t>(v);
+        return true;
+    };
+    if (s.size() < 2 || s.size() > 45) return false;
+    std::size_t i = 0;
+    if (s[0] == ':') {
+        if (s[1] != ':') return false;
+        gap = true;
+        i = 2;
+    }
+    while (i < s.size()) {
+        const std::size_t start = i;
+        std::uint32_t v = 0;
+        std::size_t digits = 0;
+        bool dotted = false;
+        while (i < s.size() && s[i] != ':') {
+            if (s[i] == '.') {
+                dotted = true;
+                break;
+            }
+            const int h = proxy_hex(s[i]);
+            if (h < 0 || ++digits > 4) return false;
+            v = v * 16 + static_cast<std::uint32_t>(h);
+            ++i;
+        }
+        if (dotted) {  // the IPv4 tail is the rest of the text
+            std::array<std::uint8_t, 16> v4{};
+            if (!proxy_ipv4(s.substr(start), v4)) return false;
+            if (!push((std::uint32_t{v4[0]} << 8) | v4[1]) || !push((std::uint32_t{v4[2]} << 8) | v4[3]))
+                return false;
+            break;
+        }
+        if (digits == 0 || !push(v)) return false;
+        if (i == s.size()) break;
+        ++i;  // ':'
+        if (i < s.size() && s[i] == ':') {
+            if (gap) return false;
+            gap = true;
+            ++i;
+        } else if (i == s.size()) {
+            return false;  // a single trailing ':'
+        }
+    }
+    if (gap ? nh + nt > 7 : nh != 8) return false;
+    std::array<std::uint16_t, 8> groups{};
+    for (std::size_t k = 0; k < nh; ++k) groups[k] = head[k];
+    for (std::size_t k = 0; k < nt; ++k) groups[8 - nt + k] = tail[k];
+    for (std::size_t k = 0; k < 8; ++k) {
+        out[2 * k] = static_cast<std::uint8_t>(groups[k] >> 8);
+        out[2 * k + 1] = static_cast<std::uint8_t>(groups[k] & 0xFFu);
+    }
+    return true;
+}
+
+SOCKFRAME_DECL std::string proxy_address_text(proxy_family family, const std::array<std::uint8_t, 16>& b) {
+    std::string s;
+    if (family == proxy_family::inet) {
+        for (std::size_t k = 0; k < 4; ++k) {
+            if (k != 0) s += '.';
+            s += std::to_string(b[k]);
+        }
+        return s;
+    }
+    std::array<unsigned, 8> g{};
+    for (std::size_t k = 0; k < 8; ++k) g[k] = (unsigned{b[2 * k]} << 8) | b[2 * k + 1];
+    std::size_t best = 8, best_length = 1;
+    for (std::size_t k = 0; k < 8;) {
+        std::size_t run = 0;
+        while (k + run < 8 && g[k + run] == 0) ++run;
+        if (run > best_length) {
+            best = k;
+            best_length = run;
+        }
+        k += run == 0 ? 1 : run;
+    }
+    static constexpr char digits[] = "0123456789abcdef";
+    for (std::size_t k = 0; k < 8; ++k) {
+        if (k == best) {
+            s += "::";
+            k += best_length - 1;
+            continue;
+        }
+        if (k != 0 && k != best + best_length) s += ':';
+        bool any = false;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            const unsigned d = (g[k] >> shift) & 0xFu;
+            if (d == 0 && !any && shift != 0) continue;
+            any = true;
+            s += digits[d];
+        }
+    }
+    return s;
+}
+
+SOCKFRAME_DECL decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexcept {
+    std::size_t end = 0;
+    for (;; ++end) {
+        if (end >= input.size()) {
+            if (input.size() >= proxy_v1_max_size) return proxy_bad(proxy_v1_max_size);
+            return decode_result::need_more();
+        }
+        if (end + 2 > proxy_v1_max_size) return proxy_bad(end);
+        const std::byte b = input[end];
+        if (b == std::byte{'\n'} || b == std::byte{0}) return proxy_bad(end);
+        if (b == std::byte{'\r'}) {
+            if (end + 1 >= input.size()) return decode_result::need_more();
+            if (input[end + 1] != std::byte{'\n'}) return proxy_bad(end + 1);
+            break;
+        }
+    }
+    const std::string_view line(reinterpret_cast<const char*>(input.data()), end);
+    std::array<std::string_view, 6> field{};
+    std::size_t count = 0, start = 0;
+    for (std::size_t i = 0; i <= line.size(); ++i) {
+        if (i == line.size() || line[i] == ' ') {
+            if (count == field.size()) {
+                if (field[1] == "UNKNOWN") break;  // anything may follow UNKNOWN
+                return proxy_bad(i);
+            }
+            field[count++] = line.substr(start, i - start);
+            start = i + 1;
+        }
+    }
+    if (field[0] != "PROXY") return proxy_bad(0);
+    proxy_header h;
+    h.version = 1;
+    h.command = proxy_command::proxy;
+    h.size = end + 2;
+    if (count >= 2 && field[1] == "UNKNOWN") {
+        h.family = proxy_family::unspecified;
+        out = h;
+        return decode_result::frame(input.first(h.size), h.size);
+    }
+    if (count != 6) return proxy_bad(end);
+    h.transport = proxy_transport::stream;
+    bool ok = false;
+    if (field[1] == "TCP4") {
+        h.family = proxy_family::inet;
+        ok = proxy_ipv4(field[2], h.source_bytes) && proxy_ipv4(field[3], h.destination_bytes);
+    } else if (field[1] == "TCP6") {
+        h.family = proxy_family::inet6;
+        ok = proxy_ipv6(field[2], h.source_bytes) && proxy_ipv6(field[3], h.destination_bytes);
+    } else {
+        return proxy_bad(6);
+    }
+    if (!ok) return proxy_bad(6 + field[1].size());
+    std::uint32_t sp = 0, dp = 0;
+    if (!proxy_number(field[4], 65535, sp) || !proxy_number(field[5], 65535, dp)) return proxy_bad(end);
+    h.source_port = static_cast<std::uint16_t>(sp);
+    h.destination_port = static_cast<std::uint16_t>(dp);
+    out = h;
+    return decode_result::frame(input.first(h.size), h.size);
+}
+
+SOCKFRAME_DECL const_buffer proxy_path(const_buffer field) noexcept {
+    std::size_t n = 0;
+    while (n < field.size() && field[n] != std::byte{0}) ++n;
+    return field.first(n);
+}
+
+SOCKFRAME_DECL decode_result parse_proxy_v2(const_buffer input, proxy_header& out,
+                                            std::size_t max_size) noexcept {
+    if (input.size() < 16) return decode_result::need_more();
+    const unsigned ver_cmd = std::to_integer<unsigned>(input[12]);
+    if ((ver_cmd >> 4) != 2) return proxy_bad(12);
+    if ((ver_cmd & 0xFu) > 1) return proxy_bad(12);
+    const unsigned fam = std::to_integer<unsigned>(input[13]);
+    if ((fam >> 4) > 3 || (fam & 0xFu) > 2) return proxy_bad(13);
+    const std::size_t total = 16 + std::size_t{proxy_load16(input.data() + 14)};
+    if (total > max_size) return decode_result::failure(make_error_code(errc::frame_too_large), total);
+    if (input.size() < total) return decode_result::need_more();
+    proxy_header h;
+    h.version = 2;
+    h.command = static_cast<proxy_command>(ver_cmd & 0xFu);
+    h.family = static_cast<proxy_family>(fam >> 4);
+    h.transport = static_cast<proxy_transport>(fam & 0xFu);
+    h.size = total;
+    const_buffer block = input.subspan(16, total - 16);
+    std::size_t addresses = 0;
+    switch (h.family) {
+        case proxy_family::inet: addresses = 12; break;
+        case proxy_family::inet6: addresses = 36; break;
+        case proxy_family::local: addresses = 216; break;
+        case proxy_family::unspecified: addresses = block.size(); break;  // no known layout: skip all
+    }
+    if (block.size() < addresses) {
+        if (h.command == proxy_command::proxy) return proxy_bad(16 + block.size());
+        addresses = block.size();  // LOCAL: the address block is ignored anyway
+        h.family = proxy_family::unspecified;
+    }
+    const std::byte* a = block.data();
+    if (h.family == proxy_family::inet) {
+        for (std::size_t i = 0; i < 4; ++i) {
+            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
+            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[4 + i]);
+        }
+        h.source_port = proxy_load16(a + 8);
+        h.destination_port = proxy_load16(a + 10);
+    } else if (h.family == proxy_family::inet6) {
+        for (std::size_t i = 0; i < 16; ++i) {
+            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
+            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[16 + i]);
+        }
+        h.source_port = proxy_load16(a + 32);
+        h.destination_port = proxy_load16(a + 34);
+    } else if (h.family == proxy_family::local) {
+        h.source_path = proxy_path(block.subspan(0, 108));
+        h.destination_path = proxy_path(block.subspan(108, 108));
+    }
+    h.tlvs = block.subspan(addresses);
+    // Every TLV whole; a CRC-32C TLV checked over the header with its value taken as zero.
+    const_buffer rest = h.tlvs;
+    proxy_tlv t;
+    while (proxy_header::next_tlv(rest, t)) {
+        if (t.type != proxy_tlv_type::crc32c) continue;
+        const std::size_t at = static_cast<std::size_t>(t.value.data() - input.data());
+        if (t.value.size() != 4) return proxy_bad(at);
+        const std::byte zero[4] = {};
+        std::uint32_t crc = crc32c_update(0, input.data(), at);
+        crc = crc32c_update(crc, zero, 4);
+        crc = crc32c_update(crc, input.data() + at + 4, total - at - 4);
+        const std::uint32_t sent =
+            (std::uint32_t{proxy_load16(t.value.data())} << 16) | proxy_load16(t.value.data() + 2);
+        if (crc != sent) return decode_result::failure(make_error_code(errc::checksum_mismatch), at);
+    }
+    if (!rest.empty()) return proxy_bad(total - rest.size());
+    out = h;
+    return decode_result::frame(input.first(total), total);
+}
+}  // namespace detail
+
+SOCKFRAME_DECL proxy_detect detect_proxy_header(const_buffer input) noexcept {
+    static constexpr char v1[] = "PROXY ";
+    bool v1_ok = true, v2_ok = true;
+    for (std::size_t i = 0; i < input.size() && (v1_ok || v2_ok); ++i) {
+        const auto b = std::to_integer<std::uint8_t>(input[i]);
+        if (i >= 6 || static_cast<char>(b) != v1[i]) v1_ok = v1_ok && i >= 6;
+        if (i < 12 && b != proxy_v2_signature[i]) v2_ok = false;
+        if (i >= 12) break;
+    }
+    if (v1_ok && input.size() >= 6) return proxy_detect::v1;
+    if (v2_ok && input.size() >= 12) return proxy_detect::v2;
+    if (v1_ok || v2_ok) return proxy_detect::need_more;
+    return proxy_detect::none;
+}
+
+SOCKFRAME_DECL std::string make_proxy_header_v1(const proxy_header& h) {
+    if (!h.has_addresses()) return "PROXY UNKNOWN\r\n";
+    std::string s = h.family == proxy_family::inet ? "PROXY TCP4 " : "PROXY TCP6 ";
+    s += detail::proxy_address_text(h.family, h.source_bytes);
+    s += ' ';
+    s += detail::proxy_address_text(h.family, h.destination_bytes);
+    s += ' ';
+    s += std::to_string(h.source_port);
+    s += ' ';
+    s += std::to_string(h.destination_port);
+    s += "\r\n";
+    return s;
+}
+#endif  // SOCKFRAME_HEADER_BODIES
 
 SOCKFRAME_NAMESPACE_END

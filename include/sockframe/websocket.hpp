@@ -183,101 +183,23 @@ private:
 inline constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Base64 (RFC 4648 section 4, with padding) of `n` bytes.
-inline std::string base64_encode(const void* data, std::size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    std::string out;
-    out.reserve((n + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        const unsigned v =
-            static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8 | p[i + 2];
-        out += base64_alphabet[(v >> 18) & 63];
-        out += base64_alphabet[(v >> 12) & 63];
-        out += base64_alphabet[(v >> 6) & 63];
-        out += base64_alphabet[v & 63];
-    }
-    if (n - i == 1) {
-        const unsigned v = static_cast<unsigned>(p[i]) << 16;
-        out += base64_alphabet[(v >> 18) & 63];
-        out += base64_alphabet[(v >> 12) & 63];
-        out += "==";
-    } else if (n - i == 2) {
-        const unsigned v = static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8;
-        out += base64_alphabet[(v >> 18) & 63];
-        out += base64_alphabet[(v >> 12) & 63];
-        out += base64_alphabet[(v >> 6) & 63];
-        out += '=';
-    }
-    return out;
-}
+SOCKFRAME_DECL std::string base64_encode(const void* data, std::size_t n);
 
 /// Decodes canonical padded base64 (RFC 4648 section 4); nullopt for anything else (a wrong
 /// length, a character outside the alphabet, misplaced padding, non-zero bits under the padding).
-inline std::optional<std::string> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0) return std::nullopt;
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        const std::size_t pad = last ? (text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0) : 0;
-        int v[4] = {0, 0, 0, 0};
-        for (std::size_t j = 0; j < 4 - pad; ++j) {
-            v[j] = value(text[i + j]);
-            if (v[j] < 0) return std::nullopt;
-        }
-        const unsigned bits = static_cast<unsigned>(v[0]) << 18 | static_cast<unsigned>(v[1]) << 12 |
-                              static_cast<unsigned>(v[2]) << 6 | static_cast<unsigned>(v[3]);
-        out += static_cast<char>((bits >> 16) & 0xFF);
-        if (pad < 2) out += static_cast<char>((bits >> 8) & 0xFF);
-        if (pad < 1) out += static_cast<char>(bits & 0xFF);
-        if ((pad == 1 && (bits & 0xFF) != 0) || (pad == 2 && (bits & 0xFFFF) != 0)) return std::nullopt;
-    }
-    return out;
-}
+SOCKFRAME_DECL std::optional<std::string> base64_decode(std::string_view text);
 
 /// `n` bytes from the system's random source (POSIX: the OS layer's; Windows:
 /// std::random_device). Throws std::system_error if the system has none.
-inline void random_bytes(unsigned char* out, std::size_t n) {
-#if defined(SOCKFRAME_WINDOWS)
-    std::random_device source;
-    for (std::size_t i = 0; i < n; i += 4) {
-        const auto v = sockframe::detail::convert<std::uint32_t>(source());
-        for (std::size_t j = 0; j < 4 && i + j < n; ++j)
-            out[i + j] = static_cast<unsigned char>(v >> (8 * j));
-    }
-#else
-    std::error_code ec;
-    if (!sockframe::detail::system_random(out, n, ec))
-        throw std::system_error(ec, "sockframe: no system random source");
-#endif
-}
+SOCKFRAME_DECL void random_bytes(unsigned char* out, std::size_t n);
 
 }  // namespace detail
 
 /// Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + the RFC's GUID)).
-inline std::string accept_key(std::string_view key) {
-    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    detail::sha1 h;
-    h.update(key.data(), key.size());
-    h.update(guid.data(), guid.size());
-    const auto digest = h.finish();
-    return detail::base64_encode(digest.data(), digest.size());
-}
+SOCKFRAME_DECL std::string accept_key(std::string_view key);
 
 /// A fresh Sec-WebSocket-Key: 16 random bytes in base64.
-inline std::string make_key() {
-    unsigned char nonce[16];
-    detail::random_bytes(nonce, sizeof nonce);
-    return detail::base64_encode(nonce, sizeof nonce);
-}
+SOCKFRAME_DECL std::string make_key();
 
 // ---- frames -----------------------------------------------------------------------------------
 
@@ -739,27 +661,10 @@ inline std::size_t find_head_end(const_buffer input) noexcept {
 
 namespace detail {
 inline char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
-inline std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
+SOCKFRAME_DECL bool iequals(std::string_view a, std::string_view b) noexcept;
+SOCKFRAME_DECL std::string_view trim(std::string_view s) noexcept;
 /// Whether a comma-separated header value lists `token` (case-insensitive).
-inline bool has_token(std::string_view value, std::string_view token) noexcept {
-    while (!value.empty()) {
-        const std::size_t comma = value.find(',');
-        if (iequals(trim(value.substr(0, comma)), token)) return true;
-        if (comma == std::string_view::npos) break;
-        value.remove_prefix(comma + 1);
-    }
-    return false;
-}
+SOCKFRAME_DECL bool has_token(std::string_view value, std::string_view token) noexcept;
 /// Calls `f(name, value)` for each header line of `head` after its first line; false if a line
 /// is not `name: value`.
 template <typename F>
@@ -795,96 +700,23 @@ struct request {
 /// Parses and checks an upgrade request (`head` from find_head_end): GET, HTTP/1.1, Host,
 /// `Upgrade: websocket`, `Connection: Upgrade`, Sec-WebSocket-Version 13 (else bad_version),
 /// and a Sec-WebSocket-Key of 16 bytes in base64 (else bad_key); else bad_request.
-inline std::error_code parse_request(std::string_view head, request& out) {
-    out = request{};
-    const std::size_t eol = head.find("\r\n");
-    if (eol == std::string_view::npos) return error::bad_request;
-    const std::string_view line = head.substr(0, eol);
-    if (line.size() < 14 || line.substr(0, 4) != "GET " || line.substr(line.size() - 9) != " HTTP/1.1")
-        return error::bad_request;
-    out.target = line.substr(4, line.size() - 13);
-    if (out.target.empty() || out.target.find(' ') != std::string_view::npos) return error::bad_request;
-    bool upgrade = false, connection = false, version_seen = false, version_ok = false, key_twice = false;
-    bool host_seen = false;
-    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
-        if (detail::iequals(name, "host")) {
-            host_seen = true;
-            out.host = value;
-        } else if (detail::iequals(name, "upgrade")) {
-            upgrade = upgrade || detail::has_token(value, "websocket");
-        } else if (detail::iequals(name, "connection")) {
-            connection = connection || detail::has_token(value, "upgrade");
-        } else if (detail::iequals(name, "sec-websocket-version")) {
-            version_seen = true;
-            version_ok = value == "13";
-        } else if (detail::iequals(name, "sec-websocket-key")) {
-            key_twice = !out.key.empty();
-            out.key = value;
-        } else if (detail::iequals(name, "origin")) {
-            out.origin = value;
-        } else if (detail::iequals(name, "sec-websocket-protocol")) {
-            out.protocols = value;
-        }
-    });
-    if (!ok || !host_seen || !upgrade || !connection) return error::bad_request;
-    if (!version_seen || !version_ok) return error::bad_version;
-    if (key_twice || out.key.empty()) return error::bad_key;
-    const auto nonce = detail::base64_decode(out.key);
-    if (!nonce || nonce->size() != 16) return error::bad_key;
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_request(std::string_view head, request& out);
 
 /// The server's 101 answer to a request carrying `key`.
-inline std::string response(std::string_view key) {
-    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Accept: " +
-           accept_key(key) + "\r\n\r\n";
-}
+SOCKFRAME_DECL std::string response(std::string_view key);
 
 /// The server's refusal of a bad request: 426 with the supported version for bad_version, else
 /// 400.
-inline std::string refusal(const std::error_code& why) {
-    if (why == error::bad_version)
-        return "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n"
-               "Connection: close\r\n\r\n";
-    return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-}
+SOCKFRAME_DECL std::string refusal(const std::error_code& why);
 
 /// A client's upgrade request for `target` on `host` (host[:port]) with `key` (make_key()).
-inline std::string client_request(std::string_view host, std::string_view target, std::string_view key) {
-    std::string r;
-    r.reserve(160 + host.size() + target.size());
-    r.append("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host);
-    r.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ").append(key);
-    r.append("\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    return r;
-}
+SOCKFRAME_DECL std::string client_request(std::string_view host, std::string_view target,
+                                          std::string_view key);
 
 /// Checks a server's answer to a request sent with `key`: status 101, `Upgrade: websocket`,
 /// `Connection: Upgrade`, the right Sec-WebSocket-Accept (else bad_accept), and no extension or
 /// subprotocol (none was offered); else bad_response.
-inline std::error_code check_response(std::string_view head, std::string_view key) {
-    const std::size_t eol = head.find("\r\n");
-    if (eol == std::string_view::npos) return error::bad_response;
-    const std::string_view line = head.substr(0, eol);
-    if (line.substr(0, 13) != "HTTP/1.1 101 " && line != "HTTP/1.1 101") return error::bad_response;
-    bool upgrade = false, connection = false, unasked = false;
-    std::string_view accept;
-    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
-        if (detail::iequals(name, "upgrade"))
-            upgrade = upgrade || detail::has_token(value, "websocket");
-        else if (detail::iequals(name, "connection"))
-            connection = connection || detail::has_token(value, "upgrade");
-        else if (detail::iequals(name, "sec-websocket-accept"))
-            accept = value;
-        else if (detail::iequals(name, "sec-websocket-extensions") ||
-                 detail::iequals(name, "sec-websocket-protocol"))
-            unasked = true;
-    });
-    if (!ok || !upgrade || !connection || unasked) return error::bad_response;
-    if (accept != accept_key(key)) return error::bad_accept;
-    return {};
-}
+SOCKFRAME_DECL std::error_code check_response(std::string_view head, std::string_view key);
 
 // ---- a blocking session -----------------------------------------------------------------------
 
@@ -1267,5 +1099,212 @@ private:
 using session = basic_session<tcp_stream>;
 
 }  // namespace websocket
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the functions declared above (compiled once, in src/sockframe.cpp, with
+// SOCKFRAME_SEPARATE_COMPILATION).
+namespace websocket {
+namespace detail {
+
+SOCKFRAME_DECL std::string base64_encode(const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    std::string out;
+    out.reserve((n + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        const unsigned v =
+            static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8 | p[i + 2];
+        out += base64_alphabet[(v >> 18) & 63];
+        out += base64_alphabet[(v >> 12) & 63];
+        out += base64_alphabet[(v >> 6) & 63];
+        out += base64_alphabet[v & 63];
+    }
+    if (n - i == 1) {
+        const unsigned v = static_cast<unsigned>(p[i]) << 16;
+        out += base64_alphabet[(v >> 18) & 63];
+        out += base64_alphabet[(v >> 12) & 63];
+        out += "==";
+    } else if (n - i == 2) {
+        const unsigned v = static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8;
+        out += base64_alphabet[(v >> 18) & 63];
+        out += base64_alphabet[(v >> 12) & 63];
+        out += base64_alphabet[(v >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+SOCKFRAME_DECL std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) return std::nullopt;
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        const bool last = i + 4 == text.size();
+        const std::size_t pad = last ? (text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0) : 0;
+        int v[4] = {0, 0, 0, 0};
+        for (std::size_t j = 0; j < 4 - pad; ++j) {
+            v[j] = value(text[i + j]);
+            if (v[j] < 0) return std::nullopt;
+        }
+        const unsigned bits = static_cast<unsigned>(v[0]) << 18 | static_cast<unsigned>(v[1]) << 12 |
+                              static_cast<unsigned>(v[2]) << 6 | static_cast<unsigned>(v[3]);
+        out += static_cast<char>((bits >> 16) & 0xFF);
+        if (pad < 2) out += static_cast<char>((bits >> 8) & 0xFF);
+        if (pad < 1) out += static_cast<char>(bits & 0xFF);
+        if ((pad == 1 && (bits & 0xFF) != 0) || (pad == 2 && (bits & 0xFFFF) != 0)) return std::nullopt;
+    }
+    return out;
+}
+
+SOCKFRAME_DECL void random_bytes(unsigned char* out, std::size_t n) {
+#if defined(SOCKFRAME_WINDOWS)
+    std::random_device source;
+    for (std::size_t i = 0; i < n; i += 4) {
+        const auto v = sockframe::detail::convert<std::uint32_t>(source());
+        for (std::size_t j = 0; j < 4 && i + j < n; ++j)
+            out[i + j] = static_cast<unsigned char>(v >> (8 * j));
+    }
+#else
+    std::error_code ec;
+    if (!sockframe::detail::system_random(out, n, ec))
+        throw std::system_error(ec, "sockframe: no system random source");
+#endif
+}
+}  // namespace detail
+
+SOCKFRAME_DECL std::string accept_key(std::string_view key) {
+    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    detail::sha1 h;
+    h.update(key.data(), key.size());
+    h.update(guid.data(), guid.size());
+    const auto digest = h.finish();
+    return detail::base64_encode(digest.data(), digest.size());
+}
+
+SOCKFRAME_DECL std::string make_key() {
+    unsigned char nonce[16];
+    detail::random_bytes(nonce, sizeof nonce);
+    return detail::base64_encode(nonce, sizeof nonce);
+}
+namespace detail {
+
+SOCKFRAME_DECL bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+SOCKFRAME_DECL std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+SOCKFRAME_DECL bool has_token(std::string_view value, std::string_view token) noexcept {
+    while (!value.empty()) {
+        const std::size_t comma = value.find(',');
+        if (iequals(trim(value.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return false;
+}
+}  // namespace detail
+
+SOCKFRAME_DECL std::error_code parse_request(std::string_view head, request& out) {
+    out = request{};
+    const std::size_t eol = head.find("\r\n");
+    if (eol == std::string_view::npos) return error::bad_request;
+    const std::string_view line = head.substr(0, eol);
+    if (line.size() < 14 || line.substr(0, 4) != "GET " || line.substr(line.size() - 9) != " HTTP/1.1")
+        return error::bad_request;
+    out.target = line.substr(4, line.size() - 13);
+    if (out.target.empty() || out.target.find(' ') != std::string_view::npos) return error::bad_request;
+    bool upgrade = false, connection = false, version_seen = false, version_ok = false, key_twice = false;
+    bool host_seen = false;
+    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
+        if (detail::iequals(name, "host")) {
+            host_seen = true;
+            out.host = value;
+        } else if (detail::iequals(name, "upgrade")) {
+            upgrade = upgrade || detail::has_token(value, "websocket");
+        } else if (detail::iequals(name, "connection")) {
+            connection = connection || detail::has_token(value, "upgrade");
+        } else if (detail::iequals(name, "sec-websocket-version")) {
+            version_seen = true;
+            version_ok = value == "13";
+        } else if (detail::iequals(name, "sec-websocket-key")) {
+            key_twice = !out.key.empty();
+            out.key = value;
+        } else if (detail::iequals(name, "origin")) {
+            out.origin = value;
+        } else if (detail::iequals(name, "sec-websocket-protocol")) {
+            out.protocols = value;
+        }
+    });
+    if (!ok || !host_seen || !upgrade || !connection) return error::bad_request;
+    if (!version_seen || !version_ok) return error::bad_version;
+    if (key_twice || out.key.empty()) return error::bad_key;
+    const auto nonce = detail::base64_decode(out.key);
+    if (!nonce || nonce->size() != 16) return error::bad_key;
+    return {};
+}
+
+SOCKFRAME_DECL std::string response(std::string_view key) {
+    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Accept: " +
+           accept_key(key) + "\r\n\r\n";
+}
+
+SOCKFRAME_DECL std::string refusal(const std::error_code& why) {
+    if (why == error::bad_version)
+        return "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n"
+               "Connection: close\r\n\r\n";
+    return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+}
+
+SOCKFRAME_DECL std::string client_request(std::string_view host, std::string_view target,
+                                          std::string_view key) {
+    std::string r;
+    r.reserve(160 + host.size() + target.size());
+    r.append("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host);
+    r.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ").append(key);
+    r.append("\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    return r;
+}
+
+SOCKFRAME_DECL std::error_code check_response(std::string_view head, std::string_view key) {
+    const std::size_t eol = head.find("\r\n");
+    if (eol == std::string_view::npos) return error::bad_response;
+    const std::string_view line = head.substr(0, eol);
+    if (line.substr(0, 13) != "HTTP/1.1 101 " && line != "HTTP/1.1 101") return error::bad_response;
+    bool upgrade = false, connection = false, unasked = false;
+    std::string_view accept;
+    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
+        if (detail::iequals(name, "upgrade"))
+            upgrade = upgrade || detail::has_token(value, "websocket");
+        else if (detail::iequals(name, "connection"))
+            connection = connection || detail::has_token(value, "upgrade");
+        else if (detail::iequals(name, "sec-websocket-accept"))
+            accept = value;
+        else if (detail::iequals(name, "sec-websocket-extensions") ||
+                 detail::iequals(name, "sec-websocket-protocol"))
+            unasked = true;
+    });
+    if (!ok || !upgrade || !connection || unasked) return error::bad_response;
+    if (accept != accept_key(key)) return error::bad_accept;
+    return {};
+}
+}  // namespace websocket
+#endif  // SOCKFRAME_HEADER_BODIES
 
 SOCKFRAME_NAMESPACE_END

@@ -176,6 +176,13 @@
 #else
 #define SOCKFRAME_HEADER_BODIES 1
 #endif
+// SOCKFRAME_DECL begins the declaration and the definition of a function compiled once in
+// separate compilation: `inline` when header-only, nothing (external linkage) otherwise.
+#if defined(SOCKFRAME_SEPARATE_COMPILATION)
+#define SOCKFRAME_DECL
+#else
+#define SOCKFRAME_DECL inline
+#endif
 // ---- end <sockframe/config.hpp> ----
 
 // ---- begin <sockframe/buffer.hpp> ----
@@ -547,7 +554,13 @@ public:
 
 private:
     // Out of line, so that resolve() stays small enough to inline where there is no timeout.
-    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept { return after(d); }
+    // after(d) written out for the clock's own duration (no template to instantiate).
+    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept {
+        const auto now = clock::now();
+        if (d <= clock::duration::zero()) return now;
+        if (d >= (clock::time_point::max)() - now) return (clock::time_point::max)();
+        return now + d;
+    }
 
     enum class kind : unsigned char { socket_default, at, never };
     constexpr explicit deadline(kind k) noexcept : kind_(k) {}
@@ -7122,7 +7135,7 @@ SOCKFRAME_NAMESPACE_END
 SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
 
-using loop_handle = poller::native_handle_type;
+using loop_handle = native_handle_type;  // what the poller watches (poller::native_handle_type)
 
 /// A plain mutex over the system's own (SRWLOCK, pthread_mutex_t), so that the loop's header
 /// needs no <mutex>. lock() and unlock() never fail for the way the loop uses it.
@@ -8603,10 +8616,10 @@ private:
 
 /// The event loop over the platform's poller.
 using event_loop = basic_event_loop<poller>;
-/// What event_loop::watch returns.
-using io_watch = event_loop::io_watch;
-/// What event_loop::after, at and every return.
-using timer = event_loop::timer;
+/// What event_loop::watch returns (event_loop::io_watch, named without instantiating the loop).
+using io_watch = basic_io_watch<event_loop>;
+/// What event_loop::after, at and every return (event_loop::timer).
+using timer = basic_timer<event_loop>;
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/event_loop.hpp> ----
@@ -12702,24 +12715,23 @@ struct subscription {
 };
 
 namespace detail {
+// Every append goes through resize(): one std::vector member for all of them to compile.
 inline void put_byte(std::vector<std::byte>& out, unsigned b) {
-    out.push_back(static_cast<std::byte>(b & 0xFFu));
+    out.resize(out.size() + 1);
+    out.back() = static_cast<std::byte>(b & 0xFFu);
 }
 inline void put_u16(std::vector<std::byte>& out, std::uint16_t v) {
     put_byte(out, static_cast<unsigned>(v >> 8));
     put_byte(out, v);
 }
 inline void put_bytes(std::vector<std::byte>& out, const void* p, std::size_t n) {
-    const auto* b = static_cast<const std::byte*>(p);
-    out.insert(out.end(), b, b + n);
+    if (n == 0) return;
+    const std::size_t at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, p, n);
 }
 /// A UTF-8 string field: two-byte length, then the bytes; false above 65535 bytes.
-inline bool put_string(std::vector<std::byte>& out, std::string_view s) {
-    if (s.size() > 0xFFFF) return false;
-    put_u16(out, static_cast<std::uint16_t>(s.size()));
-    put_bytes(out, s.data(), s.size());
-    return true;
-}
+SOCKFRAME_DECL bool put_string(std::vector<std::byte>& out, std::string_view s);
 /// Reads the body field by field; any overrun sets `bad`.
 struct reader {
     const_buffer in;
@@ -12781,129 +12793,37 @@ inline bool valid_topic_name(std::string_view topic) noexcept {
 /// Appends a CONNECT for MQTT 3.1.1; invalid_argument for a string above 65535 bytes, a password
 /// without a username, or a Will with a QoS above 2, a topic with a wildcard or a payload above
 /// 65535 bytes (Will fields other than the topic are ignored without a Will topic).
-inline std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out) {
-    if (!o.password.empty() && o.username.empty()) return make_error_code(errc::invalid_argument);
-    if (o.client_id.size() > 0xFFFF || o.username.size() > 0xFFFF || o.password.size() > 0xFFFF)
-        return make_error_code(errc::invalid_argument);
-    const bool will = !o.will_topic.empty();
-    if (will && (o.will_qos > 2 || !detail::valid_topic_name(o.will_topic) || o.will_message.size() > 0xFFFF))
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0x10);
-    detail::put_string(out, "MQTT");
-    detail::put_byte(out, 4);
-    unsigned flags = o.clean_session ? 0x02u : 0u;
-    if (will) flags |= 0x04u | (static_cast<unsigned>(o.will_qos) << 3) | (o.will_retain ? 0x20u : 0u);
-    if (!o.username.empty()) flags |= 0x80u;
-    if (!o.password.empty()) flags |= 0x40u;
-    detail::put_byte(out, flags);
-    detail::put_u16(out, o.keep_alive);
-    detail::put_string(out, o.client_id);
-    if (will) {
-        detail::put_string(out, o.will_topic);
-        detail::put_u16(out, static_cast<std::uint16_t>(o.will_message.size()));
-        detail::put_bytes(out, o.will_message.data(), o.will_message.size());
-    }
-    if (!o.username.empty()) detail::put_string(out, o.username);
-    if (!o.password.empty()) detail::put_string(out, o.password);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out);
 
 /// Reads a CONNECT's body (protocol name and level are returned, not checked: a server answers an
 /// unknown level with CONNACK return code 1), its Will, user name and password. malformed_frame
 /// for the reserved flag set, Will QoS or RETAIN without the Will flag, Will QoS 3, a password
 /// without a user name, a Will topic with a wildcard, or a field that overruns the body.
-inline std::error_code parse_connect(const packet& p, connect_request& out) noexcept {
-    if (p.type != packet_type::connect) return detail::malformed();
-    detail::reader r{p.body};
-    out.protocol_name = r.string();
-    out.protocol_level = static_cast<std::uint8_t>(r.byte());
-    out.connect_flags = static_cast<std::uint8_t>(r.byte());
-    out.keep_alive = r.u16();
-    out.client_id = r.string();
-    const unsigned flags = out.connect_flags;
-    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();  // reserved bit
-    out.has_will = (flags & 0x04u) != 0;
-    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
-    out.will_retain = (flags & 0x20u) != 0;
-    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
-        return detail::malformed();
-    out.has_username = (flags & 0x80u) != 0;
-    out.has_password = (flags & 0x40u) != 0;
-    if (out.has_password && !out.has_username) return detail::malformed();  // 3.1.1 section 3.1.2.9
-    out.will_topic = {};
-    out.will_message = {};
-    out.username = {};
-    out.password = {};
-    if (out.has_will) {
-        out.will_topic = r.string();
-        out.will_message = r.binary();
-        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
-    }
-    if (out.has_username) out.username = r.string();
-    if (out.has_password) {
-        out.password = r.binary();
-        if (r.bad) return detail::malformed();
-    }
-    if (r.bad || r.left() != 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_connect(const packet& p, connect_request& out) noexcept;
 
 /// Appends a CONNACK (3.1.1: session-present flag and return code, 0 = accepted).
-inline void build_connack(bool session_present, std::uint8_t return_code, std::vector<std::byte>& out) {
-    detail::put_byte(out, 0x20);
-    detail::put_byte(out, session_present ? 1u : 0u);
-    detail::put_byte(out, return_code);
-}
+SOCKFRAME_DECL void build_connack(bool session_present, std::uint8_t return_code,
+                                  std::vector<std::byte>& out);
 
 /// Reads a CONNACK: its session-present flag and return code.
-inline std::error_code parse_connack(const packet& p, bool& session_present,
-                                     std::uint8_t& return_code) noexcept {
-    if (p.type != packet_type::connack || p.body.size() != 2) return detail::malformed();
-    const auto flags = static_cast<unsigned>(p.body[0]);
-    if ((flags & 0xFEu) != 0) return detail::malformed();
-    session_present = flags != 0;
-    return_code = static_cast<std::uint8_t>(p.body[1]);
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_connack(const packet& p, bool& session_present,
+                                             std::uint8_t& return_code) noexcept;
 
 /// Appends the first byte, topic and packet identifier of a PUBLISH, without its payload: send
 /// them and the payload as one frame (`conn.send({head, payload})`), the payload never copied.
 /// invalid_argument for QoS above 2, a packet id of 0 with QoS > 0, a topic that is empty, above
 /// 65535 bytes or has a wildcard.
-inline std::error_code build_publish_head(std::string_view topic, std::uint8_t qos, std::uint16_t packet_id,
-                                          bool retain, std::vector<std::byte>& out) {
-    if (qos > 2 || (qos > 0 && packet_id == 0) || topic.empty() || topic.size() > 0xFFFF ||
-        topic.find_first_of("+#") != std::string_view::npos)
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0x30u | (static_cast<unsigned>(qos) << 1) | (retain ? 1u : 0u));
-    detail::put_string(out, topic);
-    if (qos > 0) detail::put_u16(out, packet_id);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_publish_head(std::string_view topic, std::uint8_t qos,
+                                                  std::uint16_t packet_id, bool retain,
+                                                  std::vector<std::byte>& out);
 
 /// Appends a whole PUBLISH (head and a copy of the payload); errors as build_publish_head.
-inline std::error_code build_publish(std::string_view topic, const_buffer payload, std::uint8_t qos,
-                                     std::uint16_t packet_id, bool retain, std::vector<std::byte>& out) {
-    if (auto ec = build_publish_head(topic, qos, packet_id, retain, out)) return ec;
-    detail::put_bytes(out, payload.data(), payload.size());
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_publish(std::string_view topic, const_buffer payload, std::uint8_t qos,
+                                             std::uint16_t packet_id, bool retain,
+                                             std::vector<std::byte>& out);
 
 /// Reads a PUBLISH: flags, topic (valid UTF-8, no wildcard), packet id (QoS > 0) and payload.
-inline std::error_code parse_publish(const packet& p, publish_message& out) noexcept {
-    if (p.type != packet_type::publish) return detail::malformed();
-    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
-    out.retain = (p.flags & 1u) != 0;
-    out.dup = (p.flags & 8u) != 0;
-    if (out.qos == 3) return detail::malformed();
-    detail::reader r{p.body};
-    out.topic = r.string();
-    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
-    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return detail::malformed();
-    if (out.qos > 0 && out.packet_id == 0) return detail::malformed();
-    out.payload = p.body.subspan(r.at);
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_publish(const packet& p, publish_message& out) noexcept;
 
 /// Appends a PUBACK for `packet_id`.
 inline void build_puback(std::uint16_t packet_id, std::vector<std::byte>& out) {
@@ -12931,13 +12851,7 @@ inline void build_pubcomp(std::uint16_t packet_id, std::vector<std::byte>& out) 
 
 /// Reads the packet identifier of a PUBACK, PUBREC, PUBREL, PUBCOMP or UNSUBACK (3.1.1: exactly
 /// two body bytes). A packet identifier of 0 is malformed_frame.
-inline std::error_code parse_packet_id(const packet& p, std::uint16_t& packet_id) noexcept {
-    if (p.body.size() != 2) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    if (packet_id == 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_packet_id(const packet& p, std::uint16_t& packet_id) noexcept;
 
 /// Reads an acknowledgement of type `type` (puback, pubrec, pubrel, pubcomp or unsuback):
 /// malformed_frame for another type, else as parse_packet_id.
@@ -12948,85 +12862,29 @@ inline std::error_code parse_ack(const packet& p, packet_type type, std::uint16_
 
 /// Appends a SUBSCRIBE of one topic filter; invalid_argument for an empty or oversized filter,
 /// QoS above 2 or packet id 0.
-inline std::error_code build_subscribe(std::uint16_t packet_id, std::string_view topic_filter,
-                                       std::uint8_t qos, std::vector<std::byte>& out) {
-    if (qos > 2 || packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0x82);
-    detail::put_u16(out, packet_id);
-    detail::put_string(out, topic_filter);
-    detail::put_byte(out, qos);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_subscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                               std::uint8_t qos, std::vector<std::byte>& out);
 
 /// Reads a SUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared).
-inline std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
-                                       std::vector<subscription>& out) {
-    out.clear();
-    if (p.type != packet_type::subscribe) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    while (!r.bad && r.left() > 0) {
-        subscription s;
-        s.topic_filter = r.string();
-        const unsigned qos = r.byte();
-        if (r.bad || qos > 2 || s.topic_filter.empty()) return detail::malformed();
-        s.qos = static_cast<std::uint8_t>(qos);
-        s.options = s.qos;
-        out.push_back(s);
-    }
-    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
+                                               std::vector<subscription>& out);
 
 /// Appends a SUBACK: one return code per filter (0, 1, 2 = granted QoS; 0x80 = failure).
-inline void build_suback(std::uint16_t packet_id, const_buffer return_codes, std::vector<std::byte>& out) {
-    detail::put_byte(out, 0x90);
-    detail::put_u16(out, packet_id);
-    detail::put_bytes(out, return_codes.data(), return_codes.size());
-}
+SOCKFRAME_DECL void build_suback(std::uint16_t packet_id, const_buffer return_codes,
+                                 std::vector<std::byte>& out);
 
 /// Reads a SUBACK: its packet id and a view of its return codes (at least one).
-inline std::error_code parse_suback(const packet& p, std::uint16_t& packet_id,
-                                    const_buffer& return_codes) noexcept {
-    if (p.type != packet_type::suback || p.body.size() < 3) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    return_codes = p.body.subspan(2);
-    for (std::byte b : return_codes) {
-        const auto code = static_cast<unsigned>(b);
-        if (code > 2 && code != 0x80) return detail::malformed();
-    }
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_suback(const packet& p, std::uint16_t& packet_id,
+                                            const_buffer& return_codes) noexcept;
 
 /// Appends an UNSUBSCRIBE of one topic filter; invalid_argument for an empty or oversized filter
 /// or packet id 0.
-inline std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
-                                         std::vector<std::byte>& out) {
-    if (packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
-        return make_error_code(errc::invalid_argument);
-    detail::put_byte(out, 0xA2);
-    detail::put_u16(out, packet_id);
-    detail::put_string(out, topic_filter);
-    return {};
-}
+SOCKFRAME_DECL std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                                 std::vector<std::byte>& out);
 
 /// Reads an UNSUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared).
-inline std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
-                                         std::vector<std::string_view>& out) {
-    out.clear();
-    if (p.type != packet_type::unsubscribe) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    while (!r.bad && r.left() > 0) {
-        const std::string_view filter = r.string();
-        if (r.bad || filter.empty()) return detail::malformed();
-        out.push_back(filter);
-    }
-    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
+                                                 std::vector<std::string_view>& out);
 
 /// Appends an UNSUBACK for `packet_id` (3.1.1: no reason codes).
 inline void build_unsuback(std::uint16_t packet_id, std::vector<std::byte>& out) {
@@ -13146,52 +13004,10 @@ struct property {
 namespace detail {
 /// Reads a variable byte integer (1..4 bytes, minimal or not, as 5.0 section 1.5.5 allows) at
 /// `in[at]`; false when it overruns or has a fifth byte.
-inline bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept {
-    value = 0;
-    for (unsigned i = 0; i < 4; ++i) {
-        if (at >= in.size()) return false;
-        const auto b = static_cast<unsigned>(in[at++]);
-        value |= (b & 0x7Fu) << (7 * i);
-        if ((b & 0x80u) == 0) return true;
-    }
-    return false;
-}
+SOCKFRAME_DECL bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept;
 /// Reads the property at `in[at]` into `out` and moves `at` past it; false when it is not one
 /// (unknown identifier, overrun, invalid UTF-8 or U+0000 in a string).
-inline bool read_property(const_buffer in, std::size_t& at, property& out) noexcept {
-    std::uint32_t id = 0;
-    if (!read_varint(in, at, id) || id > 0x7F) return false;
-    out.id = static_cast<property_id>(id);
-    out.number_value = 0;
-    out.data = {};
-    out.pair_value = {};
-    reader r{in, at};
-    switch (type_of(out.id)) {
-        case property_type::byte: out.number_value = r.byte(); break;
-        case property_type::two_byte: out.number_value = r.u16(); break;
-        case property_type::four_byte: {
-            const std::uint32_t hi = r.u16();
-            out.number_value = (hi << 16) | r.u16();
-            break;
-        }
-        case property_type::varint: {
-            std::size_t pos = at;
-            if (!read_varint(in, pos, out.number_value)) return false;
-            r.at = pos;
-            break;
-        }
-        case property_type::utf8: out.data = const_buffer{r.string()}; break;
-        case property_type::binary: out.data = r.binary(); break;
-        case property_type::utf8_pair:
-            out.data = const_buffer{r.string()};
-            out.pair_value = const_buffer{r.string()};
-            break;
-        case property_type::unknown: return false;
-    }
-    if (r.bad) return false;
-    at = r.at;
-    return true;
-}
+SOCKFRAME_DECL bool read_property(const_buffer in, std::size_t& at, property& out) noexcept;
 }  // namespace detail
 
 /// A forward iterator over checked properties.
@@ -13364,7 +13180,316 @@ private:
 
 namespace detail {
 /// Appends the properties' length and bytes; false above the varint's maximum.
-inline bool put_properties(std::vector<std::byte>& out, const_buffer props) {
+SOCKFRAME_DECL bool put_properties(std::vector<std::byte>& out, const_buffer props);
+/// Reads a properties field (varint length, then the properties) at r.at into `out`.
+SOCKFRAME_DECL bool read_properties(reader& r, properties& out) noexcept;
+}  // namespace detail
+
+/// Appends an MQTT 5 CONNECT: connect_options (the Will as in 3.1.1), the CONNECT's properties and
+/// the Will's properties (used only with a Will). Errors as build_connect.
+SOCKFRAME_DECL std::error_code build_connect_v5(const connect_options& o, const property_writer& props,
+                                                const property_writer& will_props,
+                                                std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 CONNECT: as parse_connect (protocol level 5 expected: malformed_frame
+/// otherwise), with its properties and the Will's (empty without a Will).
+SOCKFRAME_DECL std::error_code parse_connect_v5(const packet& p, connect_request& out, properties& props,
+                                                properties& will_props) noexcept;
+
+/// Appends an MQTT 5 CONNACK: session-present flag, reason code (0 = success) and properties.
+SOCKFRAME_DECL void build_connack_v5(bool session_present, std::uint8_t reason_code,
+                                     const property_writer& props, std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 CONNACK: session-present flag, reason code and properties.
+SOCKFRAME_DECL std::error_code parse_connack_v5(const packet& p, bool& session_present,
+                                                std::uint8_t& reason_code, properties& props) noexcept;
+
+/// Appends the head of an MQTT 5 PUBLISH (as build_publish_head, then the properties), without
+/// its payload. A topic may be empty here when a Topic Alias property names it.
+SOCKFRAME_DECL std::error_code build_publish_head_v5(std::string_view topic, std::uint8_t qos,
+                                                     std::uint16_t packet_id, bool retain,
+                                                     const property_writer& props,
+                                                     std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 PUBLISH: as parse_publish (an empty topic allowed: a Topic Alias names it),
+/// with its properties.
+SOCKFRAME_DECL std::error_code parse_publish_v5(const packet& p, publish_message& out,
+                                                properties& props) noexcept;
+
+/// Appends an MQTT 5 SUBSCRIBE of one topic filter with its options byte (QoS in bits 0-1, No
+/// Local 0x04, Retain As Published 0x08, Retain Handling bits 4-5) and properties;
+/// invalid_argument for an empty or oversized filter, packet id 0, QoS 3, Retain Handling 3 or
+/// reserved bits set.
+SOCKFRAME_DECL std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_view topic_filter,
+                                                  std::uint8_t options, const property_writer& props,
+                                                  std::vector<std::byte>& out);
+
+/// Reads an MQTT 5 SUBSCRIBE: packet id, properties and every topic filter with its options.
+SOCKFRAME_DECL std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
+                                                  std::vector<subscription>& out, properties& props);
+
+}  // namespace mqtt
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the functions declared above (compiled once, in src/sockframe.cpp, with
+// SOCKFRAME_SEPARATE_COMPILATION).
+namespace mqtt {
+namespace detail {
+
+SOCKFRAME_DECL bool put_string(std::vector<std::byte>& out, std::string_view s) {
+    if (s.size() > 0xFFFF) return false;
+    put_u16(out, static_cast<std::uint16_t>(s.size()));
+    put_bytes(out, s.data(), s.size());
+    return true;
+}
+}  // namespace detail
+
+SOCKFRAME_DECL std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out) {
+    if (!o.password.empty() && o.username.empty()) return make_error_code(errc::invalid_argument);
+    if (o.client_id.size() > 0xFFFF || o.username.size() > 0xFFFF || o.password.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    const bool will = !o.will_topic.empty();
+    if (will && (o.will_qos > 2 || !detail::valid_topic_name(o.will_topic) || o.will_message.size() > 0xFFFF))
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x10);
+    detail::put_string(out, "MQTT");
+    detail::put_byte(out, 4);
+    unsigned flags = o.clean_session ? 0x02u : 0u;
+    if (will) flags |= 0x04u | (static_cast<unsigned>(o.will_qos) << 3) | (o.will_retain ? 0x20u : 0u);
+    if (!o.username.empty()) flags |= 0x80u;
+    if (!o.password.empty()) flags |= 0x40u;
+    detail::put_byte(out, flags);
+    detail::put_u16(out, o.keep_alive);
+    detail::put_string(out, o.client_id);
+    if (will) {
+        detail::put_string(out, o.will_topic);
+        detail::put_u16(out, static_cast<std::uint16_t>(o.will_message.size()));
+        detail::put_bytes(out, o.will_message.data(), o.will_message.size());
+    }
+    if (!o.username.empty()) detail::put_string(out, o.username);
+    if (!o.password.empty()) detail::put_string(out, o.password);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_connect(const packet& p, connect_request& out) noexcept {
+    if (p.type != packet_type::connect) return detail::malformed();
+    detail::reader r{p.body};
+    out.protocol_name = r.string();
+    out.protocol_level = static_cast<std::uint8_t>(r.byte());
+    out.connect_flags = static_cast<std::uint8_t>(r.byte());
+    out.keep_alive = r.u16();
+    out.client_id = r.string();
+    const unsigned flags = out.connect_flags;
+    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();  // reserved bit
+    out.has_will = (flags & 0x04u) != 0;
+    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
+    out.will_retain = (flags & 0x20u) != 0;
+    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
+        return detail::malformed();
+    out.has_username = (flags & 0x80u) != 0;
+    out.has_password = (flags & 0x40u) != 0;
+    if (out.has_password && !out.has_username) return detail::malformed();  // 3.1.1 section 3.1.2.9
+    out.will_topic = {};
+    out.will_message = {};
+    out.username = {};
+    out.password = {};
+    if (out.has_will) {
+        out.will_topic = r.string();
+        out.will_message = r.binary();
+        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
+    }
+    if (out.has_username) out.username = r.string();
+    if (out.has_password) {
+        out.password = r.binary();
+        if (r.bad) return detail::malformed();
+    }
+    if (r.bad || r.left() != 0) return detail::malformed();
+    return {};
+}
+
+SOCKFRAME_DECL void build_connack(bool session_present, std::uint8_t return_code,
+                                  std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x20);
+    detail::put_byte(out, session_present ? 1u : 0u);
+    detail::put_byte(out, return_code);
+}
+
+SOCKFRAME_DECL std::error_code parse_connack(const packet& p, bool& session_present,
+                                             std::uint8_t& return_code) noexcept {
+    if (p.type != packet_type::connack || p.body.size() != 2) return detail::malformed();
+    const auto flags = static_cast<unsigned>(p.body[0]);
+    if ((flags & 0xFEu) != 0) return detail::malformed();
+    session_present = flags != 0;
+    return_code = static_cast<std::uint8_t>(p.body[1]);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_publish_head(std::string_view topic, std::uint8_t qos,
+                                                  std::uint16_t packet_id, bool retain,
+                                                  std::vector<std::byte>& out) {
+    if (qos > 2 || (qos > 0 && packet_id == 0) || topic.empty() || topic.size() > 0xFFFF ||
+        topic.find_first_of("+#") != std::string_view::npos)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x30u | (static_cast<unsigned>(qos) << 1) | (retain ? 1u : 0u));
+    detail::put_string(out, topic);
+    if (qos > 0) detail::put_u16(out, packet_id);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_publish(std::string_view topic, const_buffer payload, std::uint8_t qos,
+                                             std::uint16_t packet_id, bool retain,
+                                             std::vector<std::byte>& out) {
+    if (auto ec = build_publish_head(topic, qos, packet_id, retain, out)) return ec;
+    detail::put_bytes(out, payload.data(), payload.size());
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_publish(const packet& p, publish_message& out) noexcept {
+    if (p.type != packet_type::publish) return detail::malformed();
+    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
+    out.retain = (p.flags & 1u) != 0;
+    out.dup = (p.flags & 8u) != 0;
+    if (out.qos == 3) return detail::malformed();
+    detail::reader r{p.body};
+    out.topic = r.string();
+    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
+    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return detail::malformed();
+    if (out.qos > 0 && out.packet_id == 0) return detail::malformed();
+    out.payload = p.body.subspan(r.at);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_packet_id(const packet& p, std::uint16_t& packet_id) noexcept {
+    if (p.body.size() != 2) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    if (packet_id == 0) return detail::malformed();
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_subscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                               std::uint8_t qos, std::vector<std::byte>& out) {
+    if (qos > 2 || packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0x82);
+    detail::put_u16(out, packet_id);
+    detail::put_string(out, topic_filter);
+    detail::put_byte(out, qos);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
+                                               std::vector<subscription>& out) {
+    out.clear();
+    if (p.type != packet_type::subscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    while (!r.bad && r.left() > 0) {
+        subscription s;
+        s.topic_filter = r.string();
+        const unsigned qos = r.byte();
+        if (r.bad || qos > 2 || s.topic_filter.empty()) return detail::malformed();
+        s.qos = static_cast<std::uint8_t>(qos);
+        s.options = s.qos;
+        out.push_back(s);
+    }
+    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
+    return {};
+}
+
+SOCKFRAME_DECL void build_suback(std::uint16_t packet_id, const_buffer return_codes,
+                                 std::vector<std::byte>& out) {
+    detail::put_byte(out, 0x90);
+    detail::put_u16(out, packet_id);
+    detail::put_bytes(out, return_codes.data(), return_codes.size());
+}
+
+SOCKFRAME_DECL std::error_code parse_suback(const packet& p, std::uint16_t& packet_id,
+                                            const_buffer& return_codes) noexcept {
+    if (p.type != packet_type::suback || p.body.size() < 3) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    return_codes = p.body.subspan(2);
+    for (std::byte b : return_codes) {
+        const auto code = static_cast<unsigned>(b);
+        if (code > 2 && code != 0x80) return detail::malformed();
+    }
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
+                                                 std::vector<std::byte>& out) {
+    if (packet_id == 0 || topic_filter.empty() || topic_filter.size() > 0xFFFF)
+        return make_error_code(errc::invalid_argument);
+    detail::put_byte(out, 0xA2);
+    detail::put_u16(out, packet_id);
+    detail::put_string(out, topic_filter);
+    return {};
+}
+
+SOCKFRAME_DECL std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
+                                                 std::vector<std::string_view>& out) {
+    out.clear();
+    if (p.type != packet_type::unsubscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    while (!r.bad && r.left() > 0) {
+        const std::string_view filter = r.string();
+        if (r.bad || filter.empty()) return detail::malformed();
+        out.push_back(filter);
+    }
+    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
+    return {};
+}
+namespace detail {
+
+SOCKFRAME_DECL bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept {
+    value = 0;
+    for (unsigned i = 0; i < 4; ++i) {
+        if (at >= in.size()) return false;
+        const auto b = static_cast<unsigned>(in[at++]);
+        value |= (b & 0x7Fu) << (7 * i);
+        if ((b & 0x80u) == 0) return true;
+    }
+    return false;
+}
+
+SOCKFRAME_DECL bool read_property(const_buffer in, std::size_t& at, property& out) noexcept {
+    std::uint32_t id = 0;
+    if (!read_varint(in, at, id) || id > 0x7F) return false;
+    out.id = static_cast<property_id>(id);
+    out.number_value = 0;
+    out.data = {};
+    out.pair_value = {};
+    reader r{in, at};
+    switch (type_of(out.id)) {
+        case property_type::byte: out.number_value = r.byte(); break;
+        case property_type::two_byte: out.number_value = r.u16(); break;
+        case property_type::four_byte: {
+            const std::uint32_t hi = r.u16();
+            out.number_value = (hi << 16) | r.u16();
+            break;
+        }
+        case property_type::varint: {
+            std::size_t pos = at;
+            if (!read_varint(in, pos, out.number_value)) return false;
+            r.at = pos;
+            break;
+        }
+        case property_type::utf8: out.data = const_buffer{r.string()}; break;
+        case property_type::binary: out.data = r.binary(); break;
+        case property_type::utf8_pair:
+            out.data = const_buffer{r.string()};
+            out.pair_value = const_buffer{r.string()};
+            break;
+        case property_type::unknown: return false;
+    }
+    if (r.bad) return false;
+    at = r.at;
+    return true;
+}
+
+SOCKFRAME_DECL bool put_properties(std::vector<std::byte>& out, const_buffer props) {
     std::byte field[4];
     const std::size_t n = write_varint(props.size(), field);
     if (n == 0) return false;
@@ -13372,8 +13497,8 @@ inline bool put_properties(std::vector<std::byte>& out, const_buffer props) {
     put_bytes(out, props.data(), props.size());
     return true;
 }
-/// Reads a properties field (varint length, then the properties) at r.at into `out`.
-inline bool read_properties(reader& r, properties& out) noexcept {
+
+SOCKFRAME_DECL bool read_properties(reader& r, properties& out) noexcept {
     std::uint32_t length = 0;
     std::size_t at = r.at;
     if (r.bad || !read_varint(r.in, at, length) || r.in.size() - at < length) return false;
@@ -13382,10 +13507,9 @@ inline bool read_properties(reader& r, properties& out) noexcept {
 }
 }  // namespace detail
 
-/// Appends an MQTT 5 CONNECT: connect_options (the Will as in 3.1.1), the CONNECT's properties and
-/// the Will's properties (used only with a Will). Errors as build_connect.
-inline std::error_code build_connect_v5(const connect_options& o, const property_writer& props,
-                                        const property_writer& will_props, std::vector<std::byte>& out) {
+SOCKFRAME_DECL std::error_code build_connect_v5(const connect_options& o, const property_writer& props,
+                                                const property_writer& will_props,
+                                                std::vector<std::byte>& out) {
     std::vector<std::byte> v311;
     if (auto ec = build_connect(o, v311)) return ec;
     if (props.bytes().size() > max_remaining_length || will_props.bytes().size() > max_remaining_length)
@@ -13408,10 +13532,8 @@ inline std::error_code build_connect_v5(const connect_options& o, const property
     return {};
 }
 
-/// Reads an MQTT 5 CONNECT: as parse_connect (protocol level 5 expected: malformed_frame
-/// otherwise), with its properties and the Will's (empty without a Will).
-inline std::error_code parse_connect_v5(const packet& p, connect_request& out, properties& props,
-                                        properties& will_props) noexcept {
+SOCKFRAME_DECL std::error_code parse_connect_v5(const packet& p, connect_request& out, properties& props,
+                                                properties& will_props) noexcept {
     props = will_props = properties{};
     if (p.type != packet_type::connect) return detail::malformed();
     detail::reader r{p.body};
@@ -13449,18 +13571,16 @@ inline std::error_code parse_connect_v5(const packet& p, connect_request& out, p
     return {};
 }
 
-/// Appends an MQTT 5 CONNACK: session-present flag, reason code (0 = success) and properties.
-inline void build_connack_v5(bool session_present, std::uint8_t reason_code, const property_writer& props,
-                             std::vector<std::byte>& out) {
+SOCKFRAME_DECL void build_connack_v5(bool session_present, std::uint8_t reason_code,
+                                     const property_writer& props, std::vector<std::byte>& out) {
     detail::put_byte(out, 0x20);
     detail::put_byte(out, session_present ? 1u : 0u);
     detail::put_byte(out, reason_code);
     detail::put_properties(out, props.bytes());
 }
 
-/// Reads an MQTT 5 CONNACK: session-present flag, reason code and properties.
-inline std::error_code parse_connack_v5(const packet& p, bool& session_present, std::uint8_t& reason_code,
-                                        properties& props) noexcept {
+SOCKFRAME_DECL std::error_code parse_connack_v5(const packet& p, bool& session_present,
+                                                std::uint8_t& reason_code, properties& props) noexcept {
     props = properties{};
     if (p.type != packet_type::connack) return detail::malformed();
     detail::reader r{p.body};
@@ -13473,11 +13593,10 @@ inline std::error_code parse_connack_v5(const packet& p, bool& session_present, 
     return {};
 }
 
-/// Appends the head of an MQTT 5 PUBLISH (as build_publish_head, then the properties), without
-/// its payload. A topic may be empty here when a Topic Alias property names it.
-inline std::error_code build_publish_head_v5(std::string_view topic, std::uint8_t qos,
-                                             std::uint16_t packet_id, bool retain,
-                                             const property_writer& props, std::vector<std::byte>& out) {
+SOCKFRAME_DECL std::error_code build_publish_head_v5(std::string_view topic, std::uint8_t qos,
+                                                     std::uint16_t packet_id, bool retain,
+                                                     const property_writer& props,
+                                                     std::vector<std::byte>& out) {
     if (qos > 2 || (qos > 0 && packet_id == 0) || topic.size() > 0xFFFF ||
         topic.find_first_of("+#") != std::string_view::npos || props.bytes().size() > max_remaining_length)
         return make_error_code(errc::invalid_argument);
@@ -13488,9 +13607,8 @@ inline std::error_code build_publish_head_v5(std::string_view topic, std::uint8_
     return {};
 }
 
-/// Reads an MQTT 5 PUBLISH: as parse_publish (an empty topic allowed: a Topic Alias names it),
-/// with its properties.
-inline std::error_code parse_publish_v5(const packet& p, publish_message& out, properties& props) noexcept {
+SOCKFRAME_DECL std::error_code parse_publish_v5(const packet& p, publish_message& out,
+                                                properties& props) noexcept {
     props = properties{};
     if (p.type != packet_type::publish) return detail::malformed();
     out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
@@ -13507,13 +13625,9 @@ inline std::error_code parse_publish_v5(const packet& p, publish_message& out, p
     return {};
 }
 
-/// Appends an MQTT 5 SUBSCRIBE of one topic filter with its options byte (QoS in bits 0-1, No
-/// Local 0x04, Retain As Published 0x08, Retain Handling bits 4-5) and properties;
-/// invalid_argument for an empty or oversized filter, packet id 0, QoS 3, Retain Handling 3 or
-/// reserved bits set.
-inline std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_view topic_filter,
-                                          std::uint8_t options, const property_writer& props,
-                                          std::vector<std::byte>& out) {
+SOCKFRAME_DECL std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_view topic_filter,
+                                                  std::uint8_t options, const property_writer& props,
+                                                  std::vector<std::byte>& out) {
     if ((options & 3u) == 3 || (options & 0x30u) == 0x30 || (options & 0xC0u) != 0 || packet_id == 0 ||
         topic_filter.empty() || topic_filter.size() > 0xFFFF || props.bytes().size() > max_remaining_length)
         return make_error_code(errc::invalid_argument);
@@ -13525,9 +13639,8 @@ inline std::error_code build_subscribe_v5(std::uint16_t packet_id, std::string_v
     return {};
 }
 
-/// Reads an MQTT 5 SUBSCRIBE: packet id, properties and every topic filter with its options.
-inline std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
-                                          std::vector<subscription>& out, properties& props) {
+SOCKFRAME_DECL std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
+                                                  std::vector<subscription>& out, properties& props) {
     out.clear();
     props = properties{};
     if (p.type != packet_type::subscribe) return detail::malformed();
@@ -13548,8 +13661,8 @@ inline std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet
     if (r.bad || out.empty()) return detail::malformed();
     return {};
 }
-
 }  // namespace mqtt
+#endif  // SOCKFRAME_HEADER_BODIES
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/mqtt.hpp> ----
@@ -13731,101 +13844,23 @@ private:
 inline constexpr char base64_alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Base64 (RFC 4648 section 4, with padding) of `n` bytes.
-inline std::string base64_encode(const void* data, std::size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    std::string out;
-    out.reserve((n + 2) / 3 * 4);
-    std::size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        const unsigned v =
-            static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8 | p[i + 2];
-        out += base64_alphabet[(v >> 18) & 63];
-        out += base64_alphabet[(v >> 12) & 63];
-        out += base64_alphabet[(v >> 6) & 63];
-        out += base64_alphabet[v & 63];
-    }
-    if (n - i == 1) {
-        const unsigned v = static_cast<unsigned>(p[i]) << 16;
-        out += base64_alphabet[(v >> 18) & 63];
-        out += base64_alphabet[(v >> 12) & 63];
-        out += "==";
-    } else if (n - i == 2) {
-        const unsigned v = static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8;
-        out += base64_alphabet[(v >> 18) & 63];
-        out += base64_alphabet[(v >> 12) & 63];
-        out += base64_alphabet[(v >> 6) & 63];
-        out += '=';
-    }
-    return out;
-}
+SOCKFRAME_DECL std::string base64_encode(const void* data, std::size_t n);
 
 /// Decodes canonical padded base64 (RFC 4648 section 4); nullopt for anything else (a wrong
 /// length, a character outside the alphabet, misplaced padding, non-zero bits under the padding).
-inline std::optional<std::string> base64_decode(std::string_view text) {
-    if (text.size() % 4 != 0) return std::nullopt;
-    auto value = [](char c) -> int {
-        if (c >= 'A' && c <= 'Z') return c - 'A';
-        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-        if (c >= '0' && c <= '9') return c - '0' + 52;
-        if (c == '+') return 62;
-        if (c == '/') return 63;
-        return -1;
-    };
-    std::string out;
-    out.reserve(text.size() / 4 * 3);
-    for (std::size_t i = 0; i < text.size(); i += 4) {
-        const bool last = i + 4 == text.size();
-        const std::size_t pad = last ? (text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0) : 0;
-        int v[4] = {0, 0, 0, 0};
-        for (std::size_t j = 0; j < 4 - pad; ++j) {
-            v[j] = value(text[i + j]);
-            if (v[j] < 0) return std::nullopt;
-        }
-        const unsigned bits = static_cast<unsigned>(v[0]) << 18 | static_cast<unsigned>(v[1]) << 12 |
-                              static_cast<unsigned>(v[2]) << 6 | static_cast<unsigned>(v[3]);
-        out += static_cast<char>((bits >> 16) & 0xFF);
-        if (pad < 2) out += static_cast<char>((bits >> 8) & 0xFF);
-        if (pad < 1) out += static_cast<char>(bits & 0xFF);
-        if ((pad == 1 && (bits & 0xFF) != 0) || (pad == 2 && (bits & 0xFFFF) != 0)) return std::nullopt;
-    }
-    return out;
-}
+SOCKFRAME_DECL std::optional<std::string> base64_decode(std::string_view text);
 
 /// `n` bytes from the system's random source (POSIX: the OS layer's; Windows:
 /// std::random_device). Throws std::system_error if the system has none.
-inline void random_bytes(unsigned char* out, std::size_t n) {
-#if defined(SOCKFRAME_WINDOWS)
-    std::random_device source;
-    for (std::size_t i = 0; i < n; i += 4) {
-        const auto v = sockframe::detail::convert<std::uint32_t>(source());
-        for (std::size_t j = 0; j < 4 && i + j < n; ++j)
-            out[i + j] = static_cast<unsigned char>(v >> (8 * j));
-    }
-#else
-    std::error_code ec;
-    if (!sockframe::detail::system_random(out, n, ec))
-        throw std::system_error(ec, "sockframe: no system random source");
-#endif
-}
+SOCKFRAME_DECL void random_bytes(unsigned char* out, std::size_t n);
 
 }  // namespace detail
 
 /// Sec-WebSocket-Accept for a Sec-WebSocket-Key: base64(SHA-1(key + the RFC's GUID)).
-inline std::string accept_key(std::string_view key) {
-    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    detail::sha1 h;
-    h.update(key.data(), key.size());
-    h.update(guid.data(), guid.size());
-    const auto digest = h.finish();
-    return detail::base64_encode(digest.data(), digest.size());
-}
+SOCKFRAME_DECL std::string accept_key(std::string_view key);
 
 /// A fresh Sec-WebSocket-Key: 16 random bytes in base64.
-inline std::string make_key() {
-    unsigned char nonce[16];
-    detail::random_bytes(nonce, sizeof nonce);
-    return detail::base64_encode(nonce, sizeof nonce);
-}
+SOCKFRAME_DECL std::string make_key();
 
 // ---- frames -----------------------------------------------------------------------------------
 
@@ -14287,27 +14322,10 @@ inline std::size_t find_head_end(const_buffer input) noexcept {
 
 namespace detail {
 inline char lower(char c) noexcept { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-inline bool iequals(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i)
-        if (lower(a[i]) != lower(b[i])) return false;
-    return true;
-}
-inline std::string_view trim(std::string_view s) noexcept {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
+SOCKFRAME_DECL bool iequals(std::string_view a, std::string_view b) noexcept;
+SOCKFRAME_DECL std::string_view trim(std::string_view s) noexcept;
 /// Whether a comma-separated header value lists `token` (case-insensitive).
-inline bool has_token(std::string_view value, std::string_view token) noexcept {
-    while (!value.empty()) {
-        const std::size_t comma = value.find(',');
-        if (iequals(trim(value.substr(0, comma)), token)) return true;
-        if (comma == std::string_view::npos) break;
-        value.remove_prefix(comma + 1);
-    }
-    return false;
-}
+SOCKFRAME_DECL bool has_token(std::string_view value, std::string_view token) noexcept;
 /// Calls `f(name, value)` for each header line of `head` after its first line; false if a line
 /// is not `name: value`.
 template <typename F>
@@ -14343,96 +14361,23 @@ struct request {
 /// Parses and checks an upgrade request (`head` from find_head_end): GET, HTTP/1.1, Host,
 /// `Upgrade: websocket`, `Connection: Upgrade`, Sec-WebSocket-Version 13 (else bad_version),
 /// and a Sec-WebSocket-Key of 16 bytes in base64 (else bad_key); else bad_request.
-inline std::error_code parse_request(std::string_view head, request& out) {
-    out = request{};
-    const std::size_t eol = head.find("\r\n");
-    if (eol == std::string_view::npos) return error::bad_request;
-    const std::string_view line = head.substr(0, eol);
-    if (line.size() < 14 || line.substr(0, 4) != "GET " || line.substr(line.size() - 9) != " HTTP/1.1")
-        return error::bad_request;
-    out.target = line.substr(4, line.size() - 13);
-    if (out.target.empty() || out.target.find(' ') != std::string_view::npos) return error::bad_request;
-    bool upgrade = false, connection = false, version_seen = false, version_ok = false, key_twice = false;
-    bool host_seen = false;
-    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
-        if (detail::iequals(name, "host")) {
-            host_seen = true;
-            out.host = value;
-        } else if (detail::iequals(name, "upgrade")) {
-            upgrade = upgrade || detail::has_token(value, "websocket");
-        } else if (detail::iequals(name, "connection")) {
-            connection = connection || detail::has_token(value, "upgrade");
-        } else if (detail::iequals(name, "sec-websocket-version")) {
-            version_seen = true;
-            version_ok = value == "13";
-        } else if (detail::iequals(name, "sec-websocket-key")) {
-            key_twice = !out.key.empty();
-            out.key = value;
-        } else if (detail::iequals(name, "origin")) {
-            out.origin = value;
-        } else if (detail::iequals(name, "sec-websocket-protocol")) {
-            out.protocols = value;
-        }
-    });
-    if (!ok || !host_seen || !upgrade || !connection) return error::bad_request;
-    if (!version_seen || !version_ok) return error::bad_version;
-    if (key_twice || out.key.empty()) return error::bad_key;
-    const auto nonce = detail::base64_decode(out.key);
-    if (!nonce || nonce->size() != 16) return error::bad_key;
-    return {};
-}
+SOCKFRAME_DECL std::error_code parse_request(std::string_view head, request& out);
 
 /// The server's 101 answer to a request carrying `key`.
-inline std::string response(std::string_view key) {
-    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           "Sec-WebSocket-Accept: " +
-           accept_key(key) + "\r\n\r\n";
-}
+SOCKFRAME_DECL std::string response(std::string_view key);
 
 /// The server's refusal of a bad request: 426 with the supported version for bad_version, else
 /// 400.
-inline std::string refusal(const std::error_code& why) {
-    if (why == error::bad_version)
-        return "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n"
-               "Connection: close\r\n\r\n";
-    return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-}
+SOCKFRAME_DECL std::string refusal(const std::error_code& why);
 
 /// A client's upgrade request for `target` on `host` (host[:port]) with `key` (make_key()).
-inline std::string client_request(std::string_view host, std::string_view target, std::string_view key) {
-    std::string r;
-    r.reserve(160 + host.size() + target.size());
-    r.append("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host);
-    r.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ").append(key);
-    r.append("\r\nSec-WebSocket-Version: 13\r\n\r\n");
-    return r;
-}
+SOCKFRAME_DECL std::string client_request(std::string_view host, std::string_view target,
+                                          std::string_view key);
 
 /// Checks a server's answer to a request sent with `key`: status 101, `Upgrade: websocket`,
 /// `Connection: Upgrade`, the right Sec-WebSocket-Accept (else bad_accept), and no extension or
 /// subprotocol (none was offered); else bad_response.
-inline std::error_code check_response(std::string_view head, std::string_view key) {
-    const std::size_t eol = head.find("\r\n");
-    if (eol == std::string_view::npos) return error::bad_response;
-    const std::string_view line = head.substr(0, eol);
-    if (line.substr(0, 13) != "HTTP/1.1 101 " && line != "HTTP/1.1 101") return error::bad_response;
-    bool upgrade = false, connection = false, unasked = false;
-    std::string_view accept;
-    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
-        if (detail::iequals(name, "upgrade"))
-            upgrade = upgrade || detail::has_token(value, "websocket");
-        else if (detail::iequals(name, "connection"))
-            connection = connection || detail::has_token(value, "upgrade");
-        else if (detail::iequals(name, "sec-websocket-accept"))
-            accept = value;
-        else if (detail::iequals(name, "sec-websocket-extensions") ||
-                 detail::iequals(name, "sec-websocket-protocol"))
-            unasked = true;
-    });
-    if (!ok || !upgrade || !connection || unasked) return error::bad_response;
-    if (accept != accept_key(key)) return error::bad_accept;
-    return {};
-}
+SOCKFRAME_DECL std::error_code check_response(std::string_view head, std::string_view key);
 
 // ---- a blocking session -----------------------------------------------------------------------
 
@@ -14815,6 +14760,213 @@ private:
 using session = basic_session<tcp_stream>;
 
 }  // namespace websocket
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the functions declared above (compiled once, in src/sockframe.cpp, with
+// SOCKFRAME_SEPARATE_COMPILATION).
+namespace websocket {
+namespace detail {
+
+SOCKFRAME_DECL std::string base64_encode(const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    std::string out;
+    out.reserve((n + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        const unsigned v =
+            static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8 | p[i + 2];
+        out += base64_alphabet[(v >> 18) & 63];
+        out += base64_alphabet[(v >> 12) & 63];
+        out += base64_alphabet[(v >> 6) & 63];
+        out += base64_alphabet[v & 63];
+    }
+    if (n - i == 1) {
+        const unsigned v = static_cast<unsigned>(p[i]) << 16;
+        out += base64_alphabet[(v >> 18) & 63];
+        out += base64_alphabet[(v >> 12) & 63];
+        out += "==";
+    } else if (n - i == 2) {
+        const unsigned v = static_cast<unsigned>(p[i]) << 16 | static_cast<unsigned>(p[i + 1]) << 8;
+        out += base64_alphabet[(v >> 18) & 63];
+        out += base64_alphabet[(v >> 12) & 63];
+        out += base64_alphabet[(v >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+SOCKFRAME_DECL std::optional<std::string> base64_decode(std::string_view text) {
+    if (text.size() % 4 != 0) return std::nullopt;
+    auto value = [](char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == '+') return 62;
+        if (c == '/') return 63;
+        return -1;
+    };
+    std::string out;
+    out.reserve(text.size() / 4 * 3);
+    for (std::size_t i = 0; i < text.size(); i += 4) {
+        const bool last = i + 4 == text.size();
+        const std::size_t pad = last ? (text[i + 3] == '=' ? (text[i + 2] == '=' ? 2 : 1) : 0) : 0;
+        int v[4] = {0, 0, 0, 0};
+        for (std::size_t j = 0; j < 4 - pad; ++j) {
+            v[j] = value(text[i + j]);
+            if (v[j] < 0) return std::nullopt;
+        }
+        const unsigned bits = static_cast<unsigned>(v[0]) << 18 | static_cast<unsigned>(v[1]) << 12 |
+                              static_cast<unsigned>(v[2]) << 6 | static_cast<unsigned>(v[3]);
+        out += static_cast<char>((bits >> 16) & 0xFF);
+        if (pad < 2) out += static_cast<char>((bits >> 8) & 0xFF);
+        if (pad < 1) out += static_cast<char>(bits & 0xFF);
+        if ((pad == 1 && (bits & 0xFF) != 0) || (pad == 2 && (bits & 0xFFFF) != 0)) return std::nullopt;
+    }
+    return out;
+}
+
+SOCKFRAME_DECL void random_bytes(unsigned char* out, std::size_t n) {
+#if defined(SOCKFRAME_WINDOWS)
+    std::random_device source;
+    for (std::size_t i = 0; i < n; i += 4) {
+        const auto v = sockframe::detail::convert<std::uint32_t>(source());
+        for (std::size_t j = 0; j < 4 && i + j < n; ++j)
+            out[i + j] = static_cast<unsigned char>(v >> (8 * j));
+    }
+#else
+    std::error_code ec;
+    if (!sockframe::detail::system_random(out, n, ec))
+        throw std::system_error(ec, "sockframe: no system random source");
+#endif
+}
+}  // namespace detail
+
+SOCKFRAME_DECL std::string accept_key(std::string_view key) {
+    static constexpr std::string_view guid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    detail::sha1 h;
+    h.update(key.data(), key.size());
+    h.update(guid.data(), guid.size());
+    const auto digest = h.finish();
+    return detail::base64_encode(digest.data(), digest.size());
+}
+
+SOCKFRAME_DECL std::string make_key() {
+    unsigned char nonce[16];
+    detail::random_bytes(nonce, sizeof nonce);
+    return detail::base64_encode(nonce, sizeof nonce);
+}
+namespace detail {
+
+SOCKFRAME_DECL bool iequals(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+SOCKFRAME_DECL std::string_view trim(std::string_view s) noexcept {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+SOCKFRAME_DECL bool has_token(std::string_view value, std::string_view token) noexcept {
+    while (!value.empty()) {
+        const std::size_t comma = value.find(',');
+        if (iequals(trim(value.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        value.remove_prefix(comma + 1);
+    }
+    return false;
+}
+}  // namespace detail
+
+SOCKFRAME_DECL std::error_code parse_request(std::string_view head, request& out) {
+    out = request{};
+    const std::size_t eol = head.find("\r\n");
+    if (eol == std::string_view::npos) return error::bad_request;
+    const std::string_view line = head.substr(0, eol);
+    if (line.size() < 14 || line.substr(0, 4) != "GET " || line.substr(line.size() - 9) != " HTTP/1.1")
+        return error::bad_request;
+    out.target = line.substr(4, line.size() - 13);
+    if (out.target.empty() || out.target.find(' ') != std::string_view::npos) return error::bad_request;
+    bool upgrade = false, connection = false, version_seen = false, version_ok = false, key_twice = false;
+    bool host_seen = false;
+    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
+        if (detail::iequals(name, "host")) {
+            host_seen = true;
+            out.host = value;
+        } else if (detail::iequals(name, "upgrade")) {
+            upgrade = upgrade || detail::has_token(value, "websocket");
+        } else if (detail::iequals(name, "connection")) {
+            connection = connection || detail::has_token(value, "upgrade");
+        } else if (detail::iequals(name, "sec-websocket-version")) {
+            version_seen = true;
+            version_ok = value == "13";
+        } else if (detail::iequals(name, "sec-websocket-key")) {
+            key_twice = !out.key.empty();
+            out.key = value;
+        } else if (detail::iequals(name, "origin")) {
+            out.origin = value;
+        } else if (detail::iequals(name, "sec-websocket-protocol")) {
+            out.protocols = value;
+        }
+    });
+    if (!ok || !host_seen || !upgrade || !connection) return error::bad_request;
+    if (!version_seen || !version_ok) return error::bad_version;
+    if (key_twice || out.key.empty()) return error::bad_key;
+    const auto nonce = detail::base64_decode(out.key);
+    if (!nonce || nonce->size() != 16) return error::bad_key;
+    return {};
+}
+
+SOCKFRAME_DECL std::string response(std::string_view key) {
+    return "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           "Sec-WebSocket-Accept: " +
+           accept_key(key) + "\r\n\r\n";
+}
+
+SOCKFRAME_DECL std::string refusal(const std::error_code& why) {
+    if (why == error::bad_version)
+        return "HTTP/1.1 426 Upgrade Required\r\nSec-WebSocket-Version: 13\r\nContent-Length: 0\r\n"
+               "Connection: close\r\n\r\n";
+    return "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+}
+
+SOCKFRAME_DECL std::string client_request(std::string_view host, std::string_view target,
+                                          std::string_view key) {
+    std::string r;
+    r.reserve(160 + host.size() + target.size());
+    r.append("GET ").append(target).append(" HTTP/1.1\r\nHost: ").append(host);
+    r.append("\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ").append(key);
+    r.append("\r\nSec-WebSocket-Version: 13\r\n\r\n");
+    return r;
+}
+
+SOCKFRAME_DECL std::error_code check_response(std::string_view head, std::string_view key) {
+    const std::size_t eol = head.find("\r\n");
+    if (eol == std::string_view::npos) return error::bad_response;
+    const std::string_view line = head.substr(0, eol);
+    if (line.substr(0, 13) != "HTTP/1.1 101 " && line != "HTTP/1.1 101") return error::bad_response;
+    bool upgrade = false, connection = false, unasked = false;
+    std::string_view accept;
+    const bool ok = detail::for_each_header(head, [&](std::string_view name, std::string_view value) {
+        if (detail::iequals(name, "upgrade"))
+            upgrade = upgrade || detail::has_token(value, "websocket");
+        else if (detail::iequals(name, "connection"))
+            connection = connection || detail::has_token(value, "upgrade");
+        else if (detail::iequals(name, "sec-websocket-accept"))
+            accept = value;
+        else if (detail::iequals(name, "sec-websocket-extensions") ||
+                 detail::iequals(name, "sec-websocket-protocol"))
+            unasked = true;
+    });
+    if (!ok || !upgrade || !connection || unasked) return error::bad_response;
+    if (accept != accept_key(key)) return error::bad_accept;
+    return {};
+}
+}  // namespace websocket
+#endif  // SOCKFRAME_HEADER_BODIES
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/websocket.hpp> ----
@@ -15824,18 +15976,7 @@ inline bool proxy_number(std::string_view s, std::uint32_t max, std::uint32_t& o
 }
 
 /// Dotted-quad IPv4 text as the specification requires: exactly four numbers 0-255, no leading zero.
-inline bool proxy_ipv4(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
-    out = {};
-    for (std::size_t part = 0; part < 4; ++part) {
-        const std::size_t dot = part < 3 ? s.find('.') : s.size();
-        if (dot == std::string_view::npos || dot > 3) return false;
-        std::uint32_t v = 0;
-        if (!proxy_number(s.substr(0, dot), 255, v)) return false;
-        out[part] = static_cast<std::uint8_t>(v);
-        s = part < 3 ? s.substr(dot + 1) : std::string_view{};
-    }
-    return true;
-}
+SOCKFRAME_DECL bool proxy_ipv4(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept;
 
 inline int proxy_hex(char c) noexcept {
     if (c >= '0' && c <= '9') return c - '0';
@@ -15847,253 +15988,28 @@ inline int proxy_hex(char c) noexcept {
 /// IPv6 text as RFC 4291 writes it: groups of 1-4 hex digits separated by ':', at most one "::",
 /// optionally ending in a dotted IPv4 tail (two groups: "::ffff:192.0.2.1"), 128 bits in all.
 /// No zone ("%eth0"): the header carries addresses, not interfaces.
-inline bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
-    out = {};
-    std::array<std::uint16_t, 8> head{}, tail{};
-    std::size_t nh = 0, nt = 0;
-    bool gap = false;
-    auto push = [&](std::uint32_t v) noexcept {
-        if (nh + nt == 8) return false;
-        (gap ? tail[nt++] : head[nh++]) = static_cast<std::uint16_t>(v);
-        return true;
-    };
-    if (s.size() < 2 || s.size() > 45) return false;
-    std::size_t i = 0;
-    if (s[0] == ':') {
-        if (s[1] != ':') return false;
-        gap = true;
-        i = 2;
-    }
-    while (i < s.size()) {
-        const std::size_t start = i;
-        std::uint32_t v = 0;
-        std::size_t digits = 0;
-        bool dotted = false;
-        while (i < s.size() && s[i] != ':') {
-            if (s[i] == '.') {
-                dotted = true;
-                break;
-            }
-            const int h = proxy_hex(s[i]);
-            if (h < 0 || ++digits > 4) return false;
-            v = v * 16 + static_cast<std::uint32_t>(h);
-            ++i;
-        }
-        if (dotted) {  // the IPv4 tail is the rest of the text
-            std::array<std::uint8_t, 16> v4{};
-            if (!proxy_ipv4(s.substr(start), v4)) return false;
-            if (!push((std::uint32_t{v4[0]} << 8) | v4[1]) || !push((std::uint32_t{v4[2]} << 8) | v4[3]))
-                return false;
-            break;
-        }
-        if (digits == 0 || !push(v)) return false;
-        if (i == s.size()) break;
-        ++i;  // ':'
-        if (i < s.size() && s[i] == ':') {
-            if (gap) return false;
-            gap = true;
-            ++i;
-        } else if (i == s.size()) {
-            return false;  // a single trailing ':'
-        }
-    }
-    if (gap ? nh + nt > 7 : nh != 8) return false;
-    std::array<std::uint16_t, 8> groups{};
-    for (std::size_t k = 0; k < nh; ++k) groups[k] = head[k];
-    for (std::size_t k = 0; k < nt; ++k) groups[8 - nt + k] = tail[k];
-    for (std::size_t k = 0; k < 8; ++k) {
-        out[2 * k] = static_cast<std::uint8_t>(groups[k] >> 8);
-        out[2 * k + 1] = static_cast<std::uint8_t>(groups[k] & 0xFFu);
-    }
-    return true;
-}
+SOCKFRAME_DECL bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept;
 
 /// The text of an address's bytes, the same on every platform: dotted quad for IPv4; for IPv6
 /// the RFC 5952 form in hex groups only (lower case, the longest run of two or more zero groups,
 /// the first if tied, written "::"), which every RFC 4291 reader accepts.
-inline std::string proxy_address_text(proxy_family family, const std::array<std::uint8_t, 16>& b) {
-    std::string s;
-    if (family == proxy_family::inet) {
-        for (std::size_t k = 0; k < 4; ++k) {
-            if (k != 0) s += '.';
-            s += std::to_string(b[k]);
-        }
-        return s;
-    }
-    std::array<unsigned, 8> g{};
-    for (std::size_t k = 0; k < 8; ++k) g[k] = (unsigned{b[2 * k]} << 8) | b[2 * k + 1];
-    std::size_t best = 8, best_length = 1;
-    for (std::size_t k = 0; k < 8;) {
-        std::size_t run = 0;
-        while (k + run < 8 && g[k + run] == 0) ++run;
-        if (run > best_length) {
-            best = k;
-            best_length = run;
-        }
-        k += run == 0 ? 1 : run;
-    }
-    static constexpr char digits[] = "0123456789abcdef";
-    for (std::size_t k = 0; k < 8; ++k) {
-        if (k == best) {
-            s += "::";
-            k += best_length - 1;
-            continue;
-        }
-        if (k != 0 && k != best + best_length) s += ':';
-        bool any = false;
-        for (int shift = 12; shift >= 0; shift -= 4) {
-            const unsigned d = (g[k] >> shift) & 0xFu;
-            if (d == 0 && !any && shift != 0) continue;
-            any = true;
-            s += digits[d];
-        }
-    }
-    return s;
-}
+SOCKFRAME_DECL std::string proxy_address_text(proxy_family family, const std::array<std::uint8_t, 16>& b);
 
 inline decode_result proxy_bad(std::size_t at) noexcept {
     return decode_result::failure(make_error_code(errc::malformed_frame), at);
 }
 
-inline decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexcept {
-    std::size_t end = 0;
-    for (;; ++end) {
-        if (end >= input.size()) {
-            if (input.size() >= proxy_v1_max_size) return proxy_bad(proxy_v1_max_size);
-            return decode_result::need_more();
-        }
-        if (end + 2 > proxy_v1_max_size) return proxy_bad(end);
-        const std::byte b = input[end];
-        if (b == std::byte{'\n'} || b == std::byte{0}) return proxy_bad(end);
-        if (b == std::byte{'\r'}) {
-            if (end + 1 >= input.size()) return decode_result::need_more();
-            if (input[end + 1] != std::byte{'\n'}) return proxy_bad(end + 1);
-            break;
-        }
-    }
-    const std::string_view line(reinterpret_cast<const char*>(input.data()), end);
-    std::array<std::string_view, 6> field{};
-    std::size_t count = 0, start = 0;
-    for (std::size_t i = 0; i <= line.size(); ++i) {
-        if (i == line.size() || line[i] == ' ') {
-            if (count == field.size()) {
-                if (field[1] == "UNKNOWN") break;  // anything may follow UNKNOWN
-                return proxy_bad(i);
-            }
-            field[count++] = line.substr(start, i - start);
-            start = i + 1;
-        }
-    }
-    if (field[0] != "PROXY") return proxy_bad(0);
-    proxy_header h;
-    h.version = 1;
-    h.command = proxy_command::proxy;
-    h.size = end + 2;
-    if (count >= 2 && field[1] == "UNKNOWN") {
-        h.family = proxy_family::unspecified;
-        out = h;
-        return decode_result::frame(input.first(h.size), h.size);
-    }
-    if (count != 6) return proxy_bad(end);
-    h.transport = proxy_transport::stream;
-    bool ok = false;
-    if (field[1] == "TCP4") {
-        h.family = proxy_family::inet;
-        ok = proxy_ipv4(field[2], h.source_bytes) && proxy_ipv4(field[3], h.destination_bytes);
-    } else if (field[1] == "TCP6") {
-        h.family = proxy_family::inet6;
-        ok = proxy_ipv6(field[2], h.source_bytes) && proxy_ipv6(field[3], h.destination_bytes);
-    } else {
-        return proxy_bad(6);
-    }
-    if (!ok) return proxy_bad(6 + field[1].size());
-    std::uint32_t sp = 0, dp = 0;
-    if (!proxy_number(field[4], 65535, sp) || !proxy_number(field[5], 65535, dp)) return proxy_bad(end);
-    h.source_port = static_cast<std::uint16_t>(sp);
-    h.destination_port = static_cast<std::uint16_t>(dp);
-    out = h;
-    return decode_result::frame(input.first(h.size), h.size);
-}
+SOCKFRAME_DECL decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexcept;
 
 inline std::uint16_t proxy_load16(const std::byte* p) noexcept {
     return static_cast<std::uint16_t>((std::to_integer<unsigned>(p[0]) << 8) |
                                       std::to_integer<unsigned>(p[1]));
 }
 
-inline const_buffer proxy_path(const_buffer field) noexcept {
-    std::size_t n = 0;
-    while (n < field.size() && field[n] != std::byte{0}) ++n;
-    return field.first(n);
-}
+SOCKFRAME_DECL const_buffer proxy_path(const_buffer field) noexcept;
 
-inline decode_result parse_proxy_v2(const_buffer input, proxy_header& out, std::size_t max_size) noexcept {
-    if (input.size() < 16) return decode_result::need_more();
-    const unsigned ver_cmd = std::to_integer<unsigned>(input[12]);
-    if ((ver_cmd >> 4) != 2) return proxy_bad(12);
-    if ((ver_cmd & 0xFu) > 1) return proxy_bad(12);
-    const unsigned fam = std::to_integer<unsigned>(input[13]);
-    if ((fam >> 4) > 3 || (fam & 0xFu) > 2) return proxy_bad(13);
-    const std::size_t total = 16 + std::size_t{proxy_load16(input.data() + 14)};
-    if (total > max_size) return decode_result::failure(make_error_code(errc::frame_too_large), total);
-    if (input.size() < total) return decode_result::need_more();
-    proxy_header h;
-    h.version = 2;
-    h.command = static_cast<proxy_command>(ver_cmd & 0xFu);
-    h.family = static_cast<proxy_family>(fam >> 4);
-    h.transport = static_cast<proxy_transport>(fam & 0xFu);
-    h.size = total;
-    const_buffer block = input.subspan(16, total - 16);
-    std::size_t addresses = 0;
-    switch (h.family) {
-        case proxy_family::inet: addresses = 12; break;
-        case proxy_family::inet6: addresses = 36; break;
-        case proxy_family::local: addresses = 216; break;
-        case proxy_family::unspecified: addresses = block.size(); break;  // no known layout: skip all
-    }
-    if (block.size() < addresses) {
-        if (h.command == proxy_command::proxy) return proxy_bad(16 + block.size());
-        addresses = block.size();  // LOCAL: the address block is ignored anyway
-        h.family = proxy_family::unspecified;
-    }
-    const std::byte* a = block.data();
-    if (h.family == proxy_family::inet) {
-        for (std::size_t i = 0; i < 4; ++i) {
-            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
-            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[4 + i]);
-        }
-        h.source_port = proxy_load16(a + 8);
-        h.destination_port = proxy_load16(a + 10);
-    } else if (h.family == proxy_family::inet6) {
-        for (std::size_t i = 0; i < 16; ++i) {
-            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
-            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[16 + i]);
-        }
-        h.source_port = proxy_load16(a + 32);
-        h.destination_port = proxy_load16(a + 34);
-    } else if (h.family == proxy_family::local) {
-        h.source_path = proxy_path(block.subspan(0, 108));
-        h.destination_path = proxy_path(block.subspan(108, 108));
-    }
-    h.tlvs = block.subspan(addresses);
-    // Every TLV whole; a CRC-32C TLV checked over the header with its value taken as zero.
-    const_buffer rest = h.tlvs;
-    proxy_tlv t;
-    while (proxy_header::next_tlv(rest, t)) {
-        if (t.type != proxy_tlv_type::crc32c) continue;
-        const std::size_t at = static_cast<std::size_t>(t.value.data() - input.data());
-        if (t.value.size() != 4) return proxy_bad(at);
-        const std::byte zero[4] = {};
-        std::uint32_t crc = crc32c_update(0, input.data(), at);
-        crc = crc32c_update(crc, zero, 4);
-        crc = crc32c_update(crc, input.data() + at + 4, total - at - 4);
-        const std::uint32_t sent =
-            (std::uint32_t{proxy_load16(t.value.data())} << 16) | proxy_load16(t.value.data() + 2);
-        if (crc != sent) return decode_result::failure(make_error_code(errc::checksum_mismatch), at);
-    }
-    if (!rest.empty()) return proxy_bad(total - rest.size());
-    out = h;
-    return decode_result::frame(input.first(total), total);
-}
+SOCKFRAME_DECL decode_result parse_proxy_v2(const_buffer input, proxy_header& out,
+                                            std::size_t max_size) noexcept;
 
 }  // namespace detail
 
@@ -16106,20 +16022,7 @@ enum class proxy_detect : std::uint8_t {
 };
 
 /// Tells from the first bytes of a connection whether it starts with a PROXY header.
-inline proxy_detect detect_proxy_header(const_buffer input) noexcept {
-    static constexpr char v1[] = "PROXY ";
-    bool v1_ok = true, v2_ok = true;
-    for (std::size_t i = 0; i < input.size() && (v1_ok || v2_ok); ++i) {
-        const auto b = std::to_integer<std::uint8_t>(input[i]);
-        if (i >= 6 || static_cast<char>(b) != v1[i]) v1_ok = v1_ok && i >= 6;
-        if (i < 12 && b != proxy_v2_signature[i]) v2_ok = false;
-        if (i >= 12) break;
-    }
-    if (v1_ok && input.size() >= 6) return proxy_detect::v1;
-    if (v2_ok && input.size() >= 12) return proxy_detect::v2;
-    if (v1_ok || v2_ok) return proxy_detect::need_more;
-    return proxy_detect::none;
-}
+SOCKFRAME_DECL proxy_detect detect_proxy_header(const_buffer input) noexcept;
 
 /// Parses the PROXY header (v1 or v2) at the front of `input` into `out`.
 ///
@@ -16143,19 +16046,7 @@ inline decode_result parse_proxy_header(const_buffer input, proxy_header& out,
 
 /// The v1 text header for `h`: "PROXY TCP4|TCP6 src dst sport dport\r\n", or "PROXY UNKNOWN\r\n"
 /// when `h` has no addresses (v1 has no LOCAL command; UNKNOWN stands for it).
-inline std::string make_proxy_header_v1(const proxy_header& h) {
-    if (!h.has_addresses()) return "PROXY UNKNOWN\r\n";
-    std::string s = h.family == proxy_family::inet ? "PROXY TCP4 " : "PROXY TCP6 ";
-    s += detail::proxy_address_text(h.family, h.source_bytes);
-    s += ' ';
-    s += detail::proxy_address_text(h.family, h.destination_bytes);
-    s += ' ';
-    s += std::to_string(h.source_port);
-    s += ' ';
-    s += std::to_string(h.destination_port);
-    s += "\r\n";
-    return s;
-}
+SOCKFRAME_DECL std::string make_proxy_header_v1(const proxy_header& h);
 
 /// The v2 binary header for `h` followed by the TLVs in `tlvs` (whole TLVs, copied as they are),
 /// and, with `add_crc32c`, a CRC-32C TLV over the whole header. Throws system_error
@@ -16318,6 +16209,292 @@ private:
     std::vector<entry> entries_;
     bool local_ = false;
 };
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the functions declared above (compiled once, in src/sockframe.cpp, with
+// SOCKFRAME_SEPARATE_COMPILATION).
+namespace detail {
+
+SOCKFRAME_DECL bool proxy_ipv4(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
+    out = {};
+    for (std::size_t part = 0; part < 4; ++part) {
+        const std::size_t dot = part < 3 ? s.find('.') : s.size();
+        if (dot == std::string_view::npos || dot > 3) return false;
+        std::uint32_t v = 0;
+        if (!proxy_number(s.substr(0, dot), 255, v)) return false;
+        out[part] = static_cast<std::uint8_t>(v);
+        s = part < 3 ? s.substr(dot + 1) : std::string_view{};
+    }
+    return true;
+}
+
+SOCKFRAME_DECL bool proxy_ipv6(std::string_view s, std::array<std::uint8_t, 16>& out) noexcept {
+    out = {};
+    std::array<std::uint16_t, 8> head{}, tail{};
+    std::size_t nh = 0, nt = 0;
+    bool gap = false;
+    auto push = [&](std::uint32_t v) noexcept {
+        if (nh + nt == 8) return false;
+        (gap ? tail[nt++] : head[nh++]) = static_cast<std::uint16_t>(v);
+        return true;
+    };
+    if (s.size() < 2 || s.size() > 45) return false;
+    std::size_t i = 0;
+    if (s[0] == ':') {
+        if (s[1] != ':') return false;
+        gap = true;
+        i = 2;
+    }
+    while (i < s.size()) {
+        const std::size_t start = i;
+        std::uint32_t v = 0;
+        std::size_t digits = 0;
+        bool dotted = false;
+        while (i < s.size() && s[i] != ':') {
+            if (s[i] == '.') {
+                dotted = true;
+                break;
+            }
+            const int h = proxy_hex(s[i]);
+            if (h < 0 || ++digits > 4) return false;
+            v = v * 16 + static_cast<std::uint32_t>(h);
+            ++i;
+        }
+        if (dotted) {  // the IPv4 tail is the rest of the text
+            std::array<std::uint8_t, 16> v4{};
+            if (!proxy_ipv4(s.substr(start), v4)) return false;
+            if (!push((std::uint32_t{v4[0]} << 8) | v4[1]) || !push((std::uint32_t{v4[2]} << 8) | v4[3]))
+                return false;
+            break;
+        }
+        if (digits == 0 || !push(v)) return false;
+        if (i == s.size()) break;
+        ++i;  // ':'
+        if (i < s.size() && s[i] == ':') {
+            if (gap) return false;
+            gap = true;
+            ++i;
+        } else if (i == s.size()) {
+            return false;  // a single trailing ':'
+        }
+    }
+    if (gap ? nh + nt > 7 : nh != 8) return false;
+    std::array<std::uint16_t, 8> groups{};
+    for (std::size_t k = 0; k < nh; ++k) groups[k] = head[k];
+    for (std::size_t k = 0; k < nt; ++k) groups[8 - nt + k] = tail[k];
+    for (std::size_t k = 0; k < 8; ++k) {
+        out[2 * k] = static_cast<std::uint8_t>(groups[k] >> 8);
+        out[2 * k + 1] = static_cast<std::uint8_t>(groups[k] & 0xFFu);
+    }
+    return true;
+}
+
+SOCKFRAME_DECL std::string proxy_address_text(proxy_family family, const std::array<std::uint8_t, 16>& b) {
+    std::string s;
+    if (family == proxy_family::inet) {
+        for (std::size_t k = 0; k < 4; ++k) {
+            if (k != 0) s += '.';
+            s += std::to_string(b[k]);
+        }
+        return s;
+    }
+    std::array<unsigned, 8> g{};
+    for (std::size_t k = 0; k < 8; ++k) g[k] = (unsigned{b[2 * k]} << 8) | b[2 * k + 1];
+    std::size_t best = 8, best_length = 1;
+    for (std::size_t k = 0; k < 8;) {
+        std::size_t run = 0;
+        while (k + run < 8 && g[k + run] == 0) ++run;
+        if (run > best_length) {
+            best = k;
+            best_length = run;
+        }
+        k += run == 0 ? 1 : run;
+    }
+    static constexpr char digits[] = "0123456789abcdef";
+    for (std::size_t k = 0; k < 8; ++k) {
+        if (k == best) {
+            s += "::";
+            k += best_length - 1;
+            continue;
+        }
+        if (k != 0 && k != best + best_length) s += ':';
+        bool any = false;
+        for (int shift = 12; shift >= 0; shift -= 4) {
+            const unsigned d = (g[k] >> shift) & 0xFu;
+            if (d == 0 && !any && shift != 0) continue;
+            any = true;
+            s += digits[d];
+        }
+    }
+    return s;
+}
+
+SOCKFRAME_DECL decode_result parse_proxy_v1(const_buffer input, proxy_header& out) noexcept {
+    std::size_t end = 0;
+    for (;; ++end) {
+        if (end >= input.size()) {
+            if (input.size() >= proxy_v1_max_size) return proxy_bad(proxy_v1_max_size);
+            return decode_result::need_more();
+        }
+        if (end + 2 > proxy_v1_max_size) return proxy_bad(end);
+        const std::byte b = input[end];
+        if (b == std::byte{'\n'} || b == std::byte{0}) return proxy_bad(end);
+        if (b == std::byte{'\r'}) {
+            if (end + 1 >= input.size()) return decode_result::need_more();
+            if (input[end + 1] != std::byte{'\n'}) return proxy_bad(end + 1);
+            break;
+        }
+    }
+    const std::string_view line(reinterpret_cast<const char*>(input.data()), end);
+    std::array<std::string_view, 6> field{};
+    std::size_t count = 0, start = 0;
+    for (std::size_t i = 0; i <= line.size(); ++i) {
+        if (i == line.size() || line[i] == ' ') {
+            if (count == field.size()) {
+                if (field[1] == "UNKNOWN") break;  // anything may follow UNKNOWN
+                return proxy_bad(i);
+            }
+            field[count++] = line.substr(start, i - start);
+            start = i + 1;
+        }
+    }
+    if (field[0] != "PROXY") return proxy_bad(0);
+    proxy_header h;
+    h.version = 1;
+    h.command = proxy_command::proxy;
+    h.size = end + 2;
+    if (count >= 2 && field[1] == "UNKNOWN") {
+        h.family = proxy_family::unspecified;
+        out = h;
+        return decode_result::frame(input.first(h.size), h.size);
+    }
+    if (count != 6) return proxy_bad(end);
+    h.transport = proxy_transport::stream;
+    bool ok = false;
+    if (field[1] == "TCP4") {
+        h.family = proxy_family::inet;
+        ok = proxy_ipv4(field[2], h.source_bytes) && proxy_ipv4(field[3], h.destination_bytes);
+    } else if (field[1] == "TCP6") {
+        h.family = proxy_family::inet6;
+        ok = proxy_ipv6(field[2], h.source_bytes) && proxy_ipv6(field[3], h.destination_bytes);
+    } else {
+        return proxy_bad(6);
+    }
+    if (!ok) return proxy_bad(6 + field[1].size());
+    std::uint32_t sp = 0, dp = 0;
+    if (!proxy_number(field[4], 65535, sp) || !proxy_number(field[5], 65535, dp)) return proxy_bad(end);
+    h.source_port = static_cast<std::uint16_t>(sp);
+    h.destination_port = static_cast<std::uint16_t>(dp);
+    out = h;
+    return decode_result::frame(input.first(h.size), h.size);
+}
+
+SOCKFRAME_DECL const_buffer proxy_path(const_buffer field) noexcept {
+    std::size_t n = 0;
+    while (n < field.size() && field[n] != std::byte{0}) ++n;
+    return field.first(n);
+}
+
+SOCKFRAME_DECL decode_result parse_proxy_v2(const_buffer input, proxy_header& out,
+                                            std::size_t max_size) noexcept {
+    if (input.size() < 16) return decode_result::need_more();
+    const unsigned ver_cmd = std::to_integer<unsigned>(input[12]);
+    if ((ver_cmd >> 4) != 2) return proxy_bad(12);
+    if ((ver_cmd & 0xFu) > 1) return proxy_bad(12);
+    const unsigned fam = std::to_integer<unsigned>(input[13]);
+    if ((fam >> 4) > 3 || (fam & 0xFu) > 2) return proxy_bad(13);
+    const std::size_t total = 16 + std::size_t{proxy_load16(input.data() + 14)};
+    if (total > max_size) return decode_result::failure(make_error_code(errc::frame_too_large), total);
+    if (input.size() < total) return decode_result::need_more();
+    proxy_header h;
+    h.version = 2;
+    h.command = static_cast<proxy_command>(ver_cmd & 0xFu);
+    h.family = static_cast<proxy_family>(fam >> 4);
+    h.transport = static_cast<proxy_transport>(fam & 0xFu);
+    h.size = total;
+    const_buffer block = input.subspan(16, total - 16);
+    std::size_t addresses = 0;
+    switch (h.family) {
+        case proxy_family::inet: addresses = 12; break;
+        case proxy_family::inet6: addresses = 36; break;
+        case proxy_family::local: addresses = 216; break;
+        case proxy_family::unspecified: addresses = block.size(); break;  // no known layout: skip all
+    }
+    if (block.size() < addresses) {
+        if (h.command == proxy_command::proxy) return proxy_bad(16 + block.size());
+        addresses = block.size();  // LOCAL: the address block is ignored anyway
+        h.family = proxy_family::unspecified;
+    }
+    const std::byte* a = block.data();
+    if (h.family == proxy_family::inet) {
+        for (std::size_t i = 0; i < 4; ++i) {
+            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
+            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[4 + i]);
+        }
+        h.source_port = proxy_load16(a + 8);
+        h.destination_port = proxy_load16(a + 10);
+    } else if (h.family == proxy_family::inet6) {
+        for (std::size_t i = 0; i < 16; ++i) {
+            h.source_bytes[i] = std::to_integer<std::uint8_t>(a[i]);
+            h.destination_bytes[i] = std::to_integer<std::uint8_t>(a[16 + i]);
+        }
+        h.source_port = proxy_load16(a + 32);
+        h.destination_port = proxy_load16(a + 34);
+    } else if (h.family == proxy_family::local) {
+        h.source_path = proxy_path(block.subspan(0, 108));
+        h.destination_path = proxy_path(block.subspan(108, 108));
+    }
+    h.tlvs = block.subspan(addresses);
+    // Every TLV whole; a CRC-32C TLV checked over the header with its value taken as zero.
+    const_buffer rest = h.tlvs;
+    proxy_tlv t;
+    while (proxy_header::next_tlv(rest, t)) {
+        if (t.type != proxy_tlv_type::crc32c) continue;
+        const std::size_t at = static_cast<std::size_t>(t.value.data() - input.data());
+        if (t.value.size() != 4) return proxy_bad(at);
+        const std::byte zero[4] = {};
+        std::uint32_t crc = crc32c_update(0, input.data(), at);
+        crc = crc32c_update(crc, zero, 4);
+        crc = crc32c_update(crc, input.data() + at + 4, total - at - 4);
+        const std::uint32_t sent =
+            (std::uint32_t{proxy_load16(t.value.data())} << 16) | proxy_load16(t.value.data() + 2);
+        if (crc != sent) return decode_result::failure(make_error_code(errc::checksum_mismatch), at);
+    }
+    if (!rest.empty()) return proxy_bad(total - rest.size());
+    out = h;
+    return decode_result::frame(input.first(total), total);
+}
+}  // namespace detail
+
+SOCKFRAME_DECL proxy_detect detect_proxy_header(const_buffer input) noexcept {
+    static constexpr char v1[] = "PROXY ";
+    bool v1_ok = true, v2_ok = true;
+    for (std::size_t i = 0; i < input.size() && (v1_ok || v2_ok); ++i) {
+        const auto b = std::to_integer<std::uint8_t>(input[i]);
+        if (i >= 6 || static_cast<char>(b) != v1[i]) v1_ok = v1_ok && i >= 6;
+        if (i < 12 && b != proxy_v2_signature[i]) v2_ok = false;
+        if (i >= 12) break;
+    }
+    if (v1_ok && input.size() >= 6) return proxy_detect::v1;
+    if (v2_ok && input.size() >= 12) return proxy_detect::v2;
+    if (v1_ok || v2_ok) return proxy_detect::need_more;
+    return proxy_detect::none;
+}
+
+SOCKFRAME_DECL std::string make_proxy_header_v1(const proxy_header& h) {
+    if (!h.has_addresses()) return "PROXY UNKNOWN\r\n";
+    std::string s = h.family == proxy_family::inet ? "PROXY TCP4 " : "PROXY TCP6 ";
+    s += detail::proxy_address_text(h.family, h.source_bytes);
+    s += ' ';
+    s += detail::proxy_address_text(h.family, h.destination_bytes);
+    s += ' ';
+    s += std::to_string(h.source_port);
+    s += ' ';
+    s += std::to_string(h.destination_port);
+    s += "\r\n";
+    return s;
+}
+#endif  // SOCKFRAME_HEADER_BODIES
 
 SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/proxy_protocol.hpp> ----
@@ -17014,10 +17191,14 @@ private:
 };
 /// The descriptor queue.
 using descriptor_queue = basic_descriptor_queue<>;
-/// The descriptor state of a framed Unix stream.
-struct stream_descriptor_state {
-    descriptor_queue descriptors;
+/// The descriptor state of a framed Unix stream (a template on nothing, like the queue: a
+/// complete type only where a Unix stream is framed).
+template <typename T = void>
+struct basic_stream_descriptor_state {
+    basic_descriptor_queue<T> descriptors;
 };
+/// The descriptor state.
+using stream_descriptor_state = basic_stream_descriptor_state<>;
 #endif
 struct no_descriptor_state {};
 #if defined(SOCKFRAME_POSIX)
@@ -17218,7 +17399,7 @@ public:
         count = 0;
         truncated = false;
         if constexpr (descriptors_v) {
-            descriptor_queue& q = this->descriptors;
+            auto& q = this->descriptors;
             q.set_room(capacity == 0 ? 1 : capacity);
             q.close_before(stream_offset());
             std::optional<const_buffer> frame = receive(endpoint, codec, d, ec);
@@ -17260,7 +17441,7 @@ private:
     /// read_chunk on a Unix stream.
     std::size_t read_with_descriptors(Endpoint& endpoint, mutable_buffer into, deadline d,
                                       std::error_code& ec) {
-        descriptor_queue& q = this->descriptors;
+        auto& q = this->descriptors;
         if (q.room() == 0) {
             const std::size_t n = endpoint.read_some(into, d, ec);
             if (!ec) q.add_received(n);

@@ -4,7 +4,9 @@
 // units include everything, and it links and runs. Exit status 0 when every check holds.
 #include <sockframe/sockframe.hpp>
 
+#include <cstddef>
 #include <cstdio>
+#include <vector>
 #include <system_error>
 
 static_assert(SOCKFRAME_HEADER_BODIES == 0, "built without SOCKFRAME_SEPARATE_COMPILATION");
@@ -43,6 +45,23 @@ int main() {
     left.send(sf::const_buffer("hello", 5));
     const auto got = right.receive();
     check(got && got->size() == 5 && std::to_integer<char>((*got)[0]) == 'h', "a frame crosses a connection");
+    // Protocol functions whose bodies are in the compiled part.
+    check(sf::websocket::accept_key("dGhlIHNhbXBsZSBub25jZQ==") == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=",
+          "the WebSocket accept key of RFC 6455's example");
+    std::vector<std::byte> connect;
+    sf::mqtt::connect_options options;
+    options.client_id = "c1";
+    check(!sf::mqtt::build_connect(options, connect) && connect.size() > 1, "an MQTT CONNECT is built");
+    sf::mqtt::packet packet;
+    packet.type = sf::mqtt::packet_type::connect;
+    packet.body = sf::const_buffer(connect.data() + 1, connect.size() - 1);
+    sf::mqtt::connect_request request;
+    check(!sf::mqtt::parse_connect(packet, request) && request.client_id == "c1", "and read back");
+    const char v1[] = "PROXY TCP4 192.0.2.1 192.0.2.2 5000 80\r\n";
+    sf::proxy_header header;
+    const auto parsed = sf::parse_proxy_header(sf::const_buffer(v1, sizeof v1 - 1), header);
+    check(parsed.consumed == sizeof v1 - 1 && sf::make_proxy_header_v1(header) == v1,
+          "a PROXY v1 header round trip");
     if (failures == 0) std::puts("separate compilation: OK");
     return failures == 0 ? 0 : 1;
 }

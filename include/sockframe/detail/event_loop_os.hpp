@@ -44,7 +44,7 @@
 SOCKFRAME_NAMESPACE_BEGIN
 namespace detail {
 
-using loop_handle = poller::native_handle_type;
+using loop_handle = native_handle_type;  // what the poller watches (poller::native_handle_type)
 
 /// A plain mutex over the system's own (SRWLOCK, pthread_mutex_t), so that the loop's header
 /// needs no <mutex>. lock() and unlock() never fail for the way the loop uses it.

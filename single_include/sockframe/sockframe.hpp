@@ -1353,7 +1353,7 @@ inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clo
 #if defined(SOCKFRAME_WINDOWS)
     int got = ::WSAPoll(fds, static_cast<ULONG>(n), poll_timeout_ms(deadline));
 #else
-    int got = ::poll(fds, static_cast<::nfds_t>(n), poll_timeout_ms(deadline));
+    int got = ::poll(fds, convert<::nfds_t>(n), poll_timeout_ms(deadline));
 #endif
     if (got >= 0) return got;
     if (last_was_interrupted()) return 0;

@@ -12865,9 +12865,26 @@ inline std::error_code parse_ack(const packet& p, packet_type type, std::uint16_
 SOCKFRAME_DECL std::error_code build_subscribe(std::uint16_t packet_id, std::string_view topic_filter,
                                                std::uint8_t qos, std::vector<std::byte>& out);
 
-/// Reads a SUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared).
-SOCKFRAME_DECL std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
-                                               std::vector<subscription>& out);
+/// Reads a SUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared): a
+/// std::vector<subscription>, or any container of them with clear(), push_back() and empty().
+template <typename Subscriptions>
+std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id, Subscriptions& out) {
+    out.clear();
+    if (p.type != packet_type::subscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    while (!r.bad && r.left() > 0) {
+        subscription s;
+        s.topic_filter = r.string();
+        const unsigned qos = r.byte();
+        if (r.bad || qos > 2 || s.topic_filter.empty()) return detail::malformed();
+        s.qos = static_cast<std::uint8_t>(qos);
+        s.options = s.qos;
+        out.push_back(s);
+    }
+    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
+    return {};
+}
 
 /// Appends a SUBACK: one return code per filter (0, 1, 2 = granted QoS; 0x80 = failure).
 SOCKFRAME_DECL void build_suback(std::uint16_t packet_id, const_buffer return_codes,
@@ -12882,9 +12899,22 @@ SOCKFRAME_DECL std::error_code parse_suback(const packet& p, std::uint16_t& pack
 SOCKFRAME_DECL std::error_code build_unsubscribe(std::uint16_t packet_id, std::string_view topic_filter,
                                                  std::vector<std::byte>& out);
 
-/// Reads an UNSUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared).
-SOCKFRAME_DECL std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
-                                                 std::vector<std::string_view>& out);
+/// Reads an UNSUBSCRIBE: its packet id and every topic filter (at least one) into `out` (cleared):
+/// a std::vector<std::string_view>, or any container of them with clear(), push_back() and empty().
+template <typename Filters>
+std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id, Filters& out) {
+    out.clear();
+    if (p.type != packet_type::unsubscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    while (!r.bad && r.left() > 0) {
+        const std::string_view filter = r.string();
+        if (r.bad || filter.empty()) return detail::malformed();
+        out.push_back(filter);
+    }
+    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
+    return {};
+}
 
 /// Appends an UNSUBACK for `packet_id` (3.1.1: no reason codes).
 inline void build_unsuback(std::uint16_t packet_id, std::vector<std::byte>& out) {
@@ -13224,9 +13254,31 @@ SOCKFRAME_DECL std::error_code build_subscribe_v5(std::uint16_t packet_id, std::
                                                   std::uint8_t options, const property_writer& props,
                                                   std::vector<std::byte>& out);
 
-/// Reads an MQTT 5 SUBSCRIBE: packet id, properties and every topic filter with its options.
-SOCKFRAME_DECL std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
-                                                  std::vector<subscription>& out, properties& props);
+/// Reads an MQTT 5 SUBSCRIBE: packet id, properties and every topic filter with its options (`out`
+/// as for parse_subscribe).
+template <typename Subscriptions>
+std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id, Subscriptions& out,
+                                   properties& props) {
+    out.clear();
+    props = properties{};
+    if (p.type != packet_type::subscribe) return detail::malformed();
+    detail::reader r{p.body};
+    packet_id = r.u16();
+    if (r.bad || packet_id == 0 || !detail::read_properties(r, props)) return detail::malformed();
+    while (!r.bad && r.left() > 0) {
+        subscription s;
+        s.topic_filter = r.string();
+        const unsigned options = r.byte();
+        if (r.bad || s.topic_filter.empty() || (options & 3u) == 3 || (options & 0x30u) == 0x30 ||
+            (options & 0xC0u) != 0)
+            return detail::malformed();
+        s.qos = static_cast<std::uint8_t>(options & 3u);
+        s.options = static_cast<std::uint8_t>(options);
+        out.push_back(s);
+    }
+    if (r.bad || out.empty()) return detail::malformed();
+    return {};
+}
 
 }  // namespace mqtt
 
@@ -13378,25 +13430,6 @@ SOCKFRAME_DECL std::error_code build_subscribe(std::uint16_t packet_id, std::str
     return {};
 }
 
-SOCKFRAME_DECL std::error_code parse_subscribe(const packet& p, std::uint16_t& packet_id,
-                                               std::vector<subscription>& out) {
-    out.clear();
-    if (p.type != packet_type::subscribe) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    while (!r.bad && r.left() > 0) {
-        subscription s;
-        s.topic_filter = r.string();
-        const unsigned qos = r.byte();
-        if (r.bad || qos > 2 || s.topic_filter.empty()) return detail::malformed();
-        s.qos = static_cast<std::uint8_t>(qos);
-        s.options = s.qos;
-        out.push_back(s);
-    }
-    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
-    return {};
-}
-
 SOCKFRAME_DECL void build_suback(std::uint16_t packet_id, const_buffer return_codes,
                                  std::vector<std::byte>& out) {
     detail::put_byte(out, 0x90);
@@ -13427,20 +13460,6 @@ SOCKFRAME_DECL std::error_code build_unsubscribe(std::uint16_t packet_id, std::s
     return {};
 }
 
-SOCKFRAME_DECL std::error_code parse_unsubscribe(const packet& p, std::uint16_t& packet_id,
-                                                 std::vector<std::string_view>& out) {
-    out.clear();
-    if (p.type != packet_type::unsubscribe) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    while (!r.bad && r.left() > 0) {
-        const std::string_view filter = r.string();
-        if (r.bad || filter.empty()) return detail::malformed();
-        out.push_back(filter);
-    }
-    if (r.bad || out.empty() || packet_id == 0) return detail::malformed();
-    return {};
-}
 namespace detail {
 
 SOCKFRAME_DECL bool read_varint(const_buffer in, std::size_t& at, std::uint32_t& value) noexcept {
@@ -13639,28 +13658,6 @@ SOCKFRAME_DECL std::error_code build_subscribe_v5(std::uint16_t packet_id, std::
     return {};
 }
 
-SOCKFRAME_DECL std::error_code parse_subscribe_v5(const packet& p, std::uint16_t& packet_id,
-                                                  std::vector<subscription>& out, properties& props) {
-    out.clear();
-    props = properties{};
-    if (p.type != packet_type::subscribe) return detail::malformed();
-    detail::reader r{p.body};
-    packet_id = r.u16();
-    if (r.bad || packet_id == 0 || !detail::read_properties(r, props)) return detail::malformed();
-    while (!r.bad && r.left() > 0) {
-        subscription s;
-        s.topic_filter = r.string();
-        const unsigned options = r.byte();
-        if (r.bad || s.topic_filter.empty() || (options & 3u) == 3 || (options & 0x30u) == 0x30 ||
-            (options & 0xC0u) != 0)
-            return detail::malformed();
-        s.qos = static_cast<std::uint8_t>(options & 3u);
-        s.options = static_cast<std::uint8_t>(options);
-        out.push_back(s);
-    }
-    if (r.bad || out.empty()) return detail::malformed();
-    return {};
-}
 }  // namespace mqtt
 #endif  // SOCKFRAME_HEADER_BODIES
 

@@ -438,7 +438,8 @@ public:
             signals_registered_ = true;
         }
         try {
-            signal_handlers_.emplace_back(signo, std::forward<F>(f));
+            signal_handlers_.push_back(
+                signal_handler{signo, detail::function<void(int)>(std::forward<F>(f))});
         } catch (...) {
             if (!had) signals_.remove(signo);
             ec = std::make_error_code(std::errc::not_enough_memory);
@@ -449,7 +450,7 @@ public:
     void cancel_signal(int signo) noexcept {
         std::size_t kept = 0;
         for (auto& h : signal_handlers_)
-            if (h.first != signo) signal_handlers_[kept++] = std::move(h);
+            if (h.signo != signo) signal_handlers_[kept++] = std::move(h);
         signal_handlers_.erase(signal_handlers_.begin() + static_cast<std::ptrdiff_t>(kept),
                                signal_handlers_.end());
         signals_.remove(signo);
@@ -470,7 +471,7 @@ public:
         if (ec) {  // undo the SIGINT callback just added, and only that
             signal_handlers_.pop_back();
             bool watched = false;
-            for (const auto& h : signal_handlers_) watched = watched || h.first == SIGINT;
+            for (const auto& h : signal_handlers_) watched = watched || h.signo == SIGINT;
             if (!watched) signals_.remove(SIGINT);
         }
     }
@@ -817,8 +818,8 @@ private:
         signals_.read([&](int signo) {
             // by index and by copy: a callback may add or cancel signal callbacks
             for (std::size_t i = 0; i < signal_handlers_.size(); ++i) {
-                if (signal_handlers_[i].first != signo) continue;
-                auto f = signal_handlers_[i].second;
+                if (signal_handlers_[i].signo != signo) continue;
+                auto f = signal_handlers_[i].fn;
                 f(signo);
                 ++ran;
             }
@@ -873,7 +874,11 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint32_t running_timer_ = none;
 
-    std::vector<std::pair<int, detail::function<void(int)>>> signal_handlers_;
+    struct signal_handler {
+        int signo;
+        detail::function<void(int)> fn;
+    };
+    std::vector<signal_handler> signal_handlers_;
 
     detail::loop_mutex post_mutex_;
     std::vector<detail::function<void()>> posted_;

@@ -112,7 +112,8 @@ using netstring = suffixed<decimal_prefix>;
 
 /// A netstring codec delivering at most `max_frame` payload bytes. A missing ',' is
 /// malformed_frame at its position; errors cannot be resynchronised (see decimal_prefix, suffixed).
-inline netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
+template <typename = void>  // on nothing: the codec is instantiated only where one is made
+netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
     return netstring{decimal_prefix{max_frame}, ","};
 }
 

@@ -8166,7 +8166,8 @@ public:
             signals_registered_ = true;
         }
         try {
-            signal_handlers_.emplace_back(signo, std::forward<F>(f));
+            signal_handlers_.push_back(
+                signal_handler{signo, detail::function<void(int)>(std::forward<F>(f))});
         } catch (...) {
             if (!had) signals_.remove(signo);
             ec = std::make_error_code(std::errc::not_enough_memory);
@@ -8177,7 +8178,7 @@ public:
     void cancel_signal(int signo) noexcept {
         std::size_t kept = 0;
         for (auto& h : signal_handlers_)
-            if (h.first != signo) signal_handlers_[kept++] = std::move(h);
+            if (h.signo != signo) signal_handlers_[kept++] = std::move(h);
         signal_handlers_.erase(signal_handlers_.begin() + static_cast<std::ptrdiff_t>(kept),
                                signal_handlers_.end());
         signals_.remove(signo);
@@ -8198,7 +8199,7 @@ public:
         if (ec) {  // undo the SIGINT callback just added, and only that
             signal_handlers_.pop_back();
             bool watched = false;
-            for (const auto& h : signal_handlers_) watched = watched || h.first == SIGINT;
+            for (const auto& h : signal_handlers_) watched = watched || h.signo == SIGINT;
             if (!watched) signals_.remove(SIGINT);
         }
     }
@@ -8545,8 +8546,8 @@ private:
         signals_.read([&](int signo) {
             // by index and by copy: a callback may add or cancel signal callbacks
             for (std::size_t i = 0; i < signal_handlers_.size(); ++i) {
-                if (signal_handlers_[i].first != signo) continue;
-                auto f = signal_handlers_[i].second;
+                if (signal_handlers_[i].signo != signo) continue;
+                auto f = signal_handlers_[i].fn;
                 f(signo);
                 ++ran;
             }
@@ -8601,7 +8602,11 @@ private:
     std::uint64_t sequence_ = 0;
     std::uint32_t running_timer_ = none;
 
-    std::vector<std::pair<int, detail::function<void(int)>>> signal_handlers_;
+    struct signal_handler {
+        int signo;
+        detail::function<void(int)> fn;
+    };
+    std::vector<signal_handler> signal_handlers_;
 
     detail::loop_mutex post_mutex_;
     std::vector<detail::function<void()>> posted_;
@@ -10913,7 +10918,8 @@ using netstring = suffixed<decimal_prefix>;
 
 /// A netstring codec delivering at most `max_frame` payload bytes. A missing ',' is
 /// malformed_frame at its position; errors cannot be resynchronised (see decimal_prefix, suffixed).
-inline netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
+template <typename = void>  // on nothing: the codec is instantiated only where one is made
+netstring make_netstring(std::size_t max_frame = SOCKFRAME_DEFAULT_MAX_FRAME) {
     return netstring{decimal_prefix{max_frame}, ","};
 }
 
@@ -15500,7 +15506,8 @@ protected:
             if (want > max_frame_) want = max_frame_;
             out_.reserve(want);
         }
-        out_.push_back(b);
+        out_.resize(out_.size() + 1);  // resize() is the one std::vector member these use
+        out_.back() = b;
         return true;
     }
     /// Appends `n` decoded bytes (the caller checked max_frame).
@@ -15512,7 +15519,9 @@ protected:
             if (want > max_frame_) want = max_frame_;
             out_.reserve(want);
         }
-        out_.insert(out_.end(), p, p + n);
+        if (n == 0) return;
+        out_.resize(need);
+        std::memcpy(out_.data() + (need - n), p, n);
     }
     /// While discarding: drops everything up to and including the next `delimiter`; returns the
     /// bytes dropped, or SIZE_MAX if the delimiter is not in `input` (all of it dropped).

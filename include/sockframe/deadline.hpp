@@ -32,7 +32,7 @@ public:
         const std::optional<clock::duration>& socket_timeout) const noexcept {
         if (kind_ == kind::at) return when_;
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
-        return after_timeout(*socket_timeout);
+        return saturating_after(*socket_timeout);
     }
     /// Whether this deadline defers to the socket's timeout.
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
@@ -41,10 +41,10 @@ public:
     /// reached), a negative or zero one is now (already expired), however large.
     template <typename Rep, typename Period>
     static clock::time_point after(std::chrono::duration<Rep, Period> d) noexcept {
-        auto now = clock::now();
-        if (!(d > std::chrono::duration<Rep, Period>::zero())) return now;
-        if (exceeds(d, (clock::time_point::max)() - now)) return (clock::time_point::max)();
-        return now + std::chrono::duration_cast<clock::duration>(d);
+        if (!(d > std::chrono::duration<Rep, Period>::zero())) return clock::now();
+        // beyond the clock's own range: never reached (and not representable to convert)
+        if (exceeds(d, (clock::duration::max)())) return (clock::time_point::max)();
+        return saturating_after(std::chrono::duration_cast<clock::duration>(d));
     }
 
     /// Whether `d` is longer than `limit`, compared without overflow in either unit.
@@ -56,9 +56,10 @@ public:
     }
 
 private:
-    // Out of line, so that resolve() stays small enough to inline where there is no timeout.
-    // after(d) written out for the clock's own duration (no template to instantiate).
-    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept {
+    // now + d in the clock's own duration, saturating: after() for every unit, and resolve() for
+    // the socket's timeout. Out of line, so that resolve() stays small enough to inline where
+    // there is no timeout; not a template, so that resolve() instantiates none.
+    SOCKFRAME_NOINLINE static clock::time_point saturating_after(clock::duration d) noexcept {
         const auto now = clock::now();
         if (d <= clock::duration::zero()) return now;
         if (d >= (clock::time_point::max)() - now) return (clock::time_point::max)();

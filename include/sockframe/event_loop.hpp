@@ -113,6 +113,19 @@ private:
     std::vector<detail::owned<T[]>> chunks_;
     std::size_t size_ = 0;
 };
+
+/// Removes the elements of `v` for which `remove(element)` holds; the others keep their order
+/// (C++20's std::erase_if, without <algorithm>).
+template <typename T, typename Remove>
+void erase_if(std::vector<T>& v, Remove remove) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (remove(v[i])) continue;
+        if (kept != i) v[kept] = std::move(v[i]);
+        ++kept;
+    }
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(kept), v.end());
+}
 }  // namespace detail
 
 /// A timer armed by event_loop::after, at or every (use the alias `timer`). A plain handle:
@@ -448,11 +461,7 @@ public:
     /// Removes every callback for `signo` and restores the signal's previous state (see
     /// on_signal).
     void cancel_signal(int signo) noexcept {
-        std::size_t kept = 0;
-        for (auto& h : signal_handlers_)
-            if (h.signo != signo) signal_handlers_[kept++] = std::move(h);
-        signal_handlers_.erase(signal_handlers_.begin() + static_cast<std::ptrdiff_t>(kept),
-                               signal_handlers_.end());
+        detail::erase_if(signal_handlers_, [signo](const signal_handler& h) { return h.signo == signo; });
         signals_.remove(signo);
     }
     /// Makes SIGINT and SIGTERM call stop() (a graceful end of run()); see on_signal.
@@ -463,6 +472,7 @@ public:
     }
     /// The same, never throwing (errc::not_supported on Windows).
     void stop_on_signals(std::error_code& ec) noexcept {
+        const bool had_sigint = signals_.contains(SIGINT);  // a callback of its own is kept
         on_signal(
             SIGINT, [this](int) { stop(); }, ec);
         if (ec) return;
@@ -470,9 +480,7 @@ public:
             SIGTERM, [this](int) { stop(); }, ec);
         if (ec) {  // undo the SIGINT callback just added, and only that
             signal_handlers_.pop_back();
-            bool watched = false;
-            for (const auto& h : signal_handlers_) watched = watched || h.signo == SIGINT;
-            if (!watched) signals_.remove(SIGINT);
+            if (!had_sigint) signals_.remove(SIGINT);
         }
     }
 
@@ -736,11 +744,8 @@ private:
         // Lazy deletion: the heap entry stays until it reaches the front, unless cancelled
         // entries outnumber live ones; then they are dropped in one O(n) pass.
         if (heap_.size() >= compact_threshold && heap_.size() > 2 * live_timers_) {
-            std::size_t kept = 0;
-            for (const heap_entry& e : heap_)
-                if (!stale(e)) heap_[kept++] = e;
-            heap_.resize(kept);
-            for (std::size_t i = kept / 2; i-- > 0;) heap_sift_down(i);
+            detail::erase_if(heap_, [this](const heap_entry& e) { return stale(e); });
+            for (std::size_t i = heap_.size() / 2; i-- > 0;) heap_sift_down(i);
         }
         return true;
     }

@@ -529,7 +529,7 @@ public:
         const std::optional<clock::duration>& socket_timeout) const noexcept {
         if (kind_ == kind::at) return when_;
         if (kind_ == kind::never || !socket_timeout) return std::nullopt;
-        return after_timeout(*socket_timeout);
+        return saturating_after(*socket_timeout);
     }
     /// Whether this deadline defers to the socket's timeout.
     bool is_socket_default() const noexcept { return kind_ == kind::socket_default; }
@@ -538,10 +538,10 @@ public:
     /// reached), a negative or zero one is now (already expired), however large.
     template <typename Rep, typename Period>
     static clock::time_point after(std::chrono::duration<Rep, Period> d) noexcept {
-        auto now = clock::now();
-        if (!(d > std::chrono::duration<Rep, Period>::zero())) return now;
-        if (exceeds(d, (clock::time_point::max)() - now)) return (clock::time_point::max)();
-        return now + std::chrono::duration_cast<clock::duration>(d);
+        if (!(d > std::chrono::duration<Rep, Period>::zero())) return clock::now();
+        // beyond the clock's own range: never reached (and not representable to convert)
+        if (exceeds(d, (clock::duration::max)())) return (clock::time_point::max)();
+        return saturating_after(std::chrono::duration_cast<clock::duration>(d));
     }
 
     /// Whether `d` is longer than `limit`, compared without overflow in either unit.
@@ -553,9 +553,10 @@ public:
     }
 
 private:
-    // Out of line, so that resolve() stays small enough to inline where there is no timeout.
-    // after(d) written out for the clock's own duration (no template to instantiate).
-    SOCKFRAME_NOINLINE static clock::time_point after_timeout(clock::duration d) noexcept {
+    // now + d in the clock's own duration, saturating: after() for every unit, and resolve() for
+    // the socket's timeout. Out of line, so that resolve() stays small enough to inline where
+    // there is no timeout; not a template, so that resolve() instantiates none.
+    SOCKFRAME_NOINLINE static clock::time_point saturating_after(clock::duration d) noexcept {
         const auto now = clock::now();
         if (d <= clock::duration::zero()) return now;
         if (d >= (clock::time_point::max)() - now) return (clock::time_point::max)();
@@ -1322,30 +1323,6 @@ inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noe
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
-/// Waits until `h` is ready for `events` or the deadline passes (timed_out). EINTR is retried with
-/// the remaining time. Errors and hang-ups count as ready: the next call reports them.
-inline std::error_code wait_ready(native_handle_type h, short events,
-                                  const std::optional<clock::time_point>& deadline) noexcept {
-    for (;;) {
-        pollfd_type p{};
-        p.fd = h;
-        p.events = events;
-        int timeout = poll_timeout_ms(deadline);
-#if defined(SOCKFRAME_WINDOWS)
-        int n = ::WSAPoll(&p, 1, timeout);
-#else
-        int n = ::poll(&p, 1, timeout);
-#endif
-        if (n > 0) return {};
-        if (n == 0) {
-            if (deadline && clock::now() >= *deadline) return timed_out_error();
-            continue;
-        }
-        if (last_was_interrupted()) continue;
-        return last_error();
-    }
-}
-
 /// One poll() (WSAPoll() on Windows) of `n` handles, until `deadline`. Returns how many are
 /// ready, 0 when the time has passed or a signal interrupted the wait, or -1 with `ec` set.
 inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clock::time_point>& deadline,
@@ -1359,6 +1336,22 @@ inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clo
     if (last_was_interrupted()) return 0;
     ec = last_error();
     return -1;
+}
+
+/// Waits until `h` is ready for `events` or the deadline passes (timed_out). EINTR is retried with
+/// the remaining time. Errors and hang-ups count as ready: the next call reports them.
+inline std::error_code wait_ready(native_handle_type h, short events,
+                                  const std::optional<clock::time_point>& deadline) noexcept {
+    for (;;) {
+        pollfd_type p{};
+        p.fd = h;
+        p.events = events;
+        std::error_code ec;
+        const int n = poll_handles(&p, 1, deadline, ec);
+        if (n > 0) return {};
+        if (n < 0) return ec;
+        if (deadline && clock::now() >= *deadline) return timed_out_error();
+    }
 }
 
 /// Waits until a non-blocking connect on `h` has finished, successfully or not, or the deadline
@@ -7660,8 +7653,6 @@ class owned {
 public:
     /// Empty.
     owned() noexcept = default;
-    /// Empty.
-    owned(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor): as std::unique_ptr
     /// Takes `p` (made by `new`, or null).
     explicit owned(T* p) noexcept : p_(p) {}
     /// Takes `other`'s object.
@@ -7672,11 +7663,6 @@ public:
     /// Deletes the object held, then takes `other`'s.
     owned& operator=(owned&& other) noexcept {
         reset(other.release());
-        return *this;
-    }
-    /// Deletes the object held.
-    owned& operator=(std::nullptr_t) noexcept {
-        reset();
         return *this;
     }
     owned(const owned&) = delete;
@@ -7721,8 +7707,6 @@ public:
 
     /// Element `i`.
     T& operator[](std::size_t i) const noexcept { return p_[i]; }
-    /// The first element (null if empty).
-    T* get() const noexcept { return p_; }
 
 private:
     T* p_ = nullptr;
@@ -7841,6 +7825,19 @@ private:
     std::vector<detail::owned<T[]>> chunks_;
     std::size_t size_ = 0;
 };
+
+/// Removes the elements of `v` for which `remove(element)` holds; the others keep their order
+/// (C++20's std::erase_if, without <algorithm>).
+template <typename T, typename Remove>
+void erase_if(std::vector<T>& v, Remove remove) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (remove(v[i])) continue;
+        if (kept != i) v[kept] = std::move(v[i]);
+        ++kept;
+    }
+    v.erase(v.begin() + static_cast<std::ptrdiff_t>(kept), v.end());
+}
 }  // namespace detail
 
 /// A timer armed by event_loop::after, at or every (use the alias `timer`). A plain handle:
@@ -8176,11 +8173,7 @@ public:
     /// Removes every callback for `signo` and restores the signal's previous state (see
     /// on_signal).
     void cancel_signal(int signo) noexcept {
-        std::size_t kept = 0;
-        for (auto& h : signal_handlers_)
-            if (h.signo != signo) signal_handlers_[kept++] = std::move(h);
-        signal_handlers_.erase(signal_handlers_.begin() + static_cast<std::ptrdiff_t>(kept),
-                               signal_handlers_.end());
+        detail::erase_if(signal_handlers_, [signo](const signal_handler& h) { return h.signo == signo; });
         signals_.remove(signo);
     }
     /// Makes SIGINT and SIGTERM call stop() (a graceful end of run()); see on_signal.
@@ -8191,6 +8184,7 @@ public:
     }
     /// The same, never throwing (errc::not_supported on Windows).
     void stop_on_signals(std::error_code& ec) noexcept {
+        const bool had_sigint = signals_.contains(SIGINT);  // a callback of its own is kept
         on_signal(
             SIGINT, [this](int) { stop(); }, ec);
         if (ec) return;
@@ -8198,9 +8192,7 @@ public:
             SIGTERM, [this](int) { stop(); }, ec);
         if (ec) {  // undo the SIGINT callback just added, and only that
             signal_handlers_.pop_back();
-            bool watched = false;
-            for (const auto& h : signal_handlers_) watched = watched || h.signo == SIGINT;
-            if (!watched) signals_.remove(SIGINT);
+            if (!had_sigint) signals_.remove(SIGINT);
         }
     }
 
@@ -8464,11 +8456,8 @@ private:
         // Lazy deletion: the heap entry stays until it reaches the front, unless cancelled
         // entries outnumber live ones; then they are dropped in one O(n) pass.
         if (heap_.size() >= compact_threshold && heap_.size() > 2 * live_timers_) {
-            std::size_t kept = 0;
-            for (const heap_entry& e : heap_)
-                if (!stale(e)) heap_[kept++] = e;
-            heap_.resize(kept);
-            for (std::size_t i = kept / 2; i-- > 0;) heap_sift_down(i);
+            detail::erase_if(heap_, [this](const heap_entry& e) { return stale(e); });
+            for (std::size_t i = heap_.size() / 2; i-- > 0;) heap_sift_down(i);
         }
         return true;
     }

@@ -732,30 +732,6 @@ inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noe
     return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
 }
 
-/// Waits until `h` is ready for `events` or the deadline passes (timed_out). EINTR is retried with
-/// the remaining time. Errors and hang-ups count as ready: the next call reports them.
-inline std::error_code wait_ready(native_handle_type h, short events,
-                                  const std::optional<clock::time_point>& deadline) noexcept {
-    for (;;) {
-        pollfd_type p{};
-        p.fd = h;
-        p.events = events;
-        int timeout = poll_timeout_ms(deadline);
-#if defined(SOCKFRAME_WINDOWS)
-        int n = ::WSAPoll(&p, 1, timeout);
-#else
-        int n = ::poll(&p, 1, timeout);
-#endif
-        if (n > 0) return {};
-        if (n == 0) {
-            if (deadline && clock::now() >= *deadline) return timed_out_error();
-            continue;
-        }
-        if (last_was_interrupted()) continue;
-        return last_error();
-    }
-}
-
 /// One poll() (WSAPoll() on Windows) of `n` handles, until `deadline`. Returns how many are
 /// ready, 0 when the time has passed or a signal interrupted the wait, or -1 with `ec` set.
 inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clock::time_point>& deadline,
@@ -769,6 +745,22 @@ inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clo
     if (last_was_interrupted()) return 0;
     ec = last_error();
     return -1;
+}
+
+/// Waits until `h` is ready for `events` or the deadline passes (timed_out). EINTR is retried with
+/// the remaining time. Errors and hang-ups count as ready: the next call reports them.
+inline std::error_code wait_ready(native_handle_type h, short events,
+                                  const std::optional<clock::time_point>& deadline) noexcept {
+    for (;;) {
+        pollfd_type p{};
+        p.fd = h;
+        p.events = events;
+        std::error_code ec;
+        const int n = poll_handles(&p, 1, deadline, ec);
+        if (n > 0) return {};
+        if (n < 0) return ec;
+        if (deadline && clock::now() >= *deadline) return timed_out_error();
+    }
 }
 
 /// Waits until a non-blocking connect on `h` has finished, successfully or not, or the deadline

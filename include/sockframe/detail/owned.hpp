@@ -19,8 +19,6 @@ class owned {
 public:
     /// Empty.
     owned() noexcept = default;
-    /// Empty.
-    owned(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor): as std::unique_ptr
     /// Takes `p` (made by `new`, or null).
     explicit owned(T* p) noexcept : p_(p) {}
     /// Takes `other`'s object.
@@ -31,11 +29,6 @@ public:
     /// Deletes the object held, then takes `other`'s.
     owned& operator=(owned&& other) noexcept {
         reset(other.release());
-        return *this;
-    }
-    /// Deletes the object held.
-    owned& operator=(std::nullptr_t) noexcept {
-        reset();
         return *this;
     }
     owned(const owned&) = delete;
@@ -80,8 +73,6 @@ public:
 
     /// Element `i`.
     T& operator[](std::size_t i) const noexcept { return p_[i]; }
-    /// The first element (null if empty).
-    T* get() const noexcept { return p_; }
 
 private:
     T* p_ = nullptr;

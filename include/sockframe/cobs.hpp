@@ -84,8 +84,7 @@ protected:
             if (want > max_frame_) want = max_frame_;
             out_.reserve(want);
         }
-        out_.resize(out_.size() + 1);  // resize() is the one std::vector member these use
-        out_.back() = b;
+        out_.push_back(b);
         return true;
     }
     /// Appends `n` decoded bytes (the caller checked max_frame).
@@ -97,9 +96,7 @@ protected:
             if (want > max_frame_) want = max_frame_;
             out_.reserve(want);
         }
-        if (n == 0) return;
-        out_.resize(need);
-        std::memcpy(out_.data() + (need - n), p, n);
+        out_.insert(out_.end(), p, p + n);
     }
     /// While discarding: drops everything up to and including the next `delimiter`; returns the
     /// bytes dropped, or SIZE_MAX if the delimiter is not in `input` (all of it dropped).

@@ -12710,20 +12710,16 @@ struct subscription {
 };
 
 namespace detail {
-// Every append goes through resize(): one std::vector member for all of them to compile.
 inline void put_byte(std::vector<std::byte>& out, unsigned b) {
-    out.resize(out.size() + 1);
-    out.back() = static_cast<std::byte>(b & 0xFFu);
+    out.push_back(static_cast<std::byte>(b & 0xFFu));
 }
 inline void put_u16(std::vector<std::byte>& out, std::uint16_t v) {
     put_byte(out, static_cast<unsigned>(v >> 8));
     put_byte(out, v);
 }
 inline void put_bytes(std::vector<std::byte>& out, const void* p, std::size_t n) {
-    if (n == 0) return;
-    const std::size_t at = out.size();
-    out.resize(at + n);
-    std::memcpy(out.data() + at, p, n);
+    const auto* b = static_cast<const std::byte*>(p);
+    out.insert(out.end(), b, b + n);
 }
 /// A UTF-8 string field: two-byte length, then the bytes; false above 65535 bytes.
 SOCKFRAME_DECL bool put_string(std::vector<std::byte>& out, std::string_view s);
@@ -15495,8 +15491,7 @@ protected:
             if (want > max_frame_) want = max_frame_;
             out_.reserve(want);
         }
-        out_.resize(out_.size() + 1);  // resize() is the one std::vector member these use
-        out_.back() = b;
+        out_.push_back(b);
         return true;
     }
     /// Appends `n` decoded bytes (the caller checked max_frame).
@@ -15508,9 +15503,7 @@ protected:
             if (want > max_frame_) want = max_frame_;
             out_.reserve(want);
         }
-        if (n == 0) return;
-        out_.resize(need);
-        std::memcpy(out_.data() + (need - n), p, n);
+        out_.insert(out_.end(), p, p + n);
     }
     /// While discarding: drops everything up to and including the next `delimiter`; returns the
     /// bytes dropped, or SIZE_MAX if the delimiter is not in `input` (all of it dropped).

@@ -392,7 +392,8 @@ class sockframe_category_impl : public std::error_category {
 public:
     constexpr sockframe_category_impl() noexcept = default;
     const char* name() const noexcept override { return "sockframe"; }
-    std::string message(int value) const override {
+    /// The text message() returns for `value`.
+    static const char* describe(int value) noexcept {
         if (value == 0) return "success";
         switch (static_cast<errc>(value)) {
             case errc::end_of_stream: return "end of stream: the peer closed the connection";
@@ -415,33 +416,43 @@ public:
         }
         return "unknown sockframe error";
     }
+    std::string message(int value) const override {
+        // assign() is a member of the std::string the runtime library compiles; a string made
+        // from a literal would compile its constructor template into every unit
+        std::string text;
+        text.assign(describe(value));
+        return text;
+    }
     std::error_condition default_error_condition(int value) const noexcept override {
+        std::errc generic;
         switch (static_cast<errc>(value)) {
-            case errc::invalid_argument: return std::errc::invalid_argument;
-            case errc::not_supported: return std::errc::operation_not_supported;
-            case errc::message_truncated: return std::errc::message_size;
-            case errc::already_registered: return std::errc::file_exists;            // as epoll's EEXIST
-            case errc::not_registered: return std::errc::no_such_file_or_directory;  // as epoll's ENOENT
+            case errc::invalid_argument: generic = std::errc::invalid_argument; break;
+            case errc::not_supported: generic = std::errc::operation_not_supported; break;
+            case errc::message_truncated: generic = std::errc::message_size; break;
+            case errc::already_registered: generic = std::errc::file_exists; break;            // as EEXIST
+            case errc::not_registered: generic = std::errc::no_such_file_or_directory; break;  // ENOENT
             default: return {value, *this};
         }
+        // made directly, not through std::errc's converting constructor (a template to compile)
+        return {static_cast<int>(generic), std::generic_category()};
     }
 };
 
-/// Storage for the category object that never destroys it: codes stay usable while other
-/// static objects are destroyed.
+/// The category object: constant-initialised (a use is a plain address, no initialisation check;
+/// decode_result and every error code made on a hot path take it) and never destroyed (codes stay
+/// usable while other static objects are destroyed). A function-local static would put a guard
+/// and an exit-time registration into every use, and make the codecs' decode too large to inline.
 union sockframe_category_storage {
     constexpr sockframe_category_storage() noexcept : impl() {}
     ~sockframe_category_storage() {}
     sockframe_category_impl impl;
 };
+SOCKFRAME_CONSTINIT inline sockframe_category_storage sockframe_category_object;
 }  // namespace detail
 
-/// The category of sockframe::errc codes. The object is a local static, constant-initialised: a
-/// translation unit that never calls this emits none of it (a namespace-scope object would put
-/// the category's virtual functions into every unit that includes this header).
+/// The category of sockframe::errc codes.
 inline const std::error_category& sockframe_category() noexcept {
-    SOCKFRAME_CONSTINIT static detail::sockframe_category_storage storage;
-    return storage.impl;
+    return detail::sockframe_category_object.impl;
 }
 
 /// An error code of sockframe's category (lets `ec == sf::errc::...` and `std::error_code ec = sf::errc::...`

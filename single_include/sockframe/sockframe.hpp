@@ -12783,6 +12783,12 @@ struct reader {
     }
 };
 inline std::error_code malformed() noexcept { return make_error_code(errc::malformed_frame); }
+/// The head of a PUBLISH, both versions (defined with the bodies below).
+SOCKFRAME_DECL bool read_publish_head(const packet& p, publish_message& out, reader& r) noexcept;
+/// The connect flags of a CONNECT, both versions (defined with the bodies below).
+SOCKFRAME_DECL bool read_connect_flags(connect_request& out) noexcept;
+/// The Will, user name and password of a CONNECT, both versions (defined with the bodies below).
+SOCKFRAME_DECL bool read_connect_payload(reader& r, connect_request& out) noexcept;
 }  // namespace detail
 
 namespace detail {
@@ -13296,6 +13302,54 @@ SOCKFRAME_DECL bool put_string(std::vector<std::byte>& out, std::string_view s) 
     put_bytes(out, s.data(), s.size());
     return true;
 }
+
+/// Reads a PUBLISH's flags, topic and packet identifier into `out` (both versions), leaving `r` at
+/// what follows (MQTT 5's properties, or the payload): false for another packet type, QoS 3, a
+/// field that overruns the body, a topic with a wildcard, or a packet identifier 0 with QoS > 0.
+SOCKFRAME_DECL bool read_publish_head(const packet& p, publish_message& out, reader& r) noexcept {
+    if (p.type != packet_type::publish) return false;
+    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
+    out.retain = (p.flags & 1u) != 0;
+    out.dup = (p.flags & 8u) != 0;
+    if (out.qos == 3) return false;
+    out.topic = r.string();
+    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
+    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return false;
+    return out.qos == 0 || out.packet_id != 0;
+}
+
+/// Reads the connect flags of a CONNECT already in `out` (both versions, section 3.1.2.3):
+/// false for the reserved bit set, a Will QoS of 3, or Will QoS or RETAIN without the Will flag.
+/// Empties the Will, user name and password fields, which read_connect_payload fills.
+SOCKFRAME_DECL bool read_connect_flags(connect_request& out) noexcept {
+    const unsigned flags = out.connect_flags;
+    if ((flags & 0x01u) != 0) return false;  // reserved bit
+    out.has_will = (flags & 0x04u) != 0;
+    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
+    out.will_retain = (flags & 0x20u) != 0;
+    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain))) return false;
+    out.has_username = (flags & 0x80u) != 0;
+    out.has_password = (flags & 0x40u) != 0;
+    out.will_topic = {};
+    out.will_message = {};
+    out.username = {};
+    out.password = {};
+    return true;
+}
+
+/// Reads the rest of a CONNECT's body (after MQTT 5's Will properties): the Will topic and
+/// message, the user name and the password, each where its flag says; false if a field overruns
+/// the body, the Will topic is not a valid topic name, or bytes are left over.
+SOCKFRAME_DECL bool read_connect_payload(reader& r, connect_request& out) noexcept {
+    if (out.has_will) {
+        out.will_topic = r.string();
+        out.will_message = r.binary();
+        if (r.bad || !valid_topic_name(out.will_topic)) return false;
+    }
+    if (out.has_username) out.username = r.string();
+    if (out.has_password) out.password = r.binary();
+    return !r.bad && r.left() == 0;
+}
 }  // namespace detail
 
 SOCKFRAME_DECL std::error_code build_connect(const connect_options& o, std::vector<std::byte>& out) {
@@ -13333,31 +13387,9 @@ SOCKFRAME_DECL std::error_code parse_connect(const packet& p, connect_request& o
     out.connect_flags = static_cast<std::uint8_t>(r.byte());
     out.keep_alive = r.u16();
     out.client_id = r.string();
-    const unsigned flags = out.connect_flags;
-    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();  // reserved bit
-    out.has_will = (flags & 0x04u) != 0;
-    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
-    out.will_retain = (flags & 0x20u) != 0;
-    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
-        return detail::malformed();
-    out.has_username = (flags & 0x80u) != 0;
-    out.has_password = (flags & 0x40u) != 0;
+    if (r.bad || !detail::read_connect_flags(out)) return detail::malformed();
     if (out.has_password && !out.has_username) return detail::malformed();  // 3.1.1 section 3.1.2.9
-    out.will_topic = {};
-    out.will_message = {};
-    out.username = {};
-    out.password = {};
-    if (out.has_will) {
-        out.will_topic = r.string();
-        out.will_message = r.binary();
-        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
-    }
-    if (out.has_username) out.username = r.string();
-    if (out.has_password) {
-        out.password = r.binary();
-        if (r.bad) return detail::malformed();
-    }
-    if (r.bad || r.left() != 0) return detail::malformed();
+    if (!detail::read_connect_payload(r, out)) return detail::malformed();
     return {};
 }
 
@@ -13399,16 +13431,8 @@ SOCKFRAME_DECL std::error_code build_publish(std::string_view topic, const_buffe
 }
 
 SOCKFRAME_DECL std::error_code parse_publish(const packet& p, publish_message& out) noexcept {
-    if (p.type != packet_type::publish) return detail::malformed();
-    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
-    out.retain = (p.flags & 1u) != 0;
-    out.dup = (p.flags & 8u) != 0;
-    if (out.qos == 3) return detail::malformed();
     detail::reader r{p.body};
-    out.topic = r.string();
-    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
-    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return detail::malformed();
-    if (out.qos > 0 && out.packet_id == 0) return detail::malformed();
+    if (!detail::read_publish_head(p, out, r)) return detail::malformed();
     out.payload = p.body.subspan(r.at);
     return {};
 }
@@ -13564,31 +13588,10 @@ SOCKFRAME_DECL std::error_code parse_connect_v5(const packet& p, connect_request
     out.keep_alive = r.u16();
     if (r.bad || out.protocol_level != 5 || !detail::read_properties(r, props)) return detail::malformed();
     out.client_id = r.string();
-    const unsigned flags = out.connect_flags;
-    if (r.bad || (flags & 0x01u) != 0) return detail::malformed();
-    out.has_will = (flags & 0x04u) != 0;
-    out.will_qos = static_cast<std::uint8_t>((flags >> 3) & 3u);
-    out.will_retain = (flags & 0x20u) != 0;
-    if (out.will_qos == 3 || (!out.has_will && (out.will_qos != 0 || out.will_retain)))
-        return detail::malformed();
-    out.has_username = (flags & 0x80u) != 0;
-    out.has_password = (flags & 0x40u) != 0;  // MQTT 5 allows a password without a user name
-    out.will_topic = {};
-    out.will_message = {};
-    out.username = {};
-    out.password = {};
-    if (out.has_will) {
-        if (!detail::read_properties(r, will_props)) return detail::malformed();
-        out.will_topic = r.string();
-        out.will_message = r.binary();
-        if (r.bad || !detail::valid_topic_name(out.will_topic)) return detail::malformed();
-    }
-    if (out.has_username) out.username = r.string();
-    if (out.has_password) {
-        out.password = r.binary();
-        if (r.bad) return detail::malformed();
-    }
-    if (r.bad || r.left() != 0) return detail::malformed();
+    // MQTT 5 allows a password without a user name
+    if (r.bad || !detail::read_connect_flags(out)) return detail::malformed();
+    if (out.has_will && !detail::read_properties(r, will_props)) return detail::malformed();
+    if (!detail::read_connect_payload(r, out)) return detail::malformed();
     return {};
 }
 
@@ -13631,16 +13634,8 @@ SOCKFRAME_DECL std::error_code build_publish_head_v5(std::string_view topic, std
 SOCKFRAME_DECL std::error_code parse_publish_v5(const packet& p, publish_message& out,
                                                 properties& props) noexcept {
     props = properties{};
-    if (p.type != packet_type::publish) return detail::malformed();
-    out.qos = static_cast<std::uint8_t>((p.flags >> 1) & 3u);
-    out.retain = (p.flags & 1u) != 0;
-    out.dup = (p.flags & 8u) != 0;
-    if (out.qos == 3) return detail::malformed();
     detail::reader r{p.body};
-    out.topic = r.string();
-    out.packet_id = out.qos > 0 ? r.u16() : std::uint16_t{0};
-    if (r.bad || out.topic.find_first_of("+#") != std::string_view::npos) return detail::malformed();
-    if (out.qos > 0 && out.packet_id == 0) return detail::malformed();
+    if (!detail::read_publish_head(p, out, r)) return detail::malformed();
     if (!detail::read_properties(r, props)) return detail::malformed();
     out.payload = p.body.subspan(r.at);
     return {};

@@ -13,10 +13,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <iterator>
 #include <string_view>
 #include <system_error>
-#include <vector>
+#include <vector>  // also std::forward_iterator_tag: <iterator> would add <streambuf> and the locales
 
 SOCKFRAME_NAMESPACE_BEGIN
 

@@ -92,7 +92,17 @@ union sockframe_category_storage {
     ~sockframe_category_storage() {}
     sockframe_category_impl impl;
 };
+#if !defined(SOCKFRAME_SEPARATE_COMPILATION)
 SOCKFRAME_CONSTINIT inline sockframe_category_storage sockframe_category_object;
+#else
+// Separate compilation: defined once, in src/sockframe.cpp, so that the other units emit none of
+// it (its vtable, its functions, the registration of its destructor: a unit that emits nothing
+// else is cheaper to compile). Still constant-initialised, so usable in any static initialiser.
+extern sockframe_category_storage sockframe_category_object;
+#if SOCKFRAME_HEADER_BODIES
+SOCKFRAME_CONSTINIT sockframe_category_storage sockframe_category_object;
+#endif
+#endif
 }  // namespace detail
 
 /// The category of sockframe::errc codes.

@@ -6,12 +6,18 @@
 
 #include <cstddef>
 #include <cstdio>
+#include <string>
 #include <vector>
 #include <system_error>
 
 static_assert(SOCKFRAME_HEADER_BODIES == 0, "built without SOCKFRAME_SEPARATE_COMPILATION");
 
 sockframe::any_codec two_byte_prefix();  // codecs.cpp
+std::error_code frame_too_large_here();  // codecs.cpp
+
+// Made during static initialisation: the category, defined in the compiled part, is constant-
+// initialised, so it is usable before any dynamic initialiser runs, whatever the order of units.
+static const std::error_code early = sockframe::errc::bad_address;
 
 namespace {
 int failures = 0;
@@ -34,6 +40,14 @@ int main() {
         threw = e.code() == sf::errc::invalid_argument;
     }
     check(threw, "a bad spec throws invalid_argument");
+    const std::error_code other = frame_too_large_here();
+    check(&other.category() == &sf::sockframe_category() && other == sf::errc::frame_too_large,
+          "one category object: a code from the other unit compares equal to one made here");
+    check(other.message() == "frame larger than the maximum frame size" &&
+              std::string(other.category().name()) == "sockframe",
+          "the category's message and name");
+    check(&early.category() == &sf::sockframe_category() && early.message() == "bad address",
+          "a code made in a static initialiser");
 
     // The codec goes through a framed pair of connected sockets (TCP on loopback: Windows has no
     // socketpair).

@@ -57,8 +57,8 @@ private:
 /// One signal at a time: each is sent once the previous one was handled, or after 20 ms. A
 /// signal sent while another is pending merges with it, so a sender that does not wait can use
 /// up its count while a target that is not scheduled (a loaded machine) handles one; and a
-/// signal can be lost (TSan drops one that reaches a thread before its runtime state is set up),
-/// so the sender does not wait for ever either.
+/// signal can go unhandled (under TSan, a sender that waited for each one without a bound saw
+/// none handled in 10 s), so the sender does not wait for ever either.
 int storm(pthread_t target, int handled, const std::atomic<bool>& stop) {
     using clock = std::chrono::steady_clock;
     const int before = signals_handled.load();

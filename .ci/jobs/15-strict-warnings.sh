@@ -26,17 +26,18 @@ section "separate compilation: a unit emits nothing of sockframe's"
 # With SOCKFRAME_SEPARATE_COMPILATION the compiled part holds every definition that must be
 # emitted (the error category among them); a unit that includes everything and uses nothing emits
 # none of it: the compiler's back end then has nothing to do, which is part of the include's cost.
+unit=$(mktemp --suffix=.o)
 for cxx in g++ clang++; do
     for std in 17 20; do
         for dir in include single_include; do
             echo '#include <sockframe/sockframe.hpp>' |
-                $cxx -std=c++$std -O0 -c -x c++ - -I$dir -DSOCKFRAME_SEPARATE_COMPILATION -o build/sep_unit.o
-            emitted=$(nm -C --defined-only build/sep_unit.o | grep sockframe || true)
-            rm -f build/sep_unit.o
-            [ -z "$emitted" ] || { echo "$cxx C++$std $dir emits: $emitted" >&2; exit 1; }
+                $cxx -std=c++$std -O0 -c -x c++ - -I$dir -DSOCKFRAME_SEPARATE_COMPILATION -o "$unit"
+            emitted=$(nm -C --defined-only "$unit" | grep sockframe || true)
+            [ -z "$emitted" ] || { rm -f "$unit"; echo "$cxx C++$std $dir emits: $emitted" >&2; exit 1; }
         done
     done
 done
+rm -f "$unit"
 echo "separate compilation: nothing of sockframe's emitted (g++, clang++; C++17, C++20; both header trees)"
 section "strict warnings"
 printf '%s\n' "${checks[@]}" | xargs -P 2 -d '\n' -I '{}' sh -c 'echo "{}" && {}'

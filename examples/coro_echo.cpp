@@ -86,7 +86,10 @@ sf::task<int> client(sf::event_loop& loop, std::uint16_t port, int count, char**
     for (int i = 0; i < count; ++i) {
         co_await conn.send(std::string_view(messages[i]), 5s);
         auto echo = co_await conn.receive(5s);
-        if (!echo) co_return 1;
+        if (!echo) {
+            std::cerr << "coro_echo: the server closed the connection\n";
+            co_return 1;
+        }
         std::cout << std::string_view(reinterpret_cast<const char*>(echo->data()), echo->size()) << '\n';
     }
     co_return 0;

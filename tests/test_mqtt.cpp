@@ -145,6 +145,21 @@ TEST_CASE("mqtt: the maximum Remaining Length, the spec's and a configured lower
     CHECK(encode(mqtt::codec{100}, bytes({0x30}) + std::string(100, 'x')).size() == 102);
 }
 
+TEST_CASE("mqtt: the decoder's header table says what valid_first_byte and fixed_remaining_length say") {
+    for (unsigned row = 0; row < 2; ++row) {
+        const auto version = row == 0 ? mqtt::protocol_version::v3_1_1 : mqtt::protocol_version::v5;
+        for (unsigned type = 0; type < 16; ++type) {
+            INFO("row " << row << " type " << type);
+            const mqtt::detail::header_rule rule = mqtt::detail::header_rule_table.rule[row][type];
+            for (unsigned flags = 0; flags < 16; ++flags)
+                CHECK(((rule.flags >> flags) & 1u) ==
+                      (mqtt::detail::valid_first_byte(type << 4 | flags, version) ? 1u : 0u));
+            const std::size_t fixed = mqtt::detail::fixed_remaining_length(type, version);
+            CHECK(rule.fixed_length == (fixed == SIZE_MAX ? 255u : fixed));
+        }
+    }
+}
+
 TEST_CASE("mqtt: reserved flag bits and reserved types are checked per packet type") {
     // the fixed flags of every type (3.1.1 table 2.2): 0, except PUBREL, SUBSCRIBE, UNSUBSCRIBE = 2
     for (unsigned type = 1; type <= 14; ++type) {

@@ -12524,6 +12524,38 @@ constexpr std::size_t fixed_remaining_length(unsigned type, protocol_version ver
     return SIZE_MAX;
 }
 
+/// What the fixed header of one packet type may hold: bit f of `flags` is set when the flag bits
+/// f are allowed (valid_first_byte), and `fixed_length` is the Remaining Length the spec fixes
+/// (fixed_remaining_length; 255 when it is not fixed).
+struct header_rule {
+    std::uint16_t flags;
+    std::uint8_t fixed_length;
+};
+
+/// valid_first_byte and fixed_remaining_length as a table per version (row 0 for 3.1.1, row 1 for
+/// 5), so that a decode checks a packet's first byte with two loads instead of a branch per rule.
+/// Flags masks: 0x0001 (flags 0 only), 0x0004 (flags 2 only: PUBREL, SUBSCRIBE, UNSUBSCRIBE) and
+/// 0x3C3F for PUBLISH (flags 0-5 and 10-13: any QoS but 3, DUP only with QoS 1 or 2). The tests
+/// check every entry against the two functions.
+struct header_rules {
+    header_rule rule[2][16];
+};
+
+/// The table decode reads.
+// clang-format off
+inline constexpr header_rules header_rule_table = {{
+    // 3.1.1: reserved, CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP, SUBSCRIBE,
+    // SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, (AUTH: 5 only)
+    {{0x0000, 255}, {0x0001, 255}, {0x0001, 2}, {0x3C3F, 255}, {0x0001, 2}, {0x0001, 2}, {0x0004, 2},
+     {0x0001, 2}, {0x0004, 255}, {0x0001, 255}, {0x0004, 255}, {0x0001, 2}, {0x0001, 0}, {0x0001, 0},
+     {0x0001, 0}, {0x0000, 255}},
+    // 5: the same flags, AUTH allowed; only PINGREQ and PINGRESP have a fixed length
+    {{0x0000, 255}, {0x0001, 255}, {0x0001, 255}, {0x3C3F, 255}, {0x0001, 255}, {0x0001, 255},
+     {0x0004, 255}, {0x0001, 255}, {0x0004, 255}, {0x0001, 255}, {0x0004, 255}, {0x0001, 255},
+     {0x0001, 0}, {0x0001, 0}, {0x0001, 255}, {0x0001, 255}},
+}};
+// clang-format on
+
 /// Bytes of the varint for `value` (1..4; 0 above max_remaining_length).
 constexpr std::size_t varint_size(std::size_t value) noexcept {
     return value < 128 ? 1 : value < 16384 ? 2 : value < 2097152 ? 3 : value <= max_remaining_length ? 4 : 0;
@@ -12588,25 +12620,27 @@ public:
         const std::size_t size = input.size();
         if (size == 0) return decode_result::need_more();
         const auto first = static_cast<unsigned>(input[0]);
-        if (!detail::valid_first_byte(first, version_)) return fatal(errc::malformed_frame, 0);
+        const detail::header_rule rule =
+            detail::header_rule_table.rule[version_ == protocol_version::v5 ? 1 : 0][first >> 4];
+        if (((rule.flags >> (first & 0x0Fu)) & 1u) == 0) return fatal(errc::malformed_frame, 0);
         std::size_t length = 0;
         std::size_t i = 1;
-        for (;; ++i) {
+        for (unsigned shift = 0;; ++i, shift += 7) {
             if (i == size) return decode_result::need_more();
             const auto b = static_cast<unsigned>(input[i]);
-            length |= static_cast<std::size_t>(b & 0x7Fu) << (7 * (i - 1));
+            length |= static_cast<std::size_t>(b & 0x7Fu) << shift;
             if ((b & 0x80u) == 0) {
                 if (b == 0 && i > 1) return fatal(errc::malformed_frame, i);  // non-minimal
                 break;
             }
             if (i == 4) return fatal(errc::malformed_frame, i);  // a fifth byte would follow
             // more bytes follow: the length is at least this much, already too large?
-            const std::size_t at_least = length + (std::size_t{1} << (7 * i));
+            const std::size_t at_least = length + (std::size_t{1} << (shift + 7));
             if (at_least > max_remaining_) return fatal(errc::frame_too_large, at_least);
         }
         if (length > max_remaining_) return fatal(errc::frame_too_large, length);
-        const std::size_t fixed = detail::fixed_remaining_length(first >> 4, version_);
-        if (fixed != SIZE_MAX && length != fixed) return fatal(errc::frame_size_mismatch, length);
+        if (rule.fixed_length != 255 && length != rule.fixed_length)
+            return fatal(errc::frame_size_mismatch, length);
         const std::size_t header = i + 1;
         if (size - header < length) return decode_result::need_more();
         return decode_result::frame(input.first(header + length), header + length);

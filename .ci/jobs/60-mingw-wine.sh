@@ -3,7 +3,7 @@
 # Every test a Windows system cannot run says "skipped: <what>, because <why>"; they are listed
 # at the end of the job.
 need_base
-need g++-mingw-w64-x86-64-posix wine64 cmake ninja-build doctest-dev
+need g++-mingw-w64-x86-64-posix wine64 cmake ninja-build doctest-dev procps  # procps: pgrep
 build=build/mingw-wine
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 \
       -DCMAKE_TOOLCHAIN_FILE=cmake/toolchains/mingw-w64-x86_64.cmake

@@ -12530,10 +12530,18 @@ constexpr std::size_t fixed_remaining_length(unsigned type, protocol_version ver
 struct header_rule {
     std::uint16_t flags;
     std::uint8_t fixed_length;
+
+    /// Whether the flag bits of `first` (a packet's first byte, of this rule's type) are allowed.
+    constexpr bool allows(unsigned first) const noexcept { return ((flags >> (first & 0x0Fu)) & 1u) != 0; }
+    /// Whether a packet of this type may have a Remaining Length of `length`.
+    constexpr bool allows_length(std::size_t length) const noexcept {
+        return fixed_length == 255 || length == fixed_length;
+    }
 };
 
 /// valid_first_byte and fixed_remaining_length as a table per version (row 0 for 3.1.1, row 1 for
-/// 5), so that a decode checks a packet's first byte with two loads instead of a branch per rule.
+/// 5), which the codec's decode and encode read: a packet's first byte is checked with two loads
+/// instead of a branch per rule.
 /// Flags masks: 0x0001 (flags 0 only), 0x0004 (flags 2 only: PUBREL, SUBSCRIBE, UNSUBSCRIBE) and
 /// 0x3C3F for PUBLISH (flags 0-5 and 10-13: any QoS but 3, DUP only with QoS 1 or 2). The tests
 /// check every entry against the two functions.
@@ -12620,9 +12628,8 @@ public:
         const std::size_t size = input.size();
         if (size == 0) return decode_result::need_more();
         const auto first = static_cast<unsigned>(input[0]);
-        const detail::header_rule rule =
-            detail::header_rule_table.rule[version_ == protocol_version::v5 ? 1 : 0][first >> 4];
-        if (((rule.flags >> (first & 0x0Fu)) & 1u) == 0) return fatal(errc::malformed_frame, 0);
+        const detail::header_rule rule = rule_of(first);
+        if (!rule.allows(first)) return fatal(errc::malformed_frame, 0);
         std::size_t length = 0;
         std::size_t i = 1;
         for (unsigned shift = 0;; ++i, shift += 7) {
@@ -12639,8 +12646,7 @@ public:
             if (at_least > max_remaining_) return fatal(errc::frame_too_large, at_least);
         }
         if (length > max_remaining_) return fatal(errc::frame_too_large, length);
-        if (rule.fixed_length != 255 && length != rule.fixed_length)
-            return fatal(errc::frame_size_mismatch, length);
+        if (!rule.allows_length(length)) return fatal(errc::frame_size_mismatch, length);
         const std::size_t header = i + 1;
         if (size - header < length) return decode_result::need_more();
         return decode_result::frame(input.first(header + length), header + length);
@@ -12666,11 +12672,11 @@ public:
                 break;
             }
         }
-        if (!detail::valid_first_byte(first, version_)) return make_error_code(errc::invalid_argument);
+        const detail::header_rule rule = rule_of(first);
+        if (!rule.allows(first)) return make_error_code(errc::invalid_argument);
         const std::size_t body = size - 1;
         if (body > max_remaining_) return make_error_code(errc::payload_too_large);
-        const std::size_t fixed = detail::fixed_remaining_length(first >> 4, version_);
-        if (fixed != SIZE_MAX && body != fixed) return make_error_code(errc::invalid_argument);
+        if (!rule.allows_length(body)) return make_error_code(errc::invalid_argument);
         std::byte field[4];
         const std::size_t n = detail::write_varint(body, field);
         if (!out.insert_copy(1, const_buffer{field, n})) return sockframe::detail::no_room();
@@ -12678,6 +12684,10 @@ public:
     }
 
 private:
+    /// The header rule of the packet type `first` (a first byte) gives, in this codec's version.
+    detail::header_rule rule_of(unsigned first) const noexcept {
+        return detail::header_rule_table.rule[version_ == protocol_version::v5 ? 1 : 0][first >> 4];
+    }
     static decode_result fatal(errc e, std::uint64_t size) noexcept {
         return decode_result::failure(e, size);
     }

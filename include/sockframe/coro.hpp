@@ -251,8 +251,10 @@ struct cancel_state {
         return s;
     }
     static void release(cancel_state* s) noexcept {
-        if (s != nullptr && --s->refs == 0) delete s;
+        if (s != nullptr && --s->refs == 0) destroy(s);
     }
+    // Out of line: a token made and dropped per call then costs an increment and a decrement.
+    SOCKFRAME_NOINLINE static void destroy(cancel_state* s) noexcept { delete s; }
 };
 
 }  // namespace detail
@@ -1027,8 +1029,7 @@ public:
         if (cancel_ == nullptr || !cancel_->cancelled) {
             if ((frame_ = conn_->take_buffered())) return true;
         }
-        op_.emplace(*loop_, *conn_, shared_, deadline_, cancel_, user_ec_);
-        return op_->await_ready();
+        return start();
     }
     /// Waits for readiness, the deadline or cancellation.
     bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
@@ -1043,6 +1044,12 @@ public:
     }
 
 private:
+    // The general path, out of line so that the fast one inlines into the coroutine.
+    SOCKFRAME_NOINLINE bool start() {
+        op_.emplace(*loop_, *conn_, shared_, deadline_, cancel_, user_ec_);
+        return op_->await_ready();
+    }
+
     Loop* loop_;
     Framed* conn_;
     io_waiter<Loop>* shared_;
@@ -1077,9 +1084,7 @@ public:
             queued = conn_->try_queue(payload_);
             if (queued && conn_->writable()) return true;  // leaves with a later write
         }
-        // Queued past the high-water mark: what remains is to flush.
-        op_.emplace(*loop_, *conn_, payload_, shared_, deadline_, cancel_, user_ec_, queued);
-        return op_->await_ready();
+        return start(queued);
     }
     /// Waits for writability, the deadline or cancellation.
     bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
@@ -1093,6 +1098,13 @@ public:
     }
 
 private:
+    // The general path, out of line so that the fast one inlines into the coroutine. `queued`:
+    // the frame was queued past the high-water mark, and what remains is to flush.
+    SOCKFRAME_NOINLINE bool start(bool queued) {
+        op_.emplace(*loop_, *conn_, payload_, shared_, deadline_, cancel_, user_ec_, queued);
+        return op_->await_ready();
+    }
+
     Loop* loop_;
     Framed* conn_;
     const_buffer payload_;

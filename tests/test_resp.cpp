@@ -308,6 +308,19 @@ TEST_CASE("resp: the writer encodes every type, and the codec decodes it back") 
     CHECK_THROWS_AS(w.simple_string("a\r\nb"), std::system_error);
     CHECK_THROWS_AS(w.error("a\nb"), std::system_error);
     CHECK_THROWS_AS(w.verbatim_string("text", "x"), std::system_error);
+    // values of every length around the writer's one-append limit, appended after what is there
+    for (std::size_t n = 0; n <= 140; ++n) {
+        const std::string text(n, static_cast<char>('a' + n % 26));
+        std::string line = "x", bulk = "y";
+        sf::resp_writer(line).simple_string(text);
+        sf::resp_writer(bulk).bulk_string(text);
+        CHECK(line == "x+" + text + "\r\n");
+        CHECK(bulk == "y$" + std::to_string(n) + "\r\n" + text + "\r\n");
+        std::string bad = text + "\n";
+        std::string kept = "z";
+        CHECK_THROWS_AS(sf::resp_writer(kept).simple_string(bad), std::system_error);
+        CHECK(kept == "z");  // nothing written when refused
+    }
 
     // encode sends the value as it is, without a copy
     const sf::resp_codec codec;

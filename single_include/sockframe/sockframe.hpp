@@ -12287,28 +12287,55 @@ public:
     }
 
 private:
-    resp_writer& header(char marker, std::size_t n) {
-        char text[24];
+    // The header line of an aggregate or a bulk value ("*3\r\n", "$5\r\n") into `text`; its length.
+    static std::size_t header_text(char marker, std::size_t n, char* text) noexcept {
         text[0] = marker;
         std::size_t len = 1 + format_unsigned(n, text + 1);
+        text[len++] = '\r';
+        text[len++] = '\n';
+        return len;
+    }
+    resp_writer& header(char marker, std::size_t n) {
+        char text[24];
+        out_->append(text, header_text(marker, n, text));
+        return *this;
+    }
+    // A short value goes out in one append from the stack: one call into std::string where
+    // appending the pieces would make three.
+    static constexpr std::size_t short_value = 64;
+    resp_writer& bulk(char marker, std::string_view bytes) {
+        char text[24 + short_value + 2];
+        std::size_t len = header_text(marker, bytes.size(), text);
+        if (bytes.size() > short_value) {
+            out_->append(text, len);
+            out_->append(bytes.data(), bytes.size());
+            out_->append("\r\n", 2);
+            return *this;
+        }
+        if (!bytes.empty()) std::memcpy(text + len, bytes.data(), bytes.size());
+        len += bytes.size();
         text[len++] = '\r';
         text[len++] = '\n';
         out_->append(text, len);
         return *this;
     }
-    resp_writer& bulk(char marker, std::string_view bytes) {
-        header(marker, bytes.size());
-        out_->append(bytes.data(), bytes.size());
-        out_->append("\r\n", 2);
-        return *this;
-    }
     resp_writer& line(char marker, std::string_view text) {
-        if (text.find_first_of("\r\n") != std::string_view::npos)
-            detail::throw_error(make_error_code(errc::invalid_argument),
-                                "resp_writer: a simple string or error cannot hold CR or LF");
-        out_->push_back(marker);
-        out_->append(text.data(), text.size());
-        out_->append("\r\n", 2);
+        for (const char c : text)
+            if (c == '\r' || c == '\n')
+                detail::throw_error(make_error_code(errc::invalid_argument),
+                                    "resp_writer: a simple string or error cannot hold CR or LF");
+        if (text.size() > short_value) {
+            out_->push_back(marker);
+            out_->append(text.data(), text.size());
+            out_->append("\r\n", 2);
+            return *this;
+        }
+        char whole[1 + short_value + 2];
+        whole[0] = marker;
+        if (!text.empty()) std::memcpy(whole + 1, text.data(), text.size());
+        whole[text.size() + 1] = '\r';
+        whole[text.size() + 2] = '\n';
+        out_->append(whole, text.size() + 3);
         return *this;
     }
 

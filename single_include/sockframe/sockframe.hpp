@@ -19047,7 +19047,7 @@ public:
         }
         /// The same, the error dropped: true when the frame was queued.
         bool send(const_buffer payload) {
-            std::error_code ec;
+            std::error_code ec = detail::no_error();  // no call into the runtime
             return send(payload, ec);
         }
         /// The same as send(): the frame waits for the end of the wake-up.
@@ -19154,6 +19154,7 @@ public:
             if (options_.sweep_interval < std::chrono::milliseconds(10))
                 options_.sweep_interval = std::chrono::milliseconds(10);
         }
+        clocked_ = options_.idle_timeout.count() > 0 || options_.frame_timeout.count() > 0;
     }
     framed_server(const framed_server&) = delete;
     framed_server& operator=(const framed_server&) = delete;
@@ -19518,14 +19519,14 @@ private:
         if (!c.io_) return;
         const std::size_t before = c.io_->pending();
         if (before == 0) return;
-        std::error_code ec;
+        std::error_code ec = detail::no_error();  // no call into the runtime
         c.io_->flush(ec);
         if (ec) {
             c.abort(ec);
             return;
         }
         if (c.io_->pending() < before) {
-            c.last_activity_ = now();
+            if (clocked_) c.last_activity_ = now();
             c.idle_ = false;
         }
     }
@@ -19614,7 +19615,7 @@ private:
         attach(c);
         framed_type& io = *c.io_;
         const bool had_partial = io.buffered() > 0;
-        std::error_code ec;
+        std::error_code ec = detail::no_error();  // no call into the runtime
         const std::size_t n = io.receive_batch(
             [this, &c, &io](const_buffer payload) -> bool {
                 if (frame_handler_) frame_handler_(c, payload);
@@ -19623,15 +19624,15 @@ private:
                 return false;
             },
             deadline{}, ec);
-        const auto now = this->now();
-        if (n > 0) {
-            c.last_activity_ = now;
-            c.idle_ = false;
+        if (n > 0) c.idle_ = false;
+        if (clocked_) {  // only the idle and frame timeouts need the time
+            const auto now = this->now();
+            if (n > 0) c.last_activity_ = now;
+            if (io.buffered() == 0)
+                c.frame_started_ = clock::time_point{};
+            else if (n > 0 || !had_partial)
+                c.frame_started_ = now;
         }
-        if (io.buffered() == 0)
-            c.frame_started_ = clock::time_point{};
-        else if (n > 0 || !had_partial)
-            c.frame_started_ = now;
         if (ec) {
             if (!is_would_block(ec)) c.abort(ec);  // a framing error, a reset
         } else if (n == 0 && io.at_end()) {
@@ -19831,6 +19832,7 @@ private:
     clock::time_point wake_time_{};  // now() of the current wake-up; time_point{}: not read yet
     bool settling_ = false;
     bool stopping_ = false;
+    bool clocked_ = false;  // an idle or frame timeout is set: reads and writes note the time
     bool signals_ = false;
 };
 

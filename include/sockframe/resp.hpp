@@ -1260,9 +1260,7 @@ public:
     /// `:value`.
     resp_writer& integer(std::int64_t value) {
         char text[24];
-        out_->push_back(':');
-        out_->append(text, format_signed(value, text));
-        out_->append("\r\n", 2);
+        put(":", 1, std::string_view(text, format_signed(value, text)));
         return *this;
     }
     /// `$n` and the bytes.
@@ -1299,9 +1297,7 @@ public:
             n = std::snprintf(text, sizeof text, "-inf");
         else
             n = std::snprintf(text, sizeof text, "%.17g", value);
-        out_->push_back(',');
-        out_->append(text, static_cast<std::size_t>(n));
-        out_->append("\r\n", 2);
+        put(",", 1, std::string_view(text, static_cast<std::size_t>(n)));
         return *this;
     }
     /// RESP3's big number `(digits` (the digits as given, an optional '-' first).
@@ -1368,23 +1364,28 @@ private:
         out_->append(text, header_text(marker, n, text));
         return *this;
     }
-    // A short value goes out in one append from the stack: one call into std::string where
-    // appending the pieces would make three.
+    // `head`, `body` and CR LF. A short body goes out in one append from the stack: one call
+    // into std::string where appending the pieces would make three.
     static constexpr std::size_t short_value = 64;
-    resp_writer& bulk(char marker, std::string_view bytes) {
-        char text[24 + short_value + 2];
-        std::size_t len = header_text(marker, bytes.size(), text);
-        if (bytes.size() > short_value) {
-            out_->append(text, len);
-            out_->append(bytes.data(), bytes.size());
+    void put(const char* head, std::size_t head_size, std::string_view body) {
+        if (body.size() > short_value) {
+            out_->append(head, head_size);
+            out_->append(body.data(), body.size());
             out_->append("\r\n", 2);
-            return *this;
+            return;
         }
-        if (!bytes.empty()) std::memcpy(text + len, bytes.data(), bytes.size());
-        len += bytes.size();
-        text[len++] = '\r';
-        text[len++] = '\n';
-        out_->append(text, len);
+        char whole[24 + short_value + 2];  // head_size <= 23: a marker and a 20-digit count, CR LF
+        std::memcpy(whole, head, head_size);
+        std::size_t len = head_size;
+        if (!body.empty()) std::memcpy(whole + len, body.data(), body.size());
+        len += body.size();
+        whole[len++] = '\r';
+        whole[len++] = '\n';
+        out_->append(whole, len);
+    }
+    resp_writer& bulk(char marker, std::string_view bytes) {
+        char text[24];
+        put(text, header_text(marker, bytes.size(), text), bytes);
         return *this;
     }
     resp_writer& line(char marker, std::string_view text) {
@@ -1392,18 +1393,7 @@ private:
             if (c == '\r' || c == '\n')
                 detail::throw_error(make_error_code(errc::invalid_argument),
                                     "resp_writer: a simple string or error cannot hold CR or LF");
-        if (text.size() > short_value) {
-            out_->push_back(marker);
-            out_->append(text.data(), text.size());
-            out_->append("\r\n", 2);
-            return *this;
-        }
-        char whole[1 + short_value + 2];
-        whole[0] = marker;
-        if (!text.empty()) std::memcpy(whole + 1, text.data(), text.size());
-        whole[text.size() + 1] = '\r';
-        whole[text.size() + 2] = '\n';
-        out_->append(whole, text.size() + 3);
+        put(&marker, 1, text);
         return *this;
     }
 

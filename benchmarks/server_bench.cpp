@@ -338,9 +338,10 @@ private:
     // by stop()'s cancel for a session whose close the loop has not seen yet.
     sf::task<void> session(sf::tcp_stream_nb socket) {
         connection conn{loop_, std::move(socket), sf::length_prefix<std::uint32_t>(max_frame)};
+        const sf::cancel_token token = cancel_.token();  // one per session, as accept_all holds one
         std::error_code ec;
-        while (auto frame = co_await conn.receive(sf::deadline{}, cancel_.token(), ec)) {
-            co_await conn.send(*frame, sf::deadline{}, cancel_.token(), ec);
+        while (auto frame = co_await conn.receive(sf::deadline{}, token, ec)) {
+            co_await conn.send(*frame, sf::deadline{}, token, ec);
             if (ec) break;
         }
     }

@@ -128,7 +128,7 @@ struct decode_result {
 
 namespace detail {
 /// memcpy, with the small sizes of headers and short payloads done inline (no library call).
-inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noexcept {
+SOCKFRAME_ALWAYS_INLINE void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noexcept {
     if (n > 16) {
         std::memcpy(to, from, n);
     } else if (n >= 8) {

@@ -306,9 +306,11 @@ decode_result decode_eof(Codec& codec, const_buffer input) {
 
 /// Writes the whole frame of `payload` at `out` (room for payload.size() plus
 /// codec_traits<Codec>::max_overhead_v bytes) through encode_into, else encode_prefix and a copy
-/// of the payload; returns the frame's size, or 0 when encode() must do it.
+/// of the payload; returns the frame's size, or 0 when encode() must do it. Always inlined: it is
+/// the body of every in-place queueing, and a call would cost as much as the copy of a short frame.
 template <typename Codec>
-std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out) noexcept {
+SOCKFRAME_ALWAYS_INLINE std::size_t encode_into(const Codec& codec, const_buffer payload,
+                                                std::byte* out) noexcept {
     if constexpr (codec_traits<Codec>::has_encode_into) {
         return codec.encode_into(payload, out);
     } else if constexpr (has_encode_prefix_v<Codec>) {

@@ -246,11 +246,13 @@ struct cancel_state {
     // frame would cost more than the rest of a buffered receive).
     std::size_t refs = 1;
 
-    static cancel_state* acquire(cancel_state* s) noexcept {
+    // Always inlined (with the token's constructor and destructor): a coroutine body is large,
+    // and the compiler would otherwise call them, at several times the cost of their work.
+    SOCKFRAME_ALWAYS_INLINE static cancel_state* acquire(cancel_state* s) noexcept {
         if (s != nullptr) ++s->refs;
         return s;
     }
-    static void release(cancel_state* s) noexcept {
+    SOCKFRAME_ALWAYS_INLINE static void release(cancel_state* s) noexcept {
         if (s != nullptr && --s->refs == 0) destroy(s);
     }
     // Out of line: a token made and dropped per call then costs an increment and a decrement.
@@ -285,7 +287,7 @@ public:
         }
         return *this;
     }
-    ~cancel_token() { detail::cancel_state::release(state_); }
+    SOCKFRAME_ALWAYS_INLINE ~cancel_token() { detail::cancel_state::release(state_); }
 
     /// Whether cancel() was called on the source.
     bool cancelled() const noexcept { return state_ != nullptr && state_->cancelled; }
@@ -294,7 +296,8 @@ public:
 
 private:
     friend class cancel_source;
-    explicit cancel_token(detail::cancel_state* s) noexcept : state_(detail::cancel_state::acquire(s)) {}
+    SOCKFRAME_ALWAYS_INLINE explicit cancel_token(detail::cancel_state* s) noexcept
+        : state_(detail::cancel_state::acquire(s)) {}
 
 public:
     /// (internal) The shared state; null for a token that is never cancelled.
@@ -317,7 +320,7 @@ public:
     ~cancel_source() { detail::cancel_state::release(state_); }
 
     /// A token to give to operations.
-    cancel_token token() const noexcept { return cancel_token(state_); }
+    SOCKFRAME_ALWAYS_INLINE cancel_token token() const noexcept { return cancel_token(state_); }
     /// Whether cancel() was called.
     bool cancelled() const noexcept { return state_->cancelled; }
     /// Cancels: every operation waiting with a token of this source completes with
@@ -1025,7 +1028,9 @@ public:
     framed_receive& operator=(const framed_receive&) = delete;
 
     /// True: finished without suspending (a buffered frame, an error, a cancelled token...).
-    bool await_ready() {
+    /// The fast paths (await_ready, await_resume) are always inlined: a coroutine body is large,
+    /// and the compiler's growth limits would otherwise leave them, or what they call, as calls.
+    SOCKFRAME_ALWAYS_INLINE bool await_ready() {
         if (cancel_ == nullptr || !cancel_->cancelled) {
             if ((frame_ = conn_->take_buffered())) return true;
         }
@@ -1035,7 +1040,7 @@ public:
     bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
     /// The frame (a view valid until the next receive), or nullopt: end-of-stream (no error) or,
     /// in the no-throw form, an error.
-    std::optional<const_buffer> await_resume() {
+    SOCKFRAME_ALWAYS_INLINE std::optional<const_buffer> await_resume() {
         if (!op_) {
             if (user_ec_ != nullptr && *user_ec_) *user_ec_ = no_error();
             return frame_;
@@ -1078,7 +1083,7 @@ public:
     framed_send& operator=(const framed_send&) = delete;
 
     /// True: finished without suspending (queued or written, or failed).
-    bool await_ready() {
+    SOCKFRAME_ALWAYS_INLINE bool await_ready() {
         bool queued = false;
         if ((cancel_ == nullptr || !cancel_->cancelled) && conn_->buffered() > 0) {
             queued = conn_->try_queue(payload_);
@@ -1089,7 +1094,7 @@ public:
     /// Waits for writability, the deadline or cancellation.
     bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
     /// Returns once the frame and everything queued before it is written (or failed).
-    void await_resume() {
+    SOCKFRAME_ALWAYS_INLINE void await_resume() {
         if (!op_) {
             if (user_ec_ != nullptr && *user_ec_) *user_ec_ = no_error();
             return;

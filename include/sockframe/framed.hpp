@@ -1295,6 +1295,11 @@ public:
     /// encode_prefix): the frame straight into the queue when it fits there without passing the
     /// coalescing limit. False: nothing was queued.
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
+        return queue_in_place_inline(codec, payload);
+    }
+    /// queue_in_place, always inlined: for framed::try_queue, the first step of a coroutine's
+    /// send, whose caller (a coroutine body) is too large for the compiler to inline it otherwise.
+    SOCKFRAME_ALWAYS_INLINE bool queue_in_place_inline(const Codec& codec, const_buffer payload) noexcept {
         if constexpr (codec_traits<Codec>::can_encode_into) {
             const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
             // in_place_limit_ is the coalescing limit, or 0 once broken: one test covers both
@@ -1755,7 +1760,7 @@ public:
             (void)payload;
             return false;
         } else {
-            return writer().queue_in_place(codec(), payload);
+            return writer().queue_in_place_inline(codec(), payload);
         }
     }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {

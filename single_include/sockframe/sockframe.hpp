@@ -8766,7 +8766,7 @@ struct decode_result {
 
 namespace detail {
 /// memcpy, with the small sizes of headers and short payloads done inline (no library call).
-inline void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noexcept {
+SOCKFRAME_ALWAYS_INLINE void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noexcept {
     if (n > 16) {
         std::memcpy(to, from, n);
     } else if (n >= 8) {
@@ -9251,9 +9251,11 @@ decode_result decode_eof(Codec& codec, const_buffer input) {
 
 /// Writes the whole frame of `payload` at `out` (room for payload.size() plus
 /// codec_traits<Codec>::max_overhead_v bytes) through encode_into, else encode_prefix and a copy
-/// of the payload; returns the frame's size, or 0 when encode() must do it.
+/// of the payload; returns the frame's size, or 0 when encode() must do it. Always inlined: it is
+/// the body of every in-place queueing, and a call would cost as much as the copy of a short frame.
 template <typename Codec>
-std::size_t encode_into(const Codec& codec, const_buffer payload, std::byte* out) noexcept {
+SOCKFRAME_ALWAYS_INLINE std::size_t encode_into(const Codec& codec, const_buffer payload,
+                                                std::byte* out) noexcept {
     if constexpr (codec_traits<Codec>::has_encode_into) {
         return codec.encode_into(payload, out);
     } else if constexpr (has_encode_prefix_v<Codec>) {
@@ -18186,6 +18188,11 @@ public:
     /// encode_prefix): the frame straight into the queue when it fits there without passing the
     /// coalescing limit. False: nothing was queued.
     bool queue_in_place(const Codec& codec, const_buffer payload) noexcept {
+        return queue_in_place_inline(codec, payload);
+    }
+    /// queue_in_place, always inlined: for framed::try_queue, the first step of a coroutine's
+    /// send, whose caller (a coroutine body) is too large for the compiler to inline it otherwise.
+    SOCKFRAME_ALWAYS_INLINE bool queue_in_place_inline(const Codec& codec, const_buffer payload) noexcept {
         if constexpr (codec_traits<Codec>::can_encode_into) {
             const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
             // in_place_limit_ is the coalescing limit, or 0 once broken: one test covers both
@@ -18646,7 +18653,7 @@ public:
             (void)payload;
             return false;
         } else {
-            return writer().queue_in_place(codec(), payload);
+            return writer().queue_in_place_inline(codec(), payload);
         }
     }
     void queue(const_buffer payload, deadline d, std::error_code& ec) {
@@ -20586,11 +20593,13 @@ struct cancel_state {
     // frame would cost more than the rest of a buffered receive).
     std::size_t refs = 1;
 
-    static cancel_state* acquire(cancel_state* s) noexcept {
+    // Always inlined (with the token's constructor and destructor): a coroutine body is large,
+    // and the compiler would otherwise call them, at several times the cost of their work.
+    SOCKFRAME_ALWAYS_INLINE static cancel_state* acquire(cancel_state* s) noexcept {
         if (s != nullptr) ++s->refs;
         return s;
     }
-    static void release(cancel_state* s) noexcept {
+    SOCKFRAME_ALWAYS_INLINE static void release(cancel_state* s) noexcept {
         if (s != nullptr && --s->refs == 0) destroy(s);
     }
     // Out of line: a token made and dropped per call then costs an increment and a decrement.
@@ -20625,7 +20634,7 @@ public:
         }
         return *this;
     }
-    ~cancel_token() { detail::cancel_state::release(state_); }
+    SOCKFRAME_ALWAYS_INLINE ~cancel_token() { detail::cancel_state::release(state_); }
 
     /// Whether cancel() was called on the source.
     bool cancelled() const noexcept { return state_ != nullptr && state_->cancelled; }
@@ -20634,7 +20643,8 @@ public:
 
 private:
     friend class cancel_source;
-    explicit cancel_token(detail::cancel_state* s) noexcept : state_(detail::cancel_state::acquire(s)) {}
+    SOCKFRAME_ALWAYS_INLINE explicit cancel_token(detail::cancel_state* s) noexcept
+        : state_(detail::cancel_state::acquire(s)) {}
 
 public:
     /// (internal) The shared state; null for a token that is never cancelled.
@@ -20657,7 +20667,7 @@ public:
     ~cancel_source() { detail::cancel_state::release(state_); }
 
     /// A token to give to operations.
-    cancel_token token() const noexcept { return cancel_token(state_); }
+    SOCKFRAME_ALWAYS_INLINE cancel_token token() const noexcept { return cancel_token(state_); }
     /// Whether cancel() was called.
     bool cancelled() const noexcept { return state_->cancelled; }
     /// Cancels: every operation waiting with a token of this source completes with
@@ -21365,7 +21375,9 @@ public:
     framed_receive& operator=(const framed_receive&) = delete;
 
     /// True: finished without suspending (a buffered frame, an error, a cancelled token...).
-    bool await_ready() {
+    /// The fast paths (await_ready, await_resume) are always inlined: a coroutine body is large,
+    /// and the compiler's growth limits would otherwise leave them, or what they call, as calls.
+    SOCKFRAME_ALWAYS_INLINE bool await_ready() {
         if (cancel_ == nullptr || !cancel_->cancelled) {
             if ((frame_ = conn_->take_buffered())) return true;
         }
@@ -21375,7 +21387,7 @@ public:
     bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
     /// The frame (a view valid until the next receive), or nullopt: end-of-stream (no error) or,
     /// in the no-throw form, an error.
-    std::optional<const_buffer> await_resume() {
+    SOCKFRAME_ALWAYS_INLINE std::optional<const_buffer> await_resume() {
         if (!op_) {
             if (user_ec_ != nullptr && *user_ec_) *user_ec_ = no_error();
             return frame_;
@@ -21418,7 +21430,7 @@ public:
     framed_send& operator=(const framed_send&) = delete;
 
     /// True: finished without suspending (queued or written, or failed).
-    bool await_ready() {
+    SOCKFRAME_ALWAYS_INLINE bool await_ready() {
         bool queued = false;
         if ((cancel_ == nullptr || !cancel_->cancelled) && conn_->buffered() > 0) {
             queued = conn_->try_queue(payload_);
@@ -21429,7 +21441,7 @@ public:
     /// Waits for writability, the deadline or cancellation.
     bool await_suspend(std::coroutine_handle<> h) { return op_->await_suspend(h); }
     /// Returns once the frame and everything queued before it is written (or failed).
-    void await_resume() {
+    SOCKFRAME_ALWAYS_INLINE void await_resume() {
         if (!op_) {
             if (user_ec_ != nullptr && *user_ec_) *user_ec_ = no_error();
             return;

@@ -2,13 +2,19 @@
 // generator, in one process run.
 //
 //   sockframe_server_bench [--quick] [--json] [--repeats N] [--seconds S] [--only WORKLOAD]
-//                          [--impl IMPL] [--idle-connections N]
+//                          [--impl IMPL] [--idle-connections N] [--interleave S]
 //
 // The load generator is this process's main thread, pinned to CPU 0: one non-blocking epoll loop
 // drives every connection, checks every byte of every echo (sequence number, connection id and
 // payload pattern) and records each frame's round trip for p50/p99. Each server runs on ONE
 // thread pinned to CPU 1, one after another, the order reversed every other repeat; the figures
 // are medians over the repeats and every ratio is the median of the per-repeat ratios to `raw`.
+// --interleave S: in each repeat every server runs at once (each on its own thread, pinned to the
+// same CPU), and the generator drives one at a time, in turns of S seconds of measured time (each
+// turn drained before the next; a 10 ms lead-in of each turn is not counted) until every server
+// has had --seconds: the servers then meet the same machine, second by second, where one after
+// another they meet whatever it was doing at their turn. Each server's memory is then its VmRSS
+// growth from before its connections open to the end of its first turn.
 // Frames: a 4-byte big-endian length, then the payload; the servers echo each frame whole.
 //
 // Servers (IMPL):
@@ -637,6 +643,7 @@ struct config {
     int repeats = 3;
     double seconds = 0.5;  // timed window
     double warmup = 0.1;
+    double slice = 0;  // --interleave: seconds of measured time per turn (0: one server per run)
     std::vector<std::string> only, impls;
     std::size_t idle_connections = 10000;
     int client_cpu = 0, server_cpu = 1;
@@ -714,74 +721,115 @@ sockaddr_in local_address(int fd) {
     return a;
 }
 
-/// One timed run of `w` against a fresh server of kind `impl`.
-result run_once(const config& cfg, const workload& w, const impl_info& impl, const pattern& pat) {
-    std::unique_ptr<server> srv = impl.make();
+/// One server and the generator's side of it: its listener, thread, connections and counts.
+struct side {
+    const impl_info* impl = nullptr;
+    std::unique_ptr<server> srv;
     server_stats stats;
-    const int listen_fd = open_listener();
-    const sockaddr_in to = local_address(listen_fd);
-    std::thread server_thread([&] {
-        pin_to(cfg.server_cpu);
-        srv->serve(listen_fd, stats);
-    });
-
-    // Everything the generator needs, allocated before the memory baseline.
-    std::vector<client_conn> conns(w.connections);
-    for (std::size_t i = 0; i < w.active; ++i) {
-        conns[i].sent_at.assign(w.in_flight, 0);
-        conns[i].partial.reserve(w.payload + 4);
-    }
-    // touched now, so that the samples do not count as server memory
-    std::vector<std::uint32_t> latencies(std::size_t{1} << 22);
+    int listen_fd = -1;
+    sockaddr_in to{};
+    std::thread thread;
+    clockid_t clock{};
+    std::vector<client_conn> conns;
+    std::size_t outstanding = 0;  // frames sent, not yet echoed, all its connections
+    std::uint64_t counted = 0;    // echoes received inside measured time
+    std::vector<std::uint32_t> latencies;
     std::size_t samples = 0;
+    double measured = 0;  // seconds of measured time
+    double server_cpu = 0, client_cpu = 0;
+    double measured_left = 0;  // seconds still to measure
+    bool warmed = false;
+    long rss_before = 0, rss_after = 0;
+};
+
+/// One timed run of `w` against a fresh server of each kind in `impls` (each on its own thread,
+/// pinned to the server CPU). One server: a warm-up, then one window of cfg.seconds, as before.
+/// Several (--interleave): the generator drives one server at a time, in turns of cfg.slice
+/// seconds (each turn drained before the next begins, the others idle in their waits) until each
+/// has had cfg.seconds of measured time, so that every server meets the same machine, second by
+/// second. Memory: one server, VmRSS growth from before its connections open to the end of its
+/// window; several, the servers are set up one after another, each measured from before its
+/// connections open to the end of its first turn (warm-up included).
+std::vector<result> run_sides(const config& cfg, const workload& w,
+                              const std::vector<const impl_info*>& impls, const pattern& pat) {
+    std::vector<side> sides(impls.size());
     const std::size_t frame = 4 + w.payload;
     std::vector<unsigned char> in(256 * 1024), out(frame * w.in_flight);
     std::vector<epoll_event> events(1024);
-    malloc_trim(0);
-    const long rss_before = rss_kib();
-
-    for (std::size_t i = 0; i < w.connections; ++i) {
-        // keep the server's accept queue short: wait while it is behind (a busy machine may
-        // starve the server thread for a while, hence a deadline rather than a count)
-        if (i > stats.accepted.load(std::memory_order_relaxed) + 512) {
-            const auto limit = clock_type::now() + std::chrono::seconds(20);
-            while (i > stats.accepted.load(std::memory_order_relaxed) + 512) {
-                if (clock_type::now() > limit) die("the server does not accept");
-                std::this_thread::yield();
-            }
+    const int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) die("epoll_create1");
+    // Everything the generator needs, allocated before any memory baseline (the samples touched
+    // now, so that they do not count as server memory).
+    for (std::size_t s = 0; s < sides.size(); ++s) {
+        side& sd = sides[s];
+        sd.impl = impls[s];
+        sd.conns.resize(w.connections);
+        for (std::size_t i = 0; i < w.active; ++i) {
+            sd.conns[i].sent_at.assign(w.in_flight, 0);
+            sd.conns[i].partial.reserve(w.payload + 4);
         }
-        const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0) die("client socket (raise the descriptor limit)");
-        if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to) != 0) die("connect");
-        set_nodelay(fd);
-        fcntl(fd, F_SETFL, O_NONBLOCK);
-        conns[i].fd = fd;
-        conns[i].id = static_cast<std::uint32_t>(i);
+        sd.latencies.assign(std::size_t{1} << (sides.size() > 1 ? 20 : 22), 0);
+        sd.measured_left = cfg.seconds;
     }
-    {
+
+    auto start_server = [&](side& sd) {
+        sd.srv = sd.impl->make();
+        sd.listen_fd = open_listener();
+        sd.to = local_address(sd.listen_fd);
+        server* srv = sd.srv.get();
+        server_stats* stats = &sd.stats;
+        const int fd = sd.listen_fd;
+        const int cpu = cfg.server_cpu;
+        sd.thread = std::thread([srv, stats, fd, cpu] {
+            pin_to(cpu);
+            srv->serve(fd, *stats);
+        });
+        pthread_getcpuclockid(sd.thread.native_handle(), &sd.clock);
+    };
+    auto open_connections = [&](side& sd, std::size_t s) {
+        for (std::size_t i = 0; i < w.connections; ++i) {
+            // keep the server's accept queue short: wait while it is behind (a busy machine may
+            // starve the server thread for a while, hence a deadline rather than a count)
+            if (i > sd.stats.accepted.load(std::memory_order_relaxed) + 512) {
+                const auto limit = clock_type::now() + std::chrono::seconds(20);
+                while (i > sd.stats.accepted.load(std::memory_order_relaxed) + 512) {
+                    if (clock_type::now() > limit) die("the server does not accept");
+                    std::this_thread::yield();
+                }
+            }
+            const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0) die("client socket (raise the descriptor limit)");
+            if (connect(fd, reinterpret_cast<const sockaddr*>(&sd.to), sizeof sd.to) != 0) die("connect");
+            set_nodelay(fd);
+            fcntl(fd, F_SETFL, O_NONBLOCK);
+            sd.conns[i].fd = fd;
+            sd.conns[i].id = static_cast<std::uint32_t>(i);
+        }
         const auto limit = clock_type::now() + std::chrono::seconds(20);
-        while (stats.accepted.load() < w.connections) {
+        while (sd.stats.accepted.load() < w.connections) {
             if (clock_type::now() > limit) die("the server did not accept every connection");
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         }
-    }
+        for (std::size_t i = 0; i < w.active; ++i) {
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u64 = static_cast<std::uint64_t>(s) << 32 | i;
+            if (epoll_ctl(ep, EPOLL_CTL_ADD, sd.conns[i].fd, &ev) != 0) die("epoll_ctl");
+        }
+    };
 
-    const int ep = epoll_create1(EPOLL_CLOEXEC);
-    if (ep < 0) die("epoll_create1");
-    for (std::size_t i = 0; i < w.active; ++i) {
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = i;
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, conns[i].fd, &ev) != 0) die("epoll_ctl");
-    }
+    // The turn in progress: whose, whether it still sends, when it began, stops sending and starts
+    // counting (after its lead-in: the warm-up on a server's first turn, else a short ramp).
+    std::size_t cur = 0;
+    bool sending = false;
+    std::int64_t turn_begin = 0, count_from = 0, turn_end = 0;
+    double cpu0_server = 0, cpu0_client = 0;
 
-    bool sending = true;
-    std::size_t outstanding = 0;  // frames sent, not yet echoed, all connections
-    // Tops a connection up to w.in_flight frames, in one write; false once the server is gone.
-    auto top_up = [&](client_conn& c) {
+    // Tops a connection up to w.in_flight frames, in one write.
+    auto top_up = [&](side& sd, std::size_t s, client_conn& c) {
         if (!c.unsent.empty()) return;  // still blocked: EPOLLOUT carries on
         const std::uint64_t room = w.in_flight - (c.next_send - c.next_recv);
-        if (!sending || room == 0) return;
+        if (!sending || s != cur || room == 0) return;
         const std::int64_t t = now_ns();
         std::size_t len = 0;
         for (std::uint64_t k = 0; k < room; ++k) {
@@ -791,7 +839,7 @@ result run_once(const config& cfg, const workload& w, const impl_info& impl, con
             ++c.next_send;
             len += frame;
         }
-        outstanding += room;
+        sd.outstanding += room;
         const ssize_t n = send(c.fd, out.data(), len, MSG_NOSIGNAL);
         if (n < 0 && errno != EAGAIN) die("client send");
         const std::size_t sent = n > 0 ? static_cast<std::size_t>(n) : 0;
@@ -799,126 +847,163 @@ result run_once(const config& cfg, const workload& w, const impl_info& impl, con
             c.unsent.assign(reinterpret_cast<const char*>(out.data() + sent), len - sent);
             epoll_event ev{};
             ev.events = EPOLLIN | EPOLLOUT;
-            ev.data.u64 = static_cast<std::uint64_t>(&c - conns.data());
+            ev.data.u64 =
+                static_cast<std::uint64_t>(s) << 32 | static_cast<std::uint64_t>(&c - sd.conns.data());
             epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
         }
     };
-
-    const std::int64_t start = now_ns();
-    const std::int64_t window_begin = start + static_cast<std::int64_t>(cfg.warmup * 1e9);
-    const std::int64_t window_end = window_begin + static_cast<std::int64_t>(cfg.seconds * 1e9);
-    const std::int64_t give_up = window_end + 10'000'000'000;
-    std::uint64_t counted = 0;
-    // CPU time of both threads over the window: a server below 100% busy was held back by the
-    // load generator (or by the machine), not by its own code
-    clockid_t server_clock{};
-    pthread_getcpuclockid(server_thread.native_handle(), &server_clock);
-    bool window_open = false;
-    double server_cpu0 = 0, client_cpu0 = 0, server_cpu1 = 0, client_cpu1 = 0;
-    for (std::size_t i = 0; i < w.active; ++i) top_up(conns[i]);
-    while (sending || outstanding > 0) {
-        const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
-        if (n < 0 && errno != EINTR) die("client epoll_wait");
-        std::int64_t t = now_ns();
-        if (!window_open && t >= window_begin) {
-            window_open = true;
-            server_cpu0 = cpu_seconds(server_clock);
-            client_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-        }
-        if (sending && t >= window_end) {
-            sending = false;
-            server_cpu1 = cpu_seconds(server_clock);
-            client_cpu1 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
-        }
-        if (t > give_up) die("echoes missing 10 s after the window");
-        for (int e = 0; e < n; ++e) {
-            client_conn& c = conns[events[static_cast<std::size_t>(e)].data.u64];
-            const std::uint32_t what = events[static_cast<std::size_t>(e)].events;
-            if ((what & EPOLLOUT) && !c.unsent.empty()) {
-                const ssize_t s = send(c.fd, c.unsent.data(), c.unsent.size(), MSG_NOSIGNAL);
-                if (s < 0 && errno != EAGAIN) die("client send");
-                if (s > 0) c.unsent.erase(0, static_cast<std::size_t>(s));
-                if (c.unsent.empty()) {
-                    epoll_event ev{};
-                    ev.events = EPOLLIN;
-                    ev.data.u64 = events[static_cast<std::size_t>(e)].data.u64;
-                    epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+    auto begin_turn = [&](std::size_t s) {
+        side& sd = sides[s];
+        cur = s;
+        sending = true;
+        const double measure = sides.size() > 1 ? std::min(cfg.slice, sd.measured_left) : sd.measured_left;
+        const double lead = sd.warmed ? std::min(0.01, 0.2 * measure) : cfg.warmup;
+        turn_begin = now_ns();
+        count_from = turn_begin + static_cast<std::int64_t>(lead * 1e9);
+        turn_end = count_from + static_cast<std::int64_t>(measure * 1e9);
+        cpu0_server = -1;  // read when counting starts
+        for (std::size_t i = 0; i < w.active; ++i) top_up(sd, s, sd.conns[i]);
+    };
+    // Runs the turn begun last until it has ended and drained.
+    auto run_turn = [&] {
+        side& sd = sides[cur];
+        const std::int64_t give_up = turn_end + 10'000'000'000;
+        while (sending || sd.outstanding > 0) {
+            const int n = epoll_wait(ep, events.data(), static_cast<int>(events.size()), 10);
+            if (n < 0 && errno != EINTR) die("client epoll_wait");
+            std::int64_t t = now_ns();
+            if (cpu0_server < 0 && t >= count_from) {
+                cpu0_server = cpu_seconds(sd.clock);
+                cpu0_client = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+            }
+            if (sending && t >= turn_end) {
+                sending = false;
+                const double span = static_cast<double>(turn_end - count_from) * 1e-9;
+                sd.measured += span;
+                sd.measured_left -= span;
+                sd.server_cpu += cpu_seconds(sd.clock) - cpu0_server;
+                sd.client_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - cpu0_client;
+            }
+            if (t > give_up) die("echoes missing 10 s after the window");
+            for (int e = 0; e < n; ++e) {
+                const std::uint64_t key = events[static_cast<std::size_t>(e)].data.u64;
+                const std::size_t s = static_cast<std::size_t>(key >> 32);
+                side& owner = sides[s];
+                client_conn& c = owner.conns[key & 0xffffffffu];
+                const std::uint32_t what = events[static_cast<std::size_t>(e)].events;
+                if ((what & EPOLLOUT) && !c.unsent.empty()) {
+                    const ssize_t sent = send(c.fd, c.unsent.data(), c.unsent.size(), MSG_NOSIGNAL);
+                    if (sent < 0 && errno != EAGAIN) die("client send");
+                    if (sent > 0) c.unsent.erase(0, static_cast<std::size_t>(sent));
+                    if (c.unsent.empty()) {
+                        epoll_event ev{};
+                        ev.events = EPOLLIN;
+                        ev.data.u64 = key;
+                        epoll_ctl(ep, EPOLL_CTL_MOD, c.fd, &ev);
+                    }
                 }
-            }
-            if (!(what & (EPOLLIN | EPOLLERR | EPOLLHUP))) continue;
-            const std::size_t kept = c.partial.size();
-            std::memcpy(in.data(), c.partial.data(), kept);
-            const ssize_t r = recv(c.fd, in.data() + kept, in.size() - kept, 0);
-            if (r == 0) {
-                std::fprintf(stderr, "%s/%s: ", w.name, impl.name);
-                errno = 0;
-                die("the server closed a connection");
-            }
-            if (r < 0) {
-                if (errno == EAGAIN) continue;
-                die("client recv");
-            }
-            t = now_ns();
-            const bool in_window = t >= window_begin && t <= window_end;
-            const std::size_t have = kept + static_cast<std::size_t>(r);
-            std::size_t at = 0;
-            while (have - at >= frame) {
-                if (load_be32(in.data() + at) != w.payload ||
-                    !pat.check(in.data() + at + 4, w.payload, c.next_recv, c.id)) {
-                    std::fprintf(stderr, "%s/%s: connection %u frame %llu: ", w.name, impl.name, c.id,
-                                 static_cast<unsigned long long>(c.next_recv));
+                if (!(what & (EPOLLIN | EPOLLERR | EPOLLHUP))) continue;
+                const std::size_t kept = c.partial.size();
+                std::memcpy(in.data(), c.partial.data(), kept);
+                const ssize_t r = recv(c.fd, in.data() + kept, in.size() - kept, 0);
+                if (r == 0) {
+                    std::fprintf(stderr, "%s/%s: ", w.name, owner.impl->name);
                     errno = 0;
-                    die("wrong echo");
+                    die("the server closed a connection");
                 }
-                if (in_window) {
-                    ++counted;
-                    const std::int64_t rtt = t - c.sent_at[c.next_recv % w.in_flight];
-                    if (samples < latencies.size())
-                        latencies[samples++] =
-                            static_cast<std::uint32_t>(std::min<std::int64_t>(rtt, 0xffffffff));
+                if (r < 0) {
+                    if (errno == EAGAIN) continue;
+                    die("client recv");
                 }
-                ++c.next_recv;
-                --outstanding;
-                at += frame;
+                t = now_ns();
+                const bool counting = s == cur && t >= count_from && t <= turn_end;
+                const std::size_t have = kept + static_cast<std::size_t>(r);
+                std::size_t at = 0;
+                while (have - at >= frame) {
+                    if (load_be32(in.data() + at) != w.payload ||
+                        !pat.check(in.data() + at + 4, w.payload, c.next_recv, c.id)) {
+                        std::fprintf(stderr, "%s/%s: connection %u frame %llu: ", w.name, owner.impl->name,
+                                     c.id, static_cast<unsigned long long>(c.next_recv));
+                        errno = 0;
+                        die("wrong echo");
+                    }
+                    if (counting) {
+                        ++owner.counted;
+                        const std::int64_t rtt = t - c.sent_at[c.next_recv % w.in_flight];
+                        if (owner.samples < owner.latencies.size())
+                            owner.latencies[owner.samples++] =
+                                static_cast<std::uint32_t>(std::min<std::int64_t>(rtt, 0xffffffff));
+                    }
+                    ++c.next_recv;
+                    --owner.outstanding;
+                    at += frame;
+                }
+                if (have - at >= 4 && load_be32(in.data() + at) != w.payload) {
+                    errno = 0;
+                    die("wrong echo length");
+                }
+                c.partial.assign(reinterpret_cast<const char*>(in.data() + at), have - at);
+                top_up(owner, s, c);
             }
-            if (have - at >= 4 && load_be32(in.data() + at) != w.payload) {
-                errno = 0;
-                die("wrong echo length");
-            }
-            c.partial.assign(reinterpret_cast<const char*>(in.data() + at), have - at);
-            top_up(c);
+        }
+        sd.warmed = true;
+    };
+
+    // Each server set up, and given its first turn, in order; then turns in order until every
+    // server has had its measured time.
+    for (auto& sd : sides) start_server(sd);  // what a server allocates to start is not counted
+    for (std::size_t s = 0; s < sides.size(); ++s) {
+        malloc_trim(0);
+        sides[s].rss_before = rss_kib();
+        open_connections(sides[s], s);
+        begin_turn(s);
+        run_turn();
+        if (sides.size() > 1) sides[s].rss_after = rss_kib();
+    }
+    if (sides.size() == 1) sides[0].rss_after = rss_kib();
+    for (bool more = true; more;) {
+        more = false;
+        for (std::size_t s = 0; s < sides.size(); ++s) {
+            if (sides[s].measured_left <= 1e-9) continue;
+            begin_turn(s);
+            run_turn();
+            more = true;
         }
     }
-    const long rss_after = rss_kib();
     if (std::getenv("SFB_TOTAL")) {
         std::uint64_t total = 0;
-        for (auto& c : conns) total += c.next_recv;
+        for (auto& sd : sides)
+            for (auto& c : sd.conns) total += c.next_recv;
         std::fprintf(stderr, "TOTAL %llu\n", static_cast<unsigned long long>(total));
     }
 
-    for (auto& c : conns) close(c.fd);
-    close(ep);
-    srv->stop();
-    server_thread.join();
-
-    result res;
-    res.frames_per_s = static_cast<double>(counted) / cfg.seconds;
-    latencies.resize(samples);
-    if (!latencies.empty()) {
-        auto pct = [&](double q) {
-            const auto k = static_cast<std::size_t>(q * static_cast<double>(latencies.size() - 1));
-            std::nth_element(latencies.begin(), latencies.begin() + static_cast<std::ptrdiff_t>(k),
-                             latencies.end());
-            return latencies[k] / 1000.0;
-        };
-        res.p50_us = pct(0.50);
-        res.p99_us = pct(0.99);
+    std::vector<result> results;
+    for (auto& sd : sides) {
+        for (auto& c : sd.conns) close(c.fd);
+        sd.srv->stop();
+        sd.thread.join();
+        result res;
+        res.frames_per_s = sd.measured > 0 ? static_cast<double>(sd.counted) / sd.measured : 0;
+        sd.latencies.resize(sd.samples);
+        if (!sd.latencies.empty()) {
+            auto pct = [&](double q) {
+                const auto k = static_cast<std::size_t>(q * static_cast<double>(sd.latencies.size() - 1));
+                std::nth_element(sd.latencies.begin(), sd.latencies.begin() + static_cast<std::ptrdiff_t>(k),
+                                 sd.latencies.end());
+                return sd.latencies[k] / 1000.0;
+            };
+            res.p50_us = pct(0.50);
+            res.p99_us = pct(0.99);
+        }
+        res.rss_mib = static_cast<double>(std::max(0L, sd.rss_after - sd.rss_before)) / 1024.0;
+        if (sd.measured > 0) {
+            res.server_cpu = sd.server_cpu / sd.measured;
+            res.client_cpu = sd.client_cpu / sd.measured;
+        }
+        results.push_back(res);
     }
-    res.rss_mib = static_cast<double>(std::max(0L, rss_after - rss_before)) / 1024.0;
-    const double span = static_cast<double>(window_end - std::max(start, window_begin)) * 1e-9;
-    res.server_cpu = (server_cpu1 - server_cpu0) / span;
-    res.client_cpu = (client_cpu1 - client_cpu0) / span;
-    return res;
+    close(ep);
+    return results;
 }
 
 double median(std::vector<double> v) {
@@ -935,14 +1020,19 @@ bool wanted(const std::vector<std::string>& list, const char* name) {
 [[noreturn]] void usage() {
     std::fprintf(stderr,
                  "usage: sockframe_server_bench [--quick] [--json] [--repeats N] [--seconds S]\n"
-                 "         [--only WORKLOAD]... [--impl IMPL]... [--idle-connections N]\n");
+                 "         [--only WORKLOAD]... [--impl IMPL]... [--idle-connections N] [--interleave S]\n");
     std::exit(2);
 }
 
-/// Raises the soft descriptor limit to the hard one; returns the limit in force.
-std::size_t raise_fd_limit() {
+/// Raises the soft descriptor limit to the hard one (and the hard one to `want` where this process
+/// may: root); returns the limit in force.
+std::size_t raise_fd_limit(std::size_t want) {
     rlimit rl{};
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+    if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want) {
+        rlimit more{static_cast<rlim_t>(want), static_cast<rlim_t>(want)};
+        if (setrlimit(RLIMIT_NOFILE, &more) == 0) getrlimit(RLIMIT_NOFILE, &rl);
+    }
     if (rl.rlim_cur < rl.rlim_max) {
         rl.rlim_cur = rl.rlim_max;
         setrlimit(RLIMIT_NOFILE, &rl);
@@ -981,12 +1071,14 @@ int main(int argc, char** argv) {
             cfg.only.push_back(value());
         else if (a == "--impl")
             cfg.impls.push_back(value());
+        else if (a == "--interleave")
+            cfg.slice = std::atof(value().c_str());
         else if (a == "--idle-connections")
             cfg.idle_connections = static_cast<std::size_t>(std::atol(value().c_str()));
         else
             usage();
     }
-    if (cfg.seconds <= 0 || cfg.seconds > 10) usage();
+    if (cfg.seconds <= 0 || cfg.seconds > 10 || cfg.slice < 0 || cfg.slice > cfg.seconds) usage();
     if (cfg.quick) {
         if (!seconds_set) cfg.seconds = 0.1;
         if (!repeats_set) cfg.repeats = 1;
@@ -1003,7 +1095,13 @@ int main(int argc, char** argv) {
         {"pingpong_512", 1000, 1000, 512, 1}, {"pingpong_64", 100, 100, 64, 1}, {"stream_512", 4, 4, 512, 64},
         {"stream_16", 4, 4, 16, 256},         {"idle_10k", 10000, 100, 64, 1},
     };
-    const std::size_t fd_limit = raise_fd_limit();
+    std::vector<const impl_info*> impls;
+    for (const auto& i : all_impls())
+        if (wanted(cfg.impls, i.name)) impls.push_back(&i);
+    if (impls.empty()) usage();
+    // Interleaved, every server's connections are open at once.
+    const std::size_t together = cfg.slice > 0 ? impls.size() : 1;
+    const std::size_t fd_limit = raise_fd_limit(together * 2 * 10000 + 4096);
     for (auto& w : workloads) {
         if (cfg.quick) {
             w.connections = std::min<std::size_t>(w.connections, 50);
@@ -1014,7 +1112,7 @@ int main(int argc, char** argv) {
             w.active = std::min<std::size_t>(w.active, w.connections);
         }
         // both ends of every connection live in this process, plus a few descriptors of our own
-        const std::size_t fit = fd_limit > 64 ? (fd_limit - 64) / 2 / 100 * 100 : 0;
+        const std::size_t fit = fd_limit > 64 ? (fd_limit - 64) / 2 / together / 100 * 100 : 0;
         if (w.connections > fit) {
             // only the idle workload may run with fewer connections (never fewer than 1000, or
             // than ten times its active ones under --quick); the others need all of theirs
@@ -1035,10 +1133,6 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::vector<const impl_info*> impls;
-    for (const auto& i : all_impls())
-        if (wanted(cfg.impls, i.name)) impls.push_back(&i);
-    if (impls.empty()) usage();
 #if !SOCKFRAME_BENCH_HAVE_ASIO
     std::fprintf(stderr,
                  "sockframe_server_bench: built without asio.hpp (Debian: libasio-dev): no Asio rows\n");
@@ -1060,12 +1154,25 @@ int main(int argc, char** argv) {
             std::vector<std::size_t> order;
             for (std::size_t k = first; k < rows.size(); ++k) order.push_back(k);
             if (rep % 2) std::reverse(order.begin(), order.end());
-            for (std::size_t k : order) {
-                rows[k].runs.push_back(run_once(cfg, w, *rows[k].impl, pat));
+            auto report = [&](std::size_t k) {
                 if (!cfg.json)
                     std::fprintf(stderr, "  %-13s %-13s %12.0f frames/s %9.3f MiB\n", w.name,
                                  rows[k].impl->name, rows[k].runs.back().frames_per_s,
                                  rows[k].runs.back().rss_mib);
+            };
+            if (cfg.slice > 0) {
+                std::vector<const impl_info*> together;
+                for (std::size_t k : order) together.push_back(rows[k].impl);
+                const std::vector<result> got = run_sides(cfg, w, together, pat);
+                for (std::size_t j = 0; j < order.size(); ++j) {
+                    rows[order[j]].runs.push_back(got[j]);
+                    report(order[j]);
+                }
+            } else {
+                for (std::size_t k : order) {
+                    rows[k].runs.push_back(run_sides(cfg, w, {rows[k].impl}, pat).front());
+                    report(k);
+                }
             }
             const row* raw = nullptr;
             for (std::size_t k = first; k < rows.size(); ++k)

@@ -51,8 +51,12 @@ PY
 
 # sockframe_server_bench: every workload has a row for every server, with exactly the documented
 # keys (the idle workload runs with 1000 connections under --quick).
+# The same with every server running at once, driven in turns (--interleave).
 timeout 120 "$build/benchmarks/sockframe_server_bench" --quick --json > "$build/server_bench.json"
-python3 - "$build/server_bench.json" <<'PY'
+timeout 120 "$build/benchmarks/sockframe_server_bench" --quick --json --interleave 0.05 \
+    > "$build/server_bench_interleaved.json"
+for file in "$build/server_bench.json" "$build/server_bench_interleaved.json"; do
+python3 - "$file" <<'PY'
 import json, sys
 rows = json.load(open(sys.argv[1]))
 assert isinstance(rows, list) and rows, "expected a non-empty JSON array"
@@ -69,8 +73,9 @@ for workload in ("pingpong_512", "pingpong_64", "stream_512", "stream_16", "idle
     # sockframe_coro: the benchmark is built as C++20 (g++ here has it)
     for impl in ("raw", "sockframe", "sockframe_coro", "sockframe_loop", "asio", "asio_batched"):
         assert (workload, impl) in seen, f"no row for {workload}/{impl}"
-print(f"sockframe_server_bench --quick --json: {len(rows)} rows, schema ok")
+print(f"sockframe_server_bench --quick --json ({sys.argv[1].rsplit('/', 1)[-1]}): {len(rows)} rows, schema ok")
 PY
+done
 
 # sockframe_echo_bench (the table ./demo.sh ends with): one short repeat, a row per size.
 timeout 120 "$build/benchmarks/sockframe_echo_bench" --repeats 1 --megabytes 4 --sizes 64,4096 > "$build/echo_bench.txt"

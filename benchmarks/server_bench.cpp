@@ -14,7 +14,9 @@
 // turn drained before the next; a 10 ms lead-in of each turn is not counted) until every server
 // has had --seconds: the servers then meet the same machine, second by second, where one after
 // another they meet whatever it was doing at their turn. Each server's memory is then its VmRSS
-// growth from before its connections open to the end of its first turn.
+// growth from before its connections open to the end of its first turn. A workload whose
+// connections for every server at once exceed RLIMIT_NOFILE (idle_10k, unless the hard limit is
+// raised) runs its servers one after another, as without --interleave (said on stderr).
 // Frames: a 4-byte big-endian length, then the payload; the servers echo each frame whole.
 //
 // Servers (IMPL):
@@ -632,10 +634,11 @@ const std::vector<impl_info>& all_impls() {
 
 struct workload {
     const char* name;
-    std::size_t connections;  // open
-    std::size_t active;       // of them, sending
-    std::size_t payload;      // bytes per frame after the length
-    std::size_t in_flight;    // frames per active connection
+    std::size_t connections;     // open
+    std::size_t active;          // of them, sending
+    std::size_t payload;         // bytes per frame after the length
+    std::size_t in_flight;       // frames per active connection
+    bool one_at_a_time = false;  // --interleave, but too few descriptors for every server at once
 };
 
 struct config {
@@ -1112,7 +1115,17 @@ int main(int argc, char** argv) {
             w.active = std::min<std::size_t>(w.active, w.connections);
         }
         // both ends of every connection live in this process, plus a few descriptors of our own
-        const std::size_t fit = fd_limit > 64 ? (fd_limit - 64) / 2 / together / 100 * 100 : 0;
+        std::size_t fit = fd_limit > 64 ? (fd_limit - 64) / 2 / together / 100 * 100 : 0;
+        if (w.connections > fit && together > 1) {
+            // interleaved, every server's connections at once do not fit: this workload runs its
+            // servers one after another instead, with as many connections as one may have
+            std::fprintf(stderr,
+                         "sockframe_server_bench: %s: RLIMIT_NOFILE %zu is too low for %zu servers at once: "
+                         "they run one after another\n",
+                         w.name, fd_limit, together);
+            w.one_at_a_time = true;
+            fit = fd_limit > 64 ? (fd_limit - 64) / 2 / 100 * 100 : 0;
+        }
         if (w.connections > fit) {
             // only the idle workload may run with fewer connections (never fewer than 1000, or
             // than ten times its active ones under --quick); the others need all of theirs
@@ -1160,7 +1173,7 @@ int main(int argc, char** argv) {
                                  rows[k].impl->name, rows[k].runs.back().frames_per_s,
                                  rows[k].runs.back().rss_mib);
             };
-            if (cfg.slice > 0) {
+            if (cfg.slice > 0 && !w.one_at_a_time) {
                 std::vector<const impl_info*> together;
                 for (std::size_t k : order) together.push_back(rows[k].impl);
                 const std::vector<result> got = run_sides(cfg, w, together, pat);

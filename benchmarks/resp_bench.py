@@ -6,8 +6,9 @@
                            [--pin]
 
 Starts redis-server (persistence off, one I/O thread) and resp_server on free loopback ports,
-then runs `redis-benchmark -P <pipeline> -n <requests> -t <tests> --csv` against each in turn,
-alternating for several rounds (the machine is shared: alternating spreads its noise over both),
+then runs `redis-benchmark -P <pipeline> -n <requests> -t <test> --csv` for each of the tests
+against each server, the two back to back and the first of them alternating, for several rounds
+(the machine is shared and its speed drifts over seconds: alternating spreads that over both),
 and prints one JSON row per test and server (median requests/s over the rounds) and the ratio
 resp_server / redis-server (the median of the per-round ratios); also each server's CPU time per million requests (from /proc,
 Linux), which other load on the machine disturbs much less than requests/s, and the same for
@@ -73,9 +74,9 @@ def pinned(cpu, opts):
     return ["taskset", "-c", str(cpu)] if opts.pin else []
 
 
-def bench(port, opts):
+def bench(port, opts, tests):
     argv = pinned(0, opts) + ["redis-benchmark", "-h", "127.0.0.1", "-p", str(port), "-P", str(opts.pipeline), "-n",
-            str(opts.requests), "-t", opts.tests, "--csv"]
+            str(opts.requests), "-t", tests, "--csv"]
     out = subprocess.run(argv, capture_output=True, text=True, timeout=3600, check=True).stdout
     rows = {}
     for line in out.splitlines()[1:]:
@@ -109,22 +110,31 @@ def main():
     client_cpu = {"redis-server": [], "resp_server": []}  # redis-benchmark's, against each
     tests = len(opts.tests.split(","))
     try:
-        for _ in range(opts.rounds):
-            for name, port, proc in (("redis-server", redis_port, redis), ("resp_server", ours_port, ours)):
-                before = cpu_seconds(proc.pid)
-                client_before = children_cpu_seconds()
-                for test, rps in bench(port, opts).items():
-                    results[name].setdefault(test, []).append(rps)
-                used = cpu_seconds(proc.pid) - before
-                cpu[name].append(used * 1e6 / (opts.requests * (tests + 1)))  # ping runs twice
-                client_cpu[name].append((children_cpu_seconds() - client_before) * 1e6 / (opts.requests * (tests + 1)))
+        servers = (("redis-server", redis_port, redis), ("resp_server", ours_port, ours))
+        for r in range(opts.rounds):
+            used = {"redis-server": 0.0, "resp_server": 0.0}
+            client_used = {"redis-server": 0.0, "resp_server": 0.0}
+            # Test by test, the two servers back to back (about a second each), the first of the
+            # pair alternating: the machine's speed drifts over seconds, and each server should
+            # meet as much of it as the other.
+            for k, group in enumerate(opts.tests.split(",")):
+                for name, port, proc in (servers if (r + k) % 2 == 0 else servers[::-1]):
+                    before = cpu_seconds(proc.pid)
+                    client_before = children_cpu_seconds()
+                    for test, rps in bench(port, opts, group).items():
+                        results[name].setdefault(test, []).append(rps)
+                    used[name] += cpu_seconds(proc.pid) - before
+                    client_used[name] += children_cpu_seconds() - client_before
+            for name in used:
+                cpu[name].append(used[name] * 1e6 / (opts.requests * (tests + 1)))  # ping runs twice
+                client_cpu[name].append(client_used[name] * 1e6 / (opts.requests * (tests + 1)))
     finally:
         stop(ours)
         stop(redis)
         shutil.rmtree(tmp, ignore_errors=True)
 
     rows = []
-    command = "redis-benchmark -P %d -n %d -t %s --csv" % (opts.pipeline, opts.requests, opts.tests)
+    command = "redis-benchmark -P %d -n %d -t TEST --csv, TEST in %s" % (opts.pipeline, opts.requests, opts.tests)
     for test in results["redis-server"]:
         base = statistics.median(results["redis-server"][test])
         mine = statistics.median(results["resp_server"].get(test, [0.0]))
@@ -132,7 +142,7 @@ def main():
                                      ("resp_server", mine, results["resp_server"].get(test, []))):
             rows.append({"bench": "resp_server", "test": test, "server": name, "requests_per_s": value,
                          "samples": samples, "command": command})
-        # the median of the per-round ratios: the servers ran back to back in each round, so a
+        # the median of the per-round ratios: the servers ran back to back for each test, so a
         # round's ratio is what the machine's drift disturbs least
         pairs = zip(results["redis-server"][test], results["resp_server"].get(test, []))
         per_round = [m / b for b, m in pairs if b]

@@ -189,8 +189,9 @@ def resp_server_table(doc):
         elif r.get("test") == "client_cpu_seconds_per_million_requests":
             out.append("| redis-benchmark's own CPU s per million requests, against each | %.2f | %.2f | |" % (
                 r["redis-server"], r["resp_server"]))
-    out += ["", "Measured %s on %s: `%s`, each server in turn for every round (`%s`; requests/s are "
-            "medians over the rounds, each ratio the median of the per-round ratios). Rendered by "
+    out += ["", "Measured %s on %s: `%s`, the two servers back to back for each test of every round, the "
+            "first of them alternating (`%s`; requests/s are medians over the rounds, each ratio "
+            "the median of the per-round ratios). Rendered by "
             "`tools/render_bench.py` from `docs/bench/resp_server.json`." % (doc["date"], doc["machine"], doc["command"], command)]
     return "\n".join(out)
 

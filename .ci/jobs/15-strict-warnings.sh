@@ -42,3 +42,12 @@ echo "separate compilation: nothing of sockframe's emitted (g++, clang++; C++17,
 section "strict warnings"
 printf '%s\n' "${checks[@]}" | xargs -P 2 -d '\n' -I '{}' sh -c 'echo "{}" && {}'
 echo "strict warnings: the single header is clean under g++ and clang++, C++17 and C++20 (${#checks[@]} checks)"
+section "optimiser-dependent warnings"
+# -Warray-bounds, -Wstringop-overflow and -Wmaybe-uninitialized come from g++'s optimiser, which
+# -fsyntax-only never runs: the strict units compiled at -O2, -Wall -Wextra as errors.
+optimised=()
+for tu in tests/strict/*.cpp; do
+    optimised+=("g++ -std=c++20 -O2 -Wall -Wextra -Werror -c -Isingle_include $tu -o /dev/null")
+done
+printf '%s\n' "${optimised[@]}" | xargs -P 2 -d '\n' -I '{}' sh -c 'echo "{}" && {}'
+echo "optimiser-dependent warnings: none at -O2 (${#optimised[@]} units)"

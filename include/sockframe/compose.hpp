@@ -306,7 +306,7 @@ private:
     std::size_t forward_encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
         std::array<std::byte, prefix_room> header{};
         const std::size_t inner = inner_.encode_prefix(payload_size, header.data());
-        if (inner == 0 || payload_size > SIZE_MAX - inner) return 0;
+        if (inner == 0 || inner > prefix_room || payload_size > SIZE_MAX - inner) return 0;
         const std::size_t outer = outer_.encode_prefix(inner + payload_size, out);
         if (outer == 0) return 0;
         detail::copy_bytes(out + outer, header.data(), inner);

@@ -310,6 +310,74 @@ TEST_CASE("coro: a buffered frame and a send that fits complete without suspendi
     run_bounded(loop, body());
 }
 
+TEST_CASE("coro: a connection that waits with nothing buffered lends its receive buffer to the loop") {
+    sf::event_loop loop;
+    auto body = [&]() -> sf::task<void> {
+        auto [a, b] = co_await connected_pair(loop);
+        auto [c, d] = co_await connected_pair(loop);
+        auto* pool = sf::detail::receive_buffer_pool::of(loop);
+        REQUIRE(pool != nullptr);
+        const std::size_t spares = pool->spares();
+
+        // b reads a frame: it holds a buffer while it decodes
+        co_await a.send(sf::const_buffer(std::string_view("first")), limit);
+        auto first = co_await b.receive(limit);
+        REQUIRE(first);
+        CHECK(text(*first) == "first");
+        CHECK(b.connection().receive_capacity() != 0);
+        const std::byte* const storage = first->data();
+
+        {  // b's next receive finds nothing: its empty buffer goes to the pool while it would wait
+            auto r = b.receive(limit);
+            CHECK_FALSE(r.await_ready());
+            CHECK(b.connection().receive_capacity() == 0);
+            CHECK(pool->spares() == spares + 1);
+        }
+
+        // d, another connection, reads into that same buffer
+        co_await c.send(sf::const_buffer(std::string_view("second")), limit);
+        auto second = co_await d.receive(limit);
+        REQUIRE(second);
+        CHECK(text(*second) == "second");
+        CHECK(second->data() == storage);
+        CHECK(pool->spares() == spares);
+
+        // a partial frame keeps its buffer while the connection waits for the rest
+        const unsigned char head[] = {0, 0, 0, 5, 'p', 'a'};
+        b.connection().feed_received(sf::const_buffer(head, sizeof head));
+        {
+            auto r = b.receive(limit);
+            CHECK_FALSE(r.await_ready());
+            CHECK(b.connection().buffered() == sizeof head);
+            CHECK(b.connection().receive_capacity() != 0);
+        }
+        const unsigned char rest[] = {'r', 't', 's'};
+        a.connection().endpoint().write_all(sf::const_buffer(rest, sizeof rest));
+        auto whole = co_await b.receive(limit);
+        REQUIRE(whole);
+        CHECK(text(*whole) == "parts");
+
+        // a buffer smaller than a connection's initial capacity is not lent to it
+        {
+            auto r = d.receive(limit);
+            CHECK_FALSE(r.await_ready());  // d's buffer goes to the pool
+        }
+        CHECK(d.connection().receive_capacity() == 0);
+        b.connection().set_initial_receive_capacity(SOCKFRAME_RECEIVE_BUFFER_INITIAL * 2);
+        {
+            auto r = b.receive(limit);
+            CHECK_FALSE(r.await_ready());
+        }
+        co_await a.send(sf::const_buffer(std::string_view("third")), limit);
+        auto third = co_await b.receive(limit);
+        REQUIRE(third);
+        CHECK(text(*third) == "third");
+        CHECK(b.connection().receive_capacity() >= SOCKFRAME_RECEIVE_BUFFER_INITIAL * 2);
+        CHECK(third->data() != storage);
+    };
+    run_bounded(loop, body());
+}
+
 TEST_CASE("coro: a receive or send finished at once clears an error_code left from before") {
     sf::event_loop loop;
     auto body = [&]() -> sf::task<void> {

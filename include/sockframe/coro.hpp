@@ -425,6 +425,58 @@ std::size_t endpoint_pending_input(const Endpoint& e) noexcept {
     }
 }
 
+/// The spare receive buffers of one loop's async_framed connections. A connection that waits
+/// for input with nothing buffered gives its buffer here, and takes one back when input comes:
+/// a connection holds a receive buffer only while it has bytes in it, and the few buffers in
+/// use are the same ones, warm in the cache, whatever the number of connections. At most
+/// `limit` spares of at most `largest` bytes are kept (for the loop's life); others are freed.
+class receive_buffer_pool {
+public:
+    static constexpr std::size_t limit = 8;
+    static constexpr std::size_t largest = std::size_t{256} << 10;
+
+    /// The pool of `loop` (made by the first call), or nullptr for a loop type without one.
+    /// Throws std::bad_alloc only.
+    template <typename Loop>
+    static receive_buffer_pool* of(Loop& loop) {
+        if constexpr (has_attachment<Loop>::value) {
+            return &loop.attachment().template get<receive_buffer_pool>();
+        } else {
+            (void)loop;
+            return nullptr;
+        }
+    }
+
+    /// Takes `conn`'s buffer if it holds no byte (nothing buffered, stream endpoints).
+    template <typename Framed>
+    void take_from(Framed& conn) noexcept {
+        if constexpr (!endpoint_traits<typename Framed::endpoint_type>::message_oriented) {
+            byte_buffer b = conn.take_receive_storage();
+            if (b.capacity() != 0 && count_ < limit && b.capacity() <= largest)
+                spare_[count_++] = std::move(b);
+        }
+    }
+    /// Gives `conn` a spare buffer if it has none (one at least its initial capacity).
+    template <typename Framed>
+    void lend_to(Framed& conn) noexcept {
+        if (count_ != 0 && conn.receive_capacity() == 0 && conn.adopt_receive_storage(spare_[count_ - 1])) {
+            --count_;
+        }
+    }
+    /// Spare buffers held now.
+    std::size_t spares() const noexcept { return count_; }
+
+private:
+    template <typename Loop, typename = void>
+    struct has_attachment : std::false_type {};
+    template <typename Loop>
+    struct has_attachment<Loop, std::void_t<decltype(std::declval<Loop&>().attachment())>> : std::true_type {
+    };
+
+    byte_buffer spare_[limit];
+    std::size_t count_ = 0;
+};
+
 /// An operation that waits for readiness: told by io_waiter when its handle may be ready.
 class io_target {
 public:
@@ -835,8 +887,8 @@ public:
     static constexpr const char* operation_name = "sockframe: async_receive";
 
     receive_op(Loop& loop, Framed& conn, io_waiter<Loop>* shared, deadline d, cancel_state* t,
-               std::error_code* ec) noexcept
-        : base(loop, shared, d, t, ec), conn_(&conn) {}
+               std::error_code* ec, receive_buffer_pool* pool = nullptr) noexcept
+        : base(loop, shared, d, t, ec), conn_(&conn), pool_(pool) {}
 
     /// The next frame (a view valid until the next receive), or nullopt: end-of-stream (no
     /// error) or, in the no-throw form, an error.
@@ -858,14 +910,17 @@ public:
             // idle never takes a receive buffer.
             ec = std::make_error_code(std::errc::operation_would_block);
         } else {
+            if (pool_ != nullptr) pool_->lend_to(*conn_);
             frame_ = conn_->try_receive(ec);
             // a TLS read may have to write before it can read on
             if (is_would_block(ec)) read_waits_write_ = endpoint_waits_write(conn_->endpoint(), false);
         }
         first_attempt_ = false;
         if (is_would_block(ec)) {
-            // Nothing to read: the replies that sends left queued (coalesced) leave now, before
+            // Nothing to read: an empty receive buffer goes back to the loop's pool while this
+            // connection waits. The replies that sends left queued (coalesced) leave now, before
             // waiting; what the socket does not take waits for writability along with the read.
+            if (pool_ != nullptr) pool_->take_from(*conn_);
             write_queued_ = false;
             if (conn_->pending() == 0) return false;
             conn_->flush(ec);
@@ -882,6 +937,7 @@ public:
 
 private:
     Framed* conn_;
+    receive_buffer_pool* pool_;  // the loop's spare receive buffers (async_framed), or nullptr
     std::optional<const_buffer> frame_;
     bool write_queued_ = false;
     bool first_attempt_ = true;
@@ -1022,8 +1078,8 @@ template <typename Loop, typename Framed>
 class framed_receive {
 public:
     framed_receive(Loop& loop, Framed& conn, io_waiter<Loop>* shared, deadline d, cancel_state* t,
-                   std::error_code* ec) noexcept
-        : loop_(&loop), conn_(&conn), shared_(shared), deadline_(d), cancel_(t), user_ec_(ec) {}
+                   std::error_code* ec, receive_buffer_pool* pool = nullptr) noexcept
+        : loop_(&loop), conn_(&conn), shared_(shared), pool_(pool), deadline_(d), cancel_(t), user_ec_(ec) {}
     framed_receive(const framed_receive&) = delete;
     framed_receive& operator=(const framed_receive&) = delete;
 
@@ -1051,13 +1107,14 @@ public:
 private:
     // The general path, out of line so that the fast one inlines into the coroutine.
     SOCKFRAME_NOINLINE bool start() {
-        op_.emplace(*loop_, *conn_, shared_, deadline_, cancel_, user_ec_);
+        op_.emplace(*loop_, *conn_, shared_, deadline_, cancel_, user_ec_, pool_);
         return op_->await_ready();
     }
 
     Loop* loop_;
     Framed* conn_;
     io_waiter<Loop>* shared_;
+    receive_buffer_pool* pool_;
     deadline deadline_;
     cancel_state* cancel_;
     std::error_code* user_ec_;
@@ -1332,21 +1389,24 @@ public:
     async_framed(Loop& loop, framed_type conn)
         : loop_(&loop),
           conn_(std::move(conn)),
-          waiter_(std::make_unique<detail::io_waiter<Loop>>(loop, conn_.endpoint().native_handle())) {}
+          waiter_(std::make_unique<detail::io_waiter<Loop>>(loop, conn_.endpoint().native_handle())),
+          pool_(detail::receive_buffer_pool::of(loop)) {}
 
     /// The next frame (see async_receive).
-    receive_awaitable receive(deadline d = {}) { return {*loop_, conn_, waiter_.get(), d, nullptr, nullptr}; }
+    receive_awaitable receive(deadline d = {}) {
+        return {*loop_, conn_, waiter_.get(), d, nullptr, nullptr, pool_};
+    }
     /// The same, never throwing.
     receive_awaitable receive(deadline d, std::error_code& ec) {
-        return {*loop_, conn_, waiter_.get(), d, nullptr, &ec};
+        return {*loop_, conn_, waiter_.get(), d, nullptr, &ec, pool_};
     }
     /// The same, cancellable through `token`.
     receive_awaitable receive(deadline d, const cancel_token& token) {
-        return {*loop_, conn_, waiter_.get(), d, token.state(), nullptr};
+        return {*loop_, conn_, waiter_.get(), d, token.state(), nullptr, pool_};
     }
     /// The same, cancellable and never throwing.
     receive_awaitable receive(deadline d, const cancel_token& token, std::error_code& ec) {
-        return {*loop_, conn_, waiter_.get(), d, token.state(), &ec};
+        return {*loop_, conn_, waiter_.get(), d, token.state(), &ec, pool_};
     }
 
     /// Frames and sends `payload` (see async_send).
@@ -1414,6 +1474,7 @@ private:
     Loop* loop_;
     framed_type conn_;
     std::unique_ptr<detail::io_waiter<Loop>> waiter_;  // after conn_: destroyed (unwatched) first
+    detail::receive_buffer_pool* pool_;                // the loop's spare receive buffers, if any
 };
 
 /// Deduces async_framed's types from `async_framed{loop, std::move(socket), codec}`.

@@ -35,6 +35,34 @@ SOCKFRAME_NAMESPACE_BEGIN
 template <typename Poller, typename Os>
 class basic_event_loop;
 
+namespace detail {
+/// One object that a layer over an event loop keeps for the loop's life (coro.hpp keeps the spare
+/// receive buffers of its connections there): made on first use, destroyed with the loop. Only
+/// one type ever lives in it.
+class loop_attachment {
+public:
+    loop_attachment() noexcept = default;
+    loop_attachment(const loop_attachment&) = delete;
+    loop_attachment& operator=(const loop_attachment&) = delete;
+    ~loop_attachment() {
+        if (destroy_ != nullptr) destroy_(object_);
+    }
+    /// The object, made (default-constructed) by the first call. Throws std::bad_alloc only.
+    template <typename T>
+    T& get() {
+        if (object_ == nullptr) {
+            object_ = new T();
+            destroy_ = [](void* p) { delete static_cast<T*>(p); };
+        }
+        return *static_cast<T*>(object_);
+    }
+
+private:
+    void* object_ = nullptr;
+    void (*destroy_)(void*) = nullptr;
+};
+}  // namespace detail
+
 /// What a watch callback is told about its handle (flags as in poll_event, filtered by the
 /// watch's current interest; hangup and error are reported whatever the interest).
 struct io_event {
@@ -484,6 +512,9 @@ public:
         }
     }
 
+    /// Internal: what a layer over the loop keeps for the loop's life (see detail::loop_attachment).
+    detail::loop_attachment& attachment() noexcept { return attachment_; }
+
 private:
     friend io_watch;
     friend timer;
@@ -894,6 +925,7 @@ private:
     detail::atomic_value<bool> stop_requested_{false};
     detail::atomic_value<bool> running_{false};
     detail::atomic_value<std::uintptr_t> thread_{0};
+    detail::loop_attachment attachment_;
 };
 
 /// The event loop over the platform's poller.

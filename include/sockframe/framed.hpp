@@ -539,6 +539,31 @@ public:
         full_reads_ = 0;
         return true;
     }
+    /// Takes the storage out when it holds no byte (release() without freeing); the reader then
+    /// has none, as after release(). Stream readers only.
+    byte_buffer take_storage() noexcept {
+        byte_buffer out;
+        if constexpr (!batches_v) {
+            if (end_ == begin_ && buffer_.capacity() != 0) {
+                out = std::move(buffer_);
+                begin_ = end_ = 0;
+                full_reads_ = 0;
+            }
+        }
+        return out;
+    }
+    /// Gives storage to a reader that has none (after take_storage or release, or before its
+    /// first read); false, and `b` untouched, if it has some or `b` is below its initial capacity.
+    bool adopt_storage(byte_buffer& b) noexcept {
+        if constexpr (batches_v) {
+            return false;
+        } else {
+            if (buffer_.capacity() != 0 || b.capacity() < initial_capacity_) return false;
+            buffer_ = std::move(b);
+            begin_ = end_ = 0;
+            return true;
+        }
+    }
     /// After a move: every receive reports not_connected.
     void close_moved_from() noexcept { poisoned_ = std::make_error_code(std::errc::not_connected); }
     /// Appends `bytes` after the buffered ones, as if a read had brought them.
@@ -1645,6 +1670,11 @@ public:
     /// receive allocates it again (initial capacity). Returns whether anything was freed. For
     /// servers with many idle connections: an idle one then holds no receive buffer.
     bool release_receive_buffer() noexcept { return reader().release(); }
+    /// Internal (coro.hpp's async_framed): the receive buffer's storage, taken out when it holds
+    /// no byte (an empty buffer otherwise), and given back to a connection that has none.
+    detail::byte_buffer take_receive_storage() noexcept { return reader().take_storage(); }
+    /// Internal: see take_receive_storage. False, and `b` untouched, if not taken.
+    bool adopt_receive_storage(detail::byte_buffer& b) noexcept { return reader().adopt_storage(b); }
 
 #if defined(SOCKFRAME_POSIX)
     /// Internal (unix.hpp's receive_with_descriptors over a Unix stream): the next frame and the

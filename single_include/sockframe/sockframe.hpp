@@ -7768,6 +7768,34 @@ SOCKFRAME_NAMESPACE_BEGIN
 template <typename Poller, typename Os>
 class basic_event_loop;
 
+namespace detail {
+/// One object that a layer over an event loop keeps for the loop's life (coro.hpp keeps the spare
+/// receive buffers of its connections there): made on first use, destroyed with the loop. Only
+/// one type ever lives in it.
+class loop_attachment {
+public:
+    loop_attachment() noexcept = default;
+    loop_attachment(const loop_attachment&) = delete;
+    loop_attachment& operator=(const loop_attachment&) = delete;
+    ~loop_attachment() {
+        if (destroy_ != nullptr) destroy_(object_);
+    }
+    /// The object, made (default-constructed) by the first call. Throws std::bad_alloc only.
+    template <typename T>
+    T& get() {
+        if (object_ == nullptr) {
+            object_ = new T();
+            destroy_ = [](void* p) { delete static_cast<T*>(p); };
+        }
+        return *static_cast<T*>(object_);
+    }
+
+private:
+    void* object_ = nullptr;
+    void (*destroy_)(void*) = nullptr;
+};
+}  // namespace detail
+
 /// What a watch callback is told about its handle (flags as in poll_event, filtered by the
 /// watch's current interest; hangup and error are reported whatever the interest).
 struct io_event {
@@ -8217,6 +8245,9 @@ public:
         }
     }
 
+    /// Internal: what a layer over the loop keeps for the loop's life (see detail::loop_attachment).
+    detail::loop_attachment& attachment() noexcept { return attachment_; }
+
 private:
     friend io_watch;
     friend timer;
@@ -8627,6 +8658,7 @@ private:
     detail::atomic_value<bool> stop_requested_{false};
     detail::atomic_value<bool> running_{false};
     detail::atomic_value<std::uintptr_t> thread_{0};
+    detail::loop_attachment attachment_;
 };
 
 /// The event loop over the platform's poller.
@@ -10662,7 +10694,7 @@ private:
     std::size_t forward_encode_prefix(std::size_t payload_size, std::byte* out) const noexcept {
         std::array<std::byte, prefix_room> header{};
         const std::size_t inner = inner_.encode_prefix(payload_size, header.data());
-        if (inner == 0 || payload_size > SIZE_MAX - inner) return 0;
+        if (inner == 0 || inner > prefix_room || payload_size > SIZE_MAX - inner) return 0;
         const std::size_t outer = outer_.encode_prefix(inner + payload_size, out);
         if (outer == 0) return 0;
         detail::copy_bytes(out + outer, header.data(), inner);
@@ -17432,6 +17464,31 @@ public:
         full_reads_ = 0;
         return true;
     }
+    /// Takes the storage out when it holds no byte (release() without freeing); the reader then
+    /// has none, as after release(). Stream readers only.
+    byte_buffer take_storage() noexcept {
+        byte_buffer out;
+        if constexpr (!batches_v) {
+            if (end_ == begin_ && buffer_.capacity() != 0) {
+                out = std::move(buffer_);
+                begin_ = end_ = 0;
+                full_reads_ = 0;
+            }
+        }
+        return out;
+    }
+    /// Gives storage to a reader that has none (after take_storage or release, or before its
+    /// first read); false, and `b` untouched, if it has some or `b` is below its initial capacity.
+    bool adopt_storage(byte_buffer& b) noexcept {
+        if constexpr (batches_v) {
+            return false;
+        } else {
+            if (buffer_.capacity() != 0 || b.capacity() < initial_capacity_) return false;
+            buffer_ = std::move(b);
+            begin_ = end_ = 0;
+            return true;
+        }
+    }
     /// After a move: every receive reports not_connected.
     void close_moved_from() noexcept { poisoned_ = std::make_error_code(std::errc::not_connected); }
     /// Appends `bytes` after the buffered ones, as if a read had brought them.
@@ -18538,6 +18595,11 @@ public:
     /// receive allocates it again (initial capacity). Returns whether anything was freed. For
     /// servers with many idle connections: an idle one then holds no receive buffer.
     bool release_receive_buffer() noexcept { return reader().release(); }
+    /// Internal (coro.hpp's async_framed): the receive buffer's storage, taken out when it holds
+    /// no byte (an empty buffer otherwise), and given back to a connection that has none.
+    detail::byte_buffer take_receive_storage() noexcept { return reader().take_storage(); }
+    /// Internal: see take_receive_storage. False, and `b` untouched, if not taken.
+    bool adopt_receive_storage(detail::byte_buffer& b) noexcept { return reader().adopt_storage(b); }
 
 #if defined(SOCKFRAME_POSIX)
     /// Internal (unix.hpp's receive_with_descriptors over a Unix stream): the next frame and the
@@ -20772,6 +20834,58 @@ std::size_t endpoint_pending_input(const Endpoint& e) noexcept {
     }
 }
 
+/// The spare receive buffers of one loop's async_framed connections. A connection that waits
+/// for input with nothing buffered gives its buffer here, and takes one back when input comes:
+/// a connection holds a receive buffer only while it has bytes in it, and the few buffers in
+/// use are the same ones, warm in the cache, whatever the number of connections. At most
+/// `limit` spares of at most `largest` bytes are kept (for the loop's life); others are freed.
+class receive_buffer_pool {
+public:
+    static constexpr std::size_t limit = 8;
+    static constexpr std::size_t largest = std::size_t{256} << 10;
+
+    /// The pool of `loop` (made by the first call), or nullptr for a loop type without one.
+    /// Throws std::bad_alloc only.
+    template <typename Loop>
+    static receive_buffer_pool* of(Loop& loop) {
+        if constexpr (has_attachment<Loop>::value) {
+            return &loop.attachment().template get<receive_buffer_pool>();
+        } else {
+            (void)loop;
+            return nullptr;
+        }
+    }
+
+    /// Takes `conn`'s buffer if it holds no byte (nothing buffered, stream endpoints).
+    template <typename Framed>
+    void take_from(Framed& conn) noexcept {
+        if constexpr (!endpoint_traits<typename Framed::endpoint_type>::message_oriented) {
+            byte_buffer b = conn.take_receive_storage();
+            if (b.capacity() != 0 && count_ < limit && b.capacity() <= largest)
+                spare_[count_++] = std::move(b);
+        }
+    }
+    /// Gives `conn` a spare buffer if it has none (one at least its initial capacity).
+    template <typename Framed>
+    void lend_to(Framed& conn) noexcept {
+        if (count_ != 0 && conn.receive_capacity() == 0 && conn.adopt_receive_storage(spare_[count_ - 1])) {
+            --count_;
+        }
+    }
+    /// Spare buffers held now.
+    std::size_t spares() const noexcept { return count_; }
+
+private:
+    template <typename Loop, typename = void>
+    struct has_attachment : std::false_type {};
+    template <typename Loop>
+    struct has_attachment<Loop, std::void_t<decltype(std::declval<Loop&>().attachment())>> : std::true_type {
+    };
+
+    byte_buffer spare_[limit];
+    std::size_t count_ = 0;
+};
+
 /// An operation that waits for readiness: told by io_waiter when its handle may be ready.
 class io_target {
 public:
@@ -21182,8 +21296,8 @@ public:
     static constexpr const char* operation_name = "sockframe: async_receive";
 
     receive_op(Loop& loop, Framed& conn, io_waiter<Loop>* shared, deadline d, cancel_state* t,
-               std::error_code* ec) noexcept
-        : base(loop, shared, d, t, ec), conn_(&conn) {}
+               std::error_code* ec, receive_buffer_pool* pool = nullptr) noexcept
+        : base(loop, shared, d, t, ec), conn_(&conn), pool_(pool) {}
 
     /// The next frame (a view valid until the next receive), or nullopt: end-of-stream (no
     /// error) or, in the no-throw form, an error.
@@ -21205,14 +21319,17 @@ public:
             // idle never takes a receive buffer.
             ec = std::make_error_code(std::errc::operation_would_block);
         } else {
+            if (pool_ != nullptr) pool_->lend_to(*conn_);
             frame_ = conn_->try_receive(ec);
             // a TLS read may have to write before it can read on
             if (is_would_block(ec)) read_waits_write_ = endpoint_waits_write(conn_->endpoint(), false);
         }
         first_attempt_ = false;
         if (is_would_block(ec)) {
-            // Nothing to read: the replies that sends left queued (coalesced) leave now, before
+            // Nothing to read: an empty receive buffer goes back to the loop's pool while this
+            // connection waits. The replies that sends left queued (coalesced) leave now, before
             // waiting; what the socket does not take waits for writability along with the read.
+            if (pool_ != nullptr) pool_->take_from(*conn_);
             write_queued_ = false;
             if (conn_->pending() == 0) return false;
             conn_->flush(ec);
@@ -21229,6 +21346,7 @@ public:
 
 private:
     Framed* conn_;
+    receive_buffer_pool* pool_;  // the loop's spare receive buffers (async_framed), or nullptr
     std::optional<const_buffer> frame_;
     bool write_queued_ = false;
     bool first_attempt_ = true;
@@ -21369,8 +21487,8 @@ template <typename Loop, typename Framed>
 class framed_receive {
 public:
     framed_receive(Loop& loop, Framed& conn, io_waiter<Loop>* shared, deadline d, cancel_state* t,
-                   std::error_code* ec) noexcept
-        : loop_(&loop), conn_(&conn), shared_(shared), deadline_(d), cancel_(t), user_ec_(ec) {}
+                   std::error_code* ec, receive_buffer_pool* pool = nullptr) noexcept
+        : loop_(&loop), conn_(&conn), shared_(shared), pool_(pool), deadline_(d), cancel_(t), user_ec_(ec) {}
     framed_receive(const framed_receive&) = delete;
     framed_receive& operator=(const framed_receive&) = delete;
 
@@ -21398,13 +21516,14 @@ public:
 private:
     // The general path, out of line so that the fast one inlines into the coroutine.
     SOCKFRAME_NOINLINE bool start() {
-        op_.emplace(*loop_, *conn_, shared_, deadline_, cancel_, user_ec_);
+        op_.emplace(*loop_, *conn_, shared_, deadline_, cancel_, user_ec_, pool_);
         return op_->await_ready();
     }
 
     Loop* loop_;
     Framed* conn_;
     io_waiter<Loop>* shared_;
+    receive_buffer_pool* pool_;
     deadline deadline_;
     cancel_state* cancel_;
     std::error_code* user_ec_;
@@ -21679,21 +21798,24 @@ public:
     async_framed(Loop& loop, framed_type conn)
         : loop_(&loop),
           conn_(std::move(conn)),
-          waiter_(std::make_unique<detail::io_waiter<Loop>>(loop, conn_.endpoint().native_handle())) {}
+          waiter_(std::make_unique<detail::io_waiter<Loop>>(loop, conn_.endpoint().native_handle())),
+          pool_(detail::receive_buffer_pool::of(loop)) {}
 
     /// The next frame (see async_receive).
-    receive_awaitable receive(deadline d = {}) { return {*loop_, conn_, waiter_.get(), d, nullptr, nullptr}; }
+    receive_awaitable receive(deadline d = {}) {
+        return {*loop_, conn_, waiter_.get(), d, nullptr, nullptr, pool_};
+    }
     /// The same, never throwing.
     receive_awaitable receive(deadline d, std::error_code& ec) {
-        return {*loop_, conn_, waiter_.get(), d, nullptr, &ec};
+        return {*loop_, conn_, waiter_.get(), d, nullptr, &ec, pool_};
     }
     /// The same, cancellable through `token`.
     receive_awaitable receive(deadline d, const cancel_token& token) {
-        return {*loop_, conn_, waiter_.get(), d, token.state(), nullptr};
+        return {*loop_, conn_, waiter_.get(), d, token.state(), nullptr, pool_};
     }
     /// The same, cancellable and never throwing.
     receive_awaitable receive(deadline d, const cancel_token& token, std::error_code& ec) {
-        return {*loop_, conn_, waiter_.get(), d, token.state(), &ec};
+        return {*loop_, conn_, waiter_.get(), d, token.state(), &ec, pool_};
     }
 
     /// Frames and sends `payload` (see async_send).
@@ -21761,6 +21883,7 @@ private:
     Loop* loop_;
     framed_type conn_;
     std::unique_ptr<detail::io_waiter<Loop>> waiter_;  // after conn_: destroyed (unwatched) first
+    detail::receive_buffer_pool* pool_;                // the loop's spare receive buffers, if any
 };
 
 /// Deduces async_framed's types from `async_framed{loop, std::move(socket), codec}`.

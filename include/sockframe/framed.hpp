@@ -528,28 +528,20 @@ public:
     }
     std::size_t capacity() const noexcept { return buffer_.capacity(); }
     void set_initial_capacity(std::size_t bytes) noexcept { initial_capacity_ = bytes < 64 ? 64 : bytes; }
-    bool release() noexcept {
-        if (end_ != begin_ || buffer_.capacity() == 0) return false;
-        if constexpr (batches_v) {
-            if (this->next < this->count) return false;
-            this->next = this->count = this->offset = 0;
-        }
-        buffer_.release();
-        begin_ = end_ = 0;
-        full_reads_ = 0;
-        return true;
-    }
-    /// Takes the storage out when it holds no byte (release() without freeing); the reader then
-    /// has none, as after release(). Stream readers only.
+    /// Frees the storage when it holds no byte; whether there was any to free.
+    bool release() noexcept { return take_storage().capacity() != 0; }  // freed on return
+    /// Takes the storage out when it holds no byte (an empty buffer otherwise); the reader then
+    /// has none, and its next read allocates (or adopts) one.
     byte_buffer take_storage() noexcept {
         byte_buffer out;
-        if constexpr (!batches_v) {
-            if (end_ == begin_ && buffer_.capacity() != 0) {
-                out = std::move(buffer_);
-                begin_ = end_ = 0;
-                full_reads_ = 0;
-            }
+        if (end_ != begin_ || buffer_.capacity() == 0) return out;
+        if constexpr (batches_v) {
+            if (this->next < this->count) return out;
+            this->next = this->count = this->offset = 0;
         }
+        out = std::move(buffer_);
+        begin_ = end_ = 0;
+        full_reads_ = 0;
         return out;
     }
     /// Gives storage to a reader that has none (after take_storage or release, or before its

@@ -998,17 +998,7 @@ inline std::string binary_to_text(int family, const void* binary) {
 inline std::uint16_t to_network(std::uint16_t v) noexcept { return htons(v); }
 inline std::uint16_t from_network(std::uint16_t v) noexcept { return ntohs(v); }
 /// if_nametoindex for a name of at most 15 bytes (0: unknown, or not on this system).
-inline std::uint32_t interface_index(std::string_view name) noexcept {
-#if defined(SOCKFRAME_POSIX)
-    char text[16] = {};
-    if (name.size() >= sizeof text) return 0;
-    std::memcpy(text, name.data(), name.size());
-    return ::if_nametoindex(text);
-#else
-    (void)name;
-    return 0;
-#endif
-}
+SOCKFRAME_DECL std::uint32_t interface_index(std::string_view name) noexcept;
 
 /// The portable "would block" code every non-blocking call reports.
 inline std::error_code would_block_error() noexcept {
@@ -1016,113 +1006,27 @@ inline std::error_code would_block_error() noexcept {
 }
 inline std::error_code timed_out_error() noexcept { return std::make_error_code(std::errc::timed_out); }
 
-inline int close_handle(native_handle_type h) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-    return ::closesocket(h);
-#else
-    // close() is not retried on EINTR: on Linux the descriptor is released either way.
-    return ::close(h);
-#endif
-}
+/// close() (closesocket() on Windows), not retried on EINTR.
+SOCKFRAME_DECL int close_handle(native_handle_type h) noexcept;
 
 /// Sets or clears the descriptor's non-blocking flag.
-inline std::error_code set_non_blocking(native_handle_type h, bool on) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-    u_long value = on ? 1 : 0;
-    if (::ioctlsocket(h, FIONBIO, &value) != 0) return last_error();
-#else
-    int flags = ::fcntl(h, F_GETFL, 0);
-    if (flags < 0) return last_error();
-    int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-    if (wanted != flags && ::fcntl(h, F_SETFL, wanted) < 0) return last_error();
-#endif
-    return {};
-}
+SOCKFRAME_DECL std::error_code set_non_blocking(native_handle_type h, bool on) noexcept;
 
 /// Makes a socket: close-on-exec, never SIGPIPE, and in the requested blocking mode.
-inline native_handle_type open_socket(int domain, int type, int protocol, bool non_blocking,
-                                      std::error_code& ec) noexcept {
-    ec = ensure_started();
-    if (ec) return invalid_handle;
-#if defined(SOCKFRAME_WINDOWS)
-    native_handle_type h = ::WSASocketW(domain, type, protocol, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
-    if (h == invalid_handle) {
-        ec = last_error();
-        return h;
-    }
-#elif defined(SOCK_CLOEXEC)
-    native_handle_type h = ::socket(domain, type | SOCK_CLOEXEC, protocol);
-    if (h < 0) {
-        ec = last_error();
-        return invalid_handle;
-    }
-#else
-    native_handle_type h = ::socket(domain, type, protocol);
-    if (h < 0) {
-        ec = last_error();
-        return invalid_handle;
-    }
-    ::fcntl(h, F_SETFD, FD_CLOEXEC);
-#endif
-#if defined(SO_NOSIGPIPE)
-    int one = 1;
-    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-#if defined(SOCKFRAME_WINDOWS) && defined(SIO_UDP_CONNRESET)
-    // By default Windows fails the next recvfrom with WSAECONNRESET when an earlier sendto drew an
-    // ICMP "port unreachable": one vanished peer would break a UDP server. POSIX never reports it
-    // on an unconnected socket; neither does sockframe.
-    if (type == SOCK_DGRAM) {
-        BOOL report = FALSE;
-        DWORD returned = 0;
-        ::WSAIoctl(h, SIO_UDP_CONNRESET, &report, sizeof report, nullptr, 0, &returned, nullptr, nullptr);
-    }
-#endif
-    if (non_blocking) {
-        ec = set_non_blocking(h, true);
-        if (ec) {
-            close_handle(h);
-            return invalid_handle;
-        }
-    }
-    return h;
-}
+SOCKFRAME_DECL native_handle_type open_socket(int domain, int type, int protocol, bool non_blocking,
+                                              std::error_code& ec) noexcept;
 
 /// The device and inode of an open descriptor (fstat), which tell two sockets apart even when
 /// they had the same descriptor number at different times. False where unknown (Windows).
-inline bool file_identity(native_handle_type h, std::uint64_t& device, std::uint64_t& inode) noexcept {
-#if defined(SOCKFRAME_POSIX)
-    struct ::stat st {};
-    if (::fstat(h, &st) != 0) return false;
-    device = convert<std::uint64_t>(st.st_dev);
-    inode = convert<std::uint64_t>(st.st_ino);
-    return true;
-#else
-    (void)h;
-    (void)device;
-    (void)inode;
-    return false;
-#endif
-}
+SOCKFRAME_DECL bool file_identity(native_handle_type h, std::uint64_t& device, std::uint64_t& inode) noexcept;
 
 /// The address family (AF_INET, AF_INET6, AF_UNIX) of a socket address.
 inline int domain_of(const ::sockaddr* address) noexcept { return static_cast<int>(address->sa_family); }
 
 /// Makes an accepted or socketpair descriptor safe as open_socket does (close-on-exec, never
 /// SIGPIPE) and sets its blocking mode.
-inline std::error_code prepare_handle(native_handle_type h, bool non_blocking, bool cloexec_done) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-    if (!cloexec_done)
-        ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);  // not inherited
-#else
-    if (!cloexec_done) ::fcntl(h, F_SETFD, FD_CLOEXEC);
-#endif
-#if defined(SO_NOSIGPIPE)
-    int one = 1;
-    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-    return set_non_blocking(h, non_blocking);
-}
+SOCKFRAME_DECL std::error_code prepare_handle(native_handle_type h, bool non_blocking,
+                                              bool cloexec_done) noexcept;
 
 /// bind().
 inline std::error_code bind_socket(native_handle_type h, const ::sockaddr* address,
@@ -1138,62 +1042,17 @@ inline std::error_code listen_socket(native_handle_type h, int backlog) noexcept
 /// accept(): the new descriptor close-on-exec, never SIGPIPE, in the requested blocking mode.
 /// EINTR and connections reset before they were accepted (ECONNABORTED) are retried. Returns
 /// invalid_handle with `ec` set on failure (operation_would_block: none pending).
-inline native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from, socklen_type* length,
-                                        bool non_blocking, std::error_code& ec) noexcept {
-    const socklen_type capacity = length != nullptr ? *length : 0;
-    for (;;) {
-        if (length != nullptr) *length = capacity;
-#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
-        native_handle_type h =
-            ::accept4(listener, from, length, SOCK_CLOEXEC | (non_blocking ? SOCK_NONBLOCK : 0));
-        if (h >= 0) {
-#if defined(SO_NOSIGPIPE)
-            int one = 1;
-            ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
-#endif
-            ec.clear();
-            return h;
-        }
-#else
-        native_handle_type h = ::accept(listener, from, length);
-        if (h != invalid_handle) {
-            // accepted sockets may inherit the listener's flags here: set them all
-            ec = prepare_handle(h, non_blocking, false);
-            if (ec) {
-                close_handle(h);
-                return invalid_handle;
-            }
-            return h;
-        }
-#endif
-        if (last_was_interrupted()) continue;
-        ec = last_error();
-        if (ec == std::errc::connection_aborted) continue;  // reset before accept: take the next one
-        return invalid_handle;
-    }
-}
+SOCKFRAME_DECL native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from,
+                                                socklen_type* length, bool non_blocking,
+                                                std::error_code& ec) noexcept;
 
 /// connect(), first step: clear (connected at once), operation_in_progress (goes on in the
 /// background; also after EINTR, when POSIX lets the connect go on), or the error.
-inline std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
-                                      socklen_type length) noexcept {
-    if (::connect(h, address, length) == 0) return {};
-    if (last_in_progress()) return std::make_error_code(std::errc::operation_in_progress);
-#if defined(SOCKFRAME_POSIX)
-    if (last_was_interrupted()) return std::make_error_code(std::errc::operation_in_progress);
-#endif
-    return last_error();
-}
+SOCKFRAME_DECL std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
+                                              socklen_type length) noexcept;
 
 /// Which direction shutdown_socket closes: 0 receive, 1 send, 2 both.
-inline std::error_code shutdown_socket(native_handle_type h, int what) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-    int how = what == 0 ? SD_RECEIVE : what == 1 ? SD_SEND : SD_BOTH;
-#else
-    int how = what == 0 ? SHUT_RD : what == 1 ? SHUT_WR : SHUT_RDWR;
-#endif
-    return ::shutdown(h, how) == 0 ? std::error_code{} : last_error();
-}
+SOCKFRAME_DECL std::error_code shutdown_socket(native_handle_type h, int what) noexcept;
 
 /// setsockopt().
 inline std::error_code set_socket_option(native_handle_type h, int level, int name, const void* value,
@@ -1230,35 +1089,8 @@ inline std::error_code peer_name(native_handle_type h, ::sockaddr* out, socklen_
 
 /// socketpair(): both ends close-on-exec, never SIGPIPE, in the requested blocking mode.
 /// Windows has none: errc::not_supported.
-inline std::error_code make_socketpair(int domain, int type, bool non_blocking,
-                                       native_handle_type (&out)[2]) noexcept {
-    out[0] = out[1] = invalid_handle;
-#if defined(SOCKFRAME_POSIX)
-    int fds[2] = {-1, -1};
-#if defined(SOCK_CLOEXEC)
-    const bool cloexec_done = true;
-    if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return last_error();
-#else
-    const bool cloexec_done = false;
-    if (::socketpair(domain, type, 0, fds) != 0) return last_error();
-#endif
-    for (int fd : fds) {
-        if (auto ec = prepare_handle(fd, non_blocking, cloexec_done)) {
-            ::close(fds[0]);
-            ::close(fds[1]);
-            return ec;
-        }
-    }
-    out[0] = fds[0];
-    out[1] = fds[1];
-    return {};
-#else
-    (void)domain;
-    (void)type;
-    (void)non_blocking;
-    return errc::not_supported;
-#endif
-}
+SOCKFRAME_DECL std::error_code make_socketpair(int domain, int type, bool non_blocking,
+                                               native_handle_type (&out)[2]) noexcept;
 
 /// sendto() of one datagram; never SIGPIPE; EINTR retried. Returns bytes sent or -1 with ec set.
 inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
@@ -1277,131 +1109,35 @@ inline bool remove_file(const char* path) noexcept {
 #if !defined(SOCKFRAME_WINDOWS)
 /// Fills `out` with `n` bytes from the system's random source: getrandom() on Linux (else
 /// /dev/urandom), arc4random_buf() on the BSDs and macOS. False with `ec` set if there is none.
-inline bool system_random(unsigned char* out, std::size_t n, std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_BSD)
-    ::arc4random_buf(out, n);
-    (void)ec;
-    return true;
-#else
-    std::size_t done = 0;
-#if defined(SOCKFRAME_HAS_GETRANDOM)
-    while (done < n) {
-        const auto got = ::getrandom(out + done, n - done, 0);
-        if (got > 0) {
-            done += static_cast<std::size_t>(got);
-        } else if (got < 0 && errno != EINTR) {
-            break;
-        }
-    }
-    if (done == n) return true;
-#endif
-    const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        ec = last_error();
-        return false;
-    }
-    while (done < n) {
-        const auto got = ::read(fd, out + done, n - done);
-        if (got > 0) {
-            done += static_cast<std::size_t>(got);
-        } else if (got == 0 || errno != EINTR) {
-            ec = got == 0 ? std::make_error_code(std::errc::io_error) : last_error();
-            break;
-        }
-    }
-    ::close(fd);
-    return done == n;
-#endif
-}
+SOCKFRAME_DECL bool system_random(unsigned char* out, std::size_t n, std::error_code& ec) noexcept;
 #endif
 
 /// Whether `path` names a Unix socket file (POSIX: S_ISSOCK; Windows: the reparse point its
 /// AF_UNIX sockets are). Its identity (device, inode; zero on Windows) goes to `device`/`inode`.
-inline bool socket_file_identity(const char* path, std::uint64_t& device, std::uint64_t& inode) noexcept {
-    device = inode = 0;
-#if defined(SOCKFRAME_WINDOWS)
-    DWORD attributes = ::GetFileAttributesA(path);
-    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
-#else
-    struct ::stat st {};
-    if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
-    device = convert<std::uint64_t>(st.st_dev);
-    inode = convert<std::uint64_t>(st.st_ino);
-    return true;
-#endif
-}
+SOCKFRAME_DECL bool socket_file_identity(const char* path, std::uint64_t& device,
+                                         std::uint64_t& inode) noexcept;
 
 using clock = std::chrono::steady_clock;
 
 /// Milliseconds left until `deadline` for poll(): -1 for none, rounded up, at most INT_MAX.
-inline int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noexcept {
-    if (!deadline) return -1;
-    auto now = clock::now();
-    if (*deadline <= now) return 0;
-    auto left = *deadline - now;
-    auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
-    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
-}
+SOCKFRAME_DECL int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noexcept;
 
 /// One poll() (WSAPoll() on Windows) of `n` handles, until `deadline`. Returns how many are
 /// ready, 0 when the time has passed or a signal interrupted the wait, or -1 with `ec` set.
-inline int poll_handles(pollfd_type* fds, std::size_t n, const std::optional<clock::time_point>& deadline,
-                        std::error_code& ec) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-    int got = ::WSAPoll(fds, static_cast<ULONG>(n), poll_timeout_ms(deadline));
-#else
-    int got = ::poll(fds, convert<::nfds_t>(n), poll_timeout_ms(deadline));
-#endif
-    if (got >= 0) return got;
-    if (last_was_interrupted()) return 0;
-    ec = last_error();
-    return -1;
-}
+SOCKFRAME_DECL int poll_handles(pollfd_type* fds, std::size_t n,
+                                const std::optional<clock::time_point>& deadline,
+                                std::error_code& ec) noexcept;
 
 /// Waits until `h` is ready for `events` or the deadline passes (timed_out). EINTR is retried with
 /// the remaining time. Errors and hang-ups count as ready: the next call reports them.
-inline std::error_code wait_ready(native_handle_type h, short events,
-                                  const std::optional<clock::time_point>& deadline) noexcept {
-    for (;;) {
-        pollfd_type p{};
-        p.fd = h;
-        p.events = events;
-        std::error_code ec;
-        const int n = poll_handles(&p, 1, deadline, ec);
-        if (n > 0) return {};
-        if (n < 0) return ec;
-        if (deadline && clock::now() >= *deadline) return timed_out_error();
-    }
-}
+SOCKFRAME_DECL std::error_code wait_ready(native_handle_type h, short events,
+                                          const std::optional<clock::time_point>& deadline) noexcept;
 
 /// Waits until a non-blocking connect on `h` has finished, successfully or not, or the deadline
 /// passes (timed_out); the outcome is then in SO_ERROR. Windows uses select(): WSAPoll does not
 /// report a refused connect before Windows 10 2004, it waits for the whole deadline.
-inline std::error_code wait_connected(native_handle_type h,
-                                      const std::optional<clock::time_point>& deadline) noexcept {
-#if defined(SOCKFRAME_WINDOWS)
-    for (;;) {
-        fd_set writable, failed;
-        FD_ZERO(&writable);
-        FD_ZERO(&failed);
-        FD_SET(h, &writable);
-        FD_SET(h, &failed);
-        int ms = poll_timeout_ms(deadline);
-        ::timeval tv{ms / 1000, (ms % 1000) * 1000};
-        int n = ::select(0, nullptr, &writable, &failed, ms < 0 ? nullptr : &tv);
-        if (n > 0) return {};
-        if (n == 0) {
-            if (deadline && clock::now() >= *deadline) return timed_out_error();
-            continue;
-        }
-        if (last_was_interrupted()) continue;
-        return last_error();
-    }
-#else
-    return wait_ready(h, poll_out, deadline);
-#endif
-}
+SOCKFRAME_DECL std::error_code wait_connected(native_handle_type h,
+                                              const std::optional<clock::time_point>& deadline) noexcept;
 
 #if defined(SOCKFRAME_WINDOWS)
 using iovec_type = WSABUF;
@@ -1453,8 +1189,638 @@ std::ptrdiff_t retry_interrupted(std::error_code& ec, Call&& call) noexcept {
 }
 
 /// One send() of a contiguous buffer; never SIGPIPE. Returns bytes sent or -1 with ec set.
-inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::size_t size, int flags,
+SOCKFRAME_DECL std::ptrdiff_t send_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                        std::error_code& ec) noexcept;
+
+SOCKFRAME_DECL std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size,
+                                           int flags, const ::sockaddr* to, socklen_type to_length,
+                                           std::error_code& ec) noexcept;
+
+/// One gathered send of `count` iovecs (count <= max_iovecs); never SIGPIPE.
+SOCKFRAME_DECL std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::size_t count,
+                                          int flags, std::error_code& ec) noexcept;
+
+/// One recv(); returns bytes (0 = orderly close on a stream) or -1 with ec set.
+SOCKFRAME_DECL std::ptrdiff_t receive_once(native_handle_type h, void* data, std::size_t size, int flags,
+                                           std::error_code& ec) noexcept;
+
+/// One recvfrom()/recvmsg() of a message: reports truncation instead of silently cutting.
+/// `from`/`from_len` may be null. Returns bytes copied, or -1 with ec set; `truncated` tells
+/// whether the message was larger than `size`.
+SOCKFRAME_DECL std::ptrdiff_t receive_message(native_handle_type h, void* data, std::size_t size, int flags,
+                                              ::sockaddr* from, socklen_type* from_len, bool& truncated,
+                                              std::error_code& ec) noexcept;
+
+/// The whole size of the next queued message, leaving it queued. Linux: recv(MSG_PEEK |
+/// MSG_TRUNC), exact. Elsewhere the message is first waited for with a one-byte peek (so that
+/// "none yet" is would-block, as for a receive), then FIONREAD: the first datagram's size on
+/// Windows, all queued bytes on BSD and macOS (an upper bound).
+SOCKFRAME_DECL std::ptrdiff_t peek_message_size(native_handle_type h, int flags,
+                                                std::error_code& ec) noexcept;
+
+/// One record of a seqpacket socket, telling an empty record from end-of-stream (both read as 0
+/// bytes): `end` is set only at end-of-stream. Linux: the receive is made with SO_PASSCRED on
+/// (turned back off after, unless it was on), so a record carries a credentials message and
+/// end-of-stream does not. Elsewhere 0 is taken as end-of-stream. Returns bytes, or -1 with ec.
+SOCKFRAME_DECL std::ptrdiff_t receive_record(native_handle_type h, void* data, std::size_t size, int flags,
+                                             bool& end, std::error_code& ec) noexcept;
+
+/// Whether send_messages/receive_messages use one system call for many messages.
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__)
+#define SOCKFRAME_HAS_MMSG 1
+inline constexpr bool batched_messages = true;
+#else
+inline constexpr bool batched_messages = false;
+#endif
+
+/// Sends `count` messages (`count` <= 64), message i from vecs[i]: one sendmmsg where the OS has
+/// it, else one send per message. Returns how many left (>= 1: an error after the first ends the
+/// batch, and the next call reports it), or -1 with ec set when none did.
+SOCKFRAME_DECL std::ptrdiff_t send_messages(native_handle_type h, iovec_type* vecs, std::size_t count,
+                                            int flags, std::error_code& ec) noexcept;
+
+/// Receives up to `count` messages (`count` <= 64) into vecs[i], waiting (per `flags`) only for
+/// the first: one recvmmsg where the OS has it; else one call per message, later ones not
+/// waiting (Winsock, which has no per-call "don't wait": one message per call). sizes[i] and
+/// truncated[i] describe message i. Returns how many arrived, or -1 with ec set when none did.
+SOCKFRAME_DECL std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, std::size_t count,
+                                               int flags, std::size_t* sizes, bool* truncated,
+                                               std::error_code& ec) noexcept;
+
+// ---- messages with addresses and ancillary data ---------------------------------------------
+
+/// One message of send_headers / receive_headers: its buffers, its peer address and its
+/// ancillary data (POSIX control messages).
+struct message_header {
+    iovec_type* vecs = nullptr;      ///< the message's buffers
+    std::size_t vec_count = 0;       ///< how many
+    void* name = nullptr;            ///< the address to send to, or room for the sender's (may be null)
+    socklen_type name_length = 0;    ///< bytes at `name`; after a receive, the sender's length
+    void* control = nullptr;         ///< ancillary data to send, or room for what arrives (POSIX)
+    std::size_t control_length = 0;  ///< bytes at `control`; after a receive, the bytes received
+    std::size_t size = 0;            ///< after a receive: the message's bytes (its whole size when
+                                     ///< the call asked for it and the OS can say: Linux); after a
+                                     ///< send: the bytes sent
+    bool truncated = false;          ///< after a receive: the message was larger than its buffers
+    bool control_truncated = false;  ///< after a receive: ancillary data did not fit (MSG_CTRUNC)
+};
+
+/// Whether receive_headers can report a truncated datagram's whole size (Linux's MSG_TRUNC).
+#if defined(SOCKFRAME_LINUX)
+inline constexpr bool reports_whole_size = true;
+#else
+inline constexpr bool reports_whole_size = false;
+#endif
+
+#if defined(SOCKFRAME_POSIX)
+SOCKFRAME_DECL void to_msghdr(const message_header& m, ::msghdr& msg) noexcept;
+inline void from_msghdr(const ::msghdr& msg, std::size_t n, message_header& m) noexcept {
+    m.size = n;
+    if (m.name != nullptr) m.name_length = msg.msg_namelen;
+    m.control_length = msg.msg_control != nullptr ? static_cast<std::size_t>(msg.msg_controllen) : 0;
+    m.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
+    m.control_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
+}
+/// Close-on-exec for descriptors received with SCM_RIGHTS, where the OS can set it in the call.
+#if defined(MSG_CMSG_CLOEXEC)
+inline constexpr int receive_cloexec = MSG_CMSG_CLOEXEC;
+#else
+inline constexpr int receive_cloexec = 0;
+#endif
+#endif
+
+/// Sends `count` messages (`count` <= 64) described by `m`: one sendmmsg where the OS has it,
+/// else one sendmsg (WSASendTo) each. Returns how many left (>= 1: an error after the first ends
+/// the batch, and the next call reports it), or -1 with ec set when none did; each sent
+/// message's `size` is then the bytes taken (a stream may take fewer than offered). Windows
+/// sends ancillary data with WSASendMsg (datagram and raw sockets only).
+SOCKFRAME_DECL std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count,
+                                           int flags, std::error_code& ec) noexcept;
+
+/// Receives up to `count` messages (`count` <= 64) into `m`, waiting (per `flags`) only for the
+/// first: one recvmmsg where the OS has it, else one recvmsg each, later ones not waiting
+/// (Windows: one message per call, with WSARecvMsg when `control` is set, else WSARecvFrom and
+/// control_length comes back 0). With
+/// `whole_size`, a truncated datagram's `size` is its whole size where the OS can say
+/// (reports_whole_size); never use it on a stream (there MSG_TRUNC discards data). Returns how
+/// many arrived, or -1 with ec set when none did.
+SOCKFRAME_DECL std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, std::size_t count,
+                                              int flags, bool whole_size, std::error_code& ec) noexcept;
+
+// ---- per-datagram metadata ------------------------------------------------------------------
+
+/// What receive_headers' ancillary data said about one datagram (parse_datagram_control).
+struct datagram_control {
+    union {
+        ::sockaddr_in v4;
+        ::sockaddr_in6 v6;
+    } destination{};                      ///< the address the datagram was sent to
+    socklen_type destination_length = 0;  ///< 0: not reported
+    std::uint32_t interface_index = 0;    ///< the interface it arrived on (0: not reported)
+    int tos = -1;                         ///< IPv4 TOS / IPv6 traffic class byte (-1: not reported)
+    int ttl = -1;                         ///< IPv4 TTL / IPv6 hop limit (-1: not reported)
+    std::int64_t seconds = 0;             ///< kernel receive time, since the epoch
+    std::int64_t nanoseconds = 0;         ///< its fraction
+    bool has_timestamp = false;           ///< whether the two above were reported
+    std::uint16_t segment_size = 0;       ///< GRO: the size of each coalesced datagram (0: none)
+};
+
+/// Room for the ancillary data a datagram can carry (addresses, TOS, TTL, timestamp, GRO).
+inline constexpr std::size_t datagram_control_space = 256;
+
+/// Which datagram metadata enable_datagram_info asks the kernel for (bits).
+inline constexpr unsigned info_destination = 1, info_tos = 2, info_ttl = 4, info_timestamp = 8;
+
+// The option that turns each kind of metadata on, per family (0: the system has none). On
+// Windows, IP_PKTINFO / IPV6_PKTINFO, IP_RECVTOS / IPV6_RECVTCLASS (Windows 10 1903 and later)
+// and IP_HOPLIMIT / IPV6_HOPLIMIT; no kernel receive timestamps.
+#if defined(SOCKFRAME_WINDOWS)
+inline constexpr int info_v4_destination = IP_PKTINFO, info_v6_destination = IPV6_PKTINFO;
+#elif defined(IP_PKTINFO) && defined(IPV6_RECVPKTINFO)
+inline constexpr int info_v4_destination = IP_PKTINFO, info_v6_destination = IPV6_RECVPKTINFO;
+#else
+inline constexpr int info_v4_destination = 0, info_v6_destination = 0;
+#endif
+#if defined(IP_RECVTOS) && defined(IPV6_RECVTCLASS)
+inline constexpr int info_v4_tos = IP_RECVTOS, info_v6_tos = IPV6_RECVTCLASS;
+#else
+inline constexpr int info_v4_tos = 0, info_v6_tos = 0;
+#endif
+#if defined(SOCKFRAME_WINDOWS) && defined(IP_HOPLIMIT) && defined(IPV6_HOPLIMIT)
+inline constexpr int info_v4_ttl = IP_HOPLIMIT, info_v6_ttl = IPV6_HOPLIMIT;
+#elif defined(IP_RECVTTL) && defined(IPV6_RECVHOPLIMIT)
+inline constexpr int info_v4_ttl = IP_RECVTTL, info_v6_ttl = IPV6_RECVHOPLIMIT;
+#else
+inline constexpr int info_v4_ttl = 0, info_v6_ttl = 0;
+#endif
+
+/// Turns the kernel's per-datagram metadata on or off for the bits in `what` (info_*): IPv4 and,
+/// on an IPv6 socket, IPv6 options as well (IPv4 options there are best effort: they cover
+/// IPv4-mapped traffic). A kind the system cannot report (kernel timestamps on Windows) is
+/// errc::not_supported; the kinds before it in the order destination, TOS, TTL, timestamp are
+/// then already switched. Non-IP sockets: errc::not_supported.
+SOCKFRAME_DECL std::error_code enable_datagram_info(native_handle_type h, unsigned what, bool on) noexcept;
+
+#if defined(SOCKFRAME_POSIX)
+/// An int or a byte carried by a control message (TOS arrives as a byte on Linux IPv4, the
+/// IPv6 values as ints).
+SOCKFRAME_DECL int control_int(const ::cmsghdr* c) noexcept;
+#endif
+
+/// Reads the ancillary data of one received datagram into `out` (what is not there keeps its
+/// "not reported" value). Unknown control messages are skipped; descriptors passed by mistake
+/// (SCM_RIGHTS) are closed, never leaked.
+SOCKFRAME_DECL void parse_datagram_control(void* control, std::size_t length, datagram_control& out) noexcept;
+
+/// Writes into `buffer` the ancillary data that makes a datagram leave from `source` (an IPv4 or
+/// IPv6 address, its port ignored) and/or interface `interface_index` (0: any): IP_PKTINFO /
+/// IPV6_PKTINFO (Windows: the same, sent with WSASendMsg). Returns its length, or 0 where the
+/// system cannot (BSD for IPv4) or `capacity` is too small.
+SOCKFRAME_DECL std::size_t source_control(void* buffer, std::size_t capacity, const ::sockaddr* source,
+                                          std::uint32_t interface_index) noexcept;
+
+// ---- Unix-domain extras: descriptors, credentials ------------------------------------------
+
+#if defined(SOCKFRAME_POSIX)
+/// The most descriptors one message carries here (Linux's SCM_MAX_FD is 253).
+inline constexpr std::size_t max_passed_descriptors = 64;
+/// Bytes of ancillary data that carry `count` descriptors.
+inline std::size_t rights_space(std::size_t count) noexcept { return CMSG_SPACE(count * sizeof(int)); }
+/// Room for the ancillary data of max_passed_descriptors descriptors, suitably aligned.
+struct rights_room {
+    alignas(::cmsghdr) unsigned char bytes[CMSG_SPACE(sizeof(int) * max_passed_descriptors)];
+};
+
+/// Writes an SCM_RIGHTS control message carrying `fds` into `buffer`; returns its length (0 if
+/// it does not fit or `count` is 0).
+SOCKFRAME_DECL std::size_t rights_control(void* buffer, std::size_t capacity, const int* fds,
+                                          std::size_t count) noexcept;
+
+/// Takes the descriptors of every SCM_RIGHTS message in received ancillary data: the first
+/// `capacity` go to `out` (`count` says how many), the rest are closed at once. Other control
+/// messages are ignored. Returns how many were closed.
+SOCKFRAME_DECL std::size_t take_rights(void* control, std::size_t length, int* out, std::size_t capacity,
+                                       std::size_t& count) noexcept;
+#endif
+
+/// The peer of a connected Unix socket: process (-1 where the system cannot say), user and
+/// group. Linux: SO_PEERCRED; BSD and macOS: getpeereid (no process id). Other sockets and
+/// Windows: errc::not_supported.
+SOCKFRAME_DECL std::error_code peer_credentials(native_handle_type h, long& pid, long& uid,
+                                                long& gid) noexcept;
+
+// ---- multicast ------------------------------------------------------------------------------
+
+/// The address family a socket was opened with (AF_INET, AF_INET6, AF_UNIX), or -1 with ec.
+SOCKFRAME_DECL int socket_domain(native_handle_type h, std::error_code& ec) noexcept;
+
+/// Joins (or leaves) the multicast `group` on interface `interface_index` (0: the system's
+/// choice): any-source, or with `source` non-null source-specific (SSM: only datagrams from
+/// `source`). MCAST_JOIN_GROUP / MCAST_JOIN_SOURCE_GROUP and their leave forms, at the group's
+/// IP level. Systems without them: errc::not_supported.
+SOCKFRAME_DECL std::error_code multicast_membership(native_handle_type h, bool join, const ::sockaddr* group,
+                                                    socklen_type group_length, const ::sockaddr* source,
+                                                    socklen_type source_length,
+                                                    std::uint32_t interface_index) noexcept;
+
+/// Which multicast sending setting set_multicast changes.
+enum class multicast_setting {
+    outgoing_interface,
+    hops,
+    loopback
+};  // not `interface`: a macro in <objbase.h>
+
+/// Sets how this socket sends multicast: the outgoing interface (an index), the TTL / hop limit,
+/// or whether its own host receives what it sends (loopback). IPv4 or IPv6 by the socket's
+/// family (an IPv6 socket also sets the IPv4 form, best effort, for IPv4-mapped groups).
+SOCKFRAME_DECL std::error_code set_multicast(native_handle_type h, multicast_setting what,
+                                             std::uint32_t value) noexcept;
+
+// ---- UDP segmentation offload ---------------------------------------------------------------
+
+/// Whether this system has UDP GSO / GRO (Linux 4.18+ / 5.0+; the kernel may still refuse).
+#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT) && defined(UDP_GRO)
+inline constexpr bool has_udp_offload = true;
+#else
+inline constexpr bool has_udp_offload = false;
+#endif
+
+/// The most datagrams one GSO send may make (the kernel's UDP_MAX_SEGMENTS, 64 before 5.x).
+inline constexpr std::size_t max_gso_segments = 64;
+
+/// Writes the UDP_SEGMENT control message (segments of `size` bytes) into `buffer`; returns its
+/// length, 0 where the system has none.
+SOCKFRAME_DECL std::size_t segment_control(void* buffer, std::size_t capacity, std::uint16_t size) noexcept;
+
+/// Turns UDP GRO on or off (UDP_GRO): the kernel may then hand over several datagrams of one
+/// size from one sender in one buffer, with their size in a UDP_GRO control message. Elsewhere:
+/// errc::not_supported.
+SOCKFRAME_DECL std::error_code set_udp_gro(native_handle_type h, bool on) noexcept;
+
+/// Whether a failed GSO send means "this kernel or path cannot segment" (send the datagrams one
+/// by one instead) rather than a real error.
+inline bool gso_refused(const std::error_code& ec) noexcept {
+    return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
+           ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
+}
+
+// ---- file sends -----------------------------------------------------------------------------
+
+/// Native file descriptor type for send_file: a POSIX descriptor; on Windows a C runtime
+/// descriptor (_open, _fileno), whose HANDLE is _get_osfhandle's.
+using file_handle_type = int;
+
+#if defined(SOCKFRAME_WINDOWS)
+/// The HANDLE behind C runtime descriptor `file`, or null with ec set (a negative descriptor is
+/// refused before the runtime sees it).
+SOCKFRAME_DECL HANDLE file_os_handle(file_handle_type file, std::error_code& ec) noexcept;
+/// The calling thread's last Win32 error (GetLastError, not a Winsock code).
+inline std::error_code last_system_error() noexcept {
+    return {static_cast<int>(::GetLastError()), std::system_category()};
+}
+#endif
+
+/// The size of an open file, or -1 with ec set.
+SOCKFRAME_DECL std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept;
+
+/// Sends up to `count` bytes of `file` from `offset` to a stream socket without copying them
+/// through user space where the system can (Linux sendfile); elsewhere (other POSIX systems,
+/// and Windows, whose TransmitFile cannot stop part-way: see send_file_waiting) one positioned
+/// read into a bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec
+/// set (would_block included).
+SOCKFRAME_DECL std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
+                                             std::size_t count, int flags, std::error_code& ec) noexcept;
+
+/// send_file_once for a call that may wait as long as the send takes (a blocking socket, no
+/// deadline). Windows: TransmitFile, which sends the range from the system's file cache in one
+/// call (at most 2^31 - 2 bytes per call; the range starts at `offset`, not at the file's
+/// position, which Windows may move); without it, send_file_once. Elsewhere: send_file_once.
+SOCKFRAME_DECL std::ptrdiff_t send_file_waiting(native_handle_type h, file_handle_type file,
+                                                std::int64_t offset, std::size_t count,
+                                                std::error_code& ec) noexcept;
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the calls declared above: compiled in every unit when header-only, and once, in
+// src/sockframe.cpp, with SOCKFRAME_SEPARATE_COMPILATION (what a unit that includes the socket
+// layer compiles is then its types, its templates and the few calls small enough to inline).
+
+SOCKFRAME_DECL std::uint32_t interface_index(std::string_view name) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    char text[16] = {};
+    if (name.size() >= sizeof text) return 0;
+    std::memcpy(text, name.data(), name.size());
+    return ::if_nametoindex(text);
+#else
+    (void)name;
+    return 0;
+#endif
+}
+
+SOCKFRAME_DECL int close_handle(native_handle_type h) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    return ::closesocket(h);
+#else
+    // close() is not retried on EINTR: on Linux the descriptor is released either way.
+    return ::close(h);
+#endif
+}
+
+SOCKFRAME_DECL std::error_code set_non_blocking(native_handle_type h, bool on) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    u_long value = on ? 1 : 0;
+    if (::ioctlsocket(h, FIONBIO, &value) != 0) return last_error();
+#else
+    int flags = ::fcntl(h, F_GETFL, 0);
+    if (flags < 0) return last_error();
+    int wanted = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+    if (wanted != flags && ::fcntl(h, F_SETFL, wanted) < 0) return last_error();
+#endif
+    return {};
+}
+
+SOCKFRAME_DECL native_handle_type open_socket(int domain, int type, int protocol, bool non_blocking,
+                                              std::error_code& ec) noexcept {
+    ec = ensure_started();
+    if (ec) return invalid_handle;
+#if defined(SOCKFRAME_WINDOWS)
+    native_handle_type h = ::WSASocketW(domain, type, protocol, nullptr, 0, WSA_FLAG_NO_HANDLE_INHERIT);
+    if (h == invalid_handle) {
+        ec = last_error();
+        return h;
+    }
+#elif defined(SOCK_CLOEXEC)
+    native_handle_type h = ::socket(domain, type | SOCK_CLOEXEC, protocol);
+    if (h < 0) {
+        ec = last_error();
+        return invalid_handle;
+    }
+#else
+    native_handle_type h = ::socket(domain, type, protocol);
+    if (h < 0) {
+        ec = last_error();
+        return invalid_handle;
+    }
+    ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+#if defined(SOCKFRAME_WINDOWS) && defined(SIO_UDP_CONNRESET)
+    // By default Windows fails the next recvfrom with WSAECONNRESET when an earlier sendto drew an
+    // ICMP "port unreachable": one vanished peer would break a UDP server. POSIX never reports it
+    // on an unconnected socket; neither does sockframe.
+    if (type == SOCK_DGRAM) {
+        BOOL report = FALSE;
+        DWORD returned = 0;
+        ::WSAIoctl(h, SIO_UDP_CONNRESET, &report, sizeof report, nullptr, 0, &returned, nullptr, nullptr);
+    }
+#endif
+    if (non_blocking) {
+        ec = set_non_blocking(h, true);
+        if (ec) {
+            close_handle(h);
+            return invalid_handle;
+        }
+    }
+    return h;
+}
+
+SOCKFRAME_DECL bool file_identity(native_handle_type h, std::uint64_t& device,
+                                  std::uint64_t& inode) noexcept {
+#if defined(SOCKFRAME_POSIX)
+    struct ::stat st {};
+    if (::fstat(h, &st) != 0) return false;
+    device = convert<std::uint64_t>(st.st_dev);
+    inode = convert<std::uint64_t>(st.st_ino);
+    return true;
+#else
+    (void)h;
+    (void)device;
+    (void)inode;
+    return false;
+#endif
+}
+
+SOCKFRAME_DECL std::error_code prepare_handle(native_handle_type h, bool non_blocking,
+                                              bool cloexec_done) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    if (!cloexec_done)
+        ::SetHandleInformation(reinterpret_cast<HANDLE>(h), HANDLE_FLAG_INHERIT, 0);  // not inherited
+#else
+    if (!cloexec_done) ::fcntl(h, F_SETFD, FD_CLOEXEC);
+#endif
+#if defined(SO_NOSIGPIPE)
+    int one = 1;
+    ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+    return set_non_blocking(h, non_blocking);
+}
+
+SOCKFRAME_DECL native_handle_type accept_socket(native_handle_type listener, ::sockaddr* from,
+                                                socklen_type* length, bool non_blocking,
+                                                std::error_code& ec) noexcept {
+    const socklen_type capacity = length != nullptr ? *length : 0;
+    for (;;) {
+        if (length != nullptr) *length = capacity;
+#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
+        native_handle_type h =
+            ::accept4(listener, from, length, SOCK_CLOEXEC | (non_blocking ? SOCK_NONBLOCK : 0));
+        if (h >= 0) {
+#if defined(SO_NOSIGPIPE)
+            int one = 1;
+            ::setsockopt(h, SOL_SOCKET, SO_NOSIGPIPE, &one, sizeof one);
+#endif
+            ec.clear();
+            return h;
+        }
+#else
+        native_handle_type h = ::accept(listener, from, length);
+        if (h != invalid_handle) {
+            // accepted sockets may inherit the listener's flags here: set them all
+            ec = prepare_handle(h, non_blocking, false);
+            if (ec) {
+                close_handle(h);
+                return invalid_handle;
+            }
+            return h;
+        }
+#endif
+        if (last_was_interrupted()) continue;
+        ec = last_error();
+        if (ec == std::errc::connection_aborted) continue;  // reset before accept: take the next one
+        return invalid_handle;
+    }
+}
+
+SOCKFRAME_DECL std::error_code connect_socket(native_handle_type h, const ::sockaddr* address,
+                                              socklen_type length) noexcept {
+    if (::connect(h, address, length) == 0) return {};
+    if (last_in_progress()) return std::make_error_code(std::errc::operation_in_progress);
+#if defined(SOCKFRAME_POSIX)
+    if (last_was_interrupted()) return std::make_error_code(std::errc::operation_in_progress);
+#endif
+    return last_error();
+}
+
+SOCKFRAME_DECL std::error_code shutdown_socket(native_handle_type h, int what) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int how = what == 0 ? SD_RECEIVE : what == 1 ? SD_SEND : SD_BOTH;
+#else
+    int how = what == 0 ? SHUT_RD : what == 1 ? SHUT_WR : SHUT_RDWR;
+#endif
+    return ::shutdown(h, how) == 0 ? std::error_code{} : last_error();
+}
+
+SOCKFRAME_DECL std::error_code make_socketpair(int domain, int type, bool non_blocking,
+                                               native_handle_type (&out)[2]) noexcept {
+    out[0] = out[1] = invalid_handle;
+#if defined(SOCKFRAME_POSIX)
+    int fds[2] = {-1, -1};
+#if defined(SOCK_CLOEXEC)
+    const bool cloexec_done = true;
+    if (::socketpair(domain, type | SOCK_CLOEXEC, 0, fds) != 0) return last_error();
+#else
+    const bool cloexec_done = false;
+    if (::socketpair(domain, type, 0, fds) != 0) return last_error();
+#endif
+    for (int fd : fds) {
+        if (auto ec = prepare_handle(fd, non_blocking, cloexec_done)) {
+            ::close(fds[0]);
+            ::close(fds[1]);
+            return ec;
+        }
+    }
+    out[0] = fds[0];
+    out[1] = fds[1];
+    return {};
+#else
+    (void)domain;
+    (void)type;
+    (void)non_blocking;
+    return errc::not_supported;
+#endif
+}
+
+#if !defined(SOCKFRAME_WINDOWS)
+SOCKFRAME_DECL bool system_random(unsigned char* out, std::size_t n, std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_BSD)
+    ::arc4random_buf(out, n);
+    (void)ec;
+    return true;
+#else
+    std::size_t done = 0;
+#if defined(SOCKFRAME_HAS_GETRANDOM)
+    while (done < n) {
+        const auto got = ::getrandom(out + done, n - done, 0);
+        if (got > 0) {
+            done += static_cast<std::size_t>(got);
+        } else if (got < 0 && errno != EINTR) {
+            break;
+        }
+    }
+    if (done == n) return true;
+#endif
+    const int fd = ::open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        ec = last_error();
+        return false;
+    }
+    while (done < n) {
+        const auto got = ::read(fd, out + done, n - done);
+        if (got > 0) {
+            done += static_cast<std::size_t>(got);
+        } else if (got == 0 || errno != EINTR) {
+            ec = got == 0 ? std::make_error_code(std::errc::io_error) : last_error();
+            break;
+        }
+    }
+    ::close(fd);
+    return done == n;
+#endif
+}
+#endif
+
+SOCKFRAME_DECL bool socket_file_identity(const char* path, std::uint64_t& device,
+                                         std::uint64_t& inode) noexcept {
+    device = inode = 0;
+#if defined(SOCKFRAME_WINDOWS)
+    DWORD attributes = ::GetFileAttributesA(path);
+    return attributes != INVALID_FILE_ATTRIBUTES && (attributes & FILE_ATTRIBUTE_REPARSE_POINT) != 0;
+#else
+    struct ::stat st {};
+    if (::lstat(path, &st) != 0 || !S_ISSOCK(st.st_mode)) return false;
+    device = convert<std::uint64_t>(st.st_dev);
+    inode = convert<std::uint64_t>(st.st_ino);
+    return true;
+#endif
+}
+
+SOCKFRAME_DECL int poll_timeout_ms(const std::optional<clock::time_point>& deadline) noexcept {
+    if (!deadline) return -1;
+    auto now = clock::now();
+    if (*deadline <= now) return 0;
+    auto left = *deadline - now;
+    auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(left + std::chrono::microseconds(999)).count();
+    return ms > INT_MAX ? INT_MAX : static_cast<int>(ms);
+}
+
+SOCKFRAME_DECL int poll_handles(pollfd_type* fds, std::size_t n,
+                                const std::optional<clock::time_point>& deadline,
                                 std::error_code& ec) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    int got = ::WSAPoll(fds, static_cast<ULONG>(n), poll_timeout_ms(deadline));
+#else
+    int got = ::poll(fds, convert<::nfds_t>(n), poll_timeout_ms(deadline));
+#endif
+    if (got >= 0) return got;
+    if (last_was_interrupted()) return 0;
+    ec = last_error();
+    return -1;
+}
+
+SOCKFRAME_DECL std::error_code wait_ready(native_handle_type h, short events,
+                                          const std::optional<clock::time_point>& deadline) noexcept {
+    for (;;) {
+        pollfd_type p{};
+        p.fd = h;
+        p.events = events;
+        std::error_code ec;
+        const int n = poll_handles(&p, 1, deadline, ec);
+        if (n > 0) return {};
+        if (n < 0) return ec;
+        if (deadline && clock::now() >= *deadline) return timed_out_error();
+    }
+}
+
+SOCKFRAME_DECL std::error_code wait_connected(native_handle_type h,
+                                              const std::optional<clock::time_point>& deadline) noexcept {
+#if defined(SOCKFRAME_WINDOWS)
+    for (;;) {
+        fd_set writable, failed;
+        FD_ZERO(&writable);
+        FD_ZERO(&failed);
+        FD_SET(h, &writable);
+        FD_SET(h, &failed);
+        int ms = poll_timeout_ms(deadline);
+        ::timeval tv{ms / 1000, (ms % 1000) * 1000};
+        int n = ::select(0, nullptr, &writable, &failed, ms < 0 ? nullptr : &tv);
+        if (n > 0) return {};
+        if (n == 0) {
+            if (deadline && clock::now() >= *deadline) return timed_out_error();
+            continue;
+        }
+        if (last_was_interrupted()) continue;
+        return last_error();
+    }
+#else
+    return wait_ready(h, poll_out, deadline);
+#endif
+}
+
+SOCKFRAME_DECL std::ptrdiff_t send_once(native_handle_type h, const void* data, std::size_t size, int flags,
+                                        std::error_code& ec) noexcept {
     return retry_interrupted(ec, [&] {
 #if defined(SOCKFRAME_WINDOWS)
         return ::send(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
@@ -1465,9 +1831,9 @@ inline std::ptrdiff_t send_once(native_handle_type h, const void* data, std::siz
     });
 }
 
-inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size, int flags,
-                                   const ::sockaddr* to, socklen_type to_length,
-                                   std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::size_t size,
+                                           int flags, const ::sockaddr* to, socklen_type to_length,
+                                           std::error_code& ec) noexcept {
     return retry_interrupted(ec, [&] {
 #if defined(SOCKFRAME_WINDOWS)
         return ::sendto(h, static_cast<const char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size),
@@ -1478,9 +1844,8 @@ inline std::ptrdiff_t send_to_once(native_handle_type h, const void* data, std::
     });
 }
 
-/// One gathered send of `count` iovecs (count <= max_iovecs); never SIGPIPE.
-inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
-                                  std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::size_t count,
+                                          int flags, std::error_code& ec) noexcept {
     return retry_interrupted(ec, [&]() -> std::ptrdiff_t {
 #if defined(SOCKFRAME_WINDOWS)
         DWORD sent = 0;
@@ -1496,9 +1861,8 @@ inline std::ptrdiff_t send_vector(native_handle_type h, iovec_type* vecs, std::s
     });
 }
 
-/// One recv(); returns bytes (0 = orderly close on a stream) or -1 with ec set.
-inline std::ptrdiff_t receive_once(native_handle_type h, void* data, std::size_t size, int flags,
-                                   std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t receive_once(native_handle_type h, void* data, std::size_t size, int flags,
+                                           std::error_code& ec) noexcept {
     return retry_interrupted(ec, [&] {
 #if defined(SOCKFRAME_WINDOWS)
         return ::recv(h, static_cast<char*>(data), size > INT_MAX ? INT_MAX : static_cast<int>(size), flags);
@@ -1508,12 +1872,9 @@ inline std::ptrdiff_t receive_once(native_handle_type h, void* data, std::size_t
     });
 }
 
-/// One recvfrom()/recvmsg() of a message: reports truncation instead of silently cutting.
-/// `from`/`from_len` may be null. Returns bytes copied, or -1 with ec set; `truncated` tells
-/// whether the message was larger than `size`.
-inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::size_t size, int flags,
-                                      ::sockaddr* from, socklen_type* from_len, bool& truncated,
-                                      std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t receive_message(native_handle_type h, void* data, std::size_t size, int flags,
+                                              ::sockaddr* from, socklen_type* from_len, bool& truncated,
+                                              std::error_code& ec) noexcept {
     truncated = false;
     return retry_interrupted(ec, [&]() -> std::ptrdiff_t {
 #if defined(SOCKFRAME_WINDOWS)
@@ -1541,11 +1902,8 @@ inline std::ptrdiff_t receive_message(native_handle_type h, void* data, std::siz
     });
 }
 
-/// The whole size of the next queued message, leaving it queued. Linux: recv(MSG_PEEK |
-/// MSG_TRUNC), exact. Elsewhere the message is first waited for with a one-byte peek (so that
-/// "none yet" is would-block, as for a receive), then FIONREAD: the first datagram's size on
-/// Windows, all queued bytes on BSD and macOS (an upper bound).
-inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t peek_message_size(native_handle_type h, int flags,
+                                                std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_LINUX)
     return retry_interrupted(ec, [&] {
         char byte;
@@ -1573,12 +1931,8 @@ inline std::ptrdiff_t peek_message_size(native_handle_type h, int flags, std::er
 #endif
 }
 
-/// One record of a seqpacket socket, telling an empty record from end-of-stream (both read as 0
-/// bytes): `end` is set only at end-of-stream. Linux: the receive is made with SO_PASSCRED on
-/// (turned back off after, unless it was on), so a record carries a credentials message and
-/// end-of-stream does not. Elsewhere 0 is taken as end-of-stream. Returns bytes, or -1 with ec.
-inline std::ptrdiff_t receive_record(native_handle_type h, void* data, std::size_t size, int flags, bool& end,
-                                     std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t receive_record(native_handle_type h, void* data, std::size_t size, int flags,
+                                             bool& end, std::error_code& ec) noexcept {
     end = false;
 #if defined(SOCKFRAME_LINUX)
     int was_on = 0;
@@ -1616,19 +1970,8 @@ inline std::ptrdiff_t receive_record(native_handle_type h, void* data, std::size
 #endif
 }
 
-/// Whether send_messages/receive_messages use one system call for many messages.
-#if defined(SOCKFRAME_LINUX) || defined(__FreeBSD__) || defined(__NetBSD__)
-#define SOCKFRAME_HAS_MMSG 1
-inline constexpr bool batched_messages = true;
-#else
-inline constexpr bool batched_messages = false;
-#endif
-
-/// Sends `count` messages (`count` <= 64), message i from vecs[i]: one sendmmsg where the OS has
-/// it, else one send per message. Returns how many left (>= 1: an error after the first ends the
-/// batch, and the next call reports it), or -1 with ec set when none did.
-inline std::ptrdiff_t send_messages(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
-                                    std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t send_messages(native_handle_type h, iovec_type* vecs, std::size_t count,
+                                            int flags, std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_HAS_MMSG)
     ::mmsghdr messages[64];
     if (count > 64) count = 64;
@@ -1652,12 +1995,9 @@ inline std::ptrdiff_t send_messages(native_handle_type h, iovec_type* vecs, std:
 #endif
 }
 
-/// Receives up to `count` messages (`count` <= 64) into vecs[i], waiting (per `flags`) only for
-/// the first: one recvmmsg where the OS has it; else one call per message, later ones not
-/// waiting (Winsock, which has no per-call "don't wait": one message per call). sizes[i] and
-/// truncated[i] describe message i. Returns how many arrived, or -1 with ec set when none did.
-inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, std::size_t count, int flags,
-                                       std::size_t* sizes, bool* truncated, std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, std::size_t count,
+                                               int flags, std::size_t* sizes, bool* truncated,
+                                               std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_HAS_MMSG)
     ::mmsghdr messages[64];
     if (count > 64) count = 64;
@@ -1699,33 +2039,8 @@ inline std::ptrdiff_t receive_messages(native_handle_type h, iovec_type* vecs, s
 #endif
 }
 
-// ---- messages with addresses and ancillary data ---------------------------------------------
-
-/// One message of send_headers / receive_headers: its buffers, its peer address and its
-/// ancillary data (POSIX control messages).
-struct message_header {
-    iovec_type* vecs = nullptr;      ///< the message's buffers
-    std::size_t vec_count = 0;       ///< how many
-    void* name = nullptr;            ///< the address to send to, or room for the sender's (may be null)
-    socklen_type name_length = 0;    ///< bytes at `name`; after a receive, the sender's length
-    void* control = nullptr;         ///< ancillary data to send, or room for what arrives (POSIX)
-    std::size_t control_length = 0;  ///< bytes at `control`; after a receive, the bytes received
-    std::size_t size = 0;            ///< after a receive: the message's bytes (its whole size when
-                                     ///< the call asked for it and the OS can say: Linux); after a
-                                     ///< send: the bytes sent
-    bool truncated = false;          ///< after a receive: the message was larger than its buffers
-    bool control_truncated = false;  ///< after a receive: ancillary data did not fit (MSG_CTRUNC)
-};
-
-/// Whether receive_headers can report a truncated datagram's whole size (Linux's MSG_TRUNC).
-#if defined(SOCKFRAME_LINUX)
-inline constexpr bool reports_whole_size = true;
-#else
-inline constexpr bool reports_whole_size = false;
-#endif
-
 #if defined(SOCKFRAME_POSIX)
-inline void to_msghdr(const message_header& m, ::msghdr& msg) noexcept {
+SOCKFRAME_DECL void to_msghdr(const message_header& m, ::msghdr& msg) noexcept {
     msg = ::msghdr{};
     msg.msg_name = m.name;
     msg.msg_namelen = m.name != nullptr ? m.name_length : 0;
@@ -1734,28 +2049,10 @@ inline void to_msghdr(const message_header& m, ::msghdr& msg) noexcept {
     msg.msg_control = m.control_length > 0 ? m.control : nullptr;
     msg.msg_controllen = convert<decltype(msg.msg_controllen)>(m.control_length);
 }
-inline void from_msghdr(const ::msghdr& msg, std::size_t n, message_header& m) noexcept {
-    m.size = n;
-    if (m.name != nullptr) m.name_length = msg.msg_namelen;
-    m.control_length = msg.msg_control != nullptr ? static_cast<std::size_t>(msg.msg_controllen) : 0;
-    m.truncated = (msg.msg_flags & MSG_TRUNC) != 0;
-    m.control_truncated = (msg.msg_flags & MSG_CTRUNC) != 0;
-}
-/// Close-on-exec for descriptors received with SCM_RIGHTS, where the OS can set it in the call.
-#if defined(MSG_CMSG_CLOEXEC)
-inline constexpr int receive_cloexec = MSG_CMSG_CLOEXEC;
-#else
-inline constexpr int receive_cloexec = 0;
-#endif
 #endif
 
-/// Sends `count` messages (`count` <= 64) described by `m`: one sendmmsg where the OS has it,
-/// else one sendmsg (WSASendTo) each. Returns how many left (>= 1: an error after the first ends
-/// the batch, and the next call reports it), or -1 with ec set when none did; each sent
-/// message's `size` is then the bytes taken (a stream may take fewer than offered). Windows
-/// sends ancillary data with WSASendMsg (datagram and raw sockets only).
-inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
-                                   std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std::size_t count,
+                                           int flags, std::error_code& ec) noexcept {
     if (count > 64) count = 64;
 #if defined(SOCKFRAME_HAS_MMSG)
     ::mmsghdr messages[64];
@@ -1811,15 +2108,8 @@ inline std::ptrdiff_t send_headers(native_handle_type h, message_header* m, std:
 #endif
 }
 
-/// Receives up to `count` messages (`count` <= 64) into `m`, waiting (per `flags`) only for the
-/// first: one recvmmsg where the OS has it, else one recvmsg each, later ones not waiting
-/// (Windows: one message per call, with WSARecvMsg when `control` is set, else WSARecvFrom and
-/// control_length comes back 0). With
-/// `whole_size`, a truncated datagram's `size` is its whole size where the OS can say
-/// (reports_whole_size); never use it on a stream (there MSG_TRUNC discards data). Returns how
-/// many arrived, or -1 with ec set when none did.
-inline std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, std::size_t count, int flags,
-                                      bool whole_size, std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, std::size_t count,
+                                              int flags, bool whole_size, std::error_code& ec) noexcept {
     if (count > 64) count = 64;
 #if defined(SOCKFRAME_LINUX)
     if (whole_size) flags |= MSG_TRUNC;
@@ -1911,59 +2201,7 @@ inline std::ptrdiff_t receive_headers(native_handle_type h, message_header* m, s
 #endif
 }
 
-// ---- per-datagram metadata ------------------------------------------------------------------
-
-/// What receive_headers' ancillary data said about one datagram (parse_datagram_control).
-struct datagram_control {
-    union {
-        ::sockaddr_in v4;
-        ::sockaddr_in6 v6;
-    } destination{};                      ///< the address the datagram was sent to
-    socklen_type destination_length = 0;  ///< 0: not reported
-    std::uint32_t interface_index = 0;    ///< the interface it arrived on (0: not reported)
-    int tos = -1;                         ///< IPv4 TOS / IPv6 traffic class byte (-1: not reported)
-    int ttl = -1;                         ///< IPv4 TTL / IPv6 hop limit (-1: not reported)
-    std::int64_t seconds = 0;             ///< kernel receive time, since the epoch
-    std::int64_t nanoseconds = 0;         ///< its fraction
-    bool has_timestamp = false;           ///< whether the two above were reported
-    std::uint16_t segment_size = 0;       ///< GRO: the size of each coalesced datagram (0: none)
-};
-
-/// Room for the ancillary data a datagram can carry (addresses, TOS, TTL, timestamp, GRO).
-inline constexpr std::size_t datagram_control_space = 256;
-
-/// Which datagram metadata enable_datagram_info asks the kernel for (bits).
-inline constexpr unsigned info_destination = 1, info_tos = 2, info_ttl = 4, info_timestamp = 8;
-
-// The option that turns each kind of metadata on, per family (0: the system has none). On
-// Windows, IP_PKTINFO / IPV6_PKTINFO, IP_RECVTOS / IPV6_RECVTCLASS (Windows 10 1903 and later)
-// and IP_HOPLIMIT / IPV6_HOPLIMIT; no kernel receive timestamps.
-#if defined(SOCKFRAME_WINDOWS)
-inline constexpr int info_v4_destination = IP_PKTINFO, info_v6_destination = IPV6_PKTINFO;
-#elif defined(IP_PKTINFO) && defined(IPV6_RECVPKTINFO)
-inline constexpr int info_v4_destination = IP_PKTINFO, info_v6_destination = IPV6_RECVPKTINFO;
-#else
-inline constexpr int info_v4_destination = 0, info_v6_destination = 0;
-#endif
-#if defined(IP_RECVTOS) && defined(IPV6_RECVTCLASS)
-inline constexpr int info_v4_tos = IP_RECVTOS, info_v6_tos = IPV6_RECVTCLASS;
-#else
-inline constexpr int info_v4_tos = 0, info_v6_tos = 0;
-#endif
-#if defined(SOCKFRAME_WINDOWS) && defined(IP_HOPLIMIT) && defined(IPV6_HOPLIMIT)
-inline constexpr int info_v4_ttl = IP_HOPLIMIT, info_v6_ttl = IPV6_HOPLIMIT;
-#elif defined(IP_RECVTTL) && defined(IPV6_RECVHOPLIMIT)
-inline constexpr int info_v4_ttl = IP_RECVTTL, info_v6_ttl = IPV6_RECVHOPLIMIT;
-#else
-inline constexpr int info_v4_ttl = 0, info_v6_ttl = 0;
-#endif
-
-/// Turns the kernel's per-datagram metadata on or off for the bits in `what` (info_*): IPv4 and,
-/// on an IPv6 socket, IPv6 options as well (IPv4 options there are best effort: they cover
-/// IPv4-mapped traffic). A kind the system cannot report (kernel timestamps on Windows) is
-/// errc::not_supported; the kinds before it in the order destination, TOS, TTL, timestamp are
-/// then already switched. Non-IP sockets: errc::not_supported.
-inline std::error_code enable_datagram_info(native_handle_type h, unsigned what, bool on) noexcept {
+SOCKFRAME_DECL std::error_code enable_datagram_info(native_handle_type h, unsigned what, bool on) noexcept {
     ::sockaddr_storage self{};
     socklen_type length = sizeof self;
     if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) return last_error();
@@ -1996,9 +2234,7 @@ inline std::error_code enable_datagram_info(native_handle_type h, unsigned what,
 }
 
 #if defined(SOCKFRAME_POSIX)
-/// An int or a byte carried by a control message (TOS arrives as a byte on Linux IPv4, the
-/// IPv6 values as ints).
-inline int control_int(const ::cmsghdr* c) noexcept {
+SOCKFRAME_DECL int control_int(const ::cmsghdr* c) noexcept {
     const std::size_t length = c->cmsg_len - CMSG_LEN(0);
     if (length >= sizeof(int)) {
         int v;
@@ -2010,10 +2246,8 @@ inline int control_int(const ::cmsghdr* c) noexcept {
 }
 #endif
 
-/// Reads the ancillary data of one received datagram into `out` (what is not there keeps its
-/// "not reported" value). Unknown control messages are skipped; descriptors passed by mistake
-/// (SCM_RIGHTS) are closed, never leaked.
-inline void parse_datagram_control(void* control, std::size_t length, datagram_control& out) noexcept {
+SOCKFRAME_DECL void parse_datagram_control(void* control, std::size_t length,
+                                           datagram_control& out) noexcept {
     out = datagram_control{};
 #if defined(SOCKFRAME_POSIX)
     if (control == nullptr || length == 0) return;
@@ -2146,12 +2380,8 @@ inline void parse_datagram_control(void* control, std::size_t length, datagram_c
 #endif
 }
 
-/// Writes into `buffer` the ancillary data that makes a datagram leave from `source` (an IPv4 or
-/// IPv6 address, its port ignored) and/or interface `interface_index` (0: any): IP_PKTINFO /
-/// IPV6_PKTINFO (Windows: the same, sent with WSASendMsg). Returns its length, or 0 where the
-/// system cannot (BSD for IPv4) or `capacity` is too small.
-inline std::size_t source_control(void* buffer, std::size_t capacity, const ::sockaddr* source,
-                                  std::uint32_t interface_index) noexcept {
+SOCKFRAME_DECL std::size_t source_control(void* buffer, std::size_t capacity, const ::sockaddr* source,
+                                          std::uint32_t interface_index) noexcept {
 #if defined(SOCKFRAME_POSIX)
     std::memset(buffer, 0, capacity);
     ::msghdr msg{};
@@ -2235,22 +2465,9 @@ inline std::size_t source_control(void* buffer, std::size_t capacity, const ::so
 #endif
 }
 
-// ---- Unix-domain extras: descriptors, credentials ------------------------------------------
-
 #if defined(SOCKFRAME_POSIX)
-/// The most descriptors one message carries here (Linux's SCM_MAX_FD is 253).
-inline constexpr std::size_t max_passed_descriptors = 64;
-/// Bytes of ancillary data that carry `count` descriptors.
-inline std::size_t rights_space(std::size_t count) noexcept { return CMSG_SPACE(count * sizeof(int)); }
-/// Room for the ancillary data of max_passed_descriptors descriptors, suitably aligned.
-struct rights_room {
-    alignas(::cmsghdr) unsigned char bytes[CMSG_SPACE(sizeof(int) * max_passed_descriptors)];
-};
-
-/// Writes an SCM_RIGHTS control message carrying `fds` into `buffer`; returns its length (0 if
-/// it does not fit or `count` is 0).
-inline std::size_t rights_control(void* buffer, std::size_t capacity, const int* fds,
-                                  std::size_t count) noexcept {
+SOCKFRAME_DECL std::size_t rights_control(void* buffer, std::size_t capacity, const int* fds,
+                                          std::size_t count) noexcept {
     if (count == 0 || count > max_passed_descriptors || CMSG_SPACE(count * sizeof(int)) > capacity) return 0;
     std::memset(buffer, 0, CMSG_SPACE(count * sizeof(int)));
     ::msghdr msg{};
@@ -2263,12 +2480,11 @@ inline std::size_t rights_control(void* buffer, std::size_t capacity, const int*
     std::memcpy(CMSG_DATA(c), fds, count * sizeof(int));
     return CMSG_SPACE(count * sizeof(int));
 }
+#endif
 
-/// Takes the descriptors of every SCM_RIGHTS message in received ancillary data: the first
-/// `capacity` go to `out` (`count` says how many), the rest are closed at once. Other control
-/// messages are ignored. Returns how many were closed.
-inline std::size_t take_rights(void* control, std::size_t length, int* out, std::size_t capacity,
-                               std::size_t& count) noexcept {
+#if defined(SOCKFRAME_POSIX)
+SOCKFRAME_DECL std::size_t take_rights(void* control, std::size_t length, int* out, std::size_t capacity,
+                                       std::size_t& count) noexcept {
     std::size_t closed = 0;
     if (control == nullptr || length == 0) return 0;
     ::msghdr msg{};
@@ -2292,10 +2508,8 @@ inline std::size_t take_rights(void* control, std::size_t length, int* out, std:
 }
 #endif
 
-/// The peer of a connected Unix socket: process (-1 where the system cannot say), user and
-/// group. Linux: SO_PEERCRED; BSD and macOS: getpeereid (no process id). Other sockets and
-/// Windows: errc::not_supported.
-inline std::error_code peer_credentials(native_handle_type h, long& pid, long& uid, long& gid) noexcept {
+SOCKFRAME_DECL std::error_code peer_credentials(native_handle_type h, long& pid, long& uid,
+                                                long& gid) noexcept {
     pid = uid = gid = -1;
 #if defined(SOCKFRAME_POSIX)
     ::sockaddr_storage self{};
@@ -2324,10 +2538,7 @@ inline std::error_code peer_credentials(native_handle_type h, long& pid, long& u
 #endif
 }
 
-// ---- multicast ------------------------------------------------------------------------------
-
-/// The address family a socket was opened with (AF_INET, AF_INET6, AF_UNIX), or -1 with ec.
-inline int socket_domain(native_handle_type h, std::error_code& ec) noexcept {
+SOCKFRAME_DECL int socket_domain(native_handle_type h, std::error_code& ec) noexcept {
     ::sockaddr_storage self{};
     socklen_type length = sizeof self;
     if (::getsockname(h, reinterpret_cast<::sockaddr*>(&self), &length) != 0) {
@@ -2338,14 +2549,10 @@ inline int socket_domain(native_handle_type h, std::error_code& ec) noexcept {
     return self.ss_family;
 }
 
-/// Joins (or leaves) the multicast `group` on interface `interface_index` (0: the system's
-/// choice): any-source, or with `source` non-null source-specific (SSM: only datagrams from
-/// `source`). MCAST_JOIN_GROUP / MCAST_JOIN_SOURCE_GROUP and their leave forms, at the group's
-/// IP level. Systems without them: errc::not_supported.
-inline std::error_code multicast_membership(native_handle_type h, bool join, const ::sockaddr* group,
-                                            socklen_type group_length, const ::sockaddr* source,
-                                            socklen_type source_length,
-                                            std::uint32_t interface_index) noexcept {
+SOCKFRAME_DECL std::error_code multicast_membership(native_handle_type h, bool join, const ::sockaddr* group,
+                                                    socklen_type group_length, const ::sockaddr* source,
+                                                    socklen_type source_length,
+                                                    std::uint32_t interface_index) noexcept {
 #if defined(MCAST_JOIN_GROUP) && defined(MCAST_JOIN_SOURCE_GROUP)
     const int level = group->sa_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
     if (group->sa_family != AF_INET && group->sa_family != AF_INET6) return errc::invalid_argument;
@@ -2375,18 +2582,8 @@ inline std::error_code multicast_membership(native_handle_type h, bool join, con
 #endif
 }
 
-/// Which multicast sending setting set_multicast changes.
-enum class multicast_setting {
-    outgoing_interface,
-    hops,
-    loopback
-};  // not `interface`: a macro in <objbase.h>
-
-/// Sets how this socket sends multicast: the outgoing interface (an index), the TTL / hop limit,
-/// or whether its own host receives what it sends (loopback). IPv4 or IPv6 by the socket's
-/// family (an IPv6 socket also sets the IPv4 form, best effort, for IPv4-mapped groups).
-inline std::error_code set_multicast(native_handle_type h, multicast_setting what,
-                                     std::uint32_t value) noexcept {
+SOCKFRAME_DECL std::error_code set_multicast(native_handle_type h, multicast_setting what,
+                                             std::uint32_t value) noexcept {
     std::error_code ec;
     const int domain = socket_domain(h, ec);
     if (ec) return ec;
@@ -2435,21 +2632,7 @@ inline std::error_code set_multicast(native_handle_type h, multicast_setting wha
     return {};
 }
 
-// ---- UDP segmentation offload ---------------------------------------------------------------
-
-/// Whether this system has UDP GSO / GRO (Linux 4.18+ / 5.0+; the kernel may still refuse).
-#if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT) && defined(UDP_GRO)
-inline constexpr bool has_udp_offload = true;
-#else
-inline constexpr bool has_udp_offload = false;
-#endif
-
-/// The most datagrams one GSO send may make (the kernel's UDP_MAX_SEGMENTS, 64 before 5.x).
-inline constexpr std::size_t max_gso_segments = 64;
-
-/// Writes the UDP_SEGMENT control message (segments of `size` bytes) into `buffer`; returns its
-/// length, 0 where the system has none.
-inline std::size_t segment_control(void* buffer, std::size_t capacity, std::uint16_t size) noexcept {
+SOCKFRAME_DECL std::size_t segment_control(void* buffer, std::size_t capacity, std::uint16_t size) noexcept {
 #if defined(SOCKFRAME_LINUX) && defined(UDP_SEGMENT)
     if (capacity < CMSG_SPACE(sizeof(std::uint16_t))) return 0;
     std::memset(buffer, 0, CMSG_SPACE(sizeof(std::uint16_t)));
@@ -2470,10 +2653,7 @@ inline std::size_t segment_control(void* buffer, std::size_t capacity, std::uint
 #endif
 }
 
-/// Turns UDP GRO on or off (UDP_GRO): the kernel may then hand over several datagrams of one
-/// size from one sender in one buffer, with their size in a UDP_GRO control message. Elsewhere:
-/// errc::not_supported.
-inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
+SOCKFRAME_DECL std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
 #if defined(SOCKFRAME_LINUX) && defined(UDP_GRO)
     const int value = on ? 1 : 0;
     return set_socket_option(h, IPPROTO_UDP, UDP_GRO, &value, sizeof value);
@@ -2484,23 +2664,8 @@ inline std::error_code set_udp_gro(native_handle_type h, bool on) noexcept {
 #endif
 }
 
-/// Whether a failed GSO send means "this kernel or path cannot segment" (send the datagrams one
-/// by one instead) rather than a real error.
-inline bool gso_refused(const std::error_code& ec) noexcept {
-    return ec == std::errc::io_error || ec == std::errc::invalid_argument ||
-           ec == std::errc::no_protocol_option || ec == std::errc::operation_not_supported;
-}
-
-// ---- file sends -----------------------------------------------------------------------------
-
-/// Native file descriptor type for send_file: a POSIX descriptor; on Windows a C runtime
-/// descriptor (_open, _fileno), whose HANDLE is _get_osfhandle's.
-using file_handle_type = int;
-
 #if defined(SOCKFRAME_WINDOWS)
-/// The HANDLE behind C runtime descriptor `file`, or null with ec set (a negative descriptor is
-/// refused before the runtime sees it).
-inline HANDLE file_os_handle(file_handle_type file, std::error_code& ec) noexcept {
+SOCKFRAME_DECL HANDLE file_os_handle(file_handle_type file, std::error_code& ec) noexcept {
     const auto handle = file < 0 ? intptr_t{-1} : ::_get_osfhandle(file);
     if (handle == -1 || handle == -2) {  // -2: a descriptor with no stream (a GUI program's stdin)
         ec = std::make_error_code(std::errc::bad_file_descriptor);
@@ -2508,14 +2673,9 @@ inline HANDLE file_os_handle(file_handle_type file, std::error_code& ec) noexcep
     }
     return reinterpret_cast<HANDLE>(handle);
 }
-/// The calling thread's last Win32 error (GetLastError, not a Winsock code).
-inline std::error_code last_system_error() noexcept {
-    return {static_cast<int>(::GetLastError()), std::system_category()};
-}
 #endif
 
-/// The size of an open file, or -1 with ec set.
-inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::int64_t file_size(file_handle_type file, std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_POSIX)
     struct ::stat st {};
     if (::fstat(file, &st) != 0) {
@@ -2537,13 +2697,8 @@ inline std::int64_t file_size(file_handle_type file, std::error_code& ec) noexce
 #endif
 }
 
-/// Sends up to `count` bytes of `file` from `offset` to a stream socket without copying them
-/// through user space where the system can (Linux sendfile); elsewhere (other POSIX systems,
-/// and Windows, whose TransmitFile cannot stop part-way: see send_file_waiting) one positioned
-/// read into a bounce buffer and one send. Returns bytes sent (0: the file ended) or -1 with ec
-/// set (would_block included).
-inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
-                                     std::size_t count, int flags, std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file, std::int64_t offset,
+                                             std::size_t count, int flags, std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_LINUX)
     (void)flags;  // sendfile has no per-call flags: MSG_DONTWAIT is emulated by the caller's poll
     return retry_interrupted(ec, [&] {
@@ -2576,12 +2731,9 @@ inline std::ptrdiff_t send_file_once(native_handle_type h, file_handle_type file
 #endif
 }
 
-/// send_file_once for a call that may wait as long as the send takes (a blocking socket, no
-/// deadline). Windows: TransmitFile, which sends the range from the system's file cache in one
-/// call (at most 2^31 - 2 bytes per call; the range starts at `offset`, not at the file's
-/// position, which Windows may move); without it, send_file_once. Elsewhere: send_file_once.
-inline std::ptrdiff_t send_file_waiting(native_handle_type h, file_handle_type file, std::int64_t offset,
-                                        std::size_t count, std::error_code& ec) noexcept {
+SOCKFRAME_DECL std::ptrdiff_t send_file_waiting(native_handle_type h, file_handle_type file,
+                                                std::int64_t offset, std::size_t count,
+                                                std::error_code& ec) noexcept {
 #if defined(SOCKFRAME_WINDOWS)
     const HANDLE handle = file_os_handle(file, ec);
     if (ec) return -1;
@@ -2613,6 +2765,8 @@ inline std::ptrdiff_t send_file_waiting(native_handle_type h, file_handle_type f
     return send_file_once(h, file, offset, count, 0, ec);
 #endif
 }
+
+#endif  // SOCKFRAME_HEADER_BODIES
 
 }  // namespace detail
 SOCKFRAME_NAMESPACE_END

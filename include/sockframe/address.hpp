@@ -52,40 +52,13 @@ public:
     static ipv4_address broadcast(std::uint16_t port = 0) noexcept { return {{255, 255, 255, 255}, port}; }
 
     /// Parses dotted-quad text ("192.0.2.1"); anything else is errc::bad_address.
-    static ipv4_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
-        ipv4_address a;
-        a.storage_.sin_port = detail::to_network(port);
-        if (!detail::text_to_binary(AF_INET, host, &a.storage_.sin_addr)) {
-            ec = errc::bad_address;
-            return {};
-        }
-        ec.clear();
-        return a;
-    }
+    static ipv4_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
     /// parse(host, port, ec), throwing std::system_error(errc::bad_address) instead.
-    static ipv4_address parse(std::string_view host, std::uint16_t port) {
-        std::error_code ec;
-        auto a = parse(host, port, ec);
-        if (ec) throw std::system_error(ec, "sockframe: not an IPv4 address: '" + std::string(host) + "'");
-        return a;
-    }
+    static ipv4_address parse(std::string_view host, std::uint16_t port);
     /// Parses "host:port" ("127.0.0.1:8080").
-    static ipv4_address parse(std::string_view text, std::error_code& ec) noexcept {
-        auto colon = text.rfind(':');
-        std::uint16_t port = 0;
-        if (colon == std::string_view::npos || !detail::parse_port(text.substr(colon + 1), port)) {
-            ec = errc::bad_address;
-            return {};
-        }
-        return parse(text.substr(0, colon), port, ec);
-    }
+    static ipv4_address parse(std::string_view text, std::error_code& ec) noexcept;
     /// parse(text, ec), throwing std::system_error(errc::bad_address) instead.
-    static ipv4_address parse(std::string_view text) {
-        std::error_code ec;
-        auto a = parse(text, ec);
-        if (ec) throw std::system_error(ec, "sockframe: not an IPv4 host:port: '" + std::string(text) + "'");
-        return a;
-    }
+    static ipv4_address parse(std::string_view text);
 
     /// The port.
     std::uint16_t port() const noexcept { return detail::from_network(storage_.sin_port); }
@@ -102,9 +75,9 @@ public:
     /// Whether this is 0.0.0.0.
     bool is_any() const noexcept { return bytes() == bytes_type{}; }
     /// The address without the port ("127.0.0.1").
-    std::string host() const { return detail::binary_to_text(AF_INET, &storage_.sin_addr); }
+    std::string host() const;
     /// "127.0.0.1:8080".
-    std::string to_string() const { return host() + ':' + std::to_string(port()); }
+    std::string to_string() const;
 
     /// The native sockaddr, for calls sockframe does not wrap.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
@@ -163,52 +136,13 @@ public:
     }
 
     /// Parses IPv6 text ("::1", "fe80::1%2" or "fe80::1%eth0" with a scope); else errc::bad_address.
-    static ipv6_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
-        ipv6_address a;
-        a.storage_.sin6_port = detail::to_network(port);
-        auto percent = host.find('%');
-        std::string_view ip = host.substr(0, percent);
-        if (!detail::text_to_binary(AF_INET6, ip, &a.storage_.sin6_addr)) {
-            ec = errc::bad_address;
-            return {};
-        }
-        if (percent != std::string_view::npos) {
-            std::string_view scope = host.substr(percent + 1);
-            std::uint32_t id = 0;  // sin6_scope_id is a u_long on Windows
-            if (!parse_scope(scope, id)) {
-                ec = errc::bad_address;
-                return {};
-            }
-            a.storage_.sin6_scope_id = id;
-        }
-        ec.clear();
-        return a;
-    }
+    static ipv6_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
     /// parse(host, port, ec), throwing std::system_error(errc::bad_address) instead.
-    static ipv6_address parse(std::string_view host, std::uint16_t port) {
-        std::error_code ec;
-        auto a = parse(host, port, ec);
-        if (ec) throw std::system_error(ec, "sockframe: not an IPv6 address: '" + std::string(host) + "'");
-        return a;
-    }
+    static ipv6_address parse(std::string_view host, std::uint16_t port);
     /// Parses "[host]:port" ("[::1]:8080").
-    static ipv6_address parse(std::string_view text, std::error_code& ec) noexcept {
-        auto close = text.rfind(']');
-        std::uint16_t port = 0;
-        if (text.empty() || text[0] != '[' || close == std::string_view::npos || close + 1 >= text.size() ||
-            text[close + 1] != ':' || !detail::parse_port(text.substr(close + 2), port)) {
-            ec = errc::bad_address;
-            return {};
-        }
-        return parse(text.substr(1, close - 1), port, ec);
-    }
+    static ipv6_address parse(std::string_view text, std::error_code& ec) noexcept;
     /// parse(text, ec), throwing std::system_error(errc::bad_address) instead.
-    static ipv6_address parse(std::string_view text) {
-        std::error_code ec;
-        auto a = parse(text, ec);
-        if (ec) throw std::system_error(ec, "sockframe: not an [IPv6]:port: '" + std::string(text) + "'");
-        return a;
-    }
+    static ipv6_address parse(std::string_view text);
 
     /// The port.
     std::uint16_t port() const noexcept { return detail::from_network(storage_.sin6_port); }
@@ -236,13 +170,9 @@ public:
         return b[10] == 0xff && b[11] == 0xff;
     }
     /// The address without the port ("::1", "fe80::1%2").
-    std::string host() const {
-        std::string text = detail::binary_to_text(AF_INET6, &storage_.sin6_addr);
-        if (storage_.sin6_scope_id != 0) text += '%' + std::to_string(storage_.sin6_scope_id);
-        return text;
-    }
+    std::string host() const;
     /// "[::1]:8080".
-    std::string to_string() const { return '[' + host() + "]:" + std::to_string(port()); }
+    std::string to_string() const;
 
     /// The native sockaddr (sockaddr_in6), for a system call.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
@@ -276,25 +206,7 @@ public:
     }
 
 private:
-    static bool parse_scope(std::string_view scope, std::uint32_t& id) noexcept {
-        if (scope.empty() || scope.size() > 15) return false;
-        bool digits = true;
-        std::uint64_t value = 0;
-        for (char c : scope) {
-            if (c < '0' || c > '9') {
-                digits = false;
-                break;
-            }
-            value = value * 10 + static_cast<unsigned>(c - '0');
-        }
-        if (digits) {
-            if (value > 0xFFFFFFFFu) return false;
-            id = static_cast<std::uint32_t>(value);
-            return true;
-        }
-        id = detail::interface_index(scope);
-        return id != 0;
-    }
+    static bool parse_scope(std::string_view scope, std::uint32_t& id) noexcept;
 
     ::sockaddr_in6 storage_{};
 };
@@ -318,36 +230,13 @@ public:
     static ip_address any(std::uint16_t port = 0) noexcept { return ipv6_address::any(port); }
 
     /// Parses IPv4 ("192.0.2.1") or IPv6 ("::1", "fe80::1%eth0") text; else errc::bad_address.
-    static ip_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept {
-        auto v4 = ipv4_address::parse(host, port, ec);
-        if (!ec) return v4;
-        auto v6 = ipv6_address::parse(host, port, ec);
-        if (!ec) return v6;
-        return {};
-    }
+    static ip_address parse(std::string_view host, std::uint16_t port, std::error_code& ec) noexcept;
     /// Throwing parse(host, port).
-    static ip_address parse(std::string_view host, std::uint16_t port) {
-        std::error_code ec;
-        auto a = parse(host, port, ec);
-        if (ec) throw std::system_error(ec, "sockframe: not an IP address: '" + std::string(host) + "'");
-        return a;
-    }
+    static ip_address parse(std::string_view host, std::uint16_t port);
     /// Parses "192.0.2.1:80" or "[::1]:80".
-    static ip_address parse(std::string_view text, std::error_code& ec) noexcept {
-        if (!text.empty() && text.front() == '[') {
-            auto v6 = ipv6_address::parse(text, ec);
-            return ec ? ip_address{} : ip_address(v6);
-        }
-        auto v4 = ipv4_address::parse(text, ec);
-        return ec ? ip_address{} : ip_address(v4);
-    }
+    static ip_address parse(std::string_view text, std::error_code& ec) noexcept;
     /// Throwing parse(text).
-    static ip_address parse(std::string_view text) {
-        std::error_code ec;
-        auto a = parse(text, ec);
-        if (ec) throw std::system_error(ec, "sockframe: not an IP host:port: '" + std::string(text) + "'");
-        return a;
-    }
+    static ip_address parse(std::string_view text);
 
     /// AF_INET or AF_INET6.
     int family() const noexcept { return storage_.v4.sin_family; }
@@ -369,11 +258,7 @@ public:
     }
     /// An IPv4-mapped IPv6 address (`0:0:0:0:0:ffff:192.0.2.1`, how a dual-stack socket sees IPv4 peers)
     /// as the IPv4 address it stands for; any other address unchanged.
-    ip_address unmapped() const noexcept {
-        if (!is_v6() || !v6().is_v4_mapped()) return *this;
-        auto b = v6().bytes();
-        return ipv4_address({b[12], b[13], b[14], b[15]}, port());
-    }
+    ip_address unmapped() const noexcept;
 
     /// The port.
     std::uint16_t port() const noexcept { return is_v4() ? v4().port() : v6().port(); }
@@ -443,68 +328,25 @@ private:
 class local_address {
 public:
     /// The unnamed address.
-    local_address() noexcept {
-        storage_.sun_family = AF_UNIX;
-        length_ = path_offset();
-    }
+    local_address() noexcept;
     /// A filesystem path; throws std::system_error(errc::bad_address) if too long or it holds NUL.
-    explicit local_address(std::string_view path) : local_address() {
-        std::error_code ec;
-        assign_path(path, ec);
-        if (ec) throw std::system_error(ec, "sockframe: bad Unix socket path '" + std::string(path) + "'");
-    }
+    explicit local_address(std::string_view path);
     /// A filesystem path, never throwing.
-    static local_address path(std::string_view path, std::error_code& ec) noexcept {
-        local_address a;
-        a.assign_path(path, ec);
-        return ec ? local_address{} : a;
-    }
+    static local_address path(std::string_view path, std::error_code& ec) noexcept;
     /// A Linux abstract-namespace name (no file; vanishes with the last socket). Elsewhere:
     /// errc::not_supported.
-    static local_address abstract(std::string_view name, std::error_code& ec) noexcept {
-        local_address a;
-#if defined(SOCKFRAME_LINUX)
-        if (name.size() + 1 > sizeof(a.storage_.sun_path)) {
-            ec = errc::bad_address;
-            return {};
-        }
-        a.storage_.sun_path[0] = '\0';
-        std::memcpy(a.storage_.sun_path + 1, name.data(), name.size());
-        a.length_ = static_cast<detail::socklen_type>(path_offset() + 1 + name.size());
-        ec.clear();
-#else
-        (void)name;
-        ec = errc::not_supported;
-#endif
-        return a;
-    }
+    static local_address abstract(std::string_view name, std::error_code& ec) noexcept;
     /// abstract(name, ec), throwing std::system_error(errc::bad_address) instead.
-    static local_address abstract(std::string_view name) {
-        std::error_code ec;
-        auto a = abstract(name, ec);
-        if (ec) throw std::system_error(ec, "sockframe: bad abstract Unix socket name");
-        return a;
-    }
+    static local_address abstract(std::string_view name);
 
     /// Whether the address is unnamed (an unbound or socketpair socket).
     bool is_unnamed() const noexcept { return length_ <= path_offset(); }
     /// Whether this is a Linux abstract name.
     bool is_abstract() const noexcept { return !is_unnamed() && storage_.sun_path[0] == '\0'; }
     /// The filesystem path, or the abstract name (without its leading NUL); empty when unnamed.
-    std::string_view name() const noexcept {
-        if (is_unnamed()) return {};
-        std::size_t n = static_cast<std::size_t>(length_) - path_offset();
-        const char* p = storage_.sun_path;
-        if (p[0] == '\0') return {p + 1, n - 1};
-        std::size_t len = 0;
-        while (len < n && p[len] != '\0') ++len;
-        return {p, len};
-    }
+    std::string_view name() const noexcept;
     /// The path, "@name" for an abstract name, or "" for unnamed.
-    std::string to_string() const {
-        if (is_abstract()) return '@' + std::string(name());
-        return std::string(name());
-    }
+    std::string to_string() const;
 
     /// The native sockaddr (sockaddr_un), for a system call.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
@@ -541,20 +383,7 @@ private:
     static constexpr detail::socklen_type path_offset() noexcept {
         return static_cast<detail::socklen_type>(offsetof(::sockaddr_un, sun_path));
     }
-    void assign_path(std::string_view path, std::error_code& ec) noexcept {
-        if (path.empty() || path.size() >= sizeof(storage_.sun_path) ||
-            path.find('\0') != std::string_view::npos) {
-            ec = errc::bad_address;
-            return;
-        }
-        std::memcpy(storage_.sun_path, path.data(), path.size());
-        storage_.sun_path[path.size()] = '\0';
-        length_ = static_cast<detail::socklen_type>(path_offset() + path.size() + 1);
-#if defined(SOCKFRAME_BSD)
-        storage_.sun_len = static_cast<unsigned char>(length_);
-#endif
-        ec.clear();
-    }
+    void assign_path(std::string_view path, std::error_code& ec) noexcept;
 
     ::sockaddr_un storage_{};
     detail::socklen_type length_;
@@ -602,13 +431,7 @@ public:
     }
 #endif
     /// The address as text, as its own type prints it ("" when unspecified).
-    std::string to_string() const {
-        if (is_ip()) return ip().to_string();
-#if defined(SOCKFRAME_HAS_AF_UNIX)
-        if (is_local()) return local().to_string();
-#endif
-        return {};
-    }
+    std::string to_string() const;
 
     /// The native sockaddr.
     const ::sockaddr* data() const noexcept { return reinterpret_cast<const ::sockaddr*>(&storage_); }
@@ -667,5 +490,249 @@ private:
     ::sockaddr_storage storage_{};
     detail::socklen_type length_ = 0;
 };
+
+#if SOCKFRAME_HEADER_BODIES
+// The bodies of the parsers and printers declared above: compiled in every unit when header-only,
+// and once, in src/sockframe.cpp, with SOCKFRAME_SEPARATE_COMPILATION.
+
+SOCKFRAME_DECL std::string ipv4_address::host() const {
+    return detail::binary_to_text(AF_INET, &storage_.sin_addr);
+}
+
+SOCKFRAME_DECL std::string ipv4_address::to_string() const { return host() + ':' + std::to_string(port()); }
+
+SOCKFRAME_DECL std::string ipv6_address::to_string() const {
+    return '[' + host() + "]:" + std::to_string(port());
+}
+
+SOCKFRAME_DECL ipv4_address ipv4_address::parse(std::string_view host, std::uint16_t port,
+                                                std::error_code& ec) noexcept {
+    ipv4_address a;
+    a.storage_.sin_port = detail::to_network(port);
+    if (!detail::text_to_binary(AF_INET, host, &a.storage_.sin_addr)) {
+        ec = errc::bad_address;
+        return {};
+    }
+    ec.clear();
+    return a;
+}
+
+SOCKFRAME_DECL ipv4_address ipv4_address::parse(std::string_view host, std::uint16_t port) {
+    std::error_code ec;
+    auto a = parse(host, port, ec);
+    if (ec) throw std::system_error(ec, "sockframe: not an IPv4 address: '" + std::string(host) + "'");
+    return a;
+}
+
+SOCKFRAME_DECL ipv4_address ipv4_address::parse(std::string_view text, std::error_code& ec) noexcept {
+    auto colon = text.rfind(':');
+    std::uint16_t port = 0;
+    if (colon == std::string_view::npos || !detail::parse_port(text.substr(colon + 1), port)) {
+        ec = errc::bad_address;
+        return {};
+    }
+    return parse(text.substr(0, colon), port, ec);
+}
+
+SOCKFRAME_DECL ipv4_address ipv4_address::parse(std::string_view text) {
+    std::error_code ec;
+    auto a = parse(text, ec);
+    if (ec) throw std::system_error(ec, "sockframe: not an IPv4 host:port: '" + std::string(text) + "'");
+    return a;
+}
+
+SOCKFRAME_DECL ipv6_address ipv6_address::parse(std::string_view host, std::uint16_t port,
+                                                std::error_code& ec) noexcept {
+    ipv6_address a;
+    a.storage_.sin6_port = detail::to_network(port);
+    auto percent = host.find('%');
+    std::string_view ip = host.substr(0, percent);
+    if (!detail::text_to_binary(AF_INET6, ip, &a.storage_.sin6_addr)) {
+        ec = errc::bad_address;
+        return {};
+    }
+    if (percent != std::string_view::npos) {
+        std::string_view scope = host.substr(percent + 1);
+        std::uint32_t id = 0;  // sin6_scope_id is a u_long on Windows
+        if (!parse_scope(scope, id)) {
+            ec = errc::bad_address;
+            return {};
+        }
+        a.storage_.sin6_scope_id = id;
+    }
+    ec.clear();
+    return a;
+}
+
+SOCKFRAME_DECL ipv6_address ipv6_address::parse(std::string_view host, std::uint16_t port) {
+    std::error_code ec;
+    auto a = parse(host, port, ec);
+    if (ec) throw std::system_error(ec, "sockframe: not an IPv6 address: '" + std::string(host) + "'");
+    return a;
+}
+
+SOCKFRAME_DECL ipv6_address ipv6_address::parse(std::string_view text, std::error_code& ec) noexcept {
+    auto close = text.rfind(']');
+    std::uint16_t port = 0;
+    if (text.empty() || text[0] != '[' || close == std::string_view::npos || close + 1 >= text.size() ||
+        text[close + 1] != ':' || !detail::parse_port(text.substr(close + 2), port)) {
+        ec = errc::bad_address;
+        return {};
+    }
+    return parse(text.substr(1, close - 1), port, ec);
+}
+
+SOCKFRAME_DECL ipv6_address ipv6_address::parse(std::string_view text) {
+    std::error_code ec;
+    auto a = parse(text, ec);
+    if (ec) throw std::system_error(ec, "sockframe: not an [IPv6]:port: '" + std::string(text) + "'");
+    return a;
+}
+
+SOCKFRAME_DECL std::string ipv6_address::host() const {
+    std::string text = detail::binary_to_text(AF_INET6, &storage_.sin6_addr);
+    if (storage_.sin6_scope_id != 0) text += '%' + std::to_string(storage_.sin6_scope_id);
+    return text;
+}
+
+SOCKFRAME_DECL bool ipv6_address::parse_scope(std::string_view scope, std::uint32_t& id) noexcept {
+    if (scope.empty() || scope.size() > 15) return false;
+    bool digits = true;
+    std::uint64_t value = 0;
+    for (char c : scope) {
+        if (c < '0' || c > '9') {
+            digits = false;
+            break;
+        }
+        value = value * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (digits) {
+        if (value > 0xFFFFFFFFu) return false;
+        id = static_cast<std::uint32_t>(value);
+        return true;
+    }
+    id = detail::interface_index(scope);
+    return id != 0;
+}
+
+SOCKFRAME_DECL ip_address ip_address::parse(std::string_view host, std::uint16_t port,
+                                            std::error_code& ec) noexcept {
+    auto v4 = ipv4_address::parse(host, port, ec);
+    if (!ec) return v4;
+    auto v6 = ipv6_address::parse(host, port, ec);
+    if (!ec) return v6;
+    return {};
+}
+
+SOCKFRAME_DECL ip_address ip_address::parse(std::string_view host, std::uint16_t port) {
+    std::error_code ec;
+    auto a = parse(host, port, ec);
+    if (ec) throw std::system_error(ec, "sockframe: not an IP address: '" + std::string(host) + "'");
+    return a;
+}
+
+SOCKFRAME_DECL ip_address ip_address::parse(std::string_view text, std::error_code& ec) noexcept {
+    if (!text.empty() && text.front() == '[') {
+        auto v6 = ipv6_address::parse(text, ec);
+        return ec ? ip_address{} : ip_address(v6);
+    }
+    auto v4 = ipv4_address::parse(text, ec);
+    return ec ? ip_address{} : ip_address(v4);
+}
+
+SOCKFRAME_DECL ip_address ip_address::parse(std::string_view text) {
+    std::error_code ec;
+    auto a = parse(text, ec);
+    if (ec) throw std::system_error(ec, "sockframe: not an IP host:port: '" + std::string(text) + "'");
+    return a;
+}
+
+SOCKFRAME_DECL ip_address ip_address::unmapped() const noexcept {
+    if (!is_v6() || !v6().is_v4_mapped()) return *this;
+    auto b = v6().bytes();
+    return ipv4_address({b[12], b[13], b[14], b[15]}, port());
+}
+
+SOCKFRAME_DECL local_address::local_address() noexcept {
+    storage_.sun_family = AF_UNIX;
+    length_ = path_offset();
+}
+
+SOCKFRAME_DECL local_address::local_address(std::string_view path) : local_address() {
+    std::error_code ec;
+    assign_path(path, ec);
+    if (ec) throw std::system_error(ec, "sockframe: bad Unix socket path '" + std::string(path) + "'");
+}
+
+SOCKFRAME_DECL local_address local_address::path(std::string_view path, std::error_code& ec) noexcept {
+    local_address a;
+    a.assign_path(path, ec);
+    return ec ? local_address{} : a;
+}
+
+SOCKFRAME_DECL local_address local_address::abstract(std::string_view name, std::error_code& ec) noexcept {
+    local_address a;
+#if defined(SOCKFRAME_LINUX)
+    if (name.size() + 1 > sizeof(a.storage_.sun_path)) {
+        ec = errc::bad_address;
+        return {};
+    }
+    a.storage_.sun_path[0] = '\0';
+    std::memcpy(a.storage_.sun_path + 1, name.data(), name.size());
+    a.length_ = static_cast<detail::socklen_type>(path_offset() + 1 + name.size());
+    ec.clear();
+#else
+    (void)name;
+    ec = errc::not_supported;
+#endif
+    return a;
+}
+
+SOCKFRAME_DECL local_address local_address::abstract(std::string_view name) {
+    std::error_code ec;
+    auto a = abstract(name, ec);
+    if (ec) throw std::system_error(ec, "sockframe: bad abstract Unix socket name");
+    return a;
+}
+
+SOCKFRAME_DECL std::string_view local_address::name() const noexcept {
+    if (is_unnamed()) return {};
+    std::size_t n = static_cast<std::size_t>(length_) - path_offset();
+    const char* p = storage_.sun_path;
+    if (p[0] == '\0') return {p + 1, n - 1};
+    std::size_t len = 0;
+    while (len < n && p[len] != '\0') ++len;
+    return {p, len};
+}
+
+SOCKFRAME_DECL std::string local_address::to_string() const {
+    if (is_abstract()) return '@' + std::string(name());
+    return std::string(name());
+}
+
+SOCKFRAME_DECL void local_address::assign_path(std::string_view path, std::error_code& ec) noexcept {
+    if (path.empty() || path.size() >= sizeof(storage_.sun_path) ||
+        path.find('\0') != std::string_view::npos) {
+        ec = errc::bad_address;
+        return;
+    }
+    std::memcpy(storage_.sun_path, path.data(), path.size());
+    storage_.sun_path[path.size()] = '\0';
+    length_ = static_cast<detail::socklen_type>(path_offset() + path.size() + 1);
+#if defined(SOCKFRAME_BSD)
+    storage_.sun_len = static_cast<unsigned char>(length_);
+#endif
+    ec.clear();
+}
+
+SOCKFRAME_DECL std::string any_address::to_string() const {
+    if (is_ip()) return ip().to_string();
+#if defined(SOCKFRAME_HAS_AF_UNIX)
+    if (is_local()) return local().to_string();
+#endif
+    return {};
+}
+
+#endif  // SOCKFRAME_HEADER_BODIES
 
 SOCKFRAME_NAMESPACE_END

@@ -39,6 +39,30 @@ for cxx in g++ clang++; do
 done
 rm -f "$unit"
 echo "separate compilation: nothing of sockframe's emitted (g++, clang++; C++17, C++20; both header trees)"
+# ... and a unit that uses the socket layer calls the OS layer's wrappers and the address parsers
+# in the compiled part instead of compiling them itself, even where the optimiser would inline them.
+unit=$(mktemp --suffix=.o)
+for dir in include single_include; do
+    g++ -std=c++17 -O2 -c -x c++ - -I$dir -DSOCKFRAME_SEPARATE_COMPILATION -o "$unit" <<'EOF_UNIT'
+#include <sockframe/sockframe.hpp>
+int uses_the_os_layer() {
+    std::error_code ec;
+    auto address = sockframe::ipv4_address::parse("127.0.0.1", 1, ec);
+    auto s = sockframe::tcp_stream::connect(address, ec);
+    return ec ? 1 : 0;
+}
+EOF_UNIT
+    symbols=$(nm -C "$unit")
+    for f in 'detail::open_socket(' 'detail::connect_socket(' 'ipv4_address::parse('; do
+        if ! grep -qF " U sockframe::v" <<<"$(grep -F "$f" <<<"$symbols")"; then
+            rm -f "$unit"
+            echo "separate compilation ($dir): the unit compiles $f itself instead of calling the library's" >&2
+            exit 1
+        fi
+    done
+done
+rm -f "$unit"
+echo "separate compilation: the OS layer and the address parsers are called in the compiled part"
 section "strict warnings"
 printf '%s\n' "${checks[@]}" | xargs -P 2 -d '\n' -I '{}' sh -c 'echo "{}" && {}'
 echo "strict warnings: the single header is clean under g++ and clang++, C++17 and C++20 (${#checks[@]} checks)"

@@ -1,6 +1,6 @@
 # Benchmark smoke run: sockframe_bench and sockframe_server_bench build (Release, with standalone
-# Asio) and their --quick --json runs print JSON arrays with the documented schemas. No timing is checked: the numbers of a
-# shared CI machine mean nothing.
+# Asio) and their --quick --json runs print JSON arrays with the documented schemas; ./demo.sh runs
+# to its table. No timing is checked: the numbers of a shared CI machine mean nothing.
 need_base
 need libasio-dev
 self_contained sockframe/asio.hpp
@@ -109,3 +109,11 @@ for name, keys, count in (
         assert set(row) == keys, f"{name}: keys {sorted(row)}"
     print(f"{name} --json: {len(rows)} rows, schema ok")
 PY
+# The README's first command, as a newcomer runs it: both echoes report every frame back, and the
+# table has its two rows.
+section "./demo.sh"
+timeout 600 ./demo.sh > build/demo.txt 2>&1 || { cat build/demo.txt; echo "./demo.sh failed" >&2; exit 1; }
+for want in '^OK 100000$' '^OK 1000$' '^\| 64 B ' '^\| 4096 B '; do
+    grep -Eq "$want" build/demo.txt || { cat build/demo.txt; echo "./demo.sh: no line matching $want" >&2; exit 1; }
+done
+echo "./demo.sh: both echoes and the table"

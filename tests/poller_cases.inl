@@ -427,26 +427,8 @@ TEST_CASE("ten thousand idle registered sockets and one active") {
     CHECK(events[0].handle == pairs[active].first.native_handle());
     CHECK(events[0].readable);
 
-    // a wait's cost: with all of them registered vs. with only the active one
-    auto time_waits = [&](sf::poller& q) {
-        const int rounds = 200;
-        auto start = std::chrono::steady_clock::now();
-        for (int i = 0; i < rounds; ++i) q.wait(events, 0ms);
-        return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start)
-                   .count() /
-               rounds;
-    };
-    auto many = time_waits(p);
-    sf::poller small;
-    small.add(pairs[active].first, sf::interest::read, 0);
-    auto one = time_waits(small);
-    MESSAGE(std::string(sf::poller::backend())
-            << ": wait with one ready among " << p.size() << " registered: " << many
-            << " ns; among 1 registered: " << one << " ns");
-    if (std::string(sf::poller::backend()) != "poll" && std::string(sf::poller::backend()) != "wsapoll") {
-        // epoll / kqueue: the idle registrations cost a wait nothing (poll() would take ~1 ms here)
-        CHECK(many < 10 * one + 200000);
-    }
+    // What the idle registrations cost a wait is a timing, so it is measured by a benchmark, not
+    // here: sockframe_server_bench's idle_10k workload (10,000 connections open, 100 active).
 
     // removing them all leaves an empty poller
     for (auto& pr : pairs) {

@@ -413,14 +413,16 @@ TEST_CASE("UDP send_to / receive_from over IPv4 reports the sender") {
 }
 
 TEST_CASE("an unconnected UDP socket keeps receiving after sending to a port nobody listens on") {
+    // both bound first, so that the port freed below cannot be one of theirs
+    sf::udp_socket server(sf::ipv4_address::loopback(0)), client(sf::ipv4_address::loopback(0));
     sf::ipv4_address dead;
     {
         sf::udp_socket gone(sf::ipv4_address::loopback(0));
         dead = gone.local_address();
     }
-    sf::udp_socket server(sf::ipv4_address::loopback(0)), client(sf::ipv4_address::loopback(0));
     server.send_to("into the void", dead);  // draws an ICMP port unreachable
-    std::this_thread::sleep_for(50ms);
+    // Loopback delivers in order: the port unreachable is made while the first datagram is
+    // delivered, before "hello" is sent, so it reaches the server before "hello" does.
     client.send_to("hello", server.local_address());
     char buffer[16];
     std::error_code ec;

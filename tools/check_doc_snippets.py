@@ -4,9 +4,9 @@ compiles.
 
     python3 tools/check_doc_snippets.py [--compiler g++] [--jobs 2] [--list] [FILE.md ...]
 
-Each ```cpp block is compiled on its own (-std=c++20 -fsyntax-only -Wall -Werror, the umbrella
-header, <sockframe/tls.hpp>, <sockframe/iostream.hpp> and <sockframe/coro.hpp> included first,
-`namespace sf = sockframe;` and `using namespace std::chrono_literals;` in force). A block that
+Each ```cpp block is compiled on its own (-std=c++20 -fsyntax-only -Wall -Werror; first, from a
+header precompiled once, the umbrella header, <sockframe/tls.hpp>, <sockframe/iostream.hpp> and
+<sockframe/coro.hpp>, with `namespace sf = sockframe;` and `using namespace std::chrono_literals;`). A block that
 is a whole program or a set of declarations compiles at namespace scope; a block of statements
 compiles as the body of a function. One of the two must succeed.
 
@@ -28,6 +28,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,23 +58,37 @@ def blocks(path):
         yield line, note, m.group("code")
 
 
-def compile_ok(compiler, source):
-    cmd = [compiler, "-std=c++20", "-fsyntax-only", "-Wall", "-Werror", "-Wno-unused",
-           "-I", os.path.join(ROOT, "include"), "-x", "c++", "-"]
+FLAGS = ["-std=c++20", "-Wall", "-Werror", "-Wno-unused", "-I", os.path.join(ROOT, "include")]
+
+
+def precompile(compiler, workdir):
+    """The prelude as a precompiled header, parsed once for every block: the path to -include."""
+    header = os.path.join(workdir, "prelude.hpp")
+    with open(header, "w") as f:
+        f.write(PRELUDE)
+    r = subprocess.run([compiler] + FLAGS + ["-x", "c++-header", header, "-o", header + ".gch"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        sys.exit("the prelude does not compile:\n" + r.stderr[:4000])
+    return header
+
+
+def compile_ok(compiler, prelude, source):
+    cmd = [compiler] + FLAGS + ["-Winvalid-pch", "-fsyntax-only", "-include", prelude, "-x", "c++", "-"]
     r = subprocess.run(cmd, input=source, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return r.returncode == 0, r.stderr
 
 
-def check(compiler, name, line, note, code):
+def check(compiler, prelude, name, line, note, code):
     """None when the block compiles (or is skipped), else the compiler's first errors."""
     if note.startswith("skip"):
         return None
     context = note + "\n" if note else ""
     at = "#line %d\n" % line
-    ok, _ = compile_ok(compiler, PRELUDE + context + at + code)
+    ok, _ = compile_ok(compiler, prelude, context + at + code)
     if ok:
         return None
-    ok, errors = compile_ok(compiler, PRELUDE + "void snippet_body() {\n" + context + at + code + "\n}\n")
+    ok, errors = compile_ok(compiler, prelude, "void snippet_body() {\n" + context + at + code + "\n}\n")
     if ok:
         return None
     lines = [l for l in errors.splitlines() if "error" in l][:4]
@@ -95,8 +110,10 @@ def main():
         for line, note, code in blocks(f):
             work.append((name, line, note, code))
     failed = 0
-    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        results = list(pool.map(lambda w: check(args.compiler, *w), work))
+    with tempfile.TemporaryDirectory() as workdir, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        prelude = precompile(args.compiler, workdir)
+        results = list(pool.map(lambda w: check(args.compiler, prelude, *w), work))
     for (name, line, note, _), error in zip(work, results):
         where = "%s:%d" % (name, line)
         if error is not None:

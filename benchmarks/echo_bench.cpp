@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // sockframe_echo_bench: the framed echo over loopback, against a raw system-call echo, in one run.
 //
-//   sockframe_echo_bench [--repeats N] [--sizes A,B,...] [--megabytes M]
+//   sockframe_echo_bench [--repeats N] [--sizes A,B,...] [--megabytes M] [--only sockframe|raw]
 //
 // For each payload size, each repeat runs two echoes one after the other (the order reversed every
 // other repeat, so a machine that speeds up or slows down favours neither):
@@ -14,7 +14,8 @@
 //              complete frame of each recv.
 // Every echo is checked (length and sequence number). Prints a table of frames/s and MB/s (payload
 // bytes one way), medians of the repeats, and sockframe's ratio to raw (the median of the
-// per-repeat ratios). Linux and POSIX only (raw sockets API).
+// per-repeat ratios). --only runs one side (for a profiler; no ratio then). Linux and POSIX only
+// (raw sockets API).
 #include <sockframe/sockframe.hpp>
 
 #include <sys/socket.h>
@@ -243,6 +244,7 @@ int main(int argc, char** argv) {
     int repeats = 5;
     double megabytes = 64;
     std::vector<std::size_t> sizes{64, 4096};
+    std::string only;
     try {
         for (int i = 1; i < argc; ++i) {
             std::string a = argv[i];
@@ -252,13 +254,18 @@ int main(int argc, char** argv) {
                 sizes = parse_sizes(argv[++i]);
             else if (a == "--megabytes" && i + 1 < argc)
                 megabytes = std::max(0.1, std::atof(argv[++i]));
+            else if (a == "--only" && i + 1 < argc &&
+                     (std::string(argv[i + 1]) == "sockframe" || std::string(argv[i + 1]) == "raw"))
+                only = argv[++i];
             else
                 throw std::invalid_argument(a);
         }
         for (auto s : sizes)
             if (s < 4 || s > 1024 * 1024) throw std::invalid_argument("sizes must be 4 to 1048576");
     } catch (const std::exception&) {
-        std::fprintf(stderr, "usage: sockframe_echo_bench [--repeats N] [--sizes A,B,...] [--megabytes M]\n");
+        std::fprintf(stderr,
+                     "usage: sockframe_echo_bench [--repeats N] [--sizes A,B,...] [--megabytes M] "
+                     "[--only sockframe|raw]\n");
         return 2;
     }
 
@@ -275,8 +282,10 @@ int main(int argc, char** argv) {
         const auto count = static_cast<std::size_t>(std::max(1000.0, megabytes * 1024 * 1024 / double(size)));
         std::vector<double> sf_rate, raw_rate, ratio;
         for (int r = 0; r < repeats; ++r) {
-            outcome a, b;
-            if (r % 2 == 0) {
+            outcome a{1, 0}, b{1, 0};
+            if (!only.empty()) {
+                (only == "raw" ? b : a) = only == "raw" ? run_raw(size, count) : run_sockframe(size, count);
+            } else if (r % 2 == 0) {
                 a = run_sockframe(size, count);
                 b = run_raw(size, count);
             } else {
@@ -285,13 +294,14 @@ int main(int argc, char** argv) {
             }
             sf_rate.push_back(double(a.frames) / a.seconds);
             raw_rate.push_back(double(b.frames) / b.seconds);
-            ratio.push_back(sf_rate.back() / raw_rate.back());
+            if (only.empty()) ratio.push_back(sf_rate.back() / raw_rate.back());
         }
         const double s = median(sf_rate), w = median(raw_rate);
         char label[16];
         std::snprintf(label, sizeof label, "%zu B", size);
         std::printf("| %-8s | %18s | %14.0f | %16s | %14.0f | %13.2f |\n", label, human(s).c_str(),
-                    s * double(size) / 1e6, human(w).c_str(), w * double(size) / 1e6, median(ratio));
+                    s * double(size) / 1e6, human(w).c_str(), w * double(size) / 1e6,
+                    ratio.empty() ? 0.0 : median(ratio));
     }
     std::printf(
         "\nsockframe/raw is the median of the per-repeat ratios (each pair runs back to back), so on a busy\n"

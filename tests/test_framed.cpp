@@ -862,6 +862,58 @@ TEST_CASE("non-blocking queue writes once the coalescing limit would be passed")
     CHECK(wire == expected);
 }
 
+namespace {
+/// A non-blocking TCP stream that counts the writes framed makes on it.
+struct counted_stream : sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking> {
+    using base = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
+    counted_stream(base&& s, std::size_t& writes) : base(std::move(s)), writes_(&writes) {}
+    template <typename... Args>
+    std::size_t write_some(Args&&... args) {
+        ++*writes_;
+        return base::write_some(std::forward<Args>(args)...);
+    }
+    std::size_t* writes_;
+};
+}  // namespace
+
+TEST_CASE("non-blocking queue: while the socket stays full, one write per coalescing limit, not per frame") {
+    // A write the socket cannot take is a system call that fails. After one came up short,
+    // queue() writes again only once another coalescing limit's worth has joined the queue.
+    auto p = connected_tcp();
+    p.client.set(sf::send_buffer_size{4096});
+    p.server.set(sf::receive_buffer_size{4096});
+    std::size_t writes = 0;
+    sf::framed tx{
+        counted_stream(sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>(std::move(p.client)), writes),
+        sf::length_prefix<std::uint32_t>{}};
+    tx.set_coalesce_limit(1000);
+    const std::string m(200, 's');
+    constexpr std::size_t frames = 2000;  // 408,000 bytes: far more than the socket holds
+    std::string expected;
+    for (std::size_t i = 0; i < frames; ++i) {
+        tx.queue(m);
+        expected += be32(200) + m;
+    }
+    CHECK(tx.pending() > 100000);  // the peer does not read: most of it is still queued
+    CHECK(writes >= 2);
+    CHECK(writes <= frames / 4);  // one per 1000 bytes queued is about 400; one per frame, 2,000
+    // flush on writability: every byte arrives once, in order
+    std::string wire, piece(64 * 1024, '\0');
+    std::error_code ec;
+    const auto until = sf::deadline::clock::now() + 20s;
+    while (wire.size() < expected.size() && sf::deadline::clock::now() < until) {
+        if (tx.wants_write()) tx.flush();
+        const std::size_t got = p.server.read_some(sf::mutable_buffer(piece), 50ms, ec);
+        if (ec) {
+            REQUIRE(ec == std::errc::timed_out);
+            continue;
+        }
+        wire.append(piece, 0, got);
+    }
+    CHECK(tx.pending() == 0);
+    CHECK(wire == expected);
+}
+
 TEST_CASE("back-pressure: any frame is accepted below the high-water mark, none at or above it") {
     using nb_stream = sf::basic_socket<sf::ipv4, sf::stream, sf::non_blocking>;
     {  // a frame larger than the mark, with a little queued already: accepted whole

@@ -99,10 +99,11 @@ TEST_CASE("framed_server: pipelined frames are all answered, in order, in few wr
     sf::event_loop loop;
     server s(loop);
     echo(s);
-    std::size_t frames_seen = 0;
+    std::size_t frames_seen = 0, coalesce_limit = 0;
     s.on_frame([&](server::connection& c, sf::const_buffer payload) {
         ++frames_seen;
         c.send(payload);
+        coalesce_limit = c.io().coalesce_limit();
     });
     s.listen(loopback_listener());
     const auto port = s.local_address().port();
@@ -129,6 +130,8 @@ TEST_CASE("framed_server: pipelined frames are all answered, in order, in few wr
     peer.join();
     CHECK(ok);
     CHECK(frames_seen == frames);
+    // what one read takes at most is answered in one write after it, not one per 64 KiB
+    CHECK(coalesce_limit == server::framed_type::adaptive_receive_limit);
 }
 
 TEST_CASE("framed_server: a slow reader pauses reading, memory stays bounded, reading resumes") {

@@ -30,7 +30,9 @@
 /// (send({header, body})). queue() only appends the frame to the outgoing buffer (copying it) and
 /// flush() writes everything queued in one call: the way to send many small frames with few
 /// system calls. A queued frame leaves when flush() (or a later send() or send_batch()) runs, or
-/// when the queue would pass its coalescing limit, which adapts to the traffic. send_batch()
+/// when the queue would pass its coalescing limit, which adapts to the traffic (non-blocking:
+/// after a write the full socket cut short, only once another limit's worth has joined what it
+/// left, not at every frame). send_batch()
 /// frames many payloads and gathers them, uncopied, into few writev calls.
 ///
 /// Back-pressure (non-blocking endpoints), one rule: a frame is accepted whole while fewer than
@@ -1299,7 +1301,7 @@ public:
             return;
         }
         const std::size_t size = parts_.size();
-        if (pending() + size > coalesce_limit_) {  // the queue leaves now, with this frame uncopied
+        if (pending() + size > backlog_ + coalesce_limit_) {  // the queue leaves now, this frame uncopied
             reached_limit();
             write_frame(endpoint, parts_.begin(), parts_.segment_count(), size, d, ec);
             return;
@@ -1319,7 +1321,7 @@ public:
     SOCKFRAME_ALWAYS_INLINE bool queue_in_place_inline(const Codec& codec, const_buffer payload) noexcept {
         if constexpr (codec_traits<Codec>::can_encode_into) {
             const std::size_t most = codec_traits<Codec>::max_overhead_v + payload.size();
-            // in_place_limit_ is the coalescing limit, or 0 once broken: one test covers both
+            // in_place_limit_ is where queue() writes (past the backlog), or 0 once broken: one test
             if (out_end_ + most > out_.capacity() || pending() + most > in_place_limit_ || !accepting())
                 return false;
             const std::size_t size = detail::encode_into(codec, payload, out_.data() + out_end_);
@@ -1365,8 +1367,8 @@ public:
     std::size_t coalesce_limit() const noexcept { return coalesce_limit_; }
     void set_coalesce_limit(std::size_t bytes) noexcept {
         coalesce_limit_ = bytes;
-        if (!broken_) in_place_limit_ = bytes;
         adaptive_ = false;
+        set_in_place_limit();
     }
     /// After a move: every call reports not_connected.
     void close_moved_from() noexcept {
@@ -1390,10 +1392,26 @@ private:
         return false;
     }
 
+    /// What queue() fills the queue to before it writes (queue_in_place too): the coalescing
+    /// limit past the backlog; nothing once broken.
+    void set_in_place_limit() noexcept {
+        if (broken_) return;  // 0 already
+        in_place_limit_ = backlog_ + coalesce_limit_;
+    }
+    /// Non-blocking: what a write left queued because the socket was full (0: it emptied the
+    /// queue). queue() writes again only once another coalescing limit's worth has joined it: a
+    /// write per frame while the socket stays full would fail once per frame. flush() and send()
+    /// always write.
+    void set_backlog(std::size_t bytes) noexcept {
+        if (backlog_ == bytes) return;
+        backlog_ = bytes;
+        set_in_place_limit();
+    }
+
     void reached_limit() noexcept {
         if (adaptive_ && ++limit_hits_ >= 4 && coalesce_limit_ < adaptive_coalesce_limit) {
             coalesce_limit_ *= 2;
-            if (!broken_) in_place_limit_ = coalesce_limit_;
+            set_in_place_limit();
             limit_hits_ = 0;
         }
         quiet_flushes_ = 0;
@@ -1401,7 +1419,7 @@ private:
     void quieter() noexcept {
         if (adaptive_ && ++quiet_flushes_ >= 16 && coalesce_limit_ > default_coalesce_limit) {
             coalesce_limit_ /= 2;
-            if (!broken_) in_place_limit_ = coalesce_limit_;
+            set_in_place_limit();
             quiet_flushes_ = 0;
         }
         limit_hits_ = 0;
@@ -1455,6 +1473,7 @@ private:
         if (written < size) {
             const const_buffer rest(frame + written, size - written);
             append(&rest, 1, 0);
+            set_backlog(pending());
         }
         return true;
     }
@@ -1477,6 +1496,7 @@ private:
         out_begin_ += from_queue;
         append(segments, count, written - from_queue);
         if (out_begin_ == out_end_) out_begin_ = out_end_ = 0;
+        set_backlog(pending());
     }
 
     /// Fills `all` with the queued bytes (if any), then the `count` buffers; returns how many.
@@ -1525,12 +1545,16 @@ private:
             const std::size_t n =
                 endpoint.write_some(const_buffer(out_.data() + out_begin_, pending()), deadline{}, ec);
             if (ec) {
-                if (is_would_block(ec)) ec = no_error();
+                if (is_would_block(ec)) {
+                    ec = no_error();
+                    set_backlog(pending());
+                }
                 return;
             }
             out_begin_ += n;
         }
         out_begin_ = out_end_ = 0;
+        set_backlog(0);
     }
 
     void take(frame_writer& other) noexcept {
@@ -1544,6 +1568,7 @@ private:
         coalesce_limit_ = other.coalesce_limit_;
         in_place_limit_ = std::exchange(other.in_place_limit_, other.coalesce_limit_);
         adaptive_ = other.adaptive_;
+        backlog_ = std::exchange(other.backlog_, 0);
         limit_hits_ = std::exchange(other.limit_hits_, 0);
         quiet_flushes_ = std::exchange(other.quiet_flushes_, 0);
     }
@@ -1555,7 +1580,8 @@ private:
     std::uint64_t error_size_ = 0;
     std::size_t high_water_ = default_high_water_mark;
     std::size_t coalesce_limit_ = default_coalesce_limit;
-    std::size_t in_place_limit_ = default_coalesce_limit;  // coalesce_limit_, or 0 once broken
+    std::size_t in_place_limit_ = default_coalesce_limit;  // backlog_ + coalesce_limit_, or 0 once broken
+    std::size_t backlog_ = 0;                              // see set_backlog
     bool adaptive_ = true;                                 // the coalescing limit adapts until set by hand
     unsigned limit_hits_ = 0;
     unsigned quiet_flushes_ = 0;

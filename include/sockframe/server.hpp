@@ -201,6 +201,11 @@ public:
         }
         /// The same, the error dropped: true when the frame was queued.
         bool send(const_buffer payload) {
+            // the common case first: open, lent a framed object, and the frame fits in place
+            if (state_ == state::open && io_ && io_->try_queue(payload)) {
+                if (!listed_ || server_->depth_ == 0) server_->touch(*this);
+                return true;
+            }
             std::error_code ec = detail::no_error();  // no call into the runtime
             return send(payload, ec);
         }
@@ -877,6 +882,10 @@ private:
         } else {
             f = detail::make_owned<framed_type>(stream_type{}, prototype_);
             f->set_high_water_mark(options_.high_water_mark);
+            // what one wake-up reads at most: its replies leave in one write after it
+            const std::size_t most_read = framed_type::adaptive_receive_limit;
+            f->set_coalesce_limit(options_.high_water_mark < most_read ? options_.high_water_mark
+                                                                       : most_read);
             if (options_.initial_receive_capacity != 0)
                 f->set_initial_receive_capacity(options_.initial_receive_capacity);
         }

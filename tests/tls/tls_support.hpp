@@ -8,9 +8,11 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <poll.h>
@@ -85,12 +87,28 @@ private:
                       "/self_signed.key -subj /CN=localhost -days 2 -out " + d +
                       "/self_signed.pem -addext subjectAltName=DNS:localhost,IP:127.0.0.1"));
     }
+    /// /tmp/sockframe-tls-<pid>-XXXXXX. A test killed (by a timeout) skips the destructor, so the
+    /// next run first removes the directories of processes that no longer exist.
     struct directory {
         directory() {
-            char pattern[] = "/tmp/sockframe-tls-XXXXXX";
-            const char* made = ::mkdtemp(pattern);
+            remove_orphans();
+            std::string pattern = "/tmp/sockframe-tls-" + std::to_string(::getpid()) + "-XXXXXX";
+            const char* made = ::mkdtemp(pattern.data());
             REQUIRE(made != nullptr);
             path_ = made;
+        }
+        static void remove_orphans() {
+            DIR* tmp = ::opendir("/tmp");
+            if (tmp == nullptr) return;
+            const std::string prefix = "sockframe-tls-";
+            while (const dirent* e = ::readdir(tmp)) {
+                const std::string name = e->d_name;
+                if (name.compare(0, prefix.size(), prefix) != 0) continue;
+                const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+                if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)
+                    shell("rm -rf '/tmp/" + name + "'");
+            }
+            ::closedir(tmp);
         }
         ~directory() { shell("rm -rf '" + path_ + "'"); }
         const std::string& path() const { return path_; }

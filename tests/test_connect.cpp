@@ -15,13 +15,6 @@ namespace sf = sockframe;
 using namespace std::chrono_literals;
 
 namespace {
-/// A loopback port that nobody listens on (a connect to it is refused at once).
-template <typename Listener>
-typename Listener::address_type refused_address(const typename Listener::address_type& where) {
-    Listener probe(where);
-    return probe.local_address();
-}
-
 sf::connect_options racing(std::chrono::milliseconds delay = 250ms) {
     sf::connect_options o;
     o.happy_eyeballs = true;
@@ -59,7 +52,8 @@ void make_unanswered(unanswered& u) {
 
 TEST_CASE("every candidate is tried in order; the first that accepts wins, with or without racing") {
     sf::tcp_listener l(sf::ipv4_address::loopback(0));
-    auto refused = refused_address<sf::tcp_listener>(sf::ipv4_address::loopback(0));
+    const test_support::refused_port nobody;
+    const auto refused = nobody.address();
     std::vector<sf::ipv4_address> candidates{refused, refused, l.local_address()};
     for (bool race : {false, true}) {
         CAPTURE(race);
@@ -79,7 +73,8 @@ TEST_CASE("every candidate is tried in order; the first that accepts wins, with 
 }
 
 TEST_CASE("when every candidate fails, the error is the last one's and no socket is left open") {
-    auto refused = refused_address<sf::tcp_listener>(sf::ipv4_address::loopback(0));
+    const test_support::refused_port nobody;
+    const auto refused = nobody.address();
     for (bool race : {false, true}) {
         CAPTURE(race);
         sf::connect_options o;

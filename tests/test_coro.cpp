@@ -507,12 +507,9 @@ TEST_CASE("coro: the no-throw forms report errors in the error_code") {
     sf::event_loop loop;
     auto body = [&]() -> sf::task<void> {
         std::error_code ec;
-        // a refused connection: nothing listens on a port just released
-        sf::ipv4_address dead;
-        {
-            sf::tcp_listener probe{sf::ipv4_address::loopback(0)};
-            dead = probe.local_address();
-        }
+        // a refused connection: nothing listens on the port
+        const test_support::refused_port nobody;
+        const sf::ipv4_address dead = nobody.address();
         auto s = co_await sf::async_connect(loop, dead, limit, ec);
         CHECK(ec == std::errc::connection_refused);
         CHECK_FALSE(s.is_open());

@@ -320,12 +320,8 @@ TEST_CASE("framed_server: the client side connects on the same loop, with the sa
     CHECK(!closes.at(0));
 
     // Nothing listens there: on_close with the error, on_open never.
-    std::uint16_t dead_port = 0;
-    {
-        auto l = loopback_listener();
-        dead_port = l.local_address().port();
-    }
-    clients.connect(sf::ipv4_address::loopback(dead_port), 5s);
+    const test_support::refused_port nobody;
+    clients.connect(nobody.address(), 5s);
     CHECK(run_until(loop, [&] { return closes.size() == 2; }));
     CHECK(opened == 1);
     CHECK(closes.at(1));

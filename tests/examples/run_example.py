@@ -231,18 +231,22 @@ def forwarder_half_close(r):
         finally:
             client.close()
         # a refused target closes the client's connection
-        probe = socket.create_server(("127.0.0.1", 0))
+        # (a socket bound there, not listening: refused at once, and the port cannot be taken)
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
-        probe.close()
-        fwd2 = r.start("forwarder", 0, "127.0.0.1", dead_port)
-        port2 = r.ready(fwd2)
-        c = connect(port2)
-        with c:
-            try:
-                data = receive_all(c)
-            except ConnectionResetError:
-                data = b""
-            check(data == b"", "a connection to a refused target was not closed")
+        try:
+            fwd2 = r.start("forwarder", 0, "127.0.0.1", dead_port)
+            port2 = r.ready(fwd2)
+            c = connect(port2)
+            with c:
+                try:
+                    data = receive_all(c)
+                except ConnectionResetError:
+                    data = b""
+                check(data == b"", "a connection to a refused target was not closed")
+        finally:
+            probe.close()
     finally:
         target.close()
 

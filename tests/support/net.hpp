@@ -121,6 +121,14 @@ inline std::pair<stream_pair_socket, stream_pair_socket> stream_pair() {
 }
 #endif
 
+/// A loopback TCP port nothing listens on, for as long as this lives: a socket bound to it and
+/// not listening. A connect to it is refused at once, and no other socket (of this process or
+/// another) can take the port meanwhile, as it could once a released port is free again.
+struct refused_port {
+    sockframe::tcp_stream holder{sockframe::ipv4_address::loopback(0)};
+    sockframe::ipv4_address address() const { return holder.local_address(); }
+};
+
 /// A connected TCP pair over 127.0.0.1: `client` connected to `server`, the accepted side.
 struct tcp_pair {
     sockframe::tcp_stream client, server;

@@ -9020,14 +9020,8 @@ struct decode_result {
 namespace detail {
 /// memcpy, with the small sizes of headers and short payloads done inline (no library call).
 SOCKFRAME_ALWAYS_INLINE void copy_bytes(std::byte* to, const std::byte* from, std::size_t n) noexcept {
-    if (n > 64) {
+    if (n > 16) {
         std::memcpy(to, from, n);
-    } else if (n > 32) {
-        std::memcpy(to, from, 32);
-        std::memcpy(to + n - 32, from + n - 32, 32);
-    } else if (n > 16) {
-        std::memcpy(to, from, 16);
-        std::memcpy(to + n - 16, from + n - 16, 16);
     } else if (n >= 8) {
         std::memcpy(to, from, 8);
         std::memcpy(to + n - 8, from + n - 8, 8);

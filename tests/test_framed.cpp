@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <limits>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -897,6 +898,14 @@ TEST_CASE("non-blocking queue: while the socket stays full, one write per coales
     CHECK(tx.pending() > 100000);  // the peer does not read: most of it is still queued
     CHECK(writes >= 2);
     CHECK(writes <= frames / 4);  // one per 1000 bytes queued is about 400; one per frame, 2,000
+    // a limit set to the maximum: queue() never writes, whatever a short write left
+    const std::size_t writes_before = writes;
+    tx.set_coalesce_limit((std::numeric_limits<std::size_t>::max)());
+    for (int i = 0; i < 10; ++i) {
+        tx.queue(m);
+        expected += be32(200) + m;
+    }
+    CHECK(writes == writes_before);
     // flush on writability: every byte arrives once, in order
     std::string wire, piece(64 * 1024, '\0');
     std::error_code ec;

@@ -1301,7 +1301,7 @@ public:
             return;
         }
         const std::size_t size = parts_.size();
-        if (pending() + size > backlog_ + coalesce_limit_) {  // the queue leaves now, this frame uncopied
+        if (pending() + size > write_point()) {  // the queue leaves now, this frame uncopied
             reached_limit();
             write_frame(endpoint, parts_.begin(), parts_.segment_count(), size, d, ec);
             return;
@@ -1396,7 +1396,12 @@ private:
     /// limit past the backlog; nothing once broken.
     void set_in_place_limit() noexcept {
         if (broken_) return;  // 0 already
-        in_place_limit_ = backlog_ + coalesce_limit_;
+        in_place_limit_ = write_point();
+    }
+    /// The backlog plus the coalescing limit, saturating (a limit set to the maximum: never).
+    std::size_t write_point() const noexcept {
+        const std::size_t most = (std::numeric_limits<std::size_t>::max)();
+        return coalesce_limit_ > most - backlog_ ? most : backlog_ + coalesce_limit_;
     }
     /// Non-blocking: what a write left queued because the socket was full (0: it emptied the
     /// queue). queue() writes again only once another coalescing limit's worth has joined it: a

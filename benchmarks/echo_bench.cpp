@@ -283,8 +283,10 @@ int main(int argc, char** argv) {
         std::vector<double> sf_rate, raw_rate, ratio;
         for (int r = 0; r < repeats; ++r) {
             outcome a{1, 0}, b{1, 0};
-            if (!only.empty()) {
-                (only == "raw" ? b : a) = only == "raw" ? run_raw(size, count) : run_sockframe(size, count);
+            if (only == "sockframe") {
+                a = run_sockframe(size, count);
+            } else if (only == "raw") {
+                b = run_raw(size, count);
             } else if (r % 2 == 0) {
                 a = run_sockframe(size, count);
                 b = run_raw(size, count);

@@ -195,17 +195,12 @@ public:
             server_->attach(*this);
             io_->queue(payload, ec);
             if (ec) return false;
-            // listed already and inside the server's own call (on_frame): settled at its end
-            if (!listed_ || server_->depth_ == 0) server_->touch(*this);
-            return true;
+            return queued();
         }
         /// The same, the error dropped: true when the frame was queued.
         bool send(const_buffer payload) {
             // the common case first: open, lent a framed object, and the frame fits in place
-            if (state_ == state::open && io_ && io_->try_queue(payload)) {
-                if (!listed_ || server_->depth_ == 0) server_->touch(*this);
-                return true;
-            }
+            if (state_ == state::open && io_ && io_->try_queue(payload)) return queued();
             std::error_code ec = detail::no_error();  // no call into the runtime
             return send(payload, ec);
         }
@@ -260,6 +255,12 @@ public:
 
     private:
         friend class framed_server;
+        /// A frame was queued: the server settles the connection after the current call (listed
+        /// already and inside the server's own call, on_frame: at its end). True.
+        bool queued() {
+            if (!listed_ || server_->depth_ == 0) server_->touch(*this);
+            return true;
+        }
         enum class state { connecting, open, draining, closed };
 
         connection(framed_server& server, stream_type stream, const address_type& peer, std::uint64_t id)

@@ -9,6 +9,9 @@
 // payload pattern) and records each frame's round trip for p50/p99. Each server runs on ONE
 // thread pinned to CPU 1, one after another, the order reversed every other repeat; the figures
 // are medians over the repeats and every ratio is the median of the per-repeat ratios to `raw`.
+// Run one after another, each server (and the generator with it) runs in a fresh process of its
+// own (this program, exec'd again): its memory growth is then its own, not shaped by the heap the
+// servers before it left behind.
 // --interleave S: in each repeat every server runs at once (each on its own thread, pinned to the
 // same CPU), and the generator drives one at a time, in turns of S seconds of measured time (each
 // turn drained before the next; a 10 ms lead-in of each turn is not counted) until every server
@@ -43,8 +46,9 @@
 //   stream_512      4 x 512 B, 64 in flight
 //   stream_16       4 x 16 B, 256 in flight
 //   idle_10k        10,000 open (fewer if RLIMIT_NOFILE's hard limit is lower: said on stderr),
-//                   100 of them ping-pong 64 B; the server's memory is the process's VmRSS growth
-//                   from before the connections are opened to the end of the timed window
+//                   100 of them ping-pong 64 B; the server's memory is its process's VmRSS growth
+//                   from before the connections are opened to the end of the timed window (the
+//                   generator's own state is allocated and touched before that baseline)
 //
 // With SFB_TOTAL set in the environment, each run also prints "TOTAL <n>" on stderr: the frames
 // echoed in all (warm-up included), to divide a server's instruction count by (callgrind; see
@@ -79,6 +83,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -650,6 +655,7 @@ struct config {
     std::vector<std::string> only, impls;
     std::size_t idle_connections = 10000;
     int client_cpu = 0, server_cpu = 1;
+    bool child = false;  // --child: this process runs one server once and prints its result line
 };
 
 struct result {
@@ -1009,6 +1015,59 @@ std::vector<result> run_sides(const config& cfg, const workload& w,
     return results;
 }
 
+/// The line a --child run prints on stdout, and its parent reads back.
+constexpr const char* result_tag = "SFB_RESULT";
+
+/// One run of `w` against `impl` in a fresh process (this program, exec'd again with --child): the
+/// server's memory is then its own, not what the servers before it left in this process's heap.
+result run_in_child(const config& cfg, const workload& w, const impl_info& impl) {
+    char seconds[32], idle[32];
+    std::snprintf(seconds, sizeof seconds, "%.6f", cfg.seconds);
+    std::snprintf(idle, sizeof idle, "%zu", w.connections);
+    std::vector<const char*> args = {
+        "sockframe_server_bench", "--child", "--only", w.name, "--impl", impl.name, "--seconds", seconds,
+        "--idle-connections",     idle};
+    if (cfg.quick) args.push_back("--quick");
+    args.push_back(nullptr);
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0) die("pipe2");
+    std::fflush(nullptr);
+    const pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+        dup2(out[1], STDOUT_FILENO);  // dup2 clears close-on-exec on the copy
+        execv("/proc/self/exe", const_cast<char* const*>(args.data()));
+        _exit(127);
+    }
+    close(out[1]);
+    std::string text;
+    char buf[512];
+    for (;;) {
+        const ssize_t n = read(out[0], buf, sizeof buf);
+        if (n > 0)
+            text.append(buf, static_cast<std::size_t>(n));
+        else if (n == 0 || errno != EINTR)
+            break;
+    }
+    close(out[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        errno = 0;
+        die("a server's run in its own process failed");
+    }
+    result r;
+    const std::size_t at = text.find(result_tag);
+    if (at == std::string::npos ||
+        std::sscanf(text.c_str() + at + std::strlen(result_tag), "%lf %lf %lf %lf %lf %lf", &r.frames_per_s,
+                    &r.p50_us, &r.p99_us, &r.rss_mib, &r.server_cpu, &r.client_cpu) != 6) {
+        errno = 0;
+        die("a server's run in its own process printed no result");
+    }
+    return r;
+}
+
 double median(std::vector<double> v) {
     if (v.empty()) return 0;
     std::sort(v.begin(), v.end());
@@ -1078,6 +1137,8 @@ int main(int argc, char** argv) {
             cfg.slice = std::atof(value().c_str());
         else if (a == "--idle-connections")
             cfg.idle_connections = static_cast<std::size_t>(std::atol(value().c_str()));
+        else if (a == "--child")
+            cfg.child = true;
         else
             usage();
     }
@@ -1119,10 +1180,12 @@ int main(int argc, char** argv) {
         if (w.connections > fit && together > 1) {
             // interleaved, every server's connections at once do not fit: this workload runs its
             // servers one after another instead, with as many connections as one may have
-            std::fprintf(stderr,
-                         "sockframe_server_bench: %s: RLIMIT_NOFILE %zu is too low for %zu servers at once: "
-                         "they run one after another\n",
-                         w.name, fd_limit, together);
+            if (!cfg.child)
+                std::fprintf(
+                    stderr,
+                    "sockframe_server_bench: %s: RLIMIT_NOFILE %zu is too low for %zu servers at once: "
+                    "they run one after another\n",
+                    w.name, fd_limit, together);
             w.one_at_a_time = true;
             fit = fd_limit > 64 ? (fd_limit - 64) / 2 / 100 * 100 : 0;
         }
@@ -1132,15 +1195,18 @@ int main(int argc, char** argv) {
             const bool idle = std::string(w.name) == "idle_10k";
             const std::size_t least = cfg.quick ? 10 * w.active : 1000;
             if (!idle || fit < least) {
-                std::fprintf(
-                    stderr,
-                    "sockframe_server_bench: %s skipped: RLIMIT_NOFILE %zu is too low for %zu connections\n",
-                    w.name, fd_limit, w.connections);
+                if (!cfg.child)
+                    std::fprintf(stderr,
+                                 "sockframe_server_bench: %s skipped: RLIMIT_NOFILE %zu is too low for %zu "
+                                 "connections\n",
+                                 w.name, fd_limit, w.connections);
                 w.connections = 0;
             } else {
-                std::fprintf(
-                    stderr, "sockframe_server_bench: %s: RLIMIT_NOFILE %zu allows %zu connections, not %zu\n",
-                    w.name, fd_limit, fit, w.connections);
+                if (!cfg.child)
+                    std::fprintf(
+                        stderr,
+                        "sockframe_server_bench: %s: RLIMIT_NOFILE %zu allows %zu connections, not %zu\n",
+                        w.name, fd_limit, fit, w.connections);
                 w.connections = fit;
             }
         }
@@ -1152,6 +1218,17 @@ int main(int argc, char** argv) {
 #endif
 
     const pattern pat;
+    if (cfg.child) {
+        // One workload, one server, one run, from run_in_child: the result on stdout.
+        for (const auto& w : workloads) {
+            if (w.connections == 0 || !wanted(cfg.only, w.name)) continue;
+            const result r = run_sides(cfg, w, {impls.front()}, pat).front();
+            std::printf("%s %.6f %.6f %.6f %.6f %.6f %.6f\n", result_tag, r.frames_per_s, r.p50_us, r.p99_us,
+                        r.rss_mib, r.server_cpu, r.client_cpu);
+            return 0;
+        }
+        return 1;
+    }
     struct row {
         const workload* w;
         const impl_info* impl;
@@ -1183,7 +1260,7 @@ int main(int argc, char** argv) {
                 }
             } else {
                 for (std::size_t k : order) {
-                    rows[k].runs.push_back(run_sides(cfg, w, {rows[k].impl}, pat).front());
+                    rows[k].runs.push_back(run_in_child(cfg, w, *rows[k].impl));
                     report(k);
                 }
             }

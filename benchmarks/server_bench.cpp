@@ -89,6 +89,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdarg>
 #include <chrono>
 #include <csignal>
 #include <cstddef>
@@ -1015,6 +1016,17 @@ std::vector<result> run_sides(const config& cfg, const workload& w,
     return results;
 }
 
+/// A remark about the run as a whole, on stderr, from the parent only: each --child run would
+/// repeat it.
+__attribute__((format(printf, 2, 3))) void remark(const config& cfg, const char* format, ...) {
+    if (cfg.child) return;
+    std::va_list args;
+    va_start(args, format);
+    std::fputs("sockframe_server_bench: ", stderr);
+    std::vfprintf(stderr, format, args);
+    va_end(args);
+}
+
 /// The line a --child run prints on stdout, and its parent reads back.
 constexpr const char* result_tag = "SFB_RESULT";
 
@@ -1151,7 +1163,7 @@ int main(int argc, char** argv) {
     const unsigned cpus = std::thread::hardware_concurrency();
     if (cpus < 2) {
         cfg.client_cpu = cfg.server_cpu = -1;
-        std::fprintf(stderr, "sockframe_server_bench: fewer than 2 CPUs, threads not pinned\n");
+        remark(cfg, "fewer than 2 CPUs, threads not pinned\n");
     }
     pin_to(cfg.client_cpu);
 
@@ -1180,12 +1192,9 @@ int main(int argc, char** argv) {
         if (w.connections > fit && together > 1) {
             // interleaved, every server's connections at once do not fit: this workload runs its
             // servers one after another instead, with as many connections as one may have
-            if (!cfg.child)
-                std::fprintf(
-                    stderr,
-                    "sockframe_server_bench: %s: RLIMIT_NOFILE %zu is too low for %zu servers at once: "
-                    "they run one after another\n",
-                    w.name, fd_limit, together);
+            remark(cfg,
+                   "%s: RLIMIT_NOFILE %zu is too low for %zu servers at once: they run one after another\n",
+                   w.name, fd_limit, together);
             w.one_at_a_time = true;
             fit = fd_limit > 64 ? (fd_limit - 64) / 2 / 100 * 100 : 0;
         }
@@ -1195,26 +1204,19 @@ int main(int argc, char** argv) {
             const bool idle = std::string(w.name) == "idle_10k";
             const std::size_t least = cfg.quick ? 10 * w.active : 1000;
             if (!idle || fit < least) {
-                if (!cfg.child)
-                    std::fprintf(stderr,
-                                 "sockframe_server_bench: %s skipped: RLIMIT_NOFILE %zu is too low for %zu "
-                                 "connections\n",
-                                 w.name, fd_limit, w.connections);
+                remark(cfg, "%s skipped: RLIMIT_NOFILE %zu is too low for %zu connections\n", w.name,
+                       fd_limit, w.connections);
                 w.connections = 0;
             } else {
-                if (!cfg.child)
-                    std::fprintf(
-                        stderr,
-                        "sockframe_server_bench: %s: RLIMIT_NOFILE %zu allows %zu connections, not %zu\n",
-                        w.name, fd_limit, fit, w.connections);
+                remark(cfg, "%s: RLIMIT_NOFILE %zu allows %zu connections, not %zu\n", w.name, fd_limit, fit,
+                       w.connections);
                 w.connections = fit;
             }
         }
     }
 
 #if !SOCKFRAME_BENCH_HAVE_ASIO
-    std::fprintf(stderr,
-                 "sockframe_server_bench: built without asio.hpp (Debian: libasio-dev): no Asio rows\n");
+    remark(cfg, "built without asio.hpp (Debian: libasio-dev): no Asio rows\n");
 #endif
 
     const pattern pat;

@@ -5,15 +5,16 @@
                            [--pipeline 16] [--tests ping,set,get] [--rounds 3] [--json out.json]
                            [--pin]
 
-Starts redis-server (persistence off, one I/O thread) and resp_server on free loopback ports,
-then runs `redis-benchmark -P <pipeline> -n <requests> -t <test> --csv` for each of the tests
-against each server, the two back to back and the first of them alternating, for several rounds
-(the machine is shared and its speed drifts over seconds: alternating spreads that over both),
-and prints one JSON row per test and server (median requests/s over the rounds) and the ratio
-resp_server / redis-server (the median of the per-round ratios); also each server's CPU time per million requests (from /proc,
-Linux), which other load on the machine disturbs much less than requests/s, and the same for
-redis-benchmark itself against each server (on two CPUs the client is often the one that sets the
-pace). Both servers are stopped by their PIDs at the end.
+Starts redis-server (persistence off, one I/O thread), resp_server as it runs by default (busy
+polling for 50 microseconds after each burst of work) and resp_server with `--busy-poll 0` on free
+loopback ports, then runs `redis-benchmark -P <pipeline> -n <requests> -t <test> --csv` for each
+of the tests against each server, the three back to back and the first of them rotating, for
+several rounds (the machine is shared and its speed drifts over seconds: rotating spreads that
+over all), and prints one JSON row per test and server (median requests/s over the rounds) and
+the ratios to redis-server (the median of the per-round ratios); also each server's CPU time per
+million requests (from /proc, Linux), which other load on the machine disturbs much less than
+requests/s, and the same for redis-benchmark itself against each server (on two CPUs the client
+is often the one that sets the pace). The servers are stopped by their PIDs at the end.
 """
 import argparse
 import json
@@ -94,8 +95,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", help="also write the rows to this file")
     parser.add_argument("--pin", action="store_true",
-                        help="both servers on CPU 1 and redis-benchmark on CPU 0 (taskset): the same "
-                             "placement for both, and no migrations between the two CPUs")
+                        help="the servers on CPU 1 and redis-benchmark on CPU 0 (taskset): the same "
+                             "placement for all, and no migrations between the two CPUs")
     opts = parser.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="resp_bench_")
@@ -103,22 +104,27 @@ def main():
     redis, _ = start(pinned(1, opts) + ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                       "--appendonly", "no", "--io-threads", "1", "--dir", tmp, "--logfile", ""],
                      lambda line: redis_port if "Ready to accept connections" in line else None)
-    ours, ours_port = start(pinned(1, opts) + [opts.server, "--port", "0"],
-                            lambda line: int(line.split()[1]) if line.startswith("READY ") else None)
-    results = {"redis-server": {}, "resp_server": {}}
-    cpu = {"redis-server": [], "resp_server": []}  # server CPU seconds per million requests
-    client_cpu = {"redis-server": [], "resp_server": []}  # redis-benchmark's, against each
+    ours = []  # (name, process, port)
+    names = ["redis-server", "resp_server", "resp_server_no_busy_poll"]
+    results = {name: {} for name in names}
+    cpu = {name: [] for name in names}  # server CPU seconds per million requests
+    client_cpu = {name: [] for name in names}  # redis-benchmark's, against each
     tests = len(opts.tests.split(","))
     try:
-        servers = (("redis-server", redis_port, redis), ("resp_server", ours_port, ours))
+        for name, extra in (("resp_server", []), ("resp_server_no_busy_poll", ["--busy-poll", "0"])):
+            proc, port = start(pinned(1, opts) + [opts.server, "--port", "0"] + extra,
+                               lambda line: int(line.split()[1]) if line.startswith("READY ") else None)
+            ours.append((name, proc, port))
+        servers = [("redis-server", redis_port, redis)] + [(name, port, proc) for name, proc, port in ours]
         for r in range(opts.rounds):
-            used = {"redis-server": 0.0, "resp_server": 0.0}
-            client_used = {"redis-server": 0.0, "resp_server": 0.0}
-            # Test by test, the two servers back to back (about a second each), the first of the
-            # pair alternating: the machine's speed drifts over seconds, and each server should
-            # meet as much of it as the other.
+            used = {name: 0.0 for name in names}
+            client_used = {name: 0.0 for name in names}
+            # Test by test, the servers back to back (about a second each), the first of them
+            # rotating: the machine's speed drifts over seconds, and each server should meet as
+            # much of it as the others.
             for k, group in enumerate(opts.tests.split(",")):
-                for name, port, proc in (servers if (r + k) % 2 == 0 else servers[::-1]):
+                first = (r + k) % len(servers)
+                for name, port, proc in servers[first:] + servers[:first]:
                     before = cpu_seconds(proc.pid)
                     client_before = children_cpu_seconds()
                     for test, rps in bench(port, opts, group).items():
@@ -129,33 +135,37 @@ def main():
                 cpu[name].append(used[name] * 1e6 / (opts.requests * (tests + 1)))  # ping runs twice
                 client_cpu[name].append(client_used[name] * 1e6 / (opts.requests * (tests + 1)))
     finally:
-        stop(ours)
+        for _, proc, _ in ours:
+            stop(proc)
         stop(redis)
         shutil.rmtree(tmp, ignore_errors=True)
 
     rows = []
     command = "redis-benchmark -P %d -n %d -t TEST --csv, TEST in %s" % (opts.pipeline, opts.requests, opts.tests)
+    ratio_keys = {"resp_server": "ratio_resp_server_to_redis",
+                  "resp_server_no_busy_poll": "ratio_no_busy_poll_to_redis"}
     for test in results["redis-server"]:
-        base = statistics.median(results["redis-server"][test])
-        mine = statistics.median(results["resp_server"].get(test, [0.0]))
-        for name, value, samples in (("redis-server", base, results["redis-server"][test]),
-                                     ("resp_server", mine, results["resp_server"].get(test, []))):
-            rows.append({"bench": "resp_server", "test": test, "server": name, "requests_per_s": value,
+        ratio_row = {"bench": "resp_server", "test": test}
+        for name in names:
+            samples = results[name].get(test, [])
+            rows.append({"bench": "resp_server", "test": test, "server": name,
+                         "requests_per_s": statistics.median(samples) if samples else 0.0,
                          "samples": samples, "command": command})
-        # the median of the per-round ratios: the servers ran back to back for each test, so a
-        # round's ratio is what the machine's drift disturbs least
-        pairs = zip(results["redis-server"][test], results["resp_server"].get(test, []))
-        per_round = [m / b for b, m in pairs if b]
-        rows.append({"bench": "resp_server", "test": test,
-                     "ratio_resp_server_to_redis": statistics.median(per_round) if per_round else 0})
+            if name in ratio_keys:
+                # the median of the per-round ratios: the servers ran back to back for each test,
+                # so a round's ratio is what the machine's drift disturbs least
+                per_round = [m / b for b, m in zip(results["redis-server"][test], samples) if b]
+                ratio_row[ratio_keys[name]] = statistics.median(per_round) if per_round else 0
+        rows.append(ratio_row)
     # CPU time per request is far less sensitive than requests/s to other load on the machine
-    base_cpu, our_cpu = statistics.median(cpu["redis-server"]), statistics.median(cpu["resp_server"])
-    rows.append({"bench": "resp_server", "test": "cpu_seconds_per_million_requests", "redis-server": base_cpu,
-                 "resp_server": our_cpu, "ratio_redis_to_resp_server_cpu": base_cpu / our_cpu if our_cpu else 0,
-                 "command": command})
-    base_cpu, our_cpu = statistics.median(client_cpu["redis-server"]), statistics.median(client_cpu["resp_server"])
-    rows.append({"bench": "resp_server", "test": "client_cpu_seconds_per_million_requests", "redis-server": base_cpu,
-                 "resp_server": our_cpu, "command": command})
+    server_row = {"bench": "resp_server", "test": "cpu_seconds_per_million_requests", "command": command}
+    client_row = {"bench": "resp_server", "test": "client_cpu_seconds_per_million_requests", "command": command}
+    for name in names:
+        server_row[name] = statistics.median(cpu[name])
+        client_row[name] = statistics.median(client_cpu[name])
+    server_row["ratio_redis_to_resp_server_cpu"] = (
+        server_row["redis-server"] / server_row["resp_server"] if server_row["resp_server"] else 0)
+    rows += [server_row, client_row]
     for row in rows:
         print(json.dumps(row))
     if opts.json:

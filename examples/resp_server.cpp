@@ -1,12 +1,14 @@
 // resp_server: a small Redis-compatible server on one thread.
 //
-//   resp_server [--host H] [--port P]
+//   resp_server [--host H] [--port P] [--busy-poll MICROSECONDS]
 //
 // Prints "READY <port>" once listening (port 0, the default, picks one), then serves PING, ECHO,
 // SET (EX, PX, NX, XX), GET, DEL, EXISTS, INCR, DECR, INCRBY, MSET, MGET and CONFIG GET with
 // Redis's replies, errors included, over RESP2 and inline commands. A framed_server on an event
 // loop does the I/O: every command buffered on a connection is answered before the next read,
-// and the answers of one wake-up leave in one write (pipelining). Usage errors exit 2.
+// and the answers of one wake-up leave in one write (pipelining). After a burst of work the loop
+// polls without sleeping for 50 microseconds (--busy-poll; 0 turns it off): clients that keep
+// pipelining then find it awake, and neither side pays for a wake-up. Usage errors exit 2.
 #include <sockframe/resp.hpp>
 #include <sockframe/sockframe.hpp>
 
@@ -200,19 +202,20 @@ private:
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::string host = "127.0.0.1", port = "0";
+    std::string host = "127.0.0.1", port = "0", busy_poll = "50";
     for (int i = 1; i < argc; ++i) {
         const std::string arg = argv[i];
-        if ((arg == "--host" || arg == "--port") && i + 1 < argc) {
-            (arg == "--host" ? host : port) = argv[++i];
+        if ((arg == "--host" || arg == "--port" || arg == "--busy-poll") && i + 1 < argc) {
+            (arg == "--host" ? host : arg == "--port" ? port : busy_poll) = argv[++i];
         } else {
-            std::cerr << "usage: resp_server [--host H] [--port P]\n";
+            std::cerr << "usage: resp_server [--host H] [--port P] [--busy-poll MICROSECONDS]\n";
             return 2;
         }
     }
     try {
         using listener = sf::basic_listener<sf::ip, sf::stream, sf::non_blocking>;
         sf::event_loop loop;
+        loop.set_busy_poll(std::chrono::microseconds(std::stoul(busy_poll)));
         sf::framed_server<listener, sf::resp_codec> server(loop);
         store db;
         std::string reply;

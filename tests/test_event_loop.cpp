@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -461,6 +462,143 @@ TEST_CASE("basic_event_loop over the poll() backend: a raw handle, a timer, a po
     std::sort(log.begin(), log.end());
     CHECK(log == std::vector<std::string>{"io", "post", "timer"});
     CHECK(loop.watch_count() == 0);
+}
+
+namespace {
+/// The poll() backend, counting the loop's waits by kind and calling a hook before each: what
+/// busy polling does shows in the calls the loop makes, not in timings.
+struct counting_backend : sf::detail::poll_backend {
+    static inline int zero_waits = 0;      // looks that do not wait
+    static inline int blocking_waits = 0;  // waits with a timeout, or none
+    static inline std::function<void(bool blocking)> before;
+    static void reset() {
+        zero_waits = blocking_waits = 0;
+        before = nullptr;
+    }
+    template <typename Emit>
+    int wait(int timeout_ms, std::size_t max_events, Emit&& emit, std::error_code& ec) noexcept {
+        ++(timeout_ms == 0 ? zero_waits : blocking_waits);
+        if (before) before(timeout_ms != 0);
+        return sf::detail::poll_backend::wait(timeout_ms, max_events, std::forward<Emit>(emit), ec);
+    }
+};
+using counting_loop = sf::basic_event_loop<sf::basic_poller<counting_backend>>;
+
+/// A loop watching the read end of a stream pair, reading whatever arrives.
+struct busy_fixture {
+    busy_fixture() {
+        counting_backend::reset();
+        watch = loop.watch(pair.second.native_handle(), sf::interest::read, [this](sf::io_event) {
+            char buffer[16];
+            std::error_code ec;
+            received += pair.second.read_some(sf::mutable_buffer(buffer, sizeof buffer), ec);
+        });
+    }
+    ~busy_fixture() { counting_backend::reset(); }
+    /// The peer writes one byte.
+    void send() { pair.first.write_all(sf::const_buffer("x", 1)); }
+    /// One iteration that runs the read callback (work done), then counters cleared.
+    void work() {
+        send();
+        CHECK(loop.run_once() == 1);
+        counting_backend::zero_waits = counting_backend::blocking_waits = 0;
+    }
+
+    std::pair<test_support::stream_pair_socket, test_support::stream_pair_socket> pair =
+        test_support::stream_pair();
+    counting_loop loop;
+    counting_loop::io_watch watch;
+    std::size_t received = 0;
+};
+}  // namespace
+
+TEST_CASE("event_loop: set_busy_poll clamps its window; off by default") {
+    sf::event_loop loop;
+    CHECK(loop.busy_poll() == sf::deadline::clock::duration::zero());
+    loop.set_busy_poll(50us);
+    CHECK(loop.busy_poll() == 50us);
+    loop.set_busy_poll(-5ms);
+    CHECK(loop.busy_poll() == sf::deadline::clock::duration::zero());
+    loop.set_busy_poll(std::chrono::hours(48));
+    CHECK(loop.busy_poll() == std::chrono::hours(24));
+    loop.set_busy_poll((std::chrono::hours::max)());
+    CHECK(loop.busy_poll() == std::chrono::hours(24));
+    loop.set_busy_poll(std::chrono::duration<double>(0.5));
+    CHECK(loop.busy_poll() == 500ms);
+}
+
+TEST_CASE("event_loop without busy polling: after work the next iteration blocks at once") {
+    busy_fixture f;
+    f.work();
+    // the peer writes only once the loop is about to sleep
+    counting_backend::before = [&](bool blocking) {
+        if (blocking) f.send();
+    };
+    CHECK(f.loop.run_once() == 1);
+    CHECK(f.received == 2);
+    CHECK(counting_backend::zero_waits == 0);
+    CHECK(counting_backend::blocking_waits == 1);
+}
+
+TEST_CASE("event_loop with busy polling: after work it looks without sleeping until the next message") {
+    busy_fixture f;
+    f.loop.set_busy_poll(limit);  // a window longer than the test: only the message ends it
+    f.work();
+    counting_backend::before = [&](bool blocking) {
+        if (!blocking && counting_backend::zero_waits == 3) f.send();
+    };
+    CHECK(f.loop.run_once() == 1);
+    CHECK(f.received == 2);
+    CHECK(counting_backend::zero_waits == 3);  // the third look found the byte
+    CHECK(counting_backend::blocking_waits == 0);
+}
+
+TEST_CASE("event_loop with busy polling: an idle loop does not spin, and the window ends") {
+    busy_fixture f;
+    f.loop.set_busy_poll(limit);
+    counting_backend::before = [&](bool blocking) {
+        if (blocking) f.send();
+    };
+    // no work before this iteration: it blocks at once, however long the window
+    CHECK(f.loop.run_once() == 1);
+    CHECK(counting_backend::zero_waits == 0);
+    CHECK(counting_backend::blocking_waits == 1);
+
+    // a short window: looks at least once, then sleeps until the peer writes
+    f.loop.set_busy_poll(1ms);
+    counting_backend::before = nullptr;
+    f.work();
+    counting_backend::before = [&](bool blocking) {
+        if (blocking) f.send();
+    };
+    CHECK(f.loop.run_once() == 1);
+    CHECK(f.received == 3);
+    CHECK(counting_backend::zero_waits >= 1);
+    CHECK(counting_backend::blocking_waits == 1);
+}
+
+TEST_CASE("event_loop with busy polling: the spin ends at the earliest timer; posts are seen") {
+    busy_fixture f;
+    f.loop.set_busy_poll(limit);
+    f.work();
+    bool fired = false;
+    const auto start = sf::deadline::clock::now();
+    f.loop.after(1ms, [&] { fired = true; });
+    CHECK(f.loop.run_once() == 1);
+    CHECK(fired);
+    CHECK(sf::deadline::clock::now() - start < limit);
+    CHECK(counting_backend::blocking_waits == 0);
+
+    // the timer's iteration ran a callback: the next spins, and sees a post from another thread
+    bool posted = false;
+    counting_backend::zero_waits = 0;
+    {
+        test_support::joining_thread poster([&] { f.loop.post([&] { posted = true; }); });
+        CHECK(f.loop.run_once() == 1);
+    }
+    CHECK(posted);
+    CHECK(counting_backend::zero_waits >= 1);
+    CHECK(counting_backend::blocking_waits == 0);
 }
 
 #if defined(_WIN32)

@@ -182,7 +182,7 @@ TEST_CASE("receive_copy gives an owning copy; send takes strings, vectors and ar
     auto s = rx.receive_copy<std::string>(5s);
     REQUIRE(s);
     CHECK(*s == "str");
-    auto bytes = rx.receive_copy(5s);
+    auto bytes = rx.receive_copy<std::vector<std::byte>>(5s);
     REQUIRE(bytes);
     CHECK(bytes->size() == 3);
     CHECK((*bytes)[2] == std::byte{3});

@@ -54,6 +54,7 @@
 #include <sockframe/codec.hpp>
 #include <sockframe/codec_traits.hpp>
 #include <sockframe/deadline.hpp>
+#include <sockframe/detail/array_list.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/socket.hpp>
 
@@ -67,7 +68,6 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -329,7 +329,7 @@ public:
                 closed = true;
             }
         }
-        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        entries_.erase_front(i);
         return closed;
     }
     /// Closes the descriptors recorded before offset `end` (frames delivered without them).
@@ -340,7 +340,7 @@ public:
                 close_handle(entries_[i].fd);
                 --held_;
             }
-        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        entries_.erase_front(i);
     }
 
 private:
@@ -359,7 +359,7 @@ private:
         }
     }
 
-    std::vector<entry> entries_;
+    array_list<entry> entries_;
     std::size_t held_ = 0;  // descriptors (not marks) in entries_
     std::uint64_t received_ = 0;
     std::size_t room_ = 0;
@@ -1629,14 +1629,15 @@ public:
         if (ec && ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
         return frame;
     }
-    /// The owning variant: a copy of the next payload in a Container (std::string, std::vector<char>, ...).
-    template <typename Container = std::vector<std::byte>>
+    /// The owning variant: a copy of the next payload in the Container named
+    /// (`receive_copy<std::string>()`, `receive_copy<std::vector<std::byte>>()`, ...).
+    template <typename Container>
     std::optional<Container> receive_copy(deadline d = {}) {
         auto frame = receive(d);
         if (!frame) return std::nullopt;
         return to_container<Container>(*frame);
     }
-    template <typename Container = std::vector<std::byte>>
+    template <typename Container>
     std::optional<Container> receive_copy(deadline d, std::error_code& ec) {
         auto frame = receive(d, ec);
         if (!frame) return std::nullopt;

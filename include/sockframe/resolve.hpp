@@ -5,6 +5,7 @@
 
 #include <sockframe/address.hpp>
 #include <sockframe/detail/os.hpp>
+#include <sockframe/detail/resolve_into.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/policies.hpp>
 
@@ -17,15 +18,6 @@
 
 SOCKFRAME_NAMESPACE_BEGIN
 
-namespace detail {
-/// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
-/// a decimal port.
-inline bool is_service_name(std::string_view service) noexcept {
-    char c = service.empty() ? '\0' : service.front();
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
-}
-}  // namespace detail
-
 /// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
 inline const std::error_category& resolver_category() noexcept { return detail::resolver_error_category(); }
 
@@ -37,37 +29,8 @@ inline const std::error_category& resolver_category() noexcept { return detail::
 template <typename Family>
 std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
                                                    std::error_code& ec, bool passive = false) {
-    using address_type = typename Family::address_type;
-    std::vector<address_type> out;
-    ec = detail::ensure_started();
-    if (ec) return out;
-    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
-        ec = errc::bad_address;
-        return out;
-    }
-    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
-    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
-    if (!service.empty() && !detail::is_service_name(service)) {
-        std::uint16_t port = 0;
-        if (!detail::parse_port(service, port)) {
-            ec = errc::bad_address;
-            return out;
-        }
-    }
-    const std::string host_text(host), service_text(service);
-    const int wanted = detail::resolve_domain<Family>();
-    ec = detail::resolve_names(host_text.empty() ? nullptr : host_text.c_str(),
-                               service_text.empty() ? nullptr : service_text.c_str(), wanted, passive,
-                               [&](const ::sockaddr* address, detail::socklen_type len) {
-                                   if (len > address_type::capacity()) return;
-                                   address_type a;
-                                   std::memcpy(a.data(), address, static_cast<std::size_t>(len));
-                                   if (!a.assign_native(len)) return;
-                                   for (const auto& b : out)
-                                       if (b == a) return;
-                                   out.push_back(a);  // may throw bad_alloc, as this function may
-                               });
-    if (!ec && out.empty()) ec = detail::no_such_host_error();
+    std::vector<typename Family::address_type> out;
+    ec = detail::resolve_into<Family>(host, service, passive, out);  // push_back may throw bad_alloc
     return out;
 }
 

@@ -10,11 +10,12 @@
 #include <sockframe/address.hpp>
 #include <sockframe/buffer.hpp>
 #include <sockframe/deadline.hpp>
+#include <sockframe/detail/array_list.hpp>
 #include <sockframe/detail/os.hpp>
+#include <sockframe/detail/resolve_into.hpp>
 #include <sockframe/error.hpp>
 #include <sockframe/options.hpp>
 #include <sockframe/policies.hpp>
-#include <sockframe/resolve.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -24,7 +25,6 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -165,12 +165,19 @@ struct connect_options {
 
 namespace detail {
 template <typename Socket>
-Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_in_order(const typename Socket::address_type* candidates, std::size_t count,
                         const std::optional<clock::time_point>& when, std::error_code& ec) noexcept;
 template <typename Socket>
-Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_racing(const typename Socket::address_type* candidates, std::size_t count,
                       std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
                       std::error_code& ec) noexcept;
+/// Whether C is a contiguous list of `Address` (std::vector, std::array, std::span, ...).
+template <typename C, typename Address, typename = void>
+struct is_address_list : std::false_type {};
+template <typename C, typename Address>
+struct is_address_list<C, Address,
+                       std::void_t<decltype(std::declval<const C&>().data()), decltype(std::declval<const C&>().size())>>
+    : std::is_convertible<decltype(std::declval<const C&>().data()), const Address*> {};
 }  // namespace detail
 
 namespace detail {
@@ -1574,25 +1581,31 @@ public:
     static basic_socket connect(std::string_view host, std::string_view service,
                                 const connect_options& options, deadline d, std::error_code& ec) {
         auto when = d.resolve(std::nullopt);  // measured from now, before the resolver's time
-        auto candidates = resolve<Family>(host, service, ec);
+        detail::array_list<address_type> candidates;
+        ec = detail::resolve_into<Family>(host, service, false, candidates);
         if (ec) return basic_socket{};
         return connect(candidates, options, when ? deadline(*when) : deadline::never(), ec);
     }
-    /// Tries each of `candidates` in order (or races them: connect_options::happy_eyeballs)
+    /// Tries each of `candidates` (a contiguous list of addresses: the std::vector resolve()
+    /// returns, a std::array, ...) in order (or races them: connect_options::happy_eyeballs)
     /// until one connects, all within `d`. On failure `ec` is the last candidate's error
     /// (timed_out once `d` passed; invalid_argument for an empty list).
-    static basic_socket connect(const std::vector<address_type>& candidates, const connect_options& options,
-                                deadline d, std::error_code& ec) noexcept {
+    template <typename Candidates,
+              typename = std::enable_if_t<detail::is_address_list<Candidates, address_type>::value>>
+    static basic_socket connect(const Candidates& candidates, const connect_options& options, deadline d,
+                                std::error_code& ec) noexcept {
         auto when = d.resolve(std::nullopt);
-        if (candidates.empty()) {
+        const address_type* first = candidates.data();
+        const std::size_t count = candidates.size();
+        if (count == 0) {
             ec = errc::invalid_argument;
             return basic_socket{};
         }
         using blocking_socket = basic_socket<Family, Type, blocking>;
         blocking_socket s =
             options.happy_eyeballs
-                ? detail::connect_racing<blocking_socket>(candidates, options.attempt_delay, when, ec)
-                : detail::connect_in_order<blocking_socket>(candidates, when, ec);
+                ? detail::connect_racing<blocking_socket>(first, count, options.attempt_delay, when, ec)
+                : detail::connect_in_order<blocking_socket>(first, count, when, ec);
         if (ec) return basic_socket{};
         if constexpr (Mode::is_blocking) {
             return s;
@@ -1605,8 +1618,10 @@ public:
         }
     }
     /// Throwing form of connect(candidates, options, d, ec).
-    static basic_socket connect(const std::vector<address_type>& candidates,
-                                const connect_options& options = {}, deadline d = {}) {
+    template <typename Candidates,
+              typename = std::enable_if_t<detail::is_address_list<Candidates, address_type>::value>>
+    static basic_socket connect(const Candidates& candidates, const connect_options& options = {},
+                                deadline d = {}) {
         std::error_code ec;
         auto s = connect(candidates, options, d, ec);
         detail::throw_if(ec, "sockframe: connect");
@@ -1617,11 +1632,12 @@ public:
 namespace detail {
 /// One candidate after the other, one deadline for them all; the last error wins.
 template <typename Socket>
-Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_in_order(const typename Socket::address_type* candidates, std::size_t count,
                         const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
     const deadline whole = when ? deadline(*when) : deadline::never();
     ec = errc::invalid_argument;
-    for (const auto& address : candidates) {
+    for (std::size_t c = 0; c < count; ++c) {
+        const auto& address = candidates[c];
         if (when && clock::now() >= *when) {
             ec = timed_out_error();
             break;
@@ -1639,10 +1655,10 @@ Socket connect_in_order(const std::vector<typename Socket::address_type>& candid
 
 /// The candidates reordered as RFC 8305 asks: families alternating, the first address's first.
 template <typename Address>
-std::vector<std::size_t> interleave_families(const std::vector<Address>& candidates) {
-    std::vector<std::size_t> first, other, order;
-    const int lead = domain_of(candidates.front().data());
-    for (std::size_t i = 0; i < candidates.size(); ++i)
+array_list<std::size_t> interleave_families(const Address* candidates, std::size_t count) {
+    array_list<std::size_t> first, other, order;
+    const int lead = domain_of(candidates[0].data());
+    for (std::size_t i = 0; i < count; ++i)
         (domain_of(candidates[i].data()) == lead ? first : other).push_back(i);
     for (std::size_t i = 0; i < first.size() || i < other.size(); ++i) {
         if (i < first.size()) order.push_back(first[i]);
@@ -1653,22 +1669,34 @@ std::vector<std::size_t> interleave_families(const std::vector<Address>& candida
 
 /// Happy Eyeballs: staggered non-blocking attempts watched together by poll(); first success wins.
 template <typename Socket>
-Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_racing(const typename Socket::address_type* candidates, std::size_t count,
                       std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
                       std::error_code& ec) noexcept {
     using attempt_socket =
         basic_socket<typename Socket::family_type, typename Socket::socket_type, non_blocking>;
+    // The attempts' descriptors, in start order (invalid_handle: not started, or failed and
+    // closed); those still open when the race ends are closed with it.
+    struct attempt_handles {
+        array_list<native_handle_type> at;
+        ~attempt_handles() {
+            for (native_handle_type h : at)
+                if (h != invalid_handle) close_handle(h);
+        }
+        void close(std::size_t i) noexcept { close_handle(std::exchange(at[i], invalid_handle)); }
+    };
     try {
-        const std::vector<std::size_t> order = interleave_families(candidates);
-        std::vector<attempt_socket> attempts(order.size());
-        std::vector<pollfd_type> watched(order.size());  // the attempts in progress, packed
-        std::vector<std::size_t> watched_attempt(order.size());
+        const array_list<std::size_t> order = interleave_families(candidates, count);
+        attempt_handles attempts;
+        attempts.at.resize(order.size());
+        for (native_handle_type& h : attempts.at) h = invalid_handle;
+        array_list<pollfd_type> watched(order.size());  // the attempts in progress, packed
+        array_list<std::size_t> watched_attempt(order.size());
         std::size_t next = 0, active = 0;
         auto next_start = clock::now();
         std::error_code last = errc::invalid_argument;
         auto win = [&](std::size_t i) {
             ec.clear();
-            native_handle_type h = attempts[i].release();
+            native_handle_type h = std::exchange(attempts.at[i], invalid_handle);
             std::error_code mode = set_non_blocking(h, false);
             Socket s(h);
             if (mode) {
@@ -1688,8 +1716,8 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
                 std::size_t i = next++;
                 const auto& address = candidates[order[i]];
                 std::error_code e;
-                attempts[i] = attempt_socket::open_for(address, 0, e);
-                if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
+                attempts.at[i] = attempt_socket::open_for(address, 0, e).release();
+                if (!e) e = connect_socket(attempts.at[i], address.data(), address.size());
                 if (!e) return win(i);
                 if (e == std::errc::operation_in_progress) {
                     ++active;
@@ -1697,7 +1725,7 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
                     break;
                 }
                 last = e;
-                attempts[i].close();
+                if (attempts.at[i] != invalid_handle) attempts.close(i);
             }
             if (active == 0 && next >= order.size()) {
                 ec = last;
@@ -1707,9 +1735,9 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
             if (next < order.size() && (!until || next_start < *until)) until = next_start;
             std::size_t n = 0;
             for (std::size_t i = 0; i < next; ++i) {
-                if (!attempts[i].is_open()) continue;
+                if (attempts.at[i] == invalid_handle) continue;
                 watched[n] = pollfd_type{};
-                watched[n].fd = attempts[i].native_handle();
+                watched[n].fd = attempts.at[i];
                 watched[n].events = poll_out;
                 watched_attempt[n++] = i;
             }
@@ -1717,10 +1745,10 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
             for (std::size_t k = 0; k < n; ++k) {
                 if (watched[k].revents == 0) continue;
                 const std::size_t i = watched_attempt[k];
-                std::error_code outcome = attempts[i].connect_result();
+                std::error_code outcome = pending_error(attempts.at[i]);
                 if (!outcome) return win(i);
                 last = outcome;
-                attempts[i].close();
+                attempts.close(i);
                 --active;
                 next_start = clock::now();  // a failure starts the next attempt at once
             }

@@ -3509,6 +3509,11 @@ SOCKFRAME_NAMESPACE_END
 /// Name resolution (getaddrinfo): every address a host and service name map to, in the order the
 /// system prefers.
 
+// ---- begin <sockframe/detail/resolve_into.hpp> ----
+/// The work of resolve() (getaddrinfo, with the checks a host and service text get first), into any
+/// list: resolve() fills a std::vector, a connect by name an array_list (socket.hpp, which does
+/// not include <vector>).
+
 // ---- begin <sockframe/policies.hpp> ----
 /// The policies a socket is made of: family (ipv4, ipv6, ip, any_family, local), type (stream, datagram,
 /// seqpacket, raw) and mode (blocking, non_blocking). A user-written policy with the same members
@@ -3669,18 +3674,63 @@ SOCKFRAME_NAMESPACE_END
 #include <string>
 #include <string_view>
 #include <system_error>
-#include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
-
 namespace detail {
+
 /// Whether `service` is a service name ("http"): it starts with a letter. Anything else must be
 /// a decimal port.
 inline bool is_service_name(std::string_view service) noexcept {
     char c = service.empty() ? '\0' : service.front();
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
+
+/// Appends to `out` (a list of Family::address_type with push_back, empty on entry) every
+/// address `host` and `service` resolve to for `Family`, each once, in the system's order.
+/// Returns the error resolve() documents; push_back may throw std::bad_alloc.
+template <typename Family, typename List>
+std::error_code resolve_into(std::string_view host, std::string_view service, bool passive, List& out) {
+    using address_type = typename Family::address_type;
+    std::error_code ec = ensure_started();
+    if (ec) return ec;
+    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos)
+        return errc::bad_address;
+    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
+    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
+    if (!service.empty() && !is_service_name(service)) {
+        std::uint16_t port = 0;
+        if (!parse_port(service, port)) return errc::bad_address;
+    }
+    const std::string host_text(host), service_text(service);
+    const int wanted = resolve_domain<Family>();
+    ec = resolve_names(host_text.empty() ? nullptr : host_text.c_str(),
+                       service_text.empty() ? nullptr : service_text.c_str(), wanted, passive,
+                       [&](const ::sockaddr* address, socklen_type len) {
+                           if (len > address_type::capacity()) return;
+                           address_type a;
+                           std::memcpy(a.data(), address, static_cast<std::size_t>(len));
+                           if (!a.assign_native(len)) return;
+                           for (const auto& b : out)
+                               if (b == a) return;
+                           out.push_back(a);
+                       });
+    if (!ec && out.empty()) ec = no_such_host_error();
+    return ec;
+}
+
 }  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/resolve_into.hpp> ----
+
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+SOCKFRAME_NAMESPACE_BEGIN
 
 /// The category of name-resolution failures (EAI_NONAME, EAI_AGAIN, ...).
 inline const std::error_category& resolver_category() noexcept { return detail::resolver_error_category(); }
@@ -3693,37 +3743,8 @@ inline const std::error_category& resolver_category() noexcept { return detail::
 template <typename Family>
 std::vector<typename Family::address_type> resolve(std::string_view host, std::string_view service,
                                                    std::error_code& ec, bool passive = false) {
-    using address_type = typename Family::address_type;
-    std::vector<address_type> out;
-    ec = detail::ensure_started();
-    if (ec) return out;
-    if (host.find('\0') != std::string_view::npos || service.find('\0') != std::string_view::npos) {
-        ec = errc::bad_address;
-        return out;
-    }
-    // getaddrinfo takes any number as a port modulo 65536 ("99999" is 34463): a service that
-    // starts like a number must be a whole decimal port 0..65535, else errc::bad_address.
-    if (!service.empty() && !detail::is_service_name(service)) {
-        std::uint16_t port = 0;
-        if (!detail::parse_port(service, port)) {
-            ec = errc::bad_address;
-            return out;
-        }
-    }
-    const std::string host_text(host), service_text(service);
-    const int wanted = detail::resolve_domain<Family>();
-    ec = detail::resolve_names(host_text.empty() ? nullptr : host_text.c_str(),
-                               service_text.empty() ? nullptr : service_text.c_str(), wanted, passive,
-                               [&](const ::sockaddr* address, detail::socklen_type len) {
-                                   if (len > address_type::capacity()) return;
-                                   address_type a;
-                                   std::memcpy(a.data(), address, static_cast<std::size_t>(len));
-                                   if (!a.assign_native(len)) return;
-                                   for (const auto& b : out)
-                                       if (b == a) return;
-                                   out.push_back(a);  // may throw bad_alloc, as this function may
-                               });
-    if (!ec && out.empty()) ec = detail::no_such_host_error();
+    std::vector<typename Family::address_type> out;
+    ec = detail::resolve_into<Family>(host, service, passive, out);  // push_back may throw bad_alloc
     return out;
 }
 
@@ -4145,6 +4166,110 @@ SOCKFRAME_NAMESPACE_END
 /// thread at a time (one reader plus one writer on a stream is also safe: they share no state
 /// but the descriptor and the timeout, which must not change meanwhile).
 
+// ---- begin <sockframe/detail/array_list.hpp> ----
+/// A growable array of plain values, for the core headers' internal lists (the addresses a name
+/// resolves to, a connect race's attempts, descriptors passed beside a stream) without including
+/// <vector>, which costs the core headers about a tenth of their compile time.
+
+
+#include <cstddef>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+SOCKFRAME_NAMESPACE_BEGIN
+namespace detail {
+
+/// A std::vector reduced to what the internal lists use, for trivially copyable and trivially
+/// destructible T: move-only, grows by doubling, throws std::bad_alloc when it cannot.
+template <typename T>
+class array_list {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
+                  "array_list holds plain values");
+
+public:
+    /// Empty; allocates nothing.
+    array_list() noexcept = default;
+    /// `n` value-initialised elements.
+    explicit array_list(std::size_t n) { resize(n); }
+    /// Takes `other`'s elements; `other` is left empty.
+    array_list(array_list&& other) noexcept
+        : data_(std::exchange(other.data_, nullptr)),
+          size_(std::exchange(other.size_, 0)),
+          capacity_(std::exchange(other.capacity_, 0)) {}
+    /// Frees its own elements, then takes `other`'s.
+    array_list& operator=(array_list&& other) noexcept {
+        if (this != &other) {
+            ::operator delete(data_);
+            data_ = std::exchange(other.data_, nullptr);
+            size_ = std::exchange(other.size_, 0);
+            capacity_ = std::exchange(other.capacity_, 0);
+        }
+        return *this;
+    }
+    array_list(const array_list&) = delete;
+    array_list& operator=(const array_list&) = delete;
+    ~array_list() { ::operator delete(data_); }
+
+    std::size_t size() const noexcept { return size_; }
+    bool empty() const noexcept { return size_ == 0; }
+    T* data() noexcept { return data_; }
+    const T* data() const noexcept { return data_; }
+    T* begin() noexcept { return data_; }
+    T* end() noexcept { return data_ + size_; }
+    const T* begin() const noexcept { return data_; }
+    const T* end() const noexcept { return data_ + size_; }
+    T& operator[](std::size_t i) noexcept { return data_[i]; }
+    const T& operator[](std::size_t i) const noexcept { return data_[i]; }
+    T& back() noexcept { return data_[size_ - 1]; }
+
+    /// Appends a copy of `value` (which may be one of the elements).
+    void push_back(const T& value) {
+        if (size_ == capacity_) {
+            const T copy = value;  // `value` may live in the storage that grow() frees
+            grow(size_ + 1);
+            ::new (static_cast<void*>(data_ + size_)) T(copy);
+        } else {
+            ::new (static_cast<void*>(data_ + size_)) T(value);
+        }
+        ++size_;
+    }
+    /// `n` elements: the first ones kept, new ones value-initialised.
+    void resize(std::size_t n) {
+        if (n > capacity_) grow(n);
+        for (std::size_t i = size_; i < n; ++i) ::new (static_cast<void*>(data_ + i)) T();
+        size_ = n;
+    }
+    /// Removes the first `n` elements (n <= size()), keeping the order of the rest.
+    void erase_front(std::size_t n) noexcept {
+        for (std::size_t i = n; i < size_; ++i) data_[i - n] = data_[i];
+        size_ -= n;
+    }
+    /// Removes every element; keeps the storage.
+    void clear() noexcept { size_ = 0; }
+
+private:
+    void grow(std::size_t needed) {
+        constexpr std::size_t most = static_cast<std::size_t>(-1) / sizeof(T);
+        if (needed > most) throw std::bad_alloc();
+        std::size_t capacity = capacity_ < 4 ? 4 : capacity_;
+        while (capacity < needed) capacity = capacity > most / 2 ? most : 2 * capacity;
+        T* fresh = static_cast<T*>(::operator new(capacity * sizeof(T)));
+        for (std::size_t i = 0; i < size_; ++i) ::new (static_cast<void*>(fresh + i)) T(data_[i]);
+        ::operator delete(data_);
+        data_ = fresh;
+        capacity_ = capacity;
+    }
+
+    T* data_ = nullptr;
+    std::size_t size_ = 0;
+    std::size_t capacity_ = 0;
+};
+
+}  // namespace detail
+SOCKFRAME_NAMESPACE_END
+// ---- end <sockframe/detail/array_list.hpp> ----
+
 
 #include <chrono>
 #include <cstddef>
@@ -4154,7 +4279,6 @@ SOCKFRAME_NAMESPACE_END
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -4295,12 +4419,19 @@ struct connect_options {
 
 namespace detail {
 template <typename Socket>
-Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_in_order(const typename Socket::address_type* candidates, std::size_t count,
                         const std::optional<clock::time_point>& when, std::error_code& ec) noexcept;
 template <typename Socket>
-Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_racing(const typename Socket::address_type* candidates, std::size_t count,
                       std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
                       std::error_code& ec) noexcept;
+/// Whether C is a contiguous list of `Address` (std::vector, std::array, std::span, ...).
+template <typename C, typename Address, typename = void>
+struct is_address_list : std::false_type {};
+template <typename C, typename Address>
+struct is_address_list<C, Address,
+                       std::void_t<decltype(std::declval<const C&>().data()), decltype(std::declval<const C&>().size())>>
+    : std::is_convertible<decltype(std::declval<const C&>().data()), const Address*> {};
 }  // namespace detail
 
 namespace detail {
@@ -5704,25 +5835,31 @@ public:
     static basic_socket connect(std::string_view host, std::string_view service,
                                 const connect_options& options, deadline d, std::error_code& ec) {
         auto when = d.resolve(std::nullopt);  // measured from now, before the resolver's time
-        auto candidates = resolve<Family>(host, service, ec);
+        detail::array_list<address_type> candidates;
+        ec = detail::resolve_into<Family>(host, service, false, candidates);
         if (ec) return basic_socket{};
         return connect(candidates, options, when ? deadline(*when) : deadline::never(), ec);
     }
-    /// Tries each of `candidates` in order (or races them: connect_options::happy_eyeballs)
+    /// Tries each of `candidates` (a contiguous list of addresses: the std::vector resolve()
+    /// returns, a std::array, ...) in order (or races them: connect_options::happy_eyeballs)
     /// until one connects, all within `d`. On failure `ec` is the last candidate's error
     /// (timed_out once `d` passed; invalid_argument for an empty list).
-    static basic_socket connect(const std::vector<address_type>& candidates, const connect_options& options,
-                                deadline d, std::error_code& ec) noexcept {
+    template <typename Candidates,
+              typename = std::enable_if_t<detail::is_address_list<Candidates, address_type>::value>>
+    static basic_socket connect(const Candidates& candidates, const connect_options& options, deadline d,
+                                std::error_code& ec) noexcept {
         auto when = d.resolve(std::nullopt);
-        if (candidates.empty()) {
+        const address_type* first = candidates.data();
+        const std::size_t count = candidates.size();
+        if (count == 0) {
             ec = errc::invalid_argument;
             return basic_socket{};
         }
         using blocking_socket = basic_socket<Family, Type, blocking>;
         blocking_socket s =
             options.happy_eyeballs
-                ? detail::connect_racing<blocking_socket>(candidates, options.attempt_delay, when, ec)
-                : detail::connect_in_order<blocking_socket>(candidates, when, ec);
+                ? detail::connect_racing<blocking_socket>(first, count, options.attempt_delay, when, ec)
+                : detail::connect_in_order<blocking_socket>(first, count, when, ec);
         if (ec) return basic_socket{};
         if constexpr (Mode::is_blocking) {
             return s;
@@ -5735,8 +5872,10 @@ public:
         }
     }
     /// Throwing form of connect(candidates, options, d, ec).
-    static basic_socket connect(const std::vector<address_type>& candidates,
-                                const connect_options& options = {}, deadline d = {}) {
+    template <typename Candidates,
+              typename = std::enable_if_t<detail::is_address_list<Candidates, address_type>::value>>
+    static basic_socket connect(const Candidates& candidates, const connect_options& options = {},
+                                deadline d = {}) {
         std::error_code ec;
         auto s = connect(candidates, options, d, ec);
         detail::throw_if(ec, "sockframe: connect");
@@ -5747,11 +5886,12 @@ public:
 namespace detail {
 /// One candidate after the other, one deadline for them all; the last error wins.
 template <typename Socket>
-Socket connect_in_order(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_in_order(const typename Socket::address_type* candidates, std::size_t count,
                         const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
     const deadline whole = when ? deadline(*when) : deadline::never();
     ec = errc::invalid_argument;
-    for (const auto& address : candidates) {
+    for (std::size_t c = 0; c < count; ++c) {
+        const auto& address = candidates[c];
         if (when && clock::now() >= *when) {
             ec = timed_out_error();
             break;
@@ -5769,10 +5909,10 @@ Socket connect_in_order(const std::vector<typename Socket::address_type>& candid
 
 /// The candidates reordered as RFC 8305 asks: families alternating, the first address's first.
 template <typename Address>
-std::vector<std::size_t> interleave_families(const std::vector<Address>& candidates) {
-    std::vector<std::size_t> first, other, order;
-    const int lead = domain_of(candidates.front().data());
-    for (std::size_t i = 0; i < candidates.size(); ++i)
+array_list<std::size_t> interleave_families(const Address* candidates, std::size_t count) {
+    array_list<std::size_t> first, other, order;
+    const int lead = domain_of(candidates[0].data());
+    for (std::size_t i = 0; i < count; ++i)
         (domain_of(candidates[i].data()) == lead ? first : other).push_back(i);
     for (std::size_t i = 0; i < first.size() || i < other.size(); ++i) {
         if (i < first.size()) order.push_back(first[i]);
@@ -5783,22 +5923,34 @@ std::vector<std::size_t> interleave_families(const std::vector<Address>& candida
 
 /// Happy Eyeballs: staggered non-blocking attempts watched together by poll(); first success wins.
 template <typename Socket>
-Socket connect_racing(const std::vector<typename Socket::address_type>& candidates,
+Socket connect_racing(const typename Socket::address_type* candidates, std::size_t count,
                       std::chrono::milliseconds delay, const std::optional<clock::time_point>& when,
                       std::error_code& ec) noexcept {
     using attempt_socket =
         basic_socket<typename Socket::family_type, typename Socket::socket_type, non_blocking>;
+    // The attempts' descriptors, in start order (invalid_handle: not started, or failed and
+    // closed); those still open when the race ends are closed with it.
+    struct attempt_handles {
+        array_list<native_handle_type> at;
+        ~attempt_handles() {
+            for (native_handle_type h : at)
+                if (h != invalid_handle) close_handle(h);
+        }
+        void close(std::size_t i) noexcept { close_handle(std::exchange(at[i], invalid_handle)); }
+    };
     try {
-        const std::vector<std::size_t> order = interleave_families(candidates);
-        std::vector<attempt_socket> attempts(order.size());
-        std::vector<pollfd_type> watched(order.size());  // the attempts in progress, packed
-        std::vector<std::size_t> watched_attempt(order.size());
+        const array_list<std::size_t> order = interleave_families(candidates, count);
+        attempt_handles attempts;
+        attempts.at.resize(order.size());
+        for (native_handle_type& h : attempts.at) h = invalid_handle;
+        array_list<pollfd_type> watched(order.size());  // the attempts in progress, packed
+        array_list<std::size_t> watched_attempt(order.size());
         std::size_t next = 0, active = 0;
         auto next_start = clock::now();
         std::error_code last = errc::invalid_argument;
         auto win = [&](std::size_t i) {
             ec.clear();
-            native_handle_type h = attempts[i].release();
+            native_handle_type h = std::exchange(attempts.at[i], invalid_handle);
             std::error_code mode = set_non_blocking(h, false);
             Socket s(h);
             if (mode) {
@@ -5818,8 +5970,8 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
                 std::size_t i = next++;
                 const auto& address = candidates[order[i]];
                 std::error_code e;
-                attempts[i] = attempt_socket::open_for(address, 0, e);
-                if (!e) e = connect_socket(attempts[i].native_handle(), address.data(), address.size());
+                attempts.at[i] = attempt_socket::open_for(address, 0, e).release();
+                if (!e) e = connect_socket(attempts.at[i], address.data(), address.size());
                 if (!e) return win(i);
                 if (e == std::errc::operation_in_progress) {
                     ++active;
@@ -5827,7 +5979,7 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
                     break;
                 }
                 last = e;
-                attempts[i].close();
+                if (attempts.at[i] != invalid_handle) attempts.close(i);
             }
             if (active == 0 && next >= order.size()) {
                 ec = last;
@@ -5837,9 +5989,9 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
             if (next < order.size() && (!until || next_start < *until)) until = next_start;
             std::size_t n = 0;
             for (std::size_t i = 0; i < next; ++i) {
-                if (!attempts[i].is_open()) continue;
+                if (attempts.at[i] == invalid_handle) continue;
                 watched[n] = pollfd_type{};
-                watched[n].fd = attempts[i].native_handle();
+                watched[n].fd = attempts.at[i];
                 watched[n].events = poll_out;
                 watched_attempt[n++] = i;
             }
@@ -5847,10 +5999,10 @@ Socket connect_racing(const std::vector<typename Socket::address_type>& candidat
             for (std::size_t k = 0; k < n; ++k) {
                 if (watched[k].revents == 0) continue;
                 const std::size_t i = watched_attempt[k];
-                std::error_code outcome = attempts[i].connect_result();
+                std::error_code outcome = pending_error(attempts.at[i]);
                 if (!outcome) return win(i);
                 last = outcome;
-                attempts[i].close();
+                attempts.close(i);
                 --active;
                 next_start = clock::now();  // a failure starts the next attempt at once
             }
@@ -17254,7 +17406,6 @@ SOCKFRAME_NAMESPACE_END
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 SOCKFRAME_NAMESPACE_BEGIN
 
@@ -17516,7 +17667,7 @@ public:
                 closed = true;
             }
         }
-        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        entries_.erase_front(i);
         return closed;
     }
     /// Closes the descriptors recorded before offset `end` (frames delivered without them).
@@ -17527,7 +17678,7 @@ public:
                 close_handle(entries_[i].fd);
                 --held_;
             }
-        entries_.erase(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        entries_.erase_front(i);
     }
 
 private:
@@ -17546,7 +17697,7 @@ private:
         }
     }
 
-    std::vector<entry> entries_;
+    array_list<entry> entries_;
     std::size_t held_ = 0;  // descriptors (not marks) in entries_
     std::uint64_t received_ = 0;
     std::size_t room_ = 0;
@@ -18816,14 +18967,15 @@ public:
         if (ec && ec == std::errc::timed_out) ec = std::make_error_code(std::errc::operation_would_block);
         return frame;
     }
-    /// The owning variant: a copy of the next payload in a Container (std::string, std::vector<char>, ...).
-    template <typename Container = std::vector<std::byte>>
+    /// The owning variant: a copy of the next payload in the Container named
+    /// (`receive_copy<std::string>()`, `receive_copy<std::vector<std::byte>>()`, ...).
+    template <typename Container>
     std::optional<Container> receive_copy(deadline d = {}) {
         auto frame = receive(d);
         if (!frame) return std::nullopt;
         return to_container<Container>(*frame);
     }
-    template <typename Container = std::vector<std::byte>>
+    template <typename Container>
     std::optional<Container> receive_copy(deadline d, std::error_code& ec) {
         auto frame = receive(d, ec);
         if (!frame) return std::nullopt;

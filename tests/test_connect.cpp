@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <array>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -140,4 +141,57 @@ TEST_CASE("the deadline is shared: a silent first candidate uses it up; racing g
 #else
     MESSAGE("skipped: a peer that never answers is made by filling a Linux accept queue");
 #endif
+}
+
+TEST_CASE("connect takes any contiguous list of candidates: a std::array, racing or not") {
+    sf::tcp_listener l(sf::ipv4_address::loopback(0));
+    const test_support::refused_port nobody;
+    const std::array<sf::ipv4_address, 2> candidates{nobody.address(), l.local_address()};
+    for (bool race : {false, true}) {
+        CAPTURE(race);
+        sf::connect_options o;
+        o.happy_eyeballs = race;
+        std::error_code ec;
+        auto s = sf::tcp_stream::connect(candidates, o, sf::deadline(10s), ec);
+        REQUIRE_FALSE(ec);
+        CHECK(s.remote_address() == l.local_address());
+        auto accepted = l.accept();
+        CHECK(accepted.from == s.local_address());
+    }
+    // an empty list is an invalid argument, not a crash
+    const std::array<sf::ipv4_address, 0> none{};
+    std::error_code ec;
+    auto s = sf::tcp_stream::connect(none, sf::connect_options{}, sf::deadline(1s), ec);
+    CHECK(ec == sf::errc::invalid_argument);
+    CHECK_FALSE(s.is_open());
+}
+
+TEST_CASE("detail::array_list: growth, appending one of its own elements, erase_front, moves") {
+    sf::detail::array_list<std::size_t> a;
+    CHECK(a.empty());
+    for (std::size_t i = 0; i < 1000; ++i) a.push_back(i);
+    REQUIRE(a.size() == 1000);
+    for (std::size_t i = 0; i < 1000; ++i) CHECK(a[i] == i);
+    // appending an element of the list itself while it grows (capacity is a power of two here)
+    sf::detail::array_list<std::size_t> b;
+    b.push_back(7);
+    for (int i = 0; i < 20; ++i) b.push_back(b.back());
+    CHECK(b.size() == 21);
+    CHECK(b[20] == 7);
+    a.erase_front(990);
+    REQUIRE(a.size() == 10);
+    CHECK(a[0] == 990);
+    CHECK(a.back() == 999);
+    a.resize(12);
+    CHECK(a[11] == 0);  // value-initialised
+    sf::detail::array_list<std::size_t> c(std::move(a));
+    CHECK(a.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty, by contract
+    CHECK(c.size() == 12);
+    c = std::move(b);
+    CHECK(c.size() == 21);
+    CHECK(b.empty());  // NOLINT(bugprone-use-after-move)
+    sf::detail::array_list<int> zeros(5);
+    std::size_t sum = 0;
+    for (int v : zeros) sum += static_cast<std::size_t>(v);
+    CHECK(sum == 0);
 }

@@ -4429,8 +4429,9 @@ Socket connect_racing(const typename Socket::address_type* candidates, std::size
 template <typename C, typename Address, typename = void>
 struct is_address_list : std::false_type {};
 template <typename C, typename Address>
-struct is_address_list<C, Address,
-                       std::void_t<decltype(std::declval<const C&>().data()), decltype(std::declval<const C&>().size())>>
+struct is_address_list<
+    C, Address,
+    std::void_t<decltype(std::declval<const C&>().data()), decltype(std::declval<const C&>().size())>>
     : std::is_convertible<decltype(std::declval<const C&>().data()), const Address*> {};
 }  // namespace detail
 

@@ -104,18 +104,19 @@ def main():
     redis, _ = start(pinned(1, opts) + ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--save", "",
                       "--appendonly", "no", "--io-threads", "1", "--dir", tmp, "--logfile", ""],
                      lambda line: redis_port if "Ready to accept connections" in line else None)
-    ours = []  # (name, process, port)
-    names = ["redis-server", "resp_server", "resp_server_no_busy_poll"]
+    variants = {"resp_server": [], "resp_server_no_busy_poll": ["--busy-poll", "0"]}  # extra arguments
+    names = ["redis-server"] + list(variants)
+    ours = []  # (name, port, process)
     results = {name: {} for name in names}
     cpu = {name: [] for name in names}  # server CPU seconds per million requests
     client_cpu = {name: [] for name in names}  # redis-benchmark's, against each
     tests = len(opts.tests.split(","))
     try:
-        for name, extra in (("resp_server", []), ("resp_server_no_busy_poll", ["--busy-poll", "0"])):
+        for name, extra in variants.items():
             proc, port = start(pinned(1, opts) + [opts.server, "--port", "0"] + extra,
                                lambda line: int(line.split()[1]) if line.startswith("READY ") else None)
-            ours.append((name, proc, port))
-        servers = [("redis-server", redis_port, redis)] + [(name, port, proc) for name, proc, port in ours]
+            ours.append((name, port, proc))
+        servers = [("redis-server", redis_port, redis)] + ours
         for r in range(opts.rounds):
             used = {name: 0.0 for name in names}
             client_used = {name: 0.0 for name in names}
@@ -135,7 +136,7 @@ def main():
                 cpu[name].append(used[name] * 1e6 / (opts.requests * (tests + 1)))  # ping runs twice
                 client_cpu[name].append(client_used[name] * 1e6 / (opts.requests * (tests + 1)))
     finally:
-        for _, proc, _ in ours:
+        for _, _, proc in ours:
             stop(proc)
         stop(redis)
         shutil.rmtree(tmp, ignore_errors=True)

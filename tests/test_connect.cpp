@@ -187,6 +187,9 @@ TEST_CASE("detail::array_list: growth, appending one of its own elements, erase_
     sf::detail::array_list<std::size_t> c(std::move(a));
     CHECK(a.empty());  // NOLINT(bugprone-use-after-move): moved-from is empty, by contract
     CHECK(c.size() == 12);
+    c.resize(14, 5);
+    CHECK(c[11] == 0);
+    CHECK(c[13] == 5);
     c = std::move(b);
     CHECK(c.size() == 21);
     CHECK(b.empty());  // NOLINT(bugprone-use-after-move)

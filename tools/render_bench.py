@@ -174,46 +174,31 @@ def resp_decode_table(doc):
 def resp_server_table(doc):
     rows = doc["results"]
     rps = {(r["test"], r["server"]): r["requests_per_s"] for r in rows if "requests_per_s" in r}
-    ratios = [r for r in rows if "ratio_resp_server_to_redis" in r]
-    # files recorded before resp_server busy-polled have no third server
-    third = any("ratio_no_busy_poll_to_redis" in r for r in ratios)
-    if third:
-        out = ["| test | redis-server requests/s | resp_server requests/s | resp_server ÷ redis-server "
-               "| resp_server `--busy-poll 0` requests/s | `--busy-poll 0` ÷ redis-server |",
-               "|---|---:|---:|---:|---:|---:|"]
-    else:
-        out = ["| test | redis-server requests/s | resp_server requests/s | resp_server ÷ redis-server |",
-               "|---|---:|---:|---:|"]
+    out = ["| test | redis-server requests/s | resp_server requests/s | resp_server ÷ redis-server "
+           "| resp_server `--busy-poll 0` requests/s | `--busy-poll 0` ÷ redis-server |",
+           "|---|---:|---:|---:|---:|---:|"]
     command = ""
-    for r in ratios:
-        test = r["test"]
-        line = "| %s | %s | %s | %.2f |" % (test, human(rps.get((test, "redis-server"), 0)),
-                                          human(rps.get((test, "resp_server"), 0)), r["ratio_resp_server_to_redis"])
-        if third:
-            line += " %s | %.2f |" % (human(rps.get((test, "resp_server_no_busy_poll"), 0)),
-                                       r.get("ratio_no_busy_poll_to_redis", 0))
-        out.append(line)
+    for r in rows:
+        if "ratio_resp_server_to_redis" in r:
+            test = r["test"]
+            out.append("| %s | %s | %s | %.2f | %s | %.2f |" % (
+                test, human(rps.get((test, "redis-server"), 0)), human(rps.get((test, "resp_server"), 0)),
+                r["ratio_resp_server_to_redis"], human(rps.get((test, "resp_server_no_busy_poll"), 0)),
+                r["ratio_no_busy_poll_to_redis"]))
     for r in rows:
         if r.get("test") == "cpu_seconds_per_million_requests":
             command = r.get("command", "")
-            line = "| CPU s per million requests | %.2f | %.2f | %.2f (redis ÷ resp_server) |" % (
-                r["redis-server"], r["resp_server"], r["ratio_redis_to_resp_server_cpu"])
-            if third:
-                line += " %.2f | |" % r["resp_server_no_busy_poll"]
-            out.append(line)
+            out.append("| CPU s per million requests | %.2f | %.2f | %.2f (redis ÷ resp_server) | %.2f | |" % (
+                r["redis-server"], r["resp_server"], r["ratio_redis_to_resp_server_cpu"],
+                r["resp_server_no_busy_poll"]))
         elif r.get("test") == "client_cpu_seconds_per_million_requests":
-            line = "| redis-benchmark's own CPU s per million requests, against each | %.2f | %.2f | |" % (
-                r["redis-server"], r["resp_server"])
-            if third:
-                line += " %.2f | |" % r["resp_server_no_busy_poll"]
-            out.append(line)
-    servers = "the three servers" if third else "the two servers"
-    out += ["", "Measured %s on %s: `%s`, %s back to back for each test of every round, the "
-            "first of them %s (`%s`; requests/s are medians over the rounds, each ratio "
+            out.append("| redis-benchmark's own CPU s per million requests, against each | %.2f | %.2f | | %.2f | |" % (
+                r["redis-server"], r["resp_server"], r["resp_server_no_busy_poll"]))
+    out += ["", "Measured %s on %s: `%s`, the three servers back to back for each test of every round, the "
+            "first of them rotating (`%s`; requests/s are medians over the rounds, each ratio "
             "the median of the per-round ratios). Rendered by "
             "`tools/render_bench.py` from `docs/bench/resp_server.json`." % (
-                doc["date"], doc["machine"], doc["command"], servers, "rotating" if third else "alternating",
-                command)]
+                doc["date"], doc["machine"], doc["command"], command)]
     return "\n".join(out)
 
 

@@ -656,11 +656,8 @@ private:
             when = clock::time_point{};  // posted callbacks wait: do not block
         else if (auto t = earliest_timer(); t && (!when || *t < *when))
             when = t;
-        if (std::exchange(spin_next_, false) && !take_posts && (!when || *when > clock::now()))
-            spin(when, ec);
-        else
-            events_.clear();
-        if (!ec && events_.empty()) poller_.wait(events_, when ? deadline(*when) : deadline::never(), ec);
+        const bool ready = std::exchange(spin_next_, false) && !take_posts && spin(when, ec);
+        if (!ready && !ec) poller_.wait(events_, when ? deadline(*when) : deadline::never(), ec);
         if (ec) {
             local_posts_ = take_posts;
             return 0;
@@ -694,14 +691,19 @@ private:
 
     /// Busy polling (set_busy_poll): polls without waiting until something is ready, the window
     /// ends or `when` (the earliest timer, the caller's limit) comes. Polls at least once, so a
-    /// window that a preemption used up still looks before the blocking wait.
-    void spin(const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
-        auto until = clock::now() + busy_poll_;
+    /// window that a preemption used up still looks before the blocking wait; not at all when
+    /// `when` has passed (the wait that follows does not block). Returns whether events_ holds
+    /// something ready.
+    bool spin(const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
+        const auto now = clock::now();
+        if (when && *when <= now) return false;
+        auto until = now + busy_poll_;
         if (when && *when < until) until = *when;
         const deadline no_wait((clock::time_point::min)());
         do {
             poller_.wait(events_, no_wait, ec);
         } while (!ec && events_.empty() && clock::now() < until);
+        return !ec && !events_.empty();
     }
 
     std::size_t dispatch_io(const poll_event& e) {

@@ -9,8 +9,6 @@
 #include <sockframe/error.hpp>
 #include <sockframe/policies.hpp>
 
-#include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <system_error>

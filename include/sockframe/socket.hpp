@@ -1688,8 +1688,7 @@ Socket connect_racing(const typename Socket::address_type* candidates, std::size
     try {
         const array_list<std::size_t> order = interleave_families(candidates, count);
         attempt_handles attempts;
-        attempts.at.resize(order.size());
-        for (native_handle_type& h : attempts.at) h = invalid_handle;
+        attempts.at.resize(order.size(), invalid_handle);
         array_list<pollfd_type> watched(order.size());  // the attempts in progress, packed
         array_list<std::size_t> watched_attempt(order.size());
         std::size_t next = 0, active = 0;

@@ -3723,8 +3723,6 @@ SOCKFRAME_NAMESPACE_END
 // ---- end <sockframe/detail/resolve_into.hpp> ----
 
 
-#include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -4234,10 +4232,12 @@ public:
         }
         ++size_;
     }
-    /// `n` elements: the first ones kept, new ones value-initialised.
-    void resize(std::size_t n) {
+    /// `n` elements: the first ones kept, new ones copies of `value` (value-initialised by
+    /// default).
+    void resize(std::size_t n, const T& value = T()) {
+        const T fill = value;  // `value` may live in the storage that grow() frees
         if (n > capacity_) grow(n);
-        for (std::size_t i = size_; i < n; ++i) ::new (static_cast<void*>(data_ + i)) T();
+        for (std::size_t i = size_; i < n; ++i) ::new (static_cast<void*>(data_ + i)) T(fill);
         size_ = n;
     }
     /// Removes the first `n` elements (n <= size()), keeping the order of the rest.
@@ -5942,8 +5942,7 @@ Socket connect_racing(const typename Socket::address_type* candidates, std::size
     try {
         const array_list<std::size_t> order = interleave_families(candidates, count);
         attempt_handles attempts;
-        attempts.at.resize(order.size());
-        for (native_handle_type& h : attempts.at) h = invalid_handle;
+        attempts.at.resize(order.size(), invalid_handle);
         array_list<pollfd_type> watched(order.size());  // the attempts in progress, packed
         array_list<std::size_t> watched_attempt(order.size());
         std::size_t next = 0, active = 0;
@@ -8763,11 +8762,8 @@ private:
             when = clock::time_point{};  // posted callbacks wait: do not block
         else if (auto t = earliest_timer(); t && (!when || *t < *when))
             when = t;
-        if (std::exchange(spin_next_, false) && !take_posts && (!when || *when > clock::now()))
-            spin(when, ec);
-        else
-            events_.clear();
-        if (!ec && events_.empty()) poller_.wait(events_, when ? deadline(*when) : deadline::never(), ec);
+        const bool ready = std::exchange(spin_next_, false) && !take_posts && spin(when, ec);
+        if (!ready && !ec) poller_.wait(events_, when ? deadline(*when) : deadline::never(), ec);
         if (ec) {
             local_posts_ = take_posts;
             return 0;
@@ -8801,14 +8797,19 @@ private:
 
     /// Busy polling (set_busy_poll): polls without waiting until something is ready, the window
     /// ends or `when` (the earliest timer, the caller's limit) comes. Polls at least once, so a
-    /// window that a preemption used up still looks before the blocking wait.
-    void spin(const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
-        auto until = clock::now() + busy_poll_;
+    /// window that a preemption used up still looks before the blocking wait; not at all when
+    /// `when` has passed (the wait that follows does not block). Returns whether events_ holds
+    /// something ready.
+    bool spin(const std::optional<clock::time_point>& when, std::error_code& ec) noexcept {
+        const auto now = clock::now();
+        if (when && *when <= now) return false;
+        auto until = now + busy_poll_;
         if (when && *when < until) until = *when;
         const deadline no_wait((clock::time_point::min)());
         do {
             poller_.wait(events_, no_wait, ec);
         } while (!ec && events_.empty() && clock::now() < until);
+        return !ec && !events_.empty();
     }
 
     std::size_t dispatch_io(const poll_event& e) {

@@ -68,10 +68,12 @@ public:
         }
         ++size_;
     }
-    /// `n` elements: the first ones kept, new ones value-initialised.
-    void resize(std::size_t n) {
+    /// `n` elements: the first ones kept, new ones copies of `value` (value-initialised by
+    /// default).
+    void resize(std::size_t n, const T& value = T()) {
+        const T fill = value;  // `value` may live in the storage that grow() frees
         if (n > capacity_) grow(n);
-        for (std::size_t i = size_; i < n; ++i) ::new (static_cast<void*>(data_ + i)) T();
+        for (std::size_t i = size_; i < n; ++i) ::new (static_cast<void*>(data_ + i)) T(fill);
         size_ = n;
     }
     /// Removes the first `n` elements (n <= size()), keeping the order of the rest.
